@@ -1,0 +1,103 @@
+"""Hub configuration, read once at start from ``ACCORD_*`` variables and an optional file.
+
+Settings are handed to services as arguments; nothing reads them from a global. A missing or
+malformed value fails at start with the name of the variable (pydantic-settings raises, and
+:func:`load_settings` turns that into a :class:`~accord.errors.ConfigError`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from accord.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Each field is ``ACCORD_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ACCORD_",
+        env_file=None,
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(
+        default=Path("accord-data"), description="Holds the SQLite file and keys."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is an SQLite file in the data directory.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="The public address of the hub, for links it prints and sends; "
+        "default http://HOST:PORT.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    hub_name: str = Field(default="Accord hub", min_length=1, max_length=100)
+
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    token_max_days: int = Field(default=365, ge=1, le=3650)
+    bootstrap_minutes: int = Field(default=60, ge=5, le=24 * 60)
+
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    login_failures_per_window: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=10)
+    public_form_per_hour: int = Field(default=20, ge=1, description="Per client address.")
+
+    outbound_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    outbound_max_bytes: int = Field(default=65_536, ge=1024)
+    # RFC 9116 requires HTTPS; tests and closed networks may relax it, and the check
+    # still reports "not served over HTTPS" as a finding when they do.
+    securitytxt_allow_http: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the configured one, else SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'accord.db').resolve()}"
+
+    @property
+    def public_url(self) -> str:
+        """Where users reach the hub: the configured base URL, else the listening address."""
+        return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies get the Secure flag whenever the hub is served over HTTPS."""
+        return self.public_url.startswith("https://")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment, an optional ``.env``-style file and overrides.
+
+    Raises :class:`ConfigError` naming each bad variable, so that start-up fails loudly.
+    """
+    try:
+        if config_file is not None:
+            if not config_file.is_file():
+                raise ConfigError(f"config file {config_file} does not exist")
+            return Settings(_env_file=config_file, **overrides)
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"ACCORD_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,87 @@
+"""Domain errors. Services raise these with data; the edges (API, pages, CLI) map them.
+
+One root, :class:`AccordError`, so that each edge has a single handler: JSON with a status for
+the API, a page for the web, one line and an exit code for the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AccordError(Exception):
+    """Root of every error the hub reports to a caller."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body the API answers with."""
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        return body
+
+
+class ConfigError(AccordError):
+    """The configuration is missing or wrong; the hub refuses to start."""
+
+    code = "config"
+
+
+class InvalidInput(AccordError):
+    """A field of the request is missing or malformed."""
+
+    status_code = 422
+    code = "invalid"
+
+
+class Unauthenticated(AccordError):
+    """No valid credentials were presented."""
+
+    status_code = 401
+    code = "unauthenticated"
+
+
+class Forbidden(AccordError):
+    """The caller is known but may not do this."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AccordError):
+    """The thing asked for does not exist (or the caller may not know it exists)."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AccordError):
+    """The request clashes with what is stored (a duplicate, a state that forbids it)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class RateLimited(AccordError):
+    """Too many requests of this kind from this client; try again later."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(AccordError):
+    """The request body is over the hub's limit."""
+
+    status_code = 413
+    code = "too_large"

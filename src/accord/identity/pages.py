@@ -1,0 +1,309 @@
+"""Identity pages: sign-in, the bootstrap link, the account and tokens, users, members, audit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from accord.errors import AccordError, InvalidInput
+from accord.identity import access, audit, services
+from accord.identity.models import MemberRole, TokenScope
+from accord.identity.policy import Action, Actor
+from accord.identity.schemas import TokenCreate, UserCreate
+from accord.web.deps import (
+    SESSION_COOKIE,
+    DbSession,
+    Factory,
+    OrgAccess,
+    SettingsDep,
+    client_ip,
+    guard,
+    org_guard,
+)
+from accord.web.rendering import render
+from accord.web.security import verify_csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: "//evil.example" and "https://..." would be open redirects.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _invalid(exc: ValidationError) -> InvalidInput:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "form"
+    return InvalidInput(f"{field}: {err['msg']}", field=field)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, _: Annotated[Actor, guard(Action.PUBLIC_READ)], next: str | None = None
+) -> HTMLResponse:
+    """The sign-in form."""
+    return render(request, "identity/login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DbSession,
+    factory: Factory,
+    settings: SettingsDep,
+    _: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)],
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """Check the password, open a session and set its cookie."""
+    try:
+        user = access.login(
+            db,
+            factory,
+            username=username,
+            password=password,
+            ip_address=client_ip(request),
+            settings=settings,
+        )
+    except AccordError as exc:
+        return render(
+            request,
+            "identity/login.html",
+            {"error": exc.message, "username": username, "next": _safe_next(next)},
+            status=exc.status_code,
+        )
+    secret = access.start_session(db, user=user, settings=settings)
+    response = _see_other(_safe_next(next))
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, db: DbSession, actor: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)]
+) -> Response:
+    """End the session everywhere and drop the cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and actor.is_authenticated:
+        access.end_session(db, secret=cookie, actor=actor)
+    response = _see_other("/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/bootstrap", response_class=HTMLResponse)
+def bootstrap_form(
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.PUBLIC_READ)],
+    token: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """Create the first operator, with the one-time link `accord serve` printed."""
+    valid = access.bootstrap_valid(db, token)
+    return render(
+        request,
+        "identity/bootstrap.html",
+        {"token": token, "valid": valid},
+        status=200 if valid else 401,
+    )
+
+
+@router.post("/bootstrap")
+def bootstrap(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    _: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)],
+    token: Annotated[str, Form(max_length=200)],
+    username: Annotated[str, Form(max_length=64)],
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Spend the link: the first operator account is created and signed in."""
+    try:
+        data = UserCreate(username=username, email=email, password=password)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
+    secret = access.start_session(db, user=user, settings=settings)
+    response = _see_other("/account")
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(
+    request: Request, db: DbSession, actor: Annotated[Actor, guard(Action.OWN_ACCOUNT_READ)]
+) -> HTMLResponse:
+    """The signed-in user's account, organizations and API tokens."""
+    assert actor.user_id is not None
+    user = services.user_with_orgs(db, actor.user_id)
+    tokens = access.list_tokens(db, user=user, actor=actor)
+    return render(
+        request,
+        "identity/account.html",
+        {"user": user, "tokens": tokens, "scopes": list(TokenScope), "new_token": None},
+    )
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)],
+    name: Annotated[str, Form(max_length=100)],
+    scope: Annotated[TokenScope, Form()],
+    expires_in_days: Annotated[int, Form(ge=1)] = 90,
+) -> HTMLResponse:
+    """Create a token and show its secret, once."""
+    assert actor.user_id is not None
+    user = services.user_with_orgs(db, actor.user_id)
+    try:
+        data = TokenCreate(name=name, scope=scope, expires_in_days=expires_in_days)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    _, secret = access.create_token(db, user=user, data=data, actor=actor, settings=settings)
+    tokens = access.list_tokens(db, user=user, actor=actor)
+    return render(
+        request,
+        "identity/account.html",
+        {"user": user, "tokens": tokens, "scopes": list(TokenScope), "new_token": secret},
+        status=201,
+    )
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(
+    token_id: int, db: DbSession, actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)]
+) -> Response:
+    """Revoke one of the user's tokens."""
+    access.revoke_token(db, token_id=token_id, actor=actor)
+    return _see_other("/account")
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users(
+    request: Request, db: DbSession, actor: Annotated[Actor, guard(Action.HUB_READ)]
+) -> HTMLResponse:
+    """Every account, with forms to create one and change roles (operators)."""
+    return render(request, "identity/users.html", {"users": services.list_users(db, actor=actor)})
+
+
+@router.post("/admin/users")
+def create_user(
+    db: DbSession,
+    actor: Annotated[Actor, guard(Action.HUB_OPERATE)],
+    username: Annotated[str, Form(max_length=64)],
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    operator: Annotated[bool, Form()] = False,
+) -> Response:
+    """Create an account (operators)."""
+    try:
+        data = UserCreate(username=username, email=email, password=password)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    services.create_user(db, data=data, actor=actor, operator=operator)
+    return _see_other("/admin/users")
+
+
+@router.post("/admin/users/{username}/operator")
+def set_operator(
+    username: str,
+    db: DbSession,
+    actor: Annotated[Actor, guard(Action.HUB_OPERATE)],
+    operator: Annotated[bool, Form()] = False,
+) -> Response:
+    """Grant or withdraw the operator role (operators)."""
+    services.set_operator(db, username=username, operator=operator, actor=actor)
+    return _see_other("/admin/users")
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.HUB_READ)],
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    who: Annotated[str | None, Query(max_length=64)] = None,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    """The audit log with filters, newest first (operators)."""
+    rows = audit.search(
+        db, action=action or None, actor=who or None, before_id=before_id, limit=100
+    )
+    return render(
+        request,
+        "identity/audit.html",
+        {
+            "events": rows,
+            "action": action or "",
+            "who": who or "",
+            "next_before": rows[-1].id if len(rows) == 100 else None,
+        },
+    )
+
+
+@router.get("/orgs/{slug}/members", response_class=HTMLResponse)
+def members_page(
+    request: Request,
+    db: DbSession,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_PRIVATE_READ)],
+) -> HTMLResponse:
+    """An organization's members; its admins can add, change and remove them."""
+    rows = services.members(db, org=access_.org, actor=access_.actor)
+    return render(
+        request,
+        "identity/members.html",
+        {"org": access_.org, "members": rows, "roles": list(MemberRole)},
+    )
+
+
+@router.post("/orgs/{slug}/members")
+def set_member(
+    db: DbSession,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE)],
+    username: Annotated[str, Form(max_length=64)],
+    role: Annotated[MemberRole, Form()],
+) -> Response:
+    """Add a member or change a role."""
+    services.set_member(db, org=access_.org, username=username, role=role, actor=access_.actor)
+    return _see_other(f"/orgs/{access_.org.slug}/members")
+
+
+@router.post("/orgs/{slug}/members/{username}/remove")
+def remove_member(
+    username: str,
+    db: DbSession,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE)],
+) -> Response:
+    """Remove a member."""
+    services.remove_member(db, org=access_.org, username=username, actor=access_.actor)
+    return _see_other(f"/orgs/{access_.org.slug}/members")

@@ -1,0 +1,116 @@
+"""The authorization policy: the one place that decides who may do what.
+
+Routes name an :class:`Action` (through ``accord.web.deps.guard`` / ``org_guard``) and this
+module answers. No route compares roles itself. Each action states the role it needs and the
+least token scope that may exercise it; a browser session carries every scope of its user.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from accord.errors import Forbidden, Unauthenticated
+from accord.identity.models import MemberRole, TokenScope
+
+_SCOPE_RANK = {TokenScope.READ: 1, TokenScope.WRITE: 2, TokenScope.ADMIN: 3}
+
+
+class Who(enum.Enum):
+    """The role an action requires."""
+
+    ANYONE = "anyone"
+    SIGNED_IN = "signed_in"
+    ORG_MEMBER = "org_member"
+    ORG_ADMIN = "org_admin"
+    OPERATOR = "operator"
+
+
+class Action(enum.Enum):
+    """Everything the hub guards, with (who may, least token scope)."""
+
+    PUBLIC_READ = (Who.ANYONE, None)
+    PUBLIC_SUBMIT = (Who.ANYONE, None)
+    OWN_ACCOUNT_READ = (Who.SIGNED_IN, TokenScope.READ)
+    OWN_TOKENS_MANAGE = (Who.SIGNED_IN, TokenScope.ADMIN)
+    ORG_PRIVATE_READ = (Who.ORG_MEMBER, TokenScope.READ)
+    ORG_EDIT = (Who.ORG_ADMIN, TokenScope.WRITE)
+    ORG_MEMBERS_MANAGE = (Who.ORG_ADMIN, TokenScope.ADMIN)
+    HUB_READ = (Who.OPERATOR, TokenScope.READ)
+    HUB_OPERATE = (Who.OPERATOR, TokenScope.ADMIN)
+
+    @property
+    def who(self) -> Who:
+        """The role this action requires."""
+        return self.value[0]  # type: ignore[no-any-return]
+
+    @property
+    def scope(self) -> TokenScope | None:
+        """The least token scope that may perform it (None: no credential needed)."""
+        return self.value[1]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a request, as the policy sees it."""
+
+    user_id: int | None = None
+    username: str | None = None
+    is_operator: bool = False
+    roles: Mapping[int, MemberRole] = field(default_factory=dict)
+    # None for a browser session or the CLI on the server itself: the user's full rights.
+    token_scope: TokenScope | None = None
+    ip_address: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Whether any credential was presented and accepted."""
+        return self.user_id is not None
+
+    @property
+    def label(self) -> str:
+        """How the audit log names this actor."""
+        return self.username or "anonymous"
+
+
+ANONYMOUS = Actor()
+SYSTEM = Actor(username="system", is_operator=True)
+
+
+def allowed(actor: Actor, action: Action, *, org_id: int | None = None) -> bool:
+    """Whether ``actor`` may perform ``action`` (on organization ``org_id`` where it applies)."""
+    try:
+        authorize(actor, action, org_id=org_id)
+    except (Forbidden, Unauthenticated):
+        return False
+    return True
+
+
+def authorize(actor: Actor, action: Action, *, org_id: int | None = None) -> None:
+    """Raise :class:`Unauthenticated` or :class:`Forbidden` unless the action is allowed."""
+    who = action.who
+    if who is Who.ANYONE:
+        return
+    if not actor.is_authenticated and actor is not SYSTEM:
+        raise Unauthenticated("sign in or present an API token")
+    needed = action.scope
+    if (
+        actor.token_scope is not None
+        and needed is not None
+        and _SCOPE_RANK[actor.token_scope] < _SCOPE_RANK[needed]
+    ):
+        raise Forbidden(f"this token's scope is {actor.token_scope}; {needed} is needed")
+    if who is Who.SIGNED_IN:
+        return
+    if actor.is_operator:
+        return
+    if who is Who.OPERATOR:
+        raise Forbidden("only hub operators may do this")
+    if org_id is None:
+        raise Forbidden("this action needs an organization")
+    role = actor.roles.get(org_id)
+    if role is None:
+        raise Forbidden("you are not a member of this organization")
+    if who is Who.ORG_ADMIN and role is not MemberRole.ADMIN:
+        raise Forbidden("only this organization's admins may do this")

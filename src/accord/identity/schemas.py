@@ -1,0 +1,194 @@
+"""Wire models of the identity domain: separate shapes for create, update and read."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+
+from accord.identity.credentials import MIN_PASSWORD_LENGTH
+from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("is not an email address")
+    return value.lower()
+
+
+def _contact(value: str) -> str:
+    # RFC 9116 contacts are URIs; a bare address is accepted and made a mailto: URI.
+    if value.startswith(("https://", "mailto:", "tel:")):
+        return value
+    if _EMAIL.match(value):
+        return "mailto:" + value
+    raise ValueError("must be an email address, a mailto:, tel: or https:// URI")
+
+
+def _https_or_http_url(value: HttpUrl) -> str:
+    return str(value)
+
+
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email)
+]
+Contact = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=500),
+    AfterValidator(_contact),
+]
+Url = Annotated[HttpUrl, AfterValidator(_https_or_http_url)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
+Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
+Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+
+
+class Strict(BaseModel):
+    """Base of request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrgFields(Strict):
+    """The public description of an organization, shared by create and read."""
+
+    name: Name
+    kind: OrgKind
+    org_type: OrgType = Field(alias="type")
+    country: Country
+    website: Url
+    security_contact: Contact
+    disclosure_policy_url: Url | None = None
+    security_txt_url: Url | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class OrgCreate(OrgFields):
+    """An operator creates an organization directly (joining goes through the registry)."""
+
+    slug: Slug | None = None
+
+
+class OrgUpdate(Strict):
+    """Fields an organization's admins may change; omitted fields stay as they are."""
+
+    website: Url | None = None
+    security_contact: Contact | None = None
+    disclosure_policy_url: Url | None = None
+    security_txt_url: Url | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    country: Country | None = None
+
+
+class OrgRead(BaseModel):
+    """An organization as anyone may see it."""
+
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    slug: str
+    name: str
+    kind: OrgKind
+    org_type: OrgType = Field(serialization_alias="type")
+    country: str
+    website: str
+    security_contact: str
+    disclosure_policy_url: str | None
+    security_txt_url: str | None
+    description: str
+    created_at: datetime
+
+
+class UserCreate(Strict):
+    """A new account."""
+
+    username: Username
+    email: Email
+    password: Password
+    display_name: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class UserRead(BaseModel):
+    """An account, as its owner and operators see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    email: str
+    display_name: str
+    is_operator: bool
+    is_active: bool
+    created_at: datetime
+
+
+class MemberSet(Strict):
+    """Add a user to an organization, or change the user's role there."""
+
+    username: Username
+    role: MemberRole
+
+
+class MemberRead(BaseModel):
+    """One member of an organization."""
+
+    username: str
+    display_name: str
+    role: MemberRole
+
+
+class TokenCreate(Strict):
+    """Ask for a new API token."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    scope: TokenScope
+    expires_in_days: int = Field(default=90, ge=1)
+
+
+class TokenRead(BaseModel):
+    """A token's metadata; the secret is never shown again."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str
+    scope: TokenScope
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    """The answer to a token creation: the only time the secret is shown."""
+
+    token: str
+
+
+class LoginRequest(Strict):
+    """Credentials for a browser sign-in."""
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class AuditEventRead(BaseModel):
+    """One audit row."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    action: str
+    actor_label: str
+    organization_id: int | None
+    target: str
+    ip_address: str | None
+    details: dict[str, Any]

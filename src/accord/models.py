@@ -1,0 +1,5 @@
+"""Imports every domain's tables, so that the metadata (and Alembic) sees all of them."""
+
+from accord.identity import models as identity_models
+
+__all__ = ["identity_models"]

@@ -1,0 +1,5 @@
+"""The registry API."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["registry"])

@@ -1,0 +1,1 @@
+"""The shared shell: the application factory, security headers, errors, pages and assets."""

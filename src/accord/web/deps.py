@@ -1,0 +1,140 @@
+"""FastAPI dependencies: the session, the settings, the actor and the policy guards.
+
+Every route takes a guard (``guard(Action.X)`` or ``org_guard(Action.X)``), which resolves the
+caller and asks :mod:`accord.identity.policy`; the route-coverage test fails if one does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.config import Settings
+from accord.db import read_only
+from accord.errors import Unauthenticated
+from accord.identity import access
+from accord.identity.models import Organization
+from accord.identity.policy import ANONYMOUS, Action, Actor, authorize
+from accord.identity.services import actor_for, get_org
+
+SESSION_COOKIE = "accord_session"
+GUARD_ATTRIBUTE = "__accord_action__"
+
+
+def get_settings(request: Request) -> Settings:
+    """The hub's settings, from the application that serves this request."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    """The session factory, for work that needs its own transaction (rate counters)."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return factory
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One unit of work per request: committed when the route returns, else rolled back.
+
+    Used with ``scope="function"`` so that the commit happens before the response is sent:
+    a client never sees success for a change that failed to commit.
+    """
+    session = get_sessionmaker(request)()
+    if request.method in ("GET", "HEAD"):
+        read_only(session)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+Factory = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address as the hub sees it (a proxy in front must set it right)."""
+    return request.client.host if request.client else None
+
+
+def current_actor(request: Request, db: DbSession) -> Actor:
+    """Who is calling: a bearer token on the API, a session cookie on pages, else anonymous.
+
+    The API ignores cookies, so a page that a signed-in user visits elsewhere cannot drive the
+    API on that user's behalf (no CSRF on the API by construction).
+    """
+    cached: Actor | None = getattr(request.state, "actor", None)
+    if cached is not None:
+        return cached
+    actor = _resolve(request, db)
+    request.state.actor = actor
+    return actor
+
+
+def _resolve(request: Request, db: Session) -> Actor:
+    ip = client_ip(request)
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+        found = access.token_user(db, secret.strip())
+        if found is None:
+            raise Unauthenticated("this API token is unknown, expired or revoked")
+        user, token = found
+        return actor_for(db, user, ip_address=ip, token_scope=token.scope)
+    if not request.url.path.startswith("/api/"):
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            session_user = access.session_user(db, cookie)
+            if session_user is not None:
+                return actor_for(db, session_user, ip_address=ip)
+    return Actor(ip_address=ip) if ip else ANONYMOUS
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def guard(action: Action) -> Any:
+    """A dependency that lets the request through only if the policy allows ``action``."""
+
+    def dependency(actor: CurrentActor) -> Actor:
+        authorize(actor, action)
+        return actor
+
+    setattr(dependency, GUARD_ATTRIBUTE, action)
+    return Depends(dependency)
+
+
+@dataclass(frozen=True)
+class OrgAccess:
+    """An organization from the path, and the actor the policy let act on it."""
+
+    actor: Actor
+    org: Organization
+
+
+def org_guard(action: Action) -> Any:
+    """Like :func:`guard`, for routes on ``/.../{slug}/...``: loads that organization first."""
+
+    def dependency(slug: str, actor: CurrentActor, db: DbSession) -> OrgAccess:
+        org = get_org(db, slug)
+        authorize(actor, action, org_id=org.id)
+        return OrgAccess(actor=actor, org=org)
+
+    setattr(dependency, GUARD_ATTRIBUTE, action)
+    return Depends(dependency)
+
+
+def guarded_actions(call: Callable[..., Any]) -> Action | None:
+    """The action a dependency guards, if it is a guard (used by the route-coverage test)."""
+    return getattr(call, GUARD_ATTRIBUTE, None)

@@ -1,0 +1,97 @@
+"""The edge's error mapping: every failure becomes a clear 4xx (or a bare 500), never a trace.
+
+The API answers JSON ``{"error", "message", "field"}``; pages answer an HTML page with the
+same message. Unexpected exceptions are logged with their trace on the server and answered
+with a generic 500 that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from accord.errors import AccordError, RateLimited
+from accord.web.rendering import render
+
+log = logging.getLogger("accord.web")
+
+
+def wants_json(request: Request) -> bool:
+    """API paths, and any client that prefers JSON over HTML, get JSON errors."""
+    if request.url.path.startswith(("/api/", "/taxii2/", "/.well-known/")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _respond(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    if wants_json(request):
+        return JSONResponse(body, status_code=status, headers=headers)
+    response = render(request, "web/error.html", {"status": status, "error": body}, status=status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    # ("body", "website") -> "website"; ("query", "limit") -> "limit"
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie", "form")]
+    return ".".join(parts) or str(loc[-1] if loc else "request")
+
+
+async def on_accord_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AccordError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    if exc.status_code == 401 and wants_json(request):
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="accord"'}
+    return _respond(request, exc.status_code, exc.to_dict(), headers)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_of(tuple(err.get("loc", ()))), "reason": str(err.get("msg", "invalid"))}
+        for err in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "request", "reason": "invalid"}
+    body = {
+        "error": "invalid",
+        "message": f"{first['field']}: {first['reason']}",
+        "field": first["field"],
+        "errors": errors,
+    }
+    return _respond(request, 422, body)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    names = {
+        404: "not_found",
+        405: "method_not_allowed",
+        406: "not_acceptable",
+        415: "unsupported_media_type",
+    }
+    body = {"error": names.get(exc.status_code, "http_error"), "message": str(exc.detail)}
+    return _respond(request, exc.status_code, body, dict(exc.headers or {}))
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _respond(
+        request, 500, {"error": "internal", "message": "internal error; it has been logged"}
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(AccordError, on_accord_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,108 @@
+"""Shared fixtures: one database (SQLite by default, PostgreSQL when asked), the app, clients.
+
+``ACCORD_TEST_DATABASE_URL`` picks the database: unset, each run uses a fresh SQLite file;
+``postgresql+psycopg://postgres@127.0.0.1:5432/test`` runs the same suite on PostgreSQL.
+The schema is built by the real migrations once per run, and every table is emptied after
+each test, so tests exercise real commits (the unit of work, audit rows in its transaction).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+import accord.models  # noqa: F401  (every table on the metadata)
+from accord.config import Settings
+from accord.db import Base, make_engine, make_sessionmaker, read_only, upgrade
+from accord.web.app import create_app
+from tests.factories import Factories
+
+DATABASE_ENV = "ACCORD_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("accord-data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=os.environ.get(DATABASE_ENV) or None,
+        base_url="http://testserver",
+        securitytxt_allow_http=True,
+        outbound_timeout_seconds=2.0,
+    )
+
+
+def _reset_schema(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings)
+    _reset_schema(engine)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("engine")
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (names from our metadata)
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for inspecting what requests stored.
+
+    It only reads (so it never holds SQLite's write lock while a request wants it); call
+    ``db.rollback()`` after a request to end the snapshot and see what the request wrote.
+    Arrange data with the ``make`` factories, which commit as a request would.
+    """
+    with session_factory() as session:
+        read_only(session)
+        yield session
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def client(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def make(session_factory: sessionmaker[Session], settings: Settings) -> Factories:
+    return Factories(session_factory, settings)

@@ -1,0 +1,212 @@
+"""The identity API over HTTP: tokens, scopes, organizations, members, the audit log."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.identity.models import ApiToken, AuditEvent, MemberRole, TokenScope
+from tests.factories import Factories
+
+
+def test_me_needs_a_token(client: TestClient) -> None:
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_unknown_token_is_401_even_on_public_routes(client: TestClient) -> None:
+    response = client.get("/api/v1/orgs", headers={"Authorization": "Bearer acc_nope"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthenticated"
+
+
+def test_malformed_authorization_header_is_401(client: TestClient) -> None:
+    response = client.get("/api/v1/me", headers={"Authorization": "Basic abc"})
+    assert response.status_code == 401
+    assert "Bearer" in response.json()["message"]
+
+
+def test_token_is_shown_once_and_stored_hashed(
+    client: TestClient, make: Factories, db: Session
+) -> None:
+    alice = make.user("alice")
+    headers = make.bearer(alice)
+    created = client.post(
+        "/api/v1/me/tokens", json={"name": "ci", "scope": "read"}, headers=headers
+    )
+    assert created.status_code == 201
+    secret = created.json()["token"]
+    assert secret.startswith("acc_")
+    listed = client.get("/api/v1/me/tokens", headers=headers).json()
+    assert all("token" not in t for t in listed)
+    stored = db.scalars(select(ApiToken.secret_hash)).all()
+    assert secret not in stored
+    assert all(len(h) == 64 for h in stored)
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.json()["username"] == "alice"
+
+
+def test_revoked_token_stops_working(client: TestClient, make: Factories) -> None:
+    alice = make.user("alice")
+    headers = make.bearer(alice)
+    created = client.post(
+        "/api/v1/me/tokens", json={"name": "x", "scope": "read"}, headers=headers
+    ).json()
+    assert client.delete(f"/api/v1/tokens/{created['id']}", headers=headers).status_code == 204
+    again = client.get("/api/v1/me", headers={"Authorization": f"Bearer {created['token']}"})
+    assert again.status_code == 401
+    assert client.delete(f"/api/v1/tokens/{created['id']}", headers=headers).status_code == 409
+
+
+def test_someone_elses_token_is_not_found(client: TestClient, make: Factories) -> None:
+    alice, bob = make.user("alice"), make.user("bob")
+    created = client.post(
+        "/api/v1/me/tokens", json={"name": "x", "scope": "read"}, headers=make.bearer(alice)
+    )
+    response = client.delete(f"/api/v1/tokens/{created.json()['id']}", headers=make.bearer(bob))
+    assert response.status_code == 404
+
+
+def test_read_token_cannot_write(client: TestClient, make: Factories) -> None:
+    op = make.user("oper", operator=True)
+    response = client.post(
+        "/api/v1/orgs",
+        json={
+            "name": "Example",
+            "kind": "signatory",
+            "type": "vendor",
+            "country": "fr",
+            "website": "https://example.com",
+            "security_contact": "sec@example.com",
+        },
+        headers=make.bearer(op, TokenScope.READ),
+    )
+    assert response.status_code == 403
+    assert "scope" in response.json()["message"]
+
+
+def test_token_cannot_mint_a_wider_token(client: TestClient, make: Factories) -> None:
+    alice = make.user("alice")
+    response = client.post(
+        "/api/v1/me/tokens",
+        json={"name": "x", "scope": "admin"},
+        headers=make.bearer(alice, TokenScope.READ),
+    )
+    assert response.status_code == 403
+
+
+def test_token_expiry_is_capped(client: TestClient, make: Factories) -> None:
+    alice = make.user("alice")
+    response = client.post(
+        "/api/v1/me/tokens",
+        json={"name": "x", "scope": "read", "expires_in_days": 99999},
+        headers=make.bearer(alice),
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "expires_in_days"
+
+
+def test_operator_creates_org_and_field_errors_name_the_field(
+    client: TestClient, make: Factories
+) -> None:
+    headers = make.bearer(make.user("oper", operator=True))
+    body = {
+        "name": "Example Corp",
+        "kind": "signatory",
+        "type": "vendor",
+        "country": "fr",
+        "website": "https://example.com",
+        "security_contact": "sec@example.com",
+    }
+    bad = client.post("/api/v1/orgs", json={**body, "website": "not a url"}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "website"
+    created = client.post("/api/v1/orgs", json=body, headers=headers)
+    assert created.status_code == 201
+    org = created.json()
+    assert org["slug"] == "example-corp"
+    assert org["country"] == "FR"
+    assert org["security_contact"] == "mailto:sec@example.com"
+    assert org["type"] == "vendor"
+    dup = client.post("/api/v1/orgs", json=body, headers=headers)
+    assert dup.status_code == 409
+
+
+def test_unknown_fields_are_refused(client: TestClient, make: Factories) -> None:
+    headers = make.bearer(make.user("oper", operator=True))
+    response = client.post(
+        "/api/v1/users",
+        json={
+            "username": "newbie",
+            "email": "n@example.org",
+            "password": "x" * 20,
+            "is_operator": True,
+        },
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "is_operator"
+
+
+def test_members_and_roles(client: TestClient, make: Factories, db: Session) -> None:
+    slug = make.org("Acme")
+    admin, bob = make.user("admin1"), make.user("bob")
+    make.member(admin, slug, MemberRole.ADMIN)
+    headers = make.bearer(admin)
+    added = client.put(
+        f"/api/v1/orgs/{slug}/members", json={"username": "bob", "role": "member"}, headers=headers
+    )
+    assert added.status_code == 200
+    listed = client.get(f"/api/v1/orgs/{slug}/members", headers=make.bearer(bob)).json()
+    assert {m["username"]: m["role"] for m in listed} == {"admin1": "admin", "bob": "member"}
+    # The last admin cannot be demoted or removed.
+    last = client.put(
+        f"/api/v1/orgs/{slug}/members",
+        json={"username": "admin1", "role": "member"},
+        headers=headers,
+    )
+    assert last.status_code == 409
+    assert client.delete(f"/api/v1/orgs/{slug}/members/admin1", headers=headers).status_code == 409
+    # A plain member cannot manage members.
+    denied = client.put(
+        f"/api/v1/orgs/{slug}/members",
+        json={"username": "bob", "role": "admin"},
+        headers=make.bearer(bob),
+    )
+    assert denied.status_code == 403
+    actions = db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert "member.add" in actions
+
+
+def test_audit_log_filters(client: TestClient, make: Factories) -> None:
+    op = make.user("oper", operator=True)
+    headers = make.bearer(op)
+    make.org("Filtered Org")
+    everything = client.get("/api/v1/audit", headers=headers).json()
+    assert {"user.create", "org.create", "token.create"} <= {e["action"] for e in everything}
+    only = client.get("/api/v1/audit", params={"action": "org.create"}, headers=headers).json()
+    assert [e["target"] for e in only] == ["filtered-org"]
+    assert client.get("/api/v1/audit", params={"limit": 0}, headers=headers).status_code == 422
+    assert client.get("/api/v1/audit", headers=make.bearer(make.user("nobody"))).status_code == 403
+
+
+def test_failed_request_leaves_nothing_half_written(
+    client: TestClient, make: Factories, db: Session
+) -> None:
+    slug = make.org("Atomic")
+    admin = make.user("admin1")
+    make.member(admin, slug, MemberRole.ADMIN)
+    before = db.scalars(select(AuditEvent.id)).all()
+    db.rollback()
+    # Unknown user: the membership service fails after the policy passed; no audit row remains.
+    response = client.put(
+        f"/api/v1/orgs/{slug}/members",
+        json={"username": "ghost", "role": "member"},
+        headers=make.bearer(admin),
+    )
+    assert response.status_code == 404
+    db.rollback()
+    after = db.scalars(select(AuditEvent.action).where(AuditEvent.id.not_in(before))).all()
+    assert after == ["token.create"]
