@@ -67,6 +67,8 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture(autouse=True)
 def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app").state.limiter.clear()
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")

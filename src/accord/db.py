@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -64,13 +65,22 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite opens transactions lazily and not for reads; take over so that a
-        # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
+        return _sqlite(url)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def sqlite_engine(path: Path) -> Engine:
+    """An engine on the SQLite file at ``path``, set up like the hub's own."""
+    return _sqlite(f"sqlite:///{path.resolve()}")
+
+
+def _sqlite(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    # pysqlite opens transactions lazily and not for reads; take over so that a
+    # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

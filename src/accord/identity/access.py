@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
-from accord.identity import audit, ratelimit
+from accord.identity import audit
 from accord.identity.credentials import (
     digest,
     hash_password,
@@ -20,9 +20,10 @@ from accord.identity.credentials import (
     verify_password,
 )
 from accord.identity.models import ApiToken, BootstrapToken, TokenScope, User, WebSession
-from accord.identity.policy import SYSTEM, Action, Actor, authorize
+from accord.identity.policy import Action, Actor, authorize
+from accord.identity.ratelimit import RateLimiter
 from accord.identity.schemas import TokenCreate, UserCreate
-from accord.identity.services import _ensure_free_user, actor_for
+from accord.identity.services import actor_for, ensure_free_user, operators_exist
 
 TOKEN_PREFIX = "acc_"  # noqa: S105 (a prefix, not a secret)
 SESSION_PREFIX = "ses_"
@@ -34,7 +35,7 @@ BOOTSTRAP_PREFIX = "boot_"
 
 def login(
     db: Session,
-    factory: sessionmaker[Session],
+    limiter: RateLimiter,
     *,
     username: str,
     password: str,
@@ -43,30 +44,26 @@ def login(
 ) -> User:
     """Check a password, throttled per account and per client address.
 
-    Failures are counted outside ``db``'s transaction (the failed request rolls back, the
-    count must stay); a success clears the account's count.
+    A failure is counted in the limiter's own store (the failed request rolls back, the count
+    must stay); a success clears the account's count.
     """
     window = settings.login_window_seconds
     buckets = [f"login:user:{username.lower()}", f"login:ip:{ip_address}"]
-    limit = settings.login_failures_per_window
     for bucket in buckets:
-        if ratelimit.count(factory, bucket, window_seconds=window) >= limit:
+        if limiter.count(bucket, window_seconds=window) >= settings.login_failures_per_window:
             raise RateLimited("too many failed sign-ins; try again later", retry_after=window)
     user = db.scalar(select(User).where(User.username == username))
-    if (
-        user is None
-        or not verify_password(user.password_hash if user else None, password)
-        or not user.is_active
-    ):
+    # The hash is checked even for an unknown user, so timing does not tell which names exist.
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or not user.is_active:
         for bucket in buckets:
-            ratelimit.hit(factory, bucket, window_seconds=window)
+            limiter.hit(bucket, window_seconds=window)
         raise Unauthenticated("wrong username or password")
-    ratelimit.reset(factory, buckets[0])
+    limiter.reset(buckets[0])
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.record(
-        db, actor=actor_for(db, user, ip_address=ip_address), action="auth.login", target=username
-    )
+    actor = actor_for(db, user, ip_address=ip_address)
+    audit.record(db, actor=actor, action="auth.login", target=username)
     return user
 
 
@@ -186,8 +183,6 @@ def issue_bootstrap(db: Session, *, settings: Settings) -> str:
 
     Issued only while the hub has no operator; any earlier unused link stops working.
     """
-    from accord.identity.services import operators_exist
-
     if operators_exist(db):
         raise Conflict("the hub already has an operator")
     now = utcnow()
@@ -216,7 +211,7 @@ def redeem_bootstrap(db: Session, *, secret: str, data: UserCreate, ip_address: 
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         raise Unauthenticated("this bootstrap link is invalid, used or expired")
     row.used_at = utcnow()
-    _ensure_free_user(db, data.username, data.email)
+    ensure_free_user(db, data.username, data.email)
     user = User(
         username=data.username,
         email=data.email,
@@ -233,6 +228,3 @@ def redeem_bootstrap(db: Session, *, secret: str, data: UserCreate, ip_address: 
         target=user.username,
     )
     return user
-
-
-__all__ = ["SYSTEM"]

@@ -16,7 +16,7 @@ from accord.identity.schemas import TokenCreate, UserCreate
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
-    Factory,
+    Limiter,
     OrgAccess,
     SettingsDep,
     client_ip,
@@ -58,7 +58,7 @@ def login_form(
 def login(
     request: Request,
     db: DbSession,
-    factory: Factory,
+    limiter: Limiter,
     settings: SettingsDep,
     _: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)],
     username: Annotated[str, Form(max_length=64)],
@@ -69,7 +69,7 @@ def login(
     try:
         user = access.login(
             db,
-            factory,
+            limiter,
             username=username,
             password=password,
             ip_address=client_ip(request),

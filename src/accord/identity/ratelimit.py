@@ -1,47 +1,59 @@
-"""Fixed-window rate limits kept in the database, so every hub process shares the counts.
+"""Fixed-window rate limits shared by every hub process (sign-in throttling, public forms).
 
-Counting happens in its own short transaction: a request that fails (a wrong password, say)
-rolls its own work back, but its attempt must still count.
+Counts are written in their own short transactions: a request that fails (a wrong password)
+rolls its own work back, but its attempt must still count. On SQLite those transactions go to
+a side file (``ratelimits.db`` in the data directory): SQLite has one writer at a time, and a
+request that already holds the hub database's write lock would otherwise wait on itself. On
+PostgreSQL the counters live in the hub database, row-locked, shared by every process.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
-from accord.db import unit_of_work
+from accord.config import Settings
+from accord.db import make_sessionmaker, read_only, sqlite_engine, unit_of_work
 from accord.errors import RateLimited
 from accord.identity.models import RateCounter
 
 
-def _window_start(now: datetime, window_seconds: int) -> datetime:
-    epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
+class RateLimiter:
+    """Counts hits per bucket in fixed windows, in a store of its own."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.factory: sessionmaker[Session] = make_sessionmaker(engine)
 
-def count(factory: sessionmaker[Session], bucket: str, *, window_seconds: int) -> int:
-    """How many hits ``bucket`` has in the current window."""
-    start = _window_start(utcnow(), window_seconds)
-    with unit_of_work(factory) as db:
-        found = db.scalar(
-            select(RateCounter.count).where(
-                RateCounter.bucket == bucket, RateCounter.window_start == start
+    @classmethod
+    def for_hub(cls, settings: Settings, hub_engine: Engine) -> RateLimiter:
+        """The limiter for a hub: a side SQLite file, or the hub's PostgreSQL database."""
+        if hub_engine.dialect.name != "sqlite":
+            return cls(hub_engine)
+        engine = sqlite_engine(settings.data_dir / "ratelimits.db")
+        RateCounter.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+        return cls(engine)
+
+    def count(self, bucket: str, *, window_seconds: int) -> int:
+        """How many hits ``bucket`` has in the current window."""
+        start = _window_start(utcnow(), window_seconds)
+        with self.factory() as db:
+            read_only(db)
+            found = db.scalar(
+                select(RateCounter.count).where(
+                    RateCounter.bucket == bucket, RateCounter.window_start == start
+                )
             )
-        )
-    return found or 0
+        return found or 0
 
-
-def hit(factory: sessionmaker[Session], bucket: str, *, window_seconds: int) -> int:
-    """Count one hit on ``bucket`` and return the window's new total."""
-    now = utcnow()
-    start = _window_start(now, window_seconds)
-    with unit_of_work(factory) as db:
-        dialect = db.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    def hit(self, bucket: str, *, window_seconds: int) -> int:
+        """Count one hit on ``bucket`` and return the window's new total."""
+        start = _window_start(utcnow(), window_seconds)
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         upsert = (
             insert(RateCounter)
             .values(bucket=bucket, window_start=start, count=1)
@@ -51,19 +63,30 @@ def hit(factory: sessionmaker[Session], bucket: str, *, window_seconds: int) -> 
             )
             .returning(RateCounter.count)
         )
-        total = int(db.execute(upsert).scalar_one())
-        # Old windows are worthless; trim them as we go rather than with a separate job.
-        db.execute(delete(RateCounter).where(RateCounter.window_start < start - timedelta(days=1)))
-    return total
+        with unit_of_work(self.factory) as db:
+            total = int(db.execute(upsert).scalar_one())
+            # Old windows are worthless; trim them as we go rather than with a separate job.
+            db.execute(
+                delete(RateCounter).where(RateCounter.window_start < start - timedelta(days=1))
+            )
+        return total
+
+    def check(self, bucket: str, *, limit: int, window_seconds: int) -> None:
+        """Count a hit and raise :class:`RateLimited` once ``bucket`` is over ``limit``."""
+        if self.hit(bucket, window_seconds=window_seconds) > limit:
+            raise RateLimited("too many requests; try again later", retry_after=window_seconds)
+
+    def reset(self, bucket: str) -> None:
+        """Forget every count of ``bucket`` (after a successful sign-in, for instance)."""
+        with unit_of_work(self.factory) as db:
+            db.execute(delete(RateCounter).where(RateCounter.bucket == bucket))
+
+    def clear(self) -> None:
+        """Forget everything (tests)."""
+        with unit_of_work(self.factory) as db:
+            db.execute(delete(RateCounter))
 
 
-def check(factory: sessionmaker[Session], bucket: str, *, limit: int, window_seconds: int) -> None:
-    """Count a hit and raise :class:`RateLimited` once ``bucket`` is over ``limit``."""
-    if hit(factory, bucket, window_seconds=window_seconds) > limit:
-        raise RateLimited("too many requests; try again later", retry_after=window_seconds)
-
-
-def reset(factory: sessionmaker[Session], bucket: str) -> None:
-    """Forget every count of ``bucket`` (after a successful sign-in, for instance)."""
-    with unit_of_work(factory) as db:
-        db.execute(delete(RateCounter).where(RateCounter.bucket == bucket))
+def _window_start(now: datetime, window_seconds: int) -> datetime:
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)

@@ -50,7 +50,7 @@ def actor_for(
 def create_user(db: Session, *, data: UserCreate, actor: Actor, operator: bool = False) -> User:
     """Create an account. Only operators create accounts (or the bootstrap link, once)."""
     authorize(actor, Action.HUB_OPERATE)
-    _ensure_free_user(db, data.username, data.email)
+    ensure_free_user(db, data.username, data.email)
     user = User(
         username=data.username,
         email=data.email,
@@ -70,7 +70,8 @@ def create_user(db: Session, *, data: UserCreate, actor: Actor, operator: bool =
     return user
 
 
-def _ensure_free_user(db: Session, username: str, email: str) -> None:
+def ensure_free_user(db: Session, username: str, email: str) -> None:
+    """Raise :class:`Conflict` naming the field if the username or email is taken."""
     if db.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise Conflict(f"username {username!r} is taken", field="username")
     if db.scalar(select(User.id).where(User.email == email)):

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from accord import __version__
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker
+from accord.identity.ratelimit import RateLimiter
 from accord.web import errors
 from accord.web.rendering import make_environment
 from accord.web.security import BodyLimit, SecurityHeaders
@@ -38,6 +39,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.limiter = RateLimiter.for_hub(settings, app.state.engine)
     app.state.templates = make_environment()
 
     api = APIRouter(prefix=API_PREFIX)

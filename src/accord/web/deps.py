@@ -19,6 +19,7 @@ from accord.errors import Unauthenticated
 from accord.identity import access
 from accord.identity.models import Organization
 from accord.identity.policy import ANONYMOUS, Action, Actor, authorize
+from accord.identity.ratelimit import RateLimiter
 from accord.identity.services import actor_for, get_org
 
 SESSION_COOKIE = "accord_session"
@@ -32,9 +33,15 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_sessionmaker(request: Request) -> sessionmaker[Session]:
-    """The session factory, for work that needs its own transaction (rate counters)."""
+    """The session factory of the hub database."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     return factory
+
+
+def get_limiter(request: Request) -> RateLimiter:
+    """The rate limiter shared by every process of the hub."""
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -58,7 +65,7 @@ def get_db(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
-Factory = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+Limiter = Annotated[RateLimiter, Depends(get_limiter)]
 
 
 def client_ip(request: Request) -> str | None:
