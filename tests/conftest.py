@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import accord.models  # noqa: F401  (every table on the metadata)
 from accord.config import Settings
-from accord.db import Base, make_engine, make_sessionmaker, read_only, upgrade
+from accord.db import Base, make_engine, make_sessionmaker, upgrade
 from accord.web.app import create_app
 from tests.factories import Factories
 
@@ -82,15 +82,14 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+def db(engine: Engine) -> Iterator[Session]:
     """A session for inspecting what requests stored.
 
     It only reads (so it never holds SQLite's write lock while a request wants it); call
     ``db.rollback()`` after a request to end the snapshot and see what the request wrote.
     Arrange data with the ``make`` factories, which commit as a request would.
     """
-    with session_factory() as session:
-        read_only(session)
+    with make_sessionmaker(engine, read_only=True)() as session:
         yield session
 
 

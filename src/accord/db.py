@@ -106,15 +106,15 @@ def _sqlite_begin(conn: Any) -> None:
 READ_ONLY = "accord_read_only"
 
 
-def read_only(session: Session) -> Session:
-    """Mark ``session`` as one that only reads, before its first statement."""
-    session.connection(execution_options={READ_ONLY: True})
-    return session
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """A session factory bound to ``engine``; sessions keep objects readable after commit.
 
-
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """A session factory bound to ``engine``; sessions keep objects readable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    ``read_only`` sessions begin every transaction as a plain (deferred) BEGIN on SQLite, so
+    that readers never hold the write lock; the option rides on every connection they check
+    out, not only the first.
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.db import make_sessionmaker, read_only, sqlite_engine, unit_of_work
+from accord.db import make_sessionmaker, sqlite_engine, unit_of_work
 from accord.errors import RateLimited
 from accord.identity.models import RateCounter
 
@@ -28,6 +28,7 @@ class RateLimiter:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.factory: sessionmaker[Session] = make_sessionmaker(engine)
+        self.reader: sessionmaker[Session] = make_sessionmaker(engine, read_only=True)
 
     @classmethod
     def for_hub(cls, settings: Settings, hub_engine: Engine) -> RateLimiter:
@@ -41,8 +42,7 @@ class RateLimiter:
     def count(self, bucket: str, *, window_seconds: int) -> int:
         """How many hits ``bucket`` has in the current window."""
         start = _window_start(utcnow(), window_seconds)
-        with self.factory() as db:
-            read_only(db)
+        with self.reader() as db:
             found = db.scalar(
                 select(RateCounter.count).where(
                     RateCounter.bucket == bucket, RateCounter.window_start == start

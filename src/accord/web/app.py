@@ -19,14 +19,25 @@ from accord.web.security import BodyLimit, SecurityHeaders
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
-    """A hub serving ``settings``' database. The schema must be migrated already."""
+def mounted_routers() -> list[tuple[str, APIRouter]]:
+    """Every router the hub serves, with its prefix: the API's, then the pages'."""
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
     from accord.registry import pages as registry_pages
     from accord.registry import routes as registry_routes
     from accord.web import pages as web_pages
 
+    return [
+        (API_PREFIX, identity_routes.router),
+        (API_PREFIX, registry_routes.router),
+        ("", web_pages.router),
+        ("", identity_pages.router),
+        ("", registry_pages.router),
+    ]
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    """A hub serving ``settings``' database. The schema must be migrated already."""
     app = FastAPI(
         title="Accord",
         version=__version__,
@@ -39,16 +50,13 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.reader = make_sessionmaker(app.state.engine, read_only=True)
     app.state.limiter = RateLimiter.for_hub(settings, app.state.engine)
     app.state.templates = make_environment()
 
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(identity_routes.router)
-    api.include_router(registry_routes.router)
-    app.include_router(api)
-    app.include_router(web_pages.router)
-    app.include_router(identity_pages.router)
-    app.include_router(registry_pages.router)
+    app.state.routers = mounted_routers()
+    for prefix, router in app.state.routers:
+        app.include_router(router, prefix=prefix)
     app.mount(
         "/static",
         StaticFiles(directory=str(resources.files("accord") / "web" / "static")),

@@ -14,7 +14,6 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
-from accord.db import read_only
 from accord.errors import Unauthenticated
 from accord.identity import access
 from accord.identity.models import Organization
@@ -50,9 +49,9 @@ def get_db(request: Request) -> Iterator[Session]:
     Used with ``scope="function"`` so that the commit happens before the response is sent:
     a client never sees success for a change that failed to commit.
     """
-    session = get_sessionmaker(request)()
-    if request.method in ("GET", "HEAD"):
-        read_only(session)
+    reads = request.method in ("GET", "HEAD")
+    state = request.app.state
+    session = (state.reader if reads else state.sessionmaker)()
     try:
         yield session
         session.commit()
