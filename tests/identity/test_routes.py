@@ -210,3 +210,48 @@ def test_failed_request_leaves_nothing_half_written(
     db.rollback()
     after = db.scalars(select(AuditEvent.action).where(AuditEvent.id.not_in(before))).all()
     assert after == ["token.create"]
+
+
+def test_token_use_for_a_change_is_recorded(
+    client: TestClient, make: Factories, db: Session
+) -> None:
+    alice = make.user("alice")
+    secret = make.token(alice)
+    headers = {"Authorization": f"Bearer {secret}"}
+    client.get("/api/v1/me", headers=headers)
+    assert db.scalar(select(ApiToken.last_used_at)) is None
+    db.rollback()
+    client.post("/api/v1/me/tokens", json={"name": "x", "scope": "read"}, headers=headers)
+    used = db.scalars(select(ApiToken.last_used_at).order_by(ApiToken.id)).all()
+    assert used[0] is not None
+    assert used[1] is None
+
+
+def test_operator_creates_user_with_an_argon2id_hash(
+    client: TestClient, make: Factories, db: Session
+) -> None:
+    from accord.identity.models import User
+
+    headers = make.bearer(make.user("oper", operator=True))
+    response = client.post(
+        "/api/v1/users",
+        json={
+            "username": "newbie",
+            "email": "Newbie@Example.org",
+            "password": "a long enough password",
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201
+    assert response.json()["email"] == "newbie@example.org"
+    stored = db.scalar(select(User).where(User.username == "newbie"))
+    assert stored is not None
+    assert stored.password_hash.startswith("$argon2id$")
+    assert "a long enough password" not in stored.password_hash
+    short = client.post(
+        "/api/v1/users",
+        json={"username": "short", "email": "s@example.org", "password": "short"},
+        headers=headers,
+    )
+    assert short.status_code == 422
+    assert short.json()["field"] == "password"

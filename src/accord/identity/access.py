@@ -175,6 +175,13 @@ def token_user(db: Session, secret: str) -> tuple[User, ApiToken] | None:
     return token.user, token
 
 
+def touch_token(token: ApiToken) -> None:
+    """Note that ``token`` was just used, at most once a minute to spare writes."""
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+
+
 # -- bootstrap -----------------------------------------------------------------------------
 
 

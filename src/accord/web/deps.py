@@ -97,6 +97,10 @@ def _resolve(request: Request, db: Session) -> Actor:
         if found is None:
             raise Unauthenticated("this API token is unknown, expired or revoked")
         user, token = found
+        if request.method not in ("GET", "HEAD"):
+            # Recorded in the request's own (writing) transaction: GETs stay read-only, so
+            # this reads "last used to change something"; a failed request leaves it as it was.
+            access.touch_token(token)
         return actor_for(db, user, ip_address=ip, token_scope=token.scope)
     if not request.url.path.startswith("/api/"):
         cookie = request.cookies.get(SESSION_COOKIE)

@@ -58,7 +58,10 @@ class SecurityHeaders:
                 names = {name.lower() for name, _ in headers}
                 headers.extend(h for h in self.headers if h[0] not in names)
                 if b"cache-control" not in names:
-                    headers.append((b"cache-control", b"no-store"))
+                    static = scope["path"].startswith("/static/")
+                    headers.append(
+                        (b"cache-control", b"public, max-age=3600" if static else b"no-store")
+                    )
                 message["headers"] = headers
             await send(message)
 
