@@ -5,6 +5,7 @@ statements, tracking statuses and publisher kinds.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -52,9 +53,9 @@ def _varied(index: int, record: dict[str, Any]) -> dict[str, Any]:
     if vectors:
         changes["cvss_v3"] = cvss_score(vectors[0])
     elif index % 3 == 0:
-        changes["cvss_v3"] = cvss_score(EXTRA_V3[index % len(EXTRA_V3)])
+        changes["cvss_v3"] = cvss_score(EXTRA_V3[index // 3 % len(EXTRA_V3)])
     if index % 4 == 0:
-        changes["cvss_v4"] = cvss_score(V4[index % len(V4)])
+        changes["cvss_v4"] = cvss_score(V4[index // 4 % len(V4)])
     if index % 2 == 0:
         changes["cwes"] = tuple(weakness(n) for n in CWES[: 1 + index % 3])
     return changes
@@ -143,6 +144,7 @@ def special_cases() -> dict[str, Case]:
         category=PublisherCategory.COORDINATOR,
         contact_details="mailto:cert@cert.example",
         issuing_authority="Coordinated under the hub's disclosure policy.",
+        cve_org_id=uuid.UUID("5e1a7c2b-9d3f-4a6e-8b0c-1f2e3d4c5b6a"),
     )
     cases["coordinator-no-record-url"] = (
         binderhub,

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# Real feeds carry URLs that are not URIs (the OSV schema refuses them, importers may not).
+ODD_URL = "https://example.org/a page|with odd chars?q=ü"
+ODD_URL_AS_URI = "https://example.org/a%20page%7Cwith%20odd%20chars?q=%C3%BC"
+
+
 MULTI_ECOSYSTEM: dict[str, Any] = {
     "schema_version": "1.7.0",
-    "id": "ACCORD-2024-0001",
+    "id": "OSV-2024-0001",
     "modified": "2024-03-02T10:00:00Z",
     "published": "2024-03-01T09:30:00.123456Z",
     "aliases": ["CVE-2024-0001", "CVE-2024-0002", "GHSA-aaaa-bbbb-cccc"],
@@ -89,8 +94,7 @@ MULTI_ECOSYSTEM: dict[str, Any] = {
             "EVIDENCE",
             "WEB",
         )
-    ]
-    + [{"type": "WEB", "url": "https://example.org/a page|with odd chars?q=ü"}],
+    ],
     "credits": [
         {"name": "Ada Finder", "contact": ["mailto:ada@example.org"], "type": "FINDER"},
         {"name": "Example CERT", "contact": ["https://cert.example"], "type": "COORDINATOR"},
@@ -138,7 +142,7 @@ GIT_ONLY: dict[str, Any] = {
 
 AWKWARD_VERSIONS: dict[str, Any] = {
     "schema_version": "1.7.0",
-    "id": "ACCORD-2024-0003",
+    "id": "OSV-2024-0003",
     "modified": "2024-03-02T10:00:00Z",
     "summary": "Versions whose names read like ranges, and ecosystems without a vers scheme",
     "affected": [

@@ -179,5 +179,12 @@ def cve_schema_validator() -> Draft7Validator:
 
 def cve_schema_errors(record: dict[str, Any]) -> list[str]:
     """What the CVE JSON 5 schema says is wrong with ``record``."""
-    errors = cve_schema_validator().iter_errors(record)
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+    found = []
+    for error in cve_schema_validator().iter_errors(record):
+        # The record is a oneOf (published or rejected): report the branch it nearly matched.
+        branches: dict[Any, list[Any]] = {}
+        for inner in error.context or ():
+            branches.setdefault(inner.relative_schema_path[0], []).append(inner)
+        nearest = min(branches.values(), key=len) if branches else [error]
+        found += [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in nearest]
+    return found

@@ -216,7 +216,8 @@ def _solutions(record: osv.Record) -> list[dict[str, Any]]:
         fixed = [i.fixed for r in entry.ordered_ranges for i in r.intervals if i.fixed]
         if entry.package is not None and fixed:
             versions = ", ".join(dict.fromkeys(fixed))
-            text = f"Upgrade {entry.package.name} to a fixed version: {versions}."
+            package = f"{entry.package.name} ({entry.package.ecosystem})"
+            text = f"Upgrade {package} to a fixed version: {versions}."
             found.append({"lang": "en", "value": _clip(text, _TEXT_LIMIT)})
     return list({c["value"]: c for c in found}.values())
 
