@@ -47,7 +47,7 @@ V4 = (
 CWES = (79, 20, 22, 400, 502)
 
 
-def _varied(index: int, record: dict[str, Any]) -> dict[str, Any]:
+def varied(index: int, record: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {"tlp": list(Tlp)[index % len(Tlp)]}
     vectors = [s["score"] for s in record.get("severity") or () if s["type"] == "CVSS_V3"]
     if vectors:
@@ -67,7 +67,7 @@ def real_cases() -> dict[str, Case]:
     cases: dict[str, Case] = {}
     for index, path in enumerate(paths):
         record = load_record(path)
-        cases[f"pypa-{record['id']}"] = (record, make_meta(record, **_varied(index, record)))
+        cases[f"pypa-{record['id']}"] = (record, make_meta(record, **varied(index, record)))
     return cases
 
 

@@ -27,6 +27,7 @@ from cvss import CVSS3, CVSS4
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT7
+from univers.versions import InvalidVersion, PypiVersion
 
 from accord.advisories.formats import CvssScore, PublicationMeta, Publisher, Revision, Weakness
 
@@ -69,6 +70,26 @@ def sample(count: int) -> list[Path]:
 def withdrawn_paths() -> list[Path]:
     """The database's withdrawn records."""
     return [p for p in pypa_paths() if re.search(r"^withdrawn:", p.read_text(), re.M)]
+
+
+def pep440(text: str) -> PypiVersion | None:
+    """A PyPI release name as a PEP 440 version (univers), or None for a legacy name."""
+    try:
+        return PypiVersion(text)
+    except InvalidVersion:
+        return None
+
+
+def listed_releases(entry: dict[str, Any]) -> list[PypiVersion]:
+    """The releases an OSV ``affected`` entry lists as affected (PEP 440 ones)."""
+    return [v for v in map(pep440, entry.get("versions") or ()) if v is not None]
+
+
+def fixed_releases(entry: dict[str, Any]) -> list[PypiVersion]:
+    """The releases its ``ECOSYSTEM`` ranges say fix it (PEP 440 ones)."""
+    ranges = [r for r in entry.get("ranges") or () if r["type"] == "ECOSYSTEM"]
+    fixed = [e["fixed"] for r in ranges for e in r["events"] if "fixed" in e]
+    return [v for v in map(pep440, fixed) if v is not None]
 
 
 def cvss_score(vector: str) -> CvssScore:

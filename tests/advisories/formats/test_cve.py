@@ -9,13 +9,19 @@ from typing import Any
 
 import pytest
 from cvelib.cve_api import CveRecord
-from univers.versions import InvalidVersion, PypiVersion
+from univers.versions import PypiVersion
 
 from accord.advisories.formats import Publisher, to_cve_json5
 from accord.errors import InvalidInput
 from tests.advisories.formats.cases import all_cases
 from tests.advisories.formats.records import MULTI_ECOSYSTEM
-from tests.advisories.formats.support import cve_schema_errors, make_meta
+from tests.advisories.formats.support import (
+    cve_schema_errors,
+    fixed_releases,
+    listed_releases,
+    make_meta,
+    pep440,
+)
 
 CASES = all_cases()
 
@@ -55,27 +61,20 @@ def _status(product: dict[str, Any], version: PypiVersion) -> str:
     """The CVE schema's algorithm (definitions.product.versions) with PEP 440 order."""
     for entry in product.get("versions", ()):
         if "lessThan" not in entry and "lessThanOrEqual" not in entry:
-            if version == _v(entry["version"]):
+            if version == pep440(entry["version"]):
                 return str(entry["status"])
             continue
-        start = PypiVersion("0") if entry["version"] == "0" else _v(entry["version"])
+        start = PypiVersion("0") if entry["version"] == "0" else pep440(entry["version"])
         if start is None or not start <= version:
             continue
         if "lessThan" in entry:
             limit = entry["lessThan"]
-            inside = limit == "*" or ((upper := _v(limit)) is not None and version < upper)
+            inside = limit == "*" or ((upper := pep440(limit)) is not None and version < upper)
         else:
-            inside = (upper := _v(entry["lessThanOrEqual"])) is not None and version <= upper
+            inside = (upper := pep440(entry["lessThanOrEqual"])) is not None and version <= upper
         if inside:
             return str(entry["status"])
     return str(product["defaultStatus"])
-
-
-def _v(text: str) -> PypiVersion | None:
-    try:
-        return PypiVersion(text)
-    except InvalidVersion:
-        return None
 
 
 def test_ranges_give_pypas_affected_releases_and_not_the_fixes() -> None:
@@ -86,15 +85,12 @@ def test_ranges_give_pypas_affected_releases_and_not_the_fixes() -> None:
         products = RECORDS[name]["containers"]["cna"]["affected"]
         for entry, product in zip(record["affected"], products, strict=True):
             assert product["packageName"] == entry["package"]["name"]
-            for version in filter(None, map(_v, entry.get("versions", ()))):
+            for version in listed_releases(entry):
                 assert _status(product, version) == "affected", (name, str(version))
                 affected += 1
-            for range_ in entry.get("ranges", ()):
-                for event in range_["events"] if range_["type"] == "ECOSYSTEM" else ():
-                    version = _v(event.get("fixed", ""))
-                    if version is not None:
-                        assert _status(product, version) == "unaffected", (name, str(version))
-                        fixed += 1
+            for version in fixed_releases(entry):
+                assert _status(product, version) == "unaffected", (name, str(version))
+                fixed += 1
     assert affected > 500
     assert fixed > 40
 

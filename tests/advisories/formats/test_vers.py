@@ -17,7 +17,7 @@ from univers.versions import InvalidVersion, PypiVersion
 from accord.advisories.formats import to_csaf
 from tests.advisories.formats.cases import real_cases
 from tests.advisories.formats.records import MULTI_ECOSYSTEM
-from tests.advisories.formats.support import make_meta
+from tests.advisories.formats.support import fixed_releases, listed_releases, make_meta
 
 REAL = real_cases()
 
@@ -43,38 +43,31 @@ def _ranges(document: dict[str, Any], package: str) -> list[VersionRange]:
     return found
 
 
-def _pep440(version: str) -> PypiVersion | None:
-    try:
-        return PypiVersion(version)
-    except InvalidVersion:
-        return None
-
-
-def test_every_listed_affected_release_is_in_a_range() -> None:
-    checked = 0
+def _entries() -> Iterator[tuple[str, list[VersionRange], dict[str, Any]]]:
+    """Each PyPI entry of the real records with the ranges its CSAF document gives it."""
     for record, meta in REAL.values():
         document = to_csaf(record, meta)
         for entry in record.get("affected") or ():
             ranges = _ranges(document, entry["package"]["name"])
-            for version in filter(None, map(_pep440, entry.get("versions") or ())):
-                if ranges:
-                    assert any(version in r for r in ranges), (record["id"], str(version))
-                    checked += 1
+            if ranges:
+                yield record["id"], ranges, entry
+
+
+def test_every_listed_affected_release_is_in_a_range() -> None:
+    checked = 0
+    for advisory, ranges, entry in _entries():
+        for version in listed_releases(entry):
+            assert any(version in r for r in ranges), (advisory, str(version))
+            checked += 1
     assert checked > 500
 
 
 def test_no_fixed_version_is_in_the_range_it_closes() -> None:
     checked = 0
-    for record, meta in REAL.values():
-        document = to_csaf(record, meta)
-        for entry in record.get("affected") or ():
-            ranges = _ranges(document, entry["package"]["name"])
-            for range_ in entry.get("ranges") or ():
-                fixed = [e["fixed"] for e in range_["events"] if "fixed" in e]
-                for version in filter(None, map(_pep440, fixed)):
-                    if range_["type"] == "ECOSYSTEM" and ranges:
-                        assert not any(version in r for r in ranges), record["id"]
-                        checked += 1
+    for advisory, ranges, entry in _entries():
+        for version in fixed_releases(entry):
+            assert not any(version in r for r in ranges), (advisory, str(version))
+            checked += 1
     assert checked > 40
 
 
@@ -89,3 +82,28 @@ def test_each_ecosystems_ranges_are_canonical_vers(scheme: str) -> None:
     assert names
     for name in names:
         assert str(VersionRange.from_string(name)) == name
+
+
+@pytest.mark.parametrize(
+    ("events", "inside", "outside"),
+    [
+        # The OSV spec's IsVulnerable: a second "introduced" inside an interval changes nothing.
+        ([{"introduced": "1.0"}, {"introduced": "2.0"}, {"fixed": "2.1"}], ["1.5"], ["3.0"]),
+        ([{"introduced": "0"}, {"fixed": "1.0"}, {"introduced": "2.0"}], ["0.5", "2.5"], ["1.5"]),
+        ([{"introduced": "1.0"}, {"last_affected": "1.4"}], ["1.4"], ["1.4.1", "0.9"]),
+        ([{"introduced": "1.0"}, {"limit": "2.0"}], ["1.9"], ["2.0"]),
+    ],
+)
+def test_events_become_the_ranges_the_osv_algorithm_means(
+    events: list[dict[str, str]], inside: list[str], outside: list[str]
+) -> None:
+    affected = [
+        {
+            "package": {"ecosystem": "PyPI", "name": "demo"},
+            "ranges": [{"type": "ECOSYSTEM", "events": events}],
+        }
+    ]
+    record = {"id": "OSV-2024-0009", "modified": "2024-01-01T00:00:00Z", "affected": affected}
+    ranges = _ranges(to_csaf(record, make_meta(record)), "demo")
+    assert all(any(PypiVersion(v) in r for r in ranges) for v in inside)
+    assert not any(PypiVersion(v) in r for r in ranges for v in outside)

@@ -47,21 +47,19 @@ def to_cve_json5(record: osv.Record, meta: PublicationMeta, *, cve_id: str) -> d
             "a CVE record names the CNA by its CVE Services organization UUID",
             field="meta.publisher.cve_org_id",
         )
-    updated = osv.rfc3339(osv.parse_time(record["modified"]))
-    provider = {"orgId": str(org), "dateUpdated": updated}
-    metadata: dict[str, Any] = {"cveId": cve_id, "assignerOrgId": str(org), "dateUpdated": updated}
+    updated = _when(record, "modified")
+    provider = _present(orgId=str(org), dateUpdated=updated)
+    metadata = _present(cveId=cve_id, assignerOrgId=str(org), dateUpdated=updated)
     if record.get("withdrawn"):
-        when = osv.rfc3339(osv.parse_time(record["withdrawn"]))
-        metadata |= {"state": "REJECTED", "dateRejected": when}
-        reason = f"{record['id']} was withdrawn by its publisher on {when}."
+        when = _when(record, "withdrawn")
+        metadata |= _present(state="REJECTED", dateRejected=when)
+        reason = f"{record['id']} was withdrawn by its publisher on {when or 'an unknown date'}."
         cna: dict[str, Any] = {
             "providerMetadata": provider,
             "rejectedReasons": [{"lang": "en", "value": reason}],
         }
     else:
-        metadata["state"] = "PUBLISHED"
-        if record.get("published"):
-            metadata["datePublished"] = osv.rfc3339(osv.parse_time(record["published"]))
+        metadata |= _present(state="PUBLISHED", datePublished=_when(record, "published"))
         cna = {"providerMetadata": provider, **_published(record, meta)}
     return {
         "dataType": "CVE_RECORD",
@@ -79,9 +77,8 @@ def _published(record: osv.Record, meta: PublicationMeta) -> dict[str, Any]:
         "references": _references(record, meta),
         "x_generator": {"engine": f"Accord {__version__}"},
     }
-    if record.get("published"):
-        container["datePublic"] = osv.rfc3339(osv.parse_time(record["published"]))
     optional = {
+        "datePublic": _when(record, "published"),
         "problemTypes": _problem_types(meta),
         "metrics": [_metric(s) for s in (meta.cvss_v3, meta.cvss_v4) if s is not None],
         "credits": _credits(record),
@@ -220,6 +217,21 @@ def _solutions(record: osv.Record) -> list[dict[str, Any]]:
             text = f"Upgrade {package} to a fixed version: {versions}."
             found.append({"lang": "en", "value": _clip(text, _TEXT_LIMIT)})
     return list({c["value"]: c for c in found}.values())
+
+
+def _when(record: osv.Record, key: str) -> str | None:
+    """A timestamp of the record, or None if absent or a zero placeholder (year 1).
+
+    The CVE schema takes years 1900 to 2999 only; OSV feeds write 0001-01-01 for "unknown".
+    """
+    if not record.get(key):
+        return None
+    moment = osv.parse_time(record[key])
+    return osv.rfc3339(moment) if moment.year >= 1900 else None
+
+
+def _present(**values: str | None) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def _clip(text: str, limit: int) -> str:

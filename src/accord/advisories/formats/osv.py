@@ -105,7 +105,7 @@ def intervals(events: Sequence[Mapping[str, Any]]) -> tuple[Interval, ...]:
     for event in events:
         if "introduced" in event:
             if open_:
-                found.append(Interval(start))
+                continue  # still affected: IsVulnerable changes nothing at a second start
             value = str(event["introduced"])
             start, open_ = (None if value == "0" else value), True
             continue

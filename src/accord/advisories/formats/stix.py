@@ -103,5 +103,5 @@ def _external_references(
 
 def _timestamp(moment: datetime) -> str:
     # STIX timestamps are UTC with a "Z"; created and modified are precise to the millisecond.
-    moment = moment.astimezone(UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.removesuffix("+00:00") + "Z"
