@@ -173,3 +173,33 @@ def test_filename_follows_csaf_section_5_1(tracking_id: str, filename: str) -> N
 
 def _replace(meta: PublicationMeta, **changes: Any) -> PublicationMeta:
     return dataclasses.replace(meta, **changes)
+
+
+def _remedies(name: str) -> dict[str, set[str]]:
+    """Each product's name mapped to the categories of its remediations."""
+    document = DOCUMENTS[name]
+    names: dict[str, str] = {}
+    stack = list(document["product_tree"].get("branches", []))
+    while stack:
+        branch = stack.pop()
+        if "product" in branch:
+            names[branch["product"]["product_id"]] = branch["product"]["name"]
+        stack += branch.get("branches", [])
+    found: dict[str, set[str]] = {}
+    for remediation in document["vulnerabilities"][0]["remediations"]:
+        for pid in remediation["product_ids"]:
+            found.setdefault(names[pid], set()).add(remediation["category"])
+    return found
+
+
+def test_each_interval_has_its_own_remediation() -> None:
+    git = _remedies("git-only")
+    assert git["example/libfoo commits >=aaaabbbbccccddddeeeeffff0000111122223333"] == {
+        "none_available"
+    }
+    assert git["example/libfoo v1.0"] == {"vendor_fix"}
+    multi = _remedies("multi-ecosystem")
+    assert multi["crates.io toolkit >=0.3.0"] == {"none_available"}
+    assert multi["npm @example/toolkit >=2.0.0-beta.1, <2.0.1"] == {"vendor_fix"}
+    assert multi["Maven org.example:toolkit-core <=3.4"] == {"vendor_fix"}
+    assert multi["PyPI example-toolkit >=1.0, <2.0"] == {"none_available"}  # a limit, no fix

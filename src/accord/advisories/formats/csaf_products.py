@@ -160,41 +160,49 @@ def _ordered(builder: _Builder, package: osv.Package, ranges: tuple[osv.Range, .
 
 
 def _enumerated(builder: _Builder, entry: osv.Affected) -> None:
-    repos = [r.repo for r in entry.git_ranges if r.repo]
-    if entry.package is not None:
-        path = (("vendor", entry.package.ecosystem), ("product_name", entry.package.name))
-        label, subject = f"{entry.package.ecosystem} {entry.package.name}", entry.package.name
-    elif repos:
-        owner, project = osv.repo_owner_and_name(repos[0])
-        path = (("vendor", owner), ("product_name", project))
-        label = subject = f"{owner}/{project}"
-    else:
+    named = _named(entry)
+    if named is None:
         return  # neither a package nor a repository: nothing to name (invalid OSV)
-    if not entry.versions and not repos:
+    path, label, subject = named
+    if not entry.versions and not entry.git_ranges:
         # A package named without versions: the record does not say which are affected.
         pid = builder.product(
             path, ("product_version_range", "vers:all/*"), f"{label} (all versions)", None
         )
         builder.mark(pid, "under_investigation")
         return
-    affected: list[str] = []
-    fixes: list[str] = []
+    git = [(r, i) for r in entry.git_ranges for i in r.intervals]
+    # Which interval an enumerated version falls in is unknown: each fix may be its fix.
+    fixes = [("vendor_fix", _fixed_by(r, i)) for r, i in git if i.fixed is not None]
+    scheme = None if entry.package is None else vers_scheme(entry.package, "ECOSYSTEM")
     for version in entry.versions:
-        scheme = None if entry.package is None else vers_scheme(entry.package, "ECOSYSTEM")
-        affected.append(_version(builder, path, label, version, scheme, entry.package))
-    for range_ in entry.git_ranges:
-        for interval in range_.intervals:
-            spec = range_specifier(None, range_, interval)
-            name = f"{label} commits {_human(interval)}"
-            affected.append(builder.product(path, ("product_version_range", spec), name, None))
-            if interval.fixed is not None:
-                commit = _version(builder, path, label, interval.fixed, None, None)
-                builder.mark(commit, "fixed")
-                fixes.append(f"Fixed by commit {interval.fixed} of {range_.repo}.")
-    for pid in affected:
+        pid = _version(builder, path, label, version, scheme, entry.package)
         builder.mark(pid, "known_affected")
-        for text in fixes or [_no_fix(subject)]:
-            builder.remedy("vendor_fix" if fixes else "none_available", text, pid)
+        for category, text in fixes or [("none_available", _no_fix(subject))]:
+            builder.remedy(category, text, pid)
+    for range_, interval in git:
+        spec = range_specifier(None, range_, interval)
+        name = f"{label} commits {_human(interval)}"
+        pid = builder.product(path, ("product_version_range", spec), name, None)
+        builder.mark(pid, "known_affected")
+        if interval.fixed is None:
+            builder.remedy("none_available", _no_fix(subject), pid)
+            continue
+        builder.mark(_version(builder, path, label, interval.fixed, None, None), "fixed")
+        builder.remedy("vendor_fix", _fixed_by(range_, interval), pid)
+
+
+def _named(entry: osv.Affected) -> tuple[tuple[Branch, ...], str, str] | None:
+    """Where an entry's products go, how they are labelled, and what to call the software."""
+    if entry.package is not None:
+        package = entry.package
+        path = (("vendor", package.ecosystem), ("product_name", package.name))
+        return path, f"{package.ecosystem} {package.name}", package.name
+    repos = [r.repo for r in entry.git_ranges if r.repo]
+    if not repos:
+        return None
+    owner, project = osv.repo_owner_and_name(repos[0])
+    return (("vendor", owner), ("product_name", project)), f"{owner}/{project}", project
 
 
 def _version(
@@ -246,6 +254,10 @@ def _human(interval: osv.Interval) -> str:
 
 def _fixed_in(package: str, version: str) -> str:
     return f"Fixed in {package} {version}: upgrade to it, or to a later version not listed."
+
+
+def _fixed_by(range_: osv.Range, interval: osv.Interval) -> str:
+    return f"Fixed by commit {interval.fixed} of {range_.repo}."
 
 
 def _no_fix(subject: str) -> str:
