@@ -18,9 +18,9 @@ from accord.identity.policy import Action, Actor
 from accord.registry import accounts, checks, profiles, services
 from accord.registry.admin_pages import router as admin_router
 from accord.registry.forms import field_errors, filled, first_invalid
-from accord.registry.routes import limit_public_intake
+from accord.registry.routes import PublicIntake
 from accord.registry.schemas import ApplicationCreate, SetPassword
-from accord.web.deps import DbSession, Factory, OrgAccess, SettingsDep, client_ip, guard, org_guard
+from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -127,16 +127,14 @@ def join_fields(  # one parameter per field of the form
 
 @router.post("/join", response_class=HTMLResponse)
 def join(
+    _: PublicIntake,
     request: Request,
     db: DbSession,
-    factory: Factory,
-    settings: SettingsDep,
     actor: PublicSubmit,
     values: Annotated[dict[str, str], Depends(join_fields)],
     agree: Text = "",
 ) -> HTMLResponse:
     """Store the application and thank the applicant; a bad field shows the form again."""
-    limit_public_intake(request, factory, settings.public_form_per_hour)
     errors: dict[str, str] = {}
     try:
         data = ApplicationCreate.model_validate(filled(values))

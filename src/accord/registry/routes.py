@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from accord.identity import ratelimit
 from accord.identity.models import OrgKind
@@ -53,14 +53,22 @@ HubOperate = Annotated[Actor, guard(Action.HUB_OPERATE)]
 APPLY_WINDOW_SECONDS = 3600
 
 
-def limit_public_intake(request: Request, factory: Factory, limit: int) -> None:
-    """Count one public submission from this client address; 429 once over the hourly limit."""
+def limit_public_intake(request: Request, factory: Factory, settings: SettingsDep) -> None:
+    """Count one public submission from this client address; 429 once over the hourly limit.
+
+    A dependency listed before the route's guard: the count commits in its own transaction,
+    which must not wait behind the request's own (on SQLite, the request holds the write
+    lock from its first statement on).
+    """
     ratelimit.check(
         factory,
         f"registry.apply:{client_ip(request)}",
-        limit=limit,
+        limit=settings.public_form_per_hour,
         window_seconds=APPLY_WINDOW_SECONDS,
     )
+
+
+PublicIntake = Annotated[None, Depends(limit_public_intake)]
 
 
 # -- the accord ----------------------------------------------------------------------------
@@ -99,15 +107,9 @@ def publish_accord(
 
 @router.post("/applications", response_model=ApplicationReceipt, status_code=201)
 def apply(
-    data: ApplicationCreate,
-    request: Request,
-    db: DbSession,
-    factory: Factory,
-    settings: SettingsDep,
-    actor: PublicSubmit,
+    _: PublicIntake, data: ApplicationCreate, db: DbSession, actor: PublicSubmit
 ) -> ApplicationReceipt:
     """Apply to join as a signatory or partner; no account needed (rate-limited per address)."""
-    limit_public_intake(request, factory, settings.public_form_per_hour)
     application = services.submit_application(db, data=data, actor=actor)
     return ApplicationReceipt(
         id=application.id,

@@ -2,9 +2,9 @@
 
 Rules and where they come from:
 - 2.1 a line starting with "#" is a comment; 2.2 every line ends with CRLF or LF;
-- 2.3 an OpenPGP cleartext signature (RFC 4880 section 7) is RECOMMENDED; we detect its
-  structure and undo its dash-escaping, but cannot verify it: trusting a key is the
-  reader's business (2.3, 5.1);
+- 2.3 an OpenPGP cleartext signature (RFC 4880 section 7) is RECOMMENDED; we check its
+  structure and armor (radix-64, CRC-24, a signature packet) and undo its dash-escaping,
+  but do not verify it: which key to trust is the reader's business (2.3, 5.1);
 - 2.5 field names are case-insensitive; Contact MUST appear, Expires MUST appear exactly
   once and SHOULD be less than a year away; Preferred-Languages at most once; web URIs in
   URI fields MUST begin with "https://"; 2.4 unknown fields are kept and otherwise ignored;
@@ -15,6 +15,8 @@ Rules and where they come from:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import enum
 import re
@@ -29,6 +31,10 @@ RECOMMENDED_MAX_LIFETIME = timedelta(days=365)
 SIGNED_HEADER = "-----BEGIN PGP SIGNED MESSAGE-----"
 SIGNATURE_BEGIN = "-----BEGIN PGP SIGNATURE-----"
 SIGNATURE_END = "-----END PGP SIGNATURE-----"
+# RFC 4880 6.1 and 5.2: the armor checksum, and the packet tag of a signature.
+CRC24_INIT = 0xB704CE
+CRC24_POLY = 0x1864CFB
+SIGNATURE_PACKET_TAG = 2
 
 KNOWN_FIELDS = {
     name.lower(): name
@@ -216,7 +222,53 @@ def _signed_body(numbered: list[tuple[int, str]], start: int, findings: list[Fin
         findings.append(
             error("text_after_signature", "text follows the signature", numbered[end + 1][0])
         )
+    problem = armor_problem([line for _, line in numbered[i + 1 : end]])
+    if problem is not None:
+        findings.append(error("signature_malformed", problem, numbered[i][0]))
+        return _Lines(body)
     return _Lines(body, signed=True)
+
+
+def armor_problem(lines: list[str]) -> str | None:
+    """What is wrong with the inside of an ASCII-armored signature (RFC 4880 6.2), if anything.
+
+    Checks the shape, the radix-64 data, its CRC-24 checksum and that the first packet is a
+    signature packet (tag 2). It does not check the signature itself.
+    """
+    i = 0
+    while i < len(lines) and ": " in lines[i]:  # armor headers such as "Version: ..."
+        i += 1
+    if i < len(lines) and lines[i] == "":
+        i += 1
+    data = [line for line in lines[i:] if line]
+    checksum = data.pop()[1:] if data and data[-1].startswith("=") else None
+    try:
+        raw = base64.b64decode("".join(data), validate=True)
+    except (binascii.Error, ValueError):
+        return "the signature is not radix-64 (base64) data"
+    if not raw:
+        return "the signature block is empty"
+    if checksum is not None and base64.b64decode(checksum + "=" * (-len(checksum) % 4)) != (
+        crc24(raw).to_bytes(3, "big")
+    ):
+        return "the signature's CRC-24 checksum does not match its data"
+    first = raw[0]
+    tag = first & 0x3F if first & 0x40 else (first >> 2) & 0x0F
+    if not first & 0x80 or tag != SIGNATURE_PACKET_TAG:
+        return "the armored data is not an OpenPGP signature packet"
+    return None
+
+
+def crc24(data: bytes) -> int:
+    """The CRC-24 of OpenPGP's ASCII armor (RFC 4880 6.1)."""
+    crc = CRC24_INIT
+    for byte in data:
+        crc ^= byte << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= CRC24_POLY
+    return crc & 0xFFFFFF
 
 
 def _read_line(number: int, line: str, fields: dict[str, list[str]], found: list[Finding]) -> None:
@@ -233,12 +285,12 @@ def _read_line(number: int, line: str, fields: dict[str, list[str]], found: list
         return
     raw_name, rest = match.groups()
     name = KNOWN_FIELDS.get(raw_name.lower(), raw_name)
-    if not rest.startswith(" "):
-        found.append(error("no_space", f"{name}: a space must follow the colon", number))
     value = rest.strip(" \t")
     if not value:
         found.append(error("empty_value", f"{name}: the value is empty", number))
         return
+    if not rest.startswith(" "):
+        found.append(error("no_space", f"{name}: a space must follow the colon", number))
     fields.setdefault(name, []).append(value)
     if name in URI_FIELDS:
         _check_uri(name, value, number, found)
