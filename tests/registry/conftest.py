@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 
 from accord.config import Settings
 from accord.web.app import create_app
-from tests.registry.servers import Route, StaticServer, TlsFiles, make_tls_files
+from tests.registry.gpg import GnuPG, gnupg
+from tests.registry.servers import StaticServer, TlsFiles, make_tls_files
 
 
 @pytest.fixture(scope="session")
@@ -54,4 +55,11 @@ def trusting(tls_files: TlsFiles) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(tls_files.ca_cert))
 
 
-__all__ = ["Route"]
+@pytest.fixture(scope="session")
+def gpg() -> Iterator[GnuPG]:
+    """GnuPG with a fresh signing key; tests that need it skip where gpg is not installed."""
+    try:
+        with gnupg() as instance:
+            yield instance
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))

@@ -5,26 +5,16 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from accord.config import Settings
 from accord.registry.securitytxt import CheckResult, Severity, check, make_client
-from tests.registry.gpg import GnuPG, gnupg
+from tests.registry.gpg import GnuPG
 from tests.registry.samples import expires_in, security_txt, without_expires
 from tests.registry.servers import Route, StaticServer
 
 PATH = "/.well-known/security.txt"
-
-
-@pytest.fixture(scope="module")
-def gpg() -> Iterator[GnuPG]:
-    try:
-        with gnupg() as instance:
-            yield instance
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
 
 
 def fetch_tls(url: str, settings: Settings, trusting: ssl.SSLContext) -> CheckResult:

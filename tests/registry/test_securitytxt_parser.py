@@ -7,7 +7,6 @@ whether a file is valid and on which rule it breaks.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +14,7 @@ import sectxt
 
 from accord.registry.securitytxt import Severity, parse
 from accord.registry.securitytxt.parser import MAX_LINES, crc24
-from tests.registry.gpg import GnuPG, gnupg
+from tests.registry.gpg import GnuPG
 from tests.registry.samples import (
     AFTER_RFC_EXPIRY,
     BEFORE_RFC_EXPIRY,
@@ -35,15 +34,6 @@ def codes(
 ) -> list[str]:
     found = parse(text if isinstance(text, bytes) else text.encode(), now=NOW, url=url)
     return [f.code for f in found.findings if f.severity is severity]
-
-
-@pytest.fixture(scope="module")
-def gpg() -> Iterator[GnuPG]:
-    try:
-        with gnupg() as instance:
-            yield instance
-    except FileNotFoundError as exc:
-        pytest.skip(str(exc))
 
 
 # -- RFC 9116's own examples ---------------------------------------------------------------

@@ -11,7 +11,6 @@ from accord.registry.schemas import (
     ApplicationRead,
     CheckRead,
     Decision,
-    FindingRead,
     ProfileRead,
     SignatoryRead,
     SignatureRead,
@@ -67,30 +66,19 @@ def decision(approval: Approval, settings: Settings) -> Decision:
 
 def check_read(check: SecurityTxtCheck) -> CheckRead:
     """A stored check."""
-    return CheckRead(
-        url=check.url,
-        final_url=check.final_url,
-        fetched_at=check.fetched_at,
-        ok=check.ok,
-        status_code=check.status_code,
-        signed=check.signed,
-        expires_at=check.expires_at,
-        findings=[FindingRead.model_validate(f) for f in check.findings],
-        fields=check.fields,
-    )
+    return CheckRead.model_validate(check)
 
 
 def listed_read(entry: Listed) -> SignatoryRead:
     """An entry of the public lists."""
-    org, signature = entry.organization, entry.signature
     return SignatoryRead(
-        slug=org.slug,
-        name=org.name,
-        kind=org.kind,
-        country=org.country,
-        profile_url=f"/signatories/{org.slug}",
-        signed_at=signature.signed_at if signature else None,
-        accord_version=signature.accord_version.number if signature else None,
+        slug=entry.slug,
+        name=entry.name,
+        kind=entry.kind,
+        country=entry.country,
+        profile_url=f"/signatories/{entry.slug}",
+        signed_at=entry.signed_at,
+        accord_version=entry.accord_version,
     )
 
 
