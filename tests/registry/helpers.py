@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
-from accord.db import read_only, unit_of_work
+from accord.db import unit_of_work
 from accord.identity import access
 from accord.identity.policy import SYSTEM, Actor
 from accord.identity.services import get_org, get_user
@@ -61,14 +61,8 @@ def approve(
 
 
 def reread(db: Session) -> Session:
-    """End the test session's snapshot so that it sees what was committed since.
-
-    After a rollback the session takes a new connection, which would start an ordinary
-    (on SQLite: write-locking) transaction; marking it read-only again keeps the test's
-    session from blocking the requests and factories that follow.
-    """
+    """End the test session's snapshot so that it sees what was committed since."""
     db.rollback()
-    read_only(db)
     return db
 
 

@@ -1,7 +1,6 @@
 """Registry pages for everyone: the accord, joining, the signatory lists and profiles.
 
-The operators' pages (applications, publishing the accord) are in :mod:`admin_pages` and are
-included here, so the application mounts one router for the registry.
+The operators' pages (applications, publishing the accord) are in :mod:`admin_pages`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from accord.errors import AccordError
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
 from accord.registry import accounts, checks, profiles, services
-from accord.registry.admin_pages import router as admin_router
 from accord.registry.forms import field_errors, filled, first_invalid
 from accord.registry.routes import PublicIntake
 from accord.registry.schemas import ApplicationCreate, SetPassword
@@ -25,7 +23,6 @@ from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
-router.include_router(admin_router)
 
 Public = Annotated[Actor, guard(Action.PUBLIC_READ)]
 PublicSubmit = Annotated[Actor, guard(Action.PUBLIC_SUBMIT)]

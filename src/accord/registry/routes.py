@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from accord.identity import ratelimit
 from accord.identity.models import OrgKind
 from accord.identity.policy import Action, Actor
 from accord.registry import accounts, checks, profiles, services
@@ -35,7 +34,7 @@ from accord.registry.views import (
 )
 from accord.web.deps import (
     DbSession,
-    Factory,
+    Limiter,
     OrgAccess,
     SettingsDep,
     client_ip,
@@ -53,21 +52,16 @@ HubOperate = Annotated[Actor, guard(Action.HUB_OPERATE)]
 APPLY_WINDOW_SECONDS = 3600
 
 
-def limit_public_intake(request: Request, factory: Factory, settings: SettingsDep) -> None:
-    """Count one public submission from this client address; 429 once over the hourly limit.
-
-    A dependency listed before the route's guard: the count commits in its own transaction,
-    which must not wait behind the request's own (on SQLite, the request holds the write
-    lock from its first statement on).
-    """
-    ratelimit.check(
-        factory,
+def limit_public_intake(request: Request, limiter: Limiter, settings: SettingsDep) -> None:
+    """Count one public submission from this client address; 429 once over the hourly limit."""
+    limiter.check(
         f"registry.apply:{client_ip(request)}",
         limit=settings.public_form_per_hour,
         window_seconds=APPLY_WINDOW_SECONDS,
     )
 
 
+# Counted before the body is validated: a flood of bad submissions is a flood all the same.
 PublicIntake = Annotated[None, Depends(limit_public_intake)]
 
 
