@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.identity import access
 from accord.identity.policy import SYSTEM, Actor
-from accord.identity.services import get_org, get_user
+from accord.identity.services import get_org
 from accord.registry import services
 from accord.registry.schemas import ApplicationCreate, Approve
-from accord.web.deps import SESSION_COOKIE
-from tests.factories import Person
 
 
 def application_body(**overrides: Any) -> dict[str, Any]:
@@ -64,20 +60,6 @@ def reread(db: Session) -> Session:
     """End the test session's snapshot so that it sees what was committed since."""
     db.rollback()
     return db
-
-
-def open_session(client: TestClient, factory: sessionmaker[Session], person: Person) -> None:
-    """Give ``client`` a signed-in browser session for ``person``, as a sign-in would."""
-    with unit_of_work(factory) as db:
-        user = get_user(db, person.username)
-        secret = access.start_session(db, user=user, settings=factory_settings(client))
-    client.cookies.set(SESSION_COOKIE, secret)
-
-
-def factory_settings(client: TestClient) -> Settings:
-    """The settings of the app ``client`` talks to."""
-    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
-    return settings
 
 
 def set_security_txt_url(factory: sessionmaker[Session], slug: str, url: str) -> None:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.identity.credentials import verify_password
 from accord.identity.models import MemberRole, User
 from accord.registry.models import Application, ApplicationStatus
-from tests.factories import Factories, Person, csrf_of
-from tests.registry.helpers import application_body, open_session, reread, set_security_txt_url
+from tests.factories import Factories, Person, csrf_of, sign_in
+from tests.registry.helpers import application_body, reread, set_security_txt_url
 from tests.registry.samples import security_txt
 from tests.registry.servers import Route, StaticServer
 
@@ -33,11 +33,9 @@ def post_form(client: TestClient, page: str, action: str, data: dict[str, str]) 
 
 
 @pytest.fixture
-def operator_client(
-    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
-) -> TestClient:
+def operator_client(client: TestClient, make: Factories) -> TestClient:
     make.user(OPER.username, operator=True)
-    open_session(client, session_factory, OPER)
+    sign_in(client, OPER)
     return client
 
 
@@ -78,12 +76,10 @@ def test_accord_pages_show_current_and_old_versions(operator_client: TestClient)
     assert operator_client.get("/accord/versions/9").status_code == 404
 
 
-def test_publishing_page_is_for_operators(
-    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
-) -> None:
+def test_publishing_page_is_for_operators(client: TestClient, make: Factories) -> None:
     assert client.get("/admin/accord").status_code == 401
     make.user("alice")
-    open_session(client, session_factory, Person("alice"))
+    sign_in(client, Person("alice"))
     assert client.get("/admin/accord").status_code == 403
 
 
@@ -140,13 +136,11 @@ def test_join_without_the_csrf_token_is_refused(client: TestClient, db: Session)
     assert db.scalars(select(Application)).all() == []
 
 
-def test_signed_in_visitor_can_apply_without_waiting(
-    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
-) -> None:
+def test_signed_in_visitor_can_apply_without_waiting(client: TestClient, make: Factories) -> None:
     # The rate counter commits in its own transaction; it must not queue behind the
     # request's, which a signed-in visitor's session look-up has already opened.
     make.user("alice")
-    open_session(client, session_factory, Person("alice"))
+    sign_in(client, Person("alice"))
     form = client.get("/join")
     data = {**form_of(application_body()), "agree": "yes", "csrf_token": csrf_of(form.text)}
     started = time.monotonic()
@@ -233,13 +227,11 @@ def test_operator_rejects_with_a_reason(operator_client: TestClient, db: Session
     assert stored.status is ApplicationStatus.REJECTED
 
 
-def test_application_pages_are_for_operators(
-    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
-) -> None:
+def test_application_pages_are_for_operators(client: TestClient, make: Factories) -> None:
     number = submit_through_api(client)
     assert client.get("/admin/applications").status_code == 401
     make.user("alice")
-    open_session(client, session_factory, Person("alice"))
+    sign_in(client, Person("alice"))
     assert client.get("/admin/applications").status_code == 403
     assert client.get(f"/admin/applications/{number}").status_code == 403
     page = client.get("/join")
@@ -289,7 +281,7 @@ def test_lists_profiles_and_the_check_button(
     member = make.user("member1")
     make.member(member, "example-security-gmbh", MemberRole.MEMBER)
     operator_client.cookies.clear()
-    open_session(operator_client, session_factory, member)
+    sign_in(operator_client, member)
     as_member = operator_client.get("/signatories/example-security-gmbh").text
     assert "not served over HTTPS" in as_member
     assert "Check security.txt now" not in as_member

@@ -122,6 +122,14 @@ def test_public_intake_is_rate_limited_per_address(client: TestClient, make: Fac
     assert int(over.headers["retry-after"]) > 0
 
 
+def test_bad_submissions_count_towards_the_limit(client: TestClient) -> None:
+    limit = client.app.state.settings.public_form_per_hour  # type: ignore[attr-defined]
+    for _ in range(limit):
+        bad = client.post("/api/v1/applications", json={"name": "x"})
+        assert bad.status_code == 422
+    assert client.post("/api/v1/applications", json=application_body()).status_code == 429
+
+
 # -- deciding ------------------------------------------------------------------------------
 
 
