@@ -2,44 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import accord
 from accord.config import Settings
 from accord.registry.models import SecurityTxtCheck
+from tests.cli.test_cli import accord
 from tests.factories import Factories
 from tests.registry.helpers import reread, set_security_txt_url
 from tests.registry.samples import security_txt
 from tests.registry.servers import Route, StaticServer
 
-SOURCES = Path(accord.__file__).resolve().parents[1]
+# The checks reach the suite's local server: plain HTTP on 127.0.0.1.
+LOCAL = {
+    "ACCORD_SECURITYTXT_ALLOW_HTTP": "true",
+    "ACCORD_OUTBOUND_ALLOW_PRIVATE_ADDRESSES": "true",
+    "ACCORD_OUTBOUND_TIMEOUT_SECONDS": "2",
+}
 
 
 def accord_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(SOURCES),
-        "ACCORD_DATA_DIR": str(settings.data_dir),
-        "ACCORD_DATABASE_URL": settings.resolved_database_url,
-        "ACCORD_SECURITYTXT_ALLOW_HTTP": "true",
-        "ACCORD_OUTBOUND_ALLOW_PRIVATE_ADDRESSES": "true",
-        "ACCORD_OUTBOUND_TIMEOUT_SECONDS": "2",
-    }
-    return subprocess.run(
-        [sys.executable, "-c", "from accord.cli.main import run; run()", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return accord(settings, *args, env=LOCAL)
 
 
 @pytest.fixture
