@@ -147,11 +147,14 @@ def test_oversized_file_is_cut_at_the_limit(
 
 
 def test_slow_server_times_out(http_server: StaticServer, local_settings: Settings) -> None:
-    url = http_server.route(PATH, Route(security_txt().encode(), delay=3.0))
+    # The server would answer after 15 s; the check gives up after its 1 s timeout. The
+    # bound is loose so that a loaded machine cannot fail it; what it proves is that the
+    # check did not wait for the server.
+    url = http_server.route(PATH, Route(security_txt().encode(), delay=15.0))
     started = time.monotonic()
     result = check(url, settings=local_settings)
-    assert errors(result) == ["timeout"]
-    assert time.monotonic() - started < local_settings.outbound_timeout_seconds + 1.0
+    assert errors(result) == ["timeout"], result.findings
+    assert time.monotonic() - started < 8
 
 
 def test_trickling_server_is_cut_by_the_overall_deadline(
@@ -161,8 +164,8 @@ def test_trickling_server_is_cut_by_the_overall_deadline(
     url = http_server.route(PATH, Route(security_txt().encode(), trickle=0.1))
     started = time.monotonic()
     result = check(url, settings=local_settings)
-    assert errors(result) == ["timeout"]
-    assert time.monotonic() - started < local_settings.outbound_timeout_seconds + 1.0
+    assert errors(result) == ["timeout"], result.findings
+    assert time.monotonic() - started < 8
 
 
 def test_closed_port_is_unreachable(local_settings: Settings) -> None:
