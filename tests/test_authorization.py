@@ -13,10 +13,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord.web.deps import guarded_actions
 from tests.authz import ROLES, World, call
 from tests.factories import Factories
+from tests.registry.helpers import set_security_txt_url
 
 ANY = frozenset(ROLES)
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
@@ -32,6 +34,21 @@ ORG_BODY = {
     "website": "https://new.example",
     "security_contact": "sec@new.example",
 }
+
+ACCORD_BODY = {"title": "Second text", "text": "The accord, restated for the matrix test."}
+APPLICATION_BODY = {
+    "name": "Applicant Org",
+    "kind": "signatory",
+    "type": "vendor",
+    "country": "DE",
+    "website": "https://applicant.example",
+    "security_contact": "sec@applicant.example",
+    "contact_name": "Ada Applicant",
+    "contact_email": "ada@applicant.example",
+    "accord_version": 1,
+}
+REASON = {"reason": "not eligible"}
+SETUP_BODY = {"token": "setup_invalid", "password": "long enough password"}
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,46 @@ CASES = [
     Case("GET", "/orgs/{slug}/members", ORG_MEMBERS),
     Case("POST", "/orgs/{slug}/members", ORG_ADMINS, 303, {"username": "bob", "role": "admin"}),
     Case("POST", "/orgs/{slug}/members/{username}/remove", ORG_ADMINS, 303),
+    # registry API
+    Case("GET", "/api/v1/accord", ANY),
+    Case("GET", "/api/v1/accord/versions", ANY),
+    Case("GET", "/api/v1/accord/versions/{number}", ANY),
+    Case("POST", "/api/v1/accord/versions", OPERATORS, 201, ACCORD_BODY),
+    Case("POST", "/api/v1/applications", ANY, 201, APPLICATION_BODY),
+    Case("GET", "/api/v1/applications", OPERATORS),
+    Case("GET", "/api/v1/applications/{application_id}", OPERATORS),
+    Case(
+        "POST",
+        "/api/v1/applications/{application_id}/approve",
+        OPERATORS,
+        200,
+        {"create_account": False},
+    ),
+    Case("POST", "/api/v1/applications/{application_id}/reject", OPERATORS, 200, REASON),
+    Case("POST", "/api/v1/account-setup", ANY, 401, SETUP_BODY),
+    Case("GET", "/api/v1/signatories", ANY),
+    Case("GET", "/api/v1/partners", ANY),
+    Case("GET", "/api/v1/signatories/{slug}", ANY),
+    Case("GET", "/api/v1/orgs/{slug}/security-txt/checks", ANY),
+    Case("POST", "/api/v1/orgs/{slug}/security-txt/checks", ORG_ADMINS, 201),
+    # registry pages
+    Case("GET", "/accord", ANY),
+    Case("GET", "/accord/versions", ANY),
+    Case("GET", "/accord/versions/{number}", ANY),
+    Case("GET", "/join", ANY),
+    Case("POST", "/join", ANY, 201, {**APPLICATION_BODY, "agree": "yes"}),
+    Case("GET", "/join/set-password", ANY, 401),
+    Case("POST", "/join/set-password", ANY, 401, SETUP_BODY),
+    Case("GET", "/signatories", ANY),
+    Case("GET", "/partners", ANY),
+    Case("GET", "/signatories/{slug}", ANY),
+    Case("POST", "/orgs/{slug}/security-txt/check", ORG_ADMINS, 303),
+    Case("GET", "/admin/applications", OPERATORS),
+    Case("GET", "/admin/applications/{application_id}", OPERATORS),
+    Case("POST", "/admin/applications/{application_id}/approve", OPERATORS, 200, {}),
+    Case("POST", "/admin/applications/{application_id}/reject", OPERATORS, 303, REASON),
+    Case("GET", "/admin/accord", OPERATORS),
+    Case("POST", "/admin/accord", OPERATORS, 303, ACCORD_BODY),
 ]
 
 
@@ -161,8 +218,22 @@ def test_every_route_is_guarded_and_in_the_matrix(app: FastAPI) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
-def test_matrix(client: TestClient, make: Factories, case: Case, role: str) -> None:
+def test_matrix(
+    client: TestClient,
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    case: Case,
+    role: str,
+) -> None:
     world = World.build(make)
+    world.values["number"] = 1
+    if "{application_id}" in case.path:
+        applied = client.post("/api/v1/applications", json=APPLICATION_BODY)
+        world.values["application_id"] = applied.json()["id"]
+    if "security-txt" in case.path:
+        # A loopback address: the hub refuses it at once (no network in tests) and stores
+        # the failed check.
+        set_security_txt_url(session_factory, world.values["slug"], "https://127.0.0.1:9/")
     if "{token_id}" in case.path:
         # The member's own token: its owner and operators may revoke it, nobody else.
         created = call(

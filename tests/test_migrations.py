@@ -20,8 +20,11 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
 def test_every_domain_branch_is_at_its_head(engine: Engine) -> None:
     script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    assert current == set(script.get_heads())
+        current = MigrationContext.configure(conn).get_current_heads()
+    # A branch that depends on another (every domain depends on identity's first revision)
+    # takes that revision's place in the version table; count it as applied all the same.
+    applied = {revision.revision for revision in script.iterate_revisions(current, "base")}
+    assert set(script.get_heads()) <= applied
 
 
 def test_revision_ids_name_their_domain() -> None:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # RFC 9116 requires HTTPS; tests and closed networks may relax it, and the check
     # still reports "not served over HTTPS" as a finding when they do.
     securitytxt_allow_http: bool = False
+    # Outbound checks refuse loopback, private and link-local addresses, so that a URL an
+    # organization enters cannot make the hub probe its own network; tests and hubs inside
+    # a closed network may allow them.
+    outbound_allow_private_addresses: bool = False
 
     @field_validator("base_url")
     @classmethod

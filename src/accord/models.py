@@ -1,5 +1,6 @@
 """Imports every domain's tables, so that the metadata (and Alembic) sees all of them."""
 
 from accord.identity import models as identity_models
+from accord.registry import models as registry_models
 
-__all__ = ["identity_models"]
+__all__ = ["identity_models", "registry_models"]

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from accord import __version__
 from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_from_env
+from accord.cli.registry import registry_app
 from accord.db import make_engine, upgrade
 from accord.errors import AccordError
 from accord.identity import access, services
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(registry_app, name="registry")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -1,5 +1,237 @@
-"""Registry pages."""
+"""Registry pages for everyone: the accord, joining, the signatory lists and profiles.
 
-from fastapi import APIRouter
+The operators' pages (applications, publishing the accord) are in :mod:`admin_pages`.
+"""
 
-router = APIRouter(include_in_schema=False)
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from accord.errors import AccordError
+from accord.identity.models import OrgKind, OrgType
+from accord.identity.policy import Action, Actor
+from accord.registry import accounts, checks, profiles, services
+from accord.registry.forms import field_errors, filled, first_invalid
+from accord.registry.routes import PublicIntake
+from accord.registry.schemas import ApplicationCreate, SetPassword
+from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
+from accord.web.rendering import render
+from accord.web.security import verify_csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+Public = Annotated[Actor, guard(Action.PUBLIC_READ)]
+PublicSubmit = Annotated[Actor, guard(Action.PUBLIC_SUBMIT)]
+
+Text = Annotated[str, Form(max_length=5000)]
+
+
+# -- the accord ----------------------------------------------------------------------------
+
+
+@router.get("/accord", response_class=HTMLResponse)
+def accord(request: Request, db: DbSession, _: Public) -> HTMLResponse:
+    """The current text of the accord."""
+    current = services.current_version(db)
+    return render(request, "registry/accord.html", {"version": current, "current": current})
+
+
+@router.get("/accord/versions", response_class=HTMLResponse)
+def versions(request: Request, db: DbSession, _: Public) -> HTMLResponse:
+    """Every version of the accord."""
+    return render(request, "registry/versions.html", {"versions": services.list_versions(db)})
+
+
+@router.get("/accord/versions/{number}", response_class=HTMLResponse)
+def version(
+    request: Request, number: Annotated[int, Path(ge=1)], db: DbSession, _: Public
+) -> HTMLResponse:
+    """One version of the accord; an old one says which version is current."""
+    found = services.get_version(db, number)
+    current = services.current_version(db)
+    return render(request, "registry/accord.html", {"version": found, "current": current})
+
+
+# -- joining -------------------------------------------------------------------------------
+
+
+def _join_page(
+    request: Request,
+    db: DbSession,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "registry/join.html",
+        {
+            "version": services.current_version(db),
+            "kinds": list(OrgKind),
+            "types": list(OrgType),
+            "values": values,
+            "errors": errors,
+        },
+        status=status,
+    )
+
+
+@router.get("/join", response_class=HTMLResponse)
+def join_form(request: Request, db: DbSession, _: Public) -> HTMLResponse:
+    """The public form to apply as a signatory or partner; no account needed."""
+    return _join_page(request, db, values={}, errors={})
+
+
+def join_fields(  # one parameter per field of the form
+    name: Text = "",
+    kind: Text = "",
+    type: Text = "",
+    country: Text = "",
+    website: Text = "",
+    security_contact: Text = "",
+    disclosure_policy_url: Text = "",
+    security_txt_url: Text = "",
+    description: Text = "",
+    slug: Text = "",
+    contact_name: Text = "",
+    contact_email: Text = "",
+    username: Text = "",
+    accord_version: Text = "",
+) -> dict[str, str]:
+    """The join form's fields as they were typed (to validate, and to show again)."""
+    return {
+        "name": name,
+        "kind": kind,
+        "type": type,
+        "country": country,
+        "website": website,
+        "security_contact": security_contact,
+        "disclosure_policy_url": disclosure_policy_url,
+        "security_txt_url": security_txt_url,
+        "description": description,
+        "slug": slug,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "username": username,
+        "accord_version": accord_version,
+    }
+
+
+@router.post("/join", response_class=HTMLResponse)
+def join(
+    _: PublicIntake,
+    request: Request,
+    db: DbSession,
+    actor: PublicSubmit,
+    values: Annotated[dict[str, str], Depends(join_fields)],
+    agree: Text = "",
+) -> HTMLResponse:
+    """Store the application and thank the applicant; a bad field shows the form again."""
+    errors: dict[str, str] = {}
+    try:
+        data = ApplicationCreate.model_validate(filled(values))
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    if agree != "yes":
+        errors["agree"] = "agree: tick the box to agree to this version of the accord"
+    shown = {**values, "agree": agree}
+    if errors:
+        return _join_page(request, db, values=shown, errors=errors, status=422)
+    try:
+        application = services.submit_application(db, data=data, actor=actor)
+    except AccordError as exc:
+        if exc.field is None:
+            raise
+        errors = {exc.field: exc.message}
+        return _join_page(request, db, values=shown, errors=errors, status=exc.status_code)
+    return render(request, "registry/joined.html", {"application": application}, status=201)
+
+
+@router.get("/join/set-password", response_class=HTMLResponse)
+def set_password_form(
+    request: Request,
+    db: DbSession,
+    _: Public,
+    token: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """Choose the first admin's password, with the one-time link from the approval."""
+    user = accounts.setup_link_user(db, token)
+    return render(
+        request,
+        "registry/set_password.html",
+        {"token": token, "user": user},
+        status=200 if user else 401,
+    )
+
+
+@router.post("/join/set-password")
+def set_password(
+    request: Request,
+    db: DbSession,
+    _: PublicSubmit,
+    token: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Spend the link and send the new admin to sign in."""
+    try:
+        data = SetPassword(token=token, password=password)
+    except ValidationError as exc:
+        raise first_invalid(exc) from None
+    accounts.redeem_setup_link(
+        db, secret=data.token, password=data.password, ip_address=client_ip(request)
+    )
+    return RedirectResponse("/login", status_code=303)
+
+
+# -- signatories, partners and profiles ----------------------------------------------------
+
+
+@router.get("/signatories", response_class=HTMLResponse)
+def signatories(request: Request, db: DbSession, _: Public) -> HTMLResponse:
+    """Every signatory, when it signed and which version; partners are listed apart."""
+    entries = profiles.listed(db, kind=OrgKind.SIGNATORY)
+    return render(
+        request, "registry/signatories.html", {"entries": entries, "kind": OrgKind.SIGNATORY}
+    )
+
+
+@router.get("/partners", response_class=HTMLResponse)
+def partners(request: Request, db: DbSession, _: Public) -> HTMLResponse:
+    """Every partner organization."""
+    entries = profiles.listed(db, kind=OrgKind.PARTNER)
+    return render(
+        request, "registry/signatories.html", {"entries": entries, "kind": OrgKind.PARTNER}
+    )
+
+
+@router.get("/signatories/{slug}", response_class=HTMLResponse)
+def profile(request: Request, slug: str, db: DbSession, _: Public) -> HTMLResponse:
+    """An organization's public profile, with its latest security.txt check."""
+    found = profiles.profile(db, slug)
+    return render(
+        request,
+        "registry/profile.html",
+        {
+            "profile": found,
+            "org": found.organization,
+            "check": found.latest_check,
+            "check_url": checks.target_url(found.organization),
+        },
+    )
+
+
+@router.post("/orgs/{slug}/security-txt/check")
+def run_check(
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)],
+) -> Response:
+    """Check the organization's security.txt now, then show the profile with the result."""
+    slug = access_.org.slug
+    checks.run(db, org=access_.org, actor=access_.actor, settings=settings)
+    return RedirectResponse(f"/signatories/{slug}", status_code=303)

@@ -1,5 +1,211 @@
-"""The registry API."""
+"""The registry API: the accord, applications, signatories, profiles and security.txt checks."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from accord.identity.models import OrgKind
+from accord.identity.policy import Action, Actor
+from accord.registry import accounts, checks, profiles, services
+from accord.registry.models import ApplicationStatus
+from accord.registry.schemas import (
+    AccordVersionCreate,
+    AccordVersionRead,
+    AccordVersionSummary,
+    ApplicationCreate,
+    ApplicationRead,
+    ApplicationReceipt,
+    Approve,
+    CheckRead,
+    Decision,
+    ProfileRead,
+    Reject,
+    SetPassword,
+    SignatoryRead,
+)
+from accord.registry.views import (
+    application_read,
+    check_read,
+    decision,
+    listed_read,
+    profile_read,
+)
+from accord.web.deps import (
+    DbSession,
+    Limiter,
+    OrgAccess,
+    SettingsDep,
+    client_ip,
+    guard,
+    org_guard,
+)
 
 router = APIRouter(tags=["registry"])
+
+Public = Annotated[Actor, guard(Action.PUBLIC_READ)]
+PublicSubmit = Annotated[Actor, guard(Action.PUBLIC_SUBMIT)]
+HubRead = Annotated[Actor, guard(Action.HUB_READ)]
+HubOperate = Annotated[Actor, guard(Action.HUB_OPERATE)]
+
+APPLY_WINDOW_SECONDS = 3600
+
+
+def limit_public_intake(request: Request, limiter: Limiter, settings: SettingsDep) -> None:
+    """Count one public submission from this client address; 429 once over the hourly limit."""
+    limiter.check(
+        f"registry.apply:{client_ip(request)}",
+        limit=settings.public_form_per_hour,
+        window_seconds=APPLY_WINDOW_SECONDS,
+    )
+
+
+# Counted before the body is validated: a flood of bad submissions is a flood all the same.
+PublicIntake = Annotated[None, Depends(limit_public_intake)]
+
+
+# -- the accord ----------------------------------------------------------------------------
+
+
+@router.get("/accord", response_model=AccordVersionRead)
+def current_accord(db: DbSession, _: Public) -> AccordVersionRead:
+    """The current text of the accord."""
+    return AccordVersionRead.model_validate(services.current_version(db))
+
+
+@router.get("/accord/versions", response_model=list[AccordVersionSummary])
+def accord_versions(db: DbSession, _: Public) -> list[AccordVersionSummary]:
+    """Every version of the accord, newest first (without their texts)."""
+    return [AccordVersionSummary.model_validate(v) for v in services.list_versions(db)]
+
+
+@router.get("/accord/versions/{number}", response_model=AccordVersionRead)
+def accord_version(
+    number: Annotated[int, Path(ge=1)], db: DbSession, _: Public
+) -> AccordVersionRead:
+    """One version of the accord, current or not."""
+    return AccordVersionRead.model_validate(services.get_version(db, number))
+
+
+@router.post("/accord/versions", response_model=AccordVersionRead, status_code=201)
+def publish_accord(
+    data: AccordVersionCreate, db: DbSession, actor: HubOperate
+) -> AccordVersionRead:
+    """Publish a new version of the accord (operators)."""
+    return AccordVersionRead.model_validate(services.publish_version(db, data=data, actor=actor))
+
+
+# -- applications --------------------------------------------------------------------------
+
+
+@router.post("/applications", response_model=ApplicationReceipt, status_code=201)
+def apply(
+    _: PublicIntake, data: ApplicationCreate, db: DbSession, actor: PublicSubmit
+) -> ApplicationReceipt:
+    """Apply to join as a signatory or partner; no account needed (rate-limited per address)."""
+    application = services.submit_application(db, data=data, actor=actor)
+    return ApplicationReceipt(
+        id=application.id,
+        status=application.status,
+        accord_version=data.accord_version,
+        submitted_at=application.submitted_at,
+    )
+
+
+@router.get("/applications", response_model=list[ApplicationRead])
+def list_applications(
+    db: DbSession,
+    actor: HubRead,
+    status: ApplicationStatus | None = ApplicationStatus.PENDING,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ApplicationRead]:
+    """Applications, newest first; pending ones unless ``status`` says otherwise (operators)."""
+    rows = services.list_applications(
+        db, actor=actor, status=status, before_id=before_id, limit=limit
+    )
+    return [application_read(a) for a in rows]
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationRead)
+def get_application(application_id: int, db: DbSession, actor: HubRead) -> ApplicationRead:
+    """One application (operators)."""
+    return application_read(
+        services.get_application(db, application_id=application_id, actor=actor)
+    )
+
+
+@router.post("/applications/{application_id}/approve", response_model=Decision)
+def approve(
+    application_id: int, data: Approve, db: DbSession, settings: SettingsDep, actor: HubOperate
+) -> Decision:
+    """Approve: the organization, its signature and its first admin, in one transaction.
+
+    The answer carries the first admin's one-time set-up link; it is shown only here.
+    """
+    approval = services.approve(
+        db, application_id=application_id, data=data, actor=actor, settings=settings
+    )
+    return decision(approval, settings)
+
+
+@router.post("/applications/{application_id}/reject", response_model=Decision)
+def reject(application_id: int, data: Reject, db: DbSession, actor: HubOperate) -> Decision:
+    """Reject with a reason (operators)."""
+    application = services.reject(db, application_id=application_id, data=data, actor=actor)
+    return Decision(application=application_read(application))
+
+
+@router.post("/account-setup", status_code=204)
+def set_password(data: SetPassword, request: Request, db: DbSession, _: PublicSubmit) -> Response:
+    """Choose the first admin's password with the one-time link from the approval."""
+    accounts.redeem_setup_link(
+        db, secret=data.token, password=data.password, ip_address=client_ip(request)
+    )
+    return Response(status_code=204)
+
+
+# -- signatories, partners and profiles ----------------------------------------------------
+
+
+@router.get("/signatories", response_model=list[SignatoryRead])
+def signatories(db: DbSession, _: Public) -> list[SignatoryRead]:
+    """Every signatory: when it signed and which version of the accord."""
+    return [listed_read(entry) for entry in profiles.listed(db, kind=OrgKind.SIGNATORY)]
+
+
+@router.get("/partners", response_model=list[SignatoryRead])
+def partners(db: DbSession, _: Public) -> list[SignatoryRead]:
+    """Every partner (CERTs, NGOs, academia, agencies); partners do not sign."""
+    return [listed_read(entry) for entry in profiles.listed(db, kind=OrgKind.PARTNER)]
+
+
+@router.get("/signatories/{slug}", response_model=ProfileRead)
+def profile(slug: str, db: DbSession, _: Public) -> ProfileRead:
+    """An organization's public profile: fields, signatures, latest security.txt check."""
+    return profile_read(profiles.profile(db, slug))
+
+
+# -- security.txt checks -------------------------------------------------------------------
+
+
+@router.get("/orgs/{slug}/security-txt/checks", response_model=list[CheckRead])
+def check_history(
+    db: DbSession,
+    access_: Annotated[OrgAccess, org_guard(Action.PUBLIC_READ)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[CheckRead]:
+    """The organization's security.txt checks, newest first."""
+    return [check_read(c) for c in checks.history(db, org_id=access_.org.id, limit=limit)]
+
+
+@router.post("/orgs/{slug}/security-txt/checks", response_model=CheckRead, status_code=201)
+def run_check(
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)],
+) -> CheckRead:
+    """Fetch and check the organization's security.txt now (its admins, operators)."""
+    row = checks.run(db, org=access_.org, actor=access_.actor, settings=settings)
+    return check_read(row)

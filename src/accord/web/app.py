@@ -23,6 +23,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     """Every router the hub serves, with its prefix: the API's, then the pages'."""
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
+    from accord.registry import admin_pages as registry_admin_pages
     from accord.registry import pages as registry_pages
     from accord.registry import routes as registry_routes
     from accord.web import pages as web_pages
@@ -33,6 +34,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", web_pages.router),
         ("", identity_pages.router),
         ("", registry_pages.router),
+        ("", registry_admin_pages.router),
     ]
 
 

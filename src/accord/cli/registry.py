@@ -1,0 +1,65 @@
+"""``accord registry``: registry tasks from the server's shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from accord.cli.context import prepare_data_dir, settings_from_env
+from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+from accord.identity.policy import SYSTEM
+from accord.identity.services import get_org, list_orgs
+from accord.registry import checks
+from accord.registry.models import SecurityTxtCheck
+
+registry_app = typer.Typer(no_args_is_help=True, help="The registry: signatories and checks.")
+
+out = Console(highlight=False)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
+
+
+@registry_app.command("check-securitytxt")
+def check_securitytxt(
+    slug: Annotated[str | None, typer.Argument(help="The organization to check.")] = None,
+    all_orgs: Annotated[bool, typer.Option("--all", help="Check every organization.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Fetch and check security.txt files (RFC 9116) and store the results.
+
+    Exits 1 if any file has an error (missing, expired, malformed, not over HTTPS...).
+    """
+    if (slug is None) == (not all_orgs):
+        raise typer.BadParameter("give one organization's SLUG or --all")
+    settings = settings_from_env(config)
+    prepare_data_dir(settings)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        factory = make_sessionmaker(engine)
+        with unit_of_work(factory) as db:
+            slugs = [slug] if slug else [org.slug for org in list_orgs(db)]
+        failed = 0
+        # One transaction per organization: a slow server delays only its own result.
+        for each in slugs:
+            with unit_of_work(factory) as db:
+                row = checks.run(db, org=get_org(db, each), actor=SYSTEM, settings=settings)
+                _report(each, row)
+                failed += not row.ok
+    finally:
+        engine.dispose()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _report(slug: str, row: SecurityTxtCheck) -> None:
+    errors = sum(f["severity"] == "error" for f in row.findings)
+    warnings = len(row.findings) - errors
+    verdict = "ok" if row.ok else "problems"
+    out.print(f"{slug}: {verdict} ({errors} errors, {warnings} warnings) {row.url}", markup=False)
+    for finding in row.findings:
+        line = f" line {finding['line']}" if finding.get("line") else ""
+        out.print(f"  {finding['severity']}: {finding['message']}{line}", markup=False)

@@ -1,0 +1,117 @@
+"""Operators' registry pages: applications to decide, and publishing a new accord version."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from accord.identity.policy import Action, Actor
+from accord.registry import services
+from accord.registry.forms import filled, first_invalid
+from accord.registry.models import ApplicationStatus
+from accord.registry.schemas import AccordVersionCreate, Approve, Reject
+from accord.registry.views import decision
+from accord.web.deps import DbSession, SettingsDep, guard
+from accord.web.rendering import render
+from accord.web.security import verify_csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+HubRead = Annotated[Actor, guard(Action.HUB_READ)]
+HubOperate = Annotated[Actor, guard(Action.HUB_OPERATE)]
+Reason = Annotated[str, Form(max_length=2000)]
+
+PAGE_SIZE = 100
+
+
+@router.get("/admin/applications", response_class=HTMLResponse)
+def applications(
+    request: Request,
+    db: DbSession,
+    actor: HubRead,
+    status: ApplicationStatus = ApplicationStatus.PENDING,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    """Applications by status, newest first; pending ones by default (operators)."""
+    rows = services.list_applications(
+        db, actor=actor, status=status, before_id=before_id, limit=PAGE_SIZE
+    )
+    return render(
+        request,
+        "registry/applications.html",
+        {
+            "applications": rows,
+            "status": status,
+            "statuses": list(ApplicationStatus),
+            "next_before": rows[-1].id if len(rows) == PAGE_SIZE else None,
+        },
+    )
+
+
+@router.get("/admin/applications/{application_id}", response_class=HTMLResponse)
+def application(
+    request: Request, application_id: int, db: DbSession, actor: HubRead
+) -> HTMLResponse:
+    """One application, with the forms to approve or reject it (operators)."""
+    found = services.get_application(db, application_id=application_id, actor=actor)
+    return render(request, "registry/application.html", {"application": found})
+
+
+@router.post("/admin/applications/{application_id}/approve", response_class=HTMLResponse)
+def approve(
+    request: Request,
+    application_id: int,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: HubOperate,
+    reason: Reason = "",
+    create_account: Annotated[bool, Form()] = False,
+    username: Annotated[str, Form(max_length=64)] = "",
+) -> HTMLResponse:
+    """Approve; the page shows the first admin's one-time set-up link, once."""
+    try:
+        data = Approve.model_validate(
+            {**filled({"reason": reason, "username": username}), "create_account": create_account}
+        )
+    except ValidationError as exc:
+        raise first_invalid(exc) from None
+    approval = services.approve(
+        db, application_id=application_id, data=data, actor=actor, settings=settings
+    )
+    return render(request, "registry/approved.html", {"decision": decision(approval, settings)})
+
+
+@router.post("/admin/applications/{application_id}/reject")
+def reject(application_id: int, db: DbSession, actor: HubOperate, reason: Reason = "") -> Response:
+    """Reject with a reason (required)."""
+    try:
+        data = Reject(reason=reason)
+    except ValidationError as exc:
+        raise first_invalid(exc) from None
+    services.reject(db, application_id=application_id, data=data, actor=actor)
+    return RedirectResponse(f"/admin/applications/{application_id}", status_code=303)
+
+
+@router.get("/admin/accord", response_class=HTMLResponse)
+def publish_form(request: Request, db: DbSession, _: HubOperate) -> HTMLResponse:
+    """The form to publish a new version, prefilled with the current text (operators)."""
+    return render(request, "registry/publish.html", {"current": services.current_version(db)})
+
+
+@router.post("/admin/accord")
+def publish(
+    db: DbSession,
+    actor: HubOperate,
+    title: Annotated[str, Form(max_length=200)] = "",
+    text: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    """Publish the new version; earlier ones stay readable at their own address."""
+    try:
+        data = AccordVersionCreate(title=title, text=text)
+    except ValidationError as exc:
+        raise first_invalid(exc) from None
+    published = services.publish_version(db, data=data, actor=actor)
+    return RedirectResponse(f"/accord/versions/{published.number}", status_code=303)

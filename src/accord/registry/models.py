@@ -1,0 +1,136 @@
+"""Tables of the registry: the accord's versions, applications, signatures and checks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from accord.clock import utcnow
+from accord.db import Base, UTCDateTime
+from accord.identity.models import Organization, OrgKind, User, _enum
+
+
+class ApplicationStatus(enum.StrEnum):
+    """Where an application to join stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class AccordVersion(Base):
+    """One published text of the accord. Versions are never edited, only superseded."""
+
+    __tablename__ = "accord_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(200))
+    published_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class Application(Base):
+    """An organization's request to join, kept after the decision as its record.
+
+    ``proposal`` holds the proposed organization exactly as validated on submission, so that
+    approval creates what the applicant asked for and nothing else.
+    """
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _enum(ApplicationStatus, "application_status"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "application_kind"))
+    proposal: Mapped[dict[str, Any]] = mapped_column(JSON)
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(320))
+    username: Mapped[str | None] = mapped_column(String(64))
+    accord_version_id: Mapped[int] = mapped_column(ForeignKey("accord_versions.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+
+    accord_version: Mapped[AccordVersion] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+
+
+class Signature(Base):
+    """An organization's signature of one accord version, recorded when it was approved."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("organization_id", "accord_version_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    accord_version_id: Mapped[int] = mapped_column(ForeignKey("accord_versions.id"))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="SET NULL")
+    )
+
+    organization: Mapped[Organization] = relationship()
+    accord_version: Mapped[AccordVersion] = relationship()
+
+
+class AccountSetupLink(Base):
+    """A one-time link that lets an approved applicant choose the first admin's password.
+
+    Only the SHA-256 of the secret is kept; the link is shown once, to the approving operator.
+    """
+
+    __tablename__ = "account_setup_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class SecurityTxtCheck(Base):
+    """One fetch and parse of an organization's security.txt (RFC 9116), kept as history."""
+
+    __tablename__ = "securitytxt_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(500))
+    final_url: Mapped[str | None] = mapped_column(String(2000))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    fields: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    requested_by: Mapped[str] = mapped_column(String(200))

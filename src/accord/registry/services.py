@@ -1,0 +1,253 @@
+"""Rules for the accord's versions and for applications to join.
+
+Every function takes the session it works in and the acting :class:`Actor`; none commits.
+Approval happens in the caller's one transaction: the organization, its signature, the first
+admin's account and the audit rows are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.errors import Conflict, NotFound
+from accord.identity import audit
+from accord.identity.models import Organization, OrgKind
+from accord.identity.policy import Action, Actor, authorize
+from accord.identity.schemas import OrgCreate
+from accord.identity.services import insert_org, slugify
+from accord.registry import accounts
+from accord.registry.accord_text import FIRST_TEXT, FIRST_TITLE
+from accord.registry.models import AccordVersion, Application, ApplicationStatus, Signature
+from accord.registry.schemas import AccordVersionCreate, ApplicationCreate, Approve, Reject
+
+# -- the accord ----------------------------------------------------------------------------
+
+
+def current_version(db: Session) -> AccordVersion:
+    """The newest version of the accord; a hub without one gets the first text now."""
+    found = db.scalar(select(AccordVersion).order_by(AccordVersion.number.desc()).limit(1))
+    return found if found is not None else _seed(db)
+
+
+def _seed(db: Session) -> AccordVersion:
+    # Two processes may seed a fresh hub at once; the unique number lets one win, and the
+    # savepoint keeps the loser's transaction usable.
+    try:
+        with db.begin_nested():
+            first = AccordVersion(
+                number=1, title=FIRST_TITLE, text=FIRST_TEXT, published_by="system"
+            )
+            db.add(first)
+        return first
+    except IntegrityError:
+        return get_version(db, 1)
+
+
+def get_version(db: Session, number: int) -> AccordVersion:
+    """Version ``number`` of the accord."""
+    current_version(db)
+    found = db.scalar(select(AccordVersion).where(AccordVersion.number == number))
+    if found is None:
+        raise NotFound(f"no version {number} of the accord", field="number")
+    return found
+
+
+def list_versions(db: Session) -> Sequence[AccordVersion]:
+    """Every version, newest first."""
+    current_version(db)
+    return db.scalars(select(AccordVersion).order_by(AccordVersion.number.desc())).all()
+
+
+def publish_version(db: Session, *, data: AccordVersionCreate, actor: Actor) -> AccordVersion:
+    """Publish a new text (operators). Earlier versions stay readable and keep their signers."""
+    authorize(actor, Action.HUB_OPERATE)
+    latest = current_version(db)
+    version = AccordVersion(
+        number=latest.number + 1,
+        title=data.title,
+        text=data.text,
+        published_by=actor.label,
+        published_by_user_id=actor.user_id,
+    )
+    db.add(version)
+    try:
+        db.flush()
+    except IntegrityError:
+        raise Conflict("another version was published at the same moment; retry") from None
+    audit.record(
+        db,
+        actor=actor,
+        action="accord.publish",
+        target=f"v{version.number}",
+        details={"title": data.title},
+    )
+    return version
+
+
+# -- applications --------------------------------------------------------------------------
+
+
+def submit_application(db: Session, *, data: ApplicationCreate, actor: Actor) -> Application:
+    """Store an application to join; anyone may apply (the caller rate-limits)."""
+    authorize(actor, Action.PUBLIC_SUBMIT)
+    version = current_version(db)
+    if data.accord_version != version.number:
+        raise Conflict(
+            f"accord_version: version {data.accord_version} is not the current text; "
+            f"read version {version.number} and agree to it",
+            field="accord_version",
+        )
+    _ensure_new_org(db, data)
+    application = Application(
+        status=ApplicationStatus.PENDING,
+        name=data.name,
+        kind=data.kind,
+        # Identity's URL fields hold str where the schema declares HttpUrl; the JSON dump is
+        # right, only pydantic's type warning is not, so it is turned off here.
+        proposal=data.model_dump(
+            mode="json", by_alias=True, include=set(OrgCreate.model_fields), warnings=False
+        ),
+        contact_name=data.contact_name,
+        contact_email=data.contact_email,
+        username=data.username,
+        accord_version_id=version.id,
+    )
+    db.add(application)
+    db.flush()
+    return application
+
+
+def _ensure_new_org(db: Session, data: ApplicationCreate) -> None:
+    # Organizations are public, so telling an applicant that one exists reveals nothing.
+    if db.scalar(select(Organization.id).where(func.lower(Organization.name) == data.name.lower())):
+        raise Conflict(f"an organization named {data.name!r} is already a member", field="name")
+    slug = data.slug or slugify(data.name)
+    if db.scalar(select(Organization.id).where(Organization.slug == slug)):
+        raise Conflict(f"the slug {slug!r} is taken; choose another", field="slug")
+
+
+def list_applications(
+    db: Session,
+    *,
+    actor: Actor,
+    status: ApplicationStatus | None = ApplicationStatus.PENDING,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> Sequence[Application]:
+    """Applications, newest first, filtered by status; ``before_id`` pages backwards."""
+    authorize(actor, Action.HUB_READ)
+    query = select(Application).order_by(Application.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Application.status == status)
+    if before_id is not None:
+        query = query.where(Application.id < before_id)
+    return db.scalars(query).all()
+
+
+def get_application(db: Session, *, application_id: int, actor: Actor) -> Application:
+    """One application (operators)."""
+    authorize(actor, Action.HUB_READ)
+    found = db.get(Application, application_id)
+    if found is None:
+        raise NotFound(f"no application {application_id}", field="application_id")
+    return found
+
+
+def _pending(db: Session, application_id: int) -> Application:
+    # Locked, so that two operators deciding at once cannot both succeed.
+    found = db.scalar(select(Application).where(Application.id == application_id).with_for_update())
+    if found is None:
+        raise NotFound(f"no application {application_id}", field="application_id")
+    if found.status is not ApplicationStatus.PENDING:
+        raise Conflict(
+            f"application {application_id} was already {found.status.value}",
+            field="application_id",
+        )
+    return found
+
+
+def _decide(application: Application, status: ApplicationStatus, reason: str, actor: Actor) -> None:
+    application.status = status
+    application.reason = reason
+    application.decided_at = utcnow()
+    application.decided_by = actor.label
+    application.decided_by_user_id = actor.user_id
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What an approval created. ``setup_secret`` is the one-time link's secret, shown once."""
+
+    application: Application
+    organization: Organization
+    signature: Signature | None
+    account: accounts.FirstAdmin | None
+
+
+def approve(
+    db: Session, *, application_id: int, data: Approve, actor: Actor, settings: Settings
+) -> Approval:
+    """Approve: create the organization, record the signature, optionally its first admin."""
+    authorize(actor, Action.HUB_OPERATE)
+    application = _pending(db, application_id)
+    org = insert_org(db, data=OrgCreate.model_validate(application.proposal), actor=actor)
+    signature = None
+    if org.kind is OrgKind.SIGNATORY:
+        signature = Signature(
+            organization=org,
+            accord_version=application.accord_version,
+            approved_by=actor.label,
+            approved_by_user_id=actor.user_id,
+            application_id=application.id,
+        )
+        db.add(signature)
+    account = None
+    if data.create_account:
+        account = accounts.first_admin(
+            db,
+            org=org,
+            email=application.contact_email,
+            display_name=application.contact_name,
+            username=data.username or application.username,
+            actor=actor,
+            settings=settings,
+        )
+    _decide(application, ApplicationStatus.APPROVED, data.reason, actor)
+    application.organization = org
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="application.approve",
+        target=f"application/{application.id}",
+        organization_id=org.id,
+        details={
+            "organization": org.slug,
+            "kind": org.kind.value,
+            "accord_version": application.accord_version.number if signature else None,
+            "account": account.username if account else None,
+        },
+    )
+    return Approval(application, org, signature, account)
+
+
+def reject(db: Session, *, application_id: int, data: Reject, actor: Actor) -> Application:
+    """Reject with a reason; nothing is created, and the application keeps the reason."""
+    authorize(actor, Action.HUB_OPERATE)
+    application = _pending(db, application_id)
+    _decide(application, ApplicationStatus.REJECTED, data.reason, actor)
+    audit.record(
+        db,
+        actor=actor,
+        action="application.reject",
+        target=f"application/{application.id}",
+        details={"name": application.name, "reason": data.reason},
+    )
+    return application
