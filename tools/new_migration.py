@@ -29,11 +29,19 @@ def main() -> None:
     upgrade(engine)  # autogenerate compares against the schema as migrated so far
     if revisions:
         head = f"{domain}@head"
-        command.revision(cfg, message=message, autogenerate=True, rev_id=f"{domain}_{number:04d}", head=head)
+        command.revision(
+            cfg, message=message, autogenerate=True, rev_id=f"{domain}_{number:04d}", head=head
+        )
     else:
         command.revision(
-            cfg, message=message, autogenerate=True, rev_id=f"{domain}_0001",
-            head="base", branch_label=domain, depends_on="identity_0001", splice=True,
+            cfg,
+            message=message,
+            autogenerate=True,
+            rev_id=f"{domain}_0001",
+            head="base",
+            branch_label=domain,
+            depends_on="identity_0001",
+            splice=True,
         )
 
 

@@ -255,3 +255,24 @@ def test_operator_creates_user_with_an_argon2id_hash(
     )
     assert short.status_code == 422
     assert short.json()["field"] == "password"
+
+
+def test_org_admin_updates_urls(client: TestClient, make: Factories) -> None:
+    slug = make.org("Url Org")
+    admin = make.user("admin1")
+    make.member(admin, slug, MemberRole.ADMIN)
+    response = client.patch(
+        f"/api/v1/orgs/{slug}",
+        json={
+            "website": "https://url.example/",
+            "security_txt_url": "https://url.example/.well-known/security.txt",
+        },
+        headers=make.bearer(admin),
+    )
+    assert response.status_code == 200
+    assert response.json()["security_txt_url"] == "https://url.example/.well-known/security.txt"
+    bad = client.patch(
+        f"/api/v1/orgs/{slug}", json={"website": "ftp://x"}, headers=make.bearer(admin)
+    )
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "website"

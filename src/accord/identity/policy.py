@@ -28,27 +28,31 @@ class Who(enum.Enum):
 
 
 class Action(enum.Enum):
-    """Everything the hub guards, with (who may, least token scope)."""
+    """Everything the hub guards: (name, who may, least token scope).
 
-    PUBLIC_READ = (Who.ANYONE, None)
-    PUBLIC_SUBMIT = (Who.ANYONE, None)
-    OWN_ACCOUNT_READ = (Who.SIGNED_IN, TokenScope.READ)
-    OWN_TOKENS_MANAGE = (Who.SIGNED_IN, TokenScope.ADMIN)
-    ORG_PRIVATE_READ = (Who.ORG_MEMBER, TokenScope.READ)
-    ORG_EDIT = (Who.ORG_ADMIN, TokenScope.WRITE)
-    ORG_MEMBERS_MANAGE = (Who.ORG_ADMIN, TokenScope.ADMIN)
-    HUB_READ = (Who.OPERATOR, TokenScope.READ)
-    HUB_OPERATE = (Who.OPERATOR, TokenScope.ADMIN)
+    The name comes first and is unique: two actions with the same rule must stay two members
+    (an Enum turns a duplicate value into an alias of the first).
+    """
+
+    PUBLIC_READ = ("public.read", Who.ANYONE, None)
+    PUBLIC_SUBMIT = ("public.submit", Who.ANYONE, None)
+    OWN_ACCOUNT_READ = ("account.read", Who.SIGNED_IN, TokenScope.READ)
+    OWN_TOKENS_MANAGE = ("account.tokens", Who.SIGNED_IN, TokenScope.ADMIN)
+    ORG_PRIVATE_READ = ("org.read", Who.ORG_MEMBER, TokenScope.READ)
+    ORG_EDIT = ("org.edit", Who.ORG_ADMIN, TokenScope.WRITE)
+    ORG_MEMBERS_MANAGE = ("org.members", Who.ORG_ADMIN, TokenScope.ADMIN)
+    HUB_READ = ("hub.read", Who.OPERATOR, TokenScope.READ)
+    HUB_OPERATE = ("hub.operate", Who.OPERATOR, TokenScope.ADMIN)
 
     @property
     def who(self) -> Who:
         """The role this action requires."""
-        return self.value[0]  # type: ignore[no-any-return]
+        return self.value[1]  # type: ignore[no-any-return]
 
     @property
     def scope(self) -> TokenScope | None:
         """The least token scope that may perform it (None: no credential needed)."""
-        return self.value[1]  # type: ignore[no-any-return]
+        return self.value[2]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,16 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from accord.identity.credentials import MIN_PASSWORD_LENGTH
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
@@ -29,8 +38,15 @@ def _contact(value: str) -> str:
     raise ValueError("must be an email address, a mailto:, tel: or https:// URI")
 
 
-def _https_or_http_url(value: HttpUrl) -> str:
-    return str(value)
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _http_url(value: str) -> str:
+    # Validated as a URL, kept as the normalized string: the models store and echo strings.
+    try:
+        return str(_HTTP_URL.validate_python(value))
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"]) from None
 
 
 Email = Annotated[
@@ -41,7 +57,7 @@ Contact = Annotated[
     StringConstraints(strip_whitespace=True, min_length=3, max_length=500),
     AfterValidator(_contact),
 ]
-Url = Annotated[HttpUrl, AfterValidator(_https_or_http_url)]
+Url = Annotated[str, StringConstraints(max_length=500), AfterValidator(_http_url)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
 Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]

@@ -109,11 +109,7 @@ def submit_application(db: Session, *, data: ApplicationCreate, actor: Actor) ->
         status=ApplicationStatus.PENDING,
         name=data.name,
         kind=data.kind,
-        # Identity's URL fields hold str where the schema declares HttpUrl; the JSON dump is
-        # right, only pydantic's type warning is not, so it is turned off here.
-        proposal=data.model_dump(
-            mode="json", by_alias=True, include=set(OrgCreate.model_fields), warnings=False
-        ),
+        proposal=data.model_dump(mode="json", by_alias=True, include=set(OrgCreate.model_fields)),
         contact_name=data.contact_name,
         contact_email=data.contact_email,
         username=data.username,
