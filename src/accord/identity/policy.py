@@ -39,6 +39,12 @@ class Action(enum.Enum):
     ORG_MEMBERS_MANAGE = (Who.ORG_ADMIN, TokenScope.ADMIN)
     HUB_READ = (Who.OPERATOR, TokenScope.READ)
     HUB_OPERATE = (Who.OPERATOR, TokenScope.ADMIN)
+    # Advisories. A third element keeps each value unique (an Enum folds equal values into
+    # aliases, and these share their role and scope with actions above).
+    ADVISORY_READ_GREEN = (Who.SIGNED_IN, TokenScope.READ, "advisory.read.green")
+    ADVISORY_READ_RESTRICTED = (Who.ORG_MEMBER, TokenScope.READ, "advisory.read.restricted")
+    ADVISORY_AUTHOR = (Who.ORG_MEMBER, TokenScope.WRITE, "advisory.author")
+    ADVISORY_PUBLISH = (Who.ORG_MEMBER, TokenScope.WRITE, "advisory.publish")
 
     @property
     def who(self) -> Who:

@@ -20,6 +20,9 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """A hub serving ``settings``' database. The schema must be migrated already."""
+    from accord.advisories import osv_api as advisories_osv_api
+    from accord.advisories import pages as advisories_pages
+    from accord.advisories import routes as advisories_routes
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
     from accord.registry import pages as registry_pages
@@ -43,10 +46,13 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(identity_routes.router)
     api.include_router(registry_routes.router)
+    api.include_router(advisories_routes.router)
     app.include_router(api)
+    app.include_router(advisories_osv_api.router)  # OSV's own paths, at the root: /v1/...
     app.include_router(web_pages.router)
     app.include_router(identity_pages.router)
     app.include_router(registry_pages.router)
+    app.include_router(advisories_pages.router)
     app.mount(
         "/static",
         StaticFiles(directory=str(resources.files("accord") / "web" / "static")),
