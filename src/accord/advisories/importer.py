@@ -188,7 +188,7 @@ def import_record(
     record_id = record_id if isinstance(record_id, str) else None
     if source.error is not None:
         return Rejection(source.where, record_id, source.error)
-    if not isinstance(record, dict) or not isinstance(record.get("modified"), str):
+    if record_id is None or not isinstance(record.get("modified"), str):
         return Rejection(source.where, record_id, validation.problem(record) or "not a record")
     try:
         with db.begin_nested():

@@ -117,6 +117,8 @@ def to_query(raw: QueryIn, *, at: str = "") -> querying.Query:
             raise OsvError("Invalid hash.", field=f"{at}commit")
     if package.purl:
         name, ecosystem, version = _from_purl(package, version, at=at)
+        if name is None:
+            return querying.Query()  # OSV.dev answers an unknown purl type with no results
     elif name and not ecosystem:
         raise OsvError(
             "package.ecosystem is required with package.name", field=f"{at}package.ecosystem"
@@ -157,7 +159,7 @@ def _from_purl(
     except InvalidInput as exc:
         raise OsvError(exc.message, field=exc.field) from None
     if found is None:
-        return None, None, version  # OSV.dev answers an unknown purl type with no results
+        return None, None, version
     if found.version and version:
         raise OsvError("version specified in params and PURL query", field=f"{at}version")
     return found.name, found.ecosystem, found.version or version
@@ -167,7 +169,7 @@ def _documents(db: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.execute(select(Advisory.id, Advisory.document).where(Advisory.id.in_(sorted(ids))))
-    return {row_id: document for row_id, document in rows.tuples() if document is not None}
+    return {row_id: document for row_id, document in rows if document is not None}
 
 
 def _list_json(result: querying.Result, full: bool, docs: dict[int, str]) -> str:

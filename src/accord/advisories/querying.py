@@ -237,7 +237,7 @@ def _build(db: Session, raw: Sequence[Any]) -> list[_Row]:
                 select(AffectedPackage.id, AffectedPackage.entry).where(
                     AffectedPackage.id.in_(missing[start : start + _CHUNK])
                 )
-            ).tuples()
+            ).all()
         )
     return [
         _Row(
