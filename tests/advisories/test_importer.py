@@ -82,7 +82,8 @@ def test_a_newer_modified_replaces_the_current_and_keeps_the_old(
         assert import_path(session_factory, tmp_path / name).counts[outcome] == 1
     db.rollback()
     advisory = db.scalar(select(Advisory).where(Advisory.osv_id == "x_TEST-7"))
-    assert advisory is not None and advisory.summary == "second"
+    assert advisory is not None
+    assert advisory.summary == "second"
     history = importer.history(db, advisory)
     assert [v.number for v in history] == [1, 2]
     assert [json.loads(v.document)["summary"] for v in history] == ["first", "second"]
@@ -106,7 +107,8 @@ def test_malformed_files_and_records_are_reported_never_kept(
     assert reasons["broken.json"].startswith("not valid JSON")
     assert reasons["broken.yaml"].startswith("not valid YAML")
     assert "'id' is a required property" in reasons["noid.json"]
-    assert "severity[0].score" in reasons["vector.json"] and "AV:X" in reasons["vector.json"]
+    assert "severity[0].score" in reasons["vector.json"]
+    assert "AV:X" in reasons["vector.json"]
     # The rejected record left nothing behind: no advisory, version or index row.
     db.rollback()
     assert db.scalars(select(Advisory.osv_id)).all() == ["x_TEST-3"]

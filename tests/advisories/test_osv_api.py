@@ -50,7 +50,8 @@ def test_names_are_normalized_per_ecosystem_and_purls_work(
     versionless = client.post("/v1/query", json={"package": {"purl": "pkg:pypi/jinja2"}})
     assert len(_ids(versionless.json())) == 5
     unknown_type = client.post("/v1/query", json={"package": {"purl": "pkg:unknown/x@1"}})
-    assert unknown_type.status_code == 200 and unknown_type.json() == {}
+    assert unknown_type.status_code == 200
+    assert unknown_type.json() == {}
 
 
 def test_querybatch_answers_ids_and_modified_in_order(
@@ -66,7 +67,8 @@ def test_querybatch_answers_ids_and_modified_in_order(
     assert [v["id"] for v in first["vulns"]] == JINJA2_241
     assert set(first["vulns"][0]) == {"id", "modified"}
     assert first["vulns"][0]["modified"] == "2021-07-05T00:01:22.043149Z"
-    assert second == {} and third == {}
+    assert second == {}
+    assert third == {}
 
 
 def test_querybatch_full_records_on_request(client: TestClient, jinja2: importer.Report) -> None:
@@ -79,7 +81,8 @@ def test_querybatch_full_records_on_request(client: TestClient, jinja2: importer
 
 def test_get_vuln_by_id(client: TestClient, jinja2: importer.Report) -> None:
     found = client.get("/v1/vulns/PYSEC-2019-217")
-    assert found.status_code == 200 and found.json()["id"] == "PYSEC-2019-217"
+    assert found.status_code == 200
+    assert found.json()["id"] == "PYSEC-2019-217"
     missing = client.get("/v1/vulns/PYSEC-0000-0")
     assert missing.status_code == 404
     assert missing.json() == {"code": 5, "message": "Bug not found.", "field": "id"}
@@ -114,7 +117,8 @@ def test_pages_follow_the_token_and_a_foreign_token_is_refused(
         "field": "queries[1].page_token",
     }
     paged = client.post("/v1/querybatch", json={"queries": [query]}).json()["results"][0]
-    assert len(paged["vulns"]) == 2 and paged["next_page_token"]
+    assert len(paged["vulns"]) == 2
+    assert paged["next_page_token"]
 
 
 def test_commit_queries_match_commits_the_record_names(
@@ -141,24 +145,34 @@ def test_commit_queries_match_commits_the_record_names(
     assert _ids(client.post("/v1/query", json={"commit": introduced}).json()) == ["x_TEST-GIT"]
     assert client.post("/v1/query", json={"commit": "f" * 40}).json() == {}
     bad = client.post("/v1/query", json={"commit": "xyz"})
-    assert bad.status_code == 400 and bad.json()["message"] == "Invalid hash."
+    assert bad.status_code == 400
+    assert bad.json()["message"] == "Invalid hash."
 
 
-@pytest.mark.parametrize(
-    ("body", "field", "message"),
-    [
-        ({"package": {"ecosystem": "PyPi", "name": "x"}, "version": "1"}, "package.ecosystem", "Invalid ecosystem."),
-        ({"package": {"name": "x"}, "version": "1"}, "package.ecosystem", "required"),
-        ({"package": {"purl": "pkg:pypi/x", "name": "x"}}, "package.name", "name specified in a PURL query"),
-        ({"package": {"purl": "pkg:pypi/x", "ecosystem": "PyPI"}}, "package.ecosystem", "ecosystem specified in a PURL query"),
-        ({"package": {"purl": "pkg:pypi/x@1"}, "version": "2"}, "version", "version specified in params and PURL query"),
-        ({"package": {"purl": "not a purl"}}, "package.purl", "invalid package URL"),
-        ({"version": "1.0"}, "query", "Invalid query."),
-        ({"package": {"ecosystem": "PyPI", "name": "x"}, "extra": 1}, "extra", "Extra inputs are not permitted"),
-        ({"package": {"ecosystem": "PyPI", "name": 7}}, "package.name", "string"),
-        ({"commit": "ab" * 20, "version": "1"}, "version", "cannot both be set"),
-    ],
-)  # fmt: skip
+PYPI_X = {"ecosystem": "PyPI", "name": "x"}
+BAD_QUERIES = [
+    ({"package": {"ecosystem": "PyPi", "name": "x"}}, "package.ecosystem", "Invalid ecosystem."),
+    ({"package": {"name": "x"}, "version": "1"}, "package.ecosystem", "required"),
+    ({"package": {"purl": "pkg:pypi/x", "name": "x"}}, "package.name", "name specified in a PURL"),
+    (
+        {"package": {"purl": "pkg:pypi/x", "ecosystem": "PyPI"}},
+        "package.ecosystem",
+        "ecosystem specified in a PURL query",
+    ),
+    (
+        {"package": {"purl": "pkg:pypi/x@1"}, "version": "2"},
+        "version",
+        "version specified in params and PURL query",
+    ),
+    ({"package": {"purl": "not a purl"}}, "package.purl", "invalid package URL"),
+    ({"version": "1.0"}, "query", "Invalid query."),
+    ({"package": PYPI_X, "extra": 1}, "extra", "Extra inputs are not permitted"),
+    ({"package": {"ecosystem": "PyPI", "name": 7}}, "package.name", "string"),
+    ({"commit": "ab" * 20, "version": "1"}, "version", "cannot both be set"),
+]
+
+
+@pytest.mark.parametrize(("body", "field", "message"), BAD_QUERIES)
 def test_bad_queries_are_400_naming_the_field(
     client: TestClient, body: dict[str, Any], field: str, message: str
 ) -> None:
@@ -175,7 +189,8 @@ def test_unknown_ecosystem_lists_the_known_ones(client: TestClient) -> None:
     assert response.status_code == 400
     message = response.json()["message"]
     assert all(name in message for name in ecosystems.known())
-    assert "PyPI" in message and "crates.io" in message
+    assert "PyPI" in message
+    assert "crates.io" in message
 
 
 def test_malformed_json_is_400(client: TestClient) -> None:
@@ -183,7 +198,8 @@ def test_malformed_json_is_400(client: TestClient) -> None:
         "/v1/query", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json()["code"] == 3 and response.json()["field"] == "body"
+    assert response.json()["code"] == 3
+    assert response.json()["field"] == "body"
 
 
 def test_a_batch_over_the_limit_is_400_with_the_limit(client: TestClient) -> None:
@@ -191,11 +207,11 @@ def test_a_batch_over_the_limit_is_400_with_the_limit(client: TestClient) -> Non
     over = client.post("/v1/querybatch", json={"queries": [query] * (MAX_BATCH + 1)})
     assert over.status_code == 400
     assert over.json()["field"] == "queries"
-    assert "1000" in over.json()["message"] and over.json()["message"].startswith(
-        "Too many queries."
-    )
+    assert "1000" in over.json()["message"]
+    assert over.json()["message"].startswith("Too many queries.")
     at_limit = client.post("/v1/querybatch", json={"queries": [query] * MAX_BATCH})
-    assert at_limit.status_code == 200 and len(at_limit.json()["results"]) == MAX_BATCH
+    assert at_limit.status_code == 200
+    assert len(at_limit.json()["results"]) == MAX_BATCH
 
 
 def test_unknown_paths_under_v1_answer_json(client: TestClient) -> None:
