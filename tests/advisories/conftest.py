@@ -7,10 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.advisories import importer
+from accord.config import Settings
+from accord.db import unit_of_work
+from accord.identity import access, services
 from accord.identity.policy import SYSTEM
+from accord.web.deps import SESSION_COOKIE
+from tests.factories import Person
 
 # The project reads third-party data as ../shared/data, beside the checkout.
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -58,3 +64,17 @@ def record(osv_id: str = "x_TEST-1", **fields: Any) -> dict[str, Any]:
     }
     base.update(copy.deepcopy(fields))
     return base
+
+
+def signed_in(
+    client: TestClient, factory: sessionmaker[Session], settings: Settings, person: Person
+) -> None:
+    """Open a browser session for ``person`` directly.
+
+    The shared sign-in form renders its CSRF macro without the page's context (an import
+    without ``with context``), so it cannot be posted; this opens the same session row.
+    """
+    with unit_of_work(factory) as db:
+        user = services.get_user(db, person.username)
+        secret = access.start_session(db, user=user, settings=settings)
+    client.cookies.set(SESSION_COOKIE, secret)

@@ -21,7 +21,9 @@ DRAFT: dict[str, Any] = {
     "affected": [
         {
             "package": {"ecosystem": "PyPI", "name": "Acme_Widget"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "2.0.1"}]}],
+            "ranges": [
+                {"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "2.0.1"}]}
+            ],
         }
     ],
     "references": [{"type": "ADVISORY", "url": "https://acme.example/sa-1"}],
@@ -41,7 +43,9 @@ def publisher(make: Factories, role: MemberRole = MemberRole.MEMBER) -> tuple[st
 
 
 def create(client: TestClient, slug: str, headers: dict[str, str], **extra: Any) -> dict[str, Any]:
-    response = client.post(f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, **extra}, headers=headers)
+    response = client.post(
+        f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, **extra}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -76,7 +80,9 @@ def test_draft_publish_edit_and_withdraw(client: TestClient, make: Factories, db
     assert client.get(f"/v1/vulns/{advisory_id}").json() == record
 
     edited = client.patch(
-        f"/api/v1/advisories/{advisory_id}", json={"summary": "Path traversal (updated)"}, headers=headers
+        f"/api/v1/advisories/{advisory_id}",
+        json={"summary": "Path traversal (updated)"},
+        headers=headers,
     ).json()
     assert edited["draft"]["record"]["summary"] == "Path traversal (updated)"
     assert client.get(f"/v1/vulns/{advisory_id}").json()["summary"] == DRAFT["summary"]  # pending
@@ -112,13 +118,22 @@ def test_only_members_of_the_publisher_write(client: TestClient, make: Factories
     outsider = make.bearer(make.user(), TokenScope.WRITE)
     denied = client.post(f"/api/v1/advisories/orgs/{slug}", json=DRAFT, headers=outsider)
     assert denied.status_code == 403
-    assert client.post(f"/api/v1/advisories/{draft['id']}/publish", headers=outsider).status_code == 404
+    assert (
+        client.post(f"/api/v1/advisories/{draft['id']}/publish", headers=outsider).status_code
+        == 404
+    )
     reader = make.user()
     make.member(reader, slug)
     read_only = make.bearer(reader, TokenScope.READ)
-    assert client.post(f"/api/v1/advisories/{draft['id']}/publish", headers=read_only).status_code == 403
+    assert (
+        client.post(f"/api/v1/advisories/{draft['id']}/publish", headers=read_only).status_code
+        == 403
+    )
     operator = make.bearer(make.user(operator=True), TokenScope.ADMIN)
-    assert client.post(f"/api/v1/advisories/{draft['id']}/publish", headers=operator).status_code == 200
+    assert (
+        client.post(f"/api/v1/advisories/{draft['id']}/publish", headers=operator).status_code
+        == 200
+    )
     assert client.post(f"/api/v1/advisories/orgs/{slug}", json=DRAFT).status_code == 401
 
 
@@ -143,26 +158,36 @@ def test_invalid_vectors_and_records_are_400_naming_the_field(
 ) -> None:
     slug, headers = publisher(make)
     bad_v3 = client.post(
-        f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "cvss_v3": "CVSS:3.1/AV:Q"}, headers=headers
+        f"/api/v1/advisories/orgs/{slug}",
+        json={**DRAFT, "cvss_v3": "CVSS:3.1/AV:Q"},
+        headers=headers,
     )
     assert bad_v3.status_code == 400
     assert bad_v3.json()["field"] == "cvss_v3" and "AV:Q" in bad_v3.json()["message"]
     bad_v4 = client.post(
-        f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "cvss_v4": "CVSS:4.0/AV:N"}, headers=headers
+        f"/api/v1/advisories/orgs/{slug}",
+        json={**DRAFT, "cvss_v4": "CVSS:4.0/AV:N"},
+        headers=headers,
     )
     assert bad_v4.status_code == 400 and "Missing mandatory metrics" in bad_v4.json()["message"]
     unknown = {**DRAFT, "affected": [{"package": {"ecosystem": "Cobol", "name": "x"}}]}
     bad_eco = client.post(f"/api/v1/advisories/orgs/{slug}", json=unknown, headers=headers)
     assert bad_eco.status_code == 400
     assert bad_eco.json()["field"] == "affected[0].package.ecosystem"
-    bad_id = client.post(f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "id": "NOPE-1"}, headers=headers)
+    bad_id = client.post(
+        f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "id": "NOPE-1"}, headers=headers
+    )
     assert bad_id.status_code == 400 and bad_id.json()["field"] == "id"
     shape = client.post(
         f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "cwe_ids": ["22"]}, headers=headers
     )
     assert shape.status_code == 422 and shape.json()["field"] == "cwe_ids.0"
-    assert client.post(f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "id": "x_ONE"}, headers=headers)
-    twice = client.post(f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "id": "x_ONE"}, headers=headers)
+    assert client.post(
+        f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "id": "x_ONE"}, headers=headers
+    )
+    twice = client.post(
+        f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "id": "x_ONE"}, headers=headers
+    )
     assert twice.status_code == 409
 
 
@@ -182,5 +207,3 @@ def test_list_filters(client: TestClient, make: Factories) -> None:
     assert sorted(ids(publisher=slug)) == ["x_ACME-1", "x_ACME-2"]
     assert ids(q="ACME-2") == ["x_ACME-2"]
     assert client.get("/api/v1/advisories", params={"ecosystem": "Cobol"}).status_code == 400
-
-
