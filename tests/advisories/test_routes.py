@@ -60,7 +60,8 @@ def test_draft_publish_edit_and_withdraw(client: TestClient, make: Factories, db
     draft = create(client, slug, headers)
     advisory_id = draft["id"]
     assert advisory_id.startswith("x_ACCORD-")
-    assert draft["status"] == "draft" and draft["record"] is None
+    assert draft["status"] == "draft"
+    assert draft["record"] is None
     assert draft["draft"]["record"]["severity"] == [
         {"type": "CVSS_V3", "score": V3},
         {"type": "CVSS_V4", "score": V4},
@@ -72,7 +73,8 @@ def test_draft_publish_edit_and_withdraw(client: TestClient, make: Factories, db
     assert published["status"] == "published"
     assert published["cvss_v3"] == {"vector": V3, "score": 9.8}
     assert published["cvss_v4"]["score"] == 5.1
-    assert published["severity"] == "CRITICAL" and published["cwe_ids"] == ["CWE-22"]
+    assert published["severity"] == "CRITICAL"
+    assert published["cwe_ids"] == ["CWE-22"]
     record = published["record"]
     assert validation.problem(record) is None
     assert record["database_specific"]["cwe_ids"] == ["CWE-22"]
@@ -99,7 +101,8 @@ def test_draft_publish_edit_and_withdraw(client: TestClient, make: Factories, db
     assert gone["status"] == "withdrawn"
     assert found_ids(client) == []
     served = client.get(f"/v1/vulns/{advisory_id}").json()
-    assert served["withdrawn"] and served["summary"] == "Withdrawn: Not a flaw"
+    assert served["withdrawn"]
+    assert served["summary"] == "Withdrawn: Not a flaw"
     db.rollback()
     actions = db.scalars(select(AuditEvent.action).where(AuditEvent.target == advisory_id)).all()
     assert actions == [
@@ -163,13 +166,15 @@ def test_invalid_vectors_and_records_are_400_naming_the_field(
         headers=headers,
     )
     assert bad_v3.status_code == 400
-    assert bad_v3.json()["field"] == "cvss_v3" and "AV:Q" in bad_v3.json()["message"]
+    assert bad_v3.json()["field"] == "cvss_v3"
+    assert "AV:Q" in bad_v3.json()["message"]
     bad_v4 = client.post(
         f"/api/v1/advisories/orgs/{slug}",
         json={**DRAFT, "cvss_v4": "CVSS:4.0/AV:N"},
         headers=headers,
     )
-    assert bad_v4.status_code == 400 and "Missing mandatory metrics" in bad_v4.json()["message"]
+    assert bad_v4.status_code == 400
+    assert "Missing mandatory metrics" in bad_v4.json()["message"]
     unknown = {**DRAFT, "affected": [{"package": {"ecosystem": "Cobol", "name": "x"}}]}
     bad_eco = client.post(f"/api/v1/advisories/orgs/{slug}", json=unknown, headers=headers)
     assert bad_eco.status_code == 400
@@ -177,11 +182,13 @@ def test_invalid_vectors_and_records_are_400_naming_the_field(
     bad_id = client.post(
         f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "id": "NOPE-1"}, headers=headers
     )
-    assert bad_id.status_code == 400 and bad_id.json()["field"] == "id"
+    assert bad_id.status_code == 400
+    assert bad_id.json()["field"] == "id"
     shape = client.post(
         f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "cwe_ids": ["22"]}, headers=headers
     )
-    assert shape.status_code == 422 and shape.json()["field"] == "cwe_ids.0"
+    assert shape.status_code == 422
+    assert shape.json()["field"] == "cwe_ids.0"
     assert client.post(
         f"/api/v1/advisories/orgs/{slug}", json={**DRAFT, "id": "x_ONE"}, headers=headers
     )
