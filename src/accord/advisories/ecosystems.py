@@ -28,10 +28,15 @@ def base(ecosystem: str) -> str:
     return ecosystem.partition(":")[0]
 
 
+@cache
+def _known_set() -> frozenset[str]:
+    return frozenset(known())
+
+
 def check(ecosystem: str, *, field: str) -> str:
     """The ecosystem if OSV defines it (``:suffix`` allowed); else a 400 listing known ones."""
     name, colon, suffix = ecosystem.partition(":")
-    if name not in known() or (colon and not suffix):
+    if name not in _known_set() or (colon and not suffix):
         raise UnknownEcosystem(ecosystem, field=field)
     return ecosystem
 

@@ -121,6 +121,9 @@ def _compile_range(order: KeyFunction, events: Iterable[Mapping[str, str]]) -> R
     )
 
 
+_MISSING = object()
+
+
 class Probe:
     """A queried version, parsed at most once per ordering."""
 
@@ -132,31 +135,40 @@ class Probe:
 
     def key(self, order: KeyFunction) -> Any:
         """The version's key in ``order``, or None if that ordering cannot read it."""
-        if order not in self._keys:
+        found = self._keys.get(order, _MISSING)
+        if found is _MISSING:
             try:
-                self._keys[order] = order(self.version)
+                found = order(self.version)
             except InvalidVersion:
-                self._keys[order] = None
-        return self._keys[order]
+                found = None
+            self._keys[order] = found
+        return found
 
 
 def is_vulnerable(affected: CompiledAffected, probe: Probe) -> bool:
     """IsVulnerable for one ``affected`` entry whose package matched: versions, then ranges."""
     if probe.version in affected.version_strings:
         return True
-    if affected.order is not None and affected.version_keys:
-        own = probe.key(affected.order)
+    if affected.version_keys:
+        own = probe.key(affected.order)  # type: ignore[arg-type]  # keys exist only with an order
         if own is not None and own in affected.version_keys:
             return True
-    return any(_in_range(r, probe) for r in affected.ranges)
+    for compiled in affected.ranges:
+        if _in_range(compiled, probe.key(compiled.order)):
+            return True
+    return False
 
 
-def _in_range(compiled: Range, probe: Probe) -> bool:
-    version = probe.key(compiled.order)
+def _in_range(compiled: Range, version: Any) -> bool:
+    # The loop of the specification's IncludedInRanges, for one range whose events are sorted.
     if version is None:
         return False
-    if not compiled.unlimited and not any(version < limit for limit in compiled.limits):
-        return False
+    if not compiled.unlimited:
+        for limit in compiled.limits:
+            if version < limit:
+                break
+        else:
+            return False
     vulnerable = False
     for kind, bound in compiled.events:
         if kind == "introduced":

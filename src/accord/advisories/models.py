@@ -73,7 +73,6 @@ class Advisory(Base):
     source: Mapped[str] = mapped_column(String(300), default="hub")
     summary: Mapped[str] = mapped_column(String(1000), default="")
     aliases: Mapped[str] = mapped_column(String(2000), default="")
-    plain_summary: Mapped[str] = mapped_column(Text, default="")
     cwe_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     cvss_v3_vector: Mapped[str | None] = mapped_column(String(200))
     cvss_v3_score: Mapped[float | None] = mapped_column(Float)
@@ -84,11 +83,13 @@ class Advisory(Base):
     modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    document: Mapped[str | None] = mapped_column(Text)
     document_sha256: Mapped[str | None] = mapped_column(String(64))
-    draft: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Large texts last: SQLite reads the small columns before them without their overflow pages.
+    plain_summary: Mapped[str] = mapped_column(Text, default="")
+    document: Mapped[str | None] = mapped_column(Text)
+    draft: Mapped[str | None] = mapped_column(Text)
 
     organization: Mapped[Organization | None] = relationship()
     versions: Mapped[list[AdvisoryVersion]] = relationship(
@@ -120,7 +121,12 @@ class AffectedPackage(Base):
     """Index: one row per ``affected`` entry of a published advisory, by package."""
 
     __tablename__ = "advisory_packages"
-    __table_args__ = (Index("ix_advisory_packages_package", "ecosystem", "name"),)
+    # Covering the look-up: a query reads the index alone, never the (large) entries.
+    __table_args__ = (
+        Index(
+            "ix_advisory_packages_package", "ecosystem", "name", "advisory_id", "ecosystem_variant"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     advisory_id: Mapped[int] = mapped_column(

@@ -173,20 +173,26 @@ def _documents(db: Session, ids: set[int]) -> dict[int, str]:
 
 
 def _list_json(result: querying.Result, full: bool, docs: dict[int, str]) -> str:
-    if full:
-        items = [docs[m.advisory_id] for m in result.matches if m.advisory_id in docs]
-    else:
-        items = [
-            f'{{"id":{_quote(m.osv_id)},"modified":{_quote(m.modified)}}}' for m in result.matches
-        ]
+    return _splice(result, docs) if full else json.dumps(_ids(result), separators=(",", ":"))
+
+
+def _ids(result: querying.Result) -> dict[str, Any]:
+    # OSV.dev leaves out empty fields: no match is answered {}.
+    body: dict[str, Any] = {}
+    if result.matches:
+        body["vulns"] = [{"id": m.osv_id, "modified": m.modified} for m in result.matches]
+    if result.next_page_token:
+        body["next_page_token"] = result.next_page_token
+    return body
+
+
+def _splice(result: querying.Result, docs: dict[int, str]) -> str:
+    # Stored records are already JSON: they are spliced in, never parsed and re-serialized.
+    items = [docs[m.advisory_id] for m in result.matches if m.advisory_id in docs]
     parts = [f'"vulns":[{",".join(items)}]'] if items else []
     if result.next_page_token:
-        parts.append(f'"next_page_token":{_quote(result.next_page_token)}')
+        parts.append(f'"next_page_token":{json.dumps(result.next_page_token)}')
     return "{" + ",".join(parts) + "}"
-
-
-def _quote(text: str) -> str:
-    return json.dumps(text)
 
 
 def answer(
@@ -205,7 +211,10 @@ def answer(
         docs = _documents(db, wanted)
     if not batch:
         return _list_json(results[0], full, docs)
-    return '{"results":[' + ",".join(_list_json(r, full, docs) for r in results) + "]}"
+    if not full:
+        body = {"results": [_ids(r) for r in results]}
+        return json.dumps(body, separators=(",", ":"))
+    return '{"results":[' + ",".join(_splice(r, docs) for r in results) + "]}"
 
 
 def _json(body: str) -> Response:

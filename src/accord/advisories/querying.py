@@ -11,11 +11,11 @@ import base64
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from accord.advisories import documents, ecosystems, matching
@@ -86,16 +86,13 @@ def read_page_token(token: str, query: Query) -> int:
     return offset
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     advisory_id: int
     osv_id: str
     modified: str
     tlp: Tlp
     organization_id: int | None
-    ecosystem: str
     variant: str
-    name: str
     compiled: matching.CompiledAffected
 
 
@@ -117,21 +114,10 @@ def run(
 ) -> list[Result]:
     """Answer a batch of queries for ``actor`` (who sees only what TLP lets it see)."""
     page_size = page_size or PAGE_SIZE
-    by_package = _package_rows(db, {(q.ecosystem or "", q.name) for q in queries if q.name})
-    by_commit = _commit_rows(db, {q.commit.lower() for q in queries if q.commit})
-    seen: dict[tuple[Tlp, int | None], bool] = {}
-
-    def visible(row: _Row) -> bool:
-        key = (row.tlp, row.organization_id)
-        if key not in seen:
-            seen[key] = can_read(
-                actor,
-                status=AdvisoryStatus.PUBLISHED,
-                tlp=row.tlp,
-                organization_id=row.organization_id,
-            )
-        return seen[key]
-
+    visible = _Visibility(actor)
+    packages = {(ecosystems.base(q.ecosystem or ""), q.name) for q in queries if q.name}
+    by_package = _package_rows(db, packages, visible)
+    by_commit = _commit_rows(db, {q.commit.lower() for q in queries if q.commit}, visible)
     results = []
     for query in queries:
         if query.commit:
@@ -139,22 +125,39 @@ def run(
         else:
             key = (ecosystems.base(query.ecosystem or ""), query.name or "")
             candidates = by_package.get(key, [])
-        matches = _matches(query, candidates, visible)
+        matches = _matches(query, candidates)
         page = matches[query.offset : query.offset + page_size]
         more = query.offset + page_size < len(matches)
         results.append(Result(page, page_token(query, query.offset + page_size) if more else None))
     return results
 
 
-def _matches(
-    query: Query, candidates: Iterable[_Row], visible: Callable[[_Row], bool]
-) -> list[Match]:
+class _Visibility:
+    """``can_read`` for published rows, asked once per (TLP, publisher) in a batch."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.seen: dict[tuple[Tlp, int | None], bool] = {}
+
+    def __call__(self, tlp: Tlp, organization_id: int | None) -> bool:
+        key = (tlp, organization_id)
+        if key not in self.seen:
+            self.seen[key] = can_read(
+                self.actor,
+                status=AdvisoryStatus.PUBLISHED,
+                tlp=tlp,
+                organization_id=organization_id,
+            )
+        return self.seen[key]
+
+
+def _matches(query: Query, candidates: Iterable[_Row]) -> list[Match]:
     probe = matching.Probe(query.version) if query.version else None
+    # "Debian" finds every Debian release; "Debian:12" only that one (as OSV.dev does).
+    variant = query.ecosystem if query.ecosystem and ":" in query.ecosystem else None
     found: dict[str, Match] = {}
     for row in candidates:
-        if row.osv_id in found or not visible(row):
-            continue
-        if query.name and not _same_package(query, row):
+        if row.osv_id in found or (variant is not None and row.variant != variant):
             continue
         if query.commit and not matching.commit_affected(row.compiled, query.commit):
             continue
@@ -164,18 +167,11 @@ def _matches(
     return [found[k] for k in sorted(found)]
 
 
-def _same_package(query: Query, row: _Row) -> bool:
-    # "Debian" finds every Debian release; "Debian:12" only that one (as OSV.dev does).
-    if query.ecosystem and ":" in query.ecosystem:
-        return row.variant == query.ecosystem
-    return row.ecosystem == ecosystems.base(query.ecosystem or "") and row.name == query.name
-
-
 _COLUMNS = (
     AffectedPackage.id,
     AffectedPackage.ecosystem,
-    AffectedPackage.ecosystem_variant,
     AffectedPackage.name,
+    AffectedPackage.ecosystem_variant,
     Advisory.id,
     Advisory.osv_id,
     Advisory.osv_modified,
@@ -186,32 +182,39 @@ _COLUMNS = (
 
 
 def _package_rows(
-    db: Session, packages: set[tuple[str, str | None]]
+    db: Session, packages: set[tuple[str, str]], visible: _Visibility
 ) -> dict[tuple[str, str], list[_Row]]:
-    wanted = {(ecosystems.base(e), n) for e, n in packages if n}
-    names = sorted({n for _, n in wanted})
+    # One statement per ecosystem and chunk of names, each answered from the
+    # (ecosystem, name) index: only the queried packages' rows are read.
+    names_by_ecosystem: dict[str, list[str]] = defaultdict(list)
+    for ecosystem, name in sorted(packages, key=str):
+        if name:
+            names_by_ecosystem[ecosystem].append(name)
+    connection = db.connection()
     raw: list[Any] = []
-    for start in range(0, len(names), _CHUNK):
-        raw += db.execute(
-            select(*_COLUMNS)
-            .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
-            .where(
-                AffectedPackage.name.in_(names[start : start + _CHUNK]),
-                Advisory.status == AdvisoryStatus.PUBLISHED,
-            )
-        ).all()
-    rows = _build(db, [r for r in raw if (r[1], r[3]) in wanted])
+    for ecosystem, names in names_by_ecosystem.items():
+        for start in range(0, len(names), _CHUNK):
+            raw += connection.execute(
+                select(*_COLUMNS)
+                .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
+                .where(
+                    AffectedPackage.ecosystem == ecosystem,
+                    AffectedPackage.name.in_(names[start : start + _CHUNK]),
+                    Advisory.status == AdvisoryStatus.PUBLISHED,
+                )
+            ).all()
     grouped: dict[tuple[str, str], list[_Row]] = defaultdict(list)
-    for row in rows:
-        grouped[(row.ecosystem, row.name)].append(row)
+    for _, key, row in _build(connection, raw, visible):
+        grouped[key].append(row)
     return grouped
 
 
-def _commit_rows(db: Session, commits: set[str]) -> dict[str, list[_Row]]:
+def _commit_rows(db: Session, commits: set[str], visible: _Visibility) -> dict[str, list[_Row]]:
     hashes = sorted(commits)
+    connection = db.connection()
     raw: list[Any] = []
     for start in range(0, len(hashes), _CHUNK):
-        raw += db.execute(
+        raw += connection.execute(
             select(AffectedCommit.commit_hash, *_COLUMNS)
             .join(Advisory, Advisory.id == AffectedCommit.advisory_id)
             .join(AffectedPackage, AffectedPackage.advisory_id == Advisory.id)
@@ -220,37 +223,30 @@ def _commit_rows(db: Session, commits: set[str]) -> dict[str, list[_Row]]:
                 Advisory.status == AdvisoryStatus.PUBLISHED,
             )
         ).all()
-    rows = _build(db, [r[1:] for r in raw])
     grouped: dict[str, list[_Row]] = defaultdict(list)
-    for commit, row in zip((r[0] for r in raw), rows, strict=True):
-        grouped[commit].append(row)
+    for index, _, row in _build(connection, [r[1:] for r in raw], visible):
+        grouped[raw[index][0]].append(row)
     return grouped
 
 
-def _build(db: Session, raw: Sequence[Any]) -> list[_Row]:
-    # Fetch the (large) entry text only for rows not compiled yet.
+def _build(
+    connection: Connection, raw: Sequence[Any], visible: _Visibility
+) -> Iterator[tuple[int, tuple[str, str], _Row]]:
+    """The visible rows, compiled; the (large) entry text is fetched only if not cached."""
     missing = sorted({r[0] for r in raw if (r[0], r[9]) not in _compiled})
     entries: dict[int, str] = {}
     for start in range(0, len(missing), _CHUNK):
-        entries.update(
-            db.execute(
-                select(AffectedPackage.id, AffectedPackage.entry).where(
-                    AffectedPackage.id.in_(missing[start : start + _CHUNK])
-                )
-            ).all()
+        chunk = missing[start : start + _CHUNK]
+        query = select(AffectedPackage.id, AffectedPackage.entry).where(
+            AffectedPackage.id.in_(chunk)
         )
-    return [
-        _Row(
-            advisory_id=r[4],
-            osv_id=r[5],
-            modified=r[6],
-            tlp=r[7],
-            organization_id=r[8],
-            ecosystem=r[1],
-            variant=r[2],
-            name=r[3],
-            compiled=_compile(r[0], r[9], entries.get(r[0], "")),
-        )
-        for r in raw
-        if (r[0], r[9]) in _compiled or r[0] in entries  # a row deleted meanwhile is skipped
-    ]
+        entries.update((row_id, entry) for row_id, entry in connection.execute(query))
+    for index, r in enumerate(raw):
+        row_id, ecosystem, name, variant, advisory_id, osv_id, modified, tlp, org, digest = r
+        if not visible(tlp, org):
+            continue
+        if (row_id, digest) not in _compiled and row_id not in entries:
+            continue  # the row was replaced meanwhile
+        compiled = _compile(row_id, digest, entries.get(row_id, ""))
+        row = _Row(advisory_id, osv_id, modified, tlp, org, variant, compiled)
+        yield index, (ecosystem, name), row

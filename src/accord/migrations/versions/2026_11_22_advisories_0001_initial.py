@@ -2,7 +2,7 @@
 
 Revision ID: advisories_0001
 Revises:
-Create Date: 2026-11-22 07:24:14.183501
+Create Date: 2026-11-22 07:52:26.020365
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=300), nullable=False),
         sa.Column("summary", sa.String(length=1000), nullable=False),
         sa.Column("aliases", sa.String(length=2000), nullable=False),
-        sa.Column("plain_summary", sa.Text(), nullable=False),
         sa.Column("cwe_ids", sa.JSON(), nullable=False),
         sa.Column("cvss_v3_vector", sa.String(length=200), nullable=True),
         sa.Column("cvss_v3_score", sa.Float(), nullable=True),
@@ -67,11 +66,12 @@ def upgrade() -> None:
         sa.Column("modified_at", accord.db.UTCDateTime(), nullable=True),
         sa.Column("published_at", accord.db.UTCDateTime(), nullable=True),
         sa.Column("withdrawn_at", accord.db.UTCDateTime(), nullable=True),
-        sa.Column("document", sa.Text(), nullable=True),
         sa.Column("document_sha256", sa.String(length=64), nullable=True),
-        sa.Column("draft", sa.Text(), nullable=True),
         sa.Column("created_at", accord.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", accord.db.UTCDateTime(), nullable=False),
+        sa.Column("plain_summary", sa.Text(), nullable=False),
+        sa.Column("document", sa.Text(), nullable=True),
+        sa.Column("draft", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -131,7 +131,11 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_advisory_packages_advisory_id"), ["advisory_id"], unique=False
         )
-        batch_op.create_index("ix_advisory_packages_package", ["ecosystem", "name"], unique=False)
+        batch_op.create_index(
+            "ix_advisory_packages_package",
+            ["ecosystem", "name", "advisory_id", "ecosystem_variant"],
+            unique=False,
+        )
 
     op.create_table(
         "advisory_versions",
