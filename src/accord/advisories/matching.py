@@ -153,10 +153,7 @@ def is_vulnerable(affected: CompiledAffected, probe: Probe) -> bool:
         own = probe.key(affected.order)  # type: ignore[arg-type]  # keys exist only with an order
         if own is not None and own in affected.version_keys:
             return True
-    for compiled in affected.ranges:
-        if _in_range(compiled, probe.key(compiled.order)):
-            return True
-    return False
+    return any(_in_range(compiled, probe.key(compiled.order)) for compiled in affected.ranges)
 
 
 def _in_range(compiled: Range, version: Any) -> bool:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, StringConstraints, ValidationError
 from sqlalchemy import select
 
 from accord.advisories import describe, documents, ecosystems, scoring, services
@@ -24,7 +24,7 @@ from accord.web.security import verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 PER_PAGE = 50
-Field = Annotated[str, Form(max_length=200_000)]
+FormText = Annotated[str, StringConstraints(max_length=200_000)]
 AFFECTED_EXAMPLE = [
     {
         "package": {"ecosystem": "PyPI", "name": "example"},
@@ -170,24 +170,29 @@ def _form(request: Request, heading: str, action: str, form: dict[str, str]) -> 
     return render(request, "advisories/form.html", context)
 
 
+class DraftForm(BaseModel):
+    """The fields of the draft form, as text."""
+
+    summary: FormText
+    affected: FormText
+    plain_summary: FormText = ""
+    details: FormText = ""
+    references: FormText = ""
+    aliases: FormText = ""
+    cwe_ids: FormText = ""
+    cvss_v3: FormText = ""
+    cvss_v4: FormText = ""
+    tlp: FormText = "CLEAR"
+
+
 @router.post("/orgs/{slug}/advisories")
 def create(
     db: DbSession,
     access_: Annotated[OrgAccess, org_guard(Action.ADVISORY_AUTHOR)],
-    summary: Field,
-    affected: Field,
-    plain_summary: Field = "",
-    details: Field = "",
-    references: Field = "",
-    aliases: Field = "",
-    cwe_ids: Field = "",
-    cvss_v3: Field = "",
-    cvss_v4: Field = "",
-    tlp: Field = "CLEAR",
+    form: Annotated[DraftForm, Form()],
 ) -> Response:
     """Save a new draft and show it."""
-    fields = _fields(locals())
-    data = _validated(AdvisoryCreate, fields)
+    data = _validated(AdvisoryCreate, _fields(form))
     advisory = services.create_draft(db, org=access_.org, data=data, actor=access_.actor)
     return RedirectResponse(f"/advisories/{advisory.osv_id}", status_code=303)
 
@@ -225,19 +230,10 @@ def edit_form(
 def edit(
     db: DbSession,
     access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_AUTHOR)],
-    summary: Field,
-    affected: Field,
-    plain_summary: Field = "",
-    details: Field = "",
-    references: Field = "",
-    aliases: Field = "",
-    cwe_ids: Field = "",
-    cvss_v3: Field = "",
-    cvss_v4: Field = "",
-    tlp: Field = "CLEAR",
+    form: Annotated[DraftForm, Form()],
 ) -> Response:
     """Save the draft."""
-    data = _validated(AdvisoryFields, _fields(locals()))
+    data = _validated(AdvisoryFields, _fields(form))
     services.update_draft(db, advisory=access_.advisory, data=data, actor=access_.actor)
     return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)
 
@@ -263,40 +259,23 @@ def withdraw(
     return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)
 
 
-_FORM_FIELDS = (
-    "summary",
-    "affected",
-    "plain_summary",
-    "details",
-    "references",
-    "aliases",
-    "cwe_ids",
-    "cvss_v3",
-    "cvss_v4",
-    "tlp",
-)
-
-
-def _fields(values: dict[str, Any]) -> dict[str, Any]:
+def _fields(form: DraftForm) -> dict[str, Any]:
     """The form's text fields as the API's fields."""
-    form = {name: str(values[name]).strip() for name in _FORM_FIELDS}
     try:
-        affected = json.loads(form["affected"] or "[]")
+        affected = json.loads(form.affected.strip() or "[]")
     except ValueError as exc:
         raise InvalidInput(f"affected: not valid JSON ({exc})", field="affected") from None
     return {
-        "summary": form["summary"],
-        "plain_summary": form["plain_summary"],
-        "details": form["details"],
+        "summary": form.summary.strip(),
+        "plain_summary": form.plain_summary.strip(),
+        "details": form.details.strip(),
         "affected": affected,
-        "references": [
-            _reference(line) for line in form["references"].splitlines() if line.strip()
-        ],
-        "aliases": form["aliases"].split(),
-        "cwe_ids": form["cwe_ids"].upper().split(),
-        "cvss_v3": form["cvss_v3"] or None,
-        "cvss_v4": form["cvss_v4"] or None,
-        "tlp": form["tlp"],
+        "references": [_reference(line) for line in form.references.splitlines() if line.strip()],
+        "aliases": form.aliases.split(),
+        "cwe_ids": form.cwe_ids.upper().split(),
+        "cvss_v3": form.cvss_v3.strip() or None,
+        "cvss_v4": form.cvss_v4.strip() or None,
+        "tlp": form.tlp.strip(),
     }
 
 
