@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.advisories import ecosystems, querying, validation
@@ -165,11 +165,18 @@ def _from_purl(
     return found.name, found.ecosystem, found.version or version
 
 
+_DOCUMENTS = select(Advisory.id, Advisory.document).where(
+    Advisory.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _documents(db: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = db.execute(select(Advisory.id, Advisory.document).where(Advisory.id.in_(sorted(ids))))
-    return {row_id: document for row_id, document in rows if document is not None}
+    ordered = sorted(ids)
+    found: dict[int, str] = {}
+    for start in range(0, len(ordered), 500):
+        rows = db.connection().execute(_DOCUMENTS, {"ids": ordered[start : start + 500]})
+        found.update((row_id, doc) for row_id, doc in rows if doc is not None)
+    return found
 
 
 def _list_json(result: querying.Result, full: bool, docs: dict[int, str]) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from accord.advisories import documents, ecosystems, matching
@@ -181,6 +181,30 @@ _COLUMNS = (
 )
 
 
+# Built once: constructing a statement costs more than running it for one package.
+_PACKAGE_ROWS = (
+    select(*_COLUMNS)
+    .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
+    .where(
+        AffectedPackage.ecosystem == bindparam("ecosystem"),
+        AffectedPackage.name.in_(bindparam("names", expanding=True)),
+        Advisory.status == AdvisoryStatus.PUBLISHED,
+    )
+)
+_COMMIT_ROWS = (
+    select(AffectedCommit.commit_hash, *_COLUMNS)
+    .join(Advisory, Advisory.id == AffectedCommit.advisory_id)
+    .join(AffectedPackage, AffectedPackage.advisory_id == Advisory.id)
+    .where(
+        AffectedCommit.commit_hash.in_(bindparam("hashes", expanding=True)),
+        Advisory.status == AdvisoryStatus.PUBLISHED,
+    )
+)
+_ENTRIES = select(AffectedPackage.id, AffectedPackage.entry).where(
+    AffectedPackage.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _package_rows(
     db: Session, packages: set[tuple[str, str]], visible: _Visibility
 ) -> dict[tuple[str, str], list[_Row]]:
@@ -194,15 +218,8 @@ def _package_rows(
     raw: list[Any] = []
     for ecosystem, names in names_by_ecosystem.items():
         for start in range(0, len(names), _CHUNK):
-            raw += connection.execute(
-                select(*_COLUMNS)
-                .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
-                .where(
-                    AffectedPackage.ecosystem == ecosystem,
-                    AffectedPackage.name.in_(names[start : start + _CHUNK]),
-                    Advisory.status == AdvisoryStatus.PUBLISHED,
-                )
-            ).all()
+            chunk = names[start : start + _CHUNK]
+            raw += connection.execute(_PACKAGE_ROWS, {"ecosystem": ecosystem, "names": chunk}).all()
     grouped: dict[tuple[str, str], list[_Row]] = defaultdict(list)
     for _, key, row in _build(connection, raw, visible):
         grouped[key].append(row)
@@ -214,15 +231,8 @@ def _commit_rows(db: Session, commits: set[str], visible: _Visibility) -> dict[s
     connection = db.connection()
     raw: list[Any] = []
     for start in range(0, len(hashes), _CHUNK):
-        raw += connection.execute(
-            select(AffectedCommit.commit_hash, *_COLUMNS)
-            .join(Advisory, Advisory.id == AffectedCommit.advisory_id)
-            .join(AffectedPackage, AffectedPackage.advisory_id == Advisory.id)
-            .where(
-                AffectedCommit.commit_hash.in_(hashes[start : start + _CHUNK]),
-                Advisory.status == AdvisoryStatus.PUBLISHED,
-            )
-        ).all()
+        chunk = hashes[start : start + _CHUNK]
+        raw += connection.execute(_COMMIT_ROWS, {"hashes": chunk}).all()
     grouped: dict[str, list[_Row]] = defaultdict(list)
     for index, _, row in _build(connection, [r[1:] for r in raw], visible):
         grouped[raw[index][0]].append(row)
@@ -237,10 +247,9 @@ def _build(
     entries: dict[int, str] = {}
     for start in range(0, len(missing), _CHUNK):
         chunk = missing[start : start + _CHUNK]
-        query = select(AffectedPackage.id, AffectedPackage.entry).where(
-            AffectedPackage.id.in_(chunk)
+        entries.update(
+            (row_id, entry) for row_id, entry in connection.execute(_ENTRIES, {"ids": chunk})
         )
-        entries.update((row_id, entry) for row_id, entry in connection.execute(query))
     for index, r in enumerate(raw):
         row_id, ecosystem, name, variant, advisory_id, osv_id, modified, tlp, org, digest = r
         if not visible(tlp, org):
