@@ -24,7 +24,7 @@ from accord.advisories.visibility import can_read
 from accord.identity.policy import Actor
 
 PAGE_SIZE = 1000  # OSV.dev's page size for one query
-_CHUNK = 500  # names per SQL statement: well under every database's parameter limit
+_CHUNK = 100  # names per statement: short lists keep PostgreSQL on the (ecosystem, name) index
 _CACHE_LIMIT = 200_000
 
 
