@@ -56,7 +56,7 @@ def call(
     page: bool,
     body: dict[str, Any] | None = None,
 ) -> Response:
-    """Make the request as ``role``; pages post forms with the CSRF token, the API posts JSON."""
+    """Make the request as ``role``; pages post forms with the CSRF token, APIs post JSON."""
     url = path.format(**world.values)
     if not page:
         headers = {} if role == "anonymous" else {"Authorization": f"Bearer {world.tokens[role]}"}

@@ -6,6 +6,7 @@ include no policy guard, fails ``test_every_route_is_guarded_and_in_the_matrix``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,15 @@ APPLICATION_BODY = {
     "accord_version": 1,
 }
 REASON = {"reason": "not eligible"}
+ADVISORY_AFFECTED = [
+    {
+        "package": {"ecosystem": "PyPI", "name": "matrix-pkg"},
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}],
+    }
+]
+ADVISORY_DRAFT = {"summary": "Matrix advisory", "affected": ADVISORY_AFFECTED}
+ADVISORY_FORM = {"summary": "Matrix advisory", "affected": json.dumps(ADVISORY_AFFECTED)}
+HIDDEN = {"anonymous": 404, "other_admin": 404}
 SETUP_BODY = {"token": "setup_invalid", "password": "long enough password"}
 
 
@@ -62,10 +72,12 @@ class Case:
     body: dict[str, Any] | None = None
     # Roles that get something other than 401/403 when refused (e.g. 404 to hide existence).
     refused: dict[str, int] = field(default_factory=dict)
+    # What must exist first: "draft" or "published" (an advisory of the organization).
+    state: str = ""
 
     @property
     def page(self) -> bool:
-        return not self.path.startswith("/api/")
+        return not self.path.startswith(("/api/", "/v1/"))
 
 
 CASES = [
@@ -180,7 +192,83 @@ CASES = [
     Case("POST", "/admin/applications/{application_id}/reject", OPERATORS, 303, REASON),
     Case("GET", "/admin/accord", OPERATORS),
     Case("POST", "/admin/accord", OPERATORS, 303, ACCORD_BODY),
+    # advisories: a draft is seen by its publisher's members and operators only (404 to the
+    # rest, so that its existence does not leak); a published CLEAR advisory by anyone.
+    Case("GET", "/api/v1/advisories", ANY),
+    Case("GET", "/api/v1/advisories/{advisory_id}", ORG_MEMBERS, refused=HIDDEN, state="draft"),
+    Case("GET", "/api/v1/advisories/{advisory_id}/versions/{number}", ANY, state="published"),
+    Case("POST", "/api/v1/advisories/orgs/{slug}", ORG_MEMBERS, 201, ADVISORY_DRAFT),
+    Case(
+        "PATCH",
+        "/api/v1/advisories/{advisory_id}",
+        ORG_MEMBERS,
+        200,
+        {"summary": "Edited"},
+        refused=HIDDEN,
+        state="draft",
+    ),
+    Case(
+        "POST",
+        "/api/v1/advisories/{advisory_id}/publish",
+        ORG_MEMBERS,
+        refused=HIDDEN,
+        state="draft",
+    ),
+    Case(
+        "POST",
+        "/api/v1/advisories/{advisory_id}/withdraw",
+        ORG_MEMBERS,
+        200,
+        REASON,
+        state="published",
+    ),
+    Case("GET", "/v1/vulns/{vuln_id}", ANY, state="published"),
+    Case("POST", "/v1/query", ANY, 200, {"package": {"ecosystem": "PyPI", "name": "matrix-pkg"}}),
+    Case(
+        "POST",
+        "/v1/querybatch",
+        ANY,
+        200,
+        {"queries": [{"package": {"ecosystem": "PyPI", "name": "matrix-pkg"}}]},
+    ),
+    Case("GET", "/advisories", ANY),
+    Case("GET", "/advisories/{advisory_id}", ORG_MEMBERS, refused=HIDDEN, state="draft"),
+    Case("GET", "/orgs/{slug}/advisories", ORG_MEMBERS),
+    Case("GET", "/orgs/{slug}/advisories/new", ORG_MEMBERS),
+    Case("POST", "/orgs/{slug}/advisories", ORG_MEMBERS, 303, ADVISORY_FORM),
+    Case("GET", "/advisories/{advisory_id}/edit", ORG_MEMBERS, refused=HIDDEN, state="draft"),
+    Case(
+        "POST",
+        "/advisories/{advisory_id}/edit",
+        ORG_MEMBERS,
+        303,
+        ADVISORY_FORM,
+        refused=HIDDEN,
+        state="draft",
+    ),
+    Case(
+        "POST", "/advisories/{advisory_id}/publish", ORG_MEMBERS, 303, refused=HIDDEN, state="draft"
+    ),
+    Case("POST", "/advisories/{advisory_id}/withdraw", ORG_MEMBERS, 303, REASON, state="published"),
 ]
+
+
+def _advisory(client: TestClient, world: World, *, publish: bool) -> str:
+    slug = world.values["slug"]
+    created = call(
+        client,
+        world,
+        "org_admin",
+        "POST",
+        f"/api/v1/advisories/orgs/{slug}",
+        page=False,
+        body=ADVISORY_DRAFT,
+    )
+    osv_id: str = created.json()["id"]
+    if publish:
+        call(client, world, "org_admin", "POST", f"/api/v1/advisories/{osv_id}/publish", page=False)
+        client.cookies.clear()
+    return osv_id
 
 
 def _routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -227,6 +315,9 @@ def test_matrix(
 ) -> None:
     world = World.build(make)
     world.values["number"] = 1
+    if case.state:
+        osv_id = _advisory(client, world, publish=case.state == "published")
+        world.values["advisory_id"] = world.values["vuln_id"] = osv_id
     if "{application_id}" in case.path:
         applied = client.post("/api/v1/applications", json=APPLICATION_BODY)
         world.values["application_id"] = applied.json()["id"]
@@ -246,6 +337,7 @@ def test_matrix(
             body={"name": "victim", "scope": "read"},
         )
         world.values["token_id"] = created.json()["id"]
+    client.cookies.clear()
     response = call(client, world, role, case.method, case.path, page=case.page, body=case.body)
     if role in case.allowed:
         expected = case.ok

@@ -1,6 +1,7 @@
 """Imports every domain's tables, so that the metadata (and Alembic) sees all of them."""
 
+from accord.advisories import models as advisories_models
 from accord.identity import models as identity_models
 from accord.registry import models as registry_models
 
-__all__ = ["identity_models", "registry_models"]
+__all__ = ["advisories_models", "identity_models", "registry_models"]

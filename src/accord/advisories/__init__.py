@@ -1,1 +1,1 @@
-"""Advisories: OSV records, matching, the OSV-compatible API and CSAF feeds."""
+"""Advisories: OSV records, import, version matching per ecosystem, the OSV API, CSAF feeds."""

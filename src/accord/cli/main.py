@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord import __version__
+from accord.cli import advisories as advisories_cli
 from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_from_env
 from accord.cli.registry import registry_app
 from accord.db import make_engine, upgrade
@@ -35,6 +36,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(registry_app, name="registry")
+app.add_typer(advisories_cli.app, name="advisories")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

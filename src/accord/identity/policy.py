@@ -43,6 +43,11 @@ class Action(enum.Enum):
     ORG_MEMBERS_MANAGE = ("org.members", Who.ORG_ADMIN, TokenScope.ADMIN)
     HUB_READ = ("hub.read", Who.OPERATOR, TokenScope.READ)
     HUB_OPERATE = ("hub.operate", Who.OPERATOR, TokenScope.ADMIN)
+    # Advisories.
+    ADVISORY_READ_GREEN = ("advisory.read.green", Who.SIGNED_IN, TokenScope.READ)
+    ADVISORY_READ_RESTRICTED = ("advisory.read.restricted", Who.ORG_MEMBER, TokenScope.READ)
+    ADVISORY_AUTHOR = ("advisory.author", Who.ORG_MEMBER, TokenScope.WRITE)
+    ADVISORY_PUBLISH = ("advisory.publish", Who.ORG_MEMBER, TokenScope.WRITE)
 
     @property
     def who(self) -> Who:

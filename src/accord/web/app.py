@@ -21,6 +21,9 @@ API_PREFIX = "/api/v1"
 
 def mounted_routers() -> list[tuple[str, APIRouter]]:
     """Every router the hub serves, with its prefix: the API's, then the pages'."""
+    from accord.advisories import osv_api as advisories_osv_api
+    from accord.advisories import pages as advisories_pages
+    from accord.advisories import routes as advisories_routes
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
     from accord.registry import admin_pages as registry_admin_pages
@@ -31,10 +34,13 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     return [
         (API_PREFIX, identity_routes.router),
         (API_PREFIX, registry_routes.router),
+        (API_PREFIX, advisories_routes.router),
+        ("", advisories_osv_api.router),  # OSV.dev's own paths, at the root: /v1/...
         ("", web_pages.router),
         ("", identity_pages.router),
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
+        ("", advisories_pages.router),
     ]
 
 

@@ -38,6 +38,12 @@ def get_sessionmaker(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+def get_reader(request: Request) -> sessionmaker[Session]:
+    """The read-only session factory, for routes that manage their own sessions."""
+    reader: sessionmaker[Session] = request.app.state.reader
+    return reader
+
+
 def get_limiter(request: Request) -> RateLimiter:
     """The rate limiter shared by every process of the hub."""
     limiter: RateLimiter = request.app.state.limiter
@@ -59,6 +65,7 @@ def get_db(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 Limiter = Annotated[RateLimiter, Depends(get_limiter)]
+Reader = Annotated[sessionmaker[Session], Depends(get_reader)]
 
 
 def client_ip(request: Request) -> str | None:

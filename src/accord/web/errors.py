@@ -23,7 +23,7 @@ log = logging.getLogger("accord.web")
 
 def wants_json(request: Request) -> bool:
     """API paths, and any client that prefers JSON over HTML, get JSON errors."""
-    if request.url.path.startswith(("/api/", "/taxii2/", "/.well-known/")):
+    if request.url.path.startswith(("/api/", "/v1/", "/taxii2/", "/.well-known/")):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

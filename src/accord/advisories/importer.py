@@ -1,0 +1,280 @@
+"""Importing OSV records: files, folders, zip archives and URLs of those.
+
+Every record is validated against the official OSV schema; an invalid one is reported with the
+reason and never stored. Each record is imported in its own savepoint, so a record is in
+entirely or not at all, and re-importing is idempotent by (id, modified): the same version
+changes nothing, a newer one becomes current (the old one stays in the history).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.advisories import documents, validation
+from accord.advisories.errors import BadRecord
+from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
+from accord.advisories.publication import publish
+from accord.db import unit_of_work
+from accord.errors import AccordError
+from accord.identity import audit
+from accord.identity.policy import Action, Actor, authorize
+
+SUFFIXES = (".json", ".yaml", ".yml")
+MAX_DOWNLOAD_BYTES = 2 * 1024**3
+BATCH = 200  # records per transaction; each record still has its own savepoint
+
+
+class Outcome(enum.StrEnum):
+    """What importing one record did."""
+
+    IMPORTED = "imported"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that was not imported, and why."""
+
+    where: str
+    record_id: str | None
+    reason: str
+
+
+@dataclass
+class Report:
+    """The summary of an import."""
+
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Records seen."""
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class Source:
+    """One record as read: where it came from, and its parsed content or why it failed."""
+
+    where: str
+    content: Any = None
+    error: str | None = None
+
+
+class _YamlLoader(yaml.CSafeLoader):
+    """Safe YAML that keeps timestamps as the text written (OSV timestamps are strings)."""
+
+
+_YamlLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
+
+
+def parse(text: str | bytes, *, name: str) -> Any:
+    """JSON or YAML by the file name's suffix."""
+    if name.lower().endswith(".json"):
+        return json.loads(text)
+    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a safe loader subclass)
+
+
+def read(location: str) -> Iterator[Source]:
+    """Every record at ``location``: a file, a folder, a zip archive, or an http(s) URL."""
+    if location.startswith(("http://", "https://")):
+        yield from _read_url(location)
+        return
+    path = Path(location)
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES):
+            yield from _read_file(file.name, str(file), file.read_bytes)
+    elif path.suffix.lower() == ".zip":
+        yield from _read_zip(path, location)
+    elif path.is_file():
+        yield from _read_file(path.name, str(path), path.read_bytes)
+    else:
+        raise AccordError(f"{location}: no such file or folder")
+
+
+def count(location: str) -> int | None:
+    """How many files ``location`` holds, for a progress bar (None if unknown ahead)."""
+    path = Path(location)
+    if path.is_dir():
+        return sum(1 for p in path.rglob("*") if p.suffix.lower() in SUFFIXES)
+    if path.suffix.lower() == ".zip" and path.is_file():
+        with zipfile.ZipFile(path) as archive:
+            return sum(1 for n in archive.namelist() if n.lower().endswith(SUFFIXES))
+    return None
+
+
+def _read_file(name: str, where: str, load: Callable[[], bytes]) -> Iterator[Source]:
+    try:
+        content = parse(load(), name=name)
+    except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        yield Source(where, error=f"not valid {Path(name).suffix[1:].upper()}: {_first_line(exc)}")
+        return
+    if isinstance(content, list):  # some databases publish all records in one JSON array
+        for index, item in enumerate(content):
+            yield Source(f"{where}[{index}]", item)
+    else:
+        yield Source(where, content)
+
+
+def _read_zip(path: Path, where: str) -> Iterator[Source]:
+    # OSV.dev's per-ecosystem archives: one <ID>.json per record at the top level.
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise AccordError(f"{where}: not a zip archive ({exc})") from None
+    with archive:
+        for member in archive.infolist():
+            if member.is_dir() or not member.filename.lower().endswith(SUFFIXES):
+                continue
+            name = member.filename
+            yield from _read_file(name, f"{where}!{name}", partial(archive.read, member))
+
+
+def _read_url(url: str) -> Iterator[Source]:
+    with tempfile.TemporaryDirectory() as folder:
+        name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "download.json"
+        target = Path(folder) / name
+        _download(url, target)
+        if target.suffix.lower() == ".zip" or zipfile.is_zipfile(target):
+            yield from _read_zip(target, url)
+        else:
+            yield from _read_file(name, url, target.read_bytes)
+
+
+def _download(url: str, target: Path) -> None:
+    received = 0
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=60.0) as response:
+            response.raise_for_status()
+            with target.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > MAX_DOWNLOAD_BYTES:
+                        raise AccordError(f"{url}: larger than {MAX_DOWNLOAD_BYTES} bytes")
+                    out.write(chunk)
+    except httpx.HTTPError as exc:
+        raise AccordError(f"{url}: download failed: {exc}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def import_record(
+    db: Session, source: Source, *, actor: Actor, origin: str, organization_id: int | None
+) -> Outcome | Rejection:
+    """Import one record in its own savepoint: all of it, or nothing and the reason."""
+    record = source.content
+    record_id = record.get("id") if isinstance(record, dict) else None
+    record_id = record_id if isinstance(record_id, str) else None
+    if source.error is not None:
+        return Rejection(source.where, record_id, source.error)
+    if record_id is None or not isinstance(record.get("modified"), str):
+        return Rejection(source.where, record_id, validation.problem(record) or "not a record")
+    try:
+        with db.begin_nested():
+            return _store(db, record, actor=actor, origin=origin, organization_id=organization_id)
+    except BadRecord as exc:
+        return Rejection(source.where, record_id, exc.message)
+
+
+def _store(
+    db: Session, record: dict[str, Any], *, actor: Actor, origin: str, organization_id: int | None
+) -> Outcome:
+    existing = db.scalar(select(Advisory).where(Advisory.osv_id == record["id"]))
+    if existing is None:
+        advisory = Advisory(
+            osv_id=record["id"],
+            organization_id=organization_id,
+            status=AdvisoryStatus.PUBLISHED,
+            tlp=Tlp.CLEAR,
+            source=origin[:300],
+        )
+        db.add(advisory)
+        db.flush()
+        publish(db, advisory=advisory, record=record, actor=actor)
+        return Outcome.IMPORTED
+    if existing.source == "hub":
+        raise BadRecord(f"{record['id']} is published on this hub; an import cannot replace it")
+    modified = documents.parse_timestamp(record["modified"], field="modified")
+    if existing.modified_at is not None and modified <= existing.modified_at:
+        # The same version, or an older one than the current: still checked, never stored.
+        problem = validation.problem(record)
+        if problem is not None:
+            raise BadRecord(problem)
+        return Outcome.UNCHANGED
+    publish(db, advisory=existing, record=record, actor=actor)
+    return Outcome.UPDATED
+
+
+def run(
+    factory: sessionmaker[Session],
+    location: str,
+    *,
+    actor: Actor,
+    organization_id: int | None = None,
+    on_record: Callable[[Outcome | Rejection], None] | None = None,
+) -> Report:
+    """Import every record at ``location``, committing every :data:`BATCH` records."""
+    authorize(actor, Action.HUB_OPERATE)
+    report = Report()
+    sources = read(location)
+    while True:
+        batch = [s for _, s in zip(range(BATCH), sources, strict=False)]
+        if not batch:
+            break
+        with unit_of_work(factory) as db:
+            for source in batch:
+                result = import_record(
+                    db, source, actor=actor, origin=location, organization_id=organization_id
+                )
+                _tally(report, result)
+                if on_record is not None:
+                    on_record(result)
+    with unit_of_work(factory) as db:
+        audit.record(
+            db,
+            actor=actor,
+            action="advisory.import",
+            target=location[:200],
+            details={o.value: n for o, n in report.counts.items()},
+        )
+    return report
+
+
+def _tally(report: Report, result: Outcome | Rejection) -> None:
+    if isinstance(result, Rejection):
+        report.counts[Outcome.REJECTED] += 1
+        report.rejections.append(result)
+    else:
+        report.counts[result] += 1
+
+
+def history(db: Session, advisory: Advisory) -> list[AdvisoryVersion]:
+    """Every published version of an advisory, oldest first."""
+    return list(
+        db.scalars(
+            select(AdvisoryVersion)
+            .where(AdvisoryVersion.advisory_id == advisory.id)
+            .order_by(AdvisoryVersion.number)
+        )
+    )

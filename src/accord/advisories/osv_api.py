@@ -1,0 +1,289 @@
+"""The OSV-compatible API at the root path: ``/v1/query``, ``/v1/querybatch``, ``/v1/vulns/{id}``.
+
+Requests, responses, page tokens and errors have OSV.dev's shapes, so an OSV client works by
+changing its base URL: errors are ``{"code": <gRPC code>, "message": ...}`` with HTTP 400
+(code 3, INVALID_ARGUMENT) or 404 (code 5, NOT_FOUND), plus ``field`` naming the culprit.
+Beyond OSV.dev: ``/v1/querybatch?full=true`` answers full records instead of ids, and
+records under TLP other than CLEAR are answered to the callers the policy allows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.advisories import ecosystems, querying, validation
+from accord.advisories.ecosystems import UnknownEcosystem
+from accord.advisories.models import Advisory
+from accord.advisories.osv import Vulnerability
+from accord.advisories.visibility import can_read
+from accord.errors import AccordError, InvalidInput
+from accord.identity.policy import Action, Actor
+from accord.web.deps import Reader, guard
+
+MAX_BATCH = 1000
+_M = TypeVar("_M", bound=BaseModel)
+router = APIRouter(prefix="/v1", tags=["OSV API"])
+
+
+class OsvError(AccordError):
+    """An error as OSV.dev answers it (gRPC status code and message), plus the field."""
+
+    def __init__(self, message: str, *, field: str | None, status: int = 400, code: int = 3):
+        super().__init__(message, field=field)
+        self.status_code = status
+        self.grpc_code = code
+
+    def to_dict(self) -> dict[str, Any]:
+        """OSV.dev's error body, with the field added."""
+        body: dict[str, Any] = {"code": self.grpc_code, "message": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        return body
+
+
+class PackageIn(BaseModel):
+    """A package by ``ecosystem`` and ``name``, or by ``purl``."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=500)
+    ecosystem: str | None = Field(default=None, max_length=500)
+    purl: str | None = Field(default=None, max_length=1000)
+
+
+class QueryIn(BaseModel):
+    """One query: a package and version, a package alone, or a commit."""
+
+    model_config = ConfigDict(extra="forbid")
+    commit: str | None = Field(default=None, max_length=64)
+    version: str | None = Field(default=None, max_length=500)
+    package: PackageIn | None = None
+    page_token: str | None = Field(default=None, max_length=500)
+
+
+class BatchIn(BaseModel):
+    """Up to 1,000 queries."""
+
+    model_config = ConfigDict(extra="forbid")
+    queries: list[QueryIn]
+
+
+class VulnerabilityList(BaseModel):
+    """Matching records; ``next_page_token`` when more than 1,000 matched."""
+
+    vulns: list[Vulnerability] = []
+    next_page_token: str | None = None
+
+
+class BatchList(BaseModel):
+    """One result per query, in order (ids and ``modified`` unless ``full=true``)."""
+
+    results: list[VulnerabilityList]
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    # The body is parsed by hand (OSV.dev answers 400, FastAPI would answer 422), so its
+    # schema is declared here for the OpenAPI description.
+    schema = model.model_json_schema()
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _parse(model: type[_M], body: bytes) -> _M:
+    try:
+        return model.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = validation.json_path(error["loc"]) if error["loc"] else "body"
+        raise OsvError(f"{field}: {error['msg']}", field=field) from None
+
+
+def to_query(raw: QueryIn, *, at: str = "") -> querying.Query:
+    """Check one wire query as OSV.dev does and normalize it; 400 naming the field if wrong."""
+    package = raw.package or PackageIn()
+    name, ecosystem, version = package.name, package.ecosystem, raw.version
+    if raw.commit is not None:
+        if raw.version is not None:
+            raise OsvError("commit and version cannot both be set", field=f"{at}version")
+        if not raw.commit or any(c not in "0123456789abcdefABCDEF" for c in raw.commit):
+            raise OsvError("Invalid hash.", field=f"{at}commit")
+    if package.purl:
+        name, ecosystem, version = _from_purl(package, version, at=at)
+        if name is None:
+            return querying.Query()  # OSV.dev answers an unknown purl type with no results
+    elif name and not ecosystem:
+        raise OsvError(
+            "package.ecosystem is required with package.name", field=f"{at}package.ecosystem"
+        )
+    if ecosystem:
+        try:
+            ecosystems.check(ecosystem, field=f"{at}package.ecosystem")
+        except UnknownEcosystem as exc:
+            raise OsvError(f"Invalid ecosystem. {exc.message}", field=exc.field) from None
+    if not (raw.commit or (name and ecosystem)):
+        field = f"{at}package" if raw.package else (at.rstrip(".") or "query")
+        raise OsvError("Invalid query.", field=field)
+    query = querying.Query(
+        ecosystem=ecosystem,
+        name=ecosystems.normalize_name(ecosystem, name) if name and ecosystem else None,
+        version=version,
+        commit=raw.commit,
+    )
+    if raw.page_token:
+        try:
+            offset = querying.read_page_token(raw.page_token, query)
+        except querying.InvalidPageToken:
+            where = f" at index: {at[8:-2]}" if at else ""
+            raise OsvError(f"Invalid page token{where}.", field=f"{at}page_token") from None
+        query = querying.Query(query.ecosystem, query.name, query.version, query.commit, offset)
+    return query
+
+
+def _from_purl(
+    package: PackageIn, version: str | None, *, at: str
+) -> tuple[str | None, str | None, str | None]:
+    if package.name:
+        raise OsvError("name specified in a PURL query", field=f"{at}package.name")
+    if package.ecosystem:
+        raise OsvError("ecosystem specified in a PURL query", field=f"{at}package.ecosystem")
+    try:
+        found = ecosystems.from_purl(package.purl or "", field=f"{at}package.purl")
+    except InvalidInput as exc:
+        raise OsvError(exc.message, field=exc.field) from None
+    if found is None:
+        return None, None, version
+    if found.version and version:
+        raise OsvError("version specified in params and PURL query", field=f"{at}version")
+    return found.name, found.ecosystem, found.version or version
+
+
+_DOCUMENTS = select(Advisory.id, Advisory.document).where(
+    Advisory.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _documents(db: Session, ids: set[int]) -> dict[int, str]:
+    ordered = sorted(ids)
+    found: dict[int, str] = {}
+    for start in range(0, len(ordered), 500):
+        rows = db.connection().execute(_DOCUMENTS, {"ids": ordered[start : start + 500]})
+        found.update((row_id, doc) for row_id, doc in rows if doc is not None)
+    return found
+
+
+def _list_json(result: querying.Result, full: bool, docs: dict[int, str]) -> str:
+    return _splice(result, docs) if full else json.dumps(_ids(result), separators=(",", ":"))
+
+
+def _ids(result: querying.Result) -> dict[str, Any]:
+    # OSV.dev leaves out empty fields: no match is answered {}.
+    body: dict[str, Any] = {}
+    if result.matches:
+        body["vulns"] = [{"id": m.osv_id, "modified": m.modified} for m in result.matches]
+    if result.next_page_token:
+        body["next_page_token"] = result.next_page_token
+    return body
+
+
+def _splice(result: querying.Result, docs: dict[int, str]) -> str:
+    # Stored records are already JSON: they are spliced in, never parsed and re-serialized.
+    items = [docs[m.advisory_id] for m in result.matches if m.advisory_id in docs]
+    parts = [f'"vulns":[{",".join(items)}]'] if items else []
+    if result.next_page_token:
+        parts.append(f'"next_page_token":{json.dumps(result.next_page_token)}')
+    return "{" + ",".join(parts) + "}"
+
+
+def answer(
+    factory: sessionmaker[Session],
+    queries: Sequence[querying.Query],
+    *,
+    actor: Actor,
+    full: bool,
+    batch: bool,
+) -> str:
+    """The JSON body answering ``queries`` (one query, or a batch), read in its own snapshot."""
+    with factory() as db:
+        results = querying.run(db, queries, actor=actor)
+        wanted = {m.advisory_id for r in results for m in r.matches} if full else set()
+        docs = _documents(db, wanted)
+    if not batch:
+        return _list_json(results[0], full, docs)
+    if not full:
+        body = {"results": [_ids(r) for r in results]}
+        return json.dumps(body, separators=(",", ":"))
+    return '{"results":[' + ",".join(_splice(r, docs) for r in results) + "]}"
+
+
+def _json(body: str) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+@router.post(
+    "/query",
+    response_model=VulnerabilityList,
+    openapi_extra=_body(QueryIn),
+    summary="Vulnerabilities of a package version, a package, or a commit",
+)
+async def query(
+    request: Request, factory: Reader, actor: Annotated[Actor, guard(Action.PUBLIC_READ)]
+) -> Response:
+    """As OSV.dev's ``POST /v1/query``: full records, 1,000 per page (``next_page_token``)."""
+    parsed = to_query(_parse(QueryIn, await request.body()))
+    body = await run_in_threadpool(answer, factory, [parsed], actor=actor, full=True, batch=False)
+    return _json(body)
+
+
+@router.post(
+    "/querybatch",
+    response_model=BatchList,
+    openapi_extra=_body(BatchIn),
+    summary="Up to 1,000 queries at once",
+)
+async def querybatch(
+    request: Request,
+    factory: Reader,
+    actor: Annotated[Actor, guard(Action.PUBLIC_READ)],
+    full: Annotated[bool, Query(description="Answer full records instead of ids.")] = False,
+) -> Response:
+    """As OSV.dev's ``POST /v1/querybatch``: at most 1,000 queries (else 400), each answered
+    with ``id`` and ``modified`` of its matches, 1,000 per page; ``?full=true`` answers the
+    full records instead."""
+    batch = _parse(BatchIn, await request.body())
+    if len(batch.queries) > MAX_BATCH:
+        raise OsvError(
+            f"Too many queries. At most {MAX_BATCH} queries per batch; "
+            f"{len(batch.queries)} were sent.",
+            field="queries",
+        )
+    parsed = [to_query(q, at=f"queries[{i}].") for i, q in enumerate(batch.queries)]
+    body = await run_in_threadpool(answer, factory, parsed, actor=actor, full=full, batch=True)
+    return _json(body)
+
+
+@router.get("/vulns/{vuln_id}", response_model=Vulnerability, summary="One record by id")
+def vuln(
+    vuln_id: str, factory: Reader, actor: Annotated[Actor, guard(Action.PUBLIC_READ)]
+) -> Response:
+    """The current published record (withdrawn ones included, with ``withdrawn`` set)."""
+    with factory() as db:
+        row = db.execute(
+            select(
+                Advisory.document, Advisory.status, Advisory.tlp, Advisory.organization_id
+            ).where(Advisory.osv_id == vuln_id)
+        ).first()
+    if (
+        row is None
+        or row.document is None
+        or not can_read(actor, status=row.status, tlp=row.tlp, organization_id=row.organization_id)
+    ):
+        # Also for a record the caller may not read: its existence is not theirs to learn.
+        raise OsvError("Bug not found.", field="id", status=404, code=5)
+    return _json(row.document)

@@ -1,0 +1,261 @@
+"""The OSV query engine behind ``/v1/query`` and ``/v1/querybatch``.
+
+A batch is answered with one indexed look-up of every package it names (and one of every
+commit), so its cost follows the queried packages' advisories, not the database's size.
+Matching runs on compiled ``affected`` entries, cached per index row (rows are immutable).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session
+
+from accord.advisories import documents, ecosystems, matching
+from accord.advisories.models import Advisory, AdvisoryStatus, AffectedCommit, AffectedPackage, Tlp
+from accord.advisories.visibility import can_read
+from accord.identity.policy import Actor
+
+PAGE_SIZE = 1000  # OSV.dev's page size for one query
+_CHUNK = 100  # names per statement: short lists keep PostgreSQL on the (ecosystem, name) index
+_CACHE_LIMIT = 200_000
+
+
+class InvalidPageToken(ValueError):
+    """A page token this query did not hand out."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One OSV query, checked and normalized (see ``osv_api`` for the wire shape)."""
+
+    ecosystem: str | None = None
+    name: str | None = None
+    version: str | None = None
+    commit: str | None = None
+    offset: int = 0
+
+    @property
+    def fingerprint(self) -> str:
+        """What a page token is bound to: the query without its page."""
+        text = json.dumps([self.ecosystem, self.name, self.version, self.commit])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Match:
+    """An advisory a query found."""
+
+    advisory_id: int
+    osv_id: str
+    modified: str
+
+
+@dataclass
+class Result:
+    """The answer to one query: a page of matches and the token of the next page."""
+
+    matches: list[Match] = field(default_factory=list)
+    next_page_token: str | None = None
+
+
+def page_token(query: Query, offset: int) -> str:
+    """An opaque token for the page starting at ``offset``; any hub process can read it."""
+    raw = json.dumps({"o": offset, "f": query.fingerprint}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def read_page_token(token: str, query: Query) -> int:
+    """The offset a token stands for; :class:`InvalidPageToken` if it is not this query's."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+        offset = data["o"]
+        fingerprint = data["f"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidPageToken(token) from None
+    if not isinstance(offset, int) or offset < 0 or fingerprint != query.fingerprint:
+        raise InvalidPageToken(token)
+    return offset
+
+
+class _Row(NamedTuple):
+    advisory_id: int
+    osv_id: str
+    modified: str
+    tlp: Tlp
+    organization_id: int | None
+    variant: str
+    compiled: matching.CompiledAffected
+
+
+_compiled: dict[tuple[int, str], matching.CompiledAffected] = {}
+
+
+def _compile(row_id: int, digest: str, entry: str) -> matching.CompiledAffected:
+    cache_key = (row_id, digest)
+    found = _compiled.get(cache_key)
+    if found is None:
+        if len(_compiled) >= _CACHE_LIMIT:
+            _compiled.clear()  # a crude bound; a full cache is rebuilt in a second
+        found = _compiled[cache_key] = matching.compile_affected(documents.loads(entry))
+    return found
+
+
+def run(
+    db: Session, queries: Sequence[Query], *, actor: Actor, page_size: int | None = None
+) -> list[Result]:
+    """Answer a batch of queries for ``actor`` (who sees only what TLP lets it see)."""
+    page_size = page_size or PAGE_SIZE
+    visible = _Visibility(actor)
+    packages = {(ecosystems.base(q.ecosystem or ""), q.name) for q in queries if q.name}
+    by_package = _package_rows(db, packages, visible)
+    by_commit = _commit_rows(db, {q.commit.lower() for q in queries if q.commit}, visible)
+    results = []
+    for query in queries:
+        if query.commit:
+            candidates = by_commit.get(query.commit.lower(), [])
+        else:
+            key = (ecosystems.base(query.ecosystem or ""), query.name or "")
+            candidates = by_package.get(key, [])
+        matches = _matches(query, candidates)
+        page = matches[query.offset : query.offset + page_size]
+        more = query.offset + page_size < len(matches)
+        results.append(Result(page, page_token(query, query.offset + page_size) if more else None))
+    return results
+
+
+class _Visibility:
+    """``can_read`` for published rows, asked once per (TLP, publisher) in a batch."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.seen: dict[tuple[Tlp, int | None], bool] = {}
+
+    def __call__(self, tlp: Tlp, organization_id: int | None) -> bool:
+        key = (tlp, organization_id)
+        if key not in self.seen:
+            self.seen[key] = can_read(
+                self.actor,
+                status=AdvisoryStatus.PUBLISHED,
+                tlp=tlp,
+                organization_id=organization_id,
+            )
+        return self.seen[key]
+
+
+def _matches(query: Query, candidates: Iterable[_Row]) -> list[Match]:
+    probe = matching.Probe(query.version) if query.version else None
+    # "Debian" finds every Debian release; "Debian:12" only that one (as OSV.dev does).
+    variant = query.ecosystem if query.ecosystem and ":" in query.ecosystem else None
+    found: dict[str, Match] = {}
+    for row in candidates:
+        if row.osv_id in found or (variant is not None and row.variant != variant):
+            continue
+        if query.commit and not matching.commit_affected(row.compiled, query.commit):
+            continue
+        if probe is not None and not matching.is_vulnerable(row.compiled, probe):
+            continue
+        found[row.osv_id] = Match(row.advisory_id, row.osv_id, row.modified)
+    return [found[k] for k in sorted(found)]
+
+
+_COLUMNS = (
+    AffectedPackage.id,
+    AffectedPackage.ecosystem,
+    AffectedPackage.name,
+    AffectedPackage.ecosystem_variant,
+    Advisory.id,
+    Advisory.osv_id,
+    Advisory.osv_modified,
+    Advisory.tlp,
+    Advisory.organization_id,
+    Advisory.document_sha256,
+)
+
+
+# Built once: constructing a statement costs more than running it for one package.
+_PACKAGE_ROWS = (
+    select(*_COLUMNS)
+    .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
+    .where(
+        AffectedPackage.ecosystem == bindparam("ecosystem"),
+        AffectedPackage.name.in_(bindparam("names", expanding=True)),
+        Advisory.status == AdvisoryStatus.PUBLISHED,
+    )
+)
+_COMMIT_ROWS = (
+    select(AffectedCommit.commit_hash, *_COLUMNS)
+    .join(Advisory, Advisory.id == AffectedCommit.advisory_id)
+    .join(AffectedPackage, AffectedPackage.advisory_id == Advisory.id)
+    .where(
+        AffectedCommit.commit_hash.in_(bindparam("hashes", expanding=True)),
+        Advisory.status == AdvisoryStatus.PUBLISHED,
+    )
+)
+_ENTRIES = select(AffectedPackage.id, AffectedPackage.entry).where(
+    AffectedPackage.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _package_rows(
+    db: Session, packages: set[tuple[str, str]], visible: _Visibility
+) -> dict[tuple[str, str], list[_Row]]:
+    # One statement per ecosystem and chunk of names, each answered from the
+    # (ecosystem, name) index: only the queried packages' rows are read.
+    names_by_ecosystem: dict[str, list[str]] = defaultdict(list)
+    for ecosystem, name in sorted(packages, key=str):
+        if name:
+            names_by_ecosystem[ecosystem].append(name)
+    connection = db.connection()
+    raw: list[Any] = []
+    for ecosystem, names in names_by_ecosystem.items():
+        for start in range(0, len(names), _CHUNK):
+            chunk = names[start : start + _CHUNK]
+            raw += connection.execute(_PACKAGE_ROWS, {"ecosystem": ecosystem, "names": chunk}).all()
+    grouped: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+    for _, key, row in _build(connection, raw, visible):
+        grouped[key].append(row)
+    return grouped
+
+
+def _commit_rows(db: Session, commits: set[str], visible: _Visibility) -> dict[str, list[_Row]]:
+    hashes = sorted(commits)
+    connection = db.connection()
+    raw: list[Any] = []
+    for start in range(0, len(hashes), _CHUNK):
+        chunk = hashes[start : start + _CHUNK]
+        raw += connection.execute(_COMMIT_ROWS, {"hashes": chunk}).all()
+    grouped: dict[str, list[_Row]] = defaultdict(list)
+    for index, _, row in _build(connection, [r[1:] for r in raw], visible):
+        grouped[raw[index][0]].append(row)
+    return grouped
+
+
+def _build(
+    connection: Connection, raw: Sequence[Any], visible: _Visibility
+) -> Iterator[tuple[int, tuple[str, str], _Row]]:
+    """The visible rows, compiled; the (large) entry text is fetched only if not cached."""
+    missing = sorted({r[0] for r in raw if (r[0], r[9]) not in _compiled})
+    entries: dict[int, str] = {}
+    for start in range(0, len(missing), _CHUNK):
+        chunk = missing[start : start + _CHUNK]
+        entries.update(
+            (row_id, entry) for row_id, entry in connection.execute(_ENTRIES, {"ids": chunk})
+        )
+    for index, r in enumerate(raw):
+        row_id, ecosystem, name, variant, advisory_id, osv_id, modified, tlp, org, digest = r
+        if not visible(tlp, org):
+            continue
+        if (row_id, digest) not in _compiled and row_id not in entries:
+            continue  # the row was replaced meanwhile
+        compiled = _compile(row_id, digest, entries.get(row_id, ""))
+        row = _Row(advisory_id, osv_id, modified, tlp, org, variant, compiled)
+        yield index, (ecosystem, name), row

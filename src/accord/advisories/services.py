@@ -1,0 +1,284 @@
+"""Rules for advisories: drafts, publication, withdrawal, and reading them.
+
+Every function takes the session and the acting :class:`Actor`, asks the policy, writes an
+audit row for what it changes, and never commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from accord.advisories import documents, ecosystems, scoring, validation
+from accord.advisories.errors import BadRecord
+from accord.advisories.models import Advisory, AdvisoryStatus, AffectedPackage, Tlp
+from accord.advisories.publication import publish
+from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
+from accord.advisories.visibility import can_read, readable
+from accord.clock import utcnow
+from accord.errors import Conflict, NotFound
+from accord.identity import audit
+from accord.identity.models import Organization
+from accord.identity.policy import Action, Actor, authorize
+
+ID_PREFIX = "x_ACCORD"  # OSV reserves "x_" for databases that OSV.dev does not aggregate
+_OSV_FIELDS = ("summary", "details", "aliases", "related")
+_OSV_LISTS = ("affected", "references", "credits")
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def get(db: Session, osv_id: str, *, actor: Actor) -> Advisory:
+    """An advisory the actor may read; any other is "not found", existence included."""
+    advisory = db.scalar(select(Advisory).where(Advisory.osv_id == osv_id))
+    if advisory is None or not can_read(
+        actor, status=advisory.status, tlp=advisory.tlp, organization_id=advisory.organization_id
+    ):
+        raise NotFound(f"no advisory {osv_id}", field="id")
+    return advisory
+
+
+def may_author(actor: Actor, advisory: Advisory) -> bool:
+    """Whether the actor may see and edit the advisory's draft."""
+    from accord.identity.policy import allowed
+
+    return allowed(actor, Action.ADVISORY_AUTHOR, org_id=advisory.organization_id)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list of advisories can be narrowed to."""
+
+    text: str | None = None
+    ecosystem: str | None = None
+    package: str | None = None
+    severity: str | None = None
+    publisher: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    status: AdvisoryStatus | None = None
+
+
+def search(
+    db: Session, *, actor: Actor, filters: Filters, offset: int = 0, limit: int = 50
+) -> tuple[Sequence[Advisory], int]:
+    """Advisories the actor may read, newest first, and how many match in all."""
+    query = _filtered(select(Advisory).where(readable(actor)), filters)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(Advisory.published_at.desc().nulls_last(), Advisory.osv_id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return rows, total
+
+
+def _filtered(query: Select[Advisory], filters: Filters) -> Select[Advisory]:
+    if filters.text:
+        like = f"%{filters.text.lower()}%"
+        query = query.where(
+            func.lower(Advisory.osv_id).like(like)
+            | func.lower(Advisory.summary).like(like)
+            | func.lower(Advisory.aliases).like(like)
+        )
+    if filters.ecosystem or filters.package:
+        packages = select(AffectedPackage.advisory_id)
+        if filters.ecosystem:
+            ecosystems.check(filters.ecosystem, field="ecosystem")
+            packages = packages.where(
+                AffectedPackage.ecosystem == ecosystems.base(filters.ecosystem)
+            )
+        if filters.package:
+            name = ecosystems.normalize_name(filters.ecosystem or "", filters.package)
+            packages = packages.where(func.lower(AffectedPackage.name) == name.lower())
+        query = query.where(Advisory.id.in_(packages))
+    if filters.severity:
+        query = query.where(Advisory.severity == filters.severity.upper())
+    if filters.publisher:
+        query = query.join(Organization, Advisory.organization_id == Organization.id).where(
+            Organization.slug == filters.publisher
+        )
+    if filters.since:
+        query = query.where(Advisory.published_at >= filters.since)
+    if filters.until:
+        query = query.where(Advisory.published_at < filters.until)
+    if filters.status:
+        query = query.where(Advisory.status == filters.status)
+    return query
+
+
+# -- drafts ----------------------------------------------------------------------------------
+
+
+def create_draft(db: Session, *, org: Organization, data: AdvisoryCreate, actor: Actor) -> Advisory:
+    """A new draft of ``org``; only its members (and operators) may write one."""
+    authorize(actor, Action.ADVISORY_AUTHOR, org_id=org.id)
+    osv_id = data.id or _next_id(db)
+    if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
+        raise Conflict(f"an advisory {osv_id} exists", field="id")
+    record: dict[str, Any] = {"schema_version": documents.SCHEMA_VERSION, "id": osv_id}
+    hub: dict[str, Any] = {"tlp": Tlp.CLEAR.value, "plain_summary": "", "cwe_ids": []}
+    _apply(record, hub, data)
+    advisory = Advisory(
+        osv_id=osv_id, organization_id=org.id, status=AdvisoryStatus.DRAFT, source="hub"
+    )
+    _store_draft(advisory, record, hub)
+    advisory.summary = record.get("summary", "")
+    db.add(advisory)
+    db.flush()
+    audit.record(db, actor=actor, action="advisory.draft", target=osv_id, organization_id=org.id)
+    return advisory
+
+
+def update_draft(
+    db: Session, *, advisory: Advisory, data: AdvisoryFields, actor: Actor
+) -> Advisory:
+    """Change the draft; a published advisory gets a pending draft, published on request."""
+    authorize(actor, Action.ADVISORY_AUTHOR, org_id=advisory.organization_id)
+    if advisory.status is AdvisoryStatus.WITHDRAWN:
+        raise Conflict("a withdrawn advisory cannot be edited", field="id")
+    record, hub = _working_copy(advisory)
+    _apply(record, hub, data)
+    _store_draft(advisory, record, hub)
+    if advisory.status is AdvisoryStatus.DRAFT:
+        advisory.summary = record.get("summary", "")
+    changed = sorted(data.model_dump(exclude_unset=True))
+    audit.record(
+        db,
+        actor=actor,
+        action="advisory.edit",
+        target=advisory.osv_id,
+        organization_id=advisory.organization_id,
+        details={"fields": changed},
+    )
+    return advisory
+
+
+def publish_draft(db: Session, *, advisory: Advisory, actor: Actor) -> Advisory:
+    """Publish the pending draft as the advisory's next version."""
+    authorize(actor, Action.ADVISORY_PUBLISH, org_id=advisory.organization_id)
+    if advisory.draft is None:
+        raise Conflict("there is no draft to publish", field="id")
+    draft = documents.loads(advisory.draft)
+    record, hub = draft["record"], draft["hub"]
+    now = documents.next_modified(advisory.modified_at, utcnow())
+    record["modified"] = documents.timestamp(now)
+    record.setdefault("published", documents.timestamp(now))
+    advisory.tlp = Tlp(hub["tlp"])
+    advisory.plain_summary = hub["plain_summary"]
+    version = publish(db, advisory=advisory, record=record, actor=actor)
+    advisory.cwe_ids = list(hub["cwe_ids"])
+    advisory.draft = None
+    audit.record(
+        db,
+        actor=actor,
+        action="advisory.publish",
+        target=advisory.osv_id,
+        organization_id=advisory.organization_id,
+        details={"version": version.number, "sha256": version.document_sha256},
+    )
+    return advisory
+
+
+def withdraw(db: Session, *, advisory: Advisory, data: WithdrawRequest, actor: Actor) -> Advisory:
+    """Withdraw a published advisory: a last version carrying ``withdrawn`` and the reason."""
+    authorize(actor, Action.ADVISORY_PUBLISH, org_id=advisory.organization_id)
+    if advisory.status is not AdvisoryStatus.PUBLISHED or advisory.document is None:
+        raise Conflict(f"only a published advisory can be withdrawn; this one is {advisory.status}")
+    record = documents.loads(advisory.document)
+    now = documents.next_modified(advisory.modified_at, utcnow())
+    record["modified"] = record["withdrawn"] = documents.timestamp(now)
+    record["summary"] = f"Withdrawn: {data.reason}"
+    version = publish(db, advisory=advisory, record=record, actor=actor)
+    advisory.draft = None
+    audit.record(
+        db,
+        actor=actor,
+        action="advisory.withdraw",
+        target=advisory.osv_id,
+        organization_id=advisory.organization_id,
+        details={"version": version.number, "reason": data.reason},
+    )
+    return advisory
+
+
+def draft_of(advisory: Advisory) -> dict[str, Any] | None:
+    """The pending draft as ``{"record": OSV record, "hub": hub fields}``, if any."""
+    return documents.loads(advisory.draft) if advisory.draft else None
+
+
+def _working_copy(advisory: Advisory) -> tuple[dict[str, Any], dict[str, Any]]:
+    if advisory.draft is not None:
+        draft = documents.loads(advisory.draft)
+        return draft["record"], draft["hub"]
+    assert advisory.document is not None
+    hub = {"tlp": advisory.tlp.value, "plain_summary": advisory.plain_summary}
+    return documents.loads(advisory.document), {**hub, "cwe_ids": list(advisory.cwe_ids)}
+
+
+def _apply(record: dict[str, Any], hub: dict[str, Any], data: AdvisoryFields) -> None:
+    given = data.model_dump(exclude_unset=True, by_alias=True, exclude_none=False)
+    for name in _OSV_FIELDS:
+        if name in given:
+            _set(record, name, given[name])
+    for name in _OSV_LISTS:
+        if name in given:
+            items = getattr(data, name) or []
+            _set(record, name, [item.to_osv() for item in items])
+    for name in ("tlp", "plain_summary"):
+        if given.get(name) is not None:
+            hub[name] = str(given[name].value if name == "tlp" else given[name])
+    if "cwe_ids" in given:
+        hub["cwe_ids"] = list(given["cwe_ids"] or [])
+        specific = dict(record.get("database_specific") or {})
+        specific["cwe_ids"] = hub["cwe_ids"]
+        record["database_specific"] = specific
+    if "cvss_v3" in given or "cvss_v4" in given:
+        _set_severity(record, given)
+
+
+def _set(record: dict[str, Any], name: str, value: Any) -> None:
+    if value in (None, "", []):
+        record.pop(name, None)
+    else:
+        record[name] = value
+
+
+def _set_severity(record: dict[str, Any], given: dict[str, Any]) -> None:
+    # The hub's CVSS fields become the record's severity entries, scored to prove them valid.
+    current = {s["type"]: s["score"] for s in record.get("severity") or []}
+    for field, kind, score in (
+        ("cvss_v3", "CVSS_V3", scoring.cvss_v3),
+        ("cvss_v4", "CVSS_V4", scoring.cvss_v4),
+    ):
+        if field not in given:
+            continue
+        if given[field]:
+            current[kind] = score(given[field], field=field).vector
+        else:
+            current.pop(kind, None)
+    _set(record, "severity", [{"type": k, "score": v} for k, v in sorted(current.items())])
+
+
+def _store_draft(advisory: Advisory, record: dict[str, Any], hub: dict[str, Any]) -> None:
+    # A draft must already be a valid OSV record but for ``modified``, set when published.
+    checked = {**record, "modified": record.get("modified") or documents.timestamp(utcnow())}
+    problem = validation.problem(checked)
+    if problem is not None:
+        raise BadRecord(f"invalid OSV record: {problem}", field=problem.partition(":")[0])
+    advisory.draft = json.dumps({"record": record, "hub": hub}, sort_keys=True)
+
+
+def _next_id(db: Session) -> str:
+    year = utcnow().year
+    prefix = f"{ID_PREFIX}-{year}-"
+    taken = db.scalars(select(Advisory.osv_id).where(Advisory.osv_id.like(f"{prefix}%"))).all()
+    numbers = [int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"

@@ -1,0 +1,66 @@
+"""Validation of OSV records against the official OSV JSON schema (draft 2020-12).
+
+The reason reported for a failure is the schema's own: the path of the offending value, what
+is wrong with it, and the title of the rule it breaks when the schema names one (such as "GIT
+ranges must use full-length commit hashes").
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The OSV JSON schema shipped with the hub."""
+    text = (resources.files("accord.advisories") / "data" / "osv-schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def problem(record: object) -> str | None:
+    """Why ``record`` is not a valid OSV record, or None if it is."""
+    error = best_match(_validator().iter_errors(record))
+    if error is None:
+        return None
+    return _describe(error)
+
+
+def _describe(error: ValidationError) -> str:
+    path = json_path(error.absolute_path)
+    rule = _rule_title(error)
+    reason = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+    return f"{path}: {reason}" + (f" ({rule})" if rule else "")
+
+
+def json_path(parts: Any) -> str:
+    """``["affected", 0, "ranges"]`` -> ``affected[0].ranges`` (``record`` for the root)."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "record"
+
+
+def _rule_title(error: ValidationError) -> str | None:
+    # Walk the schema along the failing path and keep the innermost titled rule.
+    node: Any = schema()
+    title = None
+    for step in error.absolute_schema_path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and isinstance(node.get("title"), str):
+            title = node["title"]
+    return title

@@ -1,0 +1,81 @@
+"""``accord advisories``: import OSV records from files, folders, zip archives and URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from accord.advisories import importer
+from accord.advisories.importer import Outcome, Rejection
+from accord.cli.context import prepare_data_dir, settings_from_env
+from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+from accord.identity import services
+from accord.identity.policy import SYSTEM
+
+app = typer.Typer(no_args_is_help=True, help="Security advisories (OSV).")
+out = Console()
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
+
+
+@app.command("import")
+def import_(
+    location: Annotated[str, typer.Argument(help="A file, folder, zip archive or http(s) URL.")],
+    org: Annotated[
+        str | None, typer.Option(help="Slug of the organization to show as publisher.")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all."""
+    settings = settings_from_env(config)
+    prepare_data_dir(settings)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        factory = make_sessionmaker(engine)
+        organization_id = None
+        if org is not None:
+            with unit_of_work(factory) as db:
+                organization_id = services.get_org(db, org).id
+        with _progress() as progress:
+            task = progress.add_task("importing", total=importer.count(location))
+
+            def advance(result: Outcome | Rejection) -> None:
+                progress.advance(task)
+
+            report = importer.run(
+                factory, location, actor=SYSTEM, organization_id=organization_id, on_record=advance
+            )
+    finally:
+        engine.dispose()
+    _summary(report)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=False,
+    )
+
+
+def _summary(report: importer.Report) -> None:
+    table = Table("outcome", "records", title=f"{report.total} records read")
+    for outcome in Outcome:
+        table.add_row(outcome.value, str(report.counts[outcome]))
+    out.print(table)
+    for rejection in report.rejections:
+        out.print(
+            f"rejected {rejection.record_id or '(no id)'} ({rejection.where}): {rejection.reason}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )

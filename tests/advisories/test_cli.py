@@ -1,0 +1,54 @@
+"""``accord advisories import``: the summary, the rejections, and errors as one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.advisories.conftest import VULNS
+
+
+def _accord(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"ACCORD_DATA_DIR": str(data), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    code = f"import sys; sys.path.insert(0, {src!r}); from accord.cli.main import run; run()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_import_prints_the_summary_and_each_rejection(tmp_path: Path) -> None:
+    folder = tmp_path / "vulns"
+    folder.mkdir()
+    for name in ("jinja2/PYSEC-2014-8.yaml", "binderhub/PYSEC-2021-371.yaml"):
+        (folder / Path(name).name).write_text((VULNS / name).read_text())
+    done = _accord(tmp_path / "data", "advisories", "import", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "2 records read" in done.stdout
+    counts = _counts(done.stdout)
+    assert counts["imported"] == "1"
+    assert counts["rejected"] == "1"
+    assert "rejected PYSEC-2021-371" in done.stdout
+    assert "GIT ranges must use full-length commit hashes" in done.stdout
+    again = _counts(_accord(tmp_path / "data", "advisories", "import", str(folder)).stdout)
+    assert again["unchanged"] == "1"
+    assert again["imported"] == "0"
+
+
+def _counts(table: str) -> dict[str, str]:
+    rows = [line.split("│") for line in table.splitlines() if line.count("│") == 3]
+    return {row[1].strip(): row[2].strip() for row in rows}
+
+
+def test_a_missing_location_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    done = _accord(tmp_path / "data", "advisories", "import", str(tmp_path / "nope"))
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("error: ")
+    assert "no such file or folder" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

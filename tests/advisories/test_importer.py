@@ -1,0 +1,171 @@
+"""Import: the real PyPA database, formats, zip archives, URLs, idempotence, history, atomicity."""
+
+from __future__ import annotations
+
+import json
+import threading
+import zipfile
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.advisories import importer
+from accord.advisories.importer import Outcome
+from accord.advisories.models import Advisory, AdvisoryVersion, AffectedPackage
+from accord.identity.models import AuditEvent
+from tests.advisories.conftest import KNOWN_BAD, PYPA, VULNS, import_path, record
+
+
+def _count(db: Session, model: type) -> int:
+    # Each read in its own snapshot, ended at once: after a rollback the test session is no
+    # longer marked read-only, and on SQLite an open snapshot would then hold the write lock.
+    db.rollback()
+    found = db.scalar(select(func.count()).select_from(model)) or 0
+    db.rollback()
+    return found
+
+
+@pytest.mark.slow
+def test_the_real_database_imports_with_exactly_the_seven_known_rejections(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    report = import_path(session_factory, PYPA)
+    assert report.total == 2661
+    assert report.counts[Outcome.IMPORTED] == 2654
+    assert {r.record_id for r in report.rejections} == KNOWN_BAD
+    for rejection in report.rejections:
+        assert "GIT ranges must use full-length commit hashes" in rejection.reason
+        assert rejection.where.endswith(f"{rejection.record_id}.yaml")
+    assert _count(db, Advisory) == 2654
+    assert db.scalar(select(Advisory.id).where(Advisory.osv_id.in_(KNOWN_BAD))) is None
+    db.rollback()
+    # An unquoted YAML timestamp is kept as the text written, not re-rendered from a datetime.
+    stored = json.loads(
+        db.scalar(select(Advisory.document).where(Advisory.osv_id == "PYSEC-2020-342")) or "{}"
+    )
+    db.rollback()
+    text = (VULNS / "apache-skywalking" / "PYSEC-2020-342.yaml").read_text()
+    assert f"\nmodified: {stored['modified']}\n" in text
+    again = import_path(session_factory, PYPA)
+    assert again.counts[Outcome.UNCHANGED] == 2654
+    assert again.counts[Outcome.IMPORTED] == again.counts[Outcome.UPDATED] == 0
+    assert len(again.rejections) == 7
+    assert _count(db, AdvisoryVersion) == 2654
+
+
+def test_yaml_timestamps_stay_the_text_that_was_written(tmp_path: Path) -> None:
+    source = tmp_path / "PYSEC-1.yaml"
+    source.write_text("id: PYSEC-1\nmodified: 2021-07-05T00:01:22.043149Z\n")
+    (found,) = importer.read(str(source))
+    assert found.content["modified"] == "2021-07-05T00:01:22.043149Z"
+
+
+def test_a_newer_modified_replaces_the_current_and_keeps_the_old(
+    session_factory: sessionmaker[Session], db: Session, tmp_path: Path
+) -> None:
+    first = record("x_TEST-7", summary="first")
+    second = record("x_TEST-7", summary="second", modified="2024-02-01T00:00:00Z")
+    older = record("x_TEST-7", summary="older", modified="2023-01-01T00:00:00Z")
+    for name, content, outcome in [
+        ("a.json", first, Outcome.IMPORTED),
+        ("a.json", first, Outcome.UNCHANGED),
+        ("b.json", second, Outcome.UPDATED),
+        ("c.json", older, Outcome.UNCHANGED),
+    ]:
+        (tmp_path / name).write_text(json.dumps(content))
+        assert import_path(session_factory, tmp_path / name).counts[outcome] == 1
+    db.rollback()
+    advisory = db.scalar(select(Advisory).where(Advisory.osv_id == "x_TEST-7"))
+    assert advisory is not None
+    assert advisory.summary == "second"
+    history = importer.history(db, advisory)
+    assert [v.number for v in history] == [1, 2]
+    assert [json.loads(v.document)["summary"] for v in history] == ["first", "second"]
+
+
+def test_malformed_files_and_records_are_reported_never_kept(
+    session_factory: sessionmaker[Session], db: Session, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "broken.yaml").write_text("id: [unclosed")
+    (tmp_path / "noid.json").write_text(json.dumps({"modified": "2024-01-01T00:00:00Z"}))
+    bad_vector = record(
+        "x_TEST-2",
+        severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+    )
+    (tmp_path / "vector.json").write_text(json.dumps(bad_vector))
+    (tmp_path / "good.json").write_text(json.dumps(record("x_TEST-3")))
+    report = import_path(session_factory, tmp_path)
+    reasons = {Path(r.where).name: r.reason for r in report.rejections}
+    assert report.counts[Outcome.IMPORTED] == 1
+    assert reasons["broken.json"].startswith("not valid JSON")
+    assert reasons["broken.yaml"].startswith("not valid YAML")
+    assert "'id' is a required property" in reasons["noid.json"]
+    assert "severity[0].score" in reasons["vector.json"]
+    assert "AV:X" in reasons["vector.json"]
+    # The rejected record left nothing behind: no advisory, version or index row.
+    db.rollback()
+    assert db.scalars(select(Advisory.osv_id)).all() == ["x_TEST-3"]
+    assert _count(db, AdvisoryVersion) == 1
+    assert _count(db, AffectedPackage) == 1
+
+
+def _osv_dev_zip(path: Path, names: list[str]) -> Path:
+    # OSV.dev's per-ecosystem all.zip: one <ID>.json per record at the top level.
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            content = yaml.load((VULNS / name).read_text(), Loader=importer._YamlLoader)  # noqa: S506
+            archive.writestr(f"{content['id']}.json", json.dumps(content))
+    return path
+
+
+def test_zip_archives_in_osv_dev_layout(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    names = [
+        "jinja2/PYSEC-2014-8.yaml",
+        "jinja2/PYSEC-2019-217.yaml",
+        "binderhub/PYSEC-2021-371.yaml",
+    ]
+    archive = _osv_dev_zip(tmp_path / "all.zip", names)
+    report = import_path(session_factory, archive)
+    assert report.counts[Outcome.IMPORTED] == 2
+    assert [r.record_id for r in report.rejections] == ["PYSEC-2021-371"]
+    assert report.rejections[0].where.endswith("all.zip!PYSEC-2021-371.json")
+
+
+@pytest.fixture
+def http_folder(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
+    server.shutdown()
+    server.server_close()
+
+
+def test_urls_of_zip_archives_and_files(
+    session_factory: sessionmaker[Session], http_folder: tuple[str, Path], db: Session
+) -> None:
+    base, folder = http_folder
+    _osv_dev_zip(folder / "PyPI.zip", ["jinja2/PYSEC-2014-8.yaml"])
+    (folder / "one.json").write_text(json.dumps(record("x_TEST-9")))
+    assert import_path(session_factory, f"{base}/PyPI.zip").counts[Outcome.IMPORTED] == 1
+    assert import_path(session_factory, f"{base}/one.json").counts[Outcome.IMPORTED] == 1
+    with pytest.raises(importer.AccordError, match="download failed"):
+        import_path(session_factory, f"{base}/missing.zip")
+    db.rollback()
+    assert set(db.scalars(select(Advisory.osv_id))) == {"PYSEC-2014-8", "x_TEST-9"}
+    assert db.scalar(select(AuditEvent.details).where(AuditEvent.action == "advisory.import"))
+
+
+def test_a_missing_path_is_an_error(session_factory: sessionmaker[Session]) -> None:
+    with pytest.raises(importer.AccordError, match="no such file"):
+        import_path(session_factory, "/nonexistent/osv")
