@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +37,16 @@ StateOpt = Annotated[
 ]
 
 
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    # Each failure is one line (never wrapped, whatever the terminal) and exit status 1.
+    try:
+        yield
+    except AccordError as exc:
+        err.print(f"error: {exc.message}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 def _default_state(hub: str) -> Path:
     name = re.sub(r"[^A-Za-z0-9.-]+", "_", hub.split("://", 1)[-1]).strip("_")
     return Path.home() / ".accord" / f"log-{name}.json"
@@ -53,6 +65,7 @@ def _pinned(client: monitor.HubClient, key: str | None, state: monitor.MonitorSt
     err.print(
         f"warning: no key pinned; trusting the hub's published key on first use: {fetched}",
         markup=False,
+        soft_wrap=True,
     )
     return fetched
 
@@ -88,21 +101,24 @@ def _observe(
     return current
 
 
+def _say(message: str) -> None:
+    out.print(message, markup=False, soft_wrap=True)
+
+
 @log_app.command("verify")
 def verify(hub: HubOpt, key: KeyOpt = None, state: StateOpt = None) -> None:
     """Check the hub's signed checkpoint and its consistency with the one seen last time."""
-    client = monitor.HubClient(hub)
-    state_path = state or _default_state(client.hub)
-    saved = monitor.load_state(state_path)
-    verifier = _verifier(_pinned(client, key, saved))
-    previous = saved.checkpoint if saved else None
-    current = _observe(client, verifier, saved, client.checkpoint_note(), state_path)
-    size_before = monitor.open_signed(previous, verifier).size if previous else None
-    grown = "" if size_before is None else f", consistent with the {size_before} seen before"
-    out.print(
-        f"ok: {current.origin} has {current.size} entries, signed by {verifier.name}{grown}",
-        markup=False,
-    )
+    with _one_line_errors():
+        client = monitor.HubClient(hub)
+        state_path = state or _default_state(client.hub)
+        saved = monitor.load_state(state_path)
+        verifier = _verifier(_pinned(client, key, saved))
+        before = (
+            monitor.open_signed(saved.checkpoint, verifier) if saved and saved.checkpoint else None
+        )
+        current = _observe(client, verifier, saved, client.checkpoint_note(), state_path)
+    grown = "" if before is None else f", consistent with the {before.size} seen before"
+    _say(f"ok: {current.origin} has {current.size} entries, signed by {verifier.name}{grown}")
 
 
 @log_app.command("prove")
@@ -113,24 +129,26 @@ def prove(
     state: StateOpt = None,
 ) -> None:
     """Show that FILE was published: its entry, proved included in a signed checkpoint."""
-    client = monitor.HubClient(hub)
-    state_path = state or _default_state(client.hub)
-    saved = monitor.load_state(state_path)
-    verifier = _verifier(_pinned(client, key, saved))
-    digests = file_digests(file.read_bytes())
-    found = [(d, r) for d in digests for r in client.records(d)]
-    if not found:
-        raise VerificationFailed(f"{file} is not in the log of {client.hub} (SHA-256 {digests[0]})")
-    digest, record = found[0]
-    bundle = client.bundle(int(record["index"]))
-    verified = verify_bundle(bundle, verifier=verifier, document_sha256=digest)
-    _observe(client, verifier, saved, bundle.checkpoint, state_path)
-    envelope = verified.envelope
-    out.print(
-        f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {verified.checkpoint.origin}: "
+    with _one_line_errors():
+        client = monitor.HubClient(hub)
+        state_path = state or _default_state(client.hub)
+        saved = monitor.load_state(state_path)
+        verifier = _verifier(_pinned(client, key, saved))
+        digests = file_digests(file.read_bytes())
+        found = [(d, r) for d in digests for r in client.records(d)]
+        if not found:
+            raise VerificationFailed(
+                f"{file} is not in the log of {client.hub} (SHA-256 {digests[0]})"
+            )
+        digest, record = found[0]
+        bundle = client.bundle(int(record["index"]))
+        verified = verify_bundle(bundle, verifier=verifier, document_sha256=digest)
+        _observe(client, verifier, saved, bundle.checkpoint, state_path)
+    envelope, checkpoint = verified.envelope, verified.checkpoint
+    _say(
+        f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {checkpoint.origin}: "
         f"{envelope.type} of {envelope.subject} at {envelope.time}, included in the signed "
-        f"checkpoint of {verified.checkpoint.size} entries",
-        markup=False,
+        f"checkpoint of {checkpoint.size} entries"
     )
 
 
@@ -144,23 +162,24 @@ def verify_bundle_command(
     ] = None,
 ) -> None:
     """Check a downloaded bundle offline: signature, inclusion proof and document digest."""
-    parsed = monitor.parse_bundle(bundle.read_text(errors="replace"))
-    if key is None:
-        err.print(
-            "warning: checking against the key inside the bundle; pin the log's key with --key "
-            "for a check that does not trust the bundle",
-            markup=False,
-        )
-    verifier = _verifier(key or parsed.verifier_key)
-    digest = None
-    if document is not None:
-        digest = _matching_digest(document.read_bytes(), parsed.entry)
-    verified = verify_bundle(parsed, verifier=verifier, document_sha256=digest)
-    out.print(
-        f"ok: entry {verified.index} ({verified.envelope.type} of {verified.envelope.subject}, "
-        f"SHA-256 {verified.envelope.sha256}) is in {verified.checkpoint.origin}'s signed tree "
-        f"of {verified.checkpoint.size} entries",
-        markup=False,
+    with _one_line_errors():
+        parsed = monitor.parse_bundle(bundle.read_text(errors="replace"))
+        if key is None:
+            err.print(
+                "warning: checking against the key inside the bundle; pin the log's key with "
+                "--key for a check that does not trust the bundle",
+                markup=False,
+                soft_wrap=True,
+            )
+        verifier = _verifier(key or parsed.verifier_key)
+        digest = None
+        if document is not None:
+            digest = _matching_digest(document.read_bytes(), parsed.entry)
+        verified = verify_bundle(parsed, verifier=verifier, document_sha256=digest)
+    envelope, checkpoint = verified.envelope, verified.checkpoint
+    _say(
+        f"ok: entry {verified.index} ({envelope.type} of {envelope.subject}, SHA-256 "
+        f"{envelope.sha256}) is in {checkpoint.origin}'s signed tree of {checkpoint.size} entries"
     )
 
 
@@ -186,14 +205,14 @@ def audit_command(
     from accord.transparency.audit import audit
     from accord.transparency.store import LogIntegrityError
 
-    settings = settings_from_env(config)
-    try:
-        with database(settings) as db:
-            report = audit(db, settings=settings)
-    except LogIntegrityError as exc:
-        raise AccordError(f"the log does not hold together: {exc}") from None
-    out.print(
+    with _one_line_errors():
+        settings = settings_from_env(config)
+        try:
+            with database(settings) as db:
+                report = audit(db, settings=settings)
+        except LogIntegrityError as exc:
+            raise AccordError(f"the log does not hold together: {exc}") from None
+    _say(
         f"ok: {report.size} entries, {report.checkpoints} checkpoints and {report.records} "
-        "records agree",
-        markup=False,
+        "records agree"
     )
