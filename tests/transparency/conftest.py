@@ -53,7 +53,9 @@ def publish(session_factory: sessionmaker[Session], settings: Settings) -> Publi
 
 
 @pytest.fixture
-def bulk(session_factory: sessionmaker[Session], settings: Settings) -> Callable[[list[bytes]], int]:
+def bulk(
+    session_factory: sessionmaker[Session], settings: Settings
+) -> Callable[[list[bytes]], int]:
     """Append raw entries in one committed batch."""
 
     def append(entries: list[bytes]) -> int:

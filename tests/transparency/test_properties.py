@@ -76,8 +76,13 @@ def test_stored_proofs_verify_and_every_alteration_fails(
 
 
 def _check_inclusion(
-    db: Session, data: st.DataObject, leaves: list[bytes], root: Callable[[int], bytes],
-    i: int, n: int, size: int,
+    db: Session,
+    data: st.DataObject,
+    leaves: list[bytes],
+    root: Callable[[int], bytes],
+    i: int,
+    n: int,
+    size: int,
 ) -> None:
     proof = services.prove_inclusion(db, index=i, tree_size=n).hashes
     merkle.verify_inclusion(i, n, leaves[i], proof, root(n))

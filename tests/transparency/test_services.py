@@ -71,7 +71,10 @@ def test_private_publications_are_logged_by_digest_alone(publish: Publish, db: S
     ],
 )
 def test_programming_mistakes_are_refused(
-    publish: Publish, document: dict[str, int] | None, sha256: str | None, entry_type: str,
+    publish: Publish,
+    document: dict[str, int] | None,
+    sha256: str | None,
+    entry_type: str,
     reason: str,
 ) -> None:
     with pytest.raises(EnvelopeError, match=reason):
@@ -151,9 +154,12 @@ def test_the_signer_refuses_a_tree_that_does_not_extend_the_signed_one(
     for n in range(5):
         publish({"n": n})
     # A damaged (or altered) stored hash: the next tree head would not extend the signed one.
-    _tamper(engine, "UPDATE log_tiles SET hashes = zeroblob(length(hashes))"
-            if engine.dialect.name == "sqlite" else
-            "UPDATE log_tiles SET hashes = decode(repeat('00', length(hashes)), 'hex')")
+    _tamper(
+        engine,
+        "UPDATE log_tiles SET hashes = zeroblob(length(hashes))"
+        if engine.dialect.name == "sqlite"
+        else "UPDATE log_tiles SET hashes = decode(repeat('00', length(hashes)), 'hex')",
+    )
     with pytest.raises(LogIntegrityError, match="does not extend|missing|match"):
         publish({"n": 5})
     assert services.signed_size(db) == 5
@@ -182,8 +188,11 @@ def test_the_signer_refuses_a_second_root_for_a_signed_size(
 
 
 def test_audit_passes_on_a_sound_log_and_names_each_fault(
-    publish: Publish, bulk: Callable[[list[bytes]], int], engine: Engine,
-    session_factory: sessionmaker[Session], settings: Settings,
+    publish: Publish,
+    bulk: Callable[[list[bytes]], int],
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
 ) -> None:
     publish({"n": 1})
     bulk([b"raw %d" % i for i in range(300)])

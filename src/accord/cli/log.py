@@ -108,8 +108,7 @@ def _say(message: str) -> None:
 @log_app.command("verify")
 def verify(hub: HubOpt, key: KeyOpt = None, state: StateOpt = None) -> None:
     """Check the hub's signed checkpoint and its consistency with the one seen last time."""
-    with _one_line_errors():
-        client = monitor.HubClient(hub)
+    with _one_line_errors(), monitor.HubClient(hub) as client:
         state_path = state or _default_state(client.hub)
         saved = monitor.load_state(state_path)
         verifier = _verifier(_pinned(client, key, saved))
@@ -129,8 +128,7 @@ def prove(
     state: StateOpt = None,
 ) -> None:
     """Show that FILE was published: its entry, proved included in a signed checkpoint."""
-    with _one_line_errors():
-        client = monitor.HubClient(hub)
+    with _one_line_errors(), monitor.HubClient(hub) as client:
         state_path = state or _default_state(client.hub)
         saved = monitor.load_state(state_path)
         verifier = _verifier(_pinned(client, key, saved))

@@ -70,6 +70,12 @@ class HubClient:
         self.hub = hub.rstrip("/")
         self.http = client or httpx.Client(base_url=self.hub, timeout=timeout)
 
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.http.close()
+
     def _get(self, path: str, **params: Any) -> httpx.Response:
         try:
             response = self.http.get(path, params=params or None)
