@@ -99,7 +99,9 @@ def test_monitor_pins_the_key_and_follows_the_log(
     publish({"n": 2})
     publish({"n": 3})
     code, out, _ = accord("log", "verify", "--hub", url, "--state", state)
-    assert code == 0 and "has 3 entries" in out and "consistent with the 1 seen before" in out
+    assert code == 0
+    assert "has 3 entries" in out
+    assert "consistent with the 1 seen before" in out
     assert json.loads(state.read_text())["checkpoint"].split("\n")[1] == "3"
 
 
@@ -131,9 +133,11 @@ def test_rollback_is_reported_with_evidence(
     _seen(url, state)
     tamper.rules["/log/checkpoint"] = lambda _: old_note.encode()
     code, _, err = accord("log", "verify", "--hub", url, "--state", state)
-    assert code == 1 and err.startswith("error: ROLLBACK: the hub now shows a tree of 1 entries")
+    assert code == 1
+    assert err.startswith("error: ROLLBACK: the hub now shows a tree of 1 entries")
     evidence = list(tmp_path.glob("accord-log-evidence-*.txt"))
-    assert len(evidence) == 1 and old_note in evidence[0].read_text()
+    assert len(evidence) == 1
+    assert old_note in evidence[0].read_text()
     assert json.loads(state.read_text())["checkpoint"].split("\n")[1] == "2"  # state kept
 
 
@@ -149,13 +153,15 @@ def test_split_views_are_reported(
     forged = _sign(settings, 2, b"\x01" * 32)
     tamper.rules["/log/checkpoint"] = lambda _: forged.encode()
     code, _, err = accord("log", "verify", "--hub", url, "--state", state)
-    assert code == 1 and "SPLIT VIEW: two different signed trees of 2 entries" in err
+    assert code == 1
+    assert "SPLIT VIEW: two different signed trees of 2 entries" in err
     # A larger tree that does not extend the one seen: its consistency proof cannot verify.
     publish({"n": 3})
     forged = _sign(settings, 3, b"\x02" * 32)
     tamper.rules["/log/checkpoint"] = lambda _: forged.encode()
     code, _, err = accord("log", "verify", "--hub", url, "--state", state)
-    assert code == 1 and "SPLIT VIEW: the tree of 3 entries does not extend the tree of 2" in err
+    assert code == 1
+    assert "SPLIT VIEW: the tree of 3 entries does not extend the tree of 2" in err
 
 
 def _flip_first_hash(body: bytes) -> bytes:
@@ -178,7 +184,8 @@ def test_a_tampered_consistency_proof_or_signature_fails(
         publish({"n": n})
     tamper.rules["/api/v1/log/proof/consistency"] = _flip_first_hash
     code, _, err = accord("log", "verify", "--hub", url, "--state", state)
-    assert code == 1 and "SPLIT VIEW: the tree of 6 entries does not extend" in err
+    assert code == 1
+    assert "SPLIT VIEW: the tree of 6 entries does not extend" in err
     del tamper.rules["/api/v1/log/proof/consistency"]
     tamper.rules["/log/checkpoint"] = lambda body: body.replace(b"\n6\n", b"\n7\n")
     code, _, err = accord("log", "verify", "--hub", url, "--state", state)
@@ -202,7 +209,8 @@ def test_prove_finds_a_published_file(
     stranger = tmp_path / "unpublished.txt"
     stranger.write_text("never published")
     code, _, err = accord("log", "prove", stranger, "--hub", url, "--state", tmp_path / "s.json")
-    assert code == 1 and "is not in the log of" in err
+    assert code == 1
+    assert "is not in the log of" in err
 
 
 def _bundle(url: str, index: int) -> dict[str, Any]:
@@ -239,7 +247,8 @@ def test_verify_bundle_offline_and_every_tampering(
     good = tmp_path / "bundle.json"
     good.write_text(json.dumps(bundle))
     code, out, _ = accord("log", "verify-bundle", good, "--key", key)
-    assert code == 0 and out.startswith("ok: entry 1 (registry.signature of example-org")
+    assert code == 0
+    assert out.startswith("ok: entry 1 (registry.signature of example-org")
     held = tmp_path / "held.json"
     held.write_text(json.dumps({"signatory": "Example Corp"}))
     assert accord("log", "verify-bundle", good, "--key", key, "--document", held)[0] == 0
@@ -262,13 +271,16 @@ def test_verify_bundle_offline_and_every_tampering(
         path = tmp_path / "tampered.json"
         path.write_text(json.dumps(tampered))
         code, _, err = accord("log", "verify-bundle", path, "--key", key)
-        assert code == 1 and err.startswith("error: ") and reason in err, (reason, err)
+        assert code == 1, reason
+        assert err.startswith("error: "), err
+        assert reason in err, (reason, err)
         assert len(err.strip().splitlines()) == 1
 
     other = tmp_path / "other.json"
     other.write_text('{"signatory": "Someone else"}')
     code, _, err = accord("log", "verify-bundle", good, "--key", key, "--document", other)
-    assert code == 1 and "is not the logged" in err
+    assert code == 1
+    assert "is not the logged" in err
     good.write_text("not json")
     assert accord("log", "verify-bundle", good, "--key", key)[0] == 1
 
@@ -288,4 +300,5 @@ def test_audit_command(
     with engine.begin() as conn:
         conn.execute(text("UPDATE log_records SET subject = 'forged'"))
     code, _, err = accord("log", "audit")
-    assert code == 1 and "the log does not hold together: record 0" in err
+    assert code == 1
+    assert "the log does not hold together: record 0" in err

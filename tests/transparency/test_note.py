@@ -38,7 +38,8 @@ def test_signing_reproduces_the_go_note_byte_for_byte() -> None:
     signer = _go_signer()
     assert note.sign(GO_TEXT, signer) == GO_NOTE
     assert signer.verifier.encode() == GO_VERIFIER_KEY
-    assert "PRIVATE" not in repr(signer) and "private_key" not in repr(signer)
+    assert "PRIVATE" not in repr(signer)
+    assert "private_key" not in repr(signer)
 
 
 def test_the_go_note_opens_with_the_go_verifier_key() -> None:

@@ -24,13 +24,15 @@ def _key(client: TestClient) -> note.Verifier:
     body = client.get("/.well-known/accord-log-key").json()
     verifier = note.Verifier.parse(body["verifier_key"])
     assert base64.b64decode(body["public_key"]) == verifier.public_key
-    assert body["key_id"] == verifier.key_id.hex() and body["origin"] == verifier.name
+    assert body["key_id"] == verifier.key_id.hex()
+    assert body["origin"] == verifier.name
     return verifier
 
 
 def test_empty_log_answers_404(client: TestClient) -> None:
     response = client.get("/api/v1/log/checkpoint")
-    assert response.status_code == 404 and "empty" in response.json()["message"]
+    assert response.status_code == 404
+    assert "empty" in response.json()["message"]
     assert client.get("/log/checkpoint").status_code == 404
     assert client.get("/api/v1/log/proof/inclusion?index=0").status_code == 404
 
@@ -46,7 +48,8 @@ def test_checkpoint_entries_and_proofs(client: TestClient, publish: Publish) -> 
 
     text = client.get("/log/checkpoint")
     assert text.headers["content-type"] == "text/plain; charset=utf-8"
-    assert text.text == body["note"] and text.headers["cache-control"] == "no-cache"
+    assert text.text == body["note"]
+    assert text.headers["cache-control"] == "no-cache"
 
     entry = client.get("/api/v1/log/entries/3")
     assert entry.headers["cache-control"].endswith("immutable")
@@ -106,7 +109,8 @@ def test_malformed_requests_are_400_with_the_field(
     bulk([b"a", b"b", b"c", b"d", b"e"])
     response = client.get(url, headers={"accept": "application/json"})
     assert response.status_code == 400, response.text
-    assert response.json()["field"] == field and response.json()["message"]
+    assert response.json()["field"] == field
+    assert response.json()["message"]
 
 
 def test_missing_things_are_404(client: TestClient, bulk: Callable[[list[bytes]], int]) -> None:

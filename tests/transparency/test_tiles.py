@@ -73,7 +73,8 @@ def test_tiles_hold_every_complete_subtree(size: int) -> None:
 def test_bundles_round_trip_and_refuse_truncation() -> None:
     entries = [b"", b"a", b"x" * 300]
     data = tiles.encode_bundle(entries)
-    assert data[:2] == b"\x00\x00" and data[2:5] == b"\x00\x01a"
+    assert data[:2] == b"\x00\x00"
+    assert data[2:5] == b"\x00\x01a"
     assert tiles.decode_bundle(data) == entries
     with pytest.raises(ValueError, match="inside an entry"):
         tiles.decode_bundle(data[:-1])
