@@ -163,12 +163,14 @@ def inclusion_proof(
 def consistency_proof(
     db: DbSession,
     _: Reader,
-    first: Annotated[str, Query(description="The older tree size, at least 1.")],
+    first: Annotated[str | None, Query(description="The older tree size, at least 1.")] = None,
     second: Annotated[
         str | None, Query(description="The newer tree size; default: the signed size.")
     ] = None,
 ) -> ConsistencyProofRead:
     """RFC 9162 section 2.1.4 consistency proof between two tree sizes."""
+    if first is None:
+        raise BadLogRequest("first is required", field="first")
     proof = services.prove_consistency(
         db, first=required_number(first, "first"), second=number(second, "second")
     )
