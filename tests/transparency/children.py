@@ -41,7 +41,8 @@ class Child:
         code = self.process.wait(timeout)
         if self.reader is not None:
             self.reader.join(timeout)
-        assert self.process.stdout is not None and self.process.stderr is not None
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
         self.errors = self.process.stderr.read()
         self.process.stdout.close()
         self.process.stderr.close()
