@@ -221,17 +221,9 @@ def report(figures: dict[str, Any]) -> None:
         f"{'append, SQLite, durable (/s)':34}{ours['rate']:>14,.0f}{theirs['rate']:>14,.0f}"
         f"{rate:>9.2f}x"
     )
-    for key in (
-        "first_ms",
-        "inclusion_median_ms",
-        "inclusion_p99_ms",
-        "consistency_median_ms",
-        "consistency_p99_ms",
-    ):
+    for key, label in PROOF_LABELS.items():
         mine, other = ours["proofs"][key], theirs["proofs"][key]
-        print(
-            f"{key.replace('_', ' ') + ' (ms)':34}{mine:>14.3f}{other:>14.3f}{other / mine:>9.1f}x"
-        )
+        print(f"{label:34}{mine:>14.3f}{other:>14.3f}{other / mine:>9.1f}x")
     print(
         f"{'storage (bytes/entry)':34}{ours['bytes_per_entry']:>14.1f}"
         f"{theirs['bytes_per_entry']:>14.1f}"
