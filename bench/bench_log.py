@@ -233,6 +233,7 @@ def report(figures: dict[str, Any]) -> None:
         f"accord append() of a publication, one transaction each: {figures['service']:,.0f}/s"
     )
     print("ratio: accord/pymerkle for rates, pymerkle/accord for times (higher is better)")
+    print(f"load average before / after: {figures['load'][0]:.2f} / {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
@@ -246,6 +247,7 @@ def main() -> None:
         measure = proofs_ours if which == "ours" else proofs_pymerkle
         print(json.dumps(measure(Path(target), int(size), int(count))))
         return
+    load = os.getloadavg()[0]  # other work on the machine shows in the tails: print it
     data = entries(args.entries)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -262,6 +264,7 @@ def main() -> None:
             "pymerkle": theirs,
             "pymerkle_memory": append_pymerkle_memory(data[:200_000]),
             "service": append_service(work / "service", 2000),
+            "load": (load,),
         }
     report(figures)
 
