@@ -33,7 +33,7 @@ def test_log_page_shows_size_checkpoint_and_recent_entries(
     publish(None, entry_type="disclosure.event", subject_id="case-7", document_sha256="ab" * 32)
     page = client.get("/log")
     assert "<strong>2</strong> entries" in page.text
-    assert "— testserver/log " in page.text  # the signed note
+    assert "<br>— testserver/log " in page.text  # the signed note, line by line
     assert 'href="/log/entries/0"' in page.text
     assert "example-corp" in page.text
     assert "digest only" in page.text
