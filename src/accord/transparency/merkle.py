@@ -56,6 +56,19 @@ def hash_children(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(NODE_PREFIX + left + right).digest()
 
 
+def hash_leaves(entries: Sequence[bytes]) -> list[bytes]:
+    """:func:`hash_leaf` of each entry (the loop inlined: appends hash in bulk)."""
+    sha256, prefix = hashlib.sha256, LEAF_PREFIX
+    return [sha256(prefix + entry).digest() for entry in entries]
+
+
+def hash_pairs(hashes: Sequence[bytes], first: int, stop: int) -> list[bytes]:
+    """:func:`hash_children` of pairs ``first`` to ``stop - 1`` of ``hashes``, i.e. of
+    ``hashes[2p]`` and ``hashes[2p + 1]``: the level above, inlined for bulk appends."""
+    sha256, prefix = hashlib.sha256, NODE_PREFIX
+    return [sha256(prefix + hashes[2 * p] + hashes[2 * p + 1]).digest() for p in range(first, stop)]
+
+
 def split_point(n: int) -> int:
     """The largest power of two smaller than ``n`` (``k`` in RFC 9162 section 2.1.1), n > 1."""
     return 1 << ((n - 1).bit_length() - 1)

@@ -120,7 +120,7 @@ def append_leaves(db: Session, head: LogHead, entries: Sequence[bytes]) -> list[
         if len(entry) > tiles.MAX_ENTRY_BYTES:
             raise ValueError(f"a log entry is at most {tiles.MAX_ENTRY_BYTES} bytes")
     size = head.size
-    leaf_hashes = [merkle.hash_leaf(entry) for entry in entries]
+    leaf_hashes = merkle.hash_leaves(entries)
     _write_segments(db, size, entries)
     _write_tiles(db, size, leaf_hashes)
     head.size = size + len(entries)

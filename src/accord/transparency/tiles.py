@@ -12,10 +12,11 @@ tile one level up.
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from accord.transparency.merkle import HASH_SIZE, Node, hash_children
+from accord.transparency.merkle import HASH_SIZE, Node, hash_children, hash_pairs
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -23,6 +24,7 @@ MAX_ENTRY_BYTES = 0xFFFF  # entry bundles prefix each entry with a big-endian ui
 _INDEX_PART = re.compile(r"^(x[0-9]{3}/)*[0-9]{3}$")
 _LEVEL = re.compile(r"^(0|[1-9][0-9]?)$")
 _WIDTH = re.compile(r"^[1-9][0-9]{0,2}$")
+_LENGTH = struct.Struct(">H")
 
 
 class TilePathError(ValueError):
@@ -120,10 +122,7 @@ class TileRows:
         self.rows[0].extend(hashes)
         for row in range(1, TILE_HEIGHT):
             below, here = self.rows[row - 1], self.rows[row]
-            here.extend(
-                hash_children(below[2 * p], below[2 * p + 1])
-                for p in range(len(here), len(below) // 2)
-            )
+            here.extend(hash_pairs(below, len(here), len(below) // 2))
 
     def root(self) -> bytes:
         """The hash of a full tile: one hash of the tile at the level above."""
@@ -192,7 +191,8 @@ def read_node(tiles: dict[tuple[int, int], TileRows], node: Node) -> bytes:
 
 def encode_bundle(entries: Iterable[bytes]) -> bytes:
     """An entry bundle: each entry after its big-endian uint16 length."""
-    return b"".join(len(e).to_bytes(2, "big") + e for e in entries)
+    prefix = _LENGTH.pack
+    return b"".join([prefix(len(e)) + e for e in entries])
 
 
 def decode_bundle(data: bytes) -> list[bytes]:
