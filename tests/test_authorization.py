@@ -250,6 +250,21 @@ CASES = [
         "POST", "/advisories/{advisory_id}/publish", ORG_MEMBERS, 303, refused=HIDDEN, state="draft"
     ),
     Case("POST", "/advisories/{advisory_id}/withdraw", ORG_MEMBERS, 303, REASON, state="published"),
+    # transparency log (on an empty log: 404 where there is nothing yet, 400 for no index)
+    Case("GET", "/api/v1/log/checkpoint", ANY, 404),
+    Case("GET", "/api/v1/log/entries", ANY),
+    Case("GET", "/api/v1/log/entries/{index}", ANY, 404),
+    Case("GET", "/api/v1/log/proof/inclusion", ANY, 400),
+    Case("GET", "/api/v1/log/proof/consistency", ANY, 400),
+    Case("GET", "/api/v1/log/documents/{sha256}", ANY),
+    Case("GET", "/api/v1/log/bundle/{index}", ANY, 404),
+    Case("GET", "/.well-known/accord-log-key", ANY),
+    Case("GET", "/log/checkpoint", ANY, 404),
+    Case("GET", "/log/tile/entries/{path}", ANY, 404),
+    Case("GET", "/log/tile/{level}/{path}", ANY, 404),
+    Case("GET", "/log", ANY),
+    Case("POST", "/log/verify", ANY, 422),
+    Case("GET", "/log/entries/{index}", ANY, 404),
 ]
 
 
@@ -277,7 +292,8 @@ def _routes(app: FastAPI) -> set[tuple[str, str]]:
         for route in router.routes:
             if isinstance(route, APIRoute):
                 for method in route.methods - {"HEAD"}:
-                    found.add((method, prefix + route.path))
+                    # path_format drops converters: "{path:path}" reads "{path}".
+                    found.add((method, prefix + route.path_format))
     return found
 
 

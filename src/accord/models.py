@@ -3,5 +3,6 @@
 from accord.advisories import models as advisories_models
 from accord.identity import models as identity_models
 from accord.registry import models as registry_models
+from accord.transparency import models as transparency_models
 
-__all__ = ["advisories_models", "identity_models", "registry_models"]
+__all__ = ["advisories_models", "identity_models", "registry_models", "transparency_models"]

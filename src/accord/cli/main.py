@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from accord import __version__
 from accord.cli import advisories as advisories_cli
 from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_from_env
+from accord.cli.log import log_app
 from accord.cli.registry import registry_app
 from accord.db import make_engine, upgrade
 from accord.errors import AccordError
@@ -37,6 +38,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(registry_app, name="registry")
 app.add_typer(advisories_cli.app, name="advisories")
+app.add_typer(log_app, name="log")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

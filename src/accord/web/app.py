@@ -29,6 +29,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.registry import admin_pages as registry_admin_pages
     from accord.registry import pages as registry_pages
     from accord.registry import routes as registry_routes
+    from accord.transparency import pages as transparency_pages
+    from accord.transparency import routes as transparency_routes
     from accord.web import pages as web_pages
 
     return [
@@ -36,11 +38,14 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, registry_routes.router),
         (API_PREFIX, advisories_routes.router),
         ("", advisories_osv_api.router),  # OSV.dev's own paths, at the root: /v1/...
+        (API_PREFIX, transparency_routes.router),
+        ("", transparency_routes.public_router),
         ("", web_pages.router),
         ("", identity_pages.router),
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
         ("", advisories_pages.router),
+        ("", transparency_pages.router),
     ]
 
 

@@ -1,0 +1,216 @@
+"""``accord log``: watch a hub's transparency log, prove a document is in it, check a bundle.
+
+None of these needs an account; ``verify-bundle`` needs no network at all. Every failed check
+prints one line saying what failed and exits 1 (through the ``accord`` entry point).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from accord.cli.context import settings_from_env
+from accord.errors import AccordError
+from accord.transparency import monitor, note
+from accord.transparency.bundles import VerificationFailed, file_digests, verify_bundle
+from accord.transparency.envelope import Envelope, EnvelopeError
+
+log_app = typer.Typer(no_args_is_help=True, help="The hub's transparency log.")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+HubOpt = Annotated[str, typer.Option("--hub", help="The hub's address, e.g. https://hub.example")]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option("--key", help="The log's verifier key (name+keyid+base64) to pin."),
+]
+StateOpt = Annotated[
+    Path | None,
+    typer.Option("--state", help="Where to remember the key and last checkpoint."),
+]
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    # Each failure is one line (never wrapped, whatever the terminal) and exit status 1.
+    try:
+        yield
+    except AccordError as exc:
+        err.print(f"error: {exc.message}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _default_state(hub: str) -> Path:
+    name = re.sub(r"[^A-Za-z0-9.-]+", "_", hub.split("://", 1)[-1]).strip("_")
+    return Path.home() / ".accord" / f"log-{name}.json"
+
+
+def _pinned(client: monitor.HubClient, key: str | None, state: monitor.MonitorState | None) -> str:
+    if state is not None and state.hub != client.hub:
+        raise AccordError(f"the state file belongs to {state.hub}, not {client.hub}")
+    if key is not None:
+        if state is not None and state.verifier_key != key.strip():
+            raise VerificationFailed("the key given differs from the key pinned in the state file")
+        return key.strip()
+    if state is not None:
+        return state.verifier_key
+    fetched = client.verifier_key()
+    err.print(
+        f"warning: no key pinned; trusting the hub's published key on first use: {fetched}",
+        markup=False,
+        soft_wrap=True,
+    )
+    return fetched
+
+
+def _verifier(text: str) -> note.Verifier:
+    try:
+        return note.Verifier.parse(text)
+    except note.NoteError as exc:
+        raise AccordError(f"--key: {exc}") from None
+
+
+def _observe(
+    client: monitor.HubClient,
+    verifier: note.Verifier,
+    state: monitor.MonitorState | None,
+    checkpoint_note: str,
+    state_path: Path,
+) -> note.Checkpoint:
+    """Check a checkpoint against the state, then remember it."""
+    if state is not None and state.checkpoint is not None:
+        current = monitor.check_extends(
+            client,
+            previous_note=state.checkpoint,
+            current_note=checkpoint_note,
+            verifier=verifier,
+            evidence_dir=state_path.parent,
+        )
+    else:
+        current = monitor.open_signed(checkpoint_note, verifier)
+    monitor.save_state(
+        state_path, monitor.MonitorState(client.hub, verifier.encode(), checkpoint_note)
+    )
+    return current
+
+
+def _say(message: str) -> None:
+    out.print(message, markup=False, soft_wrap=True)
+
+
+@log_app.command("verify")
+def verify(hub: HubOpt, key: KeyOpt = None, state: StateOpt = None) -> None:
+    """Check the hub's signed checkpoint and its consistency with the one seen last time."""
+    with _one_line_errors(), monitor.HubClient(hub) as client:
+        state_path = state or _default_state(client.hub)
+        saved = monitor.load_state(state_path)
+        verifier = _verifier(_pinned(client, key, saved))
+        before = (
+            monitor.open_signed(saved.checkpoint, verifier) if saved and saved.checkpoint else None
+        )
+        current = _observe(client, verifier, saved, client.checkpoint_note(), state_path)
+    grown = "" if before is None else f", consistent with the {before.size} seen before"
+    _say(f"ok: {current.origin} has {current.size} entries, signed by {verifier.name}{grown}")
+
+
+@log_app.command("prove")
+def prove(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    hub: HubOpt,
+    key: KeyOpt = None,
+    state: StateOpt = None,
+) -> None:
+    """Show that FILE was published: its entry, proved included in a signed checkpoint."""
+    with _one_line_errors(), monitor.HubClient(hub) as client:
+        state_path = state or _default_state(client.hub)
+        saved = monitor.load_state(state_path)
+        verifier = _verifier(_pinned(client, key, saved))
+        digests = file_digests(file.read_bytes())
+        found = [(d, r) for d in digests for r in client.records(d)]
+        if not found:
+            raise VerificationFailed(
+                f"{file} is not in the log of {client.hub} (SHA-256 {digests[0]})"
+            )
+        digest, record = found[0]
+        bundle = client.bundle(int(record["index"]))
+        verified = verify_bundle(bundle, verifier=verifier, document_sha256=digest)
+        _observe(client, verifier, saved, bundle.checkpoint, state_path)
+    envelope, checkpoint = verified.envelope, verified.checkpoint
+    _say(
+        f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {checkpoint.origin}: "
+        f"{envelope.type} of {envelope.subject} at {envelope.time}, included in the signed "
+        f"checkpoint of {checkpoint.size} entries"
+    )
+
+
+@log_app.command("verify-bundle")
+def verify_bundle_command(
+    bundle: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    key: KeyOpt = None,
+    document: Annotated[
+        Path | None,
+        typer.Option("--document", exists=True, dir_okay=False, help="The document you hold."),
+    ] = None,
+) -> None:
+    """Check a downloaded bundle offline: signature, inclusion proof and document digest."""
+    with _one_line_errors():
+        parsed = monitor.parse_bundle(bundle.read_text(errors="replace"))
+        if key is None:
+            err.print(
+                "warning: checking against the key inside the bundle; pin the log's key with "
+                "--key for a check that does not trust the bundle",
+                markup=False,
+                soft_wrap=True,
+            )
+        verifier = _verifier(key or parsed.verifier_key)
+        digest = None
+        if document is not None:
+            digest = _matching_digest(document.read_bytes(), parsed.entry)
+        verified = verify_bundle(parsed, verifier=verifier, document_sha256=digest)
+    envelope, checkpoint = verified.envelope, verified.checkpoint
+    _say(
+        f"ok: entry {verified.index} ({envelope.type} of {envelope.subject}, SHA-256 "
+        f"{envelope.sha256}) is in {checkpoint.origin}'s signed tree of {checkpoint.size} entries"
+    )
+
+
+def _matching_digest(data: bytes, entry_b64: str) -> str:
+    # A JSON document may be logged by its canonical form: use the digest the entry records
+    # when it is one of the file's; otherwise the file's own, which then fails to match.
+    digests = file_digests(data)
+    try:
+        logged = Envelope.from_entry(base64.b64decode(entry_b64, validate=True)).sha256
+    except (ValueError, EnvelopeError):
+        return digests[0]
+    return logged if logged in digests else digests[0]
+
+
+@log_app.command("audit")
+def audit_command(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")
+    ] = None,
+) -> None:
+    """Operators: rebuild the local log from its entries and check every tile and checkpoint."""
+    from accord.cli.context import database
+    from accord.transparency.audit import audit
+    from accord.transparency.store import LogIntegrityError
+
+    with _one_line_errors():
+        settings = settings_from_env(config)
+        try:
+            with database(settings) as db:
+                report = audit(db, settings=settings)
+        except LogIntegrityError as exc:
+            raise AccordError(f"the log does not hold together: {exc}") from None
+    _say(
+        f"ok: {report.size} entries, {report.checkpoints} checkpoints and {report.records} "
+        "records agree"
+    )

@@ -1,0 +1,142 @@
+"""Bundles: a published document with its entry, inclusion proof and signed checkpoint.
+
+The hub offers one next to every logged document; :func:`verify_bundle` checks it offline,
+with no trust in the hub beyond the pinned log key: the checkpoint's signature, the entry's
+leaf hash, the audit path to the checkpoint's root, and the document's digest. Each failure
+raises :class:`VerificationFailed` saying exactly which check failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from accord.config import Settings
+from accord.errors import AccordError
+from accord.transparency import merkle, note, services
+from accord.transparency.envelope import Envelope, EnvelopeError, canonical, document_digest
+from accord.transparency.schemas import InclusionProofRead, LogBundle
+
+
+class VerificationFailed(AccordError):
+    """Something a client checked does not hold: the log or the bundle is not trustworthy."""
+
+    code = "verification_failed"
+
+
+def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
+    """The bundle of entry ``index``, proved against the newest signed checkpoint."""
+    checkpoint = services.current_checkpoint(db)
+    entry = services.entry_at(db, index)
+    proof = services.prove_inclusion(db, index=index, tree_size=checkpoint.size)
+    try:
+        document = Envelope.from_entry(entry).document
+    except EnvelopeError:
+        document = None
+    verifier = services.log_verifier(db, settings=settings)
+    return LogBundle(
+        origin=verifier.name,
+        index=index,
+        entry=services.b64(entry),
+        document=dict(document) if document is not None else None,
+        inclusion=inclusion_read(proof),
+        checkpoint=checkpoint.note,
+        verifier_key=verifier.encode(),
+    )
+
+
+def inclusion_read(proof: services.InclusionProof) -> InclusionProofRead:
+    """The wire form of an inclusion proof."""
+    return InclusionProofRead(
+        index=proof.index,
+        tree_size=proof.tree_size,
+        leaf_hash=services.b64(proof.leaf_hash),
+        root_hash=services.b64(proof.root_hash),
+        hashes=[services.b64(h) for h in proof.hashes],
+    )
+
+
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """What a bundle proved."""
+
+    checkpoint: note.Checkpoint
+    index: int
+    envelope: Envelope
+
+
+def _decode(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise VerificationFailed(f"{what} is not valid base64") from None
+
+
+def verify_bundle(
+    bundle: LogBundle, *, verifier: note.Verifier, document_sha256: str | None = None
+) -> VerifiedBundle:
+    """Check a bundle offline against a pinned key; raise :class:`VerificationFailed`.
+
+    ``document_sha256``, when given, is the digest of a document the caller holds: the entry
+    must record that digest.
+    """
+    try:
+        checkpoint = note.open_checkpoint(bundle.checkpoint, verifier)
+    except note.NoteError as exc:
+        raise VerificationFailed(f"checkpoint: {exc}") from None
+    entry = _decode(bundle.entry, "the entry")
+    proof = bundle.inclusion
+    leaf_hash = merkle.hash_leaf(entry)
+    if _decode(proof.leaf_hash, "the leaf hash") != leaf_hash:
+        raise VerificationFailed("the entry does not hash to the bundle's leaf hash")
+    if proof.index != bundle.index or proof.tree_size != checkpoint.size:
+        raise VerificationFailed(
+            f"the inclusion proof is for entry {proof.index} in a tree of size "
+            f"{proof.tree_size}, not entry {bundle.index} in the checkpoint's {checkpoint.size}"
+        )
+    hashes = [_decode(h, "a proof hash") for h in proof.hashes]
+    try:
+        merkle.verify_inclusion(
+            bundle.index, checkpoint.size, leaf_hash, hashes, checkpoint.root_hash
+        )
+    except merkle.ProofError as exc:
+        raise VerificationFailed(f"inclusion proof: {exc}") from None
+    try:
+        envelope = Envelope.from_entry(entry)
+    except EnvelopeError as exc:
+        raise VerificationFailed(f"entry: {exc}") from None
+    _check_document(bundle, envelope, document_sha256)
+    return VerifiedBundle(checkpoint=checkpoint, index=bundle.index, envelope=envelope)
+
+
+def _check_document(bundle: LogBundle, envelope: Envelope, document_sha256: str | None) -> None:
+    if bundle.document is not None:
+        if document_digest(bundle.document) != envelope.sha256:
+            raise VerificationFailed("the bundle's document does not match the logged SHA-256")
+        if envelope.document is None or canonical(envelope.document) != canonical(bundle.document):
+            raise VerificationFailed("the bundle's document is not the one in the entry")
+    if envelope.document is not None and document_digest(envelope.document) != envelope.sha256:
+        raise VerificationFailed("the entry's document does not match its own SHA-256")
+    if document_sha256 is not None and document_sha256 != envelope.sha256:
+        raise VerificationFailed(
+            f"the document's SHA-256 {document_sha256} is not the logged {envelope.sha256}"
+        )
+
+
+def file_digests(data: bytes) -> list[str]:
+    """The digests under which a file may be logged: its bytes, and its canonical JSON form."""
+    digests = [hashlib.sha256(data).hexdigest()]
+    try:
+        parsed = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        return digests
+    if isinstance(parsed, dict):
+        canonical_digest = document_digest(parsed)
+        if canonical_digest not in digests:
+            digests.append(canonical_digest)
+    return digests

@@ -1,0 +1,72 @@
+"""The hub's log signing key: Ed25519, made at first use, kept in the data directory.
+
+The private key is a PKCS#8 PEM file readable by the hub's user alone (0600). It is created
+race-free (written to a private temporary file, then hard-linked into place, so that two hub
+processes starting together end up with the same key), and it is never logged or printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from accord.config import Settings
+from accord.errors import ConfigError
+from accord.transparency.note import Signer
+
+KEY_FILE = "transparency-log-ed25519.pem"
+
+
+def key_path(settings: Settings) -> Path:
+    """Where the signing key lives."""
+    return settings.data_dir / KEY_FILE
+
+
+def origin_for(settings: Settings) -> str:
+    """The log's origin line: the hub's public address without its scheme, plus ``/log``."""
+    address = settings.public_url.split("://", 1)[-1].rstrip("/")
+    return f"{address}/log"
+
+
+def load_signer(settings: Settings, name: str) -> Signer:
+    """The hub's signer under ``name`` (the log's origin), creating the key on first use."""
+    return Signer(name, _load_or_create(key_path(settings)))
+
+
+def _load_or_create(path: Path) -> Ed25519PrivateKey:
+    if not path.exists():
+        _create(path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(f"the log signing key {path} is open to others; chmod 600 it")
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{path} does not hold an Ed25519 private key")
+    return key
+
+
+def _create(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Fails if another process made the key first: then theirs is the key.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,307 @@
+"""The transparency log's rules: appending publications, signing tree heads, proving.
+
+Other domains call :func:`append` inside the transaction that publishes, so a publication and
+its entry commit or roll back together. Every append ends with a signed checkpoint for the
+new size, written in the same transaction: whatever a reader can see is signed, and the
+signer refuses a tree that does not extend the last one it signed.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.errors import AccordError, InvalidInput, NotFound
+from accord.transparency import keys, merkle, store
+from accord.transparency.envelope import make_envelope
+from accord.transparency.merkle import HASH_SIZE, ProofError
+from accord.transparency.models import LogCheckpoint, LogHead, LogRecord
+from accord.transparency.note import Checkpoint, Verifier, sign_checkpoint
+from accord.transparency.store import LogIntegrityError
+from accord.transparency.tiles import MAX_ENTRY_BYTES, TILE_HEIGHT, TILE_WIDTH, encode_bundle
+
+
+class BadLogRequest(AccordError):
+    """A malformed log request (a size or index out of range, a bad hash): answered 400."""
+
+
+@dataclass(frozen=True)
+class LogEntryRef:
+    """Where an appended entry sits: its index and RFC 9162 leaf hash."""
+
+    index: int
+    leaf_hash: bytes
+
+
+def append(
+    db: Session,
+    *,
+    settings: Settings,
+    entry_type: str,
+    subject_id: str,
+    document: Mapping[str, Any] | None,
+    document_sha256: str | None = None,
+) -> LogEntryRef:
+    """Log a publication in the caller's transaction and sign the new tree head.
+
+    ``document`` is the public JSON document (its digest is computed from its RFC 8785 form);
+    a private one passes ``document=None`` and its ``document_sha256`` alone is logged.
+    ``entry_type`` names the kind (``registry.signature``), ``subject_id`` what it is about.
+    """
+    envelope = make_envelope(
+        entry_type=entry_type,
+        subject_id=subject_id,
+        time=utcnow(),
+        document=document,
+        document_sha256=document_sha256,
+    )
+    entry = envelope.to_entry()
+    if len(entry) > MAX_ENTRY_BYTES:
+        raise InvalidInput(
+            f"the document is too large to log ({len(entry)} bytes with its envelope, "
+            f"at most {MAX_ENTRY_BYTES}); log its digest alone",
+            field="document",
+        )
+    head = store.lock_head(db, origin=keys.origin_for(settings))
+    index = head.size
+    (leaf_hash,) = store.append_leaves(db, head, [entry])
+    db.add(
+        LogRecord(
+            idx=index,
+            entry_type=envelope.type,
+            subject=envelope.subject,
+            document_sha256=envelope.sha256,
+            public=envelope.document is not None,
+            leaf_hash=leaf_hash,
+            logged_at=envelope.logged_at,
+        )
+    )
+    sign_tree_head(db, settings=settings, head=head)
+    return LogEntryRef(index=index, leaf_hash=leaf_hash)
+
+
+def append_entries(db: Session, *, settings: Settings, entries: Sequence[bytes]) -> int:
+    """Append raw entries in one batch and sign once; returns the first one's index.
+
+    The bulk path (imports, the benchmark): entries are logged as given, without records.
+    """
+    head = store.lock_head(db, origin=keys.origin_for(settings))
+    first = head.size
+    store.append_leaves(db, head, entries)
+    sign_tree_head(db, settings=settings, head=head)
+    return first
+
+
+def sign_tree_head(db: Session, *, settings: Settings, head: LogHead) -> LogCheckpoint:
+    """Sign the locked head, after checking that it extends the last signed checkpoint."""
+    last = latest_checkpoint(db)
+    if last is not None:
+        _check_extends(db, last, head)
+        if last.size == head.size:
+            return last
+    signer = keys.load_signer(settings, head.origin)
+    note = sign_checkpoint(Checkpoint(head.origin, head.size, head.root_hash), signer)
+    checkpoint = LogCheckpoint(
+        size=head.size, root_hash=head.root_hash, note=note, signed_at=utcnow()
+    )
+    db.add(checkpoint)
+    db.flush()
+    return checkpoint
+
+
+def _check_extends(db: Session, last: LogCheckpoint, head: LogHead) -> None:
+    # The checkpoint signed last is the promise to keep: refuse anything but an extension.
+    if last.size > head.size:
+        raise LogIntegrityError(
+            f"refusing to sign size {head.size}: size {last.size} was signed already"
+        )
+    if last.size == head.size:
+        if last.root_hash != head.root_hash:
+            raise LogIntegrityError(f"refusing to sign a second root for size {head.size}")
+        return
+    proof = merkle.consistency_proof(last.size, head.size, store.node_reader(db))
+    try:
+        merkle.verify_consistency(last.size, head.size, proof, last.root_hash, head.root_hash)
+    except ProofError as exc:
+        raise LogIntegrityError(
+            f"refusing to sign size {head.size}: it does not extend size {last.size} ({exc})"
+        ) from None
+
+
+def latest_checkpoint(db: Session) -> LogCheckpoint | None:
+    """The newest signed checkpoint, or None while the log is empty."""
+    return db.scalars(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)).first()
+
+
+def current_checkpoint(db: Session) -> LogCheckpoint:
+    """The newest signed checkpoint; NotFound while nothing has been logged."""
+    checkpoint = latest_checkpoint(db)
+    if checkpoint is None:
+        raise NotFound("the log is empty: nothing has been published yet")
+    return checkpoint
+
+
+_SIGNED_SIZE = select(func.max(LogCheckpoint.size))
+
+
+def signed_size(db: Session) -> int:
+    """The size of the newest signed checkpoint (0 while the log is empty)."""
+    # On the connection, past the ORM: every proof asks this first.
+    return db.connection().scalar(_SIGNED_SIZE) or 0
+
+
+def log_verifier(db: Session, *, settings: Settings) -> Verifier:
+    """The public key that signs this hub's checkpoints, under the log's origin."""
+    head = store.read_head(db)
+    origin = head.origin if head is not None else keys.origin_for(settings)
+    return keys.load_signer(settings, origin).verifier
+
+
+def b64(value: bytes) -> str:
+    """Standard base64, as the C2SP specifications write hashes."""
+    return base64.b64encode(value).decode()
+
+
+def parse_hash(text: str, *, field: str) -> bytes:
+    """A base64 SHA-256 hash from a request (standard or URL-safe alphabet)."""
+    try:
+        value = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+    except ValueError:
+        raise BadLogRequest(f"{field} is not base64", field=field) from None
+    if len(value) != HASH_SIZE:
+        raise BadLogRequest(f"{field} must be a 32-byte SHA-256 hash", field=field)
+    return value
+
+
+def check_tree_size(db: Session, tree_size: int | None, *, field: str = "tree_size") -> int:
+    """The tree size a request asks for (default: the signed one), refusing one out of range."""
+    signed = signed_size(db)
+    if signed == 0:
+        raise NotFound("the log is empty: nothing has been published yet")
+    if tree_size is None:
+        return signed
+    if tree_size < 1 or tree_size > signed:
+        raise BadLogRequest(f"{field} must be from 1 to the log's size {signed}", field=field)
+    return tree_size
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """An audit path with the leaf and root it joins."""
+
+    index: int
+    tree_size: int
+    leaf_hash: bytes
+    root_hash: bytes
+    hashes: list[bytes]
+
+
+def prove_inclusion(db: Session, *, index: int, tree_size: int | None) -> InclusionProof:
+    """The inclusion proof of entry ``index`` in the tree of ``tree_size`` (default: signed)."""
+    size = check_tree_size(db, tree_size)
+    if index < 0 or index >= size:
+        raise BadLogRequest(f"index must be below the tree size {size}", field="index")
+    ranges = [(index, index + 1), (0, size), *merkle.inclusion_ranges(index, size)]
+    leaf, root, *path = merkle.hashes_of(ranges, store.node_reader(db))
+    return InclusionProof(index, size, leaf, root, path)
+
+
+def index_of_leaf(db: Session, *, leaf_hash: bytes, tree_size: int | None) -> int:
+    """The first index of a leaf hash among the hub's records within ``tree_size``."""
+    size = check_tree_size(db, tree_size)
+    index = db.scalar(
+        select(LogRecord.idx)
+        .where(LogRecord.leaf_hash == leaf_hash, LogRecord.idx < size)
+        .order_by(LogRecord.idx)
+        .limit(1)
+    )
+    if index is None:
+        raise NotFound(f"no entry with this leaf hash in the tree of size {size}")
+    return index
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """A consistency proof with the two roots it joins."""
+
+    first: int
+    second: int
+    first_root: bytes
+    second_root: bytes
+    hashes: list[bytes]
+
+
+def prove_consistency(db: Session, *, first: int, second: int | None) -> ConsistencyProof:
+    """The proof that the tree of ``first`` leaves is a prefix of the one of ``second``."""
+    second = check_tree_size(db, second, field="second")
+    if first < 1:
+        raise BadLogRequest("first must be at least 1", field="first")
+    if first > second:
+        raise BadLogRequest(f"first must not exceed second ({second})", field="first")
+    ranges = [(0, first), (0, second), *merkle.consistency_ranges(first, second)]
+    first_root, second_root, *path = merkle.hashes_of(ranges, store.node_reader(db))
+    return ConsistencyProof(first, second, first_root, second_root, path)
+
+
+def entry_at(db: Session, index: int) -> bytes:
+    """Entry ``index`` of the signed log; NotFound past its end."""
+    if index < 0 or index >= signed_size(db):
+        raise NotFound(f"the log has no entry {index}")
+    entry = store.read_entry(db, index)
+    if entry is None:
+        raise LogIntegrityError(f"entry {index} is missing")
+    return entry
+
+
+def records_for_document(db: Session, sha256: str) -> list[LogRecord]:
+    """The entries that record a document with this hex SHA-256, oldest first."""
+    return list(
+        db.scalars(
+            select(LogRecord)
+            .where(LogRecord.document_sha256 == sha256.lower())
+            .order_by(LogRecord.idx)
+            .limit(100)
+        )
+    )
+
+
+def recent_records(db: Session, *, limit: int = 20, before: int | None = None) -> list[LogRecord]:
+    """The newest records, newest first; page with ``before`` (an index)."""
+    query = select(LogRecord).order_by(LogRecord.idx.desc()).limit(limit)
+    if before is not None:
+        query = query.where(LogRecord.idx < before)
+    return list(db.scalars(query))
+
+
+def record_at(db: Session, index: int) -> LogRecord | None:
+    """The record of entry ``index``, if the hub appended it through :func:`append`."""
+    return db.get(LogRecord, index)
+
+
+def tile(db: Session, *, level: int, index: int, width: int) -> bytes:
+    """A C2SP tile of the signed tree; NotFound unless it exists with that many hashes."""
+    limit = signed_size(db) >> (TILE_HEIGHT * level)
+    if (index * TILE_WIDTH + width) > limit:
+        raise NotFound("no such tile in the signed tree")
+    data = store.read_tile(db, level, index, width)
+    if data is None:
+        raise LogIntegrityError(f"tile {level}/{index} of the signed tree is missing")
+    return data
+
+
+def entry_bundle(db: Session, *, index: int, width: int) -> bytes:
+    """A C2SP entry bundle of the signed log; NotFound unless it has ``width`` entries."""
+    start = index * TILE_WIDTH
+    if start + width > signed_size(db):
+        raise NotFound("no such entry bundle in the signed log")
+    entries = store.read_entries(db, start, start + width)
+    if len(entries) != width:
+        raise LogIntegrityError(f"entry bundle {index} of the signed log is incomplete")
+    return encode_bundle(entries)

@@ -1,0 +1,204 @@
+"""The log's storage: the head row, tiles and entry segments in the hub's database.
+
+Appending writes one segment row per 256 entries and rewrites only the rightmost tile of
+each level, so a batch costs two hashes per entry and a handful of rows. Reading any
+complete subtree hash is one slice of one tile row: a proof is one query for a few tiles.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Insert, TextClause, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from accord.clock import utcnow
+from accord.transparency import merkle, tiles
+from accord.transparency.merkle import Node, NodeReader
+from accord.transparency.models import LogHead, LogSegment, LogTile
+from accord.transparency.tiles import TILE_WIDTH, TileRows
+
+HEAD_ID = 1
+
+
+class LogIntegrityError(RuntimeError):
+    """What is stored is not a well-formed log (a missing tile, a tree that does not extend).
+
+    Never expected: it means storage was damaged or altered, and the hub refuses to go on.
+    """
+
+
+def lock_head(db: Session, *, origin: str) -> LogHead:
+    """The head row, locked until the transaction ends (created on first use).
+
+    PostgreSQL takes the row lock (``FOR UPDATE``); SQLite writers already hold the database
+    write lock from ``BEGIN IMMEDIATE``. Either way appends happen one after the other.
+    """
+    query = (
+        select(LogHead)
+        .where(LogHead.id == HEAD_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    head = db.scalars(query).one_or_none()
+    if head is None:
+        db.execute(_insert_ignore(db), [_new_head(origin)])
+        head = db.scalars(query).one()
+    return head
+
+
+def _new_head(origin: str) -> dict[str, object]:
+    return {
+        "id": HEAD_ID,
+        "origin": origin,
+        "size": 0,
+        "root_hash": merkle.EMPTY_ROOT,
+        "updated_at": utcnow(),
+    }
+
+
+def _insert_ignore(db: Session) -> Insert:
+    # Two processes may create the head at once: the second insert must do nothing.
+    if db.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(LogHead).on_conflict_do_nothing(index_elements=["id"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(LogHead).on_conflict_do_nothing(index_elements=["id"])
+
+
+def read_head(db: Session) -> LogHead | None:
+    """The head row without locking it (for reading)."""
+    return db.get(LogHead, HEAD_ID)
+
+
+@functools.cache
+def _tile_query(count: int) -> TextClause:
+    # An OR of primary-key lookups, one statement per count: SQLite would scan the table for
+    # a row-value IN, and building the expression on each proof costs more than the query.
+    where = " OR ".join(f"(level = :l{i} AND idx = :i{i})" for i in range(count))
+    return text(f"SELECT level, idx, width, hashes FROM log_tiles WHERE {where}")  # noqa: S608
+
+
+def _fetch_tiles(db: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    params = {}
+    for i, (level, index) in enumerate(keys):
+        params[f"l{i}"], params[f"i{i}"] = level, index
+    rows = db.connection().execute(_tile_query(len(keys)), params)
+    return {(row.level, row.idx): row for row in rows}
+
+
+def node_reader(db: Session) -> NodeReader:
+    """A reader of complete-subtree hashes that fetches all the tiles it needs in one query."""
+
+    def read(nodes: Sequence[Node]) -> dict[Node, bytes]:
+        places = {node: tiles.locate(node) for node in nodes}
+        found = _fetch_tiles(db, sorted({(level, index) for level, index, _, _ in places.values()}))
+        hashes = {}
+        for node, (level, index, row, position) in places.items():
+            tile = found.get((level, index))
+            if tile is None:
+                raise LogIntegrityError(f"tile {level}/{index} is missing")
+            try:
+                hashes[node] = tiles.read_stored(tile.hashes, tile.width, row, position)
+            except LookupError as exc:
+                raise LogIntegrityError(f"tile {level}/{index}: {exc}") from None
+        return hashes
+
+    return read
+
+
+def append_leaves(db: Session, head: LogHead, entries: Sequence[bytes]) -> list[bytes]:
+    """Append ``entries`` after the locked ``head``; return their leaf hashes.
+
+    Updates the head's size and root; the caller signs the new tree head.
+    """
+    for entry in entries:
+        if len(entry) > tiles.MAX_ENTRY_BYTES:
+            raise ValueError(f"a log entry is at most {tiles.MAX_ENTRY_BYTES} bytes")
+    size = head.size
+    leaf_hashes = merkle.hash_leaves(entries)
+    _write_segments(db, size, entries)
+    _write_tiles(db, size, leaf_hashes)
+    head.size = size + len(entries)
+    head.root_hash = merkle.root(head.size, node_reader(db))
+    head.updated_at = utcnow()
+    return leaf_hashes
+
+
+def _write_segments(db: Session, size: int, entries: Sequence[bytes]) -> None:
+    rows, done = [], 0
+    while done < len(entries):
+        start = size + done
+        count = min(TILE_WIDTH - start % TILE_WIDTH, len(entries) - done)
+        data = tiles.encode_bundle(entries[done : done + count])
+        rows.append({"start": start, "count": count, "data": data})
+        done += count
+    db.execute(insert(LogSegment), rows)
+
+
+def _load_partials(db: Session, size: int) -> dict[tuple[int, int], TileRows]:
+    wanted = {(level, index): width for level, index, width in tiles.tile_widths(size)}
+    if not wanted:
+        return {}
+    rows = _fetch_tiles(db, sorted(wanted))
+    loaded = {key: TileRows.from_bytes(r.hashes, r.width) for key, r in rows.items()}
+    if {key: tile.width for key, tile in loaded.items()} != wanted:
+        raise LogIntegrityError(f"the rightmost tiles do not match a tree of size {size}")
+    return loaded
+
+
+def _write_tiles(db: Session, size: int, leaf_hashes: list[bytes]) -> None:
+    existing = _load_partials(db, size)
+    held = dict(existing)
+    changed = tiles.grow(held, size, leaf_hashes)
+    inserts = []
+    for level, index in dict.fromkeys(changed):
+        values = {"width": held[(level, index)].width, "hashes": held[(level, index)].to_bytes()}
+        if (level, index) in existing:
+            db.execute(
+                update(LogTile).where(LogTile.level == level, LogTile.idx == index).values(values)
+            )
+        else:
+            inserts.append({"level": level, "idx": index, **values})
+    if inserts:
+        db.execute(insert(LogTile), inserts)
+
+
+def read_entries(db: Session, start: int, end: int) -> list[bytes]:
+    """Entries ``start`` to ``end - 1`` (fewer if the log is shorter)."""
+    if start >= end:
+        return []
+    first = db.scalar(
+        select(LogSegment.start).where(LogSegment.start <= start).order_by(LogSegment.start.desc())
+    )
+    rows = db.execute(
+        select(LogSegment.start, LogSegment.data)
+        .where(LogSegment.start >= (first or 0), LogSegment.start < end)
+        .order_by(LogSegment.start)
+    ).all()
+    entries: list[bytes] = []
+    for row in rows:
+        for offset, entry in enumerate(tiles.decode_bundle(row.data)):
+            if start <= row.start + offset < end:
+                entries.append(entry)
+    return entries
+
+
+def read_entry(db: Session, index: int) -> bytes | None:
+    """Entry ``index``, or None past the end of the log."""
+    found = read_entries(db, index, index + 1)
+    return found[0] if found else None
+
+
+def read_tile(db: Session, level: int, index: int, width: int) -> bytes | None:
+    """Tile ``level/index`` as the specification serves it, if it holds ``width`` hashes."""
+    row = db.execute(
+        select(LogTile.width, LogTile.hashes).where(LogTile.level == level, LogTile.idx == index)
+    ).one_or_none()
+    if row is None or row.width < width:
+        return None
+    return bytes(row.hashes[: width * merkle.HASH_SIZE])
