@@ -36,9 +36,24 @@ KNOWN_BAD = {
 }
 
 
-def import_path(factory: sessionmaker[Session], path: Path | str, **kwargs: Any) -> importer.Report:
-    """Import like the CLI does, as the system."""
-    return importer.run(factory, str(path), actor=SYSTEM, **kwargs)
+def import_path(
+    factory: sessionmaker[Session],
+    path: Path | str,
+    settings: Settings | None = None,
+    **kwargs: Any,
+) -> importer.Report:
+    """Import like the CLI does, as the system, with the test hub's settings (and log key)."""
+    settings = settings or _SETTINGS[0]
+    return importer.run(factory, str(path), actor=SYSTEM, settings=settings, **kwargs)
+
+
+# The session's settings, for import_path's callers that have no fixture at hand.
+_SETTINGS: list[Settings] = []
+
+
+@pytest.fixture(autouse=True)
+def _remember_settings(settings: Settings) -> None:
+    _SETTINGS[:] = [settings]
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from accord.advisories import documents, validation
 from accord.advisories.errors import BadRecord
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.publication import publish
+from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import AccordError
 from accord.identity import audit
@@ -180,7 +181,13 @@ def _first_line(exc: Exception) -> str:
 
 
 def import_record(
-    db: Session, source: Source, *, actor: Actor, origin: str, organization_id: int | None
+    db: Session,
+    source: Source,
+    *,
+    actor: Actor,
+    settings: Settings,
+    origin: str,
+    organization_id: int | None,
 ) -> Outcome | Rejection:
     """Import one record in its own savepoint: all of it, or nothing and the reason."""
     record = source.content
@@ -192,13 +199,26 @@ def import_record(
         return Rejection(source.where, record_id, validation.problem(record) or "not a record")
     try:
         with db.begin_nested():
-            return _store(db, record, actor=actor, origin=origin, organization_id=organization_id)
+            return _store(
+                db,
+                record,
+                actor=actor,
+                settings=settings,
+                origin=origin,
+                organization_id=organization_id,
+            )
     except BadRecord as exc:
         return Rejection(source.where, record_id, exc.message)
 
 
 def _store(
-    db: Session, record: dict[str, Any], *, actor: Actor, origin: str, organization_id: int | None
+    db: Session,
+    record: dict[str, Any],
+    *,
+    actor: Actor,
+    settings: Settings,
+    origin: str,
+    organization_id: int | None,
 ) -> Outcome:
     existing = db.scalar(select(Advisory).where(Advisory.osv_id == record["id"]))
     if existing is None:
@@ -211,7 +231,7 @@ def _store(
         )
         db.add(advisory)
         db.flush()
-        publish(db, advisory=advisory, record=record, actor=actor)
+        publish(db, advisory=advisory, record=record, actor=actor, settings=settings)
         return Outcome.IMPORTED
     if existing.source == "hub":
         raise BadRecord(f"{record['id']} is published on this hub; an import cannot replace it")
@@ -222,7 +242,7 @@ def _store(
         if problem is not None:
             raise BadRecord(problem)
         return Outcome.UNCHANGED
-    publish(db, advisory=existing, record=record, actor=actor)
+    publish(db, advisory=existing, record=record, actor=actor, settings=settings)
     return Outcome.UPDATED
 
 
@@ -231,6 +251,7 @@ def run(
     location: str,
     *,
     actor: Actor,
+    settings: Settings,
     organization_id: int | None = None,
     on_record: Callable[[Outcome | Rejection], None] | None = None,
 ) -> Report:
@@ -245,7 +266,12 @@ def run(
         with unit_of_work(factory) as db:
             for source in batch:
                 result = import_record(
-                    db, source, actor=actor, origin=location, organization_id=organization_id
+                    db,
+                    source,
+                    actor=actor,
+                    settings=settings,
+                    origin=location,
+                    organization_id=organization_id,
                 )
                 _tally(report, result)
                 if on_record is not None:

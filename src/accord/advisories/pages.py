@@ -18,7 +18,7 @@ from accord.advisories.models import Advisory, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
 from accord.errors import InvalidInput
 from accord.identity.policy import Action, Actor
-from accord.web.deps import DbSession, OrgAccess, guard, org_guard
+from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -240,22 +240,27 @@ def edit(
 
 @router.post("/advisories/{advisory_id}/publish")
 def publish(
-    db: DbSession, access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)]
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)],
 ) -> Response:
     """Publish the pending draft."""
-    services.publish_draft(db, advisory=access_.advisory, actor=access_.actor)
+    services.publish_draft(db, advisory=access_.advisory, actor=access_.actor, settings=settings)
     return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)
 
 
 @router.post("/advisories/{advisory_id}/withdraw")
 def withdraw(
     db: DbSession,
+    settings: SettingsDep,
     access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)],
     reason: Annotated[str, Form(max_length=200)],
 ) -> Response:
     """Withdraw the advisory, with the reason."""
     data = _validated(WithdrawRequest, {"reason": reason})
-    services.withdraw(db, advisory=access_.advisory, data=data, actor=access_.actor)
+    services.withdraw(
+        db, advisory=access_.advisory, data=data, actor=access_.actor, settings=settings
+    )
     return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)
 
 

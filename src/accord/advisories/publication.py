@@ -2,7 +2,8 @@
 
 Imports, publishers' drafts and withdrawals all end in :func:`publish`, which stores the
 version, makes it current and re-indexes the advisory's packages, in the caller's
-transaction. (The transparency log's append belongs here too, beside the version row.)
+transaction, and appends it to the transparency log in the same transaction: a version
+without its log entry, or an entry without its version, cannot exist.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from accord.advisories.models import (
     AdvisoryVersion,
     AffectedCommit,
     AffectedPackage,
+    Tlp,
 )
+from accord.config import Settings
 from accord.identity.policy import Actor
+from accord.transparency import services as log
 
 
 def publish(
-    db: Session, *, advisory: Advisory, record: dict[str, Any], actor: Actor
+    db: Session, *, advisory: Advisory, record: dict[str, Any], actor: Actor, settings: Settings
 ) -> AdvisoryVersion:
     """Make ``record`` the advisory's new published version; return the stored version.
 
@@ -51,6 +55,17 @@ def publish(
         published_by=actor.label,
     )
     db.add(version)
+    # Public (CLEAR) records go into the log whole; restricted ones by digest alone, so the
+    # log proves they existed and were not altered without revealing them.
+    public = advisory.tlp is Tlp.CLEAR
+    log.append(
+        db,
+        settings=settings,
+        entry_type="advisory.version",
+        subject_id=f"{advisory.osv_id}@{number}",
+        document=record if public else None,
+        document_sha256=None if public else digest,
+    )
     _make_current(advisory, record, text, digest, v3, v4)
     _reindex(db, advisory, record, first=first)
     return version

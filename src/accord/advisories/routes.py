@@ -28,7 +28,7 @@ from accord.advisories.schemas import (
 )
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
-from accord.web.deps import DbSession, OrgAccess, guard, org_guard
+from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 
 router = APIRouter(prefix="/advisories", tags=["advisories"])
 
@@ -141,10 +141,14 @@ def edit_draft(
 
 @router.post("/{advisory_id}/publish", response_model=AdvisoryRead)
 def publish(
-    db: DbSession, access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)]
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)],
 ) -> AdvisoryRead:
     """Publish the draft as the next version."""
-    advisory = services.publish_draft(db, advisory=access_.advisory, actor=access_.actor)
+    advisory = services.publish_draft(
+        db, advisory=access_.advisory, actor=access_.actor, settings=settings
+    )
     return read_model(db, advisory, access_.actor)
 
 
@@ -152,10 +156,13 @@ def publish(
 def withdraw(
     data: WithdrawRequest,
     db: DbSession,
+    settings: SettingsDep,
     access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)],
 ) -> AdvisoryRead:
     """Withdraw a published advisory, with the reason."""
-    advisory = services.withdraw(db, advisory=access_.advisory, data=data, actor=access_.actor)
+    advisory = services.withdraw(
+        db, advisory=access_.advisory, data=data, actor=access_.actor, settings=settings
+    )
     return read_model(db, advisory, access_.actor)
 
 

@@ -22,6 +22,7 @@ from accord.advisories.publication import publish
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
 from accord.advisories.visibility import can_read, readable
 from accord.clock import utcnow
+from accord.config import Settings
 from accord.errors import Conflict, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization
@@ -161,7 +162,7 @@ def update_draft(
     return advisory
 
 
-def publish_draft(db: Session, *, advisory: Advisory, actor: Actor) -> Advisory:
+def publish_draft(db: Session, *, advisory: Advisory, actor: Actor, settings: Settings) -> Advisory:
     """Publish the pending draft as the advisory's next version."""
     authorize(actor, Action.ADVISORY_PUBLISH, org_id=advisory.organization_id)
     if advisory.draft is None:
@@ -173,7 +174,7 @@ def publish_draft(db: Session, *, advisory: Advisory, actor: Actor) -> Advisory:
     record.setdefault("published", documents.timestamp(now))
     advisory.tlp = Tlp(hub["tlp"])
     advisory.plain_summary = hub["plain_summary"]
-    version = publish(db, advisory=advisory, record=record, actor=actor)
+    version = publish(db, advisory=advisory, record=record, actor=actor, settings=settings)
     advisory.cwe_ids = list(hub["cwe_ids"])
     advisory.draft = None
     audit.record(
@@ -187,7 +188,9 @@ def publish_draft(db: Session, *, advisory: Advisory, actor: Actor) -> Advisory:
     return advisory
 
 
-def withdraw(db: Session, *, advisory: Advisory, data: WithdrawRequest, actor: Actor) -> Advisory:
+def withdraw(
+    db: Session, *, advisory: Advisory, data: WithdrawRequest, actor: Actor, settings: Settings
+) -> Advisory:
     """Withdraw a published advisory: a last version carrying ``withdrawn`` and the reason."""
     authorize(actor, Action.ADVISORY_PUBLISH, org_id=advisory.organization_id)
     if advisory.status is not AdvisoryStatus.PUBLISHED or advisory.document is None:
@@ -196,7 +199,7 @@ def withdraw(db: Session, *, advisory: Advisory, data: WithdrawRequest, actor: A
     now = documents.next_modified(advisory.modified_at, utcnow())
     record["modified"] = record["withdrawn"] = documents.timestamp(now)
     record["summary"] = f"Withdrawn: {data.reason}"
-    version = publish(db, advisory=advisory, record=record, actor=actor)
+    version = publish(db, advisory=advisory, record=record, actor=actor, settings=settings)
     advisory.draft = None
     audit.record(
         db,

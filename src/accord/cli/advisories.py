@@ -49,7 +49,12 @@ def import_(
                 progress.advance(task)
 
             report = importer.run(
-                factory, location, actor=SYSTEM, organization_id=organization_id, on_record=advance
+                factory,
+                location,
+                actor=SYSTEM,
+                settings=settings,
+                organization_id=organization_id,
+                on_record=advance,
             )
     finally:
         engine.dispose()

@@ -22,10 +22,11 @@ from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.schemas import OrgCreate
 from accord.identity.services import insert_org, slugify
-from accord.registry import accounts
+from accord.registry import accounts, profiles
 from accord.registry.accord_text import FIRST_TEXT, FIRST_TITLE
 from accord.registry.models import AccordVersion, Application, ApplicationStatus, Signature
 from accord.registry.schemas import AccordVersionCreate, ApplicationCreate, Approve, Reject
+from accord.transparency import services as log
 
 # -- the accord ----------------------------------------------------------------------------
 
@@ -218,6 +219,15 @@ def approve(
     _decide(application, ApplicationStatus.APPROVED, data.reason, actor)
     application.organization = org
     db.flush()
+    if signature is not None:
+        # In the approval's transaction: a signature without its log entry cannot exist.
+        log.append(
+            db,
+            settings=settings,
+            entry_type="registry.signature",
+            subject_id=org.slug,
+            document=profiles.signature_document(signature),
+        )
     audit.record(
         db,
         actor=actor,
