@@ -120,7 +120,9 @@ def test_stix_bundle_validates_with_its_tlp_marking(client: TestClient, make: Fa
     bundle = fetch(client, osv_id, "stix").json()
     result = validate_instance(bundle, ValidationOptions(version="2.1"))
     assert result.is_valid, [str(e) for e in result.errors]
-    unexpected = [str(w) for w in result.warnings if not any(c in str(w) for c in ACCEPTED_WARNINGS)]
+    unexpected = [
+        str(w) for w in result.warnings if not any(c in str(w) for c in ACCEPTED_WARNINGS)
+    ]
     assert unexpected == []
     parsed = stix2.parse(bundle, allow_custom=True)
     marking, vulnerability = parsed.objects

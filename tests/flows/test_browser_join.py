@@ -33,7 +33,9 @@ def test_apply_approve_and_appear_on_the_public_list(
     applicant.get_by_label("Type").select_option("vendor")
     applicant.get_by_label("Country (two-letter ISO code)").fill("DE")
     applicant.get_by_label("Website").fill("https://security.example")
-    applicant.get_by_label("Security contact (email or https:// URI)").fill("psirt@security.example")
+    applicant.get_by_label("Security contact (email or https:// URI)").fill(
+        "psirt@security.example"
+    )
     applicant.get_by_label("Your name").fill("Applicant Person")
     applicant.get_by_label("Your email").fill("applicant@security.example")
     applicant.get_by_label("On behalf of the organization").check()
