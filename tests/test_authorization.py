@@ -16,6 +16,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.advisories.formats import csaf_filename
+from accord.clock import utcnow
 from accord.web.deps import guarded_actions
 from tests.authz import ROLES, World, call
 from tests.factories import Factories
@@ -197,6 +199,14 @@ CASES = [
     Case("GET", "/api/v1/advisories", ANY),
     Case("GET", "/api/v1/advisories/{advisory_id}", ORG_MEMBERS, refused=HIDDEN, state="draft"),
     Case("GET", "/api/v1/advisories/{advisory_id}/versions/{number}", ANY, state="published"),
+    Case("GET", "/api/v1/advisories/{advisory_id}/formats/{fmt}", ANY, state="published"),
+    Case("GET", "/api/v1/csaf/security-txt/{slug}", ANY),
+    # CSAF provider: public reads; restricted labels answer each caller what it may read.
+    Case("GET", "/.well-known/csaf/provider-metadata.json", ANY),
+    Case("GET", "/.well-known/csaf/feed-tlp-{label}.json", ANY),
+    Case("GET", "/.well-known/csaf/{label}/index.txt", ANY),
+    Case("GET", "/.well-known/csaf/{label}/changes.csv", ANY),
+    Case("GET", "/.well-known/csaf/{label}/{year}/{filename}", ANY, state="published"),
     Case("POST", "/api/v1/advisories/orgs/{slug}", ORG_MEMBERS, 201, ADVISORY_DRAFT),
     Case(
         "PATCH",
@@ -334,6 +344,8 @@ def test_matrix(
     if case.state:
         osv_id = _advisory(client, world, publish=case.state == "published")
         world.values["advisory_id"] = world.values["vuln_id"] = osv_id
+        world.values.update(fmt="csaf", year=str(utcnow().year), filename=csaf_filename(osv_id))
+    world.values["label"] = "white"
     if "{application_id}" in case.path:
         applied = client.post("/api/v1/applications", json=APPLICATION_BODY)
         world.values["application_id"] = applied.json()["id"]

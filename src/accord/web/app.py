@@ -21,6 +21,7 @@ API_PREFIX = "/api/v1"
 
 def mounted_routers() -> list[tuple[str, APIRouter]]:
     """Every router the hub serves, with its prefix: the API's, then the pages'."""
+    from accord.advisories import export_routes as advisories_exports
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
     from accord.advisories import routes as advisories_routes
@@ -37,6 +38,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, identity_routes.router),
         (API_PREFIX, registry_routes.router),
         (API_PREFIX, advisories_routes.router),
+        (API_PREFIX, advisories_exports.api_router),
+        ("", advisories_exports.provider_router),  # CSAF 2.0's well-known paths
         ("", advisories_osv_api.router),  # OSV.dev's own paths, at the root: /v1/...
         (API_PREFIX, transparency_routes.router),
         ("", transparency_routes.public_router),

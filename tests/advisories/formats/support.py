@@ -136,8 +136,8 @@ def make_meta(record: dict[str, Any], **changes: Any) -> PublicationMeta:
 
 
 @cache
-def csaf_schema_validator() -> Draft202012Validator:
-    """The OASIS CSAF 2.0 schema, with FIRST's CVSS schemas served from the local copies."""
+def csaf_registry() -> Registry[Any]:
+    """FIRST's CVSS schemas and the CSAF 2.0 schema, served from the local copies."""
     first = CSAF_DIR / "referenced_schema" / "first"
     resources = []
     for name, spec in (("cvss-v2.0", DRAFT4), ("cvss-v3.0", DRAFT4), ("cvss-v3.1", DRAFT7)):
@@ -145,10 +145,32 @@ def csaf_schema_validator() -> Draft202012Validator:
         url = f"https://www.first.org/cvss/{name}.json"
         contents["$id"] = url  # the v3.1 file says "...json?20211103", the CSAF schema not
         resources.append((url, Resource.from_contents(contents, default_specification=spec)))
-    schema = json.loads((CSAF_DIR / "json_schema" / "csaf_json_schema.json").read_text())
-    registry: Registry[Any] = Registry().with_resources(resources)
+    csaf_schema = Resource.from_contents(_schema("csaf_json_schema.json"))
+    resources.append((str(csaf_schema.contents["$id"]), csaf_schema))
+    return Registry().with_resources(resources)
+
+
+def _schema(name: str) -> dict[str, Any]:
+    return dict(json.loads((CSAF_DIR / "json_schema" / name).read_text(encoding="utf-8")))
+
+
+@cache
+def csaf_schema_validator() -> Draft202012Validator:
+    """The OASIS CSAF 2.0 schema, with FIRST's CVSS schemas served from the local copies."""
     return Draft202012Validator(
-        schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+        _schema("csaf_json_schema.json"),
+        registry=csaf_registry(),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+@cache
+def provider_schema_validator() -> Draft202012Validator:
+    """The OASIS CSAF 2.0 provider-metadata schema (it refers to the CSAF schema)."""
+    return Draft202012Validator(
+        _schema("provider_json_schema.json"),
+        registry=csaf_registry(),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
 
 
