@@ -145,3 +145,23 @@ def test_advisory_versions_are_logged_and_green_ones_by_digest_only(
     )
     assert bad.returncode == 1
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_advisory_page_links_each_version_to_its_log_entry(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Linked Publisher")
+    author = make.user("author")
+    make.member(author, slug, MemberRole.MEMBER)
+    headers = make.bearer(author, TokenScope.WRITE)
+    advisory = client.post(
+        f"/api/v1/advisories/orgs/{slug}",
+        json={"summary": "Linked", "affected": AFFECTED},
+        headers=headers,
+    ).json()
+    client.post(f"/api/v1/advisories/{advisory['id']}/publish", headers=headers)
+    page = client.get(f"/advisories/{advisory['id']}").text
+    link = page.split('href="/api/v1/log/documents/')[1].split('"')[0]
+    (entry,) = client.get(f"/api/v1/log/documents/{link}").json()
+    assert entry["subject"] == f"{advisory['id']}@1"
+    assert client.get(f"/api/v1/log/bundle/{entry['index']}").status_code == 200
