@@ -245,7 +245,7 @@ def main() -> None:
     print(f"database: {engine.dialect.name}; CPUs: {os.cpu_count()}")
 
     start = time.perf_counter()
-    report = importer.run(factory, str(PYPA), actor=SYSTEM)
+    report = importer.run(factory, str(PYPA), actor=SYSTEM, settings=settings)
     took = time.perf_counter() - start
     print(
         f"import: {report.total} records in {took:.1f} s = {report.total / took:.0f} records/s "

@@ -165,3 +165,19 @@ def test_advisory_page_links_each_version_to_its_log_entry(
     (entry,) = client.get(f"/api/v1/log/documents/{link}").json()
     assert entry["subject"] == f"{advisory['id']}@1"
     assert client.get(f"/api/v1/log/bundle/{entry['index']}").status_code == 200
+
+
+def test_an_import_logs_every_record_under_one_checkpoint_per_batch(
+    client: TestClient, settings: Settings
+) -> None:
+    from tests.advisories.conftest import VULNS, import_path
+
+    signed_before = client.get("/api/v1/log/checkpoint")
+    assert signed_before.status_code in (200, 404)
+    factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    report = import_path(factory, VULNS / "jinja2", settings)
+    entries = _entries(client)
+    assert len(entries) == sum(report.counts.values()) == 5
+    assert {e["type"] for e in entries} == {"advisory.version"}
+    checkpoint = client.get("/api/v1/log/checkpoint").json()
+    assert checkpoint["tree_size"] == 5

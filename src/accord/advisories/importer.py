@@ -32,6 +32,7 @@ from accord.db import unit_of_work
 from accord.errors import AccordError
 from accord.identity import audit
 from accord.identity.policy import Action, Actor, authorize
+from accord.transparency import services as log
 
 SUFFIXES = (".json", ".yaml", ".yml")
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
@@ -231,7 +232,7 @@ def _store(
         )
         db.add(advisory)
         db.flush()
-        publish(db, advisory=advisory, record=record, actor=actor, settings=settings)
+        publish(db, advisory=advisory, record=record, actor=actor, settings=settings, sign=False)
         return Outcome.IMPORTED
     if existing.source == "hub":
         raise BadRecord(f"{record['id']} is published on this hub; an import cannot replace it")
@@ -242,7 +243,7 @@ def _store(
         if problem is not None:
             raise BadRecord(problem)
         return Outcome.UNCHANGED
-    publish(db, advisory=existing, record=record, actor=actor, settings=settings)
+    publish(db, advisory=existing, record=record, actor=actor, settings=settings, sign=False)
     return Outcome.UPDATED
 
 
@@ -276,6 +277,9 @@ def run(
                 _tally(report, result)
                 if on_record is not None:
                     on_record(result)
+            # One checkpoint per committed batch, not one per record: every entry the batch
+            # logged is covered by a signed checkpoint when the batch commits.
+            log.sign_latest(db, settings=settings)
     with unit_of_work(factory) as db:
         audit.record(
             db,

@@ -29,7 +29,13 @@ from accord.transparency import services as log
 
 
 def publish(
-    db: Session, *, advisory: Advisory, record: dict[str, Any], actor: Actor, settings: Settings
+    db: Session,
+    *,
+    advisory: Advisory,
+    record: dict[str, Any],
+    actor: Actor,
+    settings: Settings,
+    sign: bool = True,
 ) -> AdvisoryVersion:
     """Make ``record`` the advisory's new published version; return the stored version.
 
@@ -65,6 +71,7 @@ def publish(
         subject_id=f"{advisory.osv_id}@{number}",
         document=record if public else None,
         document_sha256=None if public else digest,
+        sign=sign,
     )
     _make_current(advisory, record, text, digest, v3, v4)
     _reindex(db, advisory, record, first=first)

@@ -48,12 +48,15 @@ def append(
     subject_id: str,
     document: Mapping[str, Any] | None,
     document_sha256: str | None = None,
+    sign: bool = True,
 ) -> LogEntryRef:
     """Log a publication in the caller's transaction and sign the new tree head.
 
     ``document`` is the public JSON document (its digest is computed from its RFC 8785 form);
     a private one passes ``document=None`` and its ``document_sha256`` alone is logged.
     ``entry_type`` names the kind (``registry.signature``), ``subject_id`` what it is about.
+    A bulk caller (an import) passes ``sign=False`` and calls :func:`sign_latest` once before
+    its transaction commits, so that no committed entry is left without a checkpoint.
     """
     envelope = make_envelope(
         entry_type=entry_type,
@@ -83,8 +86,15 @@ def append(
             logged_at=envelope.logged_at,
         )
     )
-    sign_tree_head(db, settings=settings, head=head)
+    if sign:
+        sign_tree_head(db, settings=settings, head=head)
     return LogEntryRef(index=index, leaf_hash=leaf_hash)
+
+
+def sign_latest(db: Session, *, settings: Settings) -> LogCheckpoint:
+    """Sign the tree as it now stands in ``db``'s transaction (after unsigned appends)."""
+    head = store.lock_head(db, origin=keys.origin_for(settings))
+    return sign_tree_head(db, settings=settings, head=head)
 
 
 def append_entries(db: Session, *, settings: Settings, entries: Sequence[bytes]) -> int:
