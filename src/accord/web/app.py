@@ -25,14 +25,20 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.identity import routes as identity_routes
     from accord.registry import pages as registry_pages
     from accord.registry import routes as registry_routes
+    from accord.sharing import api as sharing_api
+    from accord.sharing import pages as sharing_pages
+    from accord.sharing import routes as sharing_routes
     from accord.web import pages as web_pages
 
     return [
         (API_PREFIX, identity_routes.router),
         (API_PREFIX, registry_routes.router),
+        (API_PREFIX, sharing_api.router),
+        ("/taxii2", sharing_routes.router),
         ("", web_pages.router),
         ("", identity_pages.router),
         ("", registry_pages.router),
+        ("", sharing_pages.router),
     ]
 
 
