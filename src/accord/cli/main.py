@@ -16,6 +16,8 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord import __version__
+from accord.cli import check as check_cli
+from accord.cli import sharing as sharing_cli
 from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_from_env
 from accord.db import make_engine, upgrade
 from accord.errors import AccordError
@@ -33,6 +35,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(sharing_cli.app, name="sharing")
+app.add_typer(check_cli.app, name="check")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

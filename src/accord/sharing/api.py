@@ -13,7 +13,7 @@ from accord.clock import utcnow
 from accord.identity.policy import Action, Actor, CollectionRights
 from accord.sharing import groups, indicators, queries, services
 from accord.sharing.models import Collection
-from accord.sharing.readers import Reader, reader_for
+from accord.sharing.readers import Reader, reader_for, rights
 from accord.sharing.schemas import (
     CollectionCreate,
     CollectionRead,
@@ -73,7 +73,7 @@ def create_collection(
 ) -> CollectionRead:
     """A new collection owned by the organization (its admins)."""
     found = services.create_collection(db, org=access.org, data=data, actor=access.actor)
-    granted = services.rights(db, access.actor, found)
+    granted = rights(db, access.actor, found)
     return collection_read(db, found, granted, reader_for(db, access.actor))
 
 

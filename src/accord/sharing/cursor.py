@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from accord.errors import InvalidInput
 from accord.sharing.models import SharingSecret
 
-SECRET_NAME = "hub"
+SECRET_NAME = "hub"  # noqa: S105 (the row's name; the secret is random)
 _INFO = b"accord sharing cursor v1"
 LIFETIME = timedelta(days=1)
 
@@ -51,9 +51,7 @@ def cursor_key(engine: Engine) -> bytes:
                 db.commit()
             except IntegrityError:  # another process created it first: use theirs
                 db.rollback()
-            value = db.scalar(
-                select(SharingSecret.value).where(SharingSecret.name == SECRET_NAME)
-            )
+            value = db.scalar(select(SharingSecret.value).where(SharingSecret.name == SECRET_NAME))
     assert value is not None
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO)
     return hkdf.derive(bytes.fromhex(value))

@@ -22,7 +22,9 @@ from accord.sharing.models import SharingGroup, SharingGroupMember
 from accord.sharing.schemas import GroupCreate, GroupExport, GroupImported
 
 
-def create_group(db: Session, *, org: Organization, data: GroupCreate, actor: Actor) -> SharingGroup:
+def create_group(
+    db: Session, *, org: Organization, data: GroupCreate, actor: Actor
+) -> SharingGroup:
     """A new sharing group owned by ``org``, with ``org`` and the named members in it."""
     authorize(actor, Action.ORG_EDIT, org_id=org.id)
     group = SharingGroup(
@@ -114,9 +116,7 @@ def import_group(
     db.flush()
     slugs = [m.get("slug", "") for m in data.members]
     known = dict(
-        db.execute(select(Organization.slug, Organization.id).where(Organization.slug.in_(slugs)))
-        .tuples()
-        .all()
+        db.execute(select(Organization.slug, Organization.id).where(Organization.slug.in_(slugs))).all()
     )
     db.execute(delete(SharingGroupMember).where(SharingGroupMember.group_id == group.id))
     members = sorted({org.id, *known.values()})

@@ -36,7 +36,7 @@ def look_up(db: Session, *, reader: Reader, values: Iterable[str]) -> list[Looku
             )
             .order_by(StixObject.date_added)
         )
-        for key, row, collection in db.execute(query).tuples():
+        for key, row, collection in db.execute(query):
             hits.setdefault(key, []).append((key, row, collection))
     counts = sighting_counts(
         db, reader=reader, indicators={r.stix_id: r for v in hits.values() for _, r, _ in v}
@@ -68,18 +68,18 @@ def sighting_counts(
         .group_by(StixObject.sighting_of)
     )
     counts: dict[str, int] = {
-        ref: int(n)
+        str(ref): int(n)
         for ref, n in db.execute(
             base.where(
                 StixObject.collection_id.in_(readable_collection_ids(db, reader.actor)),
                 visible_clause(reader),
             )
-        ).tuples()
+        )
     }
     own = [i for i, row in indicators.items() if row.producer_org_id in reader.org_ids]
     if own:
-        for ref, n in db.execute(base.where(StixObject.sighting_of.in_(own))).tuples():
-            counts[ref] = int(n)
+        for ref, n in db.execute(base.where(StixObject.sighting_of.in_(own))):
+            counts[str(ref)] = int(n)
     return counts
 
 

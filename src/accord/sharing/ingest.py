@@ -33,7 +33,12 @@ from accord.sharing.models import (
     StixObject,
     TaxiiStatus,
 )
-from accord.sharing.stix_validation import CheckedObject, StixInvalid, check_object, format_timestamp
+from accord.sharing.stix_validation import (
+    CheckedObject,
+    StixInvalid,
+    check_object,
+    format_timestamp,
+)
 from accord.sharing.tlp import Tlp, level_of
 
 _CHUNK = 500
@@ -266,12 +271,16 @@ def _set_flags(
             if first and version != oldest:
                 unset_first.append(row_id)
     if unset_latest:
-        db.execute(update(StixObject).where(StixObject.id.in_(unset_latest)).values(is_latest=False))
+        db.execute(
+            update(StixObject).where(StixObject.id.in_(unset_latest)).values(is_latest=False)
+        )
     if unset_first:
         db.execute(update(StixObject).where(StixObject.id.in_(unset_first)).values(is_first=False))
 
 
-def _insert(db: Session, rows: list[dict[str, Any]], fresh: list[tuple[CheckedObject, Any]]) -> None:
+def _insert(
+    db: Session, rows: list[dict[str, Any]], fresh: list[tuple[CheckedObject, Any]]
+) -> None:
     if not rows:
         return
     statement = insert(StixObject).returning(StixObject.id, sort_by_parameter_order=True)

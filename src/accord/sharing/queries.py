@@ -130,12 +130,10 @@ def page(db: Session, request: PageRequest) -> Page:
         position = cursor.decode(request.key, filters.next, query=digest, now=request.now)
         query = query.where(
             tuple_(StixObject.date_added, StixObject.id)
-            > tuple_(position.date_added, position.row_id)  # type: ignore[arg-type]
+            > tuple_(position.date_added, position.row_id)
         )
     limit = max(1, min(filters.limit, MAX_LIMIT))
-    found = db.execute(
-        query.order_by(StixObject.date_added, StixObject.id).limit(limit + 1)
-    ).all()
+    found = db.execute(query.order_by(StixObject.date_added, StixObject.id).limit(limit + 1)).all()
     rows = [
         Row(
             row_id=r.id,

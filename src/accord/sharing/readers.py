@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session
 
 from accord.identity.policy import Actor, CollectionGrants, CollectionRights, collection_rights
@@ -53,7 +53,7 @@ def reader_for(db: Session, actor: Actor) -> Reader:
         )
         named = or_(
             AudienceMember.organization_id.in_(org_ids),
-            AudienceMember.group_id.in_(group_ids) if group_ids else False,
+            AudienceMember.group_id.in_(group_ids) if group_ids else false(),
         )
         for audience_id, org_id in db.execute(
             select(AudienceMember.audience_id, AudienceMember.organization_id).where(named)
@@ -99,9 +99,7 @@ def readable_collection_ids(db: Session, actor: Actor) -> list[int]:
     return [cid for cid, r in all_rights(db, actor, collections).items() if r.can_read]
 
 
-def _grant_rows(
-    db: Session, collection_ids: list[int]
-) -> dict[int, list[tuple[int, bool, bool]]]:
+def _grant_rows(db: Session, collection_ids: list[int]) -> dict[int, list[tuple[int, bool, bool]]]:
     """Per collection: (organization id, read, write), groups expanded to their members."""
     if not collection_ids:
         return {}
@@ -126,7 +124,8 @@ def _grant_rows(
     )
     found: dict[int, list[tuple[int, bool, bool]]] = {}
     for cid, org_id, read, write in db.execute(direct.union_all(via_group)):
-        found.setdefault(cid, []).append((org_id, read, write))
+        if org_id is not None:
+            found.setdefault(cid, []).append((org_id, read, write))
     return found
 
 

@@ -67,9 +67,7 @@ def list_collections(db: Session, actor: Actor) -> list[tuple[Collection, Collec
     collections = db.scalars(select(Collection).order_by(Collection.title)).all()
     granted = all_rights(db, actor, collections)
     return [
-        (c, granted[c.id])
-        for c in collections
-        if granted[c.id].can_read or granted[c.id].can_write
+        (c, granted[c.id]) for c in collections if granted[c.id].can_read or granted[c.id].can_write
     ]
 
 
@@ -126,7 +124,9 @@ def set_grant(db: Session, *, collection: Collection, data: GrantSet, actor: Act
         )
     )
     if grant is None:
-        grant = CollectionGrant(collection_id=collection.id, organization_id=org_id, group_id=group_id)
+        grant = CollectionGrant(
+            collection_id=collection.id, organization_id=org_id, group_id=group_id
+        )
         db.add(grant)
     grant.can_read, grant.can_write = data.can_read, data.can_write
     db.flush()

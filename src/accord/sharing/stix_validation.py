@@ -178,7 +178,7 @@ def _spec_version(obj: dict[str, Any], stix_type: str) -> str:
     if value is None and stix_type in SCO_TYPES:
         return SPEC_VERSION  # optional on cyber-observables (STIX 2.1, section 6)
     if value != SPEC_VERSION:
-        raise StixInvalid("spec_version", "must be \"2.1\" (the only version this hub stores)")
+        raise StixInvalid("spec_version", 'must be "2.1" (the only version this hub stores)')
     return SPEC_VERSION
 
 
@@ -263,11 +263,9 @@ def _sighting(obj: dict[str, Any]) -> tuple[str, int]:
     count = obj.get("count", 1)
     if type(count) is not int or not 0 <= count <= 999_999_999:
         raise StixInvalid("count", "must be an integer from 0 to 999999999")
-    if "first_seen" in obj and "last_seen" in obj:
-        if parse_timestamp(obj["last_seen"], "last_seen") < parse_timestamp(
-            obj["first_seen"], "first_seen"
-        ):
-            raise StixInvalid("last_seen", "must not be earlier than first_seen")
+    seen = [parse_timestamp(obj[k], k) for k in ("first_seen", "last_seen") if k in obj]
+    if len(seen) == 2 and seen[1] < seen[0]:
+        raise StixInvalid("last_seen", "must not be earlier than first_seen")
     return target, count
 
 

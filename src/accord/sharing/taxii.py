@@ -104,7 +104,7 @@ _TITLES = {
 
 def error_body(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
     """An error message resource (section 3.6.1) from the hub's error body."""
-    message = {
+    message: dict[str, Any] = {
         "title": _TITLES.get(status, "Error"),
         "description": str(body.get("message", "")),
         "error_code": str(body.get("error", "error")),
@@ -116,7 +116,9 @@ def error_body(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
     return message
 
 
-def error_response(status: int, body: Mapping[str, Any], headers: dict[str, str] | None) -> Response:
+def error_response(
+    status: int, body: Mapping[str, Any], headers: dict[str, str] | None
+) -> Response:
     """The TAXII error answer, with challenges for both schemes on 401."""
     out = dict(headers or {})
     if status == 401:

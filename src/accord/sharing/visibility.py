@@ -40,6 +40,8 @@ def visible_clause(reader: Reader) -> ColumnElement[bool]:
     if reader.peer_remote_ids:
         clause = and_(
             clause,
-            or_(row.origin_remote_id.is_(None), row.origin_remote_id.not_in(reader.peer_remote_ids)),
+            or_(
+                row.origin_remote_id.is_(None), row.origin_remote_id.not_in(reader.peer_remote_ids)
+            ),
         )
     return clause
