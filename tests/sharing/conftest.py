@@ -21,6 +21,7 @@ from accord.sharing import groups, services
 from accord.sharing.schemas import CollectionCreate, GrantSet, GroupCreate
 from accord.sharing.tlp import Tlp
 from tests.factories import Factories, Person
+from tests.flows.conftest import live_hub  # noqa: F401 (the live server fixture, shared)
 
 READERS = ("producer", "recipient", "group_member", "community", "outsider", "anonymous")
 

@@ -14,7 +14,6 @@ from stix2.datastore.taxii import TAXIICollectionSink, TAXIICollectionSource
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from accord.sharing.tlp import Tlp
-from tests.flows.conftest import live_hub  # noqa: F401 (the fixture)
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
 
@@ -48,7 +47,8 @@ def test_discovery_api_root_and_collections(live_hub: str, world: SharingWorld) 
     assert root.max_content_length > 0
     [found] = root.collections
     assert found.id == world.collection
-    assert found.can_read and found.can_write
+    assert found.can_read
+    assert found.can_write
     assert found.media_types == ["application/stix+json;version=2.1"]
 
 

@@ -25,7 +25,6 @@ from accord.sharing import federation
 from accord.sharing.models import StixObject
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from accord.sharing.tlp import Tlp
-from tests.flows.conftest import live_hub  # noqa: F401 (the fixture)
 from tests.sharing import stixgen
 from tests.sharing.conftest import READERS, SharingWorld, make_collection
 
@@ -65,8 +64,9 @@ def test_each_route_returns_what_the_reader_may_see(
     auth = {**TAXII, **world.bearer(reader)}
     added = {
         r["id"]: r["date_added"]
-        for r in client.get(f"{base}/manifest/", headers={**TAXII, **world.bearer("producer")})
-        .json()["objects"]
+        for r in client.get(
+            f"{base}/manifest/", headers={**TAXII, **world.bearer("producer")}
+        ).json()["objects"]
     }
 
     envelope = client.get(f"{base}/objects/", headers=auth)
@@ -90,9 +90,9 @@ def test_each_route_returns_what_the_reader_may_see(
 
     manifest = client.get(f"{base}/manifest/", headers=auth).json()
     assert {r["id"] for r in manifest["objects"]} == expected
-    assert client.get(f"{base}/manifest/", headers=auth, params={"limit": "1"}).json()[
-        "more"
-    ] == (len(expected) > 1)
+    assert client.get(f"{base}/manifest/", headers=auth, params={"limit": "1"}).json()["more"] == (
+        len(expected) > 1
+    )
 
     for level, obj in objects.items():
         seen = level in SEES[reader]
@@ -112,7 +112,7 @@ def test_each_route_returns_what_the_reader_may_see(
     assert [c["visible_objects"] for c in listed] == [len(expected)]
 
 
-@pytest.mark.parametrize("reader", ("producer", "group_member", "outsider", "anonymous"))
+@pytest.mark.parametrize("reader", ["producer", "group_member", "outsider", "anonymous"])
 def test_pages_show_what_the_reader_may_see(
     client: TestClient, world: SharingWorld, reader: str
 ) -> None:
@@ -133,7 +133,7 @@ def test_pages_show_what_the_reader_may_see(
 
 @pytest.mark.parametrize("reader", READERS)
 def test_federation_pull_receives_what_the_reader_may_see(
-    live_hub: str,  # noqa: F811
+    live_hub: str,
     client: TestClient,
     world: SharingWorld,
     session_factory: sessionmaker[Session],
@@ -159,7 +159,9 @@ def test_federation_pull_receives_what_the_reader_may_see(
         )
         token = world.tokens.get(reader)
         with federation.client_for(remote, token=token, timeout=10) as http:
-            result = federation.pull(session, remote=remote, client=http, actor=SYSTEM, now=utcnow())
+            result = federation.pull(
+                session, remote=remote, client=http, actor=SYSTEM, now=utcnow()
+            )
     assert result.received == len(SEES[reader])
     db.rollback()
     pulled = db.scalars(select(StixObject).where(StixObject.origin_remote_id.is_not(None))).all()
@@ -174,7 +176,9 @@ def test_federation_pull_receives_what_the_reader_may_see(
 def test_anonymous_cannot_reach_a_private_collection(
     client: TestClient, world: SharingWorld, session_factory: sessionmaker[Session]
 ) -> None:
-    private = make_collection(session_factory, world.slugs["producer"], title="Private", public=False)
+    private = make_collection(
+        session_factory, world.slugs["producer"], title="Private", public=False
+    )
     for path in ("objects/", "manifest/", ""):
         response = client.get(f"/taxii2/hub/collections/{private}/{path}", headers=TAXII)
         assert response.status_code == 401

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import httpx
 import typer
-from rich.console import Console
 
 from accord.cli.context import database, settings_from_env
 from accord.errors import AccordError
@@ -19,7 +18,6 @@ from accord.sharing.readers import reader_for
 from accord.sharing.schemas import LookupResult
 
 app = typer.Typer(no_args_is_help=True, help="Check values, environments and files.")
-out = Console(soft_wrap=True)
 
 FOUND_EXIT = 3  # like grep's 0/1, but 1 is already "error" for every accord command
 TOKEN_ENV = "ACCORD_TOKEN"  # noqa: S105 (the variable's name, not a secret)
@@ -39,14 +37,13 @@ def ioc(
     matched = False
     for result in results:
         if not result.indicators:
-            out.print(f"{result.value}\t{result.kind}\tnot known", highlight=False)
+            typer.echo(f"{result.value}\t{result.kind}\tnot known")
         for hit in result.indicators:
             matched = True
-            out.print(
+            # Tab-separated, one line a match: for scripts as much as for people.
+            typer.echo(
                 f"{result.value}\t{result.kind}\t{hit.id}\tTLP:{hit.tlp.upper()}\t"
-                f"{hit.sightings} sighting(s)\t{hit.name or hit.pattern}",
-                highlight=False,
-                markup=False,
+                f"{hit.sightings} sighting(s)\t{hit.name or hit.pattern}"
             )
     if matched:
         raise typer.Exit(FOUND_EXIT)

@@ -116,7 +116,9 @@ def import_group(
     db.flush()
     slugs = [m.get("slug", "") for m in data.members]
     known = dict(
-        db.execute(select(Organization.slug, Organization.id).where(Organization.slug.in_(slugs))).all()
+        db.execute(
+            select(Organization.slug, Organization.id).where(Organization.slug.in_(slugs))
+        ).all()
     )
     db.execute(delete(SharingGroupMember).where(SharingGroupMember.group_id == group.id))
     members = sorted({org.id, *known.values()})
