@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from accord.errors import AccordError
@@ -283,12 +283,33 @@ def _insert(
 ) -> None:
     if not rows:
         return
-    statement = insert(StixObject).returning(StixObject.id, sort_by_parameter_order=True)
-    row_ids = db.execute(statement, rows).scalars().all()
+    # Row ids are reserved first and the rows go in as one executemany on the connection (no
+    # ORM bookkeeping): with RETURNING in parameter order, SQLite would insert row by row.
+    row_ids = _reserve_ids(db, len(rows))
+    for row, row_id in zip(rows, row_ids, strict=True):
+        row["id"] = row_id
+    connection = db.connection()
+    connection.execute(insert(StixObject), rows)
     observables = [
         {"object_id": row_id, "key": lookup.key(kind, value), "kind": kind, "value": value}
         for row_id, (result, _) in zip(row_ids, fresh, strict=True)
         for kind, value in lookup.observables_of(result.comparisons)
     ]
     if observables:
-        db.execute(insert(Observable), observables)
+        connection.execute(insert(Observable), observables)
+
+
+def _reserve_ids(db: Session, count: int) -> list[int]:
+    if db.get_bind().dialect.name == "postgresql":
+        return list(
+            db.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('sharing_objects', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": count},
+            )
+        )
+    # SQLite: the transaction began with BEGIN IMMEDIATE and holds the only write lock.
+    top = db.scalar(select(func.max(StixObject.id))) or 0
+    return list(range(top + 1, top + 1 + count))

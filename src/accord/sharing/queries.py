@@ -79,13 +79,14 @@ class Filters:
 
 @dataclass(frozen=True)
 class Row:
-    """One stored object version as a page lists it."""
+    """One stored object version as a page lists it: with its JSON for an envelope, with its
+    id and version for a manifest or a version list."""
 
     row_id: int
-    stix_id: str
-    version: datetime
     date_added: datetime
-    body: str | None
+    body: str | None = None
+    stix_id: str = ""
+    version: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -134,16 +135,10 @@ def page(db: Session, request: PageRequest) -> Page:
         )
     limit = max(1, min(filters.limit, MAX_LIMIT))
     found = db.execute(query.order_by(StixObject.date_added, StixObject.id).limit(limit + 1)).all()
-    rows = [
-        Row(
-            row_id=r.id,
-            stix_id=r.stix_id,
-            version=r.version,
-            date_added=r.date_added,
-            body=r.body if request.with_body else None,
-        )
-        for r in found[:limit]
-    ]
+    if request.with_body:
+        rows = [Row(r[0], r[1], body=r[2]) for r in found[:limit]]
+    else:
+        rows = [Row(r[0], r[1], stix_id=r[2], version=r[3]) for r in found[:limit]]
     more = len(found) > limit
     next_token = None
     if more:
@@ -159,14 +154,12 @@ def page(db: Session, request: PageRequest) -> Page:
 
 def _query(request: PageRequest) -> Select[Any]:
     filters = request.filters
-    columns: list[Any] = [
-        StixObject.id,
-        StixObject.stix_id,
-        StixObject.version,
-        StixObject.date_added,
-    ]
+    # An envelope needs only the JSON and the sort key; a manifest or version list, no JSON.
+    columns: list[Any] = [StixObject.id, StixObject.date_added]
     if request.with_body:
         columns.append(StixObject.body)
+    else:
+        columns += [StixObject.stix_id, StixObject.version]
     query = select(*columns).where(
         StixObject.collection_id == request.collection_id,
         visible_clause(request.reader),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from accord.identity.policy import Actor, CollectionGrants, CollectionRights, collection_rights
@@ -38,40 +38,38 @@ class Reader:
 
 
 def reader_for(db: Session, actor: Actor) -> Reader:
-    """The reader behind ``actor`` (anonymous readers cost no query)."""
+    """The reader behind ``actor``: one query for its groups, audiences and peer remotes."""
     org_ids = frozenset(actor.roles)
-    group_ids: frozenset[int] = frozenset()
-    org_audiences: frozenset[int] = frozenset()
-    group_audiences: frozenset[int] = frozenset()
+    parts = []
     if org_ids:
-        group_ids = frozenset(
-            db.scalars(
-                select(SharingGroupMember.group_id).where(
-                    SharingGroupMember.organization_id.in_(org_ids)
-                )
-            )
+        my_groups = select(SharingGroupMember.group_id).where(
+            SharingGroupMember.organization_id.in_(org_ids)
         )
-        named = or_(
-            AudienceMember.organization_id.in_(org_ids),
-            AudienceMember.group_id.in_(group_ids) if group_ids else false(),
-        )
-        for audience_id, org_id in db.execute(
-            select(AudienceMember.audience_id, AudienceMember.organization_id).where(named)
-        ):
-            if org_id is not None:
-                org_audiences |= {audience_id}
-            else:
-                group_audiences |= {audience_id}
-    peers: frozenset[int] = frozenset()
+        parts += [
+            select(literal("group"), SharingGroupMember.group_id).where(
+                SharingGroupMember.organization_id.in_(org_ids)
+            ),
+            select(literal("org_audience"), AudienceMember.audience_id).where(
+                AudienceMember.organization_id.in_(org_ids)
+            ),
+            select(literal("group_audience"), AudienceMember.audience_id).where(
+                AudienceMember.group_id.in_(my_groups)
+            ),
+        ]
     if actor.user_id is not None:
-        peers = frozenset(db.scalars(select(Remote.id).where(Remote.peer_user_id == actor.user_id)))
+        parts.append(select(literal("peer"), Remote.id).where(Remote.peer_user_id == actor.user_id))
+    found: dict[str, set[int]] = {"group": set(), "org_audience": set(), "group_audience": set(),
+                                  "peer": set()}  # fmt: skip
+    if parts:
+        for kind, value in db.execute(union_all(*parts)):
+            found[kind].add(value)
     return Reader(
         actor=actor,
         org_ids=org_ids,
-        group_ids=group_ids,
-        org_audiences=org_audiences,
-        group_audiences=group_audiences,
-        peer_remote_ids=peers,
+        group_ids=frozenset(found["group"]),
+        org_audiences=frozenset(found["org_audience"]),
+        group_audiences=frozenset(found["group_audience"]),
+        peer_remote_ids=frozenset(found["peer"]),
     )
 
 

@@ -111,7 +111,7 @@ def manifest(collection_id: str, request: Request, db: DbSession, actor: Reading
             {
                 "id": r.stix_id,
                 "date_added": format_timestamp(r.date_added),
-                "version": format_timestamp(r.version),
+                "version": format_timestamp(r.version or r.date_added),
                 "media_type": STIX_MEDIA_TYPE,
             }
             for r in result.rows
@@ -192,7 +192,7 @@ def versions(
     body: dict[str, Any] = {"more": result.more}
     if result.next:
         body["next"] = result.next
-    body["versions"] = [format_timestamp(r.version) for r in result.rows]
+    body["versions"] = [format_timestamp(r.version or r.date_added) for r in result.rows]
     return taxii_response(body, page=result)
 
 

@@ -10,8 +10,8 @@ object at ingest.
 
 from __future__ import annotations
 
+import functools
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +23,11 @@ SPEC_VERSION = "2.1"
 
 _TYPE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,248})[a-z0-9]$")
 _PROPERTY = re.compile(r"^[a-z0-9_]{1,250}$")
+# <type>--<UUID>: the UUID in its canonical lower-case form, RFC 4122 variant (10xx).
+_IDENTIFIER = re.compile(
+    r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$")
 
 SCO_TYPES = frozenset(
@@ -95,8 +100,20 @@ class CheckedObject:
 
 def parse_timestamp(value: object, field: str) -> datetime:
     """An RFC 3339 UTC timestamp as STIX writes it; subsecond digits past six are dropped."""
-    if not isinstance(value, str) or (match := _TIMESTAMP.match(value)) is None:
+    if not isinstance(value, str):
         raise StixInvalid(field, "must be a timestamp such as 2024-01-31T12:00:00.000Z")
+    parsed = _timestamp(value)
+    if isinstance(parsed, str):
+        raise StixInvalid(field, parsed)
+    return parsed
+
+
+@functools.lru_cache(maxsize=65_536)
+def _timestamp(value: str) -> datetime | str:
+    # Cached: an object's created, modified and valid_from are often the same string.
+    match = _TIMESTAMP.match(value)
+    if match is None:
+        return "must be a timestamp such as 2024-01-31T12:00:00.000Z"
     year, month, day, hour, minute, second, fraction = match.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
@@ -104,7 +121,7 @@ def parse_timestamp(value: object, field: str) -> datetime:
             int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC
         )
     except ValueError as exc:
-        raise StixInvalid(field, f"is not a real date and time ({exc})") from None
+        return f"is not a real date and time ({exc})"
 
 
 def format_timestamp(value: datetime) -> str:
@@ -118,18 +135,9 @@ def format_timestamp(value: datetime) -> str:
 
 def check_identifier(value: object, field: str, *, of_type: str | None = None) -> str:
     """``<type>--<UUID>``, with the UUID in RFC 4122 form and, if given, the type expected."""
-    if not isinstance(value, str) or "--" not in value:
-        raise StixInvalid(field, "must be an identifier such as indicator--<uuid>")
-    prefix, _, rest = value.partition("--")
-    if not _TYPE.match(prefix):
-        raise StixInvalid(field, f"{prefix!r} is not a STIX type name")
-    try:
-        parsed = uuid.UUID(rest)
-    except ValueError:
-        raise StixInvalid(field, f"{rest!r} is not a UUID") from None
-    if str(parsed) != rest or parsed.variant != uuid.RFC_4122:
-        raise StixInvalid(field, "the UUID must be lower-case RFC 4122")
-    if of_type is not None and prefix != of_type:
+    if not isinstance(value, str) or (match := _IDENTIFIER.match(value)) is None:
+        raise StixInvalid(field, "must be an identifier: <type>--<lower-case RFC 4122 UUID>")
+    if of_type is not None and match.group(1) != of_type:
         raise StixInvalid(field, f"must start with {of_type}-- (the object's type)")
     return value
 
