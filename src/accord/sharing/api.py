@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
+from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, CollectionRights
 from accord.sharing import groups, indicators, queries, services
 from accord.sharing.models import Collection
@@ -30,11 +32,9 @@ router = APIRouter(prefix="/sharing", tags=["sharing"])
 
 
 def collection_read(
-    db: DbSession, collection: Collection, granted: CollectionRights, reader: Reader
+    db: Session, collection: Collection, granted: CollectionRights, reader: Reader
 ) -> CollectionRead:
     """A collection with the caller's rights and the number of objects it may see."""
-    from accord.identity.models import Organization
-
     owner = db.get(Organization, collection.owner_org_id)
     count = (
         queries.visible_count(db, collection_id=collection.id, reader=reader)

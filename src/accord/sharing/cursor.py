@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from fastapi import Request
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -55,6 +56,19 @@ def cursor_key(engine: Engine) -> bytes:
     assert value is not None
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO)
     return hkdf.derive(bytes.fromhex(value))
+
+
+def app_key(request: Request) -> bytes:
+    """The cursor key of the application serving ``request``, derived once and kept on it.
+
+    Every process derives the same key from the same secret, so any of them continues a walk
+    another began.
+    """
+    key: bytes | None = getattr(request.app.state, "sharing_cursor_key", None)
+    if key is None:
+        key = cursor_key(request.app.state.engine)
+        request.app.state.sharing_cursor_key = key
+    return key
 
 
 def query_digest(*parts: object) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from accord.errors import AccordError, Conflict, InvalidInput
 from accord.identity.models import User
-from accord.identity.policy import Actor
+from accord.identity.policy import Action, Actor, authorize
 from accord.identity.services import get_org, get_user
 from accord.sharing import ingest
 from accord.sharing.models import Collection, Remote
@@ -66,8 +66,6 @@ class RemoteSpec:
 
 def configure_remote(db: Session, *, spec: RemoteSpec, actor: Actor) -> Remote:
     """Create or update a remote (operators, from the command line)."""
-    from accord.identity.policy import Action, authorize
-
     authorize(actor, Action.HUB_OPERATE)
     if not _NAME.match(spec.name):
         raise InvalidInput("name: a-z, 0-9, '.', '_', '-'", field="name")

@@ -11,10 +11,9 @@ from fastapi.responses import HTMLResponse
 from accord.clock import utcnow
 from accord.errors import AccordError
 from accord.identity.policy import Action, Actor
-from accord.sharing import indicators, queries, services
+from accord.sharing import cursor, indicators, queries, services
 from accord.sharing.api import collection_read
 from accord.sharing.readers import reader_for
-from accord.sharing.routes import _cursor_key
 from accord.web.deps import DbSession, guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -47,7 +46,7 @@ def collection_page(
             collection_id=collection.id,
             reader=reader_for(db, actor),
             filters=queries.Filters(limit=50, next=next),
-            key=_cursor_key(request),
+            key=cursor.app_key(request),
             now=utcnow(),
             kind="page",
         ),

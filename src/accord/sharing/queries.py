@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from accord.sharing import cursor
@@ -207,8 +207,6 @@ def visible_versions(
 
 def visible_count(db: Session, *, collection_id: int, reader: Reader) -> int:
     """How many objects (latest versions) of a collection the reader may see."""
-    from sqlalchemy import func
-
     return (
         db.scalar(
             select(func.count(StixObject.id)).where(

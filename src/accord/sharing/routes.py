@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from accord.clock import utcnow
+from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
 from accord.sharing import cursor, queries, services
 from accord.sharing.models import TaxiiStatus
@@ -35,16 +36,6 @@ Reading = Annotated[Actor, guard(Action.SHARING_READ)]
 Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
 ROOT = f"/{API_ROOT}"
 OBJECTS = ROOT + "/collections/{collection_id}/objects/"
-
-
-def _cursor_key(request: Request) -> bytes:
-    # Derived once per application from the secret in the database; every process derives
-    # the same key, so any of them continues a walk another began.
-    key: bytes | None = getattr(request.app.state, "sharing_cursor_key", None)
-    if key is None:
-        key = cursor.cursor_key(request.app.state.engine)
-        request.app.state.sharing_cursor_key = key
-    return key
 
 
 async def _body(request: Request) -> bytes:
@@ -147,8 +138,6 @@ def get_object(
     """The visible versions of one object (section 5.6); 404 when there is none to see."""
     result = _page(request, db, actor, collection_id, kind=f"object:{object_id}", ids=object_id)
     if not result.rows:
-        from accord.errors import NotFound
-
         raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
     return taxii_response(queries.envelope_json(result), page=result)
 
@@ -186,8 +175,6 @@ def versions(
         default_versions=queries.ALL,
     )
     if not result.rows:
-        from accord.errors import NotFound
-
         raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
     body: dict[str, Any] = {"more": result.more}
     if result.next:
@@ -228,7 +215,7 @@ def _page(
             collection_id=found.id,
             reader=reader_for(db, actor),
             filters=filters,
-            key=_cursor_key(request),
+            key=cursor.app_key(request),
             now=utcnow(),
             kind=kind,
             with_body=with_body,

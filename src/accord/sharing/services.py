@@ -115,12 +115,8 @@ def set_grant(db: Session, *, collection: Collection, data: GrantSet, actor: Act
     grant = db.scalar(
         select(CollectionGrant).where(
             CollectionGrant.collection_id == collection.id,
-            CollectionGrant.organization_id.is_(org_id)
-            if org_id is None
-            else CollectionGrant.organization_id == org_id,
-            CollectionGrant.group_id.is_(None)
-            if group_id is None
-            else CollectionGrant.group_id == group_id,
+            CollectionGrant.organization_id.is_not_distinct_from(org_id),
+            CollectionGrant.group_id.is_not_distinct_from(group_id),
         )
     )
     if grant is None:
