@@ -62,6 +62,8 @@ def serve(
 
     import uvicorn
 
+    from accord.web.logs import uvicorn_log_config
+
     settings = settings_from_env(config)
     # Workers rebuild settings from the environment: hand them the same file and address.
     if config is not None:
@@ -98,6 +100,7 @@ def serve(
         port=listen_port,
         workers=workers,
         log_level="info",
+        log_config=uvicorn_log_config(),
         proxy_headers=True,
     )
 

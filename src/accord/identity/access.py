@@ -23,7 +23,7 @@ from accord.identity.models import ApiToken, BootstrapToken, TokenScope, User, W
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.schemas import TokenCreate, UserCreate
-from accord.identity.services import actor_for, ensure_free_user, operators_exist
+from accord.identity.services import actor_for, insert_user, operators_exist
 
 TOKEN_PREFIX = "acc_"  # noqa: S105 (a prefix, not a secret)
 SESSION_PREFIX = "ses_"
@@ -222,20 +222,10 @@ def redeem_bootstrap(db: Session, *, secret: str, data: UserCreate, ip_address: 
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         raise Unauthenticated("this bootstrap link is invalid, used or expired")
     row.used_at = utcnow()
-    ensure_free_user(db, data.username, data.email)
-    user = User(
-        username=data.username,
-        email=data.email,
-        display_name=data.display_name,
-        password_hash=hash_password(data.password),
-        is_operator=True,
-    )
-    db.add(user)
-    db.flush()
-    audit.record(
+    return insert_user(
         db,
+        data=data,
         actor=Actor(username="bootstrap", ip_address=ip_address),
+        operator=True,
         action="user.bootstrap",
-        target=user.username,
     )
-    return user

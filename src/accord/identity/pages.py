@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
+from accord.config import Settings
 from accord.errors import AccordError, InvalidInput
 from accord.identity import access, audit, services
-from accord.identity.models import MemberRole, TokenScope
+from accord.identity.models import MemberRole, TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.web.deps import (
@@ -44,6 +46,22 @@ def _invalid(exc: ValidationError) -> InvalidInput:
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "form"
     return InvalidInput(f"{field}: {err['msg']}", field=field)
+
+
+def _signed_in(db: Session, *, user: User, settings: Settings, target: str) -> Response:
+    # Lax, not Strict: a link from a mail to a case page must arrive signed in.
+    secret = access.start_session(db, user=user, settings=settings)
+    response = _see_other(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -82,18 +100,7 @@ def login(
             {"error": exc.message, "username": username, "next": _safe_next(next)},
             status=exc.status_code,
         )
-    secret = access.start_session(db, user=user, settings=settings)
-    response = _see_other(_safe_next(next))
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        secure=settings.secure_cookies,
-        samesite="lax",
-        path="/",
-    )
-    return response
+    return _signed_in(db, user=user, settings=settings, target=_safe_next(next))
 
 
 @router.post("/logout")
@@ -143,18 +150,7 @@ def bootstrap(
     except ValidationError as exc:
         raise _invalid(exc) from None
     user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
-    secret = access.start_session(db, user=user, settings=settings)
-    response = _see_other("/account")
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        secure=settings.secure_cookies,
-        samesite="lax",
-        path="/",
-    )
-    return response
+    return _signed_in(db, user=user, settings=settings, target="/account")
 
 
 @router.get("/account", response_class=HTMLResponse)

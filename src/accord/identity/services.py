@@ -50,6 +50,13 @@ def actor_for(
 def create_user(db: Session, *, data: UserCreate, actor: Actor, operator: bool = False) -> User:
     """Create an account. Only operators create accounts (or the bootstrap link, once)."""
     authorize(actor, Action.HUB_OPERATE)
+    return insert_user(db, data=data, actor=actor, operator=operator, action="user.create")
+
+
+def insert_user(
+    db: Session, *, data: UserCreate, actor: Actor, operator: bool, action: str
+) -> User:
+    """Store a new account (the caller has authorized it) and audit it as ``action``."""
     ensure_free_user(db, data.username, data.email)
     user = User(
         username=data.username,
@@ -61,11 +68,7 @@ def create_user(db: Session, *, data: UserCreate, actor: Actor, operator: bool =
     db.add(user)
     db.flush()
     audit.record(
-        db,
-        actor=actor,
-        action="user.create",
-        target=user.username,
-        details={"operator": operator},
+        db, actor=actor, action=action, target=user.username, details={"operator": operator}
     )
     return user
 
@@ -223,11 +226,7 @@ def set_member(
     """Add ``username`` to the organization with ``role``, or change the role it has."""
     authorize(actor, Action.ORG_MEMBERS_MANAGE, org_id=org.id)
     user = get_user(db, username)
-    membership = db.scalar(
-        select(Membership).where(
-            Membership.user_id == user.id, Membership.organization_id == org.id
-        )
-    )
+    membership = _membership(db, org=org, user=user)
     if membership is None:
         membership = Membership(user_id=user.id, organization_id=org.id, role=role)
         db.add(membership)
@@ -253,17 +252,21 @@ def remove_member(db: Session, *, org: Organization, username: str, actor: Actor
     """Take ``username`` out of the organization."""
     authorize(actor, Action.ORG_MEMBERS_MANAGE, org_id=org.id)
     user = get_user(db, username)
-    membership = db.scalar(
-        select(Membership).where(
-            Membership.user_id == user.id, Membership.organization_id == org.id
-        )
-    )
+    membership = _membership(db, org=org, user=user)
     if membership is None:
         raise NotFound(f"{username!r} is not a member of {org.slug!r}", field="username")
     if membership.role is MemberRole.ADMIN:
         _keep_an_admin(db, org)
     db.delete(membership)
     audit.record(db, actor=actor, action="member.remove", target=username, organization_id=org.id)
+
+
+def _membership(db: Session, *, org: Organization, user: User) -> Membership | None:
+    return db.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organization_id == org.id
+        )
+    )
 
 
 def _keep_an_admin(db: Session, org: Organization) -> None:

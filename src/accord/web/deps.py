@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
+from accord.db import unit_of_work
 from accord.errors import Unauthenticated
 from accord.identity import access
 from accord.identity.models import ApiToken, Organization, User
@@ -53,15 +54,8 @@ def get_db(request: Request) -> Iterator[Session]:
     """
     reads = request.method in ("GET", "HEAD")
     state = request.app.state
-    session = (state.reader if reads else state.sessionmaker)()
-    try:
+    with unit_of_work(state.reader if reads else state.sessionmaker) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,1 @@
+"""Advisories: OSV records, matching, the OSV-compatible API and CSAF feeds."""

@@ -1,0 +1,46 @@
+"""Every record of the PyPA database, converted to each format and checked like the sample.
+
+Slow (about a minute): the sample in the other modules covers the kinds of input; this run
+shows no real record breaks a converter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from stix2validator import ValidationOptions, validate_instance
+
+from accord.advisories.formats import csaf_json, to_csaf, to_cve_json5, to_stix_vulnerability
+from tests.advisories.formats.cases import varied
+from tests.advisories.formats.support import (
+    csaf_schema_errors,
+    cve_schema_errors,
+    load_record,
+    make_meta,
+    pypa_paths,
+    run_csaf_validator,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_record_makes_valid_documents(tmp_path: Path) -> None:
+    failures: dict[str, list[str]] = {}
+    options = ValidationOptions(version="2.1")
+    for index, path in enumerate(pypa_paths()):
+        record = load_record(path)
+        meta = make_meta(record, **varied(index, record))
+        document = to_csaf(record, meta)
+        (tmp_path / f"{record['id']}.json").write_text(csaf_json(document), encoding="utf-8")
+        errors = csaf_schema_errors(document)
+        errors += cve_schema_errors(to_cve_json5(record, meta, cve_id="CVE-2024-0001"))
+        errors += [
+            str(e) for e in validate_instance(to_stix_vulnerability(record, meta), options).errors
+        ]
+        if errors:
+            failures[record["id"]] = errors
+    reports = run_csaf_validator(tmp_path)
+    failures |= {name: [r] for name, r in reports.items() if "Overall: PASS" not in r}
+    assert len(reports) == len(pypa_paths()) == 2661
+    assert failures == {}
