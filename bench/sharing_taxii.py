@@ -75,15 +75,17 @@ def measure(
     return results
 
 
-def ceiling(url: str, headers: dict[str, str], seconds: float) -> dict[str, load.Result]:
-    """The fixed 2 KB JSON route on the hub's own stack."""
-    target = load.Target("ceiling", url, headers)
+def ceiling(
+    url: str, headers: dict[str, str], seconds: float, label: str = "ceiling"
+) -> dict[str, load.Result]:
+    """A fixed route on the hub's own stack: the 2 KB JSON one, or the API root with auth."""
+    target = load.Target(label, url, headers)
     out = {}
     for n in (1, 8):
         result = load.run(target, lambda c, _: c.request("GET", url), clients=n, seconds=seconds)
-        out[f"ceiling x{n}"] = result
+        out[f"{label} x{n}"] = result
         print(
-            f"  {'ceiling':10} {'2 KB JSON':12} x{n}: {result.rps:8.1f} req/s  "
+            f"  {label:10} {url.rsplit('/', 2)[-2] or 'route':12} x{n}: {result.rps:8.1f} req/s  "
             f"p50 {result.pct(50):8.1f} ms  p99 {result.pct(99):8.1f} ms",
             flush=True,
         )
@@ -148,6 +150,8 @@ def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
         results = measure(target, args.seconds, (1, 8))
         base = url.split("/taxii2/")[0]
         results.update(ceiling(f"{base}/bench/ceiling", {}, args.seconds))
+        # The API root answers from settings alone: what authentication and the stack cost.
+        results.update(ceiling(f"{base}/taxii2/hub/", target.headers, args.seconds, "auth only"))
         for n in (1, 8):
             top = results[f"ceiling x{n}"].rps
             for name in SCENARIOS:

@@ -239,6 +239,12 @@ logging:
         check=True,
         **quiet,
     )  # type: ignore[call-overload]
+    # 0.9.3's create-account leaves is_admin unset whatever -a says; update-account sets it.
+    subprocess.run(
+        [str(bin_dir / "opentaxii-update-account"), "-u", "bench", "-f", "admin", "-v", "yes"],
+        check=True,
+        **quiet,
+    )  # type: ignore[call-overload]
     subprocess.run(
         [str(bin_dir / "opentaxii-add-api-root"), "-t", "bench", "--default"], check=True, **quiet
     )  # type: ignore[call-overload]
@@ -264,5 +270,5 @@ logging:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     wait_for(port, process)
-    url = f"http://127.0.0.1:{port}/{root_id}/collections/{collection}/objects/"
+    url = f"http://127.0.0.1:{port}/taxii2/{root_id}/collections/{collection}/objects/"
     return process, url, basic("bench", "bench-password")
