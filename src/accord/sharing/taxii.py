@@ -50,8 +50,12 @@ def _is_taxii(value: str) -> bool:
     return kind == "application/taxii+json" and params.get("version", "2.1") == "2.1"
 
 
-def check_accept(request: Request) -> None:
-    """Section 1.6.8: the client must accept the TAXII 2.1 media type (or anything)."""
+async def check_accept(request: Request) -> None:
+    """Section 1.6.8: the client must accept the TAXII 2.1 media type (or anything).
+
+    Async although it awaits nothing: FastAPI runs sync dependencies on its thread pool, and
+    that hop costs more than the check.
+    """
     accept = request.headers.get("accept")
     if accept is None:
         return
