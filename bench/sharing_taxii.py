@@ -93,11 +93,17 @@ def ceiling(
 
 
 def walk(target: load.Target, count: int) -> None:
-    """Follow next over every page of 100 and report."""
+    """Follow next over every page of 100 (ten minutes at most) and report."""
     seen, errors, seconds = load.walk(target)
+    rate = seen / seconds if seconds else 0
+    left = (
+        f"; the rest would take {(count - seen) / rate / 60:.0f} min"
+        if rate and seen < count
+        else ""
+    )
     print(
         f"  {target.name:10} walk of every page: {seen}/{count} objects, {errors} errors, "
-        f"{seconds:.1f} s ({seen / seconds if seconds else 0:.0f} objects/s)",
+        f"{seconds:.1f} s ({rate:.0f} objects/s){left}",
         flush=True,
     )
 

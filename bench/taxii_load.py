@@ -154,13 +154,19 @@ def added_after(target: Target) -> Call:
     )
 
 
-def walk(target: Target, *, limit: int = 100, timeout: float = 3600.0) -> tuple[int, int, float]:
-    """Follow ``next`` over every page: (objects seen, errors, seconds)."""
+def walk(
+    target: Target, *, limit: int = 100, timeout: float = 3600.0, budget: float = 600.0
+) -> tuple[int, int, float]:
+    """Follow ``next`` over every page, for ``budget`` seconds at most: (seen, errors, seconds).
+
+    A peer that takes seconds a page would need most of an hour for 100,000 objects; the
+    caller reports the rate and what is left rather than wait for it.
+    """
     client = Client(target.objects_url, target.headers, timeout)
     seen = errors = 0
     params: dict[str, str] = {"limit": str(limit)}
     started = time.perf_counter()
-    while True:
+    while time.perf_counter() - started < budget:
         try:
             status, body, _ = client.request("GET", target.objects_url, params)
         except Exception:
@@ -172,3 +178,4 @@ def walk(target: Target, *, limit: int = 100, timeout: float = 3600.0) -> tuple[
         if not page.get("more") or not page.get("next"):
             return seen, errors, time.perf_counter() - started
         params = {"limit": str(limit), "next": str(page["next"])}
+    return seen, errors, time.perf_counter() - started
