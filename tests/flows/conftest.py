@@ -37,7 +37,12 @@ def _free_port() -> int:
 def live_hub(app: FastAPI) -> Iterator[str]:
     """The test app served by uvicorn in a thread; yields its base URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # Keep-alive longer than any pause a slow test makes between two requests: a client that
+    # reuses a connection the server just closed fails with a reset, not a test failure.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=60
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

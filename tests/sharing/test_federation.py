@@ -191,7 +191,10 @@ def peer_hub(peer_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, Factori
     settings = Settings(data_dir=tmp_path / "peer", base_url="http://peer.test")
     app = create_app(settings, engine=peer_engine)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=60
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
