@@ -16,9 +16,12 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import taxii_load as load
 from bench import taxii_servers as servers
 
+Started = tuple[subprocess.Popen[bytes], str, str]  # process, objects URL, Authorization
 SCENARIOS = {"first page": load.first_page, "match[id]": load.match_id,
              "added_after": load.added_after}  # fmt: skip
 
@@ -145,10 +149,21 @@ def main() -> None:
         print(f"  load average: {os.getloadavg()}", flush=True)
 
 
-def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-hub-"))
-    process, url, auth = servers.start_hub(workdir, args.database_url)
+@contextmanager
+def _server(prefix: str, start: Callable[[Path], Started]) -> Iterator[Started]:
+    """A server started in a fresh directory, stopped and wiped afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
+    started = start(workdir)
     try:
+        yield started
+    finally:
+        started[0].terminate()
+        started[0].wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
+    with _server("hub", lambda d: servers.start_hub(d, args.database_url)) as (_, url, auth):
         target = load.Target("hub", url, {"Authorization": auth, "Accept": servers.TAXII})
         rate = ingest(target, size, 1000)
         print(f"  hub        ingest through POST: {rate:,.0f} objects/s (envelopes of 1,000)")
@@ -165,19 +180,15 @@ def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
                 print(f"  hub {name:12} x{n}: {share:.0%} of the stack's ceiling")
         walk(target, size)
         return results
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run_peer(peer: str, size: int, seconds: float) -> dict[str, load.Result]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{peer}-"))
-    if peer == "medallion":
-        process, url, auth = servers.start_medallion(workdir, size)
-    else:
-        process, url, auth = servers.start_opentaxii(workdir)
-    try:
+    start: Callable[[Path], Started] = (
+        (lambda d: servers.start_medallion(d, size))
+        if peer == "medallion"
+        else servers.start_opentaxii
+    )
+    with _server(peer, start) as (_, url, auth):
         target = load.Target(peer, url, {"Authorization": auth, "Accept": servers.TAXII})
         if peer == "opentaxii":
             rate = ingest(target, size, 1000)
@@ -186,10 +197,6 @@ def run_peer(peer: str, size: int, seconds: float) -> dict[str, load.Result]:
         results = measure(target, seconds, (1, 8))
         walk(target, size)
         return results
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,11 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +31,7 @@ from accord.sharing.tlp import TLP2_MARKINGS, Tlp
 from accord.web.app import create_app
 from tests.cli.test_cli import accord
 from tests.factories import Factories
-from tests.flows.conftest import _free_port
+from tests.flows.conftest import _free_port, serving
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld, make_collection
 
@@ -189,19 +187,8 @@ def peer_hub(peer_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, Factori
     """The second hub, live; yields its URL and factories on its database."""
     (tmp_path / "peer").mkdir(exist_ok=True)
     settings = Settings(data_dir=tmp_path / "peer", base_url="http://peer.test")
-    app = create_app(settings, engine=peer_engine)
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=60
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", Factories(make_sessionmaker(peer_engine), settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, engine=peer_engine)) as url:
+        yield url, Factories(make_sessionmaker(peer_engine), settings)
 
 
 def _pull(
