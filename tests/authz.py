@@ -7,6 +7,7 @@ admin-scoped bearer token; page requests a signed-in session and the page's CSRF
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,11 @@ def call(
     url = path.format(**world.values)
     if not page:
         headers = {} if role == "anonymous" else {"Authorization": f"Bearer {world.tokens[role]}"}
+        if url.startswith("/taxii2/"):
+            taxii = "application/taxii+json;version=2.1"
+            headers.update({"Accept": taxii, "Content-Type": taxii})
+            content = None if body is None else json.dumps(body)
+            return client.request(method, url, content=content, headers=headers)
         return client.request(method, url, json=body, headers=headers)
     if role != "anonymous":
         sign_in(client, world.people[role])

@@ -22,6 +22,7 @@ from accord.web.deps import guarded_actions
 from tests.authz import ROLES, World, call
 from tests.factories import Factories
 from tests.registry.helpers import set_security_txt_url
+from tests.sharing import authz as sharing_authz
 
 ANY = frozenset(ROLES)
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
@@ -79,7 +80,7 @@ class Case:
 
     @property
     def page(self) -> bool:
-        return not self.path.startswith(("/api/", "/v1/"))
+        return not self.path.startswith(("/api/", "/v1/", "/taxii2/"))
 
 
 CASES = [
@@ -275,6 +276,58 @@ CASES = [
     Case("GET", "/log", ANY),
     Case("POST", "/log/verify", ANY, 422),
     Case("GET", "/log/entries/{index}", ANY, 404),
+    # sharing API (the collection is public, owned by acme; TLP is tested in tests/sharing)
+    Case("GET", "/api/v1/sharing/collections", ANY),
+    Case("POST", "/api/v1/sharing/orgs/{slug}/collections", ORG_ADMINS, 201, {"title": "t"}),
+    Case(
+        "PUT",
+        "/api/v1/sharing/collections/{collection_id}/grants",
+        ORG_ADMINS,
+        204,
+        {"organization": "other-org", "can_read": True},
+    ),
+    Case("GET", "/api/v1/sharing/orgs/{slug}/groups", ORG_MEMBERS),
+    Case("POST", "/api/v1/sharing/orgs/{slug}/groups", ORG_ADMINS, 201, {"name": "g"}),
+    Case("GET", "/api/v1/sharing/groups/{group_id}", ORG_MEMBERS),
+    Case(
+        "POST",
+        "/api/v1/sharing/orgs/{slug}/groups/import",
+        ORG_ADMINS,
+        200,
+        sharing_authz.group_export(),
+    ),
+    Case("POST", "/api/v1/sharing/lookup", ANY, 200, {"values": ["198.51.100.1"]}),
+    # TAXII 2.1
+    Case("GET", "/taxii2/", ANY),
+    Case("GET", "/taxii2/hub/", ANY),
+    Case(
+        "GET",
+        "/taxii2/hub/status/{status_id}/",
+        frozenset({"member"}),
+        refused={"org_admin": 404, "other_admin": 404, "operator": 404},
+    ),
+    Case("GET", "/taxii2/hub/collections/", ANY),
+    Case("GET", "/taxii2/hub/collections/{collection_id}/", ANY),
+    Case("GET", "/taxii2/hub/collections/{collection_id}/manifest/", ANY),
+    Case("GET", "/taxii2/hub/collections/{collection_id}/objects/", ANY),
+    Case(
+        "POST",
+        "/taxii2/hub/collections/{collection_id}/objects/",
+        frozenset({"member", "org_admin"}),
+        202,
+        sharing_authz.envelope(),
+    ),
+    Case("GET", "/taxii2/hub/collections/{collection_id}/objects/{object_id}/", ANY),
+    Case(
+        "DELETE",
+        "/taxii2/hub/collections/{collection_id}/objects/{object_id}/",
+        frozenset({"member", "org_admin"}),
+    ),
+    Case("GET", "/taxii2/hub/collections/{collection_id}/objects/{object_id}/versions/", ANY),
+    # sharing pages
+    Case("GET", "/sharing", ANY),
+    Case("GET", "/sharing/collections/{collection_id}", ANY),
+    Case("GET", "/sharing/lookup", ANY),
 ]
 
 
@@ -365,6 +418,8 @@ def test_matrix(
             body={"name": "victim", "scope": "read"},
         )
         world.values["token_id"] = created.json()["id"]
+    if any(p in case.path for p in sharing_authz.PLACEHOLDERS):
+        sharing_authz.prepare(make, world)
     client.cookies.clear()
     response = call(client, world, role, case.method, case.path, page=case.page, body=case.body)
     if role in case.allowed:

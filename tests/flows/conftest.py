@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live_hub(app: FastAPI) -> Iterator[str]:
-    """The test app served by uvicorn in a thread; yields its base URL."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a loopback port; yields its base URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # Keep-alive longer than any pause a slow test makes between two requests: a client that
+    # reuses a connection the server just closed fails with a reset, not a test failure.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=60
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -45,9 +51,18 @@ def live_hub(app: FastAPI) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the live hub did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_hub(app: FastAPI) -> Iterator[str]:
+    """The test app served by uvicorn in a thread; yields its base URL."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from accord import __version__
 from accord.cli import advisories as advisories_cli
+from accord.cli import check as check_cli
+from accord.cli import sharing as sharing_cli
 from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_from_env
 from accord.cli.log import log_app
 from accord.cli.registry import registry_app
@@ -39,6 +41,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(registry_app, name="registry")
 app.add_typer(advisories_cli.app, name="advisories")
 app.add_typer(log_app, name="log")
+app.add_typer(sharing_cli.app, name="sharing")
+app.add_typer(check_cli.app, name="check")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

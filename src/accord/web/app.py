@@ -30,6 +30,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.registry import admin_pages as registry_admin_pages
     from accord.registry import pages as registry_pages
     from accord.registry import routes as registry_routes
+    from accord.sharing import api as sharing_api
+    from accord.sharing import pages as sharing_pages
+    from accord.sharing import routes as sharing_routes
     from accord.transparency import pages as transparency_pages
     from accord.transparency import routes as transparency_routes
     from accord.web import pages as web_pages
@@ -49,6 +52,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", registry_admin_pages.router),
         ("", advisories_pages.router),
         ("", transparency_pages.router),
+        (API_PREFIX, sharing_api.router),
+        ("/taxii2", sharing_routes.router),
+        ("", sharing_pages.router),
     ]
 
 

@@ -6,6 +6,7 @@ caller and asks :mod:`accord.identity.policy`; the route-coverage test fails if 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -17,12 +18,13 @@ from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import Unauthenticated
 from accord.identity import access
-from accord.identity.models import Organization
+from accord.identity.models import ApiToken, Organization, User
 from accord.identity.policy import ANONYMOUS, Action, Actor, authorize
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.services import actor_for, get_org
 
 SESSION_COOKIE = "accord_session"
+TAXII_PREFIX = "/taxii2/"
 GUARD_ATTRIBUTE = "__accord_action__"
 
 
@@ -90,11 +92,17 @@ def current_actor(request: Request, db: DbSession) -> Actor:
 def _resolve(request: Request, db: Session) -> Actor:
     ip = client_ip(request)
     header = request.headers.get("authorization")
+    taxii = request.url.path.startswith(TAXII_PREFIX)
     if header is not None:
         scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret:
+        if taxii and scheme.lower() == "basic":
+            # TAXII clients speak HTTP Basic: the username and an API token as the password.
+            # Never an account password: tokens are scoped, revocable and cheap to check.
+            found = _basic_token_user(db, secret.strip())
+        elif scheme.lower() != "bearer" or not secret:
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-        found = access.token_user(db, secret.strip())
+        else:
+            found = access.token_user(db, secret.strip())
         if found is None:
             raise Unauthenticated("this API token is unknown, expired or revoked")
         user, token = found
@@ -103,13 +111,24 @@ def _resolve(request: Request, db: Session) -> Actor:
             # this reads "last used to change something"; a failed request leaves it as it was.
             access.touch_token(token)
         return actor_for(db, user, ip_address=ip, token_scope=token.scope)
-    if not request.url.path.startswith("/api/"):
+    if not request.url.path.startswith("/api/") and not taxii:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
             session_user = access.session_user(db, cookie)
             if session_user is not None:
                 return actor_for(db, session_user, ip_address=ip)
     return Actor(ip_address=ip) if ip else ANONYMOUS
+
+
+def _basic_token_user(db: Session, credentials: str) -> tuple[User, ApiToken] | None:
+    try:
+        username, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise Unauthenticated("the Basic credentials are not base64 of 'user:token'") from None
+    found = access.token_user(db, secret)
+    if found is None or found[0].username != username:
+        return None
+    return found
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord.errors import AccordError, RateLimited
+from accord.sharing import taxii
+from accord.web.deps import TAXII_PREFIX
 from accord.web.rendering import render
 
 log = logging.getLogger("accord.web")
@@ -32,6 +34,8 @@ def wants_json(request: Request) -> bool:
 def _respond(
     request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response:
+    if request.url.path.startswith(TAXII_PREFIX):
+        return taxii.error_response(status, body, headers)
     if wants_json(request):
         return JSONResponse(body, status_code=status, headers=headers)
     response = render(request, "web/error.html", {"status": status, "error": body}, status=status)

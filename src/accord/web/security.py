@@ -6,6 +6,7 @@ nothing per request beyond a few header tuples.
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -81,7 +82,7 @@ class BodyLimit:
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _too_large(send, self.max_bytes)
+                await _too_large(send, self.max_bytes, scope["path"])
                 return
         received = 0
         refused = False
@@ -97,7 +98,7 @@ class BodyLimit:
                     # Answer 413 now and tell the app the client went away, so that it stops
                     # reading; whatever it tries to send afterwards is dropped.
                     refused = True
-                    await _too_large(send, self.max_bytes)
+                    await _too_large(send, self.max_bytes, scope["path"])
                     return {"type": "http.disconnect"}
             return message
 
@@ -108,18 +109,22 @@ class BodyLimit:
         await self.app(scope, counting_receive, guarded_send)
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = (
-        b'{"error":"too_large","message":"the request body is over the limit of '
-        + str(limit).encode()
-        + b' bytes"}'
-    )
+async def _too_large(send: Send, limit: int, path: str) -> None:
+    message = f"the request body is over the limit of {limit} bytes"
+    media_type = b"application/json"
+    body = json.dumps({"error": "too_large", "message": message}).encode()
+    if path.startswith("/taxii2/"):
+        # TAXII clients expect its error message resource and media type (TAXII 2.1, 3.6.1).
+        media_type = b"application/taxii+json;version=2.1"
+        body = json.dumps(
+            {"title": "Request too large", "description": message, "http_status": "413"}
+        ).encode()
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", media_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

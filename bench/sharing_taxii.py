@@ -1,0 +1,203 @@
+"""TAXII 2.1 side by side: the hub, medallion 3.0.0 and OpenTAXII 0.9.3, same data, same requests.
+
+    PYTHONPATH=src .venv/bin/python bench/sharing_taxii.py --sizes 1000,10000,100000,1000000 \
+        --medallion 1000 --opentaxii 1000,10000
+
+The peers run from their own venvs (``BENCH_MEDALLION_VENV``, ``BENCH_OPENTAXII_VENV``; see
+docs/benchmarks.md for how to make them). For each size: ingest through POST, then the first
+page of 100, ``match[id]``, ``added_after`` near the end, with 1 and 8 clients, and a walk of
+every page; for the hub also the ceiling route. Requests per second, p50 and p99 are printed,
+with the ratios to each peer. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import taxii_load as load
+from bench import taxii_servers as servers
+
+Started = tuple[subprocess.Popen[bytes], str, str]  # process, objects URL, Authorization
+SCENARIOS = {"first page": load.first_page, "match[id]": load.match_id,
+             "added_after": load.added_after}  # fmt: skip
+
+
+def ingest(target: load.Target, count: int, size: int) -> float:
+    """POST ``count`` indicators in envelopes of ``size``; objects stored per second."""
+    client = load.Client(target.objects_url, {**target.headers, "Content-Type": servers.TAXII},
+                         timeout=3600)  # fmt: skip
+    started, stored = time.perf_counter(), 0
+    for body in servers.envelopes(count, size):
+        status, data, _ = client.request("POST", target.objects_url, body=body)
+        if status != 202:
+            raise RuntimeError(f"{target.name}: POST answered {status}: {data[:300]!r}")
+        stored += int(json.loads(data).get("success_count", 0))
+    if stored != count:
+        raise RuntimeError(f"{target.name}: {stored} of {count} stored")
+    return count / (time.perf_counter() - started)
+
+
+def prepare(target: load.Target, count: int) -> None:
+    """The ids to ask for, and a date_added near the end for added_after."""
+    target.ids = [servers.indicator(i)["id"] for i in range(0, count, max(1, count // 5000))]
+    near_end = servers.indicator(max(0, count - max(1, count // 100)))["id"]
+    manifest = target.objects_url.replace("/objects/", "/manifest/")
+    client = load.Client(manifest, target.headers, timeout=3600)
+    status, body, _ = client.request("GET", manifest, {"match[id]": near_end})
+    if status != 200:
+        raise RuntimeError(f"{target.name}: manifest answered {status}")
+    target.added_after = json.loads(body)["objects"][0]["date_added"]
+
+
+def measure(
+    target: load.Target, seconds: float, clients: tuple[int, ...]
+) -> dict[str, load.Result]:
+    """Every scenario at every client count."""
+    results = {}
+    for name, scenario in SCENARIOS.items():
+        for n in clients:
+            result = load.run(target, scenario(target), clients=n, seconds=seconds)
+            results[f"{name} x{n}"] = result
+            print(
+                f"  {target.name:10} {name:12} x{n}: {result.rps:8.1f} req/s  "
+                f"p50 {result.pct(50):8.1f} ms  p99 {result.pct(99):8.1f} ms  "
+                f"errors {result.errors}/{result.requests}",
+                flush=True,
+            )
+    return results
+
+
+def ceiling(
+    url: str, headers: dict[str, str], seconds: float, label: str = "ceiling"
+) -> dict[str, load.Result]:
+    """A fixed route on the hub's own stack: the 2 KB JSON one, or the API root with auth."""
+    target = load.Target(label, url, headers)
+    out = {}
+    for n in (1, 8):
+        result = load.run(target, lambda c, _: c.request("GET", url), clients=n, seconds=seconds)
+        out[f"{label} x{n}"] = result
+        print(
+            f"  {label:10} {url.rsplit('/', 2)[-2] or 'route':12} x{n}: {result.rps:8.1f} req/s  "
+            f"p50 {result.pct(50):8.1f} ms  p99 {result.pct(99):8.1f} ms",
+            flush=True,
+        )
+    return out
+
+
+def walk(target: load.Target, count: int) -> None:
+    """Follow next over every page of 100 (ten minutes at most) and report."""
+    seen, errors, seconds = load.walk(target)
+    rate = seen / seconds if seconds else 0
+    left = (
+        f"; the rest would take {(count - seen) / rate / 60:.0f} min"
+        if rate and seen < count
+        else ""
+    )
+    print(
+        f"  {target.name:10} walk of every page: {seen}/{count} objects, {errors} errors, "
+        f"{seconds:.1f} s ({rate:.0f} objects/s){left}",
+        flush=True,
+    )
+
+
+def ratios(
+    size: int, ours: dict[str, load.Result], peer: str, theirs: dict[str, load.Result]
+) -> None:
+    """The hub's throughput divided by a peer's, per scenario."""
+    for key, mine in ours.items():
+        other = theirs.get(key)
+        if other is None or other.rps == 0:
+            note = "peer failed every request" if other is not None else "not run"
+            print(f"  ratio at {size:>9,} {key:16} hub / {peer}: ({note})")
+            continue
+        print(f"  ratio at {size:>9,} {key:16} hub / {peer}: {mine.rps / other.rps:8.1f}x req/s, "
+              f"p50 {other.pct(50) / mine.pct(50):6.1f}x faster")  # fmt: skip
+
+
+def main() -> None:
+    """Run the comparison at each size."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--medallion", default="1000", help="sizes to run medallion at")
+    parser.add_argument("--opentaxii", default="1000,10000", help="sizes to run OpenTAXII at")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL for the hub")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    peer_sizes = {"medallion": {int(s) for s in args.medallion.split(",") if s},
+                  "opentaxii": {int(s) for s in args.opentaxii.split(",") if s}}  # fmt: skip
+    print(f"load average at start: {os.getloadavg()}; cores: {os.cpu_count()}", flush=True)
+    for size in sizes:
+        print(f"\n== {size:,} indicators", flush=True)
+        ours = run_hub(size, args)
+        for peer in ("medallion", "opentaxii"):
+            if size in peer_sizes[peer]:
+                theirs = run_peer(peer, size, args.seconds)
+                ratios(size, ours, peer, theirs)
+        print(f"  load average: {os.getloadavg()}", flush=True)
+
+
+@contextmanager
+def _server(prefix: str, start: Callable[[Path], Started]) -> Iterator[Started]:
+    """A server started in a fresh directory, stopped and wiped afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
+    started = start(workdir)
+    try:
+        yield started
+    finally:
+        started[0].terminate()
+        started[0].wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
+    with _server("hub", lambda d: servers.start_hub(d, args.database_url)) as (_, url, auth):
+        target = load.Target("hub", url, {"Authorization": auth, "Accept": servers.TAXII})
+        rate = ingest(target, size, 1000)
+        print(f"  hub        ingest through POST: {rate:,.0f} objects/s (envelopes of 1,000)")
+        prepare(target, size)
+        results = measure(target, args.seconds, (1, 8))
+        base = url.split("/taxii2/")[0]
+        results.update(ceiling(f"{base}/bench/ceiling", {}, args.seconds))
+        # The API root answers from settings alone: what authentication and the stack cost.
+        results.update(ceiling(f"{base}/taxii2/hub/", target.headers, args.seconds, "auth only"))
+        for n in (1, 8):
+            top = results[f"ceiling x{n}"].rps
+            for name in SCENARIOS:
+                share = results[f"{name} x{n}"].rps / top if top else 0
+                print(f"  hub {name:12} x{n}: {share:.0%} of the stack's ceiling")
+        walk(target, size)
+        return results
+
+
+def run_peer(peer: str, size: int, seconds: float) -> dict[str, load.Result]:
+    start: Callable[[Path], Started] = (
+        (lambda d: servers.start_medallion(d, size))
+        if peer == "medallion"
+        else servers.start_opentaxii
+    )
+    with _server(peer, start) as (_, url, auth):
+        target = load.Target(peer, url, {"Authorization": auth, "Accept": servers.TAXII})
+        if peer == "opentaxii":
+            rate = ingest(target, size, 1000)
+            print(f"  opentaxii  ingest through POST: {rate:,.0f} objects/s")
+        prepare(target, size)
+        results = measure(target, seconds, (1, 8))
+        walk(target, size)
+        return results
+
+
+if __name__ == "__main__":
+    main()

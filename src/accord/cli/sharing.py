@@ -1,0 +1,199 @@
+"""``accord sharing``: collections, federation pulls and sharing groups from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from accord.cli.context import database, settings_from_env
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.errors import InvalidInput, NotFound
+from accord.identity.policy import SYSTEM
+from accord.identity.services import get_org
+from accord.sharing import federation, groups, services
+from accord.sharing.models import Remote
+from accord.sharing.schemas import CollectionCreate, GrantSet, GroupExport
+from accord.sharing.tlp import Tlp
+
+app = typer.Typer(no_args_is_help=True, help="Threat sharing: collections, federation, groups.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
+TOKEN_ENV = "ACCORD_REMOTE_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+
+
+@app.command("collection-create")
+def collection_create(
+    org: Annotated[str, typer.Argument(help="Owner organization (slug).")],
+    title: str,
+    alias: Annotated[str | None, typer.Option()] = None,
+    default_tlp: Annotated[Tlp, typer.Option(help="TLP of objects without a marking.")] = Tlp.AMBER,
+    public: Annotated[bool, typer.Option("--public", help="Anyone may read (CLEAR).")] = False,
+    community: Annotated[bool, typer.Option("--community", help="Members may read.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Create a TAXII collection owned by an organization; print its id."""
+    data = CollectionCreate(
+        title=title,
+        alias=alias,
+        default_tlp=default_tlp,
+        public_read=public,
+        community_read=community,
+    )
+    with database(settings_from_env(config)) as db:
+        collection = services.create_collection(db, org=get_org(db, org), data=data, actor=SYSTEM)
+        out.print(collection.uuid)
+
+
+@app.command("grant")
+def grant(
+    collection: str,
+    org: Annotated[str | None, typer.Option(help="Organization slug.")] = None,
+    group: Annotated[str | None, typer.Option(help="Sharing group id.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Also write.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Let an organization or a sharing group read (and write) a collection."""
+    data = GrantSet(organization=org, group=group, can_read=True, can_write=write)
+    with database(settings_from_env(config)) as db:
+        found = services.get_collection(db, collection)
+        services.set_grant(db, collection=found, data=data, actor=SYSTEM)
+    out.print(f"granted {'read, write' if write else 'read'} on {collection}")
+
+
+@app.command("pull")
+def pull(
+    url: Annotated[str, typer.Argument(help="The remote's TAXII 2.1 API root URL.")],
+    collection: Annotated[str, typer.Argument(help="The remote collection's id.")],
+    into: Annotated[str, typer.Option(help="The local collection (id or alias).")],
+    org: Annotated[str, typer.Option(help="Local organization vouching for the remote.")],
+    name: Annotated[str | None, typer.Option(help="A name for this remote.")] = None,
+    user: Annotated[str | None, typer.Option(help="Username for HTTP Basic.")] = None,
+    every: Annotated[int | None, typer.Option(min=1, help="Pull every N minutes (sync).")] = None,
+    peer: Annotated[str | None, typer.Option(help="Local account the remote reads with.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Pull what a remote collection added since the last pull (token in ACCORD_REMOTE_TOKEN)."""
+    settings = settings_from_env(config)
+    token = os.environ.get(TOKEN_ENV) or None
+    spec = federation.RemoteSpec(
+        name=name or _name_for(url, collection),
+        api_root=url,
+        remote_collection=collection,
+        local_collection=into,
+        organization=org,
+        username=user,
+        every_minutes=every,
+        peer_username=peer,
+    )
+    with database(settings) as db:
+        remote = federation.configure_remote(db, spec=spec, actor=SYSTEM)
+        if every is not None and token:
+            _keep_token(settings, remote.name, token)
+        _pull_one(db, remote, token, settings)
+
+
+@app.command("sync")
+def sync(config: ConfigOpt = None) -> None:
+    """Pull every scheduled remote whose interval has passed (run it from cron or a timer)."""
+    settings = settings_from_env(config)
+    with database(settings) as db:
+        due = federation.due_remotes(db, now=utcnow())
+        for remote in due:
+            _pull_one(db, remote, _stored_token(settings, remote.name), settings)
+        if not due:
+            out.print("no remote is due")
+
+
+def _pull_one(db: object, remote: Remote, token: str | None, settings: Settings) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(db, Session)
+    with federation.client_for(
+        remote, token=token, timeout=settings.outbound_timeout_seconds
+    ) as client:
+        result = federation.pull(db, remote=remote, client=client, actor=SYSTEM, now=utcnow())
+    out.print(
+        f"{remote.name}: {result.received} received in {result.pages} page(s), "
+        f"{result.stored} new, {result.failed} invalid; checkpoint {result.checkpoint}"
+    )
+
+
+def _name_for(url: str, collection: str) -> str:
+    host = re.sub(r"[^a-z0-9.-]+", "-", url.lower().split("://", 1)[-1]).strip("-")
+    return f"{host[:40]}-{collection[:8]}".strip("-.")
+
+
+def _token_path(settings: Settings, name: str) -> Path:
+    return settings.data_dir / "sharing-remotes" / f"{name}.token"
+
+
+def _keep_token(settings: Settings, name: str, token: str) -> None:
+    # The remote's token is a credential: a file only the hub's user may read, never the log.
+    path = _token_path(settings, name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token)
+    path.chmod(0o600)
+
+
+def _stored_token(settings: Settings, name: str) -> str | None:
+    path = _token_path(settings, name)
+    return path.read_text().strip() if path.exists() else None
+
+
+@app.command("remotes")
+def remotes(config: ConfigOpt = None) -> None:
+    """List the remotes this hub pulls from, with their checkpoints."""
+    with database(settings_from_env(config)) as db:
+        for remote in db.scalars(select(Remote).order_by(Remote.name)):
+            every = f"every {remote.every_minutes} min" if remote.every_minutes else "on demand"
+            out.print(f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t{every}")
+
+
+@app.command("group-export")
+def group_export(
+    group: Annotated[str, typer.Argument(help="Sharing group id.")],
+    output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write a sharing group as JSON, to import on another hub."""
+    with database(settings_from_env(config)) as db:
+        found = groups.get_group(db, group)
+        data = groups.export_group(db, group=found, actor=SYSTEM, now=utcnow())
+    text = data.model_dump_json(indent=2)
+    if output is None:
+        print(text)
+    else:
+        output.write_text(text + "\n")
+        err.print(f"wrote {output}")
+
+
+@app.command("group-import")
+def group_import(
+    file: Annotated[Path, typer.Argument(help="A group exported by a hub.")],
+    org: Annotated[str, typer.Option(help="The local organization that will own it.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Create or update a sharing group from another hub's export."""
+    if not file.is_file():
+        raise NotFound(f"no file {file}", field="file")
+    try:
+        data = GroupExport.model_validate(json.loads(file.read_text()))
+    except ValueError as exc:
+        raise InvalidInput(f"{file}: not a sharing group export ({str(exc)[:200]})") from None
+    with database(settings_from_env(config)) as db:
+        result = groups.import_group(db, org=get_org(db, org), data=data, actor=SYSTEM)
+    out.print(f"group {result.id} ({result.name}): {len(result.members)} member(s)")
+    if result.unknown:
+        err.print(f"organizations this hub does not know: {', '.join(result.unknown)}")

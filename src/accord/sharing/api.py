@@ -1,0 +1,133 @@
+"""The sharing API under /api/v1/sharing: collections, grants, sharing groups and look-up.
+
+TAXII itself is in ``routes.py``; this is what TAXII does not cover.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
+
+from accord.clock import utcnow
+from accord.identity.models import Organization
+from accord.identity.policy import Action, Actor, CollectionRights
+from accord.sharing import groups, indicators, queries, services
+from accord.sharing.models import Collection
+from accord.sharing.readers import Reader, reader_for, rights
+from accord.sharing.schemas import (
+    CollectionCreate,
+    CollectionRead,
+    GrantSet,
+    GroupCreate,
+    GroupExport,
+    GroupImported,
+    LookupRequest,
+    LookupResult,
+)
+from accord.web.deps import DbSession, OrgAccess, guard, org_guard
+
+router = APIRouter(prefix="/sharing", tags=["sharing"])
+
+
+def collection_read(
+    db: Session, collection: Collection, granted: CollectionRights, reader: Reader
+) -> CollectionRead:
+    """A collection with the caller's rights and the number of objects it may see."""
+    owner = db.get(Organization, collection.owner_org_id)
+    count = (
+        queries.visible_count(db, collection_id=collection.id, reader=reader)
+        if granted.can_read
+        else 0
+    )
+    return CollectionRead(
+        id=collection.uuid,
+        alias=collection.alias,
+        title=collection.title,
+        description=collection.description,
+        owner=owner.slug if owner else "",
+        default_tlp=collection.default_tlp,
+        public_read=collection.public_read,
+        community_read=collection.community_read,
+        can_read=granted.can_read,
+        can_write=granted.can_write,
+        visible_objects=count,
+    )
+
+
+@router.get("/collections", response_model=list[CollectionRead])
+def list_collections(
+    db: DbSession, actor: Annotated[Actor, guard(Action.SHARING_READ)]
+) -> list[CollectionRead]:
+    """The collections the caller may read or write, with the objects it may see."""
+    reader = reader_for(db, actor)
+    return [collection_read(db, c, r, reader) for c, r in services.list_collections(db, actor)]
+
+
+@router.post("/orgs/{slug}/collections", response_model=CollectionRead, status_code=201)
+def create_collection(
+    data: CollectionCreate,
+    db: DbSession,
+    access: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)],
+) -> CollectionRead:
+    """A new collection owned by the organization (its admins)."""
+    found = services.create_collection(db, org=access.org, data=data, actor=access.actor)
+    granted = rights(db, access.actor, found)
+    return collection_read(db, found, granted, reader_for(db, access.actor))
+
+
+@router.put("/collections/{collection_id}/grants", status_code=204)
+def set_grant(
+    collection_id: str,
+    data: GrantSet,
+    db: DbSession,
+    actor: Annotated[Actor, guard(Action.SHARING_WRITE)],
+) -> Response:
+    """Grant an organization or a sharing group access (the owner's admins)."""
+    found, _ = services.collection_for(db, actor, collection_id)
+    services.set_grant(db, collection=found, data=data, actor=actor)
+    return Response(status_code=204)
+
+
+@router.get("/orgs/{slug}/groups", response_model=list[GroupExport])
+def list_groups(
+    db: DbSession, access: Annotated[OrgAccess, org_guard(Action.ORG_PRIVATE_READ)]
+) -> list[GroupExport]:
+    """The sharing groups the organization belongs to, with their members (its members)."""
+    found = groups.groups_of(db, org=access.org, actor=access.actor)
+    return [groups.describe(db, g, now=utcnow()) for g in found]
+
+
+@router.post("/orgs/{slug}/groups", response_model=GroupExport, status_code=201)
+def create_group(
+    data: GroupCreate, db: DbSession, access: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)]
+) -> GroupExport:
+    """A new sharing group owned by the organization (its admins)."""
+    group = groups.create_group(db, org=access.org, data=data, actor=access.actor)
+    return groups.export_group(db, group=group, actor=access.actor, now=utcnow())
+
+
+@router.get("/groups/{group_id}", response_model=GroupExport)
+def export_group(
+    group_id: str, db: DbSession, actor: Annotated[Actor, guard(Action.OWN_ACCOUNT_READ)]
+) -> GroupExport:
+    """A sharing group as portable JSON, to import on another hub (its owner's members)."""
+    group = groups.get_group(db, group_id)
+    return groups.export_group(db, group=group, actor=actor, now=utcnow())
+
+
+@router.post("/orgs/{slug}/groups/import", response_model=GroupImported)
+def import_group(
+    data: GroupExport, db: DbSession, access: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)]
+) -> GroupImported:
+    """Import a sharing group exported by another hub; the organization owns it here."""
+    return groups.import_group(db, org=access.org, data=data, actor=access.actor)
+
+
+@router.post("/lookup", response_model=list[LookupResult])
+def look_up(
+    data: LookupRequest, db: DbSession, actor: Annotated[Actor, guard(Action.SHARING_READ)]
+) -> list[LookupResult]:
+    """The indicators the caller may see whose patterns test each value for equality."""
+    return indicators.look_up(db, reader=reader_for(db, actor), values=data.values)

@@ -1,0 +1,116 @@
+"""The observable-value index behind indicator look-up.
+
+At ingest, the equality comparisons of an indicator's STIX pattern (``=`` and ``IN``) on
+observable values become rows ``(kind, value)`` keyed by a fixed-width digest, so that a
+look-up is an index seek per value, never a scan of patterns. Values are normalised the same
+way on both sides: hashes lower-case, IP addresses in their canonical text, domain names and
+e-mail addresses lower-case, URLs with a lower-case scheme and host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
+
+from accord.errors import InvalidInput
+from accord.sharing.patterns import Comparison, unquote
+
+_LITERAL = re.compile(r"'(?:[^'\\]|\\['\\])*'")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+HASH_KINDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
+_HEX_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+_VALUE_KINDS = {
+    "ipv4-addr": "ipv4",
+    "ipv6-addr": "ipv6",
+    "domain-name": "domain",
+    "url": "url",
+    "email-addr": "email",
+}
+KINDS = frozenset(HASH_KINDS.values()) | frozenset(_VALUE_KINDS.values())
+
+
+def key(kind: str, value: str) -> str:
+    """The index key of a normalised ``(kind, value)``."""
+    return hashlib.sha256(f"{kind}\x00{value}".encode()).hexdigest()[:32]
+
+
+def observables_of(comparisons: Iterable[Comparison]) -> list[tuple[str, str]]:
+    """The ``(kind, value)`` pairs a pattern tests for equality, normalised, without repeats."""
+    found: dict[tuple[str, str], None] = {}
+    for comparison in comparisons:
+        kind = _kind_of(comparison)
+        if kind is None:
+            continue
+        for literal in _literals(comparison):
+            value = normalise(kind, unquote(literal))
+            if value is not None:
+                found[(kind, value)] = None
+    return list(found)
+
+
+def _kind_of(comparison: Comparison) -> str | None:
+    path = comparison.path
+    if len(path) == 2 and path[0] == "hashes" and isinstance(path[1], str):
+        return HASH_KINDS.get(path[1].upper().replace("-", ""))
+    if path == ("value",):
+        return _VALUE_KINDS.get(comparison.object_type)
+    return None
+
+
+def _literals(comparison: Comparison) -> list[str]:
+    if comparison.operator == "=" and comparison.value.startswith("'"):
+        return [comparison.value]
+    if comparison.operator == "IN":
+        return _LITERAL.findall(comparison.value)
+    return []
+
+
+def normalise(kind: str, value: str) -> str | None:
+    """The canonical text of ``value`` as a ``kind``; None if it is not one."""
+    value = value.strip()
+    if kind in HASH_KINDS.values():
+        return value.lower() if _HEX.match(value) else None
+    if kind in ("ipv4", "ipv6"):
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return None  # a network (10.0.0.0/8) is not one address: not indexed
+        return str(address) if (address.version == 4) == (kind == "ipv4") else None
+    if kind == "url":
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            return None
+        return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
+    if kind == "domain":
+        return value.lower().rstrip(".") or None
+    return value.lower() if "@" in value else None
+
+
+def classify(value: str) -> tuple[str, str]:
+    """What a value someone looks up is (a hash, an address, a domain, a URL) and its form."""
+    text = value.strip()
+    if _HEX.match(text) and len(text) in _HEX_LENGTHS:
+        return _HEX_LENGTHS[len(text)], text.lower()
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    else:
+        return ("ipv4" if address.version == 4 else "ipv6"), str(address)
+    if "://" in text:
+        normal = normalise("url", text)
+        if normal:
+            return "url", normal
+    elif "@" in text:
+        return "email", text.lower()
+    elif _DOMAIN.match(text.lower().rstrip(".")):
+        return "domain", text.lower().rstrip(".")
+    raise InvalidInput(
+        f"values: {value[:80]!r} is not a hash, IP address, domain name, URL or e-mail address",
+        field="values",
+    )

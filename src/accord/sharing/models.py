@@ -1,0 +1,229 @@
+"""Tables of the sharing domain: collections, sharing groups, STIX objects and their index."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accord.clock import utcnow
+from accord.db import Base, UTCDateTime
+
+# BIGINT on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class SharingGroup(Base):
+    """A named set of organizations that share with each other; it can travel between hubs."""
+
+    __tablename__ = "sharing_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SharingGroupMember(Base):
+    """An organization in a sharing group."""
+
+    __tablename__ = "sharing_group_members"
+    __table_args__ = (UniqueConstraint("group_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("sharing_groups.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Collection(Base):
+    """A TAXII collection, owned by an organization."""
+
+    __tablename__ = "sharing_collections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    alias: Mapped[str | None] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    default_tlp: Mapped[str] = mapped_column(String(16))
+    # Who may read besides the grants: anyone (even anonymous), or every member organization.
+    public_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    community_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CollectionGrant(Base):
+    """Read or write access to a collection for one organization or one sharing group.
+
+    The organizations and groups granted read access when an object is shared are its named
+    recipients (TLP AMBER and RED are visible to them, see ``accord.sharing.tlp``).
+    """
+
+    __tablename__ = "sharing_collection_grants"
+    __table_args__ = (UniqueConstraint("collection_id", "organization_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_collections.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_groups.id", ondelete="CASCADE")
+    )
+    can_read: Mapped[bool] = mapped_column(Boolean, default=True)
+    can_write: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Audience(Base):
+    """The recipients named when objects were shared, kept once per distinct set."""
+
+    __tablename__ = "sharing_audiences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AudienceMember(Base):
+    """One organization or sharing group of an audience."""
+
+    __tablename__ = "sharing_audience_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audience_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_audiences.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_groups.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Remote(Base):
+    """Another TAXII 2.1 server this hub pulls from, and how far it has read."""
+
+    __tablename__ = "sharing_remotes"
+    __table_args__ = (UniqueConstraint("api_root", "remote_collection", "collection_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    api_root: Mapped[str] = mapped_column(String(500))
+    remote_collection: Mapped[str] = mapped_column(String(100))
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_collections.id", ondelete="CASCADE"), index=True
+    )
+    # The local organization that vouches for what comes from there (its producer here).
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    username: Mapped[str | None] = mapped_column(String(200))
+    # The remote's own X-TAXII-Date-Added-Last, as it wrote it: the next pull's added_after.
+    checkpoint: Mapped[str | None] = mapped_column(String(40))
+    every_minutes: Mapped[int | None] = mapped_column(Integer)
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The local account the remote hub reads with: what came from there is not sent back.
+    peer_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+
+class StixObject(Base):
+    """One version of one STIX object in one collection; its JSON is kept as received."""
+
+    __tablename__ = "sharing_objects"
+    __table_args__ = (
+        UniqueConstraint("collection_id", "stix_id", "version"),
+        Index("ix_sharing_objects_page", "collection_id", "date_added", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_collections.id", ondelete="CASCADE")
+    )
+    stix_id: Mapped[str] = mapped_column(String(300))
+    stix_type: Mapped[str] = mapped_column(String(250))
+    spec_version: Mapped[str] = mapped_column(String(8))
+    version: Mapped[datetime] = mapped_column(UTCDateTime())
+    date_added: Mapped[datetime] = mapped_column(UTCDateTime())
+    is_latest: Mapped[bool] = mapped_column(Boolean)
+    is_first: Mapped[bool] = mapped_column(Boolean)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    tlp: Mapped[str] = mapped_column(String(16))
+    producer_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    audience_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_audiences.id", ondelete="SET NULL")
+    )
+    origin_remote_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_remotes.id", ondelete="SET NULL")
+    )
+    sighting_of: Mapped[str | None] = mapped_column(String(300), index=True)
+    sighting_count: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class Observable(Base):
+    """An observable value an indicator's pattern compares for equality: the look-up index."""
+
+    __tablename__ = "sharing_observables"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    object_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_objects.id", ondelete="CASCADE"), index=True
+    )
+    # sha256(kind, value), truncated: fixed width, so URLs of any length index the same way.
+    key: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(Text)
+
+
+class TaxiiStatus(Base):
+    """The outcome of one POST of an envelope (TAXII 2.1, section 4.3.1)."""
+
+    __tablename__ = "sharing_statuses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_collections.id", ondelete="CASCADE")
+    )
+    request_timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    total_count: Mapped[int] = mapped_column(Integer)
+    success_count: Mapped[int] = mapped_column(Integer)
+    failure_count: Mapped[int] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SharingSecret(Base):
+    """A random secret of the hub (the root of the pagination cursor key), shared by processes."""
+
+    __tablename__ = "sharing_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

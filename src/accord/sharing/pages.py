@@ -1,0 +1,92 @@
+"""Sharing pages: the collections a reader may see, a collection's objects, indicator look-up."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from accord.clock import utcnow
+from accord.errors import AccordError
+from accord.identity.policy import Action, Actor
+from accord.sharing import cursor, indicators, queries, services
+from accord.sharing.api import collection_read
+from accord.sharing.readers import reader_for
+from accord.web.deps import DbSession, guard
+from accord.web.rendering import render
+from accord.web.security import verify_csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+Reading = Annotated[Actor, guard(Action.SHARING_READ)]
+
+
+@router.get("/sharing", response_class=HTMLResponse)
+def collections_page(request: Request, db: DbSession, actor: Reading) -> HTMLResponse:
+    """The collections the visitor may read, with how many objects it may see in each."""
+    reader = reader_for(db, actor)
+    found = [collection_read(db, c, r, reader) for c, r in services.list_collections(db, actor)]
+    return render(request, "sharing/collections.html", {"collections": found})
+
+
+@router.get("/sharing/collections/{collection_id}", response_class=HTMLResponse)
+def collection_page(
+    collection_id: str,
+    request: Request,
+    db: DbSession,
+    actor: Reading,
+    next: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    """The newest version of each object the visitor may see, 50 a page."""
+    collection, _ = services.collection_for(db, actor, collection_id)
+    result = queries.page(
+        db,
+        queries.PageRequest(
+            collection_id=collection.id,
+            reader=reader_for(db, actor),
+            filters=queries.Filters(limit=50, next=next),
+            key=cursor.app_key(request),
+            now=utcnow(),
+            kind="page",
+        ),
+    )
+    objects = [_summary(row.body or "{}") for row in result.rows]
+    return render(
+        request,
+        "sharing/collection.html",
+        {"collection": collection, "objects": objects, "next": result.next},
+    )
+
+
+def _summary(body: str) -> dict[str, str]:
+    obj = json.loads(body)
+    return {
+        "id": obj.get("id", ""),
+        "type": obj.get("type", ""),
+        "name": obj.get("name") or obj.get("pattern") or "",
+        "modified": obj.get("modified") or obj.get("created") or "",
+    }
+
+
+@router.get("/sharing/lookup", response_class=HTMLResponse)
+def lookup_page(
+    request: Request,
+    db: DbSession,
+    actor: Reading,
+    values: Annotated[str, Query(max_length=20_000)] = "",
+) -> HTMLResponse:
+    """Look up hashes, addresses, domains and URLs, one a line."""
+    wanted = [v.strip() for v in values.splitlines() if v.strip()][:100]
+    results, error = [], None
+    if wanted:
+        try:
+            results = indicators.look_up(db, reader=reader_for(db, actor), values=wanted)
+        except AccordError as exc:
+            error = exc.message
+    return render(
+        request,
+        "sharing/lookup.html",
+        {"values": values, "results": results, "error": error},
+        status=422 if error else 200,
+    )

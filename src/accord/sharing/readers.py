@@ -1,0 +1,137 @@
+"""What the policy needs to know about a reader and a collection, loaded once per request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import literal, select, union_all
+from sqlalchemy.orm import Session
+
+from accord.identity.policy import Actor, CollectionGrants, CollectionRights, collection_rights
+from accord.sharing.models import (
+    AudienceMember,
+    Collection,
+    CollectionGrant,
+    Remote,
+    SharingGroupMember,
+)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """An actor with the facts the TLP rule reads: organizations, groups, audiences."""
+
+    actor: Actor
+    org_ids: frozenset[int]
+    group_ids: frozenset[int]
+    # Audiences naming one of the reader's organizations, or one of its sharing groups.
+    org_audiences: frozenset[int]
+    group_audiences: frozenset[int]
+    # Remotes whose hub reads with this account: what came from them is not sent back.
+    peer_remote_ids: frozenset[int]
+
+    @property
+    def community(self) -> bool:
+        """Whether the reader belongs to a member organization of the hub."""
+        return bool(self.org_ids)
+
+
+def reader_for(db: Session, actor: Actor) -> Reader:
+    """The reader behind ``actor``: one query for its groups, audiences and peer remotes."""
+    org_ids = frozenset(actor.roles)
+    parts = []
+    if org_ids:
+        my_groups = select(SharingGroupMember.group_id).where(
+            SharingGroupMember.organization_id.in_(org_ids)
+        )
+        parts += [
+            select(literal("group"), SharingGroupMember.group_id).where(
+                SharingGroupMember.organization_id.in_(org_ids)
+            ),
+            select(literal("org_audience"), AudienceMember.audience_id).where(
+                AudienceMember.organization_id.in_(org_ids)
+            ),
+            select(literal("group_audience"), AudienceMember.audience_id).where(
+                AudienceMember.group_id.in_(my_groups)
+            ),
+        ]
+    if actor.user_id is not None:
+        parts.append(select(literal("peer"), Remote.id).where(Remote.peer_user_id == actor.user_id))
+    found: dict[str, set[int]] = {"group": set(), "org_audience": set(), "group_audience": set(),
+                                  "peer": set()}  # fmt: skip
+    if parts:
+        for kind, value in db.execute(union_all(*parts)):
+            found[kind].add(value)
+    return Reader(
+        actor=actor,
+        org_ids=org_ids,
+        group_ids=frozenset(found["group"]),
+        org_audiences=frozenset(found["org_audience"]),
+        group_audiences=frozenset(found["group_audience"]),
+        peer_remote_ids=frozenset(found["peer"]),
+    )
+
+
+def grants_of(db: Session, collection: Collection) -> CollectionGrants:
+    """The collection's grants, with sharing groups resolved to their organizations."""
+    return _grants(collection, _grant_rows(db, [collection.id]).get(collection.id, []))
+
+
+def rights(db: Session, actor: Actor, collection: Collection) -> CollectionRights:
+    """What ``actor`` may do with ``collection``, as the policy says."""
+    return collection_rights(actor, grants_of(db, collection))
+
+
+def all_rights(
+    db: Session, actor: Actor, collections: Sequence[Collection]
+) -> dict[int, CollectionRights]:
+    """Rights on many collections with one query for the grants."""
+    rows = _grant_rows(db, [c.id for c in collections])
+    return {c.id: collection_rights(actor, _grants(c, rows.get(c.id, []))) for c in collections}
+
+
+def readable_collection_ids(db: Session, actor: Actor) -> list[int]:
+    """Every collection ``actor`` may read (collections are few; grants are one query)."""
+    collections = db.scalars(select(Collection)).all()
+    return [cid for cid, r in all_rights(db, actor, collections).items() if r.can_read]
+
+
+def _grant_rows(db: Session, collection_ids: list[int]) -> dict[int, list[tuple[int, bool, bool]]]:
+    """Per collection: (organization id, read, write), groups expanded to their members."""
+    if not collection_ids:
+        return {}
+    direct = select(
+        CollectionGrant.collection_id,
+        CollectionGrant.organization_id,
+        CollectionGrant.can_read,
+        CollectionGrant.can_write,
+    ).where(
+        CollectionGrant.collection_id.in_(collection_ids),
+        CollectionGrant.organization_id.is_not(None),
+    )
+    via_group = (
+        select(
+            CollectionGrant.collection_id,
+            SharingGroupMember.organization_id,
+            CollectionGrant.can_read,
+            CollectionGrant.can_write,
+        )
+        .join(SharingGroupMember, SharingGroupMember.group_id == CollectionGrant.group_id)
+        .where(CollectionGrant.collection_id.in_(collection_ids))
+    )
+    found: dict[int, list[tuple[int, bool, bool]]] = {}
+    for cid, org_id, read, write in db.execute(direct.union_all(via_group)):
+        if org_id is not None:
+            found.setdefault(cid, []).append((org_id, read, write))
+    return found
+
+
+def _grants(collection: Collection, rows: list[tuple[int, bool, bool]]) -> CollectionGrants:
+    return CollectionGrants(
+        owner_org_id=collection.owner_org_id,
+        public_read=collection.public_read,
+        community_read=collection.community_read,
+        reader_org_ids=frozenset(org for org, read, _ in rows if read),
+        writer_org_ids=frozenset(org for org, _, write in rows if write),
+    )

@@ -1,0 +1,253 @@
+"""TAXII 2.1 under ``/taxii2/``: discovery, the hub's API root, collections and their objects.
+
+Routes parse the request and shape the answer; the services and the policy decide. Every
+object-returning route goes through ``queries.page``, which filters by TLP in SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from accord.clock import utcnow
+from accord.errors import NotFound
+from accord.identity.policy import Action, Actor
+from accord.sharing import cursor, queries, services
+from accord.sharing.models import TaxiiStatus
+from accord.sharing.readers import reader_for
+from accord.sharing.stix_validation import format_timestamp
+from accord.sharing.taxii import (
+    API_ROOT,
+    PREFIX,
+    STIX_MEDIA_TYPE,
+    TAXII_MEDIA_TYPE,
+    check_accept,
+    check_content_type,
+    parse_filters,
+    taxii_response,
+)
+from accord.web.deps import DbSession, SettingsDep, guard
+
+router = APIRouter(tags=["taxii"], dependencies=[Depends(check_accept)])
+
+Reading = Annotated[Actor, guard(Action.SHARING_READ)]
+Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
+ROOT = f"/{API_ROOT}"
+OBJECTS = ROOT + "/collections/{collection_id}/objects/"
+
+
+async def _body(request: Request) -> bytes:
+    check_content_type(request)
+    return await request.body()
+
+
+@router.get("/")
+def discovery(request: Request, settings: SettingsDep, _: Reading) -> Response:
+    """Server discovery (TAXII 2.1, section 4.1)."""
+    root = f"{settings.public_url}{PREFIX}{ROOT}/"
+    return taxii_response(
+        {
+            "title": f"{settings.hub_name} TAXII",
+            "description": "Threat intelligence shared on this hub; TLP 2.0 enforced per object.",
+            "default": root,
+            "api_roots": [root],
+        }
+    )
+
+
+@router.get(ROOT + "/")
+def api_root(settings: SettingsDep, _: Reading) -> Response:
+    """The API root's information (section 4.2)."""
+    return taxii_response(
+        {
+            "title": settings.hub_name,
+            "description": "Collections of STIX 2.1 objects shared by the hub's organizations.",
+            "versions": [TAXII_MEDIA_TYPE],
+            "max_content_length": settings.max_request_bytes,
+        }
+    )
+
+
+@router.get(ROOT + "/status/{status_id}/")
+def status(status_id: str, db: DbSession, actor: Writing) -> Response:
+    """The status of an earlier POST (section 4.3)."""
+    return taxii_response(status_json(services.get_status(db, actor=actor, status_id=status_id)))
+
+
+@router.get(ROOT + "/collections/")
+def collections(db: DbSession, actor: Reading) -> Response:
+    """The collections the caller may read or write (section 5.1)."""
+    found = [_collection_json(c, r) for c, r in services.list_collections(db, actor)]
+    return taxii_response({"collections": found} if found else {})
+
+
+@router.get(ROOT + "/collections/{collection_id}/")
+def collection(collection_id: str, db: DbSession, actor: Reading) -> Response:
+    """One collection (section 5.2)."""
+    found, granted = services.collection_for(db, actor, collection_id)
+    return taxii_response(_collection_json(found, granted))
+
+
+@router.get(ROOT + "/collections/{collection_id}/manifest/")
+def manifest(collection_id: str, request: Request, db: DbSession, actor: Reading) -> Response:
+    """Manifest of the visible objects (section 5.3)."""
+    result = _page(request, db, actor, collection_id, kind="manifest", with_body=False)
+    body: dict[str, Any] = {"more": result.more}
+    if result.next:
+        body["next"] = result.next
+    if result.rows:
+        body["objects"] = [
+            {
+                "id": r.stix_id,
+                "date_added": format_timestamp(r.date_added),
+                "version": format_timestamp(r.version or r.date_added),
+                "media_type": STIX_MEDIA_TYPE,
+            }
+            for r in result.rows
+        ]
+    return taxii_response(body, page=result)
+
+
+@router.get(OBJECTS)
+def get_objects(collection_id: str, request: Request, db: DbSession, actor: Reading) -> Response:
+    """An envelope of the visible objects (section 5.4)."""
+    result = _page(request, db, actor, collection_id, kind="objects")
+    return taxii_response(queries.envelope_json(result), page=result)
+
+
+@router.post(OBJECTS, status_code=202)
+def add_objects(
+    collection_id: str,
+    db: DbSession,
+    actor: Writing,
+    body: Annotated[bytes, Depends(_body)],
+) -> Response:
+    """Add an envelope; the answer is its status resource, complete (section 5.5)."""
+    result = services.add_objects(
+        db, actor=actor, collection_id=collection_id, body=body, now=utcnow()
+    )
+    return taxii_response(status_json(result), status=202)
+
+
+@router.get(OBJECTS + "{object_id}/")
+def get_object(
+    collection_id: str, object_id: str, request: Request, db: DbSession, actor: Reading
+) -> Response:
+    """The visible versions of one object (section 5.6); 404 when there is none to see."""
+    result = _page(request, db, actor, collection_id, kind=f"object:{object_id}", ids=object_id)
+    if not result.rows:
+        raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
+    return taxii_response(queries.envelope_json(result), page=result)
+
+
+@router.delete(OBJECTS + "{object_id}/")
+def delete_object(
+    collection_id: str, object_id: str, request: Request, db: DbSession, actor: Writing
+) -> Response:
+    """Delete versions of an object (section 5.7): all of them unless match[version] says."""
+    filters = parse_filters(request.query_params, default_versions=queries.ALL, allow="version")
+    services.delete_object(
+        db,
+        actor=actor,
+        reader=reader_for(db, actor),
+        collection_id=collection_id,
+        stix_id=object_id,
+        versions=filters.versions,
+    )
+    return Response(status_code=200, media_type=TAXII_MEDIA_TYPE)
+
+
+@router.get(OBJECTS + "{object_id}/versions/")
+def versions(
+    collection_id: str, object_id: str, request: Request, db: DbSession, actor: Reading
+) -> Response:
+    """The versions of one object the caller may see (section 5.8)."""
+    result = _page(
+        request,
+        db,
+        actor,
+        collection_id,
+        kind=f"versions:{object_id}",
+        ids=object_id,
+        with_body=False,
+        default_versions=queries.ALL,
+    )
+    if not result.rows:
+        raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
+    body: dict[str, Any] = {"more": result.more}
+    if result.next:
+        body["next"] = result.next
+    body["versions"] = [format_timestamp(r.version or r.date_added) for r in result.rows]
+    return taxii_response(body, page=result)
+
+
+def _page(
+    request: Request,
+    db: DbSession,
+    actor: Actor,
+    collection_id: str,
+    *,
+    kind: str,
+    ids: str | None = None,
+    with_body: bool = True,
+    default_versions: queries.VersionMatch = queries.LAST,
+) -> queries.Page:
+    found, _ = services.collection_for(db, actor, collection_id)
+    filters = parse_filters(
+        request.query_params,
+        default_versions=default_versions,
+        allow="all" if ids is None else "version",
+    )
+    if ids is not None:
+        filters = queries.Filters(
+            added_after=filters.added_after,
+            ids=(ids,),
+            versions=filters.versions,
+            spec_versions=filters.spec_versions,
+            limit=filters.limit,
+            next=filters.next,
+        )
+    return queries.page(
+        db,
+        queries.PageRequest(
+            collection_id=found.id,
+            reader=reader_for(db, actor),
+            filters=filters,
+            key=cursor.app_key(request),
+            now=utcnow(),
+            kind=kind,
+            with_body=with_body,
+        ),
+    )
+
+
+def _collection_json(found: Any, granted: Any) -> dict[str, Any]:
+    body = {
+        "id": found.uuid,
+        "title": found.title,
+        "description": found.description,
+        "can_read": granted.can_read,
+        "can_write": granted.can_write,
+        "media_types": [STIX_MEDIA_TYPE],
+    }
+    if found.alias:
+        body["alias"] = found.alias
+    return body
+
+
+def status_json(found: TaxiiStatus) -> dict[str, Any]:
+    """A status resource (section 4.3.1); the hub stores envelopes synchronously."""
+    return {
+        "id": found.uuid,
+        "status": "complete",
+        "request_timestamp": format_timestamp(found.request_timestamp),
+        "total_count": found.total_count,
+        "success_count": found.success_count,
+        "successes": found.details.get("successes", []),
+        "failure_count": found.failure_count,
+        "failures": found.details.get("failures", []),
+        "pending_count": 0,
+        "pendings": [],
+    }

@@ -1,0 +1,230 @@
+"""Rules of threat sharing: collections and their grants, adding, reading and deleting objects.
+
+Keyword-only functions taking the session and the acting :class:`Actor`; none commits. Who may
+read or write a collection, and which objects a reader may see, are the policy's answers
+(``collection_rights``, ``may_see_object``, applied in SQL by ``visibility``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from accord.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from accord.identity import audit
+from accord.identity.models import MemberRole, Organization
+from accord.identity.policy import Action, Actor, CollectionRights, authorize
+from accord.identity.services import get_org
+from accord.sharing import ingest, queries
+from accord.sharing.models import Collection, CollectionGrant, SharingGroup, StixObject, TaxiiStatus
+from accord.sharing.readers import Reader, all_rights, grants_of, rights
+from accord.sharing.schemas import CollectionCreate, GrantSet
+
+
+def get_collection(db: Session, collection_id: str) -> Collection:
+    """The collection with this TAXII id (or alias)."""
+    found = db.scalar(
+        select(Collection).where(
+            (Collection.uuid == collection_id) | (Collection.alias == collection_id)
+        )
+    )
+    if found is None:
+        raise NotFound(f"no collection {collection_id!r}", field="collection_id")
+    return found
+
+
+def collection_for(
+    db: Session, actor: Actor, collection_id: str, *, write: bool = False
+) -> tuple[Collection, CollectionRights]:
+    """A collection the actor may read (or write); what it may not see does not exist for it.
+
+    Anonymous callers get 401 for anything not public, found or not, so that the answer tells
+    nothing about which collections exist.
+    """
+    try:
+        collection = get_collection(db, collection_id)
+        granted = rights(db, actor, collection)
+    except NotFound:
+        if not actor.is_authenticated:
+            raise Unauthenticated("sign in with an API token to reach this collection") from None
+        raise
+    allowed = granted.can_write if write else granted.can_read
+    if allowed:
+        return collection, granted
+    if not actor.is_authenticated:
+        raise Unauthenticated("sign in with an API token to reach this collection")
+    if granted.can_read or granted.can_write:
+        raise Forbidden(f"you may not {'write to' if write else 'read'} this collection")
+    raise NotFound(f"no collection {collection_id!r}", field="collection_id")
+
+
+def list_collections(db: Session, actor: Actor) -> list[tuple[Collection, CollectionRights]]:
+    """Every collection the actor may read or write, by title."""
+    collections = db.scalars(select(Collection).order_by(Collection.title)).all()
+    granted = all_rights(db, actor, collections)
+    return [
+        (c, granted[c.id]) for c in collections if granted[c.id].can_read or granted[c.id].can_write
+    ]
+
+
+def create_collection(
+    db: Session, *, org: Organization, data: CollectionCreate, actor: Actor
+) -> Collection:
+    """A new collection owned by ``org`` (its admins)."""
+    authorize(actor, Action.ORG_EDIT, org_id=org.id)
+    if data.alias and db.scalar(select(Collection.id).where(Collection.alias == data.alias)):
+        raise Conflict(f"the alias {data.alias!r} is taken", field="alias")
+    collection = Collection(
+        uuid=str(uuid.uuid4()),
+        alias=data.alias,
+        title=data.title,
+        description=data.description,
+        owner_org_id=org.id,
+        default_tlp=data.default_tlp.value,
+        public_read=data.public_read,
+        community_read=data.community_read,
+    )
+    db.add(collection)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="sharing.collection.create",
+        target=collection.uuid,
+        organization_id=org.id,
+        details={"title": data.title, "default_tlp": data.default_tlp.value},
+    )
+    return collection
+
+
+def set_grant(db: Session, *, collection: Collection, data: GrantSet, actor: Actor) -> None:
+    """Grant (or change) an organization's or a sharing group's access to a collection."""
+    authorize(actor, Action.ORG_EDIT, org_id=collection.owner_org_id)
+    if (data.organization is None) == (data.group is None):
+        raise Conflict("name either an organization or a sharing group", field="organization")
+    org_id = get_org(db, data.organization).id if data.organization else None
+    group_id = None
+    if data.group:
+        group_id = db.scalar(select(SharingGroup.id).where(SharingGroup.uuid == data.group))
+        if group_id is None:
+            raise NotFound(f"no sharing group {data.group}", field="group")
+    grant = db.scalar(
+        select(CollectionGrant).where(
+            CollectionGrant.collection_id == collection.id,
+            CollectionGrant.organization_id.is_not_distinct_from(org_id),
+            CollectionGrant.group_id.is_not_distinct_from(group_id),
+        )
+    )
+    if grant is None:
+        grant = CollectionGrant(
+            collection_id=collection.id, organization_id=org_id, group_id=group_id
+        )
+        db.add(grant)
+    grant.can_read, grant.can_write = data.can_read, data.can_write
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="sharing.collection.grant",
+        target=collection.uuid,
+        organization_id=collection.owner_org_id,
+        details={
+            "organization": data.organization,
+            "group": data.group,
+            "read": data.can_read,
+            "write": data.can_write,
+        },
+    )
+
+
+def producer_org(db: Session, actor: Actor, collection: Collection) -> int:
+    """The organization an actor shares as: the owner if it belongs to it, else a writer org."""
+    if collection.owner_org_id in actor.roles:
+        return collection.owner_org_id
+    writers = grants_of(db, collection).writer_org_ids
+    mine = sorted(set(actor.roles) & writers)
+    if not mine:
+        raise Forbidden("you may not write to this collection")
+    return mine[0]
+
+
+def add_objects(
+    db: Session, *, actor: Actor, collection_id: str, body: bytes, now: datetime
+) -> TaxiiStatus:
+    """Store an envelope's valid objects and report on each (TAXII 2.1, section 5.5)."""
+    authorize(actor, Action.SHARING_WRITE)
+    collection, _ = collection_for(db, actor, collection_id, write=True)
+    objects = ingest.parse_envelope(body)
+    source = ingest.Source(actor=actor, producer_org_id=producer_org(db, actor, collection))
+    report = ingest.store_objects(
+        db, collection=collection, objects=objects, source=source, now=now
+    )
+    return ingest.record_status(
+        db, collection=collection, actor=actor, total=len(objects), report=report
+    )
+
+
+def get_status(db: Session, *, actor: Actor, status_id: str) -> TaxiiStatus:
+    """A status resource; only the account that posted the envelope may read it."""
+    authorize(actor, Action.SHARING_WRITE)
+    status = db.scalar(select(TaxiiStatus).where(TaxiiStatus.uuid == status_id))
+    if status is None or status.user_id != actor.user_id:
+        raise NotFound(f"no status {status_id!r}", field="status_id")
+    return status
+
+
+def delete_object(
+    db: Session,
+    *,
+    actor: Actor,
+    reader: Reader,
+    collection_id: str,
+    stix_id: str,
+    versions: queries.VersionMatch,
+) -> int:
+    """Delete versions of an object: its producer, or an admin of the collection's owner."""
+    authorize(actor, Action.SHARING_WRITE)
+    collection, _ = collection_for(db, actor, collection_id, write=True)
+    rows = queries.visible_versions(
+        db, collection_id=collection.id, reader=reader, stix_id=stix_id, versions=versions
+    )
+    if not rows:
+        raise NotFound(f"no object {stix_id!r} in this collection", field="object_id")
+    owner_admin = actor.roles.get(collection.owner_org_id) is MemberRole.ADMIN
+    if not owner_admin and any(r.producer_org_id not in actor.roles for r in rows):
+        raise Forbidden("only its producer or the collection owner's admins may delete it")
+    for row in rows:
+        db.delete(row)
+    db.flush()
+    _reflag(db, collection.id, stix_id)
+    audit.record(
+        db,
+        actor=actor,
+        action="sharing.object.delete",
+        target=stix_id,
+        organization_id=collection.owner_org_id,
+        details={"collection": collection.uuid, "versions": len(rows)},
+    )
+    return len(rows)
+
+
+def _reflag(db: Session, collection_id: int, stix_id: str) -> None:
+    remaining: Sequence[tuple[int, datetime]] = db.execute(
+        select(StixObject.id, StixObject.version).where(
+            StixObject.collection_id == collection_id, StixObject.stix_id == stix_id
+        )
+    ).all()
+    if not remaining:
+        return
+    newest = max(remaining, key=lambda r: r[1])[0]
+    oldest = min(remaining, key=lambda r: r[1])[0]
+    ids = [r[0] for r in remaining]
+    db.execute(
+        update(StixObject)
+        .where(StixObject.id.in_(ids))
+        .values(is_latest=StixObject.id == newest, is_first=StixObject.id == oldest)
+    )

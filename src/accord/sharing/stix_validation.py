@@ -1,0 +1,281 @@
+"""Checks every STIX 2.1 object before it is stored (STIX 2.1, sections 3 to 7).
+
+The checks are the ones a reader relies on: the common properties are present and well formed,
+the id is ``<type>--<RFC 4122 UUID>`` and matches the type, timestamps are RFC 3339 in UTC with
+``created <= modified``, ``spec_version`` is 2.1, references are identifiers, and an
+indicator's STIX pattern passes ``stix2-patterns``. Every object the hub accepts is also
+checked in the tests with ``stix2-validator``, the OASIS tool, which is too slow to run per
+object at ingest.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from accord.sharing import patterns
+
+SPEC_VERSION = "2.1"
+
+_TYPE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,248})[a-z0-9]$")
+_PROPERTY = re.compile(r"^[a-z0-9_]{1,250}$")
+# <type>--<UUID>: the UUID in its canonical lower-case form, RFC 4122 variant (10xx).
+_IDENTIFIER = re.compile(
+    r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$")
+
+SCO_TYPES = frozenset(
+    {
+        "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
+        "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex",
+        "network-traffic", "process", "software", "url", "user-account",
+        "windows-registry-key", "x509-certificate",
+    }
+)  # fmt: skip
+SRO_TYPES = frozenset({"relationship", "sighting"})
+META_TYPES = frozenset({"marking-definition", "language-content", "extension-definition"})
+
+# Properties each SDO and SRO requires beyond the common ones (STIX 2.1, sections 4 and 5).
+REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "attack-pattern": ("name",),
+    "campaign": ("name",),
+    "course-of-action": ("name",),
+    "grouping": ("context", "object_refs"),
+    "identity": ("name",),
+    "incident": ("name",),
+    "indicator": ("pattern", "pattern_type", "valid_from"),
+    "infrastructure": ("name",),
+    "intrusion-set": ("name",),
+    "location": (),
+    "malware": ("is_family",),
+    "malware-analysis": ("product",),
+    "note": ("content", "object_refs"),
+    "observed-data": ("first_observed", "last_observed", "number_observed"),
+    "opinion": ("opinion", "object_refs"),
+    "report": ("name", "published", "object_refs"),
+    "threat-actor": ("name",),
+    "tool": ("name",),
+    "vulnerability": ("name",),
+    "relationship": ("relationship_type", "source_ref", "target_ref"),
+    "sighting": ("sighting_of_ref",),
+    "marking-definition": (),
+    "language-content": ("object_ref", "contents"),
+    "extension-definition": ("name", "schema", "version", "extension_types"),
+}
+TIMESTAMP_PROPERTIES = (
+    "valid_from", "valid_until", "first_seen", "last_seen", "first_observed",
+    "last_observed", "published", "object_modified",
+)  # fmt: skip
+
+
+class StixInvalid(ValueError):
+    """An object that cannot be stored, with the property at fault and the reason."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CheckedObject:
+    """What the hub keeps about a valid object besides its JSON."""
+
+    stix_id: str
+    stix_type: str
+    spec_version: str
+    version: datetime | None  # modified, else created; None for a SCO (date_added stands in)
+    revoked: bool
+    marking_refs: tuple[str, ...]
+    comparisons: tuple[patterns.Comparison, ...]
+    sighting_of: str | None
+    sighting_count: int | None
+
+
+def parse_timestamp(value: object, field: str) -> datetime:
+    """An RFC 3339 UTC timestamp as STIX writes it; subsecond digits past six are dropped."""
+    if not isinstance(value, str):
+        raise StixInvalid(field, "must be a timestamp such as 2024-01-31T12:00:00.000Z")
+    parsed = _timestamp(value)
+    if isinstance(parsed, str):
+        raise StixInvalid(field, parsed)
+    return parsed
+
+
+@functools.lru_cache(maxsize=65_536)
+def _timestamp(value: str) -> datetime | str:
+    # Cached: an object's created, modified and valid_from are often the same string.
+    match = _TIMESTAMP.match(value)
+    if match is None:
+        return "must be a timestamp such as 2024-01-31T12:00:00.000Z"
+    year, month, day, hour, minute, second, fraction = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC
+        )
+    except ValueError as exc:
+        return f"is not a real date and time ({exc})"
+
+
+def format_timestamp(value: datetime) -> str:
+    """A timestamp as STIX writes it: UTC, ``Z``, milliseconds unless finer precision exists."""
+    value = value.astimezone(UTC)
+    fraction = f"{value.microsecond:06d}"
+    if fraction.endswith("000"):
+        fraction = fraction[:3]
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
+
+
+def check_identifier(value: object, field: str, *, of_type: str | None = None) -> str:
+    """``<type>--<UUID>``, with the UUID in RFC 4122 form and, if given, the type expected."""
+    if not isinstance(value, str) or (match := _IDENTIFIER.match(value)) is None:
+        raise StixInvalid(field, "must be an identifier: <type>--<lower-case RFC 4122 UUID>")
+    if of_type is not None and match.group(1) != of_type:
+        raise StixInvalid(field, f"must start with {of_type}-- (the object's type)")
+    return value
+
+
+def check_object(obj: object) -> CheckedObject:
+    """Check one object; raise :class:`StixInvalid` naming the first problem found."""
+    if not isinstance(obj, dict):
+        raise StixInvalid("object", "must be a JSON object")
+    stix_type = obj.get("type")
+    if not isinstance(stix_type, str) or not _TYPE.match(stix_type):
+        raise StixInvalid("type", "must be 3-250 characters of a-z, 0-9 and '-'")
+    if stix_type == "bundle":
+        raise StixInvalid("type", "a bundle is not stored; send its objects")
+    stix_id = check_identifier(obj.get("id"), "id", of_type=stix_type)
+    for name in obj:
+        if not _PROPERTY.match(name):
+            raise StixInvalid(name, "property names are a-z, 0-9 and '_' only")
+    spec_version = _spec_version(obj, stix_type)
+    version = _versioning(obj, stix_type)
+    _common(obj)
+    for name in REQUIRED.get(stix_type, ()):
+        if name not in obj:
+            raise StixInvalid(name, f"is required on a {stix_type}")
+    for name in TIMESTAMP_PROPERTIES:
+        if name in obj:
+            parse_timestamp(obj[name], name)
+    _references(obj)
+    comparisons = _indicator(obj) if stix_type == "indicator" else ()
+    sighting_of, count = _sighting(obj) if stix_type == "sighting" else (None, None)
+    markings = obj.get("object_marking_refs", [])
+    return CheckedObject(
+        stix_id=stix_id,
+        stix_type=stix_type,
+        spec_version=spec_version,
+        version=version,
+        revoked=obj.get("revoked") is True,
+        marking_refs=tuple(markings),
+        comparisons=comparisons,
+        sighting_of=sighting_of,
+        sighting_count=count,
+    )
+
+
+def _spec_version(obj: dict[str, Any], stix_type: str) -> str:
+    value = obj.get("spec_version")
+    if value is None and stix_type in SCO_TYPES:
+        return SPEC_VERSION  # optional on cyber-observables (STIX 2.1, section 6)
+    if value != SPEC_VERSION:
+        raise StixInvalid("spec_version", 'must be "2.1" (the only version this hub stores)')
+    return SPEC_VERSION
+
+
+def _versioning(obj: dict[str, Any], stix_type: str) -> datetime | None:
+    if stix_type in SCO_TYPES or (stix_type.startswith("x-") and "created" not in obj):
+        return None
+    created = parse_timestamp(obj.get("created"), "created")
+    if stix_type == "marking-definition":
+        if "modified" in obj:
+            raise StixInvalid("modified", "marking definitions are not versioned")
+        return created
+    modified = parse_timestamp(obj.get("modified"), "modified")
+    if modified < created:
+        raise StixInvalid("modified", "must not be earlier than created")
+    return modified
+
+
+def _common(obj: dict[str, Any]) -> None:
+    if "revoked" in obj and not isinstance(obj["revoked"], bool):
+        raise StixInvalid("revoked", "must be true or false")
+    confidence = obj.get("confidence", 0)
+    if type(confidence) is not int or not 0 <= confidence <= 100:
+        raise StixInvalid("confidence", "must be an integer from 0 to 100")
+    for name in ("labels",):
+        if name in obj and not _strings(obj[name]):
+            raise StixInvalid(name, "must be a non-empty list of strings")
+    refs = obj.get("external_references", [])
+    if not isinstance(refs, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("source_name"), str) for r in refs
+    ):
+        raise StixInvalid("external_references", "each needs a source_name")
+    granular = obj.get("granular_markings", [])
+    if not isinstance(granular, list):
+        raise StixInvalid("granular_markings", "must be a list")
+    for marking in granular:
+        if not isinstance(marking, dict) or not _strings(marking.get("selectors")):
+            raise StixInvalid("granular_markings", "each needs a list of selectors")
+        if "marking_ref" in marking:
+            ref = marking["marking_ref"]
+            check_identifier(ref, "granular_markings", of_type="marking-definition")
+        elif not isinstance(marking.get("lang"), str):
+            raise StixInvalid("granular_markings", "each needs a marking_ref or a lang")
+    if "extensions" in obj and not isinstance(obj["extensions"], dict):
+        raise StixInvalid("extensions", "must be a dictionary")
+
+
+def _references(obj: dict[str, Any]) -> None:
+    for name, value in obj.items():
+        if name.endswith("_ref"):
+            check_identifier(value, name)
+        elif name.endswith("_refs"):
+            if not isinstance(value, list) or not value:
+                raise StixInvalid(name, "must be a non-empty list of identifiers")
+            for item in value:
+                check_identifier(item, name)
+    for ref in obj.get("object_marking_refs", []):
+        check_identifier(ref, "object_marking_refs", of_type="marking-definition")
+    if "created_by_ref" in obj:
+        check_identifier(obj["created_by_ref"], "created_by_ref", of_type="identity")
+
+
+def _indicator(obj: dict[str, Any]) -> tuple[patterns.Comparison, ...]:
+    valid_from = parse_timestamp(obj["valid_from"], "valid_from")
+    if "valid_until" in obj and parse_timestamp(obj["valid_until"], "valid_until") <= valid_from:
+        raise StixInvalid("valid_until", "must be later than valid_from")
+    pattern, pattern_type = obj["pattern"], obj["pattern_type"]
+    if not isinstance(pattern, str) or not isinstance(pattern_type, str):
+        raise StixInvalid("pattern", "pattern and pattern_type must be strings")
+    if pattern_type != "stix":
+        return ()  # sigma, yara, snort...: opaque to the hub
+    checked = patterns.check(pattern)
+    if not checked.valid:
+        raise StixInvalid("pattern", "; ".join(e.removeprefix("FAIL: ") for e in checked.errors))
+    return checked.comparisons
+
+
+def _sighting(obj: dict[str, Any]) -> tuple[str, int]:
+    target = obj["sighting_of_ref"]
+    kind = target.partition("--")[0]
+    if kind in SCO_TYPES or kind in SRO_TYPES or kind in META_TYPES:
+        raise StixInvalid("sighting_of_ref", "must refer to a domain object (an indicator...)")
+    count = obj.get("count", 1)
+    if type(count) is not int or not 0 <= count <= 999_999_999:
+        raise StixInvalid("count", "must be an integer from 0 to 999999999")
+    seen = [parse_timestamp(obj[k], k) for k in ("first_seen", "last_seen") if k in obj]
+    if len(seen) == 2 and seen[1] < seen[0]:
+        raise StixInvalid("last_seen", "must not be earlier than first_seen")
+    return target, count
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)

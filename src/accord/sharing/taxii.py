@@ -1,0 +1,201 @@
+"""TAXII 2.1 at the edge: media types, content negotiation, filters, headers and errors.
+
+Section numbers refer to TAXII Version 2.1 (OASIS Standard, 10 June 2021).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from accord.errors import AccordError, InvalidInput
+from accord.sharing.queries import ALL, DEFAULT_LIMIT, LAST, Filters, Page, VersionMatch
+from accord.sharing.stix_validation import StixInvalid, format_timestamp, parse_timestamp
+
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+PREFIX = "/taxii2"
+API_ROOT = "hub"  # the hub's one API root: /taxii2/hub/
+
+
+class NotAcceptable(AccordError):
+    """The Accept header names no media type this endpoint answers with (406)."""
+
+    status_code = 406
+    code = "not_acceptable"
+
+
+class UnsupportedMediaType(AccordError):
+    """The request body is not a TAXII envelope by its Content-Type (415)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+def _media(value: str) -> tuple[str, dict[str, str]]:
+    kind, *params = (p.strip() for p in value.split(";"))
+    parsed = {}
+    for param in params:
+        name, _, val = param.partition("=")
+        parsed[name.strip().lower()] = val.strip().strip('"')
+    return kind.lower(), parsed
+
+
+def _is_taxii(value: str) -> bool:
+    kind, params = _media(value)
+    return kind == "application/taxii+json" and params.get("version", "2.1") == "2.1"
+
+
+async def check_accept(request: Request) -> None:
+    """Section 1.6.8: the client must accept the TAXII 2.1 media type (or anything).
+
+    Async although it awaits nothing: FastAPI runs sync dependencies on its thread pool, and
+    that hop costs more than the check.
+    """
+    accept = request.headers.get("accept")
+    if accept is None:
+        return
+    for item in accept.split(","):
+        kind, _ = _media(item)
+        if kind in ("*/*", "application/*") or _is_taxii(item):
+            return
+    raise NotAcceptable(
+        f"this endpoint answers {TAXII_MEDIA_TYPE}; the Accept header does not allow it",
+        field="Accept",
+    )
+
+
+def check_content_type(request: Request) -> None:
+    """Section 5.5: an envelope is posted as ``application/taxii+json;version=2.1``."""
+    value = request.headers.get("content-type", "")
+    if not _is_taxii(value):
+        raise UnsupportedMediaType(
+            f"post envelopes as {TAXII_MEDIA_TYPE}, not {value or 'no Content-Type'}",
+            field="Content-Type",
+        )
+
+
+def taxii_response(
+    body: bytes | Mapping[str, Any], *, status: int = 200, page: Page | None = None
+) -> Response:
+    """A TAXII answer, with the date-added headers of a page when there is one (3.4)."""
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {}
+    if page is not None and page.first_added is not None and page.last_added is not None:
+        headers["X-TAXII-Date-Added-First"] = format_timestamp(page.first_added)
+        headers["X-TAXII-Date-Added-Last"] = format_timestamp(page.last_added)
+    return Response(content, status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Unprocessable",
+    429: "Too many requests",
+    500: "Internal error",
+}
+
+
+def error_body(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """An error message resource (section 3.6.1) from the hub's error body."""
+    message: dict[str, Any] = {
+        "title": _TITLES.get(status, "Error"),
+        "description": str(body.get("message", "")),
+        "error_code": str(body.get("error", "error")),
+        "http_status": str(status),
+    }
+    details = {k: v for k, v in body.items() if k in ("field", "errors")}
+    if details:
+        message["details"] = details
+    return message
+
+
+def error_response(
+    status: int, body: Mapping[str, Any], headers: dict[str, str] | None
+) -> Response:
+    """The TAXII error answer, with challenges for both schemes on 401."""
+    out = dict(headers or {})
+    if status == 401:
+        out["WWW-Authenticate"] = 'Basic realm="accord", Bearer realm="accord"'
+    return Response(
+        json.dumps(error_body(status, body)).encode(),
+        status_code=status,
+        media_type=TAXII_MEDIA_TYPE,
+        headers=out,
+    )
+
+
+def parse_filters(
+    params: Mapping[str, str], *, default_versions: VersionMatch = LAST, allow: str = "all"
+) -> Filters:
+    """The filters of a request's query string; 400-class errors name the parameter."""
+    known = {"added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
+             "match[spec_version]"}  # fmt: skip
+    for name in params:
+        if name.startswith("match[") and name not in known:
+            raise InvalidInput(f"{name}: this filter is not supported", field=name)
+    return Filters(
+        added_after=_timestamp(params["added_after"], "added_after")
+        if "added_after" in params
+        else None,
+        ids=_list(params, "match[id]") if allow == "all" else (),
+        types=_list(params, "match[type]") if allow == "all" else (),
+        versions=_versions(params.get("match[version]"), default_versions),
+        spec_versions=_list(params, "match[spec_version]"),
+        limit=_limit(params.get("limit")),
+        next=params.get("next") or None,
+    )
+
+
+def _list(params: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = params.get(name)
+    if raw is None:
+        return ()
+    values = tuple(v.strip() for v in raw.split(",") if v.strip())
+    if not values or any(len(v) > 300 for v in values) or len(values) > 1000:
+        raise InvalidInput(f"{name}: give 1 to 1000 comma-separated values", field=name)
+    return values
+
+
+def _timestamp(value: str, name: str) -> Any:
+    try:
+        return parse_timestamp(value, name)
+    except StixInvalid as exc:
+        raise InvalidInput(str(exc), field=name) from None
+
+
+def _versions(raw: str | None, default: VersionMatch) -> VersionMatch:
+    if raw is None:
+        return default
+    first = last = every = False
+    at = []
+    for item in (v.strip() for v in raw.split(",")):
+        if item == "first":
+            first = True
+        elif item == "last":
+            last = True
+        elif item == "all":
+            every = True
+        else:
+            at.append(_timestamp(item, "match[version]"))
+    if every:
+        return ALL
+    return VersionMatch(first=first, last=last, at=tuple(at))
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput("limit: must be a positive integer", field="limit")
+    return int(raw)

@@ -1,0 +1,128 @@
+"""Indicator look-up: the observable index, sightings, the API and ``accord check ioc``."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.config import Settings
+from accord.errors import InvalidInput
+from accord.sharing import lookup, patterns
+from accord.sharing.models import Observable
+from accord.sharing.taxii import TAXII_MEDIA_TYPE
+from accord.sharing.tlp import Tlp
+from tests.cli.test_cli import accord
+from tests.sharing import stixgen
+from tests.sharing.conftest import SharingWorld
+
+TAXII = {"Accept": TAXII_MEDIA_TYPE, "Content-Type": TAXII_MEDIA_TYPE}
+SHA = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (f"[file:hashes.'SHA-256' = '{SHA}']", {("sha256", SHA.lower())}),
+        ("[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E']",
+         {("md5", "d41d8cd98f00b204e9800998ecf8427e")}),
+        ("[ipv6-addr:value = '2001:DB8:0:0::1']", {("ipv6", "2001:db8::1")}),
+        ("[ipv4-addr:value = '10.0.0.0/8']", set()),  # a network, not an address
+        ("[domain-name:value IN ('Evil.Example', 'b.example')]",
+         {("domain", "evil.example"), ("domain", "b.example")}),
+        ("[url:value = 'HTTP://Evil.Example/Path'] AND [file:name = 'x.exe']",
+         {("url", "http://evil.example/Path")}),
+        ("[domain-name:value != 'good.example']", set()),  # not equality
+        ("[email-addr:value = 'Bad@Evil.Example']", {("email", "bad@evil.example")}),
+    ],
+)  # fmt: skip
+def test_equality_comparisons_are_indexed(pattern: str, expected: set[tuple[str, str]]) -> None:
+    assert set(lookup.observables_of(patterns.check(pattern).comparisons)) == expected
+
+
+def test_classify() -> None:
+    assert lookup.classify(SHA) == ("sha256", SHA.lower())
+    assert lookup.classify(" 198.51.100.7 ") == ("ipv4", "198.51.100.7")
+    assert lookup.classify("Evil.Example.") == ("domain", "evil.example")
+    assert lookup.classify("https://EVIL.example/a") == ("url", "https://evil.example/a")
+    with pytest.raises(InvalidInput):
+        lookup.classify("not a value at all")
+
+
+def _post(client: TestClient, world: SharingWorld, *objects: dict[str, object]) -> None:
+    response = client.post(
+        f"/taxii2/hub/collections/{world.collection}/objects/",
+        json=stixgen.envelope(*objects),
+        headers={**TAXII, **world.bearer("producer")},
+    )
+    assert response.json()["failure_count"] == 0, response.text
+
+
+def test_lookup_finds_current_visible_indicators(
+    client: TestClient, world: SharingWorld, db: Session
+) -> None:
+    current = stixgen.indicator(SHA.lower(), tlp=Tlp.GREEN, name="dropper")
+    old, new = stixgen.versions_of(stixgen.indicator("203.0.113.9", kind="ipv4", tlp=Tlp.GREEN), 2)
+    new["pattern"] = "[ipv4-addr:value = '203.0.113.10']"  # the newer version changed its value
+    _post(client, world, current, old, new)
+    db.rollback()
+    assert db.scalar(select(Observable.kind).where(Observable.value == SHA.lower())) == "sha256"
+    found = client.post(
+        "/api/v1/sharing/lookup",
+        json={"values": [SHA, "203.0.113.9", "203.0.113.10", "nothing.example"]},
+        headers=world.bearer("community"),
+    )
+    assert found.status_code == 200
+    results = found.json()
+    assert [r["kind"] for r in results] == ["sha256", "ipv4", "ipv4", "domain"]
+    assert [[i["name"] for i in r["indicators"]] for r in results] == [
+        ["dropper"],
+        [],  # only the current version of an indicator counts
+        [new["name"]],
+        [],
+    ]
+    bad = client.post("/api/v1/sharing/lookup", json={"values": ["%%%"]})
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "values"
+
+
+def test_sightings_count_and_their_producer_sees_them_all(
+    client: TestClient, world: SharingWorld
+) -> None:
+    indicator = stixgen.indicator(SHA.lower(), tlp=Tlp.GREEN)
+    _post(
+        client,
+        world,
+        indicator,
+        stixgen.sighting(indicator["id"], count=2, tlp=Tlp.GREEN),
+        stixgen.sighting(indicator["id"], count=5, tlp=Tlp.AMBER_STRICT),
+    )
+
+    def sightings(reader: str) -> int:
+        body = client.post(
+            "/api/v1/sharing/lookup", json={"values": [SHA]}, headers=world.bearer(reader)
+        ).json()
+        return int(body[0]["indicators"][0]["sightings"])
+
+    assert sightings("producer") == 7
+    assert sightings("community") == 2  # the AMBER+STRICT sighting stays with its producer
+
+
+def test_check_ioc_command(
+    client: TestClient, world: SharingWorld, settings: Settings, db: Session
+) -> None:
+    _post(client, world, stixgen.indicator(SHA.lower(), tlp=Tlp.CLEAR, name="wiper"))
+    _post(client, world, stixgen.indicator("evil.example", kind="domain", tlp=Tlp.AMBER))
+    anonymous = accord(settings, "check", "ioc", SHA, "evil.example")
+    assert anonymous.returncode == 3, anonymous.stderr
+    assert "wiper" in anonymous.stdout
+    assert "evil.example\tdomain\tnot known" in anonymous.stdout
+    recipient = accord(settings, "check", "ioc", "evil.example", "--as", "recipient")
+    assert recipient.returncode == 3
+    assert "TLP:AMBER" in recipient.stdout
+    clean = accord(settings, "check", "ioc", "198.51.100.1")
+    assert clean.returncode == 0
+    broken = accord(settings, "check", "ioc", "%%%")
+    assert broken.returncode == 1
+    assert broken.stderr.startswith("error: values:")

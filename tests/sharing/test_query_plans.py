@@ -1,0 +1,41 @@
+"""The queries behind pages use the indexes meant for them (plans, not timings)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+
+from accord.identity.models import MemberRole
+from accord.identity.policy import Actor
+from accord.sharing import queries
+from accord.sharing.models import StixObject
+from accord.sharing.readers import Reader
+
+READER = Reader(
+    actor=Actor(user_id=1, roles={1: MemberRole.MEMBER}),
+    org_ids=frozenset({1}),
+    group_ids=frozenset(),
+    org_audiences=frozenset({1}),
+    group_audiences=frozenset(),
+    peer_remote_ids=frozenset(),
+)
+
+
+def _plan(engine: Engine, filters: queries.Filters) -> str:
+    request = queries.PageRequest(
+        collection_id=1, reader=READER, filters=filters, key=b"k", now=datetime.now(UTC)
+    )
+    order = queries._unindexed(StixObject.date_added) if filters.ids else StixObject.date_added
+    query = queries._query(request).order_by(order, StixObject.id).limit(101)
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        return " ".join(str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+
+
+def test_pages_walk_the_date_index_and_ids_seek_the_id_index(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans from its statistics")
+    assert "ix_sharing_objects_page" in _plan(engine, queries.Filters())
+    assert "stix_id=?" in _plan(engine, queries.Filters(ids=("indicator--x",)))
