@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accord.clock import utcnow
-from accord.db import Base, UTCDateTime
+from accord.db import Base, UTCDateTime, str_enum
 from accord.identity.models import Organization
 
 
@@ -47,17 +46,6 @@ class Tlp(enum.StrEnum):
     RED = "RED"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Advisory(Base):
     """One advisory: its current published OSV record, a pending draft, and hub fields."""
 
@@ -68,8 +56,8 @@ class Advisory(Base):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
-    status: Mapped[AdvisoryStatus] = mapped_column(_enum(AdvisoryStatus, "advisory_status"))
-    tlp: Mapped[Tlp] = mapped_column(_enum(Tlp, "advisory_tlp"), default=Tlp.CLEAR)
+    status: Mapped[AdvisoryStatus] = mapped_column(str_enum(AdvisoryStatus, "advisory_status"))
+    tlp: Mapped[Tlp] = mapped_column(str_enum(Tlp, "advisory_tlp"), default=Tlp.CLEAR)
     source: Mapped[str] = mapped_column(String(300), default="hub")
     summary: Mapped[str] = mapped_column(String(1000), default="")
     aliases: Mapped[str] = mapped_column(String(2000), default="")

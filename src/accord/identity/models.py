@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accord.clock import utcnow
-from accord.db import Base, UTCDateTime
+from accord.db import Base, UTCDateTime, str_enum
 
 
 class OrgKind(enum.StrEnum):
@@ -56,18 +55,6 @@ class TokenScope(enum.StrEnum):
     ADMIN = "admin"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    # Stored as plain strings with a CHECK constraint: portable and readable in SQL.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Organization(Base):
     """A company, CSIRT, NGO, agency or university taking part in the hub."""
 
@@ -76,8 +63,8 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))
-    org_type: Mapped[OrgType] = mapped_column(_enum(OrgType, "org_type"))
+    kind: Mapped[OrgKind] = mapped_column(str_enum(OrgKind, "org_kind"))
+    org_type: Mapped[OrgType] = mapped_column(str_enum(OrgType, "org_type"))
     country: Mapped[str] = mapped_column(String(2))
     website: Mapped[str] = mapped_column(String(500))
     security_contact: Mapped[str] = mapped_column(String(500))
@@ -117,7 +104,7 @@ class Membership(Base):
     organization_id: Mapped[int] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))
+    role: Mapped[MemberRole] = mapped_column(str_enum(MemberRole, "member_role"))
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")
@@ -133,7 +120,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scope: Mapped[TokenScope] = mapped_column(_enum(TokenScope, "token_scope"))
+    scope: Mapped[TokenScope] = mapped_column(str_enum(TokenScope, "token_scope"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

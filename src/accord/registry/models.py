@@ -10,8 +10,8 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accord.clock import utcnow
-from accord.db import Base, UTCDateTime
-from accord.identity.models import Organization, OrgKind, User, _enum
+from accord.db import Base, UTCDateTime, str_enum
+from accord.identity.models import Organization, OrgKind, User
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -49,10 +49,10 @@ class Application(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[ApplicationStatus] = mapped_column(
-        _enum(ApplicationStatus, "application_status"), index=True
+        str_enum(ApplicationStatus, "application_status"), index=True
     )
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "application_kind"))
+    kind: Mapped[OrgKind] = mapped_column(str_enum(OrgKind, "application_kind"))
     proposal: Mapped[dict[str, Any]] = mapped_column(JSON)
     contact_name: Mapped[str] = mapped_column(String(200))
     contact_email: Mapped[str] = mapped_column(String(320))
