@@ -6,7 +6,10 @@ the API, a page for the web, one line and an exit code for the CLI.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 
 class AccordError(Exception):
@@ -85,3 +88,25 @@ class PayloadTooLarge(AccordError):
 
     status_code = 413
     code = "too_large"
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def invalid_from(exc: ValidationError) -> InvalidInput:
+    """The first problem pydantic found, as an :class:`InvalidInput` naming its field."""
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]) or "form"
+    return InvalidInput(f"{field}: {error['msg']}", field=field)
+
+
+def validated(model: type[Model], data: Mapping[str, Any]) -> Model:
+    """``data`` as a ``model``, or :class:`InvalidInput` naming the first wrong field.
+
+    For input that does not arrive as a request body (forms, the CLI), so that it gets the
+    same one-field answer as the API's request validation.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None

@@ -9,14 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
 from accord.advisories import describe, documents, ecosystems, scoring, services
 from accord.advisories.guards import AdvisoryAccess, advisory_guard
 from accord.advisories.models import Advisory, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, validated
 from accord.identity.policy import Action, Actor
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.rendering import render
@@ -192,7 +192,7 @@ def create(
     form: Annotated[DraftForm, Form()],
 ) -> Response:
     """Save a new draft and show it."""
-    data = _validated(AdvisoryCreate, _fields(form))
+    data = validated(AdvisoryCreate, _fields(form))
     advisory = services.create_draft(db, org=access_.org, data=data, actor=access_.actor)
     return RedirectResponse(f"/advisories/{advisory.osv_id}", status_code=303)
 
@@ -233,7 +233,7 @@ def edit(
     form: Annotated[DraftForm, Form()],
 ) -> Response:
     """Save the draft."""
-    data = _validated(AdvisoryFields, _fields(form))
+    data = validated(AdvisoryFields, _fields(form))
     services.update_draft(db, advisory=access_.advisory, data=data, actor=access_.actor)
     return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)
 
@@ -257,7 +257,7 @@ def withdraw(
     reason: Annotated[str, Form(max_length=200)],
 ) -> Response:
     """Withdraw the advisory, with the reason."""
-    data = _validated(WithdrawRequest, {"reason": reason})
+    data = validated(WithdrawRequest, {"reason": reason})
     services.withdraw(
         db, advisory=access_.advisory, data=data, actor=access_.actor, settings=settings
     )
@@ -287,12 +287,3 @@ def _fields(form: DraftForm) -> dict[str, Any]:
 def _reference(line: str) -> dict[str, str]:
     kind, _, url = line.strip().partition(" ")
     return {"type": kind.upper(), "url": url.strip()} if url else {"type": "WEB", "url": kind}
-
-
-def _validated(model: type[Any], fields: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or "form"
-        raise InvalidInput(f"{field}: {error['msg']}", field=field) from None

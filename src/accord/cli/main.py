@@ -23,7 +23,7 @@ from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_
 from accord.cli.log import log_app
 from accord.cli.registry import registry_app
 from accord.db import make_engine, upgrade
-from accord.errors import AccordError
+from accord.errors import AccordError, validated
 from accord.identity import access, services
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
 from accord.identity.policy import SYSTEM
@@ -136,15 +136,17 @@ def org_create(
     config: ConfigOpt = None,
 ) -> None:
     """Create an organization."""
-    data = _validated(
+    data = validated(
         OrgCreate,
-        name=name,
-        kind=kind,
-        type=org_type,
-        country=country,
-        website=website,
-        security_contact=contact,
-        slug=slug,
+        {
+            "name": name,
+            "kind": kind,
+            "type": org_type,
+            "country": country,
+            "website": website,
+            "security_contact": contact,
+            "slug": slug,
+        },
     )
     with database(settings_from_env(config)) as db:
         org = services.create_org(db, data=data, actor=SYSTEM)
@@ -175,7 +177,7 @@ def user_create(
     config: ConfigOpt = None,
 ) -> None:
     """Create a user (the password is asked for, or read from ACCORD_NEW_PASSWORD)."""
-    data = _validated(UserCreate, username=username, email=email, password=password)
+    data = validated(UserCreate, {"username": username, "email": email, "password": password})
     with database(settings_from_env(config)) as db:
         services.create_user(db, data=data, actor=SYSTEM, operator=operator)
     out.print(f"created user {username}{' (operator)' if operator else ''}")
@@ -226,7 +228,7 @@ def token_create(
     config: ConfigOpt = None,
 ) -> None:
     """Create an API token for a user and print it once."""
-    data = _validated(TokenCreate, name=name, scope=scope, expires_in_days=days)
+    data = validated(TokenCreate, {"name": name, "scope": scope, "expires_in_days": days})
     settings = settings_from_env(config)
     with database(settings) as db:
         user = services.get_user(db, username)
@@ -247,19 +249,6 @@ def token_revoke(token_id: int, config: ConfigOpt = None) -> None:
     with database(settings_from_env(config)) as db:
         access.revoke_token(db, token_id=token_id, actor=SYSTEM)
     out.print(f"token {token_id} revoked")
-
-
-def _validated(model: type, **fields: object):  # type: ignore[no-untyped-def]
-    from pydantic import ValidationError
-
-    from accord.errors import InvalidInput
-
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, validated
 from accord.identity import access, audit, services
 from accord.identity.models import MemberRole, TokenScope, User
 from accord.identity.policy import Action, Actor
@@ -40,12 +39,6 @@ def _safe_next(target: str | None) -> str:
 
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-def _invalid(exc: ValidationError) -> InvalidInput:
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "form"
-    return InvalidInput(f"{field}: {err['msg']}", field=field)
 
 
 def _signed_in(db: Session, *, user: User, settings: Settings, target: str) -> Response:
@@ -145,10 +138,7 @@ def bootstrap(
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     """Spend the link: the first operator account is created and signed in."""
-    try:
-        data = UserCreate(username=username, email=email, password=password)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    data = validated(UserCreate, {"username": username, "email": email, "password": password})
     user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
     return _signed_in(db, user=user, settings=settings, target="/account")
 
@@ -181,10 +171,9 @@ def create_token(
     """Create a token and show its secret, once."""
     assert actor.user_id is not None
     user = services.user_with_orgs(db, actor.user_id)
-    try:
-        data = TokenCreate(name=name, scope=scope, expires_in_days=expires_in_days)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    data = validated(
+        TokenCreate, {"name": name, "scope": scope, "expires_in_days": expires_in_days}
+    )
     _, secret = access.create_token(db, user=user, data=data, actor=actor, settings=settings)
     tokens = access.list_tokens(db, user=user, actor=actor)
     return render(
@@ -222,10 +211,7 @@ def create_user(
     operator: Annotated[bool, Form()] = False,
 ) -> Response:
     """Create an account (operators)."""
-    try:
-        data = UserCreate(username=username, email=email, password=password)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    data = validated(UserCreate, {"username": username, "email": email, "password": password})
     services.create_user(db, data=data, actor=actor, operator=operator)
     return _see_other("/admin/users")
 

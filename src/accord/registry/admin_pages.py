@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from accord.errors import invalid_from
 from accord.identity.policy import Action, Actor
 from accord.registry import services
-from accord.registry.forms import filled, first_invalid
+from accord.registry.forms import filled
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import AccordVersionCreate, Approve, Reject
 from accord.registry.views import decision
@@ -77,7 +78,7 @@ def approve(
             {**filled({"reason": reason, "username": username}), "create_account": create_account}
         )
     except ValidationError as exc:
-        raise first_invalid(exc) from None
+        raise invalid_from(exc) from None
     approval = services.approve(
         db, application_id=application_id, data=data, actor=actor, settings=settings
     )
@@ -90,7 +91,7 @@ def reject(application_id: int, db: DbSession, actor: HubOperate, reason: Reason
     try:
         data = Reject(reason=reason)
     except ValidationError as exc:
-        raise first_invalid(exc) from None
+        raise invalid_from(exc) from None
     services.reject(db, application_id=application_id, data=data, actor=actor)
     return RedirectResponse(f"/admin/applications/{application_id}", status_code=303)
 
@@ -112,6 +113,6 @@ def publish(
     try:
         data = AccordVersionCreate(title=title, text=text)
     except ValidationError as exc:
-        raise first_invalid(exc) from None
+        raise invalid_from(exc) from None
     published = services.publish_version(db, data=data, actor=actor)
     return RedirectResponse(f"/accord/versions/{published.number}", status_code=303)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from accord.errors import InvalidInput
-
 
 def filled(values: dict[str, str]) -> dict[str, str]:
     """The fields that were filled in: an empty box means "not given", not an empty value."""
@@ -23,10 +21,3 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         field = _field(err["loc"])
         errors.setdefault(field, f"{field}: {err['msg']}")
     return errors
-
-
-def first_invalid(exc: ValidationError) -> InvalidInput:
-    """The first problem as an :class:`InvalidInput` naming its field (422)."""
-    err = exc.errors()[0]
-    field = _field(err["loc"])
-    return InvalidInput(f"{field}: {err['msg']}", field=field)

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from accord.errors import AccordError
+from accord.errors import AccordError, invalid_from
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
 from accord.registry import accounts, checks, profiles, services
-from accord.registry.forms import field_errors, filled, first_invalid
+from accord.registry.forms import field_errors, filled
 from accord.registry.routes import PublicIntake
 from accord.registry.schemas import ApplicationCreate, SetPassword
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
@@ -181,7 +181,7 @@ def set_password(
     try:
         data = SetPassword(token=token, password=password)
     except ValidationError as exc:
-        raise first_invalid(exc) from None
+        raise invalid_from(exc) from None
     accounts.redeem_setup_link(
         db, secret=data.token, password=data.password, ip_address=client_ip(request)
     )
