@@ -63,7 +63,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
         title="Accord",
         version=__version__,
-        description="The Cybersecurity Tech Accord hub: registry, identity and the audit log.",
+        description=(
+            "The Cybersecurity Tech Accord hub: identity and audit, the signatory registry, "
+            "the transparency log, advisories (OSV, CSAF) and threat sharing (TAXII 2.1)."
+        ),
         openapi_url=f"{API_PREFIX}/openapi.json",
         # The interactive docs pull scripts from a CDN and inline code; the CSP forbids both.
         docs_url=None,
