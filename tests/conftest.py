@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import accord.models  # noqa: F401  (every table on the metadata)
@@ -27,6 +27,27 @@ from tests.factories import Factories
 DATABASE_ENV = "ACCORD_TEST_DATABASE_URL"
 
 
+def _database_url() -> str | None:
+    """The PostgreSQL URL to test against, one database per pytest-xdist worker.
+
+    Workers empty every table after each test, so two workers must never share a database:
+    worker ``gw1`` of a run against ``.../test`` gets ``.../test_gw1``, created on first use.
+    """
+    url = os.environ.get(DATABASE_ENV)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url or None
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("accord-data")
@@ -36,7 +57,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def settings(data_dir: Path) -> Settings:
     return Settings(
         data_dir=data_dir,
-        database_url=os.environ.get(DATABASE_ENV) or None,
+        database_url=_database_url(),
         base_url="http://testserver",
         securitytxt_allow_http=True,
         outbound_timeout_seconds=2.0,

@@ -15,7 +15,7 @@ def _commands() -> list[str]:
 def test_readme_starts_with_serve_and_test_commands() -> None:
     serve, test = _commands()
     assert serve.endswith("accord serve")
-    assert test.endswith(".venv/bin/pytest")
+    assert test.endswith(".venv/bin/pytest -n auto")
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -12,15 +12,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from accord.config import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # Stable constraint names, so that migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -149,6 +150,10 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration pointing at the packaged migrations and this engine."""
+    # Alembic is imported here, not at the top: only migrating needs it, and importing it
+    # costs every CLI command a few hundred milliseconds.
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("accord") / "migrations"))
     # Dated file names: the folder reads as a history, whatever the domain.
@@ -159,4 +164,6 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision of every domain's migration branch."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "heads")

@@ -185,6 +185,7 @@ def test_too_many_lines_stops_reading() -> None:
             "no_encryption",
         ),
     ],
+    ids=["unsigned", "expires_too_far", "no_encryption"],  # the texts hold the clock's seconds
 )
 def test_each_should_is_a_warning(text: str, code: str) -> None:
     assert code in codes(text, Severity.WARNING)

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+# jsonschema is imported on first use: with its optional format checkers installed it takes
+# seconds to import, which every CLI command would otherwise pay before doing anything.
 
 
 @cache
@@ -26,11 +30,15 @@ def schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema())
 
 
 def problem(record: object) -> str | None:
     """Why ``record`` is not a valid OSV record, or None if it is."""
+    from jsonschema.exceptions import best_match
+
     error = best_match(_validator().iter_errors(record))
     if error is None:
         return None

@@ -7,6 +7,7 @@ a fast SHA-256 is enough to make a stolen database useless, and lets us look the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -16,8 +17,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 
-# A real hash, checked when the user does not exist, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("accord-timing-equaliser")
+
+@functools.cache
+def _dummy_hash() -> str:
+    # A real hash, checked when the user does not exist, so both paths cost the same time.
+    # Made on first use, not at import: a hash costs ~0.1 s that every CLI command would pay.
+    return _hasher.hash("accord-timing-equaliser")
+
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -30,7 +36,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; constant work when there is no hash to check."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matches = _hasher.verify(password_hash or _dummy_hash(), password)
+        return matches and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
