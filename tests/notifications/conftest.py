@@ -126,7 +126,13 @@ def receiver() -> Iterator[Receiver]:
 def open_settings(settings: Settings) -> Settings:
     """The test settings, with http:// and loopback webhooks allowed (the receiver's)."""
     return settings.model_copy(
-        update={"webhook_allow_http": True, "outbound_allow_private_addresses": True}
+        update={
+            "webhook_allow_http": True,
+            "outbound_allow_private_addresses": True,
+            # Retries wait a minute: a test reaches them by running the worker "later".
+            "job_backoff_base_seconds": 60.0,
+            "job_backoff_max_seconds": 600.0,
+        }
     )
 
 

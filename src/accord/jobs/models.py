@@ -39,6 +39,8 @@ class Job(Base):
         # The claim query: due jobs in order, and expired leases.
         Index("ix_jobs_state_run_at", "state", "run_at"),
         Index("ix_jobs_organization_id_kind", "organization_id", "kind"),
+        # Ids are never reused on SQLite either: an audit row names a job by its id.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -95,7 +95,7 @@ class Worker:
         claimed = self.claim(now=now)
         if claimed is None:
             return False
-        self.execute(claimed)
+        self.execute(claimed, now=now)
         return True
 
     def run_until_idle(self, *, now: datetime | None = None, limit: int = 1000) -> int:
@@ -152,8 +152,11 @@ class Worker:
         with self.readers() as db:
             return bool(db.scalar(select(exists().where(_due(now)))))
 
-    def execute(self, claimed: Claimed) -> None:
-        """Run a claimed job's handler and record the outcome."""
+    def execute(self, claimed: Claimed, *, now: datetime | None = None) -> None:
+        """Run a claimed job's handler and record the outcome.
+
+        ``now`` (tests) is the time the outcome is recorded at, and a retry counted from.
+        """
         handler = handler_for(claimed.kind)
         context = JobContext(
             settings=self.settings,
@@ -167,14 +170,16 @@ class Worker:
                 raise PermanentFailure(f"no handler for job kind {claimed.kind!r}")
             handler(context, claimed.payload)
         except PermanentFailure as exc:
-            self._finish(claimed, error=_describe(exc), retry=False)
+            self._finish(claimed, now, error=_describe(exc), retry=False)
         except Exception as exc:
-            self._finish(claimed, error=_describe(exc), retry=True)
+            self._finish(claimed, now, error=_describe(exc), retry=True)
         else:
-            self._finish(claimed, error=None, retry=False)
+            self._finish(claimed, now, error=None, retry=False)
 
-    def _finish(self, claimed: Claimed, *, error: str | None, retry: bool) -> None:
-        now = utcnow()
+    def _finish(
+        self, claimed: Claimed, now: datetime | None, *, error: str | None, retry: bool
+    ) -> None:
+        now = now or utcnow()
         values: dict[str, Any] = {"locked_by": None, "locked_until": None}
         if error is None:
             values.update(state=JobState.DONE, finished_at=now, last_error=None)

@@ -20,6 +20,9 @@ class Webhook(Base):
     """
 
     __tablename__ = "webhooks"
+    # Never reuse an id on SQLite: a delivery queued for a removed webhook must not reach
+    # the next one registered.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(

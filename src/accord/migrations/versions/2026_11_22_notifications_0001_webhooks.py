@@ -43,6 +43,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("webhooks", schema=None) as batch_op:
         batch_op.create_index(
