@@ -61,6 +61,10 @@ def settings(data_dir: Path) -> Settings:
         base_url="http://testserver",
         securitytxt_allow_http=True,
         outbound_timeout_seconds=2.0,
+        # Tests run jobs themselves, with a worker they drive (tests/jobs).
+        worker_in_process=False,
+        job_backoff_base_seconds=0.01,
+        job_backoff_max_seconds=0.05,
     )
 
 

@@ -18,6 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.advisories.formats import csaf_filename
 from accord.clock import utcnow
+from accord.db import unit_of_work
+from accord.identity.services import get_org
+from accord.jobs.models import JobState
+from accord.jobs.services import enqueue
+from accord.notifications.models import Webhook
 from accord.web.deps import guarded_actions
 from tests.authz import ROLES, World, call
 from tests.factories import Factories
@@ -62,6 +67,7 @@ ADVISORY_DRAFT = {"summary": "Matrix advisory", "affected": ADVISORY_AFFECTED}
 ADVISORY_FORM = {"summary": "Matrix advisory", "affected": json.dumps(ADVISORY_AFFECTED)}
 HIDDEN = {"anonymous": 404, "other_admin": 404}
 SETUP_BODY = {"token": "setup_invalid", "password": "long enough password"}
+WEBHOOK_BODY = {"url": "https://1.1.1.1/accord"}
 
 
 @dataclass(frozen=True)
@@ -328,6 +334,22 @@ CASES = [
     Case("GET", "/sharing", ANY),
     Case("GET", "/sharing/collections/{collection_id}", ANY),
     Case("GET", "/sharing/lookup", ANY),
+    # background jobs (operators; the job is dead, so that it may be retried)
+    Case("GET", "/api/v1/jobs", OPERATORS),
+    Case("GET", "/api/v1/jobs/{job_id}", OPERATORS),
+    Case("POST", "/api/v1/jobs/{job_id}/retry", OPERATORS),
+    Case("GET", "/admin/jobs", OPERATORS),
+    Case("POST", "/admin/jobs/{job_id}/retry", OPERATORS, 303),
+    # webhooks of an organization (its admins); an IP literal needs no name resolution
+    Case("GET", "/api/v1/orgs/{slug}/webhooks", ORG_ADMINS),
+    Case("POST", "/api/v1/orgs/{slug}/webhooks", ORG_ADMINS, 201, WEBHOOK_BODY),
+    Case("DELETE", "/api/v1/orgs/{slug}/webhooks/{webhook_id}", ORG_ADMINS, 204),
+    Case("POST", "/api/v1/orgs/{slug}/webhooks/{webhook_id}/ping", ORG_ADMINS, 202),
+    Case("GET", "/api/v1/orgs/{slug}/webhook-deliveries", ORG_ADMINS),
+    Case("GET", "/orgs/{slug}/webhooks", ORG_ADMINS),
+    Case("POST", "/orgs/{slug}/webhooks", ORG_ADMINS, 201, WEBHOOK_BODY),
+    Case("POST", "/orgs/{slug}/webhooks/{webhook_id}/delete", ORG_ADMINS, 303),
+    Case("POST", "/orgs/{slug}/webhooks/{webhook_id}/ping", ORG_ADMINS, 303),
 ]
 
 
@@ -347,6 +369,24 @@ def _advisory(client: TestClient, world: World, *, publish: bool) -> str:
         call(client, world, "org_admin", "POST", f"/api/v1/advisories/{osv_id}/publish", page=False)
         client.cookies.clear()
     return osv_id
+
+
+def _dead_job(factory: sessionmaker[Session]) -> int:
+    with unit_of_work(factory) as db:
+        job = enqueue(db, kind="matrix.nothing", payload={})
+        job.state = JobState.DEAD
+        return job.id
+
+
+def _webhook(factory: sessionmaker[Session], slug: str) -> int:
+    with unit_of_work(factory) as db:
+        org = get_org(db, slug)
+        hook = Webhook(
+            organization_id=org.id, url="https://1.1.1.1/hook", secret="s", secret_hint="s"
+        )
+        db.add(hook)
+        db.flush()
+        return hook.id
 
 
 def _routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -418,6 +458,10 @@ def test_matrix(
             body={"name": "victim", "scope": "read"},
         )
         world.values["token_id"] = created.json()["id"]
+    if "{job_id}" in case.path:
+        world.values["job_id"] = _dead_job(session_factory)
+    if "{webhook_id}" in case.path:
+        world.values["webhook_id"] = _webhook(session_factory, world.values["slug"])
     if any(p in case.path for p in sharing_authz.PLACEHOLDERS):
         sharing_authz.prepare(make, world)
     client.cookies.clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accord.errors import ConfigError
@@ -61,6 +61,28 @@ class Settings(BaseSettings):
     # a closed network may allow them.
     outbound_allow_private_addresses: bool = False
 
+    # Background jobs (accord.jobs). None: a worker runs inside `accord serve` on the
+    # embedded SQLite default and not on PostgreSQL, where `accord worker` runs apart.
+    worker_in_process: bool | None = None
+    job_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A claimed job is taken again by another worker once its lease expires (a worker that
+    # died); it must exceed the longest job, which outbound_timeout_seconds bounds.
+    job_lease_seconds: float = Field(default=300.0, gt=0)
+    job_max_attempts: int = Field(default=8, ge=1, le=50)
+    job_backoff_base_seconds: float = Field(default=30.0, ge=0)
+    job_backoff_max_seconds: float = Field(default=6 * 3600.0, ge=0)
+
+    # Notifications: email over SMTP. The password is never logged or shown.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = Field(default=None, description="Default: accord@<public host>.")
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    # Webhooks must be https:// unless allowed (tests, closed networks).
+    webhook_allow_http: bool = False
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -69,6 +91,19 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> Settings:
+        if self.smtp_tls and self.smtp_starttls:
+            raise ValueError("ACCORD_SMTP_TLS and ACCORD_SMTP_STARTTLS exclude each other")
+        return self
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        """Whether the web process runs a job worker: as configured, else on SQLite only."""
+        if self.worker_in_process is not None:
+            return self.worker_in_process
+        return self.resolved_database_url.startswith("sqlite")
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,6 +2,8 @@
 
 from accord.advisories import models as advisories_models
 from accord.identity import models as identity_models
+from accord.jobs import models as jobs_models
+from accord.notifications import models as notifications_models
 from accord.registry import models as registry_models
 from accord.sharing import models as sharing_models
 from accord.transparency import models as transparency_models
@@ -9,6 +11,8 @@ from accord.transparency import models as transparency_models
 __all__ = [
     "advisories_models",
     "identity_models",
+    "jobs_models",
+    "notifications_models",
     "registry_models",
     "sharing_models",
     "transparency_models",

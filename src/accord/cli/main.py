@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from accord import __version__
 from accord.cli import advisories as advisories_cli
 from accord.cli import check as check_cli
+from accord.cli import jobs as jobs_cli
 from accord.cli import sharing as sharing_cli
 from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_from_env
 from accord.cli.log import log_app
@@ -43,6 +44,8 @@ app.add_typer(advisories_cli.app, name="advisories")
 app.add_typer(log_app, name="log")
 app.add_typer(sharing_cli.app, name="sharing")
 app.add_typer(check_cli.app, name="check")
+app.add_typer(jobs_cli.app, name="jobs")
+app.command("worker")(jobs_cli.worker)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

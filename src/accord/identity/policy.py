@@ -44,6 +44,11 @@ class Action(enum.Enum):
     ORG_MEMBERS_MANAGE = ("org.members", Who.ORG_ADMIN, TokenScope.ADMIN)
     HUB_READ = ("hub.read", Who.OPERATOR, TokenScope.READ)
     HUB_OPERATE = ("hub.operate", Who.OPERATOR, TokenScope.ADMIN)
+    # Background jobs (operators) and an organization's webhooks (its admins).
+    JOBS_READ = ("jobs.read", Who.OPERATOR, TokenScope.READ)
+    JOBS_RETRY = ("jobs.retry", Who.OPERATOR, TokenScope.ADMIN)
+    WEBHOOKS_READ = ("webhooks.read", Who.ORG_ADMIN, TokenScope.READ)
+    WEBHOOKS_MANAGE = ("webhooks.manage", Who.ORG_ADMIN, TokenScope.ADMIN)
     # Advisories.
     ADVISORY_READ_GREEN = ("advisory.read.green", Who.SIGNED_IN, TokenScope.READ)
     ADVISORY_READ_RESTRICTED = ("advisory.read.restricted", Who.ORG_MEMBER, TokenScope.READ)

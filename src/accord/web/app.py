@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import APIRouter, FastAPI
@@ -27,6 +29,10 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import routes as advisories_routes
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
+    from accord.jobs import pages as jobs_pages
+    from accord.jobs import routes as jobs_routes
+    from accord.notifications import pages as notifications_pages
+    from accord.notifications import routes as notifications_routes
     from accord.registry import admin_pages as registry_admin_pages
     from accord.registry import pages as registry_pages
     from accord.registry import routes as registry_routes
@@ -55,7 +61,30 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, sharing_api.router),
         ("/taxii2", sharing_routes.router),
         ("", sharing_pages.router),
+        (API_PREFIX, jobs_routes.router),
+        ("", jobs_pages.router),
+        (API_PREFIX, notifications_routes.router),
+        ("", notifications_pages.router),
     ]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The embedded default runs background jobs in the web process; at scale, `accord worker`.
+    from accord.jobs.worker import Worker, WorkerThread
+
+    thread = None
+    if app.state.settings.runs_worker_in_process:
+        worker = Worker(
+            settings=app.state.settings, sessions=app.state.sessionmaker, readers=app.state.reader
+        )
+        thread = WorkerThread(worker)
+        thread.start()
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.stop()
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -71,6 +100,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         # The interactive docs pull scripts from a CDN and inline code; the CSP forbids both.
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings)

@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +21,7 @@ from typing import NoReturn
 
 import httpx
 
-from accord import __version__
+from accord import __version__, outbound
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.registry.securitytxt.parser import Finding, SecurityTxt, Severity, error, parse, warning
@@ -153,16 +151,10 @@ def _first_url(url: str, settings: Settings, state: _Fetch) -> httpx.URL:
 
 
 def _refuse_internal(url: httpx.URL, settings: Settings, state: _Fetch) -> None:
-    if settings.outbound_allow_private_addresses:
-        return
     try:
-        infos = socket.getaddrinfo(url.host, url.port or 443, type=socket.SOCK_STREAM)
-    except OSError:
-        _stop(state, "unreachable", f"the host name {url.host!r} does not resolve")
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            _stop(state, "internal_address", f"{url.host} resolves to a non-public address")
+        outbound.check_public(url.host, url.port or 443, settings=settings)
+    except outbound.Refused as exc:
+        _stop(state, exc.code, exc.message)
 
 
 def _next_hop(current: httpx.URL, response: httpx.Response, state: _Fetch) -> httpx.URL:

@@ -1,0 +1,99 @@
+"""``accord worker`` runs background jobs apart from the web processes; ``accord jobs`` lists
+and retries them."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from accord.cli.context import database, prepare_data_dir, settings_from_env
+from accord.db import make_engine, make_sessionmaker, upgrade
+from accord.identity.policy import SYSTEM
+from accord.jobs import services
+from accord.jobs.models import JobState
+from accord.jobs.worker import Worker
+
+app = typer.Typer(no_args_is_help=True, help="Background jobs.")
+out = Console(soft_wrap=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
+
+
+def worker(
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Jobs run side by side.")] = 1,
+    once: Annotated[bool, typer.Option("--once", help="Run the jobs due now, then exit.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Run background jobs (notifications, retries) until stopped by SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = settings_from_env(config)
+    prepare_data_dir(settings)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        readers = make_sessionmaker(engine, read_only=True)
+        workers = [
+            Worker(settings=settings, sessions=sessions, readers=readers) for _ in range(threads)
+        ]
+        if once:
+            ran = sum(w.run_until_idle() for w in workers[:1])
+            out.print(f"ran {ran} job(s)")
+            return
+        stop = threading.Event()
+
+        def _stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        running = [
+            threading.Thread(target=w.run_forever, args=(stop,), name=f"accord-jobs-{i}")
+            for i, w in enumerate(workers)
+        ]
+        for thread in running:
+            thread.start()
+        out.print(f"{threads} worker thread(s) running; stop with SIGTERM or Ctrl-C")
+        for thread in running:
+            thread.join()
+    finally:
+        engine.dispose()
+
+
+@app.command("list")
+def list_jobs(
+    state: Annotated[JobState | None, typer.Option(help="Only jobs in this state.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only jobs of this kind.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    config: ConfigOpt = None,
+) -> None:
+    """List jobs, newest first, with their last error."""
+    table = Table("id", "kind", "state", "attempts", "run at / finished", "last error")
+    with database(settings_from_env(config)) as db:
+        for job in services.list_jobs(db, state=state, kind=kind, limit=limit):
+            when = job.finished_at or job.run_at
+            table.add_row(
+                str(job.id),
+                job.kind,
+                job.state.value,
+                f"{job.attempts}/{job.max_attempts}",
+                f"{when:%Y-%m-%d %H:%M:%S} UTC",
+                job.last_error or "",
+            )
+    out.print(table)
+
+
+@app.command("retry")
+def retry(job_id: int, config: ConfigOpt = None) -> None:
+    """Queue a dead or failed job again now."""
+    with database(settings_from_env(config)) as db:
+        services.retry(db, job_id=job_id, actor=SYSTEM)
+    out.print(f"job {job_id} queued again")

@@ -1,0 +1,1 @@
+"""Background jobs stored in the database, claimed by any hub process (see docs/jobs.md)."""

@@ -1,0 +1,110 @@
+"""Queueing jobs and what operators do with them: list, inspect, retry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.errors import Conflict, NotFound
+from accord.identity import audit
+from accord.identity.policy import Action, Actor, authorize
+from accord.jobs.models import Job, JobState
+
+MAX_KIND_LENGTH = 100
+
+
+def enqueue(
+    db: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    run_at: datetime | None = None,
+    settings: Settings | None = None,
+    max_attempts: int | None = None,
+    organization_id: int | None = None,
+) -> Job:
+    """Add a job to ``db``'s transaction: nothing runs before the caller commits.
+
+    ``payload`` must be JSON; it is what the handler of ``kind`` receives. The number of
+    attempts comes from ``max_attempts``, else from ``settings``, else the settings' default.
+    """
+    if not kind or len(kind) > MAX_KIND_LENGTH:
+        raise ValueError(f"a job kind has 1 to {MAX_KIND_LENGTH} characters")
+    attempts = max_attempts or (
+        settings.job_max_attempts if settings else Settings.model_fields["job_max_attempts"].default
+    )
+    job = Job(
+        kind=kind,
+        payload=payload,
+        state=JobState.QUEUED,
+        attempts=0,
+        max_attempts=attempts,
+        run_at=run_at or utcnow(),
+        organization_id=organization_id,
+    )
+    db.add(job)
+    db.flush()
+    return job
+
+
+def list_jobs(
+    db: Session,
+    *,
+    state: JobState | None = None,
+    kind: str | None = None,
+    organization_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> Sequence[Job]:
+    """Jobs, newest first, filtered; ``before_id`` pages backwards without offsets."""
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if state is not None:
+        query = query.where(Job.state == state)
+    if kind:
+        query = query.where(Job.kind == kind)
+    if organization_id is not None:
+        query = query.where(Job.organization_id == organization_id)
+    if before_id is not None:
+        query = query.where(Job.id < before_id)
+    return db.scalars(query).all()
+
+
+def get_job(db: Session, job_id: int) -> Job:
+    """One job, or :class:`NotFound`."""
+    job = db.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job
+
+
+def retry(db: Session, *, job_id: int, actor: Actor) -> Job:
+    """Queue a dead (or failed) job again now, with a fresh count of attempts (operators).
+
+    The last error stays until the next attempt replaces it.
+    """
+    authorize(actor, Action.JOBS_RETRY)
+    job = db.scalars(select(Job).where(Job.id == job_id).with_for_update()).one_or_none()
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if job.state not in (JobState.DEAD, JobState.FAILED):
+        raise Conflict(f"job {job_id} is {job.state.value}; only a dead or failed job is retried")
+    previous = job.state
+    job.state = JobState.QUEUED
+    job.attempts = 0
+    job.run_at = utcnow()
+    job.finished_at = None
+    audit.record(
+        db,
+        actor=actor,
+        action="job.retry",
+        target=f"job:{job.id}",
+        organization_id=job.organization_id,
+        details={"kind": job.kind, "was": previous.value},
+    )
+    return job

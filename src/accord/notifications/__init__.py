@@ -1,0 +1,1 @@
+"""Notifications: email over SMTP and signed webhooks, each delivery a background job."""

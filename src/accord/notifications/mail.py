@@ -1,0 +1,61 @@
+"""Sending one email over SMTP (``ACCORD_SMTP_*``), with the standard library's smtplib."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import httpx
+
+from accord.config import Settings
+
+
+class MailNotConfigured(Exception):
+    """No SMTP server is configured; the delivery waits (retried) until one is."""
+
+
+def sender(settings: Settings) -> str:
+    """The From address: configured, else accord@ the hub's public host."""
+    if settings.smtp_from:
+        return settings.smtp_from
+    return f"accord@{httpx.URL(settings.public_url).host}"
+
+
+def message(
+    settings: Settings, *, to: str, subject: str, text: str, link: str, delivery_id: str
+) -> EmailMessage:
+    """A plain-text email; the Message-ID comes from the delivery, the same on every retry."""
+    msg = EmailMessage()
+    msg["From"] = sender(settings)
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(usegmt=True)
+    domain = sender(settings).rpartition("@")[2].rstrip(">") or "accord.invalid"
+    msg["Message-ID"] = f"<{delivery_id}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    msg.set_content(f"{text.rstrip()}\n\n{link}\n\n-- \n{settings.hub_name}\n")
+    return msg
+
+
+def send(settings: Settings, msg: EmailMessage) -> None:
+    """Hand ``msg`` to the configured SMTP server; smtplib's exceptions say why not."""
+    if not settings.smtp_host:
+        raise MailNotConfigured("no SMTP server is configured (ACCORD_SMTP_HOST)")
+    context = ssl.create_default_context()
+    timeout = settings.outbound_timeout_seconds
+    smtp: smtplib.SMTP
+    if settings.smtp_tls:
+        smtp = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=timeout, context=context
+        )
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+    with smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=context)
+        if settings.smtp_username:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_username, password)
+        smtp.send_message(msg)
