@@ -14,7 +14,15 @@ from accord.identity.policy import ANONYMOUS, Action, Actor, allowed
 from accord.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_token
 
 # Each domain keeps its templates beside its code; a name reads "registry/signatories.html".
-DOMAINS_WITH_PAGES = ("web", "identity", "registry", "advisories", "transparency", "sharing")
+DOMAINS_WITH_PAGES = (
+    "web",
+    "identity",
+    "registry",
+    "advisories",
+    "transparency",
+    "sharing",
+    "disclosure",
+)
 
 
 def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:

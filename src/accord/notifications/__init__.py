@@ -1,0 +1,1 @@
+"""Notifications (placeholder: replaced by the real domain when branches merge)."""
