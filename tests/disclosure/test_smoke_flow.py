@@ -13,24 +13,40 @@ def test_whole_flow_through_the_api(client: TestClient, make: Factories) -> None
     case_id = world.open_case(client)
     assert case_id.startswith("ACCORD-")
     base = f"/api/v1/disclosure/cases/{case_id}"
-    r = client.put(f"{base}/vendors/vendor-a/status",
-                   json={"status": "fixed", "fixed_versions": ["2.2.0"]},
-                   headers=world.headers("vendor_a"))
+    r = client.put(
+        f"{base}/vendors/vendor-a/status",
+        json={"status": "fixed", "fixed_versions": ["2.2.0"]},
+        headers=world.headers("vendor_a"),
+    )
     assert r.status_code == 200, r.text
-    r = client.put(f"{base}/vendors/vendor-b/status",
-                   json={"status": "not_affected", "justification": "component_not_present"},
-                   headers=world.headers("vendor_b"))
+    r = client.put(
+        f"{base}/vendors/vendor-b/status",
+        json={"status": "not_affected", "justification": "component_not_present"},
+        headers=world.headers("vendor_b"),
+    )
     assert r.status_code == 200, r.text
-    r = client.post(f"{base}/messages", json={"body": "hello all"}, headers=world.headers("vendor_a"))
+    r = client.post(
+        f"{base}/messages", json={"body": "hello all"}, headers=world.headers("vendor_a")
+    )
     assert r.status_code == 201, r.text
     r = client.get("/api/v1/disclosure/report", headers=world.headers("reporter"))
     assert r.status_code == 200, r.text
-    r = client.post(f"{base}/publish", json={"cve_id": "CVE-2026-12345"}, headers=world.headers("coordinator"))
+    r = client.post(
+        f"{base}/publish", json={"cve_id": "CVE-2026-12345"}, headers=world.headers("coordinator")
+    )
     assert r.status_code == 409, r.text
     assert "embargo" in r.json()["message"]
     r = client.post(f"{base}/vendors/vendor-a/agree-release", headers=world.headers("vendor_a"))
     assert r.status_code == 200, r.text
-    r = client.post(f"{base}/publish", json={"cve_id": "CVE-2026-12345", "cvss_v3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", "cwe_ids": ["CWE-89"]}, headers=world.headers("coordinator"))
+    r = client.post(
+        f"{base}/publish",
+        json={
+            "cve_id": "CVE-2026-12345",
+            "cvss_v3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N",
+            "cwe_ids": ["CWE-89"],
+        },
+        headers=world.headers("coordinator"),
+    )
     assert r.status_code == 201, r.text
     osv = client.get(f"/v1/vulns/x_{case_id}")
     assert osv.status_code == 200, osv.text

@@ -237,7 +237,7 @@ REPORTER = CaseStanding(reporter=True)
 
 def is_coordinator(actor: Actor, *, coordinator_org_id: int | None) -> bool:
     """Coordinators: the hub's operators, and members of the coordinating organization."""
-    if not actor.is_authenticated:
+    if not actor.is_authenticated and actor is not SYSTEM:
         return False
     return actor.is_operator or (
         coordinator_org_id is not None and coordinator_org_id in actor.roles
@@ -248,7 +248,7 @@ def case_standing(
     actor: Actor, *, case_vendor_org_ids: frozenset[int], coordinator_org_id: int | None
 ) -> CaseStanding:
     """The standing of a signed-in actor in a case whose vendors are ``case_vendor_org_ids``."""
-    if not actor.is_authenticated:
+    if not actor.is_authenticated and actor is not SYSTEM:
         return CaseStanding()
     return CaseStanding(
         coordinator=is_coordinator(actor, coordinator_org_id=coordinator_org_id),
