@@ -189,7 +189,7 @@ def _unread_counts(
                 and_(CaseMessage.audience == "vendor", CaseMessage.vendor_org_id.in_(orgs)),
             )
         )
-    return dict(db.execute(query))
+    return dict(db.execute(query).all())
 
 
 def embargo_passed(case: DisclosureCase, now: datetime | None = None) -> bool:

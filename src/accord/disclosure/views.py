@@ -142,7 +142,11 @@ def message_reads(db: Session, rows: Sequence[CaseMessage]) -> list[MessageRead]
     """Messages for the wire, their vendors named by slug (one query for the page)."""
     ids = sorted({m.vendor_org_id for m in rows if m.vendor_org_id is not None})
     slugs = (
-        dict(db.execute(select(Organization.id, Organization.slug).where(Organization.id.in_(ids))))
+        dict(
+            db.execute(
+                select(Organization.id, Organization.slug).where(Organization.id.in_(ids))
+            ).all()
+        )
         if ids
         else {}
     )
