@@ -27,9 +27,12 @@ REPORT: dict[str, Any] = {
     "description": "A crafted path reads any file the server process can read.",
     "steps_to_reproduce": "GET /files/..%2f..%2fetc%2fpasswd and read the answer.",
 }
-FORM = {k: v for k, v in REPORT.items()}
-ATTACHMENT = {"filename": "poc.txt", "content_type": "text/plain",
-              "data_base64": base64.b64encode(b"curl http://acme/files/..%2f").decode()}  # fmt: skip
+FORM = dict(REPORT.items())
+ATTACHMENT = {
+    "filename": "poc.txt",
+    "content_type": "text/plain",
+    "data_base64": base64.b64encode(b"curl http://acme/files/..%2f").decode(),
+}
 
 
 def prepare(
@@ -43,8 +46,14 @@ def prepare(
     with unit_of_work(make.factory) as db:
         access = cases.load(db, sent["id"], actor=SYSTEM, settings=settings, for_update=True)
         case = cases.open_case(db, access=access, actor=SYSTEM, settings=settings)
-        embargo.propose(db, access=access, embargo_at=datetime.fromisoformat(EMBARGO),
-                        reason="", actor=SYSTEM, settings=settings)  # fmt: skip
+        embargo.propose(
+            db,
+            access=access,
+            embargo_at=datetime.fromisoformat(EMBARGO),
+            reason="",
+            actor=SYSTEM,
+            settings=settings,
+        )
         if path.endswith("/publish"):
             embargo.agree_release(db, access=access, slug="acme", actor=SYSTEM, settings=settings)
         ref = case.ref

@@ -51,33 +51,72 @@ ROWS = [
     Row("GET", BASE, PARTICIPANTS),
     Row("GET", BASE + "/vendor-candidates", PARTICIPANTS),
     Row("POST", BASE + "/vendors", PARTICIPANTS, 201, {"organization": "other-vendor"}),
-    Row("PUT", BASE + "/vendors/vendor-a/status", frozenset({"vendor_a", "coordinator"}), 200,
-        {"status": "affected"}, refused={"vendor_b": 403}),
+    Row(
+        "PUT",
+        BASE + "/vendors/vendor-a/status",
+        frozenset({"vendor_a", "coordinator"}),
+        200,
+        {"status": "affected"},
+        refused={"vendor_b": 403},
+    ),
     Row("PUT", BASE + "/embargo", PARTICIPANTS, 200, {"embargo_at": "2099-03-01T10:00:00+01:00"}),
-    Row("POST", BASE + "/vendors/vendor-b/accept-embargo", frozenset({"vendor_b", "coordinator"}),
-        200, {"embargo_at": "{embargo}"}, refused={"vendor_a": 403}),
-    Row("POST", BASE + "/vendors/vendor-b/agree-release", frozenset({"vendor_b", "coordinator"}),
-        refused={"vendor_a": 403}),
+    Row(
+        "POST",
+        BASE + "/vendors/vendor-b/accept-embargo",
+        frozenset({"vendor_b", "coordinator"}),
+        200,
+        {"embargo_at": "{embargo}"},
+        refused={"vendor_a": 403},
+    ),
+    Row(
+        "POST",
+        BASE + "/vendors/vendor-b/agree-release",
+        frozenset({"vendor_b", "coordinator"}),
+        refused={"vendor_a": 403},
+    ),
     Row("GET", BASE + "/messages", PARTICIPANTS),
     Row("POST", BASE + "/messages", PARTICIPANTS, 201, {"body": "hello"}),
     Row("PUT", BASE + "/read", PARTICIPANTS, 200, {"last_read_id": 1}),
     Row("GET", BASE + "/history", PARTICIPANTS),
     Row("GET", BASE + "/history/1", PARTICIPANTS),
     Row("GET", BASE + "/attachments/{attachment_id}", PARTICIPANTS),
-    Row("POST", BASE + "/publish", frozenset({"coordinator"}), 201, {},
-        refused={"vendor_a": 403, "vendor_b": 403}, before_embargo={"coordinator": 409}),
-    Row("POST", BASE + "/open", frozenset(), refused={"vendor_a": 409, "vendor_b": 409,
-                                                      "coordinator": 409}),
+    Row(
+        "POST",
+        BASE + "/publish",
+        frozenset({"coordinator"}),
+        201,
+        {},
+        refused={"vendor_a": 403, "vendor_b": 403},
+        before_embargo={"coordinator": 409},
+    ),
+    Row(
+        "POST",
+        BASE + "/open",
+        frozenset(),
+        refused={"vendor_a": 409, "vendor_b": 409, "coordinator": 409},
+    ),
     Row("GET", "/api/v1/disclosure/report", frozenset({"reporter"}), refused=ONLY_REPORTER),
-    Row("GET", "/api/v1/disclosure/report/messages", frozenset({"reporter"}),
-        refused=ONLY_REPORTER),
-    Row("POST", "/api/v1/disclosure/report/messages", frozenset({"reporter"}), 201,
-        {"body": "more detail"}, refused=ONLY_REPORTER),
-    Row("GET", "/api/v1/disclosure/report/history/1", frozenset({"reporter"}),
-        refused=ONLY_REPORTER),
-    Row("GET", "/api/v1/disclosure/report/attachments/{attachment_id}", frozenset({"reporter"}),
-        refused=ONLY_REPORTER),
-]  # fmt: skip
+    Row(
+        "GET", "/api/v1/disclosure/report/messages", frozenset({"reporter"}), refused=ONLY_REPORTER
+    ),
+    Row(
+        "POST",
+        "/api/v1/disclosure/report/messages",
+        frozenset({"reporter"}),
+        201,
+        {"body": "more detail"},
+        refused=ONLY_REPORTER,
+    ),
+    Row(
+        "GET", "/api/v1/disclosure/report/history/1", frozenset({"reporter"}), refused=ONLY_REPORTER
+    ),
+    Row(
+        "GET",
+        "/api/v1/disclosure/report/attachments/{attachment_id}",
+        frozenset({"reporter"}),
+        refused=ONLY_REPORTER,
+    ),
+]
 
 
 def _case(client: TestClient, make: Factories, world: World, *, after: bool) -> dict[str, Any]:
@@ -88,8 +127,11 @@ def _case(client: TestClient, make: Factories, world: World, *, after: bool) -> 
         f"/api/v1/disclosure/cases/{world.public_id}/open", headers=world.headers("vendor_a")
     )
     world.case_id = opened.json()["ref"]
-    client.post(f"/api/v1/disclosure/cases/{world.case_id}/vendors",
-                json={"organization": "vendor-b"}, headers=world.headers("coordinator"))  # fmt: skip
+    client.post(
+        f"/api/v1/disclosure/cases/{world.case_id}/vendors",
+        json={"organization": "vendor-b"},
+        headers=world.headers("coordinator"),
+    )
     embargo = world.embargo(client)
     with unit_of_work(make.factory) as db:
         if after:

@@ -1,12 +1,12 @@
 """Publishing a case: an advisory built from it, through the advisories domain.
 
 The record is an OSV record whose id is the case's, ``x_ACCORD-YYYY-NNNN`` (the OSV schema
-admits unregistered prefixes only behind ``x_``), with the CVE id as an alias: credits from the reporter's chosen credit, one ``affected`` entry per vendor that is
-affected or fixed (its purl, affected and fixed versions), the CVSS vector and CWE ids. The
-vendors that are not affected, with their VEX justifications, go in ``database_specific``
-(``vex``) so that the CSAF export can state them. ``publication.publish`` then stores the
-version and appends it to the transparency log; the OSV, CSAF and CVE JSON 5 exports are
-made from it like any other advisory's.
+admits unregistered prefixes only behind ``x_``), with the CVE id as an alias; credits from
+the reporter's chosen credit; one ``affected`` entry per vendor that is affected or fixed (its
+purl, affected and fixed versions); the CVSS vector and CWE ids. The vendors that are not
+affected, with their VEX justifications, go in ``database_specific.vex``. ``publication.publish``
+then stores the version and appends it to the transparency log; the OSV, CSAF and CVE JSON 5
+exports are made from it like any other advisory's.
 """
 
 from __future__ import annotations
