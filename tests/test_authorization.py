@@ -461,10 +461,10 @@ CASES = [
     ),
     Case(
         "POST",
-        "/disclosure/cases/{case_id}/vendors/{slug}/status",
+        "/disclosure/cases/{case_id}/vendor-answer",
         ORG_MEMBERS,
         303,
-        {"status": "acknowledged"},
+        {"vendor": "acme", "answer": "status", "status": "acknowledged"},
         refused=HIDDEN_CASE,
     ),
     Case(
@@ -473,21 +473,6 @@ CASES = [
         ORG_MEMBERS,
         303,
         {"embargo_at": "2098-06-01T12:00"},
-        refused=HIDDEN_CASE,
-    ),
-    Case(
-        "POST",
-        "/disclosure/cases/{case_id}/vendors/{slug}/accept-embargo",
-        ORG_MEMBERS,
-        303,
-        {"embargo_at": disclosure_authz.EMBARGO},
-        refused=HIDDEN_CASE,
-    ),
-    Case(
-        "POST",
-        "/disclosure/cases/{case_id}/vendors/{slug}/agree-release",
-        ORG_MEMBERS,
-        303,
         refused=HIDDEN_CASE,
     ),
     Case(

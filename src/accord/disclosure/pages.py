@@ -418,29 +418,49 @@ def _lines(text: str) -> list[str]:
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
-@router.post("/disclosure/cases/{case_id}/vendors/{slug}/status")
-def status_page(
+@router.post("/disclosure/cases/{case_id}/vendor-answer")
+def answer_page(
     case_id: CaseId,
-    slug: Slug,
     db: DbSession,
     settings: SettingsDep,
     actor: Writing,
+    vendor: Annotated[str, Form(max_length=64)] = "",
+    answer: Annotated[str, Form(max_length=20)] = "status",
     status: Annotated[str, Form(max_length=20)] = "",
     justification: Annotated[str, Form(max_length=60)] = "",
     statement: Text = "",
     purl: Annotated[str, Form(max_length=500)] = "",
     affected_versions: Annotated[str, Form(max_length=5000)] = "",
     fixed_versions: Annotated[str, Form(max_length=5000)] = "",
+    embargo_at: Annotated[str, Form(max_length=40)] = "",
 ) -> RedirectResponse:
-    """State a vendor's status."""
+    """A vendor's answer (or a coordinator's on its behalf): its status, its acceptance of
+    the embargo shown, or its agreement to publish before the embargo."""
     access = _write(db, case_id, actor, settings)
-    fields: dict[str, Any] = filled(
-        {"status": status, "justification": justification, "statement": statement, "purl": purl}
-    )
-    fields["affected_versions"] = _lines(affected_versions)
-    fields["fixed_versions"] = _lines(fixed_versions)
-    data = validated(VendorStatusUpdate, fields)
-    vendors.set_status(db, access=access, slug=slug, data=data, actor=actor, settings=settings)
+    if answer == "accept-embargo":
+        accepted = validated(EmbargoAcceptance, {"embargo_at": embargo_at})
+        embargo.accept(
+            db,
+            access=access,
+            slug=vendor,
+            embargo_at=accepted.embargo_at,
+            actor=actor,
+            settings=settings,
+        )
+    elif answer == "agree-release":
+        embargo.agree_release(db, access=access, slug=vendor, actor=actor, settings=settings)
+    elif answer == "status":
+        fields: dict[str, Any] = filled(
+            {"status": status, "justification": justification, "statement": statement, "purl": purl}
+        )
+        fields["affected_versions"] = _lines(affected_versions)
+        fields["fixed_versions"] = _lines(fixed_versions)
+        data = validated(VendorStatusUpdate, fields)
+        vendors.set_status(
+            db, access=access, slug=vendor, data=data, actor=actor, settings=settings
+        )
+    else:
+        raise InvalidInput("answer: status, accept-embargo or agree-release", field="answer")
     return _back(access.case)
 
 
@@ -474,34 +494,6 @@ def embargo_page(
         actor=actor,
         settings=settings,
     )
-    return _back(access.case)
-
-
-@router.post("/disclosure/cases/{case_id}/vendors/{slug}/accept-embargo")
-def accept_page(
-    case_id: CaseId,
-    slug: Slug,
-    db: DbSession,
-    settings: SettingsDep,
-    actor: Writing,
-    embargo_at: Annotated[str, Form(max_length=40)] = "",
-) -> RedirectResponse:
-    """Accept the proposed embargo for a vendor (the form repeats the moment it showed)."""
-    access = _write(db, case_id, actor, settings)
-    data = validated(EmbargoAcceptance, {"embargo_at": embargo_at})
-    embargo.accept(
-        db, access=access, slug=slug, embargo_at=data.embargo_at, actor=actor, settings=settings
-    )
-    return _back(access.case)
-
-
-@router.post("/disclosure/cases/{case_id}/vendors/{slug}/agree-release")
-def release_page(
-    case_id: CaseId, slug: Slug, db: DbSession, settings: SettingsDep, actor: Writing
-) -> RedirectResponse:
-    """Agree to publication before the embargo ends, for a vendor."""
-    access = _write(db, case_id, actor, settings)
-    embargo.agree_release(db, access=access, slug=slug, actor=actor, settings=settings)
     return _back(access.case)
 
 

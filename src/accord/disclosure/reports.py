@@ -138,36 +138,56 @@ def by_token(db: Session, token: str) -> DisclosureCase:
     return case
 
 
-def duplicate_hints(
-    db: Session, *, case: DisclosureCase, limit: int = 5
-) -> list[tuple[DisclosureCase, float]]:
-    """Earlier reports to the same target about the same package or product, with a similar
-    title: ``(report, title similarity)``, most similar first."""
+@dataclass(frozen=True)
+class Hint:
+    """Another report that may be the same one."""
+
+    public_id: str
+    ref: str | None
+    title: str
+    status: CaseStatus
+    similarity: float
+
+
+def duplicate_hints(db: Session, *, case: DisclosureCase, limit: int = 5) -> list[Hint]:
+    """For a report awaiting triage: earlier reports to the same target about the same package
+    or product with a similar title, most similar first. Reads five short columns of at most
+    200 candidates, whatever the case's size."""
+    if case.status is not CaseStatus.REPORTED:
+        return []
     same_thing = [DisclosureCase.product == case.product]
     if case.purl:
         base = case.purl.split("@", 1)[0]
         same_thing += [DisclosureCase.purl == case.purl, DisclosureCase.purl.like(f"{base}@%")]
+    target = (
+        DisclosureCase.target_org_id.is_(None)
+        if case.target_org_id is None
+        else DisclosureCase.target_org_id == case.target_org_id
+    )
     query = (
-        select(DisclosureCase)
+        select(
+            DisclosureCase.public_id,
+            DisclosureCase.ref,
+            DisclosureCase.title,
+            DisclosureCase.status,
+        )
         .where(
             DisclosureCase.id != case.id,
             DisclosureCase.created_at <= case.created_at,
-            DisclosureCase.target_org_id.is_(None)
-            if case.target_org_id is None
-            else DisclosureCase.target_org_id == case.target_org_id,
+            target,
             or_(*same_thing),
-            DisclosureCase.status.not_in([CaseStatus.SPAM]),
+            DisclosureCase.status != CaseStatus.SPAM,
         )
         .order_by(DisclosureCase.id.desc())
         .limit(200)
     )
     title = case.title.lower()
-    scored = [
-        (other, round(difflib.SequenceMatcher(None, title, other.title.lower()).ratio(), 2))
-        for other in db.scalars(query)
-    ]
-    hints = [pair for pair in scored if pair[1] >= SIMILAR]
-    hints.sort(key=lambda pair: -pair[1])
+    hints = []
+    for public_id, ref, other, status in db.execute(query).all():
+        score = round(difflib.SequenceMatcher(None, title, other.lower()).ratio(), 2)
+        if score >= SIMILAR:
+            hints.append(Hint(public_id, ref, other, status, score))
+    hints.sort(key=lambda hint: -hint.similarity)
     return hints[:limit]
 
 

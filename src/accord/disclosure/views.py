@@ -75,13 +75,9 @@ def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> Case
     """A case as a signed-in participant sees it."""
     hints = [
         DuplicateHint(
-            id=other.public_id,
-            ref=other.ref,
-            title=other.title,
-            status=other.status,
-            similarity=score,
+            id=h.public_id, ref=h.ref, title=h.title, status=h.status, similarity=h.similarity
         )
-        for other, score in reports.duplicate_hints(db, case=case)
+        for h in reports.duplicate_hints(db, case=case)
     ]
     return CaseRead(
         id=case.public_id,
