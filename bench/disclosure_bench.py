@@ -96,14 +96,19 @@ def build(make: Factories) -> tuple[str, str]:
             insert(Organization),
             [
                 {
-                    "slug": f"vendor-{i:03d}", "name": f"Vendor {i:03d}", "kind": "signatory",
-                    "org_type": "vendor", "country": "DE", "website": "https://v.example",
-                    "security_contact": "mailto:s@v.example", "description": "",
+                    "slug": f"vendor-{i:03d}",
+                    "name": f"Vendor {i:03d}",
+                    "kind": "signatory",
+                    "org_type": "vendor",
+                    "country": "DE",
+                    "website": "https://v.example",
+                    "security_contact": "mailto:s@v.example",
+                    "description": "",
                     "created_at": utcnow(),
                 }
                 for i in range(VENDORS)
             ],
-        )  # fmt: skip
+        )
         org_ids = list(db.scalars(select(Organization.id).order_by(Organization.id)))
         user_id = db.scalar(select(User.id).where(User.username == "vendor0"))
         db.execute(
@@ -114,32 +119,52 @@ def build(make: Factories) -> tuple[str, str]:
         big = db.scalar(select(DisclosureCase.id).where(DisclosureCase.number == 1))
         db.execute(
             insert(CaseVendor),
-            [{"case_id": big, "organization_id": o, "updated_at": utcnow(),
-              "invited_at": utcnow(), "affected_versions": [], "fixed_versions": []}
-             for o in org_ids],
-        )  # fmt: skip
+            [
+                {
+                    "case_id": big,
+                    "organization_id": o,
+                    "updated_at": utcnow(),
+                    "invited_at": utcnow(),
+                    "affected_versions": [],
+                    "fixed_versions": [],
+                }
+                for o in org_ids
+            ],
+        )
         audiences = [Audience.ALL, Audience.VENDOR, Audience.VENDORS, Audience.COORDINATORS]
         db.execute(
             insert(CaseMessage),
             [
                 {
-                    "case_id": big, "audience": audiences[i % 4],
+                    "case_id": big,
+                    "audience": audiences[i % 4],
                     "vendor_org_id": org_ids[i % VENDORS] if i % 4 == 1 else None,
-                    "author_label": "coordinator", "body": f"Message {i}. " * 10,
-                    "created_at": utcnow(), "from_reporter": False,
+                    "author_label": "coordinator",
+                    "body": f"Message {i}. " * 10,
+                    "created_at": utcnow(),
+                    "from_reporter": False,
                 }
                 for i in range(MESSAGES)
             ],
-        )  # fmt: skip
+        )
         db.execute(
             insert(CaseEvent),
             [
-                {"case_id": big, "seq": i + 1, "kind": "vendor_notified", "actor_label": "hub",
-                 "summary": f"Vendor {i:03d} notified", "audience": Audience.ALL, "at": utcnow(),
-                 "document_sha256": "0" * 64, "log_index": i, "document": "{}"}
+                {
+                    "case_id": big,
+                    "seq": i + 1,
+                    "kind": "vendor_notified",
+                    "actor_label": "hub",
+                    "summary": f"Vendor {i:03d} notified",
+                    "audience": Audience.ALL,
+                    "at": utcnow(),
+                    "document_sha256": "0" * 64,
+                    "log_index": i,
+                    "document": "{}",
+                }
                 for i in range(VENDORS)
             ],
-        )  # fmt: skip
+        )
         # The inbox: 1,000 more open cases with vendor 0, five messages each.
         db.execute(
             insert(DisclosureCase),
@@ -148,16 +173,33 @@ def build(make: Factories) -> tuple[str, str]:
         ids = list(db.scalars(select(DisclosureCase.id).where(DisclosureCase.id != big)))
         db.execute(
             insert(CaseVendor),
-            [{"case_id": c, "organization_id": org_ids[0], "updated_at": utcnow(),
-              "invited_at": utcnow(), "affected_versions": [], "fixed_versions": []}
-             for c in ids],
-        )  # fmt: skip
+            [
+                {
+                    "case_id": c,
+                    "organization_id": org_ids[0],
+                    "updated_at": utcnow(),
+                    "invited_at": utcnow(),
+                    "affected_versions": [],
+                    "fixed_versions": [],
+                }
+                for c in ids
+            ],
+        )
         db.execute(
             insert(CaseMessage),
-            [{"case_id": c, "audience": Audience.ALL, "author_label": "coordinator",
-              "body": "ping", "created_at": utcnow(), "from_reporter": False}
-             for c in ids for _ in range(5)],
-        )  # fmt: skip
+            [
+                {
+                    "case_id": c,
+                    "audience": Audience.ALL,
+                    "author_label": "coordinator",
+                    "body": "ping",
+                    "created_at": utcnow(),
+                    "from_reporter": False,
+                }
+                for c in ids
+                for _ in range(5)
+            ],
+        )
     with unit_of_work(factory) as db:
         db.execute(text("ANALYZE"))
     return "ACCORD-2026-0001", "vendor0"
@@ -169,8 +211,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), database_url=args.database_url,
-                            base_url="http://testserver")  # fmt: skip
+        settings = Settings(
+            data_dir=Path(tmp), database_url=args.database_url, base_url="http://testserver"
+        )
         engine = make_engine(settings)
         if engine.dialect.name == "postgresql":
             with engine.begin() as conn:
@@ -180,31 +223,50 @@ def main() -> None:
         make = Factories(make_sessionmaker(engine), settings)
         ref, vendor = build(make)
         app = create_app(settings, engine=engine)
-        print(f"database: {engine.dialect.name}; {VENDORS} vendors, {MESSAGES} messages, "
-              f"{INBOX_CASES} open cases in the inbox")  # fmt: skip
+        print(
+            f"database: {engine.dialect.name}; {VENDORS} vendors, {MESSAGES} messages, "
+            f"{INBOX_CASES} open cases in the inbox"
+        )
         bearer = {"Authorization": f"Bearer {make.token(Person(vendor))}"}
         with TestClient(app) as client:
             sign_in(client, Person(vendor, PASSWORD))
             page = client.get(f"/disclosure/cases/{ref}")
             assert page.status_code == 200, page.text[:300]
-            timed("case page, as a vendor (HTML)", args.runs,
-                  lambda: client.get(f"/disclosure/cases/{ref}"))  # fmt: skip
-            timed("case JSON, as a vendor", args.runs,
-                  lambda: client.get(f"/api/v1/disclosure/cases/{ref}", headers=bearer))  # fmt: skip
-            timed("case messages JSON (newest 100), as a vendor", args.runs,
-                  lambda: client.get(f"/api/v1/disclosure/cases/{ref}/messages",
-                                     headers=bearer))  # fmt: skip
+            timed(
+                "case page, as a vendor (HTML)",
+                args.runs,
+                lambda: client.get(f"/disclosure/cases/{ref}"),
+            )
+            timed(
+                "case JSON, as a vendor",
+                args.runs,
+                lambda: client.get(f"/api/v1/disclosure/cases/{ref}", headers=bearer),
+            )
+            timed(
+                "case messages JSON (newest 100), as a vendor",
+                args.runs,
+                lambda: client.get(f"/api/v1/disclosure/cases/{ref}/messages", headers=bearer),
+            )
             inbox = client.get("/api/v1/disclosure/inbox", headers=bearer).json()
             assert inbox["total"] == INBOX_CASES, inbox["total"]
-            timed("inbox page, 1,000 open cases (HTML, 50 a page)", args.runs,
-                  lambda: client.get("/disclosure"))  # fmt: skip
-            timed("inbox JSON, 1,000 open cases (50 a page)", args.runs,
-                  lambda: client.get("/api/v1/disclosure/inbox", headers=bearer))  # fmt: skip
+            timed(
+                "inbox page, 1,000 open cases (HTML, 50 a page)",
+                args.runs,
+                lambda: client.get("/disclosure"),
+            )
+            timed(
+                "inbox JSON, 1,000 open cases (50 a page)",
+                args.runs,
+                lambda: client.get("/api/v1/disclosure/inbox", headers=bearer),
+            )
         with TestClient(app) as client:
             make.user("coord2", operator=True)
             sign_in(client, Person("coord2", PASSWORD))
-            timed("case page, as a coordinator (HTML)", args.runs,
-                  lambda: client.get(f"/disclosure/cases/{ref}"))  # fmt: skip
+            timed(
+                "case page, as a coordinator (HTML)",
+                args.runs,
+                lambda: client.get(f"/disclosure/cases/{ref}"),
+            )
         engine.dispose()
 
 
