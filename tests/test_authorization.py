@@ -25,6 +25,7 @@ from accord.jobs.services import enqueue
 from accord.notifications.models import Webhook
 from accord.web.deps import guarded_actions
 from tests.authz import ROLES, World, call
+from tests.disclosure import authz as disclosure_authz
 from tests.factories import Factories
 from tests.registry.helpers import set_security_txt_url
 from tests.sharing import authz as sharing_authz
@@ -68,6 +69,9 @@ ADVISORY_FORM = {"summary": "Matrix advisory", "affected": json.dumps(ADVISORY_A
 HIDDEN = {"anonymous": 404, "other_admin": 404}
 SETUP_BODY = {"token": "setup_invalid", "password": "long enough password"}
 WEBHOOK_BODY = {"url": "https://1.1.1.1/accord"}
+NOBODY: frozenset[str] = frozenset()
+ALL_404 = dict.fromkeys(ROLES, 404)
+HIDDEN_CASE = {"other_admin": 404}
 
 
 @dataclass(frozen=True)
@@ -350,6 +354,179 @@ CASES = [
     Case("POST", "/orgs/{slug}/webhooks", ORG_ADMINS, 201, WEBHOOK_BODY),
     Case("POST", "/orgs/{slug}/webhooks/{webhook_id}/delete", ORG_ADMINS, 303),
     Case("POST", "/orgs/{slug}/webhooks/{webhook_id}/ping", ORG_ADMINS, 303),
+    # coordinated disclosure: acme is the case's vendor (member, org_admin), operators are
+    # coordinators, anyone else is refused as if the case did not exist; the reporter's routes
+    # answer 404 to anyone without the report's private token.
+    Case("POST", "/api/v1/disclosure/reports", ANY, 201, disclosure_authz.REPORT),
+    Case("GET", "/api/v1/disclosure/report", NOBODY, refused=ALL_404),
+    Case("GET", "/api/v1/disclosure/report/messages", NOBODY, refused=ALL_404),
+    Case("POST", "/api/v1/disclosure/report/messages", NOBODY, 201, {"body": "b"}, refused=ALL_404),
+    Case("GET", "/api/v1/disclosure/report/history", NOBODY, refused=ALL_404),
+    Case("GET", "/api/v1/disclosure/report/history/{seq}", NOBODY, refused=ALL_404),
+    Case("GET", "/api/v1/disclosure/report/attachments/{attachment_id}", NOBODY, refused=ALL_404),
+    Case("GET", "/api/v1/disclosure/inbox", SIGNED_IN),
+    Case("GET", "/api/v1/disclosure/cases/{case_id}", ORG_MEMBERS, refused=HIDDEN_CASE),
+    Case("POST", "/api/v1/disclosure/cases/{case_id}/open", ORG_MEMBERS, refused=HIDDEN_CASE),
+    Case(
+        "POST",
+        "/api/v1/disclosure/cases/{case_id}/triage",
+        ORG_MEMBERS,
+        200,
+        {"action": "spam", "reason": "junk"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "GET",
+        "/api/v1/disclosure/cases/{case_id}/vendor-candidates",
+        ORG_MEMBERS,
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/api/v1/disclosure/cases/{case_id}/vendors",
+        ORG_MEMBERS,
+        201,
+        {"organization": "other-org"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "PUT",
+        "/api/v1/disclosure/cases/{case_id}/vendors/{slug}/status",
+        ORG_MEMBERS,
+        200,
+        {"status": "acknowledged"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "PUT",
+        "/api/v1/disclosure/cases/{case_id}/embargo",
+        ORG_MEMBERS,
+        200,
+        {"embargo_at": "2098-06-01T12:00:00Z"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/api/v1/disclosure/cases/{case_id}/vendors/{slug}/accept-embargo",
+        ORG_MEMBERS,
+        200,
+        {"embargo_at": disclosure_authz.EMBARGO},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/api/v1/disclosure/cases/{case_id}/vendors/{slug}/agree-release",
+        ORG_MEMBERS,
+        refused=HIDDEN_CASE,
+    ),
+    Case("GET", "/api/v1/disclosure/cases/{case_id}/messages", ORG_MEMBERS, refused=HIDDEN_CASE),
+    Case(
+        "POST",
+        "/api/v1/disclosure/cases/{case_id}/messages",
+        ORG_MEMBERS,
+        201,
+        {"body": "hello"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "PUT",
+        "/api/v1/disclosure/cases/{case_id}/read",
+        ORG_MEMBERS,
+        200,
+        {"last_read_id": 0},
+        refused=HIDDEN_CASE,
+    ),
+    Case("GET", "/api/v1/disclosure/cases/{case_id}/history", ORG_MEMBERS, refused=HIDDEN_CASE),
+    Case(
+        "GET", "/api/v1/disclosure/cases/{case_id}/history/{seq}", ORG_MEMBERS, refused=HIDDEN_CASE
+    ),
+    Case(
+        "GET",
+        "/api/v1/disclosure/cases/{case_id}/attachments/{attachment_id}",
+        ORG_MEMBERS,
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/api/v1/disclosure/cases/{case_id}/publish",
+        OPERATORS,
+        201,
+        {},
+        refused={**HIDDEN_CASE, "member": 403, "org_admin": 403},
+    ),
+    Case("PUT", "/api/v1/disclosure/time-zone", SIGNED_IN, 200, {"time_zone": "Europe/Berlin"}),
+    Case("GET", "/disclosure/report", ANY),
+    Case("POST", "/disclosure/report", ANY, 201, disclosure_authz.FORM),
+    Case("GET", "/disclosure/follow", NOBODY, refused=ALL_404),
+    Case("POST", "/disclosure/follow/messages", NOBODY, 303, {"body": "b"}, refused=ALL_404),
+    Case("GET", "/disclosure/follow/attachments/{attachment_id}", NOBODY, refused=ALL_404),
+    Case("GET", "/disclosure/follow/history/{seq}", NOBODY, refused=ALL_404),
+    Case("POST", "/disclosure/time-zone", ANY, 303, {"time_zone": "UTC"}),
+    Case("GET", "/disclosure", SIGNED_IN),
+    Case("GET", "/disclosure/cases/{case_id}", ORG_MEMBERS, refused=HIDDEN_CASE),
+    Case("POST", "/disclosure/cases/{case_id}/open", ORG_MEMBERS, 303, refused=HIDDEN_CASE),
+    Case(
+        "POST",
+        "/disclosure/cases/{case_id}/triage",
+        ORG_MEMBERS,
+        303,
+        {"action": "spam", "reason": "junk"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/disclosure/cases/{case_id}/vendors",
+        ORG_MEMBERS,
+        303,
+        {"organization": "other-org"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/disclosure/cases/{case_id}/vendor-answer",
+        ORG_MEMBERS,
+        303,
+        {"vendor": "acme", "answer": "status", "status": "acknowledged"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/disclosure/cases/{case_id}/embargo",
+        ORG_MEMBERS,
+        303,
+        {"embargo_at": "2098-06-01T12:00"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/disclosure/cases/{case_id}/messages",
+        ORG_MEMBERS,
+        303,
+        {"body": "hello"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/disclosure/cases/{case_id}/read",
+        ORG_MEMBERS,
+        303,
+        {"last_read_id": "0"},
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "POST",
+        "/disclosure/cases/{case_id}/publish",
+        OPERATORS,
+        303,
+        refused={**HIDDEN_CASE, "member": 403, "org_admin": 403},
+    ),
+    Case(
+        "GET",
+        "/disclosure/cases/{case_id}/attachments/{attachment_id}",
+        ORG_MEMBERS,
+        refused=HIDDEN_CASE,
+    ),
+    Case("GET", "/disclosure/cases/{case_id}/history/{seq}", ORG_MEMBERS, refused=HIDDEN_CASE),
 ]
 
 
@@ -464,6 +641,8 @@ def test_matrix(
         world.values["webhook_id"] = _webhook(session_factory, world.values["slug"])
     if any(p in case.path for p in sharing_authz.PLACEHOLDERS):
         sharing_authz.prepare(make, world)
+    if any(p in case.path for p in disclosure_authz.PLACEHOLDERS):
+        disclosure_authz.prepare(client, make, make.settings, world, case.path)
     client.cookies.clear()
     response = call(client, world, role, case.method, case.path, page=case.page, body=case.body)
     if role in case.allowed:

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     login_failures_per_window: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=10)
     public_form_per_hour: int = Field(default=20, ge=1, description="Per client address.")
+    disclosure_reports_per_target_per_hour: int = Field(
+        default=30, ge=1, description="Vulnerability reports one organization may receive."
+    )
+    disclosure_coordinator_org: str | None = Field(
+        default=None,
+        description="Slug of the organization whose members coordinate disclosure cases "
+        "(besides the hub's operators).",
+    )
 
     outbound_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     outbound_max_bytes: int = Field(default=65_536, ge=1024)

@@ -58,6 +58,12 @@ class Action(enum.Enum):
     # (collection_rights and may_see_object below).
     SHARING_READ = ("sharing.read", Who.ANYONE, TokenScope.READ)
     SHARING_WRITE = ("sharing.write", Who.SIGNED_IN, TokenScope.WRITE)
+    # Coordinated disclosure: anyone reports; the reporter follows with the private link;
+    # signed-in users reach cases, where participation then decides (case_standing below).
+    DISCLOSURE_REPORT = ("disclosure.report", Who.ANYONE, None)
+    DISCLOSURE_FOLLOW = ("disclosure.follow", Who.ANYONE, None)
+    DISCLOSURE_READ = ("disclosure.read", Who.SIGNED_IN, TokenScope.READ)
+    DISCLOSURE_WRITE = ("disclosure.write", Who.SIGNED_IN, TokenScope.WRITE)
 
     @property
     def who(self) -> Who:
@@ -208,3 +214,88 @@ def may_see_object(level: tlp.Tlp, relations: frozenset[tlp.Relation]) -> bool:
     ``accord.sharing.visibility`` is the same rule as a SQL filter; a test checks they agree.
     """
     return tlp.visible(level, relations)
+
+
+# -- coordinated disclosure ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseStanding:
+    """How one party stands to one disclosure case.
+
+    ``vendor_org_ids`` are the actor's organizations that take part in the case as vendors;
+    the reporter holds no account and is known by the case's private link alone.
+    """
+
+    coordinator: bool = False
+    vendor_org_ids: frozenset[int] = frozenset()
+    reporter: bool = False
+
+    @property
+    def participant(self) -> bool:
+        """Whether the party takes part in the case at all (else it must not learn of it)."""
+        return self.coordinator or self.reporter or bool(self.vendor_org_ids)
+
+
+REPORTER = CaseStanding(reporter=True)
+
+
+def is_coordinator(actor: Actor, *, coordinator_org_id: int | None) -> bool:
+    """Coordinators: the hub's operators, and members of the coordinating organization."""
+    if not actor.is_authenticated and actor is not SYSTEM:
+        return False
+    return actor.is_operator or (
+        coordinator_org_id is not None and coordinator_org_id in actor.roles
+    )
+
+
+def case_standing(
+    actor: Actor, *, case_vendor_org_ids: frozenset[int], coordinator_org_id: int | None
+) -> CaseStanding:
+    """The standing of a signed-in actor in a case whose vendors are ``case_vendor_org_ids``."""
+    if not actor.is_authenticated and actor is not SYSTEM:
+        return CaseStanding()
+    return CaseStanding(
+        coordinator=is_coordinator(actor, coordinator_org_id=coordinator_org_id),
+        vendor_org_ids=case_vendor_org_ids & frozenset(actor.roles),
+    )
+
+
+def may_see_message(standing: CaseStanding, *, audience: str, vendor_org_id: int | None) -> bool:
+    """Whether ``standing`` may read a message (or history entry) for ``audience``.
+
+    Coordinators read everything; a vendor never reads another vendor's private messages;
+    the reporter reads what is addressed to everyone or to the reporter.
+    ``accord.disclosure.messages.visible`` is the same rule in SQL; a test checks they agree.
+    """
+    if standing.coordinator:
+        return True
+    if audience == "all":
+        return standing.participant
+    if audience == "reporter":
+        return standing.reporter
+    if audience == "vendors":
+        return bool(standing.vendor_org_ids)
+    if audience == "vendor":
+        return vendor_org_id is not None and vendor_org_id in standing.vendor_org_ids
+    return False
+
+
+def may_post_message(standing: CaseStanding, *, audience: str, vendor_org_id: int | None) -> bool:
+    """Whether ``standing`` may write to ``audience``: exactly the audiences it may read."""
+    return may_see_message(standing, audience=audience, vendor_org_id=vendor_org_id)
+
+
+def may_manage_case(standing: CaseStanding) -> bool:
+    """Triage a report, open it as a case, invite vendors, propose an embargo."""
+    return standing.coordinator or bool(standing.vendor_org_ids)
+
+
+def may_answer_for(standing: CaseStanding, org_id: int) -> bool:
+    """Set one vendor's status or embargo answer: that vendor's members, or a coordinator."""
+    return standing.coordinator or org_id in standing.vendor_org_ids
+
+
+def may_publish_case(standing: CaseStanding) -> bool:
+    """Publish the case's advisory: coordinators alone."""
+    return standing.coordinator

@@ -27,6 +27,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
     from accord.advisories import routes as advisories_routes
+    from accord.disclosure import pages as disclosure_pages
+    from accord.disclosure import routes as disclosure_routes
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
     from accord.jobs import pages as jobs_pages
@@ -65,6 +67,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", jobs_pages.router),
         (API_PREFIX, notifications_routes.router),
         ("", notifications_pages.router),
+        (API_PREFIX, disclosure_routes.router),
+        ("", disclosure_pages.router),
     ]
 
 

@@ -23,6 +23,7 @@ DOMAINS_WITH_PAGES = (
     "sharing",
     "jobs",
     "notifications",
+    "disclosure",
 )
 
 

@@ -1,0 +1,1 @@
+"""Coordinated vulnerability disclosure: reports, cases, vendors, embargoes, messages."""

@@ -1,0 +1,205 @@
+"""Case messages: threaded, addressed to an audience, with a read mark per user.
+
+Visibility is decided in SQL by :func:`audience_filter`, the same rule as
+``policy.may_see_message`` (a test checks that the two agree), so that a page of a case with
+thousands of messages reads one indexed range and never filters in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from accord.config import Settings
+from accord.disclosure import history, notices
+from accord.disclosure.models import Audience, CaseMessage, DisclosureCase, ReadMark
+from accord.disclosure.schemas import MessageCreate
+from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.identity.policy import Actor, CaseStanding, may_post_message
+from accord.transparency.envelope import document_digest
+
+PAGE = 100
+
+
+def audience_filter(
+    standing: CaseStanding,
+    audience: InstrumentedAttribute[Audience],
+    vendor: InstrumentedAttribute[int | None],
+) -> ColumnElement[bool]:
+    """Rows addressed to an audience ``standing`` belongs to."""
+    if standing.coordinator:
+        return true()
+    allowed: list[ColumnElement[bool]] = []
+    if standing.participant:
+        allowed.append(audience == Audience.ALL)
+    if standing.reporter:
+        allowed.append(audience == Audience.REPORTER)
+    if standing.vendor_org_ids:
+        allowed.append(audience == Audience.VENDORS)
+        allowed.append(
+            and_(audience == Audience.VENDOR, vendor.in_(sorted(standing.vendor_org_ids)))
+        )
+    return or_(*allowed) if allowed else false()
+
+
+def visible(standing: CaseStanding) -> ColumnElement[bool]:
+    """Messages ``standing`` may read."""
+    return audience_filter(standing, CaseMessage.audience, CaseMessage.vendor_org_id)
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who writes: a user (for a vendor organization, or as a coordinator) or the reporter."""
+
+    label: str
+    user_id: int | None = None
+    org_id: int | None = None
+    reporter: bool = False
+
+
+def post(
+    db: Session,
+    *,
+    settings: Settings,
+    case: DisclosureCase,
+    standing: CaseStanding,
+    author: Author,
+    body: str,
+    audience: Audience,
+    vendor_org_id: int | None,
+    parent_id: int | None,
+) -> CaseMessage:
+    """Store a message (a reply takes its parent's audience), log it and notify its readers."""
+    if parent_id is not None:
+        parent = db.scalar(
+            select(CaseMessage).where(
+                CaseMessage.id == parent_id, CaseMessage.case_id == case.id, visible(standing)
+            )
+        )
+        if parent is None:
+            raise NotFound(f"no message {parent_id} in this case", field="parent_id")
+        audience, vendor_org_id = parent.audience, parent.vendor_org_id
+    if audience is Audience.VENDOR and vendor_org_id is None:
+        raise InvalidInput("a message to one vendor names the vendor", field="vendor")
+    if audience is not Audience.VENDOR:
+        vendor_org_id = None
+    if not may_post_message(standing, audience=audience.value, vendor_org_id=vendor_org_id):
+        raise Forbidden(f"you may not write to the audience {audience.value}", field="audience")
+    message = CaseMessage(
+        case_id=case.id,
+        parent_id=parent_id,
+        audience=audience,
+        vendor_org_id=vendor_org_id,
+        author_user_id=author.user_id,
+        author_org_id=author.org_id,
+        author_label=author.label,
+        from_reporter=author.reporter,
+        body=body,
+    )
+    db.add(message)
+    db.flush()
+    history.record(
+        db,
+        settings=settings,
+        case=case,
+        kind="message",
+        actor_label=author.label,
+        summary=f"Message #{message.id} to {audience.value}",
+        details={
+            "message_id": message.id,
+            "audience": audience.value,
+            "vendor_org_id": vendor_org_id,
+            "body_sha256": document_digest(body),
+        },
+        audience=audience,
+        vendor_org_id=vendor_org_id,
+    )
+    notices.message_posted(db, settings=settings, case=case, message=message)
+    return message
+
+
+def author_for(actor: Actor, standing: CaseStanding, *, vendor_org_id: int | None) -> Author:
+    """The author of a signed-in user's message: as its vendor, else as a coordinator."""
+    org = None
+    if standing.vendor_org_ids:
+        org = vendor_org_id if vendor_org_id in standing.vendor_org_ids else None
+        org = org or min(standing.vendor_org_ids)
+    role = "coordinator" if standing.coordinator and org is None else "vendor"
+    return Author(label=f"{actor.label} ({role})", user_id=actor.user_id, org_id=org)
+
+
+def resolve_vendor(data: MessageCreate, vendor_ids: dict[str, int]) -> int | None:
+    """The organization id of a message's ``vendor`` slug (a vendor of the case)."""
+    if data.vendor is None:
+        return None
+    if data.vendor not in vendor_ids:
+        raise InvalidInput(f"{data.vendor} is not a vendor of this case", field="vendor")
+    return vendor_ids[data.vendor]
+
+
+def page(
+    db: Session,
+    *,
+    case: DisclosureCase,
+    standing: CaseStanding,
+    before: int | None = None,
+    limit: int = PAGE,
+) -> tuple[Sequence[CaseMessage], int | None]:
+    """The newest ``limit`` visible messages (older than ``before``), oldest first, and the
+    ``before`` of the page after (None at the first message)."""
+    query = select(CaseMessage).where(CaseMessage.case_id == case.id, visible(standing))
+    if before is not None:
+        query = query.where(CaseMessage.id < before)
+    rows = list(db.scalars(query.order_by(CaseMessage.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+    return rows, (rows[0].id if more and rows else None)
+
+
+def last_read(db: Session, *, case: DisclosureCase, user_id: int | None) -> int:
+    """The user's read mark in the case (0: nothing read)."""
+    if user_id is None:
+        return 0
+    mark = db.scalar(
+        select(ReadMark.last_read_id).where(
+            ReadMark.case_id == case.id, ReadMark.user_id == user_id
+        )
+    )
+    return mark or 0
+
+
+def unread(db: Session, *, case: DisclosureCase, standing: CaseStanding, user_id: int) -> int:
+    """How many visible messages the user has not read."""
+    mark = last_read(db, case=case, user_id=user_id)
+    return (
+        db.scalar(
+            select(func.count()).where(
+                CaseMessage.case_id == case.id, CaseMessage.id > mark, visible(standing)
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(db: Session, *, case: DisclosureCase, user_id: int, last_read_id: int) -> int:
+    """Move the user's read mark forward (never back); returns the mark now stored."""
+    newest = db.scalar(select(func.max(CaseMessage.id)).where(CaseMessage.case_id == case.id))
+    target = min(last_read_id, newest or 0)
+    pg = db.get_bind().dialect.name == "postgresql"
+    insert = postgresql.insert if pg else sqlite.insert
+    larger = func.greatest if pg else func.max  # SQLite's two-argument max() is scalar
+    statement = (
+        insert(ReadMark)
+        .values(user_id=user_id, case_id=case.id, last_read_id=target)
+        .on_conflict_do_update(
+            index_elements=["user_id", "case_id"],
+            set_={"last_read_id": larger(ReadMark.last_read_id, target)},
+        )
+    )
+    db.execute(statement)
+    return max(target, last_read(db, case=case, user_id=user_id))

@@ -1,0 +1,464 @@
+"""The disclosure API under /api/v1/disclosure: reporting, the reporter's link, cases.
+
+Reporters need no account: they report, then follow the report by sending the private token
+they were shown in the ``X-Accord-Report-Token`` header. Everyone else signs in with a bearer
+token; the policy's per-case functions then decide what each participant may do, and anyone
+not taking part in a case gets 404 (its existence stays hidden).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.config import Settings
+from accord.disclosure import (
+    attachments,
+    cases,
+    embargo,
+    history,
+    messages,
+    publishing,
+    reports,
+    timezones,
+    vendors,
+    views,
+)
+from accord.disclosure.models import CaseStatus, DisclosureCase
+from accord.disclosure.schemas import (
+    CaseRead,
+    EmbargoAcceptance,
+    EmbargoProposal,
+    EventProof,
+    EventRead,
+    Inbox,
+    InboxItem,
+    MessageCreate,
+    MessagePage,
+    MessageRead,
+    PublishRequest,
+    ReadMarkUpdate,
+    ReportCreate,
+    ReporterMessageCreate,
+    ReporterView,
+    ReportReceipt,
+    TimeZoneUpdate,
+    TriageRequest,
+    VendorInvite,
+    VendorRead,
+    VendorStatusUpdate,
+)
+from accord.identity.models import Organization
+from accord.identity.policy import REPORTER, Action, Actor
+from accord.web.deps import DbSession, Limiter, SettingsDep, client_ip, guard
+
+router = APIRouter(prefix="/disclosure", tags=["disclosure"])
+
+Reporting = Annotated[Actor, guard(Action.DISCLOSURE_REPORT)]
+Following = Annotated[Actor, guard(Action.DISCLOSURE_FOLLOW)]
+Reading = Annotated[Actor, guard(Action.DISCLOSURE_READ)]
+Writing = Annotated[Actor, guard(Action.DISCLOSURE_WRITE)]
+CaseId = Annotated[str, Path(max_length=64)]
+Slug = Annotated[str, Path(max_length=64)]
+TOKEN_HEADER = "X-Accord-Report-Token"  # noqa: S105 (a header name)
+REPORT_WINDOW_SECONDS = 3600
+
+
+def limit_reports(request: Request, limiter: Limiter, settings: SettingsDep) -> None:
+    """Count one report from this client address; 429 once over the hourly limit."""
+    limiter.check(
+        f"disclosure.report:{client_ip(request)}",
+        limit=settings.public_form_per_hour,
+        window_seconds=REPORT_WINDOW_SECONDS,
+    )
+
+
+ReportIntake = Annotated[None, Depends(limit_reports)]
+
+
+def report_link(settings: Settings, token: str) -> str:
+    """The reporter's private page (the token rides in the query string, which the access
+    log never records)."""
+    return f"{settings.public_url}/disclosure/follow?token={token}"
+
+
+# -- reporting -------------------------------------------------------------------------------
+
+
+@router.post("/reports", response_model=ReportReceipt, status_code=201)
+def report(
+    _: ReportIntake,
+    data: ReportCreate,
+    db: DbSession,
+    settings: SettingsDep,
+    limiter: Limiter,
+    __: Reporting,
+) -> ReportReceipt:
+    """Report a vulnerability; no account needed. The answer holds the private link, once."""
+    uploads = [reports.Upload(a.filename, a.content_type, a.data()) for a in data.attachments]
+    received = reports.submit(db, data=data, uploads=uploads, settings=settings, limiter=limiter)
+    return ReportReceipt(
+        id=received.case.public_id,
+        status=received.case.status,
+        token=received.token,
+        link=report_link(settings, received.token),
+    )
+
+
+def reporter_case(
+    db: DbSession, token: Annotated[str, Header(alias=TOKEN_HEADER, max_length=100)] = ""
+) -> DisclosureCase:
+    """The report the private token opens."""
+    return reports.by_token(db, token)
+
+
+ReporterCase = Annotated[DisclosureCase, Depends(reporter_case)]
+
+
+@router.get("/report", response_model=ReporterView)
+def reporter_view(case: ReporterCase, db: DbSession, _: Following) -> ReporterView:
+    """The report as its reporter follows it."""
+    return views.reporter_view(db, case)
+
+
+@router.get("/report/messages", response_model=MessagePage)
+def reporter_messages(
+    case: ReporterCase,
+    db: DbSession,
+    _: Following,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> MessagePage:
+    """Messages addressed to everyone or to the reporter."""
+    rows, more = messages.page(db, case=case, standing=REPORTER, before=before)
+    return MessagePage(messages=views.message_reads(db, rows), unread=0, next_before=more)
+
+
+@router.post("/report/messages", response_model=MessageRead, status_code=201)
+def reporter_post(
+    data: ReporterMessageCreate,
+    case: ReporterCase,
+    db: DbSession,
+    settings: SettingsDep,
+    _: Following,
+) -> MessageRead:
+    """Answer a question or add something, as the reporter."""
+    locked = cases.find(db, case.public_id, for_update=True)
+    assert locked is not None
+    message = messages.post(
+        db,
+        settings=settings,
+        case=locked,
+        standing=REPORTER,
+        author=messages.Author(label="reporter", reporter=True),
+        body=data.body,
+        audience=data.audience,
+        vendor_org_id=None,
+        parent_id=data.parent_id,
+    )
+    return views.message_reads(db, [message])[0]
+
+
+@router.get("/report/history", response_model=list[EventRead])
+def reporter_history(case: ReporterCase, db: DbSession, _: Following) -> list[EventRead]:
+    """The report's history as the reporter may see it."""
+    return views.event_reads(history.events(db, case=case, standing=REPORTER))
+
+
+@router.get("/report/history/{seq}", response_model=EventProof)
+def reporter_proof(
+    seq: Annotated[int, Path(ge=1)],
+    case: ReporterCase,
+    db: DbSession,
+    settings: SettingsDep,
+    _: Following,
+) -> dict[str, Any]:
+    """An event's document and the transparency-log bundle that proves it."""
+    return history.proof(db, case=case, standing=REPORTER, seq=seq, settings=settings)
+
+
+@router.get("/report/attachments/{attachment_id}", response_class=Response)
+def reporter_attachment(
+    attachment_id: Annotated[int, Path(ge=1)], case: ReporterCase, db: DbSession, _: Following
+) -> Response:
+    """One of the report's attachments, as a download."""
+    return attachments.download(attachments.get(db, case=case, attachment_id=attachment_id))
+
+
+# -- inbox and cases -------------------------------------------------------------------------
+
+
+@router.get("/inbox", response_model=Inbox)
+def inbox(
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Reading,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Inbox:
+    """Open reports and cases you take part in, with your unread message counts."""
+    rows, total = cases.inbox(db, actor=actor, settings=settings, page=page, per_page=per_page)
+    items = [
+        InboxItem(
+            id=row.case.public_id,
+            ref=row.case.ref,
+            status=row.case.status,
+            title=row.case.title,
+            organization=row.organization,
+            embargo_at=row.case.embargo_at,
+            updated_at=row.case.updated_at,
+            unread=row.unread,
+        )
+        for row in rows
+    ]
+    return Inbox(items=items, total=total, page=page, per_page=per_page)
+
+
+def _load(
+    db: Session, case_id: str, actor: Actor, settings: Settings, *, write: bool
+) -> cases.CaseAccess:
+    return cases.load(db, case_id, actor=actor, settings=settings, for_update=write)
+
+
+@router.get("/cases/{case_id}", response_model=CaseRead)
+def get_case(case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Reading) -> CaseRead:
+    """A report or case (by ACCORD id or report id), as you may see it."""
+    access = _load(db, case_id, actor, settings, write=False)
+    return views.case_read(db, access.case, access.standing)
+
+
+@router.post("/cases/{case_id}/open", response_model=CaseRead)
+def open_case(case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Writing) -> CaseRead:
+    """Turn a report into a case with an ACCORD id (its vendor or a coordinator)."""
+    access = _load(db, case_id, actor, settings, write=True)
+    cases.open_case(db, access=access, actor=actor, settings=settings)
+    return views.case_read(db, access.case, access.standing)
+
+
+@router.post("/cases/{case_id}/triage", response_model=CaseRead)
+def triage(
+    case_id: CaseId, data: TriageRequest, db: DbSession, settings: SettingsDep, actor: Writing
+) -> CaseRead:
+    """Mark a report invalid, spam or a duplicate (with a reason), or make it a question."""
+    access = _load(db, case_id, actor, settings, write=True)
+    original = None
+    if data.duplicate_of:
+        original = cases.load(db, data.duplicate_of, actor=actor, settings=settings).case
+    reports.triage(
+        db,
+        case=access.case,
+        standing=access.standing,
+        data=data,
+        actor=actor,
+        settings=settings,
+        original=original,
+    )
+    return views.case_read(db, access.case, access.standing)
+
+
+@router.get("/cases/{case_id}/vendor-candidates", response_model=list[dict[str, str]])
+def vendor_candidates(
+    case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Reading
+) -> list[dict[str, str]]:
+    """Organizations that published advisories on the report's package, not yet invited."""
+    access = _load(db, case_id, actor, settings, write=False)
+    return [
+        {"organization": o.slug, "name": o.name} for o in vendors.candidates(db, case=access.case)
+    ]
+
+
+@router.post("/cases/{case_id}/vendors", response_model=VendorRead, status_code=201)
+def invite_vendor(
+    case_id: CaseId, data: VendorInvite, db: DbSession, settings: SettingsDep, actor: Writing
+) -> VendorRead:
+    """Invite an organization to the case as a vendor."""
+    access = _load(db, case_id, actor, settings, write=True)
+    vendor = vendors.invite(
+        db, access=access, slug=data.organization, actor=actor, settings=settings
+    )
+    return _vendor_read(db, access.case, vendor.organization_id)
+
+
+def _vendor_read(db: Session, case: DisclosureCase, org_id: int) -> VendorRead:
+    slug = db.scalar(select(Organization.slug).where(Organization.id == org_id))
+    return next(v for v in views.vendor_list(db, case) if v.organization == slug)
+
+
+@router.put("/cases/{case_id}/vendors/{slug}/status", response_model=VendorRead)
+def vendor_status(
+    case_id: CaseId,
+    slug: Slug,
+    data: VendorStatusUpdate,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Writing,
+) -> VendorRead:
+    """State a vendor's status: not affected needs a VEX justification, fixed the versions."""
+    access = _load(db, case_id, actor, settings, write=True)
+    vendor = vendors.set_status(
+        db, access=access, slug=slug, data=data, actor=actor, settings=settings
+    )
+    return _vendor_read(db, access.case, vendor.organization_id)
+
+
+@router.put("/cases/{case_id}/embargo", response_model=CaseRead)
+def propose_embargo(
+    case_id: CaseId, data: EmbargoProposal, db: DbSession, settings: SettingsDep, actor: Writing
+) -> CaseRead:
+    """Propose the publication moment (stored in UTC); every vendor must accept it anew."""
+    access = _load(db, case_id, actor, settings, write=True)
+    embargo.propose(
+        db,
+        access=access,
+        embargo_at=data.embargo_at,
+        reason=data.reason,
+        actor=actor,
+        settings=settings,
+    )
+    return views.case_read(db, access.case, access.standing)
+
+
+@router.post("/cases/{case_id}/vendors/{slug}/accept-embargo", response_model=VendorRead)
+def accept_embargo(
+    case_id: CaseId,
+    slug: Slug,
+    data: EmbargoAcceptance,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Writing,
+) -> VendorRead:
+    """Accept the embargo now proposed, for this vendor."""
+    access = _load(db, case_id, actor, settings, write=True)
+    vendor = embargo.accept(
+        db, access=access, slug=slug, embargo_at=data.embargo_at, actor=actor, settings=settings
+    )
+    return _vendor_read(db, access.case, vendor.organization_id)
+
+
+@router.post("/cases/{case_id}/vendors/{slug}/agree-release", response_model=VendorRead)
+def agree_release(
+    case_id: CaseId, slug: Slug, db: DbSession, settings: SettingsDep, actor: Writing
+) -> VendorRead:
+    """Agree, for this vendor, that the case may be published before the embargo ends."""
+    access = _load(db, case_id, actor, settings, write=True)
+    vendor = embargo.agree_release(db, access=access, slug=slug, actor=actor, settings=settings)
+    return _vendor_read(db, access.case, vendor.organization_id)
+
+
+@router.get("/cases/{case_id}/messages", response_model=MessagePage)
+def case_messages(
+    case_id: CaseId,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Reading,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> MessagePage:
+    """The newest messages you may read (100 a page; ``before`` pages back)."""
+    access = _load(db, case_id, actor, settings, write=False)
+    rows, more = messages.page(db, case=access.case, standing=access.standing, before=before)
+    assert actor.user_id is not None
+    unread = messages.unread(db, case=access.case, standing=access.standing, user_id=actor.user_id)
+    return MessagePage(messages=views.message_reads(db, rows), unread=unread, next_before=more)
+
+
+@router.post("/cases/{case_id}/messages", response_model=MessageRead, status_code=201)
+def post_message(
+    case_id: CaseId, data: MessageCreate, db: DbSession, settings: SettingsDep, actor: Writing
+) -> MessageRead:
+    """Write to everyone, the reporter, one vendor, the vendors, or the coordinators."""
+    access = _load(db, case_id, actor, settings, write=True)
+    rows = vendors.listed(db, access.case)
+    vendor_ids = {org.slug: org.id for _, org in rows}
+    vendor_org_id = messages.resolve_vendor(data, vendor_ids)
+    message = messages.post(
+        db,
+        settings=settings,
+        case=access.case,
+        standing=access.standing,
+        author=messages.author_for(actor, access.standing, vendor_org_id=vendor_org_id),
+        body=data.body,
+        audience=data.audience,
+        vendor_org_id=vendor_org_id,
+        parent_id=data.parent_id,
+    )
+    cases.touch(access.case)
+    return views.message_reads(db, [message])[0]
+
+
+@router.put("/cases/{case_id}/read", response_model=ReadMarkUpdate)
+def mark_read(
+    case_id: CaseId, data: ReadMarkUpdate, db: DbSession, settings: SettingsDep, actor: Writing
+) -> ReadMarkUpdate:
+    """Mark the case's messages read up to ``last_read_id`` (a mark never moves back)."""
+    access = _load(db, case_id, actor, settings, write=False)
+    assert actor.user_id is not None
+    mark = messages.mark_read(
+        db, case=access.case, user_id=actor.user_id, last_read_id=data.last_read_id
+    )
+    return ReadMarkUpdate(last_read_id=mark)
+
+
+@router.get("/cases/{case_id}/history", response_model=list[EventRead])
+def case_history(
+    case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Reading
+) -> list[EventRead]:
+    """The case's history as you may see it, each entry with its log index."""
+    access = _load(db, case_id, actor, settings, write=False)
+    return views.event_reads(history.events(db, case=access.case, standing=access.standing))
+
+
+@router.get("/cases/{case_id}/history/{seq}", response_model=EventProof)
+def case_proof(
+    case_id: CaseId,
+    seq: Annotated[int, Path(ge=1)],
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Reading,
+) -> dict[str, Any]:
+    """An event's document and the log bundle proving the hub recorded it then."""
+    access = _load(db, case_id, actor, settings, write=False)
+    return history.proof(db, case=access.case, standing=access.standing, seq=seq, settings=settings)
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
+def case_attachment(
+    case_id: CaseId,
+    attachment_id: Annotated[int, Path(ge=1)],
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Reading,
+) -> Response:
+    """One of the report's attachments, as a download (participants only)."""
+    access = _load(db, case_id, actor, settings, write=False)
+    return attachments.download(attachments.get(db, case=access.case, attachment_id=attachment_id))
+
+
+@router.post("/cases/{case_id}/publish", status_code=201)
+def publish(
+    case_id: CaseId,
+    data: PublishRequest,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Writing,
+) -> dict[str, str]:
+    """Publish the case's advisory (coordinators; after the embargo, or earlier when every
+    vendor that may be affected agreed). Answers the advisory's id and where to read it."""
+    access = _load(db, case_id, actor, settings, write=True)
+    advisory = publishing.publish_case(db, access=access, data=data, actor=actor, settings=settings)
+    return {
+        "advisory_id": advisory.osv_id,
+        "status": CaseStatus.PUBLISHED.value,
+        "osv": f"/v1/vulns/{advisory.osv_id}",
+        "csaf": f"/api/v1/advisories/{advisory.osv_id}/formats/csaf",
+        "cve": f"/api/v1/advisories/{advisory.osv_id}/formats/cve",
+    }
+
+
+@router.put("/time-zone", response_model=TimeZoneUpdate)
+def set_time_zone(data: TimeZoneUpdate, db: DbSession, actor: Writing) -> TimeZoneUpdate:
+    """Keep the time zone in which your disclosure pages show dates."""
+    assert actor.user_id is not None
+    zone = timezones.set_preference(db, user_id=actor.user_id, name=data.time_zone)
+    return TimeZoneUpdate(time_zone=zone)

@@ -1,0 +1,342 @@
+"""Wire models of the disclosure API (``/api/v1/disclosure``). Unknown fields are an error."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Literal
+
+from packageurl import PackageURL
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from accord.advisories.formats.meta import VexJustification
+from accord.disclosure.models import Audience, CaseStatus, VendorStatus
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50_000)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+CweId = Annotated[str, StringConstraints(pattern=r"^CWE-[1-9]\d{0,5}$")]
+CveId = Annotated[str, StringConstraints(pattern=r"^CVE-\d{4}-\d{4,7}$")]
+MIN_STEPS = 20  # characters: "see attachment" is not steps to reproduce
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def check_purl(value: str | None) -> str | None:
+    """A package URL as packageurl-python reads it, normalised; None stays None."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return PackageURL.from_string(value.strip()).to_string()
+    except ValueError as exc:
+        raise ValueError(f"not a package URL (pkg:type/namespace/name@version): {exc}") from None
+
+
+class AttachmentUpload(Strict):
+    """A file attached to a report, base64 in JSON (the form sends it as a file)."""
+
+    filename: Line
+    content_type: Annotated[str, StringConstraints(max_length=100)]
+    data_base64: str
+
+    def data(self) -> bytes:
+        """The decoded bytes (the field is checked when the model is built)."""
+        return base64.b64decode(self.data_base64, validate=True)
+
+    @field_validator("data_base64")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("not base64") from None
+        return value
+
+
+class ReportCreate(Strict):
+    """A vulnerability report. ``organization`` is the vendor's slug; leave it out when unsure
+    and the hub's coordinators receive the report."""
+
+    organization: Slug | None = None
+    title: Line
+    product: Line
+    purl: str | None = Field(default=None, max_length=500, description="e.g. pkg:pypi/django")
+    versions: OptionalLine = ""
+    description: Annotated[LongText, StringConstraints(min_length=20)]
+    steps_to_reproduce: Annotated[LongText, StringConstraints(min_length=MIN_STEPS)]
+    proof_of_concept: LongText = ""
+    impact: LongText = ""
+    credit: OptionalLine = Field(default="", description="How to credit you; empty: anonymous.")
+    contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)] = ""
+    attachments: Annotated[list[AttachmentUpload], Field(max_length=5)] = []
+
+    @field_validator("purl")
+    @classmethod
+    def _purl(cls, value: str | None) -> str | None:
+        return check_purl(value)
+
+
+class ReportReceipt(BaseModel):
+    """What the reporter gets back, once: the private link and its token."""
+
+    id: str
+    status: CaseStatus
+    token: str = Field(description="Shown once; send it as X-Accord-Report-Token.")
+    link: str = Field(description="The private page to follow the report; shown once.")
+
+
+class TriageRequest(Strict):
+    """Close a report that is not a vulnerability, or turn it into a question."""
+
+    action: Literal["invalid", "spam", "duplicate", "question"]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    duplicate_of: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _duplicate_needs_original(self) -> TriageRequest:
+        if self.action == "duplicate" and not self.duplicate_of:
+            raise ValueError("duplicate_of: a duplicate names the report it duplicates")
+        return self
+
+
+class VendorInvite(Strict):
+    """Invite an organization, by its slug, to a case as a vendor."""
+
+    organization: Slug
+
+
+class VendorStatusUpdate(Strict):
+    """A vendor's answer. Not affected needs a VEX justification; fixed needs versions."""
+
+    status: VendorStatus
+    justification: VexJustification | None = None
+    statement: LongText = ""
+    purl: str | None = Field(default=None, max_length=500)
+    affected_versions: Annotated[list[Version], Field(max_length=100)] = []
+    fixed_versions: Annotated[list[Version], Field(max_length=100)] = []
+
+    @field_validator("purl")
+    @classmethod
+    def _purl(cls, value: str | None) -> str | None:
+        return check_purl(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VendorStatusUpdate:
+        if self.status is VendorStatus.NOT_AFFECTED and self.justification is None:
+            raise ValueError("justification: not affected needs a VEX justification")
+        if self.status is not VendorStatus.NOT_AFFECTED and self.justification is not None:
+            raise ValueError("justification: only a not-affected status carries one")
+        if self.status is VendorStatus.FIXED and not self.fixed_versions:
+            raise ValueError("fixed_versions: fixed needs the versions that fix it")
+        return self
+
+
+class EmbargoProposal(Strict):
+    """A proposed publication moment (any offset; stored in UTC)."""
+
+    embargo_at: AwareDatetime
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+
+
+class EmbargoAcceptance(Strict):
+    """Accept the embargo now proposed: the moment is repeated, so a changed one is refused."""
+
+    embargo_at: AwareDatetime
+
+
+class MessageCreate(Strict):
+    """A message; a reply takes its parent's audience."""
+
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    audience: Audience = Audience.ALL
+    vendor: Slug | None = Field(default=None, description="The vendor of a 'vendor' message.")
+    parent_id: int | None = None
+
+
+class ReporterMessageCreate(Strict):
+    """A reporter's message: to everyone in the case, or to the coordinators alone."""
+
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    audience: Literal[Audience.ALL, Audience.REPORTER] = Audience.ALL
+    parent_id: int | None = None
+
+
+class ReadMarkUpdate(Strict):
+    """Everything up to this message id has been read."""
+
+    last_read_id: int = Field(ge=0)
+
+
+class PublishRequest(Strict):
+    """What the advisory adds to the case: its summary and details, scores, weaknesses."""
+
+    summary: Line | None = None
+    details: LongText | None = None
+    cvss_v3: Annotated[str, StringConstraints(max_length=300)] | None = None
+    cwe_ids: Annotated[list[CweId], Field(max_length=20)] = []
+    cve_id: CveId | None = None
+
+
+class TimeZoneUpdate(Strict):
+    """An IANA time zone name, such as Europe/Berlin."""
+
+    time_zone: Annotated[str, StringConstraints(max_length=64)]
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+class VendorRead(BaseModel):
+    """One vendor's status in a case."""
+
+    organization: str
+    name: str
+    status: VendorStatus
+    justification: str | None
+    statement: str
+    purl: str | None
+    affected_versions: list[str]
+    fixed_versions: list[str]
+    embargo_accepted: bool
+    release_agreed: bool
+
+
+class AttachmentRead(BaseModel):
+    """An attachment's description (its bytes are a separate download)."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class DuplicateHint(BaseModel):
+    """Another report that may be the same one."""
+
+    id: str
+    ref: str | None
+    title: str
+    status: CaseStatus
+    similarity: float
+
+
+class CaseRead(BaseModel):
+    """A report or case as its participants see it."""
+
+    id: str
+    ref: str | None
+    status: CaseStatus
+    organization: str | None
+    title: str
+    product: str
+    purl: str | None
+    versions: str
+    description: str
+    steps_to_reproduce: str
+    proof_of_concept: str
+    impact: str
+    credit: str
+    contact: str | None = Field(description="The reporter's contact: coordinators and vendors.")
+    triage_reason: str
+    duplicate_of: str | None
+    embargo_at: datetime | None
+    advisory_id: str | None
+    created_at: datetime
+    vendors: list[VendorRead]
+    attachments: list[AttachmentRead]
+    duplicate_hints: list[DuplicateHint]
+    you: dict[str, object] = Field(description="Your standing: coordinator, vendor orgs.")
+
+
+class MessageRead(BaseModel):
+    """A message."""
+
+    id: int
+    parent_id: int | None
+    audience: Audience
+    vendor: str | None
+    author: str
+    from_reporter: bool
+    created_at: datetime
+    body: str
+
+
+class MessagePage(BaseModel):
+    """Messages, oldest first; ``next_before`` pages back to older ones."""
+
+    messages: list[MessageRead]
+    unread: int
+    next_before: int | None
+
+
+class EventRead(BaseModel):
+    """A history entry, with where its digest sits in the transparency log."""
+
+    seq: int
+    kind: str
+    at: datetime
+    actor: str
+    summary: str
+    document_sha256: str
+    log_index: int
+
+
+class EventProof(BaseModel):
+    """An event's document and the log bundle proving it was logged (and when)."""
+
+    document: dict[str, object]
+    document_sha256: str
+    bundle: dict[str, object]
+
+
+class InboxItem(BaseModel):
+    """One open report or case in an inbox."""
+
+    id: str
+    ref: str | None
+    status: CaseStatus
+    title: str
+    organization: str | None
+    embargo_at: datetime | None
+    updated_at: datetime
+    unread: int
+
+
+class Inbox(BaseModel):
+    """Open reports and cases, newest activity first."""
+
+    items: list[InboxItem]
+    total: int
+    page: int
+    per_page: int
+
+
+class ReporterView(BaseModel):
+    """What the reporter sees through the private link."""
+
+    id: str
+    ref: str | None
+    status: CaseStatus
+    title: str
+    product: str
+    triage_reason: str
+    embargo_at: datetime | None
+    advisory_id: str | None
+    vendors: list[dict[str, str]]
+    attachments: list[AttachmentRead]

@@ -1,0 +1,170 @@
+"""A case's vendors: invitations, candidates from the hub's advisories, and their statuses."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.advisories import ecosystems as osv_ecosystems
+from accord.advisories.models import Advisory, AdvisoryStatus, AffectedPackage
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.disclosure import history, notices
+from accord.disclosure.cases import CaseAccess, touch
+from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
+from accord.disclosure.schemas import VendorStatusUpdate
+from accord.errors import Conflict, Forbidden, NotFound
+from accord.identity.models import Organization
+from accord.identity.policy import Actor, may_answer_for, may_manage_case
+
+_CLOSED = (CaseStatus.INVALID, CaseStatus.SPAM, CaseStatus.DUPLICATE, CaseStatus.PUBLISHED)
+
+
+def listed(db: Session, case: DisclosureCase) -> list[tuple[CaseVendor, Organization]]:
+    """The case's vendors with their organizations, in one query, by name."""
+    query = (
+        select(CaseVendor, Organization)
+        .join(Organization, Organization.id == CaseVendor.organization_id)
+        .where(CaseVendor.case_id == case.id)
+        .order_by(Organization.name)
+    )
+    return [(vendor, org) for vendor, org in db.execute(query)]
+
+
+def _open(case: DisclosureCase) -> None:
+    if case.status in _CLOSED:
+        raise Conflict(f"the case is {case.status}", field="case_id")
+
+
+def invite(
+    db: Session, *, access: CaseAccess, slug: str, actor: Actor, settings: Settings
+) -> CaseVendor:
+    """Add an organization to the case as a vendor, and tell it."""
+    case = access.case
+    if not may_manage_case(access.standing):
+        raise Forbidden("only a vendor or a coordinator of the case may invite vendors")
+    _open(case)
+    org = db.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise NotFound(f"no organization {slug}", field="organization")
+    exists = db.scalar(
+        select(CaseVendor.id).where(
+            CaseVendor.case_id == case.id, CaseVendor.organization_id == org.id
+        )
+    )
+    if exists is not None:
+        raise Conflict(f"{org.name} takes part already", field="organization")
+    vendor = CaseVendor(case_id=case.id, organization_id=org.id)
+    db.add(vendor)
+    db.flush()
+    touch(case)
+    history.record(
+        db,
+        settings=settings,
+        case=case,
+        kind="vendor_notified",
+        actor_label=actor.label,
+        summary=f"{org.name} notified",
+        organization_id=org.id,
+        details={"vendor": org.slug},
+    )
+    notices.vendor_invited(db, settings=settings, case=case, org_id=org.id)
+    return vendor
+
+
+def candidates(db: Session, *, case: DisclosureCase, limit: int = 20) -> list[Organization]:
+    """Organizations that published advisories on the report's package and are not vendors of
+    the case yet: whoever ships that package probably wants to hear."""
+    if not case.purl:
+        return []
+    package = osv_ecosystems.from_purl(case.purl, field="purl")
+    if package is None:
+        return []
+    name = osv_ecosystems.normalize_name(package.ecosystem, package.name)
+    already = select(CaseVendor.organization_id).where(CaseVendor.case_id == case.id)
+    publishers = (
+        select(Advisory.organization_id)
+        .join(AffectedPackage, AffectedPackage.advisory_id == Advisory.id)
+        .where(
+            AffectedPackage.ecosystem == osv_ecosystems.base(package.ecosystem),
+            AffectedPackage.name == name,
+            Advisory.status == AdvisoryStatus.PUBLISHED,
+            Advisory.organization_id.is_not(None),
+        )
+    )
+    query = (
+        select(Organization)
+        .where(Organization.id.in_(publishers), Organization.id.not_in(already))
+        .order_by(Organization.name)
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+def get_vendor(db: Session, case: DisclosureCase, slug: str) -> tuple[CaseVendor, Organization]:
+    """One vendor of the case, by its organization's slug."""
+    found = db.execute(
+        select(CaseVendor, Organization)
+        .join(Organization, Organization.id == CaseVendor.organization_id)
+        .where(CaseVendor.case_id == case.id, Organization.slug == slug)
+    ).first()
+    if found is None:
+        raise NotFound(f"{slug} is not a vendor of this case", field="slug")
+    return found[0], found[1]
+
+
+def set_status(
+    db: Session,
+    *,
+    access: CaseAccess,
+    slug: str,
+    data: VendorStatusUpdate,
+    actor: Actor,
+    settings: Settings,
+) -> CaseVendor:
+    """A vendor states its status (its members, or a coordinator on its behalf)."""
+    case = access.case
+    vendor, org = get_vendor(db, case, slug)
+    if not may_answer_for(access.standing, org.id):
+        raise Forbidden(f"only {org.name} or a coordinator may state its status")
+    _open(case)
+    vendor.status = data.status
+    vendor.justification = data.justification.value if data.justification else None
+    vendor.statement = data.statement
+    vendor.purl = data.purl
+    vendor.affected_versions = list(data.affected_versions)
+    vendor.fixed_versions = list(data.fixed_versions)
+    vendor.updated_at = utcnow()
+    touch(case)
+    details = {
+        "vendor": org.slug,
+        "status": data.status.value,
+        "justification": vendor.justification,
+        "fixed": vendor.fixed_versions,
+    }
+    history.record(
+        db,
+        settings=settings,
+        case=case,
+        kind="status_changed",
+        actor_label=actor.label,
+        organization_id=org.id,
+        summary=f"{org.name}: {_STATUS_TEXT[data.status]}",
+        details=details,
+    )
+    notices.to_case(db, settings=settings, case=case, kind="status", what="A vendor status changed")
+    return vendor
+
+
+_STATUS_TEXT = {
+    VendorStatus.NO_REPLY: "no reply yet",
+    VendorStatus.ACKNOWLEDGED: "acknowledged",
+    VendorStatus.AFFECTED: "affected",
+    VendorStatus.NOT_AFFECTED: "not affected",
+    VendorStatus.FIXED: "fixed",
+}
+
+
+def status_text(status: VendorStatus) -> str:
+    """How pages name a status; "no reply yet" never reads as "not affected"."""
+    return _STATUS_TEXT[status]

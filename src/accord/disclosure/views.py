@@ -1,0 +1,177 @@
+"""Turning stored cases into what the API and the pages show, per reader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.disclosure import reports, vendors
+from accord.disclosure.models import Attachment, CaseEvent, CaseMessage, DisclosureCase
+from accord.disclosure.schemas import (
+    AttachmentRead,
+    CaseRead,
+    DuplicateHint,
+    EventRead,
+    MessageRead,
+    ReporterView,
+    VendorRead,
+)
+from accord.identity.models import Organization
+from accord.identity.policy import CaseStanding
+
+
+def attachment_list(db: Session, case: DisclosureCase) -> list[AttachmentRead]:
+    """The case's attachments, without their bytes."""
+    query = (
+        select(
+            Attachment.id,
+            Attachment.filename,
+            Attachment.content_type,
+            Attachment.size,
+            Attachment.sha256,
+        )
+        .where(Attachment.case_id == case.id)
+        .order_by(Attachment.id)
+    )
+    return [
+        AttachmentRead(id=i, filename=f, content_type=t, size=s, sha256=h)
+        for i, f, t, s, h in db.execute(query)
+    ]
+
+
+def vendor_list(db: Session, case: DisclosureCase) -> list[VendorRead]:
+    """Every vendor's status."""
+    return [
+        VendorRead(
+            organization=org.slug,
+            name=org.name,
+            status=vendor.status,
+            justification=vendor.justification,
+            statement=vendor.statement,
+            purl=vendor.purl,
+            affected_versions=list(vendor.affected_versions),
+            fixed_versions=list(vendor.fixed_versions),
+            embargo_accepted=(
+                case.embargo_at is not None and vendor.embargo_accepted_at == case.embargo_at
+            ),
+            release_agreed=vendor.release_agreed,
+        )
+        for vendor, org in vendors.listed(db, case)
+    ]
+
+
+def _ident(db: Session, case_id: int | None) -> str | None:
+    if case_id is None:
+        return None
+    found = db.execute(
+        select(DisclosureCase.ref, DisclosureCase.public_id).where(DisclosureCase.id == case_id)
+    ).first()
+    return (found[0] or found[1]) if found else None
+
+
+def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> CaseRead:
+    """A case as a signed-in participant sees it."""
+    hints = [
+        DuplicateHint(
+            id=h.public_id, ref=h.ref, title=h.title, status=h.status, similarity=h.similarity
+        )
+        for h in reports.duplicate_hints(db, case=case)
+    ]
+    return CaseRead(
+        id=case.public_id,
+        ref=case.ref,
+        status=case.status,
+        organization=case.target.slug if case.target else None,
+        title=case.title,
+        product=case.product,
+        purl=case.purl,
+        versions=case.versions,
+        description=case.description,
+        steps_to_reproduce=case.steps,
+        proof_of_concept=case.proof_of_concept,
+        impact=case.impact,
+        credit=case.credit,
+        contact=case.contact,
+        triage_reason=case.triage_reason,
+        duplicate_of=_ident(db, case.duplicate_of_id),
+        embargo_at=case.embargo_at,
+        advisory_id=case.advisory_id,
+        created_at=case.created_at,
+        vendors=vendor_list(db, case),
+        attachments=attachment_list(db, case),
+        duplicate_hints=hints,
+        you={
+            "coordinator": standing.coordinator,
+            "vendor_orgs": sorted(_slugs(db, standing.vendor_org_ids)),
+        },
+    )
+
+
+def _slugs(db: Session, org_ids: frozenset[int]) -> list[str]:
+    if not org_ids:
+        return []
+    return list(db.scalars(select(Organization.slug).where(Organization.id.in_(sorted(org_ids)))))
+
+
+def reporter_view(db: Session, case: DisclosureCase) -> ReporterView:
+    """What the reporter sees: the report's fate, the vendors' statuses, the embargo."""
+    return ReporterView(
+        id=case.public_id,
+        ref=case.ref,
+        status=case.status,
+        title=case.title,
+        product=case.product,
+        triage_reason=case.triage_reason,
+        embargo_at=case.embargo_at,
+        advisory_id=case.advisory_id,
+        vendors=[
+            {"organization": v.organization, "name": v.name, "status": v.status.value}
+            for v in vendor_list(db, case)
+        ],
+        attachments=attachment_list(db, case),
+    )
+
+
+def message_reads(db: Session, rows: Sequence[CaseMessage]) -> list[MessageRead]:
+    """Messages for the wire, their vendors named by slug (one query for the page)."""
+    ids = sorted({m.vendor_org_id for m in rows if m.vendor_org_id is not None})
+    slugs = (
+        dict(
+            db.execute(
+                select(Organization.id, Organization.slug).where(Organization.id.in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return [
+        MessageRead(
+            id=m.id,
+            parent_id=m.parent_id,
+            audience=m.audience,
+            vendor=slugs.get(m.vendor_org_id) if m.vendor_org_id else None,
+            author=m.author_label,
+            from_reporter=m.from_reporter,
+            created_at=m.created_at,
+            body=m.body,
+        )
+        for m in rows
+    ]
+
+
+def event_reads(rows: Sequence[CaseEvent]) -> list[EventRead]:
+    """History entries for the wire."""
+    return [
+        EventRead(
+            seq=e.seq,
+            kind=e.kind,
+            at=e.at,
+            actor=e.actor_label,
+            summary=e.summary,
+            document_sha256=e.document_sha256,
+            log_index=e.log_index,
+        )
+        for e in rows
+    ]

@@ -1,0 +1,170 @@
+"""Every case route against the reporter, each vendor, another vendor, a coordinator, an
+outsider and anonymous, before and after the embargo.
+
+Before the embargo the coordinator's publication is refused (409, naming the embargo) since
+no vendor agreed to an earlier release; after it, it succeeds. Everything else is the same on
+both sides of the embargo: taking part in the case is what grants reading it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+
+from accord.clock import utcnow
+from accord.db import unit_of_work
+from accord.disclosure.models import Attachment, DisclosureCase
+from tests.disclosure.world import ROLES, World
+from tests.factories import Factories
+
+PARTICIPANTS = frozenset({"vendor_a", "vendor_b", "coordinator"})
+HIDDEN = {"other_vendor": 404, "outsider": 404}
+NOT_SIGNED_IN = {"reporter": 401, "anonymous": 401}
+ONLY_REPORTER = {role: 404 for role in ROLES if role != "reporter"}
+BASE = "/api/v1/disclosure/cases/{case_id}"
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    allowed: frozenset[str]
+    ok: int = 200
+    body: dict[str, Any] | None = None
+    refused: dict[str, int] = field(default_factory=dict)
+    before_embargo: dict[str, int] = field(default_factory=dict)
+
+    def expected(self, role: str, *, after: bool) -> int:
+        if not after and role in self.before_embargo:
+            return self.before_embargo[role]
+        if role in self.allowed:
+            return self.ok
+        return {**NOT_SIGNED_IN, **HIDDEN, **self.refused}[role]
+
+
+ROWS = [
+    Row("GET", BASE, PARTICIPANTS),
+    Row("GET", BASE + "/vendor-candidates", PARTICIPANTS),
+    Row("POST", BASE + "/vendors", PARTICIPANTS, 201, {"organization": "other-vendor"}),
+    Row(
+        "PUT",
+        BASE + "/vendors/vendor-a/status",
+        frozenset({"vendor_a", "coordinator"}),
+        200,
+        {"status": "affected"},
+        refused={"vendor_b": 403},
+    ),
+    Row("PUT", BASE + "/embargo", PARTICIPANTS, 200, {"embargo_at": "2099-03-01T10:00:00+01:00"}),
+    Row(
+        "POST",
+        BASE + "/vendors/vendor-b/accept-embargo",
+        frozenset({"vendor_b", "coordinator"}),
+        200,
+        {"embargo_at": "{embargo}"},
+        refused={"vendor_a": 403},
+    ),
+    Row(
+        "POST",
+        BASE + "/vendors/vendor-b/agree-release",
+        frozenset({"vendor_b", "coordinator"}),
+        refused={"vendor_a": 403},
+    ),
+    Row("GET", BASE + "/messages", PARTICIPANTS),
+    Row("POST", BASE + "/messages", PARTICIPANTS, 201, {"body": "hello"}),
+    Row("PUT", BASE + "/read", PARTICIPANTS, 200, {"last_read_id": 1}),
+    Row("GET", BASE + "/history", PARTICIPANTS),
+    Row("GET", BASE + "/history/1", PARTICIPANTS),
+    Row("GET", BASE + "/attachments/{attachment_id}", PARTICIPANTS),
+    Row(
+        "POST",
+        BASE + "/publish",
+        frozenset({"coordinator"}),
+        201,
+        {},
+        refused={"vendor_a": 403, "vendor_b": 403},
+        before_embargo={"coordinator": 409},
+    ),
+    Row(
+        "POST",
+        BASE + "/open",
+        frozenset(),
+        refused={"vendor_a": 409, "vendor_b": 409, "coordinator": 409},
+    ),
+    Row("GET", "/api/v1/disclosure/report", frozenset({"reporter"}), refused=ONLY_REPORTER),
+    Row(
+        "GET", "/api/v1/disclosure/report/messages", frozenset({"reporter"}), refused=ONLY_REPORTER
+    ),
+    Row(
+        "POST",
+        "/api/v1/disclosure/report/messages",
+        frozenset({"reporter"}),
+        201,
+        {"body": "more detail"},
+        refused=ONLY_REPORTER,
+    ),
+    Row(
+        "GET", "/api/v1/disclosure/report/history/1", frozenset({"reporter"}), refused=ONLY_REPORTER
+    ),
+    Row(
+        "GET",
+        "/api/v1/disclosure/report/attachments/{attachment_id}",
+        frozenset({"reporter"}),
+        refused=ONLY_REPORTER,
+    ),
+]
+
+
+def _case(client: TestClient, make: Factories, world: World, *, after: bool) -> dict[str, Any]:
+    """A fresh case of ``world``: reported, opened by vendor A, vendor B invited, embargoed."""
+    attachment = {"filename": "a.txt", "content_type": "text/plain", "data_base64": "aGk="}
+    world.report(client, attachments=[attachment])
+    opened = client.post(
+        f"/api/v1/disclosure/cases/{world.public_id}/open", headers=world.headers("vendor_a")
+    )
+    world.case_id = opened.json()["ref"]
+    client.post(
+        f"/api/v1/disclosure/cases/{world.case_id}/vendors",
+        json={"organization": "vendor-b"},
+        headers=world.headers("coordinator"),
+    )
+    embargo = world.embargo(client)
+    with unit_of_work(make.factory) as db:
+        if after:
+            past = (utcnow() - timedelta(minutes=1)).replace(microsecond=0)
+            db.execute(
+                update(DisclosureCase)
+                .where(DisclosureCase.ref == world.case_id)
+                .values(embargo_at=past)
+            )
+            embargo = past.isoformat()
+        attachment_id = db.scalar(
+            select(func.max(Attachment.id))
+            .join(DisclosureCase)
+            .where(DisclosureCase.ref == world.case_id)
+        )
+    return {"case_id": world.case_id, "attachment_id": attachment_id, "embargo": embargo}
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-embargo", "after-embargo"])
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r.method} {r.path}")
+def test_case_matrix(client: TestClient, make: Factories, row: Row, after: bool) -> None:
+    world = World.build(make)
+    values = _case(client, make, world, after=after)
+    for role in ROLES:
+        url = row.path.format(**values)
+        body = None
+        if row.body is not None:
+            body = {k: v.format(**values) if isinstance(v, str) else v for k, v in row.body.items()}
+        response = client.request(row.method, url, json=body, headers=world.headers(role))
+        expected = row.expected(role, after=after)
+        assert response.status_code == expected, (role, response.text[:300])
+        if response.status_code == 409 and row.path.endswith("/publish"):
+            assert "embargo" in response.json()["message"]
+        if expected < 300 and row.method != "GET":
+            # Each write succeeds once per world; later roles meet its effect, so rebuild.
+            values = _case(client, make, world, after=after)
