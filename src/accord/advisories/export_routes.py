@@ -51,8 +51,9 @@ def advisory_format(
 ) -> Response:
     """A published version (the latest by default) in one format, as a download.
 
-    ``cve`` needs a CVE alias (404 otherwise) and ``cna_org_id``, the CVE Services
-    organization UUID of the CNA that will submit the record.
+    ``cve`` needs a CVE alias (404 otherwise) and the CVE Services organization UUID of
+    the CNA that will submit the record: the publisher's stored ``cve_org_id``, or
+    ``cna_org_id`` given here, which overrides it (422 naming ``cve_org_id`` if neither).
     """
     advisory = services.get(db, advisory_id, actor=actor)
     found = exports.export(advisory, fmt, settings, number=version, cna_org_id=cna_org_id)
