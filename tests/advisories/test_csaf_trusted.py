@@ -9,6 +9,7 @@ the provider-metadata schema that links them.
 from __future__ import annotations
 
 import json
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 from accord.advisories import openpgp
 from accord.config import Settings
 from accord.errors import ConfigError
+from accord.identity.models import TokenScope
 from tests.advisories.formats.support import csaf_cli
 from tests.advisories.test_csaf_provider import (
     EXAMPLES,
@@ -28,8 +30,8 @@ from tests.advisories.test_csaf_provider import (
     shape,
 )
 from tests.advisories.test_exports import published
-from tests.advisories.test_routes import publisher
-from tests.factories import Factories
+from tests.advisories.test_routes import create, publisher
+from tests.factories import Factories, sign_in
 
 
 def gpg(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -218,3 +220,28 @@ def test_category_document_names_the_readable_vendors_and_products(
     assert "left-pad" not in client.get(amber).text
     assert "left-pad" in client.get(amber, headers=headers).text
     assert client.get("/.well-known/csaf/category-tlp-purple.json").status_code == 404
+
+
+def test_advisory_page_links_the_signature_of_what_it_offers(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Acme")
+    author = make.user()
+    make.member(author, slug)
+    headers = make.bearer(author, TokenScope.WRITE)
+    osv_id = published(client, slug, headers)["id"]
+    page = client.get(f"/advisories/{osv_id}").text
+    links = re.findall(r'href="(/\.well-known/csaf/white/[^"]+)"', page)
+    document, *companions = links
+    assert companions == [f"{document}.asc", f"{document}.sha256", f"{document}.sha512"]
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    # The signed document is the one the CSAF download gives.
+    download = client.get(f"/api/v1/advisories/{osv_id}/formats/csaf").content
+    assert client.get(document).content == download
+    draft = create(client, slug, headers)["id"]
+    sign_in(client, author)
+    draft_page = client.get(f"/advisories/{draft}")
+    assert draft_page.status_code == 200
+    assert "Publish the draft" in draft_page.text
+    assert ".asc" not in draft_page.text

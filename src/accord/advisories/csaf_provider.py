@@ -304,6 +304,14 @@ def category_document(db: Session, actor: Actor, label: str) -> dict[str, object
     return {"categories": {"category": [INFORMATION_TYPE, *({"term": t} for t in sorted(terms))]}}
 
 
+def publishes(db: Session, organization_id: int) -> bool:
+    """Whether the organization has published advisories (so a ``CSAF:`` line serves it)."""
+    query = select(Advisory.id).where(
+        Advisory.organization_id == organization_id, Advisory.status != AdvisoryStatus.DRAFT
+    )
+    return db.scalar(query.limit(1)) is not None
+
+
 def security_txt_line(settings: Settings) -> str:
     """The ``CSAF:`` field an organization adds to its security.txt (requirement 8)."""
     return f"CSAF: {provider_metadata_url(settings)}"

@@ -37,6 +37,7 @@ class SecurityTxtLine(BaseModel):
     line: str
     provider_metadata: str
     https: bool
+    publishes_advisories: bool
 
 
 @api_router.get("/advisories/{advisory_id}/formats/{fmt}")
@@ -74,6 +75,8 @@ def security_txt_line(
     """The ``CSAF:`` line for the organization's security.txt (CSAF 2.0 requirement 8).
 
     The field must be an https URL: ``https`` says whether the hub's public URL is one.
+    ``publishes_advisories`` says whether the organization has published any yet (the
+    profile page offers the line only then).
     """
     org = identity_services.get_org(db, slug)
     url = csaf_provider.provider_metadata_url(settings)
@@ -82,6 +85,7 @@ def security_txt_line(
         line=csaf_provider.security_txt_line(settings),
         provider_metadata=url,
         https=url.startswith("https://"),
+        publishes_advisories=csaf_provider.publishes(db, org.id),
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from accord.advisories import csaf_provider
 from accord.errors import AccordError, invalid_from
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
@@ -210,9 +211,16 @@ def partners(request: Request, db: DbSession, _: Public) -> HTMLResponse:
 
 
 @router.get("/signatories/{slug}", response_class=HTMLResponse)
-def profile(request: Request, slug: str, db: DbSession, _: Public) -> HTMLResponse:
-    """An organization's public profile, with its latest security.txt check."""
+def profile(
+    request: Request, slug: str, db: DbSession, settings: SettingsDep, _: Public
+) -> HTMLResponse:
+    """An organization's public profile, with its latest security.txt check.
+
+    An organization that publishes advisories is shown the ``CSAF:`` line for its
+    security.txt, as ``GET /api/v1/csaf/security-txt/{slug}`` gives it.
+    """
     found = profiles.profile(db, slug)
+    publishes = csaf_provider.publishes(db, found.organization.id)
     return render(
         request,
         "registry/profile.html",
@@ -221,6 +229,8 @@ def profile(request: Request, slug: str, db: DbSession, _: Public) -> HTMLRespon
             "org": found.organization,
             "check": found.latest_check,
             "check_url": checks.target_url(found.organization),
+            "csaf_line": csaf_provider.security_txt_line(settings) if publishes else None,
+            "csaf_https": settings.public_url.startswith("https://"),
         },
     )
 
