@@ -189,6 +189,7 @@ CASES = [
     Case("GET", "/partners", ANY),
     Case("GET", "/signatories/{slug}", ANY),
     Case("POST", "/orgs/{slug}/security-txt/check", ORG_ADMINS, 303),
+    Case("POST", "/orgs/{slug}/cve-org-id", ORG_ADMINS, 303, {"cve_org_id": ""}),
     Case("GET", "/admin/applications", OPERATORS),
     Case("GET", "/admin/applications/{application_id}", OPERATORS),
     Case("POST", "/admin/applications/{application_id}/approve", OPERATORS, 200, {}),

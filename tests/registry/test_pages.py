@@ -320,3 +320,36 @@ def test_profile_offers_the_csaf_line_to_organizations_that_publish(
     assert "not served over https" in page
     quiet_answer = client.get(f"/api/v1/csaf/security-txt/{quiet}").json()
     assert quiet_answer["publishes_advisories"] is False
+
+
+def test_org_admin_sets_the_cve_org_id_on_the_profile(client: TestClient, make: Factories) -> None:
+    slug = make.org("Cna Page Org")
+    admin = make.user()
+    make.member(admin, slug, MemberRole.ADMIN)
+    sign_in(client, admin)
+    page = client.get(f"/signatories/{slug}").text
+    assert f'action="/orgs/{slug}/cve-org-id"' in page
+    given = "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    sent = client.post(
+        f"/orgs/{slug}/cve-org-id",
+        data={"cve_org_id": f" {given.upper()} ", "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert client.get(f"/api/v1/orgs/{slug}").json()["cve_org_id"] == given
+    assert f'value="{given}"' in client.get(f"/signatories/{slug}").text
+    bad = client.post(
+        f"/orgs/{slug}/cve-org-id",
+        data={"cve_org_id": "not-a-uuid", "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422
+    assert "cve_org_id" in bad.text
+    assert client.get(f"/api/v1/orgs/{slug}").json()["cve_org_id"] == given
+    cleared = client.post(
+        f"/orgs/{slug}/cve-org-id",
+        data={"cve_org_id": "", "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert cleared.status_code == 303
+    assert client.get(f"/api/v1/orgs/{slug}").json()["cve_org_id"] is None

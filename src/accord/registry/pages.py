@@ -12,9 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.advisories import csaf_provider
-from accord.errors import AccordError, invalid_from
+from accord.errors import AccordError, invalid_from, validated
+from accord.identity import services as identity_services
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
+from accord.identity.schemas import OrgUpdate
 from accord.registry import accounts, checks, profiles, services
 from accord.registry.forms import field_errors, filled
 from accord.registry.routes import PublicIntake
@@ -245,3 +247,15 @@ def run_check(
     slug = access_.org.slug
     checks.run(db, org=access_.org, actor=access_.actor, settings=settings)
     return RedirectResponse(f"/signatories/{slug}", status_code=303)
+
+
+@router.post("/orgs/{slug}/cve-org-id")
+def set_cve_org_id(
+    db: DbSession,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)],
+    cve_org_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Set (or, left empty, remove) the organization's CVE Services id, then show the profile."""
+    data = validated(OrgUpdate, {"cve_org_id": cve_org_id.strip() or None})
+    identity_services.update_org(db, org=access_.org, data=data, actor=access_.actor)
+    return RedirectResponse(f"/signatories/{access_.org.slug}", status_code=303)
