@@ -199,6 +199,7 @@ CASES = [
     Case("GET", "/partners", ANY),
     Case("GET", "/signatories/{slug}", ANY),
     Case("POST", "/orgs/{slug}/security-txt/check", ORG_ADMINS, 303),
+    Case("POST", "/orgs/{slug}/cve-org-id", ORG_ADMINS, 303, {"cve_org_id": ""}),
     Case("GET", "/admin/applications", OPERATORS),
     Case("GET", "/admin/applications/{application_id}", OPERATORS),
     Case("POST", "/admin/applications/{application_id}/approve", OPERATORS, 200, {}),
@@ -218,6 +219,9 @@ CASES = [
     Case("GET", "/.well-known/csaf/{label}/index.txt", ANY),
     Case("GET", "/.well-known/csaf/{label}/changes.csv", ANY),
     Case("GET", "/.well-known/csaf/{label}/{year}/{filename}", ANY, state="published"),
+    Case("GET", "/.well-known/csaf/service.json", ANY),
+    Case("GET", "/.well-known/csaf/category-tlp-{label}.json", ANY),
+    Case("GET", "/.well-known/csaf/openpgp/{filename}", ANY),
     Case("POST", "/api/v1/advisories/orgs/{slug}", ORG_MEMBERS, 201, ADVISORY_DRAFT),
     Case(
         "PATCH",
@@ -616,6 +620,9 @@ def test_matrix(
         world.values["advisory_id"] = world.values["vuln_id"] = osv_id
         world.values.update(fmt="csaf", year=str(utcnow().year), filename=csaf_filename(osv_id))
     world.values["label"] = "white"
+    if "/openpgp/" in case.path:
+        metadata = client.get("/.well-known/csaf/provider-metadata.json").json()
+        world.values["filename"] = metadata["public_openpgp_keys"][0]["url"].rsplit("/", 1)[1]
     if "{application_id}" in case.path:
         applied = client.post("/api/v1/applications", json=APPLICATION_BODY)
         world.values["application_id"] = applied.json()["id"]

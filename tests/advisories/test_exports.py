@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import stix2
+from cvelib.cve_api import CveRecord
 from fastapi.testclient import TestClient
 from stix2validator import ValidationOptions, validate_instance
 
@@ -107,11 +108,42 @@ def test_cve_record_needs_a_cve_alias_and_the_cna(client: TestClient, make: Fact
     with_cve = published(client, slug, headers, aliases=["CVE-2024-12345"])["id"]
     no_cna = fetch(client, with_cve, "cve")
     assert no_cna.status_code == 422
-    assert no_cna.json()["field"] == "cna_org_id"
+    assert no_cna.json()["field"] == "cve_org_id"
+    assert f"PATCH /api/v1/orgs/{slug}" in no_cna.json()["message"]
     record = fetch(client, with_cve, "cve", cna_org_id=CNA).json()
     assert cve_schema_errors(record) == []
     assert record["cveMetadata"]["cveId"] == "CVE-2024-12345"
     assert record["cveMetadata"]["assignerOrgId"] == CNA
+
+
+def test_cve_record_names_the_organizations_stored_cna_id(
+    client: TestClient, make: Factories
+) -> None:
+    slug, headers = publisher(make)
+    admin = make.user()
+    make.member(admin, slug, MemberRole.ADMIN)
+    stored = str(uuid.uuid4())
+    changed = client.patch(
+        f"/api/v1/orgs/{slug}",
+        json={"cve_org_id": stored.upper()},
+        headers=make.bearer(admin, TokenScope.WRITE),
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["cve_org_id"] == stored
+    osv_id = published(client, slug, headers, aliases=["CVE-2024-12345"])["id"]
+    response = fetch(client, osv_id, "cve")
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert cve_schema_errors(record) == []
+    CveRecord.validate(record["containers"]["cna"])  # cvelib's CNA container check raises
+    assert record["cveMetadata"]["assignerOrgId"] == stored
+    assert record["containers"]["cna"]["providerMetadata"]["orgId"] == stored
+    # The parameter still overrides the stored id, for another CNA submitting the record.
+    other = fetch(client, osv_id, "cve", cna_org_id=CNA).json()
+    assert other["cveMetadata"]["assignerOrgId"] == CNA
+    assert other["containers"]["cna"]["providerMetadata"]["orgId"] == CNA
+    page = client.get(f"/advisories/{osv_id}").text
+    assert stored in page
 
 
 def test_stix_bundle_validates_with_its_tlp_marking(client: TestClient, make: Factories) -> None:
@@ -161,3 +193,12 @@ def test_advisory_page_links_the_downloads(client: TestClient, make: Factories) 
     for fmt in ("csaf", "stix", "osv", "cve"):
         assert f"/api/v1/advisories/{osv_id}/formats/{fmt}" in page
     assert uuid.UUID(CNA).version == 4
+
+
+def test_a_cna_id_that_is_not_version_4_is_refused(client: TestClient, make: Factories) -> None:
+    slug, headers = publisher(make)
+    osv_id = published(client, slug, headers, aliases=["CVE-2024-12345"])["id"]
+    # A v1 UUID given as the parameter: refused with the field, never a 500.
+    stale = fetch(client, osv_id, "cve", cna_org_id=str(uuid.uuid1()))
+    assert stale.status_code == 422
+    assert "cve_org_id" in stale.json()["field"]

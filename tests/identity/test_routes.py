@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.identity.models import ApiToken, AuditEvent, MemberRole, TokenScope
+from accord.identity.models import ApiToken, AuditEvent, MemberRole, Organization, TokenScope
 from tests.factories import Factories
 
 
@@ -276,3 +276,33 @@ def test_org_admin_updates_urls(client: TestClient, make: Factories) -> None:
     )
     assert bad.status_code == 422
     assert bad.json()["field"] == "website"
+
+
+def test_org_admin_sets_and_clears_the_cve_org_id(
+    client: TestClient, make: Factories, db: Session
+) -> None:
+    slug = make.org("Cna Org")
+    admin = make.user("cnaadmin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    headers = make.bearer(admin)
+    url = f"/api/v1/orgs/{slug}"
+    assert client.get(url).json()["cve_org_id"] is None
+    given = " 6F1A2B3C-4D5E-4F60-8A7B-9C0D1E2F3A4B "
+    response = client.patch(url, json={"cve_org_id": given}, headers=headers)
+    assert response.status_code == 200
+    assert response.json()["cve_org_id"] == "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    db.rollback()
+    org = db.scalar(select(Organization).where(Organization.slug == slug))
+    assert org is not None
+    assert org.cve_org_id == "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    for bad in ("not-a-uuid", "6f1a2b3c-4d5e-1f60-8a7b-9c0d1e2f3a4b", "", 42):
+        refused = client.patch(url, json={"cve_org_id": bad}, headers=headers)
+        assert refused.status_code == 422, bad
+        assert refused.json()["field"] == "cve_org_id", bad
+    cleared = client.patch(url, json={"cve_org_id": None}, headers=headers)
+    assert cleared.json()["cve_org_id"] is None
+    # Members who are not admins cannot change it.
+    member = make.user("cnamember")
+    make.member(member, slug, MemberRole.MEMBER)
+    denied = client.patch(url, json={"cve_org_id": given}, headers=make.bearer(member))
+    assert denied.status_code == 403

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.identity.credentials import verify_password
 from accord.identity.models import MemberRole, User
 from accord.registry.models import Application, ApplicationStatus
+from tests.advisories.test_exports import published
+from tests.advisories.test_routes import create, publisher
 from tests.factories import Factories, Person, csrf_of, sign_in
 from tests.registry.helpers import application_body, reread, set_security_txt_url
 from tests.registry.samples import security_txt
@@ -297,3 +299,57 @@ def test_unknown_profile_and_bad_setup_link(client: TestClient) -> None:
     bad = client.get("/join/set-password?token=setup_nothing")
     assert bad.status_code == 401
     assert "invalid, used or expired" in bad.text
+
+
+def test_profile_offers_the_csaf_line_to_organizations_that_publish(
+    client: TestClient, make: Factories
+) -> None:
+    slug, headers = publisher(make)
+    quiet = make.org("Quiet Org")
+    assert "CSAF:" not in client.get(f"/signatories/{quiet}").text
+    assert "CSAF:" not in client.get(f"/signatories/{slug}").text
+    create(client, slug, headers)  # a draft publishes nothing yet
+    assert "CSAF:" not in client.get(f"/signatories/{slug}").text
+
+    published(client, slug, headers)
+    answer = client.get(f"/api/v1/csaf/security-txt/{slug}").json()
+    assert answer["publishes_advisories"] is True
+    page = client.get(f"/signatories/{slug}").text
+    assert f"<code>{answer['line']}</code>" in page
+    assert answer["line"] == "CSAF: http://testserver/.well-known/csaf/provider-metadata.json"
+    assert "not served over https" in page
+    quiet_answer = client.get(f"/api/v1/csaf/security-txt/{quiet}").json()
+    assert quiet_answer["publishes_advisories"] is False
+
+
+def test_org_admin_sets_the_cve_org_id_on_the_profile(client: TestClient, make: Factories) -> None:
+    slug = make.org("Cna Page Org")
+    admin = make.user()
+    make.member(admin, slug, MemberRole.ADMIN)
+    sign_in(client, admin)
+    page = client.get(f"/signatories/{slug}").text
+    assert f'action="/orgs/{slug}/cve-org-id"' in page
+    given = "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    sent = client.post(
+        f"/orgs/{slug}/cve-org-id",
+        data={"cve_org_id": f" {given.upper()} ", "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert client.get(f"/api/v1/orgs/{slug}").json()["cve_org_id"] == given
+    assert f'value="{given}"' in client.get(f"/signatories/{slug}").text
+    bad = client.post(
+        f"/orgs/{slug}/cve-org-id",
+        data={"cve_org_id": "not-a-uuid", "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422
+    assert "cve_org_id" in bad.text
+    assert client.get(f"/api/v1/orgs/{slug}").json()["cve_org_id"] == given
+    cleared = client.post(
+        f"/orgs/{slug}/cve-org-id",
+        data={"cve_org_id": "", "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert cleared.status_code == 303
+    assert client.get(f"/api/v1/orgs/{slug}").json()["cve_org_id"] is None

@@ -2,7 +2,9 @@
 
 ``/api/v1/advisories/{id}/formats/{format}`` gives one published version as OSV, CSAF,
 CVE JSON 5 or a STIX bundle, to whoever may read the advisory. ``/.well-known/csaf/...``
-serves the provider metadata, ROLIE feeds and directories (see :mod:`csaf_provider`).
+serves the provider metadata, the ROLIE feeds, service and category documents, the
+directories with hash and signature files, and the hub's public OpenPGP key (see
+:mod:`csaf_provider`).
 Every route is a read: ``PUBLIC_READ``, with the advisories' visibility rule applied to
 what it answers.
 """
@@ -16,7 +18,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from accord.advisories import csaf_provider, exports, services
+from accord.advisories import csaf_provider, exports, openpgp, services
 from accord.errors import NotFound
 from accord.identity import services as identity_services
 from accord.identity.policy import Action, Actor
@@ -35,6 +37,7 @@ class SecurityTxtLine(BaseModel):
     line: str
     provider_metadata: str
     https: bool
+    publishes_advisories: bool
 
 
 @api_router.get("/advisories/{advisory_id}/formats/{fmt}")
@@ -49,8 +52,9 @@ def advisory_format(
 ) -> Response:
     """A published version (the latest by default) in one format, as a download.
 
-    ``cve`` needs a CVE alias (404 otherwise) and ``cna_org_id``, the CVE Services
-    organization UUID of the CNA that will submit the record.
+    ``cve`` needs a CVE alias (404 otherwise) and the CVE Services organization UUID of
+    the CNA that will submit the record: the publisher's stored ``cve_org_id``, or
+    ``cna_org_id`` given here, which overrides it (422 naming ``cve_org_id`` if neither).
     """
     advisory = services.get(db, advisory_id, actor=actor)
     found = exports.export(advisory, fmt, settings, number=version, cna_org_id=cna_org_id)
@@ -71,6 +75,8 @@ def security_txt_line(
     """The ``CSAF:`` line for the organization's security.txt (CSAF 2.0 requirement 8).
 
     The field must be an https URL: ``https`` says whether the hub's public URL is one.
+    ``publishes_advisories`` says whether the organization has published any yet (the
+    profile page offers the line only then).
     """
     org = identity_services.get_org(db, slug)
     url = csaf_provider.provider_metadata_url(settings)
@@ -79,6 +85,7 @@ def security_txt_line(
         line=csaf_provider.security_txt_line(settings),
         provider_metadata=url,
         https=url.startswith("https://"),
+        publishes_advisories=csaf_provider.publishes(db, org.id),
     )
 
 
@@ -93,6 +100,27 @@ def rolie_feed(label: str, db: DbSession, actor: Reader, settings: SettingsDep) 
     """The ROLIE feed of a TLP label: the documents of it the caller may read."""
     found = csaf_provider.entries(db, actor, label)
     return JSONResponse(csaf_provider.feed(found, settings, label))
+
+
+@provider_router.get(csaf_provider.BASE + "/service.json")
+def rolie_service(_actor: Reader, settings: SettingsDep) -> JSONResponse:
+    """The ROLIE service document listing every feed (requirement 16)."""
+    return JSONResponse(csaf_provider.service_document(settings))
+
+
+@provider_router.get(csaf_provider.BASE + "/category-tlp-{label}.json")
+def rolie_category(label: str, db: DbSession, actor: Reader) -> JSONResponse:
+    """The ROLIE category document of a TLP label (requirement 17)."""
+    return JSONResponse(csaf_provider.category_document(db, actor, label))
+
+
+@provider_router.get(csaf_provider.BASE + "/openpgp/{filename}")
+def public_key(filename: str, _actor: Reader, settings: SettingsDep) -> Response:
+    """The hub's public OpenPGP key, ``<FINGERPRINT>.asc`` (requirement 20)."""
+    key = openpgp.public_key(settings)
+    if filename != key.filename:
+        raise NotFound(f"no key {filename}: the hub signs with {key.filename}", field="filename")
+    return Response(key.armored, media_type="application/pgp-keys")
 
 
 @provider_router.get(csaf_provider.BASE + "/{label}/index.txt")
@@ -113,13 +141,19 @@ def changes_csv(label: str, db: DbSession, actor: Reader) -> Response:
 def directory_file(
     label: str, year: str, filename: str, db: DbSession, actor: Reader, settings: SettingsDep
 ) -> Response:
-    """A CSAF document, or its ``.sha256`` / ``.sha512`` file (requirement 18)."""
-    name, _, algorithm = filename.rpartition(".")
-    if algorithm == "json":
-        name, algorithm = filename, ""
-    if algorithm not in ("", *csaf_provider.HASHES) or not name.endswith(".json"):
+    """A CSAF document, its ``.sha256`` / ``.sha512`` file (requirement 18) or its ``.asc``
+    OpenPGP signature (requirement 19)."""
+    name, _, suffix = filename.rpartition(".")
+    if suffix == "json":
+        name, suffix = filename, ""
+    if suffix not in ("", *csaf_provider.HASHES, csaf_provider.SIGNATURE):
+        raise NotFound(f"no file {filename}", field="filename")
+    if not name.endswith(".json"):
         raise NotFound(f"no file {filename}", field="filename")
     found = csaf_provider.document(db, actor, settings, label=label, year=year, filename=name)
-    if not algorithm:
+    if not suffix:
         return Response(found.text, media_type="application/json")
-    return Response(csaf_provider.hash_file(found.text, algorithm, name), media_type=_TEXT)
+    if suffix == csaf_provider.SIGNATURE:
+        signature = csaf_provider.signature_file(found.text, settings)
+        return Response(signature, media_type="application/pgp-signature")
+    return Response(csaf_provider.hash_file(found.text, suffix, name), media_type=_TEXT)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -95,6 +95,7 @@ def publisher_of(advisory: Advisory, settings: Settings) -> Publisher:
         org.website,
         category=_CATEGORIES.get(org.org_type, PublisherCategory.OTHER),
         contact_details=org.security_contact,
+        cve_org_id=uuid.UUID(org.cve_org_id) if org.cve_org_id else None,
     )
 
 
@@ -154,7 +155,8 @@ def export(
     """Version ``number`` (the latest by default) of ``advisory`` in ``fmt`` (see FORMATS).
 
     A CVE record needs a CVE alias (else "not found", with the reason) and the CVE Services
-    organization UUID of the CNA that will submit it (``cna_org_id``).
+    organization UUID of the CNA that will submit it: the publishing organization's stored
+    ``cve_org_id``, unless ``cna_org_id`` overrides it.
     """
     if fmt == "csaf":
         return csaf_export(advisory, settings, number)
@@ -169,31 +171,42 @@ def export(
         bundle = _stix_bundle(record, meta, versions[-1].number)
         return Export(_json(bundle), "application/json", f"{stem}.stix.json")
     if fmt == "cve":
-        return _cve_export(record, meta, stem, cna_org_id)
+        return _cve_export(advisory, record, meta, stem, cna_org_id)
     raise NotFound(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
 
 
 def _cve_export(
-    record: dict[str, Any], meta: PublicationMeta, stem: str, cna_org_id: uuid.UUID | None
+    advisory: Advisory,
+    record: dict[str, Any],
+    meta: PublicationMeta,
+    stem: str,
+    cna_org_id: uuid.UUID | None,
 ) -> Export:
     cves = [a for a in [record["id"], *(record.get("aliases") or [])] if _CVE_ALIAS.match(a)]
     if not cves:
         raise NotFound(f"{record['id']} has no CVE id: no CVE record to give", field="format")
-    if cna_org_id is None:
-        raise InvalidInput(
-            "a CVE record names its CNA: give your CVE Services organization UUID",
-            field="cna_org_id",
-        )
-    publisher = Publisher(
-        meta.publisher.name,
-        meta.publisher.namespace,
-        category=meta.publisher.category,
-        contact_details=meta.publisher.contact_details,
-        cve_org_id=cna_org_id,
-    )
-    meta = PublicationMeta(**{**meta.__dict__, "publisher": publisher})
+    if cna_org_id is not None:
+        publisher = replace(meta.publisher, cve_org_id=cna_org_id)
+        meta = replace(meta, publisher=publisher)
+    elif meta.publisher.cve_org_id is None:
+        raise InvalidInput(_no_cna_message(advisory), field="cve_org_id")
     cve = to_cve_json5(record, meta, cve_id=cves[0])
     return Export(_json(cve), "application/json", f"{stem}.cve.json")
+
+
+def _no_cna_message(advisory: Advisory) -> str:
+    org = advisory.organization
+    if org is None:
+        where = "the advisory has no publishing organization"
+    else:
+        where = (
+            f"organization {org.slug!r} has no cve_org_id: its admins set it "
+            f"(PATCH /api/v1/orgs/{org.slug})"
+        )
+    return (
+        "a CVE record names its CNA by its CVE Services organization UUID, and "
+        f"{where}; or give ?cna_org_id="
+    )
 
 
 def _stix_bundle(record: dict[str, Any], meta: PublicationMeta, number: int) -> dict[str, Any]:

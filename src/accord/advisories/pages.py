@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
-from accord.advisories import describe, documents, ecosystems, scoring, services
+from accord.advisories import csaf_provider, describe, documents, ecosystems, scoring, services
 from accord.advisories.guards import AdvisoryAccess, advisory_guard
 from accord.advisories.models import Advisory, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
@@ -124,6 +124,7 @@ def advisory_page(
             "versions": versions,
             "can_author": services.may_author(actor, advisory),
             "has_draft": draft is not None,
+            "csaf_path": csaf_provider.document_path(advisory),
         },
     )
 

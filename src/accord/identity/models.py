@@ -72,6 +72,9 @@ class Organization(Base):
     security_txt_url: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The organization's UUID in the CVE Program's services, if it is a CNA: CVE JSON 5
+    # exports name it as the assigner and provider.
+    cve_org_id: Mapped[str | None] = mapped_column(String(36))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization")
 

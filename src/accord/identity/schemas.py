@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -49,6 +50,17 @@ def _http_url(value: str) -> str:
         raise ValueError(exc.errors()[0]["msg"]) from None
 
 
+def _cve_org_id(value: str) -> str:
+    # CVE Services gives each organization a version 4 UUID; the CVE schema takes no other.
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise ValueError("is not a UUID") from None
+    if parsed.version != 4:
+        raise ValueError("is not a version 4 UUID, as CVE Services gives organizations")
+    return str(parsed)
+
+
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email)
 ]
@@ -63,6 +75,9 @@ Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
 Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
 Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+CveOrgId = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=64), AfterValidator(_cve_org_id)
+]
 
 
 class Strict(BaseModel):
@@ -102,6 +117,8 @@ class OrgUpdate(Strict):
     security_txt_url: Url | None = None
     description: Annotated[str, StringConstraints(max_length=5000)] | None = None
     country: Country | None = None
+    # The organization's UUID in CVE Services, if it is a CNA; null removes it.
+    cve_org_id: CveOrgId | None = None
 
 
 class OrgRead(BaseModel):
@@ -119,6 +136,7 @@ class OrgRead(BaseModel):
     disclosure_policy_url: str | None
     security_txt_url: str | None
     description: str
+    cve_org_id: str | None
     created_at: datetime
 
 

@@ -11,9 +11,12 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from accord.errors import AccordError, invalid_from
+from accord.advisories import csaf_provider
+from accord.errors import AccordError, invalid_from, validated
+from accord.identity import services as identity_services
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
+from accord.identity.schemas import OrgUpdate
 from accord.registry import accounts, checks, profiles, services
 from accord.registry.forms import field_errors, filled
 from accord.registry.routes import PublicIntake
@@ -210,9 +213,16 @@ def partners(request: Request, db: DbSession, _: Public) -> HTMLResponse:
 
 
 @router.get("/signatories/{slug}", response_class=HTMLResponse)
-def profile(request: Request, slug: str, db: DbSession, _: Public) -> HTMLResponse:
-    """An organization's public profile, with its latest security.txt check."""
+def profile(
+    request: Request, slug: str, db: DbSession, settings: SettingsDep, _: Public
+) -> HTMLResponse:
+    """An organization's public profile, with its latest security.txt check.
+
+    An organization that publishes advisories is shown the ``CSAF:`` line for its
+    security.txt, as ``GET /api/v1/csaf/security-txt/{slug}`` gives it.
+    """
     found = profiles.profile(db, slug)
+    publishes = csaf_provider.publishes(db, found.organization.id)
     return render(
         request,
         "registry/profile.html",
@@ -221,6 +231,8 @@ def profile(request: Request, slug: str, db: DbSession, _: Public) -> HTMLRespon
             "org": found.organization,
             "check": found.latest_check,
             "check_url": checks.target_url(found.organization),
+            "csaf_line": csaf_provider.security_txt_line(settings) if publishes else None,
+            "csaf_https": settings.public_url.startswith("https://"),
         },
     )
 
@@ -235,3 +247,15 @@ def run_check(
     slug = access_.org.slug
     checks.run(db, org=access_.org, actor=access_.actor, settings=settings)
     return RedirectResponse(f"/signatories/{slug}", status_code=303)
+
+
+@router.post("/orgs/{slug}/cve-org-id")
+def set_cve_org_id(
+    db: DbSession,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)],
+    cve_org_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Set (or, left empty, remove) the organization's CVE Services id, then show the profile."""
+    data = validated(OrgUpdate, {"cve_org_id": cve_org_id.strip() or None})
+    identity_services.update_org(db, org=access_.org, data=data, actor=access_.actor)
+    return RedirectResponse(f"/signatories/{access_.org.slug}", status_code=303)

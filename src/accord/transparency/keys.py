@@ -1,21 +1,17 @@
 """The hub's log signing key: Ed25519, made at first use, kept in the data directory.
 
 The private key is a PKCS#8 PEM file readable by the hub's user alone (0600). It is created
-race-free (written to a private temporary file, then hard-linked into place, so that two hub
-processes starting together end up with the same key), and it is never logged or printed.
+race-free by :mod:`accord.keyfiles`, and it is never logged or printed.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from accord import keyfiles
 from accord.config import Settings
 from accord.errors import ConfigError
 from accord.transparency.note import Signer
@@ -40,33 +36,16 @@ def load_signer(settings: Settings, name: str) -> Signer:
 
 
 def _load_or_create(path: Path) -> Ed25519PrivateKey:
-    if not path.exists():
-        _create(path)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise ConfigError(f"the log signing key {path} is open to others; chmod 600 it")
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    pem = keyfiles.load_or_create(path, _new_pem, what="log signing key")
+    key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{path} does not hold an Ed25519 private key")
     return key
 
 
-def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
+def _new_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # Fails if another process made the key first: then theirs is the key.
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
