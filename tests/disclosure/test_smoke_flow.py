@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
+from tests.advisories.formats.support import csaf_schema_errors, run_csaf_validator
 from tests.disclosure.world import World
 from tests.factories import Factories
 
+CNA = "4f1e6b1c-3b5a-4c8e-9a57-1d2f3a4b5c6d"
 
-def test_whole_flow_through_the_api(client: TestClient, make: Factories) -> None:
+
+def test_whole_flow_through_the_api(client: TestClient, make: Factories, tmp_path: Path) -> None:
     world = World.build(make)
     case_id = world.open_case(client)
     assert case_id.startswith("ACCORD-")
@@ -50,12 +55,28 @@ def test_whole_flow_through_the_api(client: TestClient, make: Factories) -> None
     assert r.status_code == 201, r.text
     osv = client.get(f"/v1/vulns/x_{case_id}")
     assert osv.status_code == 200, osv.text
-    print(osv.json())
-    for fmt in ("csaf", "cve?cna_org_id=4f1e6b1c-3b5a-4c8e-9a57-1d2f3a4b5c6d"):
-        r = client.get(f"/api/v1/advisories/x_{case_id}/formats/{fmt}")
-        assert r.status_code == 200, r.text[:500]
+    record = osv.json()
+    assert record["aliases"] == ["CVE-2026-12345"]
+    assert record["credits"] == [{"name": "Ada Finder", "type": "FINDER"}]
+    r = client.get(f"/api/v1/advisories/x_{case_id}/formats/cve?cna_org_id={CNA}")
+    assert r.status_code == 200, r.text[:500]
+
+    # Vendor B said not affected: the CSAF document is a VEX document that states it, with
+    # the justification as its flag, and the official schema and validator accept it.
+    csaf = client.get(f"/api/v1/advisories/x_{case_id}/formats/csaf")
+    assert csaf.status_code == 200, csaf.text[:500]
+    document = csaf.json()
+    assert document["document"]["category"] == "csaf_vex"
+    assert csaf_schema_errors(document) == []
+    vulnerability = document["vulnerabilities"][0]
+    not_affected = vulnerability["product_status"]["known_not_affected"]
+    assert [f["label"] for f in vulnerability["flags"]] == ["component_not_present"]
+    assert vulnerability["flags"][0]["product_ids"] == not_affected
+    (tmp_path / "case.json").write_bytes(csaf.content)
+    assert "Overall: PASS" in run_csaf_validator(tmp_path)["case.json"]
+
     r = client.get(f"{base}/history", headers=world.headers("vendor_b"))
-    print(r.json())
+    assert r.status_code == 200, r.text
     r = client.get(f"{base}/history/1", headers=world.headers("vendor_b"))
     assert r.status_code == 200, r.text
     page = client.get("/disclosure/report")

@@ -20,11 +20,13 @@ from typing import Any
 from accord.advisories import documents
 from accord.advisories.formats import (
     CvssScore,
+    ProductStatement,
     PublicationMeta,
     Publisher,
     PublisherCategory,
     Revision,
     Tlp,
+    VexJustification,
     Weakness,
     csaf_filename,
     csaf_json,
@@ -121,7 +123,35 @@ def meta_for(
         cvss_v3=_score(advisory.cvss_v3_vector, advisory.cvss_v3_score),
         cvss_v4=_score(advisory.cvss_v4_vector, advisory.cvss_v4_score),
         record_url=f"{settings.public_url}/v1/vulns/{advisory.osv_id}",
+        statements=statements_of(documents.loads(versions[-1].document)),
     )
+
+
+def statements_of(record: dict[str, Any]) -> tuple[ProductStatement, ...]:
+    """The products stated not affected, kept in ``database_specific.vex`` of the record.
+
+    A disclosure case writes one entry per vendor that stated it is not affected, with the VEX
+    justification it gave; the CSAF document then becomes a VEX document that says so.
+    """
+    specific = record.get("database_specific")
+    entries = specific.get("vex") if isinstance(specific, dict) else None
+    if not isinstance(entries, list):
+        return ()
+    statements = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("product"):
+            continue
+        justification = entry.get("justification")
+        name = f"{entry.get('name') or entry.get('vendor') or ''} {entry['product']}".strip()
+        statements.append(
+            ProductStatement(
+                name=name,
+                purl=entry.get("purl") or None,
+                justification=VexJustification(justification) if justification else None,
+                impact_statement=entry.get("statement") or None,
+            )
+        )
+    return tuple(statements)
 
 
 def _revision_summary(version: AdvisoryVersion) -> str:
