@@ -383,9 +383,6 @@ def triage_page(
     data = validated(
         TriageRequest, filled({"action": action, "reason": reason, "duplicate_of": duplicate_of})
     )
-    original = None
-    if data.duplicate_of:
-        original = cases.load(db, data.duplicate_of, actor=actor, settings=settings).case
     reports.triage(
         db,
         case=access.case,
@@ -393,7 +390,6 @@ def triage_page(
         data=data,
         actor=actor,
         settings=settings,
-        original=original,
     )
     return _back(access.case)
 

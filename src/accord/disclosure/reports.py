@@ -199,10 +199,11 @@ def triage(
     data: TriageRequest,
     actor: Actor,
     settings: Settings,
-    original: DisclosureCase | None,
 ) -> DisclosureCase:
-    """Close a report as invalid, spam or a duplicate (of ``original``, which the caller
-    looked up with the actor's rights), or turn it into a question."""
+    """Close a report as invalid, spam or a duplicate (of a case the actor may see), or turn
+    it into a question."""
+    from accord.disclosure import cases  # cases builds on reports; only this step looks back
+
     if not may_manage_case(standing):
         raise Forbidden("only the vendor or a coordinator may triage a report")
     if case.status is not CaseStatus.REPORTED:
@@ -211,8 +212,13 @@ def triage(
         )
     details: dict[str, object] = {"action": data.action, "reason": data.reason}
     if data.action == "duplicate":
-        if original is None:
+        if not data.duplicate_of:
             raise NotFound("no report to be a duplicate of", field="duplicate_of")
+        # Looked up with the actor's rights: naming a case one cannot see reveals nothing.
+        try:
+            original = cases.load(db, data.duplicate_of, actor=actor, settings=settings).case
+        except NotFound:
+            raise NotFound(f"no case {data.duplicate_of}", field="duplicate_of") from None
         if original.id == case.id:
             raise Conflict("a report cannot duplicate itself", field="duplicate_of")
         case.duplicate_of_id = original.id

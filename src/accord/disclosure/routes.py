@@ -243,9 +243,6 @@ def triage(
 ) -> CaseRead:
     """Mark a report invalid, spam or a duplicate (with a reason), or make it a question."""
     access = _load(db, case_id, actor, settings, write=True)
-    original = None
-    if data.duplicate_of:
-        original = cases.load(db, data.duplicate_of, actor=actor, settings=settings).case
     reports.triage(
         db,
         case=access.case,
@@ -253,7 +250,6 @@ def triage(
         data=data,
         actor=actor,
         settings=settings,
-        original=original,
     )
     return views.case_read(db, access.case, access.standing)
 
