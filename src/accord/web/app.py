@@ -25,6 +25,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
     from accord.advisories import routes as advisories_routes
+    from accord.check import routes as check_routes
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
     from accord.registry import admin_pages as registry_admin_pages
@@ -53,6 +54,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", advisories_pages.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),
+        (API_PREFIX, check_routes.router),
         ("/taxii2", sharing_routes.router),
         ("", sharing_pages.router),
     ]
