@@ -64,7 +64,7 @@ def _add_component(out: Collector, component: dict[str, Any], path: str) -> None
     name = text_field(component, "name", path) or "?"
     version = text_field(component, "version", path)
     if purl:
-        add_purl(out, purl, path=f"{path}.purl", version=version)
+        add_purl(out, purl, path=path, version=version)
     elif component.get("type", "library") in ("library", "framework", "application"):
         out.notice(f"{name} {version or ''} has no purl, not checked".replace("  ", " "), path=path)
 
