@@ -13,7 +13,7 @@ from accord.check.findings import Report
 def render(report: Report, *, width: int | None = None) -> str:
     """The table and its explanations, as plain text (colours only on a terminal)."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or 120, highlight=False, soft_wrap=False)
+    console = Console(file=buffer, width=width or 120, highlight=False, soft_wrap=True)
     _write(console, report)
     return buffer.getvalue()
 
