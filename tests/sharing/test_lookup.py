@@ -115,14 +115,14 @@ def test_check_ioc_command(
     _post(client, world, stixgen.indicator(SHA.lower(), tlp=Tlp.CLEAR, name="wiper"))
     _post(client, world, stixgen.indicator("evil.example", kind="domain", tlp=Tlp.AMBER))
     anonymous = accord(settings, "check", "ioc", SHA, "evil.example")
-    assert anonymous.returncode == 3, anonymous.stderr
+    assert anonymous.returncode == 1, anonymous.stderr
     assert "wiper" in anonymous.stdout
     assert "evil.example\tdomain\tnot known" in anonymous.stdout
     recipient = accord(settings, "check", "ioc", "evil.example", "--as", "recipient")
-    assert recipient.returncode == 3
+    assert recipient.returncode == 1
     assert "TLP:AMBER" in recipient.stdout
     clean = accord(settings, "check", "ioc", "198.51.100.1")
     assert clean.returncode == 0
     broken = accord(settings, "check", "ioc", "%%%")
-    assert broken.returncode == 1
+    assert broken.returncode == 2
     assert broken.stderr.startswith("error: values:")

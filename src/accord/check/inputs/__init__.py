@@ -53,9 +53,9 @@ def detect(path: Path, text: str) -> Format | None:
             fnmatch.fnmatch(name, p) or fnmatch.fnmatch(parent_and_name, p) for p in candidate.names
         ):
             return candidate
-    head = text[:8192]
+    # Sniffers get the whole text: a JSON document may name its format in its last line.
     for candidate in FORMATS:
-        if candidate.sniff(head):
+        if candidate.sniff(text):
             return candidate
     return None
 

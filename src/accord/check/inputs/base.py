@@ -56,7 +56,10 @@ Reader = Callable[[Text, Collector], None]
 
 @dataclass(frozen=True)
 class Format:
-    """A kind of input: how to recognize it by file name or content, and how to read it."""
+    """A kind of input: how to recognize it by file name or content, and how to read it.
+
+    ``sniff`` gets the whole text and should look only where its format shows itself.
+    """
 
     kind: str
     names: tuple[str, ...]

@@ -68,13 +68,16 @@ def _pinned_version(requirement: Requirement) -> str | None:
     if len(specifiers) != 1:
         return None
     (only,) = specifiers
-    if only.operator == "===" or (only.operator == "==" and "*" not in only.version):
+    if only.version and (
+        only.operator == "===" or (only.operator == "==" and "*" not in only.version)
+    ):
         return only.version
     return None
 
 
 def _sniff(head: str) -> bool:
-    first = [line.strip() for line in head.splitlines() if line.strip() and line[0] != "#"]
+    lines = head[:8192].splitlines()
+    first = [line.strip() for line in lines if line.strip() and line[0] != "#"]
     return bool(first) and all(
         re.match(r"^[A-Za-z0-9][\w.\-\[\], ]*\s*(==|>=|<=|~=|!=|===|-r|-e)", line)
         or line.startswith("-")
