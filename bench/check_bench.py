@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from packaging.version import InvalidVersion, Version
 
 from accord.advisories import importer
 from accord.check import inputs, services
@@ -51,11 +52,24 @@ def pins(count: int) -> list[tuple[str, str]]:
         record = importer.parse(path.read_text(), name=path.name)
         for entry in record.get("affected") or []:
             name = entry["package"]["name"]
-            versions = list(entry.get("versions") or [])
+            versions = [v for v in entry.get("versions") or [] if _pep440(v)]
             if versions and name not in chosen:
                 chosen[name] = versions[len(versions) // 2]
     names = random.Random(2024).sample(sorted(chosen), count)
     return [(n, chosen[n]) for n in names]
+
+
+def _pep440(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def typical(pinned: list[tuple[str, str]], share: int) -> list[tuple[str, str]]:
+    """An environment where one package in ``share`` has advisories (the rest: none known)."""
+    return [p if i % share == 0 else (f"clean-package-{i}", "1.0.0") for i, p in enumerate(pinned)]
 
 
 def environment(folder: Path, pinned: list[tuple[str, str]]) -> Path:
@@ -171,6 +185,7 @@ def main() -> None:
     )
     pinned = pins(300)
     env = environment(work / "venv", pinned)
+    env_typical = environment(work / "venv-typical", typical(pinned, 10))
     bom = sbom(work / "bom.cdx.json", pinned, 5000)
     requirements = work / "requirements.txt"
     requirements.write_text("".join(f"{n}=={v}\n" for n, v in pinned))
@@ -195,7 +210,8 @@ def main() -> None:
             return SnapshotSource(snapshot, verifier=key)
 
         for label, paths in (
-            ("environment of 300 packages", [env]),
+            ("environment of 300 packages, all with advisories", [env]),
+            ("environment of 300 packages, 1 in 10 with advisories", [env_typical]),
             ("CycloneDX SBOM of 5,000 components", [bom]),
         ):
             for where, source in (("local hub", hub), ("offline", offline)):

@@ -9,6 +9,7 @@ the versions that fix a finding.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from accord.advisories import ecosystems, matching, versions
@@ -29,10 +30,17 @@ def entries_for(record: Mapping[str, Any], dependency: Dependency) -> Iterable[M
 
 
 class Evaluator:
-    """Answers "does this record affect this dependency?", compiling each entry once."""
+    """Answers "does this record affect this dependency?", compiling each entry once.
+
+    ``IsVulnerable`` is "listed in ``versions``, or in a range". Ranges are compiled by
+    ``matching.compile_affected`` (given the entry without its list); the list is compared
+    here, the same way (the string, or a version equal in the ecosystem's order), with each
+    version string parsed once per run: records of one package list the same versions again
+    and again, and parsing them is most of a cold check's time.
+    """
 
     def __init__(self) -> None:
-        self._compiled: dict[tuple[str, str, int], matching.CompiledAffected] = {}
+        self._ranges: dict[tuple[str, str, int], matching.CompiledAffected] = {}
         self._probes: dict[str, matching.Probe] = {}
 
     def affects(self, record: Mapping[str, Any], dependency: Dependency) -> bool:
@@ -42,12 +50,30 @@ class Evaluator:
             probe = self._probes[dependency.version] = matching.Probe(dependency.version)
         for index, entry in enumerate(entries_for(record, dependency)):
             cache_key = (str(record.get("id")), str(record.get("modified")), index)
-            compiled = self._compiled.get(cache_key)
+            compiled = self._ranges.get(cache_key)
             if compiled is None:
-                compiled = self._compiled[cache_key] = matching.compile_affected(entry)
-            if matching.is_vulnerable(compiled, probe):
+                ranges_only = {k: v for k, v in entry.items() if k != "versions"}
+                compiled = self._ranges[cache_key] = matching.compile_affected(ranges_only)
+            if matching.is_vulnerable(compiled, probe) or self._listed(entry, compiled, probe):
                 return True
         return False
+
+    def _listed(
+        self, entry: Mapping[str, Any], compiled: matching.CompiledAffected, probe: matching.Probe
+    ) -> bool:
+        listed = entry.get("versions") or ()
+        if probe.version in listed:
+            return True
+        order = compiled.order
+        if order is None or not listed:
+            return False
+        own = probe.key(order)
+        if own is None:
+            return False
+        return any(self._key(order, str(v)) == own for v in listed)
+
+    def _key(self, order: versions.KeyFunction, version: str) -> Hashable | None:
+        return _key(order, version)
 
 
 def fixed_versions(record: Mapping[str, Any], dependency: Dependency) -> tuple[str, ...]:
@@ -68,7 +94,9 @@ def fixed_versions(record: Mapping[str, Any], dependency: Dependency) -> tuple[s
     return tuple(v for _, v in sorted(above, key=lambda item: item[0]))  # type: ignore[arg-type,return-value]
 
 
+@lru_cache(maxsize=200_000)
 def _key(order: versions.KeyFunction, version: str) -> Hashable | None:
+    # Each version string is parsed once per run, whichever record lists it.
     try:
         return order(version)
     except InvalidVersion:

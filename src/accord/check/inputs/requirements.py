@@ -51,7 +51,7 @@ def read(text: Text, out: Collector) -> None:
         try:
             requirement = Requirement(spec)
         except InvalidRequirement as exc:
-            out.error(f"not a requirement: {exc}", line=number)
+            out.error(f"not a requirement: {str(exc).splitlines()[0]}", line=number)
             continue
         pinned = _pinned_version(requirement)
         if requirement.url:
