@@ -35,7 +35,8 @@ def read(paths: list[str] | None, *, label: str) -> Reading:
     reading = Reading(kind="Python environment", file=label)
     seen: set[str] = set()
     for distribution in metadata.distributions(path=sys.path if paths is None else paths):
-        name = distribution.metadata["Name"]
+        metadata_ = distribution.metadata  # parsed once: name and version both come from it
+        name = metadata_["Name"]
         if not name:
             where = Location(label, path=str(getattr(distribution, "_path", "?")))
             reading.errors.append(Problem(where, "a distribution without a name"))
@@ -44,5 +45,6 @@ def read(paths: list[str] | None, *, label: str) -> Reading:
         if key not in seen:
             seen.add(key)
             where = Location(label, path=name)
-            reading.dependencies.append(Dependency("PyPI", name, distribution.version, where))
+            version = metadata_["Version"] or ""
+            reading.dependencies.append(Dependency("PyPI", name, version, where))
     return reading
