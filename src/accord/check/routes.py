@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.check import snapshots
 from accord.db import unit_of_work
+from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
 from accord.web.deps import DbSession, Reader, SettingsDep, get_sessionmaker, guard
 
@@ -59,7 +60,8 @@ def snapshot(
             snapshots.current(db, settings=settings)
     with reader() as db:
         latest = snapshots.newest(db)
-        assert latest is not None  # built above
+        if latest is None:  # only if every snapshot was deleted meanwhile
+            raise NotFound("no snapshot yet: ask again")
         body = snapshots.served(db, settings=settings, snapshot=latest)
         digest, index = latest.manifest_sha256, latest.log_index
     return Response(

@@ -138,7 +138,7 @@ def deps(
         source = _source(hub, offline, snapshot, key)
         readings = _read(paths or [])
         total = sum(len(r.dependencies) for r in readings)
-        with _progress(total, progress and output_format is not None) as bar:
+        with _progress(total, progress) as bar:
             report = services.check(readings=readings, source=source, filters=filters, progress=bar)
         _close(source)
         text = WRITERS[output_format](report)
