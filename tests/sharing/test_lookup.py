@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -121,8 +123,11 @@ def test_check_ioc_command(
     recipient = accord(settings, "check", "ioc", "evil.example", "--as", "recipient")
     assert recipient.returncode == 1
     assert "TLP:AMBER" in recipient.stdout
-    clean = accord(settings, "check", "ioc", "198.51.100.1")
+    clean = accord(settings, "check", "ioc", "198.51.100.1", "--format", "json")
     assert clean.returncode == 0
+    (result,) = json.loads(clean.stdout)["results"]
+    assert result["value"] == "198.51.100.1"
+    assert result["indicators"] == []
     broken = accord(settings, "check", "ioc", "%%%")
     assert broken.returncode == 2
     assert broken.stderr.startswith("error: values:")

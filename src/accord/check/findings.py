@@ -9,7 +9,15 @@ from typing import Any
 from accord.advisories import scoring
 from accord.advisories.errors import BadRecord
 from accord.check.evaluate import fixed_versions
-from accord.check.interface import Advisory, AdvisoryId, Dependency, Finding, Reading, Severity
+from accord.check.interface import (
+    Advisory,
+    AdvisoryId,
+    Dependency,
+    Finding,
+    Problem,
+    Reading,
+    Severity,
+)
 
 RATINGS = ("NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 # GitHub's advisories name their rating in database_specific; MODERATE is CVSS's MEDIUM.
@@ -103,7 +111,7 @@ class Report:
         return [d for r in self.readings for d in r.dependencies]
 
     @property
-    def errors(self) -> list[Any]:
+    def errors(self) -> list[Problem]:
         """Every input problem that made the check incomplete."""
         return [p for r in self.readings for p in r.errors]
 
