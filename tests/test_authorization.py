@@ -311,6 +311,9 @@ CASES = [
         sharing_authz.group_export(),
     ),
     Case("POST", "/api/v1/sharing/lookup", ANY, 200, {"values": ["198.51.100.1"]}),
+    # accord check: the signed offline snapshot and plain summaries
+    Case("GET", "/api/v1/check/snapshot", ANY, state="published"),
+    Case("POST", "/api/v1/check/summaries", ANY, 200, {"ids": ["x_ACCORD-2026-1"]}),
     # TAXII 2.1
     Case("GET", "/taxii2/", ANY),
     Case("GET", "/taxii2/hub/", ANY),

@@ -1,6 +1,7 @@
 """Imports every domain's tables, so that the metadata (and Alembic) sees all of them."""
 
 from accord.advisories import models as advisories_models
+from accord.check import models as check_models
 from accord.disclosure import models as disclosure_models
 from accord.identity import models as identity_models
 from accord.jobs import models as jobs_models
@@ -11,6 +12,7 @@ from accord.transparency import models as transparency_models
 
 __all__ = [
     "advisories_models",
+    "check_models",
     "disclosure_models",
     "identity_models",
     "jobs_models",

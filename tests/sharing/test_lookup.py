@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -115,14 +117,17 @@ def test_check_ioc_command(
     _post(client, world, stixgen.indicator(SHA.lower(), tlp=Tlp.CLEAR, name="wiper"))
     _post(client, world, stixgen.indicator("evil.example", kind="domain", tlp=Tlp.AMBER))
     anonymous = accord(settings, "check", "ioc", SHA, "evil.example")
-    assert anonymous.returncode == 3, anonymous.stderr
+    assert anonymous.returncode == 1, anonymous.stderr
     assert "wiper" in anonymous.stdout
     assert "evil.example\tdomain\tnot known" in anonymous.stdout
     recipient = accord(settings, "check", "ioc", "evil.example", "--as", "recipient")
-    assert recipient.returncode == 3
+    assert recipient.returncode == 1
     assert "TLP:AMBER" in recipient.stdout
-    clean = accord(settings, "check", "ioc", "198.51.100.1")
+    clean = accord(settings, "check", "ioc", "198.51.100.1", "--format", "json")
     assert clean.returncode == 0
+    (result,) = json.loads(clean.stdout)["results"]
+    assert result["value"] == "198.51.100.1"
+    assert result["indicators"] == []
     broken = accord(settings, "check", "ioc", "%%%")
-    assert broken.returncode == 1
+    assert broken.returncode == 2
     assert broken.stderr.startswith("error: values:")

@@ -47,12 +47,16 @@ def _one_line_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _default_state(hub: str) -> Path:
+def default_state(hub: str) -> Path:
+    """Where the monitor (and ``accord snapshot pull``) remembers a hub's key and checkpoint."""
     name = re.sub(r"[^A-Za-z0-9.-]+", "_", hub.split("://", 1)[-1]).strip("_")
     return Path.home() / ".accord" / f"log-{name}.json"
 
 
-def _pinned(client: monitor.HubClient, key: str | None, state: monitor.MonitorState | None) -> str:
+def pinned_key(
+    client: monitor.HubClient, key: str | None, state: monitor.MonitorState | None
+) -> str:
+    """The key to trust: ``--key``, else the state's, else the hub's own on first use."""
     if state is not None and state.hub != client.hub:
         raise AccordError(f"the state file belongs to {state.hub}, not {client.hub}")
     if key is not None:
@@ -70,14 +74,15 @@ def _pinned(client: monitor.HubClient, key: str | None, state: monitor.MonitorSt
     return fetched
 
 
-def _verifier(text: str) -> note.Verifier:
+def parse_verifier(text: str) -> note.Verifier:
+    """A verifier key string, or one line naming ``--key`` and what is wrong."""
     try:
         return note.Verifier.parse(text)
     except note.NoteError as exc:
         raise AccordError(f"--key: {exc}") from None
 
 
-def _observe(
+def observe(
     client: monitor.HubClient,
     verifier: note.Verifier,
     state: monitor.MonitorState | None,
@@ -109,13 +114,13 @@ def _say(message: str) -> None:
 def verify(hub: HubOpt, key: KeyOpt = None, state: StateOpt = None) -> None:
     """Check the hub's signed checkpoint and its consistency with the one seen last time."""
     with _one_line_errors(), monitor.HubClient(hub) as client:
-        state_path = state or _default_state(client.hub)
+        state_path = state or default_state(client.hub)
         saved = monitor.load_state(state_path)
-        verifier = _verifier(_pinned(client, key, saved))
+        verifier = parse_verifier(pinned_key(client, key, saved))
         before = (
             monitor.open_signed(saved.checkpoint, verifier) if saved and saved.checkpoint else None
         )
-        current = _observe(client, verifier, saved, client.checkpoint_note(), state_path)
+        current = observe(client, verifier, saved, client.checkpoint_note(), state_path)
     grown = "" if before is None else f", consistent with the {before.size} seen before"
     _say(f"ok: {current.origin} has {current.size} entries, signed by {verifier.name}{grown}")
 
@@ -129,9 +134,9 @@ def prove(
 ) -> None:
     """Show that FILE was published: its entry, proved included in a signed checkpoint."""
     with _one_line_errors(), monitor.HubClient(hub) as client:
-        state_path = state or _default_state(client.hub)
+        state_path = state or default_state(client.hub)
         saved = monitor.load_state(state_path)
-        verifier = _verifier(_pinned(client, key, saved))
+        verifier = parse_verifier(pinned_key(client, key, saved))
         digests = file_digests(file.read_bytes())
         found = [(d, r) for d in digests for r in client.records(d)]
         if not found:
@@ -141,7 +146,7 @@ def prove(
         digest, record = found[0]
         bundle = client.bundle(int(record["index"]))
         verified = verify_bundle(bundle, verifier=verifier, document_sha256=digest)
-        _observe(client, verifier, saved, bundle.checkpoint, state_path)
+        observe(client, verifier, saved, bundle.checkpoint, state_path)
     envelope, checkpoint = verified.envelope, verified.checkpoint
     _say(
         f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {checkpoint.origin}: "
@@ -169,7 +174,7 @@ def verify_bundle_command(
                 markup=False,
                 soft_wrap=True,
             )
-        verifier = _verifier(key or parsed.verifier_key)
+        verifier = parse_verifier(key or parsed.verifier_key)
         digest = None
         if document is not None:
             digest = _matching_digest(document.read_bytes(), parsed.entry)

@@ -23,6 +23,7 @@ from accord.cli import sharing as sharing_cli
 from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_from_env
 from accord.cli.log import log_app
 from accord.cli.registry import registry_app
+from accord.cli.snapshot import snapshot_app
 from accord.db import make_engine, upgrade
 from accord.errors import AccordError, validated
 from accord.identity import access, services
@@ -46,6 +47,7 @@ app.add_typer(sharing_cli.app, name="sharing")
 app.add_typer(check_cli.app, name="check")
 app.add_typer(jobs_cli.app, name="jobs")
 app.command("worker")(jobs_cli.worker)
+app.add_typer(snapshot_app, name="snapshot")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

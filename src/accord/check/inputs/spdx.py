@@ -1,0 +1,58 @@
+"""SPDX 2.3 documents (JSON, tag-value, and the other serializations spdx-tools reads).
+
+Parsed with spdx-tools; each package is checked by its ``purl`` external reference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from accord.check.inputs.base import Collector, Format, Text
+from accord.check.inputs.purls import add_purl
+from accord.check.interface import Malformed
+
+
+def read(text: Text, out: Collector) -> None:
+    """Packages of an SPDX document, by their purl references."""
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.parse_anything import parse_file
+
+    # spdx-tools reads files by name and picks the parser from the suffix.
+    suffix = ".spdx.json" if text.text.lstrip().startswith("{") else ".spdx"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"input{suffix}"
+        path.write_text(text.text)
+        try:
+            # ply prints its table generation to stderr on first use.
+            with (
+                contextlib.redirect_stderr(io.StringIO()),
+                contextlib.redirect_stdout(io.StringIO()),
+            ):
+                document = parse_file(os.fspath(path))
+        except SPDXParsingError as exc:
+            messages: list[str] = exc.get_messages()  # type: ignore[no-untyped-call]
+            raise Malformed(
+                "; ".join(messages[:3]) + (" ..." if len(messages) > 3 else "")
+            ) from None
+    version = document.creation_info.spdx_version
+    if version != "SPDX-2.3":
+        out.notice(f"{version} document; read as SPDX-2.3")
+    for index, package in enumerate(document.packages):
+        where = f"packages[{index}] ({package.name})"
+        purls = [r.locator for r in package.external_references if r.reference_type == "purl"]
+        if not purls:
+            out.notice(f"{package.name} has no purl reference, not checked", path=where)
+            continue
+        version_info = package.version if isinstance(package.version, str) else None
+        add_purl(out, purls[0], path=where, version=version_info)
+
+
+def _sniff(head: str) -> bool:
+    return '"spdxVersion"' in head or head.lstrip().startswith("SPDXVersion:")
+
+
+FORMAT = Format("SPDX", ("*.spdx", "*.spdx.json"), _sniff, read)

@@ -1,0 +1,31 @@
+"""The check itself: readings in, a report out, whatever the source."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from accord.check.findings import Filters, Report, findings_of, unique
+from accord.check.interface import Progress, Reading, Source
+
+
+def check(
+    *,
+    readings: Sequence[Reading],
+    source: Source,
+    filters: Filters,
+    progress: Progress | None = None,
+) -> Report:
+    """Ask ``source`` about every dependency read (each distinct one once) and filter."""
+    dependencies = [d for r in readings for d in r.dependencies]
+    distinct, positions = unique(dependencies)
+    answers = source.affecting(distinct, progress=progress)
+    records = [answers[p] for p in positions]
+    ids = sorted({str(r["id"]) for found in answers for r in found})
+    summaries = source.plain_summaries(ids) if ids else {}
+    every = findings_of(dependencies, records, summaries)
+    return Report(
+        readings=list(readings),
+        findings=[f for f in every if filters.keeps(f)],
+        source=source.description,
+        left_out=[f for f in every if not filters.keeps(f)],
+    )
