@@ -127,6 +127,8 @@ CASES = [
     # shell and identity pages
     Case("GET", "/", ANY),
     Case("GET", "/healthz", ANY),
+    Case("GET", "/preferences", ANY),
+    Case("GET", "/preferences/set", ANY, 303),
     Case("GET", "/login", ANY),
     Case("POST", "/login", ANY, 401, {"username": "nobody", "password": "wrong password"}),
     Case("POST", "/logout", ANY, 303),

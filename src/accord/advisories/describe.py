@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Span:
+    """One stretch of affected versions; the page puts it in words in the viewer's language.
+
+    ``before``: from ``start`` (every version when None) up to ``end``, excluded;
+    ``through``: the same with ``end`` included; ``onwards``: ``start`` and every later one.
+    """
+
+    start: str | None
+    relation: Literal["before", "through", "onwards"]
+    end: str | None = None
+
+    @property
+    def from_first(self) -> bool:
+        """Whether the stretch starts at the first version ever released."""
+        return self.start in (None, "0")
 
 
 @dataclass
@@ -12,7 +30,7 @@ class PackageStory:
 
     ecosystem: str
     name: str
-    spans: list[str] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
     fixed: list[str] = field(default_factory=list)
     listed: int = 0
     commits_only: bool = False
@@ -38,10 +56,10 @@ def affected(record: dict[str, Any]) -> list[PackageStory]:
     return stories
 
 
-def _spans(events: list[dict[str, str]]) -> tuple[list[str], list[str]]:
+def _spans(events: list[dict[str, str]]) -> tuple[list[Span], list[str]]:
     # Events are read in the order given, which is how publishers write them in practice;
     # the matcher itself sorts them, so this text never decides what matches.
-    spans: list[str] = []
+    spans: list[Span] = []
     fixed: list[str] = []
     start: str | None = None
     for event in events:
@@ -49,20 +67,14 @@ def _spans(events: list[dict[str, str]]) -> tuple[list[str], list[str]]:
             start = event["introduced"]
         elif "fixed" in event:
             fixed.append(event["fixed"])
-            spans.append(_words(start, f"before {event['fixed']}"))
+            spans.append(Span(start, "before", event["fixed"]))
             start = None
         elif "last_affected" in event:
-            spans.append(_words(start, f"up to and including {event['last_affected']}"))
+            spans.append(Span(start, "through", event["last_affected"]))
             start = None
         elif "limit" in event and start is not None and event["limit"] != "*":
-            spans.append(_words(start, f"before {event['limit']}"))
+            spans.append(Span(start, "before", event["limit"]))
             start = None
     if start is not None:
-        spans.append("every version" if start == "0" else f"version {start} and every later one")
+        spans.append(Span(start, "onwards"))
     return spans, fixed
-
-
-def _words(start: str | None, end: str) -> str:
-    if start in (None, "0"):
-        return f"every version {end}"
-    return f"from {start}, {end}"

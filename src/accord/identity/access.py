@@ -24,6 +24,7 @@ from accord.identity.policy import Action, Actor, authorize
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.identity.services import actor_for, insert_user, operators_exist
+from accord.web.i18n import N_
 
 TOKEN_PREFIX = "acc_"  # noqa: S105 (a prefix, not a secret)
 SESSION_PREFIX = "ses_"
@@ -51,14 +52,14 @@ def login(
     buckets = [f"login:user:{username.lower()}", f"login:ip:{ip_address}"]
     for bucket in buckets:
         if limiter.count(bucket, window_seconds=window) >= settings.login_failures_per_window:
-            raise RateLimited("too many failed sign-ins; try again later", retry_after=window)
+            raise RateLimited(N_("too many failed sign-ins; try again later"), retry_after=window)
     user = db.scalar(select(User).where(User.username == username))
     # The hash is checked even for an unknown user, so timing does not tell which names exist.
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.is_active:
         for bucket in buckets:
             limiter.hit(bucket, window_seconds=window)
-        raise Unauthenticated("wrong username or password")
+        raise Unauthenticated(N_("wrong username or password"))
     limiter.reset(buckets[0])
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

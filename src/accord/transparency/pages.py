@@ -17,6 +17,7 @@ from accord.transparency import bundles, services
 from accord.transparency.envelope import Envelope, EnvelopeError
 from accord.transparency.services import b64
 from accord.web.deps import DbSession, SettingsDep, guard
+from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -64,7 +65,7 @@ async def verify_document(
     data = await document.read() if document is not None and uploaded else text.encode()
     context = _log_context(db, settings, None)
     if not data.strip():
-        context["verify_error"] = "Choose a file or paste a document (or its SHA-256) first."
+        context["verify_error"] = N_("Choose a file or paste a document (or its SHA-256) first.")
         return render(request, "transparency/log.html", context, status=422)
     # A pasted digest is looked up as it is; anything else is hashed (bytes and canonical JSON).
     pasted_digest = None if uploaded else _HEX_DIGEST.match(text)

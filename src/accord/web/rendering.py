@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -11,6 +10,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, PrefixLoader, select_autoescape
 
 from accord.identity.policy import ANONYMOUS, Action, Actor, allowed
+from accord.web import i18n
+from accord.web.labels import label
 from accord.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_token
 
 # Each domain keeps its templates beside its code; a name reads "registry/signatories.html".
@@ -38,34 +39,51 @@ def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["when"] = _when
+    # Multi-line {% trans %} blocks read as one line: the msgid does not depend on indentation.
+    env.policies["ext.i18n.trimmed"] = True
+    # The callables read the viewer from each render's context, so one shared environment
+    # serves every language at once.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.gettext,
+        ngettext=i18n.ngettext,
+        pgettext=i18n.pgettext,
+        npgettext=i18n.npgettext,
+        newstyle=True,
+    )
+    env.filters["when"] = i18n.when
+    env.filters["number"] = i18n.number
+    env.filters["label"] = label
+    env.globals["languages"] = i18n.LANGUAGES
     env.globals["Action"] = Action
     env.globals["csrf_field"] = CSRF_FIELD
     return env
 
 
-def _when(value: datetime | None) -> str:
-    # UTC with the zone named; a viewer's own zone comes with the localisation work.
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> HTMLResponse:
-    """Render a page, with the actor, the CSRF token and the hub's name in its context."""
+    """Render a page in the viewer's language and zone, with actor, CSRF token and hub name."""
     env: Environment = request.app.state.templates
     actor: Actor = getattr(request.state, "actor", None) or ANONYMOUS
     token = csrf_token(request)
+    viewer = i18n.viewer_of(request)
     html = env.get_template(name).render(
         request=request,
         actor=actor,
         can=lambda action, org_id=None: allowed(actor, action, org_id=org_id),
         csrf_token=token,
         hub_name=request.app.state.settings.hub_name,
+        viewer=viewer,
+        here=_here(request),
         **(context or {}),
     )
     response = HTMLResponse(html, status_code=status)
+    response.headers["Content-Language"] = viewer.language
+    # The page depends on these request headers (and on the preference cookies).
+    response.headers.add_vary_header("Accept-Language")
+    response.headers.add_vary_header("Cookie")
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(
             CSRF_COOKIE,
@@ -76,3 +94,11 @@ def render(
             path="/",
         )
     return response
+
+
+def _here(request: Request) -> str:
+    """The page's own path and query, for the language switch to come back to."""
+    if request.method != "GET":
+        return "/"  # a form's answer cannot be fetched again by a link
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")

@@ -1,0 +1,242 @@
+"""Pages in the viewer's language and zone: negotiation, the switch, fallback, dates, catalogs."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from accord.web import i18n
+from accord.web.i18n import Viewer, format_when
+from accord.web.rendering import make_environment
+from tests.factories import Factories
+
+ROOT = Path(__file__).resolve().parents[2]
+SPANISH_PO = Path(str(resources.files("accord"))) / "locale/es/LC_MESSAGES/messages.po"
+APPLICATION = {
+    "name": "Zona Vendor",
+    "kind": "signatory",
+    "type": "vendor",
+    "country": "ES",
+    "website": "https://zona.example",
+    "security_contact": "psirt@zona.example",
+    "contact_name": "Applicant",
+    "contact_email": "applicant@zona.example",
+    "accord_version": 1,
+}
+
+
+def _html_lang(html: str) -> str:
+    match = re.search(r'<html lang="([^"]+)">', html)
+    assert match is not None
+    return match.group(1)
+
+
+def _signatory(client: TestClient, make: Factories) -> None:
+    operator = make.bearer(make.user("hubop", operator=True))
+    applied = client.post("/api/v1/applications", json=APPLICATION).json()
+    approved = client.post(
+        f"/api/v1/applications/{applied['id']}/approve", json={}, headers=operator
+    )
+    assert approved.status_code == 200, approved.text
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("es-ES,es;q=0.9,en;q=0.8", "es"),
+        ("de-DE, es;q=0.7, en;q=0.3", "es"),
+        ("en-GB,en;q=0.9,es;q=0.8", "en"),
+        ("es;q=0, en;q=0.5", "en"),  # q=0 means "not this one"
+        ("de, fr;q=0.5", "en"),  # nothing we have: the source language
+        ("", "en"),
+    ],
+)
+def test_a_page_renders_in_the_negotiated_language(
+    client: TestClient, header: str, language: str
+) -> None:
+    response = client.get("/", headers={"Accept-Language": header})
+    assert response.status_code == 200
+    assert _html_lang(response.text) == language
+    assert response.headers["content-language"] == language
+    assert "Accept-Language" in response.headers["vary"]
+    nav = "Firmantes" if language == "es" else "Signatories"
+    assert f'<a href="/signatories">{nav}</a>' in response.text
+
+
+def test_accept_language_is_read_by_quality_then_order() -> None:
+    assert i18n.accepted_languages("en;q=0.5, es, fr;q=0.8, *;q=0.1") == ["es", "fr", "en"]
+    assert i18n.accepted_languages("es;q=bogus, en") == ["en"]
+
+
+def test_the_switch_sets_a_cookie_that_outranks_the_browser(client: TestClient) -> None:
+    english = {"Accept-Language": "en"}
+    page = client.get("/signatories", headers=english).text
+    # Every page links to the other language, coming back to the same page.
+    assert 'href="/preferences/set?lang=es&amp;next=/signatories"' in page
+
+    switched = client.get(
+        "/preferences/set",
+        params={"lang": "es", "next": "/signatories"},
+        headers=english,
+        follow_redirects=False,
+    )
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/signatories"
+    assert client.cookies.get(i18n.LANGUAGE_COOKIE) == "es"
+
+    again = client.get("/signatories", headers=english)
+    assert _html_lang(again.text) == "es"
+    assert "<h1>Firmantes</h1>" in again.text
+    # And back.
+    client.get("/preferences/set", params={"lang": "en"}, follow_redirects=False)
+    assert "<h1>Signatories</h1>" in client.get("/signatories").text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil"])
+def test_the_switch_goes_back_only_to_this_site(client: TestClient, target: str) -> None:
+    response = client.get(
+        "/preferences/set", params={"lang": "es", "next": target}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"lang": "xx"}, "lang"), ({"tz": "Mars/Olympus_Mons"}, "tz"), ({"tz": "../etc"}, "tz")],
+)
+def test_an_unknown_language_or_zone_is_refused_with_its_field(
+    client: TestClient, params: dict[str, str], field: str
+) -> None:
+    response = client.get("/preferences/set", params=params, follow_redirects=False)
+    assert response.status_code == 422
+    assert f"<code>{field}</code>" in response.text
+    assert i18n.LANGUAGE_COOKIE not in client.cookies
+    assert i18n.ZONE_COOKIE not in client.cookies
+
+
+def test_the_preferences_page_is_a_form_without_script(client: TestClient) -> None:
+    page = client.get("/preferences", params={"next": "/log"}).text
+    assert '<form method="get" action="/preferences/set"' in page
+    assert '<input type="hidden" name="next" value="/log">' in page
+    assert "<option selected>UTC</option>" in page
+    assert "<option>Europe/Madrid</option>" in page
+    assert "<script" not in page
+
+
+def test_a_missing_translation_falls_back_to_english() -> None:
+    env = make_environment()
+    template = env.from_string(
+        '{{ _("A sentence no catalog holds") }} | {{ _("Sign in") }} | {{ "HIGH" | label }}'
+    )
+    assert template.render(viewer=Viewer("es")) == (
+        "A sentence no catalog holds | Iniciar sesión | alta"
+    )
+    assert template.render(viewer=Viewer("en")) == "A sentence no catalog holds | Sign in | high"
+
+
+@pytest.mark.parametrize(
+    ("viewer", "expected"),
+    [
+        # CLDR puts a narrow no-break space (U+202F) before AM and PM.
+        (Viewer("en", "UTC"), "Jan 5, 2025, 3:04\u202fPM UTC"),
+        (Viewer("es", "UTC"), "5 ene 2025, 15:04 UTC"),
+        (Viewer("es", "Europe/Madrid"), "5 ene 2025, 16:04 Europe/Madrid"),
+        (Viewer("en", "America/New_York"), "Jan 5, 2025, 10:04\u202fAM America/New_York"),
+        # Across a date line the day changes too.
+        (Viewer("es", "Pacific/Auckland"), "6 ene 2025, 4:04 Pacific/Auckland"),
+    ],
+)
+def test_dates_format_per_locale_with_the_zone_named(viewer: Viewer, expected: str) -> None:
+    assert format_when(datetime(2025, 1, 5, 15, 4, tzinfo=UTC), viewer) == expected
+
+
+def test_a_page_shows_times_in_the_viewers_zone_and_keeps_utc_machine_readable(
+    client: TestClient, make: Factories
+) -> None:
+    _signatory(client, make)
+    utc_page = client.get("/signatories", headers={"Accept-Language": "es"}).text
+    (stamp,) = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', utc_page)
+    iso, shown = stamp
+    assert iso.endswith("Z")
+    signed = datetime.fromisoformat(iso)
+    assert shown == format_when(signed, Viewer("es", "UTC"))
+
+    client.get("/preferences/set", params={"tz": "Asia/Tokyo"}, follow_redirects=False)
+    tokyo_page = client.get("/signatories", headers={"Accept-Language": "es"}).text
+    assert f'<time datetime="{iso}">' in tokyo_page
+    assert format_when(signed, Viewer("es", "Asia/Tokyo")) in tokyo_page
+    assert shown.endswith(" UTC")
+    assert "Asia/Tokyo</time>" in tokyo_page
+
+
+def test_a_cookie_naming_no_zone_shows_utc(client: TestClient, make: Factories) -> None:
+    _signatory(client, make)
+    client.cookies.set(i18n.ZONE_COOKIE, "Nowhere/Atlantis")
+    page = client.get("/signatories").text
+    assert re.search(r"<time datetime=\"[^\"]+\">[^<]+ UTC</time>", page)
+
+
+def test_counts_follow_the_languages_plural_rules_and_digits(
+    client: TestClient, make: Factories
+) -> None:
+    _signatory(client, make)
+    spanish = client.get("/", headers={"Accept-Language": "es"}).text
+    assert "1 organización firmante." in spanish
+    english = client.get("/", headers={"Accept-Language": "en"}).text
+    assert "1 organization signed." in english
+    env = make_environment()
+    count = env.from_string("{{ n | number }}")
+    assert count.render(n=1234567, viewer=Viewer("en")) == "1,234,567"
+    assert count.render(n=1234567, viewer=Viewer("es")) == "1.234.567"
+
+
+def _spanish() -> Catalog:
+    with SPANISH_PO.open("rb") as po:
+        return read_po(po)
+
+
+def _extracted() -> dict[Any, list[str]]:
+    """Every translatable string in the package, as babel.cfg tells pybabel to find it."""
+    with (ROOT / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    found: dict[Any, list[str]] = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map
+    ):
+        found.setdefault(message, []).append(filename)
+    return found
+
+
+def test_every_string_on_the_pages_has_a_spanish_translation() -> None:
+    extracted = _extracted()
+    templates = {m for m, files in extracted.items() if any(f.endswith(".html") for f in files)}
+    assert len(templates) > 150  # the public pages' strings, not an empty extraction
+    catalog = _spanish()
+    untranslated = []
+    for message in extracted:
+        key = message[0] if isinstance(message, tuple) else message
+        entry = catalog.get(key)
+        strings = entry.string if entry is not None else ""
+        if isinstance(strings, str):
+            strings = (strings,)
+        if entry is None or entry.fuzzy or not all(s.strip() for s in strings):
+            untranslated.append(key)
+    assert untranslated == [], "run the steps in docs/i18n.md, then translate these"
+
+
+def test_translations_keep_every_placeholder() -> None:
+    # babel's checkers: the same %(name)s placeholders in the translation as in the msgid.
+    catalog = _spanish()
+    problems = [(message.id, [str(e) for e in errors]) for message, errors in catalog.check()]
+    assert problems == []
