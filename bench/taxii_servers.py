@@ -102,10 +102,10 @@ def hub_app() -> FastAPI:
     return app
 
 
-def start_hub(data_dir: Path, database_url: str | None) -> tuple[subprocess.Popen[bytes], str, str]:
-    """Migrate, create an organization, a user, a token and a collection; serve the hub.
+def seed_hub(data_dir: Path, database_url: str | None) -> tuple[str, str]:
+    """Migrate, create an organization, a user, a token and a collection.
 
-    Returns the process, the collection's objects URL, and the Authorization header.
+    Returns the collection's id and the token.
     """
     from accord.config import Settings
     from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
@@ -141,6 +141,14 @@ def start_hub(data_dir: Path, database_url: str | None) -> tuple[subprocess.Pope
             db, org=org, data=CollectionCreate(title="bench", default_tlp=Tlp.GREEN), actor=SYSTEM
         ).uuid
     engine.dispose()
+    return collection, token
+
+
+def start_hub(
+    data_dir: Path, database_url: str | None, *, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """A seeded hub served by uvicorn: the process, the objects URL, the Authorization header."""
+    collection, token = seed_hub(data_dir, database_url)
     port = free_port()
     env = {**os.environ, "ACCORD_DATA_DIR": str(data_dir), "ACCORD_MAX_REQUEST_BYTES": "4000000",
            "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}  # fmt: skip
