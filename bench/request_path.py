@@ -143,12 +143,27 @@ def main() -> None:
         "healthz": lambda _: ("GET", "/healthz", "", {}, b""),
         "auth only": lambda _: ("GET", "/taxii2/hub/", "", taxii, b""),
         "first page": lambda _: ("GET", objects_path, "limit=100", taxii, b""),
-        "match[id]": lambda i: ("GET", objects_path, f"match[id]={ids[i * 7919 % len(ids)]}",
-                                taxii, b""),  # fmt: skip
-        "added_after": lambda _: ("GET", objects_path, f"added_after={after}&limit=100", taxii,
-                                  b""),  # fmt: skip
-        "osv query": lambda _: ("POST", "/v1/query", "", {"Content-Type": "application/json"},
-                                query.encode()),  # fmt: skip
+        "match[id]": lambda i: (
+            "GET",
+            objects_path,
+            f"match[id]={ids[i * 7919 % len(ids)]}",
+            taxii,
+            b"",
+        ),
+        "added_after": lambda _: (
+            "GET",
+            objects_path,
+            f"added_after={after}&limit=100",
+            taxii,
+            b"",
+        ),
+        "osv query": lambda _: (
+            "POST",
+            "/v1/query",
+            "",
+            {"Content-Type": "application/json"},
+            query.encode(),
+        ),
     }
     print(f"load average: {os.getloadavg()}; ingest in process: {ingest:,.0f} objects/s")
     if args.profile:

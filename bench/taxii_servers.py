@@ -80,6 +80,16 @@ def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def logged(data_dir: Path) -> list[str]:
+    """uvicorn options for the access log ``accord serve`` keeps (query strings cut), written
+    to ``access.log`` in ``data_dir`` by the caller: a deployment logs, so the benchmark does."""
+    from accord.web.logs import uvicorn_log_config
+
+    config = data_dir / "uvicorn-log.json"
+    config.write_text(json.dumps(uvicorn_log_config()))
+    return ["--log-config", str(config), "--log-level", "info"]
+
+
 def basic(user: str, secret: str) -> str:
     """An HTTP Basic header value."""
     return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
@@ -156,8 +166,9 @@ def start_hub(
         env["ACCORD_DATABASE_URL"] = database_url
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "bench.taxii_servers:hub_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env,
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+         *logged(data_dir)],
+        env=env, stdout=(data_dir / "access.log").open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     wait_for(port, process)
     url = f"http://127.0.0.1:{port}/taxii2/hub/collections/{collection}/objects/"
