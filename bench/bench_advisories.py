@@ -1,6 +1,6 @@
 """Advisories benchmark: import rate, in-server querybatch, HTTP single queries, 1x vs 20x.
 
-    PYTHONPATH=src python bench/bench_advisories.py [--database-url URL] [--workers 2]
+    PYTHONPATH=src:. python bench/bench_advisories.py [--database-url URL] [--workers 2]
 
 With the whole PyPA advisory database (../shared/data/pypa-advisory-database):
 1. import it and report records per second;
@@ -39,6 +39,7 @@ from accord.advisories import importer, osv_api
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, upgrade
 from accord.identity.policy import ANONYMOUS, SYSTEM
+from bench.taxii_servers import logged
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPA = ROOT.parent / "shared" / "data" / "pypa-advisory-database"
@@ -121,6 +122,8 @@ def free_port() -> int:
 
 
 HEALTH = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n"
+# The stack's ceiling: a fixed 2 KB JSON route with no dependency (bench/taxii_servers.py).
+CEILING = b"GET /bench/ceiling HTTP/1.1\r\nHost: bench\r\n\r\n"
 
 
 async def _client(port: int, bodies: list[bytes], until: float, latencies: list[float]) -> int:
@@ -131,7 +134,7 @@ async def _client(port: int, bodies: list[bytes], until: float, latencies: list[
             body = bodies[done % len(bodies)]
             request = (
                 body
-                if body == HEALTH
+                if body.startswith(b"GET ")
                 else (
                     b"POST /v1/query HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
@@ -184,7 +187,7 @@ def over_http(settings: Settings, queries: list[dict[str, Any]], args: argparse.
     env = {
         **os.environ,
         "ACCORD_DATA_DIR": str(settings.data_dir),
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
     }
     if settings.database_url:
         env["ACCORD_DATABASE_URL"] = settings.database_url
@@ -193,7 +196,7 @@ def over_http(settings: Settings, queries: list[dict[str, Any]], args: argparse.
             sys.executable,
             "-m",
             "uvicorn",
-            "accord.web.factory:app_from_env",
+            "bench.taxii_servers:hub_app",
             "--factory",
             "--host",
             "127.0.0.1",
@@ -201,15 +204,15 @@ def over_http(settings: Settings, queries: list[dict[str, Any]], args: argparse.
             str(port),
             "--workers",
             str(args.workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
+            *logged(settings.data_dir),
             "--loop",
             "uvloop",
             "--http",
             "httptools",
         ],
         env=env,
+        stdout=(settings.data_dir / "access.log").open("ab"),
+        stderr=subprocess.STDOUT,
     )
     try:
         _wait_for(port, bodies=[json.dumps(queries[0]).encode()])
@@ -218,6 +221,7 @@ def over_http(settings: Settings, queries: list[dict[str, Any]], args: argparse.
         count, latencies = asyncio.run(_load(port, bodies, args.seconds, args.connections))
         # The floor under the same load: the hub's cheapest route (no body, one SELECT 1).
         health, _ = asyncio.run(_load(port, [HEALTH], args.seconds / 2, args.connections))
+        top, _ = asyncio.run(_load(port, [CEILING], args.seconds / 2, args.connections))
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -227,7 +231,9 @@ def over_http(settings: Settings, queries: list[dict[str, Any]], args: argparse.
         f"({args.workers} workers, {args.connections} connections, {args.seconds:.0f} s; "
         f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, "
         f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms); "
-        f"GET /healthz on the same workers: {health / (args.seconds / 2):,.0f} per second"
+        f"GET /healthz on the same workers: {health / (args.seconds / 2):,.0f} per second; "
+        f"the 2 KB ceiling route: {top / (args.seconds / 2):,.0f} per second; "
+        f"queries / ceiling = {count / args.seconds / (top / (args.seconds / 2)):.0%}"
     )
 
 

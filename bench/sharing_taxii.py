@@ -134,6 +134,7 @@ def main() -> None:
     parser.add_argument("--opentaxii", default="1000,10000", help="sizes to run OpenTAXII at")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default=None, help="PostgreSQL for the hub")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the hub")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     peer_sizes = {"medallion": {int(s) for s in args.medallion.split(",") if s},
@@ -163,7 +164,9 @@ def _server(prefix: str, start: Callable[[Path], Started]) -> Iterator[Started]:
 
 
 def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
-    with _server("hub", lambda d: servers.start_hub(d, args.database_url)) as (_, url, auth):
+    with _server(
+        "hub", lambda d: servers.start_hub(d, args.database_url, workers=args.workers)
+    ) as (_, url, auth):
         target = load.Target("hub", url, {"Authorization": auth, "Accept": servers.TAXII})
         rate = ingest(target, size, 1000)
         print(f"  hub        ingest through POST: {rate:,.0f} objects/s (envelopes of 1,000)")

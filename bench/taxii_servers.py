@@ -80,6 +80,16 @@ def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def logged(data_dir: Path) -> list[str]:
+    """uvicorn options for the access log ``accord serve`` keeps (query strings cut), written
+    to ``access.log`` in ``data_dir`` by the caller: a deployment logs, so the benchmark does."""
+    from accord.web.logs import uvicorn_log_config
+
+    config = data_dir / "uvicorn-log.json"
+    config.write_text(json.dumps(uvicorn_log_config()))
+    return ["--log-config", str(config), "--log-level", "info"]
+
+
 def basic(user: str, secret: str) -> str:
     """An HTTP Basic header value."""
     return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
@@ -102,10 +112,10 @@ def hub_app() -> FastAPI:
     return app
 
 
-def start_hub(data_dir: Path, database_url: str | None) -> tuple[subprocess.Popen[bytes], str, str]:
-    """Migrate, create an organization, a user, a token and a collection; serve the hub.
+def seed_hub(data_dir: Path, database_url: str | None) -> tuple[str, str]:
+    """Migrate, create an organization, a user, a token and a collection.
 
-    Returns the process, the collection's objects URL, and the Authorization header.
+    Returns the collection's id and the token.
     """
     from accord.config import Settings
     from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
@@ -141,6 +151,14 @@ def start_hub(data_dir: Path, database_url: str | None) -> tuple[subprocess.Pope
             db, org=org, data=CollectionCreate(title="bench", default_tlp=Tlp.GREEN), actor=SYSTEM
         ).uuid
     engine.dispose()
+    return collection, token
+
+
+def start_hub(
+    data_dir: Path, database_url: str | None, *, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """A seeded hub served by uvicorn: the process, the objects URL, the Authorization header."""
+    collection, token = seed_hub(data_dir, database_url)
     port = free_port()
     env = {**os.environ, "ACCORD_DATA_DIR": str(data_dir), "ACCORD_MAX_REQUEST_BYTES": "4000000",
            "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}  # fmt: skip
@@ -148,8 +166,9 @@ def start_hub(data_dir: Path, database_url: str | None) -> tuple[subprocess.Pope
         env["ACCORD_DATABASE_URL"] = database_url
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "bench.taxii_servers:hub_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env,
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+         *logged(data_dir)],
+        env=env, stdout=(data_dir / "access.log").open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     wait_for(port, process)
     url = f"http://127.0.0.1:{port}/taxii2/hub/collections/{collection}/objects/"

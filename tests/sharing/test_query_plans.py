@@ -10,7 +10,6 @@ from sqlalchemy import Engine, text
 from accord.identity.models import MemberRole
 from accord.identity.policy import Actor
 from accord.sharing import queries
-from accord.sharing.models import StixObject
 from accord.sharing.readers import Reader
 
 READER = Reader(
@@ -27,8 +26,8 @@ def _plan(engine: Engine, filters: queries.Filters) -> str:
     request = queries.PageRequest(
         collection_id=1, reader=READER, filters=filters, key=b"k", now=datetime.now(UTC)
     )
-    order = queries._unindexed(StixObject.date_added) if filters.ids else StixObject.date_added
-    query = queries._query(request).order_by(order, StixObject.id).limit(101)
+    statement, params = queries._statement(request, after=False)
+    query = statement.params(**params, page_limit=101)
     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
         return " ".join(str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))

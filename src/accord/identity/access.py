@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
@@ -19,7 +21,14 @@ from accord.identity.credentials import (
     new_secret,
     verify_password,
 )
-from accord.identity.models import ApiToken, BootstrapToken, TokenScope, User, WebSession
+from accord.identity.models import (
+    ApiToken,
+    BootstrapToken,
+    Membership,
+    TokenScope,
+    User,
+    WebSession,
+)
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.schemas import TokenCreate, UserCreate
@@ -79,14 +88,6 @@ def start_session(db: Session, *, user: User, settings: Settings) -> str:
         )
     )
     return secret
-
-
-def session_user(db: Session, secret: str) -> User | None:
-    """The active user behind a session cookie, or None if it is unknown or expired."""
-    row = db.scalar(select(WebSession).where(WebSession.secret_hash == digest(secret)))
-    if row is None or row.expires_at <= utcnow() or not row.user.is_active:
-        return None
-    return row.user
 
 
 def end_session(db: Session, *, secret: str, actor: Actor) -> None:
@@ -163,28 +164,91 @@ def revoke_token(db: Session, *, token_id: int, actor: Actor) -> ApiToken:
     return token
 
 
-def token_user(db: Session, secret: str) -> tuple[User, ApiToken] | None:
-    """The user and token behind a bearer secret, or None if unknown, expired or revoked."""
+# -- the actor of a request ----------------------------------------------------------------
+#
+# Every API request resolves its caller, so this is one statement, not three: the credential,
+# its user and the user's memberships joined (one row per membership, one with NULLs for none).
+# Nothing is cached in the process: a revoked token, a disabled account or a removed
+# membership counts from the next request, in every process of the hub.
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An accepted credential: the actor it stands for, and its token's bookkeeping."""
+
+    actor: Actor
+    token_id: int | None = None
+    last_used_at: datetime | None = None
+
+
+def _with_roles(entity: type[ApiToken] | type[WebSession], *columns: Any) -> Select[Any]:
+    return (
+        select(
+            User.id.label("user_id"),
+            User.username,
+            User.is_operator,
+            Membership.organization_id,
+            Membership.role,
+            entity.expires_at,
+            *columns,
+        )
+        .join(User, User.id == entity.user_id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .where(User.is_active.is_(True), entity.secret_hash == bindparam("digest"))
+    )
+
+
+_TOKEN_ACTOR = _with_roles(
+    ApiToken, ApiToken.id.label("token_id"), ApiToken.scope, ApiToken.last_used_at
+).where(ApiToken.revoked_at.is_(None))
+_SESSION_ACTOR = _with_roles(WebSession)
+
+
+def token_actor(
+    db: Session, secret: str, *, ip_address: str | None, username: str | None = None
+) -> Credential | None:
+    """The actor behind an API token, or None if it is unknown, expired, revoked, or its
+    account disabled (or, with ``username``, someone else's)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = db.scalar(
-        select(ApiToken)
-        .where(ApiToken.secret_hash == digest(secret))
-        .options(joinedload(ApiToken.user))  # one query, not two: every API request comes here
+    rows = db.execute(_TOKEN_ACTOR, {"digest": digest(secret)}).all()
+    if not rows or rows[0].expires_at <= utcnow():
+        return None
+    first = rows[0]
+    if username is not None and first.username != username:
+        return None
+    actor = _actor(rows, ip_address=ip_address, token_scope=first.scope)
+    return Credential(actor=actor, token_id=first.token_id, last_used_at=first.last_used_at)
+
+
+def session_actor(db: Session, secret: str, *, ip_address: str | None) -> Actor | None:
+    """The actor behind a browser session cookie, or None if unknown, expired or disabled."""
+    rows = db.execute(_SESSION_ACTOR, {"digest": digest(secret)}).all()
+    if not rows or rows[0].expires_at <= utcnow():
+        return None
+    return _actor(rows, ip_address=ip_address, token_scope=None)
+
+
+def _actor(rows: Sequence[Any], *, ip_address: str | None, token_scope: TokenScope | None) -> Actor:
+    first = rows[0]
+    return Actor(
+        user_id=first.user_id,
+        username=first.username,
+        is_operator=first.is_operator,
+        roles={r.organization_id: r.role for r in rows if r.organization_id is not None},
+        token_scope=token_scope,
+        ip_address=ip_address,
     )
-    now = utcnow()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
-        return None
-    if not token.user.is_active:
-        return None
-    return token.user, token
 
 
-def touch_token(token: ApiToken) -> None:
-    """Note that ``token`` was just used, at most once a minute to spare writes."""
+def mark_used(db: Session, credential: Credential) -> None:
+    """Note that a token was just used, at most once a minute to spare writes."""
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
+    last = credential.last_used_at
+    if credential.token_id is not None and (last is None or now - last > timedelta(minutes=1)):
+        db.execute(
+            update(ApiToken).where(ApiToken.id == credential.token_id).values(last_used_at=now)
+        )
 
 
 # -- bootstrap -----------------------------------------------------------------------------

@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
-from accord.sharing import cursor
+from accord.sharing import cursor, visibility
 from accord.sharing.models import StixObject
 from accord.sharing.readers import Reader
 from accord.sharing.visibility import visible_clause
@@ -120,25 +131,21 @@ class PageRequest:
     now: datetime
     kind: str = "objects"
     with_body: bool = True
-    extra: tuple[ColumnElement[bool], ...] = field(default_factory=tuple)
 
 
 def page(db: Session, request: PageRequest) -> Page:
     """One page of the visible rows matching the filters, in ``date_added`` order."""
     filters = request.filters
     digest = filters.digest(request.kind, request.collection_id)
-    query = _query(request)
+    position = None
     if filters.next:
         position = cursor.decode(request.key, filters.next, query=digest, now=request.now)
-        query = query.where(
-            tuple_(StixObject.date_added, StixObject.id)
-            > tuple_(position.date_added, position.row_id)
-        )
     limit = max(1, min(filters.limit, MAX_LIMIT))
-    # With ids to match, the (collection, id, version) index finds the few rows; without, the
-    # (collection, date_added, id) index walks them in page order.
-    order = _unindexed(StixObject.date_added) if filters.ids else StixObject.date_added
-    found = db.execute(query.order_by(order, StixObject.id).limit(limit + 1)).all()
+    statement, params = _statement(request, after=position is not None)
+    params["page_limit"] = limit + 1
+    if position is not None:
+        params["after_date"], params["after_row"] = position.date_added, position.row_id
+    found = db.execute(statement, params).all()
     if request.with_body:
         rows = [Row(r[0], r[1], body=r[2]) for r in found[:limit]]
     else:
@@ -186,31 +193,85 @@ def _unindexed(column: Any) -> ColumnElement[Any]:
     return _Unindexed(column)
 
 
-def _query(request: PageRequest) -> Select[Any]:
+# A page's statement depends on the request's shape (which filters are present, which of the
+# reader's sets are empty), never on its values, which are bound parameters. Statements are
+# built once per shape and kept: building one (clauses and cache key) costs several times
+# what the database takes to answer it. The shapes are few (a few hundred at most).
+_Shape = tuple[Any, ...]
+_STATEMENTS: dict[_Shape, Select[Any]] = {}
+
+
+def _statement(request: PageRequest, *, after: bool) -> tuple[Select[Any], dict[str, Any]]:
+    """The page's statement (ordered, limited by ``page_limit``) and its parameters."""
     filters = request.filters
+    versions = filters.versions
+    shape = (
+        request.with_body,
+        filters.added_after is not None,
+        bool(filters.ids),
+        bool(filters.types),
+        (versions.first, versions.last, versions.every, bool(versions.at)),
+        bool(filters.spec_versions),
+        after,
+        visibility.shape_of(request.reader),
+    )
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _STATEMENTS[shape] = _build(shape)
+    params: dict[str, Any] = {
+        "collection_id": request.collection_id,
+        "added_after": filters.added_after,
+        "ids": list(filters.ids),
+        "types": list(filters.types),
+        "at": list(versions.at),
+        "spec_versions": list(filters.spec_versions),
+        **visibility.parameters(request.reader),
+    }
+    return statement, params
+
+
+def _build(shape: _Shape) -> Select[Any]:
+    with_body, added_after, ids, types, versions, spec_versions, after, reader = shape
     # An envelope needs only the JSON and the sort key; a manifest or version list, no JSON.
     columns: list[Any] = [StixObject.id, StixObject.date_added]
-    if request.with_body:
+    if with_body:
         columns.append(StixObject.body)
     else:
         columns += [StixObject.stix_id, StixObject.version]
     query = select(*columns).where(
-        StixObject.collection_id == request.collection_id,
-        visible_clause(request.reader),
-        *request.extra,
+        StixObject.collection_id == bindparam("collection_id"),
+        visibility.shaped_clause(reader),
     )
-    if filters.added_after is not None:
-        query = query.where(StixObject.date_added > filters.added_after)
-    if filters.ids:
-        query = query.where(StixObject.stix_id.in_(filters.ids))
-    if filters.types:
-        query = query.where(StixObject.stix_type.in_(filters.types))
-    version_clause = filters.versions.clause()
-    if version_clause is not None:
-        query = query.where(version_clause)
-    if filters.spec_versions:
-        query = query.where(StixObject.spec_version.in_(filters.spec_versions))
-    return query
+    if added_after:
+        query = query.where(StixObject.date_added > bindparam("added_after"))
+    if ids:
+        query = query.where(StixObject.stix_id.in_(bindparam("ids", expanding=True)))
+    if types:
+        query = query.where(StixObject.stix_type.in_(bindparam("types", expanding=True)))
+    first, last, every, at = versions
+    if not every:
+        parts: list[ColumnElement[bool]] = []
+        if first:
+            parts.append(StixObject.is_first.is_(True))
+        if last:
+            parts.append(StixObject.is_latest.is_(True))
+        if at:
+            parts.append(StixObject.version.in_(bindparam("at", expanding=True)))
+        query = query.where(or_(*parts) if parts else false())
+    if spec_versions:
+        query = query.where(StixObject.spec_version.in_(bindparam("spec_versions", expanding=True)))
+    if after:
+        query = query.where(
+            tuple_(StixObject.date_added, StixObject.id)
+            > tuple_(
+                bindparam("after_date", type_=StixObject.date_added.type),
+                bindparam("after_row", type_=Integer),
+            )
+        )
+    # With ids to match, the (collection, id, version) index finds the few rows; without, the
+    # (collection, date_added, id) index walks them in page order.
+    order = _unindexed(StixObject.date_added) if ids else StixObject.date_added
+    return query.order_by(order, StixObject.id).limit(bindparam("page_limit", type_=Integer))
 
 
 def envelope_json(result: Page) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import BindParameter, CompoundSelect, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from accord.identity.policy import Actor, CollectionGrants, CollectionRights, collection_rights
@@ -37,31 +37,34 @@ class Reader:
         return bool(self.org_ids)
 
 
+# Statements built once with bound parameters: building a statement per request (its
+# clauses and cache key) cost several times what SQLite takes to answer it.
+_ORG_IDS: BindParameter[list[int]] = bindparam("org_ids", expanding=True)
+_MY_GROUPS = select(SharingGroupMember.group_id).where(
+    SharingGroupMember.organization_id.in_(_ORG_IDS)
+)
+_READER_FACTS: CompoundSelect[str, int] = union_all(
+    select(literal("group"), SharingGroupMember.group_id).where(
+        SharingGroupMember.organization_id.in_(_ORG_IDS)
+    ),
+    select(literal("org_audience"), AudienceMember.audience_id).where(
+        AudienceMember.organization_id.in_(_ORG_IDS)
+    ),
+    select(literal("group_audience"), AudienceMember.audience_id).where(
+        AudienceMember.group_id.in_(_MY_GROUPS)
+    ),
+    select(literal("peer"), Remote.id).where(Remote.peer_user_id == bindparam("user_id")),
+)
+
+
 def reader_for(db: Session, actor: Actor) -> Reader:
     """The reader behind ``actor``: one query for its groups, audiences and peer remotes."""
     org_ids = frozenset(actor.roles)
-    parts = []
-    if org_ids:
-        my_groups = select(SharingGroupMember.group_id).where(
-            SharingGroupMember.organization_id.in_(org_ids)
-        )
-        parts += [
-            select(literal("group"), SharingGroupMember.group_id).where(
-                SharingGroupMember.organization_id.in_(org_ids)
-            ),
-            select(literal("org_audience"), AudienceMember.audience_id).where(
-                AudienceMember.organization_id.in_(org_ids)
-            ),
-            select(literal("group_audience"), AudienceMember.audience_id).where(
-                AudienceMember.group_id.in_(my_groups)
-            ),
-        ]
-    if actor.user_id is not None:
-        parts.append(select(literal("peer"), Remote.id).where(Remote.peer_user_id == actor.user_id))
     found: dict[str, set[int]] = {"group": set(), "org_audience": set(), "group_audience": set(),
                                   "peer": set()}  # fmt: skip
-    if parts:
-        for kind, value in db.execute(union_all(*parts)):
+    if org_ids or actor.user_id is not None:
+        params = {"org_ids": sorted(org_ids), "user_id": actor.user_id}
+        for kind, value in db.execute(_READER_FACTS, params):
             found[kind].add(value)
     return Reader(
         actor=actor,
@@ -97,33 +100,37 @@ def readable_collection_ids(db: Session, actor: Actor) -> list[int]:
     return [cid for cid, r in all_rights(db, actor, collections).items() if r.can_read]
 
 
-def _grant_rows(db: Session, collection_ids: list[int]) -> dict[int, list[tuple[int, bool, bool]]]:
-    """Per collection: (organization id, read, write), groups expanded to their members."""
-    if not collection_ids:
-        return {}
-    direct = select(
+_COLLECTION_IDS: BindParameter[list[int]] = bindparam("collection_ids", expanding=True)
+_GRANT_ROWS: CompoundSelect[int, int | None, bool, bool] = union_all(
+    select(
         CollectionGrant.collection_id,
         CollectionGrant.organization_id,
         CollectionGrant.can_read,
         CollectionGrant.can_write,
     ).where(
-        CollectionGrant.collection_id.in_(collection_ids),
+        CollectionGrant.collection_id.in_(_COLLECTION_IDS),
         CollectionGrant.organization_id.is_not(None),
+    ),
+    select(
+        CollectionGrant.collection_id,
+        SharingGroupMember.organization_id,
+        CollectionGrant.can_read,
+        CollectionGrant.can_write,
     )
-    via_group = (
-        select(
-            CollectionGrant.collection_id,
-            SharingGroupMember.organization_id,
-            CollectionGrant.can_read,
-            CollectionGrant.can_write,
-        )
-        .join(SharingGroupMember, SharingGroupMember.group_id == CollectionGrant.group_id)
-        .where(CollectionGrant.collection_id.in_(collection_ids))
-    )
+    .join(SharingGroupMember, SharingGroupMember.group_id == CollectionGrant.group_id)
+    .where(CollectionGrant.collection_id.in_(_COLLECTION_IDS)),
+)
+
+
+def _grant_rows(db: Session, collection_ids: list[int]) -> dict[int, list[tuple[int, bool, bool]]]:
+    """Per collection: (organization id, read, write), groups expanded to their members."""
+    if not collection_ids:
+        return {}
     found: dict[int, list[tuple[int, bool, bool]]] = {}
-    for cid, org_id, read, write in db.execute(direct.union_all(via_group)):
+    rows = db.execute(_GRANT_ROWS, {"collection_ids": collection_ids})
+    for cid, org_id, read, write in rows:
         if org_id is not None:
-            found.setdefault(cid, []).append((org_id, read, write))
+            found.setdefault(cid, []).append((org_id, bool(read), bool(write)))
     return found
 
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from accord.errors import Conflict, Forbidden, NotFound, Unauthenticated
@@ -24,14 +24,15 @@ from accord.sharing.models import Collection, CollectionGrant, SharingGroup, Sti
 from accord.sharing.readers import Reader, all_rights, grants_of, rights
 from accord.sharing.schemas import CollectionCreate, GrantSet
 
+# Built once: every TAXII request looks its collection up.
+_BY_ID_OR_ALIAS = select(Collection).where(
+    (Collection.uuid == bindparam("key")) | (Collection.alias == bindparam("key"))
+)
+
 
 def get_collection(db: Session, collection_id: str) -> Collection:
     """The collection with this TAXII id (or alias)."""
-    found = db.scalar(
-        select(Collection).where(
-            (Collection.uuid == collection_id) | (Collection.alias == collection_id)
-        )
-    )
+    found = db.scalar(_BY_ID_OR_ALIAS, {"key": collection_id})
     if found is None:
         raise NotFound(f"no collection {collection_id!r}", field="collection_id")
     return found

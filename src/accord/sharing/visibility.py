@@ -8,25 +8,63 @@ the disjunction of those is the filter. ``tests/sharing/test_tlp.py`` checks the
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, false, or_, true
 
 from accord.sharing.models import StixObject
 from accord.sharing.readers import Reader
 from accord.sharing.tlp import Relation, Tlp, levels_for
 
+# What a reader's filter depends on besides the levels: which of its sets are non-empty (the
+# statement's shape) and their members (bound parameters).
+Shape = tuple[bool, bool, bool, bool, bool]
+_SETS = ("visible_orgs", "visible_org_audiences", "visible_group_audiences", "visible_peers")
+
+
+def shape_of(reader: Reader) -> Shape:
+    """The shape of ``reader``'s filter: statements of one shape differ only in parameters."""
+    return (
+        reader.community,
+        bool(reader.org_ids),
+        bool(reader.org_audiences),
+        bool(reader.group_audiences),
+        bool(reader.peer_remote_ids),
+    )
+
+
+def parameters(reader: Reader) -> dict[str, list[int]]:
+    """The values of the filter's bound parameters for ``reader``."""
+    values = (reader.org_ids, reader.org_audiences, reader.group_audiences, reader.peer_remote_ids)
+    return {name: sorted(found) for name, found in zip(_SETS, values, strict=True)}
+
 
 def visible_clause(reader: Reader) -> ColumnElement[bool]:
-    """The rows of ``sharing_objects`` that ``reader`` may see."""
+    """The rows of ``sharing_objects`` that ``reader`` may see, with its values bound."""
+    values = parameters(reader)
+    return shaped_clause(
+        shape_of(reader), lambda name: bindparam(name, values[name], expanding=True, unique=True)
+    )
+
+
+def shaped_clause(
+    shape: Shape, bind: Callable[[str], BindParameter[Any]] | None = None
+) -> ColumnElement[bool]:
+    """The filter for readers of ``shape``, its sets as parameters (named as in
+    :func:`parameters`, unbound unless ``bind`` makes them)."""
+    param = bind or (lambda name: bindparam(name, expanding=True))
+    community, orgs, org_audiences, group_audiences, peers = shape
     row = StixObject
     conditions: list[tuple[Relation, ColumnElement[bool]]] = [(Relation.ANYONE, true())]
-    if reader.community:
+    if community:
         conditions.append((Relation.COMMUNITY, true()))
-    if reader.org_ids:
-        conditions.append((Relation.PRODUCER, row.producer_org_id.in_(reader.org_ids)))
-    if reader.org_audiences:
-        conditions.append((Relation.RECIPIENT_ORG, row.audience_id.in_(reader.org_audiences)))
-    if reader.group_audiences:
-        conditions.append((Relation.RECIPIENT_GROUP, row.audience_id.in_(reader.group_audiences)))
+    if orgs:
+        conditions.append((Relation.PRODUCER, row.producer_org_id.in_(param(_SETS[0]))))
+    if org_audiences:
+        conditions.append((Relation.RECIPIENT_ORG, row.audience_id.in_(param(_SETS[1]))))
+    if group_audiences:
+        conditions.append((Relation.RECIPIENT_GROUP, row.audience_id.in_(param(_SETS[2]))))
     clauses = []
     for relation, condition in conditions:
         levels = levels_for(relation)
@@ -37,11 +75,9 @@ def visible_clause(reader: Reader) -> ColumnElement[bool]:
         else:
             clauses.append(and_(row.tlp.in_(sorted(levels)), condition))
     clause: ColumnElement[bool] = or_(*clauses) if clauses else false()
-    if reader.peer_remote_ids:
+    if peers:
         clause = and_(
             clause,
-            or_(
-                row.origin_remote_id.is_(None), row.origin_remote_id.not_in(reader.peer_remote_ids)
-            ),
+            or_(row.origin_remote_id.is_(None), row.origin_remote_id.not_in(param(_SETS[3]))),
         )
     return clause

@@ -7,52 +7,56 @@ caller and asks :mod:`accord.identity.policy`; the route-coverage test fails if 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
-from accord.db import unit_of_work
 from accord.errors import Unauthenticated
 from accord.identity import access
-from accord.identity.models import ApiToken, Organization, User
+from accord.identity.models import Organization
 from accord.identity.policy import ANONYMOUS, Action, Actor, authorize
 from accord.identity.ratelimit import RateLimiter
-from accord.identity.services import actor_for, get_org
+from accord.identity.services import get_org
 
 SESSION_COOKIE = "accord_session"
 TAXII_PREFIX = "/taxii2/"
 GUARD_ATTRIBUTE = "__accord_action__"
 
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency on its
+# thread pool, and that hop (a queue, a thread switch and back) costs more than their work.
+# Those that touch the database keep it off the event loop, in one hop each.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     """The hub's settings, from the application that serves this request."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
     """The session factory of the hub database."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     return factory
 
 
-def get_reader(request: Request) -> sessionmaker[Session]:
+async def get_reader(request: Request) -> sessionmaker[Session]:
     """The read-only session factory, for routes that manage their own sessions."""
     reader: sessionmaker[Session] = request.app.state.reader
     return reader
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     """The rate limiter shared by every process of the hub."""
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: committed when the route returns, else rolled back.
 
     Used with ``scope="function"`` so that the commit happens before the response is sent:
@@ -60,8 +64,37 @@ def get_db(request: Request) -> Iterator[Session]:
     """
     reads = request.method in ("GET", "HEAD")
     state = request.app.state
-    with unit_of_work(state.reader if reads else state.sessionmaker) as session:
+    # Opening a session does no I/O: it connects on its first statement.
+    session: Session = (state.reader if reads else state.sessionmaker)()
+    try:
         yield session
+    except BaseException:
+        await _end(session, commit=False, reads=reads)
+        raise
+    await _end(session, commit=True, reads=reads)
+
+
+async def _end(session: Session, *, commit: bool, reads: bool) -> None:
+    if not session.in_transaction() or (reads and not (session.new or session.dirty)):
+        # Nothing began, or a read-only transaction: ending it writes nothing and costs less
+        # than the hop to a thread (SQLite releases a lock; PostgreSQL, one round trip).
+        _finish(session, commit=commit)
+    else:
+        # A write: the commit waits for the disk (synchronous=FULL) or the server; off the loop.
+        await run_in_threadpool(_finish, session, commit=commit)
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -75,22 +108,37 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_actor(request: Request, db: DbSession) -> Actor:
+async def current_actor(request: Request, db: DbSession) -> Actor:
     """Who is calling: a bearer token on the API, a session cookie on pages, else anonymous.
 
     The API ignores cookies, so a page that a signed-in user visits elsewhere cannot drive the
-    API on that user's behalf (no CSRF on the API by construction).
+    API on that user's behalf (no CSRF on the API by construction). A request without a
+    credential is answered without touching the database.
     """
     cached: Actor | None = getattr(request.state, "actor", None)
     if cached is not None:
         return cached
-    actor = _resolve(request, db)
+    ip = client_ip(request)
+    lookup = _credential(request)
+    if lookup is None:
+        actor = Actor(ip_address=ip) if ip else ANONYMOUS
+    else:
+        writes = request.method not in ("GET", "HEAD")
+        actor = await run_in_threadpool(_resolve, db, lookup, ip=ip, writes=writes)
     request.state.actor = actor
     return actor
 
 
-def _resolve(request: Request, db: Session) -> Actor:
-    ip = client_ip(request)
+@dataclass(frozen=True)
+class _Lookup:
+    """A credential to check: a token (with the user it must belong to, for Basic) or a cookie."""
+
+    secret: str
+    cookie: bool = False
+    username: str | None = None
+
+
+def _credential(request: Request) -> _Lookup | None:
     header = request.headers.get("authorization")
     taxii = request.url.path.startswith(TAXII_PREFIX)
     if header is not None:
@@ -98,37 +146,38 @@ def _resolve(request: Request, db: Session) -> Actor:
         if taxii and scheme.lower() == "basic":
             # TAXII clients speak HTTP Basic: the username and an API token as the password.
             # Never an account password: tokens are scoped, revocable and cheap to check.
-            found = _basic_token_user(db, secret.strip())
-        elif scheme.lower() != "bearer" or not secret:
+            return _basic(secret.strip())
+        if scheme.lower() != "bearer" or not secret:
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-        else:
-            found = access.token_user(db, secret.strip())
-        if found is None:
-            raise Unauthenticated("this API token is unknown, expired or revoked")
-        user, token = found
-        if request.method not in ("GET", "HEAD"):
-            # Recorded in the request's own (writing) transaction: GETs stay read-only, so
-            # this reads "last used to change something"; a failed request leaves it as it was.
-            access.touch_token(token)
-        return actor_for(db, user, ip_address=ip, token_scope=token.scope)
+        return _Lookup(secret=secret.strip())
     if not request.url.path.startswith("/api/") and not taxii:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
-            session_user = access.session_user(db, cookie)
-            if session_user is not None:
-                return actor_for(db, session_user, ip_address=ip)
-    return Actor(ip_address=ip) if ip else ANONYMOUS
+            return _Lookup(secret=cookie, cookie=True)
+    return None
 
 
-def _basic_token_user(db: Session, credentials: str) -> tuple[User, ApiToken] | None:
+def _basic(credentials: str) -> _Lookup:
     try:
         username, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (ValueError, UnicodeDecodeError):
         raise Unauthenticated("the Basic credentials are not base64 of 'user:token'") from None
-    found = access.token_user(db, secret)
-    if found is None or found[0].username != username:
-        return None
-    return found
+    return _Lookup(secret=secret, username=username)
+
+
+def _resolve(db: Session, lookup: _Lookup, *, ip: str | None, writes: bool) -> Actor:
+    if lookup.cookie:
+        # An unknown or expired cookie is no credential at all: the visitor is anonymous.
+        actor = access.session_actor(db, lookup.secret, ip_address=ip)
+        return actor or (Actor(ip_address=ip) if ip else ANONYMOUS)
+    found = access.token_actor(db, lookup.secret, ip_address=ip, username=lookup.username)
+    if found is None:
+        raise Unauthenticated("this API token is unknown, expired or revoked")
+    if writes:
+        # Recorded in the request's own (writing) transaction: GETs stay read-only, so
+        # this reads "last used to change something"; a failed request leaves it as it was.
+        access.mark_used(db, found)
+    return found.actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -137,7 +186,10 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 def guard(action: Action) -> Any:
     """A dependency that lets the request through only if the policy allows ``action``."""
 
-    def dependency(actor: CurrentActor) -> Actor:
+    # The actor is resolved here rather than through a nested ``Depends(current_actor)``:
+    # each level of dependencies costs FastAPI a solving pass on every request.
+    async def dependency(request: Request, db: DbSession) -> Actor:
+        actor = await current_actor(request, db)
         authorize(actor, action)
         return actor
 
