@@ -47,12 +47,16 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.web import pages as web_pages
 
     return [
+        # The machine-facing hot paths first: Starlette tries routes in order, and matching
+        # past some hundred routes to reach them cost TAXII reads about 15% of their time.
+        # Their prefixes (/v1/, /taxii2/) are their own, so the order changes no answer.
+        ("", advisories_osv_api.router),  # OSV.dev's own paths, at the root: /v1/...
+        ("/taxii2", sharing_routes.router),
         (API_PREFIX, identity_routes.router),
         (API_PREFIX, registry_routes.router),
         (API_PREFIX, advisories_routes.router),
         (API_PREFIX, advisories_exports.api_router),
         ("", advisories_exports.provider_router),  # CSAF 2.0's well-known paths
-        ("", advisories_osv_api.router),  # OSV.dev's own paths, at the root: /v1/...
         (API_PREFIX, transparency_routes.router),
         ("", transparency_routes.public_router),
         ("", web_pages.router),
@@ -63,7 +67,6 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),
         (API_PREFIX, check_routes.router),
-        ("/taxii2", sharing_routes.router),
         ("", sharing_pages.router),
         (API_PREFIX, jobs_routes.router),
         ("", jobs_pages.router),
