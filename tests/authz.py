@@ -29,6 +29,7 @@ class World:
     people: dict[str, Person]
     tokens: dict[str, str]
     values: dict[str, Any] = field(default_factory=dict)
+    make: Factories | None = None
 
     @classmethod
     def build(cls, make: Factories) -> World:
@@ -46,9 +47,8 @@ class World:
         bob = make.user("bob")
         make.member(bob, acme, MemberRole.MEMBER)
         tokens = {role: make.token(person) for role, person in people.items()}
-        return cls(
-            people=people, tokens=tokens, values={"slug": acme, "username": "bob", **LOG_VALUES}
-        )
+        values = {"slug": acme, "username": "bob", **LOG_VALUES}
+        return cls(people=people, tokens=tokens, values=values, make=make)
 
 
 def call(
@@ -71,7 +71,9 @@ def call(
             content = None if body is None else json.dumps(body)
             return client.request(method, url, content=content, headers=headers)
         return client.request(method, url, json=body, headers=headers)
-    if role != "anonymous":
+    if role != "anonymous" and world.make is not None:
+        world.make.session(client, world.people[role])
+    elif role != "anonymous":
         sign_in(client, world.people[role])
     if method == "GET":
         return client.get(url, follow_redirects=False)

@@ -58,6 +58,7 @@ APPLICATION_BODY = {
     "accord_version": 1,
 }
 REASON = {"reason": "not eligible"}
+PRODUCTS_BODY = {"products": [{"name": "Acme Files", "purl": "pkg:pypi/acme-files"}]}
 ADVISORY_AFFECTED = [
     {
         "package": {"ecosystem": "PyPI", "name": "matrix-pkg"},
@@ -202,6 +203,9 @@ CASES = [
     Case("GET", "/signatories/{slug}", ANY),
     Case("POST", "/orgs/{slug}/security-txt/check", ORG_ADMINS, 303),
     Case("POST", "/orgs/{slug}/cve-org-id", ORG_ADMINS, 303, {"cve_org_id": ""}),
+    Case("GET", "/api/v1/orgs/{slug}/products", ANY),
+    Case("PUT", "/api/v1/orgs/{slug}/products", ORG_ADMINS, 200, PRODUCTS_BODY),
+    Case("POST", "/orgs/{slug}/products", ORG_ADMINS, 303, {"text": "pkg:pypi/acme-files"}),
     Case("GET", "/admin/applications", OPERATORS),
     Case("GET", "/admin/applications/{application_id}", OPERATORS),
     Case("POST", "/admin/applications/{application_id}/approve", OPERATORS, 200, {}),

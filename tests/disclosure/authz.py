@@ -9,10 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.disclosure import cases, embargo
+from accord.disclosure import cases, embargo, reports
+from accord.disclosure.models import Attachment
+from accord.disclosure.schemas import ReportCreate
 from accord.identity.policy import SYSTEM
 from tests.authz import World
 from tests.factories import Factories
@@ -38,13 +41,22 @@ ATTACHMENT = {
 def prepare(
     client: TestClient, make: Factories, settings: Settings, world: World, path: str
 ) -> None:
-    """Add ``case_id``, ``attachment_id`` and ``seq`` to ``world``."""
-    sent = client.post(
-        "/api/v1/disclosure/reports", json={**REPORT, "attachments": [ATTACHMENT]}
-    ).json()
-    untriaged = client.post("/api/v1/disclosure/reports", json=REPORT).json()
+    """Add ``case_id``, ``attachment_id`` and ``seq`` to ``world``.
+
+    The rows are built by the same service functions the routes call, in one transaction: a
+    matrix row pays one commit for its case instead of a dozen requests' worth (the report
+    routes themselves are matrix rows of their own, and tests/disclosure drives them over HTTP).
+    """
+    limiter = client.app.state.limiter
+    data = ReportCreate.model_validate(REPORT)
+    upload = reports.Upload(
+        ATTACHMENT["filename"],
+        ATTACHMENT["content_type"],
+        base64.b64decode(ATTACHMENT["data_base64"]),
+    )
     with unit_of_work(make.factory) as db:
-        access = cases.load(db, sent["id"], actor=SYSTEM, settings=settings, for_update=True)
+        sent = reports.submit(db, data=data, uploads=[upload], settings=settings, limiter=limiter)
+        access = cases.load(db, sent.case.public_id, actor=SYSTEM, settings=settings)
         case = cases.open_case(db, access=access, actor=SYSTEM, settings=settings)
         embargo.propose(
             db,
@@ -56,23 +68,12 @@ def prepare(
         )
         if path.endswith("/publish"):
             embargo.agree_release(db, access=access, slug="acme", actor=SYSTEM, settings=settings)
-        ref = case.ref
-    case_id = untriaged["id"] if path.endswith(("/open", "/triage")) else ref
-    client.cookies.clear()
-    world.values.update(case_id=case_id, attachment_id=_first_attachment(make, ref), seq=1)
-
-
-def _first_attachment(make: Factories, ref: str | None) -> int:
-    from sqlalchemy import select
-
-    from accord.disclosure.models import Attachment, DisclosureCase
-
-    with unit_of_work(make.factory) as db:
-        return int(
-            db.scalar(
-                select(Attachment.id)
-                .join(DisclosureCase, DisclosureCase.id == Attachment.case_id)
-                .where(DisclosureCase.ref == ref)
+        case_id = case.ref
+        if path.endswith(("/open", "/triage")):
+            untriaged = reports.submit(
+                db, data=data, uploads=[], settings=settings, limiter=limiter
             )
-            or 0
-        )
+            case_id = untriaged.case.public_id
+        db.flush()
+        attachment_id = db.scalar(select(Attachment.id).where(Attachment.case_id == case.id))
+    world.values.update(case_id=case_id, attachment_id=attachment_id, seq=1)

@@ -47,6 +47,7 @@ from accord.disclosure.schemas import (
     ReportReceipt,
     TimeZoneUpdate,
     TriageRequest,
+    VendorCandidateRead,
     VendorInvite,
     VendorRead,
     VendorStatusUpdate,
@@ -254,14 +255,18 @@ def triage(
     return views.case_read(db, access.case, access.standing)
 
 
-@router.get("/cases/{case_id}/vendor-candidates", response_model=list[dict[str, str]])
+@router.get("/cases/{case_id}/vendor-candidates", response_model=list[VendorCandidateRead])
 def vendor_candidates(
     case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Reading
-) -> list[dict[str, str]]:
-    """Organizations that published advisories on the report's package, not yet invited."""
+) -> list[VendorCandidateRead]:
+    """Organizations that declare the report's package or published advisories on it, not
+    yet invited, each with the reasons."""
     access = _load(db, case_id, actor, settings, write=False)
     return [
-        {"organization": o.slug, "name": o.name} for o in vendors.candidates(db, case=access.case)
+        VendorCandidateRead(
+            organization=c.organization.slug, name=c.organization.name, reasons=list(c.reasons)
+        )
+        for c in vendors.candidates(db, case=access.case)
     ]
 
 

@@ -201,6 +201,14 @@ class TimeZoneUpdate(Strict):
 # -- reading ---------------------------------------------------------------------------------
 
 
+class VendorCandidateRead(BaseModel):
+    """An organization that probably ships the report's package, and why."""
+
+    organization: str
+    name: str
+    reasons: list[str]
+
+
 class VendorRead(BaseModel):
     """One vendor's status in a case."""
 

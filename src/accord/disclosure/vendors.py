@@ -1,11 +1,13 @@
-"""A case's vendors: invitations, candidates from the hub's advisories, and their statuses."""
+"""A case's vendors: invitations, candidates (declared products and the hub's advisories), and
+their statuses."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, CompoundSelect, Select, func, literal, select, union
 from sqlalchemy.orm import Session
 
-from accord.advisories import ecosystems as osv_ecosystems
 from accord.advisories.models import Advisory, AdvisoryStatus, AffectedPackage
 from accord.clock import utcnow
 from accord.config import Settings
@@ -16,6 +18,8 @@ from accord.disclosure.schemas import VendorStatusUpdate
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.identity.models import Organization
 from accord.identity.policy import Actor, may_answer_for, may_manage_case
+from accord.registry import products
+from accord.registry.models import DeclaredProduct
 
 _CLOSED = (CaseStatus.INVALID, CaseStatus.SPAM, CaseStatus.DUPLICATE, CaseStatus.PUBLISHED)
 
@@ -72,33 +76,63 @@ def invite(
     return vendor
 
 
-def candidates(db: Session, *, case: DisclosureCase, limit: int = 20) -> list[Organization]:
-    """Organizations that published advisories on the report's package and are not vendors of
-    the case yet: whoever ships that package probably wants to hear."""
+@dataclass(frozen=True)
+class Candidate:
+    """An organization that probably ships the report's package, and why the hub thinks so."""
+
+    organization: Organization
+    reasons: tuple[str, ...]
+
+
+def candidates(db: Session, *, case: DisclosureCase, limit: int = 20) -> list[Candidate]:
+    """Organizations that declare the report's package as a product or published advisories
+    on it, and are not vendors of the case yet: whoever ships that package probably wants to
+    hear. One query, whatever the number of organizations."""
     if not case.purl:
         return []
-    package = osv_ecosystems.from_purl(case.purl, field="purl")
-    if package is None:
-        return []
-    name = osv_ecosystems.normalize_name(package.ecosystem, package.name)
-    already = select(CaseVendor.organization_id).where(CaseVendor.case_id == case.id)
-    publishers = (
-        select(Advisory.organization_id)
-        .join(AffectedPackage, AffectedPackage.advisory_id == Advisory.id)
+    key = products.key_of(case.purl, field="purl")
+    declared = (
+        select(func.min(DeclaredProduct.purl))
         .where(
-            AffectedPackage.ecosystem == osv_ecosystems.base(package.ecosystem),
-            AffectedPackage.name == name,
-            Advisory.status == AdvisoryStatus.PUBLISHED,
-            Advisory.organization_id.is_not(None),
+            DeclaredProduct.organization_id == Organization.id,
+            DeclaredProduct.ecosystem == key.ecosystem,
+            DeclaredProduct.package == key.package,
         )
+        .correlate(Organization)
+        .scalar_subquery()
     )
+    sources: Select[int] | CompoundSelect[int] = select(DeclaredProduct.organization_id).where(
+        DeclaredProduct.ecosystem == key.ecosystem, DeclaredProduct.package == key.package
+    )
+    published: ColumnElement[bool] = literal(False)
+    if not key.ecosystem.startswith("purl:"):
+        on_package = (
+            select(Advisory.organization_id)
+            .join(AffectedPackage, AffectedPackage.advisory_id == Advisory.id)
+            .where(
+                AffectedPackage.ecosystem == key.ecosystem,
+                AffectedPackage.name == key.package,
+                Advisory.status == AdvisoryStatus.PUBLISHED,
+                Advisory.organization_id.is_not(None),
+            )
+        )
+        sources = union(sources, on_package)
+        published = Organization.id.in_(on_package)
+    already = select(CaseVendor.organization_id).where(CaseVendor.case_id == case.id)
     query = (
-        select(Organization)
-        .where(Organization.id.in_(publishers), Organization.id.not_in(already))
+        select(Organization, declared.label("declared"), published.label("published"))
+        .where(Organization.id.in_(sources), Organization.id.not_in(already))
         .order_by(Organization.name)
         .limit(limit)
     )
-    return list(db.scalars(query))
+    package = f"{key.ecosystem}/{key.package}"
+    found = []
+    for org, declared_purl, advised in db.execute(query):
+        reasons = ([f"declares {declared_purl}"] if declared_purl else []) + (
+            [f"published advisories on {package}"] if advised else []
+        )
+        found.append(Candidate(org, tuple(reasons)))
+    return found
 
 
 def get_vendor(db: Session, case: DisclosureCase, slug: str) -> tuple[CaseVendor, Organization]:

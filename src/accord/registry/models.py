@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accord.clock import utcnow
@@ -134,3 +143,27 @@ class SecurityTxtCheck(Base):
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     fields: Mapped[dict[str, list[str]]] = mapped_column(JSON)
     requested_by: Mapped[str] = mapped_column(String(200))
+
+
+class DeclaredProduct(Base):
+    """A product an organization declares it ships, named by a purl without a version.
+
+    ``ecosystem`` and ``package`` hold the purl the way the advisories' package index keys a
+    package (OSV ecosystem, normalised name), so that a report's purl finds the organizations
+    that ship it with one indexed look-up. Purl types with no OSV ecosystem key as
+    ``purl:<type>`` and ``namespace/name``.
+    """
+
+    __tablename__ = "declared_products"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "ecosystem", "package"),
+        Index("ix_declared_products_package", "ecosystem", "package", "organization_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    purl: Mapped[str] = mapped_column(String(500))
+    ecosystem: Mapped[str] = mapped_column(String(100))
+    package: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,15 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.advisories import csaf_provider
-from accord.errors import AccordError, invalid_from, validated
+from accord.errors import AccordError, InvalidInput, invalid_from, validated
 from accord.identity import services as identity_services
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import OrgUpdate
-from accord.registry import accounts, checks, profiles, services
+from accord.registry import accounts, checks, products, profiles, services
 from accord.registry.forms import field_errors, filled
 from accord.registry.routes import PublicIntake
-from accord.registry.schemas import ApplicationCreate, SetPassword
+from accord.registry.schemas import ApplicationCreate, ProductDeclaration, SetPassword
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -221,8 +221,21 @@ def profile(
     An organization that publishes advisories is shown the ``CSAF:`` line for its
     security.txt, as ``GET /api/v1/csaf/security-txt/{slug}`` gives it.
     """
+    return _profile_page(request, db, settings, slug)
+
+
+def _profile_page(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    slug: str,
+    *,
+    products_form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     found = profiles.profile(db, slug)
     publishes = csaf_provider.publishes(db, found.organization.id)
+    declared = products.listed(db, found.organization)
     return render(
         request,
         "registry/profile.html",
@@ -233,8 +246,62 @@ def profile(
             "check_url": checks.target_url(found.organization),
             "csaf_line": csaf_provider.security_txt_line(settings) if publishes else None,
             "csaf_https": settings.public_url.startswith("https://"),
+            "products": declared,
+            "products_form": products_form
+            or {"text": "\n".join(f"{p.purl} {p.name}" for p in declared), "error": ""},
         },
+        status=status,
     )
+
+
+def product_lines(text: str) -> list[tuple[int, ProductDeclaration]]:
+    """The form's lines, ``purl name``, each with its line number; a line without a name is
+    named after its package. A bad line is a 422 naming the line."""
+    found: list[tuple[int, ProductDeclaration]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        purl, _, name = line.strip().partition(" ")
+        if not purl:
+            continue
+        fallback = purl.split("?")[0].split("#")[0].split("@")[0].rsplit("/", 1)[-1]
+        try:
+            found.append((number, ProductDeclaration(purl=purl, name=name.strip() or fallback)))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise InvalidInput(f"line {number}: {error['msg']}", field="products") from None
+    return found
+
+
+@router.post("/orgs/{slug}/products", response_class=HTMLResponse)
+def declare_products(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)],
+    text: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    """Replace the organization's products from the profile's form (one ``purl name`` per
+    line); a bad line shows the form again with the text as typed and the line named."""
+    org = access_.org
+    try:
+        lines = product_lines(text)
+        try:
+            products.replace(db, org=org, products=[item for _, item in lines], actor=access_.actor)
+        except InvalidInput as exc:
+            raise _on_line(exc, lines) from None
+    except InvalidInput as exc:
+        form = {"text": text, "error": exc.message}
+        return _profile_page(request, db, settings, org.slug, products_form=form, status=422)
+    return RedirectResponse(f"/signatories/{org.slug}#products", status_code=303)
+
+
+def _on_line(exc: InvalidInput, lines: list[tuple[int, ProductDeclaration]]) -> InvalidInput:
+    """The service names ``products.N.purl``; the form's reader wants the line."""
+    parts = (exc.field or "").split(".")
+    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(lines):
+        number = lines[int(parts[1])][0]
+        message = exc.message.partition(": ")[2] or exc.message
+        return InvalidInput(f"line {number}: {message}", field="products")
+    return exc
 
 
 @router.post("/orgs/{slug}/security-txt/check")

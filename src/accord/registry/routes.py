@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from accord.identity.models import OrgKind
 from accord.identity.policy import Action, Actor
-from accord.registry import accounts, checks, profiles, services
+from accord.registry import accounts, checks, products, profiles, services
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import (
     AccordVersionCreate,
@@ -20,6 +20,8 @@ from accord.registry.schemas import (
     Approve,
     CheckRead,
     Decision,
+    ProductRead,
+    ProductsUpdate,
     ProfileRead,
     Reject,
     SetPassword,
@@ -209,3 +211,25 @@ def run_check(
     """Fetch and check the organization's security.txt now (its admins, operators)."""
     row = checks.run(db, org=access_.org, actor=access_.actor, settings=settings)
     return check_read(row)
+
+
+# -- declared products ---------------------------------------------------------------------
+
+
+@router.get("/orgs/{slug}/products", response_model=list[ProductRead])
+def declared_products(
+    db: DbSession, access_: Annotated[OrgAccess, org_guard(Action.PUBLIC_READ)]
+) -> list[ProductRead]:
+    """The products the organization declares it ships (public)."""
+    return [ProductRead.model_validate(p) for p in products.listed(db, access_.org)]
+
+
+@router.put("/orgs/{slug}/products", response_model=list[ProductRead])
+def declare_products(
+    data: ProductsUpdate,
+    db: DbSession,
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)],
+) -> list[ProductRead]:
+    """Replace the organization's product list (its admins, operators)."""
+    rows = products.replace(db, org=access_.org, products=data.products, actor=access_.actor)
+    return [ProductRead.model_validate(p) for p in rows]

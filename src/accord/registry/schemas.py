@@ -12,6 +12,7 @@ from accord.identity.schemas import Email, Name, OrgCreate, OrgRead, Password, S
 from accord.registry.models import ApplicationStatus
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+MAX_PRODUCTS = 200
 
 
 class AccordVersionCreate(Strict):
@@ -176,3 +177,25 @@ class SetPassword(Strict):
 
     token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     password: Password
+
+
+class ProductDeclaration(Strict):
+    """A product an organization ships: its name and a purl without a version."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    purl: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+
+
+class ProductsUpdate(Strict):
+    """The organization's whole product list, replacing the one before."""
+
+    products: list[ProductDeclaration] = Field(max_length=MAX_PRODUCTS)
+
+
+class ProductRead(BaseModel):
+    """A declared product as anyone may read it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    purl: str
