@@ -351,6 +351,9 @@ CASES = [
     Case("GET", "/sharing", ANY),
     Case("GET", "/sharing/collections/{collection_id}", ANY),
     Case("GET", "/sharing/lookup", ANY),
+    # "Am I affected?": anyone, the request's text read and answered, never stored
+    Case("GET", "/check", ANY),
+    Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),
     # background jobs (operators; the job is dead, so that it may be retried)
     Case("GET", "/api/v1/jobs", OPERATORS),
     Case("GET", "/api/v1/jobs/{job_id}", OPERATORS),

@@ -103,6 +103,7 @@ def _public_pages(slug: str, osv_id: str) -> list[str]:
         "/join",
         "/advisories",
         f"/advisories/{osv_id}",
+        "/check",
         "/log",
         "/log/entries/0",
         "/login",

@@ -169,7 +169,8 @@ _DOCUMENTS = select(Advisory.id, Advisory.document).where(
 )
 
 
-def _documents(db: Session, ids: set[int]) -> dict[int, str]:
+def documents(db: Session, ids: set[int]) -> dict[int, str]:
+    """The current OSV JSON of each advisory row id (those that have one)."""
     ordered = sorted(ids)
     found: dict[int, str] = {}
     for start in range(0, len(ordered), 500):
@@ -213,7 +214,7 @@ def answer(
     with factory() as db:
         results = querying.run(db, queries, actor=actor)
         wanted = {m.advisory_id for r in results for m in r.matches} if full else set()
-        docs = _documents(db, wanted)
+        docs = documents(db, wanted)
     if not batch:
         return _list_json(results[0], full, docs)
     if not full:

@@ -27,6 +27,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
     from accord.advisories import routes as advisories_routes
+    from accord.check import pages as check_pages
     from accord.check import routes as check_routes
     from accord.disclosure import pages as disclosure_pages
     from accord.disclosure import routes as disclosure_routes
@@ -67,6 +68,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),
         (API_PREFIX, check_routes.router),
+        ("", check_pages.router),
         ("", sharing_pages.router),
         (API_PREFIX, jobs_routes.router),
         ("", jobs_pages.router),

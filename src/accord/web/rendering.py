@@ -25,6 +25,7 @@ DOMAINS_WITH_PAGES = (
     "jobs",
     "notifications",
     "disclosure",
+    "check",
 )
 
 

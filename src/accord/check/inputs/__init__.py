@@ -73,7 +73,14 @@ def read_file(path: Path, *, shown: str | None = None) -> Reading:
         return _failed(label, "?", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
     except OSError as exc:
         return _failed(label, "?", exc.strerror or str(exc))
-    found = detect(path, text)
+    return read_text(text, name=path, shown=label)
+
+
+def read_text(text: str, *, name: Path, shown: str) -> Reading:
+    """Read an input already in memory (a file sent to the hub's page); ``name`` is the file
+    name it came with, used to recognize it before its content is."""
+    label = shown
+    found = detect(name, text)
     if found is None:
         return _failed(label, "?", "not a format accord check reads (see `accord check --help`)")
     out = Collector(found.kind, label)

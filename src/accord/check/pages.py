@@ -1,0 +1,77 @@
+"""The public "Am I affected?" page: paste or upload what you run, read what affects it.
+
+The text or file is read on the hub, in the request, and never stored: it is parsed by the
+same readers as ``accord check``, asked of this hub's advisories with the viewer's TLP rights
+(the answer of ``/v1/querybatch``), and the page is the only thing that keeps it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from accord.check import services
+from accord.check.findings import Filters
+from accord.check.inputs import read_text
+from accord.check.interface import Location, Problem, Reading
+from accord.check.sources.local import LocalSource
+from accord.identity.policy import Action, Actor
+from accord.registry.routes import PublicIntake
+from accord.web.deps import DbSession, guard
+from accord.web.rendering import render
+from accord.web.security import verify_csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+Public = Annotated[Actor, guard(Action.PUBLIC_READ)]
+PASTED_NAME = "requirements.txt"  # pasted text with no file name is read as a requirements file
+
+
+@router.get("/check", response_class=HTMLResponse)
+def check_form(request: Request, _: Public) -> HTMLResponse:
+    """The form: paste a requirements file, or upload a lock file or an SBOM."""
+    return render(request, "check/affected.html", {"text": "", "report": None})
+
+
+@router.post("/check", response_class=HTMLResponse)
+async def check_page(
+    request: Request,
+    db: DbSession,
+    actor: Public,
+    _: PublicIntake,
+    text: Annotated[str, Form(max_length=1_000_000)] = "",
+    upload: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse:
+    """Check what was pasted or uploaded against the advisories this viewer may read."""
+    readings = [*_pasted(text), *await _uploaded(upload)]
+    if not readings:
+        return render(
+            request,
+            "check/affected.html",
+            {"text": text, "report": None, "error": "paste a file or choose one to upload"},
+            status=422,
+        )
+    report = services.check(readings=readings, source=LocalSource(db, actor), filters=Filters())
+    return render(request, "check/affected.html", {"text": text, "report": report})
+
+
+def _pasted(text: str) -> list[Reading]:
+    if not text.strip():
+        return []
+    return [read_text(text, name=Path(PASTED_NAME), shown="the pasted text")]
+
+
+async def _uploaded(upload: UploadFile | None) -> list[Reading]:
+    if upload is None or not upload.filename:
+        return []
+    name = Path(upload.filename).name or "upload"
+    raw = await upload.read()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        return [Reading(kind="?", file=name, errors=[Problem(Location(name), problem)])]
+    return [read_text(content, name=Path(name), shown=name)]
