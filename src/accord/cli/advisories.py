@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.advisories import importer
-from accord.advisories.importer import Outcome, Rejection
 from accord.cli.context import prepare_data_dir, settings_from_env
 from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
 from accord.identity import services
 from accord.identity.policy import SYSTEM
+
+if TYPE_CHECKING:
+    from accord.advisories.importer import Outcome, Rejection, Report
 
 app = typer.Typer(no_args_is_help=True, help="Security advisories (OSV).")
 out = Console()
@@ -32,6 +33,10 @@ def import_(
     config: ConfigOpt = None,
 ) -> None:
     """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all."""
+    # Imported here: the importer brings the advisories domain, which every other command
+    # would otherwise pay for at start-up.
+    from accord.advisories import importer
+
     settings = settings_from_env(config)
     prepare_data_dir(settings)
     engine = make_engine(settings)
@@ -72,7 +77,9 @@ def _progress() -> Progress:
     )
 
 
-def _summary(report: importer.Report) -> None:
+def _summary(report: Report) -> None:
+    from accord.advisories.importer import Outcome
+
     table = Table("outcome", "records", title=f"{report.total} records read")
     for outcome in Outcome:
         table.add_row(outcome.value, str(report.counts[outcome]))

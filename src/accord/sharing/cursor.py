@@ -18,16 +18,20 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from fastapi import Request
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.errors import InvalidInput
 from accord.sharing.models import SharingSecret
+
+if TYPE_CHECKING:
+    # Only the web layer hands a request in; the CLI imports this module without FastAPI.
+    from fastapi import Request
 
 SECRET_NAME = "hub"  # noqa: S105 (the row's name; the secret is random)
 _INFO = b"accord sharing cursor v1"
