@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from accord.accountability import periods
-from accord.accountability.periods import PeriodKind
-from accord.errors import InvalidInput
+from accord.accountability.periods import PeriodError, PeriodKind
 
 
 def test_month_quarter_year_boundaries() -> None:
@@ -66,7 +65,8 @@ def test_previous_and_recent() -> None:
     "key", ["2026-13", "2026-00", "2026-Q5", "26", "2026-3", "last-month", "1999"]
 )
 def test_unknown_period_is_refused_by_name(key: str) -> None:
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(PeriodError) as refused:
         periods.parse(key)
     assert key in refused.value.message
     assert refused.value.field == "period"
+    assert refused.value.status_code == 400

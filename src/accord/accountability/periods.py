@@ -12,7 +12,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from accord.errors import InvalidInput
+from accord.errors import AccordError
+
+
+class PeriodError(AccordError):
+    """A period that names none, or that cannot be used yet: answered 400."""
 
 
 class PeriodKind(enum.StrEnum):
@@ -55,19 +59,19 @@ def parse(key: str) -> Period:
     """The period named ``key``; an :class:`InvalidInput` naming it when it names none."""
     found = _KEY.match(key.strip())
     if found is None:
-        raise InvalidInput(
+        raise PeriodError(
             f"unknown period {key!r}: write 2026-03 (a month), 2026-Q1 (a quarter) or 2026",
             field="period",
         )
     year = int(found["year"])
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InvalidInput(
+        raise PeriodError(
             f"unknown period {key!r}: years run from {FIRST_YEAR} to {LAST_YEAR}", field="period"
         )
     if found["month"] is not None:
         month = int(found["month"])
         if not 1 <= month <= 12:
-            raise InvalidInput(f"unknown period {key!r}: no month {month}", field="period")
+            raise PeriodError(f"unknown period {key!r}: no month {month}", field="period")
         return Period(
             _month_start(year, month), _month_start(year, month + 1), PeriodKind.MONTH, key
         )

@@ -24,6 +24,7 @@ DOMAINS_WITH_PAGES = (
     "jobs",
     "notifications",
     "disclosure",
+    "accountability",
 )
 
 
