@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from accord.accountability import figures, handlers, periods, reports, services, views
-from accord.accountability.periods import Period, PeriodKind
-from accord.clock import utcnow
+from accord.accountability import figures, handlers, reports, services, views
+from accord.accountability.periods import Period
 from accord.errors import InvalidInput
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
@@ -25,7 +24,7 @@ PeriodParam = Annotated[str | None, Query(max_length=10)]
 
 def default_period() -> Period:
     """The last quarter that has ended."""
-    return periods.previous(periods.of(PeriodKind.QUARTER, utcnow()))
+    return services.default_period()
 
 
 def _period(key: str | None) -> Period:

@@ -25,7 +25,10 @@ from accord.identity.policy import Action, Actor
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 
 router = APIRouter(tags=["accountability"])
-PeriodQuery = Annotated[str, Query(max_length=10, description="2026-03, 2026-Q1 or 2026")]
+PeriodQuery = Annotated[
+    str | None,
+    Query(max_length=10, description="2026-03, 2026-Q1 or 2026; default: the last ended quarter"),
+]
 
 
 def _read(stored: Stored, period_key: str) -> SignatoryFigures:
@@ -65,12 +68,12 @@ def report_schema(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> JSO
 def scorecard(
     db: DbSession,
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
-    period: PeriodQuery,
+    period: PeriodQuery = None,
     sort: Annotated[str | None, Query(max_length=60)] = None,
     order: Annotated[str, Query(max_length=4)] = "desc",
 ) -> list[SignatoryFigures]:
     """Every signatory's figures for a period, sorted by one figure."""
-    chosen = services.parse_period(period)
+    chosen = services.parse_period(period) if period else services.default_period()
     rows = services.scorecard(db, period=chosen, sort=sort, order=order)
     return [_read(row, chosen.key) for row in rows]
 
@@ -80,11 +83,11 @@ def signatory_figures(
     db: DbSession,
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     slug: str,
-    period: PeriodQuery,
+    period: PeriodQuery = None,
 ) -> SignatoryFigures:
     """One signatory's figures for a period."""
     org = services.get_signatory(db, slug)
-    chosen = services.parse_period(period)
+    chosen = services.parse_period(period) if period else services.default_period()
     (stored,) = services.stored_or_live(db, period=chosen, orgs=[org])
     return _read(stored, chosen.key)
 

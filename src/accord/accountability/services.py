@@ -60,6 +60,11 @@ def parse_period(key: str) -> Period:
     return periods.parse(key)
 
 
+def default_period() -> Period:
+    """The period pages and the API show when none is named: the last quarter that ended."""
+    return periods.previous(periods.of(periods.PeriodKind.QUARTER, utcnow()))
+
+
 def signatories(db: Session) -> list[Organization]:
     """Every signatory (as the registry lists them), by name."""
     query = select(Organization).where(Organization.kind == OrgKind.SIGNATORY)
