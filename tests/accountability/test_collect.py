@@ -140,6 +140,8 @@ def test_scripted_moments_give_hand_worked_figures(
         services.refresh(w, period=periods.parse("2026-03"), org_ids=[a, b])
     db.rollback()
     org_a = get_org(db, "vendor-a")
-    (stored,) = services.stored_or_live(db, period=periods.parse("2026-03"), orgs=[org_a])
+    (stored,) = services.stored_or_live(
+        db, period=periods.parse("2026-03"), orgs=[org_a], with_records=True
+    )
     assert stored.computed_at is not None
     assert stored.figures == march[a]

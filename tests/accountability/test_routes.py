@@ -10,11 +10,13 @@ from html.parser import HTMLParser
 import jsonschema
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from accord.accountability import periods
-from accord.accountability.models import ProgressReport
+from accord.accountability import figures, periods
+from accord.accountability.models import ComputedFigures, ProgressReport
 from accord.clock import utcnow
+from accord.db import unit_of_work
+from accord.identity.services import get_org
 from accord.identity.models import MemberRole, OrgKind
 from accord.transparency.models import LogRecord
 from tests.factories import Factories, csrf_of, sign_in
@@ -196,3 +198,34 @@ def test_publish_form(client: TestClient, make: Factories, db: Session) -> None:
     assert sent.headers["location"].endswith(f"/reports/{ENDED}?version=1")
     db.rollback()
     assert db.scalar(select(ProgressReport.version)) == 1
+
+
+def test_scorecard_reads_stored_rows_and_sorts_by_value(
+    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
+) -> None:
+    values = {"Alpha": 3, "Beta": None, "Gamma": 10, "Delta": 1}
+    slugs = {name: make.org(name) for name in values}
+    with unit_of_work(session_factory) as w:
+        for name, value in values.items():
+            org = get_org(w, slugs[name])
+            stored = {d.id: None for d in figures.DEFINITIONS}
+            stored["ack_median_hours"] = value
+            w.add(
+                ComputedFigures(
+                    organization_id=org.id, period_key="2025-06",
+                    period_start=periods.parse("2025-06").start, values=stored,
+                    records={},
+                )
+            )  # fmt: skip
+
+    def order(query: str) -> list[str]:
+        rows = client.get(f"/api/v1/accountability/scorecard?period=2025-06{query}").json()
+        return [r["signatory"] for r in rows]
+
+    # Stored rows are read as stored (not recomputed: these values exist nowhere else).
+    assert order("&sort=ack_median_hours&order=desc") == ["gamma", "alpha", "delta", "beta"]
+    assert order("&sort=ack_median_hours&order=asc") == ["delta", "alpha", "gamma", "beta"]
+    assert order("") == ["alpha", "beta", "delta", "gamma"]
+    page = client.get("/accountability?period=2025-06&sort=ack_median_hours&order=asc").text
+    assert page.index("Delta") < page.index("Alpha") < page.index("Gamma") < page.index("Beta")
+    assert "10 h" in page

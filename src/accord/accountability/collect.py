@@ -13,7 +13,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
 from accord.accountability.periods import Period
@@ -50,9 +51,19 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
         name: defaultdict(list)
         for name in ("vendor_cases", "advisories", "objects", "sightings", "checks")
     }
-    for row in _vendor_cases(db, period, wanted):
+    vendor_cases = _vendor_cases(db, period, wanted)
+    for row in vendor_cases:
         parts["vendor_cases"][row.org_id].append(row)
-    for advisory in _advisories(db, period, wanted):
+    # Embargoes ending in the period that a vendor accepted: its earlier advisories naming the
+    # case may have broken them. A vendor learns the case's id when notified, so only its
+    # advisories since the earliest such notification are read.
+    embargoed = [
+        c
+        for c in vendor_cases
+        if c.embargo_accepted and c.embargo_at is not None and period.contains(c.embargo_at)
+    ]
+    since = min((c.notified_at for c in embargoed), default=None)
+    for advisory in _advisories(db, period, wanted, {c.org_id for c in embargoed}, since):
         parts["advisories"][advisory.org_id].append(advisory)
     for shared in _objects(db, period, wanted):
         parts["objects"][shared.org_id].append(shared)
@@ -101,36 +112,28 @@ def _vendor_cases(db: Session, period: Period, wanted: frozenset[int]) -> list[V
         .where(_vendor_scope(period))
     ).all()
     rows = [r for r in rows if r.organization_id in wanted]
-    if not rows:
-        return []
-    scope = (
-        select(CaseVendor.case_id)
-        .join(DisclosureCase, DisclosureCase.id == CaseVendor.case_id)
-        .where(_vendor_scope(period))
-    )
+    case_ids = sorted({r.case_id for r in rows})
     statuses: dict[tuple[int, int], list[StatusChange]] = defaultdict(list)
-    for case_id, org_id, at, document in db.execute(
-        select(
-            CaseEvent.case_id, CaseEvent.organization_id, CaseEvent.at, CaseEvent.document
-        ).where(
-            CaseEvent.kind == STATUS_EVENT,
-            CaseEvent.at < period.end,
-            CaseEvent.case_id.in_(scope),
-        )
-    ):
-        status = json.loads(document).get("details", {}).get("status")
-        if org_id is not None and isinstance(status, str):
-            statuses[(case_id, org_id)].append(StatusChange(at=at, status=status))
     messages: dict[tuple[int, int], list[datetime]] = defaultdict(list)
-    for case_id, org_id, at in db.execute(
-        select(CaseMessage.case_id, CaseMessage.author_org_id, CaseMessage.created_at).where(
-            CaseMessage.author_org_id.is_not(None),
-            CaseMessage.created_at < period.end,
-            CaseMessage.case_id.in_(scope),
-        )
-    ):
-        if org_id is not None:
-            messages[(case_id, org_id)].append(at)
+    for chunk in _chunks(case_ids):
+        for case_id, org_id, at, status in db.execute(
+            select(CaseEvent.case_id, CaseEvent.organization_id, CaseEvent.at, _status(db)).where(
+                CaseEvent.case_id.in_(chunk),
+                CaseEvent.kind == STATUS_EVENT,
+                CaseEvent.at < period.end,
+            )
+        ):
+            if org_id is not None and isinstance(status, str):
+                statuses[(case_id, org_id)].append(StatusChange(at=at, status=status))
+        for case_id, org_id, at in db.execute(
+            select(CaseMessage.case_id, CaseMessage.author_org_id, CaseMessage.created_at).where(
+                CaseMessage.case_id.in_(chunk),
+                CaseMessage.author_org_id.is_not(None),
+                CaseMessage.created_at < period.end,
+            )
+        ):
+            if org_id is not None:
+                messages[(case_id, org_id)].append(at)
     found: list[VendorCase] = []
     for r in rows:
         key = (r.case_id, r.organization_id)
@@ -155,6 +158,20 @@ def _vendor_cases(db: Session, period: Period, wanted: frozenset[int]) -> list[V
     return found
 
 
+def _status(db: Session) -> ColumnElement[Any]:
+    """The status a ``status_changed`` event's document states (details.status), read by the
+    database so that documents are neither shipped nor parsed here."""
+    if db.get_bind().dialect.name == "postgresql":
+        status: ColumnElement[Any] = cast(CaseEvent.document, JSONB)["details"]["status"].astext
+        return status
+    return func.json_extract(CaseEvent.document, "$.details.status")
+
+
+def _chunks(ids: list[int], size: int = 2_000) -> list[list[int]]:
+    """Id lists short enough for one IN (...) on every database."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
 def _has_fixed_version(document: str | None) -> bool:
     if not document:
         return False
@@ -166,50 +183,61 @@ def _has_fixed_version(document: str | None) -> bool:
     return False
 
 
-def _advisories(db: Session, period: Period, wanted: frozenset[int]) -> list[AdvisoryRow]:
+def _advisories(
+    db: Session,
+    period: Period,
+    wanted: frozenset[int],
+    embargo_orgs: set[int],
+    since: datetime | None,
+) -> list[AdvisoryRow]:
+    # Versions are numbered from 1 and kept forever: version 1 is the first publication.
     first = (
         select(
             AdvisoryVersion.advisory_id.label("advisory_id"),
-            func.min(AdvisoryVersion.published_at).label("first_at"),
+            AdvisoryVersion.published_at.label("first_at"),
         )
-        .group_by(AdvisoryVersion.advisory_id)
+        .where(AdvisoryVersion.number == 1)
         .subquery()
     )
-    # Published in the period (every figure), or earlier naming a case (embargoes broken).
-    query = (
-        select(
-            Advisory.osv_id,
-            Advisory.organization_id,
-            Advisory.tlp,
-            Advisory.aliases,
-            Advisory.document,
-            first.c.first_at,
-        )
+    columns = (Advisory.osv_id, Advisory.organization_id, Advisory.tlp, Advisory.aliases)
+    base = (
+        select(*columns, first.c.first_at)
         .join(first, first.c.advisory_id == Advisory.id)
-        .where(
-            Advisory.organization_id.is_not(None),
-            Advisory.status != AdvisoryStatus.DRAFT,
-            first.c.first_at < period.end,
-            or_(first.c.first_at >= period.start, Advisory.aliases.like("%ACCORD-%")),
-        )
+        .where(Advisory.organization_id.is_not(None), Advisory.status != AdvisoryStatus.DRAFT)
     )
     found: list[AdvisoryRow] = []
-    for osv_id, org_id, tlp, aliases, document, first_at in db.execute(query):
-        if org_id not in wanted:
-            continue
-        inside = period.contains(first_at)
-        found.append(
-            AdvisoryRow(
-                ref=f"advisory:{osv_id}" if tlp is Tlp.CLEAR else f"{PRIVATE}advisory:{osv_id}",
-                org_id=org_id,
-                first_published_at=first_at,
-                tlp=tlp.value,
-                has_fixed_version=inside and _has_fixed_version(document),
-                aliases=tuple(aliases.split()),
-                public=tlp is Tlp.CLEAR,
-            )
-        )
+    # Published in the period: every advisory figure reads these, documents included.
+    inside = base.add_columns(Advisory.document).where(_in(first.c.first_at, period))
+    for osv_id, org_id, tlp, aliases, first_at, document in db.execute(inside):
+        if org_id in wanted:
+            found.append(_advisory(osv_id, org_id, tlp, aliases, first_at, document))
+    # Earlier, naming a case: only "embargoes broken" reads them, by their aliases.
+    if since is None or since >= period.start:
+        return found
+    earlier = base.where(
+        first.c.first_at >= since,
+        first.c.first_at < period.start,
+        Advisory.aliases.like("%ACCORD-%"),
+    )
+    for osv_id, org_id, tlp, aliases, first_at in db.execute(earlier):
+        if org_id in wanted and org_id in embargo_orgs:
+            found.append(_advisory(osv_id, org_id, tlp, aliases, first_at, None))
     return found
+
+
+def _advisory(
+    osv_id: str, org_id: int, tlp: Tlp, aliases: str, first_at: datetime, document: str | None
+) -> AdvisoryRow:
+    public = tlp is Tlp.CLEAR
+    return AdvisoryRow(
+        ref=f"advisory:{osv_id}" if public else f"{PRIVATE}advisory:{osv_id}",
+        org_id=org_id,
+        first_published_at=first_at,
+        tlp=tlp.value,
+        has_fixed_version=_has_fixed_version(document),
+        aliases=tuple(aliases.split()),
+        public=public,
+    )
 
 
 def _objects(db: Session, period: Period, wanted: frozenset[int]) -> list[SharedObject]:

@@ -172,7 +172,8 @@ def _embargoes(records: Records, period: Period) -> tuple[list[VendorCase], list
             case.case_ref
             and not case.release_agreed
             and any(
-                case.case_ref in advisory.aliases and advisory.first_published_at < case.embargo_at
+                case.case_ref in advisory.aliases
+                and case.notified_at <= advisory.first_published_at < case.embargo_at
                 for advisory in records.advisories
             )
         )
@@ -359,9 +360,9 @@ DEFINITIONS: tuple[Definition, ...] = (
         "count",
         "Embargoes the signatory accepted whose end fell within the period, where an advisory "
         "of the signatory naming the case's ACCORD id among its aliases was first published "
-        "on the hub before the embargo ended, without the signatory having agreed to early "
-        "release. The hub itself never publishes a case early; publication elsewhere is not "
-        "seen.",
+        "on the hub after the signatory was notified and before the embargo ended, without "
+        "the signatory having agreed to early release. The hub itself never publishes a case "
+        "early; publication elsewhere is not seen.",
         embargoes_broken,
     ),
     Definition(

@@ -34,8 +34,10 @@ class ComputedFigures(Base):
     period_key: Mapped[str] = mapped_column(String(10))
     period_start: Mapped[datetime] = mapped_column(UTCDateTime())
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # {figure id: {"value": ..., "records": [...]}}
-    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # {figure id: value}: what the scorecard reads, small enough to read 500 of per request.
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # {figure id: [record refs]}: read for one signatory's page only.
+    records: Mapped[dict[str, list[str]]] = mapped_column(JSON, deferred=True)
 
 
 class ProgressReport(Base):

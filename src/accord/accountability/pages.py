@@ -79,7 +79,7 @@ def signatory_page(
     """One signatory: its figures for a period, trends by quarter, its published reports."""
     org = services.get_signatory(db, slug)
     chosen = _period(period)
-    (stored,) = services.stored_or_live(db, period=chosen, orgs=[org])
+    (stored,) = services.stored_or_live(db, period=chosen, orgs=[org], with_records=True)
     return render(
         request,
         "accountability/signatory.html",

@@ -72,7 +72,8 @@ def scorecard(
     sort: Annotated[str | None, Query(max_length=60)] = None,
     order: Annotated[str, Query(max_length=4)] = "desc",
 ) -> list[SignatoryFigures]:
-    """Every signatory's figures for a period, sorted by one figure."""
+    """Every signatory's figures for a period, sorted by one figure (records: see a
+    signatory's figures)."""
     chosen = services.parse_period(period) if period else services.default_period()
     rows = services.scorecard(db, period=chosen, sort=sort, order=order)
     return [_read(row, chosen.key) for row in rows]
@@ -88,7 +89,7 @@ def signatory_figures(
     """One signatory's figures for a period."""
     org = services.get_signatory(db, slug)
     chosen = services.parse_period(period) if period else services.default_period()
-    (stored,) = services.stored_or_live(db, period=chosen, orgs=[org])
+    (stored,) = services.stored_or_live(db, period=chosen, orgs=[org], with_records=True)
     return _read(stored, chosen.key)
 
 

@@ -42,15 +42,15 @@ class Stored:
 
 
 def encode(found: dict[str, Figure]) -> dict[str, Any]:
-    """Figures as stored and published: {id: {"value", "records"}}."""
+    """Figures as published: {id: {"value", "records"}}."""
     return {key: {"value": f.value, "records": list(f.records)} for key, f in found.items()}
 
 
-def decode(stored: dict[str, Any]) -> dict[str, Figure]:
-    """The inverse of :func:`encode` (figures unknown to this version are dropped)."""
+def _from_row(row: ComputedFigures, *, with_records: bool) -> dict[str, Figure]:
+    records: dict[str, list[str]] = row.records if with_records else {}
     return {
-        key: Figure(item["value"], tuple(item["records"]))
-        for key, item in stored.items()
+        key: Figure(value, tuple(records.get(key, ())))
+        for key, value in row.values.items()
         if key in figures.BY_ID
     }
 
@@ -99,7 +99,9 @@ def refresh(db: Session, *, period: Period, org_ids: Collection[int] | None = No
     }
     now = utcnow()
     for org_id, records in computed.items():
-        encoded = encode(figures.compute(records, period))
+        found = figures.compute(records, period)
+        values = {key: f.value for key, f in found.items()}
+        refs = {key: list(f.records) for key, f in found.items()}
         row = existing.get(org_id)
         if row is None:
             db.add(
@@ -108,12 +110,12 @@ def refresh(db: Session, *, period: Period, org_ids: Collection[int] | None = No
                     period_key=period.key,
                     period_start=period.start,
                     computed_at=now,
-                    figures=encoded,
+                    values=values,
+                    records=refs,
                 )
             )
         else:
-            row.figures = encoded
-            row.computed_at = now
+            row.values, row.records, row.computed_at = values, refs, now
     db.flush()
     return len(computed)
 
@@ -198,8 +200,11 @@ def lift(db: Session, *, actor: Actor, exclusion_id: int) -> None:
 # -- reading -------------------------------------------------------------------------------
 
 
-def stored_or_live(db: Session, *, period: Period, orgs: Sequence[Organization]) -> list[Stored]:
-    """Each signatory's figures for ``period``: the stored row, else computed now."""
+def stored_or_live(
+    db: Session, *, period: Period, orgs: Sequence[Organization], with_records: bool = False
+) -> list[Stored]:
+    """Each signatory's figures for ``period``: the stored row, else computed now. Stored
+    figures come without their records unless ``with_records``."""
     ids = [org.id for org in orgs]
     rows = {
         row.organization_id: row
@@ -216,7 +221,7 @@ def stored_or_live(db: Session, *, period: Period, orgs: Sequence[Organization])
     for org in orgs:
         reason = exclusion_reason(rules, org_id=org.id, period_key=period.key)
         row = rows.get(org.id)
-        values = decode(row.figures) if row else computed[org.id]
+        values = _from_row(row, with_records=with_records) if row else computed[org.id]
         found.append(Stored(org, values, row.computed_at if row else None, reason))
     return found
 
@@ -234,7 +239,7 @@ def scorecard(db: Session, *, period: Period, sort: str | None, order: str) -> l
         raise PeriodError(f"unknown order {order!r}: asc or desc", field="order")
     found = stored_or_live(db, period=period, orgs=signatories(db))
     if sort is None:
-        return found if order == "asc" else list(reversed(found))
+        return found  # by name
 
     def value(item: Stored) -> float | None:
         raw = item.figures[sort].value if item.excluded is None else None

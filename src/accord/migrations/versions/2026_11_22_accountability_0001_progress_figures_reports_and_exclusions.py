@@ -2,7 +2,7 @@
 
 Revision ID: accountability_0001
 Revises: 
-Create Date: 2026-11-22 11:08:09.065448
+Create Date: 2026-11-22 11:25:31.303812
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def upgrade() -> None:
     sa.Column('period_key', sa.String(length=10), nullable=False),
     sa.Column('period_start', accord.db.UTCDateTime(), nullable=False),
     sa.Column('computed_at', accord.db.UTCDateTime(), nullable=False),
-    sa.Column('figures', sa.JSON(), nullable=False),
+    sa.Column('values', sa.JSON(), nullable=False),
+    sa.Column('records', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_accountability_figures_organization_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accountability_figures')),
     sa.UniqueConstraint('organization_id', 'period_key', name=op.f('uq_accountability_figures_organization_id'))
