@@ -30,4 +30,5 @@ def test_refresh_from_the_command_line(
     }
     bad = accord(settings, "accountability", "refresh", "--period", "2026-14")
     assert bad.returncode != 0
-    assert "2026-14" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert "2026-14" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

@@ -40,7 +40,8 @@ def test_refresh_stores_rows_and_repeats(
     db.rollback()
     assert db.scalar(select(func.count(ComputedFigures.id))) == 4
     queued = db.scalars(select(Job).where(Job.kind == handlers.KIND)).all()
-    assert len(queued) == 1 and queued[0].state is JobState.QUEUED
+    assert len(queued) == 1
+    assert queued[0].state is JobState.QUEUED
     assert queued[0].payload == {"every_minutes": 60}
     # Running again rewrites the same rows, and a repeating job is never queued twice.
     handlers.refresh(context, {"periods": ["2026-03"], "every_minutes": 60})

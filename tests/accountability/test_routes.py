@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import json
 from html.parser import HTMLParser
 
 import jsonschema
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,8 +19,8 @@ from accord.accountability import figures, periods
 from accord.accountability.models import ComputedFigures, ProgressReport
 from accord.clock import utcnow
 from accord.db import unit_of_work
-from accord.identity.services import get_org
 from accord.identity.models import MemberRole, OrgKind
+from accord.identity.services import get_org
 from accord.transparency.models import LogRecord
 from tests.factories import Factories, csrf_of, sign_in
 
@@ -50,15 +53,25 @@ def test_publish_signs_logs_and_supersedes(
     assert (first["version"], second["version"]) == (1, 2)
     db.rollback()
     rows = db.scalars(select(ProgressReport).order_by(ProgressReport.version)).all()
-    assert rows[0].superseded_at is not None and rows[1].superseded_at is None
+    assert rows[0].superseded_at is not None
+    assert rows[1].superseded_at is None
     # The first document is unchanged by the second, and names nothing it superseded.
     assert json.loads(rows[0].document)["supersedes"] is None
     assert json.loads(rows[1].document)["supersedes"] == rows[0].document_sha256
     # Each version is in the log under its digest.
     logged = {r.idx for r in db.scalars(select(LogRecord))}
     assert {first["log_index"], second["log_index"]} <= logged
-    assert second["signature"].startswith("accord.accountability.report/1\n")
-    assert f"sha256:{second['document_sha256']}" in second["signature"]
+    # The signature opens with the log's published key (Ed25519, via cryptography), and signs
+    # the SHA-256 of the exact bytes served as the JSON download.
+    key = client.get("/.well-known/accord-log-key").json()
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key["public_key"]))
+    body, _, line = second["signature"].partition("\n\n")
+    text = body + "\n"  # the signed text ends with its newline
+    blob = base64.b64decode(line.split(" ", 2)[2])
+    public.verify(blob[4:], text.encode())  # raises InvalidSignature otherwise
+    served = client.get(f"/api/v1/accountability/signatories/{slug}/reports/{ENDED}").content
+    assert f"sha256:{hashlib.sha256(served).hexdigest()}" in text
+    assert hashlib.sha256(served).hexdigest() == second["document_sha256"]
     # Downloads: JSON valid against the published schema; CSV one figure a row.
     schema = client.get("/api/v1/accountability/report.schema.json").json()
     old = client.get(f"/api/v1/accountability/signatories/{slug}/reports/{ENDED}?version=1")
@@ -94,17 +107,22 @@ def test_cannot_publish_a_period_not_ended(client: TestClient, make: Factories) 
 
 
 def test_unknown_period_signatory_and_sort_are_named(client: TestClient, make: Factories) -> None:
-    slug, headers = _admin(make)
+    slug, _headers = _admin(make)
     bad = client.get("/api/v1/accountability/scorecard?period=2026-13")
-    assert bad.status_code == 400 and "2026-13" in bad.json()["message"]
+    assert bad.status_code == 400
+    assert "2026-13" in bad.json()["message"]
     missing = client.get("/api/v1/accountability/signatories/nobody/figures?period=2026-03")
-    assert missing.status_code == 404 and "nobody" in missing.json()["message"]
+    assert missing.status_code == 404
+    assert "nobody" in missing.json()["message"]
     sort = client.get("/api/v1/accountability/scorecard?period=2026-03&sort=height")
-    assert sort.status_code == 400 and "height" in sort.json()["message"]
+    assert sort.status_code == 400
+    assert "height" in sort.json()["message"]
     page = client.get("/accountability?period=2026-Q7")
-    assert page.status_code == 400 and "2026-Q7" in page.text
+    assert page.status_code == 400
+    assert "2026-Q7" in page.text
     no_report = client.get(f"/api/v1/accountability/signatories/{slug}/reports/2025-11")
-    assert no_report.status_code == 404 and "2025-11" in no_report.json()["message"]
+    assert no_report.status_code == 404
+    assert "2025-11" in no_report.json()["message"]
     partner = make.org("Partner Org", kind=OrgKind.PARTNER)
     not_signatory = client.get(f"/api/v1/accountability/signatories/{partner}/figures?period=2026")
     assert not_signatory.status_code == 404
@@ -125,7 +143,7 @@ def test_narrative_markdown_is_rendered_safely(client: TestClient, make: Factori
         client,
         slug,
         headers,
-        narrative="**Bold** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=y>",
+        narrative="**Bold** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x>",
     )
     page = client.get(f"/accountability/signatories/{slug}/reports/{ENDED}")
     assert page.status_code == 200
@@ -133,7 +151,8 @@ def test_narrative_markdown_is_rendered_safely(client: TestClient, make: Factori
     parser.feed(page.text)
     assert "strong" in parser.tags
     assert "img" not in parser.tags
-    assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;" in page.text
     assert 'href="javascript:' not in page.text
 
 
@@ -152,7 +171,8 @@ def test_scorecard_sorts_and_shows_exclusions(client: TestClient, make: Factorie
         "/api/v1/accountability/scorecard?period=2026-03&sort=reports_received"
     ).json()
     beta = next(r for r in rows if r["signatory"] == "beta")
-    assert beta["excluded"] == "Figures under review" and beta["figures"] == {}
+    assert beta["excluded"] == "Figures under review"
+    assert beta["figures"] == {}
     assert rows[-1]["signatory"] == "beta"  # excluded rows come last
     page = client.get("/accountability?period=2026-03&sort=ack_median_hours&order=asc")
     assert page.status_code == 200
@@ -169,7 +189,8 @@ def test_scorecard_sorts_and_shows_exclusions(client: TestClient, make: Factorie
         json={"period": "2026-03"},
         headers={"Authorization": f"Bearer {make.token(admin)}"},
     )
-    assert refused.status_code == 409 and "Figures under review" in refused.json()["message"]
+    assert refused.status_code == 409
+    assert "Figures under review" in refused.json()["message"]
 
 
 def test_signatory_page_has_charts_with_text(client: TestClient, make: Factories) -> None:
