@@ -172,7 +172,7 @@ def test_scorecard_sorts_and_shows_exclusions(client: TestClient, make: Factorie
     ).json()
     beta = next(r for r in rows if r["signatory"] == "beta")
     assert beta["excluded"] == "Figures under review"
-    assert beta["figures"] == {}
+    assert beta["values"] == {}
     assert rows[-1]["signatory"] == "beta"  # excluded rows come last
     page = client.get("/accountability?period=2026-03&sort=ack_median_hours&order=asc")
     assert page.status_code == 200
@@ -247,6 +247,8 @@ def test_scorecard_reads_stored_rows_and_sorts_by_value(
     assert order("&sort=ack_median_hours&order=desc") == ["gamma", "alpha", "delta", "beta"]
     assert order("&sort=ack_median_hours&order=asc") == ["delta", "alpha", "gamma", "beta"]
     assert order("") == ["alpha", "beta", "delta", "gamma"]
+    rows = client.get("/api/v1/accountability/scorecard?period=2025-06").json()
+    assert rows[3]["values"]["ack_median_hours"] == 10
     page = client.get("/accountability?period=2025-06&sort=ack_median_hours&order=asc").text
     assert page.index("Delta") < page.index("Alpha") < page.index("Gamma") < page.index("Beta")
     assert "10 h" in page

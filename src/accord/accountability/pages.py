@@ -49,9 +49,10 @@ def scorecard_page(
         "accountability/scorecard.html",
         {
             "period": chosen,
-            "rows": rows,
+            "rows": [
+                (row, [views.show(d, row.figures[d.id].value) for d in columns]) for row in rows
+            ],
             "columns": columns,
-            "show": views.show,
             "sort": sort or "",
             "order": order,
             "choices": views.period_choices(default_period()),

@@ -18,6 +18,7 @@ from accord.accountability.schemas import (
     RefreshQueued,
     RefreshRequest,
     ReportRead,
+    ScorecardRow,
     SignatoryFigures,
 )
 from accord.accountability.services import Stored
@@ -64,19 +65,33 @@ def report_schema(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> JSO
     return JSONResponse(reports.json_schema(), media_type="application/schema+json")
 
 
-@router.get("/accountability/scorecard", response_model=list[SignatoryFigures])
+@router.get("/accountability/scorecard", response_model=list[ScorecardRow])
 def scorecard(
     db: DbSession,
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     period: PeriodQuery = None,
     sort: Annotated[str | None, Query(max_length=60)] = None,
     order: Annotated[str, Query(max_length=4)] = "desc",
-) -> list[SignatoryFigures]:
-    """Every signatory's figures for a period, sorted by one figure (records: see a
-    signatory's figures)."""
+) -> JSONResponse:
+    """Every signatory's figure values for a period, sorted by one figure (by name without
+    ``sort``); the records behind each figure are on the signatory's figures."""
     chosen = services.parse_period(period) if period else services.default_period()
     rows = services.scorecard(db, period=chosen, sort=sort, order=order)
-    return [_read(row, chosen.key) for row in rows]
+    # Built as plain JSON: 500 rows of 18 figures through pydantic cost more than the query.
+    body = [
+        {
+            "signatory": row.organization.slug,
+            "name": row.organization.name,
+            "period": chosen.key,
+            "computed_at": row.computed_at.isoformat() if row.computed_at else None,
+            "excluded": row.excluded,
+            "values": {}
+            if row.excluded
+            else {key: figure.value for key, figure in row.figures.items()},
+        }
+        for row in rows
+    ]
+    return JSONResponse(body)
 
 
 @router.get("/accountability/signatories/{slug}/figures", response_model=SignatoryFigures)

@@ -45,6 +45,17 @@ class SignatoryFigures(BaseModel):
     figures: dict[str, FigureRead]
 
 
+class ScorecardRow(BaseModel):
+    """One signatory on the scorecard: figure values only (records: its figures)."""
+
+    signatory: str
+    name: str
+    period: str
+    computed_at: datetime | None
+    excluded: str | None
+    values: dict[str, Value]
+
+
 class PublishRequest(Strict):
     """Publish a progress report for an ended period."""
 
