@@ -49,9 +49,7 @@ def scorecard_page(
         "accountability/scorecard.html",
         {
             "period": chosen,
-            "rows": [
-                (row, [views.show(d, row.figures[d.id].value) for d in columns]) for row in rows
-            ],
+            "rows": [(row, [views.show(d, row.values.get(d.id)) for d in columns]) for row in rows],
             "columns": columns,
             "sort": sort or "",
             "order": order,

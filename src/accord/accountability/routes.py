@@ -85,9 +85,7 @@ def scorecard(
             "period": chosen.key,
             "computed_at": row.computed_at.isoformat() if row.computed_at else None,
             "excluded": row.excluded,
-            "values": {}
-            if row.excluded
-            else {key: figure.value for key, figure in row.figures.items()},
+            "values": {} if row.excluded else row.values,
         }
         for row in rows
     ]

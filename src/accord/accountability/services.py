@@ -19,7 +19,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from accord.accountability import collect, figures, periods
-from accord.accountability.figures import Figure
+from accord.accountability.figures import Figure, Value
 from accord.accountability.models import ComputedFigures, Exclusion
 from accord.accountability.periods import Period, PeriodError
 from accord.clock import utcnow
@@ -36,23 +36,23 @@ class Stored:
     """One signatory's figures for one period, and when they were computed."""
 
     organization: Organization
-    figures: dict[str, Figure]
+    values: dict[str, Value]
+    records: dict[str, tuple[str, ...]]  # empty unless asked for
     computed_at: datetime | None  # None: computed for this request
     excluded: str | None  # the reason it is not published, if it is not
+
+    @property
+    def figures(self) -> dict[str, Figure]:
+        """Values with their records, for every figure this version defines."""
+        return {
+            d.id: Figure(self.values.get(d.id), self.records.get(d.id, ()))
+            for d in figures.DEFINITIONS
+        }
 
 
 def encode(found: dict[str, Figure]) -> dict[str, Any]:
     """Figures as published: {id: {"value", "records"}}."""
     return {key: {"value": f.value, "records": list(f.records)} for key, f in found.items()}
-
-
-def _from_row(row: ComputedFigures, *, with_records: bool) -> dict[str, Figure]:
-    records: dict[str, list[str]] = row.records if with_records else {}
-    return {
-        key: Figure(value, tuple(records.get(key, ())))
-        for key, value in row.values.items()
-        if key in figures.BY_ID
-    }
 
 
 def parse_period(key: str) -> Period:
@@ -206,10 +206,14 @@ def stored_or_live(
     """Each signatory's figures for ``period``: the stored row, else computed now. Stored
     figures come without their records unless ``with_records``."""
     ids = [org.id for org in orgs]
-    rows = {
-        row.organization_id: row
-        for row in db.scalars(
-            select(ComputedFigures).where(
+    columns = [ComputedFigures.organization_id, ComputedFigures.computed_at, ComputedFigures.values]
+    if with_records:
+        columns.append(ComputedFigures.records)
+    # Columns, not entities: the scorecard reads 500 rows per request.
+    rows: dict[Any, Any] = {
+        row[0]: row
+        for row in db.execute(
+            select(*columns).where(
                 ComputedFigures.period_key == period.key, ComputedFigures.organization_id.in_(ids)
             )
         )
@@ -221,8 +225,14 @@ def stored_or_live(
     for org in orgs:
         reason = exclusion_reason(rules, org_id=org.id, period_key=period.key)
         row = rows.get(org.id)
-        values = _from_row(row, with_records=with_records) if row else computed[org.id]
-        found.append(Stored(org, values, row.computed_at if row else None, reason))
+        if row is not None:
+            records = {k: tuple(v) for k, v in row[3].items()} if with_records else {}
+            found.append(Stored(org, row[2], records, row[1], reason))
+        else:
+            live_figures = computed[org.id]
+            values = {k: f.value for k, f in live_figures.items()}
+            records = {k: f.records for k, f in live_figures.items()}
+            found.append(Stored(org, values, records, None, reason))
     return found
 
 
@@ -242,7 +252,7 @@ def scorecard(db: Session, *, period: Period, sort: str | None, order: str) -> l
         return found  # by name
 
     def value(item: Stored) -> float | None:
-        raw = item.figures[sort].value if item.excluded is None else None
+        raw = item.values.get(sort) if item.excluded is None else None
         return float(raw) if isinstance(raw, int | float) else None
 
     known = [item for item in found if value(item) is not None]
@@ -258,6 +268,6 @@ def trend(
     out: list[tuple[Period, float | None]] = []
     for period in series:
         (stored,) = stored_or_live(db, period=period, orgs=[org])
-        raw = stored.figures[figure_id].value if stored.excluded is None else None
+        raw = stored.values.get(figure_id) if stored.excluded is None else None
         out.append((period, float(raw) if isinstance(raw, int | float) else None))
     return out
