@@ -66,6 +66,14 @@ def prepare(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     return engine, make_sessionmaker(engine)
 
 
+def _org(rng: random.Random) -> int:
+    return rng.randrange(1, SIGNATORIES + 1)
+
+
+def _n(rng: random.Random, top: int) -> int:
+    return rng.randrange(1, top)
+
+
 def _moment(rng: random.Random) -> datetime:
     return START + timedelta(seconds=rng.uniform(0, SPAN.total_seconds()))
 
@@ -183,9 +191,9 @@ def build(factory: sessionmaker[Session]) -> None:
         first = _moment(rng)
         advisories.append(
             {
-                "id": n, "osv_id": f"BENCH-{n:06d}", "organization_id": rng.randrange(1, SIGNATORIES + 1),
+                "id": n, "osv_id": f"BENCH-{n:06d}", "organization_id": _org(rng),
                 "status": "published", "tlp": rng.choice(["CLEAR", "CLEAR", "GREEN", "AMBER"]),
-                "source": "hub", "summary": "", "aliases": f"ACCORD-2023-{rng.randrange(1, CASES):06d}",
+                "source": "hub", "summary": "", "aliases": f"ACCORD-2023-{_n(rng, CASES):06d}",
                 "cwe_ids": [], "plain_summary": "", "created_at": first, "updated_at": first,
                 "document": record if rng.random() < 0.6 else "{}",
             }
@@ -211,10 +219,11 @@ def build(factory: sessionmaker[Session]) -> None:
     for n in range(OBJECTS + SIGHTINGS):
         added = _moment(rng)
         sighting = n >= OBJECTS
+        stix_type = "sighting" if sighting else "indicator"
         objects.append(
             {
-                "collection_id": 1, "stix_id": f"{'sighting' if sighting else 'indicator'}--{n:012d}",
-                "stix_type": "sighting" if sighting else "indicator", "spec_version": "2.1",
+                "collection_id": 1, "stix_id": f"{stix_type}--{n:012d}",
+                "stix_type": stix_type, "spec_version": "2.1",
                 "version": added, "date_added": added, "is_latest": True, "is_first": True,
                 "revoked": False, "tlp": rng.choice(["CLEAR", "GREEN", "AMBER", "RED"]),
                 "producer_org_id": rng.randrange(1, SIGNATORIES + 1),
@@ -265,9 +274,8 @@ def main() -> None:
     engine, factory = prepare(settings)
     started = time.perf_counter()
     build(factory)
-    print(
-        f"built {CASES} cases, {SIGNATORIES} signatories in {time.perf_counter() - started:.1f} s ({engine.dialect.name})"
-    )
+    took = time.perf_counter() - started
+    print(f"built {CASES} cases, {SIGNATORIES} signatories in {took:.1f} s ({engine.dialect.name})")
     ids = list(range(1, SIGNATORIES + 1))
     for key in ("2024-06", "2024-Q2", "2024"):
         period = periods.parse(key)

@@ -70,3 +70,7 @@ def test_unknown_period_is_refused_by_name(key: str) -> None:
     assert key in refused.value.message
     assert refused.value.field == "period"
     assert refused.value.status_code == 400
+
+
+def test_a_key_is_read_without_surrounding_space() -> None:
+    assert periods.parse(" 2026-Q2 ").key == "2026-Q2"

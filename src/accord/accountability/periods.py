@@ -57,7 +57,8 @@ def _month_start(year: int, month: int) -> datetime:
 
 def parse(key: str) -> Period:
     """The period named ``key``; an :class:`InvalidInput` naming it when it names none."""
-    found = _KEY.match(key.strip())
+    text = key.strip()
+    found = _KEY.match(text)
     if found is None:
         raise PeriodError(
             f"unknown period {key!r}: write 2026-03 (a month), 2026-Q1 (a quarter) or 2026",
@@ -73,14 +74,14 @@ def parse(key: str) -> Period:
         if not 1 <= month <= 12:
             raise PeriodError(f"unknown period {key!r}: no month {month}", field="period")
         return Period(
-            _month_start(year, month), _month_start(year, month + 1), PeriodKind.MONTH, key
+            _month_start(year, month), _month_start(year, month + 1), PeriodKind.MONTH, text
         )
     if found["quarter"] is not None:
         first = 3 * (int(found["quarter"]) - 1) + 1
         return Period(
-            _month_start(year, first), _month_start(year, first + 3), PeriodKind.QUARTER, key
+            _month_start(year, first), _month_start(year, first + 3), PeriodKind.QUARTER, text
         )
-    return Period(_month_start(year, 1), _month_start(year + 1, 1), PeriodKind.YEAR, key)
+    return Period(_month_start(year, 1), _month_start(year + 1, 1), PeriodKind.YEAR, text)
 
 
 def of(kind: PeriodKind, moment: datetime) -> Period:
