@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.accountability import handlers
 from accord.accountability.models import ComputedFigures
+from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.jobs.models import Job, JobState
@@ -59,3 +60,18 @@ def test_a_bad_period_fails_for_good(
 ) -> None:
     with pytest.raises(PermanentFailure, match="2026-13"):
         handlers.refresh(_context(session_factory, settings), {"periods": ["2026-13"]})
+
+
+def test_a_refresh_without_periods_fills_the_charted_quarters(
+    make: Factories, session_factory: sessionmaker[Session], settings: Settings, db: Session
+) -> None:
+    make.org("Alpha")
+    now = utcnow()
+    expected = {p.key for p in handlers.due_periods(now)} | {
+        p.key for p in handlers.trend_quarters(now)
+    }
+    assert len(handlers.trend_quarters(now)) == 8
+    handlers.refresh(_context(session_factory, settings), {})
+    db.rollback()
+    stored = set(db.scalars(select(ComputedFigures.period_key)))
+    assert stored == expected

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, and_, cast, func, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
@@ -77,6 +77,14 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
     }
 
 
+FEW = 50  # up to this many signatories, filter them in SQL (through the org indexes)
+
+
+def _orgs(column: Any, wanted: frozenset[int]) -> ColumnElement[bool]:
+    """``column`` among ``wanted`` when they are few; else true (filtered in Python)."""
+    return column.in_(sorted(wanted)) if len(wanted) <= FEW else true()
+
+
 def _in(column: Any, period: Period) -> ColumnElement[bool]:
     return and_(column >= period.start, column < period.end)
 
@@ -109,7 +117,7 @@ def _vendor_cases(db: Session, period: Period, wanted: frozenset[int]) -> list[V
             DisclosureCase.status,
         )
         .join(DisclosureCase, DisclosureCase.id == CaseVendor.case_id)
-        .where(_vendor_scope(period))
+        .where(_vendor_scope(period), _orgs(CaseVendor.organization_id, wanted))
     ).all()
     rows = [r for r in rows if r.organization_id in wanted]
     case_ids = sorted({r.case_id for r in rows})
@@ -203,7 +211,11 @@ def _advisories(
     base = (
         select(*columns, first.c.first_at)
         .join(first, first.c.advisory_id == Advisory.id)
-        .where(Advisory.organization_id.is_not(None), Advisory.status != AdvisoryStatus.DRAFT)
+        .where(
+            Advisory.organization_id.is_not(None),
+            Advisory.status != AdvisoryStatus.DRAFT,
+            _orgs(Advisory.organization_id, wanted),
+        )
     )
     found: list[AdvisoryRow] = []
     # Published in the period: every advisory figure reads these, documents included.
@@ -297,7 +309,10 @@ def _checks(db: Session, period: Period, wanted: frozenset[int]) -> list[Securit
         SecurityTxtCheck.fetched_at,
         SecurityTxtCheck.ok,
         SecurityTxtCheck.expires_at,
-    ).where(or_(_in(SecurityTxtCheck.fetched_at, period), SecurityTxtCheck.id.in_(last_before)))
+    ).where(
+        or_(_in(SecurityTxtCheck.fetched_at, period), SecurityTxtCheck.id.in_(last_before)),
+        _orgs(SecurityTxtCheck.organization_id, wanted),
+    )
     return [
         SecurityTxtCheckRow(
             ref=f"securitytxt:{check_id}",

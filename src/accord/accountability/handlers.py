@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.accountability import periods, services
+from accord.accountability.models import ComputedFigures
 from accord.accountability.periods import Period, PeriodKind
 from accord.clock import utcnow
 from accord.config import Settings
@@ -27,6 +28,7 @@ from accord.jobs.registry import JobContext, PermanentFailure, handler
 
 KIND = "accountability.refresh"
 MAX_EVERY_MINUTES = 7 * 24 * 60
+TREND_LENGTH = 8  # views.TREND_LENGTH: the quarters a signatory's page charts
 
 
 def due_periods(now: datetime) -> list[Period]:
@@ -39,10 +41,33 @@ def due_periods(now: datetime) -> list[Period]:
     return found
 
 
-def _periods(payload: dict[str, Any], now: datetime) -> list[Period]:
+def trend_quarters(now: datetime) -> list[Period]:
+    """The ended quarters signatory pages chart (``views.TREND_LENGTH`` of them)."""
+    found: list[Period] = []
+    current = periods.previous(periods.of(PeriodKind.QUARTER, now))
+    for _ in range(TREND_LENGTH):
+        found.append(current)
+        current = periods.previous(current)
+    return found
+
+
+def _missing(db: Session, candidates: list[Period]) -> list[Period]:
+    stored = set(
+        db.scalars(
+            select(ComputedFigures.period_key)
+            .where(ComputedFigures.period_key.in_([p.key for p in candidates]))
+            .distinct()
+        )
+    )
+    return [p for p in candidates if p.key not in stored]
+
+
+def _periods(payload: dict[str, Any], now: datetime, db: Session) -> list[Period]:
     keys = payload.get("periods")
     if keys is None:
-        return due_periods(now)
+        # The periods that may change, and any charted quarter never stored (a new hub).
+        found = due_periods(now) + _missing(db, trend_quarters(now))
+        return list({p.key: p for p in found}.values())
     try:
         return [periods.parse(str(key)) for key in keys]
     except AccordError as exc:
@@ -53,7 +78,9 @@ def _periods(payload: dict[str, Any], now: datetime) -> list[Period]:
 def refresh(context: JobContext, payload: dict[str, Any]) -> None:
     """Recompute and store the figures of the payload's periods, one transaction a period."""
     now = utcnow()
-    for period in _periods(payload, now):
+    with context.readers() as db:
+        chosen = _periods(payload, now, db)
+    for period in chosen:
         with unit_of_work(context.sessions) as db:
             services.refresh(db, period=period)
     every = payload.get("every_minutes")

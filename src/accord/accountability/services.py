@@ -261,13 +261,15 @@ def scorecard(db: Session, *, period: Period, sort: str | None, order: str) -> l
     return known + unknown
 
 
-def trend(
-    db: Session, *, org: Organization, figure_id: str, series: Sequence[Period]
-) -> list[tuple[Period, float | None]]:
-    """One figure of one signatory over ``series`` of periods (stored rows, else live)."""
-    out: list[tuple[Period, float | None]] = []
+def trends(
+    db: Session, *, org: Organization, figure_ids: Sequence[str], series: Sequence[Period]
+) -> dict[str, list[tuple[Period, float | None]]]:
+    """Figures of one signatory over ``series`` of periods (stored rows, else live), one read
+    per period."""
+    out: dict[str, list[tuple[Period, float | None]]] = {key: [] for key in figure_ids}
     for period in series:
         (stored,) = stored_or_live(db, period=period, orgs=[org])
-        raw = stored.values.get(figure_id) if stored.excluded is None else None
-        out.append((period, float(raw) if isinstance(raw, int | float) else None))
+        for key in figure_ids:
+            raw = stored.values.get(key) if stored.excluded is None else None
+            out[key].append((period, float(raw) if isinstance(raw, int | float) else None))
     return out

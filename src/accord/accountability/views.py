@@ -14,7 +14,7 @@ from accord.accountability.periods import Period, PeriodKind
 from accord.identity.models import Organization
 
 TREND_FIGURES = ("reports_received", "ack_median_hours", "no_reply_share", "advisories_published")
-TREND_LENGTH = 8
+TREND_LENGTH = 8  # handlers.TREND_LENGTH keeps as many quarters stored
 
 
 def show(definition: Definition, value: Value) -> str:
@@ -79,19 +79,23 @@ class Trend:
     points: list[tuple[str, str]]
 
 
-def trends(db: Session, *, org: Organization, end: Period) -> list[Trend]:
-    """The trend charts of a signatory's page: quarters up to ``end``'s quarter."""
+def trend_series(end: Period) -> list[Period]:
+    """The quarters a signatory's trends show: ``TREND_LENGTH`` up to ``end``'s quarter."""
     series: list[Period] = []
     current = periods.of(PeriodKind.QUARTER, end.start)
     for _ in range(TREND_LENGTH):
         series.append(current)
         current = periods.previous(current)
-    series.reverse()
+    return list(reversed(series))
+
+
+def trends(db: Session, *, org: Organization, end: Period) -> list[Trend]:
+    """The trend charts of a signatory's page: quarters up to ``end``'s quarter."""
+    found = services.trends(db, org=org, figure_ids=TREND_FIGURES, series=trend_series(end))
     out: list[Trend] = []
     for figure_id in TREND_FIGURES:
         definition = figures.BY_ID[figure_id]
-        values = services.trend(db, org=org, figure_id=figure_id, series=series)
-        points = [(p.key, v) for p, v in values]
+        points = [(p.key, v) for p, v in found[figure_id]]
         chart = charts.line_chart(
             points, title=f"{definition.title}, by quarter", unit=definition.unit
         )
