@@ -24,6 +24,7 @@ from accord.jobs.models import JobState
 from accord.jobs.services import enqueue
 from accord.notifications.models import Webhook
 from accord.web.deps import guarded_actions
+from tests.accountability import authz as accountability_authz
 from tests.authz import ROLES, World, call
 from tests.disclosure import authz as disclosure_authz
 from tests.factories import Factories
@@ -543,6 +544,44 @@ CASES = [
         refused=HIDDEN_CASE,
     ),
     Case("GET", "/disclosure/cases/{case_id}/history/{seq}", ORG_MEMBERS, refused=HIDDEN_CASE),
+    # accountability API
+    Case("GET", "/api/v1/accountability/definitions", ANY),
+    Case("GET", "/api/v1/accountability/report.schema.json", ANY),
+    Case("GET", "/api/v1/accountability/scorecard", ANY),
+    Case("GET", "/api/v1/accountability/signatories/{slug}/figures", ANY),
+    Case("GET", "/api/v1/accountability/signatories/{slug}/reports", ANY),
+    Case("GET", "/api/v1/accountability/signatories/{slug}/reports/{period}", ANY),
+    Case("GET", "/api/v1/accountability/signatories/{slug}/reports/{period}/csv", ANY),
+    Case(
+        "POST", "/api/v1/orgs/{slug}/accountability/reports", ORG_ADMINS, 201, {"period": "2026-Q1"}
+    ),
+    Case("GET", "/api/v1/accountability/exclusions", ANY),
+    Case(
+        "POST",
+        "/api/v1/accountability/exclusions",
+        OPERATORS,
+        201,
+        {"period": "2024-01", "reason": "r"},
+    ),
+    Case("DELETE", "/api/v1/accountability/exclusions/{exclusion_id}", OPERATORS, 204),
+    Case("POST", "/api/v1/accountability/refresh", OPERATORS, 202, {}),
+    # accountability pages
+    Case("GET", "/accountability", ANY),
+    Case("GET", "/accountability/methods", ANY),
+    Case("GET", "/accountability/signatories/{slug}", ANY),
+    Case("GET", "/accountability/signatories/{slug}/reports/{period}", ANY),
+    Case("GET", "/orgs/{slug}/accountability", ORG_ADMINS),
+    Case("POST", "/orgs/{slug}/accountability/publish", ORG_ADMINS, 303, {"period": "2026-Q1"}),
+    Case("GET", "/admin/accountability", OPERATORS),
+    Case(
+        "POST",
+        "/admin/accountability/exclusions",
+        OPERATORS,
+        303,
+        {"period": "2024-02", "reason": "r"},
+    ),
+    Case("POST", "/admin/accountability/exclusions/{exclusion_id}/lift", OPERATORS, 303),
+    Case("POST", "/admin/accountability/refresh", OPERATORS, 303),
 ]
 
 
@@ -660,6 +699,8 @@ def test_matrix(
         world.values["webhook_id"] = _webhook(session_factory, world.values["slug"])
     if any(p in case.path for p in sharing_authz.PLACEHOLDERS):
         sharing_authz.prepare(make, world)
+    if any(p in case.path for p in accountability_authz.PLACEHOLDERS):
+        accountability_authz.prepare(make, world)
     if any(p in case.path for p in disclosure_authz.PLACEHOLDERS):
         disclosure_authz.prepare(client, make, make.settings, world, case.path)
     client.cookies.clear()

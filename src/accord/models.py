@@ -1,5 +1,6 @@
 """Imports every domain's tables, so that the metadata (and Alembic) sees all of them."""
 
+from accord.accountability import models as accountability_models
 from accord.advisories import models as advisories_models
 from accord.check import models as check_models
 from accord.disclosure import models as disclosure_models
@@ -11,6 +12,7 @@ from accord.sharing import models as sharing_models
 from accord.transparency import models as transparency_models
 
 __all__ = [
+    "accountability_models",
     "advisories_models",
     "check_models",
     "disclosure_models",

@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from accord import __version__
+from accord.cli import accountability as accountability_cli
 from accord.cli import advisories as advisories_cli
 from accord.cli import check as check_cli
 from accord.cli import jobs as jobs_cli
@@ -46,6 +47,7 @@ app.add_typer(log_app, name="log")
 app.add_typer(sharing_cli.app, name="sharing")
 app.add_typer(check_cli.app, name="check")
 app.add_typer(jobs_cli.app, name="jobs")
+app.add_typer(accountability_cli.app, name="accountability")
 app.command("worker")(jobs_cli.worker)
 app.add_typer(snapshot_app, name="snapshot")
 

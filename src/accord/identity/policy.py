@@ -64,6 +64,11 @@ class Action(enum.Enum):
     DISCLOSURE_FOLLOW = ("disclosure.follow", Who.ANYONE, None)
     DISCLOSURE_READ = ("disclosure.read", Who.SIGNED_IN, TokenScope.READ)
     DISCLOSURE_WRITE = ("disclosure.write", Who.SIGNED_IN, TokenScope.WRITE)
+    # Accountability: figures and reports are public; a signatory's admins publish its
+    # reports; operators exclude from publication and refresh the precomputed figures.
+    ACCOUNTABILITY_READ = ("accountability.read", Who.ANYONE, None)
+    ACCOUNTABILITY_PUBLISH = ("accountability.publish", Who.ORG_ADMIN, TokenScope.WRITE)
+    ACCOUNTABILITY_OPERATE = ("accountability.operate", Who.OPERATOR, TokenScope.ADMIN)
 
     @property
     def who(self) -> Who:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 
 # Modules that register handlers when imported.
-HANDLER_MODULES = ("accord.notifications.handlers",)
+HANDLER_MODULES = ("accord.notifications.handlers", "accord.accountability.handlers")
 
 
 @dataclass(frozen=True)

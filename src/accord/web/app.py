@@ -23,6 +23,8 @@ API_PREFIX = "/api/v1"
 
 def mounted_routers() -> list[tuple[str, APIRouter]]:
     """Every router the hub serves, with its prefix: the API's, then the pages'."""
+    from accord.accountability import pages as accountability_pages
+    from accord.accountability import routes as accountability_routes
     from accord.advisories import export_routes as advisories_exports
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
@@ -76,6 +78,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", notifications_pages.router),
         (API_PREFIX, disclosure_routes.router),
         ("", disclosure_pages.router),
+        (API_PREFIX, accountability_routes.router),
+        ("", accountability_pages.router),
     ]
 
 

@@ -26,6 +26,7 @@ DOMAINS_WITH_PAGES = (
     "notifications",
     "disclosure",
     "check",
+    "accountability",
 )
 
 

@@ -1,0 +1,1 @@
+"""Accountability: figures computed from what signatories did, and progress reports."""

@@ -1,0 +1,326 @@
+"""Reading the records figures need, for one period, from the other domains' tables.
+
+One query per kind of record for all signatories at once, each bounded by the period, so a
+period costs the same whatever the hub's history before it. Only records a figure may read
+are loaded: see ``figures.py`` for what each one counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, cast, func, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, aliased
+
+from accord.accountability.periods import Period
+from accord.accountability.rows import (
+    AdvisoryRow,
+    Records,
+    SecurityTxtCheckRow,
+    SharedObject,
+    SightingRow,
+    StatusChange,
+    VendorCase,
+)
+from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
+from accord.disclosure.models import CaseEvent, CaseMessage, CaseStatus, CaseVendor, DisclosureCase
+from accord.identity.models import Organization, OrgKind
+from accord.registry.models import SecurityTxtCheck
+from accord.sharing.models import StixObject
+
+STATUS_EVENT = "status_changed"
+SIGHTING = "sighting"
+# A record a figure counts but that not everyone may see: public pages count it, never name it.
+PRIVATE = "private:"
+
+
+def signatory_ids(db: Session) -> list[int]:
+    """Every signatory's id (organizations of kind signatory, as the registry lists them)."""
+    return list(db.scalars(select(Organization.id).where(Organization.kind == OrgKind.SIGNATORY)))
+
+
+def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[int, Records]:
+    """Each signatory's records that may count in ``period``."""
+    wanted = frozenset(org_ids)
+    parts: dict[str, dict[int, list[Any]]] = {
+        name: defaultdict(list)
+        for name in ("vendor_cases", "advisories", "objects", "sightings", "checks")
+    }
+    vendor_cases = _vendor_cases(db, period, wanted)
+    for row in vendor_cases:
+        parts["vendor_cases"][row.org_id].append(row)
+    # Embargoes ending in the period that a vendor accepted: its earlier advisories naming the
+    # case may have broken them. A vendor learns the case's id when notified, so only its
+    # advisories since the earliest such notification are read.
+    embargoed = [
+        c
+        for c in vendor_cases
+        if c.embargo_accepted and c.embargo_at is not None and period.contains(c.embargo_at)
+    ]
+    since = min((c.notified_at for c in embargoed), default=None)
+    for advisory in _advisories(db, period, wanted, {c.org_id for c in embargoed}, since):
+        parts["advisories"][advisory.org_id].append(advisory)
+    for shared in _objects(db, period, wanted):
+        parts["objects"][shared.org_id].append(shared)
+    for sighting in _sightings(db, period, wanted):
+        parts["sightings"][sighting.org_id].append(sighting)
+    for check in _checks(db, period, wanted):
+        parts["checks"][check.org_id].append(check)
+    return {
+        org_id: Records(**{name: tuple(rows[org_id]) for name, rows in parts.items()})
+        for org_id in wanted
+    }
+
+
+FEW = 50  # up to this many signatories, filter them in SQL (through the org indexes)
+
+
+def _orgs(column: Any, wanted: frozenset[int]) -> ColumnElement[bool]:
+    """``column`` among ``wanted`` when they are few; else true (filtered in Python)."""
+    return column.in_(sorted(wanted)) if len(wanted) <= FEW else true()
+
+
+def _in(column: Any, period: Period) -> ColumnElement[bool]:
+    return and_(column >= period.start, column < period.end)
+
+
+def _vendor_scope(period: Period) -> ColumnElement[bool]:
+    """Vendor rows a disclosure figure may read: notified in the period, or notified before
+    its end with the case's embargo end or publication in the period."""
+    return and_(
+        CaseVendor.invited_at < period.end,
+        or_(
+            CaseVendor.invited_at >= period.start,
+            _in(DisclosureCase.embargo_at, period),
+            _in(DisclosureCase.published_at, period),
+        ),
+    )
+
+
+def _vendor_cases(db: Session, period: Period, wanted: frozenset[int]) -> list[VendorCase]:
+    rows = db.execute(
+        select(
+            CaseVendor.case_id,
+            CaseVendor.organization_id,
+            CaseVendor.invited_at,
+            CaseVendor.embargo_accepted_at,
+            CaseVendor.release_agreed,
+            DisclosureCase.ref,
+            DisclosureCase.public_id,
+            DisclosureCase.embargo_at,
+            DisclosureCase.published_at,
+            DisclosureCase.status,
+        )
+        .join(DisclosureCase, DisclosureCase.id == CaseVendor.case_id)
+        .where(_vendor_scope(period), _orgs(CaseVendor.organization_id, wanted))
+    ).all()
+    rows = [r for r in rows if r.organization_id in wanted]
+    case_ids = sorted({r.case_id for r in rows})
+    statuses: dict[tuple[int, int], list[StatusChange]] = defaultdict(list)
+    messages: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+    for chunk in _chunks(case_ids):
+        for case_id, org_id, at, status in db.execute(
+            select(CaseEvent.case_id, CaseEvent.organization_id, CaseEvent.at, _status(db)).where(
+                CaseEvent.case_id.in_(chunk),
+                CaseEvent.kind == STATUS_EVENT,
+                CaseEvent.at < period.end,
+            )
+        ):
+            if org_id is not None and isinstance(status, str):
+                statuses[(case_id, org_id)].append(StatusChange(at=at, status=status))
+        for case_id, org_id, at in db.execute(
+            select(CaseMessage.case_id, CaseMessage.author_org_id, CaseMessage.created_at).where(
+                CaseMessage.case_id.in_(chunk),
+                CaseMessage.author_org_id.is_not(None),
+                CaseMessage.created_at < period.end,
+            )
+        ):
+            if org_id is not None:
+                messages[(case_id, org_id)].append(at)
+    found: list[VendorCase] = []
+    for r in rows:
+        key = (r.case_id, r.organization_id)
+        public = r.status is CaseStatus.PUBLISHED and r.ref is not None
+        found.append(
+            VendorCase(
+                ref=f"case:{r.ref}" if public else f"{PRIVATE}case:{r.public_id}",
+                org_id=r.organization_id,
+                notified_at=r.invited_at,
+                statuses=tuple(statuses.get(key, ())),
+                messages_at=tuple(messages.get(key, ())),
+                embargo_at=r.embargo_at,
+                embargo_accepted=(
+                    r.embargo_at is not None and r.embargo_accepted_at == r.embargo_at
+                ),
+                release_agreed=r.release_agreed,
+                case_ref=r.ref or "",
+                published_at=r.published_at,
+                public=public,
+            )
+        )
+    return found
+
+
+def _status(db: Session) -> ColumnElement[Any]:
+    """The status a ``status_changed`` event's document states (details.status), read by the
+    database so that documents are neither shipped nor parsed here."""
+    if db.get_bind().dialect.name == "postgresql":
+        status: ColumnElement[Any] = cast(CaseEvent.document, JSONB)["details"]["status"].astext
+        return status
+    return func.json_extract(CaseEvent.document, "$.details.status")
+
+
+def _chunks(ids: list[int], size: int = 2_000) -> list[list[int]]:
+    """Id lists short enough for one IN (...) on every database."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _has_fixed_version(document: str | None) -> bool:
+    if not document:
+        return False
+    record = json.loads(document)
+    for affected in record.get("affected") or []:
+        for version_range in affected.get("ranges") or []:
+            if any("fixed" in event for event in version_range.get("events") or []):
+                return True
+    return False
+
+
+def _advisories(
+    db: Session,
+    period: Period,
+    wanted: frozenset[int],
+    embargo_orgs: set[int],
+    since: datetime | None,
+) -> list[AdvisoryRow]:
+    # Versions are numbered from 1 and kept forever: version 1 is the first publication.
+    first = (
+        select(
+            AdvisoryVersion.advisory_id.label("advisory_id"),
+            AdvisoryVersion.published_at.label("first_at"),
+        )
+        .where(AdvisoryVersion.number == 1)
+        .subquery()
+    )
+    columns = (Advisory.osv_id, Advisory.organization_id, Advisory.tlp, Advisory.aliases)
+    base = (
+        select(*columns, first.c.first_at)
+        .join(first, first.c.advisory_id == Advisory.id)
+        .where(
+            Advisory.organization_id.is_not(None),
+            Advisory.status != AdvisoryStatus.DRAFT,
+            _orgs(Advisory.organization_id, wanted),
+        )
+    )
+    found: list[AdvisoryRow] = []
+    # Published in the period: every advisory figure reads these, documents included.
+    inside = base.add_columns(Advisory.document).where(_in(first.c.first_at, period))
+    for osv_id, org_id, tlp, aliases, first_at, document in db.execute(inside):
+        if org_id in wanted:
+            found.append(_advisory(osv_id, org_id, tlp, aliases, first_at, document))
+    # Earlier, naming a case: only "embargoes broken" reads them, by their aliases.
+    if since is None or since >= period.start:
+        return found
+    earlier = base.where(
+        first.c.first_at >= since,
+        first.c.first_at < period.start,
+        Advisory.aliases.like("%ACCORD-%"),
+    )
+    for osv_id, org_id, tlp, aliases, first_at in db.execute(earlier):
+        if org_id in wanted and org_id in embargo_orgs:
+            found.append(_advisory(osv_id, org_id, tlp, aliases, first_at, None))
+    return found
+
+
+def _advisory(
+    osv_id: str, org_id: int, tlp: Tlp, aliases: str, first_at: datetime, document: str | None
+) -> AdvisoryRow:
+    public = tlp is Tlp.CLEAR
+    return AdvisoryRow(
+        ref=f"advisory:{osv_id}" if public else f"{PRIVATE}advisory:{osv_id}",
+        org_id=org_id,
+        first_published_at=first_at,
+        tlp=tlp.value,
+        has_fixed_version=_has_fixed_version(document),
+        aliases=tuple(aliases.split()),
+        public=public,
+    )
+
+
+def _objects(db: Session, period: Period, wanted: frozenset[int]) -> list[SharedObject]:
+    query = select(
+        StixObject.stix_id, StixObject.producer_org_id, StixObject.date_added, StixObject.tlp
+    ).where(
+        StixObject.is_first.is_(True),
+        StixObject.origin_remote_id.is_(None),
+        StixObject.stix_type != SIGHTING,
+        _in(StixObject.date_added, period),
+    )
+    return [
+        SharedObject(
+            ref=f"object:{stix_id}" if tlp == "CLEAR" else f"{PRIVATE}object:{stix_id}",
+            org_id=org_id,
+            added_at=added,
+            tlp=tlp,
+        )
+        for stix_id, org_id, added, tlp in db.execute(query)
+        if org_id in wanted
+    ]
+
+
+def _sightings(db: Session, period: Period, wanted: frozenset[int]) -> list[SightingRow]:
+    sighted = aliased(StixObject)
+    query = (
+        select(StixObject.stix_id, sighted.producer_org_id, StixObject.date_added)
+        .join(sighted, sighted.stix_id == StixObject.sighting_of)
+        .where(
+            StixObject.stix_type == SIGHTING,
+            StixObject.is_first.is_(True),
+            _in(StixObject.date_added, period),
+            sighted.is_first.is_(True),
+            or_(
+                StixObject.producer_org_id.is_(None),
+                StixObject.producer_org_id != sighted.producer_org_id,
+            ),
+        )
+        .distinct()
+    )
+    return [
+        SightingRow(ref=f"{PRIVATE}sighting:{stix_id}", org_id=org_id, added_at=added)
+        for stix_id, org_id, added in db.execute(query)
+        if org_id in wanted
+    ]
+
+
+def _checks(db: Session, period: Period, wanted: frozenset[int]) -> list[SecurityTxtCheckRow]:
+    last_before = (
+        select(func.max(SecurityTxtCheck.id))
+        .where(SecurityTxtCheck.fetched_at < period.start)
+        .group_by(SecurityTxtCheck.organization_id)
+    )
+    query = select(
+        SecurityTxtCheck.id,
+        SecurityTxtCheck.organization_id,
+        SecurityTxtCheck.fetched_at,
+        SecurityTxtCheck.ok,
+        SecurityTxtCheck.expires_at,
+    ).where(
+        or_(_in(SecurityTxtCheck.fetched_at, period), SecurityTxtCheck.id.in_(last_before)),
+        _orgs(SecurityTxtCheck.organization_id, wanted),
+    )
+    return [
+        SecurityTxtCheckRow(
+            ref=f"securitytxt:{check_id}",
+            org_id=org_id,
+            fetched_at=fetched,
+            ok=ok,
+            expires_at=expires,
+        )
+        for check_id, org_id, fetched, ok, expires in db.execute(query)
+        if org_id in wanted
+    ]

@@ -1,0 +1,246 @@
+"""Accountability pages: the scorecard, the methods, a page per signatory, reports, and the
+forms of signatories' admins (publish) and operators (exclude, refresh)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from accord.accountability import figures, handlers, reports, services, views
+from accord.accountability.periods import Period
+from accord.errors import InvalidInput
+from accord.identity.models import Organization
+from accord.identity.policy import Action, Actor
+from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.rendering import render
+from accord.web.security import verify_csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+PeriodParam = Annotated[str | None, Query(max_length=10)]
+
+
+def default_period() -> Period:
+    """The last quarter that has ended."""
+    return services.default_period()
+
+
+def _period(key: str | None) -> Period:
+    return services.parse_period(key) if key else default_period()
+
+
+@router.get("/accountability", response_class=HTMLResponse)
+def scorecard_page(
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    period: PeriodParam = None,
+    sort: Annotated[str | None, Query(max_length=60)] = None,
+    order: Annotated[str, Query(max_length=4)] = "desc",
+) -> HTMLResponse:
+    """Every signatory side by side for one period, sortable by each figure."""
+    chosen = _period(period)
+    rows = services.scorecard(db, period=chosen, sort=sort or None, order=order)
+    columns = [d for d in figures.DEFINITIONS if d.sortable]
+    return render(
+        request,
+        "accountability/scorecard.html",
+        {
+            "period": chosen,
+            "rows": [(row, [views.show(d, row.values.get(d.id)) for d in columns]) for row in rows],
+            "columns": columns,
+            "sort": sort or "",
+            "order": order,
+            "choices": views.period_choices(default_period()),
+            "computed_at": min((r.computed_at for r in rows if r.computed_at), default=None),
+        },
+    )
+
+
+@router.get("/accountability/methods", response_class=HTMLResponse)
+def methods_page(
+    request: Request, _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]
+) -> HTMLResponse:
+    """How every figure is computed."""
+    return render(request, "accountability/methods.html", {"definitions": figures.DEFINITIONS})
+
+
+@router.get("/accountability/signatories/{slug}", response_class=HTMLResponse)
+def signatory_page(
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    slug: str,
+    period: PeriodParam = None,
+) -> HTMLResponse:
+    """One signatory: its figures for a period, trends by quarter, its published reports."""
+    org = services.get_signatory(db, slug)
+    chosen = _period(period)
+    (stored,) = services.stored_or_live(db, period=chosen, orgs=[org], with_records=True)
+    return render(
+        request,
+        "accountability/signatory.html",
+        {
+            "org": org,
+            "period": chosen,
+            "stored": stored,
+            "figures": views.figure_views(stored.figures),
+            "trends": [] if stored.excluded else views.trends(db, org=org, end=chosen),
+            "reports": reports.listed(db, org=org),
+            "choices": views.period_choices(default_period()),
+        },
+    )
+
+
+@router.get("/accountability/signatories/{slug}/reports/{period}", response_class=HTMLResponse)
+def report_page(
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    slug: str,
+    period: str,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    """A published report, print-ready: figures, narrative, commitments, signature."""
+    org = services.get_signatory(db, slug)
+    found = reports.get(db, org=org, period=services.parse_period(period), version=version)
+    document = json.loads(found.document)
+    shown = {
+        key: figures.Figure(item["value"], tuple(item["records"]))
+        for key, item in document["figures"].items()
+    }
+    return render(
+        request,
+        "accountability/report.html",
+        {
+            "org": org,
+            "report": found,
+            "document": document,
+            "figures": views.figure_views(shown),
+            "narrative": reports.render_markdown(document["narrative"]),
+        },
+    )
+
+
+@router.get("/orgs/{slug}/accountability", response_class=HTMLResponse)
+def publish_page(
+    request: Request,
+    db: DbSession,
+    access: Annotated[OrgAccess, org_guard(Action.ACCOUNTABILITY_PUBLISH)],
+) -> HTMLResponse:
+    """The form a signatory's admins publish a report with."""
+    org = services.get_signatory(db, access.org.slug)
+    return _publish_form(request, db, org, default_period().key, "", "", None, 200)
+
+
+def _publish_form(
+    request: Request,
+    db: DbSession,
+    org: Organization,
+    period: str,
+    narrative: str,
+    commitments: str,
+    error: str | None,
+    status: int,
+) -> HTMLResponse:
+    return render(
+        request,
+        "accountability/publish.html",
+        {
+            "org": org,
+            "period": period,
+            "narrative": narrative,
+            "commitments": commitments,
+            "error": error,
+            "reports": reports.listed(db, org=org),
+        },
+        status=status,
+    )
+
+
+@router.post("/orgs/{slug}/accountability/publish")
+def publish_submit(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    access: Annotated[OrgAccess, org_guard(Action.ACCOUNTABILITY_PUBLISH)],
+    period: Annotated[str, Form(max_length=10)],
+    narrative: Annotated[str, Form(max_length=reports.MAX_NARRATIVE)] = "",
+    commitments: Annotated[str, Form(max_length=reports.MAX_COMMITMENTS)] = "",
+) -> RedirectResponse:
+    """Publish, then show the report."""
+    org = services.get_signatory(db, access.org.slug)
+    report = reports.publish(
+        db,
+        actor=access.actor,
+        settings=settings,
+        org=org,
+        period_key=period,
+        narrative=narrative,
+        commitments=commitments,
+    )
+    return RedirectResponse(
+        f"/accountability/signatories/{org.slug}/reports/{report.period_key}?version={report.version}",
+        status_code=303,
+    )
+
+
+@router.get("/admin/accountability", response_class=HTMLResponse)
+def admin_page(
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+) -> HTMLResponse:
+    """Operators: exclusions with their reasons, and refreshing the stored figures."""
+    found = services.exclusions(db)
+    names = {o.id: o for o in services.signatories(db)}
+    return render(
+        request,
+        "accountability/admin.html",
+        {"exclusions": found, "orgs": names, "default_period": default_period().key},
+    )
+
+
+@router.post("/admin/accountability/exclusions")
+def exclude_submit(
+    db: DbSession,
+    actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+    reason: Annotated[str, Form(max_length=services.MAX_REASON)],
+    signatory: Annotated[str, Form(max_length=64)] = "",
+    period: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    """Exclude a signatory, a period, or both together, from publication."""
+    services.exclude(
+        db, actor=actor, slug=signatory or None, period_key=period or None, reason=reason
+    )
+    return RedirectResponse("/admin/accountability", status_code=303)
+
+
+@router.post("/admin/accountability/exclusions/{exclusion_id}/lift")
+def lift_submit(
+    db: DbSession,
+    actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+    exclusion_id: int,
+) -> RedirectResponse:
+    """Lift an exclusion."""
+    services.lift(db, actor=actor, exclusion_id=exclusion_id)
+    return RedirectResponse("/admin/accountability", status_code=303)
+
+
+@router.post("/admin/accountability/refresh")
+def refresh_submit(
+    db: DbSession,
+    settings: SettingsDep,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+    every_minutes: Annotated[str, Form(max_length=6)] = "",
+) -> RedirectResponse:
+    """Queue a refresh of the stored figures (repeating when an interval is given)."""
+    every = every_minutes.strip()
+    if every and (not every.isdigit() or not 0 < int(every) <= handlers.MAX_EVERY_MINUTES):
+        raise InvalidInput(
+            f"repeat every 1 to {handlers.MAX_EVERY_MINUTES} minutes", field="every_minutes"
+        )
+    handlers.schedule(db, every_minutes=int(every) if every else None, settings=settings)
+    return RedirectResponse("/admin/accountability", status_code=303)

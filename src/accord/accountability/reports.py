@@ -1,0 +1,329 @@
+"""Progress reports: publishing (signed, logged, never edited), and their downloads.
+
+A report is one signatory's figures for one ended period, its own narrative (Markdown,
+rendered with raw HTML disabled) and the commitments it states. Publishing computes the
+figures afresh, writes the canonical (RFC 8785) document, signs its digest as a signed note
+with the hub's log key, and appends the digest to the transparency log in the same
+transaction. Publishing again for the same period writes version n + 1 and marks the previous
+one superseded; no published document is ever changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from markdown_it import MarkdownIt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accord.accountability import collect, figures, services
+from accord.accountability.figures import Figure
+from accord.accountability.models import ProgressReport
+from accord.accountability.periods import Period, PeriodError
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.identity import audit
+from accord.identity.models import Organization
+from accord.identity.policy import Actor
+from accord.transparency import keys, note
+from accord.transparency import services as log
+from accord.transparency.envelope import canonical, document_digest
+
+SCHEMA = "accord.accountability.report/1"
+ENTRY_TYPE = "accountability.report"
+MAX_NARRATIVE = 50_000
+MAX_COMMITMENTS = 10_000
+
+# CommonMark with raw HTML off: a narrative's "<script>" is shown as text, never run.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+
+def render_markdown(text: str) -> str:
+    """A narrative as safe HTML: no raw HTML, no images; links only to http(s) and mailto
+    (markdown-it's validateLink refuses javascript:, vbscript:, file: and data: links)."""
+    return str(_MARKDOWN.render(text))
+
+
+def public_records(refs: Sequence[str]) -> tuple[list[str], int]:
+    """The records anyone may see, and how many others were counted."""
+    shown = [ref for ref in refs if not ref.startswith(collect.PRIVATE)]
+    return shown, len(refs) - len(shown)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def document_of(
+    *,
+    org: Organization,
+    period: Period,
+    version: int,
+    found: dict[str, Figure],
+    narrative: str,
+    commitments: str,
+    published_at: datetime,
+    supersedes: str | None,
+    settings: Settings,
+) -> dict[str, Any]:
+    """The report as published: figures with their public records, definitions by link."""
+    body: dict[str, Any] = {}
+    for key, figure in found.items():
+        shown, hidden = public_records(figure.records)
+        body[key] = {"value": figure.value, "records": shown, "private_records": hidden}
+    base = settings.public_url.rstrip("/")
+    return {
+        "schema": SCHEMA,
+        "signatory": {"slug": org.slug, "name": org.name},
+        "period": {"key": period.key, "start": _stamp(period.start), "end": _stamp(period.end)},
+        "version": version,
+        "published_at": _stamp(published_at),
+        "supersedes": supersedes,
+        "methods": f"{base}/accountability/methods",
+        "figures": body,
+        "narrative": narrative,
+        "commitments": commitments,
+    }
+
+
+def publish(
+    db: Session,
+    *,
+    actor: Actor,
+    settings: Settings,
+    org: Organization,
+    period_key: str,
+    narrative: str,
+    commitments: str,
+) -> ProgressReport:
+    """Publish the next version of ``org``'s report for an ended period."""
+    period = services.parse_period(period_key)
+    now = utcnow()
+    if not period.ended(now):
+        raise PeriodError(
+            f"the period {period.key} has not ended (it ends {_stamp(period.end)})",
+            field="period",
+        )
+    if len(narrative) > MAX_NARRATIVE:
+        raise InvalidInput(
+            f"the narrative has at most {MAX_NARRATIVE} characters", field="narrative"
+        )
+    if len(commitments) > MAX_COMMITMENTS:
+        raise InvalidInput(
+            f"the commitments have at most {MAX_COMMITMENTS} characters", field="commitments"
+        )
+    reason = services.exclusion_reason(
+        services.exclusions(db, period_key=period.key), org_id=org.id, period_key=period.key
+    )
+    if reason is not None:
+        raise Conflict(f"{org.name} for {period.key} is excluded from publication: {reason}")
+    previous = latest(db, org=org, period=period)
+    found = services.live(db, period=period, org_ids=[org.id])[org.id]
+    version = previous.version + 1 if previous else 1
+    document = document_of(
+        org=org,
+        period=period,
+        version=version,
+        found=found,
+        narrative=narrative,
+        commitments=commitments,
+        published_at=now,
+        supersedes=previous.document_sha256 if previous else None,
+        settings=settings,
+    )
+    digest = document_digest(document)
+    subject = f"accountability:{org.slug}:{period.key}:{version}"
+    signer = keys.load_signer(settings, keys.origin_for(settings))
+    signature = note.sign(f"{SCHEMA}\n{subject}\nsha256:{digest}\n", signer)
+    entry = log.append(
+        db,
+        settings=settings,
+        entry_type=ENTRY_TYPE,
+        subject_id=subject,
+        document=None,
+        document_sha256=digest,
+    )
+    if previous is not None:
+        previous.superseded_at = now
+    report = ProgressReport(
+        organization_id=org.id,
+        period_key=period.key,
+        version=version,
+        published_at=now,
+        published_by=actor.label,
+        document_sha256=digest,
+        signature=signature,
+        log_index=entry.index,
+        document=canonical(document).decode(),
+    )
+    db.add(report)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="accountability.publish",
+        target=subject,
+        organization_id=org.id,
+        details={"sha256": digest, "log_index": entry.index},
+    )
+    return report
+
+
+def latest(db: Session, *, org: Organization, period: Period) -> ProgressReport | None:
+    """The current version of ``org``'s report for ``period``, if any."""
+    return db.scalar(
+        select(ProgressReport)
+        .where(ProgressReport.organization_id == org.id, ProgressReport.period_key == period.key)
+        .order_by(ProgressReport.version.desc())
+        .limit(1)
+    )
+
+
+def get(db: Session, *, org: Organization, period: Period, version: int | None) -> ProgressReport:
+    """A published report: the current version, or the one named (404 naming what is missing)."""
+    if version is None:
+        found = latest(db, org=org, period=period)
+    else:
+        found = db.scalar(
+            select(ProgressReport).where(
+                ProgressReport.organization_id == org.id,
+                ProgressReport.period_key == period.key,
+                ProgressReport.version == version,
+            )
+        )
+    if found is None:
+        what = f"version {version} of " if version is not None else ""
+        raise NotFound(f"no {what}report of {org.slug} for {period.key}", field="period")
+    return found
+
+
+def listed(db: Session, *, org: Organization) -> list[ProgressReport]:
+    """Every published version of ``org``'s reports, newest period first."""
+    return list(
+        db.scalars(
+            select(ProgressReport)
+            .where(ProgressReport.organization_id == org.id)
+            .order_by(ProgressReport.period_key.desc(), ProgressReport.version.desc())
+        )
+    )
+
+
+def count(db: Session) -> int:
+    """How many report versions the hub has published."""
+    return db.scalar(select(func.count(ProgressReport.id))) or 0
+
+
+CSV_COLUMNS = ("signatory", "period", "version", "figure", "group", "unit", "value", "records")
+
+
+def to_csv(document: dict[str, Any]) -> str:
+    """A report's figures as CSV, one figure a row (per-TLP counts one row per level)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    slug, key, version = (
+        document["signatory"]["slug"],
+        document["period"]["key"],
+        document["version"],
+    )
+    for definition in figures.DEFINITIONS:
+        item = document["figures"].get(definition.id)
+        if item is None:
+            continue
+        value = item["value"]
+        records = " ".join(item["records"])
+        if isinstance(value, dict):
+            for level, n in value.items():
+                writer.writerow(
+                    (
+                        slug,
+                        key,
+                        version,
+                        f"{definition.id}.{level}",
+                        definition.group,
+                        "count",
+                        n,
+                        "",
+                    )
+                )
+        else:
+            shown = "" if value is None else value
+            writer.writerow(
+                (
+                    slug,
+                    key,
+                    version,
+                    definition.id,
+                    definition.group,
+                    definition.unit,
+                    shown,
+                    records,
+                )
+            )
+    return out.getvalue()
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON schema (2020-12) of a published report document."""
+    value = {"type": ["number", "null", "object"], "additionalProperties": {"type": "integer"}}
+    figure = {
+        "type": "object",
+        "required": ["value", "records", "private_records"],
+        "additionalProperties": False,
+        "properties": {
+            "value": value,
+            "records": {"type": "array", "items": {"type": "string"}},
+            "private_records": {"type": "integer", "minimum": 0},
+        },
+    }
+    stamp = {"type": "string", "format": "date-time"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "accord.accountability.report/1",
+        "title": "Accord progress report",
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "schema",
+            "signatory",
+            "period",
+            "version",
+            "published_at",
+            "supersedes",
+            "methods",
+            "figures",
+            "narrative",
+            "commitments",
+        ],
+        "properties": {
+            "schema": {"const": SCHEMA},
+            "signatory": {
+                "type": "object",
+                "required": ["slug", "name"],
+                "additionalProperties": False,
+                "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
+            },
+            "period": {
+                "type": "object",
+                "required": ["key", "start", "end"],
+                "additionalProperties": False,
+                "properties": {"key": {"type": "string"}, "start": stamp, "end": stamp},
+            },
+            "version": {"type": "integer", "minimum": 1},
+            "published_at": stamp,
+            "supersedes": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+            "methods": {"type": "string", "format": "uri"},
+            "figures": {
+                "type": "object",
+                "propertyNames": {"enum": [d.id for d in figures.DEFINITIONS]},
+                "additionalProperties": figure,
+            },
+            "narrative": {"type": "string"},
+            "commitments": {"type": "string"},
+        },
+    }

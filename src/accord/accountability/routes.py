@@ -1,0 +1,222 @@
+"""The accountability API: definitions, the scorecard, figures, reports and exclusions."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from accord.accountability import figures, handlers, reports, services
+from accord.accountability.schemas import (
+    DefinitionRead,
+    ExclusionCreate,
+    ExclusionRead,
+    FigureRead,
+    PublishRequest,
+    RefreshQueued,
+    RefreshRequest,
+    ReportRead,
+    ScorecardRow,
+    SignatoryFigures,
+)
+from accord.accountability.services import Stored
+from accord.identity.policy import Action, Actor
+from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+
+router = APIRouter(tags=["accountability"])
+PeriodQuery = Annotated[
+    str | None,
+    Query(max_length=10, description="2026-03, 2026-Q1 or 2026; default: the last ended quarter"),
+]
+
+
+def _read(stored: Stored, period_key: str) -> SignatoryFigures:
+    shown: dict[str, FigureRead] = {}
+    if stored.excluded is None:
+        for key, figure in stored.figures.items():
+            records, hidden = reports.public_records(figure.records)
+            shown[key] = FigureRead(value=figure.value, records=records, private_records=hidden)
+    return SignatoryFigures(
+        signatory=stored.organization.slug,
+        name=stored.organization.name,
+        period=period_key,
+        computed_at=stored.computed_at,
+        excluded=stored.excluded,
+        figures=shown,
+    )
+
+
+@router.get("/accountability/definitions", response_model=list[DefinitionRead])
+def definitions(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> list[DefinitionRead]:
+    """How every figure is computed (the methods page, as data)."""
+    return [
+        DefinitionRead(
+            id=d.id, group=d.group, title=d.title, unit=d.unit, text=d.text, sortable=d.sortable
+        )
+        for d in figures.DEFINITIONS
+    ]
+
+
+@router.get("/accountability/report.schema.json")
+def report_schema(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> JSONResponse:
+    """The JSON schema of a published report document."""
+    return JSONResponse(reports.json_schema(), media_type="application/schema+json")
+
+
+@router.get("/accountability/scorecard", response_model=list[ScorecardRow])
+def scorecard(
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    period: PeriodQuery = None,
+    sort: Annotated[str | None, Query(max_length=60)] = None,
+    order: Annotated[str, Query(max_length=4)] = "desc",
+) -> JSONResponse:
+    """Every signatory's figure values for a period, sorted by one figure (by name without
+    ``sort``); the records behind each figure are on the signatory's figures."""
+    chosen = services.parse_period(period) if period else services.default_period()
+    rows = services.scorecard(db, period=chosen, sort=sort, order=order)
+    # Built as plain JSON: 500 rows of 18 figures through pydantic cost more than the query.
+    body = [
+        {
+            "signatory": row.organization.slug,
+            "name": row.organization.name,
+            "period": chosen.key,
+            "computed_at": row.computed_at.isoformat() if row.computed_at else None,
+            "excluded": row.excluded,
+            "values": {} if row.excluded else row.values,
+        }
+        for row in rows
+    ]
+    return JSONResponse(body)
+
+
+@router.get("/accountability/signatories/{slug}/figures", response_model=SignatoryFigures)
+def signatory_figures(
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    slug: str,
+    period: PeriodQuery = None,
+) -> SignatoryFigures:
+    """One signatory's figures for a period."""
+    org = services.get_signatory(db, slug)
+    chosen = services.parse_period(period) if period else services.default_period()
+    (stored,) = services.stored_or_live(db, period=chosen, orgs=[org], with_records=True)
+    return _read(stored, chosen.key)
+
+
+@router.get("/accountability/signatories/{slug}/reports", response_model=list[ReportRead])
+def list_reports(
+    db: DbSession, _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)], slug: str
+) -> list[ReportRead]:
+    """Every published version of a signatory's reports, newest period first."""
+    org = services.get_signatory(db, slug)
+    return [ReportRead.model_validate(r) for r in reports.listed(db, org=org)]
+
+
+@router.get("/accountability/signatories/{slug}/reports/{period}")
+def report_json(
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    slug: str,
+    period: str,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """A published report document, byte for byte as signed and logged."""
+    org = services.get_signatory(db, slug)
+    found = reports.get(db, org=org, period=services.parse_period(period), version=version)
+    filename = f"accord-report-{org.slug}-{found.period_key}-v{found.version}.json"
+    return Response(
+        found.document,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/accountability/signatories/{slug}/reports/{period}/csv")
+def report_csv(
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    slug: str,
+    period: str,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """A published report's figures as CSV."""
+    org = services.get_signatory(db, slug)
+    found = reports.get(db, org=org, period=services.parse_period(period), version=version)
+    document: dict[str, Any] = json.loads(found.document)
+    filename = f"accord-report-{org.slug}-{found.period_key}-v{found.version}.csv"
+    return Response(
+        reports.to_csv(document),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/orgs/{slug}/accountability/reports", response_model=ReportRead, status_code=201)
+def publish_report(
+    db: DbSession,
+    settings: SettingsDep,
+    access: Annotated[OrgAccess, org_guard(Action.ACCOUNTABILITY_PUBLISH)],
+    data: PublishRequest,
+) -> ReportRead:
+    """Publish the next version of the organization's report for an ended period."""
+    org = services.get_signatory(db, access.org.slug)
+    report = reports.publish(
+        db,
+        actor=access.actor,
+        settings=settings,
+        org=org,
+        period_key=data.period,
+        narrative=data.narrative,
+        commitments=data.commitments,
+    )
+    return ReportRead.model_validate(report)
+
+
+@router.get("/accountability/exclusions", response_model=list[ExclusionRead])
+def list_exclusions(
+    db: DbSession, _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]
+) -> list[ExclusionRead]:
+    """What operators keep out of publication, and why (reasons are public)."""
+    return [ExclusionRead.model_validate(e) for e in services.exclusions(db)]
+
+
+@router.post("/accountability/exclusions", response_model=ExclusionRead, status_code=201)
+def create_exclusion(
+    db: DbSession,
+    actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+    data: ExclusionCreate,
+) -> ExclusionRead:
+    """Keep a signatory, a period, or both together, out of publication."""
+    found = services.exclude(
+        db, actor=actor, slug=data.signatory, period_key=data.period, reason=data.reason
+    )
+    return ExclusionRead.model_validate(found)
+
+
+@router.delete("/accountability/exclusions/{exclusion_id}", status_code=204)
+def delete_exclusion(
+    db: DbSession,
+    actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+    exclusion_id: int,
+) -> Response:
+    """Lift an exclusion."""
+    services.lift(db, actor=actor, exclusion_id=exclusion_id)
+    return Response(status_code=204)
+
+
+@router.post("/accountability/refresh", response_model=RefreshQueued, status_code=202)
+def refresh(
+    db: DbSession,
+    settings: SettingsDep,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+    data: RefreshRequest,
+) -> RefreshQueued:
+    """Queue a refresh of the stored figures (repeating when ``every_minutes`` is given)."""
+    keys = [services.parse_period(k).key for k in data.periods] if data.periods else None
+    job = handlers.schedule(
+        db, every_minutes=data.every_minutes, settings=settings, periods_keys=keys
+    )
+    return RefreshQueued(job_id=job.id)

@@ -1,0 +1,92 @@
+"""The records figures are computed from, as plain immutable values.
+
+``collect.py`` reads them from the database; tests build them by hand. Every time is an aware
+datetime. A record is named for the methods page and the links behind a figure by a
+:class:`RecordRef` such as ``case:ACCORD-2026-0001`` or ``advisory:ACCORD-2026-0001``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+RecordRef = str
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A vendor's stated status at a moment (the case history's ``status_changed`` event)."""
+
+    at: datetime
+    status: str  # a disclosure VendorStatus value
+
+
+@dataclass(frozen=True)
+class VendorCase:
+    """One signatory taking part in one disclosure case as a vendor."""
+
+    ref: RecordRef
+    org_id: int
+    notified_at: datetime  # when the hub told the vendor (CaseVendor.invited_at)
+    statuses: tuple[StatusChange, ...] = ()
+    messages_at: tuple[datetime, ...] = ()  # messages written by the vendor's members
+    embargo_at: datetime | None = None
+    embargo_accepted: bool = False  # the vendor accepted the embargo now set
+    release_agreed: bool = False
+    case_ref: str = ""  # the ACCORD id an advisory names the case by
+    published_at: datetime | None = None  # the case's publication as an advisory
+    public: bool = False  # the case is published: anyone may follow the link
+
+
+@dataclass(frozen=True)
+class AdvisoryRow:
+    """An advisory a signatory published on the hub."""
+
+    ref: RecordRef
+    org_id: int
+    first_published_at: datetime  # the first version's publication on the hub
+    tlp: str
+    has_fixed_version: bool  # an OSV range event "fixed" (a machine-readable fix version)
+    aliases: tuple[str, ...] = ()
+    public: bool = True
+
+
+@dataclass(frozen=True)
+class SharedObject:
+    """The first version of a STIX object a signatory shared (not one pulled from a remote)."""
+
+    ref: RecordRef
+    org_id: int
+    added_at: datetime
+    tlp: str
+
+
+@dataclass(frozen=True)
+class SightingRow:
+    """A sighting another organization reported of an object the signatory shared."""
+
+    ref: RecordRef
+    org_id: int  # the signatory whose object was sighted
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class SecurityTxtCheckRow:
+    """One check of the signatory's security.txt by the hub."""
+
+    ref: RecordRef
+    org_id: int
+    fetched_at: datetime
+    ok: bool
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Records:
+    """Everything one signatory's figures read."""
+
+    vendor_cases: tuple[VendorCase, ...] = ()
+    advisories: tuple[AdvisoryRow, ...] = ()
+    objects: tuple[SharedObject, ...] = ()
+    sightings: tuple[SightingRow, ...] = ()
+    checks: tuple[SecurityTxtCheckRow, ...] = field(default=())
