@@ -10,6 +10,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from accord.check.inputs.base import Collector, Format, Text
 from accord.check.inputs.purls import add_purl
@@ -19,25 +20,14 @@ from accord.check.interface import Malformed
 def read(text: Text, out: Collector) -> None:
     """Packages of an SPDX document, by their purl references."""
     from spdx_tools.spdx.parser.error import SPDXParsingError
-    from spdx_tools.spdx.parser.parse_anything import parse_file
 
-    # spdx-tools reads files by name and picks the parser from the suffix.
-    suffix = ".spdx.json" if text.text.lstrip().startswith("{") else ".spdx"
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"input{suffix}"
-        path.write_text(text.text)
-        try:
-            # ply prints its table generation to stderr on first use.
-            with (
-                contextlib.redirect_stderr(io.StringIO()),
-                contextlib.redirect_stdout(io.StringIO()),
-            ):
-                document = parse_file(os.fspath(path))
-        except SPDXParsingError as exc:
-            messages: list[str] = exc.get_messages()  # type: ignore[no-untyped-call]
-            raise Malformed(
-                "; ".join(messages[:3]) + (" ..." if len(messages) > 3 else "")
-            ) from None
+    try:
+        # ply prints its table generation to stderr on first use.
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            document = _parse(text.text)
+    except SPDXParsingError as exc:
+        messages: list[str] = exc.get_messages()  # type: ignore[no-untyped-call]
+        raise Malformed("; ".join(messages[:3]) + (" ..." if len(messages) > 3 else "")) from None
     version = document.creation_info.spdx_version
     if version != "SPDX-2.3":
         out.notice(f"{version} document; read as SPDX-2.3")
@@ -49,6 +39,23 @@ def read(text: Text, out: Collector) -> None:
             continue
         version_info = package.version if isinstance(package.version, str) else None
         add_purl(out, purls[0], path=where, version=version_info)
+
+
+def _parse(content: str) -> Any:
+    if not content.lstrip().startswith("{"):
+        from spdx_tools.spdx.parser.tagvalue.parser import Parser
+
+        # Tag-value goes straight to its ply parser, told not to write its tables and debug
+        # file into site-packages: by default the first parse in a fresh install writes
+        # parser.out there and leaves the file open.
+        return Parser(debug=False, write_tables=False).parse(content)  # type: ignore[no-untyped-call]
+    from spdx_tools.spdx.parser.parse_anything import parse_file
+
+    # spdx-tools reads JSON by file name, choosing the parser from the suffix.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "input.spdx.json"
+        path.write_text(content)
+        return parse_file(os.fspath(path))
 
 
 def _sniff(head: str) -> bool:
