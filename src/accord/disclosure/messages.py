@@ -15,7 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from accord.config import Settings
-from accord.disclosure import history, notices
+from accord.disclosure import history, notices, vendors
+from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import Audience, CaseMessage, DisclosureCase, ReadMark
 from accord.disclosure.schemas import MessageCreate
 from accord.errors import Forbidden, InvalidInput, NotFound
@@ -59,6 +60,28 @@ class Author:
     user_id: int | None = None
     org_id: int | None = None
     reporter: bool = False
+
+
+def post_as(
+    db: Session, *, settings: Settings, access: CaseAccess, actor: Actor, data: MessageCreate
+) -> CaseMessage:
+    """Post what ``actor`` sent (API or form): a vendor audience is named by the vendor's slug
+    among the case's vendors, and the author is shown as the actor's standing allows."""
+    vendor_ids = {org.slug: org.id for _, org in vendors.listed(db, access.case)}
+    vendor_org_id = resolve_vendor(data, vendor_ids)
+    message = post(
+        db,
+        settings=settings,
+        case=access.case,
+        standing=access.standing,
+        author=author_for(actor, access.standing, vendor_org_id=vendor_org_id),
+        body=data.body,
+        audience=data.audience,
+        vendor_org_id=vendor_org_id,
+        parent_id=data.parent_id,
+    )
+    touch(access.case)
+    return message
 
 
 def post(

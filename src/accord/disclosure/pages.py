@@ -510,20 +510,7 @@ def message_page(
         MessageCreate,
         filled({"body": body, "audience": audience, "vendor": vendor, "parent_id": parent_id}),
     )
-    vendor_ids = {org.slug: org.id for _, org in vendors.listed(db, access.case)}
-    vendor_org_id = messages.resolve_vendor(data, vendor_ids)
-    messages.post(
-        db,
-        settings=settings,
-        case=access.case,
-        standing=access.standing,
-        author=messages.author_for(actor, access.standing, vendor_org_id=vendor_org_id),
-        body=data.body,
-        audience=data.audience,
-        vendor_org_id=vendor_org_id,
-        parent_id=data.parent_id,
-    )
-    cases.touch(access.case)
+    messages.post_as(db, settings=settings, access=access, actor=actor, data=data)
     return _back(access.case)
 
 

@@ -370,21 +370,7 @@ def post_message(
 ) -> MessageRead:
     """Write to everyone, the reporter, one vendor, the vendors, or the coordinators."""
     access = _load(db, case_id, actor, settings, write=True)
-    rows = vendors.listed(db, access.case)
-    vendor_ids = {org.slug: org.id for _, org in rows}
-    vendor_org_id = messages.resolve_vendor(data, vendor_ids)
-    message = messages.post(
-        db,
-        settings=settings,
-        case=access.case,
-        standing=access.standing,
-        author=messages.author_for(actor, access.standing, vendor_org_id=vendor_org_id),
-        body=data.body,
-        audience=data.audience,
-        vendor_org_id=vendor_org_id,
-        parent_id=data.parent_id,
-    )
-    cases.touch(access.case)
+    message = messages.post_as(db, settings=settings, access=access, actor=actor, data=data)
     return views.message_reads(db, [message])[0]
 
 
