@@ -92,7 +92,15 @@ def sqlite_engine(path: Path) -> Engine:
 
 
 def _sqlite(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # A pool as deep as the requests one process serves at once: a connection beyond the pool
+    # is closed when returned, and opening one (the file, WAL, the pragmas, the memory map)
+    # costs more than the query it was opened for.
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=20,
+        max_overflow=20,
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     # pysqlite opens transactions lazily and not for reads; take over so that a
     # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
