@@ -31,6 +31,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import routes as advisories_routes
     from accord.check import pages as check_pages
     from accord.check import routes as check_routes
+    from accord.disclosure import case_pages as disclosure_case_pages
     from accord.disclosure import pages as disclosure_pages
     from accord.disclosure import routes as disclosure_routes
     from accord.identity import pages as identity_pages
@@ -78,6 +79,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", notifications_pages.router),
         (API_PREFIX, disclosure_routes.router),
         ("", disclosure_pages.router),
+        ("", disclosure_case_pages.router),
         (API_PREFIX, accountability_routes.router),
         ("", accountability_pages.router),
     ]
