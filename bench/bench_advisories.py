@@ -39,6 +39,7 @@ from accord.advisories import importer, osv_api
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, upgrade
 from accord.identity.policy import ANONYMOUS, SYSTEM
+from bench import wrk
 from bench.taxii_servers import logged
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,23 +218,51 @@ def over_http(settings: Settings, queries: list[dict[str, Any]], args: argparse.
     try:
         _wait_for(port, bodies=[json.dumps(queries[0]).encode()])
         bodies = [json.dumps(q).encode() for q in queries]
-        asyncio.run(_load(port, bodies, 2.0, args.connections))  # warm every worker's cache
-        count, latencies = asyncio.run(_load(port, bodies, args.seconds, args.connections))
-        # The floor under the same load: the hub's cheapest route (no body, one SELECT 1).
-        health, _ = asyncio.run(_load(port, [HEALTH], args.seconds / 2, args.connections))
-        top, _ = asyncio.run(_load(port, [CEILING], args.seconds / 2, args.connections))
+        if args.load == "wrk":
+            _measure_with_wrk(port, bodies, args)
+        else:
+            _measure_with_python(port, bodies, args)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
+
+
+def _measure_with_python(port: int, bodies: list[bytes], args: argparse.Namespace) -> None:
+    asyncio.run(_load(port, bodies, 2.0, args.connections))  # warm every worker's cache
+    count, latencies = asyncio.run(_load(port, bodies, args.seconds, args.connections))
+    # The floor under the same load: the hub's cheapest route (no body, one SELECT 1).
+    health, _ = asyncio.run(_load(port, [HEALTH], args.seconds / 2, args.connections))
+    top, _ = asyncio.run(_load(port, [CEILING], args.seconds / 2, args.connections))
     latencies.sort()
     print(
-        f"HTTP single queries: {count / args.seconds:,.0f} per second "
+        f"HTTP single queries (Python client): {count / args.seconds:,.0f} per second "
         f"({args.workers} workers, {args.connections} connections, {args.seconds:.0f} s; "
         f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, "
         f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms); "
         f"GET /healthz on the same workers: {health / (args.seconds / 2):,.0f} per second; "
         f"the 2 KB ceiling route: {top / (args.seconds / 2):,.0f} per second; "
         f"queries / ceiling = {count / args.seconds / (top / (args.seconds / 2)):.0%}"
+    )
+
+
+def _measure_with_wrk(port: int, bodies: list[bytes], args: argparse.Namespace) -> None:
+    base = f"http://127.0.0.1:{port}"
+    query = f"{base}/v1/query"
+    wrk.run(query, method="POST", bodies=bodies, seconds=2, connections=args.connections)
+    result = wrk.run(
+        query, method="POST", bodies=bodies, seconds=args.seconds, connections=args.connections
+    )
+    half = args.seconds / 2
+    health = wrk.run(f"{base}/healthz", seconds=half, connections=args.connections)
+    top = wrk.run(f"{base}/bench/ceiling", seconds=half, connections=args.connections)
+    failed = result.status_errors + result.socket_errors
+    print(
+        f"HTTP single queries (wrk): {result.per_second:,.0f} per second "
+        f"({args.workers} workers, {args.connections} connections, {result.seconds:.0f} s; "
+        f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms; {failed} failed); "
+        f"GET /healthz on the same workers: {health.per_second:,.0f} per second; "
+        f"the 2 KB ceiling route: {top.per_second:,.0f} per second; "
+        f"queries / ceiling = {result.per_second / top.per_second:.0%}"
     )
 
 
@@ -244,11 +273,20 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--copies", type=int, default=19)
+    parser.add_argument(
+        "--load",
+        choices=["wrk", "python"],
+        default="wrk" if wrk.available() else "python",
+        help="the load generator: wrk (C, little CPU; the default when installed) or Python",
+    )
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="accord-bench-"))
     settings = Settings(data_dir=data, database_url=args.database_url)
     engine, factory = prepare(settings)
-    print(f"database: {engine.dialect.name}; CPUs: {os.cpu_count()}")
+    print(
+        f"database: {engine.dialect.name}; CPUs: {os.cpu_count()}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
     start = time.perf_counter()
     report = importer.run(factory, str(PYPA), actor=SYSTEM, settings=settings)

@@ -4,12 +4,24 @@ Addresses inside the hub's own networks (loopback, private, link-local, anything
 globally routable) are refused unless the operator allowed them
 (``ACCORD_OUTBOUND_ALLOW_PRIVATE_ADDRESSES``), so that a URL an organization enters (a
 security.txt, a webhook) cannot make the hub probe the network it runs in.
+
+Checking a name and then letting the HTTP client resolve it again is not enough: a DNS
+server that answers with a public address for the check and a private one for the connection
+(DNS rebinding) would get past it. :func:`client` therefore resolves each name once, at
+connection time, checks every address, and connects to the address it checked; TLS still
+verifies the certificate against the name.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpcore
+import httpx
 
 from accord.config import Settings
 
@@ -25,13 +37,69 @@ class Refused(Exception):
 
 def check_public(host: str, port: int, *, settings: Settings) -> None:
     """Raise :class:`Refused` unless every address ``host`` resolves to is public."""
-    if settings.outbound_allow_private_addresses:
-        return
+    if not settings.outbound_allow_private_addresses:
+        public_address(host, port)
+
+
+def public_address(host: str, port: int) -> str:
+    """The address to connect to for ``host``, once every address it resolves to is public.
+
+    Every address must be public, not only the one used: a name that also resolves to an
+    internal address is refused rather than raced.
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
         raise Refused("unreachable", f"the host name {host!r} does not resolve") from None
+    if not infos:
+        raise Refused("unreachable", f"the host name {host!r} does not resolve")
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
             raise Refused("internal_address", f"{host} resolves to a non-public address")
+    return str(infos[0][4][0])
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """Connects to the public address it resolved and checked itself, never a second lookup."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._allow_private = settings.outbound_allow_private_addresses
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        address = host if self._allow_private else public_address(host, port)
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+def client(
+    settings: Settings,
+    *,
+    verify: ssl.SSLContext | bool = True,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Client:
+    """An HTTP client for addresses others chose: checked at connection, no redirects followed.
+
+    A connection to a refused address raises :class:`Refused` out of the request. No proxy
+    from the environment: a proxy would resolve names itself, past the check.
+    """
+    pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(verify=verify),
+        network_backend=_PinnedBackend(settings),
+    )
+    transport = httpx.HTTPTransport(verify=verify)
+    # httpx builds its pool without a way to pass a network backend; swap in one that has it.
+    transport._pool = pool
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(settings.outbound_timeout_seconds),
+        follow_redirects=False,
+        trust_env=False,
+        headers=dict(headers or {}),
+    )

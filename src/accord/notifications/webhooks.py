@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from accord import __version__
+from accord import __version__, outbound
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.notifications import signing
@@ -39,14 +39,13 @@ def deliver(
         signing.TIMESTAMP_HEADER: str(timestamp),
         signing.EVENT_HEADER: str(event.get("kind", "")),
     }
-    with httpx.Client(
-        timeout=httpx.Timeout(settings.outbound_timeout_seconds),
-        follow_redirects=False,
-        trust_env=False,  # a proxy from the environment would resolve names itself
-    ) as client:
+    with outbound.client(settings) as client:
         try:
             with client.stream("POST", url, content=payload, headers=headers) as response:
                 status = response.status_code
+        except outbound.Refused as exc:
+            # Checked when registered; checked again here, at connection, against rebinding.
+            raise DeliveryFailed(exc.message) from None
         except httpx.TimeoutException:
             raise DeliveryFailed(
                 f"no answer within {settings.outbound_timeout_seconds:g} s"

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,17 +63,15 @@ class _Stop(Exception):
     """Ends a fetch with a finding (already recorded)."""
 
 
-def make_client(settings: Settings, *, verify: object = True) -> httpx.Client:
-    """An HTTP client set up for checks: no automatic redirects, no proxy from the environment.
+def make_client(settings: Settings, *, verify: ssl.SSLContext | bool = True) -> httpx.Client:
+    """An HTTP client set up for checks: no automatic redirects, no proxy from the environment,
+    and connections only to the public address checked at connection time (:mod:`accord.outbound`).
 
-    ``verify`` is passed to httpx (an ``ssl.SSLContext`` in tests that trust their own CA).
+    ``verify`` is an ``ssl.SSLContext`` in tests that trust their own CA.
     """
-    return httpx.Client(
-        timeout=httpx.Timeout(settings.outbound_timeout_seconds),
-        follow_redirects=False,
-        # A proxy from the environment would resolve names itself, past the address check.
-        trust_env=False,
-        verify=verify,  # type: ignore[arg-type]
+    return outbound.client(
+        settings,
+        verify=verify,
         headers={"User-Agent": USER_AGENT, "Accept": "text/plain", "Accept-Encoding": "identity"},
     )
 
@@ -125,6 +124,8 @@ def _fetch(url: str, http: httpx.Client, settings: Settings, state: _Fetch) -> N
                 state.body = _read(response, settings.outbound_max_bytes, deadline, state)
                 _report_scheme(url, current, state)
                 return
+        except outbound.Refused as exc:
+            _stop(state, exc.code, exc.message)
         except httpx.TimeoutException:
             _stop(state, "timeout", f"no answer within {settings.outbound_timeout_seconds:g} s")
         except httpx.HTTPError as exc:
