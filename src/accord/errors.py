@@ -32,8 +32,14 @@ class AccordError(Exception):
 
 
 class ConfigError(AccordError):
-    """The configuration is missing or wrong; the hub refuses to start."""
+    """The configuration is missing or wrong; the hub refuses to start.
 
+    Met while serving a request (a key file changed under a running hub), it is the
+    operator's problem, not the caller's: the web edge answers 500 and keeps the message,
+    which names files in the data directory, for the server's log.
+    """
+
+    status_code = 500
     code = "config"
 
 

@@ -148,6 +148,24 @@ def test_a_key_file_open_to_others_is_refused(tmp_path: Path, settings: Settings
         openpgp.sign(own, "text")
 
 
+def test_a_key_file_broken_under_a_running_hub_is_a_500_that_names_nothing(
+    client: TestClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The message names a file of the data directory: the log's business, not the caller's.
+    openpgp.public_key(settings)
+    path = openpgp.key_path(settings)
+    path.chmod(0o644)
+    try:
+        response = client.get("/.well-known/csaf/provider-metadata.json")
+    finally:
+        path.chmod(0o600)
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal", "message": "internal error; it has been logged"}
+    assert str(settings.data_dir) not in response.text
+    assert "chmod 600" in caplog.text
+    assert client.get("/.well-known/csaf/provider-metadata.json").status_code == 200
+
+
 def test_only_the_hubs_key_is_served(client: TestClient) -> None:
     for name in ("0000000000000000000000000000000000000000.asc", "index.txt"):
         response = client.get(f"/.well-known/csaf/openpgp/{name}")

@@ -155,3 +155,18 @@ def test_missing_config_file(cli_settings: Settings, tmp_path: Path) -> None:
     result = accord(cli_settings, "org", "list", "--config", str(tmp_path / "absent.env"))
     assert result.returncode == 1
     assert "absent.env" in result.stderr
+
+
+def test_serve_refuses_a_key_file_open_to_others(cli_settings: Settings, tmp_path: Path) -> None:
+    from accord.transparency import keys
+
+    own = cli_settings.model_copy(update={"data_dir": tmp_path / "data"})
+    keys.load_signer(own, keys.origin_for(own))
+    keys.key_path(own).chmod(0o644)
+    result = accord(own, "serve", "--port", "1")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "chmod 600" in lines[0]
+    assert "Listening" not in result.stdout

@@ -27,6 +27,19 @@ def prepare_data_dir(settings: Settings) -> None:
     settings.data_dir.chmod(0o700)
 
 
+def check_keys(settings: Settings) -> None:
+    """Load (or make) the hub's signing keys now, so a bad key file stops the start-up.
+
+    Otherwise the first request that signs would find it, and that request is a caller's,
+    who can do nothing about a key file's permissions.
+    """
+    from accord.advisories import openpgp
+    from accord.transparency import keys
+
+    keys.load_signer(settings, keys.origin_for(settings))
+    openpgp.public_key(settings)
+
+
 @contextmanager
 def database(settings: Settings, *, migrate: bool = True) -> Iterator[Session]:
     """A committed-on-success session on a database brought up to date first."""

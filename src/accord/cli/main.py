@@ -21,7 +21,13 @@ from accord.cli import advisories as advisories_cli
 from accord.cli import check as check_cli
 from accord.cli import jobs as jobs_cli
 from accord.cli import sharing as sharing_cli
-from accord.cli.context import CONFIG_ENV, database, prepare_data_dir, settings_from_env
+from accord.cli.context import (
+    CONFIG_ENV,
+    check_keys,
+    database,
+    prepare_data_dir,
+    settings_from_env,
+)
 from accord.cli.log import log_app
 from accord.cli.registry import registry_app
 from accord.cli.snapshot import snapshot_app
@@ -87,6 +93,7 @@ def serve(
         os.environ["ACCORD_PORT"] = str(port)
     settings = settings_from_env(config)
     prepare_data_dir(settings)
+    check_keys(settings)
     engine = make_engine(settings)
     upgrade(engine)
     engine.dispose()

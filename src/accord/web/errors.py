@@ -52,6 +52,11 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccordError)
+    if exc.status_code >= 500:
+        log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
+        return _respond(
+            request, 500, {"error": "internal", "message": "internal error; it has been logged"}
+        )
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     if exc.status_code == 401 and wants_json(request):
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="accord"'}
