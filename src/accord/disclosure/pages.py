@@ -26,7 +26,7 @@ from accord.disclosure import (
     views,
 )
 from accord.disclosure.models import VendorStatus
-from accord.disclosure.routes import ReportIntake, report_link
+from accord.disclosure.reporter_routes import ReportIntake, report_link
 from accord.disclosure.schemas import (
     ReportCreate,
     ReporterMessageCreate,

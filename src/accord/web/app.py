@@ -33,6 +33,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.check import routes as check_routes
     from accord.disclosure import case_pages as disclosure_case_pages
     from accord.disclosure import pages as disclosure_pages
+    from accord.disclosure import reporter_routes as disclosure_reporter_routes
     from accord.disclosure import routes as disclosure_routes
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
@@ -77,6 +78,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", jobs_pages.router),
         (API_PREFIX, notifications_routes.router),
         ("", notifications_pages.router),
+        (API_PREFIX, disclosure_reporter_routes.router),
         (API_PREFIX, disclosure_routes.router),
         ("", disclosure_pages.router),
         ("", disclosure_case_pages.router),
