@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -62,13 +63,23 @@ def prepare(target: load.Target, count: int) -> None:
 
 
 def measure(
-    target: load.Target, seconds: float, clients: tuple[int, ...]
+    target: load.Target, seconds: float, clients: tuple[int, ...], *, use_wrk: bool = False
 ) -> dict[str, load.Result]:
     """Every scenario at every client count."""
     results = {}
     for name, scenario in SCENARIOS.items():
         for n in clients:
-            result = load.run(target, scenario(target), clients=n, seconds=seconds)
+            result = (
+                load.run_wrk(
+                    target.objects_url,
+                    load.PATHS[name](target),
+                    target.headers,
+                    clients=n,
+                    seconds=seconds,
+                )
+                if use_wrk
+                else load.run(target, scenario(target), clients=n, seconds=seconds)
+            )
             results[f"{name} x{n}"] = result
             print(
                 f"  {target.name:10} {name:12} x{n}: {result.rps:8.1f} req/s  "
@@ -80,13 +91,22 @@ def measure(
 
 
 def ceiling(
-    url: str, headers: dict[str, str], seconds: float, label: str = "ceiling"
+    url: str,
+    headers: dict[str, str],
+    seconds: float,
+    label: str = "ceiling",
+    *,
+    use_wrk: bool = False,
 ) -> dict[str, load.Result]:
     """A fixed route on the hub's own stack: the 2 KB JSON one, or the API root with auth."""
     target = load.Target(label, url, headers)
     out = {}
     for n in (1, 8):
-        result = load.run(target, lambda c, _: c.request("GET", url), clients=n, seconds=seconds)
+        result = (
+            load.run_wrk(url, [urlsplit(url).path], headers, clients=n, seconds=seconds)
+            if use_wrk
+            else load.run(target, lambda c, _: c.request("GET", url), clients=n, seconds=seconds)
+        )
         out[f"{label} x{n}"] = result
         print(
             f"  {label:10} {url.rsplit('/', 2)[-2] or 'route':12} x{n}: {result.rps:8.1f} req/s  "
@@ -135,6 +155,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default=None, help="PostgreSQL for the hub")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the hub")
+    parser.add_argument(
+        "--load",
+        choices=["wrk", "python"],
+        default="python",
+        help="load generator for the timed scenarios: this module's threads, or wrk (C; "
+        "leaves the servers the CPU a Python client takes on a small machine)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     peer_sizes = {"medallion": {int(s) for s in args.medallion.split(",") if s},
@@ -145,7 +172,7 @@ def main() -> None:
         ours = run_hub(size, args)
         for peer in ("medallion", "opentaxii"):
             if size in peer_sizes[peer]:
-                theirs = run_peer(peer, size, args.seconds)
+                theirs = run_peer(peer, size, args.seconds, use_wrk=args.load == "wrk")
                 ratios(size, ours, peer, theirs)
         print(f"  load average: {os.getloadavg()}", flush=True)
 
@@ -171,11 +198,16 @@ def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
         rate = ingest(target, size, 1000)
         print(f"  hub        ingest through POST: {rate:,.0f} objects/s (envelopes of 1,000)")
         prepare(target, size)
-        results = measure(target, args.seconds, (1, 8))
+        use_wrk = args.load == "wrk"
+        results = measure(target, args.seconds, (1, 8), use_wrk=use_wrk)
         base = url.split("/taxii2/")[0]
-        results.update(ceiling(f"{base}/bench/ceiling", {}, args.seconds))
+        results.update(ceiling(f"{base}/bench/ceiling", {}, args.seconds, use_wrk=use_wrk))
         # The API root answers from settings alone: what authentication and the stack cost.
-        results.update(ceiling(f"{base}/taxii2/hub/", target.headers, args.seconds, "auth only"))
+        results.update(
+            ceiling(
+                f"{base}/taxii2/hub/", target.headers, args.seconds, "auth only", use_wrk=use_wrk
+            )
+        )
         for n in (1, 8):
             top = results[f"ceiling x{n}"].rps
             for name in SCENARIOS:
@@ -185,7 +217,9 @@ def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
         return results
 
 
-def run_peer(peer: str, size: int, seconds: float) -> dict[str, load.Result]:
+def run_peer(
+    peer: str, size: int, seconds: float, *, use_wrk: bool = False
+) -> dict[str, load.Result]:
     start: Callable[[Path], Started] = (
         (lambda d: servers.start_medallion(d, size))
         if peer == "medallion"
@@ -197,7 +231,7 @@ def run_peer(peer: str, size: int, seconds: float) -> dict[str, load.Result]:
             rate = ingest(target, size, 1000)
             print(f"  opentaxii  ingest through POST: {rate:,.0f} objects/s")
         prepare(target, size)
-        results = measure(target, seconds, (1, 8))
+        results = measure(target, seconds, (1, 8), use_wrk=use_wrk)
         walk(target, size)
         return results
 

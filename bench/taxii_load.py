@@ -38,6 +38,8 @@ class Result:
     errors: int
     seconds: float
     latencies: list[float]
+    # Percentiles (ms) as wrk computed them, when it made the load instead of this module.
+    percentiles: dict[int, float] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
@@ -46,6 +48,8 @@ class Result:
 
     def pct(self, q: float) -> float:
         """The ``q``-th percentile of latency, in milliseconds."""
+        if int(q) in self.percentiles:
+            return self.percentiles[int(q)]
         if not self.latencies:
             return float("nan")
         if len(self.latencies) == 1:
@@ -179,3 +183,39 @@ def walk(
             return seen, errors, time.perf_counter() - started
         params = {"limit": str(limit), "next": str(page["next"])}
     return seen, errors, time.perf_counter() - started
+
+
+# The same scenarios as paths, for wrk (bench/wrk.py): a load generator in C leaves the
+# server the CPU a Python one would take on a small machine.
+PATHS: dict[str, Callable[[Target], list[str]]] = {
+    "first page": lambda t: [_path(t.objects_url, {"limit": "100"})],
+    "match[id]": lambda t: [
+        _path(t.objects_url, {"match[id]": t.ids[(n * 7919) % len(t.ids)]})
+        for n in range(min(len(t.ids), 5000))
+    ],
+    "added_after": lambda t: [
+        _path(t.objects_url, {"added_after": t.added_after or "", "limit": "100"})
+    ],
+}
+
+
+def _path(url: str, params: dict[str, str]) -> str:
+    return urlsplit(url).path + "?" + urlencode(params)
+
+
+def run_wrk(
+    url: str, paths: list[str], headers: dict[str, str], *, clients: int, seconds: float
+) -> Result:
+    """GET ``paths`` in turn from ``clients`` connections of wrk for ``seconds``."""
+    from bench import wrk
+
+    measured = wrk.run(
+        url, paths=paths, headers=headers, seconds=seconds, connections=clients, threads=2
+    )
+    return Result(
+        requests=measured.requests,
+        errors=measured.status_errors + measured.socket_errors,
+        seconds=measured.seconds,
+        latencies=[],
+        percentiles={50: measured.p50_ms, 99: measured.p99_ms},
+    )

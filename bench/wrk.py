@@ -43,21 +43,29 @@ def run(
     *,
     method: str = "GET",
     bodies: list[bytes] | None = None,
+    paths: list[str] | None = None,
+    headers: dict[str, str] | None = None,
     seconds: float,
     connections: int,
     threads: int = 1,
 ) -> WrkResult:
-    """Send requests to ``url`` for ``seconds``; POST bodies are cycled in order."""
-    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as file:
-        for body in bodies or []:
-            file.write(body.replace(b"\n", b" ") + b"\n")
+    """Send requests to ``url`` for ``seconds`` over ``connections`` keep-alive connections.
+
+    POST ``bodies`` are cycled in order; for a GET, ``paths`` (with their query strings) are,
+    on the host of ``url``.
+    """
+    lines = bodies if method != "GET" else [path.encode() for path in paths or []]
+    with tempfile.NamedTemporaryFile("wb", suffix=".lines") as file:
+        for line in lines or []:
+            file.write(line.replace(b"\n", b" ") + b"\n")
         file.flush()
         base, _, path = url.partition("://")[2].partition("/")
         command = [
             "wrk",
-            f"-t{threads}",
+            f"-t{min(threads, connections)}",
             f"-c{connections}",
             f"-d{max(1, round(seconds))}s",
+            *(f"-H{name}: {value}" for name, value in (headers or {}).items()),
             "-s",
             str(SCRIPT),
             f"http://{base}",

@@ -1,5 +1,6 @@
--- wrk script: cycle through the request bodies of a file (one JSON document a line) and
--- print one machine-readable summary line at the end. Used by bench/wrk.py.
+-- wrk script: cycle through the lines of a file, request bodies for a POST (one JSON document
+-- a line) or paths for a GET, and print one machine-readable summary line at the end.
+-- Used by bench/wrk.py.
 --
 -- Each wrk thread has its own Lua state, so each reads the file once in init() and starts
 -- at a different offset: the threads do not send the same query at the same moment.
@@ -20,10 +21,13 @@ function init(args)
 end
 
 function request()
-  if #bodies == 0 or method == "GET" then
+  if #bodies == 0 then
     return wrk.format(method, path)
   end
   position = position % #bodies + 1
+  if method == "GET" then
+    return wrk.format(method, bodies[position])
+  end
   return wrk.format(method, path, nil, bodies[position])
 end
 
