@@ -55,20 +55,29 @@ def csaf_url(db: Session, org: Organization) -> str:
     return f"https://{urlsplit(org.website).netloc}{CSAF_WELL_KNOWN}"
 
 
+def _shipped(name: str) -> dict[str, Any]:
+    path = resources.files("accord.registry") / "data" / name
+    loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return loaded
+
+
 @cache
 def provider_schema() -> dict[str, Any]:
     """The CSAF 2.0 provider metadata JSON schema shipped with the hub."""
-    path = resources.files("accord.registry") / "data" / "provider_json_schema.json"
-    loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return loaded
+    return _shipped("provider_json_schema.json")
 
 
 @cache
 def _validator() -> Draft202012Validator:
     # Imported on first use: jsonschema with its format checkers is slow to import.
     from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
 
-    return Draft202012Validator(provider_schema())
+    # The provider schema takes the publisher's definition from the CSAF schema, shipped
+    # beside it, so nothing is fetched from the network.
+    csaf = Resource.from_contents(_shipped("csaf_json_schema.json"))
+    registry: Registry[Any] = Registry().with_resource(str(csaf.contents["$id"]), csaf)
+    return Draft202012Validator(provider_schema(), registry=registry)
 
 
 def metadata_problem(body: bytes) -> str | None:
