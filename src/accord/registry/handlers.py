@@ -13,7 +13,7 @@ results and a failure of one organization does not stop the others.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -71,7 +71,7 @@ def schedule(
     *,
     every_minutes: int | None,
     settings: Settings | None = None,
-    start: Any = None,
+    start: datetime | None = None,
 ) -> Job:
     """Queue the checks (repeating every ``every_minutes`` when given). A repeating run
     already queued is returned instead of queueing a second one."""
