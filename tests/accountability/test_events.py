@@ -3,6 +3,7 @@ its own transaction, coalesced with any refresh of the same periods still queued
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -62,6 +63,31 @@ def test_events_coalesce_while_a_refresh_waits(
     with unit_of_work(session_factory) as w:
         events.recorded(w, at=datetime(2026, 4, 1, tzinfo=UTC))
     assert len(_refreshes(db)) == 3
+
+
+def test_concurrent_events_queue_one_job(
+    session_factory: sessionmaker[Session], db: Session
+) -> None:
+    """A second transaction recording the same periods while the first has not committed
+    waits for it (SQLite: the write lock; PostgreSQL: the unique index of queued keys, then
+    ON CONFLICT DO NOTHING) and returns the first one's job instead of failing."""
+    at = datetime(2026, 3, 10, tzinfo=UTC)
+    first = session_factory()
+    first_id = events.recorded(first, at=at).id
+    found: dict[str, int] = {}
+
+    def other() -> None:
+        with unit_of_work(session_factory) as w:
+            found["id"] = events.recorded(w, at=at).id
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(timeout=0.5)  # give it the time to reach the lock or the index
+    first.commit()
+    first.close()
+    thread.join()
+    assert found["id"] == first_id
+    assert [job.id for job in _refreshes(db)] == [first_id]
 
 
 def test_a_rolled_back_event_queues_nothing(
