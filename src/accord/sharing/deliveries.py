@@ -74,10 +74,10 @@ class Deliveries:
 
 def _store(db: Session, taken: dict[Key, list[int]]) -> int:
     counts: Counter[tuple[int, int, date]] = Counter()
+    producers = _producers(db, sorted({row_id for ids in taken.values() for row_id in ids}))
     for (reader_orgs, day), row_ids in taken.items():
         # A reader in several organizations is counted once, for the lowest of their ids.
         reader = min(reader_orgs)
-        producers = _producers(db, sorted(set(row_ids)))
         for row_id in row_ids:
             producer = producers.get(row_id)
             # Own reads are no pulls by others; rows deleted meanwhile are not counted.
