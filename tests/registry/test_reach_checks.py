@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
+from accord.identity.models import OrgKind
 from accord.identity.policy import SYSTEM, Actor
 from accord.identity.services import get_org
 from accord.jobs.models import Job, JobState
-from accord.jobs.registry import JobContext, handler_for, load_handlers
+from accord.jobs.registry import JobContext, PermanentFailure, handler_for, load_handlers
 from accord.registry import checks, handlers, reach, reach_checks
 from accord.registry.models import ReachCheck, SecurityTxtCheck
 from accord.registry.securitytxt.fetch import make_client as securitytxt_client
@@ -272,7 +273,9 @@ def test_the_scheduled_job_checks_every_signatory_and_repeats(
 ) -> None:
     load_handlers()
     assert handler_for(handlers.KIND) is handlers.run_checks
+    assert handler_for(handlers.ONE) is handlers.check_one
     first, second = make.org("Acme"), make.org("Bolt")
+    make.org("Partner", kind=OrgKind.PARTNER)  # not a signatory: not checked
     set_security_txt_url(session_factory, first, _serve_security_txt(http_server, ""))
     set_security_txt_url(session_factory, second, http_server.url("/missing.txt"))
     context = JobContext(
@@ -283,14 +286,20 @@ def test_the_scheduled_job_checks_every_signatory_and_repeats(
         attempt=1,
     )
     handlers.run_checks(context, {"every_minutes": 1440})
+    handlers.run_checks(context, {})  # the per-organization jobs still wait: not queued twice
+    reread(db)
+    queued = db.scalars(select(Job).where(Job.kind.like("registry.%")).order_by(Job.id)).all()
+    assert [j.kind for j in queued] == [handlers.ONE, handlers.ONE, handlers.KIND]
+    assert queued[2].payload == {"every_minutes": 1440}
+    with unit_of_work(session_factory) as work:  # a repeating run is never queued twice
+        assert handlers.schedule(work, every_minutes=60).id == queued[2].id
+    for job in queued[:2]:
+        handlers.check_one(context, job.payload)
     reread(db)
     assert db.scalar(select(func.count(SecurityTxtCheck.id))) == 2
     assert db.scalar(select(func.count(ReachCheck.id))) == 4
-    queued = db.scalars(select(Job).where(Job.kind == handlers.KIND)).all()
-    assert [j.payload for j in queued] == [{"every_minutes": 1440}]
-    # A repeating run already queued is not queued twice.
-    with unit_of_work(session_factory) as work:
-        assert handlers.schedule(work, every_minutes=60).id == queued[0].id
+    with pytest.raises(PermanentFailure):
+        handlers.check_one(context, {})
 
 
 def test_profile_page_shows_the_latest_results(

@@ -84,8 +84,9 @@ def schedule_checks(
         upgrade(engine)
         with unit_of_work(make_sessionmaker(engine)) as db:
             job = handlers.schedule(db, every_minutes=every, settings=settings)
-            job_id, run_at = job.id, job.run_at
+            job_id, run_at, repeats = job.id, job.run_at, job.payload.get("every_minutes")
     finally:
         engine.dispose()
-    repeat = f", then every {every} minutes" if every else ""
+    # An already queued repeating run is kept, with its own interval.
+    repeat = f", then every {repeats} minutes" if repeats else ""
     out.print(f"queued job {job_id} ({handlers.KIND}) at {run_at:%Y-%m-%d %H:%M} UTC{repeat}")

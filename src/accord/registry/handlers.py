@@ -1,18 +1,20 @@
-"""The ``registry.checks`` job: check every signatory's security.txt, disclosure policy and
-CSAF provider metadata, and keep each result.
+"""The registry's scheduled checks: every signatory's security.txt, disclosure policy and
+CSAF provider metadata, each result kept.
 
-Payload: ``{}`` for every signatory, or ``{"org_ids": [...]}``. With ``"every_minutes": n``
-the job queues its own next run n minutes on (as ``accountability.refresh`` does): an operator
-starts the cycle once with ``accord registry schedule-checks --every 1440``.
+``registry.checks`` (payload ``{}`` for every signatory, or ``{"org_ids": [...]}``) queues one
+``registry.check`` job per organization and, with ``"every_minutes": n``, its own next run n
+minutes on (as ``accountability.refresh`` does): an operator starts the cycle once with
+``accord registry schedule-checks --every 1440``. One job per organization keeps each job
+within the lease (three fetches, each bounded by the outbound timeout), retries an
+organization alone when its checks fail, and lets several workers check side by side. A
+``registry.check`` still queued for an organization is not queued again (dedupe key).
 
-Each organization is checked in its own transactions (one for security.txt, then one for the
-other two, which read the security.txt just stored), so a slow server delays only its own
-results and a failure of one organization does not stop the others.
+Each organization is checked in two transactions: security.txt, then the other two, which read
+the security.txt just stored.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,17 +28,17 @@ from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import SYSTEM
 from accord.jobs import services as jobs
 from accord.jobs.models import Job, JobState
-from accord.jobs.registry import JobContext, handler
+from accord.jobs.registry import JobContext, PermanentFailure, handler
 from accord.registry import checks, reach_checks
 
 KIND = "registry.checks"
+ONE = "registry.check"
 MAX_EVERY_MINUTES = 31 * 24 * 60
-log = logging.getLogger(__name__)
 
 
 @handler(KIND)
 def run_checks(context: JobContext, payload: dict[str, Any]) -> None:
-    """Check the payload's organizations (every signatory by default)."""
+    """Queue one ``registry.check`` per organization of the payload (every signatory)."""
     started = utcnow()
     with context.readers() as db:
         query = select(Organization.id).where(Organization.kind == OrgKind.SIGNATORY)
@@ -44,20 +46,28 @@ def run_checks(context: JobContext, payload: dict[str, Any]) -> None:
         if isinstance(wanted, list):
             query = select(Organization.id).where(Organization.id.in_(wanted))
         org_ids = list(db.scalars(query.order_by(Organization.id)))
-    for org_id in org_ids:
-        try:
-            check_one(context, org_id)
-        except Exception:
-            log.exception("registry checks of organization %s failed", org_id)
-    every = payload.get("every_minutes")
-    if isinstance(every, int) and 0 < every <= MAX_EVERY_MINUTES:
-        with unit_of_work(context.sessions) as db:
+    with unit_of_work(context.sessions) as db:
+        for org_id in org_ids:
+            jobs.enqueue(
+                db,
+                kind=ONE,
+                payload={"org_id": org_id},
+                settings=context.settings,
+                organization_id=org_id,
+                dedupe_key=f"{ONE}:{org_id}",
+            )
+        every = payload.get("every_minutes")
+        if isinstance(every, int) and 0 < every <= MAX_EVERY_MINUTES:
             schedule(db, every_minutes=every, settings=context.settings,
                      start=started + timedelta(minutes=every))  # fmt: skip
 
 
-def check_one(context: JobContext, org_id: int) -> None:
+@handler(ONE)
+def check_one(context: JobContext, payload: dict[str, Any]) -> None:
     """All three checks of one organization, each stored in its own transaction."""
+    org_id = payload.get("org_id")
+    if not isinstance(org_id, int):
+        raise PermanentFailure("the payload names no organization")
     for run in (checks.run, reach_checks.run):
         with unit_of_work(context.sessions) as db:
             org = db.get(Organization, org_id)
