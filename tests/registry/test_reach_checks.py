@@ -237,6 +237,22 @@ def test_invalid_metadata_and_missing_policy_fail_and_are_kept(
     assert reach_checks.metadata_problem(b"{not json") == "not JSON"
 
 
+def test_an_overlong_url_is_a_failed_check(
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    local_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slug = make.org("Acme")
+    long = "https://example.com/" + "p" * 2500  # a security.txt line may be this long
+    monkeypatch.setattr(reach_checks, "policy_url", lambda db, org: long)
+    monkeypatch.setattr(reach_checks, "csaf_url", lambda db, org: long + ".json")
+    with unit_of_work(session_factory) as db:
+        rows = reach_checks.run(db, org=get_org(db, slug), actor=SYSTEM, settings=local_settings)
+        found = [(row.ok, row.problem, len(row.url or "")) for row in rows]
+    assert found == [(False, "invalid_url", 2000)] * 2
+
+
 def test_only_the_organizations_admins_and_operators_check(
     make: Factories, session_factory: sessionmaker[Session], local_settings: Settings
 ) -> None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 CSAF_WELL_KNOWN = "/.well-known/csaf/provider-metadata.json"
 POLICY_TYPES = frozenset({"text/html", "text/plain"})
 CSAF_TYPES = frozenset({"application/json"})
+MAX_URL = 2000  # ReachCheck.url
 
 
 def policy_url(db: Session, org: Organization) -> str | None:
@@ -140,6 +141,11 @@ def _check(
 ) -> ReachCheck:
     if url is None:
         return ReachCheck(kind=kind, ok=False, problem="no_url", message="no URL is declared")
+    if len(url) > MAX_URL:  # a security.txt line may be longer than the column
+        return ReachCheck(
+            kind=kind, url=url[:MAX_URL], ok=False, problem="invalid_url",
+            message=f"the URL is longer than {MAX_URL} characters",
+        )  # fmt: skip
     accept = POLICY_TYPES if kind is ReachCheckKind.POLICY else CSAF_TYPES
     got = reach.fetch(url, settings=settings, accept=accept, client=client)
     problem, message = got.problem, got.message
