@@ -61,6 +61,9 @@ class Settings(BaseSettings):
 
     outbound_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     outbound_max_bytes: int = Field(default=65_536, ge=1024)
+    # A disclosure policy page or a CSAF provider-metadata.json may be larger than a
+    # security.txt; the registry's reachability checks read up to this much.
+    registry_check_max_bytes: int = Field(default=1_048_576, ge=1024)
     # RFC 9116 requires HTTPS; tests and closed networks may relax it, and the check
     # still reports "not served over HTTPS" as a finding when they do.
     securitytxt_allow_http: bool = False
@@ -68,6 +71,10 @@ class Settings(BaseSettings):
     # organization enters cannot make the hub probe its own network; tests and hubs inside
     # a closed network may allow them.
     outbound_allow_private_addresses: bool = False
+
+    # How often a web process adds the objects its TAXII GETs delivered to the statistics
+    # (sharing_deliveries); a process killed with SIGKILL loses at most this many seconds.
+    deliveries_flush_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     # Background jobs (accord.jobs). None: a worker runs inside `accord serve` on the
     # embedded SQLite default and not on PostgreSQL, where `accord worker` runs apart.

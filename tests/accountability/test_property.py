@@ -16,6 +16,8 @@ from accord.accountability import figures, periods
 from accord.accountability.periods import Period
 from accord.accountability.rows import (
     AdvisoryRow,
+    DeliveryRow,
+    ReachCheckRow,
     Records,
     SecurityTxtCheckRow,
     SharedObject,
@@ -29,6 +31,9 @@ EPOCH = datetime(2025, 6, 1, tzinfo=UTC)
 moments = st.integers(min_value=0, max_value=4 * 365 * 24 * 60).map(
     lambda minutes: EPOCH + timedelta(minutes=minutes)
 )
+REACH_KINDS = st.sampled_from(["policy", "csaf"])
+READER_ORGS = st.integers(2, 5)
+AS_AT_END = frozenset({"securitytxt_current", "policy_present", "csaf_metadata_reachable"})
 STATUSES = st.sampled_from(["acknowledged", "affected", "not_affected", "fixed", "no_reply"])
 
 
@@ -86,7 +91,29 @@ def histories(draw: st.DrawFn, prefix: str, when: st.SearchStrategy[datetime]) -
                 draw(st.lists(st.tuples(when, st.booleans(), st.none() | moments), max_size=4))
             )
         ),
+        reach_checks=tuple(
+            ReachCheckRow(f"reach:{prefix}{i}", 1, kind, at, ok)
+            for i, (kind, at, ok) in enumerate(
+                draw(st.lists(st.tuples(REACH_KINDS, when, st.booleans()), max_size=4))
+            )
+        ),
+        deliveries=tuple(
+            # A day's pulls are placed by the day's first moment (midnight UTC).
+            DeliveryRow(f"pulls:{prefix}{i}", 1, reader, at.date(), n)
+            for i, (at, reader, n) in enumerate(
+                draw(
+                    st.lists(
+                        st.tuples(days(when), st.integers(2, 5), st.integers(1, 9)), max_size=4
+                    )
+                )
+            )
+        ),
     )
+
+
+def days(when: st.SearchStrategy[datetime]) -> st.SearchStrategy[datetime]:
+    """Midnights UTC drawn from ``when`` (a day of pulls is placed by its first moment)."""
+    return when.map(lambda m: m.replace(hour=0, minute=0, second=0, microsecond=0))
 
 
 def _outside(period: Period) -> st.SearchStrategy[datetime]:
@@ -105,6 +132,8 @@ def _defining_moments(records: Records, ref: str) -> list[datetime]:
     found += [o.added_at for o in records.objects if o.ref == ref]
     found += [s.added_at for s in records.sightings if s.ref == ref]
     found += [c.fetched_at for c in records.checks if c.ref == ref]
+    found += [c.fetched_at for c in records.reach_checks if c.ref == ref]
+    found += [figures.day_start(d.day) for d in records.deliveries if d.ref == ref]
     return found
 
 
@@ -117,7 +146,7 @@ def test_every_named_record_lies_in_the_period(key: str, data: st.DataObject) ->
         figure = definition.compute(records, period)
         for ref in figure.records:
             moments_of = _defining_moments(records, ref)
-            if definition.id == "securitytxt_current":
+            if definition.id in AS_AT_END:
                 # the state at the end: the last check made before the end
                 assert any(m < period.end for m in moments_of)
             else:
@@ -133,11 +162,14 @@ def test_records_outside_the_period_change_nothing(key: str, data: st.DataObject
     # A check made after the end cannot change the state at the end; one made before the
     # start can (it is the state carried into the period), so only later checks are added.
     later = tuple(c for c in outside.checks if c.fetched_at >= period.end)
+    later_reach = tuple(c for c in outside.reach_checks if c.fetched_at >= period.end)
     both = Records(
         vendor_cases=inside.vendor_cases + outside.vendor_cases,
         advisories=inside.advisories + outside.advisories,
         objects=inside.objects + outside.objects,
         sightings=inside.sightings + outside.sightings,
         checks=inside.checks + later,
+        reach_checks=inside.reach_checks + later_reach,
+        deliveries=inside.deliveries + outside.deliveries,
     )
     assert figures.compute(both, period) == figures.compute(inside, period)

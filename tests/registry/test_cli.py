@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
+from accord.jobs.models import Job
 from accord.registry.models import SecurityTxtCheck
 from tests.cli.test_cli import accord
 from tests.factories import Factories
@@ -76,3 +77,17 @@ def test_unknown_organization_is_one_line(settings: Settings, engine: object) ->
     assert done.returncode == 1
     assert done.stderr.strip() == "error: no organization 'nobody'"
     assert "Traceback" not in done.stderr
+
+
+def test_schedule_checks_queues_the_repeating_job(settings: Settings, db: Session) -> None:
+    done = accord_cli(settings, "registry", "schedule-checks", "--every", "1440")
+    assert done.returncode == 0, done.stderr
+    assert "(registry.checks)" in done.stdout
+    assert "then every 1440 minutes" in done.stdout
+    reread(db)
+    job = db.scalars(select(Job).where(Job.kind == "registry.checks")).one()
+    assert job.payload == {"every_minutes": 1440}
+    again = accord_cli(settings, "registry", "schedule-checks", "--every", "60")
+    # Already queued: the same job, with its own interval.
+    assert f"queued job {job.id} " in again.stdout
+    assert "then every 1440 minutes" in again.stdout

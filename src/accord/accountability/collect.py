@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, aliased
 from accord.accountability.periods import Period
 from accord.accountability.rows import (
     AdvisoryRow,
+    DeliveryRow,
+    ReachCheckRow,
     Records,
     SecurityTxtCheckRow,
     SharedObject,
@@ -30,8 +32,8 @@ from accord.accountability.rows import (
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.disclosure.models import CaseEvent, CaseMessage, CaseStatus, CaseVendor, DisclosureCase
 from accord.identity.models import Organization, OrgKind
-from accord.registry.models import SecurityTxtCheck
-from accord.sharing.models import StixObject
+from accord.registry.models import ReachCheck, SecurityTxtCheck
+from accord.sharing.models import ObjectDelivery, StixObject
 
 STATUS_EVENT = "status_changed"
 SIGHTING = "sighting"
@@ -49,7 +51,15 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
     wanted = frozenset(org_ids)
     parts: dict[str, dict[int, list[Any]]] = {
         name: defaultdict(list)
-        for name in ("vendor_cases", "advisories", "objects", "sightings", "checks")
+        for name in (
+            "vendor_cases",
+            "advisories",
+            "objects",
+            "sightings",
+            "checks",
+            "reach_checks",
+            "deliveries",
+        )
     }
     vendor_cases = _vendor_cases(db, period, wanted)
     for row in vendor_cases:
@@ -71,6 +81,10 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
         parts["sightings"][sighting.org_id].append(sighting)
     for check in _checks(db, period, wanted):
         parts["checks"][check.org_id].append(check)
+    for reach in _reach_checks(db, period, wanted):
+        parts["reach_checks"][reach.org_id].append(reach)
+    for delivery in _deliveries(db, period, wanted):
+        parts["deliveries"][delivery.org_id].append(delivery)
     return {
         org_id: Records(**{name: tuple(rows[org_id]) for name, rows in parts.items()})
         for org_id in wanted
@@ -323,4 +337,58 @@ def _checks(db: Session, period: Period, wanted: frozenset[int]) -> list[Securit
         )
         for check_id, org_id, fetched, ok, expires in db.execute(query)
         if org_id in wanted
+    ]
+
+
+def _reach_checks(db: Session, period: Period, wanted: frozenset[int]) -> list[ReachCheckRow]:
+    """The checks of the period, and each signatory's last check of each kind before it."""
+    last_before = (
+        select(func.max(ReachCheck.id))
+        .where(ReachCheck.fetched_at < period.start)
+        .group_by(ReachCheck.organization_id, ReachCheck.kind)
+    )
+    query = select(
+        ReachCheck.id, ReachCheck.organization_id, ReachCheck.kind, ReachCheck.fetched_at,
+        ReachCheck.ok,
+    ).where(
+        or_(_in(ReachCheck.fetched_at, period), ReachCheck.id.in_(last_before)),
+        _orgs(ReachCheck.organization_id, wanted),
+    )  # fmt: skip
+    return [
+        ReachCheckRow(
+            ref=f"{kind.value}-check:{check_id}",
+            org_id=org_id,
+            kind=kind.value,
+            fetched_at=fetched,
+            ok=ok,
+        )
+        for check_id, org_id, kind, fetched, ok in db.execute(query)
+        if org_id in wanted
+    ]
+
+
+def _deliveries(db: Session, period: Period, wanted: frozenset[int]) -> list[DeliveryRow]:
+    """Objects pulled by others on the days of the period (who reads whose objects is not
+    public: the rows are counted, never named)."""
+    query = select(
+        ObjectDelivery.id,
+        ObjectDelivery.producer_org_id,
+        ObjectDelivery.reader_org_id,
+        ObjectDelivery.day,
+        ObjectDelivery.objects,
+    ).where(
+        ObjectDelivery.day >= period.start.date(),
+        ObjectDelivery.day < period.end.date(),
+        _orgs(ObjectDelivery.producer_org_id, wanted),
+    )
+    return [
+        DeliveryRow(
+            ref=f"{PRIVATE}pulls:{row_id}",
+            org_id=producer,
+            reader_org_id=reader,
+            day=day,
+            objects=objects,
+        )
+        for row_id, producer, reader, day, objects in db.execute(query)
+        if producer in wanted
     ]

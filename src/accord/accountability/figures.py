@@ -17,10 +17,10 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from accord.accountability.periods import Period
-from accord.accountability.rows import RecordRef, Records, VendorCase
+from accord.accountability.rows import DeliveryRow, RecordRef, Records, VendorCase
 
 Value = int | float | dict[str, int] | None
 
@@ -269,6 +269,40 @@ def securitytxt_ok_share(records: Records, period: Period) -> Figure:
     return Figure(share(len(good), len(found)), tuple(c.ref for c in found))
 
 
+def _reachable(kind: str) -> Callable[[Records, Period], Figure]:
+    def compute(records: Records, period: Period) -> Figure:
+        before = [c for c in records.reach_checks if c.kind == kind and c.fetched_at < period.end]
+        if not before:
+            return Figure(None)
+        last = max(before, key=lambda c: (c.fetched_at, c.ref))
+        return Figure(1 if last.ok else 0, (last.ref,))
+
+    return compute
+
+
+policy_present = _reachable("policy")
+csaf_metadata_reachable = _reachable("csaf")
+
+
+def _pulled(records: Records, period: Period) -> list[DeliveryRow]:
+    return [d for d in records.deliveries if period.contains(day_start(d.day))]
+
+
+def objects_pulled(records: Records, period: Period) -> Figure:
+    found = _pulled(records, period)
+    return Figure(sum(d.objects for d in found), tuple(d.ref for d in found))
+
+
+def pulling_organizations(records: Records, period: Period) -> Figure:
+    found = _pulled(records, period)
+    return Figure(len({d.reader_org_id for d in found}), tuple(d.ref for d in found))
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 _COHORT = (
     "The cohort is every case in which the hub notified the signatory as a vendor within the "
     "period (the vendor's notification time, CaseVendor.invited_at)."
@@ -278,6 +312,20 @@ _REPLY = (
     'A reply is the first of: a stated status other than "no reply" (the case history\'s '
     "status_changed events for that vendor), or a message written by one of the vendor's "
     "members. The hub does not record when a vendor first read a case, so reading is no reply."
+)
+
+_PULLS = (
+    "Deliveries by the hub's TAXII server (GET of a collection's objects or of one object, "
+    "federation pulls by other hubs' accounts included) of object versions the signatory "
+    "produced to signed-in readers of other organizations, counted per UTC day; version "
+    "lists, manifests, anonymous readers and the signatory's own members are not counted. "
+    "A reader in several organizations counts for one of them. Each web process counts in "
+    "memory and stores its counts every few seconds: a process killed without warning loses "
+    "its last unstored seconds."
+)
+_CHECKED = (
+    "The hub checks every signatory on a schedule (the registry.checks job) and keeps each "
+    "check; redirects to non-public addresses or from https to http fail."
 )
 
 DEFINITIONS: tuple[Definition, ...] = (
@@ -427,9 +475,26 @@ DEFINITIONS: tuple[Definition, ...] = (
         "Sightings received",
         "count",
         "STIX sightings added within the period by other organizations of objects the "
-        "signatory produced. Reads of the signatory's objects by others (TAXII GETs and "
-        "federation pulls) are not recorded per object by the hub, so no figure counts them.",
+        "signatory produced.",
         sightings_received,
+    ),
+    Definition(
+        "objects_pulled",
+        "sharing",
+        "Objects pulled by others",
+        "count",
+        f"{_PULLS} The figure is the number of object versions delivered on the days of the "
+        "period; the same object delivered twice counts twice.",
+        objects_pulled,
+    ),
+    Definition(
+        "pulling_organizations",
+        "sharing",
+        "Organizations pulling",
+        "count",
+        f"{_PULLS} The figure is the number of distinct reader organizations those "
+        "deliveries went to.",
+        pulling_organizations,
     ),
     Definition(
         "securitytxt_current",
@@ -438,8 +503,7 @@ DEFINITIONS: tuple[Definition, ...] = (
         "yes/no",
         "The last check of the signatory's security.txt the hub made before the period's "
         "end found it valid (RFC 9116), and its Expires lay after the period's end: 1, else "
-        "0; no data when never checked. Whether a disclosure policy or CSAF provider "
-        "metadata is reachable is not checked by the hub yet.",
+        "0; no data when never checked.",
         securitytxt_current,
     ),
     Definition(
@@ -450,6 +514,31 @@ DEFINITIONS: tuple[Definition, ...] = (
         "Of the hub's checks of the signatory's security.txt within the period, the share "
         "that found it valid.",
         securitytxt_ok_share,
+    ),
+    Definition(
+        "policy_present",
+        "registry",
+        "Disclosure policy present",
+        "yes/no",
+        "The last check the hub made before the period's end of the signatory's disclosure "
+        "policy (the first Policy field of its last security.txt check, else the disclosure "
+        "policy URL it declared in the registry) fetched it over https with a 2xx answer of "
+        "text/html or text/plain within the size and time limits: 1, else 0 (no URL counts "
+        f"as 0); no data when never checked. {_CHECKED}",
+        policy_present,
+    ),
+    Definition(
+        "csaf_metadata_reachable",
+        "registry",
+        "CSAF provider metadata reachable",
+        "yes/no",
+        "The last check the hub made before the period's end of the signatory's CSAF "
+        "provider metadata (the first CSAF field of its last security.txt check, else "
+        "https://<website host>/.well-known/csaf/provider-metadata.json) fetched it over "
+        "https as application/json within the size and time limits, and it was valid against "
+        f"the official CSAF 2.0 provider metadata JSON schema: 1, else 0; no data when never "
+        f"checked. {_CHECKED}",
+        csaf_metadata_reachable,
     ),
 )
 

@@ -105,11 +105,12 @@ def schedule(
     """Queue a refresh (repeating every ``every_minutes`` when given). A repeating refresh
     already queued is returned instead of queueing a second one."""
     if every_minutes is not None:
-        waiting = db.scalar(
-            select(Job).where(Job.kind == KIND, Job.state == JobState.QUEUED).limit(1)
-        )
-        if waiting is not None and waiting.payload.get("every_minutes"):
-            return waiting
+        # Event-driven refreshes (events.py) wait queued too: only a repeating one counts.
+        for waiting in db.scalars(
+            select(Job).where(Job.kind == KIND, Job.state == JobState.QUEUED)
+        ):
+            if waiting.payload.get("every_minutes"):
+                return waiting
     payload: dict[str, Any] = {}
     if periods_keys is not None:
         payload["periods"] = periods_keys

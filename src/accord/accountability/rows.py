@@ -8,7 +8,7 @@ datetime. A record is named for the methods page and the links behind a figure b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 RecordRef = str
 
@@ -82,6 +82,30 @@ class SecurityTxtCheckRow:
 
 
 @dataclass(frozen=True)
+class ReachCheckRow:
+    """One check by the hub that the signatory's disclosure policy or CSAF provider metadata
+    is reachable (``kind`` "policy" or "csaf")."""
+
+    ref: RecordRef
+    org_id: int
+    kind: str
+    fetched_at: datetime
+    ok: bool
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """How many of the signatory's object versions readers of one other organization pulled
+    on one UTC day (TAXII GETs of objects, federation pulls included)."""
+
+    ref: RecordRef
+    org_id: int  # the producer
+    reader_org_id: int
+    day: date
+    objects: int
+
+
+@dataclass(frozen=True)
 class Records:
     """Everything one signatory's figures read."""
 
@@ -90,3 +114,5 @@ class Records:
     objects: tuple[SharedObject, ...] = ()
     sightings: tuple[SightingRow, ...] = ()
     checks: tuple[SecurityTxtCheckRow, ...] = field(default=())
+    reach_checks: tuple[ReachCheckRow, ...] = ()
+    deliveries: tuple[DeliveryRow, ...] = ()

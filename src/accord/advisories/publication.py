@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from accord.accountability import events
 from accord.advisories import documents, ecosystems, matching, scoring, validation
 from accord.advisories.errors import BadRecord
 from accord.advisories.models import (
@@ -75,6 +76,7 @@ def publish(
     )
     _make_current(advisory, record, text, digest, v3, v4)
     _reindex(db, advisory, record, first=first)
+    events.recorded(db, settings=settings)
     return version
 
 

@@ -63,3 +63,30 @@ def _report(slug: str, row: SecurityTxtCheck) -> None:
     for finding in row.findings:
         line = f" line {finding['line']}" if finding.get("line") else ""
         out.print(f"  {finding['severity']}: {finding['message']}{line}", markup=False)
+
+
+@registry_app.command("schedule-checks")
+def schedule_checks(
+    every: Annotated[
+        int | None,
+        typer.Option("--every", min=1, max=31 * 24 * 60, help="Repeat every N minutes."),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Queue the registry checks of every signatory (security.txt, disclosure policy, CSAF
+    provider metadata) as a job; with --every, the job queues its own next run."""
+    from accord.registry import handlers
+
+    settings = settings_from_env(config)
+    prepare_data_dir(settings)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        with unit_of_work(make_sessionmaker(engine)) as db:
+            job = handlers.schedule(db, every_minutes=every, settings=settings)
+            job_id, run_at, repeats = job.id, job.run_at, job.payload.get("every_minutes")
+    finally:
+        engine.dispose()
+    # An already queued repeating run is kept, with its own interval.
+    repeat = f", then every {repeats} minutes" if repeats else ""
+    out.print(f"queued job {job_id} ({handlers.KIND}) at {run_at:%Y-%m-%d %H:%M} UTC{repeat}")

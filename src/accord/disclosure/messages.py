@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from accord.accountability import events
 from accord.config import Settings
 from accord.disclosure import history, notices, vendors
 from accord.disclosure.cases import CaseAccess, touch
@@ -141,6 +142,8 @@ def post(
         audience=audience,
         vendor_org_id=vendor_org_id,
     )
+    if author.org_id is not None:  # a vendor's (or coordinator's) reply may count
+        events.recorded(db, settings=settings)
     notices.message_posted(db, settings=settings, case=case, message=message)
     return message
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, CompoundSelect, Select, func, literal, select, union
 from sqlalchemy.orm import Session
 
+from accord.accountability import events
 from accord.advisories.models import Advisory, AdvisoryStatus, AffectedPackage
 from accord.clock import utcnow
 from accord.config import Settings
@@ -187,6 +188,7 @@ def set_status(
         details=details,
     )
     notices.to_case(db, settings=settings, case=case, kind="status", what="A vendor status changed")
+    events.recorded(db, settings=settings)
     return vendor
 
 

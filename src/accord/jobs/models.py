@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.clock import utcnow
@@ -39,6 +39,14 @@ class Job(Base):
         # The claim query: due jobs in order, and expired leases.
         Index("ix_jobs_state_run_at", "state", "run_at"),
         Index("ix_jobs_organization_id_kind", "organization_id", "kind"),
+        # At most one queued job per dedupe key: events coalesce into one pending job.
+        Index(
+            "ux_jobs_queued_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("state = 'queued' AND dedupe_key IS NOT NULL"),
+            postgresql_where=text("state = 'queued' AND dedupe_key IS NOT NULL"),
+        ),
         # Ids are never reused on SQLite either: an audit row names a job by its id.
         {"sqlite_autoincrement": True},
     )
@@ -55,6 +63,8 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     locked_by: Mapped[str | None] = mapped_column(String(200))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Jobs with the same key coalesce while queued (see services.enqueue).
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
     # The organization the job serves (a webhook delivery), so that its admins can see it.
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")

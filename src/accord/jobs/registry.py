@@ -17,7 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 
 # Modules that register handlers when imported.
-HANDLER_MODULES = ("accord.notifications.handlers", "accord.accountability.handlers")
+HANDLER_MODULES = (
+    "accord.notifications.handlers",
+    "accord.accountability.handlers",
+    "accord.registry.handlers",
+)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
@@ -28,17 +29,22 @@ def enqueue(
     settings: Settings | None = None,
     max_attempts: int | None = None,
     organization_id: int | None = None,
+    dedupe_key: str | None = None,
 ) -> Job:
     """Add a job to ``db``'s transaction: nothing runs before the caller commits.
 
     ``payload`` must be JSON; it is what the handler of ``kind`` receives. The number of
     attempts comes from ``max_attempts``, else from ``settings``, else the settings' default.
+    With ``dedupe_key``, a job still queued under the same key is returned instead of adding
+    a second one (a unique index on queued keys holds this across concurrent transactions).
     """
     if not kind or len(kind) > MAX_KIND_LENGTH:
         raise ValueError(f"a job kind has 1 to {MAX_KIND_LENGTH} characters")
     attempts = max_attempts or (
         settings.job_max_attempts if settings else Settings.model_fields["job_max_attempts"].default
     )
+    if dedupe_key is not None:
+        return _enqueue_once(db, kind, payload, run_at, attempts, organization_id, dedupe_key)
     job = Job(
         kind=kind,
         payload=payload,
@@ -51,6 +57,45 @@ def enqueue(
     db.add(job)
     db.flush()
     return job
+
+
+def _enqueue_once(
+    db: Session,
+    kind: str,
+    payload: dict[str, Any],
+    run_at: datetime | None,
+    attempts: int,
+    organization_id: int | None,
+    key: str,
+) -> Job:
+    queued = select(Job).where(Job.dedupe_key == key, Job.state == JobState.QUEUED)
+    found = db.scalar(queued)
+    if found is not None:
+        return found
+    # Another transaction may queue the same key meanwhile: ON CONFLICT DO NOTHING (SQLite
+    # and PostgreSQL alike) waits for it and adds nothing, instead of failing the caller.
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Job)
+        .values(
+            kind=kind,
+            payload=payload,
+            state=JobState.QUEUED,
+            attempts=0,
+            max_attempts=attempts,
+            run_at=run_at or utcnow(),
+            organization_id=organization_id,
+            dedupe_key=key,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(
+            index_elements=[Job.dedupe_key],
+            index_where=text("state = 'queued' AND dedupe_key IS NOT NULL"),
+        )
+    )
+    db.execute(statement)
+    return db.scalars(queued.execution_options(populate_existing=True)).one()
 
 
 def list_jobs(

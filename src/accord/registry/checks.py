@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.accountability import events
 from accord.config import Settings
 from accord.identity import audit
 from accord.identity.models import Organization
@@ -74,6 +75,7 @@ def run(
         organization_id=org_id,
         details={"url": url, "ok": result.ok, "redirects": list(result.redirects)},
     )
+    events.recorded(db, settings=settings)
     return row
 
 

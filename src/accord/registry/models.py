@@ -167,3 +167,34 @@ class DeclaredProduct(Base):
     ecosystem: Mapped[str] = mapped_column(String(100))
     package: Mapped[str] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReachCheckKind(enum.StrEnum):
+    """What a reachability check fetched."""
+
+    POLICY = "policy"  # the disclosure policy (security.txt Policy:, else the declared URL)
+    CSAF = "csaf"  # the CSAF provider metadata (security.txt CSAF:, else the well-known URL)
+
+
+class ReachCheck(Base):
+    """One fetch of a signatory's disclosure policy or CSAF provider metadata, kept as history.
+
+    ``url`` is None when there was nothing to fetch (no policy URL anywhere): the check
+    is kept, failed with ``problem`` ``no_url``, so that a missing policy counts as missing.
+    """
+
+    __tablename__ = "registry_reach_checks"
+    __table_args__ = (Index("ix_registry_reach_checks_org_kind", "organization_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[ReachCheckKind] = mapped_column(str_enum(ReachCheckKind, "reach_check_kind"))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    final_url: Mapped[str | None] = mapped_column(String(2000))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    problem: Mapped[str | None] = mapped_column(String(50))
+    message: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(200))

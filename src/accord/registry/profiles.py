@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from accord.identity.models import Organization, OrgKind
 from accord.identity.services import get_org
-from accord.registry import checks
-from accord.registry.models import AccordVersion, SecurityTxtCheck, Signature
+from accord.registry import checks, reach_checks
+from accord.registry.models import AccordVersion, ReachCheck, SecurityTxtCheck, Signature
 
 SIGNATURE_DOCUMENT_TYPE = "accord.signature/v1"
 
@@ -39,6 +39,8 @@ class Profile:
     organization: Organization
     signatures: Sequence[Signature]
     latest_check: SecurityTxtCheck | None
+    # The latest reachability check of each kind ("policy", "csaf"), when ever made.
+    reach: dict[str, ReachCheck] = field(default_factory=dict)
 
 
 def listed(db: Session, *, kind: OrgKind) -> list[Listed]:
@@ -80,7 +82,8 @@ def profile(db: Session, slug: str) -> Profile:
         .options(joinedload(Signature.accord_version))
         .order_by(Signature.signed_at, Signature.id)
     ).all()
-    return Profile(org, signatures, checks.latest(db, org_id=org.id))
+    latest = checks.latest(db, org_id=org.id)
+    return Profile(org, signatures, latest, reach_checks.latest(db, org_id=org.id))
 
 
 def utc_iso(moment: datetime) -> str:

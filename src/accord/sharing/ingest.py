@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from accord.accountability import events
 from accord.errors import AccordError
 from accord.identity.policy import Actor
 from accord.sharing import lookup
@@ -123,6 +124,8 @@ def store_objects(
         entry["version"] = format_timestamp(row["version"])
         report.successes.append(entry)
     report.stored = len(fresh)
+    if fresh:
+        events.recorded(db)
     return report
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -227,3 +228,24 @@ class SharingSecret(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class ObjectDelivery(Base):
+    """How many of one producer's object versions were delivered to readers of one other
+    organization on one UTC day (TAXII GETs of objects, federation pulls included).
+
+    Statistics for accountability, not records: ``sharing.deliveries`` counts in memory and
+    adds its counts here every few seconds (see docs/sharing.md for what a crash loses).
+    """
+
+    __tablename__ = "sharing_deliveries"
+    __table_args__ = (
+        UniqueConstraint("producer_org_id", "reader_org_id", "day"),
+        Index("ix_sharing_deliveries_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    producer_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    reader_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    objects: Mapped[int] = mapped_column(Integer)

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from accord.clock import utcnow
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
-from accord.sharing import cursor, queries, services
+from accord.sharing import cursor, deliveries, queries, services
 from accord.sharing.models import TaxiiStatus
 from accord.sharing.readers import reader_for
 from accord.sharing.stix_validation import format_timestamp
@@ -114,6 +114,7 @@ def manifest(collection_id: str, request: Request, db: DbSession, actor: Reading
 def get_objects(collection_id: str, request: Request, db: DbSession, actor: Reading) -> Response:
     """An envelope of the visible objects (section 5.4)."""
     result = _page(request, db, actor, collection_id, kind="objects")
+    deliveries.note(request, actor, result)
     return taxii_response(queries.envelope_json(result), page=result)
 
 
@@ -139,6 +140,7 @@ def get_object(
     result = _page(request, db, actor, collection_id, kind=f"object:{object_id}", ids=object_id)
     if not result.rows:
         raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
+    deliveries.note(request, actor, result)
     return taxii_response(queries.envelope_json(result), page=result)
 
 

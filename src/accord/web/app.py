@@ -14,6 +14,7 @@ from accord import __version__
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker
 from accord.identity.ratelimit import RateLimiter
+from accord.sharing.deliveries import Deliveries, Flusher
 from accord.web import errors
 from accord.web.rendering import make_environment
 from accord.web.security import BodyLimit, SecurityHeaders
@@ -92,6 +93,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The embedded default runs background jobs in the web process; at scale, `accord worker`.
     from accord.jobs.worker import Worker, WorkerThread
 
+    flusher = Flusher(
+        app.state.deliveries,
+        app.state.sessionmaker,
+        every=app.state.settings.deliveries_flush_seconds,
+    )
+    flusher.start()
     thread = None
     if app.state.settings.runs_worker_in_process:
         worker = Worker(
@@ -104,6 +111,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if thread is not None:
             thread.stop()
+        flusher.stop()
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -127,6 +135,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.reader = make_sessionmaker(app.state.engine, read_only=True)
     app.state.limiter = RateLimiter.for_hub(settings, app.state.engine)
     app.state.templates = make_environment()
+    # Objects TAXII GETs delivered, counted in memory and flushed by the lifespan's thread.
+    app.state.deliveries = Deliveries()
 
     app.state.routers = mounted_routers()
     for prefix, router in app.state.routers:
