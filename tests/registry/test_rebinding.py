@@ -107,3 +107,16 @@ def test_the_client_connects_to_the_address_it_checked(
     http_server.route("/", Route(b"ok"))
     with outbound.client(open_settings) as client:
         assert client.get(f"http://{HOST}:{_port(http_server)}/").status_code == 200
+
+
+def test_a_reachability_check_never_reaches_the_rebound_address(
+    http_server: StaticServer, strict: Settings, rebinding: list[str]
+) -> None:
+    from accord.registry import reach
+
+    http_server.route("/policy", Route(b"<p>policy</p>", content_type="text/html"))
+    url = f"http://{HOST}:{_port(http_server)}/policy"
+    fetched = reach.fetch(url, settings=strict, accept=frozenset({"text/html"}))
+    assert not fetched.ok
+    assert fetched.problem == "internal_address"
+    assert http_server.requests == []

@@ -13,6 +13,7 @@ It never raises for what a server does: the outcome names its problem.
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -57,14 +58,12 @@ class _State:
     content_type: str | None = None
 
 
-def make_client(settings: Settings, *, verify: object = True) -> httpx.Client:
-    """A client for these fetches: no automatic redirects, no proxy from the environment."""
-    return httpx.Client(
-        timeout=httpx.Timeout(settings.outbound_timeout_seconds),
-        follow_redirects=False,
-        # A proxy from the environment would resolve names itself, past the address check.
-        trust_env=False,
-        verify=verify,  # type: ignore[arg-type]
+def make_client(settings: Settings, *, verify: ssl.SSLContext | bool = True) -> httpx.Client:
+    """A client for these fetches: no automatic redirects, no proxy from the environment, and
+    connections only to the public address checked at connection time (DNS rebinding)."""
+    return outbound.client(
+        settings,
+        verify=verify,
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
     )
 
@@ -116,6 +115,8 @@ def _fetch(
                 state.final_url = str(current)
                 _accept(response, accept, state)
                 return _read(response, settings.registry_check_max_bytes, deadline)
+        except outbound.Refused as exc:
+            raise _Stop(exc.code, exc.message) from None
         except httpx.TimeoutException:
             raise _Stop(
                 "timeout", f"no answer within {settings.outbound_timeout_seconds:g} s"
