@@ -21,6 +21,7 @@ from datetime import datetime
 
 from accord.accountability.periods import Period
 from accord.accountability.rows import RecordRef, Records, VendorCase
+from accord.web.i18n import N_
 
 Value = int | float | dict[str, int] | None
 
@@ -46,9 +47,14 @@ class Definition:
     group: str  # disclosure, advisories, sharing, registry
     title: str
     unit: str  # count, hours, share, yes/no, counts by TLP
-    text: str
+    parts: tuple[str, ...]  # the definition's sentences, each translated apart
     compute: Callable[[Records, Period], Figure]
     sortable: bool = True
+
+    @property
+    def text(self) -> str:
+        """The definition, in English (the API's and the reports' text)."""
+        return " ".join(self.parts)
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -269,12 +275,12 @@ def securitytxt_ok_share(records: Records, period: Period) -> Figure:
     return Figure(share(len(good), len(found)), tuple(c.ref for c in found))
 
 
-_COHORT = (
+_COHORT = N_(
     "The cohort is every case in which the hub notified the signatory as a vendor within the "
     "period (the vendor's notification time, CaseVendor.invited_at)."
 )
-_AS_AT = "Only what happened before the period's end counts."
-_REPLY = (
+_AS_AT = N_("Only what happened before the period's end counts.")
+_REPLY = N_(
     'A reply is the first of: a stated status other than "no reply" (the case history\'s '
     "status_changed events for that vendor), or a message written by one of the vendor's "
     "members. The hub does not record when a vendor first read a case, so reading is no reply."
@@ -284,171 +290,245 @@ DEFINITIONS: tuple[Definition, ...] = (
     Definition(
         "reports_received",
         "disclosure",
-        "Reports received",
+        N_("Reports received"),
         "count",
-        f"{_COHORT} The figure is the cohort's size.",
+        (
+            _COHORT,
+            N_("The figure is the cohort's size."),
+        ),
         reports_received,
     ),
     Definition(
         "ack_median_hours",
         "disclosure",
-        "Median time to acknowledge",
+        N_("Median time to acknowledge"),
         "hours",
-        f"{_COHORT} For each case of the cohort answered before the period's end, the time "
-        f"from notification to the vendor's first reply; the median of those times. {_REPLY}",
+        (
+            _COHORT,
+            N_(
+                "For each case of the cohort answered before the period's end, the time from "
+                "notification to the vendor's first reply; the median of those times."
+            ),
+            _REPLY,
+        ),
         ack_median,
     ),
     Definition(
         "ack_p90_hours",
         "disclosure",
-        "90th percentile time to acknowledge",
+        N_("90th percentile time to acknowledge"),
         "hours",
-        f"As the median time to acknowledge, but the nearest-rank 90th percentile. {_AS_AT}",
+        (
+            N_("As the median time to acknowledge, but the nearest-rank 90th percentile."),
+            _AS_AT,
+        ),
         ack_p90,
     ),
     Definition(
         "determination_median_hours",
         "disclosure",
-        "Median time to a status",
+        N_("Median time to a status"),
         "hours",
-        f'{_COHORT} For each case of the cohort where the vendor stated "affected", "not '
-        f'affected" or "fixed" before the period\'s end, the time from notification to the '
-        f'first such status; the median. "Acknowledged" alone is no determination.',
+        (
+            _COHORT,
+            N_(
+                'For each case of the cohort where the vendor stated "affected", "not '
+                'affected" or "fixed" before the period\'s end, the time from notification to '
+                'the first such status; the median. "Acknowledged" alone is no determination.'
+            ),
+        ),
         determination_median,
     ),
     Definition(
         "determination_p90_hours",
         "disclosure",
-        "90th percentile time to a status",
+        N_("90th percentile time to a status"),
         "hours",
-        f"As the median time to a status, but the nearest-rank 90th percentile. {_AS_AT}",
+        (
+            N_("As the median time to a status, but the nearest-rank 90th percentile."),
+            _AS_AT,
+        ),
         determination_p90,
     ),
     Definition(
         "no_reply_share",
         "disclosure",
-        "Share of cases never replied to",
+        N_("Share of cases never replied to"),
         "share",
-        f"{_COHORT} The share of the cohort without any reply before the period's end. "
-        f"{_REPLY} A case notified late in the period has had little time: read with the "
-        f"median time to acknowledge.",
+        (
+            _COHORT,
+            N_("The share of the cohort without any reply before the period's end."),
+            _REPLY,
+            N_(
+                "A case notified late in the period has had little time: read with the median "
+                "time to acknowledge."
+            ),
+        ),
         no_reply_share,
     ),
     Definition(
         "fix_median_hours",
         "disclosure",
-        "Median time from report to fix",
+        N_("Median time from report to fix"),
         "hours",
-        f'{_COHORT} For each case of the cohort where the vendor stated "fixed" before the '
-        f"period's end, the time from notification to that status; the median. The hub "
-        f"records when a fix was stated, not when it shipped.",
+        (
+            _COHORT,
+            N_(
+                'For each case of the cohort where the vendor stated "fixed" before the '
+                "period's end, the time from notification to that status; the median. The hub "
+                "records when a fix was stated, not when it shipped."
+            ),
+        ),
         fix_median,
     ),
     Definition(
         "embargoes_kept",
         "disclosure",
-        "Embargoes kept",
+        N_("Embargoes kept"),
         "count",
-        "Embargoes the signatory accepted (as now set on the case) whose end fell within the "
-        "period, and that it did not break (see embargoes broken).",
+        (
+            N_(
+                "Embargoes the signatory accepted (as now set on the case) whose end fell "
+                "within the period, and that it did not break (see embargoes broken)."
+            ),
+        ),
         embargoes_kept,
     ),
     Definition(
         "embargoes_broken",
         "disclosure",
-        "Embargoes broken",
+        N_("Embargoes broken"),
         "count",
-        "Embargoes the signatory accepted whose end fell within the period, where an advisory "
-        "of the signatory naming the case's ACCORD id among its aliases was first published "
-        "on the hub after the signatory was notified and before the embargo ended, without "
-        "the signatory having agreed to early release. The hub itself never publishes a case "
-        "early; publication elsewhere is not seen.",
+        (
+            N_(
+                "Embargoes the signatory accepted whose end fell within the period, where an "
+                "advisory of the signatory naming the case's ACCORD id among its aliases was "
+                "first published on the hub after the signatory was notified and before the "
+                "embargo ended, without the signatory having agreed to early release. The hub "
+                "itself never publishes a case early; publication elsewhere is not seen."
+            ),
+        ),
         embargoes_broken,
     ),
     Definition(
         "advisories_published",
         "advisories",
-        "Advisories published",
+        N_("Advisories published"),
         "count",
-        "Advisories of the signatory whose first version was published on the hub within the "
-        "period (advisory_versions number 1); later versions and withdrawals do not count again.",
+        (
+            N_(
+                "Advisories of the signatory whose first version was published on the hub "
+                "within the period (advisory_versions number 1); later versions and "
+                "withdrawals do not count again."
+            ),
+        ),
         advisories_published,
     ),
     Definition(
         "csaf_share",
         "advisories",
-        "Share with a public CSAF document",
+        N_("Share with a public CSAF document"),
         "share",
-        "Of the advisories published in the period, the share the hub's CSAF trusted provider "
-        "serves to anyone: those of TLP:CLEAR (CSAF label WHITE). Others have a CSAF document "
-        "only their permitted readers may fetch.",
+        (
+            N_(
+                "Of the advisories published in the period, the share the hub's CSAF trusted "
+                "provider serves to anyone: those of TLP:CLEAR (CSAF label WHITE). Others "
+                "have a CSAF document only their permitted readers may fetch."
+            ),
+        ),
         csaf_share,
     ),
     Definition(
         "fix_versions_share",
         "advisories",
-        "Share with machine-readable fix versions",
+        N_("Share with machine-readable fix versions"),
         "share",
-        "Of the advisories published in the period, the share whose current OSV record names "
-        'at least one fixed version (an affected range event "fixed").',
+        (
+            N_(
+                "Of the advisories published in the period, the share whose current OSV "
+                'record names at least one fixed version (an affected range event "fixed").'
+            ),
+        ),
         fix_versions_share,
     ),
     Definition(
         "fix_to_advisory_median_hours",
         "advisories",
-        "Median time from fix to advisory",
+        N_("Median time from fix to advisory"),
         "hours",
-        "Cases published as an advisory within the period in which the signatory, a vendor, "
-        'had stated "fixed" before publication: the time from its first "fixed" to '
-        "publication; the median.",
+        (
+            N_(
+                "Cases published as an advisory within the period in which the signatory, a "
+                'vendor, had stated "fixed" before publication: the time from its first '
+                '"fixed" to publication; the median.'
+            ),
+        ),
         fix_to_advisory_median,
     ),
     Definition(
         "objects_shared",
         "sharing",
-        "Objects shared",
+        N_("Objects shared"),
         "count",
-        "STIX objects the signatory produced whose first version was added to a hub "
-        "collection within the period; objects pulled from other servers are not counted.",
+        (
+            N_(
+                "STIX objects the signatory produced whose first version was added to a hub "
+                "collection within the period; objects pulled from other servers are not "
+                "counted."
+            ),
+        ),
         objects_shared,
     ),
     Definition(
         "objects_shared_by_tlp",
         "sharing",
-        "Objects shared by TLP",
+        N_("Objects shared by TLP"),
         "counts by TLP",
-        "The objects shared, counted by their TLP 2.0 marking.",
+        (N_("The objects shared, counted by their TLP 2.0 marking."),),
         objects_by_tlp,
         sortable=False,
     ),
     Definition(
         "sightings_received",
         "sharing",
-        "Sightings received",
+        N_("Sightings received"),
         "count",
-        "STIX sightings added within the period by other organizations of objects the "
-        "signatory produced. Reads of the signatory's objects by others (TAXII GETs and "
-        "federation pulls) are not recorded per object by the hub, so no figure counts them.",
+        (
+            N_(
+                "STIX sightings added within the period by other organizations of objects the "
+                "signatory produced. Reads of the signatory's objects by others (TAXII GETs "
+                "and federation pulls) are not recorded per object by the hub, so no figure "
+                "counts them."
+            ),
+        ),
         sightings_received,
     ),
     Definition(
         "securitytxt_current",
         "registry",
-        "security.txt valid and current",
+        N_("security.txt valid and current"),
         "yes/no",
-        "The last check of the signatory's security.txt the hub made before the period's "
-        "end found it valid (RFC 9116), and its Expires lay after the period's end: 1, else "
-        "0; no data when never checked. Whether a disclosure policy or CSAF provider "
-        "metadata is reachable is not checked by the hub yet.",
+        (
+            N_(
+                "The last check of the signatory's security.txt the hub made before the "
+                "period's end found it valid (RFC 9116), and its Expires lay after the "
+                "period's end: 1, else 0; no data when never checked. Whether a disclosure "
+                "policy or CSAF provider metadata is reachable is not checked by the hub yet."
+            ),
+        ),
         securitytxt_current,
     ),
     Definition(
         "securitytxt_ok_share",
         "registry",
-        "Share of security.txt checks passed",
+        N_("Share of security.txt checks passed"),
         "share",
-        "Of the hub's checks of the signatory's security.txt within the period, the share "
-        "that found it valid.",
+        (
+            N_(
+                "Of the hub's checks of the signatory's security.txt within the period, the "
+                "share that found it valid."
+            ),
+        ),
         securitytxt_ok_share,
     ),
 )

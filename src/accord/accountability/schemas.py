@@ -111,3 +111,25 @@ class RefreshQueued(BaseModel):
     """The refresh job queued."""
 
     job_id: int
+
+
+class HubPublishRequest(Strict):
+    """Publish the hub-wide report for an ended period (operators)."""
+
+    period: str = Field(max_length=10)
+    narrative: str = Field(default="", max_length=50_000)
+
+
+class HubReportRead(BaseModel):
+    """A published hub report version: where it sits in the log and how it was signed."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    period_key: str
+    version: int
+    published_at: datetime
+    published_by: str
+    document_sha256: str
+    signature: str
+    log_index: int
+    superseded_at: datetime | None
