@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.accountability import figures, hub, periods
-from accord.accountability.models import HubReport
+from accord.accountability import figures, hub, periods, services
+from accord.accountability.models import HubFigures, HubReport
 from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.identity.models import Organization
@@ -292,3 +292,42 @@ def test_a_period_excluded_as_a_whole_is_not_published(client: TestClient, make:
     )
     assert refused.status_code == 409
     assert "Records restored from backup" in refused.json()["message"]
+
+
+def test_trends_read_stored_hub_aggregates_and_exclusions_drop_them(
+    client: TestClient,
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    db: Session,
+) -> None:
+    slugs = _history(make, session_factory)
+    quarter = periods.parse(ENDED)
+    with unit_of_work(session_factory) as w:
+        services.refresh(w, period=quarter)
+        hub.store(w, period=quarter)
+    with unit_of_work(session_factory) as w:
+        row = w.scalars(select(HubFigures).where(HubFigures.period_key == ENDED)).one()
+        assert row.aggregates["securitytxt_ok_share"] == {
+            "median": 0.75,
+            "total": None,
+            "reporting": 2,
+        }
+        # Marked, to see that the charts read the stored row rather than recomputing.
+        row.aggregates = {
+            **row.aggregates,
+            "reports_received": {**row.aggregates["reports_received"], "total": 99},
+        }
+    found = hub.trends(db, end=quarter)
+    assert found["reports_received"][-1] == (quarter, 99.0)
+    html = client.get(f"/accountability?period={ENDED}").text
+    assert "2026-Q1 99" in html
+    # An exclusion changes what the aggregates count: the stored row goes, and the charts
+    # compute from the stored figures again (0 reports, the true total).
+    client.post(
+        "/api/v1/accountability/exclusions",
+        json={"signatory": slugs["Alpha"], "period": ENDED, "reason": "Audit"},
+        headers=_operator(make),
+    )
+    db.rollback()
+    assert db.scalars(select(HubFigures)).all() == []
+    assert hub.trends(db, end=quarter)["reports_received"][-1] == (quarter, 0.0)

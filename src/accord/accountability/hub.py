@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from accord.accountability import figures, periods, services
 from accord.accountability.figures import Value
+from accord.accountability.models import HubFigures
 from accord.accountability.periods import Period
 from accord.accountability.services import Stored
+from accord.clock import utcnow
 from accord.identity.models import Organization
 from accord.registry.models import Signature
 from accord.web.i18n import N_
@@ -192,10 +194,7 @@ def summary(db: Session, *, period: Period, fresh: bool = False) -> Summary:
     all computed afresh with ``fresh`` (what publishing does). Trends read stored rows."""
     orgs = services.signatories(db)
     joined = joined_at(db, orgs)
-    series = periods.quarters_up_to(period, TREND_LENGTH)
-    wanted = list(dict.fromkeys([*series, period]))
-    by_period = services.stored_or_live_series(db, series=wanted, orgs=orgs)
-    found = by_period[period.key]
+    (found,) = services.stored_or_live_series(db, series=[period], orgs=orgs).values()
     if fresh:
         computed = services.live(db, period=period, org_ids=[o.id for o in orgs])
         found = [
@@ -204,7 +203,6 @@ def summary(db: Session, *, period: Period, fresh: bool = False) -> Summary:
             for s in found
         ]  # fmt: skip
     members = counted(found, joined, period)
-    trends = _trends(by_period, series, joined)
     membership = Membership(
         at_end=sum(1 for moment in joined.values() if moment < period.end),
         joined=sum(1 for moment in joined.values() if period.contains(moment)),
@@ -217,29 +215,54 @@ def summary(db: Session, *, period: Period, fresh: bool = False) -> Summary:
         ),
     )
     stamps = [s.computed_at for s in found if s.computed_at is not None]
-    return Summary(period, membership, aggregates(members), trends, min(stamps, default=None))
-
-
-def _trends(
-    by_period: dict[str, list[Stored]], series: Sequence[Period], joined: dict[int, datetime]
-) -> dict[str, list[tuple[Period, float | None]]]:
-    out: dict[str, list[tuple[Period, float | None]]] = {key: [] for key in TREND_FIGURES}
-    for quarter in series:
-        members = counted(by_period[quarter.key], joined, quarter)
-        for key in TREND_FIGURES:
-            definition = figures.BY_ID[key]
-            value = aggregate(definition, [s.values.get(key) for s in members])
-            out[key].append((quarter, value.headline(definition.unit)))
-    return out
+    found_trends = trends(db, end=period)
+    return Summary(period, membership, aggregates(members), found_trends, min(stamps, default=None))
 
 
 def trends(db: Session, *, end: Period) -> dict[str, list[tuple[Period, float | None]]]:
-    """The hub's trend figures over the quarters up to ``end`` (the scorecard's charts),
-    read from the stored rows."""
-    orgs = services.signatories(db)
+    """The hub's trend figures over the quarters up to ``end`` (the scorecard's charts): the
+    stored aggregates (:func:`store`), computed from the stored figures where none is."""
     series = periods.quarters_up_to(end, TREND_LENGTH)
-    by_period = services.stored_or_live_series(db, series=series, orgs=orgs)
-    return _trends(by_period, series, joined_at(db, orgs))
+    query = select(HubFigures.period_key, HubFigures.aggregates).where(
+        HubFigures.period_key.in_([p.key for p in series])
+    )
+    stored: dict[str, Any] = {key: found for key, found in db.execute(query)}  # noqa: C416
+    missing = [p for p in series if p.key not in stored]
+    if missing:
+        orgs = services.signatories(db)
+        by_period = services.stored_or_live_series(db, series=missing, orgs=orgs)
+        joined = joined_at(db, orgs)
+        for quarter in missing:
+            found = aggregates(counted(by_period[quarter.key], joined, quarter))
+            stored[quarter.key] = {k: encode_aggregate(v) for k, v in found.items()}
+    out: dict[str, list[tuple[Period, float | None]]] = {key: [] for key in TREND_FIGURES}
+    for quarter in series:
+        for key in TREND_FIGURES:
+            item = stored[quarter.key].get(key)
+            value = decode_aggregate(item).headline(figures.BY_ID[key].unit) if item else None
+            out[key].append((quarter, value))
+    return out
+
+
+def store(db: Session, *, period: Period) -> None:
+    """Compute ``period``'s hub aggregates from the stored figures and keep them (the
+    refresh job runs it after storing the figures; ``services.forget_hub`` drops what a change
+    of figures or exclusions makes stale)."""
+    orgs = services.signatories(db)
+    (found,) = services.stored_or_live_series(db, series=[period], orgs=orgs).values()
+    values = aggregates(counted(found, joined_at(db, orgs), period))
+    encoded = {key: encode_aggregate(v) for key, v in values.items()}
+    row = db.scalar(select(HubFigures).where(HubFigures.period_key == period.key))
+    if row is None:
+        db.add(HubFigures(period_key=period.key, aggregates=encoded))
+    else:
+        row.aggregates, row.computed_at = encoded, utcnow()
+    db.flush()
+
+
+def decode_aggregate(item: dict[str, Any]) -> Aggregate:
+    """An aggregate as :func:`encode_aggregate` wrote it."""
+    return Aggregate(item["median"], item["total"], item["reporting"])
 
 
 def encode_aggregate(found: Aggregate) -> dict[str, Any]:

@@ -41,6 +41,19 @@ class ComputedFigures(Base):
     records: Mapped[dict[str, list[str]]] = mapped_column(JSON, deferred=True)
 
 
+class HubFigures(Base):
+    """The hub-wide aggregates of one period, as last computed from the stored figures: what
+    the trend charts of the scorecard and the hub page read (eight rows, not 4,000)."""
+
+    __tablename__ = "accountability_hub_figures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(10), unique=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # {figure id: {"median", "total", "reporting"}}
+    aggregates: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class PublishedDocument:
     """The columns every published report shares: the canonical document, its digest, the
     signed note and where the transparency log holds it. Never changed once written, except

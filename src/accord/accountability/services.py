@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from accord.accountability import collect, figures, periods
 from accord.accountability.figures import Figure, Value
-from accord.accountability.models import ComputedFigures, Exclusion
+from accord.accountability.models import ComputedFigures, Exclusion, HubFigures
 from accord.accountability.periods import Period, PeriodError
 from accord.clock import utcnow
 from accord.errors import InvalidInput, NotFound
@@ -117,7 +117,18 @@ def refresh(db: Session, *, period: Period, org_ids: Collection[int] | None = No
         else:
             row.values, row.records, row.computed_at = values, refs, now
     db.flush()
+    forget_hub(db, period_key=period.key)
     return len(computed)
+
+
+def forget_hub(db: Session, *, period_key: str | None) -> None:
+    """Drop the stored hub aggregates of ``period_key`` (every period's with None): they are
+    stale once a signatory's figures or an exclusion change. ``hub.trends`` computes them
+    again from the stored figures until the refresh job stores them anew."""
+    query = delete(HubFigures)
+    if period_key is not None:
+        query = query.where(HubFigures.period_key == period_key)
+    db.execute(query)
 
 
 def live(db: Session, *, period: Period, org_ids: Sequence[int]) -> dict[int, dict[str, Figure]]:
@@ -170,6 +181,7 @@ def exclude(
     )
     db.add(found)
     db.flush()
+    forget_hub(db, period_key=found.period_key)
     audit.record(
         db,
         actor=actor,
@@ -194,6 +206,7 @@ def lift(db: Session, *, actor: Actor, exclusion_id: int) -> None:
         organization_id=found.organization_id,
         details={"period": found.period_key, "reason": found.reason},
     )
+    forget_hub(db, period_key=found.period_key)
     db.execute(delete(Exclusion).where(Exclusion.id == exclusion_id))
 
 
