@@ -21,8 +21,8 @@ from accord.config import Settings
 from accord.errors import Conflict, NotFound
 from accord.identity.policy import Actor
 
-SCHEMA = "accord.accountability.hub-report/1"
-ENTRY_TYPE = "accountability.hub-report"
+SCHEMA = reports.HUB_SCHEMA
+ENTRY_TYPE = reports.ENTRY_TYPES[SCHEMA]
 # The signatory id no exclusion names: matching it finds the exclusions of a whole period.
 _NO_SIGNATORY = 0
 
@@ -99,23 +99,16 @@ def publish(
         narrative=narrative,
     )
     subject = f"accountability:hub:{period.key}:{version}"
-    sealed = reports.seal(
-        db,
-        settings=settings,
-        schema=SCHEMA,
-        entry_type=ENTRY_TYPE,
-        subject=subject,
-        document=document,
-    )
     report = HubReport(period_key=period.key, version=version, published_at=now)
-    reports.store(
+    reports.seal_and_store(
         db,
         actor=actor,
+        settings=settings,
+        schema=SCHEMA,
+        subject=subject,
+        document=document,
         row=report,
         previous=previous,
-        document=document,
-        sealed=sealed,
-        subject=subject,
         organization_id=None,
     )
     return report

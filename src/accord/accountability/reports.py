@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +36,9 @@ from accord.transparency.envelope import canonical, document_digest
 
 SCHEMA = "accord.accountability.report/1"
 ENTRY_TYPE = "accountability.report"
+HUB_SCHEMA = "accord.accountability.hub-report/1"
+# The transparency log's entry type of each kind of published document.
+ENTRY_TYPES = {SCHEMA: ENTRY_TYPE, HUB_SCHEMA: "accountability.hub-report"}
 MAX_NARRATIVE = 50_000
 MAX_COMMITMENTS = 10_000
 
@@ -93,15 +95,6 @@ def document_of(
     }
 
 
-@dataclass(frozen=True)
-class Seal:
-    """A document as signed and logged: its digest, the signed note, its log index."""
-
-    digest: str
-    signature: str
-    log_index: int
-
-
 def ensure_ended(period: Period, now: datetime) -> None:
     """400 naming the period while it has not ended: no report before the figures settle."""
     if not period.ended(now):
@@ -111,49 +104,37 @@ def ensure_ended(period: Period, now: datetime) -> None:
         )
 
 
-def seal(
+def seal_and_store(
     db: Session,
     *,
+    actor: Actor,
     settings: Settings,
     schema: str,
-    entry_type: str,
     subject: str,
     document: dict[str, Any],
-) -> Seal:
+    row: PublishedDocument,
+    previous: PublishedDocument | None,
+    organization_id: int | None,
+) -> None:
     """Sign the digest of ``document`` (canonical, RFC 8785) as a signed note with the hub's
-    log key and append it to the transparency log, in ``db``'s transaction."""
+    log key, append it to the transparency log, write ``row`` with it and its audit row, and
+    mark the version it supersedes: all in ``db``'s transaction."""
     digest = document_digest(document)
     signer = keys.load_signer(settings, keys.origin_for(settings))
-    signature = note.sign(f"{schema}\n{subject}\nsha256:{digest}\n", signer)
     entry = log.append(
         db,
         settings=settings,
-        entry_type=entry_type,
+        entry_type=ENTRY_TYPES[schema],
         subject_id=subject,
         document=None,
         document_sha256=digest,
     )
-    return Seal(digest, signature, entry.index)
-
-
-def store(
-    db: Session,
-    *,
-    actor: Actor,
-    row: PublishedDocument,
-    previous: PublishedDocument | None,
-    document: dict[str, Any],
-    sealed: Seal,
-    subject: str,
-    organization_id: int | None,
-) -> None:
-    """Write a sealed report version and its audit row; mark the version it supersedes."""
     if previous is not None:
         previous.superseded_at = row.published_at
     row.published_by = actor.label
-    row.document_sha256 = sealed.digest
-    row.signature = sealed.signature
-    row.log_index = sealed.log_index
+    row.document_sha256 = digest
+    row.signature = note.sign(f"{schema}\n{subject}\nsha256:{digest}\n", signer)
+    row.log_index = entry.index
     row.document = canonical(document).decode()
     db.add(row)
     db.flush()
@@ -163,7 +144,7 @@ def store(
         action="accountability.publish",
         target=subject,
         organization_id=organization_id,
-        details={"sha256": sealed.digest, "log_index": sealed.log_index},
+        details={"sha256": digest, "log_index": entry.index},
     )
 
 
@@ -214,25 +195,18 @@ def publish(
         settings=settings,
     )
     subject = f"accountability:{org.slug}:{period.key}:{version}"
-    sealed = seal(
-        db,
-        settings=settings,
-        schema=SCHEMA,
-        entry_type=ENTRY_TYPE,
-        subject=subject,
-        document=document,
-    )
     report = ProgressReport(
         organization_id=org.id, period_key=period.key, version=version, published_at=now
     )
-    store(
+    seal_and_store(
         db,
         actor=actor,
+        settings=settings,
+        schema=SCHEMA,
+        subject=subject,
+        document=document,
         row=report,
         previous=previous,
-        document=document,
-        sealed=sealed,
-        subject=subject,
         organization_id=org.id,
     )
     return report

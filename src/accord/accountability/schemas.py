@@ -64,7 +64,7 @@ class PublishRequest(Strict):
     commitments: str = Field(default="", max_length=10_000)
 
 
-class ReportRead(BaseModel):
+class PublishedRead(BaseModel):
     """A published report version: where it sits in the log and how it was signed."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -77,6 +77,10 @@ class ReportRead(BaseModel):
     signature: str
     log_index: int
     superseded_at: datetime | None
+
+
+class ReportRead(PublishedRead):
+    """A published version of a signatory's report."""
 
 
 class ExclusionCreate(Strict):
@@ -120,16 +124,5 @@ class HubPublishRequest(Strict):
     narrative: str = Field(default="", max_length=50_000)
 
 
-class HubReportRead(BaseModel):
-    """A published hub report version: where it sits in the log and how it was signed."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    period_key: str
-    version: int
-    published_at: datetime
-    published_by: str
-    document_sha256: str
-    signature: str
-    log_index: int
-    superseded_at: datetime | None
+class HubReportRead(PublishedRead):
+    """A published version of the hub report."""
