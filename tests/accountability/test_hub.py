@@ -24,7 +24,7 @@ from accord.identity.models import Organization
 from accord.identity.services import get_org
 from accord.registry.models import SecurityTxtCheck
 from accord.transparency.models import LogRecord
-from tests.factories import Factories
+from tests.factories import Factories, csrf_of, sign_in
 
 ENDED = "2026-Q1"
 
@@ -331,3 +331,23 @@ def test_trends_read_stored_hub_aggregates_and_exclusions_drop_them(
     db.rollback()
     assert db.scalars(select(HubFigures)).all() == []
     assert hub.trends(db, end=quarter)["reports_received"][-1] == (quarter, 0.0)
+
+
+def test_operators_publish_from_the_admin_page(
+    client: TestClient, make: Factories, db: Session
+) -> None:
+    operator = make.user("formop", operator=True)
+    sign_in(client, operator)
+    page = client.get("/admin/accountability")
+    assert 'action="/admin/accountability/hub/publish"' in page.text
+    sent = client.post(
+        "/admin/accountability/hub/publish",
+        data={"period": ENDED, "narrative": "From the form.", "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/accountability/hub?period={ENDED}"
+    db.rollback()
+    (row,) = db.scalars(select(HubReport)).all()
+    assert (row.period_key, row.version) == (ENDED, 1)
+    assert operator.username in row.published_by
