@@ -552,6 +552,14 @@ CASES = [
     Case("GET", "/api/v1/accountability/signatories/{slug}/reports", ANY),
     Case("GET", "/api/v1/accountability/signatories/{slug}/reports/{period}", ANY),
     Case("GET", "/api/v1/accountability/signatories/{slug}/reports/{period}/csv", ANY),
+    Case("GET", "/api/v1/accountability/signatories/{slug}/reports/{period}/pdf", ANY),
+    Case("GET", "/api/v1/accountability/hub-report.schema.json", ANY),
+    Case("GET", "/api/v1/accountability/hub", ANY),
+    Case("GET", "/api/v1/accountability/hub/reports", ANY),
+    Case("POST", "/api/v1/accountability/hub/reports", OPERATORS, 201, {"period": "2026-Q1"}),
+    Case("GET", "/api/v1/accountability/hub/reports/{period}", ANY),
+    Case("GET", "/api/v1/accountability/hub/reports/{period}/csv", ANY),
+    Case("GET", "/api/v1/accountability/hub/reports/{period}/pdf", ANY),
     Case(
         "POST", "/api/v1/orgs/{slug}/accountability/reports", ORG_ADMINS, 201, {"period": "2026-Q1"}
     ),
@@ -570,6 +578,8 @@ CASES = [
     Case("GET", "/accountability/methods", ANY),
     Case("GET", "/accountability/signatories/{slug}", ANY),
     Case("GET", "/accountability/signatories/{slug}/reports/{period}", ANY),
+    Case("GET", "/accountability/hub", ANY),
+    Case("POST", "/admin/accountability/hub/publish", OPERATORS, 303, {"period": "2026-Q1"}),
     Case("GET", "/orgs/{slug}/accountability", ORG_ADMINS),
     Case("POST", "/orgs/{slug}/accountability/publish", ORG_ADMINS, 303, {"period": "2026-Q1"}),
     Case("GET", "/admin/accountability", OPERATORS),

@@ -4,7 +4,7 @@ numbers as a table next to each chart."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markupsafe import Markup
 
@@ -17,16 +17,25 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def describe(points: Sequence[tuple[str, float | None]], unit: str) -> str:
-    """The chart as one sentence: each period's value, or "no data"."""
-    parts = [
-        f"{label}: {_fmt(v) + ' ' + unit if v is not None else 'no data'}" for label, v in points
-    ]
-    return "; ".join(parts) + "."
+Show = Callable[[float | None], str]
 
 
-def line_chart(points: Sequence[tuple[str, float | None]], *, title: str, unit: str) -> Markup:
-    """A small line chart of ``points`` (period label, value); gaps where there is no data."""
+def plain(unit: str) -> Show:
+    """Values as English writes them, with ``unit``; "no data" for None."""
+    return lambda v: "no data" if v is None else f"{_fmt(v)} {unit}".strip()
+
+
+def describe(points: Sequence[tuple[str, float | None]], show: Show) -> str:
+    """The chart as one sentence: each period's value as ``show`` writes it."""
+    return "; ".join(f"{label}: {show(v)}" for label, v in points) + "."
+
+
+def line_chart(
+    points: Sequence[tuple[str, float | None]], *, title: str, show: Show, desc: str | None = None
+) -> Markup:
+    """A small line chart of ``points`` (period label, value); gaps where there is no data.
+    ``show`` writes a value (the top label and the description); ``desc`` replaces the
+    description."""
     known = [v for _, v in points if v is not None]
     top = max(known) if known else 0.0
     top = top if top > 0 else 1.0
@@ -51,11 +60,13 @@ def line_chart(points: Sequence[tuple[str, float | None]], *, title: str, unit: 
     )
     labels = Markup("")
     if points:
-        labels = _safe(_LABELS).format(
-            first=points[0][0], last=points[-1][0], top=f"{_fmt(top)} {unit}"
-        )
+        labels = _safe(_LABELS).format(first=points[0][0], last=points[-1][0], top=show(top))
     return _safe(_SVG).format(
-        title=title, desc=describe(points, unit), lines=lines, dots=dots, labels=labels
+        title=title,
+        desc=desc if desc is not None else describe(points, show),
+        lines=lines,
+        dots=dots,
+        labels=labels,
     )
 
 

@@ -103,36 +103,42 @@ def _in(column: Any, period: Period) -> ColumnElement[bool]:
     return and_(column >= period.start, column < period.end)
 
 
-def _vendor_scope(period: Period) -> ColumnElement[bool]:
+def _vendor_rows(db: Session, period: Period, wanted: frozenset[int]) -> list[Any]:
     """Vendor rows a disclosure figure may read: notified in the period, or notified before
-    its end with the case's embargo end or publication in the period."""
-    return and_(
-        CaseVendor.invited_at < period.end,
-        or_(
-            CaseVendor.invited_at >= period.start,
-            _in(DisclosureCase.embargo_at, period),
-            _in(DisclosureCase.published_at, period),
-        ),
+    it with the case's embargo end or publication in the period.
+
+    Two queries, not one with an OR across the two tables (which no index can serve): the
+    first reads the range of ``ix_disclosure_vendors_invited_at``; the second starts from the
+    cases whose embargo or publication falls in the period, and "notified before the start"
+    is checked here, since given to the database it would lead the planner to walk that
+    index over nearly every row (measured on the benchmark: 100 ms instead of 670 ms for a
+    month, 1.2 s instead of 1.7 s for a year)."""
+    columns = (
+        CaseVendor.case_id,
+        CaseVendor.organization_id,
+        CaseVendor.invited_at,
+        CaseVendor.embargo_accepted_at,
+        CaseVendor.release_agreed,
+        DisclosureCase.ref,
+        DisclosureCase.public_id,
+        DisclosureCase.embargo_at,
+        DisclosureCase.published_at,
+        DisclosureCase.status,
     )
+    joined = select(*columns).join(DisclosureCase, DisclosureCase.id == CaseVendor.case_id)
+    scope = _orgs(CaseVendor.organization_id, wanted)
+    notified = db.execute(joined.where(_in(CaseVendor.invited_at, period), scope)).all()
+    ending = db.execute(
+        joined.where(
+            or_(_in(DisclosureCase.embargo_at, period), _in(DisclosureCase.published_at, period)),
+            scope,
+        )
+    ).all()
+    return [*notified, *(r for r in ending if r.invited_at < period.start)]
 
 
 def _vendor_cases(db: Session, period: Period, wanted: frozenset[int]) -> list[VendorCase]:
-    rows = db.execute(
-        select(
-            CaseVendor.case_id,
-            CaseVendor.organization_id,
-            CaseVendor.invited_at,
-            CaseVendor.embargo_accepted_at,
-            CaseVendor.release_agreed,
-            DisclosureCase.ref,
-            DisclosureCase.public_id,
-            DisclosureCase.embargo_at,
-            DisclosureCase.published_at,
-            DisclosureCase.status,
-        )
-        .join(DisclosureCase, DisclosureCase.id == CaseVendor.case_id)
-        .where(_vendor_scope(period), _orgs(CaseVendor.organization_id, wanted))
-    ).all()
+    rows = _vendor_rows(db, period, wanted)
     rows = [r for r in rows if r.organization_id in wanted]
     case_ids = sorted({r.case_id for r in rows})
     statuses: dict[tuple[int, int], list[StatusChange]] = defaultdict(list)

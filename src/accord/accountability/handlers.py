@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.accountability import periods, services
+from accord.accountability import hub, periods, services
 from accord.accountability.models import ComputedFigures
 from accord.accountability.periods import Period, PeriodKind
 from accord.clock import utcnow
@@ -83,6 +83,7 @@ def refresh(context: JobContext, payload: dict[str, Any]) -> None:
     for period in chosen:
         with unit_of_work(context.sessions) as db:
             services.refresh(db, period=period)
+            hub.store(db, period=period)
     every = payload.get("every_minutes")
     if isinstance(every, int) and 0 < every <= MAX_EVERY_MINUTES:
         with unit_of_work(context.sessions) as db:

@@ -2,8 +2,9 @@
 
 ``accountability_figures`` holds the figures computed per (signatory, period), refreshed by
 the ``accountability.refresh`` job, so that pages read one row per signatory instead of
-recomputing. ``progress_reports`` holds published reports: a row is never changed after it
-is written, except to note the version that superseded it. ``accountability_exclusions``
+recomputing. ``progress_reports`` and ``accountability_hub_reports`` hold published reports (one
+signatory's, the whole hub's): a row is never changed after it is written, except to note the
+version that superseded it. ``accountability_exclusions``
 holds an operator's decision to keep a signatory or a period out of publication, with the
 reason shown in its place.
 """
@@ -40,7 +41,35 @@ class ComputedFigures(Base):
     records: Mapped[dict[str, list[str]]] = mapped_column(JSON, deferred=True)
 
 
-class ProgressReport(Base):
+class HubFigures(Base):
+    """The hub-wide aggregates of one period, as last computed from the stored figures: what
+    the trend charts of the scorecard and the hub page read (eight rows, not 4,000)."""
+
+    __tablename__ = "accountability_hub_figures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(10), unique=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # {figure id: {"median", "total", "reporting"}}
+    aggregates: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PublishedDocument:
+    """The columns every published report shares: the canonical document, its digest, the
+    signed note and where the transparency log holds it. Never changed once written, except
+    ``superseded_at`` when a newer version is published."""
+
+    version: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(200))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)  # a signed note of the digest
+    log_index: Mapped[int] = mapped_column(Integer)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    document: Mapped[str] = mapped_column(Text)  # canonical JSON, as signed and logged
+
+
+class ProgressReport(PublishedDocument, Base):
     """One published version of a signatory's progress report for a period."""
 
     __tablename__ = "progress_reports"
@@ -51,14 +80,16 @@ class ProgressReport(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     period_key: Mapped[str] = mapped_column(String(10))
-    version: Mapped[int] = mapped_column(Integer)
-    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    published_by: Mapped[str] = mapped_column(String(200))
-    document_sha256: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str] = mapped_column(Text)  # a signed note of the digest
-    log_index: Mapped[int] = mapped_column(Integer)
-    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    document: Mapped[str] = mapped_column(Text)  # canonical JSON, as signed and logged
+
+
+class HubReport(PublishedDocument, Base):
+    """One published version of the hub-wide report (every signatory) for a period."""
+
+    __tablename__ = "accountability_hub_reports"
+    __table_args__ = (UniqueConstraint("period_key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(10))
 
 
 class Exclusion(Base):

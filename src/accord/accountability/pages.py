@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from accord.accountability import figures, handlers, reports, services, views
+from accord.accountability import figures, handlers, hub, hub_reports, reports, services, views
 from accord.accountability.periods import Period
 from accord.errors import InvalidInput
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.i18n import viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -42,15 +43,19 @@ def scorecard_page(
 ) -> HTMLResponse:
     """Every signatory side by side for one period, sortable by each figure."""
     chosen = _period(period)
+    viewer = viewer_of(request)
     rows = services.scorecard(db, period=chosen, sort=sort or None, order=order)
     columns = [d for d in figures.DEFINITIONS if d.sortable]
+    cells = [(row, [views.show(d, row.values.get(d.id), viewer) for d in columns]) for row in rows]
     return render(
         request,
         "accountability/scorecard.html",
         {
             "period": chosen,
-            "rows": [(row, [views.show(d, row.values.get(d.id)) for d in columns]) for row in rows],
+            "rows": cells,
+            "trends": views.hub_trends(db, end=chosen, viewer=viewer),
             "columns": columns,
+            "columns_by_id": figures.BY_ID,
             "sort": sort or "",
             "order": order,
             "choices": views.period_choices(default_period()),
@@ -64,7 +69,15 @@ def methods_page(
     request: Request, _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]
 ) -> HTMLResponse:
     """How every figure is computed."""
-    return render(request, "accountability/methods.html", {"definitions": figures.DEFINITIONS})
+    return render(
+        request,
+        "accountability/methods.html",
+        {
+            "definitions": figures.DEFINITIONS,
+            "definitions_by_id": figures.BY_ID,
+            "principles": hub.PRINCIPLES,
+        },
+    )
 
 
 @router.get("/accountability/signatories/{slug}", response_class=HTMLResponse)
@@ -79,6 +92,7 @@ def signatory_page(
     org = services.get_signatory(db, slug)
     chosen = _period(period)
     (stored,) = services.stored_or_live(db, period=chosen, orgs=[org], with_records=True)
+    viewer = viewer_of(request)
     return render(
         request,
         "accountability/signatory.html",
@@ -86,8 +100,10 @@ def signatory_page(
             "org": org,
             "period": chosen,
             "stored": stored,
-            "figures": views.figure_views(stored.figures),
-            "trends": [] if stored.excluded else views.trends(db, org=org, end=chosen),
+            "figures": views.figure_views(stored.figures, viewer),
+            "trends": []
+            if stored.excluded
+            else views.trends(db, org=org, end=chosen, viewer=viewer),
             "reports": reports.listed(db, org=org),
             "choices": views.period_choices(default_period()),
         },
@@ -118,10 +134,51 @@ def report_page(
             "org": org,
             "report": found,
             "document": document,
-            "figures": views.figure_views(shown),
+            "figures": views.figure_views(shown, viewer_of(request)),
             "narrative": reports.render_markdown(document["narrative"]),
         },
     )
+
+
+@router.get("/accountability/hub", response_class=HTMLResponse)
+def hub_page(
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    period: PeriodParam = None,
+) -> HTMLResponse:
+    """The whole accord for one period: signatories, each principle's figures, trends, and
+    the published hub reports."""
+    chosen = _period(period)
+    viewer = viewer_of(request)
+    found = hub.summary(db, period=chosen)
+    return render(
+        request,
+        "accountability/hub.html",
+        {
+            "period": chosen,
+            "summary": found,
+            "principles": views.principle_views(found, viewer),
+            "trends": views.summary_trends(found, viewer),
+            "reports": hub_reports.listed(db),
+            "choices": views.period_choices(default_period()),
+        },
+    )
+
+
+@router.post("/admin/accountability/hub/publish")
+def hub_publish_submit(
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+    period: Annotated[str, Form(max_length=10)],
+    narrative: Annotated[str, Form(max_length=reports.MAX_NARRATIVE)] = "",
+) -> RedirectResponse:
+    """Publish the hub report, then show the hub page of its period."""
+    found = hub_reports.publish(
+        db, actor=actor, settings=settings, period_key=period, narrative=narrative
+    )
+    return RedirectResponse(f"/accountability/hub?period={found.period_key}", status_code=303)
 
 
 @router.get("/orgs/{slug}/accountability", response_class=HTMLResponse)

@@ -107,3 +107,14 @@ def recent(kind: PeriodKind, now: datetime, count: int) -> list[Period]:
         found.append(current)
         current = previous(current)
     return list(reversed(found))
+
+
+def quarters_up_to(end: Period, count: int) -> list[Period]:
+    """``count`` quarters up to ``end``'s quarter (which a month or year starts in), oldest
+    first: the series trend charts show."""
+    series: list[Period] = []
+    current = of(PeriodKind.QUARTER, end.start)
+    for _ in range(count):
+        series.append(current)
+        current = previous(current)
+    return list(reversed(series))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from accord.accountability import collect, figures, services
 from accord.accountability.figures import Figure
-from accord.accountability.models import ProgressReport
+from accord.accountability.models import ProgressReport, PublishedDocument
 from accord.accountability.periods import Period, PeriodError
 from accord.clock import utcnow
 from accord.config import Settings
@@ -36,6 +36,9 @@ from accord.transparency.envelope import canonical, document_digest
 
 SCHEMA = "accord.accountability.report/1"
 ENTRY_TYPE = "accountability.report"
+HUB_SCHEMA = "accord.accountability.hub-report/1"
+# The transparency log's entry type of each kind of published document.
+ENTRY_TYPES = {SCHEMA: ENTRY_TYPE, HUB_SCHEMA: "accountability.hub-report"}
 MAX_NARRATIVE = 50_000
 MAX_COMMITMENTS = 10_000
 
@@ -55,7 +58,8 @@ def public_records(refs: Sequence[str]) -> tuple[list[str], int]:
     return shown, len(refs) - len(shown)
 
 
-def _stamp(moment: datetime) -> str:
+def stamp(moment: datetime) -> str:
+    """A moment as a report writes it: ISO 8601, UTC, with Z."""
     return moment.isoformat().replace("+00:00", "Z")
 
 
@@ -80,15 +84,80 @@ def document_of(
     return {
         "schema": SCHEMA,
         "signatory": {"slug": org.slug, "name": org.name},
-        "period": {"key": period.key, "start": _stamp(period.start), "end": _stamp(period.end)},
+        "period": {"key": period.key, "start": stamp(period.start), "end": stamp(period.end)},
         "version": version,
-        "published_at": _stamp(published_at),
+        "published_at": stamp(published_at),
         "supersedes": supersedes,
         "methods": f"{base}/accountability/methods",
         "figures": body,
         "narrative": narrative,
         "commitments": commitments,
     }
+
+
+def ensure_ended(period: Period, now: datetime) -> None:
+    """400 naming the period while it has not ended: no report before the figures settle."""
+    if not period.ended(now):
+        raise PeriodError(
+            f"the period {period.key} has not ended (it ends {stamp(period.end)})",
+            field="period",
+        )
+
+
+def seal_and_store(
+    db: Session,
+    *,
+    actor: Actor,
+    settings: Settings,
+    schema: str,
+    subject: str,
+    document: dict[str, Any],
+    row: PublishedDocument,
+    previous: PublishedDocument | None,
+    organization_id: int | None,
+) -> None:
+    """Sign the digest of ``document`` (canonical, RFC 8785) as a signed note with the hub's
+    log key, append it to the transparency log, write ``row`` with it and its audit row, and
+    mark the version it supersedes: all in ``db``'s transaction."""
+    digest = document_digest(document)
+    signer = keys.load_signer(settings, keys.origin_for(settings))
+    entry = log.append(
+        db,
+        settings=settings,
+        entry_type=ENTRY_TYPES[schema],
+        subject_id=subject,
+        document=None,
+        document_sha256=digest,
+    )
+    if previous is not None:
+        previous.superseded_at = row.published_at
+    row.published_by = actor.label
+    row.document_sha256 = digest
+    row.signature = note.sign(f"{schema}\n{subject}\nsha256:{digest}\n", signer)
+    row.log_index = entry.index
+    row.document = canonical(document).decode()
+    db.add(row)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="accountability.publish",
+        target=subject,
+        organization_id=organization_id,
+        details={"sha256": digest, "log_index": entry.index},
+    )
+
+
+def check_texts(narrative: str, commitments: str) -> None:
+    """400 naming the field when a text is too long."""
+    if len(narrative) > MAX_NARRATIVE:
+        raise InvalidInput(
+            f"the narrative has at most {MAX_NARRATIVE} characters", field="narrative"
+        )
+    if len(commitments) > MAX_COMMITMENTS:
+        raise InvalidInput(
+            f"the commitments have at most {MAX_COMMITMENTS} characters", field="commitments"
+        )
 
 
 def publish(
@@ -104,19 +173,8 @@ def publish(
     """Publish the next version of ``org``'s report for an ended period."""
     period = services.parse_period(period_key)
     now = utcnow()
-    if not period.ended(now):
-        raise PeriodError(
-            f"the period {period.key} has not ended (it ends {_stamp(period.end)})",
-            field="period",
-        )
-    if len(narrative) > MAX_NARRATIVE:
-        raise InvalidInput(
-            f"the narrative has at most {MAX_NARRATIVE} characters", field="narrative"
-        )
-    if len(commitments) > MAX_COMMITMENTS:
-        raise InvalidInput(
-            f"the commitments have at most {MAX_COMMITMENTS} characters", field="commitments"
-        )
+    ensure_ended(period, now)
+    check_texts(narrative, commitments)
     reason = services.exclusion_reason(
         services.exclusions(db, period_key=period.key), org_id=org.id, period_key=period.key
     )
@@ -136,40 +194,20 @@ def publish(
         supersedes=previous.document_sha256 if previous else None,
         settings=settings,
     )
-    digest = document_digest(document)
     subject = f"accountability:{org.slug}:{period.key}:{version}"
-    signer = keys.load_signer(settings, keys.origin_for(settings))
-    signature = note.sign(f"{SCHEMA}\n{subject}\nsha256:{digest}\n", signer)
-    entry = log.append(
-        db,
-        settings=settings,
-        entry_type=ENTRY_TYPE,
-        subject_id=subject,
-        document=None,
-        document_sha256=digest,
-    )
-    if previous is not None:
-        previous.superseded_at = now
     report = ProgressReport(
-        organization_id=org.id,
-        period_key=period.key,
-        version=version,
-        published_at=now,
-        published_by=actor.label,
-        document_sha256=digest,
-        signature=signature,
-        log_index=entry.index,
-        document=canonical(document).decode(),
+        organization_id=org.id, period_key=period.key, version=version, published_at=now
     )
-    db.add(report)
-    db.flush()
-    audit.record(
+    seal_and_store(
         db,
         actor=actor,
-        action="accountability.publish",
-        target=subject,
+        settings=settings,
+        schema=SCHEMA,
+        subject=subject,
+        document=document,
+        row=report,
+        previous=previous,
         organization_id=org.id,
-        details={"sha256": digest, "log_index": entry.index},
     )
     return report
 

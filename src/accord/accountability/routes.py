@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from accord.accountability import figures, handlers, reports, services
+from accord.accountability import figures, handlers, hub, hub_reports, pdf, reports, services
 from accord.accountability.schemas import (
     DefinitionRead,
     ExclusionCreate,
     ExclusionRead,
     FigureRead,
+    HubPublishRequest,
+    HubReportRead,
     PublishRequest,
     RefreshQueued,
     RefreshRequest,
@@ -63,6 +65,12 @@ def definitions(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> list[
 def report_schema(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> JSONResponse:
     """The JSON schema of a published report document."""
     return JSONResponse(reports.json_schema(), media_type="application/schema+json")
+
+
+@router.get("/accountability/hub-report.schema.json")
+def hub_report_schema(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> JSONResponse:
+    """The JSON schema of a hub report document (published, or computed for a request)."""
+    return JSONResponse(hub_reports.json_schema(), media_type="application/schema+json")
 
 
 @router.get("/accountability/scorecard", response_model=list[ScorecardRow])
@@ -127,11 +135,7 @@ def report_json(
     org = services.get_signatory(db, slug)
     found = reports.get(db, org=org, period=services.parse_period(period), version=version)
     filename = f"accord-report-{org.slug}-{found.period_key}-v{found.version}.json"
-    return Response(
-        found.document,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return _download(found.document, "application/json", filename)
 
 
 @router.get("/accountability/signatories/{slug}/reports/{period}/csv")
@@ -147,11 +151,112 @@ def report_csv(
     found = reports.get(db, org=org, period=services.parse_period(period), version=version)
     document: dict[str, Any] = json.loads(found.document)
     filename = f"accord-report-{org.slug}-{found.period_key}-v{found.version}.csv"
+    return _download(reports.to_csv(document), "text/csv; charset=utf-8", filename)
+
+
+@router.get("/accountability/signatories/{slug}/reports/{period}/pdf")
+def report_pdf(
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    slug: str,
+    period: str,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """A published report as PDF, drawn from the document as signed."""
+    org = services.get_signatory(db, slug)
+    found = reports.get(db, org=org, period=services.parse_period(period), version=version)
+    body = pdf.signatory_pdf(json.loads(found.document), found)
+    return _download(
+        body, "application/pdf", f"accord-report-{org.slug}-{found.period_key}-v{found.version}.pdf"
+    )
+
+
+def _download(body: str | bytes, media_type: str, filename: str) -> Response:
     return Response(
-        reports.to_csv(document),
-        media_type="text/csv; charset=utf-8",
+        body,
+        media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get("/accountability/hub")
+def hub_figures(
+    db: DbSession,
+    settings: SettingsDep,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    period: PeriodQuery = None,
+) -> JSONResponse:
+    """The hub-wide figures of a period as a hub report document, not published (version
+    null), from the stored figures."""
+    chosen = services.parse_period(period) if period else services.default_period()
+    found = hub.summary(db, period=chosen)
+    document = hub_reports.document_of(
+        found, settings=settings, version=None, published_at=None, supersedes=None, narrative=""
+    )
+    return JSONResponse(document)
+
+
+@router.get("/accountability/hub/reports", response_model=list[HubReportRead])
+def list_hub_reports(
+    db: DbSession, _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]
+) -> list[HubReportRead]:
+    """Every published version of the hub report, newest period first."""
+    return [HubReportRead.model_validate(r) for r in hub_reports.listed(db)]
+
+
+@router.post("/accountability/hub/reports", response_model=HubReportRead, status_code=201)
+def publish_hub_report(
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
+    data: HubPublishRequest,
+) -> HubReportRead:
+    """Publish the next version of the hub report for an ended period."""
+    found = hub_reports.publish(
+        db, actor=actor, settings=settings, period_key=data.period, narrative=data.narrative
+    )
+    return HubReportRead.model_validate(found)
+
+
+@router.get("/accountability/hub/reports/{period}")
+def hub_report_download(
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    period: str,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """A published hub report document, byte for byte as signed and logged."""
+    found = hub_reports.get(db, period=services.parse_period(period), version=version)
+    name = f"accord-hub-report-{found.period_key}-v{found.version}"
+    return _download(found.document, "application/json", f"{name}.json")
+
+
+@router.get("/accountability/hub/reports/{period}/csv")
+def hub_report_csv(
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    period: str,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """A published hub report as CSV."""
+    found = hub_reports.get(db, period=services.parse_period(period), version=version)
+    body = hub_reports.to_csv(json.loads(found.document))
+    name = f"accord-hub-report-{found.period_key}-v{found.version}.csv"
+    return _download(body, "text/csv; charset=utf-8", name)
+
+
+@router.get("/accountability/hub/reports/{period}/pdf")
+def hub_report_pdf(
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
+    period: str,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """A published hub report as PDF, drawn from the document as signed."""
+    found = hub_reports.get(db, period=services.parse_period(period), version=version)
+    body = pdf.hub_pdf(json.loads(found.document), found)
+    name = f"accord-hub-report-{found.period_key}-v{found.version}.pdf"
+    return _download(body, "application/pdf", name)
 
 
 @router.post("/orgs/{slug}/accountability/reports", response_model=ReportRead, status_code=201)

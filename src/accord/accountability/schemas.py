@@ -64,7 +64,7 @@ class PublishRequest(Strict):
     commitments: str = Field(default="", max_length=10_000)
 
 
-class ReportRead(BaseModel):
+class PublishedRead(BaseModel):
     """A published report version: where it sits in the log and how it was signed."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -77,6 +77,10 @@ class ReportRead(BaseModel):
     signature: str
     log_index: int
     superseded_at: datetime | None
+
+
+class ReportRead(PublishedRead):
+    """A published version of a signatory's report."""
 
 
 class ExclusionCreate(Strict):
@@ -111,3 +115,14 @@ class RefreshQueued(BaseModel):
     """The refresh job queued."""
 
     job_id: int
+
+
+class HubPublishRequest(Strict):
+    """Publish the hub-wide report for an ended period (operators)."""
+
+    period: str = Field(max_length=10)
+    narrative: str = Field(default="", max_length=50_000)
+
+
+class HubReportRead(PublishedRead):
+    """A published version of the hub report."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from accord.accountability import collect, figures, periods
 from accord.accountability.figures import Figure, Value
-from accord.accountability.models import ComputedFigures, Exclusion
+from accord.accountability.models import ComputedFigures, Exclusion, HubFigures
 from accord.accountability.periods import Period, PeriodError
 from accord.clock import utcnow
 from accord.errors import InvalidInput, NotFound
@@ -117,7 +117,18 @@ def refresh(db: Session, *, period: Period, org_ids: Collection[int] | None = No
         else:
             row.values, row.records, row.computed_at = values, refs, now
     db.flush()
+    forget_hub(db, period_key=period.key)
     return len(computed)
+
+
+def forget_hub(db: Session, *, period_key: str | None) -> None:
+    """Drop the stored hub aggregates of ``period_key`` (every period's with None): they are
+    stale once a signatory's figures or an exclusion change. ``hub.trends`` computes them
+    again from the stored figures until the refresh job stores them anew."""
+    query = delete(HubFigures)
+    if period_key is not None:
+        query = query.where(HubFigures.period_key == period_key)
+    db.execute(query)
 
 
 def live(db: Session, *, period: Period, org_ids: Sequence[int]) -> dict[int, dict[str, Figure]]:
@@ -170,6 +181,7 @@ def exclude(
     )
     db.add(found)
     db.flush()
+    forget_hub(db, period_key=found.period_key)
     audit.record(
         db,
         actor=actor,
@@ -194,6 +206,7 @@ def lift(db: Session, *, actor: Actor, exclusion_id: int) -> None:
         organization_id=found.organization_id,
         details={"period": found.period_key, "reason": found.reason},
     )
+    forget_hub(db, period_key=found.period_key)
     db.execute(delete(Exclusion).where(Exclusion.id == exclusion_id))
 
 
@@ -205,35 +218,58 @@ def stored_or_live(
 ) -> list[Stored]:
     """Each signatory's figures for ``period``: the stored row, else computed now. Stored
     figures come without their records unless ``with_records``."""
+    return stored_or_live_series(db, series=[period], orgs=orgs, with_records=with_records)[
+        period.key
+    ]
+
+
+def stored_or_live_series(
+    db: Session,
+    *,
+    series: Sequence[Period],
+    orgs: Sequence[Organization],
+    with_records: bool = False,
+) -> dict[str, list[Stored]]:
+    """:func:`stored_or_live` for several periods, their stored rows read in one query;
+    figures are computed live only for the (period, signatory) pairs never stored."""
     ids = [org.id for org in orgs]
-    columns = [ComputedFigures.organization_id, ComputedFigures.computed_at, ComputedFigures.values]
+    columns = [
+        ComputedFigures.organization_id,
+        ComputedFigures.computed_at,
+        ComputedFigures.values,
+        ComputedFigures.period_key,
+    ]
     if with_records:
         columns.append(ComputedFigures.records)
-    # Columns, not entities: the scorecard reads 500 rows per request.
-    rows: dict[Any, Any] = {
-        row[0]: row
+    # Columns, not entities: the scorecard reads 500 rows per period and request.
+    rows: dict[tuple[Any, Any], Any] = {
+        (row[3], row[0]): row
         for row in db.execute(
             select(*columns).where(
-                ComputedFigures.period_key == period.key, ComputedFigures.organization_id.in_(ids)
+                ComputedFigures.period_key.in_([p.key for p in series]),
+                ComputedFigures.organization_id.in_(ids),
             )
         )
     }
-    missing = [i for i in ids if i not in rows]
-    computed = live(db, period=period, org_ids=missing) if missing else {}
-    rules = exclusions(db, period_key=period.key)
-    found: list[Stored] = []
-    for org in orgs:
-        reason = exclusion_reason(rules, org_id=org.id, period_key=period.key)
-        row = rows.get(org.id)
-        if row is not None:
-            records = {k: tuple(v) for k, v in row[3].items()} if with_records else {}
-            found.append(Stored(org, row[2], records, row[1], reason))
-        else:
-            live_figures = computed[org.id]
-            values = {k: f.value for k, f in live_figures.items()}
-            records = {k: f.records for k, f in live_figures.items()}
-            found.append(Stored(org, values, records, None, reason))
-    return found
+    rules = exclusions(db)
+    out: dict[str, list[Stored]] = {}
+    for period in series:
+        missing = [i for i in ids if (period.key, i) not in rows]
+        computed = live(db, period=period, org_ids=missing) if missing else {}
+        found: list[Stored] = []
+        for org in orgs:
+            reason = exclusion_reason(rules, org_id=org.id, period_key=period.key)
+            row = rows.get((period.key, org.id))
+            if row is not None:
+                records = {k: tuple(v) for k, v in row[4].items()} if with_records else {}
+                found.append(Stored(org, row[2], records, row[1], reason))
+            else:
+                live_figures = computed[org.id]
+                values = {k: f.value for k, f in live_figures.items()}
+                records = {k: f.records for k, f in live_figures.items()}
+                found.append(Stored(org, values, records, None, reason))
+        out[period.key] = found
+    return out
 
 
 SORT_ORDERS = ("asc", "desc")

@@ -30,7 +30,7 @@ def refresh(
 ) -> None:
     """Recompute the stored figures now (default: the periods that may still change), or with
     --every queue the accountability.refresh job that then repeats on its own."""
-    from accord.accountability import handlers, periods, services
+    from accord.accountability import handlers, hub, periods, services
     from accord.clock import utcnow
 
     chosen = [periods.parse(key) for key in period] if period else handlers.due_periods(utcnow())
@@ -41,4 +41,5 @@ def refresh(
             return
         for found in chosen:
             count = services.refresh(db, period=found)
+            hub.store(db, period=found)
             out.print(f"{found.key}: {count} signatories")

@@ -126,6 +126,8 @@ class CaseVendor(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "organization_id"),
         Index("ix_disclosure_vendors_org", "organization_id", "case_id"),
+        # Accountability figures read the vendors notified in a period (their cohort).
+        Index("ix_disclosure_vendors_invited_at", "invited_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from gettext import NullTranslations
 from importlib import resources
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -23,10 +24,12 @@ from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages import mofile, pofile
 from babel.numbers import format_decimal
 from babel.support import Translations
-from fastapi import Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # only annotations: figures mark strings without importing FastAPI
+    from fastapi import Request
 
 SOURCE_LANGUAGE = "en"
 # Each language by its own name, as the switch shows it.
