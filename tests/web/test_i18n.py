@@ -240,3 +240,76 @@ def test_translations_keep_every_placeholder() -> None:
     catalog = _spanish()
     problems = [(message.id, [str(e) for e in errors]) for message, errors in catalog.check()]
     assert problems == []
+
+
+# Every template a visitor without an account can reach (a reporter through a private link
+# included). The accountability pages have their own checks.
+PUBLIC_TEMPLATES = (
+    "web/templates/base.html",
+    "web/templates/error.html",
+    "web/templates/home.html",
+    "web/templates/macros.html",
+    "web/templates/preferences.html",
+    "identity/templates/login.html",
+    "identity/templates/bootstrap.html",
+    "registry/templates/accord.html",
+    "registry/templates/versions.html",
+    "registry/templates/join.html",
+    "registry/templates/joined.html",
+    "registry/templates/set_password.html",
+    "registry/templates/signatories.html",
+    "registry/templates/profile.html",
+    "advisories/templates/list.html",
+    "advisories/templates/advisory.html",
+    "check/templates/affected.html",
+    "sharing/templates/lookup.html",
+    "transparency/templates/log.html",
+    "transparency/templates/entry.html",
+    "disclosure/templates/report.html",
+    "disclosure/templates/received.html",
+    "disclosure/templates/follow.html",
+    "disclosure/templates/_messages.html",
+    "disclosure/templates/_zone.html",
+)
+# Names that read the same in every language: formats, standards, protocols.
+PROPER_NAMES = {
+    "TLP:",
+    "CVSS 3",
+    "CVSS 4.0",
+    "OSV JSON",
+    "CSAF 2.0",
+    "STIX 2.1 bundle",
+    "SHA-256",
+    "SHA-512",
+    "security.txt",
+}
+
+
+def _text_outside_gettext(source: str) -> list[str]:
+    """Words a template shows that no ``_()`` or ``{% trans %}`` carries."""
+    text = re.sub(r"\{#.*?#\}", " ", source, flags=re.S)
+    text = re.sub(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}", " ", text, flags=re.S)
+    text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", " ", text, flags=re.S)
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+    found = [
+        f'{name}="{value}"'
+        for name, value in re.findall(r'\b(placeholder|title|aria-label|alt)="([^"]*)"', text)
+        if re.search(r"[A-Za-z]{2}", value) and not value.startswith("pkg:")
+    ]
+    text = re.sub(r"<[^>]*>", "\n", text, flags=re.S)
+    for piece in re.split(r"\s*\n\s*|\s{2,}", text):
+        if re.search(r"[A-Za-z]{2}", piece) and piece.strip() not in PROPER_NAMES:
+            found.append(piece.strip())
+    return found
+
+
+@pytest.mark.parametrize("template", PUBLIC_TEMPLATES)
+def test_a_public_template_shows_no_text_outside_gettext(template: str) -> None:
+    # The catalog test above sees only wrapped strings: this one finds the ones never wrapped.
+    source = (Path(str(resources.files("accord"))) / template).read_text()
+    assert _text_outside_gettext(source) == []
+
+
+def test_the_scan_finds_text_left_unwrapped() -> None:
+    source = '<h1>{{ _("Fine") }}</h1><p>Left behind</p><input placeholder="Type here">'
+    assert _text_outside_gettext(source) == ['placeholder="Type here"', "Left behind"]
