@@ -39,6 +39,16 @@ LABELS: dict[str, str] = {
     "duplicate": N_("closed: a duplicate"),
     "question": N_("closed: an ordinary question"),
     "open": N_("open case"),
+    # indicator lookup: the kind of value recognised
+    "ipv4": N_("IPv4 address"),
+    "ipv6": N_("IPv6 address"),
+    "domain": N_("domain name"),
+    "url": N_("URL"),
+    "email": N_("email address"),
+    "md5": N_("MD5 hash"),
+    "sha1": N_("SHA-1 hash"),
+    "sha256": N_("SHA-256 hash"),
+    "sha512": N_("SHA-512 hash"),
     # security.txt findings
     "error": N_("error"),
     "warning": N_("warning"),
