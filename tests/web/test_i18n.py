@@ -15,6 +15,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
+from accord.registry.forms import FieldProblem
 from accord.web import i18n
 from accord.web.i18n import Viewer, format_when
 from accord.web.rendering import make_environment
@@ -313,3 +314,22 @@ def test_a_public_template_shows_no_text_outside_gettext(template: str) -> None:
 def test_the_scan_finds_text_left_unwrapped() -> None:
     source = '<h1>{{ _("Fine") }}</h1><p>Left behind</p><input placeholder="Type here">'
     assert _text_outside_gettext(source) == ['placeholder="Type here"', "Left behind"]
+
+
+def test_a_field_problem_is_said_in_the_viewers_language_or_as_written() -> None:
+    env = make_environment()
+    shown = env.from_string("{{ p | problem }}")
+    short = FieldProblem(
+        "steps: String should have at least 20 characters",
+        field="steps",
+        kind="string_too_short",
+        params={"min_length": "20"},
+    )
+    assert shown.render(p=short, viewer=Viewer("es")) == "steps: escriba al menos 20 caracteres."
+    assert shown.render(p=short, viewer=Viewer("en")) == "steps: write at least 20 characters."
+    # A type no sentence covers, a sentence missing its number, a plain string: as written.
+    odd = FieldProblem("x: odd", field="x", kind="no_such_type")
+    assert shown.render(p=odd, viewer=Viewer("es")) == "x: odd"
+    bare = FieldProblem("x: too short", field="x", kind="string_too_short")
+    assert shown.render(p=bare, viewer=Viewer("es")) == "x: too short"
+    assert shown.render(p="x: <b>", viewer=Viewer("es")) == "x: &lt;b&gt;"
