@@ -13,10 +13,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.disclosure.world import World
 from tests.factories import Factories
 
 pytestmark = pytest.mark.browser
@@ -107,6 +109,7 @@ def _public_pages(slug: str, osv_id: str) -> list[str]:
         "/accountability",
         "/accountability/methods",
         f"/accountability/signatories/{slug}",
+        "/accountability/hub",
         "/log",
         "/log/entries/0",
         "/login",
@@ -116,9 +119,45 @@ def _public_pages(slug: str, osv_id: str) -> list[str]:
     ]
 
 
+def _reporters_page(client: TestClient, make: Factories) -> str:
+    """A reporter's private page with something in every part: vendors with and without an
+    answer, an embargo, an attachment, a message and its reply, history."""
+    world = World.build(make)
+    world.report(
+        client,
+        attachments=[{"filename": "poc.txt", "content_type": "text/plain", "data_base64": "aGk="}],
+    )
+    opened = client.post(
+        f"/api/v1/disclosure/cases/{world.public_id}/open", headers=world.headers("vendor_a")
+    )
+    assert opened.status_code == 200, opened.text
+    world.case_id = opened.json()["ref"]
+    client.post(
+        f"/api/v1/disclosure/cases/{world.case_id}/vendors",
+        json={"organization": "vendor-b"},
+        headers=world.headers("coordinator"),
+    )
+    world.embargo(client)
+    base = f"/api/v1/disclosure/cases/{world.case_id}"
+    first = client.post(
+        f"{base}/messages",
+        json={"body": "Which version did you test?", "audience": "all"},
+        headers=world.headers("coordinator"),
+    )
+    assert first.status_code == 201, first.text
+    reply = client.post(
+        "/api/v1/disclosure/report/messages",
+        json={"body": "2.1.0", "audience": "all", "parent_id": first.json()["id"]},
+        headers=world.headers("reporter"),
+    )
+    assert reply.status_code == 201, reply.text
+    return f"/disclosure/follow?token={quote(world.report_token)}"
+
+
 @pytest.fixture
 def pages_to_check(client: TestClient, make: Factories) -> list[str]:
-    return _public_pages(*_publish(client, make))
+    disclosure = ["/disclosure/report", _reporters_page(client, make)]
+    return _public_pages(*_publish(client, make)) + disclosure
 
 
 def _serious(results: dict[str, Any]) -> list[str]:
@@ -196,3 +235,61 @@ def test_a_keyboard_alone_reaches_the_navigation_and_sends_the_join_form(
         page.keyboard.press("Enter")
     assert page.inner_text("h1") == "Application received"
     assert "Keyboard Security Oy" in page.inner_text("main")
+
+
+def _axe_problems(page: Any, axe_source: str) -> list[str]:
+    page.add_script_tag(content=axe_source)
+    return _serious(
+        page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    )
+
+
+def test_a_keyboard_alone_reports_a_vulnerability_in_spanish(
+    live_hub: str, browser: Any, axe_source: str, make: Factories
+) -> None:
+    make.org("Teclado Vendor")
+    context = browser.new_context(locale="es-ES", bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_hub}/")
+    # From the front page, the navigation leads to the form.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    _tab_to(page, "header nav a[href='/disclosure/report']")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.inner_text("h1") == "Informar de una vulnerabilidad"
+
+    page.keyboard.press("Tab")  # the skip link, then into the page
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    _tab_to(page, "[name=organization]")
+    page.keyboard.press("ArrowDown")  # a closed <select> changes with the arrow keys
+    assert page.eval_on_selector("[name=organization]", "e => e.value") == "teclado-vendor"
+    for name, text in (
+        ("title", "Inyección SQL en la búsqueda"),
+        ("product", "Tienda Ejemplo"),
+        ("description", "El parámetro q llega a SQL sin escapar y deja leer todas las tablas."),
+        ("steps_to_reproduce", "ver adjunto"),  # too short: the hub says so
+    ):
+        _tab_to(page, f"[name={name}]")
+        page.keyboard.type(text)
+    _tab_to(page, "main button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.inner_text("#steps_to_reproduce-error") == (
+        "steps_to_reproduce: escriba al menos 20 caracteres."
+    )
+    assert _axe_problems(page, axe_source) == []  # the form with its mistakes shown
+
+    # What was typed is kept; the short field is replaced, and the form sent again.
+    page.keyboard.press("Tab")
+    _tab_to(page, "[name=steps_to_reproduce]")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1. Instale la 2.1.0\n2. Busque ' OR 1=1 --\n3. Vea cada fila.")
+    _tab_to(page, "main button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.inner_text("h1") == "Informe recibido"
+    assert "/disclosure/follow?token=rpt_" in page.inner_text("#private-link")
+    assert _axe_problems(page, axe_source) == []
+    context.close()

@@ -15,6 +15,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
+from accord.registry.forms import FieldProblem
 from accord.web import i18n
 from accord.web.i18n import Viewer, format_when
 from accord.web.rendering import make_environment
@@ -240,3 +241,102 @@ def test_translations_keep_every_placeholder() -> None:
     catalog = _spanish()
     problems = [(message.id, [str(e) for e in errors]) for message, errors in catalog.check()]
     assert problems == []
+
+
+# Every template a visitor without an account can reach (a reporter through a private link
+# included).
+PUBLIC_TEMPLATES = (
+    "web/templates/base.html",
+    "web/templates/error.html",
+    "web/templates/home.html",
+    "web/templates/macros.html",
+    "web/templates/preferences.html",
+    "identity/templates/login.html",
+    "identity/templates/bootstrap.html",
+    "registry/templates/accord.html",
+    "registry/templates/versions.html",
+    "registry/templates/join.html",
+    "registry/templates/joined.html",
+    "registry/templates/set_password.html",
+    "registry/templates/signatories.html",
+    "registry/templates/profile.html",
+    "advisories/templates/list.html",
+    "advisories/templates/advisory.html",
+    "check/templates/affected.html",
+    "sharing/templates/lookup.html",
+    "transparency/templates/log.html",
+    "transparency/templates/entry.html",
+    "disclosure/templates/report.html",
+    "disclosure/templates/received.html",
+    "disclosure/templates/follow.html",
+    "disclosure/templates/_messages.html",
+    "disclosure/templates/_zone.html",
+    "accountability/templates/_figures.html",
+    "accountability/templates/_trends.html",
+    "accountability/templates/hub.html",
+    "accountability/templates/methods.html",
+    "accountability/templates/report.html",
+    "accountability/templates/scorecard.html",
+    "accountability/templates/signatory.html",
+)
+# Names that read the same in every language: formats, standards, protocols.
+PROPER_NAMES = {
+    "TLP:",
+    "CVSS 3",
+    "CVSS 4.0",
+    "OSV JSON",
+    "CSAF 2.0",
+    "STIX 2.1 bundle",
+    "SHA-256",
+    "SHA-512",
+    "security.txt",
+}
+
+
+def _text_outside_gettext(source: str) -> list[str]:
+    """Words a template shows that no ``_()`` or ``{% trans %}`` carries."""
+    text = re.sub(r"\{#.*?#\}", " ", source, flags=re.S)
+    text = re.sub(r"\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}", " ", text, flags=re.S)
+    text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", " ", text, flags=re.S)
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+    found = [
+        f'{name}="{value}"'
+        for name, value in re.findall(r'\b(placeholder|title|aria-label|alt)="([^"]*)"', text)
+        if re.search(r"[A-Za-z]{2}", value) and not value.startswith("pkg:")
+    ]
+    text = re.sub(r"<[^>]*>", "\n", text, flags=re.S)
+    for piece in re.split(r"\s*\n\s*|\s{2,}", text):
+        if re.search(r"[A-Za-z]{2}", piece) and piece.strip() not in PROPER_NAMES:
+            found.append(piece.strip())
+    return found
+
+
+@pytest.mark.parametrize("template", PUBLIC_TEMPLATES)
+def test_a_public_template_shows_no_text_outside_gettext(template: str) -> None:
+    # The catalog test above sees only wrapped strings: this one finds the ones never wrapped.
+    source = (Path(str(resources.files("accord"))) / template).read_text()
+    assert _text_outside_gettext(source) == []
+
+
+def test_the_scan_finds_text_left_unwrapped() -> None:
+    source = '<h1>{{ _("Fine") }}</h1><p>Left behind</p><input placeholder="Type here">'
+    assert _text_outside_gettext(source) == ['placeholder="Type here"', "Left behind"]
+
+
+def test_a_field_problem_is_said_in_the_viewers_language_or_as_written() -> None:
+    env = make_environment()
+    shown = env.from_string("{{ p | problem }}")
+    short = FieldProblem(
+        "steps: String should have at least 20 characters",
+        field="steps",
+        kind="string_too_short",
+        params={"min_length": "20"},
+    )
+    assert shown.render(p=short, viewer=Viewer("es")) == "steps: escriba al menos 20 caracteres."
+    assert shown.render(p=short, viewer=Viewer("en")) == "steps: write at least 20 characters."
+    # A type no sentence covers, a sentence missing its number, a plain string: as written.
+    odd = FieldProblem("x: odd", field="x", kind="no_such_type")
+    assert shown.render(p=odd, viewer=Viewer("es")) == "x: odd"
+    bare = FieldProblem("x: too short", field="x", kind="string_too_short")
+    assert shown.render(p=bare, viewer=Viewer("es")) == "x: too short"
+    assert shown.render(p="x: <b>", viewer=Viewer("es")) == "x: &lt;b&gt;"

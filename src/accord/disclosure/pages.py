@@ -81,6 +81,7 @@ def _report_form(
             "errors": errors,
             "types": sorted(attachments.ALLOWED),
             "max_bytes": attachments.MAX_BYTES,
+            "max_files": attachments.MAX_FILES,
         },
         status=status,
     )

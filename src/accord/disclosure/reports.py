@@ -25,6 +25,7 @@ from accord.identity.credentials import digest, new_secret
 from accord.identity.models import Organization
 from accord.identity.policy import Actor, CaseStanding, may_manage_case
 from accord.identity.ratelimit import RateLimiter
+from accord.web.i18n import N_
 
 TOKEN_PREFIX = "rpt_"  # noqa: S105 (a prefix, not a secret)
 TARGET_WINDOW_SECONDS = 3600
@@ -131,10 +132,10 @@ def submit(
 def by_token(db: Session, token: str) -> DisclosureCase:
     """The report a private link opens; NotFound for any other token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
-        raise NotFound("this report link is unknown", field="token")
+        raise NotFound(N_("this report link is unknown"), field="token")
     case = db.scalar(select(DisclosureCase).where(DisclosureCase.token_hash == digest(token)))
     if case is None:
-        raise NotFound("this report link is unknown", field="token")
+        raise NotFound(N_("this report link is unknown"), field="token")
     return case
 
 

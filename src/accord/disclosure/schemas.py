@@ -20,6 +20,7 @@ from pydantic import (
 
 from accord.advisories.formats.meta import VexJustification
 from accord.disclosure.models import Audience, CaseStatus, VendorStatus
+from accord.web.i18n import N_
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -44,7 +45,9 @@ def check_purl(value: str | None) -> str | None:
     try:
         return PackageURL.from_string(value.strip()).to_string()
     except ValueError as exc:
-        raise ValueError(f"not a package URL (pkg:type/namespace/name@version): {exc}") from None
+        # The page translates the sentence before the colon (see web/labels.py problem).
+        sentence = N_("not a package URL (pkg:type/namespace/name@version)")
+        raise ValueError(f"{sentence}: {exc}") from None
 
 
 class AttachmentUpload(Strict):

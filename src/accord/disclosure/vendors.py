@@ -21,6 +21,7 @@ from accord.identity.models import Organization
 from accord.identity.policy import Actor, may_answer_for, may_manage_case
 from accord.registry import products
 from accord.registry.models import DeclaredProduct
+from accord.web.i18n import N_
 
 _CLOSED = (CaseStatus.INVALID, CaseStatus.SPAM, CaseStatus.DUPLICATE, CaseStatus.PUBLISHED)
 
@@ -192,12 +193,13 @@ def set_status(
     return vendor
 
 
+# English in the stored history; pages show them translated (``{{ _(status_text[s]) }}``).
 _STATUS_TEXT = {
-    VendorStatus.NO_REPLY: "no reply yet",
-    VendorStatus.ACKNOWLEDGED: "acknowledged",
-    VendorStatus.AFFECTED: "affected",
-    VendorStatus.NOT_AFFECTED: "not affected",
-    VendorStatus.FIXED: "fixed",
+    VendorStatus.NO_REPLY: N_("no reply yet"),
+    VendorStatus.ACKNOWLEDGED: N_("acknowledged"),
+    VendorStatus.AFFECTED: N_("affected"),
+    VendorStatus.NOT_AFFECTED: N_("not affected"),
+    VendorStatus.FIXED: N_("fixed"),
 }
 
 

@@ -20,6 +20,7 @@ from accord.config import Settings
 from accord.db import make_sessionmaker, sqlite_engine, unit_of_work
 from accord.errors import RateLimited
 from accord.identity.models import RateCounter
+from accord.web.i18n import N_
 
 
 class RateLimiter:
@@ -74,7 +75,7 @@ class RateLimiter:
     def check(self, bucket: str, *, limit: int, window_seconds: int) -> None:
         """Count a hit and raise :class:`RateLimited` once ``bucket`` is over ``limit``."""
         if self.hit(bucket, window_seconds=window_seconds) > limit:
-            raise RateLimited("too many requests; try again later", retry_after=window_seconds)
+            raise RateLimited(N_("too many requests; try again later"), retry_after=window_seconds)
 
     def reset(self, bucket: str) -> None:
         """Forget every count of ``bucket`` (after a successful sign-in, for instance)."""

@@ -5,6 +5,23 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 
+class FieldProblem(str):
+    """A field's message, in English as text, with what a page needs to say it in another
+    language: the kind of problem (pydantic's error type) and its numbers (``min_length``...).
+    The ``problem`` template filter (``web/labels.py``) translates it."""
+
+    field: str
+    kind: str
+    params: dict[str, str]
+
+    def __new__(
+        cls, text: str, *, field: str, kind: str, params: dict[str, str] | None = None
+    ) -> FieldProblem:
+        made = super().__new__(cls, text)
+        made.field, made.kind, made.params = field, kind, dict(params or {})
+        return made
+
+
 def filled(values: dict[str, str]) -> dict[str, str]:
     """The fields that were filled in: an empty box means "not given", not an empty value."""
     return {key: value for key, value in values.items() if value.strip()}
@@ -19,5 +36,12 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for err in exc.errors():
         field = _field(err["loc"])
-        errors.setdefault(field, f"{field}: {err['msg']}")
+        context = err.get("ctx") or {}
+        params = {key: str(value) for key, value in context.items() if key != "error"}
+        if "error" in context:
+            params["detail"] = str(context["error"])
+        problem = FieldProblem(
+            f"{field}: {err['msg']}", field=field, kind=err["type"], params=params
+        )
+        errors.setdefault(field, problem)
     return errors

@@ -18,7 +18,7 @@ from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import OrgUpdate
 from accord.registry import accounts, checks, products, profiles, services
-from accord.registry.forms import field_errors, filled
+from accord.registry.forms import FieldProblem, field_errors, filled
 from accord.registry.routes import PublicIntake
 from accord.registry.schemas import ApplicationCreate, ProductDeclaration, SetPassword
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
@@ -141,7 +141,11 @@ def join(
     except ValidationError as exc:
         errors = field_errors(exc)
     if agree != "yes":
-        errors["agree"] = "agree: tick the box to agree to this version of the accord"
+        errors["agree"] = FieldProblem(
+            "agree: tick the box to agree to this version of the accord.",
+            field="agree",
+            kind="agree",
+        )
     shown = {**values, "agree": agree}
     if errors:
         return _join_page(request, db, values=shown, errors=errors, status=422)

@@ -143,13 +143,20 @@ def format_when(value: datetime, viewer: Viewer) -> str:
 
 
 @pass_context
-def when(context: Context, value: datetime | None) -> Markup:
-    """Template filter: a ``<time>`` element, machine-readable UTC inside, local text shown."""
+def when(context: Context, value: datetime | None, zone: str | None = None) -> Markup:
+    """Template filter: a ``<time>`` element, machine-readable UTC inside, local text shown.
+
+    ``zone`` overrides the viewer's zone cookie where a page knows better (the disclosure
+    pages keep a signed-in user's own zone); an unknown name falls back to the viewer's.
+    """
     if value is None:
         return Markup("")
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     iso = aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return Markup('<time datetime="{}">{}</time>').format(iso, format_when(value, _viewer(context)))
+    viewer = _viewer(context)
+    if zone is not None and is_zone(zone):
+        viewer = Viewer(language=viewer.language, zone=zone)
+    return Markup('<time datetime="{}">{}</time>').format(iso, format_when(value, viewer))
 
 
 @pass_context
@@ -162,6 +169,16 @@ def number(context: Context, value: int | float) -> str:
 def gettext(context: Context, message: str) -> str:
     """The viewer's translation of ``message``."""
     return _viewer(context).translations.gettext(message)
+
+
+@pass_context
+def translate(context: Context, message: object) -> str:
+    """Template filter: a message defined in Python (marked ``N_``) in the viewer's language.
+
+    Unlike ``_()``, the result is plain text that the template escapes: messages may carry
+    what a visitor typed. A message no catalog holds is shown as it is.
+    """
+    return _viewer(context).translations.gettext(str(message))
 
 
 @pass_context

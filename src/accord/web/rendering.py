@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, PrefixLoader, select_autoescap
 
 from accord.identity.policy import ANONYMOUS, Action, Actor, allowed
 from accord.web import i18n
-from accord.web.labels import label
+from accord.web.labels import label, problem
 from accord.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_token
 
 # Each domain keeps its templates beside its code; a name reads "registry/signatories.html".
@@ -56,7 +56,9 @@ def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:
     )
     env.filters["when"] = i18n.when
     env.filters["number"] = i18n.number
+    env.filters["translate"] = i18n.translate
     env.filters["label"] = label
+    env.filters["problem"] = problem
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["Action"] = Action
     env.globals["csrf_field"] = CSRF_FIELD
