@@ -122,11 +122,12 @@ def timed(run: Callable[[], Report], times: int = 5) -> tuple[float, float, Repo
 
 def check(paths: list[Path], source_of: Callable[[], object]) -> Report:
     """One whole check as the command runs it, minus Python's start-up."""
-    source = source_of()
-    readings = inputs.read_all(paths)
-    report = services.check(readings=readings, source=source, filters=Filters())  # type: ignore[arg-type]
-    table.render(report)
-    getattr(source, "close", lambda: None)()
+    with services.collector_paused():
+        source = source_of()
+        readings = inputs.read_all(paths)
+        report = services.check(readings=readings, source=source, filters=Filters())  # type: ignore[arg-type]
+        table.render(report)
+        getattr(source, "close", lambda: None)()
     return report
 
 

@@ -133,7 +133,7 @@ def deps(
     progress: Annotated[bool, typer.Option(help="Show a progress bar on long work.")] = True,
 ) -> None:
     """Check packages for known vulnerabilities: 0 nothing found, 1 found, 2 error."""
-    with _errors_exit_2():
+    with _errors_exit_2(), services.collector_paused():
         filters = _filters(ignore, severity)
         source = _source(hub, offline, snapshot, key)
         readings = _read(paths or [])
