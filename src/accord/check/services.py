@@ -40,12 +40,16 @@ def collector_paused() -> Iterator[None]:
     A check makes a few hundred thousand small objects (parsed records, compiled ranges,
     findings) that all live until it ends, and the collector's passes over them were about
     40% of an offline check's CPU time (measured, see docs/benchmarks.md); none of them is
-    cyclic garbage. For the command line only: a server's requests share one collector.
+    cyclic garbage. At the end they are frozen (left out of later collections) rather than
+    walked once more by the first collection after the pause: the command ends soon after,
+    and they are still freed by reference counting when dropped. For the command line only:
+    a server's requests share one collector.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
