@@ -23,7 +23,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 MAGIC = b"accord-snapshot-index/1\n"
 _HEADER_LIMIT = 64 * 2**20  # bytes: far above any real snapshot's header
@@ -105,9 +105,9 @@ class IndexContainer:
         self.file.close()
 
 
-def _header(file: object, archive_sha256: str) -> tuple[dict[str, tuple[int, int]], int]:
+def _header(file: BinaryIO, archive_sha256: str) -> tuple[dict[str, tuple[int, int]], int]:
     # The header is JSON: {"archive_sha256": "...", "members": {name: [offset, length]}}.
-    read = file.read  # type: ignore[attr-defined]
+    read = file.read
     if read(len(MAGIC)) != MAGIC:
         raise Unreadable("not a snapshot index")
     size_line = read(24).split(b"\n", 1)[0]
@@ -118,7 +118,7 @@ def _header(file: object, archive_sha256: str) -> tuple[dict[str, tuple[int, int
     if not 0 < size < _HEADER_LIMIT:
         raise Unreadable("not a snapshot index")
     start = len(MAGIC) + len(size_line) + 1
-    file.seek(start)  # type: ignore[attr-defined]
+    file.seek(start)
     try:
         header = json.loads(read(size))
         if header["archive_sha256"] != archive_sha256:
