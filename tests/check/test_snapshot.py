@@ -18,6 +18,7 @@ from accord.advisories import importer
 from accord.check import archive, inputs, services
 from accord.check.findings import Filters
 from accord.check.models import Snapshot
+from accord.check.sources import containers
 from accord.check.sources.hub import HubSource
 from accord.check.sources.snapshot import SnapshotRefused, SnapshotSource
 from accord.cli import main
@@ -134,6 +135,7 @@ def test_pull_then_check_offline(app: FastAPI, pypa_hub: importer.Report, tmp_pa
     assert json.loads(offline.stdout)["dependencies"] == json.loads(online.stdout)["dependencies"]
     # A tampered file is refused with the reason, exit status 2.
     (snapshot,) = (tmp_path / ".accord").glob("snapshot-*.zip")
+    assert containers.index_path(snapshot).exists()  # pull indexed it, beside it
     tampered = tmp_path / "tampered.zip"
     _rewrite(snapshot, tampered, "records/PYSEC-2019-217.json", b"{}")
     key = json.loads(next((tmp_path / ".accord").glob("log-*.json")).read_text())["verifier_key"]

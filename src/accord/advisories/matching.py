@@ -14,7 +14,7 @@ What is not evaluated, by design (see docs/advisories.md):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +46,17 @@ class CompiledAffected:
     commits: frozenset[str] = field(default_factory=frozenset)
 
 
-def compile_affected(entry: Mapping[str, Any]) -> CompiledAffected:
-    """Parse an OSV ``affected`` entry (already valid against the schema) for matching."""
+def compile_affected(
+    entry: Mapping[str, Any],
+    *,
+    order_for: Callable[[str], KeyFunction | None] = versions.order_for,
+) -> CompiledAffected:
+    """Parse an OSV ``affected`` entry (already valid against the schema) for matching.
+
+    ``order_for`` gives the ecosystem's ordering: ``accord check`` passes one that remembers
+    each version it parsed, as the records of one package name the same versions again."""
     ecosystem = entry["package"]["ecosystem"]
-    order = versions.order_for(ecosystem)
+    order = order_for(ecosystem)
     listed = [str(v) for v in entry.get("versions") or []]
     ranges: list[Range] = []
     commits: set[str] = set()

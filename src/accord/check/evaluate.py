@@ -9,24 +9,35 @@ the versions that fix a finding.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from accord.advisories import ecosystems, matching, versions
 from accord.advisories.versions import InvalidVersion
-from accord.check.interface import Dependency
+from accord.check.interface import Dependency, normalized
+
+
+def _wanted(dependency: Dependency) -> tuple[str, str]:
+    return (dependency.ecosystem, normalized(dependency.ecosystem, dependency.name))
 
 
 def entries_for(record: Mapping[str, Any], dependency: Dependency) -> Iterable[Mapping[str, Any]]:
     """The record's ``affected`` entries that name the dependency's package."""
-    wanted = dependency.key[:2]
-    for entry in record.get("affected") or []:
+    return [entry for _, entry in _entries(record, _wanted(dependency))]
+
+
+def _entries(
+    record: Mapping[str, Any], wanted: tuple[str, str]
+) -> list[tuple[int, Mapping[str, Any]]]:
+    found = []
+    for index, entry in enumerate(record.get("affected") or []):
         package = entry.get("package")
         if not package:
             continue
         ecosystem = ecosystems.base(package.get("ecosystem", ""))
-        if (ecosystem, ecosystems.normalize_name(ecosystem, package.get("name", ""))) == wanted:
-            yield entry
+        if (ecosystem, normalized(ecosystem, package.get("name", ""))) == wanted:
+            found.append((index, entry))
+    return found
 
 
 class Evaluator:
@@ -48,12 +59,14 @@ class Evaluator:
         probe = self._probes.get(dependency.version)
         if probe is None:
             probe = self._probes[dependency.version] = matching.Probe(dependency.version)
-        for index, entry in enumerate(entries_for(record, dependency)):
+        for index, entry in _entries(record, _wanted(dependency)):
             cache_key = (str(record.get("id")), str(record.get("modified")), index)
             compiled = self._ranges.get(cache_key)
             if compiled is None:
                 ranges_only = {k: v for k, v in entry.items() if k != "versions"}
-                compiled = self._ranges[cache_key] = matching.compile_affected(ranges_only)
+                compiled = self._ranges[cache_key] = matching.compile_affected(
+                    ranges_only, order_for=_remembering_order
+                )
             if matching.is_vulnerable(compiled, probe) or self._listed(entry, compiled, probe):
                 return True
         return False
@@ -92,6 +105,13 @@ def fixed_versions(record: Mapping[str, Any], dependency: Dependency) -> tuple[s
     keyed = [(k, v) for v in fixed if (k := _key(order, v)) is not None]
     above = [(k, v) for k, v in keyed if installed is None or k > installed]  # type: ignore[operator]
     return tuple(v for _, v in sorted(above, key=lambda item: item[0]))  # type: ignore[arg-type,return-value]
+
+
+@cache
+def _remembering_order(ecosystem: str) -> versions.KeyFunction | None:
+    # The ecosystem's ordering, remembering each version it parsed (for the whole run).
+    order = versions.order_for(ecosystem)
+    return None if order is None else lru_cache(maxsize=200_000)(order)
 
 
 @lru_cache(maxsize=200_000)

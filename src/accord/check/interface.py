@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NewType, Protocol
 
 from accord.advisories import ecosystems
@@ -32,6 +33,13 @@ class Location:
         return self.file
 
 
+@lru_cache(maxsize=100_000)
+def normalized(ecosystem: str, name: str) -> str:
+    """``ecosystems.normalize_name``, once per name and run (records and inputs name the same
+    packages again and again)."""
+    return ecosystems.normalize_name(ecosystem, name)
+
+
 @dataclass(frozen=True)
 class Dependency:
     """A package at a version, as an input names it, in OSV's terms (ecosystem and name)."""
@@ -45,7 +53,7 @@ class Dependency:
     @property
     def key(self) -> tuple[str, str, str]:
         """What a query asks: the same package at the same version is asked once."""
-        return (self.ecosystem, ecosystems.normalize_name(self.ecosystem, self.name), self.version)
+        return (self.ecosystem, normalized(self.ecosystem, self.name), self.version)
 
 
 @dataclass(frozen=True)

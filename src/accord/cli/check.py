@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -24,15 +24,15 @@ from typer.core import TyperGroup
 from accord.check import inputs, services
 from accord.check.findings import RATINGS, Filters
 from accord.check.interface import Reading, Source
-from accord.check.outputs import WRITERS, OutputFormat
+from accord.check.outputs import OutputFormat, writer
 from accord.check.sources.hub import HubSource
-from accord.cli.context import database, settings_from_env
 from accord.errors import AccordError
-from accord.identity.policy import ANONYMOUS, Actor
-from accord.identity.services import actor_for, get_user
-from accord.sharing import indicators
-from accord.sharing.readers import reader_for
-from accord.sharing.schemas import LookupResult
+
+if TYPE_CHECKING:
+    from accord.sharing.schemas import LookupResult
+
+# The hub's domains (database, identity, sharing) are imported by `check ioc` alone, when it
+# runs: a check of packages needs none of them (a test holds this).
 
 NOTHING_FOUND, FOUND, ERROR = 0, 1, 2
 HUB_ENV = "ACCORD_HUB"
@@ -133,7 +133,7 @@ def deps(
     progress: Annotated[bool, typer.Option(help="Show a progress bar on long work.")] = True,
 ) -> None:
     """Check packages for known vulnerabilities: 0 nothing found, 1 found, 2 error."""
-    with _errors_exit_2():
+    with _errors_exit_2(), services.collector_paused():
         filters = _filters(ignore, severity)
         source = _source(hub, offline, snapshot, key)
         readings = _read(paths or [])
@@ -141,7 +141,7 @@ def deps(
         with _progress(total, progress) as bar:
             report = services.check(readings=readings, source=source, filters=filters, progress=bar)
         _close(source)
-        text = WRITERS[output_format](report)
+        text = writer(output_format)(report)
         if output is not None:
             output.write_text(text)
         else:
@@ -225,6 +225,12 @@ def ioc(
 
 
 def _local(values: list[str], username: str | None, config: Path | None) -> list[LookupResult]:
+    from accord.cli.context import database, settings_from_env
+    from accord.identity.policy import ANONYMOUS, Actor
+    from accord.identity.services import actor_for, get_user
+    from accord.sharing import indicators
+    from accord.sharing.readers import reader_for
+
     with database(settings_from_env(config)) as db:
         actor: Actor = ANONYMOUS
         if username:
@@ -233,6 +239,8 @@ def _local(values: list[str], username: str | None, config: Path | None) -> list
 
 
 def _remote(hub: str, values: list[str]) -> list[LookupResult]:
+    from accord.sharing.schemas import LookupResult
+
     token = os.environ.get(TOKEN_ENV)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     url = hub.rstrip("/") + "/api/v1/sharing/lookup"

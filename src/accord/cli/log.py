@@ -16,7 +16,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from accord.cli.context import settings_from_env
 from accord.errors import AccordError
 from accord.transparency import monitor, note
 from accord.transparency.bundles import VerificationFailed, file_digests, verify_bundle
@@ -204,7 +203,7 @@ def audit_command(
     ] = None,
 ) -> None:
     """Operators: rebuild the local log from its entries and check every tile and checkpoint."""
-    from accord.cli.context import database
+    from accord.cli.context import database, settings_from_env
     from accord.transparency.audit import audit
     from accord.transparency.store import LogIntegrityError
 

@@ -1,293 +1,141 @@
-"""The ``accord`` command line: serve the hub and administer it.
+"""The ``accord`` command line: serve the hub and administer it; check packages.
 
 Every failure is one line on standard error and a non-zero exit (1 for a refused action,
 2 for bad usage); no traceback reaches the user.
+
+Each command's module is imported only when that command runs: ``accord check`` and
+``accord snapshot`` import the check and the log's verification, not the hub (its database,
+web application and domains), which cost seconds of start-up. ``accord --help`` lists every
+command from the one-line summaries below without importing them (a test keeps the
+summaries equal to the commands' own).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
 
-from accord import __version__
-from accord.cli import accountability as accountability_cli
-from accord.cli import advisories as advisories_cli
-from accord.cli import check as check_cli
-from accord.cli import jobs as jobs_cli
-from accord.cli import sharing as sharing_cli
-from accord.cli.context import (
-    CONFIG_ENV,
-    check_keys,
-    database,
-    prepare_data_dir,
-    settings_from_env,
+# name: (module, attribute: a Typer app or a command function, the one-line summary)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "version": ("accord.cli.admin", "version", "Print the version."),
+    "serve": (
+        "accord.cli.admin",
+        "serve",
+        "Migrate the database and run the hub; print a one-time link while it has no operator.",
+    ),
+    "db": ("accord.cli.admin", "db_app", "Database schema."),
+    "org": ("accord.cli.admin", "org_app", "Organizations."),
+    "user": ("accord.cli.admin", "user_app", "User accounts."),
+    "token": ("accord.cli.admin", "token_app", "API tokens."),
+    "registry": ("accord.cli.registry", "registry_app", "The registry: signatories and checks."),
+    "advisories": ("accord.cli.advisories", "app", "Security advisories (OSV)."),
+    "log": ("accord.cli.log", "log_app", "The hub's transparency log."),
+    "sharing": (
+        "accord.cli.sharing",
+        "app",
+        "Threat sharing: collections, federation, groups.",
+    ),
+    "check": (
+        "accord.cli.check",
+        "app",
+        "Am I affected? Check packages (the default) or indicators (ioc). "
+        "Exit status: 0 nothing found, 1 found, 2 error.",
+    ),
+    "jobs": ("accord.cli.jobs", "app", "Background jobs."),
+    "accountability": ("accord.cli.accountability", "app", "Accountability figures and reports."),
+    "worker": (
+        "accord.cli.jobs",
+        "worker",
+        "Run background jobs (notifications, retries) until stopped by SIGTERM or Ctrl-C.",
+    ),
+    "snapshot": ("accord.cli.snapshot", "snapshot_app", "Offline snapshots of a hub's advisories."),
+}
+
+
+def load(name: str) -> Any:
+    """The click command of ``name``, built as ``add_typer`` / ``command`` would build it."""
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    parent = typer.Typer(add_completion=False)
+    parent.callback()(_nothing)  # a group, even around a single command
+    if isinstance(target, typer.Typer):
+        parent.add_typer(target, name=name)
+    else:
+        parent.command(name)(target)
+    return typer.main.get_group(parent).commands[name]
+
+
+def _nothing() -> None:
+    """(The root group of a command loaded on its own.)"""
+
+
+class _LazyCommands(TyperGroup):
+    """Commands imported on first use; their summaries are known without importing them."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing and cmd_name not in self.commands:
+            # Only the summary is shown: a stand-in instead of importing the command.
+            return typer.core.TyperCommand(cmd_name, help=COMMANDS[cmd_name][2])
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+app = typer.Typer(
+    cls=_LazyCommands, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
 )
-from accord.cli.log import log_app
-from accord.cli.registry import registry_app
-from accord.cli.snapshot import snapshot_app
-from accord.db import make_engine, upgrade
-from accord.errors import AccordError, validated
-from accord.identity import access, services
-from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
-from accord.identity.policy import SYSTEM
-from accord.identity.schemas import OrgCreate, TokenCreate, UserCreate
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
-org_app = typer.Typer(no_args_is_help=True, help="Organizations.")
-user_app = typer.Typer(no_args_is_help=True, help="User accounts.")
-token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
-app.add_typer(db_app, name="db")
-app.add_typer(org_app, name="org")
-app.add_typer(user_app, name="user")
-app.add_typer(token_app, name="token")
-app.add_typer(registry_app, name="registry")
-app.add_typer(advisories_cli.app, name="advisories")
-app.add_typer(log_app, name="log")
-app.add_typer(sharing_cli.app, name="sharing")
-app.add_typer(check_cli.app, name="check")
-app.add_typer(jobs_cli.app, name="jobs")
-app.add_typer(accountability_cli.app, name="accountability")
-app.command("worker")(jobs_cli.worker)
-app.add_typer(snapshot_app, name="snapshot")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
 
 
-@app.command()
-def version() -> None:
-    """Print the version."""
-    out.print(f"accord {__version__}")
+@app.callback()
+def _root() -> None:
+    """Accord: the Cybersecurity Tech Accord as a self-hostable hub."""
 
 
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-    config: ConfigOpt = None,
-) -> None:
-    """Migrate the database and run the hub; print a one-time link while it has no operator."""
-    import os
-
-    import uvicorn
-
-    from accord.web.logs import uvicorn_log_config
-
-    settings = settings_from_env(config)
-    # Workers rebuild settings from the environment: hand them the same file and address.
-    if config is not None:
-        os.environ[CONFIG_ENV] = str(config)
-    if host is not None:
-        os.environ["ACCORD_HOST"] = host
-    if port is not None:
-        os.environ["ACCORD_PORT"] = str(port)
-    settings = settings_from_env(config)
-    prepare_data_dir(settings)
-    check_keys(settings)
-    engine = make_engine(settings)
-    upgrade(engine)
-    engine.dispose()
-    with database(settings, migrate=False) as db:
-        link = None
-        if not services.operators_exist(db):
-            secret = access.issue_bootstrap(db, settings=settings)
-            link = f"{settings.public_url}/bootstrap?token={secret}"
-    listen_host, listen_port = settings.host, settings.port
-    out.print(f"Accord {__version__}: data in {settings.data_dir.resolve()}")
-    out.print(
-        f"Listening on http://{listen_host}:{listen_port} (public address {settings.public_url})"
-    )
-    if link:
-        out.print(
-            "No operator yet. Open this one-time link within "
-            f"{settings.bootstrap_minutes} minutes to create one (it is shown only now):"
-        )
-        out.print(link, soft_wrap=True, highlight=False)
-    uvicorn.run(
-        "accord.web.factory:app_from_env",
-        factory=True,
-        host=listen_host,
-        port=listen_port,
-        workers=workers,
-        log_level="info",
-        log_config=uvicorn_log_config(),
-        proxy_headers=True,
-    )
-
-
-@db_app.command("upgrade")
-def db_upgrade(config: ConfigOpt = None) -> None:
-    """Bring the schema to the newest version."""
-    settings = settings_from_env(config)
-    prepare_data_dir(settings)
-    engine = make_engine(settings)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    out.print("database is up to date")
-
-
-@org_app.command("create")
-def org_create(
-    name: str,
-    kind: Annotated[OrgKind, typer.Option()],
-    org_type: Annotated[OrgType, typer.Option("--type")],
-    country: Annotated[str, typer.Option()],
-    website: Annotated[str, typer.Option()],
-    contact: Annotated[str, typer.Option(help="Security contact: email or URI.")],
-    slug: Annotated[str | None, typer.Option()] = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Create an organization."""
-    data = validated(
-        OrgCreate,
-        {
-            "name": name,
-            "kind": kind,
-            "type": org_type,
-            "country": country,
-            "website": website,
-            "security_contact": contact,
-            "slug": slug,
-        },
-    )
-    with database(settings_from_env(config)) as db:
-        org = services.create_org(db, data=data, actor=SYSTEM)
-        out.print(f"created organization {org.slug}")
-
-
-@org_app.command("list")
-def org_list(config: ConfigOpt = None) -> None:
-    """List organizations."""
-    table = Table("slug", "name", "kind", "type", "country")
-    with database(settings_from_env(config)) as db:
-        for org in services.list_orgs(db):
-            table.add_row(org.slug, org.name, org.kind.value, org.org_type.value, org.country)
-    out.print(table)
-
-
-@user_app.command("create")
-def user_create(
-    username: str,
-    email: Annotated[str, typer.Option()],
-    operator: Annotated[bool, typer.Option("--operator")] = False,
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True, hide_input=True, confirmation_prompt=True, envvar="ACCORD_NEW_PASSWORD"
-        ),
-    ] = "",
-    config: ConfigOpt = None,
-) -> None:
-    """Create a user (the password is asked for, or read from ACCORD_NEW_PASSWORD)."""
-    data = validated(UserCreate, {"username": username, "email": email, "password": password})
-    with database(settings_from_env(config)) as db:
-        services.create_user(db, data=data, actor=SYSTEM, operator=operator)
-    out.print(f"created user {username}{' (operator)' if operator else ''}")
-
-
-@user_app.command("list")
-def user_list(config: ConfigOpt = None) -> None:
-    """List users."""
-    table = Table("username", "email", "operator", "active")
-    with database(settings_from_env(config)) as db:
-        for user in services.list_users(db, actor=SYSTEM):
-            table.add_row(user.username, user.email, str(user.is_operator), str(user.is_active))
-    out.print(table)
-
-
-@user_app.command("set-operator")
-def user_set_operator(
-    username: str,
-    operator: Annotated[bool, typer.Option("--yes/--no", help="Grant or withdraw.")] = True,
-    config: ConfigOpt = None,
-) -> None:
-    """Grant or withdraw the operator role."""
-    with database(settings_from_env(config)) as db:
-        services.set_operator(db, username=username, operator=operator, actor=SYSTEM)
-    out.print(f"{username}: operator={operator}")
-
-
-@user_app.command("add-member")
-def user_add_member(
-    username: str,
-    org: Annotated[str, typer.Option(help="Organization slug.")],
-    role: Annotated[MemberRole, typer.Option()] = MemberRole.MEMBER,
-    config: ConfigOpt = None,
-) -> None:
-    """Add a user to an organization, or change the user's role there."""
-    with database(settings_from_env(config)) as db:
-        organization = services.get_org(db, org)
-        services.set_member(db, org=organization, username=username, role=role, actor=SYSTEM)
-    out.print(f"{username} is {role.value} of {org}")
-
-
-@token_app.command("create")
-def token_create(
-    username: str,
-    name: Annotated[str, typer.Option()],
-    scope: Annotated[TokenScope, typer.Option()] = TokenScope.READ,
-    days: Annotated[int, typer.Option(min=1)] = 90,
-    config: ConfigOpt = None,
-) -> None:
-    """Create an API token for a user and print it once."""
-    data = validated(TokenCreate, {"name": name, "scope": scope, "expires_in_days": days})
-    settings = settings_from_env(config)
-    with database(settings) as db:
-        user = services.get_user(db, username)
-        token, secret = access.create_token(
-            db, user=user, data=data, actor=SYSTEM, settings=settings
-        )
-    err.print(
-        f"token {token.id} for {username}, scope {scope.value}, "
-        f"expires {token.expires_at:%Y-%m-%d}."
-    )
-    err.print("It is shown only now; the hub keeps only its hash.")
-    print(secret)
-
-
-@token_app.command("revoke")
-def token_revoke(token_id: int, config: ConfigOpt = None) -> None:
-    """Revoke an API token by its number."""
-    with database(settings_from_env(config)) as db:
-        access.revoke_token(db, token_id=token_id, actor=SYSTEM)
-    out.print(f"token {token_id} revoked")
-
-
-def _first_line(exc: SQLAlchemyError) -> str:
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return lines[0] if lines else type(cause).__name__
+def _one_line(exc: Exception) -> str | None:
+    """The one line a known failure is shown as (None: not one of ours)."""
+    # Their modules are imported only by the commands that can raise them.
+    errors = sys.modules.get("accord.errors")
+    if errors is not None and isinstance(exc, errors.AccordError):
+        return f"error: {exc.message}"
+    database = sys.modules.get("sqlalchemy.exc")
+    if database is not None and isinstance(exc, database.SQLAlchemyError):
+        # One line, without the SQL or parameters (they may carry user data).
+        cause = getattr(exc, "orig", None) or exc
+        lines = str(cause).strip().splitlines()
+        first = lines[0] if lines else type(cause).__name__
+        return f"error: database: {type(exc).__name__}: {first}"
+    if isinstance(exc, OSError):
+        return f"error: {exc}"
+    return None
 
 
 def run() -> None:
     """Entry point: run the command, turning every known failure into one line."""
     try:
         app(standalone_mode=True)
-    except AccordError as exc:
-        err.print(f"error: {exc.message}", highlight=False, markup=False)
-        sys.exit(1)
-    except SQLAlchemyError as exc:
-        # One line, without the SQL or parameters (they may carry user data).
-        err.print(
-            f"error: database: {type(exc).__name__}: {_first_line(exc)}",
-            highlight=False,
-            markup=False,
-        )
-        sys.exit(1)
-    except OSError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
-        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        line = _one_line(exc)
+        if line is None:
+            raise
+        typer.echo(line, err=True)
+        sys.exit(1)

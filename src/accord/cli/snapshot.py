@@ -18,6 +18,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from accord.check.sources.containers import index_path
 from accord.check.sources.snapshot import SnapshotSource
 from accord.cli.log import default_state, observe, parse_verifier, pinned_key
 from accord.errors import AccordError
@@ -58,7 +59,8 @@ def pull(
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = _download(client, target.parent)
         try:
-            source = SnapshotSource(temporary, verifier=verifier)
+            # Indexed beside the file it becomes (the index names the archive's digest).
+            source = SnapshotSource(temporary, verifier=verifier, index=index_path(target))
             source.verify_all()
             checkpoint = source.bundle_checkpoint
             source.close()

@@ -13,14 +13,20 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-from accord.config import Settings
 from accord.errors import AccordError
-from accord.transparency import merkle, note, services
+from accord.transparency import merkle, note
 from accord.transparency.envelope import Envelope, EnvelopeError, canonical, document_digest
 from accord.transparency.schemas import InclusionProofRead, LogBundle
+
+if TYPE_CHECKING:
+    # Building a bundle needs the log's database; verifying one (``accord check --offline``,
+    # ``accord log verify``) does not, and imports none of it.
+    from sqlalchemy.orm import Session
+
+    from accord.config import Settings
+    from accord.transparency import services
 
 
 class VerificationFailed(AccordError):
@@ -31,6 +37,8 @@ class VerificationFailed(AccordError):
 
 def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
     """The bundle of entry ``index``, proved against the newest signed checkpoint."""
+    from accord.transparency import services
+
     checkpoint = services.current_checkpoint(db)
     entry = services.entry_at(db, index)
     proof = services.prove_inclusion(db, index=index, tree_size=checkpoint.size)
@@ -52,6 +60,8 @@ def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
 
 def inclusion_read(proof: services.InclusionProof) -> InclusionProofRead:
     """The wire form of an inclusion proof."""
+    from accord.transparency import services
+
     return InclusionProofRead(
         index=proof.index,
         tree_size=proof.tree_size,

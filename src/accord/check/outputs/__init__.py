@@ -6,10 +6,10 @@ Each format is a function from a :class:`~accord.check.findings.Report` to text.
 from __future__ import annotations
 
 import enum
+import importlib
 from collections.abc import Callable
 
 from accord.check.findings import Report
-from accord.check.outputs import json_report, sarif, table, vex
 
 
 class OutputFormat(enum.StrEnum):
@@ -21,9 +21,18 @@ class OutputFormat(enum.StrEnum):
     VEX = "cyclonedx-vex"
 
 
-WRITERS: dict[OutputFormat, Callable[[Report], str]] = {
-    OutputFormat.TABLE: table.render,
-    OutputFormat.JSON: json_report.render,
-    OutputFormat.SARIF: sarif.render,
-    OutputFormat.VEX: vex.render,
+# Each writer's module is imported when it is used (VEX's, cyclonedx-python-lib's model, is
+# a tenth of a second the other formats need not pay).
+_MODULES = {
+    OutputFormat.TABLE: "table",
+    OutputFormat.JSON: "json_report",
+    OutputFormat.SARIF: "sarif",
+    OutputFormat.VEX: "vex",
 }
+
+
+def writer(output_format: OutputFormat) -> Callable[[Report], str]:
+    """The function that writes a report in ``output_format``."""
+    module = importlib.import_module(f"accord.check.outputs.{_MODULES[output_format]}")
+    render: Callable[[Report], str] = module.render
+    return render

@@ -1,0 +1,238 @@
+"""The hub's own administration: serve it, its schema, organizations, users and tokens.
+
+Loaded by ``accord`` only when one of these commands runs (see ``main``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from accord import __version__
+from accord.cli.context import (
+    CONFIG_ENV,
+    check_keys,
+    database,
+    prepare_data_dir,
+    settings_from_env,
+)
+from accord.db import make_engine, upgrade
+from accord.errors import validated
+from accord.identity import access, services
+from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
+from accord.identity.policy import SYSTEM
+from accord.identity.schemas import OrgCreate, TokenCreate, UserCreate
+
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+org_app = typer.Typer(no_args_is_help=True, help="Organizations.")
+user_app = typer.Typer(no_args_is_help=True, help="User accounts.")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
+
+
+def version() -> None:
+    """Print the version."""
+    out.print(f"accord {__version__}")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    config: ConfigOpt = None,
+) -> None:
+    """Migrate the database and run the hub; print a one-time link while it has no operator."""
+    import os
+
+    import uvicorn
+
+    from accord.web.logs import uvicorn_log_config
+
+    settings = settings_from_env(config)
+    # Workers rebuild settings from the environment: hand them the same file and address.
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
+    if host is not None:
+        os.environ["ACCORD_HOST"] = host
+    if port is not None:
+        os.environ["ACCORD_PORT"] = str(port)
+    settings = settings_from_env(config)
+    prepare_data_dir(settings)
+    check_keys(settings)
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    with database(settings, migrate=False) as db:
+        link = None
+        if not services.operators_exist(db):
+            secret = access.issue_bootstrap(db, settings=settings)
+            link = f"{settings.public_url}/bootstrap?token={secret}"
+    listen_host, listen_port = settings.host, settings.port
+    out.print(f"Accord {__version__}: data in {settings.data_dir.resolve()}")
+    out.print(
+        f"Listening on http://{listen_host}:{listen_port} (public address {settings.public_url})"
+    )
+    if link:
+        out.print(
+            "No operator yet. Open this one-time link within "
+            f"{settings.bootstrap_minutes} minutes to create one (it is shown only now):"
+        )
+        out.print(link, soft_wrap=True, highlight=False)
+    uvicorn.run(
+        "accord.web.factory:app_from_env",
+        factory=True,
+        host=listen_host,
+        port=listen_port,
+        workers=workers,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Bring the schema to the newest version."""
+    settings = settings_from_env(config)
+    prepare_data_dir(settings)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    out.print("database is up to date")
+
+
+@org_app.command("create")
+def org_create(
+    name: str,
+    kind: Annotated[OrgKind, typer.Option()],
+    org_type: Annotated[OrgType, typer.Option("--type")],
+    country: Annotated[str, typer.Option()],
+    website: Annotated[str, typer.Option()],
+    contact: Annotated[str, typer.Option(help="Security contact: email or URI.")],
+    slug: Annotated[str | None, typer.Option()] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Create an organization."""
+    data = validated(
+        OrgCreate,
+        {
+            "name": name,
+            "kind": kind,
+            "type": org_type,
+            "country": country,
+            "website": website,
+            "security_contact": contact,
+            "slug": slug,
+        },
+    )
+    with database(settings_from_env(config)) as db:
+        org = services.create_org(db, data=data, actor=SYSTEM)
+        out.print(f"created organization {org.slug}")
+
+
+@org_app.command("list")
+def org_list(config: ConfigOpt = None) -> None:
+    """List organizations."""
+    table = Table("slug", "name", "kind", "type", "country")
+    with database(settings_from_env(config)) as db:
+        for org in services.list_orgs(db):
+            table.add_row(org.slug, org.name, org.kind.value, org.org_type.value, org.country)
+    out.print(table)
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    email: Annotated[str, typer.Option()],
+    operator: Annotated[bool, typer.Option("--operator")] = False,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="ACCORD_NEW_PASSWORD"
+        ),
+    ] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Create a user (the password is asked for, or read from ACCORD_NEW_PASSWORD)."""
+    data = validated(UserCreate, {"username": username, "email": email, "password": password})
+    with database(settings_from_env(config)) as db:
+        services.create_user(db, data=data, actor=SYSTEM, operator=operator)
+    out.print(f"created user {username}{' (operator)' if operator else ''}")
+
+
+@user_app.command("list")
+def user_list(config: ConfigOpt = None) -> None:
+    """List users."""
+    table = Table("username", "email", "operator", "active")
+    with database(settings_from_env(config)) as db:
+        for user in services.list_users(db, actor=SYSTEM):
+            table.add_row(user.username, user.email, str(user.is_operator), str(user.is_active))
+    out.print(table)
+
+
+@user_app.command("set-operator")
+def user_set_operator(
+    username: str,
+    operator: Annotated[bool, typer.Option("--yes/--no", help="Grant or withdraw.")] = True,
+    config: ConfigOpt = None,
+) -> None:
+    """Grant or withdraw the operator role."""
+    with database(settings_from_env(config)) as db:
+        services.set_operator(db, username=username, operator=operator, actor=SYSTEM)
+    out.print(f"{username}: operator={operator}")
+
+
+@user_app.command("add-member")
+def user_add_member(
+    username: str,
+    org: Annotated[str, typer.Option(help="Organization slug.")],
+    role: Annotated[MemberRole, typer.Option()] = MemberRole.MEMBER,
+    config: ConfigOpt = None,
+) -> None:
+    """Add a user to an organization, or change the user's role there."""
+    with database(settings_from_env(config)) as db:
+        organization = services.get_org(db, org)
+        services.set_member(db, org=organization, username=username, role=role, actor=SYSTEM)
+    out.print(f"{username} is {role.value} of {org}")
+
+
+@token_app.command("create")
+def token_create(
+    username: str,
+    name: Annotated[str, typer.Option()],
+    scope: Annotated[TokenScope, typer.Option()] = TokenScope.READ,
+    days: Annotated[int, typer.Option(min=1)] = 90,
+    config: ConfigOpt = None,
+) -> None:
+    """Create an API token for a user and print it once."""
+    data = validated(TokenCreate, {"name": name, "scope": scope, "expires_in_days": days})
+    settings = settings_from_env(config)
+    with database(settings) as db:
+        user = services.get_user(db, username)
+        token, secret = access.create_token(
+            db, user=user, data=data, actor=SYSTEM, settings=settings
+        )
+    err.print(
+        f"token {token.id} for {username}, scope {scope.value}, "
+        f"expires {token.expires_at:%Y-%m-%d}."
+    )
+    err.print("It is shown only now; the hub keeps only its hash.")
+    print(secret)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int, config: ConfigOpt = None) -> None:
+    """Revoke an API token by its number."""
+    with database(settings_from_env(config)) as db:
+        access.revoke_token(db, token_id=token_id, actor=SYSTEM)
+    out.print(f"token {token_id} revoked")
