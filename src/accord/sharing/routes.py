@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.errors import NotFound
@@ -28,12 +30,15 @@ from accord.sharing.taxii import (
     parse_filters,
     taxii_response,
 )
-from accord.web.deps import DbSession, SettingsDep, guard
+from accord.web.deps import Caller, DbSession, SettingsDep, deferred_guard, guard
 
 router = APIRouter(tags=["taxii"], dependencies=[Depends(check_accept)])
 
 Reading = Annotated[Actor, guard(Action.SHARING_READ)]
 Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
+# The object-returning reads are async and make one thread hop for all their database work:
+# the caller's look-up, the collection's rights, the reader's facts and the page.
+ReadingHere = Annotated[Caller, deferred_guard(Action.SHARING_READ)]
 ROOT = f"/{API_ROOT}"
 OBJECTS = ROOT + "/collections/{collection_id}/objects/"
 
@@ -91,29 +96,41 @@ def collection(collection_id: str, db: DbSession, actor: Reading) -> Response:
 
 
 @router.get(ROOT + "/collections/{collection_id}/manifest/")
-def manifest(collection_id: str, request: Request, db: DbSession, actor: Reading) -> Response:
+async def manifest(
+    collection_id: str, request: Request, db: DbSession, caller: ReadingHere
+) -> Response:
     """Manifest of the visible objects (section 5.3)."""
-    result = _page(request, db, actor, collection_id, kind="manifest", with_body=False)
+    return await run_in_threadpool(_manifest, request, db, caller, collection_id)
+
+
+def _manifest(request: Request, db: Session, caller: Caller, collection_id: str) -> Response:
+    result = _page(request, db, caller, collection_id, kind="manifest", with_body=False)
     body: dict[str, Any] = {"more": result.more}
     if result.next:
         body["next"] = result.next
-    if result.rows:
+    if result.entries:
         body["objects"] = [
             {
                 "id": r.stix_id,
                 "date_added": format_timestamp(r.date_added),
-                "version": format_timestamp(r.version or r.date_added),
+                "version": format_timestamp(r.version),
                 "media_type": STIX_MEDIA_TYPE,
             }
-            for r in result.rows
+            for r in result.entries
         ]
     return taxii_response(body, page=result)
 
 
 @router.get(OBJECTS)
-def get_objects(collection_id: str, request: Request, db: DbSession, actor: Reading) -> Response:
+async def get_objects(
+    collection_id: str, request: Request, db: DbSession, caller: ReadingHere
+) -> Response:
     """An envelope of the visible objects (section 5.4)."""
-    result = _page(request, db, actor, collection_id, kind="objects")
+    return await run_in_threadpool(_objects, request, db, caller, collection_id)
+
+
+def _objects(request: Request, db: Session, caller: Caller, collection_id: str) -> Response:
+    result = _page(request, db, caller, collection_id, kind="objects")
     return taxii_response(queries.envelope_json(result), page=result)
 
 
@@ -132,12 +149,18 @@ def add_objects(
 
 
 @router.get(OBJECTS + "{object_id}/")
-def get_object(
-    collection_id: str, object_id: str, request: Request, db: DbSession, actor: Reading
+async def get_object(
+    collection_id: str, object_id: str, request: Request, db: DbSession, caller: ReadingHere
 ) -> Response:
     """The visible versions of one object (section 5.6); 404 when there is none to see."""
-    result = _page(request, db, actor, collection_id, kind=f"object:{object_id}", ids=object_id)
-    if not result.rows:
+    return await run_in_threadpool(_object, request, db, caller, collection_id, object_id)
+
+
+def _object(
+    request: Request, db: Session, caller: Caller, collection_id: str, object_id: str
+) -> Response:
+    result = _page(request, db, caller, collection_id, kind=f"object:{object_id}", ids=object_id)
+    if result.empty:
         raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
     return taxii_response(queries.envelope_json(result), page=result)
 
@@ -160,33 +183,39 @@ def delete_object(
 
 
 @router.get(OBJECTS + "{object_id}/versions/")
-def versions(
-    collection_id: str, object_id: str, request: Request, db: DbSession, actor: Reading
+async def versions(
+    collection_id: str, object_id: str, request: Request, db: DbSession, caller: ReadingHere
 ) -> Response:
     """The versions of one object the caller may see (section 5.8)."""
+    return await run_in_threadpool(_versions, request, db, caller, collection_id, object_id)
+
+
+def _versions(
+    request: Request, db: Session, caller: Caller, collection_id: str, object_id: str
+) -> Response:
     result = _page(
         request,
         db,
-        actor,
+        caller,
         collection_id,
         kind=f"versions:{object_id}",
         ids=object_id,
         with_body=False,
         default_versions=queries.ALL,
     )
-    if not result.rows:
+    if result.empty:
         raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
     body: dict[str, Any] = {"more": result.more}
     if result.next:
         body["next"] = result.next
-    body["versions"] = [format_timestamp(r.version or r.date_added) for r in result.rows]
+    body["versions"] = [format_timestamp(r.version) for r in result.entries]
     return taxii_response(body, page=result)
 
 
 def _page(
     request: Request,
-    db: DbSession,
-    actor: Actor,
+    db: Session,
+    caller: Caller,
     collection_id: str,
     *,
     kind: str,
@@ -194,7 +223,10 @@ def _page(
     with_body: bool = True,
     default_versions: queries.VersionMatch = queries.LAST,
 ) -> queries.Page:
-    found, _ = services.collection_for(db, actor, collection_id)
+    """A page for the caller, in the route's one worker thread: the caller is looked up and
+    authorized first, then the collection's rights, the reader's facts and the page."""
+    actor = caller.actor(db)
+    found = services.readable_collection_id(db, actor, collection_id)
     filters = parse_filters(
         request.query_params,
         default_versions=default_versions,
@@ -212,7 +244,7 @@ def _page(
     return queries.page(
         db,
         queries.PageRequest(
-            collection_id=found.id,
+            collection_id=found,
             reader=reader_for(db, actor),
             filters=filters,
             key=cursor.app_key(request),
