@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord import prepared
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole
 from accord.identity.policy import Actor
 from accord.identity.services import get_org
-from accord.sharing import prepared, queries
+from accord.sharing import queries
 from accord.sharing.models import Collection, StixObject
 from accord.sharing.readers import Reader
 from accord.sharing.tlp import Tlp

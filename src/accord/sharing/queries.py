@@ -28,7 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
-from accord.sharing import cursor, prepared, visibility
+from accord import prepared
+from accord.sharing import cursor, visibility
 from accord.sharing.models import StixObject
 from accord.sharing.readers import Reader
 from accord.sharing.visibility import visible_clause

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import BindParameter, CompoundSelect, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from accord import prepared
 from accord.identity.policy import Actor, CollectionGrants, CollectionRights, collection_rights
-from accord.sharing import prepared
 from accord.sharing.models import (
     AudienceMember,
     Collection,

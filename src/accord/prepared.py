@@ -1,14 +1,16 @@
 """SQLAlchemy Core statements compiled once and run on the session's own DBAPI cursor.
 
-The TAXII read path runs three or four small indexed statements a request. Through
+The TAXII read path runs four small indexed statements a request (the caller's token, the
+collection's rights, the reader's facts, the page). Through
 ``Session.execute`` each one paid several times what the database takes to answer it: the
 ORM's compile state, the cache look-up, an execution context, a result object, a type
 processor per value (a timezone attached to every timestamp). Here a statement is built with
 SQLAlchemy (so the TLP filter is still the one rule of ``accord.sharing.visibility``),
 compiled once per dialect, its expanding ``IN`` lists rendered once per list length, and run
 with the driver's cursor inside the session's transaction. Rows come back as the driver gives
-them: callers read only columns whose raw values mean the same on SQLite and PostgreSQL, and
-timestamps through :func:`timestamp`.
+them (callers read only columns whose raw values mean the same on SQLite and PostgreSQL, and
+timestamps through :func:`timestamp`), or with ``typed=True`` through the columns' types, as
+the ORM would return them.
 """
 
 from __future__ import annotations
@@ -58,6 +60,19 @@ class Prepared:
                 self._processors[bind.key] = processor
         self._lists = frozenset(b.key for b in compiled.binds.values() if b.expanding)
         self._expansions: dict[tuple[int, ...], _Expansion] = {}
+        columns = getattr(statement, "selected_columns", ())
+        self._results: list[Processor | None] = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        ]
+
+    def typed_rows(self, db: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Like :meth:`rows`, each value converted by its column's type (enums, timestamps
+        with their time zone, booleans): for statements of a few rows."""
+        found = self.rows(db, params)
+        return [
+            tuple(p(v) if p else v for p, v in zip(self._results, row, strict=True))
+            for row in found
+        ]
 
     def rows(self, db: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The statement's rows for ``params``, in the session's current transaction."""
@@ -115,6 +130,13 @@ def prepared(statement: ClauseElement, db: Session) -> Prepared:
 def rows(db: Session, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Run a statement built once (a module constant) on the session's DBAPI cursor."""
     return prepared(statement, db).rows(db, params)
+
+
+def typed_rows(
+    db: Session, statement: ClauseElement, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """:func:`rows`, its values converted by their columns' types."""
+    return prepared(statement, db).typed_rows(db, params)
 
 
 def timestamp(value: datetime | str) -> datetime:
