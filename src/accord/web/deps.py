@@ -210,12 +210,13 @@ def guard(action: Action) -> Any:
 
 @dataclass(frozen=True)
 class Caller:
-    """A caller let through to a route that looks it up itself, in its one thread hop.
+    """A caller let through to a route that looks it up itself, with the rest of its work.
 
-    For async routes that do all their database work in one worker thread: looking the caller
-    up in a hop of its own, then the route's work in another, cost two queue round trips and
-    thread switches per request, more than the token's query. :meth:`actor` is the guard's
-    check, in the route's thread, before anything else reads the database.
+    For async routes that do all their database work in one place (one worker thread, or the
+    loop for short local reads): looking the caller up in a thread hop of its own, then the
+    route's work in another, cost two queue round trips and thread switches per request, more
+    than the token's query. :meth:`actor` is the guard's check, made before anything else
+    reads the database.
     """
 
     request: Request
@@ -229,7 +230,7 @@ class Caller:
 
 
 def deferred_guard(action: Action) -> Any:
-    """Like :func:`guard`, for a route that calls :meth:`Caller.actor` in its worker thread."""
+    """Like :func:`guard`, for a route that calls :meth:`Caller.actor` where it reads."""
 
     async def dependency(request: Request) -> Caller:
         # A malformed Authorization header is refused here, before the route, as by ``guard``.
