@@ -6,7 +6,13 @@ import base64
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
 
+from accord.clock import utcnow
+from accord.db import unit_of_work
+from accord.identity.credentials import digest
+from accord.identity.models import ApiToken
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from tests.factories import PASSWORD
 from tests.sharing import stixgen
@@ -100,3 +106,16 @@ def test_writes_need_write_access(client: TestClient, world: SharingWorld) -> No
 @pytest.mark.parametrize("path", ["/taxii2/hub/nothing/", "/taxii2/other-root/"])
 def test_unknown_paths_are_taxii_404s(client: TestClient, path: str) -> None:
     _is_taxii_error(client.get(path, headers=TAXII), 404)
+
+
+@pytest.mark.parametrize("query", ["", "?limit=500"])  # on the loop (SQLite), and in a hop
+def test_a_revoked_token_reads_nothing_from_the_next_request(
+    client: TestClient, world: SharingWorld, session_factory: sessionmaker[Session], query: str
+) -> None:
+    url = f"/taxii2/hub/collections/{world.collection}/objects/{query}"
+    headers = {**TAXII, "Authorization": f"Bearer {world.tokens['producer']}"}
+    assert client.get(url, headers=headers).status_code == 200
+    with unit_of_work(session_factory) as db:
+        db.execute(update(ApiToken).where(ApiToken.secret_hash == digest(world.tokens["producer"]))
+                   .values(revoked_at=utcnow()))  # fmt: skip
+    _is_taxii_error(client.get(url, headers=headers), 401)

@@ -14,6 +14,7 @@ from accord.db import unit_of_work
 from accord.identity.models import MemberRole
 from accord.identity.policy import Actor, may_see_object, object_relations
 from accord.identity.services import get_org
+from accord.sharing import queries
 from accord.sharing.models import Audience, AudienceMember, Collection, StixObject
 from accord.sharing.readers import Reader
 from accord.sharing.tlp import TLP1_MARKINGS, TLP2_MARKINGS, Tlp, level_of
@@ -79,7 +80,7 @@ def test_sql_filter_agrees_with_the_policy(
                     tlp=level.value,
                     producer_org_id=producer,
                     audience_id=audience,
-                    body=json.dumps({}),
+                    body=json.dumps({"id": f"x--{n}"}),
                 )
             )
         session.add_all(rows)
@@ -112,6 +113,13 @@ def test_sql_filter_agrees_with_the_policy(
             if may_see_object(Tlp(row.tlp), relations):
                 by_policy.add(row.stix_id)
         assert in_sql == by_policy, name
+        # The TAXII read path runs the same rule on the driver's cursor (accord.sharing.prepared).
+        request = queries.PageRequest(
+            collection_id=collection.id, reader=reader, filters=queries.Filters(limit=1000),
+            key=b"k" * 32, now=now,
+        )  # fmt: skip
+        served = {json.loads(body)["id"] for body in queries.page(db, request).bodies}
+        assert served == by_policy, name
     with unit_of_work(session_factory) as session:
         session.execute(delete(StixObject))
 

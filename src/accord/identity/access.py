@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from accord import prepared
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
@@ -24,6 +25,7 @@ from accord.identity.credentials import (
 from accord.identity.models import (
     ApiToken,
     BootstrapToken,
+    MemberRole,
     Membership,
     TokenScope,
     User,
@@ -204,6 +206,20 @@ _TOKEN_ACTOR = _with_roles(
 _SESSION_ACTOR = _with_roles(WebSession)
 
 
+class _TokenRow(NamedTuple):
+    """A row of ``_TOKEN_ACTOR``, in its columns' order."""
+
+    user_id: int
+    username: str
+    is_operator: bool
+    organization_id: int | None
+    role: MemberRole | None
+    expires_at: datetime
+    token_id: int
+    scope: TokenScope
+    last_used_at: datetime | None
+
+
 def token_actor(
     db: Session, secret: str, *, ip_address: str | None, username: str | None = None
 ) -> Credential | None:
@@ -211,7 +227,10 @@ def token_actor(
     account disabled (or, with ``username``, someone else's)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    rows = db.execute(_TOKEN_ACTOR, {"digest": digest(secret)}).all()
+    # On the driver's cursor (accord.prepared): every API and TAXII request runs this, and
+    # Session.execute cost several times what the database takes to answer it.
+    found = prepared.typed_rows(db, _TOKEN_ACTOR, {"digest": digest(secret)})
+    rows = [_TokenRow(*r) for r in found]
     if not rows or rows[0].expires_at <= utcnow():
         return None
     first = rows[0]

@@ -111,11 +111,11 @@ def _producers(db: Session, row_ids: list[int]) -> dict[int, int | None]:
 def note(request: Request, actor: Actor, page: Page) -> None:
     """Count a served page of objects (the one call a TAXII GET route makes): nothing but
     appending ids to a list, and nothing at all for anonymous readers or empty pages."""
-    if not actor.roles or not page.rows:
+    if not actor.roles or not page.row_ids:
         return
     buffer: Deliveries | None = getattr(request.app.state, "deliveries", None)
     if buffer is not None:
-        buffer.add(frozenset(actor.roles), utcnow().date(), (r.row_id for r in page.rows))
+        buffer.add(frozenset(actor.roles), utcnow().date(), page.row_ids)
 
 
 class Flusher:

@@ -51,7 +51,7 @@ def collection_page(
             kind="page",
         ),
     )
-    objects = [_summary(row.body or "{}") for row in result.rows]
+    objects = [_summary(body) for body in result.bodies]
     return render(
         request,
         "sharing/collection.html",

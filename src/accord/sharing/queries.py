@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
+from accord import prepared
 from accord.sharing import cursor, visibility
 from accord.sharing.models import StixObject
 from accord.sharing.readers import Reader
@@ -90,34 +91,37 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class Row:
-    """One stored object version as a page lists it: with its JSON for an envelope, with its
-    id and version for a manifest or a version list."""
+class Entry:
+    """One stored object version as a manifest or a version list names it."""
 
-    row_id: int
+    stix_id: str
     date_added: datetime
-    body: str | None = None
-    stix_id: str = ""
-    version: datetime | None = None
+    version: datetime
 
 
 @dataclass(frozen=True)
 class Page:
-    """A page of visible rows, whether more follow, and the cursor to them."""
+    """A page of visible rows, whether more follow, and the cursor to them.
 
-    rows: Sequence[Row]
+    An envelope's page holds the objects' stored JSON (``bodies``), a manifest's or version
+    list's the ids and versions (``entries``). Only the first and last rows' ``date_added``
+    are read as timestamps: they are the page's headers and its cursor.
+    """
+
+    bodies: Sequence[str]
+    entries: Sequence[Entry]
     more: bool
     next: str | None
+    # X-TAXII-Date-Added-First and -Last: the oldest and newest date_added on this page.
+    first_added: datetime | None = None
+    last_added: datetime | None = None
+    # The stored rows served, in order (what accountability counts as delivered).
+    row_ids: Sequence[int] = ()
 
     @property
-    def first_added(self) -> datetime | None:
-        """``X-TAXII-Date-Added-First``: the oldest ``date_added`` on this page."""
-        return self.rows[0].date_added if self.rows else None
-
-    @property
-    def last_added(self) -> datetime | None:
-        """``X-TAXII-Date-Added-Last``: the newest ``date_added`` on this page."""
-        return self.rows[-1].date_added if self.rows else None
+    def empty(self) -> bool:
+        """Whether the page lists nothing."""
+        return not (self.bodies or self.entries)
 
 
 @dataclass(frozen=True)
@@ -136,31 +140,46 @@ class PageRequest:
 def page(db: Session, request: PageRequest) -> Page:
     """One page of the visible rows matching the filters, in ``date_added`` order."""
     filters = request.filters
-    digest = filters.digest(request.kind, request.collection_id)
     position = None
     if filters.next:
+        digest = filters.digest(request.kind, request.collection_id)
         position = cursor.decode(request.key, filters.next, query=digest, now=request.now)
     limit = max(1, min(filters.limit, MAX_LIMIT))
     statement, params = _statement(request, after=position is not None)
     params["page_limit"] = limit + 1
     if position is not None:
         params["after_date"], params["after_row"] = position.date_added, position.row_id
-    found = db.execute(statement, params).all()
-    if request.with_body:
-        rows = [Row(r[0], r[1], body=r[2]) for r in found[:limit]]
-    else:
-        rows = [Row(r[0], r[1], stix_id=r[2], version=r[3]) for r in found[:limit]]
+    # Rows as the driver returns them: (row id, date_added, body) or (row id, date_added,
+    # stix id, version). An envelope splices the bodies and converts no timestamp per row.
+    found = prepared.rows(db, statement, params)
     more = len(found) > limit
+    del found[limit:]
+    if not found:
+        return Page(bodies=(), entries=(), more=more, next=None)
+    first, last = found[0], found[-1]
+    last_added = prepared.timestamp(last[1])
+    if request.with_body:
+        bodies, entries = [r[2] for r in found], []
+    else:
+        bodies = []
+        entries = [Entry(r[2], prepared.timestamp(r[1]), prepared.timestamp(r[3])) for r in found]
     next_token = None
     if more:
-        last = rows[-1]
         next_token = cursor.encode(
             request.key,
-            cursor.Position(date_added=last.date_added, row_id=last.row_id),
-            query=digest,
+            cursor.Position(date_added=last_added, row_id=int(last[0])),
+            query=filters.digest(request.kind, request.collection_id),
             now=request.now,
         )
-    return Page(rows=rows, more=more, next=next_token)
+    return Page(
+        bodies=bodies,
+        entries=entries,
+        more=more,
+        next=next_token,
+        first_added=prepared.timestamp(first[1]),
+        last_added=last_added,
+        row_ids=[int(r[0]) for r in found],
+    )
 
 
 class _Unindexed(ColumnElement[Any]):
@@ -279,9 +298,9 @@ def envelope_json(result: Page) -> bytes:
     head: dict[str, Any] = {"more": result.more}
     if result.next:
         head["next"] = result.next
-    if not result.rows:
+    if not result.bodies:
         return json.dumps(head).encode() if result.more else b"{}"
-    objects = ",".join(r.body or "{}" for r in result.rows)
+    objects = ",".join(result.bodies)
     return (json.dumps(head)[:-1] + ',"objects":[' + objects + "]}").encode()
 
 

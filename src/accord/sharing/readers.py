@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import BindParameter, CompoundSelect, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from accord import prepared
 from accord.identity.policy import Actor, CollectionGrants, CollectionRights, collection_rights
 from accord.sharing.models import (
     AudienceMember,
@@ -64,8 +65,8 @@ def reader_for(db: Session, actor: Actor) -> Reader:
                                   "peer": set()}  # fmt: skip
     if org_ids or actor.user_id is not None:
         params = {"org_ids": sorted(org_ids), "user_id": actor.user_id}
-        for kind, value in db.execute(_READER_FACTS, params):
-            found[kind].add(value)
+        for kind, value in prepared.rows(db, _READER_FACTS, params):
+            found[kind].add(int(value))
     return Reader(
         actor=actor,
         org_ids=org_ids,
@@ -84,6 +85,23 @@ def grants_of(db: Session, collection: Collection) -> CollectionGrants:
 def rights(db: Session, actor: Actor, collection: Collection) -> CollectionRights:
     """What ``actor`` may do with ``collection``, as the policy says."""
     return collection_rights(actor, grants_of(db, collection))
+
+
+# The TAXII read path needs a collection's row id and the actor's rights, not the ORM object.
+_COLLECTION_KEY = select(
+    Collection.id, Collection.owner_org_id, Collection.public_read, Collection.community_read
+).where((Collection.uuid == bindparam("key")) | (Collection.alias == bindparam("key")))
+
+
+def rights_by_key(db: Session, actor: Actor, key: str) -> tuple[int, CollectionRights] | None:
+    """The row id of the collection with this TAXII id (or alias) and what ``actor`` may do
+    with it, as :func:`rights` says; None if there is no such collection."""
+    found = prepared.rows(db, _COLLECTION_KEY, {"key": key})
+    if not found:
+        return None
+    row_id, owner, public, community = found[0]
+    grant_rows = _grant_rows(db, [row_id]).get(row_id, [])
+    return row_id, collection_rights(actor, _grants_of(owner, public, community, grant_rows))
 
 
 def all_rights(
@@ -127,7 +145,7 @@ def _grant_rows(db: Session, collection_ids: list[int]) -> dict[int, list[tuple[
     if not collection_ids:
         return {}
     found: dict[int, list[tuple[int, bool, bool]]] = {}
-    rows = db.execute(_GRANT_ROWS, {"collection_ids": collection_ids})
+    rows = prepared.rows(db, _GRANT_ROWS, {"collection_ids": collection_ids})
     for cid, org_id, read, write in rows:
         if org_id is not None:
             found.setdefault(cid, []).append((org_id, bool(read), bool(write)))
@@ -135,10 +153,17 @@ def _grant_rows(db: Session, collection_ids: list[int]) -> dict[int, list[tuple[
 
 
 def _grants(collection: Collection, rows: list[tuple[int, bool, bool]]) -> CollectionGrants:
+    return _grants_of(collection.owner_org_id, collection.public_read, collection.community_read,
+                      rows)  # fmt: skip
+
+
+def _grants_of(
+    owner_org_id: int, public_read: bool, community_read: bool, rows: list[tuple[int, bool, bool]]
+) -> CollectionGrants:
     return CollectionGrants(
-        owner_org_id=collection.owner_org_id,
-        public_read=collection.public_read,
-        community_read=collection.community_read,
+        owner_org_id=owner_org_id,
+        public_read=bool(public_read),
+        community_read=bool(community_read),
         reader_org_ids=frozenset(org for org, read, _ in rows if read),
         writer_org_ids=frozenset(org for org, _, write in rows if write),
     )

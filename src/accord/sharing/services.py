@@ -21,7 +21,7 @@ from accord.identity.policy import Action, Actor, CollectionRights, authorize
 from accord.identity.services import get_org
 from accord.sharing import ingest, queries
 from accord.sharing.models import Collection, CollectionGrant, SharingGroup, StixObject, TaxiiStatus
-from accord.sharing.readers import Reader, all_rights, grants_of, rights
+from accord.sharing.readers import Reader, all_rights, grants_of, rights, rights_by_key
 from accord.sharing.schemas import CollectionCreate, GrantSet
 
 # Built once: every TAXII request looks its collection up.
@@ -46,19 +46,32 @@ def collection_for(
     Anonymous callers get 401 for anything not public, found or not, so that the answer tells
     nothing about which collections exist.
     """
-    try:
-        collection = get_collection(db, collection_id)
-        granted = rights(db, actor, collection)
-    except NotFound:
-        if not actor.is_authenticated:
-            raise Unauthenticated("sign in with an API token to reach this collection") from None
-        raise
-    allowed = granted.can_write if write else granted.can_read
-    if allowed:
-        return collection, granted
+    collection = db.scalar(_BY_ID_OR_ALIAS, {"key": collection_id})
+    granted = None if collection is None else rights(db, actor, collection)
+    _admit(actor, granted, collection_id, write=write)
+    assert collection is not None
+    assert granted is not None
+    return collection, granted
+
+
+def readable_collection_id(db: Session, actor: Actor, collection_id: str) -> int:
+    """The row id of a collection the actor may read, decided as :func:`collection_for`
+    decides, without loading the collection (the TAXII read path)."""
+    found = rights_by_key(db, actor, collection_id)
+    _admit(actor, None if found is None else found[1], collection_id, write=False)
+    assert found is not None
+    return found[0]
+
+
+def _admit(
+    actor: Actor, granted: CollectionRights | None, collection_id: str, *, write: bool
+) -> None:
+    """Raise unless ``granted`` (None: no such collection) lets the actor read (or write)."""
+    if granted is not None and (granted.can_write if write else granted.can_read):
+        return
     if not actor.is_authenticated:
         raise Unauthenticated("sign in with an API token to reach this collection")
-    if granted.can_read or granted.can_write:
+    if granted is not None and (granted.can_read or granted.can_write):
         raise Forbidden(f"you may not {'write to' if write else 'read'} this collection")
     raise NotFound(f"no collection {collection_id!r}", field="collection_id")
 

@@ -1,0 +1,151 @@
+"""SQLAlchemy Core statements compiled once and run on the session's own DBAPI cursor.
+
+The TAXII read path runs four small indexed statements a request (the caller's token, the
+collection's rights, the reader's facts, the page). Through
+``Session.execute`` each one paid several times what the database takes to answer it: the
+ORM's compile state, the cache look-up, an execution context, a result object, a type
+processor per value (a timezone attached to every timestamp). Here a statement is built with
+SQLAlchemy (so the TLP filter is still the one rule of ``accord.sharing.visibility``),
+compiled once per dialect, its expanding ``IN`` lists rendered once per list length, and run
+with the driver's cursor inside the session's transaction. Rows come back as the driver gives
+them (callers read only columns whose raw values mean the same on SQLite and PostgreSQL, and
+timestamps through :func:`timestamp`), or with ``typed=True`` through the columns' types, as
+the ORM would return them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import Compiled
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+
+Processor = Callable[[Any], Any]
+# A limit on the cached expansions of one statement: list lengths vary with the reader (its
+# organizations and audiences) and with match[id]; a few hundred shapes is plenty.
+_MAX_EXPANSIONS = 512
+
+
+class _Expansion:
+    """The SQL of a statement for one set of list lengths, and where its values go."""
+
+    __slots__ = ("constants", "names", "sql")
+
+    def __init__(self, sql: str, names: tuple[str, ...] | None, constants: dict[str, Any]):
+        self.sql = sql
+        self.names = names  # the order of positional parameters; None for named ones
+        self.constants = constants  # values fixed in the statement (literal IN lists)
+
+
+class Prepared:
+    """A Core statement, compiled for one dialect, ready to run with bound values."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled: Compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self._compiled = compiled
+        self._positional = bool(dialect.positional)
+        # Type processing of bound values (a timestamp becomes naive UTC, and on SQLite the
+        # text SQLAlchemy stores): done here for the few parameters whose type has one.
+        self._processors: dict[str, Processor] = {}
+        for bind in compiled.binds.values():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self._processors[bind.key] = processor
+        self._lists = frozenset(b.key for b in compiled.binds.values() if b.expanding)
+        self._expansions: dict[tuple[int, ...], _Expansion] = {}
+        columns = getattr(statement, "selected_columns", ())
+        self._results: list[Processor | None] = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        ]
+
+    def typed_rows(self, db: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Like :meth:`rows`, each value converted by its column's type (enums, timestamps
+        with their time zone, booleans): for statements of a few rows."""
+        found = self.rows(db, params)
+        return [
+            tuple(p(v) if p else v for p, v in zip(self._results, row, strict=True))
+            for row in found
+        ]
+
+    def rows(self, db: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The statement's rows for ``params``, in the session's current transaction."""
+        lists = sorted(name for name in params if name in self._lists)
+        expansion = self._expansion(params, lists)
+        values = dict(expansion.constants)
+        for name, value in params.items():
+            processor = self._processors.get(name)
+            if name in self._lists:
+                for i, item in enumerate(value, 1):
+                    values[f"{name}_{i}"] = processor(item) if processor else _plain(item)
+            else:
+                values[name] = processor(value) if processor else _plain(value)
+        # ``Session.connection`` begins the session's transaction (BEGIN on SQLite, as for
+        # any statement): the cursor reads inside it, on the connection it holds.
+        cursor = db.connection().connection.cursor()
+        try:
+            if expansion.names is None:
+                cursor.execute(expansion.sql, values)
+            else:
+                cursor.execute(expansion.sql, tuple(values[n] for n in expansion.names))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def _expansion(self, params: Mapping[str, Any], lists: Sequence[str]) -> _Expansion:
+        key = tuple(len(params[name]) for name in lists)
+        found = self._expansions.get(key)
+        if found is None:
+            state = self._compiled.construct_expanded_state(dict(params))
+            given = set(params) | {f"{n}_{i}" for n in lists for i in range(1, len(params[n]) + 1)}
+            constants = {
+                name: _plain(value) for name, value in state.parameters.items() if name not in given
+            }
+            names = tuple(state.positiontup) if self._positional and state.positiontup else None
+            if len(self._expansions) >= _MAX_EXPANSIONS:
+                self._expansions.clear()
+            found = self._expansions[key] = _Expansion(state.statement, names, constants)
+        return found
+
+
+_PREPARED: dict[tuple[int, str], Prepared] = {}
+
+
+def prepared(statement: ClauseElement, db: Session) -> Prepared:
+    """``statement`` compiled for the session's database, once per process."""
+    dialect = db.get_bind().dialect
+    key = (id(statement), dialect.name)
+    found = _PREPARED.get(key)
+    if found is None or found._compiled.statement is not statement:
+        found = _PREPARED[key] = Prepared(statement, dialect)
+    return found
+
+
+def rows(db: Session, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Run a statement built once (a module constant) on the session's DBAPI cursor."""
+    return prepared(statement, db).rows(db, params)
+
+
+def typed_rows(
+    db: Session, statement: ClauseElement, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """:func:`rows`, its values converted by their columns' types."""
+    return prepared(statement, db).typed_rows(db, params)
+
+
+def timestamp(value: datetime | str) -> datetime:
+    """A timestamp column as the driver returns it (SQLite: text; PostgreSQL: naive UTC),
+    timezone-aware, as ``accord.db.UTCDateTime`` gives it."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=UTC)
+
+
+def _plain(value: Any) -> Any:
+    # Drivers bind str and int, not their enum subclasses (TLP levels are a StrEnum).
+    return value.value if isinstance(value, enum.Enum) else value

@@ -1,0 +1,142 @@
+"""Statements run on the driver's cursor: the same rows and timestamps as through the ORM."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord import prepared
+from accord.db import unit_of_work
+from accord.identity.models import MemberRole
+from accord.identity.policy import Actor
+from accord.identity.services import get_org
+from accord.sharing import queries
+from accord.sharing.models import Collection, StixObject
+from accord.sharing.readers import Reader
+from accord.sharing.tlp import Tlp
+from tests.factories import Factories
+
+START = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+# Whole seconds and microseconds both: SQLite stores text, and a bound timestamp must be
+# written the way the stored ones are for comparisons (added_after, the cursor) to hold.
+ADDED = [START, START, START + timedelta(microseconds=1), START + timedelta(seconds=1),
+         START + timedelta(seconds=1, microseconds=250_000), START + timedelta(days=1)]  # fmt: skip
+
+
+def _collection(make: Factories, factory: sessionmaker[Session]) -> tuple[int, int]:
+    slug = make.org("Producer")
+    with unit_of_work(factory) as session:
+        org_id = get_org(session, slug).id
+        collection = Collection(
+            uuid="c", title="t", owner_org_id=org_id, default_tlp="green", public_read=True
+        )
+        session.add(collection)
+        session.flush()
+        for n, added in enumerate(ADDED):
+            session.add(
+                StixObject(
+                    collection_id=collection.id,
+                    stix_id=f"x--{n}",
+                    stix_type="x",
+                    spec_version="2.1",
+                    version=added - timedelta(hours=1),
+                    date_added=added,
+                    is_latest=True,
+                    is_first=True,
+                    tlp=(Tlp.GREEN if n % 2 else Tlp.AMBER_STRICT).value,
+                    producer_org_id=org_id,
+                    body=json.dumps({"id": f"x--{n}"}),
+                )
+            )
+        return collection.id, org_id
+
+
+def _reader(org_ids: frozenset[int]) -> Reader:
+    actor = Actor(user_id=1, roles=dict.fromkeys(org_ids, MemberRole.MEMBER))
+    return Reader(
+        actor=actor, org_ids=org_ids, group_ids=frozenset(), org_audiences=frozenset(),
+        group_audiences=frozenset(), peer_remote_ids=frozenset(),
+    )  # fmt: skip
+
+
+def _request(
+    collection_id: int, reader: Reader, *, with_body: bool = True, **filters: object
+) -> queries.PageRequest:
+    return queries.PageRequest(
+        collection_id=collection_id,
+        reader=reader,
+        filters=queries.Filters(**filters),  # type: ignore[arg-type]
+        key=b"k" * 32,
+        now=START,
+        with_body=with_body,
+    )
+
+
+def test_a_walk_by_cursor_sees_every_row_once_in_order(
+    make: Factories, session_factory: sessionmaker[Session], db: Session
+) -> None:
+    collection_id, org_id = _collection(make, session_factory)
+    # Readers with one, two and three organizations: one expansion of the IN list each.
+    for extra in ((), (org_id + 1000,), (org_id + 1000, org_id + 1001)):
+        reader = _reader(frozenset({org_id, *extra}))
+        seen, added, token = [], [], None
+        while True:
+            page = queries.page(db, _request(collection_id, reader, limit=2, next=token))
+            seen += [json.loads(body)["id"] for body in page.bodies]
+            added += [page.first_added, page.last_added]
+            if not page.more:
+                break
+            token = page.next
+        assert seen == [f"x--{n}" for n in range(len(ADDED))]
+        assert added[0] == ADDED[0]
+        assert added[-1] == ADDED[-1]
+    with unit_of_work(session_factory) as session:
+        session.execute(delete(StixObject))
+
+
+def test_filters_and_timestamps_match_the_orm(
+    make: Factories, session_factory: sessionmaker[Session], db: Session
+) -> None:
+    collection_id, org_id = _collection(make, session_factory)
+    community = _reader(frozenset({org_id + 1000}))  # sees GREEN, not AMBER+STRICT
+    page = queries.page(db, _request(collection_id, community, added_after=ADDED[2]))
+    assert [json.loads(b)["id"] for b in page.bodies] == ["x--3", "x--5"]
+    assert (page.first_added, page.last_added) == (ADDED[3], ADDED[5])
+    ids = ("x--1", "x--2", "x--3")
+    manifest = queries.page(db, _request(collection_id, community, with_body=False, ids=ids))
+    orm = db.execute(
+        select(StixObject.stix_id, StixObject.date_added, StixObject.version)
+        .where(StixObject.stix_id.in_(["x--1", "x--3"]))
+        .order_by(StixObject.date_added)
+    ).all()
+    assert [(e.stix_id, e.date_added, e.version) for e in manifest.entries] == [
+        tuple(r) for r in orm
+    ]
+    with unit_of_work(session_factory) as session:
+        session.execute(delete(StixObject))
+
+
+def test_expanding_lists_of_each_length_and_bound_timestamps(
+    make: Factories, session_factory: sessionmaker[Session], db: Session
+) -> None:
+    collection_id, _ = _collection(make, session_factory)
+    statement = (
+        select(StixObject.stix_id, StixObject.date_added)
+        .where(
+            StixObject.collection_id == bindparam("collection_id"),
+            StixObject.stix_id.in_(bindparam("ids", expanding=True)),
+            StixObject.date_added >= bindparam("since", type_=StixObject.date_added.type),
+            StixObject.tlp.in_([Tlp.GREEN]),
+        )
+        .order_by(StixObject.id)
+    )
+    for ids in (["x--1"], ["x--1", "x--2", "x--3"], ["x--0", "x--3", "x--5", "nothing"]):
+        params = {"collection_id": collection_id, "ids": ids, "since": ADDED[1]}
+        raw = prepared.rows(db, statement, params)
+        found = [(stix_id, prepared.timestamp(added)) for stix_id, added in raw]
+        assert found == [tuple(r) for r in db.execute(statement, params)]
+    with unit_of_work(session_factory) as session:
+        session.execute(delete(StixObject))
