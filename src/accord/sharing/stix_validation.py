@@ -29,6 +29,7 @@ _IDENTIFIER = re.compile(
     r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--"
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
 )
+_REF_SUFFIXES = ("_ref", "_refs")
 # Property names already found well formed: a feed repeats the same few dozen.
 _NAMES_SEEN: set[str] = set()
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z")
@@ -241,9 +242,11 @@ def _common(obj: dict[str, Any]) -> None:
 
 def _references(obj: dict[str, Any]) -> None:
     for name, value in obj.items():
+        if not name.endswith(_REF_SUFFIXES):
+            continue
         if name.endswith("_ref"):
             check_identifier(value, name)
-        elif name.endswith("_refs"):
+        else:
             if not isinstance(value, list) or not value:
                 raise StixInvalid(name, "must be a non-empty list of identifiers")
             for item in value:
