@@ -7,8 +7,8 @@ Posts the TAXII benchmark's indicators (``bench/taxii_servers.py``: a SHA-256 pa
 TLP:GREEN marking each) through the ASGI application in envelopes of 1,000, the whole POST
 path included (authentication, parsing, validation, the insert, the status resource, the
 commit). Prints objects per second of the process's CPU time (which moves less with the
-machine's load than wall time) and of wall time, for the first and the last tenth of the
-envelopes, so that the cost at the collection's final size shows. ``--profile`` prints a
+machine's load than wall time) and of wall time, tenth by tenth of the envelopes, so that
+the cost as the collection grows shows. ``--profile`` prints a
 pyinstrument profile of the last envelopes.
 """
 
@@ -64,7 +64,7 @@ def main() -> None:
     path = f"/taxii2/hub/collections/{collection}/objects/"
     auth = servers.basic("bench", token)
     headers = {"Authorization": auth, "Accept": servers.TAXII, "Content-Type": servers.TAXII}
-    bodies = list(servers.envelopes(args.objects, args.size))
+    count = -(-args.objects // args.size)
     print(f"load average at start: {os.getloadavg()}")
     times: list[tuple[float, float]] = []
 
@@ -75,8 +75,8 @@ def main() -> None:
 
     async def load() -> None:
         profiler = None
-        for index, body in enumerate(bodies):
-            if args.profile and index == len(bodies) - max(1, len(bodies) // 10):
+        for index, body in enumerate(servers.envelopes(args.objects, args.size)):
+            if args.profile and index == count - max(1, count // 10):
                 from pyinstrument import Profiler
 
                 profiler = Profiler(interval=0.0002, async_mode="disabled")
@@ -90,11 +90,15 @@ def main() -> None:
 
     asyncio.run(load())
     tenth = max(1, len(times) // 10)
-    for label, part in (("first tenth", times[:tenth]), ("last tenth", times[-tenth:])):
+    for start in range(0, len(times), tenth):
+        part = times[start : start + tenth]
         objects = len(part) * args.size
         cpu = sum(c for c, _ in part)
         wall = sum(w for _, w in part)
-        print(f"{label}: {objects / cpu:,.0f} objects/s of CPU, {objects / wall:,.0f} of wall")
+        print(
+            f"objects {start * args.size:>9,} to {(start + len(part)) * args.size:>9,}: "
+            f"{objects / cpu:,.0f} objects/s of CPU, {objects / wall:,.0f} of wall"
+        )
     cpu = sum(c for c, _ in times)
     wall = sum(w for _, w in times)
     print(

@@ -172,7 +172,8 @@ def test_what_cannot_be_stored_as_sent_is_refused_alone(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("id", f"indicator--{uuid.uuid4()}\n"), ("created", "2024-01-01T00:00:00Z\n"),
+    [("id", "indicator--0b4f1c2e-6a55-4d1b-9a0e-3c2d1e0f9a8b\n"),
+     ("created", "2024-01-01T00:00:00Z\n"),
      ("pattern", ""), ("pattern", "   ")],
 )  # fmt: skip
 def test_trailing_newlines_and_empty_patterns_are_refused(field: str, value: str) -> None:

@@ -60,13 +60,13 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
 
 def _plan(connection: Connection, model: type[Base], columns: tuple[str, ...]) -> _Plan:
     dialect = connection.dialect
-    cache_key = (dialect.name, model.__tablename__, columns)
+    cache_key = (f"{dialect.name}+{dialect.driver}", model.__tablename__, columns)
     plan = _PLANS.get(cache_key)
     if plan is not None:
         return plan
     compiled = insert(model).compile(dialect=dialect, column_keys=list(columns))
     # The bind parameters of an INSERT are named after their columns.
-    names = tuple(compiled.positiontup or ()) if compiled.positional else columns
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     missing = set(names) - set(columns)
     if missing:
         # A column with a Python-side default is added by the compiler: give it in the rows.
