@@ -247,8 +247,13 @@ def _rows(
     now: datetime,
 ) -> list[dict[str, Any]]:
     default = Tlp(collection.default_tlp)
+    levels: dict[tuple[str, ...], str] = {}  # a feed marks most of its objects alike
     rows = []
     for index, (result, body) in enumerate(fresh):
+        tlp = levels.get(result.marking_refs)
+        if tlp is None:
+            tlp = level_of(result.marking_refs, default=default).value
+            levels[result.marking_refs] = tlp
         # One microsecond apart: date_added orders objects, and each has its own.
         added = now + timedelta(microseconds=index)
         rows.append(
@@ -262,7 +267,7 @@ def _rows(
                 "is_latest": True,
                 "is_first": True,
                 "revoked": result.revoked,
-                "tlp": level_of(result.marking_refs, default=default).value,
+                "tlp": tlp,
                 "producer_org_id": source.producer_org_id,
                 "audience_id": audience_id,
                 "origin_remote_id": source.origin_remote_id,
