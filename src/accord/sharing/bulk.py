@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, insert
 
 from accord.db import Base
+
+if TYPE_CHECKING:
+    import psycopg
 
 Processor = Callable[[Any], Any] | None
 
@@ -41,21 +44,29 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
     columns = tuple(rows[0])
     plan = _plan(connection, model, columns)
     keys, processors = plan.keys, plan.processors
-    if plan.positional:
-        params: list[Any] = [
-            tuple(row[k] if p is None else p(row[k]) for k, p in zip(keys, processors, strict=True))
-            for row in rows
-        ]
+    values = [
+        tuple(row[k] if p is None else p(row[k]) for k, p in zip(keys, processors, strict=True))
+        for row in rows
+    ]
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        _copy(connection, model.__tablename__, keys, values)
+    elif plan.positional:
+        connection.exec_driver_sql(plan.sql, values)
     else:
-        names = plan.names
-        params = [
-            {
-                n: row[k] if p is None else p(row[k])
-                for n, k, p in zip(names, keys, processors, strict=True)
-            }
-            for row in rows
-        ]
-    connection.exec_driver_sql(plan.sql, params)
+        params = [dict(zip(plan.names, v, strict=True)) for v in values]
+        connection.exec_driver_sql(plan.sql, params)
+
+
+def _copy(
+    connection: Connection, table: str, columns: tuple[str, ...], values: list[tuple[Any, ...]]
+) -> None:
+    # PostgreSQL: COPY, a stream of rows instead of one statement per row (psycopg's
+    # executemany sends each row its own Bind and Execute), in the session's transaction.
+    dbapi = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in values:
+            copy.write_row(row)
 
 
 def _plan(connection: Connection, model: type[Base], columns: tuple[str, ...]) -> _Plan:
