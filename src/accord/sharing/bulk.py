@@ -2,7 +2,7 @@
 
 ``connection.execute(insert(T), rows)`` builds each row's parameters through the compiler
 (``construct_params``: a dictionary per row, every column's key looked up, processors
-applied one by one): for the 17 columns of a STIX object, about a third of what the insert
+applied one by one): for the 17 columns of a STIX object, about a quarter of what the insert
 costs on SQLite. Here the statement is compiled once per table, driver and column list,
 each column's bind processor (``UTCDateTime`` included) is taken from its type once, and the
 rows go to SQLite's ``executemany`` as tuples, or to PostgreSQL as one ``COPY``.
