@@ -67,6 +67,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is UTC:
+            return value.replace(tzinfo=None)  # the common case, without astimezone's cost
         if value.tzinfo is None:
             raise ValueError("refusing to store a naive datetime")
         return value.astimezone(UTC).replace(tzinfo=None)

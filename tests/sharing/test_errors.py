@@ -59,6 +59,10 @@ def test_bad_envelopes(client: TestClient, world: SharingWorld) -> None:
     _is_taxii_error(client.post(url, content=b"{not json", headers=auth), 400)
     _is_taxii_error(client.post(url, json=[1, 2], headers=auth), 400)
     _is_taxii_error(client.post(url, json={"objects": "x"}, headers=auth), 400)
+    # NaN, Infinity and numbers beyond a double are not JSON: refused, not stored altered.
+    for number in (b"NaN", b"-Infinity", b"1e400"):
+        body = b'{"objects": [{"type": "x-thing", "n": ' + number + b"}]}"
+        _is_taxii_error(client.post(url, content=body, headers=auth), 400)
     _is_taxii_error(client.get(url, params={"limit": "-1"}, headers=auth), 422)
     _is_taxii_error(client.get(url, params={"added_after": "yesterday"}, headers=auth), 422)
     _is_taxii_error(client.get(url, params={"match[colour]": "red"}, headers=auth), 422)

@@ -6,6 +6,7 @@ are not our own reading of the spec alone; each valid one passes it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -145,6 +146,40 @@ def test_envelope_stores_the_valid_and_reports_the_invalid(
     assert {s["message"] for s in again["successes"]} == {"already stored"}
     db.rollback()
     assert db.scalar(select(func.count(StixObject.id))) == len(good)
+
+
+def test_what_cannot_be_stored_as_sent_is_refused_alone(
+    client: TestClient, world: SharingWorld, db: Session
+) -> None:
+    good = stixgen.indicator()
+    surrogate = {**stixgen.indicator(), "name": "\ud800"}  # a lone surrogate is not Unicode
+    huge = {**stixgen.indicator(), "x_count": 2**70}  # STIX integers fit in 54 bits
+    body = json.dumps({"objects": [surrogate, good, huge]})  # ASCII, \ud800 escaped
+    response = client.post(
+        f"/taxii2/hub/collections/{world.collection}/objects/",
+        content=body.encode(),
+        headers={**TAXII, **world.bearer("producer")},
+    )
+    assert response.status_code == 202
+    status = response.json()
+    assert (status["success_count"], status["failure_count"]) == (1, 2)
+    assert {f["id"] for f in status["failures"]} == {surrogate["id"], huge["id"]}
+    db.rollback()
+    stored = db.scalars(select(StixObject.body)).all()
+    assert [json.loads(b)["id"] for b in stored] == [good["id"]]
+    assert json.loads(stored[0]) == good  # kept as received
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", "indicator--0b4f1c2e-6a55-4d1b-9a0e-3c2d1e0f9a8b\n"),
+     ("created", "2024-01-01T00:00:00Z\n"),
+     ("pattern", ""), ("pattern", "   ")],
+)  # fmt: skip
+def test_trailing_newlines_and_empty_patterns_are_refused(field: str, value: str) -> None:
+    with pytest.raises(StixInvalid) as caught:
+        check_object(_broken(field, value))
+    assert caught.value.field == field
 
 
 # -- the pattern fast path says exactly what stix2-patterns says ---------------------------

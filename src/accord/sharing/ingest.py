@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+import orjson
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from accord.accountability import events
 from accord.errors import AccordError
 from accord.identity.policy import Actor
-from accord.sharing import lookup
+from accord.sharing import bulk, lookup
 from accord.sharing.models import (
     Audience,
     AudienceMember,
@@ -69,10 +71,23 @@ class Report:
     stored: int = 0
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number too large for a double")
+    return value
+
+
+def _not_json(text: str) -> None:
+    raise ValueError(f"{text} is not JSON")
+
+
 def parse_envelope(body: bytes) -> list[Any]:
     """The ``objects`` of a TAXII envelope (TAXII 2.1, section 3.7)."""
     try:
-        envelope = json.loads(body)
+        # NaN, Infinity and numbers beyond a double are not JSON (RFC 8259): refused here
+        # rather than stored as something else than what was sent.
+        envelope = json.loads(body, parse_constant=_not_json, parse_float=_finite)
     except (ValueError, UnicodeDecodeError):
         raise BadEnvelope("the body is not JSON", field="body") from None
     if not isinstance(envelope, dict):
@@ -93,34 +108,35 @@ def store_objects(
 ) -> Report:
     """Validate and store ``objects`` in ``collection``; the caller has checked write access."""
     report = Report()
-    checked: dict[tuple[str, datetime | None], tuple[CheckedObject, Any]] = {}
+    checked: dict[tuple[str, datetime | None], tuple[CheckedObject, str]] = {}
     for obj in objects:
         try:
             result = check_object(obj)
+            body = _serialize(obj)
         except StixInvalid as exc:
             report.failures.append(_failure(obj, exc))
             continue
         if (result.stix_id, result.version) in checked:
             report.successes.append(_success(result, "repeated in this envelope"))
             continue
-        checked[(result.stix_id, result.version)] = (result, obj)
+        checked[(result.stix_id, result.version)] = (result, body)
     if not checked:
         return report
     _lock(db, collection.id)
     existing = _existing_versions(db, collection.id, {k[0] for k in checked})
-    fresh: list[tuple[CheckedObject, Any]] = []
-    for (stix_id, version), (result, obj) in checked.items():
+    fresh: list[tuple[CheckedObject, str]] = []
+    for (stix_id, version), (result, body) in checked.items():
         known = existing.get(stix_id, {})
         if version in known or (version is None and known):
             report.successes.append(_success(result, "already stored"))
         else:
-            fresh.append((result, obj))
+            fresh.append((result, body))
     audience_id = _audience(db, collection) if fresh else None
     rows = _rows(collection, fresh, source, audience_id, now)
     _set_flags(db, rows, existing)
     _insert(db, rows, fresh)
     for (result, _), row in zip(fresh, rows, strict=True):
-        entry = _success(result, "stored")
+        entry = {"id": result.stix_id, "message": "stored"}
         entry["version"] = format_timestamp(row["version"])
         report.successes.append(entry)
     report.stored = len(fresh)
@@ -145,6 +161,17 @@ def record_status(
     db.add(status)
     db.flush()
     return status
+
+
+def _serialize(obj: dict[str, Any]) -> str:
+    """The object's JSON as stored: compact, UTF-8 as received (orjson, not ``json.dumps``)."""
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:
+        # Lone surrogates, or integers beyond 64 bits (STIX integers fit in 54 bits).
+        raise StixInvalid(
+            "object", "holds a string that is not Unicode or an integer beyond 64 bits"
+        ) from None
 
 
 def _failure(obj: Any, exc: StixInvalid) -> dict[str, str]:
@@ -217,14 +244,19 @@ def _audience(db: Session, collection: Collection) -> int:
 
 def _rows(
     collection: Collection,
-    fresh: list[tuple[CheckedObject, Any]],
+    fresh: list[tuple[CheckedObject, str]],
     source: Source,
     audience_id: int | None,
     now: datetime,
 ) -> list[dict[str, Any]]:
     default = Tlp(collection.default_tlp)
+    levels: dict[tuple[str, ...], str] = {}  # a feed marks most of its objects alike
     rows = []
-    for index, (result, obj) in enumerate(fresh):
+    for index, (result, body) in enumerate(fresh):
+        tlp = levels.get(result.marking_refs)
+        if tlp is None:
+            tlp = level_of(result.marking_refs, default=default).value
+            levels[result.marking_refs] = tlp
         # One microsecond apart: date_added orders objects, and each has its own.
         added = now + timedelta(microseconds=index)
         rows.append(
@@ -238,13 +270,13 @@ def _rows(
                 "is_latest": True,
                 "is_first": True,
                 "revoked": result.revoked,
-                "tlp": level_of(result.marking_refs, default=default).value,
+                "tlp": tlp,
                 "producer_org_id": source.producer_org_id,
                 "audience_id": audience_id,
                 "origin_remote_id": source.origin_remote_id,
                 "sighting_of": result.sighting_of,
                 "sighting_count": result.sighting_count,
-                "body": json.dumps(obj, ensure_ascii=False, separators=(",", ":")),
+                "body": body,
             }
         )
     return rows
@@ -282,24 +314,23 @@ def _set_flags(
 
 
 def _insert(
-    db: Session, rows: list[dict[str, Any]], fresh: list[tuple[CheckedObject, Any]]
+    db: Session, rows: list[dict[str, Any]], fresh: list[tuple[CheckedObject, str]]
 ) -> None:
     if not rows:
         return
-    # Row ids are reserved first and the rows go in as one executemany on the connection (no
-    # ORM bookkeeping): with RETURNING in parameter order, SQLite would insert row by row.
+    # Row ids are reserved first and the rows go in as one executemany of the driver (no ORM
+    # bookkeeping, no per-row parameter building: see bulk.py), the look-up index with them.
     row_ids = _reserve_ids(db, len(rows))
     for row, row_id in zip(rows, row_ids, strict=True):
         row["id"] = row_id
     connection = db.connection()
-    connection.execute(insert(StixObject), rows)
+    bulk.insert_rows(connection, StixObject, rows)
     observables = [
         {"object_id": row_id, "key": lookup.key(kind, value), "kind": kind, "value": value}
         for row_id, (result, _) in zip(row_ids, fresh, strict=True)
         for kind, value in lookup.observables_of(result.comparisons)
     ]
-    if observables:
-        connection.execute(insert(Observable), observables)
+    bulk.insert_rows(connection, Observable, observables)
 
 
 def _reserve_ids(db: Session, count: int) -> list[int]:

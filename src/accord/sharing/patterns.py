@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from antlr4 import CommonTokenStream, InputStream, ParseTreeWalker
 from stix2patterns.exceptions import STIXPatternErrorListener
 from stix2patterns.helpers import brackets_check
-from stix2patterns.inspector import INDEX_STAR, _PatternData
+from stix2patterns.inspector import INDEX_STAR
 from stix2patterns.v21 import object_validator
 from stix2patterns.v21.grammars.STIXPatternLexer import STIXPatternLexer
 from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser
@@ -29,6 +29,9 @@ from stix2patterns.validator import run_validator
 
 # A string literal as the grammar's StringLiteral token: quotes, with \' and \\ escapes only.
 _LITERAL = re.compile(r"'(?:[^'\\]|\\['\\])*'")
+_SPLIT = re.compile(r"('(?:[^'\\]|\\['\\])*')")  # the same, kept by re.split
+# The library's hash formats (object_validator.HASHES_REGEX), compiled once.
+_HASHES = {name: re.compile(regex) for name, (regex, _) in object_validator.HASHES_REGEX.items()}
 _MARK = "\u00a7"  # placeholder text: no STIX keyword or identifier can contain it
 _PLACEHOLDER = re.compile(_MARK + r"(\d+)")
 
@@ -58,20 +61,22 @@ class CheckedPattern:
         return not self.errors
 
 
+@functools.lru_cache(maxsize=16_384)
 def check(pattern: str) -> CheckedPattern:
     """Check a STIX 2.1 pattern and list its comparisons with their real literal values."""
+    # Cached by the whole text too: an indicator's every version repeats its pattern.
+    if not pattern.strip():
+        return CheckedPattern(errors=("the pattern is empty",), comparisons=())
     skeleton = _skeleton(pattern)
     if skeleton is None:
         return _full(pattern)
     shape, literals = skeleton
-    errors, comparisons = _parse_shape(shape)
-    if errors or not brackets_check(pattern):
+    parsed = _parse_shape(shape)
+    if parsed.errors or not brackets_check(pattern):
         return _full(pattern)
-    real = tuple(_restore(c, literals) for c in comparisons)
-    problems = object_validator.verify_object(_as_pattern_data(real))
-    if problems:
-        return CheckedPattern(errors=tuple(problems), comparisons=real)
-    return CheckedPattern(errors=(), comparisons=real)
+    real = tuple(t.restore(literals) for t in parsed.templates)
+    problems = _hash_problems(real)
+    return CheckedPattern(errors=problems, comparisons=real)
 
 
 def unquote(literal: str) -> str:
@@ -82,28 +87,82 @@ def unquote(literal: str) -> str:
 def _skeleton(pattern: str) -> tuple[str, tuple[str, ...]] | None:
     if _MARK in pattern:
         return None
-    parts: list[str] = []
+    # re.split keeps the literals at odd positions; a quote left between them is stray.
+    parts = _SPLIT.split(pattern)
     literals: list[str] = []
-    pos = 0
-    while (quote := pattern.find("'", pos)) >= 0:
-        match = _LITERAL.match(pattern, quote)
-        if match is None:
+    for index in range(1, len(parts), 2):
+        if "'" in parts[index - 1]:
             return None
-        before = pattern[quote - 1] if quote else " "
+        before = parts[index - 1][-1:] or ("'" if index > 1 else " ")
         if before.isascii() and (before.isalnum() or before == "_"):
-            # t'...', b'...', h'...': typed literals whose content the grammar checks.
-            parts.append(pattern[pos : match.end()])
-        else:
-            parts.append(pattern[pos:quote])
-            parts.append(f"'{_MARK}{len(literals)}'")
-            literals.append(match.group())
-        pos = match.end()
-    parts.append(pattern[pos:])
+            continue  # t'...', b'...', h'...': typed literals whose content the grammar checks.
+        literals.append(parts[index])
+        parts[index] = f"'{_MARK}{len(literals) - 1}'"
+    if "'" in parts[-1]:
+        return None
     return "".join(parts), tuple(literals)
 
 
+@dataclass(frozen=True)
+class _Template:
+    """A comparison of a skeleton, and where its placeholders are (found once per shape)."""
+
+    comparison: Comparison
+    marked_path: bool  # a path part holds a placeholder (hashes.'SHA-256')
+    path_slots: tuple[int, ...] | None  # per part, the literal it is alone, or -1 (kept as is)
+    value_slot: int | None  # the literal the value is, when it is one placeholder alone
+
+    def restore(self, literals: tuple[str, ...]) -> Comparison:
+        c = self.comparison
+        if self.value_slot is not None:
+            value = literals[self.value_slot]
+        else:
+            value = _PLACEHOLDER.sub(lambda m: literals[int(m.group(1))][1:-1], c.value)
+        path = c.path
+        if self.path_slots is not None:
+            path = tuple(
+                p if i < 0 else unquote(literals[i])
+                for p, i in zip(path, self.path_slots, strict=True)
+            )
+        elif self.marked_path:
+            path = tuple(
+                _PLACEHOLDER.sub(lambda m: unquote(literals[int(m.group(1))]), p)
+                if isinstance(p, str)
+                else p
+                for p in path
+            )
+        return Comparison(object_type=c.object_type, path=path, operator=c.operator, value=value)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    errors: tuple[str, ...]
+    templates: tuple[_Template, ...]
+
+
+def _template(comparison: Comparison) -> _Template:
+    value = comparison.value
+    quoted = len(value) >= 2 and value[0] == value[-1] == "'"
+    alone = _PLACEHOLDER.fullmatch(value, 1, len(value) - 1) if quoted else None
+    marked = [isinstance(p, str) and _MARK in p for p in comparison.path]
+    slots: list[int] | None = []
+    for part, has_mark in zip(comparison.path, marked, strict=True):
+        whole = _PLACEHOLDER.fullmatch(part) if has_mark and isinstance(part, str) else None
+        if has_mark and whole is None:
+            slots = None  # a placeholder inside a longer part: substituted in place
+            break
+        if slots is not None:
+            slots.append(-1 if whole is None else int(whole.group(1)))
+    return _Template(
+        comparison=comparison,
+        marked_path=any(marked),
+        path_slots=tuple(slots) if slots is not None and any(marked) else None,
+        value_slot=int(alone.group(1)) if alone is not None else None,
+    )
+
+
 @functools.lru_cache(maxsize=4096)
-def _parse_shape(shape: str) -> tuple[tuple[str, ...], tuple[Comparison, ...]]:
+def _parse_shape(shape: str) -> _Shape:
     # The library's run_validator, without the value checks (they run on the real values).
     listener = STIXPatternErrorListener()
     lexer = STIXPatternLexer(InputStream(shape))
@@ -113,19 +172,35 @@ def _parse_shape(shape: str) -> tuple[tuple[str, ...], tuple[Comparison, ...]]:
     parser.addErrorListener(listener)
     tree = parser.pattern()
     if listener.err_strings:
-        return tuple(listener.err_strings), ()
+        return _Shape(tuple(listener.err_strings), ())
     inspection = InspectionListener()
     ParseTreeWalker.DEFAULT.walk(inspection, tree)
     try:
         ParseTreeWalker.DEFAULT.walk(ValidationListener(), tree)
     except DuplicateQualifierTypeError as exc:
-        return (f"FAIL: {exc.args[0]}",), ()
-    comparisons = tuple(
-        Comparison(object_type=obj_type, path=tuple(path), operator=op, value=value)
+        return _Shape((f"FAIL: {exc.args[0]}",), ())
+    templates = tuple(
+        _template(Comparison(object_type=obj_type, path=tuple(path), operator=op, value=value))
         for obj_type, items in inspection.pattern_data().comparisons.items()
         for path, op, value in items
     )
-    return (), comparisons
+    return _Shape((), templates)
+
+
+def _hash_problems(comparisons: tuple[Comparison, ...]) -> tuple[str, ...]:
+    """``object_validator.verify_object`` of stix2-patterns, with its regexes compiled once."""
+    problems = []
+    for c in comparisons:
+        if "hashes" not in c.path:
+            continue
+        selector = c.path[-1]
+        if selector is INDEX_STAR or not isinstance(selector, str):
+            continue
+        regex = _HASHES.get(selector.upper().replace("-", "").replace("'", ""))
+        digest = c.value.replace("'", "")
+        if regex is not None and not regex.match(digest):
+            problems.append(f"FAIL: '{digest}' is not a valid {selector} hash")
+    return tuple(problems)
 
 
 def _full(pattern: str) -> CheckedPattern:
@@ -145,30 +220,6 @@ def _full(pattern: str) -> CheckedPattern:
             for p, op, v in items
         ),
     )
-
-
-def _restore(comparison: Comparison, literals: tuple[str, ...]) -> Comparison:
-    def in_value(match: re.Match[str]) -> str:
-        return literals[int(match.group(1))][1:-1]
-
-    def in_path(part: PathPart) -> PathPart:
-        if isinstance(part, str):
-            return _PLACEHOLDER.sub(lambda m: unquote(literals[int(m.group(1))]), part)
-        return part
-
-    return Comparison(
-        object_type=comparison.object_type,
-        path=tuple(in_path(p) for p in comparison.path),
-        operator=comparison.operator,
-        value=_PLACEHOLDER.sub(in_value, comparison.value),
-    )
-
-
-def _as_pattern_data(comparisons: tuple[Comparison, ...]) -> _PatternData:
-    grouped: dict[str, list[tuple[list[PathPart], str, str]]] = {}
-    for c in comparisons:
-        grouped.setdefault(c.object_type, []).append((list(c.path), c.operator, c.value))
-    return _PatternData(grouped, set(), set())
 
 
 __all__ = ["INDEX_STAR", "CheckedPattern", "Comparison", "check", "unquote"]

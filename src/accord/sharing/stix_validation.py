@@ -21,14 +21,18 @@ from accord.sharing import patterns
 
 SPEC_VERSION = "2.1"
 
-_TYPE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,248})[a-z0-9]$")
-_PROPERTY = re.compile(r"^[a-z0-9_]{1,250}$")
+# \Z, not $: "$" also matches before a final newline, which no STIX name or id may end with.
+_TYPE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,248})[a-z0-9]\Z")
+_PROPERTY = re.compile(r"^[a-z0-9_]{1,250}\Z")
 # <type>--<UUID>: the UUID in its canonical lower-case form, RFC 4122 variant (10xx).
 _IDENTIFIER = re.compile(
     r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--"
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
 )
-_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$")
+_REF_SUFFIXES = ("_ref", "_refs")
+# Property names already found well formed: a feed repeats the same few dozen.
+_NAMES_SEEN: set[str] = set()
+_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z")
 
 SCO_TYPES = frozenset(
     {
@@ -153,8 +157,11 @@ def check_object(obj: object) -> CheckedObject:
         raise StixInvalid("type", "a bundle is not stored; send its objects")
     stix_id = check_identifier(obj.get("id"), "id", of_type=stix_type)
     for name in obj:
-        if not _PROPERTY.match(name):
-            raise StixInvalid(name, "property names are a-z, 0-9 and '_' only")
+        if name not in _NAMES_SEEN:
+            if not _PROPERTY.match(name):
+                raise StixInvalid(name, "property names are a-z, 0-9 and '_' only")
+            if len(_NAMES_SEEN) < 4096:
+                _NAMES_SEEN.add(name)
     spec_version = _spec_version(obj, stix_type)
     version = _versioning(obj, stix_type)
     _common(obj)
@@ -235,9 +242,11 @@ def _common(obj: dict[str, Any]) -> None:
 
 def _references(obj: dict[str, Any]) -> None:
     for name, value in obj.items():
+        if not name.endswith(_REF_SUFFIXES):
+            continue
         if name.endswith("_ref"):
             check_identifier(value, name)
-        elif name.endswith("_refs"):
+        else:
             if not isinstance(value, list) or not value:
                 raise StixInvalid(name, "must be a non-empty list of identifiers")
             for item in value:
