@@ -85,6 +85,11 @@ async def _end(session: Session, *, commit: bool, reads: bool) -> None:
 
 
 def _finish(session: Session, *, commit: bool) -> None:
+    if not session.in_transaction():
+        # Nothing began (an anonymous caller of a route that reads through its own session):
+        # commit() would begin an empty transaction only to end it.
+        session.close()
+        return
     try:
         if commit:
             session.commit()
@@ -151,7 +156,9 @@ class _Lookup:
 
 def _credential(request: Request) -> _Lookup | None:
     header = request.headers.get("authorization")
-    taxii = request.url.path.startswith(TAXII_PREFIX)
+    # The scope's path, not ``request.url``: building the URL object costs more than the rest.
+    path: str = request.scope["path"]
+    taxii = path.startswith(TAXII_PREFIX)
     if header is not None:
         scheme, _, secret = header.partition(" ")
         if taxii and scheme.lower() == "basic":
@@ -161,7 +168,7 @@ def _credential(request: Request) -> _Lookup | None:
         if scheme.lower() != "bearer" or not secret:
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
         return _Lookup(secret=secret.strip())
-    if not request.url.path.startswith("/api/") and not taxii:
+    if not path.startswith("/api/") and not taxii:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
             return _Lookup(secret=cookie, cookie=True)
