@@ -22,8 +22,8 @@ from accord.transparency.bundles import VerificationFailed, file_digests, verify
 from accord.transparency.envelope import Envelope, EnvelopeError
 
 log_app = typer.Typer(no_args_is_help=True, help="The hub's transparency log.")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 HubOpt = Annotated[str, typer.Option("--hub", help="The hub's address, e.g. https://hub.example")]
 KeyOpt = Annotated[

@@ -17,7 +17,7 @@ from accord.registry.models import SecurityTxtCheck
 
 registry_app = typer.Typer(no_args_is_help=True, help="The registry: signatories and checks.")
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
 
