@@ -17,11 +17,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from accord.accountability import events
 from accord.config import Settings
 from accord.disclosure import history, notices, vendors
-from accord.disclosure.cases import CaseAccess, touch
+from accord.disclosure.cases import CaseAccess, find, touch
 from accord.disclosure.models import Audience, CaseMessage, DisclosureCase, ReadMark
-from accord.disclosure.schemas import MessageCreate
+from accord.disclosure.schemas import MessageCreate, ReporterMessageCreate
 from accord.errors import Forbidden, InvalidInput, NotFound
-from accord.identity.policy import Actor, CaseStanding, may_post_message
+from accord.identity.policy import REPORTER, Actor, CaseStanding, may_post_message
 from accord.transparency.envelope import document_digest
 
 PAGE = 100
@@ -83,6 +83,26 @@ def post_as(
     )
     touch(access.case)
     return message
+
+
+def post_as_reporter(
+    db: Session, *, settings: Settings, case: DisclosureCase, data: ReporterMessageCreate
+) -> CaseMessage:
+    """Post what the reporter sent through the private link (API or form), on the case
+    locked first as every post is."""
+    locked = find(db, case.public_id, for_update=True)
+    assert locked is not None  # the link's case: it was just read in this transaction
+    return post(
+        db,
+        settings=settings,
+        case=locked,
+        standing=REPORTER,
+        author=Author(label="reporter", reporter=True),
+        body=data.body,
+        audience=data.audience,
+        vendor_org_id=None,
+        parent_id=data.parent_id,
+    )
 
 
 def post(

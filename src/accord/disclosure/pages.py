@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from accord.disclosure import (
     attachments,
-    cases,
     history,
     messages,
     reports,
@@ -200,19 +199,7 @@ def follow_message(
     data = validated(
         ReporterMessageCreate, filled({"body": body, "audience": audience, "parent_id": parent_id})
     )
-    locked = cases.find(db, case.public_id, for_update=True)
-    assert locked is not None
-    messages.post(
-        db,
-        settings=settings,
-        case=locked,
-        standing=REPORTER,
-        author=messages.Author(label="reporter", reporter=True),
-        body=data.body,
-        audience=data.audience,
-        vendor_org_id=None,
-        parent_id=data.parent_id,
-    )
+    messages.post_as_reporter(db, settings=settings, case=case, data=data)
     return RedirectResponse(f"/disclosure/follow?token={quote(token)}", status_code=303)
 
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from accord.config import Settings
 from accord.disclosure import (
     attachments,
-    cases,
     history,
     messages,
     reports,
@@ -124,19 +123,7 @@ def reporter_post(
     _: Following,
 ) -> MessageRead:
     """Answer a question or add something, as the reporter."""
-    locked = cases.find(db, case.public_id, for_update=True)
-    assert locked is not None
-    message = messages.post(
-        db,
-        settings=settings,
-        case=locked,
-        standing=REPORTER,
-        author=messages.Author(label="reporter", reporter=True),
-        body=data.body,
-        audience=data.audience,
-        vendor_org_id=None,
-        parent_id=data.parent_id,
-    )
+    message = messages.post_as_reporter(db, settings=settings, case=case, data=data)
     return views.message_reads(db, [message])[0]
 
 
