@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord import prepared
 from accord.advisories import ecosystems, querying, validation
 from accord.advisories.ecosystems import UnknownEcosystem
 from accord.advisories.models import Advisory
@@ -174,7 +175,7 @@ def documents(db: Session, ids: set[int]) -> dict[int, str]:
     ordered = sorted(ids)
     found: dict[int, str] = {}
     for start in range(0, len(ordered), 500):
-        rows = db.connection().execute(_DOCUMENTS, {"ids": ordered[start : start + 500]})
+        rows = prepared.rows(db, _DOCUMENTS, {"ids": ordered[start : start + 500]})
         found.update((row_id, doc) for row_id, doc in rows if doc is not None)
     return found
 

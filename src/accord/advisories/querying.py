@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from accord import prepared
 from accord.advisories import documents, ecosystems, matching
 from accord.advisories.models import Advisory, AdvisoryStatus, AffectedCommit, AffectedPackage, Tlp
 from accord.advisories.visibility import can_read
@@ -214,33 +215,31 @@ def _package_rows(
     for ecosystem, name in sorted(packages, key=str):
         if name:
             names_by_ecosystem[ecosystem].append(name)
-    connection = db.connection()
     raw: list[Any] = []
     for ecosystem, names in names_by_ecosystem.items():
         for start in range(0, len(names), _CHUNK):
             chunk = names[start : start + _CHUNK]
-            raw += connection.execute(_PACKAGE_ROWS, {"ecosystem": ecosystem, "names": chunk}).all()
+            raw += prepared.typed_rows(db, _PACKAGE_ROWS, {"ecosystem": ecosystem, "names": chunk})
     grouped: dict[tuple[str, str], list[_Row]] = defaultdict(list)
-    for _, key, row in _build(connection, raw, visible):
+    for _, key, row in _build(db, raw, visible):
         grouped[key].append(row)
     return grouped
 
 
 def _commit_rows(db: Session, commits: set[str], visible: _Visibility) -> dict[str, list[_Row]]:
     hashes = sorted(commits)
-    connection = db.connection()
     raw: list[Any] = []
     for start in range(0, len(hashes), _CHUNK):
         chunk = hashes[start : start + _CHUNK]
-        raw += connection.execute(_COMMIT_ROWS, {"hashes": chunk}).all()
+        raw += prepared.typed_rows(db, _COMMIT_ROWS, {"hashes": chunk})
     grouped: dict[str, list[_Row]] = defaultdict(list)
-    for index, _, row in _build(connection, [r[1:] for r in raw], visible):
+    for index, _, row in _build(db, [r[1:] for r in raw], visible):
         grouped[raw[index][0]].append(row)
     return grouped
 
 
 def _build(
-    connection: Connection, raw: Sequence[Any], visible: _Visibility
+    db: Session, raw: Sequence[Any], visible: _Visibility
 ) -> Iterator[tuple[int, tuple[str, str], _Row]]:
     """The visible rows, compiled; the (large) entry text is fetched only if not cached."""
     missing = sorted({r[0] for r in raw if (r[0], r[9]) not in _compiled})
@@ -248,7 +247,7 @@ def _build(
     for start in range(0, len(missing), _CHUNK):
         chunk = missing[start : start + _CHUNK]
         entries.update(
-            (row_id, entry) for row_id, entry in connection.execute(_ENTRIES, {"ids": chunk})
+            (row_id, entry) for row_id, entry in prepared.rows(db, _ENTRIES, {"ids": chunk})
         )
     for index, r in enumerate(raw):
         row_id, ecosystem, name, variant, advisory_id, osv_id, modified, tlp, org, digest = r
