@@ -189,6 +189,10 @@ def over_http(settings: Settings, queries: list[dict[str, Any]], args: argparse.
         **os.environ,
         "ACCORD_DATA_DIR": str(settings.data_dir),
         "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
+        # The import queued a refresh of the accountability figures (one job for every
+        # publication, coalesced). Run by the measured workers, it would take seconds of
+        # their CPU in the middle of the run; a deployment runs it once after an import.
+        "ACCORD_WORKER_IN_PROCESS": "false",
     }
     if settings.database_url:
         env["ACCORD_DATABASE_URL"] = settings.database_url
