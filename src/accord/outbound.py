@@ -89,11 +89,10 @@ def client(
     A connection to a refused address raises :class:`Refused` out of the request. No proxy
     from the environment: a proxy would resolve names itself, past the check.
     """
-    pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(verify=verify),
-        network_backend=_PinnedBackend(settings),
-    )
-    transport = httpx.HTTPTransport(verify=verify)
+    # One SSL context (loading the CA bundle is the costly part), shared by both pools.
+    context = httpx.create_ssl_context(verify=verify)
+    pool = httpcore.ConnectionPool(ssl_context=context, network_backend=_PinnedBackend(settings))
+    transport = httpx.HTTPTransport(verify=context)
     # httpx builds its pool without a way to pass a network backend; swap in one that has it.
     transport._pool = pool
     return httpx.Client(
