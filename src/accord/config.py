@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # How often a web process adds the objects its TAXII GETs delivered to the statistics
     # (sharing_deliveries); a process killed with SIGKILL loses at most this many seconds.
     deliveries_flush_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # How often the web process checkpoints the SQLite write-ahead log (accord.checkpoints).
+    sqlite_checkpoint_seconds: float = Field(default=0.25, gt=0, le=60)
 
     # Background jobs (accord.jobs). None: a worker runs inside `accord serve` on the
     # embedded SQLite default and not on PostgreSQL, where `accord worker` runs apart.

@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from accord.checkpoints import BACKSTOP_PAGES
 from accord.config import Settings
 
 if TYPE_CHECKING:
@@ -124,6 +125,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA mmap_size=268435456")
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # The web process checkpoints in the background (accord.checkpoints); a writer does it
+    # itself only past this backstop, and a log that grew is cut back when it is reused.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+    cursor.execute(f"PRAGMA journal_size_limit={BACKSTOP_PAGES * 4096}")
     cursor.close()
 
 

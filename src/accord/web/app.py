@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from accord import __version__
+from accord.checkpoints import Checkpointer
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker
 from accord.identity.ratelimit import RateLimiter
@@ -99,6 +100,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         every=app.state.settings.deliveries_flush_seconds,
     )
     flusher.start()
+    checkpointer = None
+    if Checkpointer.wanted(app.state.engine):
+        checkpointer = Checkpointer(
+            app.state.engine, every=app.state.settings.sqlite_checkpoint_seconds
+        )
+        checkpointer.start()
     thread = None
     if app.state.settings.runs_worker_in_process:
         worker = Worker(
@@ -112,6 +119,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if thread is not None:
             thread.stop()
         flusher.stop()
+        if checkpointer is not None:
+            checkpointer.stop()
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:

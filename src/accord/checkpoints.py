@@ -1,0 +1,76 @@
+"""SQLite WAL checkpoints in a background thread, off the path of the request that commits.
+
+In WAL mode a commit appends every page it changed to the write-ahead log; a checkpoint later
+copies those pages back into the database file and syncs it. By default the connection that
+commits runs the checkpoint itself once the log passes 1,000 pages, so the request pays for
+it: copying every page of the log and an fsync of the database file. A TAXII envelope of 1,000
+objects changes a leaf page of each random-keyed index per object (the (collection, id,
+version) key, the observable key), about 3,000 pages; at a million stored objects that
+checkpoint was half of what storing the envelope cost (measured in docs/benchmarks.md).
+
+A checkpoint does not need the write lock: it runs beside readers and a writer, copying the
+frames no reader still needs. So the web process runs one here, every ``every`` seconds, on
+its own connection, and a writer checkpoints only past ``BACKSTOP_PAGES`` (set on every
+connection in ``accord.db``), should this thread fall behind or not run at all (the CLI).
+Durability does not change: ``synchronous=FULL`` still syncs the log at each commit, and the
+checkpoint syncs the database file before the log is reused.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import Engine
+from sqlalchemy.pool import PoolProxiedConnection
+
+log = logging.getLogger(__name__)
+
+# A writer's own checkpoint threshold, in pages (64 MB at SQLite's default 4 KB pages).
+BACKSTOP_PAGES = 16384
+
+
+class Checkpointer:
+    """A daemon thread running a PASSIVE checkpoint of one SQLite database now and then."""
+
+    def __init__(self, engine: Engine, *, every: float) -> None:
+        self._engine = engine
+        self._every = every
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="accord-checkpoints", daemon=True)
+
+    @staticmethod
+    def wanted(engine: Engine) -> bool:
+        """Whether ``engine`` is SQLite on a file (PostgreSQL checkpoints on its own)."""
+        return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+
+    def start(self) -> None:
+        """Start checkpointing in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after a last checkpoint."""
+        self._stopping.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        # Its own connection from the engine (the pragmas of accord.db, busy timeout included),
+        # kept for the thread's life rather than taken from the pool for each checkpoint.
+        connection = self._engine.raw_connection()
+        try:
+            while not self._stopping.wait(self._every):
+                self._checkpoint(connection)
+            self._checkpoint(connection)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _checkpoint(connection: PoolProxiedConnection) -> None:
+        try:
+            # PASSIVE: copy what can be copied now, never wait for a reader or the writer.
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.fetchall()
+            cursor.close()
+        except Exception:
+            log.exception("background WAL checkpoint failed; the writers' backstop still runs")
