@@ -98,6 +98,35 @@ def parse_envelope(body: bytes) -> list[Any]:
     return objects
 
 
+@dataclass
+class Checked:
+    """An envelope's objects once checked, before anything is stored."""
+
+    total: int
+    # The valid objects by (id, version), in the envelope's order, with their JSON as stored.
+    valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]]
+    # The invalid objects and the repeats within the envelope, reported as found.
+    report: Report
+
+
+def check_objects(objects: Sequence[Any]) -> Checked:
+    """Check every object; pure (no database), so it may run outside the write transaction."""
+    report = Report()
+    valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]] = {}
+    for obj in objects:
+        try:
+            result = check_object(obj)
+            body = _serialize(obj)
+        except StixInvalid as exc:
+            report.failures.append(_failure(obj, exc))
+            continue
+        if (result.stix_id, result.version) in valid:
+            report.successes.append(_success(result, "repeated in this envelope"))
+            continue
+        valid[(result.stix_id, result.version)] = (result, body)
+    return Checked(total=len(objects), valid=valid, report=report)
+
+
 def store_objects(
     db: Session,
     *,
@@ -107,25 +136,29 @@ def store_objects(
     now: datetime,
 ) -> Report:
     """Validate and store ``objects`` in ``collection``; the caller has checked write access."""
-    report = Report()
-    checked: dict[tuple[str, datetime | None], tuple[CheckedObject, str]] = {}
-    for obj in objects:
-        try:
-            result = check_object(obj)
-            body = _serialize(obj)
-        except StixInvalid as exc:
-            report.failures.append(_failure(obj, exc))
-            continue
-        if (result.stix_id, result.version) in checked:
-            report.successes.append(_success(result, "repeated in this envelope"))
-            continue
-        checked[(result.stix_id, result.version)] = (result, body)
-    if not checked:
+    return store_checked(
+        db, collection=collection, checked=check_objects(objects), source=source, now=now
+    )
+
+
+def store_checked(
+    db: Session,
+    *,
+    collection: Collection,
+    checked: Checked,
+    source: Source,
+    now: datetime,
+) -> Report:
+    """Store the valid objects of a checked envelope; the caller has checked write access."""
+    report = Report(
+        successes=list(checked.report.successes), failures=list(checked.report.failures)
+    )
+    if not checked.valid:
         return report
     _lock(db, collection.id)
-    existing = _existing_versions(db, collection.id, {k[0] for k in checked})
+    existing = _existing_versions(db, collection.id, {k[0] for k in checked.valid})
     fresh: list[tuple[CheckedObject, str]] = []
-    for (stix_id, version), (result, body) in checked.items():
+    for (stix_id, version), (result, body) in checked.valid.items():
         known = existing.get(stix_id, {})
         if version in known or (version is None and known):
             report.successes.append(_success(result, "already stored"))

@@ -166,19 +166,30 @@ def producer_org(db: Session, actor: Actor, collection: Collection) -> int:
     return mine[0]
 
 
-def add_objects(
-    db: Session, *, actor: Actor, collection_id: str, body: bytes, now: datetime
-) -> TaxiiStatus:
-    """Store an envelope's valid objects and report on each (TAXII 2.1, section 5.5)."""
+def may_add_objects(db: Session, *, actor: Actor, collection_id: str) -> None:
+    """Raise unless the actor may add objects to the collection (before an envelope is read)."""
     authorize(actor, Action.SHARING_WRITE)
+    collection_for(db, actor, collection_id, write=True)
+
+
+def check_envelope(body: bytes) -> ingest.Checked:
+    """Parse and check an envelope's objects; no database, so no write lock while it runs."""
+    return ingest.check_objects(ingest.parse_envelope(body))
+
+
+def add_objects(
+    db: Session, *, actor: Actor, collection_id: str, envelope: ingest.Checked, now: datetime
+) -> TaxiiStatus:
+    """Store a checked envelope's valid objects and report on each (TAXII 2.1, section 5.5)."""
+    authorize(actor, Action.SHARING_WRITE)
+    # Asked again inside the writing transaction: a grant may have been withdrawn meanwhile.
     collection, _ = collection_for(db, actor, collection_id, write=True)
-    objects = ingest.parse_envelope(body)
     source = ingest.Source(actor=actor, producer_org_id=producer_org(db, actor, collection))
-    report = ingest.store_objects(
-        db, collection=collection, objects=objects, source=source, now=now
+    report = ingest.store_checked(
+        db, collection=collection, checked=envelope, source=source, now=now
     )
     return ingest.record_status(
-        db, collection=collection, actor=actor, total=len(objects), report=report
+        db, collection=collection, actor=actor, total=envelope.total, report=report
     )
 
 
