@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,27 +36,50 @@ SCENARIOS = {"first page": load.first_page, "match[id]": load.match_id,
              "added_after": load.added_after}  # fmt: skip
 
 
-def ingest(target: load.Target, count: int, size: int) -> float:
-    """POST ``count`` indicators in envelopes of ``size``; objects stored per second."""
-    client = load.Client(target.objects_url, {**target.headers, "Content-Type": servers.TAXII},
-                         timeout=3600)  # fmt: skip
-    started, stored = time.perf_counter(), 0
-    last_tenth = count - count // 10
-    tail_started = started
-    for body in servers.envelopes(count, size):
-        if stored == last_tenth:
-            tail_started = time.perf_counter()
-        status, data, _ = client.request("POST", target.objects_url, body=body)
-        if status != 202:
-            raise RuntimeError(f"{target.name}: POST answered {status}: {data[:300]!r}")
-        stored += int(json.loads(data).get("success_count", 0))
-    if stored != count:
-        raise RuntimeError(f"{target.name}: {stored} of {count} stored")
+def ingest(target: load.Target, count: int, size: int, clients: int = 1) -> float:
+    """POST ``count`` indicators in envelopes of ``size`` from ``clients`` connections at once;
+    objects stored per second. The envelopes are built before the clock starts, so that the
+    load generator's JSON work does not take the CPU from the server it measures."""
+    bodies = list(servers.envelopes(count, size))
+    headers = {**target.headers, "Content-Type": servers.TAXII}
+    tenths = [0.0] * 10  # when the first envelope of each tenth was sent
+    done = [0.0] * 10  # when the last envelope of each tenth was answered
+    lock = threading.Lock()
+    taken = iter(range(len(bodies)))
+    errors: list[str] = []
+
+    def post() -> None:
+        client = load.Client(target.objects_url, headers, timeout=3600)
+        while not errors:
+            with lock:
+                index = next(taken, None)
+                part = index * 10 // len(bodies) if index is not None else 0
+                if index is not None and not tenths[part]:
+                    tenths[part] = time.perf_counter()
+            if index is None:
+                return
+            status, data, _ = client.request("POST", target.objects_url, body=bodies[index])
+            stored = int(json.loads(data).get("success_count", 0)) if status == 202 else 0
+            if stored != len(json.loads(bodies[index])["objects"]):
+                errors.append(f"{target.name}: POST answered {status}: {data[:300]!r}")
+            with lock:
+                done[part] = max(done[part], time.perf_counter())
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=post) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(errors[0])
     ended = time.perf_counter()
-    if count >= 10 * size:
-        # The collection's final size shows in the last envelopes (index depth, cache).
-        tail = (count - last_tenth) / (ended - tail_started)
-        print(f"  {target.name}: ingest of the last tenth: {tail:,.0f} objects/s", flush=True)
+    if len(bodies) >= 10:
+        # The collection's size shows in the later envelopes (index depth, cache).
+        rates = [count / 10 / (done[i] - tenths[i]) for i in range(10)]
+        print(f"  {target.name}: ingest by tenth ({clients} client(s)): "
+              + ", ".join(f"{r:,.0f}" for r in rates) + " objects/s", flush=True)  # fmt: skip
+        print(f"  {target.name}: ingest of the last tenth: {rates[-1]:,.0f} objects/s", flush=True)
     return count / (ended - started)
 
 
@@ -164,6 +188,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default=None, help="PostgreSQL for the hub")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the hub")
+    parser.add_argument("--ingest-clients", type=int, default=1,
+                        help="connections posting envelopes at once while loading")  # fmt: skip
     parser.add_argument(
         "--load",
         choices=["wrk", "python"],
@@ -204,8 +230,9 @@ def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
         "hub", lambda d: servers.start_hub(d, args.database_url, workers=args.workers)
     ) as (_, url, auth):
         target = load.Target("hub", url, {"Authorization": auth, "Accept": servers.TAXII})
-        rate = ingest(target, size, 1000)
-        print(f"  hub        ingest through POST: {rate:,.0f} objects/s (envelopes of 1,000)")
+        rate = ingest(target, size, 1000, args.ingest_clients)
+        print(f"  hub        ingest through POST: {rate:,.0f} objects/s (envelopes of 1,000, "
+              f"{args.ingest_clients} client(s), {args.workers} worker(s))")  # fmt: skip
         prepare(target, size)
         use_wrk = args.load == "wrk"
         results = measure(target, args.seconds, (1, 8), use_wrk=use_wrk)

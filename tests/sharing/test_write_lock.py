@@ -83,7 +83,7 @@ def test_an_envelope_is_checked_outside_the_write_transaction(
     release = threading.Event()
     original = ingest.check_objects
 
-    def slow_check(objects: list[object]) -> ingest.Checked:
+    def slow_check(objects: list[object]) -> list[ingest.Outcome]:
         if len(objects) == 20:  # the first envelope only
             checking.set()
             release.wait(30)

@@ -98,33 +98,30 @@ def parse_envelope(body: bytes) -> list[Any]:
     return objects
 
 
+# What checking one object gives: the object checked and its JSON as stored, or the entry
+# reporting why it is invalid.
+Outcome = tuple[CheckedObject, str] | dict[str, str]
+
+
 @dataclass
-class Checked:
-    """An envelope's objects once checked, before anything is stored."""
+class Envelope:
+    """An envelope being checked: its size, and the outcomes of its objects in order, part
+    after part (a part may still be checked in another process while an earlier one is
+    stored; see ``sharing.checking``)."""
 
     total: int
-    # The valid objects by (id, version), in the envelope's order, with their JSON as stored.
-    valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]]
-    # The invalid objects and the repeats within the envelope, reported as found.
-    report: Report
+    parts: Iterable[list[Outcome]]
 
 
-def check_objects(objects: Sequence[Any]) -> Checked:
+def check_objects(objects: Sequence[Any]) -> list[Outcome]:
     """Check every object; pure (no database), so it may run outside the write transaction."""
-    report = Report()
-    valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]] = {}
+    outcomes: list[Outcome] = []
     for obj in objects:
         try:
-            result = check_object(obj)
-            body = _serialize(obj)
+            outcomes.append((check_object(obj), _serialize(obj)))
         except StixInvalid as exc:
-            report.failures.append(_failure(obj, exc))
-            continue
-        if (result.stix_id, result.version) in valid:
-            report.successes.append(_success(result, "repeated in this envelope"))
-            continue
-        valid[(result.stix_id, result.version)] = (result, body)
-    return Checked(total=len(objects), valid=valid, report=report)
+            outcomes.append(_failure(obj, exc))
+    return outcomes
 
 
 def store_objects(
@@ -136,46 +133,76 @@ def store_objects(
     now: datetime,
 ) -> Report:
     """Validate and store ``objects`` in ``collection``; the caller has checked write access."""
-    return store_checked(
-        db, collection=collection, checked=check_objects(objects), source=source, now=now
-    )
+    envelope = Envelope(total=len(objects), parts=[check_objects(objects)])
+    return store_checked(db, collection=collection, envelope=envelope, source=source, now=now)
 
 
 def store_checked(
     db: Session,
     *,
     collection: Collection,
-    checked: Checked,
+    envelope: Envelope,
     source: Source,
     now: datetime,
 ) -> Report:
-    """Store the valid objects of a checked envelope; the caller has checked write access."""
-    report = Report(
-        successes=list(checked.report.successes), failures=list(checked.report.failures)
-    )
-    if not checked.valid:
-        return report
+    """Store the valid objects of a checked envelope; the caller has checked write access.
+
+    Part by part, in one transaction: a later part sees the versions an earlier one stored,
+    as a later envelope would.
+    """
+    report = Report()
+    seen: set[tuple[str, datetime | None]] = set()
+    for outcomes in envelope.parts:
+        valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]] = {}
+        for outcome in outcomes:
+            if isinstance(outcome, dict):
+                report.failures.append(outcome)
+                continue
+            result = outcome[0]
+            key = (result.stix_id, result.version)
+            if key in seen:
+                report.successes.append(_success(result, "repeated in this envelope"))
+                continue
+            seen.add(key)
+            valid[key] = outcome
+        if valid:
+            # date_added orders objects, one microsecond apart across the parts too.
+            _store_part(db, collection, valid, source, now, report)
+    if report.stored:
+        events.recorded(db)
+    return report
+
+
+def _store_part(
+    db: Session,
+    collection: Collection,
+    valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]],
+    source: Source,
+    now: datetime,
+    report: Report,
+) -> None:
     _lock(db, collection.id)
-    existing = _existing_versions(db, collection.id, {k[0] for k in checked.valid})
+    existing = _existing_versions(db, collection.id, {k[0] for k in valid})
     fresh: list[tuple[CheckedObject, str]] = []
-    for (stix_id, version), (result, body) in checked.valid.items():
+    for (stix_id, version), (result, body) in valid.items():
         known = existing.get(stix_id, {})
         if version in known or (version is None and known):
             report.successes.append(_success(result, "already stored"))
         else:
             fresh.append((result, body))
-    audience_id = _audience(db, collection) if fresh else None
-    rows = _rows(collection, fresh, source, audience_id, now)
+    if not fresh:
+        return
+    audience_id = _audience(db, collection)
+    rows = _rows(
+        collection, fresh, source, audience_id, now + timedelta(microseconds=report.stored)
+    )
     _set_flags(db, rows, existing)
     _insert(db, rows, fresh)
     for (result, _), row in zip(fresh, rows, strict=True):
         entry = {"id": result.stix_id, "message": "stored"}
         entry["version"] = format_timestamp(row["version"])
         report.successes.append(entry)
-    report.stored = len(fresh)
-    if fresh:
-        events.recorded(db)
-    return report
+    report.stored += len(fresh)
 
 
 def record_status(

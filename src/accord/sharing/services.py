@@ -172,13 +172,14 @@ def may_add_objects(db: Session, *, actor: Actor, collection_id: str) -> None:
     collection_for(db, actor, collection_id, write=True)
 
 
-def check_envelope(body: bytes) -> ingest.Checked:
-    """Parse and check an envelope's objects; no database, so no write lock while it runs."""
-    return ingest.check_objects(ingest.parse_envelope(body))
+def check_envelope(body: bytes) -> ingest.Envelope:
+    """Parse an envelope and check its objects; no database, so no write lock while it runs."""
+    objects = ingest.parse_envelope(body)
+    return ingest.Envelope(total=len(objects), parts=[ingest.check_objects(objects)])
 
 
 def add_objects(
-    db: Session, *, actor: Actor, collection_id: str, envelope: ingest.Checked, now: datetime
+    db: Session, *, actor: Actor, collection_id: str, envelope: ingest.Envelope, now: datetime
 ) -> TaxiiStatus:
     """Store a checked envelope's valid objects and report on each (TAXII 2.1, section 5.5)."""
     authorize(actor, Action.SHARING_WRITE)
@@ -186,7 +187,7 @@ def add_objects(
     collection, _ = collection_for(db, actor, collection_id, write=True)
     source = ingest.Source(actor=actor, producer_org_id=producer_org(db, actor, collection))
     report = ingest.store_checked(
-        db, collection=collection, checked=envelope, source=source, now=now
+        db, collection=collection, envelope=envelope, source=source, now=now
     )
     return ingest.record_status(
         db, collection=collection, actor=actor, total=envelope.total, report=report
