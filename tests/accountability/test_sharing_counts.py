@@ -274,3 +274,10 @@ def test_the_records_of_a_sharing_figure_stay_few_however_many_objects(
     assert page.status_code == 200
     assert "300 objects marked TLP:CLEAR" in page.text
     assert "1,200 not public" in page.text
+    spanish = client.get(
+        f"/accountability/signatories/{org_slug}",
+        params={"period": MARCH.key},
+        headers={"Accept-Language": "es"},
+    )
+    assert "300 objetos marcados TLP:CLEAR" in spanish.text
+    assert "1.200 no públicos" in spanish.text
