@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from accord.accountability import figures, periods
+import pytest
+
+from accord.accountability import figures, periods, reports
 from accord.accountability.rows import (
     AdvisoryRow,
     Records,
     SecurityTxtCheckRow,
-    SharedObject,
-    SightingRow,
+    SharedCount,
+    SightingCount,
     StatusChange,
     VendorCase,
 )
@@ -186,15 +188,36 @@ def test_advisories_sharing_and_registry_by_hand() -> None:
             AdvisoryRow("advisory:3", 1, z("2026-04-01 00:00"), "CLEAR", True),  # April's
         ),
         objects=(
-            SharedObject("object:1", 1, z("2026-03-01 00:00"), "CLEAR"),
-            SharedObject("object:2", 1, z("2026-03-15 00:00"), "GREEN"),
-            SharedObject("object:3", 1, z("2026-03-20 00:00"), "GREEN"),
-            SharedObject("object:4", 1, z("2026-04-01 00:00"), "AMBER"),
-            SharedObject("object:5", 1, z("2026-02-28 23:59"), "RED"),
+            SharedCount(
+                "objects:CLEAR*1", 1, "CLEAR", 1, z("2026-03-01 00:00"), z("2026-03-01 00:00")
+            ),
+            SharedCount(
+                "private:objects:GREEN*2",
+                1,
+                "GREEN",
+                2,
+                z("2026-03-15 00:00"),
+                z("2026-03-20 00:00"),
+            ),
+            SharedCount(
+                "private:objects:AMBER*1",
+                1,
+                "AMBER",
+                1,
+                z("2026-04-01 00:00"),
+                z("2026-04-01 00:00"),
+            ),
+            SharedCount(
+                "private:objects:RED*1", 1, "RED", 1, z("2026-02-28 23:59"), z("2026-02-28 23:59")
+            ),
         ),
         sightings=(
-            SightingRow("sighting:1", 1, z("2026-03-05 00:00")),
-            SightingRow("sighting:2", 1, z("2026-02-27 00:00")),
+            SightingCount(
+                "private:sightings*1", 1, 1, z("2026-03-05 00:00"), z("2026-03-05 00:00")
+            ),
+            SightingCount(
+                "private:sightings*3", 1, 3, z("2026-02-01 00:00"), z("2026-02-27 00:00")
+            ),
         ),
         checks=(
             SecurityTxtCheckRow("check:1", 1, z("2026-02-10 00:00"), True, z("2026-12-31 00:00")),
@@ -213,6 +236,11 @@ def test_advisories_sharing_and_registry_by_hand() -> None:
     assert found["objects_shared"].value == 3
     assert found["objects_shared_by_tlp"].value == {"CLEAR": 1, "GREEN": 2}
     assert found["sightings_received"].value == 1
+    # The groups behind them: the TLP:CLEAR one is named, the others only counted.
+    assert found["objects_shared"].records == ("objects:CLEAR*1", "private:objects:GREEN*2")
+    assert reports.public_records(found["objects_shared"].records) == (["objects:CLEAR*1"], 2)
+    assert reports.public_records(found["sightings_received"].records) == ([], 1)
+    assert figures.compute(records, periods.parse("2026-02"))["sightings_received"].value == 3
     assert found["securitytxt_current"].value == 0
     assert found["securitytxt_current"].records == ("check:3",)
     # March checks: 2 failed, 3 passed.
@@ -285,3 +313,21 @@ def test_a_reply_at_the_very_end_is_the_next_periods() -> None:
     assert march["fix_median_hours"].value is None
     # Over the year the same reply counts: 1 h.
     assert figures.compute(records, periods.parse("2026"))["fix_median_hours"].value == 1
+
+
+def test_a_group_of_records_counts_whole_or_not_at_all() -> None:
+    # Groups of objects are read per period (collect.py): one lying across a boundary cannot
+    # be split between the periods, so it is refused rather than counted in or out.
+    across = SharedCount("objects:CLEAR*2", 1, "CLEAR", 2, z("2026-03-31 23:00"), z("2026-04-01"))
+    with pytest.raises(ValueError, match="straddle 2026-03"):
+        figures.compute(Records(objects=(across,)), MARCH)
+    # Around the period, wholly before and after, is not in it.
+    around = SightingCount("private:sightings*2", 1, 2, z("2026-02-01 00:00"), z("2026-05-01"))
+    with pytest.raises(ValueError, match="straddle"):
+        figures.compute(Records(sightings=(around,)), MARCH)
+    # In the year it lies wholly within, it counts; in the one after, it does not.
+    year = figures.compute(Records(objects=(across,)), periods.parse("2026"))
+    assert year["objects_shared"].value == 2
+    assert year["objects_shared_by_tlp"].value == {"CLEAR": 2}
+    later = figures.compute(Records(objects=(across,)), periods.parse("2027"))
+    assert later["objects_shared"].value == 0

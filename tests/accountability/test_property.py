@@ -20,8 +20,8 @@ from accord.accountability.rows import (
     ReachCheckRow,
     Records,
     SecurityTxtCheckRow,
-    SharedObject,
-    SightingRow,
+    SharedCount,
+    SightingCount,
     StatusChange,
     VendorCase,
 )
@@ -77,13 +77,18 @@ def histories(draw: st.DrawFn, prefix: str, when: st.SearchStrategy[datetime]) -
                 )
             )
         ),
+        # Groups as collect.py reads them: here each within one moment, so none straddles.
         objects=tuple(
-            SharedObject(f"object:{prefix}{i}", 1, at, tlp)
-            for i, (at, tlp) in enumerate(draw(st.lists(st.tuples(when, tlps), max_size=5)))
+            SharedCount(f"objects:{prefix}{i}:{tlp}*{n}", 1, tlp, n, at, at)
+            for i, (at, tlp, n) in enumerate(
+                draw(st.lists(st.tuples(when, tlps, st.integers(1, 9)), max_size=5))
+            )
         ),
         sightings=tuple(
-            SightingRow(f"sighting:{prefix}{i}", 1, at)
-            for i, at in enumerate(draw(st.lists(when, max_size=5)))
+            SightingCount(f"sightings:{prefix}{i}*{n}", 1, n, at, at)
+            for i, (at, n) in enumerate(
+                draw(st.lists(st.tuples(when, st.integers(1, 9)), max_size=5))
+            )
         ),
         checks=tuple(
             SecurityTxtCheckRow(f"check:{prefix}{i}", 1, at, ok, expires)
@@ -129,8 +134,8 @@ def _defining_moments(records: Records, ref: str) -> list[datetime]:
         if c.ref == ref:
             found += [c.notified_at] + [m for m in (c.embargo_at, c.published_at) if m]
     found += [a.first_published_at for a in records.advisories if a.ref == ref]
-    found += [o.added_at for o in records.objects if o.ref == ref]
-    found += [s.added_at for s in records.sightings if s.ref == ref]
+    found += [m for o in records.objects if o.ref == ref for m in (o.first_added, o.last_added)]
+    found += [m for s in records.sightings if s.ref == ref for m in (s.first_added, s.last_added)]
     found += [c.fetched_at for c in records.checks if c.ref == ref]
     found += [c.fetched_at for c in records.reach_checks if c.ref == ref]
     found += [figures.day_start(d.day) for d in records.deliveries if d.ref == ref]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from accord.accountability.periods import Period
-from accord.accountability.rows import DeliveryRow, RecordRef, Records, VendorCase
+from accord.accountability.rows import DeliveryRow, RecordRef, Records, SharedCount, VendorCase
 
 Value = int | float | dict[str, int] | None
 
@@ -218,24 +218,40 @@ def fix_to_advisory_median(records: Records, period: Period) -> Figure:
 # -- sharing -------------------------------------------------------------------------------
 
 
+def within(first: datetime, last: datetime, period: Period) -> bool:
+    """Whether a group of records added from ``first`` to ``last`` lies in the period.
+
+    A group cannot be split: ``collect.py`` reads each period's groups from that period
+    alone, so one across a boundary is a mistake, refused rather than counted wrongly."""
+    if period.contains(first) and period.contains(last):
+        return True
+    if last < period.start or first >= period.end:
+        return False
+    raise ValueError(f"records added from {first} to {last} straddle {period.key}")
+
+
+def _shared(records: Records, period: Period) -> list[SharedCount]:
+    return [o for o in records.objects if o.count and within(o.first_added, o.last_added, period)]
+
+
 def objects_shared(records: Records, period: Period) -> Figure:
-    found = [o.ref for o in records.objects if period.contains(o.added_at)]
-    return Figure(len(found), tuple(found))
+    found = _shared(records, period)
+    return Figure(sum(o.count for o in found), tuple(o.ref for o in found))
 
 
 def objects_by_tlp(records: Records, period: Period) -> Figure:
+    found = _shared(records, period)
     counts: dict[str, int] = {}
-    refs: list[RecordRef] = []
-    for found in records.objects:
-        if period.contains(found.added_at):
-            counts[found.tlp] = counts.get(found.tlp, 0) + 1
-            refs.append(found.ref)
-    return Figure(dict(sorted(counts.items())), tuple(refs))
+    for group in found:
+        counts[group.tlp] = counts.get(group.tlp, 0) + group.count
+    return Figure(dict(sorted(counts.items())), tuple(o.ref for o in found))
 
 
 def sightings_received(records: Records, period: Period) -> Figure:
-    found = [s.ref for s in records.sightings if period.contains(s.added_at)]
-    return Figure(len(found), tuple(found))
+    found = [
+        s for s in records.sightings if s.count and within(s.first_added, s.last_added, period)
+    ]
+    return Figure(sum(s.count for s in found), tuple(s.ref for s in found))
 
 
 # -- registry ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.accountability import collect, figures, services
+from accord.accountability import collect, figures, rows, services
 from accord.accountability.figures import Figure
 from accord.accountability.models import ProgressReport, PublishedDocument
 from accord.accountability.periods import Period, PeriodError
@@ -53,9 +53,11 @@ def render_markdown(text: str) -> str:
 
 
 def public_records(refs: Sequence[str]) -> tuple[list[str], int]:
-    """The records anyone may see, and how many others were counted."""
+    """The records anyone may see, and how many others were counted (a group of private
+    records, such as ``private:objects:AMBER*40``, counts for as many as it holds)."""
     shown = [ref for ref in refs if not ref.startswith(collect.PRIVATE)]
-    return shown, len(refs) - len(shown)
+    hidden = sum(rows.weight(ref) for ref in refs if ref.startswith(collect.PRIVATE))
+    return shown, hidden
 
 
 def stamp(moment: datetime) -> str:
@@ -315,8 +317,19 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "value": value,
-            "records": {"type": "array", "items": {"type": "string"}},
-            "private_records": {"type": "integer", "minimum": 0},
+            "records": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": (
+                    "The records anyone may read, as kind:name; kind:name*n names a group of "
+                    "n records (objects:CLEAR*1250: 1,250 objects marked TLP:CLEAR)."
+                ),
+            },
+            "private_records": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many more records were counted but may not be named.",
+            },
         },
     }
     stamp = {"type": "string", "format": "date-time"}

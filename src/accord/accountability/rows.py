@@ -3,6 +3,10 @@
 ``collect.py`` reads them from the database; tests build them by hand. Every time is an aware
 datetime. A record is named for the methods page and the links behind a figure by a
 :class:`RecordRef` such as ``case:ACCORD-2026-0001`` or ``advisory:ACCORD-2026-0001``.
+
+Shared objects and sightings come by the million, so they are read as counts, not one by one:
+a :class:`SharedCount` or :class:`SightingCount` stands for many records, and its ref names
+the group with how many it holds after a ``*`` (``objects:CLEAR*1250``, see :func:`counted`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 RecordRef = str
+
+# Between a group's name and how many records it stands for: no ref kind uses it otherwise
+# (STIX ids, OSV ids, case refs and row ids never contain it).
+TIMES = "*"
+
+
+def counted(ref: RecordRef, count: int) -> RecordRef:
+    """The ref of a group of ``count`` records named ``ref``: ``objects:CLEAR*1250``."""
+    return f"{ref}{TIMES}{count}"
+
+
+def weight(ref: RecordRef) -> int:
+    """How many records ``ref`` stands for: a group's count, else 1."""
+    _, times, count = ref.rpartition(TIMES)
+    return int(count) if times and count.isascii() and count.isdigit() else 1
 
 
 @dataclass(frozen=True)
@@ -52,22 +71,28 @@ class AdvisoryRow:
 
 
 @dataclass(frozen=True)
-class SharedObject:
-    """The first version of a STIX object a signatory shared (not one pulled from a remote)."""
+class SharedCount:
+    """How many first versions of STIX objects of one TLP a signatory shared (not pulled
+    from a remote), added from ``first_added`` to ``last_added`` (both included)."""
 
-    ref: RecordRef
+    ref: RecordRef  # the group, with its count: see counted()
     org_id: int
-    added_at: datetime
     tlp: str
+    count: int
+    first_added: datetime
+    last_added: datetime
 
 
 @dataclass(frozen=True)
-class SightingRow:
-    """A sighting another organization reported of an object the signatory shared."""
+class SightingCount:
+    """How many sightings other organizations reported of objects the signatory shared,
+    added from ``first_added`` to ``last_added`` (both included)."""
 
-    ref: RecordRef
-    org_id: int  # the signatory whose object was sighted
-    added_at: datetime
+    ref: RecordRef  # the group, with its count: see counted()
+    org_id: int  # the signatory whose objects were sighted
+    count: int
+    first_added: datetime
+    last_added: datetime
 
 
 @dataclass(frozen=True)
@@ -111,8 +136,8 @@ class Records:
 
     vendor_cases: tuple[VendorCase, ...] = ()
     advisories: tuple[AdvisoryRow, ...] = ()
-    objects: tuple[SharedObject, ...] = ()
-    sightings: tuple[SightingRow, ...] = ()
+    objects: tuple[SharedCount, ...] = ()
+    sightings: tuple[SightingCount, ...] = ()
     checks: tuple[SecurityTxtCheckRow, ...] = field(default=())
     reach_checks: tuple[ReachCheckRow, ...] = ()
     deliveries: tuple[DeliveryRow, ...] = ()

@@ -11,7 +11,7 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from accord.accountability import charts, figures, hub, periods, reports, services
+from accord.accountability import charts, figures, hub, periods, reports, rows, services
 from accord.accountability.figures import Definition, Figure, Value
 from accord.accountability.periods import Period, PeriodKind
 from accord.identity.models import Organization
@@ -88,9 +88,16 @@ def shower(definition: Definition, viewer: Viewer) -> charts.Show:
     return lambda value: show(definition, value, viewer)
 
 
-def record_link(ref: str) -> tuple[str, str | None]:
+def record_link(ref: str, viewer: Viewer = ENGLISH) -> tuple[str, str | None]:
     """A public record's label and page (None when it has none)."""
     kind, _, name = ref.partition(":")
+    if kind == "objects":  # a group: objects:CLEAR*1250
+        tlp, _, _ = name.rpartition(rows.TIMES)
+        count = rows.weight(ref)
+        label = viewer.translations.ngettext(
+            "%(shown)s object marked TLP:%(tlp)s", "%(shown)s objects marked TLP:%(tlp)s", count
+        )
+        return label % {"shown": number(count, viewer), "tlp": tlp}, None
     if kind == "advisory":
         return name, f"/advisories/{name}"
     if kind == "case":
@@ -119,7 +126,8 @@ def figure_views(found: dict[str, Figure], viewer: Viewer = ENGLISH) -> list[Fig
         figure = found.get(definition.id, Figure(None))
         shown, hidden = reports.public_records(figure.records)
         text = show(definition, figure.value, viewer)
-        out.append(FigureView(definition, text, [record_link(r) for r in shown], hidden))
+        links = [record_link(r, viewer) for r in shown]
+        out.append(FigureView(definition, text, links, hidden))
     return out
 
 
