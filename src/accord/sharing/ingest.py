@@ -103,16 +103,6 @@ def parse_envelope(body: bytes) -> list[Any]:
 Outcome = tuple[CheckedObject, str] | dict[str, str]
 
 
-@dataclass
-class Envelope:
-    """An envelope being checked: its size, and the outcomes of its objects in order, part
-    after part (a part may still be checked in another process while an earlier one is
-    stored; see ``sharing.checking``)."""
-
-    total: int
-    parts: Iterable[list[Outcome]]
-
-
 def check_objects(objects: Sequence[Any]) -> list[Outcome]:
     """Check every object; pure (no database), so it may run outside the write transaction."""
     outcomes: list[Outcome] = []
@@ -133,47 +123,39 @@ def store_objects(
     now: datetime,
 ) -> Report:
     """Validate and store ``objects`` in ``collection``; the caller has checked write access."""
-    envelope = Envelope(total=len(objects), parts=[check_objects(objects)])
-    return store_checked(db, collection=collection, envelope=envelope, source=source, now=now)
+    outcomes = check_objects(objects)
+    return store_checked(db, collection=collection, outcomes=outcomes, source=source, now=now)
 
 
 def store_checked(
     db: Session,
     *,
     collection: Collection,
-    envelope: Envelope,
+    outcomes: Sequence[Outcome],
     source: Source,
     now: datetime,
 ) -> Report:
-    """Store the valid objects of a checked envelope; the caller has checked write access.
-
-    Part by part, in one transaction: a later part sees the versions an earlier one stored,
-    as a later envelope would.
-    """
+    """Store the valid objects among checked ones; the caller has checked write access."""
     report = Report()
-    seen: set[tuple[str, datetime | None]] = set()
-    for outcomes in envelope.parts:
-        valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]] = {}
-        for outcome in outcomes:
-            if isinstance(outcome, dict):
-                report.failures.append(outcome)
-                continue
-            result = outcome[0]
-            key = (result.stix_id, result.version)
-            if key in seen:
-                report.successes.append(_success(result, "repeated in this envelope"))
-                continue
-            seen.add(key)
-            valid[key] = outcome
-        if valid:
-            # date_added orders objects, one microsecond apart across the parts too.
-            _store_part(db, collection, valid, source, now, report)
+    valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]] = {}
+    for outcome in outcomes:
+        if isinstance(outcome, dict):
+            report.failures.append(outcome)
+            continue
+        result = outcome[0]
+        key = (result.stix_id, result.version)
+        if key in valid:
+            report.successes.append(_success(result, "repeated in this envelope"))
+            continue
+        valid[key] = outcome
+    if valid:
+        _store_valid(db, collection, valid, source, now, report)
     if report.stored:
         events.recorded(db)
     return report
 
 
-def _store_part(
+def _store_valid(
     db: Session,
     collection: Collection,
     valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]],

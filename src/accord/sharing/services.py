@@ -172,14 +172,18 @@ def may_add_objects(db: Session, *, actor: Actor, collection_id: str) -> None:
     collection_for(db, actor, collection_id, write=True)
 
 
-def check_envelope(body: bytes) -> ingest.Envelope:
+def check_envelope(body: bytes) -> list[ingest.Outcome]:
     """Parse an envelope and check its objects; no database, so no write lock while it runs."""
-    objects = ingest.parse_envelope(body)
-    return ingest.Envelope(total=len(objects), parts=[ingest.check_objects(objects)])
+    return ingest.check_objects(ingest.parse_envelope(body))
 
 
 def add_objects(
-    db: Session, *, actor: Actor, collection_id: str, envelope: ingest.Envelope, now: datetime
+    db: Session,
+    *,
+    actor: Actor,
+    collection_id: str,
+    envelope: Sequence[ingest.Outcome],
+    now: datetime,
 ) -> TaxiiStatus:
     """Store a checked envelope's valid objects and report on each (TAXII 2.1, section 5.5)."""
     authorize(actor, Action.SHARING_WRITE)
@@ -187,10 +191,10 @@ def add_objects(
     collection, _ = collection_for(db, actor, collection_id, write=True)
     source = ingest.Source(actor=actor, producer_org_id=producer_org(db, actor, collection))
     report = ingest.store_checked(
-        db, collection=collection, envelope=envelope, source=source, now=now
+        db, collection=collection, outcomes=envelope, source=source, now=now
     )
     return ingest.record_status(
-        db, collection=collection, actor=actor, total=envelope.total, report=report
+        db, collection=collection, actor=actor, total=len(envelope), report=report
     )
 
 
