@@ -36,9 +36,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.accountability import periods, services
 from accord.accountability.models import ComputedFigures
 from accord.config import Settings
-from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+from accord.db import unit_of_work
 from accord.identity.models import Organization
 from accord.sharing.models import Collection, StixObject
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accountability_bench import prepare
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 MONTH = timedelta(days=31)
@@ -121,13 +124,7 @@ def main() -> None:
         if args.database_url
         else Settings(data_dir=data_dir)
     )
-    engine = make_engine(settings)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    factory = make_sessionmaker(engine)
+    engine, factory = prepare(settings)
     begun = time.perf_counter()
     build(factory, signatories=args.signatories, objects=args.objects)
     if engine.dialect.name == "postgresql":

@@ -18,59 +18,49 @@ checkpoint syncs the database file before the log is reused.
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from sqlalchemy import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
-log = logging.getLogger(__name__)
+from accord.background import Every
 
 # A writer's own checkpoint threshold, in pages (64 MB at SQLite's default 4 KB pages).
 BACKSTOP_PAGES = 16384
 
 
-class Checkpointer:
+class Checkpointer(Every):
     """A daemon thread running a PASSIVE checkpoint of one SQLite database now and then."""
 
     def __init__(self, engine: Engine, *, every: float) -> None:
+        super().__init__(
+            self._checkpoint,
+            seconds=every,
+            name="accord-checkpoints",
+            failure="background WAL checkpoint failed; the writers' backstop still runs",
+        )
         self._engine = engine
-        self._every = every
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="accord-checkpoints", daemon=True)
+        self._connection: PoolProxiedConnection | None = None
 
     @staticmethod
     def wanted(engine: Engine) -> bool:
         """Whether ``engine`` is SQLite on a file (PostgreSQL checkpoints on its own)."""
         return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
 
-    def start(self) -> None:
-        """Start checkpointing in the background."""
-        self._thread.start()
-
     def stop(self) -> None:
-        """Stop after a last checkpoint."""
-        self._stopping.set()
-        self._thread.join(timeout=30)
+        """Stop after a last checkpoint, and close the thread's connection."""
+        super().stop()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
-    def _run(self) -> None:
+    def _checkpoint(self) -> None:
         # Its own connection from the engine (the pragmas of accord.db, busy timeout included),
         # kept for the thread's life rather than taken from the pool for each checkpoint.
-        connection = self._engine.raw_connection()
-        try:
-            while not self._stopping.wait(self._every):
-                self._checkpoint(connection)
-            self._checkpoint(connection)
-        finally:
-            connection.close()
-
-    @staticmethod
-    def _checkpoint(connection: PoolProxiedConnection) -> None:
+        if self._connection is None:
+            self._connection = self._engine.raw_connection()
+        cursor = self._connection.cursor()
         try:
             # PASSIVE: copy what can be copied now, never wait for a reader or the writer.
-            cursor = connection.cursor()
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
             cursor.fetchall()
+        finally:
             cursor.close()
-        except Exception:
-            log.exception("background WAL checkpoint failed; the writers' backstop still runs")

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.background import Every
 from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.identity.policy import Actor
@@ -118,34 +119,16 @@ def note(request: Request, actor: Actor, page: Page) -> None:
         buffer.add(frozenset(actor.roles), utcnow().date(), page.row_ids)
 
 
-class Flusher:
-    """A daemon thread flushing a buffer every ``every`` seconds, and once more at stop."""
+class Flusher(Every):
+    """A daemon thread flushing a buffer every ``every`` seconds, and once more at stop (a
+    clean shutdown loses nothing)."""
 
     def __init__(
         self, buffer: Deliveries, sessions: sessionmaker[Session], *, every: float
     ) -> None:
-        self._buffer = buffer
-        self._sessions = sessions
-        self._every = every
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="accord-deliveries", daemon=True)
-
-    def start(self) -> None:
-        """Start flushing in the background."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread after a last flush (a clean shutdown loses nothing)."""
-        self._stopping.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._every):
-            self._flush()
-        self._flush()
-
-    def _flush(self) -> None:
-        try:
-            self._buffer.flush(self._sessions)
-        except Exception:
-            log.exception("flushing delivery counts failed; kept for the next flush")
+        super().__init__(
+            lambda: buffer.flush(sessions),
+            seconds=every,
+            name="accord-deliveries",
+            failure="flushing delivery counts failed; kept for the next flush",
+        )
