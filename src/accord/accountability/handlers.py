@@ -81,8 +81,12 @@ def refresh(context: JobContext, payload: dict[str, Any]) -> None:
     with context.readers() as db:
         chosen = _periods(payload, now, db)
     for period in chosen:
+        # Computed on a reader's snapshot, stored in a short write: the write lock is not held
+        # while a large hub's records are read (seconds at a million shared objects).
+        with context.readers() as db:
+            computed = services.compute(db, period=period)
         with unit_of_work(context.sessions) as db:
-            services.refresh(db, period=period)
+            services.store(db, period=period, computed=computed)
             hub.store(db, period=period)
     every = payload.get("every_minutes")
     if isinstance(every, int) and 0 < every <= MAX_EVERY_MINUTES:

@@ -86,8 +86,24 @@ def get_signatory(db: Session, slug: str) -> Organization:
 def refresh(db: Session, *, period: Period, org_ids: Collection[int] | None = None) -> int:
     """Compute and store the figures of ``period`` for the signatories (all by default);
     the number of rows written."""
+    return store(db, period=period, computed=compute(db, period=period, org_ids=org_ids))
+
+
+def compute(
+    db: Session, *, period: Period, org_ids: Collection[int] | None = None
+) -> dict[int, dict[str, Figure]]:
+    """The figures of ``period`` for the signatories (all by default), computed, not stored.
+
+    Reads only: the refresh job runs it on a reader's snapshot, so that on SQLite the seconds
+    it takes over a large hub do not hold the one write lock (TAXII ingest waited on it).
+    """
     ids = list(org_ids) if org_ids is not None else collect.signatory_ids(db)
-    computed = collect.collect(db, period=period, org_ids=ids)
+    return live(db, period=period, org_ids=ids)
+
+
+def store(db: Session, *, period: Period, computed: dict[int, dict[str, Figure]]) -> int:
+    """Store computed figures of ``period``, replacing the ones stored; the rows written."""
+    ids = list(computed)
     existing = {
         row.organization_id: row
         for row in db.scalars(
@@ -98,8 +114,7 @@ def refresh(db: Session, *, period: Period, org_ids: Collection[int] | None = No
         )
     }
     now = utcnow()
-    for org_id, records in computed.items():
-        found = figures.compute(records, period)
+    for org_id, found in computed.items():
         values = {key: f.value for key, f in found.items()}
         refs = {key: list(f.records) for key, f in found.items()}
         row = existing.get(org_id)
