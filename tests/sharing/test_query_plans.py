@@ -38,3 +38,32 @@ def test_pages_walk_the_date_index_and_ids_seek_the_id_index(engine: Engine) -> 
         pytest.skip("PostgreSQL plans from its statistics")
     assert "ix_sharing_objects_page" in _plan(engine, queries.Filters())
     assert "stix_id=?" in _plan(engine, queries.Filters(ids=("indicator--x",)))
+
+
+def test_sighting_counts_read_the_partial_index_of_sightings(engine: Engine) -> None:
+    """The index holds sightings only (sharing_0003); the counts per indicator still use it."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            ddl = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'ix_sharing_objects_sighting_of'")
+            ).scalar_one()
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT sighting_of, count(*) FROM sharing_objects "
+                        "WHERE sighting_of IN ('indicator--a', 'indicator--b') AND is_latest "
+                        "GROUP BY sighting_of"
+                    )
+                )
+            )
+            assert "ix_sharing_objects_sighting_of" in plan
+        else:
+            ddl = conn.execute(
+                text(
+                    "SELECT indexdef FROM pg_indexes "
+                    "WHERE indexname = 'ix_sharing_objects_sighting_of'"
+                )
+            ).scalar_one()
+    assert "WHERE" in ddl
+    assert "IS NOT NULL" in ddl

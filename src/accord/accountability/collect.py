@@ -326,6 +326,7 @@ def _sightings(db: Session, period: Period, wanted: frozenset[int]) -> list[Sigh
         .join(sighted, sighted.stix_id == StixObject.sighting_of)
         .where(
             StixObject.stix_type == SIGHTING,
+            StixObject.sighting_of.is_not(None),  # reads the partial index of sightings
             StixObject.is_first.is_(True),
             _in(StixObject.date_added, period),
             sighted.is_first.is_(True),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -157,6 +158,13 @@ class StixObject(Base):
     __table_args__ = (
         UniqueConstraint("collection_id", "stix_id", "version"),
         Index("ix_sharing_objects_page", "collection_id", "date_added", "id"),
+        # Sightings only: every other object would add a NULL key (migration sharing_0003).
+        Index(
+            "ix_sharing_objects_sighting_of",
+            "sighting_of",
+            sqlite_where=text("sighting_of IS NOT NULL"),
+            postgresql_where=text("sighting_of IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
@@ -181,7 +189,7 @@ class StixObject(Base):
     origin_remote_id: Mapped[int | None] = mapped_column(
         ForeignKey("sharing_remotes.id", ondelete="SET NULL")
     )
-    sighting_of: Mapped[str | None] = mapped_column(String(300), index=True)
+    sighting_of: Mapped[str | None] = mapped_column(String(300))
     sighting_count: Mapped[int | None] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
 
