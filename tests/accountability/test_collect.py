@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.accountability import collect, periods, services
+from accord.accountability import bounds, periods, services
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.clock import utcnow
 from accord.db import unit_of_work
@@ -60,7 +60,7 @@ def test_live_figures_read_the_real_history(
     assert found[b.id]["no_reply_share"].value == 0.0
     assert found[b.id]["fix_median_hours"].value is None
     # An unpublished case is counted, never named in public.
-    assert all(r.startswith(collect.PRIVATE) for r in found[a.id]["reports_received"].records)
+    assert all(r.startswith(bounds.PRIVATE) for r in found[a.id]["reports_received"].records)
 
 
 def test_scripted_moments_give_hand_worked_figures(

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.accountability import collect, figures, periods, reports, services
+from accord.accountability import bounds, collect, figures, periods, reports, services
 from accord.accountability.models import ComputedFigures
 from accord.accountability.periods import Period
 from accord.db import unit_of_work
@@ -189,7 +189,7 @@ def test_sharing_figures_equal_a_count_object_by_object(
     assert any(not r["is_first"] for r in rows if r["stix_type"] != "sighting")
     db.rollback()
     # Few signatories are filtered by the database; many (here made up) by Python.
-    many = [*hub.signatories, *range(100_000, 100_000 + collect.FEW)]
+    many = [*hub.signatories, *range(100_000, 100_000 + bounds.FEW)]
     checked = 0
     for key in PERIODS:
         period = periods.parse(key)

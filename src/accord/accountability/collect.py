@@ -15,33 +15,29 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
+from accord.accountability import collect_sharing as sharing
+from accord.accountability.bounds import PRIVATE
+from accord.accountability.bounds import orgs as _orgs
+from accord.accountability.bounds import within as _in
 from accord.accountability.periods import Period
 from accord.accountability.rows import (
     AdvisoryRow,
-    DeliveryRow,
     ReachCheckRow,
     Records,
     SecurityTxtCheckRow,
-    SharedCount,
-    SightingCount,
     StatusChange,
     VendorCase,
-    counted,
 )
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.disclosure.models import CaseEvent, CaseMessage, CaseStatus, CaseVendor, DisclosureCase
 from accord.identity.models import Organization, OrgKind
 from accord.registry.models import ReachCheck, SecurityTxtCheck
-from accord.sharing.models import ObjectDelivery, StixObject
 
 STATUS_EVENT = "status_changed"
-SIGHTING = "sighting"
-# A record a figure counts but that not everyone may see: public pages count it, never name it.
-PRIVATE = "private:"
 
 
 def signatory_ids(db: Session) -> list[int]:
@@ -78,32 +74,20 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
     since = min((c.notified_at for c in embargoed), default=None)
     for advisory in _advisories(db, period, wanted, {c.org_id for c in embargoed}, since):
         parts["advisories"][advisory.org_id].append(advisory)
-    for shared in _objects(db, period, wanted):
+    for shared in sharing.objects(db, period, wanted):
         parts["objects"][shared.org_id].append(shared)
-    for sighting in _sightings(db, period, wanted):
+    for sighting in sharing.sightings(db, period, wanted):
         parts["sightings"][sighting.org_id].append(sighting)
     for check in _checks(db, period, wanted):
         parts["checks"][check.org_id].append(check)
     for reach in _reach_checks(db, period, wanted):
         parts["reach_checks"][reach.org_id].append(reach)
-    for delivery in _deliveries(db, period, wanted):
+    for delivery in sharing.deliveries(db, period, wanted):
         parts["deliveries"][delivery.org_id].append(delivery)
     return {
         org_id: Records(**{name: tuple(rows[org_id]) for name, rows in parts.items()})
         for org_id in wanted
     }
-
-
-FEW = 50  # up to this many signatories, filter them in SQL (through the org indexes)
-
-
-def _orgs(column: Any, wanted: frozenset[int]) -> ColumnElement[bool]:
-    """``column`` among ``wanted`` when they are few; else true (filtered in Python)."""
-    return column.in_(sorted(wanted)) if len(wanted) <= FEW else true()
-
-
-def _in(column: Any, period: Period) -> ColumnElement[bool]:
-    return and_(column >= period.start, column < period.end)
 
 
 def _vendor_rows(db: Session, period: Period, wanted: frozenset[int]) -> list[Any]:
@@ -275,88 +259,6 @@ def _advisory(
     )
 
 
-def _objects(db: Session, period: Period, wanted: frozenset[int]) -> list[SharedCount]:
-    """How many objects each signatory shared in the period, per TLP: one row per group, read
-    by the database's COUNT, so a million objects cost the hub no more Python than ten."""
-    query = (
-        select(
-            StixObject.producer_org_id,
-            StixObject.tlp,
-            func.count(),
-            func.min(StixObject.date_added),
-            func.max(StixObject.date_added),
-        )
-        .where(
-            StixObject.is_first.is_(True),
-            StixObject.origin_remote_id.is_(None),
-            StixObject.stix_type != SIGHTING,
-            _in(StixObject.date_added, period),
-            _orgs(StixObject.producer_org_id, wanted),
-        )
-        .group_by(StixObject.producer_org_id, StixObject.tlp)
-        .order_by(StixObject.producer_org_id, StixObject.tlp)
-    )
-    return [
-        SharedCount(
-            ref=counted(f"objects:{tlp}" if tlp == "CLEAR" else f"{PRIVATE}objects:{tlp}", n),
-            org_id=org_id,
-            tlp=tlp,
-            count=n,
-            first_added=first,
-            last_added=last,
-        )
-        for org_id, tlp, n, first, last in db.execute(query)
-        if org_id in wanted
-    ]
-
-
-def _sightings(db: Session, period: Period, wanted: frozenset[int]) -> list[SightingCount]:
-    """How many sightings of each signatory's objects others added in the period.
-
-    A sighted object kept in several collections joins once per copy, and a sighting in
-    several collections is one row per copy: the DISTINCT counts each (sighting, signatory,
-    moment added) once, as figures always have, before the database counts them."""
-    sighted = aliased(StixObject)
-    found = (
-        select(
-            StixObject.stix_id,
-            sighted.producer_org_id.label("org_id"),
-            StixObject.date_added.label("added"),
-        )
-        .join(sighted, sighted.stix_id == StixObject.sighting_of)
-        .where(
-            StixObject.stix_type == SIGHTING,
-            StixObject.sighting_of.is_not(None),  # reads the partial index of sightings
-            StixObject.is_first.is_(True),
-            _in(StixObject.date_added, period),
-            sighted.is_first.is_(True),
-            or_(
-                StixObject.producer_org_id.is_(None),
-                StixObject.producer_org_id != sighted.producer_org_id,
-            ),
-            _orgs(sighted.producer_org_id, wanted),
-        )
-        .distinct()
-        .subquery()
-    )
-    query = (
-        select(found.c.org_id, func.count(), func.min(found.c.added), func.max(found.c.added))
-        .group_by(found.c.org_id)
-        .order_by(found.c.org_id)
-    )
-    return [
-        SightingCount(
-            ref=counted(f"{PRIVATE}sightings", n),
-            org_id=org_id,
-            count=n,
-            first_added=first,
-            last_added=last,
-        )
-        for org_id, n, first, last in db.execute(query)
-        if org_id in wanted
-    ]
-
-
 def _checks(db: Session, period: Period, wanted: frozenset[int]) -> list[SecurityTxtCheckRow]:
     last_before = (
         select(func.max(SecurityTxtCheck.id))
@@ -410,31 +312,4 @@ def _reach_checks(db: Session, period: Period, wanted: frozenset[int]) -> list[R
         )
         for check_id, org_id, kind, fetched, ok in db.execute(query)
         if org_id in wanted
-    ]
-
-
-def _deliveries(db: Session, period: Period, wanted: frozenset[int]) -> list[DeliveryRow]:
-    """Objects pulled by others on the days of the period (who reads whose objects is not
-    public: the rows are counted, never named)."""
-    query = select(
-        ObjectDelivery.id,
-        ObjectDelivery.producer_org_id,
-        ObjectDelivery.reader_org_id,
-        ObjectDelivery.day,
-        ObjectDelivery.objects,
-    ).where(
-        ObjectDelivery.day >= period.start.date(),
-        ObjectDelivery.day < period.end.date(),
-        _orgs(ObjectDelivery.producer_org_id, wanted),
-    )
-    return [
-        DeliveryRow(
-            ref=f"{PRIVATE}pulls:{row_id}",
-            org_id=producer,
-            reader_org_id=reader,
-            day=day,
-            objects=objects,
-        )
-        for row_id, producer, reader, day, objects in db.execute(query)
-        if producer in wanted
     ]

@@ -20,7 +20,8 @@ from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.accountability import collect, figures, rows, services
+from accord.accountability import figures, rows, services
+from accord.accountability.bounds import PRIVATE
 from accord.accountability.figures import Figure
 from accord.accountability.models import ProgressReport, PublishedDocument
 from accord.accountability.periods import Period, PeriodError
@@ -55,8 +56,8 @@ def render_markdown(text: str) -> str:
 def public_records(refs: Sequence[str]) -> tuple[list[str], int]:
     """The records anyone may see, and how many others were counted (a group of private
     records, such as ``private:objects:AMBER*40``, counts for as many as it holds)."""
-    shown = [ref for ref in refs if not ref.startswith(collect.PRIVATE)]
-    hidden = sum(rows.weight(ref) for ref in refs if ref.startswith(collect.PRIVATE))
+    shown = [ref for ref in refs if not ref.startswith(PRIVATE)]
+    hidden = sum(rows.weight(ref) for ref in refs if ref.startswith(PRIVATE))
     return shown, hidden
 
 
