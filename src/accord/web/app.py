@@ -98,9 +98,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What is alive once the app is built (modules, the ORM's mappings, templates, routes) lives
     # as long as the process; out of the collector's reach it is no longer traversed by every
     # full collection, which a TAXII envelope's thousands of objects set off every few
-    # envelopes (measured: ingest 15% faster at a million objects, docs/benchmarks.md).
-    gc.collect()
-    gc.freeze()
+    # envelopes (measured: ingest 15% faster at a million objects, docs/benchmarks.md). Once a
+    # process: a full collection costs a good part of a second on a large heap.
+    if not gc.get_freeze_count():
+        gc.collect()
+        gc.freeze()
     flusher = Flusher(
         app.state.deliveries,
         app.state.sessionmaker,
@@ -128,7 +130,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher.stop()
         if checkpointer is not None:
             checkpointer.stop()
-        gc.unfreeze()
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
