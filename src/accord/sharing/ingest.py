@@ -175,16 +175,14 @@ def _store_valid(
     if not fresh:
         return
     audience_id = _audience(db, collection)
-    rows = _rows(
-        collection, fresh, source, audience_id, now + timedelta(microseconds=report.stored)
-    )
+    rows = _rows(collection, fresh, source, audience_id, now)
     _set_flags(db, rows, existing)
     _insert(db, rows, fresh)
     for (result, _), row in zip(fresh, rows, strict=True):
         entry = {"id": result.stix_id, "message": "stored"}
         entry["version"] = format_timestamp(row["version"])
         report.successes.append(entry)
-    report.stored += len(fresh)
+    report.stored = len(fresh)
 
 
 def record_status(
