@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,44 +40,79 @@ SCENARIOS = {"first page": load.first_page, "match[id]": load.match_id,
 def ingest(target: load.Target, count: int, size: int, clients: int = 1) -> float:
     """POST ``count`` indicators in envelopes of ``size`` from ``clients`` connections at once;
     objects stored per second. The envelopes are built before the clock starts, so that the
-    load generator's JSON work does not take the CPU from the server it measures."""
+    load generator's JSON work does not take the CPU from the server it measures.
+
+    An envelope counts when it is stored, not when it is acknowledged: a server that queues
+    large envelopes answers "pending", and a poller follows those statuses in order, noting
+    when each became complete (the hub stores its queue first in, first out)."""
     bodies = list(servers.envelopes(count, size))
     headers = {**target.headers, "Content-Type": servers.TAXII}
-    tenths = [0.0] * 10  # when the first envelope of each tenth was sent
-    done = [0.0] * 10  # when the last envelope of each tenth was answered
+    stored = [0.0] * len(bodies)  # when each envelope was known stored
+    pending: dict[int, str] = {}  # envelope -> status id, for those answered "pending"
+    answered = threading.Condition()
     lock = threading.Lock()
     taken = iter(range(len(bodies)))
     errors: list[str] = []
+
+    def check(index: int, status: int, data: bytes) -> dict[str, Any]:
+        found = json.loads(data) if status in (200, 202) else {}
+        expected = len(json.loads(bodies[index])["objects"])
+        total = found.get("success_count", 0) + found.get("pending_count", 0)
+        if total != expected or found.get("failure_count"):
+            errors.append(f"{target.name}: envelope {index} answered {status}: {data[:300]!r}")
+        return found
 
     def post() -> None:
         client = load.Client(target.objects_url, headers, timeout=3600)
         while not errors:
             with lock:
                 index = next(taken, None)
-                part = index * 10 // len(bodies) if index is not None else 0
-                if index is not None and not tenths[part]:
-                    tenths[part] = time.perf_counter()
             if index is None:
                 return
             status, data, _ = client.request("POST", target.objects_url, body=bodies[index])
-            stored = int(json.loads(data).get("success_count", 0)) if status == 202 else 0
-            if stored != len(json.loads(bodies[index])["objects"]):
-                errors.append(f"{target.name}: POST answered {status}: {data[:300]!r}")
-            with lock:
-                done[part] = max(done[part], time.perf_counter())
+            found = check(index, status, data)
+            with answered:
+                if found.get("status") == "pending":
+                    pending[index] = found["id"]
+                else:
+                    stored[index] = time.perf_counter()
+                answered.notify_all()
+
+    def follow() -> None:
+        client = load.Client(target.objects_url, target.headers, timeout=3600)
+        status_url = target.objects_url.split("/collections/")[0] + "/status/"
+        for index in range(len(bodies)):
+            with answered:
+                while not errors and not stored[index] and index not in pending:
+                    answered.wait(1)
+            if errors or stored[index]:
+                continue
+            while not errors:
+                status, data, _ = client.request("GET", status_url + pending[index] + "/")
+                found = json.loads(data) if status == 200 else {}
+                if found.get("status") == "complete":
+                    stored[index] = time.perf_counter()
+                    if found.get("success_count") != found.get("total_count"):
+                        errors.append(f"{target.name}: envelope {index}: {data[:300]!r}")
+                    break
+                time.sleep(0.1)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=post) for _ in range(clients)]
+    threads.append(threading.Thread(target=follow))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     if errors:
         raise RuntimeError(errors[0])
-    ended = time.perf_counter()
+    ended = max(stored)
     if len(bodies) >= 10:
-        # The collection's size shows in the later envelopes (index depth, cache).
-        rates = [count / 10 / (done[i] - tenths[i]) for i in range(10)]
+        # The collection's size shows in the later envelopes (index depth, cache). A tenth
+        # runs from the moment the previous tenth was stored to the moment it was.
+        ends = [max(stored[: (i + 1) * len(bodies) // 10]) for i in range(10)]
+        begins = [started, *ends[:-1]]
+        rates = [count / 10 / (end - begin) for begin, end in zip(begins, ends, strict=True)]
         print(f"  {target.name}: ingest by tenth ({clients} client(s)): "
               + ", ".join(f"{r:,.0f}" for r in rates) + " objects/s", flush=True)  # fmt: skip
         print(f"  {target.name}: ingest of the last tenth: {rates[-1]:,.0f} objects/s", flush=True)

@@ -93,7 +93,11 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" in request.fixturenames:
-        request.getfixturevalue("app").state.limiter.clear()
+        state = request.getfixturevalue("app").state
+        state.limiter.clear()
+        state.queue.clear()
+        # The hub secret is emptied with the tables below; a key derived from it goes too.
+        state.sharing_cursor_key = None
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")

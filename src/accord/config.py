@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     # How often the web process checkpoints the SQLite write-ahead log (accord.checkpoints).
     sqlite_checkpoint_seconds: float = Field(default=0.25, gt=0, le=60)
 
+    # TAXII envelopes of at least this many objects are acknowledged once checked (status
+    # pending) and stored by the queue's drainer, many envelopes in one transaction
+    # (accord.sharing.queue); smaller ones are stored before the answer.
+    taxii_queue_from_objects: int = Field(default=500, ge=1)
+    # How many objects the drainer stores in one transaction (whole envelopes): on SQLite
+    # other writers wait for it, about 70 µs an object.
+    taxii_queue_batch_objects: int = Field(default=10_000, ge=1)
+    # Past this many objects waiting, a POST waits for room (up to the wait), then gets 503.
+    taxii_queue_max_objects: int = Field(default=200_000, ge=1)
+    taxii_queue_wait_seconds: float = Field(default=60.0, ge=0, le=600)
+
     # Background jobs (accord.jobs). None: a worker runs inside `accord serve` on the
     # embedded SQLite default and not on PostgreSQL, where `accord worker` runs apart.
     worker_in_process: bool | None = None

@@ -32,7 +32,7 @@ def prepare(make: Factories, world: World) -> None:
             data=CollectionCreate(title="Matrix", default_tlp=Tlp.AMBER, public_read=True),
             actor=SYSTEM,
         )
-        source = ingest.Source(actor=SYSTEM, producer_org_id=org.id)
+        source = ingest.Source(producer_org_id=org.id)
         ingest.store_objects(db, collection=collection, objects=[obj], source=source, now=utcnow())
         group = groups.create_group(
             db, org=org, data=GroupCreate(name="Matrix group"), actor=SYSTEM

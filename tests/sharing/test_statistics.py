@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
 from accord.db import unit_of_work
-from accord.identity.policy import SYSTEM
 from accord.sharing import ingest
 from accord.sharing.models import Collection, StixObject
 from tests.factories import Factories
@@ -63,7 +62,7 @@ def test_ingest_keeps_the_statistics_the_planner_needs(
                 db,
                 collection=collection,
                 objects=objects,
-                source=ingest.Source(actor=SYSTEM, producer_org_id=None),
+                source=ingest.Source(producer_org_id=None),
                 now=utcnow(),
             )
             assert report.stored == 1000

@@ -142,7 +142,10 @@ def test_federation_pull_receives_what_the_reader_may_see(
 ) -> None:
     objects = _share_one_per_level(client, world)
     # The pulling hub is this one, into a second collection: what travels is what the
-    # credentials it pulls with may see.
+    # credentials it pulls with may see. The pull below holds the write lock while it reads
+    # from the live hub, whose first page creates the hub's cursor secret (a write) when it
+    # is not there yet: a first read now creates it.
+    client.get(f"/taxii2/hub/collections/{world.collection}/objects/", headers=TAXII)
     target = make_collection(session_factory, world.slugs["community"], title="Mirror")
     with unit_of_work(session_factory) as session:
         remote = federation.configure_remote(

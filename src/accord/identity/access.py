@@ -260,13 +260,19 @@ def _actor(rows: Sequence[Any], *, ip_address: str | None, token_scope: TokenSco
     )
 
 
+def use_due(credential: Credential) -> bool:
+    """Whether :func:`mark_used` would write: a token last marked over a minute ago."""
+    last = credential.last_used_at
+    return credential.token_id is not None and (
+        last is None or utcnow() - last > timedelta(minutes=1)
+    )
+
+
 def mark_used(db: Session, credential: Credential) -> None:
     """Note that a token was just used, at most once a minute to spare writes."""
-    now = utcnow()
-    last = credential.last_used_at
-    if credential.token_id is not None and (last is None or now - last > timedelta(minutes=1)):
+    if use_due(credential):
         db.execute(
-            update(ApiToken).where(ApiToken.id == credential.token_id).values(last_used_at=now)
+            update(ApiToken).where(ApiToken.id == credential.token_id).values(last_used_at=utcnow())
         )
 
 

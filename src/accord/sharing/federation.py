@@ -114,9 +114,7 @@ def pull(
     """Fetch what the remote added since the checkpoint and store it in the local collection."""
     collection = db.get(Collection, remote.collection_id)
     assert collection is not None
-    source = ingest.Source(
-        actor=actor, producer_org_id=remote.organization_id, origin_remote_id=remote.id
-    )
+    source = ingest.Source(producer_org_id=remote.organization_id, origin_remote_id=remote.id)
     url = f"{remote.api_root}collections/{remote.remote_collection}/objects/"
     checkpoint = remote.checkpoint
     params: dict[str, str] = {"limit": str(PAGE_SIZE)}

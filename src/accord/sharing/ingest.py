@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from accord.accountability import events
 from accord.errors import AccordError
-from accord.identity.policy import Actor
 from accord.sharing import bulk, lookup
 from accord.sharing.models import (
     Audience,
@@ -57,7 +56,6 @@ class BadEnvelope(AccordError):
 class Source:
     """Who an envelope comes from: the producing organization, and the remote it came through."""
 
-    actor: Actor
     producer_org_id: int | None
     origin_remote_id: int | None = None
 
@@ -98,9 +96,11 @@ def parse_envelope(body: bytes) -> list[Any]:
     return objects
 
 
-# What checking one object gives: the object checked and its JSON as stored, or the entry
-# reporting why it is invalid.
-Outcome = tuple[CheckedObject, str] | dict[str, str]
+# A valid object: what checking found, its JSON as stored, and the (kind, value) pairs of
+# its pattern's equality comparisons (the look-up index's entries).
+Valid = tuple[CheckedObject, str, tuple[tuple[str, str], ...]]
+# What checking one object gives: the valid object, or the entry reporting why it is invalid.
+Outcome = Valid | dict[str, str]
 
 
 def check_objects(objects: Sequence[Any]) -> list[Outcome]:
@@ -108,7 +108,9 @@ def check_objects(objects: Sequence[Any]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for obj in objects:
         try:
-            outcomes.append((check_object(obj), _serialize(obj)))
+            checked = check_object(obj)
+            observables = tuple(lookup.observables_of(checked.comparisons))
+            outcomes.append((checked, _serialize(obj), observables))
         except StixInvalid as exc:
             outcomes.append(_failure(obj, exc))
     return outcomes
@@ -137,7 +139,7 @@ def store_checked(
 ) -> Report:
     """Store the valid objects among checked ones; the caller has checked write access."""
     report = Report()
-    valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]] = {}
+    valid: dict[tuple[str, datetime | None], Valid] = {}
     for outcome in outcomes:
         if isinstance(outcome, dict):
             report.failures.append(outcome)
@@ -158,27 +160,27 @@ def store_checked(
 def _store_valid(
     db: Session,
     collection: Collection,
-    valid: dict[tuple[str, datetime | None], tuple[CheckedObject, str]],
+    valid: dict[tuple[str, datetime | None], Valid],
     source: Source,
     now: datetime,
     report: Report,
 ) -> None:
     _lock(db, collection.id)
     existing = _existing_versions(db, collection.id, {k[0] for k in valid})
-    fresh: list[tuple[CheckedObject, str]] = []
-    for (stix_id, version), (result, body) in valid.items():
+    fresh: list[Valid] = []
+    for (stix_id, version), outcome in valid.items():
         known = existing.get(stix_id, {})
         if version in known or (version is None and known):
-            report.successes.append(_success(result, "already stored"))
+            report.successes.append(_success(outcome[0], "already stored"))
         else:
-            fresh.append((result, body))
+            fresh.append(outcome)
     if not fresh:
         return
     audience_id = _audience(db, collection)
     rows = _rows(collection, fresh, source, audience_id, now)
     _set_flags(db, rows, existing)
     _insert(db, rows, fresh)
-    for (result, _), row in zip(fresh, rows, strict=True):
+    for (result, _, _), row in zip(fresh, rows, strict=True):
         entry = {"id": result.stix_id, "message": "stored"}
         entry["version"] = format_timestamp(row["version"])
         report.successes.append(entry)
@@ -186,18 +188,30 @@ def _store_valid(
 
 
 def record_status(
-    db: Session, *, collection: Collection, actor: Actor, total: int, report: Report
+    db: Session,
+    *,
+    collection_id: int,
+    user_id: int | None,
+    total: int,
+    report: Report,
+    status_uuid: str | None = None,
+    requested: datetime | None = None,
 ) -> TaxiiStatus:
-    """Keep the status resource of one POST, for ``GET .../status/{id}/``."""
+    """Keep the status resource of one POST, for ``GET .../status/{id}/``.
+
+    A queued envelope's status keeps the id and the request time it was acknowledged with.
+    """
     status = TaxiiStatus(
-        uuid=str(uuid.uuid4()),
-        user_id=actor.user_id,
-        collection_id=collection.id,
+        uuid=status_uuid or str(uuid.uuid4()),
+        user_id=user_id,
+        collection_id=collection_id,
         total_count=total,
         success_count=len(report.successes),
         failure_count=len(report.failures),
         details={"successes": report.successes, "failures": report.failures},
     )
+    if requested is not None:
+        status.request_timestamp = requested
     db.add(status)
     db.flush()
     return status
@@ -284,7 +298,7 @@ def _audience(db: Session, collection: Collection) -> int:
 
 def _rows(
     collection: Collection,
-    fresh: list[tuple[CheckedObject, str]],
+    fresh: list[Valid],
     source: Source,
     audience_id: int | None,
     now: datetime,
@@ -292,7 +306,7 @@ def _rows(
     default = Tlp(collection.default_tlp)
     levels: dict[tuple[str, ...], str] = {}  # a feed marks most of its objects alike
     rows = []
-    for index, (result, body) in enumerate(fresh):
+    for index, (result, body, _) in enumerate(fresh):
         tlp = levels.get(result.marking_refs)
         if tlp is None:
             tlp = level_of(result.marking_refs, default=default).value
@@ -353,9 +367,7 @@ def _set_flags(
         db.execute(update(StixObject).where(StixObject.id.in_(unset_first)).values(is_first=False))
 
 
-def _insert(
-    db: Session, rows: list[dict[str, Any]], fresh: list[tuple[CheckedObject, str]]
-) -> None:
+def _insert(db: Session, rows: list[dict[str, Any]], fresh: list[Valid]) -> None:
     if not rows:
         return
     # Row ids are reserved first and the rows go in as one executemany of the driver (no ORM
@@ -367,8 +379,8 @@ def _insert(
     bulk.insert_rows(connection, StixObject, rows)
     observables = [
         {"object_id": row_id, "key": lookup.key(kind, value), "kind": kind, "value": value}
-        for row_id, (result, _) in zip(row_ids, fresh, strict=True)
-        for kind, value in lookup.observables_of(result.comparisons)
+        for row_id, (_, _, pairs) in zip(row_ids, fresh, strict=True)
+        for kind, value in pairs
     ]
     bulk.insert_rows(connection, Observable, observables)
     if db.get_bind().dialect.name == "postgresql":

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -227,6 +228,32 @@ class TaxiiStatus(Base):
     success_count: Mapped[int] = mapped_column(Integer)
     failure_count: Mapped[int] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class QueuedEnvelope(Base):
+    """A large envelope checked and acknowledged, waiting for the drainer to store it.
+
+    On SQLite this table lives in a side file (``queue.db``, see ``sharing.queue``), so that
+    acknowledging an envelope never waits for the hub database's one write lock; hence no
+    foreign keys. ``payload`` holds the valid objects as checked (``queue.encode``).
+    """
+
+    __tablename__ = "sharing_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    collection_id: Mapped[int] = mapped_column(Integer)
+    producer_org_id: Mapped[int | None] = mapped_column(Integer)
+    request_timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    total_count: Mapped[int] = mapped_column(Integer)
+    # How many valid objects wait in ``payload``: the backlog is their sum.
+    objects: Mapped[int] = mapped_column(Integer)
+    failures: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    # The id and version of each object in ``payload``, as JSON: what a pending status lists,
+    # read without decoding the payload (a client polls it).
+    pendings: Mapped[bytes] = mapped_column(LargeBinary)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class SharingSecret(Base):

@@ -15,10 +15,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
+from accord.db import unit_of_work
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
-from accord.sharing import cursor, deliveries, queries, services
-from accord.sharing.models import TaxiiStatus
+from accord.sharing import cursor, deliveries, queries, queue, services
+from accord.sharing.models import QueuedEnvelope, TaxiiStatus
 from accord.sharing.readers import reader_for
 from accord.sharing.stix_validation import format_timestamp
 from accord.sharing.taxii import (
@@ -31,7 +32,14 @@ from accord.sharing.taxii import (
     parse_filters,
     taxii_response,
 )
-from accord.web.deps import Caller, DbSession, SettingsDep, deferred_guard, guard
+from accord.web.deps import (
+    Caller,
+    DbSession,
+    SettingsDep,
+    deferred_guard,
+    guard,
+    record_use,
+)
 
 router = APIRouter(tags=["taxii"], dependencies=[Depends(check_accept)])
 
@@ -40,6 +48,8 @@ Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
 # The object-returning reads are async and do all their database work in one place (see
 # ``_read``): the caller's look-up, the collection's rights, the reader's facts and the page.
 ReadingHere = Annotated[Caller, deferred_guard(Action.SHARING_READ)]
+# The POST of objects marks the token used itself, after its writes (see add_objects).
+WritingHere = Annotated[Caller, deferred_guard(Action.SHARING_WRITE, record_use=False)]
 ROOT = f"/{API_ROOT}"
 OBJECTS = ROOT + "/collections/{collection_id}/objects/"
 
@@ -77,9 +87,12 @@ def api_root(settings: SettingsDep, _: Reading) -> Response:
 
 
 @router.get(ROOT + "/status/{status_id}/")
-def status(status_id: str, db: DbSession, actor: Writing) -> Response:
+def status(status_id: str, db: DbSession, actor: Writing, request: Request) -> Response:
     """The status of an earlier POST (section 4.3)."""
-    return taxii_response(status_json(services.get_status(db, actor=actor, status_id=status_id)))
+    found = services.get_status(db, request.app.state.queue, actor=actor, status_id=status_id)
+    return taxii_response(
+        pending_json(found) if isinstance(found, QueuedEnvelope) else status_json(found)
+    )
 
 
 @router.get(ROOT + "/collections/")
@@ -139,24 +152,48 @@ def _objects(request: Request, db: Session, caller: Caller, collection_id: str) 
 @router.post(OBJECTS, status_code=202)
 def add_objects(
     collection_id: str,
-    # First: the body is received before the caller's look-up, whose transaction takes the
-    # write lock on SQLite; a client sending its envelope slowly must not hold that lock.
+    # First: the body is received before anything is read; on SQLite a writing transaction
+    # takes the one write lock, and a client sending its envelope slowly must not hold it.
     body: Annotated[bytes, Depends(_body)],
-    db: DbSession,
-    actor: Writing,
+    caller: WritingHere,
+    request: Request,
+    settings: SettingsDep,
 ) -> Response:
-    """Add an envelope; the answer is its status resource, complete (section 5.5)."""
-    services.may_add_objects(db, actor=actor, collection_id=collection_id)
+    """Add an envelope; the answer is its status resource (section 5.5): complete, or pending
+    for an envelope large enough to be queued (``sharing.queue``)."""
+    state = request.app.state
+    # Who calls and where it may write, read without the write lock: a queued envelope is
+    # acknowledged without ever waiting for it (the queue's drainer holds it while storing).
+    with state.reader() as db:
+        actor = caller.actor(db)
+        collection, producer = services.writable_collection(
+            db, actor=actor, collection_id=collection_id
+        )
     # Checking an envelope of a thousand objects takes tens of milliseconds and reads nothing.
-    # On SQLite the request's first statement took the one write lock: end that transaction
-    # (it wrote at most the token's last use) so that other writers, and another process
-    # checking its own envelope, go on meanwhile; the objects are stored in a second one.
-    db.commit()
     envelope = services.check_envelope(body)
-    result = services.add_objects(
-        db, actor=actor, collection_id=collection_id, envelope=envelope, now=utcnow()
-    )
-    return taxii_response(status_json(result), status=202)
+    if services.queues(envelope, settings):
+        entry = services.queue_objects(
+            state.queue,
+            actor=actor,
+            collection=collection,
+            producer_org_id=producer,
+            envelope=envelope,
+            now=utcnow(),
+            settings=settings,
+        )
+        if state.drainer is not None:  # None only without the app's lifespan (tests)
+            state.drainer.wake()
+        answer = pending_json(entry)
+    else:
+        with unit_of_work(state.sessionmaker) as db:
+            # The permission is asked again in the writing transaction: a grant may have been
+            # withdrawn meanwhile.
+            result = services.add_objects(
+                db, actor=actor, collection_id=collection_id, envelope=envelope, now=utcnow()
+            )
+            answer = status_json(result)
+    record_use(request, state.sessionmaker)
+    return taxii_response(answer, status=202)
 
 
 @router.get(OBJECTS + "{object_id}/")
@@ -299,8 +336,18 @@ def _collection_json(found: Any, granted: Any) -> dict[str, Any]:
     return body
 
 
+def pending_json(entry: QueuedEnvelope) -> dict[str, Any]:
+    """The status resource of a queued envelope (section 4.3.1): its objects are pending."""
+    return {
+        "id": entry.status_uuid,
+        "status": "pending",
+        "request_timestamp": format_timestamp(entry.request_timestamp),
+        **queue.status_fields(entry),
+    }
+
+
 def status_json(found: TaxiiStatus) -> dict[str, Any]:
-    """A status resource (section 4.3.1); the hub stores envelopes synchronously."""
+    """A complete status resource (section 4.3.1)."""
     return {
         "id": found.uuid,
         "status": "complete",

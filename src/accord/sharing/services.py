@@ -14,13 +14,21 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from accord.config import Settings
 from accord.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from accord.identity import audit
 from accord.identity.models import MemberRole, Organization
 from accord.identity.policy import Action, Actor, CollectionRights, authorize
 from accord.identity.services import get_org
-from accord.sharing import ingest, queries
-from accord.sharing.models import Collection, CollectionGrant, SharingGroup, StixObject, TaxiiStatus
+from accord.sharing import ingest, queries, queue
+from accord.sharing.models import (
+    Collection,
+    CollectionGrant,
+    QueuedEnvelope,
+    SharingGroup,
+    StixObject,
+    TaxiiStatus,
+)
 from accord.sharing.readers import Reader, all_rights, grants_of, rights, rights_by_key
 from accord.sharing.schemas import CollectionCreate, GrantSet
 
@@ -166,10 +174,45 @@ def producer_org(db: Session, actor: Actor, collection: Collection) -> int:
     return mine[0]
 
 
-def may_add_objects(db: Session, *, actor: Actor, collection_id: str) -> None:
-    """Raise unless the actor may add objects to the collection (before an envelope is read)."""
+def writable_collection(db: Session, *, actor: Actor, collection_id: str) -> tuple[Collection, int]:
+    """The collection the actor may add objects to, and the organization it shares as; raise
+    unless it may (asked before an envelope is checked)."""
     authorize(actor, Action.SHARING_WRITE)
-    collection_for(db, actor, collection_id, write=True)
+    collection, _ = collection_for(db, actor, collection_id, write=True)
+    return collection, producer_org(db, actor, collection)
+
+
+def queues(envelope: Sequence[ingest.Outcome], settings: Settings) -> bool:
+    """Whether a checked envelope is large enough to be queued rather than stored at once."""
+    return len(envelope) >= settings.taxii_queue_from_objects
+
+
+def queue_objects(
+    waiting: queue.Queue,
+    *,
+    actor: Actor,
+    collection: Collection,
+    producer_org_id: int,
+    envelope: Sequence[ingest.Outcome],
+    now: datetime,
+    settings: Settings,
+) -> QueuedEnvelope:
+    """Acknowledge a checked envelope: its entry is committed to the queue, whose drainer
+    stores the objects (TAXII 2.1 status "pending"; see ``sharing.queue``)."""
+    authorize(actor, Action.SHARING_WRITE)
+    waiting.wait_for_room(
+        limit=settings.taxii_queue_max_objects, seconds=settings.taxii_queue_wait_seconds
+    )
+    entry = queue.entry_for(
+        collection_id=collection.id,
+        user_id=actor.user_id,
+        producer_org_id=producer_org_id,
+        outcomes=envelope,
+        now=now,
+        status_uuid=str(uuid.uuid4()),
+    )
+    waiting.put(entry)
+    return entry
 
 
 def check_envelope(body: bytes) -> list[ingest.Outcome]:
@@ -189,22 +232,32 @@ def add_objects(
     authorize(actor, Action.SHARING_WRITE)
     # Asked again inside the writing transaction: a grant may have been withdrawn meanwhile.
     collection, _ = collection_for(db, actor, collection_id, write=True)
-    source = ingest.Source(actor=actor, producer_org_id=producer_org(db, actor, collection))
+    source = ingest.Source(producer_org_id=producer_org(db, actor, collection))
     report = ingest.store_checked(
         db, collection=collection, outcomes=envelope, source=source, now=now
     )
     return ingest.record_status(
-        db, collection=collection, actor=actor, total=len(envelope), report=report
+        db, collection_id=collection.id, user_id=actor.user_id, total=len(envelope), report=report
     )
 
 
-def get_status(db: Session, *, actor: Actor, status_id: str) -> TaxiiStatus:
-    """A status resource; only the account that posted the envelope may read it."""
+def get_status(
+    db: Session, waiting: queue.Queue, *, actor: Actor, status_id: str
+) -> TaxiiStatus | QueuedEnvelope:
+    """A status resource, complete or still queued; only the account that posted the envelope
+    may read it."""
     authorize(actor, Action.SHARING_WRITE)
-    status = db.scalar(select(TaxiiStatus).where(TaxiiStatus.uuid == status_id))
-    if status is None or status.user_id != actor.user_id:
+    query = select(TaxiiStatus).where(TaxiiStatus.uuid == status_id)
+    found: TaxiiStatus | QueuedEnvelope | None = db.scalar(query)
+    if found is None:
+        found = waiting.find(status_id)
+        if found is None:
+            # Stored and forgotten between the two reads: the status is there now.
+            db.rollback()
+            found = db.scalar(query)
+    if found is None or found.user_id != actor.user_id:
         raise NotFound(f"no status {status_id!r}", field="status_id")
-    return status
+    return found
 
 
 def delete_object(

@@ -17,6 +17,7 @@ from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker
 from accord.identity.ratelimit import RateLimiter
 from accord.sharing.deliveries import Deliveries, Flusher
+from accord.sharing.queue import Drainer, Queue
 from accord.web import errors
 from accord.web.rendering import make_environment
 from accord.web.security import BodyLimit, SecurityHeaders
@@ -115,6 +116,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.engine, every=app.state.settings.sqlite_checkpoint_seconds
         )
         checkpointer.start()
+    # The queue's drainer process starts with the first queued envelope, or now if some wait.
+    outer = app.state.drainer  # a lifespan within another (tests) hands it back at its end
+    drainer = app.state.drainer = Drainer(app.state.settings)
+    if app.state.queue.backlog():
+        drainer.wake()
     thread = None
     if app.state.settings.runs_worker_in_process:
         worker = Worker(
@@ -127,6 +133,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if thread is not None:
             thread.stop()
+        drainer.stop()
+        app.state.drainer = outer
         flusher.stop()
         if checkpointer is not None:
             checkpointer.stop()
@@ -152,6 +160,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.reader = make_sessionmaker(app.state.engine, read_only=True)
     app.state.limiter = RateLimiter.for_hub(settings, app.state.engine)
+    # Large TAXII envelopes wait here to be stored in batches (accord.sharing.queue).
+    app.state.queue = Queue.for_hub(settings, app.state.engine)
+    app.state.drainer = None  # the lifespan's
     app.state.templates = make_environment()
     # Objects TAXII GETs delivered, counted in memory and flushed by the lifespan's thread.
     app.state.deliveries = Deliveries()

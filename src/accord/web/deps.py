@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
+from accord.db import unit_of_work
 from accord.errors import Unauthenticated
 from accord.identity import access
 from accord.identity.models import Organization
@@ -129,8 +130,12 @@ async def current_actor(request: Request, db: DbSession) -> Actor:
     return await run_in_threadpool(resolve_actor, request, db)
 
 
-def resolve_actor(request: Request, db: Session) -> Actor:
-    """:func:`current_actor` in the calling thread (a worker thread when it reads the database)."""
+def resolve_actor(request: Request, db: Session, *, record_use: bool = True) -> Actor:
+    """:func:`current_actor` in the calling thread (a worker thread when it reads the database).
+
+    Without ``record_use`` a writing request's token is not marked as used here: the route
+    does it with :func:`record_use` in a transaction of its choice.
+    """
     cached: Actor | None = getattr(request.state, "actor", None)
     if cached is not None:
         return cached
@@ -139,10 +144,19 @@ def resolve_actor(request: Request, db: Session) -> Actor:
     if lookup is None:
         actor = Actor(ip_address=ip) if ip else ANONYMOUS
     else:
-        writes = request.method not in ("GET", "HEAD")
-        actor = _resolve(db, lookup, ip=ip, writes=writes)
+        writes = record_use and request.method not in ("GET", "HEAD")
+        actor = _resolve(request, db, lookup, ip=ip, writes=writes)
     request.state.actor = actor
     return actor
+
+
+def record_use(request: Request, sessions: sessionmaker[Session]) -> None:
+    """Mark the caller's token as used, in a transaction of its own, if it is due (once a
+    minute): for routes whose guard was told not to (``deferred_guard(record_use=False)``)."""
+    credential: access.Credential | None = getattr(request.state, "credential", None)
+    if credential is not None and access.use_due(credential):
+        with unit_of_work(sessions) as db:
+            access.mark_used(db, credential)
 
 
 @dataclass(frozen=True)
@@ -183,7 +197,9 @@ def _basic(credentials: str) -> _Lookup:
     return _Lookup(secret=secret, username=username)
 
 
-def _resolve(db: Session, lookup: _Lookup, *, ip: str | None, writes: bool) -> Actor:
+def _resolve(
+    request: Request, db: Session, lookup: _Lookup, *, ip: str | None, writes: bool
+) -> Actor:
     if lookup.cookie:
         # An unknown or expired cookie is no credential at all: the visitor is anonymous.
         actor = access.session_actor(db, lookup.secret, ip_address=ip)
@@ -191,6 +207,7 @@ def _resolve(db: Session, lookup: _Lookup, *, ip: str | None, writes: bool) -> A
     found = access.token_actor(db, lookup.secret, ip_address=ip, username=lookup.username)
     if found is None:
         raise Unauthenticated("this API token is unknown, expired or revoked")
+    request.state.credential = found
     if writes:
         # Recorded in the request's own (writing) transaction: GETs stay read-only, so
         # this reads "last used to change something"; a failed request leaves it as it was.
@@ -228,25 +245,27 @@ class Caller:
 
     request: Request
     action: Action
+    record_use: bool = True
     _actor: Actor | None = field(default=None, repr=False)
 
     def actor(self, db: Session) -> Actor:
         """The caller, authenticated and authorized for the guard's action (or an error);
         looked up once per request, however many steps of the route ask."""
         if self._actor is None:
-            actor = resolve_actor(self.request, db)
+            actor = resolve_actor(self.request, db, record_use=self.record_use)
             authorize(actor, self.action)
             self._actor = actor
         return self._actor
 
 
-def deferred_guard(action: Action) -> Any:
-    """Like :func:`guard`, for a route that calls :meth:`Caller.actor` where it reads."""
+def deferred_guard(action: Action, *, record_use: bool = True) -> Any:
+    """Like :func:`guard`, for a route that calls :meth:`Caller.actor` where it reads; without
+    ``record_use``, a writing route marks the token used itself (:func:`record_use`)."""
 
     async def dependency(request: Request) -> Caller:
         # A malformed Authorization header is refused here, before the route, as by ``guard``.
         _credential(request)
-        return Caller(request=request, action=action)
+        return Caller(request=request, action=action, record_use=record_use)
 
     setattr(dependency, GUARD_ATTRIBUTE, action)
     return Depends(dependency)

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError, RateLimited
+from accord.errors import AccordError
 from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
 from accord.web.rendering import render
@@ -52,12 +52,15 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccordError)
-    if exc.status_code >= 500:
+    # A temporary refusal (429, or 503 from a full queue) says when to try again; any other
+    # 5xx is a fault of the hub, logged and not described to the client.
+    retry_after: int | None = getattr(exc, "retry_after", None)
+    if exc.status_code >= 500 and retry_after is None:
         log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
         return _respond(
             request, 500, {"error": "internal", "message": "internal error; it has been logged"}
         )
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     if exc.status_code == 401 and wants_json(request):
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="accord"'}
     return _respond(request, exc.status_code, exc.to_dict(), headers)

@@ -1,0 +1,352 @@
+"""Large envelopes: acknowledged once checked, then stored by a drainer, many in one batch.
+
+Why a queue. On SQLite each object adds a key at a random place of two large indexes (the
+unique (collection, id, version) and the observable keys), and a commit writes every page it
+dirtied whole to the write-ahead log: near a million objects, an envelope of 1,000 dirtied some
+3,000 pages. The envelopes waiting here are stored together, so they share those pages, and the
+checking of the next envelopes goes on while a batch is stored. TAXII 2.1 allows it (section
+4.3.1): a POST may answer with a status whose ``status`` is ``pending``, which the client polls
+(taxii2-client's ``add_objects`` does by default).
+
+How nothing acknowledged is lost or stored twice:
+- An envelope is checked first; its entry holds only its valid objects, as checked
+  (:func:`encode`), and the pending status lists the invalid ones at once.
+- The 202 is sent once the entry is committed: on SQLite in a side file (``queue.db`` in the
+  data directory, ``synchronous=FULL`` like the hub's), so that acknowledging never waits for
+  the hub database's one write lock while a batch is stored; on PostgreSQL in the hub database.
+- :func:`drain` takes the hub's write lock before it reads the queue, stores each entry's
+  objects and its final status in one transaction, and forgets the entries only after that
+  commit. An entry whose status exists already was stored by a drain that died before
+  forgetting it: it is forgotten without being stored again.
+- A failed drain leaves the queue as it was and is tried again; an acknowledged envelope is
+  never dropped. The queue is bounded (``taxii_queue_max_objects``): past it a POST waits for
+  room, then gets 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from multiprocessing.context import SpawnProcess
+from multiprocessing.synchronize import Event as EventType
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy.orm import Session, defer, sessionmaker
+
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.db import make_engine, make_sessionmaker, sqlite_engine, unit_of_work
+from accord.errors import AccordError
+from accord.identity.models import Organization, User
+from accord.sharing import ingest
+from accord.sharing.models import Collection, QueuedEnvelope, TaxiiStatus
+from accord.sharing.stix_validation import CheckedObject, format_timestamp
+
+log = logging.getLogger(__name__)
+
+# How often the drainer looks for entries other web processes queued (its own wake it).
+QUEUE_POLL_SECONDS = 0.5
+
+
+class QueueFull(AccordError):
+    """Too many objects wait to be stored; the client should try again later (503)."""
+
+    status_code = 503
+    code = "queue_full"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Queue:
+    """The envelopes waiting to be stored, in a store of their own (see the module's doc)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = make_sessionmaker(engine)
+        self.reader: sessionmaker[Session] = make_sessionmaker(engine, read_only=True)
+
+    @classmethod
+    def for_hub(cls, settings: Settings, hub_engine: Engine) -> Queue:
+        """The queue of a hub: a side SQLite file, or the hub's PostgreSQL database."""
+        if hub_engine.dialect.name != "sqlite":
+            return cls(hub_engine)
+        engine = sqlite_engine(settings.data_dir / "queue.db")
+        QueuedEnvelope.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
+        return cls(engine)
+
+    def put(self, entry: QueuedEnvelope) -> None:
+        """Keep ``entry`` durably: committed when this returns."""
+        with unit_of_work(self.sessions) as db:
+            db.add(entry)
+
+    def find(self, status_uuid: str) -> QueuedEnvelope | None:
+        """The waiting entry acknowledged with this status id, if it still waits."""
+        query = select(QueuedEnvelope).where(QueuedEnvelope.status_uuid == status_uuid)
+        with self.reader() as db:
+            # Not the payload: a client polling its status must not cost a megabyte a read.
+            return db.scalar(query.options(defer(QueuedEnvelope.payload)))
+
+    def backlog(self) -> int:
+        """How many objects wait to be stored."""
+        with self.reader() as db:
+            return int(db.scalar(select(func.coalesce(func.sum(QueuedEnvelope.objects), 0))) or 0)
+
+    def take(self, limit: int) -> list[QueuedEnvelope]:
+        """The oldest entries, whole, up to about ``limit`` objects (at least one entry)."""
+        ids: list[int] = []
+        count = 0
+        with self.reader() as db:
+            sizes = db.execute(
+                select(QueuedEnvelope.id, QueuedEnvelope.objects).order_by(QueuedEnvelope.id)
+            )
+            for entry_id, objects in sizes:
+                if ids and count + objects > limit:
+                    break
+                ids.append(entry_id)
+                count += objects
+            query = select(QueuedEnvelope).where(QueuedEnvelope.id.in_(ids))
+            return list(db.scalars(query.order_by(QueuedEnvelope.id)))
+
+    def forget(self, ids: Sequence[int]) -> None:
+        """Remove stored entries."""
+        if ids:
+            with unit_of_work(self.sessions) as db:
+                db.execute(delete(QueuedEnvelope).where(QueuedEnvelope.id.in_(ids)))
+
+    def clear(self) -> None:
+        """Forget every entry (tests)."""
+        with unit_of_work(self.sessions) as db:
+            db.execute(delete(QueuedEnvelope))
+
+    def wait_for_room(self, *, limit: int, seconds: float) -> None:
+        """Return once fewer than ``limit`` objects wait; :class:`QueueFull` after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while self.backlog() >= limit:
+            if time.monotonic() >= deadline:
+                raise QueueFull(
+                    "too many objects are waiting to be stored; try again later",
+                    retry_after=max(1, int(seconds)),
+                )
+            time.sleep(0.05)
+
+
+def encode(valid: Sequence[ingest.Valid]) -> bytes:
+    """Valid objects as checked, for an entry's ``payload`` (the inverse of :func:`decode`)."""
+    return orjson.dumps(
+        [
+            [
+                c.stix_id,
+                c.stix_type,
+                c.spec_version,
+                None if c.version is None else c.version.isoformat(),
+                c.revoked,
+                c.marking_refs,
+                c.sighting_of,
+                c.sighting_count,
+                observables,
+                body,
+            ]
+            for c, body, observables in valid
+        ]
+    )
+
+
+def decode(payload: bytes) -> list[ingest.Valid]:
+    """The valid objects of an entry, as :func:`ingest.check_objects` gave them."""
+    found: list[ingest.Valid] = []
+    for item in orjson.loads(payload):
+        stix_id, stix_type, spec, version, revoked, markings, of, count, pairs, body = item
+        checked = CheckedObject(
+            stix_id=stix_id,
+            stix_type=stix_type,
+            spec_version=spec,
+            version=None if version is None else datetime.fromisoformat(version),
+            revoked=revoked,
+            marking_refs=tuple(markings),
+            # The pattern's comparisons served only to find the observables, kept below.
+            comparisons=(),
+            sighting_of=of,
+            sighting_count=count,
+        )
+        found.append((checked, body, tuple((kind, value) for kind, value in pairs)))
+    return found
+
+
+def _pendings(valid: Sequence[ingest.Valid]) -> bytes:
+    """The status entries of valid objects waiting to be stored, as JSON."""
+    listed = []
+    for checked, _, _ in valid:
+        item = {"id": checked.stix_id}
+        if checked.version is not None:
+            item["version"] = format_timestamp(checked.version)
+        listed.append(item)
+    return orjson.dumps(listed)
+
+
+def entry_for(
+    *,
+    collection_id: int,
+    user_id: int | None,
+    producer_org_id: int,
+    outcomes: Sequence[ingest.Outcome],
+    now: datetime,
+    status_uuid: str,
+) -> QueuedEnvelope:
+    """The queue entry of a checked envelope."""
+    valid = [o for o in outcomes if not isinstance(o, dict)]
+    return QueuedEnvelope(
+        status_uuid=status_uuid,
+        user_id=user_id,
+        collection_id=collection_id,
+        producer_org_id=producer_org_id,
+        request_timestamp=now,
+        total_count=len(outcomes),
+        objects=len(valid),
+        failures=[o for o in outcomes if isinstance(o, dict)],
+        pendings=_pendings(valid),
+        payload=encode(valid),
+    )
+
+
+def drain(queue: Queue, sessions: sessionmaker[Session], *, limit: int) -> int:
+    """Store the oldest entries, up to about ``limit`` objects, in one transaction of the hub
+    database; returns how many entries it took (0: the queue was empty)."""
+    if not queue.backlog():
+        return 0  # checked without the hub's write lock, which an idle poll must not take
+    with unit_of_work(sessions) as db:
+        _lock(db)
+        entries = queue.take(limit)
+        uuids = [e.status_uuid for e in entries]
+        done = set(db.scalars(select(TaxiiStatus.uuid).where(TaxiiStatus.uuid.in_(uuids))))
+        for entry in entries:
+            if entry.status_uuid not in done:
+                _store(db, entry)
+    queue.forget([e.id for e in entries])
+    return len(entries)
+
+
+def _lock(db: Session) -> None:
+    # The hub's write lock before the queue is read, so that two drainers (two processes)
+    # never store the same entry: on SQLite the first statement takes it (BEGIN IMMEDIATE);
+    # on PostgreSQL a transaction-scoped advisory lock serialises drains.
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(7161)"))
+    else:
+        db.execute(text("SELECT 1"))
+
+
+def _store(db: Session, entry: QueuedEnvelope) -> None:
+    collection = db.get(Collection, entry.collection_id)
+    if collection is None:
+        # Deleted meanwhile (with its owner): its statuses went with it, and so does this one.
+        return
+    # The side file has no foreign keys: an organization or account deleted meanwhile is
+    # written as their deletion left what was stored before it (SET NULL), never as a
+    # dangling id that would fail the whole batch at every try.
+    producer = _existing(db, Organization, entry.producer_org_id)
+    source = ingest.Source(producer_org_id=producer)
+    report = ingest.store_checked(
+        db, collection=collection, outcomes=decode(entry.payload), source=source, now=utcnow()
+    )
+    report.failures[:0] = entry.failures
+    ingest.record_status(
+        db,
+        collection_id=entry.collection_id,
+        user_id=_existing(db, User, entry.user_id),
+        total=entry.total_count,
+        report=report,
+        status_uuid=entry.status_uuid,
+        requested=entry.request_timestamp,
+    )
+
+
+def _existing(
+    db: Session, model: type[Organization] | type[User], row_id: int | None
+) -> int | None:
+    return row_id if row_id is not None and db.get(model, row_id) is not None else None
+
+
+class Drainer:
+    """The queue's drainer: a process of its own, so that storing a batch and checking the next
+    envelopes run on two cores (threads of one process would share its interpreter lock, and
+    the storing thread would wait for it at every row SQLite inserts: slower than no queue).
+
+    A web process starts it with its first queued envelope (or at start-up, if entries wait)
+    and stops it at shutdown; it also ends when the web process that started it is gone.
+    Several web processes each have one; they take turns through the hub's write lock.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+        self._context = context
+        self._wake = context.Event()
+        self._stop = context.Event()
+        self._process: SpawnProcess | None = None
+        self._starting = threading.Lock()
+
+    def wake(self) -> None:
+        """Have the drainer look at the queue now, starting it if it is not running."""
+        with self._starting:
+            if self._process is None or not self._process.is_alive():
+                self._process = self._context.Process(
+                    target=_drain_until_stopped,
+                    args=(self._settings, self._wake, self._stop, os.getpid()),
+                    name="accord-queue",
+                    daemon=True,
+                )
+                self._process.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop after the batch in progress; what still waits is stored at the next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._process is not None:
+            self._process.join(timeout=60)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(timeout=10)
+
+
+def _drain_until_stopped(settings: Settings, wake: EventType, stop: EventType, parent: int) -> None:
+    engine = make_engine(settings)
+    waiting = Queue.for_hub(settings, engine)
+    sessions = make_sessionmaker(engine)
+    gc.collect()
+    gc.freeze()  # what start-up built is never garbage: out of every collection's way
+    while not stop.is_set() and os.getppid() == parent:
+        wake.wait(QUEUE_POLL_SECONDS)
+        wake.clear()
+        try:
+            while not stop.is_set() and drain(
+                waiting, sessions, limit=settings.taxii_queue_batch_objects
+            ):
+                pass
+        except Exception:
+            log.exception("storing queued TAXII envelopes failed; retrying at the next poll")
+    engine.dispose()
+
+
+def status_fields(entry: QueuedEnvelope) -> dict[str, Any]:
+    """The parts of a pending status resource an entry gives (TAXII 2.1, section 4.3.1)."""
+    waiting = orjson.loads(entry.pendings)
+    return {
+        "total_count": entry.total_count,
+        "success_count": 0,
+        "successes": [],
+        "failure_count": len(entry.failures),
+        "failures": entry.failures,
+        "pending_count": entry.objects,
+        "pendings": waiting,
+    }
