@@ -226,6 +226,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the hub")
     parser.add_argument("--ingest-clients", type=int, default=1,
                         help="connections posting envelopes at once while loading")  # fmt: skip
+    parser.add_argument("--ingest-only", action="store_true",
+                        help="load the hub and stop: no reads, no peers, no walk")  # fmt: skip
     parser.add_argument(
         "--load",
         choices=["wrk", "python"],
@@ -242,7 +244,7 @@ def main() -> None:
         print(f"\n== {size:,} indicators", flush=True)
         ours = run_hub(size, args)
         for peer in ("medallion", "opentaxii"):
-            if size in peer_sizes[peer]:
+            if size in peer_sizes[peer] and not args.ingest_only:
                 theirs = run_peer(peer, size, args.seconds, use_wrk=args.load == "wrk")
                 ratios(size, ours, peer, theirs)
         print(f"  load average: {os.getloadavg()}", flush=True)
@@ -269,6 +271,8 @@ def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
         rate = ingest(target, size, 1000, args.ingest_clients)
         print(f"  hub        ingest through POST: {rate:,.0f} objects/s (envelopes of 1,000, "
               f"{args.ingest_clients} client(s), {args.workers} worker(s))")  # fmt: skip
+        if args.ingest_only:
+            return {}
         prepare(target, size)
         use_wrk = args.load == "wrk"
         results = measure(target, args.seconds, (1, 8), use_wrk=use_wrk)
