@@ -339,8 +339,12 @@ def _drain_until_stopped(settings: Settings, wake: EventType, stop: EventType, p
 
 
 def status_fields(entry: QueuedEnvelope) -> dict[str, Any]:
-    """The parts of a pending status resource an entry gives (TAXII 2.1, section 4.3.1)."""
-    waiting = orjson.loads(entry.pendings)
+    """The parts of a pending status resource an entry gives (TAXII 2.1, section 4.3.1).
+
+    The pendings are spliced in as the JSON they were stored as (an ``orjson.Fragment``):
+    a client polling the status of an envelope of a thousand objects costs no decoding and
+    re-encoding of a thousand entries a poll.
+    """
     return {
         "total_count": entry.total_count,
         "success_count": 0,
@@ -348,5 +352,5 @@ def status_fields(entry: QueuedEnvelope) -> dict[str, Any]:
         "failure_count": len(entry.failures),
         "failures": entry.failures,
         "pending_count": entry.objects,
-        "pendings": waiting,
+        "pendings": orjson.Fragment(entry.pendings),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -183,7 +184,7 @@ def add_objects(
         )
         if state.drainer is not None:  # None only without the app's lifespan (tests)
             state.drainer.wake()
-        answer = pending_json(entry)
+        answer: bytes | dict[str, Any] = pending_json(entry)
     else:
         with unit_of_work(state.sessionmaker) as db:
             # The permission is asked again in the writing transaction: a grant may have been
@@ -336,14 +337,16 @@ def _collection_json(found: Any, granted: Any) -> dict[str, Any]:
     return body
 
 
-def pending_json(entry: QueuedEnvelope) -> dict[str, Any]:
+def pending_json(entry: QueuedEnvelope) -> bytes:
     """The status resource of a queued envelope (section 4.3.1): its objects are pending."""
-    return {
-        "id": entry.status_uuid,
-        "status": "pending",
-        "request_timestamp": format_timestamp(entry.request_timestamp),
-        **queue.status_fields(entry),
-    }
+    return orjson.dumps(
+        {
+            "id": entry.status_uuid,
+            "status": "pending",
+            "request_timestamp": format_timestamp(entry.request_timestamp),
+            **queue.status_fields(entry),
+        }
+    )
 
 
 def status_json(found: TaxiiStatus) -> dict[str, Any]:
