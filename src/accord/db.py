@@ -94,6 +94,22 @@ def sqlite_engine(path: Path) -> Engine:
     return _sqlite(f"sqlite:///{path.resolve()}")
 
 
+def side_store(settings: Settings, hub_engine: Engine, name: str, *tables: Any) -> Engine:
+    """The engine of a store that must never wait for the hub database's write lock.
+
+    On SQLite, a side file of the data directory (``name``), created with ``tables``: SQLite
+    has one writer at a time, and a request holding the hub's write lock (or a batch being
+    stored) would otherwise hold these writes back. On PostgreSQL, the hub database itself,
+    whose migrations created the tables, shared by every process.
+    """
+    if hub_engine.dialect.name != "sqlite":
+        return hub_engine
+    engine = sqlite_engine(settings.data_dir / name)
+    for table in tables:
+        table.create(engine, checkfirst=True)
+    return engine
+
+
 def _sqlite(url: str) -> Engine:
     # A pool as deep as the requests one process serves at once: a connection beyond the pool
     # is closed when returned, and opening one (the file, WAL, the pragmas, the memory map)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.db import make_sessionmaker, sqlite_engine, unit_of_work
+from accord.db import make_sessionmaker, side_store, unit_of_work
 from accord.errors import RateLimited
 from accord.identity.models import RateCounter
 from accord.web.i18n import N_
@@ -34,11 +34,7 @@ class RateLimiter:
     @classmethod
     def for_hub(cls, settings: Settings, hub_engine: Engine) -> RateLimiter:
         """The limiter for a hub: a side SQLite file, or the hub's PostgreSQL database."""
-        if hub_engine.dialect.name != "sqlite":
-            return cls(hub_engine)
-        engine = sqlite_engine(settings.data_dir / "ratelimits.db")
-        RateCounter.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
-        return cls(engine)
+        return cls(side_store(settings, hub_engine, "ratelimits.db", RateCounter.__table__))
 
     def count(self, bucket: str, *, window_seconds: int) -> int:
         """How many hits ``bucket`` has in the current window."""

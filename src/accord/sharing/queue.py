@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.db import make_engine, make_sessionmaker, sqlite_engine, unit_of_work
+from accord.db import make_engine, make_sessionmaker, side_store, unit_of_work
 from accord.errors import AccordError
 from accord.identity.models import Organization, User
 from accord.sharing import ingest
@@ -78,11 +78,7 @@ class Queue:
     @classmethod
     def for_hub(cls, settings: Settings, hub_engine: Engine) -> Queue:
         """The queue of a hub: a side SQLite file, or the hub's PostgreSQL database."""
-        if hub_engine.dialect.name != "sqlite":
-            return cls(hub_engine)
-        engine = sqlite_engine(settings.data_dir / "queue.db")
-        QueuedEnvelope.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
-        return cls(engine)
+        return cls(side_store(settings, hub_engine, "queue.db", QueuedEnvelope.__table__))
 
     def put(self, entry: QueuedEnvelope) -> None:
         """Keep ``entry`` durably: committed when this returns."""
