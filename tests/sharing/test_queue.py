@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.identity.models import TokenScope, User
+from accord.identity.credentials import digest
+from accord.identity.models import ApiToken, TokenScope, User
 from accord.sharing import queue
 from accord.sharing.models import Collection, StixObject, TaxiiStatus
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
@@ -282,3 +283,20 @@ def test_a_drainer_killed_at_any_point_loses_nothing_and_stores_nothing_twice(
     db.rollback()
     assert db.scalar(select(func.count()).select_from(StixObject)) == 4
     assert _status(bare, world, pending["id"])["success_count"] == 4
+
+
+@pytest.mark.parametrize("count", [2, 3])  # stored at once, queued
+def test_a_post_marks_its_token_used_and_a_refused_one_does_not(
+    bare: TestClient, world: SharingWorld, db: Session, count: int
+) -> None:
+    url = f"/taxii2/hub/collections/{world.collection}/objects/"
+    refused = bare.post(url, content=b"not json", headers=_headers(world))
+    assert refused.status_code == 400
+    db.rollback()
+    assert db.scalars(select(ApiToken.last_used_at)).all() == [None] * len(world.tokens)
+
+    _post(bare, world, [stixgen.indicator() for _ in range(count)])
+    db.rollback()
+    producer = world.tokens["producer"]
+    used = db.scalar(select(ApiToken.last_used_at).where(ApiToken.secret_hash == digest(producer)))
+    assert used is not None
