@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 import stix2
+from antlr4 import InputStream
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from stix2patterns.v21.grammars.STIXPatternLexer import STIXPatternLexer
 from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
@@ -221,6 +223,17 @@ def test_fast_path_agrees_with_stix2_patterns(pattern: str) -> None:
     # Same verdict, same errors at the same places. ANTLR's "expecting {...}" tail depends on
     # the parser's warm DFA cache, so two runs of the library itself can word it differently.
     assert [e.split(". ")[0] for e in checked.errors] == [e.split(". ")[0] for e in expected]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.builds("'{}'".format, st.text(alphabet=st.sampled_from("'\\a §\n"), max_size=12)))
+def test_a_literal_is_what_the_grammar_lexes_as_one(text: str) -> None:
+    # The oracle is stix2-patterns' own ANTLR lexer: its StringLiteral token, whole.
+    lexer = STIXPatternLexer(InputStream(text))
+    lexer.removeErrorListeners()
+    tokens = lexer.getAllTokens()
+    one_literal = [(t.type, t.text) for t in tokens] == [(STIXPatternLexer.StringLiteral, text)]
+    assert (patterns.LITERAL.fullmatch(text) is not None) == one_literal
 
 
 def test_fast_path_keeps_the_real_literals() -> None:

@@ -16,9 +16,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from accord.errors import InvalidInput
-from accord.sharing.patterns import Comparison, unquote
+from accord.sharing.patterns import LITERAL, Comparison, unquote
 
-_LITERAL = re.compile(r"'(?:[^'\\]|\\['\\])*'")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 HASH_KINDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
@@ -65,7 +64,7 @@ def _literals(comparison: Comparison) -> list[str]:
     if comparison.operator == "=" and comparison.value.startswith("'"):
         return [comparison.value]
     if comparison.operator == "IN":
-        return _LITERAL.findall(comparison.value)
+        return LITERAL.findall(comparison.value)
     return []
 
 
