@@ -7,6 +7,7 @@ are not our own reading of the spec alone; each valid one passes it.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 import stix2
 from antlr4 import InputStream
 from fastapi.testclient import TestClient
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from stix2validator import ValidationOptions, validate_instance
 
 from accord.sharing import patterns
 from accord.sharing.models import Observable, StixObject
-from accord.sharing.stix_validation import StixInvalid, check_object
+from accord.sharing.stix_validation import StixInvalid, check_identifier, check_object
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
@@ -182,6 +183,39 @@ def test_trailing_newlines_and_empty_patterns_are_refused(field: str, value: str
     with pytest.raises(StixInvalid) as caught:
         check_object(_broken(field, value))
     assert caught.value.field == field
+
+
+# The identifier form of STIX 2.1 section 2.9, as one regular expression: the reference below.
+_IDENTIFIER = re.compile(
+    r"[a-z0-9][a-z0-9-]{1,248}[a-z0-9]--"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+)
+_KINDS = st.one_of(
+    st.sampled_from(["indicator", "x-a", "a--b", "ab", "a-", "-ab", "Abc", "abc\n", "a_b"]),
+    st.text(alphabet="ab0-\n", max_size=8),
+)
+_UUIDISH = st.builds(
+    lambda u, cut, extra: str(u)[:cut] + extra + str(u)[cut:],
+    st.uuids(),
+    st.sampled_from([0, 1, 14, 19, 35, 36]),
+    st.sampled_from(["", "-", "--", "A", "\n", "g", "--x"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_KINDS, _UUIDISH)
+@example("a--b", "9e6a7bd4-1c63-4b2a-8d4e-5f6a7b8c9d0e")  # a type may hold "--"
+@example("indicator", "9e6a7bd4-1c63-4b2a-8d4e-5f6a7b8c9d0e\n")
+@example("indicator", "9e6a7bd4-1c63-4b2a-cd4e-5f6a7b8c9d0e")  # not the RFC 4122 variant
+def test_identifiers_have_the_spec_form(kind: str, unique: str) -> None:
+    value = f"{kind}--{unique}"
+    expected = _IDENTIFIER.fullmatch(value) is not None
+    try:
+        check_identifier(value, "id")
+    except StixInvalid:
+        assert not expected, value
+    else:
+        assert expected, value
 
 
 # -- the pattern fast path says exactly what stix2-patterns says ---------------------------

@@ -24,12 +24,16 @@ SPEC_VERSION = "2.1"
 # \Z, not $: "$" also matches before a final newline, which no STIX name or id may end with.
 _TYPE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,248})[a-z0-9]\Z")
 _PROPERTY = re.compile(r"^[a-z0-9_]{1,250}\Z")
-# <type>--<UUID>: the UUID in its canonical lower-case form, RFC 4122 variant (10xx).
-_IDENTIFIER = re.compile(
-    r"^([a-z0-9][a-z0-9-]{1,248}[a-z0-9])--"
-    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
-)
+# <type>--<UUID>: the UUID in its canonical lower-case form, RFC 4122 variant (10xx). The UUID
+# holds no "--", so the type is what comes before the last one (split there, not by one regex
+# over the whole: its greedy type part backtracked over the UUID, 2 us an identifier).
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
+_NOT_AN_IDENTIFIER = "must be an identifier: <type>--<lower-case RFC 4122 UUID>"
 _REF_SUFFIXES = ("_ref", "_refs")
+# References whose target has a type of its own (STIX 2.1, sections 3.2 and 7.2).
+_TYPED_REFS = {"object_marking_refs": "marking-definition", "created_by_ref": "identity"}
+# References already found well formed: a feed names the same markings and producer each time.
+_REFS_SEEN: set[tuple[str, str | None]] = set()
 # Property names already found well formed: a feed repeats the same few dozen.
 _NAMES_SEEN: set[str] = set()
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z")
@@ -140,9 +144,12 @@ def format_timestamp(value: datetime) -> str:
 
 def check_identifier(value: object, field: str, *, of_type: str | None = None) -> str:
     """``<type>--<UUID>``, with the UUID in RFC 4122 form and, if given, the type expected."""
-    if not isinstance(value, str) or (match := _IDENTIFIER.match(value)) is None:
-        raise StixInvalid(field, "must be an identifier: <type>--<lower-case RFC 4122 UUID>")
-    if of_type is not None and match.group(1) != of_type:
+    if not isinstance(value, str):
+        raise StixInvalid(field, _NOT_AN_IDENTIFIER)
+    stix_type, separator, unique = value.rpartition("--")
+    if not separator or not _TYPE.match(stix_type) or not _UUID.match(unique):
+        raise StixInvalid(field, _NOT_AN_IDENTIFIER)
+    if of_type is not None and stix_type != of_type:
         raise StixInvalid(field, f"must start with {of_type}-- (the object's type)")
     return value
 
@@ -245,17 +252,22 @@ def _references(obj: dict[str, Any]) -> None:
     for name, value in obj.items():
         if not name.endswith(_REF_SUFFIXES):
             continue
+        of_type = _TYPED_REFS.get(name)
         if name.endswith("_ref"):
-            check_identifier(value, name)
+            _reference(value, name, of_type)
         else:
             if not isinstance(value, list) or not value:
                 raise StixInvalid(name, "must be a non-empty list of identifiers")
             for item in value:
-                check_identifier(item, name)
-    for ref in obj.get("object_marking_refs", []):
-        check_identifier(ref, "object_marking_refs", of_type="marking-definition")
-    if "created_by_ref" in obj:
-        check_identifier(obj["created_by_ref"], "created_by_ref", of_type="identity")
+                _reference(item, name, of_type)
+
+
+def _reference(value: object, field: str, of_type: str | None) -> None:
+    if isinstance(value, str) and (value, of_type) in _REFS_SEEN:
+        return
+    checked = check_identifier(value, field, of_type=of_type)
+    if len(_REFS_SEEN) < 4096:
+        _REFS_SEEN.add((checked, of_type))
 
 
 def _indicator(obj: dict[str, Any]) -> tuple[patterns.Comparison, ...]:
