@@ -9,9 +9,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -23,7 +25,7 @@ from accord.db import unit_of_work
 from accord.identity.credentials import digest
 from accord.identity.models import ApiToken, TokenScope, User
 from accord.sharing import queue
-from accord.sharing.models import Collection, StixObject, TaxiiStatus
+from accord.sharing.models import Collection, QueuedEnvelope, StixObject, TaxiiStatus
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from tests.factories import Factories
 from tests.sharing import stixgen
@@ -106,6 +108,33 @@ def test_a_large_envelope_is_pending_until_the_drainer_stores_it(
     assert done["request_timestamp"] == pending["request_timestamp"]
     assert sorted(_stored_ids(bare, world)) == sorted(o["id"] for o in good)
     assert _drain(queued) == 0
+
+
+def test_an_entry_queued_by_an_earlier_release_is_stored_with_stix_versions(
+    bare: TestClient, queued: FastAPI, world: SharingWorld
+) -> None:
+    # Entries once kept their versions in isoformat's form (2024-01-01T00:00:00.120000+00:00):
+    # those waiting through an upgrade are stored, and their statuses say the STIX form.
+    when = datetime(2024, 1, 1, 0, 0, 0, 120_000, tzinfo=UTC)
+    sent = [stixgen.indicator(modified=when) for _ in range(3)]
+    pending = _post(bare, world, sent)
+    assert {p["version"] for p in pending["pendings"]} == {"2024-01-01T00:00:00.120Z"}
+    waiting: queue.Queue = queued.state.queue
+    with unit_of_work(waiting.sessions) as db:
+        entry = db.scalars(select(QueuedEnvelope)).one()
+        items = orjson.loads(entry.payload)
+        for item in items:
+            item[3] = when.isoformat()
+        entry.payload = orjson.dumps(items)
+
+    assert _drain(queued) == 1
+    done = _status(bare, world, pending["id"])
+    assert {s["version"] for s in done["successes"]} == {"2024-01-01T00:00:00.120Z"}
+    answer = bare.get(
+        f"/taxii2/hub/collections/{world.collection}/objects/{sent[0]['id']}/versions/",
+        headers=_headers(world),
+    )
+    assert answer.json()["versions"] == ["2024-01-01T00:00:00.120Z"]
 
 
 def test_a_small_envelope_is_stored_before_the_answer(

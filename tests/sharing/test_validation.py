@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -25,7 +26,14 @@ from stix2validator import ValidationOptions, validate_instance
 
 from accord.sharing import patterns
 from accord.sharing.models import Observable, StixObject
-from accord.sharing.stix_validation import StixInvalid, check_identifier, check_object
+from accord.sharing.stix_validation import (
+    StixInvalid,
+    check_identifier,
+    check_object,
+    format_timestamp,
+    parse_timestamp,
+    stix_text,
+)
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
@@ -183,6 +191,23 @@ def test_trailing_newlines_and_empty_patterns_are_refused(field: str, value: str
     with pytest.raises(StixInvalid) as caught:
         check_object(_broken(field, value))
     assert caught.value.field == field
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.sampled_from(["", ".0", ".12", ".123", ".1230", ".123000", ".000000", ".1234567"]),
+    st.integers(0, 999_999),
+)
+def test_a_version_keeps_its_text_when_it_has_the_stix_form(
+    moment: datetime, fraction: str, micro: int
+) -> None:
+    digits = fraction[1:]
+    if digits:  # the fraction's width from the sample, its digits from the draw
+        fraction = "." + str(micro).rjust(6, "0")[: len(digits)].ljust(len(digits), "0")
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + fraction + "Z"
+    value = parse_timestamp(text, "modified")
+    assert stix_text(text, value) == format_timestamp(value)
 
 
 # The identifier form of STIX 2.1 section 2.9, as one regular expression: the reference below.

@@ -181,9 +181,8 @@ def _store_valid(
     _set_flags(db, rows, existing)
     _insert(db, rows, fresh)
     for (result, _, _), row in zip(fresh, rows, strict=True):
-        entry = {"id": result.stix_id, "message": "stored"}
-        entry["version"] = format_timestamp(row["version"])
-        report.successes.append(entry)
+        text = result.version_text or format_timestamp(row["version"])
+        report.successes.append({"id": result.stix_id, "message": "stored", "version": text})
     report.stored = len(fresh)
 
 
@@ -241,8 +240,8 @@ def _failure(obj: Any, exc: StixInvalid) -> dict[str, str]:
 
 def _success(result: CheckedObject, message: str) -> dict[str, str]:
     entry = {"id": result.stix_id, "message": message}
-    if result.version is not None:
-        entry["version"] = format_timestamp(result.version)
+    if result.version_text is not None:
+        entry["version"] = result.version_text
     return entry
 
 

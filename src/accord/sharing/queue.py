@@ -144,7 +144,7 @@ def encode(valid: Sequence[ingest.Valid]) -> bytes:
                 c.stix_id,
                 c.stix_type,
                 c.spec_version,
-                None if c.version is None else c.version.isoformat(),
+                c.version_text,
                 c.revoked,
                 c.marking_refs,
                 c.sighting_of,
@@ -161,12 +161,16 @@ def decode(payload: bytes) -> list[ingest.Valid]:
     """The valid objects of an entry, as :func:`ingest.check_objects` gave them."""
     found: list[ingest.Valid] = []
     for item in orjson.loads(payload):
-        stix_id, stix_type, spec, version, revoked, markings, of, count, pairs, body = item
+        stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body = item
+        version = None if text is None else datetime.fromisoformat(text)
+        if version is not None and not text.endswith("Z"):
+            text = format_timestamp(version)  # queued by a release that kept isoformat's form
         checked = CheckedObject(
             stix_id=stix_id,
             stix_type=stix_type,
             spec_version=spec,
-            version=None if version is None else datetime.fromisoformat(version),
+            version=version,
+            version_text=text,
             revoked=revoked,
             marking_refs=tuple(markings),
             # The pattern's comparisons served only to find the observables, kept below.
@@ -180,13 +184,14 @@ def decode(payload: bytes) -> list[ingest.Valid]:
 
 def _pendings(valid: Sequence[ingest.Valid]) -> bytes:
     """The status entries of valid objects waiting to be stored, as JSON."""
-    listed = []
-    for checked, _, _ in valid:
-        item = {"id": checked.stix_id}
-        if checked.version is not None:
-            item["version"] = format_timestamp(checked.version)
-        listed.append(item)
-    return orjson.dumps(listed)
+    return orjson.dumps(
+        [
+            {"id": c.stix_id}
+            if c.version_text is None
+            else {"id": c.stix_id, "version": c.version_text}
+            for c, _, _ in valid
+        ]
+    )
 
 
 def entry_for(

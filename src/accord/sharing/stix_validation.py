@@ -13,9 +13,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from accord.sharing import patterns
 
@@ -91,14 +90,15 @@ class StixInvalid(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class CheckedObject:
-    """What the hub keeps about a valid object besides its JSON."""
+class CheckedObject(NamedTuple):
+    """What the hub keeps about a valid object besides its JSON (a named tuple: made once per
+    object checked, three times cheaper than a frozen dataclass)."""
 
     stix_id: str
     stix_type: str
     spec_version: str
     version: datetime | None  # modified, else created; None for a SCO (date_added stands in)
+    version_text: str | None  # the version as STIX writes it (format_timestamp), for statuses
     revoked: bool
     marking_refs: tuple[str, ...]
     comparisons: tuple[patterns.Comparison, ...]
@@ -142,6 +142,14 @@ def format_timestamp(value: datetime) -> str:
     return (text[:-3] if text.endswith("000") else text) + "Z"
 
 
+def stix_text(text: str, value: datetime) -> str:
+    """``format_timestamp(value)`` of a timestamp parsed from ``text``: ``text`` itself when it
+    already has that form (milliseconds, or microseconds not ending in 000), as most do."""
+    if len(text) == 24 or (len(text) == 27 and not text.endswith("000Z")):
+        return text
+    return format_timestamp(value)
+
+
 def check_identifier(value: object, field: str, *, of_type: str | None = None) -> str:
     """``<type>--<UUID>``, with the UUID in RFC 4122 form and, if given, the type expected."""
     if not isinstance(value, str):
@@ -171,7 +179,7 @@ def check_object(obj: object) -> CheckedObject:
             if len(_NAMES_SEEN) < 4096:
                 _NAMES_SEEN.add(name)
     spec_version = _spec_version(obj, stix_type)
-    version = _versioning(obj, stix_type)
+    version, version_text = _versioning(obj, stix_type)
     _common(obj)
     for name in REQUIRED.get(stix_type, ()):
         if name not in obj:
@@ -188,6 +196,7 @@ def check_object(obj: object) -> CheckedObject:
         stix_type=stix_type,
         spec_version=spec_version,
         version=version,
+        version_text=version_text,
         revoked=obj.get("revoked") is True,
         marking_refs=tuple(markings),
         comparisons=comparisons,
@@ -205,18 +214,18 @@ def _spec_version(obj: dict[str, Any], stix_type: str) -> str:
     return SPEC_VERSION
 
 
-def _versioning(obj: dict[str, Any], stix_type: str) -> datetime | None:
+def _versioning(obj: dict[str, Any], stix_type: str) -> tuple[datetime, str] | tuple[None, None]:
     if stix_type in SCO_TYPES or (stix_type.startswith("x-") and "created" not in obj):
-        return None
+        return None, None
     created = parse_timestamp(obj.get("created"), "created")
     if stix_type == "marking-definition":
         if "modified" in obj:
             raise StixInvalid("modified", "marking definitions are not versioned")
-        return created
+        return created, stix_text(obj["created"], created)
     modified = parse_timestamp(obj.get("modified"), "modified")
     if modified < created:
         raise StixInvalid("modified", "must not be earlier than created")
-    return modified
+    return modified, stix_text(obj["modified"], modified)
 
 
 def _common(obj: dict[str, Any]) -> None:
