@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from antlr4 import CommonTokenStream, InputStream, ParseTreeWalker
 from stix2patterns.exceptions import STIXPatternErrorListener
@@ -42,9 +43,9 @@ _PLACEHOLDER = re.compile(_MARK + r"(\d+)")
 PathPart = str | int | object  # a property name, a list index, or INDEX_STAR
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """One comparison of a pattern: ``object_type:path op value`` (value as written)."""
+class Comparison(NamedTuple):
+    """One comparison of a pattern: ``object_type:path op value`` (value as written); a named
+    tuple, made once per indicator checked."""
 
     object_type: str
     path: tuple[PathPart, ...]
@@ -100,6 +101,10 @@ def _skeleton(pattern: str) -> tuple[str, tuple[str, ...]] | None:
         before = parts[index - 1][-1:] or ("'" if index > 1 else " ")
         if before.isascii() and (before.isalnum() or before == "_"):
             continue  # t'...', b'...', h'...': typed literals whose content the grammar checks.
+        if before == ".":
+            # A quoted path part (hashes.'SHA-256'), never a value: kept, so that the shape
+            # names it and restoring a comparison has only its value to put back.
+            continue
         literals.append(parts[index])
         parts[index] = f"'{_MARK}{len(literals) - 1}'"
     if "'" in parts[-1]:
