@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
 
+from accord.accountability import collect_sharing, periods
 from accord.identity.models import MemberRole
 from accord.identity.policy import Actor
 from accord.sharing import queries
@@ -67,3 +70,29 @@ def test_sighting_counts_read_the_partial_index_of_sightings(engine: Engine) -> 
             ).scalar_one()
     assert "WHERE" in ddl
     assert "IS NOT NULL" in ddl
+
+
+@pytest.mark.parametrize("signatories", [3, 100])  # filtered in SQL, and not (bounds.FEW)
+def test_shared_object_counts_read_their_covering_index_alone(
+    engine: Engine, signatories: int
+) -> None:
+    """The accountability refresh counts objects from an index, never the table of their JSON
+    (sharing_0005): at a million objects, 2.8 s a period read from the table, 0.6 s here."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans from its statistics")
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        sent.append((statement, parameters))
+
+    period = periods.of(periods.PeriodKind.YEAR, datetime.now(UTC))
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with Session(engine) as db:
+            collect_sharing.objects(db, period, frozenset(range(1, signatories + 1)))
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    (statement, parameters), *_ = [s for s in sent if "FROM sharing_objects" in s[0]]
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    assert "COVERING INDEX ix_sharing_objects_counted" in " ".join(str(r[-1]) for r in plan)

@@ -159,6 +159,17 @@ class StixObject(Base):
     __table_args__ = (
         UniqueConstraint("collection_id", "stix_id", "version"),
         Index("ix_sharing_objects_page", "collection_id", "date_added", "id"),
+        # Everything the accountability counts read (collect_sharing.objects), so that they
+        # read the index alone rather than the table (migration sharing_0005).
+        Index(
+            "ix_sharing_objects_counted",
+            "producer_org_id",
+            "tlp",
+            "date_added",
+            "is_first",
+            "origin_remote_id",
+            "stix_type",
+        ),
         # Sightings only: every other object would add a NULL key (migration sharing_0003).
         Index(
             "ix_sharing_objects_sighting_of",
