@@ -91,6 +91,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         # from a dictionary, per timestamp (a third of the cost of an object's row at ingest).
         # tests/test_db.py holds the two to the same text.
         def process(value: datetime | None) -> str | None:
+            if value is not None and value.tzinfo is UTC:
+                return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
             naive = to_utc(value, dialect)
             return None if naive is None else naive.isoformat(" ", "microseconds")
 
