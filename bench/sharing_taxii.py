@@ -46,6 +46,7 @@ def ingest(target: load.Target, count: int, size: int, clients: int = 1) -> floa
     large envelopes answers "pending", and a poller follows those statuses in order, noting
     when each became complete (the hub stores its queue first in, first out)."""
     bodies = list(servers.envelopes(count, size))
+    sizes = [len(json.loads(body)["objects"]) for body in bodies]  # counted before the clock
     headers = {**target.headers, "Content-Type": servers.TAXII}
     stored = [0.0] * len(bodies)  # when each envelope was known stored
     pending: dict[int, str] = {}  # envelope -> status id, for those answered "pending"
@@ -56,7 +57,7 @@ def ingest(target: load.Target, count: int, size: int, clients: int = 1) -> floa
 
     def check(index: int, status: int, data: bytes) -> dict[str, Any]:
         found = json.loads(data) if status in (200, 202) else {}
-        expected = len(json.loads(bodies[index])["objects"])
+        expected = sizes[index]
         total = found.get("success_count", 0) + found.get("pending_count", 0)
         if total != expected or found.get("failure_count"):
             errors.append(f"{target.name}: envelope {index} answered {status}: {data[:300]!r}")
