@@ -24,7 +24,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from accord.background import Every
 
 # A writer's own checkpoint threshold, in pages (64 MB at SQLite's default 4 KB pages).
-BACKSTOP_PAGES = 16384
+BACKSTOP_PAGES = 65536
 
 
 class Checkpointer(Every):

@@ -285,6 +285,25 @@ def test_fast_path_agrees_with_stix2_patterns(pattern: str) -> None:
 
 
 @settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        _patterns(),
+        st.builds(
+            "[{}:{}{} = {}]".format,
+            st.sampled_from(["file", "url", "x-a_b"]),
+            st.sampled_from(["value", "hashes.", "a.'b'.", "a .'b'", "n_"]),
+            st.sampled_from(["", "'SHA-256'", "'x'", "'§0'", "'\\''", "d"]),
+            st.sampled_from(["'v'", "'v\\''", "t'v'", "''", "'§'", "'a'b'", "'a' "]),
+        ),
+    )
+)
+@example("[file:hashes.'SHA-256']")  # a quoted path part last: kept, not a value
+@example("[file:name = h'00']")  # a typed literal last
+def test_the_one_value_skeleton_is_the_general_one(pattern: str) -> None:
+    assert patterns._skeleton(pattern) == patterns._split_skeleton(pattern)
+
+
+@settings(max_examples=400, deadline=None)
 @given(st.builds("'{}'".format, st.text(alphabet=st.sampled_from("'\\a §\n"), max_size=12)))
 def test_a_literal_is_what_the_grammar_lexes_as_one(text: str) -> None:
     # The oracle is stix2-patterns' own ANTLR lexer: its StringLiteral token, whole.

@@ -89,7 +89,23 @@ def unquote(literal: str) -> str:
     return literal[1:-1].replace("\\'", "'").replace("\\\\", "\\")
 
 
+# The shape most indicators have: one comparison whose value is the pattern's last literal,
+# plain (no escapes), with quoted path parts only after a dot: [file:hashes.'SHA-256' = '...'].
+# Its skeleton in one match; :func:`_split_skeleton` gives the same (a property test holds it).
+_ONE_VALUE = re.compile(
+    rf"(\[[^'{_MARK}]*(?:\.'[^'\\{_MARK}]*'[^'{_MARK}]*)*[^.'a-zA-Z0-9_{_MARK}])"
+    rf"('[^'\\{_MARK}]*')(\])"
+)
+
+
 def _skeleton(pattern: str) -> tuple[str, tuple[str, ...]] | None:
+    one = _ONE_VALUE.fullmatch(pattern)  # no part of it may hold the placeholder character
+    if one is not None:
+        return f"{one[1]}'{_MARK}0'{one[3]}", (one[2],)
+    return _split_skeleton(pattern)
+
+
+def _split_skeleton(pattern: str) -> tuple[str, tuple[str, ...]] | None:
     if _MARK in pattern:
         return None
     # re.split keeps the literals at odd positions; a quote left between them is stray.
