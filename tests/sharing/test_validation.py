@@ -24,7 +24,7 @@ from stix2patterns.v21.grammars.STIXPatternLexer import STIXPatternLexer
 from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
-from accord.sharing import patterns
+from accord.sharing import patterns, stix_validation
 from accord.sharing.models import Observable, StixObject
 from accord.sharing.stix_validation import (
     StixInvalid,
@@ -208,6 +208,18 @@ def test_a_version_keeps_its_text_when_it_has_the_stix_form(
     text = moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + fraction + "Z"
     value = parse_timestamp(text, "modified")
     assert stix_text(text, value) == format_timestamp(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.text(alphabet="0123456789", max_size=9),
+)
+def test_timestamps_read_as_their_parts_say(moment: datetime, digits: str) -> None:
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + ("." + digits if digits else "")
+    match = stix_validation._TIMESTAMP.match(text + "Z")
+    assert match is not None
+    assert parse_timestamp(text + "Z", "created") == stix_validation._from_groups(match)
 
 
 # The identifier form of STIX 2.1 section 2.9, as one regular expression: the reference below.
