@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,11 @@ from accord.web.app import create_app
 from tests.factories import Factories
 
 DATABASE_ENV = "ACCORD_TEST_DATABASE_URL"
+
+# No deadline on property tests: speed is measured in bench/, never in a test, and a slow or
+# busy machine (CI beside other work) made a 200 ms deadline fail correct code.
+hypothesis_settings.register_profile("accord", deadline=None)
+hypothesis_settings.load_profile("accord")
 
 
 def _database_url() -> str | None:
