@@ -32,9 +32,9 @@ from stix2patterns.validator import run_validator
 # Written as an unrolled loop (a run of plain characters, then escape and run again) rather than
 # an alternation per character, which Python's engine tries character by character: five times
 # faster on a 64-digit hash, and the same strings (tests/sharing/test_validation.py).
-LITERAL_TEXT = r"'[^'\\]*(?:\\['\\][^'\\]*)*'"
-LITERAL = re.compile(LITERAL_TEXT)
-_SPLIT = re.compile(f"({LITERAL_TEXT})")  # the same, kept by re.split
+_LITERAL_TEXT = r"'[^'\\]*(?:\\['\\][^'\\]*)*'"
+LITERAL = re.compile(_LITERAL_TEXT)
+_SPLIT = re.compile(f"({_LITERAL_TEXT})")  # the same, kept by re.split
 # The library's hash formats (object_validator.HASHES_REGEX), compiled once.
 _HASHES = {name: re.compile(regex) for name, (regex, _) in object_validator.HASHES_REGEX.items()}
 _MARK = "\u00a7"  # placeholder text: no STIX keyword or identifier can contain it
