@@ -7,7 +7,6 @@ web app keeps them on ``app.state``; the CLI builds its own); no module-level en
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,11 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from accord import jsonio
 from accord.checkpoints import BACKSTOP_PAGES
 from accord.config import Settings
 
@@ -116,22 +115,11 @@ def make_engine(settings: Settings) -> Engine:
 
 def _json_dumps(value: Any) -> str:
     # JSON columns through orjson: a TAXII status lists a thousand objects, and the standard
-    # library's encoder took a tenth of what storing them cost. What orjson refuses and the
-    # standard library writes (integers beyond 64 bits) still goes through the latter.
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(value)
+    # library's encoder took a tenth of what storing them cost (see accord.jsonio).
+    return jsonio.dumps(value).decode()
 
 
-def _json_loads(text: str | bytes) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)  # written before, by the standard library (NaN, say)
-
-
-_JSON = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
+_JSON = {"json_serializer": _json_dumps}
 
 
 def sqlite_engine(path: Path) -> Engine:

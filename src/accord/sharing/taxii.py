@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from accord import jsonio
 from accord.errors import AccordError, InvalidInput
 from accord.sharing.queries import ALL, DEFAULT_LIMIT, LAST, Filters, Page, VersionMatch
 from accord.sharing.stix_validation import StixInvalid, format_timestamp, parse_timestamp
@@ -83,7 +84,8 @@ def taxii_response(
     body: bytes | Mapping[str, Any], *, status: int = 200, page: Page | None = None
 ) -> Response:
     """A TAXII answer, with the date-added headers of a page when there is one (3.4)."""
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    # A complete status lists every object of its envelope, and clients poll it: orjson.
+    content = body if isinstance(body, bytes) else jsonio.dumps(body)
     headers = {}
     if page is not None and page.first_added is not None and page.last_added is not None:
         headers["X-TAXII-Date-Added-First"] = format_timestamp(page.first_added)
