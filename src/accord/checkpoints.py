@@ -24,10 +24,10 @@ from sqlalchemy.pool import PoolProxiedConnection
 from accord.background import Every
 
 # A writer's own checkpoint threshold, in pages (256 MB at SQLite's default 4 KB pages). Above
-# one commit of the queue's drainer: a batch of 10,000 objects dirties some 21,000 pages (86 MB)
-# at a million stored objects, so at 64 MB every batch checkpointed itself, synchronously, in
-# the drainer: 12% of its time per object (docs/benchmarks.md). The log is cut back to this
-# size when it is reused.
+# one commit of the queue's drainer: a batch of 20,000 objects dirties some 30,000 pages (125 MB)
+# at a million stored objects; at 64 MB every batch (then of 10,000) checkpointed itself,
+# synchronously, in the drainer: 12% of its time per object (docs/benchmarks.md). The log is
+# cut back to this size when it is reused.
 BACKSTOP_PAGES = 65536
 
 

@@ -320,14 +320,15 @@ class Drainer:
                 self._process.join(timeout=10)
 
 
-# The drainer's page cache on SQLite, in KiB. A batch of 10,000 objects dirties some 21,000
-# pages at a million stored (a leaf of each random-keyed index per object): past the 64 MB
+# The drainer's page cache on SQLite, in KiB. A batch of 20,000 objects dirties some 30,000
+# pages at a million stored (leaves of the two random-keyed indexes, mostly): past the 64 MB
 # every connection has (accord.db), SQLite spills dirty pages to the log before the commit,
 # and writes again those changed after. One connection, so 256 MB is what the drainer costs.
 WRITER_CACHE_KIB = 262_144
 
 
-def _writer_cache(dbapi_connection: Any, _record: Any) -> None:
+def writer_cache(dbapi_connection: Any, _record: Any) -> None:
+    """Give a new SQLite connection the drainer's page cache (a ``connect`` event listener)."""
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
     cursor.close()
@@ -336,7 +337,7 @@ def _writer_cache(dbapi_connection: Any, _record: Any) -> None:
 def _drain_until_stopped(settings: Settings, wake: EventType, stop: EventType, parent: int) -> None:
     engine = make_engine(settings)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _writer_cache)
+        event.listen(engine, "connect", writer_cache)
     waiting = Queue.for_hub(settings, engine)
     sessions = make_sessionmaker(engine)
     gc.collect()
