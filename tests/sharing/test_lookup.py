@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
+from accord.db import unit_of_work
 from accord.errors import InvalidInput
 from accord.sharing import lookup, patterns
 from accord.sharing.models import Observable
@@ -87,6 +89,33 @@ def test_lookup_finds_current_visible_indicators(
     bad = client.post("/api/v1/sharing/lookup", json={"values": ["%%%"]})
     assert bad.status_code == 422
     assert bad.json()["field"] == "values"
+
+
+def test_a_key_shared_by_another_value_finds_nothing(
+    client: TestClient, world: SharingWorld, db: Session, session_factory: sessionmaker[Session]
+) -> None:
+    # 64-bit keys can collide (lookup.key): a producer could search for a domain whose key is
+    # a hash's. A row holding the asked hash's key but another value must not answer for it.
+    _post(client, world, stixgen.indicator("decoy.example", kind="domain", tlp=Tlp.GREEN))
+    db.rollback()
+    decoy = db.scalars(select(Observable).where(Observable.value == "decoy.example")).one()
+    with unit_of_work(session_factory) as writing:
+        writing.execute(
+            update(Observable)
+            .where(Observable.id == decoy.id)
+            .values(key=lookup.key("sha256", SHA.lower()))
+        )
+    found = client.post(
+        "/api/v1/sharing/lookup", json={"values": [SHA]}, headers=world.bearer("producer")
+    )
+    assert found.status_code == 200
+    assert found.json()[0]["indicators"] == []
+
+
+def test_keys_are_the_first_64_bits_of_the_digest() -> None:
+    digest = hashlib.sha256(b"domain\x00evil.example").digest()
+    assert lookup.key("domain", "evil.example") == int.from_bytes(digest[:8], "big", signed=True)
+    assert -(2**63) <= lookup.key("sha256", SHA.lower()) < 2**63  # a BIGINT holds it
 
 
 def test_sightings_count_and_their_producer_sees_them_all(

@@ -20,12 +20,13 @@ def look_up(db: Session, *, reader: Reader, values: Iterable[str]) -> list[Looku
     """For each value, the current indicators the reader may see whose patterns test it."""
     authorize(reader.actor, Action.SHARING_READ)
     wanted = [(value, *lookup.classify(value)) for value in values]
-    keys = {lookup.key(kind, normal) for _, kind, normal in wanted}
+    asked = {(kind, normal) for _, kind, normal in wanted}
+    keys = {lookup.key(kind, normal) for kind, normal in asked}
     readable = readable_collection_ids(db, reader.actor)
-    hits: dict[str, list[tuple[str, StixObject, str]]] = {}
+    hits: dict[tuple[str, str], list[tuple[StixObject, str]]] = {}
     if readable:
         query = (
-            select(Observable.key, StixObject, Collection.uuid)
+            select(Observable.kind, Observable.value, StixObject, Collection.uuid)
             .join(StixObject, StixObject.id == Observable.object_id)
             .join(Collection, Collection.id == StixObject.collection_id)
             .where(
@@ -36,10 +37,13 @@ def look_up(db: Session, *, reader: Reader, values: Iterable[str]) -> list[Looku
             )
             .order_by(StixObject.date_added)
         )
-        for key, row, collection in db.execute(query):
-            hits.setdefault(key, []).append((key, row, collection))
+        for kind, normal, row, collection in db.execute(query):
+            # A key shared by another value (64 bits can collide, see lookup.key) finds rows
+            # that answer no value asked for.
+            if (kind, normal) in asked:
+                hits.setdefault((kind, normal), []).append((row, collection))
     counts = sighting_counts(
-        db, reader=reader, indicators={r.stix_id: r for v in hits.values() for _, r, _ in v}
+        db, reader=reader, indicators={r.stix_id: r for v in hits.values() for r, _ in v}
     )
     return [
         LookupResult(
@@ -48,7 +52,7 @@ def look_up(db: Session, *, reader: Reader, values: Iterable[str]) -> list[Looku
             normalised=normal,
             indicators=[
                 _hit(row, collection, counts.get(row.stix_id, 0))
-                for _, row, collection in hits.get(lookup.key(kind, normal), [])
+                for row, collection in hits.get((kind, normal), [])
             ],
         )
         for value, kind, normal in wanted

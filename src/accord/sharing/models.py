@@ -215,8 +215,9 @@ class Observable(Base):
     object_id: Mapped[int] = mapped_column(
         ForeignKey("sharing_objects.id", ondelete="CASCADE"), index=True
     )
-    # sha256(kind, value), truncated: fixed width, so URLs of any length index the same way.
-    key: Mapped[str] = mapped_column(String(32), index=True)
+    # sha256(kind, value), its first 64 bits (lookup.key): URLs of any length index the same
+    # way, and small keys keep the index small (migration sharing_0006).
+    key: Mapped[int] = mapped_column(BigInteger, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(Text)
 
