@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
+import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -96,6 +97,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The embedded default runs background jobs in the web process; at scale, `accord worker`.
     from accord.jobs.worker import Worker, WorkerThread
 
+    await _warm_routes(app)
     # What is alive once the app is built (modules, the ORM's mappings, templates, routes) lives
     # as long as the process; out of the collector's reach it is no longer traversed by every
     # full collection, which a TAXII envelope's thousands of objects set off every few
@@ -138,6 +140,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher.stop()
         if checkpointer is not None:
             checkpointer.stop()
+
+
+async def _warm_routes(app: FastAPI) -> None:
+    """Have FastAPI build every route's handler now rather than at the first request.
+
+    FastAPI builds an included router's handlers (dependencies, parameter models) on the first
+    request that reaches it: about 200 ms in all for the hub's routers, paid by whoever comes
+    first after a start (docs/benchmarks.md). A request for a path no route has is matched
+    against every router, so one, through the app's public ASGI interface, builds them all.
+    It is answered 404 and touches nothing else.
+    """
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://warm-up.invalid") as client:
+        await client.get("/.accord-warm-up")
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
