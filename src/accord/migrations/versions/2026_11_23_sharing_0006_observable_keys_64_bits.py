@@ -49,10 +49,8 @@ def _replace_key(
     with op.batch_alter_table(_TABLE) as batch:
         batch.drop_index(_INDEX)
         batch.add_column(sa.Column("new_key", new_type, nullable=True))
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"UPDATE {_TABLE} SET new_key = {fill_postgresql}")  # noqa: S608 (fixed)
-    else:
-        op.execute(f"UPDATE {_TABLE} SET new_key = {fill_sqlite}")  # noqa: S608 (fixed)
+    fill = fill_postgresql if op.get_bind().dialect.name == "postgresql" else fill_sqlite
+    op.execute(f"UPDATE {_TABLE} SET new_key = {fill}")  # noqa: S608 (fixed expressions)
     with op.batch_alter_table(_TABLE) as batch:
         batch.drop_column("key")
         batch.alter_column("new_key", new_column_name="key", nullable=False)
