@@ -2,7 +2,7 @@
 
     PYTHONPATH=src:. python bench/bench_advisories.py [--database-url URL] [--workers 2]
 
-With the whole PyPA advisory database (../shared/data/pypa-advisory-database):
+With the whole PyPA advisory database (bundled in tests/data, see tests/thirdparty.py):
 1. import it and report records per second;
 2. answer a querybatch of 1,000 real (package, version) queries inside the server (the work
    of the route: parse the body, match, build the JSON), cold and warm;
@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from tests import thirdparty
 
 from accord.advisories import importer, osv_api
 from accord.config import Settings
@@ -43,7 +44,7 @@ from bench import wrk
 from bench.taxii_servers import logged
 
 ROOT = Path(__file__).resolve().parents[1]
-PYPA = ROOT.parent / "shared" / "data" / "pypa-advisory-database"
+PYPA = thirdparty.PYPA
 
 
 def prepare(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:

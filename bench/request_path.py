@@ -25,9 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests import thirdparty
+
 from bench import taxii_servers as servers
 
-PYPA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pypa-advisory-database"
+PYPA = thirdparty.PYPA
 
 Request = tuple[str, str, str, dict[str, str], bytes]  # method, path, query, headers, body
 

@@ -16,15 +16,14 @@ from accord.db import unit_of_work
 from accord.identity import access, services
 from accord.identity.policy import SYSTEM
 from accord.web.deps import SESSION_COOKIE
+from tests import thirdparty
 from tests.factories import Person
 
-# The project reads third-party data as ../shared/data, beside the checkout.
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-PYPA = SHARED / "pypa-advisory-database"
-VULNS = PYPA / "vulns"
-OSV_SCHEMA = SHARED / "osv-schema"
+# The real PyPA advisory database, bundled in tests/data (see tests/thirdparty.py).
+PYPA = thirdparty.PYPA
+VULNS = thirdparty.PYPA_VULNS
 
-# The records of that database that fail the current OSV schema (see shared/data/README.md).
+# The records of that database that fail the current OSV schema (see tests/data/README.md).
 KNOWN_BAD = {
     "PYSEC-2021-371",
     "PYSEC-2021-424",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,12 +23,13 @@ from accord.jobs.registry import JobContext, PermanentFailure, handler_for, load
 from accord.registry import checks, handlers, reach, reach_checks
 from accord.registry.models import ReachCheck, SecurityTxtCheck
 from accord.registry.securitytxt.fetch import make_client as securitytxt_client
+from tests import thirdparty
 from tests.factories import Factories
 from tests.registry.helpers import reread, set_security_txt_url
 from tests.registry.samples import security_txt
 from tests.registry.servers import Route, StaticServer
 
-SHARED_SCHEMAS = Path("/work/shared/data/csaf/csaf_2.0/json_schema")
+OFFICIAL_SCHEMAS = thirdparty.CSAF_DIR / "json_schema"
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
 POLICY = reach_checks.POLICY_TYPES
@@ -265,18 +265,16 @@ def test_only_the_organizations_admins_and_operators_check(
 
 @pytest.mark.parametrize("name", ["provider_json_schema.json", "csaf_json_schema.json"])
 def test_the_shipped_schemas_are_the_official_ones(name: str) -> None:
-    if not SHARED_SCHEMAS.exists():
-        pytest.skip("the shared reference data is not on this machine")
     from importlib import resources
 
     shipped = resources.files("accord.registry") / "data" / name
-    assert shipped.read_bytes() == (SHARED_SCHEMAS / name).read_bytes()
+    assert shipped.read_bytes() == (OFFICIAL_SCHEMAS / name).read_bytes()
 
 
 def test_the_official_example_is_valid() -> None:
-    example = SHARED_SCHEMAS.parent / "examples/provider-metadata/example-01-provider-metadata.json"
-    if not example.exists():
-        pytest.skip("the shared reference data is not on this machine")
+    example = (
+        OFFICIAL_SCHEMAS.parent / "examples/provider-metadata/example-01-provider-metadata.json"
+    )
     assert reach_checks.metadata_problem(example.read_bytes()) is None
 
 

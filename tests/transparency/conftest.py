@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.transparency import services
+from tests import thirdparty
 
-# Third-party data shared by the project (see ../shared/data/README.md); read, never copied.
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "merkle"
-PROBES = DATA / "transparency-dev-merkle" / "testdata"
-VECTORS = DATA / "rfc6962-reference-vectors.json"
+# Third-party data bundled in tests/data (see tests/data/README.md).
+PROBES = thirdparty.MERKLE_PROBES
+VECTORS = thirdparty.MERKLE_VECTORS
 
 Publish = Callable[..., services.LogEntryRef]
 

@@ -1,6 +1,6 @@
 """Inputs and third-party checkers for the format converters' tests.
 
-Inputs are real OSV records of the PyPA advisory database (../shared/data) plus hand-built
+Inputs are real OSV records of the PyPA advisory database (tests/data) plus hand-built
 ones for what it lacks. Every check is somebody else's: the OASIS CSAF 2.0 JSON schema, the
 PyPI ``csaf`` validator's mandatory tests, the CVE schema that ``cvelib`` ships, and
 ``stix2-validator``; CVSS scores come from the ``cvss`` library and CWE names from the
@@ -30,10 +30,10 @@ from referencing.jsonschema import DRAFT4, DRAFT7
 from univers.versions import InvalidVersion, PypiVersion
 
 from accord.advisories.formats import CvssScore, PublicationMeta, Publisher, Revision, Weakness
+from tests import thirdparty
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
-PYPA = SHARED / "pypa-advisory-database" / "vulns"
-CSAF_DIR = SHARED / "csaf" / "csaf_2.0"
+PYPA = thirdparty.PYPA_VULNS
+CSAF_DIR = thirdparty.CSAF_DIR
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests import thirdparty
 from tests.advisories.formats.records import HAND_BUILT
-from tests.advisories.formats.support import SHARED
 
-OSV_SCHEMA = json.loads((SHARED / "osv-schema" / "validation" / "schema.json").read_text())
+OSV_SCHEMA = json.loads(thirdparty.OSV_SCHEMA.read_text())
 
 
 @pytest.mark.parametrize("name", sorted(HAND_BUILT))
