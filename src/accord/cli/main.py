@@ -1,7 +1,8 @@
 """The ``accord`` command line: serve the hub and administer it; check packages.
 
 Every failure is one line on standard error and a non-zero exit (1 for a refused action,
-2 for bad usage); no traceback reaches the user.
+2 for bad usage or input the command could not handle); no traceback reaches the user
+unless ``ACCORD_DEBUG=1`` asks for it.
 
 Each command's module is imported only when that command runs: ``accord check`` and
 ``accord snapshot`` import the check and the log's verification, not the hub (its database,
@@ -13,6 +14,7 @@ summaries equal to the commands' own).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -135,7 +137,18 @@ def run() -> None:
         sys.exit(130)
     except Exception as exc:
         line = _one_line(exc)
-        if line is None:
+        if line is not None:
+            typer.echo(line, err=True)
+            sys.exit(1)
+        if os.environ.get("ACCORD_DEBUG") == "1":
             raise
-        typer.echo(line, err=True)
-        sys.exit(1)
+        # Not one of ours: most often input that a parser below us could not take. A CI job
+        # reads exit 2 as "the tool could not do its work", never as a finding (exit 1).
+        first = str(exc).strip().splitlines()[:1]
+        detail = f": {first[0][:200]}" if first else ""
+        typer.echo(
+            f"error: could not complete ({type(exc).__name__}{detail});"
+            " ACCORD_DEBUG=1 shows the traceback",
+            err=True,
+        )
+        sys.exit(2)
