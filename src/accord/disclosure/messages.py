@@ -168,27 +168,9 @@ def post(
         )
         if parent is None:
             raise NotFound(f"no message {parent_id} in this case", field="parent_id")
-    if audience is None:
-        audience = parent.audience if parent is not None else Audience.ALL
-        if parent is not None and vendor_org_id is None:
-            vendor_org_id = parent.vendor_org_id
-    if audience is Audience.VENDOR and vendor_org_id is None:
-        raise InvalidInput("a message to one vendor names the vendor", field="vendor")
-    if audience is not Audience.VENDOR:
-        vendor_org_id = None
-    if not may_post_message(standing, audience=audience.value, vendor_org_id=vendor_org_id):
-        raise Forbidden(f"you may not write to the audience {audience.value}", field="audience")
-    if parent is not None and not narrows(
-        audience=audience.value,
-        vendor_org_id=vendor_org_id,
-        parent=parent.audience.value,
-        parent_vendor_org_id=parent.vendor_org_id,
-    ):
-        raise InvalidInput(
-            f"a reply to message {parent.id} (to {parent.audience.value}) cannot reach"
-            f" more people than it: choose {parent.audience.value} or a narrower audience",
-            field="audience",
-        )
+    audience, vendor_org_id = address(
+        standing, audience=audience, vendor_org_id=vendor_org_id, parent=parent
+    )
     message = CaseMessage(
         case_id=case.id,
         parent_id=parent_id,
@@ -222,6 +204,40 @@ def post(
         events.recorded(db, settings=settings)
     notices.message_posted(db, settings=settings, case=case, message=message)
     return message
+
+
+def address(
+    standing: CaseStanding,
+    *,
+    audience: Audience | None,
+    vendor_org_id: int | None,
+    parent: CaseMessage | None,
+) -> tuple[Audience, int | None]:
+    """The audience a message is stored for: the one chosen, exactly (left out: the parent's,
+    else everyone). Refused when ``standing`` may not write to it, or when it would reach
+    anyone the parent does not (a reply narrows its thread, never widens it)."""
+    if audience is None:
+        audience = parent.audience if parent is not None else Audience.ALL
+        if parent is not None and vendor_org_id is None:
+            vendor_org_id = parent.vendor_org_id
+    if audience is Audience.VENDOR and vendor_org_id is None:
+        raise InvalidInput("a message to one vendor names the vendor", field="vendor")
+    if audience is not Audience.VENDOR:
+        vendor_org_id = None
+    if not may_post_message(standing, audience=audience.value, vendor_org_id=vendor_org_id):
+        raise Forbidden(f"you may not write to the audience {audience.value}", field="audience")
+    if parent is not None and not narrows(
+        audience=audience.value,
+        vendor_org_id=vendor_org_id,
+        parent=parent.audience.value,
+        parent_vendor_org_id=parent.vendor_org_id,
+    ):
+        raise InvalidInput(
+            f"a reply to message {parent.id} (to {parent.audience.value}) cannot reach"
+            f" more people than it: choose {parent.audience.value} or a narrower audience",
+            field="audience",
+        )
+    return audience, vendor_org_id
 
 
 def author_for(actor: Actor, standing: CaseStanding, *, vendor_org_id: int | None) -> Author:

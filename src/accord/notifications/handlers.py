@@ -20,7 +20,7 @@ def send_email(context: JobContext, payload: dict[str, Any]) -> None:
     "failed" instead of "queued" for an hour: no SMTP server configured, a login refused, an
     address that is not one, a sender or recipient every server refuses (5xx)."""
     if not mail.is_address(payload["to"]):
-        raise PermanentFailure(f"not an email address: {payload['to']!r}")
+        raise PermanentFailure(f"BadAddress: not an email address: {payload['to']!r}")
     try:
         msg = mail.message(
             context.settings,
@@ -32,12 +32,17 @@ def send_email(context: JobContext, payload: dict[str, Any]) -> None:
         )
         mail.send(context.settings, msg)
     except mail.MailNotConfigured as exc:
-        raise PermanentFailure(str(exc)) from None
+        raise PermanentFailure(f"MailNotConfigured: {exc}") from None
     except smtplib.SMTPAuthenticationError as exc:
-        raise PermanentFailure(f"the SMTP server refused the login: {exc.smtp_code}") from None
+        # The server's answer only: never the password.
+        raise PermanentFailure(
+            f"SMTPAuthenticationError: the SMTP server refused the login ({exc.smtp_code})"
+        ) from None
     except smtplib.SMTPSenderRefused as exc:
         if exc.smtp_code >= 500:
-            raise PermanentFailure(f"the SMTP server refused the sender: {exc.smtp_code}") from None
+            raise PermanentFailure(
+                f"SMTPSenderRefused: the SMTP server refused the sender ({exc.smtp_code})"
+            ) from None
         raise
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
