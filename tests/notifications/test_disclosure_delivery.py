@@ -47,6 +47,9 @@ def test_without_smtp_the_case_says_failed_not_notified(
     assert ran == len(db.scalars(select(Job)).all())
     assert {(j.state, j.attempts) for j in emails} == {(JobState.DEAD, 1)}
     assert _delivery(client, world) == {"vendor-a": "failed", "vendor-b": "failed"}
+    # The history's line says what became of the invitation, beside the signed summary.
+    html = client.get(f"/disclosure/cases/{world.case_id}").text
+    assert 'Vendor B invited <span class="muted delivery">(notification failed)</span>' in html
 
 
 def test_a_delivered_invitation_says_notified(

@@ -38,13 +38,15 @@ def render_case(
     assert actor.user_id is not None
     listed = vendors.listed(db, case)
     vendor_rows = views.vendor_list(db, case)
+    states = deliveries.vendor_states(db, case_id=case.id)
     mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
     context: dict[str, Any] = {
         "case": case,
         "standing": standing,
         "reporter": reporter_shown(case, standing),
         "vendors": vendor_rows,
-        "notified": deliveries.vendor_states(db, case_id=case.id),
+        "notified": {org.slug: states[org.id] for _, org in listed if org.id in states},
+        "notified_ids": states,
         "my_vendors": mine,
         "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
         "hints": reports.duplicate_hints(db, case=case),

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.disclosure.models import CaseDelivery
-from accord.identity.models import Organization
 from accord.jobs.models import Job, JobState
 
 
@@ -42,19 +41,17 @@ def state_of(states: Sequence[JobState]) -> Delivery:
     return Delivery.QUEUED
 
 
-def vendor_states(db: Session, *, case_id: int) -> dict[str, Delivery]:
-    """Each notified vendor's state, by organization slug (one query). A vendor invited
+def vendor_states(db: Session, *, case_id: int) -> dict[int, Delivery]:
+    """Each notified vendor's state, by organization id (one query). A vendor invited
     before deliveries were kept has none."""
     query = (
-        select(Organization.slug, Job.state)
-        .select_from(CaseDelivery)
-        .join(Organization, Organization.id == CaseDelivery.organization_id)
+        select(CaseDelivery.organization_id, Job.state)
         .outerjoin(Job, Job.id == CaseDelivery.job_id)
         .where(CaseDelivery.case_id == case_id)
     )
-    found: dict[str, list[JobState]] = {}
-    for slug, state in db.execute(query):
-        states = found.setdefault(slug, [])
+    found: dict[int, list[JobState]] = {}
+    for org_id, state in db.execute(query):
+        states = found.setdefault(org_id, [])
         if state is not None:
             states.append(state)
     return {org_id: state_of(states) for org_id, states in found.items()}
