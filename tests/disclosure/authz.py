@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.disclosure import cases, embargo, reports
+from accord.disclosure import attachments, cases, embargo, reports
 from accord.disclosure.models import Attachment
 from accord.disclosure.schemas import ReportCreate
 from accord.identity.policy import SYSTEM
@@ -49,7 +49,7 @@ def prepare(
     """
     limiter = client.app.state.limiter
     data = ReportCreate.model_validate(REPORT)
-    upload = reports.Upload(
+    upload = attachments.Upload(
         ATTACHMENT["filename"],
         ATTACHMENT["content_type"],
         base64.b64decode(ATTACHMENT["data_base64"]),

@@ -20,7 +20,7 @@ from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.disclosure.models import Attachment, DisclosureCase
 from tests.disclosure.world import ROLES, World
-from tests.factories import Factories
+from tests.factories import Factories, csrf_of, sign_in
 
 PARTICIPANTS = frozenset({"vendor_a", "vendor_b", "coordinator"})
 HIDDEN = {"other_vendor": 404, "outsider": 404}
@@ -111,6 +111,18 @@ ROWS = [
         "GET", "/api/v1/disclosure/report/history/1", frozenset({"reporter"}), refused=ONLY_REPORTER
     ),
     Row(
+        "POST",
+        "/api/v1/disclosure/report/attachments",
+        frozenset({"reporter"}),
+        201,
+        {
+            "attachments": [
+                {"filename": "b.txt", "content_type": "text/plain", "data_base64": "aGk="}
+            ]
+        },
+        refused=ONLY_REPORTER,
+    ),
+    Row(
         "GET",
         "/api/v1/disclosure/report/attachments/{attachment_id}",
         frozenset({"reporter"}),
@@ -168,3 +180,39 @@ def test_case_matrix(client: TestClient, make: Factories, row: Row, after: bool)
         if expected < 300 and row.method != "GET":
             # Each write succeeds once per world; later roles meet its effect, so rebuild.
             values = _case(client, make, world, after=after)
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "files"),
+    [
+        ("/disclosure/follow/messages", {"body": "more detail"}, None),
+        ("/disclosure/follow/attachments", {}, {"files": ("c.txt", b"more", "text/plain")}),
+    ],
+    ids=["messages", "attachments"],
+)
+def test_the_reporters_page_forms_answer_the_private_link_alone(
+    client: TestClient,
+    make: Factories,
+    path: str,
+    fields: dict[str, str],
+    files: dict[str, tuple[str, bytes, str]] | None,
+) -> None:
+    """Whoever is signed in (each vendor, another vendor, a coordinator, an outsider, or
+    nobody), the page form acts only with the report's private link; without it, 404."""
+    world = World.build(make)
+    _case(client, make, world, after=False)
+    for role in ROLES:
+        client.cookies.clear()
+        if role not in ("reporter", "anonymous"):
+            sign_in(client, world.people[role])
+        token = csrf_of(client.get("/disclosure/report").text)
+        for link, expected in (("", 404), ("rpt_unknown", 404), (world.report_token, 303)):
+            if role != "reporter" and link == world.report_token:
+                continue  # the link is the reporter's: holding it is being the reporter
+            sent = client.post(
+                path,
+                data={**fields, "token": link, "csrf_token": token},
+                files=files,
+                follow_redirects=False,
+            )
+            assert sent.status_code == expected, (role, link[:4], sent.text[:200])

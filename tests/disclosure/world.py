@@ -90,6 +90,10 @@ class World:
     def open_case(self, client: TestClient) -> str:
         """Report, open as a case (by vendor A), invite vendor B; returns the ACCORD id."""
         self.report(client)
+        return self.open_case_after_report(client)
+
+    def open_case_after_report(self, client: TestClient) -> str:
+        """Open the report sent as a case (by vendor A), invite vendor B; the ACCORD id."""
         opened = client.post(
             f"/api/v1/disclosure/cases/{self.public_id}/open", headers=self.headers("vendor_a")
         )

@@ -15,6 +15,7 @@ from accord.identity.models import Organization, User
 from accord.identity.policy import SYSTEM
 from accord.jobs import services as jobs
 from accord.jobs.models import Job, JobState
+from accord.notifications import mail
 from accord.notifications.services import EMAIL_KIND, Notice, notify
 from tests.factories import Factories, Person
 from tests.jobs.test_worker import LATER
@@ -164,7 +165,7 @@ def test_an_unreachable_server_keeps_the_mail_queued_then_dead_then_an_operator_
     assert [rcpts for rcpts, _ in smtp_server.mailbox.received] == [["a@example.net"]]
 
 
-def test_a_wrong_password_fails_visibly_without_revealing_the_password(
+def test_a_wrong_password_fails_for_good_at_once_without_revealing_the_password(
     settings: Settings,
     engine: Engine,
     session_factory: sessionmaker[Session],
@@ -182,7 +183,8 @@ def test_a_wrong_password_fails_visibly_without_revealing_the_password(
         assert make_worker(config, engine).run_once()
     db.rollback()
     job = db.scalars(select(Job)).one()
-    assert job.state is JobState.FAILED
+    # Retrying a refused login cannot help: dead after one attempt, not eight.
+    assert (job.state, job.attempts) == (JobState.DEAD, 1)
     assert "SMTPAuthenticationError" in (job.last_error or "")
     assert wrong not in (job.last_error or "")
     assert wrong not in caplog.text
@@ -190,16 +192,53 @@ def test_a_wrong_password_fails_visibly_without_revealing_the_password(
     assert smtp_server.mailbox.received == []
 
 
-def test_without_an_smtp_server_configured_the_mail_waits_visibly(
+def test_without_an_smtp_server_configured_the_mail_fails_for_good_at_once(
     settings: Settings, engine: Engine, session_factory: sessionmaker[Session], db: Session
 ) -> None:
+    assert not settings.smtp_host
     with unit_of_work(session_factory) as s:
         notify(s, settings=settings, notice=Notice(**NOTICE, emails=("a@example.net",)))
     assert make_worker(settings, engine).run_once()
     db.rollback()
     job = db.scalars(select(Job)).one()
-    assert job.state is JobState.FAILED
-    assert job.last_error == ("MailNotConfigured: no SMTP server is configured (ACCORD_SMTP_HOST)")
+    assert (job.state, job.attempts) == (JobState.DEAD, 1)
+    assert job.last_error == (
+        "PermanentFailure: MailNotConfigured: no SMTP server is configured (ACCORD_SMTP_HOST)"
+    )
+
+
+def test_an_address_that_is_not_one_fails_for_good_without_reaching_the_server(
+    settings: Settings,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    smtp_server: SmtpServer,
+    db: Session,
+) -> None:
+    config = _smtp(settings, smtp_server.port)
+    with unit_of_work(session_factory) as s:
+        notify(s, settings=config, notice=Notice(**NOTICE, emails=("call me on 555",)))
+    assert make_worker(config, engine).run_once()
+    db.rollback()
+    job = db.scalars(select(Job)).one()
+    assert (job.state, job.attempts) == (JobState.DEAD, 1)
+    assert "not an email address" in (job.last_error or "")
+    assert smtp_server.mailbox.received == []
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("a@example.net", True),
+        ("root@localhost", True),
+        ("call me on 555", False),
+        ("a@example.net, b@example.net", False),
+        ("Ann <a@example.net>", False),
+        ("@example.net", False),
+        ("a@", False),
+    ],
+)
+def test_is_address(value: str, ok: bool) -> None:
+    assert mail.is_address(value) is ok
 
 
 def test_a_notice_must_link_to_a_path_on_the_hub(

@@ -20,12 +20,14 @@ from accord.cli.context import (
     prepare_data_dir,
     settings_from_env,
 )
+from accord.config import Settings
 from accord.db import make_engine, upgrade
 from accord.errors import validated
 from accord.identity import access, services
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
 from accord.identity.policy import SYSTEM
 from accord.identity.schemas import OrgCreate, TokenCreate, UserCreate
+from accord.notifications import mail
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 org_app = typer.Typer(no_args_is_help=True, help="Organizations.")
@@ -41,6 +43,18 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCO
 def version() -> None:
     """Print the version."""
     out.print(f"accord {__version__}")
+
+
+def warn_without_mail(settings: Settings) -> None:
+    """Say at start that no email will leave the hub, rather than let every notification
+    fail unseen: reporters, vendors and coordinators are told by email."""
+    if not mail.configured(settings):
+        Console(stderr=True).print(
+            "warning: no SMTP server is configured (ACCORD_SMTP_HOST): notifications by email"
+            " will fail and pages will say so; operators see a banner until one is set.",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 def serve(
@@ -86,6 +100,7 @@ def serve(
             f"{settings.bootstrap_minutes} minutes to create one (it is shown only now):"
         )
         out.print(link, soft_wrap=True, highlight=False)
+    warn_without_mail(settings)
     uvicorn.run(
         "accord.web.factory:app_from_env",
         factory=True,

@@ -11,17 +11,20 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.disclosure.models import Attachment, DisclosureCase
-from accord.errors import InvalidInput, NotFound, PayloadTooLarge
+from accord.config import Settings
+from accord.disclosure import history, notices
+from accord.disclosure.models import OPEN_STATUSES, Attachment, DisclosureCase
+from accord.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 
-MAX_FILES = 5
+MAX_FILES = 5  # per report, counting the files added after sending
 MAX_BYTES = 256 * 1024  # per file: the whole request is capped by ACCORD_MAX_REQUEST_BYTES
 
 
@@ -74,6 +77,58 @@ def check(filename: str, content_type: str, data: bytes, *, index: int) -> Attac
         sha256=hashlib.sha256(data).hexdigest(),
         data=data,
     )
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrived (from JSON or a form)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def checked(uploads: Sequence[Upload], *, room: int = MAX_FILES) -> list[Attachment]:
+    """Rows for ``uploads``, each checked; at most ``room`` of them."""
+    if len(uploads) > room:
+        raise InvalidInput(
+            f"attachments: at most {MAX_FILES} files per report ({room} more now)",
+            field="attachments",
+        )
+    return [check(u.filename, u.content_type, u.data, index=i) for i, u in enumerate(uploads)]
+
+
+def room_left(db: Session, *, case: DisclosureCase) -> int:
+    """How many more files the report may carry."""
+    count = db.scalar(select(func.count()).where(Attachment.case_id == case.id)) or 0
+    return max(0, MAX_FILES - count)
+
+
+def add_later(
+    db: Session, *, settings: Settings, case: DisclosureCase, uploads: Sequence[Upload]
+) -> list[Attachment]:
+    """Files the reporter adds after sending, under the report's own rules (types, sizes, at
+    most ``MAX_FILES`` in all), while the report is open; logged and told to the case."""
+    if case.status not in OPEN_STATUSES:
+        raise Conflict(f"the report is {case.status}: no more files", field="attachments")
+    if not uploads:
+        raise InvalidInput("attachments: choose a file", field="attachments")
+    files = checked(uploads, room=room_left(db, case=case))
+    for file in files:
+        file.case_id = case.id
+        db.add(file)
+    db.flush()
+    history.record(
+        db,
+        settings=settings,
+        case=case,
+        kind="attachment_added",
+        actor_label="reporter",
+        summary=f"The reporter added {len(files)} file(s)",
+        details={"attachments": [f.sha256 for f in files]},
+    )
+    notices.to_case(db, settings=settings, case=case, kind="attachment", what="A new file")
+    return files
 
 
 def get(db: Session, *, case: DisclosureCase, attachment_id: int) -> Attachment:

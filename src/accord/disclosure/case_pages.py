@@ -1,7 +1,8 @@
 """Disclosure pages for vendors and coordinators: the inbox and the case page with its forms.
 
 The actions go through the same services as the API; a refused action shows the error page
-with the reason, a successful one returns to the case page (303).
+with the reason (a refused message: the case page again, the text kept and the reason beside
+its field), a successful one returns to the case page (303).
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from accord.disclosure import (
     cases,
     embargo,
     history,
+    inbox,
     messages,
     publishing,
     reports,
     timezones,
     vendors,
-    views,
 )
-from accord.disclosure.models import Audience, CaseStatus, VendorStatus
+from accord.disclosure.case_view import render_case
+from accord.disclosure.inbox import View
 from accord.disclosure.pages import (
-    STATUS_TEXT,
     CaseId,
     Reading,
     Text,
@@ -45,7 +46,7 @@ from accord.disclosure.schemas import (
     TriageRequest,
     VendorStatusUpdate,
 )
-from accord.errors import InvalidInput, invalid_from, validated
+from accord.errors import Forbidden, InvalidInput, NotFound, invalid_from, validated
 from accord.identity.policy import Actor
 from accord.registry.forms import filled
 from accord.web.deps import DbSession, SettingsDep
@@ -65,9 +66,10 @@ def inbox_page(
     settings: SettingsDep,
     actor: Reading,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    view: View = View.OPEN,
 ) -> HTMLResponse:
-    """Open reports and cases you take part in, with unread counts."""
-    rows, total = cases.inbox(db, actor=actor, settings=settings, page=page, per_page=50)
+    """Reports and cases you take part in, by view, with unread counts."""
+    rows, total = inbox.inbox(db, actor=actor, settings=settings, view=view, page=page, per_page=50)
     return render(
         request,
         "disclosure/inbox.html",
@@ -76,6 +78,8 @@ def inbox_page(
             "total": total,
             "page": page,
             "per_page": 50,
+            "view": view.value,
+            "views": [v.value for v in View],
             "zone": viewer_zone(request, db, actor),
             "show": timezones.show,
         },
@@ -93,44 +97,7 @@ def case_page(
 ) -> HTMLResponse:
     """A case: status per vendor, the embargo in your zone, messages and history."""
     access = cases.load(db, case_id, actor=actor, settings=settings)
-    case, standing = access.case, access.standing
-    rows, more = messages.page(db, case=case, standing=standing, before=before)
-    assert actor.user_id is not None
-    read_up_to = messages.last_read(db, case=case, user_id=actor.user_id)
-    vendor_rows = views.vendor_list(db, case)
-    mine = {v.organization for v in vendor_rows} & set(views._slugs(db, standing.vendor_org_ids))
-    return render(
-        request,
-        "disclosure/case.html",
-        {
-            "case": case,
-            "standing": standing,
-            "vendors": vendor_rows,
-            "my_vendors": sorted(mine),
-            "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
-            "hints": reports.duplicate_hints(db, case=case),
-            "attachments": views.attachment_list(db, case),
-            "messages": views.message_reads(db, rows),
-            "read_up_to": read_up_to,
-            "newest": rows[-1].id if rows else 0,
-            "older": more,
-            "events": history.events(db, case=case, standing=standing, limit=100),
-            "zone": viewer_zone(request, db, actor),
-            "zones": timezones.names(),
-            "show": timezones.show,
-            "status_text": STATUS_TEXT,
-            "statuses": list(VendorStatus),
-            "justifications": [j.value for j in _justifications()],
-            "audiences": list(Audience),
-            "publishable": case.status is CaseStatus.OPEN,
-        },
-    )
-
-
-def _justifications() -> list[Any]:
-    from accord.advisories.formats.meta import VexJustification
-
-    return list(VexJustification)
+    return render_case(request, db, settings, actor, access, before=before)
 
 
 def _write(db: Session, case_id: str, actor: Actor, settings: Settings) -> cases.CaseAccess:
@@ -271,24 +238,40 @@ def embargo_page(
     return back_to_case(access.case)
 
 
-@router.post("/disclosure/cases/{case_id}/messages")
+@router.post("/disclosure/cases/{case_id}/messages", response_class=HTMLResponse)
 def message_page(
+    request: Request,
     case_id: CaseId,
     db: DbSession,
     settings: SettingsDep,
     actor: Writing,
     body: Text = "",
-    audience: Annotated[str, Form(max_length=20)] = "all",
-    vendor: Annotated[str, Form(max_length=64)] = "",
+    audience: Annotated[str, Form(max_length=80)] = "",
     parent_id: Annotated[str, Form(max_length=20)] = "",
-) -> RedirectResponse:
-    """Post a message."""
+) -> Response:
+    """Post a message to the audience chosen; a refused one comes back with the text kept
+    and the reason beside its field."""
     access = _write(db, case_id, actor, settings)
-    data = validated(
-        MessageCreate,
-        filled({"body": body, "audience": audience, "vendor": vendor, "parent_id": parent_id}),
-    )
-    messages.post_as(db, settings=settings, access=access, actor=actor, data=data)
+    typed = {"body": body, "audience": audience, "parent_id": parent_id}
+    kind, _, vendor = audience.partition(":")
+    try:
+        data = validated(
+            MessageCreate,
+            filled({"body": body, "audience": kind, "vendor": vendor, "parent_id": parent_id}),
+        )
+        messages.post_as(db, settings=settings, access=access, actor=actor, data=data)
+    except (InvalidInput, Forbidden, NotFound) as exc:
+        field = {"vendor": "audience"}.get(exc.field or "", exc.field or "body")
+        return render_case(
+            request,
+            db,
+            settings,
+            actor,
+            access,
+            form=typed,
+            errors={field: exc.message},
+            status=exc.status_code,
+        )
     return back_to_case(access.case)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,16 +14,11 @@ from accord.clock import utcnow
 from accord.config import Settings
 from accord.disclosure import history, notices, parties
 from accord.disclosure.models import (
-    OPEN_STATUSES,
-    CaseMessage,
     CaseSequence,
     CaseStatus,
-    CaseVendor,
     DisclosureCase,
-    ReadMark,
 )
 from accord.errors import Conflict, Forbidden, NotFound
-from accord.identity.models import Organization
 from accord.identity.policy import Actor, CaseStanding, may_manage_case
 
 REF_PREFIX = "ACCORD"
@@ -118,78 +113,6 @@ def open_case(
 def touch(case: DisclosureCase) -> None:
     """Note activity on the case (the inbox sorts by it)."""
     case.updated_at = utcnow()
-
-
-# -- the inbox -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    """One line of an inbox."""
-
-    case: DisclosureCase
-    organization: str | None
-    unread: int
-
-
-def _inbox_query(actor: Actor, coordinator: bool) -> Select[DisclosureCase]:
-    query = select(DisclosureCase).where(DisclosureCase.status.in_(OPEN_STATUSES))
-    if not coordinator:
-        mine = select(CaseVendor.case_id).where(CaseVendor.organization_id.in_(sorted(actor.roles)))
-        query = query.where(DisclosureCase.id.in_(mine))
-    return query
-
-
-def inbox(
-    db: Session, *, actor: Actor, settings: Settings, page: int = 1, per_page: int = 50
-) -> tuple[list[InboxRow], int]:
-    """Open reports and cases the actor takes part in, most recent activity first, with the
-    number of messages the actor has not read in each: three queries whatever the size."""
-    coordinator_org = parties.coordinator_org_id(db, settings)
-    coordinator = actor.is_operator or (
-        coordinator_org is not None and coordinator_org in actor.roles
-    )
-    query = _inbox_query(actor, coordinator)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        db.execute(
-            query.add_columns(Organization.slug)
-            .outerjoin(Organization, Organization.id == DisclosureCase.target_org_id)
-            .order_by(DisclosureCase.updated_at.desc(), DisclosureCase.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-    )
-    counts = _unread_counts(db, actor, [case.id for case, _ in rows], coordinator=coordinator)
-    return [InboxRow(case, slug, counts.get(case.id, 0)) for case, slug in rows], total
-
-
-def _unread_counts(
-    db: Session, actor: Actor, case_ids: list[int], *, coordinator: bool
-) -> dict[int, int]:
-    if not case_ids or actor.user_id is None:
-        return {}
-    mark = func.coalesce(ReadMark.last_read_id, 0)
-    query = (
-        select(CaseMessage.case_id, func.count())
-        .outerjoin(
-            ReadMark,
-            and_(ReadMark.case_id == CaseMessage.case_id, ReadMark.user_id == actor.user_id),
-        )
-        .where(CaseMessage.case_id.in_(case_ids), CaseMessage.id > mark)
-        .group_by(CaseMessage.case_id)
-    )
-    if not coordinator:
-        # Per case, the actor's vendor organizations there; one join instead of a standing
-        # per case: VENDOR messages count only when addressed to one of the actor's orgs.
-        orgs = sorted(actor.roles)
-        query = query.where(
-            or_(
-                CaseMessage.audience.in_(["all", "vendors"]),
-                and_(CaseMessage.audience == "vendor", CaseMessage.vendor_org_id.in_(orgs)),
-            )
-        )
-    return dict(db.execute(query).all())
 
 
 def embargo_passed(case: DisclosureCase, now: datetime | None = None) -> bool:

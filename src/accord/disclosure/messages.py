@@ -1,8 +1,10 @@
 """Case messages: threaded, addressed to an audience, with a read mark per user.
 
-Visibility is decided in SQL by :func:`audience_filter`, the same rule as
-``policy.may_see_message`` (a test checks that the two agree), so that a page of a case with
-thousands of messages reads one indexed range and never filters in Python.
+A message goes to exactly the audience its author chose; a reply may narrow its thread's
+audience but never widen it. Who reads what is decided once, by ``policy.message_reach``:
+``may_see_message`` reads it in Python and :func:`audience_filter` turns it into SQL, so that
+a page of a case with thousands of messages reads one indexed range and never filters in
+Python (a property test checks that the two agree on random cases and threads).
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from accord.disclosure.cases import CaseAccess, find, touch
 from accord.disclosure.models import Audience, CaseMessage, DisclosureCase, ReadMark
 from accord.disclosure.schemas import MessageCreate, ReporterMessageCreate
 from accord.errors import Forbidden, InvalidInput, NotFound
-from accord.identity.policy import REPORTER, Actor, CaseStanding, may_post_message
+from accord.identity.policy import (
+    REPORTER,
+    Actor,
+    CaseStanding,
+    may_post_message,
+    message_reach,
+    narrows,
+)
 from accord.transparency.envelope import document_digest
 
 PAGE = 100
@@ -32,19 +41,16 @@ def audience_filter(
     audience: InstrumentedAttribute[Audience],
     vendor: InstrumentedAttribute[int | None],
 ) -> ColumnElement[bool]:
-    """Rows addressed to an audience ``standing`` belongs to."""
-    if standing.coordinator:
+    """Rows addressed to an audience ``standing`` belongs to: ``policy.message_reach`` read
+    as SQL, so that the pages and the queries follow one rule."""
+    reach = message_reach(standing)
+    if reach.every:
         return true()
-    allowed: list[ColumnElement[bool]] = []
-    if standing.participant:
-        allowed.append(audience == Audience.ALL)
-    if standing.reporter:
-        allowed.append(audience == Audience.REPORTER)
-    if standing.vendor_org_ids:
-        allowed.append(audience == Audience.VENDORS)
-        allowed.append(
-            and_(audience == Audience.VENDOR, vendor.in_(sorted(standing.vendor_org_ids)))
-        )
+    allowed: list[ColumnElement[bool]] = [
+        audience == Audience(name) for name in sorted(reach.audiences)
+    ]
+    if reach.vendor_org_ids:
+        allowed.append(and_(audience == Audience.VENDOR, vendor.in_(sorted(reach.vendor_org_ids))))
     return or_(*allowed) if allowed else false()
 
 
@@ -61,6 +67,39 @@ class Author:
     user_id: int | None = None
     org_id: int | None = None
     reporter: bool = False
+
+
+@dataclass(frozen=True)
+class AudienceChoice:
+    """One audience a viewer may write to, as a form offers it (``value`` is what it posts)."""
+
+    audience: Audience
+    vendor_slug: str | None = None
+    vendor_name: str | None = None
+
+    @property
+    def value(self) -> str:
+        """``all``, ``vendors``, ... or ``vendor:<slug>`` for one vendor."""
+        return f"vendor:{self.vendor_slug}" if self.vendor_slug else self.audience.value
+
+
+def choices(
+    standing: CaseStanding, case_vendors: Sequence[tuple[int, str, str]]
+) -> list[AudienceChoice]:
+    """The audiences ``standing`` may write to, given the case's vendors (id, slug, name):
+    the form offers these and nothing else."""
+    found = [
+        AudienceChoice(audience)
+        for audience in Audience
+        if audience is not Audience.VENDOR
+        and may_post_message(standing, audience=audience.value, vendor_org_id=None)
+    ]
+    found += [
+        AudienceChoice(Audience.VENDOR, slug, name)
+        for org_id, slug, name in case_vendors
+        if may_post_message(standing, audience=Audience.VENDOR.value, vendor_org_id=org_id)
+    ]
+    return found
 
 
 def post_as(
@@ -113,11 +152,14 @@ def post(
     standing: CaseStanding,
     author: Author,
     body: str,
-    audience: Audience,
+    audience: Audience | None,
     vendor_org_id: int | None,
     parent_id: int | None,
 ) -> CaseMessage:
-    """Store a message (a reply takes its parent's audience), log it and notify its readers."""
+    """Store a message for exactly the audience its author chose, log it and notify its
+    readers. ``audience`` None: a reply's parent's audience (else everyone). A reply may
+    keep or narrow its thread's audience; one that would widen it is refused."""
+    parent = None
     if parent_id is not None:
         parent = db.scalar(
             select(CaseMessage).where(
@@ -126,13 +168,9 @@ def post(
         )
         if parent is None:
             raise NotFound(f"no message {parent_id} in this case", field="parent_id")
-        audience, vendor_org_id = parent.audience, parent.vendor_org_id
-    if audience is Audience.VENDOR and vendor_org_id is None:
-        raise InvalidInput("a message to one vendor names the vendor", field="vendor")
-    if audience is not Audience.VENDOR:
-        vendor_org_id = None
-    if not may_post_message(standing, audience=audience.value, vendor_org_id=vendor_org_id):
-        raise Forbidden(f"you may not write to the audience {audience.value}", field="audience")
+    audience, vendor_org_id = address(
+        standing, audience=audience, vendor_org_id=vendor_org_id, parent=parent
+    )
     message = CaseMessage(
         case_id=case.id,
         parent_id=parent_id,
@@ -166,6 +204,40 @@ def post(
         events.recorded(db, settings=settings)
     notices.message_posted(db, settings=settings, case=case, message=message)
     return message
+
+
+def address(
+    standing: CaseStanding,
+    *,
+    audience: Audience | None,
+    vendor_org_id: int | None,
+    parent: CaseMessage | None,
+) -> tuple[Audience, int | None]:
+    """The audience a message is stored for: the one chosen, exactly (left out: the parent's,
+    else everyone). Refused when ``standing`` may not write to it, or when it would reach
+    anyone the parent does not (a reply narrows its thread, never widens it)."""
+    if audience is None:
+        audience = parent.audience if parent is not None else Audience.ALL
+        if parent is not None and vendor_org_id is None:
+            vendor_org_id = parent.vendor_org_id
+    if audience is Audience.VENDOR and vendor_org_id is None:
+        raise InvalidInput("a message to one vendor names the vendor", field="vendor")
+    if audience is not Audience.VENDOR:
+        vendor_org_id = None
+    if not may_post_message(standing, audience=audience.value, vendor_org_id=vendor_org_id):
+        raise Forbidden(f"you may not write to the audience {audience.value}", field="audience")
+    if parent is not None and not narrows(
+        audience=audience.value,
+        vendor_org_id=vendor_org_id,
+        parent=parent.audience.value,
+        parent_vendor_org_id=parent.vendor_org_id,
+    ):
+        raise InvalidInput(
+            f"a reply to message {parent.id} (to {parent.audience.value}) cannot reach"
+            f" more people than it: choose {parent.audience.value} or a narrower audience",
+            field="audience",
+        )
+    return audience, vendor_org_id
 
 
 def author_for(actor: Actor, standing: CaseStanding, *, vendor_org_id: int | None) -> Author:

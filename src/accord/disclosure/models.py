@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -90,6 +91,13 @@ class DisclosureCase(Base):
     versions: Mapped[str] = mapped_column(String(500), default="")
     credit: Mapped[str] = mapped_column(String(200), default="")
     contact: Mapped[str] = mapped_column(String(320), default="")
+    # The reporter's own name, and whether vendors (not only coordinators) may see it and the
+    # contact: the reporter chooses; coordinators only unless they said otherwise.
+    reporter_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    vendors_see_contact: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    vendors_see_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     triage_reason: Mapped[str] = mapped_column(Text, default="")
     duplicate_of_id: Mapped[int | None] = mapped_column(
@@ -152,7 +160,8 @@ class CaseVendor(Base):
 
 
 class CaseMessage(Base):
-    """A message in a case; replies inherit their parent's audience."""
+    """A message in a case, for the audience its author chose (a reply's is its parent's
+    or narrower)."""
 
     __tablename__ = "disclosure_messages"
     __table_args__ = (Index("ix_disclosure_messages_case", "case_id", "id"),)
@@ -245,3 +254,18 @@ class TimeZonePreference(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     time_zone: Mapped[str] = mapped_column(String(64))
+
+
+class CaseDelivery(Base):
+    """A notification job sent to a vendor about a case, so that the case's pages can say
+    whether the vendor was notified, is still queued, or could not be told."""
+
+    __tablename__ = "disclosure_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("disclosure_cases.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # None: the organization had nobody to email and no webhook when it was invited.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))

@@ -12,8 +12,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.disclosure import parties
+from accord.disclosure import deliveries, parties
 from accord.disclosure.models import Audience, CaseMessage, DisclosureCase
+from accord.jobs.models import Job
 from accord.notifications.services import Notice, notify
 
 
@@ -77,9 +78,10 @@ def _coordinators(db: Session, settings: Settings) -> tuple[tuple[int, ...], tup
     return parties.operator_ids(db), ((org,) if org is not None else ())
 
 
-def _send(db: Session, settings: Settings, notice: Notice | None) -> None:
+def _send(db: Session, settings: Settings, notice: Notice | None) -> list[Job]:
     if notice is not None and (notice.user_ids or notice.org_ids or notice.emails):
-        notify(db, settings=settings, notice=notice)
+        return notify(db, settings=settings, notice=notice)
+    return []
 
 
 def to_case(
@@ -108,27 +110,40 @@ def to_reporter(db: Session, *, settings: Settings, case: DisclosureCase, what: 
 
 
 def report_received(db: Session, *, settings: Settings, case: DisclosureCase) -> None:
-    """A new report: its vendor, or the coordinators when the reporter named none."""
+    """A new report: the coordinators, and its vendor (whose delivery the case keeps)."""
     to_case(
         db,
         settings=settings,
         case=case,
         kind="report",
         what="A new vulnerability report",
-        vendors=case.target_org_id is not None,
+        vendors=False,
     )
+    if case.target_org_id is not None:
+        vendor_invited(
+            db,
+            settings=settings,
+            case=case,
+            org_id=case.target_org_id,
+            kind="report",
+            what="A new vulnerability report",
+        )
 
 
-def vendor_invited(db: Session, *, settings: Settings, case: DisclosureCase, org_id: int) -> None:
-    """An organization was added to a case as a vendor."""
-    notice = build(
-        settings=settings,
-        case=case,
-        kind="invited",
-        what="Your organization was invited",
-        org_ids=(org_id,),
-    )
-    _send(db, settings, notice)
+def vendor_invited(
+    db: Session,
+    *,
+    settings: Settings,
+    case: DisclosureCase,
+    org_id: int,
+    kind: str = "invited",
+    what: str = "Your organization was invited",
+) -> None:
+    """An organization was added to a case as a vendor; the case keeps the deliveries, so
+    that its pages say whether the vendor was told."""
+    notice = build(settings=settings, case=case, kind=kind, what=what, org_ids=(org_id,))
+    jobs = _send(db, settings, notice)
+    deliveries.remember(db, case_id=case.id, organization_id=org_id, jobs=jobs)
 
 
 def message_posted(

@@ -30,7 +30,7 @@ from accord.disclosure.schemas import (
     ReportCreate,
     ReporterMessageCreate,
 )
-from accord.errors import validated
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, validated
 from accord.identity.models import Organization
 from accord.identity.policy import REPORTER, Action, Actor
 from accord.registry.forms import field_errors, filled
@@ -104,6 +104,9 @@ def report_fields(  # one parameter per field of the form
     impact: Text = "",
     credit: Annotated[str, Form(max_length=500)] = "",
     contact: Annotated[str, Form(max_length=500)] = "",
+    name: Annotated[str, Form(max_length=500)] = "",
+    vendors_see_contact: Annotated[str, Form(max_length=10)] = "",
+    vendors_see_name: Annotated[str, Form(max_length=10)] = "",
 ) -> dict[str, str]:
     """The report form's fields as typed (to validate, and to show again)."""
     return {
@@ -118,6 +121,10 @@ def report_fields(  # one parameter per field of the form
         "impact": impact,
         "credit": credit,
         "contact": contact,
+        "name": name,
+        # Checkboxes: sent when ticked; not sent is "coordinators only".
+        "vendors_see_contact": "true" if vendors_see_contact else "",
+        "vendors_see_name": "true" if vendors_see_name else "",
     }
 
 
@@ -137,13 +144,7 @@ def report(
         data = ReportCreate.model_validate(filled(values))
     except ValidationError as exc:
         return _report_form(request, db, values=values, errors=field_errors(exc), status=422)
-    uploads = [
-        reports.Upload(
-            upload.filename, upload.content_type or "", upload.file.read(attachments.MAX_BYTES + 1)
-        )
-        for upload in files or []
-        if upload.filename  # an empty file input sends a nameless part
-    ]
+    uploads = _uploads(files)
     received = reports.submit(db, data=data, uploads=uploads, settings=settings, limiter=limiter)
     return render(
         request,
@@ -153,7 +154,26 @@ def report(
     )
 
 
-def _reporter_page(request: Request, db: Session, token: str, actor: Actor) -> HTMLResponse:
+def _uploads(files: list[UploadFile] | None) -> list[attachments.Upload]:
+    return [
+        attachments.Upload(
+            upload.filename, upload.content_type or "", upload.file.read(attachments.MAX_BYTES + 1)
+        )
+        for upload in files or []
+        if upload.filename  # an empty file input sends a nameless part
+    ]
+
+
+def _reporter_page(
+    request: Request,
+    db: Session,
+    token: str,
+    actor: Actor,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     case = reports.by_token(db, token)
     rows, _ = messages.page(db, case=case, standing=REPORTER)
     return render(
@@ -169,7 +189,13 @@ def _reporter_page(request: Request, db: Session, token: str, actor: Actor) -> H
             "zones": timezones.names(),
             "show": timezones.show,
             "status_text": STATUS_TEXT,
+            "types": sorted(attachments.ALLOWED),
+            "max_bytes": attachments.MAX_BYTES,
+            "room": attachments.room_left(db, case=case),
+            "form": form or {},
+            "errors": errors or {},
         },
+        status=status,
     )
 
 
@@ -180,27 +206,57 @@ def follow(
     actor: Following,
     token: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
-    """The reporter's private page: status, vendors, embargo, messages and history."""
+    """The reporter's private page: the report, status, vendors, embargo, messages, history."""
     return _reporter_page(request, db, token, actor)
 
 
-@router.post("/disclosure/follow/messages")
+def _back(token: str) -> RedirectResponse:
+    return RedirectResponse(f"/disclosure/follow?token={quote(token)}", status_code=303)
+
+
+@router.post("/disclosure/follow/messages", response_class=HTMLResponse)
 def follow_message(
+    request: Request,
     db: DbSession,
     settings: SettingsDep,
-    _: Following,
+    actor: Following,
     token: Token = "",
     body: Text = "",
-    audience: Annotated[str, Form(max_length=20)] = "all",
+    audience: Annotated[str, Form(max_length=20)] = "",
     parent_id: Annotated[str, Form(max_length=20)] = "",
-) -> RedirectResponse:
-    """The reporter answers or adds something."""
+) -> Response:
+    """The reporter answers or adds something; a refused message comes back with the text
+    kept and the reason beside its field."""
     case = reports.by_token(db, token)
-    data = validated(
-        ReporterMessageCreate, filled({"body": body, "audience": audience, "parent_id": parent_id})
-    )
-    messages.post_as_reporter(db, settings=settings, case=case, data=data)
-    return RedirectResponse(f"/disclosure/follow?token={quote(token)}", status_code=303)
+    typed = {"body": body, "audience": audience, "parent_id": parent_id}
+    try:
+        data = validated(ReporterMessageCreate, filled(typed))
+        messages.post_as_reporter(db, settings=settings, case=case, data=data)
+    except (InvalidInput, Forbidden, NotFound) as exc:
+        errors = {exc.field or "body": exc.message}
+        return _reporter_page(
+            request, db, token, actor, form=typed, errors=errors, status=exc.status_code
+        )
+    return _back(token)
+
+
+@router.post("/disclosure/follow/attachments", response_class=HTMLResponse)
+def follow_add_files(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Following,
+    token: Token = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    """The reporter adds files after sending, under the same rules as the report's own."""
+    case = reports.by_token(db, token)
+    try:
+        attachments.add_later(db, settings=settings, case=case, uploads=_uploads(files))
+    except (InvalidInput, PayloadTooLarge, Conflict) as exc:
+        errors = {"files": exc.message}
+        return _reporter_page(request, db, token, actor, errors=errors, status=exc.status_code)
+    return _back(token)
 
 
 @router.get("/disclosure/follow/attachments/{attachment_id}", response_class=Response)

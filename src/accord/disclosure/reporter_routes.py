@@ -21,11 +21,13 @@ from accord.disclosure import (
 )
 from accord.disclosure.models import DisclosureCase
 from accord.disclosure.schemas import (
+    AttachmentRead,
     EventProof,
     EventRead,
     MessagePage,
     MessageRead,
     ReportCreate,
+    ReporterAttachments,
     ReporterMessageCreate,
     ReporterView,
     ReportReceipt,
@@ -76,7 +78,7 @@ def report(
     __: Reporting,
 ) -> ReportReceipt:
     """Report a vulnerability; no account needed. The answer holds the private link, once."""
-    uploads = [reports.Upload(a.filename, a.content_type, a.data()) for a in data.attachments]
+    uploads = [attachments.Upload(a.filename, a.content_type, a.data()) for a in data.attachments]
     received = reports.submit(db, data=data, uploads=uploads, settings=settings, limiter=limiter)
     return ReportReceipt(
         id=received.case.public_id,
@@ -143,6 +145,25 @@ def reporter_proof(
 ) -> dict[str, Any]:
     """An event's document and the transparency-log bundle that proves it."""
     return history.proof(db, case=case, standing=REPORTER, seq=seq, settings=settings)
+
+
+@router.post("/report/attachments", response_model=list[AttachmentRead], status_code=201)
+def reporter_add_attachments(
+    data: ReporterAttachments,
+    case: ReporterCase,
+    db: DbSession,
+    settings: SettingsDep,
+    _: Following,
+) -> list[AttachmentRead]:
+    """Add files after sending (same types and sizes as the report's; at most five in all)."""
+    uploads = [attachments.Upload(a.filename, a.content_type, a.data()) for a in data.attachments]
+    added = attachments.add_later(db, settings=settings, case=case, uploads=uploads)
+    return [
+        AttachmentRead(
+            id=a.id, filename=a.filename, content_type=a.content_type, size=a.size, sha256=a.sha256
+        )
+        for a in added
+    ]
 
 
 @router.get("/report/attachments/{attachment_id}", response_class=Response)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.disclosure import attachments, history, notices
+from accord.disclosure.attachments import Upload
 from accord.disclosure.models import (
     CaseStatus,
     CaseVendor,
@@ -38,15 +39,6 @@ class Received:
 
     case: DisclosureCase
     token: str
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file as it arrived (from JSON or a form)."""
-
-    filename: str
-    content_type: str
-    data: bytes
 
 
 def target_org(db: Session, slug: str | None) -> Organization | None:
@@ -75,12 +67,7 @@ def submit(
         limit=settings.disclosure_reports_per_target_per_hour,
         window_seconds=TARGET_WINDOW_SECONDS,
     )
-    if len(uploads) > attachments.MAX_FILES:
-        raise Forbidden(f"at most {attachments.MAX_FILES} attachments", field="attachments")
-    files = [
-        attachments.check(u.filename, u.content_type, u.data, index=i)
-        for i, u in enumerate(uploads)
-    ]
+    files = attachments.checked(uploads)
     token = new_secret(TOKEN_PREFIX)
     case = DisclosureCase(
         public_id=str(uuid.uuid4()),
@@ -96,6 +83,9 @@ def submit(
         impact=data.impact,
         credit=data.credit,
         contact=data.contact,
+        reporter_name=data.name,
+        vendors_see_contact=data.vendors_see_contact,
+        vendors_see_name=data.vendors_see_name,
         token_hash=digest(token),
     )
     db.add(case)
@@ -121,7 +111,7 @@ def submit(
             case=case,
             kind="vendor_notified",
             actor_label="hub",
-            summary=f"{org.name} notified",
+            summary=f"{org.name} invited",
             organization_id=org.id,
             details={"vendor": org.slug},
         )

@@ -26,6 +26,8 @@ from accord.disclosure import (
     vendors,
     views,
 )
+from accord.disclosure.inbox import View
+from accord.disclosure.inbox import inbox as inbox_rows
 from accord.disclosure.models import CaseStatus, DisclosureCase
 from accord.disclosure.schemas import (
     CaseRead,
@@ -69,23 +71,30 @@ def inbox(
     actor: Reading,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    view: View = View.OPEN,
 ) -> Inbox:
-    """Open reports and cases you take part in, with your unread message counts."""
-    rows, total = cases.inbox(db, actor=actor, settings=settings, page=page, per_page=per_page)
+    """Reports and cases you take part in (``view``: open, waiting on you, embargo ending
+    within a week, closed or published, all), with your unread message counts."""
+    rows, total = inbox_rows(
+        db, actor=actor, settings=settings, view=view, page=page, per_page=per_page
+    )
     items = [
         InboxItem(
             id=row.case.public_id,
             ref=row.case.ref,
             status=row.case.status,
             title=row.case.title,
-            organization=row.organization,
+            organization=row.organization_slug,
+            organization_name=row.organization,
+            phase=row.phase.value,
+            triage_reason=row.case.triage_reason,
             embargo_at=row.case.embargo_at,
             updated_at=row.case.updated_at,
             unread=row.unread,
         )
         for row in rows
     ]
-    return Inbox(items=items, total=total, page=page, per_page=per_page)
+    return Inbox(items=items, total=total, page=page, per_page=per_page, view=view.value)
 
 
 def _load(

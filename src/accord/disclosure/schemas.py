@@ -86,12 +86,26 @@ class ReportCreate(Strict):
     impact: LongText = ""
     credit: OptionalLine = Field(default="", description="How to credit you; empty: anonymous.")
     contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)] = ""
+    name: OptionalLine = Field(default="", description="Your name, if you wish to give it.")
+    vendors_see_contact: bool = Field(
+        default=False, description="Vendors may see your contact (else coordinators only)."
+    )
+    vendors_see_name: bool = Field(
+        default=False,
+        description="Vendors may see your name and credit line (else coordinators only).",
+    )
     attachments: Annotated[list[AttachmentUpload], Field(max_length=5)] = []
 
     @field_validator("purl")
     @classmethod
     def _purl(cls, value: str | None) -> str | None:
         return check_purl(value)
+
+
+class ReporterAttachments(Strict):
+    """Files the reporter adds after sending: the report's own rules, five files in all."""
+
+    attachments: Annotated[list[AttachmentUpload], Field(min_length=1, max_length=5)]
 
 
 class ReportReceipt(BaseModel):
@@ -163,10 +177,11 @@ class EmbargoAcceptance(Strict):
 
 
 class MessageCreate(Strict):
-    """A message; a reply takes its parent's audience."""
+    """A message, to exactly the audience chosen. Left out: a reply's parent's audience,
+    else everyone. A reply may narrow its thread's audience, never widen it (422)."""
 
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-    audience: Audience = Audience.ALL
+    audience: Audience | None = None
     vendor: Slug | None = Field(default=None, description="The vendor of a 'vendor' message.")
     parent_id: int | None = None
 
@@ -175,7 +190,7 @@ class ReporterMessageCreate(Strict):
     """A reporter's message: to everyone in the case, or to the coordinators alone."""
 
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-    audience: Literal[Audience.ALL, Audience.REPORTER] = Audience.ALL
+    audience: Literal[Audience.ALL, Audience.REPORTER] | None = None
     parent_id: int | None = None
 
 
@@ -262,8 +277,13 @@ class CaseRead(BaseModel):
     steps_to_reproduce: str
     proof_of_concept: str
     impact: str
-    credit: str
-    contact: str | None = Field(description="The reporter's contact: coordinators and vendors.")
+    credit: str | None = Field(description="How the reporter is credited; null: not shown.")
+    contact: str | None = Field(
+        description="The reporter's contact: coordinators, and vendors if the reporter agreed."
+    )
+    reporter_name: str | None = Field(
+        description="The reporter's name: coordinators, and vendors if the reporter agreed."
+    )
     triage_reason: str
     duplicate_of: str | None
     embargo_at: datetime | None
@@ -317,25 +337,29 @@ class EventProof(BaseModel):
 
 
 class InboxItem(BaseModel):
-    """One open report or case in an inbox."""
+    """One report or case in an inbox."""
 
     id: str
     ref: str | None
     status: CaseStatus
+    phase: Literal["open", "published", "closed"]
+    triage_reason: str = Field(description="Why a closed report was closed.")
     title: str
     organization: str | None
+    organization_name: str | None
     embargo_at: datetime | None
     updated_at: datetime
     unread: int
 
 
 class Inbox(BaseModel):
-    """Open reports and cases, newest activity first."""
+    """Reports and cases of one view, newest activity first."""
 
     items: list[InboxItem]
     total: int
     page: int
     per_page: int
+    view: str
 
 
 class ReporterView(BaseModel):
@@ -349,5 +373,14 @@ class ReporterView(BaseModel):
     triage_reason: str
     embargo_at: datetime | None
     advisory_id: str | None
+    description: str
+    steps_to_reproduce: str
+    proof_of_concept: str
+    impact: str
+    name: str
+    contact: str
+    credit: str
+    vendors_see_contact: bool
+    vendors_see_name: bool
     vendors: list[dict[str, str]]
     attachments: list[AttachmentRead]

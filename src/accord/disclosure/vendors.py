@@ -70,7 +70,7 @@ def invite(
         case=case,
         kind="vendor_notified",
         actor_label=actor.label,
-        summary=f"{org.name} notified",
+        summary=f"{org.name} invited",
         organization_id=org.id,
         details={"vendor": org.slug},
     )

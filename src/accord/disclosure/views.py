@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from accord.disclosure import reports, vendors
 from accord.disclosure.models import Attachment, CaseEvent, CaseMessage, DisclosureCase
+from accord.disclosure.privacy import reporter_shown
 from accord.disclosure.schemas import (
     AttachmentRead,
     CaseRead,
@@ -79,6 +80,7 @@ def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> Case
         )
         for h in reports.duplicate_hints(db, case=case)
     ]
+    shown = reporter_shown(case, standing)
     return CaseRead(
         id=case.public_id,
         ref=case.ref,
@@ -92,8 +94,9 @@ def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> Case
         steps_to_reproduce=case.steps,
         proof_of_concept=case.proof_of_concept,
         impact=case.impact,
-        credit=case.credit,
-        contact=case.contact,
+        credit=shown.credit,
+        contact=shown.contact,
+        reporter_name=shown.name,
         triage_reason=case.triage_reason,
         duplicate_of=_ident(db, case.duplicate_of_id),
         embargo_at=case.embargo_at,
@@ -116,7 +119,8 @@ def _slugs(db: Session, org_ids: frozenset[int]) -> list[str]:
 
 
 def reporter_view(db: Session, case: DisclosureCase) -> ReporterView:
-    """What the reporter sees: the report's fate, the vendors' statuses, the embargo."""
+    """What the reporter sees: their own report as sent, who may see their contact and
+    name, the report's fate, the vendors' statuses, the embargo."""
     return ReporterView(
         id=case.public_id,
         ref=case.ref,
@@ -126,6 +130,15 @@ def reporter_view(db: Session, case: DisclosureCase) -> ReporterView:
         triage_reason=case.triage_reason,
         embargo_at=case.embargo_at,
         advisory_id=case.advisory_id,
+        description=case.description,
+        steps_to_reproduce=case.steps,
+        proof_of_concept=case.proof_of_concept,
+        impact=case.impact,
+        name=case.reporter_name,
+        contact=case.contact,
+        credit=case.credit,
+        vendors_see_contact=case.vendors_see_contact,
+        vendors_see_name=case.vendors_see_name,
         vendors=[
             {"organization": v.organization, "name": v.name, "status": v.status.value}
             for v in vendor_list(db, case)

@@ -266,29 +266,67 @@ def case_standing(
     )
 
 
-def may_see_message(standing: CaseStanding, *, audience: str, vendor_org_id: int | None) -> bool:
-    """Whether ``standing`` may read a message (or history entry) for ``audience``.
+@dataclass(frozen=True)
+class MessageReach:
+    """Which messages one standing reads: the one rule both Python and SQL apply.
 
-    Coordinators read everything; a vendor never reads another vendor's private messages;
-    the reporter reads what is addressed to everyone or to the reporter.
-    ``accord.disclosure.messages.visible`` is the same rule in SQL; a test checks they agree.
+    ``every``: all of them (coordinators). Otherwise the messages whose audience is in
+    ``audiences``, and the ``vendor`` messages addressed to one of ``vendor_org_ids``.
     """
+
+    every: bool = False
+    audiences: frozenset[str] = frozenset()
+    vendor_org_ids: frozenset[int] = frozenset()
+
+
+def message_reach(standing: CaseStanding) -> MessageReach:
+    """Who reads what: coordinators read everything; a vendor never reads another vendor's
+    private messages; the reporter reads what is addressed to everyone or to the reporter.
+    ``may_see_message`` and ``accord.disclosure.messages.visible`` both read this."""
     if standing.coordinator:
+        return MessageReach(every=True)
+    audiences: set[str] = set()
+    if standing.participant:
+        audiences.add("all")
+    if standing.reporter:
+        audiences.add("reporter")
+    if standing.vendor_org_ids:
+        audiences.add("vendors")
+    return MessageReach(audiences=frozenset(audiences), vendor_org_ids=standing.vendor_org_ids)
+
+
+def may_see_message(standing: CaseStanding, *, audience: str, vendor_org_id: int | None) -> bool:
+    """Whether ``standing`` may read a message (or history entry) for ``audience``."""
+    reach = message_reach(standing)
+    if reach.every or audience in reach.audiences:
         return True
-    if audience == "all":
-        return standing.participant
-    if audience == "reporter":
-        return standing.reporter
-    if audience == "vendors":
-        return bool(standing.vendor_org_ids)
-    if audience == "vendor":
-        return vendor_org_id is not None and vendor_org_id in standing.vendor_org_ids
-    return False
+    return audience == "vendor" and vendor_org_id in reach.vendor_org_ids
 
 
 def may_post_message(standing: CaseStanding, *, audience: str, vendor_org_id: int | None) -> bool:
     """Whether ``standing`` may write to ``audience``: exactly the audiences it may read."""
     return may_see_message(standing, audience=audience, vendor_org_id=vendor_org_id)
+
+
+def narrows(
+    *, audience: str, vendor_org_id: int | None, parent: str, parent_vendor_org_id: int | None
+) -> bool:
+    """Whether every reader of a message to (``audience``, ``vendor_org_id``) also reads its
+    parent: a reply may keep its thread's audience or narrow it, never widen it.
+
+    Decided by ``may_see_message`` itself over one standing of each kind: a coordinator, the
+    reporter, a member of each vendor named, and a vendor named by neither.
+    """
+    named = {v for v in (vendor_org_id, parent_vendor_org_id) if v is not None}
+    stranger = max(named, default=0) + 1
+    standings = [CaseStanding(coordinator=True), REPORTER] + [
+        CaseStanding(vendor_org_ids=frozenset({org})) for org in (*sorted(named), stranger)
+    ]
+    return all(
+        may_see_message(s, audience=parent, vendor_org_id=parent_vendor_org_id)
+        for s in standings
+        if may_see_message(s, audience=audience, vendor_org_id=vendor_org_id)
+    )
 
 
 def may_manage_case(standing: CaseStanding) -> bool:

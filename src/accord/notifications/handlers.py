@@ -16,17 +16,34 @@ log = logging.getLogger("accord.notifications")
 
 @handler(EMAIL_KIND)
 def send_email(context: JobContext, payload: dict[str, Any]) -> None:
-    """Send one email. A recipient every server refuses for good (5xx) is not retried."""
-    msg = mail.message(
-        context.settings,
-        to=payload["to"],
-        subject=payload["subject"],
-        text=payload["text"],
-        link=payload["link"],
-        delivery_id=payload["delivery_id"],
-    )
+    """Send one email. What retrying cannot mend fails for good at once, so that pages say
+    "failed" instead of "queued" for an hour: no SMTP server configured, a login refused, an
+    address that is not one, a sender or recipient every server refuses (5xx)."""
+    if not mail.is_address(payload["to"]):
+        raise PermanentFailure(f"BadAddress: not an email address: {payload['to']!r}")
     try:
+        msg = mail.message(
+            context.settings,
+            to=payload["to"],
+            subject=payload["subject"],
+            text=payload["text"],
+            link=payload["link"],
+            delivery_id=payload["delivery_id"],
+        )
         mail.send(context.settings, msg)
+    except mail.MailNotConfigured as exc:
+        raise PermanentFailure(f"MailNotConfigured: {exc}") from None
+    except smtplib.SMTPAuthenticationError as exc:
+        # The server's answer only: never the password.
+        raise PermanentFailure(
+            f"SMTPAuthenticationError: the SMTP server refused the login ({exc.smtp_code})"
+        ) from None
+    except smtplib.SMTPSenderRefused as exc:
+        if exc.smtp_code >= 500:
+            raise PermanentFailure(
+                f"SMTPSenderRefused: the SMTP server refused the sender ({exc.smtp_code})"
+            ) from None
+        raise
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         if codes and all(code >= 500 for code in codes):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 
 import httpx
 
@@ -13,7 +13,24 @@ from accord.config import Settings
 
 
 class MailNotConfigured(Exception):
-    """No SMTP server is configured; the delivery waits (retried) until one is."""
+    """No SMTP server is configured: the delivery fails at once (an operator may retry it
+    from the jobs page once one is)."""
+
+
+def configured(settings: Settings) -> bool:
+    """Whether mail can be sent at all (an SMTP server is named)."""
+    return bool(settings.smtp_host)
+
+
+def is_address(value: str) -> bool:
+    """Whether ``value`` is one plain address (``local@domain``), as a mail's To can carry."""
+    _, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    return (
+        bool(at and local and domain.strip("."))
+        and address == value.strip()
+        and not any(c.isspace() or c in '<>,;"' for c in address)
+    )
 
 
 def sender(settings: Settings) -> str:
@@ -41,7 +58,7 @@ def message(
 
 def send(settings: Settings, msg: EmailMessage) -> None:
     """Hand ``msg`` to the configured SMTP server; smtplib's exceptions say why not."""
-    if not settings.smtp_host:
+    if not settings.smtp_host:  # configured(settings), spelled out for the type checker
         raise MailNotConfigured("no SMTP server is configured (ACCORD_SMTP_HOST)")
     context = ssl.create_default_context()
     timeout = settings.outbound_timeout_seconds

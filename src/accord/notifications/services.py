@@ -46,17 +46,18 @@ class Notice:
     emails: tuple[str, ...] = ()  # bare addresses (e.g. an anonymous reporter's contact)
 
 
-def notify(db: Session, *, settings: Settings, notice: Notice) -> None:
+def notify(db: Session, *, settings: Settings, notice: Notice) -> list[Job]:
     """Queue the deliveries for notice in the caller's transaction (nothing is sent before
-    commit)."""
+    commit); returns their jobs, whose states say later whether anyone was told."""
     if not notice.kind or not notice.link.startswith("/") or notice.link.startswith("//"):
         raise ValueError("a notice needs a kind and a link that is a path on the hub")
     link = settings.public_url + notice.link
     # A header cannot carry a line break; a subject that has one is folded onto one line.
     subject = " ".join(notice.subject.split())
     now = utcnow()
+    jobs: list[Job] = []
     for address in _addresses(db, notice):
-        enqueue(
+        job = enqueue(
             db,
             kind=EMAIL_KIND,
             settings=settings,
@@ -69,6 +70,7 @@ def notify(db: Session, *, settings: Settings, notice: Notice) -> None:
                 "link": link,
             },
         )
+        jobs.append(job)
     orgs = db.scalars(select(Organization).where(Organization.id.in_(notice.org_ids))).all()
     for org in orgs:
         event = {
@@ -80,7 +82,8 @@ def notify(db: Session, *, settings: Settings, notice: Notice) -> None:
             "created_at": now.isoformat(),
         }
         for hook in db.scalars(select(Webhook).where(Webhook.organization_id == org.id)):
-            _queue_webhook(db, settings=settings, hook=hook, event=event)
+            jobs.append(_queue_webhook(db, settings=settings, hook=hook, event=event))
+    return jobs
 
 
 def _addresses(db: Session, notice: Notice) -> list[str]:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, PrefixLoader, select_autoescape
 
 from accord.identity.policy import ANONYMOUS, Action, Actor, allowed
+from accord.notifications import mail
 from accord.web import i18n
 from accord.web.labels import label, problem
 from accord.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_token
@@ -79,6 +80,8 @@ def render(
         can=lambda action, org_id=None: allowed(actor, action, org_id=org_id),
         csrf_token=token,
         hub_name=request.app.state.settings.hub_name,
+        # Operators are told on every page while no email can leave the hub.
+        mail_missing=actor.is_operator and not mail.configured(request.app.state.settings),
         viewer=viewer,
         here=_here(request),
         **(context or {}),

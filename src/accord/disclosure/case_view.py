@@ -1,0 +1,70 @@
+"""What the case page shows one viewer, built once for its GET and for a form sent back with
+its mistakes (the message form keeps what was typed, the error beside its field)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from accord.advisories.formats.meta import VexJustification
+from accord.config import Settings
+from accord.disclosure import deliveries, history, messages, reports, timezones, vendors, views
+from accord.disclosure.cases import CaseAccess
+from accord.disclosure.models import CaseStatus, VendorStatus
+from accord.disclosure.pages import STATUS_TEXT, viewer_zone
+from accord.disclosure.privacy import reporter_shown
+from accord.identity.policy import Actor
+from accord.web.rendering import render
+
+
+def render_case(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    actor: Actor,
+    access: CaseAccess,
+    *,
+    before: int | None = None,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The case page; ``form`` and ``errors``: a message form sent back with its mistakes."""
+    case, standing = access.case, access.standing
+    rows, more = messages.page(db, case=case, standing=standing, before=before)
+    assert actor.user_id is not None
+    listed = vendors.listed(db, case)
+    vendor_rows = views.vendor_list(db, case)
+    states = deliveries.vendor_states(db, case_id=case.id)
+    mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
+    context: dict[str, Any] = {
+        "case": case,
+        "standing": standing,
+        "reporter": reporter_shown(case, standing),
+        "vendors": vendor_rows,
+        "notified": {org.slug: states[org.id] for _, org in listed if org.id in states},
+        "notified_ids": states,
+        "my_vendors": mine,
+        "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
+        "hints": reports.duplicate_hints(db, case=case),
+        "attachments": views.attachment_list(db, case),
+        "messages": views.message_reads(db, rows),
+        "read_up_to": messages.last_read(db, case=case, user_id=actor.user_id),
+        "newest": rows[-1].id if rows else 0,
+        "older": more,
+        "events": history.events(db, case=case, standing=standing, limit=100),
+        "zone": viewer_zone(request, db, actor),
+        "zones": timezones.names(),
+        "show": timezones.show,
+        "status_text": STATUS_TEXT,
+        "statuses": list(VendorStatus),
+        "justifications": [j.value for j in VexJustification],
+        "choices": messages.choices(standing, [(o.id, o.slug, o.name) for _, o in listed]),
+        "form": form or {},
+        "errors": errors or {},
+        "publishable": case.status is CaseStatus.OPEN,
+    }
+    return render(request, "disclosure/case.html", context, status=status)
