@@ -1,7 +1,9 @@
 """Disclosure pages for vendors and coordinators: the inbox and the case page with its forms.
 
 The actions go through the same services as the API; a refused action shows the error page
-with the reason, a successful one returns to the case page (303).
+with the reason, a successful one returns to the case page (303). The vendor answer, embargo
+and publication forms are in ``case_forms.py``: a mistake there re-shows the case page with
+the form as typed and the reason beside the field.
 """
 
 from __future__ import annotations
@@ -10,14 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
 from accord.disclosure import (
     attachments,
     cases,
-    embargo,
     history,
     messages,
     publishing,
@@ -26,7 +26,7 @@ from accord.disclosure import (
     vendors,
     views,
 )
-from accord.disclosure.models import Audience, CaseStatus, VendorStatus
+from accord.disclosure.models import Audience, VendorStatus
 from accord.disclosure.pages import (
     STATUS_TEXT,
     CaseId,
@@ -38,14 +38,10 @@ from accord.disclosure.pages import (
     viewer_zone,
 )
 from accord.disclosure.schemas import (
-    EmbargoAcceptance,
-    EmbargoProposal,
     MessageCreate,
-    PublishRequest,
     TriageRequest,
-    VendorStatusUpdate,
 )
-from accord.errors import InvalidInput, invalid_from, validated
+from accord.errors import InvalidInput, validated
 from accord.identity.policy import Actor
 from accord.registry.forms import filled
 from accord.web.deps import DbSession, SettingsDep
@@ -93,38 +89,59 @@ def case_page(
 ) -> HTMLResponse:
     """A case: status per vendor, the embargo in your zone, messages and history."""
     access = cases.load(db, case_id, actor=actor, settings=settings)
+    return render(
+        request, "disclosure/case.html", case_context(request, db, actor, access, before=before)
+    )
+
+
+def case_context(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    access: cases.CaseAccess,
+    *,
+    before: int | None = None,
+    form: str = "",
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the case page shows; ``form``, ``values`` and ``errors`` re-show a refused form
+    with what was typed and the reason beside its field."""
     case, standing = access.case, access.standing
     rows, more = messages.page(db, case=case, standing=standing, before=before)
     assert actor.user_id is not None
     read_up_to = messages.last_read(db, case=case, user_id=actor.user_id)
     vendor_rows = views.vendor_list(db, case)
     mine = {v.organization for v in vendor_rows} & set(views._slugs(db, standing.vendor_org_ids))
-    return render(
-        request,
-        "disclosure/case.html",
-        {
-            "case": case,
-            "standing": standing,
-            "vendors": vendor_rows,
-            "my_vendors": sorted(mine),
-            "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
-            "hints": reports.duplicate_hints(db, case=case),
-            "attachments": views.attachment_list(db, case),
-            "messages": views.message_reads(db, rows),
-            "read_up_to": read_up_to,
-            "newest": rows[-1].id if rows else 0,
-            "older": more,
-            "events": history.events(db, case=case, standing=standing, limit=100),
-            "zone": viewer_zone(request, db, actor),
-            "zones": timezones.names(),
-            "show": timezones.show,
-            "status_text": STATUS_TEXT,
-            "statuses": list(VendorStatus),
-            "justifications": [j.value for j in _justifications()],
-            "audiences": list(Audience),
-            "publishable": case.status is CaseStatus.OPEN,
-        },
-    )
+    answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
+    return {
+        "case": case,
+        "standing": standing,
+        "vendors": vendor_rows,
+        "my_vendors": sorted(mine),
+        "answerable": answerable,
+        "publishers": publishing.publishers(case, standing, answerable),
+        "id_note": publishing.explain_id,
+        "settings_prefix": request.app.state.settings.advisory_id_prefix,
+        "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
+        "hints": reports.duplicate_hints(db, case=case),
+        "attachments": views.attachment_list(db, case),
+        "messages": views.message_reads(db, rows),
+        "read_up_to": read_up_to,
+        "newest": rows[-1].id if rows else 0,
+        "older": more,
+        "events": history.events(db, case=case, standing=standing, limit=100),
+        "zone": viewer_zone(request, db, actor),
+        "zones": timezones.names(),
+        "show": timezones.show,
+        "status_text": STATUS_TEXT,
+        "statuses": list(VendorStatus),
+        "justifications": [j.value for j in _justifications()],
+        "audiences": list(Audience),
+        "form": form,
+        "values": values or {},
+        "errors": errors or {},
+    }
 
 
 def _justifications() -> list[Any]:
@@ -188,89 +205,6 @@ def invite_page(
     return back_to_case(access.case)
 
 
-def _lines(text: str) -> list[str]:
-    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
-
-
-@router.post("/disclosure/cases/{case_id}/vendor-answer")
-def answer_page(
-    case_id: CaseId,
-    db: DbSession,
-    settings: SettingsDep,
-    actor: Writing,
-    vendor: Annotated[str, Form(max_length=64)] = "",
-    answer: Annotated[str, Form(max_length=20)] = "status",
-    status: Annotated[str, Form(max_length=20)] = "",
-    justification: Annotated[str, Form(max_length=60)] = "",
-    statement: Text = "",
-    purl: Annotated[str, Form(max_length=500)] = "",
-    affected_versions: Annotated[str, Form(max_length=5000)] = "",
-    fixed_versions: Annotated[str, Form(max_length=5000)] = "",
-    embargo_at: Annotated[str, Form(max_length=40)] = "",
-) -> RedirectResponse:
-    """A vendor's answer (or a coordinator's on its behalf): its status, its acceptance of
-    the embargo shown, or its agreement to publish before the embargo."""
-    access = _write(db, case_id, actor, settings)
-    if answer == "accept-embargo":
-        accepted = validated(EmbargoAcceptance, {"embargo_at": embargo_at})
-        embargo.accept(
-            db,
-            access=access,
-            slug=vendor,
-            embargo_at=accepted.embargo_at,
-            actor=actor,
-            settings=settings,
-        )
-    elif answer == "agree-release":
-        embargo.agree_release(db, access=access, slug=vendor, actor=actor, settings=settings)
-    elif answer == "status":
-        fields: dict[str, Any] = filled(
-            {"status": status, "justification": justification, "statement": statement, "purl": purl}
-        )
-        fields["affected_versions"] = _lines(affected_versions)
-        fields["fixed_versions"] = _lines(fixed_versions)
-        data = validated(VendorStatusUpdate, fields)
-        vendors.set_status(
-            db, access=access, slug=vendor, data=data, actor=actor, settings=settings
-        )
-    else:
-        raise InvalidInput("answer: status, accept-embargo or agree-release", field="answer")
-    return back_to_case(access.case)
-
-
-def _moment(request: Request, db: Session, actor: Actor, text: str) -> str:
-    zone = viewer_zone(request, db, actor)
-    return timezones.parse_local(text, zone, field="embargo_at").isoformat()
-
-
-@router.post("/disclosure/cases/{case_id}/embargo")
-def embargo_page(
-    request: Request,
-    case_id: CaseId,
-    db: DbSession,
-    settings: SettingsDep,
-    actor: Writing,
-    embargo_at: Annotated[str, Form(max_length=40)] = "",
-    reason: Text = "",
-) -> RedirectResponse:
-    """Propose an embargo, entered in the viewer's zone."""
-    access = _write(db, case_id, actor, settings)
-    if not embargo_at:
-        raise InvalidInput("embargo_at: enter a date and time", field="embargo_at")
-    data = validated(
-        EmbargoProposal, {"embargo_at": _moment(request, db, actor, embargo_at), "reason": reason}
-    )
-    embargo.propose(
-        db,
-        access=access,
-        embargo_at=data.embargo_at,
-        reason=data.reason,
-        actor=actor,
-        settings=settings,
-    )
-    return back_to_case(access.case)
-
-
 @router.post("/disclosure/cases/{case_id}/messages")
 def message_page(
     case_id: CaseId,
@@ -305,29 +239,6 @@ def read_page(
     assert actor.user_id is not None
     messages.mark_read(db, case=access.case, user_id=actor.user_id, last_read_id=last_read_id)
     return back_to_case(access.case)
-
-
-@router.post("/disclosure/cases/{case_id}/publish")
-def publish_page(
-    case_id: CaseId,
-    db: DbSession,
-    settings: SettingsDep,
-    actor: Writing,
-    summary: Annotated[str, Form(max_length=200)] = "",
-    cvss_v3: Annotated[str, Form(max_length=300)] = "",
-    cwe_ids: Annotated[str, Form(max_length=500)] = "",
-    cve_id: Annotated[str, Form(max_length=30)] = "",
-) -> RedirectResponse:
-    """Publish the case's advisory and go to it."""
-    access = _write(db, case_id, actor, settings)
-    fields: dict[str, Any] = filled({"summary": summary, "cvss_v3": cvss_v3, "cve_id": cve_id})
-    fields["cwe_ids"] = _lines(cwe_ids)
-    try:
-        data = PublishRequest.model_validate(fields)
-    except ValidationError as exc:
-        raise invalid_from(exc) from None
-    advisory = publishing.publish_case(db, access=access, data=data, actor=actor, settings=settings)
-    return RedirectResponse(f"/advisories/{advisory.osv_id}", status_code=303)
 
 
 @router.get("/disclosure/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
