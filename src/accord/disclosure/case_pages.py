@@ -121,7 +121,6 @@ def case_context(
         "my_vendors": sorted(mine),
         "answerable": answerable,
         "publishers": publishing.publishers(case, standing, answerable),
-        "id_note": publishing.explain_id,
         "settings_prefix": request.app.state.settings.advisory_id_prefix,
         "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
         "hints": reports.duplicate_hints(db, case=case),

@@ -11,7 +11,7 @@ Two kinds of advisory come from a case, each published once:
 
 ``PREFIX`` is the hub's (``ACCORD_ADVISORY_ID_PREFIX``), ``YYYY-NNNN`` the case's year and
 number; the OSV schema admits a prefix that is not registered with OSV only behind ``x_``
-(:func:`explain_id` says this on every page that shows such an id). Both records carry the
+(``ids.explain_id`` says this on every page that shows such an id). Both records carry the
 CVE id as an alias, the reporter's chosen credit, the CVSS vector and CWE ids. The first
 publication, under the embargo rule of :mod:`embargo`, makes the case public; later ones need
 no embargo check. ``publication.publish`` stores each version and appends it to the
@@ -20,7 +20,6 @@ transparency log; the OSV, CSAF and CVE JSON 5 exports are made like any other a
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from packageurl import PackageURL
@@ -69,11 +68,6 @@ def _affected(vendor: CaseVendor, org: Organization, case: DisclosureCase) -> di
     return entry
 
 
-_ID = re.compile(
-    r"^x_(?P<prefix>[A-Z][A-Z0-9]*)-(?P<year>\d{4})-(?P<number>\d{4,})(?:-(?P<vendor>[a-z0-9][a-z0-9-]*))?$"
-)
-
-
 def advisory_id(case: DisclosureCase, *, prefix: str, vendor: str | None = None) -> str:
     """The id of the case's advisory (or of ``vendor``'s own): OSV reserves ids without a
     registered prefix to ``x_``."""
@@ -81,24 +75,6 @@ def advisory_id(case: DisclosureCase, *, prefix: str, vendor: str | None = None)
     assert case.number is not None
     base = f"x_{prefix}-{case.year}-{case.number:04d}"
     return f"{base}-{vendor}" if vendor else base
-
-
-def explain_id(osv_id: str) -> str | None:
-    """A short note on an id of this scheme for the pages that show it (None for others)."""
-    found = _ID.match(osv_id)
-    if found is None:
-        return None
-    case = f"{found['year']}-{found['number']}"
-    whose = (
-        f"the advisory that vendor {found['vendor']} published for its product from "
-        f"disclosure case {case}"
-        if found["vendor"]
-        else f"the coordinators' advisory of disclosure case {case}"
-    )
-    return (
-        f"{osv_id} is {whose} on this hub, whose prefix is {found['prefix']}; "
-        '"x_" marks a prefix that is not registered with the OSV database.'
-    )
 
 
 def publishers(
