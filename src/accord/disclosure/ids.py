@@ -10,25 +10,34 @@ the page renderer can import it without the rest of the domain.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from accord.web.i18n import N_
 
 _ID = re.compile(
     r"^x_(?P<prefix>[A-Z][A-Z0-9]*)-(?P<year>\d{4})-(?P<number>\d{4,})(?:-(?P<vendor>[a-z0-9][a-z0-9-]*))?$"
 )
 
 
-def explain_id(osv_id: str, *, prefix: str) -> str | None:
+# Kept as msgids so that pages say them in the viewer's language (``web/rendering.py``).
+VENDOR_NOTE = N_(
+    "%(id)s: the advisory that vendor %(vendor)s published for its product from disclosure "
+    'case %(case)s; this hub\'s id prefix is %(prefix)s; "x_" marks a prefix that is not '
+    "registered with the OSV database."
+)
+HUB_NOTE = N_(
+    '%(id)s: advisory %(case)s of this hub; this hub\'s id prefix is %(prefix)s; "x_" marks '
+    "a prefix that is not registered with the OSV database."
+)
+
+
+def explain_id(osv_id: str, *, prefix: str, gettext: Callable[[str], str] = str) -> str | None:
     """A short note on an id of this hub's scheme (prefix ``prefix``) for the pages that show
-    it; None for any other id (an imported advisory keeps its own scheme)."""
+    it, through ``gettext``; None for any other id (an imported advisory keeps its own)."""
     found = _ID.match(osv_id)
     if found is None or found["prefix"] != prefix:
         return None
-    tail = (
-        f'this hub\'s id prefix is {prefix}; "x_" marks a prefix that is not registered with '
-        "the OSV database."
-    )
+    values = {"id": osv_id, "case": f"{found['year']}-{found['number']}", "prefix": prefix}
     if found["vendor"]:
-        return (
-            f"{osv_id}: the advisory that vendor {found['vendor']} published for its product "
-            f"from disclosure case {found['year']}-{found['number']}; {tail}"
-        )
-    return f"{osv_id}: advisory {found['year']}-{found['number']} of this hub; {tail}"
+        return gettext(VENDOR_NOTE) % {**values, "vendor": found["vendor"]}
+    return gettext(HUB_NOTE) % values

@@ -72,7 +72,9 @@ def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:
 def _id_note(context: Context, osv_id: str) -> str:
     """Template filter: the note explaining an advisory id of the hub's scheme, else ""."""
     settings = context["request"].app.state.settings
-    return explain_id(osv_id, prefix=settings.advisory_id_prefix) or ""
+    viewer = context.get("viewer")
+    gettext = viewer.translations.gettext if isinstance(viewer, i18n.Viewer) else str
+    return explain_id(osv_id, prefix=settings.advisory_id_prefix, gettext=gettext) or ""
 
 
 def render(
