@@ -83,13 +83,14 @@ def publishers(
     """What the viewer may still publish from the case, as (vendor slug or "", label)."""
     if case.status not in (CaseStatus.OPEN, CaseStatus.PUBLISHED) or case.ref is None:
         return []
-    found = [
+    found = []
+    if may_publish_case(standing) and case.advisory_id is None:
+        found.append(("", "the coordinators' advisory of the case (every vendor's answer)"))
+    found += [
         (v.organization, f"the advisory of {v.name} for its product")
         for v in answerable
         if v.status in (VendorStatus.AFFECTED, VendorStatus.FIXED) and v.advisory_id is None
     ]
-    if may_publish_case(standing) and case.advisory_id is None:
-        found.append(("", "the coordinators' advisory of the case (every vendor's answer)"))
     return found
 
 
