@@ -58,6 +58,17 @@ class Settings(BaseSettings):
         description="Slug of the organization whose members coordinate disclosure cases "
         "(besides the hub's operators).",
     )
+    disclosure_coordinators_decide_embargo: bool = Field(
+        default=False,
+        description="A coordinator's embargo proposal takes force at once, without waiting "
+        "for every vendor that may be affected to accept it.",
+    )
+    advisory_id_prefix: str = Field(
+        default="ACCORD",
+        pattern=r"^[A-Z][A-Z0-9]{1,15}$",
+        description="The hub's prefix in the ids of advisories published from disclosure "
+        "cases (x_PREFIX-YEAR-NUMBER).",
+    )
 
     outbound_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     outbound_max_bytes: int = Field(default=65_536, ge=1024)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.accountability import bounds, collect, figures, periods, reports, services
+from accord.accountability import bounds, collect, figures, periods, public, reports, services
 from accord.accountability.models import ComputedFigures
 from accord.accountability.periods import Period
 from accord.db import unit_of_work
@@ -162,12 +162,17 @@ def _by_hand(rows: list[dict[str, Any]], org_id: int, period: Period) -> dict[st
         and r["producer_org_id"] != org_id
     }
     by_tlp = Counter(r["tlp"] for r in shared)
+    # Objects above TLP:CLEAR count as one group, and only from public.THRESHOLD objects on.
+    clear = by_tlp.get("CLEAR", 0)
+    restricted = sum(n for tlp, n in by_tlp.items() if tlp != "CLEAR")
+    restricted = restricted if restricted >= public.THRESHOLD else 0
+    shown = {"CLEAR": clear, "restricted": restricted}
     return {
-        "objects_shared": len(shared),
-        "objects_shared_by_tlp": dict(sorted(by_tlp.items())),
+        "objects_shared": clear + restricted,
+        "objects_shared_by_tlp": {k: n for k, n in sorted(shown.items()) if n},
         "sightings_received": len(sightings),
-        "private_objects": sum(n for tlp, n in by_tlp.items() if tlp != "CLEAR"),
-        "clear_objects": by_tlp.get("CLEAR", 0),
+        "private_objects": restricted,
+        "clear_objects": clear,
     }
 
 
@@ -250,14 +255,9 @@ def test_the_records_of_a_sharing_figure_stay_few_however_many_objects(
         )
     )
     assert stored is not None
-    # One group per TLP and one for the sightings, not one record per object.
-    assert stored["objects_shared"] == [
-        "private:objects:AMBER*300",
-        "private:objects:AMBER+STRICT*300",
-        "objects:CLEAR*300",
-        "private:objects:GREEN*300",
-        "private:objects:RED*300",
-    ]
+    # One group for TLP:CLEAR, one for the rest and one for the sightings, not one record
+    # per object (and no count per TLP above CLEAR: see accountability/public.py).
+    assert stored["objects_shared"] == ["objects:CLEAR*300", "private:objects:restricted*1200"]
     assert stored["objects_shared_by_tlp"] == stored["objects_shared"]
     assert stored["sightings_received"] == ["private:sightings*300"]
     # What anyone may read: the TLP:CLEAR group; the rest only counted.

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.disclosure import attachments, cases, embargo, reports
+from accord.disclosure import attachments, cases, embargo, reports, vendors
 from accord.disclosure.models import Attachment
-from accord.disclosure.schemas import ReportCreate
+from accord.disclosure.schemas import ReportCreate, VendorStatusUpdate
 from accord.identity.policy import SYSTEM
 from tests.authz import World
 from tests.factories import Factories
@@ -67,6 +67,15 @@ def prepare(
             settings=settings,
         )
         if path.endswith("/publish"):
+            # acme is affected, so that its members publish its own advisory.
+            vendors.set_status(
+                db,
+                access=access,
+                slug="acme",
+                data=VendorStatusUpdate.model_validate({"status": "affected"}),
+                actor=SYSTEM,
+                settings=settings,
+            )
             embargo.agree_release(db, access=access, slug="acme", actor=SYSTEM, settings=settings)
         case_id = case.ref
         if path.endswith(("/open", "/triage")):

@@ -67,10 +67,14 @@ def test_views_keep_closed_and_published_cases_findable(
     assert _inbox(client, world, "vendor_b", "waiting") == []
     # Embargo ending soon: within a week.
     assert _inbox(client, world, "vendor_a", "ending") == []
-    world.embargo(client, days=3)
-    assert ids(_inbox(client, world, "vendor_a", "ending")) == [case]
-    # A new embargo waits on every vendor's acceptance again.
+    moment = world.embargo(client, days=3)
+    # A proposal waits on every vendor's acceptance, and ends nothing until it is in force.
     assert ids(_inbox(client, world, "vendor_b", "waiting")) == [case]
+    assert _inbox(client, world, "vendor_a", "ending") == []
+    world.accept(client, "vendor_a", "vendor-a", moment)
+    world.accept(client, "vendor_b", "vendor-b", moment)
+    assert _inbox(client, world, "vendor_b", "waiting") == []
+    assert ids(_inbox(client, world, "vendor_a", "ending")) == [case]
     # The page: the views as links, closed rows with their reason, names not slugs.
     sign_in(client, world.people["vendor_a"])
     html = client.get("/disclosure?view=closed").text

@@ -1,8 +1,12 @@
 """Every case route against the reporter, each vendor, another vendor, a coordinator, an
 outsider and anonymous, before and after the embargo.
 
-Before the embargo the coordinator's publication is refused (409, naming the embargo) since
-no vendor agreed to an earlier release; after it, it succeeds. Everything else is the same on
+Each case has an embargo in force (proposed by the coordinator, accepted by both vendors),
+vendor A affected, and a counter-proposal of vendor B's for a moment that has passed by the
+time the roles act: a proposal changes nothing until accepted, so before the embargo both the
+coordinator's and the affected vendor A's publications are refused (409, naming the embargo)
+since no vendor agreed to an earlier release; after it, both succeed. Vendor B, which has not
+said it is affected, has nothing of its own to publish (409). Everything else is the same on
 both sides of the embargo: taking part in the case is what grants reading it.
 """
 
@@ -83,11 +87,11 @@ ROWS = [
     Row(
         "POST",
         BASE + "/publish",
-        frozenset({"coordinator"}),
+        frozenset({"coordinator", "vendor_a"}),
         201,
         {},
-        refused={"vendor_a": 403, "vendor_b": 403},
-        before_embargo={"coordinator": 409},
+        refused={"vendor_b": 409},
+        before_embargo={"coordinator": 409, "vendor_a": 409},
     ),
     Row(
         "POST",
@@ -144,8 +148,22 @@ def _case(client: TestClient, make: Factories, world: World, *, after: bool) -> 
         json={"organization": "vendor-b"},
         headers=world.headers("coordinator"),
     )
-    embargo = world.embargo(client)
+    world.state(client, "vendor-a", "affected")
+    embargo = world.agreed_embargo(client)
+    soon = (utcnow() + timedelta(hours=1)).replace(microsecond=0).isoformat()
+    countered = client.put(
+        f"/api/v1/disclosure/cases/{world.case_id}/embargo",
+        json={"embargo_at": soon},
+        headers=world.headers("vendor_b"),
+    )
+    assert countered.status_code == 200, countered.text
     with unit_of_work(make.factory) as db:
+        # Vendor B's moment passes (as it would an hour later).
+        db.execute(
+            update(DisclosureCase)
+            .where(DisclosureCase.ref == world.case_id)
+            .values(embargo_proposed_at=utcnow() - timedelta(minutes=1))
+        )
         if after:
             past = (utcnow() - timedelta(minutes=1)).replace(microsecond=0)
             db.execute(
@@ -176,7 +194,8 @@ def test_case_matrix(client: TestClient, make: Factories, row: Row, after: bool)
         expected = row.expected(role, after=after)
         assert response.status_code == expected, (role, response.text[:300])
         if response.status_code == 409 and row.path.endswith("/publish"):
-            assert "embargo" in response.json()["message"]
+            wanted = "embargo" if role != "vendor_b" else "affected or fixed"
+            assert wanted in response.json()["message"]
         if expected < 300 and row.method != "GET":
             # Each write succeeds once per world; later roles meet its effect, so rebuild.
             values = _case(client, make, world, after=after)

@@ -123,6 +123,9 @@ def test_the_embargo_is_shown_in_the_viewers_zone_with_the_zone_named(
         headers=world.headers("coordinator"),
     )
     assert proposed.status_code == 200, proposed.text
+    # Both vendors accept it: the embargo in force is what the page shows.
+    world.accept(client, "vendor_a", "vendor-a", "2099-07-01T10:00:00Z")
+    world.accept(client, "vendor_b", "vendor-b", "2099-07-01T10:00:00Z")
     chosen = client.put(
         "/api/v1/disclosure/time-zone",
         json={"time_zone": "Europe/Berlin"},

@@ -155,6 +155,9 @@ def test_the_private_page_shows_the_embargo_localized_in_the_viewers_zone(
         headers=world.headers("coordinator"),
     )
     assert proposed.status_code == 200, proposed.text
+    # Both vendors accept it: the embargo in force is what the page shows.
+    world.accept(client, "vendor_a", "vendor-a", "2099-07-01T10:00:00Z")
+    world.accept(client, "vendor_b", "vendor-b", "2099-07-01T10:00:00Z")
     posted = client.post(
         f"/api/v1/disclosure/cases/{world.case_id}/messages",
         json={"body": "¿Puede confirmar la versión?", "audience": "all"},

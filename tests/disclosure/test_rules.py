@@ -286,7 +286,7 @@ def test_publication_waits_for_the_embargo_or_every_possibly_affected_vendor(
 ) -> None:
     world = World.build(make)
     world.open_case(client)
-    embargo = world.embargo(client)
+    embargo = world.agreed_embargo(client)
     base = f"/api/v1/disclosure/cases/{world.case_id}"
     coordinator = world.headers("coordinator")
     r = client.post(f"{base}/publish", json={}, headers=coordinator)
@@ -308,33 +308,31 @@ def test_publication_waits_for_the_embargo_or_every_possibly_affected_vendor(
     )
     r = client.post(f"{base}/publish", json={}, headers=coordinator)
     assert r.status_code == 201, r.text
-    # A new embargo proposal withdraws earlier agreements and acceptances.
     assert client.get(base, headers=coordinator).json()["status"] == "published"
 
 
-def test_embargo_changes_reset_acceptances(client: TestClient, make: Factories) -> None:
+def test_a_new_proposal_leaves_the_embargo_in_force_and_its_acceptances(
+    client: TestClient, make: Factories
+) -> None:
     world = World.build(make)
     world.open_case(client)
-    first = world.embargo(client)
+    first = world.agreed_embargo(client)
     base = f"/api/v1/disclosure/cases/{world.case_id}"
-    r = client.post(
-        f"{base}/vendors/vendor-b/accept-embargo",
-        json={"embargo_at": first},
-        headers=world.headers("vendor_b"),
-    )
-    assert r.json()["embargo_accepted"] is True
     r = client.put(
         f"{base}/embargo",
         json={"embargo_at": "2099-05-01T09:00:00-04:00"},
         headers=world.headers("vendor_a"),
     )
     vendors = {v["organization"]: v for v in r.json()["vendors"]}
-    assert r.json()["embargo_at"].startswith("2099-05-01T13:00:00")
-    assert vendors["vendor-a"]["embargo_accepted"]
-    assert not vendors["vendor-b"]["embargo_accepted"]
+    in_force = datetime.fromisoformat(first).astimezone(UTC)
+    assert datetime.fromisoformat(r.json()["embargo_at"]) == in_force
+    assert r.json()["embargo_proposed_at"].startswith("2099-05-01T13:00:00")
+    assert vendors["vendor-a"]["proposal_accepted"]
+    assert not vendors["vendor-b"]["proposal_accepted"]
+    assert vendors["vendor-b"]["embargo_accepted"]
     r = client.post(
         f"{base}/vendors/vendor-b/accept-embargo",
-        json={"embargo_at": first},
+        json={"embargo_at": "2099-06-01T00:00:00Z"},
         headers=world.headers("vendor_b"),
     )
     assert r.status_code == 409
@@ -343,7 +341,13 @@ def test_embargo_changes_reset_acceptances(client: TestClient, make: Factories) 
         e["kind"] for e in client.get(f"{base}/history", headers=world.headers("vendor_a")).json()
     ]
     assert kinds.count("embargo_changed") == 2
+    assert kinds.count("embargo_in_force") == 1
     assert "embargo_accepted" in kinds
+    # Vendor B's acceptance puts the proposal in force.
+    world.accept(client, "vendor_b", "vendor-b", "2099-05-01T13:00:00Z")
+    case = client.get(base, headers=world.headers("vendor_b")).json()
+    assert case["embargo_at"].startswith("2099-05-01T13:00:00")
+    assert case["embargo_proposed_at"] is None
 
 
 def test_history_entries_are_provable_from_the_log(client: TestClient, make: Factories) -> None:

@@ -117,3 +117,31 @@ class World:
         )
         assert response.status_code == 200, response.text
         return moment
+
+    def accept(self, client: TestClient, role: str, slug: str, moment: str) -> dict[str, Any]:
+        """``role`` accepts ``moment`` as ``slug``'s embargo; returns the vendor as answered."""
+        response = client.post(
+            f"/api/v1/disclosure/cases/{self.case_id}/vendors/{slug}/accept-embargo",
+            json={"embargo_at": moment},
+            headers=self.headers(role),
+        )
+        assert response.status_code == 200, response.text
+        answered: dict[str, Any] = response.json()
+        return answered
+
+    def agreed_embargo(self, client: TestClient, *, days: int = 30) -> str:
+        """An embargo ``days`` ahead, proposed by the coordinator and accepted by both
+        vendors, so that it is in force; returns it as sent."""
+        moment = self.embargo(client, days=days)
+        self.accept(client, "vendor_a", "vendor-a", moment)
+        self.accept(client, "vendor_b", "vendor-b", moment)
+        return moment
+
+    def state(self, client: TestClient, slug: str, status: str, **extra: Any) -> None:
+        """Vendor ``slug`` states ``status`` (answered by the coordinator)."""
+        response = client.put(
+            f"/api/v1/disclosure/cases/{self.case_id}/vendors/{slug}/status",
+            json={"status": status, **extra},
+            headers=self.headers("coordinator"),
+        )
+        assert response.status_code == 200, response.text

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from accord.accountability import collect_sharing as sharing
+from accord.accountability import public
 from accord.accountability.bounds import PRIVATE
 from accord.accountability.bounds import orgs as _orgs
 from accord.accountability.bounds import within as _in
@@ -60,7 +61,8 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
             "deliveries",
         )
     }
-    vendor_cases = _vendor_cases(db, period, wanted)
+    # Public figures read private records only in aggregates past a threshold (public.py).
+    vendor_cases = public.vendor_cases(_vendor_cases(db, period, wanted))
     for row in vendor_cases:
         parts["vendor_cases"][row.org_id].append(row)
     # Embargoes ending in the period that a vendor accepted: its earlier advisories naming the
@@ -74,7 +76,7 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
     since = min((c.notified_at for c in embargoed), default=None)
     for advisory in _advisories(db, period, wanted, {c.org_id for c in embargoed}, since):
         parts["advisories"][advisory.org_id].append(advisory)
-    for shared in sharing.objects(db, period, wanted):
+    for shared in public.objects(sharing.objects(db, period, wanted)):
         parts["objects"][shared.org_id].append(shared)
     for sighting in sharing.sightings(db, period, wanted):
         parts["sightings"][sighting.org_id].append(sighting)

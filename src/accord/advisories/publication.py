@@ -27,6 +27,7 @@ from accord.advisories.models import (
 from accord.config import Settings
 from accord.identity.policy import Actor
 from accord.transparency import services as log
+from accord.transparency.commitments import keyed_subject
 
 
 def publish(
@@ -63,13 +64,15 @@ def publish(
     )
     db.add(version)
     # Public (CLEAR) records go into the log whole; restricted ones by digest alone, so the
-    # log proves they existed and were not altered without revealing them.
+    # log proves they existed and were not altered without revealing them; nor does it name
+    # them: the subject is committed under the record itself, which only its readers hold.
     public = advisory.tlp is Tlp.CLEAR
+    subject = f"{advisory.osv_id}@{number}"
     log.append(
         db,
         settings=settings,
         entry_type="advisory.version",
-        subject_id=f"{advisory.osv_id}@{number}",
+        subject_id=subject if public else restricted_subject(text, subject),
         document=record if public else None,
         document_sha256=None if public else digest,
         sign=sign,
@@ -78,6 +81,12 @@ def publish(
     _reindex(db, advisory, record, first=first)
     events.recorded(db, settings=settings)
     return version
+
+
+def restricted_subject(text: str, opening: str) -> str:
+    """The log subject of a restricted version: ``opening`` (``<id>@<number>``) committed
+    under the version's canonical record ``text`` (see ``transparency.commitments``)."""
+    return keyed_subject("advisory", key=text.encode(), opening=opening)
 
 
 def _last_number(db: Session, advisory: Advisory) -> int:

@@ -2,27 +2,26 @@
 
 The actions go through the same services as the API; a refused action shows the error page
 with the reason (a refused message: the case page again, the text kept and the reason beside
-its field), a successful one returns to the case page (303).
+its field), a successful one returns to the case page (303). The vendor answer, embargo and
+publication forms are in ``case_forms.py``: a mistake there re-shows the case page with the
+form as typed and the reason beside the field.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
 from accord.disclosure import (
     attachments,
     cases,
-    embargo,
     history,
     inbox,
     messages,
-    publishing,
     reports,
     timezones,
     vendors,
@@ -39,14 +38,10 @@ from accord.disclosure.pages import (
     viewer_zone,
 )
 from accord.disclosure.schemas import (
-    EmbargoAcceptance,
-    EmbargoProposal,
     MessageCreate,
-    PublishRequest,
     TriageRequest,
-    VendorStatusUpdate,
 )
-from accord.errors import Forbidden, InvalidInput, NotFound, invalid_from, validated
+from accord.errors import Forbidden, InvalidInput, NotFound, validated
 from accord.identity.policy import Actor
 from accord.registry.forms import filled
 from accord.web.deps import DbSession, SettingsDep
@@ -155,89 +150,6 @@ def invite_page(
     return back_to_case(access.case)
 
 
-def _lines(text: str) -> list[str]:
-    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
-
-
-@router.post("/disclosure/cases/{case_id}/vendor-answer")
-def answer_page(
-    case_id: CaseId,
-    db: DbSession,
-    settings: SettingsDep,
-    actor: Writing,
-    vendor: Annotated[str, Form(max_length=64)] = "",
-    answer: Annotated[str, Form(max_length=20)] = "status",
-    status: Annotated[str, Form(max_length=20)] = "",
-    justification: Annotated[str, Form(max_length=60)] = "",
-    statement: Text = "",
-    purl: Annotated[str, Form(max_length=500)] = "",
-    affected_versions: Annotated[str, Form(max_length=5000)] = "",
-    fixed_versions: Annotated[str, Form(max_length=5000)] = "",
-    embargo_at: Annotated[str, Form(max_length=40)] = "",
-) -> RedirectResponse:
-    """A vendor's answer (or a coordinator's on its behalf): its status, its acceptance of
-    the embargo shown, or its agreement to publish before the embargo."""
-    access = _write(db, case_id, actor, settings)
-    if answer == "accept-embargo":
-        accepted = validated(EmbargoAcceptance, {"embargo_at": embargo_at})
-        embargo.accept(
-            db,
-            access=access,
-            slug=vendor,
-            embargo_at=accepted.embargo_at,
-            actor=actor,
-            settings=settings,
-        )
-    elif answer == "agree-release":
-        embargo.agree_release(db, access=access, slug=vendor, actor=actor, settings=settings)
-    elif answer == "status":
-        fields: dict[str, Any] = filled(
-            {"status": status, "justification": justification, "statement": statement, "purl": purl}
-        )
-        fields["affected_versions"] = _lines(affected_versions)
-        fields["fixed_versions"] = _lines(fixed_versions)
-        data = validated(VendorStatusUpdate, fields)
-        vendors.set_status(
-            db, access=access, slug=vendor, data=data, actor=actor, settings=settings
-        )
-    else:
-        raise InvalidInput("answer: status, accept-embargo or agree-release", field="answer")
-    return back_to_case(access.case)
-
-
-def _moment(request: Request, db: Session, actor: Actor, text: str) -> str:
-    zone = viewer_zone(request, db, actor)
-    return timezones.parse_local(text, zone, field="embargo_at").isoformat()
-
-
-@router.post("/disclosure/cases/{case_id}/embargo")
-def embargo_page(
-    request: Request,
-    case_id: CaseId,
-    db: DbSession,
-    settings: SettingsDep,
-    actor: Writing,
-    embargo_at: Annotated[str, Form(max_length=40)] = "",
-    reason: Text = "",
-) -> RedirectResponse:
-    """Propose an embargo, entered in the viewer's zone."""
-    access = _write(db, case_id, actor, settings)
-    if not embargo_at:
-        raise InvalidInput("embargo_at: enter a date and time", field="embargo_at")
-    data = validated(
-        EmbargoProposal, {"embargo_at": _moment(request, db, actor, embargo_at), "reason": reason}
-    )
-    embargo.propose(
-        db,
-        access=access,
-        embargo_at=data.embargo_at,
-        reason=data.reason,
-        actor=actor,
-        settings=settings,
-    )
-    return back_to_case(access.case)
-
-
 @router.post("/disclosure/cases/{case_id}/messages", response_class=HTMLResponse)
 def message_page(
     request: Request,
@@ -268,7 +180,8 @@ def message_page(
             settings,
             actor,
             access,
-            form=typed,
+            form="message",
+            values=typed,
             errors={field: exc.message},
             status=exc.status_code,
         )
@@ -288,29 +201,6 @@ def read_page(
     assert actor.user_id is not None
     messages.mark_read(db, case=access.case, user_id=actor.user_id, last_read_id=last_read_id)
     return back_to_case(access.case)
-
-
-@router.post("/disclosure/cases/{case_id}/publish")
-def publish_page(
-    case_id: CaseId,
-    db: DbSession,
-    settings: SettingsDep,
-    actor: Writing,
-    summary: Annotated[str, Form(max_length=200)] = "",
-    cvss_v3: Annotated[str, Form(max_length=300)] = "",
-    cwe_ids: Annotated[str, Form(max_length=500)] = "",
-    cve_id: Annotated[str, Form(max_length=30)] = "",
-) -> RedirectResponse:
-    """Publish the case's advisory and go to it."""
-    access = _write(db, case_id, actor, settings)
-    fields: dict[str, Any] = filled({"summary": summary, "cvss_v3": cvss_v3, "cve_id": cve_id})
-    fields["cwe_ids"] = _lines(cwe_ids)
-    try:
-        data = PublishRequest.model_validate(fields)
-    except ValidationError as exc:
-        raise invalid_from(exc) from None
-    advisory = publishing.publish_case(db, access=access, data=data, actor=actor, settings=settings)
-    return RedirectResponse(f"/advisories/{advisory.osv_id}", status_code=303)
 
 
 @router.get("/disclosure/cases/{case_id}/attachments/{attachment_id}", response_class=Response)

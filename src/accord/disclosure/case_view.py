@@ -1,5 +1,6 @@
 """What the case page shows one viewer, built once for its GET and for a form sent back with
-its mistakes (the message form keeps what was typed, the error beside its field)."""
+its mistakes (``form`` names the form, ``values`` keeps what was typed, ``errors`` puts each
+reason beside its field)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,18 @@ from sqlalchemy.orm import Session
 
 from accord.advisories.formats.meta import VexJustification
 from accord.config import Settings
-from accord.disclosure import deliveries, history, messages, reports, timezones, vendors, views
+from accord.disclosure import (
+    deliveries,
+    history,
+    messages,
+    publishing,
+    reports,
+    timezones,
+    vendors,
+    views,
+)
 from accord.disclosure.cases import CaseAccess
-from accord.disclosure.models import CaseStatus, VendorStatus
+from accord.disclosure.models import VendorStatus
 from accord.disclosure.pages import STATUS_TEXT, viewer_zone
 from accord.disclosure.privacy import reporter_shown
 from accord.identity.policy import Actor
@@ -28,11 +38,12 @@ def render_case(
     access: CaseAccess,
     *,
     before: int | None = None,
-    form: dict[str, str] | None = None,
+    form: str = "",
+    values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    """The case page; ``form`` and ``errors``: a message form sent back with its mistakes."""
+    """The case page; ``form``, ``values`` and ``errors``: a form sent back with its mistakes."""
     case, standing = access.case, access.standing
     rows, more = messages.page(db, case=case, standing=standing, before=before)
     assert actor.user_id is not None
@@ -40,6 +51,7 @@ def render_case(
     vendor_rows = views.vendor_list(db, case)
     states = deliveries.vendor_states(db, case_id=case.id)
     mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
+    answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
     context: dict[str, Any] = {
         "case": case,
         "standing": standing,
@@ -48,6 +60,9 @@ def render_case(
         "notified": {org.slug: states[org.id] for _, org in listed if org.id in states},
         "notified_ids": states,
         "my_vendors": mine,
+        "answerable": answerable,
+        "publishers": publishing.publishers(case, standing, answerable),
+        "settings_prefix": settings.advisory_id_prefix,
         "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
         "hints": reports.duplicate_hints(db, case=case),
         "attachments": views.attachment_list(db, case),
@@ -63,8 +78,8 @@ def render_case(
         "statuses": list(VendorStatus),
         "justifications": [j.value for j in VexJustification],
         "choices": messages.choices(standing, [(o.id, o.slug, o.name) for _, o in listed]),
-        "form": form or {},
+        "form": form,
+        "values": values or {},
         "errors": errors or {},
-        "publishable": case.status is CaseStatus.OPEN,
     }
     return render(request, "disclosure/case.html", context, status=status)

@@ -57,7 +57,7 @@ def load(
     return CaseAccess(case=case, standing=standing)
 
 
-def next_ref(db: Session, year: int) -> tuple[int, str]:
+def next_ref(db: Session, year: int, *, advisory_prefix: str = REF_PREFIX) -> tuple[int, str]:
     """The next number of ``year`` and its reference, safe under concurrent openings.
 
     One atomic upsert increments the year's counter and returns it; the row stays locked
@@ -74,9 +74,10 @@ def next_ref(db: Session, year: int) -> tuple[int, str]:
     while True:
         number = int(db.execute(statement).scalar_one())
         ref = f"{REF_PREFIX}-{year}-{number:04d}"
-        # The advisories domain numbers its own drafts x_ACCORD-YYYY-NNNN too: skip a number
+        # The advisories domain numbers its own drafts x_PREFIX-YYYY-NNNN too: skip a number
         # it took, so that the case's advisory can carry the case's number.
-        if db.scalar(select(Advisory.id).where(Advisory.osv_id == f"x_{ref}")) is None:
+        taken = f"x_{advisory_prefix}-{year}-{number:04d}"
+        if db.scalar(select(Advisory.id).where(Advisory.osv_id == taken)) is None:
             return number, ref
 
 
@@ -92,7 +93,7 @@ def open_case(
             f"only a new report can be opened; this one is {case.status}", field="case_id"
         )
     now = utcnow()
-    case.number, case.ref = next_ref(db, now.year)
+    case.number, case.ref = next_ref(db, now.year, advisory_prefix=settings.advisory_id_prefix)
     case.year = now.year
     case.status = CaseStatus.OPEN
     case.opened_at = case.updated_at = now

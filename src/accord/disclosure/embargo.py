@@ -1,8 +1,15 @@
-"""The embargo: a proposed publication moment (UTC), accepted or countered by each vendor.
+"""The embargo: the publication moment (UTC) the vendors agreed, and the one proposed next.
 
-Nothing from a case is published before its embargo ends unless every vendor that may be
-affected agreed to an earlier release. "May be affected" is every vendor but those that said
-they are not affected: a vendor that has not replied is never taken as not affected.
+Two moments are kept apart. The embargo *in force* (``DisclosureCase.embargo_at``) is the last
+moment that every vendor that may be affected accepted, or that a coordinator decided where
+the hub lets coordinators decide (``ACCORD_DISCLOSURE_COORDINATORS_DECIDE_EMBARGO``). A
+*proposal* (``embargo_proposed_at``) changes nothing until it is accepted: otherwise any
+invited vendor could end everyone's embargo by proposing a moment a few seconds ahead.
+
+Nothing from a case is published before the embargo in force ends (or, with none in force,
+at all) unless every vendor that may be affected agreed to an earlier release. "May be
+affected" is every vendor but those that said they are not affected: a vendor that has not
+replied is never taken as not affected.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from accord.disclosure import history, notices, vendors
 from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
 from accord.errors import Conflict, Forbidden, InvalidInput
-from accord.identity.policy import Actor, may_answer_for, may_manage_case
+from accord.identity.policy import Actor, may_answer_for, may_decide_embargo, may_manage_case
 
 
 class EmbargoActive(Conflict):
@@ -36,6 +43,10 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _second(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
 def propose(
     db: Session,
     *,
@@ -45,23 +56,18 @@ def propose(
     actor: Actor,
     settings: Settings,
 ) -> DisclosureCase:
-    """Set the proposed embargo; every vendor must accept it again (the proposer's vendor
-    accepts its own proposal)."""
+    """Propose a publication moment. The proposer's own vendors accept it; it takes force
+    once every vendor that may be affected accepted it, or at once when a coordinator
+    proposes and the hub lets coordinators decide."""
     case = access.case
     if not may_manage_case(access.standing):
         raise Forbidden("only a vendor or a coordinator of the case may propose an embargo")
     if case.status is not CaseStatus.OPEN:
         raise Conflict("an embargo belongs to an open case", field="case_id")
-    moment = embargo_at.astimezone(UTC).replace(microsecond=0)
+    moment = _second(embargo_at)
     if moment <= utcnow():
         raise InvalidInput("embargo_at: the embargo must end in the future", field="embargo_at")
-    previous = case.embargo_at
-    case.embargo_at = moment
-    db.execute(
-        update(CaseVendor)
-        .where(CaseVendor.case_id == case.id)
-        .values(embargo_accepted_at=None, release_agreed=False)
-    )
+    case.embargo_proposed_at = moment
     if access.standing.vendor_org_ids and not access.standing.coordinator:
         db.execute(
             update(CaseVendor)
@@ -74,7 +80,7 @@ def propose(
     touch(case)
     details = {
         "embargo_at": stamp(moment),
-        "previous": stamp(previous) if previous else None,
+        "in_force": stamp(case.embargo_at) if case.embargo_at else None,
         "reason": reason,
     }
     history.record(
@@ -86,7 +92,15 @@ def propose(
         summary=f"Embargo proposed: {stamp(moment)}",
         details=details,
     )
-    notices.to_case(db, settings=settings, case=case, kind="embargo", what="The embargo changed")
+    notices.to_case(
+        db, settings=settings, case=case, kind="embargo", what="A new embargo was proposed"
+    )
+    if may_decide_embargo(
+        access.standing, coordinators_decide=settings.disclosure_coordinators_decide_embargo
+    ):
+        _take_force(db, case=case, actor=actor, settings=settings, decided=True)
+    else:
+        settle(db, case=case, actor=actor, settings=settings)
     return case
 
 
@@ -99,16 +113,27 @@ def accept(
     actor: Actor,
     settings: Settings,
 ) -> CaseVendor:
-    """A vendor accepts the embargo as now proposed (naming it, so a changed one is refused)."""
+    """A vendor accepts the embargo proposed (or the one in force), naming the moment so that
+    a changed one is refused."""
     case = access.case
     vendor, org = vendors.get_vendor(db, case, slug)
     if not may_answer_for(access.standing, org.id):
         raise Forbidden(f"only {org.name} or a coordinator may answer for it")
-    if case.embargo_at is None:
-        raise Conflict("no embargo is proposed", field="embargo_at")
-    if embargo_at.astimezone(UTC).replace(microsecond=0) != case.embargo_at:
-        raise Conflict(f"the embargo now proposed is {stamp(case.embargo_at)}", field="embargo_at")
-    vendor.embargo_accepted_at = case.embargo_at
+    if case.status is not CaseStatus.OPEN:
+        raise Conflict("an embargo belongs to an open case", field="case_id")
+    named = _second(embargo_at)
+    if named not in (case.embargo_proposed_at, case.embargo_at):
+        if case.embargo_proposed_at is None and case.embargo_at is None:
+            raise Conflict("no embargo is proposed", field="embargo_at")
+        current = case.embargo_proposed_at or case.embargo_at
+        assert current is not None
+        raise Conflict(f"the embargo now proposed is {stamp(current)}", field="embargo_at")
+    if named == case.embargo_proposed_at and named <= utcnow():
+        raise Conflict(
+            f"the proposed moment {stamp(named)} has passed; propose a new one",
+            field="embargo_at",
+        )
+    vendor.embargo_accepted_at = named
     touch(case)
     history.record(
         db,
@@ -117,10 +142,58 @@ def accept(
         kind="embargo_accepted",
         actor_label=actor.label,
         organization_id=org.id,
-        summary=f"{org.name} accepted the embargo {stamp(case.embargo_at)}",
-        details={"vendor": org.slug, "embargo_at": stamp(case.embargo_at)},
+        summary=f"{org.name} accepted the embargo {stamp(named)}",
+        details={"vendor": org.slug, "embargo_at": stamp(named)},
     )
+    settle(db, case=case, actor=actor, settings=settings)
     return vendor
+
+
+def holding_proposal(db: Session, case: DisclosureCase) -> list[str]:
+    """The vendors that may be affected and have not accepted the proposal (by name)."""
+    return [
+        org.name
+        for vendor, org in vendors.listed(db, case)
+        if vendor.status is not VendorStatus.NOT_AFFECTED
+        and vendor.embargo_accepted_at != case.embargo_proposed_at
+    ]
+
+
+def settle(db: Session, *, case: DisclosureCase, actor: Actor, settings: Settings) -> bool:
+    """Put the proposal in force if every vendor that may be affected accepted it (after an
+    acceptance, a proposal, or a vendor's "not affected"). Returns whether it did."""
+    if case.embargo_proposed_at is None or case.status is not CaseStatus.OPEN:
+        return False
+    if holding_proposal(db, case):
+        return False
+    _take_force(db, case=case, actor=actor, settings=settings, decided=False)
+    return True
+
+
+def _take_force(
+    db: Session, *, case: DisclosureCase, actor: Actor, settings: Settings, decided: bool
+) -> None:
+    moment = case.embargo_proposed_at
+    assert moment is not None
+    previous = case.embargo_at
+    case.embargo_at, case.embargo_proposed_at = moment, None
+    # An agreement to publish early was given against the embargo it would shorten.
+    db.execute(update(CaseVendor).where(CaseVendor.case_id == case.id).values(release_agreed=False))
+    how = "decided by a coordinator" if decided else "accepted by every vendor that may be affected"
+    history.record(
+        db,
+        settings=settings,
+        case=case,
+        kind="embargo_in_force",
+        actor_label=actor.label,
+        summary=f"Embargo in force: {stamp(moment)} ({how})",
+        details={
+            "embargo_at": stamp(moment),
+            "previous": stamp(previous) if previous else None,
+            "decided": decided,
+        },
+    )
+    notices.to_case(db, settings=settings, case=case, kind="embargo", what="The embargo changed")
 
 
 def agree_release(
@@ -149,8 +222,8 @@ def agree_release(
 
 
 def check_publishable(db: Session, case: DisclosureCase, now: datetime | None = None) -> None:
-    """Raise :class:`EmbargoActive` unless the embargo has ended or every vendor that may be
-    affected agreed to publish now."""
+    """Raise :class:`EmbargoActive` unless the embargo in force has ended or every vendor
+    that may be affected agreed to publish now. A pending proposal plays no part."""
     moment = now or utcnow()
     if case.embargo_at is not None and moment >= case.embargo_at:
         return
@@ -161,7 +234,7 @@ def check_publishable(db: Session, case: DisclosureCase, now: datetime | None = 
     ]
     if not holding:
         return
-    until = f"until {stamp(case.embargo_at)}" if case.embargo_at else "with no end set yet"
+    until = f"until {stamp(case.embargo_at)}" if case.embargo_at else "with no end agreed yet"
     raise EmbargoActive(
         f"the case is under embargo {until}; not yet agreed to publish earlier: "
         + ", ".join(holding),

@@ -5,6 +5,12 @@ content stays private, yet a participant holding the document can later prove, w
 log's inclusion proof and signed checkpoint, that the hub recorded this event at that time
 (who was told what, and when). Each document carries a random nonce so that its digest
 cannot be confirmed by guessing its few predictable fields.
+
+Nor does the log name the case while it is private: an event's subject is
+``disclosure:HMAC-SHA256(case key, "disclosure:<case id>:<seq>")`` (:func:`subject`), random to
+anyone without the case's key, so the public log does not tell which case had how many
+events when. The participants read the key with the case; when the case is published the
+key is logged in the clear (:func:`reveal`), and anyone can then link its entries.
 """
 
 from __future__ import annotations
@@ -24,10 +30,20 @@ from accord.errors import NotFound
 from accord.identity.policy import CaseStanding
 from accord.transparency import bundles
 from accord.transparency import services as log
+from accord.transparency.commitments import keyed_subject
 from accord.transparency.envelope import canonical, document_digest
 
 ENTRY_TYPE = "disclosure.event"
 SCHEMA = "accord.disclosure.event/1"
+REVEAL_TYPE = "disclosure.published"
+REVEAL_SCHEMA = "accord.disclosure.published/1"
+
+
+def subject(case: DisclosureCase, seq: int) -> str:
+    """The log subject of the case's event ``seq``, committed under the case's key."""
+    return keyed_subject(
+        "disclosure", key=bytes.fromhex(case.log_key), opening=f"disclosure:{case.public_id}:{seq}"
+    )
 
 
 def record(
@@ -64,7 +80,7 @@ def record(
         db,
         settings=settings,
         entry_type=ENTRY_TYPE,
-        subject_id=f"disclosure:{case.public_id}:{seq}",
+        subject_id=subject(case, seq),
         document=None,
         document_sha256=digest,
     )
@@ -85,6 +101,25 @@ def record(
     db.add(event)
     db.flush()
     return event
+
+
+def reveal(db: Session, *, settings: Settings, case: DisclosureCase) -> None:
+    """Log the published case's key in the clear, so that anyone can link its entries."""
+    count = db.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)) or 0
+    log.append(
+        db,
+        settings=settings,
+        entry_type=REVEAL_TYPE,
+        subject_id=f"disclosure:{case.ref or case.public_id}",
+        document={
+            "schema": REVEAL_SCHEMA,
+            "case": case.public_id,
+            "ref": case.ref,
+            "log_key": case.log_key,
+            "events": count,
+            "subject": 'disclosure:HMAC-SHA256(log_key, "disclosure:<case>:<seq>"), seq 1..events',
+        },
+    )
 
 
 def visible(standing: CaseStanding) -> ColumnElement[bool]:

@@ -83,16 +83,19 @@ class InboxRow:
 def _waiting(actor: Actor, coordinator: bool) -> ColumnElement[bool]:
     """Cases where the next step is the viewer's."""
     mine = CaseVendor.organization_id.in_(sorted(actor.roles))
+    pending = func.coalesce(DisclosureCase.embargo_proposed_at, DisclosureCase.embargo_at)
     unanswered = exists().where(
         CaseVendor.case_id == DisclosureCase.id,
         mine,
         or_(
             CaseVendor.status == VendorStatus.NO_REPLY,
+            # A proposal waits on every vendor's acceptance; with none pending, so does an
+            # embargo in force that a coordinator decided alone.
             and_(
-                DisclosureCase.embargo_at.is_not(None),
+                pending.is_not(None),
                 or_(
                     CaseVendor.embargo_accepted_at.is_(None),
-                    CaseVendor.embargo_accepted_at != DisclosureCase.embargo_at,
+                    CaseVendor.embargo_accepted_at != pending,
                 ),
             ),
         ),

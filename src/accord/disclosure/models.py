@@ -9,6 +9,7 @@ hang off that row, so nothing is copied when a report becomes a case.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -103,8 +104,16 @@ class DisclosureCase(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("disclosure_cases.id", ondelete="SET NULL")
     )
+    # The embargo in force: the last moment every vendor that may be affected accepted (or a
+    # coordinator decided, where the hub lets coordinators decide). Only this one holds back
+    # publication; a proposal changes nothing until it is accepted (see ``embargo``).
     embargo_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    embargo_proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The coordinators' advisory of the case; each vendor's own is on its CaseVendor row.
     advisory_id: Mapped[str | None] = mapped_column(String(128))
+    # The key of the case's entries in the public log (``history.subject``): given to the
+    # participants, and published with the case so that anyone can then link them.
+    log_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -153,6 +162,8 @@ class CaseVendor(Base):
     embargo_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # This vendor agrees that the case may be published before the embargo ends.
     release_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The advisory this vendor published for its own product from the case.
+    advisory_id: Mapped[str | None] = mapped_column(String(128))
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

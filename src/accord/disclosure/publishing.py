@@ -1,12 +1,21 @@
-"""Publishing a case: an advisory built from it, through the advisories domain.
+"""Publishing a case: advisories built from it, through the advisories domain.
 
-The record is an OSV record whose id is the case's, ``x_ACCORD-YYYY-NNNN`` (the OSV schema
-admits unregistered prefixes only behind ``x_``), with the CVE id as an alias; credits from
-the reporter's chosen credit; one ``affected`` entry per vendor that is affected or fixed (its
-purl, affected and fixed versions); the CVSS vector and CWE ids. The vendors that are not
-affected, with their VEX justifications, go in ``database_specific.vex``. ``publication.publish``
-then stores the version and appends it to the transparency log; the OSV, CSAF and CVE JSON 5
-exports are made from it like any other advisory's.
+Two kinds of advisory come from a case, each published once:
+
+- each vendor that is affected (or fixed) publishes its own, for its own product: attributed
+  to its organization (listed under its advisories, counted in its progress figures), with
+  the one ``affected`` entry of its product; its id is ``x_PREFIX-YYYY-NNNN-<vendor slug>``;
+- the coordinators publish the case's advisory, with every vendor's answer: one ``affected``
+  entry per vendor that is affected or fixed, and the vendors that are not affected, with
+  their VEX justifications, in ``database_specific.vex``; its id is ``x_PREFIX-YYYY-NNNN``.
+
+``PREFIX`` is the hub's (``ACCORD_ADVISORY_ID_PREFIX``), ``YYYY-NNNN`` the case's year and
+number; the OSV schema admits a prefix that is not registered with OSV only behind ``x_``
+(``ids.explain_id`` says this on every page that shows such an id). Both records carry the
+CVE id as an alias, the reporter's chosen credit, the CVSS vector and CWE ids. The first
+publication, under the embargo rule of :mod:`embargo`, makes the case public; later ones need
+no embargo check. ``publication.publish`` stores each version and appends it to the
+transparency log; the OSV, CSAF and CVE JSON 5 exports are made like any other advisory's.
 """
 
 from __future__ import annotations
@@ -18,18 +27,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.advisories import documents, ecosystems
-from accord.advisories.models import Advisory, AdvisoryStatus, Tlp
+from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.publication import publish
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.disclosure import embargo, history, notices, parties, vendors
 from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
-from accord.disclosure.schemas import PublishRequest
+from accord.disclosure.schemas import PublishRequest, VendorRead
 from accord.errors import Conflict, Forbidden, InvalidInput
 from accord.identity import audit
 from accord.identity.models import Organization
-from accord.identity.policy import Actor, may_publish_case
+from accord.identity.policy import Actor, CaseStanding, may_publish_case, may_publish_for
 
 
 def _package(purl_text: str) -> dict[str, str] | None:
@@ -59,19 +68,45 @@ def _affected(vendor: CaseVendor, org: Organization, case: DisclosureCase) -> di
     return entry
 
 
-def advisory_id(ref: str) -> str:
-    """The advisory id of a case: OSV reserves ids without a registered prefix to ``x_``."""
-    return f"x_{ref}"
+def advisory_id(case: DisclosureCase, *, prefix: str, vendor: str | None = None) -> str:
+    """The id of the case's advisory (or of ``vendor``'s own): OSV reserves ids without a
+    registered prefix to ``x_``."""
+    assert case.year is not None
+    assert case.number is not None
+    base = f"x_{prefix}-{case.year}-{case.number:04d}"
+    return f"{base}-{vendor}" if vendor else base
+
+
+def publishers(
+    case: DisclosureCase, standing: CaseStanding, answerable: list[VendorRead]
+) -> list[tuple[str, str]]:
+    """What the viewer may still publish from the case, as (vendor slug or "", label)."""
+    if case.status not in (CaseStatus.OPEN, CaseStatus.PUBLISHED) or case.ref is None:
+        return []
+    found = []
+    if may_publish_case(standing) and case.advisory_id is None:
+        found.append(("", "the coordinators' advisory of the case (every vendor's answer)"))
+    found += [
+        (v.organization, f"the advisory of {v.name} for its product")
+        for v in answerable
+        if v.status in (VendorStatus.AFFECTED, VendorStatus.FIXED) and v.advisory_id is None
+    ]
+    return found
 
 
 def build_record(
-    case: DisclosureCase, data: PublishRequest, rows: list[tuple[CaseVendor, Organization]]
+    case: DisclosureCase,
+    data: PublishRequest,
+    rows: list[tuple[CaseVendor, Organization]],
+    *,
+    osv_id: str,
 ) -> dict[str, Any]:
-    """The OSV record of the case (``modified`` and ``published`` set at publication)."""
+    """The OSV record of the case, over the vendors of ``rows`` (``modified`` and
+    ``published`` set at publication)."""
     assert case.ref is not None
     record: dict[str, Any] = {
         "schema_version": documents.SCHEMA_VERSION,
-        "id": advisory_id(case.ref),
+        "id": osv_id,
         "summary": data.summary or case.title,
         "details": data.details or "\n\n".join(p for p in (case.description, case.impact) if p),
     }
@@ -112,25 +147,102 @@ def build_record(
 def publish_case(
     db: Session, *, access: CaseAccess, data: PublishRequest, actor: Actor, settings: Settings
 ) -> Advisory:
-    """Publish the case's advisory (coordinators; not before the embargo unless agreed)."""
+    """Publish an advisory from the case: ``data.vendor``'s own (that vendor's members or a
+    coordinator, while it is affected or fixed), else the coordinators' advisory of the case.
+    The first publication waits for the embargo unless every vendor that may be affected
+    agreed to an earlier release."""
     case = access.case
-    if not may_publish_case(access.standing):
-        raise Forbidden("only a coordinator may publish a case")
-    if case.status is not CaseStatus.OPEN or case.ref is None:
+    slug = data.vendor or _own_vendor(db, access)
+    target = vendors.get_vendor(db, case, slug) if slug else None
+    if target is None:
+        if not may_publish_case(access.standing):
+            raise Forbidden("only a coordinator, or an affected vendor for itself, may publish")
+        if case.advisory_id is not None:
+            raise Conflict(
+                f"the case's advisory {case.advisory_id} exists already", field="case_id"
+            )
+    else:
+        vendor, org = target
+        if not may_publish_for(access.standing, org.id):
+            raise Forbidden(f"only {org.name} or a coordinator may publish its advisory")
+        if vendor.status not in (VendorStatus.AFFECTED, VendorStatus.FIXED):
+            raise Conflict(
+                f"{org.name} publishes an advisory once it states it is affected or fixed",
+                field="vendor",
+            )
+        if vendor.advisory_id is not None:
+            raise Conflict(f"{org.name} published {vendor.advisory_id} already", field="vendor")
+    if case.status is CaseStatus.OPEN and case.ref is not None:
+        embargo.check_publishable(db, case)
+    elif case.status is not CaseStatus.PUBLISHED:
         raise Conflict(
             f"only an open case is published; this one is {case.status}", field="case_id"
         )
-    embargo.check_publishable(db, case)
-    osv_id = advisory_id(case.ref)
+    advisory, version = _store(
+        db, case=case, data=data, target=target, actor=actor, settings=settings
+    )
+    first = case.status is CaseStatus.OPEN
+    now = utcnow()
+    if target is None:
+        case.advisory_id = advisory.osv_id
+    else:
+        target[0].advisory_id = advisory.osv_id
+    if first:
+        case.status = CaseStatus.PUBLISHED
+        case.published_at = now
+    touch(case)
+    by = f" by {target[1].name}" if target else ""
+    history.record(
+        db,
+        settings=settings,
+        case=case,
+        kind="published",
+        actor_label=actor.label,
+        organization_id=target[1].id if target else None,
+        summary=f"Published as advisory {advisory.osv_id}{by}",
+        details={
+            "advisory": advisory.osv_id,
+            "vendor": target[1].slug if target else None,
+            "sha256": version.document_sha256,
+        },
+    )
+    if first:
+        history.reveal(db, settings=settings, case=case)
+        notices.to_case(
+            db, settings=settings, case=case, kind="published", what="The case was published"
+        )
+    notices.to_reporter(db, settings=settings, case=case, what="The advisory was published")
+    return advisory
+
+
+def _own_vendor(db: Session, access: CaseAccess) -> str | None:
+    """The slug of the one vendor a non-coordinator publishing without naming one acts for."""
+    if access.standing.coordinator or len(access.standing.vendor_org_ids) != 1:
+        return None
+    (org_id,) = access.standing.vendor_org_ids
+    return db.scalar(select(Organization.slug).where(Organization.id == org_id))
+
+
+def _store(
+    db: Session,
+    *,
+    case: DisclosureCase,
+    data: PublishRequest,
+    target: tuple[CaseVendor, Organization] | None,
+    actor: Actor,
+    settings: Settings,
+) -> tuple[Advisory, AdvisoryVersion]:
+    prefix = settings.advisory_id_prefix
+    osv_id = advisory_id(case, prefix=prefix, vendor=target[1].slug if target else None)
     if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
         raise Conflict(f"an advisory {osv_id} exists already", field="case_id")
-    rows = vendors.listed(db, case)
-    record = build_record(case, data, rows)
+    rows = [target] if target else vendors.listed(db, case)
+    record = build_record(case, data, rows, osv_id=osv_id)
     now = utcnow()
     record["modified"] = record["published"] = documents.timestamp(now)
     advisory = Advisory(
         osv_id=osv_id,
-        organization_id=parties.coordinator_org_id(db, settings),
+        organization_id=target[1].id if target else parties.coordinator_org_id(db, settings),
         status=AdvisoryStatus.DRAFT,
         tlp=Tlp.CLEAR,
         source="disclosure",
@@ -153,21 +265,4 @@ def publish_case(
         organization_id=advisory.organization_id,
         details={"version": version.number, "case": case.public_id},
     )
-    case.status = CaseStatus.PUBLISHED
-    case.advisory_id = advisory.osv_id
-    case.published_at = now
-    touch(case)
-    history.record(
-        db,
-        settings=settings,
-        case=case,
-        kind="published",
-        actor_label=actor.label,
-        summary=f"Published as advisory {advisory.osv_id}",
-        details={"advisory": advisory.osv_id, "sha256": version.document_sha256},
-    )
-    notices.to_case(
-        db, settings=settings, case=case, kind="published", what="The case was published"
-    )
-    notices.to_reporter(db, settings=settings, case=case, what="The advisory was published")
-    return advisory
+    return advisory, version

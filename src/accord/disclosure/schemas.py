@@ -171,7 +171,8 @@ class EmbargoProposal(Strict):
 
 
 class EmbargoAcceptance(Strict):
-    """Accept the embargo now proposed: the moment is repeated, so a changed one is refused."""
+    """Accept the embargo now proposed (or the one in force): the moment is repeated, so a
+    changed one is refused."""
 
     embargo_at: AwareDatetime
 
@@ -208,6 +209,12 @@ class PublishRequest(Strict):
     cvss_v3: Annotated[str, StringConstraints(max_length=300)] | None = None
     cwe_ids: Annotated[list[CweId], Field(max_length=20)] = []
     cve_id: CveId | None = None
+    vendor: Slug | None = Field(
+        default=None,
+        description="Publish this vendor's own advisory for its product (a vendor of the "
+        "case that is affected or fixed); without it, the coordinators' advisory of the case. "
+        "A vendor's member may leave it out when the member's organization is the one vendor.",
+    )
 
 
 class TimeZoneUpdate(Strict):
@@ -238,8 +245,11 @@ class VendorRead(BaseModel):
     purl: str | None
     affected_versions: list[str]
     fixed_versions: list[str]
-    embargo_accepted: bool
+    embargo_accepted: bool = Field(description="It accepted the embargo in force.")
+    proposal_accepted: bool = Field(description="It accepted the embargo proposed.")
+    embargo_accepted_at: datetime | None = Field(description="The last moment it accepted.")
     release_agreed: bool
+    advisory_id: str | None = Field(description="The advisory it published for its product.")
 
 
 class AttachmentRead(BaseModel):
@@ -286,8 +296,19 @@ class CaseRead(BaseModel):
     )
     triage_reason: str
     duplicate_of: str | None
-    embargo_at: datetime | None
+    embargo_at: datetime | None = Field(
+        description="The embargo in force: accepted by every vendor that may be affected "
+        "(or decided by a coordinator, where the hub lets them); publication waits for it."
+    )
+    embargo_proposed_at: datetime | None = Field(
+        description="A proposed embargo, not in force until every vendor that may be "
+        "affected accepts it."
+    )
     advisory_id: str | None
+    log_key: str = Field(
+        description="The key of the case's entries in the public log: HMAC-SHA256 under it "
+        "of 'disclosure:<case id>:<seq>' is each entry's subject (see docs/transparency.md)."
+    )
     created_at: datetime
     vendors: list[VendorRead]
     attachments: list[AttachmentRead]

@@ -189,6 +189,10 @@ def set_status(
         details=details,
     )
     notices.to_case(db, settings=settings, case=case, kind="status", what="A vendor status changed")
+    # A vendor now not affected no longer holds a pending embargo proposal.
+    from accord.disclosure.embargo import settle
+
+    settle(db, case=case, actor=actor, settings=settings)
     events.recorded(db, settings=settings)
     return vendor
 

@@ -57,7 +57,13 @@ def vendor_list(db: Session, case: DisclosureCase) -> list[VendorRead]:
             embargo_accepted=(
                 case.embargo_at is not None and vendor.embargo_accepted_at == case.embargo_at
             ),
+            proposal_accepted=(
+                case.embargo_proposed_at is not None
+                and vendor.embargo_accepted_at == case.embargo_proposed_at
+            ),
+            embargo_accepted_at=vendor.embargo_accepted_at,
             release_agreed=vendor.release_agreed,
+            advisory_id=vendor.advisory_id,
         )
         for vendor, org in vendors.listed(db, case)
     ]
@@ -100,7 +106,9 @@ def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> Case
         triage_reason=case.triage_reason,
         duplicate_of=_ident(db, case.duplicate_of_id),
         embargo_at=case.embargo_at,
+        embargo_proposed_at=case.embargo_proposed_at,
         advisory_id=case.advisory_id,
+        log_key=case.log_key,
         created_at=case.created_at,
         vendors=vendor_list(db, case),
         attachments=attachment_list(db, case),

@@ -339,6 +339,18 @@ def may_answer_for(standing: CaseStanding, org_id: int) -> bool:
     return standing.coordinator or org_id in standing.vendor_org_ids
 
 
+def may_decide_embargo(standing: CaseStanding, *, coordinators_decide: bool) -> bool:
+    """Put a proposed embargo in force without waiting for the vendors: a coordinator, where
+    the hub lets coordinators decide (``ACCORD_DISCLOSURE_COORDINATORS_DECIDE_EMBARGO``)."""
+    return standing.coordinator and coordinators_decide
+
+
 def may_publish_case(standing: CaseStanding) -> bool:
-    """Publish the case's advisory: coordinators alone."""
+    """Publish the case's advisory (every vendor's answer in one record): coordinators."""
     return standing.coordinator
+
+
+def may_publish_for(standing: CaseStanding, org_id: int) -> bool:
+    """Publish one vendor's own advisory from the case (once it is affected or fixed): that
+    vendor's members, or a coordinator on its behalf."""
+    return standing.coordinator or org_id in standing.vendor_org_ids

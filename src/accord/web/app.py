@@ -36,6 +36,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import routes as advisories_routes
     from accord.check import pages as check_pages
     from accord.check import routes as check_routes
+    from accord.disclosure import case_forms as disclosure_case_forms
     from accord.disclosure import case_pages as disclosure_case_pages
     from accord.disclosure import pages as disclosure_pages
     from accord.disclosure import reporter_routes as disclosure_reporter_routes
@@ -87,6 +88,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, disclosure_routes.router),
         ("", disclosure_pages.router),
         ("", disclosure_case_pages.router),
+        ("", disclosure_case_forms.router),
         (API_PREFIX, accountability_routes.router),
         ("", accountability_pages.router),
     ]

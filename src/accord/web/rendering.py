@@ -7,8 +7,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, PrefixLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from accord.disclosure.ids import explain_id
 from accord.identity.policy import ANONYMOUS, Action, Actor, allowed
 from accord.notifications import mail
 from accord.web import i18n
@@ -60,10 +62,20 @@ def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:
     env.filters["translate"] = i18n.translate
     env.filters["label"] = label
     env.filters["problem"] = problem
+    env.filters["id_note"] = _id_note
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["Action"] = Action
     env.globals["csrf_field"] = CSRF_FIELD
     return env
+
+
+@pass_context
+def _id_note(context: Context, osv_id: str) -> str:
+    """Template filter: the note explaining an advisory id of the hub's scheme, else ""."""
+    settings = context["request"].app.state.settings
+    viewer = context.get("viewer")
+    gettext = viewer.translations.gettext if isinstance(viewer, i18n.Viewer) else str
+    return explain_id(osv_id, prefix=settings.advisory_id_prefix, gettext=gettext) or ""
 
 
 def render(
