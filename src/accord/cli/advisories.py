@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accord import outbound
 from accord.cli.context import prepare_data_dir, settings_from_env
 from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
 from accord.identity import services
@@ -30,6 +31,13 @@ def import_(
     org: Annotated[
         str | None, typer.Option(help="Slug of the organization to show as publisher.")
     ] = None,
+    allow_private_network: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-network",
+            help="Allow a URL (or a redirect) to a loopback or private address.",
+        ),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all."""
@@ -37,7 +45,7 @@ def import_(
     # would otherwise pay for at start-up.
     from accord.advisories import importer
 
-    settings = settings_from_env(config)
+    settings = outbound.allowing_private(settings_from_env(config), allow_private_network)
     prepare_data_dir(settings)
     engine = make_engine(settings)
     try:
