@@ -244,7 +244,7 @@ def _local(values: list[str], username: str | None, config: Path | None) -> list
     from accord.sharing import indicators
     from accord.sharing.readers import reader_for
 
-    with database(settings_from_env(config)) as db:
+    with database(settings_from_env(config), writes=False) as db:
         actor: Actor = ANONYMOUS
         if username:
             actor = actor_for(db, get_user(db, username))

@@ -138,4 +138,5 @@ def run() -> None:
         if line is None:
             raise
         typer.echo(line, err=True)
-        sys.exit(1)
+        # 1 for a refused action; an error may say it is a usage error (2) instead.
+        sys.exit(getattr(exc, "exit_code", 1))

@@ -190,7 +190,7 @@ def _stored_token(settings: Settings, name: str) -> str | None:
 @app.command("remotes")
 def remotes(config: ConfigOpt = None) -> None:
     """List the remotes this hub pulls from, with their checkpoints."""
-    with database(settings_from_env(config)) as db:
+    with database(settings_from_env(config), writes=False) as db:
         for remote in db.scalars(select(Remote).order_by(Remote.name)):
             every = f"every {remote.every_minutes} min" if remote.every_minutes else "on demand"
             out.print(f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t{every}")
