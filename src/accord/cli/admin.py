@@ -70,11 +70,14 @@ def serve(
     check_keys(settings)
     # Serving is how a hub is made: the first run creates its database.
     open_engine(settings, create=True).dispose()
+    from accord.demo.services import has_data
+
     with database(settings, migrate=False, writes=False) as db:
         link = None
         if not services.operators_exist(db):
             secret = access.issue_bootstrap(db, settings=settings)
             link = f"{settings.public_url}/bootstrap?token={secret}"
+        empty = not has_data(db)
     listen_host, listen_port = settings.host, settings.port
     out.print(f"Accord {__version__}: data in {settings.data_dir.resolve()}")
     out.print(f"Database: {shown_url(settings)}", highlight=False)
@@ -87,6 +90,13 @@ def serve(
             f"{settings.bootstrap_minutes} minutes to create one (it is shown only now):"
         )
         out.print(link, soft_wrap=True, highlight=False)
+    if empty:
+        # A new hub shows nothing: offer the example hub (fictional, and marked so).
+        out.print(
+            "The hub is empty. To look around an example hub first (fictional organizations, "
+            "a case in each state, real advisories), run in another terminal: accord demo",
+            highlight=False,
+        )
     uvicorn.run(
         "accord.web.factory:app_from_env",
         factory=True,

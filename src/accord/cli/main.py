@@ -27,6 +27,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "serve",
         "Migrate the database and run the hub; print a one-time link while it has no operator.",
     ),
+    "demo": (
+        "accord.cli.demo",
+        "demo",
+        "Load example data (fictional organizations, cases, real advisories) into an empty hub.",
+    ),
     "db": ("accord.cli.admin", "db_app", "Database schema."),
     "org": ("accord.cli.admin", "org_app", "Organizations."),
     "user": ("accord.cli.admin", "user_app", "User accounts."),
