@@ -78,27 +78,46 @@ class _PinnedBackend(httpcore.SyncBackend):
         return super().connect_tcp(address, port, timeout, local_address, socket_options)
 
 
+def transport(settings: Settings, *, verify: ssl.SSLContext | bool = True) -> httpx.HTTPTransport:
+    """The transport every outbound request goes through: each connection checked and pinned.
+
+    For clients built elsewhere (a federation client with its own authentication): hand them
+    this transport and never a proxy from the environment.
+    """
+    # One SSL context (loading the CA bundle is the costly part), shared by both pools.
+    context = httpx.create_ssl_context(verify=verify)
+    pool = httpcore.ConnectionPool(ssl_context=context, network_backend=_PinnedBackend(settings))
+    found = httpx.HTTPTransport(verify=context)
+    # httpx builds its pool without a way to pass a network backend; swap in one that has it.
+    found._pool = pool
+    return found
+
+
 def client(
     settings: Settings,
     *,
     verify: ssl.SSLContext | bool = True,
     headers: Mapping[str, str] | None = None,
+    follow_redirects: bool = False,
 ) -> httpx.Client:
-    """An HTTP client for addresses others chose: checked at connection, no redirects followed.
+    """An HTTP client for addresses others chose: checked at connection, no redirects followed
+    unless asked (each redirect's connection is checked as the first one was).
 
     A connection to a refused address raises :class:`Refused` out of the request. No proxy
     from the environment: a proxy would resolve names itself, past the check.
     """
-    # One SSL context (loading the CA bundle is the costly part), shared by both pools.
-    context = httpx.create_ssl_context(verify=verify)
-    pool = httpcore.ConnectionPool(ssl_context=context, network_backend=_PinnedBackend(settings))
-    transport = httpx.HTTPTransport(verify=context)
-    # httpx builds its pool without a way to pass a network backend; swap in one that has it.
-    transport._pool = pool
     return httpx.Client(
-        transport=transport,
+        transport=transport(settings, verify=verify),
         timeout=httpx.Timeout(settings.outbound_timeout_seconds),
-        follow_redirects=False,
+        follow_redirects=follow_redirects,
         trust_env=False,
         headers=dict(headers or {}),
     )
+
+
+def allowing_private(settings: Settings, allow: bool) -> Settings:
+    """``settings``, with private addresses allowed too when ``allow`` (a command's
+    ``--allow-private-network``: a hub pulling from its own network)."""
+    if not allow or settings.outbound_allow_private_addresses:
+        return settings
+    return settings.model_copy(update={"outbound_allow_private_addresses": True})

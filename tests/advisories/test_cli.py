@@ -28,7 +28,8 @@ def test_import_prints_the_summary_and_each_rejection(tmp_path: Path) -> None:
     folder.mkdir()
     for name in ("jinja2/PYSEC-2014-8.yaml", "binderhub/PYSEC-2021-371.yaml"):
         (folder / Path(name).name).write_text((VULNS / name).read_text())
-    done = _accord(tmp_path / "data", "advisories", "import", str(folder))
+    # A new data directory: the first import makes the hub, as asked with --create.
+    done = _accord(tmp_path / "data", "advisories", "import", str(folder), "--create")
     assert done.returncode == 0, done.stderr
     assert "2 records read" in done.stdout
     counts = _counts(done.stdout)
@@ -47,7 +48,7 @@ def _counts(table: str) -> dict[str, str]:
 
 
 def test_a_missing_location_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    done = _accord(tmp_path / "data", "advisories", "import", str(tmp_path / "nope"))
+    done = _accord(tmp_path / "data", "advisories", "import", str(tmp_path / "nope"), "--create")
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error: ")
     assert "no such file or folder" in done.stderr

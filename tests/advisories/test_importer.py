@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.advisories import importer
 from accord.advisories.importer import Outcome
 from accord.advisories.models import Advisory, AdvisoryVersion, AffectedPackage
+from accord.config import Settings
 from accord.identity.models import AuditEvent
 from tests.advisories.conftest import KNOWN_BAD, PYPA, VULNS, import_path, record
 
@@ -59,10 +60,10 @@ def test_the_real_database_imports_with_exactly_the_seven_known_rejections(
     assert _count(db, AdvisoryVersion) == 2654
 
 
-def test_yaml_timestamps_stay_the_text_that_was_written(tmp_path: Path) -> None:
+def test_yaml_timestamps_stay_the_text_that_was_written(tmp_path: Path, settings: Settings) -> None:
     source = tmp_path / "PYSEC-1.yaml"
     source.write_text("id: PYSEC-1\nmodified: 2021-07-05T00:01:22.043149Z\n")
-    (found,) = importer.read(str(source))
+    (found,) = importer.read(str(source), settings=settings)
     assert found.content["modified"] == "2021-07-05T00:01:22.043149Z"
 
 
@@ -152,15 +153,22 @@ def http_folder(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def test_urls_of_zip_archives_and_files(
-    session_factory: sessionmaker[Session], http_folder: tuple[str, Path], db: Session
+    session_factory: sessionmaker[Session],
+    http_folder: tuple[str, Path],
+    db: Session,
+    settings: Settings,
 ) -> None:
     base, folder = http_folder
     _osv_dev_zip(folder / "PyPI.zip", ["jinja2/PYSEC-2014-8.yaml"])
     (folder / "one.json").write_text(json.dumps(record("x_TEST-9")))
-    assert import_path(session_factory, f"{base}/PyPI.zip").counts[Outcome.IMPORTED] == 1
-    assert import_path(session_factory, f"{base}/one.json").counts[Outcome.IMPORTED] == 1
+    # The test server listens on loopback, which the outbound rules refuse unless allowed.
+    with pytest.raises(importer.AccordError, match="non-public address"):
+        import_path(session_factory, f"{base}/one.json")
+    local = settings.model_copy(update={"outbound_allow_private_addresses": True})
+    assert import_path(session_factory, f"{base}/PyPI.zip", local).counts[Outcome.IMPORTED] == 1
+    assert import_path(session_factory, f"{base}/one.json", local).counts[Outcome.IMPORTED] == 1
     with pytest.raises(importer.AccordError, match="download failed"):
-        import_path(session_factory, f"{base}/missing.zip")
+        import_path(session_factory, f"{base}/missing.zip", local)
     db.rollback()
     assert set(db.scalars(select(Advisory.osv_id))) == {"PYSEC-2014-8", "x_TEST-9"}
     assert db.scalar(select(AuditEvent.details).where(AuditEvent.action == "advisory.import"))

@@ -48,11 +48,51 @@ def test_a_malformed_file_is_named_and_the_others_still_checked(
     broken.write_text('[[package]]\nname = "jinja2"\nversion = "2.10\n')
     with serving(app) as url:
         result = _accord("--hub", url, str(broken), str(DATA / "requirements.txt"))
-    assert result.exit_code == 2  # incomplete: one input could not be read
+    # Findings exit 1 whatever else happened (CI must not take them for a tool error), and
+    # the input that could not be read is named.
+    assert result.exit_code == 1
     assert f"error: {broken}" in result.stdout
     assert "not valid TOML" in result.stdout
     assert "line 3" in result.stdout
     assert "PYSEC-2019-217" in result.stdout  # requirements.txt was still checked
+    assert f"Not checked (could not be read, wholly or in part): {broken}." in result.stdout
+    with serving(app) as url:
+        as_json = _accord("--hub", url, "-f", "json", str(broken), str(DATA / "requirements.txt"))
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["unreadable"] == [str(broken)]
+
+
+def test_a_missing_file_is_not_reported_as_nothing_found(
+    app: FastAPI, pypa_hub: importer.Report, tmp_path: Path
+) -> None:
+    clean = tmp_path / "requirements.txt"
+    clean.write_text("jinja2==3.1.6\n")
+    missing = tmp_path / "absent.lock"
+    with serving(app) as url:
+        result = _accord("--hub", url, str(missing), str(clean))
+    assert result.exit_code == 2
+    assert "No known vulnerabilities found." not in result.stdout
+    assert f"error: {missing}: No such file or directory" in result.stdout
+    assert "found in the 1 packages read; the check is incomplete." in result.stdout
+    assert f"Not checked (could not be read, wholly or in part): {missing}." in result.stdout
+
+
+def test_ioc_without_a_token_says_it_saw_only_public_data(app: FastAPI) -> None:
+    runner = CliRunner()
+    with serving(app) as url:
+        anonymous = runner.invoke(
+            main.app, ["check", "ioc", "evil.example", "--hub", url], env={"ACCORD_TOKEN": ""}
+        )
+        as_json = runner.invoke(
+            main.app,
+            ["check", "ioc", "evil.example", "--hub", url, "-f", "json"],
+            env={"ACCORD_TOKEN": ""},
+        )
+    assert anonymous.exit_code == 0, anonymous.stderr
+    assert anonymous.stdout == "evil.example\tdomain\tnot known in public (TLP:CLEAR) data\n"
+    assert "only public (TLP:CLEAR) indicators were searched" in anonymous.stderr
+    assert "ACCORD_TOKEN" in anonymous.stderr
+    assert json.loads(as_json.stdout)["searched"] == "TLP:CLEAR only"
 
 
 def test_exit_statuses_and_formats(app: FastAPI, pypa_hub: importer.Report, tmp_path: Path) -> None:

@@ -180,6 +180,20 @@ def test_sarif_validates_against_the_official_schema(
         and "requirements.txt" in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     )
     assert first["locations"][0]["physicalLocation"]["region"] == {"startLine": 2}
+    # Every result can be placed by a code-scanning tool: SBOM components by the line of
+    # their purl (and their path in the document).
+    assert all("region" in r["locations"][0]["physicalLocation"] for r in run["results"])
+    lines = (DATA / "oldvenv.cdx.json").read_text().splitlines()
+    from_sbom = [
+        r["locations"][0]
+        for r in run["results"]
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".cdx.json")
+    ]
+    assert from_sbom
+    for location in from_sbom:
+        line = lines[location["physicalLocation"]["region"]["startLine"] - 1]
+        assert line.strip().startswith('"purl": "pkg:pypi/')
+        assert location["logicalLocations"][0]["fullyQualifiedName"].startswith("components[")
     assert run["invocations"][0]["executionSuccessful"] is False
     (notification,) = run["invocations"][0]["toolExecutionNotifications"]
     assert "expected an object" in notification["message"]["text"]

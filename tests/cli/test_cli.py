@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
@@ -33,11 +33,6 @@ def accord(
         timeout=60,
         check=False,
     )
-
-
-@pytest.fixture
-def cli_settings(settings: Settings, engine: Engine) -> Settings:
-    return settings
 
 
 def test_version(cli_settings: Settings) -> None:

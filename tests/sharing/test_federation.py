@@ -118,6 +118,7 @@ def test_pull_from_medallion_only_new_objects_travel(
     args = (
         *("sharing", "pull", medallion, MEDALLION_COLLECTION, "--into", world.collection),
         *("--org", world.slugs["recipient"], "--user", MEDALLION_USER, "--name", "medallion"),
+        "--allow-private-network",  # medallion listens on loopback
     )
     env = {"ACCORD_REMOTE_TOKEN": MEDALLION_PASSWORD}
     pulled = accord(settings, *args, env=env)
@@ -149,7 +150,7 @@ def test_wrong_credentials_fail_in_one_line(
 ) -> None:
     result = accord(
         settings, "sharing", "pull", medallion, MEDALLION_COLLECTION, "--into", world.collection,
-        "--org", world.slugs["recipient"], "--user", MEDALLION_USER,
+        "--org", world.slugs["recipient"], "--user", MEDALLION_USER, "--allow-private-network",
         env={"ACCORD_REMOTE_TOKEN": "wrong"},
     )  # fmt: skip
     assert result.returncode == 1

@@ -23,6 +23,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord import outbound
 from accord.advisories import documents, validation
 from accord.advisories.errors import BadRecord
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
@@ -96,10 +97,11 @@ def parse(text: str | bytes, *, name: str) -> Any:
     return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a safe loader subclass)
 
 
-def read(location: str) -> Iterator[Source]:
-    """Every record at ``location``: a file, a folder, a zip archive, or an http(s) URL."""
+def read(location: str, *, settings: Settings) -> Iterator[Source]:
+    """Every record at ``location``: a file, a folder, a zip archive, or an http(s) URL
+    (fetched under the outbound rules of :mod:`accord.outbound`)."""
     if location.startswith(("http://", "https://")):
-        yield from _read_url(location)
+        yield from _read_url(location, settings)
         return
     path = Path(location)
     if path.is_dir():
@@ -151,21 +153,26 @@ def _read_zip(path: Path, where: str) -> Iterator[Source]:
             yield from _read_file(name, f"{where}!{name}", partial(archive.read, member))
 
 
-def _read_url(url: str) -> Iterator[Source]:
+def _read_url(url: str, settings: Settings) -> Iterator[Source]:
     with tempfile.TemporaryDirectory() as folder:
         name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0] or "download.json"
         target = Path(folder) / name
-        _download(url, target)
+        _download(url, target, settings)
         if target.suffix.lower() == ".zip" or zipfile.is_zipfile(target):
             yield from _read_zip(target, url)
         else:
             yield from _read_file(name, url, target.read_bytes)
 
 
-def _download(url: str, target: Path) -> None:
+def _download(url: str, target: Path, settings: Settings) -> None:
     received = 0
+    # Redirects are followed, each to an address checked as the first one was: a public URL
+    # must not lead the hub into its own network.
     try:
-        with httpx.stream("GET", url, follow_redirects=True, timeout=60.0) as response:
+        with (
+            outbound.client(settings, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
             response.raise_for_status()
             with target.open("wb") as out:
                 for chunk in response.iter_bytes():
@@ -175,6 +182,11 @@ def _download(url: str, target: Path) -> None:
                     out.write(chunk)
     except httpx.HTTPError as exc:
         raise AccordError(f"{url}: download failed: {exc}") from None
+    except outbound.Refused as exc:
+        raise AccordError(
+            f"{url}: not fetched: {exc.message} (private addresses only with "
+            "--allow-private-network or ACCORD_OUTBOUND_ALLOW_PRIVATE_ADDRESSES)"
+        ) from None
 
 
 def _first_line(exc: Exception) -> str:
@@ -259,7 +271,7 @@ def run(
     """Import every record at ``location``, committing every :data:`BATCH` records."""
     authorize(actor, Action.HUB_OPERATE)
     report = Report()
-    sources = read(location)
+    sources = read(location, settings=settings)
     while True:
         batch = [s for _, s in zip(range(BATCH), sources, strict=False)]
         if not batch:

@@ -116,11 +116,17 @@ class Report:
         return [p for r in self.readings for p in r.errors]
 
     @property
+    def unreadable(self) -> list[str]:
+        """The inputs that could not be read whole, in order (each once)."""
+        return list(dict.fromkeys(r.file for r in self.readings if r.errors))
+
+    @property
     def exit_code(self) -> int:
-        """0 nothing found, 1 found, 2 an input could not be read (the check is incomplete)."""
-        if self.errors:
-            return 2
-        return 1 if self.findings else 0
+        """1 found (whatever else happened), else 2 an input could not be read (the check is
+        incomplete, so "nothing found" cannot be said), else 0."""
+        if self.findings:
+            return 1
+        return 2 if self.errors else 0
 
 
 def unique(dependencies: Iterable[Dependency]) -> tuple[list[Dependency], list[int]]:

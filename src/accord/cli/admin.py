@@ -17,11 +17,12 @@ from accord.cli.context import (
     CONFIG_ENV,
     check_keys,
     database,
+    open_engine,
     prepare_data_dir,
     settings_from_env,
+    shown_url,
 )
 from accord.config import Settings
-from accord.db import make_engine, upgrade
 from accord.errors import validated
 from accord.identity import access, services
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
@@ -81,16 +82,19 @@ def serve(
     settings = settings_from_env(config)
     prepare_data_dir(settings)
     check_keys(settings)
-    engine = make_engine(settings)
-    upgrade(engine)
-    engine.dispose()
-    with database(settings, migrate=False) as db:
+    # Serving is how a hub is made: the first run creates its database.
+    open_engine(settings, create=True).dispose()
+    from accord.demo.services import has_data
+
+    with database(settings, migrate=False, writes=False) as db:
         link = None
         if not services.operators_exist(db):
             secret = access.issue_bootstrap(db, settings=settings)
             link = f"{settings.public_url}/bootstrap?token={secret}"
+        empty = not has_data(db)
     listen_host, listen_port = settings.host, settings.port
     out.print(f"Accord {__version__}: data in {settings.data_dir.resolve()}")
+    out.print(f"Database: {shown_url(settings)}", highlight=False)
     out.print(
         f"Listening on http://{listen_host}:{listen_port} (public address {settings.public_url})"
     )
@@ -101,6 +105,13 @@ def serve(
         )
         out.print(link, soft_wrap=True, highlight=False)
     warn_without_mail(settings)
+    if empty:
+        # A new hub shows nothing: offer the example hub (fictional, and marked so).
+        out.print(
+            "The hub is empty. To look around an example hub first (fictional organizations, "
+            "a case in each state, real advisories), run in another terminal: accord demo",
+            highlight=False,
+        )
     uvicorn.run(
         "accord.web.factory:app_from_env",
         factory=True,
@@ -117,13 +128,9 @@ def serve(
 def db_upgrade(config: ConfigOpt = None) -> None:
     """Bring the schema to the newest version."""
     settings = settings_from_env(config)
-    prepare_data_dir(settings)
-    engine = make_engine(settings)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    out.print("database is up to date")
+    # The explicit way to make a new hub's database (other commands refuse to).
+    open_engine(settings, create=True).dispose()
+    out.print(f"database {shown_url(settings)} is up to date", highlight=False)
 
 
 @org_app.command("create")
@@ -159,7 +166,7 @@ def org_create(
 def org_list(config: ConfigOpt = None) -> None:
     """List organizations."""
     table = Table("slug", "name", "kind", "type", "country")
-    with database(settings_from_env(config)) as db:
+    with database(settings_from_env(config), writes=False) as db:
         for org in services.list_orgs(db):
             table.add_row(org.slug, org.name, org.kind.value, org.org_type.value, org.country)
     out.print(table)
@@ -189,7 +196,7 @@ def user_create(
 def user_list(config: ConfigOpt = None) -> None:
     """List users."""
     table = Table("username", "email", "operator", "active")
-    with database(settings_from_env(config)) as db:
+    with database(settings_from_env(config), writes=False) as db:
         for user in services.list_users(db, actor=SYSTEM):
             table.add_row(user.username, user.email, str(user.is_operator), str(user.is_active))
     out.print(table)

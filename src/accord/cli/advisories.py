@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.cli.context import prepare_data_dir, settings_from_env
-from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+from accord import outbound
+from accord.cli.context import open_engine, say_written, settings_from_env
+from accord.db import make_sessionmaker, unit_of_work
 from accord.identity import services
 from accord.identity.policy import SYSTEM
 
@@ -30,6 +31,16 @@ def import_(
     org: Annotated[
         str | None, typer.Option(help="Slug of the organization to show as publisher.")
     ] = None,
+    allow_private_network: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-network",
+            help="Allow a URL (or a redirect) to a loopback or private address.",
+        ),
+    ] = False,
+    create: Annotated[
+        bool, typer.Option("--create", help="Make a new hub if there is none at the settings'.")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all."""
@@ -37,11 +48,9 @@ def import_(
     # would otherwise pay for at start-up.
     from accord.advisories import importer
 
-    settings = settings_from_env(config)
-    prepare_data_dir(settings)
-    engine = make_engine(settings)
+    settings = outbound.allowing_private(settings_from_env(config), allow_private_network)
+    engine = open_engine(settings, create=create, offers_create=True)
     try:
-        upgrade(engine)
         factory = make_sessionmaker(engine)
         organization_id = None
         if org is not None:
@@ -64,6 +73,7 @@ def import_(
     finally:
         engine.dispose()
     _summary(report)
+    say_written(settings)
 
 
 def _progress() -> Progress:

@@ -203,18 +203,31 @@ def ioc(
     with _errors_exit_2():
         if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
             raise AccordError(f"--format: {output_format.value} is for packages; use table or json")
-        results = _remote(hub, values) if hub else _local(values, as_user, config)
+        if hub:
+            results, public_only = _remote(hub, values), not os.environ.get(TOKEN_ENV)
+        else:
+            results, public_only = _local(values, as_user, config), as_user is None
     matched = any(result.indicators for result in results)
+    # Anonymous look-ups see only TLP:CLEAR: "not known" must not claim more than that.
+    unknown = "not known in public (TLP:CLEAR) data" if public_only else "not known"
+    if public_only:
+        how = "a token (ACCORD_TOKEN)" if hub else "--as USER"
+        err.print(
+            f"note: looked up anonymously: only public (TLP:CLEAR) indicators were searched; "
+            f"use {how} to search what your organization may read",
+            markup=False,
+        )
     if output_format is OutputFormat.JSON:
         body: dict[str, Any] = {
             "tool": {"name": "accord check ioc"},
+            "searched": "TLP:CLEAR only" if public_only else "what the user may read",
             "results": [r.model_dump(mode="json") for r in results],
         }
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
     else:
         for result in results:
             if not result.indicators:
-                typer.echo(f"{result.value}\t{result.kind}\tnot known")
+                typer.echo(f"{result.value}\t{result.kind}\t{unknown}")
             for hit in result.indicators:
                 # Tab-separated, one line a match: for scripts as much as for people.
                 typer.echo(
@@ -231,7 +244,7 @@ def _local(values: list[str], username: str | None, config: Path | None) -> list
     from accord.sharing import indicators
     from accord.sharing.readers import reader_for
 
-    with database(settings_from_env(config)) as db:
+    with database(settings_from_env(config), writes=False) as db:
         actor: Actor = ANONYMOUS
         if username:
             actor = actor_for(db, get_user(db, username))

@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from accord.cli.context import database, prepare_data_dir, settings_from_env
-from accord.db import make_engine, make_sessionmaker, upgrade
+from accord.cli.context import database, open_engine, settings_from_env
+from accord.db import make_sessionmaker
 from accord.identity.policy import SYSTEM
 from accord.jobs import services
 from accord.jobs.models import JobState
@@ -35,10 +35,8 @@ def worker(
     """Run background jobs (notifications, retries) until stopped by SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = settings_from_env(config)
-    prepare_data_dir(settings)
-    engine = make_engine(settings)
+    engine = open_engine(settings)
     try:
-        upgrade(engine)
         sessions = make_sessionmaker(engine)
         readers = make_sessionmaker(engine, read_only=True)
         workers = [
@@ -77,7 +75,7 @@ def list_jobs(
 ) -> None:
     """List jobs, newest first, with their last error."""
     table = Table("id", "kind", "state", "attempts", "run at / finished", "last error")
-    with database(settings_from_env(config)) as db:
+    with database(settings_from_env(config), writes=False) as db:
         for job in services.list_jobs(db, state=state, kind=kind, limit=limit):
             when = job.finished_at or job.run_at
             table.add_row(

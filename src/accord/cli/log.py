@@ -210,7 +210,7 @@ def audit_command(
     with _one_line_errors():
         settings = settings_from_env(config)
         try:
-            with database(settings) as db:
+            with database(settings, writes=False) as db:
                 report = audit(db, settings=settings)
         except LogIntegrityError as exc:
             raise AccordError(f"the log does not hold together: {exc}") from None

@@ -29,6 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "serve",
         "Migrate the database and run the hub; print a one-time link while it has no operator.",
     ),
+    "demo": (
+        "accord.cli.demo",
+        "demo",
+        "Load example data (fictional organizations, cases, real advisories) into an empty hub.",
+    ),
     "db": ("accord.cli.admin", "db_app", "Database schema."),
     "org": ("accord.cli.admin", "org_app", "Organizations."),
     "user": ("accord.cli.admin", "user_app", "User accounts."),
@@ -139,7 +144,8 @@ def run() -> None:
         line = _one_line(exc)
         if line is not None:
             typer.echo(line, err=True)
-            sys.exit(1)
+            # 1 for a refused action; an error may say it is a usage error (2) instead.
+            sys.exit(getattr(exc, "exit_code", 1))
         if os.environ.get("ACCORD_DEBUG") == "1":
             raise
         # Not one of ours: most often input that a parser below us could not take. A CI job

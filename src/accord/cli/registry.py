@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from accord.cli.context import prepare_data_dir, settings_from_env
-from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+from accord.cli.context import open_engine, say_written, settings_from_env
+from accord.db import make_sessionmaker, unit_of_work
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org, list_orgs
 from accord.registry import checks
@@ -35,10 +35,8 @@ def check_securitytxt(
     if (slug is None) == (not all_orgs):
         raise typer.BadParameter("give one organization's SLUG or --all")
     settings = settings_from_env(config)
-    prepare_data_dir(settings)
-    engine = make_engine(settings)
+    engine = open_engine(settings)
     try:
-        upgrade(engine)
         factory = make_sessionmaker(engine)
         with unit_of_work(factory) as db:
             slugs = [slug] if slug else [org.slug for org in list_orgs(db)]
@@ -51,6 +49,7 @@ def check_securitytxt(
                 failed += not row.ok
     finally:
         engine.dispose()
+    say_written(settings)
     if failed:
         raise typer.Exit(1)
 
@@ -78,15 +77,14 @@ def schedule_checks(
     from accord.registry import handlers
 
     settings = settings_from_env(config)
-    prepare_data_dir(settings)
-    engine = make_engine(settings)
+    engine = open_engine(settings)
     try:
-        upgrade(engine)
         with unit_of_work(make_sessionmaker(engine)) as db:
             job = handlers.schedule(db, every_minutes=every, settings=settings)
             job_id, run_at, repeats = job.id, job.run_at, job.payload.get("every_minutes")
     finally:
         engine.dispose()
+    say_written(settings)
     # An already queued repeating run is kept, with its own interval.
     repeat = f", then every {repeats} minutes" if repeats else ""
     out.print(f"queued job {job_id} ({handlers.KIND}) at {run_at:%Y-%m-%d %H:%M} UTC{repeat}")

@@ -8,14 +8,16 @@ import re
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from sqlalchemy import select
 
+from accord import outbound
 from accord.cli.context import database, settings_from_env
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import InvalidInput, NotFound
+from accord.errors import AccordError, InvalidInput, NotFound
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
 from accord.sharing import federation, groups, services
@@ -28,6 +30,13 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
+PrivateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private-network",
+        help="Allow a remote at a loopback or private address (the hub's own network).",
+    ),
+]
 TOKEN_ENV = "ACCORD_REMOTE_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 
 
@@ -80,10 +89,12 @@ def pull(
     user: Annotated[str | None, typer.Option(help="Username for HTTP Basic.")] = None,
     every: Annotated[int | None, typer.Option(min=1, help="Pull every N minutes (sync).")] = None,
     peer: Annotated[str | None, typer.Option(help="Local account the remote reads with.")] = None,
+    allow_private_network: PrivateOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Pull what a remote collection added since the last pull (token in ACCORD_REMOTE_TOKEN)."""
-    settings = settings_from_env(config)
+    settings = outbound.allowing_private(settings_from_env(config), allow_private_network)
+    _check_address(url, settings)
     token = os.environ.get(TOKEN_ENV) or None
     spec = federation.RemoteSpec(
         name=name or _name_for(url, collection),
@@ -103,9 +114,9 @@ def pull(
 
 
 @app.command("sync")
-def sync(config: ConfigOpt = None) -> None:
+def sync(allow_private_network: PrivateOpt = False, config: ConfigOpt = None) -> None:
     """Pull every scheduled remote whose interval has passed (run it from cron or a timer)."""
-    settings = settings_from_env(config)
+    settings = outbound.allowing_private(settings_from_env(config), allow_private_network)
     with database(settings) as db:
         due = federation.due_remotes(db, now=utcnow())
         for remote in due:
@@ -118,13 +129,37 @@ def _pull_one(db: object, remote: Remote, token: str | None, settings: Settings)
     from sqlalchemy.orm import Session
 
     assert isinstance(db, Session)
-    with federation.client_for(
-        remote, token=token, timeout=settings.outbound_timeout_seconds
-    ) as client:
-        result = federation.pull(db, remote=remote, client=client, actor=SYSTEM, now=utcnow())
+    # Every connection goes through the outbound rules (checked and pinned at connection).
+    transport = outbound.transport(settings)
+    try:
+        with federation.client_for(
+            remote, token=token, timeout=settings.outbound_timeout_seconds, transport=transport
+        ) as client:
+            result = federation.pull(db, remote=remote, client=client, actor=SYSTEM, now=utcnow())
+    except outbound.Refused as exc:
+        raise AccordError(_refused(remote.api_root, exc)) from None
     out.print(
         f"{remote.name}: {result.received} received in {result.pages} page(s), "
         f"{result.stored} new, {result.failed} invalid; checkpoint {result.checkpoint}"
+    )
+
+
+def _check_address(url: str, settings: Settings) -> None:
+    """Refuse a remote at a non-public address before anything is stored about it."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidInput(f"{url}: not an http(s) URL", field="url")
+    try:
+        outbound.check_public(
+            parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), settings=settings
+        )
+    except outbound.Refused as exc:
+        raise AccordError(_refused(url, exc)) from None
+
+
+def _refused(url: str, exc: outbound.Refused) -> str:
+    return (
+        f"{url}: refused: {exc.message} (allow the hub's own network with --allow-private-network)"
     )
 
 
@@ -155,7 +190,7 @@ def _stored_token(settings: Settings, name: str) -> str | None:
 @app.command("remotes")
 def remotes(config: ConfigOpt = None) -> None:
     """List the remotes this hub pulls from, with their checkpoints."""
-    with database(settings_from_env(config)) as db:
+    with database(settings_from_env(config), writes=False) as db:
         for remote in db.scalars(select(Remote).order_by(Remote.name)):
             every = f"every {remote.every_minutes} min" if remote.every_minutes else "on demand"
             out.print(f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t{every}")

@@ -83,7 +83,7 @@ def read_text(text: str, *, name: Path, shown: str) -> Reading:
     found = detect(name, text)
     if found is None:
         return _failed(label, "?", "not a format accord check reads (see `accord check --help`)")
-    out = Collector(found.kind, label)
+    out = Collector(found.kind, label, text=text)
     try:
         found.read(Text(label, text), out)
     except Malformed as exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import json
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,12 +23,47 @@ class Text:
     text: str
 
 
-class Collector:
-    """Gathers what a reader finds in one file."""
+class _PurlLines:
+    """The line each purl is written on, for readers that know only a path inside a document
+    (SBOMs): code-scanning tools place a result by its line.
 
-    def __init__(self, kind: str, file: str) -> None:
+    Components are met in document order, so each search starts where the last one ended
+    (one pass over the text in all); a purl met out of order is searched from the start.
+    A purl the text spells differently (JSON escapes) gets no line, only its path.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.cursor = 0
+        self.starts: list[int] | None = None
+        self.taken: set[int] = set()
+
+    def line_of(self, purl: str) -> int | None:
+        at = self._find(purl, self.cursor)
+        if at < 0:
+            at = self._find(purl, 0)
+        if at < 0:
+            return None
+        self.taken.add(at)
+        self.cursor = at + len(purl)
+        if self.starts is None:
+            self.starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        return bisect.bisect_right(self.starts, at)
+
+    def _find(self, purl: str, start: int) -> int:
+        at = self.text.find(purl, start)
+        while at >= 0 and at in self.taken:  # the same purl twice: the next occurrence
+            at = self.text.find(purl, at + 1)
+        return at
+
+
+class Collector:
+    """Gathers what a reader finds in one file (its text, when given, places purls by line)."""
+
+    def __init__(self, kind: str, file: str, *, text: str | None = None) -> None:
         self.reading = Reading(kind=kind, file=file)
         self.file = file
+        self._purl_lines = _PurlLines(text) if text is not None else None
 
     def add(
         self,
@@ -39,6 +76,8 @@ class Collector:
         purl: str | None = None,
     ) -> None:
         """A dependency the file names at a version."""
+        if line is None and purl and self._purl_lines is not None:
+            line = self._purl_lines.line_of(purl)
         where = Location(self.file, line, path)
         self.reading.dependencies.append(Dependency(ecosystem, name, version, where, purl))
 

@@ -40,6 +40,8 @@ def document(report: Report) -> dict[str, Any]:
         "source": report.source,
         "dependencies": dependencies,
         "errors": [_problem(p) for r in report.readings for p in r.errors],
+        # The inputs not (wholly) checked: an empty "vulns" says nothing about them.
+        "unreadable": report.unreadable,
         "notices": [_problem(p) for r in report.readings for p in r.notices],
         "ignored": sorted({f.advisory.id for f in report.left_out}),
         "fixes": [],

@@ -21,8 +21,15 @@ def render(report: Report) -> str:
     for reading in report.readings:
         lines += [f"error: {problem}" for problem in reading.errors]
         lines += [f"not checked: {problem}" for problem in reading.notices]
-    if not report.findings:
+    unreadable = report.unreadable
+    if not report.findings and not unreadable:
         lines.append("No known vulnerabilities found.")
+    elif not report.findings:
+        # Nothing found in what was read is not "nothing found": say what was not checked.
+        lines.append(
+            f"No known vulnerabilities found in the {len(report.dependencies)} packages read; "
+            "the check is incomplete."
+        )
     else:
         lines += _table([_row(f) for f in report.findings])
         shown: dict[str, str] = {}
@@ -38,6 +45,9 @@ def render(report: Report) -> str:
             f"Found {len(shown)} known vulnerabilit{'y' if len(shown) == 1 else 'ies'} "
             f"in {packages} package{'s' if packages != 1 else ''}."
         )
+    if unreadable:
+        files = ", ".join(unreadable)
+        lines.append(f"Not checked (could not be read, wholly or in part): {files}.")
     if report.left_out:
         lines.append(
             f"Left out as asked: {', '.join(sorted({f.advisory.id for f in report.left_out}))}."
