@@ -6,14 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError, validated
+from accord.errors import AccordError, invalid_from, validated
 from accord.identity import access, audit, services
 from accord.identity.models import MemberRole, TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
+from accord.registry.forms import field_errors
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
@@ -24,6 +26,7 @@ from accord.web.deps import (
     guard,
     org_guard,
 )
+from accord.web.errors import wants_json
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -39,6 +42,17 @@ def _safe_next(target: str | None) -> str:
 
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+def _new_user(request: Request, values: dict[str, str]) -> UserCreate | dict[str, str]:
+    """The form's account, or (for a page) its problems by field, to show beside each input;
+    a client that asked for JSON gets the 422 of the API."""
+    try:
+        return UserCreate.model_validate(values)
+    except ValidationError as exc:
+        if wants_json(request):
+            raise invalid_from(exc) from None
+        return field_errors(exc)
 
 
 def _signed_in(db: Session, *, user: User, settings: Settings, target: str) -> Response:
@@ -138,7 +152,11 @@ def bootstrap(
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     """Spend the link: the first operator account is created and signed in."""
-    data = validated(UserCreate, {"username": username, "email": email, "password": password})
+    values = {"username": username, "email": email}
+    data = _new_user(request, {**values, "password": password})
+    if not isinstance(data, UserCreate):
+        context = {"token": token, "valid": True, "values": values, "errors": data}
+        return render(request, "identity/bootstrap.html", context, status=422)
     user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
     return _signed_in(db, user=user, settings=settings, target="/account")
 
@@ -203,6 +221,7 @@ def users(
 
 @router.post("/admin/users")
 def create_user(
+    request: Request,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.HUB_OPERATE)],
     username: Annotated[str, Form(max_length=64)],
@@ -211,7 +230,11 @@ def create_user(
     operator: Annotated[bool, Form()] = False,
 ) -> Response:
     """Create an account (operators)."""
-    data = validated(UserCreate, {"username": username, "email": email, "password": password})
+    values = {"username": username, "email": email}
+    data = _new_user(request, {**values, "password": password})
+    if not isinstance(data, UserCreate):
+        context = {"users": services.list_users(db, actor=actor), "values": values, "errors": data}
+        return render(request, "identity/users.html", context, status=422)
     services.create_user(db, data=data, actor=actor, operator=operator)
     return _see_other("/admin/users")
 
