@@ -47,7 +47,11 @@ class Settings(BaseSettings):
     bootstrap_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    # Failed sign-ins in a window: from one address on one account, then from one address on
+    # all accounts together. No limit counts an account's failures from everywhere: anyone
+    # could then lock anyone out (accord.identity.ratelimit.login_throttles).
     login_failures_per_window: int = Field(default=5, ge=1)
+    login_address_failures_per_window: int = Field(default=50, ge=1)
     login_window_seconds: int = Field(default=900, ge=10)
     public_form_per_hour: int = Field(default=20, ge=1, description="Per client address.")
     disclosure_reports_per_target_per_hour: int = Field(
