@@ -1,4 +1,5 @@
-"""Security headers, a strict Content-Security-Policy, a body size cap and CSRF tokens.
+"""Security headers, a strict Content-Security-Policy, a body size cap, the client's address
+behind trusted proxies, and CSRF tokens.
 
 Written as plain ASGI middleware so that it wraps every response, errors included, and costs
 nothing per request beyond a few header tuples.
@@ -6,8 +7,10 @@ nothing per request beyond a few header tuples.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -130,6 +133,65 @@ async def _too_large(send: Send, limit: int, path: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class TrustedProxies:
+    """Takes the client's address from ``X-Forwarded-For`` (and the scheme from
+    ``X-Forwarded-Proto``) only on connections from a configured proxy.
+
+    Anyone can send the header; believed from any peer, it would let a client choose the
+    address its sign-in failures and public forms are counted under. The client is the
+    right-most address that is not itself a trusted proxy: each proxy appends the peer it
+    saw, so everything to the left of that may be the client's own invention.
+    """
+
+    def __init__(self, app: ASGIApp, *, networks: Sequence[str]) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client and self.trusted(client[0]):
+            hops: list[str] = []
+            proto = None
+            for name, value in scope["headers"]:
+                if name == b"x-forwarded-for":
+                    hops += [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+                elif name == b"x-forwarded-proto":
+                    proto = value.decode("latin-1").strip().lower()
+            scope = dict(scope)
+            if hops:
+                scope["client"] = (self.client_of(hops), 0)
+            if proto in ("http", "https") and scope["type"] == "http":
+                scope["scheme"] = proto
+        await self.app(scope, receive, send)
+
+    def trusted(self, host: str) -> bool:
+        """Whether ``host`` is one of the configured proxies."""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.networks)
+
+    def client_of(self, hops: list[str]) -> str:
+        """The client in a chain of ``X-Forwarded-For`` addresses, left to right."""
+        hosts = [_host(hop) for hop in hops]
+        for host in reversed(hosts):
+            if not self.trusted(host):
+                return host
+        return hosts[0]
+
+
+def _host(hop: str) -> str:
+    # "[2001:db8::1]:443" and "192.0.2.1:443" name a port; a bare IPv6 address has colons too.
+    if hop.startswith("[") and "]" in hop:
+        return hop[1 : hop.index("]")]
+    if hop.count(":") == 1:
+        return hop.partition(":")[0]
+    return hop
 
 
 def csrf_token(request: Request) -> str:
