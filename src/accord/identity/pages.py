@@ -28,7 +28,7 @@ from accord.web.deps import (
 )
 from accord.web.errors import wants_json
 from accord.web.rendering import render
-from accord.web.security import verify_csrf
+from accord.web.security import cookie_name, rotate_csrf, verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -55,12 +55,14 @@ def _new_user(request: Request, values: dict[str, str]) -> UserCreate | dict[str
         return field_errors(exc)
 
 
-def _signed_in(db: Session, *, user: User, settings: Settings, target: str) -> Response:
+def _signed_in(
+    request: Request, db: Session, *, user: User, settings: Settings, target: str
+) -> Response:
     # Lax, not Strict: a link from a mail to a case page must arrive signed in.
     secret = access.start_session(db, user=user, settings=settings)
     response = _see_other(target)
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(SESSION_COOKIE, settings),
         secret,
         max_age=settings.session_hours * 3600,
         httponly=True,
@@ -68,6 +70,7 @@ def _signed_in(db: Session, *, user: User, settings: Settings, target: str) -> R
         samesite="lax",
         path="/",
     )
+    rotate_csrf(request, response)
     return response
 
 
@@ -107,19 +110,27 @@ def login(
             {"error": exc.message, "username": username, "next": _safe_next(next)},
             status=exc.status_code,
         )
-    return _signed_in(db, user=user, settings=settings, target=_safe_next(next))
+    return _signed_in(request, db, user=user, settings=settings, target=_safe_next(next))
 
 
 @router.post("/logout")
 def logout(
-    request: Request, db: DbSession, actor: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)]
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)],
 ) -> Response:
-    """End the session everywhere and drop the cookie."""
-    cookie = request.cookies.get(SESSION_COOKIE)
+    """End the session everywhere, drop the cookie and give the browser a new CSRF token."""
+    name = cookie_name(SESSION_COOKIE, settings)
+    cookie = request.cookies.get(name)
     if cookie and actor.is_authenticated:
         access.end_session(db, secret=cookie, actor=actor)
     response = _see_other("/")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    # With the attributes it was set with: a browser ignores a __Host- cookie without Secure.
+    response.delete_cookie(
+        name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax"
+    )
+    rotate_csrf(request, response)
     return response
 
 
@@ -158,7 +169,7 @@ def bootstrap(
         context = {"token": token, "valid": True, "values": values, "errors": data}
         return render(request, "identity/bootstrap.html", context, status=422)
     user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
-    return _signed_in(db, user=user, settings=settings, target="/account")
+    return _signed_in(request, db, user=user, settings=settings, target="/account")
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -13,14 +13,18 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.config import Settings
 from accord.errors import Forbidden
 from accord.identity.credentials import same
 
 CSRF_COOKIE = "accord_csrf"
 CSRF_FIELD = "csrf_token"
+# A cookie whose name starts so is refused by browsers unless Secure, Path=/ and without
+# Domain (RFC 6265bis, 4.1.3.2): no sibling subdomain or plain-HTTP page can set or shadow it.
+HOST_PREFIX = "__Host-"
 
 # No inline script or style anywhere, nothing from another origin: every asset is the hub's.
 CSP = (
@@ -194,13 +198,47 @@ def _host(hop: str) -> str:
     return hop
 
 
+def cookie_name(name: str, settings: Settings) -> str:
+    """The name of one of the hub's cookies: ``__Host-`` + ``name`` when served over HTTPS,
+    where cookies are Secure; plain over HTTP, where a browser refuses the prefix."""
+    return HOST_PREFIX + name if settings.secure_cookies else name
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 def csrf_token(request: Request) -> str:
     """This browser's CSRF token (double-submit: the same value in a cookie and each form)."""
     token: str | None = getattr(request.state, "csrf_token", None)
     if token is None:
-        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        cookie = request.cookies.get(cookie_name(CSRF_COOKIE, _settings(request)))
+        token = cookie or secrets.token_urlsafe(32)
         request.state.csrf_token = token
     return token
+
+
+def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
+    """Give the browser ``token`` as its CSRF cookie."""
+    settings = _settings(request)
+    response.set_cookie(
+        cookie_name(CSRF_COOKIE, settings),
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+def rotate_csrf(request: Request, response: Response) -> None:
+    """A new CSRF token for this browser, at sign-in and sign-out: a token someone learned or
+    planted before (on a shared computer, or through a cookie set over plain HTTP) is worth
+    nothing in the new session."""
+    token = secrets.token_urlsafe(32)
+    request.state.csrf_token = token
+    set_csrf_cookie(request, response, token)
 
 
 async def verify_csrf(request: Request) -> None:
@@ -211,7 +249,7 @@ async def verify_csrf(request: Request) -> None:
     """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    cookie = request.cookies.get(CSRF_COOKIE)
+    cookie = request.cookies.get(cookie_name(CSRF_COOKIE, _settings(request)))
     form: Any = await request.form()
     sent = form.get(CSRF_FIELD)
     if not cookie or not isinstance(sent, str) or not same(cookie, sent):
