@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -11,12 +13,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import RateLimited, Unauthenticated
-from accord.identity import access
+from accord.identity import access, ratelimit
 from accord.identity.ratelimit import RateLimiter, address_key
 from tests.factories import Factories, Person, csrf_of
 
 ATTACKER = ("203.0.113.66", 40000)
 VICTIM = ("198.51.100.7", 40001)
+
+
+@pytest.fixture(autouse=True)
+def _one_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows are fixed: a test crossing a boundary (every 15 minutes) would start counting
+    # again halfway. The limiter's clock stands still in the middle of one.
+    middle = datetime(2026, 12, 1, 12, 7, 30, tzinfo=UTC)
+    monkeypatch.setattr(ratelimit, "utcnow", lambda: middle)
 
 
 def _sign_in(client: TestClient, username: str, password: str) -> int:
