@@ -204,7 +204,7 @@ def set_password(
         return RedirectResponse("/login", status_code=303)
     user = accounts.setup_link_user(db, token)
     context = {"token": token, "user": user, "errors": errors}
-    return render(request, "registry/set_password.html", context, status=422)
+    return render(request, "registry/set_password.html", context, status=422 if user else 401)
 
 
 # -- signatories, partners and profiles ----------------------------------------------------
