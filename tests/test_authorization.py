@@ -70,6 +70,7 @@ ADVISORY_DRAFT = {"summary": "Matrix advisory", "affected": ADVISORY_AFFECTED}
 ADVISORY_FORM = {"summary": "Matrix advisory", "affected": json.dumps(ADVISORY_AFFECTED)}
 HIDDEN = {"anonymous": 404, "other_admin": 404}
 SETUP_BODY = {"token": "setup_invalid", "password": "long enough password"}
+WEAK_USER = {"username": "newbie", "email": "newbie@example.org", "password": "password1234"}
 WEBHOOK_BODY = {"url": "https://1.1.1.1/accord"}
 NOBODY: frozenset[str] = frozenset()
 ALL_404 = dict.fromkeys(ROLES, 404)
@@ -115,6 +116,8 @@ CASES = [
         201,
         {"username": "newbie", "email": "newbie@example.org", "password": "long enough password"},
     ),
+    # A common password is refused (422, naming it) to operators; others never get that far.
+    Case("POST", "/api/v1/users", OPERATORS, 422, WEAK_USER),
     Case("PATCH", "/api/v1/users/{username}", OPERATORS, 200, {"is_active": False}),
     Case("GET", "/api/v1/orgs", ANY),
     Case("POST", "/api/v1/orgs", OPERATORS, 201, ORG_BODY),
@@ -164,6 +167,7 @@ CASES = [
         303,
         {"username": "newbie", "email": "newbie@example.org", "password": "long enough password"},
     ),
+    Case("POST", "/admin/users", OPERATORS, 422, WEAK_USER),
     Case("POST", "/admin/users/{username}/operator", OPERATORS, 303, {"operator": "true"}),
     Case("GET", "/admin/audit", OPERATORS),
     Case("GET", "/orgs/{slug}/members", ORG_MEMBERS),

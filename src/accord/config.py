@@ -7,11 +7,12 @@ malformed value fails at start with the name of the variable (pydantic-settings 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from accord.errors import ConfigError
 
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
         description="The public address of the hub, for links it prints and sends; "
         "default http://HOST:PORT.",
     )
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto the hub believes:
+    # addresses or networks, comma-separated. Empty: none, and the client is the peer of the
+    # connection, whoever sends the header (accord.web.app).
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     hub_name: str = Field(default="Accord hub", min_length=1, max_length=100)
@@ -47,7 +52,11 @@ class Settings(BaseSettings):
     bootstrap_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    # Failed sign-ins in a window: from one address on one account, then from one address on
+    # all accounts together. No limit counts an account's failures from everywhere: anyone
+    # could then lock anyone out (accord.identity.ratelimit.login_throttles).
     login_failures_per_window: int = Field(default=5, ge=1)
+    login_address_failures_per_window: int = Field(default=50, ge=1)
     login_window_seconds: int = Field(default=900, ge=10)
     public_form_per_hour: int = Field(default=20, ge=1, description="Per client address.")
     disclosure_reports_per_target_per_hour: int = Field(
@@ -132,6 +141,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part for part in value.replace(",", " ").split() if part)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        networks = []
+        for entry in value:
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return tuple(networks)
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> Settings:

@@ -35,7 +35,14 @@ def test_bootstrap_link_creates_first_operator_once(
     account = client.get("/account")
     assert "operator" in account.text
     # The link is spent: a second use is refused, and no new link is issued once an operator exists.
-    again = client.post("/bootstrap", data={**data, "username": "second", "email": "s@example.org"})
+    # (Signing in gave the browser a new CSRF token: the form's old one is stale.)
+    fresh = {
+        **data,
+        "username": "second",
+        "email": "s@example.org",
+        "csrf_token": csrf_of(account.text),
+    }
+    again = client.post("/bootstrap", data=fresh)
     assert again.status_code == 401
     assert client.get("/bootstrap", params={"token": secret}).status_code == 401
 

@@ -141,7 +141,7 @@ def test_unknown_fields_are_refused(client: TestClient, make: Factories) -> None
         json={
             "username": "newbie",
             "email": "n@example.org",
-            "password": "x" * 20,
+            "password": "a long enough password",
             "is_operator": True,
         },
         headers=headers,

@@ -120,7 +120,9 @@ def serve(
         workers=workers,
         log_level="info",
         log_config=uvicorn_log_config(),
-        proxy_headers=True,
+        # uvicorn's own would believe X-Forwarded-For from any local peer; the hub believes
+        # it only from ACCORD_TRUSTED_PROXIES (accord.web.security.TrustedProxies).
+        proxy_headers=False,
     )
 
 

@@ -28,13 +28,52 @@ MAX_FILES = 5  # per report, counting the files added after sending
 MAX_BYTES = 256 * 1024  # per file: the whole request is capped by ACCORD_MAX_REQUEST_BYTES
 
 
+# What a browser sniffing an unknown type takes for markup (WHATWG MIME Sniffing, 7.1,
+# "rules for identifying an unknown MIME type"), plus SVG, MathML and other tags that load or
+# run something. Each tag name must end at white space, ">" or "/" ("<br>" is markup,
+# "<brian" is not).
+_MARKUP_TAGS = (
+    "html", "head", "script", "iframe", "h1", "div", "font", "table", "a", "style", "title",
+    "b", "body", "br", "p", "svg", "object", "embed", "math", "meta", "link", "base", "form",
+    "img", "frameset", "template",
+)  # fmt: skip
+# A doctype, a comment or an XML declaration, whatever follows.
+_MARKUP_OPENINGS = ("<!doctype", "<!--", "<?xml")
+_BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+_SKIPPED = "\ufeff\u200b\x00"  # byte-order marks, zero-width spaces and NULs
+
+
+def starts_like_markup(data: bytes) -> bool:
+    """Whether a browser could take the file for a page: after any byte-order mark and leading
+    white space (ASCII or not), it opens with an HTML tag, a comment, SVG or XML, in any case.
+    """
+    head = data[:1024]
+    encoding = "utf-8"
+    for bom, name in _BOMS.items():
+        if head.startswith(bom):
+            head, encoding = head[len(bom) :], name
+            break
+    text = head.decode(encoding, errors="replace")
+    while text and (text[0].isspace() or text[0] in _SKIPPED):
+        text = text.lstrip().lstrip(_SKIPPED)
+    lowered = text.lower()
+    if lowered.startswith(_MARKUP_OPENINGS):
+        return True
+    for tag in _MARKUP_TAGS:
+        opening = "<" + tag
+        if lowered.startswith(opening):
+            after = lowered[len(opening) : len(opening) + 1]
+            if after == "" or after.isspace() or after in ">/":
+                return True
+    return False
+
+
 def _text(data: bytes) -> bool:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    head = data[:512].lstrip().lower()
-    return not head.startswith((b"<!doctype", b"<html", b"<script", b"<svg", b"<?xml"))
+    return not starts_like_markup(data)
 
 
 ALLOWED: dict[str, Callable[[bytes], bool]] = {

@@ -32,7 +32,7 @@ from accord.identity.models import (
     WebSession,
 )
 from accord.identity.policy import Action, Actor, authorize
-from accord.identity.ratelimit import RateLimiter
+from accord.identity.ratelimit import RateLimiter, login_throttles
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.identity.services import actor_for, insert_user, operators_exist
 from accord.web.i18n import N_
@@ -54,16 +54,18 @@ def login(
     ip_address: str | None,
     settings: Settings,
 ) -> User:
-    """Check a password, throttled per account and per client address.
+    """Check a password, throttled per (client address, account) and per client address.
 
     A failure is counted in the limiter's own store (the failed request rolls back, the count
-    must stay); a success clears the account's count.
+    must stay); a success clears this address's count on the account. Others' failures never
+    lock an account (:func:`~accord.identity.ratelimit.login_throttles`).
     """
     window = settings.login_window_seconds
-    buckets = [f"login:user:{username.lower()}", f"login:ip:{ip_address}"]
-    for bucket in buckets:
-        if limiter.count(bucket, window_seconds=window) >= settings.login_failures_per_window:
+    throttles = login_throttles(settings, username=username, ip_address=ip_address)
+    for throttle in throttles:
+        if limiter.count(throttle.bucket, window_seconds=window) >= throttle.limit:
             raise RateLimited(N_("too many failed sign-ins; try again later"), retry_after=window)
+    buckets = [throttle.bucket for throttle in throttles]
     user = db.scalar(select(User).where(User.username == username))
     # The hash is checked even for an unknown user, so timing does not tell which names exist.
     password_ok = verify_password(user.password_hash if user else None, password)

@@ -6,14 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError, validated
+from accord.errors import AccordError, invalid_from, validated
 from accord.identity import access, audit, services
 from accord.identity.models import MemberRole, TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
+from accord.registry.forms import field_errors
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
@@ -24,8 +26,9 @@ from accord.web.deps import (
     guard,
     org_guard,
 )
+from accord.web.errors import wants_json
 from accord.web.rendering import render
-from accord.web.security import verify_csrf
+from accord.web.security import cookie_name, rotate_csrf, verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -41,12 +44,25 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _signed_in(db: Session, *, user: User, settings: Settings, target: str) -> Response:
+def _new_user(request: Request, values: dict[str, str]) -> UserCreate | dict[str, str]:
+    """The form's account, or (for a page) its problems by field, to show beside each input;
+    a client that asked for JSON gets the 422 of the API."""
+    try:
+        return UserCreate.model_validate(values)
+    except ValidationError as exc:
+        if wants_json(request):
+            raise invalid_from(exc) from None
+        return field_errors(exc)
+
+
+def _signed_in(
+    request: Request, db: Session, *, user: User, settings: Settings, target: str
+) -> Response:
     # Lax, not Strict: a link from a mail to a case page must arrive signed in.
     secret = access.start_session(db, user=user, settings=settings)
     response = _see_other(target)
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(SESSION_COOKIE, settings),
         secret,
         max_age=settings.session_hours * 3600,
         httponly=True,
@@ -54,6 +70,7 @@ def _signed_in(db: Session, *, user: User, settings: Settings, target: str) -> R
         samesite="lax",
         path="/",
     )
+    rotate_csrf(request, response)
     return response
 
 
@@ -93,19 +110,27 @@ def login(
             {"error": exc.message, "username": username, "next": _safe_next(next)},
             status=exc.status_code,
         )
-    return _signed_in(db, user=user, settings=settings, target=_safe_next(next))
+    return _signed_in(request, db, user=user, settings=settings, target=_safe_next(next))
 
 
 @router.post("/logout")
 def logout(
-    request: Request, db: DbSession, actor: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)]
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)],
 ) -> Response:
-    """End the session everywhere and drop the cookie."""
-    cookie = request.cookies.get(SESSION_COOKIE)
+    """End the session everywhere, drop the cookie and give the browser a new CSRF token."""
+    name = cookie_name(SESSION_COOKIE, settings)
+    cookie = request.cookies.get(name)
     if cookie and actor.is_authenticated:
         access.end_session(db, secret=cookie, actor=actor)
     response = _see_other("/")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    # With the attributes it was set with: a browser ignores a __Host- cookie without Secure.
+    response.delete_cookie(
+        name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax"
+    )
+    rotate_csrf(request, response)
     return response
 
 
@@ -138,9 +163,13 @@ def bootstrap(
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     """Spend the link: the first operator account is created and signed in."""
-    data = validated(UserCreate, {"username": username, "email": email, "password": password})
+    values = {"username": username, "email": email}
+    data = _new_user(request, {**values, "password": password})
+    if not isinstance(data, UserCreate):
+        context = {"token": token, "valid": True, "values": values, "errors": data}
+        return render(request, "identity/bootstrap.html", context, status=422)
     user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
-    return _signed_in(db, user=user, settings=settings, target="/account")
+    return _signed_in(request, db, user=user, settings=settings, target="/account")
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -203,6 +232,7 @@ def users(
 
 @router.post("/admin/users")
 def create_user(
+    request: Request,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.HUB_OPERATE)],
     username: Annotated[str, Form(max_length=64)],
@@ -211,7 +241,11 @@ def create_user(
     operator: Annotated[bool, Form()] = False,
 ) -> Response:
     """Create an account (operators)."""
-    data = validated(UserCreate, {"username": username, "email": email, "password": password})
+    values = {"username": username, "email": email}
+    data = _new_user(request, {**values, "password": password})
+    if not isinstance(data, UserCreate):
+        context = {"users": services.list_users(db, actor=actor), "values": values, "errors": data}
+        return render(request, "identity/users.html", context, status=422)
     services.create_user(db, data=data, actor=actor, operator=operator)
     return _see_other("/admin/users")
 

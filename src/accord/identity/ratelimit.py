@@ -9,6 +9,8 @@ PostgreSQL the counters live in the hub database, row-locked, shared by every pr
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
@@ -87,3 +89,45 @@ class RateLimiter:
 def _window_start(now: datetime, window_seconds: int) -> datetime:
     epoch = int(now.timestamp())
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
+
+
+# -- sign-in throttling ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A bucket of failed sign-ins and how many it may hold in a window."""
+
+    bucket: str
+    limit: int
+
+
+def login_throttles(settings: Settings, *, username: str, ip_address: str | None) -> list[Throttle]:
+    """The limits a sign-in attempt counts against: this address on this account, then this
+    address on every account (looser, against one address trying many accounts).
+
+    No limit counts an account's failures from every address: then anyone could lock anyone
+    out (a PSIRT's member, before a disclosure) with a few wrong passwords. Guessing from many
+    addresses is slowed by argon2 and each address's own limits.
+    """
+    address = address_key(ip_address)
+    return [
+        Throttle(f"login:pair:{address}:{username.lower()}", settings.login_failures_per_window),
+        Throttle(f"login:address:{address}", settings.login_address_failures_per_window),
+    ]
+
+
+def address_key(ip_address: str | None) -> str:
+    """The key of a client address: an IPv6 client's /64 network, which one subscriber
+    usually holds whole (so that its 2^64 addresses are not 2^64 budgets), else the address."""
+    if not ip_address:
+        return "unknown"
+    try:
+        parsed = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return ip_address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

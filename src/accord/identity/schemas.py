@@ -16,10 +16,14 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from accord.identity.credentials import MIN_PASSWORD_LENGTH
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
+from accord.identity.passwords import common_problem, personal_problem
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -50,6 +54,18 @@ def _http_url(value: str) -> str:
         raise ValueError(exc.errors()[0]["msg"]) from None
 
 
+def _weak(problem: str) -> PydanticCustomError:
+    # A sentence of its own, without pydantic's "Value error, " before it.
+    return PydanticCustomError("password_weak", problem)
+
+
+def _not_common(value: str) -> str:
+    problem = common_problem(value)
+    if problem is not None:
+        raise _weak(problem)
+    return value
+
+
 def _cve_org_id(value: str) -> str:
     # CVE Services gives each organization a version 4 UUID; the CVE schema takes no other.
     try:
@@ -72,7 +88,12 @@ Contact = Annotated[
 Url = Annotated[str, StringConstraints(max_length=500), AfterValidator(_http_url)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
-Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=1024)]
+# A new password: long enough, not common or breached (accord.identity.passwords).
+Password = Annotated[
+    str,
+    StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=1024),
+    AfterValidator(_not_common),
+]
 Country = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 CveOrgId = Annotated[
@@ -147,6 +168,18 @@ class UserCreate(Strict):
     email: Email
     password: Password
     display_name: Annotated[str, StringConstraints(max_length=200)] = ""
+
+    @field_validator("password")
+    @classmethod
+    def _not_personal(cls, value: str, info: ValidationInfo) -> str:
+        # The username and email are checked first (declared first); if either is wrong it is
+        # missing here, and its own error is reported.
+        username = info.data.get("username")
+        if username is not None:
+            problem = personal_problem(value, username=username, email=info.data.get("email"))
+            if problem is not None:
+                raise _weak(problem)
+        return value
 
 
 class UserRead(BaseModel):

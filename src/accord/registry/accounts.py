@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Unauthenticated
+from accord.errors import InvalidInput, Unauthenticated
 from accord.identity import audit
 from accord.identity.credentials import digest, hash_password, new_secret
 from accord.identity.models import MemberRole, Organization, User
+from accord.identity.passwords import personal_problem
 from accord.identity.policy import Actor
 from accord.identity.schemas import UserCreate
 from accord.identity.services import create_user, set_member
@@ -103,8 +104,11 @@ def redeem_setup_link(db: Session, *, secret: str, password: str, ip_address: st
     )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         raise Unauthenticated("this set-up link is invalid, used or expired", field="token")
-    row.used_at = utcnow()
     user = row.user
+    problem = personal_problem(password, username=user.username, email=user.email)
+    if problem is not None:
+        raise InvalidInput(f"password: {problem}", field="password")
+    row.used_at = utcnow()
     user.password_hash = hash_password(password)
     audit.record(
         db,

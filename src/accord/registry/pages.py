@@ -184,15 +184,27 @@ def set_password(
     token: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    """Spend the link and send the new admin to sign in."""
+    """Spend the link and send the new admin to sign in; a refused password is said beside
+    its field."""
+    errors: dict[str, str] = {}
     try:
         data = SetPassword(token=token, password=password)
+        accounts.redeem_setup_link(
+            db, secret=data.token, password=data.password, ip_address=client_ip(request)
+        )
     except ValidationError as exc:
-        raise invalid_from(exc) from None
-    accounts.redeem_setup_link(
-        db, secret=data.token, password=data.password, ip_address=client_ip(request)
-    )
-    return RedirectResponse("/login", status_code=303)
+        errors = field_errors(exc)
+        if set(errors) != {"password"}:
+            raise invalid_from(exc) from None
+    except InvalidInput as exc:
+        if exc.field != "password":
+            raise
+        errors = {"password": exc.message}
+    else:
+        return RedirectResponse("/login", status_code=303)
+    user = accounts.setup_link_user(db, token)
+    context = {"token": token, "user": user, "errors": errors}
+    return render(request, "registry/set_password.html", context, status=422 if user else 401)
 
 
 # -- signatories, partners and profiles ----------------------------------------------------

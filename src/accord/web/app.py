@@ -21,7 +21,7 @@ from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.queue import Drainer, Queue
 from accord.web import errors
 from accord.web.rendering import make_environment
-from accord.web.security import BodyLimit, SecurityHeaders
+from accord.web.security import BodyLimit, SecurityHeaders, TrustedProxies
 
 API_PREFIX = "/api/v1"
 
@@ -196,4 +196,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    if settings.trusted_proxies:
+        # Outermost, so that everything inside sees the client behind the proxy.
+        app.add_middleware(TrustedProxies, networks=settings.trusted_proxies)
     return app

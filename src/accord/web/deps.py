@@ -23,6 +23,7 @@ from accord.identity.models import Organization
 from accord.identity.policy import ANONYMOUS, Action, Actor, authorize
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.services import get_org
+from accord.web.security import cookie_name
 
 SESSION_COOKIE = "accord_session"
 TAXII_PREFIX = "/taxii2/"
@@ -183,7 +184,7 @@ def _credential(request: Request) -> _Lookup | None:
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
         return _Lookup(secret=secret.strip())
     if not path.startswith("/api/") and not taxii:
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = request.cookies.get(cookie_name(SESSION_COOKIE, request.app.state.settings))
         if cookie:
             return _Lookup(secret=cookie, cookie=True)
     return None

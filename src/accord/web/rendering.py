@@ -15,7 +15,7 @@ from accord.identity.policy import ANONYMOUS, Action, Actor, allowed
 from accord.notifications import mail
 from accord.web import i18n
 from accord.web.labels import label, problem
-from accord.web.security import CSRF_COOKIE, CSRF_FIELD, csrf_token
+from accord.web.security import CSRF_COOKIE, CSRF_FIELD, cookie_name, csrf_token, set_csrf_cookie
 
 # Each domain keeps its templates beside its code; a name reads "registry/signatories.html".
 DOMAINS_WITH_PAGES = (
@@ -103,15 +103,8 @@ def render(
     # The page depends on these request headers (and on the preference cookies).
     response.headers.add_vary_header("Accept-Language")
     response.headers.add_vary_header("Cookie")
-    if request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(
-            CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=request.app.state.settings.secure_cookies,
-            path="/",
-        )
+    if request.cookies.get(cookie_name(CSRF_COOKIE, request.app.state.settings)) != token:
+        set_csrf_cookie(request, response, token)
     return response
 
 

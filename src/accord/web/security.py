@@ -1,4 +1,5 @@
-"""Security headers, a strict Content-Security-Policy, a body size cap and CSRF tokens.
+"""Security headers, a strict Content-Security-Policy, a body size cap, the client's address
+behind trusted proxies, and CSRF tokens.
 
 Written as plain ASGI middleware so that it wraps every response, errors included, and costs
 nothing per request beyond a few header tuples.
@@ -6,18 +7,24 @@ nothing per request beyond a few header tuples.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.config import Settings
 from accord.errors import Forbidden
 from accord.identity.credentials import same
 
 CSRF_COOKIE = "accord_csrf"
 CSRF_FIELD = "csrf_token"
+# A cookie whose name starts so is refused by browsers unless Secure, Path=/ and without
+# Domain (RFC 6265bis, 4.1.3.2): no sibling subdomain or plain-HTTP page can set or shadow it.
+HOST_PREFIX = "__Host-"
 
 # No inline script or style anywhere, nothing from another origin: every asset is the hub's.
 CSP = (
@@ -132,13 +139,106 @@ async def _too_large(send: Send, limit: int, path: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class TrustedProxies:
+    """Takes the client's address from ``X-Forwarded-For`` (and the scheme from
+    ``X-Forwarded-Proto``) only on connections from a configured proxy.
+
+    Anyone can send the header; believed from any peer, it would let a client choose the
+    address its sign-in failures and public forms are counted under. The client is the
+    right-most address that is not itself a trusted proxy: each proxy appends the peer it
+    saw, so everything to the left of that may be the client's own invention.
+    """
+
+    def __init__(self, app: ASGIApp, *, networks: Sequence[str]) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client and self.trusted(client[0]):
+            hops: list[str] = []
+            proto = None
+            for name, value in scope["headers"]:
+                if name == b"x-forwarded-for":
+                    hops += [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+                elif name == b"x-forwarded-proto":
+                    proto = value.decode("latin-1").strip().lower()
+            scope = dict(scope)
+            if hops:
+                scope["client"] = (self.client_of(hops), 0)
+            if proto in ("http", "https") and scope["type"] == "http":
+                scope["scheme"] = proto
+        await self.app(scope, receive, send)
+
+    def trusted(self, host: str) -> bool:
+        """Whether ``host`` is one of the configured proxies."""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.networks)
+
+    def client_of(self, hops: list[str]) -> str:
+        """The client in a chain of ``X-Forwarded-For`` addresses, left to right."""
+        hosts = [_host(hop) for hop in hops]
+        for host in reversed(hosts):
+            if not self.trusted(host):
+                return host
+        return hosts[0]
+
+
+def _host(hop: str) -> str:
+    # "[2001:db8::1]:443" and "192.0.2.1:443" name a port; a bare IPv6 address has colons too.
+    if hop.startswith("[") and "]" in hop:
+        return hop[1 : hop.index("]")]
+    if hop.count(":") == 1:
+        return hop.partition(":")[0]
+    return hop
+
+
+def cookie_name(name: str, settings: Settings) -> str:
+    """The name of one of the hub's cookies: ``__Host-`` + ``name`` when served over HTTPS,
+    where cookies are Secure; plain over HTTP, where a browser refuses the prefix."""
+    return HOST_PREFIX + name if settings.secure_cookies else name
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 def csrf_token(request: Request) -> str:
     """This browser's CSRF token (double-submit: the same value in a cookie and each form)."""
     token: str | None = getattr(request.state, "csrf_token", None)
     if token is None:
-        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        cookie = request.cookies.get(cookie_name(CSRF_COOKIE, _settings(request)))
+        token = cookie or secrets.token_urlsafe(32)
         request.state.csrf_token = token
     return token
+
+
+def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
+    """Give the browser ``token`` as its CSRF cookie."""
+    settings = _settings(request)
+    response.set_cookie(
+        cookie_name(CSRF_COOKIE, settings),
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+def rotate_csrf(request: Request, response: Response) -> None:
+    """A new CSRF token for this browser, at sign-in and sign-out: a token someone learned or
+    planted before (on a shared computer, or through a cookie set over plain HTTP) is worth
+    nothing in the new session."""
+    token = secrets.token_urlsafe(32)
+    request.state.csrf_token = token
+    set_csrf_cookie(request, response, token)
 
 
 async def verify_csrf(request: Request) -> None:
@@ -149,7 +249,7 @@ async def verify_csrf(request: Request) -> None:
     """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    cookie = request.cookies.get(CSRF_COOKIE)
+    cookie = request.cookies.get(cookie_name(CSRF_COOKIE, _settings(request)))
     form: Any = await request.form()
     sent = form.get(CSRF_FIELD)
     if not cookie or not isinstance(sent, str) or not same(cookie, sent):
