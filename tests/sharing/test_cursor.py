@@ -58,11 +58,11 @@ def test_another_process_continues_the_walk(
 
     tampered = first["next"][:-3] + "xyz"
     refused = client.get(url, params={"next": tampered}, headers=auth)
-    assert refused.status_code == 422
+    assert refused.status_code == 400
     assert refused.json()["details"]["field"] == "next"
     manifest = client.get(
         f"/taxii2/hub/collections/{world.collection}/manifest/",
         params={"next": first["next"]},
         headers=auth,
     )
-    assert manifest.status_code == 422, "a cursor is tied to the query that made it"
+    assert manifest.status_code == 400, "a cursor is tied to the query that made it"

@@ -268,12 +268,19 @@ def delete_object(
     collection_id: str,
     stix_id: str,
     versions: queries.VersionMatch,
+    spec_versions: Sequence[str] = (),
 ) -> int:
-    """Delete versions of an object: its producer, or an admin of the collection's owner."""
+    """Delete the versions of an object that match the filters: its producer, or an admin of
+    the collection's owner."""
     authorize(actor, Action.SHARING_WRITE)
     collection, _ = collection_for(db, actor, collection_id, write=True)
     rows = queries.visible_versions(
-        db, collection_id=collection.id, reader=reader, stix_id=stix_id, versions=versions
+        db,
+        collection_id=collection.id,
+        reader=reader,
+        stix_id=stix_id,
+        versions=versions,
+        spec_versions=spec_versions,
     )
     if not rows:
         raise NotFound(f"no object {stix_id!r} in this collection", field="object_id")
