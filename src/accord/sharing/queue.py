@@ -48,7 +48,7 @@ from accord.errors import AccordError
 from accord.identity.models import Organization, User
 from accord.sharing import ingest
 from accord.sharing.models import Collection, QueuedEnvelope, TaxiiStatus
-from accord.sharing.stix_validation import CheckedObject, format_timestamp
+from accord.sharing.stix_validation import CheckedObject, format_timestamp, granular_tlp_refs
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,7 @@ def encode(valid: Sequence[ingest.Valid]) -> bytes:
                 c.sighting_count,
                 observables,
                 body,
+                c.granular_tlp_refs,
             ]
             for c, body, observables in valid
         ]
@@ -161,7 +162,9 @@ def decode(payload: bytes) -> list[ingest.Valid]:
     """The valid objects of an entry, as :func:`ingest.check_objects` gave them."""
     found: list[ingest.Valid] = []
     for item in orjson.loads(payload):
-        stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body = item
+        stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body = item[:10]
+        # Queued by a release that did not keep them: read from the object itself.
+        granular = item[10] if len(item) > 10 else granular_tlp_refs(orjson.loads(body))
         version = None if text is None else datetime.fromisoformat(text)
         if version is not None and not text.endswith("Z"):
             text = format_timestamp(version)  # queued by a release that kept isoformat's form
@@ -177,6 +180,7 @@ def decode(payload: bytes) -> list[ingest.Valid]:
             comparisons=(),
             sighting_of=of,
             sighting_count=count,
+            granular_tlp_refs=tuple(granular),
         )
         found.append((checked, body, tuple((kind, value) for kind, value in pairs)))
     return found

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from accord.sharing import patterns
+from accord.sharing.tlp import MARKING_LEVELS
 
 SPEC_VERSION = "2.1"
 
@@ -125,6 +126,9 @@ class CheckedObject(NamedTuple):
     comparisons: tuple[patterns.Comparison, ...]
     sighting_of: str | None
     sighting_count: int | None
+    # The TLP markings granular markings apply to parts of the object (see ingest: the hub
+    # refuses those stricter than the object's own level, which it does not enforce).
+    granular_tlp_refs: tuple[str, ...] = ()
 
 
 def parse_timestamp(value: object, field: str) -> datetime:
@@ -233,7 +237,18 @@ def check_object(obj: object) -> CheckedObject:
         comparisons=comparisons,
         sighting_of=sighting_of,
         sighting_count=count,
+        granular_tlp_refs=granular_tlp_refs(obj),
     )
+
+
+def granular_tlp_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    """The TLP marking definitions that an object's granular markings refer to, sorted."""
+    found = {
+        m.get("marking_ref")
+        for m in obj.get("granular_markings", ())
+        if isinstance(m, dict) and m.get("marking_ref") in MARKING_LEVELS
+    }
+    return tuple(sorted(str(r) for r in found))
 
 
 def _spec_version(obj: dict[str, Any], stix_type: str) -> str:
