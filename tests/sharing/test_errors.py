@@ -63,9 +63,8 @@ def test_bad_envelopes(client: TestClient, world: SharingWorld) -> None:
     for number in (b"NaN", b"-Infinity", b"1e400"):
         body = b'{"objects": [{"type": "x-thing", "n": ' + number + b"}]}"
         _is_taxii_error(client.post(url, content=body, headers=auth), 400)
-    _is_taxii_error(client.get(url, params={"limit": "-1"}, headers=auth), 422)
-    _is_taxii_error(client.get(url, params={"added_after": "yesterday"}, headers=auth), 422)
-    _is_taxii_error(client.get(url, params={"match[colour]": "red"}, headers=auth), 422)
+    _is_taxii_error(client.get(url, params={"limit": "-1"}, headers=auth), 400)
+    _is_taxii_error(client.get(url, params={"added_after": "yesterday"}, headers=auth), 400)
 
 
 def test_oversized_request_is_413_in_taxii_form(client: TestClient, world: SharingWorld) -> None:

@@ -276,6 +276,56 @@ def test_the_drainer_of_a_running_hub_stores_what_is_queued(
     assert len(remote.get_objects()["objects"]) == 5
 
 
+@pytest.mark.slow
+def test_a_drainer_killed_alone_is_started_again_and_pending_envelopes_complete(
+    live_hub: str, queued: FastAPI, world: SharingWorld
+) -> None:
+    from taxii2client.v21 import Collection as Remote
+
+    remote = Remote(
+        f"{live_hub}/taxii2/hub/collections/{world.collection}/",
+        user=world.people["producer"].username,
+        password=world.tokens["producer"],
+    )
+    # Stored at once (too small to queue); the token's use is now marked for a minute, so the
+    # next POST writes nothing to the hub database.
+    first = [stixgen.indicator() for _ in range(2)]
+    assert remote.add_objects(stixgen.envelope(*first)).status == "complete"
+    objects = [stixgen.indicator() for _ in range(4)]
+    engine = queued.state.engine
+    with engine.connect() as holder:
+        # The hub's write lock held, the drainer cannot store the envelope; killed meanwhile,
+        # it leaves it acknowledged and waiting while the web process lives on.
+        if engine.dialect.name == "postgresql":
+            holder.exec_driver_sql("SELECT pg_advisory_lock(7161)")  # the drain's lock
+        else:
+            holder.exec_driver_sql("SELECT 1")  # a writer's connection begins IMMEDIATE
+        pending = remote.add_objects(stixgen.envelope(*objects), wait_for_completion=False)
+        assert pending.status == "pending"
+        drainer = queued.state.drainer
+        killed = drainer.pid
+        assert killed is not None
+        time.sleep(1)  # started, and at the lock (or still starting: killed either way)
+        os.kill(killed, signal.SIGKILL)
+        while drainer.running() and drainer.pid == killed:
+            time.sleep(0.05)
+        if engine.dialect.name == "postgresql":
+            holder.exec_driver_sql("SELECT pg_advisory_unlock(7161)")
+        else:
+            holder.exec_driver_sql("ROLLBACK")
+    deadline = time.monotonic() + 60
+    while True:
+        pending.refresh()
+        if pending.status == "complete":
+            break
+        assert time.monotonic() < deadline, "the pending envelope was never stored"
+        time.sleep(0.1)
+    assert (pending.success_count, pending.failure_count) == (4, 0)
+    assert drainer.pid != killed
+    stored = {o["id"] for o in remote.get_objects()["objects"]}
+    assert stored == {o["id"] for o in first + objects}
+
+
 @pytest.mark.parametrize("point", ["before-commit", "before-forget"])
 def test_a_drainer_killed_at_any_point_loses_nothing_and_stores_nothing_twice(
     bare: TestClient,

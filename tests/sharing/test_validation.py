@@ -96,6 +96,8 @@ INVALID = [
     ("confidence", lambda: _broken("confidence", 101)),
     ("external_references", lambda: _broken("external_references", [{"url": "https://x.example"}])),
     ("valid_until", lambda: _broken("valid_until", "2023-01-01T00:00:00Z")),
+    ("lang", lambda: _broken("lang", "not a lang tag!")),
+    ("lang", lambda: _broken("lang", "en-")),
 ]
 
 
@@ -105,7 +107,61 @@ INVALID = [
 STRICTER = [
     ("created_by_ref", lambda: _broken("created_by_ref", f"malware--{uuid.uuid4()}")),
     ("object_marking_refs", lambda: _broken("object_marking_refs", [f"identity--{uuid.uuid4()}"])),
+    (
+        "granular_markings",
+        lambda: _broken("granular_markings", [{"lang": "not a lang tag!", "selectors": ["name"]}]),
+    ),
 ]
+
+
+# From OASIS's example bundles (cti-stix2-json-schemas): an identifier whose UUID has
+# upper-case hex digits, which the OASIS identifier schema and stix2-validator accept.
+UPPER_CASE_ID = "relationship--81f12913-1372-4c96-85ec-E9034ac98aba"
+
+
+def _oasis_relationship() -> dict[str, Any]:
+    return {
+        "type": "relationship",
+        "spec_version": "2.1",
+        "id": UPPER_CASE_ID,
+        "created": "2016-04-06T20:06:37.000Z",
+        "modified": "2016-04-06T20:06:37.000Z",
+        "relationship_type": "indicates",
+        "source_ref": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "target_ref": "malware--31B940D4-6F7F-459A-80EA-9C1F17B5891B",
+        "lang": "en-US",
+    }
+
+
+def test_upper_case_uuids_are_stored_as_received(
+    client: TestClient, world: SharingWorld, db: Session
+) -> None:
+    obj = _oasis_relationship()
+    stixgen.assert_valid_stix([obj])
+    assert check_object(obj).stix_id == UPPER_CASE_ID
+    url = f"/taxii2/hub/collections/{world.collection}/objects/"
+    auth = {**TAXII, **world.bearer("producer")}
+    status = client.post(url, json=stixgen.envelope(obj), headers=auth).json()
+    assert (status["success_count"], status["failure_count"]) == (1, 0), status
+    assert status["successes"][0]["id"] == UPPER_CASE_ID
+    got = client.get(f"{url}{UPPER_CASE_ID}/", headers=auth)
+    assert got.status_code == 200, got.text
+    assert got.json()["objects"] == [obj]
+    listed = client.get(url, params={"match[id]": UPPER_CASE_ID}, headers=auth).json()
+    assert listed["objects"] == [obj]
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["en", "EN-us", "pt-BR", "zh-Hant-TW", "de-CH-1901", "sl-IT-nedis", "x-private",
+     "qaa-Qaaa-QM-x-southern", "en-US-u-islamcal", "zh-yue-HK", "i-klingon", "de-419"],
+)  # fmt: skip
+def test_well_formed_language_tags_pass(tag: str) -> None:
+    # RFC 5646, Appendix A's examples among them; well-formed is what STIX 2.1 asks.
+    check_object({**stixgen.indicator(), "lang": tag})
+    check_object(
+        {**stixgen.indicator(), "granular_markings": [{"lang": tag, "selectors": ["name"]}]}
+    )
 
 
 @pytest.mark.parametrize(("field", "make"), STRICTER, ids=[f for f, _ in STRICTER])

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput
+from accord.errors import AccordError
 from accord.sharing.models import SharingSecret
 
 if TYPE_CHECKING:
@@ -95,9 +95,17 @@ def encode(key: bytes, position: Position, *, query: str, now: datetime) -> str:
     return f"{_b64(payload)}.{_b64(mac)}"
 
 
+class BadCursor(AccordError):
+    """A ``next`` value that is forged, stale or made for another query (400: TAXII clients
+    expect a bad request, TAXII 2.1, section 3.6)."""
+
+    status_code = 400
+    code = "bad_cursor"
+
+
 def decode(key: bytes, token: str, *, query: str, now: datetime) -> Position:
-    """The position in a ``next`` value; 400-class errors for forged, stale or foreign ones."""
-    bad = InvalidInput("next: not a cursor this hub issued for this query", field="next")
+    """The position in a ``next`` value; :class:`BadCursor` for forged, stale or foreign ones."""
+    bad = BadCursor("next: not a cursor this hub issued for this query", field="next")
     body, _, mac = token.partition(".")
     try:
         payload, signature = _unb64(body), _unb64(mac)
@@ -109,7 +117,7 @@ def decode(key: bytes, token: str, *, query: str, now: datetime) -> Position:
     if data["q"] != query:
         raise bad
     if data["e"] < now.timestamp():
-        raise InvalidInput("next: this cursor has expired; start again", field="next")
+        raise BadCursor("next: this cursor has expired; start again", field="next")
     return Position(date_added=datetime.fromisoformat(data["a"]), row_id=int(data["r"]))
 
 

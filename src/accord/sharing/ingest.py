@@ -41,7 +41,7 @@ from accord.sharing.stix_validation import (
     check_object,
     format_timestamp,
 )
-from accord.sharing.tlp import Tlp, level_of
+from accord.sharing.tlp import MARKING_LEVELS, Tlp, level_of, most_restrictive
 
 _CHUNK = 500
 
@@ -140,11 +140,16 @@ def store_checked(
     """Store the valid objects among checked ones; the caller has checked write access."""
     report = Report()
     valid: dict[tuple[str, datetime | None], Valid] = {}
+    default = Tlp(collection.default_tlp)
     for outcome in outcomes:
         if isinstance(outcome, dict):
             report.failures.append(outcome)
             continue
         result = outcome[0]
+        hidden = _stricter_part(result, default)
+        if hidden is not None:
+            report.failures.append(hidden)
+            continue
         key = (result.stix_id, result.version)
         if key in valid:
             report.successes.append(_success(result, "repeated in this envelope"))
@@ -168,22 +173,69 @@ def _store_valid(
     _lock(db, collection.id)
     existing = _existing_versions(db, collection.id, {k[0] for k in valid})
     fresh: list[Valid] = []
+    chains: dict[str, dict[datetime, Stored]] = {}  # the stored versions new rows join
     for (stix_id, version), outcome in valid.items():
-        known = existing.get(stix_id, {})
-        if version in known or (version is None and known):
+        stored = existing.get(stix_id, {})
+        if version is None:
+            # Unversioned (a cyber-observable: its id derives from its value): each producer
+            # keeps its own copy, so that one never learns that another stored it first.
+            stored = {v: row for v, row in stored.items() if row[3] == source.producer_org_id}
+            if stored:
+                report.successes.append(_success(outcome[0], "already stored"))
+                continue
+        elif stored and _creator(stored) != source.producer_org_id:
+            # Versions belong to the organization that created the object. The answer is the
+            # same whether the writer may see the object or not (docs/sharing.md).
+            report.failures.append(_not_creator(outcome[0]))
+            continue
+        elif version in stored:
             report.successes.append(_success(outcome[0], "already stored"))
-        else:
-            fresh.append(outcome)
+            continue
+        chains[stix_id] = stored
+        fresh.append(outcome)
     if not fresh:
         return
     audience_id = _audience(db, collection)
     rows = _rows(collection, fresh, source, audience_id, now)
-    _set_flags(db, rows, existing)
+    _set_flags(db, rows, chains)
     _insert(db, rows, fresh)
     for (result, _, _), row in zip(fresh, rows, strict=True):
         text = result.version_text or format_timestamp(row["version"])
         report.successes.append({"id": result.stix_id, "message": "stored", "version": text})
     report.stored = len(fresh)
+
+
+NOT_CREATOR = "only the organization that created this object may add versions of it"
+
+
+def _creator(stored: dict[datetime, Stored]) -> int | None:
+    """The organization that created an object: the producer of its oldest stored version."""
+    return stored[min(stored)][3]
+
+
+def _not_creator(result: CheckedObject) -> dict[str, str]:
+    return {"id": result.stix_id, "version": result.version_text or "", "message": NOT_CREATOR}
+
+
+def _stricter_part(result: CheckedObject, default: Tlp) -> dict[str, str] | None:
+    """The failure of an object whose granular markings put part of it under a stricter TLP
+    level than the whole: the hub serves objects whole, by their own level, so it would serve
+    that part to readers the marking excludes. Refused rather than stored as if unmarked."""
+    if not result.granular_tlp_refs:
+        return None
+    level = level_of(result.marking_refs, default=default)
+    part = most_restrictive(MARKING_LEVELS[r] for r in result.granular_tlp_refs)
+    if part is None or most_restrictive((level, part)) is level:
+        return None
+    return {
+        "id": result.stix_id,
+        "version": result.version_text or "",
+        "message": (
+            f"granular_markings: part of the object is marked TLP:{part.value.upper()}, "
+            f"stricter than the object's TLP:{level.value.upper()}; the hub enforces TLP on "
+            "whole objects only: mark the whole object, or share that part as its own object"
+        ),
+    }
 
 
 def record_status(
@@ -252,10 +304,14 @@ def _lock(db: Session, collection_id: int) -> None:
         db.execute(text("SELECT pg_advisory_xact_lock(7160, :c)"), {"c": collection_id})
 
 
+# A stored version: its row id, latest and first flags, and producing organization.
+Stored = tuple[int, bool, bool, int | None]
+
+
 def _existing_versions(
     db: Session, collection_id: int, ids: Iterable[str]
-) -> dict[str, dict[datetime, tuple[int, bool, bool]]]:
-    found: dict[str, dict[datetime, tuple[int, bool, bool]]] = {}
+) -> dict[str, dict[datetime, Stored]]:
+    found: dict[str, dict[datetime, Stored]] = {}
     pending = sorted(ids)
     for start in range(0, len(pending), _CHUNK):
         query = select(
@@ -264,12 +320,13 @@ def _existing_versions(
             StixObject.id,
             StixObject.is_latest,
             StixObject.is_first,
+            StixObject.producer_org_id,
         ).where(
             StixObject.collection_id == collection_id,
             StixObject.stix_id.in_(pending[start : start + _CHUNK]),
         )
-        for stix_id, version, row_id, latest, first in db.execute(query):
-            found.setdefault(stix_id, {})[version] = (row_id, latest, first)
+        for stix_id, version, row_id, latest, first, producer in db.execute(query):
+            found.setdefault(stix_id, {})[version] = (row_id, latest, first, producer)
     return found
 
 
@@ -338,9 +395,10 @@ def _rows(
 def _set_flags(
     db: Session,
     rows: list[dict[str, Any]],
-    existing: dict[str, dict[datetime, tuple[int, bool, bool]]],
+    existing: dict[str, dict[datetime, Stored]],
 ) -> None:
-    """Mark each id's newest and oldest version, among stored and new ones (spec 3.4)."""
+    """Mark each id's newest and oldest version, among new ones and the stored ones they
+    join (spec 3.4)."""
     by_id: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_id.setdefault(row["stix_id"], []).append(row)
@@ -353,7 +411,7 @@ def _set_flags(
         for row in new_rows:
             row["is_latest"] = row["version"] == newest
             row["is_first"] = row["version"] == oldest
-        for version, (row_id, latest, first) in stored.items():
+        for version, (row_id, latest, first, _) in stored.items():
             if latest and version != newest:
                 unset_latest.append(row_id)
             if first and version != oldest:

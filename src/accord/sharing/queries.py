@@ -305,9 +305,16 @@ def envelope_json(result: Page) -> bytes:
 
 
 def visible_versions(
-    db: Session, *, collection_id: int, reader: Reader, stix_id: str, versions: VersionMatch
+    db: Session,
+    *,
+    collection_id: int,
+    reader: Reader,
+    stix_id: str,
+    versions: VersionMatch,
+    spec_versions: Sequence[str] = (),
 ) -> list[StixObject]:
-    """The versions of one object the reader may see, matching ``versions`` (for DELETE)."""
+    """The versions of one object the reader may see, matching ``versions`` and, if given,
+    ``spec_versions`` (the filters TAXII 2.1 allows on DELETE, section 5.7)."""
     query = select(StixObject).where(
         StixObject.collection_id == collection_id,
         StixObject.stix_id == stix_id,
@@ -316,6 +323,8 @@ def visible_versions(
     clause = versions.clause()
     if clause is not None:
         query = query.where(clause)
+    if spec_versions:
+        query = query.where(StixObject.spec_version.in_(spec_versions))
     return list(db.scalars(query))
 
 

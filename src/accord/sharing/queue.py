@@ -25,35 +25,26 @@ How nothing acknowledged is lost or stored twice:
 
 from __future__ import annotations
 
-import gc
 import logging
-import multiprocessing
-import os
-import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from multiprocessing.context import SpawnProcess
-from multiprocessing.synchronize import Event as EventType
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, event, func, select, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.db import make_engine, make_sessionmaker, side_store, unit_of_work
+from accord.db import make_sessionmaker, side_store, unit_of_work
 from accord.errors import AccordError
 from accord.identity.models import Organization, User
 from accord.sharing import ingest
 from accord.sharing.models import Collection, QueuedEnvelope, TaxiiStatus
-from accord.sharing.stix_validation import CheckedObject, format_timestamp
+from accord.sharing.stix_validation import CheckedObject, format_timestamp, granular_tlp_refs
 
 log = logging.getLogger(__name__)
-
-# How often the drainer looks for entries other web processes queued (its own wake it).
-QUEUE_POLL_SECONDS = 0.5
 
 
 class QueueFull(AccordError):
@@ -151,6 +142,7 @@ def encode(valid: Sequence[ingest.Valid]) -> bytes:
                 c.sighting_count,
                 observables,
                 body,
+                c.granular_tlp_refs,
             ]
             for c, body, observables in valid
         ]
@@ -161,7 +153,9 @@ def decode(payload: bytes) -> list[ingest.Valid]:
     """The valid objects of an entry, as :func:`ingest.check_objects` gave them."""
     found: list[ingest.Valid] = []
     for item in orjson.loads(payload):
-        stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body = item
+        stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body = item[:10]
+        # Queued by a release that did not keep them: read from the object itself.
+        granular = item[10] if len(item) > 10 else granular_tlp_refs(orjson.loads(body))
         version = None if text is None else datetime.fromisoformat(text)
         if version is not None and not text.endswith("Z"):
             text = format_timestamp(version)  # queued by a release that kept isoformat's form
@@ -177,6 +171,7 @@ def decode(payload: bytes) -> list[ingest.Valid]:
             comparisons=(),
             sighting_of=of,
             sighting_count=count,
+            granular_tlp_refs=tuple(granular),
         )
         found.append((checked, body, tuple((kind, value) for kind, value in pairs)))
     return found
@@ -277,49 +272,6 @@ def _existing(
     return row_id if row_id is not None and db.get(model, row_id) is not None else None
 
 
-class Drainer:
-    """The queue's drainer: a process of its own, so that storing a batch and checking the next
-    envelopes run on two cores (threads of one process would share its interpreter lock, and
-    the storing thread would wait for it at every row SQLite inserts: slower than no queue).
-
-    A web process starts it with its first queued envelope (or at start-up, if entries wait)
-    and stops it at shutdown; it also ends when the web process that started it is gone.
-    Several web processes each have one; they take turns through the hub's write lock.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded server
-        self._context = context
-        self._wake = context.Event()
-        self._stop = context.Event()
-        self._process: SpawnProcess | None = None
-        self._starting = threading.Lock()
-
-    def wake(self) -> None:
-        """Have the drainer look at the queue now, starting it if it is not running."""
-        with self._starting:
-            if self._process is None or not self._process.is_alive():
-                self._process = self._context.Process(
-                    target=_drain_until_stopped,
-                    args=(self._settings, self._wake, self._stop, os.getpid()),
-                    name="accord-queue",
-                    daemon=True,
-                )
-                self._process.start()
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Stop after the batch in progress; what still waits is stored at the next start."""
-        self._stop.set()
-        self._wake.set()
-        if self._process is not None:
-            self._process.join(timeout=60)
-            if self._process.is_alive():
-                self._process.terminate()
-                self._process.join(timeout=10)
-
-
 # The drainer's page cache on SQLite, in KiB. A batch of 20,000 objects dirties some 30,000
 # pages at a million stored (leaves of the two random-keyed indexes, mostly): past the 64 MB
 # every connection has (accord.db), SQLite spills dirty pages to the log before the commit,
@@ -332,27 +284,6 @@ def writer_cache(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
     cursor.close()
-
-
-def _drain_until_stopped(settings: Settings, wake: EventType, stop: EventType, parent: int) -> None:
-    engine = make_engine(settings)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", writer_cache)
-    waiting = Queue.for_hub(settings, engine)
-    sessions = make_sessionmaker(engine)
-    gc.collect()
-    gc.freeze()  # what start-up built is never garbage: out of every collection's way
-    while not stop.is_set() and os.getppid() == parent:
-        wake.wait(QUEUE_POLL_SECONDS)
-        wake.clear()
-        try:
-            while not stop.is_set() and drain(
-                waiting, sessions, limit=settings.taxii_queue_batch_objects
-            ):
-                pass
-        except Exception:
-            log.exception("storing queued TAXII envelopes failed; retrying at the next poll")
-    engine.dispose()
 
 
 def status_fields(entry: QueuedEnvelope) -> dict[str, Any]:

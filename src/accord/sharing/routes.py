@@ -219,7 +219,8 @@ def _object(
 def delete_object(
     collection_id: str, object_id: str, request: Request, db: DbSession, actor: Writing
 ) -> Response:
-    """Delete versions of an object (section 5.7): all of them unless match[version] says."""
+    """Delete versions of an object (section 5.7): all of them unless match[version] or
+    match[spec_version] says."""
     filters = parse_filters(request.query_params, default_versions=queries.ALL, allow="version")
     services.delete_object(
         db,
@@ -228,6 +229,7 @@ def delete_object(
         collection_id=collection_id,
         stix_id=object_id,
         versions=filters.versions,
+        spec_versions=filters.spec_versions,
     )
     return Response(status_code=200, media_type=TAXII_MEDIA_TYPE)
 
@@ -274,7 +276,12 @@ async def _read(
     for other requests while they wait.
     """
     limit = request.query_params.get("limit")
-    short = limit is None or (limit.isdigit() and int(limit) <= queries.DEFAULT_LIMIT)
+    short = limit is None or (
+        limit.isascii()
+        and limit.isdigit()
+        and len(limit) <= 9
+        and int(limit) <= queries.DEFAULT_LIMIT
+    )
     if short and db.get_bind().dialect.name == "sqlite":
         return work(request, db, *args)
     return await run_in_threadpool(work, request, db, *args)

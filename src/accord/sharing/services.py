@@ -268,12 +268,19 @@ def delete_object(
     collection_id: str,
     stix_id: str,
     versions: queries.VersionMatch,
+    spec_versions: Sequence[str] = (),
 ) -> int:
-    """Delete versions of an object: its producer, or an admin of the collection's owner."""
+    """Delete the versions of an object that match the filters: its producer, or an admin of
+    the collection's owner."""
     authorize(actor, Action.SHARING_WRITE)
     collection, _ = collection_for(db, actor, collection_id, write=True)
     rows = queries.visible_versions(
-        db, collection_id=collection.id, reader=reader, stix_id=stix_id, versions=versions
+        db,
+        collection_id=collection.id,
+        reader=reader,
+        stix_id=stix_id,
+        versions=versions,
+        spec_versions=spec_versions,
     )
     if not rows:
         raise NotFound(f"no object {stix_id!r} in this collection", field="object_id")
@@ -296,18 +303,22 @@ def delete_object(
 
 
 def _reflag(db: Session, collection_id: int, stix_id: str) -> None:
-    remaining: Sequence[tuple[int, datetime]] = db.execute(
-        select(StixObject.id, StixObject.version).where(
+    """Mark the newest and oldest remaining version of each producer's copy of an object (an
+    observable is kept once per producer; any other object has one producer, its creator)."""
+    remaining: Sequence[tuple[int, datetime, int | None]] = db.execute(
+        select(StixObject.id, StixObject.version, StixObject.producer_org_id).where(
             StixObject.collection_id == collection_id, StixObject.stix_id == stix_id
         )
     ).all()
     if not remaining:
         return
-    newest = max(remaining, key=lambda r: r[1])[0]
-    oldest = min(remaining, key=lambda r: r[1])[0]
-    ids = [r[0] for r in remaining]
+    chains: dict[int | None, list[tuple[int, datetime, int | None]]] = {}
+    for row in remaining:
+        chains.setdefault(row[2], []).append(row)
+    newest = [max(c, key=lambda r: r[1])[0] for c in chains.values()]
+    oldest = [min(c, key=lambda r: r[1])[0] for c in chains.values()]
     db.execute(
         update(StixObject)
-        .where(StixObject.id.in_(ids))
-        .values(is_latest=StixObject.id == newest, is_first=StixObject.id == oldest)
+        .where(StixObject.id.in_([r[0] for r in remaining]))
+        .values(is_latest=StixObject.id.in_(newest), is_first=StixObject.id.in_(oldest))
     )

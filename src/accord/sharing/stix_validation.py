@@ -17,17 +17,39 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from accord.sharing import patterns
+from accord.sharing.tlp import MARKING_LEVELS
 
 SPEC_VERSION = "2.1"
 
 # \Z, not $: "$" also matches before a final newline, which no STIX name or id may end with.
 _TYPE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,248})[a-z0-9]\Z")
 _PROPERTY = re.compile(r"^[a-z0-9_]{1,250}\Z")
-# <type>--<UUID>: the UUID in its canonical lower-case form, RFC 4122 variant (10xx). The UUID
-# holds no "--", so the type is what comes before the last one (split there, not by one regex
-# over the whole: its greedy type part backtracked over the UUID, 2 us an identifier).
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
-_NOT_AN_IDENTIFIER = "must be an identifier: <type>--<lower-case RFC 4122 UUID>"
+# <type>--<UUID>: an RFC 4122 UUID (variant 10xx), its hex digits in either case, as the OASIS
+# identifier schema has them (OASIS's own example bundles hold upper-case ones); the id is kept
+# exactly as received. The UUID holds no "--", so the type is what comes before the last one
+# (split there, not by one regex over the whole: its greedy type part backtracked over the
+# UUID, 2 us an identifier).
+_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z"
+)
+_NOT_AN_IDENTIFIER = "must be an identifier: <type>--<RFC 4122 UUID>"
+# A well-formed language tag (RFC 5646, section 2.1; case does not matter): language (with
+# extended subtags), script, region, variants, extensions, private use; or private use alone,
+# or one of the irregular grandfathered tags (the regular ones are well-formed as they are).
+_LANGUAGE_TAG = re.compile(
+    r"""(?:
+        (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})
+        (?:-[a-z]{4})?
+        (?:-(?:[a-z]{2}|[0-9]{3}))?
+        (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*
+        (?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*
+        (?:-x(?:-[a-z0-9]{1,8})+)?
+      | x(?:-[a-z0-9]{1,8})+
+      | en-gb-oed | i-(?:ami|bnn|default|enochian|hak|klingon|lux|mingo|navajo|pwn|tao|tay|tsu)
+      | sgn-(?:be-fr|be-nl|ch-de)
+    )\Z""",
+    re.IGNORECASE | re.ASCII | re.VERBOSE,
+)
 _REF_SUFFIXES = ("_ref", "_refs")
 # References whose target has a type of its own (STIX 2.1, sections 3.2 and 7.2).
 _TYPED_REFS = {"object_marking_refs": "marking-definition", "created_by_ref": "identity"}
@@ -104,6 +126,9 @@ class CheckedObject(NamedTuple):
     comparisons: tuple[patterns.Comparison, ...]
     sighting_of: str | None
     sighting_count: int | None
+    # The TLP markings granular markings apply to parts of the object (see ingest: the hub
+    # refuses those stricter than the object's own level, which it does not enforce).
+    granular_tlp_refs: tuple[str, ...] = ()
 
 
 def parse_timestamp(value: object, field: str) -> datetime:
@@ -212,7 +237,18 @@ def check_object(obj: object) -> CheckedObject:
         comparisons=comparisons,
         sighting_of=sighting_of,
         sighting_count=count,
+        granular_tlp_refs=granular_tlp_refs(obj),
     )
+
+
+def granular_tlp_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    """The TLP marking definitions that an object's granular markings refer to, sorted."""
+    found = {
+        m.get("marking_ref")
+        for m in obj.get("granular_markings", ())
+        if isinstance(m, dict) and m.get("marking_ref") in MARKING_LEVELS
+    }
+    return tuple(sorted(str(r) for r in found))
 
 
 def _spec_version(obj: dict[str, Any], stix_type: str) -> str:
@@ -261,10 +297,21 @@ def _common(obj: dict[str, Any]) -> None:
         if "marking_ref" in marking:
             ref = marking["marking_ref"]
             check_identifier(ref, "granular_markings", of_type="marking-definition")
-        elif not isinstance(marking.get("lang"), str):
+        elif "lang" in marking:
+            check_language(marking["lang"], "granular_markings")
+        else:
             raise StixInvalid("granular_markings", "each needs a marking_ref or a lang")
     if "extensions" in obj and not isinstance(obj["extensions"], dict):
         raise StixInvalid("extensions", "must be a dictionary")
+    if "lang" in obj:
+        check_language(obj["lang"], "lang")
+
+
+def check_language(value: object, field: str) -> str:
+    """A language tag as STIX 2.1 requires it (section 3.2, ``lang``): well-formed by RFC 5646."""
+    if not isinstance(value, str) or not _LANGUAGE_TAG.match(value):
+        raise StixInvalid(field, "must be an RFC 5646 language tag such as en or pt-BR")
+    return value
 
 
 def _references(obj: dict[str, Any]) -> None:

@@ -13,8 +13,16 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from accord import jsonio
-from accord.errors import AccordError, InvalidInput
-from accord.sharing.queries import ALL, DEFAULT_LIMIT, LAST, Filters, Page, VersionMatch
+from accord.errors import AccordError
+from accord.sharing.queries import (
+    ALL,
+    DEFAULT_LIMIT,
+    LAST,
+    MAX_LIMIT,
+    Filters,
+    Page,
+    VersionMatch,
+)
 from accord.sharing.stix_validation import StixInvalid, format_timestamp, parse_timestamp
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -28,6 +36,14 @@ class NotAcceptable(AccordError):
 
     status_code = 406
     code = "not_acceptable"
+
+
+class BadFilter(AccordError):
+    """A malformed filter or paging parameter (400 with a TAXII error message, section 3.6.1:
+    what TAXII clients expect; 422 is not a TAXII status)."""
+
+    status_code = 400
+    code = "bad_filter"
 
 
 class UnsupportedMediaType(AccordError):
@@ -140,12 +156,11 @@ def error_response(
 def parse_filters(
     params: Mapping[str, str], *, default_versions: VersionMatch = LAST, allow: str = "all"
 ) -> Filters:
-    """The filters of a request's query string; 400-class errors name the parameter."""
-    known = {"added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
-             "match[spec_version]"}  # fmt: skip
-    for name in params:
-        if name.startswith("match[") and name not in known:
-            raise InvalidInput(f"{name}: this filter is not supported", field=name)
+    """The filters of a request's query string; :class:`BadFilter` names a malformed one.
+
+    Filters the hub does not know (``match[...]`` of other fields, other parameters) are
+    ignored, as TAXII 2.1 (section 3.6) lets a server do with filters it does not support.
+    """
     return Filters(
         added_after=_timestamp(params["added_after"], "added_after")
         if "added_after" in params
@@ -165,7 +180,7 @@ def _list(params: Mapping[str, str], name: str) -> tuple[str, ...]:
         return ()
     values = tuple(v.strip() for v in raw.split(",") if v.strip())
     if not values or any(len(v) > 300 for v in values) or len(values) > 1000:
-        raise InvalidInput(f"{name}: give 1 to 1000 comma-separated values", field=name)
+        raise BadFilter(f"{name}: give 1 to 1000 comma-separated values", field=name)
     return values
 
 
@@ -173,7 +188,7 @@ def _timestamp(value: str, name: str) -> Any:
     try:
         return parse_timestamp(value, name)
     except StixInvalid as exc:
-        raise InvalidInput(str(exc), field=name) from None
+        raise BadFilter(str(exc), field=name) from None
 
 
 def _versions(raw: str | None, default: VersionMatch) -> VersionMatch:
@@ -198,6 +213,8 @@ def _versions(raw: str | None, default: VersionMatch) -> VersionMatch:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput("limit: must be a positive integer", field="limit")
-    return int(raw)
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int), and no int() of a
+    # thousand digits: past MAX_LIMIT a page is capped anyway.
+    if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
+        raise BadFilter("limit: must be a positive integer", field="limit")
+    return int(raw) if len(raw) <= 9 else MAX_LIMIT

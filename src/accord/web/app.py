@@ -18,7 +18,8 @@ from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker
 from accord.identity.ratelimit import RateLimiter
 from accord.sharing.deliveries import Deliveries, Flusher
-from accord.sharing.queue import Drainer, Queue
+from accord.sharing.drainer import Drainer
+from accord.sharing.queue import Queue
 from accord.web import errors
 from accord.web.rendering import make_environment
 from accord.web.security import BodyLimit, SecurityHeaders, TrustedProxies
@@ -120,11 +121,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.engine, every=app.state.settings.sqlite_checkpoint_seconds
         )
         checkpointer.start()
-    # The queue's drainer process starts with the first queued envelope, or now if some wait.
+    # The queue's drainer process starts with the first queued envelope, or now if some wait,
+    # and again whenever it is found dead with entries waiting.
     outer = app.state.drainer  # a lifespan within another (tests) hands it back at its end
     drainer = app.state.drainer = Drainer(app.state.settings)
-    if app.state.queue.backlog():
-        drainer.wake()
+    drainer.watch(app.state.queue)
     thread = None
     if app.state.settings.runs_worker_in_process:
         worker = Worker(

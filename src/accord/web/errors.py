@@ -91,7 +91,30 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
         415: "unsupported_media_type",
     }
     body = {"error": names.get(exc.status_code, "http_error"), "message": str(exc.detail)}
-    return _respond(request, exc.status_code, body, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed(request)
+    return _respond(request, exc.status_code, body, headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route answers at this path (RFC 9110, section 15.5.6).
+
+    Starlette's 405 names the methods of the first route matching the path alone; a path
+    served by several routes (TAXII's objects: GET and POST) answers more. The routes are
+    read from the routers the app mounted (``app.state.routers``), by their prefixes.
+    """
+    path = request.url.path
+    methods: set[str] = set()
+    for prefix, router in getattr(request.app.state, "routers", ()):
+        if not path.startswith(prefix):
+            continue
+        for route in router.routes:
+            regex = getattr(route, "path_regex", None)
+            found: set[str] | None = getattr(route, "methods", None)
+            if found and regex is not None and regex.match(path[len(prefix) :]):
+                methods |= found
+    return ", ".join(sorted(methods))
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,167 @@
+"""The queue's drainer: the process that stores queued envelopes, and its watch.
+
+See ``accord.sharing.queue`` for what the drainer guarantees. This module is how a web process
+runs it: started with the first queued envelope (or at start-up if entries wait), woken through
+a pipe, started again by a thread of the web process when found dead with entries waiting, and
+stopped at shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import multiprocessing
+import os
+import threading
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
+
+from sqlalchemy import event
+
+from accord.background import Every
+from accord.config import Settings
+from accord.db import make_engine, make_sessionmaker
+from accord.sharing.queue import Queue, drain, writer_cache
+
+log = logging.getLogger(__name__)
+
+# How often the drainer looks for entries other web processes queued (its own wake it).
+QUEUE_POLL_SECONDS = 0.5
+# How often a web process checks that its drainer runs while entries wait.
+WATCH_SECONDS = 2.0
+
+
+class Drainer:
+    """The queue's drainer: a process of its own, so that storing a batch and checking the next
+    envelopes run on two cores (threads of one process would share its interpreter lock, and
+    the storing thread would wait for it at every row SQLite inserts: slower than no queue).
+
+    A web process starts it with its first queued envelope (or at start-up, if entries wait)
+    and stops it at shutdown; it also ends when the web process that started it is gone.
+    Several web processes each have one; they take turns through the hub's write lock.
+    While the web process lives, a thread of it (:meth:`watch`) starts the drainer again if it
+    died (killed, out of memory) with entries waiting: acknowledged envelopes would otherwise
+    wait for the next large envelope or a restart.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+        self._process: SpawnProcess | None = None
+        # The write end of the running drainer's pipe. A pipe, not a multiprocessing.Event: a
+        # drainer killed while it waited on an Event leaves the Event's shared lock and
+        # counters as they were, and the next set() waited forever, in a request's thread.
+        self._signals: Connection | None = None
+        self._stopping = False
+        self._starting = threading.Lock()
+        self._watcher: Every | None = None
+
+    def watch(self, waiting: Queue, *, seconds: float = WATCH_SECONDS) -> None:
+        """Start the drainer now if entries wait, and every ``seconds`` again if it is not
+        running while some do (entries other web processes queued included)."""
+        self.revive(waiting)
+        self._watcher = Every(
+            lambda: self.revive(waiting),
+            seconds=seconds,
+            name="accord-queue-watch",
+            failure="checking the TAXII queue's drainer failed; checking again",
+        )
+        self._watcher.start()
+
+    def revive(self, waiting: Queue) -> bool:
+        """Start the drainer if it is not running and entries wait; whether it did."""
+        if self._stopping or self.running():
+            return False
+        if not waiting.backlog():
+            return False
+        if self._process is not None:
+            log.warning(
+                "the TAXII queue's drainer ended (exit code %s) with entries waiting; restarting",
+                self._process.exitcode,
+            )
+        self.wake()
+        return True
+
+    def running(self) -> bool:
+        """Whether the drainer process is alive."""
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        """The drainer process's id, while it has one (tests)."""
+        return None if self._process is None else self._process.pid
+
+    def wake(self) -> None:
+        """Have the drainer look at the queue now, starting it if it is not running."""
+        with self._starting:
+            if self._stopping:
+                return
+            if self._process is None or not self._process.is_alive():
+                self._start()
+            assert self._signals is not None
+            # Never waits: a full pipe holds wakes enough; a dead drainer's is closed.
+            with contextlib.suppress(OSError):
+                self._signals.send_bytes(b"w")
+
+    def _start(self) -> None:
+        reader, writer = self._context.Pipe(duplex=False)
+        os.set_blocking(writer.fileno(), False)
+        process = self._context.Process(
+            target=_drain_until_stopped,
+            args=(self._settings, reader, os.getpid()),
+            name="accord-queue",
+            daemon=True,
+        )
+        process.start()
+        reader.close()  # the drainer has its own
+        if self._signals is not None:
+            self._signals.close()
+        self._process, self._signals = process, writer
+
+    def stop(self) -> None:
+        """Stop after the batch in progress; what still waits is stored at the next start."""
+        with self._starting:
+            self._stopping = True  # first: the watcher's last run must not start it again
+            if self._signals is not None:
+                self._signals.close()  # the drainer reads the end of its pipe as "stop"
+                self._signals = None
+        if self._watcher is not None:
+            self._watcher.stop()
+        if self._process is not None:
+            self._process.join(timeout=60)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(timeout=10)
+
+
+def _drain_until_stopped(settings: Settings, signals: Connection, parent: int) -> None:
+    engine = make_engine(settings)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", writer_cache)
+    waiting = Queue.for_hub(settings, engine)
+    sessions = make_sessionmaker(engine)
+    gc.collect()
+    gc.freeze()  # what start-up built is never garbage: out of every collection's way
+    stopping = False
+    while not stopping and os.getppid() == parent:
+        signals.poll(QUEUE_POLL_SECONDS)
+        stopping = _stop_asked(signals)
+        try:
+            while not stopping and drain(
+                waiting, sessions, limit=settings.taxii_queue_batch_objects
+            ):
+                stopping = _stop_asked(signals)
+        except Exception:
+            log.exception("storing queued TAXII envelopes failed; retrying at the next poll")
+    engine.dispose()
+
+
+def _stop_asked(signals: Connection) -> bool:
+    """Read the wakes waiting in the pipe; whether the web process closed it (stop)."""
+    try:
+        while signals.poll(0):
+            signals.recv_bytes()
+    except (EOFError, OSError):
+        return True
+    return False
