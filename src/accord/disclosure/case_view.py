@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from accord.advisories.formats.meta import VexJustification
 from accord.config import Settings
-from accord.disclosure import deliveries, history, messages, reports, timezones, vendors, views
+from accord.disclosure import (
+    closing,
+    deliveries,
+    history,
+    messages,
+    reports,
+    timezones,
+    vendors,
+    views,
+)
 from accord.disclosure.cases import CaseAccess
 from accord.disclosure.models import CaseStatus, VendorStatus
 from accord.disclosure.pages import STATUS_TEXT, viewer_zone
@@ -66,5 +75,7 @@ def render_case(
         "form": form or {},
         "errors": errors or {},
         "publishable": case.status is CaseStatus.OPEN,
+        "close_reasons": closing.REASON_TEXT,
+        "inactive": closing.inactive(case),
     }
     return render(request, "disclosure/case.html", context, status=status)

@@ -23,7 +23,13 @@ from accord.registry import products
 from accord.registry.models import DeclaredProduct
 from accord.web.i18n import N_
 
-_CLOSED = (CaseStatus.INVALID, CaseStatus.SPAM, CaseStatus.DUPLICATE, CaseStatus.PUBLISHED)
+_CLOSED = (
+    CaseStatus.INVALID,
+    CaseStatus.SPAM,
+    CaseStatus.DUPLICATE,
+    CaseStatus.PUBLISHED,
+    CaseStatus.CLOSED,
+)
 
 
 def listed(db: Session, case: DisclosureCase) -> list[tuple[CaseVendor, Organization]]:

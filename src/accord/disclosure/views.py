@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.disclosure import reports, vendors
+from accord.disclosure import closing, reports, vendors
 from accord.disclosure.models import Attachment, CaseEvent, CaseMessage, DisclosureCase
 from accord.disclosure.privacy import reporter_shown
 from accord.disclosure.schemas import (
@@ -98,6 +98,9 @@ def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> Case
         contact=shown.contact,
         reporter_name=shown.name,
         triage_reason=case.triage_reason,
+        close_reason=case.close_reason,
+        closed_at=case.closed_at,
+        inactive=closing.inactive(case),
         duplicate_of=_ident(db, case.duplicate_of_id),
         embargo_at=case.embargo_at,
         advisory_id=case.advisory_id,

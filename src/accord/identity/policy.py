@@ -339,6 +339,11 @@ def may_answer_for(standing: CaseStanding, org_id: int) -> bool:
     return standing.coordinator or org_id in standing.vendor_org_ids
 
 
+def may_close_case(standing: CaseStanding) -> bool:
+    """Close a case without publishing it, or reopen it: coordinators alone."""
+    return standing.coordinator
+
+
 def may_publish_case(standing: CaseStanding) -> bool:
     """Publish the case's advisory: coordinators alone."""
     return standing.coordinator
