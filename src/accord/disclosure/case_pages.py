@@ -181,19 +181,33 @@ def reopen_page(
     return back_to_case(closing.reopen(db, access=access, actor=actor, settings=settings))
 
 
-@router.post("/disclosure/cases/{case_id}/vendors")
+@router.post("/disclosure/cases/{case_id}/vendors", response_class=HTMLResponse)
 def invite_page(
+    request: Request,
     case_id: CaseId,
     db: DbSession,
     settings: SettingsDep,
     actor: Writing,
-    organization: Annotated[str, Form(max_length=64)] = "",
-) -> RedirectResponse:
-    """Invite an organization as a vendor."""
+    organization: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Invite an organization as a vendor, by its slug or its name; an unknown one comes
+    back with what was typed and the reason beside the field."""
     access = _write(db, case_id, actor, settings)
-    if not organization:
-        raise InvalidInput("organization: choose an organization", field="organization")
-    vendors.invite(db, access=access, slug=organization, actor=actor, settings=settings)
+    try:
+        if not organization.strip():
+            raise InvalidInput("choose an organization", field="organization")
+        vendors.invite(db, access=access, slug=organization, actor=actor, settings=settings)
+    except (InvalidInput, NotFound, Conflict) as exc:
+        return render_case(
+            request,
+            db,
+            settings,
+            actor,
+            access,
+            form={"organization": organization},
+            errors={"organization": exc.message},
+            status=exc.status_code,
+        )
     return back_to_case(access.case)
 
 

@@ -58,6 +58,7 @@ def render_case(
         "notified_ids": states,
         "my_vendors": mine,
         "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
+        "invitable": vendors.invitable(db, case) if standing.coordinator or mine else [],
         "hints": reports.duplicate_hints(db, case=case),
         "attachments": views.attachment_list(db, case),
         "messages": views.message_reads(db, rows),

@@ -152,9 +152,11 @@ class CloseRequest(Strict):
 
 
 class VendorInvite(Strict):
-    """Invite an organization, by its slug, to a case as a vendor."""
+    """Invite an organization, by its slug or its name, to a case as a vendor."""
 
-    organization: Slug
+    organization: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
 
 
 class VendorStatusUpdate(Strict):
