@@ -46,7 +46,7 @@ def render_case(
     rows, more = messages.page(db, case=case, standing=standing, before=before)
     assert actor.user_id is not None
     listed = vendors.listed(db, case)
-    vendor_rows = views.vendor_list(db, case)
+    vendor_rows = views.vendor_list(db, case, listed)  # one read of 200 vendors, not two
     states = deliveries.vendor_states(db, case_id=case.id)
     mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
     context: dict[str, Any] = {

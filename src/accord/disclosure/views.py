@@ -8,7 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.disclosure import closing, reports, vendors
-from accord.disclosure.models import Attachment, CaseEvent, CaseMessage, DisclosureCase
+from accord.disclosure.models import (
+    Attachment,
+    CaseEvent,
+    CaseMessage,
+    CaseVendor,
+    DisclosureCase,
+)
 from accord.disclosure.privacy import reporter_shown
 from accord.disclosure.schemas import (
     AttachmentRead,
@@ -42,8 +48,12 @@ def attachment_list(db: Session, case: DisclosureCase) -> list[AttachmentRead]:
     ]
 
 
-def vendor_list(db: Session, case: DisclosureCase) -> list[VendorRead]:
-    """Every vendor's status."""
+def vendor_list(
+    db: Session,
+    case: DisclosureCase,
+    listed: list[tuple[CaseVendor, Organization]] | None = None,
+) -> list[VendorRead]:
+    """Every vendor's status (``listed``: the case's vendors already read, not read again)."""
     return [
         VendorRead(
             organization=org.slug,
@@ -59,7 +69,7 @@ def vendor_list(db: Session, case: DisclosureCase) -> list[VendorRead]:
             ),
             release_agreed=vendor.release_agreed,
         )
-        for vendor, org in vendors.listed(db, case)
+        for vendor, org in (vendors.listed(db, case) if listed is None else listed)
     ]
 
 
