@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.disclosure import attachments, cases, embargo, reports, vendors
-from accord.disclosure.models import Attachment
-from accord.disclosure.schemas import ReportCreate, VendorStatusUpdate
+from accord.disclosure import attachments, cases, closing, embargo, reports, vendors
+from accord.disclosure.models import Attachment, CloseReason
+from accord.disclosure.schemas import CloseRequest, ReportCreate, VendorStatusUpdate
 from accord.identity.policy import SYSTEM
 from tests.authz import World
 from tests.factories import Factories
@@ -77,6 +77,14 @@ def prepare(
                 settings=settings,
             )
             embargo.agree_release(db, access=access, slug="acme", actor=SYSTEM, settings=settings)
+        if path.endswith("/reopen"):
+            closing.close(
+                db,
+                access=access,
+                data=CloseRequest(reason=CloseReason.WITHDRAWN),
+                actor=SYSTEM,
+                settings=settings,
+            )
         case_id = case.ref
         if path.endswith(("/open", "/triage")):
             untriaged = reports.submit(

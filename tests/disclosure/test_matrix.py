@@ -95,6 +95,20 @@ ROWS = [
     ),
     Row(
         "POST",
+        BASE + "/close",
+        frozenset({"coordinator"}),
+        200,
+        {"reason": "not_a_vulnerability"},
+        refused={"vendor_a": 403, "vendor_b": 403},
+    ),
+    Row(
+        "POST",
+        BASE + "/reopen",
+        frozenset({"coordinator"}),
+        refused={"vendor_a": 403, "vendor_b": 403},
+    ),
+    Row(
+        "POST",
         BASE + "/open",
         frozenset(),
         refused={"vendor_a": 409, "vendor_b": 409, "coordinator": 409},
@@ -135,8 +149,11 @@ ROWS = [
 ]
 
 
-def _case(client: TestClient, make: Factories, world: World, *, after: bool) -> dict[str, Any]:
-    """A fresh case of ``world``: reported, opened by vendor A, vendor B invited, embargoed."""
+def _case(
+    client: TestClient, make: Factories, world: World, *, after: bool, closed: bool = False
+) -> dict[str, Any]:
+    """A fresh case of ``world``: reported, opened by vendor A, vendor B invited, embargoed
+    (and closed by the coordinator when ``closed``)."""
     attachment = {"filename": "a.txt", "content_type": "text/plain", "data_base64": "aGk="}
     world.report(client, attachments=[attachment])
     opened = client.post(
@@ -157,6 +174,12 @@ def _case(client: TestClient, make: Factories, world: World, *, after: bool) -> 
         headers=world.headers("vendor_b"),
     )
     assert countered.status_code == 200, countered.text
+    if closed:
+        client.post(
+            f"/api/v1/disclosure/cases/{world.case_id}/close",
+            json={"reason": "withdrawn"},
+            headers=world.headers("coordinator"),
+        ).raise_for_status()
     with unit_of_work(make.factory) as db:
         # Vendor B's moment passes (as it would an hour later).
         db.execute(
@@ -184,7 +207,8 @@ def _case(client: TestClient, make: Factories, world: World, *, after: bool) -> 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r.method} {r.path}")
 def test_case_matrix(client: TestClient, make: Factories, row: Row, after: bool) -> None:
     world = World.build(make)
-    values = _case(client, make, world, after=after)
+    closed = row.path.endswith("/reopen")
+    values = _case(client, make, world, after=after, closed=closed)
     for role in ROLES:
         url = row.path.format(**values)
         body = None
@@ -198,7 +222,7 @@ def test_case_matrix(client: TestClient, make: Factories, row: Row, after: bool)
             assert wanted in response.json()["message"]
         if expected < 300 and row.method != "GET":
             # Each write succeeds once per world; later roles meet its effect, so rebuild.
-            values = _case(client, make, world, after=after)
+            values = _case(client, make, world, after=after, closed=closed)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from accord.config import Settings
 from accord.disclosure import (
     attachments,
     cases,
+    closing,
     history,
     inbox,
     messages,
@@ -38,10 +39,11 @@ from accord.disclosure.pages import (
     viewer_zone,
 )
 from accord.disclosure.schemas import (
+    CloseRequest,
     MessageCreate,
     TriageRequest,
 )
-from accord.errors import Forbidden, InvalidInput, NotFound, validated
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, validated
 from accord.identity.policy import Actor
 from accord.registry.forms import filled
 from accord.web.deps import DbSession, SettingsDep
@@ -134,19 +136,75 @@ def triage_page(
     return back_to_case(access.case)
 
 
-@router.post("/disclosure/cases/{case_id}/vendors")
-def invite_page(
+@router.post("/disclosure/cases/{case_id}/close", response_class=HTMLResponse)
+def close_page(
+    request: Request,
     case_id: CaseId,
     db: DbSession,
     settings: SettingsDep,
     actor: Writing,
-    organization: Annotated[str, Form(max_length=64)] = "",
-) -> RedirectResponse:
-    """Invite an organization as a vendor."""
+    reason: Annotated[str, Form(max_length=30)] = "",
+    note: Text = "",
+) -> Response:
+    """Close the case with a reason; a refused one comes back with the choice and text kept
+    and the reason beside its field."""
     access = _write(db, case_id, actor, settings)
-    if not organization:
-        raise InvalidInput("organization: choose an organization", field="organization")
-    vendors.invite(db, access=access, slug=organization, actor=actor, settings=settings)
+    try:
+        data = validated(CloseRequest, filled({"reason": reason, "note": note}))
+        closing.close(db, access=access, data=data, actor=actor, settings=settings)
+    except (InvalidInput, Conflict) as exc:
+        field = f"close_{exc.field}" if exc.field in ("reason", "note") else "close_reason"
+        return render_case(
+            request,
+            db,
+            settings,
+            actor,
+            access,
+            form="close",
+            values={"close_reason": reason, "close_note": note},
+            errors={field: exc.message},
+            status=exc.status_code,
+        )
+    return back_to_case(access.case)
+
+
+@router.post("/disclosure/cases/{case_id}/reopen")
+def reopen_page(
+    case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Writing
+) -> RedirectResponse:
+    """Reopen a closed case."""
+    access = _write(db, case_id, actor, settings)
+    return back_to_case(closing.reopen(db, access=access, actor=actor, settings=settings))
+
+
+@router.post("/disclosure/cases/{case_id}/vendors", response_class=HTMLResponse)
+def invite_page(
+    request: Request,
+    case_id: CaseId,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Writing,
+    organization: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Invite an organization as a vendor, by its slug or its name; an unknown one comes
+    back with what was typed and the reason beside the field."""
+    access = _write(db, case_id, actor, settings)
+    try:
+        if not organization.strip():
+            raise InvalidInput("choose an organization", field="organization")
+        vendors.invite(db, access=access, slug=organization, actor=actor, settings=settings)
+    except (InvalidInput, NotFound, Conflict) as exc:
+        return render_case(
+            request,
+            db,
+            settings,
+            actor,
+            access,
+            form="invite",
+            values={"organization": organization},
+            errors={"organization": exc.message},
+            status=exc.status_code,
+        )
     return back_to_case(access.case)
 
 
@@ -172,7 +230,7 @@ def message_page(
             filled({"body": body, "audience": kind, "vendor": vendor, "parent_id": parent_id}),
         )
         messages.post_as(db, settings=settings, access=access, actor=actor, data=data)
-    except (InvalidInput, Forbidden, NotFound) as exc:
+    except (InvalidInput, Forbidden, NotFound, Conflict) as exc:
         field = {"vendor": "audience"}.get(exc.field or "", exc.field or "body")
         return render_case(
             request,

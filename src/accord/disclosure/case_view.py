@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from accord.advisories.formats.meta import VexJustification
 from accord.config import Settings
 from accord.disclosure import (
+    closing,
     deliveries,
     history,
     messages,
@@ -48,7 +49,7 @@ def render_case(
     rows, more = messages.page(db, case=case, standing=standing, before=before)
     assert actor.user_id is not None
     listed = vendors.listed(db, case)
-    vendor_rows = views.vendor_list(db, case)
+    vendor_rows = views.vendor_list(db, case, listed)  # one read of 200 vendors, not two
     states = deliveries.vendor_states(db, case_id=case.id)
     mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
     answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
@@ -64,6 +65,7 @@ def render_case(
         "publishers": publishing.publishers(case, standing, answerable),
         "settings_prefix": settings.advisory_id_prefix,
         "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
+        "invitable": vendors.invitable(db, case) if standing.coordinator or mine else [],
         "hints": reports.duplicate_hints(db, case=case),
         "attachments": views.attachment_list(db, case),
         "messages": views.message_reads(db, rows),
@@ -81,5 +83,7 @@ def render_case(
         "form": form,
         "values": values or {},
         "errors": errors or {},
+        "close_reasons": closing.REASON_TEXT,
+        "inactive": closing.inactive(case),
     }
     return render(request, "disclosure/case.html", context, status=status)

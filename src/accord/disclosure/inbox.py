@@ -37,6 +37,7 @@ CLOSED_STATUSES = (
     CaseStatus.SPAM,
     CaseStatus.DUPLICATE,
     CaseStatus.QUESTION,
+    CaseStatus.CLOSED,
 )
 
 

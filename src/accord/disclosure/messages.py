@@ -20,9 +20,9 @@ from accord.accountability import events
 from accord.config import Settings
 from accord.disclosure import history, notices, vendors
 from accord.disclosure.cases import CaseAccess, find, touch
-from accord.disclosure.models import Audience, CaseMessage, DisclosureCase, ReadMark
+from accord.disclosure.models import Audience, CaseMessage, CaseStatus, DisclosureCase, ReadMark
 from accord.disclosure.schemas import MessageCreate, ReporterMessageCreate
-from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.identity.policy import (
     REPORTER,
     Actor,
@@ -159,6 +159,8 @@ def post(
     """Store a message for exactly the audience its author chose, log it and notify its
     readers. ``audience`` None: a reply's parent's audience (else everyone). A reply may
     keep or narrow its thread's audience; one that would widen it is refused."""
+    if case.status is CaseStatus.CLOSED:
+        raise Conflict("the case is closed: a coordinator may reopen it", field="body")
     parent = None
     if parent_id is not None:
         parent = db.scalar(

@@ -41,9 +41,20 @@ class CaseStatus(enum.StrEnum):
     QUESTION = "question"
     OPEN = "open"
     PUBLISHED = "published"
+    CLOSED = "closed"  # an opened case ended without publication, with a CloseReason
 
 
 OPEN_STATUSES = (CaseStatus.REPORTED, CaseStatus.OPEN)
+
+
+class CloseReason(enum.StrEnum):
+    """Why a coordinator closed an opened case without publishing it."""
+
+    FIXED_NO_ADVISORY = "fixed_no_advisory"
+    NOT_A_VULNERABILITY = "not_a_vulnerability"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"  # by the reporter
+    OTHER = "other"  # the free text says why
 
 
 class VendorStatus(enum.StrEnum):
@@ -100,7 +111,13 @@ class DisclosureCase(Base):
     )
     vendors_see_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Why a closed report or case was closed, in words (for a closed case: optional beside
+    # its close_reason, except with "other").
     triage_reason: Mapped[str] = mapped_column(Text, default="")
+    close_reason: Mapped[CloseReason | None] = mapped_column(
+        str_enum(CloseReason, "disclosure_close_reason")
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("disclosure_cases.id", ondelete="SET NULL")
     )

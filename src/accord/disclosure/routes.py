@@ -17,6 +17,7 @@ from accord.config import Settings
 from accord.disclosure import (
     attachments,
     cases,
+    closing,
     embargo,
     history,
     messages,
@@ -31,6 +32,7 @@ from accord.disclosure.inbox import inbox as inbox_rows
 from accord.disclosure.models import CaseStatus, DisclosureCase
 from accord.disclosure.schemas import (
     CaseRead,
+    CloseRequest,
     EmbargoAcceptance,
     EmbargoProposal,
     EventProof,
@@ -88,6 +90,8 @@ def inbox(
             organization_name=row.organization,
             phase=row.phase.value,
             triage_reason=row.case.triage_reason,
+            close_reason=row.case.close_reason,
+            inactive=closing.inactive(row.case),
             embargo_at=row.case.embargo_at,
             updated_at=row.case.updated_at,
             unread=row.unread,
@@ -132,6 +136,25 @@ def triage(
         actor=actor,
         settings=settings,
     )
+    return views.case_read(db, access.case, access.standing)
+
+
+@router.post("/cases/{case_id}/close", response_model=CaseRead)
+def close_case(
+    case_id: CaseId, data: CloseRequest, db: DbSession, settings: SettingsDep, actor: Writing
+) -> CaseRead:
+    """Close an open case without publishing it, with a reason (coordinators); it becomes
+    read-only until reopened."""
+    access = _load(db, case_id, actor, settings, write=True)
+    closing.close(db, access=access, data=data, actor=actor, settings=settings)
+    return views.case_read(db, access.case, access.standing)
+
+
+@router.post("/cases/{case_id}/reopen", response_model=CaseRead)
+def reopen_case(case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Writing) -> CaseRead:
+    """Reopen a closed case (coordinators)."""
+    access = _load(db, case_id, actor, settings, write=True)
+    closing.reopen(db, access=access, actor=actor, settings=settings)
     return views.case_read(db, access.case, access.standing)
 
 

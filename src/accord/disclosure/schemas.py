@@ -14,12 +14,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from accord.advisories.formats.meta import VexJustification
-from accord.disclosure.models import Audience, CaseStatus, VendorStatus
+from accord.disclosure.models import Audience, CaseStatus, CloseReason, VendorStatus
 from accord.web.i18n import N_
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -131,10 +132,31 @@ class TriageRequest(Strict):
         return self
 
 
-class VendorInvite(Strict):
-    """Invite an organization, by its slug, to a case as a vendor."""
+class CloseRequest(Strict):
+    """Close an open case without publishing it: why, and (needed for "other") in words."""
 
-    organization: Slug
+    reason: CloseReason
+    note: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=2000),
+        Field(validate_default=True),
+    ] = ""
+
+    @field_validator("note")
+    @classmethod
+    def _other_says_why(cls, note: str, info: ValidationInfo) -> str:
+        # A field validator, so that the error names the note (reason is validated first).
+        if info.data.get("reason") is CloseReason.OTHER and len(note) < 3:
+            raise ValueError('say why the case is closed (the reason is "other")')
+        return note
+
+
+class VendorInvite(Strict):
+    """Invite an organization, by its slug or its name, to a case as a vendor."""
+
+    organization: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
 
 
 class VendorStatusUpdate(Strict):
@@ -295,6 +317,9 @@ class CaseRead(BaseModel):
         description="The reporter's name: coordinators, and vendors if the reporter agreed."
     )
     triage_reason: str
+    close_reason: CloseReason | None = None
+    closed_at: datetime | None = None
+    inactive: bool = Field(False, description="Open, and nothing happened in it for 60 days.")
     duplicate_of: str | None
     embargo_at: datetime | None = Field(
         description="The embargo in force: accepted by every vendor that may be affected "
@@ -364,7 +389,9 @@ class InboxItem(BaseModel):
     ref: str | None
     status: CaseStatus
     phase: Literal["open", "published", "closed"]
-    triage_reason: str = Field(description="Why a closed report was closed.")
+    triage_reason: str = Field(description="Why a closed report or case was closed.")
+    close_reason: CloseReason | None = None
+    inactive: bool = False
     title: str
     organization: str | None
     organization_name: str | None

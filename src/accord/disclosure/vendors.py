@@ -23,7 +23,13 @@ from accord.registry import products
 from accord.registry.models import DeclaredProduct
 from accord.web.i18n import N_
 
-_CLOSED = (CaseStatus.INVALID, CaseStatus.SPAM, CaseStatus.DUPLICATE, CaseStatus.PUBLISHED)
+_CLOSED = (
+    CaseStatus.INVALID,
+    CaseStatus.SPAM,
+    CaseStatus.DUPLICATE,
+    CaseStatus.PUBLISHED,
+    CaseStatus.CLOSED,
+)
 
 
 def listed(db: Session, case: DisclosureCase) -> list[tuple[CaseVendor, Organization]]:
@@ -42,17 +48,43 @@ def _open(case: DisclosureCase) -> None:
         raise Conflict(f"the case is {case.status}", field="case_id")
 
 
+def organization_named(db: Session, text: str) -> Organization:
+    """The organization whose slug is ``text``, else the one so named (any case); NotFound
+    naming the field otherwise."""
+    text = text.strip()
+    org = db.scalar(select(Organization).where(Organization.slug == text))
+    if org is None and text:
+        named = db.scalars(
+            select(Organization).where(func.lower(Organization.name) == text.lower()).limit(2)
+        ).all()
+        org = named[0] if len(named) == 1 else None
+    if org is None:
+        raise NotFound(f"no organization named {text}", field="organization")
+    return org
+
+
+def invitable(db: Session, case: DisclosureCase) -> list[tuple[str, str]]:
+    """(slug, name) of every organization not yet taking part in the case, by name: the
+    list the invitation form offers."""
+    taking_part = select(CaseVendor.organization_id).where(CaseVendor.case_id == case.id)
+    query = (
+        select(Organization.slug, Organization.name)
+        .where(Organization.id.not_in(taking_part))
+        .order_by(Organization.name)
+    )
+    return [(slug, name) for slug, name in db.execute(query)]
+
+
 def invite(
     db: Session, *, access: CaseAccess, slug: str, actor: Actor, settings: Settings
 ) -> CaseVendor:
-    """Add an organization to the case as a vendor, and tell it."""
+    """Add an organization (``slug``: its slug or its name) to the case as a vendor, and
+    tell it."""
     case = access.case
     if not may_manage_case(access.standing):
         raise Forbidden("only a vendor or a coordinator of the case may invite vendors")
     _open(case)
-    org = db.scalar(select(Organization).where(Organization.slug == slug))
-    if org is None:
-        raise NotFound(f"no organization {slug}", field="organization")
+    org = organization_named(db, slug)
     exists = db.scalar(
         select(CaseVendor.id).where(
             CaseVendor.case_id == case.id, CaseVendor.organization_id == org.id

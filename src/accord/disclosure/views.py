@@ -7,8 +7,14 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.disclosure import reports, vendors
-from accord.disclosure.models import Attachment, CaseEvent, CaseMessage, DisclosureCase
+from accord.disclosure import closing, reports, vendors
+from accord.disclosure.models import (
+    Attachment,
+    CaseEvent,
+    CaseMessage,
+    CaseVendor,
+    DisclosureCase,
+)
 from accord.disclosure.privacy import reporter_shown
 from accord.disclosure.schemas import (
     AttachmentRead,
@@ -42,8 +48,12 @@ def attachment_list(db: Session, case: DisclosureCase) -> list[AttachmentRead]:
     ]
 
 
-def vendor_list(db: Session, case: DisclosureCase) -> list[VendorRead]:
-    """Every vendor's status."""
+def vendor_list(
+    db: Session,
+    case: DisclosureCase,
+    listed: list[tuple[CaseVendor, Organization]] | None = None,
+) -> list[VendorRead]:
+    """Every vendor's status (``listed``: the case's vendors already read, not read again)."""
     return [
         VendorRead(
             organization=org.slug,
@@ -65,7 +75,7 @@ def vendor_list(db: Session, case: DisclosureCase) -> list[VendorRead]:
             release_agreed=vendor.release_agreed,
             advisory_id=vendor.advisory_id,
         )
-        for vendor, org in vendors.listed(db, case)
+        for vendor, org in (vendors.listed(db, case) if listed is None else listed)
     ]
 
 
@@ -104,6 +114,9 @@ def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> Case
         contact=shown.contact,
         reporter_name=shown.name,
         triage_reason=case.triage_reason,
+        close_reason=case.close_reason,
+        closed_at=case.closed_at,
+        inactive=closing.inactive(case),
         duplicate_of=_ident(db, case.duplicate_of_id),
         embargo_at=case.embargo_at,
         embargo_proposed_at=case.embargo_proposed_at,

@@ -345,6 +345,11 @@ def may_decide_embargo(standing: CaseStanding, *, coordinators_decide: bool) -> 
     return standing.coordinator and coordinators_decide
 
 
+def may_close_case(standing: CaseStanding) -> bool:
+    """Close a case without publishing it, or reopen it: coordinators alone."""
+    return standing.coordinator
+
+
 def may_publish_case(standing: CaseStanding) -> bool:
     """Publish the case's advisory (every vendor's answer in one record): coordinators."""
     return standing.coordinator
