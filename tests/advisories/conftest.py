@@ -24,7 +24,8 @@ PYPA = SHARED / "pypa-advisory-database"
 VULNS = PYPA / "vulns"
 OSV_SCHEMA = SHARED / "osv-schema"
 
-# The records of that database that fail the current OSV schema (see shared/data/README.md).
+# The records of that database that fail the current OSV schema (see shared/data/README.md):
+# each has one malformed GIT range beside a valid ECOSYSTEM range, which the import drops.
 KNOWN_BAD = {
     "PYSEC-2021-371",
     "PYSEC-2021-424",

@@ -32,7 +32,11 @@ def import_(
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all."""
+    """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all.
+
+    A range that breaks the OSV schema is dropped, and said so, when the rest of its record
+    is valid.
+    """
     # Imported here: the importer brings the advisories domain, which every other command
     # would otherwise pay for at start-up.
     from accord.advisories import importer
@@ -87,6 +91,13 @@ def _summary(report: Report) -> None:
     for rejection in report.rejections:
         out.print(
             f"rejected {rejection.record_id or '(no id)'} ({rejection.where}): {rejection.reason}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    for drop in report.dropped:
+        out.print(
+            f"dropped {drop.record_id} {drop.path} ({drop.where}): {drop.reason}",
             highlight=False,
             markup=False,
             soft_wrap=True,
