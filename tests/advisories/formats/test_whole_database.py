@@ -38,7 +38,9 @@ def test_every_record_makes_valid_documents(tmp_path: Path) -> None:
         document = to_csaf(record, meta)
         (tmp_path / f"{record['id']}.json").write_text(csaf_json(document), encoding="utf-8")
         errors = csaf_schema_errors(document)
-        errors += cve_schema_errors(to_cve_json5(record, meta, cve_id="CVE-2024-0001"))
+        # A withdrawn advisory has a CVE record only if it is the CVE's own (see test_cve.py).
+        own = {**record, "id": "CVE-2024-0001"} if record.get("withdrawn") else record
+        errors += cve_schema_errors(to_cve_json5(own, meta, cve_id="CVE-2024-0001"))
         errors += [
             str(e) for e in validate_instance(to_stix_vulnerability(record, meta), options).errors
         ]
