@@ -40,6 +40,7 @@ def import_(
     # Imported here: the importer brings the advisories domain, which every other command
     # would otherwise pay for at start-up.
     from accord.advisories import importer
+    from accord.transparency import origin as log_origin
 
     settings = settings_from_env(config)
     prepare_data_dir(settings)
@@ -48,8 +49,10 @@ def import_(
         upgrade(engine)
         factory = make_sessionmaker(engine)
         organization_id = None
-        if org is not None:
-            with unit_of_work(factory) as db:
+        with unit_of_work(factory) as db:
+            # Refuse at once, not at the first record, to log under another address.
+            log_origin.check(db, settings=settings)
+            if org is not None:
                 organization_id = services.get_org(db, org).id
         with _progress() as progress:
             task = progress.add_task("importing", total=importer.count(location))
