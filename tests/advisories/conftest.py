@@ -23,7 +23,8 @@ from tests.factories import Person
 PYPA = thirdparty.PYPA
 VULNS = thirdparty.PYPA_VULNS
 
-# The records of that database that fail the current OSV schema (see tests/data/README.md).
+# The records of that database that fail the current OSV schema (see tests/data/README.md):
+# each has one malformed GIT range beside a valid ECOSYSTEM range, which the import drops.
 KNOWN_BAD = {
     "PYSEC-2021-371",
     "PYSEC-2021-424",

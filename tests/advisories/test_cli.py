@@ -23,23 +23,28 @@ def _accord(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_import_prints_the_summary_and_each_rejection(tmp_path: Path) -> None:
+def test_import_prints_the_summary_each_rejection_and_each_dropped_range(tmp_path: Path) -> None:
     folder = tmp_path / "vulns"
     folder.mkdir()
     for name in ("jinja2/PYSEC-2014-8.yaml", "binderhub/PYSEC-2021-371.yaml"):
         (folder / Path(name).name).write_text((VULNS / name).read_text())
+    (folder / "broken.json").write_text('{"id": "x_TEST-1", "modified": "yesterday"}')
     # A new data directory: the first import makes the hub, as asked with --create.
     done = _accord(tmp_path / "data", "advisories", "import", str(folder), "--create")
     assert done.returncode == 0, done.stderr
-    assert "2 records read" in done.stdout
+    assert "3 records read" in done.stdout
     counts = _counts(done.stdout)
-    assert counts["imported"] == "1"
+    assert counts["imported"] == "2"
     assert counts["rejected"] == "1"
-    assert "rejected PYSEC-2021-371" in done.stdout
-    assert "GIT ranges must use full-length commit hashes" in done.stdout
-    again = _counts(_accord(tmp_path / "data", "advisories", "import", str(folder)).stdout)
-    assert again["unchanged"] == "1"
-    assert again["imported"] == "0"
+    assert "rejected x_TEST-1" in done.stdout
+    dropped = [line for line in done.stdout.splitlines() if line.startswith("dropped ")]
+    assert len(dropped) == 1
+    assert dropped[0].startswith("dropped PYSEC-2021-371 affected[0].ranges[0] (")
+    assert "GIT ranges must use full-length commit hashes" in dropped[0]
+    again = _accord(tmp_path / "data", "advisories", "import", str(folder)).stdout
+    assert _counts(again)["unchanged"] == "2"
+    assert _counts(again)["imported"] == "0"
+    assert "dropped PYSEC-2021-371 affected[0].ranges[0]" in again
 
 
 def _counts(table: str) -> dict[str, str]:

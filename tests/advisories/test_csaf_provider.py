@@ -15,13 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+from accord.advisories import csaf_provider, exports
+from accord.advisories.models import Advisory
+from accord.config import Settings
 from accord.identity.models import TokenScope
+from tests.advisories.conftest import import_path
 from tests.advisories.formats.support import (
     CSAF_DIR,
     csaf_schema_errors,
+    findings,
     provider_schema_validator,
     run_csaf_validator,
+    sample,
+    unavoidable,
+    withdrawn_paths,
 )
 from tests.advisories.test_exports import published
 from tests.advisories.test_routes import publisher
@@ -65,6 +75,38 @@ def test_provider_metadata_validates_and_points_at_the_public_feed(
     assert provider_schema_errors(json.loads(_example("provider-metadata"))) == []
 
 
+def test_real_records_are_served_passing_every_test_their_data_allows(
+    session_factory: sessionmaker[Session], settings: Settings, db: Session, tmp_path: Path
+) -> None:
+    # 40 records spread over the PyPA database and every withdrawn one, as imported; served
+    # by a hub whose public address is https, as CSAF's canonical URLs must be.
+    source = tmp_path / "records"
+    source.mkdir()
+    for path in {*sample(40), *withdrawn_paths()}:
+        (source / path.name).write_text(path.read_text())
+    report = import_path(session_factory, source)
+    assert report.rejections == []
+    hub = settings.model_copy(update={"base_url": "https://hub.example"})
+    served = tmp_path / "served"
+    served.mkdir()
+    metas = {}
+    for advisory in db.scalars(select(Advisory)):
+        versions = exports.published_versions(advisory)
+        found = exports.csaf_export(advisory, hub)
+        (served / found.filename).write_text(found.text)
+        metas[found.filename] = (
+            json.loads(versions[-1].document),
+            exports.meta_for(advisory, versions, hub),
+        )
+        own = json.loads(found.text)["document"]["references"][0]
+        assert own["url"] == "https://hub.example" + csaf_provider.document_path(advisory)
+    db.rollback()
+    reports = run_csaf_validator(served, preset="full")
+    assert len(reports) == report.total >= 50
+    for name, text in reports.items():
+        assert findings(text) <= unavoidable(*metas[name]), text
+
+
 def _example(folder: str) -> str:
     return next((EXAMPLES / folder).glob("*.json")).read_text()
 
@@ -92,6 +134,9 @@ def test_every_public_document_is_served_valid_with_true_hashes(
         assert document["document"]["tracking"]["id"] == entry["id"]
         year = document["document"]["tracking"]["initial_release_date"][:4]
         assert url.endswith(f"/white/{year}/{url.rsplit('/', 1)[1]}")
+        # Its canonical URL (test 6.2.11) is where the provider serves it.
+        own = [r["url"] for r in document["document"]["references"] if r["category"] == "self"]
+        assert own[0] == url
         for algorithm in ("sha256", "sha512"):
             assert ("hash", f"{url}.{algorithm}") in links
             line = client.get(relative(f"{url}.{algorithm}")).text

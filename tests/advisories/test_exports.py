@@ -6,15 +6,19 @@ cvelib ships, stix2-validator; scores by the ``cvss`` library, CWE names by MITR
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import stix2
 from cvelib.cve_api import CveRecord
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 from stix2validator import ValidationOptions, validate_instance
 
 from accord.identity.models import MemberRole, TokenScope
+from tests.advisories.conftest import import_path, record
 from tests.advisories.formats.support import (
     csaf_schema_errors,
     cve_schema_errors,
@@ -202,3 +206,35 @@ def test_a_cna_id_that_is_not_version_4_is_refused(client: TestClient, make: Fac
     stale = fetch(client, osv_id, "cve", cna_org_id=str(uuid.uuid1()))
     assert stale.status_code == 422
     assert "cve_org_id" in stale.json()["field"]
+
+
+def test_a_withdrawn_advisory_is_no_cve_record_unless_it_is_the_cves_own(
+    client: TestClient, make: Factories, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    slug, headers = publisher(make)
+    osv_id = published(client, slug, headers, aliases=["CVE-2024-12345"])["id"]
+    assert fetch(client, osv_id, "cve", cna_org_id=CNA).json()["cveMetadata"]["state"] == (
+        "PUBLISHED"
+    )
+    withdrawn = client.post(
+        f"/api/v1/advisories/{osv_id}/withdraw", json={"reason": "Not a flaw"}, headers=headers
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    refused = fetch(client, osv_id, "cve", cna_org_id=CNA)
+    assert refused.status_code == 409
+    assert refused.json()["field"] == "withdrawn"
+    assert (
+        f"{osv_id} was withdrawn, which does not reject CVE-2024-12345"
+        in (refused.json()["message"])
+    )
+    # The CVE's own record, withdrawn (as OSV.dev keeps the CVE list's): REJECTED.
+    own = record("CVE-2024-12346", withdrawn="2024-02-01T00:00:00Z")
+    (tmp_path / "own.json").write_text(json.dumps(own))
+    assert import_path(session_factory, tmp_path / "own.json").rejections == []
+    rejected = fetch(client, "CVE-2024-12346", "cve", cna_org_id=CNA).json()
+    assert rejected["cveMetadata"]["state"] == "REJECTED"
+    assert rejected["cveMetadata"]["cveId"] == "CVE-2024-12346"
+    assert cve_schema_errors(rejected) == []
+    CveRecord.validate(
+        rejected["containers"]["cna"], schema_path=CveRecord.Schemas.CNA_REJECTED.value
+    )

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +22,7 @@ from accord.advisories.importer import Outcome
 from accord.advisories.models import Advisory, AdvisoryVersion, AffectedPackage
 from accord.config import Settings
 from accord.identity.models import AuditEvent
-from tests.advisories.conftest import KNOWN_BAD, PYPA, VULNS, import_path, record
+from tests.advisories.conftest import KNOWN_BAD, OSV_SCHEMA, PYPA, VULNS, import_path, record
 
 
 def _count(db: Session, model: type) -> int:
@@ -33,19 +35,19 @@ def _count(db: Session, model: type) -> int:
 
 
 @pytest.mark.slow
-def test_the_real_database_imports_with_exactly_the_seven_known_rejections(
+def test_the_real_database_imports_whole_but_the_seven_malformed_git_ranges(
     session_factory: sessionmaker[Session], db: Session
 ) -> None:
     report = import_path(session_factory, PYPA)
     assert report.total == 2661
-    assert report.counts[Outcome.IMPORTED] == 2654
-    assert {r.record_id for r in report.rejections} == KNOWN_BAD
-    for rejection in report.rejections:
-        assert "GIT ranges must use full-length commit hashes" in rejection.reason
-        assert rejection.where.endswith(f"{rejection.record_id}.yaml")
-    assert _count(db, Advisory) == 2654
-    assert db.scalar(select(Advisory.id).where(Advisory.osv_id.in_(KNOWN_BAD))) is None
-    db.rollback()
+    assert report.counts[Outcome.IMPORTED] == 2661
+    assert report.rejections == []
+    assert {d.record_id for d in report.dropped} == KNOWN_BAD
+    assert len(report.dropped) == 7
+    for drop in report.dropped:
+        assert "GIT ranges must use full-length commit hashes" in drop.reason
+        assert drop.where.endswith(f"{drop.record_id}.yaml")
+    assert _count(db, Advisory) == 2661
     # An unquoted YAML timestamp is kept as the text written, not re-rendered from a datetime.
     stored = json.loads(
         db.scalar(select(Advisory.document).where(Advisory.osv_id == "PYSEC-2020-342")) or "{}"
@@ -54,10 +56,11 @@ def test_the_real_database_imports_with_exactly_the_seven_known_rejections(
     text = (VULNS / "apache-skywalking" / "PYSEC-2020-342.yaml").read_text()
     assert f"\nmodified: {stored['modified']}\n" in text
     again = import_path(session_factory, PYPA)
-    assert again.counts[Outcome.UNCHANGED] == 2654
+    assert again.counts[Outcome.UNCHANGED] == 2661
     assert again.counts[Outcome.IMPORTED] == again.counts[Outcome.UPDATED] == 0
-    assert len(again.rejections) == 7
-    assert _count(db, AdvisoryVersion) == 2654
+    assert again.rejections == []
+    assert len(again.dropped) == 7
+    assert _count(db, AdvisoryVersion) == 2661
 
 
 def test_yaml_timestamps_stay_the_text_that_was_written(tmp_path: Path, settings: Settings) -> None:
@@ -136,9 +139,9 @@ def test_zip_archives_in_osv_dev_layout(
     ]
     archive = _osv_dev_zip(tmp_path / "all.zip", names)
     report = import_path(session_factory, archive)
-    assert report.counts[Outcome.IMPORTED] == 2
-    assert [r.record_id for r in report.rejections] == ["PYSEC-2021-371"]
-    assert report.rejections[0].where.endswith("all.zip!PYSEC-2021-371.json")
+    assert report.counts[Outcome.IMPORTED] == 3
+    assert [d.record_id for d in report.dropped] == ["PYSEC-2021-371"]
+    assert report.dropped[0].where.endswith("all.zip!PYSEC-2021-371.json")
 
 
 @pytest.fixture
@@ -177,3 +180,57 @@ def test_urls_of_zip_archives_and_files(
 def test_a_missing_path_is_an_error(session_factory: sessionmaker[Session]) -> None:
     with pytest.raises(importer.AccordError, match="no such file"):
         import_path(session_factory, "/nonexistent/osv")
+
+
+def _osv_schema_errors(document: dict[str, object]) -> list[str]:
+    # The schema of the OSV project itself, not the copy the hub ships.
+    schema = json.loads((OSV_SCHEMA / "validation" / "schema.json").read_text())
+    return [e.message for e in Draft202012Validator(schema).iter_errors(document)]
+
+
+def test_a_malformed_git_range_is_dropped_and_the_valid_ranges_still_match(
+    session_factory: sessionmaker[Session], client: TestClient, db: Session
+) -> None:
+    report = import_path(session_factory, VULNS / "matrix-synapse")
+    assert report.rejections == []
+    dropped = {d.record_id: d for d in report.dropped}
+    assert set(dropped) == {"PYSEC-2021-424", "PYSEC-2021-425", "PYSEC-2021-436"}
+    for osv_id, drop in dropped.items():
+        assert drop.path == "affected[0].ranges[0]"
+        assert "GIT ranges must use full-length commit hashes" in drop.reason
+        served = client.get(f"/v1/vulns/{osv_id}").json()
+        assert _osv_schema_errors(served) == []
+        assert [r["type"] for r in served["affected"][0]["ranges"]] == ["ECOSYSTEM"]
+    # OSV.dev answers 1.41.0 with all three; 1.41.1 fixes two of them, 1.47.1 the third.
+    for version, expected in [
+        ("1.41.0", {"PYSEC-2021-424", "PYSEC-2021-425", "PYSEC-2021-436"}),
+        ("1.41.1", {"PYSEC-2021-436"}),
+        ("1.47.1", set()),
+    ]:
+        query = {"package": {"ecosystem": "PyPI", "name": "matrix-synapse"}, "version": version}
+        found = {v["id"] for v in client.post("/v1/query", json=query).json().get("vulns", [])}
+        assert found & set(dropped) == expected, version
+    # The dropped commits are not indexed: a commit query does not name them.
+    query = {"commit": "cb35df940a"}
+    assert client.post("/v1/query", json=query).json() == {}
+
+
+def test_a_record_broken_elsewhere_than_a_range_is_still_rejected_whole(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    source = importer.parse(
+        (VULNS / "matrix-synapse" / "PYSEC-2021-424.yaml").read_text(), name="a.yaml"
+    )
+    source["affected"][0]["package"]["ecosystem"] = 7
+    (tmp_path / "a.json").write_text(json.dumps(source))
+    report = import_path(session_factory, tmp_path / "a.json")
+    assert [r.record_id for r in report.rejections] == ["PYSEC-2021-424"]
+    assert report.dropped == []
+    # A range dropped from an entry listing no versions would leave it saying nothing.
+    del source["affected"][0]["versions"]
+    source["affected"][0]["package"]["ecosystem"] = "PyPI"
+    source["affected"][0]["ranges"].pop(1)
+    (tmp_path / "b.json").write_text(json.dumps(source))
+    report = import_path(session_factory, tmp_path / "b.json")
+    assert [r.record_id for r in report.rejections] == ["PYSEC-2021-424"]
+    assert "GIT ranges must use full-length commit hashes" in report.rejections[0].reason

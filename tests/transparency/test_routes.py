@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 from collections.abc import Callable
 
 import pytest
@@ -29,12 +30,27 @@ def _key(client: TestClient) -> note.Verifier:
     return verifier
 
 
-def test_empty_log_answers_404(client: TestClient) -> None:
-    response = client.get("/api/v1/log/checkpoint")
-    assert response.status_code == 404
-    assert "empty" in response.json()["message"]
-    assert client.get("/log/checkpoint").status_code == 404
+def test_an_empty_log_serves_a_signed_checkpoint_of_size_0(
+    client: TestClient, publish: Publish
+) -> None:
+    verifier = _key(client)
+    body = client.get("/api/v1/log/checkpoint").json()
+    empty = note.open_checkpoint(body["note"], verifier)
+    assert (empty.size, empty.root_hash) == (0, hashlib.sha256(b"").digest())  # RFC 9162 2.1.1
+    assert (body["tree_size"], body["origin"]) == (0, "testserver/log")
+    assert verifier.name == "testserver/log"  # ACCORD_BASE_URL http://testserver
+    served = client.get("/log/checkpoint")
+    assert served.status_code == 200
+    assert served.text == body["note"]  # signed the same each time: nothing is stored
+    assert client.get("/log/checkpoint").text == served.text
+    page = client.get("/log").text
+    assert 'href="/log/checkpoint"' in page
+    assert "testserver/log<br>0<br>" in page
     assert client.get("/api/v1/log/proof/inclusion?index=0").status_code == 404
+    # The first entry's checkpoint extends it, as a monitor holding it checks.
+    publish({"n": 0})
+    first = note.open_checkpoint(client.get("/log/checkpoint").text, verifier)
+    assert first.size == 1
 
 
 def test_checkpoint_entries_and_proofs(client: TestClient, publish: Publish) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from accord.advisories import openpgp
-from accord.advisories.exports import Export, csaf_export, hub_publisher
+from accord.advisories.exports import CSAF_BASE, Export, csaf_export, csaf_path, hub_publisher
 from accord.advisories.formats import csaf_filename
 from accord.advisories.formats.osv import rfc3339
 from accord.advisories.models import (
@@ -39,7 +39,7 @@ from accord.config import Settings
 from accord.errors import NotFound
 from accord.identity.policy import Actor
 
-BASE = "/.well-known/csaf"
+BASE = CSAF_BASE
 LABELS: dict[str, tuple[Tlp, ...]] = {
     "white": (Tlp.CLEAR,),
     "green": (Tlp.GREEN,),
@@ -118,9 +118,7 @@ def document_path(advisory: Advisory) -> str | None:
     """The provider path of the advisory's CSAF document, or None before its publication."""
     if advisory.status is AdvisoryStatus.DRAFT or not advisory.versions:
         return None
-    initial = min(v.published_at for v in advisory.versions)
-    entry = Entry(advisory.osv_id, advisory.summary, initial, initial)
-    return f"{BASE}/{label_of(advisory.tlp)}/{entry.path}"
+    return csaf_path(advisory, min(v.published_at for v in advisory.versions))
 
 
 def index_txt(found: list[Entry]) -> str:

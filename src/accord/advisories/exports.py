@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -36,12 +37,14 @@ from accord.advisories.formats import (
     to_stix_vulnerability,
     vulnerability_id,
 )
+from accord.advisories.formats.csaf import TLP_V1_LABELS
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion
 from accord.config import Settings
 from accord.errors import InvalidInput, NotFound
 from accord.identity.models import OrgType
 
 FORMATS = ("osv", "csaf", "cve", "stix")
+CSAF_BASE = "/.well-known/csaf"
 _CVE_ALIAS = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
 # Fixed once and for all: a bundle's id names one version of one advisory.
 _BUNDLE_NAMESPACE = uuid.UUID("5f0b8e0c-3c1e-4f5e-9a51-6a7c3f1d2b90")
@@ -80,6 +83,17 @@ def published_versions(advisory: Advisory, number: int | None = None) -> list[Ad
     if not versions:
         raise NotFound(f"{advisory.osv_id} has not been published", field="id")
     return versions
+
+
+def csaf_path(advisory: Advisory, initial: datetime) -> str:
+    """Where the hub's CSAF provider serves the advisory's document, first published at ``initial``.
+
+    ``<label>/<year>/<file>.json`` under :data:`CSAF_BASE`: the CSAF (TLP 1.0) label of its
+    TLP, the year of its first publication, its file name (section 5.1). The provider serves
+    it there and the document names it as its canonical URL (test 6.2.11).
+    """
+    label = TLP_V1_LABELS[Tlp(advisory.tlp.value)].lower()
+    return f"{CSAF_BASE}/{label}/{initial.year}/{csaf_filename(advisory.osv_id)}"
 
 
 def hub_publisher(settings: Settings) -> Publisher:
@@ -123,6 +137,7 @@ def meta_for(
         cvss_v3=_score(advisory.cvss_v3_vector, advisory.cvss_v3_score),
         cvss_v4=_score(advisory.cvss_v4_vector, advisory.cvss_v4_score),
         record_url=f"{settings.public_url}/v1/vulns/{advisory.osv_id}",
+        document_url=settings.public_url + csaf_path(advisory, versions[0].published_at),
         statements=statements_of(documents.loads(versions[-1].document)),
     )
 

@@ -1,8 +1,10 @@
 """Importing OSV records: files, folders, zip archives and URLs of those.
 
 Every record is validated against the official OSV schema; an invalid one is reported with the
-reason and never stored. Each record is imported in its own savepoint, so a record is in
-entirely or not at all, and re-importing is idempotent by (id, modified): the same version
+reason and never stored, except that a range breaking the schema is dropped and reported
+(range by range) when the rest of the record is valid (see ``validation.salvage``). Each
+record is imported in its own savepoint, so a record is in entirely or not at all, and
+re-importing is idempotent by (id, modified): the same version
 changes nothing, a newer one becomes current (the old one stays in the history).
 """
 
@@ -58,12 +60,23 @@ class Rejection:
     reason: str
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """A range left out of an imported record: the rest of the record was valid."""
+
+    where: str
+    record_id: str
+    path: str
+    reason: str
+
+
 @dataclass
 class Report:
     """The summary of an import."""
 
     counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     rejections: list[Rejection] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -201,8 +214,13 @@ def import_record(
     settings: Settings,
     origin: str,
     organization_id: int | None,
+    dropped: list[Dropped] | None = None,
 ) -> Outcome | Rejection:
-    """Import one record in its own savepoint: all of it, or nothing and the reason."""
+    """Import one record in its own savepoint: all of it, or nothing and the reason.
+
+    The ranges :func:`validation.salvage` drops are appended to ``dropped`` when the record
+    is stored (or found unchanged).
+    """
     record = source.content
     record_id = record.get("id") if isinstance(record, dict) else None
     record_id = record_id if isinstance(record_id, str) else None
@@ -210,9 +228,10 @@ def import_record(
         return Rejection(source.where, record_id, source.error)
     if record_id is None or not isinstance(record.get("modified"), str):
         return Rejection(source.where, record_id, validation.problem(record) or "not a record")
+    record, drops = validation.salvage(record)
     try:
         with db.begin_nested():
-            return _store(
+            outcome = _store(
                 db,
                 record,
                 actor=actor,
@@ -222,6 +241,9 @@ def import_record(
             )
     except BadRecord as exc:
         return Rejection(source.where, record_id, exc.message)
+    if dropped is not None:
+        dropped += [Dropped(source.where, record_id, d.path, d.reason) for d in drops]
+    return outcome
 
 
 def _store(
@@ -285,6 +307,7 @@ def run(
                     settings=settings,
                     origin=location,
                     organization_id=organization_id,
+                    dropped=report.dropped,
                 )
                 _tally(report, result)
                 if on_record is not None:
@@ -298,7 +321,10 @@ def run(
             actor=actor,
             action="advisory.import",
             target=location[:200],
-            details={o.value: n for o, n in report.counts.items()},
+            details={
+                **{o.value: n for o, n in report.counts.items()},
+                "dropped_ranges": len(report.dropped),
+            },
         )
     return report
 

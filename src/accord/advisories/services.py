@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.advisories import documents, ecosystems, scoring, validation
@@ -28,6 +29,7 @@ from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
 
+_ID_ATTEMPTS = 100  # a loser of the race for an id retries: one per writer that beat it
 ID_PREFIX = "x_ACCORD"  # OSV reserves "x_" for databases that OSV.dev does not aggregate
 _OSV_FIELDS = ("summary", "details", "aliases", "related")
 _OSV_LISTS = ("affected", "references", "credits")
@@ -121,9 +123,34 @@ def _filtered(query: Select[Advisory], filters: Filters) -> Select[Advisory]:
 def create_draft(db: Session, *, org: Organization, data: AdvisoryCreate, actor: Actor) -> Advisory:
     """A new draft of ``org``; only its members (and operators) may write one."""
     authorize(actor, Action.ADVISORY_AUTHOR, org_id=org.id)
-    osv_id = data.id or _next_id(db)
-    if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
-        raise Conflict(f"an advisory {osv_id} exists", field="id")
+    for _ in range(_ID_ATTEMPTS):
+        osv_id = data.id or _next_id(db)
+        if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
+            if data.id:
+                raise Conflict(f"an advisory {osv_id} exists", field="id")
+            continue  # taken since _next_id read the numbers: read them again
+        advisory = _new_draft(osv_id, org, data)
+        # Two transactions may pick the same id (the next number, or one given twice): the
+        # unique index lets one in and makes the other's INSERT fail once the first commits.
+        # The loser retries in its savepoint, and reads the winner's id as taken: on
+        # PostgreSQL each statement sees what committed before it (READ COMMITTED). SQLite
+        # writers queue on BEGIN IMMEDIATE and never get here.
+        try:
+            with db.begin_nested():
+                db.add(advisory)
+                db.flush()
+        except IntegrityError:
+            if data.id:
+                raise Conflict(f"an advisory {osv_id} exists", field="id") from None
+            continue
+        audit.record(
+            db, actor=actor, action="advisory.draft", target=osv_id, organization_id=org.id
+        )
+        return advisory
+    raise Conflict("too many drafts are being created at once; try again", field="id")
+
+
+def _new_draft(osv_id: str, org: Organization, data: AdvisoryCreate) -> Advisory:
     record: dict[str, Any] = {"schema_version": documents.SCHEMA_VERSION, "id": osv_id}
     hub: dict[str, Any] = {"tlp": Tlp.CLEAR.value, "plain_summary": "", "cwe_ids": []}
     _apply(record, hub, data)
@@ -132,9 +159,6 @@ def create_draft(db: Session, *, org: Organization, data: AdvisoryCreate, actor:
     )
     _store_draft(advisory, record, hub)
     advisory.summary = record.get("summary", "")
-    db.add(advisory)
-    db.flush()
-    audit.record(db, actor=actor, action="advisory.draft", target=osv_id, organization_id=org.id)
     return advisory
 
 

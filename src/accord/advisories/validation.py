@@ -3,11 +3,14 @@
 The reason reported for a failure is the schema's own: the path of the offending value, what
 is wrong with it, and the title of the rule it breaks when the schema names one (such as "GIT
 ranges must use full-length commit hashes").
+:func:`salvage` drops the ranges that break it when nothing else does.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -72,3 +75,63 @@ def _rule_title(error: ValidationError) -> str | None:
         if isinstance(node, dict) and isinstance(node.get("title"), str):
             title = node["title"]
     return title
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A range left out of a record because it breaks the schema: where it was, and why."""
+
+    path: str
+    reason: str
+
+
+def salvage(record: dict[str, Any]) -> tuple[dict[str, Any], tuple[Drop, ...]]:
+    """``record`` without the ranges that break the schema, and what was dropped.
+
+    A range is one statement about one package's versions, independent of the entry's other
+    ranges: a malformed ``GIT`` range (the PyPA database has short and ``.patch`` commits)
+    does not make its entry's valid ``ECOSYSTEM`` range false, and rejecting the whole record
+    would answer "not affected" where OSV.dev answers "affected". Only ranges are dropped:
+    a record with any other problem, or one that the drops would leave invalid or an entry
+    with neither ranges nor versions (which would then say nothing), comes back unchanged,
+    for :func:`problem` to reject whole.
+    """
+    errors = list(_validator().iter_errors(record))
+    if not errors:
+        return record, ()
+    bad: dict[tuple[int, int], list[ValidationError]] = {}
+    for error in errors:
+        path = list(error.absolute_path)
+        if not _in_range(path):
+            return record, ()
+        bad.setdefault((path[1], path[3]), []).append(error)
+    salvaged = copy.deepcopy(record)
+    for index, entry in enumerate(salvaged["affected"]):
+        kept = [r for j, r in enumerate(entry["ranges"]) if (index, j) not in bad]
+        if len(kept) == len(entry["ranges"]):
+            continue
+        if not kept and not entry.get("versions"):
+            return record, ()
+        if kept:
+            entry["ranges"] = kept
+        else:
+            del entry["ranges"]
+    if problem(salvaged) is not None:
+        return record, ()
+    from jsonschema.exceptions import best_match
+
+    drops = tuple(
+        Drop(f"affected[{i}].ranges[{j}]", _describe(best_match(found) or found[0]))
+        for (i, j), found in sorted(bad.items())
+    )
+    return salvaged, drops
+
+
+def _in_range(path: list[Any]) -> bool:
+    return (
+        len(path) >= 4
+        and path[0] == "affected"
+        and isinstance(path[1], int)
+        and path[2] == "ranges"
+        and isinstance(path[3], int)
+    )

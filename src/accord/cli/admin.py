@@ -69,6 +69,7 @@ def serve(
 
     import uvicorn
 
+    from accord.transparency import origin as log_origin
     from accord.web.logs import uvicorn_log_config
 
     settings = settings_from_env(config)
@@ -87,6 +88,8 @@ def serve(
     from accord.demo.services import has_data
 
     with database(settings, migrate=False, writes=False) as db:
+        # A log started under another public address stops the hub here, saying which.
+        log_origin.check(db, settings=settings)
         link = None
         if not services.operators_exist(db):
             secret = access.issue_bootstrap(db, settings=settings)

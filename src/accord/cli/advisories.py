@@ -43,18 +43,25 @@ def import_(
     ] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all."""
+    """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all.
+
+    A range that breaks the OSV schema is dropped, and said so, when the rest of its record
+    is valid.
+    """
     # Imported here: the importer brings the advisories domain, which every other command
     # would otherwise pay for at start-up.
     from accord.advisories import importer
+    from accord.transparency import origin as log_origin
 
     settings = outbound.allowing_private(settings_from_env(config), allow_private_network)
     engine = open_engine(settings, create=create, offers_create=True)
     try:
         factory = make_sessionmaker(engine)
         organization_id = None
-        if org is not None:
-            with unit_of_work(factory) as db:
+        with unit_of_work(factory) as db:
+            # Refuse at once, not at the first record, to log under another address.
+            log_origin.check(db, settings=settings)
+            if org is not None:
                 organization_id = services.get_org(db, org).id
         with _progress() as progress:
             task = progress.add_task("importing", total=importer.count(location))
@@ -97,6 +104,13 @@ def _summary(report: Report) -> None:
     for rejection in report.rejections:
         out.print(
             f"rejected {rejection.record_id or '(no id)'} ({rejection.where}): {rejection.reason}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    for drop in report.dropped:
+        out.print(
+            f"dropped {drop.record_id} {drop.path} ({drop.where}): {drop.reason}",
             highlight=False,
             markup=False,
             soft_wrap=True,

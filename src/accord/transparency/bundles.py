@@ -39,7 +39,7 @@ def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
     """The bundle of entry ``index``, proved against the newest signed checkpoint."""
     from accord.transparency import services
 
-    checkpoint = services.current_checkpoint(db)
+    checkpoint = services.current_checkpoint(db, settings=settings)
     entry = services.entry_at(db, index)
     proof = services.prove_inclusion(db, index=index, tree_size=checkpoint.size)
     try:

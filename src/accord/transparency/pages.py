@@ -28,11 +28,11 @@ _HEX_DIGEST = re.compile(r"^\s*([0-9a-fA-F]{64})\s*$")
 
 
 def _log_context(db: Session, settings: Settings, before: int | None) -> dict[str, Any]:
-    checkpoint = services.latest_checkpoint(db)
+    checkpoint = services.current_checkpoint(db, settings=settings)
     records = services.recent_records(db, limit=PAGE, before=before)
     return {
         "checkpoint": checkpoint,
-        "root_b64": b64(checkpoint.root_hash) if checkpoint else None,
+        "root_b64": b64(checkpoint.root_hash),
         "verifier_key": services.log_verifier(db, settings=settings).encode(),
         "records": records,
         "older": records[-1].idx if len(records) == PAGE and records[-1].idx > 0 else None,

@@ -63,13 +63,15 @@ def required_number(value: str, field: str) -> int:
 
 
 @router.get("/checkpoint", response_model=CheckpointRead)
-def checkpoint(db: DbSession, _: Reader, response: Response) -> CheckpointRead:
+def checkpoint(
+    db: DbSession, settings: SettingsDep, _: Reader, response: Response
+) -> CheckpointRead:
     """The newest signed checkpoint (C2SP tlog-checkpoint in a signed note), with its fields.
 
     Verify ``note`` against the key at /.well-known/accord-log-key before trusting the rest.
-    404 while the log is empty.
+    An empty log has a signed checkpoint of size 0.
     """
-    found = services.current_checkpoint(db)
+    found = services.current_checkpoint(db, settings=settings)
     response.headers["cache-control"] = "no-cache"
     return CheckpointRead(
         origin=found.note.split("\n", 1)[0],
@@ -219,9 +221,9 @@ def log_key(db: DbSession, settings: SettingsDep, _: Reader, response: Response)
 
 
 @public_router.get("/log/checkpoint", response_class=PlainTextResponse)
-def tlog_checkpoint(db: DbSession, _: Reader) -> PlainTextResponse:
-    """C2SP tlog-tiles: the newest checkpoint, a signed note (text/plain)."""
-    found = services.current_checkpoint(db)
+def tlog_checkpoint(db: DbSession, settings: SettingsDep, _: Reader) -> PlainTextResponse:
+    """C2SP tlog-tiles: the newest checkpoint, a signed note (text/plain); size 0 when empty."""
+    found = services.current_checkpoint(db, settings=settings)
     return PlainTextResponse(
         found.note, media_type="text/plain; charset=utf-8", headers={"cache-control": "no-cache"}
     )

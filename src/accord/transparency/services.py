@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import AccordError, InvalidInput, NotFound
-from accord.transparency import keys, merkle, store
+from accord.transparency import keys, merkle, origin, store
 from accord.transparency.envelope import make_envelope
 from accord.transparency.merkle import HASH_SIZE, ProofError
 from accord.transparency.models import LogCheckpoint, LogHead, LogRecord
@@ -72,7 +72,7 @@ def append(
             f"at most {MAX_ENTRY_BYTES}); log its digest alone",
             field="document",
         )
-    head = store.lock_head(db, origin=keys.origin_for(settings))
+    head = origin.locked_head(db, settings=settings)
     index = head.size
     (leaf_hash,) = store.append_leaves(db, head, [entry])
     db.add(
@@ -93,7 +93,7 @@ def append(
 
 def sign_latest(db: Session, *, settings: Settings) -> LogCheckpoint:
     """Sign the tree as it now stands in ``db``'s transaction (after unsigned appends)."""
-    head = store.lock_head(db, origin=keys.origin_for(settings))
+    head = origin.locked_head(db, settings=settings)
     return sign_tree_head(db, settings=settings, head=head)
 
 
@@ -102,7 +102,7 @@ def append_entries(db: Session, *, settings: Settings, entries: Sequence[bytes])
 
     The bulk path (imports, the benchmark): entries are logged as given, without records.
     """
-    head = store.lock_head(db, origin=keys.origin_for(settings))
+    head = origin.locked_head(db, settings=settings)
     first = head.size
     store.append_leaves(db, head, entries)
     sign_tree_head(db, settings=settings, head=head)
@@ -150,12 +150,19 @@ def latest_checkpoint(db: Session) -> LogCheckpoint | None:
     return db.scalars(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)).first()
 
 
-def current_checkpoint(db: Session) -> LogCheckpoint:
-    """The newest signed checkpoint; NotFound while nothing has been logged."""
+def current_checkpoint(db: Session, *, settings: Settings) -> LogCheckpoint:
+    """The newest signed checkpoint; while nothing is logged, a signed one of size 0.
+
+    That one is signed when asked and not stored (a read stores nothing): Ed25519 signs
+    deterministically, so it reads the same every time.
+    """
     checkpoint = latest_checkpoint(db)
-    if checkpoint is None:
-        raise NotFound("the log is empty: nothing has been published yet")
-    return checkpoint
+    if checkpoint is not None:
+        return checkpoint
+    name = origin.current(db, settings=settings)
+    empty = Checkpoint(name, 0, merkle.EMPTY_ROOT)
+    note = sign_checkpoint(empty, keys.load_signer(settings, name))
+    return LogCheckpoint(size=0, root_hash=merkle.EMPTY_ROOT, note=note, signed_at=utcnow())
 
 
 _SIGNED_SIZE = select(func.max(LogCheckpoint.size))
@@ -169,9 +176,7 @@ def signed_size(db: Session) -> int:
 
 def log_verifier(db: Session, *, settings: Settings) -> Verifier:
     """The public key that signs this hub's checkpoints, under the log's origin."""
-    head = store.read_head(db)
-    origin = head.origin if head is not None else keys.origin_for(settings)
-    return keys.load_signer(settings, origin).verifier
+    return keys.load_signer(settings, origin.current(db, settings=settings)).verifier
 
 
 def b64(value: bytes) -> str:

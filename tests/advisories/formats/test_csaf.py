@@ -10,11 +10,17 @@ from typing import Any
 import pytest
 
 from accord.advisories.formats import PublicationMeta, Tlp, csaf_filename, csaf_json, to_csaf
-from tests.advisories.formats.cases import all_cases
-from tests.advisories.formats.support import csaf_schema_errors, run_csaf_validator
+from tests.advisories.formats.cases import all_cases, real_cases
+from tests.advisories.formats.support import (
+    csaf_schema_errors,
+    findings,
+    run_csaf_validator,
+    unavoidable,
+)
 
 CASES = all_cases()
 DOCUMENTS = {name: to_csaf(record, meta) for name, (record, meta) in CASES.items()}
+REAL = sorted(real_cases())
 
 
 def _mutant(name: str, change: Any) -> dict[str, Any]:
@@ -41,6 +47,35 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for test_id, document in MUTANTS.items():
         (folder / f"mutant-{test_id}.json").write_text(json.dumps(document), encoding="utf-8")
     return run_csaf_validator(folder)
+
+
+@pytest.fixture(scope="module")
+def full_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("csaf-full")
+    for name in REAL:
+        (folder / f"{name}.json").write_text(csaf_json(DOCUMENTS[name]), encoding="utf-8")
+    return run_csaf_validator(folder, preset="full")
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_records_pass_every_test_their_data_allows(
+    name: str, full_reports: dict[str, str]
+) -> None:
+    # The mandatory, recommended and informative tests: only what the record's data decides
+    # may remain (see ``unavoidable``), never a missing canonical URL, remediation or purl.
+    record, meta = CASES[name]
+    assert findings(full_reports[f"{name}.json"]) <= unavoidable(record, meta), full_reports[
+        f"{name}.json"
+    ]
+
+
+def test_the_canonical_url_is_the_documents_own_in_the_provider() -> None:
+    for name in REAL:
+        _, meta = CASES[name]
+        references = DOCUMENTS[name]["document"]["references"]
+        own = [r["url"] for r in references if r["category"] == "self"]
+        assert own[0] == meta.document_url
+        assert own[0].endswith("/" + csaf_filename(meta.tracking_id))
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))

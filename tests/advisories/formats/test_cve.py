@@ -12,7 +12,7 @@ from cvelib.cve_api import CveRecord
 from univers.versions import PypiVersion
 
 from accord.advisories.formats import Publisher, to_cve_json5
-from accord.errors import InvalidInput
+from accord.errors import Conflict, InvalidInput
 from tests.advisories.formats.cases import all_cases
 from tests.advisories.formats.records import MULTI_ECOSYSTEM
 from tests.advisories.formats.support import (
@@ -31,10 +31,21 @@ def _cve_id(record: dict[str, Any]) -> str:
     return ids[0] if ids else "CVE-2024-99999"
 
 
-RECORDS = {
-    name: to_cve_json5(record, meta, cve_id=_cve_id(record))
-    for name, (record, meta) in CASES.items()
-}
+def _as_the_cves_own(record: dict[str, Any]) -> dict[str, Any]:
+    """A withdrawn record as its CVE's own record (as OSV.dev keeps the CVE list's)."""
+    cve_id = _cve_id(record)
+    aliases = [a for a in [record["id"], *record.get("aliases", ())] if a != cve_id]
+    return {**record, "id": cve_id, "aliases": aliases}
+
+
+def _convert(record: dict[str, Any], meta: Any) -> dict[str, Any]:
+    # A withdrawn advisory of another id is refused (test_a_withdrawn_advisory_...): its
+    # CVE record is made from the same record as the CVE's own.
+    own = _as_the_cves_own(record) if record.get("withdrawn") else record
+    return to_cve_json5(own, meta, cve_id=_cve_id(own))
+
+
+RECORDS = {name: _convert(record, meta) for name, (record, meta) in CASES.items()}
 
 
 @pytest.mark.parametrize("name", sorted(RECORDS))
@@ -50,11 +61,32 @@ def test_cna_container_is_what_cve_services_accepts(name: str) -> None:
     CveRecord.validate(record["containers"]["cna"], schema_path=schema.value)
 
 
-def test_withdrawn_records_are_rejected_records() -> None:
+def test_a_withdrawn_cves_own_record_is_a_rejected_record() -> None:
     withdrawn = {n for n, (record, _) in CASES.items() if record.get("withdrawn")}
     rejected = {n for n, r in RECORDS.items() if r["cveMetadata"]["state"] == "REJECTED"}
     assert rejected == withdrawn
     assert len(rejected) == 10
+    for name in rejected:
+        record = RECORDS[name]
+        assert record["cveMetadata"]["cveId"] == _cve_id(CASES[name][0])
+        CveRecord.validate(
+            record["containers"]["cna"], schema_path=CveRecord.Schemas.CNA_REJECTED.value
+        )
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, (record, _) in CASES.items() if record.get("withdrawn"))
+)
+def test_a_withdrawn_advisory_does_not_reject_the_cve_it_names(name: str) -> None:
+    # PYSEC records withdrawn by the PyPA database: their CVE aliases stand (or, without
+    # one, there is no CVE to speak of); neither REJECTED nor PUBLISHED would be true.
+    record, meta = CASES[name]
+    cve_id = _cve_id(record)
+    assert record["id"] != cve_id
+    with pytest.raises(Conflict) as refused:
+        to_cve_json5(record, meta, cve_id=cve_id)
+    assert refused.value.field == "withdrawn"
+    assert f"{record['id']} was withdrawn, which does not reject {cve_id}" in refused.value.message
 
 
 def _status(product: dict[str, Any], version: PypiVersion) -> str:

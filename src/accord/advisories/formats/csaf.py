@@ -90,9 +90,17 @@ def _document(record: osv.Record, meta: PublicationMeta, category: str) -> dict[
         when = osv.rfc3339(osv.parse_time(withdrawn))
         text = f"{record['id']} was withdrawn on {when}: what it states no longer holds."
         document["notes"].append({"category": "general", "title": "Withdrawn", "text": text})
+    references: list[dict[str, str]] = []
+    if meta.document_url:
+        # Test 6.2.11: the canonical URL, where the provider serves this very document.
+        summary = "This document, where its publisher's CSAF provider serves it"
+        references.append({"category": "self", "summary": summary, "url": meta.document_url})
     if meta.record_url:
+        # The same vulnerability in focus, from the same publisher: "self" too (3.2.1.11.1).
         summary = f"{record['id']} in the OSV format"
-        document["references"] = [{"category": "self", "summary": summary, "url": meta.record_url}]
+        references.append({"category": "self", "summary": summary, "url": meta.record_url})
+    if references:
+        document["references"] = references
     severity = meta.cvss_v4 or meta.cvss_v3
     if severity is not None:
         document["aggregate_severity"] = {"text": severity.severity.capitalize()}

@@ -13,7 +13,8 @@ intervals (as vers-like specifiers over commits, CSAF's fallback where no vers s
 the order), under the repository's owner and name when no package is given.
 
 Every ``known_affected`` product gets one remediation (a fix, or ``none_available``), which
-VEX requires (CSAF 2.0 test 6.1.27.10) and every reader needs.
+VEX requires (CSAF 2.0 test 6.1.27.10) and every reader needs; so does every product
+``under_investigation`` (``none_available``, test 6.2.2).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from accord.advisories.formats.ecosystems import (
     vers_scheme,
     vers_version,
 )
-from accord.advisories.formats.meta import ProductStatement, PublicationMeta
+from accord.advisories.formats.meta import ProductStatement, PublicationMeta, StatementStatus
 from accord.errors import InvalidInput
 
 Branch = tuple[str, str]
@@ -166,10 +167,14 @@ def _enumerated(builder: _Builder, entry: osv.Affected) -> None:
     path, label, subject = named
     if not entry.versions and not entry.git_ranges:
         # A package named without versions: the record does not say which are affected.
+        # The purl names the package (test 6.2.16) and the remediation says that nothing is
+        # known to fix it (test 6.2.2), as for any product whose status is not settled.
+        purl = None if entry.package is None else package_purl(entry.package)
         pid = builder.product(
-            path, ("product_version_range", "vers:all/*"), f"{label} (all versions)", None
+            path, ("product_version_range", "vers:all/*"), f"{label} (all versions)", purl
         )
         builder.mark(pid, "under_investigation")
+        builder.remedy("none_available", _unknown(subject), pid)
         return
     git = [(r, i) for r in entry.git_ranges for i in r.intervals]
     # Which interval an enumerated version falls in is unknown: each fix may be its fix.
@@ -227,6 +232,10 @@ def _statement(builder: _Builder, statement: ProductStatement) -> None:
     pid = builder.next_id()
     builder.standalone.append(_full(statement.name, pid, statement.purl))
     builder.mark(pid, statement.status.value)
+    if statement.status is StatementStatus.UNDER_INVESTIGATION:
+        # Test 6.2.2: a product under investigation says what can be done meanwhile.
+        text = f"{statement.name} is under investigation: no fix is known yet."
+        builder.remedy("none_available", text, pid)
     if statement.justification is not None:
         builder.flags.setdefault(statement.justification.value, []).append(pid)
     if statement.impact_statement:
@@ -258,6 +267,10 @@ def _fixed_in(package: str, version: str) -> str:
 
 def _fixed_by(range_: osv.Range, interval: osv.Interval) -> str:
     return f"Fixed by commit {interval.fixed} of {range_.repo}."
+
+
+def _unknown(subject: str) -> str:
+    return f"The record does not say which versions of {subject} are affected; no fix is known."
 
 
 def _no_fix(subject: str) -> str:

@@ -4,8 +4,14 @@ A published record carries the CNA container: affected packages with their versi
 (``version``/``lessThan``/``lessThanOrEqual`` as the schema's range algorithm reads them, and
 ``defaultStatus: unaffected`` because OSV lists every affected range), descriptions,
 problem types (CWE), CVSS metrics (3.0, 3.1 and 4.0 all have slots), references, credits and
-solutions. A withdrawn OSV record becomes a ``REJECTED`` CVE record. The CVE Services user
-registry names every organization by a version 4 UUID, which the publisher must supply.
+solutions. The CVE Services user registry names every organization by a version 4 UUID, which
+the publisher must supply.
+
+A withdrawn OSV record whose id is the CVE id (the CVE's own record) becomes a ``REJECTED``
+CVE record: the schema's rejected container is for "a rejected CVE ID". Any other withdrawn
+advisory is refused (:class:`Conflict`): its withdrawal does not void the CVE it names as an
+alias, so ``REJECTED`` would be false, and a ``PUBLISHED`` record must state affected
+products (``affected``, at least one), which is what the withdrawal retracted.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from accord import __version__
 from accord.advisories.formats import osv
 from accord.advisories.formats.ecosystems import ecosystem
 from accord.advisories.formats.meta import CvssScore, PublicationMeta
-from accord.errors import InvalidInput
+from accord.errors import Conflict, InvalidInput
 
 DATA_VERSION = "5.1"
 _CVE_ID = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,19}$")
@@ -38,7 +44,11 @@ _METRIC_KEYS = {"3.0": "cvssV3_0", "3.1": "cvssV3_1", "4.0": "cvssV4_0"}
 
 
 def to_cve_json5(record: osv.Record, meta: PublicationMeta, *, cve_id: str) -> dict[str, Any]:
-    """The CVE JSON 5 record of ``record`` as ``cve_id``: published, or rejected if withdrawn."""
+    """The CVE JSON 5 record of ``record`` as ``cve_id``: published, or rejected if withdrawn.
+
+    Only the CVE's own record (``record["id"] == cve_id``) may be withdrawn; another withdrawn
+    advisory is a :class:`Conflict` (see the module's docstring).
+    """
     if not _CVE_ID.match(cve_id):
         raise InvalidInput(f"{cve_id!r} is not a CVE id", field="cve_id")
     org = meta.publisher.cve_org_id
@@ -50,6 +60,13 @@ def to_cve_json5(record: osv.Record, meta: PublicationMeta, *, cve_id: str) -> d
     updated = _when(record, "modified")
     provider = _present(orgId=str(org), dateUpdated=updated)
     metadata = _present(cveId=cve_id, assignerOrgId=str(org), dateUpdated=updated)
+    if record.get("withdrawn") and record["id"] != cve_id:
+        raise Conflict(
+            f"{record['id']} was withdrawn, which does not reject {cve_id}: a CVE record can "
+            f"neither void {cve_id} nor state what the advisory retracted; the CNA of "
+            f"{cve_id} updates or rejects it on its own record",
+            field="withdrawn",
+        )
     if record.get("withdrawn"):
         when = _when(record, "withdrawn")
         metadata |= _present(state="REJECTED", dateRejected=when)

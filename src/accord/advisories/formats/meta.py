@@ -218,6 +218,7 @@ class PublicationMeta:
     cvss_v4: CvssScore | None = None
     statements: tuple[ProductStatement, ...] = ()
     record_url: str | None = None
+    document_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.tracking_id or self.tracking_id != self.tracking_id.strip():
@@ -242,6 +243,10 @@ class PublicationMeta:
             self.cvss_v4.check(major="4", field="meta.cvss_v4")
         if self.record_url is not None and not self.record_url.startswith(("https://", "http://")):
             raise InvalidInput("the record URL must be an http(s) URL", field="meta.record_url")
+        if self.document_url is not None and not self.document_url.startswith(
+            ("https://", "http://")
+        ):
+            raise InvalidInput("the document URL must be an http(s) URL", field="meta.document_url")
 
     @property
     def is_vex(self) -> bool:

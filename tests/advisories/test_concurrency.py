@@ -1,0 +1,74 @@
+"""Drafts created at once, each in its own thread and session: every one gets its own id."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.advisories import services
+from accord.advisories.schemas import AdvisoryCreate
+from accord.clock import utcnow
+from accord.db import unit_of_work
+from accord.errors import Conflict
+from accord.identity import services as identity
+from accord.identity.policy import SYSTEM
+from tests.advisories.test_routes import DRAFT
+from tests.factories import Factories
+
+WRITERS = 24
+
+
+def _at_once(count: int, work: object) -> tuple[list[str], list[str]]:
+    """Run ``work(n)`` in ``count`` threads released together; its results and errors."""
+    barrier = threading.Barrier(count)
+    found: list[str] = []
+    errors: list[str] = []
+
+    def run(n: int) -> None:
+        barrier.wait()
+        try:
+            found.append(work(n))  # type: ignore[operator]
+        except Exception as exc:  # any failure is the test's finding
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return found, errors
+
+
+def test_concurrent_drafts_get_distinct_consecutive_ids(
+    session_factory: sessionmaker[Session], make: Factories
+) -> None:
+    slug = make.org("Acme")
+
+    def draft(n: int) -> str:
+        with unit_of_work(session_factory) as db:
+            org = identity.get_org(db, slug)
+            data = AdvisoryCreate.model_validate({**DRAFT, "summary": f"Issue {n}"})
+            return services.create_draft(db, org=org, data=data, actor=SYSTEM).osv_id
+
+    found, errors = _at_once(WRITERS, draft)
+    assert errors == []
+    prefix = f"{services.ID_PREFIX}-{utcnow().year}-"
+    assert sorted(found) == [f"{prefix}{n:04d}" for n in range(1, WRITERS + 1)]
+
+
+def test_concurrent_drafts_of_one_given_id_make_one_and_conflicts(
+    session_factory: sessionmaker[Session], make: Factories
+) -> None:
+    slug = make.org("Acme")
+
+    def draft(n: int) -> str:
+        with unit_of_work(session_factory) as db:
+            org = identity.get_org(db, slug)
+            data = AdvisoryCreate.model_validate({**DRAFT, "id": "x_ACME-1"})
+            return services.create_draft(db, org=org, data=data, actor=SYSTEM).osv_id
+
+    found, errors = _at_once(8, draft)
+    assert found == ["x_ACME-1"]
+    assert len(errors) == 7
+    assert all(e.startswith(f"{Conflict.__name__}: an advisory x_ACME-1 exists") for e in errors)
