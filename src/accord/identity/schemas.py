@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from accord.identity.credentials import MIN_PASSWORD_LENGTH
@@ -119,6 +120,14 @@ class OrgUpdate(Strict):
     country: Country | None = None
     # The organization's UUID in CVE Services, if it is a CNA; null removes it.
     cve_org_id: CveOrgId | None = None
+
+    @field_validator("website", "security_contact", "description", "country", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Omitted, these stay as they are; every organization has one, so null is no value.
+        if value is None:
+            raise ValueError("may be omitted, but not null")
+        return value
 
 
 class OrgRead(BaseModel):
