@@ -30,9 +30,14 @@ resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 for line in sys.stdin:
     call = json.loads(line)
     module, _, name = call["target"].partition(":")
+    try:  # Linux: reset the peak resident size, so that each call reports its own
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
+    function = getattr(importlib.import_module(module), name)  # imports are not timed
     started = time.monotonic()
     try:
-        function = getattr(importlib.import_module(module), name)
         detail = str(function(base64.b64decode(call["data"])))[:500]
         outcome = "ok"
     except MemoryError:
@@ -41,6 +46,11 @@ for line in sys.stdin:
         outcome, detail = type(exc).__name__, str(exc)[:500]
     seconds = time.monotonic() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    try:
+        with open("/proc/self/status") as status:
+            peak = next(int(l.split()[1]) * 1024 for l in status if l.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        pass
     answer = {"outcome": outcome, "detail": detail, "seconds": seconds, "peak": peak}
     sys.stdout.write(json.dumps(answer) + "\n")
     sys.stdout.flush()
@@ -54,7 +64,7 @@ class Answer:
     outcome: str
     detail: str = ""
     seconds: float = 0.0
-    peak: int = 0  # the child's peak resident size so far, in bytes
+    peak: int = 0  # the child's peak resident size during the call (Linux), in bytes
 
 
 class Bounded:

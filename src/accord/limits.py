@@ -16,12 +16,19 @@ import re
 import tomllib
 import zipfile
 from itertools import accumulate
-from typing import Any
+from typing import Annotated, Any
 from xml.etree.ElementTree import Element
 
 import yaml
+from annotated_types import Ge, Le
 
 from accord.errors import AccordError
+
+# Integers in requests that reach a database column: INTEGER is 32 bits on PostgreSQL, so an id,
+# number or offset past it was a DataError there (and past 64 bits an OverflowError on SQLite),
+# answered 500. Bounded in the request's schema instead, they are a 422 naming the field.
+MAX_DB_INTEGER = 2**31 - 1
+DbInt = Annotated[int, Ge(-MAX_DB_INTEGER - 1), Le(MAX_DB_INTEGER)]
 
 # Documents. YAML and TOML are read by slower parsers, hence their smaller bounds; a JSON
 # document may be a whole database's records in one array.

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from accord.identity.models import MemberRole
 from tests.factories import Factories
+from tests.registry.helpers import application_body
 
 
 @pytest.mark.parametrize("field", ["website", "security_contact", "country", "description"])
@@ -25,3 +29,44 @@ def test_null_for_a_field_every_organization_has_is_a_422(
     kept = client.patch(f"/api/v1/orgs/{slug}", json={}, headers=make.bearer(admin))
     assert kept.status_code == 200, kept.text
     assert kept.json()["website"]
+
+
+def _integer_parameters(app: FastAPI) -> list[tuple[str, str, str, str]]:
+    """(method, path, name, where) of every integer path or query parameter in the OpenAPI."""
+    found = []
+    for path, operations in app.openapi()["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                kinds = [schema.get("type")] + [s.get("type") for s in schema.get("anyOf", [])]
+                if "integer" in kinds and parameter["in"] in ("path", "query"):
+                    found.append((method.upper(), path, parameter["name"], parameter["in"]))
+    return found
+
+
+def test_integers_past_a_database_column_are_a_422_naming_the_parameter(
+    app: FastAPI, client: TestClient, make: Factories
+) -> None:
+    # 2**31 is past PostgreSQL's INTEGER (a DataError), 2**63 past SQLite's (an OverflowError):
+    # both were 500s on about ten routes.
+    operator = make.bearer(make.user("operator", operator=True))
+    parameters = _integer_parameters(app)
+    assert len(parameters) > 20
+    answers = {}
+    for method, path, name, where in parameters:
+        for value in (2**31, 2**63, -(2**63) - 1):
+            url = re.sub(r"\{[^}]+\}", "x", path.replace("{" + name + "}", str(value)))
+            params = {name: str(value)} if where == "query" else None
+            answer = client.request(method, url, params=params, headers=operator)
+            answers[f"{method} {path} {name}={value}"] = answer.status_code
+            if answer.status_code == 422:  # other parameters ("x") may be wrong too
+                fields = [e["field"] for e in answer.json()["errors"]]
+                assert name in fields, (method, path, answer.text)
+    assert {k: v for k, v in answers.items() if v >= 500} == {}
+
+
+@pytest.mark.parametrize("value", [2**31, 2**63])
+def test_an_integer_past_a_column_in_a_body_is_a_422(client: TestClient, value: int) -> None:
+    answer = client.post("/api/v1/applications", json=application_body(accord_version=value))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "accord_version"
