@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element
 
 import yaml
 from annotated_types import Ge, Le
+from pydantic import AfterValidator
 
 from accord.errors import AccordError
 
@@ -102,6 +103,19 @@ def check_depth(value: Any, *, what: str, bound: int = MAX_DEPTH, field: str | N
                 if depth >= bound:
                     raise _too_deep(what, bound, field)
                 stack.append((child, depth + 1))
+
+
+def _within_depth(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        check_depth(value, what="value")
+    except LimitExceeded as exc:
+        raise ValueError(exc.reason) from None
+    return value
+
+
+# A free-form JSON object in a request (an OSV record's ``database_specific``): pydantic takes
+# it as is, and past the bound it failed later, in serializing the answer (a 500).
+BoundedJson = Annotated[dict[str, Any], AfterValidator(_within_depth)]
 
 
 def check_element_depth(root: Element, *, what: str, bound: int = MAX_DEPTH) -> None:

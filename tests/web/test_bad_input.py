@@ -70,3 +70,23 @@ def test_an_integer_past_a_column_in_a_body_is_a_422(client: TestClient, value: 
     answer = client.post("/api/v1/applications", json=application_body(accord_version=value))
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == "accord_version"
+
+
+@pytest.mark.parametrize("depth", [65, 900, 100_000])
+def test_deeply_nested_json_in_a_request_body_is_a_4xx(
+    client: TestClient, make: Factories, depth: int
+) -> None:
+    admin = make.user("publisher")
+    slug = make.org("Deep Org")
+    make.member(admin, slug, MemberRole.ADMIN)
+    deep = '{"a":' * depth + "1" + "}" * depth
+    body = (
+        '{"summary": "deep", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"},'
+        f' "ecosystem_specific": {deep}}}]}}'
+    )
+    answer = client.post(
+        f"/api/v1/advisories/orgs/{slug}",
+        content=body,
+        headers={**make.bearer(admin), "Content-Type": "application/json"},
+    )
+    assert 400 <= answer.status_code < 500, answer.text[:300]
