@@ -70,14 +70,22 @@ class Answer:
 class Bounded:
     """A child process that calls ``module:function(data: bytes)`` within the bounds."""
 
-    def __init__(self, *, memory: int = MEMORY_BYTES, seconds: float = SECONDS) -> None:
+    def __init__(
+        self,
+        *,
+        memory: int = MEMORY_BYTES,
+        seconds: float = SECONDS,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.memory = memory
         self.seconds = seconds
+        self.env = env or {}
         self._child: subprocess.Popen[bytes] | None = None
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._child is None or self._child.poll() is not None:
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+            path = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+            env = {**os.environ, **self.env, "PYTHONPATH": path}
             self._child = subprocess.Popen(
                 [sys.executable, "-c", _CHILD, str(self.memory)],
                 stdin=subprocess.PIPE,

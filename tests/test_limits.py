@@ -28,10 +28,8 @@ RECORD = "id: PYSEC-0000-1\nmodified: '2024-01-01T00:00:00Z'\nsummary: x\ndataba
 
 @pytest.fixture(scope="module")
 def child(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bounded]:
-    import os
-
-    os.environ["ACCORD_BOUNDED_DIR"] = str(tmp_path_factory.mktemp("bounded"))
-    bounded = Bounded(seconds=20.0)
+    folder = str(tmp_path_factory.mktemp("bounded"))
+    bounded = Bounded(seconds=20.0, env={"ACCORD_BOUNDED_DIR": folder})
     yield bounded
     bounded.close()
 
@@ -147,10 +145,11 @@ CHECK_FILES = {
 
 
 @FUZZ
-@given(kind=st.sampled_from(sorted(CHECK_FILES)), depth=depths)
+@given(kind=st.sampled_from(sorted(CHECK_FILES)), data=st.data())
 def test_deeply_nested_check_inputs_are_reported_not_crashed_on(
-    child: Bounded, kind: str, depth: int
+    child: Bounded, kind: str, data: st.DataObject
 ) -> None:
+    depth = data.draw(yaml_depths if kind == "yaml" else depths)
     name = CHECK_FILES[kind]
     answer = child.call(
         "tests.limits_targets:check_file", f"{name}\0{nested(kind, depth)}".encode()
