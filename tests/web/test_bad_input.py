@@ -8,7 +8,9 @@ import re
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
+from accord.disclosure.schemas import ReadMarkUpdate
 from accord.identity.models import MemberRole
 from tests.factories import Factories
 from tests.registry.helpers import application_body
@@ -90,3 +92,11 @@ def test_deeply_nested_json_in_a_request_body_is_a_4xx(
         headers={**make.bearer(admin), "Content-Type": "application/json"},
     )
     assert 400 <= answer.status_code < 500, answer.text[:300]
+
+
+def test_a_bound_of_the_field_itself_still_holds_beside_the_column_bound() -> None:
+    # DbInt's own lower bound must not replace a field's (as Field(ge=...) as a default did).
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        ReadMarkUpdate.model_validate({"last_read_id": -1})
+    with pytest.raises(ValidationError, match="less than or equal to 2147483647"):
+        ReadMarkUpdate.model_validate({"last_read_id": 2**31})

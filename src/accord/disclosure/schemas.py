@@ -183,7 +183,7 @@ class ReporterMessageCreate(Strict):
 class ReadMarkUpdate(Strict):
     """Everything up to this message id has been read."""
 
-    last_read_id: DbInt = Field(ge=0)
+    last_read_id: Annotated[DbInt, Field(ge=0)]
 
 
 class PublishRequest(Strict):

@@ -57,7 +57,7 @@ class ApplicationCreate(OrgCreate):
 
     contact_name: Name
     contact_email: Email
-    accord_version: DbInt = Field(ge=1)
+    accord_version: Annotated[DbInt, Field(ge=1)]
     username: Username | None = None
 
 
