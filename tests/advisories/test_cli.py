@@ -58,3 +58,18 @@ def test_a_missing_location_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert done.stderr.strip().startswith("error: ")
     assert "no such file or folder" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_alias_bomb_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    # The audit's 703-byte bomb reached 8.3 GB; nine levels of ten aliases each are 10**9 nodes.
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for level in range(1, 10):
+        refs = ",".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    done = _accord(tmp_path / "data", "advisories", "import", str(bomb), "--create")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {bomb}: YAML aliases expand to more than 100,000 nodes"
+    ]

@@ -9,9 +9,11 @@ from typing import Any
 import fastapi.routing
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from accord.config import Settings
+from accord.registry.models import AccordVersion
 from accord.web.app import create_app
 
 
@@ -61,3 +63,16 @@ def test_routes_are_built_at_start_not_by_the_first_request(
     built.clear()
     TestClient(create_app(settings, engine=engine)).get("/taxii2/")
     assert built
+
+
+def test_the_accord_text_is_stored_before_the_first_request(
+    settings: Settings, engine: Engine, db: Session
+) -> None:
+    # Seeded by the first GET, it was written in a read transaction: "database is locked"
+    # on SQLite when another writer held the lock (the audit's 500 on a fresh hub).
+    assert db.scalar(select(func.count()).select_from(AccordVersion)) == 0
+    db.rollback()
+    with TestClient(create_app(settings, engine=engine)):
+        stored = db.scalar(select(AccordVersion.number))
+        db.rollback()
+    assert stored == 1

@@ -14,6 +14,7 @@ from accord.accountability.periods import Period
 from accord.errors import InvalidInput
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
+from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.i18n import viewer_of
 from accord.web.rendering import render
@@ -117,7 +118,7 @@ def report_page(
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     slug: str,
     period: str,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     """A published report, print-ready: figures, narrative, commitments, signature."""
     org = services.get_signatory(db, slug)
@@ -279,7 +280,7 @@ def exclude_submit(
 def lift_submit(
     db: DbSession,
     actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
-    exclusion_id: int,
+    exclusion_id: DbInt,
 ) -> RedirectResponse:
     """Lift an exclusion."""
     services.lift(db, actor=actor, exclusion_id=exclusion_id)

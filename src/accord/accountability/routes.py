@@ -25,6 +25,7 @@ from accord.accountability.schemas import (
 )
 from accord.accountability.services import Stored
 from accord.identity.policy import Action, Actor
+from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 
 router = APIRouter(tags=["accountability"])
@@ -129,7 +130,7 @@ def report_json(
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     slug: str,
     period: str,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> Response:
     """A published report document, byte for byte as signed and logged."""
     org = services.get_signatory(db, slug)
@@ -144,7 +145,7 @@ def report_csv(
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     slug: str,
     period: str,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> Response:
     """A published report's figures as CSV."""
     org = services.get_signatory(db, slug)
@@ -160,7 +161,7 @@ def report_pdf(
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     slug: str,
     period: str,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> Response:
     """A published report as PDF, drawn from the document as signed."""
     org = services.get_signatory(db, slug)
@@ -223,7 +224,7 @@ def hub_report_download(
     db: DbSession,
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     period: str,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> Response:
     """A published hub report document, byte for byte as signed and logged."""
     found = hub_reports.get(db, period=services.parse_period(period), version=version)
@@ -236,7 +237,7 @@ def hub_report_csv(
     db: DbSession,
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     period: str,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> Response:
     """A published hub report as CSV."""
     found = hub_reports.get(db, period=services.parse_period(period), version=version)
@@ -250,7 +251,7 @@ def hub_report_pdf(
     db: DbSession,
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     period: str,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> Response:
     """A published hub report as PDF, drawn from the document as signed."""
     found = hub_reports.get(db, period=services.parse_period(period), version=version)
@@ -305,7 +306,7 @@ def create_exclusion(
 def delete_exclusion(
     db: DbSession,
     actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
-    exclusion_id: int,
+    exclusion_id: DbInt,
 ) -> Response:
     """Lift an exclusion."""
     services.lift(db, actor=actor, exclusion_id=exclusion_id)

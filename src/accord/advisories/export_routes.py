@@ -22,6 +22,7 @@ from accord.advisories import csaf_provider, exports, openpgp, services
 from accord.errors import NotFound
 from accord.identity import services as identity_services
 from accord.identity.policy import Action, Actor
+from accord.limits import DbInt
 from accord.web.deps import DbSession, SettingsDep, guard
 
 api_router = APIRouter(tags=["advisories"])
@@ -47,7 +48,7 @@ def advisory_format(
     db: DbSession,
     actor: Reader,
     settings: SettingsDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[DbInt | None, Query(ge=1)] = None,
     cna_org_id: uuid.UUID | None = None,
 ) -> Response:
     """A published version (the latest by default) in one format, as a download.

@@ -11,9 +11,9 @@ changes nothing, a newer one becomes current (the old one stays in the history).
 from __future__ import annotations
 
 import enum
-import json
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,7 +25,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord import outbound
+from accord import limits, outbound
 from accord.advisories import documents, validation
 from accord.advisories.errors import BadRecord
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
@@ -38,7 +38,6 @@ from accord.identity.policy import Action, Actor, authorize
 from accord.transparency import services as log
 
 SUFFIXES = (".json", ".yaml", ".yml")
-MAX_DOWNLOAD_BYTES = 2 * 1024**3
 BATCH = 200  # records per transaction; each record still has its own savepoint
 
 
@@ -103,11 +102,12 @@ _YamlLoader.add_constructor(
 )
 
 
-def parse(text: str | bytes, *, name: str) -> Any:
-    """JSON or YAML by the file name's suffix."""
+def parse(text: str | bytes, *, name: str, where: str | None = None) -> Any:
+    """JSON or YAML by the file name's suffix, within the bounds of :mod:`accord.limits`
+    (past one, :class:`~accord.limits.LimitExceeded` names ``where`` the document is)."""
     if name.lower().endswith(".json"):
-        return json.loads(text)
-    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (a safe loader subclass)
+        return limits.load_json(text, what=where or name)
+    return limits.load_yaml(text, what=where or name, loader=_YamlLoader)
 
 
 def read(location: str, *, settings: Settings) -> Iterator[Source]:
@@ -119,11 +119,11 @@ def read(location: str, *, settings: Settings) -> Iterator[Source]:
     path = Path(location)
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES):
-            yield from _read_file(file.name, str(file), file.read_bytes)
+            yield from _read_file(file.name, str(file), partial(_read_path, file))
     elif path.suffix.lower() == ".zip":
         yield from _read_zip(path, location)
     elif path.is_file():
-        yield from _read_file(path.name, str(path), path.read_bytes)
+        yield from _read_file(path.name, str(path), partial(_read_path, path))
     else:
         raise AccordError(f"{location}: no such file or folder")
 
@@ -139,11 +139,21 @@ def count(location: str) -> int | None:
     return None
 
 
+def _read_path(path: Path) -> bytes:
+    limit = limits.MAX_JSON_BYTES if path.suffix.lower() == ".json" else limits.MAX_YAML_BYTES
+    limits.check_size(path.stat().st_size, limit, what=str(path))
+    return path.read_bytes()
+
+
 def _read_file(name: str, where: str, load: Callable[[], bytes]) -> Iterator[Source]:
     try:
-        content = parse(load(), name=name)
+        content = parse(load(), name=name, where=where)
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
         yield Source(where, error=f"not valid {Path(name).suffix[1:].upper()}: {_first_line(exc)}")
+        return
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        # A member whose data does not match its header (CRC, size) or is cut short.
+        yield Source(where, error=f"unreadable in the archive: {_first_line(exc)}")
         return
     if isinstance(content, list):  # some databases publish all records in one JSON array
         for index, item in enumerate(content):
@@ -159,11 +169,12 @@ def _read_zip(path: Path, where: str) -> Iterator[Source]:
     except zipfile.BadZipFile as exc:
         raise AccordError(f"{where}: not a zip archive ({exc})") from None
     with archive:
-        for member in archive.infolist():
+        for member in limits.zip_members(archive, what=where):
             if member.is_dir() or not member.filename.lower().endswith(SUFFIXES):
                 continue
-            name = member.filename
-            yield from _read_file(name, f"{where}!{name}", partial(archive.read, member))
+            name, inside = member.filename, f"{where}!{member.filename}"
+            read_member = partial(limits.read_zip_member, archive, member, what=inside)
+            yield from _read_file(name, inside, read_member)
 
 
 def _read_url(url: str, settings: Settings) -> Iterator[Source]:
@@ -174,7 +185,7 @@ def _read_url(url: str, settings: Settings) -> Iterator[Source]:
         if target.suffix.lower() == ".zip" or zipfile.is_zipfile(target):
             yield from _read_zip(target, url)
         else:
-            yield from _read_file(name, url, target.read_bytes)
+            yield from _read_file(name, url, partial(_read_path, target))
 
 
 def _download(url: str, target: Path, settings: Settings) -> None:
@@ -190,8 +201,7 @@ def _download(url: str, target: Path, settings: Settings) -> None:
             with target.open("wb") as out:
                 for chunk in response.iter_bytes():
                     received += len(chunk)
-                    if received > MAX_DOWNLOAD_BYTES:
-                        raise AccordError(f"{url}: larger than {MAX_DOWNLOAD_BYTES} bytes")
+                    limits.check_size(received, limits.MAX_DOWNLOAD_BYTES, what=url)
                     out.write(chunk)
     except httpx.HTTPError as exc:
         raise AccordError(f"{url}: download failed: {exc}") from None

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from accord.limits import BoundedJson
+
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
@@ -85,7 +87,7 @@ class Range(OsvModel):
     range_type: RangeType = Field(alias="type")
     repo: Url | None = None
     events: Annotated[list[Event], Field(min_length=1, max_length=500)]
-    database_specific: dict[str, Any] | None = None
+    database_specific: BoundedJson | None = None
 
 
 class Severity(OsvModel):
@@ -102,8 +104,8 @@ class Affected(OsvModel):
     severity: list[Severity] | None = None
     ranges: Annotated[list[Range], Field(max_length=100)] = []
     versions: Annotated[list[Short], Field(max_length=20_000)] = []
-    ecosystem_specific: dict[str, Any] | None = None
-    database_specific: dict[str, Any] | None = None
+    ecosystem_specific: BoundedJson | None = None
+    database_specific: BoundedJson | None = None
 
 
 class Reference(OsvModel):
@@ -140,4 +142,4 @@ class Vulnerability(OsvModel):
     affected: list[Affected] | None = None
     references: list[Reference] | None = None
     credits: list[Credit] | None = None
-    database_specific: dict[str, Any] | None = None
+    database_specific: BoundedJson | None = None

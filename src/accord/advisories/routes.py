@@ -28,6 +28,7 @@ from accord.advisories.schemas import (
 )
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
+from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 
 router = APIRouter(prefix="/advisories", tags=["advisories"])
@@ -91,7 +92,7 @@ def list_advisories(
     since: datetime | None = None,
     until: datetime | None = None,
     status: AdvisoryStatus | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[DbInt, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AdvisorySummary]:
     """Advisories the caller may read, newest first, filtered."""
@@ -169,7 +170,7 @@ def withdraw(
 @router.get("/{advisory_id}/versions/{number}")
 def version_document(
     advisory_id: str,
-    number: int,
+    number: DbInt,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.PUBLIC_READ)],
 ) -> Response:

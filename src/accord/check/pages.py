@@ -61,7 +61,7 @@ async def check_page(
 def _pasted(text: str) -> list[Reading]:
     if not text.strip():
         return []
-    return [read_text(text, name=Path(PASTED_NAME), shown="the pasted text")]
+    return [read_text(text, name=Path(PASTED_NAME), shown="the pasted text", refuse=True)]
 
 
 async def _uploaded(upload: UploadFile | None) -> list[Reading]:
@@ -74,4 +74,4 @@ async def _uploaded(upload: UploadFile | None) -> list[Reading]:
     except UnicodeDecodeError as exc:
         problem = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
         return [Reading(kind="?", file=name, errors=[Problem(Location(name), problem)])]
-    return [read_text(content, name=Path(name), shown=name)]
+    return [read_text(content, name=Path(name), shown=name, refuse=True)]

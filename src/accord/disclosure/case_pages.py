@@ -45,6 +45,7 @@ from accord.disclosure.schemas import (
 )
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, validated
 from accord.identity.policy import Actor
+from accord.limits import DbInt
 from accord.registry.forms import filled
 from accord.web.deps import DbSession, SettingsDep
 from accord.web.rendering import render
@@ -90,7 +91,7 @@ def case_page(
     db: DbSession,
     settings: SettingsDep,
     actor: Reading,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     """A case: status per vendor, the embargo in your zone, messages and history."""
     access = cases.load(db, case_id, actor=actor, settings=settings)
@@ -264,7 +265,7 @@ def read_page(
 @router.get("/disclosure/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
 def attachment_page(
     case_id: CaseId,
-    attachment_id: Annotated[int, Path(ge=1)],
+    attachment_id: Annotated[DbInt, Path(ge=1)],
     db: DbSession,
     settings: SettingsDep,
     actor: Reading,
@@ -277,7 +278,7 @@ def attachment_page(
 @router.get("/disclosure/cases/{case_id}/history/{seq}", response_class=Response)
 def proof_page(
     case_id: CaseId,
-    seq: Annotated[int, Path(ge=1)],
+    seq: Annotated[DbInt, Path(ge=1)],
     db: DbSession,
     settings: SettingsDep,
     actor: Reading,

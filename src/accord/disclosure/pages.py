@@ -33,6 +33,7 @@ from accord.disclosure.schemas import (
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, validated
 from accord.identity.models import Organization
 from accord.identity.policy import REPORTER, Action, Actor
+from accord.limits import DbInt
 from accord.registry.forms import field_errors, filled
 from accord.web.deps import DbSession, Limiter, SettingsDep, guard
 from accord.web.rendering import render
@@ -261,7 +262,7 @@ def follow_add_files(
 
 @router.get("/disclosure/follow/attachments/{attachment_id}", response_class=Response)
 def follow_attachment(
-    attachment_id: Annotated[int, Path(ge=1)],
+    attachment_id: Annotated[DbInt, Path(ge=1)],
     db: DbSession,
     _: Following,
     token: Annotated[str, Query(max_length=100)] = "",
@@ -273,7 +274,7 @@ def follow_attachment(
 
 @router.get("/disclosure/follow/history/{seq}", response_class=Response)
 def follow_proof(
-    seq: Annotated[int, Path(ge=1)],
+    seq: Annotated[DbInt, Path(ge=1)],
     db: DbSession,
     settings: SettingsDep,
     _: Following,

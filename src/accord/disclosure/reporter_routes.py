@@ -33,6 +33,7 @@ from accord.disclosure.schemas import (
     ReportReceipt,
 )
 from accord.identity.policy import REPORTER, Action, Actor
+from accord.limits import DbInt
 from accord.web.deps import DbSession, Limiter, SettingsDep, client_ip, guard
 
 router = APIRouter(prefix="/disclosure", tags=["disclosure"])
@@ -109,7 +110,7 @@ def reporter_messages(
     case: ReporterCase,
     db: DbSession,
     _: Following,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> MessagePage:
     """Messages addressed to everyone or to the reporter."""
     rows, more = messages.page(db, case=case, standing=REPORTER, before=before)
@@ -137,7 +138,7 @@ def reporter_history(case: ReporterCase, db: DbSession, _: Following) -> list[Ev
 
 @router.get("/report/history/{seq}", response_model=EventProof)
 def reporter_proof(
-    seq: Annotated[int, Path(ge=1)],
+    seq: Annotated[DbInt, Path(ge=1)],
     case: ReporterCase,
     db: DbSession,
     settings: SettingsDep,
@@ -168,7 +169,7 @@ def reporter_add_attachments(
 
 @router.get("/report/attachments/{attachment_id}", response_class=Response)
 def reporter_attachment(
-    attachment_id: Annotated[int, Path(ge=1)], case: ReporterCase, db: DbSession, _: Following
+    attachment_id: Annotated[DbInt, Path(ge=1)], case: ReporterCase, db: DbSession, _: Following
 ) -> Response:
     """One of the report's attachments, as a download."""
     return attachments.download(attachments.get(db, case=case, attachment_id=attachment_id))

@@ -53,6 +53,7 @@ from accord.disclosure.schemas import (
 )
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
+from accord.limits import DbInt
 from accord.web.deps import DbSession, SettingsDep, guard
 
 router = APIRouter(prefix="/disclosure", tags=["disclosure"])
@@ -257,7 +258,7 @@ def case_messages(
     db: DbSession,
     settings: SettingsDep,
     actor: Reading,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> MessagePage:
     """The newest messages you may read (100 a page; ``before`` pages back)."""
     access = _load(db, case_id, actor, settings, write=False)
@@ -302,7 +303,7 @@ def case_history(
 @router.get("/cases/{case_id}/history/{seq}", response_model=EventProof)
 def case_proof(
     case_id: CaseId,
-    seq: Annotated[int, Path(ge=1)],
+    seq: Annotated[DbInt, Path(ge=1)],
     db: DbSession,
     settings: SettingsDep,
     actor: Reading,
@@ -315,7 +316,7 @@ def case_proof(
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response)
 def case_attachment(
     case_id: CaseId,
-    attachment_id: Annotated[int, Path(ge=1)],
+    attachment_id: Annotated[DbInt, Path(ge=1)],
     db: DbSession,
     settings: SettingsDep,
     actor: Reading,

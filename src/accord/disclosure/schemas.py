@@ -21,6 +21,7 @@ from pydantic import (
 
 from accord.advisories.formats.meta import VexJustification
 from accord.disclosure.models import Audience, CaseStatus, CloseReason, VendorStatus
+from accord.limits import DbInt
 from accord.web.i18n import N_
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -206,7 +207,7 @@ class MessageCreate(Strict):
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     audience: Audience | None = None
     vendor: Slug | None = Field(default=None, description="The vendor of a 'vendor' message.")
-    parent_id: int | None = None
+    parent_id: DbInt | None = None
 
 
 class ReporterMessageCreate(Strict):
@@ -214,13 +215,13 @@ class ReporterMessageCreate(Strict):
 
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
     audience: Literal[Audience.ALL, Audience.REPORTER] | None = None
-    parent_id: int | None = None
+    parent_id: DbInt | None = None
 
 
 class ReadMarkUpdate(Strict):
     """Everything up to this message id has been read."""
 
-    last_read_id: int = Field(ge=0)
+    last_read_id: Annotated[DbInt, Field(ge=0)]
 
 
 class PublishRequest(Strict):

@@ -15,6 +15,7 @@ from accord.identity import access, audit, services
 from accord.identity.models import MemberRole, TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
+from accord.limits import DbInt
 from accord.registry.forms import field_errors
 from accord.web.deps import (
     SESSION_COOKIE,
@@ -215,7 +216,7 @@ def create_token(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
-    token_id: int, db: DbSession, actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)]
+    token_id: DbInt, db: DbSession, actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)]
 ) -> Response:
     """Revoke one of the user's tokens."""
     access.revoke_token(db, token_id=token_id, actor=actor)
@@ -269,7 +270,7 @@ def audit_page(
     _: Annotated[Actor, guard(Action.HUB_READ)],
     action: Annotated[str | None, Query(max_length=64)] = None,
     who: Annotated[str | None, Query(max_length=64)] = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     """The audit log with filters, newest first (operators)."""
     rows = audit.search(

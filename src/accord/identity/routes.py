@@ -23,6 +23,7 @@ from accord.identity.schemas import (
     UserCreate,
     UserRead,
 )
+from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 
 router = APIRouter(tags=["identity"])
@@ -78,7 +79,7 @@ def create_token(
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(
-    token_id: int, db: DbSession, actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)]
+    token_id: DbInt, db: DbSession, actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)]
 ) -> Response:
     """Revoke one of the caller's tokens (operators may revoke anyone's)."""
     access.revoke_token(db, token_id=token_id, actor=actor)
@@ -188,7 +189,7 @@ def audit_log(
     org: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[DbInt | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditEventRead]:
     """The audit log, newest first, filtered; page with ``before_id`` (operators)."""

@@ -141,6 +141,14 @@ class OrgUpdate(Strict):
     # The organization's UUID in CVE Services, if it is a CNA; null removes it.
     cve_org_id: CveOrgId | None = None
 
+    @field_validator("website", "security_contact", "description", "country", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Omitted, these stay as they are; every organization has one, so null is no value.
+        if value is None:
+            raise ValueError("may be omitted, but not null")
+        return value
+
 
 class OrgRead(BaseModel):
     """An organization as anyone may see it."""

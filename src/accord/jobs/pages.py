@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from accord.identity.policy import Action, Actor
 from accord.jobs import services
 from accord.jobs.models import JobState
+from accord.limits import DbInt
 from accord.web.deps import DbSession, guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -25,7 +26,7 @@ def jobs_page(
     _: Annotated[Actor, guard(Action.JOBS_READ)],
     state: Annotated[str | None, Query(max_length=20)] = None,
     kind: Annotated[str | None, Query(max_length=100)] = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     """Jobs, newest first, filtered by state and kind; dead ones with a retry button."""
     chosen = JobState(state) if state in {s.value for s in JobState} else None
@@ -45,7 +46,7 @@ def jobs_page(
 
 @router.post("/admin/jobs/{job_id}/retry")
 def retry_job(
-    db: DbSession, actor: Annotated[Actor, guard(Action.JOBS_RETRY)], job_id: int
+    db: DbSession, actor: Annotated[Actor, guard(Action.JOBS_RETRY)], job_id: DbInt
 ) -> RedirectResponse:
     """Queue a dead or failed job again, then back to the list."""
     services.retry(db, job_id=job_id, actor=actor)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accord.errors import AccordError
 from accord.identity.policy import Action
+from accord.limits import DbInt
 from accord.notifications import services
 from accord.notifications.schemas import DeliveryRead
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, org_guard
@@ -81,7 +82,7 @@ def create_webhook(
 def delete_webhook(
     db: DbSession,
     access: Annotated[OrgAccess, org_guard(Action.WEBHOOKS_MANAGE)],
-    webhook_id: int,
+    webhook_id: DbInt,
 ) -> RedirectResponse:
     """Remove a webhook."""
     services.delete_webhook(db, org=access.org, webhook_id=webhook_id, actor=access.actor)
@@ -93,7 +94,7 @@ def ping_webhook(
     db: DbSession,
     settings: SettingsDep,
     access: Annotated[OrgAccess, org_guard(Action.WEBHOOKS_MANAGE)],
-    webhook_id: int,
+    webhook_id: DbInt,
 ) -> RedirectResponse:
     """Queue a test delivery."""
     services.ping_webhook(

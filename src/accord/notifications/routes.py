@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from accord.identity.policy import Action
 from accord.jobs.models import JobState
+from accord.limits import DbInt
 from accord.notifications import services
 from accord.notifications.schemas import (
     DeliveryRead,
@@ -52,7 +53,7 @@ def create_webhook(
 def delete_webhook(
     db: DbSession,
     access: Annotated[OrgAccess, org_guard(Action.WEBHOOKS_MANAGE)],
-    webhook_id: int,
+    webhook_id: DbInt,
 ) -> Response:
     """Remove a webhook."""
     services.delete_webhook(db, org=access.org, webhook_id=webhook_id, actor=access.actor)
@@ -66,7 +67,7 @@ def ping_webhook(
     db: DbSession,
     settings: SettingsDep,
     access: Annotated[OrgAccess, org_guard(Action.WEBHOOKS_MANAGE)],
-    webhook_id: int,
+    webhook_id: DbInt,
 ) -> DeliveryRead:
     """Queue a test delivery (event ``webhook.ping``) to one webhook."""
     job = services.ping_webhook(
@@ -80,7 +81,7 @@ def list_deliveries(
     db: DbSession,
     access: Annotated[OrgAccess, org_guard(Action.WEBHOOKS_READ)],
     state: JobState | None = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[DbInt | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeliveryRead]:
     """The organization's webhook deliveries, newest first, with state and last error."""

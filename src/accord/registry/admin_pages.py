@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from accord.errors import invalid_from
 from accord.identity.policy import Action, Actor
+from accord.limits import DbInt
 from accord.registry import services
 from accord.registry.forms import filled
 from accord.registry.models import ApplicationStatus
@@ -34,7 +35,7 @@ def applications(
     db: DbSession,
     actor: HubRead,
     status: ApplicationStatus = ApplicationStatus.PENDING,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[DbInt | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     """Applications by status, newest first; pending ones by default (operators)."""
     rows = services.list_applications(
@@ -54,7 +55,7 @@ def applications(
 
 @router.get("/admin/applications/{application_id}", response_class=HTMLResponse)
 def application(
-    request: Request, application_id: int, db: DbSession, actor: HubRead
+    request: Request, application_id: DbInt, db: DbSession, actor: HubRead
 ) -> HTMLResponse:
     """One application, with the forms to approve or reject it (operators)."""
     found = services.get_application(db, application_id=application_id, actor=actor)
@@ -64,7 +65,7 @@ def application(
 @router.post("/admin/applications/{application_id}/approve", response_class=HTMLResponse)
 def approve(
     request: Request,
-    application_id: int,
+    application_id: DbInt,
     db: DbSession,
     settings: SettingsDep,
     actor: HubOperate,
@@ -86,7 +87,9 @@ def approve(
 
 
 @router.post("/admin/applications/{application_id}/reject")
-def reject(application_id: int, db: DbSession, actor: HubOperate, reason: Reason = "") -> Response:
+def reject(
+    application_id: DbInt, db: DbSession, actor: HubOperate, reason: Reason = ""
+) -> Response:
     """Reject with a reason (required)."""
     try:
         data = Reject(reason=reason)

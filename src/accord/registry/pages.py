@@ -17,6 +17,7 @@ from accord.identity import services as identity_services
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import OrgUpdate
+from accord.limits import DbInt
 from accord.registry import accounts, checks, products, profiles, services
 from accord.registry.forms import FieldProblem, field_errors, filled
 from accord.registry.routes import PublicIntake
@@ -51,7 +52,7 @@ def versions(request: Request, db: DbSession, _: Public) -> HTMLResponse:
 
 @router.get("/accord/versions/{number}", response_class=HTMLResponse)
 def version(
-    request: Request, number: Annotated[int, Path(ge=1)], db: DbSession, _: Public
+    request: Request, number: Annotated[DbInt, Path(ge=1)], db: DbSession, _: Public
 ) -> HTMLResponse:
     """One version of the accord; an old one says which version is current."""
     found = services.get_version(db, number)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from accord.identity.models import OrgKind
 from accord.identity.policy import Action, Actor
+from accord.limits import DbInt
 from accord.registry import accounts, checks, products, profiles, services
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import (
@@ -84,7 +85,7 @@ def accord_versions(db: DbSession, _: Public) -> list[AccordVersionSummary]:
 
 @router.get("/accord/versions/{number}", response_model=AccordVersionRead)
 def accord_version(
-    number: Annotated[int, Path(ge=1)], db: DbSession, _: Public
+    number: Annotated[DbInt, Path(ge=1)], db: DbSession, _: Public
 ) -> AccordVersionRead:
     """One version of the accord, current or not."""
     return AccordVersionRead.model_validate(services.get_version(db, number))
@@ -120,7 +121,7 @@ def list_applications(
     db: DbSession,
     actor: HubRead,
     status: ApplicationStatus | None = ApplicationStatus.PENDING,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[DbInt | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ApplicationRead]:
     """Applications, newest first; pending ones unless ``status`` says otherwise (operators)."""
@@ -131,7 +132,7 @@ def list_applications(
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationRead)
-def get_application(application_id: int, db: DbSession, actor: HubRead) -> ApplicationRead:
+def get_application(application_id: DbInt, db: DbSession, actor: HubRead) -> ApplicationRead:
     """One application (operators)."""
     return application_read(
         services.get_application(db, application_id=application_id, actor=actor)
@@ -140,7 +141,7 @@ def get_application(application_id: int, db: DbSession, actor: HubRead) -> Appli
 
 @router.post("/applications/{application_id}/approve", response_model=Decision)
 def approve(
-    application_id: int, data: Approve, db: DbSession, settings: SettingsDep, actor: HubOperate
+    application_id: DbInt, data: Approve, db: DbSession, settings: SettingsDep, actor: HubOperate
 ) -> Decision:
     """Approve: the organization, its signature and its first admin, in one transaction.
 
@@ -153,7 +154,7 @@ def approve(
 
 
 @router.post("/applications/{application_id}/reject", response_model=Decision)
-def reject(application_id: int, data: Reject, db: DbSession, actor: HubOperate) -> Decision:
+def reject(application_id: DbInt, data: Reject, db: DbSession, actor: HubOperate) -> Decision:
     """Reject with a reason (operators)."""
     application = services.reject(db, application_id=application_id, data=data, actor=actor)
     return Decision(application=application_read(application))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accord.identity.models import OrgKind
 from accord.identity.schemas import Email, Name, OrgCreate, OrgRead, Password, Strict, Username
+from accord.limits import DbInt
 from accord.registry.models import ApplicationStatus
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -56,7 +57,7 @@ class ApplicationCreate(OrgCreate):
 
     contact_name: Name
     contact_email: Email
-    accord_version: int = Field(ge=1)
+    accord_version: Annotated[DbInt, Field(ge=1)]
     username: Username | None = None
 
 

@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from accord import limits
 from accord.accountability import events
 from accord.errors import AccordError
 from accord.sharing import bulk, lookup
@@ -84,8 +85,11 @@ def parse_envelope(body: bytes) -> list[Any]:
     """The ``objects`` of a TAXII envelope (TAXII 2.1, section 3.7)."""
     try:
         # NaN, Infinity and numbers beyond a double are not JSON (RFC 8259): refused here
-        # rather than stored as something else than what was sent.
-        envelope = json.loads(body, parse_constant=_not_json, parse_float=_finite)
+        # rather than stored as something else than what was sent. Nesting past the bound
+        # of accord.limits is refused as LimitExceeded (422).
+        envelope = limits.load_json(
+            body, what="the body", field="body", parse_constant=_not_json, parse_float=_finite
+        )
     except (ValueError, UnicodeDecodeError):
         raise BadEnvelope("the body is not JSON", field="body") from None
     if not isinstance(envelope, dict):

@@ -28,6 +28,8 @@ from stix2patterns.v21.inspector import InspectionListener
 from stix2patterns.v21.validator import DuplicateQualifierTypeError, ValidationListener
 from stix2patterns.validator import run_validator
 
+from accord import limits
+
 # A string literal as the grammar's StringLiteral token: quotes, with \' and \\ escapes only.
 # Written as an unrolled loop (a run of plain characters, then escape and run again) rather than
 # an alternation per character, which Python's engine tries character by character: five times
@@ -72,6 +74,10 @@ def check(pattern: str) -> CheckedPattern:
     # Cached by the whole text too: an indicator's every version repeats its pattern.
     if not pattern.strip():
         return CheckedPattern(errors=("the pattern is empty",), comparisons=())
+    # The grammar's parser recurses and backtracks with nesting and length: bounded first.
+    too_much = limits.pattern_problem(pattern)
+    if too_much is not None:
+        return CheckedPattern(errors=(f"the pattern {too_much}",), comparisons=())
     skeleton = _skeleton(pattern)
     if skeleton is None:
         return _full(pattern)

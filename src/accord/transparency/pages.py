@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from accord.config import Settings
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
+from accord.limits import DbInt
 from accord.transparency import bundles, services
 from accord.transparency.envelope import Envelope, EnvelopeError
 from accord.transparency.services import b64
@@ -45,7 +46,7 @@ def log_page(
     db: DbSession,
     settings: SettingsDep,
     _: Reader,
-    before: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[DbInt | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     """The log: its size, the latest signed checkpoint, recent entries, a verify box."""
     return render(request, "transparency/log.html", _log_context(db, settings, before))

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from accord import __version__
 from accord.checkpoints import Checkpointer
 from accord.config import Settings
-from accord.db import make_engine, make_sessionmaker
+from accord.db import make_engine, make_sessionmaker, unit_of_work
 from accord.identity.ratelimit import RateLimiter
 from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.drainer import Drainer
@@ -101,6 +101,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from accord.jobs.worker import Worker, WorkerThread
 
     await _warm_routes(app)
+    _seed(app)
     # What is alive once the app is built (modules, the ORM's mappings, templates, routes) lives
     # as long as the process; out of the collector's reach it is no longer traversed by every
     # full collection, which a TAXII envelope's thousands of objects set off every few
@@ -143,6 +144,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher.stop()
         if checkpointer is not None:
             checkpointer.stop()
+
+
+def _seed(app: FastAPI) -> None:
+    """Store what a fresh hub starts with (the accord's first text) before serving.
+
+    Seeded by the first ``GET /api/v1/accord`` instead, it was written in a request's read
+    transaction, which on SQLite must then take the write lock mid-transaction: with any
+    other writer busy (a fresh hub's start-up jobs), "database is locked" and a 500.
+    """
+    from accord.registry import services as registry
+
+    with unit_of_work(app.state.sessionmaker) as db:
+        registry.current_version(db)
 
 
 async def _warm_routes(app: FastAPI) -> None:

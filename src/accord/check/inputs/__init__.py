@@ -10,6 +10,7 @@ import fnmatch
 from collections.abc import Sequence
 from pathlib import Path
 
+from accord import limits
 from accord.check.inputs import (
     cyclonedx,
     environment,
@@ -24,7 +25,7 @@ from accord.check.inputs import (
 from accord.check.inputs.base import Collector, Format, Text
 from accord.check.interface import Location, Malformed, Problem, Reading
 
-MAX_INPUT_BYTES = 256 * 1024 * 1024
+MAX_INPUT_BYTES = limits.MAX_JSON_BYTES
 
 # Most specific first: content sniffing tries them in this order.
 FORMATS: tuple[Format, ...] = (
@@ -76,9 +77,13 @@ def read_file(path: Path, *, shown: str | None = None) -> Reading:
     return read_text(text, name=path, shown=label)
 
 
-def read_text(text: str, *, name: Path, shown: str) -> Reading:
+def read_text(text: str, *, name: Path, shown: str, refuse: bool = False) -> Reading:
     """Read an input already in memory (a file sent to the hub's page); ``name`` is the file
-    name it came with, used to recognize it before its content is."""
+    name it came with, used to recognize it before its content is.
+
+    An input past a bound of :mod:`accord.limits` is reported like a malformed one, or with
+    ``refuse`` raises :class:`~accord.limits.LimitExceeded` (the page refuses it whole).
+    """
     label = shown
     found = detect(name, text)
     if found is None:
@@ -86,6 +91,10 @@ def read_text(text: str, *, name: Path, shown: str) -> Reading:
     out = Collector(found.kind, label, text=text)
     try:
         found.read(Text(label, text), out)
+    except limits.LimitExceeded as exc:
+        if refuse:
+            raise
+        out.error(exc.reason)
     except Malformed as exc:
         out.error(exc.message, line=exc.line, path=exc.path)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from accord import limits
 from accord.check.interface import Dependency, Location, Malformed, Problem, Reading
 
 
@@ -107,9 +108,10 @@ class Format:
 
 
 def load_json(text: Text) -> Any:
-    """Parsed JSON, or :class:`Malformed` with the line of the syntax error."""
+    """Parsed JSON, or :class:`Malformed` with the line of the syntax error (past a bound of
+    :mod:`accord.limits`, :class:`~accord.limits.LimitExceeded`, as for TOML and YAML)."""
     try:
-        return json.loads(text.text)
+        return limits.load_json(text.text, what=text.name)
     except json.JSONDecodeError as exc:
         raise Malformed(f"not valid JSON: {exc.msg}", line=exc.lineno) from None
 
@@ -117,7 +119,7 @@ def load_json(text: Text) -> Any:
 def load_toml(text: Text) -> dict[str, Any]:
     """Parsed TOML, or :class:`Malformed` with tomllib's reason (it names line and column)."""
     try:
-        return tomllib.loads(text.text)
+        return limits.load_toml(text.text, what=text.name)
     except tomllib.TOMLDecodeError as exc:
         raise Malformed(f"not valid TOML: {exc}") from None
 
@@ -125,7 +127,7 @@ def load_toml(text: Text) -> dict[str, Any]:
 def load_yaml(text: Text) -> Any:
     """Parsed YAML (safe loader), or :class:`Malformed` with the line of the error."""
     try:
-        return yaml.safe_load(text.text)
+        return limits.load_yaml(text.text, what=text.name, loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

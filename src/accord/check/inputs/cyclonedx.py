@@ -18,6 +18,7 @@ from cyclonedx.schema import SchemaVersion
 from defusedxml import ElementTree  # type: ignore[import-untyped]
 from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 
+from accord import limits
 from accord.check.inputs.base import Collector, Format, Text, expect_dict, load_json, text_field
 from accord.check.inputs.purls import add_purl
 from accord.check.interface import Malformed
@@ -71,8 +72,10 @@ def _add_component(out: Collector, component: dict[str, Any], path: str) -> None
 
 def read_xml(text: Text, out: Collector) -> None:
     """Components of a CycloneDX XML document (its namespace gives the version)."""
+    data = text.text.encode()
+    limits.check_size(len(data), limits.MAX_XML_BYTES, what=text.name)
     try:
-        root = ElementTree.fromstring(text.text.encode())
+        root = ElementTree.fromstring(data)
     except ParseError as exc:
         line = exc.position[0] if exc.position else None
         raise Malformed(
@@ -80,6 +83,7 @@ def read_xml(text: Text, out: Collector) -> None:
         ) from None
     except DefusedXmlException as exc:
         raise Malformed(f"refused XML: {exc}") from None
+    limits.check_element_depth(root, what=text.name)
     match = _NAMESPACE.match(root.tag)
     if match is None:
         raise Malformed("the root element is not a CycloneDX <bom>", path="/")

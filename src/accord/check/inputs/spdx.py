@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import tempfile
-from pathlib import Path
+import json
 from typing import Any
 
+from accord import limits
 from accord.check.inputs.base import Collector, Format, Text
 from accord.check.inputs.purls import add_purl
 from accord.check.interface import Malformed
@@ -24,7 +23,7 @@ def read(text: Text, out: Collector) -> None:
     try:
         # ply prints its table generation to stderr on first use.
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            document = _parse(text.text)
+            document = _parse(text.text, name=text.name)
     except SPDXParsingError as exc:
         messages: list[str] = exc.get_messages()  # type: ignore[no-untyped-call]
         raise Malformed("; ".join(messages[:3]) + (" ..." if len(messages) > 3 else "")) from None
@@ -41,7 +40,7 @@ def read(text: Text, out: Collector) -> None:
         add_purl(out, purls[0], path=where, version=version_info)
 
 
-def _parse(content: str) -> Any:
+def _parse(content: str, *, name: str) -> Any:
     if not content.lstrip().startswith("{"):
         from spdx_tools.spdx.parser.tagvalue.parser import Parser
 
@@ -49,13 +48,17 @@ def _parse(content: str) -> Any:
         # file into site-packages: by default the first parse in a fresh install writes
         # parser.out there and leaves the file open.
         return Parser(debug=False, write_tables=False).parse(content)  # type: ignore[no-untyped-call]
-    from spdx_tools.spdx.parser.parse_anything import parse_file
+    from spdx_tools.spdx.parser.json.json_parser import remove_json_control_chars_hook
+    from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
 
-    # spdx-tools reads JSON by file name, choosing the parser from the suffix.
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "input.spdx.json"
-        path.write_text(content)
-        return parse_file(os.fspath(path))
+    # What spdx-tools' parse_file does with a JSON file, read within accord.limits' bounds.
+    try:
+        data = limits.load_json(
+            content, what=name, object_pairs_hook=remove_json_control_chars_hook
+        )
+    except json.JSONDecodeError as exc:
+        raise Malformed(f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    return JsonLikeDictParser().parse(data)  # type: ignore[no-untyped-call]
 
 
 def _sniff(head: str) -> bool:
