@@ -13,9 +13,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError
+from accord.errors import AccordError, Overloaded
 from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
 from accord.web.rendering import render
@@ -94,6 +96,19 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return _respond(request, exc.status_code, body, dict(exc.headers or {}))
 
 
+async def on_database_busy(request: Request, exc: Exception) -> Response:
+    """A connection not had within the pool's timeout, or SQLite's write lock not had within
+    its busy timeout (another process writing): the hub is saturated, not broken."""
+    if isinstance(exc, OperationalError) and not _locked(exc):
+        return await on_unexpected(request, exc)
+    log.warning("busy on %s %s: %s", request.method, request.url.path, exc)
+    return await on_accord_error(request, Overloaded("the hub is busy; try again shortly"))
+
+
+def _locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _respond(
@@ -106,4 +121,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AccordError, on_accord_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(PoolTimeout, on_database_busy)
+    app.add_exception_handler(OperationalError, on_database_busy)
     app.add_exception_handler(Exception, on_unexpected)
