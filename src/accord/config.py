@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     # wait their turn in a bounded line for a bounded time, and past that get 503 with
     # Retry-After at once. The database pool and the worker threads are sized from it
     # (see the properties below), so that an admitted request never waits for either.
-    max_requests_in_flight: int = Field(default=32, ge=1, le=1024)
+    max_requests_in_flight: int = Field(default=16, ge=1, le=1024)
     max_requests_queued: int = Field(default=1024, ge=0)
     request_queue_seconds: float = Field(default=10.0, ge=0, le=300)
     # How long a request waits for a database connection, or on SQLite for its turn to write,
