@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # Retry-After at once. The database pool and the worker threads are sized from it
     # (see the properties below), so that an admitted request never waits for either.
     max_requests_in_flight: int = Field(default=16, ge=1, le=1024)
+    # Requests that may write (any method but GET and HEAD) have slots of their own: on
+    # SQLite they take turns on one writer, and writers waiting for their turn in the
+    # readers' slots held back the reads. They wait in their own line, holding nothing.
+    max_writes_in_flight: int = Field(default=4, ge=1, le=1024)
     max_requests_queued: int = Field(default=1024, ge=0)
     request_queue_seconds: float = Field(default=10.0, ge=0, le=300)
     # How long a request waits for a database connection, or on SQLite for its turn to write,
@@ -154,7 +158,7 @@ class Settings(BaseSettings):
     def worker_threads(self) -> int:
         """Threads for sync routes and database work: one per admitted request (a request
         holds at most one at a time), plus the lane of /healthz and the background's."""
-        return self.max_requests_in_flight + RESERVED_CONNECTIONS
+        return self.max_requests_in_flight + self.max_writes_in_flight + RESERVED_CONNECTIONS
 
     @property
     def db_pool_size(self) -> int:
@@ -165,7 +169,7 @@ class Settings(BaseSettings):
     @property
     def db_max_overflow(self) -> int:
         """Connections opened past the pool when every kept one is in use."""
-        return self.max_requests_in_flight
+        return self.max_requests_in_flight + self.max_writes_in_flight
 
     @property
     def resolved_database_url(self) -> str:

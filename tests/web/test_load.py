@@ -237,3 +237,43 @@ def test_concurrent_writers_with_tokens_neither_deadlock_nor_fail(
     with session_factory() as db:
         stored = select(func.count(ApiToken.id)).where(ApiToken.name.startswith("load-"))
         assert db.scalar(stored) == writes
+
+
+def test_writers_waiting_their_turn_hold_no_reader_back(
+    tight: Tight, make: Factories, world: World
+) -> None:
+    """SQLite's writers take turns on one writer: while the turn is taken, writers wait in
+    their own slots and line, and a read is answered at once beside them."""
+    if tight.engine.dialect.name != "sqlite":
+        pytest.skip("one writer at a time is SQLite's")
+    writer = make.bearer(make.user(), TokenScope.ADMIN)
+    holder = tight.engine.connect()
+
+    async def scenario() -> tuple[httpx.Response, float, list[httpx.Response]]:
+        async with client_for(tight.app) as client:
+            # The first read of a collection writes the hub's cursor secret: before the turn.
+            assert (await client.get(objects_url(world), headers=world.bearer())).is_success
+            holder.begin()
+            holder.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: this connection has the turn
+            writes = [
+                asyncio.create_task(
+                    client.post(
+                        "/api/v1/me/tokens", json={"name": f"w{i}", "scope": "read"}, headers=writer
+                    )
+                )
+                for i in range(5)
+            ]
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            read = await client.get(objects_url(world), headers=world.bearer())
+            waited = time.monotonic() - started
+            holder.rollback()
+            holder.close()
+            return read, waited, list(await asyncio.gather(*writes))
+
+    read, waited, writes = asyncio.run(scenario())
+    assert read.status_code == 200, read.text
+    assert waited < 0.5
+    # Writers that waited past the pool's timeout (a second here) were told to come back.
+    assert {w.status_code for w in writes} <= {201, 503}
+    assert all(w.headers["Retry-After"] == "1" for w in writes if w.status_code == 503)

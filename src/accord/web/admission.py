@@ -3,12 +3,14 @@
 Without a bound, every request a client opens is let in at once: a thousand of them share the
 process's threads and database connections, each one slower than alone, until they all time
 out together and the hub answers nothing (it took minutes to recover). Here at most
-``max_requests_in_flight`` requests are served at once; the next wait their turn, first come
-first served, in a line of at most ``max_requests_queued`` for at most
-``request_queue_seconds``; past either bound a request is answered 503 with Retry-After at
-once, before anything of it is read. The database pool and the worker threads are sized from
-the same number (``Settings.worker_threads``, ``Settings.db_pool_size``), so that a request let
-in never waits for either.
+``max_requests_in_flight`` reads and ``max_writes_in_flight`` other requests are served at
+once; the next wait their turn, first come first served, in a line of at most
+``max_requests_queued`` for at most ``request_queue_seconds``; past either bound a request is
+answered 503 with Retry-After at once, before anything of it is read. Writers have their own
+slots and line: on SQLite they take turns on one writer (``accord.db.WriteTurn``), and while
+waiting in the readers' slots they held the reads back. The database pool and the worker
+threads are sized from the same numbers (``Settings.worker_threads``, ``Settings.db_pool_size``),
+so that a request let in never waits for either.
 
 ``/healthz`` has a small lane of its own, beside the line: a load balancer's probe is answered
 while the hub is saturated, and says so only if the database does not answer.
@@ -31,6 +33,9 @@ from accord.sharing import taxii
 # honours it comes back once the burst that filled the line has been served.
 RETRY_AFTER_SECONDS = 1
 HEALTH_PATHS = frozenset({"/healthz"})
+READS = frozenset({"GET", "HEAD"})
+# POSTs that only read, through a read-only session of their own (OSV's query API).
+READING_POSTS = frozenset({"/v1/query", "/v1/querybatch"})
 TAXII_PREFIX = "/taxii2/"
 
 
@@ -89,6 +94,7 @@ class Admission:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
         self.gate = Gate(settings.max_requests_in_flight, settings.max_requests_queued)
+        self.writes = Gate(settings.max_writes_in_flight, settings.max_requests_queued)
         self.health = Gate(RESERVED_CONNECTIONS // 2, 0)
         self.seconds = settings.request_queue_seconds
         self.threads = settings.worker_threads
@@ -100,7 +106,10 @@ class Admission:
             return
         self._size_threads()
         health = scope["path"] in HEALTH_PATHS
-        gate = self.health if health else self.gate
+        reads = scope["method"] in READS or scope["path"] in READING_POSTS
+        gate = self.gate if reads else self.writes
+        if health:
+            gate = self.health
         if not await gate.enter(0 if health else self.seconds):
             await _refuse(scope, send)
             return
