@@ -151,7 +151,8 @@ def message_post(hub: Hub) -> Request:
 
     headers = {"X-Accord-Report-Token": hub.report_token, "Content-Type": "application/json"}
     body = json.dumps({"body": text}).encode()
-    return Request("case message POST", "POST", "/api/v1/disclosure/report/messages", headers, body, ack)
+    path = "/api/v1/disclosure/report/messages"
+    return Request("case message POST", "POST", path, headers, body, ack)
 
 
 def message_get(hub: Hub) -> Request:
@@ -398,7 +399,7 @@ DUMMY = Hub(port=0, objects="/", basic="", bearer="", report_token="", vuln_id="
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, nargs="+", default=[50, 200, 1000])
-    parser.add_argument("--seconds", type=float, default=45.0)
+    parser.add_argument("--seconds", type=float, default=None, help="45; with --soak 1800")
     parser.add_argument("--single-seconds", type=float, default=5.0,
                         help="each route alone, at the first level (0: skip)")  # fmt: skip
     parser.add_argument("--database", help="a PostgreSQL URL (emptied); default SQLite")
@@ -408,8 +409,8 @@ def main() -> None:
                         help="seconds after a level within which /healthz must answer")  # fmt: skip
     args = parser.parse_args()
     if args.soak:
-        args.seconds = 1800.0
         args.connections = args.connections[:1]
+    args.seconds = args.seconds or (1800.0 if args.soak else 45.0)
     os.environ.setdefault("ACCORD_PUBLIC_FORM_PER_HOUR", "1000000")
     data_dir = Path(tempfile.mkdtemp(prefix="accord-load-"))
     if args.database:
