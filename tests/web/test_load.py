@@ -18,12 +18,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import make_engine
 from accord.identity.models import ApiToken, TokenScope
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
+from accord.web import errors
 from accord.web.app import create_app
 from tests.factories import Factories
 from tests.sharing import stixgen
@@ -277,3 +279,32 @@ def test_writers_waiting_their_turn_hold_no_reader_back(
     # Writers that waited past the pool's timeout (a second here) were told to come back.
     assert {w.status_code for w in writes} <= {201, 503}
     assert all(w.headers["Retry-After"] == "1" for w in writes if w.status_code == 503)
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        ("database is locked", 503),
+        ("FATAL:  sorry, too many clients already", 503),
+        ("no such table: nothing", 500),
+    ],
+)
+def test_a_saturated_database_is_a_503_and_any_other_failure_a_500(
+    message: str, status: int
+) -> None:
+    """SQLite's lock not had in its busy timeout, or PostgreSQL out of connection slots, is
+    saturation (503, Retry-After), not a fault of the hub; anything else stays a 500."""
+    app = FastAPI()
+    errors.install(app)
+
+    @app.get("/api/v1/fails")
+    def fails() -> None:
+        raise OperationalError("SELECT 1", {}, Exception(message))
+
+    async def scenario() -> httpx.Response:
+        async with client_for(app) as client:
+            return await client.get("/api/v1/fails")
+
+    answer = asyncio.run(scenario())
+    assert answer.status_code == status
+    assert answer.headers.get("Retry-After") == ("1" if status == 503 else None)

@@ -97,16 +97,20 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_database_busy(request: Request, exc: Exception) -> Response:
-    """A connection not had within the pool's timeout, or SQLite's write lock not had within
-    its busy timeout (another process writing): the hub is saturated, not broken."""
-    if isinstance(exc, OperationalError) and not _locked(exc):
+    """A connection not had within the pool's timeout, SQLite's write lock not had within its
+    busy timeout (another process writing), or PostgreSQL out of connection slots (too many
+    processes for its ``max_connections``): the hub is saturated, not broken."""
+    if isinstance(exc, OperationalError) and not _saturated(exc):
         return await on_unexpected(request, exc)
     log.warning("busy on %s %s: %s", request.method, request.url.path, exc)
     return await on_accord_error(request, Overloaded("the hub is busy; try again shortly"))
 
 
-def _locked(exc: OperationalError) -> bool:
-    return "database is locked" in str(exc.orig)
+_SATURATED = ("database is locked", "too many clients", "remaining connection slots")
+
+
+def _saturated(exc: OperationalError) -> bool:
+    return any(sign in str(exc.orig) for sign in _SATURATED)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
