@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from accord.errors import ConfigError
 
+# Connections and threads beyond the admitted requests: /healthz's own lane and the web
+# process's background threads (the job worker, the deliveries flusher, the checkpointer).
+RESERVED_CONNECTIONS = 8
+
 
 class Settings(BaseSettings):
     """Everything an operator can set. Each field is ``ACCORD_<NAME>`` in the environment."""
@@ -111,6 +115,21 @@ class Settings(BaseSettings):
     taxii_queue_max_objects: int = Field(default=200_000, ge=1)
     taxii_queue_wait_seconds: float = Field(default=60.0, ge=0, le=600)
 
+    # Load (accord.web.admission): requests one process serves at once; past them, requests
+    # wait their turn in a bounded line for a bounded time, and past that get 503 with
+    # Retry-After at once. The database pool and the worker threads are sized from it
+    # (see the properties below), so that an admitted request never waits for either.
+    max_requests_in_flight: int = Field(default=16, ge=1, le=1024)
+    # Requests that may write (any method but GET and HEAD) have slots of their own: on
+    # SQLite they take turns on one writer, and writers waiting for their turn in the
+    # readers' slots held back the reads. They wait in their own line, holding nothing.
+    max_writes_in_flight: int = Field(default=4, ge=1, le=1024)
+    max_requests_queued: int = Field(default=1024, ge=0)
+    request_queue_seconds: float = Field(default=10.0, ge=0, le=300)
+    # How long a request waits for a database connection, or on SQLite for its turn to write,
+    # before it is answered 503 with Retry-After instead of hanging.
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
     # Background jobs (accord.jobs). None: a worker runs inside `accord serve` on the
     # embedded SQLite default and not on PostgreSQL, where `accord worker` runs apart.
     worker_in_process: bool | None = None
@@ -172,6 +191,23 @@ class Settings(BaseSettings):
         if self.worker_in_process is not None:
             return self.worker_in_process
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def worker_threads(self) -> int:
+        """Threads for sync routes and database work: one per admitted request (a request
+        holds at most one at a time), plus the lane of /healthz and the background's."""
+        return self.max_requests_in_flight + self.max_writes_in_flight + RESERVED_CONNECTIONS
+
+    @property
+    def db_pool_size(self) -> int:
+        """Connections kept open: one per thread. A request may hold a second for a moment
+        (its guard's session and a reader of its own), which the overflow allows."""
+        return self.worker_threads
+
+    @property
+    def db_max_overflow(self) -> int:
+        """Connections opened past the pool when every kept one is in use."""
+        return self.max_requests_in_flight + self.max_writes_in_flight
 
     @property
     def resolved_database_url(self) -> str:

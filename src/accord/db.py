@@ -7,6 +7,7 @@ web app keeps them on ``app.state``; the CLI builds its own); no module-level en
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from sqlalchemy.types import TypeDecorator
 from accord import jsonio
 from accord.checkpoints import BACKSTOP_PAGES
 from accord.config import Settings
+from accord.errors import Overloaded
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -99,16 +101,23 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(settings: Settings) -> Engine:
-    """Create the engine for the configured database, with SQLite set up for durability."""
+    """Create the engine for the configured database, with SQLite set up for durability.
+
+    The pool is sized with the web process's admitted requests and threads
+    (``Settings.db_pool_size``): a request let in never waits for a connection, and a wait
+    that does happen (the pool used from elsewhere) ends after ``db_pool_timeout_seconds``
+    in :class:`~accord.errors.Overloaded` (503 with Retry-After), never in a hang.
+    """
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return _sqlite(url)
+        return _sqlite(url, settings=settings)
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=20,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         **_JSON,
     )
 
@@ -137,27 +146,31 @@ def side_store(settings: Settings, hub_engine: Engine, name: str, *tables: Any) 
     """
     if hub_engine.dialect.name != "sqlite":
         return hub_engine
-    engine = sqlite_engine(settings.data_dir / name)
+    engine = _sqlite(f"sqlite:///{(settings.data_dir / name).resolve()}", settings=settings)
     for table in tables:
         table.create(engine, checkfirst=True)
     return engine
 
 
-def _sqlite(url: str) -> Engine:
+def _sqlite(url: str, *, settings: Settings | None = None) -> Engine:
     # A pool as deep as the requests one process serves at once: a connection beyond the pool
     # is closed when returned, and opening one (the file, WAL, the pragmas, the memory map)
     # costs more than the query it was opened for.
+    wait = settings.db_pool_timeout_seconds if settings else 30.0
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=20,
-        max_overflow=20,
+        pool_size=settings.db_pool_size if settings else 20,
+        max_overflow=settings.db_max_overflow if settings else 20,
+        pool_timeout=wait,
         **_JSON,
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     # pysqlite opens transactions lazily and not for reads; take over so that a
     # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
-    event.listen(engine, "begin", _sqlite_begin)
+    turn = WriteTurn(wait)
+    event.listen(engine, "begin", turn.begin)
+    event.listen(engine, "checkin", turn.checkin)
     return engine
 
 
@@ -182,13 +195,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    # Reads (sessions opened with READ_ONLY) share the database; writes take the write lock
-    # up front, so that two writers never deadlock on a lock upgrade.
-    if conn.get_execution_options().get(READ_ONLY):
-        conn.exec_driver_sql("BEGIN")
-    else:
+_HOLDS_TURN = "accord_write_turn"
+
+
+class WriteTurn:
+    """The one writer of an SQLite engine in this process, and the line the others wait in.
+
+    Reads (sessions opened with READ_ONLY) share the database; writes take the write lock up
+    front with BEGIN IMMEDIATE, so that two writers never deadlock on a lock upgrade. Without
+    a line of its own, a writer that finds the lock taken sleeps in SQLite's busy handler
+    (1, 2, 5, ... up to 100 ms between tries) and wakes late; under load the writers of one
+    process then took turns slower than they wrote. Here they wait on a lock handed over as
+    soon as the holder's connection is back in the pool (after its COMMIT or ROLLBACK), and
+    only other processes (the queue's drainer, the CLI) are met through the busy handler.
+    A writer that waits past ``seconds`` gets :class:`~accord.errors.Overloaded` (503).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._seconds = seconds
+
+    def begin(self, conn: Any) -> None:
+        """The engine's ``begin`` event: BEGIN, or BEGIN IMMEDIATE once this writer's turn."""
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # A connection keeps its turn until it is checked in: a second transaction on it (a
+        # commit, then more work) must not wait for itself.
+        if not conn.info.get(_HOLDS_TURN):
+            if not self._lock.acquire(timeout=self._seconds):
+                raise Overloaded("the hub is busy writing; try again shortly")
+            conn.info[_HOLDS_TURN] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        """The pool's ``checkin`` event: the transaction is over, the next writer may go."""
+        if record.info.pop(_HOLDS_TURN, False):
+            self._lock.release()
 
 
 READ_ONLY = "accord_read_only"

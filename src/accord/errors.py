@@ -89,6 +89,18 @@ class RateLimited(AccordError):
         self.retry_after = retry_after
 
 
+class Overloaded(AccordError):
+    """The hub is saturated (every request slot, connection or write turn taken for longer
+    than it waits); the client should try again after ``retry_after`` seconds (503)."""
+
+    status_code = 503
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PayloadTooLarge(AccordError):
     """The request body is over the hub's limit."""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from accord.check import services
@@ -54,7 +55,10 @@ async def check_page(
             {"text": text, "report": None, "error": "paste a file or choose one to upload"},
             status=422,
         )
-    report = services.check(readings=readings, source=LocalSource(db, actor), filters=Filters())
+    # The look-ups read the database: in a worker thread, never on the event loop.
+    report = await run_in_threadpool(
+        services.check, readings=readings, source=LocalSource(db, actor), filters=Filters()
+    )
     return render(request, "check/affected.html", {"text": text, "report": report})
 
 

@@ -267,23 +267,13 @@ def _versions(
 async def _read(
     work: Callable[..., Response], request: Request, db: Session, *args: Any
 ) -> Response:
-    """Run a read's work on the event loop if it is short and local, else in one worker thread.
+    """Run a read's work in one worker thread.
 
-    On SQLite a page of up to 100 objects is a few index seeks in the process's own page
-    cache and memory map (a WAL reader never waits for a writer): it takes less than the hop
-    to a worker thread and back (a queue, two thread switches, the GIL handed over twice).
-    PostgreSQL answers over a socket, and larger pages take longer: those keep the loop free
-    for other requests while they wait.
+    Never on the event loop, even on SQLite where a short page takes less than the hop to a
+    thread: the read first checks a connection out of the pool, and under load the loop then
+    waited for a connection that only requests waiting on the loop could give back (the hub
+    wedged for good, tests/web/test_load.py).
     """
-    limit = request.query_params.get("limit")
-    short = limit is None or (
-        limit.isascii()
-        and limit.isdigit()
-        and len(limit) <= 9
-        and int(limit) <= queries.DEFAULT_LIMIT
-    )
-    if short and db.get_bind().dialect.name == "sqlite":
-        return work(request, db, *args)
     return await run_in_threadpool(work, request, db, *args)
 
 

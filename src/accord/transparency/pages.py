@@ -7,6 +7,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -64,16 +65,21 @@ async def verify_document(
     """Hash an uploaded or pasted document and show where the log records it."""
     uploaded = document is not None and bool(document.filename)
     data = await document.read() if document is not None and uploaded else text.encode()
-    context = _log_context(db, settings, None)
+    # Its reads in a worker thread, never on the event loop (the upload is read above).
+    context = await run_in_threadpool(_log_context, db, settings, None)
     if not data.strip():
         context["verify_error"] = N_("Choose a file or paste a document (or its SHA-256) first.")
         return render(request, "transparency/log.html", context, status=422)
     # A pasted digest is looked up as it is; anything else is hashed (bytes and canonical JSON).
     pasted_digest = None if uploaded else _HEX_DIGEST.match(text)
     digests = [pasted_digest.group(1).lower()] if pasted_digest else bundles.file_digests(data)
-    found = [(d, r) for d in digests for r in services.records_for_document(db, d)]
+    found = await run_in_threadpool(_records, db, digests)
     context.update({"digests": digests, "matches": found, "verified": True})
     return render(request, "transparency/log.html", context)
+
+
+def _records(db: Session, digests: list[str]) -> list[tuple[str, Any]]:
+    return [(d, r) for d in digests for r in services.records_for_document(db, d)]
 
 
 @router.get("/log/entries/{index}", response_class=HTMLResponse)

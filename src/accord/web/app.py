@@ -21,6 +21,7 @@ from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.drainer import Drainer
 from accord.sharing.queue import Queue
 from accord.web import errors
+from accord.web.admission import Admission
 from accord.web.rendering import make_environment
 from accord.web.security import BodyLimit, SecurityHeaders, TrustedProxies
 
@@ -210,6 +211,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    # Outside the body limit: a request refused for load is refused before its body is read.
+    app.add_middleware(Admission, settings=settings)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     if settings.trusted_proxies:
         # Outermost, so that everything inside sees the client behind the proxy.

@@ -77,13 +77,20 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 async def _end(session: Session, *, commit: bool, reads: bool) -> None:
-    if not session.in_transaction() or (reads and not (session.new or session.dirty)):
-        # Nothing began, or a read-only transaction: ending it writes nothing and costs less
-        # than the hop to a thread (SQLite releases a lock; PostgreSQL, one round trip).
+    if not session.in_transaction() or (
+        reads and not (session.new or session.dirty) and _local(session)
+    ):
+        # Nothing began, or a read-only transaction on SQLite: ending it writes nothing, waits
+        # for nothing and costs less than the hop to a thread. PostgreSQL's ROLLBACK is a round
+        # trip to a server that may be slow under load: never on the event loop.
         _finish(session, commit=commit)
     else:
         # A write: the commit waits for the disk (synchronous=FULL) or the server; off the loop.
         await run_in_threadpool(_finish, session, commit=commit)
+
+
+def _local(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def _finish(session: Session, *, commit: bool) -> None:

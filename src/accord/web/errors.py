@@ -13,9 +13,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError
+from accord.errors import AccordError, Overloaded
 from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
 from accord.web.rendering import render
@@ -117,6 +119,23 @@ def _allowed(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+async def on_database_busy(request: Request, exc: Exception) -> Response:
+    """A connection not had within the pool's timeout, SQLite's write lock not had within its
+    busy timeout (another process writing), or PostgreSQL out of connection slots (too many
+    processes for its ``max_connections``): the hub is saturated, not broken."""
+    if isinstance(exc, OperationalError) and not _saturated(exc):
+        return await on_unexpected(request, exc)
+    log.warning("busy on %s %s: %s", request.method, request.url.path, exc)
+    return await on_accord_error(request, Overloaded("the hub is busy; try again shortly"))
+
+
+_SATURATED = ("database is locked", "too many clients", "remaining connection slots")
+
+
+def _saturated(exc: OperationalError) -> bool:
+    return any(sign in str(exc.orig) for sign in _SATURATED)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _respond(
@@ -129,4 +148,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AccordError, on_accord_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(PoolTimeout, on_database_busy)
+    app.add_exception_handler(OperationalError, on_database_busy)
     app.add_exception_handler(Exception, on_unexpected)

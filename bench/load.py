@@ -1,0 +1,501 @@
+"""The hub under a mixed load, as a load test would drive it (issue: "holds under load").
+
+One seeded hub (``bench.taxii_servers.start_hub``: SQLite, or PostgreSQL with ``--database``,
+one process or ``--workers N``) on 127.0.0.1 only, and a bounded asyncio client: ``N``
+keep-alive connections, each sending one request after another for ``--seconds``, every
+request given up after 30 s. The workload mixes what clients of a hub do at once:
+
+    TAXII POST of 5 indicators 15%, TAXII GET 18%, case messages posted 7% and read 8%,
+    advisory drafts 5%, the advisory list 15%, querybatch 10%, /v1/vulns 8%, a sharing
+    look-up 7%, the signatories page 7%.
+
+For each level of connections it prints requests per second, p50 / p99 per route, the
+requests refused with 503 (the hub's back-pressure: Retry-After is honoured, as a client
+should), every other failure (5xx, timeouts, resets), and the writes acknowledged but not
+found in the database afterwards (lost writes). Beside them, measured in the same run at the
+first level: each route alone (its single-route rate) and the bare 2 KB route (the stack's
+ceiling). ``--soak`` runs the workload for 30 minutes and samples the server's memory and
+open files every 30 s.
+
+    PYTHONPATH=src python -m bench.load --connections 50 200 1000 --seconds 45
+    PYTHONPATH=src python -m bench.load --database postgresql+psycopg://postgres@127.0.0.1/h_x \\
+        --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import taxii_servers
+
+HOST = "127.0.0.1"  # the only address this benchmark ever sends to
+TIMEOUT = 30.0
+DRAFT = {
+    "summary": "Path traversal in acme-widget",
+    "details": "A crafted name escapes the upload folder.",
+    "affected": [
+        {
+            "package": {"ecosystem": "PyPI", "name": "acme-widget"},
+            "ranges": [
+                {"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "2.0.1"}]}
+            ],
+        }
+    ],
+}
+REPORT = {
+    "title": "SQL injection in the search endpoint",
+    "product": "Example Shop",
+    "description": "The q parameter of /search reaches SQL unescaped, letting anyone read tables.",
+    "steps_to_reproduce": "1. Install 2.1.0\n2. GET /search?q=' OR 1=1 --\n3. See every row.",
+}
+QUERIES = {
+    "queries": [
+        {"package": {"ecosystem": "PyPI", "name": "acme-widget"}, "version": f"1.{i}"}
+        for i in range(10)
+    ]
+}
+
+
+@dataclass
+class Request:
+    """One request of the workload, and what to remember if it is acknowledged."""
+
+    route: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes = b""
+    acknowledged: Callable[[int, bytes], None] | None = None
+
+
+@dataclass
+class Tally:
+    """What one level of load measured."""
+
+    seconds: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    failed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def answered(self) -> int:
+        return sum(len(v) for v in self.latencies.values())
+
+
+@dataclass
+class Hub:
+    """A seeded hub's address and its fixtures, and the writes it acknowledged."""
+
+    port: int
+    objects: str  # the TAXII objects path
+    basic: str
+    bearer: str
+    report_token: str
+    vuln_id: str
+    slug: str
+    acked: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    counter: int = 10_000_000
+
+    def workload(self, rng: random.Random) -> Request:
+        """A request drawn with the workload's weights."""
+        pick = rng.random()
+        for weight, make in WEIGHTS:
+            if pick < weight:
+                return make(self)
+            pick -= weight
+        return WEIGHTS[-1][1](self)
+
+    def next_ids(self, count: int) -> list[int]:
+        start = self.counter
+        self.counter += count
+        return list(range(start, start + count))
+
+
+def taxii_post(hub: Hub) -> Request:
+    objects = [taxii_servers.indicator(i) for i in hub.next_ids(5)]
+    ids = [o["id"] for o in objects]
+
+    def ack(status: int, body: bytes) -> None:
+        if status == 202 and json.loads(body).get("status") == "complete":
+            hub.acked["taxii"].update(ids)
+
+    headers = {"Authorization": hub.basic, "Content-Type": taxii_servers.TAXII}
+    headers["Accept"] = taxii_servers.TAXII
+    body = json.dumps({"objects": objects}).encode()
+    return Request("taxii POST", "POST", hub.objects, headers, body, ack)
+
+
+def taxii_get(hub: Hub) -> Request:
+    headers = {"Authorization": hub.basic, "Accept": taxii_servers.TAXII}
+    return Request("taxii GET", "GET", hub.objects + "?limit=20", headers)
+
+
+def message_post(hub: Hub) -> Request:
+    text = f"message {uuid.uuid4()}"
+
+    def ack(status: int, _body: bytes) -> None:
+        if status == 201:
+            hub.acked["messages"].add(text)
+
+    headers = {"X-Accord-Report-Token": hub.report_token, "Content-Type": "application/json"}
+    body = json.dumps({"body": text}).encode()
+    path = "/api/v1/disclosure/report/messages"
+    return Request("case message POST", "POST", path, headers, body, ack)
+
+
+def message_get(hub: Hub) -> Request:
+    headers = {"X-Accord-Report-Token": hub.report_token}
+    return Request("case messages GET", "GET", "/api/v1/disclosure/report/messages", headers)
+
+
+def draft(hub: Hub) -> Request:
+    def ack(status: int, body: bytes) -> None:
+        if status == 201:
+            hub.acked["drafts"].add(str(json.loads(body)["id"]))
+
+    headers = {"Authorization": f"Bearer {hub.bearer}", "Content-Type": "application/json"}
+    body = json.dumps(DRAFT).encode()
+    return Request("advisory draft", "POST", f"/api/v1/advisories/orgs/{hub.slug}", headers,
+                   body, ack)  # fmt: skip
+
+
+def advisory_list(_hub: Hub) -> Request:
+    return Request("advisory list", "GET", "/api/v1/advisories?limit=20", {})
+
+
+def querybatch(_hub: Hub) -> Request:
+    headers = {"Content-Type": "application/json"}
+    return Request("querybatch", "POST", "/v1/querybatch", headers, json.dumps(QUERIES).encode())
+
+
+def vuln(hub: Hub) -> Request:
+    return Request("/v1/vulns", "GET", f"/v1/vulns/{hub.vuln_id}", {})
+
+
+def look_up(hub: Hub) -> Request:
+    values = [uuid.uuid5(taxii_servers.NAMESPACE, f"sha{i}").hex * 2 for i in range(3)]
+    headers = {"Authorization": f"Bearer {hub.bearer}", "Content-Type": "application/json"}
+    body = json.dumps({"values": values}).encode()
+    return Request("look-up", "POST", "/api/v1/sharing/lookup", headers, body)
+
+
+def signatories(_hub: Hub) -> Request:
+    return Request("signatories page", "GET", "/signatories", {"Accept": "text/html"})
+
+
+def ceiling(_hub: Hub) -> Request:
+    return Request("2 KB ceiling", "GET", "/bench/ceiling", {})
+
+
+WEIGHTS: list[tuple[float, Callable[[Hub], Request]]] = [
+    (0.15, taxii_post),
+    (0.18, taxii_get),
+    (0.07, message_post),
+    (0.08, message_get),
+    (0.05, draft),
+    (0.15, advisory_list),
+    (0.10, querybatch),
+    (0.08, vuln),
+    (0.07, look_up),
+    (0.07, signatories),
+]
+
+
+# -- the client ----------------------------------------------------------------------------
+
+
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: Request
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 request on a kept-alive connection: status, headers, body."""
+    head = [f"{request.method} {request.path} HTTP/1.1", "Host: bench"]
+    head += [f"{k}: {v}" for k, v in request.headers.items()]
+    head.append(f"Content-Length: {len(request.body)}")
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + request.body)
+    status_line = await reader.readuntil(b"\r\n")
+    status = int(status_line.split()[1])
+    headers: dict[str, str] = {}
+    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding") == "chunked":
+        chunks = []
+        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+            chunks.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+        await reader.readexactly(2)
+        return status, headers, b"".join(chunks)
+    return status, headers, await reader.readexactly(int(headers.get("content-length", "0")))
+
+
+async def connection(
+    hub: Hub, tally: Tally, until: float, seed: int, make: Callable[[Hub], Request] | None
+) -> None:
+    """One client connection: requests back to back until ``until``, reconnecting on failure."""
+    rng = random.Random(seed)
+    stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+    while time.monotonic() < until:
+        request = make(hub) if make else hub.workload(rng)
+        started = time.monotonic()
+        try:
+            if stream is None:
+                stream = await asyncio.wait_for(asyncio.open_connection(HOST, hub.port), TIMEOUT)
+            status, headers, body = await asyncio.wait_for(exchange(*stream, request), TIMEOUT)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            tally.failed[request.route].append(type(exc).__name__)
+            if stream is not None:
+                stream[1].close()
+            stream = None
+            continue
+        if status == 503 and "retry-after" in headers:
+            tally.refused[request.route] += 1
+            await asyncio.sleep(
+                min(float(headers["retry-after"]), max(0.0, until - time.monotonic()))
+            )
+            continue
+        if status >= 400:
+            tally.failed[request.route].append(str(status))
+            continue
+        tally.latencies[request.route].append(time.monotonic() - started)
+        if request.acknowledged:
+            request.acknowledged(status, body)
+    if stream is not None:
+        stream[1].close()
+
+
+async def drive(
+    hub: Hub, connections: int, seconds: float, make: Callable[[Hub], Request] | None = None
+) -> Tally:
+    """``connections`` clients for ``seconds``: the tally of what they were answered."""
+    tally = Tally()
+    start = time.monotonic()
+    until = start + seconds
+    await asyncio.gather(*(connection(hub, tally, until, i, make) for i in range(connections)))
+    tally.seconds = time.monotonic() - start
+    return tally
+
+
+# -- the hub -------------------------------------------------------------------------------
+
+
+def call(hub_port: int, request: Request) -> tuple[int, bytes]:
+    """One request outside the load (set-up), on a connection of its own."""
+
+    async def once() -> tuple[int, bytes]:
+        stream = await asyncio.open_connection(HOST, hub_port)
+        status, _, body = await exchange(*stream, request)
+        stream[1].close()
+        return status, body
+
+    return asyncio.run(once())
+
+
+def prepare(port: int, objects_url: str, basic: str, token: str) -> Hub:
+    """Fixtures the workload reads: a case reported to the hub, a published advisory."""
+    hub = Hub(port=port, objects=objects_url.split(str(port), 1)[1], basic=basic, bearer=token,
+              report_token="", vuln_id="none", slug="bench-cert")  # fmt: skip
+    headers = {"Content-Type": "application/json"}
+    status, body = call(port, Request("", "POST", "/api/v1/disclosure/reports", headers,
+                                      json.dumps(REPORT).encode()))  # fmt: skip
+    assert status == 201, body
+    hub.report_token = json.loads(body)["token"]
+    status, body = call(port, draft(hub))
+    assert status == 201, body
+    advisory = json.loads(body)["id"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    status, body = call(port, Request("", "POST", f"/api/v1/advisories/{advisory}/publish", bearer))
+    if status == 200:
+        hub.vuln_id = json.loads(body).get("osv_id") or advisory
+    else:
+        print(f"(publishing the seed advisory answered {status}: /v1/vulns answers 404s)")
+    hub.acked.clear()
+    return hub
+
+
+def lost_writes(hub: Hub, database_url: str) -> dict[str, int]:
+    """Acknowledged writes not found in the database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    lost = {}
+    with engine.connect() as conn:
+        stored = {r[0] for r in conn.execute(text("SELECT stix_id FROM sharing_objects"))}
+        lost["taxii objects"] = len(hub.acked["taxii"] - stored)
+        stored = {r[0] for r in conn.execute(text("SELECT body FROM disclosure_messages"))}
+        lost["case messages"] = len(hub.acked["messages"] - stored)
+        stored = {str(r[0]) for r in conn.execute(text("SELECT osv_id FROM advisories"))}
+        stored |= {str(r[0]) for r in conn.execute(text("SELECT id FROM advisories"))}
+        lost["drafts"] = len(hub.acked["drafts"] - stored)
+    engine.dispose()
+    return lost
+
+
+def sample(pid: int) -> tuple[int, int]:
+    """The server's resident memory (kB) and open files, its worker processes included."""
+    pids = [pid, *(int(p) for p in os.popen(f"pgrep -P {pid}").read().split())]  # noqa: S605
+    rss = files = 0
+    for p in pids:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            rss += int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1])
+            files += len(os.listdir(f"/proc/{p}/fd"))
+        except (OSError, StopIteration):
+            continue
+    return rss, files
+
+
+# -- printing ------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: int) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0] * 1000
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+def report(label: str, tally: Tally, singles: dict[str, float], top: float) -> None:
+    failed = sum(len(v) for v in tally.failed.values())
+    refused = sum(tally.refused.values())
+    rate = tally.answered / tally.seconds
+    print(f"\n{label}: {rate:,.0f} req/s answered, {refused} refused (503), {failed} failed; "
+          f"2 KB ceiling {top:,.0f} req/s")  # fmt: skip
+    print(f"  {'route':20} {'req/s':>7} {'alone':>7} {'share':>6} {'p50 ms':>8} {'p99 ms':>8}"
+          f" {'503':>5} {'fail':>5}")  # fmt: skip
+    for _, make in WEIGHTS:
+        name = make(DUMMY).route
+        seen = tally.latencies.get(name, [])
+        per = len(seen) / tally.seconds
+        alone = singles.get(name, float("nan"))
+        reasons = tally.failed.get(name, [])
+        print(f"  {name:20} {per:7.1f} {alone:7.0f} {per / alone if alone else 0:6.0%}"
+              f" {pct(seen, 50):8.1f} {pct(seen, 99):8.1f} {tally.refused.get(name, 0):5}"
+              f" {len(reasons):5} {' '.join(sorted(set(reasons)))}")  # fmt: skip
+    everything = [x for v in tally.latencies.values() for x in v]
+    print(f"  all: p50 {pct(everything, 50):.1f} ms, p99 {pct(everything, 99):.1f} ms")
+    if singles:
+        # What the mix would reach if each route ran at its single-route rate, in turn.
+        expected = 1 / sum(w / singles[f(DUMMY).route] for w, f in WEIGHTS)
+        print(f"  mixed rate / the single-route rates in the mix's proportions: "
+              f"{rate / expected:.0%} (of {expected:,.0f} req/s)")  # fmt: skip
+
+
+DUMMY = Hub(port=0, objects="/", basic="", bearer="", report_token="", vuln_id="", slug="")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, nargs="+", default=[50, 200, 1000])
+    parser.add_argument("--seconds", type=float, default=None, help="45; with --soak 1800")
+    parser.add_argument("--single-seconds", type=float, default=5.0,
+                        help="each route alone, at the first level (0: skip)")  # fmt: skip
+    parser.add_argument("--database", help="a PostgreSQL URL (emptied); default SQLite")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--soak", action="store_true", help="30 minutes at the first level")
+    parser.add_argument("--recovery", type=float, default=5.0,
+                        help="seconds after a level within which /healthz must answer")  # fmt: skip
+    args = parser.parse_args()
+    if args.soak:
+        args.connections = args.connections[:1]
+    args.seconds = args.seconds or (1800.0 if args.soak else 45.0)
+    os.environ.setdefault("ACCORD_PUBLIC_FORM_PER_HOUR", "1000000")
+    data_dir = Path(tempfile.mkdtemp(prefix="accord-load-"))
+    if args.database:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(args.database, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    url = args.database or f"sqlite:///{data_dir / 'accord.db'}"
+    process, objects_url, basic = taxii_servers.start_hub(data_dir, args.database,
+                                                          workers=args.workers)  # fmt: skip
+    try:
+        port = int(objects_url.split(":")[2].split("/")[0])
+        token = basic_token(basic)
+        hub = prepare(port, objects_url, basic, token)
+        print(f"hub: {'PostgreSQL' if args.database else 'SQLite'}, {args.workers} process(es), "
+              f"pid {process.pid}, data in {data_dir}")  # fmt: skip
+        singles: dict[str, float] = {}
+        first = args.connections[0]
+        if args.single_seconds:
+            for _, make in [*WEIGHTS, (0.0, ceiling)]:
+                alone = asyncio.run(drive(hub, first, args.single_seconds, make))
+                singles[make(DUMMY).route] = alone.answered / alone.seconds
+            print("alone at", first, "connections:",
+                  ", ".join(f"{k} {v:,.0f}/s" for k, v in singles.items()))  # fmt: skip
+        for level in args.connections:
+            top = asyncio.run(drive(hub, level, min(5.0, args.seconds), ceiling))
+            before = sample(process.pid)
+            if args.soak:
+                tally = asyncio.run(soak(hub, level, args.seconds, process.pid))
+            else:
+                tally = asyncio.run(drive(hub, level, args.seconds))
+            after = sample(process.pid)
+            report(f"{level} connections, {tally.seconds:.0f} s", tally, singles,
+                   top.answered / top.seconds)  # fmt: skip
+            print(f"  server memory {before[0] // 1024} -> {after[0] // 1024} MB, "
+                  f"open files {before[1]} -> {after[1]}")  # fmt: skip
+            recovered = recovery(port, args.recovery)
+            print(f"  after the load: /healthz answered 200 in {recovered:.2f} s")
+        print("lost writes (acknowledged, not stored):", lost_writes(hub, url),
+              f"of {len(hub.acked['taxii'])} objects, {len(hub.acked['messages'])} messages, "
+              f"{len(hub.acked['drafts'])} drafts acknowledged")  # fmt: skip
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def basic_token(basic: str) -> str:
+    import base64
+
+    return base64.b64decode(basic.split()[1]).decode().partition(":")[2]
+
+
+def recovery(port: int, seconds: float) -> float:
+    """Seconds until /healthz answers 200 once the load stopped; fails past ``seconds``."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            status, _ = call(port, Request("", "GET", "/healthz", {}))
+            if status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"/healthz did not answer 200 within {seconds} s of the load stopping")
+
+
+async def soak(hub: Hub, connections: int, seconds: float, pid: int) -> Tally:
+    """The workload for ``seconds``, sampling the server's memory and open files."""
+
+    async def sampler() -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            rss, files = sample(pid)
+            print(f"  soak {time.monotonic() - started:6.0f} s: {rss // 1024} MB, "
+                  f"{files} open files", flush=True)  # fmt: skip
+            await asyncio.sleep(30)
+
+    task = asyncio.create_task(sampler())
+    tally = await drive(hub, connections, seconds)
+    task.cancel()
+    return tally
+
+
+if __name__ == "__main__":
+    main()
