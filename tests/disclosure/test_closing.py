@@ -135,6 +135,7 @@ def test_the_case_page_close_form_keeps_the_input_and_shows_the_error_beside_it(
     assert "reopen-form" not in vendor_view.text
     assert "closed-notice" in vendor_view.text
     sign_in(client, world.people["coordinator"])
+    token = csrf_of(client.get(page).text)  # a new sign-in has a new CSRF token
     reopened = client.post(f"{page}/reopen", data={"csrf_token": token}, follow_redirects=False)
     assert reopened.status_code == 303
     shown = Page(client.get(page).text)

@@ -57,7 +57,7 @@ def test_a_reply_for_the_reporter_never_reaches_the_other_vendor(
 
     coordinator = _signed_in(browser, live_hub, "coordinator")
     coordinator.goto(case)
-    coordinator.get_by_label("Invite a vendor (organization slug)").fill("bolt-works")
+    coordinator.get_by_label("Invite a vendor", exact=False).fill("Bolt Works")
     coordinator.get_by_role("button", name="Invite").click()
     coordinator.locator("textarea[name=body]").fill("Can every vendor confirm the versions?")
     coordinator.locator("select[name=audience]").select_option("all")

@@ -8,67 +8,26 @@ Whatever the refused action had written is rolled back first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.orm import Session
+from fastapi.responses import RedirectResponse, Response
 
-from accord.config import Settings
 from accord.disclosure import cases, embargo, publishing, timezones, vendors
-from accord.disclosure.case_view import render_case
-from accord.disclosure.pages import CaseId, Text, Writing, back_to_case, viewer_zone
+from accord.disclosure.case_view import attempt
+from accord.disclosure.pages import CaseId, Text, Writing, viewer_zone
 from accord.disclosure.schemas import (
     EmbargoAcceptance,
     EmbargoProposal,
     PublishRequest,
     VendorStatusUpdate,
 )
-from accord.errors import AccordError, InvalidInput, validated
-from accord.identity.policy import Actor
+from accord.errors import InvalidInput, validated
 from accord.registry.forms import filled
 from accord.web.deps import DbSession, SettingsDep
 from accord.web.security import verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
-
-# The errors a form shows beside its fields; any other (403, 404) is the usual error page.
-_SHOWN = (422, 409)
-
-
-def _attempt(
-    request: Request,
-    db: Session,
-    settings: Settings,
-    actor: Actor,
-    case_id: str,
-    *,
-    form: str,
-    values: dict[str, str],
-    action: Callable[[cases.CaseAccess], Any],
-) -> RedirectResponse | HTMLResponse:
-    access = cases.load(db, case_id, actor=actor, settings=settings, for_update=True)
-    try:
-        done = action(access)
-    except AccordError as exc:
-        if exc.status_code not in _SHOWN:
-            raise
-        db.rollback()
-        again = cases.load(db, case_id, actor=actor, settings=settings)
-        errors = {exc.field or "form": exc.message}
-        return render_case(
-            request,
-            db,
-            settings,
-            actor,
-            again,
-            form=form,
-            values=values,
-            errors=errors,
-            status=exc.status_code,
-        )
-    return done if isinstance(done, RedirectResponse) else back_to_case(access.case)
 
 
 def _lines(text: str) -> list[str]:
@@ -91,7 +50,7 @@ def answer_page(
     affected_versions: Annotated[str, Form(max_length=5000)] = "",
     fixed_versions: Annotated[str, Form(max_length=5000)] = "",
     embargo_at: Annotated[str, Form(max_length=40)] = "",
-) -> RedirectResponse | HTMLResponse:
+) -> Response:
     """A vendor's answer (or a coordinator's on its behalf): its status, its acceptance of
     the embargo shown, or its agreement to publish before the embargo."""
     typed = {
@@ -129,7 +88,7 @@ def answer_page(
         else:
             raise InvalidInput("answer: status, accept-embargo or agree-release", field="answer")
 
-    return _attempt(
+    return attempt(
         request, db, settings, actor, case_id, form=f"answer-{vendor}", values=typed, action=act
     )
 
@@ -143,7 +102,7 @@ def embargo_page(
     actor: Writing,
     embargo_at: Annotated[str, Form(max_length=40)] = "",
     reason: Text = "",
-) -> RedirectResponse | HTMLResponse:
+) -> Response:
     """Propose an embargo, entered in the viewer's zone."""
     zone = viewer_zone(request, db, actor)
 
@@ -162,7 +121,7 @@ def embargo_page(
         )
 
     typed = {"embargo_at": embargo_at, "reason": reason}
-    return _attempt(request, db, settings, actor, case_id, form="embargo", values=typed, action=act)
+    return attempt(request, db, settings, actor, case_id, form="embargo", values=typed, action=act)
 
 
 @router.post("/disclosure/cases/{case_id}/publish", response_model=None)
@@ -177,7 +136,7 @@ def publish_page(
     cvss_v3: Annotated[str, Form(max_length=300)] = "",
     cwe_ids: Annotated[str, Form(max_length=500)] = "",
     cve_id: Annotated[str, Form(max_length=30)] = "",
-) -> RedirectResponse | HTMLResponse:
+) -> Response:
     """Publish an advisory from the case (a vendor's own, or the coordinators') and go to it."""
     typed = {
         "vendor": vendor,
@@ -198,4 +157,4 @@ def publish_page(
         )
         return RedirectResponse(f"/advisories/{advisory.osv_id}", status_code=303)
 
-    return _attempt(request, db, settings, actor, case_id, form="publish", values=typed, action=act)
+    return attempt(request, db, settings, actor, case_id, form="publish", values=typed, action=act)

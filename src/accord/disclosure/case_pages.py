@@ -27,7 +27,7 @@ from accord.disclosure import (
     timezones,
     vendors,
 )
-from accord.disclosure.case_view import render_case
+from accord.disclosure.case_view import SHOWN, attempt, render_case
 from accord.disclosure.inbox import View
 from accord.disclosure.pages import (
     CaseId,
@@ -43,7 +43,7 @@ from accord.disclosure.schemas import (
     MessageCreate,
     TriageRequest,
 )
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, validated
+from accord.errors import InvalidInput, validated
 from accord.identity.policy import Actor
 from accord.limits import DbInt
 from accord.registry.forms import filled
@@ -149,24 +149,22 @@ def close_page(
 ) -> Response:
     """Close the case with a reason; a refused one comes back with the choice and text kept
     and the reason beside its field."""
-    access = _write(db, case_id, actor, settings)
-    try:
+
+    def act(access: cases.CaseAccess) -> None:
         data = validated(CloseRequest, filled({"reason": reason, "note": note}))
         closing.close(db, access=access, data=data, actor=actor, settings=settings)
-    except (InvalidInput, Conflict) as exc:
-        field = f"close_{exc.field}" if exc.field in ("reason", "note") else "close_reason"
-        return render_case(
-            request,
-            db,
-            settings,
-            actor,
-            access,
-            form="close",
-            values={"close_reason": reason, "close_note": note},
-            errors={field: exc.message},
-            status=exc.status_code,
-        )
-    return back_to_case(access.case)
+
+    return attempt(
+        request,
+        db,
+        settings,
+        actor,
+        case_id,
+        form="close",
+        values={"close_reason": reason, "close_note": note},
+        action=act,
+        field=lambda name: f"close_{name}" if name in ("reason", "note") else "close_reason",
+    )
 
 
 @router.post("/disclosure/cases/{case_id}/reopen")
@@ -189,24 +187,24 @@ def invite_page(
 ) -> Response:
     """Invite an organization as a vendor, by its slug or its name; an unknown one comes
     back with what was typed and the reason beside the field."""
-    access = _write(db, case_id, actor, settings)
-    try:
+
+    def act(access: cases.CaseAccess) -> None:
         if not organization.strip():
             raise InvalidInput("choose an organization", field="organization")
         vendors.invite(db, access=access, slug=organization, actor=actor, settings=settings)
-    except (InvalidInput, NotFound, Conflict) as exc:
-        return render_case(
-            request,
-            db,
-            settings,
-            actor,
-            access,
-            form="invite",
-            values={"organization": organization},
-            errors={"organization": exc.message},
-            status=exc.status_code,
-        )
-    return back_to_case(access.case)
+
+    return attempt(
+        request,
+        db,
+        settings,
+        actor,
+        case_id,
+        form="invite",
+        values={"organization": organization},
+        action=act,
+        shown=(*SHOWN, 404),
+        field=lambda _: "organization",
+    )
 
 
 @router.post("/disclosure/cases/{case_id}/messages", response_class=HTMLResponse)
@@ -222,29 +220,27 @@ def message_page(
 ) -> Response:
     """Post a message to the audience chosen; a refused one comes back with the text kept
     and the reason beside its field."""
-    access = _write(db, case_id, actor, settings)
-    typed = {"body": body, "audience": audience, "parent_id": parent_id}
     kind, _, vendor = audience.partition(":")
-    try:
+
+    def act(access: cases.CaseAccess) -> None:
         data = validated(
             MessageCreate,
             filled({"body": body, "audience": kind, "vendor": vendor, "parent_id": parent_id}),
         )
         messages.post_as(db, settings=settings, access=access, actor=actor, data=data)
-    except (InvalidInput, Forbidden, NotFound, Conflict) as exc:
-        field = {"vendor": "audience"}.get(exc.field or "", exc.field or "body")
-        return render_case(
-            request,
-            db,
-            settings,
-            actor,
-            access,
-            form="message",
-            values=typed,
-            errors={field: exc.message},
-            status=exc.status_code,
-        )
-    return back_to_case(access.case)
+
+    return attempt(
+        request,
+        db,
+        settings,
+        actor,
+        case_id,
+        form="message",
+        values={"body": body, "audience": audience, "parent_id": parent_id},
+        action=act,
+        shown=(*SHOWN, 403, 404),
+        field=lambda name: {"vendor": "audience"}.get(name or "", name or "body"),
+    )
 
 
 @router.post("/disclosure/cases/{case_id}/read")

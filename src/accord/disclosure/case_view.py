@@ -4,15 +4,17 @@ reason beside its field)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from accord.advisories.formats.meta import VexJustification
 from accord.config import Settings
 from accord.disclosure import (
+    cases,
     closing,
     deliveries,
     history,
@@ -25,10 +27,53 @@ from accord.disclosure import (
 )
 from accord.disclosure.cases import CaseAccess
 from accord.disclosure.models import VendorStatus
-from accord.disclosure.pages import STATUS_TEXT, viewer_zone
+from accord.disclosure.pages import STATUS_TEXT, back_to_case, viewer_zone
 from accord.disclosure.privacy import reporter_shown
+from accord.errors import AccordError
 from accord.identity.policy import Actor
 from accord.web.rendering import render
+
+# The errors a form shows beside its fields; any other (403, 404) is the usual error page.
+SHOWN = (422, 409)
+
+
+def attempt(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    actor: Actor,
+    case_id: str,
+    *,
+    form: str,
+    values: dict[str, str],
+    action: Callable[[CaseAccess], object],
+    shown: tuple[int, ...] = SHOWN,
+    field: Callable[[str | None], str] = lambda name: name or "form",
+) -> Response:
+    """Run a case form's ``action``; a refusal whose status is in ``shown`` rolls back what
+    the action wrote and shows the case page again, with ``values`` as typed and the reason
+    beside the field that ``field`` names for the error's own (a successful action returns
+    to the case page, or where it says)."""
+    access = cases.load(db, case_id, actor=actor, settings=settings, for_update=True)
+    try:
+        done = action(access)
+    except AccordError as exc:
+        if exc.status_code not in shown:
+            raise
+        db.rollback()
+        again = cases.load(db, case_id, actor=actor, settings=settings)
+        return render_case(
+            request,
+            db,
+            settings,
+            actor,
+            again,
+            form=form,
+            values=values,
+            errors={field(exc.field): exc.message},
+            status=exc.status_code,
+        )
+    return done if isinstance(done, RedirectResponse) else back_to_case(access.case)
 
 
 def render_case(
