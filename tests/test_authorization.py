@@ -512,6 +512,21 @@ CASES = [
     Case("POST", "/disclosure/cases/{case_id}/open", ORG_MEMBERS, 303, refused=HIDDEN_CASE),
     Case(
         "POST",
+        "/disclosure/cases/{case_id}/close",
+        OPERATORS,
+        303,
+        {"reason": "duplicate"},
+        refused={**HIDDEN_CASE, "member": 403, "org_admin": 403},
+    ),
+    Case(
+        "POST",
+        "/disclosure/cases/{case_id}/reopen",
+        OPERATORS,
+        303,
+        refused={**HIDDEN_CASE, "member": 403, "org_admin": 403},
+    ),
+    Case(
+        "POST",
         "/disclosure/cases/{case_id}/triage",
         ORG_MEMBERS,
         303,

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from accord import limits
 from accord.advisories import importer
 from accord.check.inputs import read_text
+from accord.config import Settings
 from accord.sharing import patterns
 from tests.bounded import Answer, Bounded
 
@@ -247,31 +248,33 @@ def _archive(tmp_path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_zip_member_count_and_total_are_bounded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     path = _archive(tmp_path, {f"R-{i}.json": b"{}" for i in range(3)})
     monkeypatch.setattr(limits, "MAX_ZIP_MEMBERS", 2)
     with pytest.raises(limits.LimitExceeded, match=r"a\.zip: more than 2 files in the archive"):
-        list(importer.read(str(path)))
+        list(importer.read(str(path), settings=settings))
     monkeypatch.setattr(limits, "MAX_ZIP_MEMBERS", 10)
     monkeypatch.setattr(limits, "MAX_ZIP_TOTAL_BYTES", 5)
     with pytest.raises(limits.TooLarge, match=r"a\.zip: uncompresses to more than 5 bytes"):
-        list(importer.read(str(path)))
+        list(importer.read(str(path), settings=settings))
 
 
-def test_a_member_compressed_past_the_ratio_is_refused(tmp_path: Path) -> None:
+def test_a_member_compressed_past_the_ratio_is_refused(tmp_path: Path, settings: Settings) -> None:
     path = _archive(tmp_path, {"R-1.json": b" " * (4 * 1024**2) + b"{}"})
     with pytest.raises(limits.LimitExceeded, match=r"a\.zip!R-1\.json: compressed more than 200"):
-        list(importer.read(str(path)))
+        list(importer.read(str(path), settings=settings))
 
 
-def test_a_member_larger_than_its_header_says_is_not_read_whole(tmp_path: Path) -> None:
+def test_a_member_larger_than_its_header_says_is_not_read_whole(
+    tmp_path: Path, settings: Settings
+) -> None:
     path = _archive(tmp_path, {"R-1.json": b'{"id": "' + b"x" * 100_000 + b'"}'})
     data = path.read_bytes()
     # Rewrite the declared size (local header and central directory) to 10 bytes.
     real = (100_000 + 10).to_bytes(4, "little")
     path.write_bytes(data.replace(real, (10).to_bytes(4, "little")))
-    [source] = list(importer.read(str(path)))
+    [source] = list(importer.read(str(path), settings=settings))
     assert source.error is not None
     assert source.content is None
 

@@ -22,7 +22,8 @@ from accord.advisories.importer import Outcome
 from accord.advisories.models import Advisory, AdvisoryVersion, AffectedPackage
 from accord.config import Settings
 from accord.identity.models import AuditEvent
-from tests.advisories.conftest import KNOWN_BAD, OSV_SCHEMA, PYPA, VULNS, import_path, record
+from tests import thirdparty
+from tests.advisories.conftest import KNOWN_BAD, PYPA, VULNS, import_path, record
 
 
 def _count(db: Session, model: type) -> int:
@@ -184,7 +185,7 @@ def test_a_missing_path_is_an_error(session_factory: sessionmaker[Session]) -> N
 
 def _osv_schema_errors(document: dict[str, object]) -> list[str]:
     # The schema of the OSV project itself, not the copy the hub ships.
-    schema = json.loads((OSV_SCHEMA / "validation" / "schema.json").read_text())
+    schema = json.loads(thirdparty.OSV_SCHEMA.read_text())
     return [e.message for e in Draft202012Validator(schema).iter_errors(document)]
 
 

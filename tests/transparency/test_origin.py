@@ -87,7 +87,7 @@ def test_an_import_before_the_first_serve_no_longer_fixes_a_stale_origin(
     )
     # The issue: imported with the default address, then served on port 9101.
     data = tmp_path / "data"
-    assert _accord(data, "advisories", "import", str(record)).returncode == 0
+    assert _accord(data, "advisories", "import", str(record), "--create").returncode == 0
     assert _stored_origin(data) == "127.0.0.1:8000/log"
     served = _accord(data, "serve", "--port", "9101")
     assert served.returncode == 1
@@ -98,7 +98,7 @@ def test_an_import_before_the_first_serve_no_longer_fixes_a_stale_origin(
     # With the public address configured for both, the import logs under it.
     other = tmp_path / "other"
     hub = {"ACCORD_BASE_URL": "https://hub.example"}
-    assert _accord(other, "advisories", "import", str(record), **hub).returncode == 0
+    assert _accord(other, "advisories", "import", str(record), "--create", **hub).returncode == 0
     assert _stored_origin(other) == "hub.example/log"
     refused = _accord(other, "advisories", "import", str(record))
     assert refused.returncode == 1

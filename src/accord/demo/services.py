@@ -21,9 +21,10 @@ from accord.advisories import importer
 from accord.advisories.models import Advisory
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.disclosure import cases, embargo, publishing, reports, vendors
-from accord.disclosure.models import CaseStatus, DisclosureCase, VendorStatus
+from accord.disclosure import cases, closing, embargo, publishing, reports, vendors
+from accord.disclosure.models import CaseStatus, CloseReason, DisclosureCase, VendorStatus
 from accord.disclosure.schemas import (
+    CloseRequest,
     PublishRequest,
     ReportCreate,
     TriageRequest,
@@ -223,6 +224,15 @@ def _cases(
         settings=settings,
     )
     made[CaseStatus.OPEN] = str(opened.ref)
+
+    closed = _report(db, settings, limiter, vendor, "Debug page reachable in production builds")
+    cases.open_case(db, access=access(closed), actor=SYSTEM, settings=settings)
+    why = CloseRequest(
+        reason=CloseReason.FIXED_NO_ADVISORY,
+        note="The page was removed before any release shipped it (example data).",
+    )
+    closing.close(db, access=access(closed), data=why, actor=SYSTEM, settings=settings)
+    made[CaseStatus.CLOSED] = str(closed.ref)
 
     for status, reason in _TRIAGED.items():
         case = _report(db, settings, limiter, vendor, f"Report closed as {status} (example)")
