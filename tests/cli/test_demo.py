@@ -33,6 +33,9 @@ def test_demo_fills_an_empty_hub_and_its_pages_render(
     cli_settings: Settings, db: Session, client: TestClient, make: Factories
 ) -> None:
     coordinator = make.user("coordinator", operator=True)  # an account alone is not data
+    # The first operator's first page offers the demo while the hub is empty.
+    make.session(client, coordinator)
+    assert 'id="offer-demo"' in client.get("/account").text
     loaded = accord(cli_settings, "demo")
     assert loaded.returncode == 0, loaded.stderr
     assert "case published: ACCORD-" in loaded.stdout
@@ -63,6 +66,7 @@ def test_demo_fills_an_empty_hub_and_its_pages_render(
     signatories = client.get("/signatories").text
     assert "Example Widgets Ltd (fictional)" in signatories
     make.session(client, coordinator)
+    assert 'id="offer-demo"' not in client.get("/account").text
     opened = db.scalar(select(DisclosureCase).where(DisclosureCase.status == CaseStatus.OPEN))
     assert opened is not None
     case_page = client.get(f"/disclosure/cases/{opened.ref}")

@@ -181,10 +181,19 @@ def account(
     assert actor.user_id is not None
     user = services.user_with_orgs(db, actor.user_id)
     tokens = access.list_tokens(db, user=user, actor=actor)
+    # Imported here: the demo reaches into every domain, the account page into none.
+    from accord.demo.services import has_data
+
     return render(
         request,
         "identity/account.html",
-        {"user": user, "tokens": tokens, "scopes": list(TokenScope), "new_token": None},
+        {
+            "user": user,
+            "tokens": tokens,
+            "scopes": list(TokenScope),
+            "new_token": None,
+            "offer_demo": actor.is_operator and not has_data(db),
+        },
     )
 
 
