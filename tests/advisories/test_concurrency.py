@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.advisories import services
 from accord.advisories.schemas import AdvisoryCreate
 from accord.clock import utcnow
+from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import Conflict
 from accord.identity import services as identity
@@ -72,3 +73,18 @@ def test_concurrent_drafts_of_one_given_id_make_one_and_conflicts(
     assert found == ["x_ACME-1"]
     assert len(errors) == 7
     assert all(e.startswith(f"{Conflict.__name__}: an advisory x_ACME-1 exists") for e in errors)
+
+
+def test_drafts_are_numbered_under_the_hubs_prefix(
+    session_factory: sessionmaker[Session], make: Factories, settings: Settings
+) -> None:
+    slug = make.org("Acme")
+    hub = settings.model_copy(update={"advisory_id_prefix": "EXAMPLE"})
+    with unit_of_work(session_factory) as db:
+        org = identity.get_org(db, slug)
+        data = AdvisoryCreate.model_validate(DRAFT)
+        made = services.create_draft(
+            db, org=org, data=data, actor=SYSTEM, prefix=services.id_prefix(hub)
+        )
+    assert made.osv_id == f"x_EXAMPLE-{utcnow().year}-0001"
+    assert services.id_prefix(settings) == services.ID_PREFIX  # the default: x_ACCORD

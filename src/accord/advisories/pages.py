@@ -189,12 +189,19 @@ class DraftForm(BaseModel):
 @router.post("/orgs/{slug}/advisories")
 def create(
     db: DbSession,
+    settings: SettingsDep,
     access_: Annotated[OrgAccess, org_guard(Action.ADVISORY_AUTHOR)],
     form: Annotated[DraftForm, Form()],
 ) -> Response:
     """Save a new draft and show it."""
     data = validated(AdvisoryCreate, _fields(form))
-    advisory = services.create_draft(db, org=access_.org, data=data, actor=access_.actor)
+    advisory = services.create_draft(
+        db,
+        org=access_.org,
+        data=data,
+        actor=access_.actor,
+        prefix=services.id_prefix(settings),
+    )
     return RedirectResponse(f"/advisories/{advisory.osv_id}", status_code=303)
 
 

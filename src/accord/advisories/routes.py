@@ -114,10 +114,17 @@ def list_advisories(
 def create_draft(
     data: AdvisoryCreate,
     db: DbSession,
+    settings: SettingsDep,
     access_: Annotated[OrgAccess, org_guard(Action.ADVISORY_AUTHOR)],
 ) -> AdvisoryRead:
     """A new draft for the organization (its members, operators)."""
-    advisory = services.create_draft(db, org=access_.org, data=data, actor=access_.actor)
+    advisory = services.create_draft(
+        db,
+        org=access_.org,
+        data=data,
+        actor=access_.actor,
+        prefix=services.id_prefix(settings),
+    )
     return read_model(db, advisory, access_.actor)
 
 

@@ -120,11 +120,19 @@ def _filtered(query: Select[Advisory], filters: Filters) -> Select[Advisory]:
 # -- drafts ----------------------------------------------------------------------------------
 
 
-def create_draft(db: Session, *, org: Organization, data: AdvisoryCreate, actor: Actor) -> Advisory:
-    """A new draft of ``org``; only its members (and operators) may write one."""
+def create_draft(
+    db: Session,
+    *,
+    org: Organization,
+    data: AdvisoryCreate,
+    actor: Actor,
+    prefix: str = ID_PREFIX,
+) -> Advisory:
+    """A new draft of ``org``; only its members (and operators) may write one. Without an id
+    of its own it is numbered ``prefix-YYYY-NNNN`` (the hub's: ``id_prefix(settings)``)."""
     authorize(actor, Action.ADVISORY_AUTHOR, org_id=org.id)
     for _ in range(_ID_ATTEMPTS):
-        osv_id = data.id or _next_id(db)
+        osv_id = data.id or _next_id(db, prefix)
         if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
             if data.id:
                 raise Conflict(f"an advisory {osv_id} exists", field="id")
@@ -303,9 +311,14 @@ def _store_draft(advisory: Advisory, record: dict[str, Any], hub: dict[str, Any]
     advisory.draft = json.dumps({"record": record, "hub": hub}, sort_keys=True)
 
 
-def _next_id(db: Session) -> str:
+def id_prefix(settings: Settings) -> str:
+    """The prefix of the hub's own advisory ids (``ACCORD_ADVISORY_ID_PREFIX`` behind "x_")."""
+    return f"x_{settings.advisory_id_prefix}"
+
+
+def _next_id(db: Session, stem: str) -> str:
     year = utcnow().year
-    prefix = f"{ID_PREFIX}-{year}-"
+    prefix = f"{stem}-{year}-"
     taken = db.scalars(select(Advisory.osv_id).where(Advisory.osv_id.like(f"{prefix}%"))).all()
     numbers = [int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1:04d}"
