@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,13 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from accord import limits
 from accord.accountability import events
-from accord.errors import AccordError
-from accord.sharing import bulk, lookup
+from accord.sharing import bulk, lookup, write_rules
 from accord.sharing.models import (
     Audience,
     AudienceMember,
@@ -42,15 +39,9 @@ from accord.sharing.stix_validation import (
     check_object,
     format_timestamp,
 )
-from accord.sharing.tlp import MARKING_LEVELS, Tlp, level_of, most_restrictive
+from accord.sharing.tlp import Tlp, level_of
 
 _CHUNK = 500
-
-
-class BadEnvelope(AccordError):
-    """The request body is not a TAXII envelope (400: the server did not understand it)."""
-
-    code = "bad_envelope"
 
 
 @dataclass(frozen=True)
@@ -68,36 +59,6 @@ class Report:
     successes: list[dict[str, str]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     stored: int = 0
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("a number too large for a double")
-    return value
-
-
-def _not_json(text: str) -> None:
-    raise ValueError(f"{text} is not JSON")
-
-
-def parse_envelope(body: bytes) -> list[Any]:
-    """The ``objects`` of a TAXII envelope (TAXII 2.1, section 3.7)."""
-    try:
-        # NaN, Infinity and numbers beyond a double are not JSON (RFC 8259): refused here
-        # rather than stored as something else than what was sent. Nesting past the bound
-        # of accord.limits is refused as LimitExceeded (422).
-        envelope = limits.load_json(
-            body, what="the body", field="body", parse_constant=_not_json, parse_float=_finite
-        )
-    except (ValueError, UnicodeDecodeError):
-        raise BadEnvelope("the body is not JSON", field="body") from None
-    if not isinstance(envelope, dict):
-        raise BadEnvelope("an envelope is a JSON object with an objects list", field="body")
-    objects = envelope.get("objects", [])
-    if not isinstance(objects, list):
-        raise BadEnvelope("objects: must be a list", field="objects")
-    return objects
 
 
 # A valid object: what checking found, its JSON as stored, and the (kind, value) pairs of
@@ -150,7 +111,7 @@ def store_checked(
             report.failures.append(outcome)
             continue
         result = outcome[0]
-        hidden = _stricter_part(result, default)
+        hidden = write_rules.stricter_part(result, default)
         if hidden is not None:
             report.failures.append(hidden)
             continue
@@ -190,7 +151,7 @@ def _store_valid(
         elif stored and _creator(stored) != source.producer_org_id:
             # Versions belong to the organization that created the object. The answer is the
             # same whether the writer may see the object or not (docs/sharing.md).
-            report.failures.append(_not_creator(outcome[0]))
+            report.failures.append(write_rules.not_creator(outcome[0]))
             continue
         elif version in stored:
             report.successes.append(_success(outcome[0], "already stored"))
@@ -209,37 +170,9 @@ def _store_valid(
     report.stored = len(fresh)
 
 
-NOT_CREATOR = "only the organization that created this object may add versions of it"
-
-
 def _creator(stored: dict[datetime, Stored]) -> int | None:
     """The organization that created an object: the producer of its oldest stored version."""
     return stored[min(stored)][3]
-
-
-def _not_creator(result: CheckedObject) -> dict[str, str]:
-    return {"id": result.stix_id, "version": result.version_text or "", "message": NOT_CREATOR}
-
-
-def _stricter_part(result: CheckedObject, default: Tlp) -> dict[str, str] | None:
-    """The failure of an object whose granular markings put part of it under a stricter TLP
-    level than the whole: the hub serves objects whole, by their own level, so it would serve
-    that part to readers the marking excludes. Refused rather than stored as if unmarked."""
-    if not result.granular_tlp_refs:
-        return None
-    level = level_of(result.marking_refs, default=default)
-    part = most_restrictive(MARKING_LEVELS[r] for r in result.granular_tlp_refs)
-    if part is None or most_restrictive((level, part)) is level:
-        return None
-    return {
-        "id": result.stix_id,
-        "version": result.version_text or "",
-        "message": (
-            f"granular_markings: part of the object is marked TLP:{part.value.upper()}, "
-            f"stricter than the object's TLP:{level.value.upper()}; the hub enforces TLP on "
-            "whole objects only: mark the whole object, or share that part as its own object"
-        ),
-    }
 
 
 def record_status(
@@ -433,7 +366,7 @@ def _insert(db: Session, rows: list[dict[str, Any]], fresh: list[Valid]) -> None
         return
     # Row ids are reserved first and the rows go in as one executemany of the driver (no ORM
     # bookkeeping, no per-row parameter building: see bulk.py), the look-up index with them.
-    row_ids = _reserve_ids(db, len(rows))
+    row_ids = bulk.reserve_ids(db, len(rows))
     for row, row_id in zip(rows, row_ids, strict=True):
         row["id"] = row_id
     connection = db.connection()
@@ -445,44 +378,7 @@ def _insert(db: Session, rows: list[dict[str, Any]], fresh: list[Valid]) -> None
     ]
     bulk.insert_rows(connection, Observable, observables)
     if db.get_bind().dialect.name == "postgresql":
-        _keep_statistics(db, row_ids[-1])
+        bulk.keep_statistics(db, row_ids[-1])
 
 
 # Below this many rows the planner's guess does not matter.
-_STATISTICS_FLOOR = 10_000
-
-
-def _keep_statistics(db: Session, top_id: int) -> None:
-    """Refresh PostgreSQL's statistics of the objects once the table outgrew them twice over.
-
-    The stored versions of an envelope's ids are read through the unique (collection, id,
-    version) index only if the planner knows the table is large. Planned from statistics
-    taken when it was small (a bulk load outrunning autovacuum, or autovacuum off), the read
-    walked the whole collection by its date index instead, once per envelope: ingest fell
-    from 5,100 to 600 objects a second by 60,000 objects (measured; 5,400 again at once after
-    an ANALYZE). Row ids only grow, so the top one bounds the rows; comparing it with the
-    planner's row count costs one catalog read an envelope, and the ANALYZE (a sample of the
-    table, taking no lock that blocks readers or writers) runs about twenty times on the way
-    to a million objects.
-    """
-    estimate = db.scalar(
-        text("SELECT reltuples FROM pg_class WHERE oid = 'sharing_objects'::regclass")
-    )
-    if top_id > max(_STATISTICS_FLOOR, 2 * (estimate or 0)):
-        db.execute(text("ANALYZE sharing_objects, sharing_observables"))
-
-
-def _reserve_ids(db: Session, count: int) -> list[int]:
-    if db.get_bind().dialect.name == "postgresql":
-        return list(
-            db.scalars(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('sharing_objects', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": count},
-            )
-        )
-    # SQLite: the transaction began with BEGIN IMMEDIATE and holds the only write lock.
-    top = db.scalar(select(func.max(StixObject.id))) or 0
-    return list(range(top + 1, top + 1 + count))

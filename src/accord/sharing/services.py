@@ -20,7 +20,7 @@ from accord.identity import audit
 from accord.identity.models import MemberRole, Organization
 from accord.identity.policy import Action, Actor, CollectionRights, authorize
 from accord.identity.services import get_org
-from accord.sharing import ingest, queries, queue
+from accord.sharing import envelopes, ingest, queries, queue
 from accord.sharing.models import (
     Collection,
     CollectionGrant,
@@ -217,7 +217,7 @@ def queue_objects(
 
 def check_envelope(body: bytes) -> list[ingest.Outcome]:
     """Parse an envelope and check its objects; no database, so no write lock while it runs."""
-    return ingest.check_objects(ingest.parse_envelope(body))
+    return ingest.check_objects(envelopes.parse_envelope(body))
 
 
 def add_objects(
