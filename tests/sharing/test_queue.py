@@ -260,16 +260,21 @@ def test_a_full_queue_answers_503_with_retry_after(
     assert _post(bare, world, [stixgen.indicator() for _ in range(3)])["status"] == "pending"
 
 
-def test_the_drainer_of_a_running_hub_stores_what_is_queued(
-    live_hub: str, queued: FastAPI, world: SharingWorld
-) -> None:
+def _remote(live_hub: str, world: SharingWorld) -> Any:
+    """The world's collection on the running hub, through taxii2-client, as its producer."""
     from taxii2client.v21 import Collection as Remote
 
-    remote = Remote(
+    return Remote(
         f"{live_hub}/taxii2/hub/collections/{world.collection}/",
         user=world.people["producer"].username,
         password=world.tokens["producer"],
     )
+
+
+def test_the_drainer_of_a_running_hub_stores_what_is_queued(
+    live_hub: str, queued: FastAPI, world: SharingWorld
+) -> None:
+    remote = _remote(live_hub, world)
     objects = [stixgen.indicator() for _ in range(5)]
     status = remote.add_objects(stixgen.envelope(*objects), poll_interval=0.05, timeout=30)
     assert (status.status, status.success_count, status.pending_count) == ("complete", 5, 0)
@@ -280,13 +285,7 @@ def test_the_drainer_of_a_running_hub_stores_what_is_queued(
 def test_a_drainer_killed_alone_is_started_again_and_pending_envelopes_complete(
     live_hub: str, queued: FastAPI, world: SharingWorld
 ) -> None:
-    from taxii2client.v21 import Collection as Remote
-
-    remote = Remote(
-        f"{live_hub}/taxii2/hub/collections/{world.collection}/",
-        user=world.people["producer"].username,
-        password=world.tokens["producer"],
-    )
+    remote = _remote(live_hub, world)
     # Stored at once (too small to queue); the token's use is now marked for a minute, so the
     # next POST writes nothing to the hub database.
     first = [stixgen.indicator() for _ in range(2)]

@@ -234,29 +234,20 @@ def _cases(
     closing.close(db, access=access(closed), data=why, actor=SYSTEM, settings=settings)
     made[CaseStatus.CLOSED] = str(closed.ref)
 
+    def triage(case: DisclosureCase, data: TriageRequest) -> None:
+        standing = access(case).standing
+        reports.triage(db, case=case, standing=standing, data=data, actor=SYSTEM, settings=settings)
+
     for status, reason in _TRIAGED.items():
         case = _report(db, settings, limiter, vendor, f"Report closed as {status} (example)")
-        triage = TriageRequest.model_validate({"action": status.value, "reason": reason})
-        reports.triage(
-            db,
-            case=case,
-            standing=access(case).standing,
-            data=triage,
-            actor=SYSTEM,
-            settings=settings,
-        )
+        triage(case, TriageRequest.model_validate({"action": status.value, "reason": reason}))
         made[status] = case.public_id
     duplicate = _report(db, settings, limiter, vendor, "Script in widget names (again)")
-    again = TriageRequest(
-        action="duplicate", reason="Reported already (example data).", duplicate_of=opened.ref
-    )
-    reports.triage(
-        db,
-        case=duplicate,
-        standing=access(duplicate).standing,
-        data=again,
-        actor=SYSTEM,
-        settings=settings,
+    triage(
+        duplicate,
+        TriageRequest(
+            action="duplicate", reason="Reported already (example data).", duplicate_of=opened.ref
+        ),
     )
     made[CaseStatus.DUPLICATE] = duplicate.public_id
     return made
