@@ -111,3 +111,16 @@ def test_unread_counts_show_for_every_role(client: TestClient, make: Factories) 
         sign_in(client, world.people[role])
         html = client.get("/disclosure").text
         assert f"{count} unread" in html, role
+
+
+def test_a_vendor_not_affected_does_not_wait_on_an_embargo(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    case = world.case_id
+    world.embargo(client, days=10)
+    assert [i["ref"] for i in _inbox(client, world, "vendor_b", "waiting")] == [case]
+    world.state(client, "vendor-b", "not_affected", justification="vulnerable_code_not_present")
+    # It holds no embargo (embargo.holding_proposal): nothing waits on it.
+    assert _inbox(client, world, "vendor_b", "waiting") == []

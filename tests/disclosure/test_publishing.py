@@ -85,6 +85,11 @@ def test_an_affected_vendor_publishes_its_own_advisory_after_the_embargo(
     month = periods.of(periods.PeriodKind.MONTH, utcnow())
     figures = services.live(db, period=month, org_ids=[org.id])
     assert figures[org.id]["advisories_published"].value == 1
+    # The case is public, and vendor B may still answer and then publish its own.
+    world.state(client, "vendor-b", "affected", affected_versions=["1.0.0"])
+    own = _publish(client, world, "vendor_b")
+    assert own.status_code == 201, own.text
+    assert own.json()["advisory_id"] == f"x_ACCORD-{year}-{number}-vendor-b"
     # The case is public now; the coordinators may still publish the case's advisory.
     case = client.get(
         f"/api/v1/disclosure/cases/{world.case_id}", headers=world.headers("coordinator")

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.disclosure import history, notices
+from accord.disclosure import cases, history, notices
 from accord.disclosure.models import OPEN_STATUSES, Attachment, DisclosureCase
 from accord.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 
@@ -148,6 +148,10 @@ def add_later(
 ) -> list[Attachment]:
     """Files the reporter adds after sending, under the report's own rules (types, sizes, at
     most ``MAX_FILES`` in all), while the report is open; logged and told to the case."""
+    # Locked first, as every post is: two uploads at once must not both find room.
+    locked = cases.find(db, case.public_id, for_update=True)
+    assert locked is not None  # the link's case: it was just read in this transaction
+    case = locked
     if case.status not in OPEN_STATUSES:
         raise Conflict(f"the report is {case.status}: no more files", field="attachments")
     if not uploads:

@@ -26,7 +26,7 @@ from accord.disclosure import (
     views,
 )
 from accord.disclosure.cases import CaseAccess
-from accord.disclosure.models import VendorStatus
+from accord.disclosure.models import OPEN_STATUSES, VendorStatus
 from accord.disclosure.pages import STATUS_TEXT, back_to_case, viewer_zone
 from accord.disclosure.privacy import reporter_shown
 from accord.errors import AccordError
@@ -98,6 +98,8 @@ def render_case(
     states = deliveries.vendor_states(db, case_id=case.id)
     mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
     answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
+    # Vendors are invited only while the case is still worked on: no organization list else.
+    inviting = case.status in OPEN_STATUSES
     context: dict[str, Any] = {
         "case": case,
         "standing": standing,
@@ -109,8 +111,12 @@ def render_case(
         "answerable": answerable,
         "publishers": publishing.publishers(case, standing, answerable),
         "settings_prefix": settings.advisory_id_prefix,
-        "candidates": vendors.candidates(db, case=case) if standing.coordinator else [],
-        "invitable": vendors.invitable(db, case) if standing.coordinator or mine else [],
+        "candidates": vendors.candidates(db, case=case)
+        if inviting and standing.coordinator
+        else [],
+        "invitable": vendors.invitable(db, case)
+        if inviting and (standing.coordinator or mine)
+        else [],
         "hints": reports.duplicate_hints(db, case=case),
         "attachments": views.attachment_list(db, case),
         "messages": views.message_reads(db, rows),

@@ -32,13 +32,6 @@ from accord.identity.models import Organization
 from accord.identity.policy import Actor, CaseStanding
 
 ENDING_SOON = timedelta(days=7)
-CLOSED_STATUSES = (
-    CaseStatus.INVALID,
-    CaseStatus.SPAM,
-    CaseStatus.DUPLICATE,
-    CaseStatus.QUESTION,
-    CaseStatus.CLOSED,
-)
 
 
 class View(enum.StrEnum):
@@ -94,6 +87,8 @@ def _waiting(actor: Actor, coordinator: bool) -> ColumnElement[bool]:
             # embargo in force that a coordinator decided alone.
             and_(
                 pending.is_not(None),
+                # A vendor not affected holds no embargo, as embargo.holding_proposal says.
+                CaseVendor.status != VendorStatus.NOT_AFFECTED,
                 or_(
                     CaseVendor.embargo_accepted_at.is_(None),
                     CaseVendor.embargo_accepted_at != pending,

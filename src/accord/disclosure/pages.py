@@ -233,7 +233,7 @@ def follow_message(
     try:
         data = validated(ReporterMessageCreate, filled(typed))
         messages.post_as_reporter(db, settings=settings, case=case, data=data)
-    except (InvalidInput, Forbidden, NotFound) as exc:
+    except (InvalidInput, Forbidden, NotFound, Conflict) as exc:
         errors = {exc.field or "body": exc.message}
         return _reporter_page(
             request, db, token, actor, form=typed, errors=errors, status=exc.status_code

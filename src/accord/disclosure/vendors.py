@@ -48,6 +48,14 @@ def _open(case: DisclosureCase) -> None:
         raise Conflict(f"the case is {case.status}", field="case_id")
 
 
+def _answerable(case: DisclosureCase) -> None:
+    # A published case still takes answers: the first advisory (one vendor's own, or the
+    # coordinators') makes the case public, and each other vendor may still state that it is
+    # affected or fixed and then publish its own.
+    if case.status is not CaseStatus.PUBLISHED:
+        _open(case)
+
+
 def organization_named(db: Session, text: str) -> Organization:
     """The organization whose slug is ``text``, else the one so named (any case); NotFound
     naming the field otherwise."""
@@ -195,7 +203,7 @@ def set_status(
     vendor, org = get_vendor(db, case, slug)
     if not may_answer_for(access.standing, org.id):
         raise Forbidden(f"only {org.name} or a coordinator may state its status")
-    _open(case)
+    _answerable(case)
     vendor.status = data.status
     vendor.justification = data.justification.value if data.justification else None
     vendor.statement = data.statement
