@@ -89,6 +89,20 @@ def test_unknown_match_filters_are_ignored(client: TestClient, world: SharingWor
     assert [o["id"] for o in found.json()["objects"]] == [sent["id"]]
 
 
+def test_a_mistyped_filter_on_delete_deletes_nothing(
+    client: TestClient, world: SharingWorld
+) -> None:
+    # GET ignores filters it does not know; a DELETE would then take every version.
+    auth = {**TAXII, **world.bearer("producer")}
+    url = f"/taxii2/hub/collections/{world.collection}/objects/"
+    sent = stixgen.indicator()
+    assert client.post(url, json=stixgen.envelope(sent), headers=auth).status_code == 202
+    for name in ("match[versions]", "match[type]"):
+        refused = client.delete(f"{url}{sent['id']}/", params={name: "first"}, headers=auth)
+        assert _is_taxii_error(refused, 400)["details"] == {"field": name}
+    assert client.get(f"{url}{sent['id']}/", headers=auth).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [

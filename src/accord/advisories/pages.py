@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
+from accord import limits
 from accord.advisories import csaf_provider, describe, documents, ecosystems, scoring, services
 from accord.advisories.guards import AdvisoryAccess, advisory_guard
 from accord.advisories.models import Advisory, AdvisoryVersion, Tlp
@@ -275,7 +276,9 @@ def withdraw(
 def _fields(form: DraftForm) -> dict[str, Any]:
     """The form's text fields as the API's fields."""
     try:
-        affected = json.loads(form.affected.strip() or "[]")
+        affected = limits.load_json(
+            form.affected.strip() or "[]", what="affected", field="affected"
+        )
     except ValueError as exc:
         raise InvalidInput(f"affected: not valid JSON ({exc})", field="affected") from None
     return {

@@ -159,8 +159,16 @@ def parse_filters(
     """The filters of a request's query string; :class:`BadFilter` names a malformed one.
 
     Filters the hub does not know (``match[...]`` of other fields, other parameters) are
-    ignored, as TAXII 2.1 (section 3.6) lets a server do with filters it does not support.
+    ignored, as TAXII 2.1 (section 3.6) lets a server do with filters it does not support;
+    except where only version filters are allowed (a DELETE): there a mistyped filter would
+    widen the deletion to every version, so any other ``match[...]`` is refused.
     """
+    if allow == "version":
+        for name in params:
+            if name.startswith("match[") and name not in _VERSION_FILTERS:
+                raise BadFilter(
+                    f"{name}: only match[version] and match[spec_version] here", field=name
+                )
     return Filters(
         added_after=_timestamp(params["added_after"], "added_after")
         if "added_after" in params
@@ -172,6 +180,9 @@ def parse_filters(
         limit=_limit(params.get("limit")),
         next=params.get("next") or None,
     )
+
+
+_VERSION_FILTERS = frozenset({"match[version]", "match[spec_version]"})
 
 
 def _list(params: Mapping[str, str], name: str) -> tuple[str, ...]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from accord import limits
 from accord.errors import AccordError
 from accord.transparency import merkle, note
 from accord.transparency.envelope import Envelope, EnvelopeError, canonical, document_digest
@@ -142,9 +142,9 @@ def file_digests(data: bytes) -> list[str]:
     """The digests under which a file may be logged: its bytes, and its canonical JSON form."""
     digests = [hashlib.sha256(data).hexdigest()]
     try:
-        parsed = json.loads(data)
-    except (UnicodeDecodeError, ValueError):
-        return digests
+        parsed = limits.load_json(data, what="the file")
+    except (UnicodeDecodeError, ValueError, limits.LimitExceeded):
+        return digests  # not JSON we could have logged: only its bytes' digest
     if isinstance(parsed, dict):
         canonical_digest = document_digest(parsed)
         if canonical_digest not in digests:
