@@ -379,6 +379,3 @@ def _insert(db: Session, rows: list[dict[str, Any]], fresh: list[Valid]) -> None
     bulk.insert_rows(connection, Observable, observables)
     if db.get_bind().dialect.name == "postgresql":
         bulk.keep_statistics(db, row_ids[-1])
-
-
-# Below this many rows the planner's guess does not matter.

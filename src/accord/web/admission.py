@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.config import RESERVED_CONNECTIONS, Settings
 from accord.sharing import taxii
+from accord.web.deps import TAXII_PREFIX
 
 # Seconds a refused client is told to wait: the line moves in milliseconds, and a client that
 # honours it comes back once the burst that filled the line has been served.
@@ -36,7 +37,6 @@ HEALTH_PATHS = frozenset({"/healthz"})
 READS = frozenset({"GET", "HEAD"})
 # POSTs that only read, through a read-only session of their own (OSV's query API).
 READING_POSTS = frozenset({"/v1/query", "/v1/querybatch"})
-TAXII_PREFIX = "/taxii2/"
 
 
 class Gate:
