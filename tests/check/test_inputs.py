@@ -264,3 +264,25 @@ def test_the_running_environment_is_read() -> None:
     reading = inputs.read_environment(None)
     names = {d.name.lower() for d in reading.dependencies}
     assert {"fastapi", "packaging", "httpx"} <= names
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped"),
+    [("frozen-1.6.cdx.json", False), ("frozen-1.6.cdx.json", True), ("oldvenv-1.4.cdx.xml", False)],
+)
+def test_each_sbom_component_is_placed_on_the_line_that_spells_its_purl(
+    name: str, escaped: bool
+) -> None:
+    # Code-scanning tools place a result by its line. JSON may escape "/" as "\/" (PHP and
+    # some Java writers do): the purl is then spelled differently but on the same line.
+    text = (DATA / name).read_text()
+    if escaped:
+        text = text.replace("/", "\\/")
+    reading = inputs.read_text(text, name=Path(name), shown=name)
+    lines = text.splitlines()
+    assert len(reading.dependencies) >= 7
+    for dep in reading.dependencies:
+        assert dep.purl is not None
+        assert dep.location.line is not None, dep.purl
+        spelled = dep.purl.replace("/", "\\/") if escaped else dep.purl
+        assert spelled in lines[dep.location.line - 1].replace("&amp;", "&")

@@ -47,7 +47,10 @@ async def check_page(
     upload: Annotated[UploadFile | None, File()] = None,
 ) -> HTMLResponse:
     """Check what was pasted or uploaded against the advisories this viewer may read."""
-    readings = [*_pasted(text), *await _uploaded(upload)]
+    upload_input = await _upload_input(upload)
+    # Parsing a large SBOM and the look-ups (which read the database) are CPU and I/O work:
+    # in a worker thread, never on the event loop.
+    readings = await run_in_threadpool(_readings, text, upload_input)
     if not readings:
         return render(
             request,
@@ -55,11 +58,14 @@ async def check_page(
             {"text": text, "report": None, "error": "paste a file or choose one to upload"},
             status=422,
         )
-    # The look-ups read the database: in a worker thread, never on the event loop.
     report = await run_in_threadpool(
         services.check, readings=readings, source=LocalSource(db, actor), filters=Filters()
     )
     return render(request, "check/affected.html", {"text": text, "report": report})
+
+
+def _readings(text: str, upload: tuple[str, bytes] | None) -> list[Reading]:
+    return [*_pasted(text), *_uploaded(upload)]
 
 
 def _pasted(text: str) -> list[Reading]:
@@ -68,11 +74,16 @@ def _pasted(text: str) -> list[Reading]:
     return [read_text(text, name=Path(PASTED_NAME), shown="the pasted text", refuse=True)]
 
 
-async def _uploaded(upload: UploadFile | None) -> list[Reading]:
+async def _upload_input(upload: UploadFile | None) -> tuple[str, bytes] | None:
     if upload is None or not upload.filename:
+        return None
+    return Path(upload.filename).name or "upload", await upload.read()
+
+
+def _uploaded(upload: tuple[str, bytes] | None) -> list[Reading]:
+    if upload is None:
         return []
-    name = Path(upload.filename).name or "upload"
-    raw = await upload.read()
+    name, raw = upload
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import html
 import json
 import re
 import tomllib
@@ -24,38 +25,49 @@ class Text:
     text: str
 
 
+# A purl as the text spells it: up to a quote, a blank or markup; JSON escapes included.
+_PURL_TOKEN = re.compile(r'pkg:(?:[^\s"\\<>]|\\.)+')
+
+
 class _PurlLines:
     """The line each purl is written on, for readers that know only a path inside a document
     (SBOMs): code-scanning tools place a result by its line.
 
-    Components are met in document order, so each search starts where the last one ended
-    (one pass over the text in all); a purl met out of order is searched from the start.
-    A purl the text spells differently (JSON escapes) gets no line, only its path.
+    The text is read once, when the first purl is asked for: every purl it spells (JSON
+    escapes such as ``\\/`` decoded) is indexed with its offsets, so that a document of n
+    components costs one pass, not n searches of the whole text. The same purl met twice
+    takes its occurrences in document order.
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.cursor = 0
-        self.starts: list[int] | None = None
-        self.taken: set[int] = set()
+        self.found: dict[str, list[int]] | None = None
+        self.starts: list[int] = []
 
     def line_of(self, purl: str) -> int | None:
-        at = self._find(purl, self.cursor)
-        if at < 0:
-            at = self._find(purl, 0)
-        if at < 0:
+        if self.found is None:
+            self.found = self._index()
+        offsets = self.found.get(purl)
+        if not offsets:
             return None
-        self.taken.add(at)
-        self.cursor = at + len(purl)
-        if self.starts is None:
-            self.starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
-        return bisect.bisect_right(self.starts, at)
+        return bisect.bisect_right(self.starts, offsets.pop())
 
-    def _find(self, purl: str, start: int) -> int:
-        at = self.text.find(purl, start)
-        while at >= 0 and at in self.taken:  # the same purl twice: the next occurrence
-            at = self.text.find(purl, at + 1)
-        return at
+    def _index(self) -> dict[str, list[int]]:
+        self.starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        found: dict[str, list[int]] = {}
+        for match in _PURL_TOKEN.finditer(self.text):
+            token = match.group()
+            if "\\" in token:
+                try:
+                    token = json.loads(f'"{token}"')
+                except ValueError:
+                    continue
+            if "&" in token:  # XML: the reader gets the purl with its entities decoded
+                token = html.unescape(token)
+            found.setdefault(token, []).append(match.start())
+        for offsets in found.values():
+            offsets.reverse()  # popped from the end: first occurrence first
+        return found
 
 
 class Collector:
