@@ -41,6 +41,25 @@ def check_public(host: str, port: int, *, settings: Settings) -> None:
         public_address(host, port)
 
 
+def check_url(url: str, *, settings: Settings, schemes: tuple[str, ...] = ("https",)) -> httpx.URL:
+    """``url`` parsed, once its scheme is one of ``schemes``, it names a host and no
+    credentials, and the host resolves to public addresses only (unless the settings allow
+    private ones); else :class:`Refused`. Checked before anything is stored about the URL;
+    the connection is checked again, and pinned, by :func:`transport`."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise Refused("bad_url", "not a valid URL") from None
+    if parsed.scheme not in schemes or not parsed.host:
+        raise Refused("bad_url", "must be an " + " or ".join(f"{s}://" for s in schemes) + " URL")
+    if parsed.userinfo:
+        raise Refused("bad_url", "must not carry a user name or password")
+    check_public(
+        parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), settings=settings
+    )
+    return parsed
+
+
 def public_address(host: str, port: int) -> str:
     """The address to connect to for ``host``, once every address it resolves to is public.
 

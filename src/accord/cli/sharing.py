@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from rich.console import Console
 from sqlalchemy import select
@@ -146,14 +145,11 @@ def _pull_one(db: object, remote: Remote, token: str | None, settings: Settings)
 
 def _check_address(url: str, settings: Settings) -> None:
     """Refuse a remote at a non-public address before anything is stored about it."""
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidInput(f"{url}: not an http(s) URL", field="url")
     try:
-        outbound.check_public(
-            parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), settings=settings
-        )
+        outbound.check_url(url, settings=settings, schemes=("https", "http"))
     except outbound.Refused as exc:
+        if exc.code == "bad_url":
+            raise InvalidInput(f"{url}: {exc.message}", field="url") from None
         raise AccordError(_refused(url, exc)) from None
 
 
