@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord import limits
 from accord.advisories import importer
 from accord.advisories.importer import Outcome
 from accord.advisories.models import Advisory, AdvisoryVersion, AffectedPackage
@@ -235,3 +236,31 @@ def test_a_record_broken_elsewhere_than_a_range_is_still_rejected_whole(
     report = import_path(session_factory, tmp_path / "b.json")
     assert [r.record_id for r in report.rejections] == ["PYSEC-2021-424"]
     assert "GIT ranges must use full-length commit hashes" in report.rejections[0].reason
+
+
+def test_a_record_past_a_bound_is_rejected_alone_among_many(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # A document nested deeper than the hub reads (a parser bomb) in a folder or an archive
+    # is one rejection; the records beside it are still imported. Given alone, it refuses the
+    # import with the bound.
+    deep = "[" * 200 + "]" * 200
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "deep.json").write_text(deep)
+    (folder / "good.json").write_text(json.dumps(record("x_TEST-10")))
+    report = import_path(session_factory, folder)
+    reasons = {Path(r.where).name: r.reason for r in report.rejections}
+    assert report.counts[Outcome.IMPORTED] == 1
+    assert "nested deeper than" in reasons["deep.json"]
+
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("deep.json", deep)
+        out.writestr("x_TEST-11.json", json.dumps(record("x_TEST-11")))
+    report = import_path(session_factory, archive)
+    assert report.counts[Outcome.IMPORTED] == 1
+    assert [r.where.rsplit("!", 1)[-1] for r in report.rejections] == ["deep.json"]
+
+    with pytest.raises(limits.LimitExceeded, match="nested deeper than"):
+        import_path(session_factory, folder / "deep.json")

@@ -119,7 +119,7 @@ def read(location: str, *, settings: Settings) -> Iterator[Source]:
     path = Path(location)
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES):
-            yield from _read_file(file.name, str(file), partial(_read_path, file))
+            yield from _read_file(file.name, str(file), partial(_read_path, file), one_of_many=True)
     elif path.suffix.lower() == ".zip":
         yield from _read_zip(path, location)
     elif path.is_file():
@@ -145,9 +145,19 @@ def _read_path(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _read_file(name: str, where: str, load: Callable[[], bytes]) -> Iterator[Source]:
+def _read_file(
+    name: str, where: str, load: Callable[[], bytes], *, one_of_many: bool = False
+) -> Iterator[Source]:
+    """The records of one file. A file past a per-file bound is one rejection among many
+    (in a folder or an archive: the others are still imported), or, given alone, refuses the
+    import with the bound it passed."""
     try:
         content = parse(load(), name=name, where=where)
+    except limits.LimitExceeded as exc:
+        if not one_of_many:
+            raise
+        yield Source(where, error=exc.reason)
+        return
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
         yield Source(where, error=f"not valid {Path(name).suffix[1:].upper()}: {_first_line(exc)}")
         return
@@ -174,7 +184,7 @@ def _read_zip(path: Path, where: str) -> Iterator[Source]:
                 continue
             name, inside = member.filename, f"{where}!{member.filename}"
             read_member = partial(limits.read_zip_member, archive, member, what=inside)
-            yield from _read_file(name, inside, read_member)
+            yield from _read_file(name, inside, read_member, one_of_many=True)
 
 
 def _read_url(url: str, settings: Settings) -> Iterator[Source]:
