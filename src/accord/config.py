@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     max_writes_in_flight: int = Field(default=4, ge=1, le=1024)
     max_requests_queued: int = Field(default=1024, ge=0)
     request_queue_seconds: float = Field(default=10.0, ge=0, le=300)
+    # How long a client may take to send its request body (read before the request takes a
+    # slot: past it, 408), or to take each part of its answer while the request holds one.
+    request_body_seconds: float = Field(default=30.0, gt=0, le=600)
     # How long a request waits for a database connection, or on SQLite for its turn to write,
     # before it is answered 503 with Retry-After instead of hanging.
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)

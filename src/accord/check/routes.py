@@ -17,6 +17,7 @@ from accord.check import snapshots
 from accord.db import unit_of_work
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
+from accord.web.admission import reads, writes
 from accord.web.deps import DbSession, Reader, SettingsDep, get_sessionmaker, guard
 
 router = APIRouter(prefix="/check", tags=["check"])
@@ -42,6 +43,7 @@ class SummariesOut(BaseModel):
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
 )
+@writes
 def snapshot(
     reader: Reader,
     writer: Writer,
@@ -77,6 +79,7 @@ def snapshot(
 
 
 @router.post("/summaries", response_model=SummariesOut, summary="Plain-language summaries")
+@reads
 def summaries(
     data: SummariesIn, db: DbSession, actor: Annotated[Actor, guard(Action.PUBLIC_READ)]
 ) -> SummariesOut:
