@@ -21,7 +21,7 @@ from sqlalchemy import event
 
 from accord.background import Every
 from accord.config import Settings
-from accord.db import make_engine, make_sessionmaker
+from accord.db import DRAINER_CONNECTIONS, make_engine, make_sessionmaker
 from accord.sharing.queue import Queue, drain, writer_cache
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,9 @@ class Drainer:
 
 
 def _drain_until_stopped(settings: Settings, signals: Connection, parent: int) -> None:
-    engine = make_engine(settings)
+    # Two connections, not a web process's pool: on PostgreSQL every process's count against
+    # max_connections (accord.db.check_connection_budget).
+    engine = make_engine(settings, connections=DRAINER_CONNECTIONS)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", writer_cache)
     waiting = Queue.for_hub(settings, engine)
