@@ -118,7 +118,7 @@ def make_engine(settings: Settings, *, connections: int | None = None) -> Engine
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return _sqlite(url, settings=settings)
+        return _sqlite(url, settings=settings, connections=connections)
     return create_engine(
         url,
         pool_pre_ping=True,
@@ -190,7 +190,9 @@ def side_store(settings: Settings, hub_engine: Engine, name: str, *tables: Any) 
     return engine
 
 
-def _sqlite(url: str, *, settings: Settings | None = None) -> Engine:
+def _sqlite(
+    url: str, *, settings: Settings | None = None, connections: int | None = None
+) -> Engine:
     # A pool as deep as the requests one process serves at once: a connection beyond the pool
     # is closed when returned, and opening one (the file, WAL, the pragmas, the memory map)
     # costs more than the query it was opened for.
@@ -198,8 +200,8 @@ def _sqlite(url: str, *, settings: Settings | None = None) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=settings.db_pool_size if settings else 20,
-        max_overflow=settings.db_max_overflow if settings else 20,
+        pool_size=connections or (settings.db_pool_size if settings else 20),
+        max_overflow=0 if connections else (settings.db_max_overflow if settings else 20),
         pool_timeout=wait,
         **_JSON,
     )
