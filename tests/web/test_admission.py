@@ -120,6 +120,7 @@ def test_a_look_up_takes_no_write_turn_and_stamps_nothing(
     async def scenario() -> tuple[httpx.Response, float]:
         transport = httpx.ASGITransport(app=small)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            await client.get("/api/v1/advisories")  # the routes built, a connection open
             if holder is not None:
                 holder.begin()
                 holder.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: the turn is taken
@@ -136,7 +137,8 @@ def test_a_look_up_takes_no_write_turn_and_stamps_nothing(
     answer, waited = asyncio.run(scenario())
     assert answer.status_code == 200, answer.text
     assert [(r["kind"], r["indicators"]) for r in answer.json()] == [("ipv4", [])]
-    assert waited < 0.8
+    if holder is not None:
+        assert waited < 0.8  # not the pool's timeout (1 s) waiting for the turn, then 503
     with session_factory() as db:
         stamps = db.scalars(select(ApiToken.last_used_at).where(ApiToken.scope == "read")).all()
     assert stamps == [None]

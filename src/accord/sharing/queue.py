@@ -85,7 +85,7 @@ class Queue:
                 hub_engine,
                 "queue.db",
                 QueuedEnvelope.__table__,
-                QueueAttempt.__table__,  # type: ignore[attr-defined]
+                QueueAttempt.__table__,
             )
         )
 

@@ -77,7 +77,13 @@ def writes(endpoint: Endpoint) -> Endpoint:
 def route_reads(route: APIRoute) -> bool:
     """Whether requests to ``route`` are admitted as reads: as it says, else by its methods."""
     said: bool | None = getattr(route.endpoint, CLASS_ATTRIBUTE, None)
-    return route.methods <= READS if said is None else said
+    return _methods(route) <= READS if said is None else said
+
+
+def _methods(route: APIRoute) -> frozenset[str]:
+    # Starlette answers HEAD with the GET route.
+    methods = set(route.methods or ())
+    return frozenset(methods | {"HEAD"} if "GET" in methods else methods)
 
 
 class Classes:
@@ -88,11 +94,9 @@ class Classes:
         self.exceptions: list[tuple[re.Pattern[str], frozenset[str], bool]] = []
         for prefix, router in routers:
             for route in router.routes:
-                if isinstance(route, APIRoute) and route_reads(route) != (route.methods <= READS):
+                if isinstance(route, APIRoute) and route_reads(route) != (_methods(route) <= READS):
                     pattern, _, _ = compile_path(prefix + route.path)
-                    # Starlette answers HEAD with the GET route.
-                    methods = route.methods | ({"HEAD"} if "GET" in route.methods else set())
-                    self.exceptions.append((pattern, frozenset(methods), route_reads(route)))
+                    self.exceptions.append((pattern, _methods(route), route_reads(route)))
 
     def reads(self, method: str, path: str) -> bool:
         """Whether a request for ``method`` and ``path`` is admitted as a read."""
