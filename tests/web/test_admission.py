@@ -28,7 +28,7 @@ from accord.db import make_engine
 from accord.identity.models import ApiToken, TokenScope
 from accord.web.admission import Admission, Classes, route_reads
 from accord.web.app import create_app
-from accord.web.deps import get_sessionmaker
+from accord.web.deps import get_db, get_sessionmaker
 from tests.factories import Factories
 from tests.flows.conftest import serving
 
@@ -66,9 +66,17 @@ def test_every_route_is_admitted_as_what_it_does(app: FastAPI) -> None:
             for method in route.methods:
                 seen[(method, prefix + route.path)] = said
                 assert classes.reads(method, path) is said, f"{method} {path} admitted otherwise"
+            calls = _dependencies(route)
             if said:
-                assert get_sessionmaker not in _dependencies(route), (
+                assert get_sessionmaker not in calls, (
                     f"{prefix}{route.path} is admitted as a read but takes the writing sessions"
+                )
+            else:
+                # A write's request session (get_db) holds SQLite's write turn from its first
+                # statement to the request's end: a writing session of the route's own beside
+                # it waits for the turn until the pool's timeout (the snapshot did, 503).
+                assert not {get_db, get_sessionmaker} <= calls, (
+                    f"{prefix}{route.path} writes in two sessions at once"
                 )
     assert len(seen) > 200
     assert seen[("GET", "/api/v1/check/snapshot")] is False
