@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     max_writes_in_flight: int = Field(default=4, ge=1, le=1024)
     max_requests_queued: int = Field(default=1024, ge=0)
     request_queue_seconds: float = Field(default=10.0, ge=0, le=300)
+    # How long a client may take to send its request body (read before the request takes a
+    # slot: past it, 408), or to take each part of its answer while the request holds one.
+    request_body_seconds: float = Field(default=30.0, gt=0, le=600)
     # How long a request waits for a database connection, or on SQLite for its turn to write,
     # before it is answered 503 with Retry-After instead of hanging.
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
@@ -200,14 +203,22 @@ class Settings(BaseSettings):
 
     @property
     def db_pool_size(self) -> int:
-        """Connections kept open: one per thread. A request may hold a second for a moment
-        (its guard's session and a reader of its own), which the overflow allows."""
+        """Connections kept open: one per thread. A read may hold a second for a moment (its
+        guard's session and a reader of its own), which the overflow allows."""
         return self.worker_threads
 
     @property
     def db_max_overflow(self) -> int:
-        """Connections opened past the pool when every kept one is in use."""
-        return self.max_requests_in_flight + self.max_writes_in_flight
+        """Connections opened past the pool when every kept one is in use: one per read
+        slot (a write holds one at a time: its guard's session is the one it writes with)."""
+        return self.max_requests_in_flight
+
+    @property
+    def db_connections(self) -> int:
+        """The connections one web process may open at most: 2 x reads + writes + 8 (44 by
+        default). With its queue drainer's, what ``accord serve`` checks PostgreSQL has room
+        for, for every worker process (``accord.db.check_connection_budget``)."""
+        return self.db_pool_size + self.db_max_overflow
 
     @property
     def resolved_database_url(self) -> str:

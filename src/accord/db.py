@@ -21,8 +21,8 @@ from sqlalchemy.types import TypeDecorator
 
 from accord import jsonio
 from accord.checkpoints import BACKSTOP_PAGES
-from accord.config import Settings
-from accord.errors import Overloaded
+from accord.config import RESERVED_CONNECTIONS, Settings
+from accord.errors import ConfigError, Overloaded
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -100,26 +100,64 @@ class UTCDateTime(TypeDecorator[datetime]):
         return process
 
 
-def make_engine(settings: Settings) -> Engine:
+# The connections a TAXII queue drainer process opens on PostgreSQL: its batch's transaction
+# and the queue's (the same database there), one at a time each.
+DRAINER_CONNECTIONS = 2
+
+
+def make_engine(settings: Settings, *, connections: int | None = None) -> Engine:
     """Create the engine for the configured database, with SQLite set up for durability.
 
     The pool is sized with the web process's admitted requests and threads
     (``Settings.db_pool_size``): a request let in never waits for a connection, and a wait
     that does happen (the pool used from elsewhere) ends after ``db_pool_timeout_seconds``
     in :class:`~accord.errors.Overloaded` (503 with Retry-After), never in a hang.
+    ``connections`` bounds the pool instead, for a process that is not a web process (the
+    queue's drainer): PostgreSQL's connections are shared by every process of the hub.
     """
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return _sqlite(url, settings=settings)
+        return _sqlite(url, settings=settings, connections=connections)
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        pool_size=settings.db_pool_size if connections is None else connections,
+        max_overflow=settings.db_max_overflow if connections is None else 0,
         pool_timeout=settings.db_pool_timeout_seconds,
         **_JSON,
     )
+
+
+def connections_needed(settings: Settings, *, processes: int) -> int:
+    """The PostgreSQL connections ``processes`` web processes and their drainers may open."""
+    return processes * (settings.db_connections + DRAINER_CONNECTIONS)
+
+
+def check_connection_budget(engine: Engine, settings: Settings, *, processes: int) -> None:
+    """Fail at start, naming the settings, if PostgreSQL cannot take every connection the
+    hub's processes may open: past ``max_connections`` a request is refused a connection
+    ("too many clients") at the worst moment, under load, instead of once, at start."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+        reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+        # Others' connections (another hub's, an `accord worker`'s), not this one, closed next.
+        others = conn.exec_driver_sql(
+            "SELECT count(*) - 1 FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        ).scalar_one()
+    room = limit - reserved - int(others)
+    needed = connections_needed(settings, processes=processes)
+    if needed > room:
+        raise ConfigError(
+            f"{processes} web process(es) may open {needed} PostgreSQL connections "
+            f"({settings.db_connections} each: 2 x ACCORD_MAX_REQUESTS_IN_FLIGHT "
+            f"+ ACCORD_MAX_WRITES_IN_FLIGHT + {RESERVED_CONNECTIONS}, and "
+            f"{DRAINER_CONNECTIONS} for its TAXII queue drainer), but the server has room for "
+            f"{room} (max_connections {limit}, {reserved} reserved for superusers, {others} in "
+            "use): lower those settings or --workers, or raise max_connections"
+        )
 
 
 def _json_dumps(value: Any) -> str:
@@ -152,7 +190,9 @@ def side_store(settings: Settings, hub_engine: Engine, name: str, *tables: Any) 
     return engine
 
 
-def _sqlite(url: str, *, settings: Settings | None = None) -> Engine:
+def _sqlite(
+    url: str, *, settings: Settings | None = None, connections: int | None = None
+) -> Engine:
     # A pool as deep as the requests one process serves at once: a connection beyond the pool
     # is closed when returned, and opening one (the file, WAL, the pragmas, the memory map)
     # costs more than the query it was opened for.
@@ -160,8 +200,8 @@ def _sqlite(url: str, *, settings: Settings | None = None) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=settings.db_pool_size if settings else 20,
-        max_overflow=settings.db_max_overflow if settings else 20,
+        pool_size=connections or (settings.db_pool_size if settings else 20),
+        max_overflow=0 if connections else (settings.db_max_overflow if settings else 20),
         pool_timeout=wait,
         **_JSON,
     )

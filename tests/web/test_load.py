@@ -200,6 +200,72 @@ def test_recovers_within_seconds_of_a_burst(tight: Tight, world: World) -> None:
     assert seconds < 2.0
 
 
+def test_a_pool_of_two_under_a_mixed_burst_never_blocks_the_loop_and_recovers(
+    settings: Settings, make: Factories, world: World
+) -> None:
+    """The hub saturated for real: two database connections (the most one request holds at
+    once: its guard's session and a reader) for 75 requests at once (reads, TAXII writes,
+    token writes, OSV queries). The loop keeps serving while they wait for it,
+    each is answered (200/201, or 503 with Retry-After; never a 500 or a hang), and once the
+    burst ends the hub answers normally at once."""
+    small = settings.model_copy(
+        update={"request_queue_seconds": 2.0, "db_pool_timeout_seconds": 1.0}
+    )
+    one = make_engine(small, connections=2)
+    app = create_app(small, engine=one)
+    admin = make.bearer(make.user(), TokenScope.ADMIN)
+    envelope = json.dumps(stixgen.envelope(*(stixgen.indicator() for _ in range(5))))
+    query = {"queries": [{"package": {"ecosystem": "PyPI", "name": "acme"}, "version": "1.0"}]}
+
+    async def scenario() -> tuple[list[httpx.Response], float, list[int], float]:
+        async with client_for(app) as client:
+            burst = []
+            for i in range(15):
+                burst += [
+                    client.get(objects_url(world), headers=world.bearer()),
+                    client.post(objects_url(world), content=envelope, headers=world.bearer()),
+                    client.post(
+                        "/api/v1/me/tokens", json={"name": f"b{i}", "scope": "read"}, headers=admin
+                    ),
+                    client.post("/v1/querybatch", json=query),
+                    client.get("/api/v1/advisories"),
+                ]
+            answers, stall = await watched(asyncio.wait_for(asyncio.gather(*burst), 30))
+            started = time.monotonic()
+            after: list[int] = []
+            # Within seconds of the burst, everything answers normally (tried until then).
+            while after != [200, 200, 200, 201] and time.monotonic() - started < 5:
+                after = [
+                    (await client.get("/healthz")).status_code,
+                    (await client.get(objects_url(world), headers=world.bearer())).status_code,
+                    (await client.post("/v1/querybatch", json=query)).status_code,
+                    (
+                        await client.post(
+                            "/api/v1/me/tokens",
+                            json={"name": f"after-{time.monotonic()}", "scope": "read"},
+                            headers=admin,
+                        )
+                    ).status_code,
+                ]
+            return list(answers), stall, after, time.monotonic() - started
+
+    try:
+        answers, stall, after, seconds = asyncio.run(scenario())
+    finally:
+        one.dispose()
+        for side in (app.state.limiter.engine, app.state.queue.engine):
+            side.dispose()
+    assert stall < LOOP_STALL_SECONDS, f"the event loop was blocked for {stall:.2f} s"
+    failed = [
+        (a.status_code, a.text[:120]) for a in answers if a.status_code not in (200, 201, 202, 503)
+    ]
+    assert not failed
+    assert all(a.headers["Retry-After"] == "1" for a in answers if a.status_code == 503)
+    assert sum(a.status_code < 300 for a in answers) >= 10  # the two connections served many
+    assert after == [200, 200, 200, 201]
+    assert seconds < 5.0
+
+
 def test_concurrent_writers_with_tokens_neither_deadlock_nor_fail(
     app: FastAPI,
     make: Factories,

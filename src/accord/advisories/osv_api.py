@@ -28,6 +28,7 @@ from accord.advisories.osv import Vulnerability
 from accord.advisories.visibility import can_read
 from accord.errors import AccordError, InvalidInput
 from accord.identity.policy import Action, Actor
+from accord.web.admission import reads
 from accord.web.deps import Reader, guard
 
 MAX_BATCH = 1000
@@ -234,6 +235,7 @@ def _json(body: str) -> Response:
     openapi_extra=_body(QueryIn),
     summary="Vulnerabilities of a package version, a package, or a commit",
 )
+@reads
 async def query(
     request: Request, factory: Reader, actor: Annotated[Actor, guard(Action.PUBLIC_READ)]
 ) -> Response:
@@ -249,6 +251,7 @@ async def query(
     openapi_extra=_body(BatchIn),
     summary="Up to 1,000 queries at once",
 )
+@reads
 async def querybatch(
     request: Request,
     factory: Reader,

@@ -17,7 +17,16 @@ from accord.check import snapshots
 from accord.db import unit_of_work
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
-from accord.web.deps import DbSession, Reader, SettingsDep, get_sessionmaker, guard
+from accord.web.admission import reads, writes
+from accord.web.deps import (
+    Caller,
+    DbSession,
+    Reader,
+    SettingsDep,
+    deferred_guard,
+    get_sessionmaker,
+    guard,
+)
 
 router = APIRouter(prefix="/check", tags=["check"])
 Writer = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
@@ -42,15 +51,20 @@ class SummariesOut(BaseModel):
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
 )
+@writes
 def snapshot(
     reader: Reader,
     writer: Writer,
     settings: SettingsDep,
-    _: Annotated[Actor, guard(Action.PUBLIC_READ)],
+    # Not ``guard``: a write's guard looks the caller up in a writing session, which on
+    # SQLite holds the write turn until the request ends, and the snapshot's own writing
+    # transaction below would wait for it. The caller is looked up in the reader instead.
+    caller: Annotated[Caller, deferred_guard(Action.PUBLIC_READ, record_use=False)],
 ) -> Response:
     """A zip of every published TLP:CLEAR OSV record, its manifest, and the transparency-log
     bundle proving the manifest's digest is logged (see docs/check.md)."""
     with reader() as db:
+        caller.actor(db)
         wanted = snapshots.fingerprint(db)
         found = snapshots.newest(db)
         fresh = found is not None and found.fingerprint == wanted
@@ -77,6 +91,7 @@ def snapshot(
 
 
 @router.post("/summaries", response_model=SummariesOut, summary="Plain-language summaries")
+@reads
 def summaries(
     data: SummariesIn, db: DbSession, actor: Annotated[Actor, guard(Action.PUBLIC_READ)]
 ) -> SummariesOut:

@@ -23,6 +23,7 @@ from accord.cli.context import (
     shown_url,
 )
 from accord.config import Settings
+from accord.db import check_connection_budget
 from accord.errors import validated
 from accord.identity import access, services
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
@@ -84,7 +85,11 @@ def serve(
     prepare_data_dir(settings)
     check_keys(settings)
     # Serving is how a hub is made: the first run creates its database.
-    open_engine(settings, create=True).dispose()
+    engine = open_engine(settings, create=True)
+    try:
+        check_connection_budget(engine, settings, processes=workers)
+    finally:
+        engine.dispose()
     from accord.demo.services import has_data
 
     with database(settings, migrate=False, writes=False) as db:

@@ -192,6 +192,43 @@ def remotes(config: ConfigOpt = None) -> None:
             out.print(f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t{every}")
 
 
+@app.command("queue")
+def queue_command(
+    retry: Annotated[
+        str | None,
+        typer.Option("--retry", help="Put this set-aside entry (its status id) back in line."),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The TAXII queue: objects waiting, and the entries set aside after failed tries, each
+    with its status id, collection, tries and reason."""
+    from accord.cli.context import open_engine
+    from accord.sharing.queue import Queue
+
+    settings = settings_from_env(config)
+    engine = open_engine(settings)
+    waiting = Queue.for_hub(settings, engine)
+    try:
+        if retry is not None:
+            if not waiting.retry(retry):
+                raise NotFound(f"no set-aside entry {retry!r} in the queue", field="retry")
+            out.print(f"{retry} is back in line; a running hub's drainer stores it next")
+            return
+        out.print(f"{waiting.backlog()} objects waiting", highlight=False)
+        for entry, attempt in waiting.set_aside_entries():
+            out.print(
+                f"set aside\t{entry.status_uuid}\tcollection {entry.collection_id}\t"
+                f"{entry.objects} objects\t{attempt.attempts} tries\t"
+                f"{attempt.set_aside_at:%Y-%m-%d %H:%M}Z\t{attempt.last_error}",
+                highlight=False,
+                markup=False,
+            )
+    finally:
+        if waiting.engine is not engine:
+            waiting.engine.dispose()
+        engine.dispose()
+
+
 @app.command("group-export")
 def group_export(
     group: Annotated[str, typer.Argument(help="Sharing group id.")],

@@ -26,6 +26,7 @@ from accord.sharing.schemas import (
     LookupRequest,
     LookupResult,
 )
+from accord.web.admission import reads
 from accord.web.deps import DbSession, OrgAccess, guard, org_guard
 
 router = APIRouter(prefix="/sharing", tags=["sharing"])
@@ -126,6 +127,7 @@ def import_group(
 
 
 @router.post("/lookup", response_model=list[LookupResult])
+@reads
 def look_up(
     data: LookupRequest, db: DbSession, actor: Annotated[Actor, guard(Action.SHARING_READ)]
 ) -> list[LookupResult]:

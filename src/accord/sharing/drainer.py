@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 
@@ -21,7 +22,7 @@ from sqlalchemy import event
 
 from accord.background import Every
 from accord.config import Settings
-from accord.db import make_engine, make_sessionmaker
+from accord.db import DRAINER_CONNECTIONS, make_engine, make_sessionmaker
 from accord.sharing.queue import Queue, drain, writer_cache
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,19 @@ log = logging.getLogger(__name__)
 QUEUE_POLL_SECONDS = 0.5
 # How often a web process checks that its drainer runs while entries wait.
 WATCH_SECONDS = 2.0
+# A drain that failed is tried again after a pause doubling from the poll's up to this; a
+# drainer that died soon after its start is started again after one doubling from the
+# watch's up to the other. A failure that lasts (a poisoned entry, a database down) then
+# costs a try a minute, not a log line and a process start every two seconds.
+DRAIN_BACKOFF_MAX_SECONDS = 60.0
+RESTART_BACKOFF_MAX_SECONDS = 300.0
+# A drainer that lived this long before it died is started again at once.
+HEALTHY_SECONDS = 60.0
+
+
+def backoff(failures: int, *, first: float, most: float) -> float:
+    """Seconds to wait after ``failures`` failures in a row: ``first``, doubled each time."""
+    return 0.0 if failures <= 0 else min(first * 2 ** (failures - 1), most)
 
 
 class Drainer:
@@ -56,6 +70,10 @@ class Drainer:
         self._stopping = False
         self._starting = threading.Lock()
         self._watcher: Every | None = None
+        # Restarts after early deaths in a row, and when the next start may be (monotonic).
+        self._early_deaths = 0
+        self._started_at = 0.0
+        self._not_before: float | None = None
 
     def watch(self, waiting: Queue, *, seconds: float = WATCH_SECONDS) -> None:
         """Start the drainer now if entries wait, and every ``seconds`` again if it is not
@@ -75,6 +93,8 @@ class Drainer:
             return False
         if not waiting.backlog():
             return False
+        if not self._may_start():
+            return False
         if self._process is not None:
             log.warning(
                 "the TAXII queue's drainer ended (exit code %s) with entries waiting; restarting",
@@ -82,6 +102,29 @@ class Drainer:
             )
         self.wake()
         return True
+
+    def _may_start(self) -> bool:
+        """Whether a (re)start is due: at once the first time, or after a drainer that lived
+        long; after a doubling pause when it keeps dying soon after its start."""
+        if self._process is None or self._process.is_alive():
+            return True
+        now = time.monotonic()
+        if self._not_before is None:  # this death, seen for the first time
+            lived = now - self._started_at
+            self._early_deaths = 0 if lived >= HEALTHY_SECONDS else self._early_deaths + 1
+            pause = backoff(
+                self._early_deaths, first=WATCH_SECONDS, most=RESTART_BACKOFF_MAX_SECONDS
+            )
+            self._not_before = now + pause
+            if pause:
+                log.warning(
+                    "the TAXII queue's drainer died %s time(s) in a row soon after its start "
+                    "(exit code %s); starting it again in %.0f s",
+                    self._early_deaths,
+                    self._process.exitcode,
+                    pause,
+                )
+        return now >= self._not_before
 
     def running(self) -> bool:
         """Whether the drainer process is alive."""
@@ -98,6 +141,8 @@ class Drainer:
             if self._stopping:
                 return
             if self._process is None or not self._process.is_alive():
+                if not self._may_start():
+                    return  # dying again and again: the watch starts it after its pause
                 self._start()
             assert self._signals is not None
             # Never waits: a full pipe holds wakes enough; a dead drainer's is closed.
@@ -118,6 +163,7 @@ class Drainer:
         if self._signals is not None:
             self._signals.close()
         self._process, self._signals = process, writer
+        self._started_at, self._not_before = time.monotonic(), None
 
     def stop(self) -> None:
         """Stop after the batch in progress; what still waits is stored at the next start."""
@@ -136,7 +182,9 @@ class Drainer:
 
 
 def _drain_until_stopped(settings: Settings, signals: Connection, parent: int) -> None:
-    engine = make_engine(settings)
+    # Two connections, not a web process's pool: on PostgreSQL every process's count against
+    # max_connections (accord.db.check_connection_budget).
+    engine = make_engine(settings, connections=DRAINER_CONNECTIONS)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", writer_cache)
     waiting = Queue.for_hub(settings, engine)
@@ -144,16 +192,29 @@ def _drain_until_stopped(settings: Settings, signals: Connection, parent: int) -
     gc.collect()
     gc.freeze()  # what start-up built is never garbage: out of every collection's way
     stopping = False
+    failures = 0
+    resume = 0.0  # no drain before this (monotonic): the pause after a failure
     while not stopping and os.getppid() == parent:
-        signals.poll(QUEUE_POLL_SECONDS)
-        stopping = _stop_asked(signals)
+        paused = resume - time.monotonic()
+        signals.poll(min(QUEUE_POLL_SECONDS, paused) if paused > 0 else QUEUE_POLL_SECONDS)
+        stopping = _stop_asked(signals)  # wakes are read, and wait with the pause
+        if stopping or time.monotonic() < resume:
+            continue
         try:
             while not stopping and drain(
                 waiting, sessions, limit=settings.taxii_queue_batch_objects
             ):
                 stopping = _stop_asked(signals)
+            failures = 0
         except Exception:
-            log.exception("storing queued TAXII envelopes failed; retrying at the next poll")
+            failures += 1
+            pause = backoff(failures, first=QUEUE_POLL_SECONDS, most=DRAIN_BACKOFF_MAX_SECONDS)
+            resume = time.monotonic() + pause
+            log.exception(
+                "storing queued TAXII envelopes failed (%s in a row); trying again in %.1f s",
+                failures,
+                pause,
+            )
     engine.dispose()
 
 

@@ -268,6 +268,24 @@ class QueuedEnvelope(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class QueueAttempt(Base):
+    """How often the drainer tried to store a queued envelope, and why it last failed.
+
+    Counted before each try (a drainer killed while storing it counts too); an entry tried
+    ``queue.MAX_ATTEMPTS`` times is set aside (``set_aside_at``): kept, no longer tried, and
+    listed for operators (``accord sharing queue``) with the reason. Beside the queue, in its
+    store (``queue.db`` on SQLite), keyed like it by the status id.
+    """
+
+    __tablename__ = "sharing_queue_attempts"
+
+    status_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class SharingSecret(Base):
     """A random secret of the hub (the root of the pagination cursor key), shared by processes."""
 

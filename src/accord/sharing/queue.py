@@ -21,6 +21,10 @@ How nothing acknowledged is lost or stored twice:
 - A failed drain leaves the queue as it was and is tried again; an acknowledged envelope is
   never dropped. The queue is bounded (``taxii_queue_max_objects``): past it a POST waits for
   room, then gets 503 with Retry-After.
+- Each try of an entry is counted before it is made (``QueueAttempt``), so that one that makes
+  the drain fail, or kills the drainer, is found: an entry tried before is tried alone, and
+  after :data:`MAX_ATTEMPTS` tries it is set aside (kept, with the reason, listed by
+  ``accord sharing queue``) instead of holding every entry behind it back forever.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from accord.clock import utcnow
@@ -41,10 +45,16 @@ from accord.db import make_sessionmaker, side_store, unit_of_work
 from accord.errors import AccordError
 from accord.identity.models import Organization, User
 from accord.sharing import ingest
-from accord.sharing.models import Collection, QueuedEnvelope, TaxiiStatus
+from accord.sharing.models import Collection, QueueAttempt, QueuedEnvelope, TaxiiStatus
 from accord.sharing.stix_validation import CheckedObject, format_timestamp, granular_tlp_refs
 
 log = logging.getLogger(__name__)
+
+# Tries of one entry before it is set aside: enough for a passing failure (the database
+# restarting, a lock timeout) to pass, with the drainer's backoff between them.
+MAX_ATTEMPTS = 5
+# The reason kept for an entry whose tries left none (the drainer was killed storing it).
+DIED_WHILE_STORING = "the drainer process ended while storing it (killed, or out of memory)"
 
 
 class QueueFull(AccordError):
@@ -69,7 +79,15 @@ class Queue:
     @classmethod
     def for_hub(cls, settings: Settings, hub_engine: Engine) -> Queue:
         """The queue of a hub: a side SQLite file, or the hub's PostgreSQL database."""
-        return cls(side_store(settings, hub_engine, "queue.db", QueuedEnvelope.__table__))
+        return cls(
+            side_store(
+                settings,
+                hub_engine,
+                "queue.db",
+                QueuedEnvelope.__table__,
+                QueueAttempt.__table__,
+            )
+        )
 
     def put(self, entry: QueuedEnvelope) -> None:
         """Keep ``entry`` durably: committed when this returns."""
@@ -84,36 +102,130 @@ class Queue:
             return db.scalar(query.options(defer(QueuedEnvelope.payload)))
 
     def backlog(self) -> int:
-        """How many objects wait to be stored."""
+        """How many objects wait to be stored (those set aside do not wait)."""
+        query = select(func.coalesce(func.sum(QueuedEnvelope.objects), 0)).where(
+            QueuedEnvelope.status_uuid.not_in(_SET_ASIDE)
+        )
         with self.reader() as db:
-            return int(db.scalar(select(func.coalesce(func.sum(QueuedEnvelope.objects), 0))) or 0)
+            return int(db.scalar(query) or 0)
 
-    def take(self, limit: int) -> list[QueuedEnvelope]:
-        """The oldest entries, whole, up to about ``limit`` objects (at least one entry)."""
+    def take(self, limit: int, *, max_attempts: int = MAX_ATTEMPTS) -> list[QueuedEnvelope]:
+        """The oldest entries, whole, up to about ``limit`` objects (at least one entry).
+
+        An entry tried before is taken alone, so that the one that fails a batch is found
+        and the others are stored; one tried ``max_attempts`` times is set aside here.
+        """
         ids: list[int] = []
         count = 0
+        worn: list[QueueAttempt] = []
+        query = (
+            select(QueuedEnvelope.id, QueuedEnvelope.objects, QueueAttempt)
+            .outerjoin(QueueAttempt, QueueAttempt.status_uuid == QueuedEnvelope.status_uuid)
+            .where(QueueAttempt.set_aside_at.is_(None))
+            .order_by(QueuedEnvelope.id)
+        )
         with self.reader() as db:
-            sizes = db.execute(
-                select(QueuedEnvelope.id, QueuedEnvelope.objects).order_by(QueuedEnvelope.id)
-            )
-            for entry_id, objects in sizes:
-                if ids and count + objects > limit:
+            for entry_id, objects, attempt in db.execute(query):
+                tried = attempt is not None and attempt.attempts > 0
+                if tried and attempt.attempts >= max_attempts:
+                    worn.append(attempt)
+                    continue
+                if ids and (count + objects > limit or tried):
                     break
                 ids.append(entry_id)
                 count += objects
-            query = select(QueuedEnvelope).where(QueuedEnvelope.id.in_(ids))
-            return list(db.scalars(query.order_by(QueuedEnvelope.id)))
+                if tried:
+                    break  # alone
+            chosen = select(QueuedEnvelope).where(QueuedEnvelope.id.in_(ids))
+            entries = list(db.scalars(chosen.order_by(QueuedEnvelope.id)))
+        for attempt in worn:
+            self.set_aside(attempt.status_uuid, attempt.last_error or DIED_WHILE_STORING)
+        return entries
 
-    def forget(self, ids: Sequence[int]) -> None:
-        """Remove stored entries."""
-        if ids:
+    def attempting(self, entries: Sequence[QueuedEnvelope]) -> None:
+        """Count a try of each entry, committed before the try (a drainer killed meanwhile
+        leaves it counted)."""
+        now = utcnow()
+        uuids = [e.status_uuid for e in entries]
+        with unit_of_work(self.sessions) as db:
+            found = {
+                a.status_uuid: a
+                for a in db.scalars(select(QueueAttempt).where(QueueAttempt.status_uuid.in_(uuids)))
+            }
+            for uuid in uuids:
+                attempt = found.get(uuid)
+                if attempt is None:
+                    db.add(QueueAttempt(status_uuid=uuid, attempts=1, last_attempt_at=now))
+                else:
+                    attempt.attempts += 1
+                    attempt.last_attempt_at = now
+
+    def failed(
+        self, entries: Sequence[QueuedEnvelope], reason: str, *, max_attempts: int = MAX_ATTEMPTS
+    ) -> None:
+        """Keep why the try of ``entries`` failed; set aside those tried ``max_attempts``
+        times (alone, by then: :meth:`take`)."""
+        uuids = [e.status_uuid for e in entries]
+        with unit_of_work(self.sessions) as db:
+            db.execute(
+                update(QueueAttempt)
+                .where(QueueAttempt.status_uuid.in_(uuids))
+                .values(last_error=reason[:2000])
+            )
+            worn = db.scalars(
+                select(QueueAttempt.status_uuid).where(
+                    QueueAttempt.status_uuid.in_(uuids), QueueAttempt.attempts >= max_attempts
+                )
+            ).all()
+        for uuid in worn:
+            self.set_aside(uuid, reason)
+
+    def set_aside(self, status_uuid: str, reason: str) -> None:
+        """No longer try this entry: kept, with the reason, for an operator to look at."""
+        with unit_of_work(self.sessions) as db:
+            db.execute(
+                update(QueueAttempt)
+                .where(QueueAttempt.status_uuid == status_uuid, QueueAttempt.set_aside_at.is_(None))
+                .values(set_aside_at=utcnow(), last_error=reason[:2000])
+            )
+        log.error("TAXII queue entry %s set aside after failed tries: %s", status_uuid, reason)
+
+    def set_aside_entries(self) -> list[tuple[QueuedEnvelope, QueueAttempt]]:
+        """The entries set aside, oldest first, with their tries and reason (operators)."""
+        query = (
+            select(QueuedEnvelope, QueueAttempt)
+            .join(QueueAttempt, QueueAttempt.status_uuid == QueuedEnvelope.status_uuid)
+            .where(QueueAttempt.set_aside_at.is_not(None))
+            .options(defer(QueuedEnvelope.payload))
+            .order_by(QueuedEnvelope.id)
+        )
+        with self.reader() as db:
+            return [(entry, attempt) for entry, attempt in db.execute(query)]
+
+    def retry(self, status_uuid: str) -> bool:
+        """Put a set-aside entry back in line, its tries forgotten; whether there was one."""
+        with unit_of_work(self.sessions) as db:
+            gone = db.execute(
+                delete(QueueAttempt).where(
+                    QueueAttempt.status_uuid == status_uuid, QueueAttempt.set_aside_at.is_not(None)
+                )
+            )
+            return bool(getattr(gone, "rowcount", 0))
+
+    def forget(self, entries: Sequence[QueuedEnvelope]) -> None:
+        """Remove stored entries, and their tries."""
+        if entries:
+            ids = [e.id for e in entries]
+            uuids = [e.status_uuid for e in entries]
             with unit_of_work(self.sessions) as db:
                 db.execute(delete(QueuedEnvelope).where(QueuedEnvelope.id.in_(ids)))
+                db.execute(delete(QueueAttempt).where(QueueAttempt.status_uuid.in_(uuids)))
 
     def clear(self) -> None:
         """Forget every entry (tests)."""
         with unit_of_work(self.sessions) as db:
             db.execute(delete(QueuedEnvelope))
+            db.execute(delete(QueueAttempt))
 
     def wait_for_room(self, *, limit: int, seconds: float) -> None:
         """Return once fewer than ``limit`` objects wait; :class:`QueueFull` after ``seconds``."""
@@ -214,20 +326,35 @@ def entry_for(
     )
 
 
-def drain(queue: Queue, sessions: sessionmaker[Session], *, limit: int) -> int:
+_SET_ASIDE = select(QueueAttempt.status_uuid).where(QueueAttempt.set_aside_at.is_not(None))
+
+
+def drain(
+    queue: Queue, sessions: sessionmaker[Session], *, limit: int, max_attempts: int = MAX_ATTEMPTS
+) -> int:
     """Store the oldest entries, up to about ``limit`` objects, in one transaction of the hub
-    database; returns how many entries it took (0: the queue was empty)."""
+    database; returns how many entries it took (0: the queue was empty). A failure is kept
+    with the entries it was tried with, and raised."""
     if not queue.backlog():
         return 0  # checked without the hub's write lock, which an idle poll must not take
-    with unit_of_work(sessions) as db:
-        _lock(db)
-        entries = queue.take(limit)
-        uuids = [e.status_uuid for e in entries]
-        done = set(db.scalars(select(TaxiiStatus.uuid).where(TaxiiStatus.uuid.in_(uuids))))
-        for entry in entries:
-            if entry.status_uuid not in done:
-                _store(db, entry)
-    queue.forget([e.id for e in entries])
+    entries: list[QueuedEnvelope] = []
+    try:
+        with unit_of_work(sessions) as db:
+            _lock(db)
+            entries = queue.take(limit, max_attempts=max_attempts)
+            if not entries:
+                return 0  # all that waited was set aside
+            queue.attempting(entries)
+            uuids = [e.status_uuid for e in entries]
+            done = set(db.scalars(select(TaxiiStatus.uuid).where(TaxiiStatus.uuid.in_(uuids))))
+            for entry in entries:
+                if entry.status_uuid not in done:
+                    _store(db, entry)
+    except Exception as exc:
+        if entries:
+            queue.failed(entries, f"{type(exc).__name__}: {exc}", max_attempts=max_attempts)
+        raise
+    queue.forget(entries)
     return len(entries)
 
 

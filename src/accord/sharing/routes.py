@@ -16,7 +16,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
-from accord.db import unit_of_work
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
 from accord.sharing import cursor, deliveries, queries, queue, services
@@ -186,13 +185,17 @@ def add_objects(
             state.drainer.wake()
         answer: bytes | dict[str, Any] = pending_json(entry)
     else:
-        with unit_of_work(state.sessionmaker) as db:
+
+        def store(db: Session) -> dict[str, Any]:
             # The permission is asked again in the writing transaction: a grant may have been
             # withdrawn meanwhile.
             result = services.add_objects(
                 db, actor=actor, collection_id=collection_id, envelope=envelope, now=utcnow()
             )
-            answer = status_json(result)
+            return status_json(result)
+
+        # On SQLite with the other writes waiting meanwhile, in one transaction and commit.
+        answer = state.group_commit.run(store)
     record_use(request, state.sessionmaker)
     return taxii_response(answer, status=202)
 

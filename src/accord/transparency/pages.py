@@ -18,6 +18,7 @@ from accord.limits import DbInt
 from accord.transparency import bundles, services
 from accord.transparency.envelope import Envelope, EnvelopeError
 from accord.transparency.services import b64
+from accord.web.admission import reads
 from accord.web.deps import DbSession, SettingsDep, guard
 from accord.web.i18n import N_
 from accord.web.rendering import render
@@ -54,6 +55,7 @@ def log_page(
 
 
 @router.post("/log/verify", response_class=HTMLResponse)
+@reads
 async def verify_document(
     request: Request,
     db: DbSession,

@@ -6,11 +6,22 @@ out together and the hub answers nothing (it took minutes to recover). Here at m
 ``max_requests_in_flight`` reads and ``max_writes_in_flight`` other requests are served at
 once; the next wait their turn, first come first served, in a line of at most
 ``max_requests_queued`` for at most ``request_queue_seconds``; past either bound a request is
-answered 503 with Retry-After at once, before anything of it is read. Writers have their own
-slots and line: on SQLite they take turns on one writer (``accord.db.WriteTurn``), and while
-waiting in the readers' slots they held the reads back. The database pool and the worker
-threads are sized from the same numbers (``Settings.worker_threads``, ``Settings.db_pool_size``),
-so that a request let in never waits for either.
+answered 503 with Retry-After at once. Writers have their own slots and line: on SQLite they
+take turns on one writer (``accord.db.WriteTurn``), and while waiting in the readers' slots
+they held the reads back. The database pool and the worker threads are sized from the same
+numbers (``Settings.worker_threads``, ``Settings.db_pool_size``), so that a request let in
+never waits for either.
+
+A slot is held only while the hub works. A request's body is received before it takes one
+(within ``request_body_seconds``, else 408, and within ``max_request_bytes``): a client sending
+a byte at a time held a slot for minutes, and four of them stopped every write. A slot is
+given up as the answer's last part is handed to the server, or once a part has waited
+``request_body_seconds`` for a client that does not read it.
+
+Whether a request is a read or a write is the route's (:func:`route_reads`): its method, unless
+the route says otherwise with :func:`reads` (a POST that only reads: a query in a body) or
+:func:`writes` (a GET that writes). Admission leaves the answer in the scope, and the request's
+session follows it (``accord.web.deps.get_db``): a read never takes SQLite's write turn.
 
 ``/healthz`` has a small lane of its own, beside the line: a load balancer's probe is answered
 while the hub is saturated, and says so only if the database does not answer.
@@ -20,23 +31,79 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.config import RESERVED_CONNECTIONS, Settings
 from accord.sharing import taxii
-from accord.web.deps import TAXII_PREFIX
+from accord.web.deps import ADMITTED_AS_READ, READ_METHODS, TAXII_PREFIX
 
 # Seconds a refused client is told to wait: the line moves in milliseconds, and a client that
 # honours it comes back once the burst that filled the line has been served.
 RETRY_AFTER_SECONDS = 1
 HEALTH_PATHS = frozenset({"/healthz"})
-READS = frozenset({"GET", "HEAD"})
-# POSTs that only read, through a read-only session of their own (OSV's query API).
-READING_POSTS = frozenset({"/v1/query", "/v1/querybatch"})
+READS = READ_METHODS
+CLASS_ATTRIBUTE = "__accord_admitted_as_read__"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def reads(endpoint: Endpoint) -> Endpoint:
+    """Admit the route as a read whatever its method: it only reads (a query sent in a body).
+
+    Placed under the router's decorator. Its request gets a read-only session, and the
+    caller's token is not stamped as used (a write) by it.
+    """
+    setattr(endpoint, CLASS_ATTRIBUTE, True)
+    return endpoint
+
+
+def writes(endpoint: Endpoint) -> Endpoint:
+    """Admit the route as a write though its method is GET: it may write (placed under the
+    router's decorator)."""
+    setattr(endpoint, CLASS_ATTRIBUTE, False)
+    return endpoint
+
+
+def route_reads(route: APIRoute) -> bool:
+    """Whether requests to ``route`` are admitted as reads: as it says, else by its methods."""
+    said: bool | None = getattr(route.endpoint, CLASS_ATTRIBUTE, None)
+    return _methods(route) <= READS if said is None else said
+
+
+def _methods(route: APIRoute) -> frozenset[str]:
+    # Starlette answers HEAD with the GET route.
+    methods = set(route.methods or ())
+    return frozenset(methods | {"HEAD"} if "GET" in methods else methods)
+
+
+class Classes:
+    """Which requests are reads: by method, except on the routes that say otherwise, whose
+    paths are matched (a handful of patterns, not the hundreds of routes)."""
+
+    def __init__(self, routers: Iterable[tuple[str, APIRouter]]) -> None:
+        self.exceptions: list[tuple[re.Pattern[str], frozenset[str], bool]] = []
+        for prefix, router in routers:
+            for route in router.routes:
+                if isinstance(route, APIRoute) and route_reads(route) != (_methods(route) <= READS):
+                    pattern, _, _ = compile_path(prefix + route.path)
+                    self.exceptions.append((pattern, _methods(route), route_reads(route)))
+
+    def reads(self, method: str, path: str) -> bool:
+        """Whether a request for ``method`` and ``path`` is admitted as a read."""
+        for pattern, methods, said in self.exceptions:
+            if method in methods and pattern.match(path):
+                return said
+        return method in READS
 
 
 class Gate:
@@ -73,6 +140,11 @@ class Gate:
                 self._drop(turn)
             raise
 
+    def refuses(self, seconds: float) -> bool:
+        """Whether :meth:`enter` would refuse now, without waiting."""
+        busy = self.active >= self.limit or bool(self._line)
+        return busy and (len(self._line) >= self.queued or seconds <= 0)
+
     def leave(self) -> None:
         """Give the place up: to the first request in line, else back to the gate."""
         while self._line:
@@ -97,26 +169,108 @@ class Admission:
         self.writes = Gate(settings.max_writes_in_flight, settings.max_requests_queued)
         self.health = Gate(RESERVED_CONNECTIONS // 2, 0)
         self.seconds = settings.request_queue_seconds
+        self.client_seconds = settings.request_body_seconds
+        self.max_bytes = settings.max_request_bytes
+        # Bodies being received, before any slot: bounded like the line (memory).
+        self.receiving = 0
+        self.max_receiving = max(settings.max_requests_queued, 1)
         self.threads = settings.worker_threads
         self._sized: object | None = None
+        self._classes: Classes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         self._size_threads()
-        health = scope["path"] in HEALTH_PATHS
-        reads = scope["method"] in READS or scope["path"] in READING_POSTS
-        gate = self.gate if reads else self.writes
-        if health:
-            gate = self.health
-        if not await gate.enter(0 if health else self.seconds):
+        if scope["path"] in HEALTH_PATHS:
+            gate, seconds = self.health, 0.0
+        else:
+            reads = self._classify(scope).reads(scope["method"], scope["path"])
+            scope[ADMITTED_AS_READ] = reads
+            gate, seconds = (self.gate if reads else self.writes), self.seconds
+        if gate.refuses(seconds):
+            await _refuse(scope, send)  # before anything of the request is read
+            return
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self.app(scope, receive, send)  # refused 413 unread (BodyLimit), no slot
+            return
+        if declared != 0:
+            if self.receiving >= self.max_receiving:
+                await _refuse(scope, send)
+                return
+            self.receiving += 1
+            try:
+                received = await self._receive_body(receive)
+            finally:
+                self.receiving -= 1
+            if received is None:
+                await _timed_out(scope, send, self.client_seconds)
+                return
+            parts, whole = received
+            if parts[-1]["type"] == "http.disconnect":
+                return  # the client went away before it sent its request: nothing to answer
+            receive = _replay(parts, receive)
+            if not whole:
+                await self.app(scope, receive, send)  # over the limit: 413 (BodyLimit), no slot
+                return
+        if not await gate.enter(seconds):
             await _refuse(scope, send)
             return
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                gate.leave()
+
+        async def handing_send(message: Message) -> None:
+            if not held:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                release()  # the answer is the server's now; the client's pace is not ours
+                await send(message)
+            else:
+                sending = asyncio.ensure_future(send(message))
+                try:
+                    await asyncio.wait_for(asyncio.shield(sending), self.client_seconds)
+                except TimeoutError:
+                    release()  # a client that does not read its answer holds no slot
+                    await sending
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, handing_send)
         finally:
-            gate.leave()
+            release()
+
+    async def _receive_body(self, receive: Receive) -> tuple[list[Message], bool] | None:
+        """The request body's messages, received within ``client_seconds`` (None past it),
+        and whether it ended within ``max_bytes`` (else reading stopped past them)."""
+        parts: list[Message] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.client_seconds):
+                while True:
+                    message = await receive()
+                    parts.append(message)
+                    if message["type"] != "http.request":
+                        return parts, True  # the client went away: the app is told so
+                    size += len(message.get("body", b""))
+                    if size > self.max_bytes:
+                        return parts, False
+                    if not message.get("more_body", False):
+                        return parts, True
+        except TimeoutError:
+            return None
+
+    def _classify(self, scope: Scope) -> Classes:
+        if self._classes is None:
+            app = scope.get("app")
+            state = getattr(app, "state", None)
+            self._classes = Classes(getattr(state, "routers", None) or ())
+        return self._classes
 
     def _size_threads(self) -> None:
         # The thread pool of sync routes and ``run_in_threadpool`` is anyio's default limiter,
@@ -128,20 +282,57 @@ class Admission:
             self._sized = limiter
 
 
+def _declared_length(scope: Scope) -> int | None:
+    """The declared Content-Length (0: no body at all), or None when the body is streamed."""
+    length = None
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length" and value.isdigit():
+            length = int(value)
+    return 0 if length is None else length
+
+
+def _replay(parts: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` giving the messages already received, then the server's own."""
+    waiting = deque(parts)
+
+    async def replay() -> Message:
+        return waiting.popleft() if waiting else await receive()
+
+    return replay
+
+
+async def _timed_out(scope: Scope, send: Send, seconds: float) -> None:
+    message = f"the request body was not received within {seconds:g} seconds"
+    error = {"error": "request_timeout", "message": message}
+    await _answer(scope, send, 408, error, [(b"connection", b"close")])
+
+
 async def _refuse(scope: Scope, send: Send) -> None:
     error = {"error": "overloaded", "message": "the hub is saturated; try again shortly"}
+    await _answer(scope, send, 503, error, [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+
+
+async def _answer(
+    scope: Scope,
+    send: Send,
+    status: int,
+    error: dict[str, str],
+    extra: list[tuple[bytes, bytes]],
+) -> None:
     if str(scope["path"]).startswith(TAXII_PREFIX):
-        body, media = orjson.dumps(taxii.error_body(503, error)), taxii.TAXII_MEDIA_TYPE
+        body, media = orjson.dumps(taxii.error_body(status, error)), taxii.TAXII_MEDIA_TYPE
     else:
         body, media = orjson.dumps(error), "application/json"
     await send(
         {
             "type": "http.response.start",
-            "status": 503,
+            "status": status,
             "headers": [
                 (b"content-type", media.encode()),
                 (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                *extra,
             ],
         }
     )

@@ -16,6 +16,7 @@ from accord import __version__
 from accord.checkpoints import Checkpointer
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work
+from accord.group_commit import GroupCommit
 from accord.identity.ratelimit import RateLimiter
 from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.drainer import Drainer
@@ -193,6 +194,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.reader = make_sessionmaker(app.state.engine, read_only=True)
+    # Small TAXII writes of many requests share a transaction on SQLite (accord.group_commit).
+    app.state.group_commit = GroupCommit(app.state.sessionmaker)
     app.state.limiter = RateLimiter.for_hub(settings, app.state.engine)
     # Large TAXII envelopes wait here to be stored in batches (accord.sharing.queue).
     app.state.queue = Queue.for_hub(settings, app.state.engine)

@@ -28,6 +28,17 @@ from accord.web.security import cookie_name
 SESSION_COOKIE = "accord_session"
 TAXII_PREFIX = "/taxii2/"
 GUARD_ATTRIBUTE = "__accord_action__"
+# The scope key where admission (accord.web.admission) leaves whether it let the request in as
+# a read: the one classification of a route, which the session and the token stamp follow.
+ADMITTED_AS_READ = "accord.admitted_as_read"
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def admitted_as_read(request: Request) -> bool:
+    """Whether the request was admitted as a read (else by its method, outside admission)."""
+    reads: bool | None = request.scope.get(ADMITTED_AS_READ)
+    return request.method in READ_METHODS if reads is None else reads
+
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency on its
 # thread pool, and that hop (a queue, a thread switch and back) costs more than their work.
@@ -64,7 +75,9 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     Used with ``scope="function"`` so that the commit happens before the response is sent:
     a client never sees success for a change that failed to commit.
     """
-    reads = request.method in ("GET", "HEAD")
+    # Reads (GETs, and the POSTs that only read) get a read-only session: on SQLite it never
+    # takes the write turn, which the writers wait in line for.
+    reads = admitted_as_read(request)
     state = request.app.state
     # Opening a session does no I/O: it connects on its first statement.
     session: Session = (state.reader if reads else state.sessionmaker)()
@@ -152,7 +165,7 @@ def resolve_actor(request: Request, db: Session, *, record_use: bool = True) -> 
     if lookup is None:
         actor = Actor(ip_address=ip) if ip else ANONYMOUS
     else:
-        writes = record_use and request.method not in ("GET", "HEAD")
+        writes = record_use and not admitted_as_read(request)
         actor = _resolve(request, db, lookup, ip=ip, writes=writes)
     request.state.actor = actor
     return actor
@@ -217,8 +230,9 @@ def _resolve(
         raise Unauthenticated("this API token is unknown, expired or revoked")
     request.state.credential = found
     if writes:
-        # Recorded in the request's own (writing) transaction: GETs stay read-only, so
-        # this reads "last used to change something"; a failed request leaves it as it was.
+        # Recorded in the request's own (writing) transaction: reads (GETs, look-ups,
+        # queries) stay read-only, so this reads "last used to change something"; a failed
+        # request leaves it as it was.
         access.mark_used(db, found)
     return found.actor
 

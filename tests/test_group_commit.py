@@ -1,0 +1,113 @@
+"""Group commit (``accord.group_commit``): writes of many threads share SQLite commits, each
+write's failure stays its own, and nothing is answered before its commit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.group_commit import GroupCommit
+from accord.sharing.models import SharingSecret
+
+
+def _writes(group: GroupCommit, works: list[Callable[[Session], str]]) -> list[str | BaseException]:
+    """Each work run by a thread of its own, all started together; results in order."""
+    results: list[str | BaseException] = [""] * len(works)
+    start = threading.Barrier(len(works))
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = group.run(works[i])
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def _secret(name: str) -> Callable[[Session], str]:
+    def work(db: Session) -> str:
+        db.add(SharingSecret(name=name, value="v"))
+        db.flush()
+        return name
+
+    return work
+
+
+@pytest.fixture
+def commits(engine: Engine) -> list[int]:
+    counted: list[int] = []
+
+    def count(_conn: object) -> None:
+        counted.append(1)
+
+    event.listen(engine, "commit", count)
+    yield counted
+    event.remove(engine, "commit", count)
+
+
+def test_writes_of_many_threads_share_commits_on_sqlite(
+    engine: Engine, session_factory: sessionmaker[Session], commits: list[int]
+) -> None:
+    group = GroupCommit(session_factory)
+    names = [f"g{i}" for i in range(24)]
+    results = _writes(group, [_secret(n) for n in names])
+    assert results == names
+    with session_factory() as db:
+        assert set(db.scalars(select(SharingSecret.name))) == set(names)
+    if engine.dialect.name == "sqlite":
+        assert group.grouped
+        assert len(commits) < len(names)  # one commit for each group that waited together
+    else:
+        assert not group.grouped  # PostgreSQL's writers do not take turns
+        assert len(commits) == len(names)
+
+
+def test_a_failing_write_fails_alone(session_factory: sessionmaker[Session]) -> None:
+    """A write that fails (a duplicate key) is rolled back to its savepoint and its caller
+    gets its error; the writes beside it in the same transaction are committed."""
+    group = GroupCommit(session_factory)
+    group.run(_secret("taken"))
+
+    def boom(_db: Session) -> str:
+        raise ValueError("refused")
+
+    works = [_secret("a"), _secret("taken"), _secret("b"), boom, _secret("c")]
+    results = _writes(group, works)
+    assert results[0] == "a"
+    assert isinstance(results[1], IntegrityError)
+    assert results[2] == "b"
+    assert isinstance(results[3], ValueError)
+    assert results[4] == "c"
+    with session_factory() as db:
+        assert set(db.scalars(select(SharingSecret.name))) == {"taken", "a", "b", "c"}
+
+
+def test_a_failed_commit_fails_every_write_it_held(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    """Nothing is acknowledged before its commit: a commit that fails fails each write."""
+    group = GroupCommit(session_factory)
+
+    def refuse(_conn: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    event.listen(engine, "commit", refuse)
+    try:
+        results = _writes(group, [_secret(f"f{i}") for i in range(6)])
+    finally:
+        event.remove(engine, "commit", refuse)
+    assert all(isinstance(r, RuntimeError) for r in results), results
+    with session_factory() as db:
+        assert list(db.scalars(select(SharingSecret.name))) == []
+    assert group.run(_secret("after")) == "after"  # the lead was handed on
