@@ -40,6 +40,9 @@ class MonitorState:
     hub: str
     verifier_key: str
     checkpoint: str | None = None
+    # The witness policy pinned with the key: witness keys and how many must cosign.
+    witnesses: tuple[str, ...] = ()
+    quorum: int = 0
 
 
 def load_state(path: Path) -> MonitorState | None:
@@ -48,7 +51,13 @@ def load_state(path: Path) -> MonitorState | None:
         return None
     try:
         raw = json.loads(path.read_text())
-        return MonitorState(raw["hub"], raw["verifier_key"], raw.get("checkpoint"))
+        return MonitorState(
+            raw["hub"],
+            raw["verifier_key"],
+            raw.get("checkpoint"),
+            tuple(str(k) for k in raw.get("witnesses", ())),
+            int(raw.get("quorum", 0)),
+        )
     except (ValueError, KeyError, TypeError):
         raise AccordError(f"the state file {path} is damaged; move it away to start over") from None
 
@@ -56,7 +65,7 @@ def load_state(path: Path) -> MonitorState | None:
 def save_state(path: Path, state: MonitorState) -> None:
     """Write the state atomically (a crash leaves the old file or the new, never half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = json.dumps(state.__dict__, indent=2) + "\n"
+    body = json.dumps({**state.__dict__, "witnesses": list(state.witnesses)}, indent=2) + "\n"
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
         handle.write(body)
         temporary = Path(handle.name)
@@ -98,6 +107,15 @@ class HubClient:
     def verifier_key(self) -> str:
         """The verifier key the hub publishes (trust it only on first use)."""
         return str(self._json("/.well-known/accord-log-key")["verifier_key"])
+
+    def witness_policy(self) -> tuple[list[str], int]:
+        """The witness keys and quorum the hub publishes (trust them only on first use)."""
+        found = self._json("/.well-known/accord-log-key")
+        keys = found.get("witnesses", []) if isinstance(found, dict) else []
+        quorum = found.get("quorum", 0) if isinstance(found, dict) else 0
+        if not isinstance(keys, list) or not isinstance(quorum, int):
+            raise HubError(f"{self.hub} published a witness policy that is not one")
+        return [str(k) for k in keys], quorum
 
     def consistency(self, first: int, second: int) -> list[bytes]:
         """The hub's consistency proof between two sizes."""
