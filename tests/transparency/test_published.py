@@ -78,7 +78,8 @@ def _serve(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[int, st
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         # What the entry point (accord.cli.main.run) prints for it, and its exit status.
         line = _one_line(result.exception)
-        assert line is not None and "\n" not in line, result.exception
+        assert line is not None, result.exception
+        assert "\n" not in line
         return 1, line, bool(started)
     return result.exit_code, result.output, bool(started)
 
@@ -109,12 +110,14 @@ def test_a_database_restored_behind_what_was_published_stops_the_hub(
 
     _restore(engine, backup)  # the database as the older backup had it
     code, output, started = _serve(hub, monkeypatch)
-    assert code == 1 and not started
+    assert code == 1
+    assert not started
     line = " ".join(output.split())
     assert "the database holds a log of 3 entries, but this hub already published a signed " in (
         line
     )
-    assert "checkpoint of 5" in line and "Restore the newest backup" in line
+    assert "checkpoint of 5" in line
+    assert "Restore the newest backup" in line
     # A request that would sign is refused too: no second root for size 4 or 5.
     with pytest.raises(published.BehindPublished):
         _append(session_factory, hub, 1)
@@ -148,21 +151,28 @@ def test_a_damaged_or_foreign_published_file_stops_the_hub(
     note = published.path(hub).read_text()
     published.path(hub).write_text(note.replace("\n1\n", "\n2\n"))
     code, output, _ = _serve(hub, monkeypatch)
-    assert code == 1 and "is not signed by this log's key" in " ".join(output.split())
+    assert code == 1
+    assert "is not signed by this log's key" in " ".join(output.split())
     published.path(hub).write_text("garbage")
     code, output, _ = _serve(hub, monkeypatch)
-    assert code == 1 and "is damaged" in " ".join(output.split())
+    assert code == 1
+    assert "is damaged" in " ".join(output.split())
 
 
 def test_a_rolled_back_signature_is_not_published(
     hub: Settings, session_factory: sessionmaker[Session]
 ) -> None:
     _append(session_factory, hub, 2)
-    with pytest.raises(RuntimeError), unit_of_work(session_factory) as db:
-        services.append(
-            db, settings=hub, entry_type="registry.signature", subject_id="x", document={}
-        )
-        raise RuntimeError("the publishing request failed after logging")
+
+    def fail_after_logging() -> None:
+        with unit_of_work(session_factory) as db:
+            services.append(
+                db, settings=hub, entry_type="registry.signature", subject_id="x", document={}
+            )
+            raise RuntimeError("the publishing request failed after logging")
+
+    with pytest.raises(RuntimeError):
+        fail_after_logging()
     note = published.path(hub).read_text()
     assert Checkpoint.parse(split_note(note)[0]).size == 2
     _append(session_factory, hub, 1)
@@ -190,7 +200,8 @@ def test_an_older_copy_of_the_sqlite_file_stops_the_hub(
         (data / f"accord.db{suffix}").unlink(missing_ok=True)
     shutil.move(data / "old.db", data / "accord.db")
     code, output, started = _serve(settings, monkeypatch)
-    assert code == 1 and not started
+    assert code == 1
+    assert not started
     assert "holds a log of 4 entries, but this hub already published a signed checkpoint of 7" in (
         " ".join(output.split())
     )

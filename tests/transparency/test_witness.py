@@ -39,7 +39,8 @@ def test_cosigns_a_new_log_then_each_consistent_checkpoint(
     log.append(5)
     answer = client.post(URL, content=log.request(0))
     assert answer.status_code == 200, answer.text
-    assert answer.text.startswith("\u2014 testserver/witness ") and answer.text.endswith("\n")
+    assert answer.text.startswith("\u2014 testserver/witness ")
+    assert answer.text.endswith("\n")
     found = cosigners(log.checkpoint() + answer.text, [witness_vkey(settings)])
     assert list(found) == ["testserver/witness"]
 
@@ -51,7 +52,8 @@ def test_cosigns_a_new_log_then_each_consistent_checkpoint(
     assert client.post(URL, content=log.request(305)).status_code == 200
     with unit_of_work(session_factory) as db:
         stored = db.get(WitnessedLog, log.origin)
-        assert stored is not None and stored.size == 305
+        assert stored is not None
+        assert stored.size == 305
 
 
 def test_a_stale_old_size_gets_409_with_the_known_size(client: TestClient, log: FakeLog) -> None:
@@ -138,13 +140,15 @@ def test_a_huge_body_is_refused_without_reading_it_all(client: TestClient, log: 
 
 
 def test_requests_are_rate_limited_per_address(
-    client: TestClient, log: FakeLog, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, log: FakeLog, settings: Settings
 ) -> None:
     state = client.app.state  # type: ignore[attr-defined]
-    monkeypatch.setattr(
-        state, "settings", settings.model_copy(update={"witness_requests_per_minute": 3})
-    )
-    statuses = [client.post(URL, content=b"garbage").status_code for _ in range(5)]
+    saved = state.settings
+    state.settings = saved.model_copy(update={"witness_requests_per_minute": 3})
+    try:
+        statuses = [client.post(URL, content=b"garbage").status_code for _ in range(5)]
+    finally:
+        state.settings = saved
     assert statuses == [400, 400, 400, 429, 429]
 
 

@@ -76,7 +76,11 @@ def witnesses(
     with unit_of_work(session_factory) as db:
         for hub in hubs:
             witnessing.add_witness(
-                db, actor=SYSTEM, url=f"{hub.url}/witness", verifier_key=hub.vkey, allow_private=True
+                db,
+                actor=SYSTEM,
+                url=f"{hub.url}/witness",
+                verifier_key=hub.vkey,
+                allow_private=True,
             )
     yield hubs
     for hub in hubs:
@@ -140,7 +144,8 @@ def test_three_witnesses_cosign_and_a_two_of_three_policy_holds(
     for number in range(3, 7):
         publish({"n": number})
     gathered = _gather(settings, session_factory)
-    assert len(gathered.cosigned) == 2 and list(gathered.failed) == ["witness3.test/witness"]
+    assert len(gathered.cosigned) == 2
+    assert list(gathered.failed) == ["witness3.test/witness"]
     code, output = _verify(live_log, log_vkey, witnesses, state)
     assert code == 0, output
     with unit_of_work(session_factory) as db:
@@ -166,9 +171,12 @@ def test_three_witnesses_cosign_and_a_two_of_three_policy_holds(
     )
     with unit_of_work(session_factory) as db:
         older = bundles.build_bundle(db, settings=quorum, index=4)
-    assert bundles.verify_bundle(
-        older, verifier=bundles.note.Verifier.parse(log_vkey), policy=policy
-    ).checkpoint.size == 7
+    assert (
+        bundles.verify_bundle(
+            older, verifier=bundles.note.Verifier.parse(log_vkey), policy=policy
+        ).checkpoint.size
+        == 7
+    )
     bundle_file = tmp_path / "bundle.json"
     with unit_of_work(session_factory) as db:
         newest = bundles.build_bundle(db, settings=settings, index=7)
@@ -177,7 +185,8 @@ def test_three_witnesses_cosign_and_a_two_of_three_policy_holds(
     for key in vkeys:
         args += ["--witness", key]
     result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 1 and "missing: witness2.test/witness" in result.output
+    assert result.exit_code == 1
+    assert "missing: witness2.test/witness" in result.output
 
 
 def test_a_witness_ahead_of_the_database_is_reported(
@@ -192,7 +201,8 @@ def test_a_witness_ahead_of_the_database_is_reported(
         found = db.scalars(select(WitnessedLog)).one()
         found.size = 50  # as if it had cosigned a tree of 50 this database lost
     gathered = _gather(settings, session_factory)
-    assert "beyond this log's 1: the database is behind what was published" in (
-        gathered.failed["witness1.test/witness"]
+    assert (
+        "beyond this log's 1: the database is behind what was published"
+        in (gathered.failed["witness1.test/witness"])
     )
     assert len(gathered.cosigned) == 2

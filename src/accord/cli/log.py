@@ -185,9 +185,7 @@ def verify(
         current = observe(client, verifier, saved, fetched, state_path, policy)
         cosigners = check_quorum(fetched, parse_policy(*policy))
     grown = "" if before is None else f", consistent with the {before.size} seen before"
-    witnessed = (
-        f", cosigned by {', '.join(cosigners)} ({policy[1]} required)" if cosigners else ""
-    )
+    witnessed = f", cosigned by {', '.join(cosigners)} ({policy[1]} required)" if cosigners else ""
     _say(
         f"ok: {current.origin} has {current.size} entries, signed by {verifier.name}"
         f"{witnessed}{grown}"

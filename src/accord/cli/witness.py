@@ -3,7 +3,6 @@ witnesses that cosign this hub's log (``accord log witnesses``). See docs/transp
 
 from __future__ import annotations
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,9 +16,8 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCO
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from accord.identity.policy import Actor
-
     from accord.config import Settings
+    from accord.identity.policy import Actor
 
 out = Console(highlight=False)
 

@@ -37,9 +37,7 @@ class VerificationFailed(AccordError):
 
 def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
     """The bundle of entry ``index``, proved against the newest signed checkpoint."""
-    from accord.transparency import services
-
-    from accord.transparency import witnessing
+    from accord.transparency import services, witnessing
 
     checkpoint = witnessing.witnessed_checkpoint(db, settings=settings, index=index)
     entry = services.entry_at(db, index)

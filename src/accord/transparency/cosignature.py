@@ -122,9 +122,7 @@ class Cosigner:
         return f"{SIGNATURE_PREFIX}{self.name} {base64.b64encode(blob).decode()}\n"
 
 
-def cosigned_by(
-    note_text: str, verifiers: Sequence[CosignatureVerifier]
-) -> dict[str, int]:
+def cosigned_by(note_text: str, verifiers: Sequence[CosignatureVerifier]) -> dict[str, int]:
     """Which of ``verifiers`` cosigned the note: name -> timestamp.
 
     Lines by other keys, and lines by a known name whose key ID or signature does not match,

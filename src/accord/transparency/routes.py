@@ -228,7 +228,9 @@ def tlog_checkpoint(db: DbSession, settings: SettingsDep, _: Reader) -> PlainTex
     """C2SP tlog-tiles: the newest checkpoint, a signed note (text/plain); size 0 when empty."""
     found = services.current_checkpoint(db, settings=settings)
     return PlainTextResponse(
-        witnessing.cosigned_note(db, found), media_type="text/plain; charset=utf-8", headers={"cache-control": "no-cache"}
+        witnessing.cosigned_note(db, found),
+        media_type="text/plain; charset=utf-8",
+        headers={"cache-control": "no-cache"},
     )
 
 

@@ -195,7 +195,10 @@ def add_log(
     db.add(log)
     db.flush()
     audit.record(
-        db, actor=actor, action="witness.log_added", target=name,
+        db,
+        actor=actor,
+        action="witness.log_added",
+        target=name,
         details={"verifier_key": log.verifier_key},
     )
     return log

@@ -70,7 +70,10 @@ def add_witness(
     db.add(witness)
     db.flush()
     audit.record(
-        db, actor=actor, action="log.witness_added", target=witness.name,
+        db,
+        actor=actor,
+        action="log.witness_added",
+        target=witness.name,
         details={"url": witness.url, "verifier_key": witness.verifier_key},
     )
     return witness
@@ -174,9 +177,7 @@ def gather(
         if latest is not None:
             db.expunge(latest)
             have = set(
-                db.scalars(
-                    select(LogCosignature.witness).where(LogCosignature.size == latest.size)
-                )
+                db.scalars(select(LogCosignature.witness).where(LogCosignature.size == latest.size))
             )
     if latest is None or not configured:
         return Gathered(0, [], {})
