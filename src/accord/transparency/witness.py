@@ -127,7 +127,7 @@ def add_checkpoint(db: Session, *, settings: Settings, body: bytes) -> str:
 
 
 def _check_consistency(log: WitnessedLog, request: AddCheckpoint, checkpoint: Checkpoint) -> None:
-    old_root = log.root_hash if log.size else merkle.EMPTY_ROOT
+    old_root = log.root_hash if log.size and log.root_hash is not None else merkle.EMPTY_ROOT
     if request.old_size == checkpoint.size:
         if checkpoint.root_hash != old_root:
             # Two signed roots for one size: the log shows a split view. Keep the evidence.
