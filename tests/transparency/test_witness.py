@@ -134,6 +134,14 @@ def test_malformed_bodies_get_400(client: TestClient, log: FakeLog, body: bytes)
     assert answer.text.strip()
 
 
+def test_sizes_beyond_a_bigint_get_400(client: TestClient, log: FakeLog) -> None:
+    log.append(1)
+    body = log.request(0, size=2**63, root=bytes(32))
+    assert client.post(URL, content=body).status_code == 400
+    body = log.request(0).replace(b"old 0\n", b"old 9999999999999999999\n")
+    assert client.post(URL, content=body).status_code == 400
+
+
 def test_a_huge_body_is_refused_without_reading_it_all(client: TestClient, log: FakeLog) -> None:
     answer = client.post(URL, content=b"old 0\n" + b"A" * (600 * 1024))
     assert answer.status_code == 413

@@ -16,6 +16,7 @@ a lost race leaves an older checkpoint there, which is still a true lower bound.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -29,6 +30,8 @@ from accord.errors import ConfigError
 from accord.transparency import merkle, store
 from accord.transparency.merkle import ProofError
 from accord.transparency.note import Checkpoint, NoteError, Verifier, open_note, split_note
+
+logger = logging.getLogger(__name__)
 
 FILE = "transparency-published-checkpoint"
 _PENDING = "accord.transparency.published"
@@ -68,7 +71,12 @@ def _write_pending(db: Session) -> None:
     pending: Any = db.info.pop(_PENDING, None)
     if pending is not None:
         settings, size, note = pending
-        write(settings, size=size, note=note)
+        try:
+            write(settings, size=size, note=note)
+        except OSError as exc:
+            # The transaction has committed: failing its caller now would report a
+            # publication as failed that is not. The file stays a true lower bound.
+            logger.error("could not keep the published checkpoint of size %d: %s", size, exc)
 
 
 @event.listens_for(Session, "after_rollback")

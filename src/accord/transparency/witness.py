@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 128 * 1024
 MAX_PROOF_LINES = 63
+MAX_SIZE = 2**63 - 1  # what a BIGINT holds, on both databases
 _OLD = re.compile(r"^old (0|[1-9][0-9]{0,18})$")
 
 
@@ -80,7 +81,10 @@ def parse_request(body: bytes) -> AddCheckpoint:
         raise _bad("the first line must be `old <size>` in decimal without leading zeros")
     if len(lines) - 1 > MAX_PROOF_LINES:
         raise _bad(f"at most {MAX_PROOF_LINES} consistency proof lines")
-    return AddCheckpoint(int(found.group(1)), [_hash(line) for line in lines[1:]], note)
+    old_size = int(found.group(1))
+    if old_size > MAX_SIZE:
+        raise _bad(f"the old size is above {MAX_SIZE}")
+    return AddCheckpoint(old_size, [_hash(line) for line in lines[1:]], note)
 
 
 def _hash(line: str) -> bytes:
@@ -105,6 +109,8 @@ def add_checkpoint(db: Session, *, settings: Settings, body: bytes) -> str:
         checkpoint = Checkpoint.parse(text)
     except NoteError as exc:
         raise _bad(f"checkpoint: {exc}") from None
+    if checkpoint.size > MAX_SIZE:
+        raise _bad(f"the checkpoint's size is above {MAX_SIZE}")
     log = _locked(db, checkpoint.origin)
     if log is None:
         raise WitnessRefusal(f"unknown log {checkpoint.origin!r}", status_code=404)
