@@ -135,6 +135,9 @@ def test_three_witnesses_cosign_and_a_two_of_three_policy_holds(
     assert "cosigned by witness1.test/witness, witness2.test/witness, witness3.test/witness" in (
         output.replace("\n", " ")
     )
+    page = httpx.get(f"{live_log}/log").text  # the public page shows them too
+    assert all(h.vkey in page for h in witnesses)
+    assert all(line.split(" ")[2] in page for line in note.splitlines()[4:])
     for hub in witnesses:  # each witness recorded the log's size
         with unit_of_work(hub.sessions) as db:
             assert db.get(WitnessedLog, note.split("\n")[0]).size == 3  # type: ignore[union-attr]
