@@ -313,3 +313,7 @@ def audit_command(
         f"ok: {report.size} entries, {report.checkpoints} checkpoints and {report.records} "
         "records agree"
     )
+
+
+# `accord log watch` lives in its own module and registers itself on log_app.
+from accord.cli import log_watch  # noqa: E402, F401

@@ -127,6 +127,14 @@ class HubClient:
         found = self._json(f"/api/v1/log/documents/{sha256}")
         return found if isinstance(found, list) else []
 
+    def recent(self, *, before: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """What the entries below ``before`` record, newest first (a page of ``limit``)."""
+        params: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        found = self._json("/api/v1/log/entries", **params)
+        return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+
     def bundle(self, index: int) -> LogBundle:
         """The proof bundle of an entry."""
         return parse_bundle(self._get(f"/api/v1/log/bundle/{index}").text)
