@@ -297,6 +297,9 @@ CASES = [
     Case("GET", "/api/v1/log/bundle/{index}", ANY, 404),
     Case("GET", "/.well-known/accord-log-key", ANY),
     Case("GET", "/log/checkpoint", ANY),
+    # C2SP tlog-witness: anyone may ask (the log's signature is the only authentication);
+    # an empty body is malformed
+    Case("POST", "/witness/add-checkpoint", ANY, 400),
     Case("GET", "/log/tile/entries/{path}", ANY, 404),
     Case("GET", "/log/tile/{level}/{path}", ANY, 404),
     Case("GET", "/log", ANY),

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         "cases (x_PREFIX-YEAR-NUMBER).",
     )
 
+    # The transparency log's witnesses (docs/transparency.md): add-checkpoint requests one
+    # client address may make a minute, and how many of this hub's configured witnesses must
+    # cosign a checkpoint for the hub (and clients that read its policy) to count it witnessed.
+    witness_requests_per_minute: int = Field(default=600, ge=1)
+    log_witness_quorum: int = Field(default=0, ge=0, le=100)
+
     outbound_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     outbound_max_bytes: int = Field(default=65_536, ge=1024)
     # A disclosure policy page or a CSAF provider-metadata.json may be larger than a

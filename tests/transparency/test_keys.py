@@ -25,6 +25,20 @@ def test_key_is_created_private_and_reused(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == [keys.KEY_FILE]  # no temporary left
 
 
+def test_the_witness_key_is_its_own_private_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", base_url="https://hub.example")
+    cosigner = keys.load_cosigner(settings)
+    log_signer = keys.load_signer(settings, keys.origin_for(settings))
+    path = settings.data_dir / keys.WITNESS_KEY_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert cosigner.name == "hub.example/witness"
+    assert cosigner.verifier.public_key != log_signer.verifier.public_key  # never reused
+    assert keys.load_cosigner(settings).verifier == cosigner.verifier
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="open to others"):
+        keys.load_cosigner(settings)
+
+
 def test_a_key_open_to_others_is_refused(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, base_url="https://hub.example")
     keys.load_signer(settings, "hub.example/log")

@@ -71,6 +71,8 @@ def serve(
     import uvicorn
 
     from accord.transparency import origin as log_origin
+    from accord.transparency import published as log_published
+    from accord.transparency import services as log_services
     from accord.web.logs import uvicorn_log_config
 
     settings = settings_from_env(config)
@@ -95,6 +97,10 @@ def serve(
     with database(settings, migrate=False, writes=False) as db:
         # A log started under another public address stops the hub here, saying which.
         log_origin.check(db, settings=settings)
+        # A database behind the checkpoint this hub already published stops it here too.
+        log_published.check_at_start(
+            db, settings=settings, verifier=log_services.log_verifier(db, settings=settings)
+        )
         link = None
         if not services.operators_exist(db):
             secret = access.issue_bootstrap(db, settings=settings)

@@ -104,6 +104,7 @@ def check_keys(settings: Settings) -> None:
     from accord.transparency import keys
 
     keys.load_signer(settings, keys.origin_for(settings))
+    keys.load_cosigner(settings)
     openpgp.public_key(settings)
 
 

@@ -16,12 +16,20 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from accord.cli.witness import log_witnesses_app
 from accord.errors import AccordError
 from accord.transparency import monitor, note
-from accord.transparency.bundles import VerificationFailed, file_digests, verify_bundle
+from accord.transparency.bundles import (
+    VerificationFailed,
+    WitnessPolicy,
+    check_quorum,
+    file_digests,
+    verify_bundle,
+)
 from accord.transparency.envelope import Envelope, EnvelopeError
 
 log_app = typer.Typer(no_args_is_help=True, help="The hub's transparency log.")
+log_app.add_typer(log_witnesses_app, name="witnesses")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -33,6 +41,19 @@ KeyOpt = Annotated[
 StateOpt = Annotated[
     Path | None,
     typer.Option("--state", help="Where to remember the key and last checkpoint."),
+]
+
+
+WitnessOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A witness key (name+keyid+base64) to count; repeat for each witness.",
+    ),
+]
+QuorumOpt = Annotated[
+    int | None,
+    typer.Option("--quorum", min=0, help="How many of the witnesses must cosign."),
 ]
 
 
@@ -81,14 +102,43 @@ def parse_verifier(text: str) -> note.Verifier:
         raise AccordError(f"--key: {exc}") from None
 
 
+def pinned_policy(
+    client: monitor.HubClient,
+    witnesses: list[str] | None,
+    quorum: int | None,
+    state: monitor.MonitorState | None,
+) -> tuple[list[str], int]:
+    """The witness policy: the options, else the state's, else the hub's own on first use."""
+    if witnesses or quorum is not None:
+        keys = list(witnesses or [])
+        return keys, len(keys) if quorum is None else quorum
+    if state is not None:
+        return list(state.witnesses), state.quorum
+    keys, wanted = client.witness_policy()
+    if wanted:
+        err.print(
+            f"warning: no witness policy pinned; trusting the hub's on first use: {wanted} of "
+            f"{', '.join(keys)}",
+            markup=False,
+            soft_wrap=True,
+        )
+    return keys, wanted
+
+
+def parse_policy(keys: list[str], quorum: int) -> WitnessPolicy:
+    """A witness policy, or one line naming what is wrong."""
+    return WitnessPolicy.parse(keys, quorum)
+
+
 def observe(
     client: monitor.HubClient,
     verifier: note.Verifier,
     state: monitor.MonitorState | None,
     checkpoint_note: str,
     state_path: Path,
+    policy: tuple[list[str], int] = ([], 0),
 ) -> note.Checkpoint:
-    """Check a checkpoint against the state, then remember it."""
+    """Check a checkpoint against the state and the witness policy, then remember it."""
     if state is not None and state.checkpoint is not None:
         current = monitor.check_extends(
             client,
@@ -99,8 +149,12 @@ def observe(
         )
     else:
         current = monitor.open_signed(checkpoint_note, verifier)
+    check_quorum(checkpoint_note, parse_policy(*policy))
     monitor.save_state(
-        state_path, monitor.MonitorState(client.hub, verifier.encode(), checkpoint_note)
+        state_path,
+        monitor.MonitorState(
+            client.hub, verifier.encode(), checkpoint_note, tuple(policy[0]), policy[1]
+        ),
     )
     return current
 
@@ -110,18 +164,32 @@ def _say(message: str) -> None:
 
 
 @log_app.command("verify")
-def verify(hub: HubOpt, key: KeyOpt = None, state: StateOpt = None) -> None:
-    """Check the hub's signed checkpoint and its consistency with the one seen last time."""
+def verify(
+    hub: HubOpt,
+    key: KeyOpt = None,
+    state: StateOpt = None,
+    witness: WitnessOpt = None,
+    quorum: QuorumOpt = None,
+) -> None:
+    """Check the hub's signed checkpoint, its witnesses' cosignatures when a policy is pinned,
+    and its consistency with the one seen last time."""
     with _one_line_errors(), monitor.HubClient(hub) as client:
         state_path = state or default_state(client.hub)
         saved = monitor.load_state(state_path)
         verifier = parse_verifier(pinned_key(client, key, saved))
+        policy = pinned_policy(client, witness, quorum, saved)
         before = (
             monitor.open_signed(saved.checkpoint, verifier) if saved and saved.checkpoint else None
         )
-        current = observe(client, verifier, saved, client.checkpoint_note(), state_path)
+        fetched = client.checkpoint_note()
+        current = observe(client, verifier, saved, fetched, state_path, policy)
+        cosigners = check_quorum(fetched, parse_policy(*policy))
     grown = "" if before is None else f", consistent with the {before.size} seen before"
-    _say(f"ok: {current.origin} has {current.size} entries, signed by {verifier.name}{grown}")
+    witnessed = f", cosigned by {', '.join(cosigners)} ({policy[1]} required)" if cosigners else ""
+    _say(
+        f"ok: {current.origin} has {current.size} entries, signed by {verifier.name}"
+        f"{witnessed}{grown}"
+    )
 
 
 @log_app.command("prove")
@@ -130,12 +198,15 @@ def prove(
     hub: HubOpt,
     key: KeyOpt = None,
     state: StateOpt = None,
+    witness: WitnessOpt = None,
+    quorum: QuorumOpt = None,
 ) -> None:
     """Show that FILE was published: its entry, proved included in a signed checkpoint."""
     with _one_line_errors(), monitor.HubClient(hub) as client:
         state_path = state or default_state(client.hub)
         saved = monitor.load_state(state_path)
         verifier = parse_verifier(pinned_key(client, key, saved))
+        policy = pinned_policy(client, witness, quorum, saved)
         digests = file_digests(file.read_bytes())
         found = [(d, r) for d in digests for r in client.records(d)]
         if not found:
@@ -144,8 +215,10 @@ def prove(
             )
         digest, record = found[0]
         bundle = client.bundle(int(record["index"]))
-        verified = verify_bundle(bundle, verifier=verifier, document_sha256=digest)
-        observe(client, verifier, saved, bundle.checkpoint, state_path)
+        verified = verify_bundle(
+            bundle, verifier=verifier, document_sha256=digest, policy=parse_policy(*policy)
+        )
+        observe(client, verifier, saved, bundle.checkpoint, state_path, policy)
     envelope, checkpoint = verified.envelope, verified.checkpoint
     _say(
         f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {checkpoint.origin}: "
@@ -162,8 +235,11 @@ def verify_bundle_command(
         Path | None,
         typer.Option("--document", exists=True, dir_okay=False, help="The document you hold."),
     ] = None,
+    witness: WitnessOpt = None,
+    quorum: QuorumOpt = None,
 ) -> None:
-    """Check a downloaded bundle offline: signature, inclusion proof and document digest."""
+    """Check a downloaded bundle offline: signature, witness cosignatures (when a policy is
+    given or the bundle states one), inclusion proof and document digest."""
     with _one_line_errors():
         parsed = monitor.parse_bundle(bundle.read_text(errors="replace"))
         if key is None:
@@ -177,12 +253,31 @@ def verify_bundle_command(
         digest = None
         if document is not None:
             digest = _matching_digest(document.read_bytes(), parsed.entry)
-        verified = verify_bundle(parsed, verifier=verifier, document_sha256=digest)
+        policy = _bundle_policy(parsed.witnesses, parsed.quorum, witness, quorum)
+        verified = verify_bundle(
+            parsed, verifier=verifier, document_sha256=digest, policy=parse_policy(*policy)
+        )
     envelope, checkpoint = verified.envelope, verified.checkpoint
     _say(
         f"ok: entry {verified.index} ({envelope.type} of {envelope.subject}, SHA-256 "
         f"{envelope.sha256}) is in {checkpoint.origin}'s signed tree of {checkpoint.size} entries"
     )
+
+
+def _bundle_policy(
+    stated: list[str], stated_quorum: int, witnesses: list[str] | None, quorum: int | None
+) -> tuple[list[str], int]:
+    if witnesses or quorum is not None:
+        keys = list(witnesses or [])
+        return keys, len(keys) if quorum is None else quorum
+    if stated_quorum:
+        err.print(
+            "warning: counting the witnesses the bundle names; pin them with --witness and "
+            "--quorum for a check that does not trust the bundle",
+            markup=False,
+            soft_wrap=True,
+        )
+    return stated, stated_quorum
 
 
 def _matching_digest(data: bytes, entry_b64: str) -> str:
@@ -218,3 +313,7 @@ def audit_command(
         f"ok: {report.size} entries, {report.checkpoints} checkpoints and {report.records} "
         "records agree"
     )
+
+
+# `accord log watch` lives in its own module and registers itself on log_app.
+from accord.cli import log_watch  # noqa: E402, F401

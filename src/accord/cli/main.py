@@ -41,6 +41,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "registry": ("accord.cli.registry", "registry_app", "The registry: signatories and checks."),
     "advisories": ("accord.cli.advisories", "app", "Security advisories (OSV)."),
     "log": ("accord.cli.log", "log_app", "The hub's transparency log."),
+    "witness": (
+        "accord.cli.witness",
+        "witness_app",
+        "Witness other logs (C2SP tlog-witness): the logs and the key.",
+    ),
     "sharing": (
         "accord.cli.sharing",
         "app",

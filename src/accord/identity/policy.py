@@ -37,6 +37,8 @@ class Action(enum.Enum):
 
     PUBLIC_READ = ("public.read", Who.ANYONE, None)
     PUBLIC_SUBMIT = ("public.submit", Who.ANYONE, None)
+    # C2SP tlog-witness: any log may ask; the log's signature is the only authentication.
+    LOG_WITNESS = ("log.witness", Who.ANYONE, None)
     OWN_ACCOUNT_READ = ("account.read", Who.SIGNED_IN, TokenScope.READ)
     OWN_TOKENS_MANAGE = ("account.tokens", Who.SIGNED_IN, TokenScope.ADMIN)
     ORG_PRIVATE_READ = ("org.read", Who.ORG_MEMBER, TokenScope.READ)

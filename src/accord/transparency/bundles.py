@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from accord import limits
 from accord.errors import AccordError
-from accord.transparency import merkle, note
+from accord.transparency import cosignature, merkle, note
 from accord.transparency.envelope import Envelope, EnvelopeError, canonical, document_digest
 from accord.transparency.schemas import InclusionProofRead, LogBundle
 
@@ -37,9 +37,9 @@ class VerificationFailed(AccordError):
 
 def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
     """The bundle of entry ``index``, proved against the newest signed checkpoint."""
-    from accord.transparency import services
+    from accord.transparency import services, witnessing
 
-    checkpoint = services.current_checkpoint(db, settings=settings)
+    checkpoint = witnessing.witnessed_checkpoint(db, settings=settings, index=index)
     entry = services.entry_at(db, index)
     proof = services.prove_inclusion(db, index=index, tree_size=checkpoint.size)
     try:
@@ -53,8 +53,10 @@ def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
         entry=services.b64(entry),
         document=dict(document) if document is not None else None,
         inclusion=inclusion_read(proof),
-        checkpoint=checkpoint.note,
+        checkpoint=witnessing.cosigned_note(db, checkpoint),
         verifier_key=verifier.encode(),
+        witnesses=[w.verifier_key for w in witnessing.witnesses(db)],
+        quorum=settings.log_witness_quorum,
     )
 
 
@@ -87,18 +89,64 @@ def _decode(text: str, what: str) -> bytes:
         raise VerificationFailed(f"{what} is not valid base64") from None
 
 
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses a client trusts and how many of them must cosign a checkpoint."""
+
+    witnesses: tuple[cosignature.CosignatureVerifier, ...] = ()
+    quorum: int = 0
+
+    @classmethod
+    def parse(cls, keys: list[str], quorum: int) -> WitnessPolicy:
+        """From witness key strings; VerificationFailed naming a bad key or quorum."""
+        try:
+            parsed = tuple(cosignature.CosignatureVerifier.parse(k) for k in keys)
+        except note.NoteError as exc:
+            raise VerificationFailed(f"witness key: {exc}") from None
+        if quorum > len(parsed):
+            raise VerificationFailed(
+                f"a quorum of {quorum} needs at least {quorum} witness keys, not {len(parsed)}"
+            )
+        return cls(parsed, quorum)
+
+
+def check_quorum(checkpoint_note: str, policy: WitnessPolicy) -> list[str]:
+    """The witnesses whose cosignatures on the note verify; VerificationFailed below quorum,
+    naming the witnesses that are missing."""
+    if policy.quorum == 0:
+        return []
+    try:
+        found = cosignature.cosigned_by(checkpoint_note, policy.witnesses)
+    except note.NoteError as exc:
+        raise VerificationFailed(f"checkpoint: {exc}") from None
+    if len(found) < policy.quorum:
+        missing = ", ".join(w.name for w in policy.witnesses if w.name not in found)
+        raise VerificationFailed(
+            f"the checkpoint has {len(found)} of the {policy.quorum} witness cosignatures "
+            f"required; missing: {missing}"
+        )
+    return sorted(found)
+
+
 def verify_bundle(
-    bundle: LogBundle, *, verifier: note.Verifier, document_sha256: str | None = None
+    bundle: LogBundle,
+    *,
+    verifier: note.Verifier,
+    document_sha256: str | None = None,
+    policy: WitnessPolicy | None = None,
 ) -> VerifiedBundle:
     """Check a bundle offline against a pinned key; raise :class:`VerificationFailed`.
 
     ``document_sha256``, when given, is the digest of a document the caller holds: the entry
-    must record that digest.
+    must record that digest. ``policy``, when it has a quorum, must be met by the
+    cosignatures on the bundle's checkpoint.
     """
     try:
         checkpoint = note.open_checkpoint(bundle.checkpoint, verifier)
     except note.NoteError as exc:
         raise VerificationFailed(f"checkpoint: {exc}") from None
+    if policy is not None:
+        check_quorum(bundle.checkpoint, policy)
     entry = _decode(bundle.entry, "the entry")
     proof = bundle.inclusion
     leaf_hash = merkle.hash_leaf(entry)

@@ -14,9 +14,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from accord import keyfiles
 from accord.config import Settings
 from accord.errors import ConfigError
+from accord.transparency.cosignature import Cosigner
 from accord.transparency.note import Signer
 
 KEY_FILE = "transparency-log-ed25519.pem"
+# C2SP tlog-cosignature: a cosigner's key must not be one that signs anything else.
+WITNESS_KEY_FILE = "transparency-witness-ed25519.pem"
 
 
 def key_path(settings: Settings) -> Path:
@@ -28,6 +31,22 @@ def origin_for(settings: Settings) -> str:
     """The log's origin line: the hub's public address without its scheme, plus ``/log``."""
     address = settings.public_url.split("://", 1)[-1].rstrip("/")
     return f"{address}/log"
+
+
+def witness_name(settings: Settings) -> str:
+    """The hub's name as a witness: its public address without its scheme, plus ``/witness``."""
+    address = settings.public_url.split("://", 1)[-1].rstrip("/")
+    return f"{address}/witness"
+
+
+def load_cosigner(settings: Settings) -> Cosigner:
+    """The hub's witness key (its own file, 0600), creating it on first use."""
+    path = settings.data_dir / WITNESS_KEY_FILE
+    pem = keyfiles.load_or_create(path, _new_pem, what="witness signing key")
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{path} does not hold an Ed25519 private key")
+    return Cosigner(witness_name(settings), key)
 
 
 def load_signer(settings: Settings, name: str) -> Signer:

@@ -83,3 +83,48 @@ class LogCheckpoint(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WitnessedLog(Base):
+    """A log this hub witnesses (C2SP tlog-witness): its origin, key and the last tree cosigned.
+
+    ``size`` and ``root_hash`` are the latest checkpoint cosigned for the origin (0 and None
+    before the first). Every add-checkpoint request locks the row, checks and updates it in
+    one transaction, so two requests can never both cosign from one state.
+    """
+
+    __tablename__ = "witness_logs"
+
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)
+    verifier_key: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    root_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LogWitness(Base):
+    """A witness this hub asks to cosign its checkpoints; ``size`` is the last it cosigned."""
+
+    __tablename__ = "log_witnesses"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    verifier_key: Mapped[str] = mapped_column(Text)
+    allow_private: Mapped[bool] = mapped_column(default=False)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LogCosignature(Base):
+    """A witness's cosignature line on the checkpoint of one size."""
+
+    __tablename__ = "log_cosignatures"
+
+    size: Mapped[int] = mapped_column(Index64, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(String(300), primary_key=True)
+    line: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[int] = mapped_column(BigInteger)

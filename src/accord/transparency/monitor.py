@@ -40,6 +40,9 @@ class MonitorState:
     hub: str
     verifier_key: str
     checkpoint: str | None = None
+    # The witness policy pinned with the key: witness keys and how many must cosign.
+    witnesses: tuple[str, ...] = ()
+    quorum: int = 0
 
 
 def load_state(path: Path) -> MonitorState | None:
@@ -48,7 +51,13 @@ def load_state(path: Path) -> MonitorState | None:
         return None
     try:
         raw = json.loads(path.read_text())
-        return MonitorState(raw["hub"], raw["verifier_key"], raw.get("checkpoint"))
+        return MonitorState(
+            raw["hub"],
+            raw["verifier_key"],
+            raw.get("checkpoint"),
+            tuple(str(k) for k in raw.get("witnesses", ())),
+            int(raw.get("quorum", 0)),
+        )
     except (ValueError, KeyError, TypeError):
         raise AccordError(f"the state file {path} is damaged; move it away to start over") from None
 
@@ -56,7 +65,7 @@ def load_state(path: Path) -> MonitorState | None:
 def save_state(path: Path, state: MonitorState) -> None:
     """Write the state atomically (a crash leaves the old file or the new, never half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = json.dumps(state.__dict__, indent=2) + "\n"
+    body = json.dumps({**state.__dict__, "witnesses": list(state.witnesses)}, indent=2) + "\n"
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as handle:
         handle.write(body)
         temporary = Path(handle.name)
@@ -99,6 +108,15 @@ class HubClient:
         """The verifier key the hub publishes (trust it only on first use)."""
         return str(self._json("/.well-known/accord-log-key")["verifier_key"])
 
+    def witness_policy(self) -> tuple[list[str], int]:
+        """The witness keys and quorum the hub publishes (trust them only on first use)."""
+        found = self._json("/.well-known/accord-log-key")
+        keys = found.get("witnesses", []) if isinstance(found, dict) else []
+        quorum = found.get("quorum", 0) if isinstance(found, dict) else 0
+        if not isinstance(keys, list) or not isinstance(quorum, int):
+            raise HubError(f"{self.hub} published a witness policy that is not one")
+        return [str(k) for k in keys], quorum
+
     def consistency(self, first: int, second: int) -> list[bytes]:
         """The hub's consistency proof between two sizes."""
         body = self._json("/api/v1/log/proof/consistency", first=first, second=second)
@@ -108,6 +126,14 @@ class HubClient:
         """The entries that record a document digest."""
         found = self._json(f"/api/v1/log/documents/{sha256}")
         return found if isinstance(found, list) else []
+
+    def recent(self, *, before: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """What the entries below ``before`` record, newest first (a page of ``limit``)."""
+        params: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        found = self._json("/api/v1/log/entries", **params)
+        return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
 
     def bundle(self, index: int) -> LogBundle:
         """The proof bundle of an entry."""

@@ -41,7 +41,8 @@ def key_id(name: str, public_key: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public_key).digest()[:4]
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
+    """Refuse a key name that is empty or has a space or a plus sign."""
     if not name or any(c.isspace() or c == "+" for c in name):
         raise NoteError(f"key name {name!r} is empty or has a space or a plus sign")
 
@@ -54,7 +55,7 @@ class Verifier:
     public_key: bytes
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        check_name(self.name)
         if len(self.public_key) != 32:
             raise NoteError("an Ed25519 public key is 32 bytes")
 
@@ -102,7 +103,7 @@ class Signer:
     private_key: Ed25519PrivateKey = field(repr=False)
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        check_name(self.name)
 
     @property
     def verifier(self) -> Verifier:
@@ -134,19 +135,10 @@ def open_note(note: str, verifiers: Sequence[Verifier]) -> str:
     Signatures by unknown keys are ignored; a signature by a known key that fails to verify
     rejects the whole note, as the specification advises.
     """
-    if len(note.encode()) > MAX_NOTE_BYTES:
-        raise NoteError("the note is too large")
-    _check_text(note)
-    split = note.rfind("\n\n")
-    if split < 0:
-        raise NoteError("the note has no blank line before its signatures")
-    text, lines = note[: split + 1], note[split + 2 :].splitlines()
-    if not lines or len(lines) > MAX_SIGNATURES:
-        raise NoteError("the note has no signature lines, or too many")
+    text, lines = split_note(note)
     known = {(v.name, v.key_id): v for v in verifiers}
     verified = 0
-    for line in lines:
-        name, blob = _signature_line(line)
+    for name, blob in lines:
         verifier = known.get((name, blob[:4]))
         if verifier is None:
             continue
@@ -158,11 +150,25 @@ def open_note(note: str, verifiers: Sequence[Verifier]) -> str:
     return text
 
 
+def split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """A note's text and its signature lines (name, base64-decoded blob), checked for form."""
+    if len(note.encode()) > MAX_NOTE_BYTES:
+        raise NoteError("the note is too large")
+    _check_text(note)
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise NoteError("the note has no blank line before its signatures")
+    text, lines = note[: split + 1], note[split + 2 :].split("\n")[:-1]
+    if not lines or len(lines) > MAX_SIGNATURES:
+        raise NoteError("the note has no signature lines, or too many")
+    return text, [_signature_line(line) for line in lines]
+
+
 def _signature_line(line: str) -> tuple[str, bytes]:
     if not line.startswith(SIGNATURE_PREFIX):
         raise NoteError("a signature line must start with an em dash and a space")
     name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
-    _check_name(name)
+    check_name(name)
     try:
         blob = base64.b64decode(encoded, validate=True)
     except binascii.Error:

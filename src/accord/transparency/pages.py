@@ -15,7 +15,7 @@ from accord.config import Settings
 from accord.errors import NotFound
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
-from accord.transparency import bundles, services
+from accord.transparency import bundles, services, witnessing
 from accord.transparency.envelope import Envelope, EnvelopeError
 from accord.transparency.services import b64
 from accord.web.admission import reads
@@ -35,6 +35,9 @@ def _log_context(db: Session, settings: Settings, before: int | None) -> dict[st
     records = services.recent_records(db, limit=PAGE, before=before)
     return {
         "checkpoint": checkpoint,
+        "note": witnessing.cosigned_note(db, checkpoint),
+        "witness_keys": [w.verifier_key for w in witnessing.witnesses(db)],
+        "quorum": settings.log_witness_quorum,
         "root_b64": b64(checkpoint.root_hash),
         "verifier_key": services.log_verifier(db, settings=settings).encode(),
         "records": records,

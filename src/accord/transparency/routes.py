@@ -13,11 +13,11 @@ import gzip
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from accord.identity.policy import Action, Actor
-from accord.transparency import bundles, merkle, services
+from accord.transparency import bundles, keys, merkle, services, witness, witnessing
 from accord.transparency.envelope import Envelope, EnvelopeError
 from accord.transparency.models import LogRecord
 from accord.transparency.schemas import (
@@ -32,7 +32,7 @@ from accord.transparency.schemas import (
 )
 from accord.transparency.services import BadLogRequest, b64
 from accord.transparency.tiles import TilePathError, parse_index_and_width, parse_level
-from accord.web.deps import DbSession, SettingsDep, guard
+from accord.web.deps import DbSession, Limiter, SettingsDep, client_ip, guard
 
 router = APIRouter(prefix="/log", tags=["transparency"])
 public_router = APIRouter(tags=["transparency"])
@@ -77,7 +77,7 @@ def checkpoint(
         origin=found.note.split("\n", 1)[0],
         tree_size=found.size,
         root_hash=b64(found.root_hash),
-        note=found.note,
+        note=witnessing.cosigned_note(db, found),
         signed_at=found.signed_at,
     )
 
@@ -217,6 +217,9 @@ def log_key(db: DbSession, settings: SettingsDep, _: Reader, response: Response)
         key_id=verifier.key_id.hex(),
         public_key=b64(verifier.public_key),
         verifier_key=verifier.encode(),
+        witnesses=[w.verifier_key for w in witnessing.witnesses(db)],
+        quorum=settings.log_witness_quorum,
+        witness_key=keys.load_cosigner(settings).verifier.encode(),
     )
 
 
@@ -225,7 +228,9 @@ def tlog_checkpoint(db: DbSession, settings: SettingsDep, _: Reader) -> PlainTex
     """C2SP tlog-tiles: the newest checkpoint, a signed note (text/plain); size 0 when empty."""
     found = services.current_checkpoint(db, settings=settings)
     return PlainTextResponse(
-        found.note, media_type="text/plain; charset=utf-8", headers={"cache-control": "no-cache"}
+        witnessing.cosigned_note(db, found),
+        media_type="text/plain; charset=utf-8",
+        headers={"cache-control": "no-cache"},
     )
 
 
@@ -262,3 +267,51 @@ def tlog_tile(level: str, path: str, request: Request, db: DbSession, _: Reader)
     index, width = _coordinates(path)
     data = services.tile(db, level=tile_level, index=index, width=width)
     return _binary(request, data, compress=False)
+
+
+async def _raw_body(request: Request) -> bytes:
+    # Read on the event loop (the body limit middleware bounds it), parsed in a worker thread.
+    return await request.body()
+
+
+def _limit_witness(request: Request, limiter: Limiter, settings: SettingsDep) -> None:
+    limiter.check(
+        f"witness:{client_ip(request)}",
+        limit=settings.witness_requests_per_minute,
+        window_seconds=60,
+    )
+
+
+@public_router.post(
+    "/witness/add-checkpoint",
+    response_class=PlainTextResponse,
+    dependencies=[Depends(_limit_witness)],
+    responses={
+        400: {"description": "Malformed body."},
+        403: {"description": "No signature by the log's key verifies."},
+        404: {"description": "This hub does not witness that origin."},
+        409: {"description": "Old size is not the last cosigned size (body: that size)."},
+        422: {"description": "The consistency proof does not verify."},
+    },
+)
+def add_checkpoint(
+    body: Annotated[bytes, Depends(_raw_body)],
+    db: DbSession,
+    settings: SettingsDep,
+    _: Annotated[Actor, guard(Action.LOG_WITNESS)],
+) -> Response:
+    """C2SP tlog-witness add-checkpoint: the old size, a consistency proof and a checkpoint
+    of a log this hub witnesses; answers the hub's timestamped cosignature (C2SP
+    tlog-cosignature), or the specification's status with the reason as text."""
+    try:
+        line = witness.add_checkpoint(db, settings=settings, body=body)
+    except witness.WitnessRefusal as exc:
+        if exc.known_size is not None:
+            # Exactly text/x.tlog.size, without the charset Starlette adds to text types.
+            return Response(
+                f"{exc.known_size}\n".encode(),
+                status_code=exc.status_code,
+                headers={"content-type": witnessing.SIZE_TYPE},
+            )
+        return PlainTextResponse(exc.message + "\n", status_code=exc.status_code)
+    return PlainTextResponse(line)

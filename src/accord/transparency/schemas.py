@@ -27,7 +27,10 @@ class CheckpointRead(Wire):
     origin: str = Field(description="The log's origin line, also its key name.")
     tree_size: int
     root_hash: Base64Hash
-    note: str = Field(description="The C2SP signed note (tlog-checkpoint), verbatim.")
+    note: str = Field(
+        description="The C2SP signed note (tlog-checkpoint), verbatim, with the witnesses' "
+        "cosignatures (C2SP tlog-cosignature) gathered so far as further signature lines."
+    )
     signed_at: datetime
 
 
@@ -40,6 +43,18 @@ class LogKeyRead(Wire):
     public_key: str = Field(description="The raw 32-byte Ed25519 public key, base64.")
     verifier_key: str = Field(
         description="The note verifier key, name+keyid+base64(0x01||key), to pin in clients."
+    )
+    witnesses: list[str] = Field(
+        default_factory=list,
+        description="The cosigner keys (name+keyid+base64(0x04||key)) of the witnesses the "
+        "hub asks to cosign its checkpoints.",
+    )
+    quorum: int = Field(
+        default=0, ge=0, description="How many of them must cosign a checkpoint (0: no policy)."
+    )
+    witness_key: str = Field(
+        description="This hub's own key as a witness of other logs (C2SP tlog-witness at "
+        "/witness/add-checkpoint)."
     )
 
 
@@ -113,3 +128,8 @@ class LogBundle(Wire):
     verifier_key: str = Field(
         description="The log's verifier key, for convenience: pin your own copy to rely on it."
     )
+    witnesses: list[str] = Field(
+        default_factory=list,
+        description="The witness keys of the hub's policy, for convenience like verifier_key.",
+    )
+    quorum: int = Field(default=0, ge=0, description="Cosignatures the hub's policy requires.")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import AccordError, InvalidInput, NotFound
-from accord.transparency import keys, merkle, origin, store
+from accord.transparency import keys, merkle, origin, published, store, witnessing
 from accord.transparency.envelope import make_envelope
 from accord.transparency.merkle import HASH_SIZE, ProofError
 from accord.transparency.models import LogCheckpoint, LogHead, LogRecord
@@ -116,6 +116,7 @@ def sign_tree_head(db: Session, *, settings: Settings, head: LogHead) -> LogChec
         _check_extends(db, last, head)
         if last.size == head.size:
             return last
+    _check_published(db, settings=settings, last=last, head=head)
     signer = keys.load_signer(settings, head.origin)
     note = sign_checkpoint(Checkpoint(head.origin, head.size, head.root_hash), signer)
     checkpoint = LogCheckpoint(
@@ -123,7 +124,22 @@ def sign_tree_head(db: Session, *, settings: Settings, head: LogHead) -> LogChec
     )
     db.add(checkpoint)
     db.flush()
+    published.after_commit(db, settings=settings, size=head.size, note=note)
+    witnessing.request_cosignatures(db, settings=settings)
     return checkpoint
+
+
+def _check_published(
+    db: Session, *, settings: Settings, last: LogCheckpoint | None, head: LogHead
+) -> None:
+    # The checkpoint kept outside the database is the promise made to the world; the head
+    # extends the database's last one (checked above), so only a different one needs a proof.
+    found = published.read(settings)
+    if found is None:
+        return
+    if last is not None and (last.size, last.root_hash) == (found[0].size, found[0].root_hash):
+        return
+    published.check_head(db, settings=settings, size=head.size, root_hash=head.root_hash)
 
 
 def _check_extends(db: Session, last: LogCheckpoint, head: LogHead) -> None:

@@ -1,0 +1,211 @@
+"""A hub's log witnessed by three witness hubs on 127.0.0.1 with a 2-of-3 policy: the cosigned
+checkpoint is checked by the project's verifier (``accord log verify``, bundles) and by one
+written from the C2SP texts in ``c2sp.py``; losing witnesses below the quorum is named."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from accord.cli.main import app as cli
+from accord.config import Settings
+from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+from accord.identity.policy import SYSTEM
+from accord.jobs.models import Job
+from accord.transparency import bundles, keys, services, witness, witnessing
+from accord.transparency.bundles import WitnessPolicy
+from accord.transparency.models import WitnessedLog
+from accord.web.app import create_app
+from tests.flows.conftest import serving
+from tests.transparency.c2sp import cosigners
+from tests.transparency.conftest import Publish
+
+
+@dataclass
+class WitnessHub:
+    """Another hub, with its own database and keys, serving as a witness."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    url: str
+    stack: ExitStack
+
+    @property
+    def vkey(self) -> str:
+        return keys.load_cosigner(self.settings).verifier.encode()
+
+    def stop(self) -> None:
+        self.stack.close()
+
+
+def _witness_hub(tmp: Path, number: int, log_vkey: str) -> WitnessHub:
+    settings = Settings(
+        data_dir=tmp / f"witness{number}",
+        base_url=f"http://witness{number}.test",
+        worker_in_process=False,
+    )
+    settings.data_dir.mkdir()
+    engine = make_engine(settings)
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    with unit_of_work(sessions) as db:
+        witness.add_log(db, actor=SYSTEM, verifier_key=log_vkey)
+    stack = ExitStack()
+    stack.callback(engine.dispose)
+    url = stack.enter_context(serving(create_app(settings, engine=engine)))
+    return WitnessHub(settings, sessions, url, stack)
+
+
+@pytest.fixture
+def witnesses(
+    tmp_path: Path, app: FastAPI, settings: Settings, session_factory: sessionmaker[Session]
+) -> Iterator[list[WitnessHub]]:
+    with unit_of_work(session_factory) as db:
+        log_vkey = services.log_verifier(db, settings=settings).encode()
+    hubs = [_witness_hub(tmp_path, n, log_vkey) for n in (1, 2, 3)]
+    with unit_of_work(session_factory) as db:
+        for hub in hubs:
+            witnessing.add_witness(
+                db,
+                actor=SYSTEM,
+                url=f"{hub.url}/witness",
+                verifier_key=hub.vkey,
+                allow_private=True,
+            )
+    yield hubs
+    for hub in hubs:
+        hub.stop()
+
+
+@pytest.fixture
+def live_log(app: FastAPI) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
+
+
+def _gather(settings: Settings, sessions: sessionmaker[Session]) -> witnessing.Gathered:
+    local = settings.model_copy(update={"outbound_allow_private_addresses": False})
+    return witnessing.gather(settings=local, sessions=sessions)
+
+
+def _verify(live_log: str, log_vkey: str, hubs: list[WitnessHub], state: Path) -> tuple[int, str]:
+    args = ["log", "verify", "--hub", live_log, "--key", log_vkey, "--state", str(state)]
+    for hub in hubs:
+        args += ["--witness", hub.vkey]
+    result = CliRunner().invoke(cli, [*args, "--quorum", "2"])
+    return result.exit_code, result.output
+
+
+def test_three_witnesses_cosign_and_a_two_of_three_policy_holds(
+    witnesses: list[WitnessHub],
+    live_log: str,
+    publish: Publish,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    for number in range(3):
+        publish({"n": number})
+    with unit_of_work(session_factory) as db:
+        queued = db.scalars(select(Job).where(Job.kind == witnessing.JOB_KIND)).all()
+        assert len(queued) == 1  # one job waits, whatever the number of checkpoints
+        log_vkey = services.log_verifier(db, settings=settings).encode()
+    gathered = _gather(settings, session_factory)
+    assert (gathered.size, sorted(gathered.cosigned), gathered.failed) == (
+        3,
+        sorted(h.settings.base_url.split("//")[1] + "/witness" for h in witnesses),
+        {},
+    )
+    note = httpx.get(f"{live_log}/log/checkpoint").text
+    vkeys = [h.vkey for h in witnesses]
+    assert sorted(cosigners(note, vkeys)) == sorted(gathered.cosigned)  # independent check
+    state = tmp_path / "state.json"
+    code, output = _verify(live_log, log_vkey, witnesses, state)
+    assert code == 0, output
+    assert "cosigned by witness1.test/witness, witness2.test/witness, witness3.test/witness" in (
+        output.replace("\n", " ")
+    )
+    page = httpx.get(f"{live_log}/log").text  # the public page shows them too
+    assert all(h.vkey in page for h in witnesses)
+    assert all(line.split(" ")[2] in page for line in note.splitlines()[4:])
+    for hub in witnesses:  # each witness recorded the log's size
+        with unit_of_work(hub.sessions) as db:
+            assert db.get(WitnessedLog, note.split("\n")[0]).size == 3  # type: ignore[union-attr]
+
+    # One witness gone: two of three still cosign the next checkpoint.
+    witnesses[2].stop()
+    for number in range(3, 7):
+        publish({"n": number})
+    gathered = _gather(settings, session_factory)
+    assert len(gathered.cosigned) == 2
+    assert list(gathered.failed) == ["witness3.test/witness"]
+    code, output = _verify(live_log, log_vkey, witnesses, state)
+    assert code == 0, output
+    with unit_of_work(session_factory) as db:
+        quorum = settings.model_copy(update={"log_witness_quorum": 2})
+        two_of_three = bundles.build_bundle(db, settings=quorum, index=4)
+    policy = WitnessPolicy.parse(vkeys, 2)
+    verified = bundles.verify_bundle(
+        two_of_three, verifier=bundles.note.Verifier.parse(log_vkey), policy=policy
+    )
+    assert verified.checkpoint.size == 7
+    assert len(cosigners(two_of_three.checkpoint, vkeys)) == 2
+
+    # A second one gone: the newest checkpoint has one cosignature, and the check names who
+    # is missing. A bundle still proves against the last checkpoint that met the quorum.
+    witnesses[1].stop()
+    publish({"n": 7})
+    gathered = _gather(settings, session_factory)
+    assert gathered.cosigned == ["witness1.test/witness"]
+    code, output = _verify(live_log, log_vkey, witnesses, state)
+    assert code == 1
+    assert "has 1 of the 2 witness cosignatures required; missing: witness2.test/witness, " in (
+        output.replace("\n", " ")
+    )
+    with unit_of_work(session_factory) as db:
+        older = bundles.build_bundle(db, settings=quorum, index=4)
+    assert (
+        bundles.verify_bundle(
+            older, verifier=bundles.note.Verifier.parse(log_vkey), policy=policy
+        ).checkpoint.size
+        == 7
+    )
+    bundle_file = tmp_path / "bundle.json"
+    with unit_of_work(session_factory) as db:
+        newest = bundles.build_bundle(db, settings=settings, index=7)
+    bundle_file.write_text(json.dumps(newest.model_dump()))
+    args = ["log", "verify-bundle", str(bundle_file), "--key", log_vkey, "--quorum", "2"]
+    for key in vkeys:
+        args += ["--witness", key]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert "missing: witness2.test/witness" in result.output
+
+
+def test_a_witness_ahead_of_the_database_is_reported(
+    witnesses: list[WitnessHub],
+    publish: Publish,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A witness that cosigned more than the log holds means the database went back."""
+    publish({"n": 1})
+    with unit_of_work(witnesses[0].sessions) as db:
+        found = db.scalars(select(WitnessedLog)).one()
+        found.size = 50  # as if it had cosigned a tree of 50 this database lost
+    gathered = _gather(settings, session_factory)
+    assert (
+        "beyond this log's 1: the database is behind what was published"
+        in (gathered.failed["witness1.test/witness"])
+    )
+    assert len(gathered.cosigned) == 2
