@@ -86,7 +86,7 @@ class SoftKey:
             }
         )
 
-    def assert_(
+    def sign(
         self, options: str, *, origin: str, rp_id: str | None = None, counter: int | None = None
     ) -> str:
         """The ``navigator.credentials.get`` answer; ``counter`` overrides the next count."""

@@ -116,7 +116,8 @@ def test_totp_code_works_once_and_a_replay_is_refused_with_an_audit_row(
     # The enrolment spent the current step: the same code again is a replay.
     replay = _attempt(session_factory, limiter, settings, "psirt", totp.now())
     assert isinstance(replay, Unauthenticated)
-    assert replay.field == "code" and "already used" in replay.message
+    assert replay.field == "code"
+    assert "already used" in replay.message
     # The next step's code (within the one-step drift) is accepted, once.
     following = totp.at(time.time() + 30)
     assert _attempt(session_factory, limiter, settings, "psirt", following) is None
@@ -124,7 +125,8 @@ def test_totp_code_works_once_and_a_replay_is_refused_with_an_audit_row(
     assert isinstance(again, Unauthenticated)
     assert _refusals(db) == [{"method": "totp"}, {"method": "totp"}]
     factor = db.scalars(select(SecondFactor)).one()
-    assert factor.confirmed and factor.totp_last_step == int(time.time() + 30) // 30
+    assert factor.confirmed
+    assert factor.totp_last_step == int(time.time() + 30) // 30
 
 
 @pytest.mark.parametrize("code", ["12345", "12a456", "1234567", "", "١٢٣٤٥٦"])
@@ -140,7 +142,8 @@ def test_a_malformed_code_is_refused_naming_the_field(
     _enrol_totp(session_factory, limiter, settings, "psirt")
     refused = _attempt(session_factory, limiter, settings, "psirt", code)
     assert isinstance(refused, InvalidInput)
-    assert refused.field == "code" and "six digits" in refused.message
+    assert refused.field == "code"
+    assert "six digits" in refused.message
     assert _refusals(db) == [{"method": "totp"}]
 
 
@@ -175,14 +178,16 @@ def test_a_recovery_code_works_once(
     with unit_of_work(session_factory) as s:
         user, actor = _as(s, "psirt")
         codes = factors.new_recovery_codes(s, user=user, actor=actor, settings=settings)
-    assert len(codes) == 10 and len(set(codes)) == 10
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
     # Stored hashed: the database holds no code.
     stored = {row.code_hash for row in db.scalars(select(RecoveryCode))}
     assert not stored & set(codes)
     typed = codes[3].lower().replace("-", " ")  # read off paper, typed loosely
     assert _attempt(session_factory, limiter, settings, "psirt", typed, recovery=True) is None
     again = _attempt(session_factory, limiter, settings, "psirt", codes[3], recovery=True)
-    assert isinstance(again, Unauthenticated) and "already used" in again.message
+    assert isinstance(again, Unauthenticated)
+    assert "already used" in again.message
     assert _refusals(db) == [{"method": "recovery"}]
     with unit_of_work(session_factory) as s:
         assert factors.recovery_codes_left(s, user_id=get_user(s, "psirt").id) == 9
@@ -268,9 +273,7 @@ def test_a_passkey_registers_and_signs_in_and_its_counter_must_grow(
     key, cookie = _register(session_factory, settings, "psirt")
     origin = passkeys.origin(settings)
     assert (
-        _assertion(
-            session_factory, settings, cookie, "psirt", lambda o: key.assert_(o, origin=origin)
-        )
+        _assertion(session_factory, settings, cookie, "psirt", lambda o: key.sign(o, origin=origin))
         is None
     )
     # A counter that does not grow is the sign of a cloned key.
@@ -279,13 +282,15 @@ def test_a_passkey_registers_and_signs_in_and_its_counter_must_grow(
         settings,
         cookie,
         "psirt",
-        lambda o: key.assert_(o, origin=origin, counter=1),
+        lambda o: key.sign(o, origin=origin, counter=1),
     )
     assert isinstance(cloned, Unauthenticated)
-    assert cloned.field == "credential" and "sign count" in cloned.message
+    assert cloned.field == "credential"
+    assert "sign count" in cloned.message
     db.rollback()
     stored = db.scalars(select(SecondFactor)).one()
-    assert stored.name == "laptop key" and stored.sign_count == 1
+    assert stored.name == "laptop key"
+    assert stored.sign_count == 1
     assert _refusals(db)[-1]["method"] == "webauthn"
 
 
@@ -299,19 +304,22 @@ def test_an_assertion_made_for_another_site_is_refused(
         settings,
         cookie,
         "psirt",
-        lambda o: key.assert_(o, origin="https://accord-hub.example"),
+        lambda o: key.sign(o, origin="https://accord-hub.example"),
     )
-    assert isinstance(phished, Unauthenticated) and "origin" in phished.message
+    assert isinstance(phished, Unauthenticated)
+    assert "origin" in phished.message
     other_rp = _assertion(
         session_factory,
         settings,
         cookie,
         "psirt",
-        lambda o: key.assert_(o, origin=passkeys.origin(settings), rp_id="accord-hub.example"),
+        lambda o: key.sign(o, origin=passkeys.origin(settings), rp_id="accord-hub.example"),
     )
-    assert isinstance(other_rp, Unauthenticated) and "RP ID" in other_rp.message
+    assert isinstance(other_rp, Unauthenticated)
+    assert "RP ID" in other_rp.message
     reasons = [r["reason"] for r in _refusals(db)]
-    assert len(reasons) == 2 and "origin" in reasons[0]
+    assert len(reasons) == 2
+    assert "origin" in reasons[0]
 
 
 def test_a_key_of_someone_else_or_garbage_is_refused_never_a_crash(
@@ -323,9 +331,10 @@ def test_a_key_of_someone_else_or_garbage_is_refused_never_a_crash(
     cookie = _browser(session_factory, settings, "other")
     origin = passkeys.origin(settings)
     theirs = _assertion(
-        session_factory, settings, cookie, "other", lambda o: key.assert_(o, origin=origin)
+        session_factory, settings, cookie, "other", lambda o: key.sign(o, origin=origin)
     )
-    assert isinstance(theirs, Unauthenticated) and "not registered" in theirs.message
+    assert isinstance(theirs, Unauthenticated)
+    assert "not registered" in theirs.message
     for garbage in ("", "[]", "{}", '{"id": "!!"}', "not json"):
         refused = _assertion(session_factory, settings, cookie, "other", lambda _o, g=garbage: g)
         assert isinstance(refused, Unauthenticated), garbage
@@ -341,7 +350,7 @@ def test_a_challenge_is_spent_by_its_answer(
     kept: list[str] = []
 
     def answer(options: str) -> str:
-        kept.append(key.assert_(options, origin=origin))
+        kept.append(key.sign(options, origin=origin))
         return kept[-1]
 
     assert _assertion(session_factory, settings, cookie, "psirt", answer) is None
