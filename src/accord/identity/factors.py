@@ -169,7 +169,9 @@ def added(
     sessions.end_others(db, user_id=user.id, keep=keep)
 
 
-def rename_factor(db: Session, *, factor_id: int, name: str, actor: Actor) -> SecondFactor:
+def rename_factor(
+    db: Session, *, user: User, factor_id: int, name: str, actor: Actor, settings: Settings
+) -> SecondFactor:
     """Give one of the actor's factors a new name."""
     authorize(actor, Action.OWN_FACTORS_MANAGE)
     factor = _own_factor(db, factor_id=factor_id, actor=actor)
@@ -181,6 +183,7 @@ def rename_factor(db: Session, *, factor_id: int, name: str, actor: Actor) -> Se
         target=f"{actor.label}/{factor.id}",
         details={"from": old, "to": factor.name},
     )
+    _tell(db, user=user, settings=settings, what=f"A second factor was renamed: {factor.name}.")
     return factor
 
 

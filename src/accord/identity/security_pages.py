@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from accord.config import Settings
 from accord.errors import AccordError, InvalidInput
-from accord.identity import access, audit, factors, passkeys, sessions
+from accord.identity import access, factors, passkeys, sessions
 from accord.identity.models import User, WebSession
 from accord.identity.policy import Action, Actor
-from accord.identity.services import user_with_orgs
+from accord.identity.services import set_second_factor_rule, user_with_orgs
 from accord.limits import DbInt
 from accord.web.deps import (
     SESSION_COOKIE,
@@ -202,11 +202,14 @@ def webauthn_register(
 def rename_factor(
     factor_id: DbInt,
     db: DbSession,
+    settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.OWN_FACTORS_MANAGE)],
     name: Annotated[str, Form(max_length=200)],
 ) -> Response:
     """Rename a factor."""
-    factors.rename_factor(db, factor_id=factor_id, name=name, actor=actor)
+    factors.rename_factor(
+        db, user=_user(db, actor), factor_id=factor_id, name=name, actor=actor, settings=settings
+    )
     return _back()
 
 
@@ -260,15 +263,5 @@ def org_rule(
     require: Annotated[bool, Form()] = False,
 ) -> Response:
     """Require (or stop requiring) a second factor of the organization's members."""
-    org = access_.org
-    if org.require_second_factor != require:
-        org.require_second_factor = require
-        audit.record(
-            db,
-            actor=access_.actor,
-            action="org.second_factor_rule",
-            target=org.slug,
-            organization_id=org.id,
-            details={"require": require},
-        )
-    return RedirectResponse(f"/orgs/{org.slug}/members", status_code=303)
+    set_second_factor_rule(db, org=access_.org, require=require, actor=access_.actor)
+    return RedirectResponse(f"/orgs/{access_.org.slug}/members", status_code=303)
