@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
+from accord.config import Settings
 from accord.db import unit_of_work
+from accord.identity import access
 from accord.identity.models import AuditEvent, MemberRole, Membership, User, WebSession
 from accord.jobs.models import Job
 from tests.factories import Factories, Person, csrf_of
@@ -228,3 +230,61 @@ def test_sessions_are_listed_and_ended_and_a_new_factor_ends_the_others(
     assert "factor.add" in actions
     mails = db.scalars(select(Job).where(Job.kind == "notifications.email")).all()
     assert [m.payload["to"] for m in mails] == ["psirt@example.org"] * 2  # the factor, the codes
+
+
+def test_the_first_operator_of_a_new_hub_gets_the_grace_period_to_enrol(
+    client: TestClient, session_factory: sessionmaker[Session], settings: Settings, db: Session
+) -> None:
+    with unit_of_work(session_factory) as s:
+        secret = access.issue_bootstrap(s, settings=settings)
+    form = client.get("/bootstrap", params={"token": secret})
+    created = client.post(
+        "/bootstrap",
+        data={
+            "token": secret,
+            "username": "firstop",
+            "email": "firstop@example.org",
+            "password": "a long enough password",
+            "csrf_token": csrf_of(form.text),
+        },
+    )
+    assert created.status_code == 200
+    assert 'id="enrol-banner"' in created.text
+    db.rollback()
+    grace = db.scalar(select(User.second_factor_grace_until))
+    assert grace is not None
+    expected = utcnow() + timedelta(hours=settings.second_factor_grace_hours)
+    assert abs((grace - expected).total_seconds()) < 60
+    # Within the grace the operator runs the hub.
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_bad_answers_at_the_second_step_are_refused_never_a_crash(
+    client: TestClient, make: Factories
+) -> None:
+    person = make.user("psirt")
+    make.totp(person)
+    _password_step(client, person)
+    token = csrf_of(client.get("/login/second-factor").text)
+    json_ = {"Accept": "application/json"}
+    for credential in ("", "not json", "[]", '{"id": 5}', '{"rawId": "!!", "response": {}}'):
+        options = client.post(
+            "/login/second-factor/webauthn/options", data={"csrf_token": token}, headers=json_
+        )
+        assert options.status_code == 200
+        answer = client.post(
+            "/login/second-factor/webauthn",
+            data={"credential": credential, "csrf_token": token},
+            headers=json_,
+        )
+        assert answer.status_code in (401, 422), credential
+        assert answer.json()["field"] == "credential"
+    too_long = client.post(
+        "/login/second-factor", data={"code": "1" * 65, "csrf_token": token}, headers=json_
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["field"] == "code"
+    for code in ("abc", "12 34 56", "-12345"):
+        refused = _code_step(client, code)
+        assert refused.status_code == 422  # type: ignore[attr-defined]
+        assert "six digits" in refused.text  # type: ignore[attr-defined]
