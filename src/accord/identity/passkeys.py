@@ -10,6 +10,7 @@ a cloned key, refused. Attestation is not asked for: the hub trusts the user's c
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -187,8 +188,6 @@ def authenticate(
 
 
 def _credential_id(credential: str) -> str:
-    import json
-
     data = json.loads(credential)
     if not isinstance(data, dict) or not isinstance(data.get("rawId", data.get("id")), str):
         raise InvalidInput("credential: not a WebAuthn credential")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import AccordError, InvalidInput
 from accord.identity import access, factors, passkeys, sessions
@@ -141,8 +142,6 @@ def _mark_proved(request: Request, db: Session, settings: Settings) -> None:
     # Enrolling proved the factor: this browser need not prove it again at once.
     row = sessions.by_cookie(db, _cookie(request, settings), pending=False)
     if row is not None:
-        from accord.clock import utcnow
-
         row.factor_at = utcnow()
 
 
