@@ -29,7 +29,7 @@ from accord.identity import audit, sessions
 from accord.identity.credentials import digest, same
 from accord.identity.models import FactorKind, RecoveryCode, SecondFactor, User
 from accord.identity.policy import Action, Actor, authorize
-from accord.identity.ratelimit import RateLimiter, address_key
+from accord.identity.ratelimit import RateLimiter, factor_throttles
 from accord.notifications.services import Notice, notify
 from accord.web.i18n import N_
 
@@ -335,19 +335,12 @@ def _recovery(db: Session, *, user: User, code: str) -> str | None:
     return "recovery code"
 
 
-def _buckets(user: User, ip_address: str | None) -> list[str]:
-    # Per account, whatever the address: whoever reaches this step knows the password, and
-    # a million codes must not be tried from a million addresses. Per address, too.
-    return [f"factor:account:{user.id}", f"factor:address:{address_key(ip_address)}"]
-
-
 def _throttled(
     limiter: RateLimiter, *, user: User, ip_address: str | None, settings: Settings
 ) -> None:
     window = settings.login_window_seconds
-    limits = [settings.login_failures_per_window, settings.login_address_failures_per_window]
-    for bucket, limit in zip(_buckets(user, ip_address), limits, strict=True):
-        if limiter.count(bucket, window_seconds=window) >= limit:
+    for throttle in factor_throttles(settings, user_id=user.id, ip_address=ip_address):
+        if limiter.count(throttle.bucket, window_seconds=window) >= throttle.limit:
             raise RateLimited(N_("too many wrong codes; try again later"), retry_after=window)
 
 
@@ -360,8 +353,8 @@ def _failed(
     method: str,
     settings: Settings,
 ) -> None:
-    for bucket in _buckets(user, actor.ip_address):
-        limiter.hit(bucket, window_seconds=settings.login_window_seconds)
+    for throttle in factor_throttles(settings, user_id=user.id, ip_address=actor.ip_address):
+        limiter.hit(throttle.bucket, window_seconds=settings.login_window_seconds)
     audit.record(
         db,
         actor=actor,
@@ -380,7 +373,8 @@ def _passed(
     method: str,
     settings: Settings,
 ) -> None:
-    limiter.reset(_buckets(user, actor.ip_address)[0])
+    account = factor_throttles(settings, user_id=user.id, ip_address=actor.ip_address)[0]
+    limiter.reset(account.bucket)
     audit.record(
         db, actor=actor, action="auth.factor", target=user.username, details={"method": method}
     )
