@@ -146,11 +146,15 @@ def test_a_passkey_registered_and_used_with_chromium_s_virtual_authenticator(
         stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
         assert len(stored["credentials"]) == 1
         assert stored["credentials"][0]["rpId"] == "localhost"
+        # A passkey as the first factor brings no codes by itself: the page says to make them.
+        assert page.locator("#no-codes").is_visible()
+        _shot(page, "passkey-enrolled")
         _sign_out(page)
 
         _password(page, hub, person)
         page.wait_for_url("**/login/second-factor**")
         assert page.get_by_label("Six-digit code").count() == 0  # no app enrolled: no code form
+        _shot(page, "passkey-second-step")
         page.get_by_role("button", name="Use a passkey or security key").click()
         page.wait_for_url(f"{hub}/")
         assert page.get_by_role("link", name="psirt").is_visible()
