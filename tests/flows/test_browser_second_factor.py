@@ -17,6 +17,7 @@ from accord.config import Settings
 from accord.web.app import create_app
 from tests.factories import Factories, Person
 from tests.flows.conftest import _free_port, serving
+from tests.flows.test_accessibility import axe_source  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -162,3 +163,36 @@ def test_a_passkey_registered_and_used_with_chromium_s_virtual_authenticator(
         assert after["credentials"][0]["signCount"] >= 1
         assert errors == []
         context.close()
+
+
+def _axe(page: Any, source: str) -> list[str]:
+    page.add_script_tag(content=source)
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_second_factor_pages_pass_axe_core(
+    live_hub: str, browser: Any, make: Factories, request: pytest.FixtureRequest
+) -> None:
+    axe: str = request.getfixturevalue("axe_source")  # from test_accessibility
+    person = make.user("psirt")
+    totp = make.totp(person)
+    # The hub's CSP forbids inline scripts: the test context alone lets axe's script in.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    _password(page, live_hub, person)
+    page.wait_for_url("**/login/second-factor**")
+    found = {"second step": _axe(page, axe)}
+    page.get_by_label("Six-digit code").fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name="Check the code").click()
+    page.wait_for_url(f"{live_hub}/")
+    page.goto(f"{live_hub}/account/security")
+    page.get_by_role("button", name="Add an authenticator app").click()
+    page.wait_for_selector("#totp-setup")
+    found["security, enrolling"] = _axe(page, axe)
+    context.close()
+    assert found == {"second step": [], "security, enrolling": []}
