@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from itertools import count
 
+import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,7 +15,15 @@ from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity import access, services
 from accord.identity.credentials import hash_password
-from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope, User
+from accord.identity.models import (
+    FactorKind,
+    MemberRole,
+    OrgKind,
+    OrgType,
+    SecondFactor,
+    TokenScope,
+    User,
+)
 from accord.identity.policy import SYSTEM
 from accord.identity.schemas import OrgCreate, TokenCreate
 from accord.web.deps import SESSION_COOKIE
@@ -93,6 +102,23 @@ class Factories:
                 settings=self.settings,
             )
         return secret
+
+    def totp(self, person: Person) -> pyotp.TOTP:
+        """Give ``person`` a confirmed TOTP factor; returns the app's side of it."""
+        secret = pyotp.random_base32(32)
+        with unit_of_work(self.factory) as db:
+            user = services.get_user(db, person.username)
+            db.add(
+                SecondFactor(
+                    user_id=user.id,
+                    kind=FactorKind.TOTP,
+                    name="phone",
+                    confirmed=True,
+                    totp_secret=secret,
+                    sign_count=0,
+                )
+            )
+        return pyotp.TOTP(secret)
 
     def bearer(self, person: Person, scope: TokenScope = TokenScope.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(person, scope)}"}

@@ -28,6 +28,7 @@ from tests.accountability import authz as accountability_authz
 from tests.authz import ROLES, World, call
 from tests.disclosure import authz as disclosure_authz
 from tests.factories import Factories
+from tests.identity import authz as identity_authz
 from tests.registry.helpers import set_security_txt_url
 from tests.sharing import authz as sharing_authz
 
@@ -75,6 +76,8 @@ WEBHOOK_BODY = {"url": "https://1.1.1.1/accord"}
 NOBODY: frozenset[str] = frozenset()
 ALL_404 = dict.fromkeys(ROLES, 404)
 HIDDEN_CASE = {"other_admin": 404}
+CODE = {"code": "123456"}
+NOT_THEIRS = {"org_admin": 404, "other_admin": 404, "operator": 404}
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,45 @@ CASES = [
     Case("GET", "/orgs/{slug}/members", ORG_MEMBERS),
     Case("POST", "/orgs/{slug}/members", ORG_ADMINS, 303, {"username": "bob", "role": "admin"}),
     Case("POST", "/orgs/{slug}/members/{username}/remove", ORG_ADMINS, 303),
+    # second factors: the sign-in's second step and the step-up (open to anyone; without a
+    # session it sends back to sign in, and a code that is not one is refused), the security
+    # page, and enrolments and sessions that only their owner reaches
+    Case("GET", "/login/second-factor", ANY, 303),
+    Case("POST", "/login/second-factor", SIGNED_IN, 401, CODE, refused={"anonymous": 303}),
+    Case("POST", "/login/second-factor/webauthn/options", SIGNED_IN),
+    Case("POST", "/login/second-factor/webauthn", SIGNED_IN, 422, {"credential": "{}"}),
+    Case("GET", "/account/security", SIGNED_IN),
+    Case("POST", "/account/factors/totp", SIGNED_IN, 201, {"name": "phone"}),
+    Case(
+        "POST",
+        "/account/factors/totp/{factor_id}/confirm",
+        frozenset({"member"}),
+        422,
+        {"code": "abcdef"},
+        refused=NOT_THEIRS,
+    ),
+    Case("POST", "/account/factors/webauthn/options", SIGNED_IN),
+    Case("POST", "/account/factors/webauthn", SIGNED_IN, 422, {"credential": "{}"}),
+    Case(
+        "POST",
+        "/account/factors/{factor_id}/rename",
+        frozenset({"member"}),
+        303,
+        {"name": "x"},
+        refused=NOT_THEIRS,
+    ),
+    Case(
+        "POST",
+        "/account/factors/{factor_id}/remove",
+        frozenset({"member"}),
+        303,
+        refused=NOT_THEIRS,
+    ),
+    Case("POST", "/account/recovery-codes", SIGNED_IN, 422),
+    Case(
+        "POST", "/account/sessions/{session_id}/end", frozenset({"member"}), 303, refused=NOT_THEIRS
+    ),
+    Case("POST", "/orgs/{slug}/second-factor", ORG_ADMINS, 303, {"require": "true"}),
     # registry API
     Case("GET", "/api/v1/accord", ANY),
     Case("GET", "/api/v1/accord/versions", ANY),
@@ -755,6 +797,8 @@ def test_matrix(
         world.values["webhook_id"] = _webhook(session_factory, world.values["slug"])
     if any(p in case.path for p in sharing_authz.PLACEHOLDERS):
         sharing_authz.prepare(make, world)
+    if any(p in case.path for p in identity_authz.PLACEHOLDERS):
+        identity_authz.prepare(make, world)
     if any(p in case.path for p in accountability_authz.PLACEHOLDERS):
         accountability_authz.prepare(make, world)
     if any(p in case.path for p in disclosure_authz.PLACEHOLDERS):

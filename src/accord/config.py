@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     hub_name: str = Field(default="Accord hub", min_length=1, max_length=100)
 
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Second factors (accord.identity.factors). Operators must have one, after a grace period
+    # that starts at their first sign-in (so the first operator of a new hub can enrol).
+    operators_need_second_factor: bool = True
+    second_factor_grace_hours: int = Field(default=72, ge=0, le=24 * 90)
+    # How long the password step of a sign-in waits for the second factor.
+    second_factor_pending_minutes: int = Field(default=5, ge=1, le=60)
+    # Sensitive actions ask for the second factor again once the last proof is this old.
+    step_up_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The WebAuthn relying party: the public URL's host unless set (a registrable domain).
+    webauthn_rp_id: str | None = Field(default=None, max_length=253)
     token_max_days: int = Field(default=365, ge=1, le=3650)
     bootstrap_minutes: int = Field(default=60, ge=5, le=24 * 60)
 

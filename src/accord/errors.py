@@ -64,6 +64,18 @@ class Forbidden(AccordError):
     code = "forbidden"
 
 
+class SecondFactorRequired(Forbidden):
+    """The caller must enrol a second factor before anything else (pages: sent to enrol)."""
+
+    code = "second_factor_required"
+
+
+class StepUpRequired(Forbidden):
+    """A sensitive action needs a fresh second factor (pages: sent to prove it, then back)."""
+
+    code = "step_up_required"
+
+
 class NotFound(AccordError):
     """The thing asked for does not exist (or the caller may not know it exists)."""
 

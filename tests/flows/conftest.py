@@ -35,9 +35,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
+def serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
     """``app`` served by uvicorn in a thread on a loopback port; yields its base URL."""
-    port = _free_port()
+    port = port or _free_port()
     # Keep-alive longer than any pause a slow test makes between two requests: a client that
     # reuses a connection the server just closed fails with a reset, not a test failure.
     config = uvicorn.Config(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from accord.identity import access
 from accord.identity.credentials import verify_password
 from accord.identity.models import AuditEvent, Membership, Organization, OrgKind, User
 from accord.identity.policy import SYSTEM, Actor
@@ -269,6 +270,11 @@ def test_setup_link_sets_the_password_once(
     with unit_of_work(session_factory) as work:
         user = accounts.setup_link_user(work, secret)
         assert user is not None
+        # A browser already signed in (with the link's earlier password) is signed out.
+        signed_in = access.start_session(work, user=user, settings=settings)
+    with unit_of_work(session_factory) as work:
+        user = accounts.setup_link_user(work, secret)
+        assert user is not None
         assert user.username == "ada"
         accounts.redeem_setup_link(
             work, secret=secret, password="a long new passphrase", ip_address=None
@@ -277,6 +283,7 @@ def test_setup_link_sets_the_password_once(
     ada = db.scalar(select(User).where(User.username == "ada"))
     assert ada is not None
     assert verify_password(ada.password_hash, "a long new passphrase")
+    assert access.session_actor(db, signed_in, ip_address=None) is None
     with pytest.raises(Unauthenticated), unit_of_work(session_factory) as work:
         accounts.redeem_setup_link(
             work, secret=secret, password="another passphrase", ip_address=None

@@ -253,6 +253,8 @@ PUBLIC_TEMPLATES = (
     "web/templates/preferences.html",
     "identity/templates/login.html",
     "identity/templates/bootstrap.html",
+    "identity/templates/second_factor.html",
+    "identity/templates/security.html",
     "registry/templates/accord.html",
     "registry/templates/versions.html",
     "registry/templates/join.html",

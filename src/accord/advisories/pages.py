@@ -19,7 +19,7 @@ from accord.advisories.models import Advisory, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
 from accord.errors import InvalidInput, validated
 from accord.identity.policy import Action, Actor
-from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -252,6 +252,7 @@ def publish(
     db: DbSession,
     settings: SettingsDep,
     access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)],
+    _fresh: FreshFactor,
 ) -> Response:
     """Publish the pending draft."""
     services.publish_draft(db, advisory=access_.advisory, actor=access_.actor, settings=settings)

@@ -24,7 +24,7 @@ from accord.disclosure.schemas import (
 )
 from accord.errors import InvalidInput, validated
 from accord.registry.forms import filled
-from accord.web.deps import DbSession, SettingsDep
+from accord.web.deps import DbSession, FreshFactor, SettingsDep
 from accord.web.security import verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -131,6 +131,7 @@ def publish_page(
     db: DbSession,
     settings: SettingsDep,
     actor: Writing,
+    _fresh: FreshFactor,
     vendor: Annotated[str, Form(max_length=64)] = "",
     summary: Annotated[str, Form(max_length=200)] = "",
     cvss_v3: Annotated[str, Form(max_length=300)] = "",

@@ -47,7 +47,7 @@ from accord.errors import InvalidInput, validated
 from accord.identity.policy import Actor
 from accord.limits import DbInt
 from accord.registry.forms import filled
-from accord.web.deps import DbSession, SettingsDep
+from accord.web.deps import DbSession, FreshFactor, SettingsDep
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -265,8 +265,9 @@ def attachment_page(
     db: DbSession,
     settings: SettingsDep,
     actor: Reading,
+    _fresh: FreshFactor,
 ) -> Response:
-    """An attachment, as a download."""
+    """An attachment, as a download (a sensitive read: a recent second factor)."""
     access = cases.load(db, case_id, actor=actor, settings=settings)
     return attachments.download(attachments.get(db, case=access.case, attachment_id=attachment_id))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from accord import prepared
@@ -27,11 +27,13 @@ from accord.identity.models import (
     BootstrapToken,
     MemberRole,
     Membership,
+    Organization,
+    SecondFactor,
     TokenScope,
     User,
     WebSession,
 )
-from accord.identity.policy import Action, Actor, authorize
+from accord.identity.policy import Action, Actor, authorize, enrolment_needed
 from accord.identity.ratelimit import RateLimiter, login_throttles
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.identity.services import actor_for, insert_user, operators_exist
@@ -81,16 +83,42 @@ def login(
     return user
 
 
-def start_session(db: Session, *, user: User, settings: Settings) -> str:
-    """Open a browser session for ``user``; returns the cookie value (shown only here)."""
+def start_session(
+    db: Session,
+    *,
+    user: User,
+    settings: Settings,
+    pending: bool = False,
+    factor_at: datetime | None = None,
+    user_agent: str = "",
+    ip_address: str | None = None,
+) -> str:
+    """Open a browser session for ``user``; returns the cookie value (shown only here).
+
+    ``pending``: the password step of a sign-in whose second factor is still to come, which
+    stands for nobody and lasts minutes. A full session of an operator without a second
+    factor starts their grace period, if it has not started yet.
+    """
     secret = new_secret(SESSION_PREFIX)
+    now = utcnow()
+    lasts = (
+        timedelta(minutes=settings.second_factor_pending_minutes)
+        if pending
+        else timedelta(hours=settings.session_hours)
+    )
     db.add(
         WebSession(
             secret_hash=digest(secret),
             user_id=user.id,
-            expires_at=utcnow() + timedelta(hours=settings.session_hours),
+            expires_at=now + lasts,
+            pending=pending,
+            factor_at=factor_at,
+            user_agent=user_agent[:300],
+            ip_address=ip_address,
         )
     )
+    if not pending and user.is_operator and user.second_factor_grace_until is None:
+        user.second_factor_grace_until = now + timedelta(hours=settings.second_factor_grace_hours)
     return secret
 
 
@@ -186,6 +214,7 @@ class Credential:
 
 
 def _with_roles(entity: type[ApiToken] | type[WebSession], *columns: Any) -> Select[Any]:
+    has_factor = exists().where(SecondFactor.user_id == User.id, SecondFactor.confirmed.is_(True))
     return (
         select(
             User.id.label("user_id"),
@@ -194,10 +223,14 @@ def _with_roles(entity: type[ApiToken] | type[WebSession], *columns: Any) -> Sel
             Membership.organization_id,
             Membership.role,
             entity.expires_at,
+            User.second_factor_grace_until,
+            has_factor.label("has_factor"),
+            Organization.require_second_factor,
             *columns,
         )
         .join(User, User.id == entity.user_id)
         .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Organization, Organization.id == Membership.organization_id)
         .where(User.is_active.is_(True), entity.secret_hash == bindparam("digest"))
     )
 
@@ -205,7 +238,8 @@ def _with_roles(entity: type[ApiToken] | type[WebSession], *columns: Any) -> Sel
 _TOKEN_ACTOR = _with_roles(
     ApiToken, ApiToken.id.label("token_id"), ApiToken.scope, ApiToken.last_used_at
 ).where(ApiToken.revoked_at.is_(None))
-_SESSION_ACTOR = _with_roles(WebSession)
+# A pending session (the password given, the second factor not yet) stands for nobody.
+_SESSION_ACTOR = _with_roles(WebSession, WebSession.factor_at).where(WebSession.pending.is_(False))
 
 
 class _TokenRow(NamedTuple):
@@ -217,13 +251,21 @@ class _TokenRow(NamedTuple):
     organization_id: int | None
     role: MemberRole | None
     expires_at: datetime
+    second_factor_grace_until: datetime | None
+    has_factor: bool
+    require_second_factor: bool | None
     token_id: int
     scope: TokenScope
     last_used_at: datetime | None
 
 
 def token_actor(
-    db: Session, secret: str, *, ip_address: str | None, username: str | None = None
+    db: Session,
+    secret: str,
+    *,
+    ip_address: str | None,
+    username: str | None = None,
+    operators_need_factor: bool = True,
 ) -> Credential | None:
     """The actor behind an API token, or None if it is unknown, expired, revoked, or its
     account disabled (or, with ``username``, someone else's)."""
@@ -238,20 +280,54 @@ def token_actor(
     first = rows[0]
     if username is not None and first.username != username:
         return None
-    actor = _actor(rows, ip_address=ip_address, token_scope=first.scope)
+    actor = _actor(
+        rows,
+        ip_address=ip_address,
+        token_scope=first.scope,
+        operators_need_factor=operators_need_factor,
+        factor_at=None,
+    )
     return Credential(actor=actor, token_id=first.token_id, last_used_at=first.last_used_at)
 
 
-def session_actor(db: Session, secret: str, *, ip_address: str | None) -> Actor | None:
-    """The actor behind a browser session cookie, or None if unknown, expired or disabled."""
+def session_actor(
+    db: Session, secret: str, *, ip_address: str | None, operators_need_factor: bool = True
+) -> Actor | None:
+    """The actor behind a browser session cookie, or None if unknown, expired, disabled or
+    only half signed in (pending its second factor)."""
     rows = db.execute(_SESSION_ACTOR, {"digest": digest(secret)}).all()
     if not rows or rows[0].expires_at <= utcnow():
         return None
-    return _actor(rows, ip_address=ip_address, token_scope=None)
+    return _actor(
+        rows,
+        ip_address=ip_address,
+        token_scope=None,
+        operators_need_factor=operators_need_factor,
+        factor_at=rows[0].factor_at,
+    )
 
 
-def _actor(rows: Sequence[Any], *, ip_address: str | None, token_scope: TokenScope | None) -> Actor:
+def _actor(
+    rows: Sequence[Any],
+    *,
+    ip_address: str | None,
+    token_scope: TokenScope | None,
+    operators_need_factor: bool,
+    factor_at: datetime | None,
+) -> Actor:
     first = rows[0]
+    has_factor = bool(first.has_factor)
+    must_enrol = enrolment_needed(
+        has_factor=has_factor,
+        is_operator=first.is_operator,
+        operators_need=operators_need_factor,
+        grace_until=first.second_factor_grace_until,
+        org_requires=any(r.require_second_factor for r in rows),
+        now=utcnow(),
+    )
+    enrol_by = None
+    if not has_factor and first.is_operator and operators_need_factor:
+        enrol_by = first.second_factor_grace_until
     return Actor(
         user_id=first.user_id,
         username=first.username,
@@ -259,6 +335,10 @@ def _actor(rows: Sequence[Any], *, ip_address: str | None, token_scope: TokenSco
         roles={r.organization_id: r.role for r in rows if r.organization_id is not None},
         token_scope=token_scope,
         ip_address=ip_address,
+        has_factor=has_factor,
+        must_enrol=must_enrol,
+        enrol_by=enrol_by,
+        factor_at=factor_at,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -75,6 +76,8 @@ class Organization(Base):
     # The organization's UUID in the CVE Program's services, if it is a CNA: CVE JSON 5
     # exports name it as the assigner and provider.
     cve_org_id: Mapped[str | None] = mapped_column(String(36))
+    # Set by its admins: members without a second factor may do nothing but enrol one.
+    require_second_factor: Mapped[bool] = mapped_column(Boolean, default=False)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization")
 
@@ -92,6 +95,9 @@ class User(Base):
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # An operator without a second factor may work without one until then; set at the first
+    # sign-in (accord.identity.access.start_session).
+    second_factor_grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -133,7 +139,11 @@ class ApiToken(Base):
 
 
 class WebSession(Base):
-    """A signed-in browser. Kept in the database so that any hub process can serve it."""
+    """A signed-in browser. Kept in the database so that any hub process can serve it.
+
+    A *pending* session is half a sign-in: the password was right, the second factor is still
+    to come. It stands for nobody (``session_actor`` ignores it) and expires in minutes.
+    """
 
     __tablename__ = "web_sessions"
 
@@ -142,6 +152,14 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When this browser last proved a second factor (sign-in or step-up); None: never.
+    factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    # The WebAuthn challenge this browser was last given (base64url), spent by its answer.
+    challenge: Mapped[str | None] = mapped_column(String(200))
 
     user: Mapped[User] = relationship()
 
@@ -189,3 +207,43 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     ip_address: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FactorKind(enum.StrEnum):
+    """A second factor's kind."""
+
+    TOTP = "totp"
+    WEBAUTHN = "webauthn"
+
+
+class SecondFactor(Base):
+    """A user's second factor: a TOTP secret (RFC 6238) or a WebAuthn credential."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[FactorKind] = mapped_column(str_enum(FactorKind, "factor_kind"))
+    name: Mapped[str] = mapped_column(String(100))
+    # A TOTP factor counts once its first code was right (the user's app holds the secret).
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last RFC 6238 time step accepted: a code of that step or an earlier one is a replay.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    credential_id: Mapped[str | None] = mapped_column(String(1400), unique=True)
+    public_key: Mapped[str | None] = mapped_column(Text)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for a lost second factor; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from accord.config import Settings
 from accord.errors import AccordError, invalid_from, validated
-from accord.identity import access, audit, services
+from accord.identity import access, audit, factors, services
 from accord.identity.models import MemberRole, TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
@@ -26,6 +28,7 @@ from accord.web.deps import (
     client_ip,
     guard,
     org_guard,
+    step_up,
 )
 from accord.web.errors import wants_json
 from accord.web.rendering import render
@@ -34,7 +37,8 @@ from accord.web.security import cookie_name, rotate_csrf, verify_csrf
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this hub, else the home page."""
     # Only same-site paths: "//evil.example" and "https://..." would be open redirects.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -56,11 +60,27 @@ def _new_user(request: Request, values: dict[str, str]) -> UserCreate | dict[str
         return field_errors(exc)
 
 
-def _signed_in(
-    request: Request, db: Session, *, user: User, settings: Settings, target: str
+def signed_in(
+    request: Request,
+    db: Session,
+    *,
+    user: User,
+    settings: Settings,
+    target: str,
+    pending: bool = False,
+    factor_at: datetime | None = None,
 ) -> Response:
+    """Open a session (``pending``: the password step only), set its cookie, go to ``target``."""
     # Lax, not Strict: a link from a mail to a case page must arrive signed in.
-    secret = access.start_session(db, user=user, settings=settings)
+    secret = access.start_session(
+        db,
+        user=user,
+        settings=settings,
+        pending=pending,
+        factor_at=factor_at,
+        user_agent=request.headers.get("user-agent", ""),
+        ip_address=client_ip(request),
+    )
     response = _see_other(target)
     response.set_cookie(
         cookie_name(SESSION_COOKIE, settings),
@@ -80,7 +100,7 @@ def login_form(
     request: Request, _: Annotated[Actor, guard(Action.PUBLIC_READ)], next: str | None = None
 ) -> HTMLResponse:
     """The sign-in form."""
-    return render(request, "identity/login.html", {"next": _safe_next(next)})
+    return render(request, "identity/login.html", {"next": safe_next(next)})
 
 
 @router.post("/login")
@@ -108,10 +128,14 @@ def login(
         return render(
             request,
             "identity/login.html",
-            {"error": exc.message, "username": username, "next": _safe_next(next)},
+            {"error": exc.message, "username": username, "next": safe_next(next)},
             status=exc.status_code,
         )
-    return _signed_in(request, db, user=user, settings=settings, target=_safe_next(next))
+    if factors.list_factors(db, user_id=user.id):
+        # Half signed in: the second factor's page finishes the sign-in, within minutes.
+        target = f"/login/second-factor?{urlencode({'next': safe_next(next)})}"
+        return signed_in(request, db, user=user, settings=settings, target=target, pending=True)
+    return signed_in(request, db, user=user, settings=settings, target=safe_next(next))
 
 
 @router.post("/logout")
@@ -170,7 +194,7 @@ def bootstrap(
         context = {"token": token, "valid": True, "values": values, "errors": data}
         return render(request, "identity/bootstrap.html", context, status=422)
     user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
-    return _signed_in(request, db, user=user, settings=settings, target="/account")
+    return signed_in(request, db, user=user, settings=settings, target="/account")
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -207,7 +231,9 @@ def create_token(
     scope: Annotated[TokenScope, Form()],
     expires_in_days: Annotated[int, Form(ge=1)] = 90,
 ) -> HTMLResponse:
-    """Create a token and show its secret, once."""
+    """Create a token and show its secret, once (an admin token: after a recent factor)."""
+    if scope is TokenScope.ADMIN:
+        step_up(request, actor)
     assert actor.user_id is not None
     user = services.user_with_orgs(db, actor.user_id)
     data = validated(
@@ -264,7 +290,7 @@ def create_user(
 def set_operator(
     username: str,
     db: DbSession,
-    actor: Annotated[Actor, guard(Action.HUB_OPERATE)],
+    actor: Annotated[Actor, guard(Action.HUB_OPERATE, fresh=True)],
     operator: Annotated[bool, Form()] = False,
 ) -> Response:
     """Grant or withdraw the operator role (operators)."""
@@ -315,7 +341,7 @@ def members_page(
 @router.post("/orgs/{slug}/members")
 def set_member(
     db: DbSession,
-    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE)],
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
     username: Annotated[str, Form(max_length=64)],
     role: Annotated[MemberRole, Form()],
 ) -> Response:
@@ -328,7 +354,7 @@ def set_member(
 def remove_member(
     username: str,
     db: DbSession,
-    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE)],
+    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
 ) -> Response:
     """Remove a member."""
     services.remove_member(db, org=access_.org, username=username, actor=access_.actor)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from accord.errors import Forbidden, Unauthenticated
+from accord.errors import Forbidden, SecondFactorRequired, StepUpRequired, Unauthenticated
 from accord.identity.models import MemberRole, TokenScope
 from accord.sharing import tlp
+from accord.web.i18n import N_
 
 _SCOPE_RANK = {TokenScope.READ: 1, TokenScope.WRITE: 2, TokenScope.ADMIN: 3}
 
@@ -41,6 +43,9 @@ class Action(enum.Enum):
     LOG_WITNESS = ("log.witness", Who.ANYONE, None)
     OWN_ACCOUNT_READ = ("account.read", Who.SIGNED_IN, TokenScope.READ)
     OWN_TOKENS_MANAGE = ("account.tokens", Who.SIGNED_IN, TokenScope.ADMIN)
+    # One's own second factors, recovery codes and browser sessions (pages only).
+    OWN_FACTORS_MANAGE = ("account.factors", Who.SIGNED_IN, TokenScope.ADMIN)
+    OWN_SESSIONS_MANAGE = ("account.sessions", Who.SIGNED_IN, TokenScope.ADMIN)
     ORG_PRIVATE_READ = ("org.read", Who.ORG_MEMBER, TokenScope.READ)
     ORG_EDIT = ("org.edit", Who.ORG_ADMIN, TokenScope.WRITE)
     ORG_MEMBERS_MANAGE = ("org.members", Who.ORG_ADMIN, TokenScope.ADMIN)
@@ -94,6 +99,13 @@ class Actor:
     # None for a browser session or the CLI on the server itself: the user's full rights.
     token_scope: TokenScope | None = None
     ip_address: str | None = None
+    # Second factors (see :func:`enrolment_needed`): whether the user has one, whether they
+    # must enrol one before doing anything else, until when an operator may go without,
+    # and when this browser last proved one (None for tokens and the CLI).
+    has_factor: bool = False
+    must_enrol: bool = False
+    enrol_by: datetime | None = None
+    factor_at: datetime | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -122,6 +134,10 @@ def allowed(actor: Actor, action: Action, *, org_id: int | None = None) -> bool:
 def authorize(actor: Actor, action: Action, *, org_id: int | None = None) -> None:
     """Raise :class:`Unauthenticated` or :class:`Forbidden` unless the action is allowed."""
     who = action.who
+    # Before anything else: what anyone may do is refused too, since a signed-in reader
+    # of "anyone" routes (TAXII collections, say) still reads with their organizations.
+    if actor.must_enrol and action not in WHILE_ENROLLING:
+        raise SecondFactorRequired(N_("enrol a second factor first"))
     if who is Who.ANYONE:
         return
     if not actor.is_authenticated and actor is not SYSTEM:
@@ -146,6 +162,51 @@ def authorize(actor: Actor, action: Action, *, org_id: int | None = None) -> Non
         raise Forbidden("you are not a member of this organization")
     if who is Who.ORG_ADMIN and role is not MemberRole.ADMIN:
         raise Forbidden("only this organization's admins may do this")
+
+
+# -- second factors ------------------------------------------------------------------------
+
+# What someone who must enrol a second factor may still do: look at their account, enrol.
+WHILE_ENROLLING = frozenset(
+    {Action.PUBLIC_READ, Action.PUBLIC_SUBMIT, Action.OWN_ACCOUNT_READ, Action.OWN_FACTORS_MANAGE}
+)
+
+
+def enrolment_needed(
+    *,
+    has_factor: bool,
+    is_operator: bool,
+    operators_need: bool,
+    grace_until: datetime | None,
+    org_requires: bool,
+    now: datetime,
+) -> bool:
+    """Whether a user must enrol a second factor before doing anything else.
+
+    Never once they have one. Otherwise: a member of an organization that requires one, and
+    an operator (where the hub requires it) whose grace period has run out. An operator's
+    grace starts at their first sign-in; an operator who never signed in has none running,
+    and is held to the rule only from their first sign-in (their tokens came from the CLI).
+    """
+    if has_factor:
+        return False
+    if org_requires:
+        return True
+    return is_operator and operators_need and grace_until is not None and grace_until <= now
+
+
+def require_fresh_factor(actor: Actor, *, max_age: timedelta, now: datetime) -> None:
+    """Raise :class:`StepUpRequired` unless ``actor``'s browser proved a second factor within
+    ``max_age``: for sensitive actions (publishing, approving an application, changing roles,
+    creating an admin token, reading a case's attachments, changing one's factors).
+
+    Only a browser session of a user who has a factor is asked: an API token cannot answer a
+    challenge (it was created under one), and a user without a factor has nothing to prove.
+    """
+    if not actor.has_factor or actor.token_scope is not None or not actor.is_authenticated:
+        return
+    if actor.factor_at is None or now - actor.factor_at > max_age:
+        raise StepUpRequired(N_("confirm it is you with your second factor"))
 
 
 # -- threat sharing ------------------------------------------------------------------------

@@ -117,6 +117,22 @@ def login_throttles(settings: Settings, *, username: str, ip_address: str | None
     ]
 
 
+def factor_throttles(settings: Settings, *, user_id: int, ip_address: str | None) -> list[Throttle]:
+    """The limits a wrong second-factor code (TOTP or recovery) counts against: the account,
+    whatever the address, then the address.
+
+    Unlike passwords, per account: whoever reaches this step knows the password, and a
+    million six-digit codes must not be tried from a million addresses. The owner, locked out
+    for a window, is the one who learns their password is known.
+    """
+    return [
+        Throttle(f"factor:account:{user_id}", settings.login_failures_per_window),
+        Throttle(
+            f"factor:address:{address_key(ip_address)}", settings.login_address_failures_per_window
+        ),
+    ]
+
+
 def address_key(ip_address: str | None) -> str:
     """The key of a client address: an IPv6 client's /64 network, which one subscriber
     usually holds whole (so that its 2^64 addresses are not 2^64 budgets), else the address."""

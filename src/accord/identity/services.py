@@ -261,6 +261,23 @@ def remove_member(db: Session, *, org: Organization, username: str, actor: Actor
     audit.record(db, actor=actor, action="member.remove", target=username, organization_id=org.id)
 
 
+def set_second_factor_rule(db: Session, *, org: Organization, require: bool, actor: Actor) -> None:
+    """Require (or stop requiring) a second factor of the organization's members: from their
+    next request, a member without one may do nothing but enrol (``policy.enrolment_needed``)."""
+    authorize(actor, Action.ORG_MEMBERS_MANAGE, org_id=org.id)
+    if org.require_second_factor == require:
+        return
+    org.require_second_factor = require
+    audit.record(
+        db,
+        actor=actor,
+        action="org.second_factor_rule",
+        target=org.slug,
+        organization_id=org.id,
+        details={"require": require},
+    )
+
+
 def _membership(db: Session, *, org: Organization, user: User) -> Membership | None:
     return db.scalar(
         select(Membership).where(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import InvalidInput, Unauthenticated
-from accord.identity import audit
+from accord.identity import audit, sessions
 from accord.identity.credentials import digest, hash_password, new_secret
 from accord.identity.models import MemberRole, Organization, User
 from accord.identity.passwords import personal_problem
@@ -110,6 +110,8 @@ def redeem_setup_link(db: Session, *, secret: str, password: str, ip_address: st
         raise InvalidInput(f"password: {problem}", field="password")
     row.used_at = utcnow()
     user.password_hash = hash_password(password)
+    # A new password ends every browser signed in with the old one.
+    sessions.end_others(db, user_id=user.id, keep=None)
     audit.record(
         db,
         actor=Actor(user_id=user.id, username=user.username, ip_address=ip_address),

@@ -16,7 +16,7 @@ from accord.registry.forms import filled
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import AccordVersionCreate, Approve, Reject
 from accord.registry.views import decision
-from accord.web.deps import DbSession, SettingsDep, guard
+from accord.web.deps import DbSession, FreshFactor, SettingsDep, guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -69,6 +69,7 @@ def approve(
     db: DbSession,
     settings: SettingsDep,
     actor: HubOperate,
+    _fresh: FreshFactor,
     reason: Reason = "",
     create_account: Annotated[bool, Form()] = False,
     username: Annotated[str, Form(max_length=64)] = "",

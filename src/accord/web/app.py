@@ -44,6 +44,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.disclosure import pages as disclosure_pages
     from accord.disclosure import reporter_routes as disclosure_reporter_routes
     from accord.disclosure import routes as disclosure_routes
+    from accord.identity import factor_pages, security_pages
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
     from accord.jobs import pages as jobs_pages
@@ -75,6 +76,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", transparency_routes.public_router),
         ("", web_pages.router),
         ("", identity_pages.router),
+        ("", factor_pages.router),
+        ("", security_pages.router),
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
         ("", advisories_pages.router),

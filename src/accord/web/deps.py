@@ -9,18 +9,20 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import Unauthenticated
-from accord.identity import access
+from accord.identity import access, sessions
 from accord.identity.models import Organization
-from accord.identity.policy import ANONYMOUS, Action, Actor, authorize
+from accord.identity.policy import ANONYMOUS, Action, Actor, authorize, require_fresh_factor
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.services import get_org
 from accord.web.security import cookie_name
@@ -221,11 +223,16 @@ def _basic(credentials: str) -> _Lookup:
 def _resolve(
     request: Request, db: Session, lookup: _Lookup, *, ip: str | None, writes: bool
 ) -> Actor:
+    need = request.app.state.settings.operators_need_second_factor
     if lookup.cookie:
         # An unknown or expired cookie is no credential at all: the visitor is anonymous.
-        actor = access.session_actor(db, lookup.secret, ip_address=ip)
+        actor = access.session_actor(db, lookup.secret, ip_address=ip, operators_need_factor=need)
+        if actor is not None and writes:
+            sessions.mark_used(db, lookup.secret)
         return actor or (Actor(ip_address=ip) if ip else ANONYMOUS)
-    found = access.token_actor(db, lookup.secret, ip_address=ip, username=lookup.username)
+    found = access.token_actor(
+        db, lookup.secret, ip_address=ip, username=lookup.username, operators_need_factor=need
+    )
     if found is None:
         raise Unauthenticated("this API token is unknown, expired or revoked")
     request.state.credential = found
@@ -240,14 +247,33 @@ def _resolve(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def guard(action: Action) -> Any:
-    """A dependency that lets the request through only if the policy allows ``action``."""
+def step_up(request: Request, actor: Actor) -> None:
+    """Ask a browser for a fresh second factor before a sensitive action (the policy decides
+    whom it asks: :func:`accord.identity.policy.require_fresh_factor`)."""
+    settings: Settings = request.app.state.settings
+    require_fresh_factor(actor, max_age=timedelta(minutes=settings.step_up_minutes), now=utcnow())
+
+
+async def fresh_factor(request: Request, db: DbSession) -> None:
+    """A dependency for a sensitive route: declared after its guard, it asks a browser whose
+    last proof of a second factor is too old to prove it again (:func:`step_up`)."""
+    step_up(request, await current_actor(request, db))
+
+
+FreshFactor = Annotated[None, Depends(fresh_factor)]
+
+
+def guard(action: Action, *, fresh: bool = False) -> Any:
+    """A dependency that lets the request through only if the policy allows ``action``;
+    ``fresh``: a sensitive action, for which a browser proves its second factor again."""
 
     # The actor is resolved here rather than through a nested ``Depends(current_actor)``:
     # each level of dependencies costs FastAPI a solving pass on every request.
     async def dependency(request: Request, db: DbSession) -> Actor:
         actor = await current_actor(request, db)
         authorize(actor, action)
+        if fresh:
+            step_up(request, actor)
         return actor
 
     setattr(dependency, GUARD_ATTRIBUTE, action)
@@ -301,12 +327,14 @@ class OrgAccess:
     org: Organization
 
 
-def org_guard(action: Action) -> Any:
+def org_guard(action: Action, *, fresh: bool = False) -> Any:
     """Like :func:`guard`, for routes on ``/.../{slug}/...``: loads that organization first."""
 
-    def dependency(slug: str, actor: CurrentActor, db: DbSession) -> OrgAccess:
+    def dependency(request: Request, slug: str, actor: CurrentActor, db: DbSession) -> OrgAccess:
         org = get_org(db, slug)
         authorize(actor, action, org_id=org.id)
+        if fresh:
+            step_up(request, actor)
         return OrgAccess(actor=actor, org=org)
 
     setattr(dependency, GUARD_ATTRIBUTE, action)

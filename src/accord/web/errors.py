@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError, Overloaded
+from accord.errors import AccordError, Overloaded, SecondFactorRequired, StepUpRequired
 from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
 from accord.web.rendering import render
@@ -52,8 +53,32 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "request")
 
 
+def _second_factor_page(request: Request, exc: AccordError) -> Response | None:
+    """Pages send a browser to enrol a second factor, or to prove it again and come back."""
+    if wants_json(request):
+        return None
+    if isinstance(exc, SecondFactorRequired):
+        return RedirectResponse("/account/security", status_code=303)
+    if isinstance(exc, StepUpRequired):
+        back = request.url.path
+        if request.method != "GET":
+            # A form cannot be sent again by a redirect: back to the page that held it.
+            referer = urlsplit(request.headers.get("referer", ""))
+            same_site = referer.netloc in ("", request.url.netloc)
+            back = referer.path if same_site and referer.path.startswith("/") else "/account"
+            if referer.query and same_site:
+                back += f"?{referer.query}"
+        elif request.url.query:
+            back += f"?{request.url.query}"
+        return RedirectResponse(f"/login/second-factor?{urlencode({'next': back})}", 303)
+    return None
+
+
 async def on_accord_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccordError)
+    redirect = _second_factor_page(request, exc)
+    if redirect is not None:
+        return redirect
     # A temporary refusal (429, or 503 from a full queue) says when to try again; any other
     # 5xx is a fault of the hub, logged and not described to the client.
     retry_after: int | None = getattr(exc, "retry_after", None)

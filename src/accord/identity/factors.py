@@ -1,0 +1,412 @@
+"""Second factors: TOTP (RFC 6238), recovery codes, and their enrolment and removal.
+
+TOTP: a 160-bit secret shared with the user's app (RFC 4226 section 4 asks for at least 128
+bits), codes of 6 digits for 30-second time steps, one step of clock drift either way. The
+last accepted time step is stored: a code of that step or an earlier one is a replay, refused
+(RFC 6238 section 5.2). Recovery codes are 80-bit random values shown once; only their
+SHA-256 is kept, as for every other high-entropy secret of the hub. WebAuthn lives in
+``passkeys.py``. Every change is an audit row and a notice to the user, and ends the
+account's other browser sessions.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+import pyotp
+import segno
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
+from accord.identity import audit, sessions
+from accord.identity.credentials import digest, same
+from accord.identity.models import FactorKind, RecoveryCode, SecondFactor, User
+from accord.identity.policy import Action, Actor, authorize
+from accord.identity.ratelimit import RateLimiter, factor_throttles
+from accord.notifications.services import Notice, notify
+from accord.web.i18n import N_
+
+TOTP_DIGITS = 6
+TOTP_PERIOD = 30  # seconds: RFC 6238's default time step X
+TOTP_DRIFT_STEPS = 1
+RECOVERY_CODES = 10
+_CODE = re.compile(r"^[0-9]{6}$")
+_RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
+
+
+# -- listing -------------------------------------------------------------------------------
+
+
+def list_factors(db: Session, *, user_id: int) -> Sequence[SecondFactor]:
+    """A user's confirmed factors, oldest first."""
+    return db.scalars(
+        select(SecondFactor)
+        .where(SecondFactor.user_id == user_id, SecondFactor.confirmed.is_(True))
+        .order_by(SecondFactor.id)
+    ).all()
+
+
+def recovery_codes_left(db: Session, *, user_id: int) -> int:
+    """How many unused recovery codes the user holds."""
+    found = db.scalar(
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+    )
+    return int(found or 0)
+
+
+def _own_factor(db: Session, *, factor_id: int, actor: Actor) -> SecondFactor:
+    factor = db.get(SecondFactor, factor_id)
+    if factor is None or factor.user_id != actor.user_id:
+        raise NotFound(f"no second factor {factor_id}", field="factor_id")
+    return factor
+
+
+def clean_name(name: str) -> str:
+    """A factor name, its spaces collapsed; 1 to 100 characters."""
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > 100:
+        raise InvalidInput(N_("name: between 1 and 100 characters"), field="name")
+    return cleaned
+
+
+# -- TOTP enrolment ------------------------------------------------------------------------
+
+
+def begin_totp(db: Session, *, user: User, name: str, actor: Actor) -> SecondFactor:
+    """A new, unconfirmed TOTP factor with a fresh secret; it counts once a code confirms it."""
+    authorize(actor, Action.OWN_FACTORS_MANAGE)
+    # An abandoned enrolment's secret is dropped: only the latest one may be confirmed.
+    db.execute(
+        delete(SecondFactor).where(
+            SecondFactor.user_id == user.id,
+            SecondFactor.kind == FactorKind.TOTP,
+            SecondFactor.confirmed.is_(False),
+        )
+    )
+    factor = SecondFactor(
+        user_id=user.id,
+        kind=FactorKind.TOTP,
+        name=clean_name(name),
+        confirmed=False,
+        totp_secret=base64.b32encode(secrets.token_bytes(20)).decode(),
+        sign_count=0,
+    )
+    db.add(factor)
+    db.flush()
+    return factor
+
+
+def provisioning_uri(factor: SecondFactor, *, user: User, settings: Settings) -> str:
+    """The ``otpauth://`` URI an authenticator app reads from the QR code."""
+    assert factor.totp_secret is not None
+    return pyotp.TOTP(factor.totp_secret).provisioning_uri(
+        name=user.username, issuer_name=settings.hub_name
+    )
+
+
+def qr_svg(uri: str) -> str:
+    """The QR code of ``uri`` as inline SVG, made here: the secret never leaves the hub."""
+    code = segno.make(uri, error="m")
+    svg: str = code.svg_inline(scale=4, dark="#000", light="#fff", title="QR code")
+    return svg
+
+
+def confirm_totp(
+    db: Session,
+    limiter: RateLimiter,
+    *,
+    user: User,
+    factor_id: int,
+    code: str,
+    actor: Actor,
+    settings: Settings,
+    keep_session: str | None,
+) -> SecondFactor:
+    """Confirm an enrolment with the app's first code; the factor then counts."""
+    authorize(actor, Action.OWN_FACTORS_MANAGE)
+    factor = _own_factor(db, factor_id=factor_id, actor=actor)
+    if factor.kind is not FactorKind.TOTP or factor.confirmed:
+        raise NotFound(f"no TOTP enrolment {factor_id}", field="factor_id")
+    _throttled(limiter, user=user, ip_address=actor.ip_address, settings=settings)
+    step = _totp_step(factor, code)
+    if step is None:
+        _failed(limiter, db, user=user, actor=actor, method="totp", settings=settings)
+        raise InvalidInput(N_("code: wrong or expired code; try the current one"), field="code")
+    factor.confirmed = True
+    factor.totp_last_step = step
+    factor.last_used_at = utcnow()
+    added(db, user=user, factor=factor, actor=actor, settings=settings, keep=keep_session)
+    return factor
+
+
+def added(
+    db: Session,
+    *,
+    user: User,
+    factor: SecondFactor,
+    actor: Actor,
+    settings: Settings,
+    keep: str | None,
+) -> None:
+    """What follows every new factor: an audit row, a notice, other sessions ended."""
+    audit.record(
+        db,
+        actor=actor,
+        action="factor.add",
+        target=f"{user.username}/{factor.id}",
+        details={"kind": factor.kind.value, "name": factor.name},
+    )
+    _tell(db, user=user, settings=settings, what=f"A second factor was added: {factor.name}.")
+    sessions.end_others(db, user_id=user.id, keep=keep)
+
+
+def rename_factor(
+    db: Session, *, user: User, factor_id: int, name: str, actor: Actor, settings: Settings
+) -> SecondFactor:
+    """Give one of the actor's factors a new name."""
+    authorize(actor, Action.OWN_FACTORS_MANAGE)
+    factor = _own_factor(db, factor_id=factor_id, actor=actor)
+    old, factor.name = factor.name, clean_name(name)
+    audit.record(
+        db,
+        actor=actor,
+        action="factor.rename",
+        target=f"{actor.label}/{factor.id}",
+        details={"from": old, "to": factor.name},
+    )
+    _tell(db, user=user, settings=settings, what=f"A second factor was renamed: {factor.name}.")
+    return factor
+
+
+def remove_factor(
+    db: Session,
+    *,
+    user: User,
+    factor_id: int,
+    actor: Actor,
+    settings: Settings,
+    keep_session: str | None,
+) -> None:
+    """Remove a factor; the last one takes the recovery codes with it."""
+    authorize(actor, Action.OWN_FACTORS_MANAGE)
+    factor = _own_factor(db, factor_id=factor_id, actor=actor)
+    db.delete(factor)
+    db.flush()
+    if not list_factors(db, user_id=user.id):
+        db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    audit.record(
+        db,
+        actor=actor,
+        action="factor.remove",
+        target=f"{user.username}/{factor_id}",
+        details={"kind": factor.kind.value, "name": factor.name},
+    )
+    _tell(db, user=user, settings=settings, what=f"A second factor was removed: {factor.name}.")
+    sessions.end_others(db, user_id=user.id, keep=keep_session)
+
+
+# -- recovery codes ------------------------------------------------------------------------
+
+
+def new_recovery_codes(db: Session, *, user: User, actor: Actor, settings: Settings) -> list[str]:
+    """Ten new recovery codes, replacing any earlier ones; returned once, never stored."""
+    authorize(actor, Action.OWN_FACTORS_MANAGE)
+    if not list_factors(db, user_id=user.id):
+        raise InvalidInput(N_("enrol a second factor before making recovery codes"))
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = ["-".join(_chunk(_random_code())) for _ in range(RECOVERY_CODES)]
+    for code in codes:
+        db.add(RecoveryCode(user_id=user.id, code_hash=digest(_normal(code))))
+    audit.record(db, actor=actor, action="factor.recovery_codes", target=user.username)
+    _tell(
+        db,
+        user=user,
+        settings=settings,
+        what="New recovery codes were made; the old ones no longer work.",
+    )
+    return codes
+
+
+def _random_code() -> str:
+    return "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(16))  # 16 x 5 = 80 bits
+
+
+def _chunk(code: str) -> list[str]:
+    return [code[i : i + 4] for i in range(0, len(code), 4)]
+
+
+def _normal(code: str) -> str:
+    return re.sub(r"[\s-]", "", code).upper()
+
+
+# -- proving a factor ----------------------------------------------------------------------
+
+
+def verify_code(
+    db: Session,
+    limiter: RateLimiter,
+    *,
+    user: User,
+    code: str,
+    recovery: bool,
+    actor: Actor,
+    settings: Settings,
+) -> str:
+    """Check a TOTP code (or, with ``recovery``, a recovery code) of ``user``; returns the
+    name of what was used. Throttled per account and per address; a failure is an audit row
+    in the caller's transaction (the caller commits it with the refusal) and a count."""
+    _throttled(limiter, user=user, ip_address=actor.ip_address, settings=settings)
+    method = "recovery" if recovery else "totp"
+    if recovery:
+        found = _recovery(db, user=user, code=code)
+    else:
+        if not _CODE.match(code.strip()):
+            _failed(limiter, db, user=user, actor=actor, method=method, settings=settings)
+            raise InvalidInput(N_("code: six digits from your authenticator app"), field="code")
+        found = _totp(db, user=user, code=code)
+    if found is None:
+        _failed(limiter, db, user=user, actor=actor, method=method, settings=settings)
+        message = (
+            N_("code: not a recovery code of this account, or already used")
+            if recovery
+            else N_("code: wrong, expired or already used; wait for the next one")
+        )
+        raise Unauthenticated(message, field="code")
+    _passed(limiter, db, user=user, actor=actor, method=method, settings=settings)
+    return found
+
+
+def _totp(db: Session, *, user: User, code: str) -> str | None:
+    factors = db.scalars(
+        select(SecondFactor)
+        .where(
+            SecondFactor.user_id == user.id,
+            SecondFactor.kind == FactorKind.TOTP,
+            SecondFactor.confirmed.is_(True),
+        )
+        .with_for_update()
+    ).all()
+    for factor in factors:
+        step = _totp_step(factor, code)
+        if step is not None:
+            factor.totp_last_step = step
+            factor.last_used_at = utcnow()
+            return factor.name
+    return None
+
+
+def _totp_step(factor: SecondFactor, code: str, now: datetime | None = None) -> int | None:
+    """The time step ``code`` is valid for (within the drift), or None: wrong, or a replay of
+    the last accepted step or an earlier one."""
+    code = code.strip()
+    if factor.totp_secret is None or not _CODE.match(code):
+        return None
+    totp = pyotp.TOTP(factor.totp_secret, digits=TOTP_DIGITS, interval=TOTP_PERIOD)
+    current = int((now or utcnow()).timestamp()) // TOTP_PERIOD
+    for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
+        if same(totp.generate_otp(step), code):
+            last = factor.totp_last_step
+            return step if last is None or step > last else None
+    return None
+
+
+def _recovery(db: Session, *, user: User, code: str) -> str | None:
+    row = db.scalar(
+        select(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == digest(_normal(code)),
+            RecoveryCode.used_at.is_(None),
+        )
+        .with_for_update()
+    )
+    if row is None:
+        return None
+    row.used_at = utcnow()
+    return "recovery code"
+
+
+def _throttled(
+    limiter: RateLimiter, *, user: User, ip_address: str | None, settings: Settings
+) -> None:
+    window = settings.login_window_seconds
+    for throttle in factor_throttles(settings, user_id=user.id, ip_address=ip_address):
+        if limiter.count(throttle.bucket, window_seconds=window) >= throttle.limit:
+            raise RateLimited(N_("too many wrong codes; try again later"), retry_after=window)
+
+
+def _failed(
+    limiter: RateLimiter,
+    db: Session,
+    *,
+    user: User,
+    actor: Actor,
+    method: str,
+    settings: Settings,
+) -> None:
+    for throttle in factor_throttles(settings, user_id=user.id, ip_address=actor.ip_address):
+        limiter.hit(throttle.bucket, window_seconds=settings.login_window_seconds)
+    audit.record(
+        db,
+        actor=actor,
+        action="auth.factor_refused",
+        target=user.username,
+        details={"method": method},
+    )
+
+
+def _passed(
+    limiter: RateLimiter,
+    db: Session,
+    *,
+    user: User,
+    actor: Actor,
+    method: str,
+    settings: Settings,
+) -> None:
+    account = factor_throttles(settings, user_id=user.id, ip_address=actor.ip_address)[0]
+    limiter.reset(account.bucket)
+    audit.record(
+        db, actor=actor, action="auth.factor", target=user.username, details={"method": method}
+    )
+    if method == "recovery":
+        left = recovery_codes_left(db, user_id=user.id)
+        _tell(
+            db,
+            user=user,
+            settings=settings,
+            what=f"A recovery code was used to sign in; {left} remain.",
+        )
+
+
+def _tell(db: Session, *, user: User, settings: Settings, what: str) -> None:
+    """Mail the account's owner about a change to how they sign in."""
+    notify(
+        db,
+        settings=settings,
+        notice=Notice(
+            kind="account.second_factor",
+            subject="Your account's sign-in was changed",
+            text=f"{what} If this was not you, sign in and review your second factors, "
+            "and tell the hub's operators.",
+            link="/account/security",
+            user_ids=(user.id,),
+        ),
+    )
+
+
+def pending_totp(db: Session, *, factor_id: int, actor: Actor) -> SecondFactor:
+    """The actor's unconfirmed TOTP enrolment ``factor_id`` (to show it again)."""
+    factor = _own_factor(db, factor_id=factor_id, actor=actor)
+    if factor.kind is not FactorKind.TOTP or factor.confirmed:
+        raise NotFound(f"no TOTP enrolment {factor_id}", field="factor_id")
+    return factor
