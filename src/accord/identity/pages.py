@@ -75,12 +75,23 @@ def _signed_in(
     return response
 
 
+def login_context(db: Session) -> dict[str, object]:
+    """What the sign-in page offers beside the password: the organizations that sign their
+    people in through their own provider (accord.identity.oidc)."""
+    from accord.identity.oidc.services import choices
+
+    return {"sso_choices": choices(db)}
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
-    request: Request, _: Annotated[Actor, guard(Action.PUBLIC_READ)], next: str | None = None
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.PUBLIC_READ)],
+    next: str | None = None,
 ) -> HTMLResponse:
     """The sign-in form."""
-    return render(request, "identity/login.html", {"next": _safe_next(next)})
+    return render(request, "identity/login.html", {"next": _safe_next(next), **login_context(db)})
 
 
 @router.post("/login")
@@ -108,7 +119,12 @@ def login(
         return render(
             request,
             "identity/login.html",
-            {"error": exc.message, "username": username, "next": _safe_next(next)},
+            {
+                "error": exc.message,
+                "username": username,
+                "next": _safe_next(next),
+                **login_context(db),
+            },
             status=exc.status_code,
         )
     return _signed_in(request, db, user=user, settings=settings, target=_safe_next(next))

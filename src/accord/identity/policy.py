@@ -42,6 +42,9 @@ class Action(enum.Enum):
     ORG_PRIVATE_READ = ("org.read", Who.ORG_MEMBER, TokenScope.READ)
     ORG_EDIT = ("org.edit", Who.ORG_ADMIN, TokenScope.WRITE)
     ORG_MEMBERS_MANAGE = ("org.members", Who.ORG_ADMIN, TokenScope.ADMIN)
+    # Single sign-on: an organization's admins register its OpenID Connect provider
+    # (operators register the hub-wide one with HUB_OPERATE).
+    ORG_SSO_MANAGE = ("org.sso", Who.ORG_ADMIN, TokenScope.ADMIN)
     HUB_READ = ("hub.read", Who.OPERATOR, TokenScope.READ)
     HUB_OPERATE = ("hub.operate", Who.OPERATOR, TokenScope.ADMIN)
     # Background jobs (operators) and an organization's webhooks (its admins).
@@ -144,6 +147,30 @@ def authorize(actor: Actor, action: Action, *, org_id: int | None = None) -> Non
         raise Forbidden("you are not a member of this organization")
     if who is Who.ORG_ADMIN and role is not MemberRole.ADMIN:
         raise Forbidden("only this organization's admins may do this")
+
+
+# -- single sign-on -----------------------------------------------------------------------
+
+
+def may_link_account(
+    *, provider_org_id: int | None, user_is_operator: bool, user_org_ids: frozenset[int]
+) -> bool:
+    """Whether a provider's word may sign in an account that already exists (same address).
+
+    The hub-wide provider, which operators registered, may. An organization's provider may
+    sign in only its own members and never an operator: otherwise an organization's admin
+    who listed another company's domain could take over that company's accounts.
+    """
+    if provider_org_id is None:
+        return True
+    return not user_is_operator and provider_org_id in user_org_ids
+
+
+def password_sign_in_allowed(*, is_operator: bool, passwords_allowed: list[bool]) -> bool:
+    """Whether a password may sign this account in: unless one of its organizations says
+    single sign-on only (``passwords_allowed`` holds each organization provider's choice).
+    Operators keep their password: an organization cannot lock the hub's operators out."""
+    return is_operator or all(passwords_allowed)
 
 
 # -- threat sharing ------------------------------------------------------------------------

@@ -45,6 +45,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.disclosure import routes as disclosure_routes
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
+    from accord.identity.oidc import pages as oidc_pages
     from accord.jobs import pages as jobs_pages
     from accord.jobs import routes as jobs_routes
     from accord.notifications import pages as notifications_pages
@@ -74,6 +75,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", transparency_routes.public_router),
         ("", web_pages.router),
         ("", identity_pages.router),
+        ("", oidc_pages.router),
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
         ("", advisories_pages.router),
