@@ -6,6 +6,8 @@ back to the hub's callback; the hub's token and JWKS requests go to the provider
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.models import AuditEvent, MemberRole, Membership, User, WebSession
-from accord.identity.oidc import revocation
+from accord.identity.oidc import handlers
 from accord.identity.oidc.models import OidcLink, OidcProvider
+from accord.jobs.models import Job, JobState
+from accord.jobs.worker import Worker
 from tests.factories import Factories
 from tests.identity.oidc.conftest import register, walk
 from tests.identity.oidc.support import CLIENT_SECRET, Provider
@@ -84,10 +88,16 @@ def test_removal_at_the_provider_ends_access_at_the_next_sign_in(
     assert refused.response.status_code == 401
     assert "the identity provider refused the sign-in" in refused.response.text
     assert _events(db, "oidc.refused")[-1].details["reason"] == "access_denied"
-    # The scheduled check asks the provider with her refresh token; it no longer knows her.
-    with unit_of_work(session_factory) as work:
-        assert revocation.check_links(work, settings=local_settings) == 1
+    # The scheduled check (queued when the provider was registered) asks the provider with
+    # her refresh token; it no longer knows her.
+    queued = db.scalars(select(Job).where(Job.kind == handlers.KIND)).one()
+    worker = Worker(settings=local_settings, sessions=session_factory)
+    assert worker.run_once(now=queued.run_at + timedelta(seconds=1))
     db.rollback()
+    assert db.get(Job, queued.id).state is JobState.DONE
+    # ... and queued its next run.
+    waiting = db.scalars(select(Job).where(Job.kind == handlers.KIND, Job.id != queued.id)).one()
+    assert waiting.run_at > queued.run_at
     assert db.scalars(select(Membership)).all() == []
     assert db.scalars(select(WebSession)).all() == []
     assert client.get(f"/orgs/{acme}/members").status_code in (401, 403)

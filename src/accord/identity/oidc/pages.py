@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -17,7 +18,7 @@ from accord.identity.oidc import revocation, services, signin
 from accord.identity.oidc.models import OidcProvider
 from accord.identity.oidc.protocol import Refusal
 from accord.identity.oidc.schemas import ProviderForm
-from accord.identity.pages import _safe_next, _see_other, _signed_in
+from accord.identity.pages import _safe_next, _see_other, _signed_in, login_context
 from accord.identity.policy import Action, Actor
 from accord.registry.forms import field_errors
 from accord.web.deps import (
@@ -29,6 +30,7 @@ from accord.web.deps import (
     guard,
     org_guard,
 )
+from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import cookie_name, verify_csrf
 
@@ -38,10 +40,8 @@ STATE_COOKIE = "accord_oidc_state"
 
 
 def _login_page(
-    request: Request, db: Session, *, context: dict[str, object], status: int
+    request: Request, db: Session, *, context: Mapping[str, object], status: int
 ) -> HTMLResponse:
-    from accord.identity.pages import login_context
-
     return render(request, "identity/login.html", {**login_context(db), **context}, status=status)
 
 
@@ -64,9 +64,9 @@ def start(
     if chosen is None:
         field = "provider" if provider is not None else "email"
         message = (
-            "no organization signs this address in here; sign in with your password"
+            N_("no organization signs this address in here; sign in with your password")
             if email.strip()
-            else "type your e-mail address or choose your organization"
+            else N_("type your e-mail address or choose your organization")
         )
         context = {
             "sso_error": message,
@@ -81,7 +81,7 @@ def start(
         )
     except AccordError:
         context = {
-            "sso_error": "the identity provider could not be reached; try again later",
+            "sso_error": N_("the identity provider could not be reached; try again later"),
             "sso_field": "email",
             "sso_email": email,
             "next": _safe_next(next),
@@ -150,7 +150,7 @@ def _provider_page(
     org: Organization | None,
     settings: Settings,
     values: dict[str, object] | None = None,
-    errors: dict[str, object] | None = None,
+    errors: Mapping[str, object] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     provider = services.provider_of(db, org)

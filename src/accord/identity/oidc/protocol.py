@@ -99,11 +99,12 @@ def discover(settings: Settings, issuer: str) -> Metadata:
         raise InvalidInput(
             f"issuer: the provider calls itself {str(doc.get('issuer'))[:200]!r}", field="issuer"
         )
-    fields = ("authorization_endpoint", "token_endpoint", "jwks_uri")
-    values = [doc.get(name) for name in fields]
-    for name, value in zip(fields, values, strict=True):
+    values: list[str] = []
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        value = doc.get(name)
         if not isinstance(value, str) or not value.startswith(("https://", "http://")):
             raise InvalidInput(f"issuer: the discovery document has no {name}", field="issuer")
+        values.append(value)
     methods = doc.get("code_challenge_methods_supported")
     if isinstance(methods, list) and "S256" not in methods:
         raise InvalidInput("issuer: the provider does not support PKCE with S256", field="issuer")

@@ -31,7 +31,8 @@ def _domains(value: str) -> str:
         raise ValueError(N_("name at least one e-mail domain"))
     for name in names:
         if not _DOMAIN.match(name):
-            raise ValueError(f"{N_('not a domain name')}: {name[:100]}")
+            not_a_domain = N_("not a domain name")
+            raise ValueError(f"{not_a_domain}: {name[:100]}")
     return " ".join(sorted(set(names)))
 
 

@@ -12,7 +12,7 @@ from accord.config import Settings
 from accord.errors import Conflict, InvalidInput
 from accord.identity import audit
 from accord.identity.models import Membership, Organization, User
-from accord.identity.oidc import protocol, sealing
+from accord.identity.oidc import handlers, protocol, sealing
 from accord.identity.oidc.models import HUB_SCOPE, OidcProvider
 from accord.identity.oidc.schemas import ProviderForm
 from accord.identity.policy import Action, Actor, authorize, password_sign_in_allowed
@@ -46,7 +46,7 @@ def save_provider(
         raise InvalidInput("client_secret: the provider gave one; enter it", field="client_secret")
     _ensure_domains_free(db, data.domains, scope=_scope(org))
     protocol.discover(settings, data.issuer)
-    provider = existing or OidcProvider(scope=_scope(org), organization_id=org and org.id)
+    provider = existing or OidcProvider(scope=_scope(org), organization_id=org.id if org else None)
     provider.issuer = data.issuer
     provider.client_id = data.client_id
     if data.client_secret:
@@ -57,12 +57,14 @@ def save_provider(
     if existing is None:
         db.add(provider)
     db.flush()
+    # The scheduled check that ends the access of people the provider no longer knows.
+    handlers.schedule(db, settings=settings)
     audit.record(
         db,
         actor=actor,
         action="oidc.provider.register" if existing is None else "oidc.provider.change",
         target=org.slug if org else HUB_SCOPE,
-        organization_id=org and org.id,
+        organization_id=org.id if org else None,
         details={
             "issuer": data.issuer,
             "client_id": data.client_id,
