@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -29,7 +30,7 @@ from accord.web.deps import (
 )
 from accord.web.errors import wants_json
 from accord.web.rendering import render
-from accord.web.security import cookie_name, rotate_csrf, verify_csrf
+from accord.web.security import CSP, cookie_name, rotate_csrf, verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -75,12 +76,26 @@ def _signed_in(
     return response
 
 
-def login_context(db: Session) -> dict[str, object]:
-    """What the sign-in page offers beside the password: the organizations that sign their
-    people in through their own provider (accord.identity.oidc)."""
-    from accord.identity.oidc.services import choices
+def render_login(
+    request: Request, db: Session, context: Mapping[str, object], *, status: int = 200
+) -> HTMLResponse:
+    """The sign-in page, offering beside the password the organizations that sign their
+    people in through their own provider (accord.identity.oidc).
 
-    return {"sso_choices": choices(db)}
+    Its form to a provider ends in a redirect to the provider's origin, which a browser
+    checks against the page's ``form-action``: the page allows those origins, and no others.
+    """
+    from accord.identity.oidc.services import choices, form_origins
+
+    providers = choices(db)
+    response = render(
+        request, "identity/login.html", {**context, "sso_choices": providers}, status=status
+    )
+    origins = form_origins(providers)
+    if origins:
+        widened = CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
+        response.headers["content-security-policy"] = widened
+    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -91,7 +106,7 @@ def login_form(
     next: str | None = None,
 ) -> HTMLResponse:
     """The sign-in form."""
-    return render(request, "identity/login.html", {"next": _safe_next(next), **login_context(db)})
+    return render_login(request, db, {"next": _safe_next(next)})
 
 
 @router.post("/login")
@@ -116,17 +131,8 @@ def login(
             settings=settings,
         )
     except AccordError as exc:
-        return render(
-            request,
-            "identity/login.html",
-            {
-                "error": exc.message,
-                "username": username,
-                "next": _safe_next(next),
-                **login_context(db),
-            },
-            status=exc.status_code,
-        )
+        context = {"error": exc.message, "username": username, "next": _safe_next(next)}
+        return render_login(request, db, context, status=exc.status_code)
     return _signed_in(request, db, user=user, settings=settings, target=_safe_next(next))
 
 

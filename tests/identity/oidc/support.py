@@ -96,13 +96,12 @@ class Provider:
         return jws.serialize_compact(header, json.dumps(claims).encode(), self.key)
 
 
-def start(folder: Path, *, key: RSAKey | None = None) -> Provider:
-    """Start a provider on a free loopback port; wait until it answers discovery."""
+def start(folder: Path, *, redirect_uri: str = REDIRECT_URI) -> Provider:
+    """Start a provider on a free loopback port; wait until it answers discovery. Its one
+    client is the hub, sent back to ``redirect_uri``."""
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
-    key = key or RSAKey.generate_key(
-        2048, parameters={"kid": f"k{port}", "use": "sig", "alg": "RS256"}
-    )
+    key = RSAKey.generate_key(2048, parameters={"kid": f"k{port}", "use": "sig", "alg": "RS256"})
     config = {
         "port": port,
         "issuer": issuer,
@@ -111,7 +110,7 @@ def start(folder: Path, *, key: RSAKey | None = None) -> Provider:
             {
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "redirect_uris": [REDIRECT_URI],
+                "redirect_uris": [redirect_uri],
                 "grant_types": ["authorization_code", "refresh_token"],
                 "response_types": ["code"],
             }

@@ -18,7 +18,7 @@ from accord.identity.oidc import revocation, services, signin
 from accord.identity.oidc.models import OidcProvider
 from accord.identity.oidc.protocol import Refusal
 from accord.identity.oidc.schemas import ProviderForm
-from accord.identity.pages import _safe_next, _see_other, _signed_in, login_context
+from accord.identity.pages import _safe_next, _see_other, _signed_in, render_login
 from accord.identity.policy import Action, Actor
 from accord.registry.forms import field_errors
 from accord.web.deps import (
@@ -42,7 +42,7 @@ STATE_COOKIE = "accord_oidc_state"
 def _login_page(
     request: Request, db: Session, *, context: Mapping[str, object], status: int
 ) -> HTMLResponse:
-    return render(request, "identity/login.html", {**login_context(db), **context}, status=status)
+    return render_login(request, db, context, status=status)
 
 
 @router.post("/login/sso")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -96,6 +98,21 @@ def choices(db: Session) -> Sequence[OidcProvider]:
     return sorted(
         rows, key=lambda p: (p.organization is None, p.organization and p.organization.name)
     )
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+$")
+
+
+def form_origins(providers: Sequence[OidcProvider]) -> list[str]:
+    """The origins the sign-in page's forms may end at: each provider's issuer's (where
+    its authorization endpoint is, at every provider the hub has met)."""
+    found = set()
+    for provider in providers:
+        parts = urlsplit(provider.issuer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if _ORIGIN.match(origin):
+            found.add(origin)
+    return sorted(found)
 
 
 def for_email(db: Session, email: str) -> OidcProvider | None:
