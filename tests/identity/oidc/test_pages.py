@@ -179,3 +179,37 @@ def test_the_hub_wide_provider_signs_people_in_without_an_organization(
     db.rollback()
     pat = db.scalars(select(User).where(User.email == "pat@partners.example")).one()
     assert db.scalars(select(Membership).where(Membership.user_id == pat.id)).all() == []
+
+
+def test_starting_sign_ins_is_bounded_per_address(
+    client: TestClient, acme: str, local_settings: Settings
+) -> None:
+    # Each start reaches the provider and stores a pending sign-in.
+    token = csrf_of(client.get("/login").text)
+    form = {"csrf_token": token, "email": "someone@unknown.example"}
+    for _ in range(local_settings.login_address_failures_per_window):
+        assert client.post("/login/sso", data=form).status_code == 422
+    refused = client.post("/login/sso", data=form)
+    assert refused.status_code == 429
+    assert "Retry-After" in refused.headers
+
+
+def test_a_public_hub_wants_an_https_issuer(
+    db: Session, make: Factories, settings: Settings, provider: Provider
+) -> None:
+    import pytest
+
+    from accord.errors import InvalidInput
+    from accord.identity.oidc import services
+    from accord.identity.oidc.schemas import ProviderForm
+    from accord.identity.policy import SYSTEM
+
+    form = ProviderForm(
+        issuer=provider.issuer,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        allowed_domains="acme.example",
+    )
+    # The suite's own settings: private addresses refused, as on a hub facing the Internet.
+    with pytest.raises(InvalidInput, match="https://"):
+        services.save_provider(db, org=None, data=form, actor=SYSTEM, settings=settings)

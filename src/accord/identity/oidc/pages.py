@@ -20,9 +20,11 @@ from accord.identity.oidc.protocol import Refusal
 from accord.identity.oidc.schemas import ProviderForm
 from accord.identity.pages import _safe_next, _see_other, _signed_in, render_login
 from accord.identity.policy import Action, Actor
+from accord.identity.ratelimit import address_key
 from accord.registry.forms import field_errors
 from accord.web.deps import (
     DbSession,
+    Limiter,
     OrgAccess,
     SettingsDep,
     client_ip,
@@ -50,12 +52,20 @@ def start(
     request: Request,
     db: DbSession,
     settings: SettingsDep,
+    limiter: Limiter,
     _: Annotated[Actor, guard(Action.PUBLIC_SUBMIT)],
     email: Annotated[str, Form(max_length=320)] = "",
     provider: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     """Send the browser to the provider of the address typed, or of the organization chosen."""
+    # Each start reaches the provider and stores a pending sign-in: bounded per address,
+    # as failed password sign-ins are.
+    limiter.check(
+        f"sso:start:{address_key(client_ip(request))}",
+        limit=settings.login_address_failures_per_window,
+        window_seconds=settings.login_window_seconds,
+    )
     chosen = None
     if provider is not None:
         chosen = db.get(OidcProvider, provider)

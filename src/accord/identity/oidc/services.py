@@ -43,6 +43,9 @@ def save_provider(
         authorize(actor, Action.HUB_OPERATE)
     else:
         authorize(actor, Action.ORG_SSO_MANAGE, org_id=org.id)
+    if data.issuer.startswith("http://") and not settings.outbound_allow_private_addresses:
+        # Plain HTTP only for a provider inside the hub's own network (tests, closed hubs).
+        raise InvalidInput("issuer: an https:// address is needed", field="issuer")
     existing = provider_of(db, org)
     if existing is None and not data.client_secret:
         raise InvalidInput("client_secret: the provider gave one; enter it", field="client_secret")

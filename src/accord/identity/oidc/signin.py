@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
@@ -45,6 +45,8 @@ def start(
     """Begin a sign-in; returns the provider's address for the browser and the ``state``,
     which the caller also puts in a cookie of this browser."""
     metadata = protocol.discover(settings, provider.issuer)
+    # Sign-ins never finished are worthless once expired: trimmed as new ones start.
+    db.execute(delete(OidcLogin).where(OidcLogin.expires_at <= utcnow()))
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier, challenge = protocol.new_pkce()
     db.add(
