@@ -213,3 +213,12 @@ def test_a_public_hub_wants_an_https_issuer(
     # The suite's own settings: private addresses refused, as on a hub facing the Internet.
     with pytest.raises(InvalidInput, match="https://"):
         services.save_provider(db, org=None, data=form, actor=SYSTEM, settings=settings)
+
+
+def test_the_sign_in_choice_speaks_spanish(client: TestClient, acme: str) -> None:
+    page = client.get("/login", headers={"Accept-Language": "es"})
+    assert "Iniciar sesión con su organización" in page.text
+    assert "Correo de trabajo" in page.text
+    form = {"csrf_token": csrf_of(page.text), "email": "someone@unknown.example"}
+    refused = client.post("/login/sso", data=form, headers={"Accept-Language": "es"})
+    assert "ninguna organización gestiona el acceso de esta dirección" in refused.text

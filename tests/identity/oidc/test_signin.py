@@ -227,3 +227,17 @@ def test_an_organization_that_allows_no_passwords_sends_its_members_to_sso(
     # Operators keep their password: an organization cannot lock the hub's operators out.
     sign_in(client, eve)
     assert client.get("/account").status_code == 200
+
+
+def test_a_disabled_account_stays_closed(
+    client: TestClient, db: Session, provider: Provider, acme: str, make: Factories
+) -> None:
+    provider.people(ALICE)
+    assert walk(client, email="alice@acme.example").response.status_code == 303
+    client.cookies.clear()
+    with unit_of_work(make.factory) as work:
+        work.scalars(select(User)).one().is_active = False
+    refused = walk(client, email="alice@acme.example")
+    assert refused.response.status_code == 401
+    assert "this account is disabled" in refused.response.text
+    assert _events(db, "oidc.refused")[0].details["reason"] == "disabled"

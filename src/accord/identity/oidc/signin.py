@@ -116,6 +116,9 @@ def finish(
         revocation.withdraw(db, provider=provider, subject=claims["sub"], reason=exc.reason)
         refuse(db, anonymous, provider, reason=exc.reason, detail=exc.message)
     user = _user_for(db, provider, person, anonymous=anonymous)
+    if not user.is_active:
+        # An operator disabled the account: no provider's word opens it again.
+        refuse(db, anonymous, provider, reason="disabled", detail=N_("this account is disabled"))
     link = _link(db, provider, person.subject, user)
     if refresh_token is not None:
         link.refresh_token_sealed = sealing.seal(settings, refresh_token)
@@ -215,8 +218,6 @@ def _user_for(db: Session, provider: OidcProvider, person: Identity, *, anonymou
             reason="existing_account",
             detail=N_("an account with this address exists; sign in with its password"),
         )
-    if not user.is_active:
-        refuse(db, anonymous, provider, reason="disabled", detail=N_("this account is disabled"))
     return user
 
 
