@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     # organization enters cannot make the hub probe its own network; tests and hubs inside
     # a closed network may allow them.
     outbound_allow_private_addresses: bool = False
+    # How often the hub asks each single sign-on provider whether it still knows the people
+    # it signed in (accord.identity.oidc.handlers); one it no longer knows loses access.
+    oidc_check_minutes: int = Field(default=60, ge=1, le=1440)
 
     # How often a web process adds the objects its TAXII GETs delivered to the statistics
     # (sharing_deliveries); a process killed with SIGKILL loses at most this many seconds.

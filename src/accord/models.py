@@ -5,6 +5,7 @@ from accord.advisories import models as advisories_models
 from accord.check import models as check_models
 from accord.disclosure import models as disclosure_models
 from accord.identity import models as identity_models
+from accord.identity.oidc import models as oidc_models
 from accord.jobs import models as jobs_models
 from accord.notifications import models as notifications_models
 from accord.registry import models as registry_models
@@ -19,6 +20,7 @@ __all__ = [
     "identity_models",
     "jobs_models",
     "notifications_models",
+    "oidc_models",
     "registry_models",
     "sharing_models",
     "transparency_models",

@@ -33,6 +33,7 @@ from accord.identity.models import (
     User,
     WebSession,
 )
+from accord.identity.oidc.services import password_allowed
 from accord.identity.policy import Action, Actor, authorize, enrolment_needed
 from accord.identity.ratelimit import RateLimiter, login_throttles
 from accord.identity.schemas import TokenCreate, UserCreate
@@ -42,6 +43,10 @@ from accord.web.i18n import N_
 TOKEN_PREFIX = "acc_"  # noqa: S105 (a prefix, not a secret)
 SESSION_PREFIX = "ses_"
 BOOTSTRAP_PREFIX = "boot_"
+SSO_ONLY = N_(
+    "your organization signs its members in through its own identity provider: "
+    "use “Sign in with your organization” below"
+)
 
 
 # -- sign-in -------------------------------------------------------------------------------
@@ -76,6 +81,18 @@ def login(
             limiter.hit(bucket, window_seconds=window)
         raise Unauthenticated(N_("wrong username or password"))
     limiter.reset(buckets[0])
+    if not password_allowed(db, user):
+        # A right password, from an organization that signs its people in through its own
+        # provider: refused (an audit row), so that leaving the company ends access.
+        actor = actor_for(db, user, ip_address=ip_address)
+        audit.record(
+            db,
+            actor=actor,
+            action="auth.login.refused",
+            target=username,
+            details={"reason": "sso_only"},
+        )
+        raise Unauthenticated(SSO_ONLY)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     actor = actor_for(db, user, ip_address=ip_address)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -32,7 +33,7 @@ from accord.web.deps import (
 )
 from accord.web.errors import wants_json
 from accord.web.rendering import render
-from accord.web.security import cookie_name, rotate_csrf, verify_csrf
+from accord.web.security import CSP, cookie_name, rotate_csrf, verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -95,12 +96,37 @@ def signed_in(
     return response
 
 
+def render_login(
+    request: Request, db: Session, context: Mapping[str, object], *, status: int = 200
+) -> HTMLResponse:
+    """The sign-in page, offering beside the password the organizations that sign their
+    people in through their own provider (accord.identity.oidc).
+
+    Its form to a provider ends in a redirect to the provider's origin, which a browser
+    checks against the page's ``form-action``: the page allows those origins, and no others.
+    """
+    from accord.identity.oidc.services import choices, form_origins
+
+    providers = choices(db)
+    response = render(
+        request, "identity/login.html", {**context, "sso_choices": providers}, status=status
+    )
+    origins = form_origins(providers)
+    if origins:
+        widened = CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
+        response.headers["content-security-policy"] = widened
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
-    request: Request, _: Annotated[Actor, guard(Action.PUBLIC_READ)], next: str | None = None
+    request: Request,
+    db: DbSession,
+    _: Annotated[Actor, guard(Action.PUBLIC_READ)],
+    next: str | None = None,
 ) -> HTMLResponse:
     """The sign-in form."""
-    return render(request, "identity/login.html", {"next": safe_next(next)})
+    return render_login(request, db, {"next": safe_next(next)})
 
 
 @router.post("/login")
@@ -125,12 +151,8 @@ def login(
             settings=settings,
         )
     except AccordError as exc:
-        return render(
-            request,
-            "identity/login.html",
-            {"error": exc.message, "username": username, "next": safe_next(next)},
-            status=exc.status_code,
-        )
+        context = {"error": exc.message, "username": username, "next": safe_next(next)}
+        return render_login(request, db, context, status=exc.status_code)
     if factors.list_factors(db, user_id=user.id):
         # Half signed in: the second factor's page finishes the sign-in, within minutes.
         target = f"/login/second-factor?{urlencode({'next': safe_next(next)})}"

@@ -49,6 +49,9 @@ class Action(enum.Enum):
     ORG_PRIVATE_READ = ("org.read", Who.ORG_MEMBER, TokenScope.READ)
     ORG_EDIT = ("org.edit", Who.ORG_ADMIN, TokenScope.WRITE)
     ORG_MEMBERS_MANAGE = ("org.members", Who.ORG_ADMIN, TokenScope.ADMIN)
+    # Single sign-on: an organization's admins register its OpenID Connect provider
+    # (operators register the hub-wide one with HUB_OPERATE).
+    ORG_SSO_MANAGE = ("org.sso", Who.ORG_ADMIN, TokenScope.ADMIN)
     HUB_READ = ("hub.read", Who.OPERATOR, TokenScope.READ)
     HUB_OPERATE = ("hub.operate", Who.OPERATOR, TokenScope.ADMIN)
     # Background jobs (operators) and an organization's webhooks (its admins).
@@ -207,6 +210,28 @@ def require_fresh_factor(actor: Actor, *, max_age: timedelta, now: datetime) -> 
         return
     if actor.factor_at is None or now - actor.factor_at > max_age:
         raise StepUpRequired(N_("confirm it is you with your second factor"))
+# -- single sign-on -----------------------------------------------------------------------
+
+
+def may_link_account(
+    *, provider_org_id: int | None, user_is_operator: bool, user_org_ids: frozenset[int]
+) -> bool:
+    """Whether a provider's word may sign in an account that already exists (same address).
+
+    The hub-wide provider, which operators registered, may. An organization's provider may
+    sign in only its own members and never an operator: otherwise an organization's admin
+    who listed another company's domain could take over that company's accounts.
+    """
+    if provider_org_id is None:
+        return True
+    return not user_is_operator and provider_org_id in user_org_ids
+
+
+def password_sign_in_allowed(*, is_operator: bool, passwords_allowed: list[bool]) -> bool:
+    """Whether a password may sign this account in: unless one of its organizations says
+    single sign-on only (``passwords_allowed`` holds each organization provider's choice).
+    Operators keep their password: an organization cannot lock the hub's operators out."""
+    return is_operator or all(passwords_allowed)
 
 
 # -- threat sharing ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ HANDLER_MODULES = (
     "accord.accountability.handlers",
     "accord.registry.handlers",
     "accord.transparency.handlers",
+    "accord.identity.oidc.handlers",
 )
 
 

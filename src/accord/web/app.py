@@ -47,6 +47,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.identity import factor_pages, security_pages
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
+    from accord.identity.oidc import pages as oidc_pages
     from accord.jobs import pages as jobs_pages
     from accord.jobs import routes as jobs_routes
     from accord.notifications import pages as notifications_pages
@@ -78,6 +79,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", identity_pages.router),
         ("", factor_pages.router),
         ("", security_pages.router),
+        ("", oidc_pages.router),
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
         ("", advisories_pages.router),

@@ -39,6 +39,10 @@ def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:
         domain: FileSystemLoader(str(resources.files("accord") / domain / "templates"))
         for domain in DOMAINS_WITH_PAGES + extra_domains
     }
+    # Sub-domains with pages of their own: single sign-on, inside identity.
+    loaders["oidc"] = FileSystemLoader(
+        str(resources.files("accord") / "identity" / "oidc" / "templates")
+    )
     env = Environment(
         loader=PrefixLoader(loaders),
         autoescape=select_autoescape(default=True, default_for_string=True),

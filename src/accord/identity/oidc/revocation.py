@@ -1,0 +1,117 @@
+"""Access that ends when the provider no longer vouches for a person.
+
+Three ways in which the hub learns it: the provider's answer at a sign-in (a verified ID
+token whose address is no longer allowed or verified), the scheduled check (a refresh
+grant the provider refuses: it no longer knows the person), and the organization admin's
+"revoke". Each removes the membership the provider's organization gave, ends the person's
+browser sessions and, where the account has no other standing, its API tokens.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.errors import AccordError, NotFound
+from accord.identity import audit
+from accord.identity.models import ApiToken, Membership, Organization, User, WebSession
+from accord.identity.oidc import protocol, sealing
+from accord.identity.oidc.models import OidcLink, OidcProvider
+from accord.identity.policy import SYSTEM, Action, Actor, authorize
+
+
+def withdraw(db: Session, *, provider: OidcProvider, subject: str, reason: str) -> bool:
+    """End the access of the person ``subject`` at ``provider``, if the hub knows them."""
+    link = db.scalar(
+        select(OidcLink).where(OidcLink.provider_id == provider.id, OidcLink.subject == subject)
+    )
+    if link is None:
+        return False
+    end_access(db, link=link, actor=SYSTEM, reason=reason)
+    return True
+
+
+def end_access(db: Session, *, link: OidcLink, actor: Actor, reason: str) -> None:
+    """Remove the membership ``link``'s provider stands for; end sessions and tokens."""
+    provider, user = link.provider, link.user
+    org_id = provider.organization_id
+    if org_id is not None:
+        db.execute(
+            delete(Membership).where(
+                Membership.user_id == user.id, Membership.organization_id == org_id
+            )
+        )
+    link.refresh_token_sealed = None
+    others = db.scalar(select(Membership.id).where(Membership.user_id == user.id).limit(1))
+    # An account with another organization or the operator role keeps its tokens (its other
+    # standing is not this provider's to end); its sessions end, so the next request asks.
+    db.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    if others is None and not user.is_operator:
+        db.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    audit.record(
+        db,
+        actor=actor,
+        action="oidc.member.removed",
+        target=user.username,
+        organization_id=org_id,
+        details={"issuer": provider.issuer, "reason": reason},
+    )
+
+
+def revoke(db: Session, *, org: Organization, username: str, actor: Actor) -> None:
+    """An organization admin ends a signed-in-through-the-provider member's access now."""
+    authorize(actor, Action.ORG_SSO_MANAGE, org_id=org.id)
+    link = db.scalar(
+        select(OidcLink)
+        .join(OidcProvider, OidcProvider.id == OidcLink.provider_id)
+        .join(User, User.id == OidcLink.user_id)
+        .where(OidcProvider.organization_id == org.id, User.username == username)
+    )
+    if link is None:
+        raise NotFound(f"no single sign-on member {username!r}", field="username")
+    end_access(db, link=link, actor=actor, reason="revoked")
+
+
+def linked_members(db: Session, *, org: Organization) -> list[OidcLink]:
+    """The people the organization's provider signed in, by user name."""
+    rows = db.scalars(
+        select(OidcLink)
+        .join(OidcProvider, OidcProvider.id == OidcLink.provider_id)
+        .join(User, User.id == OidcLink.user_id)
+        .where(OidcProvider.organization_id == org.id)
+        .order_by(User.username)
+    ).all()
+    return list(rows)
+
+
+def check_links(db: Session, *, settings: Settings) -> int:
+    """Ask each provider, with each person's refresh token, whether it still knows them;
+    end the access of those it refuses. Returns how many lost access."""
+    ended = 0
+    links = db.scalars(select(OidcLink).where(OidcLink.refresh_token_sealed.is_not(None))).all()
+    for link in links:
+        provider = link.provider
+        assert link.refresh_token_sealed is not None
+        try:
+            metadata = protocol.discover(settings, provider.issuer)
+            answer = protocol.refresh(
+                settings,
+                metadata,
+                client_id=provider.client_id,
+                client_secret=sealing.unseal(settings, provider.client_secret_sealed),
+                refresh_token=sealing.unseal(settings, link.refresh_token_sealed),
+            )
+        except AccordError:
+            continue  # unreachable this time: asked again at the next check
+        if answer is None:
+            end_access(db, link=link, actor=SYSTEM, reason="unknown_at_provider")
+            ended += 1
+        elif isinstance(answer.get("refresh_token"), str):
+            link.refresh_token_sealed = sealing.seal(settings, answer["refresh_token"])
+    return ended

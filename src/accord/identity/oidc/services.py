@@ -1,0 +1,137 @@
+"""Registering a provider, finding the one for a person, the password rule."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.errors import Conflict, InvalidInput
+from accord.identity import audit
+from accord.identity.models import Membership, Organization, User
+from accord.identity.oidc import handlers, protocol, sealing
+from accord.identity.oidc.models import HUB_SCOPE, OidcProvider
+from accord.identity.oidc.schemas import ProviderForm
+from accord.identity.policy import Action, Actor, authorize, password_sign_in_allowed
+
+
+def _scope(org: Organization | None) -> str:
+    return HUB_SCOPE if org is None else f"org:{org.id}"
+
+
+def provider_of(db: Session, org: Organization | None) -> OidcProvider | None:
+    """The organization's provider (``org`` None: the hub-wide one), if registered."""
+    return db.scalar(select(OidcProvider).where(OidcProvider.scope == _scope(org)))
+
+
+def save_provider(
+    db: Session,
+    *,
+    org: Organization | None,
+    data: ProviderForm,
+    actor: Actor,
+    settings: Settings,
+) -> OidcProvider:
+    """Register or change ``org``'s provider (None: the hub's), once its discovery document
+    answers for the issuer given. The client secret is sealed and never logged."""
+    if org is None:
+        authorize(actor, Action.HUB_OPERATE)
+    else:
+        authorize(actor, Action.ORG_SSO_MANAGE, org_id=org.id)
+    if data.issuer.startswith("http://") and not settings.outbound_allow_private_addresses:
+        # Plain HTTP only for a provider inside the hub's own network (tests, closed hubs).
+        raise InvalidInput("issuer: an https:// address is needed", field="issuer")
+    existing = provider_of(db, org)
+    if existing is None and not data.client_secret:
+        raise InvalidInput("client_secret: the provider gave one; enter it", field="client_secret")
+    _ensure_domains_free(db, data.domains, scope=_scope(org))
+    protocol.discover(settings, data.issuer)
+    provider = existing or OidcProvider(scope=_scope(org), organization_id=org.id if org else None)
+    provider.issuer = data.issuer
+    provider.client_id = data.client_id
+    if data.client_secret:
+        provider.client_secret_sealed = sealing.seal(settings, data.client_secret)
+    provider.allowed_domains = data.domains
+    provider.passwords_allowed = data.passwords_allowed
+    provider.updated_at = utcnow()
+    if existing is None:
+        db.add(provider)
+    db.flush()
+    # The scheduled check that ends the access of people the provider no longer knows.
+    handlers.schedule(db, settings=settings)
+    audit.record(
+        db,
+        actor=actor,
+        action="oidc.provider.register" if existing is None else "oidc.provider.change",
+        target=org.slug if org else HUB_SCOPE,
+        organization_id=org.id if org else None,
+        details={
+            "issuer": data.issuer,
+            "client_id": data.client_id,
+            "allowed_domains": data.domains,
+            "passwords_allowed": data.passwords_allowed,
+            "secret_changed": bool(data.client_secret),
+        },
+    )
+    return provider
+
+
+def _ensure_domains_free(db: Session, domains: list[str], *, scope: str) -> None:
+    # Two organizations vouching for one domain would make "sign in with your address"
+    # ambiguous, and let one claim the other's people.
+    for other in db.scalars(select(OidcProvider).where(OidcProvider.scope != scope)):
+        if other.scope == HUB_SCOPE:
+            continue
+        taken = sorted(set(domains) & set(other.allowed_domains))
+        if taken:
+            raise Conflict(
+                f"allowed_domains: {taken[0]} is already another organization's",
+                field="allowed_domains",
+            )
+
+
+def choices(db: Session) -> Sequence[OidcProvider]:
+    """Every registered provider, the organizations' by name, then the hub's."""
+    rows = db.scalars(select(OidcProvider).outerjoin(OidcProvider.organization)).all()
+    return sorted(
+        rows, key=lambda p: (p.organization is None, p.organization and p.organization.name)
+    )
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.:\[\]-]+$")
+
+
+def form_origins(providers: Sequence[OidcProvider]) -> list[str]:
+    """The origins the sign-in page's forms may end at: each provider's issuer's (where
+    its authorization endpoint is, at every provider the hub has met)."""
+    found = set()
+    for provider in providers:
+        parts = urlsplit(provider.issuer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if _ORIGIN.match(origin):
+            found.add(origin)
+    return sorted(found)
+
+
+def for_email(db: Session, email: str) -> OidcProvider | None:
+    """The provider that vouches for ``email``'s domain: an organization's, else the hub's."""
+    domain = email.rsplit("@", 1)[-1].strip().lower()
+    found = [p for p in choices(db) if domain in p.allowed_domains]
+    return found[0] if found else None
+
+
+def password_allowed(db: Session, user: User) -> bool:
+    """Whether ``user`` may sign in with a password (policy.password_sign_in_allowed)."""
+    rule = (
+        select(OidcProvider.passwords_allowed)
+        .join(Membership, Membership.organization_id == OidcProvider.organization_id)
+        .where(Membership.user_id == user.id)
+    )
+    return password_sign_in_allowed(
+        is_operator=user.is_operator, passwords_allowed=list(db.scalars(rule))
+    )
