@@ -27,6 +27,7 @@ from accord.web.deps import (
     guard,
     org_guard,
 )
+from accord.web import navigation
 from accord.web.errors import wants_json
 from accord.web.rendering import render
 from accord.web.security import cookie_name, rotate_csrf, verify_csrf
@@ -61,6 +62,8 @@ def _signed_in(
 ) -> Response:
     # Lax, not Strict: a link from a mail to a case page must arrive signed in.
     secret = access.start_session(db, user=user, settings=settings)
+    if target == "/":  # no page asked for: the person's dashboard
+        target = navigation.landing(db, user_id=user.id, is_operator=user.is_operator)
     response = _see_other(target)
     response.set_cookie(
         cookie_name(SESSION_COOKIE, settings),
@@ -170,7 +173,7 @@ def bootstrap(
         context = {"token": token, "valid": True, "values": values, "errors": data}
         return render(request, "identity/bootstrap.html", context, status=422)
     user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
-    return _signed_in(request, db, user=user, settings=settings, target="/account")
+    return _signed_in(request, db, user=user, settings=settings, target="/admin")
 
 
 @router.get("/account", response_class=HTMLResponse)

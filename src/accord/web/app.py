@@ -38,6 +38,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import routes as advisories_routes
     from accord.check import pages as check_pages
     from accord.check import routes as check_routes
+    from accord.dashboards import pages as dashboard_pages
     from accord.disclosure import case_forms as disclosure_case_forms
     from accord.disclosure import case_pages as disclosure_case_pages
     from accord.disclosure import pages as disclosure_pages
@@ -93,6 +94,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", disclosure_case_forms.router),
         (API_PREFIX, accountability_routes.router),
         ("", accountability_pages.router),
+        ("", dashboard_pages.router),
     ]
 
 
