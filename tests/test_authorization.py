@@ -170,6 +170,9 @@ CASES = [
     Case("POST", "/admin/users", OPERATORS, 422, WEAK_USER),
     Case("POST", "/admin/users/{username}/operator", OPERATORS, 303, {"operator": "true"}),
     Case("GET", "/admin/audit", OPERATORS),
+    # The dashboards (accord.dashboards).
+    Case("GET", "/admin", OPERATORS),
+    Case("GET", "/orgs/{slug}", ORG_MEMBERS),
     Case("GET", "/orgs/{slug}/members", ORG_MEMBERS),
     Case("POST", "/orgs/{slug}/members", ORG_ADMINS, 303, {"username": "bob", "role": "admin"}),
     Case("POST", "/orgs/{slug}/members/{username}/remove", ORG_ADMINS, 303),

@@ -100,14 +100,18 @@ class HubStatus:
             Step(
                 self.checks > 0,
                 N_("Check security.txt files"),
-                N_("The scheduled registry check runs on its own; accord registry "
-                   "check-securitytxt runs it now."),
+                N_(
+                    "The scheduled registry check runs on its own; accord registry "
+                    "check-securitytxt runs it now."
+                ),
             ),
             Step(
                 self.operators > 1,
                 N_("Add a second operator"),
-                N_("So that the hub does not depend on one person: create a user on the Users "
-                   "page and make them an operator."),
+                N_(
+                    "So that the hub does not depend on one person: create a user on the Users "
+                    "page and make them an operator."
+                ),
             ),
         ]
 
@@ -119,22 +123,20 @@ def _count(db: Session, query: object) -> int:
 def status(db: Session, *, settings: Settings) -> HubStatus:
     """The hub as its operators need to see it now."""
     pending = select(Application).where(Application.status == ApplicationStatus.PENDING)
-    jobs: dict[JobState, int] = {
-        state: n
-        for state, n in db.execute(
+    jobs: dict[JobState, int] = dict(
+        db.execute(
             select(Job.state, func.count())
             .where(Job.state.in_([JobState.FAILED, JobState.DEAD]))
             .group_by(Job.state)
-        )
-    }
-    cases: dict[CaseStatus, int] = {
-        state: n
-        for state, n in db.execute(
+        ).all()
+    )
+    cases: dict[CaseStatus, int] = dict(
+        db.execute(
             select(DisclosureCase.status, func.count())
             .where(DisclosureCase.status.in_(OPEN_STATUSES))
             .group_by(DisclosureCase.status)
-        )
-    }
+        ).all()
+    )
     checkpoint = log.latest_checkpoint(db)
     try:
         disk = shutil.disk_usage(settings.data_dir)
@@ -142,9 +144,7 @@ def status(db: Session, *, settings: Settings) -> HubStatus:
     except OSError:
         free = total = None
     return HubStatus(
-        pending_applications=list(
-            db.scalars(pending.order_by(Application.submitted_at).limit(5))
-        ),
+        pending_applications=list(db.scalars(pending.order_by(Application.submitted_at).limit(5))),
         pending_count=_count(db, select(func.count()).select_from(pending.subquery())),
         open_cases=sum(cases.values()),
         reported_cases=cases.get(CaseStatus.REPORTED, 0),

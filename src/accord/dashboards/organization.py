@@ -121,7 +121,9 @@ def _drafts(db: Session, org: Organization) -> list[Advisory]:
     )
 
 
-def _figures(db: Session, org: Organization, period: periods.Period) -> list[tuple[Definition, Value]]:
+def _figures(
+    db: Session, org: Organization, period: periods.Period
+) -> list[tuple[Definition, Value]]:
     if org.kind is not OrgKind.SIGNATORY:
         return []  # progress reports are the signatories' promise
     stored = accountability.stored_or_live(db, period=period, orgs=[org])

@@ -17,6 +17,7 @@ from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.limits import DbInt
 from accord.registry.forms import field_errors
+from accord.web import navigation
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
@@ -27,7 +28,6 @@ from accord.web.deps import (
     guard,
     org_guard,
 )
-from accord.web import navigation
 from accord.web.errors import wants_json
 from accord.web.rendering import render
 from accord.web.security import cookie_name, rotate_csrf, verify_csrf

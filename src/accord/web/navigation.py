@@ -62,12 +62,39 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/log", N_("Log"), Action.PUBLIC_READ, Place.MAIN),
     Entry("/join", N_("Join"), Action.PUBLIC_SUBMIT, Place.MAIN, anonymous_only=True),
     # Reached from the pages above.
-    Entry("/accord/versions", N_("Versions of the accord"), Action.PUBLIC_READ, Place.PAGE, via="/accord"),
+    Entry(
+        "/accord/versions",
+        N_("Versions of the accord"),
+        Action.PUBLIC_READ,
+        Place.PAGE,
+        via="/accord",
+    ),
     Entry("/partners", N_("Partners"), Action.PUBLIC_READ, Place.PAGE, via="/signatories"),
-    Entry("/accountability/hub", N_("The hub's report"), Action.ACCOUNTABILITY_READ, Place.PAGE, via="/accountability"),
-    Entry("/accountability/methods", N_("How the figures are made"), Action.ACCOUNTABILITY_READ, Place.PAGE, via="/accountability"),
-    Entry("/sharing/lookup", N_("Indicator look-up"), Action.SHARING_READ, Place.PAGE, via="/sharing"),
-    Entry("/login", N_("Sign in"), Action.PUBLIC_READ, Place.PAGE, via="the header", anonymous_only=True),
+    Entry(
+        "/accountability/hub",
+        N_("The hub's report"),
+        Action.ACCOUNTABILITY_READ,
+        Place.PAGE,
+        via="/accountability",
+    ),
+    Entry(
+        "/accountability/methods",
+        N_("How the figures are made"),
+        Action.ACCOUNTABILITY_READ,
+        Place.PAGE,
+        via="/accountability",
+    ),
+    Entry(
+        "/sharing/lookup", N_("Indicator look-up"), Action.SHARING_READ, Place.PAGE, via="/sharing"
+    ),
+    Entry(
+        "/login",
+        N_("Sign in"),
+        Action.PUBLIC_READ,
+        Place.PAGE,
+        via="the header",
+        anonymous_only=True,
+    ),
     Entry("/account", N_("Your account"), Action.OWN_ACCOUNT_READ, Place.PAGE, via="the header"),
     # An organization's own pages, for its members (some for its admins).
     Entry("/orgs/{slug}", N_("Dashboard"), Action.ORG_PRIVATE_READ, Place.ORG),
@@ -75,7 +102,13 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/orgs/{slug}/advisories", N_("Advisories"), Action.ADVISORY_READ_RESTRICTED, Place.ORG),
     Entry("/orgs/{slug}/members", N_("Members"), Action.ORG_PRIVATE_READ, Place.ORG),
     Entry("/orgs/{slug}/webhooks", N_("Webhooks"), Action.WEBHOOKS_READ, Place.ORG),
-    Entry("/orgs/{slug}/accountability", N_("Progress reports"), Action.ACCOUNTABILITY_PUBLISH, Place.ORG, signatories_only=True),
+    Entry(
+        "/orgs/{slug}/accountability",
+        N_("Progress reports"),
+        Action.ACCOUNTABILITY_PUBLISH,
+        Place.ORG,
+        signatories_only=True,
+    ),
     Entry("/sharing", N_("Threat sharing"), Action.SHARING_READ, Place.ORG),
     Entry("/signatories/{slug}", N_("Public profile"), Action.PUBLIC_READ, Place.ORG),
     # The operators' pages.
@@ -84,10 +117,12 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/disclosure", N_("Disclosure cases"), Action.DISCLOSURE_READ, Place.HUB),
     Entry("/admin/users", N_("Users"), Action.HUB_READ, Place.HUB),
     Entry("/admin/jobs", N_("Background jobs"), Action.JOBS_READ, Place.HUB),
-    Entry("/admin/accountability", N_("Progress figures"), Action.ACCOUNTABILITY_OPERATE, Place.HUB),
+    Entry(
+        "/admin/accountability", N_("Progress figures"), Action.ACCOUNTABILITY_OPERATE, Place.HUB
+    ),
     Entry("/admin/accord", N_("The accord's text"), Action.HUB_OPERATE, Place.HUB),
     Entry("/admin/audit", N_("Audit log"), Action.HUB_READ, Place.HUB),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
