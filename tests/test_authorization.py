@@ -173,6 +173,14 @@ CASES = [
     # The dashboards (accord.dashboards).
     Case("GET", "/admin", OPERATORS),
     Case("GET", "/orgs/{slug}", ORG_MEMBERS),
+    Case("GET", "/orgs/{slug}/profile", ORG_ADMINS),
+    Case(
+        "POST",
+        "/orgs/{slug}/profile",
+        ORG_ADMINS,
+        303,
+        {"website": "https://acme.example", "security_contact": "psirt@acme.example"},
+    ),
     Case("GET", "/orgs/{slug}/members", ORG_MEMBERS),
     Case("POST", "/orgs/{slug}/members", ORG_ADMINS, 303, {"username": "bob", "role": "admin"}),
     Case("POST", "/orgs/{slug}/members/{username}/remove", ORG_ADMINS, 303),

@@ -214,3 +214,44 @@ def test_the_header_offers_each_role_its_menus(client: TestClient, make: Factori
     spanish = client.get("/", headers={"Accept-Language": "es"}).text
     assert "Informes de progreso" in spanish
     assert ">Menú</summary>" in spanish
+
+
+def test_an_admin_edits_the_profile_and_mistakes_come_back_beside_their_fields(
+    client: TestClient, make: Factories
+) -> None:
+    acme = make.org("Acme")
+    admin, member = make.user("boss"), make.user("staff")
+    make.member(admin, acme, MemberRole.ADMIN)
+    make.member(member, acme, MemberRole.MEMBER)
+    sign_in(client, member)
+    assert client.get(f"/orgs/{acme}/profile").status_code == 403
+    assert f'href="/orgs/{acme}/profile"' not in client.get(f"/orgs/{acme}").text
+
+    sign_in(client, admin)
+    dashboard = client.get(f"/orgs/{acme}").text
+    assert f'href="/orgs/{acme}/profile"' in dashboard
+    form = client.get(f"/orgs/{acme}/profile").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token is not None
+    typed = {
+        "csrf_token": token.group(1),
+        "website": "not a web address",
+        "security_contact": "psirt@acme.example",
+        "description": "We make widgets.",
+        "security_txt_url": "",
+    }
+    wrong = client.post(f"/orgs/{acme}/profile", data=typed)
+    assert wrong.status_code == 422
+    assert 'id="website-error"' in wrong.text
+    assert 'value="not a web address"' in wrong.text  # what was typed is kept
+    assert "We make widgets." in wrong.text
+    typed["website"] = "https://widgets.example"
+    typed["security_txt_url"] = "https://widgets.example/security.txt"
+    saved = client.post(f"/orgs/{acme}/profile", data=typed, follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/orgs/{acme}/profile?saved=true"
+    public = client.get(f"/signatories/{acme}").text
+    assert "https://widgets.example" in public
+    assert "We make widgets." in public
+    api = client.get(f"/api/v1/orgs/{acme}").json()
+    assert api["security_txt_url"] == "https://widgets.example/security.txt"

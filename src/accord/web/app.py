@@ -52,6 +52,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.notifications import routes as notifications_routes
     from accord.registry import admin_pages as registry_admin_pages
     from accord.registry import pages as registry_pages
+    from accord.registry import profile_pages as registry_profile_pages
     from accord.registry import routes as registry_routes
     from accord.sharing import api as sharing_api
     from accord.sharing import pages as sharing_pages
@@ -77,6 +78,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", identity_pages.router),
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
+        ("", registry_profile_pages.router),
         ("", advisories_pages.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),

@@ -111,6 +111,7 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     Entry("/sharing", N_("Threat sharing"), Action.SHARING_READ, Place.ORG),
     Entry("/signatories/{slug}", N_("Public profile"), Action.PUBLIC_READ, Place.ORG),
+    Entry("/orgs/{slug}/profile", N_("Edit the public profile"), Action.ORG_EDIT, Place.ORG),
     # The operators' pages.
     Entry("/admin", N_("Dashboard"), Action.HUB_READ, Place.HUB),
     Entry("/admin/applications", N_("Applications"), Action.HUB_READ, Place.HUB),
