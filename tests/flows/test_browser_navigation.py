@@ -23,6 +23,7 @@ from accord.identity.models import MemberRole, OrgKind
 from accord.identity.policy import ANONYMOUS, Actor
 from accord.web import navigation
 from tests.factories import PASSWORD, Factories
+from tests.flows.test_accessibility import axe_source  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -152,3 +153,55 @@ def test_the_lists_differ_by_role_as_the_policy_says() -> None:
         "/admin/applications",
     } <= for_operator
     assert not any(p.startswith("/admin") for p in for_admin)
+
+
+def _violations(page: Any, script: str) -> list[str]:
+    """Every axe-core violation on the page, of any impact."""
+    page.add_script_tag(content=script)
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in results["violations"]
+    ]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_menus_and_dashboards_pass_axe_core(
+    width: int,
+    live_hub: str,
+    browser: Any,
+    axe_source: str,  # noqa: F811 (the fixture imported above)
+    make: Factories,
+) -> None:
+    vendor = make.org("Acme Widgets")
+    make.member(make.user("admin"), vendor, MemberRole.ADMIN)
+    make.user("operator", operator=True)
+    found: dict[str, list[str]] = {}
+    for username, paths in (
+        ("operator", ["/admin", "/advisories"]),
+        ("admin", [f"/orgs/{vendor}", f"/orgs/{vendor}/profile"]),
+    ):
+        context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{live_hub}/login")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+        for path in paths:
+            page.goto(f"{live_hub}{path}")
+            # With its menus open: what a keyboard or screen reader meets once they are.
+            for summary in page.locator("header details > summary").all():
+                if summary.is_visible():
+                    summary.click()
+            if problems := _violations(page, axe_source):
+                found[f"{username} {path}"] = problems
+        if username == "admin":  # a form sent back with a mistake beside its field
+            page.goto(f"{live_hub}/orgs/{vendor}/profile")
+            page.get_by_label("Website", exact=True).fill("not a web address")
+            page.get_by_role("button", name="Save the profile").click()
+            assert page.locator("#website-error").is_visible()
+            if problems := _violations(page, axe_source):
+                found["admin profile with a mistake"] = problems
+        context.close()
+    assert found == {}
