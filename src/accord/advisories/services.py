@@ -93,7 +93,8 @@ def _details(dialect: str) -> ColumnElement[str]:
         if dialect == "postgresql"
         else type_coerce(Advisory.document, JSON)
     )
-    return document["details"].as_string()
+    details: ColumnElement[str] = document["details"].as_string()
+    return details
 
 
 def _filtered(query: Select[Advisory], filters: Filters, *, dialect: str) -> Select[Advisory]:

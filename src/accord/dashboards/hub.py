@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from accord.advisories.models import Advisory
@@ -116,8 +116,8 @@ class HubStatus:
         ]
 
 
-def _count(db: Session, query: object) -> int:
-    return int(db.scalar(query) or 0)  # type: ignore[call-overload]
+def _count(db: Session, query: Select[int]) -> int:
+    return db.scalar(query) or 0
 
 
 def status(db: Session, *, settings: Settings) -> HubStatus:
@@ -138,11 +138,13 @@ def status(db: Session, *, settings: Settings) -> HubStatus:
         ).all()
     )
     checkpoint = log.latest_checkpoint(db)
+    free: int | None = None
+    total: int | None = None
     try:
         disk = shutil.disk_usage(settings.data_dir)
         free, total = disk.free, disk.total
     except OSError:
-        free = total = None
+        pass  # shown as unknown
     return HubStatus(
         pending_applications=list(db.scalars(pending.order_by(Application.submitted_at).limit(5))),
         pending_count=_count(db, select(func.count()).select_from(pending.subquery())),

@@ -73,8 +73,10 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
+        request.state.db = None
         await _end(session, commit=False, reads=reads)
         raise
+    request.state.db = None
     await _end(session, commit=True, reads=reads)
 
 

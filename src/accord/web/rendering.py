@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 from typing import Any
 
@@ -112,14 +113,23 @@ def render(
 
 
 def _menu(request: Request, actor: Actor) -> navigation.Menu:
-    """The header's menu: the viewer's organizations are read through the request's own
-    session (a second connection per page could wait on a pool sized for one per request),
-    while it is still in its transaction; an error page after a rollback shows none."""
+    """The header's menu. The viewer's organizations are read through the request's own
+    session (a second connection per page could wait on a pool sized for one per request)
+    while the request holds it, and never on the event loop: an error page drawn after the
+    unit of work ended, or a page an ``async`` route draws, shows no organization menus."""
     orgs: list[navigation.OrgRef] = []
     db: Session | None = getattr(request.state, "db", None)
-    if actor.roles and db is not None and db.in_transaction():
+    if actor.roles and db is not None and not _on_event_loop():
         orgs = navigation.memberships(db, actor)
     return navigation.menu(actor, orgs)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _here(request: Request) -> str:
