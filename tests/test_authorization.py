@@ -179,6 +179,17 @@ CASES = [
     Case("POST", "/admin/users", OPERATORS, 422, WEAK_USER),
     Case("POST", "/admin/users/{username}/operator", OPERATORS, 303, {"operator": "true"}),
     Case("GET", "/admin/audit", OPERATORS),
+    # The dashboards (accord.dashboards).
+    Case("GET", "/admin", OPERATORS),
+    Case("GET", "/orgs/{slug}", ORG_MEMBERS),
+    Case("GET", "/orgs/{slug}/profile", ORG_ADMINS),
+    Case(
+        "POST",
+        "/orgs/{slug}/profile",
+        ORG_ADMINS,
+        303,
+        {"website": "https://acme.example", "security_contact": "psirt@acme.example"},
+    ),
     Case("GET", "/orgs/{slug}/members", ORG_MEMBERS),
     # single sign-on (accord.identity.oidc): no provider is registered in the matrix's world,
     # so the allowed roles get the refusal of their input, naming the field

@@ -27,15 +27,20 @@ def test_first_operator_bootstraps_and_signs_in(
     page.get_by_label("Email").fill("firstop@example.org")
     page.get_by_label("Password (12 characters or more)").fill("a long enough password")
     page.get_by_role("button", name="Create operator").click()
-    page.wait_for_url(f"{live_hub}/account")
-    assert "operator" in page.inner_text("main")
+    # The first operator lands on the dashboard, whose checklist says what is left to do.
+    page.wait_for_url(f"{live_hub}/admin")
+    checklist = page.locator("#checklist").inner_text()
+    assert "Create the first operator account (done)" in checklist
+    assert "Configure email (to do)" in checklist
+    assert "Load advisories (to do)" in checklist
+    assert "accord demo" in checklist
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live_hub}/")
     page.get_by_role("link", name="Sign in").click()
     page.get_by_label("Username").fill("firstop")
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_hub}/")
+    page.wait_for_url(f"{live_hub}/admin")
     assert page.get_by_role("link", name="Audit log").is_visible()
     page.get_by_role("link", name="Audit log").click()
     assert "user.bootstrap" in page.inner_text("main")

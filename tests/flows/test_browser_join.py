@@ -49,7 +49,10 @@ def test_apply_approve_and_appear_on_the_public_list(
     operator.get_by_label("Username").fill("hubop")
     operator.get_by_label("Password").fill(PASSWORD)
     operator.get_by_role("button", name="Sign in").click()
-    operator.get_by_role("link", name="Applications").click()
+    # Signed in, the operator lands on the dashboard, which names the application waiting.
+    card = operator.locator("section.card", has_text="Applications to join")
+    assert "Example Security GmbH" in card.inner_text()
+    operator.get_by_role("link", name="Applications", exact=True).click()
     operator.get_by_role("link", name="Example Security GmbH").click()
     operator.get_by_role("button", name="Approve").click()
     assert "Example Security GmbH has joined" in operator.inner_text("h1")

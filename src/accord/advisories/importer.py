@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord import limits, outbound
-from accord.advisories import documents, validation
+from accord.advisories import documents, sources, validation
 from accord.advisories.errors import BadRecord
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.publication import publish
@@ -282,7 +282,7 @@ def _store(
             organization_id=organization_id,
             status=AdvisoryStatus.PUBLISHED,
             tlp=Tlp.CLEAR,
-            source=origin[:300],
+            source=sources.stored_origin(origin, record["id"]),
         )
         db.add(advisory)
         db.flush()
@@ -309,8 +309,11 @@ def run(
     settings: Settings,
     organization_id: int | None = None,
     on_record: Callable[[Outcome | Rejection], None] | None = None,
+    source_name: str | None = None,
 ) -> Report:
-    """Import every record at ``location``, committing every :data:`BATCH` records."""
+    """Import every record at ``location``, committing every :data:`BATCH` records. The
+    records are shown as coming from ``source_name``, else from what ``location`` says
+    (:mod:`accord.advisories.sources`)."""
     authorize(actor, Action.HUB_OPERATE)
     report = Report()
     sources = read(location, settings=settings)
@@ -325,7 +328,7 @@ def run(
                     source,
                     actor=actor,
                     settings=settings,
-                    origin=location,
+                    origin=source_name or location,
                     organization_id=organization_id,
                     dropped=report.dropped,
                 )

@@ -13,12 +13,22 @@ from pydantic import BaseModel, StringConstraints
 from sqlalchemy import select
 
 from accord import limits
-from accord.advisories import csaf_provider, describe, documents, ecosystems, scoring, services
+from accord.advisories import (
+    csaf_provider,
+    describe,
+    documents,
+    ecosystems,
+    listing,
+    scoring,
+    services,
+    sources,
+)
 from accord.advisories.guards import AdvisoryAccess, advisory_guard
 from accord.advisories.models import Advisory, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
 from accord.errors import InvalidInput, validated
 from accord.identity.policy import Action, Actor
+from accord.transparency import services as log
 from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -81,7 +91,7 @@ def list_page(
         request,
         "advisories/list.html",
         {
-            "advisories": rows,
+            "advisories": listing.rows(db, rows),
             "total": total,
             "filters": filters,
             "since": since,
@@ -126,6 +136,15 @@ def advisory_page(
             "can_author": services.may_author(actor, advisory),
             "has_draft": draft is not None,
             "csaf_path": csaf_provider.document_path(advisory),
+            "source_name": None
+            if advisory.organization_id is not None or advisory.source in sources.NOT_IMPORTED
+            else sources.public_name(advisory.source, advisory.osv_id),
+            # Each version's entry in the log, for a link to its page (not the raw JSON).
+            "log_entries": {
+                v.number: records[0].idx
+                for v in versions
+                if (records := log.records_for_document(db, v.document_sha256))
+            },
         },
     )
 

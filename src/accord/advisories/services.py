@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import JSON, ColumnElement, Select, cast, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,7 +73,8 @@ def search(
     db: Session, *, actor: Actor, filters: Filters, offset: int = 0, limit: int = 50
 ) -> tuple[Sequence[Advisory], int]:
     """Advisories the actor may read, newest first, and how many match in all."""
-    query = _filtered(select(Advisory).where(readable(actor)), filters)
+    dialect = db.get_bind().dialect.name
+    query = _filtered(select(Advisory).where(readable(actor)), filters, dialect=dialect)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(
         query.order_by(Advisory.published_at.desc().nulls_last(), Advisory.osv_id)
@@ -83,13 +84,34 @@ def search(
     return rows, total
 
 
-def _filtered(query: Select[Advisory], filters: Filters) -> Select[Advisory]:
+def _details(dialect: str) -> ColumnElement[str]:
+    """The record's ``details``, read by the database from the stored JSON text: SQLite's
+    JSON functions take text as it is, PostgreSQL's want it cast (a CAST to JSON on SQLite
+    would read the text as a number)."""
+    document = (
+        cast(Advisory.document, JSON)
+        if dialect == "postgresql"
+        else type_coerce(Advisory.document, JSON)
+    )
+    details: ColumnElement[str] = document["details"].as_string()
+    return details
+
+
+def _filtered(query: Select[Advisory], filters: Filters, *, dialect: str) -> Select[Advisory]:
     if filters.text:
-        like = f"%{filters.text.lower()}%"
+        # Ids, aliases, summaries, the details (in the stored record) and package names: what
+        # a person types to find an advisory. Wildcards typed are matched as themselves.
+        text = filters.text.lower().strip()
+        named = select(AffectedPackage.advisory_id).where(
+            func.lower(AffectedPackage.name).contains(text, autoescape=True)
+        )
         query = query.where(
-            func.lower(Advisory.osv_id).like(like)
-            | func.lower(Advisory.summary).like(like)
-            | func.lower(Advisory.aliases).like(like)
+            func.lower(Advisory.osv_id).contains(text, autoescape=True)
+            | func.lower(Advisory.summary).contains(text, autoescape=True)
+            | func.lower(Advisory.plain_summary).contains(text, autoescape=True)
+            | func.lower(Advisory.aliases).contains(text, autoescape=True)
+            | func.lower(_details(dialect)).contains(text, autoescape=True)
+            | Advisory.id.in_(named)
         )
     if filters.ecosystem or filters.package:
         packages = select(AffectedPackage.advisory_id)

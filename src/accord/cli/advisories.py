@@ -41,6 +41,14 @@ def import_(
     create: Annotated[
         bool, typer.Option("--create", help="Make a new hub if there is none at the settings'.")
     ] = False,
+    source_name: Annotated[
+        str | None,
+        typer.Option(
+            "--source-name",
+            help='How pages name the source ("PyPA advisory database"); default: the '
+            "URL's database or host, or for local files the database of the records' ids.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all.
@@ -76,6 +84,7 @@ def import_(
                 settings=settings,
                 organization_id=organization_id,
                 on_record=advance,
+                source_name=source_name,
             )
     finally:
         engine.dispose()

@@ -20,6 +20,7 @@ from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.limits import DbInt
 from accord.registry.forms import field_errors
+from accord.web import navigation
 from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
@@ -82,6 +83,8 @@ def signed_in(
         user_agent=request.headers.get("user-agent", ""),
         ip_address=client_ip(request),
     )
+    if target == "/":  # no page asked for: the person's dashboard
+        target = navigation.landing(db, user_id=user.id, is_operator=user.is_operator)
     response = _see_other(target)
     response.set_cookie(
         cookie_name(SESSION_COOKIE, settings),
@@ -216,7 +219,7 @@ def bootstrap(
         context = {"token": token, "valid": True, "values": values, "errors": data}
         return render(request, "identity/bootstrap.html", context, status=422)
     user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
-    return signed_in(request, db, user=user, settings=settings, target="/account")
+    return signed_in(request, db, user=user, settings=settings, target="/admin")
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -39,6 +39,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import routes as advisories_routes
     from accord.check import pages as check_pages
     from accord.check import routes as check_routes
+    from accord.dashboards import pages as dashboard_pages
     from accord.disclosure import case_forms as disclosure_case_forms
     from accord.disclosure import case_pages as disclosure_case_pages
     from accord.disclosure import pages as disclosure_pages
@@ -54,6 +55,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.notifications import routes as notifications_routes
     from accord.registry import admin_pages as registry_admin_pages
     from accord.registry import pages as registry_pages
+    from accord.registry import profile_pages as registry_profile_pages
     from accord.registry import routes as registry_routes
     from accord.sharing import api as sharing_api
     from accord.sharing import pages as sharing_pages
@@ -82,6 +84,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", oidc_pages.router),
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
+        ("", registry_profile_pages.router),
         ("", advisories_pages.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),
@@ -99,6 +102,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", disclosure_case_forms.router),
         (API_PREFIX, accountability_routes.router),
         ("", accountability_pages.router),
+        ("", dashboard_pages.router),
     ]
 
 

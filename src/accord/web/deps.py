@@ -83,11 +83,15 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     state = request.app.state
     # Opening a session does no I/O: it connects on its first statement.
     session: Session = (state.reader if reads else state.sessionmaker)()
+    # The page's header reads the viewer's organizations through it (web.rendering).
+    request.state.db = session
     try:
         yield session
     except BaseException:
+        request.state.db = None
         await _end(session, commit=False, reads=reads)
         raise
+    request.state.db = None
     await _end(session, commit=True, reads=reads)
 
 

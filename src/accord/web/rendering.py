@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib import resources
 from typing import Any
 
@@ -9,11 +10,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, PrefixLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from sqlalchemy.orm import Session
 
 from accord.disclosure.ids import explain_id
 from accord.identity.policy import ANONYMOUS, Action, Actor, allowed
 from accord.notifications import mail
-from accord.web import i18n
+from accord.web import i18n, navigation
 from accord.web.labels import label, problem
 from accord.web.security import CSRF_COOKIE, CSRF_FIELD, cookie_name, csrf_token, set_csrf_cookie
 
@@ -30,6 +32,7 @@ DOMAINS_WITH_PAGES = (
     "disclosure",
     "check",
     "accountability",
+    "dashboards",
 )
 
 
@@ -96,6 +99,7 @@ def render(
         can=lambda action, org_id=None: allowed(actor, action, org_id=org_id),
         csrf_token=token,
         hub_name=request.app.state.settings.hub_name,
+        nav=_menu(request, actor),
         # Operators are told on every page while no email can leave the hub.
         mail_missing=actor.is_operator and not mail.configured(request.app.state.settings),
         viewer=viewer,
@@ -110,6 +114,26 @@ def render(
     if request.cookies.get(cookie_name(CSRF_COOKIE, request.app.state.settings)) != token:
         set_csrf_cookie(request, response, token)
     return response
+
+
+def _menu(request: Request, actor: Actor) -> navigation.Menu:
+    """The header's menu. The viewer's organizations are read through the request's own
+    session (a second connection per page could wait on a pool sized for one per request)
+    while the request holds it, and never on the event loop: an error page drawn after the
+    unit of work ended, or a page an ``async`` route draws, shows no organization menus."""
+    orgs: list[navigation.OrgRef] = []
+    db: Session | None = getattr(request.state, "db", None)
+    if actor.roles and db is not None and not _on_event_loop():
+        orgs = navigation.memberships(db, actor)
+    return navigation.menu(actor, orgs)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _here(request: Request) -> str:

@@ -1,0 +1,1 @@
+"""Dashboards: where an operator and an organization's members land after signing in."""
