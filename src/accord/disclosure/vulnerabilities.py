@@ -22,6 +22,7 @@ from accord.config import Settings
 from accord.disclosure import history, notices
 from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import (
+    Audience,
     CaseStatus,
     CaseVendor,
     CaseVulnerability,
@@ -118,6 +119,8 @@ def mirror(db: Session, *, case: DisclosureCase, vendor: CaseVendor) -> None:
     if case.ref is None:
         return  # a report: vulnerability 1 is made from it when it is opened
     first = first_of(db, case)
+    if vendor.status is VendorStatus.NO_REPLY and _find(db, first, vendor, case.product) is None:
+        return  # nothing said: no row, which reads as "no reply yet" already
     row = _row(db, first, vendor, case.product)
     row.status = {v: p for p, v in _VENDOR_STATUS.items()}[vendor.status]
     row.purl = vendor.purl
@@ -128,16 +131,22 @@ def mirror(db: Session, *, case: DisclosureCase, vendor: CaseVendor) -> None:
     row.updated_at = utcnow()
 
 
-def _row(
+def _find(
     db: Session, vulnerability: CaseVulnerability, vendor: CaseVendor, product: str
-) -> VulnerabilityStatus:
-    row = db.scalar(
+) -> VulnerabilityStatus | None:
+    return db.scalar(
         select(VulnerabilityStatus).where(
             VulnerabilityStatus.vulnerability_id == vulnerability.id,
             VulnerabilityStatus.vendor_id == vendor.id,
             VulnerabilityStatus.product == product,
         )
     )
+
+
+def _row(
+    db: Session, vulnerability: CaseVulnerability, vendor: CaseVendor, product: str
+) -> VulnerabilityStatus:
+    row = _find(db, vulnerability, vendor, product)
     if row is None:
         row = VulnerabilityStatus(
             vulnerability_id=vulnerability.id,
@@ -278,6 +287,9 @@ def set_status(
         actor_label=actor.label,
         organization_id=org.id,
         summary=f"{org.name}, vulnerability {ordinal}, {data.product}: {data.status.value}",
+        # Which vendor said what of which product is for those who read the statuses
+        # (may_see_vendor_statuses): the reporter reads each vulnerability's aggregate.
+        audience=Audience.VENDORS,
         details={
             "vendor": org.slug,
             "vulnerability": ordinal,

@@ -8,6 +8,7 @@ with a generic 500 that reveals nothing.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -52,6 +53,19 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "request")
 
 
+# A model's own check (one field against another) fails on the whole body; its message
+# names the field it is about first ("justification: not affected needs..."), as with
+# ``accord.errors.validated``, so the answer names that field rather than "body".
+_NAMED = re.compile(r"^Value error, (?P<field>[a-z_][a-z0-9_.]*): (?P<reason>.+)$", re.S)
+
+
+def _named(field: str, reason: str) -> dict[str, str]:
+    found = _NAMED.match(reason) if field == "body" else None
+    if found is None:
+        return {"field": field, "reason": reason}
+    return {"field": found["field"], "reason": found["reason"]}
+
+
 async def on_accord_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccordError)
     # A temporary refusal (429, or 503 from a full queue) says when to try again; any other
@@ -71,7 +85,7 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field_of(tuple(err.get("loc", ()))), "reason": str(err.get("msg", "invalid"))}
+        _named(_field_of(tuple(err.get("loc", ()))), str(err.get("msg", "invalid")))
         for err in exc.errors()
     ]
     first = errors[0] if errors else {"field": "request", "reason": "invalid"}
