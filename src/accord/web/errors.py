@@ -8,7 +8,6 @@ with a generic 500 that reveals nothing.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError, Overloaded
+from accord.errors import AccordError, Overloaded, named_problem
 from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
 from accord.web.rendering import render
@@ -53,17 +52,9 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "request")
 
 
-# A model's own check (one field against another) fails on the whole body; its message
-# names the field it is about first ("justification: not affected needs..."), as with
-# ``accord.errors.validated``, so the answer names that field rather than "body".
-_NAMED = re.compile(r"^Value error, (?P<field>[a-z_][a-z0-9_.]*): (?P<reason>.+)$", re.S)
-
-
 def _named(field: str, reason: str) -> dict[str, str]:
-    found = _NAMED.match(reason) if field == "body" else None
-    if found is None:
-        return {"field": field, "reason": reason}
-    return {"field": found["field"], "reason": found["reason"]}
+    field, reason = named_problem(field, reason)
+    return {"field": field, "reason": reason}
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
