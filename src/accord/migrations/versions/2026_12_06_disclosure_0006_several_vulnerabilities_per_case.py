@@ -13,8 +13,6 @@ missing row, never "not affected").
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -87,18 +85,42 @@ def upgrade() -> None:
 
 
 def _backfill() -> None:
-    # Plain SQL through the connection: the models may move on, this step must not.
+    # Tables as this revision knows them (the models may move on, this step must not), typed
+    # so that times and JSON read back the same on both databases.
     bind = op.get_bind()
-    cases = bind.execute(
-        sa.text(
-            "SELECT c.id, c.title, c.product, c.advisory_id, c.opened_at, c.updated_at, "
-            "a.cvss_v3_vector, a.cvss_v4_vector, a.cwe_ids "
-            "FROM disclosure_cases c LEFT JOIN advisories a ON a.osv_id = c.advisory_id "
-            "WHERE c.ref IS NOT NULL"
-        )
-    ).all()
+    moment = accord.db.UTCDateTime()
+    cases = sa.table(
+        "disclosure_cases",
+        sa.column("id", sa.Integer()),
+        sa.column("ref", sa.String()),
+        sa.column("title", sa.String()),
+        sa.column("product", sa.String()),
+        sa.column("advisory_id", sa.String()),
+        sa.column("opened_at", moment),
+        sa.column("updated_at", moment),
+    )
+    advisories = sa.table(
+        "advisories",
+        sa.column("osv_id", sa.String()),
+        sa.column("cvss_v3_vector", sa.String()),
+        sa.column("cvss_v4_vector", sa.String()),
+        sa.column("cwe_ids", sa.JSON()),
+    )
+    vendors = sa.table(
+        "disclosure_vendors",
+        sa.column("id", sa.Integer()),
+        sa.column("case_id", sa.Integer()),
+        sa.column("status", sa.String()),
+        sa.column("justification", sa.String()),
+        sa.column("statement", sa.Text()),
+        sa.column("purl", sa.String()),
+        sa.column("affected_versions", sa.JSON()),
+        sa.column("fixed_versions", sa.JSON()),
+        sa.column("updated_at", moment),
+    )
     vulnerabilities = sa.table(
         "disclosure_vulnerabilities",
+        sa.column("id", sa.Integer()),
         sa.column("case_id", sa.Integer()),
         sa.column("ordinal", sa.Integer()),
         sa.column("summary", sa.String()),
@@ -106,8 +128,8 @@ def _backfill() -> None:
         sa.column("cwe_ids", sa.JSON()),
         sa.column("cve_id", sa.String()),
         sa.column("advisory_id", sa.String()),
-        sa.column("created_at", accord.db.UTCDateTime()),
-        sa.column("updated_at", accord.db.UTCDateTime()),
+        sa.column("created_at", moment),
+        sa.column("updated_at", moment),
         sa.column("details", sa.Text()),
     )
     statuses = sa.table(
@@ -120,13 +142,27 @@ def _backfill() -> None:
         sa.column("justification", sa.String()),
         sa.column("affected_versions", sa.JSON()),
         sa.column("fixed_versions", sa.JSON()),
-        sa.column("updated_at", accord.db.UTCDateTime()),
+        sa.column("updated_at", moment),
         sa.column("statement", sa.Text()),
     )
-    for case_id, title, product, advisory, opened, updated, v3, v4, cwes in cases:
-        moment = opened or updated
-        bind.execute(
-            vulnerabilities.insert().values(
+    opened = bind.execute(
+        sa.select(
+            cases.c.id,
+            cases.c.title,
+            cases.c.product,
+            cases.c.advisory_id,
+            sa.func.coalesce(cases.c.opened_at, cases.c.updated_at, type_=moment),
+            advisories.c.cvss_v3_vector,
+            advisories.c.cvss_v4_vector,
+            advisories.c.cwe_ids,
+        )
+        .select_from(cases.outerjoin(advisories, advisories.c.osv_id == cases.c.advisory_id))
+        .where(cases.c.ref.is_not(None))
+    ).all()
+    for case_id, title, product, advisory, at, v3, v4, cwes in opened:
+        vulnerability_id = bind.execute(
+            vulnerabilities.insert()
+            .values(
                 case_id=case_id,
                 ordinal=1,
                 summary=title[:200],
@@ -134,24 +170,25 @@ def _backfill() -> None:
                 cwe_ids=_list(cwes),
                 cve_id=None,
                 advisory_id=advisory,
-                created_at=moment,
-                updated_at=moment,
+                created_at=at,
+                updated_at=at,
                 details="",
             )
-        )
-        vulnerability_id = bind.execute(
-            sa.text("SELECT id FROM disclosure_vulnerabilities WHERE case_id = :c AND ordinal = 1"),
-            {"c": case_id},
+            .returning(vulnerabilities.c.id)
         ).scalar_one()
-        vendors = bind.execute(
-            sa.text(
-                "SELECT id, status, justification, statement, purl, affected_versions, "
-                "fixed_versions, updated_at FROM disclosure_vendors "
-                "WHERE case_id = :c AND status != 'no_reply'"
-            ),
-            {"c": case_id},
+        answered = bind.execute(
+            sa.select(
+                vendors.c.id,
+                vendors.c.status,
+                vendors.c.justification,
+                vendors.c.statement,
+                vendors.c.purl,
+                vendors.c.affected_versions,
+                vendors.c.fixed_versions,
+                vendors.c.updated_at,
+            ).where(vendors.c.case_id == case_id, vendors.c.status != "no_reply")
         ).all()
-        for vendor_id, status, justification, statement, purl, affected, fixed, at in vendors:
+        for vendor_id, status, justification, statement, purl, affected, fixed, when in answered:
             bind.execute(
                 statuses.insert().values(
                     vulnerability_id=vulnerability_id,
@@ -162,17 +199,13 @@ def _backfill() -> None:
                     justification=justification,
                     affected_versions=_list(affected),
                     fixed_versions=_list(fixed),
-                    updated_at=at,
+                    updated_at=when,
                     statement=statement or "",
                 )
             )
 
 
 def _list(value: object) -> list[str]:
-    # JSON columns come back decoded on PostgreSQL and, through a plain SELECT, as text on
-    # SQLite.
-    if isinstance(value, str):
-        value = json.loads(value)
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
