@@ -644,6 +644,12 @@ CASES = [
     ),
     Case(
         "GET",
+        "/disclosure/cases/{case_id}/vulnerabilities/{ordinal}",
+        ORG_MEMBERS,
+        refused=HIDDEN_CASE,
+    ),
+    Case(
+        "GET",
         "/disclosure/cases/{case_id}/vulnerabilities/{ordinal}/answer",
         ORG_MEMBERS,
         refused=HIDDEN_CASE,

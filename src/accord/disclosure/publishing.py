@@ -81,22 +81,20 @@ def publishers(
                 else "the coordinators' advisory of the case (every vendor's answer)",
             )
         )
-    stated = vulnerabilities.statuses(db, case)
-    for v in answerable:
-        own = [
-            vul
-            for vul in listed
-            if any(
-                row.vulnerability_id == vul.id and org.slug == v.organization
-                for row, _, org in stated
-                if row.status in PUBLISHABLE
-            )
-        ]
-        wanted = [
+    own: dict[str, set[int]] = {}
+    for slug, vulnerability_id in vulnerabilities.publishable(db, case):
+        own.setdefault(slug, set()).add(vulnerability_id)
+    wanted = {
+        v.organization: [
             advisory_id(case, prefix=prefix, vendor=v.organization, ordinal=vul.ordinal)
-            for vul in own
+            for vul in listed
+            if vul.id in own.get(v.organization, ())
         ]
-        if set(wanted) - _existing(db, wanted):
+        for v in answerable
+    }
+    existing = _existing(db, [i for ids in wanted.values() for i in ids])  # one query
+    for v in answerable:
+        if set(wanted[v.organization]) - existing:
             label = (
                 f"the advisories of {v.name} for its products, one per vulnerability"
                 if several
