@@ -318,3 +318,26 @@ def test_each_vendor_publishes_its_own_advisory_per_vulnerability(
     edited = client.put(url(world, "/2"), json=V2, headers=world.headers("coordinator"))
     assert edited.status_code == 409
     assert edited.json()["field"] == "vulnerability"
+
+
+def test_a_vendors_publication_describes_its_own_advisory_not_the_vulnerability(
+    client: TestClient, make: Factories
+) -> None:
+    """Only coordinators edit a vulnerability: what a vendor's publication request says goes
+    into its own advisory alone."""
+    world = World.build(make)
+    world.open_case(client)
+    two_vulnerabilities(client, world)
+    release(client, world)
+    sent = client.post(
+        f"/api/v1/disclosure/cases/{world.case_id}/publish",
+        json={"summary": "Our own words on the flaw", "cwe_ids": ["CWE-20"]},
+        headers=world.headers("vendor_a"),
+    )
+    assert sent.status_code == 201, sent.text
+    record = client.get(f"/v1/vulns/{sent.json()['advisory_id']}").json()
+    assert record["summary"] == "Our own words on the flaw"
+    assert record["database_specific"]["cwe_ids"] == ["CWE-20"]
+    (first, _) = client.get(url(world), headers=world.headers("coordinator")).json()
+    assert first["summary"] == V1["summary"]
+    assert first["cwe_ids"] == ["CWE-89"]

@@ -149,9 +149,11 @@ def publish_vulnerabilities(
     todo = _pending(db, case, chosen, stated, target, prefix=settings.advisory_id_prefix)
     if case.status is CaseStatus.OPEN:
         embargo.check_publishable(db, case)
-    _describe(db, case, data)
+    described = _describe(db, case, data, store=target is None)
     published = []
     for vulnerability in todo:
+        if described is not None and described.id == vulnerability.id:
+            vulnerability = described
         rows: list[Stated] = [
             (row, org)
             for row, vendor, org in stated
@@ -208,27 +210,47 @@ def _pending(
     return todo
 
 
-def _describe(db: Session, case: DisclosureCase, data: PublishRequest) -> None:
-    """Keep what the publication request says of the advisory on the vulnerability."""
+def _describe(
+    db: Session, case: DisclosureCase, data: PublishRequest, *, store: bool
+) -> CaseVulnerability | None:
+    """The vulnerability ``data`` names (1 if none), as the publication request describes it.
+
+    Coordinators (``store``) keep the description on the vulnerability, as they may edit it;
+    a vendor's request describes its own advisory alone (a copy, never added to the session).
+    Once the coordinators' advisory of the vulnerability exists, its description is fixed: a
+    change goes through a new version of that advisory, and later advisories follow it."""
     fields = data.model_fields_set & {"summary", "details", "cvss_v3", "cwe_ids", "cve_id"}
     if not fields:
-        return
+        return None
     found = vulnerabilities.get(db, case, data.vulnerability or 1)
     if found.advisory_id is not None:
-        # The coordinators' advisory fixed its description: a vendor's later one follows it,
-        # and a change goes through a new version of that advisory.
-        return
+        return None
+    target = (
+        found
+        if store
+        else CaseVulnerability(
+            id=found.id,
+            case_id=found.case_id,
+            ordinal=found.ordinal,
+            summary=found.summary,
+            details=found.details,
+            cvss_vector=found.cvss_vector,
+            cwe_ids=list(found.cwe_ids),
+            cve_id=found.cve_id,
+        )
+    )
     if data.summary:
-        found.summary = data.summary
+        target.summary = data.summary
     if data.details:
-        found.details = data.details
+        target.details = data.details
     if data.cvss_v3:
-        found.cvss_vector = data.cvss_v3
+        target.cvss_vector = data.cvss_v3
     if "cwe_ids" in fields:
-        found.cwe_ids = list(data.cwe_ids)
+        target.cwe_ids = list(data.cwe_ids)
     if data.cve_id:
-        found.cve_id = data.cve_id
-    found.updated_at = utcnow()
+        target.cve_id = data.cve_id
+    target.updated_at = utcnow()
+    return target
 
 
 def _publish_one(
