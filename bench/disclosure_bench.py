@@ -36,13 +36,17 @@ from accord.disclosure.models import (
     CaseMessage,
     CaseStatus,
     CaseVendor,
+    CaseVulnerability,
     DisclosureCase,
+    ProductStatus,
+    VulnerabilityStatus,
 )
 from accord.identity.models import MemberRole, Membership, Organization, User
 from accord.web.app import create_app
 
 VENDORS = 200
 MESSAGES = 5000
+VULNERABILITIES = 5
 INBOX_CASES = 1000
 
 
@@ -129,6 +133,43 @@ def build(make: Factories) -> tuple[str, str]:
                     "fixed_versions": [],
                 }
                 for o in org_ids
+            ],
+        )
+        # Five vulnerabilities, each with every vendor's status for its product.
+        db.execute(
+            insert(CaseVulnerability),
+            [
+                {
+                    "case_id": big,
+                    "ordinal": n,
+                    "summary": f"Flaw {n}",
+                    "cwe_ids": ["CWE-79"],
+                    "details": "",
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
+                for n in range(1, VULNERABILITIES + 1)
+            ],
+        )
+        vulnerability_ids = list(
+            db.scalars(select(CaseVulnerability.id).where(CaseVulnerability.case_id == big))
+        )
+        vendor_ids = list(db.scalars(select(CaseVendor.id).where(CaseVendor.case_id == big)))
+        db.execute(
+            insert(VulnerabilityStatus),
+            [
+                {
+                    "vulnerability_id": v,
+                    "vendor_id": c,
+                    "product": f"Product {c}",
+                    "status": ProductStatus.UNDER_INVESTIGATION,
+                    "affected_versions": [],
+                    "fixed_versions": [],
+                    "statement": "",
+                    "updated_at": utcnow(),
+                }
+                for v in vulnerability_ids
+                for c in vendor_ids
             ],
         )
         audiences = [Audience.ALL, Audience.VENDOR, Audience.VENDORS, Audience.COORDINATORS]
@@ -224,7 +265,8 @@ def main() -> None:
         ref, vendor = build(make)
         app = create_app(settings, engine=engine)
         print(
-            f"database: {engine.dialect.name}; {VENDORS} vendors, {MESSAGES} messages, "
+            f"database: {engine.dialect.name}; {VENDORS} vendors, {VULNERABILITIES} "
+            f"vulnerabilities, {MESSAGES} messages, "
             f"{INBOX_CASES} open cases in the inbox"
         )
         bearer = {"Authorization": f"Bearer {make.token(Person(vendor))}"}

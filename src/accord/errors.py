@@ -6,6 +6,7 @@ the API, a page for the web, one line and an exit code for the CLI.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -123,11 +124,26 @@ class PayloadTooLarge(AccordError):
 Model = TypeVar("Model", bound=BaseModel)
 
 
+# A model's own check (one field against another) fails on the whole model; its message
+# names the field it is about first ("justification: not affected needs..."), so that the
+# answer names that field rather than the whole form or body.
+_NAMED = re.compile(r"^Value error, (?P<field>[a-z_][a-z0-9_.]*): (?P<reason>.+)$", re.S)
+
+
+def named_problem(field: str, reason: str) -> tuple[str, str]:
+    """(field, reason) of a validation error at ``field``: a whole-model error (``field``
+    "form" or "body") whose reason names its field first is moved to that field."""
+    found = _NAMED.match(reason) if field in ("form", "body") else None
+    return (field, reason) if found is None else (found["field"], found["reason"])
+
+
 def invalid_from(exc: ValidationError) -> InvalidInput:
     """The first problem pydantic found, as an :class:`InvalidInput` naming its field."""
     error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "form"
-    return InvalidInput(f"{field}: {error['msg']}", field=field)
+    field, reason = named_problem(
+        ".".join(str(part) for part in error["loc"]) or "form", error["msg"]
+    )
+    return InvalidInput(f"{field}: {reason}", field=field)
 
 
 def validated(model: type[Model], data: Mapping[str, Any]) -> Model:

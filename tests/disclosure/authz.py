@@ -93,4 +93,4 @@ def prepare(
             case_id = untriaged.case.public_id
         db.flush()
         attachment_id = db.scalar(select(Attachment.id).where(Attachment.case_id == case.id))
-    world.values.update(case_id=case_id, attachment_id=attachment_id, seq=1)
+    world.values.update(case_id=case_id, attachment_id=attachment_id, seq=1, ordinal=1)

@@ -23,6 +23,8 @@ from sqlalchemy import func, select, update
 from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.disclosure.models import Attachment, DisclosureCase
+from tests.disclosure.vulnerability_world import release, two_vulnerabilities
+from tests.disclosure.vulnerability_world import url as vulnerabilities_url
 from tests.disclosure.world import ROLES, World
 from tests.factories import Factories, csrf_of, sign_in
 
@@ -77,6 +79,31 @@ ROWS = [
         BASE + "/vendors/vendor-b/agree-release",
         frozenset({"vendor_b", "coordinator"}),
         refused={"vendor_a": 403},
+    ),
+    Row("GET", BASE + "/vulnerabilities", PARTICIPANTS),
+    Row(
+        "POST",
+        BASE + "/vulnerabilities",
+        frozenset({"coordinator"}),
+        201,
+        {"summary": "Stored cross-site scripting in search results"},
+        refused={"vendor_a": 403, "vendor_b": 403},
+    ),
+    Row(
+        "PUT",
+        BASE + "/vulnerabilities/1",
+        frozenset({"coordinator"}),
+        200,
+        {"summary": "SQL injection in search", "cwe_ids": ["CWE-89"]},
+        refused={"vendor_a": 403, "vendor_b": 403},
+    ),
+    Row(
+        "PUT",
+        BASE + "/vulnerabilities/1/vendors/vendor-a/status",
+        frozenset({"vendor_a", "coordinator"}),
+        200,
+        {"product": "Example Shop", "status": "fixed", "fixed_versions": ["2.2.0"]},
+        refused={"vendor_b": 403},
     ),
     Row("GET", BASE + "/messages", PARTICIPANTS),
     Row("POST", BASE + "/messages", PARTICIPANTS, 201, {"body": "hello"}),
@@ -259,3 +286,56 @@ def test_the_reporters_page_forms_answer_the_private_link_alone(
                 follow_redirects=False,
             )
             assert sent.status_code == expected, (role, link[:4], sent.text[:200])
+
+
+@pytest.mark.parametrize("published", [False, True], ids=["before-publication", "after"])
+def test_per_vulnerability_statuses_by_role(
+    client: TestClient, make: Factories, published: bool
+) -> None:
+    """Who reads each vendor's status per vulnerability and product: the coordinator and the
+    case's vendors (each other's too, as the case's vendor table always showed them); the
+    reporter each vulnerability's aggregate alone; another vendor, an outsider and anonymous
+    nothing of the case, before or after publication, and then the published advisories
+    (with every product status in their CSAF documents), as anyone does."""
+    world = World.build(make)
+    world.open_case(client)
+    two_vulnerabilities(client, world)
+    year, number = world.case_id.split("-")[1:]
+    advisories = [f"x_ACCORD-{year}-{number}", f"x_ACCORD-{year}-{number}.2"]
+    if published:
+        release(client, world)
+        sent = client.post(
+            f"/api/v1/disclosure/cases/{world.case_id}/publish",
+            json={},
+            headers=world.headers("coordinator"),
+        )
+        assert sent.json()["advisories"] == advisories
+    everyone = {("vendor-a", 1), ("vendor-a", 2), ("vendor-b", 1), ("vendor-b", 2)}
+    for role in ROLES:
+        listed = client.get(vulnerabilities_url(world), headers=world.headers(role))
+        report = client.get("/api/v1/disclosure/report", headers=world.headers(role))
+        if role in PARTICIPANTS:
+            assert listed.status_code == 200, (role, listed.text)
+            seen = {(s["vendor"], v["ordinal"]) for v in listed.json() for s in v["statuses"]}
+            assert seen == everyone, role
+        else:
+            assert listed.status_code == {**NOT_SIGNED_IN, **HIDDEN}[role], role
+            assert "Example Shop Enterprise" not in listed.text
+        if role == "reporter":
+            assert report.status_code == 200
+            found = report.json()["vulnerabilities"]
+            assert [(v["ordinal"], v["status"]) for v in found] == [
+                (1, "affected"),
+                (2, "affected"),
+            ]
+            assert all(v["statuses"] is None for v in found)
+        else:
+            assert report.status_code == 404, role
+        for ident in advisories:
+            osv = client.get(f"/v1/vulns/{ident}", headers=world.headers(role))
+            assert osv.status_code == (200 if published else 404), (role, ident)
+            csaf = client.get(f"/api/v1/advisories/{ident}/formats/csaf")
+            assert csaf.status_code == (200 if published else 404), (role, ident)
+            if published:
+                statuses = csaf.json()["vulnerabilities"][0]["product_status"]
+                assert statuses, ident

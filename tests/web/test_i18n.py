@@ -273,6 +273,7 @@ PUBLIC_TEMPLATES = (
     "disclosure/templates/follow.html",
     "disclosure/templates/_messages.html",
     "disclosure/templates/_zone.html",
+    "disclosure/templates/_follow_vulnerabilities.html",
     "accountability/templates/_figures.html",
     "accountability/templates/_trends.html",
     "accountability/templates/hub.html",

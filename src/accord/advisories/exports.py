@@ -26,6 +26,7 @@ from accord.advisories.formats import (
     Publisher,
     PublisherCategory,
     Revision,
+    StatementStatus,
     Tlp,
     VexJustification,
     Weakness,
@@ -143,10 +144,12 @@ def meta_for(
 
 
 def statements_of(record: dict[str, Any]) -> tuple[ProductStatement, ...]:
-    """The products stated not affected, kept in ``database_specific.vex`` of the record.
+    """The product statuses kept in ``database_specific.vex`` of the record.
 
-    A disclosure case writes one entry per vendor that stated it is not affected, with the VEX
-    justification it gave; the CSAF document then becomes a VEX document that says so.
+    A disclosure case writes one entry per vendor's product that it stated not affected
+    (with the VEX justification it gave) or under investigation, and per affected or fixed
+    product that no package names (``status``: the CSAF status; absent, not affected, as
+    older records wrote); the CSAF document then states each.
     """
     specific = record.get("database_specific")
     entries = specific.get("vex") if isinstance(specific, dict) else None
@@ -158,12 +161,18 @@ def statements_of(record: dict[str, Any]) -> tuple[ProductStatement, ...]:
             continue
         justification = entry.get("justification")
         name = f"{entry.get('name') or entry.get('vendor') or ''} {entry['product']}".strip()
+        status = entry.get("status") or StatementStatus.NOT_AFFECTED.value
+        if status not in set(StatementStatus):
+            continue  # a status this hub never writes (an imported record's own key)
+        fixed = entry.get("fixed_versions")
         statements.append(
             ProductStatement(
                 name=name,
                 purl=entry.get("purl") or None,
+                status=StatementStatus(status),
                 justification=VexJustification(justification) if justification else None,
                 impact_statement=entry.get("statement") or None,
+                fixed_versions=tuple(str(v) for v in fixed) if isinstance(fixed, list) else (),
             )
         )
     return tuple(statements)

@@ -133,6 +133,7 @@ def publish_page(
     actor: Writing,
     _fresh: FreshFactor,
     vendor: Annotated[str, Form(max_length=64)] = "",
+    vulnerability: Annotated[str, Form(max_length=10)] = "",
     summary: Annotated[str, Form(max_length=200)] = "",
     cvss_v3: Annotated[str, Form(max_length=300)] = "",
     cwe_ids: Annotated[str, Form(max_length=500)] = "",
@@ -141,6 +142,7 @@ def publish_page(
     """Publish an advisory from the case (a vendor's own, or the coordinators') and go to it."""
     typed = {
         "vendor": vendor,
+        "vulnerability": vulnerability,
         "summary": summary,
         "cvss_v3": cvss_v3,
         "cwe_ids": cwe_ids,
@@ -149,7 +151,13 @@ def publish_page(
 
     def act(access: cases.CaseAccess) -> RedirectResponse:
         fields: dict[str, Any] = filled(
-            {"summary": summary, "cvss_v3": cvss_v3, "cve_id": cve_id, "vendor": vendor}
+            {
+                "summary": summary,
+                "cvss_v3": cvss_v3,
+                "cve_id": cve_id,
+                "vendor": vendor,
+                "vulnerability": vulnerability,
+            }
         )
         fields["cwe_ids"] = _lines(cwe_ids)
         data = validated(PublishRequest, fields)

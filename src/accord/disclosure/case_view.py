@@ -24,6 +24,7 @@ from accord.disclosure import (
     timezones,
     vendors,
     views,
+    vulnerability_view,
 )
 from accord.disclosure.cases import CaseAccess
 from accord.disclosure.models import OPEN_STATUSES, VendorStatus
@@ -109,7 +110,9 @@ def render_case(
         "notified_ids": states,
         "my_vendors": mine,
         "answerable": answerable,
-        "publishers": publishing.publishers(case, standing, answerable),
+        "publishers": publishing.publishers(
+            db, case, standing, answerable, prefix=settings.advisory_id_prefix
+        ),
         "settings_prefix": settings.advisory_id_prefix,
         "candidates": vendors.candidates(db, case=case)
         if inviting and standing.coordinator
@@ -137,4 +140,5 @@ def render_case(
         "close_reasons": closing.REASON_TEXT,
         "inactive": closing.inactive(case),
     }
+    context.update(vulnerability_view.context(db, access, listed))
     return render(request, "disclosure/case.html", context, status=status)

@@ -97,6 +97,10 @@ def open_case(
     case.year = now.year
     case.status = CaseStatus.OPEN
     case.opened_at = case.updated_at = now
+    # Vulnerability 1 is the report's; coordinators add the others (a cycle at import time).
+    from accord.disclosure.vulnerabilities import first_of
+
+    first_of(db, case)
     history.record(
         db,
         settings=settings,

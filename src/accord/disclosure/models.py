@@ -297,3 +297,66 @@ class CaseDelivery(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     # None: the organization had nobody to email and no webhook when it was invited.
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+
+
+class ProductStatus(enum.StrEnum):
+    """A vendor's status for one product and one vulnerability (VEX's four, and no reply).
+
+    ``no_reply`` is never read as ``not_affected``: CSAF carries no status for it."""
+
+    NO_REPLY = "no_reply"
+    UNDER_INVESTIGATION = "under_investigation"
+    AFFECTED = "affected"
+    NOT_AFFECTED = "not_affected"
+    FIXED = "fixed"
+
+
+class CaseVulnerability(Base):
+    """One vulnerability of a case (a case holds one or more; number 1 is the report's)."""
+
+    __tablename__ = "disclosure_vulnerabilities"
+    __table_args__ = (UniqueConstraint("case_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("disclosure_cases.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(200))
+    # A CVSS 3.1 or 4.0 vector as the ``cvss`` library writes it back (validated on input).
+    cvss_vector: Mapped[str | None] = mapped_column(String(300))
+    cwe_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cve_id: Mapped[str | None] = mapped_column(String(20))
+    # The coordinators' advisory of this vulnerability (for number 1, also the case's).
+    advisory_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Empty: the advisory takes the report's description and impact.
+    details: Mapped[str] = mapped_column(Text, default="")
+
+
+class VulnerabilityStatus(Base):
+    """One vendor's status for one of its products and one vulnerability of the case.
+
+    The vendor's participation (embargo, release agreement, its overall answer) stays on its
+    :class:`CaseVendor` row; a missing row here reads as "no reply yet"."""
+
+    __tablename__ = "disclosure_product_statuses"
+    __table_args__ = (
+        UniqueConstraint("vulnerability_id", "vendor_id", "product"),
+        Index("ix_disclosure_product_statuses_vendor", "vendor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vulnerability_id: Mapped[int] = mapped_column(
+        ForeignKey("disclosure_vulnerabilities.id", ondelete="CASCADE")
+    )
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("disclosure_vendors.id", ondelete="CASCADE"))
+    product: Mapped[str] = mapped_column(String(200))
+    purl: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[ProductStatus] = mapped_column(
+        str_enum(ProductStatus, "disclosure_product_status"), default=ProductStatus.NO_REPLY
+    )
+    justification: Mapped[str | None] = mapped_column(String(60))
+    affected_versions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fixed_versions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    statement: Mapped[str] = mapped_column(Text, default="")

@@ -1,195 +1,287 @@
-"""Publishing a case: advisories built from it, through the advisories domain.
+"""Publishing a case: one advisory per vulnerability, built from it, through the advisories
+domain.
 
-Two kinds of advisory come from a case, each published once:
+Two kinds of advisory come from each vulnerability of a case, each published once:
 
-- each vendor that is affected (or fixed) publishes its own, for its own product: attributed
-  to its organization (listed under its advisories, counted in its progress figures), with
-  the one ``affected`` entry of its product; its id is ``x_PREFIX-YYYY-NNNN-<vendor slug>``;
-- the coordinators publish the case's advisory, with every vendor's answer: one ``affected``
-  entry per vendor that is affected or fixed, and the vendors that are not affected, with
-  their VEX justifications, in ``database_specific.vex``; its id is ``x_PREFIX-YYYY-NNNN``.
+- each vendor that is affected (or fixed) publishes its own, for its own products: attributed
+  to its organization (listed under its advisories, counted in its progress figures), with an
+  ``affected`` entry per product of its that is affected or fixed;
+- the coordinators publish the vulnerability's advisory, with every vendor's answer: one
+  ``affected`` entry per product that is affected or fixed.
 
-``PREFIX`` is the hub's (``ACCORD_ADVISORY_ID_PREFIX``), ``YYYY-NNNN`` the case's year and
-number; the OSV schema admits a prefix that is not registered with OSV only behind ``x_``
-(``ids.explain_id`` says this on every page that shows such an id). Both records carry the
-CVE id as an alias, the reporter's chosen credit, the CVSS vector and CWE ids. The first
-publication, under the embargo rule of :mod:`embargo`, makes the case public; later ones need
-no embargo check. ``publication.publish`` stores each version and appends it to the
+Both carry every product status they hold in ``database_specific.vex`` (not affected with its
+VEX justification, under investigation, and affected or fixed where no package names the
+product), which the CSAF export turns into ``product_status`` and ``flags``; a product no
+vendor answered for is never stated (no reply is not "not affected").
+
+Ids (``ids.explain_id`` says this on every page that shows one): for vulnerability 1,
+``x_PREFIX-YYYY-NNNN`` and ``x_PREFIX-YYYY-NNNN-<vendor slug>`` as before several
+vulnerabilities per case existed; for vulnerability *k* > 1, ``x_PREFIX-YYYY-NNNN.k`` and
+``x_PREFIX-YYYY-NNNN.k-<vendor slug>``. ``PREFIX`` is the hub's
+(``ACCORD_ADVISORY_ID_PREFIX``), ``YYYY-NNNN`` the case's year and number; the OSV schema
+admits a prefix that is not registered with OSV only behind ``x_``. Each record carries the
+vulnerability's CVE id as an alias, the reporter's chosen credit, its CVSS vector and CWE ids.
+The first publication, under the embargo rule of :mod:`embargo`, makes the case public; later
+ones need no embargo check. ``publication.publish`` stores each version and appends it to the
 transparency log; the OSV, CSAF and CVE JSON 5 exports are made like any other advisory's.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from packageurl import PackageURL
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.advisories import documents, ecosystems
+from accord.advisories import documents
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.publication import publish
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.disclosure import embargo, history, notices, parties, vendors
+from accord.disclosure import embargo, history, notices, parties, vendors, vulnerabilities
 from accord.disclosure.cases import CaseAccess, touch
-from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
+from accord.disclosure.models import (
+    CaseStatus,
+    CaseVendor,
+    CaseVulnerability,
+    DisclosureCase,
+    VulnerabilityStatus,
+)
+from accord.disclosure.records import PUBLISHABLE, Stated, advisory_id, build_record
 from accord.disclosure.schemas import PublishRequest, VendorRead
 from accord.errors import Conflict, Forbidden, InvalidInput
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Actor, CaseStanding, may_publish_case, may_publish_for
 
-
-def _package(purl_text: str) -> dict[str, str] | None:
-    found = ecosystems.from_purl(purl_text, field="purl")
-    if found is None:
-        return None
-    purl = PackageURL.from_string(purl_text)
-    plain = PackageURL(purl.type, purl.namespace, purl.name).to_string()
-    return {"ecosystem": found.ecosystem, "name": found.name, "purl": plain}
-
-
-def _affected(vendor: CaseVendor, org: Organization, case: DisclosureCase) -> dict[str, Any]:
-    purl = vendor.purl or case.purl
-    entry: dict[str, Any] = {"database_specific": {"vendor": org.slug, "product": case.product}}
-    package = _package(purl) if purl else None
-    if package is not None:
-        entry["package"] = package
-    if vendor.affected_versions:
-        entry["versions"] = list(vendor.affected_versions)
-    if package is not None and (vendor.fixed_versions or not vendor.affected_versions):
-        events: list[dict[str, str]] = [{"introduced": "0"}]
-        if vendor.fixed_versions:
-            events.append({"fixed": vendor.fixed_versions[0]})
-        entry["ranges"] = [{"type": "ECOSYSTEM", "events": events}]
-    if len(vendor.fixed_versions) > 1:
-        entry["database_specific"]["fixed_versions"] = list(vendor.fixed_versions)
-    return entry
-
-
-def advisory_id(case: DisclosureCase, *, prefix: str, vendor: str | None = None) -> str:
-    """The id of the case's advisory (or of ``vendor``'s own): OSV reserves ids without a
-    registered prefix to ``x_``."""
-    assert case.year is not None
-    assert case.number is not None
-    base = f"x_{prefix}-{case.year}-{case.number:04d}"
-    return f"{base}-{vendor}" if vendor else base
+__all__ = ["advisory_id", "build_record", "publish_case", "publish_vulnerabilities", "publishers"]
 
 
 def publishers(
-    case: DisclosureCase, standing: CaseStanding, answerable: list[VendorRead]
+    db: Session,
+    case: DisclosureCase,
+    standing: CaseStanding,
+    answerable: list[VendorRead],
+    *,
+    prefix: str,
 ) -> list[tuple[str, str]]:
-    """What the viewer may still publish from the case, as (vendor slug or "", label)."""
+    """What the viewer may still publish from the case, as (vendor slug or "", label): the
+    coordinators' advisories while a vulnerability has none, and each answerable vendor's
+    while one of its affected or fixed vulnerabilities has none of its own."""
     if case.status not in (CaseStatus.OPEN, CaseStatus.PUBLISHED) or case.ref is None:
         return []
+    listed = vulnerabilities.listed(db, case)
     found = []
-    if may_publish_case(standing) and case.advisory_id is None:
-        found.append(("", "the coordinators' advisory of the case (every vendor's answer)"))
-    found += [
-        (v.organization, f"the advisory of {v.name} for its product")
+    several = len(listed) > 1
+    if may_publish_case(standing) and any(v.advisory_id is None for v in listed):
+        found.append(
+            (
+                "",
+                "the coordinators' advisories of the case, one per vulnerability (every "
+                "vendor's answer)"
+                if several
+                else "the coordinators' advisory of the case (every vendor's answer)",
+            )
+        )
+    own: dict[str, set[int]] = {}
+    for slug, vulnerability_id in vulnerabilities.publishable(db, case):
+        own.setdefault(slug, set()).add(vulnerability_id)
+    wanted = {
+        v.organization: [
+            advisory_id(case, prefix=prefix, vendor=v.organization, ordinal=vul.ordinal)
+            for vul in listed
+            if vul.id in own.get(v.organization, ())
+        ]
         for v in answerable
-        if v.status in (VendorStatus.AFFECTED, VendorStatus.FIXED) and v.advisory_id is None
-    ]
+    }
+    existing = _existing(db, [i for ids in wanted.values() for i in ids])  # one query
+    for v in answerable:
+        if set(wanted[v.organization]) - existing:
+            label = (
+                f"the advisories of {v.name} for its products, one per vulnerability"
+                if several
+                else f"the advisory of {v.name} for its product"
+            )
+            found.append((v.organization, label))
     return found
 
 
-def build_record(
-    case: DisclosureCase,
-    data: PublishRequest,
-    rows: list[tuple[CaseVendor, Organization]],
-    *,
-    osv_id: str,
-) -> dict[str, Any]:
-    """The OSV record of the case, over the vendors of ``rows`` (``modified`` and
-    ``published`` set at publication)."""
-    assert case.ref is not None
-    record: dict[str, Any] = {
-        "schema_version": documents.SCHEMA_VERSION,
-        "id": osv_id,
-        "summary": data.summary or case.title,
-        "details": data.details or "\n\n".join(p for p in (case.description, case.impact) if p),
-    }
-    if data.cve_id:
-        record["aliases"] = [data.cve_id]
-    affected = [
-        _affected(vendor, org, case)
-        for vendor, org in rows
-        if vendor.status in (VendorStatus.AFFECTED, VendorStatus.FIXED)
-    ]
-    if affected:
-        record["affected"] = affected
-    if case.credit:
-        record["credits"] = [{"name": case.credit, "type": "FINDER"}]
-    if data.cvss_v3:
-        record["severity"] = [{"type": "CVSS_V3", "score": data.cvss_v3.strip()}]
-    vex = [
-        {
-            "vendor": org.slug,
-            "name": org.name,
-            "product": case.product,
-            "purl": vendor.purl or case.purl,
-            "justification": vendor.justification,
-            "statement": vendor.statement,
-        }
-        for vendor, org in rows
-        if vendor.status is VendorStatus.NOT_AFFECTED
-    ]
-    specific: dict[str, Any] = {"disclosure_case": case.ref}
-    if data.cwe_ids:
-        specific["cwe_ids"] = list(data.cwe_ids)
-    if vex:
-        specific["vex"] = vex
-    record["database_specific"] = specific
-    return record
+def _existing(db: Session, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are advisories already."""
+    if not ids:
+        return set()
+    return set(db.scalars(select(Advisory.osv_id).where(Advisory.osv_id.in_(ids))))
 
 
 def publish_case(
     db: Session, *, access: CaseAccess, data: PublishRequest, actor: Actor, settings: Settings
 ) -> Advisory:
-    """Publish an advisory from the case: ``data.vendor``'s own (that vendor's members or a
-    coordinator, while it is affected or fixed), else the coordinators' advisory of the case.
-    The first publication waits for the embargo unless every vendor that may be affected
-    agreed to an earlier release."""
+    """:func:`publish_vulnerabilities`, answering the first advisory it published (that of
+    the lowest-numbered vulnerability)."""
+    return publish_vulnerabilities(db, access=access, data=data, actor=actor, settings=settings)[0]
+
+
+def publish_vulnerabilities(
+    db: Session, *, access: CaseAccess, data: PublishRequest, actor: Actor, settings: Settings
+) -> list[Advisory]:
+    """Publish advisories from the case, one per vulnerability (``data.vulnerability``
+    alone, if named): ``data.vendor``'s own (that vendor's members or a coordinator, for
+    the vulnerabilities it is affected by or fixed), else the coordinators'. The first
+    publication waits for the embargo unless every vendor that may be affected agreed to an
+    earlier release. What ``data`` says of the advisory (summary, details, CVSS, CWE, CVE)
+    is kept on the vulnerability it names (vulnerability 1 if none)."""
     case = access.case
     slug = data.vendor or _own_vendor(db, access)
     target = vendors.get_vendor(db, case, slug) if slug else None
-    if target is None:
-        if not may_publish_case(access.standing):
-            raise Forbidden("only a coordinator, or an affected vendor for itself, may publish")
-        if case.advisory_id is not None:
-            raise Conflict(
-                f"the case's advisory {case.advisory_id} exists already", field="case_id"
-            )
-    else:
-        vendor, org = target
-        if not may_publish_for(access.standing, org.id):
-            raise Forbidden(f"only {org.name} or a coordinator may publish its advisory")
-        if vendor.status not in (VendorStatus.AFFECTED, VendorStatus.FIXED):
-            raise Conflict(
-                f"{org.name} publishes an advisory once it states it is affected or fixed",
-                field="vendor",
-            )
-        if vendor.advisory_id is not None:
-            raise Conflict(f"{org.name} published {vendor.advisory_id} already", field="vendor")
-    if case.status is CaseStatus.OPEN and case.ref is not None:
-        embargo.check_publishable(db, case)
-    elif case.status is not CaseStatus.PUBLISHED:
+    if target is None and not may_publish_case(access.standing):
+        raise Forbidden("only a coordinator, or an affected vendor for itself, may publish")
+    if target is not None and not may_publish_for(access.standing, target[1].id):
+        raise Forbidden(f"only {target[1].name} or a coordinator may publish its advisory")
+    if case.status not in (CaseStatus.OPEN, CaseStatus.PUBLISHED) or case.ref is None:
         raise Conflict(
             f"only an open case is published; this one is {case.status}", field="case_id"
         )
+    vulnerabilities.first_of(db, case)
+    chosen = (
+        [vulnerabilities.get(db, case, data.vulnerability)]
+        if data.vulnerability is not None
+        else vulnerabilities.listed(db, case)
+    )
+    stated = vulnerabilities.statuses(db, case)
+    todo = _pending(db, case, chosen, stated, target, prefix=settings.advisory_id_prefix)
+    if case.status is CaseStatus.OPEN:
+        embargo.check_publishable(db, case)
+    described = _describe(db, case, data, store=target is None)
+    published = []
+    for vulnerability in todo:
+        if described is not None and described.id == vulnerability.id:
+            vulnerability = described
+        rows: list[Stated] = [
+            (row, org)
+            for row, vendor, org in stated
+            if row.vulnerability_id == vulnerability.id
+            and (target is None or vendor.id == target[0].id)
+        ]
+        published.append(
+            _publish_one(
+                db,
+                case=case,
+                vulnerability=vulnerability,
+                rows=rows,
+                target=target,
+                actor=actor,
+                settings=settings,
+            )
+        )
+    return published
+
+
+def _pending(
+    db: Session,
+    case: DisclosureCase,
+    chosen: list[CaseVulnerability],
+    stated: list[tuple[VulnerabilityStatus, CaseVendor, Organization]],
+    target: tuple[CaseVendor, Organization] | None,
+    *,
+    prefix: str,
+) -> list[CaseVulnerability]:
+    """The vulnerabilities of ``chosen`` still to publish for ``target``; Conflict when none."""
+    if target is None:
+        todo = [v for v in chosen if v.advisory_id is None]
+        if not todo:
+            done = ", ".join(str(v.advisory_id) for v in chosen)
+            raise Conflict(f"the case's advisory {done} exists already", field="case_id")
+        return todo
+    vendor, org = target
+    own = {
+        row.vulnerability_id
+        for row, v, _ in stated
+        if v.id == vendor.id and row.status in PUBLISHABLE
+    }
+    mine = [v for v in chosen if v.id in own]
+    if not mine:
+        raise Conflict(
+            f"{org.name} publishes an advisory once it states it is affected or fixed",
+            field="vendor",
+        )
+    ids = {v.id: advisory_id(case, prefix=prefix, vendor=org.slug, ordinal=v.ordinal) for v in mine}
+    taken = _existing(db, list(ids.values()))
+    todo = [v for v in mine if ids[v.id] not in taken]
+    if not todo:
+        raise Conflict(f"{org.name} published its advisories already", field="vendor")
+    return todo
+
+
+def _describe(
+    db: Session, case: DisclosureCase, data: PublishRequest, *, store: bool
+) -> CaseVulnerability | None:
+    """The vulnerability ``data`` names (1 if none), as the publication request describes it.
+
+    Coordinators (``store``) keep the description on the vulnerability, as they may edit it;
+    a vendor's request describes its own advisory alone (a copy, never added to the session).
+    Once the coordinators' advisory of the vulnerability exists, its description is fixed: a
+    change goes through a new version of that advisory, and later advisories follow it."""
+    fields = data.model_fields_set & {"summary", "details", "cvss_v3", "cwe_ids", "cve_id"}
+    if not fields:
+        return None
+    found = vulnerabilities.get(db, case, data.vulnerability or 1)
+    if found.advisory_id is not None:
+        return None
+    target = (
+        found
+        if store
+        else CaseVulnerability(
+            id=found.id,
+            case_id=found.case_id,
+            ordinal=found.ordinal,
+            summary=found.summary,
+            details=found.details,
+            cvss_vector=found.cvss_vector,
+            cwe_ids=list(found.cwe_ids),
+            cve_id=found.cve_id,
+        )
+    )
+    if data.summary:
+        target.summary = data.summary
+    if data.details:
+        target.details = data.details
+    if data.cvss_v3:
+        target.cvss_vector = data.cvss_v3
+    if "cwe_ids" in fields:
+        target.cwe_ids = list(data.cwe_ids)
+    if data.cve_id:
+        target.cve_id = data.cve_id
+    target.updated_at = utcnow()
+    return target
+
+
+def _publish_one(
+    db: Session,
+    *,
+    case: DisclosureCase,
+    vulnerability: CaseVulnerability,
+    rows: list[Stated],
+    target: tuple[CaseVendor, Organization] | None,
+    actor: Actor,
+    settings: Settings,
+) -> Advisory:
     advisory, version = _store(
-        db, case=case, data=data, target=target, actor=actor, settings=settings
+        db,
+        case=case,
+        vulnerability=vulnerability,
+        rows=rows,
+        target=target,
+        actor=actor,
+        settings=settings,
     )
     first = case.status is CaseStatus.OPEN
-    now = utcnow()
     if target is None:
-        case.advisory_id = advisory.osv_id
-    else:
+        vulnerability.advisory_id = advisory.osv_id
+        if vulnerability.ordinal == 1:
+            case.advisory_id = advisory.osv_id
+    elif vulnerability.ordinal == 1:
         target[0].advisory_id = advisory.osv_id
     if first:
         case.status = CaseStatus.PUBLISHED
-        case.published_at = now
+        case.published_at = utcnow()
     touch(case)
     by = f" by {target[1].name}" if target else ""
     history.record(
@@ -203,6 +295,7 @@ def publish_case(
         details={
             "advisory": advisory.osv_id,
             "vendor": target[1].slug if target else None,
+            "vulnerability": vulnerability.ordinal,
             "sha256": version.document_sha256,
         },
     )
@@ -227,17 +320,22 @@ def _store(
     db: Session,
     *,
     case: DisclosureCase,
-    data: PublishRequest,
+    vulnerability: CaseVulnerability,
+    rows: list[Stated],
     target: tuple[CaseVendor, Organization] | None,
     actor: Actor,
     settings: Settings,
 ) -> tuple[Advisory, AdvisoryVersion]:
     prefix = settings.advisory_id_prefix
-    osv_id = advisory_id(case, prefix=prefix, vendor=target[1].slug if target else None)
+    osv_id = advisory_id(
+        case,
+        prefix=prefix,
+        vendor=target[1].slug if target else None,
+        ordinal=vulnerability.ordinal,
+    )
     if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
         raise Conflict(f"an advisory {osv_id} exists already", field="case_id")
-    rows = [target] if target else vendors.listed(db, case)
-    record = build_record(case, data, rows, osv_id=osv_id)
+    record = build_record(case, vulnerability, rows, osv_id=osv_id)
     now = utcnow()
     record["modified"] = record["published"] = documents.timestamp(now)
     advisory = Advisory(
@@ -256,13 +354,17 @@ def _store(
         raise InvalidInput(
             f"the advisory would be invalid: {exc.message}", field=exc.field
         ) from None
-    advisory.cwe_ids = list(data.cwe_ids)
+    advisory.cwe_ids = list(vulnerability.cwe_ids)
     audit.record(
         db,
         actor=actor,
         action="advisory.publish",
         target=osv_id,
         organization_id=advisory.organization_id,
-        details={"version": version.number, "case": case.public_id},
+        details={
+            "version": version.number,
+            "case": case.public_id,
+            "vulnerability": vulnerability.ordinal,
+        },
     )
     return advisory, version

@@ -333,13 +333,19 @@ def publish(
     db: DbSession,
     settings: SettingsDep,
     actor: Writing,
-) -> dict[str, str]:
-    """Publish the case's advisory (coordinators; after the embargo, or earlier when every
-    vendor that may be affected agreed). Answers the advisory's id and where to read it."""
+) -> dict[str, Any]:
+    """Publish advisories from the case, one per vulnerability (coordinators', or an
+    affected vendor's own; after the embargo, or earlier when every vendor that may be
+    affected agreed). Answers the first advisory's id and where to read it, and the ids of
+    all it published (``advisories``)."""
     access = _load(db, case_id, actor, settings, write=True)
-    advisory = publishing.publish_case(db, access=access, data=data, actor=actor, settings=settings)
+    published = publishing.publish_vulnerabilities(
+        db, access=access, data=data, actor=actor, settings=settings
+    )
+    advisory = published[0]
     return {
         "advisory_id": advisory.osv_id,
+        "advisories": [a.osv_id for a in published],
         "status": CaseStatus.PUBLISHED.value,
         "osv": f"/v1/vulns/{advisory.osv_id}",
         "csaf": f"/api/v1/advisories/{advisory.osv_id}/formats/csaf",

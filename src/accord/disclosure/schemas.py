@@ -7,6 +7,8 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Literal
 
+from cvss import CVSS3, CVSS4
+from cvss.exceptions import CVSSError
 from packageurl import PackageURL
 from pydantic import (
     AwareDatetime,
@@ -21,6 +23,7 @@ from pydantic import (
 
 from accord.advisories.formats.meta import VexJustification
 from accord.disclosure.models import Audience, CaseStatus, CloseReason, VendorStatus
+from accord.disclosure.vulnerability_reads import VulnerabilityRead
 from accord.limits import DbInt
 from accord.web.i18n import N_
 
@@ -50,6 +53,21 @@ def check_purl(value: str | None) -> str | None:
         # The page translates the sentence before the colon (see web/labels.py problem).
         sentence = N_("not a package URL (pkg:type/namespace/name@version)")
         raise ValueError(f"{sentence}: {exc}") from None
+
+
+def check_cvss(value: str | None) -> str | None:
+    """A CVSS 3.1 or 4.0 vector, as the ``cvss`` library writes it back; None stays None."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if text.startswith("CVSS:4.0/"):
+            return str(CVSS4(text).clean_vector())
+        if text.startswith("CVSS:3.1/"):
+            return str(CVSS3(text).clean_vector())
+    except CVSSError as exc:
+        raise ValueError(f"not a valid CVSS vector: {exc}") from None
+    raise ValueError("not a CVSS vector: it starts with CVSS:3.1/ or CVSS:4.0/")
 
 
 class AttachmentUpload(Strict):
@@ -225,11 +243,20 @@ class ReadMarkUpdate(Strict):
 
 
 class PublishRequest(Strict):
-    """What the advisory adds to the case: its summary and details, scores, weaknesses."""
+    """Publish advisories from the case, one per vulnerability. What the advisory says
+    (summary, details, CVSS, CWE, CVE) is kept on the vulnerability named, or on
+    vulnerability 1; each vulnerability's own description serves the others."""
 
+    vulnerability: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
+        default=None,
+        description="Publish for this vulnerability alone (its number in the case); "
+        "without it, for every vulnerability not yet published.",
+    )
     summary: Line | None = None
     details: LongText | None = None
-    cvss_v3: Annotated[str, StringConstraints(max_length=300)] | None = None
+    cvss_v3: Annotated[str, StringConstraints(max_length=300)] | None = Field(
+        default=None, description="A CVSS 3.1 or 4.0 vector."
+    )
     cwe_ids: Annotated[list[CweId], Field(max_length=20)] = []
     cve_id: CveId | None = None
     vendor: Slug | None = Field(
@@ -238,6 +265,11 @@ class PublishRequest(Strict):
         "case that is affected or fixed); without it, the coordinators' advisory of the case. "
         "A vendor's member may leave it out when the member's organization is the one vendor.",
     )
+
+    @field_validator("cvss_v3")
+    @classmethod
+    def _cvss(cls, value: str | None) -> str | None:
+        return check_cvss(value)
 
 
 class TimeZoneUpdate(Strict):
@@ -432,4 +464,7 @@ class ReporterView(BaseModel):
     vendors_see_contact: bool
     vendors_see_name: bool
     vendors: list[dict[str, str]]
+    vulnerabilities: list[VulnerabilityRead] = Field(
+        default=[], description="Each vulnerability of the case, with its aggregate status."
+    )
     attachments: list[AttachmentRead]

@@ -12,7 +12,7 @@ from accord.accountability import events
 from accord.advisories.models import Advisory, AdvisoryStatus, AffectedPackage
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.disclosure import history, notices
+from accord.disclosure import history, notices, vulnerabilities
 from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
 from accord.disclosure.schemas import VendorStatusUpdate
@@ -211,6 +211,7 @@ def set_status(
     vendor.affected_versions = list(data.affected_versions)
     vendor.fixed_versions = list(data.fixed_versions)
     vendor.updated_at = utcnow()
+    vulnerabilities.mirror(db, case=case, vendor=vendor)
     touch(case)
     details = {
         "vendor": org.slug,

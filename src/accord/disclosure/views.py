@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.disclosure import closing, reports, vendors
+from accord.disclosure import closing, reports, vendors, vulnerabilities
 from accord.disclosure.models import (
     Attachment,
     CaseEvent,
@@ -26,7 +26,7 @@ from accord.disclosure.schemas import (
     VendorRead,
 )
 from accord.identity.models import Organization
-from accord.identity.policy import CaseStanding
+from accord.identity.policy import REPORTER, CaseStanding
 
 
 def attachment_list(db: Session, case: DisclosureCase) -> list[AttachmentRead]:
@@ -164,6 +164,7 @@ def reporter_view(db: Session, case: DisclosureCase) -> ReporterView:
             {"organization": v.organization, "name": v.name, "status": v.status.value}
             for v in vendor_list(db, case)
         ],
+        vulnerabilities=vulnerabilities.reads(db, case, REPORTER),
         attachments=attachment_list(db, case),
     )
 

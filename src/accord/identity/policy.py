@@ -447,3 +447,17 @@ def may_publish_for(standing: CaseStanding, org_id: int) -> bool:
     """Publish one vendor's own advisory from the case (once it is affected or fixed): that
     vendor's members, or a coordinator on its behalf."""
     return standing.coordinator or org_id in standing.vendor_org_ids
+
+
+def may_edit_vulnerabilities(standing: CaseStanding) -> bool:
+    """Add a vulnerability to a case, edit one, or split the report's into several:
+    coordinators alone."""
+    return standing.coordinator
+
+
+def may_see_vendor_statuses(standing: CaseStanding) -> bool:
+    """Read each vendor's status per vulnerability and product: coordinators, and the case's
+    vendors (who have always read every vendor's answer in the case's vendor table). The
+    reporter reads each vulnerability's aggregate status alone; anyone else reads nothing
+    before publication, and the published advisories after it."""
+    return standing.coordinator or bool(standing.vendor_org_ids)

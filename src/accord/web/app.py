@@ -45,6 +45,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.disclosure import pages as disclosure_pages
     from accord.disclosure import reporter_routes as disclosure_reporter_routes
     from accord.disclosure import routes as disclosure_routes
+    from accord.disclosure import vulnerability_forms as disclosure_vulnerability_forms
+    from accord.disclosure import vulnerability_routes as disclosure_vulnerability_routes
     from accord.identity import factor_pages, security_pages
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
@@ -97,9 +99,11 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", notifications_pages.router),
         (API_PREFIX, disclosure_reporter_routes.router),
         (API_PREFIX, disclosure_routes.router),
+        (API_PREFIX, disclosure_vulnerability_routes.router),
         ("", disclosure_pages.router),
         ("", disclosure_case_pages.router),
         ("", disclosure_case_forms.router),
+        ("", disclosure_vulnerability_forms.router),
         (API_PREFIX, accountability_routes.router),
         ("", accountability_pages.router),
         ("", dashboard_pages.router),

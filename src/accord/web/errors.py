@@ -18,7 +18,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord.errors import AccordError, Overloaded, SecondFactorRequired, StepUpRequired
+from accord.errors import (
+    AccordError,
+    Overloaded,
+    SecondFactorRequired,
+    StepUpRequired,
+    named_problem,
+)
 from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
 from accord.web.rendering import render
@@ -74,6 +80,11 @@ def _second_factor_page(request: Request, exc: AccordError) -> Response | None:
     return None
 
 
+def _named(field: str, reason: str) -> dict[str, str]:
+    field, reason = named_problem(field, reason)
+    return {"field": field, "reason": reason}
+
+
 async def on_accord_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccordError)
     redirect = _second_factor_page(request, exc)
@@ -96,7 +107,7 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field_of(tuple(err.get("loc", ()))), "reason": str(err.get("msg", "invalid"))}
+        _named(_field_of(tuple(err.get("loc", ()))), str(err.get("msg", "invalid")))
         for err in exc.errors()
     ]
     first = errors[0] if errors else {"field": "request", "reason": "invalid"}

@@ -236,6 +236,13 @@ def _statement(builder: _Builder, statement: ProductStatement) -> None:
         # Test 6.2.2: a product under investigation says what can be done meanwhile.
         text = f"{statement.name} is under investigation: no fix is known yet."
         builder.remedy("none_available", text, pid)
+    elif statement.status is StatementStatus.AFFECTED:
+        # Test 6.1.27.10: a known affected product says what to do.
+        if statement.fixed_versions:
+            fixes = ", ".join(statement.fixed_versions)
+            builder.remedy("vendor_fix", f"{statement.name} is fixed in {fixes}.", pid)
+        else:
+            builder.remedy("none_available", _no_fix(statement.name), pid)
     if statement.justification is not None:
         builder.flags.setdefault(statement.justification.value, []).append(pid)
     if statement.impact_statement:

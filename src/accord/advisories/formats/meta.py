@@ -68,10 +68,14 @@ class VexJustification(StrEnum):
 
 
 class StatementStatus(StrEnum):
-    """The status a publisher states for a product the OSV record does not list."""
+    """The status a publisher states for a product the OSV record does not list (the CSAF
+    ``product_status`` names): not affected, under investigation, or affected or fixed where
+    no package names the product."""
 
     NOT_AFFECTED = "known_not_affected"
     UNDER_INVESTIGATION = "under_investigation"
+    AFFECTED = "known_affected"
+    FIXED = "fixed"
 
 
 _CWE_ID = re.compile(r"^CWE-[1-9][0-9]*$")
@@ -166,7 +170,8 @@ class CvssScore:
 
 @dataclass(frozen=True)
 class ProductStatement:
-    """A product the publisher states is not affected (or still under investigation).
+    """A product the publisher states is not affected (or still under investigation, or
+    affected or fixed where the OSV record names no package for it).
 
     A ``known_not_affected`` statement needs a justification or an impact statement, as
     VEX requires one for every product it says is not affected.
@@ -177,6 +182,8 @@ class ProductStatement:
     status: StatementStatus = StatementStatus.NOT_AFFECTED
     justification: VexJustification | None = None
     impact_statement: str | None = None
+    # The versions that fix an affected product (its remediation says so).
+    fixed_versions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.strip():
