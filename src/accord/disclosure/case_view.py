@@ -19,8 +19,10 @@ from accord.disclosure import (
     deliveries,
     history,
     messages,
+    overview,
     publishing,
     reports,
+    threads,
     timezones,
     vendors,
     views,
@@ -29,6 +31,7 @@ from accord.disclosure.cases import CaseAccess
 from accord.disclosure.models import OPEN_STATUSES, VendorStatus
 from accord.disclosure.pages import STATUS_TEXT, back_to_case, viewer_zone
 from accord.disclosure.privacy import reporter_shown
+from accord.disclosure.schemas import VendorRead
 from accord.errors import AccordError
 from accord.identity.policy import Actor
 from accord.web.rendering import render
@@ -84,32 +87,53 @@ def render_case(
     access: CaseAccess,
     *,
     before: int | None = None,
+    thread: str = "",
+    answer: str = "",
+    reply: int | None = None,
+    to: str = "",
     form: str = "",
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    """The case page; ``form``, ``values`` and ``errors``: a form sent back with its mistakes."""
+    """The case page; ``thread`` (and ``before``): one thread's page instead of the newest
+    of each; ``answer``: the vendor whose answer form a coordinator opened; ``reply`` and
+    ``to``: the message form prefilled for a reply or a thread; ``form``, ``values`` and
+    ``errors``: a form sent back with its mistakes."""
     case, standing = access.case, access.standing
-    rows, more = messages.page(db, case=case, standing=standing, before=before)
     assert actor.user_id is not None
     listed = vendors.listed(db, case)
     vendor_rows = views.vendor_list(db, case, listed)  # one read of 200 vendors, not two
     states = deliveries.vendor_states(db, case_id=case.id)
     mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
     answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
+    read_up_to = messages.last_read(db, case=case, user_id=actor.user_id)
+    named = [(org.id, org.slug, org.name) for _, org in listed]
+    slugs = {org.id: org.slug for _, org in listed}
+    shown = threads.threads(db, case=case, standing=standing, vendors=named, read_up_to=read_up_to)
+    focus = threads.find(shown, thread) if thread else None
+    if focus is not None:
+        threads.fill_one(db, case=case, standing=standing, thread=focus, slugs=slugs, before=before)
+    else:
+        threads.fill_newest(db, case=case, standing=standing, listed=shown, slugs=slugs)
     # Vendors are invited only while the case is still worked on: no organization list else.
     inviting = case.status in OPEN_STATUSES
+    typed = values or {}
+    if not form and (reply or to):
+        form, typed = "prefill", {"audience": to, "parent_id": str(reply or "")}
     context: dict[str, Any] = {
         "case": case,
         "standing": standing,
         "reporter": reporter_shown(case, standing),
         "vendors": vendor_rows,
+        "glance": overview.glance(case, vendor_rows, mine),
         "notified": {org.slug: states[org.id] for _, org in listed if org.id in states},
         "notified_ids": states,
         "my_vendors": mine,
         "answerable": answerable,
+        "answer_forms": _answer_forms(answerable, mine, answer, form),
         "publishers": publishing.publishers(case, standing, answerable),
+        "vendor_names": {v.organization: v.name for v in vendor_rows},
         "settings_prefix": settings.advisory_id_prefix,
         "candidates": vendors.candidates(db, case=case)
         if inviting and standing.coordinator
@@ -119,10 +143,12 @@ def render_case(
         else [],
         "hints": reports.duplicate_hints(db, case=case),
         "attachments": views.attachment_list(db, case),
-        "messages": views.message_reads(db, rows),
-        "read_up_to": messages.last_read(db, case=case, user_id=actor.user_id),
-        "newest": rows[-1].id if rows else 0,
-        "older": more,
+        "threads": shown,
+        "focus": focus,
+        "per_thread": threads.PER_THREAD,
+        "read_up_to": read_up_to,
+        "newest": max((t.latest_id for t in shown), default=0),
+        "unread": sum(t.unread for t in shown),
         "events": history.events(db, case=case, standing=standing, limit=100),
         "zone": viewer_zone(request, db, actor),
         "zones": timezones.names(),
@@ -130,11 +156,27 @@ def render_case(
         "status_text": STATUS_TEXT,
         "statuses": list(VendorStatus),
         "justifications": [j.value for j in VexJustification],
-        "choices": messages.choices(standing, [(o.id, o.slug, o.name) for _, o in listed]),
+        "choices": messages.choices(standing, named),
         "form": form,
-        "values": values or {},
+        "values": typed,
         "errors": errors or {},
         "close_reasons": closing.REASON_TEXT,
-        "inactive": closing.inactive(case),
+        "inactive": closing.inactive(case, days=settings.disclosure_inactive_days),
+        "inactive_days": settings.disclosure_inactive_days,
     }
     return render(request, "disclosure/case.html", context, status=status)
+
+
+# Answer forms shown at once: a vendor's own few; a coordinator of many vendors opens one.
+ANSWER_FORMS = 3
+
+
+def _answer_forms(
+    answerable: list[VendorRead], mine: list[str], chosen: str, form: str
+) -> list[VendorRead]:
+    """The answer forms the page shows: every answerable vendor's when there are few (a
+    vendor's own), else the one chosen (or sent back with a mistake)."""
+    if len(answerable) <= ANSWER_FORMS:
+        return answerable
+    wanted = {chosen, form.removeprefix("answer-"), *mine}
+    return [v for v in answerable if v.organization in wanted]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from accord.disclosure import (
     attachments,
+    closing,
     history,
     messages,
     reports,
@@ -193,6 +194,7 @@ def _reporter_page(
             "types": sorted(attachments.ALLOWED),
             "max_bytes": attachments.MAX_BYTES,
             "room": attachments.room_left(db, case=case),
+            "close_reasons": closing.REASON_TEXT,
             "form": form or {},
             "errors": errors or {},
         },

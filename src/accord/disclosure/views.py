@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.config import Settings
 from accord.disclosure import closing, reports, vendors
 from accord.disclosure.models import (
     Attachment,
@@ -88,7 +89,9 @@ def _ident(db: Session, case_id: int | None) -> str | None:
     return (found[0] or found[1]) if found else None
 
 
-def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> CaseRead:
+def case_read(
+    db: Session, case: DisclosureCase, standing: CaseStanding, *, settings: Settings
+) -> CaseRead:
     """A case as a signed-in participant sees it."""
     hints = [
         DuplicateHint(
@@ -116,7 +119,7 @@ def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> Case
         triage_reason=case.triage_reason,
         close_reason=case.close_reason,
         closed_at=case.closed_at,
-        inactive=closing.inactive(case),
+        inactive=closing.inactive(case, days=settings.disclosure_inactive_days),
         duplicate_of=_ident(db, case.duplicate_of_id),
         embargo_at=case.embargo_at,
         embargo_proposed_at=case.embargo_proposed_at,
