@@ -28,12 +28,14 @@ from accord.disclosure import (
     views,
 )
 from accord.disclosure.cases import CaseAccess
-from accord.disclosure.models import OPEN_STATUSES, VendorStatus
+from accord.disclosure.models import OPEN_STATUSES, Audience, VendorStatus
 from accord.disclosure.pages import STATUS_TEXT, back_to_case, viewer_zone
 from accord.disclosure.privacy import reporter_shown
 from accord.disclosure.schemas import VendorRead
 from accord.errors import AccordError
 from accord.identity.policy import Actor
+from accord.web import i18n
+from accord.web.i18n import N_
 from accord.web.rendering import render
 
 # The errors a form shows beside its fields; any other (403, 404) is the usual error page.
@@ -102,14 +104,14 @@ def render_case(
     ``errors``: a form sent back with its mistakes."""
     case, standing = access.case, access.standing
     assert actor.user_id is not None
-    listed = vendors.listed(db, case)
-    vendor_rows = views.vendor_list(db, case, listed)  # one read of 200 vendors, not two
+    by_id = views.vendor_rows(db, case)  # one read of 200 vendors, as columns
+    vendor_rows = [v for _, v in by_id]
     states = deliveries.vendor_states(db, case_id=case.id)
-    mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
+    mine = sorted(v.organization for org_id, v in by_id if org_id in standing.vendor_org_ids)
     answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
     read_up_to = messages.last_read(db, case=case, user_id=actor.user_id)
-    named = [(org.id, org.slug, org.name) for _, org in listed]
-    slugs = {org.id: org.slug for _, org in listed}
+    named = [(org_id, v.organization, v.name) for org_id, v in by_id]
+    slugs = {org_id: v.organization for org_id, v in by_id}
     shown = threads.threads(db, case=case, standing=standing, vendors=named, read_up_to=read_up_to)
     focus = threads.find(shown, thread) if thread else None
     if focus is not None:
@@ -121,13 +123,18 @@ def render_case(
     typed = values or {}
     if not form and (reply or to):
         form, typed = "prefill", {"audience": to, "parent_id": str(reply or "")}
+    tr = i18n.viewer_of(request).translations
     context: dict[str, Any] = {
         "case": case,
+        # Words shown once per vendor or thread, translated once per page rather than per
+        # row: a case of 200 vendors writes each of them hundreds of times.
+        "status_names": {s: tr.gettext(STATUS_TEXT[s]) for s in VendorStatus},
+        "titles": {t.key: _title(t, tr.gettext) for t in shown},
         "standing": standing,
         "reporter": reporter_shown(case, standing),
         "vendors": vendor_rows,
         "glance": overview.glance(case, vendor_rows, mine),
-        "notified": {org.slug: states[org.id] for _, org in listed if org.id in states},
+        "notified": {v.organization: states[o] for o, v in by_id if o in states},
         "notified_ids": states,
         "my_vendors": mine,
         "answerable": answerable,
@@ -151,12 +158,12 @@ def render_case(
         "unread": sum(t.unread for t in shown),
         "events": history.events(db, case=case, standing=standing, limit=100),
         "zone": viewer_zone(request, db, actor),
-        "zones": timezones.names(),
+        "zone_options": timezones.options,
         "show": timezones.show,
         "status_text": STATUS_TEXT,
         "statuses": list(VendorStatus),
         "justifications": [j.value for j in VexJustification],
-        "choices": messages.choices(standing, named),
+        "choices": [(c.value, _choice(c, tr.gettext)) for c in messages.choices(standing, named)],
         "form": form,
         "values": typed,
         "errors": errors or {},
@@ -165,6 +172,35 @@ def render_case(
         "inactive_days": settings.disclosure_inactive_days,
     }
     return render(request, "disclosure/case.html", context, status=status)
+
+
+def _title(thread: threads.Thread, gettext: Callable[[str], str]) -> str:
+    """A thread's name, in the viewer's language."""
+    if thread.audience is Audience.VENDOR:
+        return gettext(N_("%(name)s with the coordinators")) % {"name": thread.vendor_name}
+    return gettext(THREAD_TITLES[thread.audience])
+
+
+def _choice(choice: messages.AudienceChoice, gettext: Callable[[str], str]) -> str:
+    """An audience as the message form offers it, in the viewer's language."""
+    if choice.vendor_slug:
+        return gettext(N_("%(name)s and the coordinators")) % {"name": choice.vendor_name}
+    return gettext(AUDIENCE_CHOICES[choice.audience])
+
+
+AUDIENCE_CHOICES = {
+    Audience.ALL: N_("everyone in the case"),
+    Audience.REPORTER: N_("the reporter and the coordinators"),
+    Audience.VENDORS: N_("every vendor and the coordinators"),
+    Audience.COORDINATORS: N_("the coordinators only"),
+}
+
+THREAD_TITLES = {
+    Audience.ALL: N_("Everyone in the case"),
+    Audience.REPORTER: N_("The coordinators with the reporter"),
+    Audience.VENDORS: N_("The vendors with the coordinators"),
+    Audience.COORDINATORS: N_("The coordinators only"),
+}
 
 
 # Answer forms shown at once: a vendor's own few; a coordinator of many vendors opens one.

@@ -188,7 +188,7 @@ def _reporter_page(
             "events": history.events(db, case=case, standing=REPORTER),
             "token": token,
             "zone": viewer_zone(request, db, actor),
-            "zones": timezones.names(),
+            "zone_options": timezones.options,
             "show": timezones.show,
             "status_text": STATUS_TEXT,
             "types": sorted(attachments.ALLOWED),

@@ -66,17 +66,14 @@ class Thread:
     shown: bool = False
     lines: list[Line] = field(default_factory=list)
     older: int | None = None  # the ``before`` of the page of older messages, if any
+    # ``all``, ``reporter``, ``vendors``, ``coordinators`` or ``vendor:<slug>``: the thread's
+    # name in links, and the audience value the message form posts; ``anchor``: its page id.
+    key: str = field(init=False)
+    anchor: str = field(init=False)
 
-    @property
-    def key(self) -> str:
-        """``all``, ``reporter``, ``vendors``, ``coordinators`` or ``vendor:<slug>``: the
-        thread's name in links, and the audience value the message form posts."""
-        return f"vendor:{self.vendor_slug}" if self.vendor_slug else self.audience.value
-
-    @property
-    def anchor(self) -> str:
-        """The thread's id on the page."""
-        return "thread-" + self.key.replace(":", "-")
+    def __post_init__(self) -> None:
+        self.key = f"vendor:{self.vendor_slug}" if self.vendor_slug else self.audience.value
+        self.anchor = "thread-" + self.key.replace(":", "-")
 
 
 def _in(threads: Sequence[Thread]) -> ColumnElement[bool]:

@@ -194,7 +194,13 @@ def when(context: Context, value: datetime | None, zone: str | None = None) -> M
 @pass_context
 def number(context: Context, value: int | float) -> str:
     """Template filter: a number as the viewer's locale writes it (1,234 or 1.234)."""
-    return format_decimal(value, locale=_viewer(context).locale)
+    return _number(_viewer(context).language, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(language: str, value: int | float) -> str:
+    # Pages write the same small counts many times (a thread list of 200 vendors).
+    return format_decimal(value, locale=_locale(language))
 
 
 @pass_context
