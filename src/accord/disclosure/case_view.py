@@ -111,13 +111,13 @@ def render_case(
     answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
     read_up_to = messages.last_read(db, case=case, user_id=actor.user_id)
     named = [(org_id, v.organization, v.name) for org_id, v in by_id]
-    slugs = {org_id: v.organization for org_id, v in by_id}
+    names = {org_id: (v.organization, v.name) for org_id, v in by_id}
     shown = threads.threads(db, case=case, standing=standing, vendors=named, read_up_to=read_up_to)
     focus = threads.find(shown, thread) if thread else None
     if focus is not None:
-        threads.fill_one(db, case=case, standing=standing, thread=focus, slugs=slugs, before=before)
+        threads.fill_one(db, case=case, standing=standing, thread=focus, names=names, before=before)
     else:
-        threads.fill_newest(db, case=case, standing=standing, listed=shown, slugs=slugs)
+        threads.fill_newest(db, case=case, standing=standing, listed=shown, names=names)
     # Vendors are invited only while the case is still worked on: no organization list else.
     inviting = case.status in OPEN_STATUSES
     typed = values or {}
@@ -139,6 +139,7 @@ def render_case(
         "my_vendors": mine,
         "answerable": answerable,
         "answer_forms": _answer_forms(answerable, mine, answer, form),
+        "chosen_answer": answer,
         "publishers": publishing.publishers(case, standing, answerable),
         "vendor_names": {v.organization: v.name for v in vendor_rows},
         "settings_prefix": settings.advisory_id_prefix,

@@ -33,6 +33,8 @@ THREAD_PAGE = 50
 # listed with their counts and open on their own page: a coordinator of 200 vendors reads
 # one vendor's thread at a time.
 VENDOR_THREADS_SHOWN = 6
+# The case's vendors by organization id: (slug, name).
+Names = dict[int, tuple[str, str]]
 SHARED = (Audience.ALL, Audience.REPORTER, Audience.VENDORS, Audience.COORDINATORS)
 
 
@@ -43,7 +45,8 @@ class Line:
     id: int
     parent_id: int | None
     audience: Audience
-    vendor: str | None
+    vendor: str | None  # the slug of a one-vendor message's vendor
+    vendor_name: str | None
     author: str
     from_reporter: bool
     created_at: datetime
@@ -102,12 +105,13 @@ _COLUMNS = (
 )
 
 
-def _lines(db: Session, where: ColumnElement[bool], slugs: dict[int, str]) -> list[Line]:
+def _lines(db: Session, where: ColumnElement[bool], names: Names) -> list[Line]:
     query = select(*_COLUMNS).where(where).order_by(CaseMessage.id)
-    return [
-        Line(i, p, a, slugs.get(v) if v is not None else None, label, rep, at, body)
-        for i, p, a, v, label, rep, at, body in db.execute(query)
-    ]
+    lines = []
+    for i, p, a, v, label, rep, at, body in db.execute(query):
+        slug, name = names.get(v, (None, None)) if v is not None else (None, None)
+        lines.append(Line(i, p, a, slug, name, label, rep, at, body))
+    return lines
 
 
 def threads(
@@ -160,7 +164,7 @@ def fill_newest(
     case: DisclosureCase,
     standing: CaseStanding,
     listed: list[Thread],
-    slugs: dict[int, str],
+    names: Names,
 ) -> None:
     """Put the newest ``PER_THREAD`` messages into the threads the case page shows: every
     shared thread and the ``VENDOR_THREADS_SHOWN`` most recently active vendors' threads."""
@@ -168,7 +172,7 @@ def fill_newest(
     chosen = [t for t in listed if t.audience is not Audience.VENDOR]
     chosen += vendor_threads[:VENDOR_THREADS_SHOWN]
     for t in chosen:
-        t.shown = True
+        t.shown = bool(t.total)  # an empty thread is listed, with a link to write in it
     with_messages = [t for t in chosen if t.total]
     if not with_messages:
         return
@@ -186,7 +190,7 @@ def fill_newest(
         .subquery()
     )
     newest = select(ranked.c.id).where(ranked.c.rank <= PER_THREAD)
-    _place(with_messages, _lines(db, CaseMessage.id.in_(newest), slugs))
+    _place(with_messages, _lines(db, CaseMessage.id.in_(newest), names))
 
 
 def fill_one(
@@ -195,7 +199,7 @@ def fill_one(
     case: DisclosureCase,
     standing: CaseStanding,
     thread: Thread,
-    slugs: dict[int, str],
+    names: Names,
     before: int | None,
 ) -> None:
     """Put one page of ``thread`` (``THREAD_PAGE`` messages older than ``before``) into it."""
@@ -205,7 +209,7 @@ def fill_one(
     page = select(CaseMessage.id).where(where).order_by(CaseMessage.id.desc())
     ids = list(db.scalars(page.limit(THREAD_PAGE + 1)))
     thread.shown = True
-    thread.lines = _lines(db, CaseMessage.id.in_(ids[:THREAD_PAGE]), slugs) if ids else []
+    thread.lines = _lines(db, CaseMessage.id.in_(ids[:THREAD_PAGE]), names) if ids else []
     thread.older = thread.lines[0].id if len(ids) > THREAD_PAGE and thread.lines else None
 
 
