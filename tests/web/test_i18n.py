@@ -271,6 +271,11 @@ PUBLIC_TEMPLATES = (
     "disclosure/templates/follow.html",
     "disclosure/templates/_messages.html",
     "disclosure/templates/_zone.html",
+    # Signed in, yet translated: the inbox and the case page with its parts.
+    "disclosure/templates/inbox.html",
+    "disclosure/templates/case.html",
+    "disclosure/templates/_threads.html",
+    "disclosure/templates/_actions.html",
     "accountability/templates/_figures.html",
     "accountability/templates/_trends.html",
     "accountability/templates/hub.html",
