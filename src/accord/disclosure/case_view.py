@@ -111,13 +111,15 @@ def render_case(
     answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
     read_up_to = messages.last_read(db, case=case, user_id=actor.user_id)
     named = [(org_id, v.organization, v.name) for org_id, v in by_id]
-    names = {org_id: (v.organization, v.name) for org_id, v in by_id}
-    shown = threads.threads(db, case=case, standing=standing, vendors=named, read_up_to=read_up_to)
-    focus = threads.find(shown, thread) if thread else None
-    if focus is not None:
-        threads.fill_one(db, case=case, standing=standing, thread=focus, names=names, before=before)
-    else:
-        threads.fill_newest(db, case=case, standing=standing, listed=shown, names=names)
+    shown, focus = threads.for_page(
+        db,
+        case=case,
+        standing=standing,
+        vendors=named,
+        read_up_to=read_up_to,
+        thread=thread,
+        before=before,
+    )
     # Vendors are invited only while the case is still worked on: no organization list else.
     inviting = case.status in OPEN_STATUSES
     typed = values or {}
@@ -153,7 +155,6 @@ def render_case(
         "attachments": views.attachment_list(db, case),
         "threads": shown,
         "focus": focus,
-        "per_thread": threads.PER_THREAD,
         "read_up_to": read_up_to,
         "newest": max((t.latest_id for t in shown), default=0),
         "unread": sum(t.unread for t in shown),
@@ -161,7 +162,6 @@ def render_case(
         "zone": viewer_zone(request, db, actor),
         "zone_options": timezones.options,
         "show": timezones.show,
-        "status_text": STATUS_TEXT,
         "statuses": list(VendorStatus),
         "justifications": [j.value for j in VexJustification],
         "choices": [(c.value, _choice(c, tr.gettext)) for c in messages.choices(standing, named)],

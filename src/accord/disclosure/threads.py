@@ -213,6 +213,28 @@ def fill_one(
     thread.older = thread.lines[0].id if len(ids) > THREAD_PAGE and thread.lines else None
 
 
+def for_page(
+    db: Session,
+    *,
+    case: DisclosureCase,
+    standing: CaseStanding,
+    vendors: Sequence[tuple[int, str, str]],
+    read_up_to: int,
+    thread: str = "",
+    before: int | None = None,
+) -> tuple[list[Thread], Thread | None]:
+    """The threads of the case page, filled: the newest of each, or (``thread`` named, a
+    key) one page of that thread, which is then returned as the one in focus."""
+    listed = threads(db, case=case, standing=standing, vendors=vendors, read_up_to=read_up_to)
+    names = {org_id: (slug, name) for org_id, slug, name in vendors}
+    if not thread:
+        fill_newest(db, case=case, standing=standing, listed=listed, names=names)
+        return listed, None
+    focus = find(listed, thread)
+    fill_one(db, case=case, standing=standing, thread=focus, names=names, before=before)
+    return listed, focus
+
+
 def _place(chosen: list[Thread], lines: list[Line]) -> None:
     by_key = {t.key: t for t in chosen}
     for line in lines:
