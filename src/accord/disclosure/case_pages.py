@@ -95,13 +95,14 @@ def case_page(
     before: Annotated[DbInt | None, Query(ge=1)] = None,
     thread: Annotated[str, Query(max_length=80)] = "",
     answer: Annotated[str, Query(max_length=64)] = "",
+    vendors: Annotated[str, Query(max_length=10)] = "",
     reply: Annotated[DbInt | None, Query(ge=1)] = None,
     to: Annotated[str, Query(max_length=80)] = "",
 ) -> HTMLResponse:
     """A case: the overview (status, embargo in your zone, the vendors' answers, what waits
     on whom), the messages by thread (``thread``, ``before``: one thread's pages), the
-    history and the actions (``answer``: a vendor's answer form; ``reply``, ``to``: the
-    message form prefilled)."""
+    history and the actions (``answer``: a vendor's answer form; ``vendors=all``: every
+    vendor in the table; ``reply``, ``to``: the message form prefilled)."""
     access = cases.load(db, case_id, actor=actor, settings=settings)
     return render_case(
         request,
@@ -112,6 +113,7 @@ def case_page(
         before=before,
         thread=thread,
         answer=answer,
+        every_vendor=vendors == "all",
         reply=reply,
         to=to,
     )

@@ -91,6 +91,7 @@ def render_case(
     before: int | None = None,
     thread: str = "",
     answer: str = "",
+    every_vendor: bool = False,
     reply: int | None = None,
     to: str = "",
     form: str = "",
@@ -135,6 +136,7 @@ def render_case(
         "standing": standing,
         "reporter": reporter_shown(case, standing),
         "vendors": vendor_rows,
+        "vendor_table": _table(vendor_rows, mine, every=every_vendor),
         "glance": overview.glance(case, vendor_rows, mine),
         "notified": {v.organization: states[o] for o, v in by_id if o in states},
         "notified_ids": states,
@@ -202,6 +204,19 @@ THREAD_TITLES = {
     Audience.VENDORS: N_("The vendors with the coordinators"),
     Audience.COORDINATORS: N_("The coordinators only"),
 }
+
+
+# Vendor rows the overview's table shows before "show all" (a case may have 200 vendors).
+VENDOR_TABLE = 40
+
+
+def _table(rows: list[VendorRead], mine: list[str], *, every: bool) -> list[VendorRead]:
+    """The vendor table's rows: all when asked or few, else the viewer's own first and then
+    the others up to ``VENDOR_TABLE`` (the counts above the table cover every vendor)."""
+    if every or len(rows) <= VENDOR_TABLE:
+        return rows
+    own = [v for v in rows if v.organization in mine]
+    return own + [v for v in rows if v.organization not in mine][: VENDOR_TABLE - len(own)]
 
 
 # Answer forms shown at once: a vendor's own few; a coordinator of many vendors opens one.
