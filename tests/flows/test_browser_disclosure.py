@@ -204,6 +204,7 @@ def test_two_vendors_a_narrowed_reply_and_a_vendors_own_advisory(
     ann.locator("#answer-acme-widgets").get_by_role(
         "button", name="Agree to publish before the embargo"
     ).click()
+    assert "Publication: the embargo has passed, or every vendor" in ann.inner_text("#waiting")
     _shots(ann, "case-vendor", tmp_path)
     coordinator.goto(case)
     _shots(coordinator, "case-coordinator", tmp_path)

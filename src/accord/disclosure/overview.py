@@ -4,7 +4,8 @@ Built from what the page has already read (the vendors' rows), so it costs no qu
 rules follow the inbox's "waiting on me" view (``inbox._waiting``): a vendor with no reply
 owes its answer; a vendor that may be affected owes its acceptance of the embargo proposed
 (or, with none proposed, of the one in force); a report owes its triage; an open case whose
-embargo has passed owes its publication.
+embargo has passed, or whose vendors that may be affected all agreed to publish earlier, owes
+its publication.
 """
 
 from __future__ import annotations
@@ -81,11 +82,16 @@ def glance(case: DisclosureCase, vendors: list[VendorRead], mine: list[str]) -> 
         yours.append("answer")
     if any(v.organization in mine for v in pending):
         yours.append("embargo")
+    # As embargo.check_publishable: the embargo has passed, or every vendor that may be
+    # affected agreed to publish earlier (and someone is affected, so there is a product).
+    holding = [v for v in vendors if v.status is not VendorStatus.NOT_AFFECTED]
+    early = bool(holding) and all(v.release_agreed for v in holding)
+    passed = case.embargo_at is not None and case.embargo_at <= utcnow()
     return Glance(
         counts,
         answers=_names([v.name for v in silent]),
         acceptances=_names([v.name for v in pending]),
-        propose=asked is None,
-        publish=case.embargo_at is not None and case.embargo_at <= utcnow(),
+        propose=asked is None and not early,
+        publish=passed or early,
         yours=yours,
     )
