@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="A coordinator's embargo proposal takes force at once, without waiting "
         "for every vendor that may be affected to accept it.",
     )
+    disclosure_inactive_days: int = Field(
+        default=60,
+        ge=1,
+        le=3650,
+        description="An open report or case with no activity for this many days is shown "
+        "as inactive (in the inbox's inactive view and on the case page).",
+    )
     advisory_id_prefix: str = Field(
         default="ACCORD",
         pattern=r"^[A-Z][A-Z0-9]{1,15}$",

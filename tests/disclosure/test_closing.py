@@ -139,7 +139,7 @@ def test_the_case_page_close_form_keeps_the_input_and_shows_the_error_beside_it(
     reopened = client.post(f"{page}/reopen", data={"csrf_token": token}, follow_redirects=False)
     assert reopened.status_code == 303
     shown = Page(client.get(page).text)
-    assert shown.text["case-status"] == "open"
+    assert shown.text["case-status"] == "open case"
     assert "message-form" in shown.text
 
 

@@ -26,6 +26,11 @@ def _signed_in(browser: Any, hub: str, username: str, **options: Any) -> Any:
     return page
 
 
+def _unfold(page: Any, summary: str) -> None:
+    """Open the folded action whose summary reads ``summary``."""
+    page.locator("details.action > summary", has_text=summary).first.click()
+
+
 def test_a_reply_for_the_reporter_never_reaches_the_other_vendor(
     live_hub: str, browser: Any, make: Factories
 ) -> None:
@@ -57,8 +62,10 @@ def test_a_reply_for_the_reporter_never_reaches_the_other_vendor(
 
     coordinator = _signed_in(browser, live_hub, "coordinator")
     coordinator.goto(case)
+    _unfold(coordinator, "Invite a vendor")
     coordinator.get_by_label("Invite a vendor", exact=False).fill("Bolt Works")
     coordinator.get_by_role("button", name="Invite").click()
+    _unfold(coordinator, "Write a message")
     coordinator.locator("textarea[name=body]").fill("Can every vendor confirm the versions?")
     coordinator.locator("select[name=audience]").select_option("all")
     coordinator.get_by_role("button", name="Send").click()
@@ -71,6 +78,7 @@ def test_a_reply_for_the_reporter_never_reaches_the_other_vendor(
         "options => options.map(o => o.value)"
     )
     assert "reporter" not in offered
+    _unfold(acme, "Write a message")
     # Forced in anyway (an old form, a crafted post): refused beside the field, text kept.
     acme.locator("select[name=audience]").evaluate(
         "s => s.add(new Option('the reporter', 'reporter'))"

@@ -274,6 +274,11 @@ PUBLIC_TEMPLATES = (
     "disclosure/templates/_messages.html",
     "disclosure/templates/_zone.html",
     "disclosure/templates/_follow_vulnerabilities.html",
+    # Signed in, yet translated: the inbox and the case page with its parts.
+    "disclosure/templates/inbox.html",
+    "disclosure/templates/case.html",
+    "disclosure/templates/_threads.html",
+    "disclosure/templates/_actions.html",
     "accountability/templates/_figures.html",
     "accountability/templates/_trends.html",
     "accountability/templates/hub.html",

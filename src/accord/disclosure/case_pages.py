@@ -80,6 +80,7 @@ def inbox_page(
             "views": [v.value for v in View],
             "zone": viewer_zone(request, db, actor),
             "show": timezones.show,
+            "inactive_days": settings.disclosure_inactive_days,
         },
     )
 
@@ -92,10 +93,30 @@ def case_page(
     settings: SettingsDep,
     actor: Reading,
     before: Annotated[DbInt | None, Query(ge=1)] = None,
+    thread: Annotated[str, Query(max_length=80)] = "",
+    answer: Annotated[str, Query(max_length=64)] = "",
+    vendors: Annotated[str, Query(max_length=10)] = "",
+    reply: Annotated[DbInt | None, Query(ge=1)] = None,
+    to: Annotated[str, Query(max_length=80)] = "",
 ) -> HTMLResponse:
-    """A case: status per vendor, the embargo in your zone, messages and history."""
+    """A case: the overview (status, embargo in your zone, the vendors' answers, what waits
+    on whom), the messages by thread (``thread``, ``before``: one thread's pages), the
+    history and the actions (``answer``: a vendor's answer form; ``vendors=all``: every
+    vendor in the table; ``reply``, ``to``: the message form prefilled)."""
     access = cases.load(db, case_id, actor=actor, settings=settings)
-    return render_case(request, db, settings, actor, access, before=before)
+    return render_case(
+        request,
+        db,
+        settings,
+        actor,
+        access,
+        before=before,
+        thread=thread,
+        answer=answer,
+        every_vendor=vendors == "all",
+        reply=reply,
+        to=to,
+    )
 
 
 def _write(db: Session, case_id: str, actor: Actor, settings: Settings) -> cases.CaseAccess:

@@ -19,19 +19,24 @@ from accord.disclosure import (
     deliveries,
     history,
     messages,
+    overview,
     publishing,
     reports,
+    threads,
     timezones,
     vendors,
     views,
     vulnerability_view,
 )
 from accord.disclosure.cases import CaseAccess
-from accord.disclosure.models import OPEN_STATUSES, VendorStatus
+from accord.disclosure.models import OPEN_STATUSES, Audience, VendorStatus
 from accord.disclosure.pages import STATUS_TEXT, back_to_case, viewer_zone
 from accord.disclosure.privacy import reporter_shown
+from accord.disclosure.schemas import VendorRead
 from accord.errors import AccordError
 from accord.identity.policy import Actor
+from accord.web import i18n
+from accord.web.i18n import N_
 from accord.web.rendering import render
 
 # The errors a form shows beside its fields; any other (403, 404) is the usual error page.
@@ -85,34 +90,65 @@ def render_case(
     access: CaseAccess,
     *,
     before: int | None = None,
+    thread: str = "",
+    answer: str = "",
+    every_vendor: bool = False,
+    reply: int | None = None,
+    to: str = "",
     form: str = "",
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    """The case page; ``form``, ``values`` and ``errors``: a form sent back with its mistakes."""
+    """The case page; ``thread`` (and ``before``): one thread's page instead of the newest
+    of each; ``answer``: the vendor whose answer form a coordinator opened; ``reply`` and
+    ``to``: the message form prefilled for a reply or a thread; ``form``, ``values`` and
+    ``errors``: a form sent back with its mistakes."""
     case, standing = access.case, access.standing
-    rows, more = messages.page(db, case=case, standing=standing, before=before)
     assert actor.user_id is not None
-    listed = vendors.listed(db, case)
-    vendor_rows = views.vendor_list(db, case, listed)  # one read of 200 vendors, not two
+    by_id = views.vendor_rows(db, case)  # one read of 200 vendors, as columns
+    vendor_rows = [v for _, v in by_id]
     states = deliveries.vendor_states(db, case_id=case.id)
-    mine = sorted(org.slug for _, org in listed if org.id in standing.vendor_org_ids)
+    mine = sorted(v.organization for org_id, v in by_id if org_id in standing.vendor_org_ids)
     answerable = [v for v in vendor_rows if standing.coordinator or v.organization in mine]
+    read_up_to = messages.last_read(db, case=case, user_id=actor.user_id)
+    named = [(org_id, v.organization, v.name) for org_id, v in by_id]
+    shown, focus = threads.for_page(
+        db,
+        case=case,
+        standing=standing,
+        vendors=named,
+        read_up_to=read_up_to,
+        thread=thread,
+        before=before,
+    )
     # Vendors are invited only while the case is still worked on: no organization list else.
     inviting = case.status in OPEN_STATUSES
+    typed = values or {}
+    if not form and (reply or to):
+        form, typed = "prefill", {"audience": to, "parent_id": str(reply or "")}
+    tr = i18n.viewer_of(request).translations
     context: dict[str, Any] = {
         "case": case,
+        # Words shown once per vendor or thread, translated once per page rather than per
+        # row: a case of 200 vendors writes each of them hundreds of times.
+        "status_names": {s: tr.gettext(STATUS_TEXT[s]) for s in VendorStatus},
+        "titles": {t.key: _title(t, tr.gettext) for t in shown},
         "standing": standing,
         "reporter": reporter_shown(case, standing),
         "vendors": vendor_rows,
-        "notified": {org.slug: states[org.id] for _, org in listed if org.id in states},
+        "vendor_table": _table(vendor_rows, mine, every=every_vendor),
+        "glance": overview.glance(case, vendor_rows, mine),
+        "notified": {v.organization: states[o] for o, v in by_id if o in states},
         "notified_ids": states,
         "my_vendors": mine,
         "answerable": answerable,
         "publishers": publishing.publishers(
             db, case, standing, answerable, prefix=settings.advisory_id_prefix
         ),
+        "answer_forms": _answer_forms(answerable, mine, answer, form),
+        "chosen_answer": answer,
+        "vendor_names": {v.organization: v.name for v in vendor_rows},
         "settings_prefix": settings.advisory_id_prefix,
         "candidates": vendors.candidates(db, case=case)
         if inviting and standing.coordinator
@@ -122,23 +158,81 @@ def render_case(
         else [],
         "hints": reports.duplicate_hints(db, case=case),
         "attachments": views.attachment_list(db, case),
-        "messages": views.message_reads(db, rows),
-        "read_up_to": messages.last_read(db, case=case, user_id=actor.user_id),
-        "newest": rows[-1].id if rows else 0,
-        "older": more,
+        "threads": shown,
+        "focus": focus,
+        "read_up_to": read_up_to,
+        "newest": max((t.latest_id for t in shown), default=0),
+        "unread": sum(t.unread for t in shown),
         "events": history.events(db, case=case, standing=standing, limit=100),
         "zone": viewer_zone(request, db, actor),
-        "zones": timezones.names(),
+        "zone_options": timezones.options,
         "show": timezones.show,
-        "status_text": STATUS_TEXT,
         "statuses": list(VendorStatus),
         "justifications": [j.value for j in VexJustification],
-        "choices": messages.choices(standing, [(o.id, o.slug, o.name) for _, o in listed]),
+        "choices": [(c.value, _choice(c, tr.gettext)) for c in messages.choices(standing, named)],
         "form": form,
-        "values": values or {},
+        "values": typed,
         "errors": errors or {},
         "close_reasons": closing.REASON_TEXT,
-        "inactive": closing.inactive(case),
+        "inactive": closing.inactive(case, days=settings.disclosure_inactive_days),
+        "inactive_days": settings.disclosure_inactive_days,
     }
     context.update(vulnerability_view.context(db, access, listed))
     return render(request, "disclosure/case.html", context, status=status)
+
+
+def _title(thread: threads.Thread, gettext: Callable[[str], str]) -> str:
+    """A thread's name, in the viewer's language."""
+    if thread.audience is Audience.VENDOR:
+        return gettext(N_("%(name)s with the coordinators")) % {"name": thread.vendor_name}
+    return gettext(THREAD_TITLES[thread.audience])
+
+
+def _choice(choice: messages.AudienceChoice, gettext: Callable[[str], str]) -> str:
+    """An audience as the message form offers it, in the viewer's language."""
+    if choice.vendor_slug:
+        return gettext(N_("%(name)s and the coordinators")) % {"name": choice.vendor_name}
+    return gettext(AUDIENCE_CHOICES[choice.audience])
+
+
+AUDIENCE_CHOICES = {
+    Audience.ALL: N_("everyone in the case"),
+    Audience.REPORTER: N_("the reporter and the coordinators"),
+    Audience.VENDORS: N_("every vendor and the coordinators"),
+    Audience.COORDINATORS: N_("the coordinators only"),
+}
+
+THREAD_TITLES = {
+    Audience.ALL: N_("Everyone in the case"),
+    Audience.REPORTER: N_("The coordinators with the reporter"),
+    Audience.VENDORS: N_("The vendors with the coordinators"),
+    Audience.COORDINATORS: N_("The coordinators only"),
+}
+
+
+# Vendor rows the overview's table shows before "show all" (a case may have 200 vendors).
+VENDOR_TABLE = 40
+
+
+def _table(rows: list[VendorRead], mine: list[str], *, every: bool) -> list[VendorRead]:
+    """The vendor table's rows: all when asked or few, else the viewer's own first and then
+    the others up to ``VENDOR_TABLE`` (the counts above the table cover every vendor)."""
+    if every or len(rows) <= VENDOR_TABLE:
+        return rows
+    own = [v for v in rows if v.organization in mine]
+    return own + [v for v in rows if v.organization not in mine][: VENDOR_TABLE - len(own)]
+
+
+# Answer forms shown at once: a vendor's own few; a coordinator of many vendors opens one.
+ANSWER_FORMS = 3
+
+
+def _answer_forms(
+    answerable: list[VendorRead], mine: list[str], chosen: str, form: str
+) -> list[VendorRead]:
+    """The answer forms the page shows: every answerable vendor's when there are few (a
+    vendor's own), else the one chosen (or sent back with a mistake)."""
+    if len(answerable) <= ANSWER_FORMS:
+        return answerable
+    wanted = {chosen, form.removeprefix("answer-"), *mine}
+    return [v for v in answerable if v.organization in wanted]

@@ -5,7 +5,8 @@ either published or closed here by a coordinator. A closed case is read-only: no
 invitations, no answers, until a coordinator reopens it.
 
 "Inactive" is not a state anyone sets: an open report or case is inactive when nothing has
-happened in it for ``INACTIVE_AFTER`` (see ``inactive``), so the mark can never go stale.
+happened in it for ``Settings.disclosure_inactive_days`` (see ``inactive``), so the mark can
+never go stale.
 """
 
 from __future__ import annotations
@@ -23,21 +24,23 @@ from accord.disclosure.schemas import CloseRequest
 from accord.errors import Conflict, Forbidden
 from accord.identity import audit
 from accord.identity.policy import Actor, may_close_case
-
-INACTIVE_AFTER = timedelta(days=60)
+from accord.web.i18n import N_
 
 REASON_TEXT = {
-    CloseReason.FIXED_NO_ADVISORY: "fixed without an advisory",
-    CloseReason.NOT_A_VULNERABILITY: "not a vulnerability",
-    CloseReason.DUPLICATE: "a duplicate",
-    CloseReason.WITHDRAWN: "withdrawn by the reporter",
-    CloseReason.OTHER: "other",
+    CloseReason.FIXED_NO_ADVISORY: N_("fixed without an advisory"),
+    CloseReason.NOT_A_VULNERABILITY: N_("not a vulnerability"),
+    CloseReason.DUPLICATE: N_("a duplicate"),
+    CloseReason.WITHDRAWN: N_("withdrawn by the reporter"),
+    CloseReason.OTHER: N_("other"),
 }
 
 
-def inactive(case: DisclosureCase, now: datetime | None = None) -> bool:
-    """Whether an open report or case has seen no activity for ``INACTIVE_AFTER``."""
-    return case.status in OPEN_STATUSES and (now or utcnow()) - case.updated_at >= INACTIVE_AFTER
+def inactive(case: DisclosureCase, *, days: int, now: datetime | None = None) -> bool:
+    """Whether an open report or case has seen no activity for ``days`` days
+    (``Settings.disclosure_inactive_days``)."""
+    return case.status in OPEN_STATUSES and (now or utcnow()) - case.updated_at >= timedelta(
+        days=days
+    )
 
 
 def close(

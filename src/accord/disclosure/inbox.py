@@ -2,8 +2,9 @@
 
 Views: ``open`` (new reports and open cases), ``waiting`` (something waits on the viewer: a
 vendor's answer or embargo acceptance, a coordinator's triage or publication), ``ending``
-(an embargo ending within a week), ``closed`` (published, or closed at triage with a reason)
-and ``all``. Each is one query for the page, one for its count, one for the unread counts.
+(an embargo ending within a week), ``inactive`` (open, but nothing happened in it for
+``Settings.disclosure_inactive_days``), ``closed`` (published, or closed with a reason) and
+``all``. Each is one query for the page, one for its count, one for the unread counts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.disclosure import parties
+from accord.disclosure import closing, parties
 from accord.disclosure.messages import visible
 from accord.disclosure.models import (
     OPEN_STATUSES,
@@ -40,6 +41,7 @@ class View(enum.StrEnum):
     OPEN = "open"
     WAITING = "waiting"
     ENDING = "ending"
+    INACTIVE = "inactive"
     CLOSED = "closed"
     ALL = "all"
 
@@ -67,6 +69,7 @@ class InboxRow:
     organization: str | None  # the report's target organization, by name
     organization_slug: str | None
     unread: int
+    inactive: bool = False  # open, with no activity for the configured number of days
 
     @property
     def phase(self) -> Phase:
@@ -106,7 +109,9 @@ def _waiting(actor: Actor, coordinator: bool) -> ColumnElement[bool]:
     return or_(DisclosureCase.status == CaseStatus.REPORTED, ready, unanswered)
 
 
-def _query(actor: Actor, coordinator: bool, view: View) -> Select[DisclosureCase]:
+def _query(
+    actor: Actor, coordinator: bool, view: View, *, inactive_days: int
+) -> Select[DisclosureCase]:
     query = select(DisclosureCase)
     if not coordinator:
         mine = select(CaseVendor.case_id).where(CaseVendor.organization_id.in_(sorted(actor.roles)))
@@ -121,6 +126,12 @@ def _query(actor: Actor, coordinator: bool, view: View) -> Select[DisclosureCase
             DisclosureCase.status.in_(OPEN_STATUSES),
             DisclosureCase.embargo_at > now,
             DisclosureCase.embargo_at <= now + ENDING_SOON,
+        )
+    elif view is View.INACTIVE:
+        # The same rule as ``closing.inactive``, as SQL.
+        query = query.where(
+            DisclosureCase.status.in_(OPEN_STATUSES),
+            DisclosureCase.updated_at <= utcnow() - timedelta(days=inactive_days),
         )
     elif view is View.CLOSED:
         query = query.where(DisclosureCase.status.not_in(OPEN_STATUSES))
@@ -142,7 +153,7 @@ def inbox(
     coordinator = actor.is_operator or (
         coordinator_org is not None and coordinator_org in actor.roles
     )
-    query = _query(actor, coordinator, view)
+    query = _query(actor, coordinator, view, inactive_days=settings.disclosure_inactive_days)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(
         db.execute(
@@ -154,7 +165,12 @@ def inbox(
         )
     )
     counts = _unread_counts(db, actor, [case.id for case, _, _ in rows], coordinator=coordinator)
-    return [InboxRow(case, name, slug, counts.get(case.id, 0)) for case, name, slug in rows], total
+    days = settings.disclosure_inactive_days
+    found = [
+        InboxRow(case, name, slug, counts.get(case.id, 0), closing.inactive(case, days=days))
+        for case, name, slug in rows
+    ]
+    return found, total
 
 
 def _unread_counts(

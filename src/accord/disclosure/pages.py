@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from accord.disclosure import (
     attachments,
+    closing,
     history,
     messages,
     reports,
@@ -187,12 +188,13 @@ def _reporter_page(
             "events": history.events(db, case=case, standing=REPORTER),
             "token": token,
             "zone": viewer_zone(request, db, actor),
-            "zones": timezones.names(),
+            "zone_options": timezones.options,
             "show": timezones.show,
             "status_text": STATUS_TEXT,
             "types": sorted(attachments.ALLOWED),
             "max_bytes": attachments.MAX_BYTES,
             "room": attachments.room_left(db, case=case),
+            "close_reasons": closing.REASON_TEXT,
             "form": form or {},
             "errors": errors or {},
         },

@@ -92,7 +92,7 @@ def inbox(
             phase=row.phase.value,
             triage_reason=row.case.triage_reason,
             close_reason=row.case.close_reason,
-            inactive=closing.inactive(row.case),
+            inactive=row.inactive,
             embargo_at=row.case.embargo_at,
             updated_at=row.case.updated_at,
             unread=row.unread,
@@ -112,7 +112,7 @@ def _load(
 def get_case(case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Reading) -> CaseRead:
     """A report or case (by ACCORD id or report id), as you may see it."""
     access = _load(db, case_id, actor, settings, write=False)
-    return views.case_read(db, access.case, access.standing)
+    return views.case_read(db, access.case, access.standing, settings=settings)
 
 
 @router.post("/cases/{case_id}/open", response_model=CaseRead)
@@ -120,7 +120,7 @@ def open_case(case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Writ
     """Turn a report into a case with an ACCORD id (its vendor or a coordinator)."""
     access = _load(db, case_id, actor, settings, write=True)
     cases.open_case(db, access=access, actor=actor, settings=settings)
-    return views.case_read(db, access.case, access.standing)
+    return views.case_read(db, access.case, access.standing, settings=settings)
 
 
 @router.post("/cases/{case_id}/triage", response_model=CaseRead)
@@ -137,7 +137,7 @@ def triage(
         actor=actor,
         settings=settings,
     )
-    return views.case_read(db, access.case, access.standing)
+    return views.case_read(db, access.case, access.standing, settings=settings)
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseRead)
@@ -148,7 +148,7 @@ def close_case(
     read-only until reopened."""
     access = _load(db, case_id, actor, settings, write=True)
     closing.close(db, access=access, data=data, actor=actor, settings=settings)
-    return views.case_read(db, access.case, access.standing)
+    return views.case_read(db, access.case, access.standing, settings=settings)
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CaseRead)
@@ -156,7 +156,7 @@ def reopen_case(case_id: CaseId, db: DbSession, settings: SettingsDep, actor: Wr
     """Reopen a closed case (coordinators)."""
     access = _load(db, case_id, actor, settings, write=True)
     closing.reopen(db, access=access, actor=actor, settings=settings)
-    return views.case_read(db, access.case, access.standing)
+    return views.case_read(db, access.case, access.standing, settings=settings)
 
 
 @router.get("/cases/{case_id}/vendor-candidates", response_model=list[VendorCandidateRead])
@@ -222,7 +222,7 @@ def propose_embargo(
         actor=actor,
         settings=settings,
     )
-    return views.case_read(db, access.case, access.standing)
+    return views.case_read(db, access.case, access.standing, settings=settings)
 
 
 @router.post("/cases/{case_id}/vendors/{slug}/accept-embargo", response_model=VendorRead)

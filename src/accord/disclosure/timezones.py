@@ -10,6 +10,7 @@ import functools
 import zoneinfo
 from datetime import UTC, datetime
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,18 @@ DEFAULT = "UTC"
 def names() -> tuple[str, ...]:
     """Every IANA zone name this system knows, sorted."""
     return tuple(sorted(zoneinfo.available_timezones() | {DEFAULT}))
+
+
+@functools.lru_cache(maxsize=64)
+def options(selected: str) -> Markup:
+    """The zone picker's ``<option>`` list with ``selected`` chosen, built once per zone:
+    some 600 names escaped on every disclosure page were a tenth of a case page's render."""
+    return Markup("").join(
+        Markup('<option value="{0}"{1}>{0}</option>').format(
+            name, Markup(" selected") if name == selected else ""
+        )
+        for name in names()
+    )
 
 
 def check(name: str, *, field: str = "time_zone") -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.config import Settings
 from accord.disclosure import closing, reports, vendors, vulnerabilities
 from accord.disclosure.models import (
     Attachment,
@@ -79,6 +80,66 @@ def vendor_list(
     ]
 
 
+def vendor_rows(db: Session, case: DisclosureCase) -> list[tuple[int, VendorRead]]:
+    """Every vendor's status with its organization id, by name, as ``vendor_list`` gives it
+    but read as plain columns: the case page of 200 vendors builds no ORM objects for them."""
+    query = (
+        select(
+            Organization.id,
+            Organization.slug,
+            Organization.name,
+            CaseVendor.status,
+            CaseVendor.justification,
+            CaseVendor.statement,
+            CaseVendor.purl,
+            CaseVendor.affected_versions,
+            CaseVendor.fixed_versions,
+            CaseVendor.embargo_accepted_at,
+            CaseVendor.release_agreed,
+            CaseVendor.advisory_id,
+        )
+        .join(Organization, Organization.id == CaseVendor.organization_id)
+        .where(CaseVendor.case_id == case.id)
+        .order_by(Organization.name)
+    )
+    return [
+        (
+            org_id,
+            VendorRead(
+                organization=slug,
+                name=name,
+                status=status,
+                justification=justification,
+                statement=statement,
+                purl=purl,
+                affected_versions=list(affected or []),
+                fixed_versions=list(fixed or []),
+                embargo_accepted=case.embargo_at is not None and accepted == case.embargo_at,
+                proposal_accepted=(
+                    case.embargo_proposed_at is not None and accepted == case.embargo_proposed_at
+                ),
+                embargo_accepted_at=accepted,
+                release_agreed=agreed,
+                advisory_id=advisory_id,
+            ),
+        )
+        for (
+            org_id,
+            slug,
+            name,
+            status,
+            justification,
+            statement,
+            purl,
+            affected,
+            fixed,
+            accepted,
+            agreed,
+            advisory_id,
+        ) in db.execute(query)
+    ]
+
+
 def _ident(db: Session, case_id: int | None) -> str | None:
     if case_id is None:
         return None
@@ -88,7 +149,9 @@ def _ident(db: Session, case_id: int | None) -> str | None:
     return (found[0] or found[1]) if found else None
 
 
-def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> CaseRead:
+def case_read(
+    db: Session, case: DisclosureCase, standing: CaseStanding, *, settings: Settings
+) -> CaseRead:
     """A case as a signed-in participant sees it."""
     hints = [
         DuplicateHint(
@@ -116,7 +179,7 @@ def case_read(db: Session, case: DisclosureCase, standing: CaseStanding) -> Case
         triage_reason=case.triage_reason,
         close_reason=case.close_reason,
         closed_at=case.closed_at,
-        inactive=closing.inactive(case),
+        inactive=closing.inactive(case, days=settings.disclosure_inactive_days),
         duplicate_of=_ident(db, case.duplicate_of_id),
         embargo_at=case.embargo_at,
         embargo_proposed_at=case.embargo_proposed_at,

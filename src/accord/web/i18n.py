@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from gettext import NullTranslations
@@ -20,7 +21,12 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.core import negotiate_locale
-from babel.dates import format_date, format_time, get_datetime_format
+from babel.dates import (
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+    parse_pattern,
+)
 from babel.messages import mofile, pofile
 from babel.numbers import format_decimal
 from babel.support import Translations
@@ -59,6 +65,12 @@ def translations(language: str) -> NullTranslations:
     mofile.write_mo(compiled, catalog)  # fuzzy entries are left out: they show in English
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
+
+
+@functools.cache
+def _locale(language: str) -> Locale:
+    """The Babel locale of ``language``, parsed once."""
+    return Locale.parse(language)
 
 
 @functools.cache
@@ -114,7 +126,7 @@ class Viewer:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.language)
+        return _locale(self.language)
 
     @property
     def translations(self) -> NullTranslations:
@@ -131,15 +143,35 @@ def _viewer(context: Context) -> Viewer:
     return viewer if isinstance(viewer, Viewer) else Viewer()
 
 
+@functools.lru_cache(maxsize=256)
+def _when_formatter(language: str, zone: str) -> Callable[[datetime], str]:
+    """How ``language`` writes a moment in ``zone``: Babel's patterns parsed once, not per
+    date (a case page formats hundreds of dates; parsing them each time was a fifth of its
+    render)."""
+    locale = Locale.parse(language)
+    tz = ZoneInfo(zone)
+    date_pattern = parse_pattern(get_date_format("medium", locale=locale))
+    time_pattern = parse_pattern(get_time_format("short", locale=locale))
+    glue = str(get_datetime_format("medium", locale=locale)).replace("'", "")
+
+    @functools.lru_cache(maxsize=4096)
+    def formatted(local: datetime) -> str:
+        # Babel's format_date and format_time, with their patterns already parsed.
+        date = date_pattern.apply(local.date(), locale)
+        time = time_pattern.apply(local, locale, reference_date=local.date())
+        return f"{glue.replace('{0}', time).replace('{1}', date)} {zone}"
+
+    def format_one(value: datetime) -> str:
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        # One entry per minute shown: the seconds are not, and many messages share a minute.
+        return formatted(aware.astimezone(tz).replace(second=0, microsecond=0))
+
+    return format_one
+
+
 def format_when(value: datetime, viewer: Viewer) -> str:
     """``value`` as the viewer's locale writes a date and time, in the viewer's zone, named."""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    zone = ZoneInfo(viewer.zone)
-    local = aware.astimezone(zone)
-    date = format_date(local.date(), "medium", locale=viewer.locale)
-    time = format_time(aware, "short", tzinfo=zone, locale=viewer.locale)
-    pattern = str(get_datetime_format("medium", locale=viewer.locale)).replace("'", "")
-    return f"{pattern.replace('{0}', time).replace('{1}', date)} {viewer.zone}"
+    return _when_formatter(viewer.language, viewer.zone)(value)
 
 
 @pass_context
@@ -162,7 +194,13 @@ def when(context: Context, value: datetime | None, zone: str | None = None) -> M
 @pass_context
 def number(context: Context, value: int | float) -> str:
     """Template filter: a number as the viewer's locale writes it (1,234 or 1.234)."""
-    return format_decimal(value, locale=_viewer(context).locale)
+    return _number(_viewer(context).language, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(language: str, value: int | float) -> str:
+    # Pages write the same small counts many times (a thread list of 200 vendors).
+    return format_decimal(value, locale=_locale(language))
 
 
 @pass_context

@@ -39,6 +39,7 @@ LABELS: dict[str, str] = {
     "duplicate": N_("closed: a duplicate"),
     "question": N_("closed: an ordinary question"),
     "open": N_("open case"),
+    "closed": N_("closed"),
     # indicator lookup: the kind of value recognised
     "ipv4": N_("IPv4 address"),
     "ipv6": N_("IPv6 address"),
