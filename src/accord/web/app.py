@@ -23,6 +23,7 @@ from accord.sharing.queue import Queue
 from accord.web import errors
 from accord.web.admission import Admission
 from accord.web.rendering import make_environment
+from accord.web.routing import RouteIndex
 from accord.web.security import BodyLimit, SecurityHeaders, TrustedProxies
 
 API_PREFIX = "/api/v1"
@@ -210,6 +211,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         name="static",
     )
     errors.install(app)
+    # Each request matched against the routes its path's first segments can reach only.
+    RouteIndex.install(app.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     # Outside the body limit: a request refused for load is refused before its body is read.
     app.add_middleware(Admission, settings=settings)
