@@ -124,11 +124,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.engine, every=app.state.settings.sqlite_checkpoint_seconds
         )
         checkpointer.start()
-    # The queue's drainer process starts with the first queued envelope, or now if some wait,
-    # and again whenever it is found dead with entries waiting.
+    # The queue's drainer process starts now (``taxii_drainer_at_start``; else with the first
+    # queued envelope, or now if some wait), and again whenever it is found dead with entries
+    # waiting.
     outer = app.state.drainer  # a lifespan within another (tests) hands it back at its end
     drainer = app.state.drainer = Drainer(app.state.settings)
     drainer.watch(app.state.queue)
+    if app.state.settings.taxii_drainer_at_start:
+        drainer.wake()
     thread = None
     if app.state.settings.runs_worker_in_process:
         worker = Worker(
