@@ -120,7 +120,7 @@ def serve(
     # believes it only from ACCORD_TRUSTED_PROXIES (accord.web.security.TrustedProxies).
     if workers > 1 and workers_module.reuse_port_available():
         # A listening socket per worker, so that connections spread over the workers.
-        config = uvicorn.Config(
+        server = uvicorn.Config(
             "accord.web.factory:app_from_env",
             factory=True,
             host=listen_host,
@@ -130,7 +130,7 @@ def serve(
             proxy_headers=False,
         )
         try:
-            supervisor = workers_module.Supervisor(config, workers)
+            supervisor = workers_module.Supervisor(server, workers)
         except OSError as exc:
             err.print(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror}")
             raise typer.Exit(1) from None
