@@ -46,6 +46,8 @@ def start(command: list[str], data_dir: Path, port: int) -> subprocess.Popen[byt
     deadline = time.monotonic() + 300
     while log.read_text().count("Application startup complete.") < WORKERS:
         if time.monotonic() > deadline or process.poll() is not None:
+            process.terminate()
+            process.wait(timeout=90)
             raise RuntimeError(f"the workers did not start: {log.read_text()[-2000:]}")
         time.sleep(0.2)
     wrk.run(f"http://127.0.0.1:{port}{ROUTE}", seconds=1, connections=16)  # warm-up
