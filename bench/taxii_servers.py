@@ -104,10 +104,18 @@ def hub_app() -> FastAPI:
     from accord.web.app import create_app
 
     app = create_app(settings_from_env())
+    app.add_api_route("/bench/ceiling", ceiling, methods=["GET"])
+    return app
 
-    def ceiling() -> Response:
-        return Response(CEILING_BODY, media_type="application/json")
 
+def ceiling() -> Response:
+    """The fixed 2 KB JSON document: the same route on the hub's stack and on a bare app."""
+    return Response(CEILING_BODY, media_type="application/json")
+
+
+def bare_app() -> FastAPI:
+    """FastAPI with the ceiling route alone: what the framework costs without the hub."""
+    app = FastAPI()
     app.add_api_route("/bench/ceiling", ceiling, methods=["GET"])
     return app
 
@@ -155,24 +163,43 @@ def seed_hub(data_dir: Path, database_url: str | None) -> tuple[str, str]:
 
 
 def start_hub(
-    data_dir: Path, database_url: str | None, *, workers: int = 1
+    data_dir: Path,
+    database_url: str | None,
+    *,
+    workers: int = 1,
+    seeded: tuple[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str, str]:
-    """A seeded hub served by uvicorn: the process, the objects URL, the Authorization header."""
-    collection, token = seed_hub(data_dir, database_url)
+    """A seeded hub served by uvicorn: the process, the objects URL, the Authorization header.
+
+    ``seeded`` is what :func:`seed_hub` returned, for a caller that stored more before the
+    server starts; ``env`` adds to the server's environment.
+    """
+    collection, token = seeded or seed_hub(data_dir, database_url)
     port = free_port()
-    env = {**os.environ, "ACCORD_DATA_DIR": str(data_dir), "ACCORD_MAX_REQUEST_BYTES": "4000000",
-           "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}  # fmt: skip
+    environment = {**os.environ, "ACCORD_DATA_DIR": str(data_dir),
+                   "ACCORD_MAX_REQUEST_BYTES": "4000000",
+                   "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", **(env or {})}  # fmt: skip
     if database_url:
-        env["ACCORD_DATABASE_URL"] = database_url
+        environment["ACCORD_DATABASE_URL"] = database_url
+    process = serve("bench.taxii_servers:hub_app", port, data_dir, environment, workers=workers)
+    url = f"http://127.0.0.1:{port}/taxii2/hub/collections/{collection}/objects/"
+    return process, url, basic("bench", token)
+
+
+def serve(
+    factory: str, port: int, data_dir: Path, env: dict[str, str], *, workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """``factory`` served by uvicorn as ``accord serve`` runs it (httptools, uvloop, the access
+    log in ``data_dir``), once something listens on ``port``."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "bench.taxii_servers:hub_app",
+        [sys.executable, "-m", "uvicorn", "--factory", factory,
          "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
          *logged(data_dir)],
         env=env, stdout=(data_dir / "access.log").open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     wait_for(port, process)
-    url = f"http://127.0.0.1:{port}/taxii2/hub/collections/{collection}/objects/"
-    return process, url, basic("bench", token)
+    return process
 
 
 # -- medallion -----------------------------------------------------------------------------

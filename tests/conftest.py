@@ -69,6 +69,9 @@ def settings(data_dir: Path) -> Settings:
         outbound_timeout_seconds=2.0,
         # Tests run jobs themselves, with a worker they drive (tests/jobs).
         worker_in_process=False,
+        # Every test's client enters the lifespan: no drainer process for each of them; the
+        # queue's tests start it as a hub does (tests/sharing/test_drainer_start.py).
+        taxii_drainer_at_start=False,
         job_backoff_base_seconds=0.01,
         job_backoff_max_seconds=0.05,
     )

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     # Past this many objects waiting, a POST waits for room (up to the wait), then gets 503.
     taxii_queue_max_objects: int = Field(default=200_000, ge=1)
     taxii_queue_wait_seconds: float = Field(default=60.0, ge=0, le=600)
+    # Start the queue's drainer with the web process, so that the first queued envelope is
+    # stored at once rather than after the drainer's own start (a new interpreter importing
+    # the hub: about a second, more on a busy machine). False starts it with the first queued
+    # envelope: a process less for a hub that never receives a large envelope.
+    taxii_drainer_at_start: bool = True
 
     # Load (accord.web.admission): requests one process serves at once; past them, requests
     # wait their turn in a bounded line for a bounded time, and past that get 503 with

@@ -29,9 +29,13 @@ from accord.advisories.visibility import can_read
 from accord.errors import AccordError, InvalidInput
 from accord.identity.policy import Action, Actor
 from accord.web.admission import reads
-from accord.web.deps import Reader, guard
+from accord.web.deps import Caller, Reader, deferred_guard, guard, record_use
 
 MAX_BATCH = 1000
+# The queries' caller is looked up in their worker thread, with their reads: a guard with a
+# request-scoped session cost the loop a generator dependency for every query, anonymous
+# ones included (the common case), which read nothing to be let in.
+Querying = Annotated[Caller, deferred_guard(Action.PUBLIC_READ, record_use=False)]
 _M = TypeVar("_M", bound=BaseModel)
 router = APIRouter(prefix="/v1", tags=["OSV API"])
 
@@ -236,13 +240,28 @@ def _json(body: str) -> Response:
     summary="Vulnerabilities of a package version, a package, or a commit",
 )
 @reads
-async def query(
-    request: Request, factory: Reader, actor: Annotated[Actor, guard(Action.PUBLIC_READ)]
-) -> Response:
+async def query(request: Request, factory: Reader, caller: Querying) -> Response:
     """As OSV.dev's ``POST /v1/query``: full records, 1,000 per page (``next_page_token``)."""
     parsed = to_query(_parse(QueryIn, await request.body()))
-    body = await run_in_threadpool(answer, factory, [parsed], actor=actor, full=True, batch=False)
+    body = await run_in_threadpool(_answer_to, caller, factory, [parsed], full=True, batch=False)
     return _json(body)
+
+
+def _answer_to(
+    caller: Caller,
+    factory: sessionmaker[Session],
+    queries: Sequence[querying.Query],
+    *,
+    full: bool,
+    batch: bool,
+) -> str:
+    """:func:`answer` for the caller, authenticated and authorized first (in this thread)."""
+    with factory() as db:
+        actor = caller.actor(db)  # an anonymous caller: no statement at all
+    body = answer(factory, queries, actor=actor, full=full, batch=batch)
+    # A token's use is marked once a minute, in a transaction of its own (reads stay reads).
+    record_use(caller.request, caller.request.app.state.sessionmaker)
+    return body
 
 
 @router.post(
@@ -255,7 +274,7 @@ async def query(
 async def querybatch(
     request: Request,
     factory: Reader,
-    actor: Annotated[Actor, guard(Action.PUBLIC_READ)],
+    caller: Querying,
     full: Annotated[bool, Query(description="Answer full records instead of ids.")] = False,
 ) -> Response:
     """As OSV.dev's ``POST /v1/querybatch``: at most 1,000 queries (else 400), each answered
@@ -269,7 +288,7 @@ async def querybatch(
             field="queries",
         )
     parsed = [to_query(q, at=f"queries[{i}].") for i, q in enumerate(batch.queries)]
-    body = await run_in_threadpool(answer, factory, parsed, actor=actor, full=full, batch=True)
+    body = await run_in_threadpool(_answer_to, caller, factory, parsed, full=full, batch=True)
     return _json(body)
 
 

@@ -73,6 +73,7 @@ def serve(
     from accord.transparency import origin as log_origin
     from accord.transparency import published as log_published
     from accord.transparency import services as log_services
+    from accord.web import workers as workers_module
     from accord.web.logs import uvicorn_log_config
 
     settings = settings_from_env(config)
@@ -126,6 +127,28 @@ def serve(
             "a case in each state, real advisories), run in another terminal: accord demo",
             highlight=False,
         )
+    # proxy_headers: uvicorn's own would believe X-Forwarded-For from any local peer; the hub
+    # believes it only from ACCORD_TRUSTED_PROXIES (accord.web.security.TrustedProxies).
+    if workers > 1 and workers_module.reuse_port_available():
+        # A listening socket per worker, so that connections spread over the workers.
+        server = uvicorn.Config(
+            "accord.web.factory:app_from_env",
+            factory=True,
+            host=listen_host,
+            port=listen_port,
+            log_level="info",
+            log_config=uvicorn_log_config(),
+            proxy_headers=False,
+        )
+        try:
+            supervisor = workers_module.Supervisor(server, workers)
+        except OSError as exc:
+            err.print(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror}")
+            raise typer.Exit(1) from None
+        code = supervisor.run()
+        if code:
+            raise typer.Exit(code)
+        return
     uvicorn.run(
         "accord.web.factory:app_from_env",
         factory=True,
@@ -134,8 +157,6 @@ def serve(
         workers=workers,
         log_level="info",
         log_config=uvicorn_log_config(),
-        # uvicorn's own would believe X-Forwarded-For from any local peer; the hub believes
-        # it only from ACCORD_TRUSTED_PROXIES (accord.web.security.TrustedProxies).
         proxy_headers=False,
     )
 

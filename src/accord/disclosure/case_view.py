@@ -177,7 +177,7 @@ def render_case(
         "inactive": closing.inactive(case, days=settings.disclosure_inactive_days),
         "inactive_days": settings.disclosure_inactive_days,
     }
-    context.update(vulnerability_view.context(db, access, listed))
+    context.update(vulnerability_view.context(db, access, named))
     return render(request, "disclosure/case.html", context, status=status)
 
 

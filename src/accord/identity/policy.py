@@ -210,6 +210,8 @@ def require_fresh_factor(actor: Actor, *, max_age: timedelta, now: datetime) -> 
         return
     if actor.factor_at is None or now - actor.factor_at > max_age:
         raise StepUpRequired(N_("confirm it is you with your second factor"))
+
+
 # -- single sign-on -----------------------------------------------------------------------
 
 

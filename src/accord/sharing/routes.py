@@ -110,11 +110,9 @@ def collection(collection_id: str, db: DbSession, actor: Reading) -> Response:
 
 
 @router.get(ROOT + "/collections/{collection_id}/manifest/")
-async def manifest(
-    collection_id: str, request: Request, db: DbSession, caller: ReadingHere
-) -> Response:
+async def manifest(collection_id: str, request: Request, caller: ReadingHere) -> Response:
     """Manifest of the visible objects (section 5.3)."""
-    return await _read(_manifest, request, db, caller, collection_id)
+    return await _read(_manifest, request, caller, collection_id)
 
 
 def _manifest(request: Request, db: Session, caller: Caller, collection_id: str) -> Response:
@@ -136,11 +134,9 @@ def _manifest(request: Request, db: Session, caller: Caller, collection_id: str)
 
 
 @router.get(OBJECTS)
-async def get_objects(
-    collection_id: str, request: Request, db: DbSession, caller: ReadingHere
-) -> Response:
+async def get_objects(collection_id: str, request: Request, caller: ReadingHere) -> Response:
     """An envelope of the visible objects (section 5.4)."""
-    return await _read(_objects, request, db, caller, collection_id)
+    return await _read(_objects, request, caller, collection_id)
 
 
 def _objects(request: Request, db: Session, caller: Caller, collection_id: str) -> Response:
@@ -202,10 +198,10 @@ def add_objects(
 
 @router.get(OBJECTS + "{object_id}/")
 async def get_object(
-    collection_id: str, object_id: str, request: Request, db: DbSession, caller: ReadingHere
+    collection_id: str, object_id: str, request: Request, caller: ReadingHere
 ) -> Response:
     """The visible versions of one object (section 5.6); 404 when there is none to see."""
-    return await _read(_object, request, db, caller, collection_id, object_id)
+    return await _read(_object, request, caller, collection_id, object_id)
 
 
 def _object(
@@ -239,10 +235,10 @@ def delete_object(
 
 @router.get(OBJECTS + "{object_id}/versions/")
 async def versions(
-    collection_id: str, object_id: str, request: Request, db: DbSession, caller: ReadingHere
+    collection_id: str, object_id: str, request: Request, caller: ReadingHere
 ) -> Response:
     """The versions of one object the caller may see (section 5.8)."""
-    return await _read(_versions, request, db, caller, collection_id, object_id)
+    return await _read(_versions, request, caller, collection_id, object_id)
 
 
 def _versions(
@@ -267,17 +263,24 @@ def _versions(
     return taxii_response(body, page=result)
 
 
-async def _read(
-    work: Callable[..., Response], request: Request, db: Session, *args: Any
-) -> Response:
-    """Run a read's work in one worker thread.
+async def _read(work: Callable[..., Response], request: Request, *args: Any) -> Response:
+    """Run a read's work in one worker thread, in a read-only session of its own.
 
     Never on the event loop, even on SQLite where a short page takes less than the hop to a
     thread: the read first checks a connection out of the pool, and under load the loop then
     waited for a connection that only requests waiting on the loop could give back (the hub
-    wedged for good, tests/web/test_load.py).
+    wedged for good, tests/web/test_load.py). The session is opened and ended in that thread
+    too: a request-scoped session (``DbSession``) cost the loop a generator dependency and
+    a commit of the read transaction, a fifth of a page's CPU (docs/benchmarks.md).
     """
-    return await run_in_threadpool(work, request, db, *args)
+    return await run_in_threadpool(_in_session, work, request, *args)
+
+
+def _in_session(work: Callable[..., Response], request: Request, *args: Any) -> Response:
+    # Reads only (GET and HEAD: the caller's token is not marked used on a read), so the
+    # transaction is ended by closing the session, which rolls it back.
+    with request.app.state.reader() as db:
+        return work(request, db, *args)
 
 
 def _page(

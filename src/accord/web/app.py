@@ -24,6 +24,7 @@ from accord.sharing.queue import Queue
 from accord.web import errors
 from accord.web.admission import Admission
 from accord.web.rendering import make_environment
+from accord.web.routing import RouteIndex
 from accord.web.security import BodyLimit, SecurityHeaders, TrustedProxies
 
 API_PREFIX = "/api/v1"
@@ -137,11 +138,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.engine, every=app.state.settings.sqlite_checkpoint_seconds
         )
         checkpointer.start()
-    # The queue's drainer process starts with the first queued envelope, or now if some wait,
-    # and again whenever it is found dead with entries waiting.
+    # The queue's drainer process starts now (``taxii_drainer_at_start``; else with the first
+    # queued envelope, or now if some wait), and again whenever it is found dead with entries
+    # waiting.
     outer = app.state.drainer  # a lifespan within another (tests) hands it back at its end
     drainer = app.state.drainer = Drainer(app.state.settings)
     drainer.watch(app.state.queue)
+    if app.state.settings.taxii_drainer_at_start:
+        drainer.wake()
     thread = None
     if app.state.settings.runs_worker_in_process:
         worker = Worker(
@@ -226,6 +230,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         name="static",
     )
     errors.install(app)
+    # Each request matched against the routes its path's first segments can reach only.
+    RouteIndex.install(app.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     # Outside the body limit: a request refused for load is refused before its body is read.
     app.add_middleware(Admission, settings=settings)

@@ -86,9 +86,7 @@ def start(
         }
         return _login_page(request, db, context=context, status=422)
     try:
-        url, state = signin.start(
-            db, provider=chosen, next_path=safe_next(next), settings=settings
-        )
+        url, state = signin.start(db, provider=chosen, next_path=safe_next(next), settings=settings)
     except AccordError:
         context = {
             "sso_error": N_("the identity provider could not be reached; try again later"),

@@ -1,0 +1,112 @@
+"""Where keep-alive connections land with ``accord serve --workers 2``, and what it costs.
+
+    PYTHONPATH=src:. .venv/bin/python bench/workers.py [--runs 10] [--seconds 3]
+
+Two servers of the same fresh hub, one after the other: ``accord serve --workers 2`` (a
+listening socket per worker, ``accord.web.workers``) and uvicorn's own ``--workers 2`` (one
+socket all workers accept from). Each is driven ``--runs`` times by wrk with 16 new keep-alive
+connections on ``GET /api/v1/accord`` (a public read); during each run the connections each
+worker holds are counted from ``/proc`` (Linux). Printed: every run's rate and split, and the
+worst run against the best. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.cli.procnet import children, connections_by_process
+
+from bench import taxii_servers as servers
+from bench import wrk
+
+ROUTE = "/api/v1/accord"
+WORKERS = 2
+
+
+def start(command: list[str], data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """A server of the hub in ``data_dir``, once its workers answer."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env.update({"ACCORD_DATA_DIR": str(data_dir), "ACCORD_WORKER_IN_PROCESS": "false",
+                "PYTHONPATH": f"{servers.ROOT / 'src'}:{servers.ROOT}"})  # fmt: skip
+    log = data_dir / f"server-{port}.log"
+    process = subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    servers.wait_for(port, process, seconds=180)
+    # Both workers must be up: wrk's connections would otherwise wait for one that starts.
+    deadline = time.monotonic() + 300
+    while log.read_text().count("Application startup complete.") < WORKERS:
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.terminate()
+            process.wait(timeout=90)
+            raise RuntimeError(f"the workers did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+    wrk.run(f"http://127.0.0.1:{port}{ROUTE}", seconds=1, connections=16)  # warm-up
+    return process
+
+
+def runs(pid: int, port: int, count: int, seconds: float) -> list[float]:
+    """``count`` wrk runs of 16 connections; each run's rate, with where its connections were."""
+    rates = []
+    for run in range(count):
+        split: list[int] = []
+
+        def sample(into: list[int]) -> None:
+            time.sleep(min(1.0, seconds / 2))
+            held = connections_by_process(children(pid), port)
+            into.extend(sorted((n for n in held.values() if n), reverse=True))
+
+        sampler = threading.Thread(target=sample, args=(split,))
+        sampler.start()
+        result = wrk.run(f"http://127.0.0.1:{port}{ROUTE}", seconds=seconds, connections=16)
+        sampler.join()
+        rates.append(result.per_second)
+        print(f"    run {run + 1:2}: {result.per_second:7,.0f} req/s, connections per worker "
+              f"{'/'.join(map(str, split)) or '?'}", flush=True)  # fmt: skip
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    if not wrk.available():
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    data_dir = Path(tempfile.mkdtemp(prefix="accord-workers-"))
+    python = sys.executable
+    try:
+        servers.seed_hub(data_dir, None)
+        modes = {
+            "accord serve --workers 2 (a socket per worker)": lambda port: [
+                python, "-m", "accord", "serve", "--port", str(port), "--workers", "2"],
+            "uvicorn --workers 2 (one shared socket)": lambda port: [
+                python, "-m", "uvicorn", "--factory", "accord.web.factory:app_from_env",
+                "--port", str(port), "--workers", "2", "--log-level", "info"],
+        }  # fmt: skip
+        for name, command in modes.items():
+            port = servers.free_port()
+            process = start(command(port), data_dir, port)
+            try:
+                print(f"{name}, load average {os.getloadavg()[0]:.1f}:", flush=True)
+                rates = runs(process.pid, port, args.runs, args.seconds)
+                print(f"  worst {min(rates):,.0f} / best {max(rates):,.0f} req/s = "
+                      f"{min(rates) / max(rates):.0%}", flush=True)  # fmt: skip
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=90)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
