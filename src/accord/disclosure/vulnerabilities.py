@@ -12,9 +12,7 @@ embargo and publication rules, which read it, follow them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
@@ -31,28 +29,16 @@ from accord.disclosure.models import (
     VendorStatus,
     VulnerabilityStatus,
 )
-from accord.disclosure.vulnerability_schemas import (
-    ProductStatusRead,
-    ProductStatusUpdate,
-    VulnerabilityFields,
-    VulnerabilityRead,
-)
+from accord.disclosure.vulnerability_queries import aggregate, listed, publishable, reads
+from accord.disclosure.vulnerability_schemas import ProductStatusUpdate, VulnerabilityFields
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.identity.models import Organization
 from accord.identity.policy import (
     Actor,
-    CaseStanding,
     may_answer_for,
     may_edit_vulnerabilities,
-    may_see_vendor_statuses,
 )
 
-# Statuses in the order an aggregate takes them: the first present wins.
-_PRECEDENCE = (
-    ProductStatus.AFFECTED,
-    ProductStatus.FIXED,
-    ProductStatus.UNDER_INVESTIGATION,
-)
 _VENDOR_STATUS = {
     ProductStatus.NO_REPLY: VendorStatus.NO_REPLY,
     ProductStatus.UNDER_INVESTIGATION: VendorStatus.ACKNOWLEDGED,
@@ -61,12 +47,6 @@ _VENDOR_STATUS = {
     ProductStatus.FIXED: VendorStatus.FIXED,
 }
 _EDITABLE = (CaseStatus.REPORTED, CaseStatus.OPEN, CaseStatus.PUBLISHED)
-
-
-def listed(db: Session, case: DisclosureCase) -> list[CaseVulnerability]:
-    """The case's vulnerabilities, by number."""
-    query = select(CaseVulnerability).where(CaseVulnerability.case_id == case.id)
-    return list(db.scalars(query.order_by(CaseVulnerability.ordinal)))
 
 
 def get(db: Session, case: DisclosureCase, ordinal: int) -> CaseVulnerability:
@@ -322,163 +302,16 @@ def _overall(db: Session, vendor: CaseVendor) -> None:
     vendor.updated_at = utcnow()
 
 
-def aggregate(found: Iterable[ProductStatus], *, unanswered: bool = False) -> ProductStatus:
-    """One status for many: the first of affected, fixed, under investigation present; else
-    not affected when there were answers and all say so (and nobody is ``unanswered``);
-    else no reply yet."""
-    present = set(found)
-    for status in _PRECEDENCE:
-        if status in present:
-            return status
-    if present == {ProductStatus.NOT_AFFECTED} and not unanswered:
-        return ProductStatus.NOT_AFFECTED
-    return ProductStatus.NO_REPLY
-
-
-def reads(
-    db: Session,
-    case: DisclosureCase,
-    standing: CaseStanding,
-    *,
-    limit: int | None = None,
-) -> list[VulnerabilityRead]:
-    """The case's vulnerabilities as ``standing`` may read them: every vendor's status per
-    product for coordinators and vendors, the aggregate and counts alone for the reporter.
-
-    With ``limit``, a vulnerability with more answers than that lists only the rows of the
-    viewer's own vendors (its counts still cover all): the case page, which links to the
-    whole table. Three queries of plain columns, whatever the number of vendors."""
-    counted = db.execute(
-        select(
-            VulnerabilityStatus.vulnerability_id,
-            VulnerabilityStatus.status,
-            func.count(),
-        )
-        .join(CaseVendor, CaseVendor.id == VulnerabilityStatus.vendor_id)
-        .where(CaseVendor.case_id == case.id)
-        .group_by(VulnerabilityStatus.vulnerability_id, VulnerabilityStatus.status)
-    ).all()
-    counts: dict[int, dict[ProductStatus, int]] = {}
-    for vid, status, n in counted:
-        counts.setdefault(vid, {})[status] = n
-    answered = dict(
-        db.execute(
-            select(
-                VulnerabilityStatus.vulnerability_id,
-                func.count(func.distinct(VulnerabilityStatus.vendor_id)),
-            )
-            .join(CaseVendor, CaseVendor.id == VulnerabilityStatus.vendor_id)
-            .where(
-                CaseVendor.case_id == case.id,
-                VulnerabilityStatus.status != ProductStatus.NO_REPLY,
-            )
-            .group_by(VulnerabilityStatus.vulnerability_id)
-        ).all()
-    )
-    vendor_count = db.scalar(
-        select(func.count()).select_from(CaseVendor).where(CaseVendor.case_id == case.id)
-    )
-    detailed = may_see_vendor_statuses(standing)
-    listed_here = listed(db, case)
-    rows = _rows(db, case, listed_here, counts, standing, limit) if detailed else {}
-    return [
-        VulnerabilityRead(
-            ordinal=vulnerability.ordinal,
-            summary=vulnerability.summary,
-            details=vulnerability.details,
-            cvss_vector=vulnerability.cvss_vector,
-            cwe_ids=list(vulnerability.cwe_ids),
-            cve_id=vulnerability.cve_id,
-            advisory_id=vulnerability.advisory_id,
-            status=aggregate(
-                counts.get(vulnerability.id, {}),
-                unanswered=answered.get(vulnerability.id, 0) < (vendor_count or 0),
-            ),
-            counts={s.value: n for s, n in counts.get(vulnerability.id, {}).items()},
-            statuses=rows.get(vulnerability.id, []) if detailed else None,
-            updated_at=vulnerability.updated_at,
-        )
-        for vulnerability in listed_here
-    ]
-
-
-def _rows(
-    db: Session,
-    case: DisclosureCase,
-    found: list[CaseVulnerability],
-    counts: dict[int, dict[ProductStatus, int]],
-    standing: CaseStanding,
-    limit: int | None,
-) -> dict[int, list[ProductStatusRead]]:
-    """Each vulnerability's status rows, by name (within ``limit``, see :func:`reads`)."""
-    query = (
-        select(
-            VulnerabilityStatus.vulnerability_id,
-            Organization.slug,
-            Organization.name,
-            VulnerabilityStatus.product,
-            VulnerabilityStatus.purl,
-            VulnerabilityStatus.status,
-            VulnerabilityStatus.justification,
-            VulnerabilityStatus.statement,
-            VulnerabilityStatus.affected_versions,
-            VulnerabilityStatus.fixed_versions,
-            VulnerabilityStatus.updated_at,
-        )
-        .join(CaseVendor, CaseVendor.id == VulnerabilityStatus.vendor_id)
-        .join(Organization, Organization.id == CaseVendor.organization_id)
-        .where(CaseVendor.case_id == case.id)
-        .order_by(Organization.name, VulnerabilityStatus.product)
-    )
-    if limit is not None:
-        whole = [v.id for v in found if sum(counts.get(v.id, {}).values()) <= limit]
-        query = query.where(
-            or_(
-                VulnerabilityStatus.vulnerability_id.in_(whole),
-                CaseVendor.organization_id.in_(sorted(standing.vendor_org_ids)),
-            )
-        )
-    by_vulnerability: dict[int, list[ProductStatusRead]] = {}
-    for vid, slug, name, product, purl, status, just, said, aff, fix, at in db.execute(query):
-        by_vulnerability.setdefault(vid, []).append(
-            ProductStatusRead.model_construct(
-                vendor=slug,
-                vendor_name=name,
-                product=product,
-                purl=purl,
-                status=status,
-                justification=just,
-                statement=said,
-                affected_versions=list(aff),
-                fixed_versions=list(fix),
-                updated_at=at,
-            )
-        )
-    return by_vulnerability
-
-
-def publishable(db: Session, case: DisclosureCase) -> list[tuple[str, int]]:
-    """(vendor slug, vulnerability id) of every product stated affected or fixed: what the
-    vendors may publish advisories for."""
-    query = (
-        select(Organization.slug, VulnerabilityStatus.vulnerability_id)
-        .join(CaseVendor, CaseVendor.id == VulnerabilityStatus.vendor_id)
-        .join(Organization, Organization.id == CaseVendor.organization_id)
-        .where(
-            CaseVendor.case_id == case.id,
-            VulnerabilityStatus.status.in_((ProductStatus.AFFECTED, ProductStatus.FIXED)),
-        )
-        .distinct()
-    )
-    return [(slug, vid) for slug, vid in db.execute(query)]
-
-
-def products_of(db: Session, case: DisclosureCase, vendor: CaseVendor) -> list[str]:
-    """The products a vendor answered for in the case, the case's own first: the list the
-    answer form offers."""
-    named = db.scalars(
-        select(VulnerabilityStatus.product)
-        .where(VulnerabilityStatus.vendor_id == vendor.id)
-        .distinct()
-    )
-    return list(dict.fromkeys([case.product, *sorted(named)]))
+__all__ = [
+    "add",
+    "aggregate",
+    "edit",
+    "first_of",
+    "get",
+    "listed",
+    "mirror",
+    "publishable",
+    "reads",
+    "set_status",
+    "statuses",
+]
