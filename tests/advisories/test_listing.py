@@ -83,7 +83,7 @@ def test_an_operator_names_the_source_and_a_url_is_named_by_its_database(
             "OSV.dev (PyPI)",
         ),
         ("https://feeds.example.org/osv/", "X-1", "feeds.example.org"),
-        ("../shared/data/pypa-advisory-database/vulns", "PYSEC-2024-1", "PyPA advisory database"),
+        ("../mirror/pypa-advisory-database/vulns", "PYSEC-2024-1", "PyPA advisory database"),
         ("/srv/import/GHSA-aaaa-bbbb-cccc.json", "GHSA-aaaa-bbbb-cccc", "GitHub Advisory Database"),
         ("/srv/import/local.json", "LOCAL-1", None),
         (sources.LOCAL, "LOCAL-1", None),

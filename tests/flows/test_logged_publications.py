@@ -164,10 +164,15 @@ def test_advisory_page_links_each_version_to_its_log_entry(
     ).json()
     client.post(f"/api/v1/advisories/{advisory['id']}/publish", headers=headers)
     page = client.get(f"/advisories/{advisory['id']}").text
-    link = page.split('href="/api/v1/log/documents/')[1].split('"')[0]
-    (entry,) = client.get(f"/api/v1/log/documents/{link}").json()
+    # The version links to the log entry's page (a person's), which names the same entry as
+    # the API's look-up by the document's digest.
+    index = int(page.split('href="/log/entries/')[1].split('"')[0])
+    digest = page.split("SHA-256 <code>")[1].split("<")[0]
+    (entry,) = client.get(f"/api/v1/log/documents/{digest}").json()
+    assert entry["index"] == index
     assert entry["subject"] == f"{advisory['id']}@1"
-    assert client.get(f"/api/v1/log/bundle/{entry['index']}").status_code == 200
+    assert client.get(f"/log/entries/{index}").status_code == 200
+    assert client.get(f"/api/v1/log/bundle/{index}").status_code == 200
 
 
 def test_an_import_logs_every_record_under_one_checkpoint_per_batch(

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
-from accord.db import unit_of_work
 from accord.errors import AccordError
 from accord.identity.models import Organization
 from accord.identity.oidc import revocation, services, signin
@@ -22,6 +21,7 @@ from accord.identity.pages import _see_other, render_login, safe_next, signed_in
 from accord.identity.policy import Action, Actor
 from accord.identity.ratelimit import address_key
 from accord.registry.forms import field_errors
+from accord.web.admission import writes
 from accord.web.deps import (
     DbSession,
     Limiter,
@@ -110,9 +110,10 @@ def start(
 
 
 @router.get(signin.CALLBACK_PATH)
+@writes  # the provider's answer signs a person in: a session, perhaps an account
 def callback(
     request: Request,
-    writer: Writer,
+    db: DbSession,
     settings: SettingsDep,
     _: Annotated[Actor, guard(Action.PUBLIC_READ)],
     state: Annotated[str, Query(max_length=200)] = "",
@@ -121,26 +122,26 @@ def callback(
     iss: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """The provider's answer: a session for the person it vouched for, or the refusal."""
-    # A GET that writes (the session, the audit row of a refusal): its own unit of work,
-    # committed whether the sign-in succeeds or is refused.
-    with unit_of_work(writer) as db:
-        try:
-            user, target = signin.finish(
-                db,
-                state=state,
-                browser_state=request.cookies.get(cookie_name(STATE_COOKIE, settings)),
-                code=code,
-                error=error,
-                issuer=iss,
-                settings=settings,
-                ip_address=client_ip(request),
-            )
-        except Refusal as exc:
-            response: Response = render(
-                request, "oidc/refused.html", {"message": exc.message}, status=401
-            )
-        else:
-            response = signed_in(request, db, user=user, settings=settings, target=target)
+    # A GET that writes (the session, the audit row of a refusal), admitted as a write: the
+    # request's unit of work commits whether the sign-in succeeds or is refused, since a
+    # refusal is answered (401), not raised.
+    try:
+        user, target = signin.finish(
+            db,
+            state=state,
+            browser_state=request.cookies.get(cookie_name(STATE_COOKIE, settings)),
+            code=code,
+            error=error,
+            issuer=iss,
+            settings=settings,
+            ip_address=client_ip(request),
+        )
+    except Refusal as exc:
+        response: Response = render(
+            request, "oidc/refused.html", {"message": exc.message}, status=401
+        )
+    else:
+        response = signed_in(request, db, user=user, settings=settings, target=target)
     response.delete_cookie(
         cookie_name(STATE_COOKIE, settings),
         path="/",
