@@ -229,7 +229,7 @@ def test_two_vendors_a_narrowed_reply_and_a_vendors_own_advisory(
     spanish.close()
 
     _open(ann, "Publish an advisory")
-    ann.locator("select[name=vendor]").select_option("acme-widgets")
+    ann.locator("#publish-form select[name=vendor]").select_option("acme-widgets")
     ann.get_by_label("CVE id").fill("CVE-2026-40002")
     ann.get_by_role("button", name="Publish the advisory").click()
     ident = f"x_{ref}-acme-widgets"

@@ -66,7 +66,7 @@ def test_totp_enrolment_sign_in_and_a_recovery_code_used_once(
     page = browser.new_page()
     errors = _script_errors(page)
     _password(page, live_hub, person)
-    page.wait_for_url(f"{live_hub}/")
+    page.wait_for_url(f"{live_hub}/account")
     page.get_by_role("link", name="psirt").click()
     page.get_by_role("link", name="Sign-in and security").click()
     page.get_by_role("button", name="Add an authenticator app").click()
@@ -91,7 +91,7 @@ def test_totp_enrolment_sign_in_and_a_recovery_code_used_once(
     assert "already used" in page.locator("[role=alert]").inner_text()
     page.get_by_label("Six-digit code").fill(totp.at(time.time() + 30))
     page.get_by_role("button", name="Check the code").click()
-    page.wait_for_url(f"{live_hub}/")
+    page.wait_for_url(f"{live_hub}/account")
     assert page.get_by_role("link", name="psirt").is_visible()
     _sign_out(page)
 
@@ -102,7 +102,7 @@ def test_totp_enrolment_sign_in_and_a_recovery_code_used_once(
         page.get_by_label("Recovery code").fill(codes[0])
         page.get_by_role("button", name="Use the recovery code").click()
         if attempt == 0:
-            page.wait_for_url(f"{live_hub}/")
+            page.wait_for_url(f"{live_hub}/account")
             _sign_out(page)
     alert = page.locator("[role=alert]").inner_text()
     assert "already used" in alert
@@ -139,7 +139,7 @@ def test_a_passkey_registered_and_used_with_chromium_s_virtual_authenticator(
         )
         authenticator = added["authenticatorId"]
         _password(page, hub, person)
-        page.wait_for_url(f"{hub}/")
+        page.wait_for_url(f"{hub}/account")
         page.goto(f"{hub}/account/security")
         page.locator("form[data-webauthn=register] input[name=name]").fill("Laptop passkey")
         page.get_by_role("button", name="Add a passkey or security key").click()
@@ -157,7 +157,7 @@ def test_a_passkey_registered_and_used_with_chromium_s_virtual_authenticator(
         assert page.get_by_label("Six-digit code").count() == 0  # no app enrolled: no code form
         _shot(page, "passkey-second-step")
         page.get_by_role("button", name="Use a passkey or security key").click()
-        page.wait_for_url(f"{hub}/")
+        page.wait_for_url(f"{hub}/account")
         assert page.get_by_role("link", name="psirt").is_visible()
         after = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
         assert after["credentials"][0]["signCount"] >= 1
@@ -189,7 +189,7 @@ def test_the_second_factor_pages_pass_axe_core(
     found = {"second step": _axe(page, axe)}
     page.get_by_label("Six-digit code").fill(totp.at(time.time() + 30))
     page.get_by_role("button", name="Check the code").click()
-    page.wait_for_url(f"{live_hub}/")
+    page.wait_for_url(f"{live_hub}/account")
     page.goto(f"{live_hub}/account/security")
     page.get_by_role("button", name="Add an authenticator app").click()
     page.wait_for_selector("#totp-setup")
