@@ -192,7 +192,11 @@ class CaseMessage(Base):
     or narrower)."""
 
     __tablename__ = "disclosure_messages"
-    __table_args__ = (Index("ix_disclosure_messages_case", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_disclosure_messages_case", "case_id", "id"),
+        # The newest messages of each thread (audience, vendor) without a sort.
+        Index("ix_disclosure_messages_thread", "case_id", "audience", "vendor_org_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("disclosure_cases.id", ondelete="CASCADE"))
