@@ -69,3 +69,30 @@ def test_serve_refuses_to_start_past_the_budget(settings: Settings, engine: Engi
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: 40 web process(es) may open")
     assert "Listening" not in result.stdout
+
+
+def test_connections_others_hold_now_warn_without_refusing(
+    settings: Settings, engine: Engine
+) -> None:
+    """Others' connections come and go (a test run, a backup, a restarted hub's old pool):
+    they are said, never a reason to refuse to start."""
+    _postgresql(engine)
+    with engine.connect() as conn:
+        limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+        reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+    # Exactly the server's whole room: fits an idle server, not one with this test's own.
+    per_process = limit - reserved - DRAINER_CONNECTIONS
+    tight = settings.model_copy(update={"max_requests_in_flight": 1, "max_writes_in_flight": 1})
+    extra = per_process - tight.db_connections
+    held = [engine.connect() for _ in range(2)]
+    try:
+        crowded = settings.model_copy(
+            update={"max_requests_in_flight": 1 + extra // 2, "max_writes_in_flight": 1 + extra % 2}
+        )
+        assert connections_needed(crowded, processes=1) == limit - reserved
+        warning = check_connection_budget(engine, crowded, processes=1)
+    finally:
+        for conn in held:
+            conn.close()
+    assert warning is not None
+    assert "other clients hold" in warning

@@ -134,30 +134,44 @@ def connections_needed(settings: Settings, *, processes: int) -> int:
     return processes * (settings.db_connections + DRAINER_CONNECTIONS)
 
 
-def check_connection_budget(engine: Engine, settings: Settings, *, processes: int) -> None:
-    """Fail at start, naming the settings, if PostgreSQL cannot take every connection the
+def check_connection_budget(engine: Engine, settings: Settings, *, processes: int) -> str | None:
+    """Fail at start, naming the settings, if PostgreSQL can never take every connection the
     hub's processes may open: past ``max_connections`` a request is refused a connection
-    ("too many clients") at the worst moment, under load, instead of once, at start."""
+    ("too many clients") at the worst moment, under load, instead of once, at start.
+
+    Connections other clients hold now only warn (the message returned): they come and go
+    (a test run, a backup, a restarted hub's old pool), and refusing to start for them would
+    make a restart fail at random."""
     if engine.dialect.name != "postgresql":
-        return
+        return None
     with engine.connect() as conn:
         limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
         reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
         # Others' connections (another hub's, an `accord worker`'s), not this one, closed next.
-        others = conn.exec_driver_sql(
-            "SELECT count(*) - 1 FROM pg_stat_activity WHERE backend_type = 'client backend'"
-        ).scalar_one()
-    room = limit - reserved - int(others)
-    needed = connections_needed(settings, processes=processes)
-    if needed > room:
-        raise ConfigError(
-            f"{processes} web process(es) may open {needed} PostgreSQL connections "
-            f"({settings.db_connections} each: 2 x ACCORD_MAX_REQUESTS_IN_FLIGHT "
-            f"+ ACCORD_MAX_WRITES_IN_FLIGHT + {RESERVED_CONNECTIONS}, and "
-            f"{DRAINER_CONNECTIONS} for its TAXII queue drainer), but the server has room for "
-            f"{room} (max_connections {limit}, {reserved} reserved for superusers, {others} in "
-            "use): lower those settings or --workers, or raise max_connections"
+        others = int(
+            conn.exec_driver_sql(
+                "SELECT count(*) - 1 FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            ).scalar_one()
         )
+    needed = connections_needed(settings, processes=processes)
+    said = (
+        f"{processes} web process(es) may open {needed} PostgreSQL connections "
+        f"({settings.db_connections} each: 2 x ACCORD_MAX_REQUESTS_IN_FLIGHT "
+        f"+ ACCORD_MAX_WRITES_IN_FLIGHT + {RESERVED_CONNECTIONS}, and "
+        f"{DRAINER_CONNECTIONS} for its TAXII queue drainer)"
+    )
+    if needed > limit - reserved:
+        raise ConfigError(
+            f"{said}, but the server has room for {limit - reserved} (max_connections {limit}, "
+            f"{reserved} reserved for superusers): lower those settings or --workers, or "
+            "raise max_connections"
+        )
+    if needed > limit - reserved - others:
+        return (
+            f"{said}, and other clients hold {others} of the {limit - reserved} the server "
+            "allows now: under load some requests may be refused a connection"
+        )
+    return None
 
 
 def _json_dumps(value: Any) -> str:

@@ -90,9 +90,11 @@ def serve(
     # Serving is how a hub is made: the first run creates its database.
     engine = open_engine(settings, create=True)
     try:
-        check_connection_budget(engine, settings, processes=workers)
+        crowded = check_connection_budget(engine, settings, processes=workers)
     finally:
         engine.dispose()
+    if crowded is not None:
+        Console(stderr=True).print(f"warning: {crowded}", soft_wrap=True, highlight=False)
     from accord.demo.services import has_data
 
     with database(settings, migrate=False, writes=False) as db:

@@ -66,7 +66,9 @@ def test_an_org_admin_registers_the_provider_from_the_members_page(
     db.rollback()
     row = db.scalars(select(OidcProvider)).one()
     assert (row.client_secret_sealed, row.passwords_allowed) == (sealed, True)
-    events = db.scalars(select(AuditEvent).where(AuditEvent.action.like("oidc.provider.%"))).all()
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("oidc.provider.%")).order_by(AuditEvent.id)
+    ).all()
     assert [e.action for e in events] == ["oidc.provider.register", "oidc.provider.change"]
     assert [e.details["secret_changed"] for e in events] == [True, False]
 
