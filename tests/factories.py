@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.identity import access, services
+from accord.identity import access, sealing, services
 from accord.identity.credentials import hash_password
 from accord.identity.models import (
     FactorKind,
@@ -114,7 +114,7 @@ class Factories:
                     kind=FactorKind.TOTP,
                     name="phone",
                     confirmed=True,
-                    totp_secret=secret,
+                    totp_secret=sealing.seal(self.settings, secret),
                     sign_count=0,
                 )
             )

@@ -19,7 +19,9 @@ def prepare(make: Factories, world: World) -> None:
     reach them; anyone else is told they do not exist."""
     with unit_of_work(make.factory) as db:
         member = get_user(db, world.people["member"].username)
-        factor = factors.begin_totp(db, user=member, name="phone", actor=SYSTEM)
+        factor = factors.begin_totp(
+            db, user=member, name="phone", actor=SYSTEM, settings=make.settings
+        )
         access.start_session(db, user=member, settings=make.settings)
         db.flush()
         session = db.query(WebSession).filter_by(user_id=member.id).one()

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
-from accord.identity import audit, sessions
+from accord.identity import audit, sealing, sessions
 from accord.identity.credentials import digest, same
 from accord.identity.models import FactorKind, RecoveryCode, SecondFactor, User
 from accord.identity.policy import Action, Actor, authorize
@@ -81,7 +81,9 @@ def clean_name(name: str) -> str:
 # -- TOTP enrolment ------------------------------------------------------------------------
 
 
-def begin_totp(db: Session, *, user: User, name: str, actor: Actor) -> SecondFactor:
+def begin_totp(
+    db: Session, *, user: User, name: str, actor: Actor, settings: Settings
+) -> SecondFactor:
     """A new, unconfirmed TOTP factor with a fresh secret; it counts once a code confirms it."""
     authorize(actor, Action.OWN_FACTORS_MANAGE)
     # An abandoned enrolment's secret is dropped: only the latest one may be confirmed.
@@ -97,7 +99,8 @@ def begin_totp(db: Session, *, user: User, name: str, actor: Actor) -> SecondFac
         kind=FactorKind.TOTP,
         name=clean_name(name),
         confirmed=False,
-        totp_secret=base64.b32encode(secrets.token_bytes(20)).decode(),
+        # Sealed: a copy of the database must not let anyone compute the person's codes.
+        totp_secret=sealing.seal(settings, base64.b32encode(secrets.token_bytes(20)).decode()),
         sign_count=0,
     )
     db.add(factor)
@@ -105,10 +108,15 @@ def begin_totp(db: Session, *, user: User, name: str, actor: Actor) -> SecondFac
     return factor
 
 
+def totp_secret(factor: SecondFactor, *, settings: Settings) -> str:
+    """The TOTP secret shared with the person's app, unsealed (shown only while enrolling)."""
+    assert factor.totp_secret is not None
+    return sealing.unseal(settings, factor.totp_secret)
+
+
 def provisioning_uri(factor: SecondFactor, *, user: User, settings: Settings) -> str:
     """The ``otpauth://`` URI an authenticator app reads from the QR code."""
-    assert factor.totp_secret is not None
-    return pyotp.TOTP(factor.totp_secret).provisioning_uri(
+    return pyotp.TOTP(totp_secret(factor, settings=settings)).provisioning_uri(
         name=user.username, issuer_name=settings.hub_name
     )
 
@@ -137,7 +145,7 @@ def confirm_totp(
     if factor.kind is not FactorKind.TOTP or factor.confirmed:
         raise NotFound(f"no TOTP enrolment {factor_id}", field="factor_id")
     _throttled(limiter, user=user, ip_address=actor.ip_address, settings=settings)
-    step = _totp_step(factor, code)
+    step = _totp_step(factor, code, settings=settings)
     if step is None:
         _failed(limiter, db, user=user, actor=actor, method="totp", settings=settings)
         raise InvalidInput(N_("code: wrong or expired code; try the current one"), field="code")
@@ -272,7 +280,7 @@ def verify_code(
         if not _CODE.match(code.strip()):
             _failed(limiter, db, user=user, actor=actor, method=method, settings=settings)
             raise InvalidInput(N_("code: six digits from your authenticator app"), field="code")
-        found = _totp(db, user=user, code=code)
+        found = _totp(db, user=user, code=code, settings=settings)
     if found is None:
         _failed(limiter, db, user=user, actor=actor, method=method, settings=settings)
         message = (
@@ -285,7 +293,7 @@ def verify_code(
     return found
 
 
-def _totp(db: Session, *, user: User, code: str) -> str | None:
+def _totp(db: Session, *, user: User, code: str, settings: Settings) -> str | None:
     factors = db.scalars(
         select(SecondFactor)
         .where(
@@ -296,7 +304,7 @@ def _totp(db: Session, *, user: User, code: str) -> str | None:
         .with_for_update()
     ).all()
     for factor in factors:
-        step = _totp_step(factor, code)
+        step = _totp_step(factor, code, settings=settings)
         if step is not None:
             factor.totp_last_step = step
             factor.last_used_at = utcnow()
@@ -304,13 +312,16 @@ def _totp(db: Session, *, user: User, code: str) -> str | None:
     return None
 
 
-def _totp_step(factor: SecondFactor, code: str, now: datetime | None = None) -> int | None:
+def _totp_step(
+    factor: SecondFactor, code: str, *, settings: Settings, now: datetime | None = None
+) -> int | None:
     """The time step ``code`` is valid for (within the drift), or None: wrong, or a replay of
     the last accepted step or an earlier one."""
     code = code.strip()
     if factor.totp_secret is None or not _CODE.match(code):
         return None
-    totp = pyotp.TOTP(factor.totp_secret, digits=TOTP_DIGITS, interval=TOTP_PERIOD)
+    secret = sealing.unseal(settings, factor.totp_secret)
+    totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_PERIOD)
     current = int((now or utcnow()).timestamp()) // TOTP_PERIOD
     for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
         if same(totp.generate_otp(step), code):

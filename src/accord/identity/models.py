@@ -229,7 +229,8 @@ class SecondFactor(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Sealed (identity/sealing.py): the database alone does not give the person's codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     # The last RFC 6238 time step accepted: a code of that step or an earlier one is a replay.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     credential_id: Mapped[str | None] = mapped_column(String(1400), unique=True)

@@ -94,11 +94,15 @@ def begin_totp(
     """Start a TOTP enrolment: the secret as a QR code and as text, and a form for a code."""
     user = _user(db, actor)
     try:
-        factor = factors.begin_totp(db, user=user, name=name, actor=actor)
+        factor = factors.begin_totp(db, user=user, name=name, actor=actor, settings=settings)
     except InvalidInput as exc:
         return _page(request, db, actor, settings, status=422, name_error=exc.message, name=name)
     uri = factors.provisioning_uri(factor, user=user, settings=settings)
-    setup = {"id": factor.id, "secret": factor.totp_secret, "qr": factors.qr_svg(uri)}
+    setup = {
+        "id": factor.id,
+        "secret": factors.totp_secret(factor, settings=settings),
+        "qr": factors.qr_svg(uri),
+    }
     return _page(request, db, actor, settings, status=201, setup=setup)
 
 
@@ -128,7 +132,11 @@ def confirm_totp(
     except InvalidInput as exc:
         factor = factors.pending_totp(db, factor_id=factor_id, actor=actor)
         uri = factors.provisioning_uri(factor, user=user, settings=settings)
-        setup = {"id": factor.id, "secret": factor.totp_secret, "qr": factors.qr_svg(uri)}
+        setup = {
+            "id": factor.id,
+            "secret": factors.totp_secret(factor, settings=settings),
+            "qr": factors.qr_svg(uri),
+        }
         # Kept: the refusal's audit row and count commit with this answer.
         return _page(request, db, actor, settings, status=422, setup=setup, code_error=exc.message)
     _mark_proved(request, db, settings)

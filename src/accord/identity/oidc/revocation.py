@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import AccordError, NotFound
-from accord.identity import audit
+from accord.identity import audit, sealing
 from accord.identity.models import ApiToken, Membership, Organization, User, WebSession
-from accord.identity.oidc import protocol, sealing
+from accord.identity.oidc import protocol
 from accord.identity.oidc.models import OidcLink, OidcProvider
 from accord.identity.policy import SYSTEM, Action, Actor, authorize
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import Conflict, InvalidInput
-from accord.identity import audit
+from accord.identity import audit, sealing
 from accord.identity.models import Membership, Organization, User
-from accord.identity.oidc import handlers, protocol, sealing
+from accord.identity.oidc import handlers, protocol
 from accord.identity.oidc.models import HUB_SCOPE, OidcProvider
 from accord.identity.oidc.schemas import ProviderForm
 from accord.identity.policy import Action, Actor, authorize, password_sign_in_allowed

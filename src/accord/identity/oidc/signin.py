@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import AccordError
-from accord.identity import audit
+from accord.identity import audit, sealing
 from accord.identity.credentials import digest, hash_password
 from accord.identity.models import MemberRole, Membership, User
-from accord.identity.oidc import protocol, revocation, sealing
+from accord.identity.oidc import protocol, revocation
 from accord.identity.oidc.models import OidcLink, OidcLogin, OidcProvider
 from accord.identity.oidc.protocol import Identity, Refusal
 from accord.identity.policy import Actor, may_link_account

@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("confirmed", sa.Boolean(), nullable=False),
         sa.Column("created_at", accord.db.UTCDateTime(), nullable=False),
         sa.Column("last_used_at", accord.db.UTCDateTime(), nullable=True),
-        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_secret", sa.String(length=255), nullable=True),
         sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
         sa.Column("credential_id", sa.String(length=1400), nullable=True),
         sa.Column("public_key", sa.Text(), nullable=True),

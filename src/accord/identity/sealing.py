@@ -1,8 +1,9 @@
-"""Secrets the hub must send again later (a client secret, a refresh token), kept sealed.
+"""Secrets the hub must use again later, kept sealed: a single sign-on provider's client
+secret and refresh tokens, and the TOTP secrets it shares with people's authenticator apps.
 
 Fernet (AES-128-CBC with HMAC-SHA256) under a key file in the data directory, made once
-and 0600 like the hub's other keys: a copy of the database alone does not give away an
-organization's client secret.
+and 0600 like the hub's other keys: a copy of the database alone gives away neither an
+organization's client secret nor the codes of anyone's second factor.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from accord.errors import ConfigError
 
 def key_path(settings: Settings) -> Path:
     """Where the sealing key lives."""
-    return settings.data_dir / "oidc-sealing.key"
+    return settings.data_dir / "sealing.key"
 
 
 def _fernet(settings: Settings) -> Fernet:
