@@ -34,7 +34,14 @@ from accord.web.deps import (
 )
 from accord.web.errors import wants_json
 from accord.web.rendering import render
-from accord.web.security import CSP, cookie_name, rotate_csrf, verify_csrf
+from accord.web.security import (
+    CSP,
+    clear_private_cookie,
+    cookie_name,
+    rotate_csrf,
+    set_private_cookie,
+    verify_csrf,
+)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -86,14 +93,8 @@ def signed_in(
     if target == "/":  # no page asked for: the person's dashboard
         target = navigation.landing(db, user_id=user.id, is_operator=user.is_operator)
     response = _see_other(target)
-    response.set_cookie(
-        cookie_name(SESSION_COOKIE, settings),
-        secret,
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        secure=settings.secure_cookies,
-        samesite="lax",
-        path="/",
+    set_private_cookie(
+        response, SESSION_COOKIE, secret, settings=settings, max_age=settings.session_hours * 3600
     )
     rotate_csrf(request, response)
     return response
@@ -176,10 +177,7 @@ def logout(
     if cookie and actor.is_authenticated:
         access.end_session(db, secret=cookie, actor=actor)
     response = _see_other("/")
-    # With the attributes it was set with: a browser ignores a __Host- cookie without Secure.
-    response.delete_cookie(
-        name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax"
-    )
+    clear_private_cookie(response, SESSION_COOKIE, settings=settings)
     rotate_csrf(request, response)
     return response
 

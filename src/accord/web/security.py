@@ -11,7 +11,7 @@ import ipaddress
 import json
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -219,17 +219,49 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
-    """Give the browser ``token`` as its CSRF cookie."""
-    settings = _settings(request)
+def set_private_cookie(
+    response: Response,
+    name: str,
+    value: str,
+    *,
+    settings: Settings,
+    max_age: int | None = None,
+    samesite: Literal["lax", "strict"] = "lax",
+) -> None:
+    """Set one of the hub's own cookies: named for the scheme (:func:`cookie_name`), HttpOnly,
+    Secure over HTTPS, for the whole site."""
     response.set_cookie(
-        cookie_name(CSRF_COOKIE, settings),
-        token,
+        cookie_name(name, settings),
+        value,
+        max_age=max_age,
         httponly=True,
-        samesite="strict",
         secure=settings.secure_cookies,
+        samesite=samesite,
         path="/",
     )
+
+
+def clear_private_cookie(
+    response: Response,
+    name: str,
+    *,
+    settings: Settings,
+    samesite: Literal["lax", "strict"] = "lax",
+) -> None:
+    """Remove one of the hub's own cookies with the attributes it was set with: a browser
+    ignores the removal of a ``__Host-`` cookie without Secure."""
+    response.delete_cookie(
+        cookie_name(name, settings),
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite=samesite,
+    )
+
+
+def set_csrf_cookie(request: Request, response: Response, token: str) -> None:
+    """Give the browser ``token`` as its CSRF cookie."""
+    set_private_cookie(response, CSRF_COOKIE, token, settings=_settings(request), samesite="strict")
 
 
 def rotate_csrf(request: Request, response: Response) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from accord.config import Settings
 from accord.errors import AccordError
@@ -28,16 +28,14 @@ from accord.web.deps import (
     OrgAccess,
     SettingsDep,
     client_ip,
-    get_sessionmaker,
     guard,
     org_guard,
 )
 from accord.web.i18n import N_
 from accord.web.rendering import render
-from accord.web.security import cookie_name, verify_csrf
+from accord.web.security import clear_private_cookie, cookie_name, set_private_cookie, verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
-Writer = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
 STATE_COOKIE = "accord_oidc_state"
 
 
@@ -97,14 +95,8 @@ def start(
         return _login_page(request, db, context=context, status=502)
     response = RedirectResponse(url, status_code=303)
     # Lax: the provider sends the browser back with a top-level GET, which carries it.
-    response.set_cookie(
-        cookie_name(STATE_COOKIE, settings),
-        state,
-        max_age=signin.LOGIN_MINUTES * 60,
-        httponly=True,
-        secure=settings.secure_cookies,
-        samesite="lax",
-        path="/",
+    set_private_cookie(
+        response, STATE_COOKIE, state, settings=settings, max_age=signin.LOGIN_MINUTES * 60
     )
     return response
 
@@ -142,13 +134,7 @@ def callback(
         )
     else:
         response = signed_in(request, db, user=user, settings=settings, target=target)
-    response.delete_cookie(
-        cookie_name(STATE_COOKIE, settings),
-        path="/",
-        secure=settings.secure_cookies,
-        httponly=True,
-        samesite="lax",
-    )
+    clear_private_cookie(response, STATE_COOKIE, settings=settings)
     return response
 
 
