@@ -15,27 +15,25 @@ A verifier key (vkey) is written ``name+<hex key ID>+base64(0x04 || public key)`
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from accord.transparency.note import SIGNATURE_PREFIX, NoteError, check_name, split_note
+from accord.transparency.note import (
+    SIGNATURE_PREFIX,
+    NoteError,
+    PublicKey,
+    check_name,
+    split_note,
+)
 
 COSIGNATURE_V1 = 0x04  # the signature type byte of an Ed25519 cosignature
 HEADER = "cosignature/v1\n"
 MAX_TIMESTAMP = 2**63 - 1
 _BLOB_SIZE = 4 + 8 + 64
-
-
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The 4-byte key ID of an Ed25519 cosigner key."""
-    material = name.encode() + b"\n" + bytes([COSIGNATURE_V1]) + public_key
-    return hashlib.sha256(material).digest()[:4]
 
 
 def signed_message(body: str, timestamp: int) -> bytes:
@@ -45,44 +43,12 @@ def signed_message(body: str, timestamp: int) -> bytes:
     return f"{HEADER}time {timestamp}\n{body}".encode()
 
 
-@dataclass(frozen=True)
-class CosignatureVerifier:
-    """A cosigner's Ed25519 public key under its name."""
+class CosignatureVerifier(PublicKey):
+    """A cosigner's Ed25519 public key under its name (type byte 0x04)."""
 
-    name: str
-    public_key: bytes
-
-    def __post_init__(self) -> None:
-        check_name(self.name)
-        if len(self.public_key) != 32:
-            raise NoteError("an Ed25519 public key is 32 bytes")
-
-    @property
-    def key_id(self) -> bytes:
-        """The 4-byte ID its signature lines carry."""
-        return key_id(self.name, self.public_key)
-
-    def encode(self) -> str:
-        """The vkey string, ``name+hex key ID+base64(0x04 || key)``."""
-        material = base64.b64encode(bytes([COSIGNATURE_V1]) + self.public_key).decode()
-        return f"{self.name}+{self.key_id.hex()}+{material}"
-
-    @classmethod
-    def parse(cls, text: str) -> CosignatureVerifier:
-        """Read a cosigner vkey; refuse one of another type or whose ID does not match."""
-        parts = text.strip().split("+", 2)
-        if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
-            raise NoteError("a witness key reads name+keyid+base64key")
-        try:
-            material = base64.b64decode(parts[2], validate=True)
-        except binascii.Error:
-            raise NoteError("the witness key's key is not valid base64") from None
-        if len(material) != 33 or material[0] != COSIGNATURE_V1:
-            raise NoteError("the witness key is not an Ed25519 cosignature/v1 key (type 0x04)")
-        verifier = cls(parts[0], material[1:])
-        if verifier.key_id.hex() != parts[1]:
-            raise NoteError("the witness key's ID does not match its key")
-        return verifier
+    KEY_TYPE: ClassVar[int] = COSIGNATURE_V1
+    LABEL: ClassVar[str] = "witness key"
+    KIND: ClassVar[str] = "an Ed25519 cosignature/v1 key (type 0x04)"
 
     def timestamp_of(self, body: str, blob: bytes) -> int | None:
         """The timestamp of ``blob`` (key ID, timestamp, signature) if it cosigns ``body``."""

@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -36,9 +37,10 @@ class NoteError(ValueError):
     """A note or checkpoint is malformed, or no trusted signature on it verifies."""
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The 4-byte key ID of an Ed25519 key, as signed-note recommends."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, key_type: int = ED25519) -> bytes:
+    """The 4-byte key ID of an Ed25519 key of ``key_type``, as signed-note recommends:
+    ``SHA-256(name || "\\n" || type byte || public key)[:4]``."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([key_type]) + public_key).digest()[:4]
 
 
 def check_name(name: str) -> None:
@@ -48,8 +50,14 @@ def check_name(name: str) -> None:
 
 
 @dataclass(frozen=True)
-class Verifier:
-    """An Ed25519 public key under a name: checks signatures on notes."""
+class PublicKey:
+    """An Ed25519 public key under a name, of one signature type: written and read as a vkey,
+    ``name+hex key ID+base64(type byte || key)``. A log's key (:class:`Verifier`, 0x01) and a
+    witness's (``cosignature.CosignatureVerifier``, 0x04) differ only by that byte."""
+
+    KEY_TYPE: ClassVar[int] = ED25519
+    LABEL: ClassVar[str] = "verifier key"  # what errors call it
+    KIND: ClassVar[str] = "an Ed25519 key"
 
     name: str
     public_key: bytes
@@ -62,29 +70,33 @@ class Verifier:
     @property
     def key_id(self) -> bytes:
         """The 4-byte ID that signature lines carry."""
-        return key_id(self.name, self.public_key)
+        return key_id(self.name, self.public_key, self.KEY_TYPE)
 
     def encode(self) -> str:
-        """The verifier key string, ``name+hex key ID+base64(0x01 || key)``."""
-        material = base64.b64encode(bytes([ED25519]) + self.public_key).decode()
+        """The vkey string, ``name+hex key ID+base64(type byte || key)``."""
+        material = base64.b64encode(bytes([self.KEY_TYPE]) + self.public_key).decode()
         return f"{self.name}+{self.key_id.hex()}+{material}"
 
     @classmethod
-    def parse(cls, text: str) -> Verifier:
-        """Read a verifier key string; refuse it unless its key ID matches its key."""
+    def parse(cls, text: str) -> Self:
+        """Read a vkey; refuse one of another type or whose key ID does not match its key."""
         parts = text.strip().split("+", 2)
         if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
-            raise NoteError("a verifier key reads name+keyid+base64key")
+            raise NoteError(f"a {cls.LABEL} reads name+keyid+base64key")
         try:
             material = base64.b64decode(parts[2], validate=True)
         except binascii.Error:
-            raise NoteError("the verifier key's key is not valid base64") from None
-        if len(material) != 33 or material[0] != ED25519:
-            raise NoteError("the verifier key is not an Ed25519 key")
-        verifier = cls(parts[0], material[1:])
-        if verifier.key_id.hex() != parts[1]:
-            raise NoteError("the verifier key's ID does not match its key")
-        return verifier
+            raise NoteError(f"the {cls.LABEL}'s key is not valid base64") from None
+        if len(material) != 33 or material[0] != cls.KEY_TYPE:
+            raise NoteError(f"the {cls.LABEL} is not {cls.KIND}")
+        found = cls(parts[0], material[1:])
+        if found.key_id.hex() != parts[1]:
+            raise NoteError(f"the {cls.LABEL}'s ID does not match its key")
+        return found
+
+
+class Verifier(PublicKey):
+    """A log's Ed25519 public key under a name: checks signatures on notes."""
 
     def verifies(self, text: bytes, signature: bytes) -> bool:
         """Whether ``signature`` is this key's Ed25519 signature of ``text``."""
