@@ -258,6 +258,24 @@ def test_username_comes_from_the_email_and_avoids_taken_names(
     assert approval.account.username == "ada-2"
 
 
+def test_approval_never_fails_on_a_placeholder_password_that_holds_the_username(
+    session_factory: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The placeholder is random; one that happens to contain the username ("ada") is refused
+    # by the password rules and made approval fail. It is drawn again instead.
+    draws = iter(["unusable_xxADAxx", "unusable_fine-random-value"])
+    real = accounts.new_secret
+    monkeypatch.setattr(
+        accounts,
+        "new_secret",
+        lambda prefix: next(draws) if prefix == "unusable_" else real(prefix),
+    )
+    approval = approve(session_factory, settings, submit(session_factory, username="ada"))
+    assert approval.account is not None
+    assert approval.account.username == "ada"
+    assert next(draws, None) is None  # both drawn: the first was refused
+
+
 def test_setup_link_sets_the_password_once(
     session_factory: sessionmaker[Session], settings: Settings, db: Session
 ) -> None:

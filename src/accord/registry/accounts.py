@@ -64,7 +64,7 @@ def first_admin(
         set_member(db, org=org, username=existing.username, role=MemberRole.ADMIN, actor=actor)
         return FirstAdmin(username=existing.username, created=False)
     name = username or _free_username(db, email)
-    unusable = new_secret("unusable_")  # hashed and forgotten: no one can sign in with it
+    unusable = _unusable_password(name, email)
     user = create_user(
         db,
         data=UserCreate(username=name, email=email, password=unusable, display_name=display_name),
@@ -75,6 +75,18 @@ def first_admin(
     expires_at = utcnow() + SETUP_LINK_LIFETIME
     db.add(AccountSetupLink(user_id=user.id, secret_hash=digest(secret), expires_at=expires_at))
     return FirstAdmin(username=name, created=True, setup_secret=secret, expires_at=expires_at)
+
+
+def _unusable_password(username: str, email: str) -> str:
+    """A random password, hashed and forgotten, so that no one signs in before the setup
+    link sets one. It passes the rules a chosen password must (``identity/passwords.py``):
+    a random one may happen to contain a short username ("ada" in 43 random characters,
+    about one approval in a thousand), which the rules refuse; draw again then."""
+    taken = {username.lower(), email.lower(), email.split("@")[0].lower()}
+    while True:
+        candidate = new_secret("unusable_")
+        if not any(part and part in candidate.lower() for part in taken):
+            return candidate
 
 
 def _free_username(db: Session, email: str) -> str:
