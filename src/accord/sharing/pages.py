@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from accord.clock import utcnow
 from accord.errors import AccordError
 from accord.identity.policy import Action, Actor
-from accord.sharing import cursor, indicators, queries, services
+from accord.sharing import cursor, indicators, manage, queries, services
 from accord.sharing.api import collection_read
 from accord.sharing.readers import reader_for
 from accord.web.deps import DbSession, guard
@@ -55,7 +55,12 @@ def collection_page(
     return render(
         request,
         "sharing/collection.html",
-        {"collection": collection, "objects": objects, "next": result.next},
+        {
+            "collection": collection,
+            "objects": objects,
+            "next": result.next,
+            "may_manage": manage.may_manage(actor, collection),
+        },
     )
 
 
@@ -64,7 +69,7 @@ def _summary(body: str) -> dict[str, str]:
     return {
         "id": obj.get("id", ""),
         "type": obj.get("type", ""),
-        "name": obj.get("name") or obj.get("pattern") or "",
+        "name": obj.get("name") or obj.get("value") or obj.get("pattern") or "",
         "modified": obj.get("modified") or obj.get("created") or "",
     }
 

@@ -81,6 +81,12 @@ def _admit(
         raise Unauthenticated("sign in with an API token to reach this collection")
     if granted is not None and (granted.can_read or granted.can_write):
         raise Forbidden(f"you may not {'write to' if write else 'read'} this collection")
+    if granted is not None and actor.is_operator:
+        # Operators know every collection exists (they run the hub): say why, not "no such".
+        raise Forbidden(
+            "operators run the hub but read a collection only through its grants: ask its "
+            "owner to grant your organization access"
+        )
     raise NotFound(f"no collection {collection_id!r}", field="collection_id")
 
 

@@ -319,6 +319,10 @@ def _references(obj: dict[str, Any]) -> None:
         if not name.endswith(_REF_SUFFIXES):
             continue
         of_type = _TYPED_REFS.get(name)
+        if name.startswith("x_") and value == "":
+            # A custom reference left empty: MITRE ATT&CK's deprecated data components carry
+            # x_mitre_data_source_ref "" (the bundle is kept whole, see docs/sharing.md).
+            continue
         if name.endswith("_ref"):
             _reference(value, name, of_type)
         else:

@@ -61,6 +61,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.registry import profile_pages as registry_profile_pages
     from accord.registry import routes as registry_routes
     from accord.sharing import api as sharing_api
+    from accord.sharing import object_pages as sharing_object_pages
     from accord.sharing import pages as sharing_pages
     from accord.sharing import routes as sharing_routes
     from accord.transparency import pages as transparency_pages
@@ -93,6 +94,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, sharing_api.router),
         (API_PREFIX, check_routes.router),
         ("", check_pages.router),
+        # Before sharing_pages: /sharing/collections/new is not a collection's id.
+        ("", sharing_object_pages.router),
         ("", sharing_pages.router),
         (API_PREFIX, jobs_routes.router),
         ("", jobs_pages.router),

@@ -88,6 +88,16 @@ ENTRIES: tuple[Entry, ...] = (
         "/sharing/lookup", N_("Indicator look-up"), Action.SHARING_READ, Place.PAGE, via="/sharing"
     ),
     Entry(
+        "/sharing/collections/new",
+        N_("New collection"),
+        Action.SHARING_WRITE,
+        Place.PAGE,
+        via="/sharing",
+    ),
+    Entry(
+        "/sharing/groups", N_("Sharing groups"), Action.SHARING_WRITE, Place.PAGE, via="/sharing"
+    ),
+    Entry(
         "/login",
         N_("Sign in"),
         Action.PUBLIC_READ,
