@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from accord import outbound
 from accord.cli.context import database, settings_from_env
@@ -19,7 +19,7 @@ from accord.config import Settings
 from accord.errors import AccordError, InvalidInput, NotFound
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
-from accord.sharing import federation, groups, services
+from accord.sharing import federation, groups, misp, services
 from accord.sharing.models import Remote
 from accord.sharing.schemas import CollectionCreate, GrantSet, GroupExport
 from accord.sharing.tlp import Tlp
@@ -265,3 +265,84 @@ def group_import(
     out.print(f"group {result.id} ({result.name}): {len(result.members)} member(s)")
     if result.unknown:
         err.print(f"organizations this hub does not know: {', '.join(result.unknown)}")
+
+
+CollectionOpt = Annotated[str, typer.Option("--collection", help="Collection id or alias.")]
+
+
+def _read_json(file: Path) -> object:
+    if not file.is_file():
+        raise NotFound(f"no file {file}", field="file")
+    try:
+        return json.loads(file.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{file}: not JSON ({str(exc)[:200]})", field="file") from None
+
+
+@app.command("import-misp")
+def import_misp(
+    file: Annotated[Path, typer.Argument(help="A MISP event as JSON.")],
+    collection: CollectionOpt,
+    config: ConfigOpt = None,
+) -> None:
+    """Import a MISP event into a collection, as its owner shares it; all of it or nothing."""
+    document = _read_json(file)
+    with database(settings_from_env(config)) as db:
+        found = services.get_collection(db, collection)
+        result = misp.store_event(
+            db,
+            collection=found,
+            producer_org_id=found.owner_org_id,
+            document=document,
+            now=utcnow(),
+        )
+    out.print(
+        f"{result.event_id}: {result.attributes} attribute(s), {result.misp_objects} "
+        f"object(s), {result.tags} tag(s), {result.sightings} sighting(s) "
+        f"({result.objects} STIX objects)"
+    )
+
+
+@app.command("export-misp")
+def export_misp(
+    collection: CollectionOpt,
+    event: Annotated[str | None, typer.Option(help="One event's uuid (default: all).")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="File (default: stdout).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write a collection's MISP events as MISP JSON (one event: {"Event": ...})."""
+    with database(settings_from_env(config)) as db:
+        found = services.get_collection(db, collection)
+        events = misp.collection_events(db, collection=found, visible=true(), event_id=event)
+    document: object = events[0] if event is not None else {"response": events}
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if output is None:
+        print(text)
+    else:
+        output.write_text(text + "\n")
+        err.print(f"wrote {output}")
+
+
+@app.command("import-stix")
+def import_stix(
+    file: Annotated[Path, typer.Argument(help="A STIX 2.1 bundle (or a list of objects).")],
+    collection: CollectionOpt,
+    config: ConfigOpt = None,
+) -> None:
+    """Import a STIX 2.1 bundle into a collection, as its owner shares it; all or nothing."""
+    document = _read_json(file)
+    objects = document.get("objects") if isinstance(document, dict) else document
+    if not isinstance(objects, list):
+        raise InvalidInput(f"{file}: not a STIX bundle (no list of objects)", field="file")
+    with database(settings_from_env(config)) as db:
+        found = services.get_collection(db, collection)
+        report = misp.store_all(
+            db,
+            collection=found,
+            producer_org_id=found.owner_org_id,
+            objects=objects,
+            now=utcnow(),
+        )
+    out.print(
+        f"{report.stored} object(s) stored, {len(report.successes) - report.stored} already there"
+    )

@@ -1,0 +1,593 @@
+"""MISP event JSON in and out, as STIX 2.1 objects in a collection.
+
+Import maps an event to objects the rest of the hub understands, and keeps everything MISP
+said beside them so that export gives the event back:
+
+- the event: an ``x-misp-event`` object (its name the event's info), its metadata (threat
+  level, analysis, organizations, galaxies, related events...) in ``x_misp_event``;
+- each attribute: an ``indicator`` with a STIX pattern when its type is an observable the
+  hub indexes (addresses, domains, URLs, hashes, e-mail addresses; so it is looked up and
+  correlated), else an ``x-misp-attribute``; the attribute itself in ``x_misp_attribute``;
+- each MISP object: an ``x-misp-object`` naming its attributes (``object_refs``), its
+  references between objects also as STIX ``relationship`` objects;
+- each sighting: a STIX ``sighting`` of its attribute (``x_misp_sighting`` keeps MISP's);
+- tags: the objects' ``labels``, checked as taxonomies (``taxonomies.parse``): a tag of a
+  known taxonomy that it does not define is an error of that item; other namespaces are kept
+  as free labels;
+- distribution: the TLP marking, unless a ``tlp:`` tag says otherwise (0 your organization
+  only: RED, 1 this community: AMBER, 2 connected communities: GREEN, 3 all: CLEAR, 4 a
+  sharing group: AMBER, and the group must be one this hub knows and granted read on the
+  collection; 5 inherits the event's).
+
+Everything is checked before anything is written, and the event is stored in one
+transaction: an event with any bad item is refused whole, each problem named.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from accord.errors import InvalidInput
+from accord.identity.policy import Action, Actor, authorize
+from accord.sharing import ingest, lookup, services, taxonomies
+from accord.sharing.models import Collection, CollectionGrant, SharingGroup, StixObject
+from accord.sharing.readers import reader_for
+from accord.sharing.stix_validation import format_timestamp
+from accord.sharing.tlp import MARKING_LEVELS, TLP2_MARKINGS, Tlp
+from accord.sharing.visibility import visible_clause
+
+MAX_ATTRIBUTES = 50_000  # per event, objects' attributes included
+MAX_ERRORS_SHOWN = 50
+_NAMESPACE = uuid.UUID("6f1c5d4e-2f0a-4c53-9a51-6d6973702e68")  # ids for items without a uuid
+DISTRIBUTION_TLP = {0: Tlp.RED, 1: Tlp.AMBER, 2: Tlp.GREEN, 3: Tlp.CLEAR, 4: Tlp.AMBER}
+TLP_DISTRIBUTION = {Tlp.RED: 0, Tlp.AMBER_STRICT: 0, Tlp.AMBER: 1, Tlp.GREEN: 2, Tlp.CLEAR: 3}
+# MISP attribute types the observable index knows, and the STIX pattern testing each.
+PATTERNS = {
+    "ip-src": ("ipv4", "[{t}:value = '{v}']"),
+    "ip-dst": ("ipv4", "[{t}:value = '{v}']"),
+    "domain": ("domain", "[domain-name:value = '{v}']"),
+    "hostname": ("domain", "[domain-name:value = '{v}']"),
+    "url": ("url", "[url:value = '{v}']"),
+    "md5": ("md5", "[file:hashes.MD5 = '{v}']"),
+    "sha1": ("sha1", "[file:hashes.'SHA-1' = '{v}']"),
+    "sha256": ("sha256", "[file:hashes.'SHA-256' = '{v}']"),
+    "sha512": ("sha512", "[file:hashes.'SHA-512' = '{v}']"),
+    "email": ("email", "[email-addr:value = '{v}']"),
+    "email-src": ("email", "[email-addr:value = '{v}']"),
+    "email-dst": ("email", "[email-addr:value = '{v}']"),
+}
+
+
+class MispInvalid(InvalidInput):
+    """A MISP event the hub refuses, with each problem found (by item)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        shown = problems[:MAX_ERRORS_SHOWN]
+        more = len(problems) - len(shown)
+        text = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+        super().__init__(f"nothing was imported: {text}", field="event")
+        self.problems = problems
+
+
+@dataclass
+class Converted:
+    """An event as STIX objects, and what it held."""
+
+    event_id: str
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    attributes: int = 0
+    misp_objects: int = 0
+    sightings: int = 0
+    tags: int = 0
+    group_uuid: str | None = None
+
+
+def event_of(document: Any) -> dict[str, Any]:
+    """The event in a MISP JSON document (``{"Event": {...}}`` or the event itself)."""
+    if isinstance(document, dict) and isinstance(document.get("Event"), dict):
+        return dict(document["Event"])
+    if isinstance(document, dict) and any(
+        k in document for k in ("Attribute", "Object", "info", "Tag")
+    ):
+        return dict(document)
+    raise MispInvalid(['the file holds no MISP event (neither {"Event": ...} nor an event)'])
+
+
+def _uuid(value: Any, *, seed: str) -> str:
+    if isinstance(value, str):
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    return str(uuid.uuid5(_NAMESPACE, seed))
+
+
+def _stamp(value: Any, fallback: datetime) -> str:
+    """A STIX timestamp from MISP's epoch seconds (a string or a number), else ``fallback``."""
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        return format_timestamp(fallback)
+    if not 0 < seconds < 32_503_680_000:
+        return format_timestamp(fallback)
+    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+
+
+def _tags(item: Mapping[str, Any], where: str, problems: list[str]) -> list[str]:
+    names = []
+    for index, tag in enumerate(item.get("Tag") or []):
+        name = tag.get("name") if isinstance(tag, dict) else None
+        if not isinstance(name, str):
+            problems.append(f"{where}, tag {index + 1}: a tag needs a name")
+            continue
+        try:
+            names.append(taxonomies.parse(name).text)
+        except taxonomies.UnknownTag as exc:
+            problems.append(f"{where}: {exc.message}")
+    return names
+
+
+def _distribution(value: Any, where: str, problems: list[str]) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        found = int(value)
+    except (TypeError, ValueError):
+        found = -1
+    if not 0 <= found <= 5:
+        problems.append(f"{where}: distribution {value!r} is not one of 0 to 5")
+        return None
+    return found
+
+
+def _marking(tags: list[str], distribution: int | None, inherited: Tlp) -> Tlp:
+    named = taxonomies.tlp_of(taxonomies.read(tags))
+    if named is not None:
+        return Tlp(named)
+    if distribution is None or distribution == 5:
+        return inherited
+    return DISTRIBUTION_TLP[distribution]
+
+
+def convert(document: Any, *, now: datetime) -> Converted:
+    """The STIX objects of a MISP event; raise :class:`MispInvalid` naming every problem."""
+    event = event_of(document)
+    problems: list[str] = []
+    attributes = list(event.get("Attribute") or [])
+    misp_objects = list(event.get("Object") or [])
+    if not isinstance(attributes, list) or not isinstance(misp_objects, list):
+        raise MispInvalid(["Attribute and Object must be lists"])
+    total = len(attributes) + sum(
+        len(o.get("Attribute") or []) for o in misp_objects if isinstance(o, dict)
+    )
+    if total > MAX_ATTRIBUTES:
+        raise MispInvalid(
+            [
+                f"the event has {total:,} attributes; at most {MAX_ATTRIBUTES:,} are imported at "
+                "once: split it into several events"
+            ]
+        )
+    event_uuid = _uuid(
+        event.get("uuid"), seed=orjson.dumps(event, option=orjson.OPT_SORT_KEYS).decode()
+    )
+    when = _stamp(event.get("timestamp"), now)
+    event_tags = _tags(event, "the event", problems)
+    event_dist = _distribution(event.get("distribution"), "the event", problems)
+    event_tlp = _marking(event_tags, event_dist, Tlp.AMBER)
+    converted = Converted(event_id=f"x-misp-event--{event_uuid}", tags=len(event_tags))
+    if event_dist == 4:
+        group = event.get("SharingGroup") or {}
+        converted.group_uuid = group.get("uuid") if isinstance(group, dict) else None
+        if not converted.group_uuid:
+            problems.append("the event: distribution 4 names no SharingGroup with a uuid")
+    refs: list[str] = []
+    by_misp_uuid: dict[str, str] = {}
+
+    def attribute(attr: Any, where: str, object_ref: str | None) -> str | None:
+        if not isinstance(attr, dict):
+            problems.append(f"{where}: not an object")
+            return None
+        kind, value = attr.get("type"), attr.get("value")
+        if not isinstance(kind, str) or not kind:
+            problems.append(f"{where}: type is missing")
+            return None
+        if not isinstance(value, str) or not value or len(value) > 131_072:
+            problems.append(f"{where} ({kind}): value is missing, not text, or longer than 128 KiB")
+            return None
+        tags = _tags(attr, where, problems)
+        dist = _distribution(attr.get("distribution"), where, problems)
+        level = _marking(tags, dist, event_tlp)
+        seed = f"{event_uuid}/{where}"
+        attr_uuid = _uuid(attr.get("uuid"), seed=seed)
+        stamp = _stamp(attr.get("timestamp"), datetime.fromisoformat(when.replace("Z", "+00:00")))
+        kept = {k: v for k, v in attr.items() if k != "Sighting"}
+        obj: dict[str, Any] = {
+            "spec_version": "2.1",
+            "created": stamp,
+            "modified": stamp,
+            "name": f"{kind}: {value}"[:250],
+            "object_marking_refs": [TLP2_MARKINGS[level]],
+            "x_misp_attribute": kept,
+        }
+        if tags:
+            obj["labels"] = tags
+        if object_ref is not None:
+            obj["x_misp_object_ref"] = object_ref
+        pattern = PATTERNS.get(kind)
+        if pattern is not None:
+            index_kind, template = pattern
+            if index_kind == "ipv4" and ":" in value:
+                index_kind, stix_type = "ipv6", "ipv6-addr"
+            else:
+                stix_type = "ipv4-addr"
+            normal = lookup.normalise(index_kind, value)
+            if normal is None or "'" in normal or "\\" in normal:
+                problems.append(f"{where} ({kind}): {value[:80]!r} is not a valid {kind}")
+                return None
+            obj |= {
+                "type": "indicator",
+                "id": f"indicator--{attr_uuid}",
+                "pattern": template.format(t=stix_type, v=normal),
+                "pattern_type": "stix",
+                "valid_from": stamp,
+            }
+        else:
+            obj |= {"type": "x-misp-attribute", "id": f"x-misp-attribute--{attr_uuid}"}
+        converted.objects.append(obj)
+        converted.attributes += 1
+        converted.tags += len(tags)
+        if isinstance(attr.get("uuid"), str):
+            by_misp_uuid[attr["uuid"]] = obj["id"]
+        for index, seen in enumerate(attr.get("Sighting") or []):
+            sighting = _sighting(seen, obj["id"], f"{seed}/sighting/{index}", level, now)
+            if sighting is None:
+                problems.append(f"{where}, sighting {index + 1}: not a MISP sighting")
+                continue
+            converted.objects.append(sighting)
+            converted.sightings += 1
+        return str(obj["id"])
+
+    for index, attr in enumerate(attributes):
+        ref = attribute(attr, f"attribute {index + 1}", None)
+        if ref:
+            refs.append(ref)
+    relations: list[tuple[str, dict[str, Any], str]] = []
+    for index, misp_object in enumerate(misp_objects):
+        where = f"object {index + 1}"
+        if not isinstance(misp_object, dict) or not isinstance(misp_object.get("name"), str):
+            problems.append(f"{where}: an object needs a name")
+            continue
+        tags = _tags(misp_object, where, problems)
+        dist = _distribution(misp_object.get("distribution"), where, problems)
+        level = _marking(tags, dist, event_tlp)
+        object_uuid = _uuid(misp_object.get("uuid"), seed=f"{event_uuid}/{where}")
+        object_id = f"x-misp-object--{object_uuid}"
+        members = []
+        for a_index, attr in enumerate(misp_object.get("Attribute") or []):
+            ref = attribute(
+                attr, f"{where} ({misp_object['name']}) attribute {a_index + 1}", object_id
+            )
+            if ref:
+                members.append(ref)
+        stamp = _stamp(
+            misp_object.get("timestamp"), datetime.fromisoformat(when.replace("Z", "+00:00"))
+        )
+        kept = {k: v for k, v in misp_object.items() if k != "Attribute"}
+        obj = {
+            "type": "x-misp-object",
+            "spec_version": "2.1",
+            "id": object_id,
+            "created": stamp,
+            "modified": stamp,
+            "name": misp_object["name"],
+            "object_marking_refs": [TLP2_MARKINGS[level]],
+            "x_misp_object": kept,
+        }
+        if members:
+            obj["object_refs"] = members
+        if tags:
+            obj["labels"] = tags
+        converted.objects.append(obj)
+        converted.misp_objects += 1
+        converted.tags += len(tags)
+        refs.append(object_id)
+        if isinstance(misp_object.get("uuid"), str):
+            by_misp_uuid[misp_object["uuid"]] = object_id
+        for reference in misp_object.get("ObjectReference") or []:
+            if isinstance(reference, dict):
+                relations.append((object_id, reference, stamp))
+    for source, reference, stamp in relations:
+        target = by_misp_uuid.get(str(reference.get("referenced_uuid")))
+        verb = reference.get("relationship_type")
+        if target is None or not isinstance(verb, str) or not verb:
+            continue  # kept in its object's x_misp_object; no STIX object to point at
+        seed = f"{source}/{target}/{verb}"
+        converted.objects.append(
+            {
+                "type": "relationship",
+                "spec_version": "2.1",
+                "id": f"relationship--{_uuid(reference.get('uuid'), seed=seed)}",
+                "created": stamp,
+                "modified": stamp,
+                "relationship_type": _verb(verb),
+                "source_ref": source,
+                "target_ref": target,
+                "object_marking_refs": [TLP2_MARKINGS[event_tlp]],
+            }
+        )
+    if problems:
+        raise MispInvalid(problems)
+    meta = {k: v for k, v in event.items() if k not in ("Attribute", "Object")}
+    head: dict[str, Any] = {
+        "type": "x-misp-event",
+        "spec_version": "2.1",
+        "id": converted.event_id,
+        "created": when,
+        "modified": when,
+        "name": str(event.get("info") or "MISP event")[:250],
+        "object_marking_refs": [TLP2_MARKINGS[event_tlp]],
+        "x_misp_event": meta,
+    }
+    if refs:
+        head["object_refs"] = refs
+    if event_tags:
+        head["labels"] = event_tags
+    converted.objects.insert(0, head)
+    return converted
+
+
+def _verb(text: str) -> str:
+    """A MISP relationship type as a STIX one (lower-case words joined by hyphens)."""
+    cleaned = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    return cleaned[:250] or "related-to"
+
+
+def _sighting(
+    seen: Any, target: str, seed: str, level: Tlp, now: datetime
+) -> dict[str, Any] | None:
+    if not isinstance(seen, dict):
+        return None
+    stamp = _stamp(seen.get("date_sighting") or seen.get("timestamp"), now)
+    return {
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": f"sighting--{_uuid(seen.get('uuid'), seed=seed)}",
+        "created": stamp,
+        "modified": stamp,
+        "first_seen": stamp,
+        "last_seen": stamp,
+        "count": 1,
+        "sighting_of_ref": target,
+        "object_marking_refs": [TLP2_MARKINGS[level]],
+        "x_misp_sighting": seen,
+    }
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import stored."""
+
+    event_id: str
+    objects: int
+    attributes: int
+    misp_objects: int
+    sightings: int
+    tags: int
+
+
+def import_event(
+    db: Session, *, actor: Actor, collection_id: str, document: Any, now: datetime
+) -> Imported:
+    """Store a MISP event in a collection the actor may write, whole or not at all."""
+    authorize(actor, Action.SHARING_WRITE)
+    collection, _ = services.collection_for(db, actor, collection_id, write=True)
+    producer = services.producer_org(db, actor, collection)
+    return store_event(
+        db, collection=collection, producer_org_id=producer, document=document, now=now
+    )
+
+
+def store_event(
+    db: Session, *, collection: Collection, producer_org_id: int, document: Any, now: datetime
+) -> Imported:
+    """Store a MISP event as ``producer_org_id`` shares it (the caller checked the right to)."""
+    converted = convert(document, now=now)
+    if converted.group_uuid is not None:
+        _check_group(db, collection, converted.group_uuid)
+    store_all(
+        db,
+        collection=collection,
+        producer_org_id=producer_org_id,
+        objects=converted.objects,
+        now=now,
+    )
+    return Imported(
+        event_id=converted.event_id,
+        objects=len(converted.objects),
+        attributes=converted.attributes,
+        misp_objects=converted.misp_objects,
+        sightings=converted.sightings,
+        tags=converted.tags,
+    )
+
+
+def store_all(
+    db: Session,
+    *,
+    collection: Collection,
+    producer_org_id: int,
+    objects: list[Any],
+    now: datetime,
+) -> ingest.Report:
+    """Store every object or none: any invalid one refuses all, each problem named (a file
+    imported by hand is fixed and imported again, not half kept)."""
+    outcomes = ingest.check_objects(objects)
+    failures = [o for o in outcomes if isinstance(o, dict)]
+    if failures:
+        raise MispInvalid([f"{f['id'] or 'an object'}: {f['message']}" for f in failures])
+    source = ingest.Source(producer_org_id=producer_org_id)
+    report = ingest.store_checked(
+        db, collection=collection, outcomes=outcomes, source=source, now=now
+    )
+    if report.failures:
+        # Raised inside the unit of work: nothing of the file is kept.
+        raise MispInvalid([f"{f['id']}: {f['message']}" for f in report.failures])
+    return report
+
+
+def _check_group(db: Session, collection: Collection, group_uuid: str) -> None:
+    group = db.scalar(select(SharingGroup).where(SharingGroup.uuid == group_uuid))
+    if group is None:
+        raise MispInvalid(
+            [
+                f"the event is shared with sharing group {group_uuid}, which this hub does not "
+                "know: import the group first (accord sharing group-import)"
+            ]
+        )
+    granted = db.scalar(
+        select(CollectionGrant.id).where(
+            CollectionGrant.collection_id == collection.id,
+            CollectionGrant.group_id == group.id,
+            CollectionGrant.can_read.is_(True),
+        )
+    )
+    if granted is None:
+        raise MispInvalid(
+            [
+                f"the event is shared with sharing group {group.name!r}, which may not read this "
+                "collection: grant it read first, or import into a collection it reads"
+            ]
+        )
+
+
+def export_events(
+    db: Session, *, actor: Actor, collection_id: str, event_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The MISP events of a collection (one, if ``event_id`` names it), as MISP JSON, with
+    the sightings added since, from the objects the actor may see."""
+    authorize(actor, Action.SHARING_READ)
+    collection, _ = services.collection_for(db, actor, collection_id)
+    return collection_events(
+        db,
+        collection=collection,
+        visible=visible_clause(reader_for(db, actor)),
+        event_id=event_id,
+    )
+
+
+def collection_events(
+    db: Session,
+    *,
+    collection: Collection,
+    visible: ColumnElement[bool],
+    event_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """The MISP events of ``collection`` from the objects ``visible`` admits (the command
+    line, on the server, exports everything: ``true()``)."""
+
+    def latest(query: Any) -> list[dict[str, Any]]:
+        rows = db.scalars(
+            query.where(
+                StixObject.collection_id == collection.id,
+                StixObject.is_latest.is_(True),
+                visible,
+            )
+        )
+        return [orjson.loads(body) for body in rows]
+
+    heads = latest(select(StixObject.body).where(StixObject.stix_type == "x-misp-event"))
+    if event_id is not None:
+        wanted = event_id if event_id.startswith("x-misp-event--") else f"x-misp-event--{event_id}"
+        heads = [h for h in heads if h["id"] == wanted]
+        if not heads:
+            raise InvalidInput(f"no MISP event {event_id!r} in this collection", field="event")
+    events = []
+    for head in heads:
+        refs = list(head.get("object_refs") or [])
+        members = _by_id(latest, refs)
+        inner = [r for m in members.values() for r in m.get("object_refs") or []]
+        members |= _by_id(latest, [r for r in inner if r not in members])
+        sightings = (
+            latest(select(StixObject.body).where(StixObject.sighting_of.in_(list(members))))
+            if members
+            else []
+        )
+        events.append({"Event": _event(head, refs, members, sightings)})
+    return events
+
+
+def _by_id(latest: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for obj in latest(select(StixObject.body).where(StixObject.stix_id.in_(chunk))):
+            found[obj["id"]] = obj
+    return found
+
+
+def _event(
+    head: dict[str, Any],
+    refs: list[str],
+    members: dict[str, dict[str, Any]],
+    sightings: Iterable[dict[str, Any]],
+) -> dict[str, Any]:
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for sighting in sightings:
+        seen.setdefault(sighting["sighting_of_ref"], []).append(_misp_sighting(sighting))
+    event = dict(head.get("x_misp_event") or {})
+    event.setdefault("info", head.get("name", ""))
+    event.setdefault("uuid", head["id"].partition("--")[2])
+    attributes, objects = [], []
+    for ref in refs:
+        obj = members.get(ref)
+        if obj is None:
+            continue
+        if obj["type"] == "x-misp-object":
+            misp_object = dict(obj.get("x_misp_object") or {})
+            misp_object["Attribute"] = [
+                _attribute(members[r], seen) for r in obj.get("object_refs") or [] if r in members
+            ]
+            objects.append(misp_object)
+        elif "x_misp_attribute" in obj:
+            attributes.append(_attribute(obj, seen))
+    event["Attribute"] = attributes
+    event["Object"] = objects
+    return event
+
+
+def _attribute(obj: dict[str, Any], seen: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    attribute = dict(obj.get("x_misp_attribute") or {})
+    if obj["id"] in seen:
+        attribute["Sighting"] = seen[obj["id"]]
+    return attribute
+
+
+def _misp_sighting(sighting: dict[str, Any]) -> dict[str, Any]:
+    kept = sighting.get("x_misp_sighting")
+    if isinstance(kept, dict):
+        return dict(kept)
+    stamp = sighting.get("last_seen") or sighting.get("created")
+    when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    found = {
+        "uuid": sighting["id"].partition("--")[2],
+        "type": "0",
+        "date_sighting": str(int(when.timestamp())),
+        "source": "accord",
+    }
+    if sighting.get("count", 1) != 1:
+        found["source"] = f"accord (count {sighting['count']})"
+    return found
+
+
+def tlp_distribution(marking_refs: Iterable[str]) -> int:
+    """The MISP distribution of a STIX object's TLP marking (AMBER: this community)."""
+    levels = [MARKING_LEVELS[r] for r in marking_refs if r in MARKING_LEVELS]
+    return min((TLP_DISTRIBUTION[level] for level in levels), default=1)
