@@ -543,6 +543,7 @@ def _event(
     for sighting in sightings:
         seen.setdefault(sighting["sighting_of_ref"], []).append(_misp_sighting(sighting))
     event = dict(head.get("x_misp_event") or {})
+    # MISP requires an info; PyMISP's fragments have none and are given "MISP event".
     event.setdefault("info", head.get("name", ""))
     event.setdefault("uuid", head["id"].partition("--")[2])
     attributes, objects = [], []
