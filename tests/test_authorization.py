@@ -428,6 +428,30 @@ CASES = [
     Case("GET", "/sharing", ANY),
     Case("GET", "/sharing/collections/{collection_id}", ANY),
     Case("GET", "/sharing/lookup", ANY),
+    Case("GET", "/sharing/collections/new", SIGNED_IN),
+    Case("POST", "/sharing/collections/new", ORG_ADMINS, 303, {"org": "acme", "title": "t"}),
+    Case("GET", "/sharing/collections/{collection_id}/access", ORG_ADMINS),
+    Case(
+        "POST",
+        "/sharing/collections/{collection_id}/access",
+        ORG_ADMINS,
+        303,
+        {"grantee": "org:other-org", "access": "read"},
+    ),
+    Case("GET", "/sharing/groups", SIGNED_IN),
+    Case("POST", "/sharing/groups", ORG_ADMINS, 303, {"org": "acme", "name": "g"}),
+    Case(
+        "POST", "/sharing/groups/{group_id}/members", ORG_ADMINS, 303, {"organization": "other-org"}
+    ),
+    Case("GET", "/sharing/collections/{collection_id}/objects/{object_id}", ANY),
+    # A sighting goes into the object's collection unless another is chosen: its writers.
+    Case(
+        "POST",
+        "/sharing/collections/{collection_id}/objects/{object_id}/sightings",
+        frozenset({"member", "org_admin"}),
+        303,
+        {"count": "2"},
+    ),
     # "Am I affected?": anyone, the request's text read and answered, never stored
     Case("GET", "/check", ANY),
     Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),

@@ -155,7 +155,7 @@ def test_a_reader_without_write_access_is_told_where_sightings_go(
     page = client.get(url)
     assert "You may write to no collection" in page.text
     refused = _form(client, url, f"{url}/sightings", {"into": world.collection, "count": "1"})
-    assert refused.status_code == 422
+    assert refused.status_code == 403
     assert "may not write" in refused.text
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -101,6 +101,8 @@ def create_collection(
     try:
         collection = services.create_collection(db, org=get_org(db, org), data=data, actor=actor)
     except AccordError as exc:
+        if exc.status_code in (401, 403):
+            raise
         field = exc.field if exc.field in values else "org"
         return _collection_form(request, db, actor, values, {field: exc.message}, 422)
     return _see_other(f"/sharing/collections/{collection.uuid}")
@@ -268,19 +270,19 @@ def _object_page(
     return render(request, "sharing/object.html", context, status=status)
 
 
-@router.get("/sharing/collections/{collection_id}/objects/{stix_id}", response_class=HTMLResponse)
+@router.get("/sharing/collections/{collection_id}/objects/{object_id}", response_class=HTMLResponse)
 def object_page(
     collection_id: str,
-    stix_id: str,
+    object_id: str,
     request: Request,
     db: DbSession,
     actor: Reading,
-    reported: str | None = None,
+    reported: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
     """One object: type, TLP, creator, labels, techniques, relationships both ways, sightings,
     correlations and versions."""
     return _object_page(
-        request, db, actor, collection_id, stix_id, reported=reported[:100] if reported else None
+        request, db, actor, collection_id, object_id, reported=reported[:100] if reported else None
     )
 
 
@@ -301,11 +303,11 @@ class _FormProblem(Exception):
 
 
 @router.post(
-    "/sharing/collections/{collection_id}/objects/{stix_id}/sightings", response_model=None
+    "/sharing/collections/{collection_id}/objects/{object_id}/sightings", response_model=None
 )
 def report_sighting(
     collection_id: str,
-    stix_id: str,
+    object_id: str,
     request: Request,
     db: DbSession,
     actor: Writing,
@@ -335,7 +337,7 @@ def report_sighting(
             except ValueError:
                 raise _FormProblem("tlp", "choose a TLP level") from None
         report = objects.SightingReport(
-            into=into,
+            into=into or collection_id,
             count=int(count),
             first_seen=_when(first_seen, "first_seen"),
             last_seen=_when(last_seen, "last_seen"),
@@ -347,23 +349,21 @@ def report_sighting(
             actor=actor,
             reader=reader_for(db, actor),
             collection_id=collection_id,
-            stix_id=stix_id,
+            stix_id=object_id,
             report=report,
             now=utcnow(),
         )
     except _FormProblem as exc:
         return _object_page(
-            request, db, actor, collection_id, stix_id, {exc.field: exc.message}, values, 422
+            request, db, actor, collection_id, object_id, {exc.field: exc.message}, values, 422
         )
     except AccordError as exc:
-        if exc.status_code in (401, 404) or (
-            exc.status_code == 403 and exc.field is None and into == ""
-        ):
+        if exc.status_code in (401, 403, 404):
             raise
         field = exc.field if exc.field in values else "into"
         return _object_page(
-            request, db, actor, collection_id, stix_id, {field: exc.message}, values, 422
+            request, db, actor, collection_id, object_id, {field: exc.message}, values, 422
         )
     return _see_other(
-        f"/sharing/collections/{collection_id}/objects/{stix_id}?reported={sighting}#sightings"
+        f"/sharing/collections/{collection_id}/objects/{object_id}?reported={sighting}#sightings"
     )
