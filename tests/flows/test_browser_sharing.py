@@ -45,6 +45,18 @@ def test_an_analyst_creates_a_collection_and_reports_a_sighting(
         page.get_by_role("button", name="Create the collection").click()
         page.get_by_role("heading", name=f"Substation intel {width}").wait_for()
         collection = page.url.rstrip("/").rsplit("/", 1)[1]
+        # The owner's admin sees who may read it, and the sharing groups, at this width too.
+        page.get_by_role("link", name="Who may read and write it").click()
+        page.get_by_role("button", name="Grant").wait_for()
+        _shot(page, tmp_path, f"sharing-access-{width}")
+        _fits(page, "main")
+        page.goto(f"{live_hub}/sharing/groups")
+        page.get_by_label("Name", exact=True).fill(f"Grid operators {width}")
+        page.get_by_role("button", name="Create the group").click()
+        page.get_by_role("heading", name=f"Grid operators {width}").wait_for()
+        _shot(page, tmp_path, f"sharing-groups-{width}")
+        _fits(page, "main")
+        page.goto(f"{live_hub}/sharing/collections/{collection}")
         # A feed puts an indicator in it (TAXII), and the analyst opens it from the list.
         indicator = stixgen.indicator(name=f"Loader seen at {width}")
         indicator["labels"] = ['admiralty-scale:information-credibility="2"', "ics"]
