@@ -185,3 +185,26 @@ def test_operators_get_403_with_a_reason_and_others_404(
     assert (
         other.get(f"/sharing/collections/{world.collection}/objects/{red['id']}").status_code == 404
     )
+
+
+def test_a_cyber_observable_correlates_with_indicators_testing_its_value(
+    client: TestClient, world: SharingWorld
+) -> None:
+    import uuid
+
+    address = {
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": f"ipv4-addr--{uuid.uuid4()}",
+        "value": "198.51.100.9",
+    }
+    testing = stixgen.indicator("198.51.100.9", kind="ipv4", name="C2 address")
+    other = stixgen.indicator("198.51.100.10", kind="ipv4", name="Another address")
+    post_all(client, world, [address, testing, other])
+    sign_in(client, world.people["recipient"])
+    page = client.get(f"/sharing/collections/{world.collection}/objects/{address['id']}")
+    assert page.status_code == 200
+    assert f'/objects/{testing["id"]}"' in page.text
+    assert f'/objects/{other["id"]}"' not in page.text
+    # A cyber-observable is not sighted (a sighting names a domain object): no form.
+    assert "Report the sighting" not in page.text
