@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from accord.config import Settings
 from accord.errors import AccordError, invalid_from, validated
 from accord.identity import access, audit, factors, services
-from accord.identity.models import MemberRole, TokenScope, User
+from accord.identity.models import TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.limits import DbInt
@@ -25,11 +25,9 @@ from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
     Limiter,
-    OrgAccess,
     SettingsDep,
     client_ip,
     guard,
-    org_guard,
     step_up,
 )
 from accord.web.errors import wants_json
@@ -344,41 +342,3 @@ def audit_page(
             "next_before": rows[-1].id if len(rows) == 100 else None,
         },
     )
-
-
-@router.get("/orgs/{slug}/members", response_class=HTMLResponse)
-def members_page(
-    request: Request,
-    db: DbSession,
-    access_: Annotated[OrgAccess, org_guard(Action.ORG_PRIVATE_READ)],
-) -> HTMLResponse:
-    """An organization's members; its admins can add, change and remove them."""
-    rows = services.members(db, org=access_.org, actor=access_.actor)
-    return render(
-        request,
-        "identity/members.html",
-        {"org": access_.org, "members": rows, "roles": list(MemberRole)},
-    )
-
-
-@router.post("/orgs/{slug}/members")
-def set_member(
-    db: DbSession,
-    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
-    username: Annotated[str, Form(max_length=64)],
-    role: Annotated[MemberRole, Form()],
-) -> Response:
-    """Add a member or change a role."""
-    services.set_member(db, org=access_.org, username=username, role=role, actor=access_.actor)
-    return _see_other(f"/orgs/{access_.org.slug}/members")
-
-
-@router.post("/orgs/{slug}/members/{username}/remove")
-def remove_member(
-    username: str,
-    db: DbSession,
-    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
-) -> Response:
-    """Remove a member."""
-    services.remove_member(db, org=access_.org, username=username, actor=access_.actor)
-    return _see_other(f"/orgs/{access_.org.slug}/members")

@@ -50,6 +50,9 @@ LABELS: dict[str, str] = {
     "sha1": N_("SHA-1 hash"),
     "sha256": N_("SHA-256 hash"),
     "sha512": N_("SHA-512 hash"),
+    # organizations: a member's role
+    "admin": N_("admin"),
+    "member": N_("member"),
     # security.txt findings
     "error": N_("error"),
     "warning": N_("warning"),
