@@ -3,19 +3,22 @@ forms of signatories' admins (publish) and operators (exclude, refresh)."""
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accord.accountability import figures, handlers, hub, hub_reports, reports, services, views
 from accord.accountability.periods import Period
-from accord.errors import InvalidInput
+from accord.clock import utcnow
+from accord.errors import AccordError, InvalidInput
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.errors import wants_json
 from accord.web.i18n import viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -202,6 +205,7 @@ def _publish_form(
     commitments: str,
     error: str | None,
     status: int,
+    preview: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -212,13 +216,14 @@ def _publish_form(
             "narrative": narrative,
             "commitments": commitments,
             "error": error,
+            "preview": preview,
             "reports": reports.listed(db, org=org),
         },
         status=status,
     )
 
 
-@router.post("/orgs/{slug}/accountability/publish")
+@router.post("/orgs/{slug}/accountability/publish", response_model=None)
 def publish_submit(
     request: Request,
     db: DbSession,
@@ -227,18 +232,41 @@ def publish_submit(
     period: Annotated[str, Form(max_length=10)],
     narrative: Annotated[str, Form(max_length=reports.MAX_NARRATIVE)] = "",
     commitments: Annotated[str, Form(max_length=reports.MAX_COMMITMENTS)] = "",
-) -> RedirectResponse:
-    """Publish, then show the report."""
+    # The page's first button previews; a client without the field publishes, as before.
+    intent: Annotated[str, Form(max_length=20)] = "publish",
+) -> RedirectResponse | HTMLResponse:
+    """Preview first (the figures the hub would sign, the words as they will read), then
+    publish; a period that cannot be reported comes back with the reason beside it."""
     org = services.get_signatory(db, access.org.slug)
-    report = reports.publish(
-        db,
-        actor=access.actor,
-        settings=settings,
-        org=org,
-        period_key=period,
-        narrative=narrative,
-        commitments=commitments,
-    )
+    form = functools.partial(_publish_form, request, db, org, period, narrative, commitments)
+    try:
+        if intent != "publish":
+            chosen = services.parse_period(period)
+            reports.ensure_ended(chosen, utcnow())
+            reports.ensure_after_joining(db, org=org, period=chosen)
+            reports.check_texts(narrative, commitments)
+            found = services.live(db, period=chosen, org_ids=[org.id])[org.id]
+            preview = {
+                "period": chosen.key,
+                "figures": views.figure_views(found, viewer_of(request)),
+                "narrative": reports.render_markdown(narrative),
+                "commitments": commitments,
+            }
+            return form(None, 200, preview)
+        report = reports.publish(
+            db,
+            actor=access.actor,
+            settings=settings,
+            org=org,
+            period_key=period,
+            narrative=narrative,
+            commitments=commitments,
+        )
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        return form(exc.message, exc.status_code)
     return RedirectResponse(
         f"/accountability/signatories/{org.slug}/reports/{report.period_key}?version={report.version}",
         status_code=303,
