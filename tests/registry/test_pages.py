@@ -269,6 +269,11 @@ def test_lists_profiles_and_the_check_button(
     profile = operator_client.get("/signatories/example-security-gmbh")
     assert "Not checked yet" in profile.text
     assert "Check security.txt now" in profile.text
+    # A signatory's profile leads to its progress reports; a partner's has none.
+    assert 'href="/accountability/signatories/example-security-gmbh"' in profile.text
+    assert (
+        "/accountability/signatories/" not in operator_client.get("/signatories/example-cert").text
+    )
     assert_clean_html(profile.text)
     checked = operator_client.post(
         "/orgs/example-security-gmbh/security-txt/check",
