@@ -44,12 +44,15 @@ def scorecard_page(
     period: PeriodParam = None,
     sort: Annotated[str | None, Query(max_length=60)] = None,
     order: Annotated[str, Query(max_length=4)] = "desc",
+    every: Annotated[bool, Query(alias="all")] = False,
 ) -> HTMLResponse:
-    """Every signatory side by side for one period, sortable by each figure."""
+    """Every signatory side by side for one period, sortable by each figure: a chosen few
+    figures (and the one sorted by), every figure one click away."""
     chosen = _period(period)
     viewer = viewer_of(request)
     rows = services.scorecard(db, period=chosen, sort=sort or None, order=order)
-    columns = [d for d in figures.DEFINITIONS if d.sortable]
+    sortable = [d for d in figures.DEFINITIONS if d.sortable]
+    columns = [d for d in sortable if every or d.id in views.SCORECARD_FIGURES or d.id == sort]
     cells = [(row, [views.show(d, row.values.get(d.id), viewer) for d in columns]) for row in rows]
     return render(
         request,
@@ -59,6 +62,8 @@ def scorecard_page(
             "rows": cells,
             "trends": views.hub_trends(db, end=chosen, viewer=viewer),
             "columns": columns,
+            "every": every,
+            "figure_count": len(sortable),
             "columns_by_id": figures.BY_ID,
             "sort": sort or "",
             "order": order,

@@ -19,6 +19,13 @@ from accord.accountability.periods import Period, PeriodKind
 from accord.identity.models import Organization
 from accord.web.i18n import N_, Viewer
 
+# The few figures the scorecard shows at first (every other one is a click away).
+SCORECARD_FIGURES = (
+    "reports_received",
+    "ack_median_hours",
+    "no_reply_share",
+    "advisories_published",
+)
 TREND_FIGURES = ("reports_received", "ack_median_hours", "no_reply_share", "advisories_published")
 TREND_LENGTH = 8  # handlers.TREND_LENGTH keeps as many quarters stored
 
