@@ -129,3 +129,26 @@ def test_times_read_in_natural_units() -> None:
     assert duration(30, "en") == "30 hours"
     assert duration(1234.5, "en") == "7 weeks"
     assert duration(1234.5, "es") == "7 semanas"
+
+
+def test_operators_forms_come_back_with_the_error_beside_the_field(
+    client: TestClient, make: Factories
+) -> None:
+    sign_in(client, make.user("oper2", operator=True))
+    page = client.get("/admin/accountability")
+    token = csrf_of(page.text)
+    excluded = client.post(
+        "/admin/accountability/exclusions",
+        data={"period": "2026-Q9", "reason": "Kept reason", "csrf_token": token},
+    )
+    assert excluded.status_code == 400
+    assert 'id="period-error"' in excluded.text
+    assert "Kept reason" in excluded.text
+    assert 'value="2026-Q9"' in excluded.text
+    future = client.post(
+        "/admin/accountability/hub/publish",
+        data={"period": "2999", "narrative": "Kept narrative", "csrf_token": token},
+    )
+    assert future.status_code == 400
+    assert 'id="hub_period-error"' in future.text
+    assert "Kept narrative" in future.text

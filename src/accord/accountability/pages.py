@@ -175,18 +175,26 @@ def hub_page(
     )
 
 
-@router.post("/admin/accountability/hub/publish")
+@router.post("/admin/accountability/hub/publish", response_model=None)
 def hub_publish_submit(
+    request: Request,
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
     period: Annotated[str, Form(max_length=10)],
     narrative: Annotated[str, Form(max_length=reports.MAX_NARRATIVE)] = "",
-) -> RedirectResponse:
+) -> RedirectResponse | HTMLResponse:
     """Publish the hub report, then show the hub page of its period."""
-    found = hub_reports.publish(
-        db, actor=actor, settings=settings, period_key=period, narrative=narrative
-    )
+    try:
+        found = hub_reports.publish(
+            db, actor=actor, settings=settings, period_key=period, narrative=narrative
+        )
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        values = {"hub_period": period, "narrative": narrative}
+        return _admin(request, db, {"hub_period": exc.message}, values, exc.status_code)
     return RedirectResponse(f"/accountability/hub?period={found.period_key}", status_code=303)
 
 
@@ -285,27 +293,52 @@ def admin_page(
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
 ) -> HTMLResponse:
     """Operators: exclusions with their reasons, and refreshing the stored figures."""
+    return _admin(request, db, {}, {}, 200)
+
+
+def _admin(
+    request: Request, db: DbSession, errors: dict[str, str], values: dict[str, str], status: int
+) -> HTMLResponse:
+    """The operators' page, with a refused form's reason beside its field and input kept."""
     found = services.exclusions(db)
     names = {o.id: o for o in services.signatories(db)}
     return render(
         request,
         "accountability/admin.html",
-        {"exclusions": found, "orgs": names, "default_period": default_period().key},
+        {
+            "exclusions": found,
+            "orgs": names,
+            "default_period": default_period().key,
+            "errors": errors,
+            "values": values,
+        },
+        status=status,
     )
 
 
-@router.post("/admin/accountability/exclusions")
+@router.post("/admin/accountability/exclusions", response_model=None)
 def exclude_submit(
+    request: Request,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
     reason: Annotated[str, Form(max_length=services.MAX_REASON)],
     signatory: Annotated[str, Form(max_length=64)] = "",
     period: Annotated[str, Form(max_length=10)] = "",
-) -> RedirectResponse:
+) -> RedirectResponse | HTMLResponse:
     """Exclude a signatory, a period, or both together, from publication."""
-    services.exclude(
-        db, actor=actor, slug=signatory or None, period_key=period or None, reason=reason
-    )
+    try:
+        services.exclude(
+            db, actor=actor, slug=signatory or None, period_key=period or None, reason=reason
+        )
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        field = {"period": "period", "slug": "signatory", "signatory": "signatory"}.get(
+            exc.field or "", "reason"
+        )
+        values = {"signatory": signatory, "period": period, "reason": reason}
+        return _admin(request, db, {field: exc.message}, values, exc.status_code)
     return RedirectResponse("/admin/accountability", status_code=303)
 
 
