@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError, invalid_from, validated
+from accord.errors import AccordError, invalid_from
 from accord.identity import access, audit, factors, services
 from accord.identity.models import TokenScope, User
 from accord.identity.policy import Action, Actor
@@ -248,26 +248,39 @@ def create_token(
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)],
-    name: Annotated[str, Form(max_length=100)],
-    scope: Annotated[TokenScope, Form()],
-    expires_in_days: Annotated[int, Form(ge=1)] = 90,
+    name: Annotated[str, Form(max_length=100)] = "",
+    scope: Annotated[str, Form(max_length=20)] = "",
+    expires_in_days: Annotated[str, Form(max_length=10)] = "90",
 ) -> HTMLResponse:
-    """Create a token and show its secret, once (an admin token: after a recent factor)."""
-    if scope is TokenScope.ADMIN:
-        step_up(request, actor)
+    """Create a token and show its secret, once (an admin token: after a recent factor);
+    a mistake comes back beside its field, what was typed kept."""
     assert actor.user_id is not None
     user = services.user_with_orgs(db, actor.user_id)
-    data = validated(
-        TokenCreate, {"name": name, "scope": scope, "expires_in_days": expires_in_days}
-    )
-    _, secret = access.create_token(db, user=user, data=data, actor=actor, settings=settings)
+    values = {"name": name, "scope": scope, "expires_in_days": expires_in_days}
+    context: dict[str, object] = {"user": user, "scopes": list(TokenScope), "new_token": None}
+    try:
+        data = TokenCreate.model_validate(values)
+    except ValidationError as exc:
+        if wants_json(request):
+            raise invalid_from(exc) from None
+        tokens = access.list_tokens(db, user=user, actor=actor)
+        context.update(tokens=tokens, values=values, errors=field_errors(exc))
+        return render(request, "identity/account.html", context, status=422)
+    if data.scope is TokenScope.ADMIN:
+        step_up(request, actor)
+    try:
+        _, secret = access.create_token(db, user=user, data=data, actor=actor, settings=settings)
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        tokens = access.list_tokens(db, user=user, actor=actor)
+        errors = {exc.field or "name": exc.message}
+        context.update(tokens=tokens, values=values, errors=errors)
+        return render(request, "identity/account.html", context, status=exc.status_code)
     tokens = access.list_tokens(db, user=user, actor=actor)
-    return render(
-        request,
-        "identity/account.html",
-        {"user": user, "tokens": tokens, "scopes": list(TokenScope), "new_token": secret},
-        status=201,
-    )
+    context.update(tokens=tokens, new_token=secret)
+    return render(request, "identity/account.html", context, status=201)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
