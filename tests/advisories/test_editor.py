@@ -169,6 +169,11 @@ def test_saved_record_passes_the_osv_schema_and_the_draft_page_shows_it_all(
     assert {s["score"] for s in record["severity"]} == {V3_VECTOR, V4_VECTOR}
     assert [(c["name"], c["type"]) for c in record["credits"]] == [("Ada Finder", "FINDER")]
     assert record["database_specific"]["cwe_ids"] == ["CWE-79"]
+    # Withdrawing without a reason comes back beside the field, not on the error page.
+    page = client.get(location).text
+    refused = client.post(f"{location}/withdraw", data={"reason": " ", "csrf_token": csrf_of(page)})
+    assert refused.status_code == 422
+    assert 'id="reason-error"' in refused.text
     # Editing brings the rows and the choices back.
     edit = client.get(f"{location}/edit").text
     assert 'name="range-1-fixed" maxlength="100" value="3.9.9"' in edit

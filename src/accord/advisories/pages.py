@@ -37,6 +37,7 @@ from accord.registry import products
 from accord.registry.forms import field_errors
 from accord.transparency import services as log
 from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.errors import wants_json
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -114,6 +115,19 @@ def advisory_page(
 ) -> HTMLResponse:
     """Plain words first (what is affected, what to do), then the specialist's record."""
     advisory = services.get(db, advisory_id, actor=actor)
+    return _advisory(request, db, advisory, actor)
+
+
+def _advisory(
+    request: Request,
+    db: Session,
+    advisory: Advisory,
+    actor: Actor,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     draft = services.draft_of(advisory)
     record: dict[str, Any] = {}
     hub: dict[str, Any] | None = None
@@ -147,7 +161,10 @@ def advisory_page(
                 for v in versions
                 if (records := log.records_for_document(db, v.document_sha256))
             },
+            "errors": errors or {},
+            "values": values or {},
         },
+        status=status,
     )
 
 
@@ -404,14 +421,29 @@ def publish(
 
 @router.post("/advisories/{advisory_id}/withdraw")
 def withdraw(
+    request: Request,
     db: DbSession,
     settings: SettingsDep,
     access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)],
-    reason: Annotated[str, Form(max_length=200)],
+    reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Withdraw the advisory, with the reason."""
-    data = validated(WithdrawRequest, {"reason": reason})
-    services.withdraw(
-        db, advisory=access_.advisory, data=data, actor=access_.actor, settings=settings
-    )
+    """Withdraw the advisory, with the reason (a mistake comes back beside the field)."""
+    try:
+        data = validated(WithdrawRequest, {"reason": reason})
+        services.withdraw(
+            db, advisory=access_.advisory, data=data, actor=access_.actor, settings=settings
+        )
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        return _advisory(
+            request,
+            db,
+            access_.advisory,
+            access_.actor,
+            errors={"reason": exc.message},
+            values={"reason": reason},
+            status=exc.status_code,
+        )
     return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)
