@@ -65,6 +65,7 @@ def test_invite_join_write_and_publish(live_hub: str, browser: Any, make: Factor
     # The hub's public address in tests is not the live server's: the path is what counts.
     colleague.goto(live_hub + link[link.index("/invitations/") :])
     assert "Join Acme Security" in colleague.inner_text("h1")
+    _shots(colleague, "invitation")
     colleague.get_by_label("Username").fill("colleague")
     colleague.get_by_label("Password").fill("password1234")
     colleague.get_by_role("button", name="Create account and join").click()
