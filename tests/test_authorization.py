@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.advisories.formats import csaf_filename
 from accord.clock import utcnow
 from accord.db import unit_of_work
+from accord.identity import invitations
+from accord.identity.models import MemberRole
+from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
 from accord.jobs.models import JobState
 from accord.jobs.services import enqueue
@@ -72,6 +75,7 @@ ADVISORY_FORM = {"summary": "Matrix advisory", "affected": json.dumps(ADVISORY_A
 HIDDEN = {"anonymous": 404, "other_admin": 404}
 SETUP_BODY = {"token": "setup_invalid", "password": "long enough password"}
 WEAK_USER = {"username": "newbie", "email": "newbie@example.org", "password": "password1234"}
+INVITE_BODY = {"email": "newcomer@example.org", "role": "member"}
 WEBHOOK_BODY = {"url": "https://1.1.1.1/accord"}
 SSO_BAD_ISSUER = {
     "issuer": "ftp://login.example",
@@ -202,6 +206,20 @@ CASES = [
     Case("POST", "/admin/sso", OPERATORS, 422, SSO_BAD_ISSUER),
     Case("POST", "/orgs/{slug}/members", ORG_ADMINS, 303, {"username": "bob", "role": "admin"}),
     Case("POST", "/orgs/{slug}/members/{username}/remove", ORG_ADMINS, 303),
+    # invitations (accord.identity.invitations): admins invite and withdraw; each member may
+    # leave, but not acme's only admin (409), and an operator who is no member has nothing
+    # to leave (404); the link's page is anyone's, and a link the hub never gave is a 404
+    Case("POST", "/orgs/{slug}/invitations", ORG_ADMINS, 201, INVITE_BODY),
+    Case("POST", "/orgs/{slug}/invitations/{invitation_id}/revoke", ORG_ADMINS, 303),
+    Case(
+        "POST",
+        "/orgs/{slug}/leave",
+        frozenset({"member"}),
+        303,
+        refused={"org_admin": 409, "operator": 404},
+    ),
+    Case("GET", "/invitations/accept", ANY, 404),
+    Case("POST", "/invitations/accept", ANY, 404, {"token": "inv_not_one_of_ours"}),
     # second factors: the sign-in's second step and the step-up (open to anyone; without a
     # session it sends back to sign in, and a code that is not one is refused), the security
     # page, and enrolments and sessions that only their owner reaches
@@ -858,6 +876,19 @@ def _has_guard(route: APIRoute) -> bool:
     return False
 
 
+def _invitation(factory: sessionmaker[Session], make: Factories, slug: str) -> int:
+    with unit_of_work(factory) as db:
+        issued = invitations.invite(
+            db,
+            org=get_org(db, slug),
+            email="invited@example.org",
+            role=MemberRole.MEMBER,
+            actor=SYSTEM,
+            settings=make.settings,
+        )
+        return issued.invitation.id
+
+
 def test_every_route_is_guarded_and_in_the_matrix(app: FastAPI) -> None:
     unguarded = [
         (prefix + route.path)
@@ -911,6 +942,8 @@ def test_matrix(
         world.values["token_id"] = created.json()["id"]
     if "{job_id}" in case.path:
         world.values["job_id"] = _dead_job(session_factory)
+    if "{invitation_id}" in case.path:
+        world.values["invitation_id"] = _invitation(session_factory, make, world.values["slug"])
     if "{webhook_id}" in case.path:
         world.values["webhook_id"] = _webhook(session_factory, world.values["slug"])
     if any(p in case.path for p in sharing_authz.PLACEHOLDERS):

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.accountability import periods, services
+from accord.accountability import figures, periods, services, views
 from accord.accountability.models import ComputedFigures
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole
@@ -87,9 +87,10 @@ def test_numbers_follow_the_viewer_locale(
     english = client.get(f"/accountability?period={ENDED}").text
     spanish = client.get(f"/accountability?period={ENDED}", headers={"Accept-Language": "es"}).text
     assert "12.5 %" in english
-    assert "1,234.5 h" in english
+    # A time in natural units, in the reader's language (Babel), not "1,234.5 h".
+    assert "7 weeks" in english
     assert "12,5 %" in spanish
-    assert "1.234,5 h" in spanish
+    assert "7 semanas" in spanish
 
 
 def test_scorecard_charts_hub_trends_with_text_alternatives(
@@ -107,3 +108,23 @@ def test_scorecard_charts_hub_trends_with_text_alternatives(
     assert len(captions) == 5
     assert captions[0].startswith("Reports received, all signatories, by quarter (total): 2024-Q2")
     assert "<script" not in html
+
+
+def test_scorecard_shows_a_few_figures_and_every_one_a_click_away(
+    client: TestClient, make: Factories
+) -> None:
+    make.org("Acme Few")
+    sortable = [d for d in figures.DEFINITIONS if d.sortable]
+
+    def headings(query: str) -> list[str]:
+        page = client.get(f"/accountability?period={ENDED}{query}").text
+        head = page.split('<table class="scorecard">')[1].split("</thead>")[0]
+        return re.findall(r"sort=([a-z0-9_]+)&amp;", head)
+
+    few = headings("")
+    assert few == [d.id for d in sortable if d.id in views.SCORECARD_FIGURES]
+    assert len(few) < len(sortable)
+    assert f"Show all {len(sortable)} figures" in client.get(f"/accountability?period={ENDED}").text
+    assert headings("&all=1") == [d.id for d in sortable]
+    # Sorting by a figure outside the few shows its column too.
+    assert "csaf_share" in headings("&sort=csaf_share&order=desc")

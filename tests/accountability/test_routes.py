@@ -251,4 +251,4 @@ def test_scorecard_reads_stored_rows_and_sorts_by_value(
     assert rows[3]["values"]["ack_median_hours"] == 10
     page = client.get("/accountability?period=2025-06&sort=ack_median_hours&order=asc").text
     assert page.index("Delta") < page.index("Alpha") < page.index("Gamma") < page.index("Beta")
-    assert "10 h" in page
+    assert "10 hours" in page

@@ -70,9 +70,12 @@ def test_a_publisher_writes_and_publishes_through_the_forms(
         "csrf_token": csrf_of(form.text),
         "summary": "XSS in acme-ui",
         "plain_summary": "Update acme-ui to 4.2.1.",
-        "affected": json.dumps(affected),
+        # The editor's advanced choice: the affected packages as OSV JSON.
+        "use_json": "yes",
+        "affected_json": json.dumps(affected),
         "references": "ADVISORY https://acme.example/sa-2\nhttps://acme.example/blog",
-        "cwe_ids": "cwe-79",
+        "cwe_rows": "1",
+        "cwe-0": "cwe-79",
         "cvss_v3": V3,
         "tlp": "CLEAR",
     }
@@ -93,8 +96,9 @@ def test_a_publisher_writes_and_publishes_through_the_forms(
         f"/orgs/{slug}/advisories",
         data={**fields, "csrf_token": csrf_of(draft_page), "cvss_v3": "CVSS:3.1/AV:Z"},
     )
-    assert bad.status_code == 400
-    assert "cvss_v3" in bad.text
+    assert bad.status_code == 422
+    assert 'id="cvss_v3-error"' in bad.text
+    assert 'value="XSS in acme-ui"' in bad.text
     no_csrf = client.post(f"/orgs/{slug}/advisories", data={**fields, "csrf_token": "x"})
     assert no_csrf.status_code == 403
     org_page = client.get(f"/orgs/{slug}/advisories").text

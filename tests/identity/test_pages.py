@@ -119,3 +119,24 @@ def test_audit_page_lists_sign_ins(client: TestClient, make: Factories) -> None:
     assert page.status_code == 200
     assert "auth.login" in page.text
     assert "oper" in page.text
+
+
+def test_token_form_mistakes_come_back_beside_their_fields(
+    client: TestClient, make: Factories
+) -> None:
+    sign_in(client, make.user("tina"))
+    page = client.get("/account")
+    sent = client.post(
+        "/account/tokens",
+        data={
+            "name": "laptop",
+            "scope": "read",
+            "expires_in_days": "zero",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
+    assert sent.status_code == 422
+    assert 'id="expires_in_days-error"' in sent.text
+    assert 'value="laptop"' in sent.text
+    assert 'value="zero"' in sent.text
+    assert 'id="new-token"' not in sent.text

@@ -269,6 +269,11 @@ def test_lists_profiles_and_the_check_button(
     profile = operator_client.get("/signatories/example-security-gmbh")
     assert "Not checked yet" in profile.text
     assert "Check security.txt now" in profile.text
+    # A signatory's profile leads to its progress reports; a partner's has none.
+    assert 'href="/accountability/signatories/example-security-gmbh"' in profile.text
+    assert (
+        "/accountability/signatories/" not in operator_client.get("/signatories/example-cert").text
+    )
     assert_clean_html(profile.text)
     checked = operator_client.post(
         "/orgs/example-security-gmbh/security-txt/check",
@@ -344,7 +349,9 @@ def test_org_admin_sets_the_cve_org_id_on_the_profile(client: TestClient, make: 
         follow_redirects=False,
     )
     assert bad.status_code == 422
-    assert "cve_org_id" in bad.text
+    # Back on the profile, the mistake beside the field and what was typed kept.
+    assert 'id="cve_org_id-error"' in bad.text
+    assert 'value="not-a-uuid"' in bad.text
     assert client.get(f"/api/v1/orgs/{slug}").json()["cve_org_id"] == given
     cleared = client.post(
         f"/orgs/{slug}/cve-org-id",

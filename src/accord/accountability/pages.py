@@ -3,19 +3,22 @@ forms of signatories' admins (publish) and operators (exclude, refresh)."""
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accord.accountability import figures, handlers, hub, hub_reports, reports, services, views
 from accord.accountability.periods import Period
-from accord.errors import InvalidInput
+from accord.clock import utcnow
+from accord.errors import AccordError, InvalidInput
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.errors import wants_json
 from accord.web.i18n import viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -41,12 +44,15 @@ def scorecard_page(
     period: PeriodParam = None,
     sort: Annotated[str | None, Query(max_length=60)] = None,
     order: Annotated[str, Query(max_length=4)] = "desc",
+    every: Annotated[bool, Query(alias="all")] = False,
 ) -> HTMLResponse:
-    """Every signatory side by side for one period, sortable by each figure."""
+    """Every signatory side by side for one period, sortable by each figure: a chosen few
+    figures (and the one sorted by), every figure one click away."""
     chosen = _period(period)
     viewer = viewer_of(request)
     rows = services.scorecard(db, period=chosen, sort=sort or None, order=order)
-    columns = [d for d in figures.DEFINITIONS if d.sortable]
+    sortable = [d for d in figures.DEFINITIONS if d.sortable]
+    columns = [d for d in sortable if every or d.id in views.SCORECARD_FIGURES or d.id == sort]
     cells = [(row, [views.show(d, row.values.get(d.id), viewer) for d in columns]) for row in rows]
     return render(
         request,
@@ -56,6 +62,8 @@ def scorecard_page(
             "rows": cells,
             "trends": views.hub_trends(db, end=chosen, viewer=viewer),
             "columns": columns,
+            "every": every,
+            "figure_count": len(sortable),
             "columns_by_id": figures.BY_ID,
             "sort": sort or "",
             "order": order,
@@ -167,18 +175,26 @@ def hub_page(
     )
 
 
-@router.post("/admin/accountability/hub/publish")
+@router.post("/admin/accountability/hub/publish", response_model=None)
 def hub_publish_submit(
+    request: Request,
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
     period: Annotated[str, Form(max_length=10)],
     narrative: Annotated[str, Form(max_length=reports.MAX_NARRATIVE)] = "",
-) -> RedirectResponse:
+) -> RedirectResponse | HTMLResponse:
     """Publish the hub report, then show the hub page of its period."""
-    found = hub_reports.publish(
-        db, actor=actor, settings=settings, period_key=period, narrative=narrative
-    )
+    try:
+        found = hub_reports.publish(
+            db, actor=actor, settings=settings, period_key=period, narrative=narrative
+        )
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        values = {"hub_period": period, "narrative": narrative}
+        return _admin(request, db, {"hub_period": exc.message}, values, exc.status_code)
     return RedirectResponse(f"/accountability/hub?period={found.period_key}", status_code=303)
 
 
@@ -202,6 +218,7 @@ def _publish_form(
     commitments: str,
     error: str | None,
     status: int,
+    preview: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -212,13 +229,14 @@ def _publish_form(
             "narrative": narrative,
             "commitments": commitments,
             "error": error,
+            "preview": preview,
             "reports": reports.listed(db, org=org),
         },
         status=status,
     )
 
 
-@router.post("/orgs/{slug}/accountability/publish")
+@router.post("/orgs/{slug}/accountability/publish", response_model=None)
 def publish_submit(
     request: Request,
     db: DbSession,
@@ -227,18 +245,41 @@ def publish_submit(
     period: Annotated[str, Form(max_length=10)],
     narrative: Annotated[str, Form(max_length=reports.MAX_NARRATIVE)] = "",
     commitments: Annotated[str, Form(max_length=reports.MAX_COMMITMENTS)] = "",
-) -> RedirectResponse:
-    """Publish, then show the report."""
+    # The page's first button previews; a client without the field publishes, as before.
+    intent: Annotated[str, Form(max_length=20)] = "publish",
+) -> RedirectResponse | HTMLResponse:
+    """Preview first (the figures the hub would sign, the words as they will read), then
+    publish; a period that cannot be reported comes back with the reason beside it."""
     org = services.get_signatory(db, access.org.slug)
-    report = reports.publish(
-        db,
-        actor=access.actor,
-        settings=settings,
-        org=org,
-        period_key=period,
-        narrative=narrative,
-        commitments=commitments,
-    )
+    form = functools.partial(_publish_form, request, db, org, period, narrative, commitments)
+    try:
+        if intent != "publish":
+            chosen = services.parse_period(period)
+            reports.ensure_ended(chosen, utcnow())
+            reports.ensure_after_joining(db, org=org, period=chosen)
+            reports.check_texts(narrative, commitments)
+            found = services.live(db, period=chosen, org_ids=[org.id])[org.id]
+            preview = {
+                "period": chosen.key,
+                "figures": views.figure_views(found, viewer_of(request)),
+                "narrative": reports.render_markdown(narrative),
+                "commitments": commitments,
+            }
+            return form(None, 200, preview)
+        report = reports.publish(
+            db,
+            actor=access.actor,
+            settings=settings,
+            org=org,
+            period_key=period,
+            narrative=narrative,
+            commitments=commitments,
+        )
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        return form(exc.message, exc.status_code)
     return RedirectResponse(
         f"/accountability/signatories/{org.slug}/reports/{report.period_key}?version={report.version}",
         status_code=303,
@@ -252,27 +293,52 @@ def admin_page(
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
 ) -> HTMLResponse:
     """Operators: exclusions with their reasons, and refreshing the stored figures."""
+    return _admin(request, db, {}, {}, 200)
+
+
+def _admin(
+    request: Request, db: DbSession, errors: dict[str, str], values: dict[str, str], status: int
+) -> HTMLResponse:
+    """The operators' page, with a refused form's reason beside its field and input kept."""
     found = services.exclusions(db)
     names = {o.id: o for o in services.signatories(db)}
     return render(
         request,
         "accountability/admin.html",
-        {"exclusions": found, "orgs": names, "default_period": default_period().key},
+        {
+            "exclusions": found,
+            "orgs": names,
+            "default_period": default_period().key,
+            "errors": errors,
+            "values": values,
+        },
+        status=status,
     )
 
 
-@router.post("/admin/accountability/exclusions")
+@router.post("/admin/accountability/exclusions", response_model=None)
 def exclude_submit(
+    request: Request,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
     reason: Annotated[str, Form(max_length=services.MAX_REASON)],
     signatory: Annotated[str, Form(max_length=64)] = "",
     period: Annotated[str, Form(max_length=10)] = "",
-) -> RedirectResponse:
+) -> RedirectResponse | HTMLResponse:
     """Exclude a signatory, a period, or both together, from publication."""
-    services.exclude(
-        db, actor=actor, slug=signatory or None, period_key=period or None, reason=reason
-    )
+    try:
+        services.exclude(
+            db, actor=actor, slug=signatory or None, period_key=period or None, reason=reason
+        )
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        field = {"period": "period", "slug": "signatory", "signatory": "signatory"}.get(
+            exc.field or "", "reason"
+        )
+        values = {"signatory": signatory, "period": period, "reason": reason}
+        return _admin(request, db, {field: exc.message}, values, exc.status_code)
     return RedirectResponse("/admin/accountability", status_code=303)
 
 

@@ -107,6 +107,23 @@ def ensure_ended(period: Period, now: datetime) -> None:
         )
 
 
+def ensure_after_joining(db: Session, *, org: Organization, period: Period) -> None:
+    """Refuse, naming the period, a period that ended before the organization signed: it has
+    nothing of its own to report for it."""
+    # Imported here: the registry's models read nothing of accountability's.
+    from accord.registry.models import Signature
+
+    signed = db.scalar(
+        select(func.min(Signature.signed_at)).where(Signature.organization_id == org.id)
+    )
+    if signed is not None and period.end <= signed:
+        raise PeriodError(
+            f"period: {period.key} ended before {org.name} signed the accord "
+            f"(on {signed:%Y-%m-%d}); choose a period that ends after that day",
+            field="period",
+        )
+
+
 def seal_and_store(
     db: Session,
     *,
@@ -177,6 +194,7 @@ def publish(
     period = services.parse_period(period_key)
     now = utcnow()
     ensure_ended(period, now)
+    ensure_after_joining(db, org=org, period=period)
     check_texts(narrative, commitments)
     reason = services.exclusion_reason(
         services.exclusions(db, period_key=period.key), org_id=org.id, period_key=period.key

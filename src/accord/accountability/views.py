@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from babel.dates import format_timedelta
 from babel.numbers import format_decimal
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -17,6 +19,13 @@ from accord.accountability.periods import Period, PeriodKind
 from accord.identity.models import Organization
 from accord.web.i18n import N_, Viewer
 
+# The few figures the scorecard shows at first (every other one is a click away).
+SCORECARD_FIGURES = (
+    "reports_received",
+    "ack_median_hours",
+    "no_reply_share",
+    "advisories_published",
+)
 TREND_FIGURES = ("reports_received", "ack_median_hours", "no_reply_share", "advisories_published")
 TREND_LENGTH = 8  # handlers.TREND_LENGTH keeps as many quarters stored
 
@@ -66,6 +75,21 @@ def number(value: float, viewer: Viewer, *, places: int | None = None) -> str:
     return text.translate(str.maketrans(signs))
 
 
+@functools.lru_cache(maxsize=4096)
+def duration(hours: float, language: str) -> str:
+    """A time in hours in natural units, as Babel's ``format_timedelta`` says it in the
+    viewer's language: "36 seconds", "90 minutes", "30 hours", "51 days". A unit is used
+    from two of it on (``threshold=2``), so a figure keeps its precision: 1.5 hours is
+    "90 minutes", not "2 hours". Cached: a scorecard page says a few hundred of them."""
+    if hours < 0:
+        return "-" + duration(-hours, language)
+    if hours == 0:
+        return format_timedelta(timedelta(0), locale=Viewer(language=language).locale)
+    return format_timedelta(
+        timedelta(hours=hours), threshold=2, locale=Viewer(language=language).locale
+    )
+
+
 def show(definition: Definition, value: Value, viewer: Viewer = ENGLISH) -> str:
     """A value as the page prints it, in the viewer's language and number format."""
     gettext = viewer.translations.gettext
@@ -77,7 +101,7 @@ def show(definition: Definition, value: Value, viewer: Viewer = ENGLISH) -> str:
     if definition.unit == "share":
         return f"{number(value * 100, viewer, places=1)} %"
     if definition.unit == "hours":
-        return f"{number(value, viewer)} h"
+        return duration(float(value), viewer.language)
     if definition.unit == "yes/no":
         return gettext(YES) if value else gettext(NO)
     return number(value, viewer)

@@ -2,46 +2,47 @@
 
 from __future__ import annotations
 
-import json
+import functools
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, StringConstraints
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from accord import limits
+from accord.accountability.reports import render_markdown
 from accord.advisories import (
     csaf_provider,
     describe,
     documents,
     ecosystems,
+    editor,
+    exports,
     listing,
     scoring,
     services,
     sources,
 )
 from accord.advisories.guards import AdvisoryAccess, advisory_guard
-from accord.advisories.models import Advisory, AdvisoryVersion, Tlp
+from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
-from accord.errors import InvalidInput, validated
+from accord.errors import AccordError, InvalidInput, NotFound, validated
+from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
+from accord.registry import products
+from accord.registry.forms import field_errors
 from accord.transparency import services as log
 from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.errors import wants_json
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 PER_PAGE = 50
-FormText = Annotated[str, StringConstraints(max_length=200_000)]
-AFFECTED_EXAMPLE = [
-    {
-        "package": {"ecosystem": "PyPI", "name": "example"},
-        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0.1"}]}],
-    }
-]
 
 
 def _day(value: str, *, field: str) -> datetime | None:
@@ -114,12 +115,26 @@ def advisory_page(
 ) -> HTMLResponse:
     """Plain words first (what is affected, what to do), then the specialist's record."""
     advisory = services.get(db, advisory_id, actor=actor)
+    return _advisory(request, db, advisory, actor)
+
+
+def _advisory(
+    request: Request,
+    db: Session,
+    advisory: Advisory,
+    actor: Actor,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     draft = services.draft_of(advisory)
     record: dict[str, Any] = {}
+    hub: dict[str, Any] | None = None
     if advisory.document:
         record = documents.loads(advisory.document)
     elif draft is not None:
-        record = draft["record"]
+        record, hub = draft["record"], draft["hub"]
     versions = db.scalars(
         select(AdvisoryVersion)
         .where(AdvisoryVersion.advisory_id == advisory.id)
@@ -132,6 +147,7 @@ def advisory_page(
             "advisory": advisory,
             "record": record,
             "stories": describe.affected(record),
+            "shown": shown_fields(advisory, record, hub),
             "versions": versions,
             "can_author": services.may_author(actor, advisory),
             "has_draft": draft is not None,
@@ -145,7 +161,10 @@ def advisory_page(
                 for v in versions
                 if (records := log.records_for_document(db, v.document_sha256))
             },
+            "errors": errors or {},
+            "values": values or {},
         },
+        status=status,
     )
 
 
@@ -164,72 +183,179 @@ def org_page(
     return render(request, "advisories/org.html", {"org": access_.org, "advisories": rows})
 
 
+def shown_fields(
+    advisory: Advisory, record: dict[str, Any], hub: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What the page shows beside the record: from the published columns, or, for a record
+    that is a draft (``hub`` given), computed from the draft as publishing would."""
+    v3: Any
+    v4: Any
+    if hub is None:
+        v3 = v4 = None
+        if advisory.cvss_v3_vector:
+            v3 = {"vector": advisory.cvss_v3_vector, "score": advisory.cvss_v3_score}
+        if advisory.cvss_v4_vector:
+            v4 = {"vector": advisory.cvss_v4_vector, "score": advisory.cvss_v4_score}
+        plain, cwe_ids, severity = advisory.plain_summary, advisory.cwe_ids, advisory.severity
+    else:
+        v3, v4 = scoring.from_record(record)
+        plain, cwe_ids = hub.get("plain_summary", ""), hub.get("cwe_ids", [])
+        severity = scoring.highest(v3, v4)
+    names = exports.cwe_names()
+    return {
+        "plain_summary": plain,
+        "severity": severity,
+        "cvss_v3": v3,
+        "cvss_v4": v4,
+        "cwe_ids": list(cwe_ids or []),
+        "cwe_names": {c: names[c] for c in cwe_ids or [] if c in names},
+        "details_html": render_markdown(record.get("details", "")) if record.get("details") else "",
+    }
+
+
+async def sent_form(request: Request) -> dict[str, str]:
+    """The form as sent, field by field (the editor's rows are numbered fields)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+SentForm = Annotated[dict[str, str], Depends(sent_form)]
+
+
+def _editor_page(
+    request: Request,
+    db: Session,
+    *,
+    org: Organization,
+    heading: str,
+    action: str,
+    editor_: editor.Editor,
+    errors: dict[str, str] | None = None,
+    preview: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    context = {
+        "heading": heading,
+        "action": action,
+        "form": editor_,
+        "errors": errors or {},
+        "preview": preview,
+        "tlps": list(Tlp),
+        "ecosystems": ecosystems.known(),
+        "products": [(p.ecosystem, p.package) for p in products.listed(db, org)],
+        "cwe_names": exports.cwe_names(),
+        "credit_types": editor.CREDIT_TYPES,
+        "cvss3": editor.CVSS3_METRICS,
+        "cvss4": editor.CVSS4_METRICS,
+        "score_v3": editor.score("v3", editor_.v3),
+        "score_v4": editor.score("v4", editor_.v4),
+    }
+    return render(request, "advisories/form.html", context, status=status)
+
+
 @router.get("/orgs/{slug}/advisories/new", response_class=HTMLResponse)
 def new_form(
-    request: Request, access_: Annotated[OrgAccess, org_guard(Action.ADVISORY_AUTHOR)]
+    request: Request,
+    db: DbSession,
+    access_: Annotated[OrgAccess, org_guard(Action.ADVISORY_AUTHOR)],
 ) -> HTMLResponse:
-    """The form for a new draft."""
-    form = {
-        "summary": "",
-        "plain_summary": "",
-        "details": "",
-        "affected": json.dumps(AFFECTED_EXAMPLE, indent=2),
-        "references": "",
-        "aliases": "",
-        "cwe_ids": "",
-        "cvss_v3": "",
-        "cvss_v4": "",
-        "tlp": Tlp.CLEAR.value,
-    }
-    return _form(
-        request, f"New advisory of {access_.org.name}", f"/orgs/{access_.org.slug}/advisories", form
+    """The editor for a new draft."""
+    return _editor_page(
+        request,
+        db,
+        org=access_.org,
+        heading=f"New advisory of {access_.org.name}",
+        action=f"/orgs/{access_.org.slug}/advisories",
+        editor_=editor.Editor().pad(),
     )
 
 
-def _form(request: Request, heading: str, action: str, form: dict[str, str]) -> HTMLResponse:
-    context = {"heading": heading, "action": action, "form": form, "tlps": list(Tlp)}
-    return render(request, "advisories/form.html", context)
-
-
-class DraftForm(BaseModel):
-    """The fields of the draft form, as text."""
-
-    summary: FormText
-    affected: FormText
-    plain_summary: FormText = ""
-    details: FormText = ""
-    references: FormText = ""
-    aliases: FormText = ""
-    cwe_ids: FormText = ""
-    cvss_v3: FormText = ""
-    cvss_v4: FormText = ""
-    tlp: FormText = "CLEAR"
+def _submitted(
+    request: Request,
+    db: Session,
+    *,
+    org: Organization,
+    advisory: Advisory | None,
+    heading: str,
+    action: str,
+    sent: dict[str, str],
+    save: Callable[[dict[str, Any]], Advisory],
+) -> Response:
+    """Add a row, preview, or save: every problem drawn beside its field, input kept."""
+    form = editor.from_form(sent)
+    page = functools.partial(
+        _editor_page, request, db, org=org, heading=heading, action=action, editor_=form
+    )
+    if sent.get("add"):
+        return page()
+    fields, errors = editor.to_fields(form)
+    if errors:
+        return page(errors=errors, status=422)
+    model = AdvisoryFields if advisory is not None else AdvisoryCreate
+    try:
+        data = model.model_validate(fields)
+    except ValidationError as exc:
+        found = field_errors(exc)
+        return page(errors={editor.field_of(k): v for k, v in found.items()}, status=422)
+    try:
+        if sent.get("intent") == "preview":
+            osv_id = advisory.osv_id if advisory is not None else f"{services.ID_PREFIX}-NEW"
+            record, hub = services.preview(advisory, data, osv_id=osv_id)
+            shown_advisory = advisory or Advisory(
+                osv_id=osv_id, status=AdvisoryStatus.DRAFT, organization=org, source="hub"
+            )
+            preview = {
+                "advisory": shown_advisory,
+                "record": record,
+                "stories": describe.affected(record),
+                "shown": shown_fields(shown_advisory, record, hub),
+            }
+            return page(preview=preview)
+        saved = save(fields)
+    except AccordError as exc:
+        db.rollback()
+        return page(errors={editor.field_of(exc.field or "summary"): exc.message}, status=422)
+    return RedirectResponse(f"/advisories/{saved.osv_id}", status_code=303)
 
 
 @router.post("/orgs/{slug}/advisories")
 def create(
+    request: Request,
     db: DbSession,
     settings: SettingsDep,
     access_: Annotated[OrgAccess, org_guard(Action.ADVISORY_AUTHOR)],
-    form: Annotated[DraftForm, Form()],
+    sent: SentForm,
 ) -> Response:
-    """Save a new draft and show it."""
-    data = validated(AdvisoryCreate, _fields(form))
-    advisory = services.create_draft(
+    """Save a new draft and show it (or add a row, or preview it)."""
+
+    def save(fields: dict[str, Any]) -> Advisory:
+        return services.create_draft(
+            db,
+            org=access_.org,
+            data=validated(AdvisoryCreate, fields),
+            actor=access_.actor,
+            prefix=services.id_prefix(settings),
+        )
+
+    return _submitted(
+        request,
         db,
         org=access_.org,
-        data=data,
-        actor=access_.actor,
-        prefix=services.id_prefix(settings),
+        advisory=None,
+        heading=f"New advisory of {access_.org.name}",
+        action=f"/orgs/{access_.org.slug}/advisories",
+        sent=sent,
+        save=save,
     )
-    return RedirectResponse(f"/advisories/{advisory.osv_id}", status_code=303)
 
 
 @router.get("/advisories/{advisory_id}/edit", response_class=HTMLResponse)
 def edit_form(
-    request: Request, access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_AUTHOR)]
+    request: Request,
+    db: DbSession,
+    access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_AUTHOR)],
 ) -> HTMLResponse:
-    """The draft (or the published record, as a new draft) in the form."""
+    """The draft (or the published record, as a new draft) in the editor."""
     advisory = access_.advisory
     draft = services.draft_of(advisory)
     if draft is not None:
@@ -238,32 +364,47 @@ def edit_form(
         record = documents.loads(advisory.document or "{}")
         hub = {"tlp": advisory.tlp.value, "plain_summary": advisory.plain_summary}
         hub["cwe_ids"] = advisory.cwe_ids
-    severity = {s["type"]: s["score"] for s in record.get("severity") or []}
-    form = {
-        "summary": record.get("summary", ""),
-        "plain_summary": hub["plain_summary"],
-        "details": record.get("details", ""),
-        "affected": json.dumps(record.get("affected", []), indent=2),
-        "references": "\n".join(f"{r['type']} {r['url']}" for r in record.get("references", [])),
-        "aliases": " ".join(record.get("aliases", [])),
-        "cwe_ids": " ".join(hub["cwe_ids"]),
-        "cvss_v3": severity.get("CVSS_V3", ""),
-        "cvss_v4": severity.get("CVSS_V4", ""),
-        "tlp": hub["tlp"],
-    }
-    return _form(request, f"Edit {advisory.osv_id}", f"/advisories/{advisory.osv_id}/edit", form)
+    return _editor_page(
+        request,
+        db,
+        org=_org_of(db, advisory),
+        heading=f"Edit {advisory.osv_id}",
+        action=f"/advisories/{advisory.osv_id}/edit",
+        editor_=editor.from_record(record, hub),
+    )
+
+
+def _org_of(db: Session, advisory: Advisory) -> Organization:
+    org = db.get(Organization, advisory.organization_id)
+    if org is None:
+        raise NotFound("this advisory has no publisher on this hub", field="id")
+    return org
 
 
 @router.post("/advisories/{advisory_id}/edit")
 def edit(
+    request: Request,
     db: DbSession,
     access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_AUTHOR)],
-    form: Annotated[DraftForm, Form()],
+    sent: SentForm,
 ) -> Response:
-    """Save the draft."""
-    data = validated(AdvisoryFields, _fields(form))
-    services.update_draft(db, advisory=access_.advisory, data=data, actor=access_.actor)
-    return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)
+    """Save the draft (or add a row, or preview it)."""
+    advisory = access_.advisory
+
+    def save(fields: dict[str, Any]) -> Advisory:
+        data = validated(AdvisoryFields, fields)
+        return services.update_draft(db, advisory=advisory, data=data, actor=access_.actor)
+
+    return _submitted(
+        request,
+        db,
+        org=_org_of(db, advisory),
+        advisory=advisory,
+        heading=f"Edit {advisory.osv_id}",
+        action=f"/advisories/{advisory.osv_id}/edit",
+        sent=sent,
+        save=save,
+    )
 
 
 @router.post("/advisories/{advisory_id}/publish")
@@ -280,41 +421,29 @@ def publish(
 
 @router.post("/advisories/{advisory_id}/withdraw")
 def withdraw(
+    request: Request,
     db: DbSession,
     settings: SettingsDep,
     access_: Annotated[AdvisoryAccess, advisory_guard(Action.ADVISORY_PUBLISH)],
-    reason: Annotated[str, Form(max_length=200)],
+    reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Withdraw the advisory, with the reason."""
-    data = validated(WithdrawRequest, {"reason": reason})
-    services.withdraw(
-        db, advisory=access_.advisory, data=data, actor=access_.actor, settings=settings
-    )
-    return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)
-
-
-def _fields(form: DraftForm) -> dict[str, Any]:
-    """The form's text fields as the API's fields."""
+    """Withdraw the advisory, with the reason (a mistake comes back beside the field)."""
     try:
-        affected = limits.load_json(
-            form.affected.strip() or "[]", what="affected", field="affected"
+        data = validated(WithdrawRequest, {"reason": reason})
+        services.withdraw(
+            db, advisory=access_.advisory, data=data, actor=access_.actor, settings=settings
         )
-    except ValueError as exc:
-        raise InvalidInput(f"affected: not valid JSON ({exc})", field="affected") from None
-    return {
-        "summary": form.summary.strip(),
-        "plain_summary": form.plain_summary.strip(),
-        "details": form.details.strip(),
-        "affected": affected,
-        "references": [_reference(line) for line in form.references.splitlines() if line.strip()],
-        "aliases": form.aliases.split(),
-        "cwe_ids": form.cwe_ids.upper().split(),
-        "cvss_v3": form.cvss_v3.strip() or None,
-        "cvss_v4": form.cvss_v4.strip() or None,
-        "tlp": form.tlp.strip(),
-    }
-
-
-def _reference(line: str) -> dict[str, str]:
-    kind, _, url = line.strip().partition(" ")
-    return {"type": kind.upper(), "url": url.strip()} if url else {"type": "WEB", "url": kind}
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        return _advisory(
+            request,
+            db,
+            access_.advisory,
+            access_.actor,
+            errors={"reason": exc.message},
+            values={"reason": reason},
+            status=exc.status_code,
+        )
+    return RedirectResponse(f"/advisories/{access_.advisory.osv_id}", status_code=303)

@@ -271,6 +271,25 @@ def draft_of(advisory: Advisory) -> dict[str, Any] | None:
     return documents.loads(advisory.draft) if advisory.draft else None
 
 
+def preview(
+    advisory: Advisory | None, data: AdvisoryFields, *, osv_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record and hub fields a save of ``data`` would store, checked as a save checks
+    them (the OSV schema included), without storing anything: the editor's preview."""
+    if advisory is None:
+        record: dict[str, Any] = {"schema_version": documents.SCHEMA_VERSION, "id": osv_id}
+        hub: dict[str, Any] = {"tlp": Tlp.CLEAR.value, "plain_summary": "", "cwe_ids": []}
+    else:
+        record, hub = _working_copy(advisory)
+        record, hub = json.loads(json.dumps(record)), dict(hub)
+    _apply(record, hub, data)
+    checked = {**record, "modified": record.get("modified") or documents.timestamp(utcnow())}
+    problem = validation.problem(checked)
+    if problem is not None:
+        raise BadRecord(f"invalid OSV record: {problem}", field=problem.partition(":")[0])
+    return record, hub
+
+
 def _working_copy(advisory: Advisory) -> tuple[dict[str, Any], dict[str, Any]]:
     if advisory.draft is not None:
         draft = documents.loads(advisory.draft)

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError, invalid_from, validated
+from accord.errors import AccordError, invalid_from
 from accord.identity import access, audit, factors, services
-from accord.identity.models import MemberRole, TokenScope, User
+from accord.identity.models import TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.limits import DbInt
@@ -25,11 +25,9 @@ from accord.web.deps import (
     SESSION_COOKIE,
     DbSession,
     Limiter,
-    OrgAccess,
     SettingsDep,
     client_ip,
     guard,
-    org_guard,
     step_up,
 )
 from accord.web.errors import wants_json
@@ -250,26 +248,39 @@ def create_token(
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)],
-    name: Annotated[str, Form(max_length=100)],
-    scope: Annotated[TokenScope, Form()],
-    expires_in_days: Annotated[int, Form(ge=1)] = 90,
+    name: Annotated[str, Form(max_length=100)] = "",
+    scope: Annotated[str, Form(max_length=20)] = "",
+    expires_in_days: Annotated[str, Form(max_length=10)] = "90",
 ) -> HTMLResponse:
-    """Create a token and show its secret, once (an admin token: after a recent factor)."""
-    if scope is TokenScope.ADMIN:
-        step_up(request, actor)
+    """Create a token and show its secret, once (an admin token: after a recent factor);
+    a mistake comes back beside its field, what was typed kept."""
     assert actor.user_id is not None
     user = services.user_with_orgs(db, actor.user_id)
-    data = validated(
-        TokenCreate, {"name": name, "scope": scope, "expires_in_days": expires_in_days}
-    )
-    _, secret = access.create_token(db, user=user, data=data, actor=actor, settings=settings)
+    values = {"name": name, "scope": scope, "expires_in_days": expires_in_days}
+    context: dict[str, object] = {"user": user, "scopes": list(TokenScope), "new_token": None}
+    try:
+        data = TokenCreate.model_validate(values)
+    except ValidationError as exc:
+        if wants_json(request):
+            raise invalid_from(exc) from None
+        tokens = access.list_tokens(db, user=user, actor=actor)
+        context.update(tokens=tokens, values=values, errors=field_errors(exc))
+        return render(request, "identity/account.html", context, status=422)
+    if data.scope is TokenScope.ADMIN:
+        step_up(request, actor)
+    try:
+        _, secret = access.create_token(db, user=user, data=data, actor=actor, settings=settings)
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        tokens = access.list_tokens(db, user=user, actor=actor)
+        errors = {exc.field or "name": exc.message}
+        context.update(tokens=tokens, values=values, errors=errors)
+        return render(request, "identity/account.html", context, status=exc.status_code)
     tokens = access.list_tokens(db, user=user, actor=actor)
-    return render(
-        request,
-        "identity/account.html",
-        {"user": user, "tokens": tokens, "scopes": list(TokenScope), "new_token": secret},
-        status=201,
-    )
+    context.update(tokens=tokens, new_token=secret)
+    return render(request, "identity/account.html", context, status=201)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
@@ -344,41 +355,3 @@ def audit_page(
             "next_before": rows[-1].id if len(rows) == 100 else None,
         },
     )
-
-
-@router.get("/orgs/{slug}/members", response_class=HTMLResponse)
-def members_page(
-    request: Request,
-    db: DbSession,
-    access_: Annotated[OrgAccess, org_guard(Action.ORG_PRIVATE_READ)],
-) -> HTMLResponse:
-    """An organization's members; its admins can add, change and remove them."""
-    rows = services.members(db, org=access_.org, actor=access_.actor)
-    return render(
-        request,
-        "identity/members.html",
-        {"org": access_.org, "members": rows, "roles": list(MemberRole)},
-    )
-
-
-@router.post("/orgs/{slug}/members")
-def set_member(
-    db: DbSession,
-    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
-    username: Annotated[str, Form(max_length=64)],
-    role: Annotated[MemberRole, Form()],
-) -> Response:
-    """Add a member or change a role."""
-    services.set_member(db, org=access_.org, username=username, role=role, actor=access_.actor)
-    return _see_other(f"/orgs/{access_.org.slug}/members")
-
-
-@router.post("/orgs/{slug}/members/{username}/remove")
-def remove_member(
-    username: str,
-    db: DbSession,
-    access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
-) -> Response:
-    """Remove a member."""
-    services.remove_member(db, org=access_.org, username=username, actor=access_.actor)
-    return _see_other(f"/orgs/{access_.org.slug}/members")

@@ -49,6 +49,10 @@ class Action(enum.Enum):
     ORG_PRIVATE_READ = ("org.read", Who.ORG_MEMBER, TokenScope.READ)
     ORG_EDIT = ("org.edit", Who.ORG_ADMIN, TokenScope.WRITE)
     ORG_MEMBERS_MANAGE = ("org.members", Who.ORG_ADMIN, TokenScope.ADMIN)
+    # A member leaves an organization of its own accord (never its last admin).
+    ORG_LEAVE = ("org.leave", Who.ORG_MEMBER, TokenScope.WRITE)
+    # Anyone holding an invitation's link opens it; joining then needs the invited address.
+    INVITATION_ACCEPT = ("invitation.accept", Who.ANYONE, None)
     # Single sign-on: an organization's admins register its OpenID Connect provider
     # (operators register the hub-wide one with HUB_OPERATE).
     ORG_SSO_MANAGE = ("org.sso", Who.ORG_ADMIN, TokenScope.ADMIN)

@@ -267,3 +267,10 @@ class AuditEventRead(BaseModel):
     target: str
     ip_address: str | None
     details: dict[str, Any]
+
+
+class InvitationCreate(Strict):
+    """An invitation to join an organization: the colleague's address and their role."""
+
+    email: Email
+    role: MemberRole = MemberRole.MEMBER

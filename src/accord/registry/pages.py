@@ -23,6 +23,7 @@ from accord.registry.forms import FieldProblem, field_errors, filled
 from accord.registry.routes import PublicIntake
 from accord.registry.schemas import ApplicationCreate, ProductDeclaration, SetPassword
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
+from accord.web.errors import wants_json
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -248,6 +249,7 @@ def _profile_page(
     slug: str,
     *,
     products_form: dict[str, str] | None = None,
+    cve_form: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     found = profiles.profile(db, slug)
@@ -266,6 +268,7 @@ def _profile_page(
             "products": declared,
             "products_form": products_form
             or {"text": "\n".join(f"{p.purl} {p.name}" for p in declared), "error": ""},
+            "cve_form": cve_form or {"value": found.organization.cve_org_id or "", "error": ""},
         },
         status=status,
     )
@@ -335,11 +338,23 @@ def run_check(
 
 @router.post("/orgs/{slug}/cve-org-id")
 def set_cve_org_id(
+    request: Request,
     db: DbSession,
+    settings: SettingsDep,
     access_: Annotated[OrgAccess, org_guard(Action.ORG_EDIT)],
-    cve_org_id: Annotated[str, Form()] = "",
+    cve_org_id: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Set (or, left empty, remove) the organization's CVE Services id, then show the profile."""
-    data = validated(OrgUpdate, {"cve_org_id": cve_org_id.strip() or None})
-    identity_services.update_org(db, org=access_.org, data=data, actor=access_.actor)
+    """Set (or, left empty, remove) the organization's CVE Services id, then show the profile;
+    a value that is not one comes back beside the field."""
+    try:
+        data = validated(OrgUpdate, {"cve_org_id": cve_org_id.strip() or None})
+        identity_services.update_org(db, org=access_.org, data=data, actor=access_.actor)
+    except AccordError as exc:
+        if wants_json(request):
+            raise
+        db.rollback()
+        form = {"value": cve_org_id, "error": exc.message}
+        return _profile_page(
+            request, db, settings, access_.org.slug, cve_form=form, status=exc.status_code
+        )
     return RedirectResponse(f"/signatories/{access_.org.slug}", status_code=303)

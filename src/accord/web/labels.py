@@ -50,6 +50,9 @@ LABELS: dict[str, str] = {
     "sha1": N_("SHA-1 hash"),
     "sha256": N_("SHA-256 hash"),
     "sha512": N_("SHA-512 hash"),
+    # organizations: a member's role
+    "admin": N_("admin"),
+    "member": N_("member"),
     # security.txt findings
     "error": N_("error"),
     "warning": N_("warning"),
@@ -77,6 +80,9 @@ PROBLEMS: dict[str, str] = {
     "string_pattern_mismatch": N_("%(field)s: this is not in the expected form."),
     "url_parsing": N_("%(field)s: not a web address (https://...)."),
     "url_scheme": N_("%(field)s: not a web address (https://...)."),
+    "url_syntax_violation": N_("%(field)s: not a web address (https://...)."),
+    "url_type": N_("%(field)s: not a web address (https://...)."),
+    "url_too_long": N_("%(field)s: this address is too long (at most %(max_length)s characters)."),
     "literal_error": N_("%(field)s: choose one of the options."),
     "enum": N_("%(field)s: choose one of the options."),
     "int_parsing": N_("%(field)s: write a whole number."),

@@ -1,0 +1,341 @@
+"""The advisory editor's form, as a publisher fills it in, and the API's fields it stands for.
+
+The form names affected packages row by row (ecosystem, package, and the version that
+introduced the flaw, the one that fixed it or the last one affected), builds CVSS 3.1 and 4.0
+vectors from one choice per base metric, picks weaknesses by CWE id or name and lists
+credits; OSV JSON for the affected packages stays available as an advanced choice. Rows are
+numbered fields (``range-0-package``...), so a page adds one with a plain submit button.
+
+Nothing here touches the database: :func:`from_form` reads what was sent, :func:`from_record`
+what is stored, :func:`to_fields` turns a form into ``AdvisoryFields`` input with the
+problems it found by field, for the page to show beside each.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord import limits
+from accord.advisories import scoring
+from accord.errors import AccordError
+from accord.web.i18n import N_
+
+MAX_ROWS = 50
+EVENT_KINDS = ("introduced", "fixed", "last_affected")
+CREDIT_TYPES = (
+    "FINDER",
+    "REPORTER",
+    "ANALYST",
+    "COORDINATOR",
+    "REMEDIATION_DEVELOPER",
+    "REMEDIATION_REVIEWER",
+    "REMEDIATION_VERIFIER",
+    "TOOL",
+    "SPONSOR",
+    "OTHER",
+)
+_CWE = re.compile(r"^\s*(?:CWE-)?(\d{1,5})\b", re.IGNORECASE)
+
+# CVSS base metrics: (key, label, ((value, label), ...)), in the vector's order.
+Metric = tuple[str, str, tuple[tuple[str, str], ...]]
+_IMPACT = (("H", N_("High")), ("L", N_("Low")), ("N", N_("None")))
+_VECTOR = (("N", N_("Network")), ("A", N_("Adjacent")), ("L", N_("Local")), ("P", N_("Physical")))
+CVSS3_METRICS: tuple[Metric, ...] = (
+    ("AV", N_("Attack vector"), _VECTOR),
+    ("AC", N_("Attack complexity"), (("L", N_("Low")), ("H", N_("High")))),
+    ("PR", N_("Privileges required"), (("N", N_("None")), ("L", N_("Low")), ("H", N_("High")))),
+    ("UI", N_("User interaction"), (("N", N_("None")), ("R", N_("Required")))),
+    ("S", N_("Scope"), (("U", N_("Unchanged")), ("C", N_("Changed")))),
+    ("C", N_("Confidentiality"), _IMPACT),
+    ("I", N_("Integrity"), _IMPACT),
+    ("A", N_("Availability"), _IMPACT),
+)
+CVSS4_METRICS: tuple[Metric, ...] = (
+    ("AV", N_("Attack vector"), _VECTOR),
+    ("AC", N_("Attack complexity"), (("L", N_("Low")), ("H", N_("High")))),
+    ("AT", N_("Attack requirements"), (("N", N_("None")), ("P", N_("Present")))),
+    ("PR", N_("Privileges required"), (("N", N_("None")), ("L", N_("Low")), ("H", N_("High")))),
+    (
+        "UI",
+        N_("User interaction"),
+        (("N", N_("None")), ("P", N_("Passive")), ("A", N_("Active"))),
+    ),
+    ("VC", N_("Confidentiality of the vulnerable system"), _IMPACT),
+    ("VI", N_("Integrity of the vulnerable system"), _IMPACT),
+    ("VA", N_("Availability of the vulnerable system"), _IMPACT),
+    ("SC", N_("Confidentiality of other systems"), _IMPACT),
+    ("SI", N_("Integrity of other systems"), _IMPACT),
+    ("SA", N_("Availability of other systems"), _IMPACT),
+)
+
+
+@dataclass
+class Editor:
+    """What the form holds, as text, ready to be drawn again."""
+
+    summary: str = ""
+    plain_summary: str = ""
+    details: str = ""
+    aliases: str = ""
+    references: str = ""
+    tlp: str = "CLEAR"
+    ranges: list[dict[str, str]] = field(default_factory=list)
+    credits: list[dict[str, str]] = field(default_factory=list)
+    cwes: list[str] = field(default_factory=list)
+    v3: dict[str, str] = field(default_factory=dict)
+    v4: dict[str, str] = field(default_factory=dict)
+    use_json: bool = False
+    affected_json: str = ""
+
+    def pad(self) -> Editor:
+        """At least one empty row of each kind, for the page to offer."""
+        if not self.ranges:
+            self.ranges.append(_empty_range())
+        if not self.credits:
+            self.credits.append({"name": "", "type": ""})
+        if not self.cwes:
+            self.cwes.append("")
+        return self
+
+
+def _empty_range(ecosystem: str = "PyPI", package: str = "") -> dict[str, str]:
+    return {"ecosystem": ecosystem, "package": package, **dict.fromkeys(EVENT_KINDS, "")}
+
+
+def _count(form: Mapping[str, str], name: str) -> int:
+    try:
+        return max(0, min(int(form.get(name, "0")), MAX_ROWS))
+    except ValueError:
+        return 0
+
+
+def from_form(form: Mapping[str, str]) -> Editor:
+    """The editor as sent; ``add`` (the name of the button pressed) adds an empty row."""
+    editor = Editor(
+        summary=form.get("summary", "").strip(),
+        plain_summary=form.get("plain_summary", "").strip(),
+        details=form.get("details", "").strip(),
+        aliases=form.get("aliases", "").strip(),
+        references=form.get("references", "").strip(),
+        tlp=form.get("tlp", "CLEAR").strip() or "CLEAR",
+        use_json=form.get("use_json") == "yes",
+        affected_json=form.get("affected_json", ""),
+    )
+    for i in range(_count(form, "ranges")):
+        row = {key: form.get(f"range-{i}-{key}", "").strip() for key in ("ecosystem", "package")}
+        row.update({kind: form.get(f"range-{i}-{kind}", "").strip() for kind in EVENT_KINDS})
+        editor.ranges.append(row)
+    for i in range(_count(form, "credit_rows")):
+        editor.credits.append(
+            {
+                "name": form.get(f"credit-{i}-name", "").strip(),
+                "type": form.get(f"credit-{i}-type", "").strip(),
+            }
+        )
+    for i in range(_count(form, "cwe_rows")):
+        editor.cwes.append(form.get(f"cwe-{i}", "").strip())
+    editor.v3 = {key: form.get(f"v3-{key}", "") for key, _, _ in CVSS3_METRICS}
+    editor.v4 = {key: form.get(f"v4-{key}", "") for key, _, _ in CVSS4_METRICS}
+    for version, metrics in (("v3", editor.v3), ("v4", editor.v4)):
+        pasted = form.get(f"cvss_{version}", "").strip()
+        if form.get(f"{version}-none") == "yes":
+            metrics.clear()
+        elif pasted:
+            metrics.update(_metrics_of(pasted))
+            metrics["pasted"] = pasted
+    add = form.get("add", "")
+    if add == "range" and len(editor.ranges) < MAX_ROWS:
+        last = editor.ranges[-1] if editor.ranges else _empty_range()
+        editor.ranges.append(_empty_range(last["ecosystem"], last["package"]))
+    elif add == "credit" and len(editor.credits) < MAX_ROWS:
+        editor.credits.append({"name": "", "type": ""})
+    elif add == "cwe" and len(editor.cwes) < MAX_ROWS:
+        editor.cwes.append("")
+    return editor.pad()
+
+
+def _metrics_of(vector: str) -> dict[str, str]:
+    parts = vector.strip().split("/")[1:]
+    return dict(part.split(":", 1) for part in parts if ":" in part)
+
+
+def from_record(record: Mapping[str, Any], hub: Mapping[str, Any]) -> Editor:
+    """The editor for a stored record (a draft, or the published one to edit)."""
+    severity = {s["type"]: s["score"] for s in record.get("severity") or []}
+    editor = Editor(
+        summary=record.get("summary", ""),
+        plain_summary=hub.get("plain_summary", ""),
+        details=record.get("details", ""),
+        aliases=" ".join(record.get("aliases", [])),
+        references="\n".join(f"{r['type']} {r['url']}" for r in record.get("references", [])),
+        tlp=hub.get("tlp", "CLEAR"),
+        credits=[
+            {"name": c.get("name", ""), "type": c.get("type", "")}
+            for c in record.get("credits", [])
+        ],
+        cwes=list(hub.get("cwe_ids", [])),
+        v3=_metrics_of(severity.get("CVSS_V3", "")),
+        v4=_metrics_of(severity.get("CVSS_V4", "")),
+    )
+    affected = record.get("affected", [])
+    rows = _rows_of(affected)
+    if rows is None:  # more than rows say (versions lists, git ranges...): JSON, as it is
+        editor.use_json = True
+        editor.affected_json = json.dumps(affected, indent=2)
+    else:
+        editor.ranges = rows
+    return editor.pad()
+
+
+def _rows_of(affected: list[dict[str, Any]]) -> list[dict[str, str]] | None:
+    rows: list[dict[str, str]] = []
+    for entry in affected:
+        package = entry.get("package") or {}
+        if {key for key, value in entry.items() if value} - {"package", "ranges"}:
+            return None
+        for r in entry.get("ranges", []):
+            extra = {key for key, value in r.items() if value} - {"type", "events"}
+            if r.get("type") not in ("ECOSYSTEM", "SEMVER") or extra:
+                return None
+            row = _empty_range(package.get("ecosystem", ""), package.get("name", ""))
+            for event in r.get("events", []):
+                ((kind, version),) = event.items()
+                if kind not in EVENT_KINDS:
+                    return None
+                if kind == "introduced" and (row["fixed"] or row["last_affected"]):
+                    rows.append(row)
+                    row = _empty_range(package.get("ecosystem", ""), package.get("name", ""))
+                row[kind] = version
+            rows.append(row)
+    return rows
+
+
+def vector(version: str, metrics: Mapping[str, str]) -> str | None:
+    """The CVSS vector the chosen metrics make (None: none chosen); a partial choice is
+    refused, naming what is missing."""
+    table = CVSS3_METRICS if version == "v3" else CVSS4_METRICS
+    chosen = {key: metrics.get(key, "") for key, _, _ in table}
+    if not any(chosen.values()):
+        return metrics.get("pasted") or None
+    missing = [label for key, label, _ in table if not chosen[key]]
+    if missing:
+        name = "CVSS 3.1" if version == "v3" else "CVSS 4.0"
+        raise AccordError(
+            f"cvss_{version}: choose a value for each {name} metric; missing: "
+            + ", ".join(missing),
+            field=f"cvss_{version}",
+        )
+    prefix = "CVSS:3.1" if version == "v3" else "CVSS:4.0"
+    return "/".join([prefix, *(f"{key}:{value}" for key, value in chosen.items())])
+
+
+def score(version: str, metrics: Mapping[str, str]) -> scoring.Score | None:
+    """The base score of the chosen metrics, computed by the ``cvss`` library (None: none
+    chosen or a choice incomplete, which :func:`to_fields` reports)."""
+    try:
+        made = vector(version, metrics)
+        if made is None:
+            return None
+        return (scoring.cvss_v3 if version == "v3" else scoring.cvss_v4)(
+            made, field=f"cvss_{version}"
+        )
+    except AccordError:
+        return None
+
+
+def to_fields(editor: Editor) -> tuple[dict[str, Any], dict[str, str]]:
+    """The API's fields for the form, and the problems found, by the form's field names."""
+    errors: dict[str, str] = {}
+    fields: dict[str, Any] = {
+        "summary": editor.summary,
+        "plain_summary": editor.plain_summary,
+        "details": editor.details,
+        "aliases": editor.aliases.split(),
+        "references": [_reference(line) for line in editor.references.splitlines() if line.strip()],
+        "tlp": editor.tlp,
+    }
+    if editor.use_json:
+        try:
+            fields["affected"] = limits.load_json(
+                editor.affected_json.strip() or "[]", what="affected", field="affected_json"
+            )
+        except ValueError as exc:
+            errors["affected_json"] = f"affected_json: not valid JSON ({exc})"
+    else:
+        fields["affected"] = _affected(editor.ranges, errors)
+    fields["credits"] = [
+        {"name": c["name"], **({"type": c["type"]} if c["type"] else {})}
+        for c in editor.credits
+        if c["name"]
+    ]
+    cwes: list[str] = []
+    for i, text in enumerate(editor.cwes):
+        if not text:
+            continue
+        found = _CWE.match(text)
+        if found is None:
+            errors[f"cwe-{i}"] = (
+                f"cwe-{i}: write a CWE id such as CWE-79, or pick one from the list"
+            )
+        elif f"CWE-{found.group(1)}" not in cwes:
+            cwes.append(f"CWE-{found.group(1)}")
+    fields["cwe_ids"] = cwes
+    for version, metrics in (("v3", editor.v3), ("v4", editor.v4)):
+        try:
+            made = vector(version, metrics)
+            if made is not None:
+                (scoring.cvss_v3 if version == "v3" else scoring.cvss_v4)(
+                    made, field=f"cvss_{version}"
+                )
+            fields[f"cvss_{version}"] = made
+        except AccordError as exc:
+            errors[f"cvss_{version}"] = exc.message
+    return fields, errors
+
+
+def _affected(rows: list[dict[str, str]], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """One OSV ``affected`` entry per package, one ECOSYSTEM range of its rows' events."""
+    entries: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for i, row in enumerate(rows):
+        given = [kind for kind in EVENT_KINDS if row[kind]]
+        if not row["package"] and not given:
+            continue  # an empty row
+        if not row["package"]:
+            errors[f"range-{i}-package"] = f"range-{i}-package: name the package"
+            continue
+        if row["fixed"] and row["last_affected"]:
+            errors[f"range-{i}-fixed"] = (
+                f"range-{i}-fixed: give the fixed version or the last affected one, not both"
+            )
+            continue
+        events = entries.setdefault((row["ecosystem"], row["package"]), [])
+        events.append({"introduced": row["introduced"] or "0"})
+        for kind in ("fixed", "last_affected"):
+            if row[kind]:
+                events.append({kind: row[kind]})
+    return [
+        {
+            "package": {"ecosystem": ecosystem, "name": name},
+            "ranges": [{"type": "ECOSYSTEM", "events": events}],
+        }
+        for (ecosystem, name), events in entries.items()
+    ]
+
+
+def _reference(line: str) -> dict[str, str]:
+    kind, _, url = line.strip().partition(" ")
+    return {"type": kind.upper(), "url": url.strip()} if url else {"type": "WEB", "url": kind}
+
+
+def field_of(name: str) -> str:
+    """The form's field a problem of the API's field ``name`` is shown beside."""
+    head = re.split(r"[.\[/]", name.strip("/"))[0]
+    if head == "cwe_ids":
+        return "cwe-0"
+    if head == "affected":
+        return "affected"
+    return head
