@@ -283,6 +283,13 @@ CASES = [
     Case("GET", "/admin/applications/{application_id}", OPERATORS),
     Case("POST", "/admin/applications/{application_id}/approve", OPERATORS, 200, {}),
     Case("POST", "/admin/applications/{application_id}/reject", OPERATORS, 303, REASON),
+    # departures: the signatory under test leaves (its admins) or is removed (operators)
+    Case("POST", "/api/v1/orgs/{slug}/leave", ORG_ADMINS, 201, {"confirm": "acme"}),
+    Case("POST", "/api/v1/signatories/{slug}/removal", OPERATORS, 201, REASON),
+    Case("GET", "/orgs/{slug}/leave", ORG_ADMINS),
+    Case("POST", "/orgs/{slug}/leave", ORG_ADMINS, 303, {"confirm": "acme"}),
+    Case("GET", "/admin/signatories", OPERATORS),
+    Case("POST", "/admin/signatories", OPERATORS, 303, {"organization": "acme", **REASON}),
     Case("GET", "/admin/accord", OPERATORS),
     Case("POST", "/admin/accord", OPERATORS, 303, ACCORD_BODY),
     # advisories: a draft is seen by its publisher's members and operators only (404 to the

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from accord.identity.models import OrgKind
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
-from accord.registry import accounts, checks, products, profiles, services
+from accord.registry import accounts, checks, departures, products, profiles, services
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import (
     AccordVersionCreate,
@@ -21,10 +21,13 @@ from accord.registry.schemas import (
     Approve,
     CheckRead,
     Decision,
+    DepartureRead,
+    Leave,
     ProductRead,
     ProductsUpdate,
     ProfileRead,
     Reject,
+    Removal,
     SetPassword,
     SignatoryRead,
 )
@@ -32,6 +35,7 @@ from accord.registry.views import (
     application_read,
     check_read,
     decision,
+    departure_read,
     listed_read,
     profile_read,
 )
@@ -234,3 +238,39 @@ def declare_products(
     """Replace the organization's product list (its admins, operators)."""
     rows = products.replace(db, org=access_.org, products=data.products, actor=access_.actor)
     return [ProductRead.model_validate(p) for p in rows]
+
+
+# -- departures ----------------------------------------------------------------------------
+
+
+@router.post("/orgs/{slug}/leave", response_model=DepartureRead, status_code=201)
+def leave(
+    data: Leave,
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[OrgAccess, org_guard(Action.REGISTRY_LEAVE, fresh=True)],
+) -> DepartureRead:
+    """The signatory leaves the accord (its admins); ``confirm`` repeats its slug."""
+    found = departures.leave(
+        db,
+        org=access_.org,
+        confirm=data.confirm,
+        reason=data.reason,
+        actor=access_.actor,
+        settings=settings,
+    )
+    return departure_read(found)
+
+
+@router.post("/signatories/{slug}/removal", response_model=DepartureRead, status_code=201)
+def remove(
+    data: Removal,
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[OrgAccess, org_guard(Action.REGISTRY_REMOVE, fresh=True)],
+) -> DepartureRead:
+    """Operators remove a signatory, with a public reason."""
+    found = departures.remove(
+        db, org=access_.org, reason=data.reason, actor=access_.actor, settings=settings
+    )
+    return departure_read(found)

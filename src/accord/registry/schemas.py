@@ -163,6 +163,30 @@ class SignatoryRead(BaseModel):
     profile_url: str
     signed_at: datetime | None
     accord_version: int | None
+    left_at: datetime | None = None
+    departure: str | None = None  # "left" or "removed"
+
+
+class DepartureRead(BaseModel):
+    """A signatory's departure: it left, or operators removed it (with the reason)."""
+
+    kind: str
+    reason: str
+    departed_at: datetime
+    decided_by: str
+
+
+class Leave(Strict):
+    """Leave the accord: ``confirm`` repeats the organization's slug."""
+
+    confirm: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+class Removal(Strict):
+    """Remove a signatory (operators): the reason is required and public."""
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class ProfileRead(BaseModel):
@@ -171,6 +195,7 @@ class ProfileRead(BaseModel):
     organization: OrgRead
     signatures: list[SignatureRead]
     security_txt: CheckRead | None
+    departure: DepartureRead | None = None
 
 
 class SetPassword(Strict):

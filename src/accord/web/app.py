@@ -57,6 +57,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.notifications import pages as notifications_pages
     from accord.notifications import routes as notifications_routes
     from accord.registry import admin_pages as registry_admin_pages
+    from accord.registry import departure_pages as registry_departure_pages
     from accord.registry import pages as registry_pages
     from accord.registry import profile_pages as registry_profile_pages
     from accord.registry import routes as registry_routes
@@ -88,6 +89,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
         ("", registry_profile_pages.router),
+        ("", registry_departure_pages.router),
         ("", advisories_pages.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),

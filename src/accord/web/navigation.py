@@ -112,6 +112,13 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/sharing", N_("Threat sharing"), Action.SHARING_READ, Place.ORG),
     Entry("/signatories/{slug}", N_("Public profile"), Action.PUBLIC_READ, Place.ORG),
     Entry("/orgs/{slug}/profile", N_("Edit the public profile"), Action.ORG_EDIT, Place.ORG),
+    Entry(
+        "/orgs/{slug}/leave",
+        N_("Leave the accord"),
+        Action.REGISTRY_LEAVE,
+        Place.ORG,
+        signatories_only=True,
+    ),
     # The operators' pages.
     Entry("/admin", N_("Dashboard"), Action.HUB_READ, Place.HUB),
     Entry("/admin/applications", N_("Applications"), Action.HUB_READ, Place.HUB),
@@ -122,6 +129,7 @@ ENTRIES: tuple[Entry, ...] = (
         "/admin/accountability", N_("Progress figures"), Action.ACCOUNTABILITY_OPERATE, Place.HUB
     ),
     Entry("/admin/accord", N_("The accord's text"), Action.HUB_OPERATE, Place.HUB),
+    Entry("/admin/signatories", N_("Remove a signatory"), Action.REGISTRY_REMOVE, Place.HUB),
     Entry("/admin/audit", N_("Audit log"), Action.HUB_READ, Place.HUB),
 )
 
