@@ -41,7 +41,7 @@ def departed_at(db: Session, org_ids: Collection[int] | None = None) -> dict[int
     query = select(Departure.organization_id, Departure.departed_at)
     if org_ids is not None:
         query = query.where(Departure.organization_id.in_(list(org_ids)))
-    return dict(db.execute(query).tuples().all())
+    return {org_id: moment for org_id, moment in db.execute(query).all()}  # noqa: C416
 
 
 def active_in(departures: dict[int, datetime], org_id: int, start: datetime) -> bool:
