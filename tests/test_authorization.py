@@ -289,6 +289,8 @@ CASES = [
     Case("GET", "/orgs/{slug}/leave", ORG_ADMINS),
     Case("POST", "/orgs/{slug}/leave", ORG_ADMINS, 303, {"confirm": "acme"}),
     Case("GET", "/admin/signatories", OPERATORS),
+    Case("GET", "/api/v1/policies", ANY),
+    Case("GET", "/policies", ANY),
     Case("POST", "/admin/signatories", OPERATORS, 303, {"organization": "acme", **REASON}),
     Case("GET", "/admin/accord", OPERATORS),
     Case("POST", "/admin/accord", OPERATORS, 303, ACCORD_BODY),

@@ -225,3 +225,36 @@ class ProductRead(BaseModel):
 
     name: str
     purl: str
+
+
+class StatementRead(BaseModel):
+    """One topic of a policy page: found with its sentence, denied (with the sentence that
+    denies it), or not found (no evidence)."""
+
+    found: bool
+    denied: bool = False
+    evidence: str | None = None
+    values: list[str] = []
+
+
+class FetchRead(BaseModel):
+    """The last check of one published document (security.txt, policy page, CSAF metadata)."""
+
+    url: str | None
+    ok: bool
+    checked_at: datetime
+    problem: str | None = None
+
+
+class PolicyEntryRead(BaseModel):
+    """An organization in the directory of disclosure policies."""
+
+    slug: str
+    name: str
+    kind: OrgKind
+    country: str
+    profile_url: str
+    security_txt: FetchRead | None
+    policy: FetchRead | None
+    statements: dict[str, StatementRead]
+    csaf: FetchRead | None

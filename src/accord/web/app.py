@@ -59,6 +59,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.registry import admin_pages as registry_admin_pages
     from accord.registry import departure_pages as registry_departure_pages
     from accord.registry import pages as registry_pages
+    from accord.registry import policy_pages as registry_policy_pages
     from accord.registry import profile_pages as registry_profile_pages
     from accord.registry import routes as registry_routes
     from accord.sharing import api as sharing_api
@@ -90,6 +91,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", registry_admin_pages.router),
         ("", registry_profile_pages.router),
         ("", registry_departure_pages.router),
+        ("", registry_policy_pages.router),
         ("", advisories_pages.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),

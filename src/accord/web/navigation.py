@@ -71,6 +71,13 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     Entry("/partners", N_("Partners"), Action.PUBLIC_READ, Place.PAGE, via="/signatories"),
     Entry(
+        "/policies",
+        N_("Disclosure policies"),
+        Action.PUBLIC_READ,
+        Place.PAGE,
+        via="/signatories",
+    ),
+    Entry(
         "/accountability/hub",
         N_("The hub's report"),
         Action.ACCOUNTABILITY_READ,
