@@ -38,6 +38,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
     from accord.advisories import routes as advisories_routes
+    from accord.campaigns import admin_pages as campaigns_admin_pages
+    from accord.campaigns import pages as campaigns_pages
+    from accord.campaigns import routes as campaigns_routes
     from accord.check import pages as check_pages
     from accord.check import routes as check_routes
     from accord.dashboards import pages as dashboard_pages
@@ -112,6 +115,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, accountability_routes.router),
         ("", accountability_pages.router),
         ("", dashboard_pages.router),
+        (API_PREFIX, campaigns_routes.router),
+        ("", campaigns_pages.router),
+        ("", campaigns_admin_pages.router),
     ]
 
 
