@@ -25,8 +25,8 @@ from accord.jobs.services import enqueue
 from accord.notifications.models import Webhook
 from accord.web.deps import guarded_actions
 from tests.accountability import authz as accountability_authz
-from tests.campaigns import authz as campaigns_authz
 from tests.authz import ROLES, World, call
+from tests.campaigns import authz as campaigns_authz
 from tests.disclosure import authz as disclosure_authz
 from tests.factories import Factories
 from tests.identity import authz as identity_authz
@@ -297,8 +297,13 @@ CASES = [
     Case("GET", "/api/v1/pledges/{pledge}", ANY),
     Case("POST", "/api/v1/pledges/{pledge}/versions", OPERATORS, 201, campaigns_authz.VERSION_BODY),
     Case("PUT", "/api/v1/orgs/{slug}/pledges/{pledge}", ORG_ADMINS, 204),
-    Case("DELETE", "/api/v1/orgs/{slug}/pledges/{pledge}", NOBODY, 204,
-         refused={"org_admin": 409, "operator": 409}),  # fmt: skip
+    Case(
+        "DELETE",
+        "/api/v1/orgs/{slug}/pledges/{pledge}",
+        NOBODY,
+        204,
+        refused={"org_admin": 409, "operator": 409},
+    ),
     Case("GET", "/api/v1/campaigns", ANY),
     Case("POST", "/api/v1/campaigns", OPERATORS, 201, campaigns_authz.CAMPAIGN_BODY),
     Case("GET", "/api/v1/campaigns/{campaign}", ANY),
@@ -308,8 +313,13 @@ CASES = [
     Case("GET", "/campaigns/{campaign}", ANY),
     Case("GET", "/orgs/{slug}/pledges", ORG_ADMINS),
     Case("POST", "/orgs/{slug}/pledges/{pledge}/endorse", ORG_ADMINS, 303),
-    Case("POST", "/orgs/{slug}/pledges/{pledge}/withdraw", NOBODY, 303,
-         refused={"org_admin": 409, "operator": 409}),  # fmt: skip
+    Case(
+        "POST",
+        "/orgs/{slug}/pledges/{pledge}/withdraw",
+        NOBODY,
+        303,
+        refused={"org_admin": 409, "operator": 409},
+    ),
     Case("GET", "/admin/pledges", OPERATORS),
     Case("POST", "/admin/pledges", OPERATORS, 303, campaigns_authz.PLEDGE_BODY),
     Case("GET", "/admin/pledges/{pledge}", OPERATORS),

@@ -13,10 +13,18 @@ from tests.factories import Factories
 PLACEHOLDERS = ("{pledge}", "{campaign}")
 PLEDGE_BODY = {"slug": "new-pledge", "title": "A new pledge", "text": "We will do better."}
 VERSION_BODY = {"title": "The pledge, restated", "text": "We will do better still."}
-CAMPAIGN_BODY = {"slug": "new-campaign", "title": "Policies", "goal": "disclosure_policy",
-                 "target": 0.66}  # fmt: skip
-CAMPAIGN_FORM = {"slug": "form-campaign", "title": "Policies", "goal": "security_txt",
-                 "target": "66"}  # fmt: skip
+CAMPAIGN_BODY = {
+    "slug": "new-campaign",
+    "title": "Policies",
+    "goal": "disclosure_policy",
+    "target": 0.66,
+}
+CAMPAIGN_FORM = {
+    "slug": "form-campaign",
+    "title": "Policies",
+    "goal": "security_txt",
+    "target": "66",
+}
 
 
 def prepare(make: Factories, world: World) -> None:
@@ -30,8 +38,9 @@ def prepare(make: Factories, world: World) -> None:
         )
         services.create_campaign(
             db,
-            data=CampaignCreate(slug="harbour", title="Safe harbour", goal=GoalKind.SAFE_HARBOUR,
-                                target=0.5),  # fmt: skip
+            data=CampaignCreate(
+                slug="harbour", title="Safe harbour", goal=GoalKind.SAFE_HARBOUR, target=0.5
+            ),
             actor=SYSTEM,
             settings=make.settings,
         )
