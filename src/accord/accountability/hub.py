@@ -61,7 +61,14 @@ PRINCIPLES: tuple[Principle, ...] = (
             "Protect all users and customers everywhere: a security contact and a disclosure "
             "policy anyone can find."
         ),
-        ("securitytxt_current", "securitytxt_ok_share", "policy_present"),
+        (
+            "securitytxt_current",
+            "securitytxt_ok_share",
+            "policy_present",
+            "policy_ok_share",
+            "policy_safe_harbour",
+            "campaign_goals_met",
+        ),
     ),
     Principle(
         "no_offense",
