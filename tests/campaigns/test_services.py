@@ -172,3 +172,30 @@ def test_pages_operator_publishes_admin_endorses_public_sees(
     public = client.get("/pledges/mercenaries")
     assert "Page Endorser" in public.text
     assert client.get("/api/v1/pledges/mercenaries").json()["endorsers"][0]["slug"] == slug
+
+
+def test_campaign_form_says_each_mistake_beside_its_field(
+    client: TestClient, make: Factories
+) -> None:
+    operator = make.user("campaignop", operator=True)
+    make.session(client, operator)
+    token = csrf_of(client.get("/admin/campaigns").text)
+    bad = client.post(
+        "/admin/campaigns",
+        data={"csrf_token": token, "slug": "policies", "title": "Kept title", "goal": "world-peace",
+              "target": "150"},
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert 'id="goal-error"' in bad.text
+    assert 'id="target-error"' in bad.text
+    assert "Kept title" in bad.text
+    made = client.post(
+        "/admin/campaigns",
+        data={"csrf_token": token, "slug": "policies", "title": "Two thirds with a policy",
+              "goal": "disclosure_policy", "target": "66"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert made.status_code == 303
+    answer = client.get("/api/v1/campaigns/policies").json()
+    assert answer["target"] == 0.66
+    assert answer["history"][0]["counted"] == 0
