@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from accord.accountability import charts
 from accord.campaigns import goals, services
 from accord.campaigns.models import Campaign
 from accord.errors import AccordError
+from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Action, Actor
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.rendering import render
@@ -124,5 +126,12 @@ def campaign(request: Request, campaign: str, db: DbSession, _: Public) -> HTMLR
         "snapshots": snapshots,
         "chart": trend(found, points) if points else None,
         "labels": goals.LABELS,
+        "names": dict(
+            db.execute(
+                select(Organization.slug, Organization.name).where(
+                    Organization.kind == OrgKind.SIGNATORY
+                )
+            ).all()
+        ),
     }
     return render(request, "campaigns/campaign.html", context)
