@@ -200,3 +200,22 @@ def test_removal_page_requires_a_reason(client: TestClient, make: Factories) -> 
     assert done.status_code == 303
     api = client.get(f"/api/v1/signatories/{slug}").json()
     assert api["departure"]["reason"] == "no longer exists"
+
+
+def test_the_scheduled_checks_skip_a_signatory_that_left(
+    make: Factories, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    from accord.jobs.models import Job
+    from accord.jobs.registry import JobContext
+    from accord.registry import handlers
+
+    stays, goes = make.org("Checked Co"), make.org("Unchecked Co")
+    with unit_of_work(session_factory) as db:
+        departures.leave(db, org=get_org(db, goes), confirm=goes, actor=SYSTEM, settings=settings)
+        wanted = get_org(db, stays).id
+    context = JobContext(settings=settings, sessions=session_factory, readers=session_factory,
+                         job_id=0, attempt=1)  # fmt: skip
+    handlers.run_checks(context, {})
+    with unit_of_work(session_factory) as db:
+        queued = db.scalars(select(Job.payload).where(Job.kind == handlers.ONE)).all()
+    assert queued == [{"org_id": wanted}]
