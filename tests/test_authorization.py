@@ -29,6 +29,7 @@ from accord.notifications.models import Webhook
 from accord.web.deps import guarded_actions
 from tests.accountability import authz as accountability_authz
 from tests.authz import ROLES, World, call
+from tests.campaigns import authz as campaigns_authz
 from tests.disclosure import authz as disclosure_authz
 from tests.factories import Factories
 from tests.identity import authz as identity_authz
@@ -301,6 +302,50 @@ CASES = [
     Case("GET", "/admin/applications/{application_id}", OPERATORS),
     Case("POST", "/admin/applications/{application_id}/approve", OPERATORS, 200, {}),
     Case("POST", "/admin/applications/{application_id}/reject", OPERATORS, 303, REASON),
+    # departures: the signatory under test leaves (its admins) or is removed (operators)
+    Case("POST", "/api/v1/orgs/{slug}/leave", ORG_ADMINS, 201, {"confirm": "acme"}),
+    Case("POST", "/api/v1/signatories/{slug}/removal", OPERATORS, 201, REASON),
+    Case("GET", "/orgs/{slug}/leave", ORG_ADMINS),
+    Case("POST", "/orgs/{slug}/leave", ORG_ADMINS, 303, {"confirm": "acme"}),
+    Case("GET", "/admin/signatories", OPERATORS),
+    Case("GET", "/api/v1/policies", ANY),
+    # pledges and campaigns
+    Case("GET", "/api/v1/pledges", ANY),
+    Case("POST", "/api/v1/pledges", OPERATORS, 201, campaigns_authz.PLEDGE_BODY),
+    Case("GET", "/api/v1/pledges/{pledge}", ANY),
+    Case("POST", "/api/v1/pledges/{pledge}/versions", OPERATORS, 201, campaigns_authz.VERSION_BODY),
+    Case("PUT", "/api/v1/orgs/{slug}/pledges/{pledge}", ORG_ADMINS, 204),
+    Case(
+        "DELETE",
+        "/api/v1/orgs/{slug}/pledges/{pledge}",
+        NOBODY,
+        204,
+        refused={"org_admin": 409, "operator": 409},
+    ),
+    Case("GET", "/api/v1/campaigns", ANY),
+    Case("POST", "/api/v1/campaigns", OPERATORS, 201, campaigns_authz.CAMPAIGN_BODY),
+    Case("GET", "/api/v1/campaigns/{campaign}", ANY),
+    Case("GET", "/pledges", ANY),
+    Case("GET", "/pledges/{pledge}", ANY),
+    Case("GET", "/campaigns", ANY),
+    Case("GET", "/campaigns/{campaign}", ANY),
+    Case("GET", "/orgs/{slug}/pledges", ORG_ADMINS),
+    Case("POST", "/orgs/{slug}/pledges/{pledge}/endorse", ORG_ADMINS, 303),
+    Case(
+        "POST",
+        "/orgs/{slug}/pledges/{pledge}/withdraw",
+        NOBODY,
+        303,
+        refused={"org_admin": 409, "operator": 409},
+    ),
+    Case("GET", "/admin/pledges", OPERATORS),
+    Case("POST", "/admin/pledges", OPERATORS, 303, campaigns_authz.PLEDGE_BODY),
+    Case("GET", "/admin/pledges/{pledge}", OPERATORS),
+    Case("POST", "/admin/pledges/{pledge}", OPERATORS, 303, campaigns_authz.VERSION_BODY),
+    Case("GET", "/admin/campaigns", OPERATORS),
+    Case("POST", "/admin/campaigns", OPERATORS, 303, campaigns_authz.CAMPAIGN_FORM),
+    Case("GET", "/policies", ANY),
+    Case("POST", "/admin/signatories", OPERATORS, 303, {"organization": "acme", **REASON}),
     Case("GET", "/admin/accord", OPERATORS),
     Case("POST", "/admin/accord", OPERATORS, 303, ACCORD_BODY),
     # advisories: a draft is seen by its publisher's members and operators only (404 to the
@@ -952,6 +997,8 @@ def test_matrix(
         identity_authz.prepare(make, world)
     if any(p in case.path for p in accountability_authz.PLACEHOLDERS):
         accountability_authz.prepare(make, world)
+    if any(p in case.path for p in campaigns_authz.PLACEHOLDERS):
+        campaigns_authz.prepare(make, world)
     if any(p in case.path for p in disclosure_authz.PLACEHOLDERS):
         disclosure_authz.prepare(client, make, make.settings, world, case.path)
     client.cookies.clear()

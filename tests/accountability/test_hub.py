@@ -117,7 +117,7 @@ def test_hub_figures_from_a_scripted_history(
     assert document["signatories"] == {
         "at_end": 2,
         "joined": 1,
-        "left": None,
+        "left": 0,
         "reported": 2,
         "excluded": [],
     }
@@ -224,7 +224,7 @@ def test_hub_csv_and_pdf_carry_the_figures(
     )
     by_figure = {(r["section"], r["figure"], r["period"]): r for r in rows}
     assert by_figure[("signatories", "at_end", ENDED)]["total"] == "2"
-    assert by_figure[("signatories", "left", ENDED)]["total"] == ""
+    assert by_figure[("signatories", "left", ENDED)]["total"] == "0"
     share = by_figure[("figures", "securitytxt_ok_share", ENDED)]
     assert (share["principle"], share["median"], share["reporting"]) == (
         "stronger_defense",

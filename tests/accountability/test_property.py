@@ -33,7 +33,15 @@ moments = st.integers(min_value=0, max_value=4 * 365 * 24 * 60).map(
 )
 REACH_KINDS = st.sampled_from(["policy", "csaf"])
 READER_ORGS = st.integers(2, 5)
-AS_AT_END = frozenset({"securitytxt_current", "policy_present", "csaf_metadata_reachable"})
+AS_AT_END = frozenset(
+    {
+        "securitytxt_current",
+        "policy_present",
+        "csaf_metadata_reachable",
+        "policy_safe_harbour",
+        "campaign_goals_met",
+    }
+)
 STATUSES = st.sampled_from(["acknowledged", "affected", "not_affected", "fixed", "no_reply"])
 
 

@@ -34,6 +34,8 @@ from accord.accountability.rows import (
     VendorCase,
 )
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
+from accord.campaigns.goals import meets
+from accord.campaigns.models import Campaign, GoalKind
 from accord.disclosure.models import CaseEvent, CaseMessage, CaseStatus, CaseVendor, DisclosureCase
 from accord.identity.models import Organization, OrgKind
 from accord.registry.models import ReachCheck, SecurityTxtCheck
@@ -86,10 +88,19 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
         parts["reach_checks"][reach.org_id].append(reach)
     for delivery in sharing.deliveries(db, period, wanted):
         parts["deliveries"][delivery.org_id].append(delivery)
+    goals = _campaign_goals(db, period)
     return {
-        org_id: Records(**{name: tuple(rows[org_id]) for name, rows in parts.items()})
+        org_id: Records(
+            **{name: tuple(rows[org_id]) for name, rows in parts.items()}, campaign_goals=goals
+        )
         for org_id in wanted
     }
+
+
+def _campaign_goals(db: Session, period: Period) -> tuple[str, ...]:
+    """The distinct goals of the campaigns started before the period's end."""
+    query = select(Campaign.goal).where(Campaign.created_at < period.end).distinct()
+    return tuple(sorted(goal.value for goal in db.scalars(query)))
 
 
 def _vendor_rows(db: Session, period: Period, wanted: frozenset[int]) -> list[Any]:
@@ -299,7 +310,7 @@ def _reach_checks(db: Session, period: Period, wanted: frozenset[int]) -> list[R
     )
     query = select(
         ReachCheck.id, ReachCheck.organization_id, ReachCheck.kind, ReachCheck.fetched_at,
-        ReachCheck.ok,
+        ReachCheck.ok, ReachCheck.statements,
     ).where(
         or_(_in(ReachCheck.fetched_at, period), ReachCheck.id.in_(last_before)),
         _orgs(ReachCheck.organization_id, wanted),
@@ -311,7 +322,8 @@ def _reach_checks(db: Session, period: Period, wanted: frozenset[int]) -> list[R
             kind=kind.value,
             fetched_at=fetched,
             ok=ok,
+            safe_harbour=meets(GoalKind.SAFE_HARBOUR, ok=ok, statements=said),
         )
-        for check_id, org_id, kind, fetched, ok in db.execute(query)
+        for check_id, org_id, kind, fetched, ok, said in db.execute(query)
         if org_id in wanted
     ]

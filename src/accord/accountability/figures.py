@@ -17,6 +17,7 @@ from accord.accountability.measures import (
     ack_median,
     ack_p90,
     advisories_published,
+    campaign_goals_met,
     csaf_metadata_reachable,
     csaf_share,
     day_start,
@@ -33,7 +34,9 @@ from accord.accountability.measures import (
     objects_pulled,
     objects_shared,
     percentile_90,
+    policy_ok_share,
     policy_present,
+    policy_safe_harbour,
     pulling_organizations,
     reports_received,
     securitytxt_current,
@@ -69,6 +72,14 @@ class Definition:
     parts: tuple[str, ...]  # the definition's sentences, each translated apart
     compute: Callable[[Records, Period], Figure]
     sortable: bool = True
+    # The records it reads, named as the methods page names them; by group unless given.
+    sources: tuple[str, ...] = ()
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The sources of the figure: the hub's own records, or what signatories publish
+        elsewhere as the registry's scheduled checks found it."""
+        return self.sources or SOURCES_BY_GROUP[self.group]
 
     @property
     def text(self) -> str:
@@ -100,6 +111,19 @@ _CHECKED = N_(
     "The hub checks every signatory on a schedule (the registry.checks job) and keeps each "
     "check; redirects to non-public addresses or from https to http fail."
 )
+
+# Where each group's figures come from. "Checks" are what signatories publish on their own
+# sites (security.txt, the policy page, CSAF provider metadata), fetched by the hub.
+SOURCES_BY_GROUP: dict[str, tuple[str, ...]] = {
+    "disclosure": (N_("the hub's disclosure cases (vendors' statuses, messages, embargoes)"),),
+    "advisories": (N_("the advisories published on the hub"),),
+    "sharing": (N_("the objects shared on the hub and its TAXII server's deliveries"),),
+    "registry": (N_("the registry's scheduled checks of what signatories publish"),),
+}
+_POLICY_CHECKS = N_("the registry's checks of the disclosure policy page (reach_checks)")
+_TXT_CHECKS = N_("the registry's security.txt checks")
+# Counting advisories aggregated from the signatories' own CSAF providers belongs to the
+# aggregation domain: a figure reading them names that source here.
 
 DEFINITIONS: tuple[Definition, ...] = (
     Definition(
@@ -405,6 +429,56 @@ DEFINITIONS: tuple[Definition, ...] = (
             _CHECKED,
         ),
         csaf_metadata_reachable,
+    ),
+    Definition(
+        "policy_ok_share",
+        "registry",
+        N_("Share of policy checks passed"),
+        "share",
+        (
+            N_(
+                "Of the hub's checks of the signatory's disclosure policy page within the "
+                "period, the share that fetched it (2xx, text/html or text/plain)."
+            ),
+            _CHECKED,
+        ),
+        policy_ok_share,
+        sources=(_POLICY_CHECKS,),
+    ),
+    Definition(
+        "policy_safe_harbour",
+        "registry",
+        N_("Policy states safe harbour"),
+        "yes/no",
+        (
+            N_(
+                "The last check of the signatory's disclosure policy page before the period's "
+                "end fetched it, and the page had a sentence promising safe harbour (a "
+                'phrase such as "safe harbor" or "will not initiate legal action", not '
+                "denied): 1, else 0; no data when never checked. The sentence is shown in the "
+                "directory of disclosure policies."
+            ),
+            _CHECKED,
+        ),
+        policy_safe_harbour,
+        sources=(_POLICY_CHECKS,),
+    ),
+    Definition(
+        "campaign_goals_met",
+        "registry",
+        N_("Campaign goals met"),
+        "count",
+        (
+            N_(
+                "Of the goals of the hub's campaigns started before the period's end (a valid "
+                "security.txt, a reachable disclosure policy, a policy stating safe harbour, "
+                "a CSAF provider), how many the signatory met at the period's end, each by its "
+                "last check of that kind; 0 when no campaign had started."
+            ),
+            _CHECKED,
+        ),
+        campaign_goals_met,
+        sources=(_TXT_CHECKS, _POLICY_CHECKS, N_("the hub's campaigns")),
     ),
 )
 

@@ -27,6 +27,7 @@ from accord.accountability.periods import Period
 from accord.accountability.services import Stored
 from accord.clock import utcnow
 from accord.identity.models import Organization
+from accord.registry import departures
 from accord.registry.models import Signature
 from accord.web.i18n import N_
 
@@ -60,7 +61,14 @@ PRINCIPLES: tuple[Principle, ...] = (
             "Protect all users and customers everywhere: a security contact and a disclosure "
             "policy anyone can find."
         ),
-        ("securitytxt_current", "securitytxt_ok_share", "policy_present"),
+        (
+            "securitytxt_current",
+            "securitytxt_ok_share",
+            "policy_present",
+            "policy_ok_share",
+            "policy_safe_harbour",
+            "campaign_goals_met",
+        ),
     ),
     Principle(
         "no_offense",
@@ -150,7 +158,7 @@ class Membership:
 
     at_end: int
     joined: int
-    left: int | None  # the hub records no departure: None, "no data"
+    left: int | None  # signatories that left or were removed in the period
     reported: int  # signed by the end and not excluded: those the aggregates count
     excluded: tuple[tuple[str, str, str], ...]  # (slug, name, reason)
 
@@ -209,10 +217,15 @@ def summary(db: Session, *, period: Period, fresh: bool = False) -> Summary:
             for s in found
         ]  # fmt: skip
     members = counted(found, joined, period)
+    gone = departures.departed_at(db, [o.id for o in orgs])
     membership = Membership(
-        at_end=sum(1 for moment in joined.values() if moment < period.end),
+        at_end=sum(
+            1
+            for org_id, moment in joined.items()
+            if moment < period.end and gone.get(org_id, period.end) >= period.end
+        ),
         joined=sum(1 for moment in joined.values() if period.contains(moment)),
-        left=None,
+        left=sum(1 for moment in gone.values() if period.contains(moment)),
         reported=len(members),
         excluded=tuple(
             (s.organization.slug, s.organization.name, s.excluded)

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from accord.accountability.periods import Period
-from accord.accountability.rows import DeliveryRow, RecordRef, Records, SharedCount, VendorCase
+from accord.accountability.rows import (
+    DeliveryRow,
+    ReachCheckRow,
+    RecordRef,
+    Records,
+    SharedCount,
+    VendorCase,
+)
 
 Value = int | float | dict[str, int] | None
 
@@ -285,6 +292,49 @@ def _reachable(kind: str) -> Callable[[Records, Period], Figure]:
 
 policy_present = _reachable("policy")
 csaf_metadata_reachable = _reachable("csaf")
+
+
+def policy_ok_share(records: Records, period: Period) -> Figure:
+    """Of the period's checks of the disclosure policy, the share that reached it."""
+    found = [
+        c for c in records.reach_checks if c.kind == "policy" and period.contains(c.fetched_at)
+    ]
+    good = [c for c in found if c.ok]
+    return Figure(share(len(good), len(found)), tuple(c.ref for c in found))
+
+
+def policy_safe_harbour(records: Records, period: Period) -> Figure:
+    """The last policy check before the end reached a page that stated safe harbour."""
+    before = [c for c in records.reach_checks if c.kind == "policy" and c.fetched_at < period.end]
+    if not before:
+        return Figure(None)
+    last = max(before, key=lambda c: (c.fetched_at, c.ref))
+    return Figure(1 if last.ok and last.safe_harbour else 0, (last.ref,))
+
+
+def campaign_goals_met(records: Records, period: Period) -> Figure:
+    """How many of the campaigns' goals the signatory met at the period's end, each by its
+    last check of the goal's kind (campaigns/goals.py reads the same checks the same way)."""
+    if not records.campaign_goals:
+        return Figure(0)
+    last_txt = max(
+        (c for c in records.checks if c.fetched_at < period.end),
+        key=lambda c: (c.fetched_at, c.ref),
+        default=None,
+    )
+    last_reach: dict[str, ReachCheckRow] = {}
+    for c in sorted(records.reach_checks, key=lambda c: (c.fetched_at, c.ref)):
+        if c.fetched_at < period.end:
+            last_reach[c.kind] = c
+    policy, csaf = last_reach.get("policy"), last_reach.get("csaf")
+    met = {
+        "security_txt": last_txt is not None and last_txt.ok,
+        "disclosure_policy": policy is not None and policy.ok,
+        "safe_harbour": policy is not None and policy.ok and policy.safe_harbour,
+        "csaf_provider": csaf is not None and csaf.ok,
+    }
+    refs = tuple(r.ref for r in (last_txt, policy, csaf) if r is not None)
+    return Figure(sum(1 for goal in records.campaign_goals if met.get(goal)), refs)
 
 
 def _pulled(records: Records, period: Period) -> list[DeliveryRow]:

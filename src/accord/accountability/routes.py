@@ -56,7 +56,13 @@ def definitions(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> list[
     """How every figure is computed (the methods page, as data)."""
     return [
         DefinitionRead(
-            id=d.id, group=d.group, title=d.title, unit=d.unit, text=d.text, sortable=d.sortable
+            id=d.id,
+            group=d.group,
+            title=d.title,
+            unit=d.unit,
+            text=d.text,
+            sortable=d.sortable,
+            sources=list(d.reads),
         )
         for d in figures.DEFINITIONS
     ]

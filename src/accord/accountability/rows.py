@@ -116,6 +116,8 @@ class ReachCheckRow:
     kind: str
     fetched_at: datetime
     ok: bool
+    # A policy page that stated safe harbour (registry/policy_text.py found the sentence).
+    safe_harbour: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,3 +143,6 @@ class Records:
     checks: tuple[SecurityTxtCheckRow, ...] = field(default=())
     reach_checks: tuple[ReachCheckRow, ...] = ()
     deliveries: tuple[DeliveryRow, ...] = ()
+    # The goals of the hub's campaigns started before the period's end (campaigns/goals.py),
+    # the same for every signatory: what "campaign goals met" counts against.
+    campaign_goals: tuple[str, ...] = ()

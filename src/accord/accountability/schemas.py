@@ -24,6 +24,7 @@ class DefinitionRead(BaseModel):
     unit: str
     text: str
     sortable: bool
+    sources: list[str] = []  # the records it reads
 
 
 class FigureRead(BaseModel):

@@ -27,6 +27,7 @@ from accord.errors import InvalidInput, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Actor
+from accord.registry import departures
 
 MAX_REASON = 2000
 
@@ -98,7 +99,12 @@ def compute(
     it takes over a large hub do not hold the one write lock (TAXII ingest waited on it).
     """
     ids = list(org_ids) if org_ids is not None else collect.signatory_ids(db)
-    return live(db, period=period, org_ids=ids)
+    gone = departures.departed_at(db, ids)
+    return live(
+        db,
+        period=period,
+        org_ids=[i for i in ids if departures.active_in(gone, i, period.start)],
+    )
 
 
 def store(db: Session, *, period: Period, computed: dict[int, dict[str, Figure]]) -> int:
@@ -267,12 +273,15 @@ def stored_or_live_series(
         )
     }
     rules = exclusions(db)
+    gone = departures.departed_at(db, ids)
     out: dict[str, list[Stored]] = {}
     for period in series:
-        missing = [i for i in ids if (period.key, i) not in rows]
+        # A signatory that left keeps its periods as a member, and has none after.
+        members = [o for o in orgs if departures.active_in(gone, o.id, period.start)]
+        missing = [o.id for o in members if (period.key, o.id) not in rows]
         computed = live(db, period=period, org_ids=missing) if missing else {}
         found: list[Stored] = []
-        for org in orgs:
+        for org in members:
             reason = exclusion_reason(rules, org_id=org.id, period_key=period.key)
             row = rows.get((period.key, org.id))
             if row is not None:
@@ -319,8 +328,9 @@ def trends(
     per period."""
     out: dict[str, list[tuple[Period, float | None]]] = {key: [] for key in figure_ids}
     for period in series:
-        (stored,) = stored_or_live(db, period=period, orgs=[org])
+        found = stored_or_live(db, period=period, orgs=[org])
         for key in figure_ids:
-            raw = stored.values.get(key) if stored.excluded is None else None
+            stored = found[0] if found else None  # none: the signatory had left by then
+            raw = stored.values.get(key) if stored and stored.excluded is None else None
             out[key].append((period, float(raw) if isinstance(raw, int | float) else None))
     return out

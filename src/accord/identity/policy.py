@@ -58,6 +58,14 @@ class Action(enum.Enum):
     ORG_SSO_MANAGE = ("org.sso", Who.ORG_ADMIN, TokenScope.ADMIN)
     HUB_READ = ("hub.read", Who.OPERATOR, TokenScope.READ)
     HUB_OPERATE = ("hub.operate", Who.OPERATOR, TokenScope.ADMIN)
+    # Leaving the accord: a signatory's admins, with a confirmation; operators remove one
+    # with a reason (HUB_OPERATE is wider than this: kept apart so that the matrix names it).
+    REGISTRY_LEAVE = ("registry.leave", Who.ORG_ADMIN, TokenScope.ADMIN)
+    REGISTRY_REMOVE = ("registry.remove", Who.OPERATOR, TokenScope.ADMIN)
+    # Pledges and campaigns: operators publish them; an organization's admins endorse a
+    # pledge for it (or withdraw); everyone reads them.
+    CAMPAIGNS_MANAGE = ("campaigns.manage", Who.OPERATOR, TokenScope.ADMIN)
+    PLEDGE_ENDORSE = ("campaigns.endorse", Who.ORG_ADMIN, TokenScope.WRITE)
     # Background jobs (operators) and an organization's webhooks (its admins).
     JOBS_READ = ("jobs.read", Who.OPERATOR, TokenScope.READ)
     JOBS_RETRY = ("jobs.retry", Who.OPERATOR, TokenScope.ADMIN)

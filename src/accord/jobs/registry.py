@@ -21,6 +21,7 @@ HANDLER_MODULES = (
     "accord.notifications.handlers",
     "accord.accountability.handlers",
     "accord.registry.handlers",
+    "accord.campaigns.handlers",
     "accord.transparency.handlers",
     "accord.identity.oidc.handlers",
 )

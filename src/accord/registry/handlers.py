@@ -30,6 +30,7 @@ from accord.jobs import services as jobs
 from accord.jobs.models import Job, JobState
 from accord.jobs.registry import JobContext, PermanentFailure, handler
 from accord.registry import checks, reach_checks
+from accord.registry.models import Departure
 
 KIND = "registry.checks"
 ONE = "registry.check"
@@ -41,7 +42,12 @@ def run_checks(context: JobContext, payload: dict[str, Any]) -> None:
     """Queue one ``registry.check`` per organization of the payload (every signatory)."""
     started = utcnow()
     with context.readers() as db:
-        query = select(Organization.id).where(Organization.kind == OrgKind.SIGNATORY)
+        # A signatory that left is no longer checked; its checks so far stay as history.
+        query = (
+            select(Organization.id)
+            .outerjoin(Departure, Departure.organization_id == Organization.id)
+            .where(Organization.kind == OrgKind.SIGNATORY, Departure.id.is_(None))
+        )
         wanted = payload.get("org_ids")
         if isinstance(wanted, list):
             query = select(Organization.id).where(Organization.id.in_(wanted))

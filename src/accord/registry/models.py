@@ -31,6 +31,13 @@ class ApplicationStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class DepartureKind(enum.StrEnum):
+    """How a signatory stopped being one."""
+
+    LEFT = "left"  # its admins left
+    REMOVED = "removed"  # operators removed it, with a reason
+
+
 class AccordVersion(Base):
     """One published text of the accord. Versions are never edited, only superseded."""
 
@@ -198,3 +205,30 @@ class ReachCheck(Base):
     problem: Mapped[str | None] = mapped_column(String(50))
     message: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(200))
+    # For a fetched policy page: what a reporter needs, each topic found or not, with the
+    # sentence found as evidence (``policy_text.read``); None before it was read.
+    statements: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Departure(Base):
+    """A signatory's departure from the accord: it left, or operators removed it.
+
+    Its signatures stay (history is not rewritten); the departure says from when they no
+    longer hold. One per organization: a departed signatory applies again to come back.
+    """
+
+    __tablename__ = "registry_departures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[DepartureKind] = mapped_column(str_enum(DepartureKind, "departure_kind"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    departed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    organization: Mapped[Organization] = relationship()

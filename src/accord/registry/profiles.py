@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session, joinedload
 from accord.identity.models import Organization, OrgKind
 from accord.identity.services import get_org
 from accord.registry import checks, reach_checks
-from accord.registry.models import AccordVersion, ReachCheck, SecurityTxtCheck, Signature
+from accord.registry.models import (
+    AccordVersion,
+    Departure,
+    ReachCheck,
+    SecurityTxtCheck,
+    Signature,
+)
 
 SIGNATURE_DOCUMENT_TYPE = "accord.signature/v1"
 
@@ -30,6 +36,8 @@ class Listed:
     joined_at: datetime
     signed_at: datetime | None
     accord_version: int | None
+    left_at: datetime | None = None  # when it left the accord or was removed
+    departure: str | None = None  # "left" or "removed"
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Profile:
     latest_check: SecurityTxtCheck | None
     # The latest reachability check of each kind ("policy", "csaf"), when ever made.
     reach: dict[str, ReachCheck] = field(default_factory=dict)
+    departure: Departure | None = None
 
 
 def listed(db: Session, *, kind: OrgKind) -> list[Listed]:
@@ -63,14 +72,17 @@ def listed(db: Session, *, kind: OrgKind) -> list[Listed]:
             Organization.created_at,
             Signature.signed_at,
             AccordVersion.number,
+            Departure.departed_at,
+            Departure.kind,
         )
         .outerjoin(latest, latest.c.organization_id == Organization.id)
+        .outerjoin(Departure, Departure.organization_id == Organization.id)
         .outerjoin(Signature, Signature.id == latest.c.signature_id)
         .outerjoin(AccordVersion, AccordVersion.id == Signature.accord_version_id)
         .where(Organization.kind == kind)
         .order_by(Organization.name)
     ).all()
-    return [Listed(*row) for row in rows]
+    return [Listed(*row[:7], row[7], row[8].value if row[8] else None) for row in rows]
 
 
 def profile(db: Session, slug: str) -> Profile:
@@ -83,7 +95,8 @@ def profile(db: Session, slug: str) -> Profile:
         .order_by(Signature.signed_at, Signature.id)
     ).all()
     latest = checks.latest(db, org_id=org.id)
-    return Profile(org, signatures, latest, reach_checks.latest(db, org_id=org.id))
+    departure = db.scalar(select(Departure).where(Departure.organization_id == org.id))
+    return Profile(org, signatures, latest, reach_checks.latest(db, org_id=org.id), departure)
 
 
 def utc_iso(moment: datetime) -> str:

@@ -27,7 +27,7 @@ from accord.config import Settings
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
-from accord.registry import checks, reach
+from accord.registry import checks, policy_text, reach
 from accord.registry.models import ReachCheck, ReachCheckKind
 
 if TYPE_CHECKING:
@@ -153,6 +153,9 @@ def _check(
         invalid = metadata_problem(got.body or b"")
         if invalid is not None:
             problem, message = "invalid_metadata", invalid
+    statements = None
+    if got.ok and kind is ReachCheckKind.POLICY:
+        statements = policy_text.read(got.body or b"", got.content_type)
     return ReachCheck(
         kind=kind,
         url=url,
@@ -162,6 +165,7 @@ def _check(
         content_type=got.content_type,
         problem=problem,
         message=message,
+        statements=statements,
     )
 
 

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from accord.identity.models import OrgKind
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
-from accord.registry import accounts, checks, products, profiles, services
+from accord.registry import (
+    accounts,
+    checks,
+    departures,
+    directory,
+    products,
+    profiles,
+    services,
+)
+from accord.registry.directory_views import entry_read
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import (
     AccordVersionCreate,
@@ -21,10 +30,14 @@ from accord.registry.schemas import (
     Approve,
     CheckRead,
     Decision,
+    DepartureRead,
+    Leave,
+    PolicyEntryRead,
     ProductRead,
     ProductsUpdate,
     ProfileRead,
     Reject,
+    Removal,
     SetPassword,
     SignatoryRead,
 )
@@ -32,6 +45,7 @@ from accord.registry.views import (
     application_read,
     check_read,
     decision,
+    departure_read,
     listed_read,
     profile_read,
 )
@@ -234,3 +248,77 @@ def declare_products(
     """Replace the organization's product list (its admins, operators)."""
     rows = products.replace(db, org=access_.org, products=data.products, actor=access_.actor)
     return [ProductRead.model_validate(p) for p in rows]
+
+
+# -- departures ----------------------------------------------------------------------------
+
+
+@router.post("/orgs/{slug}/leave", response_model=DepartureRead, status_code=201)
+def leave(
+    data: Leave,
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[OrgAccess, org_guard(Action.REGISTRY_LEAVE, fresh=True)],
+) -> DepartureRead:
+    """The signatory leaves the accord (its admins); ``confirm`` repeats its slug."""
+    found = departures.leave(
+        db,
+        org=access_.org,
+        confirm=data.confirm,
+        reason=data.reason,
+        actor=access_.actor,
+        settings=settings,
+    )
+    return departure_read(found)
+
+
+@router.post("/signatories/{slug}/removal", response_model=DepartureRead, status_code=201)
+def remove(
+    data: Removal,
+    db: DbSession,
+    settings: SettingsDep,
+    access_: Annotated[OrgAccess, org_guard(Action.REGISTRY_REMOVE, fresh=True)],
+) -> DepartureRead:
+    """Operators remove a signatory, with a public reason."""
+    found = departures.remove(
+        db, org=access_.org, reason=data.reason, actor=access_.actor, settings=settings
+    )
+    return departure_read(found)
+
+
+# -- the directory of disclosure policies ----------------------------------------------------
+
+
+def policy_filters(
+    security_txt_valid: bool | None = None,
+    policy_reachable: bool | None = None,
+    safe_harbour: bool | None = None,
+    response_time: bool | None = None,
+    how_to_report: bool | None = None,
+    languages: bool | None = None,
+    bug_bounty: bool | None = None,
+    csaf: bool | None = None,
+) -> dict[str, bool]:
+    """The directory's filters that were given (``true``: must show it; ``false``: must not)."""
+    given = {
+        "security_txt_valid": security_txt_valid,
+        "policy_reachable": policy_reachable,
+        "safe_harbour": safe_harbour,
+        "response_time": response_time,
+        "how_to_report": how_to_report,
+        "languages": languages,
+        "bug_bounty": bug_bounty,
+        "csaf": csaf,
+    }
+    return {name: value for name, value in given.items() if value is not None}
+
+
+@router.get("/policies", response_model=list[PolicyEntryRead])
+def policies(
+    db: DbSession,
+    _: Public,
+    wanted: Annotated[dict[str, bool], Depends(policy_filters)],
+) -> list[PolicyEntryRead]:
+    """Every organization's security.txt, disclosure policy (and what it states, with the
+    sentence as evidence), CSAF provider and bug bounty, as last checked; filterable."""
+    return [entry_read(e) for e in directory.entries(db, wanted=wanted)]

@@ -163,6 +163,30 @@ class SignatoryRead(BaseModel):
     profile_url: str
     signed_at: datetime | None
     accord_version: int | None
+    left_at: datetime | None = None
+    departure: str | None = None  # "left" or "removed"
+
+
+class DepartureRead(BaseModel):
+    """A signatory's departure: it left, or operators removed it (with the reason)."""
+
+    kind: str
+    reason: str
+    departed_at: datetime
+    decided_by: str
+
+
+class Leave(Strict):
+    """Leave the accord: ``confirm`` repeats the organization's slug."""
+
+    confirm: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=2000)
+
+
+class Removal(Strict):
+    """Remove a signatory (operators): the reason is required and public."""
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class ProfileRead(BaseModel):
@@ -171,6 +195,7 @@ class ProfileRead(BaseModel):
     organization: OrgRead
     signatures: list[SignatureRead]
     security_txt: CheckRead | None
+    departure: DepartureRead | None = None
 
 
 class SetPassword(Strict):
@@ -200,3 +225,36 @@ class ProductRead(BaseModel):
 
     name: str
     purl: str
+
+
+class StatementRead(BaseModel):
+    """One topic of a policy page: found with its sentence, denied (with the sentence that
+    denies it), or not found (no evidence)."""
+
+    found: bool
+    denied: bool = False
+    evidence: str | None = None
+    values: list[str] = []
+
+
+class FetchRead(BaseModel):
+    """The last check of one published document (security.txt, policy page, CSAF metadata)."""
+
+    url: str | None
+    ok: bool
+    checked_at: datetime
+    problem: str | None = None
+
+
+class PolicyEntryRead(BaseModel):
+    """An organization in the directory of disclosure policies."""
+
+    slug: str
+    name: str
+    kind: OrgKind
+    country: str
+    profile_url: str
+    security_txt: FetchRead | None
+    policy: FetchRead | None
+    statements: dict[str, StatementRead]
+    csaf: FetchRead | None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from accord.config import Settings
 from accord.identity.schemas import OrgRead
-from accord.registry.models import Application, SecurityTxtCheck, Signature
+from accord.registry.models import Application, Departure, SecurityTxtCheck, Signature
 from accord.registry.profiles import Listed, Profile
 from accord.registry.schemas import (
     AccountSetup,
     ApplicationRead,
     CheckRead,
     Decision,
+    DepartureRead,
     ProfileRead,
     SignatoryRead,
     SignatureRead,
@@ -79,6 +80,8 @@ def listed_read(entry: Listed) -> SignatoryRead:
         profile_url=f"/signatories/{entry.slug}",
         signed_at=entry.signed_at,
         accord_version=entry.accord_version,
+        left_at=entry.left_at,
+        departure=entry.departure,
     )
 
 
@@ -88,4 +91,15 @@ def profile_read(found: Profile) -> ProfileRead:
         organization=OrgRead.model_validate(found.organization),
         signatures=[signature_read(s) for s in found.signatures],
         security_txt=check_read(found.latest_check) if found.latest_check else None,
+        departure=departure_read(found.departure) if found.departure else None,
+    )
+
+
+def departure_read(departure: Departure) -> DepartureRead:
+    """A departure's public facts."""
+    return DepartureRead(
+        kind=departure.kind.value,
+        reason=departure.reason,
+        departed_at=departure.departed_at,
+        decided_by=departure.decided_by,
     )

@@ -38,6 +38,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
     from accord.advisories import routes as advisories_routes
+    from accord.campaigns import admin_pages as campaigns_admin_pages
+    from accord.campaigns import pages as campaigns_pages
+    from accord.campaigns import routes as campaigns_routes
     from accord.check import pages as check_pages
     from accord.check import routes as check_routes
     from accord.dashboards import pages as dashboard_pages
@@ -57,7 +60,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.notifications import pages as notifications_pages
     from accord.notifications import routes as notifications_routes
     from accord.registry import admin_pages as registry_admin_pages
+    from accord.registry import departure_pages as registry_departure_pages
     from accord.registry import pages as registry_pages
+    from accord.registry import policy_pages as registry_policy_pages
     from accord.registry import profile_pages as registry_profile_pages
     from accord.registry import routes as registry_routes
     from accord.sharing import api as sharing_api
@@ -90,6 +95,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
         ("", registry_profile_pages.router),
+        ("", registry_departure_pages.router),
+        ("", registry_policy_pages.router),
         ("", advisories_pages.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),
@@ -112,6 +119,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, accountability_routes.router),
         ("", accountability_pages.router),
         ("", dashboard_pages.router),
+        (API_PREFIX, campaigns_routes.router),
+        ("", campaigns_pages.router),
+        ("", campaigns_admin_pages.router),
     ]
 
 

@@ -71,6 +71,13 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     Entry("/partners", N_("Partners"), Action.PUBLIC_READ, Place.PAGE, via="/signatories"),
     Entry(
+        "/policies",
+        N_("Disclosure policies"),
+        Action.PUBLIC_READ,
+        Place.PAGE,
+        via="/signatories",
+    ),
+    Entry(
         "/accountability/hub",
         N_("The hub's report"),
         Action.ACCOUNTABILITY_READ,
@@ -84,6 +91,8 @@ ENTRIES: tuple[Entry, ...] = (
         Place.PAGE,
         via="/accountability",
     ),
+    Entry("/pledges", N_("Pledges"), Action.PUBLIC_READ, Place.PAGE, via="/signatories"),
+    Entry("/campaigns", N_("Campaigns"), Action.PUBLIC_READ, Place.PAGE, via="/signatories"),
     Entry(
         "/sharing/lookup", N_("Indicator look-up"), Action.SHARING_READ, Place.PAGE, via="/sharing"
     ),
@@ -122,6 +131,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/sharing", N_("Threat sharing"), Action.SHARING_READ, Place.ORG),
     Entry("/signatories/{slug}", N_("Public profile"), Action.PUBLIC_READ, Place.ORG),
     Entry("/orgs/{slug}/profile", N_("Edit the public profile"), Action.ORG_EDIT, Place.ORG),
+    Entry("/orgs/{slug}/pledges", N_("Pledges"), Action.PLEDGE_ENDORSE, Place.ORG),
+    Entry(
+        "/orgs/{slug}/leave",
+        N_("Leave the accord"),
+        Action.REGISTRY_LEAVE,
+        Place.ORG,
+        signatories_only=True,
+    ),
     # The operators' pages.
     Entry("/admin", N_("Dashboard"), Action.HUB_READ, Place.HUB),
     Entry("/admin/applications", N_("Applications"), Action.HUB_READ, Place.HUB),
@@ -132,6 +149,9 @@ ENTRIES: tuple[Entry, ...] = (
         "/admin/accountability", N_("Progress figures"), Action.ACCOUNTABILITY_OPERATE, Place.HUB
     ),
     Entry("/admin/accord", N_("The accord's text"), Action.HUB_OPERATE, Place.HUB),
+    Entry("/admin/signatories", N_("Remove a signatory"), Action.REGISTRY_REMOVE, Place.HUB),
+    Entry("/admin/pledges", N_("Pledges"), Action.CAMPAIGNS_MANAGE, Place.HUB),
+    Entry("/admin/campaigns", N_("Campaigns"), Action.CAMPAIGNS_MANAGE, Place.HUB),
     Entry("/admin/audit", N_("Audit log"), Action.HUB_READ, Place.HUB),
 )
 

@@ -1,0 +1,1 @@
+"""Pledges beside the accord, and campaigns across its signatories."""
