@@ -141,9 +141,9 @@ def test_a_missing_translation_falls_back_to_english() -> None:
         '{{ _("A sentence no catalog holds") }} | {{ _("Sign in") }} | {{ "HIGH" | label }}'
     )
     assert template.render(viewer=Viewer("es")) == (
-        "A sentence no catalog holds | Iniciar sesión | alta"
+        "A sentence no catalog holds | Iniciar sesión | Alta"
     )
-    assert template.render(viewer=Viewer("en")) == "A sentence no catalog holds | Sign in | high"
+    assert template.render(viewer=Viewer("en")) == "A sentence no catalog holds | Sign in | High"
 
 
 @pytest.mark.parametrize(
