@@ -142,7 +142,7 @@ CASES = [
     Case("GET", "/", ANY),
     Case("GET", "/healthz", ANY),
     Case("GET", "/preferences", ANY),
-    Case("GET", "/preferences/set", ANY, 303),
+    Case("POST", "/preferences", ANY, 303, {"lang": "en", "tz": "America/Mexico_City"}),
     Case("GET", "/login", ANY),
     Case("POST", "/login", ANY, 401, {"username": "nobody", "password": "wrong password"}),
     Case("POST", "/logout", ANY, 303),
