@@ -107,7 +107,7 @@ def _addresses(db: Session, notice: Notice) -> list[tuple[str, str | None]]:
     saved = select(TimeZonePreference.user_id, TimeZonePreference.time_zone).where(
         TimeZonePreference.user_id.in_([u.id for u in users])
     )
-    zones: dict[int, str] = {user_id: zone for user_id, zone in db.execute(saved)}
+    zones: dict[int, str] = {row.user_id: row.time_zone for row in db.execute(saved)}
     readers = [(u.email, zones.get(u.id)) for u in users] + [(e, None) for e in notice.emails]
     for address, zone in readers:
         address = address.strip()
