@@ -431,6 +431,7 @@ CASES = [
     # "Am I affected?": anyone, the request's text read and answered, never stored
     Case("GET", "/check", ANY),
     Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),
+    Case("POST", "/check/download", ANY, 200, {"text": "jinja2==2.10\n", "format": "csv"}),
     # background jobs (operators; the job is dead, so that it may be retried)
     Case("GET", "/api/v1/jobs", OPERATORS),
     Case("GET", "/api/v1/jobs/{job_id}", OPERATORS),
