@@ -69,6 +69,15 @@ def _find(searched: tuple[Path, ...]) -> Fonts:
     return Fonts(**found)
 
 
+@functools.cache
+def covered(path: Path) -> frozenset[int]:
+    """The code points a font has glyphs for, read once per process."""
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fpdf2's dependency
+
+    with TTFont(str(path), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
 def find() -> Fonts:
     """The fonts, or :class:`ConfigError` naming the missing ones and their packages."""
     return _find(tuple(folders()))

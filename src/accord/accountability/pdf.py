@@ -14,6 +14,7 @@ language, which is the document's language (``/Lang``); headings are outline ent
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -51,7 +52,7 @@ def _moment(text: str, viewer: Viewer) -> str:
 class _Writer:
     """The few kinds of block a report prints."""
 
-    def __init__(self, title: str, viewer: Viewer) -> None:
+    def __init__(self, title: str, viewer: Viewer, text: str = "") -> None:
         self.viewer = viewer
         self.gettext: Callable[[str], str] = viewer.translations.gettext
         self.pdf = FPDF(format="A4")
@@ -62,8 +63,12 @@ class _Writer:
         self.pdf.add_font(FONT, "I", str(found.sans))
         self.pdf.add_font(FONT, "BI", str(found.sans_bold))
         self.pdf.add_font(MONO, "", str(found.mono))
-        self.pdf.add_font("cjk", "", str(found.cjk))
-        self.pdf.set_fallback_fonts(["cjk"], exact_match=False)
+        # The fallback is a 4 MB font that takes a second to read: only for a document
+        # holding a character DejaVu lacks (Chinese, Japanese, Korean...).
+        plain = fonts.covered(found.sans)
+        if any(ord(c) not in plain for c in set(text + title) if c.isprintable()):
+            self.pdf.add_font("cjk", "", str(found.cjk))
+            self.pdf.set_fallback_fonts(["cjk"], exact_match=False)
         self.pdf.set_text_shaping(True)
         self.pdf.set_lang(viewer.language)
         self.pdf.set_title(title)
@@ -218,7 +223,7 @@ def signatory_pdf(
     name = document["signatory"]["name"]
     period = document["period"]["key"]
     title = translated(WORDS[0]) % {"name": name, "period": period}
-    out = _Writer(title, viewer)
+    out = _Writer(title, viewer, json.dumps(document, ensure_ascii=False))
     out.heading(title, 0)
     _header(out, document, row)
     out.heading(out._("Figures"))
@@ -252,7 +257,7 @@ def hub_pdf(document: dict[str, Any], row: PublishedDocument, viewer: Viewer = E
     translated = viewer.translations.gettext
     period = document["period"]["key"]
     title = translated(WORDS[1]) % {"name": document["hub"]["name"], "period": period}
-    out = _Writer(title, viewer)
+    out = _Writer(title, viewer, json.dumps(document, ensure_ascii=False))
     out.heading(title, 0)
     _header(out, document, row)
     members = document["signatories"]
