@@ -147,7 +147,7 @@ CASES = [
     Case("GET", "/", ANY),
     Case("GET", "/healthz", ANY),
     Case("GET", "/preferences", ANY),
-    Case("GET", "/preferences/set", ANY, 303),
+    Case("POST", "/preferences", ANY, 303, {"lang": "en", "tz": "America/Mexico_City"}),
     Case("GET", "/login", ANY),
     Case("POST", "/login", ANY, 401, {"username": "nobody", "password": "wrong password"}),
     Case("POST", "/logout", ANY, 303),
@@ -518,6 +518,7 @@ CASES = [
     # "Am I affected?": anyone, the request's text read and answered, never stored
     Case("GET", "/check", ANY),
     Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),
+    Case("POST", "/check/download", ANY, 200, {"text": "jinja2==2.10\n", "format": "csv"}),
     # background jobs (operators; the job is dead, so that it may be retried)
     Case("GET", "/api/v1/jobs", OPERATORS),
     Case("GET", "/api/v1/jobs/{job_id}", OPERATORS),

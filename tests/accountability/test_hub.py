@@ -241,9 +241,11 @@ def test_hub_csv_and_pdf_carry_the_figures(
     assert "Share of security.txt checks passed" in text
     assert "75.0 %" in text
     assert "Stronger defense" in text
-    # The narrative is printed as the text it is: no link, no script, no markup applied.
+    # The narrative's Markdown is rendered (emphasis), but raw HTML and links are text.
     assert "<script>alert(1)</script>" in text
-    assert "**bold**" in text
+    assert "[click](javascript:alert(1))" in text
+    assert "**bold**" not in text
+    assert "bold" in text
     for page in reader.pages:
         assert "/Annots" not in page
     assert b"/JavaScript" not in response.content

@@ -4,11 +4,19 @@ narrative is printed as plain text (nothing in it becomes markup, a link or a sc
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pypdf
+import pytest
 from fastapi.testclient import TestClient
 
+from accord.accountability import fonts, pdf
+from accord.config import Settings
+from accord.errors import ConfigError
 from accord.identity.models import MemberRole
+from accord.transparency import keys, note
+from accord.web.i18n import Viewer
 from tests.factories import Factories
 
 ENDED = "2026-Q1"
@@ -44,10 +52,10 @@ def test_signatory_report_pdf_has_the_figures_and_the_narrative_as_text(
     assert "no data" in text
     assert "Answer in 48 h." in text
     assert published.json()["document_sha256"] in text
-    # The narrative as typed; Latin-1 kept, the rest replaced, never an error.
+    # The narrative as typed: no markup, no link, every character kept.
     assert "<img src=x onerror=alert(1)>" in text
     assert "[site](javascript:alert(1))" in text
-    assert "Señal: ünïcode ?" in text
+    assert "Señal: ünïcode ✓" in text
     for page in reader.pages:
         assert "/Annots" not in page
     assert b"/JavaScript" not in response.content
@@ -55,3 +63,81 @@ def test_signatory_report_pdf_has_the_figures_and_the_narrative_as_text(
     missing = client.get(f"/api/v1/accountability/signatories/{slug}/reports/2025-Q1/pdf")
     assert missing.status_code == 404
     assert "2025-Q1" in missing.json()["message"]
+
+
+WORLD = (
+    "# Año de trabajo\n\n"
+    "We kept our word \u2014 \u201cevery report answered\u201d, \u2018mostly\u2019 on time ✓.\n\n"
+    "- 日本語の報告に対応しました\n"
+    "- تم إصلاح الثغرات الأمنية\n\n"
+    "**Bold words** and *emphasis* stay words."
+)
+
+
+def test_every_character_of_a_report_survives_and_its_note_verifies(
+    client: TestClient, make: Factories, settings: Settings
+) -> None:
+    slug = make.org("Acme \u201cWorld\u201d")
+    admin = make.user("worldadmin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    published = client.post(
+        f"/api/v1/orgs/{slug}/accountability/reports",
+        json={"period": ENDED, "narrative": WORLD, "commitments": "Répondre — toujours."},
+        headers=make.bearer(admin),
+    )
+    assert published.status_code == 201, published.text
+    client.cookies.set("accord_tz", "America/Mexico_City")
+    response = client.get(f"/api/v1/accountability/signatories/{slug}/reports/{ENDED}/pdf")
+    assert response.status_code == 200
+
+    reader = pypdf.PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    wanted = set(WORLD + "Répondre — toujours.") - set("#*-\n ")
+    assert wanted - set(text) == set(), "characters lost"
+    assert "# " not in text
+    assert "**" not in text
+    assert "America/Mexico_City" in text  # the published moment in the reader's zone
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text)  # no raw ISO moment
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en"
+    assert [item.title for item in reader.outline if not isinstance(item, list)][:1] == [
+        "Progress report: Acme \u201cWorld\u201d, 2026-Q1"
+    ]  # the headings are the document's outline
+
+    # The signed note, copied from the extracted text, verifies with the log's key. Text
+    # extraction drops empty lines, so the note's one blank line (before its signature
+    # lines, C2SP signed-note) is put back; every other character is as extracted.
+    lines = text[text.index("accord.accountability.report/1") :].split("\n")
+    first_signature = next(i for i, line in enumerate(lines) if line.startswith("\u2014 "))
+    copied = "\n".join([*lines[:first_signature], "", lines[first_signature]]) + "\n"
+    verifier = keys.load_signer(settings, keys.origin_for(settings)).verifier
+    opened = note.open_note(copied, [verifier])
+    assert opened.endswith(f"sha256:{published.json()['document_sha256']}\n")
+
+
+def test_a_chart_draws_one_bar_per_value_and_writes_each_value() -> None:
+    out = pdf._Writer("Chart", Viewer())
+    out.bars(
+        "Reports", [("2026-Q1", 4.0), ("2026-Q2", None), ("2026-Q3", 0.0), ("2026-Q4", 8.0)], str
+    )
+    reader = pypdf.PdfReader(io.BytesIO(out.output()))
+    content = reader.pages[0].get_contents()
+    assert content is not None
+    bars = re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) (-?[\d.]+) re f", content.get_data())
+    assert len(bars) == 2  # no bar for no data or zero
+    widths = sorted(float(b[2]) for b in bars)
+    assert widths[1] == pytest.approx(2 * widths[0])  # 8 is twice 4
+    text = reader.pages[0].extract_text()
+    assert "2026-Q2" in text
+    assert "8.0" in text
+
+
+def test_missing_fonts_are_named_with_their_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(fonts, "SEARCHED", (tmp_path,))
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("DroidSansFallbackFull.ttf (Debian package fonts-droid-fallback)"),
+    ):
+        fonts.find()

@@ -16,6 +16,7 @@ from accord.web.i18n import Viewer, format_when
 from tests.disclosure.test_pages import Page
 from tests.disclosure.world import REPORT, World
 from tests.factories import Factories, csrf_of
+from tests.web.test_i18n import prefer
 
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 ENGLISH_ON_THE_FORM = (
@@ -69,16 +70,11 @@ def test_the_report_form_speaks_the_browsers_language(client: TestClient) -> Non
 def test_the_switch_turns_the_report_form_spanish_and_back(client: TestClient) -> None:
     english = {"Accept-Language": "en"}
     page = client.get("/disclosure/report", headers=english).text
-    assert 'href="/preferences/set?lang=es&amp;next=/disclosure/report"' in page
-    switched = client.get(
-        "/preferences/set",
-        params={"lang": "es", "next": "/disclosure/report"},
-        headers=english,
-        follow_redirects=False,
-    )
+    assert '<button type="submit" name="lang" value="es"' in page
+    switched = prefer(client, lang="es", next="/disclosure/report")
     assert switched.headers["location"] == "/disclosure/report"
     _assert_spanish_form(client.get("/disclosure/report", headers=english).text)
-    client.get("/preferences/set", params={"lang": "en"}, follow_redirects=False)
+    prefer(client, lang="en")
     assert _h1(client.get("/disclosure/report", headers=SPANISH).text) == ("Report a vulnerability")
 
 
@@ -136,7 +132,7 @@ def test_the_receipt_and_the_private_page_are_spanish(client: TestClient, make: 
         "todos los participantes del caso",
         "solo los coordinadores",
         "Historial",
-        "Mostrar las horas en esta zona",
+        "Cambiar la zona horaria",
     ):
         assert words in page, words
     # The history's summaries are the signed record, in English, and say so.
@@ -192,13 +188,8 @@ def test_the_zone_picker_comes_back_to_the_private_page(
     world.report(client)
     private = f"/disclosure/follow?token={quote(world.report_token)}"
     page = client.get(private, headers=SPANISH).text
-    back = Page(page).values["back"]
-    assert back == private
-    chosen = client.post(
-        "/disclosure/time-zone",
-        data={"time_zone": "Asia/Tokyo", "back": back, "csrf_token": csrf_of(page)},
-        follow_redirects=False,
-    )
+    assert f'<a href="/preferences?next={quote(private, safe="/")}">Cambiar la zona horaria' in page
+    chosen = prefer(client, tz="Asia/Tokyo", next=private)
     assert chosen.status_code == 303
     assert chosen.headers["location"] == private
     assert "Asia/Tokyo</time>" in client.get(private, headers=SPANISH).text
@@ -214,9 +205,7 @@ def test_an_unknown_private_link_says_so_in_spanish(client: TestClient, token: s
 
 def test_a_message_from_a_visitor_is_escaped_on_the_error_page(client: TestClient) -> None:
     # The error page translates known messages but never trusts one as markup.
-    response = client.get(
-        "/preferences/set", params={"tz": "<b>x</b>"}, headers=SPANISH, follow_redirects=False
-    )
+    response = prefer(client, SPANISH, tz="<b>x</b>")
     assert response.status_code == 422
     assert "<b>x</b>" not in response.text
     assert "&lt;b&gt;x&lt;/b&gt;" in response.text

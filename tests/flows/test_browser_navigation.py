@@ -32,7 +32,7 @@ PER_SHAPE = 2
 MAX_PAGES = 120
 # Not pages: downloads, machine formats, and links that change the browser's settings.
 SKIPPED = re.compile(
-    r"^/(api/|v1/|taxii2|\.well-known/|static/|log/tile|log/checkpoint|preferences/set"
+    r"^/(api/|v1/|taxii2|\.well-known/|static/|log/tile|log/checkpoint"
     r"|disclosure/(cases/[^/]+|follow)/(attachments|history)/)"
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -11,12 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
+from accord.disclosure import timezones
 from accord.identity.models import Organization, User
 from accord.identity.policy import SYSTEM
 from accord.jobs import services as jobs
 from accord.jobs.models import Job, JobState
 from accord.notifications import mail
 from accord.notifications.services import EMAIL_KIND, Notice, notify
+from accord.web.i18n import Viewer, format_when
 from tests.factories import Factories, Person
 from tests.jobs.test_worker import LATER
 from tests.notifications.conftest import (
@@ -248,3 +251,38 @@ def test_a_notice_must_link_to_a_path_on_the_hub(
         for link in ("https://evil.example/x", "//evil.example/x", ""):
             with pytest.raises(ValueError, match="path on the hub"):
                 notify(s, settings=settings, notice=Notice(**{**NOTICE, "link": link}))
+
+
+def test_a_moment_in_an_email_is_written_in_each_readers_saved_zone(
+    settings: Settings,
+    engine: Engine,
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    smtp_server: SmtpServer,
+) -> None:
+    for name in ("eva", "fay"):
+        make.user(name)
+    eva, fay = _ids(session_factory, "eva", "fay")
+    with unit_of_work(session_factory) as s:
+        timezones.set_preference(s, user_id=eva, name="America/Mexico_City")
+    moment = datetime(2027, 1, 14, 16, 0, tzinfo=UTC)
+    config = _smtp(settings, smtp_server.port)
+    with unit_of_work(session_factory) as s:
+        notify(
+            s,
+            settings=config,
+            notice=Notice(
+                **{**NOTICE, "text": "Publication is due at 2027-01-14T16:00:00Z."},
+                user_ids=(eva, fay),
+                emails=("reporter@example.net",),
+            ),
+        )
+    assert make_worker(config, engine).run_until_idle() == 3
+    bodies = {rcpts[0]: message.get_content() for rcpts, message in smtp_server.mailbox.received}
+    mexico = format_when(moment, Viewer(zone="America/Mexico_City"))
+    assert mexico.endswith("10:00\u202fAM America/Mexico_City")
+    assert f"Publication is due at {mexico}." in bodies["eva@example.org"]
+    utc = format_when(moment, Viewer())
+    assert f"Publication is due at {utc}." in bodies["fay@example.org"]
+    assert f"Publication is due at {utc}." in bodies["reporter@example.net"]
+    assert all("2027-01-14T16" not in body for body in bodies.values())

@@ -14,12 +14,13 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from accord.registry.forms import FieldProblem
 from accord.web import i18n
 from accord.web.i18n import Viewer, format_when
 from accord.web.rendering import make_environment
-from tests.factories import Factories
+from tests.factories import Factories, csrf_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SPANISH_PO = Path(str(resources.files("accord"))) / "locale/es/LC_MESSAGES/messages.po"
@@ -79,18 +80,26 @@ def test_accept_language_is_read_by_quality_then_order() -> None:
     assert i18n.accepted_languages("es;q=bogus, en") == ["en"]
 
 
+def prefer(client: TestClient, headers: dict[str, str] | None = None, **fields: str) -> Response:
+    """Post the preferences form as a browser does: its CSRF token from the page."""
+    token = csrf_of(client.get("/preferences", headers=headers).text)
+    return client.post(
+        "/preferences",
+        data={"csrf_token": token, **fields},
+        headers=headers,
+        follow_redirects=False,
+    )
+
+
 def test_the_switch_sets_a_cookie_that_outranks_the_browser(client: TestClient) -> None:
     english = {"Accept-Language": "en"}
     page = client.get("/signatories", headers=english).text
-    # Every page links to the other language, coming back to the same page.
-    assert 'href="/preferences/set?lang=es&amp;next=/signatories"' in page
+    # Every page offers the other language as a POST form, coming back to the same page.
+    assert '<form method="post" action="/preferences" class="inline">' in page
+    assert '<input type="hidden" name="next" value="/signatories">' in page
+    assert '<button type="submit" name="lang" value="es"' in page
 
-    switched = client.get(
-        "/preferences/set",
-        params={"lang": "es", "next": "/signatories"},
-        headers=english,
-        follow_redirects=False,
-    )
+    switched = prefer(client, english, lang="es", next="/signatories")
     assert switched.status_code == 303
     assert switched.headers["location"] == "/signatories"
     assert client.cookies.get(i18n.LANGUAGE_COOKIE) == "es"
@@ -99,40 +108,74 @@ def test_the_switch_sets_a_cookie_that_outranks_the_browser(client: TestClient) 
     assert _html_lang(again.text) == "es"
     assert "<h1>Firmantes</h1>" in again.text
     # And back.
-    client.get("/preferences/set", params={"lang": "en"}, follow_redirects=False)
+    prefer(client, lang="en")
     assert "<h1>Signatories</h1>" in client.get("/signatories").text
+
+
+def test_preferences_change_only_by_post_with_the_csrf_token(client: TestClient) -> None:
+    assert client.get("/preferences/set", params={"lang": "es"}).status_code in (404, 405)
+    client.get("/preferences")
+    refused = client.post("/preferences", data={"lang": "es"}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert i18n.LANGUAGE_COOKIE not in client.cookies
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil"])
 def test_the_switch_goes_back_only_to_this_site(client: TestClient, target: str) -> None:
-    response = client.get(
-        "/preferences/set", params={"lang": "es", "next": target}, follow_redirects=False
-    )
+    response = prefer(client, lang="es", next=target)
     assert response.status_code == 303
     assert response.headers["location"] == "/"
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
-    [({"lang": "xx"}, "lang"), ({"tz": "Mars/Olympus_Mons"}, "tz"), ({"tz": "../etc"}, "tz")],
+    ("fields", "message"),
+    [
+        ({"lang": "xx"}, "Choose one of the languages listed."),
+        ({"tz": "Mars/Olympus_Mons"}, "Not a time zone name such as America/Mexico_City"),
+        ({"tz": "../etc"}, "Not a time zone name such as America/Mexico_City"),
+        ({"tz": "Factory"}, "Not a time zone name such as America/Mexico_City"),
+    ],
 )
-def test_an_unknown_language_or_zone_is_refused_with_its_field(
-    client: TestClient, params: dict[str, str], field: str
+def test_an_unknown_language_or_zone_is_refused_beside_its_field(
+    client: TestClient, fields: dict[str, str], message: str
 ) -> None:
-    response = client.get("/preferences/set", params=params, follow_redirects=False)
+    response = prefer(client, **fields)
     assert response.status_code == 422
-    assert f"<code>{field}</code>" in response.text
+    assert message in response.text
     assert i18n.LANGUAGE_COOKIE not in client.cookies
     assert i18n.ZONE_COOKIE not in client.cookies
 
 
+def test_an_alias_is_saved_as_its_zone(client: TestClient) -> None:
+    assert prefer(client, tz="GB-Eire").status_code == 303
+    assert (client.cookies.get(i18n.ZONE_COOKIE) or "").strip('"') == "Europe/London"
+
+
+def test_the_zone_list_holds_places_not_aliases() -> None:
+    zones = i18n.zone_names()
+    assert {"America/Mexico_City", "Asia/Tokyo", "Europe/Kyiv", "UTC"} <= set(zones)
+    assert not {"Factory", "localtime", "GB-Eire", "US/Pacific", "Etc/GMT+5"} & set(zones)
+    assert len(zones) < 400  # some 600 names with the aliases
+
+
 def test_the_preferences_page_is_a_form_without_script(client: TestClient) -> None:
     page = client.get("/preferences", params={"next": "/log"}).text
-    assert '<form method="get" action="/preferences/set"' in page
-    assert '<input type="hidden" name="next" value="/log">' in page
-    assert "<option selected>UTC</option>" in page
-    assert "<option>Europe/Madrid</option>" in page
-    assert "<script" not in page
+    form = page[page.index("<h1>") :]
+    assert '<form method="post" action="/preferences" class="stack">' in form
+    assert '<input type="hidden" name="next" value="/log">' in form
+    assert 'name="tz" list="zones"' in form
+    assert 'value="UTC"' in form
+    assert '<option value="Europe/Madrid">' in form
+    assert '<option value="GB-Eire">' not in form
+    assert "<script" not in form
+
+
+def test_the_browser_zone_is_used_until_one_is_chosen(client: TestClient, make: Factories) -> None:
+    _signatory(client, make)
+    client.cookies.set(i18n.BROWSER_ZONE_COOKIE, "Asia/Calcutta")  # an alias some browsers say
+    assert "Asia/Kolkata</time>" in client.get("/signatories").text
+    prefer(client, tz="America/Mexico_City")
+    assert "America/Mexico_City</time>" in client.get("/signatories").text
 
 
 def test_a_missing_translation_falls_back_to_english() -> None:
@@ -141,9 +184,9 @@ def test_a_missing_translation_falls_back_to_english() -> None:
         '{{ _("A sentence no catalog holds") }} | {{ _("Sign in") }} | {{ "HIGH" | label }}'
     )
     assert template.render(viewer=Viewer("es")) == (
-        "A sentence no catalog holds | Iniciar sesión | alta"
+        "A sentence no catalog holds | Iniciar sesión | Alta"
     )
-    assert template.render(viewer=Viewer("en")) == "A sentence no catalog holds | Sign in | high"
+    assert template.render(viewer=Viewer("en")) == "A sentence no catalog holds | Sign in | High"
 
 
 @pytest.mark.parametrize(
@@ -173,7 +216,7 @@ def test_a_page_shows_times_in_the_viewers_zone_and_keeps_utc_machine_readable(
     signed = datetime.fromisoformat(iso)
     assert shown == format_when(signed, Viewer("es", "UTC"))
 
-    client.get("/preferences/set", params={"tz": "Asia/Tokyo"}, follow_redirects=False)
+    prefer(client, tz="Asia/Tokyo")
     tokyo_page = client.get("/signatories", headers={"Accept-Language": "es"}).text
     assert f'<time datetime="{iso}">' in tokyo_page
     assert format_when(signed, Viewer("es", "Asia/Tokyo")) in tokyo_page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from accord.accountability import figures, handlers, hub, hub_reports, pdf, reports, services
@@ -27,6 +27,7 @@ from accord.accountability.services import Stored
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.i18n import viewer_of
 
 router = APIRouter(tags=["accountability"])
 PeriodQuery = Annotated[
@@ -163,6 +164,7 @@ def report_csv(
 
 @router.get("/accountability/signatories/{slug}/reports/{period}/pdf")
 def report_pdf(
+    request: Request,
     db: DbSession,
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     slug: str,
@@ -172,7 +174,7 @@ def report_pdf(
     """A published report as PDF, drawn from the document as signed."""
     org = services.get_signatory(db, slug)
     found = reports.get(db, org=org, period=services.parse_period(period), version=version)
-    body = pdf.signatory_pdf(json.loads(found.document), found)
+    body = pdf.signatory_pdf(json.loads(found.document), found, viewer_of(request))
     return _download(
         body, "application/pdf", f"accord-report-{org.slug}-{found.period_key}-v{found.version}.pdf"
     )
@@ -254,6 +256,7 @@ def hub_report_csv(
 
 @router.get("/accountability/hub/reports/{period}/pdf")
 def hub_report_pdf(
+    request: Request,
     db: DbSession,
     _: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)],
     period: str,
@@ -261,7 +264,7 @@ def hub_report_pdf(
 ) -> Response:
     """A published hub report as PDF, drawn from the document as signed."""
     found = hub_reports.get(db, period=services.parse_period(period), version=version)
-    body = pdf.hub_pdf(json.loads(found.document), found)
+    body = pdf.hub_pdf(json.loads(found.document), found, viewer_of(request))
     name = f"accord-hub-report-{found.period_key}-v{found.version}.pdf"
     return _download(body, "application/pdf", name)
 

@@ -81,3 +81,27 @@ def highest(*scores: Score | None) -> str | None:
     """The most severe qualitative rating among the scores given."""
     found = [s.severity for s in scores if s is not None and s.severity in SEVERITIES]
     return max(found, key=SEVERITIES.index) if found else None
+
+
+# How every output writes a rating (pages translate these words, see web/labels.py): the
+# stored and wire forms stay CVSS's upper-case names.
+SEVERITY_LABELS = {
+    "CRITICAL": "Critical",
+    "HIGH": "High",
+    "MEDIUM": "Medium",
+    "LOW": "Low",
+    "NONE": "None",
+    "UNKNOWN": "Unknown",
+}
+# Most severe first; a rating not known ranks below LOW (it may be anything) and above NONE.
+_RANKS = {"CRITICAL": 5, "HIGH": 4, "MEDIUM": 3, "LOW": 2, "UNKNOWN": 1, "NONE": 0}
+
+
+def severity_label(rating: str | None) -> str:
+    """A rating as people read it: ``HIGH`` is "High", a missing or odd one "Unknown"."""
+    return SEVERITY_LABELS.get((rating or "UNKNOWN").upper(), SEVERITY_LABELS["UNKNOWN"])
+
+
+def severity_rank(rating: str | None) -> int:
+    """How severe a rating is, for sorting (higher is worse)."""
+    return _RANKS.get((rating or "UNKNOWN").upper(), _RANKS["UNKNOWN"])

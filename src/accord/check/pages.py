@@ -12,12 +12,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from accord.check import services
-from accord.check.findings import Filters
+from accord.check.advice import by_package
+from accord.check.findings import Filters, Report
 from accord.check.inputs import read_text
 from accord.check.interface import Location, Problem, Reading
+from accord.check.outputs import OutputFormat, writer
 from accord.check.sources.local import LocalSource
 from accord.identity.policy import Action, Actor
 from accord.registry.routes import PublicIntake
@@ -29,6 +32,13 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 Public = Annotated[Actor, guard(Action.PUBLIC_READ)]
 PASTED_NAME = "requirements.txt"  # pasted text with no file name is read as a requirements file
+# The result as a file: the form's value, its media type and file name suffix.
+DOWNLOADS: dict[str, tuple[str, str]] = {
+    OutputFormat.JSON.value: ("application/json", "json"),
+    OutputFormat.SARIF.value: ("application/sarif+json", "sarif"),
+    OutputFormat.CSV.value: ("text/csv; charset=utf-8", "csv"),
+}
+MAX_UPLOAD_TEXT = 1_000_000  # an uploaded file sent back with a download (a form field's limit)
 
 
 @router.get("/check", response_class=HTMLResponse)
@@ -48,20 +58,92 @@ async def check_page(
 ) -> HTMLResponse:
     """Check what was pasted or uploaded against the advisories this viewer may read."""
     upload_input = await _upload_input(upload)
+    report = await _report(db, actor, text, upload_input)
+    if report is None:
+        return _nothing_sent(request, text)
+    shown = _decoded(upload_input)
+    return render(
+        request,
+        "check/affected.html",
+        {
+            "text": text,
+            "report": report,
+            "advice": by_package(report.findings),
+            "upload_name": shown[0] if shown else "",
+            "upload_text": shown[1] if shown else "",
+            "downloads": DOWNLOADS,
+        },
+    )
+
+
+@router.post("/check/download", response_model=None)
+async def check_download(
+    request: Request,
+    db: DbSession,
+    actor: Public,
+    _: PublicIntake,
+    output: Annotated[str, Form(alias="format", max_length=10)],
+    text: Annotated[str, Form(max_length=1_000_000)] = "",
+    upload_name: Annotated[str, Form(max_length=255)] = "",
+    upload_text: Annotated[str, Form(max_length=MAX_UPLOAD_TEXT)] = "",
+) -> Response:
+    """The same check, answered as a file: JSON, SARIF 2.1.0 or CSV (the command's writers).
+
+    The page sends back what was checked (the pasted text, the uploaded file's text) in the
+    form, so the hub still keeps nothing between the two requests.
+    """
+    if output not in DOWNLOADS:
+        return render(
+            request,
+            "check/affected.html",
+            {"text": text, "report": None, "error_format": output},
+            status=422,
+        )
+    upload_input = (
+        (Path(upload_name).name or "upload", upload_text.encode()) if upload_text else None
+    )
+    report = await _report(db, actor, text, upload_input)
+    if report is None:
+        return _nothing_sent(request, text)
+    body = writer(OutputFormat(output))(report)
+    kind, suffix = DOWNLOADS[output]
+    return Response(
+        body,
+        media_type=kind,
+        headers={"Content-Disposition": f'attachment; filename="accord-check.{suffix}"'},
+    )
+
+
+async def _report(
+    db: Session, actor: Actor, text: str, upload_input: tuple[str, bytes] | None
+) -> Report | None:
     # Parsing a large SBOM and the look-ups (which read the database) are CPU and I/O work:
     # in a worker thread, never on the event loop.
     readings = await run_in_threadpool(_readings, text, upload_input)
     if not readings:
-        return render(
-            request,
-            "check/affected.html",
-            {"text": text, "report": None, "error": "paste a file or choose one to upload"},
-            status=422,
-        )
-    report = await run_in_threadpool(
+        return None
+    return await run_in_threadpool(
         services.check, readings=readings, source=LocalSource(db, actor), filters=Filters()
     )
-    return render(request, "check/affected.html", {"text": text, "report": report})
+
+
+def _nothing_sent(request: Request, text: str) -> HTMLResponse:
+    return render(
+        request,
+        "check/affected.html",
+        {"text": text, "report": None, "error": "paste a file or choose one to upload"},
+        status=422,
+    )
+
+
+def _decoded(upload: tuple[str, bytes] | None) -> tuple[str, str] | None:
+    # The uploaded file's text, for the download buttons to send back (if it is text).
+    if upload is None or len(upload[1]) > MAX_UPLOAD_TEXT:
+        return None
+    try:
+        return upload[0], upload[1].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
 
 
 def _readings(text: str, upload: tuple[str, bytes] | None) -> list[Reading]:

@@ -24,7 +24,6 @@ from accord.disclosure import (
     inbox,
     messages,
     reports,
-    timezones,
     vendors,
 )
 from accord.disclosure.case_view import SHOWN, attempt, render_case
@@ -47,6 +46,7 @@ from accord.errors import InvalidInput, validated
 from accord.identity.policy import Actor
 from accord.limits import DbInt
 from accord.registry.forms import filled
+from accord.web import i18n
 from accord.web.deps import DbSession, FreshFactor, SettingsDep
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -79,7 +79,7 @@ def inbox_page(
             "view": view.value,
             "views": [v.value for v in View],
             "zone": viewer_zone(request, db, actor),
-            "show": timezones.show,
+            "show": i18n.when,
             "inactive_days": settings.disclosure_inactive_days,
         },
     )

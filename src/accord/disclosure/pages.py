@@ -36,6 +36,7 @@ from accord.identity.models import Organization
 from accord.identity.policy import REPORTER, Action, Actor
 from accord.limits import DbInt
 from accord.registry.forms import field_errors, filled
+from accord.web import i18n
 from accord.web.deps import DbSession, Limiter, SettingsDep, guard
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -54,8 +55,11 @@ STATUS_TEXT = {s: vendors.status_text(s) for s in VendorStatus}
 
 
 def viewer_zone(request: Request, db: Session, actor: Actor) -> str:
-    return timezones.viewer_zone(
-        db, user_id=actor.user_id, cookie=request.cookies.get(timezones.COOKIE)
+    """The zone the viewer reads times in (``web.i18n.resolve_zone``)."""
+    return i18n.resolve_zone(
+        timezones.preference(db, actor.user_id),
+        request.cookies.get(i18n.ZONE_COOKIE),
+        request.cookies.get(i18n.BROWSER_ZONE_COOKIE),
     )
 
 
@@ -188,8 +192,7 @@ def _reporter_page(
             "events": history.events(db, case=case, standing=REPORTER),
             "token": token,
             "zone": viewer_zone(request, db, actor),
-            "zone_options": timezones.options,
-            "show": timezones.show,
+            "show": i18n.when,
             "status_text": STATUS_TEXT,
             "types": sorted(attachments.ALLOWED),
             "max_bytes": attachments.MAX_BYTES,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
+from accord.disclosure.models import TimeZonePreference
 from accord.errors import NotFound
 from accord.identity import audit
 from accord.identity.models import Membership, Organization, User
@@ -26,6 +27,7 @@ from accord.jobs.models import Job, JobState
 from accord.jobs.services import enqueue, list_jobs
 from accord.notifications.models import Webhook
 from accord.notifications.urls import checked_webhook_url
+from accord.web.i18n import DEFAULT_ZONE, Viewer, moments_in
 
 EMAIL_KIND = "notifications.email"
 WEBHOOK_KIND = "notifications.webhook"
@@ -56,7 +58,10 @@ def notify(db: Session, *, settings: Settings, notice: Notice) -> list[Job]:
     subject = " ".join(notice.subject.split())
     now = utcnow()
     jobs: list[Job] = []
-    for address in _addresses(db, notice):
+    for address, zone in _addresses(db, notice):
+        # Moments in an email are written for its reader: in the zone they saved, else UTC,
+        # in the one format of the pages (web.i18n.format_when). Webhooks keep RFC 3339.
+        reader = Viewer(zone=zone or DEFAULT_ZONE)
         job = enqueue(
             db,
             kind=EMAIL_KIND,
@@ -65,8 +70,8 @@ def notify(db: Session, *, settings: Settings, notice: Notice) -> list[Job]:
                 "delivery_id": str(uuid.uuid4()),
                 "to": address,
                 "notice": notice.kind,
-                "subject": subject,
-                "text": notice.text,
+                "subject": moments_in(subject, reader),
+                "text": moments_in(notice.text, reader),
                 "link": link,
             },
         )
@@ -86,9 +91,10 @@ def notify(db: Session, *, settings: Settings, notice: Notice) -> list[Job]:
     return jobs
 
 
-def _addresses(db: Session, notice: Notice) -> list[str]:
-    """Every address to email once: users, active members of the organizations, bare ones."""
-    found: dict[str, str] = {}
+def _addresses(db: Session, notice: Notice) -> list[tuple[str, str | None]]:
+    """Every address to email once: users, active members of the organizations, bare ones;
+    each with the zone its user saved (None for a bare address or no choice)."""
+    found: dict[str, tuple[str, str | None]] = {}
     users = list(
         db.scalars(select(User).where(User.id.in_(notice.user_ids), User.is_active.is_(True)))
     )
@@ -98,10 +104,15 @@ def _addresses(db: Session, notice: Notice) -> list[str]:
         .where(Membership.organization_id.in_(notice.org_ids), User.is_active.is_(True))
         .order_by(User.id)
     )
-    for address in [u.email for u in users] + list(notice.emails):
+    saved = select(TimeZonePreference.user_id, TimeZonePreference.time_zone).where(
+        TimeZonePreference.user_id.in_([u.id for u in users])
+    )
+    zones: dict[int, str] = {row.user_id: row.time_zone for row in db.execute(saved)}
+    readers = [(u.email, zones.get(u.id)) for u in users] + [(e, None) for e in notice.emails]
+    for address, zone in readers:
         address = address.strip()
         if address:
-            found.setdefault(address.lower(), address)
+            found.setdefault(address.lower(), (address, zone))
     return list(found.values())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -64,14 +65,24 @@ def collection_page(
     )
 
 
-def _summary(body: str) -> dict[str, str]:
+def _summary(body: str) -> dict[str, object]:
     obj = json.loads(body)
+    stamp = obj.get("modified") or obj.get("created") or ""
     return {
         "id": obj.get("id", ""),
         "type": obj.get("type", ""),
         "name": obj.get("name") or obj.get("value") or obj.get("pattern") or "",
-        "modified": obj.get("modified") or obj.get("created") or "",
+        # STIX timestamps (RFC 3339, UTC): shown by the pages' one formatter, in the
+        # viewer's zone; one it cannot read is shown as written.
+        "modified": _moment(stamp) or stamp,
     }
+
+
+def _moment(stamp: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 @router.get("/sharing/lookup", response_class=HTMLResponse)

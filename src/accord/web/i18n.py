@@ -9,8 +9,10 @@ the viewer's zone. See docs/i18n.md.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +44,9 @@ SOURCE_LANGUAGE = "en"
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
 LANGUAGE_COOKIE = "accord_lang"
 ZONE_COOKIE = "accord_tz"
+# What the browser reports (static/zone.js writes Intl's resolvedOptions().timeZone): used
+# when the viewer chose no zone.
+BROWSER_ZONE_COOKIE = "accord_browser_tz"
 DEFAULT_ZONE = "UTC"
 DOMAIN = "messages"
 # A preference kept for a year; it is not a secret, so scripts may read it.
@@ -74,14 +79,55 @@ def _locale(language: str) -> Locale:
 
 
 @functools.cache
-def zone_names() -> frozenset[str]:
-    """Every IANA time zone name this machine knows."""
-    return frozenset(available_timezones())
+def _tzdata() -> tuple[frozenset[str], dict[str, str]]:
+    """The zones and the links (alias to zone) of the tz database, from tzdata's ``tzdata.zi``.
+
+    Links are the ``backward`` names (``GB-Eire``, ``US/Eastern``, ``Asia/Calcutta``) and the
+    names merged into another zone; ``Factory`` is a zone of no place.
+    """
+    source = resources.files("tzdata") / "zoneinfo" / "tzdata.zi"
+    zones: set[str] = set()
+    links: dict[str, str] = {}
+    for line in source.read_text(encoding="utf-8").splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "Z":
+            zones.add(fields[1])
+        elif len(fields) >= 3 and fields[0] == "L":
+            links[fields[2]] = fields[1]
+    return frozenset(zones), links
+
+
+@functools.cache
+def zone_names() -> tuple[str, ...]:
+    """The zones a viewer can choose, sorted: every canonical place name (``Area/City``) of
+    the tz database and UTC; no alias (``GB-Eire``, ``US/Pacific``), no ``Etc/GMT+5``, no
+    ``Factory``, no ``localtime``."""
+    zones, _ = _tzdata()
+    usable = available_timezones()
+    places = {z for z in zones if "/" in z and not z.startswith("Etc/") and z in usable}
+    return tuple(sorted(places | {DEFAULT_ZONE}))
+
+
+def canonical_zone(name: str | None) -> str | None:
+    """The zone a name stands for: itself if it is one of :func:`zone_names`, the zone an
+    alias links to (``Asia/Calcutta`` is ``Asia/Kolkata``, ``Etc/UTC`` is UTC), else None."""
+    if not name:
+        return None
+    choices = frozenset(zone_names())
+    if name in choices:
+        return name
+    _, links = _tzdata()
+    seen = 0
+    while name in links and seen < 4:  # a link to a link, at worst
+        name, seen = links[name], seen + 1
+    if name in choices:
+        return name
+    return DEFAULT_ZONE if name in {"Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu"} else None
 
 
 def is_zone(name: str | None) -> bool:
-    """Whether ``name`` is an IANA time zone name (``Europe/Madrid``), or UTC."""
-    return name == DEFAULT_ZONE or (name is not None and name in zone_names())
+    """Whether ``name`` is a zone a viewer may choose (see :func:`zone_names`)."""
+    return name is not None and name in frozenset(zone_names())
 
 
 def accepted_languages(header: str) -> list[str]:
@@ -111,10 +157,21 @@ def choose_language(request: Request) -> str:
     return negotiate_locale(preferred, list(LANGUAGES), sep="-") or SOURCE_LANGUAGE
 
 
-def choose_zone(request: Request) -> str:
-    """The viewer's time zone from its preference cookie; UTC when unset or not a zone."""
-    name = request.cookies.get(ZONE_COOKIE)
-    return name if name is not None and is_zone(name) else DEFAULT_ZONE
+def resolve_zone(saved: str | None, chosen: str | None, browser: str | None) -> str:
+    """The zone a viewer reads times in: the one saved with their account, else the one
+    chosen in this browser, else the one the browser reports, else UTC."""
+    for name in (saved, chosen, browser):
+        zone = canonical_zone(name)
+        if zone is not None:
+            return zone
+    return DEFAULT_ZONE
+
+
+def choose_zone(request: Request, saved: str | None = None) -> str:
+    """The viewer's time zone (:func:`resolve_zone`) from the request's cookies."""
+    return resolve_zone(
+        saved, request.cookies.get(ZONE_COOKIE), request.cookies.get(BROWSER_ZONE_COOKIE)
+    )
 
 
 @dataclass(frozen=True)
@@ -134,8 +191,35 @@ class Viewer:
 
 
 def viewer_of(request: Request) -> Viewer:
-    """The viewer's language and zone, from the request."""
-    return Viewer(language=choose_language(request), zone=choose_zone(request))
+    """The viewer's language and zone: the zone saved for a signed-in user, else the cookies."""
+    return Viewer(language=choose_language(request), zone=choose_zone(request, saved_zone(request)))
+
+
+def saved_zone(request: Request) -> str | None:
+    """The zone the signed-in user saved (``/preferences``), read once per request through
+    the request's own session; None for a visitor, or where the session cannot be used (an
+    ``async`` route on the event loop: the cookie the same form set then stands in)."""
+    state = request.state
+    if hasattr(state, "saved_zone"):
+        found: str | None = state.saved_zone
+        return found
+    actor = getattr(state, "actor", None)
+    db = getattr(state, "db", None)
+    user_id = getattr(actor, "user_id", None)
+    if user_id is None or db is None or _on_event_loop():
+        return None
+    from accord.disclosure import timezones  # the preference's table; imported when used
+
+    state.saved_zone = timezones.preference(db, user_id)
+    return state.saved_zone  # type: ignore[no-any-return]
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _viewer(context: Context) -> Viewer:
@@ -170,7 +254,11 @@ def _when_formatter(language: str, zone: str) -> Callable[[datetime], str]:
 
 
 def format_when(value: datetime, viewer: Viewer) -> str:
-    """``value`` as the viewer's locale writes a date and time, in the viewer's zone, named."""
+    """``value`` as the viewer's locale writes a date and time, in the viewer's zone, named.
+
+    The one way the hub shows a moment to people: pages (the ``when`` filter), generated
+    text (case history, notices, email) and the report PDFs all call it.
+    """
     return _when_formatter(viewer.language, viewer.zone)(value)
 
 
@@ -186,9 +274,39 @@ def when(context: Context, value: datetime | None, zone: str | None = None) -> M
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     iso = aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
     viewer = _viewer(context)
-    if zone is not None and is_zone(zone):
-        viewer = Viewer(language=viewer.language, zone=zone)
+    if zone is not None and canonical_zone(zone) is not None:
+        viewer = Viewer(language=viewer.language, zone=canonical_zone(zone) or DEFAULT_ZONE)
     return Markup('<time datetime="{}">{}</time>').format(iso, format_when(value, viewer))
+
+
+# A moment as the hub's records write it (RFC 3339: 2026-12-05T23:47:38.707Z, or an offset).
+_MOMENT = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})"
+)
+
+
+def moments_in(text: str, viewer: Viewer) -> str:
+    """Generated text (a case's history, a notice) with each RFC 3339 moment in it written by
+    :func:`format_when`: the records keep UTC, the reader reads their own zone."""
+
+    def local(match: re.Match[str]) -> str:
+        try:
+            moment = datetime.fromisoformat(match[0].replace("Z", "+00:00"))
+        except ValueError:
+            return match[0]
+        return format_when(moment, viewer)
+
+    return _MOMENT.sub(local, text)
+
+
+@pass_context
+def moments(context: Context, text: object, zone: str | None = None) -> str:
+    """Template filter: :func:`moments_in` for the viewer (or ``zone``); plain text, escaped
+    by the template."""
+    viewer = _viewer(context)
+    if zone is not None and canonical_zone(zone) is not None:
+        viewer = Viewer(language=viewer.language, zone=canonical_zone(zone) or DEFAULT_ZONE)
+    return moments_in(str(text), viewer)
 
 
 @pass_context

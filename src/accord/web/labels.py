@@ -27,11 +27,13 @@ LABELS: dict[str, str] = {
     "draft": N_("draft"),
     "published": N_("published"),
     "withdrawn": N_("withdrawn"),
-    "NONE": N_("none"),
-    "LOW": N_("low"),
-    "MEDIUM": N_("medium"),
-    "HIGH": N_("high"),
-    "CRITICAL": N_("critical"),
+    # severity: the words of advisories.scoring.severity_label, which the CLI and PDFs write
+    "NONE": N_("None"),
+    "LOW": N_("Low"),
+    "MEDIUM": N_("Medium"),
+    "HIGH": N_("High"),
+    "CRITICAL": N_("Critical"),
+    "UNKNOWN": N_("Unknown"),
     # disclosure: where a report or case is ("published" above)
     "reported": N_("reported, awaiting triage"),
     "invalid": N_("closed: not valid"),

@@ -1,4 +1,4 @@
-"""Outputs: the findings for people (a table) and for tools (JSON, SARIF 2.1.0, CycloneDX VEX).
+"""Outputs: the findings for people (a table) and for tools (JSON, SARIF 2.1.0, CycloneDX VEX, CSV).
 
 Each format is a function from a :class:`~accord.check.findings.Report` to text.
 """
@@ -19,6 +19,7 @@ class OutputFormat(enum.StrEnum):
     JSON = "json"
     SARIF = "sarif"
     VEX = "cyclonedx-vex"
+    CSV = "csv"
 
 
 # Each writer's module is imported when it is used (VEX's, cyclonedx-python-lib's model, is
@@ -28,6 +29,7 @@ _MODULES = {
     OutputFormat.JSON: "json_report",
     OutputFormat.SARIF: "sarif",
     OutputFormat.VEX: "vex",
+    OutputFormat.CSV: "csv_report",
 }
 
 

@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from accord import __version__
+from accord.advisories.scoring import severity_label
+from accord.check.advice import by_package
 from accord.check.findings import Report
 from accord.check.interface import Dependency, Finding, Problem
 
@@ -45,6 +47,19 @@ def document(report: Report) -> dict[str, Any]:
         "notices": [_problem(p) for r in report.readings for p in r.notices],
         "ignored": sorted({f.advisory.id for f in report.left_out}),
         "fixes": [],
+        # One advice per affected package, most severe first (accord.check.advice).
+        "advice": [
+            {
+                "name": a.dependency.name,
+                "version": a.dependency.version,
+                "ecosystem": a.dependency.ecosystem,
+                "severity": severity_label(a.rating),
+                "upgrade_to": a.upgrade_to,
+                "advisories": [x.id for x in a.advisories],
+                "advice": a.advice,
+            }
+            for a in by_package(report.findings)
+        ],
     }
 
 
@@ -62,7 +77,12 @@ def _vuln(finding: Finding) -> dict[str, Any]:
         "description": advisory.details or advisory.summary,
         "summary": advisory.summary,
         "plain_summary": advisory.plain_summary or None,
-        "severity": {"rating": severity.rating, "score": severity.score, "vector": severity.vector},
+        "severity": {
+            "rating": severity.rating,
+            "label": severity_label(severity.rating),
+            "score": severity.score,
+            "vector": severity.vector,
+        },
         "advice": finding.advice,
         "modified": advisory.modified,
     }

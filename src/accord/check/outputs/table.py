@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from accord.advisories.scoring import severity_label
+from accord.check.advice import by_package
 from accord.check.findings import Report
 from accord.check.interface import Finding
 
@@ -39,7 +41,9 @@ def render(report: Report) -> str:
                 text = advisory.plain_summary or advisory.summary or _first_line(advisory.details)
                 aliases = f" ({', '.join(advisory.aliases)})" if advisory.aliases else ""
                 shown[advisory.id] = f"{advisory.id}{aliases}: {text}"
-        lines += ["", *shown.values(), ""]
+        lines += ["", *shown.values(), "", "What to do, most severe first:"]
+        lines += [f"  {a.advice} ({severity_label(a.rating)})" for a in by_package(report.findings)]
+        lines.append("")
         packages = len({f.dependency.key for f in report.findings})
         lines.append(
             f"Found {len(shown)} known vulnerabilit{'y' if len(shown) == 1 else 'ies'} "
@@ -65,7 +69,7 @@ def _checked(report: Report) -> str:
 
 def _row(finding: Finding) -> tuple[str, ...]:
     severity = finding.advisory.severity
-    rating = severity.rating.lower() + (f" {severity.score:.1f}" if severity.score else "")
+    rating = severity_label(severity.rating) + (f" {severity.score:.1f}" if severity.score else "")
     return (
         finding.dependency.name,
         finding.dependency.version,
