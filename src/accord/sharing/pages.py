@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from accord.clock import utcnow
@@ -14,7 +14,9 @@ from accord.identity.policy import Action, Actor
 from accord.sharing import cursor, indicators, queries, services
 from accord.sharing.api import collection_read
 from accord.sharing.readers import reader_for
+from accord.sharing.schemas import LookupResult
 from accord.web.deps import DbSession, guard
+from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -70,23 +72,49 @@ def _summary(body: str) -> dict[str, str]:
 
 
 @router.get("/sharing/lookup", response_class=HTMLResponse)
-def lookup_page(
+def lookup_page(request: Request, actor: Reading) -> HTMLResponse:
+    """The look-up form. Values are sent by POST, so none lands in a URL or a proxy's log."""
+    return render(request, "sharing/lookup.html", _lookup_context(actor, "", [], None, False))
+
+
+@router.post("/sharing/lookup", response_class=HTMLResponse)
+def lookup_post(
     request: Request,
     db: DbSession,
     actor: Reading,
-    values: Annotated[str, Query(max_length=20_000)] = "",
+    values: Annotated[str, Form(max_length=200_000)] = "",
+    include_expired: Annotated[bool, Form()] = False,
 ) -> HTMLResponse:
-    """Look up hashes, addresses, domains and URLs, one a line."""
-    wanted = [v.strip() for v in values.splitlines() if v.strip()][:100]
-    results, error = [], None
-    if wanted:
+    """Look up hashes, addresses, domains and URLs, one a line (1,000 at most)."""
+    wanted = [v.strip() for v in values.splitlines() if v.strip()]
+    results: list[LookupResult] = []
+    error = None
+    if not wanted:
+        error = N_("Enter at least one value.")
+    elif len(wanted) > 1000:
+        error = N_("At most 1,000 values at a time.")
+    else:
         try:
-            results = indicators.look_up(db, reader=reader_for(db, actor), values=wanted)
+            results = indicators.look_up(
+                db, reader=reader_for(db, actor), values=wanted, include_expired=include_expired
+            )
         except AccordError as exc:
             error = exc.message
     return render(
         request,
         "sharing/lookup.html",
-        {"values": values, "results": results, "error": error},
+        _lookup_context(actor, values, results, error, include_expired),
         status=422 if error else 200,
     )
+
+
+def _lookup_context(
+    actor: Actor, values: str, results: list[LookupResult], error: str | None, expired: bool
+) -> dict[str, object]:
+    return {
+        "values": values,
+        "results": results,
+        "error": error,
+        "include_expired": expired,
+        "anonymous": not actor.is_authenticated,
+    }
