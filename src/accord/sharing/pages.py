@@ -6,13 +6,13 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from accord.clock import utcnow
 from accord.errors import AccordError
 from accord.identity.policy import Action, Actor
-from accord.sharing import cursor, indicators, queries, services
-from accord.sharing.api import collection_read
+from accord.sharing import cursor, feeds, indicators, queries, services
+from accord.sharing.api import collection_read, feed_response
 from accord.sharing.readers import reader_for
 from accord.sharing.schemas import LookupResult
 from accord.web.deps import DbSession, guard
@@ -57,8 +57,28 @@ def collection_page(
     return render(
         request,
         "sharing/collection.html",
-        {"collection": collection, "objects": objects, "next": result.next},
+        {
+            "collection": collection,
+            "objects": objects,
+            "next": result.next,
+            "feeds": feeds.names(),
+        },
     )
+
+
+@router.get("/sharing/collections/{collection_id}/feeds/{name}")
+def feed_page(
+    collection_id: str,
+    name: str,
+    db: DbSession,
+    actor: Reading,
+    include_expired: bool = False,
+    include_warninglisted: bool = False,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+) -> Response:
+    """A block list of the collection for a signed-in browser (the API's, by session)."""
+    options = feeds.Options(include_expired, include_warninglisted, min_score)
+    return feed_response(db, actor, collection_id, name, options)
 
 
 def _summary(body: str) -> dict[str, str]:

@@ -63,6 +63,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.sharing import api as sharing_api
     from accord.sharing import pages as sharing_pages
     from accord.sharing import routes as sharing_routes
+    from accord.sharing import warninglist_pages
     from accord.transparency import pages as transparency_pages
     from accord.transparency import routes as transparency_routes
     from accord.web import pages as web_pages
@@ -94,6 +95,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, check_routes.router),
         ("", check_pages.router),
         ("", sharing_pages.router),
+        ("", warninglist_pages.router),
         (API_PREFIX, jobs_routes.router),
         ("", jobs_pages.router),
         (API_PREFIX, notifications_routes.router),

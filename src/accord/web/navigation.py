@@ -123,6 +123,7 @@ ENTRIES: tuple[Entry, ...] = (
     ),
     Entry("/admin/accord", N_("The accord's text"), Action.HUB_OPERATE, Place.HUB),
     Entry("/admin/audit", N_("Audit log"), Action.HUB_READ, Place.HUB),
+    Entry("/admin/sharing/warninglists", N_("Warninglists"), Action.HUB_OPERATE, Place.HUB),
 )
 
 
