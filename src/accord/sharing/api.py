@@ -140,14 +140,14 @@ def look_up(
 
 
 @router.get(
-    "/collections/{collection_id}/feeds/{name}",
+    "/collections/{collection_id}/feeds/{feed}",
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}, "text/csv": {}}}},
 )
 @reads
 def feed(
     collection_id: str,
-    name: str,
+    feed: str,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.SHARING_READ)],
     include_expired: bool = False,
@@ -156,7 +156,7 @@ def feed(
 ) -> Response:
     """A block list of the collection (``ip.txt``, ``domain.csv``, ``suricata.rules``...)."""
     options = feeds.Options(include_expired, include_warninglisted, min_score)
-    return feed_response(db, actor, collection_id, name, options)
+    return feed_response(db, actor, collection_id, feed, options)
 
 
 def feed_response(

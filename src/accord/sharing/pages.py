@@ -66,10 +66,10 @@ def collection_page(
     )
 
 
-@router.get("/sharing/collections/{collection_id}/feeds/{name}")
+@router.get("/sharing/collections/{collection_id}/feeds/{feed}")
 def feed_page(
     collection_id: str,
-    name: str,
+    feed: str,
     db: DbSession,
     actor: Reading,
     include_expired: bool = False,
@@ -78,7 +78,7 @@ def feed_page(
 ) -> Response:
     """A block list of the collection for a signed-in browser (the API's, by session)."""
     options = feeds.Options(include_expired, include_warninglisted, min_score)
-    return feed_response(db, actor, collection_id, name, options)
+    return feed_response(db, actor, collection_id, feed, options)
 
 
 def _summary(body: str) -> dict[str, str]:

@@ -46,24 +46,24 @@ def load(
     return RedirectResponse(PATH, status_code=303)
 
 
-@router.post(PATH + "/{name}/enable", response_model=None)
-def enable(name: str, db: DbSession, actor: HubOperate) -> Response:
+@router.post(PATH + "/{warninglist}/enable", response_model=None)
+def enable(warninglist: str, db: DbSession, actor: HubOperate) -> Response:
     """Turn a list back on."""
-    warninglists.set_enabled(db, actor=actor, name=name, enabled=True)
+    warninglists.set_enabled(db, actor=actor, name=warninglist, enabled=True)
     return RedirectResponse(PATH, status_code=303)
 
 
-@router.post(PATH + "/{name}/disable", response_model=None)
-def disable(name: str, db: DbSession, actor: HubOperate) -> Response:
+@router.post(PATH + "/{warninglist}/disable", response_model=None)
+def disable(warninglist: str, db: DbSession, actor: HubOperate) -> Response:
     """Turn a list off, keeping it."""
-    warninglists.set_enabled(db, actor=actor, name=name, enabled=False)
+    warninglists.set_enabled(db, actor=actor, name=warninglist, enabled=False)
     return RedirectResponse(PATH, status_code=303)
 
 
-@router.post(PATH + "/{name}/remove", response_model=None)
-def remove(name: str, db: DbSession, actor: HubOperate) -> Response:
+@router.post(PATH + "/{warninglist}/remove", response_model=None)
+def remove(warninglist: str, db: DbSession, actor: HubOperate) -> Response:
     """Remove a loaded list (a default it replaced comes back)."""
-    warninglists.remove(db, actor=actor, name=name)
+    warninglists.remove(db, actor=actor, name=warninglist)
     return RedirectResponse(PATH, status_code=303)
 
 
