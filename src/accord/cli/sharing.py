@@ -307,11 +307,7 @@ def warninglists_list(config: ConfigOpt = None) -> None:
                 "default" + (", replaced" if info.replaced else "") if info.default else "loaded"
             )
             state = "on" if info.enabled else "off"
-            out.print(
-                f"{info.name}\t{info.list_type}\t{info.entries}\t{state}\t{origin}",
-                markup=False,
-                highlight=False,
-            )
+            typer.echo(f"{info.name}\t{info.list_type}\t{info.entries}\t{state}\t{origin}")
 
 
 @warninglists_app.command("remove")
