@@ -374,7 +374,7 @@ def note_prefixes(db: Session, observables: list[dict[str, Any]]) -> None:
     }
     if not lengths:
         return
-    known = set(db.execute(select(ObservablePrefix.kind, ObservablePrefix.length)).tuples())
+    known = {(k, n) for k, n in db.execute(select(ObservablePrefix.kind, ObservablePrefix.length))}
     fresh = lengths - known
     if fresh:
         insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
