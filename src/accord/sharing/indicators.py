@@ -10,9 +10,10 @@ left out unless asked for; each value is checked against the warninglists.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
 from sqlalchemy import func, select
@@ -73,7 +74,9 @@ def look_up(
             continue
         count, last = sightings.get(row.stix_id, (0, None))
         for key, via in targets[found]:
-            answers.setdefault(key, {})[row_id] = IndicatorHit(
+            # Built without validation (model_construct): the values are the hub's own, and
+            # validating thousands of hits cost more than finding them.
+            answers.setdefault(key, {})[row_id] = IndicatorHit.model_construct(
                 id=row.stix_id,
                 collection=collection,
                 name=body.get("name"),
@@ -89,7 +92,7 @@ def look_up(
             )
     flagged = warninglists.flags(db, asked)
     return [
-        LookupResult(
+        LookupResult.model_construct(
             value=a.value,
             kind=a.kind,
             normalised=a.normal,
@@ -131,19 +134,41 @@ def _related(
     return related
 
 
+class _Hit(NamedTuple):
+    """The columns of a found indicator that a hit shows (not the ORM entity: loading
+    thousands of those cost more than the query)."""
+
+    id: int
+    stix_id: str
+    tlp: str
+    revoked: bool
+    producer_org_id: int | None
+    body: str
+
+
+_HIT_COLUMNS = (
+    StixObject.id,
+    StixObject.stix_id,
+    StixObject.tlp,
+    StixObject.revoked,
+    StixObject.producer_org_id,
+    StixObject.body,
+)
+
+
 def _hits(
     db: Session,
     reader: Reader,
     targets: dict[tuple[str, str], list[tuple[tuple[str, str], str | None]]],
-) -> dict[tuple[tuple[str, str], int], tuple[StixObject, str]]:
+) -> dict[tuple[tuple[str, str], int], tuple[_Hit, str]]:
     readable = readable_collection_ids(db, reader.actor)
-    found: dict[tuple[tuple[str, str], int], tuple[StixObject, str]] = {}
+    found: dict[tuple[tuple[str, str], int], tuple[_Hit, str]] = {}
     if not readable or not targets:
         return found
     keys = sorted({lookup.key(kind, value) for kind, value in targets})
     for start in range(0, len(keys), _CHUNK):
         query = (
-            select(Observable.kind, Observable.value, StixObject, Collection.uuid)
+            select(Observable.kind, Observable.value, *_HIT_COLUMNS, Collection.uuid)
             .join(StixObject, StixObject.id == Observable.object_id)
             .join(Collection, Collection.id == StixObject.collection_id)
             .where(
@@ -153,16 +178,19 @@ def _hits(
                 visible_clause(reader),
             )
         )
-        for kind, value, row, collection in db.execute(query):
+        for kind, value, row_id, stix_id, tlp, revoked, producer, body, collection in db.execute(
+            query
+        ):
             # A key shared by another value (64 bits can collide, see lookup.key) finds rows
             # that answer no value asked for.
             if (kind, value) in targets:
+                row = _Hit(row_id, stix_id, tlp, revoked, producer, body)
                 found[((kind, value), row.id)] = (row, collection)
     return found
 
 
 def _sightings(
-    db: Session, *, reader: Reader, indicators: dict[str, StixObject]
+    db: Session, *, reader: Reader, indicators: Mapping[str, _Hit | StixObject]
 ) -> dict[str, tuple[int, datetime | None]]:
     """Sightings per indicator and when the last was added (see :func:`sighting_counts`)."""
     if not indicators:

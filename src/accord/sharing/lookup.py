@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -85,12 +86,14 @@ def normalise_network(kind: str, value: str) -> tuple[str, str] | None:
 def network_keys(kind: str, address: str, lengths: Iterable[int]) -> dict[int, str]:
     """The index keys of the ranges of ``lengths`` bits that hold ``address``, with each
     range's text: one key a prefix length stored (``sharing_observable_prefixes``)."""
-    ip = ipaddress.ip_address(address)
+    family, bits = (socket.AF_INET, 32) if kind == "ipv4" else (socket.AF_INET6, 128)
+    value = int.from_bytes(socket.inet_pton(family, address), "big")
     net_kind = NETWORK_KINDS[kind]
     found = {}
     for length in lengths:
-        if 0 <= length < ip.max_prefixlen:
-            text = str(ipaddress.ip_network(f"{ip}/{length}", strict=False))
+        if 0 <= length < bits:
+            first = value & (((1 << bits) - 1) ^ ((1 << (bits - length)) - 1))
+            text = f"{socket.inet_ntop(family, first.to_bytes(bits // 8, 'big'))}/{length}"
             found[key(net_kind, text)] = text
     return found
 

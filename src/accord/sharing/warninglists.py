@@ -461,12 +461,13 @@ class Matcher:
         found.update(i for i in hits if i in applies)
 
     def _in_ranges(self, value: str) -> tuple[int, ...]:
+        version, family = (6, socket.AF_INET6) if ":" in value else (4, socket.AF_INET)
         try:
-            address = ipaddress.ip_address(value)
-        except ValueError:
+            number = int.from_bytes(socket.inet_pton(family, value), "big")
+        except OSError:
             return ()
-        ranges = self._ranges[address.version]
-        position = bisect.bisect_right(ranges.starts, int(address)) - 1
+        ranges = self._ranges[version]
+        position = bisect.bisect_right(ranges.starts, number) - 1
         return ranges.holders[position] if position >= 0 else ()
 
 
