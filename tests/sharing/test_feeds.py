@@ -287,6 +287,8 @@ def test_the_collection_page_links_its_feeds(
     page = client.get(f"/sharing/collections/{world.collection}")
     link = f"/sharing/collections/{world.collection}/feeds/ip.txt"
     assert f'href="{link}"' in page.text
+    assert "likely benign):</small>" not in page.text
+    assert "(likely benign): List of known IPv4 public DNS resolvers" in page.text
     assert client.get(link).text.splitlines()[0] == "45.95.147.236"
 
 

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.errors import AccordError
 from accord.identity.policy import Action, Actor
-from accord.sharing import cursor, feeds, indicators, queries, services
+from accord.sharing import cursor, feeds, indicators, queries, services, warninglists
 from accord.sharing.api import collection_read, feed_response
 from accord.sharing.readers import reader_for
 from accord.sharing.schemas import LookupResult
@@ -53,7 +54,7 @@ def collection_page(
             kind="page",
         ),
     )
-    objects = [_summary(body) for body in result.bodies]
+    objects = [_summary(db, body) for body in result.bodies]
     return render(
         request,
         "sharing/collection.html",
@@ -81,13 +82,16 @@ def feed_page(
     return feed_response(db, actor, collection_id, feed, options)
 
 
-def _summary(body: str) -> dict[str, str]:
+def _summary(db: Session, body: str) -> dict[str, str]:
     obj = json.loads(body)
+    pattern = obj.get("pattern") if obj.get("type") == "indicator" else None
+    flagged = warninglists.flags_of_pattern(db, pattern) if isinstance(pattern, str) else []
     return {
         "id": obj.get("id", ""),
         "type": obj.get("type", ""),
         "name": obj.get("name") or obj.get("pattern") or "",
         "modified": obj.get("modified") or obj.get("created") or "",
+        "warninglists": ", ".join(flagged),
     }
 
 

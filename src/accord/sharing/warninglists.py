@@ -566,3 +566,18 @@ def flags(db: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str]
         if names:
             found[(kind, value)] = names
     return found
+
+
+def flags_of_pattern(db: Session, pattern: str) -> list[str]:
+    """The warninglists holding any value a STIX pattern compares for equality (for pages
+    showing one object: its page, a collection's list)."""
+    from accord.sharing import lookup, patterns
+
+    pairs = lookup.observables_of(patterns.check(pattern).comparisons)
+    current = matcher(db)
+    found: dict[str, None] = {}
+    for kind, value in pairs:
+        if kind in lookup.NETWORK_KINDS.values():
+            kind, value = {"ipv4-net": "ipv4", "ipv6-net": "ipv6"}[kind], value.split("/")[0]
+        found.update(dict.fromkeys(current.match(kind, value)))
+    return list(found)
