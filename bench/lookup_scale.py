@@ -181,6 +181,9 @@ def main() -> None:
     parser.add_argument("--warninglist-entries", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--profile", action="store_true", help="Also print one run's profile (cProfile)."
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder), database_url=args.database_url)
@@ -227,6 +230,15 @@ def main() -> None:
         )
         print(f"  values with hits: {hits:,}; hits through a range or host: {via:,}; "
               f"flagged: {listed:,}")  # fmt: skip
+        if args.profile:
+            import cProfile
+            import pstats
+
+            with unit_of_work(factory) as db:
+                reader = reader_for(db, ANONYMOUS)
+                profile = cProfile.Profile()
+                profile.runcall(indicators.look_up, db, reader=reader, values=asked)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(15)
         engine.dispose()
 
 
