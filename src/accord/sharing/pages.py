@@ -16,6 +16,7 @@ from accord.sharing import cursor, feeds, indicators, queries, services, warning
 from accord.sharing.api import collection_read, feed_response
 from accord.sharing.readers import reader_for
 from accord.sharing.schemas import LookupResult
+from accord.web.admission import reads
 from accord.web.deps import DbSession, guard
 from accord.web.i18n import N_
 from accord.web.rendering import render
@@ -102,6 +103,7 @@ def lookup_page(request: Request, actor: Reading) -> HTMLResponse:
 
 
 @router.post("/sharing/lookup", response_class=HTMLResponse)
+@reads
 def lookup_post(
     request: Request,
     db: DbSession,

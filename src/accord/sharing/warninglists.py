@@ -505,8 +505,40 @@ def _url_host(url: str) -> str | None:
     return host.strip("[]").rstrip(".") if host else None
 
 
-_cache: dict[tuple[Any, ...], Matcher] = {}
+class Lists:
+    """The lists in force: the shipped defaults' matcher (built once a process for each set
+    of defaults in force, shared by every database) and the stored lists' matcher."""
+
+    def __init__(self, shipped: Matcher, stored: Matcher) -> None:
+        self._parts = (shipped, stored)
+        self.entries = shipped.entries + stored.entries
+
+    def match(self, kind: str, value: str) -> list[str]:
+        """The names of the lists that hold ``value`` (see :meth:`Matcher.match`)."""
+        return [name for part in self._parts for name in part.match(kind, value)]
+
+
+_cache: dict[tuple[Any, ...], Lists] = {}
 _cache_lock = threading.Lock()
+_shipped: dict[frozenset[str], Matcher] = {}
+_shipped_lock = threading.Lock()
+
+
+def shipped_matcher(names: frozenset[str] | None = None) -> Matcher:
+    """The matcher of the shipped lists ``names`` (all by default), built once a process.
+
+    The web app builds it when it is made (``web.app.create_app``): parsing and cutting the
+    60,000 ranges of the defaults takes about a second, which no look-up should wait for.
+    """
+    wanted = frozenset(defaults()) if names is None else names
+    found = _shipped.get(wanted)
+    if found is None:
+        with _shipped_lock:
+            found = _shipped.get(wanted)
+            if found is None:
+                found = Matcher([p for n, p in defaults().items() if n in wanted])
+                _shipped[wanted] = found
+    return found
 
 
 def _signature(db: Session) -> tuple[Any, ...]:
@@ -516,8 +548,8 @@ def _signature(db: Session) -> tuple[Any, ...]:
     return (db.get_bind().engine.url.render_as_string(), *row)
 
 
-def matcher(db: Session) -> Matcher:
-    """The matcher of the lists in force, built again only when a list changed."""
+def matcher(db: Session) -> Lists:
+    """The lists in force, their matcher built again only when a list changed."""
     signature = _signature(db)
     found = _cache.get(signature)
     if found is not None:
@@ -525,16 +557,16 @@ def matcher(db: Session) -> Matcher:
     with _cache_lock:
         found = _cache.get(signature)
         if found is None:
-            found = Matcher(_in_force(db))
+            stored = {row.name: row for row in db.scalars(select(Warninglist))}
+            shipped = shipped_matcher(frozenset(n for n in defaults() if n not in stored))
+            found = Lists(shipped, Matcher(_loaded(db, stored)))
             for stale in [s for s in _cache if s[0] == signature[0]]:
                 del _cache[stale]
             _cache[signature] = found
     return found
 
 
-def _in_force(db: Session) -> list[Parsed]:
-    stored = {row.name: row for row in db.scalars(select(Warninglist))}
-    lists = [p for name, p in defaults().items() if name not in stored]
+def _loaded(db: Session, stored: dict[str, Warninglist]) -> list[Parsed]:
     loaded = [row for row in stored.values() if row.enabled and row.entry_count > 0]
     values: dict[int, list[str]] = {row.id: [] for row in loaded}
     if loaded:
@@ -543,7 +575,7 @@ def _in_force(db: Session) -> list[Parsed]:
         )
         for list_id, value in db.execute(query):
             values[list_id].append(value)
-    lists.extend(
+    return [
         Parsed(
             name=row.name,
             list_type=row.list_type,
@@ -553,8 +585,7 @@ def _in_force(db: Session) -> list[Parsed]:
             entries=tuple(values[row.id]),
         )
         for row in loaded
-    )
-    return lists
+    ]
 
 
 def flags(db: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
