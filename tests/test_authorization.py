@@ -64,6 +64,12 @@ APPLICATION_BODY = {
     "accord_version": 1,
 }
 REASON = {"reason": "not eligible"}
+WARNINGLIST_BODY = {
+    "document": json.dumps(
+        {"name": "Matrix list", "type": "string", "list": ["x.example"], "description": "",
+         "version": 1}
+    )
+}  # fmt: skip
 PRODUCTS_BODY = {"products": [{"name": "Acme Files", "purl": "pkg:pypi/acme-files"}]}
 ADVISORY_AFFECTED = [
     {
@@ -457,6 +463,7 @@ CASES = [
         sharing_authz.group_export(),
     ),
     Case("POST", "/api/v1/sharing/lookup", ANY, 200, {"values": ["198.51.100.1"]}),
+    Case("GET", "/api/v1/sharing/collections/{collection_id}/feeds/{feed}", ANY),
     # accord check: the signed offline snapshot and plain summaries
     Case("GET", "/api/v1/check/snapshot", ANY, state="published"),
     Case("POST", "/api/v1/check/summaries", ANY, 200, {"ids": ["x_ACCORD-2026-1"]}),
@@ -515,6 +522,14 @@ CASES = [
         303,
         {"count": "2"},
     ),
+    Case("POST", "/sharing/lookup", ANY, 200, {"values": "198.51.100.1"}),
+    Case("GET", "/sharing/collections/{collection_id}/feeds/{feed}", ANY),
+    # warninglists (operators)
+    Case("GET", "/admin/sharing/warninglists", OPERATORS),
+    Case("POST", "/admin/sharing/warninglists", OPERATORS, 303, WARNINGLIST_BODY),
+    Case("POST", "/admin/sharing/warninglists/{warninglist}/disable", OPERATORS, 303),
+    Case("POST", "/admin/sharing/warninglists/{warninglist}/enable", OPERATORS, 303),
+    Case("POST", "/admin/sharing/warninglists/{warninglist}/remove", OPERATORS, 303),
     # "Am I affected?": anyone, the request's text read and answered, never stored
     Case("GET", "/check", ANY),
     Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),
@@ -964,6 +979,7 @@ def test_matrix(
         world.values["advisory_id"] = world.values["vuln_id"] = osv_id
         world.values.update(fmt="csaf", year=str(utcnow().year), filename=csaf_filename(osv_id))
     world.values["label"] = "white"
+    world.values["warninglist"] = "List of RFC 6598 CIDR blocks"
     if "/openpgp/" in case.path:
         metadata = client.get("/.well-known/csaf/provider-metadata.json").json()
         world.values["filename"] = metadata["public_openpgp_keys"][0]["url"].rsplit("/", 1)[1]

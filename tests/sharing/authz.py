@@ -18,7 +18,7 @@ from tests.authz import World
 from tests.factories import Factories
 from tests.sharing import stixgen
 
-PLACEHOLDERS = ("{collection_id}", "{object_id}", "{group_id}", "{status_id}")
+PLACEHOLDERS = ("{collection_id}", "{object_id}", "{group_id}", "{status_id}", "{feed}")
 
 
 def prepare(make: Factories, world: World) -> None:
@@ -48,6 +48,7 @@ def prepare(make: Factories, world: World) -> None:
             object_id=obj["id"],
             group_id=group.uuid,
             status_id=status.uuid,
+            feed="ip.txt",
         )
 
 

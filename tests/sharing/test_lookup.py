@@ -32,7 +32,9 @@ SHA = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
         ("[file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E']",
          {("md5", "d41d8cd98f00b204e9800998ecf8427e")}),
         ("[ipv6-addr:value = '2001:DB8:0:0::1']", {("ipv6", "2001:db8::1")}),
-        ("[ipv4-addr:value = '10.0.0.0/8']", set()),  # a network, not an address
+        ("[ipv4-addr:value = '10.1.0.0/8']", {("ipv4-net", "10.0.0.0/8")}),  # a range
+        ("[ipv6-addr:value ISSUBSET '2001:DB8::/32']", {("ipv6-net", "2001:db8::/32")}),
+        ("[ipv4-addr:value = '192.0.2.1/32']", {("ipv4", "192.0.2.1")}),  # one address
         ("[domain-name:value IN ('Evil.Example', 'b.example')]",
          {("domain", "evil.example"), ("domain", "b.example")}),
         ("[url:value = 'HTTP://Evil.Example/Path'] AND [file:name = 'x.exe']",

@@ -116,14 +116,17 @@ def test_each_route_returns_what_the_reader_may_see(
 def test_pages_show_what_the_reader_may_see(
     client: TestClient, world: SharingWorld, reader: str
 ) -> None:
-    from tests.factories import sign_in
+    from tests.factories import csrf_of, sign_in
 
     objects = _share_one_per_level(client, world)
     if reader != "anonymous":
         sign_in(client, world.people[reader])
     listing = client.get(f"/sharing/collections/{world.collection}").text
     values = "\n".join(obj["pattern"].split("'")[1] for obj in objects.values())
-    looked_up = client.get("/sharing/lookup", params={"values": values}).text
+    form = client.get("/sharing/lookup").text
+    looked_up = client.post(
+        "/sharing/lookup", data={"values": values, "csrf_token": csrf_of(form)}
+    ).text
     for level, obj in objects.items():
         seen = level in SEES[reader]
         assert (obj["id"] in listing) == seen, level

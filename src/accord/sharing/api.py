@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, CollectionRights
-from accord.sharing import groups, indicators, queries, services
+from accord.sharing import feeds, groups, indicators, queries, services
 from accord.sharing.models import Collection
 from accord.sharing.readers import Reader, reader_for, rights
 from accord.sharing.schemas import (
@@ -131,5 +132,44 @@ def import_group(
 def look_up(
     data: LookupRequest, db: DbSession, actor: Annotated[Actor, guard(Action.SHARING_READ)]
 ) -> list[LookupResult]:
-    """The indicators the caller may see whose patterns test each value for equality."""
-    return indicators.look_up(db, reader=reader_for(db, actor), values=data.values)
+    """The indicators the caller may see whose patterns test each value for equality, the
+    ranges holding an address, a URL's host; with warninglists and decay scores."""
+    return indicators.look_up(
+        db, reader=reader_for(db, actor), values=data.values, include_expired=data.include_expired
+    )
+
+
+@router.get(
+    "/collections/{collection_id}/feeds/{feed}",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}, "text/csv": {}}}},
+)
+@reads
+def feed(
+    collection_id: str,
+    feed: str,
+    db: DbSession,
+    actor: Annotated[Actor, guard(Action.SHARING_READ)],
+    include_expired: bool = False,
+    include_warninglisted: bool = False,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+) -> Response:
+    """A block list of the collection (``ip.txt``, ``domain.csv``, ``suricata.rules``...)."""
+    options = feeds.Options(include_expired, include_warninglisted, min_score)
+    return feed_response(db, actor, collection_id, feed, options)
+
+
+def feed_response(
+    db: Session, actor: Actor, collection_id: str, name: str, options: feeds.Options
+) -> Response:
+    """A feed as the API and the pages answer it."""
+    collection, _ = services.collection_for(db, actor, collection_id)
+    media_type, text = feeds.render(
+        db,
+        reader=reader_for(db, actor),
+        collection=collection,
+        name=name,
+        now=utcnow(),
+        options=options,
+    )
+    return Response(text, media_type=media_type, headers={"Cache-Control": "no-store"})

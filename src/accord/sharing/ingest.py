@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from accord.accountability import events
@@ -30,6 +32,7 @@ from accord.sharing.models import (
     Collection,
     CollectionGrant,
     Observable,
+    ObservablePrefix,
     StixObject,
     TaxiiStatus,
 )
@@ -361,6 +364,27 @@ def _set_flags(
         db.execute(update(StixObject).where(StixObject.id.in_(unset_first)).values(is_first=False))
 
 
+def note_prefixes(db: Session, observables: list[dict[str, Any]]) -> None:
+    """Record the prefix lengths of the address ranges among ``observables`` (see
+    ``lookup.network_keys``): one insert of the few new ones."""
+    lengths = {
+        (o["kind"], lookup.prefix_length(o["value"]))
+        for o in observables
+        if o["kind"] in lookup.NETWORK_KINDS.values()
+    }
+    if not lengths:
+        return
+    known = {(k, n) for k, n in db.execute(select(ObservablePrefix.kind, ObservablePrefix.length))}
+    fresh = lengths - known
+    if fresh:
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.execute(
+            insert(ObservablePrefix)
+            .values([{"kind": k, "length": n} for k, n in sorted(fresh)])
+            .on_conflict_do_nothing()
+        )
+
+
 def _insert(db: Session, rows: list[dict[str, Any]], fresh: list[Valid]) -> None:
     if not rows:
         return
@@ -377,5 +401,6 @@ def _insert(db: Session, rows: list[dict[str, Any]], fresh: list[Valid]) -> None
         for kind, value in pairs
     ]
     bulk.insert_rows(connection, Observable, observables)
+    note_prefixes(db, observables)
     if db.get_bind().dialect.name == "postgresql":
         bulk.keep_statistics(db, row_ids[-1])

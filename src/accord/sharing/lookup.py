@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,6 +31,10 @@ _VALUE_KINDS = {
     "email-addr": "email",
 }
 KINDS = frozenset(HASH_KINDS.values()) | frozenset(_VALUE_KINDS.values())
+# Address ranges an indicator names (``[ipv4-addr:value = '10.0.0.0/8']`` or ``ISSUBSET``):
+# indexed as their network in CIDR form; an address looked up is keyed at each prefix length
+# some stored range has (``network_keys``), so a range is found by index seeks, not a scan.
+NETWORK_KINDS = {"ipv4": "ipv4-net", "ipv6": "ipv6-net"}
 
 
 def key(kind: str, value: str) -> int:
@@ -53,10 +58,49 @@ def observables_of(comparisons: Iterable[Comparison]) -> list[tuple[str, str]]:
         if kind is None:
             continue
         for literal in _literals(comparison):
-            value = normalise(kind, unquote(literal))
+            text = unquote(literal)
+            value = normalise(kind, text)
             if value is not None:
                 found[(kind, value)] = None
+            elif kind in NETWORK_KINDS:
+                network = normalise_network(kind, text)
+                if network is not None:
+                    found[network] = None
     return list(found)
+
+
+def normalise_network(kind: str, value: str) -> tuple[str, str] | None:
+    """An address range as indexed: ``("ipv4-net", "10.0.0.0/8")``; a /32 (/128) is its
+    address. None if ``value`` is not a range of that family."""
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+    if (network.version == 4) != (kind == "ipv4"):
+        return None
+    if network.num_addresses == 1:
+        return kind, str(network.network_address)
+    return NETWORK_KINDS[kind], str(network)
+
+
+def network_keys(kind: str, address: str, lengths: Iterable[int]) -> dict[int, str]:
+    """The index keys of the ranges of ``lengths`` bits that hold ``address``, with each
+    range's text: one key a prefix length stored (``sharing_observable_prefixes``)."""
+    family, bits = (socket.AF_INET, 32) if kind == "ipv4" else (socket.AF_INET6, 128)
+    value = int.from_bytes(socket.inet_pton(family, address), "big")
+    net_kind = NETWORK_KINDS[kind]
+    found = {}
+    for length in lengths:
+        if 0 <= length < bits:
+            first = value & (((1 << bits) - 1) ^ ((1 << (bits - length)) - 1))
+            text = f"{socket.inet_ntop(family, first.to_bytes(bits // 8, 'big'))}/{length}"
+            found[key(net_kind, text)] = text
+    return found
+
+
+def prefix_length(value: str) -> int:
+    """The prefix length of an indexed range's text (``10.0.0.0/8``: 8)."""
+    return int(value.rsplit("/", 1)[1])
 
 
 def _kind_of(comparison: Comparison) -> str | None:
@@ -69,7 +113,7 @@ def _kind_of(comparison: Comparison) -> str | None:
 
 
 def _literals(comparison: Comparison) -> list[str]:
-    if comparison.operator == "=" and comparison.value.startswith("'"):
+    if comparison.operator in ("=", "ISSUBSET") and comparison.value.startswith("'"):
         return [comparison.value]
     if comparison.operator == "IN":
         return LITERAL.findall(comparison.value)

@@ -314,3 +314,48 @@ class ObjectDelivery(Base):
     reader_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     objects: Mapped[int] = mapped_column(Integer)
+
+
+class ObservablePrefix(Base):
+    """A prefix length some indexed address range has (``ipv4-net``, 24): a look-up of an
+    address seeks the range holding it at each of these lengths (``lookup.network_keys``).
+    Added at ingest, never removed (a stale length costs one seek that finds nothing)."""
+
+    __tablename__ = "sharing_observable_prefixes"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    length: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class Warninglist(Base):
+    """A list of known-benign values in MISP's warninglist format, loaded by an operator.
+
+    The hub's default lists ship in ``sharing/data/warninglists/`` and are not stored: a row
+    named like one replaces it (a newer version loaded), or turns it off (``enabled`` false,
+    no entries). See ``sharing.warninglists``.
+    """
+
+    __tablename__ = "sharing_warninglists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    list_type: Mapped[str] = mapped_column(String(16))
+    version: Mapped[str] = mapped_column(String(40), default="")
+    matching_attributes: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    entry_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Every change sets it: the processes' matchers compare it to know theirs is stale.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WarninglistEntry(Base):
+    """One value, hostname, substring, range or regular expression of a warninglist."""
+
+    __tablename__ = "sharing_warninglist_entries"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_warninglists.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[str] = mapped_column(Text)

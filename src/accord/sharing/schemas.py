@@ -92,8 +92,9 @@ class LookupRequest(Strict):
     """Values to look up: file hashes, IP addresses, domain names, URLs, e-mail addresses."""
 
     values: list[Annotated[str, StringConstraints(min_length=1, max_length=2048)]] = Field(
-        min_length=1, max_length=1000
+        min_length=1, max_length=10_000
     )
+    include_expired: bool = False
 
 
 class IndicatorHit(BaseModel):
@@ -106,6 +107,14 @@ class IndicatorHit(BaseModel):
     tlp: str
     revoked: bool
     sightings: int
+    # The indexed value that matched when it is not the one asked: the range holding an
+    # address, a URL's host name or address.
+    via: str | None = None
+    valid_until: str | None = None
+    expired: bool = False
+    # Decay score 0-100 (sharing.decay); results are ordered by it, highest first.
+    score: float = 0.0
+    url: str = ""
 
 
 class LookupResult(BaseModel):
@@ -115,3 +124,5 @@ class LookupResult(BaseModel):
     kind: str
     normalised: str
     indicators: list[IndicatorHit]
+    # The warninglists (known-benign values) holding the value: likely a false positive.
+    warninglists: list[str] = []

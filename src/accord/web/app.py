@@ -69,6 +69,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.sharing import object_pages as sharing_object_pages
     from accord.sharing import pages as sharing_pages
     from accord.sharing import routes as sharing_routes
+    from accord.sharing import warninglist_pages
     from accord.transparency import pages as transparency_pages
     from accord.transparency import routes as transparency_routes
     from accord.web import pages as web_pages
@@ -105,6 +106,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         # Before sharing_pages: /sharing/collections/new is not a collection's id.
         ("", sharing_object_pages.router),
         ("", sharing_pages.router),
+        ("", warninglist_pages.router),
         (API_PREFIX, jobs_routes.router),
         ("", jobs_pages.router),
         (API_PREFIX, notifications_routes.router),
@@ -208,6 +210,9 @@ async def _warm_routes(app: FastAPI) -> None:
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """A hub serving ``settings``' database. The schema must be migrated already."""
+    from accord.sharing import warninglists
+
+    warninglists.shipped_matcher()  # once a process: no look-up waits for it
     app = FastAPI(
         title="Accord",
         version=__version__,

@@ -153,6 +153,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/admin/pledges", N_("Pledges"), Action.CAMPAIGNS_MANAGE, Place.HUB),
     Entry("/admin/campaigns", N_("Campaigns"), Action.CAMPAIGNS_MANAGE, Place.HUB),
     Entry("/admin/audit", N_("Audit log"), Action.HUB_READ, Place.HUB),
+    Entry("/admin/sharing/warninglists", N_("Warninglists"), Action.HUB_OPERATE, Place.HUB),
 )
 
 

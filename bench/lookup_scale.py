@@ -1,0 +1,246 @@
+"""Indicator look-up at scale: 10,000 values against a million indicators and 100,000
+warninglist entries, timed in the server (the look-up service, no HTTP).
+
+    PYTHONPATH=src .venv/bin/python bench/lookup_scale.py \
+        [--indicators 1000000] [--values 10000] [--warninglist-entries 100000] [--runs 5] \
+        [--database-url URL]
+
+Builds one public collection of CLEAR indicators through the bulk path (``sharing.bulk``,
+as the TAXII queue's drainer stores them): addresses (45%), /24 ranges (1%) and /16 ranges
+(0.1%), domain names (25%), SHA-256 hashes (15%) and URLs (14%), each with its look-up index
+rows; loads the
+default warninglists plus one of host names to reach ``--warninglist-entries``. Then looks
+up ``--values`` values, half of them stored, a tenth of them addresses inside stored ranges
+only, some on warninglists, and prints the time of ``indicators.look_up`` (median of
+``--runs`` after one warm-up, which builds the warninglist matcher), its parts, and the hits.
+
+A --database-url of PostgreSQL is emptied first (its public schema is dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.clock import utcnow
+from accord.config import Settings
+from accord.db import unit_of_work
+from accord.identity.policy import ANONYMOUS, SYSTEM
+from accord.sharing import bulk, indicators, ingest, lookup, warninglists
+from accord.sharing.models import Collection, Observable, StixObject
+from accord.sharing.readers import reader_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accountability_bench import _orgs, prepare
+
+BATCH = 50_000
+
+
+def _value(i: int) -> tuple[str, str]:
+    """The (kind, value) of indicator ``i``, spread over the kinds as the docstring says."""
+    slot = i % 100
+    a, b, c, d = 11 + i % 200, (i >> 8) & 255, (i >> 16) & 255, i & 255
+    if slot == 44:
+        return "ipv4-net", f"{a}.{b}.{d}.0/24"
+    if slot == 45 and i % 1000 == 45:
+        return "ipv4-net", f"{a}.{d}.0.0/16"
+    if slot < 46:
+        return "ipv4", f"{a}.{b}.{c}.{d}"
+    if slot < 71:
+        return "domain", f"host{i}.bad{i % 997}.example"
+    if slot < 86:
+        return "sha256", hashlib.sha256(str(i).encode()).hexdigest()
+    return "url", f"http://dl{i}.bad{i % 997}.example/payload/{i}.bin"
+
+
+_STIX = {
+    "ipv4": "ipv4-addr:value",
+    "ipv4-net": "ipv4-addr:value",
+    "domain": "domain-name:value",
+    "url": "url:value",
+    "sha256": "file:hashes.'SHA-256'",
+}
+
+
+def build(factory: sessionmaker[Session], count: int) -> None:
+    """The organization, the collection and ``count`` indicators with their index rows."""
+    with unit_of_work(factory) as db:
+        db.execute(insert(_org_table()), [_orgs()[0]])
+        db.add(
+            Collection(
+                id=1, uuid=str(uuid.uuid4()), title="bench", description="", owner_org_id=1,
+                default_tlp="clear", public_read=True, community_read=False,
+            )
+        )  # fmt: skip
+    now = utcnow()
+    start = now - timedelta(days=5)
+    for first in range(0, count, BATCH):
+        objects, observables = [], []
+        for i in range(first, min(first + BATCH, count)):
+            kind, value = _value(i)
+            row_id = i + 1
+            added = start + timedelta(microseconds=i)
+            body = {
+                "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.UUID(int=i)}",
+                "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+                "name": f"bench {i}", "pattern": f"[{_STIX[kind]} = '{value}']",
+                "pattern_type": "stix", "valid_from": added.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "confidence": 40 + i % 60,
+            }  # fmt: skip
+            objects.append(
+                {
+                    "id": row_id, "collection_id": 1, "stix_id": body["id"],
+                    "stix_type": "indicator", "spec_version": "2.1", "version": added,
+                    "date_added": added, "is_latest": True, "is_first": True, "revoked": False,
+                    "tlp": "clear", "producer_org_id": 1, "audience_id": None,
+                    "origin_remote_id": None, "sighting_of": None, "sighting_count": None,
+                    "body": json.dumps(body, separators=(",", ":")),
+                }
+            )  # fmt: skip
+            observables.append(
+                {"object_id": row_id, "key": lookup.key(kind, value), "kind": kind, "value": value}
+            )
+        with unit_of_work(factory) as db:
+            connection = db.connection()
+            bulk.insert_rows(connection, StixObject, objects)
+            bulk.insert_rows(connection, Observable, observables)
+            ingest.note_prefixes(db, observables)
+        print(f"  {first + len(objects):,} indicators stored", flush=True)
+    with unit_of_work(factory) as db:
+        db.execute(text("ANALYZE"))
+
+
+def _org_table() -> Any:
+    from accord.identity.models import Organization
+
+    return Organization
+
+
+def load_lists(factory: sessionmaker[Session], total: int) -> int:
+    """A list of host names bringing the entries in force to ``total``."""
+    shipped = sum(len(p.entries) for p in warninglists.defaults().values())
+    extra = max(total - shipped, 0)
+    parsed = warninglists.parse(
+        {
+            "name": "bench hosts",
+            "type": "hostname",
+            "list": [f"benign{i}.cdn{i % 101}.example" for i in range(extra)],
+            "matching_attributes": ["domain", "hostname", "url"],
+        }
+    )
+    with unit_of_work(factory) as db:
+        warninglists.load(db, actor=SYSTEM, parsed=parsed)
+    return shipped + extra
+
+
+def values(count: int, stored: int) -> list[str]:
+    """``count`` values: half stored indicators, a tenth inside stored ranges, the rest not
+    stored (some on warninglists)."""
+    rng = random.Random(7)
+    found: list[str] = []
+    for n in range(count):
+        roll = n % 10
+        if roll < 5:
+            kind, value = _value(rng.randrange(stored))
+            if kind == "ipv4-net":
+                value = value.split("/")[0][:-1] + "77"
+            found.append(value)
+        elif roll == 5:
+            i = rng.randrange(stored // 100) * 100 + 44  # a /24 range's slot
+            value = _value(i)[1].split("/")[0]
+            found.append(value[: value.rfind(".")] + f".{rng.randrange(1, 255)}")
+        elif roll == 6:
+            found.append(rng.choice(["8.8.8.8", "10.1.2.3", "1.1.1.1", "192.168.0.7"]))
+        elif roll == 7:
+            found.append(f"benign{rng.randrange(30_000)}.cdn{rng.randrange(101)}.example")
+        elif roll == 8:
+            found.append(hashlib.sha256(f"absent {n}".encode()).hexdigest())
+        else:
+            found.append(f"https://absent{n}.example/x?y={n}")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--indicators", type=int, default=1_000_000)
+    parser.add_argument("--values", type=int, default=10_000)
+    parser.add_argument("--warninglist-entries", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url")
+    parser.add_argument(
+        "--profile", action="store_true", help="Also print one run's profile (cProfile)."
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder), database_url=args.database_url)
+        engine, factory = prepare(settings)
+        print(f"{engine.dialect.name}: building {args.indicators:,} indicators", flush=True)
+        began = time.perf_counter()
+        build(factory, args.indicators)
+        entries = load_lists(factory, args.warninglist_entries)
+        print(f"built in {time.perf_counter() - began:.0f} s; {entries:,} warninglist entries")
+        asked = values(args.values, args.indicators)
+        timings: list[float] = []
+        cpu: list[float] = []
+        parts: list[float] = []
+        for run in range(args.runs + 1):
+            with unit_of_work(factory) as db:
+                reader = reader_for(db, ANONYMOUS)
+                c0, t0 = time.process_time(), time.perf_counter()
+                results = indicators.look_up(db, reader=reader, values=asked)
+                t1, c1 = time.perf_counter(), time.process_time()
+                matcher = warninglists.matcher(db)
+                pairs = [lookup.classify(v) for v in asked]
+                t2 = time.perf_counter()
+                flagged = sum(1 for k, v in pairs if matcher.match(k, v))
+                t3 = time.perf_counter()
+            if run == 0:
+                print(f"warm-up (builds the warninglist matcher): {(t1 - t0) * 1000:.0f} ms")
+                continue
+            timings.append(t1 - t0)
+            cpu.append(c1 - c0)
+            parts.append(t3 - t2)
+        hits = sum(1 for r in results if r.indicators)
+        via = sum(1 for r in results for i in r.indicators if i.via)
+        listed = sum(1 for r in results if r.warninglists)
+        median = statistics.median(timings)
+        print(
+            f"look_up of {len(asked):,} values: median {median * 1000:.0f} ms "
+            f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f}; "
+            f"{median / len(asked) * 1e6:.1f} us a value); this process's CPU time: median "
+            f"{statistics.median(cpu) * 1000:.0f} ms; load average {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            f"  of which warninglist matching alone: {statistics.median(parts) * 1000:.0f} ms "
+            f"({flagged:,} values flagged)"
+        )
+        print(f"  values with hits: {hits:,}; hits through a range or host: {via:,}; "
+              f"flagged: {listed:,}")  # fmt: skip
+        if args.profile:
+            import cProfile
+            import pstats
+
+            with unit_of_work(factory) as db:
+                reader = reader_for(db, ANONYMOUS)
+                profile = cProfile.Profile()
+                profile.runcall(indicators.look_up, db, reader=reader, values=asked)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Lifetimes and decay of indicators.
+
+**Lifetime.** An indicator's ``valid_until`` (STIX 2.1) ends it: past it, it leaves look-ups
+and feeds unless the reader asks for expired ones (``include_expired``). TAXII itself still
+serves it as stored: it is the producer's record.
+
+**Decay.** How much an indicator is still worth, 0 to 100, after MISP's polynomial decay
+model (https://www.misp-project.org/2019/09/12/Decaying-Of-Indicators.html/)::
+
+    score = base_score * (1 - (t / tau) ** (1 / delta))      for t < tau, else 0
+
+- ``base_score``: the indicator's STIX ``confidence`` (0-100) if it has one, else
+  ``DEFAULT_BASE_SCORE`` (50, "no confidence stated": STIX's own middle);
+- ``t``: time since the indicator was last seen: its ``valid_from`` (else ``created``), or
+  its latest sighting the reader may see, whichever is later. A sighting resets the clock,
+  as in MISP;
+- ``tau`` (lifetime): ``LIFETIME`` (30 days); an indicator with a ``valid_until`` lives until
+  then instead (``tau`` = ``valid_until`` - ``valid_from``);
+- ``delta`` (decay speed): ``DECAY_SPEED`` (2.0). Above 1 the score falls fast at first,
+  then slowly: with 2.0 it halves after a quarter of the lifetime (7.5 days). 1 is linear.
+
+Below ``THRESHOLD`` (20) MISP calls an indicator decayed; the hub shows the score, orders
+look-up results by it, and leaves nothing out on the score alone (feeds can ask
+``min_score``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+LIFETIME = timedelta(days=30)
+DECAY_SPEED = 2.0
+DEFAULT_BASE_SCORE = 50.0
+THRESHOLD = 20.0
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """What decay and expiry read of an indicator's body."""
+
+    valid_from: datetime | None
+    valid_until: datetime | None
+    confidence: int | None
+
+    def expired(self, now: datetime) -> bool:
+        """Whether ``valid_until`` has passed."""
+        return self.valid_until is not None and self.valid_until <= now
+
+
+def lifetime_of(body: str | dict[str, Any]) -> Lifetime:
+    """The lifetime fields of a stored STIX object (its JSON text, or parsed)."""
+    obj = json.loads(body) if isinstance(body, str) else body
+    confidence = obj.get("confidence")
+    return Lifetime(
+        valid_from=parse_time(obj.get("valid_from") or obj.get("created")),
+        valid_until=parse_time(obj.get("valid_until")),
+        confidence=confidence if isinstance(confidence, int) else None,
+    )
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A STIX timestamp as an aware datetime; None if absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def score(
+    life: Lifetime,
+    *,
+    now: datetime,
+    last_sighting: datetime | None = None,
+    lifetime: timedelta = LIFETIME,
+    decay_speed: float = DECAY_SPEED,
+) -> float:
+    """The decay score, 0 to 100, rounded to one decimal (see the module's text)."""
+    base = float(life.confidence) if life.confidence is not None else DEFAULT_BASE_SCORE
+    base = min(max(base, 0.0), 100.0)
+    start = life.valid_from or now
+    if last_sighting is not None and last_sighting > start:
+        start = last_sighting
+    tau = lifetime
+    if life.valid_until is not None and life.valid_from is not None:
+        tau = life.valid_until - life.valid_from
+    if life.expired(now) or tau <= timedelta(0):
+        return 0.0
+    t = max((now - start).total_seconds(), 0.0)
+    ratio = t / tau.total_seconds()
+    if ratio >= 1:
+        return 0.0
+    return round(base * (1.0 - float(ratio ** (1.0 / decay_speed))), 1)
