@@ -346,6 +346,8 @@ def import_stix(
     out.print(
         f"{report.stored} object(s) stored, {len(report.successes) - report.stored} already there"
     )
+
+
 warninglists_app = typer.Typer(
     no_args_is_help=True, help="Warninglists of known-benign values (MISP's format)."
 )
