@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -140,3 +141,18 @@ def test_purl_products_become_osv_ranges_the_hub_matches(
         select(AffectedPackage.name).where(AffectedPackage.advisory_id == imported.id)
     ).all()
     assert indexed == ["jinja2"]
+
+
+def test_the_advisory_page_names_the_csaf_source_and_its_signature(
+    session_factory: sessionmaker[Session], settings: Settings, client: TestClient
+) -> None:
+    import_path(
+        session_factory, EXAMPLES / "rhsa-2021_5217.json", settings, source_name="Red Hat CSAF"
+    )
+    page = client.get("/advisories/RHSA-2021:5217")
+    assert page.status_code == 200
+    text = page.text
+    assert "CSAF document" in text
+    assert "<code>RHSA-2021:5217</code>" in text
+    assert "from Red Hat CSAF" in text
+    assert "not checked (imported from a file)" in text

@@ -23,6 +23,7 @@ HANDLER_MODULES = (
     "accord.registry.handlers",
     "accord.transparency.handlers",
     "accord.identity.oidc.handlers",
+    "accord.aggregation.handlers",
 )
 
 

@@ -33,6 +33,7 @@ DOMAINS_WITH_PAGES = (
     "check",
     "accountability",
     "dashboards",
+    "aggregation",
 )
 
 
