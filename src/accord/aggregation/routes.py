@@ -23,28 +23,28 @@ def aggregator_json(db: DbSession, _actor: Reader, settings: SettingsDep) -> JSO
     return JSONResponse(mirror.aggregator(db, settings=settings))
 
 
-@router.get(f"{BASE}/{{slug}}/provider-metadata.json")
+@router.get(f"{BASE}/{{provider}}/provider-metadata.json")
 def mirror_metadata(
-    slug: str, db: DbSession, _actor: Reader, settings: SettingsDep
+    provider: str, db: DbSession, _actor: Reader, settings: SettingsDep
 ) -> JSONResponse:
     """A mirrored provider's metadata, pointed at the mirror."""
-    return JSONResponse(mirror.provider_metadata(db, slug, settings=settings))
+    return JSONResponse(mirror.provider_metadata(db, provider, settings=settings))
 
 
-@router.get(f"{BASE}/{{slug}}/index.txt")
-def mirror_index(slug: str, db: DbSession, _actor: Reader) -> Response:
+@router.get(f"{BASE}/{{provider}}/index.txt")
+def mirror_index(provider: str, db: DbSession, _actor: Reader) -> Response:
     """The mirror's index.txt."""
-    return Response(mirror.index_txt(db, slug), media_type=_TEXT)
+    return Response(mirror.index_txt(db, provider), media_type=_TEXT)
 
 
-@router.get(f"{BASE}/{{slug}}/changes.csv")
-def mirror_changes(slug: str, db: DbSession, _actor: Reader) -> Response:
+@router.get(f"{BASE}/{{provider}}/changes.csv")
+def mirror_changes(provider: str, db: DbSession, _actor: Reader) -> Response:
     """The mirror's changes.csv."""
-    return Response(mirror.changes_csv(db, slug), media_type="text/csv; charset=utf-8")
+    return Response(mirror.changes_csv(db, provider), media_type="text/csv; charset=utf-8")
 
 
-@router.get(f"{BASE}/{{slug}}/{{year}}/{{name}}")
-def mirror_file(slug: str, year: str, name: str, db: DbSession, _actor: Reader) -> Response:
+@router.get(f"{BASE}/{{provider}}/{{year}}/{{document}}")
+def mirror_file(provider: str, year: str, document: str, db: DbSession, _actor: Reader) -> Response:
     """A mirrored document, its hashes or its signature: the bytes the provider served."""
-    text, media = mirror.document_file(db, slug, f"{year}/{name}")
+    text, media = mirror.document_file(db, provider, f"{year}/{document}")
     return Response(text, media_type=media)
