@@ -8,6 +8,7 @@ document. A document that passes neither is imported nor aggregated.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol, cast
@@ -40,9 +41,16 @@ class _Validate(Protocol):
 
 @cache
 def _validator() -> _Validate:
-    # Imported at first use: the package takes seconds to load its schemas and rules.
-    from csaf.csaf.v20._validator import validate  # type: ignore[import-untyped]
-
+    # Imported at first use: the package takes seconds to load its schemas and rules. Its
+    # import configures the root logger (logging.basicConfig at INFO); the hub's logging is
+    # the hub's, so the root logger is put back as it was.
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        from csaf.csaf.v20._validator import validate  # type: ignore[import-untyped]
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
     return cast(_Validate, validate)
 
 
