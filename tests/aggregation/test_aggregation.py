@@ -130,7 +130,7 @@ def test_a_provider_is_aggregated_checked_and_mirrored(
     db.rollback()
 
     page = client.get("/advisories/RHSA-2021:5217").text
-    assert f"verified with the provider's OpenPGP key {provider.fingerprint}" in page
+    assert f"verified with the provider's OpenPGP key <code>{provider.fingerprint}</code>" in page
     detail = client.get(f"/admin/csaf-providers/{provider_id}").text
     assert "6 refusals" in detail
     assert "6.1.1" in detail

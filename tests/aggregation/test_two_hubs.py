@@ -178,5 +178,5 @@ def test_hub_a_aggregates_hub_b_over_https_and_refuses_what_was_tampered(
     page = client.get(f"/advisories/{osv_id}")
     assert page.status_code == 200
     assert "Hub B advisory" in page.text
-    assert f"verified with the provider's OpenPGP key {b_key}" in page.text
+    assert f"verified with the provider's OpenPGP key <code>{b_key}</code>" in page.text
     engine_b.dispose()
