@@ -156,3 +156,20 @@ def test_the_advisory_page_names_the_csaf_source_and_its_signature(
     assert "<code>RHSA-2021:5217</code>" in text
     assert "from Red Hat CSAF" in text
     assert "not checked (imported from a file)" in text
+
+
+def test_the_command_names_the_failed_test_and_imports_the_valid_document(
+    tmp_path: Path,
+) -> None:
+    from tests.advisories.test_cli import _accord, _counts
+
+    folder = tmp_path / "csaf"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "bsi-2022-0001.json", folder)
+    shutil.copy(MANDATORY / "oasis_csaf_tc-csaf_2_0-2021-6-1-01-01.json", folder)
+    done = _accord(tmp_path / "data", "advisories", "import", str(folder), "--create")
+    assert done.returncode == 0, done.stderr
+    counts = _counts(done.stdout)
+    assert (counts["imported"], counts["rejected"]) == ("1", "1")
+    assert "CSAF mandatory test 6.1.1 (Missing Definition of Product ID) failed" in done.stdout
+    assert "oasis_csaf_tc-csaf_2_0-2021-6-1-01-01.json" in done.stdout
