@@ -237,6 +237,7 @@ def main() -> None:
             outbound_allow_private_addresses=True,
             csaf_allow_http=True,
             outbound_timeout_seconds=30.0,
+            csaf_pass_max_downloads=1_000_000,
         )
         engine = make_engine(settings)
         upgrade(engine)

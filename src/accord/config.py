@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     csaf_allow_http: bool = False
     csaf_ca_file: Path | None = None
     csaf_max_listed: int = Field(default=200_000, ge=1)
+    # The most documents one pass downloads: a pass stays well within the job lease, and one
+    # with more to read queues the next pass at once.
+    csaf_pass_max_downloads: int = Field(default=500, ge=1)
     # How often the hub asks each single sign-on provider whether it still knows the people
     # it signed in (accord.identity.oidc.handlers); one it no longer knows loses access.
     oidc_check_minutes: int = Field(default=60, ge=1, le=1440)

@@ -19,10 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord import outbound
-from accord.aggregation import passes
+from accord.aggregation import passes, services
 from accord.aggregation.fetching import Fetcher, FetchFailed
 from accord.aggregation.models import CsafDocument, CsafFailure, CsafProvider
 from accord.config import Settings
+from accord.db import unit_of_work
+from accord.identity.policy import SYSTEM
 from tests import thirdparty
 from tests.advisories.formats.support import csaf_registry
 from tests.aggregation.conftest import EXAMPLES, MANDATORY
@@ -218,3 +220,35 @@ def test_a_redirect_to_a_private_address_is_refused(
     assert refused.value.code == "internal_address"
     assert "10.1.2.3" in refused.value.message
     assert https_server.requests == ["/doc.json"]
+
+
+def test_a_pass_past_its_cap_queues_the_next_one_for_the_rest(
+    session_factory: sessionmaker[Session],
+    db: Session,
+    local_settings: Settings,
+    https_server: StaticServer,
+) -> None:
+    from accord.aggregation import handlers
+    from accord.jobs.models import Job, JobState
+    from accord.jobs.registry import JobContext
+
+    provider = Provider(https_server)
+    for index, name in enumerate(GOOD):
+        provider.publish(f"2024/{name}", (EXAMPLES / name).read_bytes(),
+                         when=T0 + timedelta(minutes=index))  # fmt: skip
+    with unit_of_work(session_factory) as session:
+        provider_id = services.register(
+            session, actor=SYSTEM, settings=local_settings, given=provider.metadata_url
+        ).id
+    capped = local_settings.model_copy(update={"csaf_pass_max_downloads": 2})
+    context = JobContext(capped, session_factory, session_factory, job_id=0, attempt=1)
+    handlers.run_pass(context, {"provider_id": provider_id})
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(CsafDocument)) == 2
+    queued = db.scalars(
+        select(Job).where(Job.kind == "aggregation.pass", Job.state == JobState.QUEUED)
+    ).all()
+    assert [j.payload for j in queued] == [{"provider_id": provider_id}]
+    db.rollback()
+    rest = passes.run(session_factory, provider_id=provider_id, settings=capped)
+    assert (rest.downloaded, rest.stored, rest.unchanged, rest.remaining) == (1, 1, 2, 0)

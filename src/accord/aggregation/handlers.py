@@ -31,9 +31,15 @@ def run_pass(context: JobContext, payload: dict[str, Any]) -> None:
     if not isinstance(provider_id, int):
         raise PermanentFailure("the payload names no provider")
     try:
-        passes.run(context.sessions, provider_id=provider_id, settings=context.settings)
+        summary = passes.run(context.sessions, provider_id=provider_id, settings=context.settings)
     except LookupError:
         return  # removed meanwhile
+    if summary.remaining:
+        # Past the pass's cap: the rest in the next pass, queued now (not after the schedule).
+        with unit_of_work(context.sessions) as db:
+            jobs.enqueue(db, kind=PASS_KIND, payload={"provider_id": provider_id},
+                         settings=context.settings,
+                         dedupe_key=f"{PASS_KIND}:{provider_id}")  # fmt: skip
 
 
 @handler(SCHEDULE_KIND)

@@ -55,6 +55,7 @@ class Summary:
     stored: int = 0
     unchanged: int = 0
     failed: int = 0
+    remaining: int = 0  # changed or new documents left for the next pass (the cap)
     message: str = ""
     failures: list[tuple[str, str, str | None, str]] = field(default_factory=list)
 
@@ -98,6 +99,9 @@ def run(
         summary.listed = len(found)
         batch: list[_Ready] = []
         for item in found:
+            if summary.downloaded >= settings.csaf_pass_max_downloads:
+                summary.remaining += 1
+                continue
             ready = _one(fetcher, item, known, keys, summary, source=slug)
             if ready is not None:
                 batch.append(ready)
@@ -106,6 +110,8 @@ def run(
                 batch = []
         _store(sessions, batch, summary, provider_id, org_id, settings)
         summary.requests = fetcher.requests
+    if summary.remaining:
+        summary.message = f"{summary.remaining} more to read in the next pass"
     _finish(sessions, provider_id, summary, metadata=metadata, keys=keys)
     return summary
 
