@@ -28,6 +28,7 @@ from accord.jobs.services import enqueue
 from accord.notifications.models import Webhook
 from accord.web.deps import guarded_actions
 from tests.accountability import authz as accountability_authz
+from tests.aggregation import authz as aggregation_authz
 from tests.authz import ROLES, World, call
 from tests.campaigns import authz as campaigns_authz
 from tests.disclosure import authz as disclosure_authz
@@ -94,6 +95,7 @@ NOBODY: frozenset[str] = frozenset()
 ALL_404 = dict.fromkeys(ROLES, 404)
 HIDDEN_CASE = {"other_admin": 404}
 CODE = {"code": "123456"}
+CSAF_PROVIDER_BODY = {"given": "https://127.0.0.1:9/provider-metadata.json", "mode": "aggregated"}
 NOT_THEIRS = {"org_admin": 404, "other_admin": 404, "operator": 404}
 
 
@@ -550,6 +552,22 @@ CASES = [
     Case("POST", "/orgs/{slug}/webhooks", ORG_ADMINS, 201, WEBHOOK_BODY),
     Case("POST", "/orgs/{slug}/webhooks/{webhook_id}/delete", ORG_ADMINS, 303),
     Case("POST", "/orgs/{slug}/webhooks/{webhook_id}/ping", ORG_ADMINS, 303),
+    # the CSAF aggregator (accord.aggregation): registering reads the provider at once, and the
+    # matrix's hub refuses a loopback address, so the allowed roles get the form back (422)
+    Case("GET", "/.well-known/csaf-aggregator/aggregator.json", ANY),
+    Case("GET", "/.well-known/csaf-aggregator/{provider}/provider-metadata.json", ANY),
+    Case("GET", "/.well-known/csaf-aggregator/{provider}/index.txt", ANY),
+    Case("GET", "/.well-known/csaf-aggregator/{provider}/changes.csv", ANY),
+    Case(
+        "GET", "/.well-known/csaf-aggregator/{provider}/{year}/{document}", NOBODY, refused=ALL_404
+    ),
+    Case("GET", "/admin/csaf-providers", OPERATORS),
+    Case("POST", "/admin/csaf-providers", OPERATORS, 422, CSAF_PROVIDER_BODY),
+    Case("GET", "/admin/csaf-providers/{provider_id}", OPERATORS),
+    Case("POST", "/admin/csaf-providers/{provider_id}/run", OPERATORS, 303),
+    Case("GET", "/orgs/{slug}/csaf-providers", ORG_MEMBERS),
+    Case("POST", "/orgs/{slug}/csaf-providers", ORG_ADMINS, 422, CSAF_PROVIDER_BODY),
+    Case("GET", "/orgs/{slug}/csaf-providers/{provider_id}", ORG_MEMBERS),
     # coordinated disclosure: acme is the case's vendor (member, org_admin), operators are
     # coordinators, anyone else is refused as if the case did not exist; the reporter's routes
     # answer 404 to anyone without the report's private token.
@@ -1012,6 +1030,8 @@ def test_matrix(
         sharing_authz.prepare(make, world)
     if any(p in case.path for p in identity_authz.PLACEHOLDERS):
         identity_authz.prepare(make, world)
+    if any(p in case.path for p in aggregation_authz.PLACEHOLDERS):
+        aggregation_authz.prepare(make, world)
     if any(p in case.path for p in accountability_authz.PLACEHOLDERS):
         accountability_authz.prepare(make, world)
     if any(p in case.path for p in campaigns_authz.PLACEHOLDERS):

@@ -118,6 +118,17 @@ class Settings(BaseSettings):
     # organization enters cannot make the hub probe its own network; tests and hubs inside
     # a closed network may allow them.
     outbound_allow_private_addresses: bool = False
+    # The CSAF aggregator (accord.aggregation, docs/csaf-aggregator.md): the largest document
+    # it downloads (CSAF 2.0 Appendix C's soft limit is 15 MiB), feeds and indexes included;
+    # plain http only in tests and closed networks; a CA file to trust besides the system's
+    # (a closed network's own CA); the most documents one provider's feeds may list.
+    csaf_max_document_bytes: int = Field(default=16 * 1_048_576, ge=1024)
+    csaf_allow_http: bool = False
+    csaf_ca_file: Path | None = None
+    csaf_max_listed: int = Field(default=200_000, ge=1)
+    # The most documents one pass downloads: a pass stays well within the job lease, and one
+    # with more to read queues the next pass at once.
+    csaf_pass_max_downloads: int = Field(default=500, ge=1)
     # How often the hub asks each single sign-on provider whether it still knows the people
     # it signed in (accord.identity.oidc.handlers); one it no longer knows loses access.
     oidc_check_minutes: int = Field(default=60, ge=1, le=1440)

@@ -2,6 +2,7 @@
 
 from accord.accountability import models as accountability_models
 from accord.advisories import models as advisories_models
+from accord.aggregation import models as aggregation_models
 from accord.campaigns import models as campaigns_models
 from accord.check import models as check_models
 from accord.disclosure import models as disclosure_models
@@ -16,6 +17,7 @@ from accord.transparency import models as transparency_models
 __all__ = [
     "accountability_models",
     "advisories_models",
+    "aggregation_models",
     "campaigns_models",
     "check_models",
     "disclosure_models",

@@ -1,4 +1,8 @@
-"""Importing OSV records: files, folders, zip archives and URLs of those.
+"""Importing OSV records and CSAF 2.0 documents: files, folders, zip archives and URLs.
+
+A file whose content is a CSAF document (``document.csaf_version``) goes to
+:mod:`accord.aggregation.intake`: the CSAF schema and mandatory tests, then an advisory made
+from it with the document kept whole.
 
 Every record is validated against the official OSV schema; an invalid one is reported with the
 reason and never stored, except that a range breaking the schema is dropped and reported
@@ -30,6 +34,7 @@ from accord.advisories import documents, sources, validation
 from accord.advisories.errors import BadRecord
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.publication import publish
+from accord.aggregation.checks import is_csaf
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import AccordError
@@ -242,6 +247,13 @@ def import_record(
     is stored (or found unchanged).
     """
     record = source.content
+    if source.error is None and is_csaf(record):
+        from accord.aggregation import intake  # the CSAF reader, loaded when a file is CSAF
+
+        return intake.import_source(
+            db, source.where, record, actor=actor, settings=settings, origin=origin,
+            organization_id=organization_id,
+        )  # fmt: skip
     record_id = record.get("id") if isinstance(record, dict) else None
     record_id = record_id if isinstance(record_id, str) else None
     if source.error is not None:
@@ -251,7 +263,7 @@ def import_record(
     record, drops = validation.salvage(record)
     try:
         with db.begin_nested():
-            outcome = _store(
+            outcome = store_record(
                 db,
                 record,
                 actor=actor,
@@ -266,7 +278,7 @@ def import_record(
     return outcome
 
 
-def _store(
+def store_record(
     db: Session,
     record: dict[str, Any],
     *,
@@ -275,6 +287,9 @@ def _store(
     origin: str,
     organization_id: int | None,
 ) -> Outcome:
+    """Store one valid OSV record as a new advisory, a new version of one, or nothing
+    (the same or an older version); :class:`BadRecord` for one this hub publishes itself.
+    The caller holds the savepoint."""
     existing = db.scalar(select(Advisory).where(Advisory.osv_id == record["id"]))
     if existing is None:
         advisory = Advisory(

@@ -30,6 +30,7 @@ from accord.advisories import (
 from accord.advisories.guards import AdvisoryAccess, advisory_guard
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
+from accord.aggregation.views import kept_for
 from accord.errors import AccordError, InvalidInput, NotFound, validated
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
@@ -152,6 +153,7 @@ def _advisory(
             "can_author": services.may_author(actor, advisory),
             "has_draft": draft is not None,
             "csaf_path": csaf_provider.document_path(advisory),
+            "kept_csaf": kept_for(db, advisory.id),
             "source_name": None
             if advisory.organization_id is not None or advisory.source in sources.NOT_IMPORTED
             else sources.public_name(advisory.source, advisory.osv_id),

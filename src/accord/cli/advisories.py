@@ -19,7 +19,7 @@ from accord.identity.policy import SYSTEM
 if TYPE_CHECKING:
     from accord.advisories.importer import Outcome, Rejection, Report
 
-app = typer.Typer(no_args_is_help=True, help="Security advisories (OSV).")
+app = typer.Typer(no_args_is_help=True, help="Security advisories (OSV, CSAF).")
 out = Console()
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
@@ -51,7 +51,8 @@ def import_(
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Import OSV records (JSON or YAML); each is validated, and imported whole or not at all.
+    """Import OSV records (JSON or YAML) and CSAF 2.0 documents; each is validated (CSAF: the
+    schema and mandatory tests), and imported whole or not at all.
 
     A range that breaks the OSV schema is dropped, and said so, when the rest of its record
     is valid.

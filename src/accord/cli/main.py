@@ -39,7 +39,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "user": ("accord.cli.admin", "user_app", "User accounts."),
     "token": ("accord.cli.admin", "token_app", "API tokens."),
     "registry": ("accord.cli.registry", "registry_app", "The registry: signatories and checks."),
-    "advisories": ("accord.cli.advisories", "app", "Security advisories (OSV)."),
+    "advisories": ("accord.cli.advisories", "app", "Security advisories (OSV, CSAF)."),
+    "aggregation": (
+        "accord.cli.aggregation",
+        "aggregation_app",
+        "The CSAF aggregator: read other providers' feeds.",
+    ),
     "log": ("accord.cli.log", "log_app", "The hub's transparency log."),
     "witness": (
         "accord.cli.witness",

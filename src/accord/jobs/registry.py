@@ -24,6 +24,7 @@ HANDLER_MODULES = (
     "accord.campaigns.handlers",
     "accord.transparency.handlers",
     "accord.identity.oidc.handlers",
+    "accord.aggregation.handlers",
 )
 
 

@@ -38,6 +38,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
     from accord.advisories import routes as advisories_routes
+    from accord.aggregation import pages as aggregation_pages
+    from accord.aggregation import routes as aggregation_routes
     from accord.campaigns import admin_pages as campaigns_admin_pages
     from accord.campaigns import pages as campaigns_pages
     from accord.campaigns import routes as campaigns_routes
@@ -85,6 +87,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         (API_PREFIX, advisories_routes.router),
         (API_PREFIX, advisories_exports.api_router),
         ("", advisories_exports.provider_router),  # CSAF 2.0's well-known paths
+        ("", aggregation_routes.router),  # the CSAF aggregator's well-known paths
         (API_PREFIX, transparency_routes.router),
         ("", transparency_routes.public_router),
         ("", web_pages.router),
@@ -93,6 +96,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", member_pages.router),
         ("", security_pages.router),
         ("", oidc_pages.router),
+        ("", aggregation_pages.router),
         ("", registry_pages.router),
         ("", registry_admin_pages.router),
         ("", registry_profile_pages.router),

@@ -121,6 +121,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/orgs/{slug}/advisories", N_("Advisories"), Action.ADVISORY_READ_RESTRICTED, Place.ORG),
     Entry("/orgs/{slug}/members", N_("Members"), Action.ORG_PRIVATE_READ, Place.ORG),
     Entry("/orgs/{slug}/webhooks", N_("Webhooks"), Action.WEBHOOKS_READ, Place.ORG),
+    Entry("/orgs/{slug}/csaf-providers", N_("CSAF providers"), Action.ORG_PRIVATE_READ, Place.ORG),
     Entry(
         "/orgs/{slug}/accountability",
         N_("Progress reports"),
@@ -145,6 +146,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/disclosure", N_("Disclosure cases"), Action.DISCLOSURE_READ, Place.HUB),
     Entry("/admin/users", N_("Users"), Action.HUB_READ, Place.HUB),
     Entry("/admin/jobs", N_("Background jobs"), Action.JOBS_READ, Place.HUB),
+    Entry("/admin/csaf-providers", N_("CSAF providers"), Action.HUB_READ, Place.HUB),
     Entry(
         "/admin/accountability", N_("Progress figures"), Action.ACCOUNTABILITY_OPERATE, Place.HUB
     ),

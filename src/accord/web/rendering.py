@@ -34,6 +34,7 @@ DOMAINS_WITH_PAGES = (
     "accountability",
     "dashboards",
     "campaigns",
+    "aggregation",
 )
 
 
