@@ -106,7 +106,7 @@ def _check_checkpoints(db: Session, settings: Settings, size: int, read: merkle.
             raise LogIntegrityError(f"checkpoint {row.size}: its note says otherwise")
         if row.size > size or merkle.root(row.size, read) != row.root_hash:
             raise LogIntegrityError(f"checkpoint {row.size} is not a tree of these entries")
-        if previous is not None:
+        if previous is not None and previous.size > 0:
             proof = merkle.consistency_proof(previous.size, row.size, read)
             try:
                 merkle.verify_consistency(

@@ -219,6 +219,8 @@ def _check_extends(db: Session, last: LogCheckpoint, head: LogHead) -> None:
         if last.root_hash != head.root_hash:
             raise LogIntegrityError(f"refusing to sign a second root for size {head.size}")
         return
+    if last.size == 0:
+        return  # the empty tree is a prefix of every tree (and has no consistency proof)
     proof = merkle.consistency_proof(last.size, head.size, store.node_reader(db))
     try:
         merkle.verify_consistency(last.size, head.size, proof, last.root_hash, head.root_hash)
@@ -301,8 +303,24 @@ class InclusionProof:
     hashes: list[bytes]
 
 
+class NotYetSigned(NotFound):
+    """An entry that is logged but not yet in a signed checkpoint: there in about a second."""
+
+
+def _check_signed(db: Session, index: int) -> None:
+    # An entry appended since the last checkpoint: say when it will be readable, not "no such".
+    head = store.read_head(db)
+    if head is not None and signed_size(db) <= index < head.size:
+        raise NotYetSigned(
+            f"entry {index} is logged and will be in the next signed checkpoint "
+            "(the log signs one every few seconds at most): ask again then"
+        )
+
+
 def prove_inclusion(db: Session, *, index: int, tree_size: int | None) -> InclusionProof:
     """The inclusion proof of entry ``index`` in the tree of ``tree_size`` (default: signed)."""
+    if tree_size is None:
+        _check_signed(db, index)
     size = check_tree_size(db, tree_size)
     if index < 0 or index >= size:
         raise BadLogRequest(f"index must be below the tree size {size}", field="index")
@@ -349,7 +367,8 @@ def prove_consistency(db: Session, *, first: int, second: int | None) -> Consist
 
 
 def entry_at(db: Session, index: int) -> bytes:
-    """Entry ``index`` of the signed log; NotFound past its end."""
+    """Entry ``index`` of the signed log; NotFound past its end (NotYetSigned if logged)."""
+    _check_signed(db, index)
     if index < 0 or index >= signed_size(db):
         raise NotFound(f"the log has no entry {index}")
     entry = store.read_entry(db, index)
