@@ -9,7 +9,6 @@ once when asked, and only then readable. What is stored stays a well-formed log 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,16 +21,12 @@ from accord.transparency import audit, bundles, merkle, published, services, sto
 from accord.transparency.models import LogCheckpoint, LogTile
 from accord.transparency.note import Checkpoint, Verifier, split_note
 from accord.web.app import create_app
-from tests.transparency.test_properties import _empty
 
 
 @pytest.fixture
-def cadence(settings: Settings, engine: Engine, tmp_path: Path) -> Settings:
+def cadence(own_log: Settings) -> Settings:
     """The hub's settings with a long interval (the cadence never fires by itself here)."""
-    data = tmp_path / "data"
-    data.mkdir(mode=0o700)
-    _empty(engine, data)
-    return settings.model_copy(update={"data_dir": data, "log_checkpoint_seconds": 3600.0})
+    return own_log.model_copy(update={"log_checkpoint_seconds": 3600.0})
 
 
 def _publish(sessions: sessionmaker[Session], settings: Settings, n: int) -> services.LogEntryRef:

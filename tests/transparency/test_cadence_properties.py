@@ -4,7 +4,6 @@ signed checkpoints ever have one size and different roots, and each extends the 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -38,18 +37,10 @@ STEPS = st.lists(
 )
 @given(steps=STEPS)
 def test_no_two_signed_checkpoints_of_one_size_differ(
-    steps: list[Step], settings: Settings, engine: Engine, tmp_path: Path
+    steps: list[Step], own_log: Settings, engine: Engine
 ) -> None:
-    data = tmp_path / "property"
-    data.mkdir(mode=0o700, exist_ok=True)
-    _empty(engine, data)
-    hub = settings.model_copy(
-        update={
-            "data_dir": data,
-            "database_url": settings.resolved_database_url,
-            "log_checkpoint_seconds": 3600.0,
-        }
-    )
+    _empty(engine, own_log.data_dir)
+    hub = own_log.model_copy(update={"log_checkpoint_seconds": 3600.0})
     current = make_engine(hub)
     sessions = make_sessionmaker(current)
     seen: dict[int, bytes] = {}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.transparency import merkle, note, services, store, tiles
+from accord.transparency import merkle, note, rotation, store, tiles
 from accord.transparency.envelope import Envelope, EnvelopeError
 from accord.transparency.merkle import Node
 from accord.transparency.models import LogCheckpoint, LogRecord, LogSegment, LogTile
@@ -94,12 +94,12 @@ def _compare_tiles(db: Session, built: dict[tuple[int, int], TileRows]) -> None:
 
 
 def _check_checkpoints(db: Session, settings: Settings, size: int, read: merkle.NodeReader) -> int:
-    verifier = services.log_verifier(db, settings=settings)
+    verifiers = rotation.verifiers(db, settings=settings)
     rows = list(db.execute(select(LogCheckpoint).order_by(LogCheckpoint.size)).scalars())
     previous: LogCheckpoint | None = None
     for row in rows:
         try:
-            signed = note.open_checkpoint(row.note, verifier)
+            signed = note.Checkpoint.parse(note.open_note(row.note, verifiers))
         except note.NoteError as exc:
             raise LogIntegrityError(f"checkpoint {row.size}: {exc}") from None
         if (signed.size, signed.root_hash) != (row.size, row.root_hash):

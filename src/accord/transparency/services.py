@@ -22,7 +22,7 @@ from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import AccordError, InvalidInput, NotFound
-from accord.transparency import keys, merkle, origin, published, store, witnessing
+from accord.transparency import keys, merkle, origin, published, rotation, store, witnessing
 from accord.transparency.envelope import make_envelope
 from accord.transparency.merkle import HASH_SIZE, ProofError
 from accord.transparency.models import LogCheckpoint, LogHead, LogRecord
@@ -184,7 +184,7 @@ def sign_tree_head(db: Session, *, settings: Settings, head: LogHead) -> LogChec
         if last.size == head.size:
             return last
     _check_published(db, settings=settings, last=last, head=head)
-    signer = keys.load_signer(settings, head.origin)
+    signer = rotation.signer(db, settings=settings, name=head.origin)
     note = sign_checkpoint(Checkpoint(head.origin, head.size, head.root_hash), signer)
     checkpoint = LogCheckpoint(
         size=head.size, root_hash=head.root_hash, note=note, signed_at=utcnow()
