@@ -235,7 +235,7 @@ def prove(
         verified = verify_bundle(
             bundle, verifier=verifier, document_sha256=digest, policy=parse_policy(*policy)
         )
-        observe(client, verifier, saved, bundle.checkpoint, state_path, policy)
+        observe(client, verifier, saved, bundle.checkpoint, state_path, policy, bundle.key_chain)
     envelope, checkpoint = verified.envelope, verified.checkpoint
     _say(
         f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {checkpoint.origin}: "
