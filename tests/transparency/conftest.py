@@ -63,6 +63,8 @@ def own_log(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[Sett
     data.mkdir(mode=0o700)
     _empty(engine, settings.data_dir)
     _empty(engine, data)
+    # What this process remembers of the last signature was of the log just emptied.
+    services._seen_signed.clear()
     yield settings.model_copy(
         update={"data_dir": data, "database_url": settings.resolved_database_url}
     )
