@@ -200,6 +200,7 @@ def sign_tree_head(db: Session, *, settings: Settings, head: LogHead) -> LogChec
     if last is not None:
         _check_extends(db, last, head)
         if last.size == head.size:
+            _republish(db, settings=settings, last=last)
             return last
     _check_published(db, settings=settings, last=last, head=head)
     signer = rotation.signer(db, settings=settings, name=head.origin)
@@ -213,6 +214,14 @@ def sign_tree_head(db: Session, *, settings: Settings, head: LogHead) -> LogChec
     published.after_commit(db, settings=settings, size=head.size, note=note)
     witnessing.request_cosignatures(db, settings=settings)
     return checkpoint
+
+
+def _republish(db: Session, *, settings: Settings, last: LogCheckpoint) -> None:
+    # A process killed between a checkpoint's commit and the writing of the published file
+    # left the file behind the database: the next signature brings it up to date.
+    found = published.read(settings)
+    if found is None or found[0].size < last.size:
+        published.after_commit(db, settings=settings, size=last.size, note=last.note)
 
 
 def _check_published(
