@@ -74,6 +74,9 @@ def settings(data_dir: Path) -> Settings:
         taxii_drainer_at_start=False,
         job_backoff_base_seconds=0.01,
         job_backoff_max_seconds=0.05,
+        # One checkpoint per publication, as tests read proofs right after publishing; the
+        # cadence has its own tests (tests/transparency/test_cadence.py).
+        log_checkpoint_seconds=0,
     )
 
 

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # cosign a checkpoint for the hub (and clients that read its policy) to count it witnessed.
     witness_requests_per_minute: int = Field(default=600, ge=1)
     log_witness_quorum: int = Field(default=0, ge=0, le=100)
+    # The log's cadence: one checkpoint signed at most this often covers every publication
+    # since the last (0: one per publication, in its transaction). The web process signs the
+    # entries waiting every interval; `accord log sign` signs at once.
+    log_checkpoint_seconds: float = Field(default=1.0, ge=0, le=3600)
 
     outbound_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     outbound_max_bytes: int = Field(default=65_536, ge=1024)

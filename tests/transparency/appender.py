@@ -6,6 +6,10 @@ process: after each append it reads the checkpoint through the app, checks its s
 its consistency with the previous one it read, and exits 2 on any failure.
 
     python -m tests.transparency.appender --data-dir D [--database-url U] [--count N]
+        [--interval SECONDS]
+
+With ``--interval`` above 0, publications do not wait for their checkpoint: the log's cadence
+(a thread, as in the web process) signs the entries waiting every interval.
 """
 
 from __future__ import annotations
@@ -79,14 +83,20 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hub", action="store_true")
+    parser.add_argument("--interval", type=float, default=0.0)
     args = parser.parse_args()
     settings = Settings(
         data_dir=Path(args.data_dir),
         database_url=args.database_url or None,
         base_url="http://testserver",
+        log_checkpoint_seconds=args.interval,
     )
     engine = make_engine(settings)
     factory = make_sessionmaker(engine)
+    if args.interval > 0:
+        from accord.web.app import log_cadence
+
+        log_cadence(settings, factory).start()
     output = threading.Lock()
     failures: list[BaseException] = []
 

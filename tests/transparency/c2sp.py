@@ -59,6 +59,29 @@ def log_vkey(name: str, key: Ed25519PrivateKey) -> str:
     return f"{name}+{key_id.hex()}+{material}"
 
 
+def log_signers(note: str, vkeys: list[str]) -> list[str]:
+    """Which log keys (type 0x01) among ``vkeys`` validly signed ``note``, as vkeys."""
+    body, _, signatures = note.rpartition("\n\n")
+    body += "\n"
+    found = []
+    for vkey in vkeys:
+        name, key_id, kind, public = parse_vkey(vkey)
+        assert kind == 0x01
+        assert hashlib.sha256(name.encode() + b"\n\x01" + public).digest()[:4] == key_id
+        for line in signatures.splitlines():
+            if not line.startswith(DASH + name + " "):
+                continue
+            blob = base64.b64decode(line.split(" ")[-1])
+            if blob[:4] != key_id:
+                continue
+            try:
+                Ed25519PublicKey.from_public_bytes(public).verify(blob[4:], body.encode())
+            except InvalidSignature:
+                continue
+            found.append(vkey)
+    return found
+
+
 def sign_note(body: str, name: str, key: Ed25519PrivateKey) -> str:
     """A signed note of ``body`` by a log key (type 0x01)."""
     public = key.public_key().public_bytes_raw()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
@@ -49,6 +51,24 @@ def publish(session_factory: sessionmaker[Session], settings: Settings) -> Publi
             )
 
     return append
+
+
+@pytest.fixture
+def own_log(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[Settings]:
+    """An empty log on the test database, with a data directory (keys, published checkpoint)
+    of its own; emptied again after the test, so that the tests after it start a new log."""
+    from tests.transparency.test_properties import _empty
+
+    data = tmp_path / "own-log"
+    data.mkdir(mode=0o700)
+    _empty(engine, settings.data_dir)
+    _empty(engine, data)
+    # What this process remembers of the last signature was of the log just emptied.
+    services._seen_signed.clear()
+    yield settings.model_copy(
+        update={"data_dir": data, "database_url": settings.resolved_database_url}
+    )
+    _empty(engine, settings.data_dir)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from accord.db import make_sessionmaker
 from accord.transparency import merkle, published, services
 from accord.transparency.merkle import ProofError
 
-LOG_TABLES = ("log_records", "log_checkpoints", "log_segments", "log_tiles", "log_head")
+LOG_TABLES = ("log_keys", "log_records", "log_checkpoints", "log_segments", "log_tiles", "log_head")
 
 
 def _empty(engine: Engine, data_dir: Path) -> None:

@@ -185,7 +185,9 @@ def test_an_older_copy_of_the_sqlite_file_stops_the_hub(
     """The restore an operator would do on SQLite: copy an older accord.db back in place."""
     data = tmp_path / "sqlite-hub"
     data.mkdir(mode=0o700)
-    settings = Settings(data_dir=data, base_url="http://hub.test", worker_in_process=False)
+    settings = Settings(
+        data_dir=data, base_url="http://hub.test", worker_in_process=False, log_checkpoint_seconds=0
+    )
     engine = make_engine(settings)
     upgrade(engine)
     from accord.db import make_sessionmaker

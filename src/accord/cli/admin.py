@@ -72,7 +72,7 @@ def serve(
 
     from accord.transparency import origin as log_origin
     from accord.transparency import published as log_published
-    from accord.transparency import services as log_services
+    from accord.transparency import rotation as log_rotation
     from accord.web import workers as workers_module
     from accord.web.logs import uvicorn_log_config
 
@@ -101,8 +101,10 @@ def serve(
         # A log started under another public address stops the hub here, saying which.
         log_origin.check(db, settings=settings)
         # A database behind the checkpoint this hub already published stops it here too.
+        # A key rotation that committed but was not finished (a crash) is finished first.
+        log_rotation.finish(db, settings=settings)
         log_published.check_at_start(
-            db, settings=settings, verifier=log_services.log_verifier(db, settings=settings)
+            db, settings=settings, verifier=log_rotation.verifiers(db, settings=settings)
         )
         link = None
         if not services.operators_exist(db):

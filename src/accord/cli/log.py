@@ -137,8 +137,14 @@ def observe(
     checkpoint_note: str,
     state_path: Path,
     policy: tuple[list[str], int] = ([], 0),
+    announcements: list[str] | None = None,
 ) -> note.Checkpoint:
-    """Check a checkpoint against the state and the witness policy, then remember it."""
+    """Check a checkpoint against the state and the witness policy, then remember it.
+
+    A checkpoint signed by a key the pinned one handed over to (the hub's key announcements,
+    each signed by the key before and the key it names) is accepted, and the new key pinned.
+    """
+    chain = announcements if announcements is not None else []
     if state is not None and state.checkpoint is not None:
         current = monitor.check_extends(
             client,
@@ -146,14 +152,16 @@ def observe(
             current_note=checkpoint_note,
             verifier=verifier,
             evidence_dir=state_path.parent,
+            announcements=chain,
         )
     else:
-        current = monitor.open_signed(checkpoint_note, verifier)
+        current = monitor.open_signed(checkpoint_note, verifier, chain)
     check_quorum(checkpoint_note, parse_policy(*policy))
+    pinned = monitor.current_key(verifier, chain)
     monitor.save_state(
         state_path,
         monitor.MonitorState(
-            client.hub, verifier.encode(), checkpoint_note, tuple(policy[0]), policy[1]
+            client.hub, pinned.encode(), checkpoint_note, tuple(policy[0]), policy[1]
         ),
     )
     return current
@@ -178,17 +186,26 @@ def verify(
         saved = monitor.load_state(state_path)
         verifier = parse_verifier(pinned_key(client, key, saved))
         policy = pinned_policy(client, witness, quorum, saved)
+        chain = client.announcements()
         before = (
-            monitor.open_signed(saved.checkpoint, verifier) if saved and saved.checkpoint else None
+            monitor.open_signed(saved.checkpoint, verifier, chain)
+            if saved and saved.checkpoint
+            else None
         )
         fetched = client.checkpoint_note()
-        current = observe(client, verifier, saved, fetched, state_path, policy)
+        current = observe(client, verifier, saved, fetched, state_path, policy, chain)
         cosigners = check_quorum(fetched, parse_policy(*policy))
+        now = monitor.current_key(verifier, chain)
     grown = "" if before is None else f", consistent with the {before.size} seen before"
     witnessed = f", cosigned by {', '.join(cosigners)} ({policy[1]} required)" if cosigners else ""
+    rotated = (
+        ""
+        if now == verifier
+        else f"; the key rotated: {now.key_id.hex()} announced by {verifier.key_id.hex()}, pinned"
+    )
     _say(
-        f"ok: {current.origin} has {current.size} entries, signed by {verifier.name}"
-        f"{witnessed}{grown}"
+        f"ok: {current.origin} has {current.size} entries, signed by {now.name}"
+        f"{witnessed}{grown}{rotated}"
     )
 
 
@@ -218,7 +235,7 @@ def prove(
         verified = verify_bundle(
             bundle, verifier=verifier, document_sha256=digest, policy=parse_policy(*policy)
         )
-        observe(client, verifier, saved, bundle.checkpoint, state_path, policy)
+        observe(client, verifier, saved, bundle.checkpoint, state_path, policy, bundle.key_chain)
     envelope, checkpoint = verified.envelope, verified.checkpoint
     _say(
         f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {checkpoint.origin}: "
@@ -313,6 +330,46 @@ def audit_command(
         f"ok: {report.size} entries, {report.checkpoints} checkpoints and {report.records} "
         "records agree"
     )
+
+
+@log_app.command("sign")
+def sign_command(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")
+    ] = None,
+) -> None:
+    """Operators: sign a checkpoint now over every publication waiting for one."""
+    from accord.cli.context import database, settings_from_env
+    from accord.transparency import services
+
+    with _one_line_errors():
+        settings = settings_from_env(config)
+        with database(settings) as db:
+            checkpoint = services.sign_latest(db, settings=settings)
+    _say(f"ok: checkpoint of {checkpoint.size} entries signed")
+
+
+@log_app.command("rotate-key")
+def rotate_key_command(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")
+    ] = None,
+) -> None:
+    """Operators: replace the log's signing key, announcing the new one in a checkpoint that
+    the old and the new key both sign. Running hub processes sign with the new key from
+    their next checkpoint on."""
+    from accord.cli.context import database, settings_from_env
+    from accord.transparency import rotation
+
+    with _one_line_errors():
+        settings = settings_from_env(config)
+        with database(settings) as db:
+            rotation.finish(db, settings=settings)  # one left half done by a crash
+            row = rotation.rotate(db, settings=settings)
+            new_key, size = row.verifier_key, row.from_size
+        with database(settings, writes=False) as db:
+            rotation.finish(db, settings=settings)
+    _say(f"ok: the log's key is now {new_key}, announced at size {size}")
 
 
 # `accord log watch` lives in its own module and registers itself on log_app.

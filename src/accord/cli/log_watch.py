@@ -99,7 +99,10 @@ def watch(
         saved = monitor.load_state(state_path)
         verifier = parse_verifier(pinned_key(client, key, saved))
         policy = pinned_policy(client, witness, quorum, saved)
-        current = observe(client, verifier, saved, client.checkpoint_note(), state_path, policy)
+        chain = client.announcements()
+        current = observe(
+            client, verifier, saved, client.checkpoint_note(), state_path, policy, chain
+        )
         position_path = watch_state(state_path, subject)
         first = _load_next(position_path)
         shown = 0

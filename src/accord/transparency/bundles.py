@@ -37,7 +37,7 @@ class VerificationFailed(AccordError):
 
 def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
     """The bundle of entry ``index``, proved against the newest signed checkpoint."""
-    from accord.transparency import services, witnessing
+    from accord.transparency import rotation, services, witnessing
 
     checkpoint = witnessing.witnessed_checkpoint(db, settings=settings, index=index)
     entry = services.entry_at(db, index)
@@ -57,6 +57,7 @@ def build_bundle(db: Session, *, settings: Settings, index: int) -> LogBundle:
         verifier_key=verifier.encode(),
         witnesses=[w.verifier_key for w in witnessing.witnesses(db)],
         quorum=settings.log_witness_quorum,
+        key_chain=rotation.announcements(db),
     )
 
 
@@ -141,8 +142,11 @@ def verify_bundle(
     must record that digest. ``policy``, when it has a quorum, must be met by the
     cosignatures on the bundle's checkpoint.
     """
+    from accord.transparency import rotation
+
     try:
-        checkpoint = note.open_checkpoint(bundle.checkpoint, verifier)
+        # Signed by the pinned key, or by a key it handed over to in the bundle's key chain.
+        checkpoint, _ = rotation.open_following(bundle.checkpoint, verifier, bundle.key_chain)
     except note.NoteError as exc:
         raise VerificationFailed(f"checkpoint: {exc}") from None
     if policy is not None:

@@ -6,6 +6,7 @@ race-free by :mod:`accord.keyfiles`, and it is never logged or printed.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +19,10 @@ from accord.transparency.cosignature import Cosigner
 from accord.transparency.note import Signer
 
 KEY_FILE = "transparency-log-ed25519.pem"
+# A key rotation (accord.transparency.rotation) prepares the next key here, and promotes it to
+# KEY_FILE once the announcement has committed; the replaced key is kept as RETIRED_FILE.
+NEXT_KEY_FILE = "transparency-log-ed25519.next.pem"
+RETIRED_FILE = "transparency-log-ed25519.{key_id}.retired.pem"  # key_id: public key prefix
 # C2SP tlog-cosignature: a cosigner's key must not be one that signs anything else.
 WITNESS_KEY_FILE = "transparency-witness-ed25519.pem"
 
@@ -68,3 +73,35 @@ def _new_pem() -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def next_path(settings: Settings) -> Path:
+    """Where a rotation's next key waits for its announcement to commit."""
+    return settings.data_dir / NEXT_KEY_FILE
+
+
+def prepare_next(settings: Settings, name: str) -> Signer:
+    """The next signing key (made now, or the one a rotation prepared before and left)."""
+    return Signer(name, _load_or_create(next_path(settings)))
+
+
+def next_key(settings: Settings) -> Signer | None:
+    """The prepared next key, if a rotation left one (under a placeholder name)."""
+    if not next_path(settings).exists():
+        return None
+    return Signer("next", _load_or_create(next_path(settings)))
+
+
+def promote_next(settings: Settings) -> None:
+    """Make the prepared key the signing key; keep the replaced one as a retired file."""
+    current = _load_or_create(key_path(settings))
+    retired_id = current.public_key().public_bytes_raw().hex()[:16]
+    retired = settings.data_dir / RETIRED_FILE.format(key_id=retired_id)
+    if not retired.exists():
+        os.link(key_path(settings), retired)
+    os.replace(next_path(settings), key_path(settings))
+    directory = os.open(settings.data_dir, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -24,13 +24,19 @@ Index64 = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class LogHead(Base):
-    """The log's current size and root; the row every append locks first."""
+    """The log's size and its tree; the row every append locks first.
+
+    ``size`` counts the entries appended; the tiles cover the first ``tree_size`` of them and
+    ``root_hash`` is that tree's root. Appends only raise ``size``: the tree catches up when
+    the next checkpoint is signed (:func:`accord.transparency.store.build_tree`).
+    """
 
     __tablename__ = "log_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     origin: Mapped[str] = mapped_column(String(300))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
+    tree_size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -128,3 +134,20 @@ class LogCosignature(Base):
     witness: Mapped[str] = mapped_column(String(300), primary_key=True)
     line: Mapped[str] = mapped_column(Text)
     timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class LogKey(Base):
+    """A key that signed (or signs) this log's checkpoints, from the checkpoint ``from_size``.
+
+    The first key has no ``announcement``; each later one was announced by a checkpoint that
+    both it and the key before it signed (``announcement``, a signed note), so a verifier
+    that trusts one key can follow the chain to the next.
+    """
+
+    __tablename__ = "log_keys"
+
+    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    verifier_key: Mapped[str] = mapped_column(Text)
+    from_size: Mapped[int] = mapped_column(BigInteger)
+    announcement: Mapped[str | None] = mapped_column(Text, nullable=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -13,6 +13,7 @@ import binascii
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from pydantic import ValidationError
 
 from accord.clock import utcnow
 from accord.errors import AccordError
-from accord.transparency import merkle, note
+from accord.transparency import merkle, note, rotation
 from accord.transparency.bundles import VerificationFailed
 from accord.transparency.schemas import LogBundle
 
@@ -108,6 +109,14 @@ class HubClient:
         """The verifier key the hub publishes (trust it only on first use)."""
         return str(self._json("/.well-known/accord-log-key")["verifier_key"])
 
+    def announcements(self) -> list[str]:
+        """The hub's key rotations, oldest first (each checked by whoever follows it)."""
+        found = self._json("/.well-known/accord-log-key")
+        notes = found.get("announcements", []) if isinstance(found, dict) else []
+        if not isinstance(notes, list):
+            raise HubError(f"{self.hub} published key announcements that are not a list")
+        return [str(n) for n in notes]
+
     def witness_policy(self) -> tuple[list[str], int]:
         """The witness keys and quorum the hub publishes (trust them only on first use)."""
         found = self._json("/.well-known/accord-log-key")
@@ -157,12 +166,24 @@ def parse_bundle(text: str) -> LogBundle:
         raise VerificationFailed(f"not a log bundle: {where}: {first['msg']}") from None
 
 
-def open_signed(checkpoint_note: str, verifier: note.Verifier) -> note.Checkpoint:
-    """The checkpoint in a note, once its signature by the pinned key checks out."""
+def open_signed(
+    checkpoint_note: str, verifier: note.Verifier, announcements: Sequence[str] = ()
+) -> note.Checkpoint:
+    """The checkpoint in a note, once its signature by the pinned key (or by a key it handed
+    over to in ``announcements``, see :mod:`accord.transparency.rotation`) checks out."""
     try:
-        return note.open_checkpoint(checkpoint_note, verifier)
+        return rotation.open_following(checkpoint_note, verifier, announcements)[0]
     except note.NoteError as exc:
         raise VerificationFailed(f"checkpoint: {exc}") from None
+
+
+def current_key(verifier: note.Verifier, announcements: Sequence[str]) -> note.Verifier:
+    """The key the pinned one hands over to through ``announcements`` (itself if none)."""
+    try:
+        steps = rotation.follow(verifier, announcements)
+    except note.NoteError as exc:
+        raise VerificationFailed(f"key rotation: {exc}") from None
+    return steps[-1].key if steps else verifier
 
 
 def check_extends(
@@ -172,10 +193,14 @@ def check_extends(
     current_note: str,
     verifier: note.Verifier,
     evidence_dir: Path,
+    announcements: Sequence[str] = (),
 ) -> note.Checkpoint:
-    """Check that ``current_note`` extends ``previous_note``; keep evidence if it does not."""
-    previous = open_signed(previous_note, verifier)
-    current = open_signed(current_note, verifier)
+    """Check that ``current_note`` extends ``previous_note``; keep evidence if it does not.
+
+    Either may be signed by ``verifier`` or by a key it handed over to (``announcements``).
+    """
+    previous = open_signed(previous_note, verifier, announcements)
+    current = open_signed(current_note, verifier, announcements)
     problem = None
     if current.size < previous.size:
         problem = (

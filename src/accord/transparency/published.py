@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,9 @@ def check_head(db: Session, *, settings: Settings, size: int, root_hash: bytes) 
         )
 
 
-def check_at_start(db: Session, *, settings: Settings, verifier: Verifier) -> None:
+def check_at_start(
+    db: Session, *, settings: Settings, verifier: Verifier | Sequence[Verifier]
+) -> None:
     """At start: the newest checkpoint in the database must extend the published one."""
     from accord.transparency import services
 
@@ -143,7 +146,7 @@ def check_at_start(db: Session, *, settings: Settings, verifier: Verifier) -> No
     if found is None:
         return
     try:
-        open_note(found[1], [verifier])
+        open_note(found[1], [verifier] if isinstance(verifier, Verifier) else verifier)
     except NoteError as exc:
         raise ConfigError(
             f"{path(settings)} is not signed by this log's key ({exc}); restore the log's "

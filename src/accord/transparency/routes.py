@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from accord.identity.policy import Action, Actor
-from accord.transparency import bundles, keys, merkle, services, witness, witnessing
+from accord.transparency import bundles, keys, merkle, rotation, services, witness, witnessing
 from accord.transparency.envelope import Envelope, EnvelopeError
 from accord.transparency.models import LogRecord
 from accord.transparency.schemas import (
@@ -219,6 +219,7 @@ def log_key(db: DbSession, settings: SettingsDep, _: Reader, response: Response)
         verifier_key=verifier.encode(),
         witnesses=[w.verifier_key for w in witnessing.witnesses(db)],
         quorum=settings.log_witness_quorum,
+        announcements=rotation.announcements(db),
         witness_key=keys.load_cosigner(settings).verifier.encode(),
     )
 

@@ -52,6 +52,12 @@ class LogKeyRead(Wire):
     quorum: int = Field(
         default=0, ge=0, description="How many of them must cosign a checkpoint (0: no policy)."
     )
+    announcements: list[str] = Field(
+        default_factory=list,
+        description="The log's key rotations, oldest first: signed notes of a checkpoint with "
+        "an `accord-next-key` extension line, each signed by the key before and the key it "
+        "names (docs/transparency.md).",
+    )
     witness_key: str = Field(
         description="This hub's own key as a witness of other logs (C2SP tlog-witness at "
         "/witness/add-checkpoint)."
@@ -133,3 +139,9 @@ class LogBundle(Wire):
         description="The witness keys of the hub's policy, for convenience like verifier_key.",
     )
     quorum: int = Field(default=0, ge=0, description="Cosignatures the hub's policy requires.")
+    key_chain: list[str] = Field(
+        default_factory=list,
+        description="The log's key announcements, oldest first (signed notes, each signed by "
+        "the key before and the key it names): a verifier that pinned an earlier key follows "
+        "them to the key that signed the checkpoint.",
+    )

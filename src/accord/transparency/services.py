@@ -1,25 +1,29 @@
 """The transparency log's rules: appending publications, signing tree heads, proving.
 
 Other domains call :func:`append` inside the transaction that publishes, so a publication and
-its entry commit or roll back together. Every append ends with a signed checkpoint for the
-new size, written in the same transaction: whatever a reader can see is signed, and the
-signer refuses a tree that does not extend the last one it signed.
+its entry commit or roll back together. The publication learns its index at once; one
+checkpoint, signed at most every ``log_checkpoint_seconds`` (and at once when asked), covers
+every entry appended since the last. Readers see only what a signed checkpoint covers, and
+the signer refuses a tree that does not extend the last one it signed.
 """
 
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
+from accord.db import unit_of_work
 from accord.errors import AccordError, InvalidInput, NotFound
-from accord.transparency import keys, merkle, origin, published, store, witnessing
+from accord.transparency import keys, merkle, origin, published, rotation, store, witnessing
 from accord.transparency.envelope import make_envelope
 from accord.transparency.merkle import HASH_SIZE, ProofError
 from accord.transparency.models import LogCheckpoint, LogHead, LogRecord
@@ -48,15 +52,19 @@ def append(
     subject_id: str,
     document: Mapping[str, Any] | None,
     document_sha256: str | None = None,
-    sign: bool = True,
+    sign: bool | None = None,
 ) -> LogEntryRef:
-    """Log a publication in the caller's transaction and sign the new tree head.
+    """Log a publication in the caller's transaction; its index is known at once.
 
     ``document`` is the public JSON document (its digest is computed from its RFC 8785 form);
     a private one passes ``document=None`` and its ``document_sha256`` alone is logged.
     ``entry_type`` names the kind (``registry.signature``), ``subject_id`` what it is about.
-    A bulk caller (an import) passes ``sign=False`` and calls :func:`sign_latest` once before
-    its transaction commits, so that no committed entry is left without a checkpoint.
+
+    The entry is in the next signed checkpoint: ``sign=None`` (the default) signs one in this
+    transaction when the last is older than ``settings.log_checkpoint_seconds`` (always when
+    that is 0), else leaves it to the cadence (:func:`sign_if_due`, every interval); ``True``
+    signs now; ``False`` never (a bulk caller then calls :func:`sign_latest` once before its
+    transaction commits).
     """
     envelope = make_envelope(
         entry_type=entry_type,
@@ -72,29 +80,101 @@ def append(
             f"at most {MAX_ENTRY_BYTES}); log its digest alone",
             field="document",
         )
-    head = origin.locked_head(db, settings=settings)
-    index = head.size
-    (leaf_hash,) = store.append_leaves(db, head, [entry])
-    db.add(
-        LogRecord(
-            idx=index,
-            entry_type=envelope.type,
-            subject=envelope.subject,
-            document_sha256=envelope.sha256,
-            public=envelope.document is not None,
-            leaf_hash=leaf_hash,
-            logged_at=envelope.logged_at,
-        )
+    index = _reserve(db, settings=settings, count=1)
+    (leaf_hash,) = store.write_entries(db, index, [entry])
+    db.connection().execute(
+        _INSERT_RECORD,
+        {
+            "idx": index,
+            "entry_type": envelope.type,
+            "subject": envelope.subject,
+            "document_sha256": envelope.sha256,
+            "public": envelope.document is not None,
+            "leaf_hash": leaf_hash,
+            "logged_at": envelope.logged_at,
+        },
     )
-    if sign:
-        sign_tree_head(db, settings=settings, head=head)
+    if sign or (sign is None and _due(db, settings)):
+        sign_latest(db, settings=settings)
     return LogEntryRef(index=index, leaf_hash=leaf_hash)
+
+
+_INSERT_RECORD = insert(LogRecord)
+_LAST_SIGNED = select(LogCheckpoint.signed_at).order_by(LogCheckpoint.size.desc()).limit(1)
+
+
+def _reserve(db: Session, *, settings: Settings, count: int) -> int:
+    # One UPDATE on the head row; the first append, and one under another origin (which
+    # origin.locked_head adopts or refuses), lock the row the long way first.
+    configured = keys.origin_for(settings)
+    first = store.reserve(db, origin=configured, count=count)
+    if first is None:
+        origin.locked_head(db, settings=settings)
+        db.flush()
+        first = store.reserve(db, origin=configured, count=count)
+        if first is None:
+            raise LogIntegrityError("the log's head could not be locked")
+    return first
+
+
+# When this process last saw a checkpoint signed (monotonic clock), by database URL: until an
+# interval has passed since, no checkpoint can be due, and a publication skips the query.
+_seen_signed: dict[str, float] = {}
+
+
+def _database(db: Session) -> str:
+    return db.connection().engine.url.render_as_string(hide_password=True)
+
+
+def _due(db: Session, settings: Settings) -> bool:
+    interval = settings.log_checkpoint_seconds
+    if interval <= 0:
+        return True
+    key = _database(db)
+    seen = _seen_signed.get(key)
+    if seen is not None and time.monotonic() - seen < interval:
+        return False
+    last = db.connection().scalar(_LAST_SIGNED)
+    if last is None:
+        return True
+    age = (utcnow() - _aware(last)).total_seconds()
+    _seen_signed[key] = time.monotonic() - max(age, 0.0)
+    return age >= interval
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def sign_latest(db: Session, *, settings: Settings) -> LogCheckpoint:
     """Sign the tree as it now stands in ``db``'s transaction (after unsigned appends)."""
     head = origin.locked_head(db, settings=settings)
     return sign_tree_head(db, settings=settings, head=head)
+
+
+def pending(db: Session) -> int:
+    """How many appended entries wait for a signed checkpoint (committed ones, unlocked)."""
+    head = store.read_head(db)
+    return 0 if head is None else head.size - signed_size(db)
+
+
+def sign_if_due(sessions: sessionmaker[Session], *, settings: Settings) -> LogCheckpoint | None:
+    """The cadence: sign one checkpoint over the entries waiting, if the interval has passed.
+
+    Run every ``log_checkpoint_seconds`` by the web process (and by ``accord log sign``): a
+    publication's entry is in a signed checkpoint within about one interval of its commit,
+    whether or not another publication follows it. Several processes may run it: the head
+    lock makes them sign one after the other, and one finding nothing new signs nothing.
+    """
+    with unit_of_work(sessions) as db:
+        if not pending(db) or not _due(db, settings):
+            return None
+    with unit_of_work(sessions) as db:
+        head = origin.locked_head(db, settings=settings)
+        last = latest_checkpoint(db)
+        if last is not None and last.size == head.size:
+            return None
+        return sign_tree_head(db, settings=settings, head=head)
 
 
 def append_entries(db: Session, *, settings: Settings, entries: Sequence[bytes]) -> int:
@@ -104,29 +184,44 @@ def append_entries(db: Session, *, settings: Settings, entries: Sequence[bytes])
     """
     head = origin.locked_head(db, settings=settings)
     first = head.size
-    store.append_leaves(db, head, entries)
+    store.append_leaves(db, head, entries, build=True)
     sign_tree_head(db, settings=settings, head=head)
     return first
 
 
 def sign_tree_head(db: Session, *, settings: Settings, head: LogHead) -> LogCheckpoint:
-    """Sign the locked head, after checking that it extends the last signed checkpoint."""
+    """Sign the locked head, after checking that it extends the last signed checkpoint.
+
+    The tiles are grown over the entries appended since the last signature first: one
+    checkpoint covers every entry appended before it.
+    """
+    store.build_tree(db, head)
     last = latest_checkpoint(db)
     if last is not None:
         _check_extends(db, last, head)
         if last.size == head.size:
+            _republish(db, settings=settings, last=last)
             return last
     _check_published(db, settings=settings, last=last, head=head)
-    signer = keys.load_signer(settings, head.origin)
+    signer = rotation.signer(db, settings=settings, name=head.origin)
     note = sign_checkpoint(Checkpoint(head.origin, head.size, head.root_hash), signer)
     checkpoint = LogCheckpoint(
         size=head.size, root_hash=head.root_hash, note=note, signed_at=utcnow()
     )
     db.add(checkpoint)
     db.flush()
+    _seen_signed[_database(db)] = time.monotonic()
     published.after_commit(db, settings=settings, size=head.size, note=note)
     witnessing.request_cosignatures(db, settings=settings)
     return checkpoint
+
+
+def _republish(db: Session, *, settings: Settings, last: LogCheckpoint) -> None:
+    # A process killed between a checkpoint's commit and the writing of the published file
+    # left the file behind the database: the next signature brings it up to date.
+    found = published.read(settings)
+    if found is None or found[0].size < last.size:
+        published.after_commit(db, settings=settings, size=last.size, note=last.note)
 
 
 def _check_published(
@@ -152,6 +247,8 @@ def _check_extends(db: Session, last: LogCheckpoint, head: LogHead) -> None:
         if last.root_hash != head.root_hash:
             raise LogIntegrityError(f"refusing to sign a second root for size {head.size}")
         return
+    if last.size == 0:
+        return  # the empty tree is a prefix of every tree (and has no consistency proof)
     proof = merkle.consistency_proof(last.size, head.size, store.node_reader(db))
     try:
         merkle.verify_consistency(last.size, head.size, proof, last.root_hash, head.root_hash)
@@ -234,8 +331,24 @@ class InclusionProof:
     hashes: list[bytes]
 
 
+class NotYetSigned(NotFound):
+    """An entry that is logged but not yet in a signed checkpoint: there in about a second."""
+
+
+def _check_signed(db: Session, index: int) -> None:
+    # An entry appended since the last checkpoint: say when it will be readable, not "no such".
+    head = store.read_head(db)
+    if head is not None and signed_size(db) <= index < head.size:
+        raise NotYetSigned(
+            f"entry {index} is logged and will be in the next signed checkpoint "
+            "(the log signs one every few seconds at most): ask again then"
+        )
+
+
 def prove_inclusion(db: Session, *, index: int, tree_size: int | None) -> InclusionProof:
     """The inclusion proof of entry ``index`` in the tree of ``tree_size`` (default: signed)."""
+    if tree_size is None:
+        _check_signed(db, index)
     size = check_tree_size(db, tree_size)
     if index < 0 or index >= size:
         raise BadLogRequest(f"index must be below the tree size {size}", field="index")
@@ -282,7 +395,8 @@ def prove_consistency(db: Session, *, first: int, second: int | None) -> Consist
 
 
 def entry_at(db: Session, index: int) -> bytes:
-    """Entry ``index`` of the signed log; NotFound past its end."""
+    """Entry ``index`` of the signed log; NotFound past its end (NotYetSigned if logged)."""
+    _check_signed(db, index)
     if index < 0 or index >= signed_size(db):
         raise NotFound(f"the log has no entry {index}")
     entry = store.read_entry(db, index)

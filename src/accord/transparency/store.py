@@ -1,8 +1,10 @@
 """The log's storage: the head row, tiles and entry segments in the hub's database.
 
-Appending writes one segment row per 256 entries and rewrites only the rightmost tile of
-each level, so a batch costs two hashes per entry and a handful of rows. Reading any
-complete subtree hash is one slice of one tile row: a proof is one query for a few tiles.
+Appending writes the entries (one segment row per append per 256-entry bundle) and raises
+the head's size: O(1) small rows, whatever the size of the log. The tiles catch up when the
+next checkpoint is signed (:func:`build_tree`): the entries appended since are hashed and the
+rightmost tile of each level is rewritten once for all of them. Reading any complete subtree
+hash is one slice of one tile row: a proof is one query for a few tiles.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def _new_head(origin: str) -> dict[str, object]:
         "id": HEAD_ID,
         "origin": origin,
         "size": 0,
+        "tree_size": 0,
         "root_hash": merkle.EMPTY_ROOT,
         "updated_at": utcnow(),
     }
@@ -111,22 +114,77 @@ def node_reader(db: Session) -> NodeReader:
     return read
 
 
-def append_leaves(db: Session, head: LogHead, entries: Sequence[bytes]) -> list[bytes]:
+def append_leaves(
+    db: Session, head: LogHead, entries: Sequence[bytes], *, build: bool = False
+) -> list[bytes]:
     """Append ``entries`` after the locked ``head``; return their leaf hashes.
 
-    Updates the head's size and root; the caller signs the new tree head.
+    Raises the head's size. With ``build`` (the bulk path) the tiles are grown at once when
+    they were up to date; else :func:`build_tree` grows them before the next signature.
     """
-    for entry in entries:
-        if len(entry) > tiles.MAX_ENTRY_BYTES:
-            raise ValueError(f"a log entry is at most {tiles.MAX_ENTRY_BYTES} bytes")
+    _check_lengths(entries)
     size = head.size
     leaf_hashes = merkle.hash_leaves(entries)
     _write_segments(db, size, entries)
-    _write_tiles(db, size, leaf_hashes)
     head.size = size + len(entries)
-    head.root_hash = merkle.root(head.size, node_reader(db))
     head.updated_at = utcnow()
+    if build and head.tree_size == size:
+        _grow_tree(db, head, leaf_hashes)
     return leaf_hashes
+
+
+def _check_lengths(entries: Sequence[bytes]) -> None:
+    for entry in entries:
+        if len(entry) > tiles.MAX_ENTRY_BYTES:
+            raise ValueError(f"a log entry is at most {tiles.MAX_ENTRY_BYTES} bytes")
+
+
+_RESERVE = text(
+    "UPDATE log_head SET size = size + :count WHERE id = :id AND origin = :origin RETURNING size"
+)
+
+
+def reserve(db: Session, *, origin: str, count: int) -> int | None:
+    """Raise the head's size by ``count`` in one statement; the first new index, or None.
+
+    The publication path: the UPDATE takes the head's row lock (PostgreSQL) and writes a few
+    bytes. None when there is no head under ``origin`` yet (the caller takes the slow path,
+    :func:`lock_head`). The caller writes the entries with :func:`write_entries`.
+    """
+    row = (
+        db.connection()
+        .execute(_RESERVE, {"count": count, "id": HEAD_ID, "origin": origin})
+        .one_or_none()
+    )
+    return None if row is None else int(row[0]) - count
+
+
+def write_entries(db: Session, start: int, entries: Sequence[bytes]) -> list[bytes]:
+    """Store ``entries`` from index ``start`` (reserved with :func:`reserve`); leaf hashes."""
+    _check_lengths(entries)
+    _write_segments(db, start, entries)
+    return merkle.hash_leaves(entries)
+
+
+def build_tree(db: Session, head: LogHead) -> None:
+    """Grow the tiles over the entries appended since they were last grown (locked head)."""
+    if head.tree_size > head.size:
+        raise LogIntegrityError(f"the tree holds {head.tree_size} of {head.size} entries")
+    if head.tree_size == head.size:
+        return
+    entries = read_entries(db, head.tree_size, head.size)
+    if len(entries) != head.size - head.tree_size:
+        raise LogIntegrityError(
+            f"entries {head.tree_size} to {head.size - 1} are missing "
+            f"({len(entries)} of {head.size - head.tree_size} found)"
+        )
+    _grow_tree(db, head, merkle.hash_leaves(entries))
+
+
+def _grow_tree(db: Session, head: LogHead, leaf_hashes: list[bytes]) -> None:
+    _write_tiles(db, head.tree_size, leaf_hashes)
+    head.tree_size += len(leaf_hashes)
+    head.root_hash = merkle.root(head.tree_size, node_reader(db))
 
 
 def _write_segments(db: Session, size: int, entries: Sequence[bytes]) -> None:
@@ -137,7 +195,7 @@ def _write_segments(db: Session, size: int, entries: Sequence[bytes]) -> None:
         data = tiles.encode_bundle(entries[done : done + count])
         rows.append({"start": start, "count": count, "data": data})
         done += count
-    db.execute(insert(LogSegment), rows)
+    db.connection().execute(insert(LogSegment), rows)
 
 
 def _load_partials(db: Session, size: int) -> dict[tuple[int, int], TileRows]:

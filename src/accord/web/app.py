@@ -11,8 +11,10 @@ import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord import __version__
+from accord.background import Every
 from accord.checkpoints import Checkpointer
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work
@@ -158,6 +160,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.engine, every=app.state.settings.sqlite_checkpoint_seconds
         )
         checkpointer.start()
+    signer = None
+    if app.state.settings.log_checkpoint_seconds > 0:
+        signer = log_cadence(app.state.settings, app.state.sessionmaker)
+        signer.start()
     # The queue's drainer process starts now (``taxii_drainer_at_start``; else with the first
     # queued envelope, or now if some wait), and again whenever it is found dead with entries
     # waiting.
@@ -181,8 +187,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         drainer.stop()
         app.state.drainer = outer
         flusher.stop()
+        if signer is not None:
+            signer.stop()
         if checkpointer is not None:
             checkpointer.stop()
+
+
+def log_cadence(settings: Settings, sessions: sessionmaker[Session]) -> Every:
+    """The transparency log's cadence: the entries waiting signed every interval."""
+    from accord.transparency import services as log
+
+    return Every(
+        lambda: log.sign_if_due(sessions, settings=settings),
+        seconds=settings.log_checkpoint_seconds,
+        name="accord-log-cadence",
+        failure="signing the log's checkpoint failed",
+    )
 
 
 def _seed(app: FastAPI) -> None:
