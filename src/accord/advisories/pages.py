@@ -30,6 +30,7 @@ from accord.errors import InvalidInput, validated
 from accord.identity.policy import Action, Actor
 from accord.transparency import services as log
 from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -181,13 +182,21 @@ def new_form(
         "cvss_v4": "",
         "tlp": Tlp.CLEAR.value,
     }
-    return _form(
-        request, f"New advisory of {access_.org.name}", f"/orgs/{access_.org.slug}/advisories", form
-    )
+    heading = N_("New advisory of %(name)s")
+    return _form(request, heading, access_.org.name, f"/orgs/{access_.org.slug}/advisories", form)
 
 
-def _form(request: Request, heading: str, action: str, form: dict[str, str]) -> HTMLResponse:
-    context = {"heading": heading, "action": action, "form": form, "tlps": list(Tlp)}
+def _form(
+    request: Request, heading: str, name: str, action: str, form: dict[str, str]
+) -> HTMLResponse:
+    """The draft form; ``heading`` is a marked sentence naming ``name`` as ``%(name)s``."""
+    context = {
+        "heading": heading,
+        "heading_name": name,
+        "action": action,
+        "form": form,
+        "tlps": list(Tlp),
+    }
     return render(request, "advisories/form.html", context)
 
 
@@ -251,7 +260,8 @@ def edit_form(
         "cvss_v4": severity.get("CVSS_V4", ""),
         "tlp": hub["tlp"],
     }
-    return _form(request, f"Edit {advisory.osv_id}", f"/advisories/{advisory.osv_id}/edit", form)
+    heading = N_("Edit %(name)s")
+    return _form(request, heading, advisory.osv_id, f"/advisories/{advisory.osv_id}/edit", form)
 
 
 @router.post("/advisories/{advisory_id}/edit")
