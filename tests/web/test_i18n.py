@@ -227,6 +227,16 @@ def _extracted() -> dict[Any, list[str]]:
 TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.SOURCE_LANGUAGE]
 
 
+def test_japanese_is_shipped_beside_spanish_and_listed_in_the_switch(client: TestClient) -> None:
+    assert TRANSLATED == ["es", "ja"]
+    page = client.get("/", headers={"Accept-Language": "ja-JP,ja;q=0.9"})
+    assert _html_lang(page.text) == "ja"
+    assert page.headers["content-language"] == "ja"
+    assert '<a href="/signatories">署名組織</a>' in page.text
+    english = client.get("/", headers={"Accept-Language": "en"}).text
+    assert 'hreflang="ja">日本語</a>' in english
+
+
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_string_in_the_code_has_a_translation_in_every_language(language: str) -> None:
     extracted = _extracted()
