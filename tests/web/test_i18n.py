@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from accord.registry.forms import FieldProblem
 from accord.web import i18n
 from accord.web.i18n import Viewer, format_when
+from accord.web.labels import FINDINGS
 from accord.web.rendering import make_environment
 from tests.factories import Factories
 
@@ -339,3 +340,27 @@ def test_a_field_problem_is_said_in_the_viewers_language_or_as_written() -> None
     bare = FieldProblem("x: too short", field="x", kind="string_too_short")
     assert shown.render(p=bare, viewer=Viewer("es")) == "x: too short"
     assert shown.render(p="x: <b>", viewer=Viewer("es")) == "x: &lt;b&gt;"
+
+
+def test_a_security_txt_finding_is_said_in_the_viewers_language_by_its_code() -> None:
+    env = make_environment()
+    shown = env.from_string("{{ code | finding(message) }}")
+    expired = {"code": "expired", "message": "the file expired on 2020-01-01T00:00:00+00:00"}
+    assert shown.render(**expired, viewer=Viewer("es")) == "El archivo ha caducado."
+    assert shown.render(**expired, viewer=Viewer("ja")) == "ファイルの有効期限が切れています。"
+    assert shown.render(**expired, viewer=Viewer("en")) == "The file has expired."
+    # A code no sentence covers shows the stored record, escaped.
+    odd = {"code": "new_rule", "message": "<b>odd</b>"}
+    assert shown.render(**odd, viewer=Viewer("ja")) == "&lt;b&gt;odd&lt;/b&gt;"
+
+
+def test_every_security_txt_finding_code_has_a_sentence() -> None:
+    # The codes the checker writes (registry/securitytxt), read from its source.
+    package = Path(str(resources.files("accord"))) / "registry" / "securitytxt"
+    source = "".join(p.read_text() for p in package.glob("*.py"))
+    source += (Path(str(resources.files("accord"))) / "outbound.py").read_text()
+    codes = set(
+        re.findall(r'(?:error|warning|_stop\(state,|Refused\()\s*\(?\s*"([a-z0-9_]+)"', source)
+    )
+    assert len(codes) > 30
+    assert codes - set(FINDINGS) == set()
