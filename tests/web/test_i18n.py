@@ -23,6 +23,7 @@ from accord.web.rendering import make_environment
 from tests.factories import Factories
 
 ROOT = Path(__file__).resolve().parents[2]
+SCROLL_SCRIPT = '<script src="/static/scroll-regions.js" defer></script>'
 SPANISH_PO = Path(str(resources.files("accord"))) / "locale/es/LC_MESSAGES/messages.po"
 APPLICATION = {
     "name": "Zona Vendor",
@@ -133,7 +134,9 @@ def test_the_preferences_page_is_a_form_without_script(client: TestClient) -> No
     assert '<input type="hidden" name="next" value="/log">' in page
     assert "<option selected>UTC</option>" in page
     assert "<option>Europe/Madrid</option>" in page
-    assert "<script" not in page
+    # The only script is every page's scroll-region helper (a tab stop for wide tables), which
+    # this form does not need.
+    assert "<script" not in page.replace(SCROLL_SCRIPT, "")
 
 
 def test_a_missing_translation_falls_back_to_english() -> None:
