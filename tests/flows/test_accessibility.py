@@ -1,5 +1,6 @@
-"""The public pages in chromium: axe-core finds no serious or critical violation, in English and
-Spanish, and a keyboard alone can reach the navigation and fill and send a form.
+"""The public pages in chromium: axe-core finds no serious or critical violation, in English,
+Spanish and Japanese, at a desktop's and a phone's width, and a keyboard alone can reach the
+navigation and fill and send a form.
 
 axe-core comes from npm: it is installed once into a cache folder outside the checkout (never
 committed). Without npm or the registry the tests skip, except under ACCORD_REQUIRE_BROWSER.
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 AXE_PACKAGE = "axe-core@4"
 AXE_CACHE = Path(tempfile.gettempdir()) / "accord-test-axe-core"
-LANGUAGES = {"en": "en-GB", "es": "es-ES"}
+LANGUAGES = {"en": "en-GB", "es": "es-ES", "ja": "ja-JP"}
 APPLICATION = {
     "name": "Axe Vendor",
     "kind": "signatory",
@@ -168,12 +169,20 @@ def _serious(results: dict[str, Any]) -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_public_pages_pass_axe_core(
-    live_hub: str, browser: Any, axe_source: str, pages_to_check: list[str], language: str
+    live_hub: str,
+    browser: Any,
+    axe_source: str,
+    pages_to_check: list[str],
+    language: str,
+    width: int,
 ) -> None:
     # The hub's CSP forbids inline scripts: the test context alone lets axe's script in.
-    context = browser.new_context(locale=LANGUAGES[language], bypass_csp=True)
+    context = browser.new_context(
+        locale=LANGUAGES[language], bypass_csp=True, viewport={"width": width, "height": 900}
+    )
     page = context.new_page()
     found: dict[str, list[str]] = {}
     for path in pages_to_check:

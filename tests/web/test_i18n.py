@@ -19,10 +19,12 @@ from httpx import Response
 from accord.registry.forms import FieldProblem
 from accord.web import i18n
 from accord.web.i18n import Viewer, format_when
+from accord.web.labels import FINDINGS
 from accord.web.rendering import make_environment
 from tests.factories import Factories, csrf_of
 
 ROOT = Path(__file__).resolve().parents[2]
+SCROLL_SCRIPT = '<script src="/static/scroll-regions.js" defer></script>'
 SPANISH_PO = Path(str(resources.files("accord"))) / "locale/es/LC_MESSAGES/messages.po"
 APPLICATION = {
     "name": "Zona Vendor",
@@ -167,7 +169,7 @@ def test_the_preferences_page_is_a_form_without_script(client: TestClient) -> No
     assert 'value="UTC"' in form
     assert '<option value="Europe/Madrid">' in form
     assert '<option value="GB-Eire">' not in form
-    assert "<script" not in form
+    assert "<script" not in form.replace(SCROLL_SCRIPT, "")
 
 
 def test_the_browser_zone_is_used_until_one_is_chosen(client: TestClient, make: Factories) -> None:
@@ -246,8 +248,13 @@ def test_counts_follow_the_languages_plural_rules_and_digits(
 
 
 def _spanish() -> Catalog:
-    with SPANISH_PO.open("rb") as po:
-        return read_po(po)
+    return _catalog("es")
+
+
+def _catalog(language: str) -> Catalog:
+    po = Path(str(resources.files("accord"))) / f"locale/{language}/LC_MESSAGES/messages.po"
+    with po.open("rb") as source:
+        return read_po(source, locale=language)
 
 
 def _extracted() -> dict[Any, list[str]]:
@@ -262,11 +269,25 @@ def _extracted() -> dict[Any, list[str]]:
     return found
 
 
-def test_every_string_on_the_pages_has_a_spanish_translation() -> None:
+TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.SOURCE_LANGUAGE]
+
+
+def test_japanese_is_shipped_beside_spanish_and_listed_in_the_switch(client: TestClient) -> None:
+    assert TRANSLATED == ["es", "ja"]
+    page = client.get("/", headers={"Accept-Language": "ja-JP,ja;q=0.9"})
+    assert _html_lang(page.text) == "ja"
+    assert page.headers["content-language"] == "ja"
+    assert '<a href="/signatories">署名組織</a>' in page.text
+    english = client.get("/", headers={"Accept-Language": "en"}).text
+    assert 'hreflang="ja">日本語</a>' in english
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_string_in_the_code_has_a_translation_in_every_language(language: str) -> None:
     extracted = _extracted()
     templates = {m for m, files in extracted.items() if any(f.endswith(".html") for f in files)}
-    assert len(templates) > 150  # the public pages' strings, not an empty extraction
-    catalog = _spanish()
+    assert len(templates) > 150  # the pages' strings, not an empty extraction
+    catalog = _catalog(language)
     untranslated = []
     for message in extracted:
         key = message[0] if isinstance(message, tuple) else message
@@ -276,65 +297,20 @@ def test_every_string_on_the_pages_has_a_spanish_translation() -> None:
             strings = (strings,)
         if entry is None or entry.fuzzy or not all(s.strip() for s in strings):
             untranslated.append(key)
-    assert untranslated == [], "run the steps in docs/i18n.md, then translate these"
+    assert untranslated == [], f"run the steps in docs/i18n.md, then translate these ({language})"
 
 
-def test_translations_keep_every_placeholder() -> None:
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_translations_keep_every_placeholder(language: str) -> None:
     # babel's checkers: the same %(name)s placeholders in the translation as in the msgid.
-    catalog = _spanish()
+    catalog = _catalog(language)
     problems = [(message.id, [str(e) for e in errors]) for message, errors in catalog.check()]
     assert problems == []
 
 
-# Every template a visitor without an account can reach (a reporter through a private link
-# included).
-PUBLIC_TEMPLATES = (
-    "web/templates/base.html",
-    "web/templates/error.html",
-    "web/templates/home.html",
-    "web/templates/macros.html",
-    "web/templates/preferences.html",
-    "identity/templates/login.html",
-    "identity/templates/bootstrap.html",
-    "identity/templates/second_factor.html",
-    "identity/templates/security.html",
-    "registry/templates/accord.html",
-    "registry/templates/versions.html",
-    "registry/templates/join.html",
-    "registry/templates/joined.html",
-    "registry/templates/set_password.html",
-    "registry/templates/signatories.html",
-    "registry/templates/profile.html",
-    "advisories/templates/list.html",
-    "advisories/templates/advisory.html",
-    "advisories/templates/_advisory_body.html",
-    "advisories/templates/form.html",
-    "identity/templates/invitation.html",
-    "identity/templates/members.html",
-    "accountability/templates/publish.html",
-    "check/templates/affected.html",
-    "sharing/templates/lookup.html",
-    "transparency/templates/log.html",
-    "transparency/templates/entry.html",
-    "disclosure/templates/report.html",
-    "disclosure/templates/received.html",
-    "disclosure/templates/follow.html",
-    "disclosure/templates/_messages.html",
-    "disclosure/templates/_zone.html",
-    "disclosure/templates/_follow_vulnerabilities.html",
-    # Signed in, yet translated: the inbox and the case page with its parts.
-    "disclosure/templates/inbox.html",
-    "disclosure/templates/case.html",
-    "disclosure/templates/_threads.html",
-    "disclosure/templates/_actions.html",
-    "accountability/templates/_figures.html",
-    "accountability/templates/_trends.html",
-    "accountability/templates/hub.html",
-    "accountability/templates/methods.html",
-    "accountability/templates/report.html",
-    "accountability/templates/scorecard.html",
-    "accountability/templates/signatory.html",
-)
+# Every template of the package, signed-in pages and admin pages included.
+PACKAGE = Path(str(resources.files("accord")))
+TEMPLATES = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.glob("*/templates/*.html"))
 # Names that read the same in every language: formats, standards, protocols.
 PROPER_NAMES = {
     "TLP:",
@@ -346,7 +322,15 @@ PROPER_NAMES = {
     "SHA-256",
     "SHA-512",
     "security.txt",
+    "TLP",
+    "CVSS",
+    "CWE",
+    "CVE",
+    "URL",
+    "&lt; &gt;",  # around an email address
 }
+# Examples in placeholders that are identifiers, not words.
+PLACEHOLDER_EXAMPLES = ("pkg:", "CVSS:", "CWE-", "CVE-", "https://")
 
 
 def _text_outside_gettext(source: str) -> list[str]:
@@ -358,7 +342,7 @@ def _text_outside_gettext(source: str) -> list[str]:
     found = [
         f'{name}="{value}"'
         for name, value in re.findall(r'\b(placeholder|title|aria-label|alt)="([^"]*)"', text)
-        if re.search(r"[A-Za-z]{2}", value) and not value.startswith("pkg:")
+        if re.search(r"[A-Za-z]{2}", value) and not value.startswith(PLACEHOLDER_EXAMPLES)
     ]
     text = re.sub(r"<[^>]*>", "\n", text, flags=re.S)
     for piece in re.split(r"\s*\n\s*|\s{2,}", text):
@@ -367,11 +351,15 @@ def _text_outside_gettext(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("template", PUBLIC_TEMPLATES)
-def test_a_public_template_shows_no_text_outside_gettext(template: str) -> None:
+def test_the_scan_reads_every_template() -> None:
+    assert len(TEMPLATES) > 60
+    assert "accountability/templates/admin.html" in TEMPLATES
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_a_template_shows_no_text_outside_gettext(template: str) -> None:
     # The catalog test above sees only wrapped strings: this one finds the ones never wrapped.
-    source = (Path(str(resources.files("accord"))) / template).read_text()
-    assert _text_outside_gettext(source) == []
+    assert _text_outside_gettext((PACKAGE / template).read_text()) == []
 
 
 def test_the_scan_finds_text_left_unwrapped() -> None:
@@ -396,3 +384,27 @@ def test_a_field_problem_is_said_in_the_viewers_language_or_as_written() -> None
     bare = FieldProblem("x: too short", field="x", kind="string_too_short")
     assert shown.render(p=bare, viewer=Viewer("es")) == "x: too short"
     assert shown.render(p="x: <b>", viewer=Viewer("es")) == "x: &lt;b&gt;"
+
+
+def test_a_security_txt_finding_is_said_in_the_viewers_language_by_its_code() -> None:
+    env = make_environment()
+    shown = env.from_string("{{ code | finding(message) }}")
+    expired = {"code": "expired", "message": "the file expired on 2020-01-01T00:00:00+00:00"}
+    assert shown.render(**expired, viewer=Viewer("es")) == "El archivo ha caducado."
+    assert shown.render(**expired, viewer=Viewer("ja")) == "ファイルの有効期限が切れています。"
+    assert shown.render(**expired, viewer=Viewer("en")) == "The file has expired."
+    # A code no sentence covers shows the stored record, escaped.
+    odd = {"code": "new_rule", "message": "<b>odd</b>"}
+    assert shown.render(**odd, viewer=Viewer("ja")) == "&lt;b&gt;odd&lt;/b&gt;"
+
+
+def test_every_security_txt_finding_code_has_a_sentence() -> None:
+    # The codes the checker writes (registry/securitytxt), read from its source.
+    package = Path(str(resources.files("accord"))) / "registry" / "securitytxt"
+    source = "".join(p.read_text() for p in package.glob("*.py"))
+    source += (Path(str(resources.files("accord"))) / "outbound.py").read_text()
+    codes = set(
+        re.findall(r'(?:error|warning|_stop\(state,|Refused\()\s*\(?\s*"([a-z0-9_]+)"', source)
+    )
+    assert len(codes) > 30
+    assert codes - set(FINDINGS) == set()

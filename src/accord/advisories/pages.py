@@ -39,6 +39,7 @@ from accord.registry.forms import field_errors
 from accord.transparency import services as log
 from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.errors import wants_json
+from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -230,6 +231,7 @@ def _editor_page(
     *,
     org: Organization,
     heading: str,
+    heading_name: str,
     action: str,
     editor_: editor.Editor,
     errors: dict[str, str] | None = None,
@@ -238,6 +240,7 @@ def _editor_page(
 ) -> HTMLResponse:
     context = {
         "heading": heading,
+        "heading_name": heading_name,
         "action": action,
         "form": editor_,
         "errors": errors or {},
@@ -266,7 +269,8 @@ def new_form(
         request,
         db,
         org=access_.org,
-        heading=f"New advisory of {access_.org.name}",
+        heading=N_("New advisory of %(name)s"),
+        heading_name=access_.org.name,
         action=f"/orgs/{access_.org.slug}/advisories",
         editor_=editor.Editor().pad(),
     )
@@ -279,6 +283,7 @@ def _submitted(
     org: Organization,
     advisory: Advisory | None,
     heading: str,
+    heading_name: str,
     action: str,
     sent: dict[str, str],
     save: Callable[[dict[str, Any]], Advisory],
@@ -286,7 +291,14 @@ def _submitted(
     """Add a row, preview, or save: every problem drawn beside its field, input kept."""
     form = editor.from_form(sent)
     page = functools.partial(
-        _editor_page, request, db, org=org, heading=heading, action=action, editor_=form
+        _editor_page,
+        request,
+        db,
+        org=org,
+        heading=heading,
+        heading_name=heading_name,
+        action=action,
+        editor_=form,
     )
     if sent.get("add"):
         return page()
@@ -344,7 +356,8 @@ def create(
         db,
         org=access_.org,
         advisory=None,
-        heading=f"New advisory of {access_.org.name}",
+        heading=N_("New advisory of %(name)s"),
+        heading_name=access_.org.name,
         action=f"/orgs/{access_.org.slug}/advisories",
         sent=sent,
         save=save,
@@ -370,7 +383,8 @@ def edit_form(
         request,
         db,
         org=_org_of(db, advisory),
-        heading=f"Edit {advisory.osv_id}",
+        heading=N_("Edit %(name)s"),
+        heading_name=advisory.osv_id,
         action=f"/advisories/{advisory.osv_id}/edit",
         editor_=editor.from_record(record, hub),
     )
@@ -402,7 +416,8 @@ def edit(
         db,
         org=_org_of(db, advisory),
         advisory=advisory,
-        heading=f"Edit {advisory.osv_id}",
+        heading=N_("Edit %(name)s"),
+        heading_name=advisory.osv_id,
         action=f"/advisories/{advisory.osv_id}/edit",
         sent=sent,
         save=save,

@@ -27,6 +27,7 @@ from accord.errors import (
 )
 from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
+from accord.web.i18n import N_
 from accord.web.rendering import render
 
 log = logging.getLogger("accord.web")
@@ -128,11 +129,21 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
         406: "not_acceptable",
         415: "unsupported_media_type",
     }
+    # Starlette's own phrases ("Not Found"), marked so that pages show them translated.
     body = {"error": names.get(exc.status_code, "http_error"), "message": str(exc.detail)}
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed(request)
     return _respond(request, exc.status_code, body, headers)
+
+
+STARLETTE_PHRASES = (
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Not Acceptable"),
+    N_("Unsupported Media Type"),
+    N_("internal error; it has been logged"),
+)
 
 
 def _allowed(request: Request) -> str:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # only annotations: figures mark strings without importing Fa
 
 SOURCE_LANGUAGE = "en"
 # Each language by its own name, as the switch shows it.
-LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "ja": "日本語"}
 LANGUAGE_COOKIE = "accord_lang"
 ZONE_COOKIE = "accord_tz"
 # What the browser reports (static/zone.js writes Intl's resolvedOptions().timeZone): used

@@ -52,9 +52,21 @@ LABELS: dict[str, str] = {
     "sha1": N_("SHA-1 hash"),
     "sha256": N_("SHA-256 hash"),
     "sha512": N_("SHA-512 hash"),
-    # organizations: a member's role
+    # accounts: a member's role and an API token's scope ("admin" is both)
     "admin": N_("admin"),
     "member": N_("member"),
+    "read": N_("read"),
+    "write": N_("write"),
+    # applications to join
+    "pending": N_("pending"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    # background jobs and webhook deliveries
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "dead": N_("dead"),
     # security.txt findings
     "error": N_("error"),
     "warning": N_("warning"),
@@ -119,3 +131,63 @@ def problem(context: Context, message: object) -> str:
         return translations.gettext(PROBLEMS[kind]) % values
     except (KeyError, ValueError, TypeError):  # a number the sentence needs is missing
         return str(message)
+
+
+# A security.txt finding (``registry/securitytxt``), by its code: the stored message is the
+# English record, with the values it found; the page shows this sentence in the viewer's
+# language and the record beside it. A code missing here shows its stored message.
+FINDINGS: dict[str, str] = {
+    "bom": N_("The file starts with a byte-order mark."),
+    "not_utf8": N_("The file is not valid UTF-8."),
+    "no_final_newline": N_("The last line does not end with a line break."),
+    "too_many_lines": N_("The file has too many lines."),
+    "unsigned": N_("The file carries no OpenPGP cleartext signature (RFC 9116 2.3)."),
+    "text_before_signed_message": N_("Text comes before the signed message."),
+    "signature_malformed": N_("The OpenPGP signature is malformed."),
+    "signature_missing": N_("The signed message has no signature block."),
+    "text_after_signature": N_("Text follows the signature."),
+    "line_too_long": N_("A line is too long."),
+    "invalid_line": N_("A line is neither a field ('Name: value'), a comment nor blank."),
+    "empty_value": N_("A field's value is empty."),
+    "no_space": N_("A space must follow the colon of a field."),
+    "invalid_language": N_("A language is not a language tag."),
+    "invalid_uri": N_("A value is not a URI."),
+    "insecure_uri": N_("Web URIs must begin with https://."),
+    "no_expires": N_("The Expires field is missing."),
+    "multiple_expires": N_("The Expires field appears more than once."),
+    "invalid_expires": N_("Expires is not an RFC 3339 date-time."),
+    "expired": N_("The file has expired."),
+    "expires_too_far": N_("Expires should be less than a year into the future."),
+    "no_contact": N_("The Contact field is missing."),
+    "no_encryption": N_("An email Contact should come with an Encryption key."),
+    "multiple_languages": N_("Preferred-Languages appears more than once."),
+    "csaf_not_provider_metadata": N_("CSAF must point to a provider-metadata.json."),
+    "no_canonical": N_("A signed file should name its Canonical URI."),
+    "canonical_mismatch": N_("The URL it was fetched from is not a Canonical URI."),
+    "redirect_other_host": N_("The request was redirected to another host."),
+    "no_charset": N_("Served as text/plain without charset=utf-8."),
+    "charset": N_("Served in a character set other than UTF-8."),
+    "not_https": N_("Not served over HTTPS: RFC 9116 requires https://."),
+    "started_over_http": N_("The first request went over plain HTTP."),
+    "timeout": N_("The server did not answer in time."),
+    "unreachable": N_("The server could not be reached."),
+    "too_many_redirects": N_("Too many redirects."),
+    "invalid_url": N_("The security.txt URL is not a valid https:// URL."),
+    "bad_url": N_("The security.txt URL is not a valid https:// URL."),
+    "internal_address": N_("The host resolves to a non-public address."),
+    "bad_redirect": N_("The redirect is not valid."),
+    "redirect_downgrade": N_("A redirect away from https was refused."),
+    "http_status": N_("The server answered with an error status."),
+    "content_type": N_("The file is not served as text/plain."),
+    "content_encoding": N_("The file is served with a content encoding."),
+    "too_large": N_("The file is larger than the limit."),
+}
+
+
+@pass_context
+def finding(context: Context, code: object, message: object) -> str:
+    """Template filter: a security.txt finding's sentence in the viewer's language."""
+    viewer = context.get("viewer")
+    translations = (viewer if isinstance(viewer, Viewer) else Viewer()).translations
+    known = FINDINGS.get(str(code))
+    return translations.gettext(known) if known is not None else str(message)

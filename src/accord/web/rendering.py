@@ -16,7 +16,7 @@ from accord.disclosure.ids import explain_id
 from accord.identity.policy import ANONYMOUS, Action, Actor, allowed
 from accord.notifications import mail
 from accord.web import i18n, navigation
-from accord.web.labels import label, problem
+from accord.web.labels import finding, label, problem
 from accord.web.security import CSRF_COOKIE, CSRF_FIELD, cookie_name, csrf_token, set_csrf_cookie
 
 # Each domain keeps its templates beside its code; a name reads "registry/signatories.html".
@@ -72,6 +72,7 @@ def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:
     env.filters["translate"] = i18n.translate
     env.filters["label"] = label
     env.filters["problem"] = problem
+    env.filters["finding"] = finding
     env.filters["id_note"] = _id_note
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["Action"] = Action
