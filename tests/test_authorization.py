@@ -313,8 +313,8 @@ CASES = [
     # departures: the signatory under test leaves (its admins) or is removed (operators)
     Case("POST", "/api/v1/orgs/{slug}/leave", ORG_ADMINS, 201, {"confirm": "acme"}),
     Case("POST", "/api/v1/signatories/{slug}/removal", OPERATORS, 201, REASON),
-    Case("GET", "/orgs/{slug}/leave", ORG_ADMINS),
-    Case("POST", "/orgs/{slug}/leave", ORG_ADMINS, 303, {"confirm": "acme"}),
+    Case("GET", "/orgs/{slug}/leave-the-accord", ORG_ADMINS),
+    Case("POST", "/orgs/{slug}/leave-the-accord", ORG_ADMINS, 303, {"confirm": "acme"}),
     Case("GET", "/admin/signatories", OPERATORS),
     Case("GET", "/api/v1/policies", ANY),
     # pledges and campaigns

@@ -128,7 +128,7 @@ def test_preview_is_the_published_page_with_scores_and_safe_markdown(
     # The severity is the highest of the two ratings.
     order = ["None", "Low", "Medium", "High", "Critical"]
     rating = max(str(v3.severities()[0]), str(v4.severity), key=order.index)
-    assert f">{rating.lower()}</span>" in preview
+    assert f">{rating}</span>" in preview
     assert _advisories(session_factory) == 0
 
 

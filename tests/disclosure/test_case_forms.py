@@ -6,7 +6,7 @@ was typed and the reason beside the field instead of a dead-end error page."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
@@ -15,6 +15,7 @@ from sqlalchemy import update
 from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.disclosure.models import DisclosureCase
+from accord.web.i18n import Viewer, format_when
 from tests.disclosure.world import World
 from tests.factories import Factories, sign_in
 
@@ -162,12 +163,12 @@ def test_accept_the_embargo_gives_way_to_the_acceptance_with_its_moment(
     assert accepted.status_code == 303
     form = _page(client, world).find("/vendor-answer", vendor="vendor-a")
     assert "accept-embargo" not in form.buttons
-    moment = (
-        client.get(f"/api/v1/disclosure/cases/{world.case_id}", headers=world.headers("vendor_a"))
-        .json()["embargo_proposed_at"][:16]
-        .replace("T", " ")
-    )
-    assert f"Accepted the proposed embargo ({moment} UTC)" in form.text
+    proposed = client.get(
+        f"/api/v1/disclosure/cases/{world.case_id}", headers=world.headers("vendor_a")
+    ).json()["embargo_proposed_at"]
+    # Written as every moment on the pages is (the one formatter, the viewer's zone: UTC here).
+    moment = format_when(datetime.fromisoformat(proposed), Viewer("en", "UTC"))
+    assert f"Accepted the proposed embargo ({moment})" in form.text
 
 
 def test_an_embargo_in_the_past_re_shows_the_form_with_the_error_and_the_input(

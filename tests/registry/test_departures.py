@@ -159,11 +159,11 @@ def test_leave_page_shows_the_mistake_beside_the_field_then_leaves(
     admin = make.user("leaver")
     make.member(admin, slug, MemberRole.ADMIN)
     make.session(client, admin)
-    page = client.get(f"/orgs/{slug}/leave")
+    page = client.get(f"/orgs/{slug}/leave-the-accord")
     assert page.status_code == 200
     token = csrf_of(page.text)
     wrong = client.post(
-        f"/orgs/{slug}/leave",
+        f"/orgs/{slug}/leave-the-accord",
         data={"csrf_token": token, "confirm": "leave", "reason": "kept text"},
         follow_redirects=False,
     )
@@ -171,7 +171,7 @@ def test_leave_page_shows_the_mistake_beside_the_field_then_leaves(
     assert 'id="confirm-error"' in wrong.text
     assert "kept text" in wrong.text
     done = client.post(
-        f"/orgs/{slug}/leave",
+        f"/orgs/{slug}/leave-the-accord",
         data={"csrf_token": token, "confirm": slug, "reason": "merged"},
         follow_redirects=False,
     )

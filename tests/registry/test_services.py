@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from accord.identity import access
 from accord.identity.credentials import verify_password
 from accord.identity.models import AuditEvent, Membership, Organization, OrgKind, User
@@ -27,6 +27,8 @@ from accord.registry.models import (
     Signature,
 )
 from accord.registry.schemas import AccordVersionCreate, Reject
+from accord.transparency.envelope import document_digest
+from accord.transparency.models import LogRecord
 from tests.factories import Factories
 from tests.registry.helpers import approve, reread, submit
 
@@ -380,3 +382,26 @@ def test_lists_show_each_signatory_with_its_latest_signature(
         rows = [(e.name, e.accord_version) for e in signatories]
         assert rows == [("Direct Signatory", None), ("Example Security GmbH", 1)]
         assert [(e.name, e.signed_at) for e in partners] == [("Example CERT", None)]
+
+
+def test_an_earlier_signing_day_is_recorded_and_logged_but_never_a_future_one(
+    session_factory: sessionmaker[Session], settings: Settings, db: Session
+) -> None:
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    number = submit(session_factory, username="ada")
+    with pytest.raises(InvalidInput) as refused:
+        approve(session_factory, settings, number, create_account=False, signed_on=tomorrow)
+    assert refused.value.field == "signed_on"
+    assert reread(db).get(Application, number).status is ApplicationStatus.PENDING  # type: ignore[union-attr]
+
+    day = datetime(2018, 4, 17, tzinfo=UTC)
+    approve(session_factory, settings, number, create_account=False, signed_on=day.date())
+    signature = reread(db).scalar(select(Signature))
+    assert signature is not None
+    assert signature.signed_at == day
+    document = profiles.signature_document(signature)
+    assert document["signed_at"] == "2018-04-17T00:00:00Z"
+    # What the log holds is that document, with the given day.
+    logged = db.scalar(select(LogRecord).where(LogRecord.entry_type == "registry.signature"))
+    assert logged is not None
+    assert logged.document_sha256 == document_digest(document)

@@ -141,7 +141,9 @@ def test_an_analyst_reports_a_sighting_from_the_objects_page(
     assert "seen at substation 4" in page.text
     assert "Producer Org" in page.text
     # The sighting is a STIX object in the collection, counted by the indicator look-up.
-    looked = client.get("/sharing/lookup", params={"values": shared})
+    looked = client.post(
+        "/sharing/lookup", data={"values": shared, "csrf_token": csrf_of(page.text)}
+    )
     assert "3 sightings" in looked.text
 
 

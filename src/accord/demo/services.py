@@ -124,7 +124,13 @@ def _organization(
     approval = registry.approve(
         db,
         application_id=application.id,
-        data=Approve(reason="Example data (accord demo)", create_account=False),
+        # Signed on the first day of last month (fictional history), so that the example
+        # vendor has an ended period to report on (a period before signing is refused).
+        data=Approve(
+            reason="Example data (accord demo)",
+            create_account=False,
+            signed_on=(utcnow().replace(day=1) - timedelta(days=1)).replace(day=1).date(),
+        ),
         actor=SYSTEM,
         settings=settings,
     )

@@ -44,7 +44,7 @@ def _leave_page(
     return render(request, "registry/leave.html", context, status=status)
 
 
-@router.get("/orgs/{slug}/leave", response_class=HTMLResponse)
+@router.get("/orgs/{slug}/leave-the-accord", response_class=HTMLResponse)
 def leave_form(
     request: Request,
     db: DbSession,
@@ -54,7 +54,7 @@ def leave_form(
     return _leave_page(request, db, access.org, values={}, errors={})
 
 
-@router.post("/orgs/{slug}/leave", response_class=HTMLResponse)
+@router.post("/orgs/{slug}/leave-the-accord", response_class=HTMLResponse)
 def leave(
     request: Request,
     db: DbSession,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -95,6 +95,10 @@ class Approve(Strict):
     reason: Reason = ""
     create_account: bool = True
     username: Username | None = None
+    # The day the organization signed, when that was before this hub recorded it (an operator
+    # bringing over a signatory's history, or the demo's fictional one); logged as given.
+    # Checked against today by the service, which reads the clock.
+    signed_on: date | None = None
 
 
 class Reject(Strict):

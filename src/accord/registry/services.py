@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, NotFound
+from accord.errors import Conflict, InvalidInput, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Action, Actor, authorize
@@ -195,9 +196,16 @@ def approve(
     authorize(actor, Action.HUB_OPERATE)
     application = _pending(db, application_id)
     org = insert_org(db, data=OrgCreate.model_validate(application.proposal), actor=actor)
+    if data.signed_on is not None and data.signed_on > utcnow().date():
+        raise InvalidInput(
+            "signed_on: the day of signing cannot be in the future", field="signed_on"
+        )
     signature = None
     if org.kind is OrgKind.SIGNATORY:
         signature = Signature(
+            signed_at=datetime.combine(data.signed_on, time(), tzinfo=UTC)
+            if data.signed_on is not None
+            else utcnow(),
             organization=org,
             accord_version=application.accord_version,
             approved_by=actor.label,

@@ -134,7 +134,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/orgs/{slug}/profile", N_("Edit the public profile"), Action.ORG_EDIT, Place.ORG),
     Entry("/orgs/{slug}/pledges", N_("Pledges"), Action.PLEDGE_ENDORSE, Place.ORG),
     Entry(
-        "/orgs/{slug}/leave",
+        "/orgs/{slug}/leave-the-accord",
         N_("Leave the accord"),
         Action.REGISTRY_LEAVE,
         Place.ORG,
