@@ -67,6 +67,20 @@ def prepare(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     return engine, make_sessionmaker(engine)
 
 
+def empty_hub(
+    prefix: str, database_url: str | None
+) -> tuple[Settings, Engine, sessionmaker[Session]]:
+    """Settings on a new temporary data folder (and ``database_url`` if given, else SQLite in
+    that folder), and their migrated, empty database."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    settings = (
+        Settings(data_dir=data_dir, database_url=database_url)
+        if database_url
+        else Settings(data_dir=data_dir)
+    )
+    return (settings, *prepare(settings))
+
+
 def _org(rng: random.Random) -> int:
     return rng.randrange(1, SIGNATORIES + 1)
 
@@ -266,13 +280,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-accountability-bench-"))
-    settings = (
-        Settings(data_dir=data_dir, database_url=args.database_url)
-        if args.database_url
-        else Settings(data_dir=data_dir)
-    )
-    engine, factory = prepare(settings)
+    settings, engine, factory = empty_hub("accord-accountability-bench-", args.database_url)
     started = time.perf_counter()
     build(factory)
     took = time.perf_counter() - started

@@ -23,7 +23,6 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -35,13 +34,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.accountability import periods, services
 from accord.accountability.models import ComputedFigures
-from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.models import Organization
 from accord.sharing.models import Collection, StixObject
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accountability_bench import prepare
+from accountability_bench import empty_hub
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 MONTH = timedelta(days=31)
@@ -118,13 +116,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-accountability-objects-bench-"))
-    settings = (
-        Settings(data_dir=data_dir, database_url=args.database_url)
-        if args.database_url
-        else Settings(data_dir=data_dir)
+    _settings, engine, factory = empty_hub(
+        "accord-accountability-objects-bench-", args.database_url
     )
-    engine, factory = prepare(settings)
     begun = time.perf_counter()
     build(factory, signatories=args.signatories, objects=args.objects)
     if engine.dialect.name == "postgresql":

@@ -19,14 +19,14 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
+import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.campaigns import goals, services
@@ -34,27 +34,19 @@ from accord.campaigns.models import GoalKind
 from accord.campaigns.schemas import CampaignCreate
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
+from accord.db import unit_of_work
 from accord.identity.models import Organization, OrgKind, OrgType
 from accord.identity.policy import SYSTEM
 from accord.registry import policy_text
 from accord.registry.models import ReachCheck, ReachCheckKind, SecurityTxtCheck
 from accord.web.app import create_app
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from accountability_bench import empty_hub
+
 SIGNATORIES = 500
 WEEKS = 104
 POLICY = Path(__file__).parent.parent / "tests" / "data" / "policies" / "written-acme-policy.html"
-
-
-def prepare(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    """A migrated, empty database."""
-    engine = make_engine(settings)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    return engine, make_sessionmaker(engine)
 
 
 def build(factory: sessionmaker[Session], settings: Settings) -> None:
@@ -117,9 +109,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-campaigns-bench-"))
-    settings = Settings(data_dir=data_dir, database_url=args.database_url)
-    engine, factory = prepare(settings)
+    settings, engine, factory = empty_hub("accord-campaigns-bench-", args.database_url)
     begun = time.perf_counter()
     build(factory, settings)
     print(f"built {SIGNATORIES} signatories x {WEEKS} weeks of checks in "

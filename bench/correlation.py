@@ -23,7 +23,6 @@ import hashlib
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -33,7 +32,6 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole, Organization
 from accord.identity.policy import Actor
@@ -42,7 +40,7 @@ from accord.sharing.models import Collection, Observable, StixObject
 from accord.sharing.readers import readable_collection_ids, reader_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accountability_bench import prepare
+from accountability_bench import empty_hub
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 BATCH = 20_000
@@ -163,13 +161,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-correlation-bench-"))
-    settings = (
-        Settings(data_dir=data_dir, database_url=args.database_url)
-        if args.database_url
-        else Settings(data_dir=data_dir)
-    )
-    engine, factory = prepare(settings)
+    _settings, engine, factory = empty_hub("accord-correlation-bench-", args.database_url)
     begun = time.perf_counter()
     build(factory, objects=args.objects, values=args.values)
     if engine.dialect.name == "postgresql":
