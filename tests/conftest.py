@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
@@ -22,8 +23,18 @@ from sqlalchemy.orm import Session, sessionmaker
 import accord.models  # noqa: F401  (every table on the metadata)
 from accord.config import Settings
 from accord.db import Base, make_engine, make_sessionmaker, upgrade
+from accord.identity import credentials
 from accord.web.app import create_app
 from tests.factories import Factories
+
+# The hub's own password hasher (argon2id with argon2-cffi's RFC 9106 low-memory profile),
+# kept for tests/identity/test_credentials_profile.py, which checks that profile.
+PRODUCTION_HASHER = credentials._hasher
+# In the test process passwords are argon2id too, with argon2-cffi's cheapest parameters: a
+# hash and a check cost about a millisecond instead of a tenth of a second or more, and the
+# suite signs in and sets passwords thousands of times. A hash carries its parameters, so a
+# hub started in a child process (production parameters) still checks these.
+credentials._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 DATABASE_ENV = "ACCORD_TEST_DATABASE_URL"
 
@@ -31,6 +42,17 @@ DATABASE_ENV = "ACCORD_TEST_DATABASE_URL"
 # busy machine (CI beside other work) made a 200 ms deadline fail correct code.
 hypothesis_settings.register_profile("accord", deadline=None)
 hypothesis_settings.load_profile("accord")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave the tests that open no database to the SQLite run: they would
+    check the same thing twice (``no_database`` marks the long ones)."""
+    if not os.environ.get(DATABASE_ENV):
+        return
+    skip = pytest.mark.skip(reason="opens no database: run once, in the SQLite run")
+    for item in items:
+        if item.get_closest_marker("no_database"):
+            item.add_marker(skip)
 
 
 def _database_url() -> str | None:

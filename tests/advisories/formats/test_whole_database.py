@@ -24,7 +24,8 @@ from tests.advisories.formats.support import (
     unavoidable,
 )
 
-pytestmark = pytest.mark.slow
+# Pure converters and validators over files: the same on either database.
+pytestmark = [pytest.mark.slow, pytest.mark.no_database]
 
 
 def test_every_record_makes_valid_documents(tmp_path: Path) -> None:
