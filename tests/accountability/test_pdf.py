@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from accord.accountability import fonts, pdf
+from accord.cli.admin import warn_without_fonts
 from accord.config import Settings
 from accord.errors import ConfigError
 from accord.identity.models import MemberRole
@@ -141,3 +142,16 @@ def test_missing_fonts_are_named_with_their_package(
         match=re.escape("DroidSansFallbackFull.ttf (Debian package fonts-droid-fallback)"),
     ):
         fonts.find()
+
+
+def test_serve_names_the_missing_fonts_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Fonts searched only in an empty folder: the warning names each file and its package.
+    monkeypatch.setattr(fonts, "SEARCHED", ())
+    monkeypatch.setenv(fonts.ENVIRONMENT, str(tmp_path))
+    warn_without_fonts()
+    said = capsys.readouterr().err
+    assert said.startswith("warning: the report PDFs need fonts that are not installed")
+    assert "DejaVuSans.ttf (Debian package fonts-dejavu-core)" in said
+    assert "a progress report's PDF cannot be made" in said

@@ -59,6 +59,22 @@ def warn_without_mail(settings: Settings) -> None:
         )
 
 
+def warn_without_fonts() -> None:
+    """Say at start which fonts the progress-report PDFs lack (and their Debian packages),
+    rather than let each PDF download fail: the pages work without them."""
+    from accord.accountability import fonts
+    from accord.errors import ConfigError
+
+    try:
+        fonts.find()
+    except ConfigError as exc:
+        Console(stderr=True).print(
+            f"warning: {exc.message}; until then a progress report's PDF cannot be made.",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
@@ -124,6 +140,7 @@ def serve(
         )
         out.print(link, soft_wrap=True, highlight=False)
     warn_without_mail(settings)
+    warn_without_fonts()
     if empty:
         # A new hub shows nothing: offer the example hub (fictional, and marked so).
         out.print(
