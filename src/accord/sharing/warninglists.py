@@ -527,8 +527,9 @@ _shipped_lock = threading.Lock()
 def shipped_matcher(names: frozenset[str] | None = None) -> Matcher:
     """The matcher of the shipped lists ``names`` (all by default), built once a process.
 
-    The web app builds it when it is made (``web.app.create_app``): parsing and cutting the
-    60,000 ranges of the defaults takes about a second, which no look-up should wait for.
+    Built on first use: parsing and cutting the 60,000 ranges of the defaults takes about a
+    second, which the first look-up of a process waits for. Building it when the app is made
+    cost every hub's start that second (a test suite starts hubs by the hundred).
     """
     wanted = frozenset(defaults()) if names is None else names
     found = _shipped.get(wanted)

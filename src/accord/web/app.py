@@ -234,9 +234,6 @@ async def _warm_routes(app: FastAPI) -> None:
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     """A hub serving ``settings``' database. The schema must be migrated already."""
-    from accord.sharing import warninglists
-
-    warninglists.shipped_matcher()  # once a process: no look-up waits for it
     app = FastAPI(
         title="Accord",
         version=__version__,
