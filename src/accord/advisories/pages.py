@@ -31,7 +31,7 @@ from accord.advisories.guards import AdvisoryAccess, advisory_guard
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
 from accord.aggregation.views import kept_for
-from accord.errors import AccordError, InvalidInput, NotFound, validated
+from accord.errors import AccordError, InvalidInput, validated
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.registry import products
@@ -229,7 +229,7 @@ def _editor_page(
     request: Request,
     db: Session,
     *,
-    org: Organization,
+    org: Organization | None,
     heading: str,
     heading_name: str,
     action: str,
@@ -247,7 +247,7 @@ def _editor_page(
         "preview": preview,
         "tlps": list(Tlp),
         "ecosystems": ecosystems.known(),
-        "products": [(p.ecosystem, p.package) for p in products.listed(db, org)],
+        "products": [(p.ecosystem, p.package) for p in products.listed(db, org)] if org else [],
         "cwe_names": exports.cwe_names(),
         "credit_types": editor.CREDIT_TYPES,
         "cvss3": editor.CVSS3_METRICS,
@@ -280,7 +280,7 @@ def _submitted(
     request: Request,
     db: Session,
     *,
-    org: Organization,
+    org: Organization | None,
     advisory: Advisory | None,
     heading: str,
     heading_name: str,
@@ -390,11 +390,12 @@ def edit_form(
     )
 
 
-def _org_of(db: Session, advisory: Advisory) -> Organization:
-    org = db.get(Organization, advisory.organization_id)
-    if org is None:
-        raise NotFound("this advisory has no publisher on this hub", field="id")
-    return org
+def _org_of(db: Session, advisory: Advisory) -> Organization | None:
+    """The publishing organization, whose declared products the editor suggests; none for
+    an advisory the hub's coordinators published from a disclosure case."""
+    if advisory.organization_id is None:
+        return None
+    return db.get(Organization, advisory.organization_id)
 
 
 @router.post("/advisories/{advisory_id}/edit")

@@ -11,7 +11,9 @@ from rich.console import Console
 from accord.cli.context import open_engine, say_written, settings_from_env
 from accord.db import make_sessionmaker, unit_of_work
 
-aggregation_app = typer.Typer(no_args_is_help=True, help="The CSAF aggregator.")
+aggregation_app = typer.Typer(
+    no_args_is_help=True, help="The CSAF aggregator: read other providers' feeds."
+)
 out = Console(highlight=False, soft_wrap=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]

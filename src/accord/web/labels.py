@@ -23,6 +23,16 @@ LABELS: dict[str, str] = {
     "government": N_("government"),
     "academia": N_("academia"),
     "other": N_("other"),
+    # advisories: a credit's role (OSV's credit types, lower case, words apart)
+    "finder": N_("finder"),
+    "reporter": N_("reporter"),
+    "analyst": N_("analyst"),
+    "coordinator": N_("coordinator"),
+    "remediation developer": N_("remediation developer"),
+    "remediation reviewer": N_("remediation reviewer"),
+    "remediation verifier": N_("remediation verifier"),
+    "tool": N_("tool"),
+    "sponsor": N_("sponsor"),
     # advisories: status and severity
     "draft": N_("draft"),
     "published": N_("published"),
