@@ -20,7 +20,7 @@ from accord.cli.main import app as cli
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.sharing import misp, services
+from accord.sharing import misp, misp_export, services
 from accord.sharing.models import StixObject
 from accord.sharing.tlp import Tlp
 from tests.sharing.conftest import SharingWorld
@@ -95,7 +95,7 @@ def _import(factory: sessionmaker[Session], collection: str, document: Any) -> m
 def _export(factory: sessionmaker[Session], collection: str) -> list[dict[str, Any]]:
     with unit_of_work(factory) as db:
         found = services.get_collection(db, collection)
-        return misp.collection_events(db, collection=found, visible=true())
+        return misp_export.collection_events(db, collection=found, visible=true())
 
 
 def _count(factory: sessionmaker[Session]) -> int:

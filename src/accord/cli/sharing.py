@@ -19,7 +19,7 @@ from accord.config import Settings
 from accord.errors import AccordError, InvalidInput, NotFound
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
-from accord.sharing import federation, groups, misp, services
+from accord.sharing import federation, groups, misp, misp_export, services
 from accord.sharing.models import Remote
 from accord.sharing.schemas import CollectionCreate, GrantSet, GroupExport
 from accord.sharing.tlp import Tlp
@@ -313,7 +313,7 @@ def export_misp(
     """Write a collection's MISP events as MISP JSON (one event: {"Event": ...})."""
     with database(settings_from_env(config)) as db:
         found = services.get_collection(db, collection)
-        events = misp.collection_events(db, collection=found, visible=true(), event_id=event)
+        events = misp_export.collection_events(db, collection=found, visible=true(), event_id=event)
     document: object = events[0] if event is not None else {"response": events}
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if output is None:

@@ -26,23 +26,21 @@ transaction: an event with any bad item is refused whole, each problem named.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.errors import InvalidInput
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import ingest, lookup, services, taxonomies
-from accord.sharing.models import Collection, CollectionGrant, SharingGroup, StixObject
-from accord.sharing.readers import reader_for
+from accord.sharing.models import Collection, CollectionGrant, SharingGroup
 from accord.sharing.stix_validation import format_timestamp
-from accord.sharing.tlp import MARKING_LEVELS, TLP2_MARKINGS, Tlp
-from accord.sharing.visibility import visible_clause
+from accord.sharing.tlp import TLP2_MARKINGS, Tlp
 
 MAX_ATTRIBUTES = 50_000  # per event, objects' attributes included
 MAX_ERRORS_SHOWN = 50
@@ -466,129 +464,3 @@ def _check_group(db: Session, collection: Collection, group_uuid: str) -> None:
                 "collection: grant it read first, or import into a collection it reads"
             ]
         )
-
-
-def export_events(
-    db: Session, *, actor: Actor, collection_id: str, event_id: str | None = None
-) -> list[dict[str, Any]]:
-    """The MISP events of a collection (one, if ``event_id`` names it), as MISP JSON, with
-    the sightings added since, from the objects the actor may see."""
-    authorize(actor, Action.SHARING_READ)
-    collection, _ = services.collection_for(db, actor, collection_id)
-    return collection_events(
-        db,
-        collection=collection,
-        visible=visible_clause(reader_for(db, actor)),
-        event_id=event_id,
-    )
-
-
-def collection_events(
-    db: Session,
-    *,
-    collection: Collection,
-    visible: ColumnElement[bool],
-    event_id: str | None = None,
-) -> list[dict[str, Any]]:
-    """The MISP events of ``collection`` from the objects ``visible`` admits (the command
-    line, on the server, exports everything: ``true()``)."""
-
-    def latest(query: Any) -> list[dict[str, Any]]:
-        rows = db.scalars(
-            query.where(
-                StixObject.collection_id == collection.id,
-                StixObject.is_latest.is_(True),
-                visible,
-            )
-        )
-        return [orjson.loads(body) for body in rows]
-
-    heads = latest(select(StixObject.body).where(StixObject.stix_type == "x-misp-event"))
-    if event_id is not None:
-        wanted = event_id if event_id.startswith("x-misp-event--") else f"x-misp-event--{event_id}"
-        heads = [h for h in heads if h["id"] == wanted]
-        if not heads:
-            raise InvalidInput(f"no MISP event {event_id!r} in this collection", field="event")
-    events = []
-    for head in heads:
-        refs = list(head.get("object_refs") or [])
-        members = _by_id(latest, refs)
-        inner = [r for m in members.values() for r in m.get("object_refs") or []]
-        members |= _by_id(latest, [r for r in inner if r not in members])
-        sightings = (
-            latest(select(StixObject.body).where(StixObject.sighting_of.in_(list(members))))
-            if members
-            else []
-        )
-        events.append({"Event": _event(head, refs, members, sightings)})
-    return events
-
-
-def _by_id(latest: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for obj in latest(select(StixObject.body).where(StixObject.stix_id.in_(chunk))):
-            found[obj["id"]] = obj
-    return found
-
-
-def _event(
-    head: dict[str, Any],
-    refs: list[str],
-    members: dict[str, dict[str, Any]],
-    sightings: Iterable[dict[str, Any]],
-) -> dict[str, Any]:
-    seen: dict[str, list[dict[str, Any]]] = {}
-    for sighting in sightings:
-        seen.setdefault(sighting["sighting_of_ref"], []).append(_misp_sighting(sighting))
-    event = dict(head.get("x_misp_event") or {})
-    # MISP requires an info; PyMISP's fragments have none and are given "MISP event".
-    event.setdefault("info", head.get("name", ""))
-    event.setdefault("uuid", head["id"].partition("--")[2])
-    attributes, objects = [], []
-    for ref in refs:
-        obj = members.get(ref)
-        if obj is None:
-            continue
-        if obj["type"] == "x-misp-object":
-            misp_object = dict(obj.get("x_misp_object") or {})
-            misp_object["Attribute"] = [
-                _attribute(members[r], seen) for r in obj.get("object_refs") or [] if r in members
-            ]
-            objects.append(misp_object)
-        elif "x_misp_attribute" in obj:
-            attributes.append(_attribute(obj, seen))
-    event["Attribute"] = attributes
-    event["Object"] = objects
-    return event
-
-
-def _attribute(obj: dict[str, Any], seen: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    attribute = dict(obj.get("x_misp_attribute") or {})
-    if obj["id"] in seen:
-        attribute["Sighting"] = seen[obj["id"]]
-    return attribute
-
-
-def _misp_sighting(sighting: dict[str, Any]) -> dict[str, Any]:
-    kept = sighting.get("x_misp_sighting")
-    if isinstance(kept, dict):
-        return dict(kept)
-    stamp = sighting.get("last_seen") or sighting.get("created")
-    when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    found = {
-        "uuid": sighting["id"].partition("--")[2],
-        "type": "0",
-        "date_sighting": str(int(when.timestamp())),
-        "source": "accord",
-    }
-    if sighting.get("count", 1) != 1:
-        found["source"] = f"accord (count {sighting['count']})"
-    return found
-
-
-def tlp_distribution(marking_refs: Iterable[str]) -> int:
-    """The MISP distribution of a STIX object's TLP marking (AMBER: this community)."""
-    levels = [MARKING_LEVELS[r] for r in marking_refs if r in MARKING_LEVELS]
-    return min((TLP_DISTRIBUTION[level] for level in levels), default=1)

@@ -20,8 +20,9 @@ The hub ships a default set (``data/warninglists/``, see its NOTICE); operators 
 own, replace a default with a newer version of the same name, turn a default off, or remove
 a list (page ``/admin/sharing/warninglists``, ``accord sharing warninglists ...``).
 
-Matching is in memory: each process builds a ``warninglist_matching.Matcher`` from the defaults and the
-stored lists and keeps it until a list changes (``_signature``: one small query a use).
+Matching is in memory (``warninglist_matching.py``): each process builds a ``Matcher`` from
+the defaults and the stored lists and keeps it until a list changes (``_signature``: one
+small query a use).
 Ranges are cut into disjoint segments, each with the lists that hold it, so an address is
 one binary search however many ranges there are; strings and host names are dictionary
 look-ups.
