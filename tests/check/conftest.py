@@ -46,7 +46,7 @@ def pypa_records(packages: Iterable[str] = PACKAGES) -> list[dict[str, Any]]:
     records = []
     for package in packages:
         for path in sorted((VULNS / package).glob("*.yaml")):
-            record = yaml.safe_load(path.read_text())
+            record = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
             if record["id"] not in KNOWN_BAD and not record.get("withdrawn"):
                 records.append(record)
     return records

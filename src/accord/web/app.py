@@ -133,6 +133,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     ]
 
 
+_heap_frozen = False
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The embedded default runs background jobs in the web process; at scale, `accord worker`.
@@ -144,10 +147,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # as long as the process; out of the collector's reach it is no longer traversed by every
     # full collection, which a TAXII envelope's thousands of objects set off every few
     # envelopes (measured: ingest 15% faster at a million objects, docs/benchmarks.md). Once a
-    # process: a full collection costs a good part of a second on a large heap.
-    if not gc.get_freeze_count():
+    # process: a full collection costs a good part of a second on a large heap. A flag says
+    # whether it was done, not gc.get_freeze_count(), which walks every frozen object (150 ms
+    # for each lifespan after the first, and the suite enters one per test).
+    global _heap_frozen
+    if not _heap_frozen:
         gc.collect()
         gc.freeze()
+        _heap_frozen = True
     flusher = Flusher(
         app.state.deliveries,
         app.state.sessionmaker,
