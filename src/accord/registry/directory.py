@@ -146,7 +146,7 @@ def page(
 def _facts(db: Session) -> Callable[[int], dict[str, Any]]:
     """What the filters read of every organization's last checks, by organization id."""
     latest_txt = _latest(SecurityTxtCheck.id, SecurityTxtCheck.organization_id)
-    txt: dict[int, bool] = {
+    txt: dict[int, bool] = {  # noqa: C416 (rows, not pairs: dict() would need .tuples())
         org_id: ok
         for org_id, ok in db.execute(
             select(SecurityTxtCheck.organization_id, SecurityTxtCheck.ok).where(
