@@ -117,7 +117,8 @@ def run(
         try:
             metadata = feeds.read_metadata(fetcher, metadata_url)
             keys = feeds.keys(fetcher, metadata)
-            found = feeds.listed(fetcher, metadata, most=settings.csaf_max_listed)
+            broken: list[tuple[str, FetchFailed]] = []
+            found = feeds.listed(fetcher, metadata, most=settings.csaf_max_listed, broken=broken)
         except FetchFailed as exc:
             summary.failures.append((metadata_url, exc.code, None, exc.message))
             summary.message = exc.message
@@ -125,6 +126,9 @@ def run(
             _finish(sessions, provider_id, summary, metadata=None, keys=None)
             return summary
         summary.listed = len(found)
+        for url, exc in broken:  # a feed that cannot be read: refused, the others read
+            summary.failures.append((url, exc.code, None, f"the feed: {exc.message}"))
+            summary.failed += 1
         batch: list[_Ready] = []
         for item in found:
             if summary.downloaded >= settings.csaf_pass_max_downloads:
