@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pysequoia
@@ -159,12 +160,12 @@ def _feeds(fetcher: Fetcher, metadata: Metadata) -> list[tuple[str, Callable[[],
         directory = distribution.get("directory_url")
         if isinstance(directory, str):
             base = directory.rstrip("/")
-            found.append((base, lambda base=base: _directory(fetcher, base)))
+            found.append((base, partial(_directory, fetcher, base)))
         for feed in (distribution.get("rolie") or {}).get("feeds") or []:
             label = str(feed.get("tlp_label", "")).upper()
             if label in PUBLIC_TLP:
                 url = str(feed.get("url", ""))
-                found.append((url, lambda url=url: _rolie(fetcher, url)))
+                found.append((url, partial(_rolie, fetcher, url)))
     return found
 
 

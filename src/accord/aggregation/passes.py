@@ -126,8 +126,8 @@ def run(
             _finish(sessions, provider_id, summary, metadata=None, keys=None)
             return summary
         summary.listed = len(found)
-        for url, exc in broken:  # a feed that cannot be read: refused, the others read
-            summary.failures.append((url, exc.code, None, f"the feed: {exc.message}"))
+        for url, why in broken:  # a feed that cannot be read: refused, the others read
+            summary.failures.append((url, why.code, None, f"the feed: {why.message}"))
             summary.failed += 1
         batch: list[_Ready] = []
         for item in found:
