@@ -9,7 +9,8 @@ stated read from a real policy text) and a CSAF check every week for two years (
 1. reading a 1 MiB policy page (``policy_text.read``), the work each policy check adds;
 2. a campaign's figure now, from the check records (``goals.progress``), per goal;
 3. a daily snapshot of every campaign (what the ``campaigns.snapshot`` job does);
-4. the pages and API: ``/campaigns/{slug}``, ``/policies``, ``/api/v1/policies`` filtered.
+4. the pages and API: ``/campaigns/{slug}``, ``/policies`` (a page of 50, filtered or not),
+   ``/api/v1/policies`` filtered and a page of 200.
 
 A --database-url of PostgreSQL is emptied first (its public schema is dropped).
 """
@@ -133,7 +134,15 @@ def main() -> None:
 
     timed("snapshot of every campaign (4)", 5, snapshot_all)
     with TestClient(create_app(settings, engine=engine)) as client:
-        for path in ("/campaigns/safe-harbour", "/policies", "/api/v1/policies?safe_harbour=true"):
+        paths = (
+            "/campaigns/safe-harbour",
+            "/policies",
+            "/policies?page=10",
+            "/policies?safe_harbour=yes&page=3",
+            "/api/v1/policies?safe_harbour=true",
+            "/api/v1/policies?per_page=200",
+        )
+        for path in paths:
             timed(f"GET {path}", args.runs, lambda path=path: client.get(path).raise_for_status())
 
 

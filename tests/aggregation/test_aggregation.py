@@ -159,8 +159,11 @@ def test_a_provider_is_aggregated_checked_and_mirrored(
     # A second pass downloads nothing unchanged; a changed document alone is fetched again.
     https_server.requests.clear()
     second = passes.run(session_factory, provider_id=provider_id, settings=settings)
-    assert (second.stored, second.unchanged) == (0, 3)
+    assert (second.stored, second.unchanged, second.refused_unchanged) == (0, 3, 6)
+    assert (second.downloaded, second.failed) == (0, 0)
     assert not any(p.endswith(GOOD) for p in https_server.requests)
+    # The refused ones too, unchanged since: not downloaded again (test_refusals.py).
+    assert not any(p.endswith("/tampered.json") for p in https_server.requests)
     changed = json.loads((EXAMPLES / GOOD[0]).read_bytes())
     changed["document"]["tracking"]["current_release_date"] = "2024-05-02T00:00:00Z"
     changed["document"]["tracking"]["version"] = "2"
@@ -170,10 +173,10 @@ def test_a_provider_is_aggregated_checked_and_mirrored(
     provider.publish(f"2024/{GOOD[0]}", json.dumps(changed).encode(), when=T0 + timedelta(days=1))
     https_server.requests.clear()
     third = passes.run(session_factory, provider_id=provider_id, settings=settings)
-    assert (third.downloaded, third.stored) == (1 + 3, 1)  # the changed one, and 3 refused
+    assert (third.downloaded, third.stored) == (1, 1)  # the changed one alone
     assert sum(p.endswith(f"/{GOOD[0]}") for p in https_server.requests) == 1
     db.rollback()
-    assert db.scalar(select(func.count()).select_from(CsafFailure)) == 18
+    assert db.scalar(select(func.count()).select_from(CsafFailure)) == 6
 
 
 def _keys(db: Session, provider_id: int) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
-from accord.registry import policy_text, reach, reach_checks
+from accord.registry import directory, policy_text, reach, reach_checks
 from tests.factories import Factories
 from tests.registry.servers import Route, StaticServer
 
@@ -134,7 +134,9 @@ def test_the_directory_lists_and_filters_what_the_checks_found(
     _declare_and_check(session_factory, local_settings, harbour, first, client_for)
     _declare_and_check(session_factory, local_settings, acme, second, client_for)
 
-    listed = client.get("/api/v1/policies").json()
+    answer = client.get("/api/v1/policies").json()
+    assert (answer["total"], answer["page"], answer["per_page"]) == (3, 1, 50)
+    listed = answer["items"]
     assert [e["slug"] for e in listed] == [acme, harbour, silent]
     by_slug = {e["slug"]: e for e in listed}
     assert by_slug[harbour]["statements"]["safe_harbour"]["found"] is True
@@ -142,11 +144,11 @@ def test_the_directory_lists_and_filters_what_the_checks_found(
     assert by_slug[silent]["statements"]["safe_harbour"]["found"] is False
 
     with_harbour = client.get("/api/v1/policies", params={"safe_harbour": "true"}).json()
-    assert [e["slug"] for e in with_harbour] == [harbour]
+    assert [e["slug"] for e in with_harbour["items"]] == [harbour]
     stated_times = client.get("/api/v1/policies", params={"response_time": "true"}).json()
-    assert [e["slug"] for e in stated_times] == [acme]
+    assert [e["slug"] for e in stated_times["items"]] == [acme]
     no_csaf = client.get("/api/v1/policies", params={"csaf": "false"}).json()
-    assert len(no_csaf) == 3  # nothing served one
+    assert no_csaf["total"] == 3  # nothing served one
 
     page = client.get("/policies", params={"safe_harbour": "yes"})
     assert page.status_code == 200
@@ -154,3 +156,56 @@ def test_the_directory_lists_and_filters_what_the_checks_found(
     assert "Acme Widgets" not in page.text
     assert client.get("/policies", params={"safe_harbour": "maybe"}).status_code == 422
     assert client.get("/api/v1/policies", params={"csaf": "maybe"}).status_code == 422
+
+
+def test_the_directory_comes_a_page_at_a_time_with_its_filters_kept(
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    local_settings: Settings,
+    https_server: StaticServer,
+    client_for: httpx.Client,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    html_type = "text/html; charset=utf-8"
+    url = https_server.route("/vdp.html", Route(dioterms_page(), content_type=html_type))
+    # 5 organizations, 3 of them with a policy stating safe harbour: "D1" ... "D5" by name.
+    slugs = [make.org(f"D{n}") for n in range(1, 6)]
+    for slug in slugs[::2]:
+        _declare_and_check(session_factory, local_settings, slug, url, client_for)
+
+    pages = [
+        client.get("/api/v1/policies", params={"per_page": 2, "page": n}).json()
+        for n in (1, 2, 3, 4)
+    ]
+    assert [[e["slug"] for e in p["items"]] for p in pages] == [
+        slugs[0:2], slugs[2:4], slugs[4:5], []]  # fmt: skip
+    assert {p["total"] for p in pages} == {5}
+
+    harbour = [
+        client.get("/api/v1/policies", params={"safe_harbour": "true", "per_page": 2, "page": n})
+        .json() for n in (1, 2)
+    ]  # fmt: skip
+    assert [[e["slug"] for e in p["items"]] for p in harbour] == [
+        [slugs[0], slugs[2]], [slugs[4]]]  # fmt: skip
+    assert harbour[0]["total"] == 3
+    assert client.get("/api/v1/policies", params={"per_page": 0}).status_code == 422
+    assert client.get("/api/v1/policies", params={"per_page": 201}).status_code == 422
+    assert client.get("/api/v1/policies", params={"page": 0}).status_code == 422
+
+    # The page: 2 a page here, the filter carried by the links to the next and previous.
+    monkeypatch.setattr(directory, "PER_PAGE", 2)
+    first = client.get("/policies", params={"safe_harbour": "yes"})
+    assert first.status_code == 200
+    assert "3 organizations · page 1 of 2" in first.text
+    assert f'id="org-{slugs[0]}"' in first.text
+    assert f'id="org-{slugs[4]}"' not in first.text
+    following = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert following is not None
+    second = client.get(html.unescape(following.group(1)))
+    assert f'id="org-{slugs[4]}"' in second.text
+    assert f'id="org-{slugs[1]}"' not in second.text  # still filtered
+    assert 'rel="next"' not in second.text
+    previous = re.search(r'href="([^"]+)" rel="prev"', second.text)
+    assert previous is not None
+    assert html.unescape(previous.group(1)) == "/policies?safe_harbour=yes&page=1"

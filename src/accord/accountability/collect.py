@@ -15,7 +15,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, cast, func, or_, select
+from sqlalchemy import ColumnElement, cast, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from accord.accountability.bounds import within as _in
 from accord.accountability.periods import Period
 from accord.accountability.rows import (
     AdvisoryRow,
+    ProviderAdvisoryRow,
     ReachCheckRow,
     Records,
     SecurityTxtCheckRow,
@@ -34,6 +35,7 @@ from accord.accountability.rows import (
     VendorCase,
 )
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
+from accord.aggregation.models import CsafDocument, CsafProvider
 from accord.campaigns.goals import meets
 from accord.campaigns.models import Campaign, GoalKind
 from accord.disclosure.models import CaseEvent, CaseMessage, CaseStatus, CaseVendor, DisclosureCase
@@ -56,6 +58,7 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
         for name in (
             "vendor_cases",
             "advisories",
+            "provider_advisories",
             "objects",
             "sightings",
             "checks",
@@ -78,6 +81,8 @@ def collect(db: Session, *, period: Period, org_ids: Collection[int]) -> dict[in
     since = min((c.notified_at for c in embargoed), default=None)
     for advisory in _advisories(db, period, wanted, {c.org_id for c in embargoed}, since):
         parts["advisories"][advisory.org_id].append(advisory)
+    for released in _provider_advisories(db, period, wanted):
+        parts["provider_advisories"][released.org_id].append(released)
     for shared in public.objects(sharing.objects(db, period, wanted)):
         parts["objects"][shared.org_id].append(shared)
     for sighting in sharing.sightings(db, period, wanted):
@@ -235,6 +240,10 @@ def _advisories(
             Advisory.organization_id.is_not(None),
             Advisory.status != AdvisoryStatus.DRAFT,
             _orgs(Advisory.organization_id, wanted),
+            # Read from a CSAF provider by the aggregator: counted apart (provider_advisories).
+            ~exists().where(
+                CsafDocument.advisory_id == Advisory.id, CsafDocument.provider_id.is_not(None)
+            ),
         )
     )
     found: list[AdvisoryRow] = []
@@ -255,6 +264,46 @@ def _advisories(
         if org_id in wanted and org_id in embargo_orgs:
             found.append(_advisory(osv_id, org_id, tlp, aliases, first_at, None))
     return found
+
+
+def _provider_advisories(
+    db: Session, period: Period, wanted: frozenset[int]
+) -> list[ProviderAdvisoryRow]:
+    """Advisories released within the period on a signatory's own CSAF provider (the one
+    registered for it), as the aggregator kept them; first read by the hub at its version 1."""
+    first = (
+        select(
+            AdvisoryVersion.advisory_id.label("advisory_id"),
+            AdvisoryVersion.published_at.label("seen_at"),
+        )
+        .where(AdvisoryVersion.number == 1)
+        .subquery()
+    )
+    query = (
+        select(Advisory.osv_id, Advisory.organization_id, Advisory.tlp, Advisory.published_at,
+               first.c.seen_at)
+        .join(CsafDocument, CsafDocument.advisory_id == Advisory.id)
+        .join(CsafProvider, CsafProvider.id == CsafDocument.provider_id)
+        .join(first, first.c.advisory_id == Advisory.id)
+        .where(
+            CsafProvider.organization_id == Advisory.organization_id,
+            Advisory.status != AdvisoryStatus.DRAFT,
+            _in(Advisory.published_at, period),
+            first.c.seen_at < period.end,
+            _orgs(Advisory.organization_id, wanted),
+        )
+    )  # fmt: skip
+    return [
+        ProviderAdvisoryRow(
+            ref=f"advisory:{osv_id}" if tlp is Tlp.CLEAR else f"{PRIVATE}advisory:{osv_id}",
+            org_id=org_id,
+            released_at=released,
+            seen_at=seen,
+            public=tlp is Tlp.CLEAR,
+        )
+        for osv_id, org_id, tlp, released, seen in db.execute(query)
+        if org_id in wanted
+    ]
 
 
 def _advisory(

@@ -16,6 +16,8 @@ from accord.accountability.measures import (
     Value,
     ack_median,
     ack_p90,
+    advisories_everywhere,
+    advisories_on_provider,
     advisories_published,
     campaign_goals_met,
     csaf_metadata_reachable,
@@ -122,8 +124,9 @@ SOURCES_BY_GROUP: dict[str, tuple[str, ...]] = {
 }
 _POLICY_CHECKS = N_("the registry's checks of the disclosure policy page (reach_checks)")
 _TXT_CHECKS = N_("the registry's security.txt checks")
-# Counting advisories aggregated from the signatories' own CSAF providers belongs to the
-# aggregation domain: a figure reading them names that source here.
+_PROVIDER_DOCS = N_(
+    "the CSAF documents the hub's aggregator read from the signatory's own CSAF provider"
+)
 
 DEFINITIONS: tuple[Definition, ...] = (
     Definition(
@@ -260,8 +263,42 @@ DEFINITIONS: tuple[Definition, ...] = (
                 "within the period (advisory_versions number 1); later versions and "
                 "withdrawals do not count again."
             ),
+            N_(
+                "Advisories the hub's aggregator read from a CSAF provider are not counted "
+                "here but in the advisories on the signatory's own CSAF provider."
+            ),
         ),
         advisories_published,
+    ),
+    Definition(
+        "advisories_on_provider",
+        "advisories",
+        N_("Advisories on its own CSAF provider"),
+        "count",
+        (
+            N_(
+                "CSAF documents the signatory released on its own CSAF provider (the provider "
+                "registered for it on the hub) within the period, by the document's initial "
+                "release date, that the hub's aggregator had read, checked and kept before "
+                "the period's end; a document read later does not change a past period."
+            ),
+        ),
+        advisories_on_provider,
+        sources=(_PROVIDER_DOCS,),
+    ),
+    Definition(
+        "advisories_everywhere",
+        "advisories",
+        N_("Advisories published, hub and own provider"),
+        "count",
+        (
+            N_(
+                "The advisories published on the hub plus those on the signatory's own CSAF "
+                "provider, as the two figures above count them; none is counted twice."
+            ),
+        ),
+        advisories_everywhere,
+        sources=(SOURCES_BY_GROUP["advisories"][0], _PROVIDER_DOCS),
     ),
     Definition(
         "csaf_share",

@@ -88,6 +88,8 @@ PRINCIPLES: tuple[Principle, ...] = (
         ),
         (
             "advisories_published",
+            "advisories_on_provider",
+            "advisories_everywhere",
             "csaf_share",
             "fix_versions_share",
             "fix_to_advisory_median_hours",

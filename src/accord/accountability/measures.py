@@ -197,6 +197,26 @@ def advisories_published(records: Records, period: Period) -> Figure:
     return Figure(len(found), tuple(found))
 
 
+def _released(records: Records, period: Period) -> list[RecordRef]:
+    """Released on the signatory's provider within the period, and read by the hub before
+    its end (so that a period's figure, once past, stays what it was)."""
+    return [
+        a.ref
+        for a in records.provider_advisories
+        if period.contains(a.released_at) and a.seen_at < period.end
+    ]
+
+
+def advisories_on_provider(records: Records, period: Period) -> Figure:
+    found = _released(records, period)
+    return Figure(len(found), tuple(found))
+
+
+def advisories_everywhere(records: Records, period: Period) -> Figure:
+    found = _published(records, period) + _released(records, period)
+    return Figure(len(found), tuple(found))
+
+
 def csaf_share(records: Records, period: Period) -> Figure:
     found = [a for a in records.advisories if period.contains(a.first_published_at)]
     public = [a for a in found if a.tlp in PUBLIC_CSAF_TLPS]

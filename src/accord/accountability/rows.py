@@ -71,6 +71,19 @@ class AdvisoryRow:
 
 
 @dataclass(frozen=True)
+class ProviderAdvisoryRow:
+    """An advisory a signatory published on its own CSAF provider, read by the hub's
+    aggregator (``aggregation``): released by the provider at ``released_at`` (the CSAF
+    document's ``initial_release_date``), first read by the hub at ``seen_at``."""
+
+    ref: RecordRef
+    org_id: int
+    released_at: datetime
+    seen_at: datetime
+    public: bool = True
+
+
+@dataclass(frozen=True)
 class SharedCount:
     """How many first versions of STIX objects of one TLP a signatory shared (not pulled
     from a remote), added from ``first_added`` to ``last_added`` (both included)."""
@@ -138,6 +151,8 @@ class Records:
 
     vendor_cases: tuple[VendorCase, ...] = ()
     advisories: tuple[AdvisoryRow, ...] = ()
+    # Released on the signatory's own CSAF provider and read by the aggregator.
+    provider_advisories: tuple[ProviderAdvisoryRow, ...] = ()
     objects: tuple[SharedCount, ...] = ()
     sightings: tuple[SightingCount, ...] = ()
     checks: tuple[SecurityTxtCheckRow, ...] = field(default=())

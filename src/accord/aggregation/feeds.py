@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pysequoia
@@ -124,22 +126,47 @@ def keys(fetcher: Fetcher, metadata: Metadata) -> list[dict[str, str]]:
     return found
 
 
-def listed(fetcher: Fetcher, metadata: Metadata, *, most: int) -> list[Listed]:
-    """Every public document the metadata's distributions list, each URL once."""
+def listed(
+    fetcher: Fetcher,
+    metadata: Metadata,
+    *,
+    most: int,
+    broken: list[tuple[str, FetchFailed]] | None = None,
+) -> list[Listed]:
+    """Every public document the metadata's distributions list, each URL once.
+
+    A feed that cannot be read (a redirect loop, past the size cap, not a feed) is added to
+    ``broken`` with why, and the others are read; without ``broken`` it raises. Listing more
+    than ``most`` documents in all raises :class:`FetchFailed` ("too_many")."""
     seen: dict[str, Listed] = {}
+    for url, read in _feeds(fetcher, metadata):
+        try:
+            items = read()
+        except FetchFailed as exc:
+            if broken is None or exc.code == "too_many":
+                raise
+            broken.append((url, exc))
+            continue
+        for item in items:
+            seen.setdefault(item.url, item)
+            _bound(seen, most)
+    return list(seen.values())
+
+
+def _feeds(fetcher: Fetcher, metadata: Metadata) -> list[tuple[str, Callable[[], list[Listed]]]]:
+    """Each public feed of the metadata's distributions, and how to read it."""
+    found: list[tuple[str, Callable[[], list[Listed]]]] = []
     for distribution in metadata.content.get("distributions") or []:
         directory = distribution.get("directory_url")
         if isinstance(directory, str):
-            for item in _directory(fetcher, directory.rstrip("/")):
-                seen.setdefault(item.url, item)
-                _bound(seen, most)
+            base = directory.rstrip("/")
+            found.append((base, partial(_directory, fetcher, base)))
         for feed in (distribution.get("rolie") or {}).get("feeds") or []:
             label = str(feed.get("tlp_label", "")).upper()
             if label in PUBLIC_TLP:
-                for item in _rolie(fetcher, str(feed.get("url", ""))):
-                    seen.setdefault(item.url, item)
-                    _bound(seen, most)
-    return list(seen.values())
+                url = str(feed.get("url", ""))
+                found.append((url, partial(_rolie, fetcher, url)))
+    return found
 
 
 def _bound(seen: dict[str, Listed], most: int) -> None:
@@ -192,7 +219,10 @@ def _rolie(fetcher: Fetcher, url: str) -> list[Listed]:
         }
         when = None
         if isinstance(entry.get("updated"), str):
-            when = documents.parse_timestamp(entry["updated"], field="updated")
+            try:
+                when = documents.parse_timestamp(entry["updated"], field="updated")
+            except Exception:  # the parser's own error: the feed is refused as a whole
+                raise FetchFailed("bad_feed", f"{url}: {entry['updated']!r} is no time") from None
         found.append(
             Listed(
                 src,

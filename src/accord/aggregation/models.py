@@ -3,7 +3,8 @@
 ``csaf_documents`` keeps every CSAF document the hub took in whole (imported from a file, or
 read from a provider), beside the advisory made from it; ``csaf_providers`` the providers the
 hub aggregates or lists, with the keys their metadata names; ``csaf_runs`` each pass over a
-provider's feeds and ``csaf_failures`` every document refused on the way, with the reason.
+provider's feeds and ``csaf_failures`` every document refused on the way, with the reason;
+``csaf_refusals`` the documents refused as they stand, not to be downloaded again unchanged.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class CsafRun(Base):
     stored: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    # Refused by an earlier pass and unchanged since: not downloaded (see CsafRefusal).
+    refused_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     message: Mapped[str] = mapped_column(String(1000), default="")
 
 
@@ -106,4 +109,22 @@ class CsafFailure(Base):
     code: Mapped[str] = mapped_column(String(40))
     test: Mapped[str | None] = mapped_column(String(20))  # "6.1.1" for a mandatory test
     reason: Mapped[str] = mapped_column(String(1000))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CsafRefusal(Base):
+    """A provider's document the last pass that downloaded it refused, remembered with what
+    its feed then said of it, so that it is downloaded again only once that changes."""
+
+    __tablename__ = "csaf_refusals"
+    __table_args__ = (UniqueConstraint("provider_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("csaf_providers.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(1000))
+    # The feed's time for it (changes.csv, ROLIE "updated"), or, for a feed that says no time
+    # (index.txt), the SHA-256 its provider published for it.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_sha256: Mapped[str | None] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -122,3 +122,20 @@ def database(
         engine.dispose()
     if writes:
         say_written(settings)
+
+
+@contextmanager
+def refused() -> Iterator[None]:
+    """A refusal (the hub's, or a value the wire models reject) as one line and exit 1."""
+    from pydantic import ValidationError
+
+    try:
+        yield
+    except AccordError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(getattr(exc, "exit_code", 1)) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "input"
+        typer.echo(f"error: {where}: {first['msg']}", err=True)
+        raise typer.Exit(1) from None

@@ -45,6 +45,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "aggregation_app",
         "The CSAF aggregator: read other providers' feeds.",
     ),
+    "pledges": (
+        "accord.cli.campaigns",
+        "pledges_app",
+        "Pledges: texts organizations endorse beside the accord.",
+    ),
+    "campaigns": (
+        "accord.cli.campaigns",
+        "campaigns_app",
+        "Campaigns: a measurable goal across the signatories.",
+    ),
     "log": ("accord.cli.log", "log_app", "The hub's transparency log."),
     "witness": (
         "accord.cli.witness",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
-from accord.cli.context import open_engine, say_written, settings_from_env
+from accord.cli.context import open_engine, refused, say_written, settings_from_env
+from accord.config import Settings
 from accord.db import make_sessionmaker, unit_of_work
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org, list_orgs
@@ -88,3 +91,52 @@ def schedule_checks(
     # An already queued repeating run is kept, with its own interval.
     repeat = f", then every {repeats} minutes" if repeats else ""
     out.print(f"queued job {job_id} ({handlers.KIND}) at {run_at:%Y-%m-%d %H:%M} UTC{repeat}")
+
+
+@registry_app.command("depart")
+def depart(
+    slug: Annotated[str, typer.Argument(help="The signatory that leaves or is removed.")],
+    confirm: Annotated[
+        str,
+        typer.Option("--confirm", help="The same slug again: a departure is public and logged."),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (public; required for a removal).")
+    ] = "",
+    left: Annotated[
+        bool,
+        typer.Option("--left", help="The signatory asked to leave (else operators remove it)."),
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Record a signatory's departure: it left (--left), or operators removed it with a
+    reason. Logged in the transparency log; the public lists show it with its date."""
+    with refused():
+        settings = settings_from_env(config)
+        engine = open_engine(settings)
+        try:
+            kind, on = _depart(engine, settings, slug, confirm=confirm, reason=reason, left=left)
+        finally:
+            engine.dispose()
+    say_written(settings)
+    out.print(f"{slug}: {kind} on {on:%Y-%m-%d}", markup=False)
+
+
+def _depart(
+    engine: Engine, settings: Settings, slug: str, *, confirm: str, reason: str, left: bool
+) -> tuple[str, datetime]:
+    from accord.errors import InvalidInput
+    from accord.registry import departures
+
+    with unit_of_work(make_sessionmaker(engine)) as db:
+        org = get_org(db, slug)
+        if left:
+            found = departures.leave(
+                db, org=org, confirm=confirm, reason=reason, actor=SYSTEM, settings=settings
+            )
+        elif confirm.strip() != org.slug:
+            message = f"confirm: give --confirm {org.slug} to remove {org.name}"
+            raise InvalidInput(message, field="confirm")
+        else:
+            found = departures.remove(db, org=org, reason=reason, actor=SYSTEM, settings=settings)
+        return found.kind.value, found.departed_at

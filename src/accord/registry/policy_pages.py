@@ -1,9 +1,10 @@
-"""The public directory of disclosure policies (``/policies``): the same entries and filters
-as ``GET /api/v1/policies``, each filter a yes / no / either choice."""
+"""The public directory of disclosure policies (``/policies``): the same entries, filters and
+pages as ``GET /api/v1/policies``, each filter a yes / no / either choice."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -46,6 +47,7 @@ def policies(
     languages: Annotated[str, Query(max_length=3)] = "",
     bug_bounty: Annotated[str, Query(max_length=3)] = "",
     csaf: Annotated[str, Query(max_length=3)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     """Every organization's disclosure policy as last checked, filtered by what it shows."""
     given = {
@@ -65,9 +67,13 @@ def policies(
         choice = CHOICES[value]
         if choice is not None:
             wanted[name] = choice
-    found = directory.entries(db, wanted=wanted)
+    found = directory.page(db, wanted=wanted, page=page, per_page=directory.PER_PAGE)
+    # The filters in force, carried by the links to the other pages.
+    kept = urlencode({name: value for name, value in given.items() if value})
     context = {
-        "entries": found,
+        "entries": found.entries,
+        "found": found,
+        "query": f"{kept}&" if kept else "",
         "given": given,
         "labels": LABELS,
         "filters": directory.FILTERS,

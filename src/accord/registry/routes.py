@@ -32,7 +32,7 @@ from accord.registry.schemas import (
     Decision,
     DepartureRead,
     Leave,
-    PolicyEntryRead,
+    PolicyDirectoryRead,
     ProductRead,
     ProductsUpdate,
     ProfileRead,
@@ -313,12 +313,21 @@ def policy_filters(
     return {name: value for name, value in given.items() if value is not None}
 
 
-@router.get("/policies", response_model=list[PolicyEntryRead])
+@router.get("/policies", response_model=PolicyDirectoryRead)
 def policies(
     db: DbSession,
     _: Public,
     wanted: Annotated[dict[str, bool], Depends(policy_filters)],
-) -> list[PolicyEntryRead]:
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=directory.MAX_PER_PAGE)] = directory.PER_PAGE,
+) -> PolicyDirectoryRead:
     """Every organization's security.txt, disclosure policy (and what it states, with the
-    sentence as evidence), CSAF provider and bug bounty, as last checked; filterable."""
-    return [entry_read(e) for e in directory.entries(db, wanted=wanted)]
+    sentence as evidence), CSAF provider and bug bounty, as last checked; filterable, by
+    name, a page at a time."""
+    found = directory.page(db, wanted=wanted, page=page, per_page=per_page)
+    return PolicyDirectoryRead(
+        items=[entry_read(e) for e in found.entries],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )

@@ -262,3 +262,12 @@ class PolicyEntryRead(BaseModel):
     policy: FetchRead | None
     statements: dict[str, StatementRead]
     csaf: FetchRead | None
+
+
+class PolicyDirectoryRead(BaseModel):
+    """One page of the directory of disclosure policies, by name."""
+
+    items: list[PolicyEntryRead]
+    total: int = Field(description="Entries meeting the filters, on every page.")
+    page: int
+    per_page: int
