@@ -158,3 +158,59 @@ def test_a_new_account_refused_keeps_what_was_typed(client: TestClient, make: Fa
     assert taken.status_code == 409
     assert "is taken" in _error(taken.text, "username-error")
     assert 'value="other@example.org"' in taken.text
+
+
+def test_a_period_left_empty_or_too_long_is_refused_beside_the_field(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Acme")
+    admin = make.user("acme-admin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    token = csrf_of(client.get(f"/orgs/{slug}/accountability").text)
+    for period in ("", "2026-Q1 and the quarter after it"):
+        refused = client.post(
+            f"/orgs/{slug}/accountability/publish",
+            data={"period": period, "narrative": "Kept words", "csrf_token": token},
+        )
+        assert refused.status_code == 400
+        assert not _generic(refused.text)
+        assert "is not a period" in _error(refused.text, "period-error")
+        assert "Kept words" in refused.text
+
+
+def test_members_invitations_and_webhooks_left_empty_are_refused_beside_the_field(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Acme")
+    admin = make.user("acme-admin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    token = csrf_of(client.get(f"/orgs/{slug}/members").text)
+    for path, field in (("members", "username"), ("invitations", "email")):
+        refused = client.post(f"/orgs/{slug}/{path}", data={field: "", "csrf_token": token})
+        assert 400 <= refused.status_code < 500, path
+        assert not _generic(refused.text), path
+        assert _error(refused.text, f"{field}-error"), path
+    hooks = client.post(
+        f"/orgs/{slug}/webhooks", data={"url": "", "description": "ours", "csrf_token": token}
+    )
+    assert 400 <= hooks.status_code < 500
+    assert not _generic(hooks.text)
+    assert 'value="ours"' in hooks.text or ">ours<" in hooks.text
+
+
+def test_an_exclusion_without_a_reason_is_refused_beside_the_field(
+    client: TestClient, make: Factories
+) -> None:
+    make.session(client, make.user("oper", operator=True))
+    token = csrf_of(client.get("/admin/accountability").text)
+    refused = client.post(
+        "/admin/accountability/exclusions",
+        data={"period": "2026-Q1", "csrf_token": token},
+        headers={"Accept-Language": "es"},
+    )
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "reason-error")
+    assert 'value="2026-Q1"' in refused.text

@@ -136,7 +136,7 @@ def problem(context: Context, message: object) -> str:
     if isinstance(message, Message):  # a domain error's sentence, by its id
         return message.translated(translations.gettext)
     if kind not in PROBLEMS or field is None or not isinstance(params, dict):
-        return str(message)
+        return translations.gettext(str(message))  # a sentence marked N_, or itself
     values = {**params, "field": field}
     if "detail" in values:
         values["detail"] = _detail(translations, values["detail"])
