@@ -47,6 +47,8 @@ PYPA_VULNS = PYPA / "vulns"
 
 # The OSV JSON schema (draft 2020-12).
 OSV_SCHEMA = DATA / "osv-schema" / "schema.json"
+# Real Go vulnerability database records: SEMVER ranges, ecosystem_specific symbols.
+GO_VULNS = DATA / "go-vulndb"
 
 # CSAF 2.0: the OASIS JSON schemas, the FIRST CVSS schemas they reference, and the examples.
 CSAF_DIR = DATA / "csaf" / "csaf_2.0"

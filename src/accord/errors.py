@@ -7,10 +7,50 @@ the API, a page for the web, one line and an exit code for the CLI.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "mark, translate later")
+    """Mark a string for extraction where it is defined; templates translate it when shown."""
+    return message
+
+
+class Message(str):
+    """A sentence in English that keeps its message id and values, so that an edge can say it
+    in the viewer's language (``translated``); everywhere else it is the English text.
+
+    The id is marked with ``N_`` where the error is raised, and the values are not translated
+    (names, periods, dates, versions)::
+
+        raise PeriodError(Message(N_("period: %(period)s has not ended"), period=key))
+    """
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Message:
+        made = super().__new__(cls, msgid % params if params else msgid)
+        made.msgid = msgid
+        made.params = params
+        return made
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The sentence through ``gettext`` (a catalog's), with the same values."""
+        try:
+            return gettext(self.msgid) % self.params if self.params else gettext(self.msgid)
+        except (KeyError, ValueError, TypeError):  # a catalog's placeholder gone wrong
+            return str(self)
+
+
+def say(message: object, gettext: Callable[[str], str]) -> str:
+    """``message`` in a catalog's language: a :class:`Message` by its id and values, any
+    other text as a whole (an exact sentence of the catalog, else itself)."""
+    if isinstance(message, Message):
+        return message.translated(gettext)
+    return gettext(str(message))
 
 
 class AccordError(Exception):

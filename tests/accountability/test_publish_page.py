@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -152,3 +153,38 @@ def test_operators_forms_come_back_with_the_error_beside_the_field(
     assert future.status_code == 400
     assert 'id="hub_period-error"' in future.text
     assert "Kept narrative" in future.text
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("es", "terminó antes de que Late Joiner firmara el acuerdo"), ("ja", "協定に署名する前")],
+)
+def test_the_refusal_is_said_in_the_viewers_language(
+    client: TestClient,
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    language: str,
+    words: str,
+) -> None:
+    slug = make.org("Late Joiner")
+    admin = make.user("lateadmin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    _signed(session_factory, slug, datetime(2026, 5, 10, tzinfo=UTC))
+    sign_in(client, admin)
+    client.headers["Accept-Language"] = language
+    page = client.get(f"/orgs/{slug}/accountability")
+    refused = client.post(
+        f"/orgs/{slug}/accountability/publish",
+        data={"period": ENDED, "intent": "preview", "csrf_token": csrf_of(page.text)},
+    )
+    assert refused.status_code == 400
+    error = re.search(r'id="period-error">([^<]+)<', refused.text)
+    assert error is not None
+    said = error.group(1)
+    assert words in said
+    assert ENDED in said  # the values, as they were
+    assert "2026-05-10" in said
+    # No word of the English sentence is left, once the names and values are taken out.
+    rest = said.replace("Late Joiner", "").lower()
+    english = {"period", "ended", "before", "signed", "accord", "choose", "that", "ends", "after"}
+    assert set(re.findall(r"[a-z]+", rest)) & english == set()

@@ -23,6 +23,9 @@ from accord.web.i18n import viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
+# A period as typed, empty or too long included: parsing it says what is wrong, beside the
+# field, rather than the request's validation on the generic error page.
+PeriodText = Annotated[str, Form(max_length=1_000)]
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 PeriodParam = Annotated[str | None, Query(max_length=10)]
 
@@ -181,7 +184,7 @@ def hub_publish_submit(
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
-    period: Annotated[str, Form(max_length=10)],
+    period: PeriodText = "",
     narrative: Annotated[str, Form(max_length=reports.MAX_NARRATIVE)] = "",
 ) -> RedirectResponse | HTMLResponse:
     """Publish the hub report, then show the hub page of its period."""
@@ -242,7 +245,7 @@ def publish_submit(
     db: DbSession,
     settings: SettingsDep,
     access: Annotated[OrgAccess, org_guard(Action.ACCOUNTABILITY_PUBLISH)],
-    period: Annotated[str, Form(max_length=10)],
+    period: PeriodText = "",
     narrative: Annotated[str, Form(max_length=reports.MAX_NARRATIVE)] = "",
     commitments: Annotated[str, Form(max_length=reports.MAX_COMMITMENTS)] = "",
     # The page's first button previews; a client without the field publishes, as before.
@@ -321,9 +324,10 @@ def exclude_submit(
     request: Request,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.ACCOUNTABILITY_OPERATE)],
-    reason: Annotated[str, Form(max_length=services.MAX_REASON)],
+    # Empty or too long: the service says so, beside the field.
+    reason: Annotated[str, Form(max_length=10 * services.MAX_REASON)] = "",
     signatory: Annotated[str, Form(max_length=64)] = "",
-    period: Annotated[str, Form(max_length=10)] = "",
+    period: PeriodText = "",
 ) -> RedirectResponse | HTMLResponse:
     """Exclude a signatory, a period, or both together, from publication."""
     try:

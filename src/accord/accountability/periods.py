@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from accord.errors import AccordError
+from accord.errors import N_, AccordError, Message
 
 
 class PeriodError(AccordError):
@@ -61,18 +61,37 @@ def parse(key: str) -> Period:
     found = _KEY.match(text)
     if found is None:
         raise PeriodError(
-            f"unknown period {key!r}: write 2026-03 (a month), 2026-Q1 (a quarter) or 2026",
+            Message(
+                N_(
+                    "period: %(key)s is not a period: "
+                    "write 2026-03 (a month), 2026-Q1 (a quarter) or 2026"
+                ),
+                key=repr(key),
+            ),
             field="period",
         )
     year = int(found["year"])
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise PeriodError(
-            f"unknown period {key!r}: years run from {FIRST_YEAR} to {LAST_YEAR}", field="period"
+            Message(
+                N_("period: %(key)s is not a period: years run from %(first)s to %(last)s"),
+                key=repr(key),
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            ),
+            field="period",
         )
     if found["month"] is not None:
         month = int(found["month"])
         if not 1 <= month <= 12:
-            raise PeriodError(f"unknown period {key!r}: no month {month}", field="period")
+            raise PeriodError(
+                Message(
+                    N_("period: %(key)s is not a period: no month %(month)s"),
+                    key=repr(key),
+                    month=month,
+                ),
+                field="period",
+            )
         return Period(
             _month_start(year, month), _month_start(year, month + 1), PeriodKind.MONTH, text
         )

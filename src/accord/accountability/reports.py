@@ -27,7 +27,7 @@ from accord.accountability.models import ProgressReport, PublishedDocument
 from accord.accountability.periods import Period, PeriodError
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import N_, Conflict, InvalidInput, Message, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Actor
@@ -102,7 +102,11 @@ def ensure_ended(period: Period, now: datetime) -> None:
     """400 naming the period while it has not ended: no report before the figures settle."""
     if not period.ended(now):
         raise PeriodError(
-            f"the period {period.key} has not ended (it ends {stamp(period.end)})",
+            Message(
+                N_("period: %(period)s has not ended (it ends %(end)s)"),
+                period=period.key,
+                end=stamp(period.end),
+            ),
             field="period",
         )
 
@@ -118,8 +122,15 @@ def ensure_after_joining(db: Session, *, org: Organization, period: Period) -> N
     )
     if signed is not None and period.end <= signed:
         raise PeriodError(
-            f"period: {period.key} ended before {org.name} signed the accord "
-            f"(on {signed:%Y-%m-%d}); choose a period that ends after that day",
+            Message(
+                N_(
+                    "period: %(period)s ended before %(name)s signed the accord (on %(day)s); "
+                    "choose a period that ends after that day"
+                ),
+                period=period.key,
+                name=org.name,
+                day=f"{signed:%Y-%m-%d}",
+            ),
             field="period",
         )
 
@@ -172,11 +183,13 @@ def check_texts(narrative: str, commitments: str) -> None:
     """400 naming the field when a text is too long."""
     if len(narrative) > MAX_NARRATIVE:
         raise InvalidInput(
-            f"the narrative has at most {MAX_NARRATIVE} characters", field="narrative"
+            Message(N_("narrative: write at most %(count)s characters"), count=MAX_NARRATIVE),
+            field="narrative",
         )
     if len(commitments) > MAX_COMMITMENTS:
         raise InvalidInput(
-            f"the commitments have at most {MAX_COMMITMENTS} characters", field="commitments"
+            Message(N_("commitments: write at most %(count)s characters"), count=MAX_COMMITMENTS),
+            field="commitments",
         )
 
 

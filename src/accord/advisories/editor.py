@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord import limits
-from accord.advisories import scoring
+from accord.advisories import editor_rows, scoring
 from accord.errors import AccordError
 from accord.web.i18n import N_
 
 MAX_ROWS = 50
-EVENT_KINDS = ("introduced", "fixed", "last_affected")
 CREDIT_TYPES = (
     "FINDER",
     "REPORTER",
@@ -90,20 +89,19 @@ class Editor:
     v4: dict[str, str] = field(default_factory=dict)
     use_json: bool = False
     affected_json: str = ""
+    # What the record's affected entries hold beyond the rows (a package's purl, its
+    # ecosystem_specific...), kept as JSON in a hidden field: [[ecosystem, name, {...}], ...].
+    affected_extra: str = ""
 
     def pad(self) -> Editor:
         """At least one empty row of each kind, for the page to offer."""
         if not self.ranges:
-            self.ranges.append(_empty_range())
+            self.ranges.append(editor_rows.empty_range())
         if not self.credits:
             self.credits.append({"name": "", "type": ""})
         if not self.cwes:
             self.cwes.append("")
         return self
-
-
-def _empty_range(ecosystem: str = "PyPI", package: str = "") -> dict[str, str]:
-    return {"ecosystem": ecosystem, "package": package, **dict.fromkeys(EVENT_KINDS, "")}
 
 
 def _count(form: Mapping[str, str], name: str) -> int:
@@ -124,10 +122,15 @@ def from_form(form: Mapping[str, str]) -> Editor:
         tlp=form.get("tlp", "CLEAR").strip() or "CLEAR",
         use_json=form.get("use_json") == "yes",
         affected_json=form.get("affected_json", ""),
+        affected_extra=form.get("affected_extra", ""),
     )
     for i in range(_count(form, "ranges")):
         row = {key: form.get(f"range-{i}-{key}", "").strip() for key in ("ecosystem", "package")}
-        row.update({kind: form.get(f"range-{i}-{kind}", "").strip() for kind in EVENT_KINDS})
+        kind = form.get(f"range-{i}-type", "").strip()
+        row["type"] = kind if kind in editor_rows.RANGE_TYPES else editor_rows.RANGE_TYPES[0]
+        row.update(
+            {kind: form.get(f"range-{i}-{kind}", "").strip() for kind in editor_rows.EVENT_KINDS}
+        )
         editor.ranges.append(row)
     for i in range(_count(form, "credit_rows")):
         editor.credits.append(
@@ -149,8 +152,10 @@ def from_form(form: Mapping[str, str]) -> Editor:
             metrics["pasted"] = pasted
     add = form.get("add", "")
     if add == "range" and len(editor.ranges) < MAX_ROWS:
-        last = editor.ranges[-1] if editor.ranges else _empty_range()
-        editor.ranges.append(_empty_range(last["ecosystem"], last["package"]))
+        last = editor.ranges[-1] if editor.ranges else editor_rows.empty_range()
+        editor.ranges.append(
+            editor_rows.empty_range(last["ecosystem"], last["package"], last["type"])
+        )
     elif add == "credit" and len(editor.credits) < MAX_ROWS:
         editor.credits.append({"name": "", "type": ""})
     elif add == "cwe" and len(editor.cwes) < MAX_ROWS:
@@ -182,36 +187,14 @@ def from_record(record: Mapping[str, Any], hub: Mapping[str, Any]) -> Editor:
         v4=_metrics_of(severity.get("CVSS_V4", "")),
     )
     affected = record.get("affected", [])
-    rows = _rows_of(affected)
+    rows = editor_rows.rows_of(affected)
     if rows is None:  # more than rows say (versions lists, git ranges...): JSON, as it is
         editor.use_json = True
         editor.affected_json = json.dumps(affected, indent=2)
     else:
         editor.ranges = rows
+        editor.affected_extra = editor_rows.extras_text(affected)
     return editor.pad()
-
-
-def _rows_of(affected: list[dict[str, Any]]) -> list[dict[str, str]] | None:
-    rows: list[dict[str, str]] = []
-    for entry in affected:
-        package = entry.get("package") or {}
-        if {key for key, value in entry.items() if value} - {"package", "ranges"}:
-            return None
-        for r in entry.get("ranges", []):
-            extra = {key for key, value in r.items() if value} - {"type", "events"}
-            if r.get("type") not in ("ECOSYSTEM", "SEMVER") or extra:
-                return None
-            row = _empty_range(package.get("ecosystem", ""), package.get("name", ""))
-            for event in r.get("events", []):
-                ((kind, version),) = event.items()
-                if kind not in EVENT_KINDS:
-                    return None
-                if kind == "introduced" and (row["fixed"] or row["last_affected"]):
-                    rows.append(row)
-                    row = _empty_range(package.get("ecosystem", ""), package.get("name", ""))
-                row[kind] = version
-            rows.append(row)
-    return rows
 
 
 def vector(version: str, metrics: Mapping[str, str]) -> str | None:
@@ -251,7 +234,9 @@ def to_fields(editor: Editor) -> tuple[dict[str, Any], dict[str, str]]:
     """The API's fields for the form, and the problems found, by the form's field names."""
     errors: dict[str, str] = {}
     fields: dict[str, Any] = {
-        "summary": editor.summary,
+        # Empty: none written (a new draft is refused for it; an edit keeps the record's,
+        # and a record that has none, as many imported ones, is saved without one).
+        "summary": editor.summary or None,
         "plain_summary": editor.plain_summary,
         "details": editor.details,
         "aliases": editor.aliases.split(),
@@ -266,7 +251,9 @@ def to_fields(editor: Editor) -> tuple[dict[str, Any], dict[str, str]]:
         except ValueError as exc:
             errors["affected_json"] = f"affected_json: not valid JSON ({exc})"
     else:
-        fields["affected"] = _affected(editor.ranges, errors)
+        fields["affected"] = editor_rows.affected(
+            editor.ranges, editor_rows.kept_extras(editor.affected_extra), errors
+        )
     fields["credits"] = [
         {"name": c["name"], **({"type": c["type"]} if c["type"] else {})}
         for c in editor.credits
@@ -295,35 +282,6 @@ def to_fields(editor: Editor) -> tuple[dict[str, Any], dict[str, str]]:
         except AccordError as exc:
             errors[f"cvss_{version}"] = exc.message
     return fields, errors
-
-
-def _affected(rows: list[dict[str, str]], errors: dict[str, str]) -> list[dict[str, Any]]:
-    """One OSV ``affected`` entry per package, one ECOSYSTEM range of its rows' events."""
-    entries: dict[tuple[str, str], list[dict[str, str]]] = {}
-    for i, row in enumerate(rows):
-        given = [kind for kind in EVENT_KINDS if row[kind]]
-        if not row["package"] and not given:
-            continue  # an empty row
-        if not row["package"]:
-            errors[f"range-{i}-package"] = f"range-{i}-package: name the package"
-            continue
-        if row["fixed"] and row["last_affected"]:
-            errors[f"range-{i}-fixed"] = (
-                f"range-{i}-fixed: give the fixed version or the last affected one, not both"
-            )
-            continue
-        events = entries.setdefault((row["ecosystem"], row["package"]), [])
-        events.append({"introduced": row["introduced"] or "0"})
-        for kind in ("fixed", "last_affected"):
-            if row[kind]:
-                events.append({kind: row[kind]})
-    return [
-        {
-            "package": {"ecosystem": ecosystem, "name": name},
-            "ranges": [{"type": "ECOSYSTEM", "events": events}],
-        }
-        for (ecosystem, name), events in entries.items()
-    ]
 
 
 def _reference(line: str) -> dict[str, str]:

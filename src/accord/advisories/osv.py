@@ -48,13 +48,15 @@ CreditType = Literal[
 
 
 class OsvModel(BaseModel):
-    """Base of the OSV models: unknown fields are refused, None fields left out on output."""
+    """Base of the OSV models: unknown fields are refused; on output, None fields and the
+    fields the input did not give (an empty ``versions`` list) are left out, so that a
+    record read and written again says what it said."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def to_osv(self) -> dict[str, Any]:
         """The JSON object as OSV spells it."""
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return self.model_dump(by_alias=True, exclude_none=True, exclude_unset=True, mode="json")
 
 
 class Package(OsvModel):

@@ -13,6 +13,7 @@ from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
 from accord.advisories.errors import BadRecord
+from accord.errors import N_, Message
 
 # Qualitative ratings, lowest first (CVSS 3.1 section 5; the same names in CVSS 4.0).
 SEVERITIES = ("NONE", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -33,7 +34,10 @@ def cvss_v3(vector: str, *, field: str) -> Score:
     try:
         parsed = CVSS3(vector.strip())
     except CVSSError as exc:
-        raise BadRecord(f"{field}: invalid CVSS 3 vector: {exc}", field=field) from None
+        raise BadRecord(
+            Message(N_("%(field)s: invalid CVSS 3 vector: %(detail)s"), field=field, detail=exc),
+            field=field,
+        ) from None
     version = "3.1" if parsed.clean_vector().startswith("CVSS:3.1/") else "3.0"
     return Score(
         version=version,
@@ -48,7 +52,10 @@ def cvss_v4(vector: str, *, field: str) -> Score:
     try:
         parsed = CVSS4(vector.strip())
     except CVSSError as exc:
-        raise BadRecord(f"{field}: invalid CVSS 4.0 vector: {exc}", field=field) from None
+        raise BadRecord(
+            Message(N_("%(field)s: invalid CVSS 4.0 vector: %(detail)s"), field=field, detail=exc),
+            field=field,
+        ) from None
     return Score(
         version="4.0",
         vector=parsed.clean_vector(),

@@ -104,8 +104,9 @@ def set_member(
     request: Request,
     db: DbSession,
     access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
-    username: Annotated[str, Form(max_length=64)],
-    role: Annotated[MemberRole, Form()],
+    # Empty or too long: the service's refusal, beside the field.
+    username: Annotated[str, Form(max_length=10_000)] = "",
+    role: Annotated[MemberRole, Form()] = MemberRole.MEMBER,
 ) -> Response:
     """Add an existing account as a member, or change a member's role."""
     try:
@@ -136,7 +137,8 @@ def invite(
     db: DbSession,
     settings: SettingsDep,
     access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
-    email: Annotated[str, Form(max_length=320)],
+    # Empty or too long: InvitationCreate says so beside the field.
+    email: Annotated[str, Form(max_length=10_000)] = "",
     role: Annotated[str, Form(max_length=20)] = MemberRole.MEMBER.value,
 ) -> Response:
     """Invite a colleague by address: the link is mailed, or shown here once to copy."""

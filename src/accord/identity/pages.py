@@ -305,30 +305,55 @@ def create_user(
     request: Request,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.HUB_OPERATE)],
-    username: Annotated[str, Form(max_length=64)],
-    email: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=1024)],
+    # Empty or too long, each is said beside its field by UserCreate, the input kept.
+    username: Annotated[str, Form(max_length=10_000)] = "",
+    email: Annotated[str, Form(max_length=10_000)] = "",
+    password: Annotated[str, Form(max_length=10_000)] = "",
     operator: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Create an account (operators)."""
+    """Create an account (operators); every problem beside its field, the input kept."""
     values = {"username": username, "email": email}
     data = _new_user(request, {**values, "password": password})
     if not isinstance(data, UserCreate):
         context = {"users": services.list_users(db, actor=actor), "values": values, "errors": data}
         return render(request, "identity/users.html", context, status=422)
-    services.create_user(db, data=data, actor=actor, operator=operator)
+    try:
+        services.create_user(db, data=data, actor=actor, operator=operator)
+    except AccordError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        db.rollback()
+        errors = {exc.field or "username": exc.message}
+        context = {
+            "users": services.list_users(db, actor=actor),
+            "values": values,
+            "errors": errors,
+        }
+        return render(request, "identity/users.html", context, status=exc.status_code)
     return _see_other("/admin/users")
 
 
 @router.post("/admin/users/{username}/operator")
 def set_operator(
+    request: Request,
     username: str,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.HUB_OPERATE, fresh=True)],
     operator: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Grant or withdraw the operator role (operators)."""
-    services.set_operator(db, username=username, operator=operator, actor=actor)
+    """Grant or withdraw the operator role (operators); a refusal (the last operator) is
+    said in that account's row."""
+    try:
+        services.set_operator(db, username=username, operator=operator, actor=actor)
+    except AccordError as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        db.rollback()
+        context = {
+            "users": services.list_users(db, actor=actor),
+            "operator_error": {"username": username, "message": exc.message},
+        }
+        return render(request, "identity/users.html", context, status=exc.status_code)
     return _see_other("/admin/users")
 
 

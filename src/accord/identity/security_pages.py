@@ -207,16 +207,28 @@ def webauthn_register(
 
 @router.post("/account/factors/{factor_id}/rename")
 def rename_factor(
+    request: Request,
     factor_id: DbInt,
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.OWN_FACTORS_MANAGE)],
-    name: Annotated[str, Form(max_length=200)],
+    # Longer than a name may be, so that the service's reason is the one shown.
+    name: Annotated[str, Form(max_length=2_000)] = "",
 ) -> Response:
-    """Rename a factor."""
-    factors.rename_factor(
-        db, user=_user(db, actor), factor_id=factor_id, name=name, actor=actor, settings=settings
-    )
+    """Rename a factor; a name refused comes back beside that factor's field, as typed."""
+    try:
+        factors.rename_factor(
+            db,
+            user=_user(db, actor),
+            factor_id=factor_id,
+            name=name,
+            actor=actor,
+            settings=settings,
+        )
+    except InvalidInput as exc:
+        db.rollback()
+        rename = {"id": factor_id, "name": name, "error": exc.message}
+        return _page(request, db, actor, settings, status=422, rename=rename)
     return _back()
 
 

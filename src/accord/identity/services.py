@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import N_, Conflict, InvalidInput, Message, NotFound
 from accord.identity import audit
 from accord.identity.credentials import hash_password
 from accord.identity.models import MemberRole, Membership, Organization, TokenScope, User
@@ -76,9 +76,11 @@ def insert_user(
 def ensure_free_user(db: Session, username: str, email: str) -> None:
     """Raise :class:`Conflict` naming the field if the username or email is taken."""
     if db.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        raise Conflict(f"username {username!r} is taken", field="username")
+        raise Conflict(
+            Message(N_("username %(name)s is taken"), name=repr(username)), field="username"
+        )
     if db.scalar(select(User.id).where(User.email == email)):
-        raise Conflict("an account with this email exists", field="email")
+        raise Conflict(N_("an account with this email exists"), field="email")
 
 
 def get_user(db: Session, username: str) -> User:
@@ -100,7 +102,7 @@ def set_operator(db: Session, *, username: str, operator: bool, actor: Actor) ->
     authorize(actor, Action.HUB_OPERATE)
     user = get_user(db, username)
     if user.is_operator and not operator and _operator_count(db) <= 1:
-        raise Conflict("the hub must keep at least one operator", field="username")
+        raise Conflict(N_("the hub must keep at least one operator"), field="username")
     user.is_operator = operator
     audit.record(
         db, actor=actor, action="user.role", target=username, details={"operator": operator}
@@ -113,7 +115,7 @@ def set_active(db: Session, *, username: str, active: bool, actor: Actor) -> Use
     authorize(actor, Action.HUB_OPERATE)
     user = get_user(db, username)
     if user.is_operator and not active and _operator_count(db) <= 1:
-        raise Conflict("the hub must keep at least one operator", field="username")
+        raise Conflict(N_("the hub must keep at least one operator"), field="username")
     user.is_active = active
     audit.record(db, actor=actor, action="user.active", target=username, details={"active": active})
     return user

@@ -26,6 +26,7 @@ def _page(
     *,
     created: tuple[int, str] | None = None,
     error: AccordError | None = None,
+    values: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     hooks = services.list_webhooks(db, org=access.org, actor=access.actor)
@@ -39,6 +40,7 @@ def _page(
             "deliveries": [DeliveryRead.of(job) for job in rows],
             "created": created,
             "error": error,
+            "values": values,
         },
         status=status,
     )
@@ -60,7 +62,8 @@ def create_webhook(
     db: DbSession,
     settings: SettingsDep,
     access: Annotated[OrgAccess, org_guard(Action.WEBHOOKS_MANAGE)],
-    url: Annotated[str, Form(max_length=2000)],
+    # Empty or too long: the service's refusal, beside the field.
+    url: Annotated[str, Form(max_length=10_000)] = "",
     description: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     """Register a webhook and show its secret, once."""
@@ -74,7 +77,9 @@ def create_webhook(
             settings=settings,
         )
     except AccordError as exc:
-        return _page(request, db, access, error=exc, status=exc.status_code)
+        db.rollback()
+        values = {"url": url, "description": description}
+        return _page(request, db, access, error=exc, values=values, status=exc.status_code)
     return _page(request, db, access, created=(hook.id, secret), status=201)
 
 

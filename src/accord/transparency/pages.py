@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import NotFound
+from accord.errors import Message, NotFound
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.transparency import bundles, services, witnessing
@@ -27,6 +27,7 @@ from accord.web.security import verify_csrf
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 Reader = Annotated[Actor, guard(Action.PUBLIC_READ)]
 PAGE = 20
+MAX_PASTED = 1_000_000
 _HEX_DIGEST = re.compile(r"^\s*([0-9a-fA-F]{64})\s*$")
 
 
@@ -65,15 +66,24 @@ async def verify_document(
     settings: SettingsDep,
     _: Reader,
     document: Annotated[UploadFile | None, File()] = None,
-    text: Annotated[str, Form(max_length=1_000_000)] = "",
+    # No length here (the body limit bounds it): a text too long is said beside its field.
+    text: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """Hash an uploaded or pasted document and show where the log records it."""
+    """Hash an uploaded or pasted document and show where the log records it; what was
+    pasted stays in its box, and a problem is said beside it."""
     uploaded = document is not None and bool(document.filename)
     data = await document.read() if document is not None and uploaded else text.encode()
     # Its reads in a worker thread, never on the event loop (the upload is read above).
     context = await run_in_threadpool(_log_context, db, settings, None)
+    context["text"] = text
     if not data.strip():
         context["verify_error"] = N_("Choose a file or paste a document (or its SHA-256) first.")
+        return render(request, "transparency/log.html", context, status=422)
+    if not uploaded and len(text) > MAX_PASTED:
+        context["verify_error"] = Message(
+            N_("text: paste at most %(count)s characters, or upload the document as a file"),
+            count=f"{MAX_PASTED:,}",
+        )
         return render(request, "transparency/log.html", context, status=422)
     # A pasted digest is looked up as it is; anything else is hashed (bytes and canonical JSON).
     pasted_digest = None if uploaded else _HEX_DIGEST.match(text)

@@ -40,6 +40,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
     from accord.advisories import routes as advisories_routes
+    from accord.advisories import score_pages as advisories_score
     from accord.aggregation import pages as aggregation_pages
     from accord.aggregation import routes as aggregation_routes
     from accord.campaigns import admin_pages as campaigns_admin_pages
@@ -105,6 +106,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", registry_departure_pages.router),
         ("", registry_policy_pages.router),
         ("", advisories_pages.router),
+        ("", advisories_score.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),
         (API_PREFIX, check_routes.router),

@@ -36,6 +36,10 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+# N_ is defined beside the errors (which mark their sentences too) and offered here to pages.
+from accord.errors import N_ as N_
+from accord.errors import say
+
 if TYPE_CHECKING:  # only annotations: figures mark strings without importing FastAPI
     from fastapi import Request
 
@@ -51,11 +55,6 @@ DEFAULT_ZONE = "UTC"
 DOMAIN = "messages"
 # A preference kept for a year; it is not a secret, so scripts may read it.
 PREFERENCE_MAX_AGE = 365 * 24 * 3600
-
-
-def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "mark, translate later")
-    """Mark a string for extraction where it is defined; templates translate it when shown."""
-    return message
 
 
 @functools.cache
@@ -332,9 +331,10 @@ def translate(context: Context, message: object) -> str:
     """Template filter: a message defined in Python (marked ``N_``) in the viewer's language.
 
     Unlike ``_()``, the result is plain text that the template escapes: messages may carry
-    what a visitor typed. A message no catalog holds is shown as it is.
+    what a visitor typed. A message no catalog holds is shown as it is; a domain error's
+    :class:`~accord.errors.Message` is said by its id, with its values.
     """
-    return _viewer(context).translations.gettext(str(message))
+    return say(message, _viewer(context).translations.gettext)
 
 
 @pass_context

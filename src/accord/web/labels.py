@@ -11,6 +11,7 @@ from gettext import NullTranslations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from accord.errors import Message
 from accord.web.i18n import N_, Viewer
 
 LABELS: dict[str, str] = {
@@ -130,10 +131,12 @@ def problem(context: Context, message: object) -> str:
     """Template filter: a form field's problem in the viewer's language."""
     kind, params = getattr(message, "kind", None), getattr(message, "params", None)
     field = getattr(message, "field", None)
-    if kind not in PROBLEMS or field is None or not isinstance(params, dict):
-        return str(message)
     viewer = context.get("viewer")
     translations = (viewer if isinstance(viewer, Viewer) else Viewer()).translations
+    if isinstance(message, Message):  # a domain error's sentence, by its id
+        return message.translated(translations.gettext)
+    if kind not in PROBLEMS or field is None or not isinstance(params, dict):
+        return translations.gettext(str(message))  # a sentence marked N_, or itself
     values = {**params, "field": field}
     if "detail" in values:
         values["detail"] = _detail(translations, values["detail"])

@@ -35,6 +35,9 @@ from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import clear_private_cookie, cookie_name, set_private_cookie, verify_csrf
 
+# The provider's fields as sent, empty or too long included: ProviderForm says what is wrong
+# with each, beside it, rather than the request's validation on the generic error page.
+FormText = Annotated[str, Form(max_length=20_000)]
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 STATE_COOKIE = "accord_oidc_state"
 
@@ -226,10 +229,10 @@ def save_org_provider(
     db: DbSession,
     settings: SettingsDep,
     access_: Annotated[OrgAccess, org_guard(Action.ORG_SSO_MANAGE)],
-    issuer: Annotated[str, Form(max_length=500)],
-    client_id: Annotated[str, Form(max_length=200)],
-    allowed_domains: Annotated[str, Form(max_length=2000)],
-    client_secret: Annotated[str, Form(max_length=1000)] = "",
+    issuer: FormText = "",
+    client_id: FormText = "",
+    allowed_domains: FormText = "",
+    client_secret: FormText = "",
     passwords_allowed: Annotated[bool, Form()] = False,
 ) -> Response:
     """Register or change the organization's provider."""
@@ -273,10 +276,10 @@ def save_hub_provider(
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.HUB_OPERATE)],
-    issuer: Annotated[str, Form(max_length=500)],
-    client_id: Annotated[str, Form(max_length=200)],
-    allowed_domains: Annotated[str, Form(max_length=2000)],
-    client_secret: Annotated[str, Form(max_length=1000)] = "",
+    issuer: FormText = "",
+    client_id: FormText = "",
+    allowed_domains: FormText = "",
+    client_secret: FormText = "",
 ) -> Response:
     """Register or change the hub-wide provider (operators)."""
     values: dict[str, object] = {

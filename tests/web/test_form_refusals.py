@@ -1,0 +1,216 @@
+"""Forms that used to end on the generic error page come back with the reason beside the
+field and what was typed kept: a second factor's new name, the single sign-on forms, the
+log's "verify a document", the operator role and a new account."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.db import unit_of_work
+from accord.identity.models import MemberRole, SecondFactor, User
+from tests.factories import Factories, csrf_of
+
+
+def _error(page: str, element_id: str) -> str:
+    found = re.search(rf'id="{re.escape(element_id)}">([^<]+)<', page)
+    assert found is not None, f"no #{element_id} on the page"
+    return html.unescape(found.group(1))
+
+
+def _generic(page: str) -> bool:
+    return "<p>Field:" in page or ">That did not work<" in page
+
+
+def test_a_second_factor_name_refused_is_said_beside_it_with_the_name_kept(
+    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
+) -> None:
+    person = make.user("ada")
+    make.totp(person)
+    make.session(client, person)
+    with unit_of_work(session_factory) as db:
+        factor_id = db.scalar(select(SecondFactor.id))
+    token = csrf_of(client.get("/account/security").text)
+    too_long = "my old phone " * 10
+    refused = client.post(
+        f"/account/factors/{factor_id}/rename", data={"name": too_long, "csrf_token": token}
+    )
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert "between 1 and 100 characters" in _error(refused.text, f"factor-{factor_id}-name-error")
+    assert f'value="{too_long}"' in refused.text
+    blank = client.post(
+        f"/account/factors/{factor_id}/rename", data={"name": "  ", "csrf_token": token}
+    )
+    assert blank.status_code == 422
+    assert _error(blank.text, f"factor-{factor_id}-name-error")
+    with unit_of_work(session_factory) as db:
+        assert db.scalar(select(SecondFactor.name)) == "phone"
+    # In Spanish, the reason in Spanish.
+    spanish = client.post(
+        f"/account/factors/{factor_id}/rename",
+        data={"name": too_long, "csrf_token": token},
+        headers={"Accept-Language": "es"},
+    )
+    assert "characters" not in _error(spanish.text, f"factor-{factor_id}-name-error")
+
+
+def test_the_single_sign_on_forms_say_each_problem_beside_its_field(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Acme")
+    admin = make.user("acme-admin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    token = csrf_of(client.get(f"/orgs/{slug}/sso").text)
+    sent = {
+        "issuer": "",
+        "client_id": "hub-client",
+        "allowed_domains": "acme.example",
+        "csrf_token": token,
+    }
+    refused = client.post(f"/orgs/{slug}/sso", data=sent)
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "issuer-error")
+    assert 'value="hub-client"' in refused.text
+    assert 'value="acme.example"' in refused.text
+    long_id = client.post(
+        f"/orgs/{slug}/sso",
+        data={**sent, "issuer": "https://login.acme.example", "client_id": "c" * 300},
+    )
+    assert long_id.status_code == 422
+    assert _error(long_id.text, "client_id-error")
+    assert 'value="https://login.acme.example"' in long_id.text
+
+
+def test_the_hubs_single_sign_on_form_too(client: TestClient, make: Factories) -> None:
+    make.session(client, make.user("oper", operator=True))
+    token = csrf_of(client.get("/admin/sso").text)
+    refused = client.post(
+        "/admin/sso",
+        data={"issuer": "https://login.example", "client_id": "", "csrf_token": token},
+    )
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "client_id-error")
+    assert 'value="https://login.example"' in refused.text
+
+
+def test_verify_a_document_keeps_what_was_pasted_and_says_the_problem_beside_it(
+    client: TestClient,
+) -> None:
+    token = csrf_of(client.get("/log").text)
+    empty = client.post("/log/verify", data={"text": "   ", "csrf_token": token})
+    assert empty.status_code == 422
+    assert "Choose a file or paste" in _error(empty.text, "text-error")
+    pasted = '{"kept": "' + "x" * 1_000_000 + '"}'
+    too_long = client.post("/log/verify", data={"text": pasted, "csrf_token": token})
+    assert too_long.status_code == 422
+    assert not _generic(too_long.text)
+    assert "upload the document as a file" in _error(too_long.text, "text-error")
+    assert "x" * 1_000_000 in too_long.text  # kept in its box
+    found = client.post("/log/verify", data={"text": "no such document", "csrf_token": token})
+    assert found.status_code == 200
+    assert ">no such document</textarea>" in found.text
+
+
+def test_the_last_operator_is_kept_and_the_refusal_is_said_in_its_row(
+    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
+) -> None:
+    make.session(client, make.user("oper", operator=True))
+    page = client.get("/admin/users")
+    with unit_of_work(session_factory) as db:
+        operators = db.scalars(select(User.username).where(User.is_operator)).all()
+    assert operators == ["oper"]
+    refused = client.post("/admin/users/oper/operator", data={"csrf_token": csrf_of(page.text)})
+    assert refused.status_code == 409
+    assert not _generic(refused.text)
+    assert "at least one operator" in _error(refused.text, "operator-oper-error")
+    with unit_of_work(session_factory) as db:
+        assert db.scalar(select(User.is_operator).where(User.username == "oper")) is True
+
+
+def test_a_new_account_refused_keeps_what_was_typed(client: TestClient, make: Factories) -> None:
+    make.session(client, make.user("oper", operator=True))
+    token = csrf_of(client.get("/admin/users").text)
+    empty = client.post(
+        "/admin/users",
+        data={"username": "", "email": "new@example.org", "password": "", "csrf_token": token},
+    )
+    assert empty.status_code == 422
+    assert not _generic(empty.text)
+    assert _error(empty.text, "username-error")
+    assert 'value="new@example.org"' in empty.text
+    taken = client.post(
+        "/admin/users",
+        data={
+            "username": "oper",
+            "email": "other@example.org",
+            "password": "lantern orbit cactus ferry",
+            "csrf_token": token,
+        },
+    )
+    assert taken.status_code == 409
+    assert "is taken" in _error(taken.text, "username-error")
+    assert 'value="other@example.org"' in taken.text
+
+
+def test_a_period_left_empty_or_too_long_is_refused_beside_the_field(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Acme")
+    admin = make.user("acme-admin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    token = csrf_of(client.get(f"/orgs/{slug}/accountability").text)
+    for period in ("", "2026-Q1 and the quarter after it"):
+        refused = client.post(
+            f"/orgs/{slug}/accountability/publish",
+            data={"period": period, "narrative": "Kept words", "csrf_token": token},
+        )
+        assert refused.status_code == 400
+        assert not _generic(refused.text)
+        assert "is not a period" in _error(refused.text, "period-error")
+        assert "Kept words" in refused.text
+
+
+def test_members_invitations_and_webhooks_left_empty_are_refused_beside_the_field(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Acme")
+    admin = make.user("acme-admin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    token = csrf_of(client.get(f"/orgs/{slug}/members").text)
+    for path, field in (("members", "username"), ("invitations", "email")):
+        refused = client.post(f"/orgs/{slug}/{path}", data={field: "", "csrf_token": token})
+        assert 400 <= refused.status_code < 500, path
+        assert not _generic(refused.text), path
+        assert _error(refused.text, f"{field}-error"), path
+    hooks = client.post(
+        f"/orgs/{slug}/webhooks", data={"url": "", "description": "ours", "csrf_token": token}
+    )
+    assert 400 <= hooks.status_code < 500
+    assert not _generic(hooks.text)
+    assert 'value="ours"' in hooks.text or ">ours<" in hooks.text
+
+
+def test_an_exclusion_without_a_reason_is_refused_beside_the_field(
+    client: TestClient, make: Factories
+) -> None:
+    make.session(client, make.user("oper", operator=True))
+    token = csrf_of(client.get("/admin/accountability").text)
+    refused = client.post(
+        "/admin/accountability/exclusions",
+        data={"period": "2026-Q1", "csrf_token": token},
+        headers={"Accept-Language": "es"},
+    )
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "reason-error")
+    assert 'value="2026-Q1"' in refused.text
