@@ -532,6 +532,13 @@ CASES = [
     Case("POST", "/admin/sharing/warninglists/{warninglist}/disable", OPERATORS, 303),
     Case("POST", "/admin/sharing/warninglists/{warninglist}/enable", OPERATORS, 303),
     Case("POST", "/admin/sharing/warninglists/{warninglist}/remove", OPERATORS, 303),
+    # federation (operators)
+    Case("GET", "/admin/sharing/federation", OPERATORS),
+    Case("POST", "/admin/sharing/federation", OPERATORS, 422, {"name": "x"}),
+    Case("GET", "/admin/sharing/federation/push/{target}", OPERATORS),
+    Case("POST", "/admin/sharing/federation/push/{target}/collection", OPERATORS, 422),
+    Case("POST", "/admin/sharing/federation/push/{target}/now", OPERATORS, 303),
+    Case("POST", "/admin/sharing/federation/push/{target}/remove", OPERATORS, 303),
     # "Am I affected?": anyone, the request's text read and answered, never stored
     Case("GET", "/check", ANY),
     Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),

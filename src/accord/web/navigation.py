@@ -156,6 +156,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/admin/campaigns", N_("Campaigns"), Action.CAMPAIGNS_MANAGE, Place.HUB),
     Entry("/admin/audit", N_("Audit log"), Action.HUB_READ, Place.HUB),
     Entry("/admin/sharing/warninglists", N_("Warninglists"), Action.HUB_OPERATE, Place.HUB),
+    Entry("/admin/sharing/federation", N_("Federation"), Action.HUB_OPERATE, Place.HUB),
 )
 
 
