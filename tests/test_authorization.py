@@ -466,6 +466,7 @@ CASES = [
     ),
     Case("POST", "/api/v1/sharing/lookup", ANY, 200, {"values": ["198.51.100.1"]}),
     Case("GET", "/api/v1/sharing/collections/{collection_id}/feeds/{feed}", ANY),
+    Case("GET", "/api/v1/sharing/collections/{collection_id}/misp", ANY),
     # accord check: the signed offline snapshot and plain summaries
     Case("GET", "/api/v1/check/snapshot", ANY, state="published"),
     Case("POST", "/api/v1/check/summaries", ANY, 200, {"ids": ["x_ACCORD-2026-1"]}),
@@ -526,6 +527,7 @@ CASES = [
     ),
     Case("POST", "/sharing/lookup", ANY, 200, {"values": "198.51.100.1"}),
     Case("GET", "/sharing/collections/{collection_id}/feeds/{feed}", ANY),
+    Case("GET", "/sharing/collections/{collection_id}/misp.json", ANY),
     # warninglists (operators)
     Case("GET", "/admin/sharing/warninglists", OPERATORS),
     Case("POST", "/admin/sharing/warninglists", OPERATORS, 303, WARNINGLIST_BODY),
