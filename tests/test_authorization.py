@@ -511,6 +511,8 @@ CASES = [
         303,
         {"grantee": "org:other-org", "access": "read"},
     ),
+    Case("GET", "/sharing/import", SIGNED_IN),
+    Case("POST", "/sharing/import", SIGNED_IN, 422, {"collection": "nope"}),
     Case("GET", "/sharing/groups", SIGNED_IN),
     Case("POST", "/sharing/groups", ORG_ADMINS, 303, {"org": "acme", "name": "g"}),
     Case(

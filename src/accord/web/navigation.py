@@ -63,6 +63,13 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/join", N_("Join"), Action.PUBLIC_SUBMIT, Place.MAIN, anonymous_only=True),
     # Reached from the pages above.
     Entry(
+        "/sharing/import",
+        N_("Import a MISP event"),
+        Action.SHARING_WRITE,
+        Place.PAGE,
+        via="/sharing",
+    ),
+    Entry(
         "/accord/versions",
         N_("Versions of the accord"),
         Action.PUBLIC_READ,
