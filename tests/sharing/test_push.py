@@ -289,3 +289,59 @@ def test_nothing_red_is_pending_whatever_the_ceiling(
             assert Tlp.RED.value not in levels
             assert Tlp.AMBER_STRICT.value not in levels
             assert ceiling.value in levels
+
+
+def test_an_operator_sets_up_a_scheduled_push_from_the_pages(
+    medallion: str,  # noqa: F811
+    live_hub: str,
+    world: SharingWorld,
+    make: Factories,
+    local_settings: Settings,
+    local_client: TestClient,
+    session_factory: sessionmaker[Session],
+    db: Session,
+) -> None:
+    make.session(local_client, make.user("oper3", operator=True))
+    sent = stixgen.indicator(tlp=Tlp.GREEN)
+    _post(world, live_hub, [sent])
+    page = local_client.get("/admin/sharing/federation")
+    # The hub lists what it can: the collections and organizations are choices, not text.
+    assert f'<option value="{world.collection}"' in page.text
+    assert f'<option value="{world.slugs["recipient"]}"' in page.text
+    form = {
+        "csrf_token": csrf_of(page.text), "name": "feed", "api_root": medallion,
+        "username": MEDALLION_USER, "token": MEDALLION_PASSWORD, "collection": world.collection,
+        "organization": world.slugs["recipient"], "max_tlp": "green", "every_minutes": "5",
+    }  # fmt: skip
+    saved = local_client.post("/admin/sharing/federation", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    chooser = local_client.get(saved.headers["location"])
+    # The peer's own list of the collections it lets this hub write to.
+    assert f'<option value="{MEDALLION_COLLECTION}"' in chooser.text
+    assert ">feed</option>" in chooser.text
+    wrong = local_client.post(
+        "/admin/sharing/federation/push/feed/collection",
+        data={"csrf_token": csrf_of(chooser.text), "remote_collection": "not-offered"},
+    )
+    assert wrong.status_code == 422
+    assert 'id="remote_collection-error"' in wrong.text
+    chosen = local_client.post(
+        "/admin/sharing/federation/push/feed/collection",
+        data={"csrf_token": csrf_of(chooser.text), "remote_collection": MEDALLION_COLLECTION},
+        follow_redirects=False,
+    )
+    assert chosen.status_code == 303
+    started = utcnow()
+    worker = Worker(settings=local_settings, sessions=session_factory)
+    assert worker.run_once(now=started + timedelta(seconds=1))
+    got = [o["id"] for o in _medallion_feed(medallion).get_objects().get("objects", [])]
+    assert got == [sent["id"]]
+    db.rollback()
+    queued = db.scalars(
+        select(Job).where(Job.kind == PUSH_KIND, Job.state == JobState.QUEUED)
+    ).one()
+    assert timedelta(minutes=4) < queued.run_at - started <= timedelta(minutes=6)
+    # The page shows the push done and the next one queued.
+    shown = local_client.get("/admin/sharing/federation").text
+    assert "every 5 minutes" in shown
+    assert MEDALLION_PASSWORD not in shown + chooser.text

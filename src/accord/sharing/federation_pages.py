@@ -102,6 +102,8 @@ def choose(
         offered = [cid for cid, _ in _offered(found, settings)]
         push.choose_remote_collection(db, target=found, remote_collection=remote_collection,
                                       offered=offered, actor=actor)  # fmt: skip
+        if found.every_minutes:  # a scheduled target starts now, then keeps its interval
+            queue_push(db, target=found, settings=settings, at=utcnow())
     except AccordError as exc:
         said = i18n.viewer_of(request).translations.gettext(exc.message)
         return _target_page(request, db, settings, found, error=said, status=422)

@@ -52,6 +52,8 @@ def run_push(context: JobContext, payload: dict[str, Any]) -> None:
         target = db.get(PushTarget, target_id)
         if target is None:
             return  # removed meanwhile
+        if target.remote_collection is None:
+            raise PermanentFailure("no collection of the peer is chosen yet")
         client = push.client_for(target, settings=settings, transport=outbound.transport(settings))
     with client:
         for _ in range(MAX_BATCHES):
