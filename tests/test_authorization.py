@@ -466,6 +466,7 @@ CASES = [
     ),
     Case("POST", "/api/v1/sharing/lookup", ANY, 200, {"values": ["198.51.100.1"]}),
     Case("GET", "/api/v1/sharing/collections/{collection_id}/feeds/{feed}", ANY),
+    Case("GET", "/api/v1/sharing/collections/{collection_id}/misp", ANY),
     # accord check: the signed offline snapshot and plain summaries
     Case("GET", "/api/v1/check/snapshot", ANY, state="published"),
     Case("POST", "/api/v1/check/summaries", ANY, 200, {"ids": ["x_ACCORD-2026-1"]}),
@@ -510,6 +511,8 @@ CASES = [
         303,
         {"grantee": "org:other-org", "access": "read"},
     ),
+    Case("GET", "/sharing/import", SIGNED_IN),
+    Case("POST", "/sharing/import", SIGNED_IN, 422, {"collection": "nope"}),
     Case("GET", "/sharing/groups", SIGNED_IN),
     Case("POST", "/sharing/groups", ORG_ADMINS, 303, {"org": "acme", "name": "g"}),
     Case(
@@ -526,12 +529,20 @@ CASES = [
     ),
     Case("POST", "/sharing/lookup", ANY, 200, {"values": "198.51.100.1"}),
     Case("GET", "/sharing/collections/{collection_id}/feeds/{feed}", ANY),
+    Case("GET", "/sharing/collections/{collection_id}/misp.json", ANY),
     # warninglists (operators)
     Case("GET", "/admin/sharing/warninglists", OPERATORS),
     Case("POST", "/admin/sharing/warninglists", OPERATORS, 303, WARNINGLIST_BODY),
     Case("POST", "/admin/sharing/warninglists/{warninglist}/disable", OPERATORS, 303),
     Case("POST", "/admin/sharing/warninglists/{warninglist}/enable", OPERATORS, 303),
     Case("POST", "/admin/sharing/warninglists/{warninglist}/remove", OPERATORS, 303),
+    # federation (operators)
+    Case("GET", "/admin/sharing/federation", OPERATORS),
+    Case("POST", "/admin/sharing/federation", OPERATORS, 422, {"name": "x"}),
+    Case("GET", "/admin/sharing/federation/push/{target}", OPERATORS),
+    Case("POST", "/admin/sharing/federation/push/{target}/collection", OPERATORS, 422),
+    Case("POST", "/admin/sharing/federation/push/{target}/now", OPERATORS, 303),
+    Case("POST", "/admin/sharing/federation/push/{target}/remove", OPERATORS, 303),
     # "Am I affected?": anyone, the request's text read and answered, never stored
     Case("GET", "/check", ANY),
     Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),

@@ -11,14 +11,16 @@ from accord.db import unit_of_work
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org, get_user
 from accord.sharing import groups, ingest, services
-from accord.sharing.models import TaxiiStatus
+from accord.sharing.models import PushTarget, TaxiiStatus
 from accord.sharing.schemas import CollectionCreate, GroupCreate
 from accord.sharing.tlp import Tlp
 from tests.authz import World
 from tests.factories import Factories
 from tests.sharing import stixgen
 
-PLACEHOLDERS = ("{collection_id}", "{object_id}", "{group_id}", "{status_id}", "{feed}")
+PLACEHOLDERS = (
+    "{collection_id}", "{object_id}", "{group_id}", "{status_id}", "{feed}", "{target}",
+)  # fmt: skip
 
 
 def prepare(make: Factories, world: World) -> None:
@@ -43,12 +45,20 @@ def prepare(make: Factories, world: World) -> None:
             details={},
         )  # fmt: skip
         db.add(status)
+        # A push target at an address the hub refuses: nothing leaves the test.
+        target = PushTarget(
+            name=f"matrix-{uuid.uuid4().hex[:8]}", api_root="https://127.0.0.1:9/taxii2/",
+            remote_collection="c1", collection_id=collection.id, organization_id=org.id,
+            max_tlp="green", pushed=0,
+        )  # fmt: skip
+        db.add(target)
         world.values.update(
             collection_id=collection.uuid,
             object_id=obj["id"],
             group_id=group.uuid,
             status_id=status.uuid,
             feed="ip.txt",
+            target=target.name,
         )
 
 

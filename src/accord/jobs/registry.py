@@ -25,6 +25,7 @@ HANDLER_MODULES = (
     "accord.transparency.handlers",
     "accord.identity.oidc.handlers",
     "accord.aggregation.handlers",
+    "accord.sharing.push_handlers",
 )
 
 

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
+from accord import jsonio
 from accord.clock import utcnow
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, CollectionRights
-from accord.sharing import feeds, groups, indicators, queries, services
+from accord.sharing import feeds, groups, indicators, misp_export, queries, services
 from accord.sharing.models import Collection
 from accord.sharing.readers import Reader, reader_for, rights
 from accord.sharing.schemas import (
@@ -157,6 +158,23 @@ def feed(
     """A block list of the collection (``ip.txt``, ``domain.csv``, ``suricata.rules``...)."""
     options = feeds.Options(include_expired, include_warninglisted, min_score)
     return feed_response(db, actor, collection_id, feed, options)
+
+
+@router.get("/collections/{collection_id}/misp")
+@reads
+def misp_events(
+    collection_id: str, db: DbSession, actor: Annotated[Actor, guard(Action.SHARING_READ)]
+) -> Response:
+    """The collection as MISP events (``{"response": [{"Event": ...}]}``), as the caller sees it:
+    events imported from MISP, and one event of the objects shared here."""
+    return misp_response(db, actor, collection_id)
+
+
+def misp_response(db: Session, actor: Actor, collection_id: str) -> Response:
+    """MISP events as the API and the pages answer them."""
+    events = misp_export.export_events(db, actor=actor, collection_id=collection_id)
+    return Response(jsonio.dumps({"response": events}), media_type="application/json",
+                    headers={"Cache-Control": "no-store"})  # fmt: skip
 
 
 def feed_response(

@@ -227,6 +227,10 @@ def convert(document: Any, *, now: datetime) -> Converted:
             else:
                 stix_type = "ipv4-addr"
             normal = lookup.normalise(index_kind, value)
+            if normal is None and index_kind in ("ipv4", "ipv6") and "/" in value:
+                # MISP's ip-src/ip-dst hold CIDR ranges too; the index keeps them per prefix.
+                network = lookup.normalise_network(index_kind, value)
+                normal = network[1] if network else None
             if normal is None or "'" in normal or "\\" in normal:
                 problems.append(f"{where} ({kind}): {value[:80]!r} is not a valid {kind}")
                 return None

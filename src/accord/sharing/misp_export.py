@@ -1,12 +1,12 @@
 """MISP events written back from what the hub stores: the objects an import made, with the
-sightings added since, rebuilt as MISP event JSON that PyMISP loads (``accord sharing
-export-misp``). Reading MISP events is ``misp.py``.
+sightings added since, rebuilt as MISP event JSON that PyMISP loads, and one more event of the
+objects shared here natively (``misp_native.py``). ``accord sharing export-misp`` and
+``GET /api/v1/sharing/collections/{id}/misp`` write them. Reading MISP events is ``misp.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -17,6 +17,7 @@ from accord.errors import InvalidInput
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import services
 from accord.sharing.misp import TLP_DISTRIBUTION
+from accord.sharing.misp_native import misp_sighting, native_event
 from accord.sharing.models import Collection, StixObject
 from accord.sharing.readers import reader_for
 from accord.sharing.tlp import MARKING_LEVELS
@@ -46,7 +47,8 @@ def collection_events(
     event_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """The MISP events of ``collection`` from the objects ``visible`` admits (the command
-    line, on the server, exports everything: ``true()``)."""
+    line, on the server, exports everything: ``true()``): those imported from MISP, then the
+    event of the objects shared here (``misp_native.event_uuid``)."""
 
     def latest(query: Any) -> list[dict[str, Any]]:
         rows = db.scalars(
@@ -62,8 +64,6 @@ def collection_events(
     if event_id is not None:
         wanted = event_id if event_id.startswith("x-misp-event--") else f"x-misp-event--{event_id}"
         heads = [h for h in heads if h["id"] == wanted]
-        if not heads:
-            raise InvalidInput(f"no MISP event {event_id!r} in this collection", field="event")
     events = []
     for head in heads:
         refs = list(head.get("object_refs") or [])
@@ -76,6 +76,11 @@ def collection_events(
             else []
         )
         events.append({"Event": _event(head, refs, members, sightings)})
+    native = native_event(db, collection=collection, visible=visible)
+    if native is not None and event_id in (None, native["uuid"]):
+        events.append({"Event": native})
+    elif event_id is not None and not events:
+        raise InvalidInput(f"no MISP event {event_id!r} in this collection", field="event")
     return events
 
 
@@ -96,7 +101,7 @@ def _event(
 ) -> dict[str, Any]:
     seen: dict[str, list[dict[str, Any]]] = {}
     for sighting in sightings:
-        seen.setdefault(sighting["sighting_of_ref"], []).append(_misp_sighting(sighting))
+        seen.setdefault(sighting["sighting_of_ref"], []).append(misp_sighting(sighting))
     event = dict(head.get("x_misp_event") or {})
     # MISP requires an info; PyMISP's fragments have none and are given "MISP event".
     event.setdefault("info", head.get("name", ""))
@@ -124,23 +129,6 @@ def _attribute(obj: dict[str, Any], seen: dict[str, list[dict[str, Any]]]) -> di
     if obj["id"] in seen:
         attribute["Sighting"] = seen[obj["id"]]
     return attribute
-
-
-def _misp_sighting(sighting: dict[str, Any]) -> dict[str, Any]:
-    kept = sighting.get("x_misp_sighting")
-    if isinstance(kept, dict):
-        return dict(kept)
-    stamp = sighting.get("last_seen") or sighting.get("created")
-    when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    found = {
-        "uuid": sighting["id"].partition("--")[2],
-        "type": "0",
-        "date_sighting": str(int(when.timestamp())),
-        "source": "accord",
-    }
-    if sighting.get("count", 1) != 1:
-        found["source"] = f"accord (count {sighting['count']})"
-    return found
 
 
 def tlp_distribution(marking_refs: Iterable[str]) -> int:

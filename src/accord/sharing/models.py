@@ -152,6 +152,33 @@ class Remote(Base):
     )
 
 
+class PushTarget(Base):
+    """A collection of another TAXII 2.1 server this hub writes its new objects to."""
+
+    __tablename__ = "sharing_push_targets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    api_root: Mapped[str] = mapped_column(String(500))
+    # Chosen from the peer's own list of collections it lets us write to; None until then.
+    remote_collection: Mapped[str | None] = mapped_column(String(100))
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_collections.id", ondelete="CASCADE"), index=True
+    )
+    # The local organization standing for the peer: only what it may see is pushed.
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    max_tlp: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str | None] = mapped_column(String(200))
+    token_sealed: Mapped[str | None] = mapped_column(Text)
+    every_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The last object pushed, in the collection's page order (date added, row id).
+    cursor_added: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cursor_row: Mapped[int | None] = mapped_column(RowId)
+    pushed: Mapped[int] = mapped_column(Integer, default=0)
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 class StixObject(Base):
     """One version of one STIX object in one collection; its JSON is kept as received."""
 

@@ -14,7 +14,7 @@ from accord.clock import utcnow
 from accord.errors import AccordError
 from accord.identity.policy import Action, Actor
 from accord.sharing import cursor, feeds, indicators, manage, queries, services, warninglists
-from accord.sharing.api import collection_read, feed_response
+from accord.sharing.api import collection_read, feed_response, misp_response
 from accord.sharing.readers import reader_for
 from accord.sharing.schemas import LookupResult
 from accord.web.admission import reads
@@ -83,6 +83,12 @@ def feed_page(
     """A block list of the collection for a signed-in browser (the API's, by session)."""
     options = feeds.Options(include_expired, include_warninglisted, min_score)
     return feed_response(db, actor, collection_id, feed, options)
+
+
+@router.get("/sharing/collections/{collection_id}/misp.json")
+def misp_page(collection_id: str, db: DbSession, actor: Reading) -> Response:
+    """The collection as MISP events, for a signed-in browser (the API's, by session)."""
+    return misp_response(db, actor, collection_id)
 
 
 def _summary(db: Session, body: str) -> dict[str, object]:

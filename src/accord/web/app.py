@@ -71,6 +71,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.registry import profile_pages as registry_profile_pages
     from accord.registry import routes as registry_routes
     from accord.sharing import api as sharing_api
+    from accord.sharing import federation_pages as sharing_federation_pages
+    from accord.sharing import misp_pages as sharing_misp_pages
     from accord.sharing import object_pages as sharing_object_pages
     from accord.sharing import pages as sharing_pages
     from accord.sharing import routes as sharing_routes
@@ -115,6 +117,8 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", sharing_object_pages.router),
         ("", sharing_pages.router),
         ("", warninglist_pages.router),
+        ("", sharing_federation_pages.router),
+        ("", sharing_misp_pages.router),
         (API_PREFIX, jobs_routes.router),
         ("", jobs_pages.router),
         (API_PREFIX, notifications_routes.router),

@@ -63,6 +63,13 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/join", N_("Join"), Action.PUBLIC_SUBMIT, Place.MAIN, anonymous_only=True),
     # Reached from the pages above.
     Entry(
+        "/sharing/import",
+        N_("Import a MISP event"),
+        Action.SHARING_WRITE,
+        Place.PAGE,
+        via="/sharing",
+    ),
+    Entry(
         "/accord/versions",
         N_("Versions of the accord"),
         Action.PUBLIC_READ,
@@ -156,6 +163,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/admin/campaigns", N_("Campaigns"), Action.CAMPAIGNS_MANAGE, Place.HUB),
     Entry("/admin/audit", N_("Audit log"), Action.HUB_READ, Place.HUB),
     Entry("/admin/sharing/warninglists", N_("Warninglists"), Action.HUB_OPERATE, Place.HUB),
+    Entry("/admin/sharing/federation", N_("Federation"), Action.HUB_OPERATE, Place.HUB),
 )
 
 

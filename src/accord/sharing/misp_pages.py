@@ -1,0 +1,96 @@
+"""The MISP import page: upload an event's JSON, choose one of the collections you may write
+to, and read what was stored, or each item's problem beside the form with nothing stored
+(``misp.py`` checks the whole event before writing; the request's transaction is rolled back
+on any refusal)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord import limits
+from accord.clock import utcnow
+from accord.errors import AccordError, Forbidden, InvalidInput, NotFound
+from accord.identity.policy import Action, Actor
+from accord.sharing import misp
+from accord.sharing.models import Collection
+from accord.sharing.readers import all_rights
+from accord.web import i18n
+from accord.web.deps import DbSession, SettingsDep, guard
+from accord.web.i18n import N_
+from accord.web.rendering import render
+from accord.web.security import verify_csrf
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
+PATH = "/sharing/import"
+
+
+@router.get(PATH, response_class=HTMLResponse)
+def page(request: Request, db: DbSession, settings: SettingsDep, actor: Writing) -> HTMLResponse:
+    """The form: a file and a collection from those the viewer may write to."""
+    return _page(request, db, settings.max_request_bytes, actor, {}, status=200)
+
+
+@router.post(PATH, response_class=HTMLResponse)
+def upload(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    actor: Writing,
+    collection: Annotated[str, Form(max_length=64)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> HTMLResponse:
+    """Import the uploaded event whole, or say what is wrong with each item."""
+    chosen: dict[str, Any] = {"collection": collection}
+    try:
+        if file is None or not file.filename:
+            raise InvalidInput(N_("choose a MISP event file (JSON)"), field="file")
+        document = _read(file.file.read(limits.MAX_JSON_BYTES + 1))
+        imported = misp.import_event(
+            db, actor=actor, collection_id=collection, document=document, now=utcnow()
+        )
+    except AccordError as exc:
+        db.rollback()  # nothing of the file is kept
+        # Per-item problems name the item and its value as found; the page's own are translated.
+        said = i18n.viewer_of(request).translations.gettext(exc.message)
+        problems = exc.problems if isinstance(exc, misp.MispInvalid) else [said]
+        field = exc.field if exc.field in ("collection", "file") else "file"
+        if isinstance(exc, Forbidden | NotFound):
+            field = "collection"
+        chosen |= {"field": field, "problems": problems[: misp.MAX_ERRORS_SHOWN],
+                   "more": max(len(problems) - misp.MAX_ERRORS_SHOWN, 0)}  # fmt: skip
+        return _page(request, db, settings.max_request_bytes, actor, chosen, status=422)
+    chosen["imported"] = imported
+    return _page(request, db, settings.max_request_bytes, actor, chosen, status=200)
+
+
+def _read(data: bytes) -> object:
+    try:
+        return limits.load_json(data, what="the file", field="file")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"the file is not JSON ({str(exc)[:200]})", field="file") from None
+
+
+def _page(
+    request: Request,
+    db: Session,
+    max_bytes: int,
+    actor: Actor,
+    outcome: dict[str, Any],
+    *,
+    status: int,
+) -> HTMLResponse:
+    collections = db.scalars(select(Collection).order_by(Collection.title)).all()
+    rights = all_rights(db, actor, collections)
+    writable = [c for c in collections if rights[c.id].can_write]
+    return render(
+        request,
+        "sharing/misp_import.html",
+        {"collections": writable, "outcome": outcome, "max_bytes": max_bytes, "path": PATH},
+        status=status,
+    )

@@ -1,0 +1,266 @@
+"""Federation by push: new objects of a collection written to a peer's TAXII 2.1 collection.
+
+An operator names the peer's API root, the credentials (kept sealed, see
+``identity/sealing.py``, never logged or shown again), the local collection whose new objects
+go, and the local organization that stands for the peer. What is pushed is what that
+organization may read here (``visibility.py``, the rule every reader meets), no stricter than
+the target's TLP ceiling, which is CLEAR, GREEN or AMBER and never AMBER+STRICT or RED: those
+stay with the organizations named when the object was shared. Objects that came from a remote
+at the same API root are not sent back to it.
+
+Each target keeps a cursor, the last object pushed in the collection's page order (date
+added, row id), advanced only once the peer accepted a batch: each object goes once, and a
+peer that fails leaves the cursor where it was for the next attempt (``push_handlers.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from accord import outbound
+from accord.config import Settings
+from accord.errors import InvalidInput, NotFound
+from accord.identity import audit, sealing
+from accord.identity.models import MemberRole
+from accord.identity.policy import Action, Actor, authorize
+from accord.identity.services import get_org
+from accord.sharing.federation import RemoteError
+from accord.sharing.models import Collection, PushTarget, Remote, StixObject
+from accord.sharing.readers import reader_for, rights
+from accord.sharing.services import get_collection
+from accord.sharing.taxii import TAXII_MEDIA_TYPE
+from accord.sharing.tlp import Tlp
+from accord.sharing.visibility import visible_clause
+from accord.web.i18n import N_
+
+BATCH = 200
+# The ceilings an operator may choose: AMBER+STRICT and RED never leave the hub this way.
+CEILINGS = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER)
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_ORDER = list(Tlp)
+
+
+@dataclass(frozen=True)
+class PushSpec:
+    """A push target as an operator gives it."""
+
+    name: str
+    api_root: str
+    local_collection: str
+    organization: str
+    max_tlp: str = Tlp.GREEN.value
+    username: str | None = None
+    token: str | None = None  # None keeps the stored one
+    every_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one POST did: objects sent, and those the peer said it refused."""
+
+    sent: int
+    refused: int
+
+
+def configure(db: Session, *, spec: PushSpec, settings: Settings, actor: Actor) -> PushTarget:
+    """Create or update a push target (operators); the token is sealed, never recorded."""
+    authorize(actor, Action.HUB_OPERATE)
+    if not _NAME.match(spec.name):
+        raise InvalidInput(N_("a-z, 0-9, '.', '_' and '-', at most 64"), field="name")
+    if not spec.api_root.startswith(("http://", "https://")):
+        raise InvalidInput(N_("must be an http(s) URL of a TAXII API root"), field="api_root")
+    if spec.max_tlp not in {c.value for c in CEILINGS}:
+        raise InvalidInput(N_("choose CLEAR, GREEN or AMBER"), field="max_tlp")
+    if spec.every_minutes is not None and not 1 <= spec.every_minutes <= 31 * 24 * 60:
+        raise InvalidInput(N_("between 1 and 44640 minutes"), field="every_minutes")
+    try:
+        collection = get_collection(db, spec.local_collection)
+    except NotFound:
+        raise InvalidInput(N_("no such collection"), field="collection") from None
+    try:
+        org = get_org(db, spec.organization)
+    except NotFound:
+        raise InvalidInput(N_("no such organization"), field="organization") from None
+    if not rights(db, _standing_for(org.id), collection).can_read:
+        raise InvalidInput(
+            N_("this organization may not read the collection: grant it read first"),
+            field="organization",
+        )
+    target = db.scalar(select(PushTarget).where(PushTarget.name == spec.name))
+    if target is None:
+        target = PushTarget(name=spec.name, pushed=0)
+        db.add(target)
+    root = spec.api_root if spec.api_root.endswith("/") else spec.api_root + "/"
+    if target.api_root != root or target.collection_id != collection.id:
+        target.remote_collection = None
+        target.cursor_added = target.cursor_row = None
+    target.api_root = root
+    target.collection_id = collection.id
+    target.organization_id = org.id
+    target.max_tlp = spec.max_tlp
+    target.username = spec.username or None
+    target.every_minutes = spec.every_minutes
+    if spec.token:
+        target.token_sealed = sealing.seal(settings, spec.token)
+    db.flush()
+    details = {"api_root": root, "collection": collection.uuid, "organization": org.slug,
+               "max_tlp": spec.max_tlp, "every_minutes": spec.every_minutes}  # fmt: skip
+    audit.record(db, actor=actor, action="sharing.push_target.configure",
+                 target=f"push:{spec.name}", details=details)  # fmt: skip
+    return target
+
+
+def choose_remote_collection(
+    db: Session, *, target: PushTarget, remote_collection: str, offered: list[str], actor: Actor
+) -> None:
+    """Set the peer's collection, one of those it ``offered`` for writing."""
+    authorize(actor, Action.HUB_OPERATE)
+    if remote_collection not in offered:
+        listed = N_("choose one of the peer's collections listed")
+        raise InvalidInput(listed, field="remote_collection")
+    if target.remote_collection != remote_collection:
+        target.cursor_added = target.cursor_row = None
+    target.remote_collection = remote_collection
+    details = {"remote_collection": remote_collection}
+    audit.record(db, actor=actor, action="sharing.push_target.collection",
+                 target=f"push:{target.name}", details=details)  # fmt: skip
+
+
+def get_target(db: Session, name: str) -> PushTarget:
+    """The push target called ``name``."""
+    target = db.scalar(select(PushTarget).where(PushTarget.name == name))
+    if target is None:
+        raise NotFound(f"no push target {name!r}")
+    return target
+
+
+def remove(db: Session, *, target: PushTarget, actor: Actor) -> None:
+    """Forget a push target and its sealed token."""
+    authorize(actor, Action.HUB_OPERATE)
+    audit.record(db, actor=actor, action="sharing.push_target.remove", target=f"push:{target.name}")
+    db.delete(target)
+
+
+def _standing_for(org_id: int) -> Actor:
+    return Actor(roles={org_id: MemberRole.MEMBER})
+
+
+def pending(db: Session, *, target: PushTarget, limit: int = BATCH) -> list[StixObject]:
+    """The next objects to push, in page order after the cursor."""
+    row = StixObject
+    allowed = [level.value for level in _ORDER[: _ORDER.index(Tlp(target.max_tlp)) + 1]]
+    echo = select(Remote.id).where(Remote.api_root == target.api_root)
+    query = (
+        select(row)
+        .where(
+            row.collection_id == target.collection_id,
+            row.tlp.in_(allowed),
+            visible_clause(reader_for(db, _standing_for(target.organization_id))),
+            or_(row.origin_remote_id.is_(None), row.origin_remote_id.not_in(echo)),
+        )
+        .order_by(row.date_added, row.id)
+        .limit(limit)
+    )
+    if target.cursor_added is not None and target.cursor_row is not None:
+        query = query.where(
+            or_(
+                row.date_added > target.cursor_added,
+                and_(row.date_added == target.cursor_added, row.id > target.cursor_row),
+            )
+        )
+    return list(db.scalars(query))
+
+
+def push_batch(
+    db: Session, *, target: PushTarget, client: httpx.Client, now: datetime
+) -> BatchResult:
+    """POST the next batch to the peer; the cursor moves only once the peer accepted it."""
+    if target.remote_collection is None:
+        raise RemoteError("no collection of the peer is chosen yet")
+    rows = pending(db, target=target)
+    refused = 0
+    if rows:
+        body = b'{"objects":[' + b",".join(_body(r) for r in rows) + b"]}"
+        url = f"{target.api_root}collections/{target.remote_collection}/objects/"
+        count = _post(client, url, body).get("failure_count", 0)
+        refused = count if isinstance(count, int) and 0 <= count <= len(rows) else 0
+        target.cursor_added, target.cursor_row = rows[-1].date_added, rows[-1].id
+        target.pushed += len(rows) - refused
+    target.last_push_at = now
+    target.last_error = None
+    return BatchResult(sent=len(rows), refused=refused)
+
+
+def _body(row: StixObject) -> bytes:
+    return row.body.encode()  # the JSON as received, sent on unchanged
+
+
+def _post(client: httpx.Client, url: str, body: bytes) -> dict[str, Any]:
+    headers = {"Content-Type": TAXII_MEDIA_TYPE, "Accept": TAXII_MEDIA_TYPE}
+    try:
+        response = client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}") from None
+    except outbound.Refused as exc:
+        raise RemoteError(f"{url}: refused: {exc.message}") from None
+    if response.status_code not in (200, 202):
+        raise RemoteError(f"{url} answered {response.status_code}")
+    try:
+        found = response.json()
+    except ValueError:
+        raise RemoteError(f"{url} answered something that is not JSON") from None
+    return found if isinstance(found, dict) else {}
+
+
+def writable_collections(client: httpx.Client, target: PushTarget) -> list[tuple[str, str]]:
+    """The peer's collections this hub may write to, as (id, title), from the peer itself."""
+    url = f"{target.api_root}collections/"
+    try:
+        response = client.get(url, headers={"Accept": TAXII_MEDIA_TYPE})
+    except httpx.HTTPError as exc:
+        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}") from None
+    except outbound.Refused as exc:
+        raise RemoteError(f"{url}: refused: {exc.message}") from None
+    if response.status_code != 200:
+        raise RemoteError(f"{url} answered {response.status_code}")
+    try:
+        listed = response.json().get("collections") or []
+    except (ValueError, AttributeError):
+        raise RemoteError(f"{url} answered something that is not a TAXII collection list") from None
+    return [
+        (str(c["id"]), str(c.get("title") or c["id"]))
+        for c in listed
+        if isinstance(c, dict) and c.get("can_write") and isinstance(c.get("id"), str)
+    ]
+
+
+def client_for(
+    target: PushTarget,
+    *,
+    settings: Settings,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An HTTP client for ``target``, its token unsealed: Basic with a username, else bearer."""
+    token = sealing.unseal(settings, target.token_sealed) if target.token_sealed else None
+    auth: httpx.Auth | None = None
+    headers = {}
+    if token and target.username:
+        auth = httpx.BasicAuth(target.username, token)
+    elif token:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(auth=auth, headers=headers, timeout=settings.outbound_timeout_seconds,
+                        transport=transport, follow_redirects=False)  # fmt: skip
+
+
+def collection_of(db: Session, target: PushTarget) -> Collection:
+    """The local collection whose objects ``target`` receives."""
+    found = db.get(Collection, target.collection_id)
+    assert found is not None
+    return found
