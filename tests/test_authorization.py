@@ -424,6 +424,8 @@ CASES = [
     Case(
         "POST", "/advisories/{advisory_id}/publish", ORG_MEMBERS, 303, refused=HIDDEN, state="draft"
     ),
+    # The editor's live score: public; without ?version= every role gets 422 after the guard.
+    Case("POST", "/advisories/cvss-score", ANY, 422),
     Case("POST", "/advisories/{advisory_id}/withdraw", ORG_MEMBERS, 303, REASON, state="published"),
     # transparency log (on an empty log: 404 where there is nothing yet, 400 for no index;
     # the checkpoint of an empty log is signed, of size 0)
