@@ -64,6 +64,14 @@ hypothesis_settings.register_profile("accord", deadline=None)
 hypothesis_settings.load_profile("accord")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``-n``, workers steal queued tests from each other instead of keeping the share
+    dealt to them at the start: a few tests take minutes (the whole PyPA database, imported
+    or converted), and a worker dealt them late held the run while the other sat idle."""
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "worksteal"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On PostgreSQL, leave the tests that open no database to the SQLite run: they would
     check the same thing twice (``no_database`` marks the long ones)."""
