@@ -172,6 +172,10 @@ class Settings(BaseSettings):
     max_writes_in_flight: int = Field(default=4, ge=1, le=1024)
     max_requests_queued: int = Field(default=1024, ge=0)
     request_queue_seconds: float = Field(default=10.0, ge=0, le=300)
+    # A request whose wait in line would outlast this (the line ahead of it times the time a
+    # place has been held of late) is refused at once rather than answered seconds late:
+    # a client told to come back is better served than one kept waiting (p99 under a second).
+    request_wait_budget_seconds: float = Field(default=0.5, gt=0, le=300)
     # How long a client may take to send its request body (read before the request takes a
     # slot: past it, 408), or to take each part of its answer while the request holds one.
     request_body_seconds: float = Field(default=30.0, gt=0, le=600)

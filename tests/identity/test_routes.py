@@ -227,6 +227,19 @@ def test_token_use_for_a_change_is_recorded(
     assert used[1] is None
 
 
+def test_a_change_refused_leaves_the_token_unstamped(
+    client: TestClient, make: Factories, db: Session
+) -> None:
+    """The token of a write is stamped in the write's own transaction: a refused one leaves
+    it as it was."""
+    alice = make.user("alice")
+    headers = {"Authorization": f"Bearer {make.token(alice)}"}
+    refused = client.put("/api/v1/orgs/nowhere/members", json={"username": "ghost",
+                          "role": "member"}, headers=headers)  # fmt: skip
+    assert refused.status_code == 404
+    assert db.scalar(select(ApiToken.last_used_at)) is None
+
+
 def test_operator_creates_user_with_an_argon2id_hash(
     client: TestClient, make: Factories, db: Session
 ) -> None:

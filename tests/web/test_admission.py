@@ -26,7 +26,7 @@ from starlette.types import Message, Receive, Scope, Send
 from accord.config import Settings
 from accord.db import make_engine
 from accord.identity.models import ApiToken, TokenScope
-from accord.web.admission import Admission, Classes, route_reads
+from accord.web.admission import Admission, Classes, Gate, route_reads
 from accord.web.app import create_app
 from accord.web.deps import get_db, get_sessionmaker
 from tests.factories import Factories
@@ -312,3 +312,37 @@ def test_a_client_not_reading_its_answer_holds_no_slot(settings: Settings, parts
     sent, waited = asyncio.run(scenario())
     assert sent[0]["status"] == 200
     assert waited < (0.1 if parts == 1 else 1.0)
+
+
+def test_a_request_whose_wait_would_outlast_the_budget_is_refused_at_once() -> None:
+    """The line's pace is learnt from the places given up: once a place frees every 0.1 s, a
+    line of a second's wait refuses the next request at once, and a shorter one lets it wait
+    and in."""
+
+    async def scenario() -> tuple[bool, float, bool, int]:
+        gate = Gate(1, 1024, budget=0.35)
+        assert await gate.enter(10.0)
+        for _ in range(20):  # a place given up every 0.1 s: the gate's pace
+            await asyncio.sleep(0.1)
+            gate.leave()
+            assert await gate.enter(10.0)
+        waiting = [asyncio.create_task(gate.enter(10.0)) for _ in range(3)]
+        await asyncio.sleep(0)  # three in line: the next would wait about 0.4 s
+        started = time.monotonic()
+        refused = not await gate.enter(10.0)
+        waited = time.monotonic() - started
+        gate.leave()  # the first in line goes in; two wait, the next would wait 0.3 s
+        await asyncio.sleep(0)
+        let_in = asyncio.create_task(gate.enter(10.0))
+        await asyncio.sleep(0)
+        for _ in range(3):
+            gate.leave()
+            await asyncio.sleep(0)
+        entered = await let_in
+        return refused, waited, entered, sum([await w for w in waiting])
+
+    refused, waited, entered, served = asyncio.run(scenario())
+    assert refused
+    assert waited < 0.05
+    assert entered
+    assert served == 3

@@ -6,9 +6,13 @@ out together and the hub answers nothing (it took minutes to recover). Here at m
 ``max_requests_in_flight`` reads and ``max_writes_in_flight`` other requests are served at
 once; the next wait their turn, first come first served, in a line of at most
 ``max_requests_queued`` for at most ``request_queue_seconds``; past either bound a request is
-answered 503 with Retry-After at once. Writers have their own slots and line: on SQLite they
-take turns on one writer (``accord.db.WriteTurn``), and while waiting in the readers' slots
-they held the reads back. The database pool and the worker threads are sized from the same
+answered 503 with Retry-After at once. So is a request whose wait would outlast
+``request_wait_budget_seconds``, judged from the line ahead of it and the pace at which places
+were given up of late: 200 clients writing at once on SQLite otherwise waited four seconds
+each in a line that moved at the writer's pace, where a refusal tells them at once to come
+back. Writers have their own slots and line: on SQLite they take turns on one writer
+(``accord.db.WriteTurn``), and while waiting in the readers' slots they held the reads back.
+The database pool and the worker threads are sized from the same
 numbers (``Settings.worker_threads``, ``Settings.db_pool_size``), so that a request let in
 never waits for either.
 
@@ -32,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -106,21 +111,39 @@ class Classes:
         return method in READS
 
 
-class Gate:
-    """At most ``limit`` holders at once, and a first-come line of at most ``queued``."""
+# The weight of the newest gap between two places given up in the running estimate of the
+# line's pace: about the last twenty count, so that the estimate follows a change of load.
+PACE_WEIGHT = 0.05
 
-    def __init__(self, limit: int, queued: int) -> None:
+
+class Gate:
+    """At most ``limit`` holders at once, and a first-come line of at most ``queued`` whose
+    wait, estimated from the pace at which places were given up of late, stays within
+    ``budget`` seconds."""
+
+    def __init__(self, limit: int, queued: int, budget: float = float("inf")) -> None:
         self.limit = limit
         self.queued = queued
+        self.budget = budget
         self.active = 0
+        # Seconds between two places given up, of late (a moving average), and the last one.
+        self.gap = 0.0
+        self._left: float | None = None
+        self._paced = 0
         self._line: deque[asyncio.Future[None]] = deque()
+
+    def expected_wait(self) -> float:
+        """Seconds a request joining the line now would wait at the recent pace (Little's
+        law: the places ahead of it over the rate at which they are given up). Holders that
+        stall the line are met by its time bound, ``request_queue_seconds``."""
+        return (len(self._line) + 1) * self.gap
 
     async def enter(self, seconds: float) -> bool:
         """Take a place, waiting in line up to ``seconds``; False if refused or timed out."""
         if self.active < self.limit and not self._line:
             self.active += 1
             return True
-        if len(self._line) >= self.queued or seconds <= 0:
+        if self._full(seconds):
             return False
         turn = asyncio.get_running_loop().create_future()
         self._line.append(turn)
@@ -143,10 +166,19 @@ class Gate:
     def refuses(self, seconds: float) -> bool:
         """Whether :meth:`enter` would refuse now, without waiting."""
         busy = self.active >= self.limit or bool(self._line)
-        return busy and (len(self._line) >= self.queued or seconds <= 0)
+        return busy and self._full(seconds)
+
+    def _full(self, seconds: float) -> bool:
+        return len(self._line) >= self.queued or seconds <= 0 or self.expected_wait() > self.budget
 
     def leave(self) -> None:
         """Give the place up: to the first request in line, else back to the gate."""
+        now = time.monotonic()
+        if self._left is not None:
+            gap = now - self._left
+            self.gap = gap if self._paced == 0 else self.gap + PACE_WEIGHT * (gap - self.gap)
+            self._paced += 1
+        self._left = now
         while self._line:
             turn = self._line.popleft()
             if not turn.done():
@@ -165,8 +197,9 @@ class Admission:
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self.gate = Gate(settings.max_requests_in_flight, settings.max_requests_queued)
-        self.writes = Gate(settings.max_writes_in_flight, settings.max_requests_queued)
+        budget = settings.request_wait_budget_seconds
+        self.gate = Gate(settings.max_requests_in_flight, settings.max_requests_queued, budget)
+        self.writes = Gate(settings.max_writes_in_flight, settings.max_requests_queued, budget)
         self.health = Gate(RESERVED_CONNECTIONS // 2, 0)
         self.seconds = settings.request_queue_seconds
         self.client_seconds = settings.request_body_seconds

@@ -34,6 +34,8 @@ GUARD_ATTRIBUTE = "__accord_action__"
 # a read: the one classification of a route, which the session and the token stamp follow.
 ADMITTED_AS_READ = "accord.admitted_as_read"
 READ_METHODS = frozenset({"GET", "HEAD"})
+# Where a writing request's token waits to be stamped as used, in its session's ``info``.
+STAMP = "accord.token_to_stamp"
 
 
 def admitted_as_read(request: Request) -> bool:
@@ -96,7 +98,9 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 async def _end(session: Session, *, commit: bool, reads: bool) -> None:
-    if not session.in_transaction() or (
+    if commit and STAMP in session.info:
+        await run_in_threadpool(_finish, session, commit=commit)  # a write: the token's stamp
+    elif not session.in_transaction() or (
         reads and not (session.new or session.dirty) and _local(session)
     ):
         # Nothing began, or a read-only transaction on SQLite: ending it writes nothing, waits
@@ -113,6 +117,14 @@ def _local(session: Session) -> bool:
 
 
 def _finish(session: Session, *, commit: bool) -> None:
+    credential: access.Credential | None = session.info.pop(STAMP, None)
+    if credential is not None and commit:
+        try:
+            access.mark_used(session, credential)
+        except BaseException:
+            session.rollback()
+            session.close()
+            raise
     if not session.in_transaction():
         # Nothing began (an anonymous caller of a route that reads through its own session):
         # commit() would begin an empty transaction only to end it.
@@ -154,7 +166,26 @@ async def current_actor(request: Request, db: DbSession) -> Actor:
     lookup = _credential(request)
     if lookup is None:
         return resolve_actor(request, db)
+    if not lookup.cookie and not admitted_as_read(request):
+        return await run_in_threadpool(_writer_by_token, request, db)
     return await run_in_threadpool(resolve_actor, request, db)
+
+
+def _writer_by_token(request: Request, db: Session) -> Actor:
+    """The caller of a write, looked up through a read-only session of its own.
+
+    On SQLite the request's session takes the one write turn at its first statement and
+    keeps it until its commit, every thread hop between included: looked up there, the
+    token held the turn through the guard's hop too, while the writers behind waited. The
+    token is stamped as used in the request's own transaction, just before its commit
+    (:func:`_finish`), so a failed request still leaves it as it was.
+    """
+    with request.app.state.reader() as reader:
+        actor = resolve_actor(request, reader, record_use=False)
+    credential: access.Credential | None = getattr(request.state, "credential", None)
+    if credential is not None and access.use_due(credential):
+        db.info[STAMP] = credential
+    return actor
 
 
 def resolve_actor(request: Request, db: Session, *, record_use: bool = True) -> Actor:
