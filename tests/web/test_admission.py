@@ -125,28 +125,26 @@ def test_a_look_up_takes_no_write_turn_and_stamps_nothing(
     engine: Engine = small.state.engine
     holder = engine.connect() if engine.dialect.name == "sqlite" else None
 
-    async def scenario() -> tuple[httpx.Response, float]:
+    async def scenario() -> httpx.Response:
         transport = httpx.ASGITransport(app=small)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             await client.get("/api/v1/advisories")  # the routes built, a connection open
             if holder is not None:
                 holder.begin()
                 holder.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: the turn is taken
-            started = time.monotonic()
             answer = await client.post(
                 "/api/v1/sharing/lookup", json={"values": ["198.51.100.7"]}, headers=headers
             )
-            waited = time.monotonic() - started
             if holder is not None:
                 holder.rollback()
                 holder.close()
-            return answer, waited
+            return answer
 
-    answer, waited = asyncio.run(scenario())
+    # The turn is held until the answer is in: a look-up that wanted it would have waited
+    # the pool's timeout and been refused 503, so a 200 is the proof (no clock needed).
+    answer = asyncio.run(scenario())
     assert answer.status_code == 200, answer.text
     assert [(r["kind"], r["indicators"]) for r in answer.json()] == [("ipv4", [])]
-    if holder is not None:
-        assert waited < 0.8  # not the pool's timeout (1 s) waiting for the turn, then 503
     with session_factory() as db:
         stamps = db.scalars(select(ApiToken.last_used_at).where(ApiToken.scope == "read")).all()
     assert stamps == [None]
