@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
@@ -81,25 +81,13 @@ def append(
             field="document",
         )
     index = _reserve(db, settings=settings, count=1)
+    # The entry alone: its record is written with the tiles, before the next checkpoint.
     (leaf_hash,) = store.write_entries(db, index, [entry])
-    db.connection().execute(
-        _INSERT_RECORD,
-        {
-            "idx": index,
-            "entry_type": envelope.type,
-            "subject": envelope.subject,
-            "document_sha256": envelope.sha256,
-            "public": envelope.document is not None,
-            "leaf_hash": leaf_hash,
-            "logged_at": envelope.logged_at,
-        },
-    )
     if sign or (sign is None and _due(db, settings)):
         sign_latest(db, settings=settings)
     return LogEntryRef(index=index, leaf_hash=leaf_hash)
 
 
-_INSERT_RECORD = insert(LogRecord)
 _LAST_SIGNED = select(LogCheckpoint.signed_at).order_by(LogCheckpoint.size.desc()).limit(1)
 
 
