@@ -80,9 +80,13 @@ def append(
             f"at most {MAX_ENTRY_BYTES}); log its digest alone",
             field="document",
         )
-    index = _reserve(db, settings=settings, count=1)
     # The entry alone: its record is written with the tiles, before the next checkpoint.
-    (leaf_hash,) = store.write_entries(db, index, [entry])
+    # PostgreSQL raises the head and stores the entry in one statement (one round trip).
+    index = store.reserve_and_write(db, origin=keys.origin_for(settings), entry=entry)
+    if index is None:
+        index = _reserve(db, settings=settings, count=1)
+        store.write_entries(db, index, [entry])
+    (leaf_hash,) = merkle.hash_leaves([entry])
     if sign or (sign is None and _due(db, settings)):
         sign_latest(db, settings=settings)
     return LogEntryRef(index=index, leaf_hash=leaf_hash)

@@ -170,6 +170,25 @@ def write_entries(db: Session, start: int, entries: Sequence[bytes]) -> list[byt
 
 
 _INSERT_ONE = insert(LogSegment).returning(LogSegment.start)
+_RESERVE_AND_WRITE = text(
+    "WITH head AS (UPDATE log_head SET size = size + 1 WHERE id = :id AND origin = :origin "
+    "RETURNING size) INSERT INTO log_segments (start, count, data) "
+    "SELECT size - 1, 1, :data FROM head RETURNING start"
+)
+
+
+def reserve_and_write(db: Session, *, origin: str, entry: bytes) -> int | None:
+    """PostgreSQL: :func:`reserve` one index and store ``entry`` there in one statement.
+
+    None on SQLite (in-process, two statements cost no round trip: the caller runs them) and
+    when there is no head under ``origin`` yet (the caller takes the slow path).
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return None
+    _check_lengths([entry])
+    data = tiles.encode_bundle([entry])
+    found = prepared.rows(db, _RESERVE_AND_WRITE, {"id": HEAD_ID, "origin": origin, "data": data})
+    return int(found[0][0]) if found else None
 
 
 def build_tree(db: Session, head: LogHead) -> None:
