@@ -18,12 +18,15 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 
+GOAL_RATE = 3_000  # publications a second (issues 23 and 27)
+GOAL_WAL = 8_192  # WAL bytes a publication
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -107,6 +110,62 @@ def publish(settings: Any, engine: Any, directory: Path, count: int) -> dict[str
     }
 
 
+def publish_together(
+    settings: Any, engine: Any, directory: Path, count: int, publishers: int
+) -> dict[str, float]:
+    """``count`` publications by ``publishers`` threads, each waiting for its commit.
+
+    Each publication is the same ``services.append`` as above, run through the hub's group
+    commit (``accord.group_commit``): the publications waiting when a commit starts share it,
+    each in a savepoint of its own, and none returns before the commit that holds it.
+    """
+    from accord.db import make_sessionmaker
+    from accord.group_commit import GroupCommit
+    from accord.transparency import services
+
+    factory = make_sessionmaker(engine)
+    group = GroupCommit(factory, most=publishers, grouped=True, savepoints=False)
+    wal = Wal(engine, directory)
+    before_checkpoints = _checkpoints(factory)
+    acknowledged: list[int] = []
+
+    def publisher(first: int) -> None:
+        for n in range(first, count, publishers):
+
+            def work(db: Any, n: int = n) -> int:
+                ref = services.append(
+                    db,
+                    settings=settings,
+                    entry_type="bench.publication",
+                    subject_id=f"org-{n % 500}",
+                    document={"n": n, "name": "a publication of about a hundred bytes", "ok": True},
+                )
+                return ref.index
+
+            acknowledged.append(group.run(work))
+
+    threads = [threading.Thread(target=publisher, args=(k,)) for k in range(publishers)]
+    start_wal = wal.reset()
+    start, cpu = time.perf_counter(), time.process_time()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    written = wal.now() - start_wal
+    if len(set(acknowledged)) != count:
+        raise SystemExit(f"{len(set(acknowledged))} of {count} publications acknowledged")
+    services.sign_if_due(
+        factory, settings=settings.model_copy(update={"log_checkpoint_seconds": 0})
+    )
+    return {
+        "rate": count / elapsed,
+        "wal": written / count,
+        "cpu": cpu / count * 1e6,
+        "checkpoints": _checkpoints(factory) - before_checkpoints,
+    }
+
+
 def _checkpoints(factory: Any) -> int:
     from accord.db import unit_of_work
 
@@ -138,6 +197,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--preload", type=int, default=100_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--publishers", type=int, default=32)
     args = parser.parse_args()
     from accord.db import make_sessionmaker, unit_of_work, upgrade
     from accord.transparency import services
@@ -159,9 +219,9 @@ def main() -> None:
                 services.append_entries(db, settings=base, entries=batch)
         peer = commits(engine, directory, args.count)
         each = publish(base, engine, directory, args.count // 5)
-        cadence = publish(
-            _settings(directory, args.database_url, 1.0), engine, directory, args.count
-        )
+        hub = _settings(directory, args.database_url, 1.0)
+        cadence = publish(hub, engine, directory, args.count)
+        together = publish_together(hub, engine, directory, args.count, args.publishers)
         engine.dispose()
     print(f"database: {engine.dialect.name}; log preloaded with {args.preload:,} entries")
     print(
@@ -173,6 +233,11 @@ def main() -> None:
         ("durable commit of one 170-byte row (peer)", peer, ""),
         ("publication, checkpoint in each", each, ""),
         ("publication, cadence 1 s", cadence, f"  ({cadence['checkpoints']} checkpoints)"),
+        (
+            f"{args.publishers} publishers, group commit",
+            together,
+            f"  ({together['checkpoints']} checkpoints)",
+        ),
     ]
     for label, found, note in rows:
         print(
@@ -183,6 +248,12 @@ def main() -> None:
         f"cadence / peer: {cadence['rate'] / peer['rate']:.2f}; cadence / checkpoint in each: "
         f"{cadence['rate'] / each['rate']:.1f}x"
     )
+    for label, found in (("one by one", cadence), ("group commit", together)):
+        print(
+            f"goal ({label}): {found['rate']:,.0f} a second is {found['rate'] / GOAL_RATE:.2f} of "
+            f"{GOAL_RATE:,}; {found['wal']:,.0f} WAL bytes each is {found['wal'] / GOAL_WAL:.2f} "
+            f"of {GOAL_WAL:,}"
+        )
     print(f"load average before / after: {load[0]:.2f} / {os.getloadavg()[0]:.2f}")
 
 

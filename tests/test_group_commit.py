@@ -73,10 +73,14 @@ def test_writes_of_many_threads_share_commits_on_sqlite(
         assert len(commits) == len(names)
 
 
-def test_a_failing_write_fails_alone(session_factory: sessionmaker[Session]) -> None:
-    """A write that fails (a duplicate key) is rolled back to its savepoint and its caller
-    gets its error; the writes beside it in the same transaction are committed."""
-    group = GroupCommit(session_factory)
+@pytest.mark.parametrize("savepoints", [True, False])
+def test_a_failing_write_fails_alone(
+    session_factory: sessionmaker[Session], savepoints: bool
+) -> None:
+    """A write that fails (a duplicate key) is rolled back (to its savepoint, or with its
+    batch, whose other writes then run again alone) and its caller gets its error; the
+    writes beside it are committed, once each."""
+    group = GroupCommit(session_factory, grouped=True, savepoints=savepoints)
     group.run(_secret("taken"))
 
     def boom(_db: Session) -> str:

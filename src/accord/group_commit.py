@@ -10,7 +10,8 @@ the leader, takes the turn once, runs each write in a savepoint of its own (a wr
 is rolled back alone and its request gets its error), commits once, and hands the lead to the
 first write that arrived meanwhile. Nothing is acknowledged before the commit that holds it.
 
-On PostgreSQL, whose writers do not take turns, each write is its own transaction as before.
+On PostgreSQL, whose writers do not take turns, each write is its own transaction as before,
+unless the writes do take turns there too (``grouped=True``: publications through the log).
 """
 
 from __future__ import annotations
@@ -42,11 +43,26 @@ class _Write(Generic[T]):
 class GroupCommit:
     """Runs ``work(session)`` for many threads in shared transactions (see the module's doc)."""
 
-    def __init__(self, factory: sessionmaker[Session], *, most: int = MOST_PER_COMMIT) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        most: int = MOST_PER_COMMIT,
+        grouped: bool | None = None,
+        savepoints: bool = True,
+    ) -> None:
         self.factory = factory
         self.most = most
+        # Without savepoints (two statements a write, compiled anew each time), the writes of
+        # a batch run straight in its transaction; when one fails, the batch is rolled back
+        # and each write run again alone, so that only the one at fault gets its error. For
+        # writes that touch nothing but the database and seldom fail (log publications).
+        self.savepoints = savepoints
         bind = factory.kw.get("bind")
-        self.grouped = bind is not None and bind.dialect.name == "sqlite"
+        # ``grouped=True`` groups on PostgreSQL too: for writes that take turns there as well
+        # (publications through the log all lock its head row until they commit).
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self.grouped = sqlite if grouped is None else grouped
         self._lock = threading.Lock()
         self._waiting: list[_Write[object]] = []
         self._leading = False
@@ -75,13 +91,11 @@ class GroupCommit:
         with self._lock:
             batch, self._waiting = self._waiting[: self.most], self._waiting[self.most :]
         try:
-            with unit_of_work(self.factory) as db:
+            if self.savepoints:
+                self._run_in_savepoints(batch)
+            elif not self._run_straight(batch):
                 for write in batch:
-                    try:
-                        with db.begin_nested():
-                            write.result = write.work(db)
-                    except Exception as exc:  # this write alone; the others go on
-                        write.error = exc
+                    self._run_alone(write)
         except BaseException as exc:  # the turn or the commit failed: every write with it
             for write in batch:
                 if write.error is None:
@@ -99,3 +113,31 @@ class GroupCommit:
                 write.wake.set()
             if successor is not None:
                 successor.wake.set()
+
+    def _run_in_savepoints(self, batch: list[_Write[object]]) -> None:
+        with unit_of_work(self.factory) as db:
+            for write in batch:
+                try:
+                    with db.begin_nested():
+                        write.result = write.work(db)
+                except Exception as exc:  # this write alone; the others go on
+                    write.error = exc
+
+    def _run_straight(self, batch: list[_Write[object]]) -> bool:
+        # False when a write failed: nothing of the batch is committed then.
+        try:
+            with unit_of_work(self.factory) as db:
+                for write in batch:
+                    write.result = write.work(db)
+        except Exception:
+            for write in batch:
+                write.result = None
+            return False
+        return True
+
+    def _run_alone(self, write: _Write[object]) -> None:
+        try:
+            with unit_of_work(self.factory) as db:
+                write.result = write.work(db)
+        except Exception as exc:
+            write.error, write.result = exc, None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
@@ -80,26 +80,18 @@ def append(
             f"at most {MAX_ENTRY_BYTES}); log its digest alone",
             field="document",
         )
-    index = _reserve(db, settings=settings, count=1)
-    (leaf_hash,) = store.write_entries(db, index, [entry])
-    db.connection().execute(
-        _INSERT_RECORD,
-        {
-            "idx": index,
-            "entry_type": envelope.type,
-            "subject": envelope.subject,
-            "document_sha256": envelope.sha256,
-            "public": envelope.document is not None,
-            "leaf_hash": leaf_hash,
-            "logged_at": envelope.logged_at,
-        },
-    )
+    # The entry alone: its record is written with the tiles, before the next checkpoint.
+    # PostgreSQL raises the head and stores the entry in one statement (one round trip).
+    index = store.reserve_and_write(db, origin=keys.origin_for(settings), entry=entry)
+    if index is None:
+        index = _reserve(db, settings=settings, count=1)
+        store.write_entries(db, index, [entry])
+    (leaf_hash,) = merkle.hash_leaves([entry])
     if sign or (sign is None and _due(db, settings)):
         sign_latest(db, settings=settings)
     return LogEntryRef(index=index, leaf_hash=leaf_hash)
 
 
-_INSERT_RECORD = insert(LogRecord)
 _LAST_SIGNED = select(LogCheckpoint.signed_at).order_by(LogCheckpoint.size.desc()).limit(1)
 
 

@@ -1,9 +1,10 @@
 """The log's storage: the head row, tiles and entry segments in the hub's database.
 
 Appending writes the entries (one segment row per append per 256-entry bundle) and raises
-the head's size: O(1) small rows, whatever the size of the log. The tiles catch up when the
-next checkpoint is signed (:func:`build_tree`): the entries appended since are hashed and the
-rightmost tile of each level is rewritten once for all of them. Reading any complete subtree
+the head's size: O(1) small rows, whatever the size of the log. The tiles and the records
+(:mod:`accord.transparency.records`) catch up when the next checkpoint is signed
+(:func:`build_tree`): the entries appended since are hashed and the rightmost tile of each
+level is rewritten once for all of them. Reading any complete subtree
 hash is one slice of one tile row: a proof is one query for a few tiles.
 """
 
@@ -16,8 +17,9 @@ from typing import Any
 from sqlalchemy import Insert, TextClause, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from accord import prepared
 from accord.clock import utcnow
-from accord.transparency import merkle, tiles
+from accord.transparency import merkle, records, tiles
 from accord.transparency.merkle import Node, NodeReader
 from accord.transparency.models import LogHead, LogSegment, LogTile
 from accord.transparency.tiles import TILE_WIDTH, TileRows
@@ -129,7 +131,7 @@ def append_leaves(
     head.size = size + len(entries)
     head.updated_at = utcnow()
     if build and head.tree_size == size:
-        _grow_tree(db, head, leaf_hashes)
+        _grow_tree(db, head, entries, leaf_hashes)
     return leaf_hashes
 
 
@@ -151,19 +153,42 @@ def reserve(db: Session, *, origin: str, count: int) -> int | None:
     bytes. None when there is no head under ``origin`` yet (the caller takes the slow path,
     :func:`lock_head`). The caller writes the entries with :func:`write_entries`.
     """
-    row = (
-        db.connection()
-        .execute(_RESERVE, {"count": count, "id": HEAD_ID, "origin": origin})
-        .one_or_none()
-    )
-    return None if row is None else int(row[0]) - count
+    found = prepared.rows(db, _RESERVE, {"count": count, "id": HEAD_ID, "origin": origin})
+    return int(found[0][0]) - count if found else None
 
 
 def write_entries(db: Session, start: int, entries: Sequence[bytes]) -> list[bytes]:
     """Store ``entries`` from index ``start`` (reserved with :func:`reserve`); leaf hashes."""
     _check_lengths(entries)
-    _write_segments(db, start, entries)
+    if len(entries) == 1:
+        # One publication: one row, through a statement compiled once.
+        data = tiles.encode_bundle(entries)
+        prepared.rows(db, _INSERT_ONE, {"start": start, "count": 1, "data": data})
+    else:
+        _write_segments(db, start, entries)
     return merkle.hash_leaves(entries)
+
+
+_INSERT_ONE = insert(LogSegment).returning(LogSegment.start)
+_RESERVE_AND_WRITE = text(
+    "WITH head AS (UPDATE log_head SET size = size + 1 WHERE id = :id AND origin = :origin "
+    "RETURNING size) INSERT INTO log_segments (start, count, data) "
+    "SELECT size - 1, 1, :data FROM head RETURNING start"
+)
+
+
+def reserve_and_write(db: Session, *, origin: str, entry: bytes) -> int | None:
+    """PostgreSQL: :func:`reserve` one index and store ``entry`` there in one statement.
+
+    None on SQLite (in-process, two statements cost no round trip: the caller runs them) and
+    when there is no head under ``origin`` yet (the caller takes the slow path).
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return None
+    _check_lengths([entry])
+    data = tiles.encode_bundle([entry])
+    found = prepared.rows(db, _RESERVE_AND_WRITE, {"id": HEAD_ID, "origin": origin, "data": data})
+    return int(found[0][0]) if found else None
 
 
 def build_tree(db: Session, head: LogHead) -> None:
@@ -178,10 +203,14 @@ def build_tree(db: Session, head: LogHead) -> None:
             f"entries {head.tree_size} to {head.size - 1} are missing "
             f"({len(entries)} of {head.size - head.tree_size} found)"
         )
-    _grow_tree(db, head, merkle.hash_leaves(entries))
+    _grow_tree(db, head, entries, merkle.hash_leaves(entries))
 
 
-def _grow_tree(db: Session, head: LogHead, leaf_hashes: list[bytes]) -> None:
+def _grow_tree(
+    db: Session, head: LogHead, entries: Sequence[bytes], leaf_hashes: list[bytes]
+) -> None:
+    # The records of the new entries go with the tiles: written once for the whole batch.
+    records.write_records(db, head.tree_size, entries, leaf_hashes)
     _write_tiles(db, head.tree_size, leaf_hashes)
     head.tree_size += len(leaf_hashes)
     head.root_hash = merkle.root(head.tree_size, node_reader(db))
