@@ -321,6 +321,11 @@ def _number(language: str, value: int | float) -> str:
     return format_decimal(value, locale=_locale(language))
 
 
+def number_in(language: str, value: int | float) -> str:
+    """A number as ``language`` writes it (emails, the CLI)."""
+    return _number(language, value)
+
+
 @pass_context
 def gettext(context: Context, message: str) -> str:
     """The viewer's translation of ``message``."""
