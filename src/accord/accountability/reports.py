@@ -119,7 +119,7 @@ def ensure_after_joining(db: Session, *, org: Organization, period: Period) -> N
     if signed is not None and period.end <= signed:
         raise PeriodError(
             f"period: {period.key} ended before {org.name} signed the accord "
-            f"(on {signed:%Y-%m-%d}); choose a period that ends after that day",
+            f"(on {stamp(signed)}); choose a period that ends after that day",
             field="period",
         )
 

@@ -337,9 +337,11 @@ def translate(context: Context, message: object) -> str:
     """Template filter: a message defined in Python (marked ``N_``) in the viewer's language.
 
     Unlike ``_()``, the result is plain text that the template escapes: messages may carry
-    what a visitor typed. A message no catalog holds is shown as it is.
+    what a visitor typed. A message no catalog holds is shown as it is. Its RFC 3339 moments
+    (an error's "until 2027-01-14T16:00:00Z") are written by :func:`format_when`.
     """
-    return _viewer(context).translations.gettext(str(message))
+    viewer = _viewer(context)
+    return moments_in(viewer.translations.gettext(str(message)), viewer)
 
 
 @pass_context

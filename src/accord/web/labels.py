@@ -11,7 +11,7 @@ from gettext import NullTranslations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from accord.web.i18n import N_, Viewer
+from accord.web.i18n import N_, Viewer, moments_in
 
 LABELS: dict[str, str] = {
     # organizations: kind and type
@@ -127,20 +127,22 @@ def _detail(translations: NullTranslations, detail: str) -> str:
 
 @pass_context
 def problem(context: Context, message: object) -> str:
-    """Template filter: a form field's problem in the viewer's language."""
+    """Template filter: a form field's problem in the viewer's language, its RFC 3339
+    moments written by ``format_when``."""
     kind, params = getattr(message, "kind", None), getattr(message, "params", None)
     field = getattr(message, "field", None)
+    found = context.get("viewer")
+    viewer = found if isinstance(found, Viewer) else Viewer()
     if kind not in PROBLEMS or field is None or not isinstance(params, dict):
-        return str(message)
-    viewer = context.get("viewer")
-    translations = (viewer if isinstance(viewer, Viewer) else Viewer()).translations
+        return moments_in(str(message), viewer)
+    translations = viewer.translations
     values = {**params, "field": field}
     if "detail" in values:
         values["detail"] = _detail(translations, values["detail"])
     try:
-        return translations.gettext(PROBLEMS[kind]) % values
+        return moments_in(translations.gettext(PROBLEMS[kind]) % values, viewer)
     except (KeyError, ValueError, TypeError):  # a number the sentence needs is missing
-        return str(message)
+        return moments_in(str(message), viewer)
 
 
 # A security.txt finding (``registry/securitytxt``), by its code: the stored message is the
