@@ -356,6 +356,13 @@ CASES = [
     Case("POST", "/admin/signatories", OPERATORS, 303, {"organization": "acme", **REASON}),
     Case("GET", "/admin/accord", OPERATORS),
     Case("POST", "/admin/accord", OPERATORS, 303, ACCORD_BODY),
+    Case(
+        "POST",
+        "/admin/accord/versions/{number}/translations",
+        OPERATORS,
+        303,
+        {"language": "es", "title": "Acuerdo", "text": "El acuerdo, traducido."},
+    ),
     # advisories: a draft is seen by its publisher's members and operators only (404 to the
     # rest, so that its existence does not leak); a published CLEAR advisory by anyone.
     Case("GET", "/api/v1/advisories", ANY),

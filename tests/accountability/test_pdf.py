@@ -95,6 +95,11 @@ def test_every_character_of_a_report_survives_and_its_note_verifies(
     text = "\n".join(page.extract_text() for page in reader.pages)
     wanted = set(WORLD + "Répondre — toujours.") - set("#*-\n ")
     assert wanted - set(text) == set(), "characters lost"
+    # Whole runs: Japanese through the fallback font, the dashes and quotes as typed.
+    assert "日本語の報告に対応しました" in text
+    assert "We kept our word \u2014 \u201cevery report answered\u201d, \u2018mostly\u2019" in text
+    # Emphasis prints in DejaVu Sans Oblique, embedded.
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+DejaVuSans-?Oblique", response.content)
     assert "# " not in text
     assert "**" not in text
     assert "America/Mexico_City" in text  # the published moment in the reader's zone
@@ -131,6 +136,31 @@ def test_a_chart_draws_one_bar_per_value_and_writes_each_value() -> None:
     text = reader.pages[0].extract_text()
     assert "2026-Q2" in text
     assert "8.0" in text
+
+
+def test_without_the_italic_font_emphasis_prints_upright_and_the_log_says_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    found = fonts.find()
+    for path in (found.sans, found.sans_bold, found.mono, found.cjk):
+        (tmp_path / path.name).symlink_to(path)
+    monkeypatch.setattr(fonts, "SEARCHED", (tmp_path,))
+    monkeypatch.delenv(fonts.ENVIRONMENT, raising=False)
+    assert fonts.italics() == fonts.Italics(italic=None, bold_italic=None)
+    assert "DejaVuSans-Oblique.ttf (Debian package fonts-dejavu-core) is not installed" in (
+        caplog.text
+    )
+    writer = pdf._Writer("Upright", Viewer(language="es"), "")
+    writer.heading("Sección")
+    writer.markdown("Palabras *destacadas* \u2014 «así».\n\n- تم إصلاح الثغرات الأمنية\n")
+    data = writer.output()
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text = reader.pages[0].extract_text()
+    assert "Palabras destacadas \u2014 «así»." in text
+    assert set("تم إصلاح الثغرات الأمنية") <= set(text)  # every Arabic character kept
+    assert b"Oblique" not in data
+    assert reader.trailer["/Root"]["/Lang"] == "es"
+    assert [item.title for item in reader.outline] == ["Sección"]
 
 
 def test_missing_fonts_are_named_with_their_package(

@@ -103,7 +103,8 @@ def test_a_period_before_the_signatory_joined_is_refused_beside_the_field(
         error = re.search(r'id="period-error">([^<]+)<', refused.text)
         assert error is not None
         assert "before Late Joiner signed the accord" in error.group(1)
-        assert "2026-05-10" in error.group(1)
+        assert "May 10, 2026, 12:00\u202fAM UTC" in error.group(1)  # the one time format
+        assert "2026-05-10" not in error.group(1)
         assert "Kept words" in refused.text
     assert _reports(session_factory) == 0
     # The quarter it joined in ends after it signed: that one may be reported.
@@ -113,6 +114,29 @@ def test_a_period_before_the_signatory_joined_is_refused_beside_the_field(
     )
     assert allowed.status_code in (200, 400)
     assert "signed the accord" not in allowed.text
+
+
+def test_the_refusal_names_the_moment_in_the_readers_language_and_zone(
+    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
+) -> None:
+    slug = make.org("Tarde")
+    admin = make.user("tardeadmin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    _signed(session_factory, slug, datetime(2026, 5, 10, 3, 30, tzinfo=UTC))
+    sign_in(client, admin)
+    client.cookies.set("accord_lang", "es")
+    client.cookies.set("accord_tz", "Asia/Tokyo")
+    page = client.get(f"/orgs/{slug}/accountability")
+    refused = client.post(
+        f"/orgs/{slug}/accountability/publish",
+        data={"period": ENDED, "intent": "preview", "csrf_token": csrf_of(page.text)},
+    )
+    assert refused.status_code == 400
+    error = re.search(r'id="period-error">([^<]+)<', refused.text)
+    assert error is not None
+    # 03:30 UTC is 12:30 in Tokyo; Spanish writes the month its way.
+    assert "10 may 2026, 12:30 Asia/Tokyo" in error.group(1)
+    assert "2026-05-10T" not in error.group(1)
 
 
 def test_the_operators_page_title_is_plain_text(client: TestClient, make: Factories) -> None:
@@ -183,7 +207,8 @@ def test_the_refusal_is_said_in_the_viewers_language(
     said = error.group(1)
     assert words in said
     assert ENDED in said  # the values, as they were
-    assert "2026-05-10" in said
+    # The day, written for the viewer (format_when), never as RFC 3339.
+    assert "2026" in said and "10" in said and "T00:00" not in said
     # No word of the English sentence is left, once the names and values are taken out.
     rest = said.replace("Late Joiner", "").lower()
     english = {"period", "ended", "before", "signed", "accord", "choose", "that", "ends", "after"}

@@ -398,12 +398,19 @@ def test_notices_never_carry_embargoed_details(make: Factories) -> None:
     reporter = notices.build_for_reporter(settings=settings, case=case, what="A new message")
     assert reporter is not None
     assert reporter.emails == ("r@finder.example",)
+    from accord.notifications.services import written
+    from accord.web.i18n import Viewer
+
+    # As a webhook (None) and as each language's email writes it.
+    readers = [None, *(Viewer(language=lang) for lang in ("en", "es", "ja"))]
     for notice in [*built, reporter]:
-        text = f"{notice.subject}\n{notice.text}\n{notice.link}"
-        for secret in ("Secret", "secret", "2099", "SecretProduct", case.public_id + "x"):
-            assert secret not in text
+        for reader in readers:
+            shown = [written(notice.subject, reader), written(notice.text, reader)]
+            text = "\n".join([*shown, notice.link])
+            for secret in ("Secret", "secret", "2099", "SecretProduct", case.public_id + "x"):
+                assert secret not in text
         assert notice.link.startswith("/disclosure/")
-    assert "ACCORD-2026-0042" in built[0].subject
+    assert "ACCORD-2026-0042" in written(built[0].subject, None)
 
 
 def test_rate_limits_per_address_and_per_target(client: TestClient, make: Factories) -> None:

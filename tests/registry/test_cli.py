@@ -83,11 +83,11 @@ def test_schedule_checks_queues_the_repeating_job(settings: Settings, db: Sessio
     done = accord_cli(settings, "registry", "schedule-checks", "--every", "1440")
     assert done.returncode == 0, done.stderr
     assert "(registry.checks)" in done.stdout
-    assert "then every 1440 minutes" in done.stdout
+    assert "then every 1,440 minutes" in done.stdout
     reread(db)
     job = db.scalars(select(Job).where(Job.kind == "registry.checks")).one()
     assert job.payload == {"every_minutes": 1440}
     again = accord_cli(settings, "registry", "schedule-checks", "--every", "60")
     # Already queued: the same job, with its own interval.
     assert f"queued job {job.id} " in again.stdout
-    assert "then every 1440 minutes" in again.stdout
+    assert "then every 1,440 minutes" in again.stdout

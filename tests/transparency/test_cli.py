@@ -95,7 +95,7 @@ def test_monitor_pins_the_key_and_follows_the_log(
     code, out, err = accord("log", "verify", "--hub", url, "--state", state)
     assert code == 0, err
     assert "trusting the hub's published key on first use" in err
-    assert out.strip() == "ok: testserver/log has 1 entries, signed by testserver/log"
+    assert out.strip() == "ok: testserver/log has 1 entry, signed by testserver/log"
     publish({"n": 2})
     publish({"n": 3})
     code, out, _ = accord("log", "verify", "--hub", url, "--state", state)
@@ -296,7 +296,7 @@ def test_audit_command(
         monkeypatch.setenv("ACCORD_DATABASE_URL", settings.database_url)
     code, out, err = accord("log", "audit")
     assert code == 0, err
-    assert out.strip() == "ok: 1 entries, 1 checkpoints and 1 records agree"
+    assert out.strip() == "ok: 1 entry, 1 checkpoint and 1 record agree"
     with engine.begin() as conn:
         conn.execute(text("UPDATE log_records SET subject = 'forged'"))
     code, _, err = accord("log", "audit")

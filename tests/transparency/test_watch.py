@@ -51,7 +51,7 @@ def test_watch_reports_each_new_entry_about_a_subject_once(
     assert [line.split(":")[0] for line in lines[:-1]] == ["entry 0"]
     assert "registry.signature of acme" in lines[0]
     assert "proved in the signed tree of 123 entries" in lines[0]
-    assert lines[-1] == "ok: 1 new entries about acme in the signed tree of 123 entries"
+    assert lines[-1] == "ok: 1 new entry about acme in the signed tree of 123 entries"
     code, lines = _watch(live_log, key, state, "ACME-2026-1")
     assert code == 0
     assert lines[0].startswith("entry 121: advisory.version of ACME-2026-1@1 at ")

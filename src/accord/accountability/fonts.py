@@ -6,11 +6,16 @@ the fallback for any glyph DejaVu lacks. Both are Debian packages (``fonts-dejav
 ``fonts-droid-fallback``; ``.ci/run`` installs them); ``ACCORD_PDF_FONTS`` names other folders
 to look in first (a ``:``-separated list). A missing font stops the PDF with a message naming
 the package, rather than printing "?" for what it cannot draw.
+
+Emphasis prints in DejaVu Sans Oblique (and Bold Oblique), from the same package; where a
+system lacks them it prints upright, the words kept, and the log says why once
+(:func:`italics`).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +37,44 @@ FILES: dict[str, tuple[str, str]] = {
     "mono": ("DejaVuSansMono.ttf", "fonts-dejavu-core"),
     "cjk": ("DroidSansFallbackFull.ttf", "fonts-droid-fallback"),
 }
+
+
+# Emphasis: wanted, not required (see the module's docstring).
+ITALIC_FILES: dict[str, tuple[str, str]] = {
+    "italic": ("DejaVuSans-Oblique.ttf", "fonts-dejavu-core"),
+    "bold_italic": ("DejaVuSans-BoldOblique.ttf", "fonts-dejavu-core"),
+}
+log = logging.getLogger("accord.accountability")
+
+
+@dataclass(frozen=True)
+class Italics:
+    """The italic faces, or None for each one missing (emphasis then prints upright)."""
+
+    italic: Path | None
+    bold_italic: Path | None
+
+
+@functools.cache
+def _italics(searched: tuple[Path, ...]) -> Italics:
+    found: dict[str, Path | None] = {}
+    for key, (name, package) in ITALIC_FILES.items():
+        path = next((d / name for d in searched if (d / name).is_file()), None)
+        if path is None:
+            log.warning(
+                "%s (Debian package %s) is not installed: emphasis in report PDFs prints "
+                "upright; install it or name its folder in %s",
+                name,
+                package,
+                ENVIRONMENT,
+            )
+        found[key] = path
+    return Italics(**found)
+
+
+def italics() -> Italics:
+    """The italic faces found; a missing one is logged once and printed upright."""
+    return _italics(tuple(folders()))
 
 
 @dataclass(frozen=True)

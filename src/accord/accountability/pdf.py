@@ -59,9 +59,10 @@ class _Writer:
         found = fonts.find()
         self.pdf.add_font(FONT, "", str(found.sans))
         self.pdf.add_font(FONT, "B", str(found.sans_bold))
-        # DejaVu Sans core has no italic: emphasis prints upright (the words are kept).
-        self.pdf.add_font(FONT, "I", str(found.sans))
-        self.pdf.add_font(FONT, "BI", str(found.sans_bold))
+        # Emphasis in DejaVu Sans Oblique; without it, upright (fonts.italics logs why).
+        slanted = fonts.italics()
+        self.pdf.add_font(FONT, "I", str(slanted.italic or found.sans))
+        self.pdf.add_font(FONT, "BI", str(slanted.bold_italic or found.sans_bold))
         self.pdf.add_font(MONO, "", str(found.mono))
         # The fallback is a 4 MB font that takes a second to read: only for a document
         # holding a character DejaVu lacks (Chinese, Japanese, Korean...).

@@ -129,7 +129,7 @@ def ensure_after_joining(db: Session, *, org: Organization, period: Period) -> N
                 ),
                 period=period.key,
                 name=org.name,
-                day=f"{signed:%Y-%m-%d}",
+                day=stamp(signed),
             ),
             field="period",
         )

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accord import __version__
+from accord.cli import words
 from accord.cli.context import (
     CONFIG_ENV,
     check_keys,
@@ -304,7 +305,7 @@ def token_create(
         )
     err.print(
         f"token {token.id} for {username}, scope {scope.value}, "
-        f"expires {token.expires_at:%Y-%m-%d}."
+        f"expires {words.when(token.expires_at)}."
     )
     err.print("It is shown only now; the hub keeps only its hash.")
     print(secret)

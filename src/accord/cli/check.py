@@ -26,6 +26,7 @@ from accord.check.findings import RATINGS, Filters
 from accord.check.interface import Reading, Source
 from accord.check.outputs import OutputFormat, writer
 from accord.check.sources.hub import HubSource
+from accord.cli import words
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -230,9 +231,10 @@ def ioc(
                 typer.echo(f"{result.value}\t{result.kind}\t{unknown}")
             for hit in result.indicators:
                 # Tab-separated, one line a match: for scripts as much as for people.
+                seen = words.ngettext("%(count)s sighting", "%(count)s sightings", hit.sightings)
                 typer.echo(
                     f"{result.value}\t{result.kind}\t{hit.id}\tTLP:{hit.tlp.upper()}\t"
-                    f"{hit.sightings} sighting(s)\t{hit.name or hit.pattern}"
+                    f"{seen}\t{hit.name or hit.pattern}"
                 )
     raise typer.Exit(FOUND if matched else NOTHING_FOUND)
 

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from accord.cli import words
 from accord.cli.context import database, open_engine, settings_from_env
 from accord.db import make_sessionmaker
 from accord.identity.policy import SYSTEM
@@ -44,7 +45,7 @@ def worker(
         ]
         if once:
             ran = sum(w.run_until_idle() for w in workers[:1])
-            out.print(f"ran {ran} job(s)")
+            out.print(words.ngettext("ran %(count)s job", "ran %(count)s jobs", ran))
             return
         stop = threading.Event()
 
@@ -59,7 +60,13 @@ def worker(
         ]
         for thread in running:
             thread.start()
-        out.print(f"{threads} worker thread(s) running; stop with SIGTERM or Ctrl-C")
+        out.print(
+            words.ngettext(
+                "%(count)s worker thread running; stop with SIGTERM or Ctrl-C",
+                "%(count)s worker threads running; stop with SIGTERM or Ctrl-C",
+                threads,
+            )
+        )
         for thread in running:
             thread.join()
     finally:
@@ -83,7 +90,7 @@ def list_jobs(
                 job.kind,
                 job.state.value,
                 f"{job.attempts}/{job.max_attempts}",
-                f"{when:%Y-%m-%d %H:%M:%S} UTC",
+                words.when(when),
                 job.last_error or "",
             )
     out.print(table)

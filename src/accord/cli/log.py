@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from accord.cli import words
 from accord.cli.witness import log_witnesses_app
 from accord.errors import AccordError
 from accord.transparency import monitor, note
@@ -204,7 +205,7 @@ def verify(
         else f"; the key rotated: {now.key_id.hex()} announced by {verifier.key_id.hex()}, pinned"
     )
     _say(
-        f"ok: {current.origin} has {current.size} entries, signed by {now.name}"
+        f"ok: {current.origin} has {words.entries(current.size)}, signed by {now.name}"
         f"{witnessed}{grown}{rotated}"
     )
 
@@ -240,7 +241,7 @@ def prove(
     _say(
         f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {checkpoint.origin}: "
         f"{envelope.type} of {envelope.subject} at {envelope.time}, included in the signed "
-        f"checkpoint of {checkpoint.size} entries"
+        f"checkpoint of {words.entries(checkpoint.size)}"
     )
 
 
@@ -275,9 +276,10 @@ def verify_bundle_command(
             parsed, verifier=verifier, document_sha256=digest, policy=parse_policy(*policy)
         )
     envelope, checkpoint = verified.envelope, verified.checkpoint
+    tree = words.entries(checkpoint.size)
     _say(
         f"ok: entry {verified.index} ({envelope.type} of {envelope.subject}, SHA-256 "
-        f"{envelope.sha256}) is in {checkpoint.origin}'s signed tree of {checkpoint.size} entries"
+        f"{envelope.sha256}) is in {checkpoint.origin}'s signed tree of {tree}"
     )
 
 
@@ -327,8 +329,9 @@ def audit_command(
         except LogIntegrityError as exc:
             raise AccordError(f"the log does not hold together: {exc}") from None
     _say(
-        f"ok: {report.size} entries, {report.checkpoints} checkpoints and {report.records} "
-        "records agree"
+        f"ok: {words.entries(report.size)}, "
+        f"{words.ngettext('%(count)s checkpoint', '%(count)s checkpoints', report.checkpoints)}"
+        f" and {words.ngettext('%(count)s record', '%(count)s records', report.records)} agree"
     )
 
 
@@ -346,7 +349,7 @@ def sign_command(
         settings = settings_from_env(config)
         with database(settings) as db:
             checkpoint = services.sign_latest(db, settings=settings)
-    _say(f"ok: checkpoint of {checkpoint.size} entries signed")
+    _say(f"ok: checkpoint of {words.entries(checkpoint.size)} signed")
 
 
 @log_app.command("rotate-key")

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from accord.cli import words
 from accord.cli.log import (
     HubOpt,
     KeyOpt,
@@ -115,8 +116,9 @@ def watch(
             _say(
                 f"entry {verified.index}: {envelope.type} of {envelope.subject} at "
                 f"{envelope.time}, SHA-256 {envelope.sha256}, proved in the signed tree of "
-                f"{verified.checkpoint.size} entries"
+                f"{words.entries(verified.checkpoint.size)}"
             )
             shown += 1
         _save_next(position_path, subject, current.size)
-    _say(f"ok: {shown} new entries about {subject} in the signed tree of {current.size} entries")
+    new = words.ngettext("%(count)s new entry", "%(count)s new entries", shown)
+    _say(f"ok: {new} about {subject} in the signed tree of {words.entries(current.size)}")

@@ -141,7 +141,9 @@ def _one_line(exc: Exception) -> str | None:
     # Their modules are imported only by the commands that can raise them.
     errors = sys.modules.get("accord.errors")
     if errors is not None and isinstance(exc, errors.AccordError):
-        return f"error: {exc.message}"
+        from accord.cli import words  # a person reads it: its moments in their zone
+
+        return f"error: {words.moments(exc.message)}"
     database = sys.modules.get("sqlalchemy.exc")
     if database is not None and isinstance(exc, database.SQLAlchemyError):
         # One line, without the SQL or parameters (they may carry user data).

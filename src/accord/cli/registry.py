@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
+from accord.cli import words
 from accord.cli.context import open_engine, refused, say_written, settings_from_env
 from accord.config import Settings
 from accord.db import make_sessionmaker, unit_of_work
@@ -89,8 +90,24 @@ def schedule_checks(
         engine.dispose()
     say_written(settings)
     # An already queued repeating run is kept, with its own interval.
-    repeat = f", then every {repeats} minutes" if repeats else ""
-    out.print(f"queued job {job_id} ({handlers.KIND}) at {run_at:%Y-%m-%d %H:%M} UTC{repeat}")
+    when = words.when(run_at)
+    if repeats:
+        out.print(
+            words.ngettext(
+                "queued job %(id)s (%(kind)s) at %(when)s, then every %(count)s minute",
+                "queued job %(id)s (%(kind)s) at %(when)s, then every %(count)s minutes",
+                int(repeats),
+                id=job_id,
+                kind=handlers.KIND,
+                when=when,
+            )
+        )
+    else:
+        out.print(
+            words.gettext(
+                "queued job %(id)s (%(kind)s) at %(when)s", id=job_id, kind=handlers.KIND, when=when
+            )
+        )
 
 
 @registry_app.command("depart")
@@ -119,7 +136,7 @@ def depart(
         finally:
             engine.dispose()
     say_written(settings)
-    out.print(f"{slug}: {kind} on {on:%Y-%m-%d}", markup=False)
+    out.print(f"{slug}: {kind} on {words.when(on)}", markup=False)
 
 
 def _depart(

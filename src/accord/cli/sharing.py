@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy import select, true
 
 from accord import outbound
+from accord.cli import words
 from accord.cli.context import database, settings_from_env
 from accord.clock import utcnow
 from accord.config import Settings
@@ -137,8 +138,9 @@ def _pull_one(db: object, remote: Remote, token: str | None, settings: Settings)
             result = federation.pull(db, remote=remote, client=client, actor=SYSTEM, now=utcnow())
     except outbound.Refused as exc:
         raise AccordError(_refused(remote.api_root, exc)) from None
+    pages = words.ngettext("%(count)s page", "%(count)s pages", result.pages)
     out.print(
-        f"{remote.name}: {result.received} received in {result.pages} page(s), "
+        f"{remote.name}: {result.received} received in {pages}, "
         f"{result.stored} new, {result.failed} invalid; checkpoint {result.checkpoint}"
     )
 
@@ -214,12 +216,18 @@ def queue_command(
                 raise NotFound(f"no set-aside entry {retry!r} in the queue", field="retry")
             out.print(f"{retry} is back in line; a running hub's drainer stores it next")
             return
-        out.print(f"{waiting.backlog()} objects waiting", highlight=False)
+        backlog = waiting.backlog()
+        out.print(
+            words.ngettext("%(count)s object waiting", "%(count)s objects waiting", backlog),
+            highlight=False,
+        )
         for entry, attempt in waiting.set_aside_entries():
+            aside = "" if attempt.set_aside_at is None else words.when(attempt.set_aside_at)
             out.print(
                 f"set aside\t{entry.status_uuid}\tcollection {entry.collection_id}\t"
-                f"{entry.objects} objects\t{attempt.attempts} tries\t"
-                f"{attempt.set_aside_at:%Y-%m-%d %H:%M}Z\t{attempt.last_error}",
+                f"{words.ngettext('%(count)s object', '%(count)s objects', entry.objects)}\t"
+                f"{words.ngettext('%(count)s try', '%(count)s tries', attempt.attempts)}\t"
+                f"{aside}\t{attempt.last_error}",
                 highlight=False,
                 markup=False,
             )
@@ -262,7 +270,8 @@ def group_import(
         raise InvalidInput(f"{file}: not a sharing group export ({str(exc)[:200]})") from None
     with database(settings_from_env(config)) as db:
         result = groups.import_group(db, org=get_org(db, org), data=data, actor=SYSTEM)
-    out.print(f"group {result.id} ({result.name}): {len(result.members)} member(s)")
+    members = words.ngettext("%(count)s member", "%(count)s members", len(result.members))
+    out.print(f"group {result.id} ({result.name}): {members}")
     if result.unknown:
         err.print(f"organizations this hub does not know: {', '.join(result.unknown)}")
 
@@ -296,11 +305,16 @@ def import_misp(
             document=document,
             now=utcnow(),
         )
-    out.print(
-        f"{result.event_id}: {result.attributes} attribute(s), {result.misp_objects} "
-        f"object(s), {result.tags} tag(s), {result.sightings} sighting(s) "
-        f"({result.objects} STIX objects)"
+    counted = ", ".join(
+        [
+            words.ngettext("%(count)s attribute", "%(count)s attributes", result.attributes),
+            words.ngettext("%(count)s object", "%(count)s objects", result.misp_objects),
+            words.ngettext("%(count)s tag", "%(count)s tags", result.tags),
+            words.ngettext("%(count)s sighting", "%(count)s sightings", result.sightings),
+        ]
     )
+    stix = words.ngettext("%(count)s STIX object", "%(count)s STIX objects", result.objects)
+    out.print(f"{result.event_id}: {counted} ({stix})")
 
 
 @app.command("export-misp")
@@ -343,8 +357,10 @@ def import_stix(
             objects=objects,
             now=utcnow(),
         )
+    there = len(report.successes) - report.stored
+    stored = words.ngettext("%(count)s object stored", "%(count)s objects stored", report.stored)
     out.print(
-        f"{report.stored} object(s) stored, {len(report.successes) - report.stored} already there"
+        f"{stored}, {words.ngettext('%(count)s already there', '%(count)s already there', there)}"
     )
 
 
@@ -374,7 +390,8 @@ def warninglists_load(
         for one in parsed:
             warninglists.load(db, actor=SYSTEM, parsed=one)
     for one in parsed:
-        out.print(f"{one.name}: {len(one.entries)} entries ({one.list_type})", markup=False)
+        entries = words.ngettext("%(count)s entry", "%(count)s entries", len(one.entries))
+        out.print(f"{one.name}: {entries} ({one.list_type})", markup=False)
 
 
 @warninglists_app.command("list")

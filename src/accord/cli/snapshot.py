@@ -20,6 +20,7 @@ from rich.console import Console
 
 from accord.check.sources.containers import index_path
 from accord.check.sources.snapshot import SnapshotSource
+from accord.cli import words
 from accord.cli.log import default_state, observe, parse_verifier, pinned_key
 from accord.errors import AccordError
 from accord.transparency import monitor
@@ -70,9 +71,9 @@ def pull(
             temporary.unlink(missing_ok=True)
     info = source.info
     out.print(
-        f"ok: {info.records} advisories of {info.origin} made {info.created}, saved in {target}; "
-        f"its manifest is log entry {info.log_index} under a checkpoint of {info.tree_size} "
-        f"entries signed by {verifier.encode()}",
+        f"ok: {words.advisories(info.records)} of {info.origin} made {info.created}, saved in "
+        f"{target}; its manifest is log entry {info.log_index} under a checkpoint of "
+        f"{words.entries(info.tree_size)} signed by {verifier.encode()}",
         markup=False,
     )
 
@@ -111,8 +112,8 @@ def verify(
     source.close()
     info = source.info
     out.print(
-        f"ok: {info.records} advisories of {info.origin} made {info.created}; log entry "
-        f"{info.log_index} in a signed tree of {info.tree_size} entries",
+        f"ok: {words.advisories(info.records)} of {info.origin} made {info.created}; log entry "
+        f"{info.log_index} in a signed tree of {words.entries(info.tree_size)}",
         markup=False,
     )
 

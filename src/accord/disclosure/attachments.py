@@ -23,6 +23,7 @@ from accord.config import Settings
 from accord.disclosure import cases, history, notices
 from accord.disclosure.models import OPEN_STATUSES, Attachment, DisclosureCase
 from accord.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from accord.web.i18n import N_
 
 MAX_FILES = 5  # per report, counting the files added after sending
 MAX_BYTES = 256 * 1024  # per file: the whole request is capped by ACCORD_MAX_REQUEST_BYTES
@@ -170,7 +171,7 @@ def add_later(
         summary=f"The reporter added {len(files)} file(s)",
         details={"attachments": [f.sha256 for f in files]},
     )
-    notices.to_case(db, settings=settings, case=case, kind="attachment", what="A new file")
+    notices.to_case(db, settings=settings, case=case, kind="attachment", what=N_("A new file"))
     return files
 
 

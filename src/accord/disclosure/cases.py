@@ -20,6 +20,7 @@ from accord.disclosure.models import (
 )
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.identity.policy import Actor, CaseStanding, may_manage_case
+from accord.web.i18n import N_
 
 REF_PREFIX = "ACCORD"
 
@@ -110,8 +111,8 @@ def open_case(
         summary=f"Opened as case {case.ref}",
         details={"ref": case.ref},
     )
-    notices.to_case(db, settings=settings, case=case, kind="opened", what="A case was opened")
-    notices.to_reporter(db, settings=settings, case=case, what="A case was opened")
+    notices.to_case(db, settings=settings, case=case, kind="opened", what=N_("A case was opened"))
+    notices.to_reporter(db, settings=settings, case=case, what=N_("A case was opened"))
     return case
 
 

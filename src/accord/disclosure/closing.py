@@ -122,6 +122,6 @@ def _record(
         organization_id=parties.coordinator_org_id(db, settings),
         details=details,
     )
-    what = "The case was closed" if kind == "case_closed" else "The case was reopened"
+    what = N_("The case was closed") if kind == "case_closed" else N_("The case was reopened")
     notices.to_case(db, settings=settings, case=case, kind=kind.removeprefix("case_"), what=what)
     notices.to_reporter(db, settings=settings, case=case, what=what)

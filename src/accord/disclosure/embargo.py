@@ -26,6 +26,7 @@ from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
 from accord.errors import Conflict, Forbidden, InvalidInput
 from accord.identity.policy import Actor, may_answer_for, may_decide_embargo, may_manage_case
+from accord.web.i18n import N_
 
 
 class EmbargoActive(Conflict):
@@ -93,7 +94,7 @@ def propose(
         details=details,
     )
     notices.to_case(
-        db, settings=settings, case=case, kind="embargo", what="A new embargo was proposed"
+        db, settings=settings, case=case, kind="embargo", what=N_("A new embargo was proposed")
     )
     if may_decide_embargo(
         access.standing, coordinators_decide=settings.disclosure_coordinators_decide_embargo
@@ -193,7 +194,9 @@ def _take_force(
             "decided": decided,
         },
     )
-    notices.to_case(db, settings=settings, case=case, kind="embargo", what="The embargo changed")
+    notices.to_case(
+        db, settings=settings, case=case, kind="embargo", what=N_("The embargo changed")
+    )
 
 
 def agree_release(

@@ -17,10 +17,14 @@ from accord.disclosure.models import Audience, CaseMessage, DisclosureCase
 from accord.jobs.models import Job
 from accord.notifications import mail
 from accord.notifications.services import Notice, notify
+from accord.texts import Text, text
+from accord.web.i18n import N_
 
 
-def _label(case: DisclosureCase) -> str:
-    return f"case {case.ref}" if case.ref else "a vulnerability report"
+def _label(case: DisclosureCase) -> Text:
+    return (
+        text(N_("case %(ref)s"), ref=case.ref) if case.ref else text(N_("a vulnerability report"))
+    )
 
 
 def case_link(case: DisclosureCase) -> str:
@@ -43,14 +47,23 @@ def build(
     user_ids: tuple[int, ...] = (),
     org_ids: tuple[int, ...] = (),
 ) -> Notice:
-    """A notice to participants with accounts: what happened, and the link; nothing else."""
+    """A notice to participants with accounts: what happened, and the link; nothing else.
+    ``what`` is an English msgid (marked ``N_`` by the caller), written in each reader's
+    language."""
+    said = text(what)
     label = _label(case)
+    hub = settings.hub_name
     return Notice(
         kind=f"disclosure.{kind}",
-        subject=f"[{settings.hub_name}] {what} in {label}",
-        text=(
-            f"{what} in {label} on {settings.hub_name}.\n"
-            "The details stay on the hub: sign in and open the case to read them.\n"
+        subject=text(N_("[%(hub)s] %(what)s in %(case)s"), hub=hub, what=said, case=label),
+        text=text(
+            N_(
+                "%(what)s in %(case)s on %(hub)s.\n"
+                "The details stay on the hub: sign in and open the case to read them.\n"
+            ),
+            what=said,
+            case=label,
+            hub=hub,
         ),
         link=case_link(case),
         user_ids=user_ids,
@@ -63,12 +76,17 @@ def build_for_reporter(*, settings: Settings, case: DisclosureCase, what: str) -
     emails = _reporter_emails(case)
     if not emails:
         return None
+    said, hub = text(what), settings.hub_name
     return Notice(
         kind="disclosure.reporter",
-        subject=f"[{settings.hub_name}] {what} on your vulnerability report",
-        text=(
-            f"{what} on the vulnerability report you sent to {settings.hub_name}.\n"
-            "Open the private link you were given when you reported it to read more.\n"
+        subject=text(N_("[%(hub)s] %(what)s on your vulnerability report"), hub=hub, what=said),
+        text=text(
+            N_(
+                "%(what)s on the vulnerability report you sent to %(hub)s.\n"
+                "Open the private link you were given when you reported it to read more.\n"
+            ),
+            what=said,
+            hub=hub,
         ),
         link="/disclosure/follow",
         emails=emails,
@@ -118,7 +136,7 @@ def report_received(db: Session, *, settings: Settings, case: DisclosureCase) ->
         settings=settings,
         case=case,
         kind="report",
-        what="A new vulnerability report",
+        what=N_("A new vulnerability report"),
         vendors=False,
     )
     if case.target_org_id is not None:
@@ -128,7 +146,7 @@ def report_received(db: Session, *, settings: Settings, case: DisclosureCase) ->
             case=case,
             org_id=case.target_org_id,
             kind="report",
-            what="A new vulnerability report",
+            what=N_("A new vulnerability report"),
         )
 
 
@@ -139,7 +157,7 @@ def vendor_invited(
     case: DisclosureCase,
     org_id: int,
     kind: str = "invited",
-    what: str = "Your organization was invited",
+    what: str = N_("Your organization was invited"),
 ) -> None:
     """An organization was added to a case as a vendor; the case keeps the deliveries, so
     that its pages say whether the vendor was told."""
@@ -165,10 +183,10 @@ def message_posted(
             settings=settings,
             case=case,
             kind="message",
-            what="A new message",
+            what=N_("A new message"),
             user_ids=users,
             org_ids=orgs,
         ),
     )
     if audience in (Audience.ALL, Audience.REPORTER) and not message.from_reporter:
-        to_reporter(db, settings=settings, case=case, what="A new message")
+        to_reporter(db, settings=settings, case=case, what=N_("A new message"))

@@ -51,6 +51,7 @@ from accord.errors import Conflict, Forbidden, InvalidInput
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Actor, CaseStanding, may_publish_case, may_publish_for
+from accord.web.i18n import N_
 
 __all__ = ["advisory_id", "build_record", "publish_case", "publish_vulnerabilities", "publishers"]
 
@@ -302,9 +303,9 @@ def _publish_one(
     if first:
         history.reveal(db, settings=settings, case=case)
         notices.to_case(
-            db, settings=settings, case=case, kind="published", what="The case was published"
+            db, settings=settings, case=case, kind="published", what=N_("The case was published")
         )
-    notices.to_reporter(db, settings=settings, case=case, what="The advisory was published")
+    notices.to_reporter(db, settings=settings, case=case, what=N_("The advisory was published"))
     return advisory
 
 

@@ -226,9 +226,9 @@ def triage(
         summary=f"Marked {data.action}: {data.reason}",
         details=details,
     )
-    notices.to_reporter(db, settings=settings, case=case, what="A decision")
+    notices.to_reporter(db, settings=settings, case=case, what=N_("A decision"))
     if data.action == "question":
         notices.to_case(
-            db, settings=settings, case=case, kind="question", what="A report became a question"
+            db, settings=settings, case=case, kind="question", what=N_("A report became a question")
         )
     return case

@@ -229,7 +229,9 @@ def set_status(
         summary=f"{org.name}: {_STATUS_TEXT[data.status]}",
         details=details,
     )
-    notices.to_case(db, settings=settings, case=case, kind="status", what="A vendor status changed")
+    notices.to_case(
+        db, settings=settings, case=case, kind="status", what=N_("A vendor status changed")
+    )
     # A vendor now not affected no longer holds a pending embargo proposal.
     from accord.disclosure.embargo import settle
 

@@ -38,6 +38,7 @@ from accord.identity.policy import (
     may_answer_for,
     may_edit_vulnerabilities,
 )
+from accord.web.i18n import N_
 
 _VENDOR_STATUS = {
     ProductStatus.NO_REPLY: VendorStatus.NO_REPLY,
@@ -279,7 +280,9 @@ def set_status(
             "fixed": row.fixed_versions,
         },
     )
-    notices.to_case(db, settings=settings, case=case, kind="status", what="A vendor status changed")
+    notices.to_case(
+        db, settings=settings, case=case, kind="status", what=N_("A vendor status changed")
+    )
     embargo.settle(db, case=case, actor=actor, settings=settings)
     return row
 

@@ -31,6 +31,7 @@ from accord.identity.models import FactorKind, RecoveryCode, SecondFactor, User
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.ratelimit import RateLimiter, factor_throttles
 from accord.notifications.services import Notice, notify
+from accord.texts import Text, ngettext, text
 from accord.web.i18n import N_
 
 TOTP_DIGITS = 6
@@ -173,7 +174,12 @@ def added(
         target=f"{user.username}/{factor.id}",
         details={"kind": factor.kind.value, "name": factor.name},
     )
-    _tell(db, user=user, settings=settings, what=f"A second factor was added: {factor.name}.")
+    _tell(
+        db,
+        user=user,
+        settings=settings,
+        what=text(N_("A second factor was added: %(name)s."), name=factor.name),
+    )
     sessions.end_others(db, user_id=user.id, keep=keep)
 
 
@@ -191,7 +197,12 @@ def rename_factor(
         target=f"{actor.label}/{factor.id}",
         details={"from": old, "to": factor.name},
     )
-    _tell(db, user=user, settings=settings, what=f"A second factor was renamed: {factor.name}.")
+    _tell(
+        db,
+        user=user,
+        settings=settings,
+        what=text(N_("A second factor was renamed: %(name)s."), name=factor.name),
+    )
     return factor
 
 
@@ -218,7 +229,12 @@ def remove_factor(
         target=f"{user.username}/{factor_id}",
         details={"kind": factor.kind.value, "name": factor.name},
     )
-    _tell(db, user=user, settings=settings, what=f"A second factor was removed: {factor.name}.")
+    _tell(
+        db,
+        user=user,
+        settings=settings,
+        what=text(N_("A second factor was removed: %(name)s."), name=factor.name),
+    )
     sessions.end_others(db, user_id=user.id, keep=keep_session)
 
 
@@ -239,7 +255,7 @@ def new_recovery_codes(db: Session, *, user: User, actor: Actor, settings: Setti
         db,
         user=user,
         settings=settings,
-        what="New recovery codes were made; the old ones no longer work.",
+        what=text(N_("New recovery codes were made; the old ones no longer work.")),
     )
     return codes
 
@@ -395,20 +411,29 @@ def _passed(
             db,
             user=user,
             settings=settings,
-            what=f"A recovery code was used to sign in; {left} remain.",
+            what=ngettext(
+                "A recovery code was used to sign in; %(count)s remains.",
+                "A recovery code was used to sign in; %(count)s remain.",
+                left,
+            ),
         )
 
 
-def _tell(db: Session, *, user: User, settings: Settings, what: str) -> None:
-    """Mail the account's owner about a change to how they sign in."""
+def _tell(db: Session, *, user: User, settings: Settings, what: Text) -> None:
+    """Mail the account's owner about a change to how they sign in (in their language)."""
     notify(
         db,
         settings=settings,
         notice=Notice(
             kind="account.second_factor",
-            subject="Your account's sign-in was changed",
-            text=f"{what} If this was not you, sign in and review your second factors, "
-            "and tell the hub's operators.",
+            subject=text(N_("Your account's sign-in was changed")),
+            text=text(
+                N_(
+                    "%(what)s If this was not you, sign in and review your second factors, "
+                    "and tell the hub's operators."
+                ),
+                what=what,
+            ),
             link="/account/security",
             user_ids=(user.id,),
         ),

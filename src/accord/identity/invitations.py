@@ -30,7 +30,9 @@ from accord.identity.models import Invitation, MemberRole, Membership, Organizat
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.schemas import UserCreate
 from accord.identity.services import insert_user
+from accord.texts import Value, text
 from accord.web.i18n import N_
+from accord.web.labels import LABELS
 
 SECRET_PREFIX = "inv_"  # noqa: S105 (a prefix, not a secret)
 ACCEPT_PATH = "/invitations/accept"
@@ -104,8 +106,10 @@ def invite(
     role: MemberRole,
     actor: Actor,
     settings: Settings,
+    language: str | None = None,
 ) -> Issued:
-    """Invite ``email`` to ``org`` as ``role``; mail the link if mail is configured.
+    """Invite ``email`` to ``org`` as ``role``; mail the link if mail is configured, in the
+    invitee's language if they have an account, else ``language`` (the inviter's page's).
 
     ``email`` has been checked (``schemas.InvitationCreate``). An address that is already a
     member's is refused, naming the field.
@@ -158,19 +162,29 @@ def invite(
     from accord.notifications.services import Notice, notify
 
     if mail.configured(settings):
-        inviter = actor.username or "An admin"
+        inviter: Value = actor.username or text(N_("An admin"))
         notify(
             db,
             settings=settings,
             notice=Notice(
                 kind="member.invited",
-                subject=f"You are invited to join {org.name} on the Accord hub",
-                text=(
-                    f"{inviter} invites you to join {org.name} as {role.value}. "
-                    f"The link is good once, until {row.expires_at:%Y-%m-%d %H:%M} UTC."
+                subject=text(
+                    N_("You are invited to join %(organization)s on the Accord hub"),
+                    organization=org.name,
+                ),
+                text=text(
+                    N_(
+                        "%(inviter)s invites you to join %(organization)s as %(role)s. "
+                        "The link is good once, until %(until)s."
+                    ),
+                    inviter=inviter,
+                    organization=org.name,
+                    role=text(LABELS.get(role.value, role.value)),
+                    until=row.expires_at,
                 ),
                 link=issued.path(),
                 emails=(email,),
+                language=language,
             ),
         )
         issued = Issued(invitation=row, secret=secret, emailed=True)

@@ -26,6 +26,7 @@ from accord.limits import DbInt
 from accord.registry.forms import field_errors
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
 from accord.web.errors import wants_json
+from accord.web.i18n import choose_language
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -165,6 +166,7 @@ def invite(
             role=data.role,
             actor=access_.actor,
             settings=settings,
+            language=choose_language(request),
         )
     except AccordError as exc:
         if wants_json(request):

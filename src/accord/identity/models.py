@@ -98,6 +98,9 @@ class User(Base):
     # An operator without a second factor may work without one until then; set at the first
     # sign-in (accord.identity.access.start_session).
     second_factor_grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language chosen with the switch while signed in (web.i18n.LANGUAGES); emails to the
+    # user are written in it. None: none chosen yet, English.
+    language: Mapped[str | None] = mapped_column(String(16))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 

@@ -29,6 +29,7 @@ def send_email(context: JobContext, payload: dict[str, Any]) -> None:
             text=payload["text"],
             link=payload["link"],
             delivery_id=payload["delivery_id"],
+            language=payload.get("language"),
         )
         mail.send(context.settings, msg)
     except mail.MailNotConfigured as exc:

@@ -41,9 +41,17 @@ def sender(settings: Settings) -> str:
 
 
 def message(
-    settings: Settings, *, to: str, subject: str, text: str, link: str, delivery_id: str
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    link: str,
+    delivery_id: str,
+    language: str | None = None,
 ) -> EmailMessage:
-    """A plain-text email; the Message-ID comes from the delivery, the same on every retry."""
+    """A plain-text email; the Message-ID comes from the delivery, the same on every retry.
+    ``language`` (the reader's, which the text is written in) is named in Content-Language."""
     msg = EmailMessage()
     msg["From"] = sender(settings)
     msg["To"] = to
@@ -53,6 +61,8 @@ def message(
     msg["Message-ID"] = f"<{delivery_id}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
     msg.set_content(f"{text.rstrip()}\n\n{link}\n\n-- \n{settings.hub_name}\n")
+    if language:  # after set_content, which replaces every Content-* header
+        msg["Content-Language"] = language  # RFC 3282
     return msg
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
@@ -27,7 +27,8 @@ from accord.jobs.models import Job, JobState
 from accord.jobs.services import enqueue, list_jobs
 from accord.notifications.models import Webhook
 from accord.notifications.urls import checked_webhook_url
-from accord.web.i18n import DEFAULT_ZONE, Viewer, moments_in
+from accord.texts import Text, render
+from accord.web.i18n import DEFAULT_ZONE, LANGUAGES, SOURCE_LANGUAGE, Viewer, moments_in
 
 EMAIL_KIND = "notifications.email"
 WEBHOOK_KIND = "notifications.webhook"
@@ -37,15 +38,36 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 
 @dataclass(frozen=True)
 class Notice:
-    """Something to tell people; never embargoed details beyond a link to the hub."""
+    """Something to tell people; never embargoed details beyond a link to the hub.
+
+    ``subject`` and ``text`` are :class:`~accord.texts.Text` (English msgids with their
+    values) so that each email is written in its reader's language and zone; a plain string
+    is sent as it is, its RFC 3339 moments moved to the reader's zone.
+    """
 
     kind: str  # e.g. "case.vendor_invited"; in webhook payloads and for filtering
-    subject: str  # never embargoed details
-    text: str  # plain-text body; never embargoed details beyond a link
+    subject: str | Text  # never embargoed details
+    text: str | Text  # plain-text body; never embargoed details beyond a link
     link: str  # a path on the hub, e.g. "/cases/ACCORD-2026-0001"
     user_ids: tuple[int, ...] = ()  # users to email
     org_ids: tuple[int, ...] = ()  # each active member is emailed, each webhook called
     emails: tuple[str, ...] = ()  # bare addresses (e.g. an anonymous reporter's contact)
+    # The language of a bare address without an account (the one its sender used), if known.
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class _Reader:
+    address: str
+    zone: str | None
+    language: str | None
+
+
+def written(value: str | Text, reader: Viewer | None) -> str:
+    """A notice's subject or text for ``reader`` (None: a machine, English and RFC 3339)."""
+    if isinstance(value, Text):
+        return render(value, reader)
+    return value if reader is None else moments_in(value, reader)
 
 
 def notify(db: Session, *, settings: Settings, notice: Notice) -> list[Job]:
@@ -54,25 +76,26 @@ def notify(db: Session, *, settings: Settings, notice: Notice) -> list[Job]:
     if not notice.kind or not notice.link.startswith("/") or notice.link.startswith("//"):
         raise ValueError("a notice needs a kind and a link that is a path on the hub")
     link = settings.public_url + notice.link
-    # A header cannot carry a line break; a subject that has one is folded onto one line.
-    subject = " ".join(notice.subject.split())
     now = utcnow()
     jobs: list[Job] = []
-    for address, zone in _addresses(db, notice):
-        # Moments in an email are written for its reader: in the zone they saved, else UTC,
-        # in the one format of the pages (web.i18n.format_when). Webhooks keep RFC 3339.
-        reader = Viewer(zone=zone or DEFAULT_ZONE)
+    for one in _addresses(db, notice):
+        # Written for its reader: their language, else English; moments in the zone they
+        # saved, else UTC, in the one format of the pages (web.i18n.format_when).
+        language = one.language if one.language in LANGUAGES else SOURCE_LANGUAGE
+        reader = Viewer(language=language, zone=one.zone or DEFAULT_ZONE)
         job = enqueue(
             db,
             kind=EMAIL_KIND,
             settings=settings,
             payload={
                 "delivery_id": str(uuid.uuid4()),
-                "to": address,
+                "to": one.address,
                 "notice": notice.kind,
-                "subject": moments_in(subject, reader),
-                "text": moments_in(notice.text, reader),
+                # A header cannot carry a line break: the subject is folded onto one line.
+                "subject": " ".join(written(notice.subject, reader).split()),
+                "text": written(notice.text, reader),
                 "link": link,
+                "language": language,
             },
         )
         jobs.append(job)
@@ -80,8 +103,8 @@ def notify(db: Session, *, settings: Settings, notice: Notice) -> list[Job]:
     for org in orgs:
         event = {
             "kind": notice.kind,
-            "subject": subject,
-            "text": notice.text,
+            "subject": " ".join(written(notice.subject, None).split()),
+            "text": written(notice.text, None),
             "link": link,
             "organization": org.slug,
             "created_at": now.isoformat(),
@@ -91,10 +114,11 @@ def notify(db: Session, *, settings: Settings, notice: Notice) -> list[Job]:
     return jobs
 
 
-def _addresses(db: Session, notice: Notice) -> list[tuple[str, str | None]]:
+def _addresses(db: Session, notice: Notice) -> list[_Reader]:
     """Every address to email once: users, active members of the organizations, bare ones;
-    each with the zone its user saved (None for a bare address or no choice)."""
-    found: dict[str, tuple[str, str | None]] = {}
+    each with the zone and language its user saved (a bare address that is a user's is read
+    as theirs; else the notice's language, and no zone)."""
+    found: dict[str, _Reader] = {}
     users = list(
         db.scalars(select(User).where(User.id.in_(notice.user_ids), User.is_active.is_(True)))
     )
@@ -104,15 +128,21 @@ def _addresses(db: Session, notice: Notice) -> list[tuple[str, str | None]]:
         .where(Membership.organization_id.in_(notice.org_ids), User.is_active.is_(True))
         .order_by(User.id)
     )
+    bare = [e.strip() for e in notice.emails if e.strip()]
+    if bare:
+        lowered = [e.lower() for e in bare]
+        users += db.scalars(
+            select(User).where(func.lower(User.email).in_(lowered), User.is_active.is_(True))
+        )
     saved = select(TimeZonePreference.user_id, TimeZonePreference.time_zone).where(
         TimeZonePreference.user_id.in_([u.id for u in users])
     )
     zones: dict[int, str] = {row.user_id: row.time_zone for row in db.execute(saved)}
-    readers = [(u.email, zones.get(u.id)) for u in users] + [(e, None) for e in notice.emails]
-    for address, zone in readers:
-        address = address.strip()
-        if address:
-            found.setdefault(address.lower(), (address, zone))
+    readers = [_Reader(u.email.strip(), zones.get(u.id), u.language) for u in users]
+    readers += [_Reader(e, None, notice.language) for e in bare]
+    for reader in readers:
+        if reader.address:
+            found.setdefault(reader.address.lower(), reader)
     return list(found.values())
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.errors import invalid_from
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
-from accord.registry import services
+from accord.registry import services, translations
 from accord.registry.forms import filled
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import AccordVersionCreate, Approve, Reject
@@ -120,3 +120,18 @@ def publish(
         raise invalid_from(exc) from None
     published = services.publish_version(db, data=data, actor=actor)
     return RedirectResponse(f"/accord/versions/{published.number}", status_code=303)
+
+
+@router.post("/admin/accord/versions/{number}/translations")
+def add_translation(
+    db: DbSession,
+    actor: HubOperate,
+    number: Annotated[DbInt, Path(ge=1)],
+    language: Annotated[str, Form(max_length=16)] = "",
+    title: Annotated[str, Form(max_length=200)] = "",
+    text: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    """Add a version's translation into a language (operators); marked as a translation,
+    shown beside the signed English text."""
+    translations.add(db, number=number, language=language, title=title, text=text, actor=actor)
+    return RedirectResponse(f"/accord/versions/{number}", status_code=303)

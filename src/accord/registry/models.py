@@ -54,6 +54,24 @@ class AccordVersion(Base):
     )
 
 
+class AccordTranslation(Base):
+    """A version's text in another language, added by an operator: read beside the signed
+    English text, never instead of it (the signature is on the English)."""
+
+    __tablename__ = "accord_translations"
+    __table_args__ = (UniqueConstraint("accord_version_id", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    accord_version_id: Mapped[int] = mapped_column(
+        ForeignKey("accord_versions.id", ondelete="CASCADE")
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(200))
+
+
 class Application(Base):
     """An organization's request to join, kept after the decision as its record.
 

@@ -18,12 +18,14 @@ from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import OrgUpdate
 from accord.limits import DbInt
-from accord.registry import accounts, checks, products, profiles, services
+from accord.registry import accounts, checks, products, profiles, services, translations
 from accord.registry.forms import FieldProblem, field_errors, filled
+from accord.registry.models import AccordVersion
 from accord.registry.routes import PublicIntake
 from accord.registry.schemas import ApplicationCreate, ProductDeclaration, SetPassword
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
 from accord.web.errors import wants_json
+from accord.web.i18n import LANGUAGES, SOURCE_LANGUAGE, viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -42,7 +44,20 @@ Text = Annotated[str, Form(max_length=5000)]
 def accord(request: Request, db: DbSession, _: Public) -> HTMLResponse:
     """The current text of the accord."""
     current = services.current_version(db)
-    return render(request, "registry/accord.html", {"version": current, "current": current})
+    return render(request, "registry/accord.html", _shown(request, db, current, current))
+
+
+def _shown(
+    request: Request, db: DbSession, version: AccordVersion, current: AccordVersion
+) -> dict[str, object]:
+    """A version, and its translation into the reader's language when one was added."""
+    language = viewer_of(request).language
+    return {
+        "version": version,
+        "current": current,
+        "translation": translations.of(db, version, language),
+        "languages": {k: v for k, v in LANGUAGES.items() if k != SOURCE_LANGUAGE},
+    }
 
 
 @router.get("/accord/versions", response_class=HTMLResponse)
@@ -58,7 +73,7 @@ def version(
     """One version of the accord; an old one says which version is current."""
     found = services.get_version(db, number)
     current = services.current_version(db)
-    return render(request, "registry/accord.html", {"version": found, "current": current})
+    return render(request, "registry/accord.html", _shown(request, db, found, current))
 
 
 # -- joining -------------------------------------------------------------------------------

@@ -320,6 +320,11 @@ def _number(language: str, value: int | float) -> str:
     return format_decimal(value, locale=_locale(language))
 
 
+def number_in(language: str, value: int | float) -> str:
+    """A number as ``language`` writes it (emails, the CLI)."""
+    return _number(language, value)
+
+
 @pass_context
 def gettext(context: Context, message: str) -> str:
     """The viewer's translation of ``message``."""
@@ -332,9 +337,11 @@ def translate(context: Context, message: object) -> str:
 
     Unlike ``_()``, the result is plain text that the template escapes: messages may carry
     what a visitor typed. A message no catalog holds is shown as it is; a domain error's
-    :class:`~accord.errors.Message` is said by its id, with its values.
+    :class:`~accord.errors.Message` is said by its id, with its values. Its RFC 3339 moments
+    (an error's "until 2027-01-14T16:00:00Z") are written by :func:`format_when`.
     """
-    return say(message, _viewer(context).translations.gettext)
+    viewer = _viewer(context)
+    return moments_in(say(message, viewer.translations.gettext), viewer)
 
 
 @pass_context

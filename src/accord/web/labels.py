@@ -12,7 +12,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from accord.errors import Message
-from accord.web.i18n import N_, Viewer
+from accord.web.i18n import N_, Viewer, moments_in
 
 LABELS: dict[str, str] = {
     # organizations: kind and type
@@ -128,22 +128,24 @@ def _detail(translations: NullTranslations, detail: str) -> str:
 
 @pass_context
 def problem(context: Context, message: object) -> str:
-    """Template filter: a form field's problem in the viewer's language."""
+    """Template filter: a form field's problem in the viewer's language, its RFC 3339
+    moments written by ``format_when``."""
     kind, params = getattr(message, "kind", None), getattr(message, "params", None)
     field = getattr(message, "field", None)
-    viewer = context.get("viewer")
-    translations = (viewer if isinstance(viewer, Viewer) else Viewer()).translations
+    found = context.get("viewer")
+    viewer = found if isinstance(found, Viewer) else Viewer()
+    translations = viewer.translations
     if isinstance(message, Message):  # a domain error's sentence, by its id
-        return message.translated(translations.gettext)
+        return moments_in(message.translated(translations.gettext), viewer)
     if kind not in PROBLEMS or field is None or not isinstance(params, dict):
-        return translations.gettext(str(message))  # a sentence marked N_, or itself
+        return moments_in(translations.gettext(str(message)), viewer)  # marked N_, or itself
     values = {**params, "field": field}
     if "detail" in values:
         values["detail"] = _detail(translations, values["detail"])
     try:
-        return translations.gettext(PROBLEMS[kind]) % values
+        return moments_in(translations.gettext(PROBLEMS[kind]) % values, viewer)
     except (KeyError, ValueError, TypeError):  # a number the sentence needs is missing
-        return str(message)
+        return moments_in(str(message), viewer)
 
 
 # A security.txt finding (``registry/securitytxt``), by its code: the stored message is the

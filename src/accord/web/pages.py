@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from accord.disclosure import timezones
-from accord.identity.models import Organization, OrgKind
+from accord.identity.models import Organization, OrgKind, User
 from accord.identity.policy import Action, Actor
 from accord.web import i18n
 from accord.web.deps import DbSession, SettingsDep, guard
@@ -79,6 +79,11 @@ def set_preferences(
         return render(request, "web/preferences.html", context, status=422)
     if zone is not None and actor.user_id is not None:
         timezones.set_preference(db, user_id=actor.user_id, name=zone)
+    if lang is not None and actor.user_id is not None:
+        # Kept with the account too: emails to the user are written in it.
+        user = db.get(User, actor.user_id)
+        if user is not None:
+            user.language = lang
     response = RedirectResponse(i18n.safe_next(next), status_code=303)
     for cookie, value in ((i18n.LANGUAGE_COOKIE, lang), (i18n.ZONE_COOKIE, zone)):
         if value is not None:

@@ -1,0 +1,68 @@
+"""The CLI counts in its reader's language with that language's plurals, never an "s"
+appended, and writes moments in the one format of the pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli import words
+from accord.cli.main import app
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "two"),
+    [
+        ("C.UTF-8", "1 entry", "2 entries"),
+        ("es_MX.UTF-8", "1 entrada", "2 entradas"),
+        ("ja_JP.UTF-8", "1 件のエントリ", "2 件のエントリ"),
+    ],
+)
+def test_a_count_of_one_and_of_two(
+    monkeypatch: pytest.MonkeyPatch, language: str, one: str, two: str
+) -> None:
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", language)
+    assert words.entries(1) == one
+    assert words.entries(2) == two
+
+
+def test_the_terminal_s_language_and_zone() -> None:
+    assert words.reader({"LANG": "C.UTF-8"}).language == "en"
+    assert words.reader({"LANGUAGE": "ja:en", "LANG": "es_ES.UTF-8"}).language == "ja"
+    assert words.reader({"LC_ALL": "fr_FR.UTF-8"}).language == "en"  # not one the hub speaks
+    assert words.reader({"TZ": "Asia/Calcutta"}).zone == "Asia/Kolkata"
+    assert words.reader({"TZ": "nowhere"}).zone == "UTC"
+
+
+def test_a_command_prints_its_count_with_the_right_plural(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    made = runner.invoke(app, ["db", "upgrade"])
+    assert made.exit_code == 0, made.output
+    ran = runner.invoke(app, ["worker", "--once"])
+    assert ran.exit_code == 0, ran.output
+    assert "ran 0 jobs" in ran.output
+    assert "job(s)" not in ran.output
+
+
+def test_a_moment_in_an_error_line_is_in_the_terminal_s_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/Mexico_City")
+    monkeypatch.setenv("LANG", "es_MX.UTF-8")
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    line = words.moments("the case is under embargo until 2027-01-14T16:00:00Z")
+    assert line == "the case is under embargo until 14 ene 2027, 10:00 America/Mexico_City"
+    assert words.when(datetime(2027, 1, 14, 16, tzinfo=UTC)).endswith("America/Mexico_City")
