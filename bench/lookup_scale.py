@@ -33,12 +33,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.db import unit_of_work
+from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
 from accord.identity.policy import ANONYMOUS, SYSTEM
 from accord.sharing import bulk, indicators, ingest, lookup, warninglists
 from accord.sharing.models import Collection, Observable, StixObject
@@ -147,6 +147,18 @@ def load_lists(factory: sessionmaker[Session], total: int) -> int:
     return shipped + extra
 
 
+def _reused(settings: Settings) -> tuple[Engine | None, sessionmaker[Session] | None]:
+    """The database as it is, migrated, if it already holds the bench's collection."""
+    engine = make_engine(settings)
+    upgrade(engine)
+    factory = make_sessionmaker(engine)
+    with unit_of_work(factory) as db:
+        if db.get(Collection, 1) is None:
+            engine.dispose()
+            return None, None
+    return engine, factory
+
+
 def values(count: int, stored: int) -> list[str]:
     """``count`` values: half stored indicators, a tenth inside stored ranges, the rest not
     stored (some on warninglists)."""
@@ -182,17 +194,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url")
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Use the database at --database-url as it is when it already holds indicators "
+        "(migrated to the latest first), rather than emptying and building it.",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="Also print one run's profile (cProfile)."
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder), database_url=args.database_url)
-        engine, factory = prepare(settings)
-        print(f"{engine.dialect.name}: building {args.indicators:,} indicators", flush=True)
-        began = time.perf_counter()
-        build(factory, args.indicators)
-        entries = load_lists(factory, args.warninglist_entries)
-        print(f"built in {time.perf_counter() - began:.0f} s; {entries:,} warninglist entries")
+        engine, factory = _reused(settings) if args.reuse else (None, None)
+        if engine is None or factory is None:
+            engine, factory = prepare(settings)
+            print(f"{engine.dialect.name}: building {args.indicators:,} indicators", flush=True)
+            began = time.perf_counter()
+            build(factory, args.indicators)
+            entries = load_lists(factory, args.warninglist_entries)
+            print(f"built in {time.perf_counter() - began:.0f} s; {entries:,} warninglist entries")
+        else:
+            print(f"{engine.dialect.name}: reusing the indicators stored")
         asked = values(args.values, args.indicators)
         timings: list[float] = []
         cpu: list[float] = []
