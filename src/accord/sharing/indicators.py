@@ -277,9 +277,7 @@ def _sightings(
         # The producer of an indicator counts every sighting of it, seen by it or not.
         base = (
             select(StixObject.sighting_of, total, func.max(StixObject.date_added))
-            .where(
-                batches.one_of(db, StixObject.sighting_of, own), StixObject.is_latest.is_(True)
-            )
+            .where(batches.one_of(db, StixObject.sighting_of, own), StixObject.is_latest.is_(True))
             .group_by(StixObject.sighting_of)
         )
         for ref, n, last in db.execute(base):
