@@ -46,4 +46,5 @@ def _condition(
         condition: ColumnElement[bool] = column == any_(param(postgresql.ARRAY(item)))
         return condition
     values = func.json_each(param(Text())).table_valued("value")
-    return column.in_(select(values.c.value))
+    within: ColumnElement[bool] = column.in_(select(values.c.value))
+    return within

@@ -17,8 +17,9 @@ from urllib.parse import quote, urlsplit
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ClauseElement
 
 from accord import prepared
 from accord.clock import utcnow
@@ -199,17 +200,17 @@ _HIT_COLUMNS = (
 )
 
 
-_HIT_STATEMENTS: dict[tuple[str, visibility.Shape], Select[Any]] = {}
+_HIT_STATEMENTS: dict[tuple[str, visibility.Shape], ClauseElement] = {}
 
 
-def _hit_statement(dialect: str, shape: visibility.Shape) -> Select[Any]:
+def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
     """The index entries of the keys asked, with their indicators the reader may see: built
     once for each database and shape of the reader's TLP filter (``visibility``)."""
     found = _HIT_STATEMENTS.get((dialect, shape))
     if found is None:
         # No join with the collections: the planner may start from them and seek every key
         # once for each; their few ids and names are read apart.
-        found = _HIT_STATEMENTS[(dialect, shape)] = (
+        statement = (
             select(Observable.kind, Observable.value, *_HIT_COLUMNS)
             .join(StixObject, StixObject.id == Observable.object_id)
             .where(
@@ -219,6 +220,7 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> Select[Any]:
                 visibility.shaped_clause(shape),
             )
         )
+        found = _HIT_STATEMENTS[(dialect, shape)] = statement
     return found
 
 
