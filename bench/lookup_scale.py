@@ -12,7 +12,10 @@ rows; loads the
 default warninglists plus one of host names to reach ``--warninglist-entries``. Then looks
 up ``--values`` values, half of them stored, a tenth of them addresses inside stored ranges
 only, some on warninglists, and prints the time of ``indicators.look_up`` (median of
-``--runs`` after one warm-up, which builds the warninglist matcher), its parts, and the hits.
+``--runs`` after one warm-up, which builds the warninglist matcher; then, as the server does
+once started, what is built is frozen out of the garbage collector's way), its parts, the
+hits, and the ratio of the times to the goal (100 ms). ``--reuse`` runs on a database
+a previous run built (``--database-url sqlite:////path/lookup.db``), migrated first.
 
 A --database-url of PostgreSQL is emptied first (its public schema is dropped).
 """
@@ -20,6 +23,7 @@ A --database-url of PostgreSQL is emptied first (its public schema is dropped).
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import os
@@ -48,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accountability_bench import _orgs, prepare
 
 BATCH = 50_000
+GOAL_MS = 100.0  # issue 24: 10,000 values in under 100 ms in the server
 
 
 def _value(i: int) -> tuple[str, str]:
@@ -232,6 +237,10 @@ def main() -> None:
                 t3 = time.perf_counter()
             if run == 0:
                 print(f"warm-up (builds the warninglist matcher): {(t1 - t0) * 1000:.0f} ms")
+                # As the server does once started (web/app.py): what start-up built is kept
+                # out of every garbage collection.
+                gc.collect()
+                gc.freeze()
                 continue
             timings.append(t1 - t0)
             cpu.append(c1 - c0)
@@ -244,7 +253,13 @@ def main() -> None:
             f"look_up of {len(asked):,} values: median {median * 1000:.0f} ms "
             f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f}; "
             f"{median / len(asked) * 1e6:.1f} us a value); this process's CPU time: median "
-            f"{statistics.median(cpu) * 1000:.0f} ms; load average {os.getloadavg()[0]:.1f}"
+            f"{statistics.median(cpu) * 1000:.0f} ms (min {min(cpu) * 1000:.0f}); "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            f"  goal {GOAL_MS:.0f} ms: wall median {median * 1000 / GOAL_MS:.2f} of it, "
+            f"CPU median {statistics.median(cpu) * 1000 / GOAL_MS:.2f}, "
+            f"CPU min {min(cpu) * 1000 / GOAL_MS:.2f}"
         )
         print(
             f"  of which warninglist matching alone: {statistics.median(parts) * 1000:.0f} ms "
