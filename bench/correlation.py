@@ -2,7 +2,7 @@
 observable value with it (``sharing.correlation.related``), computed when asked.
 
     PYTHONPATH=src .venv/bin/python bench/correlation.py \
-        [--objects 1000000] [--values 250000] [--samples 300] [--database-url URL]
+        [--objects 1000000] [--values 250000] [--samples 300] [--database-url URL [--reuse]]
 
 Builds ``--objects`` indicators in three collections, ten producers and all TLP levels, each
 testing one SHA-256 drawn from ``--values`` distinct ones (so about four objects share each
@@ -24,6 +24,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.db import unit_of_work
+from accord.config import Settings
+from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
 from accord.identity.models import MemberRole, Organization
 from accord.identity.policy import Actor
 from accord.sharing import correlation, indicators, lookup
@@ -171,10 +173,21 @@ def main() -> None:
     parser.add_argument("--values", type=int, default=250_000)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Time on the objects a previous run stored at --database-url (migrated first).",
+    )
     args = parser.parse_args()
-    _settings, engine, factory = empty_hub("accord-correlation-bench-", args.database_url)
     begun = time.perf_counter()
-    build(factory, objects=args.objects, values=args.values)
+    if args.reuse and args.database_url:
+        settings = Settings(data_dir=Path(tempfile.mkdtemp()), database_url=args.database_url)
+        engine = make_engine(settings)
+        upgrade(engine)
+        factory = make_sessionmaker(engine)
+    else:
+        _settings, engine, factory = empty_hub("accord-correlation-bench-", args.database_url)
+        build(factory, objects=args.objects, values=args.values)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
