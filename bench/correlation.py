@@ -194,7 +194,7 @@ def main() -> None:
     with factory() as db:
         count = db.scalar(select(func.count()).select_from(StixObject))
     print(
-        f"built {count:,} objects and their index rows in "
+        f"{'reused' if args.reuse else 'built'} {count:,} objects and their index rows in "
         f"{time.perf_counter() - begun:.0f} s ({engine.dialect.name})"
     )
     actor = Actor(user_id=1, username="analyst", roles={1: MemberRole.MEMBER})
