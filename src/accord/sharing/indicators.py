@@ -215,7 +215,9 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
             .join(StixObject, StixObject.id == Observable.object_id)
             .where(
                 batches.one_of_param(dialect, Observable.key, "keys", numbers=True),
-                StixObject.collection_id.in_(bindparam("readable", expanding=True)),
+                batches.beside(dialect, StixObject.collection_id).in_(
+                    bindparam("readable", expanding=True)
+                ),
                 StixObject.is_latest.is_(True),
                 visibility.shaped_clause(shape),
             )
@@ -272,7 +274,10 @@ def _sightings(
         .where(batches.one_of(db, StixObject.sighting_of, ids), StixObject.is_latest.is_(True))
         .group_by(StixObject.sighting_of)
     )
-    query = base.where(StixObject.collection_id.in_(readable), visible_clause(reader))
+    dialect = db.get_bind().dialect.name
+    query = base.where(
+        batches.beside(dialect, StixObject.collection_id).in_(readable), visible_clause(reader)
+    )
     for ref, n, last in db.execute(query):
         found[str(ref)] = (int(n), last)
     if own:
