@@ -12,7 +12,10 @@ rows; loads the
 default warninglists plus one of host names to reach ``--warninglist-entries``. Then looks
 up ``--values`` values, half of them stored, a tenth of them addresses inside stored ranges
 only, some on warninglists, and prints the time of ``indicators.look_up`` (median of
-``--runs`` after one warm-up, which builds the warninglist matcher), its parts, and the hits.
+``--runs`` after one warm-up, which builds the warninglist matcher; then, as the server does
+once started, what is built is frozen out of the garbage collector's way), its parts, the
+hits, and the ratio of the times to the goal (100 ms). ``--reuse`` runs on a database
+a previous run built (``--database-url sqlite:////path/lookup.db``), migrated first.
 
 A --database-url of PostgreSQL is emptied first (its public schema is dropped).
 """
@@ -20,6 +23,7 @@ A --database-url of PostgreSQL is emptied first (its public schema is dropped).
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import os
@@ -33,12 +37,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.db import unit_of_work
+from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
 from accord.identity.policy import ANONYMOUS, SYSTEM
 from accord.sharing import bulk, indicators, ingest, lookup, warninglists
 from accord.sharing.models import Collection, Observable, StixObject
@@ -48,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accountability_bench import _orgs, prepare
 
 BATCH = 50_000
+GOAL_MS = 100.0  # issue 24: 10,000 values in under 100 ms in the server
 
 
 def _value(i: int) -> tuple[str, str]:
@@ -147,6 +152,18 @@ def load_lists(factory: sessionmaker[Session], total: int) -> int:
     return shipped + extra
 
 
+def _reused(settings: Settings) -> tuple[Engine | None, sessionmaker[Session] | None]:
+    """The database as it is, migrated, if it already holds the bench's collection."""
+    engine = make_engine(settings)
+    upgrade(engine)
+    factory = make_sessionmaker(engine)
+    with unit_of_work(factory) as db:
+        if db.get(Collection, 1) is None:
+            engine.dispose()
+            return None, None
+    return engine, factory
+
+
 def values(count: int, stored: int) -> list[str]:
     """``count`` values: half stored indicators, a tenth inside stored ranges, the rest not
     stored (some on warninglists)."""
@@ -182,17 +199,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url")
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Use the database at --database-url as it is when it already holds indicators "
+        "(migrated to the latest first), rather than emptying and building it.",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="Also print one run's profile (cProfile)."
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder), database_url=args.database_url)
-        engine, factory = prepare(settings)
-        print(f"{engine.dialect.name}: building {args.indicators:,} indicators", flush=True)
-        began = time.perf_counter()
-        build(factory, args.indicators)
-        entries = load_lists(factory, args.warninglist_entries)
-        print(f"built in {time.perf_counter() - began:.0f} s; {entries:,} warninglist entries")
+        engine, factory = _reused(settings) if args.reuse else (None, None)
+        if engine is None or factory is None:
+            engine, factory = prepare(settings)
+            print(f"{engine.dialect.name}: building {args.indicators:,} indicators", flush=True)
+            began = time.perf_counter()
+            build(factory, args.indicators)
+            entries = load_lists(factory, args.warninglist_entries)
+            print(f"built in {time.perf_counter() - began:.0f} s; {entries:,} warninglist entries")
+        else:
+            print(f"{engine.dialect.name}: reusing the indicators stored")
         asked = values(args.values, args.indicators)
         timings: list[float] = []
         cpu: list[float] = []
@@ -210,6 +237,10 @@ def main() -> None:
                 t3 = time.perf_counter()
             if run == 0:
                 print(f"warm-up (builds the warninglist matcher): {(t1 - t0) * 1000:.0f} ms")
+                # As the server does once started (web/app.py): what start-up built is kept
+                # out of every garbage collection.
+                gc.collect()
+                gc.freeze()
                 continue
             timings.append(t1 - t0)
             cpu.append(c1 - c0)
@@ -222,7 +253,13 @@ def main() -> None:
             f"look_up of {len(asked):,} values: median {median * 1000:.0f} ms "
             f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f}; "
             f"{median / len(asked) * 1e6:.1f} us a value); this process's CPU time: median "
-            f"{statistics.median(cpu) * 1000:.0f} ms; load average {os.getloadavg()[0]:.1f}"
+            f"{statistics.median(cpu) * 1000:.0f} ms (min {min(cpu) * 1000:.0f}); "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            f"  goal {GOAL_MS:.0f} ms: wall median {median * 1000 / GOAL_MS:.2f} of it, "
+            f"CPU median {statistics.median(cpu) * 1000 / GOAL_MS:.2f}, "
+            f"CPU min {min(cpu) * 1000 / GOAL_MS:.2f}"
         )
         print(
             f"  of which warninglist matching alone: {statistics.median(parts) * 1000:.0f} ms "

@@ -96,3 +96,24 @@ def test_shared_object_counts_read_their_covering_index_alone(
     with engine.connect() as conn:
         plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
     assert "COVERING INDEX ix_sharing_objects_counted" in " ".join(str(r[-1]) for r in plan)
+
+
+def test_a_lookup_seeks_the_key_index_even_without_statistics(engine: Engine) -> None:
+    """Without ``sqlite_stat1`` SQLite guesses every index equally selective: the look-up's
+    statement must still start from the keys, not from the collections' objects."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans from its statistics")
+    from accord.sharing import batches, indicators, visibility
+
+    statement = indicators._hit_statement("sqlite", visibility.shape_of(READER))
+    params = {
+        "keys": batches.listed("sqlite", [1, 2, 3]),
+        "readable": [1, 2],
+        **visibility.parameters(READER),
+    }
+    query = statement.params(**params)  # type: ignore[attr-defined]
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:  # the tests' database is not analysed
+        plan = " ".join(str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    assert "ix_sharing_observables_key" in plan, plan
+    assert "ix_sharing_objects_page" not in plan, plan

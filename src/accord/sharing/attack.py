@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.sharing.models import Collection, StixObject
+from accord.sharing.models import Collection, ObjectRef, StixObject
 from accord.sharing.readers import Reader
 from accord.sharing.taxonomies import TECHNIQUE, techniques_in
 from accord.sharing.visibility import visible_clause
@@ -73,14 +73,16 @@ def resolve(
     if readable:
         query = (
             select(StixObject.stix_id, StixObject.body, Collection.uuid)
+            .join(ObjectRef, ObjectRef.object_id == StixObject.id)
             .join(Collection, Collection.id == StixObject.collection_id)
             .where(
+                # The attack-pattern's own id, written with it (sharing.refs).
+                ObjectRef.role == "attack-id",
+                ObjectRef.ref.in_(list(ids)),
                 StixObject.stix_type == "attack-pattern",
                 StixObject.is_latest.is_(True),
                 StixObject.collection_id.in_(list(readable)),
                 visible_clause(reader),
-                # Stored compact (orjson): the id appears exactly so in the JSON.
-                or_(*(StixObject.body.contains(f'"external_id":"{tid}"') for tid in ids)),
             )
         )
         for stix_id, body, collection in db.execute(query):

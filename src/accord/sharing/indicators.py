@@ -9,37 +9,31 @@ left out unless asked for; each value is checked against the warninglists.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy import func, select
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ClauseElement
 
+from accord import prepared
 from accord.clock import utcnow
 from accord.errors import InvalidInput
 from accord.identity.policy import Action, authorize
-from accord.sharing import decay, lookup, warninglists
+from accord.sharing import batches, decay, lookup, visibility, warninglists
 from accord.sharing.models import Collection, Observable, ObservablePrefix, StixObject
 from accord.sharing.readers import Reader, readable_collection_ids
 from accord.sharing.schemas import IndicatorHit, LookupResult
 from accord.sharing.visibility import visible_clause
 
-_PLAIN_ID = re.compile(r"[a-z0-9-]+--[0-9a-fA-F-]+")
-# Keys a statement: SQLite allows 32,766 bound values, and PostgreSQL plans a long IN list
-# no worse in pieces.
-_CHUNK = 5_000
-
-
-@dataclass(frozen=True)
-class _Asked:
-    value: str
-    kind: str
-    normal: str
+# What ``quote`` leaves as it is. (A STIX id's own shape, ``[a-z0-9-]+--[0-9a-fA-F-]+``,
+# backtracks on each of its dashes: matching it cost more than the rest of a hit.)
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 def object_url(collection: str, stix_id: str) -> str:
@@ -62,8 +56,14 @@ def look_up(
     """For each value, the current indicators the reader may see whose patterns test it."""
     authorize(reader.actor, Action.SHARING_READ)
     now = now or utcnow()
-    wanted = [_Asked(value, *lookup.classify(value)) for value in values]
-    asked = {(a.kind, a.normal) for a in wanted}
+    classified: dict[str, tuple[str, str]] = {}
+    wanted: list[tuple[str, tuple[str, str]]] = []
+    for value in values:
+        pair = classified.get(value)
+        if pair is None:
+            pair = classified[value] = lookup.classify(value)
+        wanted.append((value, pair))
+    asked = set(classified.values())
     # Each indexed (kind, value) to find, and the values asked it answers (with how).
     targets: dict[tuple[str, str], list[tuple[tuple[str, str], str | None]]] = {}
     lengths = _prefix_lengths(db) if any(k in lookup.NETWORK_KINDS for k, _ in asked) else {}
@@ -71,44 +71,81 @@ def look_up(
         for found, via in _related(kind, normal, lengths):
             targets.setdefault(found, []).append(((kind, normal), via))
     hits = _hits(db, reader, targets)
+    answers = _answers(db, reader, hits, targets, include_expired=include_expired, now=now)
+    flagged = warninglists.flags(db, asked)
+    return [
+        trusted(
+            LookupResult,
+            {
+                "value": value,
+                "kind": pair[0],
+                "normalised": pair[1],
+                "indicators": list(answers.get(pair, ())),
+                "warninglists": flagged.get(pair) or [],
+            },
+        )
+        for value, pair in wanted
+    ]
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def trusted(model: type[_Model], values: dict[str, Any]) -> _Model:
+    """A model of the hub's own values, every field given, built as pydantic's
+    ``model_construct`` builds one but without its walk over the fields and their aliases:
+    a look-up of 10,000 values builds as many models, and that walk cost more than the
+    database's part of the look-up."""
+    built = model.__new__(model)
+    object.__setattr__(built, "__dict__", values)
+    object.__setattr__(built, "__pydantic_fields_set__", set(values))
+    object.__setattr__(built, "__pydantic_extra__", None)
+    object.__setattr__(built, "__pydantic_private__", None)
+    return built
+
+
+def _answers(
+    db: Session,
+    reader: Reader,
+    hits: dict[tuple[tuple[str, str], int], tuple[_Hit, str]],
+    targets: dict[tuple[str, str], list[tuple[tuple[str, str], str | None]]],
+    *,
+    include_expired: bool,
+    now: datetime,
+) -> dict[tuple[str, str], list[IndicatorHit]]:
+    """The hits of each value asked, highest decay score first. Only hits are decoded and
+    scored; each indicator's body is read once however many values it answers."""
     sightings = _sightings(db, reader=reader, indicators={r.stix_id: r for r, _ in hits.values()})
     answers: dict[tuple[str, str], dict[int, IndicatorHit]] = {}
     for (found, row_id), (row, collection) in hits.items():
-        body = json.loads(row.body)
+        # orjson reads faster than json; the fields read here were checked at ingest
+        # (``confidence`` an integer of 0 to 100), so none is an integer beyond 64 bits.
+        body = orjson.loads(row.body)
         life = decay.lifetime_of(body)
-        if life.expired(now) and not include_expired:
+        expired = life.expired(now)
+        if expired and not include_expired:
             continue
         count, last = sightings.get(row.stix_id, (0, None))
+        shown = {
+            "id": row.stix_id,
+            "collection": collection,
+            "name": body.get("name"),
+            "pattern": body.get("pattern", ""),
+            "tlp": row.tlp,
+            "revoked": row.revoked,
+            "sightings": count,
+            "via": None,
+            "valid_until": body.get("valid_until"),
+            "expired": expired,
+            "score": decay.score(life, now=now, last_sighting=last),
+            "url": object_url(collection, row.stix_id),
+        }
         for key, via in targets[found]:
-            # Built without validation (model_construct): the values are the hub's own, and
-            # validating thousands of hits cost more than finding them.
-            answers.setdefault(key, {})[row_id] = IndicatorHit.model_construct(
-                id=row.stix_id,
-                collection=collection,
-                name=body.get("name"),
-                pattern=body.get("pattern", ""),
-                tlp=row.tlp,
-                revoked=row.revoked,
-                sightings=count,
-                via=via,
-                valid_until=body.get("valid_until"),
-                expired=life.expired(now),
-                score=decay.score(life, now=now, last_sighting=last),
-                url=object_url(collection, row.stix_id),
-            )
-    flagged = warninglists.flags(db, asked)
-    return [
-        LookupResult.model_construct(
-            value=a.value,
-            kind=a.kind,
-            normalised=a.normal,
-            indicators=sorted(
-                answers.get((a.kind, a.normal), {}).values(), key=lambda h: (-h.score, h.id)
-            ),
-            warninglists=flagged.get((a.kind, a.normal), []),
-        )
-        for a in wanted
-    ]
+            answers.setdefault(key, {})[row_id] = trusted(IndicatorHit, {**shown, "via": via})
+    return {
+        key: sorted(found.values(), key=lambda h: (-h.score, h.id))
+        for key, found in answers.items()
+    }
 
 
 def _prefix_lengths(db: Session) -> dict[str, list[int]]:
@@ -125,7 +162,7 @@ def _related(
     related: list[tuple[tuple[str, str], str | None]] = [((kind, normal), None)]
     if kind in lookup.NETWORK_KINDS:
         net_kind = lookup.NETWORK_KINDS[kind]
-        for _, text in lookup.network_keys(kind, normal, lengths.get(net_kind, ())).items():
+        for text in lookup.networks_of(kind, normal, lengths.get(net_kind, ())):
             related.append(((net_kind, text), text))
     elif kind == "url":
         host = urlsplit(normal).hostname
@@ -159,7 +196,34 @@ _HIT_COLUMNS = (
     StixObject.revoked,
     StixObject.producer_org_id,
     StixObject.body,
+    StixObject.collection_id,
 )
+
+
+_HIT_STATEMENTS: dict[tuple[str, visibility.Shape], ClauseElement] = {}
+
+
+def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
+    """The index entries of the keys asked, with their indicators the reader may see: built
+    once for each database and shape of the reader's TLP filter (``visibility``)."""
+    found = _HIT_STATEMENTS.get((dialect, shape))
+    if found is None:
+        # No join with the collections: the planner may start from them and seek every key
+        # once for each; their few ids and names are read apart.
+        statement = (
+            select(Observable.kind, Observable.value, *_HIT_COLUMNS)
+            .join(StixObject, StixObject.id == Observable.object_id)
+            .where(
+                batches.one_of_param(dialect, Observable.key, "keys", numbers=True),
+                batches.beside(dialect, StixObject.collection_id).in_(
+                    bindparam("readable", expanding=True)
+                ),
+                StixObject.is_latest.is_(True),
+                visibility.shaped_clause(shape),
+            )
+        )
+        found = _HIT_STATEMENTS[(dialect, shape)] = statement
+    return found
 
 
 def _hits(
@@ -168,31 +232,30 @@ def _hits(
     targets: dict[tuple[str, str], list[tuple[tuple[str, str], str | None]]],
 ) -> dict[tuple[tuple[str, str], int], tuple[_Hit, str]]:
     readable = readable_collection_ids(db, reader.actor)
-    found: dict[tuple[tuple[str, str], int], tuple[_Hit, str]] = {}
+    found: dict[tuple[tuple[str, str], int], tuple[_Hit, int]] = {}
     if not readable or not targets:
-        return found
+        return {}
     keys = sorted({lookup.key(kind, value) for kind, value in targets})
-    for start in range(0, len(keys), _CHUNK):
-        query = (
-            select(Observable.kind, Observable.value, *_HIT_COLUMNS, Collection.uuid)
-            .join(StixObject, StixObject.id == Observable.object_id)
-            .join(Collection, Collection.id == StixObject.collection_id)
-            .where(
-                Observable.key.in_(keys[start : start + _CHUNK]),
-                StixObject.collection_id.in_(readable),
-                StixObject.is_latest.is_(True),
-                visible_clause(reader),
-            )
-        )
-        for kind, value, row_id, stix_id, tlp, revoked, producer, body, collection in db.execute(
-            query
-        ):
-            # A key shared by another value (64 bits can collide, see lookup.key) finds rows
-            # that answer no value asked for.
-            if (kind, value) in targets:
-                row = _Hit(row_id, stix_id, tlp, revoked, producer, body)
-                found[((kind, value), row.id)] = (row, collection)
-    return found
+    dialect = db.get_bind().dialect.name
+    params = {
+        "keys": batches.listed(dialect, keys),
+        "readable": list(readable),
+        **visibility.parameters(reader),
+    }
+    # Run on the driver's cursor (``accord.prepared``): thousands of rows, each read once.
+    rows = prepared.rows(db, _hit_statement(dialect, visibility.shape_of(reader)), params)
+    names: dict[int, str] = {}
+    for kind, value, row_id, stix_id, tlp, revoked, producer, body, collection_id in rows:
+        # A key shared by another value (64 bits can collide, see lookup.key) finds rows
+        # that answer no value asked for.
+        if (kind, value) in targets:
+            row = _Hit(row_id, stix_id, tlp, bool(revoked), producer, body)
+            found[((kind, value), row.id)] = (row, collection_id)
+            names[collection_id] = ""
+    if names:
+        query = select(Collection.id, Collection.uuid).where(Collection.id.in_(list(names)))
+        names.update((i, str(uuid)) for i, uuid in db.execute(query))
+    return {at: (row, names[collection_id]) for at, (row, collection_id) in found.items()}
 
 
 def _sightings(
@@ -206,25 +269,22 @@ def _sightings(
     ids = list(indicators)
     own = [i for i, row in indicators.items() if row.producer_org_id in reader.org_ids]
     readable = readable_collection_ids(db, reader.actor)
-    for start in range(0, len(ids), _CHUNK):
+    base = (
+        select(StixObject.sighting_of, total, func.max(StixObject.date_added))
+        .where(batches.one_of(db, StixObject.sighting_of, ids), StixObject.is_latest.is_(True))
+        .group_by(StixObject.sighting_of)
+    )
+    dialect = db.get_bind().dialect.name
+    query = base.where(
+        batches.beside(dialect, StixObject.collection_id).in_(readable), visible_clause(reader)
+    )
+    for ref, n, last in db.execute(query):
+        found[str(ref)] = (int(n), last)
+    if own:
+        # The producer of an indicator counts every sighting of it, seen by it or not.
         base = (
             select(StixObject.sighting_of, total, func.max(StixObject.date_added))
-            .where(
-                StixObject.sighting_of.in_(ids[start : start + _CHUNK]),
-                StixObject.is_latest.is_(True),
-            )
-            .group_by(StixObject.sighting_of)
-        )
-        query = base.where(StixObject.collection_id.in_(readable), visible_clause(reader))
-        for ref, n, last in db.execute(query):
-            found[str(ref)] = (int(n), last)
-    for start in range(0, len(own), _CHUNK):
-        base = (
-            select(StixObject.sighting_of, total, func.max(StixObject.date_added))
-            .where(
-                StixObject.sighting_of.in_(own[start : start + _CHUNK]),
-                StixObject.is_latest.is_(True),
-            )
+            .where(batches.one_of(db, StixObject.sighting_of, own), StixObject.is_latest.is_(True))
             .group_by(StixObject.sighting_of)
         )
         for ref, n, last in db.execute(base):

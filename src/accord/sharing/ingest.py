@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from accord.accountability import events
-from accord.sharing import bulk, lookup, write_rules
+from accord.sharing import bulk, lookup, refs, write_rules
 from accord.sharing.models import (
     Audience,
     AudienceMember,
@@ -395,6 +395,7 @@ def _insert(db: Session, rows: list[dict[str, Any]], fresh: list[Valid]) -> None
         row["id"] = row_id
     connection = db.connection()
     bulk.insert_rows(connection, StixObject, rows)
+    refs.insert(connection, rows)
     observables = [
         {"object_id": row_id, "key": lookup.key(kind, value), "kind": kind, "value": value}
         for row_id, (_, _, pairs) in zip(row_ids, fresh, strict=True)

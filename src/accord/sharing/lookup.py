@@ -86,15 +86,19 @@ def normalise_network(kind: str, value: str) -> tuple[str, str] | None:
 def network_keys(kind: str, address: str, lengths: Iterable[int]) -> dict[int, str]:
     """The index keys of the ranges of ``lengths`` bits that hold ``address``, with each
     range's text: one key a prefix length stored (``sharing_observable_prefixes``)."""
+    net_kind = NETWORK_KINDS[kind]
+    return {key(net_kind, text): text for text in networks_of(kind, address, lengths)}
+
+
+def networks_of(kind: str, address: str, lengths: Iterable[int]) -> list[str]:
+    """The ranges of ``lengths`` bits that hold ``address``, as indexed (``10.0.0.0/8``)."""
     family, bits = (socket.AF_INET, 32) if kind == "ipv4" else (socket.AF_INET6, 128)
     value = int.from_bytes(socket.inet_pton(family, address), "big")
-    net_kind = NETWORK_KINDS[kind]
-    found = {}
+    found = []
     for length in lengths:
         if 0 <= length < bits:
             first = value & (((1 << bits) - 1) ^ ((1 << (bits - length)) - 1))
-            text = f"{socket.inet_ntop(family, first.to_bytes(bits // 8, 'big'))}/{length}"
-            found[key(net_kind, text)] = text
+            found.append(f"{socket.inet_ntop(family, first.to_bytes(bits // 8, 'big'))}/{length}")
     return found
 
 
@@ -145,14 +149,11 @@ def normalise(kind: str, value: str) -> str | None:
 def classify(value: str) -> tuple[str, str]:
     """What a value someone looks up is (a hash, an address, a domain, a URL) and its form."""
     text = value.strip()
-    if _HEX.match(text) and len(text) in _HEX_LENGTHS:
+    if len(text) in _HEX_LENGTHS and _HEX.match(text):
         return _HEX_LENGTHS[len(text)], text.lower()
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        pass
-    else:
-        return ("ipv4" if address.version == 4 else "ipv6"), str(address)
+    address = _address(text)
+    if address is not None:
+        return address
     if "://" in text:
         normal = normalise("url", text)
         if normal:
@@ -165,3 +166,25 @@ def classify(value: str) -> tuple[str, str]:
         f"values: {value[:80]!r} is not a hash, IP address, domain name, URL or e-mail address",
         field="values",
     )
+
+
+def _address(text: str) -> tuple[str, str] | None:
+    """``text`` as an IP address in its canonical form, or None.
+
+    An IPv4 address is read by ``inet_pton``, which takes exactly what ``ipaddress`` takes
+    (four decimal octets, no leading zeros) and whose canonical text is the input itself:
+    a look-up of thousands of values spent more in ``ipaddress`` and its exceptions than in
+    the database. Text with a colon is left to ``ipaddress`` (IPv6 and its zones)."""
+    if ":" in text:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            return None
+        return ("ipv4" if address.version == 4 else "ipv6"), str(address)
+    if not text or not text[-1].isdigit():
+        return None
+    try:
+        socket.inet_pton(socket.AF_INET, text)
+    except OSError:
+        return None
+    return "ipv4", text

@@ -249,6 +249,23 @@ class Observable(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class ObjectRef(Base):
+    """What an object points at, for the pages that ask who points at an object: the two ends
+    of a relationship (roles ``source`` and ``target``) and an attack-pattern's own ATT&CK id
+    (``attack-id``). An index seek rather than a search of every body (migration sharing_0011,
+    written by ``sharing.refs``)."""
+
+    __tablename__ = "sharing_object_refs"
+    __table_args__ = (Index("ix_sharing_object_refs_ref", "ref", "role"),)
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    object_id: Mapped[int] = mapped_column(
+        ForeignKey("sharing_objects.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(300))
+
+
 class TaxiiStatus(Base):
     """The outcome of one POST of an envelope (TAXII 2.1, section 4.3.1)."""
 

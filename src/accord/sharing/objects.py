@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
-from accord.sharing import attack, correlation, ingest, queries, services, taxonomies
-from accord.sharing.models import Collection, StixObject
+from accord.sharing import attack, correlation, ingest, queries, refs, services, taxonomies
+from accord.sharing.models import Collection, ObjectRef, StixObject
 from accord.sharing.readers import Reader, readable_collection_ids
 from accord.sharing.stix_validation import format_timestamp
 from accord.sharing.tlp import TLP2_MARKINGS, Tlp
@@ -177,15 +177,14 @@ def relations_of(
         return []
     rows = db.execute(
         select(StixObject.body)
+        .join(ObjectRef, ObjectRef.object_id == StixObject.id)
         .where(
+            ObjectRef.ref == stix_id,
+            ObjectRef.role.in_((refs.SOURCE, refs.TARGET)),
             StixObject.stix_type == "relationship",
             StixObject.is_latest.is_(True),
             StixObject.collection_id.in_(list(readable)),
             visible_clause(reader),
-            or_(
-                StixObject.body.contains(f'"source_ref":"{stix_id}"'),
-                StixObject.body.contains(f'"target_ref":"{stix_id}"'),
-            ),
         )
         .limit(RELATIONS_SHOWN)
     ).all()

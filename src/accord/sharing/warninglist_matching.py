@@ -116,42 +116,67 @@ class Matcher:
                     size = 1 << ((128 if version == 6 else 32) - prefix)
                     spans[version].append((first, first + size - 1, index))
         self._ranges = {version: _segments(found) for version, found in spans.items()}
+        # Substrings and regular expressions are tried one by one: each kind keeps only those
+        # of the lists that apply to it.
+        self._substrings_of = {
+            kind: [(e, i) for e, i in self._substrings if i in applies]
+            for kind, applies in self._applies.items()
+        }
+        self._regexes_of = {
+            kind: [(r, i) for r, i in self._regexes if i in applies]
+            for kind, applies in self._applies.items()
+        }
         self.entries = sum(len(p.entries) for p in lists)
 
     def match(self, kind: str, value: str) -> list[str]:
         """The names of the lists that hold ``value``, a normalised value of ``kind``."""
         found: set[int] = set()
-        self._match(kind, value, found)
-        if kind == "url":
-            host = _url_host(value)
-            if host:
-                try:
-                    address = ipaddress.ip_address(host)
-                except ValueError:
-                    self._match("domain", host, found)
-                else:
-                    self._match("ipv4" if address.version == 4 else "ipv6", str(address), found)
-        return [self.names[i] for i in sorted(found)]
+        host = _url_host(value) if kind == "url" else None
+        self._match(kind, value, found, host)
+        if host:
+            address = _address(host)
+            if address is None:
+                self._match("domain", host, found, host)
+            else:
+                self._match(*address, found, None)
+        return [self.names[i] for i in sorted(found)] if found else []
 
-    def _match(self, kind: str, value: str, found: set[int]) -> None:
-        applies = self._applies.get(kind, frozenset())
+    def _match(self, kind: str, value: str, found: set[int], host: str | None) -> None:
+        # Called for every value looked up (10,000 in one request): no generator or list is
+        # made unless something is held.
+        applies = self._applies.get(kind)
         if not applies:
             return
-        hits: list[int] = []
         lowered = value.lower()
-        hits.extend(self._strings.get(lowered, ()))
+        held = self._strings.get(lowered)
+        if held:
+            found.update(i for i in held if i in applies)
         if kind in ("ipv4", "ipv6"):
-            hits.extend(self._in_ranges(value))
-        host = lowered if kind == "domain" else _url_host(lowered) if kind == "url" else None
-        if host is None and kind == "email":
+            held = self._in_ranges(value)
+            if held:
+                found.update(i for i in held if i in applies)
+        if kind == "domain":
+            host = lowered
+        elif kind == "email":
             host = lowered.rpartition("@")[2]
-        if host:
-            labels = host.split(".")
-            for start in range(len(labels)):
-                hits.extend(self._hosts.get(".".join(labels[start:]), ()))
-        hits.extend(i for entry, i in self._substrings if i in applies and entry in lowered)
-        hits.extend(i for pattern, i in self._regexes if i in applies and pattern.search(value))
-        found.update(i for i in hits if i in applies)
+        elif kind != "url":
+            host = None
+        if host and self._hosts:
+            # The host and each of its parent domains: a.b.example, b.example, example.
+            start = 0
+            while True:
+                held = self._hosts.get(host[start:] if start else host)
+                if held:
+                    found.update(i for i in held if i in applies)
+                start = host.find(".", start) + 1
+                if not start:
+                    break
+        for entry, i in self._substrings_of[kind]:
+            if entry in lowered:
+                found.add(i)
+        for pattern, i in self._regexes_of[kind]:
+            if pattern.search(value):
+                found.add(i)
 
     def _in_ranges(self, value: str) -> tuple[int, ...]:
         version, family = (6, socket.AF_INET6) if ":" in value else (4, socket.AF_INET)
@@ -188,6 +213,18 @@ def _segments(spans: list[tuple[int, int, int]]) -> _Ranges:
         ranges.starts.append(point)
         ranges.holders.append(holders)
     return ranges
+
+
+def _address(host: str) -> tuple[str, str] | None:
+    """A URL's host as an address ``(kind, canonical text)``, or None for a host name. Only a
+    host that ends in a digit or holds a colon can be one: names skip the parse."""
+    if not host or not (host[-1].isdigit() or ":" in host):
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return ("ipv4" if address.version == 4 else "ipv6"), str(address)
 
 
 def _url_host(url: str) -> str | None:

@@ -1,7 +1,7 @@
 """federation pushes: collections of other TAXII servers the hub writes its new objects to
 
-Revision ID: sharing_0010
-Revises: sharing_0009
+Revision ID: sharing_0012
+Revises: sharing_0011
 Create Date: 2026-12-06 12:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import accord.db
 
-revision = "sharing_0010"
-down_revision = "sharing_0009"
+revision = "sharing_0012"
+down_revision = "sharing_0011"
 branch_labels = None
 depends_on = None
 
