@@ -14,6 +14,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from tests.flows.axe import axe_source  # noqa: F401 (a fixture for every browser test)
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Without these, chromium tries to reach Google's services through a closed network.
 CHROMIUM_ARGS = [

@@ -1,18 +1,15 @@
-"""The public pages in chromium: axe-core finds no serious or critical violation, in English,
-Spanish and Japanese, at a desktop's and a phone's width, and a keyboard alone can reach the
-navigation and fill and send a form.
+"""Pages in chromium that no click from the home page reaches: axe-core finds no violation of
+any impact, in English, Spanish and Japanese, at a desktop's and a phone's width; and a
+keyboard alone can reach the navigation and fill and send a form.
 
-axe-core comes from npm: it is installed once into a cache folder outside the checkout (never
-committed). Without npm or the registry the tests skip, except under ACCORD_REQUIRE_BROWSER.
+Every page reached by clicking, public and signed in, is checked by axe-core in
+``test_browser_widths.py`` (each page loaded once per language); here are the rest: the error
+page, the look-up with its answers and a reporter's private page with something in every part.
+axe-core itself comes from ``tests/flows/axe.py``.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -21,103 +18,17 @@ from fastapi.testclient import TestClient
 
 from tests.disclosure.world import World
 from tests.factories import Factories
+from tests.flows import axe
 
 pytestmark = pytest.mark.browser
 
-AXE_PACKAGE = "axe-core@4"
-AXE_CACHE = Path(tempfile.gettempdir()) / "accord-test-axe-core"
 LANGUAGES = {"en": "en-GB", "es": "es-ES", "ja": "ja-JP"}
-APPLICATION = {
-    "name": "Axe Vendor",
-    "kind": "signatory",
-    "type": "vendor",
-    "country": "SE",
-    "website": "https://axe.example",
-    "security_contact": "psirt@axe.example",
-    "contact_name": "Applicant",
-    "contact_email": "applicant@axe.example",
-    "accord_version": 1,
-}
-AFFECTED = [
-    {
-        "package": {"ecosystem": "PyPI", "name": "axe-pkg"},
-        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "1.2"}]}],
-    }
+# What no link leads to; the pages links lead to are crawled and checked by
+# test_browser_widths.py.
+UNLINKED = [
+    "/sharing/lookup?values=203.0.113.9%0Aexample.org",  # the look-up with its answers
+    "/signatories/no-such-org",  # the error page
 ]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("ACCORD_REQUIRE_BROWSER"):
-        pytest.fail(f"ACCORD_REQUIRE_BROWSER is set but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def axe_source() -> str:
-    """axe-core's browser script, installed from npm on first use."""
-    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _unavailable("npm is missing (apt-get install npm) to fetch axe-core")
-        done = subprocess.run(
-            [npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", AXE_PACKAGE],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0 or not script.exists():
-            _unavailable(f"npm could not install {AXE_PACKAGE}: {done.stderr.strip()[-500:]}")
-    return script.read_text()
-
-
-def _publish(client: TestClient, make: Factories) -> tuple[str, str]:
-    """A signatory with a profile and an advisory with a log entry; returns (slug, osv id)."""
-    operator = make.bearer(make.user("hubop", operator=True))
-    applied = client.post("/api/v1/applications", json=APPLICATION).json()
-    approved = client.post(
-        f"/api/v1/applications/{applied['id']}/approve", json={}, headers=operator
-    )
-    assert approved.status_code == 200, approved.text
-    slug = "axe-vendor"
-    author = make.user("author")
-    make.member(author, slug)
-    headers = make.bearer(author)
-    advisory = client.post(
-        f"/api/v1/advisories/orgs/{slug}",
-        json={"summary": "A crafted file crashes the parser", "affected": AFFECTED},
-        headers=headers,
-    ).json()
-    published = client.post(f"/api/v1/advisories/{advisory['id']}/publish", headers=headers)
-    assert published.status_code == 200, published.text
-    return slug, advisory["id"]
-
-
-def _public_pages(slug: str, osv_id: str) -> list[str]:
-    return [
-        "/",
-        "/accord",
-        "/accord/versions",
-        "/accord/versions/1",
-        "/signatories",
-        "/partners",
-        f"/signatories/{slug}",
-        "/join",
-        "/advisories",
-        f"/advisories/{osv_id}",
-        "/check",
-        "/accountability",
-        "/accountability/methods",
-        f"/accountability/signatories/{slug}",
-        "/accountability/hub",
-        "/log",
-        "/log/entries/0",
-        "/login",
-        "/sharing/lookup?values=203.0.113.9%0Aexample.org",
-        "/preferences",
-        "/signatories/no-such-org",  # the error page
-    ]
 
 
 def _reporters_page(client: TestClient, make: Factories) -> str:
@@ -157,21 +68,12 @@ def _reporters_page(client: TestClient, make: Factories) -> str:
 
 @pytest.fixture
 def pages_to_check(client: TestClient, make: Factories) -> list[str]:
-    disclosure = ["/disclosure/report", _reporters_page(client, make)]
-    return _public_pages(*_publish(client, make)) + disclosure
-
-
-def _serious(results: dict[str, Any]) -> list[str]:
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    return [*UNLINKED, _reporters_page(client, make)]
 
 
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
-def test_public_pages_pass_axe_core(
+def test_pages_no_link_leads_to_pass_axe_core(
     live_hub: str,
     browser: Any,
     axe_source: str,
@@ -179,21 +81,17 @@ def test_public_pages_pass_axe_core(
     language: str,
     width: int,
 ) -> None:
-    # The hub's CSP forbids inline scripts: the test context alone lets axe's script in.
     context = browser.new_context(
-        locale=LANGUAGES[language], bypass_csp=True, viewport={"width": width, "height": 900}
+        locale=LANGUAGES[language], viewport={"width": width, "height": 900}
     )
+    context.add_init_script(script=axe_source)
     page = context.new_page()
     found: dict[str, list[str]] = {}
     for path in pages_to_check:
         response = page.goto(f"{live_hub}{path}")
         assert response.status == (404 if "no-such" in path else 200), path
         assert page.get_attribute("html", "lang") == language, path
-        page.add_script_tag(content=axe_source)
-        results = page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})"
-        )
-        if problems := _serious(results):
+        if problems := axe.violations(page, axe_source, settle=False):
             found[path] = problems
     context.close()
     assert found == {}
@@ -246,18 +144,11 @@ def test_a_keyboard_alone_reaches_the_navigation_and_sends_the_join_form(
     assert "Keyboard Security Oy" in page.inner_text("main")
 
 
-def _axe_problems(page: Any, axe_source: str) -> list[str]:
-    page.add_script_tag(content=axe_source)
-    return _serious(
-        page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    )
-
-
 def test_a_keyboard_alone_reports_a_vulnerability_in_spanish(
     live_hub: str, browser: Any, axe_source: str, make: Factories
 ) -> None:
     make.org("Teclado Vendor")
-    context = browser.new_context(locale="es-ES", bypass_csp=True)
+    context = browser.new_context(locale="es-ES")
     page = context.new_page()
     page.goto(f"{live_hub}/")
     # From the front page, the navigation leads to the form.
@@ -288,7 +179,7 @@ def test_a_keyboard_alone_reports_a_vulnerability_in_spanish(
     assert page.inner_text("#steps_to_reproduce-error") == (
         "steps_to_reproduce: escriba al menos 20 caracteres."
     )
-    assert _axe_problems(page, axe_source) == []  # the form with its mistakes shown
+    axe.check(page, axe_source)  # the form with its mistakes shown
 
     # What was typed is kept; the short field is replaced, and the form sent again.
     page.keyboard.press("Tab")
@@ -300,5 +191,5 @@ def test_a_keyboard_alone_reports_a_vulnerability_in_spanish(
         page.keyboard.press("Enter")
     assert page.inner_text("h1") == "Informe recibido"
     assert "/disclosure/follow?token=rpt_" in page.inner_text("#private-link")
-    assert _axe_problems(page, axe_source) == []
+    axe.check(page, axe_source)
     context.close()

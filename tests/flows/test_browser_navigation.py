@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -24,7 +25,7 @@ from accord.identity.policy import ANONYMOUS, Actor
 from accord.web import navigation
 from accord.web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from tests.factories import PASSWORD, Factories
-from tests.flows.test_accessibility import axe_source  # noqa: F401 (a fixture)
+from tests.flows import axe
 
 pytestmark = pytest.mark.browser
 
@@ -44,9 +45,13 @@ def _shape(path: str) -> str:
     return "/".join(parts[:-1]) + f"/*{len(parts)}" if len(parts) > 1 else path
 
 
-def crawl(page: Any, base: str, listed: set[str]) -> tuple[set[str], list[str]]:
+def crawl(
+    page: Any, base: str, listed: set[str], visit: Callable[[Any], None] | None = None
+) -> tuple[set[str], list[str]]:
     """The paths reached from ``/`` by following links, and the links that failed. The bound
-    spares links to ``listed`` pages: it is there for long lists, not for the menus."""
+    spares links to ``listed`` pages: it is there for long lists, not for the menus.
+    ``visit`` is called with the page each time one is reached, as loaded (the widths test
+    measures it there rather than loading it again)."""
     seen: set[str] = set()
     shapes: dict[str, int] = {}
     reached: set[str] = set()
@@ -61,6 +66,8 @@ def crawl(page: Any, base: str, listed: set[str]) -> tuple[set[str], list[str]]:
             failed.append(f"{target} ({status}, linked from {source})")
             continue
         reached.add(path)
+        if visit is not None:
+            visit(page)
         hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
         for href in hrefs:
             url, _ = urldefrag(href)
@@ -156,22 +163,12 @@ def test_the_lists_differ_by_role_as_the_policy_says() -> None:
     assert not any(p.startswith("/admin") for p in for_admin)
 
 
-def _violations(page: Any, script: str) -> list[str]:
-    """Every axe-core violation on the page, of any impact."""
-    page.add_script_tag(content=script)
-    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in results["violations"]
-    ]
-
-
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_menus_and_dashboards_pass_axe_core(
     width: int,
     live_hub: str,
     browser: Any,
-    axe_source: str,  # noqa: F811 (the fixture imported above)
+    axe_source: str,
     make: Factories,
 ) -> None:
     vendor = make.org("Acme Widgets")
@@ -199,7 +196,7 @@ def test_the_menus_and_dashboards_pass_axe_core(
                 for summary in page.locator("header details > summary").all():
                     if summary.is_visible():
                         summary.click()
-                if problems := _violations(page, axe_source):
+                if problems := axe.violations(page, axe_source):
                     found[f"{username} {language} {path}"] = problems
         context.add_cookies([{**cookie, "value": "en"}])
         if username == "admin":  # a form sent back with a mistake beside its field
@@ -207,7 +204,7 @@ def test_the_menus_and_dashboards_pass_axe_core(
             page.get_by_label("Website", exact=True).fill("not a web address")
             page.get_by_role("button", name="Save the profile").click()
             assert page.locator("#website-error").is_visible()
-            if problems := _violations(page, axe_source):
+            if problems := axe.violations(page, axe_source):
                 found["admin profile with a mistake"] = problems
         context.close()
     assert found == {}

@@ -15,6 +15,7 @@ import pytest
 
 from accord.identity.models import MemberRole
 from tests.factories import PASSWORD, Factories
+from tests.flows import axe
 
 pytestmark = pytest.mark.browser
 
@@ -40,23 +41,31 @@ def _errors(page: Any) -> list[str]:
     return found
 
 
-def test_invite_join_write_and_publish(live_hub: str, browser: Any, make: Factories) -> None:
+def test_invite_join_write_and_publish(
+    live_hub: str, browser: Any, make: Factories, axe_source: str
+) -> None:
+    def accessible(page: Any) -> None:  # axe-core on every page of the journey, every impact
+        axe.check(page, axe_source)
+
     slug = make.org("Acme Security")
     make.member(make.user("acme-admin"), slug, MemberRole.ADMIN)
 
     admin = browser.new_context().new_page()
     admin_errors = _errors(admin)
     admin.goto(f"{live_hub}/login")
+    accessible(admin)
     admin.get_by_label("Username").fill("acme-admin")
     admin.get_by_label("Password").fill(PASSWORD)
     admin.get_by_role("button", name="Sign in").click()
     admin.goto(f"{live_hub}/orgs/{slug}/members")
+    accessible(admin)
     admin.get_by_label("Email address").fill("colleague@acme.example")
     admin.get_by_label("Member: sees the organization").check()
     admin.get_by_role("button", name="Send invitation").click()
     link = admin.locator("#new-invitation-link").inner_text().strip()
     assert "/invitations/accept?token=inv_" in link
     _shots(admin, "members-invited")
+    accessible(admin)  # the link shown once
     assert "colleague@acme.example" in admin.locator("#invitation-list").inner_text()
 
     # The colleague opens the link in a browser of their own and creates an account.
@@ -65,6 +74,7 @@ def test_invite_join_write_and_publish(live_hub: str, browser: Any, make: Factor
     # The hub's public address in tests is not the live server's: the path is what counts.
     colleague.goto(live_hub + link[link.index("/invitations/") :])
     assert "Join Acme Security" in colleague.inner_text("h1")
+    accessible(colleague)
     _shots(colleague, "invitation")
     colleague.get_by_label("Username").fill("colleague")
     colleague.get_by_label("Password").fill("password1234")
@@ -72,12 +82,15 @@ def test_invite_join_write_and_publish(live_hub: str, browser: Any, make: Factor
     # A common password is refused beside the field; the username stays.
     assert colleague.locator("#password-error").count() == 1
     assert colleague.get_by_label("Username").input_value() == "colleague"
+    accessible(colleague)  # the form with its mistake beside the field
     colleague.get_by_label("Password").fill("lantern orbit cactus ferry")
     colleague.get_by_role("button", name="Create account and join").click()
     assert colleague.url.endswith(f"/orgs/{slug}")
+    accessible(colleague)
 
     # The colleague writes an advisory in the editor.
     colleague.goto(f"{live_hub}/orgs/{slug}/advisories/new")
+    accessible(colleague)
     editor = colleague.locator("#advisory-editor")
     editor.get_by_label("Summary (one line, for specialists)").fill("Path traversal in acme-sync")
     editor.get_by_label("In plain words").fill("Update acme-sync to 2.4.1.")
@@ -90,6 +103,7 @@ def test_invite_join_write_and_publish(live_hub: str, browser: Any, make: Factor
     editor.locator('input[name="range-0-fixed"]').fill("2.4.1")
     editor.get_by_role("button", name="Add a range").click()
     assert colleague.locator('input[name="range-1-package"]').input_value() == "acme-sync"
+    accessible(colleague)
     colleague.locator('input[name="range-1-fixed"]').fill("1.9.7")
     v3 = colleague.locator("#cvss_v3")
     for metric, value in (
@@ -111,11 +125,13 @@ def test_invite_join_write_and_publish(live_hub: str, browser: Any, make: Factor
     assert "9.1" in colleague.locator("#score-v3").inner_text()
     assert preview.locator("strong", has_text="archive").count() == 1
     _shots(colleague, "editor-preview")
+    accessible(colleague)
     colleague.locator("#advisory-editor").get_by_role(
         "button", name="Save draft", exact=True
     ).last.click()
     assert "Publish the draft" in colleague.inner_text("main")
     assert "critical" in colleague.inner_text("main").lower()
+    accessible(colleague)
     colleague.get_by_role("button", name="Publish the draft").click()
     osv_id = colleague.url.rsplit("/", 1)[1]
 
@@ -124,6 +140,7 @@ def test_invite_join_write_and_publish(live_hub: str, browser: Any, make: Factor
     reader.goto(f"{live_hub}/advisories/{osv_id}")
     assert "Path traversal in acme-sync" in reader.inner_text("h1")
     assert "CWE-22" in reader.inner_text("main")
+    accessible(reader)
     assert admin_errors == []
     # The one refusal was the weak password's, a 422 the browser logs as a failed load.
     assert [e for e in colleague_errors if "422" not in e] == []

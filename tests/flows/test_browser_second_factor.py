@@ -17,7 +17,6 @@ from accord.config import Settings
 from accord.web.app import create_app
 from tests.factories import Factories, Person
 from tests.flows.conftest import _free_port, serving
-from tests.flows.test_accessibility import axe_source  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -179,7 +178,7 @@ def _axe(page: Any, source: str) -> list[str]:
 def test_the_second_factor_pages_pass_axe_core(
     live_hub: str, browser: Any, make: Factories, request: pytest.FixtureRequest
 ) -> None:
-    axe: str = request.getfixturevalue("axe_source")  # from test_accessibility
+    axe: str = request.getfixturevalue("axe_source")  # from tests/flows/axe.py
     person = make.user("psirt")
     totp = make.totp(person)
     # The hub's CSP forbids inline scripts: the test context alone lets axe's script in.

@@ -10,7 +10,73 @@ from fastapi.testclient import TestClient
 
 from tests.disclosure.world import World
 from tests.factories import Factories
-from tests.flows.test_accessibility import _public_pages, _publish
+
+APPLICATION = {
+    "name": "Axe Vendor",
+    "kind": "signatory",
+    "type": "vendor",
+    "country": "SE",
+    "website": "https://axe.example",
+    "security_contact": "psirt@axe.example",
+    "contact_name": "Applicant",
+    "contact_email": "applicant@axe.example",
+    "accord_version": 1,
+}
+AFFECTED = [
+    {
+        "package": {"ecosystem": "PyPI", "name": "axe-pkg"},
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "1.2"}]}],
+    }
+]
+
+
+def _publish(client: TestClient, make: Factories) -> tuple[str, str]:
+    """A signatory with a profile and an advisory with a log entry; returns (slug, osv id)."""
+    operator = make.bearer(make.user("hubop", operator=True))
+    applied = client.post("/api/v1/applications", json=APPLICATION).json()
+    approved = client.post(
+        f"/api/v1/applications/{applied['id']}/approve", json={}, headers=operator
+    )
+    assert approved.status_code == 200, approved.text
+    slug = "axe-vendor"
+    author = make.user("author")
+    make.member(author, slug)
+    headers = make.bearer(author)
+    advisory = client.post(
+        f"/api/v1/advisories/orgs/{slug}",
+        json={"summary": "A crafted file crashes the parser", "affected": AFFECTED},
+        headers=headers,
+    ).json()
+    published = client.post(f"/api/v1/advisories/{advisory['id']}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+    return slug, advisory["id"]
+
+
+def _public_pages(slug: str, osv_id: str) -> list[str]:
+    return [
+        "/",
+        "/accord",
+        "/accord/versions",
+        "/accord/versions/1",
+        "/signatories",
+        "/partners",
+        f"/signatories/{slug}",
+        "/join",
+        "/advisories",
+        f"/advisories/{osv_id}",
+        "/check",
+        "/accountability",
+        "/accountability/methods",
+        f"/accountability/signatories/{slug}",
+        "/accountability/hub",
+        "/log",
+        "/log/entries/0",
+        "/login",
+        "/sharing/lookup?values=203.0.113.9%0Aexample.org",
+        "/preferences",
+        "/signatories/no-such-org",  # the error page
+    ]
+
 
 # Pages whose <h1> is a stored name: the hub's, an organization's, an advisory's summary, the
 # accord's title.
