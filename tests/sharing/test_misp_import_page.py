@@ -152,9 +152,18 @@ def test_values_a_known_taxonomy_does_not_define_are_errors(
     assert problems[1].startswith("attribute 2: tag 'admiralty-scale:source-reliability=\"z\"'")
     assert _count(session_factory) == 0
     # A namespace no taxonomy has is a free label, as MISP keeps it.
+    # A namespace no taxonomy has is a free label, as MISP keeps it, and named beside the result.
     event["Attribute"] = [{"type": "domain", "value": "ok.example",
                            "Tag": [{"name": 'acme:risk="high"'}]}]  # fmt: skip
-    assert _upload(client, world.collection, event)[0] == 200
+    status, html = _upload(client, world.collection, event)
+    assert status == 200, html
+    assert "1 tag is of a taxonomy this hub does not know" in html
+    notices = re.search(r'<ul id="import-notices">(.*?)</ul>', html, re.S)
+    assert notices, html
+    assert re.findall(r"<li>(.*?)</li>", notices.group(1)) == [
+        "attribute 1: tag 'acme:risk=\"high\"' is of a taxonomy this hub does not know "
+        "('acme'); it was kept as a free label"
+    ]
 
 
 def test_an_event_of_100000_attributes_is_refused_whole_from_the_page(

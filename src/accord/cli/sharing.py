@@ -301,6 +301,8 @@ def import_misp(
         f"object(s), {result.tags} tag(s), {result.sightings} sighting(s) "
         f"({result.objects} STIX objects)"
     )
+    for notice in result.notices:
+        out.print(f"notice: {notice}")
 
 
 @app.command("export-misp")
