@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy import select, true
 
 from accord import outbound
+from accord.cli import push as push_cli
 from accord.cli.context import database, settings_from_env
 from accord.clock import utcnow
 from accord.config import Settings
@@ -25,6 +26,7 @@ from accord.sharing.schemas import CollectionCreate, GrantSet, GroupExport
 from accord.sharing.tlp import Tlp
 
 app = typer.Typer(no_args_is_help=True, help="Threat sharing: collections, federation, groups.")
+app.add_typer(push_cli.app, name="push")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
