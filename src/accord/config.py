@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # organization enters cannot make the hub probe its own network; tests and hubs inside
     # a closed network may allow them.
     outbound_allow_private_addresses: bool = False
+    # A push sends only objects added at least this long ago (longer than any write that adds
+    # objects stays open), so that one committing late is not skipped (sharing/push.py).
+    push_settle_seconds: int = Field(default=120, ge=0, le=24 * 3600)
     # The CSAF aggregator (accord.aggregation, docs/csaf-aggregator.md): the largest document
     # it downloads (CSAF 2.0 Appendix C's soft limit is 15 MiB), feeds and indexes included;
     # plain http only in tests and closed networks; a CA file to trust besides the system's

@@ -225,6 +225,38 @@ def test_bad_items_are_named_and_nothing_is_stored(
     assert _count(session_factory) == before
 
 
+def test_tags_of_unknown_taxonomies_are_kept_and_each_named(
+    world: SharingWorld,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    event = load("shadow.json")
+    event["Tag"] = [{"name": "acme:campaign"}, {"name": "tlp:green"}, {"name": "plain words"}]
+    event["Attribute"][0]["Tag"] = [{"name": 'acme:risk="high"'}]
+    result = _import(session_factory, world.collection, event)
+    assert result.notices == (
+        "the event: tag 'acme:campaign' is of a taxonomy this hub does not know ('acme'); "
+        "it was kept as a free label",
+        "attribute 1: tag 'acme:risk=\"high\"' is of a taxonomy this hub does not know "
+        "('acme'); it was kept as a free label",
+    )
+    (exported,) = _export(session_factory, world.collection)
+    assert {t["name"] for t in exported["Event"]["Tag"]} >= {"acme:campaign", "plain words"}
+    # The command line prints each, one line apiece.
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ACCORD_DATABASE_URL", settings.resolved_database_url)
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    done = CliRunner().invoke(
+        cli, ["sharing", "import-misp", str(path), "--collection", world.collection]
+    )
+    assert done.exit_code == 0, done.output
+    lines = [line for line in done.stdout.splitlines() if line.startswith("notice: ")]
+    assert lines == [f"notice: {n}" for n in result.notices]
+
+
 def test_an_event_of_100000_attributes_is_refused_whole(
     world: SharingWorld, session_factory: sessionmaker[Session]
 ) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
-from accord.sharing import misp
+from accord.sharing import misp, misp_pages
 from accord.web.app import create_app
 from tests.factories import Factories, csrf_of
 from tests.sharing.conftest import SharingWorld, make_collection
@@ -152,9 +152,18 @@ def test_values_a_known_taxonomy_does_not_define_are_errors(
     assert problems[1].startswith("attribute 2: tag 'admiralty-scale:source-reliability=\"z\"'")
     assert _count(session_factory) == 0
     # A namespace no taxonomy has is a free label, as MISP keeps it.
+    # A namespace no taxonomy has is a free label, as MISP keeps it, and named beside the result.
     event["Attribute"] = [{"type": "domain", "value": "ok.example",
                            "Tag": [{"name": 'acme:risk="high"'}]}]  # fmt: skip
-    assert _upload(client, world.collection, event)[0] == 200
+    status, html = _upload(client, world.collection, event)
+    assert status == 200, html
+    assert "1 tag is of a taxonomy this hub does not know" in html
+    notices = re.search(r'<ul id="import-notices">(.*?)</ul>', html, re.S)
+    assert notices, html
+    assert re.findall(r"<li>(.*?)</li>", notices.group(1)) == [
+        "attribute 1: tag 'acme:risk=\"high\"' is of a taxonomy this hub does not know "
+        "('acme'); it was kept as a free label"
+    ]
 
 
 def test_an_event_of_100000_attributes_is_refused_whole_from_the_page(
@@ -216,3 +225,56 @@ def test_a_collection_the_member_may_not_write_is_refused_beside_it(
     status, html = _upload(client, str(uuid.uuid4()), load("existing_event.json"))
     assert status == 422
     assert 'id="collection-error"' in html
+
+
+def test_a_file_over_the_hubs_body_limit_reaches_the_page(
+    client: TestClient, world: SharingWorld, make: Factories
+) -> None:
+    """The page takes more than ACCORD_MAX_REQUEST_BYTES (1 MiB here): a 2 MiB event goes in,
+    and a file just over the page's own limit is named beside the field, in Spanish."""
+    make.session(client, world.people["producer"])
+    padded = json.dumps(load("shadow.json")).encode() + b" " * (2 << 20)
+    status, html = _upload(client, world.collection, padded)
+    assert status == 200, html[:2000]
+    assert "Imported event" in html
+    client.cookies.set("accord_lang", "es")
+    over = b" " * (misp_pages.MAX_FILE_BYTES + 1)
+    status, html = _upload(client, world.collection, over)
+    assert status == 422, html[:2000]
+    assert _problems(html) == [
+        "el archivo es más grande de lo que admite esta página: divida el evento o impórtelo "
+        "con accord sharing import-misp en el servidor"
+    ]
+
+
+def test_a_form_over_the_limit_answers_a_page_in_the_viewers_language(
+    client: TestClient, world: SharingWorld, make: Factories
+) -> None:
+    make.session(client, world.people["producer"])
+    form = client.get(PATH)
+    big = b"x" * (misp_pages.MAX_BODY_BYTES + 1)
+    answer = client.post(
+        PATH,
+        data={"csrf_token": csrf_of(form.text), "collection": world.collection},
+        files={"file": ("event.json", big, "application/json")},
+        headers={"Accept-Language": "ja"},
+    )
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/html")
+    assert '<html lang="ja">' in answer.text
+    assert "フォームが大きすぎます" in answer.text
+    assert "16.1 MiB" in answer.text  # the file's 16 MiB and the form around it
+    assert f'href="{PATH}"' in answer.text
+    # Another page's form keeps the hub's limit (1 MiB), and says so in words too.
+    answer = client.post(
+        "/account", data={"csrf_token": "x", "note": "y" * (2 << 20)},
+        headers={"Accept-Language": "es"},
+    )  # fmt: skip
+    assert answer.status_code == 413
+    assert "El formulario es demasiado grande" in answer.text
+    assert "1.0 MiB" in answer.text
+    # Programs still get JSON.
+    answer = client.post("/api/v1/anything", content=b"{}" + b" " * (2 << 20),
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+    assert answer.status_code == 413
+    assert answer.json()["error"] == "too_large"

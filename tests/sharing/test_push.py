@@ -11,9 +11,10 @@ import json
 import re
 import socket
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -29,7 +30,7 @@ from accord.identity.policy import SYSTEM
 from accord.jobs.models import Job, JobState
 from accord.jobs.worker import Worker
 from accord.sharing import push
-from accord.sharing.models import PushTarget
+from accord.sharing.models import PushTarget, StixObject
 from accord.sharing.push_handlers import PUSH_KIND, queue_push
 from accord.sharing.tlp import Tlp
 from accord.web.app import create_app
@@ -51,7 +52,9 @@ from tests.sharing.test_federation import (  # noqa: F401 (fixtures)
 @pytest.fixture(scope="module")
 def local_settings(settings: Settings) -> Settings:
     """The suite's settings, allowed to reach peers on 127.0.0.1."""
-    return settings.model_copy(update={"outbound_allow_private_addresses": True})
+    return settings.model_copy(
+        update={"outbound_allow_private_addresses": True, "push_settle_seconds": 0}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -345,3 +348,58 @@ def test_an_operator_sets_up_a_scheduled_push_from_the_pages(
     shown = local_client.get("/admin/sharing/federation").text
     assert "every 5 minutes" in shown
     assert MEDALLION_PASSWORD not in shown + chooser.text
+
+
+def test_an_object_committing_late_with_an_earlier_date_still_goes_once(
+    world: SharingWorld, live_hub: str, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A long write takes its date_added before a short one that commits first (PostgreSQL):
+    the settle window keeps the cursor from passing it; without one, it is skipped."""
+    received: dict[str, list[str]] = {"settled": [], "eager": []}
+
+    def peer(name: str) -> httpx.Client:
+        def answer(request: httpx.Request) -> httpx.Response:
+            sent = json.loads(request.content)["objects"]
+            received[name].extend(o["id"] for o in sent)
+            return httpx.Response(202, json={"success_count": len(sent), "failure_count": 0})
+
+        return httpx.Client(transport=httpx.MockTransport(answer))
+
+    def add(obj: dict[str, object], added: datetime) -> None:
+        _post(world, live_hub, [obj])
+        with unit_of_work(session_factory) as db:
+            row = db.scalars(select(StixObject).where(StixObject.stix_id == obj["id"])).one()
+            row.date_added = added
+
+    settings = Settings(data_dir=tmp_path)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    settle = timedelta(seconds=60)
+    later, earlier = stixgen.indicator(tlp=Tlp.GREEN), stixgen.indicator(tlp=Tlp.GREEN)
+    ours = {later["id"], earlier["id"]}
+    add(later, start)
+    with unit_of_work(session_factory) as db:
+        for name in received:
+            spec = push.PushSpec(
+                name=name, api_root="https://peer.example/api/",
+                local_collection=world.collection, organization=world.slugs["producer"],
+            )  # fmt: skip
+            target = push.configure(db, spec=spec, settings=settings, actor=SYSTEM)
+            target.remote_collection = "peer-collection"
+
+    def run(name: str, now: datetime, wait: timedelta) -> list[str]:
+        before = len(received[name])
+        with unit_of_work(session_factory) as db:
+            target = push.get_target(db, name)
+            with peer(name) as client:
+                while push.push_batch(db, target=target, client=client, now=now, settle=wait).sent:
+                    pass
+        return [i for i in received[name][before:] if i in ours]
+
+    # The later object committed; the earlier one's write is still open.
+    assert run("settled", start + timedelta(seconds=5), settle) == []
+    assert run("eager", start + timedelta(seconds=5), timedelta(0)) == [later["id"]]
+    add(earlier, start - timedelta(seconds=1))  # now it commits, dated before the other
+    assert run("settled", start + timedelta(seconds=61), settle) == [earlier["id"], later["id"]]
+    assert run("settled", start + timedelta(seconds=200), settle) == []
+    # What a cursor without a settle window loses: the earlier object never goes.
+    assert run("eager", start + timedelta(seconds=200), timedelta(0)) == []

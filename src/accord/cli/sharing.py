@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy import select, true
 
 from accord import outbound
+from accord.cli import push as push_cli
 from accord.cli import words
 from accord.cli.context import database, settings_from_env
 from accord.clock import utcnow
@@ -26,6 +27,7 @@ from accord.sharing.schemas import CollectionCreate, GrantSet, GroupExport
 from accord.sharing.tlp import Tlp
 
 app = typer.Typer(no_args_is_help=True, help="Threat sharing: collections, federation, groups.")
+app.add_typer(push_cli.app, name="push")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -315,6 +317,8 @@ def import_misp(
     )
     stix = words.ngettext("%(count)s STIX object", "%(count)s STIX objects", result.objects)
     out.print(f"{result.event_id}: {counted} ({stix})")
+    for notice in result.notices:
+        out.print(f"notice: {notice}")
 
 
 @app.command("export-misp")

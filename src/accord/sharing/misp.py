@@ -13,7 +13,7 @@ said beside them so that export gives the event back:
 - each sighting: a STIX ``sighting`` of its attribute (``x_misp_sighting`` keeps MISP's);
 - tags: the objects' ``labels``, checked as taxonomies (``taxonomies.parse``): a tag of a
   known taxonomy that it does not define is an error of that item; other namespaces are kept
-  as free labels;
+  as free labels, each named by item in the result's ``notices``;
 - distribution: the TLP marking, unless a ``tlp:`` tag says otherwise (0 your organization
   only: RED, 1 this community: AMBER, 2 connected communities: GREEN, 3 all: CLEAR, 4 a
   sharing group: AMBER, and the group must be one this hub knows and granted read on the
@@ -86,6 +86,8 @@ class Converted:
     sightings: int = 0
     tags: int = 0
     group_uuid: str | None = None
+    # What was kept but is worth knowing: tags of taxonomies the hub does not know, by item.
+    notices: list[str] = field(default_factory=list)
 
 
 def event_of(document: Any) -> dict[str, Any]:
@@ -119,7 +121,9 @@ def _stamp(value: Any, fallback: datetime) -> str:
     return format_timestamp(datetime.fromtimestamp(seconds, UTC))
 
 
-def _tags(item: Mapping[str, Any], where: str, problems: list[str]) -> list[str]:
+def _tags(
+    item: Mapping[str, Any], where: str, problems: list[str], notices: list[str]
+) -> list[str]:
     names = []
     for index, tag in enumerate(item.get("Tag") or []):
         name = tag.get("name") if isinstance(tag, dict) else None
@@ -127,9 +131,16 @@ def _tags(item: Mapping[str, Any], where: str, problems: list[str]) -> list[str]
             problems.append(f"{where}, tag {index + 1}: a tag needs a name")
             continue
         try:
-            names.append(taxonomies.parse(name).text)
+            label = taxonomies.parse(name)
         except taxonomies.UnknownTag as exc:
             problems.append(f"{where}: {exc.message}")
+            continue
+        names.append(label.text)
+        if label.namespace is not None and not label.known:
+            notices.append(
+                f"{where}: tag {label.text!r} is of a taxonomy this hub does not know "
+                f"({label.namespace!r}); it was kept as a free label"
+            )
     return names
 
 
@@ -177,7 +188,8 @@ def convert(document: Any, *, now: datetime) -> Converted:
         event.get("uuid"), seed=orjson.dumps(event, option=orjson.OPT_SORT_KEYS).decode()
     )
     when = _stamp(event.get("timestamp"), now)
-    event_tags = _tags(event, "the event", problems)
+    notices: list[str] = []
+    event_tags = _tags(event, "the event", problems, notices)
     event_dist = _distribution(event.get("distribution"), "the event", problems)
     event_tlp = _marking(event_tags, event_dist, Tlp.AMBER)
     converted = Converted(event_id=f"x-misp-event--{event_uuid}", tags=len(event_tags))
@@ -200,7 +212,7 @@ def convert(document: Any, *, now: datetime) -> Converted:
         if not isinstance(value, str) or not value or len(value) > 131_072:
             problems.append(f"{where} ({kind}): value is missing, not text, or longer than 128 KiB")
             return None
-        tags = _tags(attr, where, problems)
+        tags = _tags(attr, where, problems, notices)
         dist = _distribution(attr.get("distribution"), where, problems)
         level = _marking(tags, dist, event_tlp)
         seed = f"{event_uuid}/{where}"
@@ -267,7 +279,7 @@ def convert(document: Any, *, now: datetime) -> Converted:
         if not isinstance(misp_object, dict) or not isinstance(misp_object.get("name"), str):
             problems.append(f"{where}: an object needs a name")
             continue
-        tags = _tags(misp_object, where, problems)
+        tags = _tags(misp_object, where, problems, notices)
         dist = _distribution(misp_object.get("distribution"), where, problems)
         level = _marking(tags, dist, event_tlp)
         object_uuid = _uuid(misp_object.get("uuid"), seed=f"{event_uuid}/{where}")
@@ -327,6 +339,7 @@ def convert(document: Any, *, now: datetime) -> Converted:
         )
     if problems:
         raise MispInvalid(problems)
+    converted.notices = notices
     meta = {k: v for k, v in event.items() if k not in ("Attribute", "Object")}
     head: dict[str, Any] = {
         "type": "x-misp-event",
@@ -383,6 +396,7 @@ class Imported:
     misp_objects: int
     sightings: int
     tags: int
+    notices: tuple[str, ...] = ()  # tags of unknown taxonomies, each kept as a free label
 
 
 def import_event(
@@ -418,6 +432,7 @@ def store_event(
         misp_objects=converted.misp_objects,
         sightings=converted.sightings,
         tags=converted.tags,
+        notices=tuple(converted.notices),
     )
 
 

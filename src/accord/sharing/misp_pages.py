@@ -25,6 +25,12 @@ from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
+# The largest event file the page takes (typical MISP exports are a few MiB); the request may
+# be a little larger (the form around the file), so that a file over it is named beside the
+# field rather than cut off. ``web/app.py`` gives the path this body limit.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = MAX_FILE_BYTES + 64 * 1024
+
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
 PATH = "/sharing/import"
@@ -33,7 +39,7 @@ PATH = "/sharing/import"
 @router.get(PATH, response_class=HTMLResponse)
 def page(request: Request, db: DbSession, settings: SettingsDep, actor: Writing) -> HTMLResponse:
     """The form: a file and a collection from those the viewer may write to."""
-    return _page(request, db, settings.max_request_bytes, actor, {}, status=200)
+    return _page(request, db, _largest(settings.max_request_bytes), actor, {}, status=200)
 
 
 @router.post(PATH, response_class=HTMLResponse)
@@ -50,7 +56,15 @@ def upload(
     try:
         if file is None or not file.filename:
             raise InvalidInput(N_("choose a MISP event file (JSON)"), field="file")
-        document = _read(file.file.read(limits.MAX_JSON_BYTES + 1))
+        largest = _largest(settings.max_request_bytes)
+        data = file.file.read(largest + 1)
+        if len(data) > largest:
+            raise InvalidInput(
+                N_("the file is larger than this page takes: split the event, or import it "
+                   "with accord sharing import-misp on the server"),
+                field="file",
+            )  # fmt: skip
+        document = _read(data)
         imported = misp.import_event(
             db, actor=actor, collection_id=collection, document=document, now=utcnow()
         )
@@ -64,9 +78,14 @@ def upload(
             field = "collection"
         chosen |= {"field": field, "problems": problems[: misp.MAX_ERRORS_SHOWN],
                    "more": max(len(problems) - misp.MAX_ERRORS_SHOWN, 0)}  # fmt: skip
-        return _page(request, db, settings.max_request_bytes, actor, chosen, status=422)
+        return _page(request, db, _largest(settings.max_request_bytes), actor, chosen, status=422)
     chosen["imported"] = imported
-    return _page(request, db, settings.max_request_bytes, actor, chosen, status=200)
+    return _page(request, db, _largest(settings.max_request_bytes), actor, chosen, status=200)
+
+
+def _largest(max_request_bytes: int) -> int:
+    """The largest file the page takes: its own limit, or the hub's if an operator set more."""
+    return max(MAX_FILE_BYTES, max_request_bytes)
 
 
 def _read(data: bytes) -> object:

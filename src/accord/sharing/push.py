@@ -11,13 +11,19 @@ at the same API root are not sent back to it.
 Each target keeps a cursor, the last object pushed in the collection's page order (date
 added, row id), advanced only once the peer accepted a batch: each object goes once, and a
 peer that fails leaves the cursor where it was for the next attempt (``push_handlers.py``).
+
+A cursor alone would skip a row that commits after a later one was pushed: on PostgreSQL a
+long write can take its ``date_added`` (and a lower id) before a short one that commits
+first. So only rows added at least ``push_settle_seconds`` ago go: by then every write that
+took an earlier ``date_added`` has committed or failed, as long as no write that adds objects
+stays open that long.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -152,8 +158,11 @@ def _standing_for(org_id: int) -> Actor:
     return Actor(roles={org_id: MemberRole.MEMBER})
 
 
-def pending(db: Session, *, target: PushTarget, limit: int = BATCH) -> list[StixObject]:
-    """The next objects to push, in page order after the cursor."""
+def pending(
+    db: Session, *, target: PushTarget, limit: int = BATCH, before: datetime | None = None
+) -> list[StixObject]:
+    """The next objects to push, in page order after the cursor; with ``before``, only those
+    added no later than it."""
     row = StixObject
     allowed = [level.value for level in _ORDER[: _ORDER.index(Tlp(target.max_tlp)) + 1]]
     echo = select(Remote.id).where(Remote.api_root == target.api_root)
@@ -175,16 +184,24 @@ def pending(db: Session, *, target: PushTarget, limit: int = BATCH) -> list[Stix
                 and_(row.date_added == target.cursor_added, row.id > target.cursor_row),
             )
         )
+    if before is not None:
+        query = query.where(row.date_added <= before)
     return list(db.scalars(query))
 
 
 def push_batch(
-    db: Session, *, target: PushTarget, client: httpx.Client, now: datetime
+    db: Session,
+    *,
+    target: PushTarget,
+    client: httpx.Client,
+    now: datetime,
+    settle: timedelta = timedelta(0),
 ) -> BatchResult:
-    """POST the next batch to the peer; the cursor moves only once the peer accepted it."""
+    """POST the next batch of rows settled by ``now`` to the peer; the cursor moves only once
+    the peer accepted it."""
     if target.remote_collection is None:
         raise RemoteError("no collection of the peer is chosen yet")
-    rows = pending(db, target=target)
+    rows = pending(db, target=target, before=now - settle)
     refused = 0
     if rows:
         body = b'{"objects":[' + b",".join(_body(r) for r in rows) + b"]}"

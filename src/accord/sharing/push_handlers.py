@@ -62,7 +62,10 @@ def run_push(context: JobContext, payload: dict[str, Any]) -> None:
                     target = db.get(PushTarget, target_id)
                     if target is None:
                         return
-                    result = push.push_batch(db, target=target, client=client, now=utcnow())
+                    settle = timedelta(seconds=settings.push_settle_seconds)
+                    result = push.push_batch(
+                        db, target=target, client=client, now=utcnow(), settle=settle
+                    )
             except RemoteError as exc:
                 _keep_error(context, target_id, str(exc))
                 raise RemoteError(str(exc)) from None

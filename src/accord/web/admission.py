@@ -38,7 +38,7 @@ import contextlib
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -51,6 +51,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accord.config import RESERVED_CONNECTIONS, Settings
 from accord.sharing import taxii
 from accord.web.deps import ADMITTED_AS_READ, READ_METHODS, TAXII_PREFIX
+from accord.web.security import body_limit
 
 # Seconds a refused client is told to wait: the line moves in milliseconds, and a client that
 # honours it comes back once the burst that filled the line has been served.
@@ -195,7 +196,9 @@ class Gate:
 class Admission:
     """ASGI middleware letting at most the configured number of requests in at once."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, *, settings: Settings, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         budget = settings.request_wait_budget_seconds
         self.gate = Gate(settings.max_requests_in_flight, settings.max_requests_queued, budget)
@@ -204,6 +207,7 @@ class Admission:
         self.seconds = settings.request_queue_seconds
         self.client_seconds = settings.request_body_seconds
         self.max_bytes = settings.max_request_bytes
+        self.larger = dict(larger or {})  # paths that take larger bodies (security.body_limit)
         # Bodies being received, before any slot: bounded like the line (memory).
         self.receiving = 0
         self.max_receiving = max(settings.max_requests_queued, 1)
@@ -225,8 +229,9 @@ class Admission:
         if gate.refuses(seconds):
             await _refuse(scope, send)  # before anything of the request is read
             return
+        limit = body_limit(scope["path"], self.max_bytes, self.larger)
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
+        if declared is not None and declared > limit:
             await self.app(scope, receive, send)  # refused 413 unread (BodyLimit), no slot
             return
         if declared != 0:
@@ -235,7 +240,7 @@ class Admission:
                 return
             self.receiving += 1
             try:
-                received = await self._receive_body(receive)
+                received = await self._receive_body(receive, limit)
             finally:
                 self.receiving -= 1
             if received is None:
@@ -278,9 +283,11 @@ class Admission:
         finally:
             release()
 
-    async def _receive_body(self, receive: Receive) -> tuple[list[Message], bool] | None:
+    async def _receive_body(
+        self, receive: Receive, limit: int
+    ) -> tuple[list[Message], bool] | None:
         """The request body's messages, received within ``client_seconds`` (None past it),
-        and whether it ended within ``max_bytes`` (else reading stopped past them)."""
+        and whether it ended within ``limit`` bytes (else reading stopped past them)."""
         parts: list[Message] = []
         size = 0
         try:
@@ -291,7 +298,7 @@ class Admission:
                     if message["type"] != "http.request":
                         return parts, True  # the client went away: the app is told so
                     size += len(message.get("body", b""))
-                    if size > self.max_bytes:
+                    if size > limit:
                         return parts, False
                     if not message.get("more_body", False):
                         return parts, True

@@ -20,6 +20,7 @@ from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work
 from accord.group_commit import GroupCommit
 from accord.identity.ratelimit import RateLimiter
+from accord.sharing import misp_pages
 from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.drainer import Drainer
 from accord.sharing.queue import Queue
@@ -285,9 +286,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     # Each request matched against the routes its path's first segments can reach only.
     RouteIndex.install(app.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    # Upload pages that take more than ACCORD_MAX_REQUEST_BYTES, and say so beside the field.
+    larger = {misp_pages.PATH: misp_pages.MAX_BODY_BYTES}
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, larger=larger)
     # Outside the body limit: a request refused for load is refused before its body is read.
-    app.add_middleware(Admission, settings=settings)
+    app.add_middleware(Admission, settings=settings, larger=larger)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     if settings.trusted_proxies:
         # Outermost, so that everything inside sees the client behind the proxy.

@@ -7,18 +7,21 @@ nothing per request beyond a few header tuples.
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from fastapi import Request, Response
+from jinja2.filters import do_filesizeformat
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.config import Settings
 from accord.errors import Forbidden
 from accord.identity.credentials import same
+from accord.web import i18n
 
 CSRF_COOKIE = "accord_csrf"
 CSRF_FIELD = "csrf_token"
@@ -76,20 +79,30 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
-    """Refuses request bodies over ``max_bytes`` with 413, whether declared or streamed."""
+def body_limit(path: str, max_bytes: int, larger: Mapping[str, int]) -> int:
+    """The most a request to ``path`` may send: ``max_bytes``, or more where a route says so."""
+    return max(max_bytes, larger.get(path, 0))
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+
+class BodyLimit:
+    """Refuses request bodies over ``max_bytes`` with 413, whether declared or streamed;
+    ``larger`` names the paths that take more (an upload page), with their limit."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = body_limit(scope["path"], self.default_bytes, self.larger)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _too_large(send, self.max_bytes, scope["path"])
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _too_large(send, limit, scope)
                 return
         received = 0
         refused = False
@@ -101,11 +114,11 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Answer 413 now and tell the app the client went away, so that it stops
                     # reading; whatever it tries to send afterwards is dropped.
                     refused = True
-                    await _too_large(send, self.max_bytes, scope["path"])
+                    await _too_large(send, limit, scope)
                     return {"type": "http.disconnect"}
             return message
 
@@ -116,11 +129,46 @@ class BodyLimit:
         await self.app(scope, counting_receive, guarded_send)
 
 
-async def _too_large(send: Send, limit: int, path: str) -> None:
+_FORMS = (b"multipart/form-data", b"application/x-www-form-urlencoded")
+
+
+def _from_a_form(scope: Scope) -> bool:
+    """Whether the request is a browser's form post to a page (not the API or TAXII)."""
+    path = str(scope["path"])
+    if path.startswith(("/api/", "/taxii2/")):
+        return False
+    kind = dict(scope.get("headers", [])).get(b"content-type", b"")
+    return kind.split(b";")[0].strip().lower() in _FORMS
+
+
+def _too_large_page(scope: Scope, limit: int) -> bytes:
+    """A page in the viewer's language: the form was too large, and the way back to it."""
+    language = i18n.choose_language(Request(scope))
+    gettext = i18n.translations(language).gettext
+    title = html.escape(gettext("The form is too large"))
+    said = html.escape(
+        gettext("What you sent is over this page's limit of %(size)s. Send a smaller file.")
+        % {"size": do_filesizeformat(limit, binary=True)}
+    )
+    back = html.escape(gettext("Back to the form"))
+    path = html.escape(str(scope["path"]), quote=True)
+    return (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+        f"<title>{title}</title></head><body><main><h1>{title}</h1>"
+        f'<p class="error" role="alert">{said}</p><p><a href="{path}">{back}</a></p>'
+        "</main></body></html>"
+    ).encode()
+
+
+async def _too_large(send: Send, limit: int, scope: Scope) -> None:
+    path = str(scope["path"])
     message = f"the request body is over the limit of {limit} bytes"
     media_type = b"application/json"
     body = json.dumps({"error": "too_large", "message": message}).encode()
-    if path.startswith("/taxii2/"):
+    if _from_a_form(scope):
+        media_type = b"text/html; charset=utf-8"
+        body = _too_large_page(scope, limit)
+    elif path.startswith("/taxii2/"):
         # TAXII clients expect its error message resource and media type (TAXII 2.1, 3.6.1).
         media_type = b"application/taxii+json;version=2.1"
         body = json.dumps(
