@@ -214,3 +214,80 @@ def test_an_exclusion_without_a_reason_is_refused_beside_the_field(
     assert not _generic(refused.text)
     assert _error(refused.text, "reason-error")
     assert 'value="2026-Q1"' in refused.text
+
+
+def _operator(client: TestClient, make: Factories) -> str:
+    make.session(client, make.user("hub-operator", operator=True))
+    return csrf_of(client.get("/admin/users").text)
+
+
+def test_a_new_accord_version_refused_is_said_beside_its_field_with_the_text_kept(
+    client: TestClient, make: Factories
+) -> None:
+    token = _operator(client, make)
+    sent = {
+        "title": "x" * 300,
+        "text": "The new text of the accord, long enough.",
+        "csrf_token": token,
+    }
+    refused = client.post("/admin/accord", data=sent)
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "title-error")
+    assert "The new text of the accord, long enough." in refused.text
+    empty = client.post("/admin/accord", data={"csrf_token": token})
+    assert empty.status_code == 422
+    assert _error(empty.text, "text-error")
+
+
+def test_a_pledge_or_campaign_title_too_long_is_said_beside_it(
+    client: TestClient, make: Factories
+) -> None:
+    token = _operator(client, make)
+    for path in ("/admin/pledges", "/admin/campaigns"):
+        sent = {"slug": "kept-slug", "title": "x" * 300, "csrf_token": token}
+        refused = client.post(path, data=sent)
+        assert refused.status_code == 422, path
+        assert not _generic(refused.text), path
+        assert _error(refused.text, "title-error"), path
+        assert 'value="kept-slug"' in refused.text, path
+
+
+def test_a_token_name_too_long_is_said_beside_it(client: TestClient, make: Factories) -> None:
+    make.session(client, make.user("ada"))
+    token = csrf_of(client.get("/account").text)
+    sent = {"name": "y" * 300, "scope": "read", "csrf_token": token}
+    refused = client.post("/account/tokens", data=sent)
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "name-error")
+    assert "y" * 300 in refused.text
+
+
+def test_a_download_without_a_format_keeps_the_checked_text(client: TestClient) -> None:
+    token = csrf_of(client.get("/check").text)
+    refused = client.post("/check/download", data={"text": "lodash 4.17.20", "csrf_token": token})
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "format-error")
+    assert "lodash 4.17.20" in refused.text
+    assert 'id="format-error"' not in client.get("/check").text
+
+
+def test_a_time_zone_that_is_none_comes_back_beside_the_zone_field(
+    client: TestClient, make: Factories
+) -> None:
+    make.session(client, make.user("ada"))
+    token = csrf_of(client.get("/preferences").text)
+    sent = {"time_zone": "Nowhere/Atlantis", "csrf_token": token}
+    refused = client.post("/disclosure/time-zone", data=sent)
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "tz-error")
+    assert "Nowhere/Atlantis" in refused.text
+    kept = client.post(
+        "/disclosure/time-zone",
+        data={"time_zone": "UTC", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert kept.status_code == 303

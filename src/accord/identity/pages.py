@@ -248,8 +248,9 @@ def create_token(
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)],
-    name: Annotated[str, Form(max_length=100)] = "",
-    scope: Annotated[str, Form(max_length=20)] = "",
+    # Longer than a name may be, so that TokenCreate says it beside the field.
+    name: Annotated[str, Form(max_length=10_000)] = "",
+    scope: Annotated[str, Form(max_length=10_000)] = "",
     expires_in_days: Annotated[str, Form(max_length=10)] = "90",
 ) -> HTMLResponse:
     """Create a token and show its secret, once (an admin token: after a recent factor);
