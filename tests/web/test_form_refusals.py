@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole, SecondFactor, User
 from tests.factories import Factories, csrf_of
+from tests.registry.helpers import application_body
 
 
 def _error(page: str, element_id: str) -> str:
@@ -291,3 +292,23 @@ def test_a_time_zone_that_is_none_comes_back_beside_the_zone_field(
         follow_redirects=False,
     )
     assert kept.status_code == 303
+
+
+def test_a_rejection_without_a_reason_is_said_beside_it_with_the_reason_kept(
+    client: TestClient, make: Factories
+) -> None:
+    applied = client.post("/api/v1/applications", json=application_body())
+    number = applied.json()["id"]
+    token = _operator(client, make)
+    path = f"/admin/applications/{number}/reject"
+    refused = client.post(path, data={"reason": "no", "csrf_token": token})
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "reject-reason-error")
+    assert ">no</textarea>" in refused.text
+    long = client.post(path, data={"reason": "z" * 3000, "csrf_token": token})
+    assert long.status_code == 422
+    assert _error(long.text, "reject-reason-error")
+    sent = {"reason": "Not a company", "csrf_token": token}
+    done = client.post(path, data=sent, follow_redirects=False)
+    assert done.status_code == 303

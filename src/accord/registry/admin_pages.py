@@ -89,13 +89,24 @@ def approve(
 
 @router.post("/admin/applications/{application_id}/reject")
 def reject(
-    application_id: DbInt, db: DbSession, actor: HubOperate, reason: Reason = ""
+    request: Request,
+    application_id: DbInt,
+    db: DbSession,
+    actor: HubOperate,
+    # Longer than a reason may be, so that the refusal is said beside the field.
+    reason: Annotated[str, Form(max_length=100_000)] = "",
 ) -> Response:
-    """Reject with a reason (required)."""
+    """Reject with a reason (required); a reason refused comes back beside it, as typed."""
     try:
         data = Reject(reason=reason)
     except ValidationError as exc:
-        raise invalid_from(exc) from None
+        found = services.get_application(db, application_id=application_id, actor=actor)
+        context = {
+            "application": found,
+            "reject_reason": reason,
+            "reject_error": field_errors(exc).get("reason"),
+        }
+        return render(request, "registry/application.html", context, status=422)
     services.reject(db, application_id=application_id, data=data, actor=actor)
     return RedirectResponse(f"/admin/applications/{application_id}", status_code=303)
 
