@@ -312,3 +312,27 @@ def test_a_rejection_without_a_reason_is_said_beside_it_with_the_reason_kept(
     sent = {"reason": "Not a company", "csrf_token": token}
     done = client.post(path, data=sent, follow_redirects=False)
     assert done.status_code == 303
+
+
+def test_a_collection_or_group_name_too_long_is_said_beside_it(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Acme")
+    admin = make.user("acme-admin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    token = csrf_of(client.get("/sharing/groups").text)
+    sent = {"org": slug, "title": "t" * 400, "default_tlp": "puce", "csrf_token": token}
+    refused = client.post("/sharing/collections/new", data=sent)
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "title-error")
+    assert _error(refused.text, "default_tlp-error")
+    assert "t" * 400 in refused.text
+    group = client.post(
+        "/sharing/groups", data={"org": slug, "name": "n" * 400, "csrf_token": token}
+    )
+    assert group.status_code == 422
+    assert not _generic(group.text)
+    assert _error(group.text, "name-error")
+    assert "n" * 400 in group.text
