@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole, SecondFactor, User
+from tests.disclosure.world import REPORT
 from tests.factories import Factories, csrf_of
 from tests.registry.helpers import application_body
 
@@ -336,3 +337,16 @@ def test_a_collection_or_group_name_too_long_is_said_beside_it(
     assert not _generic(group.text)
     assert _error(group.text, "name-error")
     assert "n" * 400 in group.text
+
+
+def test_a_report_title_too_long_is_said_beside_it_with_the_report_kept(
+    client: TestClient, make: Factories
+) -> None:
+    make.org("Vendor A")
+    token = csrf_of(client.get("/disclosure/report").text)
+    typed = {**REPORT, "title": "w" * 600, "csrf_token": token}
+    refused = client.post("/disclosure/report", data=typed)
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert _error(refused.text, "title-error")
+    assert "w" * 600 in refused.text

@@ -99,11 +99,12 @@ def report_form(request: Request, db: DbSession, _: Reporting) -> HTMLResponse:
 
 
 def report_fields(  # one parameter per field of the form
-    organization: Annotated[str, Form(max_length=64)] = "",
-    title: Annotated[str, Form(max_length=500)] = "",
-    product: Annotated[str, Form(max_length=500)] = "",
-    purl: Annotated[str, Form(max_length=600)] = "",
-    versions: Annotated[str, Form(max_length=600)] = "",
+    # Longer than any field may be, so that ReportCreate says it beside the field.
+    organization: Annotated[str, Form(max_length=10_000)] = "",
+    title: Annotated[str, Form(max_length=10_000)] = "",
+    product: Annotated[str, Form(max_length=10_000)] = "",
+    purl: Annotated[str, Form(max_length=10_000)] = "",
+    versions: Annotated[str, Form(max_length=10_000)] = "",
     description: Text = "",
     steps_to_reproduce: Text = "",
     proof_of_concept: Text = "",
