@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole, SecondFactor, User
-from tests.disclosure.world import REPORT
-from tests.factories import Factories, csrf_of
+from tests.disclosure.test_case_forms import Forms
+from tests.disclosure.world import REPORT, World
+from tests.factories import Factories, csrf_of, sign_in
 from tests.registry.helpers import application_body
 
 
@@ -350,3 +351,23 @@ def test_a_report_title_too_long_is_said_beside_it_with_the_report_kept(
     assert not _generic(refused.text)
     assert _error(refused.text, "title-error")
     assert "w" * 600 in refused.text
+
+
+def test_a_case_vulnerability_or_publication_summary_too_long_is_said_beside_it(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    world.state(client, "vendor-a", "affected")
+    world.agreed_embargo(client)
+    sign_in(client, world.people["coordinator"])
+    page = client.get(f"/disclosure/cases/{world.case_id}").text
+    too_long = "s" * 400
+    for action in ("/vulnerabilities", "/publish"):
+        form = Forms(page).find(action)
+        refused = client.post(form.action, data={**form.fields, "summary": too_long})
+        assert refused.status_code == 422, action
+        assert not _generic(refused.text), action
+        again = Forms(refused.text).find(action)
+        assert again.fields["summary"] == too_long, action
+        assert again.errors, action
