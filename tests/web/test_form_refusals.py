@@ -371,3 +371,39 @@ def test_a_case_vulnerability_or_publication_summary_too_long_is_said_beside_it(
         again = Forms(refused.text).find(action)
         assert again.fields["summary"] == too_long, action
         assert again.errors, action
+
+
+def test_a_bad_operator_or_role_value_is_said_beside_its_form(
+    client: TestClient, make: Factories
+) -> None:
+    token = _operator(client, make)
+    make.user("bea")
+    sent = {"username": "carla", "email": "carla@example.org", "operator": "maybe"}
+    created = client.post(
+        "/admin/users", data={**sent, "password": "a long enough password", "csrf_token": token}
+    )
+    assert created.status_code == 422
+    assert not _generic(created.text)
+    assert _error(created.text, "operator-error")
+    assert 'value="carla@example.org"' in created.text
+    row = client.post("/admin/users/bea/operator", data={"operator": "maybe", "csrf_token": token})
+    assert row.status_code == 422
+    assert not _generic(row.text)
+    assert _error(row.text, "operator-bea-error")
+    spanish = client.post(
+        "/admin/users/bea/operator",
+        data={"operator": "maybe", "csrf_token": token},
+        headers={"Accept-Language": "es"},
+    )
+    assert _error(spanish.text, "operator-bea-error") == "operador: elija sí o no"
+    slug = make.org("Acme")
+    admin = make.user("acme-admin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    token = csrf_of(client.get(f"/orgs/{slug}/members").text)
+    role = client.post(
+        f"/orgs/{slug}/members", data={"username": "bea", "role": "owner", "csrf_token": token}
+    )
+    assert role.status_code == 422
+    assert not _generic(role.text)
+    assert _error(role.text, "role-error")
