@@ -407,3 +407,22 @@ def test_a_bad_operator_or_role_value_is_said_beside_its_form(
     assert role.status_code == 422
     assert not _generic(role.text)
     assert _error(role.text, "role-error")
+
+
+def test_a_taken_alias_or_group_member_is_said_in_the_viewers_language(
+    client: TestClient, make: Factories
+) -> None:
+    slug = make.org("Acme")
+    admin = make.user("acme-admin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    token = csrf_of(client.get("/sharing/groups").text)
+    sent = {"org": slug, "title": "Feeds", "alias": "feeds", "csrf_token": token}
+    first = client.post("/sharing/collections/new", data=sent, follow_redirects=False)
+    assert first.status_code == 303
+    spanish = {"Accept-Language": "es"}
+    again = client.post("/sharing/collections/new", data=sent, headers=spanish)
+    assert again.status_code == 422
+    assert _error(again.text, "alias-error") == "el alias 'feeds' ya está en uso"
+    japanese = client.post("/sharing/collections/new", data=sent, headers={"Accept-Language": "ja"})
+    assert _error(japanese.text, "alias-error") == "エイリアス 'feeds' はすでに使われています"
