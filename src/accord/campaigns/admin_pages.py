@@ -22,7 +22,8 @@ from accord.web.security import verify_csrf
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 Manager = Annotated[Actor, guard(Action.CAMPAIGNS_MANAGE)]
-Short = Annotated[str, Form(max_length=200)]
+# Longer than any field may be, so that the form's own checks say it beside the field.
+Short = Annotated[str, Form(max_length=10_000)]
 Long = Annotated[str, Form(max_length=100_000)]
 
 

@@ -82,7 +82,8 @@ async def check_download(
     db: DbSession,
     actor: Public,
     _: PublicIntake,
-    output: Annotated[str, Form(alias="format", max_length=10)],
+    # A missing or unknown format is said beside the choice, the checked text kept.
+    output: Annotated[str, Form(alias="format", max_length=10_000)] = "",
     text: Annotated[str, Form(max_length=1_000_000)] = "",
     upload_name: Annotated[str, Form(max_length=255)] = "",
     upload_text: Annotated[str, Form(max_length=MAX_UPLOAD_TEXT)] = "",

@@ -133,11 +133,12 @@ def publish_page(
     actor: Writing,
     _fresh: FreshFactor,
     vendor: Annotated[str, Form(max_length=64)] = "",
-    vulnerability: Annotated[str, Form(max_length=10)] = "",
-    summary: Annotated[str, Form(max_length=200)] = "",
-    cvss_v3: Annotated[str, Form(max_length=300)] = "",
-    cwe_ids: Annotated[str, Form(max_length=500)] = "",
-    cve_id: Annotated[str, Form(max_length=30)] = "",
+    # Longer than any may be, so that PublishRequest says it beside the field, as typed.
+    vulnerability: Annotated[str, Form(max_length=10_000)] = "",
+    summary: Annotated[str, Form(max_length=10_000)] = "",
+    cvss_v3: Annotated[str, Form(max_length=10_000)] = "",
+    cwe_ids: Annotated[str, Form(max_length=10_000)] = "",
+    cve_id: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
     """Publish an advisory from the case (a vendor's own, or the coordinators') and go to it."""
     typed = {

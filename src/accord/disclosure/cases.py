@@ -18,7 +18,7 @@ from accord.disclosure.models import (
     CaseStatus,
     DisclosureCase,
 )
-from accord.errors import Conflict, Forbidden, NotFound
+from accord.errors import N_, Conflict, Forbidden, Message, NotFound
 from accord.identity.policy import Actor, CaseStanding, may_manage_case
 from accord.web.i18n import N_
 
@@ -91,7 +91,11 @@ def open_case(
         raise Forbidden("only the vendor or a coordinator may open a case")
     if case.status is not CaseStatus.REPORTED:
         raise Conflict(
-            f"only a new report can be opened; this one is {case.status}", field="case_id"
+            Message(
+                N_("only a new report can be opened; this one is %(status)s"),
+                status=case.status.value,
+            ),
+            field="case_id",
         )
     now = utcnow()
     case.number, case.ref = next_ref(db, now.year, advisory_prefix=settings.advisory_id_prefix)

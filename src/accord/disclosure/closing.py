@@ -21,10 +21,9 @@ from accord.disclosure import history, notices, parties
 from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import OPEN_STATUSES, CaseStatus, CloseReason, DisclosureCase
 from accord.disclosure.schemas import CloseRequest
-from accord.errors import Conflict, Forbidden
+from accord.errors import N_, Conflict, Forbidden, Message
 from accord.identity import audit
 from accord.identity.policy import Actor, may_close_case
-from accord.web.i18n import N_
 
 REASON_TEXT = {
     CloseReason.FIXED_NO_ADVISORY: N_("fixed without an advisory"),
@@ -53,7 +52,11 @@ def close(
         raise Forbidden("only a coordinator may close a case")
     if case.status is not CaseStatus.OPEN:
         raise Conflict(
-            f"only an open case can be closed; this one is {case.status}", field="case_id"
+            Message(
+                N_("only an open case can be closed; this one is %(status)s"),
+                status=case.status.value,
+            ),
+            field="case_id",
         )
     case.status = CaseStatus.CLOSED
     case.close_reason = data.reason
@@ -70,7 +73,12 @@ def reopen(db: Session, *, access: CaseAccess, actor: Actor, settings: Settings)
     if not may_close_case(access.standing):
         raise Forbidden("only a coordinator may reopen a case")
     if case.status is not CaseStatus.CLOSED:
-        raise Conflict(f"only a closed case can be reopened; this one is {case.status}")
+        raise Conflict(
+            Message(
+                N_("only a closed case can be reopened; this one is %(status)s"),
+                status=case.status.value,
+            )
+        )
     reason = case.close_reason
     case.status = CaseStatus.OPEN
     case.close_reason = None

@@ -24,7 +24,7 @@ from accord.config import Settings
 from accord.disclosure import history, notices, vendors
 from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
-from accord.errors import Conflict, Forbidden, InvalidInput
+from accord.errors import N_, Conflict, Forbidden, InvalidInput
 from accord.identity.policy import Actor, may_answer_for, may_decide_embargo, may_manage_case
 from accord.web.i18n import N_
 
@@ -64,7 +64,7 @@ def propose(
     if not may_manage_case(access.standing):
         raise Forbidden("only a vendor or a coordinator of the case may propose an embargo")
     if case.status is not CaseStatus.OPEN:
-        raise Conflict("an embargo belongs to an open case", field="case_id")
+        raise Conflict(N_("an embargo belongs to an open case"), field="case_id")
     moment = _second(embargo_at)
     if moment <= utcnow():
         raise InvalidInput("embargo_at: the embargo must end in the future", field="embargo_at")
@@ -121,11 +121,11 @@ def accept(
     if not may_answer_for(access.standing, org.id):
         raise Forbidden(f"only {org.name} or a coordinator may answer for it")
     if case.status is not CaseStatus.OPEN:
-        raise Conflict("an embargo belongs to an open case", field="case_id")
+        raise Conflict(N_("an embargo belongs to an open case"), field="case_id")
     named = _second(embargo_at)
     if named not in (case.embargo_proposed_at, case.embargo_at):
         if case.embargo_proposed_at is None and case.embargo_at is None:
-            raise Conflict("no embargo is proposed", field="embargo_at")
+            raise Conflict(N_("no embargo is proposed"), field="embargo_at")
         current = case.embargo_proposed_at or case.embargo_at
         assert current is not None
         raise Conflict(f"the embargo now proposed is {stamp(current)}", field="embargo_at")
@@ -208,7 +208,7 @@ def agree_release(
     if not may_answer_for(access.standing, org.id):
         raise Forbidden(f"only {org.name} or a coordinator may answer for it")
     if case.status is not CaseStatus.OPEN:
-        raise Conflict("only an open case is released", field="case_id")
+        raise Conflict(N_("only an open case is released"), field="case_id")
     vendor.release_agreed = True
     touch(case)
     history.record(

@@ -99,11 +99,12 @@ def report_form(request: Request, db: DbSession, _: Reporting) -> HTMLResponse:
 
 
 def report_fields(  # one parameter per field of the form
-    organization: Annotated[str, Form(max_length=64)] = "",
-    title: Annotated[str, Form(max_length=500)] = "",
-    product: Annotated[str, Form(max_length=500)] = "",
-    purl: Annotated[str, Form(max_length=600)] = "",
-    versions: Annotated[str, Form(max_length=600)] = "",
+    # Longer than any field may be, so that ReportCreate says it beside the field.
+    organization: Annotated[str, Form(max_length=10_000)] = "",
+    title: Annotated[str, Form(max_length=10_000)] = "",
+    product: Annotated[str, Form(max_length=10_000)] = "",
+    purl: Annotated[str, Form(max_length=10_000)] = "",
+    versions: Annotated[str, Form(max_length=10_000)] = "",
     description: Text = "",
     steps_to_reproduce: Text = "",
     proof_of_concept: Text = "",
@@ -299,15 +300,27 @@ def json_download(body: dict[str, Any], filename: str) -> Response:
     )
 
 
-@router.post("/disclosure/time-zone")
+@router.post("/disclosure/time-zone", response_model=None)
 def timeviewer_zone(
+    request: Request,
     db: DbSession,
     actor: Following,
-    time_zone: Annotated[str, Form(max_length=64)] = "",
+    # Longer than a zone's name, so that the refusal is said beside the field.
+    time_zone: Annotated[str, Form(max_length=10_000)] = "",
     back: Annotated[str, Form(max_length=300)] = "/disclosure",
-) -> RedirectResponse:
-    """Show disclosure dates in this zone (kept for the user, and in this browser)."""
-    zone = timezones.check(time_zone)
+) -> Response:
+    """Show disclosure dates in this zone (kept for the user, and in this browser); a name
+    that is no zone comes back on the preferences page, beside the zone field, as typed."""
+    zone = i18n.canonical_zone(time_zone.strip()) if time_zone.strip() else None
+    if zone is None:
+        target = back if back.startswith("/disclosure") and "//" not in back else "/disclosure"
+        context = {
+            "next": i18n.safe_next(target),
+            "zones": i18n.zone_names(),
+            "errors": {"tz": "not a time zone name"},
+            "typed": time_zone,
+        }
+        return render(request, "web/preferences.html", context, status=422)
     if actor.user_id is not None:
         timezones.set_preference(db, user_id=actor.user_id, name=zone)
     target = back if back.startswith("/disclosure") and "//" not in back else "/disclosure"

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError, Forbidden, invalid_from
+from accord.errors import N_, AccordError, Forbidden, InvalidInput, invalid_from
 from accord.identity import invitations, services
 from accord.identity.models import MemberRole, Organization
 from accord.identity.pages import signed_in
@@ -107,11 +107,16 @@ def set_member(
     access_: Annotated[OrgAccess, org_guard(Action.ORG_MEMBERS_MANAGE, fresh=True)],
     # Empty or too long: the service's refusal, beside the field.
     username: Annotated[str, Form(max_length=10_000)] = "",
-    role: Annotated[MemberRole, Form()] = MemberRole.MEMBER,
+    # A value that is no role is said beside the form, not by the generic error page.
+    role: Annotated[str, Form(max_length=10_000)] = MemberRole.MEMBER.value,
 ) -> Response:
     """Add an existing account as a member, or change a member's role."""
     try:
-        services.set_member(db, org=access_.org, username=username, role=role, actor=access_.actor)
+        if role not in {r.value for r in MemberRole}:
+            raise InvalidInput(N_("role: choose member or admin"), field="role")
+        services.set_member(
+            db, org=access_.org, username=username, role=MemberRole(role), actor=access_.actor
+        )
     except AccordError as exc:
         return _refused(request, db, access_, exc, values={"username": username})
     return _see_other(f"/orgs/{access_.org.slug}/members")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError, invalid_from
+from accord.errors import N_, AccordError, InvalidInput, invalid_from
 from accord.identity import access, audit, factors, services
 from accord.identity.models import TokenScope, User
 from accord.identity.policy import Action, Actor
@@ -248,8 +248,9 @@ def create_token(
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.OWN_TOKENS_MANAGE)],
-    name: Annotated[str, Form(max_length=100)] = "",
-    scope: Annotated[str, Form(max_length=20)] = "",
+    # Longer than a name may be, so that TokenCreate says it beside the field.
+    name: Annotated[str, Form(max_length=10_000)] = "",
+    scope: Annotated[str, Form(max_length=10_000)] = "",
     expires_in_days: Annotated[str, Form(max_length=10)] = "90",
 ) -> HTMLResponse:
     """Create a token and show its secret, once (an admin token: after a recent factor);
@@ -300,6 +301,19 @@ def users(
     return render(request, "identity/users.html", {"users": services.list_users(db, actor=actor)})
 
 
+OPERATOR_CHOICE = N_("operator: choose yes or no")
+
+
+def _flag(value: str) -> bool | None:
+    """A checkbox's or a hidden field's yes or no, as a form sends it; None if neither."""
+    text = value.strip().lower()
+    if text in ("", "false", "0", "off", "no"):
+        return False
+    if text in ("true", "1", "on", "yes"):
+        return True
+    return None
+
+
 @router.post("/admin/users")
 def create_user(
     request: Request,
@@ -309,16 +323,19 @@ def create_user(
     username: Annotated[str, Form(max_length=10_000)] = "",
     email: Annotated[str, Form(max_length=10_000)] = "",
     password: Annotated[str, Form(max_length=10_000)] = "",
-    operator: Annotated[bool, Form()] = False,
+    operator: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
     """Create an account (operators); every problem beside its field, the input kept."""
     values = {"username": username, "email": email}
     data = _new_user(request, {**values, "password": password})
-    if not isinstance(data, UserCreate):
+    granted = _flag(operator)
+    if granted is None:
+        data = {**(data if isinstance(data, dict) else {}), "operator": OPERATOR_CHOICE}
+    if not isinstance(data, UserCreate) or granted is None:
         context = {"users": services.list_users(db, actor=actor), "values": values, "errors": data}
         return render(request, "identity/users.html", context, status=422)
     try:
-        services.create_user(db, data=data, actor=actor, operator=operator)
+        services.create_user(db, data=data, actor=actor, operator=granted)
     except AccordError as exc:
         if exc.status_code in (401, 403):
             raise
@@ -339,12 +356,15 @@ def set_operator(
     username: str,
     db: DbSession,
     actor: Annotated[Actor, guard(Action.HUB_OPERATE, fresh=True)],
-    operator: Annotated[bool, Form()] = False,
+    operator: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    """Grant or withdraw the operator role (operators); a refusal (the last operator) is
-    said in that account's row."""
+    """Grant or withdraw the operator role (operators); a refusal (the last operator, a
+    value that is neither yes nor no) is said in that account's row."""
+    granted = _flag(operator)
     try:
-        services.set_operator(db, username=username, operator=operator, actor=actor)
+        if granted is None:
+            raise InvalidInput(OPERATOR_CHOICE, field="operator")
+        services.set_operator(db, username=username, operator=granted, actor=actor)
     except AccordError as exc:
         if exc.status_code in (401, 403, 404):
             raise

@@ -12,7 +12,7 @@ from accord.errors import invalid_from
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.registry import services, translations
-from accord.registry.forms import filled
+from accord.registry.forms import field_errors, filled
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import AccordVersionCreate, Approve, Reject
 from accord.registry.views import decision
@@ -89,13 +89,24 @@ def approve(
 
 @router.post("/admin/applications/{application_id}/reject")
 def reject(
-    application_id: DbInt, db: DbSession, actor: HubOperate, reason: Reason = ""
+    request: Request,
+    application_id: DbInt,
+    db: DbSession,
+    actor: HubOperate,
+    # Longer than a reason may be, so that the refusal is said beside the field.
+    reason: Annotated[str, Form(max_length=100_000)] = "",
 ) -> Response:
-    """Reject with a reason (required)."""
+    """Reject with a reason (required); a reason refused comes back beside it, as typed."""
     try:
         data = Reject(reason=reason)
     except ValidationError as exc:
-        raise invalid_from(exc) from None
+        found = services.get_application(db, application_id=application_id, actor=actor)
+        context = {
+            "application": found,
+            "reject_reason": reason,
+            "reject_error": field_errors(exc).get("reason"),
+        }
+        return render(request, "registry/application.html", context, status=422)
     services.reject(db, application_id=application_id, data=data, actor=actor)
     return RedirectResponse(f"/admin/applications/{application_id}", status_code=303)
 
@@ -108,16 +119,24 @@ def publish_form(request: Request, db: DbSession, _: HubOperate) -> HTMLResponse
 
 @router.post("/admin/accord")
 def publish(
+    request: Request,
     db: DbSession,
     actor: HubOperate,
-    title: Annotated[str, Form(max_length=200)] = "",
-    text: Annotated[str, Form(max_length=100_000)] = "",
+    # Longer than allowed, so that the form's own checks say it beside the field.
+    title: Annotated[str, Form(max_length=10_000)] = "",
+    text: Annotated[str, Form(max_length=1_000_000)] = "",
 ) -> Response:
-    """Publish the new version; earlier ones stay readable at their own address."""
+    """Publish the new version; earlier ones stay readable at their own address. A title or
+    text refused comes back beside its field, what was typed kept."""
     try:
         data = AccordVersionCreate(title=title, text=text)
     except ValidationError as exc:
-        raise invalid_from(exc) from None
+        context = {
+            "current": services.current_version(db),
+            "values": {"title": title, "text": text},
+            "errors": field_errors(exc),
+        }
+        return render(request, "registry/publish.html", context, status=422)
     published = services.publish_version(db, data=data, actor=actor)
     return RedirectResponse(f"/accord/versions/{published.number}", status_code=303)
 

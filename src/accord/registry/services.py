@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import N_, Conflict, InvalidInput, Message, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Action, Actor, authorize
@@ -125,10 +125,15 @@ def submit_application(db: Session, *, data: ApplicationCreate, actor: Actor) ->
 def _ensure_new_org(db: Session, data: ApplicationCreate) -> None:
     # Organizations are public, so telling an applicant that one exists reveals nothing.
     if db.scalar(select(Organization.id).where(func.lower(Organization.name) == data.name.lower())):
-        raise Conflict(f"an organization named {data.name!r} is already a member", field="name")
+        raise Conflict(
+            Message(N_("an organization named %(name)s is already a member"), name=repr(data.name)),
+            field="name",
+        )
     slug = data.slug or slugify(data.name)
     if db.scalar(select(Organization.id).where(Organization.slug == slug)):
-        raise Conflict(f"the slug {slug!r} is taken; choose another", field="slug")
+        raise Conflict(
+            Message(N_("the slug %(slug)s is taken; choose another"), slug=repr(slug)), field="slug"
+        )
 
 
 def list_applications(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import Conflict
+from accord.errors import N_, Conflict, Message
 from accord.identity import audit
 from accord.identity.models import MemberRole, Organization
 from accord.identity.policy import Action, Actor, allowed, authorize
@@ -127,7 +127,9 @@ def add_member(db: Session, *, group: SharingGroup, slug: str, actor: Actor) -> 
         )
     )
     if exists is not None:
-        raise Conflict(f"{org.name} is already in this group", field="organization")
+        raise Conflict(
+            Message(N_("%(org)s is already in this group"), org=org.name), field="organization"
+        )
     db.add(SharingGroupMember(group_id=group.id, organization_id=org.id))
     db.flush()
     audit.record(

@@ -66,10 +66,11 @@ def create_collection(
     db: DbSession,
     actor: Writing,
     org: Annotated[str, Form(max_length=64)] = "",
-    title: Annotated[str, Form(max_length=300)] = "",
-    alias: Annotated[str, Form(max_length=100)] = "",
+    # Longer than allowed, so that the form's own checks say it beside the field.
+    title: Annotated[str, Form(max_length=10_000)] = "",
+    alias: Annotated[str, Form(max_length=10_000)] = "",
     description: Text = "",
-    default_tlp: Annotated[str, Form(max_length=20)] = "amber",
+    default_tlp: Annotated[str, Form(max_length=10_000)] = "amber",
     public_read: Annotated[bool, Form()] = False,
     community_read: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -199,7 +200,8 @@ def create_group(
     db: DbSession,
     actor: Writing,
     org: Annotated[str, Form(max_length=64)] = "",
-    name: Annotated[str, Form(max_length=300)] = "",
+    # Longer than allowed, so that GroupCreate says it beside the field.
+    name: Annotated[str, Form(max_length=10_000)] = "",
     description: Text = "",
     members: Text = "",
 ) -> Response:

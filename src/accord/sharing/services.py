@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from accord.errors import N_, Conflict, Forbidden, Message, NotFound, Unauthenticated
 from accord.identity import audit
 from accord.identity.models import MemberRole, Organization
 from accord.identity.policy import Action, Actor, CollectionRights, authorize
@@ -105,7 +105,9 @@ def create_collection(
     """A new collection owned by ``org`` (its admins)."""
     authorize(actor, Action.ORG_EDIT, org_id=org.id)
     if data.alias and db.scalar(select(Collection.id).where(Collection.alias == data.alias)):
-        raise Conflict(f"the alias {data.alias!r} is taken", field="alias")
+        raise Conflict(
+            Message(N_("the alias %(alias)s is taken"), alias=repr(data.alias)), field="alias"
+        )
     collection = Collection(
         uuid=str(uuid.uuid4()),
         alias=data.alias,
