@@ -131,6 +131,10 @@ def settings(data_dir: Path) -> Settings:
         # One checkpoint per publication, as tests read proofs right after publishing; the
         # cadence has its own tests (tests/transparency/test_cadence.py).
         log_checkpoint_seconds=0,
+        # The suite's hub waits rather than refusing early: CI runs two suites on two cores,
+        # and a request's expected wait there is no sign of overload. The budget has its own
+        # tests (tests/web/test_admission.py), with hubs of their own.
+        request_wait_budget_seconds=60,
     )
 
 

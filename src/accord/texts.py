@@ -17,7 +17,7 @@ from typing import TypeAlias, Union
 
 from babel.dates import format_date
 
-from accord.web.i18n import Viewer, format_when, number_in, translations
+from accord.i18n import Viewer, format_when, number_in, translations
 
 Value: TypeAlias = Union[str, int, datetime, date, "Text"]
 

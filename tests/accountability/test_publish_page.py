@@ -208,7 +208,8 @@ def test_the_refusal_is_said_in_the_viewers_language(
     assert words in said
     assert ENDED in said  # the values, as they were
     # The day, written for the viewer (format_when), never as RFC 3339.
-    assert "2026" in said and "10" in said and "T00:00" not in said
+    assert "2026" in said
+    assert "T00:00" not in said
     # No word of the English sentence is left, once the names and values are taken out.
     rest = said.replace("Late Joiner", "").lower()
     english = {"period", "ended", "before", "signed", "accord", "choose", "that", "ends", "after"}

@@ -264,7 +264,7 @@ def test_cli_loads_replaces_and_refuses(settings: Settings, tmp_path: Path, db: 
     newer.write_bytes(_raw("rfc1918").replace(b'"10.0.0.0/8",', b""))
     done = accord(settings, "sharing", "warninglists", "load", str(shipped), str(newer))
     assert done.returncode == 0, done.stderr
-    assert "List of known Amazon AWS IP address ranges: 3847 entries (cidr)" in done.stdout
+    assert "List of known Amazon AWS IP address ranges: 3,847 entries (cidr)" in done.stdout
     listed = accord(settings, "sharing", "warninglists", "list")
     assert f"{RFC1918}\tcidr\t2\ton\tdefault, replaced" in listed.stdout
     broken = tmp_path / "broken.json"

@@ -320,11 +320,15 @@ def test_a_request_whose_wait_would_outlast_the_budget_is_refused_at_once() -> N
     async def scenario() -> tuple[bool, float, bool, int]:
         gate = Gate(1, 1024, budget=0.35)
         assert await gate.enter(10.0)
-        for _ in range(20):  # a place given up every 0.1 s: the gate's pace
+        waiter = asyncio.create_task(gate.enter(10.0))
+        await asyncio.sleep(0)
+        for _ in range(20):  # a place given up every 0.1 s to a waiting line: the gate's pace
             await asyncio.sleep(0.1)
             gate.leave()
-            assert await gate.enter(10.0)
-        waiting = [asyncio.create_task(gate.enter(10.0)) for _ in range(3)]
+            assert await waiter
+            waiter = asyncio.create_task(gate.enter(10.0))
+            await asyncio.sleep(0)
+        waiting = [waiter, *(asyncio.create_task(gate.enter(10.0)) for _ in range(2))]
         await asyncio.sleep(0)  # three in line: the next would wait about 0.4 s
         started = time.monotonic()
         refused = not await gate.enter(10.0)
@@ -344,3 +348,27 @@ def test_a_request_whose_wait_would_outlast_the_budget_is_refused_at_once() -> N
     assert waited < 0.05
     assert entered
     assert served == 3
+
+
+def test_idle_time_is_not_counted_in_the_pace() -> None:
+    """A quiet spell between two requests says nothing of how fast a busy gate turns: the
+    first burst after it is let in line, not refused as if each place took the whole spell."""
+
+    async def scenario() -> tuple[float, bool]:
+        gate = Gate(1, 1024, budget=0.35)
+        for _ in range(2):  # one request, a quiet 0.6 s, another: no line in between
+            assert await gate.enter(10.0)
+            gate.leave()
+            await asyncio.sleep(0.6)
+        assert await gate.enter(10.0)
+        burst = [asyncio.create_task(gate.enter(10.0)) for _ in range(2)]
+        await asyncio.sleep(0)
+        expected = gate.expected_wait()
+        for _ in range(3):
+            gate.leave()
+            await asyncio.sleep(0)
+        return expected, all([await b for b in burst])
+
+    expected, served = asyncio.run(scenario())
+    assert expected < 0.35
+    assert served

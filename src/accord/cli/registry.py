@@ -97,7 +97,7 @@ def schedule_checks(
                 "queued job %(id)s (%(kind)s) at %(when)s, then every %(count)s minute",
                 "queued job %(id)s (%(kind)s) at %(when)s, then every %(count)s minutes",
                 int(repeats),
-                id=job_id,
+                id=str(job_id),
                 kind=handlers.KIND,
                 when=when,
             )
@@ -105,7 +105,7 @@ def schedule_checks(
     else:
         out.print(
             words.gettext(
-                "queued job %(id)s (%(kind)s) at %(when)s", id=job_id, kind=handlers.KIND, when=when
+                "queued job %(id)s (%(kind)s) at %(when)s", id=str(job_id), kind=handlers.KIND, when=when
             )
         )
 

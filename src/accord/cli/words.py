@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from accord import texts
-from accord.web.i18n import (
+from accord.i18n import (
     DEFAULT_ZONE,
     LANGUAGES,
     SOURCE_LANGUAGE,

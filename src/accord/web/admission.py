@@ -174,12 +174,18 @@ class Gate:
 
     def leave(self) -> None:
         """Give the place up: to the first request in line, else back to the gate."""
+        # The pace is measured while a line waits, between places given up to it: a gap
+        # that spans idle time (a quiet hour, then a burst) says nothing of how fast a busy
+        # gate turns, and counted, it refused the first burst after a quiet spell.
         now = time.monotonic()
-        if self._left is not None:
-            gap = now - self._left
-            self.gap = gap if self._paced == 0 else self.gap + PACE_WEIGHT * (gap - self.gap)
-            self._paced += 1
-        self._left = now
+        if self._line:
+            if self._left is not None:
+                gap = now - self._left
+                self.gap = gap if self._paced == 0 else self.gap + PACE_WEIGHT * (gap - self.gap)
+                self._paced += 1
+            self._left = now
+        else:
+            self._left = None
         while self._line:
             turn = self._line.popleft()
             if not turn.done():
