@@ -105,7 +105,10 @@ def schedule_checks(
     else:
         out.print(
             words.gettext(
-                "queued job %(id)s (%(kind)s) at %(when)s", id=str(job_id), kind=handlers.KIND, when=when
+                "queued job %(id)s (%(kind)s) at %(when)s",
+                id=str(job_id),
+                kind=handlers.KIND,
+                when=when,
             )
         )
 

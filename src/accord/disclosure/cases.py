@@ -20,7 +20,6 @@ from accord.disclosure.models import (
 )
 from accord.errors import N_, Conflict, Forbidden, Message, NotFound
 from accord.identity.policy import Actor, CaseStanding, may_manage_case
-from accord.web.i18n import N_
 
 REF_PREFIX = "ACCORD"
 

@@ -26,7 +26,6 @@ from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
 from accord.errors import N_, Conflict, Forbidden, InvalidInput
 from accord.identity.policy import Actor, may_answer_for, may_decide_embargo, may_manage_case
-from accord.web.i18n import N_
 
 
 class EmbargoActive(Conflict):
