@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from gettext import NullTranslations
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -148,10 +148,15 @@ def accepted_languages(header: str) -> list[str]:
 
 
 def choose_language(request: Request) -> str:
-    """The language chosen with the switch, else the browser's preference, else English."""
+    """The language chosen with the switch in this browser, else the one a signed-in user
+    saved with their account (chosen on another device), else the browser's preference, else
+    English."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    saved = saved_language(request)
+    if saved in LANGUAGES:
+        return saved
     preferred = accepted_languages(request.headers.get("accept-language", ""))
     return negotiate_locale(preferred, list(LANGUAGES), sep="-") or SOURCE_LANGUAGE
 
@@ -213,6 +218,26 @@ def saved_zone(request: Request) -> str | None:
     return state.saved_zone  # type: ignore[no-any-return]
 
 
+def saved_language(request: Request) -> str | None:
+    """The language the signed-in user saved (``/preferences``), read once per request like
+    :func:`saved_zone`; None for a visitor or where the session cannot be used."""
+    state = request.state
+    if hasattr(state, "saved_language"):
+        found: str | None = state.saved_language
+        return found
+    actor = getattr(state, "actor", None)
+    db = getattr(state, "db", None)
+    user_id = getattr(actor, "user_id", None)
+    if user_id is None or db is None or _on_event_loop():
+        return None
+    from sqlalchemy import select
+
+    from accord.identity.models import User  # the account's table; imported when used
+
+    state.saved_language = db.scalar(select(User.language).where(User.id == user_id))
+    return state.saved_language  # type: ignore[no-any-return]
+
+
 def _on_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
@@ -259,6 +284,30 @@ def format_when(value: datetime, viewer: Viewer) -> str:
     text (case history, notices, email) and the report PDFs all call it.
     """
     return _when_formatter(viewer.language, viewer.zone)(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(language: str, value: date) -> str:
+    return str(
+        parse_pattern(get_date_format("medium", locale=_locale(language))).apply(
+            value, _locale(language)
+        )
+    )
+
+
+def format_day(value: date, viewer: Viewer) -> str:
+    """A calendar day (a UTC day of a snapshot, a campaign's end) as the viewer's locale
+    writes a date: the companion of :func:`format_when` for values that are days, not moments."""
+    return _day(viewer.language, value)
+
+
+@pass_context
+def day(context: Context, value: date | None) -> Markup:
+    """Template filter: a ``<time>`` element holding the ISO day, the locale's date shown."""
+    if value is None:
+        return Markup("")
+    shown = format_day(value, _viewer(context))
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), shown)
 
 
 @pass_context
