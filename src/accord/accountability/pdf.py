@@ -107,8 +107,9 @@ class _Writer:
         # own, shapes every later run in it: Arabic after a Latin line came out in logical
         # order drawn left to right (mirrored on the page, reversed when copied). Unset, HarfBuzz
         # takes each run's direction from its script.
-        self.pdf.text_shaping["fragment_direction"] = None
-        self.pdf.text_shaping["paragraph_direction"] = None
+        shaping = self.pdf.text_shaping
+        if shaping is not None:
+            shaping["fragment_direction"] = shaping["paragraph_direction"] = None
         self.pdf.write_html(
             html,
             font_family=FONT,
