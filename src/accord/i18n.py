@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from gettext import NullTranslations
 from importlib import resources
 from zoneinfo import ZoneInfo, available_timezones
@@ -216,3 +216,18 @@ def _number(language: str, value: int | float) -> str:
 def number_in(language: str, value: int | float) -> str:
     """A number as ``language`` writes it (emails, the CLI)."""
     return _number(language, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(language: str, value: date) -> str:
+    return str(
+        parse_pattern(get_date_format("medium", locale=_locale(language))).apply(
+            value, _locale(language)
+        )
+    )
+
+
+def format_day(value: date, viewer: Viewer) -> str:
+    """A calendar day (a UTC day of a snapshot, a campaign's end) as the viewer's locale
+    writes a date: the companion of :func:`format_when` for values that are days, not moments."""
+    return _day(viewer.language, value)

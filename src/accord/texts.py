@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TypeAlias, Union
 
-from babel.dates import format_date
-
-from accord.i18n import Viewer, format_when, number_in, translations
+from accord.i18n import Viewer, format_day, format_when, number_in, translations
 
 Value: TypeAlias = Union[str, int, datetime, date, "Text"]
 
@@ -54,7 +52,7 @@ def render(value: Value, reader: Viewer | None) -> str:
             return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return format_when(value, reader)
     if isinstance(value, date):
-        return value.isoformat() if reader is None else format_date(value, locale=reader.locale)
+        return value.isoformat() if reader is None else format_day(value, reader)
     if isinstance(value, bool) or not isinstance(value, int):
         return str(value)
     return str(value) if reader is None else number_in(reader.language, value)

@@ -185,3 +185,14 @@ def test_serve_names_the_missing_fonts_at_start(
     assert said.startswith("warning: the report PDFs need fonts that are not installed")
     assert "DejaVuSans.ttf (Debian package fonts-dejavu-core)" in said
     assert "a progress report's PDF cannot be made" in said
+
+
+def test_arabic_after_a_latin_line_is_drawn_right_to_left_and_copied_in_reading_order() -> None:
+    arabic = "تم إصلاح الثغرات الأمنية"
+    writer = pdf._Writer("Orden", Viewer(language="es"), "")
+    writer.heading("Sección")
+    writer.line("Periodo: 2026-Q3")  # a cell whose last run is left to right
+    writer.markdown(f"- {arabic}\n\n{arabic}\n")
+    text = pypdf.PdfReader(io.BytesIO(writer.output())).pages[0].extract_text()
+    assert text.count(arabic) == 2  # pypdf reads right-to-left runs drawn in visual order
+    assert arabic[::-1] not in text

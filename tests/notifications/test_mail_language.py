@@ -21,6 +21,7 @@ from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
 from accord.notifications.services import notify
 from accord.web.i18n import Viewer, format_when
+from tests.disclosure.world import REPORT
 from tests.factories import Factories, csrf_of, sign_in
 from tests.notifications.conftest import SmtpServer, make_worker
 from tests.notifications.test_mail import _smtp
@@ -135,3 +136,29 @@ def test_a_count_in_an_email_takes_the_plural_of_the_readers_language() -> None:
         Viewer(language="es"),
     ).endswith("quedan 2.")
     assert render(one, None) == "1 file"
+
+
+def test_a_reporter_without_an_account_is_emailed_in_the_language_of_the_report_page(
+    client: TestClient,
+    settings: Settings,
+    engine: Engine,
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    smtp_server: SmtpServer,
+) -> None:
+    make.org("Vendor A")
+    client.cookies.set("accord_lang", "es")
+    form = {**REPORT, "contact": "finder@example.org"}
+    form["csrf_token"] = csrf_of(client.get("/disclosure/report").text)
+    assert client.post("/disclosure/report", data=form).status_code == 201
+    client.cookies.delete("accord_lang")
+    config = _smtp(settings, smtp_server.port)
+    with unit_of_work(session_factory) as s:
+        case = s.scalars(select(DisclosureCase)).one()
+        assert case.language == "es"
+        notices.to_reporter(s, settings=config, case=case, what="A new message")
+    assert make_worker(config, engine).run_until_idle() == 1
+    ((to, message),) = smtp_server.mailbox.received
+    assert to == ["finder@example.org"]
+    assert message["Content-Language"] == "es"
+    assert "Un mensaje nuevo en su informe de vulnerabilidad" in message["Subject"]

@@ -302,3 +302,20 @@ def test_audit_command(
     code, _, err = accord("log", "audit")
     assert code == 1
     assert "the log does not hold together: record 0" in err
+
+
+def test_audit_says_its_whole_sentence_in_the_terminals_language(
+    publish: Publish, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish({"n": 1})
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(settings.data_dir))
+    if settings.database_url:
+        monkeypatch.setenv("ACCORD_DATABASE_URL", settings.database_url)
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    code, out, err = accord("log", "audit")
+    assert code == 0, err
+    assert (
+        out.strip() == "ok: 1 件のエントリ、1 件のチェックポイント、1 件のレコードが一致しています"
+    )

@@ -411,3 +411,18 @@ def test_every_security_txt_finding_code_has_a_sentence() -> None:
     )
     assert len(codes) > 30
     assert codes - set(FINDINGS) == set()
+
+
+def test_the_language_saved_with_an_account_follows_its_user_to_another_browser(
+    app: Any, client: TestClient, make: Factories
+) -> None:
+    person = make.user("traveller")
+    make.session(client, person)
+    assert prefer(client, lang="ja").status_code == 303
+    spanish = {"Accept-Language": "es"}
+    with TestClient(app, base_url="http://testserver") as other:
+        assert _html_lang(other.get("/", headers=spanish).text) == "es"  # not signed in yet
+        make.session(other, person)
+        assert _html_lang(other.get("/", headers=spanish).text) == "ja"  # saved, above the header
+        other.cookies.set(i18n.LANGUAGE_COOKIE, "en")
+        assert _html_lang(other.get("/", headers=spanish).text) == "en"  # this browser's choice

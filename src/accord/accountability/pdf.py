@@ -102,6 +102,14 @@ class _Writer:
         # report's sections (and fpdf2 cannot mix its section styles with HTML headings).
         html = _HEADING_TAG.sub(lambda m: "</b></p>" if m[1] else "<p><b>", _MARKDOWN.render(text))
         self.pdf.set_font(FONT, "", 10)
+        # fpdf2 keeps the direction of the last bidi fragment a cell or line wrote (its
+        # text_shaping "fragment_direction") and write_html, which runs no bidi algorithm of its
+        # own, shapes every later run in it: Arabic after a Latin line came out in logical
+        # order drawn left to right (mirrored on the page, reversed when copied). Unset, HarfBuzz
+        # takes each run's direction from its script.
+        shaping = self.pdf.text_shaping
+        if shaping is not None:
+            shaping["fragment_direction"] = shaping["paragraph_direction"] = None
         self.pdf.write_html(
             html,
             font_family=FONT,

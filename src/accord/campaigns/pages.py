@@ -16,6 +16,7 @@ from accord.errors import AccordError
 from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Action, Actor
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.i18n import format_day, viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -116,8 +117,9 @@ def campaign(request: Request, campaign: str, db: DbSession, _: Public) -> HTMLR
     history as a chart and a table."""
     found = services.get_campaign(db, campaign)
     snapshots = services.history(db, found)
+    viewer = viewer_of(request)
     points = [
-        (s.day.isoformat(), round(100 * s.met / s.counted, 1) if s.counted else None)
+        (format_day(s.day, viewer), round(100 * s.met / s.counted, 1) if s.counted else None)
         for s in snapshots
     ]
     context = {

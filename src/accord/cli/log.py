@@ -197,17 +197,36 @@ def verify(
         current = observe(client, verifier, saved, fetched, state_path, policy, chain)
         cosigners = check_quorum(fetched, parse_policy(*policy))
         now = monitor.current_key(verifier, chain)
-    grown = "" if before is None else f", consistent with the {before.size} seen before"
-    witnessed = f", cosigned by {', '.join(cosigners)} ({policy[1]} required)" if cosigners else ""
+    grown = (
+        ""
+        if before is None
+        else words.gettext(", consistent with the %(size)s seen before", size=str(before.size))
+    )
+    witnessed = (
+        words.gettext(
+            ", cosigned by %(witnesses)s (%(quorum)s required)",
+            witnesses=", ".join(cosigners),
+            quorum=str(policy[1]),
+        )
+        if cosigners
+        else ""
+    )
     rotated = (
         ""
         if now == verifier
-        else f"; the key rotated: {now.key_id.hex()} announced by {verifier.key_id.hex()}, pinned"
+        else words.gettext(
+            "; the key rotated: %(new)s announced by %(old)s, pinned",
+            new=now.key_id.hex(),
+            old=verifier.key_id.hex(),
+        )
     )
-    _say(
-        f"ok: {current.origin} has {words.entries(current.size)}, signed by {now.name}"
-        f"{witnessed}{grown}{rotated}"
+    said = words.gettext(
+        "ok: %(origin)s has %(entries)s, signed by %(signer)s",
+        origin=current.origin,
+        entries=words.entries(current.size),
+        signer=now.name,
     )
+    _say(f"{said}{witnessed}{grown}{rotated}")
 
 
 @log_app.command("prove")
@@ -239,9 +258,18 @@ def prove(
         observe(client, verifier, saved, bundle.checkpoint, state_path, policy, bundle.key_chain)
     envelope, checkpoint = verified.envelope, verified.checkpoint
     _say(
-        f"ok: {file} (SHA-256 {digest}) is entry {verified.index} of {checkpoint.origin}: "
-        f"{envelope.type} of {envelope.subject} at {envelope.time}, included in the signed "
-        f"checkpoint of {words.entries(checkpoint.size)}"
+        words.gettext(
+            "ok: %(file)s (SHA-256 %(digest)s) is entry %(index)s of %(origin)s: %(type)s of "
+            "%(subject)s at %(when)s, included in the signed checkpoint of %(entries)s",
+            file=str(file),
+            digest=digest,
+            index=str(verified.index),
+            origin=checkpoint.origin,
+            type=envelope.type,
+            subject=envelope.subject,
+            when=words.moments(envelope.time),
+            entries=words.entries(checkpoint.size),
+        )
     )
 
 
@@ -276,10 +304,17 @@ def verify_bundle_command(
             parsed, verifier=verifier, document_sha256=digest, policy=parse_policy(*policy)
         )
     envelope, checkpoint = verified.envelope, verified.checkpoint
-    tree = words.entries(checkpoint.size)
     _say(
-        f"ok: entry {verified.index} ({envelope.type} of {envelope.subject}, SHA-256 "
-        f"{envelope.sha256}) is in {checkpoint.origin}'s signed tree of {tree}"
+        words.gettext(
+            "ok: entry %(index)s (%(type)s of %(subject)s, SHA-256 %(digest)s) is in "
+            "%(origin)s's signed tree of %(entries)s",
+            index=str(verified.index),
+            type=envelope.type,
+            subject=envelope.subject,
+            digest=envelope.sha256,
+            origin=checkpoint.origin,
+            entries=words.entries(checkpoint.size),
+        )
     )
 
 
@@ -329,9 +364,14 @@ def audit_command(
         except LogIntegrityError as exc:
             raise AccordError(f"the log does not hold together: {exc}") from None
     _say(
-        f"ok: {words.entries(report.size)}, "
-        f"{words.ngettext('%(count)s checkpoint', '%(count)s checkpoints', report.checkpoints)}"
-        f" and {words.ngettext('%(count)s record', '%(count)s records', report.records)} agree"
+        words.gettext(
+            "ok: %(entries)s, %(checkpoints)s and %(records)s agree",
+            entries=words.entries(report.size),
+            checkpoints=words.ngettext(
+                "%(count)s checkpoint", "%(count)s checkpoints", report.checkpoints
+            ),
+            records=words.ngettext("%(count)s record", "%(count)s records", report.records),
+        )
     )
 
 
@@ -349,7 +389,11 @@ def sign_command(
         settings = settings_from_env(config)
         with database(settings) as db:
             checkpoint = services.sign_latest(db, settings=settings)
-    _say(f"ok: checkpoint of {words.entries(checkpoint.size)} signed")
+    _say(
+        words.gettext(
+            "ok: checkpoint of %(entries)s signed", entries=words.entries(checkpoint.size)
+        )
+    )
 
 
 @log_app.command("rotate-key")
@@ -372,7 +416,13 @@ def rotate_key_command(
             new_key, size = row.verifier_key, row.from_size
         with database(settings, writes=False) as db:
             rotation.finish(db, settings=settings)
-    _say(f"ok: the log's key is now {new_key}, announced at size {size}")
+    _say(
+        words.gettext(
+            "ok: the log's key is now %(key)s, announced at size %(size)s",
+            key=new_key,
+            size=str(size),
+        )
+    )
 
 
 # `accord log watch` lives in its own module and registers itself on log_app.

@@ -114,11 +114,25 @@ def watch(
             verified = verify_bundle(bundle, verifier=verifier, policy=parse_policy(*policy))
             envelope = verified.envelope
             _say(
-                f"entry {verified.index}: {envelope.type} of {envelope.subject} at "
-                f"{envelope.time}, SHA-256 {envelope.sha256}, proved in the signed tree of "
-                f"{words.entries(verified.checkpoint.size)}"
+                words.gettext(
+                    "entry %(index)s: %(type)s of %(subject)s at %(when)s, SHA-256 %(digest)s, "
+                    "proved in the signed tree of %(entries)s",
+                    index=str(verified.index),
+                    type=envelope.type,
+                    subject=envelope.subject,
+                    when=words.moments(envelope.time),
+                    digest=envelope.sha256,
+                    entries=words.entries(verified.checkpoint.size),
+                )
             )
             shown += 1
         _save_next(position_path, subject, current.size)
     new = words.ngettext("%(count)s new entry", "%(count)s new entries", shown)
-    _say(f"ok: {new} about {subject} in the signed tree of {words.entries(current.size)}")
+    _say(
+        words.gettext(
+            "ok: %(new)s about %(subject)s in the signed tree of %(entries)s",
+            new=new,
+            subject=subject,
+            entries=words.entries(current.size),
+        )
+    )

@@ -71,9 +71,17 @@ def pull(
             temporary.unlink(missing_ok=True)
     info = source.info
     out.print(
-        f"ok: {words.advisories(info.records)} of {info.origin} made {info.created}, saved in "
-        f"{target}; its manifest is log entry {info.log_index} under a checkpoint of "
-        f"{words.entries(info.tree_size)} signed by {verifier.encode()}",
+        words.gettext(
+            "ok: %(advisories)s of %(origin)s made %(when)s, saved in %(path)s; its manifest is "
+            "log entry %(index)s under a checkpoint of %(entries)s signed by %(key)s",
+            advisories=words.advisories(info.records),
+            origin=info.origin,
+            when=words.moments(str(info.created)),
+            path=str(target),
+            index=str(info.log_index),
+            entries=words.entries(info.tree_size),
+            key=verifier.encode(),
+        ),
         markup=False,
     )
 
@@ -112,8 +120,15 @@ def verify(
     source.close()
     info = source.info
     out.print(
-        f"ok: {words.advisories(info.records)} of {info.origin} made {info.created}; log entry "
-        f"{info.log_index} in a signed tree of {words.entries(info.tree_size)}",
+        words.gettext(
+            "ok: %(advisories)s of %(origin)s made %(when)s; log entry %(index)s in a signed "
+            "tree of %(entries)s",
+            advisories=words.advisories(info.records),
+            origin=info.origin,
+            when=words.moments(str(info.created)),
+            index=str(info.log_index),
+            entries=words.entries(info.tree_size),
+        ),
         markup=False,
     )
 

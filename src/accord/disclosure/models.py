@@ -110,6 +110,9 @@ class DisclosureCase(Base):
         Boolean, default=False, server_default=false()
     )
     vendors_see_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The language of the page the report was sent from: the reporter, who has no account,
+    # is emailed in it (web.i18n.LANGUAGES; None for reports sent before it was kept).
+    language: Mapped[str | None] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Why a closed report or case was closed, in words (for a closed case: optional beside
     # its close_reason, except with "other").

@@ -90,6 +90,7 @@ def build_for_reporter(*, settings: Settings, case: DisclosureCase, what: str) -
         ),
         link="/disclosure/follow",
         emails=emails,
+        language=case.language,  # the page's the report was sent from
     )
 
 

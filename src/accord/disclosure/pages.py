@@ -152,7 +152,10 @@ def report(
     except ValidationError as exc:
         return _report_form(request, db, values=values, errors=field_errors(exc), status=422)
     uploads = _uploads(files)
-    received = reports.submit(db, data=data, uploads=uploads, settings=settings, limiter=limiter)
+    language = i18n.viewer_of(request).language  # the reporter is emailed in the page's language
+    received = reports.submit(
+        db, data=data, uploads=uploads, settings=settings, limiter=limiter, language=language
+    )
     return render(
         request,
         "disclosure/received.html",

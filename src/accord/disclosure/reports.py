@@ -58,8 +58,10 @@ def submit(
     uploads: Sequence[Upload],
     settings: Settings,
     limiter: RateLimiter,
+    language: str | None = None,
 ) -> Received:
-    """Store a report from anyone; count it against its target's hourly limit."""
+    """Store a report from anyone; count it against its target's hourly limit. ``language``
+    is the one of the page it was sent from, in which the reporter is emailed."""
     org = target_org(db, data.organization)
     bucket = f"disclosure.target:{org.slug if org else '-'}"
     limiter.check(
@@ -86,6 +88,7 @@ def submit(
         reporter_name=data.name,
         vendors_see_contact=data.vendors_see_contact,
         vendors_see_name=data.vendors_see_name,
+        language=language,
         token_hash=digest(token),
     )
     db.add(case)

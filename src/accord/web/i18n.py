@@ -10,7 +10,7 @@ the viewer's zone. See docs/i18n.md.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from babel.core import negotiate_locale
@@ -29,6 +29,7 @@ from accord.i18n import (
     Viewer,
     accepted_languages,
     canonical_zone,
+    format_day,
     format_when,
     is_zone,
     moments_in,
@@ -48,6 +49,7 @@ __all__ = [
     "Viewer",
     "accepted_languages",
     "canonical_zone",
+    "format_day",
     "format_when",
     "is_zone",
     "moments_in",
@@ -70,10 +72,15 @@ PREFERENCE_MAX_AGE = 365 * 24 * 3600
 
 
 def choose_language(request: Request) -> str:
-    """The language chosen with the switch, else the browser's preference, else English."""
+    """The language chosen with the switch in this browser, else the one a signed-in user
+    saved with their account (chosen on another device), else the browser's preference, else
+    English."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    saved = saved_language(request)
+    if saved in LANGUAGES:
+        return saved
     preferred = accepted_languages(request.headers.get("accept-language", ""))
     return negotiate_locale(preferred, list(LANGUAGES), sep="-") or SOURCE_LANGUAGE
 
@@ -109,6 +116,26 @@ def saved_zone(request: Request) -> str | None:
     return state.saved_zone  # type: ignore[no-any-return]
 
 
+def saved_language(request: Request) -> str | None:
+    """The language the signed-in user saved (``/preferences``), read once per request like
+    :func:`saved_zone`; None for a visitor or where the session cannot be used."""
+    state = request.state
+    if hasattr(state, "saved_language"):
+        found: str | None = state.saved_language
+        return found
+    actor = getattr(state, "actor", None)
+    db = getattr(state, "db", None)
+    user_id = getattr(actor, "user_id", None)
+    if user_id is None or db is None or _on_event_loop():
+        return None
+    from sqlalchemy import select
+
+    from accord.identity.models import User  # the account's table; imported when used
+
+    state.saved_language = db.scalar(select(User.language).where(User.id == user_id))
+    return state.saved_language  # type: ignore[no-any-return]
+
+
 def _on_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
@@ -120,6 +147,15 @@ def _on_event_loop() -> bool:
 def _viewer(context: Context) -> Viewer:
     viewer = context.get("viewer")
     return viewer if isinstance(viewer, Viewer) else Viewer()
+
+
+@pass_context
+def day(context: Context, value: date | None) -> Markup:
+    """Template filter: a ``<time>`` element holding the ISO day, the locale's date shown."""
+    if value is None:
+        return Markup("")
+    shown = format_day(value, _viewer(context))
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), shown)
 
 
 @pass_context

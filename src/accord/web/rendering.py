@@ -67,6 +67,7 @@ def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:
         newstyle=True,
     )
     env.filters["when"] = i18n.when
+    env.filters["day"] = i18n.day
     env.filters["moments"] = i18n.moments
     env.filters["number"] = i18n.number
     env.filters["translate"] = i18n.translate
