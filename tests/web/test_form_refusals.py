@@ -426,3 +426,16 @@ def test_a_taken_alias_or_group_member_is_said_in_the_viewers_language(
     assert _error(again.text, "alias-error") == "el alias 'feeds' ya está en uso"
     japanese = client.post("/sharing/collections/new", data=sent, headers={"Accept-Language": "ja"})
     assert _error(japanese.text, "alias-error") == "エイリアス 'feeds' はすでに使われています"
+
+
+def test_a_new_authenticators_name_too_long_is_said_beside_it(
+    client: TestClient, make: Factories
+) -> None:
+    person = make.user("grace")
+    make.session(client, person)
+    token = csrf_of(client.get("/account/security").text)
+    too_long = "an authenticator app " * 15  # over the form's own 100 characters
+    refused = client.post("/account/factors/totp", data={"name": too_long, "csrf_token": token})
+    assert refused.status_code == 422
+    assert not _generic(refused.text)
+    assert "between 1 and 100 characters" in refused.text

@@ -89,7 +89,7 @@ def begin_totp(
     db: DbSession,
     settings: SettingsDep,
     actor: Annotated[Actor, guard(Action.OWN_FACTORS_MANAGE, fresh=True)],
-    name: Annotated[str, Form(max_length=200)] = "Authenticator app",
+    name: Annotated[str, Form(max_length=10_000)] = "Authenticator app",
 ) -> HTMLResponse:
     """Start a TOTP enrolment: the secret as a QR code and as text, and a form for a code."""
     user = _user(db, actor)

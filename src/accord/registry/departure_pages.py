@@ -117,7 +117,7 @@ def remove(
     settings: SettingsDep,
     actor: Remover,
     _fresh: FreshFactor,
-    organization: Annotated[str, Form(max_length=200)] = "",
+    organization: Annotated[str, Form(max_length=10_000)] = "",
     reason: Reason = "",
 ) -> Response:
     """Remove the chosen signatory; a missing choice or reason is said beside its field."""
