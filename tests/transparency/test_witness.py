@@ -244,6 +244,8 @@ def test_an_announcement_missing_a_signature_is_refused(
     forged = log.announcement(new_key, signers=[new_key if signed_by == "new" else old_key])
     answer = client.post(URL, content=log.request_with(2, forged))
     assert answer.status_code == 403, answer.text
+    expected = "checkpoint signature" if signed_by == "new" else "the announced key did not"
+    assert answer.text.startswith(expected)
     # The new key is not trusted: its checkpoints stay refused, the old key's still pass.
     log.key = new_key
     log.append(1)
@@ -254,3 +256,7 @@ def test_an_announcement_missing_a_signature_is_refused(
         stored = db.get(WitnessedLog, log.origin)
         assert stored is not None
         assert stored.verifier_key == log_vkey(log.origin, old_key)
+        assert stored.size == 3
+        # The operators' page shows the last refusal: the new key's checkpoint.
+        assert stored.refused_at is not None
+        assert (stored.last_refusal or "").startswith("checkpoint signature")

@@ -115,6 +115,20 @@ def add_checkpoint(db: Session, *, settings: Settings, body: bytes) -> str:
     if log is None:
         raise WitnessRefusal(f"unknown log {checkpoint.origin!r}", status_code=404)
     try:
+        _accept(log, request, checkpoint, text)
+    except WitnessRefusal as exc:
+        # Kept for the operators' page; the route answers normally, so this commits.
+        log.last_refusal, log.refused_at = exc.message, utcnow()
+        db.flush()
+        raise
+    db.flush()
+    cosigner = keys.load_cosigner(settings)
+    return cosigner.cosign(text, int(utcnow().timestamp()))
+
+
+def _accept(log: WitnessedLog, request: AddCheckpoint, checkpoint: Checkpoint, text: str) -> None:
+    """Check the log's signature (and any key it announces) and consistency, then record."""
+    try:
         open_note(request.note, [Verifier.parse(log.verifier_key)])
     except NoteError as exc:
         raise WitnessRefusal(f"checkpoint signature: {exc}", status_code=403) from None
@@ -131,9 +145,6 @@ def add_checkpoint(db: Session, *, settings: Settings, body: bytes) -> str:
         logger.info("witness: log %s rotated its key to %s", checkpoint.origin, next_key.encode())
         log.verifier_key = next_key.encode()
     log.updated_at = utcnow()
-    db.flush()
-    cosigner = keys.load_cosigner(settings)
-    return cosigner.cosign(text, int(utcnow().timestamp()))
 
 
 def _announced_key(signed: str, checkpoint: Checkpoint) -> Verifier | None:
