@@ -78,9 +78,9 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.sharing import pages as sharing_pages
     from accord.sharing import routes as sharing_routes
     from accord.sharing import warninglist_pages
-    from accord.transparency import witness_pages as transparency_witness_pages
     from accord.transparency import pages as transparency_pages
     from accord.transparency import routes as transparency_routes
+    from accord.transparency import witness_pages as transparency_witness_pages
     from accord.web import pages as web_pages
 
     return [
