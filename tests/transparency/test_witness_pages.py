@@ -11,10 +11,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.config import Settings
 from accord.db import unit_of_work
-from accord.transparency import witness_pages, witnessing
+from accord.identity.policy import SYSTEM
+from accord.transparency import services, witness_pages, witnessing
 from accord.transparency.cosignature import CosignatureVerifier
-from accord.transparency.models import LogWitness, WitnessedLog
+from accord.transparency.models import LogCosignature, LogWitness, WitnessedLog
 from accord.transparency.note import Verifier
 from tests.factories import Factories, Person, csrf_of, sign_in
 from tests.transparency.c2sp import FakeLog
@@ -111,3 +113,24 @@ def test_the_page_is_refused_to_a_member(client: TestClient, make: Factories) ->
     make.user("someone")
     sign_in(client, Person("someone"))
     assert client.get(PAGE).status_code == 403
+
+
+def test_the_page_says_whether_the_latest_checkpoint_meets_the_quorum(
+    session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    two_of_two = settings.model_copy(update={"log_witness_quorum": 2})
+    with unit_of_work(session_factory) as db:
+        latest = services.current_checkpoint(db, settings=settings)
+        for name in ("a.example", "b.example"):
+            witnessing.add_witness(
+                db, actor=SYSTEM, url=f"https://{name}/", verifier_key=witness_key(name)
+            )
+        db.add(LogCosignature(size=latest.size, witness="a.example", line="x", timestamp=1))
+        db.flush()
+        state = witness_pages._state(db, two_of_two)
+        assert (state["cosigned"], state["quorum_met"]) == (1, False)
+        db.add(LogCosignature(size=latest.size, witness="b.example", line="y", timestamp=1))
+        db.flush()
+        state = witness_pages._state(db, two_of_two)
+        assert (state["cosigned"], state["quorum_met"]) == (2, True)
+        assert [size for _, _, size in state["witnesses"]] == [latest.size, latest.size]

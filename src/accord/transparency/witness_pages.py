@@ -154,12 +154,10 @@ def _state(db: Session, settings: Settings) -> dict[str, Any]:
             )
         ).all()
     )
-    latest = services.latest_checkpoint(db)
-    cosigned = set()
-    if latest is not None:
-        cosigned = set(
-            db.scalars(select(LogCosignature.witness).where(LogCosignature.size == latest.size))
-        )
+    latest = services.current_checkpoint(db, settings=settings)  # the one served
+    cosigned = set(
+        db.scalars(select(LogCosignature.witness).where(LogCosignature.size == latest.size))
+    )
     met = len(cosigned & {w.name for w in asked})
     return {
         "logs": [(log, fingerprint(Verifier.parse(log.verifier_key))) for log in logs],
