@@ -555,9 +555,9 @@ CASES = [
     # witnessing (operators)
     Case("GET", "/admin/log/witnessing", OPERATORS),
     Case("POST", "/admin/log/witnessing/logs", OPERATORS, 422, {"log_key": "x"}),
-    Case("POST", "/admin/log/witnessing/logs/remove", OPERATORS, 404, {"origin": "x"}),
+    Case("POST", "/admin/log/witnessing/logs/remove", OPERATORS, 303, {"origin": "x"}),
     Case("POST", "/admin/log/witnessing/witnesses", OPERATORS, 422, {"url": "x"}),
-    Case("POST", "/admin/log/witnessing/witnesses/remove", OPERATORS, 404, {"name": "x"}),
+    Case("POST", "/admin/log/witnessing/witnesses/remove", OPERATORS, 303, {"name": "x"}),
     # "Am I affected?": anyone, the request's text read and answered, never stored
     Case("GET", "/check", ANY),
     Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),

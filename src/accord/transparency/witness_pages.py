@@ -9,6 +9,7 @@ endpoint and the ``transparency.witness`` job). The quorum stays a setting
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.identity.policy import Action, Actor
 from accord.transparency import services, witness, witnessing
 from accord.transparency.cosignature import CosignatureVerifier
@@ -80,8 +81,9 @@ def add_log(
 def remove_log(
     db: DbSession, actor: HubOperate, origin: Annotated[str, Form(max_length=300)] = ""
 ) -> Response:
-    """Stop witnessing a log (adding it again starts from size 0)."""
-    witness.remove_log(db, actor=actor, origin=origin)
+    """Stop witnessing a log (adding it again starts from size 0); one gone already is gone."""
+    with contextlib.suppress(NotFound):  # removed in another tab, or the form posted empty
+        witness.remove_log(db, actor=actor, origin=origin)
     return RedirectResponse(PATH, status_code=303)
 
 
@@ -122,8 +124,9 @@ def add_witness(
 def remove_witness(
     db: DbSession, actor: HubOperate, name: Annotated[str, Form(max_length=300)] = ""
 ) -> Response:
-    """Stop asking a witness."""
-    witnessing.remove_witness(db, actor=actor, name=name)
+    """Stop asking a witness; one not asked any more is not asked."""
+    with contextlib.suppress(NotFound):
+        witnessing.remove_witness(db, actor=actor, name=name)
     return RedirectResponse(PATH, status_code=303)
 
 
