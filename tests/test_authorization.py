@@ -552,6 +552,12 @@ CASES = [
     Case("POST", "/admin/sharing/federation/push/{target}/collection", OPERATORS, 422),
     Case("POST", "/admin/sharing/federation/push/{target}/now", OPERATORS, 303),
     Case("POST", "/admin/sharing/federation/push/{target}/remove", OPERATORS, 303),
+    # witnessing (operators)
+    Case("GET", "/admin/log/witnessing", OPERATORS),
+    Case("POST", "/admin/log/witnessing/logs", OPERATORS, 422, {"log_key": "x"}),
+    Case("POST", "/admin/log/witnessing/logs/remove", OPERATORS, 303, {"origin": "x"}),
+    Case("POST", "/admin/log/witnessing/witnesses", OPERATORS, 422, {"url": "x"}),
+    Case("POST", "/admin/log/witnessing/witnesses/remove", OPERATORS, 303, {"name": "x"}),
     # "Am I affected?": anyone, the request's text read and answered, never stored
     Case("GET", "/check", ANY),
     Case("POST", "/check", ANY, 200, {"text": "jinja2==2.10\n"}),

@@ -143,6 +143,22 @@ class FakeLog:
 
     def request(self, old: int, size: int | None = None, root: bytes | None = None) -> bytes:
         size = len(self.leaves) if size is None else size
+        return self._request(old, size, self.checkpoint(size, root))
+
+    def announcement(self, new_key: Ed25519PrivateKey, *, signers: list[Ed25519PrivateKey]) -> str:
+        """The current tree with the ``accord-next-key`` extension naming ``new_key``, signed by
+        each of ``signers`` (the old key and the new one, for an honest rotation)."""
+        root = base64.b64encode(mth(self.leaves)).decode()
+        next_key = log_vkey(self.origin, new_key)
+        body = f"{self.origin}\n{len(self.leaves)}\n{root}\naccord-next-key {next_key}\n"
+        lines = [sign_note(body, self.origin, key)[len(body) + 1 :] for key in signers]
+        return body + "\n" + "".join(lines)
+
+    def request_with(self, old: int, checkpoint: str) -> bytes:
+        """An add-checkpoint request for a checkpoint note of the current tree."""
+        return self._request(old, len(self.leaves), checkpoint)
+
+    def _request(self, old: int, size: int, checkpoint: str) -> bytes:
         proof = consistency(old, self.leaves[:size]) if 0 < old < size else []
         lines = [f"old {old}\n", *(base64.b64encode(h).decode() + "\n" for h in proof), "\n"]
-        return ("".join(lines) + self.checkpoint(size, root)).encode()
+        return ("".join(lines) + checkpoint).encode()

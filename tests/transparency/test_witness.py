@@ -7,6 +7,7 @@ import base64
 import threading
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +17,7 @@ from accord.identity.models import AuditEvent
 from accord.identity.policy import SYSTEM
 from accord.transparency import keys, witness
 from accord.transparency.models import WitnessedLog
-from tests.transparency.c2sp import FakeLog, cosigners
+from tests.transparency.c2sp import FakeLog, cosigners, log_vkey
 
 URL = "/witness/add-checkpoint"
 
@@ -204,3 +205,58 @@ def test_operators_add_and_remove_logs_with_an_audit_row(
     with unit_of_work(session_factory) as db:
         witness.remove_log(db, actor=SYSTEM, origin=fake.origin)
         assert witness.witnessed_logs(db) == []
+
+
+def test_follows_a_key_rotation_signed_by_the_old_and_the_new_key(
+    client: TestClient, log: FakeLog, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    log.append(4)
+    assert client.post(URL, content=log.request(0)).status_code == 200
+    old_key, new_key = log.key, Ed25519PrivateKey.generate()
+    announcement = log.announcement(new_key, signers=[old_key, new_key])
+    answer = client.post(URL, content=log.request_with(4, announcement))
+    assert answer.status_code == 200, answer.text
+    assert cosigners(announcement + answer.text, [witness_vkey(settings)])
+
+    log.key = new_key
+    log.append(3)
+    answer = client.post(URL, content=log.request(4))
+    assert answer.status_code == 200, answer.text
+    # The retired key signs nothing new, and consistency is still checked under the new key.
+    log.key = old_key
+    log.append(1)
+    assert client.post(URL, content=log.request(7)).status_code == 403
+    log.key = new_key
+    assert client.post(URL, content=log.request(7, root=b"\x07" * 32)).status_code == 422
+    with unit_of_work(session_factory) as db:
+        stored = db.get(WitnessedLog, log.origin)
+        assert stored is not None
+        assert (stored.size, stored.verifier_key) == (7, log_vkey(log.origin, new_key))
+
+
+@pytest.mark.parametrize("signed_by", ["new", "old"])
+def test_an_announcement_missing_a_signature_is_refused(
+    client: TestClient, log: FakeLog, session_factory: sessionmaker[Session], signed_by: str
+) -> None:
+    log.append(2)
+    assert client.post(URL, content=log.request(0)).status_code == 200
+    old_key, new_key = log.key, Ed25519PrivateKey.generate()
+    forged = log.announcement(new_key, signers=[new_key if signed_by == "new" else old_key])
+    answer = client.post(URL, content=log.request_with(2, forged))
+    assert answer.status_code == 403, answer.text
+    expected = "checkpoint signature" if signed_by == "new" else "the announced key did not"
+    assert answer.text.startswith(expected)
+    # The new key is not trusted: its checkpoints stay refused, the old key's still pass.
+    log.key = new_key
+    log.append(1)
+    assert client.post(URL, content=log.request(2)).status_code == 403
+    log.key = old_key
+    assert client.post(URL, content=log.request(2)).status_code == 200
+    with unit_of_work(session_factory) as db:
+        stored = db.get(WitnessedLog, log.origin)
+        assert stored is not None
+        assert stored.verifier_key == log_vkey(log.origin, old_key)
+        assert stored.size == 3
+        # The operators' page shows the last refusal: the new key's checkpoint.
+        assert stored.refused_at is not None
+        assert (stored.last_refusal or "").startswith("checkpoint signature")

@@ -108,6 +108,10 @@ class WitnessedLog(Base):
     checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The last request refused for this log (its reason, as answered) and when: operators
+    # see a log that drifted, forked or rotated its key without a valid announcement.
+    last_refusal: Mapped[str | None] = mapped_column(Text, nullable=True)
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class LogWitness(Base):

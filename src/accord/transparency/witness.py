@@ -28,7 +28,7 @@ from accord.config import Settings
 from accord.errors import AccordError, Conflict, InvalidInput, NotFound
 from accord.identity import audit
 from accord.identity.policy import Action, Actor, authorize
-from accord.transparency import keys, merkle
+from accord.transparency import keys, merkle, rotation
 from accord.transparency.merkle import HASH_SIZE, ProofError
 from accord.transparency.models import WitnessedLog
 from accord.transparency.note import Checkpoint, NoteError, Verifier, open_note, split_note
@@ -115,9 +115,24 @@ def add_checkpoint(db: Session, *, settings: Settings, body: bytes) -> str:
     if log is None:
         raise WitnessRefusal(f"unknown log {checkpoint.origin!r}", status_code=404)
     try:
+        _accept(log, request, checkpoint, text)
+    except WitnessRefusal as exc:
+        # Kept for the operators' page; the route answers normally, so this commits.
+        log.last_refusal, log.refused_at = exc.message, utcnow()
+        db.flush()
+        raise
+    db.flush()
+    cosigner = keys.load_cosigner(settings)
+    return cosigner.cosign(text, int(utcnow().timestamp()))
+
+
+def _accept(log: WitnessedLog, request: AddCheckpoint, checkpoint: Checkpoint, text: str) -> None:
+    """Check the log's signature (and any key it announces) and consistency, then record."""
+    try:
         open_note(request.note, [Verifier.parse(log.verifier_key)])
     except NoteError as exc:
         raise WitnessRefusal(f"checkpoint signature: {exc}", status_code=403) from None
+    next_key = _announced_key(request.note, checkpoint)
     if request.old_size > checkpoint.size:
         raise _bad(f"old size {request.old_size} is above the checkpoint's {checkpoint.size}")
     if request.old_size != log.size:
@@ -126,10 +141,34 @@ def add_checkpoint(db: Session, *, settings: Settings, body: bytes) -> str:
         )
     _check_consistency(log, request, checkpoint)
     log.size, log.root_hash, log.checkpoint = checkpoint.size, checkpoint.root_hash, text
+    if next_key is not None:
+        logger.info("witness: log %s rotated its key to %s", checkpoint.origin, next_key.encode())
+        log.verifier_key = next_key.encode()
     log.updated_at = utcnow()
-    db.flush()
-    cosigner = keys.load_cosigner(settings)
-    return cosigner.cosign(text, int(utcnow().timestamp()))
+
+
+def _announced_key(signed: str, checkpoint: Checkpoint) -> Verifier | None:
+    """The log's next key if the checkpoint announces one (:mod:`rotation`'s extension).
+
+    The old key's signature is checked already; the announced key must sign the same note
+    too, or anyone holding a fresh key could claim the log (403). Later checkpoints are then
+    checked against the new key alone, and consistency with the last cosigned tree still holds.
+    """
+    try:
+        announced = rotation.announced_key(checkpoint)
+    except NoteError as exc:
+        raise _bad(f"key announcement: {exc}") from None
+    if announced is None:
+        return None
+    if announced.name != checkpoint.origin:
+        raise WitnessRefusal("an announced key must keep the log's origin", status_code=403)
+    try:
+        open_note(signed, [announced])
+    except NoteError:
+        raise WitnessRefusal(
+            "the announced key did not sign its announcement", status_code=403
+        ) from None
+    return announced
 
 
 def _check_consistency(log: WitnessedLog, request: AddCheckpoint, checkpoint: Checkpoint) -> None:

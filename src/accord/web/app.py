@@ -80,6 +80,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.sharing import warninglist_pages
     from accord.transparency import pages as transparency_pages
     from accord.transparency import routes as transparency_routes
+    from accord.transparency import witness_pages as transparency_witness_pages
     from accord.web import pages as web_pages
 
     return [
@@ -120,6 +121,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", warninglist_pages.router),
         ("", sharing_federation_pages.router),
         ("", sharing_misp_pages.router),
+        ("", transparency_witness_pages.router),
         (API_PREFIX, jobs_routes.router),
         ("", jobs_pages.router),
         (API_PREFIX, notifications_routes.router),
