@@ -104,7 +104,9 @@ def test_draft_publish_edit_and_withdraw(client: TestClient, make: Factories, db
     assert served["withdrawn"]
     assert served["summary"] == "Withdrawn: Not a flaw"
     db.rollback()
-    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.target == advisory_id)).all()
+    actions = db.scalars(
+        select(AuditEvent.action).where(AuditEvent.target == advisory_id).order_by(AuditEvent.id)
+    ).all()
     assert actions == [
         "advisory.draft",
         "advisory.publish",

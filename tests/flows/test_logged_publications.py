@@ -167,7 +167,7 @@ def test_advisory_page_links_each_version_to_its_log_entry(
     # The version links to the log entry's page (a person's), which names the same entry as
     # the API's look-up by the document's digest.
     index = int(page.split('href="/log/entries/')[1].split('"')[0])
-    digest = page.split("SHA-256 <code>")[1].split("<")[0]
+    digest = page.split("SHA-256 <code")[1].split(">")[1].split("<")[0]  # <code id=...>
     (entry,) = client.get(f"/api/v1/log/documents/{digest}").json()
     assert entry["index"] == index
     assert entry["subject"] == f"{advisory['id']}@1"

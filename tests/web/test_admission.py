@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 from accord.config import Settings
 from accord.db import make_engine
 from accord.identity.models import ApiToken, TokenScope
+from accord.web import admission
 from accord.web.admission import Admission, Classes, Gate, route_reads
 from accord.web.app import create_app
 from accord.web.deps import get_db, get_sessionmaker
@@ -312,7 +314,25 @@ def test_a_client_not_reading_its_answer_holds_no_slot(settings: Settings, parts
     assert waited < (0.1 if parts == 1 else 1.0)
 
 
-def test_a_request_whose_wait_would_outlast_the_budget_is_refused_at_once() -> None:
+class _Clock:
+    """The gate's clock, moved by the test: the pace it learns is the one the test sets, not
+    the busy machine's."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
+    found = _Clock()
+    monkeypatch.setattr(admission, "time", SimpleNamespace(monotonic=found.monotonic))
+    return found
+
+
+def test_a_request_whose_wait_would_outlast_the_budget_is_refused_at_once(clock: _Clock) -> None:
     """The line's pace is learnt from the places given up: once a place frees every 0.1 s, a
     line of a second's wait refuses the next request at once, and a shorter one lets it wait
     and in."""
@@ -323,7 +343,7 @@ def test_a_request_whose_wait_would_outlast_the_budget_is_refused_at_once() -> N
         waiter = asyncio.create_task(gate.enter(10.0))
         await asyncio.sleep(0)
         for _ in range(20):  # a place given up every 0.1 s to a waiting line: the gate's pace
-            await asyncio.sleep(0.1)
+            clock.now += 0.1
             gate.leave()
             assert await waiter
             waiter = asyncio.create_task(gate.enter(10.0))
@@ -350,7 +370,7 @@ def test_a_request_whose_wait_would_outlast_the_budget_is_refused_at_once() -> N
     assert served == 3
 
 
-def test_idle_time_is_not_counted_in_the_pace() -> None:
+def test_idle_time_is_not_counted_in_the_pace(clock: _Clock) -> None:
     """A quiet spell between two requests says nothing of how fast a busy gate turns: the
     first burst after it is let in line, not refused as if each place took the whole spell."""
 
@@ -359,7 +379,7 @@ def test_idle_time_is_not_counted_in_the_pace() -> None:
         for _ in range(2):  # one request, a quiet 0.6 s, another: no line in between
             assert await gate.enter(10.0)
             gate.leave()
-            await asyncio.sleep(0.6)
+            clock.now += 0.6
         assert await gate.enter(10.0)
         burst = [asyncio.create_task(gate.enter(10.0)) for _ in range(2)]
         await asyncio.sleep(0)

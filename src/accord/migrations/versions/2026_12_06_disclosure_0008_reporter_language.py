@@ -26,5 +26,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("disclosure_cases", schema=None) as batch_op:
-        batch_op.drop_column("language")
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later), not batch mode: batch mode copies
+    # the table and drops the old one, and with foreign keys on that drop cascades to every
+    # case's vendors, messages and statuses.
+    op.drop_column("disclosure_cases", "language")
