@@ -51,7 +51,11 @@ def _invite(client: TestClient, slug: str, email: str, role: str = "member") -> 
 
 def _audit(factory: sessionmaker[Session], action: str) -> list[AuditEvent]:
     with unit_of_work(factory) as db:
-        return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(
+            db.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        )
 
 
 def _role(factory: sessionmaker[Session], username: str, slug: str) -> MemberRole | None:

@@ -72,7 +72,9 @@ def test_sign_in_asks_for_the_second_factor_and_the_pending_half_does_nothing(
     assert wrong.status_code == 401  # type: ignore[attr-defined]
     assert "wrong, expired or already used" in wrong.text  # type: ignore[attr-defined]
     db.rollback()
-    refused = db.scalars(select(AuditEvent).where(AuditEvent.action == "auth.factor_refused")).all()
+    refused = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "auth.factor_refused").order_by(AuditEvent.id)
+    ).all()
     assert [r.target for r in refused] == ["psirt"]  # committed with the refusal
     right = _code_step(client, _next_code(totp), next_="/account")
     assert right.status_code == 303

@@ -46,7 +46,9 @@ def test_admins_replace_the_list_anyone_reads_it(
     assert [p["name"] for p in again.json()] == ["Left pad"]
     assert [p["name"] for p in client.get(f"/api/v1/orgs/{slug}/products").json()] == ["Left pad"]
     db.rollback()
-    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "org.products")).all()
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "org.products").order_by(AuditEvent.id)
+    ).all()
     assert [e.details["products"] for e in events] == [canonical, canonical[1:2]]
     assert {e.target for e in events} == {slug}
 

@@ -138,7 +138,9 @@ def test_push_to_medallion_each_object_once_and_never_red(
     assert {j.state for j in done} == {JobState.DONE}
     # The token is sealed: neither the row nor the audit log holds it.
     assert MEDALLION_PASSWORD not in (target.token_sealed or "")
-    events = db.scalars(select(AuditEvent).where(AuditEvent.action.like("sharing.push%"))).all()
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("sharing.push%")).order_by(AuditEvent.id)
+    ).all()
     assert events
     assert all(MEDALLION_PASSWORD not in json.dumps(e.details) for e in events)
 

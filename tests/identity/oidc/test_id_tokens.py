@@ -53,7 +53,9 @@ def _refused(client: TestClient, db: Session, reason: str, shown: str) -> None:
     assert done.response.status_code == 401, done.response.text
     assert shown in done.response.text
     db.rollback()
-    refusals = db.scalars(select(AuditEvent).where(AuditEvent.action == "oidc.refused")).all()
+    refusals = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "oidc.refused").order_by(AuditEvent.id)
+    ).all()
     assert [r.details["reason"] for r in refusals] == [reason]
     assert db.scalars(select(WebSession)).all() == []
     assert db.scalars(select(User)).all() == []

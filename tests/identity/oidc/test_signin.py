@@ -28,7 +28,9 @@ ALICE = {"alice-1": {"email": "alice@acme.example", "email_verified": True}}
 
 def _events(db: Session, action: str) -> list[AuditEvent]:
     db.rollback()  # a new transaction: what the requests committed since
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    return list(
+        db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+    )
 
 
 def test_first_sign_in_makes_the_account_and_the_membership(
