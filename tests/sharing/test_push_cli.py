@@ -3,6 +3,10 @@ prompt, never echoed), list it, push now (each object once), remove it."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -108,3 +112,70 @@ def test_a_wrong_token_from_the_environment_is_one_line(
     assert "401" in line
     assert "\n" not in line
     assert "not-the-password" not in (done.output + line)
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """A peer that refuses every request with the status the test gives the server."""
+
+    def do_POST(self) -> None:
+        self.send_response(self.server.status)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST  # noqa: N815
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the test's output stays the test's
+
+
+@pytest.fixture(params=[403, 500])
+def refusing_peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+    server.status = request.param  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/taxii2/peer/", request.param
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_push_now_keeps_a_refusing_peers_answer_on_the_target(
+    env: None,
+    refusing_peer: tuple[str, int],
+    live_hub: str,
+    world: SharingWorld,
+    session_factory: sessionmaker[Session],
+) -> None:
+    root, status = refusing_peer
+    run = CliRunner()
+    _post(world, live_hub, [stixgen.indicator(tlp=Tlp.GREEN)])
+    add = [
+        "sharing", "push", "add", "refuser", "--api-root", root,
+        "--collection", world.collection, "--org", world.slugs["recipient"],
+        "--allow-private-network",
+    ]  # fmt: skip
+    done = run.invoke(cli, add, input="\n")
+    assert done.exit_code == 0, done.output
+    with unit_of_work(session_factory) as db:  # as if chosen while the peer still answered
+        target = db.scalars(select(PushTarget).where(PushTarget.name == "refuser")).one()
+        target.remote_collection = "c1"
+
+    done = run.invoke(cli, ["sharing", "push", "now", "refuser", "--allow-private-network"])
+    assert done.exit_code != 0
+    line = _one_line(done.exception)
+    assert line is not None
+    assert f"answered {status}" in line
+
+    # Kept on the target as the scheduled job keeps it, and nothing counted as pushed.
+    with unit_of_work(session_factory) as db:
+        target = db.scalars(select(PushTarget).where(PushTarget.name == "refuser")).one()
+        assert target.last_error is not None
+        assert f"answered {status}" in target.last_error
+        assert target.pushed == 0
+        assert target.cursor_row is None
+    done = run.invoke(cli, ["sharing", "push", "list"])
+    assert done.exit_code == 0, done.output
+    (shown,) = [x for x in done.stdout.splitlines() if x.split()[:1] == ["refuser"]]
+    assert shown.endswith(f"answered {status}")

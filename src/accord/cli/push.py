@@ -115,6 +115,11 @@ def push_now(
                         db, target=target, client=client, now=utcnow(), settle=settle
                     )
                 except RemoteError as exc:
+                    # As the scheduled job does: the batch is undone, the peer's answer kept
+                    # on the target (the federation page and ``push list`` show it).
+                    db.rollback()
+                    push.keep_error(target, str(exc))
+                    db.commit()
                     raise AccordError(f"{name}: {exc}") from None
                 db.commit()  # each accepted batch moves the cursor for good
                 sent, refused = sent + result.sent, refused + result.refused

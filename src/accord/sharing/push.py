@@ -47,6 +47,7 @@ from accord.sharing.visibility import visible_clause
 from accord.web.i18n import N_
 
 BATCH = 200
+ERROR_LENGTH = 2000  # a peer's answer kept on the target, at most
 # The ceilings an operator may choose: AMBER+STRICT and RED never leave the hub this way.
 CEILINGS = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -213,6 +214,11 @@ def push_batch(
     target.last_push_at = now
     target.last_error = None
     return BatchResult(sent=len(rows), refused=refused)
+
+
+def keep_error(target: PushTarget, message: str) -> None:
+    """Keep a peer's refusal on the target, for the federation page and ``push list``."""
+    target.last_error = message[:ERROR_LENGTH]
 
 
 def _body(row: StixObject) -> bytes:

@@ -86,4 +86,4 @@ def _keep_error(context: JobContext, target_id: int, message: str) -> None:
     with unit_of_work(context.sessions) as db:
         target = db.get(PushTarget, target_id)
         if target is not None:
-            target.last_error = message[:2000]
+            push.keep_error(target, message)
