@@ -173,6 +173,10 @@ class Settings(BaseSettings):
     # SQLite they take turns on one writer, and writers waiting for their turn in the
     # readers' slots held back the reads. They wait in their own line, holding nothing.
     max_writes_in_flight: int = Field(default=4, ge=1, le=1024)
+    # On SQLite, reads let in at once while writers wait in their line: the one writer's
+    # every step competes for the interpreter lock with each thread serving a read, and
+    # beside sixteen of them writes ran at a third of their pace (docs/benchmarks.md).
+    max_reads_while_writers_wait: int = Field(default=6, ge=1, le=1024)
     max_requests_queued: int = Field(default=1024, ge=0)
     request_queue_seconds: float = Field(default=10.0, ge=0, le=300)
     # A request whose wait in line would outlast this (the line ahead of it times the time a

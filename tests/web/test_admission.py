@@ -392,3 +392,91 @@ def test_idle_time_is_not_counted_in_the_pace(clock: _Clock) -> None:
     expected, served = asyncio.run(scenario())
     assert expected < 0.35
     assert served
+
+
+def test_reads_give_way_while_writers_wait_in_line(clock: _Clock) -> None:
+    """On SQLite the reads' lane narrows while writers wait (the one writer competes with each
+    read's thread): reads given up are not passed on until no more than the narrowed number
+    hold places, and the lane widens again once the writers' line is empty."""
+
+    async def scenario() -> tuple[int, int, bool, int, int]:
+        reads, writes = Gate(4, 1024), Gate(1, 1024)
+        reads.give_way(writes, 2)
+        for _ in range(4):
+            assert await reads.enter(10.0)
+        assert await writes.enter(10.0)
+        writer = asyncio.create_task(writes.enter(10.0))  # a writer waits: reads narrow to 2
+        readers = [asyncio.create_task(reads.enter(10.0)) for _ in range(3)]
+        await asyncio.sleep(0)
+        reads.leave()
+        reads.leave()  # 4 -> 2 holders: these places are not passed on
+        await asyncio.sleep(0)
+        narrowed = reads.active
+        let_in_while_narrow = sum(r.done() for r in readers)
+        reads.leave()  # 2 holders, as many as the narrowed lane: passed on to a reader
+        await asyncio.sleep(0)
+        first_in = readers[0].done() and readers[0].result()
+        writes.leave()  # the waiting writer goes in: its line is empty, the reads widen
+        assert await writer
+        await asyncio.sleep(0)
+        return narrowed, let_in_while_narrow, first_in, sum(r.done() for r in readers), reads.active
+
+    narrowed, while_narrow, first_in, served, active = asyncio.run(scenario())
+    assert narrowed == 2
+    assert while_narrow == 0
+    assert first_in
+    assert served == 3
+    assert active == 4
+
+
+def test_a_stale_pace_refuses_no_request_first_in_line(clock: _Clock) -> None:
+    """A pace learnt during a stall (a place every few seconds) must not refuse every request
+    that finds the places taken: the first in line waits for the next place given up, and
+    the pace is learnt again from it; the second is refused."""
+
+    async def scenario() -> tuple[bool, bool, float]:
+        gate = Gate(1, 1024, budget=0.35)
+        gate.gap = 5.0  # learnt while a holder stalled
+        assert await gate.enter(10.0)
+        first = asyncio.create_task(gate.enter(10.0))
+        await asyncio.sleep(0)
+        second_refused = gate.refuses(10.0)
+        for _ in range(21):  # a place given up every 0.05 s to a line that waits
+            clock.now += 0.05
+            gate.leave()
+            assert await first
+            first = asyncio.create_task(gate.enter(10.0))
+            await asyncio.sleep(0)
+        return second_refused, gate.refuses(10.0), gate.gap
+
+    second_refused, refused_after, gap = asyncio.run(scenario())
+    assert second_refused
+    assert not refused_after  # two in line would wait about 0.1 s: let in
+    assert gap < 0.35
+
+
+def test_a_wait_past_the_budget_is_cut_and_teaches_the_pace(clock: _Clock) -> None:
+    """A holder that stalls leaves its line waiting longer than the estimate said: a request
+    waits at most ``LINE_OVERRUN`` times the budget, then is refused, and the slower pace it
+    met is learnt at once, so that the next request past the first in line is refused
+    without waiting."""
+
+    async def scenario() -> tuple[bool, float, bool]:
+        gate = Gate(1, 1024, budget=0.01)  # cut after 0.02 s of the loop's time
+        assert await gate.enter(10.0)
+        waiter = asyncio.create_task(gate.enter(10.0))
+        await asyncio.sleep(0)
+        clock.now += 0.3  # the stall, as the gate's clock saw it
+        let_in = await waiter
+        first = asyncio.create_task(gate.enter(10.0))
+        await asyncio.sleep(0)
+        refused = gate.refuses(10.0)
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        return let_in, gate.gap, refused
+
+    let_in, gap, refused = asyncio.run(scenario())
+    assert not let_in
+    assert gap == pytest.approx(0.3)
+    assert refused

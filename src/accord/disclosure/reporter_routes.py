@@ -120,12 +120,16 @@ def reporter_messages(
 @router.post("/report/messages", response_model=MessageRead, status_code=201)
 def reporter_post(
     data: ReporterMessageCreate,
-    case: ReporterCase,
     db: DbSession,
     settings: SettingsDep,
     _: Following,
+    token: Annotated[str, Header(alias=TOKEN_HEADER, max_length=100)] = "",
 ) -> MessageRead:
     """Answer a question or add something, as the reporter."""
+    # The link's case is looked up here rather than by ``ReporterCase``: on SQLite a writing
+    # session takes the one write turn at its first statement, and the dependency's own
+    # thread hop held it while the loop, busy under load, came back to run the route.
+    case = reporter_case(db, token)
     message = messages.post_as_reporter(db, settings=settings, case=case, data=data)
     return views.message_reads(db, [message])[0]
 
