@@ -31,6 +31,7 @@ from accord.sharing.taxii import (
     check_accept,
     check_content_type,
     parse_filters,
+    require_accept,
     taxii_response,
 )
 from accord.web.deps import (
@@ -42,14 +43,17 @@ from accord.web.deps import (
     record_use,
 )
 
-router = APIRouter(tags=["taxii"], dependencies=[Depends(check_accept)])
+router = APIRouter(tags=["taxii"])
+# Every route checks the Accept header first (section 1.6.8): the reads in their guard's one
+# dependency (``ReadingHere``), the others with this one.
+ACCEPTS = [Depends(check_accept)]
 
 Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
 # Every read is async and does all its database work in one place (see ``_read``): the
 # caller's look-up, then (for objects) the collection's rights, the reader's facts and the
 # page. A guard with a request-scoped session would cost a second thread hop and a session
 # ended on the event loop: "auth only" (the API root) cost more than a page of 100 objects.
-ReadingHere = Annotated[Caller, deferred_guard(Action.SHARING_READ)]
+ReadingHere = Annotated[Caller, deferred_guard(Action.SHARING_READ, first=require_accept)]
 # The POST of objects marks the token used itself, after its writes (see add_objects).
 WritingHere = Annotated[Caller, deferred_guard(Action.SHARING_WRITE, record_use=False)]
 ROOT = f"/{API_ROOT}"
@@ -100,7 +104,7 @@ def _api_root(request: Request, db: Session, caller: Caller) -> Response:
     )
 
 
-@router.get(ROOT + "/status/{status_id}/")
+@router.get(ROOT + "/status/{status_id}/", dependencies=ACCEPTS)
 def status(status_id: str, db: DbSession, actor: Writing, request: Request) -> Response:
     """The status of an earlier POST (section 4.3)."""
     found = services.get_status(db, request.app.state.queue, actor=actor, status_id=status_id)
@@ -167,7 +171,7 @@ def _objects(request: Request, db: Session, caller: Caller, collection_id: str) 
     return taxii_response(queries.envelope_json(result), page=result)
 
 
-@router.post(OBJECTS, status_code=202)
+@router.post(OBJECTS, status_code=202, dependencies=ACCEPTS)
 def add_objects(
     collection_id: str,
     # First: the body is received before anything is read; on SQLite a writing transaction
@@ -236,7 +240,7 @@ def _object(
     return taxii_response(queries.envelope_json(result), page=result)
 
 
-@router.delete(OBJECTS + "{object_id}/")
+@router.delete(OBJECTS + "{object_id}/", dependencies=ACCEPTS)
 def delete_object(
     collection_id: str, object_id: str, request: Request, db: DbSession, actor: Writing
 ) -> Response:
