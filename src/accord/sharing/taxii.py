@@ -68,11 +68,16 @@ def _is_taxii(value: str) -> bool:
 
 
 async def check_accept(request: Request) -> None:
-    """Section 1.6.8: the client must accept the TAXII 2.1 media type (or anything).
+    """Section 1.6.8 as a dependency: :func:`require_accept`.
 
     Async although it awaits nothing: FastAPI runs sync dependencies on its thread pool, and
     that hop costs more than the check.
     """
+    require_accept(request)
+
+
+def require_accept(request: Request) -> None:
+    """Section 1.6.8: the client must accept the TAXII 2.1 media type (or anything)."""
     accept = request.headers.get("accept")
     if accept is None:
         return

@@ -341,11 +341,23 @@ class Caller:
         return self._actor
 
 
-def deferred_guard(action: Action, *, record_use: bool = True) -> Any:
+def deferred_guard(
+    action: Action,
+    *,
+    record_use: bool = True,
+    first: Callable[[Request], None] | None = None,
+) -> Any:
     """Like :func:`guard`, for a route that calls :meth:`Caller.actor` where it reads; without
-    ``record_use``, a writing route marks the token used itself (:func:`record_use`)."""
+    ``record_use``, a writing route marks the token used itself (:func:`record_use`).
+
+    ``first``: a check of the request that reads nothing (TAXII's Accept header), made before
+    the credential's: one dependency where a router-level one would cost FastAPI a second
+    solving pass on every request of a hot route.
+    """
 
     async def dependency(request: Request) -> Caller:
+        if first is not None:
+            first(request)
         # A malformed Authorization header is refused here, before the route, as by ``guard``.
         _credential(request)
         return Caller(request=request, action=action, record_use=record_use)
