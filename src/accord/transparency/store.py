@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import Insert, TextClause, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -25,6 +25,32 @@ from accord.transparency.models import LogHead, LogSegment, LogTile
 from accord.transparency.tiles import TILE_WIDTH, TileRows
 
 HEAD_ID = 1
+# Where a session keeps the publications it has handed indexes to but not yet written
+# (:mod:`accord.transparency.batching`): written before anything here reads the head or the
+# entries in that session.
+PENDING = "accord.transparency.pending"
+
+
+class Pending(Protocol):
+    """Entries a session has handed indexes to and will write before its commit."""
+
+    def flush(self, db: Session) -> None:
+        """Write them now."""
+
+
+def settle(db: Session) -> None:
+    """Write the entries ``db`` holds back (:data:`PENDING`), if any."""
+    pending: Pending | None = db.info.get(PENDING)
+    if pending is not None:
+        pending.flush(db)
+
+
+class SegmentRow(TypedDict):
+    """A row of ``log_segments``: a run of entries within one bundle."""
+
+    start: int
+    count: int
+    data: bytes
 
 
 class LogIntegrityError(RuntimeError):
@@ -40,6 +66,7 @@ def lock_head(db: Session, *, origin: str) -> LogHead:
     PostgreSQL takes the row lock (``FOR UPDATE``); SQLite writers already hold the database
     write lock from ``BEGIN IMMEDIATE``. Either way appends happen one after the other.
     """
+    settle(db)
     query = (
         select(LogHead)
         .where(LogHead.id == HEAD_ID)
@@ -77,6 +104,7 @@ def _insert_ignore(db: Session) -> Insert:
 
 def read_head(db: Session) -> LogHead | None:
     """The head row without locking it (for reading)."""
+    settle(db)
     return db.get(LogHead, HEAD_ID)
 
 
@@ -216,15 +244,27 @@ def _grow_tree(
     head.root_hash = merkle.root(head.tree_size, node_reader(db))
 
 
-def _write_segments(db: Session, size: int, entries: Sequence[bytes]) -> None:
-    rows, done = [], 0
+def segment_rows(size: int, entries: Sequence[bytes]) -> list[SegmentRow]:
+    """The segment rows of ``entries`` from index ``size``: one per entry bundle they touch."""
+    _check_lengths(entries)
+    rows: list[SegmentRow] = []
+    done = 0
     while done < len(entries):
         start = size + done
         count = min(TILE_WIDTH - start % TILE_WIDTH, len(entries) - done)
         data = tiles.encode_bundle(entries[done : done + count])
         rows.append({"start": start, "count": count, "data": data})
         done += count
-    db.connection().execute(insert(LogSegment), rows)
+    return rows
+
+
+def write_segment_rows(db: Session, rows: Sequence[SegmentRow]) -> None:
+    """Insert segment rows (from :func:`segment_rows`)."""
+    db.connection().execute(insert(LogSegment), list(rows))
+
+
+def _write_segments(db: Session, size: int, entries: Sequence[bytes]) -> None:
+    write_segment_rows(db, segment_rows(size, entries))
 
 
 def _load_partials(db: Session, size: int) -> dict[tuple[int, int], TileRows]:
@@ -259,6 +299,7 @@ def read_entries(db: Session, start: int, end: int) -> list[bytes]:
     """Entries ``start`` to ``end - 1`` (fewer if the log is shorter)."""
     if start >= end:
         return []
+    settle(db)
     first = db.scalar(
         select(LogSegment.start).where(LogSegment.start <= start).order_by(LogSegment.start.desc())
     )
