@@ -171,3 +171,32 @@ def test_publishers_share_commits_and_get_every_index_once(
     with unit_of_work(session_factory) as db:
         services.sign_latest(db, settings=cadence)
         assert audit.audit(db, settings=cadence).size == len(acks)
+
+
+def test_lone_publications_and_batches_follow_one_another(
+    cadence: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    """Publications alone (on SQLite they leave the head's size behind the last entry, which
+    is read as the size) then a batch, then alone again: one run of indexes, every reader and
+    the signer see all of them."""
+    indexes = []
+    for n in range(3):
+        with unit_of_work(session_factory) as db:
+            indexes.append(_append(db, cadence, n).index)
+    with unit_of_work(session_factory) as db:
+        assert services.pending(db) == 2
+        batching.batch_appends(db)
+        indexes += [_append(db, cadence, n).index for n in range(3, 6)]
+    with unit_of_work(session_factory) as db:
+        indexes.append(_append(db, cadence, 6).index)
+    assert indexes == list(range(7))
+    assert len(_entries(session_factory, 7)) == 7
+    with unit_of_work(session_factory) as db:
+        assert services.pending(db) == 6
+        assert audit.audit(db, settings=cadence).size == 7
+        assert services.sign_latest(db, settings=cadence).size == 7
+    with unit_of_work(session_factory) as db:
+        assert services.pending(db) == 0
+        head = store.read_head(db)
+        assert head is not None
+        assert (head.size, head.tree_size) == (7, 7)

@@ -91,8 +91,9 @@ def append(
         )
     # The entry alone: its record is written with the tiles, before the next checkpoint.
     # In a batch (accord.transparency.batching), past the transaction's first publication,
-    # the entry is written at the commit with the others. Else PostgreSQL raises the head
-    # and stores the entry in one statement (one round trip).
+    # the entry is written at the commit with the others. Else one statement stores it:
+    # PostgreSQL raises the head with it (one round trip), SQLite puts it after the last
+    # entry and leaves the head to catch up (one page changed: store.reserve_and_write).
     configured = keys.origin_for(settings)
     batch = batching.batch_of(db)
     index = None if batch is None else batch.take(configured, entry)

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import Insert, TextClause, insert, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accord import prepared
 from accord.clock import utcnow
@@ -77,7 +78,26 @@ def lock_head(db: Session, *, origin: str) -> LogHead:
     if head is None:
         db.execute(_insert_ignore(db), [_new_head(origin)])
         head = db.scalars(query).one()
+    _catch_up(db, head, write=True)
     return head
+
+
+_LAST_END = text("SELECT start + count FROM log_segments ORDER BY start DESC LIMIT 1")
+
+
+def _catch_up(db: Session, head: LogHead, *, write: bool) -> None:
+    # SQLite: a publication writes its entry alone, after the last one, and leaves the head's
+    # size behind (one page changed per commit instead of two: reserve_and_write); the size
+    # is the end of the last segment, brought into the head when it is locked.
+    if db.get_bind().dialect.name != "sqlite":
+        return
+    end = db.connection().scalar(_LAST_END) or 0
+    if end <= head.size:
+        return
+    if write:
+        head.size, head.updated_at = end, utcnow()
+    else:
+        set_committed_value(head, "size", end)  # read as it is, written by no one
 
 
 def _new_head(origin: str) -> dict[str, object]:
@@ -105,7 +125,10 @@ def _insert_ignore(db: Session) -> Insert:
 def read_head(db: Session) -> LogHead | None:
     """The head row without locking it (for reading)."""
     settle(db)
-    return db.get(LogHead, HEAD_ID)
+    head = db.get(LogHead, HEAD_ID)
+    if head is not None:
+        _catch_up(db, head, write=False)
+    return head
 
 
 @functools.cache
@@ -172,6 +195,12 @@ def _check_lengths(entries: Sequence[bytes]) -> None:
 _RESERVE = text(
     "UPDATE log_head SET size = size + :count WHERE id = :id AND origin = :origin RETURNING size"
 )
+# SQLite: the head's size may lag behind the last segment (see _catch_up).
+_RESERVE_SQLITE = text(
+    "UPDATE log_head SET size = max(size, coalesce((SELECT start + count FROM log_segments "
+    "ORDER BY start DESC LIMIT 1), 0)) + :count WHERE id = :id AND origin = :origin "
+    "RETURNING size"
+)
 
 
 def reserve(db: Session, *, origin: str, count: int) -> int | None:
@@ -181,7 +210,8 @@ def reserve(db: Session, *, origin: str, count: int) -> int | None:
     bytes. None when there is no head under ``origin`` yet (the caller takes the slow path,
     :func:`lock_head`). The caller writes the entries with :func:`write_entries`.
     """
-    found = prepared.rows(db, _RESERVE, {"count": count, "id": HEAD_ID, "origin": origin})
+    statement = _RESERVE_SQLITE if db.get_bind().dialect.name == "sqlite" else _RESERVE
+    found = prepared.rows(db, statement, {"count": count, "id": HEAD_ID, "origin": origin})
     return int(found[0][0]) - count if found else None
 
 
@@ -205,17 +235,31 @@ _RESERVE_AND_WRITE = text(
 )
 
 
-def reserve_and_write(db: Session, *, origin: str, entry: bytes) -> int | None:
-    """PostgreSQL: :func:`reserve` one index and store ``entry`` there in one statement.
+# SQLite: the entry goes after the last segment, and the head is not written (its size is
+# brought up to date when it is next locked): a publication committed alone changes one page
+# of the database, the rightmost of log_segments, instead of two. Writers take turns on the
+# database's write lock, so the last segment cannot move under the statement.
+_WRITE_AFTER_LAST = text(
+    "INSERT INTO log_segments (start, count, data) SELECT s.start + s.count, 1, :data "
+    "FROM log_segments AS s WHERE EXISTS (SELECT 1 FROM log_head WHERE id = :id AND "
+    "origin = :origin AND size <= s.start + s.count) ORDER BY s.start DESC LIMIT 1 "
+    "RETURNING start"
+)
 
-    None on SQLite (in-process, two statements cost no round trip: the caller runs them) and
-    when there is no head under ``origin`` yet (the caller takes the slow path).
+
+def reserve_and_write(db: Session, *, origin: str, entry: bytes) -> int | None:
+    """Take the next index and store ``entry`` there, in one statement; the index.
+
+    PostgreSQL raises the head (taking its row lock) and inserts the entry; SQLite inserts
+    the entry after the last one and leaves the head behind (see :data:`_WRITE_AFTER_LAST`).
+    None when there is no head under ``origin`` yet, or (SQLite) no entry yet: the caller
+    takes the slow path.
     """
-    if db.get_bind().dialect.name != "postgresql":
-        return None
     _check_lengths([entry])
     data = tiles.encode_bundle([entry])
-    found = prepared.rows(db, _RESERVE_AND_WRITE, {"id": HEAD_ID, "origin": origin, "data": data})
+    params = {"id": HEAD_ID, "origin": origin, "data": data}
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    found = prepared.rows(db, _WRITE_AFTER_LAST if sqlite else _RESERVE_AND_WRITE, params)
     return int(found[0][0]) if found else None
 
 
