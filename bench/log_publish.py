@@ -116,15 +116,16 @@ def publish_together(
     """``count`` publications by ``publishers`` threads, each waiting for its commit.
 
     Each publication is the same ``services.append`` as above, run through the hub's group
-    commit (``accord.group_commit``): the publications waiting when a commit starts share it,
-    each in a savepoint of its own, and none returns before the commit that holds it.
+    commit of publications (``accord.transparency.batching.Publications``): the publications
+    waiting when a commit starts share it, the entries after the first written in one
+    statement before it, and none returns before the commit that holds it.
     """
     from accord.db import make_sessionmaker
-    from accord.group_commit import GroupCommit
     from accord.transparency import services
+    from accord.transparency.batching import Publications
 
     factory = make_sessionmaker(engine)
-    group = GroupCommit(factory, most=publishers, grouped=True, savepoints=False)
+    group = Publications(factory, most=publishers)
     wal = Wal(engine, directory)
     before_checkpoints = _checkpoints(factory)
     acknowledged: list[int] = []

@@ -9,7 +9,10 @@ its consistency with the previous one it read, and exits 2 on any failure.
         [--interval SECONDS]
 
 With ``--interval`` above 0, publications do not wait for their checkpoint: the log's cadence
-(a thread, as in the web process) signs the entries waiting every interval.
+(a thread, as in the web process) signs the entries waiting every interval. With ``--grouped``
+the threads publish through one group commit of publications
+(:class:`accord.transparency.batching.Publications`), each acknowledged after the commit that
+holds it.
 """
 
 from __future__ import annotations
@@ -22,11 +25,30 @@ import tempfile
 import threading
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work
 from accord.transparency import merkle, services
+from accord.transparency.batching import Publications
 from accord.transparency.monitor import HubClient, check_extends, open_signed
 from accord.transparency.note import Verifier
+
+
+def _publish_grouped(
+    group: Publications, settings: Settings, rng: random.Random, tag: str
+) -> list[str]:
+    def work(db: Session) -> services.LogEntryRef:
+        return services.append(
+            db,
+            settings=settings,
+            entry_type="test.grouped",
+            subject_id=tag,
+            document={"by": tag, "pid": os.getpid(), "n": rng.random()},
+        )
+
+    ref = group.run(work)
+    return [f"{ref.index} {ref.leaf_hash.hex()}"]
 
 
 def _append_once(factory: object, settings: Settings, rng: random.Random, tag: str) -> list[str]:
@@ -84,6 +106,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hub", action="store_true")
     parser.add_argument("--interval", type=float, default=0.0)
+    parser.add_argument("--grouped", action="store_true")
     args = parser.parse_args()
     settings = Settings(
         data_dir=Path(args.data_dir),
@@ -97,6 +120,7 @@ def main() -> None:
         from accord.web.app import log_cadence
 
         log_cadence(settings, factory).start()
+    group = Publications(factory) if args.grouped else None
     output = threading.Lock()
     failures: list[BaseException] = []
 
@@ -111,7 +135,10 @@ def main() -> None:
         done = 0
         try:
             while args.count == 0 or done < args.count:
-                lines = _append_once(factory, settings, rng, tag)
+                if group is not None:
+                    lines = _publish_grouped(group, settings, rng, tag)
+                else:
+                    lines = _append_once(factory, settings, rng, tag)
                 with output:
                     sys.stdout.write("".join(f"{line}\n" for line in lines))
                     sys.stdout.flush()

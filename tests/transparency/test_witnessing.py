@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -22,9 +22,9 @@ from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
 from accord.identity.policy import SYSTEM
 from accord.jobs.models import Job
-from accord.transparency import bundles, keys, services, witness, witnessing
+from accord.transparency import bundles, keys, rotation, services, witness, witnessing
 from accord.transparency.bundles import WitnessPolicy
-from accord.transparency.models import WitnessedLog
+from accord.transparency.models import LogCosignature, LogWitness, WitnessedLog
 from accord.web.app import create_app
 from tests.flows.conftest import serving
 from tests.transparency.c2sp import cosigners
@@ -43,6 +43,10 @@ class WitnessHub:
     @property
     def vkey(self) -> str:
         return keys.load_cosigner(self.settings).verifier.encode()
+
+    @property
+    def name(self) -> str:
+        return keys.load_cosigner(self.settings).verifier.name
 
     def stop(self) -> None:
         self.stack.close()
@@ -209,3 +213,105 @@ def test_a_witness_ahead_of_the_database_is_reported(
         in (gathered.failed["witness1.test/witness"])
     )
     assert len(gathered.cosigned) == 2
+
+
+@pytest.fixture
+def rotating_log(
+    own_log: Settings, engine: Engine, session_factory: sessionmaker[Session], tmp_path: Path
+) -> Iterator[tuple[Settings, list[WitnessHub]]]:
+    """A log of its own (its key is rotated) with two witness hubs that pinned its first key."""
+    with unit_of_work(session_factory) as db:
+        log_vkey = services.log_verifier(db, settings=own_log).encode()
+    hubs = [_witness_hub(tmp_path, n, log_vkey) for n in (1, 2)]
+    with unit_of_work(session_factory) as db:
+        for hub in hubs:
+            witnessing.add_witness(
+                db,
+                actor=SYSTEM,
+                url=f"{hub.url}/witness",
+                verifier_key=hub.vkey,
+                allow_private=True,
+            )
+    yield own_log, hubs
+    for hub in hubs:
+        hub.stop()
+    with engine.begin() as conn:
+        conn.execute(delete(LogCosignature))
+        conn.execute(delete(LogWitness))
+
+
+def _publish_own(sessions: sessionmaker[Session], settings: Settings, n: int) -> None:
+    with unit_of_work(sessions) as db:
+        services.append(
+            db,
+            settings=settings,
+            entry_type="registry.signature",
+            subject_id="org",
+            document={"n": n},
+        )
+
+
+def _held_keys(hubs: list[WitnessHub]) -> list[tuple[str, int]]:
+    found = []
+    for hub in hubs:
+        with unit_of_work(hub.sessions) as db:
+            log = db.scalars(select(WitnessedLog)).one()
+            found.append((log.verifier_key, log.size))
+    return found
+
+
+def test_a_rotated_key_is_announced_to_the_witnesses_before_the_next_checkpoint(
+    rotating_log: tuple[Settings, list[WitnessHub]], session_factory: sessionmaker[Session]
+) -> None:
+    """The witnesses pinned the old key: the job sends them the announcement (signed by both
+    keys) first, so they follow it and cosign what the new key signs; a second rotation with
+    nothing published between is followed as well."""
+    settings, hubs = rotating_log
+    for n in range(3):
+        _publish_own(session_factory, settings, n)
+    with unit_of_work(session_factory) as db:
+        services.sign_latest(db, settings=settings)
+        old = services.log_verifier(db, settings=settings).encode()
+    assert len(_gather(settings, session_factory).cosigned) == 2
+    assert _held_keys(hubs) == [(old, 3), (old, 3)]
+
+    with unit_of_work(session_factory) as db:
+        rotation.rotate(db, settings=settings)
+        # The rotation queues the job, though nothing new was signed.
+        assert db.scalars(select(Job).where(Job.kind == witnessing.JOB_KIND)).first()
+    with unit_of_work(session_factory) as db:
+        assert rotation.finish(db, settings=settings)
+        new = services.log_verifier(db, settings=settings).encode()
+    assert new != old
+    # Nothing published since: the witnesses learn the new key from the announcement alone.
+    gathered = _gather(settings, session_factory)
+    assert (gathered.cosigned, gathered.failed) == (sorted(h.name for h in hubs), {})
+    assert _held_keys(hubs) == [(new, 3), (new, 3)]
+
+    for n in range(3, 5):
+        _publish_own(session_factory, settings, n)
+    with unit_of_work(session_factory) as db:
+        services.sign_latest(db, settings=settings)
+    gathered = _gather(settings, session_factory)
+    assert (gathered.size, gathered.failed, len(gathered.cosigned)) == (5, {}, 2)
+    assert _held_keys(hubs) == [(new, 5), (new, 5)]
+    with unit_of_work(session_factory) as db:
+        latest = services.latest_checkpoint(db)
+        assert latest is not None
+        note = witnessing.cosigned_note(db, latest)
+    assert sorted(cosigners(note, [h.vkey for h in hubs])) == sorted(gathered.cosigned)
+
+    # Two rotations in a row, at the same size: both announcements, in order.
+    for _ in range(2):
+        with unit_of_work(session_factory) as db:
+            rotation.rotate(db, settings=settings)
+        with unit_of_work(session_factory) as db:
+            assert rotation.finish(db, settings=settings)
+    with unit_of_work(session_factory) as db:
+        newest = services.log_verifier(db, settings=settings).encode()
+    _publish_own(session_factory, settings, 5)
+    with unit_of_work(session_factory) as db:
+        services.sign_latest(db, settings=settings)
+    gathered = _gather(settings, session_factory)
+    assert (gathered.size, gathered.failed, len(gathered.cosigned)) == (6, {}, 2)
+    assert _held_keys(hubs) == [(newest, 6), (newest, 6)]

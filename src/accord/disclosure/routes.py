@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,7 @@ from accord.disclosure.schemas import (
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
+from accord.transparency.batching import Publications
 from accord.web.deps import DbSession, SettingsDep, guard
 
 router = APIRouter(prefix="/disclosure", tags=["disclosure"])
@@ -270,12 +271,19 @@ def case_messages(
 
 @router.post("/cases/{case_id}/messages", response_model=MessageRead, status_code=201)
 def post_message(
-    case_id: CaseId, data: MessageCreate, db: DbSession, settings: SettingsDep, actor: Writing
+    case_id: CaseId, data: MessageCreate, request: Request, settings: SettingsDep, actor: Writing
 ) -> MessageRead:
     """Write to everyone, the reporter, one vendor, the vendors, or the coordinators."""
-    access = _load(db, case_id, actor, settings, write=True)
-    message = messages.post_as(db, settings=settings, access=access, actor=actor, data=data)
-    return views.message_reads(db, [message])[0]
+
+    def post(db: Session) -> MessageRead:
+        access = _load(db, case_id, actor, settings, write=True)
+        message = messages.post_as(db, settings=settings, access=access, actor=actor, data=data)
+        return views.message_reads(db, [message])[0]
+
+    # A message is a publication through the log: posts arriving together share a commit,
+    # each answered once the commit that holds its entry is done (transparency.batching).
+    publications: Publications = request.app.state.publications
+    return publications.run(post)
 
 
 @router.put("/cases/{case_id}/read", response_model=ReadMarkUpdate)

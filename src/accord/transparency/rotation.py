@@ -170,7 +170,7 @@ def rotate(db: Session, *, settings: Settings) -> LogKey:
     key waits in the data directory until the transaction commits and is promoted then.
     """
     from accord.clock import utcnow
-    from accord.transparency import keys, origin, services
+    from accord.transparency import keys, origin, services, witnessing
     from accord.transparency.models import LogKey
 
     head = origin.locked_head(db, settings=settings)
@@ -202,6 +202,9 @@ def rotate(db: Session, *, settings: Settings) -> LogKey:
     )
     db.add(row)
     db.flush()
+    # The witnesses hold the old key: the job sends them the announcement before anything
+    # the new key signs (accord.transparency.witnessing).
+    witnessing.request_cosignatures(db, settings=settings)
     return row
 
 

@@ -23,7 +23,16 @@ from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import AccordError, InvalidInput, NotFound
-from accord.transparency import keys, merkle, origin, published, rotation, store, witnessing
+from accord.transparency import (
+    batching,
+    keys,
+    merkle,
+    origin,
+    published,
+    rotation,
+    store,
+    witnessing,
+)
 from accord.transparency.envelope import make_envelope
 from accord.transparency.merkle import HASH_SIZE, ProofError
 from accord.transparency.models import LogCheckpoint, LogHead, LogRecord
@@ -81,11 +90,20 @@ def append(
             field="document",
         )
     # The entry alone: its record is written with the tiles, before the next checkpoint.
-    # PostgreSQL raises the head and stores the entry in one statement (one round trip).
-    index = store.reserve_and_write(db, origin=keys.origin_for(settings), entry=entry)
+    # In a batch (accord.transparency.batching), past the transaction's first publication,
+    # the entry is written at the commit with the others. Else one statement stores it:
+    # PostgreSQL raises the head with it (one round trip), SQLite puts it after the last
+    # entry and leaves the head to catch up (one page changed: store.reserve_and_write).
+    configured = keys.origin_for(settings)
+    batch = batching.batch_of(db)
+    index = None if batch is None else batch.take(configured, entry)
     if index is None:
-        index = _reserve(db, settings=settings, count=1)
-        store.write_entries(db, index, [entry])
+        index = store.reserve_and_write(db, origin=configured, entry=entry)
+        if index is None:
+            index = _reserve(db, settings=settings, count=1)
+            store.write_entries(db, index, [entry])
+        if batch is not None:
+            batch.started(configured, index)
     (leaf_hash,) = merkle.hash_leaves([entry])
     if sign or (sign is None and _due(db, settings)):
         sign_latest(db, settings=settings)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import Insert, TextClause, insert, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accord import prepared
 from accord.clock import utcnow
@@ -25,6 +26,32 @@ from accord.transparency.models import LogHead, LogSegment, LogTile
 from accord.transparency.tiles import TILE_WIDTH, TileRows
 
 HEAD_ID = 1
+# Where a session keeps the publications it has handed indexes to but not yet written
+# (:mod:`accord.transparency.batching`): written before anything here reads the head or the
+# entries in that session.
+PENDING = "accord.transparency.pending"
+
+
+class Pending(Protocol):
+    """Entries a session has handed indexes to and will write before its commit."""
+
+    def flush(self, db: Session) -> None:
+        """Write them now."""
+
+
+def settle(db: Session) -> None:
+    """Write the entries ``db`` holds back (:data:`PENDING`), if any."""
+    pending: Pending | None = db.info.get(PENDING)
+    if pending is not None:
+        pending.flush(db)
+
+
+class SegmentRow(TypedDict):
+    """A row of ``log_segments``: a run of entries within one bundle."""
+
+    start: int
+    count: int
+    data: bytes
 
 
 class LogIntegrityError(RuntimeError):
@@ -40,6 +67,7 @@ def lock_head(db: Session, *, origin: str) -> LogHead:
     PostgreSQL takes the row lock (``FOR UPDATE``); SQLite writers already hold the database
     write lock from ``BEGIN IMMEDIATE``. Either way appends happen one after the other.
     """
+    settle(db)
     query = (
         select(LogHead)
         .where(LogHead.id == HEAD_ID)
@@ -50,7 +78,26 @@ def lock_head(db: Session, *, origin: str) -> LogHead:
     if head is None:
         db.execute(_insert_ignore(db), [_new_head(origin)])
         head = db.scalars(query).one()
+    _catch_up(db, head, write=True)
     return head
+
+
+_LAST_END = text("SELECT start + count FROM log_segments ORDER BY start DESC LIMIT 1")
+
+
+def _catch_up(db: Session, head: LogHead, *, write: bool) -> None:
+    # SQLite: a publication writes its entry alone, after the last one, and leaves the head's
+    # size behind (one page changed per commit instead of two: reserve_and_write); the size
+    # is the end of the last segment, brought into the head when it is locked.
+    if db.get_bind().dialect.name != "sqlite":
+        return
+    end = db.connection().scalar(_LAST_END) or 0
+    if end <= head.size:
+        return
+    if write:
+        head.size, head.updated_at = end, utcnow()
+    else:
+        set_committed_value(head, "size", end)  # read as it is, written by no one
 
 
 def _new_head(origin: str) -> dict[str, object]:
@@ -77,7 +124,11 @@ def _insert_ignore(db: Session) -> Insert:
 
 def read_head(db: Session) -> LogHead | None:
     """The head row without locking it (for reading)."""
-    return db.get(LogHead, HEAD_ID)
+    settle(db)
+    head = db.get(LogHead, HEAD_ID)
+    if head is not None:
+        _catch_up(db, head, write=False)
+    return head
 
 
 @functools.cache
@@ -144,6 +195,12 @@ def _check_lengths(entries: Sequence[bytes]) -> None:
 _RESERVE = text(
     "UPDATE log_head SET size = size + :count WHERE id = :id AND origin = :origin RETURNING size"
 )
+# SQLite: the head's size may lag behind the last segment (see _catch_up).
+_RESERVE_SQLITE = text(
+    "UPDATE log_head SET size = max(size, coalesce((SELECT start + count FROM log_segments "
+    "ORDER BY start DESC LIMIT 1), 0)) + :count WHERE id = :id AND origin = :origin "
+    "RETURNING size"
+)
 
 
 def reserve(db: Session, *, origin: str, count: int) -> int | None:
@@ -153,7 +210,8 @@ def reserve(db: Session, *, origin: str, count: int) -> int | None:
     bytes. None when there is no head under ``origin`` yet (the caller takes the slow path,
     :func:`lock_head`). The caller writes the entries with :func:`write_entries`.
     """
-    found = prepared.rows(db, _RESERVE, {"count": count, "id": HEAD_ID, "origin": origin})
+    statement = _RESERVE_SQLITE if db.get_bind().dialect.name == "sqlite" else _RESERVE
+    found = prepared.rows(db, statement, {"count": count, "id": HEAD_ID, "origin": origin})
     return int(found[0][0]) - count if found else None
 
 
@@ -177,17 +235,31 @@ _RESERVE_AND_WRITE = text(
 )
 
 
-def reserve_and_write(db: Session, *, origin: str, entry: bytes) -> int | None:
-    """PostgreSQL: :func:`reserve` one index and store ``entry`` there in one statement.
+# SQLite: the entry goes after the last segment, and the head is not written (its size is
+# brought up to date when it is next locked): a publication committed alone changes one page
+# of the database, the rightmost of log_segments, instead of two. Writers take turns on the
+# database's write lock, so the last segment cannot move under the statement.
+_WRITE_AFTER_LAST = text(
+    "INSERT INTO log_segments (start, count, data) SELECT s.start + s.count, 1, :data "
+    "FROM log_segments AS s WHERE EXISTS (SELECT 1 FROM log_head WHERE id = :id AND "
+    "origin = :origin AND size <= s.start + s.count) ORDER BY s.start DESC LIMIT 1 "
+    "RETURNING start"
+)
 
-    None on SQLite (in-process, two statements cost no round trip: the caller runs them) and
-    when there is no head under ``origin`` yet (the caller takes the slow path).
+
+def reserve_and_write(db: Session, *, origin: str, entry: bytes) -> int | None:
+    """Take the next index and store ``entry`` there, in one statement; the index.
+
+    PostgreSQL raises the head (taking its row lock) and inserts the entry; SQLite inserts
+    the entry after the last one and leaves the head behind (see :data:`_WRITE_AFTER_LAST`).
+    None when there is no head under ``origin`` yet, or (SQLite) no entry yet: the caller
+    takes the slow path.
     """
-    if db.get_bind().dialect.name != "postgresql":
-        return None
     _check_lengths([entry])
     data = tiles.encode_bundle([entry])
-    found = prepared.rows(db, _RESERVE_AND_WRITE, {"id": HEAD_ID, "origin": origin, "data": data})
+    params = {"id": HEAD_ID, "origin": origin, "data": data}
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    found = prepared.rows(db, _WRITE_AFTER_LAST if sqlite else _RESERVE_AND_WRITE, params)
     return int(found[0][0]) if found else None
 
 
@@ -216,15 +288,27 @@ def _grow_tree(
     head.root_hash = merkle.root(head.tree_size, node_reader(db))
 
 
-def _write_segments(db: Session, size: int, entries: Sequence[bytes]) -> None:
-    rows, done = [], 0
+def segment_rows(size: int, entries: Sequence[bytes]) -> list[SegmentRow]:
+    """The segment rows of ``entries`` from index ``size``: one per entry bundle they touch."""
+    _check_lengths(entries)
+    rows: list[SegmentRow] = []
+    done = 0
     while done < len(entries):
         start = size + done
         count = min(TILE_WIDTH - start % TILE_WIDTH, len(entries) - done)
         data = tiles.encode_bundle(entries[done : done + count])
         rows.append({"start": start, "count": count, "data": data})
         done += count
-    db.connection().execute(insert(LogSegment), rows)
+    return rows
+
+
+def write_segment_rows(db: Session, rows: Sequence[SegmentRow]) -> None:
+    """Insert segment rows (from :func:`segment_rows`)."""
+    db.connection().execute(insert(LogSegment), list(rows))
+
+
+def _write_segments(db: Session, size: int, entries: Sequence[bytes]) -> None:
+    write_segment_rows(db, segment_rows(size, entries))
 
 
 def _load_partials(db: Session, size: int) -> dict[tuple[int, int], TileRows]:
@@ -259,6 +343,7 @@ def read_entries(db: Session, start: int, end: int) -> list[bytes]:
     """Entries ``start`` to ``end - 1`` (fewer if the log is shorter)."""
     if start >= end:
         return []
+    settle(db)
     first = db.scalar(
         select(LogSegment.start).where(LogSegment.start <= start).order_by(LogSegment.start.desc())
     )

@@ -10,6 +10,11 @@ every checkpoint with the cosignatures it gathered appended, as signed-note line
 A witness that answers 409 tells the size it last cosigned; the job retries once from it. A
 witness that cosigned a larger tree than the hub holds, or another root for the same size,
 means the database is behind what was published: the job says so and fails.
+
+After the log's key is rotated, a witness holds the old key and would refuse every checkpoint
+the new one signs: before the newest checkpoint, the job sends each witness the rotation
+announcements (:mod:`accord.transparency.rotation`, signed by the old and the new key) it
+has not yet seen, oldest first, so that it follows the chain.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from accord.db import unit_of_work
 from accord.errors import AccordError, Conflict, InvalidInput, NotFound
 from accord.identity import audit
 from accord.identity.policy import Action, Actor, authorize
+from accord.transparency import rotation
 from accord.transparency.cosignature import CosignatureVerifier, cosigned_by
 from accord.transparency.models import LogCheckpoint, LogCosignature, LogWitness
 from accord.transparency.note import NoteError, split_note
@@ -41,6 +47,10 @@ class WitnessFailed(AccordError):
     """A witness could not be reached, refused, or answered something that does not verify."""
 
     code = "witness_failed"
+
+
+class WitnessRefused(WitnessFailed):
+    """A witness refused the checkpoint's signature (403): it holds another key for the log."""
 
 
 # -- the operator's list --------------------------------------------------------------------
@@ -190,13 +200,24 @@ def gather(
         with unit_of_work(sessions) as db:
             return services.signed_size(db)
 
+    with unit_of_work(sessions) as db:
+        announced = [
+            (row.from_size, row.announcement) for row in rotation.history(db) if row.announcement
+        ]
     cosigned, failed = [], {}
     for witness in configured:
+        connect = client or _client(settings)
+        try:
+            _announce(sessions, witness, announced, prove, signed, connect)
+        except (WitnessFailed, outbound.Refused) as exc:
+            failed[witness.name] = str(exc)
+            _record(sessions, witness.name, error=str(exc))
+            continue
         if witness.name in have:
             cosigned.append(witness.name)
             continue
         try:
-            answer = _ask(witness, latest, prove, signed, client or _client(settings))
+            answer = _ask(witness, latest, prove, signed, connect)
         except (WitnessFailed, outbound.Refused) as exc:
             failed[witness.name] = str(exc)
             _record(sessions, witness.name, error=str(exc))
@@ -206,6 +227,36 @@ def gather(
             _record(sessions, witness.name, size=size, line=line, checkpoint=latest)
             cosigned.append(witness.name)
     return Gathered(latest.size, cosigned, failed)
+
+
+def _announce(
+    sessions: sessionmaker[Session],
+    witness: LogWitness,
+    announced: Sequence[tuple[int, str]],
+    prove: ProofSource,
+    signed: Callable[[], int],
+    client: Callable[[LogWitness], httpx.Client],
+) -> None:
+    """Send ``witness`` the key announcements it has not seen, oldest first.
+
+    One at a size below the witness's was seen (the witness cosigned a later checkpoint,
+    which only the announced key signs). One at its size may have been: refused as signed
+    by a key the witness no longer holds (403), it was, and the next is sent.
+    """
+    for size, text in announced:
+        if size < witness.size:
+            continue
+        # Not stored as a checkpoint (the plain one of that size is): sent, not kept.
+        checkpoint = LogCheckpoint(size=size, note=text)
+        try:
+            answer = _ask(witness, checkpoint, prove, signed, client)
+        except WitnessRefused:
+            if size == witness.size:
+                continue
+            raise
+        if answer is not None:
+            witness.size = max(witness.size, answer[1])
+            _record(sessions, witness.name, size=answer[1])
 
 
 def _client(settings: Settings) -> Callable[[LogWitness], httpx.Client]:
@@ -245,7 +296,8 @@ def _ask(
                     )
                 old = known
                 continue
-            raise WitnessFailed(f"{witness.name} answered {status}: {text[:200].strip()}")
+            failure = WitnessRefused if status == 403 else WitnessFailed
+            raise failure(f"{witness.name} answered {status}: {text[:200].strip()}")
     raise WitnessFailed(f"{witness.name} kept changing its size")
 
 
@@ -303,9 +355,10 @@ def _record(
             return  # removed meanwhile
         witness.updated_at = utcnow()
         witness.last_error = error
+        if size is not None:
+            witness.size = max(witness.size, size)
         if size is None or line is None or checkpoint is None:
             return
-        witness.size = max(witness.size, size)
         _, blobs = split_note(checkpoint.note + line)
         timestamp = int.from_bytes(blobs[-1][1][4:12], "big")
         db.execute(

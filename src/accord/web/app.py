@@ -24,6 +24,7 @@ from accord.sharing import misp_pages
 from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.drainer import Drainer
 from accord.sharing.queue import Queue
+from accord.transparency.batching import Publications
 from accord.web import errors
 from accord.web.admission import Admission
 from accord.web.rendering import make_environment
@@ -269,6 +270,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.reader = make_sessionmaker(app.state.engine, read_only=True)
     # Small TAXII writes of many requests share a transaction on SQLite (accord.group_commit).
     app.state.group_commit = GroupCommit(app.state.sessionmaker)
+    # Publications through the log of many requests share a commit (transparency.batching).
+    app.state.publications = Publications(app.state.sessionmaker)
     app.state.limiter = RateLimiter.for_hub(settings, app.state.engine)
     # Large TAXII envelopes wait here to be stored in batches (accord.sharing.queue).
     app.state.queue = Queue.for_hub(settings, app.state.engine)
