@@ -18,7 +18,7 @@ from accord.accountability.models import HubReport
 from accord.accountability.periods import Period
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, NotFound
+from accord.errors import N_, Conflict, Message, NotFound
 from accord.identity.policy import Actor
 
 SCHEMA = reports.HUB_SCHEMA
@@ -87,7 +87,13 @@ def publish(
         services.exclusions(db, period_key=period.key), org_id=_NO_SIGNATORY, period_key=period.key
     )
     if reason is not None:
-        raise Conflict(f"{period.key} is excluded from publication: {reason}")
+        raise Conflict(
+            Message(
+                N_("%(key)s is excluded from publication: %(reason)s"),
+                key=period.key,
+                reason=reason,
+            )
+        )
     previous = latest(db, period=period)
     version = previous.version + 1 if previous else 1
     document = document_of(
@@ -132,7 +138,10 @@ def get(db: Session, *, period: Period, version: int | None) -> HubReport:
     found = db.scalar(query.order_by(HubReport.version.desc()).limit(1))
     if found is None:
         what = f"version {version} of the " if version is not None else ""
-        raise NotFound(f"no {what}hub report for {period.key}", field="period")
+        raise NotFound(
+            Message(N_("no %(what)shub report for %(key)s"), what=what, key=period.key),
+            field="period",
+        )
     return found
 
 

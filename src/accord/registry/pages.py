@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.advisories import csaf_provider
-from accord.errors import AccordError, InvalidInput, invalid_from, validated
+from accord.errors import N_, AccordError, InvalidInput, Message, invalid_from, validated
 from accord.identity import services as identity_services
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
@@ -302,7 +302,10 @@ def product_lines(text: str) -> list[tuple[int, ProductDeclaration]]:
             found.append((number, ProductDeclaration(purl=purl, name=name.strip() or fallback)))
         except ValidationError as exc:
             error = exc.errors()[0]
-            raise InvalidInput(f"line {number}: {error['msg']}", field="products") from None
+            raise InvalidInput(
+                Message(N_("line %(number)s: %(error)s"), number=number, error=error["msg"]),
+                field="products",
+            ) from None
     return found
 
 
