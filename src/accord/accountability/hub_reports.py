@@ -137,11 +137,16 @@ def get(db: Session, *, period: Period, version: int | None) -> HubReport:
         query = query.where(HubReport.version == version)
     found = db.scalar(query.order_by(HubReport.version.desc()).limit(1))
     if found is None:
-        what = f"version {version} of the " if version is not None else ""
-        raise NotFound(
-            Message(N_("no %(what)shub report for %(key)s"), what=what, key=period.key),
-            field="period",
+        message = (
+            Message(N_("no hub report for %(key)s"), key=period.key)
+            if version is None
+            else Message(
+                N_("no version %(version)s of the hub report for %(key)s"),
+                version=version,
+                key=period.key,
+            )
         )
+        raise NotFound(message, field="period")
     return found
 
 

@@ -276,16 +276,17 @@ def get(db: Session, *, org: Organization, period: Period, version: int | None) 
             )
         )
     if found is None:
-        what = f"version {version} of " if version is not None else ""
-        raise NotFound(
-            Message(
-                N_("no %(what)sreport of %(slug)s for %(key)s"),
-                what=what,
+        message = (
+            Message(N_("no report of %(slug)s for %(key)s"), slug=org.slug, key=period.key)
+            if version is None
+            else Message(
+                N_("no version %(version)s of the report of %(slug)s for %(key)s"),
+                version=version,
                 slug=org.slug,
                 key=period.key,
-            ),
-            field="period",
+            )
         )
+        raise NotFound(message, field="period")
     return found
 
 
