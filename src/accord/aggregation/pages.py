@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accord.aggregation import services
 from accord.aggregation.models import CsafProvider
-from accord.errors import AccordError, NotFound
+from accord.errors import N_, AccordError, Message, NotFound
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
@@ -79,7 +79,10 @@ def _detail(
 ) -> HTMLResponse:
     found = services.view(db, actor=actor, provider_id=provider_id)
     if org is not None and found.provider.organization_id != org.id:
-        raise NotFound(f"no CSAF provider {provider_id}", field="provider")
+        raise NotFound(
+            Message(N_("no CSAF provider %(provider_id)s"), provider_id=provider_id),
+            field="provider",
+        )
     return render(
         request,
         "aggregation/provider.html",
@@ -129,7 +132,10 @@ def admin_run(
     """Queue a pass over the provider now."""
     provider = db.get(CsafProvider, provider_id)
     if provider is None:
-        raise NotFound(f"no CSAF provider {provider_id}", field="provider")
+        raise NotFound(
+            Message(N_("no CSAF provider %(provider_id)s"), provider_id=provider_id),
+            field="provider",
+        )
     services.queue_pass(db, provider=provider, settings=settings)
     return RedirectResponse(f"{ADMIN}/{provider_id}", status_code=303)
 
