@@ -199,7 +199,7 @@ async def on_database_busy(request: Request, exc: Exception) -> Response:
     if isinstance(exc, OperationalError) and not _saturated(exc):
         return await on_unexpected(request, exc)
     log.warning("busy on %s %s: %s", request.method, request.url.path, exc)
-    return await on_accord_error(request, Overloaded("the hub is busy; try again shortly"))
+    return await on_accord_error(request, Overloaded(N_("the hub is busy; try again shortly")))
 
 
 _SATURATED = ("database is locked", "too many clients", "remaining connection slots")
