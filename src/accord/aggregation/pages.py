@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accord.aggregation import services
 from accord.aggregation.models import CsafProvider
-from accord.errors import N_, AccordError, Message, NotFound
+from accord.errors import N_, AccordError, Message, NotFound, say
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.i18n import viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -46,7 +47,13 @@ def _list(
             "org": org,
             "base": _base(org),
             "providers": rows,
-            "error": error,
+            # The refusal in the viewer's language (the template shows its field and message).
+            "error": None
+            if error is None
+            else {
+                "field": error.field,
+                "message": say(error.message, viewer_of(request).translations.gettext),
+            },
             "given": given,
             "mode": mode,
             "modes": services.MODES,
