@@ -22,7 +22,7 @@ from sqlalchemy.types import TypeDecorator
 from accord import jsonio
 from accord.checkpoints import BACKSTOP_PAGES
 from accord.config import RESERVED_CONNECTIONS, Settings
-from accord.errors import ConfigError, Overloaded
+from accord.errors import N_, ConfigError, Overloaded
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -278,7 +278,7 @@ class WriteTurn:
         # commit, then more work) must not wait for itself.
         if not conn.info.get(_HOLDS_TURN):
             if not self._lock.acquire(timeout=self._seconds):
-                raise Overloaded("the hub is busy writing; try again shortly")
+                raise Overloaded(N_("the hub is busy writing; try again shortly"))
             conn.info[_HOLDS_TURN] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 

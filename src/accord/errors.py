@@ -7,7 +7,7 @@ the API, a page for the web, one line and an exit code for the CLI.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -38,17 +38,44 @@ class Message(str):
         return made
 
     def translated(self, gettext: Callable[[str], str]) -> str:
-        """The sentence through ``gettext`` (a catalog's), with the same values."""
+        """The sentence through ``gettext`` (a catalog's), with the same values; a value that
+        is itself a :class:`Message` or :class:`Sentences` (where an item was found: "object
+        2") is said in the same language."""
+        if not self.params:
+            return gettext(self.msgid)
+        values = {name: say(value, gettext) if _spoken(value) else value
+                  for name, value in self.params.items()}  # fmt: skip
         try:
-            return gettext(self.msgid) % self.params if self.params else gettext(self.msgid)
+            return gettext(self.msgid) % values
         except (KeyError, ValueError, TypeError):  # a catalog's placeholder gone wrong
             return str(self)
+
+
+class Sentences(str):
+    """Several messages said one after another ("; " between them), each in the reader's
+    language: the problems of one refusal (a MISP event's items)."""
+
+    parts: tuple[object, ...]
+
+    def __new__(cls, parts: Iterable[object]) -> Sentences:
+        kept = tuple(parts)
+        made = super().__new__(cls, "; ".join(str(part) for part in kept))
+        made.parts = kept
+        return made
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """Each part through ``gettext`` (see :func:`say`)."""
+        return "; ".join(say(part, gettext) for part in self.parts)
+
+
+def _spoken(value: object) -> bool:
+    return isinstance(value, Message | Sentences)
 
 
 def say(message: object, gettext: Callable[[str], str]) -> str:
     """``message`` in a catalog's language: a :class:`Message` by its id and values, any
     other text as a whole (an exact sentence of the catalog, else itself)."""
-    if isinstance(message, Message):
+    if isinstance(message, Message | Sentences):
         return message.translated(gettext)
     return gettext(str(message))
 

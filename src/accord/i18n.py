@@ -21,6 +21,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
+from babel.core import negotiate_locale
 from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
 from babel.messages import mofile, pofile
 from babel.numbers import format_decimal
@@ -124,6 +125,15 @@ def accepted_languages(header: str) -> list[str]:
         if tag and tag != "*" and quality > 0:
             weighted.append((-quality, position, tag.strip()))
     return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiated_language(header: str | None) -> str | None:
+    """The hub's language an Accept-Language header prefers (``es-MX`` finds ``es``), or
+    None where it names none of them (or there is no header). The API's words (an error's
+    message, a report's language) follow it, English by default; pages also read cookies."""
+    preferred = accepted_languages(header or "")
+    found: str | None = negotiate_locale(preferred, list(LANGUAGES), sep="-")
+    return found
 
 
 def resolve_zone(saved: str | None, chosen: str | None, browser: str | None) -> str:

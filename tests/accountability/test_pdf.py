@@ -196,3 +196,28 @@ def test_arabic_after_a_latin_line_is_drawn_right_to_left_and_copied_in_reading_
     text = pypdf.PdfReader(io.BytesIO(writer.output())).pages[0].extract_text()
     assert text.count(arabic) == 2  # pypdf reads right-to-left runs drawn in visual order
     assert arabic[::-1] not in text
+
+
+def _spaceless(text: str) -> str:
+    # pypdf places a space at the edge of a right-to-left run on either side of it; the
+    # characters' order is what the reader copies, and what is compared.
+    return "".join(text.split())
+
+
+def test_a_paragraph_mixing_arabic_and_latin_keeps_its_logical_order() -> None:
+    arabic = "تم إصلاح الثغرات الأمنية"
+    mixed = f"We fixed CVE-2026-1234 في الإصدار 2.1 and told vendors: {arabic} today."
+    rtl_first = f"{arabic} في الإصدار 2.1 وأبلغنا Acme Corp اليوم"
+    writer = pdf._Writer("Orden", Viewer(language="es"), "")
+    writer.line("Periodo: 2026-Q3")  # a cell whose last run is left to right
+    writer.markdown(f"{mixed}\n\n- CVE-2026-1234: **{arabic}** in 2.1\n\n{rtl_first}\n")
+    writer.line(mixed)
+    text = pypdf.PdfReader(io.BytesIO(writer.output())).pages[0].extract_text()
+    # The Latin paragraph, from the narrative (HTML) and from a cell: Arabic words in reading
+    # order between the Latin ones, none reversed.
+    assert _spaceless(text).count(_spaceless(mixed)) == 2
+    assert _spaceless(f"CVE-2026-1234: {arabic} in 2.1") in _spaceless(text)  # bold, in a list
+    for word in (*arabic.split(), "الإصدار", "وأبلغنا"):
+        assert word[::-1] not in text
+    # The Arabic paragraph: its Latin words kept whole, in their own order.
+    assert "Acme Corp" in text

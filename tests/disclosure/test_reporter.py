@@ -154,3 +154,27 @@ def test_the_reporter_adds_files_after_sending_under_the_same_rules(
     )
     assert ok.status_code == 303
     assert "notes.txt" in client.get(f"/disclosure/follow?token={world.report_token}").text
+
+
+def test_the_report_record_carries_the_language_the_reporter_wrote_from(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    sent = client.post(
+        "/api/v1/disclosure/reports",
+        json=REPORT,
+        headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"},
+    )
+    assert sent.status_code == 201, sent.text
+    world.report_token, world.public_id = sent.json()["token"], sent.json()["id"]
+    world.case_id = world.public_id
+    assert _case(client, world, "coordinator")["language"] == "es"
+    own = client.get("/api/v1/disclosure/report", headers=world.headers("reporter"))
+    assert own.status_code == 200, own.text
+    assert own.json()["language"] == "es"
+    # No Accept-Language, or none the hub speaks: no language known (the reporter reads English).
+    for headers in ({}, {"Accept-Language": "de-DE"}):
+        again = client.post("/api/v1/disclosure/reports", json=REPORT, headers=headers)
+        assert again.status_code == 201, again.text
+        world.case_id = again.json()["id"]
+        assert _case(client, world, "coordinator")["language"] is None

@@ -18,7 +18,7 @@ from accord.accountability.models import HubReport
 from accord.accountability.periods import Period
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, NotFound
+from accord.errors import N_, Conflict, Message, NotFound
 from accord.identity.policy import Actor
 
 SCHEMA = reports.HUB_SCHEMA
@@ -87,7 +87,13 @@ def publish(
         services.exclusions(db, period_key=period.key), org_id=_NO_SIGNATORY, period_key=period.key
     )
     if reason is not None:
-        raise Conflict(f"{period.key} is excluded from publication: {reason}")
+        raise Conflict(
+            Message(
+                N_("%(key)s is excluded from publication: %(reason)s"),
+                key=period.key,
+                reason=reason,
+            )
+        )
     previous = latest(db, period=period)
     version = previous.version + 1 if previous else 1
     document = document_of(
@@ -131,8 +137,16 @@ def get(db: Session, *, period: Period, version: int | None) -> HubReport:
         query = query.where(HubReport.version == version)
     found = db.scalar(query.order_by(HubReport.version.desc()).limit(1))
     if found is None:
-        what = f"version {version} of the " if version is not None else ""
-        raise NotFound(f"no {what}hub report for {period.key}", field="period")
+        message = (
+            Message(N_("no hub report for %(key)s"), key=period.key)
+            if version is None
+            else Message(
+                N_("no version %(version)s of the hub report for %(key)s"),
+                version=version,
+                key=period.key,
+            )
+        )
+        raise NotFound(message, field="period")
     return found
 
 

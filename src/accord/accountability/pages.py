@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from accord.accountability import figures, handlers, hub, hub_reports, reports, services, views
 from accord.accountability.periods import Period
 from accord.clock import utcnow
-from accord.errors import AccordError, InvalidInput
+from accord.errors import N_, AccordError, InvalidInput, Message
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
@@ -368,7 +368,11 @@ def refresh_submit(
     every = every_minutes.strip()
     if every and (not every.isdigit() or not 0 < int(every) <= handlers.MAX_EVERY_MINUTES):
         raise InvalidInput(
-            f"repeat every 1 to {handlers.MAX_EVERY_MINUTES} minutes", field="every_minutes"
+            Message(
+                N_("repeat every 1 to %(MAX_EVERY_MINUTES)s minutes"),
+                MAX_EVERY_MINUTES=handlers.MAX_EVERY_MINUTES,
+            ),
+            field="every_minutes",
         )
     handlers.schedule(db, every_minutes=int(every) if every else None, settings=settings)
     return RedirectResponse("/admin/accountability", status_code=303)

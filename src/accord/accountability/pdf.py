@@ -4,7 +4,8 @@ The PDF is a rendering, not the record: the JSON document is what is signed and 
 the PDF prints its digest, log index and signed note so a reader can check it against them.
 
 Every character prints as written: the fonts are embedded Unicode fonts (``fonts.py``), text
-is shaped by HarfBuzz (Arabic joins, right-to-left runs are ordered) and the signed note is
+is split into directional runs by the bidi algorithm (UAX #9, fpdf2's own, in cells and in
+the narrative's HTML alike), then shaped by HarfBuzz (Arabic joins); the signed note is
 printed line by line, never wrapped, so the note copied from the PDF verifies. The narrative
 and commitments are CommonMark rendered without raw HTML, images or links, so nothing a
 signatory writes becomes a link or an action in the PDF. Moments are written by
@@ -21,7 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from fpdf import FPDF
+from fpdf.bidi import auto_detect_base_direction
 from fpdf.fonts import TextStyle
+from fpdf.line_break import Fragment
 from markdown_it import MarkdownIt
 
 from accord.accountability import figures, fonts, hub, views
@@ -49,13 +52,43 @@ def _moment(text: str, viewer: Viewer) -> str:
     return format_when(datetime.fromisoformat(text.replace("Z", "+00:00")), viewer)
 
 
+class _Document(FPDF):
+    """fpdf2's document, its HTML paragraphs put through the Unicode bidi algorithm (UAX #9).
+
+    ``multi_cell`` and ``cell`` split their text into directional runs (fpdf2's
+    ``BidiParagraph``) before shaping; ``write_html``'s paragraphs do not, so a sentence that
+    mixes Arabic and Latin was shaped as one run in one direction: the Arabic words drawn in
+    logical order left to right, mirrored on the page and reversed when copied. While
+    ``bidi_html`` is set, each piece of text an HTML paragraph writes is split the same way;
+    the paragraph's base direction is the one of its whole block (``text_shaping["direction"]``,
+    set per block by ``_Writer.markdown``).
+    """
+
+    bidi_html = False
+    _splitting = False
+
+    def _preload_font_styles(
+        self,
+        text: str | None,
+        markdown: bool,
+        _initial_emphasis: tuple[bool, bool, bool, bool] | None = None,
+    ) -> Sequence[Fragment]:
+        if not self.bidi_html or self._splitting or not text or not self.text_shaping:
+            return super()._preload_font_styles(text, markdown, _initial_emphasis)
+        self._splitting = True  # the split calls this method again, once per run
+        try:
+            return self._preload_bidirectional_text(text, markdown)
+        finally:
+            self._splitting = False
+
+
 class _Writer:
     """The few kinds of block a report prints."""
 
     def __init__(self, title: str, viewer: Viewer, text: str = "") -> None:
         self.viewer = viewer
         self.gettext: Callable[[str], str] = viewer.translations.gettext
-        self.pdf = FPDF(format="A4")
+        self.pdf = _Document(format="A4")
         found = fonts.find()
         self.pdf.add_font(FONT, "", str(found.sans))
         self.pdf.add_font(FONT, "B", str(found.sans_bold))
@@ -100,25 +133,40 @@ class _Writer:
         """CommonMark, as the pages show it: emphasis, headings, lists, code; no links."""
         # A narrative's own headings print as bold lines: the document's outline is the
         # report's sections (and fpdf2 cannot mix its section styles with HTML headings).
-        html = _HEADING_TAG.sub(lambda m: "</b></p>" if m[1] else "<p><b>", _MARKDOWN.render(text))
         self.pdf.set_font(FONT, "", 10)
-        # fpdf2 keeps the direction of the last bidi fragment a cell or line wrote (its
-        # text_shaping "fragment_direction") and write_html, which runs no bidi algorithm of its
-        # own, shapes every later run in it: Arabic after a Latin line came out in logical
-        # order drawn left to right (mirrored on the page, reversed when copied). Unset, HarfBuzz
-        # takes each run's direction from its script.
+        # One HTML rendering per top-level block (paragraph, list, quote), each in the base
+        # direction of its first strong character (UAX #9, rules P2 and P3): an Arabic
+        # paragraph reads right to left with its Latin words embedded, and the reverse.
+        lines = text.splitlines(keepends=True)
+        for token in _MARKDOWN.parse(text):
+            if token.level != 0 or token.map is None or token.nesting == -1:
+                continue
+            block = "".join(lines[token.map[0] : token.map[1]])
+            self._html_block(block)
+        self.pdf.ln(1)
+
+    def _html_block(self, block: str) -> None:
+        html = _HEADING_TAG.sub(lambda m: "</b></p>" if m[1] else "<p><b>", _MARKDOWN.render(block))
         shaping = self.pdf.text_shaping
         if shaping is not None:
-            shaping["fragment_direction"] = shaping["paragraph_direction"] = None
-        self.pdf.write_html(
-            html,
-            font_family=FONT,
-            tag_styles={
-                "code": TextStyle(font_family=MONO),
-                "pre": TextStyle(font_family=MONO),
-            },
-        )
-        self.pdf.ln(1)
+            # fpdf2 keeps the direction of the last run a cell wrote (its text_shaping
+            # "fragment_direction"); the block's own runs set theirs.
+            shaping["fragment_direction"] = None
+            shaping["direction"] = auto_detect_base_direction(block)
+        self.pdf.bidi_html = True
+        try:
+            self.pdf.write_html(
+                html,
+                font_family=FONT,
+                tag_styles={
+                    "code": TextStyle(font_family=MONO),
+                    "pre": TextStyle(font_family=MONO),
+                },
+            )
+        finally:
+            self.pdf.bidi_html = False
+            if shaping is not None:
+                shaping["direction"] = shaping["paragraph_direction"] = None
 
     def rows(self, rows: Iterable[tuple[str, ...]], widths: tuple[int, ...]) -> None:
         """A table without borders: each row's cells side by side, wrapped in their width."""

@@ -213,7 +213,14 @@ def publish(
         services.exclusions(db, period_key=period.key), org_id=org.id, period_key=period.key
     )
     if reason is not None:
-        raise Conflict(f"{org.name} for {period.key} is excluded from publication: {reason}")
+        raise Conflict(
+            Message(
+                N_("%(name)s for %(key)s is excluded from publication: %(reason)s"),
+                name=org.name,
+                key=period.key,
+                reason=reason,
+            )
+        )
     previous = latest(db, org=org, period=period)
     found = services.live(db, period=period, org_ids=[org.id])[org.id]
     version = previous.version + 1 if previous else 1
@@ -269,8 +276,17 @@ def get(db: Session, *, org: Organization, period: Period, version: int | None) 
             )
         )
     if found is None:
-        what = f"version {version} of " if version is not None else ""
-        raise NotFound(f"no {what}report of {org.slug} for {period.key}", field="period")
+        message = (
+            Message(N_("no report of %(slug)s for %(key)s"), slug=org.slug, key=period.key)
+            if version is None
+            else Message(
+                N_("no version %(version)s of the report of %(slug)s for %(key)s"),
+                version=version,
+                slug=org.slug,
+                key=period.key,
+            )
+        )
+        raise NotFound(message, field="period")
     return found
 
 

@@ -23,7 +23,7 @@ from accord.accountability.figures import Figure, Value
 from accord.accountability.models import ComputedFigures, Exclusion, HubFigures
 from accord.accountability.periods import Period, PeriodError
 from accord.clock import utcnow
-from accord.errors import InvalidInput, NotFound
+from accord.errors import N_, InvalidInput, Message, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Actor
@@ -80,7 +80,7 @@ def get_signatory(db: Session, slug: str) -> Organization:
         )
     )
     if org is None:
-        raise NotFound(f"no signatory {slug!r}", field="signatory")
+        raise NotFound(Message(N_("no signatory %(slug)r"), slug=slug), field="signatory")
     return org
 
 
@@ -187,11 +187,16 @@ def exclude(
     """An operator keeps a signatory, a period, or both together out of publication."""
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("say why: the reason is shown in place of the figures", field="reason")
+        raise InvalidInput(
+            N_("say why: the reason is shown in place of the figures"), field="reason"
+        )
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"the reason has at most {MAX_REASON} characters", field="reason")
+        raise InvalidInput(
+            Message(N_("the reason has at most %(MAX_REASON)s characters"), MAX_REASON=MAX_REASON),
+            field="reason",
+        )
     if not slug and not period_key:
-        raise InvalidInput("name a signatory, a period, or both", field="signatory")
+        raise InvalidInput(N_("name a signatory, a period, or both"), field="signatory")
     org = get_signatory(db, slug) if slug else None
     period = periods.parse(period_key) if period_key else None
     found = Exclusion(
@@ -218,7 +223,10 @@ def lift(db: Session, *, actor: Actor, exclusion_id: int) -> None:
     """An operator lifts an exclusion."""
     found = db.get(Exclusion, exclusion_id)
     if found is None:
-        raise NotFound(f"no exclusion {exclusion_id}", field="exclusion_id")
+        raise NotFound(
+            Message(N_("no exclusion %(exclusion_id)s"), exclusion_id=exclusion_id),
+            field="exclusion_id",
+        )
     audit.record(
         db,
         actor=actor,
@@ -304,9 +312,13 @@ def scorecard(db: Session, *, period: Period, sort: str | None, order: str) -> l
 
     Signatories without a value, and those excluded, come last whatever the order."""
     if sort is not None and (sort not in figures.BY_ID or not figures.BY_ID[sort].sortable):
-        raise PeriodError(f"unknown figure {sort!r} to sort by", field="sort")
+        raise PeriodError(
+            Message(N_("unknown figure %(sort)r to sort by"), sort=sort), field="sort"
+        )
     if order not in SORT_ORDERS:
-        raise PeriodError(f"unknown order {order!r}: asc or desc", field="order")
+        raise PeriodError(
+            Message(N_("unknown order %(order)r: asc or desc"), order=order), field="order"
+        )
     found = stored_or_live(db, period=period, orgs=signatories(db))
     if sort is None:
         return found  # by name

@@ -36,7 +36,7 @@ from accord.advisories.models import (
 from accord.advisories.visibility import readable
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Actor
 
 BASE = CSAF_BASE
@@ -76,7 +76,14 @@ class Entry:
 def check_label(label: str) -> tuple[Tlp, ...]:
     """The TLP 2.0 labels a CSAF label's directory holds; an unknown label is not found."""
     if label not in LABELS:
-        raise NotFound(f"no CSAF directory {label!r}: one of {', '.join(LABELS)}", field="label")
+        raise NotFound(
+            Message(
+                N_("no CSAF directory %(label)r: one of %(values)s"),
+                label=label,
+                values=", ".join(LABELS),
+            ),
+            field="label",
+        )
     return LABELS[label]
 
 
@@ -141,7 +148,15 @@ def document(
             advisory = db.scalar(select(Advisory).where(Advisory.osv_id == entry.osv_id))
             if advisory is not None:
                 return csaf_export(advisory, settings)
-    raise NotFound(f"no CSAF document {label}/{year}/{filename}", field="filename")
+    raise NotFound(
+        Message(
+            N_("no CSAF document %(label)s/%(year)s/%(filename)s"),
+            label=label,
+            year=year,
+            filename=filename,
+        ),
+        field="filename",
+    )
 
 
 def signature_file(text: str, settings: Settings) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import jcs
 
 from accord.advisories.errors import BadRecord
+from accord.errors import N_, Message
 
 SCHEMA_VERSION = "1.7.5"
 
@@ -45,9 +46,17 @@ def parse_timestamp(text: str, *, field: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise BadRecord(f"{field}: not an RFC 3339 timestamp: {text!r}", field=field) from None
+        raise BadRecord(
+            Message(N_("%(field)s: not an RFC 3339 timestamp: %(text)r"), field=field, text=text),
+            field=field,
+        ) from None
     if moment.tzinfo is None:
-        raise BadRecord(f"{field}: the timestamp has no time zone: {text!r}", field=field)
+        raise BadRecord(
+            Message(
+                N_("%(field)s: the timestamp has no time zone: %(text)r"), field=field, text=text
+            ),
+            field=field,
+        )
     return moment.astimezone(UTC)
 
 

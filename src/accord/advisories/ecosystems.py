@@ -13,7 +13,7 @@ from functools import cache
 from packageurl import PackageURL
 
 from accord.advisories.validation import schema
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 
 
 @cache
@@ -108,7 +108,10 @@ def from_purl(purl: str, *, field: str) -> PurlPackage | None:
     try:
         parsed = PackageURL.from_string(purl)
     except ValueError as exc:
-        raise InvalidInput(f"{field}: invalid package URL: {exc}", field=field) from None
+        raise InvalidInput(
+            Message(N_("%(field)s: invalid package URL: %(exc)s"), field=field, exc=exc),
+            field=field,
+        ) from None
     ecosystem = _PURL_TYPES.get(parsed.type) or _DISTROS.get((parsed.type, parsed.namespace or ""))
     if ecosystem is None:
         return None

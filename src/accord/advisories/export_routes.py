@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from accord.advisories import csaf_provider, exports, openpgp, services
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity import services as identity_services
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
@@ -120,7 +120,14 @@ def public_key(filename: str, _actor: Reader, settings: SettingsDep) -> Response
     """The hub's public OpenPGP key, ``<FINGERPRINT>.asc`` (requirement 20)."""
     key = openpgp.public_key(settings)
     if filename != key.filename:
-        raise NotFound(f"no key {filename}: the hub signs with {key.filename}", field="filename")
+        raise NotFound(
+            Message(
+                N_("no key %(filename)s: the hub signs with %(filename2)s"),
+                filename=filename,
+                filename2=key.filename,
+            ),
+            field="filename",
+        )
     return Response(key.armored, media_type="application/pgp-keys")
 
 
@@ -148,9 +155,9 @@ def directory_file(
     if suffix == "json":
         name, suffix = filename, ""
     if suffix not in ("", *csaf_provider.HASHES, csaf_provider.SIGNATURE):
-        raise NotFound(f"no file {filename}", field="filename")
+        raise NotFound(Message(N_("no file %(filename)s"), filename=filename), field="filename")
     if not name.endswith(".json"):
-        raise NotFound(f"no file {filename}", field="filename")
+        raise NotFound(Message(N_("no file %(filename)s"), filename=filename), field="filename")
     found = csaf_provider.document(db, actor, settings, label=label, year=year, filename=name)
     if not suffix:
         return Response(found.text, media_type="application/json")

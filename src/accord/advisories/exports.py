@@ -41,7 +41,7 @@ from accord.advisories.formats import (
 from accord.advisories.formats.csaf import TLP_V1_LABELS
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion
 from accord.config import Settings
-from accord.errors import InvalidInput, NotFound
+from accord.errors import N_, InvalidInput, Message, NotFound
 from accord.identity.models import OrgType
 
 FORMATS = ("osv", "csaf", "cve", "stix")
@@ -80,9 +80,18 @@ def published_versions(advisory: Advisory, number: int | None = None) -> list[Ad
     if number is not None:
         versions = [v for v in versions if v.number <= number]
         if not versions or versions[-1].number != number:
-            raise NotFound(f"{advisory.osv_id} has no version {number}", field="version")
+            raise NotFound(
+                Message(
+                    N_("%(osv_id)s has no version %(number)s"),
+                    osv_id=advisory.osv_id,
+                    number=number,
+                ),
+                field="version",
+            )
     if not versions:
-        raise NotFound(f"{advisory.osv_id} has not been published", field="id")
+        raise NotFound(
+            Message(N_("%(osv_id)s has not been published"), osv_id=advisory.osv_id), field="id"
+        )
     return versions
 
 
@@ -226,7 +235,12 @@ def export(
         return Export(_json(bundle), "application/json", f"{stem}.stix.json")
     if fmt == "cve":
         return _cve_export(advisory, record, meta, stem, cna_org_id)
-    raise NotFound(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
+    raise NotFound(
+        Message(
+            N_("unknown format %(fmt)r: one of %(values)s"), fmt=fmt, values=", ".join(FORMATS)
+        ),
+        field="format",
+    )
 
 
 def _cve_export(
@@ -238,7 +252,10 @@ def _cve_export(
 ) -> Export:
     cves = [a for a in [record["id"], *(record.get("aliases") or [])] if _CVE_ALIAS.match(a)]
     if not cves:
-        raise NotFound(f"{record['id']} has no CVE id: no CVE record to give", field="format")
+        raise NotFound(
+            Message(N_("%(record)s has no CVE id: no CVE record to give"), record=record["id"]),
+            field="format",
+        )
     if cna_org_id is not None:
         publisher = replace(meta.publisher, cve_org_id=cna_org_id)
         meta = replace(meta, publisher=publisher)

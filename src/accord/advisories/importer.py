@@ -37,7 +37,7 @@ from accord.advisories.publication import publish
 from accord.aggregation.checks import is_csaf
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.errors import AccordError
+from accord.errors import N_, AccordError, Message
 from accord.identity import audit
 from accord.identity.policy import Action, Actor, authorize
 from accord.transparency import services as log
@@ -130,7 +130,7 @@ def read(location: str, *, settings: Settings) -> Iterator[Source]:
     elif path.is_file():
         yield from _read_file(path.name, str(path), partial(_read_path, path))
     else:
-        raise AccordError(f"{location}: no such file or folder")
+        raise AccordError(Message(N_("%(location)s: no such file or folder"), location=location))
 
 
 def count(location: str) -> int | None:
@@ -182,7 +182,9 @@ def _read_zip(path: Path, where: str) -> Iterator[Source]:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise AccordError(f"{where}: not a zip archive ({exc})") from None
+        raise AccordError(
+            Message(N_("%(where)s: not a zip archive (%(exc)s)"), where=where, exc=exc)
+        ) from None
     with archive:
         for member in limits.zip_members(archive, what=where):
             if member.is_dir() or not member.filename.lower().endswith(SUFFIXES):
@@ -219,11 +221,19 @@ def _download(url: str, target: Path, settings: Settings) -> None:
                     limits.check_size(received, limits.MAX_DOWNLOAD_BYTES, what=url)
                     out.write(chunk)
     except httpx.HTTPError as exc:
-        raise AccordError(f"{url}: download failed: {exc}") from None
+        raise AccordError(
+            Message(N_("%(url)s: download failed: %(exc)s"), url=url, exc=exc)
+        ) from None
     except outbound.Refused as exc:
         raise AccordError(
-            f"{url}: not fetched: {exc.message} (private addresses only with "
-            "--allow-private-network or ACCORD_OUTBOUND_ALLOW_PRIVATE_ADDRESSES)"
+            Message(
+                N_(
+                    "%(url)s: not fetched: %(message)s (private addresses only with "
+                    "--allow-private-network or ACCORD_OUTBOUND_ALLOW_PRIVATE_ADDRESSES)"
+                ),
+                url=url,
+                message=exc.message,
+            )
         ) from None
 
 
@@ -304,7 +314,12 @@ def store_record(
         publish(db, advisory=advisory, record=record, actor=actor, settings=settings, sign=False)
         return Outcome.IMPORTED
     if existing.source == "hub":
-        raise BadRecord(f"{record['id']} is published on this hub; an import cannot replace it")
+        raise BadRecord(
+            Message(
+                N_("%(record)s is published on this hub; an import cannot replace it"),
+                record=record["id"],
+            )
+        )
     modified = documents.parse_timestamp(record["modified"], field="modified")
     if existing.modified_at is not None and modified <= existing.modified_at:
         # The same version, or an older one than the current: still checked, never stored.

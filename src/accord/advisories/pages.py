@@ -31,7 +31,7 @@ from accord.advisories.guards import AdvisoryAccess, advisory_guard
 from accord.advisories.models import Advisory, AdvisoryStatus, AdvisoryVersion, Tlp
 from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRequest
 from accord.aggregation.views import kept_for
-from accord.errors import AccordError, InvalidInput, validated
+from accord.errors import AccordError, InvalidInput, Message, validated
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.registry import products
@@ -54,7 +54,9 @@ def _day(value: str, *, field: str) -> datetime | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{field}: not a date (YYYY-MM-DD)", field=field) from None
+        raise InvalidInput(
+            Message(N_("%(field)s: not a date (YYYY-MM-DD)"), field=field), field=field
+        ) from None
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 

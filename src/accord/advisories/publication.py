@@ -25,6 +25,7 @@ from accord.advisories.models import (
     Tlp,
 )
 from accord.config import Settings
+from accord.errors import N_, Message
 from accord.identity.policy import Actor
 from accord.transparency import services as log
 from accord.transparency.commitments import keyed_subject
@@ -46,9 +47,12 @@ def publish(
     """
     problem = validation.problem(record)
     if problem is not None:
-        raise BadRecord(f"invalid OSV record: {problem}", field=problem.partition(":")[0])
+        raise BadRecord(
+            Message(N_("invalid OSV record: %(problem)s"), problem=problem),
+            field=problem.partition(":")[0],
+        )
     if record["id"] != advisory.osv_id:
-        raise BadRecord("the record's id is not the advisory's", field="id")
+        raise BadRecord(N_("the record's id is not the advisory's"), field="id")
     v3, v4 = scoring.from_record(record)
     text = documents.canonical(record)
     digest = documents.sha256(text)

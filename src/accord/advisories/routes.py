@@ -26,7 +26,7 @@ from accord.advisories.schemas import (
     VersionRead,
     WithdrawRequest,
 )
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
@@ -189,5 +189,12 @@ def version_document(
         )
     )
     if document is None:
-        raise NotFound(f"{advisory_id} has no version {number}", field="number")
+        raise NotFound(
+            Message(
+                N_("%(advisory_id)s has no version %(number)s"),
+                advisory_id=advisory_id,
+                number=number,
+            ),
+            field="number",
+        )
     return Response(content=document, media_type="application/json")

@@ -24,7 +24,7 @@ from accord.advisories.schemas import AdvisoryCreate, AdvisoryFields, WithdrawRe
 from accord.advisories.visibility import can_read, readable
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, NotFound
+from accord.errors import N_, Conflict, Message, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
@@ -44,7 +44,7 @@ def get(db: Session, osv_id: str, *, actor: Actor) -> Advisory:
     if advisory is None or not can_read(
         actor, status=advisory.status, tlp=advisory.tlp, organization_id=advisory.organization_id
     ):
-        raise NotFound(f"no advisory {osv_id}", field="id")
+        raise NotFound(Message(N_("no advisory %(osv_id)s"), osv_id=osv_id), field="id")
     return advisory
 
 
@@ -157,7 +157,9 @@ def create_draft(
         osv_id = data.id or _next_id(db, prefix)
         if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
             if data.id:
-                raise Conflict(f"an advisory {osv_id} exists", field="id")
+                raise Conflict(
+                    Message(N_("an advisory %(osv_id)s exists"), osv_id=osv_id), field="id"
+                )
             continue  # taken since _next_id read the numbers: read them again
         advisory = _new_draft(osv_id, org, data)
         # Two transactions may pick the same id (the next number, or one given twice): the
@@ -171,13 +173,15 @@ def create_draft(
                 db.flush()
         except IntegrityError:
             if data.id:
-                raise Conflict(f"an advisory {osv_id} exists", field="id") from None
+                raise Conflict(
+                    Message(N_("an advisory %(osv_id)s exists"), osv_id=osv_id), field="id"
+                ) from None
             continue
         audit.record(
             db, actor=actor, action="advisory.draft", target=osv_id, organization_id=org.id
         )
         return advisory
-    raise Conflict("too many drafts are being created at once; try again", field="id")
+    raise Conflict(N_("too many drafts are being created at once; try again"), field="id")
 
 
 def _new_draft(osv_id: str, org: Organization, data: AdvisoryCreate) -> Advisory:
@@ -198,7 +202,7 @@ def update_draft(
     """Change the draft; a published advisory gets a pending draft, published on request."""
     authorize(actor, Action.ADVISORY_AUTHOR, org_id=advisory.organization_id)
     if advisory.status is AdvisoryStatus.WITHDRAWN:
-        raise Conflict("a withdrawn advisory cannot be edited", field="id")
+        raise Conflict(N_("a withdrawn advisory cannot be edited"), field="id")
     record, hub = _working_copy(advisory)
     _apply(record, hub, data)
     _store_draft(advisory, record, hub)
@@ -220,7 +224,7 @@ def publish_draft(db: Session, *, advisory: Advisory, actor: Actor, settings: Se
     """Publish the pending draft as the advisory's next version."""
     authorize(actor, Action.ADVISORY_PUBLISH, org_id=advisory.organization_id)
     if advisory.draft is None:
-        raise Conflict("there is no draft to publish", field="id")
+        raise Conflict(N_("there is no draft to publish"), field="id")
     draft = documents.loads(advisory.draft)
     record, hub = draft["record"], draft["hub"]
     now = documents.next_modified(advisory.modified_at, utcnow())
@@ -248,7 +252,12 @@ def withdraw(
     """Withdraw a published advisory: a last version carrying ``withdrawn`` and the reason."""
     authorize(actor, Action.ADVISORY_PUBLISH, org_id=advisory.organization_id)
     if advisory.status is not AdvisoryStatus.PUBLISHED or advisory.document is None:
-        raise Conflict(f"only a published advisory can be withdrawn; this one is {advisory.status}")
+        raise Conflict(
+            Message(
+                N_("only a published advisory can be withdrawn; this one is %(status)s"),
+                status=advisory.status,
+            )
+        )
     record = documents.loads(advisory.document)
     now = documents.next_modified(advisory.modified_at, utcnow())
     record["modified"] = record["withdrawn"] = documents.timestamp(now)
@@ -286,7 +295,10 @@ def preview(
     checked = {**record, "modified": record.get("modified") or documents.timestamp(utcnow())}
     problem = validation.problem(checked)
     if problem is not None:
-        raise BadRecord(f"invalid OSV record: {problem}", field=problem.partition(":")[0])
+        raise BadRecord(
+            Message(N_("invalid OSV record: %(problem)s"), problem=problem),
+            field=problem.partition(":")[0],
+        )
     return record, hub
 
 
@@ -348,7 +360,10 @@ def _store_draft(advisory: Advisory, record: dict[str, Any], hub: dict[str, Any]
     checked = {**record, "modified": record.get("modified") or documents.timestamp(utcnow())}
     problem = validation.problem(checked)
     if problem is not None:
-        raise BadRecord(f"invalid OSV record: {problem}", field=problem.partition(":")[0])
+        raise BadRecord(
+            Message(N_("invalid OSV record: %(problem)s"), problem=problem),
+            field=problem.partition(":")[0],
+        )
     advisory.draft = json.dumps({"record": record, "hub": hub}, sort_keys=True)
 
 

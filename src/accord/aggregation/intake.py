@@ -26,7 +26,7 @@ from accord.aggregation import checks, csaf_osv
 from accord.aggregation.models import CsafDocument
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import AccordError
+from accord.errors import N_, AccordError, Message
 from accord.identity.policy import Actor
 
 SIGNATURE_VERIFIED = "verified"
@@ -116,7 +116,7 @@ def take(
     try:
         record = csaf_osv.to_osv(content)
     except (KeyError, TypeError, ValueError, AccordError) as exc:
-        raise Refused(f"not readable as an advisory: {exc}") from None
+        raise Refused(Message(N_("not readable as an advisory: %(exc)s"), exc=exc)) from None
     try:
         with db.begin_nested():
             outcome = importer.store_record(

@@ -23,7 +23,7 @@ from accord.aggregation.models import CsafDocument, CsafProvider
 from accord.aggregation.views import MIRROR_BASE
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 
 
 def _time(moment: datetime | None) -> str:
@@ -69,7 +69,7 @@ def aggregator(db: Session, *, settings: Settings) -> dict[str, Any]:
 def _provider(db: Session, slug: str) -> CsafProvider:
     provider = db.scalar(select(CsafProvider).where(CsafProvider.slug == slug))
     if provider is None or provider.mode != "aggregated" or not provider.provider_metadata:
-        raise NotFound(f"no mirrored provider {slug}", field="provider")
+        raise NotFound(Message(N_("no mirrored provider %(slug)s"), slug=slug), field="provider")
     return provider
 
 
@@ -119,7 +119,7 @@ def document_file(db: Session, slug: str, path: str) -> tuple[str, str]:
         )
     )
     if kept is None:
-        raise NotFound(f"no mirrored document {path}", field="path")
+        raise NotFound(Message(N_("no mirrored document %(path)s"), path=path), field="path")
     name = stem.rsplit("/", 1)[-1]
     if suffix == ".sha256":
         return f"{kept.sha256}  {name}\n", "text/plain; charset=utf-8"
@@ -127,6 +127,9 @@ def document_file(db: Session, slug: str, path: str) -> tuple[str, str]:
         return f"{kept.sha512}  {name}\n", "text/plain; charset=utf-8"
     if suffix == ".asc":
         if kept.signature is None:
-            raise NotFound(f"the provider published no signature of {stem}", field="path")
+            raise NotFound(
+                Message(N_("the provider published no signature of %(stem)s"), stem=stem),
+                field="path",
+            )
         return kept.signature, "application/pgp-signature"
     return kept.document, "application/json"

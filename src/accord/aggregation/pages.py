@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accord.aggregation import services
 from accord.aggregation.models import CsafProvider
-from accord.errors import AccordError, NotFound
+from accord.errors import N_, AccordError, Message, NotFound, say
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
+from accord.web.i18n import viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -46,7 +47,13 @@ def _list(
             "org": org,
             "base": _base(org),
             "providers": rows,
-            "error": error,
+            # The refusal in the viewer's language (the template shows its field and message).
+            "error": None
+            if error is None
+            else {
+                "field": error.field,
+                "message": say(error.message, viewer_of(request).translations.gettext),
+            },
             "given": given,
             "mode": mode,
             "modes": services.MODES,
@@ -79,7 +86,10 @@ def _detail(
 ) -> HTMLResponse:
     found = services.view(db, actor=actor, provider_id=provider_id)
     if org is not None and found.provider.organization_id != org.id:
-        raise NotFound(f"no CSAF provider {provider_id}", field="provider")
+        raise NotFound(
+            Message(N_("no CSAF provider %(provider_id)s"), provider_id=provider_id),
+            field="provider",
+        )
     return render(
         request,
         "aggregation/provider.html",
@@ -129,7 +139,10 @@ def admin_run(
     """Queue a pass over the provider now."""
     provider = db.get(CsafProvider, provider_id)
     if provider is None:
-        raise NotFound(f"no CSAF provider {provider_id}", field="provider")
+        raise NotFound(
+            Message(N_("no CSAF provider %(provider_id)s"), provider_id=provider_id),
+            field="provider",
+        )
     services.queue_pass(db, provider=provider, settings=settings)
     return RedirectResponse(f"{ADMIN}/{provider_id}", status_code=303)
 

@@ -18,7 +18,7 @@ from accord.aggregation import feeds
 from accord.aggregation.fetching import Fetcher, FetchFailed
 from accord.aggregation.models import CsafDocument, CsafFailure, CsafProvider, CsafRun
 from accord.config import Settings
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import N_, Conflict, InvalidInput, Message, NotFound
 from accord.identity import audit
 from accord.identity.policy import Action, Actor, authorize
 from accord.jobs import services as jobs
@@ -55,16 +55,18 @@ def register(
         authorize(actor, Action.ORG_EDIT, org_id=organization_id)
     given = given.strip()
     if not given or len(given) > 500:
-        raise InvalidInput("enter a provider-metadata.json URL or a domain", field="given")
+        raise InvalidInput(N_("enter a provider-metadata.json URL or a domain"), field="given")
     if mode not in MODES:
-        raise InvalidInput("the mode is aggregated or listed", field="mode")
+        raise InvalidInput(N_("the mode is aggregated or listed"), field="mode")
     with Fetcher(settings) as fetcher:
         try:
             metadata = feeds.discover(fetcher, given)
         except FetchFailed as exc:
             raise InvalidInput(exc.message[:600], field="given") from None
     if db.scalar(select(CsafProvider.id).where(CsafProvider.metadata_url == metadata.url)):
-        raise Conflict(f"{metadata.url} is registered already", field="given")
+        raise Conflict(
+            Message(N_("%(url)s is registered already"), url=metadata.url), field="given"
+        )
     publisher = metadata.content.get("publisher") or {}
     provider = CsafProvider(
         organization_id=organization_id,
@@ -126,7 +128,10 @@ def view(db: Session, *, actor: Actor, provider_id: int, limit: int = 100) -> Pr
 
     provider = db.get(CsafProvider, provider_id)
     if provider is None:
-        raise NotFound(f"no CSAF provider {provider_id}", field="provider")
+        raise NotFound(
+            Message(N_("no CSAF provider %(provider_id)s"), provider_id=provider_id),
+            field="provider",
+        )
     if provider.organization_id is None:
         authorize(actor, Action.HUB_READ)
     else:

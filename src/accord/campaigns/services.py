@@ -23,7 +23,7 @@ from accord.campaigns.models import (
 from accord.campaigns.schemas import CampaignCreate, PledgeCreate, PledgeVersionCreate
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, NotFound
+from accord.errors import N_, Conflict, Message, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
@@ -48,7 +48,7 @@ def get_pledge(db: Session, slug: str) -> Pledge:
         select(Pledge).where(Pledge.slug == slug).options(selectinload(Pledge.versions))
     )
     if found is None:
-        raise NotFound(f"no pledge {slug!r}", field="pledge")
+        raise NotFound(Message(N_("no pledge %(slug)r"), slug=slug), field="pledge")
     return found
 
 
@@ -61,13 +61,17 @@ def create_pledge(db: Session, *, data: PledgeCreate, actor: Actor, settings: Se
     """Publish a new pledge with its first text (operators)."""
     authorize(actor, Action.CAMPAIGNS_MANAGE)
     if db.scalar(select(Pledge.id).where(Pledge.slug == data.slug)) is not None:
-        raise Conflict(f"the slug {data.slug!r} is taken; choose another", field="slug")
+        raise Conflict(
+            Message(N_("the slug %(slug)r is taken; choose another"), slug=data.slug), field="slug"
+        )
     pledge = Pledge(slug=data.slug, created_by=actor.label)
     db.add(pledge)
     try:
         db.flush()
     except IntegrityError:
-        raise Conflict(f"the slug {data.slug!r} is taken; choose another", field="slug") from None
+        raise Conflict(
+            Message(N_("the slug %(slug)r is taken; choose another"), slug=data.slug), field="slug"
+        ) from None
     _publish(db, pledge, 1, data.title, data.text, actor, settings)
     return pledge
 
@@ -96,7 +100,7 @@ def _publish(
     try:
         db.flush()
     except IntegrityError:
-        raise Conflict("another version was published at the same moment; retry") from None
+        raise Conflict(N_("another version was published at the same moment; retry")) from None
     log.append(
         db,
         settings=settings,
@@ -161,14 +165,19 @@ def endorse(
     again moves the endorsement to the current one."""
     authorize(actor, Action.PLEDGE_ENDORSE, org_id=org.id)
     if departures.of(db, org.id) is not None:
-        raise Conflict(f"{org.name} left the accord", field="organization")
+        raise Conflict(Message(N_("%(name)s left the accord"), name=org.name), field="organization")
     # Locked, so that two admins endorsing at once leave one endorsement in force.
     db.scalar(select(Organization.id).where(Organization.id == org.id).with_for_update())
     version = current(pledge)
     found = standing(db, pledge, org)
     if found is not None and found.version_id == version.id:
         raise Conflict(
-            f"{org.name} already endorses version {version.number}", field="organization"
+            Message(
+                N_("%(name)s already endorses version %(number)s"),
+                name=org.name,
+                number=version.number,
+            ),
+            field="organization",
         )
     if found is not None:
         found.withdrawn_at, found.withdrawn_by = utcnow(), actor.label
@@ -190,7 +199,10 @@ def withdraw(
     authorize(actor, Action.PLEDGE_ENDORSE, org_id=org.id)
     found = standing(db, pledge, org)
     if found is None:
-        raise Conflict(f"{org.name} does not endorse this pledge", field="organization")
+        raise Conflict(
+            Message(N_("%(name)s does not endorse this pledge"), name=org.name),
+            field="organization",
+        )
     found.withdrawn_at, found.withdrawn_by = utcnow(), actor.label
     db.flush()
     _log_endorsement(db, settings, pledge, org, found.version.number, "withdrawn",
@@ -237,7 +249,7 @@ def get_campaign(db: Session, slug: str) -> Campaign:
     """The campaign ``slug``."""
     found = db.scalar(select(Campaign).where(Campaign.slug == slug))
     if found is None:
-        raise NotFound(f"no campaign {slug!r}", field="campaign")
+        raise NotFound(Message(N_("no campaign %(slug)r"), slug=slug), field="campaign")
     return found
 
 
@@ -247,7 +259,9 @@ def create_campaign(
     """Start a campaign (operators); its first snapshot is taken now."""
     authorize(actor, Action.CAMPAIGNS_MANAGE)
     if db.scalar(select(Campaign.id).where(Campaign.slug == data.slug)) is not None:
-        raise Conflict(f"the slug {data.slug!r} is taken; choose another", field="slug")
+        raise Conflict(
+            Message(N_("the slug %(slug)r is taken; choose another"), slug=data.slug), field="slug"
+        )
     campaign = Campaign(
         slug=data.slug,
         title=data.title,
@@ -261,7 +275,9 @@ def create_campaign(
     try:
         db.flush()
     except IntegrityError:
-        raise Conflict(f"the slug {data.slug!r} is taken; choose another", field="slug") from None
+        raise Conflict(
+            Message(N_("the slug %(slug)r is taken; choose another"), slug=data.slug), field="slug"
+        ) from None
     audit.record(db, actor=actor, action="campaign.create", target=campaign.slug,
                  details={"goal": data.goal.value, "target": data.target})  # fmt: skip
     snapshot(db, campaign=campaign, at=utcnow())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.check import snapshots
 from accord.db import unit_of_work
-from accord.errors import NotFound
+from accord.errors import N_, NotFound
 from accord.identity.policy import Action, Actor
 from accord.web.admission import reads, writes
 from accord.web.deps import (
@@ -75,7 +75,7 @@ def snapshot(
     with reader() as db:
         latest = snapshots.newest(db)
         if latest is None:  # only if every snapshot was deleted meanwhile
-            raise NotFound("no snapshot yet: ask again")
+            raise NotFound(N_("no snapshot yet: ask again"))
         body = snapshots.served(db, settings=settings, snapshot=latest)
         digest, index = latest.manifest_sha256, latest.log_index
     return Response(

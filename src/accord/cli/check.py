@@ -64,7 +64,7 @@ def _errors_exit_2() -> Iterator[None]:
     try:
         yield
     except AccordError as exc:
-        err.print(f"error: {exc.message}", markup=False)
+        err.print(f"error: {words.problem(exc.message)}", markup=False)
         raise typer.Exit(ERROR) from None
     except OSError as exc:
         err.print(f"error: {exc}", markup=False)

@@ -17,6 +17,7 @@ import typer
 from sqlalchemy import Engine, inspect, make_url
 from sqlalchemy.orm import Session
 
+from accord.cli import words
 from accord.config import Settings, load_settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
 from accord.errors import AccordError
@@ -132,7 +133,7 @@ def refused() -> Iterator[None]:
     try:
         yield
     except AccordError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(f"error: {words.problem(exc.message)}", err=True)
         raise typer.Exit(getattr(exc, "exit_code", 1)) from None
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -143,7 +143,7 @@ def _one_line(exc: Exception) -> str | None:
     if errors is not None and isinstance(exc, errors.AccordError):
         from accord.cli import words  # a person reads it: its moments in their zone
 
-        return f"error: {words.moments(exc.message)}"
+        return f"error: {words.problem(exc.message)}"
     database = sys.modules.get("sqlalchemy.exc")
     if database is not None and isinstance(exc, database.SQLAlchemyError):
         # One line, without the SQL or parameters (they may carry user data).

@@ -318,7 +318,7 @@ def import_misp(
     stix = words.ngettext("%(count)s STIX object", "%(count)s STIX objects", result.objects)
     out.print(f"{result.event_id}: {counted} ({stix})")
     for notice in result.notices:
-        out.print(f"notice: {notice}")
+        out.print(f"notice: {words.problem(notice)}")
 
 
 @app.command("export-misp")

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from accord import texts
+from accord.errors import say
 from accord.i18n import (
     DEFAULT_ZONE,
     LANGUAGES,
@@ -23,6 +24,7 @@ from accord.i18n import (
     canonical_zone,
     format_when,
     moments_in,
+    translations,
 )
 
 _LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
@@ -64,6 +66,13 @@ def when(moment: datetime) -> str:
 def moments(message: str) -> str:
     """A message with its RFC 3339 moments written by :func:`when` (errors, notices)."""
     return moments_in(message, reader())
+
+
+def problem(message: object) -> str:
+    """A refusal's message (a domain error's) in the terminal's language, by its message id
+    and values where the domain marked it, its moments written by :func:`when`."""
+    viewer = reader()
+    return moments_in(say(message, translations(viewer.language).gettext), viewer)
 
 
 def entries(count: int) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from accord.config import Settings
 from accord.disclosure import cases, history, notices
 from accord.disclosure.models import OPEN_STATUSES, Attachment, DisclosureCase
-from accord.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from accord.errors import Conflict, InvalidInput, Message, NotFound, PayloadTooLarge
 from accord.web.i18n import N_
 
 MAX_FILES = 5  # per report, counting the files added after sending
@@ -103,13 +103,31 @@ def check(filename: str, content_type: str, data: bytes, *, index: int) -> Attac
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind not in ALLOWED:
         allowed = ", ".join(sorted(ALLOWED))
-        raise InvalidInput(f"{field}: type {kind or '(none)'} is not one of {allowed}", field=field)
+        raise InvalidInput(
+            Message(
+                N_("%(field)s: type %(value)s is not one of %(allowed)s"),
+                field=field,
+                value=kind or "(none)",
+                allowed=allowed,
+            ),
+            field=field,
+        )
     if len(data) > MAX_BYTES:
-        raise PayloadTooLarge(f"{field}: files are limited to {MAX_BYTES} bytes", field=field)
+        raise PayloadTooLarge(
+            Message(
+                N_("%(field)s: files are limited to %(MAX_BYTES)s bytes"),
+                field=field,
+                MAX_BYTES=MAX_BYTES,
+            ),
+            field=field,
+        )
     if not data:
-        raise InvalidInput(f"{field}: the file is empty", field=field)
+        raise InvalidInput(Message(N_("%(field)s: the file is empty"), field=field), field=field)
     if not ALLOWED[kind](data):
-        raise InvalidInput(f"{field}: the content is not {kind}", field=field)
+        raise InvalidInput(
+            Message(N_("%(field)s: the content is not %(kind)s"), field=field, kind=kind),
+            field=field,
+        )
     return Attachment(
         filename=safe_filename(filename),
         content_type=kind,
@@ -132,7 +150,11 @@ def checked(uploads: Sequence[Upload], *, room: int = MAX_FILES) -> list[Attachm
     """Rows for ``uploads``, each checked; at most ``room`` of them."""
     if len(uploads) > room:
         raise InvalidInput(
-            f"attachments: at most {MAX_FILES} files per report ({room} more now)",
+            Message(
+                N_("attachments: at most %(MAX_FILES)s files per report (%(room)s more now)"),
+                MAX_FILES=MAX_FILES,
+                room=room,
+            ),
             field="attachments",
         )
     return [check(u.filename, u.content_type, u.data, index=i) for i, u in enumerate(uploads)]
@@ -154,9 +176,12 @@ def add_later(
     assert locked is not None  # the link's case: it was just read in this transaction
     case = locked
     if case.status not in OPEN_STATUSES:
-        raise Conflict(f"the report is {case.status}: no more files", field="attachments")
+        raise Conflict(
+            Message(N_("the report is %(status)s: no more files"), status=case.status),
+            field="attachments",
+        )
     if not uploads:
-        raise InvalidInput("attachments: choose a file", field="attachments")
+        raise InvalidInput(N_("attachments: choose a file"), field="attachments")
     files = checked(uploads, room=room_left(db, case=case))
     for file in files:
         file.case_id = case.id
@@ -181,7 +206,12 @@ def get(db: Session, *, case: DisclosureCase, attachment_id: int) -> Attachment:
         select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
     )
     if found is None:
-        raise NotFound(f"no attachment {attachment_id} in this case", field="attachment_id")
+        raise NotFound(
+            Message(
+                N_("no attachment %(attachment_id)s in this case"), attachment_id=attachment_id
+            ),
+            field="attachment_id",
+        )
     return found
 
 

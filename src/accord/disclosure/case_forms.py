@@ -22,7 +22,7 @@ from accord.disclosure.schemas import (
     PublishRequest,
     VendorStatusUpdate,
 )
-from accord.errors import InvalidInput, validated
+from accord.errors import N_, InvalidInput, validated
 from accord.registry.forms import filled
 from accord.web.deps import DbSession, FreshFactor, SettingsDep
 from accord.web.security import verify_csrf
@@ -86,7 +86,9 @@ def answer_page(
                 db, access=access, slug=vendor, data=data, actor=actor, settings=settings
             )
         else:
-            raise InvalidInput("answer: status, accept-embargo or agree-release", field="answer")
+            raise InvalidInput(
+                N_("answer: status, accept-embargo or agree-release"), field="answer"
+            )
 
     return attempt(
         request, db, settings, actor, case_id, form=f"answer-{vendor}", values=typed, action=act
@@ -108,7 +110,7 @@ def embargo_page(
 
     def act(access: cases.CaseAccess) -> None:
         if not embargo_at:
-            raise InvalidInput("embargo_at: enter a date and time", field="embargo_at")
+            raise InvalidInput(N_("embargo_at: enter a date and time"), field="embargo_at")
         moment = timezones.parse_local(embargo_at, zone, field="embargo_at").isoformat()
         data = validated(EmbargoProposal, {"embargo_at": moment, "reason": reason})
         embargo.propose(

@@ -42,7 +42,7 @@ from accord.disclosure.schemas import (
     MessageCreate,
     TriageRequest,
 )
-from accord.errors import InvalidInput, validated
+from accord.errors import N_, InvalidInput, validated
 from accord.identity.policy import Actor
 from accord.limits import DbInt
 from accord.registry.forms import filled
@@ -211,7 +211,7 @@ def invite_page(
 
     def act(access: cases.CaseAccess) -> None:
         if not organization.strip():
-            raise InvalidInput("choose an organization", field="organization")
+            raise InvalidInput(N_("choose an organization"), field="organization")
         vendors.invite(db, access=access, slug=organization, actor=actor, settings=settings)
 
     return attempt(

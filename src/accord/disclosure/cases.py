@@ -50,10 +50,10 @@ def load(
     """The case, if the actor takes part in it; NotFound otherwise (existence stays hidden)."""
     case = find(db, ident, for_update=for_update)
     if case is None:
-        raise NotFound(f"no case {ident}", field="case_id")
+        raise NotFound(Message(N_("no case %(ident)s"), ident=ident), field="case_id")
     standing = parties.standing_of(db, actor=actor, case=case, settings=settings)
     if not standing.participant:
-        raise NotFound(f"no case {ident}", field="case_id")
+        raise NotFound(Message(N_("no case %(ident)s"), ident=ident), field="case_id")
     return CaseAccess(case=case, standing=standing)
 
 
@@ -87,7 +87,7 @@ def open_case(
     """Turn a report into a case with an ACCORD id; its vendor or a coordinator may."""
     case = access.case
     if not may_manage_case(access.standing):
-        raise Forbidden("only the vendor or a coordinator may open a case")
+        raise Forbidden(N_("only the vendor or a coordinator may open a case"))
     if case.status is not CaseStatus.REPORTED:
         raise Conflict(
             Message(

@@ -49,7 +49,7 @@ def close(
     audit log, and told to its participants."""
     case = access.case
     if not may_close_case(access.standing):
-        raise Forbidden("only a coordinator may close a case")
+        raise Forbidden(N_("only a coordinator may close a case"))
     if case.status is not CaseStatus.OPEN:
         raise Conflict(
             Message(
@@ -71,7 +71,7 @@ def reopen(db: Session, *, access: CaseAccess, actor: Actor, settings: Settings)
     """Reopen a closed case (coordinators); its history keeps why it had been closed."""
     case = access.case
     if not may_close_case(access.standing):
-        raise Forbidden("only a coordinator may reopen a case")
+        raise Forbidden(N_("only a coordinator may reopen a case"))
     if case.status is not CaseStatus.CLOSED:
         raise Conflict(
             Message(

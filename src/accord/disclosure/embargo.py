@@ -24,7 +24,7 @@ from accord.config import Settings
 from accord.disclosure import history, notices, vendors
 from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
-from accord.errors import N_, Conflict, Forbidden, InvalidInput
+from accord.errors import N_, Conflict, Forbidden, InvalidInput, Message
 from accord.identity.policy import Actor, may_answer_for, may_decide_embargo, may_manage_case
 
 
@@ -61,12 +61,12 @@ def propose(
     proposes and the hub lets coordinators decide."""
     case = access.case
     if not may_manage_case(access.standing):
-        raise Forbidden("only a vendor or a coordinator of the case may propose an embargo")
+        raise Forbidden(N_("only a vendor or a coordinator of the case may propose an embargo"))
     if case.status is not CaseStatus.OPEN:
         raise Conflict(N_("an embargo belongs to an open case"), field="case_id")
     moment = _second(embargo_at)
     if moment <= utcnow():
-        raise InvalidInput("embargo_at: the embargo must end in the future", field="embargo_at")
+        raise InvalidInput(N_("embargo_at: the embargo must end in the future"), field="embargo_at")
     case.embargo_proposed_at = moment
     if access.standing.vendor_org_ids and not access.standing.coordinator:
         db.execute(
@@ -118,7 +118,9 @@ def accept(
     case = access.case
     vendor, org = vendors.get_vendor(db, case, slug)
     if not may_answer_for(access.standing, org.id):
-        raise Forbidden(f"only {org.name} or a coordinator may answer for it")
+        raise Forbidden(
+            Message(N_("only %(name)s or a coordinator may answer for it"), name=org.name)
+        )
     if case.status is not CaseStatus.OPEN:
         raise Conflict(N_("an embargo belongs to an open case"), field="case_id")
     named = _second(embargo_at)
@@ -127,10 +129,16 @@ def accept(
             raise Conflict(N_("no embargo is proposed"), field="embargo_at")
         current = case.embargo_proposed_at or case.embargo_at
         assert current is not None
-        raise Conflict(f"the embargo now proposed is {stamp(current)}", field="embargo_at")
+        raise Conflict(
+            Message(N_("the embargo now proposed is %(moment)s"), moment=stamp(current)),
+            field="embargo_at",
+        )
     if named == case.embargo_proposed_at and named <= utcnow():
         raise Conflict(
-            f"the proposed moment {stamp(named)} has passed; propose a new one",
+            Message(
+                N_("the proposed moment %(moment)s has passed; propose a new one"),
+                moment=stamp(named),
+            ),
             field="embargo_at",
         )
     vendor.embargo_accepted_at = named
@@ -205,7 +213,9 @@ def agree_release(
     case = access.case
     vendor, org = vendors.get_vendor(db, case, slug)
     if not may_answer_for(access.standing, org.id):
-        raise Forbidden(f"only {org.name} or a coordinator may answer for it")
+        raise Forbidden(
+            Message(N_("only %(name)s or a coordinator may answer for it"), name=org.name)
+        )
     if case.status is not CaseStatus.OPEN:
         raise Conflict(N_("only an open case is released"), field="case_id")
     vendor.release_agreed = True
@@ -236,9 +246,17 @@ def check_publishable(db: Session, case: DisclosureCase, now: datetime | None = 
     ]
     if not holding:
         return
-    until = f"until {stamp(case.embargo_at)}" if case.embargo_at else "with no end agreed yet"
-    raise EmbargoActive(
-        f"the case is under embargo {until}; not yet agreed to publish earlier: "
-        + ", ".join(holding),
-        until=case.embargo_at,
-    )
+    if case.embargo_at is not None:
+        message = Message(
+            N_("the case is under embargo until %(moment)s; not yet agreed to publish earlier: "
+               "%(vendors)s"),
+            moment=stamp(case.embargo_at),
+            vendors=", ".join(holding),
+        )  # fmt: skip
+    else:
+        message = Message(
+            N_("the case is under embargo with no end agreed yet; not yet agreed to publish "
+               "earlier: %(vendors)s"),
+            vendors=", ".join(holding),
+        )  # fmt: skip
+    raise EmbargoActive(message, until=case.embargo_at)

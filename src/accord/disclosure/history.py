@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.disclosure.models import Audience, CaseEvent, DisclosureCase
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity.policy import CaseStanding
 from accord.transparency import bundles
 from accord.transparency import services as log
@@ -152,7 +152,7 @@ def proof(
         )
     )
     if event is None:
-        raise NotFound(f"no event {seq} in this case", field="seq")
+        raise NotFound(Message(N_("no event %(seq)s in this case"), seq=seq), field="seq")
     bundle = bundles.build_bundle(db, settings=settings, index=event.log_index)
     return {
         "document": json.loads(event.document),

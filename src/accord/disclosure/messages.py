@@ -22,7 +22,7 @@ from accord.disclosure import history, notices, vendors
 from accord.disclosure.cases import CaseAccess, find, touch
 from accord.disclosure.models import Audience, CaseMessage, CaseStatus, DisclosureCase, ReadMark
 from accord.disclosure.schemas import MessageCreate, ReporterMessageCreate
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.errors import N_, Conflict, Forbidden, InvalidInput, Message, NotFound
 from accord.identity.policy import (
     REPORTER,
     Actor,
@@ -160,7 +160,7 @@ def post(
     readers. ``audience`` None: a reply's parent's audience (else everyone). A reply may
     keep or narrow its thread's audience; one that would widen it is refused."""
     if case.status is CaseStatus.CLOSED:
-        raise Conflict("the case is closed: a coordinator may reopen it", field="body")
+        raise Conflict(N_("the case is closed: a coordinator may reopen it"), field="body")
     parent = None
     if parent_id is not None:
         parent = db.scalar(
@@ -169,7 +169,10 @@ def post(
             )
         )
         if parent is None:
-            raise NotFound(f"no message {parent_id} in this case", field="parent_id")
+            raise NotFound(
+                Message(N_("no message %(parent_id)s in this case"), parent_id=parent_id),
+                field="parent_id",
+            )
     audience, vendor_org_id = address(
         standing, audience=audience, vendor_org_id=vendor_org_id, parent=parent
     )
@@ -223,11 +226,14 @@ def address(
         if parent is not None and vendor_org_id is None:
             vendor_org_id = parent.vendor_org_id
     if audience is Audience.VENDOR and vendor_org_id is None:
-        raise InvalidInput("a message to one vendor names the vendor", field="vendor")
+        raise InvalidInput(N_("a message to one vendor names the vendor"), field="vendor")
     if audience is not Audience.VENDOR:
         vendor_org_id = None
     if not may_post_message(standing, audience=audience.value, vendor_org_id=vendor_org_id):
-        raise Forbidden(f"you may not write to the audience {audience.value}", field="audience")
+        raise Forbidden(
+            Message(N_("you may not write to the audience %(value)s"), value=audience.value),
+            field="audience",
+        )
     if parent is not None and not narrows(
         audience=audience.value,
         vendor_org_id=vendor_org_id,
@@ -235,8 +241,14 @@ def address(
         parent_vendor_org_id=parent.vendor_org_id,
     ):
         raise InvalidInput(
-            f"a reply to message {parent.id} (to {parent.audience.value}) cannot reach"
-            f" more people than it: choose {parent.audience.value} or a narrower audience",
+            Message(
+                N_(
+                    "a reply to message %(id)s (to %(audience)s) cannot reach more people than "
+                    "it: choose %(audience)s or a narrower audience"
+                ),
+                id=parent.id,
+                audience=parent.audience.value,
+            ),
             field="audience",
         )
     return audience, vendor_org_id
@@ -257,7 +269,10 @@ def resolve_vendor(data: MessageCreate, vendor_ids: dict[str, int]) -> int | Non
     if data.vendor is None:
         return None
     if data.vendor not in vendor_ids:
-        raise InvalidInput(f"{data.vendor} is not a vendor of this case", field="vendor")
+        raise InvalidInput(
+            Message(N_("%(vendor)s is not a vendor of this case"), vendor=data.vendor),
+            field="vendor",
+        )
     return vendor_ids[data.vendor]
 
 

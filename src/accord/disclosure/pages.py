@@ -31,7 +31,15 @@ from accord.disclosure.schemas import (
     ReportCreate,
     ReporterMessageCreate,
 )
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, validated
+from accord.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    validated,
+)
 from accord.identity.models import Organization
 from accord.identity.policy import REPORTER, Action, Actor
 from accord.limits import DbInt
@@ -320,7 +328,7 @@ def timeviewer_zone(
         context = {
             "next": i18n.safe_next(target),
             "zones": i18n.zone_names(),
-            "errors": {"tz": "not a time zone name"},
+            "errors": {"tz": N_("not a time zone name")},
             "typed": time_zone,
         }
         return render(request, "web/preferences.html", context, status=422)

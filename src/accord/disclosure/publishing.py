@@ -47,7 +47,7 @@ from accord.disclosure.models import (
 )
 from accord.disclosure.records import PUBLISHABLE, Stated, advisory_id, build_record
 from accord.disclosure.schemas import PublishRequest, VendorRead
-from accord.errors import Conflict, Forbidden, InvalidInput
+from accord.errors import Conflict, Forbidden, InvalidInput, Message
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Actor, CaseStanding, may_publish_case, may_publish_for
@@ -133,12 +133,19 @@ def publish_vulnerabilities(
     slug = data.vendor or _own_vendor(db, access)
     target = vendors.get_vendor(db, case, slug) if slug else None
     if target is None and not may_publish_case(access.standing):
-        raise Forbidden("only a coordinator, or an affected vendor for itself, may publish")
+        raise Forbidden(N_("only a coordinator, or an affected vendor for itself, may publish"))
     if target is not None and not may_publish_for(access.standing, target[1].id):
-        raise Forbidden(f"only {target[1].name} or a coordinator may publish its advisory")
+        raise Forbidden(
+            Message(
+                N_("only %(name)s or a coordinator may publish its advisory"), name=target[1].name
+            )
+        )
     if case.status not in (CaseStatus.OPEN, CaseStatus.PUBLISHED) or case.ref is None:
         raise Conflict(
-            f"only an open case is published; this one is {case.status}", field="case_id"
+            Message(
+                N_("only an open case is published; this one is %(status)s"), status=case.status
+            ),
+            field="case_id",
         )
     vulnerabilities.first_of(db, case)
     chosen = (
@@ -189,7 +196,10 @@ def _pending(
         todo = [v for v in chosen if v.advisory_id is None]
         if not todo:
             done = ", ".join(str(v.advisory_id) for v in chosen)
-            raise Conflict(f"the case's advisory {done} exists already", field="case_id")
+            raise Conflict(
+                Message(N_("the case's advisory %(done)s exists already"), done=done),
+                field="case_id",
+            )
         return todo
     vendor, org = target
     own = {
@@ -200,14 +210,19 @@ def _pending(
     mine = [v for v in chosen if v.id in own]
     if not mine:
         raise Conflict(
-            f"{org.name} publishes an advisory once it states it is affected or fixed",
+            Message(
+                N_("%(name)s publishes an advisory once it states it is affected or fixed"),
+                name=org.name,
+            ),
             field="vendor",
         )
     ids = {v.id: advisory_id(case, prefix=prefix, vendor=org.slug, ordinal=v.ordinal) for v in mine}
     taken = _existing(db, list(ids.values()))
     todo = [v for v in mine if ids[v.id] not in taken]
     if not todo:
-        raise Conflict(f"{org.name} published its advisories already", field="vendor")
+        raise Conflict(
+            Message(N_("%(name)s published its advisories already"), name=org.name), field="vendor"
+        )
     return todo
 
 
@@ -335,7 +350,9 @@ def _store(
         ordinal=vulnerability.ordinal,
     )
     if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
-        raise Conflict(f"an advisory {osv_id} exists already", field="case_id")
+        raise Conflict(
+            Message(N_("an advisory %(osv_id)s exists already"), osv_id=osv_id), field="case_id"
+        )
     record = build_record(case, vulnerability, rows, osv_id=osv_id)
     now = utcnow()
     record["modified"] = record["published"] = documents.timestamp(now)
@@ -353,7 +370,8 @@ def _store(
         version = publish(db, advisory=advisory, record=record, actor=actor, settings=settings)
     except InvalidInput as exc:
         raise InvalidInput(
-            f"the advisory would be invalid: {exc.message}", field=exc.field
+            Message(N_("the advisory would be invalid: %(message)s"), message=exc.message),
+            field=exc.field,
         ) from None
     advisory.cwe_ids = list(vulnerability.cwe_ids)
     audit.record(

@@ -32,6 +32,7 @@ from accord.disclosure.schemas import (
     ReporterView,
     ReportReceipt,
 )
+from accord.i18n import negotiated_language
 from accord.identity.policy import REPORTER, Action, Actor
 from accord.limits import DbInt
 from accord.web.deps import DbSession, Limiter, SettingsDep, client_ip, guard
@@ -77,10 +78,17 @@ def report(
     settings: SettingsDep,
     limiter: Limiter,
     __: Reporting,
+    accept_language: Annotated[str, Header(max_length=500)] = "",
 ) -> ReportReceipt:
-    """Report a vulnerability; no account needed. The answer holds the private link, once."""
+    """Report a vulnerability; no account needed. The answer holds the private link, once.
+
+    The reporter is written to in the hub's language their ``Accept-Language`` prefers
+    (kept as the report's ``language``), else English."""
     uploads = [attachments.Upload(a.filename, a.content_type, a.data()) for a in data.attachments]
-    received = reports.submit(db, data=data, uploads=uploads, settings=settings, limiter=limiter)
+    language = negotiated_language(accept_language)
+    received = reports.submit(
+        db, data=data, uploads=uploads, settings=settings, limiter=limiter, language=language
+    )
     return ReportReceipt(
         id=received.case.public_id,
         status=received.case.status,

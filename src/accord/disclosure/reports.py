@@ -21,7 +21,7 @@ from accord.disclosure.models import (
     DisclosureCase,
 )
 from accord.disclosure.schemas import ReportCreate, TriageRequest
-from accord.errors import Conflict, Forbidden, NotFound
+from accord.errors import Conflict, Forbidden, Message, NotFound
 from accord.identity.credentials import digest, new_secret
 from accord.identity.models import Organization
 from accord.identity.policy import Actor, CaseStanding, may_manage_case
@@ -47,7 +47,7 @@ def target_org(db: Session, slug: str | None) -> Organization | None:
         return None
     org = db.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
-        raise NotFound(f"no organization {slug}", field="organization")
+        raise NotFound(Message(N_("no organization %(slug)s"), slug=slug), field="organization")
     return org
 
 
@@ -199,22 +199,28 @@ def triage(
     from accord.disclosure import cases  # cases builds on reports; only this step looks back
 
     if not may_manage_case(standing):
-        raise Forbidden("only the vendor or a coordinator may triage a report")
+        raise Forbidden(N_("only the vendor or a coordinator may triage a report"))
     if case.status is not CaseStatus.REPORTED:
         raise Conflict(
-            f"only a new report can be triaged; this one is {case.status}", field="action"
+            Message(
+                N_("only a new report can be triaged; this one is %(status)s"), status=case.status
+            ),
+            field="action",
         )
     details: dict[str, object] = {"action": data.action, "reason": data.reason}
     if data.action == "duplicate":
         if not data.duplicate_of:
-            raise NotFound("no report to be a duplicate of", field="duplicate_of")
+            raise NotFound(N_("no report to be a duplicate of"), field="duplicate_of")
         # Looked up with the actor's rights: naming a case one cannot see reveals nothing.
         try:
             original = cases.load(db, data.duplicate_of, actor=actor, settings=settings).case
         except NotFound:
-            raise NotFound(f"no case {data.duplicate_of}", field="duplicate_of") from None
+            raise NotFound(
+                Message(N_("no case %(duplicate_of)s"), duplicate_of=data.duplicate_of),
+                field="duplicate_of",
+            ) from None
         if original.id == case.id:
-            raise Conflict("a report cannot duplicate itself", field="duplicate_of")
+            raise Conflict(N_("a report cannot duplicate itself"), field="duplicate_of")
         case.duplicate_of_id = original.id
         details["duplicate_of"] = original.ref or original.public_id
     case.status = CaseStatus(data.action)

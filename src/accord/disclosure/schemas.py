@@ -368,6 +368,12 @@ class CaseRead(BaseModel):
         "of 'disclosure:<case id>:<seq>' is each entry's subject (see docs/transparency.md)."
     )
     created_at: datetime
+    language: str | None = Field(
+        None,
+        description="The language the reporter wrote from and is written to (en, es, ja): "
+        "the report form's page, or the Accept-Language of the API's report; null when "
+        "none was known.",
+    )
     vendors: list[VendorRead]
     attachments: list[AttachmentRead]
     duplicate_hints: list[DuplicateHint]
@@ -463,6 +469,12 @@ class ReporterView(BaseModel):
     credit: str
     vendors_see_contact: bool
     vendors_see_name: bool
+    language: str | None = Field(
+        None,
+        description="The language the reporter wrote from and is written to (en, es, ja): "
+        "the report form's page, or the Accept-Language of the API's report; null when "
+        "none was known.",
+    )
     vendors: list[dict[str, str]]
     vulnerabilities: list[VulnerabilityRead] = Field(
         default=[], description="Each vulnerability of the case, with its aggregate status."

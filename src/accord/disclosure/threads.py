@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from accord.disclosure.messages import visible
 from accord.disclosure.models import Audience, CaseMessage, DisclosureCase
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity.policy import CaseStanding, may_post_message
 
 PER_THREAD = 5
@@ -250,4 +250,6 @@ def find(listed: list[Thread], key: str) -> Thread:
     for t in listed:
         if t.key == key:
             return t
-    raise NotFound(f"no thread {key!r} in this case that you may read", field="thread")
+    raise NotFound(
+        Message(N_("no thread %(key)r in this case that you may read"), key=key), field="thread"
+    )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.disclosure.models import TimeZonePreference
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 from accord.web import i18n
 
 COOKIE = i18n.ZONE_COOKIE
@@ -26,7 +26,12 @@ def check(name: str, *, field: str = "time_zone") -> str:
     """The zone ``name`` stands for (an alias is read as its zone), else :class:`InvalidInput`."""
     zone = i18n.canonical_zone(name)
     if zone is None:
-        raise InvalidInput(f"{field}: {name!r} is not an IANA time zone name", field=field)
+        raise InvalidInput(
+            Message(
+                N_("%(field)s: %(name)r is not an IANA time zone name"), field=field, name=name
+            ),
+            field=field,
+        )
     return zone
 
 
@@ -56,7 +61,8 @@ def parse_local(text: str, zone: str, *, field: str) -> datetime:
         naive = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
-            f"{field}: not a date and time (YYYY-MM-DDTHH:MM)", field=field
+            Message(N_("%(field)s: not a date and time (YYYY-MM-DDTHH:MM)"), field=field),
+            field=field,
         ) from None
     if naive.tzinfo is not None:
         return naive

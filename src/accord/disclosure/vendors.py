@@ -16,7 +16,7 @@ from accord.disclosure import history, notices, vulnerabilities
 from accord.disclosure.cases import CaseAccess, touch
 from accord.disclosure.models import CaseStatus, CaseVendor, DisclosureCase, VendorStatus
 from accord.disclosure.schemas import VendorStatusUpdate
-from accord.errors import Conflict, Forbidden, NotFound
+from accord.errors import Conflict, Forbidden, Message, NotFound
 from accord.identity.models import Organization
 from accord.identity.policy import Actor, may_answer_for, may_manage_case
 from accord.registry import products
@@ -45,7 +45,7 @@ def listed(db: Session, case: DisclosureCase) -> list[tuple[CaseVendor, Organiza
 
 def _open(case: DisclosureCase) -> None:
     if case.status in _CLOSED:
-        raise Conflict(f"the case is {case.status}", field="case_id")
+        raise Conflict(Message(N_("the case is %(status)s"), status=case.status), field="case_id")
 
 
 def _answerable(case: DisclosureCase) -> None:
@@ -67,7 +67,9 @@ def organization_named(db: Session, text: str) -> Organization:
         ).all()
         org = named[0] if len(named) == 1 else None
     if org is None:
-        raise NotFound(f"no organization named {text}", field="organization")
+        raise NotFound(
+            Message(N_("no organization named %(text)s"), text=text), field="organization"
+        )
     return org
 
 
@@ -90,7 +92,7 @@ def invite(
     tell it."""
     case = access.case
     if not may_manage_case(access.standing):
-        raise Forbidden("only a vendor or a coordinator of the case may invite vendors")
+        raise Forbidden(N_("only a vendor or a coordinator of the case may invite vendors"))
     _open(case)
     org = organization_named(db, slug)
     exists = db.scalar(
@@ -99,7 +101,9 @@ def invite(
         )
     )
     if exists is not None:
-        raise Conflict(f"{org.name} takes part already", field="organization")
+        raise Conflict(
+            Message(N_("%(name)s takes part already"), name=org.name), field="organization"
+        )
     vendor = CaseVendor(case_id=case.id, organization_id=org.id)
     db.add(vendor)
     db.flush()
@@ -185,7 +189,9 @@ def get_vendor(db: Session, case: DisclosureCase, slug: str) -> tuple[CaseVendor
         .where(CaseVendor.case_id == case.id, Organization.slug == slug)
     ).first()
     if found is None:
-        raise NotFound(f"{slug} is not a vendor of this case", field="slug")
+        raise NotFound(
+            Message(N_("%(slug)s is not a vendor of this case"), slug=slug), field="slug"
+        )
     return found[0], found[1]
 
 
@@ -202,7 +208,9 @@ def set_status(
     case = access.case
     vendor, org = get_vendor(db, case, slug)
     if not may_answer_for(access.standing, org.id):
-        raise Forbidden(f"only {org.name} or a coordinator may state its status")
+        raise Forbidden(
+            Message(N_("only %(name)s or a coordinator may state its status"), name=org.name)
+        )
     _answerable(case)
     vendor.status = data.status
     vendor.justification = data.justification.value if data.justification else None

@@ -186,6 +186,7 @@ def case_read(
         advisory_id=case.advisory_id,
         log_key=case.log_key,
         created_at=case.created_at,
+        language=case.language,
         vendors=vendor_list(db, case),
         attachments=attachment_list(db, case),
         duplicate_hints=hints,
@@ -223,6 +224,7 @@ def reporter_view(db: Session, case: DisclosureCase) -> ReporterView:
         credit=case.credit,
         vendors_see_contact=case.vendors_see_contact,
         vendors_see_name=case.vendors_see_name,
+        language=case.language,
         vendors=[
             {"organization": v.organization, "name": v.name, "status": v.status.value}
             for v in vendor_list(db, case)

@@ -31,7 +31,7 @@ from accord.disclosure.models import (
 )
 from accord.disclosure.vulnerability_queries import aggregate, listed, publishable, reads
 from accord.disclosure.vulnerability_schemas import ProductStatusUpdate, VulnerabilityFields
-from accord.errors import Conflict, Forbidden, NotFound
+from accord.errors import Conflict, Forbidden, Message, NotFound
 from accord.identity.models import Organization
 from accord.identity.policy import (
     Actor,
@@ -58,7 +58,10 @@ def get(db: Session, case: DisclosureCase, ordinal: int) -> CaseVulnerability:
         )
     )
     if found is None:
-        raise NotFound(f"the case has no vulnerability {ordinal}", field="vulnerability")
+        raise NotFound(
+            Message(N_("the case has no vulnerability %(ordinal)s"), ordinal=ordinal),
+            field="vulnerability",
+        )
     return found
 
 
@@ -142,7 +145,7 @@ def _row(
 
 def _editable(case: DisclosureCase) -> None:
     if case.status not in _EDITABLE or case.ref is None:
-        raise Conflict(f"the case is {case.status}", field="case_id")
+        raise Conflict(Message(N_("the case is %(status)s"), status=case.status), field="case_id")
 
 
 def add(
@@ -157,7 +160,7 @@ def add(
     """A new vulnerability of the case, numbered after the last (coordinators)."""
     case = access.case
     if not may_edit_vulnerabilities(access.standing):
-        raise Forbidden("only a coordinator adds a vulnerability to a case")
+        raise Forbidden(N_("only a coordinator adds a vulnerability to a case"))
     _editable(case)
     first_of(db, case)
     last = db.scalar(
@@ -193,13 +196,19 @@ def edit(
     """Rewrite a vulnerability (coordinators), until its advisory is published."""
     case = access.case
     if not may_edit_vulnerabilities(access.standing):
-        raise Forbidden("only a coordinator edits a case's vulnerabilities")
+        raise Forbidden(N_("only a coordinator edits a case's vulnerabilities"))
     _editable(case)
     found = get(db, case, ordinal)
     if found.advisory_id is not None:
         raise Conflict(
-            f"vulnerability {ordinal} is published as {found.advisory_id}: "
-            "a new version of that advisory changes it",
+            Message(
+                N_(
+                    "vulnerability %(ordinal)s is published as %(advisory_id)s: a new version of "
+                    "that advisory changes it"
+                ),
+                ordinal=ordinal,
+                advisory_id=found.advisory_id,
+            ),
             field="vulnerability",
         )
     found.summary = summary
@@ -246,7 +255,9 @@ def set_status(
     case = access.case
     vendor, org = vendors.get_vendor(db, case, slug)
     if not may_answer_for(access.standing, org.id):
-        raise Forbidden(f"only {org.name} or a coordinator may state its status")
+        raise Forbidden(
+            Message(N_("only %(name)s or a coordinator may state its status"), name=org.name)
+        )
     _editable(case)
     found = get(db, case, ordinal)
     row = _row(db, found, vendor, data.product)

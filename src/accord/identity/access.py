@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from accord import prepared
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from accord.errors import Conflict, InvalidInput, Message, NotFound, RateLimited, Unauthenticated
 from accord.identity import audit
 from accord.identity.credentials import (
     digest,
@@ -159,11 +159,15 @@ def create_token(
         authorize(actor, Action.HUB_OPERATE)
     if data.expires_in_days > settings.token_max_days:
         raise InvalidInput(
-            f"expires_in_days: at most {settings.token_max_days}", field="expires_in_days"
+            Message(
+                N_("expires_in_days: at most %(token_max_days)s"),
+                token_max_days=settings.token_max_days,
+            ),
+            field="expires_in_days",
         )
     # A token never carries more than the token that created it.
     if actor.token_scope is not None and _rank(data.scope) > _rank(actor.token_scope):
-        raise InvalidInput("scope: higher than the token in use", field="scope")
+        raise InvalidInput(N_("scope: higher than the token in use"), field="scope")
     secret = new_secret(TOKEN_PREFIX)
     token = ApiToken(
         user_id=user.id,
@@ -205,9 +209,9 @@ def revoke_token(db: Session, *, token_id: int, actor: Actor) -> ApiToken:
     token = db.get(ApiToken, token_id)
     if token is None or (token.user_id != actor.user_id and not actor.is_operator):
         # Someone else's token is reported as missing: its existence is not the caller's business.
-        raise NotFound(f"no token {token_id}", field="token_id")
+        raise NotFound(Message(N_("no token %(token_id)s"), token_id=token_id), field="token_id")
     if token.revoked_at is not None:
-        raise Conflict("this token is already revoked", field="token_id")
+        raise Conflict(N_("this token is already revoked"), field="token_id")
     token.revoked_at = utcnow()
     audit.record(db, actor=actor, action="token.revoke", target=f"{token.user.username}/{token.id}")
     return token
@@ -384,7 +388,7 @@ def issue_bootstrap(db: Session, *, settings: Settings) -> str:
     Issued only while the hub has no operator; any earlier unused link stops working.
     """
     if operators_exist(db):
-        raise Conflict("the hub already has an operator")
+        raise Conflict(N_("the hub already has an operator"))
     now = utcnow()
     db.execute(update(BootstrapToken).where(BootstrapToken.used_at.is_(None)).values(used_at=now))
     secret = new_secret(BOOTSTRAP_PREFIX)
@@ -409,7 +413,7 @@ def redeem_bootstrap(db: Session, *, secret: str, data: UserCreate, ip_address: 
         select(BootstrapToken).where(BootstrapToken.secret_hash == digest(secret)).with_for_update()
     )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
-        raise Unauthenticated("this bootstrap link is invalid, used or expired")
+        raise Unauthenticated(N_("this bootstrap link is invalid, used or expired"))
     row.used_at = utcnow()
     return insert_user(
         db,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
+from accord.errors import InvalidInput, Message, NotFound, RateLimited, Unauthenticated
 from accord.identity import audit, sealing, sessions
 from accord.identity.credentials import digest, same
 from accord.identity.models import FactorKind, RecoveryCode, SecondFactor, User
@@ -67,7 +67,9 @@ def recovery_codes_left(db: Session, *, user_id: int) -> int:
 def _own_factor(db: Session, *, factor_id: int, actor: Actor) -> SecondFactor:
     factor = db.get(SecondFactor, factor_id)
     if factor is None or factor.user_id != actor.user_id:
-        raise NotFound(f"no second factor {factor_id}", field="factor_id")
+        raise NotFound(
+            Message(N_("no second factor %(factor_id)s"), factor_id=factor_id), field="factor_id"
+        )
     return factor
 
 
@@ -144,7 +146,9 @@ def confirm_totp(
     authorize(actor, Action.OWN_FACTORS_MANAGE)
     factor = _own_factor(db, factor_id=factor_id, actor=actor)
     if factor.kind is not FactorKind.TOTP or factor.confirmed:
-        raise NotFound(f"no TOTP enrolment {factor_id}", field="factor_id")
+        raise NotFound(
+            Message(N_("no TOTP enrolment %(factor_id)s"), factor_id=factor_id), field="factor_id"
+        )
     _throttled(limiter, user=user, ip_address=actor.ip_address, settings=settings)
     step = _totp_step(factor, code, settings=settings)
     if step is None:
@@ -444,5 +448,7 @@ def pending_totp(db: Session, *, factor_id: int, actor: Actor) -> SecondFactor:
     """The actor's unconfirmed TOTP enrolment ``factor_id`` (to show it again)."""
     factor = _own_factor(db, factor_id=factor_id, actor=actor)
     if factor.kind is not FactorKind.TOTP or factor.confirmed:
-        raise NotFound(f"no TOTP enrolment {factor_id}", field="factor_id")
+        raise NotFound(
+            Message(N_("no TOTP enrolment %(factor_id)s"), factor_id=factor_id), field="factor_id"
+        )
     return factor

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, Forbidden, NotFound
+from accord.errors import Conflict, Forbidden, Message, NotFound
 from accord.identity import audit
 from accord.identity.credentials import digest, new_secret
 from accord.identity.models import Invitation, MemberRole, Membership, Organization, User
@@ -122,7 +122,12 @@ def invite(
     )
     if member is not None:
         raise Conflict(
-            f"email: {email} is already a member of this organization ({member})", field="email"
+            Message(
+                N_("email: %(email)s is already a member of this organization (%(member)s)"),
+                email=email,
+                member=member,
+            ),
+            field="email",
         )
     now = utcnow()
     # One open link per address: a new one voids the ones before it.
@@ -211,9 +216,9 @@ def revoke(db: Session, *, org: Organization, invitation_id: int, actor: Actor) 
     authorize(actor, Action.ORG_MEMBERS_MANAGE, org_id=org.id)
     row = db.get(Invitation, invitation_id)
     if row is None or row.organization_id != org.id:
-        raise NotFound("no such invitation", field="invitation")
+        raise NotFound(N_("no such invitation"), field="invitation")
     if state_of(row) is not LinkState.VALID:
-        raise Conflict("this invitation is no longer open", field="invitation")
+        raise Conflict(N_("this invitation is no longer open"), field="invitation")
     row.revoked_at = utcnow()
     audit.record(
         db,
@@ -241,7 +246,7 @@ def _join(db: Session, *, row: Invitation, user: User, actor: Actor) -> Membersh
         )
     )
     if existing is not None:
-        raise Conflict("you are already a member of this organization", field="token")
+        raise Conflict(N_("you are already a member of this organization"), field="token")
     membership = Membership(user_id=user.id, organization_id=row.organization_id, role=row.role)
     db.add(membership)
     row.used_at = utcnow()
@@ -265,8 +270,10 @@ def accept_with_new_account(
     row = _open(db, secret)
     if data.email.lower() != row.email.lower():
         raise Forbidden(
-            "email: this invitation is for another address; an account made with it must "
-            "use that address",
+            N_(
+                "email: this invitation is for another address; an account made with it must use "
+                "that address"
+            ),
             field="email",
         )
     actor = Actor(username=data.username, ip_address=ip_address)
@@ -280,12 +287,12 @@ def accept_as(db: Session, *, secret: str, actor: Actor) -> Membership:
     """Spend the link for the signed-in person, if the invitation was sent to their address."""
     authorize(actor, Action.INVITATION_ACCEPT)
     if actor.user_id is None:
-        raise Forbidden("sign in first", field="token")
+        raise Forbidden(N_("sign in first"), field="token")
     row = _open(db, secret)
     user = db.get(User, actor.user_id)
     if user is None or user.email.lower() != row.email.lower():
         raise Forbidden(
-            "this invitation was sent to another address; sign in to the account that has it",
+            N_("this invitation was sent to another address; sign in to the account that has it"),
             field="token",
         )
     return _join(db, row=row, user=user, actor=actor)
@@ -300,7 +307,7 @@ def leave(db: Session, *, org: Organization, actor: Actor) -> None:
         )
     )
     if membership is None:
-        raise NotFound("you are not a member of this organization")
+        raise NotFound(N_("you are not a member of this organization"))
     if membership.role is MemberRole.ADMIN:
         admins = db.scalar(
             select(func.count(Membership.id)).where(
@@ -309,7 +316,7 @@ def leave(db: Session, *, org: Organization, actor: Actor) -> None:
         )
         if (admins or 0) <= 1:
             raise Conflict(
-                "you are this organization's last admin: make someone else admin first",
+                N_("you are this organization's last admin: make someone else admin first"),
                 field="leave",
             )
     db.delete(membership)

@@ -33,7 +33,7 @@ from webauthn.helpers.structs import (
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import InvalidInput, Unauthenticated
+from accord.errors import InvalidInput, Message, Unauthenticated
 from accord.identity import audit, factors
 from accord.identity.models import FactorKind, SecondFactor, User, WebSession
 from accord.identity.policy import Action, Actor, authorize
@@ -113,7 +113,9 @@ def register(
             expected_origin=origin(settings),
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"credential: {exc}", field="credential") from None
+        raise InvalidInput(
+            Message(N_("credential: %(exc)s"), exc=exc), field="credential"
+        ) from None
     factor = SecondFactor(
         user_id=user.id,
         kind=FactorKind.WEBAUTHN,
@@ -178,7 +180,9 @@ def authenticate(
             target=user.username,
             details={"method": "webauthn", "reason": reason[:200]},
         )
-        raise Unauthenticated(f"credential: {reason}", field="credential") from None
+        raise Unauthenticated(
+            Message(N_("credential: %(reason)s"), reason=reason), field="credential"
+        ) from None
     factor.sign_count = verified.new_sign_count
     factor.last_used_at = utcnow()
     audit.record(
@@ -190,7 +194,7 @@ def authenticate(
 def _credential_id(credential: str) -> str:
     data = json.loads(credential)
     if not isinstance(data, dict) or not isinstance(data.get("rawId", data.get("id")), str):
-        raise InvalidInput("credential: not a WebAuthn credential")
+        raise InvalidInput(N_("credential: not a WebAuthn credential"))
     return bytes_to_base64url(base64url_to_bytes(data.get("rawId") or data["id"]))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from accord.errors import Forbidden, SecondFactorRequired, StepUpRequired, Unauthenticated
+from accord.errors import Forbidden, Message, SecondFactorRequired, StepUpRequired, Unauthenticated
 from accord.identity.models import MemberRole, TokenScope
 from accord.sharing import tlp
 from accord.web.i18n import N_
@@ -156,27 +156,33 @@ def authorize(actor: Actor, action: Action, *, org_id: int | None = None) -> Non
     if who is Who.ANYONE:
         return
     if not actor.is_authenticated and actor is not SYSTEM:
-        raise Unauthenticated("sign in or present an API token")
+        raise Unauthenticated(N_("sign in or present an API token"))
     needed = action.scope
     if (
         actor.token_scope is not None
         and needed is not None
         and _SCOPE_RANK[actor.token_scope] < _SCOPE_RANK[needed]
     ):
-        raise Forbidden(f"this token's scope is {actor.token_scope}; {needed} is needed")
+        raise Forbidden(
+            Message(
+                N_("this token's scope is %(token_scope)s; %(needed)s is needed"),
+                token_scope=actor.token_scope,
+                needed=needed,
+            )
+        )
     if who is Who.SIGNED_IN:
         return
     if actor.is_operator:
         return
     if who is Who.OPERATOR:
-        raise Forbidden("only hub operators may do this")
+        raise Forbidden(N_("only hub operators may do this"))
     if org_id is None:
-        raise Forbidden("this action needs an organization")
+        raise Forbidden(N_("this action needs an organization"))
     role = actor.roles.get(org_id)
     if role is None:
-        raise Forbidden("you are not a member of this organization")
+        raise Forbidden(N_("you are not a member of this organization"))
     if who is Who.ORG_ADMIN and role is not MemberRole.ADMIN:
-        raise Forbidden("only this organization's admins may do this")
+        raise Forbidden(N_("only this organization's admins may do this"))
 
 
 # -- second factors ------------------------------------------------------------------------

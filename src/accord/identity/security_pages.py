@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import AccordError, InvalidInput
+from accord.errors import N_, AccordError, InvalidInput
 from accord.identity import access, factors, passkeys, sessions
 from accord.identity.models import User, WebSession
 from accord.identity.policy import Action, Actor
@@ -156,7 +156,9 @@ def _mark_proved(request: Request, db: Session, settings: Settings) -> None:
 def _browser(request: Request, db: Session, settings: Settings) -> WebSession:
     row = sessions.by_cookie(db, _cookie(request, settings), pending=False)
     if row is None:
-        raise InvalidInput("a passkey is registered from a signed-in browser", field="credential")
+        raise InvalidInput(
+            N_("a passkey is registered from a signed-in browser"), field="credential"
+        )
     return row
 
 

@@ -87,7 +87,7 @@ def get_user(db: Session, username: str) -> User:
     """The account named ``username``."""
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user {username!r}", field="username")
+        raise NotFound(Message(N_("no user %(username)r"), username=username), field="username")
     return user
 
 
@@ -155,9 +155,13 @@ def insert_org(db: Session, *, data: OrgCreate, actor: Actor) -> Organization:
     """Store a new organization (the caller has authorized it) and audit it."""
     slug = data.slug or slugify(data.name)
     if db.scalar(select(Organization.id).where(Organization.slug == slug)):
-        raise Conflict(f"an organization with the slug {slug!r} exists", field="slug")
+        raise Conflict(
+            Message(N_("an organization with the slug %(slug)r exists"), slug=slug), field="slug"
+        )
     if db.scalar(select(Organization.id).where(func.lower(Organization.name) == data.name.lower())):
-        raise Conflict(f"an organization named {data.name!r} exists", field="name")
+        raise Conflict(
+            Message(N_("an organization named %(name)r exists"), name=data.name), field="name"
+        )
     org = Organization(
         slug=slug,
         name=data.name,
@@ -184,7 +188,7 @@ def get_org(db: Session, slug: str) -> Organization:
     """The organization with ``slug``."""
     org = db.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
-        raise NotFound(f"no organization {slug!r}", field="slug")
+        raise NotFound(Message(N_("no organization %(slug)r"), slug=slug), field="slug")
     return org
 
 
@@ -256,7 +260,12 @@ def remove_member(db: Session, *, org: Organization, username: str, actor: Actor
     user = get_user(db, username)
     membership = _membership(db, org=org, user=user)
     if membership is None:
-        raise NotFound(f"{username!r} is not a member of {org.slug!r}", field="username")
+        raise NotFound(
+            Message(
+                N_("%(username)r is not a member of %(slug)r"), username=username, slug=org.slug
+            ),
+            field="username",
+        )
     if membership.role is MemberRole.ADMIN:
         _keep_an_admin(db, org)
     db.delete(membership)
@@ -295,7 +304,7 @@ def _keep_an_admin(db: Session, org: Organization) -> None:
         )
     )
     if (admins or 0) <= 1:
-        raise Conflict("an organization must keep at least one admin", field="role")
+        raise Conflict(N_("an organization must keep at least one admin"), field="role")
 
 
 def user_with_orgs(db: Session, user_id: int) -> User:
@@ -306,7 +315,7 @@ def user_with_orgs(db: Session, user_id: int) -> User:
         .options(selectinload(User.memberships).selectinload(Membership.organization))
     )
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     return user
 
 

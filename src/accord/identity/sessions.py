@@ -15,7 +15,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity import audit
 from accord.identity.credentials import digest
 from accord.identity.models import User, WebSession
@@ -95,7 +95,9 @@ def end_by_id(db: Session, *, session_id: int, actor: Actor) -> None:
     authorize(actor, Action.OWN_SESSIONS_MANAGE)
     row = db.get(WebSession, session_id)
     if row is None or row.user_id != actor.user_id:
-        raise NotFound(f"no session {session_id}", field="session_id")
+        raise NotFound(
+            Message(N_("no session %(session_id)s"), session_id=session_id), field="session_id"
+        )
     db.delete(row)
     audit.record(db, actor=actor, action="session.end", target=f"{actor.label}/{session_id}")
 

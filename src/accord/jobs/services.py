@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, NotFound
+from accord.errors import N_, Conflict, Message, NotFound
 from accord.identity import audit
 from accord.identity.policy import Action, Actor, authorize
 from accord.jobs.models import Job, JobState
@@ -124,7 +124,7 @@ def get_job(db: Session, job_id: int) -> Job:
     """One job, or :class:`NotFound`."""
     job = db.get(Job, job_id)
     if job is None:
-        raise NotFound(f"no job {job_id}")
+        raise NotFound(Message(N_("no job %(job_id)s"), job_id=job_id))
     return job
 
 
@@ -136,9 +136,15 @@ def retry(db: Session, *, job_id: int, actor: Actor) -> Job:
     authorize(actor, Action.JOBS_RETRY)
     job = db.scalars(select(Job).where(Job.id == job_id).with_for_update()).one_or_none()
     if job is None:
-        raise NotFound(f"no job {job_id}")
+        raise NotFound(Message(N_("no job %(job_id)s"), job_id=job_id))
     if job.state not in (JobState.DEAD, JobState.FAILED):
-        raise Conflict(f"job {job_id} is {job.state.value}; only a dead or failed job is retried")
+        raise Conflict(
+            Message(
+                N_("job %(job_id)s is %(state)s; only a dead or failed job is retried"),
+                job_id=job_id,
+                state=job.state.value,
+            )
+        )
     previous = job.state
     job.state = JobState.QUEUED
     job.attempts = 0

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.disclosure.models import TimeZonePreference
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity import audit
 from accord.identity.models import Membership, Organization, User
 from accord.identity.policy import Action, Actor, authorize
@@ -212,7 +212,11 @@ def get_webhook(db: Session, *, org: Organization, webhook_id: int) -> Webhook:
     """One of ``org``'s webhooks, or :class:`NotFound` (also for another organization's)."""
     hook = db.get(Webhook, webhook_id)
     if hook is None or hook.organization_id != org.id:
-        raise NotFound(f"no webhook {webhook_id} in {org.slug}")
+        raise NotFound(
+            Message(
+                N_("no webhook %(webhook_id)s in %(slug)s"), webhook_id=webhook_id, slug=org.slug
+            )
+        )
     return hook
 
 

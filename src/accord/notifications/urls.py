@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accord import outbound
 from accord.config import Settings
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 
 MAX_URL_LENGTH = 2000
 
@@ -17,10 +17,17 @@ def checked_webhook_url(url: str, *, settings: Settings) -> str:
     """
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
-        raise InvalidInput(f"url: at most {MAX_URL_LENGTH} characters", field="url")
+        raise InvalidInput(
+            Message(
+                N_("url: at most %(MAX_URL_LENGTH)s characters"), MAX_URL_LENGTH=MAX_URL_LENGTH
+            ),
+            field="url",
+        )
     schemes = ("https", "http") if settings.webhook_allow_http else ("https",)
     try:
         outbound.check_url(url, settings=settings, schemes=schemes)
     except outbound.Refused as exc:
-        raise InvalidInput(f"url: {exc.message}", field="url") from None
+        raise InvalidInput(
+            Message(N_("url: %(message)s"), message=exc.message), field="url"
+        ) from None
     return url

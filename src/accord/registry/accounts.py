@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import InvalidInput, Unauthenticated
+from accord.errors import N_, InvalidInput, Message, Unauthenticated
 from accord.identity import audit, sessions
 from accord.identity.credentials import digest, hash_password, new_secret
 from accord.identity.models import MemberRole, Organization, User
@@ -115,11 +115,11 @@ def redeem_setup_link(db: Session, *, secret: str, password: str, ip_address: st
         .with_for_update()
     )
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
-        raise Unauthenticated("this set-up link is invalid, used or expired", field="token")
+        raise Unauthenticated(N_("this set-up link is invalid, used or expired"), field="token")
     user = row.user
     problem = personal_problem(password, username=user.username, email=user.email)
     if problem is not None:
-        raise InvalidInput(f"password: {problem}", field="password")
+        raise InvalidInput(Message(N_("password: %(problem)s"), problem=problem), field="password")
     row.used_at = utcnow()
     user.password_hash = hash_password(password)
     # A new password ends every browser signed in with the old one.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from accord.errors import AccordError, InvalidInput
+from accord.errors import N_, AccordError, InvalidInput
 from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Action, Actor
 from accord.identity.services import get_org
@@ -124,7 +124,7 @@ def remove(
     values = {"organization": organization, "reason": reason}
     try:
         if not organization:
-            raise InvalidInput("organization: choose a signatory", field="organization")
+            raise InvalidInput(N_("organization: choose a signatory"), field="organization")
         org = get_org(db, organization)
         departures.remove(db, org=org, reason=reason, actor=actor, settings=settings)
     except AccordError as exc:

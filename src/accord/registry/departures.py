@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.accountability import events
 from accord.config import Settings
-from accord.errors import Conflict, InvalidInput
+from accord.errors import N_, Conflict, InvalidInput, Message
 from accord.identity import audit
 from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import Action, Actor, authorize
@@ -78,7 +78,11 @@ def leave(
     authorize(actor, Action.REGISTRY_LEAVE, org_id=org.id)
     if confirm.strip() != org.slug:
         raise InvalidInput(
-            f"confirm: type {org.slug} to confirm that {org.name} leaves the accord",
+            Message(
+                N_("confirm: type %(slug)s to confirm that %(name)s leaves the accord"),
+                slug=org.slug,
+                name=org.name,
+            ),
             field="confirm",
         )
     return _depart(db, org, DepartureKind.LEFT, reason.strip(), actor, settings)
@@ -90,7 +94,7 @@ def remove(
     """Operators remove the signatory ``org``; the reason is required and public."""
     authorize(actor, Action.REGISTRY_REMOVE)
     if not reason.strip():
-        raise InvalidInput("reason: say why the signatory is removed", field="reason")
+        raise InvalidInput(N_("reason: say why the signatory is removed"), field="reason")
     return _depart(db, org, DepartureKind.REMOVED, reason.strip(), actor, settings)
 
 
@@ -103,13 +107,21 @@ def _depart(
     settings: Settings,
 ) -> Departure:
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"reason: at most {MAX_REASON} characters", field="reason")
+        raise InvalidInput(
+            Message(N_("reason: at most %(MAX_REASON)s characters"), MAX_REASON=MAX_REASON),
+            field="reason",
+        )
     if org.kind is not OrgKind.SIGNATORY:
-        raise Conflict(f"{org.name} is a partner, not a signatory", field="organization")
+        raise Conflict(
+            Message(N_("%(name)s is a partner, not a signatory"), name=org.name),
+            field="organization",
+        )
     # Locked, so that a leave and a removal at the same moment cannot both be recorded.
     db.scalar(select(Organization.id).where(Organization.id == org.id).with_for_update())
     if of(db, org.id) is not None:
-        raise Conflict(f"{org.name} already left the accord", field="organization")
+        raise Conflict(
+            Message(N_("%(name)s already left the accord"), name=org.name), field="organization"
+        )
     departure = Departure(
         organization=org,
         kind=kind,

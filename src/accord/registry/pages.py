@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.advisories import csaf_provider
-from accord.errors import AccordError, InvalidInput, invalid_from, validated
+from accord.errors import N_, AccordError, InvalidInput, Message, invalid_from, say, validated
 from accord.identity import services as identity_services
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
@@ -302,7 +302,10 @@ def product_lines(text: str) -> list[tuple[int, ProductDeclaration]]:
             found.append((number, ProductDeclaration(purl=purl, name=name.strip() or fallback)))
         except ValidationError as exc:
             error = exc.errors()[0]
-            raise InvalidInput(f"line {number}: {error['msg']}", field="products") from None
+            raise InvalidInput(
+                Message(N_("line %(number)s: %(error)s"), number=number, error=error["msg"]),
+                field="products",
+            ) from None
     return found
 
 
@@ -324,7 +327,7 @@ def declare_products(
         except InvalidInput as exc:
             raise _on_line(exc, lines) from None
     except InvalidInput as exc:
-        form = {"text": text, "error": exc.message}
+        form = {"text": text, "error": say(exc.message, viewer_of(request).translations.gettext)}
         return _profile_page(request, db, settings, org.slug, products_form=form, status=422)
     return RedirectResponse(f"/signatories/{org.slug}#products", status_code=303)
 
@@ -335,7 +338,10 @@ def _on_line(exc: InvalidInput, lines: list[tuple[int, ProductDeclaration]]) -> 
     if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(lines):
         number = lines[int(parts[1])][0]
         message = exc.message.partition(": ")[2] or exc.message
-        return InvalidInput(f"line {number}: {message}", field="products")
+        return InvalidInput(
+            Message(N_("line %(number)s: %(error)s"), number=number, error=message),
+            field="products",
+        )
     return exc
 
 
@@ -368,7 +374,10 @@ def set_cve_org_id(
         if wants_json(request):
             raise
         db.rollback()
-        form = {"value": cve_org_id, "error": exc.message}
+        form = {
+            "value": cve_org_id,
+            "error": say(exc.message, viewer_of(request).translations.gettext),
+        }
         return _profile_page(
             request, db, settings, access_.org.slug, cve_form=form, status=exc.status_code
         )

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Message
 from accord.identity.policy import Action, Actor
 from accord.registry import directory
 from accord.registry.policy_text import TOPICS
@@ -63,7 +63,7 @@ def policies(
     wanted: dict[str, bool] = {}
     for name, value in given.items():
         if value not in CHOICES:
-            raise InvalidInput(f"{name}: yes, no or nothing", field=name)
+            raise InvalidInput(Message(N_("%(name)s: yes, no or nothing"), name=name), field=name)
         choice = CHOICES[value]
         if choice is not None:
             wanted[name] = choice

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from accord.advisories import ecosystems
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Actor
@@ -54,7 +54,10 @@ def _parse(purl: str, *, field: str) -> PackageURL:
     try:
         return PackageURL.from_string(purl)
     except ValueError as exc:
-        raise InvalidInput(f"{field}: invalid package URL: {exc}", field=field) from None
+        raise InvalidInput(
+            Message(N_("%(field)s: invalid package URL: %(exc)s"), field=field, exc=exc),
+            field=field,
+        ) from None
 
 
 def declared_purl(purl: str, *, field: str) -> str:
@@ -72,8 +75,13 @@ def declared_purl(purl: str, *, field: str) -> str:
     ]
     if extra:
         raise InvalidInput(
-            f"{field}: name the product without {', '.join(extra)}, e.g. "
-            f"pkg:{parsed.type}/{parsed.name}",
+            Message(
+                N_("%(field)s: name the product without %(values)s, e.g. pkg:%(type)s/%(name)s"),
+                field=field,
+                values=", ".join(extra),
+                type=parsed.type,
+                name=parsed.name,
+            ),
             field=field,
         )
     return PackageURL(type=parsed.type, namespace=parsed.namespace, name=parsed.name).to_string()
@@ -98,7 +106,10 @@ def replace(
     the second (``products.N.purl``).
     """
     if len(products) > MAX_PRODUCTS:
-        raise InvalidInput(f"products: at most {MAX_PRODUCTS} products", field="products")
+        raise InvalidInput(
+            Message(N_("products: at most %(MAX_PRODUCTS)s products"), MAX_PRODUCTS=MAX_PRODUCTS),
+            field="products",
+        )
     rows: list[DeclaredProduct] = []
     seen: dict[PackageKey, str] = {}
     for index, item in enumerate(products):
@@ -106,7 +117,15 @@ def replace(
         purl = declared_purl(item.purl, field=field)
         key = key_of(purl, field=field)
         if key in seen:
-            raise InvalidInput(f"{field}: {purl} is the same package as {seen[key]}", field=field)
+            raise InvalidInput(
+                Message(
+                    N_("%(field)s: %(purl)s is the same package as %(seen)s"),
+                    field=field,
+                    purl=purl,
+                    seen=seen[key],
+                ),
+                field=field,
+            )
         seen[key] = purl
         rows.append(
             DeclaredProduct(

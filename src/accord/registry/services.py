@@ -57,7 +57,9 @@ def get_version(db: Session, number: int) -> AccordVersion:
     current_version(db)
     found = db.scalar(select(AccordVersion).where(AccordVersion.number == number))
     if found is None:
-        raise NotFound(f"no version {number} of the accord", field="number")
+        raise NotFound(
+            Message(N_("no version %(number)s of the accord"), number=number), field="number"
+        )
     return found
 
 
@@ -82,7 +84,7 @@ def publish_version(db: Session, *, data: AccordVersionCreate, actor: Actor) -> 
     try:
         db.flush()
     except IntegrityError:
-        raise Conflict("another version was published at the same moment; retry") from None
+        raise Conflict(N_("another version was published at the same moment; retry")) from None
     audit.record(
         db,
         actor=actor,
@@ -102,8 +104,14 @@ def submit_application(db: Session, *, data: ApplicationCreate, actor: Actor) ->
     version = current_version(db)
     if data.accord_version != version.number:
         raise Conflict(
-            f"accord_version: version {data.accord_version} is not the current text; "
-            f"read version {version.number} and agree to it",
+            Message(
+                N_(
+                    "accord_version: version %(accord_version)s is not the current text; read "
+                    "version %(number)s and agree to it"
+                ),
+                accord_version=data.accord_version,
+                number=version.number,
+            ),
             field="accord_version",
         )
     _ensure_new_org(db, data)
@@ -159,7 +167,10 @@ def get_application(db: Session, *, application_id: int, actor: Actor) -> Applic
     authorize(actor, Action.HUB_READ)
     found = db.get(Application, application_id)
     if found is None:
-        raise NotFound(f"no application {application_id}", field="application_id")
+        raise NotFound(
+            Message(N_("no application %(application_id)s"), application_id=application_id),
+            field="application_id",
+        )
     return found
 
 
@@ -167,10 +178,17 @@ def _pending(db: Session, application_id: int) -> Application:
     # Locked, so that two operators deciding at once cannot both succeed.
     found = db.scalar(select(Application).where(Application.id == application_id).with_for_update())
     if found is None:
-        raise NotFound(f"no application {application_id}", field="application_id")
+        raise NotFound(
+            Message(N_("no application %(application_id)s"), application_id=application_id),
+            field="application_id",
+        )
     if found.status is not ApplicationStatus.PENDING:
         raise Conflict(
-            f"application {application_id} was already {found.status.value}",
+            Message(
+                N_("application %(application_id)s was already %(status)s"),
+                application_id=application_id,
+                status=found.status.value,
+            ),
             field="application_id",
         )
     return found
@@ -203,7 +221,7 @@ def approve(
     org = insert_org(db, data=OrgCreate.model_validate(application.proposal), actor=actor)
     if data.signed_on is not None and data.signed_on > utcnow().date():
         raise InvalidInput(
-            "signed_on: the day of signing cannot be in the future", field="signed_on"
+            N_("signed_on: the day of signing cannot be in the future"), field="signed_on"
         )
     signature = None
     if org.kind is OrgKind.SIGNATORY:

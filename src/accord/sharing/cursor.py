@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accord.errors import AccordError
+from accord.errors import N_, AccordError
 from accord.sharing.models import SharingSecret
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def decode(key: bytes, token: str, *, query: str, now: datetime) -> Position:
     if data["q"] != query:
         raise bad
     if data["e"] < now.timestamp():
-        raise BadCursor("next: this cursor has expired; start again", field="next")
+        raise BadCursor(N_("next: this cursor has expired; start again"), field="next")
     return Position(date_added=datetime.fromisoformat(data["a"]), row_id=int(data["r"]))
 
 

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from accord import limits
-from accord.errors import AccordError
+from accord.errors import N_, AccordError
 
 
 class BadEnvelope(AccordError):
@@ -37,10 +37,10 @@ def parse_envelope(body: bytes) -> list[Any]:
             body, what="the body", field="body", parse_constant=_not_json, parse_float=_finite
         )
     except (ValueError, UnicodeDecodeError):
-        raise BadEnvelope("the body is not JSON", field="body") from None
+        raise BadEnvelope(N_("the body is not JSON"), field="body") from None
     if not isinstance(envelope, dict):
-        raise BadEnvelope("an envelope is a JSON object with an objects list", field="body")
+        raise BadEnvelope(N_("an envelope is a JSON object with an objects list"), field="body")
     objects = envelope.get("objects", [])
     if not isinstance(objects, list):
-        raise BadEnvelope("objects: must be a list", field="objects")
+        raise BadEnvelope(N_("objects: must be a list"), field="objects")
     return objects

@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import AccordError, Conflict, InvalidInput
+from accord.errors import N_, AccordError, Conflict, InvalidInput, Message
 from accord.identity.models import User
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.services import get_org, get_user
@@ -68,9 +68,9 @@ def configure_remote(db: Session, *, spec: RemoteSpec, actor: Actor) -> Remote:
     """Create or update a remote (operators, from the command line)."""
     authorize(actor, Action.HUB_OPERATE)
     if not _NAME.match(spec.name):
-        raise InvalidInput("name: a-z, 0-9, '.', '_', '-'", field="name")
+        raise InvalidInput(N_("name: a-z, 0-9, '.', '_', '-'"), field="name")
     if not spec.api_root.startswith(("http://", "https://")):
-        raise InvalidInput("url: must be an http(s) URL of a TAXII API root", field="url")
+        raise InvalidInput(N_("url: must be an http(s) URL of a TAXII API root"), field="url")
     collection = get_collection(db, spec.local_collection)
     org = get_org(db, spec.organization)
     remote = db.scalar(select(Remote).where(Remote.name == spec.name))
@@ -83,7 +83,10 @@ def configure_remote(db: Session, *, spec: RemoteSpec, actor: Actor) -> Remote:
             )
         )
         if clash is not None:
-            raise Conflict(f"remote {clash.name!r} already pulls this collection", field="url")
+            raise Conflict(
+                Message(N_("remote %(name)r already pulls this collection"), name=clash.name),
+                field="url",
+            )
         remote = Remote(name=spec.name, checkpoint=None)
         db.add(remote)
     remote.api_root = _root(spec.api_root)
@@ -125,7 +128,7 @@ def pull(
         body, last_added = _get(client, url, params)
         objects = body.get("objects", [])
         if not isinstance(objects, list):
-            raise RemoteError("the remote's envelope has no objects list")
+            raise RemoteError(N_("the remote's envelope has no objects list"))
         report = ingest.store_objects(
             db, collection=collection, objects=objects, source=source, now=now
         )
@@ -151,17 +154,27 @@ def _get(
     try:
         response = client.get(url, params=params, headers={"Accept": TAXII_MEDIA_TYPE})
     except httpx.HTTPError as exc:
-        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}") from None
+        raise RemoteError(
+            Message(N_("cannot reach %(url)s: %(kind)s"), url=url, kind=type(exc).__name__)
+        ) from None
     if response.status_code != 200:
-        raise RemoteError(f"{url} answered {response.status_code}")
+        raise RemoteError(
+            Message(
+                N_("%(url)s answered %(status_code)s"), url=url, status_code=response.status_code
+            )
+        )
     if not response.headers.get("content-type", "").startswith("application/taxii+json"):
-        raise RemoteError(f"{url} did not answer with the TAXII media type")
+        raise RemoteError(Message(N_("%(url)s did not answer with the TAXII media type"), url=url))
     try:
         body = response.json()
     except ValueError:
-        raise RemoteError(f"{url} answered something that is not JSON") from None
+        raise RemoteError(
+            Message(N_("%(url)s answered something that is not JSON"), url=url)
+        ) from None
     if not isinstance(body, dict):
-        raise RemoteError(f"{url} answered something that is not an envelope")
+        raise RemoteError(
+            Message(N_("%(url)s answered something that is not an envelope"), url=url)
+        )
     return body, response.headers.get("X-TAXII-Date-Added-Last")
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from accord import outbound
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, say
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.jobs.models import Job
@@ -72,7 +72,7 @@ def add_target(
     except AccordError as exc:
         db.rollback()
         # The services' messages are catalog entries (N_): shown in the viewer's language.
-        said = i18n.viewer_of(request).translations.gettext(exc.message)
+        said = say(exc.message, i18n.viewer_of(request).translations.gettext)
         errors = {exc.field or "name": said}
         return _page(request, db, values=values, errors=errors, status=422)
     return RedirectResponse(f"{PATH}/push/{spec.name}", status_code=303)
@@ -105,7 +105,7 @@ def choose(
         if found.every_minutes:  # a scheduled target starts now, then keeps its interval
             queue_push(db, target=found, settings=settings, at=utcnow())
     except AccordError as exc:
-        said = i18n.viewer_of(request).translations.gettext(exc.message)
+        said = say(exc.message, i18n.viewer_of(request).translations.gettext)
         return _target_page(request, db, settings, found, error=said, status=422)
     return RedirectResponse(PATH, status_code=303)
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.sharing import decay, rules, warninglists
 from accord.sharing.models import Collection, Observable, StixObject
 from accord.sharing.readers import Reader
@@ -167,7 +167,11 @@ def render(
     kind, _, form = name.rpartition(".")
     if kind not in TYPES or form not in FORMATS:
         raise NotFound(
-            f"feed: no feed is called {name[:60]!r}; feeds are {', '.join(names())}",
+            Message(
+                N_("feed: no feed is called %(name)r; feeds are %(values)s"),
+                name=name[:60],
+                values=", ".join(names()),
+            ),
             field="feed",
         )
     found = entries(

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
@@ -49,7 +49,9 @@ def get_group(db: Session, group_id: str) -> SharingGroup:
     """The sharing group with this id."""
     group = db.scalar(select(SharingGroup).where(SharingGroup.uuid == group_id))
     if group is None:
-        raise NotFound(f"no sharing group {group_id!r}", field="group_id")
+        raise NotFound(
+            Message(N_("no sharing group %(group_id)r"), group_id=group_id), field="group_id"
+        )
     return group
 
 

@@ -16,7 +16,7 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 from accord.sharing.patterns import LITERAL, Comparison, unquote
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -163,7 +163,10 @@ def classify(value: str) -> tuple[str, str]:
     elif _DOMAIN.match(text.lower().rstrip(".")):
         return "domain", text.lower().rstrip(".")
     raise InvalidInput(
-        f"values: {value[:80]!r} is not a hash, IP address, domain name, URL or e-mail address",
+        Message(
+            N_("values: %(value)r is not a hash, IP address, domain name, URL or e-mail address"),
+            value=value[:80],
+        ),
         field="values",
     )
 

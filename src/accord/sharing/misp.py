@@ -35,7 +35,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message, Sentences
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import ingest, lookup, services, taxonomies
 from accord.sharing.models import Collection, CollectionGrant, SharingGroup
@@ -70,8 +70,11 @@ class MispInvalid(InvalidInput):
     def __init__(self, problems: list[str]) -> None:
         shown = problems[:MAX_ERRORS_SHOWN]
         more = len(problems) - len(shown)
-        text = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
-        super().__init__(f"nothing was imported: {text}", field="event")
+        listed = [*shown, Message(N_("and %(count)s more"), count=more)] if more > 0 else shown
+        super().__init__(
+            Message(N_("nothing was imported: %(problems)s"), problems=Sentences(listed)),
+            field="event",
+        )
         self.problems = problems
 
 
@@ -128,19 +131,30 @@ def _tags(
     for index, tag in enumerate(item.get("Tag") or []):
         name = tag.get("name") if isinstance(tag, dict) else None
         if not isinstance(name, str):
-            problems.append(f"{where}, tag {index + 1}: a tag needs a name")
+            problems.append(
+                Message(
+                    N_("%(where)s, tag %(number)s: a tag needs a name"),
+                    where=where,
+                    number=index + 1,
+                )
+            )
             continue
         try:
             label = taxonomies.parse(name)
         except taxonomies.UnknownTag as exc:
-            problems.append(f"{where}: {exc.message}")
+            problems.append(Message(N_("%(where)s: %(problem)s"), where=where, problem=exc.message))
             continue
         names.append(label.text)
         if label.namespace is not None and not label.known:
             notices.append(
-                f"{where}: tag {label.text!r} is of a taxonomy this hub does not know "
-                f"({label.namespace!r}); it was kept as a free label"
-            )
+                Message(
+                    N_("%(where)s: tag %(tag)r is of a taxonomy this hub does not know "
+                       "(%(namespace)r); it was kept as a free label"),
+                    where=where,
+                    tag=label.text,
+                    namespace=label.namespace,
+                )
+            )  # fmt: skip
     return names
 
 
@@ -152,7 +166,13 @@ def _distribution(value: Any, where: str, problems: list[str]) -> int | None:
     except (TypeError, ValueError):
         found = -1
     if not 0 <= found <= 5:
-        problems.append(f"{where}: distribution {value!r} is not one of 0 to 5")
+        problems.append(
+            Message(
+                N_("%(where)s: distribution %(value)r is not one of 0 to 5"),
+                where=where,
+                value=value,
+            )
+        )
         return None
     return found
 
@@ -173,15 +193,21 @@ def convert(document: Any, *, now: datetime) -> Converted:
     attributes = list(event.get("Attribute") or [])
     misp_objects = list(event.get("Object") or [])
     if not isinstance(attributes, list) or not isinstance(misp_objects, list):
-        raise MispInvalid(["Attribute and Object must be lists"])
+        raise MispInvalid([N_("Attribute and Object must be lists")])
     total = len(attributes) + sum(
         len(o.get("Attribute") or []) for o in misp_objects if isinstance(o, dict)
     )
     if total > MAX_ATTRIBUTES:
         raise MispInvalid(
             [
-                f"the event has {total:,} attributes; at most {MAX_ATTRIBUTES:,} are imported at "
-                "once: split it into several events"
+                Message(
+                    N_(
+                        "the event has %(total)s attributes; at most %(most)s are imported at "
+                        "once: split it into several events"
+                    ),
+                    total=f"{total:,}",
+                    most=f"{MAX_ATTRIBUTES:,}",
+                )
             ]
         )
     event_uuid = _uuid(
@@ -189,28 +215,35 @@ def convert(document: Any, *, now: datetime) -> Converted:
     )
     when = _stamp(event.get("timestamp"), now)
     notices: list[str] = []
-    event_tags = _tags(event, "the event", problems, notices)
-    event_dist = _distribution(event.get("distribution"), "the event", problems)
+    the_event = Message(N_("the event"))
+    event_tags = _tags(event, the_event, problems, notices)
+    event_dist = _distribution(event.get("distribution"), the_event, problems)
     event_tlp = _marking(event_tags, event_dist, Tlp.AMBER)
     converted = Converted(event_id=f"x-misp-event--{event_uuid}", tags=len(event_tags))
     if event_dist == 4:
         group = event.get("SharingGroup") or {}
         converted.group_uuid = group.get("uuid") if isinstance(group, dict) else None
         if not converted.group_uuid:
-            problems.append("the event: distribution 4 names no SharingGroup with a uuid")
+            problems.append(N_("the event: distribution 4 names no SharingGroup with a uuid"))
     refs: list[str] = []
     by_misp_uuid: dict[str, str] = {}
 
     def attribute(attr: Any, where: str, object_ref: str | None) -> str | None:
         if not isinstance(attr, dict):
-            problems.append(f"{where}: not an object")
+            problems.append(Message(N_("%(where)s: not an object"), where=where))
             return None
         kind, value = attr.get("type"), attr.get("value")
         if not isinstance(kind, str) or not kind:
-            problems.append(f"{where}: type is missing")
+            problems.append(Message(N_("%(where)s: type is missing"), where=where))
             return None
         if not isinstance(value, str) or not value or len(value) > 131_072:
-            problems.append(f"{where} ({kind}): value is missing, not text, or longer than 128 KiB")
+            problems.append(
+                Message(
+                    N_("%(where)s (%(kind)s): value is missing, not text, or longer than 128 KiB"),
+                    where=where,
+                    kind=kind,
+                )
+            )
             return None
         tags = _tags(attr, where, problems, notices)
         dist = _distribution(attr.get("distribution"), where, problems)
@@ -244,7 +277,14 @@ def convert(document: Any, *, now: datetime) -> Converted:
                 network = lookup.normalise_network(index_kind, value)
                 normal = network[1] if network else None
             if normal is None or "'" in normal or "\\" in normal:
-                problems.append(f"{where} ({kind}): {value[:80]!r} is not a valid {kind}")
+                problems.append(
+                    Message(
+                        N_("%(where)s (%(kind)s): %(value)r is not a valid %(kind)s"),
+                        where=where,
+                        kind=kind,
+                        value=value[:80],
+                    )
+                )
                 return None
             obj |= {
                 "type": "indicator",
@@ -263,21 +303,27 @@ def convert(document: Any, *, now: datetime) -> Converted:
         for index, seen in enumerate(attr.get("Sighting") or []):
             sighting = _sighting(seen, obj["id"], f"{seed}/sighting/{index}", level, now)
             if sighting is None:
-                problems.append(f"{where}, sighting {index + 1}: not a MISP sighting")
+                problems.append(
+                    Message(
+                        N_("%(where)s, sighting %(number)s: not a MISP sighting"),
+                        where=where,
+                        number=index + 1,
+                    )
+                )
                 continue
             converted.objects.append(sighting)
             converted.sightings += 1
         return str(obj["id"])
 
     for index, attr in enumerate(attributes):
-        ref = attribute(attr, f"attribute {index + 1}", None)
+        ref = attribute(attr, Message(N_("attribute %(number)s"), number=index + 1), None)
         if ref:
             refs.append(ref)
     relations: list[tuple[str, dict[str, Any], str]] = []
     for index, misp_object in enumerate(misp_objects):
-        where = f"object {index + 1}"
+        where = Message(N_("object %(number)s"), number=index + 1)
         if not isinstance(misp_object, dict) or not isinstance(misp_object.get("name"), str):
-            problems.append(f"{where}: an object needs a name")
+            problems.append(Message(N_("%(where)s: an object needs a name"), where=where))
             continue
         tags = _tags(misp_object, where, problems, notices)
         dist = _distribution(misp_object.get("distribution"), where, problems)
@@ -287,7 +333,14 @@ def convert(document: Any, *, now: datetime) -> Converted:
         members = []
         for a_index, attr in enumerate(misp_object.get("Attribute") or []):
             ref = attribute(
-                attr, f"{where} ({misp_object['name']}) attribute {a_index + 1}", object_id
+                attr,
+                Message(
+                    N_("%(where)s (%(name)s) attribute %(number)s"),
+                    where=where,
+                    name=misp_object["name"],
+                    number=a_index + 1,
+                ),
+                object_id,
             )
             if ref:
                 members.append(ref)

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import services
 from accord.sharing.misp import TLP_DISTRIBUTION
@@ -80,7 +80,10 @@ def collection_events(
     if native is not None and event_id in (None, native["uuid"]):
         events.append({"Event": native})
     elif event_id is not None and not events:
-        raise InvalidInput(f"no MISP event {event_id!r} in this collection", field="event")
+        raise InvalidInput(
+            Message(N_("no MISP event %(event_id)r in this collection"), event_id=event_id),
+            field="event",
+        )
     return events
 
 

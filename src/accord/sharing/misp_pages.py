@@ -5,6 +5,7 @@ on any refusal)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from accord import limits
 from accord.clock import utcnow
-from accord.errors import AccordError, Forbidden, InvalidInput, NotFound
+from accord.errors import AccordError, Forbidden, InvalidInput, Message, NotFound, say
 from accord.identity.policy import Action, Actor
 from accord.sharing import misp
 from accord.sharing.models import Collection
@@ -70,16 +71,20 @@ def upload(
         )
     except AccordError as exc:
         db.rollback()  # nothing of the file is kept
-        # Per-item problems name the item and its value as found; the page's own are translated.
-        said = i18n.viewer_of(request).translations.gettext(exc.message)
-        problems = exc.problems if isinstance(exc, misp.MispInvalid) else [said]
+        # Each problem in the viewer's language: the item and its value as found in the file.
+        gettext = i18n.viewer_of(request).translations.gettext
+        found = exc.problems if isinstance(exc, misp.MispInvalid) else [exc.message]
+        problems = [say(problem, gettext) for problem in found]
         field = exc.field if exc.field in ("collection", "file") else "file"
         if isinstance(exc, Forbidden | NotFound):
             field = "collection"
         chosen |= {"field": field, "problems": problems[: misp.MAX_ERRORS_SHOWN],
                    "more": max(len(problems) - misp.MAX_ERRORS_SHOWN, 0)}  # fmt: skip
         return _page(request, db, _largest(settings.max_request_bytes), actor, chosen, status=422)
-    chosen["imported"] = imported
+    # Each notice (a tag kept as a free label) in the viewer's language.
+    gettext = i18n.viewer_of(request).translations.gettext
+    said = tuple(say(notice, gettext) for notice in imported.notices)
+    chosen["imported"] = dataclasses.replace(imported, notices=said)
     return _page(request, db, _largest(settings.max_request_bytes), actor, chosen, status=200)
 
 
@@ -92,7 +97,9 @@ def _read(data: bytes) -> object:
     try:
         return limits.load_json(data, what="the file", field="file")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the file is not JSON ({str(exc)[:200]})", field="file") from None
+        raise InvalidInput(
+            Message(N_("the file is not JSON (%(detail)s)"), detail=str(exc)[:200]), field="file"
+        ) from None
 
 
 def _page(

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.clock import utcnow
-from accord.errors import AccordError
+from accord.errors import N_, AccordError
 from accord.identity.policy import Action, Actor
 from accord.identity.services import get_org
 from accord.registry.forms import field_errors
@@ -97,7 +97,7 @@ def create_collection(
         return _collection_form(request, db, actor, values, field_errors(exc), 422)
     if not org:
         return _collection_form(
-            request, db, actor, values, {"org": "choose the organization that owns it"}, 422
+            request, db, actor, values, {"org": N_("choose the organization that owns it")}, 422
         )
     try:
         collection = services.create_collection(db, org=get_org(db, org), data=data, actor=actor)
@@ -152,7 +152,7 @@ def grant_access(
     kind, _, key = grantee.partition(":")
     values = {"grantee": grantee, "access": access}
     if kind not in ("org", "group") or not key or access not in ("read", "write"):
-        errors = {"grantee": "choose an organization or a sharing group"}
+        errors = {"grantee": N_("choose an organization or a sharing group")}
         return _access_page(request, db, actor, collection_id, errors, values, 422)
     data = GrantSet(
         organization=key if kind == "org" else None,
@@ -213,7 +213,7 @@ def create_group(
     except ValidationError as exc:
         return _groups_page(request, db, actor, field_errors(exc), values, 422)
     if not org:
-        return _groups_page(request, db, actor, {"org": "choose the owner"}, values, 422)
+        return _groups_page(request, db, actor, {"org": N_("choose the owner")}, values, 422)
     try:
         groups.create_group(db, org=get_org(db, org), data=data, actor=actor)
     except AccordError as exc:

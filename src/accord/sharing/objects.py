@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.errors import Forbidden, InvalidInput, Message, NotFound
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import attack, correlation, ingest, queries, refs, services, taxonomies
@@ -145,7 +145,10 @@ def object_view(
         db, collection_id=collection.id, reader=reader, stix_id=stix_id, versions=queries.ALL
     )
     if not versions:
-        raise NotFound(f"no object {stix_id!r} in this collection", field="object_id")
+        raise NotFound(
+            Message(N_("no object %(stix_id)r in this collection"), stix_id=stix_id),
+            field="object_id",
+        )
     versions.sort(key=lambda r: r.version, reverse=True)
     row = next((r for r in versions if r.is_latest), versions[0])
     body = json.loads(row.body)
@@ -310,16 +313,16 @@ def report_sighting(
     authorize(actor, Action.SHARING_WRITE)
     view = object_view(db, actor=actor, reader=reader, collection_id=collection_id, stix_id=stix_id)
     if not view.sightable:
-        raise InvalidInput("a sighting names a domain object, not this one", field="object_id")
+        raise InvalidInput(N_("a sighting names a domain object, not this one"), field="object_id")
     if not 1 <= report.count <= 999_999_999:
-        raise InvalidInput("count: from 1 to 999999999", field="count")
+        raise InvalidInput(N_("count: from 1 to 999999999"), field="count")
     if report.first_seen and report.last_seen and report.last_seen < report.first_seen:
-        raise InvalidInput("last seen must not be before first seen", field="last_seen")
+        raise InvalidInput(N_("last seen must not be before first seen"), field="last_seen")
     if len(report.description) > 5000:
-        raise InvalidInput("description: at most 5000 characters", field="description")
+        raise InvalidInput(N_("description: at most 5000 characters"), field="description")
     target, _ = services.collection_for(db, actor, report.into, write=True)
     if target.id not in {c.id for c in view.may_report}:
-        raise Forbidden("you may not write to that collection")
+        raise Forbidden(N_("you may not write to that collection"))
     stamp = format_timestamp(now)
     sighting: dict[str, Any] = {
         "type": "sighting",

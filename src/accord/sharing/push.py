@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from accord import outbound
 from accord.config import Settings
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, Message, NotFound
 from accord.identity import audit, sealing
 from accord.identity.models import MemberRole
 from accord.identity.policy import Action, Actor, authorize
@@ -144,7 +144,7 @@ def get_target(db: Session, name: str) -> PushTarget:
     """The push target called ``name``."""
     target = db.scalar(select(PushTarget).where(PushTarget.name == name))
     if target is None:
-        raise NotFound(f"no push target {name!r}")
+        raise NotFound(Message(N_("no push target %(name)r"), name=name))
     return target
 
 
@@ -201,7 +201,7 @@ def push_batch(
     """POST the next batch of rows settled by ``now`` to the peer; the cursor moves only once
     the peer accepted it."""
     if target.remote_collection is None:
-        raise RemoteError("no collection of the peer is chosen yet")
+        raise RemoteError(N_("no collection of the peer is chosen yet"))
     rows = pending(db, target=target, before=now - settle)
     refused = 0
     if rows:
@@ -230,15 +230,25 @@ def _post(client: httpx.Client, url: str, body: bytes) -> dict[str, Any]:
     try:
         response = client.post(url, content=body, headers=headers)
     except httpx.HTTPError as exc:
-        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}") from None
+        raise RemoteError(
+            Message(N_("cannot reach %(url)s: %(kind)s"), url=url, kind=type(exc).__name__)
+        ) from None
     except outbound.Refused as exc:
-        raise RemoteError(f"{url}: refused: {exc.message}") from None
+        raise RemoteError(
+            Message(N_("%(url)s: refused: %(message)s"), url=url, message=exc.message)
+        ) from None
     if response.status_code not in (200, 202):
-        raise RemoteError(f"{url} answered {response.status_code}")
+        raise RemoteError(
+            Message(
+                N_("%(url)s answered %(status_code)s"), url=url, status_code=response.status_code
+            )
+        )
     try:
         found = response.json()
     except ValueError:
-        raise RemoteError(f"{url} answered something that is not JSON") from None
+        raise RemoteError(
+            Message(N_("%(url)s answered something that is not JSON"), url=url)
+        ) from None
     return found if isinstance(found, dict) else {}
 
 
@@ -248,15 +258,25 @@ def writable_collections(client: httpx.Client, target: PushTarget) -> list[tuple
     try:
         response = client.get(url, headers={"Accept": TAXII_MEDIA_TYPE})
     except httpx.HTTPError as exc:
-        raise RemoteError(f"cannot reach {url}: {type(exc).__name__}") from None
+        raise RemoteError(
+            Message(N_("cannot reach %(url)s: %(kind)s"), url=url, kind=type(exc).__name__)
+        ) from None
     except outbound.Refused as exc:
-        raise RemoteError(f"{url}: refused: {exc.message}") from None
+        raise RemoteError(
+            Message(N_("%(url)s: refused: %(message)s"), url=url, message=exc.message)
+        ) from None
     if response.status_code != 200:
-        raise RemoteError(f"{url} answered {response.status_code}")
+        raise RemoteError(
+            Message(
+                N_("%(url)s answered %(status_code)s"), url=url, status_code=response.status_code
+            )
+        )
     try:
         listed = response.json().get("collections") or []
     except (ValueError, AttributeError):
-        raise RemoteError(f"{url} answered something that is not a TAXII collection list") from None
+        raise RemoteError(
+            Message(N_("%(url)s answered something that is not a TAXII collection list"), url=url)
+        ) from None
     return [
         (str(c["id"]), str(c.get("title") or c["id"]))
         for c in listed

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import make_sessionmaker, side_store, unit_of_work
-from accord.errors import AccordError
+from accord.errors import N_, AccordError
 from accord.identity.models import Organization, User
 from accord.sharing import ingest
 from accord.sharing.models import Collection, QueueAttempt, QueuedEnvelope, TaxiiStatus
@@ -233,7 +233,7 @@ class Queue:
         while self.backlog() >= limit:
             if time.monotonic() >= deadline:
                 raise QueueFull(
-                    "too many objects are waiting to be stored; try again later",
+                    N_("too many objects are waiting to be stored; try again later"),
                     retry_after=max(1, int(seconds)),
                 )
             time.sleep(0.05)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import NotFound
+from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Action, Actor
 from accord.sharing import cursor, deliveries, queries, queue, services
 from accord.sharing.models import QueuedEnvelope, TaxiiStatus
@@ -235,7 +235,10 @@ def _object(
 ) -> Response:
     result = _page(request, db, caller, collection_id, kind=f"object:{object_id}", ids=object_id)
     if result.empty:
-        raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
+        raise NotFound(
+            Message(N_("no object %(object_id)r in this collection"), object_id=object_id),
+            field="object_id",
+        )
     deliveries.note(request, caller.actor(db), result)
     return taxii_response(queries.envelope_json(result), page=result)
 
@@ -281,7 +284,10 @@ def _versions(
         default_versions=queries.ALL,
     )
     if result.empty:
-        raise NotFound(f"no object {object_id!r} in this collection", field="object_id")
+        raise NotFound(
+            Message(N_("no object %(object_id)r in this collection"), object_id=object_id),
+            field="object_id",
+        )
     body: dict[str, Any] = {"more": result.more}
     if result.next:
         body["next"] = result.next

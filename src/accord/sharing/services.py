@@ -42,7 +42,10 @@ def get_collection(db: Session, collection_id: str) -> Collection:
     """The collection with this TAXII id (or alias)."""
     found = db.scalar(_BY_ID_OR_ALIAS, {"key": collection_id})
     if found is None:
-        raise NotFound(f"no collection {collection_id!r}", field="collection_id")
+        raise NotFound(
+            Message(N_("no collection %(collection_id)r"), collection_id=collection_id),
+            field="collection_id",
+        )
     return found
 
 
@@ -78,16 +81,25 @@ def _admit(
     if granted is not None and (granted.can_write if write else granted.can_read):
         return
     if not actor.is_authenticated:
-        raise Unauthenticated("sign in with an API token to reach this collection")
+        raise Unauthenticated(N_("sign in with an API token to reach this collection"))
     if granted is not None and (granted.can_read or granted.can_write):
-        raise Forbidden(f"you may not {'write to' if write else 'read'} this collection")
+        raise Forbidden(
+            N_("you may not write to this collection")
+            if write
+            else N_("you may not read this collection")
+        )
     if granted is not None and actor.is_operator:
         # Operators know every collection exists (they run the hub): say why, not "no such".
         raise Forbidden(
-            "operators run the hub but read a collection only through its grants: ask its "
-            "owner to grant your organization access"
+            N_(
+                "operators run the hub but read a collection only through its grants: ask its "
+                "owner to grant your organization access"
+            )
         )
-    raise NotFound(f"no collection {collection_id!r}", field="collection_id")
+    raise NotFound(
+        Message(N_("no collection %(collection_id)r"), collection_id=collection_id),
+        field="collection_id",
+    )
 
 
 def list_collections(db: Session, actor: Actor) -> list[tuple[Collection, CollectionRights]]:
@@ -135,13 +147,15 @@ def set_grant(db: Session, *, collection: Collection, data: GrantSet, actor: Act
     """Grant (or change) an organization's or a sharing group's access to a collection."""
     authorize(actor, Action.ORG_EDIT, org_id=collection.owner_org_id)
     if (data.organization is None) == (data.group is None):
-        raise Conflict("name either an organization or a sharing group", field="organization")
+        raise Conflict(N_("name either an organization or a sharing group"), field="organization")
     org_id = get_org(db, data.organization).id if data.organization else None
     group_id = None
     if data.group:
         group_id = db.scalar(select(SharingGroup.id).where(SharingGroup.uuid == data.group))
         if group_id is None:
-            raise NotFound(f"no sharing group {data.group}", field="group")
+            raise NotFound(
+                Message(N_("no sharing group %(group)s"), group=data.group), field="group"
+            )
     grant = db.scalar(
         select(CollectionGrant).where(
             CollectionGrant.collection_id == collection.id,
@@ -178,7 +192,7 @@ def producer_org(db: Session, actor: Actor, collection: Collection) -> int:
     writers = grants_of(db, collection).writer_org_ids
     mine = sorted(set(actor.roles) & writers)
     if not mine:
-        raise Forbidden("you may not write to this collection")
+        raise Forbidden(N_("you may not write to this collection"))
     return mine[0]
 
 
@@ -264,7 +278,9 @@ def get_status(
             db.rollback()
             found = db.scalar(query)
     if found is None or found.user_id != actor.user_id:
-        raise NotFound(f"no status {status_id!r}", field="status_id")
+        raise NotFound(
+            Message(N_("no status %(status_id)r"), status_id=status_id), field="status_id"
+        )
     return found
 
 
@@ -291,10 +307,13 @@ def delete_object(
         spec_versions=spec_versions,
     )
     if not rows:
-        raise NotFound(f"no object {stix_id!r} in this collection", field="object_id")
+        raise NotFound(
+            Message(N_("no object %(stix_id)r in this collection"), stix_id=stix_id),
+            field="object_id",
+        )
     owner_admin = actor.roles.get(collection.owner_org_id) is MemberRole.ADMIN
     if not owner_admin and any(r.producer_org_id not in actor.roles for r in rows):
-        raise Forbidden("only its producer or the collection owner's admins may delete it")
+        raise Forbidden(N_("only its producer or the collection owner's admins may delete it"))
     for row in rows:
         db.delete(row)
     db.flush()

@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from accord import jsonio
-from accord.errors import AccordError
+from accord.errors import N_, AccordError, Message
 from accord.sharing.queries import (
     ALL,
     DEFAULT_LIMIT,
@@ -86,7 +86,10 @@ def require_accept(request: Request) -> None:
         if kind in ("*/*", "application/*") or _is_taxii(item):
             return
     raise NotAcceptable(
-        f"this endpoint answers {TAXII_MEDIA_TYPE}; the Accept header does not allow it",
+        Message(
+            N_("this endpoint answers %(TAXII_MEDIA_TYPE)s; the Accept header does not allow it"),
+            TAXII_MEDIA_TYPE=TAXII_MEDIA_TYPE,
+        ),
         field="Accept",
     )
 
@@ -96,7 +99,11 @@ def check_content_type(request: Request) -> None:
     value = request.headers.get("content-type", "")
     if not _is_taxii(value):
         raise UnsupportedMediaType(
-            f"post envelopes as {TAXII_MEDIA_TYPE}, not {value or 'no Content-Type'}",
+            Message(
+                N_("post envelopes as %(TAXII_MEDIA_TYPE)s, not %(value)s"),
+                TAXII_MEDIA_TYPE=TAXII_MEDIA_TYPE,
+                value=value or "no Content-Type",
+            ),
             field="Content-Type",
         )
 
@@ -172,7 +179,10 @@ def parse_filters(
         for name in params:
             if name.startswith("match[") and name not in _VERSION_FILTERS:
                 raise BadFilter(
-                    f"{name}: only match[version] and match[spec_version] here", field=name
+                    Message(
+                        N_("%(name)s: only match[version] and match[spec_version] here"), name=name
+                    ),
+                    field=name,
                 )
     return Filters(
         added_after=_timestamp(params["added_after"], "added_after")
@@ -196,7 +206,9 @@ def _list(params: Mapping[str, str], name: str) -> tuple[str, ...]:
         return ()
     values = tuple(v.strip() for v in raw.split(",") if v.strip())
     if not values or any(len(v) > 300 for v in values) or len(values) > 1000:
-        raise BadFilter(f"{name}: give 1 to 1000 comma-separated values", field=name)
+        raise BadFilter(
+            Message(N_("%(name)s: give 1 to 1000 comma-separated values"), name=name), field=name
+        )
     return values
 
 
@@ -232,5 +244,5 @@ def _limit(raw: str | None) -> int:
     # ASCII digits only ("²" is a digit to str.isdigit, not to int), and no int() of a
     # thousand digits: past MAX_LIMIT a page is capped anyway.
     if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
-        raise BadFilter("limit: must be a positive integer", field="limit")
+        raise BadFilter(N_("limit: must be a positive integer"), field="limit")
     return int(raw) if len(raw) <= 9 else MAX_LIMIT

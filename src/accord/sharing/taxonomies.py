@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 
 # namespace:predicate or namespace:predicate="value" (MISP taxonomies' machine-tag triple).
 _MACHINE_TAG = re.compile(
@@ -103,9 +103,11 @@ def parse(tag: str) -> Label:
     """The label ``tag`` is; raise :class:`UnknownTag` for a known taxonomy's undefined tag."""
     text = tag.strip()
     if not text:
-        raise UnknownTag("a tag must not be empty", field="tag")
+        raise UnknownTag(N_("a tag must not be empty"), field="tag")
     if len(text) > 500:
-        raise UnknownTag(f"tag {text[:40]!r}...: longer than 500 characters", field="tag")
+        raise UnknownTag(
+            Message(N_("tag %(text)r...: longer than 500 characters"), text=text[:40]), field="tag"
+        )
     found = _MACHINE_TAG.match(text)
     if found is None:
         return Label(text=text)
@@ -117,18 +119,40 @@ def parse(tag: str) -> Label:
     if wanted not in taxonomy.predicates:
         allowed = ", ".join(sorted(taxonomy.predicates))
         raise UnknownTag(
-            f"tag {text!r}: the {taxonomy.namespace} taxonomy has no {predicate!r} "
-            f"(it has {allowed})",
+            Message(
+                N_(
+                    "tag %(text)r: the %(namespace)s taxonomy has no %(predicate)r (it has "
+                    "%(allowed)s)"
+                ),
+                text=text,
+                namespace=taxonomy.namespace,
+                predicate=predicate,
+                allowed=allowed,
+            ),
             field="tag",
         )
     values = taxonomy.predicates[wanted]
     if values and (value is None or value.lower() not in values):
         raise UnknownTag(
-            f"tag {text!r}: {taxonomy.namespace}:{wanted} takes one of {', '.join(sorted(values))}",
+            Message(
+                N_("tag %(text)r: %(namespace)s:%(wanted)s takes one of %(values)s"),
+                text=text,
+                namespace=taxonomy.namespace,
+                wanted=wanted,
+                values=", ".join(sorted(values)),
+            ),
             field="tag",
         )
     if not values and value is not None:
-        raise UnknownTag(f"tag {text!r}: {taxonomy.namespace}:{wanted} takes no value", field="tag")
+        raise UnknownTag(
+            Message(
+                N_("tag %(text)r: %(namespace)s:%(wanted)s takes no value"),
+                text=text,
+                namespace=taxonomy.namespace,
+                wanted=wanted,
+            ),
+            field="tag",
+        )
     return Label(
         text=text,
         namespace=taxonomy.namespace,

@@ -43,7 +43,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
-from accord.errors import InvalidInput, NotFound
+from accord.errors import N_, InvalidInput, Message, NotFound
 from accord.identity.audit import record
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import bulk
@@ -97,7 +97,10 @@ def parse(data: Any, *, source: str = "document") -> Parsed:
     with any.
     """
     if not isinstance(data, dict):
-        raise InvalidInput(f"{source}: a warninglist is a JSON object", field="document")
+        raise InvalidInput(
+            Message(N_("%(source)s: a warninglist is a JSON object"), source=source),
+            field="document",
+        )
     problems: list[str] = []
     unknown = sorted(set(data) - _KEYS)
     if unknown:
@@ -201,11 +204,16 @@ def read_file(raw: bytes, *, source: str) -> Parsed:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
-            raise InvalidInput(f"{source}: not a gzip file ({exc})", field="document") from None
+            raise InvalidInput(
+                Message(N_("%(source)s: not a gzip file (%(exc)s)"), source=source, exc=exc),
+                field="document",
+            ) from None
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{source}: not JSON ({exc})", field="document") from None
+        raise InvalidInput(
+            Message(N_("%(source)s: not JSON (%(exc)s)"), source=source, exc=exc), field="document"
+        ) from None
     return parse(data, source=source)
 
 
@@ -249,7 +257,9 @@ def remove(db: Session, *, actor: Actor, name: str) -> None:
     row = db.scalar(select(Warninglist).where(Warninglist.name == name))
     is_default = name in defaults()
     if row is None and not is_default:
-        raise NotFound(f"name: no warninglist is called {name!r}", field="name")
+        raise NotFound(
+            Message(N_("name: no warninglist is called %(name)r"), name=name), field="name"
+        )
     if row is not None:
         db.delete(row)
     elif is_default:
@@ -264,7 +274,9 @@ def set_enabled(db: Session, *, actor: Actor, name: str, enabled: bool) -> None:
     row = db.scalar(select(Warninglist).where(Warninglist.name == name))
     if row is None:
         if name not in defaults():
-            raise NotFound(f"name: no warninglist is called {name!r}", field="name")
+            raise NotFound(
+                Message(N_("name: no warninglist is called %(name)r"), name=name), field="name"
+            )
         if not enabled:
             db.add(_turned_off(name))
     elif row.entry_count == 0 and name in defaults() and enabled:

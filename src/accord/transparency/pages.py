@@ -109,7 +109,9 @@ def entry_page(
     except EnvelopeError:
         envelope = None
     if envelope is None and record is None:
-        raise NotFound(f"entry {index} is not one of the hub's publications")
+        raise NotFound(
+            Message(N_("entry %(index)s is not one of the hub's publications"), index=index)
+        )
     proof = services.prove_inclusion(db, index=index, tree_size=None)
     document = None
     if envelope is not None and envelope.document is not None:

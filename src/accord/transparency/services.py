@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.errors import AccordError, InvalidInput, NotFound
+from accord.errors import N_, AccordError, InvalidInput, Message, NotFound
 from accord.transparency import (
     batching,
     keys,
@@ -85,8 +85,14 @@ def append(
     entry = envelope.to_entry()
     if len(entry) > MAX_ENTRY_BYTES:
         raise InvalidInput(
-            f"the document is too large to log ({len(entry)} bytes with its envelope, "
-            f"at most {MAX_ENTRY_BYTES}); log its digest alone",
+            Message(
+                N_(
+                    "the document is too large to log (%(count)s bytes with its envelope, at "
+                    "most %(MAX_ENTRY_BYTES)s); log its digest alone"
+                ),
+                count=len(entry),
+                MAX_ENTRY_BYTES=MAX_ENTRY_BYTES,
+            ),
             field="document",
         )
     # The entry alone: its record is written with the tiles, before the next checkpoint.
@@ -312,9 +318,13 @@ def parse_hash(text: str, *, field: str) -> bytes:
     try:
         value = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
     except ValueError:
-        raise BadLogRequest(f"{field} is not base64", field=field) from None
+        raise BadLogRequest(
+            Message(N_("%(field)s is not base64"), field=field), field=field
+        ) from None
     if len(value) != HASH_SIZE:
-        raise BadLogRequest(f"{field} must be a 32-byte SHA-256 hash", field=field)
+        raise BadLogRequest(
+            Message(N_("%(field)s must be a 32-byte SHA-256 hash"), field=field), field=field
+        )
     return value
 
 
@@ -322,11 +332,18 @@ def check_tree_size(db: Session, tree_size: int | None, *, field: str = "tree_si
     """The tree size a request asks for (default: the signed one), refusing one out of range."""
     signed = signed_size(db)
     if signed == 0:
-        raise NotFound("the log is empty: nothing has been published yet")
+        raise NotFound(N_("the log is empty: nothing has been published yet"))
     if tree_size is None:
         return signed
     if tree_size < 1 or tree_size > signed:
-        raise BadLogRequest(f"{field} must be from 1 to the log's size {signed}", field=field)
+        raise BadLogRequest(
+            Message(
+                N_("%(field)s must be from 1 to the log's size %(signed)s"),
+                field=field,
+                signed=signed,
+            ),
+            field=field,
+        )
     return tree_size
 
 
@@ -350,8 +367,13 @@ def _check_signed(db: Session, index: int) -> None:
     head = store.read_head(db)
     if head is not None and signed_size(db) <= index < head.size:
         raise NotYetSigned(
-            f"entry {index} is logged and will be in the next signed checkpoint "
-            "(the log signs one every few seconds at most): ask again then"
+            Message(
+                N_(
+                    "entry %(index)s is logged and will be in the next signed checkpoint (the "
+                    "log signs one every few seconds at most): ask again then"
+                ),
+                index=index,
+            )
         )
 
 
@@ -361,7 +383,9 @@ def prove_inclusion(db: Session, *, index: int, tree_size: int | None) -> Inclus
         _check_signed(db, index)
     size = check_tree_size(db, tree_size)
     if index < 0 or index >= size:
-        raise BadLogRequest(f"index must be below the tree size {size}", field="index")
+        raise BadLogRequest(
+            Message(N_("index must be below the tree size %(size)s"), size=size), field="index"
+        )
     ranges = [(index, index + 1), (0, size), *merkle.inclusion_ranges(index, size)]
     leaf, root, *path = merkle.hashes_of(ranges, store.node_reader(db))
     return InclusionProof(index, size, leaf, root, path)
@@ -377,7 +401,9 @@ def index_of_leaf(db: Session, *, leaf_hash: bytes, tree_size: int | None) -> in
         .limit(1)
     )
     if index is None:
-        raise NotFound(f"no entry with this leaf hash in the tree of size {size}")
+        raise NotFound(
+            Message(N_("no entry with this leaf hash in the tree of size %(size)s"), size=size)
+        )
     return index
 
 
@@ -396,9 +422,11 @@ def prove_consistency(db: Session, *, first: int, second: int | None) -> Consist
     """The proof that the tree of ``first`` leaves is a prefix of the one of ``second``."""
     second = check_tree_size(db, second, field="second")
     if first < 1:
-        raise BadLogRequest("first must be at least 1", field="first")
+        raise BadLogRequest(N_("first must be at least 1"), field="first")
     if first > second:
-        raise BadLogRequest(f"first must not exceed second ({second})", field="first")
+        raise BadLogRequest(
+            Message(N_("first must not exceed second (%(second)s)"), second=second), field="first"
+        )
     ranges = [(0, first), (0, second), *merkle.consistency_ranges(first, second)]
     first_root, second_root, *path = merkle.hashes_of(ranges, store.node_reader(db))
     return ConsistencyProof(first, second, first_root, second_root, path)
@@ -408,7 +436,7 @@ def entry_at(db: Session, index: int) -> bytes:
     """Entry ``index`` of the signed log; NotFound past its end (NotYetSigned if logged)."""
     _check_signed(db, index)
     if index < 0 or index >= signed_size(db):
-        raise NotFound(f"the log has no entry {index}")
+        raise NotFound(Message(N_("the log has no entry %(index)s"), index=index))
     entry = store.read_entry(db, index)
     if entry is None:
         raise LogIntegrityError(f"entry {index} is missing")
@@ -444,7 +472,7 @@ def tile(db: Session, *, level: int, index: int, width: int) -> bytes:
     """A C2SP tile of the signed tree; NotFound unless it exists with that many hashes."""
     limit = signed_size(db) >> (TILE_HEIGHT * level)
     if (index * TILE_WIDTH + width) > limit:
-        raise NotFound("no such tile in the signed tree")
+        raise NotFound(N_("no such tile in the signed tree"))
     data = store.read_tile(db, level, index, width)
     if data is None:
         raise LogIntegrityError(f"tile {level}/{index} of the signed tree is missing")
@@ -455,7 +483,7 @@ def entry_bundle(db: Session, *, index: int, width: int) -> bytes:
     """A C2SP entry bundle of the signed log; NotFound unless it has ``width`` entries."""
     start = index * TILE_WIDTH
     if start + width > signed_size(db):
-        raise NotFound("no such entry bundle in the signed log")
+        raise NotFound(N_("no such entry bundle in the signed log"))
     entries = store.read_entries(db, start, start + width)
     if len(entries) != width:
         raise LogIntegrityError(f"entry bundle {index} of the signed log is incomplete")

@@ -1,8 +1,10 @@
 """The edge's error mapping: every failure becomes a clear 4xx (or a bare 500), never a trace.
 
-The API answers JSON ``{"error", "message", "field"}``; pages answer an HTML page with the
-same message. Unexpected exceptions are logged with their trace on the server and answered
-with a generic 500 that reveals nothing.
+The API answers JSON ``{"error", "message", "field"}``, the message in the language its
+``Accept-Language`` prefers (English by default; moments stay RFC 3339); pages answer an HTML
+page with the same message in the viewer's language (the template's ``translate`` filter).
+Unexpected exceptions are logged with their trace on the server and answered with a generic
+500 that reveals nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from accord.errors import (
     SecondFactorRequired,
     StepUpRequired,
     named_problem,
+    say,
 )
+from accord.i18n import SOURCE_LANGUAGE, negotiated_language, translations
 from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
 from accord.web.i18n import N_
@@ -45,13 +49,35 @@ def _respond(
     request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response:
     if request.url.path.startswith(TAXII_PREFIX):
-        return taxii.error_response(status, body, headers)
+        return taxii.error_response(status, _spoken(request, body), headers)
     if wants_json(request):
-        return JSONResponse(body, status_code=status, headers=headers)
+        return _json(request, status, body, headers)
     response = render(request, "web/error.html", {"status": status, "error": body}, status=status)
     if headers:
         response.headers.update(headers)
     return response
+
+
+def _json(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None
+) -> Response:
+    """The API's answer: the message in the client's language, which ``Content-Language``
+    names; responses vary by ``Accept-Language``."""
+    spoken = _spoken(request, body)
+    language = negotiated_language(request.headers.get("accept-language")) or SOURCE_LANGUAGE
+    named = {**(headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
+    return JSONResponse(spoken, status_code=status, headers=named)
+
+
+def _spoken(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with its message said in the language the client's ``Accept-Language``
+    prefers (a domain error's :class:`~accord.errors.Message` by its id and values, a marked
+    sentence whole), English where it names none of the hub's; its moments stay RFC 3339
+    for programs."""
+    language = negotiated_language(request.headers.get("accept-language"))
+    if language is None or language == SOURCE_LANGUAGE or "message" not in body:
+        return {**body, "message": str(body["message"])} if "message" in body else body
+    return {**body, "message": say(body["message"], translations(language).gettext)}
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:
@@ -173,7 +199,7 @@ async def on_database_busy(request: Request, exc: Exception) -> Response:
     if isinstance(exc, OperationalError) and not _saturated(exc):
         return await on_unexpected(request, exc)
     log.warning("busy on %s %s: %s", request.method, request.url.path, exc)
-    return await on_accord_error(request, Overloaded("the hub is busy; try again shortly"))
+    return await on_accord_error(request, Overloaded(N_("the hub is busy; try again shortly")))
 
 
 _SATURATED = ("database is locked", "too many clients", "remaining connection slots")

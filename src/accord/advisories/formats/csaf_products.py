@@ -30,7 +30,7 @@ from accord.advisories.formats.ecosystems import (
     vers_version,
 )
 from accord.advisories.formats.meta import ProductStatement, PublicationMeta, StatementStatus
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput
 
 Branch = tuple[str, str]
 _AFFECTED = ("first_affected", "known_affected", "last_affected")
@@ -130,7 +130,7 @@ def build_products(record: osv.Record, meta: PublicationMeta) -> Products:
         _statement(builder, statement)
     if not builder.status:
         raise InvalidInput(
-            "the record lists no affected product and the publication states none",
+            N_("the record lists no affected product and the publication states none"),
             field="affected",
         )
     return builder.result()

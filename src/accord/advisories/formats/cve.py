@@ -23,7 +23,7 @@ from accord import __version__
 from accord.advisories.formats import osv
 from accord.advisories.formats.ecosystems import ecosystem
 from accord.advisories.formats.meta import CvssScore, PublicationMeta
-from accord.errors import Conflict, InvalidInput
+from accord.errors import N_, Conflict, InvalidInput, Message
 
 DATA_VERSION = "5.1"
 _CVE_ID = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,19}$")
@@ -50,11 +50,11 @@ def to_cve_json5(record: osv.Record, meta: PublicationMeta, *, cve_id: str) -> d
     advisory is a :class:`Conflict` (see the module's docstring).
     """
     if not _CVE_ID.match(cve_id):
-        raise InvalidInput(f"{cve_id!r} is not a CVE id", field="cve_id")
+        raise InvalidInput(Message(N_("%(cve_id)r is not a CVE id"), cve_id=cve_id), field="cve_id")
     org = meta.publisher.cve_org_id
     if org is None:
         raise InvalidInput(
-            "a CVE record names the CNA by its CVE Services organization UUID",
+            N_("a CVE record names the CNA by its CVE Services organization UUID"),
             field="meta.publisher.cve_org_id",
         )
     updated = _when(record, "modified")
@@ -62,9 +62,15 @@ def to_cve_json5(record: osv.Record, meta: PublicationMeta, *, cve_id: str) -> d
     metadata = _present(cveId=cve_id, assignerOrgId=str(org), dateUpdated=updated)
     if record.get("withdrawn") and record["id"] != cve_id:
         raise Conflict(
-            f"{record['id']} was withdrawn, which does not reject {cve_id}: a CVE record can "
-            f"neither void {cve_id} nor state what the advisory retracted; the CNA of "
-            f"{cve_id} updates or rejects it on its own record",
+            Message(
+                N_(
+                    "%(record)s was withdrawn, which does not reject %(cve_id)s: a CVE record "
+                    "can neither void %(cve_id)s nor state what the advisory retracted; the CNA "
+                    "of %(cve_id)s updates or rejects it on its own record"
+                ),
+                record=record["id"],
+                cve_id=cve_id,
+            ),
             field="withdrawn",
         )
     if record.get("withdrawn"):
@@ -117,7 +123,7 @@ def _description(record: osv.Record) -> dict[str, Any]:
 def _affected(record: osv.Record) -> list[dict[str, Any]]:
     found = [item for item in map(_product, osv.affected(record)) if item]
     if not found:
-        raise InvalidInput("a CVE record needs an affected product", field="affected")
+        raise InvalidInput(N_("a CVE record needs an affected product"), field="affected")
     return found
 
 
@@ -209,7 +215,7 @@ def _references(record: osv.Record, meta: PublicationMeta) -> list[dict[str, Any
     if meta.record_url:
         found.setdefault(meta.record_url, {"url": meta.record_url})
     if not found:
-        raise InvalidInput("a CVE record needs at least one reference", field="references")
+        raise InvalidInput(N_("a CVE record needs at least one reference"), field="references")
     return list(found.values())[:_REFERENCE_LIMIT]
 
 

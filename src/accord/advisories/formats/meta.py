@@ -19,7 +19,7 @@ from enum import StrEnum
 from packageurl import PackageURL
 
 from accord.advisories.formats.versioning import check_versioning
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 
 
 class Tlp(StrEnum):
@@ -100,15 +100,15 @@ class Publisher:
 
     def __post_init__(self) -> None:
         if not self.name.strip():
-            raise InvalidInput("a publisher needs a name", field="meta.publisher.name")
+            raise InvalidInput(N_("a publisher needs a name"), field="meta.publisher.name")
         if not self.namespace.startswith(("https://", "http://")):
             raise InvalidInput(
-                "the namespace must be an http(s) URL", field="meta.publisher.namespace"
+                N_("the namespace must be an http(s) URL"), field="meta.publisher.namespace"
             )
         if self.cve_org_id is not None and self.cve_org_id.version != 4:
             # CVE Services issues version 4 UUIDs, and the CVE schema accepts no other.
             raise InvalidInput(
-                "a CVE organization id is a version 4 UUID", field="meta.publisher.cve_org_id"
+                N_("a CVE organization id is a version 4 UUID"), field="meta.publisher.cve_org_id"
             )
 
 
@@ -130,7 +130,9 @@ class Weakness:
 
     def __post_init__(self) -> None:
         if not _CWE_ID.match(self.id) or not self.name.strip():
-            raise InvalidInput(f"{self.id!r} is not a CWE id with a name", field="meta.cwes")
+            raise InvalidInput(
+                Message(N_("%(id)r is not a CWE id with a name"), id=self.id), field="meta.cwes"
+            )
 
 
 @dataclass(frozen=True)
@@ -161,10 +163,21 @@ class CvssScore:
     def check(self, *, major: str, field: str) -> None:
         """Raise :class:`InvalidInput` unless this is a CVSS ``major``.x vector with a score."""
         if not self.vector.startswith(_CVSS_PREFIX[major]):
-            raise InvalidInput(f"{self.vector!r} is not a CVSS {major}.x vector", field=field)
+            raise InvalidInput(
+                Message(
+                    N_("%(vector)r is not a CVSS %(major)s.x vector"),
+                    vector=self.vector,
+                    major=major,
+                ),
+                field=field,
+            )
         if not 0 <= self.base_score <= 10 or round(self.base_score, 1) != self.base_score:
             raise InvalidInput(
-                f"{self.base_score} is not a base score (0.0 to 10.0, one decimal)", field=field
+                Message(
+                    N_("%(base_score)s is not a base score (0.0 to 10.0, one decimal)"),
+                    base_score=self.base_score,
+                ),
+                field=field,
             )
 
 
@@ -187,17 +200,22 @@ class ProductStatement:
 
     def __post_init__(self) -> None:
         if not self.name.strip():
-            raise InvalidInput("a product needs a name", field="meta.statements")
+            raise InvalidInput(N_("a product needs a name"), field="meta.statements")
         if self.purl is not None:
             try:
                 PackageURL.from_string(self.purl)
             except ValueError as exc:
-                raise InvalidInput(f"invalid purl: {exc}", field="meta.statements") from exc
+                raise InvalidInput(
+                    Message(N_("invalid purl: %(exc)s"), exc=exc), field="meta.statements"
+                ) from exc
         if self.status is StatementStatus.NOT_AFFECTED and not (
             self.justification or self.impact_statement
         ):
             raise InvalidInput(
-                f"{self.name}: not affected needs a justification or an impact statement",
+                Message(
+                    N_("%(name)s: not affected needs a justification or an impact statement"),
+                    name=self.name,
+                ),
                 field="meta.statements",
             )
 
@@ -230,13 +248,13 @@ class PublicationMeta:
     def __post_init__(self) -> None:
         if not self.tracking_id or self.tracking_id != self.tracking_id.strip():
             raise InvalidInput(
-                "the tracking id must be non-empty without surrounding spaces",
+                N_("the tracking id must be non-empty without surrounding spaces"),
                 field="meta.tracking_id",
             )
         dates = [self.initial_release_date, self.current_release_date]
         dates += [r.date for r in self.revisions]
         if any(d.tzinfo is None for d in dates):
-            raise InvalidInput("dates must carry a time zone", field="meta.revisions")
+            raise InvalidInput(N_("dates must carry a time zone"), field="meta.revisions")
         ordered = tuple(sorted(self.revisions, key=lambda r: r.date))
         object.__setattr__(self, "revisions", ordered)
         check_versioning(
@@ -249,11 +267,13 @@ class PublicationMeta:
         if self.cvss_v4 is not None:
             self.cvss_v4.check(major="4", field="meta.cvss_v4")
         if self.record_url is not None and not self.record_url.startswith(("https://", "http://")):
-            raise InvalidInput("the record URL must be an http(s) URL", field="meta.record_url")
+            raise InvalidInput(N_("the record URL must be an http(s) URL"), field="meta.record_url")
         if self.document_url is not None and not self.document_url.startswith(
             ("https://", "http://")
         ):
-            raise InvalidInput("the document URL must be an http(s) URL", field="meta.document_url")
+            raise InvalidInput(
+                N_("the document URL must be an http(s) URL"), field="meta.document_url"
+            )
 
     @property
     def is_vex(self) -> bool:

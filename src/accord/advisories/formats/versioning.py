@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from accord.errors import InvalidInput
+from accord.errors import N_, InvalidInput, Message
 
 # The two patterns of CSAF 2.0 section 3.1.11 (version_t).
 _INTEGER = re.compile(r"^(0|[1-9][0-9]*)$")
@@ -47,7 +47,10 @@ def parse_version(text: str, *, field: str) -> DocumentVersion:
     match = _SEMVER.match(text)
     if match is None:
         raise InvalidInput(
-            f"{text!r} is neither an integer nor a semantic version (CSAF 2.0 version_t)",
+            Message(
+                N_("%(text)r is neither an integer nor a semantic version (CSAF 2.0 version_t)"),
+                text=text,
+            ),
             field=field,
         )
     release = (int(match[1]), int(match[2]), int(match[3]))
@@ -63,11 +66,14 @@ def check_versioning(*, version: str, draft: bool, history: Sequence[str]) -> No
     current = parse_version(version, field="meta.version")
     if not draft and (current.is_initial_development or current.prerelease):
         raise InvalidInput(
-            f"version {version} is a draft version; the status must be 'draft'",
+            Message(
+                N_("version %(version)s is a draft version; the status must be 'draft'"),
+                version=version,
+            ),
             field="meta.status",
         )
     if not history:
-        raise InvalidInput("at least one revision is required", field="meta.revisions")
+        raise InvalidInput(N_("at least one revision is required"), field="meta.revisions")
     parsed = [
         parse_version(number, field=f"meta.revisions[{i}].number")
         for i, number in enumerate(history)
@@ -75,13 +81,17 @@ def check_versioning(*, version: str, draft: bool, history: Sequence[str]) -> No
     _check_history(parsed, draft=draft)
     if any(h.semantic != current.semantic for h in parsed):
         raise InvalidInput(
-            "the version and the revision numbers mix integer and semantic versioning",
+            N_("the version and the revision numbers mix integer and semantic versioning"),
             field="meta.revisions",
         )
     latest = history[-1]
     if _without_build(latest) != _comparable(current, draft=draft):
         raise InvalidInput(
-            f"version {version} is not the number of the latest revision ({latest})",
+            Message(
+                N_("version %(version)s is not the number of the latest revision (%(latest)s)"),
+                version=version,
+                latest=latest,
+            ),
             field="meta.version",
         )
 
@@ -89,18 +99,18 @@ def check_versioning(*, version: str, draft: bool, history: Sequence[str]) -> No
 def _check_history(history: list[DocumentVersion], *, draft: bool) -> None:
     field = "meta.revisions"
     if any(h.prerelease for h in history):
-        raise InvalidInput("a revision number carries a pre-release part", field=field)
+        raise InvalidInput(N_("a revision number carries a pre-release part"), field=field)
     if not draft and any(h.is_initial_development for h in history):
-        raise InvalidInput("a released document lists a 0 or 0.y.z revision", field=field)
+        raise InvalidInput(N_("a released document lists a 0 or 0.y.z revision"), field=field)
     texts = [_without_build(h.text) for h in history]
     if len(set(texts)) != len(texts):
-        raise InvalidInput("two revisions carry the same number", field=field)
+        raise InvalidInput(N_("two revisions carry the same number"), field=field)
     if any(b.release <= a.release for a, b in pairwise(history)):
-        raise InvalidInput("revision numbers do not increase with their dates", field=field)
+        raise InvalidInput(N_("revision numbers do not increase with their dates"), field=field)
     majors = sorted({h.major for h in history})
     if majors[0] > 1 or majors != list(range(majors[0], majors[-1] + 1)):
         raise InvalidInput(
-            "revision history skips a (major) version or does not start at 0 or 1",
+            N_("revision history skips a (major) version or does not start at 0 or 1"),
             field=field,
         )
 

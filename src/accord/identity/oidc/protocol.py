@@ -25,7 +25,7 @@ from joserfc.jwk import KeySet
 from accord import outbound
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import InvalidInput, Unauthenticated
+from accord.errors import InvalidInput, Message, Unauthenticated
 from accord.web.i18n import N_
 
 # Asymmetric signatures only (RFC 7518 §3.1, RFC 8037): an HS* token "signed" with the
@@ -75,19 +75,35 @@ def _get_json(settings: Settings, url: str, *, what: str) -> dict[str, Any]:
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > settings.outbound_max_bytes:
-                    raise InvalidInput(f"{what}: larger than {settings.outbound_max_bytes} bytes")
+                    raise InvalidInput(
+                        Message(
+                            N_("%(what)s: larger than %(outbound_max_bytes)s bytes"),
+                            what=what,
+                            outbound_max_bytes=settings.outbound_max_bytes,
+                        )
+                    )
             if response.status_code != 200:
-                raise InvalidInput(f"{what}: the provider answered {response.status_code}")
+                raise InvalidInput(
+                    Message(
+                        N_("%(what)s: the provider answered %(status_code)s"),
+                        what=what,
+                        status_code=response.status_code,
+                    )
+                )
     except outbound.Refused as exc:
-        raise InvalidInput(f"{what}: {exc.message}", field="issuer") from None
+        raise InvalidInput(
+            Message(N_("%(what)s: %(message)s"), what=what, message=exc.message), field="issuer"
+        ) from None
     except httpx.HTTPError as exc:
-        raise InvalidInput(f"{what}: {type(exc).__name__}", field="issuer") from None
+        raise InvalidInput(
+            Message(N_("%(what)s: %(kind)s"), what=what, kind=type(exc).__name__), field="issuer"
+        ) from None
     try:
         found = json.loads(body)
     except ValueError:
-        raise InvalidInput(f"{what}: not JSON", field="issuer") from None
+        raise InvalidInput(Message(N_("%(what)s: not JSON"), what=what), field="issuer") from None
     if not isinstance(found, dict):
-        raise InvalidInput(f"{what}: not a JSON object", field="issuer")
+        raise InvalidInput(Message(N_("%(what)s: not a JSON object"), what=what), field="issuer")
     return found
 
 
@@ -97,17 +113,26 @@ def discover(settings: Settings, issuer: str) -> Metadata:
     doc = _get_json(settings, url, what="discovery")
     if doc.get("issuer") != issuer:
         raise InvalidInput(
-            f"issuer: the provider calls itself {str(doc.get('issuer'))[:200]!r}", field="issuer"
+            Message(
+                N_("issuer: the provider calls itself %(detail)r"),
+                detail=str(doc.get("issuer"))[:200],
+            ),
+            field="issuer",
         )
     values: list[str] = []
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         value = doc.get(name)
         if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-            raise InvalidInput(f"issuer: the discovery document has no {name}", field="issuer")
+            raise InvalidInput(
+                Message(N_("issuer: the discovery document has no %(name)s"), name=name),
+                field="issuer",
+            )
         values.append(value)
     methods = doc.get("code_challenge_methods_supported")
     if isinstance(methods, list) and "S256" not in methods:
-        raise InvalidInput("issuer: the provider does not support PKCE with S256", field="issuer")
+        raise InvalidInput(
+            N_("issuer: the provider does not support PKCE with S256"), field="issuer"
+        )
     return Metadata(issuer, *values)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import AccordError, NotFound
+from accord.errors import N_, AccordError, Message, NotFound
 from accord.identity import audit, sealing
 from accord.identity.models import ApiToken, Membership, Organization, User, WebSession
 from accord.identity.oidc import protocol
@@ -74,7 +74,10 @@ def revoke(db: Session, *, org: Organization, username: str, actor: Actor) -> No
         .where(OidcProvider.organization_id == org.id, User.username == username)
     )
     if link is None:
-        raise NotFound(f"no single sign-on member {username!r}", field="username")
+        raise NotFound(
+            Message(N_("no single sign-on member %(username)r"), username=username),
+            field="username",
+        )
     end_access(db, link=link, actor=actor, reason="revoked")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import Conflict, InvalidInput
+from accord.errors import N_, Conflict, InvalidInput, Message
 from accord.identity import audit, sealing
 from accord.identity.models import Membership, Organization, User
 from accord.identity.oidc import handlers, protocol
@@ -45,10 +45,12 @@ def save_provider(
         authorize(actor, Action.ORG_SSO_MANAGE, org_id=org.id)
     if data.issuer.startswith("http://") and not settings.outbound_allow_private_addresses:
         # Plain HTTP only for a provider inside the hub's own network (tests, closed hubs).
-        raise InvalidInput("issuer: an https:// address is needed", field="issuer")
+        raise InvalidInput(N_("issuer: an https:// address is needed"), field="issuer")
     existing = provider_of(db, org)
     if existing is None and not data.client_secret:
-        raise InvalidInput("client_secret: the provider gave one; enter it", field="client_secret")
+        raise InvalidInput(
+            N_("client_secret: the provider gave one; enter it"), field="client_secret"
+        )
     _ensure_domains_free(db, data.domains, scope=_scope(org))
     protocol.discover(settings, data.issuer)
     provider = existing or OidcProvider(scope=_scope(org), organization_id=org.id if org else None)
@@ -90,7 +92,10 @@ def _ensure_domains_free(db: Session, domains: list[str], *, scope: str) -> None
         taken = sorted(set(domains) & set(other.allowed_domains))
         if taken:
             raise Conflict(
-                f"allowed_domains: {taken[0]} is already another organization's",
+                Message(
+                    N_("allowed_domains: %(taken)s is already another organization's"),
+                    taken=taken[0],
+                ),
                 field="allowed_domains",
             )
 

@@ -1,0 +1,151 @@
+"""A domain's refusal in the reader's language: on a page (the viewer's language), in the
+API (its Accept-Language; English by default, as before), on the command line (the
+terminal's), with the values it carries (names, moments) kept and moments written for people
+on pages only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from accord.cli import words
+from accord.errors import N_, Message, say
+from accord.i18n import Viewer, format_when, translations
+from accord.sharing import misp
+from accord.web import i18n
+from tests.disclosure.test_case_forms import Forms
+from tests.disclosure.world import World
+from tests.factories import Factories, sign_in
+
+SPANISH_EMBARGO = "el caso está bajo embargo hasta"
+JAPANESE_EMBARGO = "までエンバーゴ中です"
+
+
+def _held(client: TestClient, make: Factories) -> tuple[World, str]:
+    """A case under an agreed embargo that vendor A (affected) would publish early."""
+    world = World.build(make)
+    world.open_case(client)
+    world.state(client, "vendor-a", "affected")
+    return world, world.agreed_embargo(client)
+
+
+def _publish(client: TestClient, world: World, **headers: str) -> Any:
+    return client.post(
+        f"/api/v1/disclosure/cases/{world.case_id}/publish",
+        json={},
+        headers={**world.headers("vendor_a"), **headers},
+    )
+
+
+def test_the_api_says_a_refusal_in_the_language_of_accept_language(
+    client: TestClient, make: Factories
+) -> None:
+    world, moment = _held(client, make)
+    stamp = datetime.fromisoformat(moment.replace("Z", "+00:00")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    english = _publish(client, world)
+    assert english.status_code == 409
+    assert english.json()["message"].startswith(f"the case is under embargo until {stamp};")
+    assert english.headers["content-language"] == "en"
+    spanish = _publish(client, world, **{"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert spanish.status_code == 409
+    body = spanish.json()
+    assert body["error"] == "embargo_active"  # codes and fields stay as they are
+    assert body["field"] == "embargo_at"
+    assert body["message"].startswith(f"{SPANISH_EMBARGO} {stamp}; aún no han aceptado")
+    assert "Vendor A" in body["message"]  # the values, untranslated
+    assert spanish.headers["content-language"] == "es"
+    japanese = _publish(client, world, **{"Accept-Language": "ja"})
+    assert japanese.json()["message"].startswith(f"この案件は {stamp} {JAPANESE_EMBARGO}")
+    assert japanese.headers["content-language"] == "ja"
+    # A language the hub does not speak: English, as without the header.
+    german = _publish(client, world, **{"Accept-Language": "de-DE"})
+    assert german.json()["message"] == english.json()["message"]
+    assert german.headers["content-language"] == "en"
+
+
+def test_a_page_shows_a_refusal_beside_its_field_in_the_viewers_language(
+    client: TestClient, make: Factories
+) -> None:
+    world, moment = _held(client, make)
+    sign_in(client, world.people["vendor_a"])
+    written = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    for language, sentence in (("es", SPANISH_EMBARGO), ("ja", JAPANESE_EMBARGO)):
+        client.cookies.set(i18n.LANGUAGE_COOKIE, language)
+        page = client.get(f"/disclosure/cases/{world.case_id}")
+        form = Forms(page.text).find("/publish")
+        sent = {**form.fields, "summary": "SQL injection in search", "cwe_ids": "CWE-89"}
+        response = client.post(form.action, data=sent)
+        assert response.status_code == 409
+        error = Forms(response.text).find("/publish").errors["embargo_at"]
+        assert sentence in error, error
+        assert "under embargo" not in error
+        # The moment as the viewer reads moments, not the record's RFC 3339 stamp.
+        assert format_when(written, Viewer(language=language)) in error
+        assert "Vendor A" in error
+    client.cookies.set(i18n.LANGUAGE_COOKIE, "en")
+    page = client.get(f"/disclosure/cases/{world.case_id}")
+    form = Forms(page.text).find("/publish")
+    response = client.post(form.action, data={**form.fields, "summary": "x", "cwe_ids": ""})
+    assert (
+        "the case is under embargo until"
+        in Forms(response.text).find("/publish").errors["embargo_at"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("es", "no hay ningún caso ACCORD-NOPE"), ("ja", "案件 ACCORD-NOPE はありません")],
+)
+def test_an_error_page_says_the_refusal_in_the_viewers_language(
+    client: TestClient, make: Factories, language: str, said: str
+) -> None:
+    world = World.build(make)
+    sign_in(client, world.people["coordinator"])
+    client.cookies.set(i18n.LANGUAGE_COOKIE, language)
+    page = client.get("/disclosure/cases/ACCORD-NOPE")
+    assert page.status_code == 404
+    assert said in page.text
+    assert "no case ACCORD-NOPE" not in page.text
+    api = client.get(
+        "/api/v1/disclosure/cases/ACCORD-NOPE",
+        headers={**world.headers("coordinator"), "Accept-Language": language},
+    )
+    assert api.json()["message"] == said
+
+
+def test_the_command_line_says_a_refusal_in_the_terminals_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refusal = Message(N_("only %(name)s or a coordinator may answer for it"), name="Acme")
+    monkeypatch.setenv("LANG", "es_MX.UTF-8")
+    assert words.problem(refusal) == "solo Acme o un coordinador puede responder por él"
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    assert words.problem(refusal) == "これに回答できるのは Acme かコーディネーターだけです"
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert words.problem(refusal) == "only Acme or a coordinator may answer for it"
+
+
+def test_a_misp_events_problems_name_their_items_in_the_readers_language() -> None:
+    event = {
+        "Event": {
+            "uuid": "5c5b3a3e-1111-4c4c-8a8a-000000000001",
+            "info": "x",
+            "Attribute": [{"type": "ip-dst", "value": "not-an-ip"}, {"value": "1.2.3.4"}],
+            "Object": [{"Attribute": []}],
+        }
+    }
+    with pytest.raises(misp.MispInvalid) as refused:
+        misp.convert(event, now=datetime(2026, 12, 6))
+    english = str(refused.value.message)
+    assert english.startswith("nothing was imported: attribute 1 (ip-dst): 'not-an-ip'")
+    assert "attribute 2: type is missing" in english
+    spanish = say(refused.value.message, translations("es").gettext)
+    assert spanish.startswith("no se importó nada: atributo 1 (ip-dst): 'not-an-ip' no es un ")
+    assert "atributo 2: falta el tipo" in spanish
+    assert "objeto 1: un objeto necesita un nombre" in spanish
+    japanese = [say(p, translations("ja").gettext) for p in refused.value.problems]
+    assert "属性 2: 種類がありません" in japanese
+    assert "オブジェクト 1: オブジェクトには名前が必要です" in japanese
