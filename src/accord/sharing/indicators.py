@@ -209,9 +209,13 @@ def _answers(
         for key, via in targets[(kind, value)]:
             answers.setdefault(key, {})[row_id] = shown if via is None else {**shown, "via": via}
     return {
-        key: sorted(found.values(), key=lambda h: (-h["score"], h["id"]))
+        key: sorted(found.values(), key=_rank) if len(found) > 1 else list(found.values())
         for key, found in answers.items()
     }
+
+
+def _rank(hit: dict[str, Any]) -> tuple[float, str]:
+    return -hit["score"], hit["id"]
 
 
 def _prefix_lengths(db: Session) -> dict[str, list[int]]:
