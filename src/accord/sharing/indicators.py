@@ -56,10 +56,16 @@ def look_up(
     now: datetime | None = None,
 ) -> list[LookupResult]:
     """For each value, the current indicators the reader may see whose patterns test it."""
+    # A model's fields are the dictionary it is given (``trusted``): each its own copy, as
+    # ``answer`` shares a hit between the values it answers.
     return [
         trusted(
             LookupResult,
-            {**result, "indicators": [trusted(IndicatorHit, h) for h in result["indicators"]]},
+            {
+                **result,
+                "indicators": [trusted(IndicatorHit, {**h}) for h in result["indicators"]],
+                "warninglists": list(result["warninglists"]),
+            },
         )
         for result in answer(
             db, reader=reader, values=values, include_expired=include_expired, now=now
