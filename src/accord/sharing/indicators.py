@@ -9,10 +9,12 @@ left out unless asked for; each value is checked against the warninglists.
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import orjson
@@ -54,38 +56,99 @@ def look_up(
     now: datetime | None = None,
 ) -> list[LookupResult]:
     """For each value, the current indicators the reader may see whose patterns test it."""
-    authorize(reader.actor, Action.SHARING_READ)
-    now = now or utcnow()
-    classified: dict[str, tuple[str, str]] = {}
-    wanted: list[tuple[str, tuple[str, str]]] = []
-    for value in values:
-        pair = classified.get(value)
-        if pair is None:
-            pair = classified[value] = lookup.classify(value)
-        wanted.append((value, pair))
-    asked = set(classified.values())
-    # Each indexed (kind, value) to find, and the values asked it answers (with how).
-    targets: dict[tuple[str, str], list[tuple[tuple[str, str], str | None]]] = {}
-    lengths = _prefix_lengths(db) if any(k in lookup.NETWORK_KINDS for k, _ in asked) else {}
-    for kind, normal in asked:
-        for found, via in _related(kind, normal, lengths):
-            targets.setdefault(found, []).append(((kind, normal), via))
-    hits = _hits(db, reader, targets)
-    answers = _answers(db, reader, hits, targets, include_expired=include_expired, now=now)
-    flagged = warninglists.flags(db, asked)
+    # A model's fields are the dictionary it is given (``trusted``): each its own copy, as
+    # ``answer`` shares a hit between the values it answers.
     return [
         trusted(
             LookupResult,
             {
+                **result,
+                "indicators": [trusted(IndicatorHit, {**h}) for h in result["indicators"]],
+                "warninglists": list(result["warninglists"]),
+            },
+        )
+        for result in answer(
+            db, reader=reader, values=values, include_expired=include_expired, now=now
+        )
+    ]
+
+
+Pair = tuple[str, str]
+Targets = dict[Pair, list[tuple[Pair, str | None]]]
+
+
+def answer(
+    db: Session,
+    *,
+    reader: Reader,
+    values: Iterable[str],
+    include_expired: bool = False,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`look_up`'s answer as plain dictionaries, with ``LookupResult``'s and
+    ``IndicatorHit``'s fields in their order: what the API writes as JSON (``orjson``), with
+    no model per value and per hit (building and serializing those cost as much as finding
+    the hits). A hit or list answering several values is shared by them: change none."""
+    authorize(reader.actor, Action.SHARING_READ)
+    now = now or utcnow()
+    with _COLLECTION_PAUSED:
+        classified: dict[str, Pair] = {}
+        wanted: list[tuple[str, Pair]] = []
+        for value in values:
+            pair = classified.get(value)
+            if pair is None:
+                pair = classified[value] = lookup.classify(value)
+            wanted.append((value, pair))
+        asked = set(classified.values())
+        # Each indexed (kind, value) to find, and the values asked it answers (with how).
+        targets: Targets = {}
+        lengths = _prefix_lengths(db) if any(k in lookup.NETWORK_KINDS for k, _ in asked) else {}
+        for kind, normal in asked:
+            for found, via in _related(kind, normal, lengths):
+                targets.setdefault(found, []).append(((kind, normal), via))
+        rows, names = _hits(db, reader, targets)
+        answers = _answers(db, reader, rows, names, targets, include_expired, now)
+        flagged = warninglists.flags(db, asked)
+        none: list[Any] = []
+        return [
+            {
                 "value": value,
                 "kind": pair[0],
                 "normalised": pair[1],
-                "indicators": list(answers.get(pair, ())),
-                "warninglists": flagged.get(pair) or [],
-            },
-        )
-        for value, pair in wanted
-    ]
+                "indicators": answers.get(pair, none),
+                "warninglists": flagged.get(pair, none),
+            }
+            for value, pair in wanted
+        ]
+
+
+class _Paused:
+    """The garbage collector held off while a look-up runs. A look-up of 10,000 values makes
+    some 100,000 dictionaries, tuples and lists, none in a cycle: every few hundred of them
+    started a collection, and every few of those a scan of all the young objects, a fifth of
+    the look-up's time for nothing found. Counted, so that look-ups in several threads leave
+    the collector as they found it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._resume = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if not self._count:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._count -= 1
+            if not self._count and self._resume:
+                gc.enable()
+
+
+_COLLECTION_PAUSED = _Paused()
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -107,45 +170,58 @@ def trusted(model: type[_Model], values: dict[str, Any]) -> _Model:
 def _answers(
     db: Session,
     reader: Reader,
-    hits: dict[tuple[tuple[str, str], int], tuple[_Hit, str]],
-    targets: dict[tuple[str, str], list[tuple[tuple[str, str], str | None]]],
-    *,
+    rows: list[_Row],
+    names: dict[int, str],
+    targets: Targets,
     include_expired: bool,
     now: datetime,
-) -> dict[tuple[str, str], list[IndicatorHit]]:
+) -> dict[Pair, list[dict[str, Any]]]:
     """The hits of each value asked, highest decay score first. Only hits are decoded and
     scored; each indicator's body is read once however many values it answers."""
-    sightings = _sightings(db, reader=reader, indicators={r.stix_id: r for r, _ in hits.values()})
-    answers: dict[tuple[str, str], dict[int, IndicatorHit]] = {}
-    for (found, row_id), (row, collection) in hits.items():
-        # orjson reads faster than json; the fields read here were checked at ingest
-        # (``confidence`` an integer of 0 to 100), so none is an integer beyond 64 bits.
-        body = orjson.loads(row.body)
-        life = decay.lifetime_of(body)
-        expired = life.expired(now)
-        if expired and not include_expired:
+    producers = {row[3]: row[6] for row in rows}
+    sightings = _sightings(db, reader=reader, producers=producers)
+    shown_of: dict[int, dict[str, Any] | None] = {}
+    answers: dict[Pair, dict[int, dict[str, Any]]] = {}
+    for kind, value, row_id, stix_id, tlp, revoked, _, body, collection_id in rows:
+        if row_id in shown_of:
+            shown = shown_of[row_id]
+        else:
+            # orjson reads faster than json; the fields read here were checked at ingest
+            # (``confidence`` an integer of 0 to 100), so none is an integer beyond 64 bits.
+            parsed = orjson.loads(body)
+            life = decay.lifetime_of(parsed)
+            expired = life.expired(now)
+            shown = None
+            if include_expired or not expired:
+                count, last = sightings.get(stix_id, (0, None))
+                collection = names[collection_id]
+                shown = {
+                    "id": stix_id,
+                    "collection": collection,
+                    "name": parsed.get("name"),
+                    "pattern": parsed.get("pattern", ""),
+                    "tlp": tlp,
+                    "revoked": bool(revoked),
+                    "sightings": count,
+                    "via": None,
+                    "valid_until": parsed.get("valid_until"),
+                    "expired": expired,
+                    "score": decay.score(life, now=now, last_sighting=last),
+                    "url": object_url(collection, stix_id),
+                }
+            shown_of[row_id] = shown
+        if shown is None:
             continue
-        count, last = sightings.get(row.stix_id, (0, None))
-        shown = {
-            "id": row.stix_id,
-            "collection": collection,
-            "name": body.get("name"),
-            "pattern": body.get("pattern", ""),
-            "tlp": row.tlp,
-            "revoked": row.revoked,
-            "sightings": count,
-            "via": None,
-            "valid_until": body.get("valid_until"),
-            "expired": expired,
-            "score": decay.score(life, now=now, last_sighting=last),
-            "url": object_url(collection, row.stix_id),
-        }
-        for key, via in targets[found]:
-            answers.setdefault(key, {})[row_id] = trusted(IndicatorHit, {**shown, "via": via})
+        for key, via in targets[(kind, value)]:
+            answers.setdefault(key, {})[row_id] = shown if via is None else {**shown, "via": via}
     return {
-        key: sorted(found.values(), key=lambda h: (-h.score, h.id))
+        key: sorted(found.values(), key=_rank) if len(found) > 1 else list(found.values())
         for key, found in answers.items()
     }
+
+
+def _rank(hit: dict[str, Any]) -> tuple[float, str]:
+    return -hit["score"], hit["id"]
 
 
 def _prefix_lengths(db: Session) -> dict[str, list[int]]:
@@ -177,17 +253,10 @@ def _related(
     return related
 
 
-class _Hit(NamedTuple):
-    """The columns of a found indicator that a hit shows (not the ORM entity: loading
-    thousands of those cost more than the query)."""
-
-    id: int
-    stix_id: str
-    tlp: str
-    revoked: bool
-    producer_org_id: int | None
-    body: str
-
+# A found index entry with its indicator: kind, value, id, stix_id, tlp, revoked,
+# producer_org_id, body, collection_id (the driver's tuple: an object of each would cost more
+# than the query).
+_Row = tuple[Any, ...]
 
 _HIT_COLUMNS = (
     StixObject.id,
@@ -226,15 +295,12 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
     return found
 
 
-def _hits(
-    db: Session,
-    reader: Reader,
-    targets: dict[tuple[str, str], list[tuple[tuple[str, str], str | None]]],
-) -> dict[tuple[tuple[str, str], int], tuple[_Hit, str]]:
+def _hits(db: Session, reader: Reader, targets: Targets) -> tuple[list[_Row], dict[int, str]]:
+    """The index entries of the targets with the indicators the reader may see, and the
+    collections' ids (UUIDs) by their row ids."""
     readable = readable_collection_ids(db, reader.actor)
-    found: dict[tuple[tuple[str, str], int], tuple[_Hit, int]] = {}
     if not readable or not targets:
-        return {}
+        return [], {}
     keys = sorted({lookup.key(kind, value) for kind, value in targets})
     dialect = db.get_bind().dialect.name
     params = {
@@ -243,31 +309,32 @@ def _hits(
         **visibility.parameters(reader),
     }
     # Run on the driver's cursor (``accord.prepared``): thousands of rows, each read once.
-    rows = prepared.rows(db, _hit_statement(dialect, visibility.shape_of(reader)), params)
+    # A key shared by another value (64 bits can collide, see lookup.key) finds rows that
+    # answer no value asked for.
+    rows = [
+        row
+        for row in prepared.rows(db, _hit_statement(dialect, visibility.shape_of(reader)), params)
+        if (row[0], row[1]) in targets
+    ]
     names: dict[int, str] = {}
-    for kind, value, row_id, stix_id, tlp, revoked, producer, body, collection_id in rows:
-        # A key shared by another value (64 bits can collide, see lookup.key) finds rows
-        # that answer no value asked for.
-        if (kind, value) in targets:
-            row = _Hit(row_id, stix_id, tlp, bool(revoked), producer, body)
-            found[((kind, value), row.id)] = (row, collection_id)
-            names[collection_id] = ""
-    if names:
-        query = select(Collection.id, Collection.uuid).where(Collection.id.in_(list(names)))
+    wanted = list({row[8] for row in rows})
+    if wanted:
+        query = select(Collection.id, Collection.uuid).where(Collection.id.in_(wanted))
         names.update((i, str(uuid)) for i, uuid in db.execute(query))
-    return {at: (row, names[collection_id]) for at, (row, collection_id) in found.items()}
+    return rows, names
 
 
 def _sightings(
-    db: Session, *, reader: Reader, indicators: Mapping[str, _Hit | StixObject]
+    db: Session, *, reader: Reader, producers: Mapping[str, int | None]
 ) -> dict[str, tuple[int, datetime | None]]:
-    """Sightings per indicator and when the last was added (see :func:`sighting_counts`)."""
-    if not indicators:
+    """Sightings per indicator (by its id, with its producer's organization) and when the
+    last was added (see :func:`sighting_counts`)."""
+    if not producers:
         return {}
     total = func.sum(func.coalesce(StixObject.sighting_count, 1))
     found: dict[str, tuple[int, datetime | None]] = {}
-    ids = list(indicators)
-    own = [i for i, row in indicators.items() if row.producer_org_id in reader.org_ids]
+    ids = list(producers)
+    own = [i for i, producer in producers.items() if producer in reader.org_ids]
     readable = readable_collection_ids(db, reader.actor)
     base = (
         select(StixObject.sighting_of, total, func.max(StixObject.date_added))
@@ -296,7 +363,8 @@ def sighting_counts(
     db: Session, *, reader: Reader, indicators: dict[str, StixObject]
 ) -> dict[str, int]:
     """Sightings per indicator: all of them for its producer, else those the reader may see."""
-    return {k: n for k, (n, _) in _sightings(db, reader=reader, indicators=indicators).items()}
+    producers = {k: row.producer_org_id for k, row in indicators.items()}
+    return {k: n for k, (n, _) in _sightings(db, reader=reader, producers=producers).items()}
 
 
 def stored_flags(db: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:

@@ -128,10 +128,12 @@ class Matcher:
         }
         self.entries = sum(len(p.entries) for p in lists)
 
-    def match(self, kind: str, value: str) -> list[str]:
-        """The names of the lists that hold ``value``, a normalised value of ``kind``."""
+    def match(self, kind: str, value: str, host: str | None = None) -> list[str]:
+        """The names of the lists that hold ``value``, a normalised value of ``kind``; a
+        URL's ``host`` (``url_host``) if it was read already."""
         found: set[int] = set()
-        host = _url_host(value) if kind == "url" else None
+        if kind == "url" and host is None:
+            host = url_host(value)
         self._match(kind, value, found, host)
         if host:
             address = _address(host)
@@ -227,7 +229,8 @@ def _address(host: str) -> tuple[str, str] | None:
     return ("ipv4" if address.version == 4 else "ipv6"), str(address)
 
 
-def _url_host(url: str) -> str | None:
+def url_host(url: str) -> str | None:
+    """A URL's host as the lists are matched against it; None if it has none."""
     try:
         host = urlsplit(url).hostname
     except ValueError:
@@ -245,4 +248,9 @@ class Lists:
 
     def match(self, kind: str, value: str) -> list[str]:
         """The names of the lists that hold ``value`` (see :meth:`Matcher.match`)."""
-        return [name for part in self._parts for name in part.match(kind, value)]
+        # A URL's host read once for both parts: splitting URLs was a third of the matching.
+        host = url_host(value) if kind == "url" else None
+        shipped, stored = self._parts
+        found = shipped.match(kind, value, host)
+        more = stored.match(kind, value, host)
+        return found + more if found and more else found or more
