@@ -9,9 +9,7 @@ left out unless asked for; each value is checked against the warninglists.
 
 from __future__ import annotations
 
-import gc
 import re
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -23,7 +21,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
-from accord import prepared
+from accord import collector, prepared
 from accord.clock import utcnow
 from accord.errors import InvalidInput
 from accord.identity.policy import Action, authorize
@@ -122,33 +120,7 @@ def answer(
         ]
 
 
-class _Paused:
-    """The garbage collector held off while a look-up runs. A look-up of 10,000 values makes
-    some 100,000 dictionaries, tuples and lists, none in a cycle: every few hundred of them
-    started a collection, and every few of those a scan of all the young objects, a fifth of
-    the look-up's time for nothing found. Counted, so that look-ups in several threads leave
-    the collector as they found it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._count = 0
-        self._resume = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if not self._count:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._count += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._count -= 1
-            if not self._count and self._resume:
-                gc.enable()
-
-
-_COLLECTION_PAUSED = _Paused()
+_COLLECTION_PAUSED = collector.Paused()
 
 
 _Model = TypeVar("_Model", bound=BaseModel)

@@ -1,0 +1,50 @@
+"""The garbage collector held off around work that allocates much and frees it all without cycles.
+
+A look-up of 10,000 values makes some 100,000 dictionaries, tuples and lists, none in a cycle:
+every few hundred of them started a collection, and every few of those a scan of all the young
+objects, a fifth of the look-up's time for nothing found. The pause is counted, so that work in
+several threads leaves the collector as it found it, and bounded: while pauses overlap without
+end (a steady stream of look-ups), the young objects are still collected once per
+``COLLECT_EVERY_SECONDS``, so garbage that other requests leave in cycles meanwhile cannot pile
+up for as long as the stream lasts.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable
+
+COLLECT_EVERY_SECONDS = 1.0
+
+
+class Paused:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._count = 0
+        self._resume = False
+        self._collected_at = 0.0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if not self._count:
+                self._resume = gc.isenabled()
+                self._collected_at = self._clock()
+                gc.disable()
+            self._count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._count -= 1
+            if not self._count:
+                if self._resume:
+                    gc.enable()
+                return
+            now = self._clock()
+            if self._resume and now - self._collected_at >= COLLECT_EVERY_SECONDS:
+                # Nothing is promoted while the collector is off: every object made since the
+                # pause began is young, and one young-generation pass looks at all of them.
+                self._collected_at = now
+                gc.collect(0)
