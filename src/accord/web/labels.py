@@ -81,6 +81,14 @@ LABELS: dict[str, str] = {
     # security.txt findings
     "error": N_("error"),
     "warning": N_("warning"),
+    # a vendor's reason for "not affected" (the CSAF and VEX justifications, stored as named)
+    "component_not_present": N_("the component is not in the product"),
+    "vulnerable_code_not_present": N_("the vulnerable code is not in the product"),
+    "vulnerable_code_not_in_execute_path": N_("the vulnerable code is never run"),
+    "vulnerable_code_cannot_be_controlled_by_adversary": N_(
+        "an attacker cannot reach the vulnerable code"
+    ),
+    "inline_mitigations_already_exist": N_("the product already blocks the attack"),
 }
 
 
@@ -116,6 +124,17 @@ PROBLEMS: dict[str, str] = {
 }
 
 
+# What the forms' validators say after "Value error, " (``identity/schemas.py``): marked here
+# so that the catalogs carry them and ``_detail`` finds them; a detail missing here is shown
+# as written.
+DETAILS: tuple[str, ...] = (
+    N_("must be an email address, a mailto:, tel: or https:// URI"),
+    N_("is not an email address"),
+)
+# pydantic's URL parser, through a validator: said as the web address it is not.
+_URL_DETAILS = ("Input should be a valid URL", "URL scheme should be")
+
+
 def _detail(translations: NullTranslations, detail: str) -> str:
     """A validator's message: whole if the catalog has it, else its sentence before the
     first colon (the part after it is technical detail, kept as written)."""
@@ -127,9 +146,19 @@ def _detail(translations: NullTranslations, detail: str) -> str:
 
 
 @pass_context
-def problem(context: Context, message: object) -> str:
+def problem(context: Context, message: object, beside: str | None = None) -> str:
     """Template filter: a form field's problem in the viewer's language, its RFC 3339
-    moments written by ``format_when``."""
+    moments written by ``format_when``. Shown ``beside`` the field it names, the sentence
+    drops the field's internal name ("steps_to_reproduce: ..."): the label above says which
+    field it is, in the reader's words."""
+    said = _problem(context, message)
+    if beside is not None and said.startswith(f"{beside}: "):
+        rest = said[len(beside) + 2 :]
+        return rest[:1].upper() + rest[1:]
+    return said
+
+
+def _problem(context: Context, message: object) -> str:
     kind, params = getattr(message, "kind", None), getattr(message, "params", None)
     field = getattr(message, "field", None)
     found = context.get("viewer")
@@ -140,6 +169,8 @@ def problem(context: Context, message: object) -> str:
     if kind not in PROBLEMS or field is None or not isinstance(params, dict):
         return moments_in(translations.gettext(str(message)), viewer)  # marked N_, or itself
     values = {**params, "field": field}
+    if kind == "value_error" and str(values.get("detail", "")).startswith(_URL_DETAILS):
+        kind = "url_parsing"
     if "detail" in values:
         values["detail"] = _detail(translations, values["detail"])
     try:
