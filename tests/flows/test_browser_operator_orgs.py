@@ -46,6 +46,7 @@ def test_an_operator_clicks_to_an_organization_and_adds_its_first_admin(
     offer.locator(f"a[href='/orgs/{slug}/members']").click()
     page.wait_for_load_state()
     assert page.url.endswith(f"/orgs/{slug}/members")
+    assert page.locator("#no-members").is_visible()  # words, not an empty table
 
     page.locator("details:has(input[name=username]) > summary").click()
     form = page.locator("main form:has(input[name=username])")
@@ -53,7 +54,8 @@ def test_an_operator_clicks_to_an_organization_and_adds_its_first_admin(
     form.locator("select[name=role]").select_option("admin")
     form.locator("button").click()
     page.wait_for_load_state()
-    assert "future-admin" in page.locator("main table").inner_text()
+    assert "future-admin" in page.locator("#member-list").inner_text()
+    assert page.locator("#no-members").count() == 0
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
     context.close()

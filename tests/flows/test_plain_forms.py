@@ -94,3 +94,31 @@ def test_a_vendor_chooses_why_it_is_not_affected_in_words_not_identifiers(
     page = client.get(f"/disclosure/cases/{case}").text
     assert ">the vulnerable code is never run</option>" in page
     assert ">vulnerable_code_not_in_execute_path</option>" not in page
+
+
+def test_a_triage_decision_refused_comes_back_with_the_input_kept_beside_its_field(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.report(client)
+    sign_in(client, world.people["vendor_a"])
+    case = client.get(f"/disclosure/cases/{world.public_id}").text
+    typed = {
+        "csrf_token": csrf_of(case),
+        "action": "duplicate",
+        "duplicate_of": "ACCORD-2026-9999",
+        "reason": "Same as the older one",
+    }
+    sent = client.post(f"/disclosure/cases/{world.public_id}/triage", data=typed)
+    assert sent.status_code == 404
+    assert "ACCORD-2026-9999" in _beside(sent.text, "triage_duplicate_of")
+    assert "Field: duplicate_of" not in sent.text  # the case page, not the error page
+    assert 'value="ACCORD-2026-9999"' in sent.text
+    assert "Same as the older one</textarea>" in sent.text
+    assert '<option value="duplicate" selected>' in sent.text
+
+    typed = {**typed, "action": "invalid", "duplicate_of": "", "reason": "x"}
+    short = client.post(f"/disclosure/cases/{world.public_id}/triage", data=typed)
+    assert short.status_code == 422
+    assert not _beside(short.text, "triage_reason").startswith("reason:")
+    assert ">x</textarea>" in short.text

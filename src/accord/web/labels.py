@@ -6,6 +6,7 @@ language. A value missing here is shown as it is stored.
 
 from __future__ import annotations
 
+import re
 from gettext import NullTranslations
 
 from jinja2 import pass_context
@@ -152,10 +153,15 @@ def problem(context: Context, message: object, beside: str | None = None) -> str
     drops the field's internal name ("steps_to_reproduce: ..."): the label above says which
     field it is, in the reader's words."""
     said = _problem(context, message)
-    if beside is not None and said.startswith(f"{beside}: "):
-        rest = said[len(beside) + 2 :]
+    named = _NAMED.match(said)
+    # The element's name may carry its form's prefix ("close_note" for the close form's note).
+    if beside is not None and named is not None and beside.endswith(named.group(1)):
+        rest = said[named.end() :]
         return rest[:1].upper() + rest[1:]
     return said
+
+
+_NAMED = re.compile(r"([a-z][a-z0-9_.]*): ")
 
 
 def _problem(context: Context, message: object) -> str:
