@@ -122,3 +122,18 @@ def test_a_triage_decision_refused_comes_back_with_the_input_kept_beside_its_fie
     assert short.status_code == 422
     assert not _beside(short.text, "triage_reason").startswith("reason:")
     assert ">x</textarea>" in short.text
+
+
+def test_an_operator_reads_why_a_peers_address_is_refused_in_their_language(
+    client: TestClient, make: Factories
+) -> None:
+    sign_in(client, make.user("operator", operator=True))
+    client.cookies.set(LANGUAGE_COOKIE, "ja")
+    page = client.get("/admin/sharing/federation").text
+    typed = {"csrf_token": csrf_of(page), "name": "peer", "api_root": "peer.example/taxii2/"}
+    sent = client.post("/admin/sharing/federation", data=typed)
+    assert sent.status_code == 422
+    said = _beside(sent.text, "api_root")
+    assert "https://" in said
+    assert "must be" not in said
+    assert 'value="peer.example/taxii2/"' in sent.text
