@@ -80,7 +80,7 @@ def test_the_report_form_shows_each_mistake_by_field_and_keeps_what_was_typed(
     page = Page(sent.text)
     assert set(page.errors) == {"purl", "steps_to_reproduce"}
     # Beside its field, a mistake is said without the field's internal name.
-    assert page.errors["purl"].startswith("Not a package URL")
+    assert page.errors["purl"].startswith("not a package URL")
     assert page.errors["steps_to_reproduce"] == "Write at least 20 characters."
     for name in ("title", "product", "versions", "credit", "contact", "purl"):
         assert page.values[name] == typed[name], name

@@ -91,7 +91,7 @@ def test_the_forms_mistakes_are_explained_in_spanish(client: TestClient, make: F
     assert page.errors["steps_to_reproduce"] == "Escriba al menos 20 caracteres."
     # The sentence is translated; the parser's technical detail after it is kept as written.
     assert page.errors["purl"].startswith(
-        "No es una package URL (pkg:tipo/espacio/nombre@versión): "
+        "no es una package URL (pkg:tipo/espacio/nombre@versión): "
     )
     assert "Corrija los campos señalados a continuación." in sent.text
     # The same mistakes in English.

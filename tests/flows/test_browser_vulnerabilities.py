@@ -79,7 +79,7 @@ def test_a_vendor_answers_per_vulnerability_at_any_width(
             second.get_by_label("Note on this product").fill("The results page escapes it.")
             second.get_by_role("button", name="Save this answer").click()
             second = page.locator("#vulnerability-2")
-            assert "Not affected needs a VEX justification" in second.inner_text()
+            assert "not affected needs a VEX justification" in second.inner_text()
             assert second.get_by_label("Note on this product").input_value() == (
                 "The results page escapes it."
             )

@@ -155,17 +155,28 @@ def problem(context: Context, message: object, beside: str | None = None) -> str
     said = _problem(context, message)
     named = _NAMED.match(said)
     # The element's name may carry its form's prefix ("close_note" for the close form's note).
-    if beside is not None and named is not None and beside.endswith(named.group(1)):
-        rest = said[named.end() :]
-        return rest[:1].upper() + rest[1:]
-    return said
+    if beside is None or named is None or not beside.endswith(named.group(1)):
+        return said
+    rest = said[named.end() :]
+    # One of the sentences above starts with a word of ours, capitalized; another message may
+    # start with a value ("acme.example is already...") that must stay as typed.
+    kind = _kind(message)
+    ours = kind in PROBLEMS and kind != "value_error"
+    return rest[:1].upper() + rest[1:] if ours else rest
+
+
+def _kind(message: object) -> object:
+    """The problem's kind, a validator's URL message counted as the URL problem it is."""
+    kind, params = getattr(message, "kind", None), getattr(message, "params", None)
+    detail = str(params.get("detail", "")) if isinstance(params, dict) else ""
+    return "url_parsing" if kind == "value_error" and detail.startswith(_URL_DETAILS) else kind
 
 
 _NAMED = re.compile(r"([a-z][a-z0-9_.]*): ")
 
 
 def _problem(context: Context, message: object) -> str:
-    kind, params = getattr(message, "kind", None), getattr(message, "params", None)
+    kind, params = _kind(message), getattr(message, "params", None)
     field = getattr(message, "field", None)
     found = context.get("viewer")
     viewer = found if isinstance(found, Viewer) else Viewer()
@@ -175,8 +186,6 @@ def _problem(context: Context, message: object) -> str:
     if kind not in PROBLEMS or field is None or not isinstance(params, dict):
         return moments_in(translations.gettext(str(message)), viewer)  # marked N_, or itself
     values = {**params, "field": field}
-    if kind == "value_error" and str(values.get("detail", "")).startswith(_URL_DETAILS):
-        kind = "url_parsing"
     if "detail" in values:
         values["detail"] = _detail(translations, values["detail"])
     try:
