@@ -38,7 +38,7 @@ def test_a_problem_beside_its_field_does_not_name_the_field_and_reads_in_the_lan
     english = _send_profile(client, str(acme), **typed)
     assert _beside(english, "website") == "Not a web address (https://...)."
     assert _beside(english, "security_contact") == (
-        "must be an email address, a mailto:, tel: or https:// URI"
+        "Must be an email address, a mailto:, tel: or https:// URI"
     )
     assert "security_contact:" not in english
     assert 'value="psirt at acme"' in english  # what was typed is kept
@@ -51,7 +51,7 @@ def test_a_problem_beside_its_field_does_not_name_the_field_and_reads_in_the_lan
 
     client.cookies.set(LANGUAGE_COOKIE, "es")
     spanish = _send_profile(client, str(acme), website="", security_contact="psirt at acme")
-    assert _beside(spanish, "security_contact").startswith("debe ser una dirección")
+    assert _beside(spanish, "security_contact").startswith("Debe ser una dirección")
 
 
 def test_a_report_missing_words_says_so_beside_the_field_in_plain_words(

@@ -160,8 +160,9 @@ def problem(context: Context, message: object, beside: str | None = None) -> str
     rest = said[named.end() :]
     # One of the sentences above starts with a word of ours, capitalized; another message may
     # start with a value ("acme.example is already...") that must stay as typed.
-    kind = _kind(message)
-    ours = kind in PROBLEMS and kind != "value_error"
+    kind, params = _kind(message), getattr(message, "params", None)
+    detail = params.get("detail") if isinstance(params, dict) else None
+    ours = (kind in PROBLEMS and kind != "value_error") or detail in DETAILS
     return rest[:1].upper() + rest[1:] if ours else rest
 
 
