@@ -86,20 +86,19 @@ def test_the_forms_mistakes_are_explained_in_spanish(client: TestClient, make: F
     assert sent.status_code == 422
     page = Page(sent.text)
     assert set(page.errors) == {"title", "purl", "steps_to_reproduce"}
-    assert page.errors["title"] == "title: este campo es obligatorio."
-    assert page.errors["steps_to_reproduce"] == (
-        "steps_to_reproduce: escriba al menos 20 caracteres."
-    )
+    # Beside its field, a mistake needs no name: the label above says which field it is.
+    assert page.errors["title"] == "Este campo es obligatorio."
+    assert page.errors["steps_to_reproduce"] == "Escriba al menos 20 caracteres."
     # The sentence is translated; the parser's technical detail after it is kept as written.
     assert page.errors["purl"].startswith(
-        "purl: no es una package URL (pkg:tipo/espacio/nombre@versión): "
+        "no es una package URL (pkg:tipo/espacio/nombre@versión): "
     )
     assert "Corrija los campos señalados a continuación." in sent.text
-    # The same mistakes in English name the field too.
+    # The same mistakes in English.
     english = client.post(
         "/disclosure/report", data={**typed, "csrf_token": token}, headers={"Accept-Language": "en"}
     )
-    assert Page(english.text).errors["title"] == "title: this field is required."
+    assert Page(english.text).errors["title"] == "This field is required."
 
 
 def test_the_receipt_and_the_private_page_are_spanish(client: TestClient, make: Factories) -> None:

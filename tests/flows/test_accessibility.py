@@ -176,9 +176,7 @@ def test_a_keyboard_alone_reports_a_vulnerability_in_spanish(
     _tab_to(page, "main button[type=submit]")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.inner_text("#steps_to_reproduce-error") == (
-        "steps_to_reproduce: escriba al menos 20 caracteres."
-    )
+    assert page.inner_text("#steps_to_reproduce-error") == "Escriba al menos 20 caracteres."
     axe.check(page, axe_source)  # the form with its mistakes shown
 
     # What was typed is kept; the short field is replaced, and the form sent again.

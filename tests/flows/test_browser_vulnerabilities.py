@@ -88,7 +88,8 @@ def test_a_vendor_answers_per_vulnerability_at_any_width(
             )
             second.get_by_role("button", name="Save this answer").click()
             second = page.locator("#vulnerability-2")
-            assert "vulnerable_code_not_present" in second.locator("table").inner_text()
+            table = second.locator("table").inner_text()
+            assert "the vulnerable code is not in the product" in table
         page.locator("#vulnerabilities").scroll_into_view_if_needed()
         _fits(page, "#vulnerabilities")
         _shot(page, tmp_path, f"case-{width}")

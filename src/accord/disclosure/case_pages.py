@@ -132,8 +132,9 @@ def open_page(
     return back_to_case(cases.open_case(db, access=access, actor=actor, settings=settings))
 
 
-@router.post("/disclosure/cases/{case_id}/triage")
+@router.post("/disclosure/cases/{case_id}/triage", response_class=HTMLResponse)
 def triage_page(
+    request: Request,
     case_id: CaseId,
     db: DbSession,
     settings: SettingsDep,
@@ -141,21 +142,37 @@ def triage_page(
     action: Annotated[str, Form(max_length=20)] = "",
     reason: Text = "",
     duplicate_of: Annotated[str, Form(max_length=64)] = "",
-) -> RedirectResponse:
-    """Close the report as invalid, spam or duplicate, or make it a question."""
-    access = _write(db, case_id, actor, settings)
-    data = validated(
-        TriageRequest, filled({"action": action, "reason": reason, "duplicate_of": duplicate_of})
-    )
-    reports.triage(
+) -> Response:
+    """Close the report as invalid, spam or duplicate, or make it a question; a refused
+    decision (no reason, an original that is not found) comes back with what was typed kept
+    and the reason beside its field."""
+
+    def act(access: cases.CaseAccess) -> None:
+        typed = {"action": action, "reason": reason, "duplicate_of": duplicate_of}
+        data = validated(TriageRequest, filled(typed))
+        reports.triage(
+            db,
+            case=access.case,
+            standing=access.standing,
+            data=data,
+            actor=actor,
+            settings=settings,
+        )
+
+    named = ("action", "reason", "duplicate_of")
+    return attempt(
+        request,
         db,
-        case=access.case,
-        standing=access.standing,
-        data=data,
-        actor=actor,
-        settings=settings,
+        settings,
+        actor,
+        case_id,
+        form="triage",
+        values={"action": action, "reason": reason, "duplicate_of": duplicate_of},
+        action=act,
+        # The original's id was typed by the viewer: "not found" is about that field.
+        shown=(*SHOWN, 404),
+        field=lambda name: f"triage_{name}" if name in named else "triage_reason",
     )
-    return back_to_case(access.case)
 
 
 @router.post("/disclosure/cases/{case_id}/close", response_class=HTMLResponse)

@@ -134,11 +134,23 @@ def _minutes(text: str) -> int | None:
     return int(text)
 
 
+# Why the peer's address is refused, by the outbound check's code, as the page says it (the
+# check's own message is English, written for logs); a code missing here shows that message.
+_REFUSED = {
+    "bad_url": N_(
+        "The peer's API root must be a web address starting with https:// or http://, "
+        "without a user name or password."
+    ),
+    "unreachable": N_("The peer's host name does not resolve."),
+    "internal_address": N_("The peer's address is not a public one."),
+}
+
+
 def _check_address(url: str, settings: Settings) -> None:
     try:
         outbound.check_url(url.strip(), settings=settings, schemes=("https", "http"))
     except outbound.Refused as exc:
-        raise InvalidInput(exc.message, field="api_root") from None
+        raise InvalidInput(_REFUSED.get(exc.code, exc.message), field="api_root") from None
 
 
 def _offered(target: PushTarget, settings: Settings) -> list[tuple[str, str]]:

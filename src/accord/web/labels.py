@@ -6,6 +6,7 @@ language. A value missing here is shown as it is stored.
 
 from __future__ import annotations
 
+import re
 from gettext import NullTranslations
 
 from jinja2 import pass_context
@@ -81,6 +82,14 @@ LABELS: dict[str, str] = {
     # security.txt findings
     "error": N_("error"),
     "warning": N_("warning"),
+    # a vendor's reason for "not affected" (the CSAF and VEX justifications, stored as named)
+    "component_not_present": N_("the component is not in the product"),
+    "vulnerable_code_not_present": N_("the vulnerable code is not in the product"),
+    "vulnerable_code_not_in_execute_path": N_("the vulnerable code is never run"),
+    "vulnerable_code_cannot_be_controlled_by_adversary": N_(
+        "an attacker cannot reach the vulnerable code"
+    ),
+    "inline_mitigations_already_exist": N_("the product already blocks the attack"),
 }
 
 
@@ -116,6 +125,17 @@ PROBLEMS: dict[str, str] = {
 }
 
 
+# What the forms' validators say after "Value error, " (``identity/schemas.py``): marked here
+# so that the catalogs carry them and ``_detail`` finds them; a detail missing here is shown
+# as written.
+DETAILS: tuple[str, ...] = (
+    N_("must be an email address, a mailto:, tel: or https:// URI"),
+    N_("is not an email address"),
+)
+# pydantic's URL parser, through a validator: said as the web address it is not.
+_URL_DETAILS = ("Input should be a valid URL", "URL scheme should be")
+
+
 def _detail(translations: NullTranslations, detail: str) -> str:
     """A validator's message: whole if the catalog has it, else its sentence before the
     first colon (the part after it is technical detail, kept as written)."""
@@ -127,10 +147,37 @@ def _detail(translations: NullTranslations, detail: str) -> str:
 
 
 @pass_context
-def problem(context: Context, message: object) -> str:
+def problem(context: Context, message: object, beside: str | None = None) -> str:
     """Template filter: a form field's problem in the viewer's language, its RFC 3339
-    moments written by ``format_when``."""
+    moments written by ``format_when``. Shown ``beside`` the field it names, the sentence
+    drops the field's internal name ("steps_to_reproduce: ..."): the label above says which
+    field it is, in the reader's words."""
+    said = _problem(context, message)
+    named = _NAMED.match(said)
+    # The element's name may carry its form's prefix ("close_note" for the close form's note).
+    if beside is None or named is None or not beside.endswith(named.group(1)):
+        return said
+    rest = said[named.end() :]
+    # One of the sentences above starts with a word of ours, capitalized; another message may
+    # start with a value ("acme.example is already...") that must stay as typed.
+    kind, params = _kind(message), getattr(message, "params", None)
+    detail = params.get("detail") if isinstance(params, dict) else None
+    ours = (kind in PROBLEMS and kind != "value_error") or detail in DETAILS
+    return rest[:1].upper() + rest[1:] if ours else rest
+
+
+def _kind(message: object) -> object:
+    """The problem's kind, a validator's URL message counted as the URL problem it is."""
     kind, params = getattr(message, "kind", None), getattr(message, "params", None)
+    detail = str(params.get("detail", "")) if isinstance(params, dict) else ""
+    return "url_parsing" if kind == "value_error" and detail.startswith(_URL_DETAILS) else kind
+
+
+_NAMED = re.compile(r"([a-z][a-z0-9_.]*): ")
+
+
+def _problem(context: Context, message: object) -> str:
+    kind, params = _kind(message), getattr(message, "params", None)
     field = getattr(message, "field", None)
     found = context.get("viewer")
     viewer = found if isinstance(found, Viewer) else Viewer()
