@@ -1,8 +1,14 @@
-"""HTML forms: what was typed, turned into model input and field-by-field messages."""
+"""HTML forms, for every domain's pages: what was typed, turned into model input, and the
+messages a form sent back shows beside its fields (a model's checks, :func:`field_errors`;
+a service's refusal, :func:`error_beside`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container
+
 from pydantic import ValidationError
+
+from accord.errors import AccordError
 
 
 class FieldProblem(str):
@@ -45,3 +51,19 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         )
         errors.setdefault(field, problem)
     return errors
+
+
+def error_beside(
+    exc: AccordError,
+    *,
+    default: str,
+    fields: Container[str] | None = None,
+    say: Callable[[str], str] = str,
+) -> dict[str, str]:
+    """A service's refusal as a form's errors: its message beside the field it names, or
+    beside ``default`` when it names none, or (given the form's ``fields``) one the form does
+    not have, so that the message is always shown next to something. ``say`` words the
+    message for the viewer (a translation, where the service's messages are catalog
+    entries)."""
+    named = exc.field if fields is None or exc.field in fields else None
+    return {named or default: say(exc.message)}
