@@ -58,12 +58,13 @@ def error_beside(
     *,
     default: str,
     fields: Container[str] | None = None,
-    say: Callable[[str], str] = str,
+    say: Callable[[str], str] | None = None,
 ) -> dict[str, str]:
     """A service's refusal as a form's errors: its message beside the field it names, or
     beside ``default`` when it names none, or (given the form's ``fields``) one the form does
     not have, so that the message is always shown next to something. ``say`` words the
     message for the viewer (a translation, where the service's messages are catalog
-    entries)."""
+    entries); without it the message is kept as it is, a :class:`accord.errors.Message`
+    that the page's template says in the viewer's language."""
     named = exc.field if fields is None or exc.field in fields else None
-    return {named or default: say(exc.message)}
+    return {named or default: exc.message if say is None else say(exc.message)}
