@@ -16,8 +16,8 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from accord.registry.forms import FieldProblem
 from accord.web import i18n
+from accord.web.forms import FieldProblem
 from accord.web.i18n import Viewer, format_when
 from accord.web.labels import FINDINGS
 from accord.web.rendering import make_environment

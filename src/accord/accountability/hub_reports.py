@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.accountability import figures, hub, reports, services
+from accord.accountability import figures, hub, report_formats, reports, services
 from accord.accountability.hub import Summary
 from accord.accountability.models import HubReport
 from accord.accountability.periods import Period
@@ -254,7 +254,7 @@ def json_schema() -> dict[str, Any]:
             "additionalProperties": False,
             "properties": {"name": {"type": "string"}, "url": {"type": "string"}},
         },
-        "period": reports.json_schema()["properties"]["period"],
+        "period": report_formats.json_schema()["properties"]["period"],
         "version": {"type": ["integer", "null"], "minimum": 1},
         "published_at": {"anyOf": [stamp, {"type": "null"}]},
         "supersedes": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},

@@ -1,17 +1,16 @@
-"""Progress reports: publishing (signed, logged, never edited), and their downloads.
+"""Progress reports: publishing (signed, logged, never edited), and reading them back.
 
 A report is one signatory's figures for one ended period, its own narrative (Markdown,
 rendered with raw HTML disabled) and the commitments it states. Publishing computes the
 figures afresh, writes the canonical (RFC 8785) document, signs its digest as a signed note
 with the hub's log key, and appends the digest to the transparency log in the same
 transaction. Publishing again for the same period writes version n + 1 and marks the previous
-one superseded; no published document is ever changed.
+one superseded; no published document is ever changed. Their downloads' formats (CSV, the
+document's JSON schema) are in ``report_formats.py``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.accountability import figures, rows, services
+from accord.accountability import rows, services
 from accord.accountability.bounds import PRIVATE
 from accord.accountability.figures import Figure
 from accord.accountability.models import ProgressReport, PublishedDocument
@@ -304,125 +303,3 @@ def listed(db: Session, *, org: Organization) -> list[ProgressReport]:
 def count(db: Session) -> int:
     """How many report versions the hub has published."""
     return db.scalar(select(func.count(ProgressReport.id))) or 0
-
-
-CSV_COLUMNS = ("signatory", "period", "version", "figure", "group", "unit", "value", "records")
-
-
-def to_csv(document: dict[str, Any]) -> str:
-    """A report's figures as CSV, one figure a row (per-TLP counts one row per level)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    slug, key, version = (
-        document["signatory"]["slug"],
-        document["period"]["key"],
-        document["version"],
-    )
-    for definition in figures.DEFINITIONS:
-        item = document["figures"].get(definition.id)
-        if item is None:
-            continue
-        value = item["value"]
-        records = " ".join(item["records"])
-        if isinstance(value, dict):
-            for level, n in value.items():
-                writer.writerow(
-                    (
-                        slug,
-                        key,
-                        version,
-                        f"{definition.id}.{level}",
-                        definition.group,
-                        "count",
-                        n,
-                        "",
-                    )
-                )
-        else:
-            shown = "" if value is None else value
-            writer.writerow(
-                (
-                    slug,
-                    key,
-                    version,
-                    definition.id,
-                    definition.group,
-                    definition.unit,
-                    shown,
-                    records,
-                )
-            )
-    return out.getvalue()
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON schema (2020-12) of a published report document."""
-    value = {"type": ["number", "null", "object"], "additionalProperties": {"type": "integer"}}
-    figure = {
-        "type": "object",
-        "required": ["value", "records", "private_records"],
-        "additionalProperties": False,
-        "properties": {
-            "value": value,
-            "records": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": (
-                    "The records anyone may read, as kind:name; kind:name*n names a group of "
-                    "n records (objects:CLEAR*1250: 1,250 objects marked TLP:CLEAR)."
-                ),
-            },
-            "private_records": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "How many more records were counted but may not be named.",
-            },
-        },
-    }
-    stamp = {"type": "string", "format": "date-time"}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "accord.accountability.report/1",
-        "title": "Accord progress report",
-        "type": "object",
-        "additionalProperties": False,
-        "required": [
-            "schema",
-            "signatory",
-            "period",
-            "version",
-            "published_at",
-            "supersedes",
-            "methods",
-            "figures",
-            "narrative",
-            "commitments",
-        ],
-        "properties": {
-            "schema": {"const": SCHEMA},
-            "signatory": {
-                "type": "object",
-                "required": ["slug", "name"],
-                "additionalProperties": False,
-                "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
-            },
-            "period": {
-                "type": "object",
-                "required": ["key", "start", "end"],
-                "additionalProperties": False,
-                "properties": {"key": {"type": "string"}, "start": stamp, "end": stamp},
-            },
-            "version": {"type": "integer", "minimum": 1},
-            "published_at": stamp,
-            "supersedes": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
-            "methods": {"type": "string", "format": "uri"},
-            "figures": {
-                "type": "object",
-                "propertyNames": {"enum": [d.id for d in figures.DEFINITIONS]},
-                "additionalProperties": figure,
-            },
-            "narrative": {"type": "string"},
-            "commitments": {"type": "string"},
-        },
-    }

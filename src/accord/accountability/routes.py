@@ -8,7 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from accord.accountability import figures, handlers, hub, hub_reports, pdf, reports, services
+from accord.accountability import (
+    figures,
+    handlers,
+    hub,
+    hub_reports,
+    pdf,
+    report_formats,
+    reports,
+    services,
+)
 from accord.accountability.schemas import (
     DefinitionRead,
     ExclusionCreate,
@@ -72,7 +81,7 @@ def definitions(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> list[
 @router.get("/accountability/report.schema.json")
 def report_schema(_: Annotated[Actor, guard(Action.ACCOUNTABILITY_READ)]) -> JSONResponse:
     """The JSON schema of a published report document."""
-    return JSONResponse(reports.json_schema(), media_type="application/schema+json")
+    return JSONResponse(report_formats.json_schema(), media_type="application/schema+json")
 
 
 @router.get("/accountability/hub-report.schema.json")
@@ -159,7 +168,7 @@ def report_csv(
     found = reports.get(db, org=org, period=services.parse_period(period), version=version)
     document: dict[str, Any] = json.loads(found.document)
     filename = f"accord-report-{org.slug}-{found.period_key}-v{found.version}.csv"
-    return _download(reports.to_csv(document), "text/csv; charset=utf-8", filename)
+    return _download(report_formats.to_csv(document), "text/csv; charset=utf-8", filename)
 
 
 @router.get("/accountability/signatories/{slug}/reports/{period}/pdf")

@@ -35,10 +35,10 @@ from accord.errors import AccordError, InvalidInput, Message, validated
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.registry import products
-from accord.registry.forms import field_errors
 from accord.transparency import services as log
 from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.errors import wants_json
+from accord.web.forms import field_errors
 from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import verify_csrf

@@ -14,8 +14,8 @@ from accord.campaigns.models import GoalKind
 from accord.campaigns.schemas import CampaignCreate, PledgeCreate, PledgeVersionCreate
 from accord.errors import AccordError
 from accord.identity.policy import Action, Actor
-from accord.registry.forms import field_errors
 from accord.web.deps import DbSession, SettingsDep, guard
+from accord.web.forms import field_errors
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 

@@ -23,8 +23,8 @@ from accord.disclosure.schemas import (
     VendorStatusUpdate,
 )
 from accord.errors import N_, InvalidInput, validated
-from accord.registry.forms import filled
 from accord.web.deps import DbSession, FreshFactor, SettingsDep
+from accord.web.forms import filled
 from accord.web.security import verify_csrf
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])

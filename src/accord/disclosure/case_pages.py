@@ -45,9 +45,9 @@ from accord.disclosure.schemas import (
 from accord.errors import N_, InvalidInput, validated
 from accord.identity.policy import Actor
 from accord.limits import DbInt
-from accord.registry.forms import filled
 from accord.web import i18n
 from accord.web.deps import DbSession, FreshFactor, SettingsDep
+from accord.web.forms import filled
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 

@@ -43,9 +43,9 @@ from accord.errors import (
 from accord.identity.models import Organization
 from accord.identity.policy import REPORTER, Action, Actor
 from accord.limits import DbInt
-from accord.registry.forms import field_errors, filled
 from accord.web import i18n
 from accord.web.deps import DbSession, Limiter, SettingsDep, guard
+from accord.web.forms import field_errors, filled
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 

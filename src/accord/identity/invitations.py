@@ -7,7 +7,7 @@ account with that address, or signs in to the account that has it). With mail co
 link goes by email (``notifications.notify``); without, the admin's page shows it once to
 copy. A new invitation to the same address voids the earlier ones still open.
 
-Every change is authorized by ``identity/policy.py`` and leaves an audit row. An organization
+Every change is authorized by ``identity/policy/`` and leaves an audit row. An organization
 never loses its last admin: not by a change of role, a removal, or its admin leaving.
 """
 

@@ -23,9 +23,9 @@ from accord.identity.pages import signed_in
 from accord.identity.policy import Action, Actor, allowed
 from accord.identity.schemas import InvitationCreate, UserCreate
 from accord.limits import DbInt
-from accord.registry.forms import field_errors
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
 from accord.web.errors import wants_json
+from accord.web.forms import field_errors
 from accord.web.i18n import choose_language
 from accord.web.rendering import render
 from accord.web.security import verify_csrf

@@ -19,7 +19,6 @@ from accord.identity.models import TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
 from accord.limits import DbInt
-from accord.registry.forms import field_errors
 from accord.web import navigation
 from accord.web.deps import (
     SESSION_COOKIE,
@@ -31,6 +30,7 @@ from accord.web.deps import (
     step_up,
 )
 from accord.web.errors import wants_json
+from accord.web.forms import field_errors
 from accord.web.rendering import render
 from accord.web.security import (
     CSP,

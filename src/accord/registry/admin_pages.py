@@ -12,11 +12,11 @@ from accord.errors import invalid_from
 from accord.identity.policy import Action, Actor
 from accord.limits import DbInt
 from accord.registry import services, translations
-from accord.registry.forms import field_errors, filled
 from accord.registry.models import ApplicationStatus
 from accord.registry.schemas import AccordVersionCreate, Approve, Reject
 from accord.registry.views import decision
 from accord.web.deps import DbSession, FreshFactor, SettingsDep, guard
+from accord.web.forms import field_errors, filled
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 

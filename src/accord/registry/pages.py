@@ -19,12 +19,12 @@ from accord.identity.policy import Action, Actor
 from accord.identity.schemas import OrgUpdate
 from accord.limits import DbInt
 from accord.registry import accounts, checks, products, profiles, services, translations
-from accord.registry.forms import FieldProblem, field_errors, filled
 from accord.registry.models import AccordVersion
 from accord.registry.routes import PublicIntake
 from accord.registry.schemas import ApplicationCreate, ProductDeclaration, SetPassword
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, client_ip, guard, org_guard
 from accord.web.errors import wants_json
+from accord.web.forms import FieldProblem, field_errors, filled
 from accord.web.i18n import LANGUAGES, SOURCE_LANGUAGE, viewer_of
 from accord.web.rendering import render
 from accord.web.security import verify_csrf

@@ -14,8 +14,8 @@ from accord.identity import services
 from accord.identity.models import Organization
 from accord.identity.policy import Action
 from accord.identity.schemas import OrgUpdate
-from accord.registry.forms import field_errors
 from accord.web.deps import DbSession, OrgAccess, org_guard
+from accord.web.forms import field_errors
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 

@@ -26,6 +26,7 @@ from accord.sharing.models import Collection, PushTarget, Remote
 from accord.sharing.push_handlers import PUSH_KIND, queue_push
 from accord.web import i18n
 from accord.web.deps import DbSession, SettingsDep, guard
+from accord.web.forms import error_beside
 from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -72,8 +73,9 @@ def add_target(
     except AccordError as exc:
         db.rollback()
         # The services' messages are catalog entries (N_): shown in the viewer's language.
-        said = say(exc.message, i18n.viewer_of(request).translations.gettext)
-        errors = {exc.field or "name": said}
+        errors = error_beside(
+            exc, default="name", gettext=i18n.viewer_of(request).translations.gettext
+        )
         return _page(request, db, values=values, errors=errors, status=422)
     return RedirectResponse(f"{PATH}/push/{spec.name}", status_code=303)
 

@@ -1,7 +1,8 @@
 """MISP events written back from what the hub stores: the objects an import made, with the
 sightings added since, rebuilt as MISP event JSON that PyMISP loads, and one more event of the
 objects shared here natively (``misp_native.py``). ``accord sharing export-misp`` and
-``GET /api/v1/sharing/collections/{id}/misp`` write them. Reading MISP events is ``misp.py``.
+``GET /api/v1/sharing/collections/{id}/misp`` write them. Reading MISP events is
+``misp_convert.py`` and ``misp.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from accord.errors import N_, InvalidInput, Message
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import services
-from accord.sharing.misp import TLP_DISTRIBUTION
+from accord.sharing.misp_convert import TLP_DISTRIBUTION
 from accord.sharing.misp_native import misp_sighting, native_event
 from accord.sharing.models import Collection, StixObject
 from accord.sharing.readers import reader_for

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from accord.sharing import patterns
-from accord.sharing.misp import TLP_DISTRIBUTION
+from accord.sharing.misp_convert import TLP_DISTRIBUTION
 from accord.sharing.models import Collection, StixObject
 from accord.sharing.tlp import Tlp
 

@@ -14,12 +14,12 @@ from accord.clock import utcnow
 from accord.errors import N_, AccordError
 from accord.identity.policy import Action, Actor
 from accord.identity.services import get_org
-from accord.registry.forms import field_errors
 from accord.sharing import groups, manage, objects, services
 from accord.sharing.readers import reader_for
 from accord.sharing.schemas import CollectionCreate, GrantSet, GroupCreate
 from accord.sharing.tlp import Tlp
 from accord.web.deps import DbSession, guard
+from accord.web.forms import error_beside, field_errors
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
 
@@ -104,8 +104,8 @@ def create_collection(
     except AccordError as exc:
         if exc.status_code in (401, 403):
             raise
-        field = exc.field if exc.field in values else "org"
-        return _collection_form(request, db, actor, values, {field: exc.message}, 422)
+        errors = error_beside(exc, fields=values, default="org")
+        return _collection_form(request, db, actor, values, errors, 422)
     return _see_other(f"/sharing/collections/{collection.uuid}")
 
 
@@ -362,10 +362,8 @@ def report_sighting(
     except AccordError as exc:
         if exc.status_code in (401, 403, 404):
             raise
-        field = exc.field if exc.field in values else "into"
-        return _object_page(
-            request, db, actor, collection_id, object_id, {field: exc.message}, values, 422
-        )
+        errors = error_beside(exc, fields=values, default="into")
+        return _object_page(request, db, actor, collection_id, object_id, errors, values, 422)
     return _see_other(
         f"/sharing/collections/{collection_id}/objects/{object_id}?reported={sighting}#sightings"
     )

@@ -103,7 +103,7 @@ def label(context: Context, value: object) -> str:
     return (viewer if isinstance(viewer, Viewer) else Viewer()).translations.gettext(LABELS[text])
 
 
-# A form field's problem, by pydantic's error type (``registry/forms.py`` keeps it), as a
+# A form field's problem, by pydantic's error type (``web/forms.py`` keeps it), as a
 # sentence that names the field. A type missing here is shown as pydantic wrote it.
 PROBLEMS: dict[str, str] = {
     "missing": N_("%(field)s: this field is required."),

@@ -20,7 +20,6 @@ from accord.identity.oidc.schemas import ProviderForm
 from accord.identity.pages import _see_other, render_login, safe_next, signed_in
 from accord.identity.policy import Action, Actor
 from accord.identity.ratelimit import address_key
-from accord.registry.forms import field_errors
 from accord.web.admission import writes
 from accord.web.deps import (
     DbSession,
@@ -31,6 +30,7 @@ from accord.web.deps import (
     guard,
     org_guard,
 )
+from accord.web.forms import field_errors
 from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import clear_private_cookie, cookie_name, set_private_cookie, verify_csrf

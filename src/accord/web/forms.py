@@ -1,8 +1,15 @@
-"""HTML forms: what was typed, turned into model input and field-by-field messages."""
+"""HTML forms, for every domain's pages: what was typed, turned into model input, and the
+messages a form sent back shows beside its fields (a model's checks, :func:`field_errors`;
+a service's refusal, :func:`error_beside`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container
+
 from pydantic import ValidationError
+
+from accord.errors import AccordError
+from accord.errors import say as said_in
 
 
 class FieldProblem(str):
@@ -45,3 +52,20 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         )
         errors.setdefault(field, problem)
     return errors
+
+
+def error_beside(
+    exc: AccordError,
+    *,
+    default: str,
+    fields: Container[str] | None = None,
+    gettext: Callable[[str], str] | None = None,
+) -> dict[str, str]:
+    """A service's refusal as a form's errors: its message beside the field it names, or
+    beside ``default`` when it names none, or (given the form's ``fields``) one the form does
+    not have, so that the message is always shown next to something. Given the viewer's
+    ``gettext``, the message is said in the viewer's language (a :class:`accord.errors.Message`
+    by its id and values); without it the message is kept as it is, a :class:`accord.errors.Message`
+    that the page's template says in the viewer's language."""
+    named = exc.field if fields is None or exc.field in fields else None
+    return {named or default: exc.message if gettext is None else said_in(exc.message, gettext)}
