@@ -149,3 +149,61 @@ def test_a_misp_events_problems_name_their_items_in_the_readers_language() -> No
     japanese = [say(p, translations("ja").gettext) for p in refused.value.problems]
     assert "属性 2: 種類がありません" in japanese
     assert "オブジェクト 1: オブジェクトには名前が必要です" in japanese
+
+
+CVSS_SAID = {
+    "es": "no es un vector CVSS: empieza por CVSS:3.1/ o CVSS:4.0/",
+    "ja": "CVSS ベクターではありません。CVSS:3.1/ または CVSS:4.0/ で始まります",
+}
+
+
+def test_a_validators_refusal_is_said_in_the_readers_language_on_a_form_and_in_the_api(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    sign_in(client, world.people["coordinator"])
+    path = f"/api/v1/disclosure/cases/{world.case_id}/vulnerabilities"
+    for language, said in CVSS_SAID.items():
+        client.cookies.set(i18n.LANGUAGE_COOKIE, language)
+        form = Forms(client.get(f"/disclosure/cases/{world.case_id}").text).find("/vulnerabilities")
+        sent = {**form.fields, "summary": "x", "cvss_vector": "CVSS:2.0/AV:N"}
+        refused = client.post(form.action, data=sent)
+        assert refused.status_code == 422
+        error = Forms(refused.text).find("/vulnerabilities").errors["vulnerability-new-cvss_vector"]
+        assert said in error, error
+        assert "Value error" not in error
+        api = client.post(
+            path,
+            json={"summary": "x", "cvss_vector": "CVSS:2.0/AV:N"},
+            headers={**world.headers("coordinator"), "Accept-Language": language},
+        )
+        assert api.status_code == 422
+        body = api.json()
+        assert (body["error"], body["field"]) == ("invalid", "cvss_vector")
+        assert body["message"] == f"cvss_vector: {said}"
+        assert api.headers["content-language"] == language
+    english = client.post(
+        path,
+        json={"summary": "x", "cvss_vector": "CVSS:2.0/AV:N"},
+        headers=world.headers("coordinator"),
+    )
+    assert english.json()["message"] == (
+        "cvss_vector: Value error, not a CVSS vector: it starts with CVSS:3.1/ or CVSS:4.0/"
+    )
+
+
+def test_a_whole_models_refusal_names_its_field_and_is_said_in_japanese(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    answered = client.put(
+        f"/api/v1/disclosure/cases/{world.case_id}/vulnerabilities/1/vendors/vendor-a/status",
+        json={"product": "P", "status": "not_affected"},
+        headers={**world.headers("vendor_a"), "Accept-Language": "ja"},
+    )
+    assert answered.status_code == 422
+    body = answered.json()
+    assert body["field"] == "justification"
+    assert body["message"] == "justification: 「影響なし」には VEX の根拠が必要です"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from accord.errors import Message
+
 
 class FieldProblem(str):
     """A field's message, in English as text, with what a page needs to say it in another
@@ -39,7 +41,10 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         context = err.get("ctx") or {}
         params = {key: str(value) for key, value in context.items() if key != "error"}
         if "error" in context:
-            params["detail"] = str(context["error"])
+            # A validator's Message stays one, so the page says it with its values.
+            raised = context["error"]
+            said = raised.args[0] if getattr(raised, "args", None) else None
+            params["detail"] = said if isinstance(said, Message) else str(raised)
         problem = FieldProblem(
             f"{field}: {err['msg']}", field=field, kind=err["type"], params=params
         )
