@@ -5,8 +5,9 @@ on pages only."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,8 @@ from fastapi.testclient import TestClient
 from accord.cli import words
 from accord.errors import N_, Message, say
 from accord.i18n import Viewer, format_when, translations
-from accord.sharing import misp
+from accord.sharing import ingest, misp
+from accord.sharing.stix_validation import StixInvalid, parse_timestamp
 from accord.web import i18n
 from tests.disclosure.test_case_forms import Forms
 from tests.disclosure.world import World
@@ -207,3 +209,34 @@ def test_a_whole_models_refusal_names_its_field_and_is_said_in_japanese(
     body = answered.json()
     assert body["field"] == "justification"
     assert body["message"] == "justification: 「影響なし」には VEX の根拠が必要です"
+
+
+MALWARE = "malware--4b7f5e0a-8a1d-4c3e-9a57-7d2b3c1e5f60"
+
+
+def test_a_stix_objects_problem_is_said_in_japanese_and_stays_english_on_the_wire() -> None:
+    objects = [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--nope"},
+        {"type": "malware", "spec_version": "2.0", "id": MALWARE},
+        {"type": "malware", "spec_version": "2.1"},
+    ]
+    failures = [o for o in ingest.check_objects(objects) if isinstance(o, dict)]
+    # TAXII's status keeps the English sentence, a plain string in its JSON.
+    assert failures[0]["message"] == "id: must be an identifier: <type>--<RFC 4122 UUID>"
+    assert json.loads(json.dumps(failures))[1]["message"].startswith("spec_version: must be")
+    with pytest.raises(misp.MispInvalid) as refused:
+        misp.store_all(cast(Any, None), collection=cast(Any, None), producer_org_id=1,
+                       objects=objects, now=datetime(2026, 12, 6))  # fmt: skip
+    gettext = translations("ja").gettext
+    said = [say(problem, gettext) for problem in refused.value.problems]
+    assert said == [
+        "indicator--nope: id: 識別子である必要があります: <種類>--<RFC 4122 UUID>",
+        f'{MALWARE}: spec_version: "2.1" である必要があります'
+        "(このハブが保存する唯一のバージョンです)",
+        "あるオブジェクト: id: 識別子である必要があります: <種類>--<RFC 4122 UUID>",
+    ]
+    assert str(refused.value.problems[0]) == f"indicator--nope: {failures[0]['message']}"
+    with pytest.raises(StixInvalid) as unreal:  # a reason with a value
+        parse_timestamp("2026-02-30T00:00:00Z", "created")
+    assert str(unreal.value).startswith("created: is not a real date and time (day is out")
+    assert say(unreal.value.said, gettext).startswith("created: 実在する日時ではありません(day is")
