@@ -12,10 +12,11 @@ from typing import Any, cast
 import pytest
 from fastapi.testclient import TestClient
 
+from accord import limits
 from accord.cli import words
 from accord.errors import N_, Message, say
 from accord.i18n import Viewer, format_when, translations
-from accord.sharing import ingest, misp
+from accord.sharing import ingest, misp, patterns
 from accord.sharing.stix_validation import StixInvalid, parse_timestamp
 from accord.web import i18n
 from tests.disclosure.test_case_forms import Forms
@@ -240,3 +241,16 @@ def test_a_stix_objects_problem_is_said_in_japanese_and_stays_english_on_the_wir
         parse_timestamp("2026-02-30T00:00:00Z", "created")
     assert str(unreal.value).startswith("created: is not a real date and time (day is out")
     assert say(unreal.value.said, gettext).startswith("created: 実在する日時ではありません(day is")
+
+
+def test_a_bound_passed_is_said_with_its_number_in_the_readers_language() -> None:
+    with pytest.raises(limits.TooLarge) as big:
+        limits.check_size(4096, 2048, what="value")
+    assert big.value.message == "value: larger than 2 KiB"  # the API's English, as before
+    assert say(big.value.message, translations("ja").gettext).endswith(": 2 KiB を超えています")
+    assert say(big.value.message, translations("es").gettext).endswith(": mayor que 2 KiB")
+    long = "[" + "ipv4-addr:value = '1.2.3.4'" * 700 + "]"
+    checked = patterns.check(long)
+    assert checked.errors[0].startswith("the pattern is longer than 16,384 characters")
+    said = say(checked.errors[0], translations("ja").gettext)
+    assert said == "パターンは 16,384 文字を超えています"

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from accord.errors import N_, Message, at_field
+from accord.errors import N_, Message, Sentences, at_field
 from accord.sharing import patterns
 from accord.sharing.tlp import MARKING_LEVELS
 
@@ -112,7 +112,9 @@ class StixInvalid(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
-        self.said = at_field(field, reason if isinstance(reason, Message) else Message(reason))
+        self.said = at_field(
+            field, reason if isinstance(reason, Message | Sentences) else Message(reason)
+        )
 
 
 class CheckedObject(NamedTuple):
@@ -356,8 +358,13 @@ def _indicator(obj: dict[str, Any]) -> tuple[patterns.Comparison, ...]:
         return ()  # sigma, yara, snort...: opaque to the hub
     checked = patterns.check(pattern)
     if not checked.valid:
-        raise StixInvalid("pattern", "; ".join(e.removeprefix("FAIL: ") for e in checked.errors))
+        raise StixInvalid("pattern", Sentences(_problem(e) for e in checked.errors))
     return checked.comparisons
+
+
+def _problem(error: str) -> str:
+    # The grammar's own words ("FAIL: ..."), or a marked sentence (a bound passed) kept whole.
+    return error if isinstance(error, Message) else error.removeprefix("FAIL: ")
 
 
 def _sighting(obj: dict[str, Any]) -> tuple[str, int]:
