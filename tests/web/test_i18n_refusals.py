@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from accord import limits
 from accord.cli import words
-from accord.errors import N_, Message, say
+from accord.errors import N_, InvalidInput, Message, say
 from accord.i18n import Viewer, format_when, translations
-from accord.sharing import ingest, misp, patterns
+from accord.sharing import ingest, misp, patterns, warninglists
 from accord.sharing.stix_validation import StixInvalid, parse_timestamp
 from accord.web import i18n
 from tests.disclosure.test_case_forms import Forms
@@ -254,3 +254,21 @@ def test_a_bound_passed_is_said_with_its_number_in_the_readers_language() -> Non
     assert checked.errors[0].startswith("the pattern is longer than 16,384 characters")
     said = say(checked.errors[0], translations("ja").gettext)
     assert said == "パターンは 16,384 文字を超えています"
+
+
+def test_a_warninglists_problems_are_listed_in_the_readers_language() -> None:
+    document = {"name": "Resolvers", "type": "cidr", "list": ["10.0.0.0/8", "nope", ""]}
+    with pytest.raises(InvalidInput) as refused:
+        warninglists.parse(document, source="lists.json")
+    assert refused.value.message == (
+        "lists.json (Resolvers): list[1]: 'nope' is not an address or CIDR range; "
+        "list[2]: an empty entry"
+    )
+    assert say(refused.value.message, translations("es").gettext) == (
+        "lists.json (Resolvers): list[1]: 'nope' no es una dirección ni un rango CIDR; "
+        "list[2]: una entrada vacía"
+    )
+    assert say(refused.value.message, translations("ja").gettext) == (
+        "lists.json (Resolvers): list[1]: 'nope' はアドレスでも CIDR 範囲でもありません; "
+        "list[2]: 空のエントリーです"
+    )
