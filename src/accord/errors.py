@@ -82,8 +82,9 @@ def say(message: object, gettext: Callable[[str], str]) -> str:
 
 def detail_in(detail: object, gettext: Callable[[str], str]) -> str:
     """A validator's message in a catalog's language: a :class:`Message` by its id, other
-    text whole if the catalog has it, else its sentence before the first colon (the part
-    after it is technical detail, kept as written: "not a valid CVSS vector: ...")."""
+    text whole if the catalog has it, else each side of its first colon: a sentence and its
+    technical detail, kept as written ("not a valid CVSS vector: ..."), or the field a
+    model's check names and its sentence ("justification: not affected needs ...")."""
     if _spoken(detail):
         return say(detail, gettext)
     text = str(detail)
@@ -91,7 +92,7 @@ def detail_in(detail: object, gettext: Callable[[str], str]) -> str:
     if whole != text or ": " not in text:
         return whole
     head, _, rest = text.partition(": ")
-    return f"{gettext(head)}: {rest}"
+    return f"{gettext(head)}: {gettext(rest)}"
 
 
 class Reason(Message):

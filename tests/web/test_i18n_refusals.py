@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from accord import limits
 from accord.cli import words
-from accord.errors import N_, InvalidInput, Message, say
+from accord.errors import N_, InvalidInput, Message, detail_in, say
 from accord.i18n import Viewer, format_when, translations
 from accord.sharing import ingest, misp, patterns, warninglists
 from accord.sharing.stix_validation import StixInvalid, parse_timestamp
@@ -272,3 +272,12 @@ def test_a_warninglists_problems_are_listed_in_the_readers_language() -> None:
         "lists.json (Resolvers): list[1]: 'nope' はアドレスでも CIDR 範囲でもありません; "
         "list[2]: 空のエントリーです"
     )
+
+
+def test_a_models_check_that_names_its_field_is_said_after_the_field() -> None:
+    japanese = translations("ja").gettext
+    said = detail_in("justification: not affected needs a VEX justification", japanese)
+    assert said == "justification: 「影響なし」には VEX の根拠が必要です"
+    # A sentence and its technical detail: the detail as written.
+    said = detail_in("not a valid CVSS vector: AV:Q is not a metric", japanese)
+    assert said == "有効な CVSS ベクターではありません: AV:Q is not a metric"
