@@ -80,6 +80,49 @@ def say(message: object, gettext: Callable[[str], str]) -> str:
     return gettext(str(message))
 
 
+def detail_in(detail: object, gettext: Callable[[str], str]) -> str:
+    """A validator's message in a catalog's language: a :class:`Message` by its id, other
+    text whole if the catalog has it, else each side of its first colon: a sentence and its
+    technical detail, kept as written ("not a valid CVSS vector: ..."), or the field a
+    model's check names and its sentence ("justification: not affected needs ...")."""
+    if _spoken(detail):
+        return say(detail, gettext)
+    text = str(detail)
+    whole = gettext(text)
+    if whole != text or ": " not in text:
+        return whole
+    head, _, rest = text.partition(": ")
+    return f"{gettext(head)}: {gettext(rest)}"
+
+
+class Reason(Message):
+    """A validator's refusal of a field: in English as pydantic words it ("Value error,
+    ..."), as before; in another language the validator's own sentence (``detail_in``)."""
+
+    def __new__(cls, english: str, detail: object) -> Reason:
+        made = str.__new__(cls, english)
+        made.msgid, made.params = english, {"detail": detail}
+        return made
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        return detail_in(self.params["detail"], gettext)
+
+
+def reason_of(error: Mapping[str, Any]) -> str:
+    """The reason of one pydantic error: its message, kept translatable (a :class:`Reason`)
+    when a validator raised it; pydantic's own messages stay as pydantic wrote them."""
+    message = str(error.get("msg", "invalid"))
+    raised = (error.get("ctx") or {}).get("error")
+    if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], str):
+        return Reason(message, raised.args[0])
+    return message
+
+
+def at_field(field: str, reason: str) -> Message:
+    """ "field: reason", the message of a refusal of one field, in the reader's language."""
+    return Message(N_("%(field)s: %(reason)s"), field=field, reason=reason)
+
+
 class AccordError(Exception):
     """Root of every error the hub reports to a caller."""
 
@@ -201,16 +244,19 @@ def named_problem(field: str, reason: str) -> tuple[str, str]:
     """(field, reason) of a validation error at ``field``: a whole-model error (``field``
     "form" or "body") whose reason names its field first is moved to that field."""
     found = _NAMED.match(reason) if field in ("form", "body") else None
-    return (field, reason) if found is None else (found["field"], found["reason"])
+    if found is None:
+        return field, reason
+    named = found["reason"]
+    return found["field"], Reason(named, named) if isinstance(reason, Reason) else named
 
 
 def invalid_from(exc: ValidationError) -> InvalidInput:
     """The first problem pydantic found, as an :class:`InvalidInput` naming its field."""
     error = exc.errors()[0]
     field, reason = named_problem(
-        ".".join(str(part) for part in error["loc"]) or "form", error["msg"]
+        ".".join(str(part) for part in error["loc"]) or "form", reason_of(error)
     )
-    return InvalidInput(f"{field}: {reason}", field=field)
+    return InvalidInput(at_field(field, reason), field=field)
 
 
 def validated(model: type[Model], data: Mapping[str, Any]) -> Model:

@@ -23,7 +23,7 @@ import yaml
 from annotated_types import Ge, Le
 from pydantic import AfterValidator
 
-from accord.errors import AccordError
+from accord.errors import N_, AccordError, Message, at_field
 
 # Integers in requests that reach a database column: INTEGER is 32 bits on PostgreSQL, so an id,
 # number or offset past it was a DataError there (and past 64 bits an OverflowError on SQLite),
@@ -70,7 +70,8 @@ class LimitExceeded(AccordError):
     exit_code = 2  # the CLI: input the command could not take, not a refused action
 
     def __init__(self, what: str, reason: str, *, field: str | None = None) -> None:
-        super().__init__(f"{what}: {reason}", field=field)
+        # "what: reason" in the reader's language, the reason marked where it is raised.
+        super().__init__(at_field(what, reason), field=field)
         self.what = what
         self.reason = reason
 
@@ -85,7 +86,7 @@ class TooLarge(LimitExceeded):
 def check_size(size: int, bound: int, *, what: str, field: str | None = None) -> None:
     """Refuse ``size`` bytes past ``bound``."""
     if size > bound:
-        raise TooLarge(what, f"larger than {_bytes(bound)}", field=field)
+        raise TooLarge(what, Message(N_("larger than %(size)s"), size=_bytes(bound)), field=field)
 
 
 def check_depth(value: Any, *, what: str, bound: int = MAX_DEPTH, field: str | None = None) -> None:
@@ -201,13 +202,20 @@ def _check_yaml_events(text: str | bytes, *, what: str) -> None:
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor in open_anchors:
                 # An alias to a collection still open: a cycle, which no reader walks safely.
-                raise LimitExceeded(what, f"the YAML alias *{event.anchor} refers to itself")
+                raise LimitExceeded(
+                    what,
+                    Message(N_("the YAML alias *%(anchor)s refers to itself"), anchor=event.anchor),
+                )
             # An undefined alias counts one node; loading the document then reports it.
             expansion = anchors.get(event.anchor or "", 1)
             expanded += expansion
             if expanded > MAX_YAML_ALIAS_NODES:
                 raise LimitExceeded(
-                    what, f"YAML aliases expand to more than {MAX_YAML_ALIAS_NODES:,} nodes"
+                    what,
+                    Message(
+                        N_("YAML aliases expand to more than %(count)s nodes"),
+                        count=f"{MAX_YAML_ALIAS_NODES:,}",
+                    ),
                 )
             if open_sizes:
                 open_sizes[-1] += expansion
@@ -217,10 +225,16 @@ def zip_members(archive: zipfile.ZipFile, *, what: str) -> list[zipfile.ZipInfo]
     """The members of ``archive``, once their count and declared total size are in bounds."""
     members = archive.infolist()
     if len(members) > MAX_ZIP_MEMBERS:
-        raise LimitExceeded(what, f"more than {MAX_ZIP_MEMBERS:,} files in the archive")
+        raise LimitExceeded(
+            what,
+            Message(N_("more than %(count)s files in the archive"), count=f"{MAX_ZIP_MEMBERS:,}"),
+        )
     total = sum(m.file_size for m in members)
     if total > MAX_ZIP_TOTAL_BYTES:
-        raise TooLarge(what, f"uncompresses to more than {_bytes(MAX_ZIP_TOTAL_BYTES)}")
+        raise TooLarge(
+            what,
+            Message(N_("uncompresses to more than %(size)s"), size=_bytes(MAX_ZIP_TOTAL_BYTES)),
+        )
     return members
 
 
@@ -231,7 +245,10 @@ def read_zip_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, *, what: 
     if member.file_size > _RATIO_FLOOR and member.file_size > MAX_ZIP_RATIO * max(
         member.compress_size, 1
     ):
-        raise LimitExceeded(what, f"compressed more than {MAX_ZIP_RATIO} to 1: a zip bomb?")
+        raise LimitExceeded(
+            what,
+            Message(N_("compressed more than %(ratio)s to 1: a zip bomb?"), ratio=MAX_ZIP_RATIO),
+        )
     with archive.open(member) as stream:
         data = stream.read(MAX_ZIP_MEMBER_BYTES + 1)
     check_size(len(data), MAX_ZIP_MEMBER_BYTES, what=what)
@@ -251,21 +268,27 @@ def pattern_problem(pattern: str) -> str | None:
     deeper than the bound.
     """
     if len(pattern) > MAX_PATTERN_CHARS:
-        return f"is longer than {MAX_PATTERN_CHARS:,} characters"
+        return Message(N_("is longer than %(count)s characters"), count=f"{MAX_PATTERN_CHARS:,}")
     openings = pattern.count("(") + pattern.count("[")
     if openings <= MAX_PATTERN_NESTING and len(pattern) < 1024:
         return None
     bare = _LITERAL.sub("''", pattern)
     steps = [_NESTING[c] for c in bare if c in _NESTING]
     if steps and max(accumulate(steps)) > MAX_PATTERN_NESTING:
-        return f"is nested deeper than {MAX_PATTERN_NESTING} parentheses or brackets"
+        return Message(
+            N_("is nested deeper than %(count)s parentheses or brackets"), count=MAX_PATTERN_NESTING
+        )
     if len(_TERM.findall(bare)) >= MAX_PATTERN_TERMS:
-        return f"joins more than {MAX_PATTERN_TERMS} comparisons and observations"
+        return Message(
+            N_("joins more than %(count)s comparisons and observations"), count=MAX_PATTERN_TERMS
+        )
     return None
 
 
 def _too_deep(what: str, bound: int, field: str | None) -> LimitExceeded:
-    return LimitExceeded(what, f"nested deeper than {bound} levels", field=field)
+    return LimitExceeded(
+        what, Message(N_("nested deeper than %(count)s levels"), count=bound), field=field
+    )
 
 
 def _bytes(count: int) -> str:

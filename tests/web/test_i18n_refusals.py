@@ -5,16 +5,19 @@ on pages only."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
 
+from accord import limits
 from accord.cli import words
-from accord.errors import N_, Message, say
+from accord.errors import N_, InvalidInput, Message, detail_in, say
 from accord.i18n import Viewer, format_when, translations
-from accord.sharing import misp
+from accord.sharing import ingest, misp, patterns, warninglists
+from accord.sharing.stix_validation import StixInvalid, parse_timestamp
 from accord.web import i18n
 from tests.disclosure.test_case_forms import Forms
 from tests.disclosure.world import World
@@ -149,3 +152,132 @@ def test_a_misp_events_problems_name_their_items_in_the_readers_language() -> No
     japanese = [say(p, translations("ja").gettext) for p in refused.value.problems]
     assert "属性 2: 種類がありません" in japanese
     assert "オブジェクト 1: オブジェクトには名前が必要です" in japanese
+
+
+CVSS_SAID = {
+    "es": "no es un vector CVSS: empieza por CVSS:3.1/ o CVSS:4.0/",
+    "ja": "CVSS ベクターではありません。CVSS:3.1/ または CVSS:4.0/ で始まります",
+}
+
+
+def test_a_validators_refusal_is_said_in_the_readers_language_on_a_form_and_in_the_api(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    sign_in(client, world.people["coordinator"])
+    path = f"/api/v1/disclosure/cases/{world.case_id}/vulnerabilities"
+    for language, said in CVSS_SAID.items():
+        client.cookies.set(i18n.LANGUAGE_COOKIE, language)
+        form = Forms(client.get(f"/disclosure/cases/{world.case_id}").text).find("/vulnerabilities")
+        sent = {**form.fields, "summary": "x", "cvss_vector": "CVSS:2.0/AV:N"}
+        refused = client.post(form.action, data=sent)
+        assert refused.status_code == 422
+        error = Forms(refused.text).find("/vulnerabilities").errors["vulnerability-new-cvss_vector"]
+        assert said in error, error
+        assert "Value error" not in error
+        api = client.post(
+            path,
+            json={"summary": "x", "cvss_vector": "CVSS:2.0/AV:N"},
+            headers={**world.headers("coordinator"), "Accept-Language": language},
+        )
+        assert api.status_code == 422
+        body = api.json()
+        assert (body["error"], body["field"]) == ("invalid", "cvss_vector")
+        assert body["message"] == f"cvss_vector: {said}"
+        assert api.headers["content-language"] == language
+    english = client.post(
+        path,
+        json={"summary": "x", "cvss_vector": "CVSS:2.0/AV:N"},
+        headers=world.headers("coordinator"),
+    )
+    assert english.json()["message"] == (
+        "cvss_vector: Value error, not a CVSS vector: it starts with CVSS:3.1/ or CVSS:4.0/"
+    )
+
+
+def test_a_whole_models_refusal_names_its_field_and_is_said_in_japanese(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    answered = client.put(
+        f"/api/v1/disclosure/cases/{world.case_id}/vulnerabilities/1/vendors/vendor-a/status",
+        json={"product": "P", "status": "not_affected"},
+        headers={**world.headers("vendor_a"), "Accept-Language": "ja"},
+    )
+    assert answered.status_code == 422
+    body = answered.json()
+    assert body["field"] == "justification"
+    assert body["message"] == "justification: 「影響なし」には VEX の根拠が必要です"
+
+
+MALWARE = "malware--4b7f5e0a-8a1d-4c3e-9a57-7d2b3c1e5f60"
+
+
+def test_a_stix_objects_problem_is_said_in_japanese_and_stays_english_on_the_wire() -> None:
+    objects = [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--nope"},
+        {"type": "malware", "spec_version": "2.0", "id": MALWARE},
+        {"type": "malware", "spec_version": "2.1"},
+    ]
+    failures = [o for o in ingest.check_objects(objects) if isinstance(o, dict)]
+    # TAXII's status keeps the English sentence, a plain string in its JSON.
+    assert failures[0]["message"] == "id: must be an identifier: <type>--<RFC 4122 UUID>"
+    assert json.loads(json.dumps(failures))[1]["message"].startswith("spec_version: must be")
+    with pytest.raises(misp.MispInvalid) as refused:
+        misp.store_all(cast(Any, None), collection=cast(Any, None), producer_org_id=1,
+                       objects=objects, now=datetime(2026, 12, 6))  # fmt: skip
+    gettext = translations("ja").gettext
+    said = [say(problem, gettext) for problem in refused.value.problems]
+    assert said == [
+        "indicator--nope: id: 識別子である必要があります: <種類>--<RFC 4122 UUID>",
+        f'{MALWARE}: spec_version: "2.1" である必要があります'
+        "(このハブが保存する唯一のバージョンです)",
+        "あるオブジェクト: id: 識別子である必要があります: <種類>--<RFC 4122 UUID>",
+    ]
+    assert str(refused.value.problems[0]) == f"indicator--nope: {failures[0]['message']}"
+    with pytest.raises(StixInvalid) as unreal:  # a reason with a value
+        parse_timestamp("2026-02-30T00:00:00Z", "created")
+    assert str(unreal.value).startswith("created: is not a real date and time (day is out")
+    assert say(unreal.value.said, gettext).startswith("created: 実在する日時ではありません(day is")
+
+
+def test_a_bound_passed_is_said_with_its_number_in_the_readers_language() -> None:
+    with pytest.raises(limits.TooLarge) as big:
+        limits.check_size(4096, 2048, what="value")
+    assert big.value.message == "value: larger than 2 KiB"  # the API's English, as before
+    assert say(big.value.message, translations("ja").gettext).endswith(": 2 KiB を超えています")
+    assert say(big.value.message, translations("es").gettext).endswith(": mayor que 2 KiB")
+    long = "[" + "ipv4-addr:value = '1.2.3.4'" * 700 + "]"
+    checked = patterns.check(long)
+    assert checked.errors[0].startswith("the pattern is longer than 16,384 characters")
+    said = say(checked.errors[0], translations("ja").gettext)
+    assert said == "パターンは 16,384 文字を超えています"
+
+
+def test_a_warninglists_problems_are_listed_in_the_readers_language() -> None:
+    document = {"name": "Resolvers", "type": "cidr", "list": ["10.0.0.0/8", "nope", ""]}
+    with pytest.raises(InvalidInput) as refused:
+        warninglists.parse(document, source="lists.json")
+    assert refused.value.message == (
+        "lists.json (Resolvers): list[1]: 'nope' is not an address or CIDR range; "
+        "list[2]: an empty entry"
+    )
+    assert say(refused.value.message, translations("es").gettext) == (
+        "lists.json (Resolvers): list[1]: 'nope' no es una dirección ni un rango CIDR; "
+        "list[2]: una entrada vacía"
+    )
+    assert say(refused.value.message, translations("ja").gettext) == (
+        "lists.json (Resolvers): list[1]: 'nope' はアドレスでも CIDR 範囲でもありません; "
+        "list[2]: 空のエントリーです"
+    )
+
+
+def test_a_models_check_that_names_its_field_is_said_after_the_field() -> None:
+    japanese = translations("ja").gettext
+    said = detail_in("justification: not affected needs a VEX justification", japanese)
+    assert said == "justification: 「影響なし」には VEX の根拠が必要です"
+    # A sentence and its technical detail: the detail as written.
+    said = detail_in("not a valid CVSS vector: AV:Q is not a metric", japanese)
+    assert said == "有効な CVSS ベクターではありません: AV:Q is not a metric"

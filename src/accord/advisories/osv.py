@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from accord.errors import N_
 from accord.limits import BoundedJson
 
 Text = Annotated[str, StringConstraints(max_length=20_000)]
@@ -79,7 +80,9 @@ class Event(OsvModel):
     def _exactly_one(self) -> Event:
         present = [k for k in ("introduced", "fixed", "last_affected", "limit") if getattr(self, k)]
         if len(present) != 1:
-            raise ValueError("an event has exactly one of introduced, fixed, last_affected, limit")
+            raise ValueError(
+                N_("an event has exactly one of introduced, fixed, last_affected, limit")
+            )
         return self
 
 

@@ -66,8 +66,9 @@ def check_cvss(value: str | None) -> str | None:
         if text.startswith("CVSS:3.1/"):
             return str(CVSS3(text).clean_vector())
     except CVSSError as exc:
-        raise ValueError(f"not a valid CVSS vector: {exc}") from None
-    raise ValueError("not a CVSS vector: it starts with CVSS:3.1/ or CVSS:4.0/")
+        sentence = N_("not a valid CVSS vector")
+        raise ValueError(f"{sentence}: {exc}") from None
+    raise ValueError(N_("not a CVSS vector: it starts with CVSS:3.1/ or CVSS:4.0/"))
 
 
 class AttachmentUpload(Strict):
@@ -87,7 +88,7 @@ class AttachmentUpload(Strict):
         try:
             base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise ValueError("not base64") from None
+            raise ValueError(N_("not base64")) from None
         return value
 
 
@@ -147,7 +148,7 @@ class TriageRequest(Strict):
     @model_validator(mode="after")
     def _duplicate_needs_original(self) -> TriageRequest:
         if self.action == "duplicate" and not self.duplicate_of:
-            raise ValueError("duplicate_of: a duplicate names the report it duplicates")
+            raise ValueError("duplicate_of: " + N_("a duplicate names the report it duplicates"))
         return self
 
 
@@ -166,7 +167,7 @@ class CloseRequest(Strict):
     def _other_says_why(cls, note: str, info: ValidationInfo) -> str:
         # A field validator, so that the error names the note (reason is validated first).
         if info.data.get("reason") is CloseReason.OTHER and len(note) < 3:
-            raise ValueError('say why the case is closed (the reason is "other")')
+            raise ValueError(N_('say why the case is closed (the reason is "other")'))
         return note
 
 
@@ -196,11 +197,11 @@ class VendorStatusUpdate(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> VendorStatusUpdate:
         if self.status is VendorStatus.NOT_AFFECTED and self.justification is None:
-            raise ValueError("justification: not affected needs a VEX justification")
+            raise ValueError("justification: " + N_("not affected needs a VEX justification"))
         if self.status is not VendorStatus.NOT_AFFECTED and self.justification is not None:
-            raise ValueError("justification: only a not-affected status carries one")
+            raise ValueError("justification: " + N_("only a not-affected status carries one"))
         if self.status is VendorStatus.FIXED and not self.fixed_versions:
-            raise ValueError("fixed_versions: fixed needs the versions that fix it")
+            raise ValueError("fixed_versions: " + N_("fixed needs the versions that fix it"))
         return self
 
 

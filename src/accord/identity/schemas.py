@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from accord.errors import N_
 from accord.identity.credentials import MIN_PASSWORD_LENGTH
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
 from accord.identity.passwords import common_problem, personal_problem
@@ -30,7 +31,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise ValueError("is not an email address")
+        raise ValueError(N_("is not an email address"))
     return value.lower()
 
 
@@ -40,7 +41,7 @@ def _contact(value: str) -> str:
         return value
     if _EMAIL.match(value):
         return "mailto:" + value
-    raise ValueError("must be an email address, a mailto:, tel: or https:// URI")
+    raise ValueError(N_("must be an email address, a mailto:, tel: or https:// URI"))
 
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
@@ -71,9 +72,9 @@ def _cve_org_id(value: str) -> str:
     try:
         parsed = uuid.UUID(value)
     except ValueError:
-        raise ValueError("is not a UUID") from None
+        raise ValueError(N_("is not a UUID")) from None
     if parsed.version != 4:
-        raise ValueError("is not a version 4 UUID, as CVE Services gives organizations")
+        raise ValueError(N_("is not a version 4 UUID, as CVE Services gives organizations"))
     return str(parsed)
 
 
@@ -146,7 +147,7 @@ class OrgUpdate(Strict):
     def _not_null(cls, value: Any) -> Any:
         # Omitted, these stay as they are; every organization has one, so null is no value.
         if value is None:
-            raise ValueError("may be omitted, but not null")
+            raise ValueError(N_("may be omitted, but not null"))
         return value
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from accord.accountability import events
+from accord.errors import N_
 from accord.sharing import bulk, lookup, refs, write_rules
 from accord.sharing.models import (
     Audience,
@@ -215,7 +216,7 @@ def _serialize(obj: dict[str, Any]) -> str:
     except TypeError:
         # Lone surrogates, or integers beyond 64 bits (STIX integers fit in 54 bits).
         raise StixInvalid(
-            "object", "holds a string that is not Unicode or an integer beyond 64 bits"
+            "object", N_("holds a string that is not Unicode or an integer beyond 64 bits")
         ) from None
 
 
@@ -226,7 +227,9 @@ def _failure(obj: Any, exc: StixInvalid) -> dict[str, str]:
     return {
         "id": str(stix_id)[:300],
         "version": version if isinstance(version, str) else "",
-        "message": str(exc)[:1000],
+        # English on the wire and in the stored status; a page says it (``said``) in its
+        # viewer's language.
+        "message": exc.said if len(exc.said) <= 1000 else str(exc)[:1000],
     }
 
 

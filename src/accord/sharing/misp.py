@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.errors import N_, Message
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import ingest, services
 from accord.sharing.misp_convert import MAX_ERRORS_SHOWN, MispInvalid, convert
@@ -94,15 +95,22 @@ def store_all(
     outcomes = ingest.check_objects(objects)
     failures = [o for o in outcomes if isinstance(o, dict)]
     if failures:
-        raise MispInvalid([f"{f['id'] or 'an object'}: {f['message']}" for f in failures])
+        raise MispInvalid([_object_problem(f["id"], f["message"]) for f in failures])
     source = ingest.Source(producer_org_id=producer_org_id)
     report = ingest.store_checked(
         db, collection=collection, outcomes=outcomes, source=source, now=now
     )
     if report.failures:
         # Raised inside the unit of work: nothing of the file is kept.
-        raise MispInvalid([f"{f['id']}: {f['message']}" for f in report.failures])
+        raise MispInvalid([_object_problem(f["id"], f["message"]) for f in report.failures])
     return report
+
+
+def _object_problem(stix_id: str, problem: str) -> Message:
+    """ "<id>: <problem>", the problem (a :class:`Message` from checking) in the reader's
+    language."""
+    named = stix_id or Message(N_("an object"))
+    return Message(N_("%(item)s: %(problem)s"), item=named, problem=problem)
 
 
 def _check_group(db: Session, collection: Collection, group_uuid: str) -> None:

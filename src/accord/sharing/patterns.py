@@ -29,6 +29,7 @@ from stix2patterns.v21.validator import DuplicateQualifierTypeError, ValidationL
 from stix2patterns.validator import run_validator
 
 from accord import limits
+from accord.errors import N_, Message
 
 # A string literal as the grammar's StringLiteral token: quotes, with \' and \\ escapes only.
 # Written as an unrolled loop (a run of plain characters, then escape and run again) rather than
@@ -73,11 +74,13 @@ def check(pattern: str) -> CheckedPattern:
     """Check a STIX 2.1 pattern and list its comparisons with their real literal values."""
     # Cached by the whole text too: an indicator's every version repeats its pattern.
     if not pattern.strip():
-        return CheckedPattern(errors=("the pattern is empty",), comparisons=())
+        return CheckedPattern(errors=(N_("the pattern is empty"),), comparisons=())
     # The grammar's parser recurses and backtracks with nesting and length: bounded first.
     too_much = limits.pattern_problem(pattern)
     if too_much is not None:
-        return CheckedPattern(errors=(f"the pattern {too_much}",), comparisons=())
+        return CheckedPattern(
+            errors=(Message(N_("the pattern %(problem)s"), problem=too_much),), comparisons=()
+        )
     skeleton = _skeleton(pattern)
     if skeleton is None:
         return _full(pattern)

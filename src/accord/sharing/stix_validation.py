@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from accord.errors import N_, Message, Sentences, at_field
 from accord.sharing import patterns
 from accord.sharing.tlp import MARKING_LEVELS
 
@@ -32,7 +33,7 @@ _PROPERTY = re.compile(r"^[a-z0-9_]{1,250}\Z")
 _UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z"
 )
-_NOT_AN_IDENTIFIER = "must be an identifier: <type>--<RFC 4122 UUID>"
+_NOT_AN_IDENTIFIER = N_("must be an identifier: <type>--<RFC 4122 UUID>")
 # A well-formed language tag (RFC 5646, section 2.1; case does not matter): language (with
 # extended subtags), script, region, variants, extensions, private use; or private use alone,
 # or one of the irregular grandfathered tags (the regular ones are well-formed as they are).
@@ -104,12 +105,16 @@ TIMESTAMP_PROPERTIES = (
 
 
 class StixInvalid(ValueError):
-    """An object that cannot be stored, with the property at fault and the reason."""
+    """An object that cannot be stored, with the property at fault and the reason (marked
+    ``N_``, or a :class:`Message`): ``said`` is "field: reason" for a reader's language."""
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.said = at_field(
+            field, reason if isinstance(reason, Message | Sentences) else Message(reason)
+        )
 
 
 class CheckedObject(NamedTuple):
@@ -134,7 +139,7 @@ class CheckedObject(NamedTuple):
 def parse_timestamp(value: object, field: str) -> datetime:
     """An RFC 3339 UTC timestamp as STIX writes it; subsecond digits past six are dropped."""
     if not isinstance(value, str):
-        raise StixInvalid(field, "must be a timestamp such as 2024-01-31T12:00:00.000Z")
+        raise StixInvalid(field, N_("must be a timestamp such as 2024-01-31T12:00:00.000Z"))
     parsed = _timestamp(value)
     if isinstance(parsed, str):
         raise StixInvalid(field, parsed)
@@ -146,7 +151,7 @@ def _timestamp(value: str) -> datetime | str:
     # Cached: an object's created, modified and valid_from are often the same string.
     match = _TIMESTAMP.match(value)
     if match is None:
-        return "must be a timestamp such as 2024-01-31T12:00:00.000Z"
+        return N_("must be a timestamp such as 2024-01-31T12:00:00.000Z")
     try:
         # The form is the one checked above; fromisoformat reads it in one call, a third of
         # the cost of building it from the groups (tests/sharing/test_validation.py holds the
@@ -164,7 +169,7 @@ def _from_groups(match: re.Match[str]) -> datetime | str:
             int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC
         )
     except ValueError as exc:
-        return f"is not a real date and time ({exc})"
+        return Message(N_("is not a real date and time (%(detail)s)"), detail=str(exc))
 
 
 def format_timestamp(value: datetime) -> str:
@@ -193,24 +198,26 @@ def check_identifier(value: object, field: str, *, of_type: str | None = None) -
     if not separator or not _TYPE.match(stix_type) or not _UUID.match(unique):
         raise StixInvalid(field, _NOT_AN_IDENTIFIER)
     if of_type is not None and stix_type != of_type:
-        raise StixInvalid(field, f"must start with {of_type}-- (the object's type)")
+        raise StixInvalid(
+            field, Message(N_("must start with %(type)s-- (the object's type)"), type=of_type)
+        )
     return value
 
 
 def check_object(obj: object) -> CheckedObject:
     """Check one object; raise :class:`StixInvalid` naming the first problem found."""
     if not isinstance(obj, dict):
-        raise StixInvalid("object", "must be a JSON object")
+        raise StixInvalid("object", N_("must be a JSON object"))
     stix_type = obj.get("type")
     if not isinstance(stix_type, str) or not _TYPE.match(stix_type):
-        raise StixInvalid("type", "must be 3-250 characters of a-z, 0-9 and '-'")
+        raise StixInvalid("type", N_("must be 3-250 characters of a-z, 0-9 and '-'"))
     if stix_type == "bundle":
-        raise StixInvalid("type", "a bundle is not stored; send its objects")
+        raise StixInvalid("type", N_("a bundle is not stored; send its objects"))
     stix_id = check_identifier(obj.get("id"), "id", of_type=stix_type)
     for name in obj:
         if name not in _NAMES_SEEN:
             if not _PROPERTY.match(name):
-                raise StixInvalid(name, "property names are a-z, 0-9 and '_' only")
+                raise StixInvalid(name, N_("property names are a-z, 0-9 and '_' only"))
             if len(_NAMES_SEEN) < 4096:
                 _NAMES_SEEN.add(name)
     spec_version = _spec_version(obj, stix_type)
@@ -218,7 +225,7 @@ def check_object(obj: object) -> CheckedObject:
     _common(obj)
     for name in REQUIRED.get(stix_type, ()):
         if name not in obj:
-            raise StixInvalid(name, f"is required on a {stix_type}")
+            raise StixInvalid(name, Message(N_("is required on a %(type)s"), type=stix_type))
     for name in TIMESTAMP_PROPERTIES:
         if name in obj:
             parse_timestamp(obj[name], name)
@@ -256,7 +263,7 @@ def _spec_version(obj: dict[str, Any], stix_type: str) -> str:
     if value is None and stix_type in SCO_TYPES:
         return SPEC_VERSION  # optional on cyber-observables (STIX 2.1, section 6)
     if value != SPEC_VERSION:
-        raise StixInvalid("spec_version", 'must be "2.1" (the only version this hub stores)')
+        raise StixInvalid("spec_version", N_('must be "2.1" (the only version this hub stores)'))
     return SPEC_VERSION
 
 
@@ -266,43 +273,43 @@ def _versioning(obj: dict[str, Any], stix_type: str) -> tuple[datetime, str] | t
     created = parse_timestamp(obj.get("created"), "created")
     if stix_type == "marking-definition":
         if "modified" in obj:
-            raise StixInvalid("modified", "marking definitions are not versioned")
+            raise StixInvalid("modified", N_("marking definitions are not versioned"))
         return created, stix_text(obj["created"], created)
     modified = parse_timestamp(obj.get("modified"), "modified")
     if modified < created:
-        raise StixInvalid("modified", "must not be earlier than created")
+        raise StixInvalid("modified", N_("must not be earlier than created"))
     return modified, stix_text(obj["modified"], modified)
 
 
 def _common(obj: dict[str, Any]) -> None:
     if "revoked" in obj and not isinstance(obj["revoked"], bool):
-        raise StixInvalid("revoked", "must be true or false")
+        raise StixInvalid("revoked", N_("must be true or false"))
     confidence = obj.get("confidence", 0)
     if type(confidence) is not int or not 0 <= confidence <= 100:
-        raise StixInvalid("confidence", "must be an integer from 0 to 100")
+        raise StixInvalid("confidence", N_("must be an integer from 0 to 100"))
     for name in ("labels",):
         if name in obj and not _strings(obj[name]):
-            raise StixInvalid(name, "must be a non-empty list of strings")
+            raise StixInvalid(name, N_("must be a non-empty list of strings"))
     refs = obj.get("external_references", [])
     if not isinstance(refs, list) or not all(
         isinstance(r, dict) and isinstance(r.get("source_name"), str) for r in refs
     ):
-        raise StixInvalid("external_references", "each needs a source_name")
+        raise StixInvalid("external_references", N_("each needs a source_name"))
     granular = obj.get("granular_markings", [])
     if not isinstance(granular, list):
-        raise StixInvalid("granular_markings", "must be a list")
+        raise StixInvalid("granular_markings", N_("must be a list"))
     for marking in granular:
         if not isinstance(marking, dict) or not _strings(marking.get("selectors")):
-            raise StixInvalid("granular_markings", "each needs a list of selectors")
+            raise StixInvalid("granular_markings", N_("each needs a list of selectors"))
         if "marking_ref" in marking:
             ref = marking["marking_ref"]
             check_identifier(ref, "granular_markings", of_type="marking-definition")
         elif "lang" in marking:
             check_language(marking["lang"], "granular_markings")
         else:
-            raise StixInvalid("granular_markings", "each needs a marking_ref or a lang")
+            raise StixInvalid("granular_markings", N_("each needs a marking_ref or a lang"))
     if "extensions" in obj and not isinstance(obj["extensions"], dict):
-        raise StixInvalid("extensions", "must be a dictionary")
+        raise StixInvalid("extensions", N_("must be a dictionary"))
     if "lang" in obj:
         check_language(obj["lang"], "lang")
 
@@ -310,7 +317,7 @@ def _common(obj: dict[str, Any]) -> None:
 def check_language(value: object, field: str) -> str:
     """A language tag as STIX 2.1 requires it (section 3.2, ``lang``): well-formed by RFC 5646."""
     if not isinstance(value, str) or not _LANGUAGE_TAG.match(value):
-        raise StixInvalid(field, "must be an RFC 5646 language tag such as en or pt-BR")
+        raise StixInvalid(field, N_("must be an RFC 5646 language tag such as en or pt-BR"))
     return value
 
 
@@ -327,7 +334,7 @@ def _references(obj: dict[str, Any]) -> None:
             _reference(value, name, of_type)
         else:
             if not isinstance(value, list) or not value:
-                raise StixInvalid(name, "must be a non-empty list of identifiers")
+                raise StixInvalid(name, N_("must be a non-empty list of identifiers"))
             for item in value:
                 _reference(item, name, of_type)
 
@@ -343,29 +350,34 @@ def _reference(value: object, field: str, of_type: str | None) -> None:
 def _indicator(obj: dict[str, Any]) -> tuple[patterns.Comparison, ...]:
     valid_from = parse_timestamp(obj["valid_from"], "valid_from")
     if "valid_until" in obj and parse_timestamp(obj["valid_until"], "valid_until") <= valid_from:
-        raise StixInvalid("valid_until", "must be later than valid_from")
+        raise StixInvalid("valid_until", N_("must be later than valid_from"))
     pattern, pattern_type = obj["pattern"], obj["pattern_type"]
     if not isinstance(pattern, str) or not isinstance(pattern_type, str):
-        raise StixInvalid("pattern", "pattern and pattern_type must be strings")
+        raise StixInvalid("pattern", N_("pattern and pattern_type must be strings"))
     if pattern_type != "stix":
         return ()  # sigma, yara, snort...: opaque to the hub
     checked = patterns.check(pattern)
     if not checked.valid:
-        raise StixInvalid("pattern", "; ".join(e.removeprefix("FAIL: ") for e in checked.errors))
+        raise StixInvalid("pattern", Sentences(_problem(e) for e in checked.errors))
     return checked.comparisons
+
+
+def _problem(error: str) -> str:
+    # The grammar's own words ("FAIL: ..."), or a marked sentence (a bound passed) kept whole.
+    return error if isinstance(error, Message) else error.removeprefix("FAIL: ")
 
 
 def _sighting(obj: dict[str, Any]) -> tuple[str, int]:
     target = obj["sighting_of_ref"]
     kind = target.partition("--")[0]
     if kind in SCO_TYPES or kind in SRO_TYPES or kind in META_TYPES:
-        raise StixInvalid("sighting_of_ref", "must refer to a domain object (an indicator...)")
+        raise StixInvalid("sighting_of_ref", N_("must refer to a domain object (an indicator...)"))
     count = obj.get("count", 1)
     if type(count) is not int or not 0 <= count <= 999_999_999:
-        raise StixInvalid("count", "must be an integer from 0 to 999999999")
+        raise StixInvalid("count", N_("must be an integer from 0 to 999999999"))
     seen = [parse_timestamp(obj[k], k) for k in ("first_seen", "last_seen") if k in obj]
     if len(seen) == 2 and seen[1] < seen[0]:
-        raise StixInvalid("last_seen", "must not be earlier than first_seen")
+        raise StixInvalid("last_seen", N_("must not be earlier than first_seen"))
     return target, count
 
 

@@ -216,7 +216,7 @@ def _timestamp(value: str, name: str) -> Any:
     try:
         return parse_timestamp(value, name)
     except StixInvalid as exc:
-        raise BadFilter(str(exc), field=name) from None
+        raise BadFilter(exc.said, field=name) from None
 
 
 def _versions(raw: str | None, default: VersionMatch) -> VersionMatch:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from accord.errors import N_, Message
+
 if TYPE_CHECKING:
     from accord.sharing.warninglists import Parsed
 
@@ -61,7 +63,12 @@ def range_text(version: int, first: int, prefix: int) -> str:
 
 def compile_entry(entry: str) -> re.Pattern[str]:
     if len(entry) > MAX_REGEX_LENGTH:
-        raise ValueError(f"a regular expression longer than {MAX_REGEX_LENGTH} characters")
+        raise ValueError(
+            Message(
+                N_("a regular expression longer than %(count)s characters"),
+                count=MAX_REGEX_LENGTH,
+            )
+        )
     source, flags = entry, 0
     delimited = re.fullmatch(r"/(.*)/([a-z]*)", entry, re.DOTALL)
     if delimited:
@@ -73,7 +80,13 @@ def compile_entry(entry: str) -> re.Pattern[str]:
     try:
         return re.compile(source, flags)
     except re.error as exc:
-        raise ValueError(f"{entry[:60]!r} is not a regular expression ({exc.msg})") from None
+        raise ValueError(
+            Message(
+                N_("%(entry)s is not a regular expression (%(detail)s)"),
+                entry=repr(entry[:60]),
+                detail=exc.msg,
+            )
+        ) from None
 
 
 @dataclass

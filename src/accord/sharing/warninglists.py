@@ -43,7 +43,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
-from accord.errors import N_, InvalidInput, Message, NotFound
+from accord.errors import N_, InvalidInput, Message, NotFound, Sentences
 from accord.identity.audit import record
 from accord.identity.policy import Action, Actor, authorize
 from accord.sharing import bulk
@@ -101,48 +101,64 @@ def parse(data: Any, *, source: str = "document") -> Parsed:
             Message(N_("%(source)s: a warninglist is a JSON object"), source=source),
             field="document",
         )
-    problems: list[str] = []
+    problems: list[Message] = []
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        problems.append(f"unknown keys: {', '.join(map(str, unknown))[:200]}")
+        keys = ", ".join(map(str, unknown))[:200]
+        problems.append(Message(N_("unknown keys: %(keys)s"), keys=keys))
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        problems.append("name: a text of 1 to 200 characters is required")
+        problems.append(Message(N_("name: a text of 1 to 200 characters is required")))
         name = ""
     list_type = data.get("type")
     if list_type not in TYPES:
-        problems.append(f"type: one of {', '.join(TYPES)} is required")
+        problems.append(Message(N_("type: one of %(types)s is required"), types=", ".join(TYPES)))
     description = data.get("description", "")
     if not isinstance(description, str):
-        problems.append("description: must be a text")
+        problems.append(Message(N_("description: must be a text")))
         description = ""
     version = data.get("version", "")
     if not isinstance(version, (int, str)) or isinstance(version, bool):
-        problems.append("version: must be a number or a text")
+        problems.append(Message(N_("version: must be a number or a text")))
         version = ""
     attributes = data.get("matching_attributes", [])
     if not isinstance(attributes, list) or not all(isinstance(a, str) for a in attributes):
-        problems.append("matching_attributes: must be a list of MISP attribute types")
+        problems.append(Message(N_("matching_attributes: must be a list of MISP attribute types")))
         attributes = []
     values = data.get("list")
     entries: dict[str, None] = {}
     if not isinstance(values, list):
-        problems.append("list: a list of entries is required")
+        problems.append(Message(N_("list: a list of entries is required")))
     elif len(values) > MAX_ENTRIES:
-        problems.append(f"list: {len(values):,} entries, more than the {MAX_ENTRIES:,} allowed")
+        problems.append(
+            Message(
+                N_("list: %(count)s entries, more than the %(most)s allowed"),
+                count=f"{len(values):,}",
+                most=f"{MAX_ENTRIES:,}",
+            )
+        )
     elif list_type in TYPES:
-        entry_problems = []
+        entry_problems: list[Message] = []
         for index, value in enumerate(values):
             try:
                 entries[normal_entry(str(list_type), value)] = None
             except ValueError as exc:
-                entry_problems.append(f"list[{index}]: {exc}")
+                said = (
+                    exc.args[0]
+                    if exc.args and isinstance(exc.args[0], Message)
+                    else Message(str(exc))
+                )
+                entry_problems.append(
+                    Message(N_("list[%(index)s]: %(problem)s"), index=index, problem=said)
+                )
         problems.extend(entry_problems[:_SHOWN_ERRORS])
         if len(entry_problems) > _SHOWN_ERRORS:
-            problems.append(f"and {len(entry_problems) - _SHOWN_ERRORS:,} more entries like these")
+            more = f"{len(entry_problems) - _SHOWN_ERRORS:,}"
+            problems.append(Message(N_("and %(count)s more entries like these"), count=more))
     if problems:
         label = f"{source} ({name})" if name else source
-        raise InvalidInput(f"{label}: " + "; ".join(problems), field="document")
+        said = Message(N_("%(label)s: %(problems)s"), label=label, problems=Sentences(problems))
+        raise InvalidInput(said, field="document")
     return Parsed(
         name=name.strip(),
         list_type=str(list_type),
@@ -156,21 +172,23 @@ def parse(data: Any, *, source: str = "document") -> Parsed:
 def normal_entry(list_type: str, value: Any) -> str:
     """An entry in the form it is matched in; ValueError saying why it is not one."""
     if not isinstance(value, str):
-        raise ValueError("an entry must be a text")
+        raise ValueError(N_("an entry must be a text"))
     text = value.strip()
     if not text:
-        raise ValueError("an empty entry")
+        raise ValueError(N_("an empty entry"))
     if len(text) > MAX_ENTRY_LENGTH:
-        raise ValueError(f"longer than {MAX_ENTRY_LENGTH} characters")
+        raise ValueError(Message(N_("longer than %(count)s characters"), count=MAX_ENTRY_LENGTH))
     if list_type == "cidr":
         try:
             return range_text(*span(text))
         except ValueError:
-            raise ValueError(f"{text[:60]!r} is not an address or CIDR range") from None
+            raise ValueError(
+                Message(N_("%(entry)s is not an address or CIDR range"), entry=repr(text[:60]))
+            ) from None
     if list_type == "hostname":
         host = text.lower().strip(".")
         if not host or " " in host:
-            raise ValueError(f"{text[:60]!r} is not a host name")
+            raise ValueError(Message(N_("%(entry)s is not a host name"), entry=repr(text[:60])))
         return host
     if list_type == "regex":
         compile_entry(text)

@@ -25,7 +25,9 @@ from accord.errors import (
     Overloaded,
     SecondFactorRequired,
     StepUpRequired,
+    at_field,
     named_problem,
+    reason_of,
     say,
 )
 from accord.i18n import SOURCE_LANGUAGE, negotiated_language, translations
@@ -133,14 +135,11 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        _named(_field_of(tuple(err.get("loc", ()))), str(err.get("msg", "invalid")))
-        for err in exc.errors()
-    ]
+    errors = [_named(_field_of(tuple(err.get("loc", ()))), reason_of(err)) for err in exc.errors()]
     first = errors[0] if errors else {"field": "request", "reason": "invalid"}
     body = {
         "error": "invalid",
-        "message": f"{first['field']}: {first['reason']}",
+        "message": at_field(first["field"], first["reason"]),
         "field": first["field"],
         "errors": errors,
     }

@@ -8,7 +8,7 @@ from collections.abc import Callable, Container
 
 from pydantic import ValidationError
 
-from accord.errors import AccordError
+from accord.errors import AccordError, Message
 from accord.errors import say as said_in
 
 
@@ -46,7 +46,10 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         context = err.get("ctx") or {}
         params = {key: str(value) for key, value in context.items() if key != "error"}
         if "error" in context:
-            params["detail"] = str(context["error"])
+            # A validator's Message stays one, so the page says it with its values.
+            raised = context["error"]
+            said = raised.args[0] if getattr(raised, "args", None) else None
+            params["detail"] = said if isinstance(said, Message) else str(raised)
         problem = FieldProblem(
             f"{field}: {err['msg']}", field=field, kind=err["type"], params=params
         )

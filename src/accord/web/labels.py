@@ -12,7 +12,7 @@ from gettext import NullTranslations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from accord.errors import Message
+from accord.errors import Message, detail_in
 from accord.web.i18n import N_, Viewer, moments_in
 
 LABELS: dict[str, str] = {
@@ -137,13 +137,8 @@ _URL_DETAILS = ("Input should be a valid URL", "URL scheme should be")
 
 
 def _detail(translations: NullTranslations, detail: str) -> str:
-    """A validator's message: whole if the catalog has it, else its sentence before the
-    first colon (the part after it is technical detail, kept as written)."""
-    whole = translations.gettext(detail)
-    if whole != detail or ": " not in detail:
-        return whole
-    head, _, rest = detail.partition(": ")
-    return f"{translations.gettext(head)}: {rest}"
+    """A validator's message (see ``accord.errors.detail_in``)."""
+    return detail_in(detail, translations.gettext)
 
 
 @pass_context
