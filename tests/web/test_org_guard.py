@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import accord.web.deps
+from accord.advisories import services
 from accord.advisories.models import Advisory
 from accord.db import READ_ONLY, unit_of_work
 from accord.identity.models import MemberRole, Membership, TokenScope
@@ -126,3 +127,41 @@ def test_a_role_lowered_after_the_guard_refuses_an_admins_write(
     assert response.status_code == 403, response.text
     monkeypatch.setattr(accord.web.deps, "get_org", found)
     assert "Changed" not in client.get(f"/api/v1/orgs/{slug}").text
+
+
+def test_an_advisory_write_revoked_after_the_guard_is_refused_and_reads_it_fresh(
+    client: TestClient,
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    statements: list[tuple[bool, str]],
+    db: Session,
+) -> None:
+    slug, headers = _member(make)
+    draft = client.post(f"/api/v1/advisories/orgs/{slug}", json=DRAFT, headers=headers).json()
+    statements.clear()
+    edited = client.patch(
+        f"/api/v1/advisories/{draft['id']}", json={"summary": "Edited"}, headers=headers
+    )
+    assert edited.status_code == 200, edited.text
+    by_id = [ro for ro, sql in statements if "WHERE advisories.osv_id" in sql]
+    assert by_id[0] is True  # the guard's read, through a read-only connection
+    written = [sql for ro, sql in statements if not ro and not sql.startswith("BEGIN")]
+    assert "FROM memberships" in written[0]
+    assert "WHERE advisories.id" in written[1]  # the route's advisory, loaded by its key there
+
+    found = services.get
+
+    def then_revoked(session: Session, osv_id: str, **kwargs: Any) -> Any:
+        advisory = found(session, osv_id, **kwargs)
+        if session.get_bind().get_execution_options().get(READ_ONLY):
+            with unit_of_work(session_factory) as other:
+                other.execute(delete(Membership).where(Membership.organization_id.isnot(None)))
+        return advisory
+
+    monkeypatch.setattr(services, "get", then_revoked)
+    refused = client.post(f"/api/v1/advisories/{draft['id']}/publish", headers=headers)
+    assert refused.status_code == 403, refused.text
+    db.rollback()
+    assert db.scalar(select(Advisory.summary).where(Advisory.osv_id == draft["id"])) == "Edited"
+    assert db.scalar(select(Advisory.status).where(Advisory.osv_id == draft["id"])) == "draft"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, event, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from accord.identity.models import Membership
 from accord.identity.policy import Action, Actor, authorize
@@ -32,7 +32,7 @@ def writes_later(db: Session, *, reads: bool) -> bool:
     return not reads and not db.in_transaction()
 
 
-def recheck_in_writer(db: Session, actor: Actor, action: Action, *, org_id: int) -> None:
+def recheck_in_writer(db: Session, actor: Actor, action: Action, *, org_id: int | None) -> None:
     """Ask the policy again, inside each transaction ``db`` begins, with the actor's role in
     the organization as that transaction sees it.
 
@@ -43,7 +43,7 @@ def recheck_in_writer(db: Session, actor: Actor, action: Action, *, org_id: int)
     commit before it ends; on PostgreSQL the row is locked FOR SHARE, so a revocation waits
     for it.
     """
-    if actor.user_id is None:
+    if actor.user_id is None or org_id is None:
         return  # no membership to revoke: the decision did not depend on one
 
     def recheck(_session: Session, _transaction: Any, connection: Connection) -> None:
@@ -67,3 +67,22 @@ def attach_for_write(db: Session, found: T, actor: Actor, action: Action, *, org
     attached = db.merge(found, load=False)
     recheck_in_writer(db, actor, action, org_id=org_id)
     return attached
+
+
+def by_key_in_writer(
+    db: Session, found: T, actor: Actor, action: Action, *, org_id: int | None
+) -> T:
+    """``found``, read through a read-only session for a guard that let ``actor`` through, as
+    a fresh instance of the writing session that knows only its primary key: its first
+    attribute read loads it by that key inside the write transaction (after the decision is
+    asked again there), so the route never acts on a row as an earlier snapshot saw it (an
+    advisory published in between, say) and the guard's step takes no write turn."""
+    mapper = inspect(found).mapper
+    stub = mapper.class_manager.new_instance()
+    key = mapper.primary_key_from_instance(found)
+    for column, value in zip(mapper.primary_key, key, strict=True):
+        setattr(stub, mapper.get_property_by_column(column).key, value)
+    make_transient_to_detached(stub)
+    db.add(stub)
+    recheck_in_writer(db, actor, action, org_id=org_id)
+    return stub  # type: ignore[no-any-return]
