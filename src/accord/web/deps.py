@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
@@ -25,6 +26,7 @@ from accord.identity.models import Organization
 from accord.identity.policy import ANONYMOUS, Action, Actor, authorize, require_fresh_factor
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.services import get_org
+from accord.web.guarded_writes import attach_for_write, writes_later
 from accord.web.security import cookie_name
 
 SESSION_COOKIE = "accord_session"
@@ -378,8 +380,12 @@ def org_guard(action: Action, *, fresh: bool = False) -> Any:
     """Like :func:`guard`, for routes on ``/.../{slug}/...``: loads that organization first."""
 
     def dependency(request: Request, slug: str, actor: CurrentActor, db: DbSession) -> OrgAccess:
-        org = get_org(db, slug)
+        later = writes_later(db, reads=admitted_as_read(request))
+        with request.app.state.reader() if later else nullcontext(db) as reading:
+            org = get_org(reading, slug)
         authorize(actor, action, org_id=org.id)
+        if later:
+            org = attach_for_write(db, org, actor, action, org_id=org.id)
         if fresh:
             step_up(request, actor)
         return OrgAccess(actor=actor, org=org)
