@@ -27,7 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 from accord.config import Settings
 from accord.db import make_engine
 from accord.identity.models import ApiToken, TokenScope
-from accord.web import admission
+from accord.web import gate as gate_module
 from accord.web.admission import Admission, Classes, Gate, route_reads
 from accord.web.app import create_app
 from accord.web.deps import get_db, get_sessionmaker
@@ -328,7 +328,7 @@ class _Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
     found = _Clock()
-    monkeypatch.setattr(admission, "time", SimpleNamespace(monotonic=found.monotonic))
+    monkeypatch.setattr(gate_module, "time", SimpleNamespace(monotonic=found.monotonic))
     return found
 
 
