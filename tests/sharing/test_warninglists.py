@@ -18,7 +18,7 @@ from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import InvalidInput
 from accord.identity.policy import SYSTEM
-from accord.sharing import warninglists
+from accord.sharing import warninglist_format, warninglists
 from accord.sharing.models import Warninglist, WarninglistEntry
 from accord.sharing.tlp import Tlp
 from tests.cli.test_cli import accord
@@ -166,7 +166,8 @@ def test_a_bad_list_is_refused_with_each_mistake_and_nothing_stored(
 
 
 def test_a_huge_list_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(warninglists, "MAX_ENTRIES", 1000)
+    # The limit is read where the format is checked.
+    monkeypatch.setattr(warninglist_format, "MAX_ENTRIES", 1000)
     with pytest.raises(InvalidInput, match="1,001 entries, more than the 1,000 allowed"):
         warninglists.parse({"name": "big", "type": "string", "list": [str(i) for i in range(1001)]})
 

@@ -1,4 +1,8 @@
-"""``accord sharing``: collections, federation pulls and sharing groups from the command line."""
+"""``accord sharing``: collections, federation pulls and sharing groups from the command line.
+
+Its subgroups have modules of their own: push targets (``push.py``), warninglists
+(``warninglists.py``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from accord import outbound
 from accord.cli import push as push_cli
 from accord.cli import words
 from accord.cli.context import database, settings_from_env
+from accord.cli.warninglists import app as warninglists_app
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import AccordError, InvalidInput, NotFound
@@ -28,6 +33,7 @@ from accord.sharing.tlp import Tlp
 
 app = typer.Typer(no_args_is_help=True, help="Threat sharing: collections, federation, groups.")
 app.add_typer(push_cli.app, name="push")
+app.add_typer(warninglists_app, name="warninglists")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -366,77 +372,3 @@ def import_stix(
     out.print(
         f"{stored}, {words.ngettext('%(count)s already there', '%(count)s already there', there)}"
     )
-
-
-warninglists_app = typer.Typer(
-    no_args_is_help=True, help="Warninglists of known-benign values (MISP's format)."
-)
-app.add_typer(warninglists_app, name="warninglists")
-
-
-@warninglists_app.command("load")
-def warninglists_load(
-    files: Annotated[
-        list[Path], typer.Argument(help="Lists in MISP's JSON format (.json or .json.gz).")
-    ],
-    config: ConfigOpt = None,
-) -> None:
-    """Load lists, each replacing the list of its name (a default one included). All are
-    checked first: one with a mistake stores none."""
-    from accord.sharing import warninglists
-
-    parsed = []
-    for file in files:
-        if not file.is_file():
-            raise NotFound(f"no file {file}", field="file")
-        parsed.append(warninglists.read_file(file.read_bytes(), source=str(file)))
-    with database(settings_from_env(config)) as db:
-        for one in parsed:
-            warninglists.load(db, actor=SYSTEM, parsed=one)
-    for one in parsed:
-        entries = words.ngettext("%(count)s entry", "%(count)s entries", len(one.entries))
-        out.print(f"{one.name}: {entries} ({one.list_type})", markup=False)
-
-
-@warninglists_app.command("list")
-def warninglists_list(config: ConfigOpt = None) -> None:
-    """Every list: name, type, entries, on or off, default or loaded."""
-    from accord.sharing import warninglists
-
-    with database(settings_from_env(config), writes=False) as db:
-        for info in warninglists.listing(db):
-            origin = (
-                "default" + (", replaced" if info.replaced else "") if info.default else "loaded"
-            )
-            state = "on" if info.enabled else "off"
-            typer.echo(f"{info.name}\t{info.list_type}\t{info.entries}\t{state}\t{origin}")
-
-
-@warninglists_app.command("remove")
-def warninglists_remove(name: str, config: ConfigOpt = None) -> None:
-    """Remove a loaded list (a default it replaced comes back), or turn a default off."""
-    from accord.sharing import warninglists
-
-    with database(settings_from_env(config)) as db:
-        warninglists.remove(db, actor=SYSTEM, name=name)
-    out.print(f"{name}: removed", markup=False)
-
-
-@warninglists_app.command("enable")
-def warninglists_enable(name: str, config: ConfigOpt = None) -> None:
-    """Turn a list back on."""
-    from accord.sharing import warninglists
-
-    with database(settings_from_env(config)) as db:
-        warninglists.set_enabled(db, actor=SYSTEM, name=name, enabled=True)
-    out.print(f"{name}: on", markup=False)
-
-
-@warninglists_app.command("disable")
-def warninglists_disable(name: str, config: ConfigOpt = None) -> None:
-    """Turn a list off, keeping it."""
-    from accord.sharing import warninglists
-
-    with database(settings_from_env(config)) as db:
-        warninglists.set_enabled(db, actor=SYSTEM, name=name, enabled=False)
-    out.print(f"{name}: off", markup=False)

@@ -20,29 +20,39 @@ said beside them so that export gives the event back:
   collection; 5 inherits the event's).
 
 Everything is checked here before anything is written (:func:`convert` names every
-problem at once); :mod:`accord.sharing.misp` stores the result in one transaction.
+problem at once); what every item carries alike (uuid, timestamp, tags, distribution) and a
+sighting are read by :mod:`accord.sharing.misp_items`; :mod:`accord.sharing.misp` stores the
+result in one transaction.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from accord.errors import N_, InvalidInput, Message, Sentences
-from accord.sharing import lookup, taxonomies
-from accord.sharing.stix_validation import format_timestamp
+from accord.sharing import lookup, misp_items
+from accord.sharing.misp_items import DISTRIBUTION_TLP, TLP_DISTRIBUTION
 from accord.sharing.tlp import TLP2_MARKINGS, Tlp
+
+# The export (misp_export, misp_native) reads the mapping back from here.
+__all__ = [
+    "DISTRIBUTION_TLP",
+    "MAX_ATTRIBUTES",
+    "MAX_ERRORS_SHOWN",
+    "PATTERNS",
+    "TLP_DISTRIBUTION",
+    "Converted",
+    "MispInvalid",
+    "convert",
+    "event_of",
+]
 
 MAX_ATTRIBUTES = 50_000  # per event, objects' attributes included
 MAX_ERRORS_SHOWN = 50
-_NAMESPACE = uuid.UUID("6f1c5d4e-2f0a-4c53-9a51-6d6973702e68")  # ids for items without a uuid
-DISTRIBUTION_TLP = {0: Tlp.RED, 1: Tlp.AMBER, 2: Tlp.GREEN, 3: Tlp.CLEAR, 4: Tlp.AMBER}
-TLP_DISTRIBUTION = {Tlp.RED: 0, Tlp.AMBER_STRICT: 0, Tlp.AMBER: 1, Tlp.GREEN: 2, Tlp.CLEAR: 3}
 # MISP attribute types the observable index knows, and the STIX pattern testing each.
 PATTERNS = {
     "ip-src": ("ipv4", "[{t}:value = '{v}']"),
@@ -100,88 +110,6 @@ def event_of(document: Any) -> dict[str, Any]:
     raise MispInvalid(['the file holds no MISP event (neither {"Event": ...} nor an event)'])
 
 
-def _uuid(value: Any, *, seed: str) -> str:
-    if isinstance(value, str):
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            pass
-    return str(uuid.uuid5(_NAMESPACE, seed))
-
-
-def _stamp(value: Any, fallback: datetime) -> str:
-    """A STIX timestamp from MISP's epoch seconds (a string or a number), else ``fallback``."""
-    try:
-        seconds = int(value)
-    except (TypeError, ValueError):
-        return format_timestamp(fallback)
-    if not 0 < seconds < 32_503_680_000:
-        return format_timestamp(fallback)
-    return format_timestamp(datetime.fromtimestamp(seconds, UTC))
-
-
-def _tags(
-    item: Mapping[str, Any], where: str, problems: list[str], notices: list[str]
-) -> list[str]:
-    names = []
-    for index, tag in enumerate(item.get("Tag") or []):
-        name = tag.get("name") if isinstance(tag, dict) else None
-        if not isinstance(name, str):
-            problems.append(
-                Message(
-                    N_("%(where)s, tag %(number)s: a tag needs a name"),
-                    where=where,
-                    number=index + 1,
-                )
-            )
-            continue
-        try:
-            label = taxonomies.parse(name)
-        except taxonomies.UnknownTag as exc:
-            problems.append(Message(N_("%(where)s: %(problem)s"), where=where, problem=exc.message))
-            continue
-        names.append(label.text)
-        if label.namespace is not None and not label.known:
-            notices.append(
-                Message(
-                    N_("%(where)s: tag %(tag)r is of a taxonomy this hub does not know "
-                       "(%(namespace)r); it was kept as a free label"),
-                    where=where,
-                    tag=label.text,
-                    namespace=label.namespace,
-                )
-            )  # fmt: skip
-    return names
-
-
-def _distribution(value: Any, where: str, problems: list[str]) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        found = int(value)
-    except (TypeError, ValueError):
-        found = -1
-    if not 0 <= found <= 5:
-        problems.append(
-            Message(
-                N_("%(where)s: distribution %(value)r is not one of 0 to 5"),
-                where=where,
-                value=value,
-            )
-        )
-        return None
-    return found
-
-
-def _marking(tags: list[str], distribution: int | None, inherited: Tlp) -> Tlp:
-    named = taxonomies.tlp_of(taxonomies.read(tags))
-    if named is not None:
-        return Tlp(named)
-    if distribution is None or distribution == 5:
-        return inherited
-    return DISTRIBUTION_TLP[distribution]
-
-
 def convert(document: Any, *, now: datetime) -> Converted:
     """The STIX objects of a MISP event; raise :class:`MispInvalid` naming every problem."""
     event = event_of(document)
@@ -206,15 +134,15 @@ def convert(document: Any, *, now: datetime) -> Converted:
                 )
             ]
         )
-    event_uuid = _uuid(
+    event_uuid = misp_items.item_uuid(
         event.get("uuid"), seed=orjson.dumps(event, option=orjson.OPT_SORT_KEYS).decode()
     )
-    when = _stamp(event.get("timestamp"), now)
+    when = misp_items.stamp(event.get("timestamp"), now)
     notices: list[str] = []
     the_event = Message(N_("the event"))
-    event_tags = _tags(event, the_event, problems, notices)
-    event_dist = _distribution(event.get("distribution"), the_event, problems)
-    event_tlp = _marking(event_tags, event_dist, Tlp.AMBER)
+    event_tags = misp_items.tags_of(event, the_event, problems, notices)
+    event_dist = misp_items.distribution_of(event.get("distribution"), the_event, problems)
+    event_tlp = misp_items.marking(event_tags, event_dist, Tlp.AMBER)
     converted = Converted(event_id=f"x-misp-event--{event_uuid}", tags=len(event_tags))
     if event_dist == 4:
         group = event.get("SharingGroup") or {}
@@ -241,12 +169,14 @@ def convert(document: Any, *, now: datetime) -> Converted:
                 )
             )
             return None
-        tags = _tags(attr, where, problems, notices)
-        dist = _distribution(attr.get("distribution"), where, problems)
-        level = _marking(tags, dist, event_tlp)
+        tags = misp_items.tags_of(attr, where, problems, notices)
+        dist = misp_items.distribution_of(attr.get("distribution"), where, problems)
+        level = misp_items.marking(tags, dist, event_tlp)
         seed = f"{event_uuid}/{where}"
-        attr_uuid = _uuid(attr.get("uuid"), seed=seed)
-        stamp = _stamp(attr.get("timestamp"), datetime.fromisoformat(when.replace("Z", "+00:00")))
+        attr_uuid = misp_items.item_uuid(attr.get("uuid"), seed=seed)
+        stamp = misp_items.stamp(
+            attr.get("timestamp"), datetime.fromisoformat(when.replace("Z", "+00:00"))
+        )
         kept = {k: v for k, v in attr.items() if k != "Sighting"}
         obj: dict[str, Any] = {
             "spec_version": "2.1",
@@ -297,7 +227,7 @@ def convert(document: Any, *, now: datetime) -> Converted:
         if isinstance(attr.get("uuid"), str):
             by_misp_uuid[attr["uuid"]] = obj["id"]
         for index, seen in enumerate(attr.get("Sighting") or []):
-            sighting = _sighting(seen, obj["id"], f"{seed}/sighting/{index}", level, now)
+            sighting = misp_items.sighting(seen, obj["id"], f"{seed}/sighting/{index}", level, now)
             if sighting is None:
                 problems.append(
                     Message(
@@ -321,10 +251,10 @@ def convert(document: Any, *, now: datetime) -> Converted:
         if not isinstance(misp_object, dict) or not isinstance(misp_object.get("name"), str):
             problems.append(Message(N_("%(where)s: an object needs a name"), where=where))
             continue
-        tags = _tags(misp_object, where, problems, notices)
-        dist = _distribution(misp_object.get("distribution"), where, problems)
-        level = _marking(tags, dist, event_tlp)
-        object_uuid = _uuid(misp_object.get("uuid"), seed=f"{event_uuid}/{where}")
+        tags = misp_items.tags_of(misp_object, where, problems, notices)
+        dist = misp_items.distribution_of(misp_object.get("distribution"), where, problems)
+        level = misp_items.marking(tags, dist, event_tlp)
+        object_uuid = misp_items.item_uuid(misp_object.get("uuid"), seed=f"{event_uuid}/{where}")
         object_id = f"x-misp-object--{object_uuid}"
         members = []
         for a_index, attr in enumerate(misp_object.get("Attribute") or []):
@@ -340,7 +270,7 @@ def convert(document: Any, *, now: datetime) -> Converted:
             )
             if ref:
                 members.append(ref)
-        stamp = _stamp(
+        stamp = misp_items.stamp(
             misp_object.get("timestamp"), datetime.fromisoformat(when.replace("Z", "+00:00"))
         )
         kept = {k: v for k, v in misp_object.items() if k != "Attribute"}
@@ -377,10 +307,10 @@ def convert(document: Any, *, now: datetime) -> Converted:
             {
                 "type": "relationship",
                 "spec_version": "2.1",
-                "id": f"relationship--{_uuid(reference.get('uuid'), seed=seed)}",
+                "id": f"relationship--{misp_items.item_uuid(reference.get('uuid'), seed=seed)}",
                 "created": stamp,
                 "modified": stamp,
-                "relationship_type": _verb(verb),
+                "relationship_type": misp_items.verb(verb),
                 "source_ref": source,
                 "target_ref": target,
                 "object_marking_refs": [TLP2_MARKINGS[event_tlp]],
@@ -406,30 +336,3 @@ def convert(document: Any, *, now: datetime) -> Converted:
         head["labels"] = event_tags
     converted.objects.insert(0, head)
     return converted
-
-
-def _verb(text: str) -> str:
-    """A MISP relationship type as a STIX one (lower-case words joined by hyphens)."""
-    cleaned = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
-    return cleaned[:250] or "related-to"
-
-
-def _sighting(
-    seen: Any, target: str, seed: str, level: Tlp, now: datetime
-) -> dict[str, Any] | None:
-    if not isinstance(seen, dict):
-        return None
-    stamp = _stamp(seen.get("date_sighting") or seen.get("timestamp"), now)
-    return {
-        "type": "sighting",
-        "spec_version": "2.1",
-        "id": f"sighting--{_uuid(seen.get('uuid'), seed=seed)}",
-        "created": stamp,
-        "modified": stamp,
-        "first_seen": stamp,
-        "last_seen": stamp,
-        "count": 1,
-        "sighting_of_ref": target,
-        "object_marking_refs": [TLP2_MARKINGS[level]],
-        "x_misp_sighting": seen,
-    }
