@@ -60,7 +60,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # only annotations: figures mark strings without importing FastAPI
+    from collections.abc import Callable
+
     from fastapi import Request
+    from sqlalchemy.orm import Session
 
 LANGUAGE_COOKIE = "accord_lang"
 ZONE_COOKIE = "accord_tz"
@@ -101,39 +104,44 @@ def saved_zone(request: Request) -> str | None:
     """The zone the signed-in user saved (``/preferences``), read once per request through
     the request's own session; None for a visitor, or where the session cannot be used (an
     ``async`` route on the event loop: the cookie the same form set then stands in)."""
-    state = request.state
-    if hasattr(state, "saved_zone"):
-        found: str | None = state.saved_zone
-        return found
-    actor = getattr(state, "actor", None)
-    db = getattr(state, "db", None)
-    user_id = getattr(actor, "user_id", None)
-    if user_id is None or db is None or _on_event_loop():
-        return None
-    from accord.disclosure import timezones  # the preference's table; imported when used
 
-    state.saved_zone = timezones.preference(db, user_id)
-    return state.saved_zone  # type: ignore[no-any-return]
+    def read(db: Session, user_id: int) -> str | None:
+        from accord.disclosure import timezones  # the preference's table; imported when used
+
+        return timezones.preference(db, user_id)
+
+    return _saved(request, "saved_zone", read)
 
 
 def saved_language(request: Request) -> str | None:
     """The language the signed-in user saved (``/preferences``), read once per request like
     :func:`saved_zone`; None for a visitor or where the session cannot be used."""
+
+    def read(db: Session, user_id: int) -> str | None:
+        from sqlalchemy import select
+
+        from accord.identity.models import User  # the account's table; imported when used
+
+        return db.scalar(select(User.language).where(User.id == user_id))
+
+    return _saved(request, "saved_language", read)
+
+
+def _saved(request: Request, name: str, read: Callable[[Session, int], str | None]) -> str | None:
+    """A signed-in user's saved preference, kept on the request's state under ``name`` so that
+    it is read once per request, through the request's own session."""
     state = request.state
-    if hasattr(state, "saved_language"):
-        found: str | None = state.saved_language
+    if hasattr(state, name):
+        found: str | None = getattr(state, name)
         return found
     actor = getattr(state, "actor", None)
     db = getattr(state, "db", None)
     user_id = getattr(actor, "user_id", None)
     if user_id is None or db is None or _on_event_loop():
         return None
-    from sqlalchemy import select
-
-    from accord.identity.models import User  # the account's table; imported when used
-
-    state.saved_language = db.scalar(select(User.language).where(User.id == user_id))
-    return state.saved_language  # type: ignore[no-any-return]
+    value = read(db, user_id)
+    setattr(state, name, value)
+    return value
 
 
 def _on_event_loop() -> bool:
