@@ -75,7 +75,9 @@ def _form(csrf: str, **extra: str) -> dict[str, str]:
         "credit_rows": "1",
         "credit-0-name": "Ada Finder",
         "credit-0-type": "FINDER",
-        "references": "ADVISORY https://acme.example/sa-2",
+        "reference_rows": "1",
+        "reference-0-type": "ADVISORY",
+        "reference-0-url": "https://acme.example/sa-2",
         "tlp": "CLEAR",
     }
     fields.update({f"v3-{k}": v for k, v in V3_CHOICES.items()})

@@ -73,7 +73,11 @@ def test_a_publisher_writes_and_publishes_through_the_forms(
         # The editor's advanced choice: the affected packages as OSV JSON.
         "use_json": "yes",
         "affected_json": json.dumps(affected),
-        "references": "ADVISORY https://acme.example/sa-2\nhttps://acme.example/blog",
+        "reference_rows": "2",
+        "reference-0-type": "ADVISORY",
+        "reference-0-url": "https://acme.example/sa-2",
+        "reference-1-type": "WEB",
+        "reference-1-url": "https://acme.example/blog",
         "cwe_rows": "1",
         "cwe-0": "cwe-79",
         "cvss_v3": V3,

@@ -3,8 +3,9 @@
 The form names affected packages row by row (ecosystem, package, and the version that
 introduced the flaw, the one that fixed it or the last one affected), builds CVSS 3.1 and 4.0
 vectors from one choice per base metric, picks weaknesses by CWE id or name and lists
-credits; OSV JSON for the affected packages stays available as an advanced choice. Rows are
-numbered fields (``range-0-package``...), so a page adds one with a plain submit button.
+credits and references (each one's OSV type picked from a list by its plain name); OSV JSON
+for the affected packages stays available as an advanced choice. Rows are numbered fields
+(``range-0-package``, ``reference-0-url``...), so a page adds one with a plain submit button.
 
 Nothing here touches the database: :func:`from_form` reads what was sent, :func:`from_record`
 what is stored, :func:`to_fields` turns a form into ``AdvisoryFields`` input with the
@@ -21,10 +22,30 @@ from typing import Any
 
 from accord import limits
 from accord.advisories import editor_rows, scoring
-from accord.errors import AccordError
+from accord.errors import AccordError, Message
 from accord.web.i18n import N_
 
 MAX_ROWS = 50
+# A record holds up to 200 references (the API's limit): every one is read into a row, so
+# saving a record read into the editor drops none.
+MAX_REFERENCES = 200
+# OSV's reference types (every one of the OSV schema's), each with the words a person picks.
+REFERENCE_TYPES: tuple[tuple[str, str], ...] = (
+    ("ADVISORY", N_("Advisory (a published security advisory)")),
+    ("ARTICLE", N_("Article (a blog post or news story)")),
+    ("DETECTION", N_("Detection (a tool or rule that finds the flaw)")),
+    ("DISCUSSION", N_("Discussion (a mailing list, forum or issue thread)")),
+    ("REPORT", N_("Report (the issue or bug report)")),
+    ("FIX", N_("Fix (a patch or commit)")),
+    ("INTRODUCED", N_("Introduced (the commit that brought the flaw)")),
+    ("GIT", N_("Git repository")),
+    ("PACKAGE", N_("Package (its page in a registry)")),
+    ("EVIDENCE", N_("Evidence (a proof of concept or exploit)")),
+    ("WEB", N_("Web page (anything else)")),
+)
+# A reference's address, as the API takes it (``osv.Url``).
+_URL = re.compile(r"^https?://\S+$")
+_URL_LENGTH = 2000
 CREDIT_TYPES = (
     "FINDER",
     "REPORTER",
@@ -80,7 +101,7 @@ class Editor:
     plain_summary: str = ""
     details: str = ""
     aliases: str = ""
-    references: str = ""
+    references: list[dict[str, str]] = field(default_factory=list)
     tlp: str = "CLEAR"
     ranges: list[dict[str, str]] = field(default_factory=list)
     credits: list[dict[str, str]] = field(default_factory=list)
@@ -101,12 +122,19 @@ class Editor:
             self.credits.append({"name": "", "type": ""})
         if not self.cwes:
             self.cwes.append("")
+        if not self.references:
+            self.references.append(empty_reference())
         return self
 
 
-def _count(form: Mapping[str, str], name: str) -> int:
+def empty_reference() -> dict[str, str]:
+    """An empty reference row: a web page until its type is picked."""
+    return {"type": "WEB", "url": ""}
+
+
+def _count(form: Mapping[str, str], name: str, most: int = MAX_ROWS) -> int:
     try:
-        return max(0, min(int(form.get(name, "0")), MAX_ROWS))
+        return max(0, min(int(form.get(name, "0")), most))
     except ValueError:
         return 0
 
@@ -118,7 +146,6 @@ def from_form(form: Mapping[str, str]) -> Editor:
         plain_summary=form.get("plain_summary", "").strip(),
         details=form.get("details", "").strip(),
         aliases=form.get("aliases", "").strip(),
-        references=form.get("references", "").strip(),
         tlp=form.get("tlp", "CLEAR").strip() or "CLEAR",
         use_json=form.get("use_json") == "yes",
         affected_json=form.get("affected_json", ""),
@@ -141,6 +168,13 @@ def from_form(form: Mapping[str, str]) -> Editor:
         )
     for i in range(_count(form, "cwe_rows")):
         editor.cwes.append(form.get(f"cwe-{i}", "").strip())
+    for i in range(_count(form, "reference_rows", MAX_REFERENCES)):
+        editor.references.append(
+            {
+                "type": form.get(f"reference-{i}-type", "").strip().upper() or "WEB",
+                "url": form.get(f"reference-{i}-url", "").strip(),
+            }
+        )
     editor.v3 = {key: form.get(f"v3-{key}", "") for key, _, _ in CVSS3_METRICS}
     editor.v4 = {key: form.get(f"v4-{key}", "") for key, _, _ in CVSS4_METRICS}
     for version, metrics in (("v3", editor.v3), ("v4", editor.v4)):
@@ -160,6 +194,8 @@ def from_form(form: Mapping[str, str]) -> Editor:
         editor.credits.append({"name": "", "type": ""})
     elif add == "cwe" and len(editor.cwes) < MAX_ROWS:
         editor.cwes.append("")
+    elif add == "reference" and len(editor.references) < MAX_REFERENCES:
+        editor.references.append(empty_reference())
     return editor.pad()
 
 
@@ -176,7 +212,10 @@ def from_record(record: Mapping[str, Any], hub: Mapping[str, Any]) -> Editor:
         plain_summary=hub.get("plain_summary", ""),
         details=record.get("details", ""),
         aliases=" ".join(record.get("aliases", [])),
-        references="\n".join(f"{r['type']} {r['url']}" for r in record.get("references", [])),
+        references=[
+            {"type": r.get("type", ""), "url": r.get("url", "")}
+            for r in record.get("references", [])
+        ],
         tlp=hub.get("tlp", "CLEAR"),
         credits=[
             {"name": c.get("name", ""), "type": c.get("type", "")}
@@ -240,7 +279,7 @@ def to_fields(editor: Editor) -> tuple[dict[str, Any], dict[str, str]]:
         "plain_summary": editor.plain_summary,
         "details": editor.details,
         "aliases": editor.aliases.split(),
-        "references": [_reference(line) for line in editor.references.splitlines() if line.strip()],
+        "references": _references(editor.references, errors),
         "tlp": editor.tlp,
     }
     if editor.use_json:
@@ -284,9 +323,21 @@ def to_fields(editor: Editor) -> tuple[dict[str, Any], dict[str, str]]:
     return fields, errors
 
 
-def _reference(line: str) -> dict[str, str]:
-    kind, _, url = line.strip().partition(" ")
-    return {"type": kind.upper(), "url": url.strip()} if url else {"type": "WEB", "url": kind}
+def _references(rows: list[dict[str, str]], errors: dict[str, str]) -> list[dict[str, str]]:
+    """OSV ``references`` of the rows that name an address, in their order; an address the
+    API would refuse is named beside its own row (the API could only say its place in the
+    list, which empty rows left out would shift)."""
+    found: list[dict[str, str]] = []
+    for i, row in enumerate(rows):
+        if not row["url"]:
+            continue  # an empty row, whatever its type
+        if len(row["url"]) > _URL_LENGTH or not _URL.match(row["url"]):
+            errors[f"reference-{i}-url"] = Message(
+                N_("Write the whole address, starting with https:// or http://.")
+            )
+            continue
+        found.append({"type": row["type"], "url": row["url"]})
+    return found
 
 
 def field_of(name: str) -> str:

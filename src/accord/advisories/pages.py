@@ -252,6 +252,7 @@ def _editor_page(
         "products": [(p.ecosystem, p.package) for p in products.listed(db, org)] if org else [],
         "cwe_names": exports.cwe_names(),
         "credit_types": editor.CREDIT_TYPES,
+        "reference_types": editor.REFERENCE_TYPES,
         "cvss3": editor.CVSS3_METRICS,
         "cvss4": editor.CVSS4_METRICS,
         "score_v3": editor.score("v3", editor_.v3),
