@@ -84,6 +84,22 @@ def _original(osv_id: str) -> dict[str, Any]:
     return record
 
 
+def _save(
+    client: TestClient, sessions: sessionmaker[Session], osv_id: str, sent: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The editor's form saved as it was sent back: the draft kept, and the stored document."""
+    saved = client.post(
+        f"/advisories/{osv_id}/edit", data={**sent, "intent": "save"}, follow_redirects=False
+    )
+    assert saved.status_code == 303, re.findall(r"class=\"error\"[^<]*>[^<]*", saved.text)
+    with unit_of_work(sessions) as db:
+        advisory = db.scalar(select(Advisory).where(Advisory.osv_id == osv_id))
+        assert advisory is not None
+        draft = services.draft_of(advisory)
+        assert draft is not None
+        return draft, documents.loads(advisory.document or "{}")
+
+
 @pytest.mark.parametrize("osv_id", ["GO-2022-0969", "GO-2021-0113"])
 def test_a_go_record_goes_through_the_editor_unchanged(
     client: TestClient,
@@ -110,16 +126,7 @@ def test_a_go_record_goes_through_the_editor_unchanged(
     assert [sent[f"range-{i}-type"] for i in range(rows)] == ["SEMVER"] * rows
     assert 'value="SEMVER" selected' in page.text
     assert '<option value="ECOSYSTEM"' in page.text
-    saved = client.post(
-        f"/advisories/{osv_id}/edit", data={**sent, "intent": "save"}, follow_redirects=False
-    )
-    assert saved.status_code == 303, re.findall(r"class=\"error\"[^<]*>[^<]*", saved.text)
-    with unit_of_work(session_factory) as db:
-        advisory = db.scalar(select(Advisory).where(Advisory.osv_id == osv_id))
-        assert advisory is not None
-        draft = services.draft_of(advisory)
-        assert draft is not None
-        stored = documents.loads(advisory.document or "{}")
+    draft, stored = _save(client, session_factory, osv_id, sent)
     original = _original(osv_id)
     assert draft["record"]["affected"] == original["affected"]
     assert stored["affected"] == original["affected"]

@@ -5,13 +5,12 @@ a bad address is named beside its own row with every row kept."""
 from __future__ import annotations
 
 import json
-import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.advisories import editor, services, validation
+from accord.advisories import editor, validation
 from accord.advisories.models import Advisory
 from accord.config import Settings
 from accord.db import unit_of_work
@@ -19,7 +18,7 @@ from accord.identity.models import MemberRole
 from accord.identity.services import get_org
 from tests.advisories.conftest import import_path, signed_in
 from tests.advisories.test_editor import _author, _form
-from tests.advisories.test_editor_ranges import _sent
+from tests.advisories.test_editor_ranges import _save, _sent
 from tests.factories import Factories
 from tests.thirdparty import GO_VULNS
 
@@ -53,15 +52,7 @@ def test_a_records_references_go_through_the_rows_with_their_types(
     sent = _sent(added.text)
     assert sent["reference_rows"] == str(rows + 1)
     assert sent[f"reference-{rows}-url"] == ""
-    saved = client.post(
-        f"/advisories/{OSV_ID}/edit", data={**sent, "intent": "save"}, follow_redirects=False
-    )
-    assert saved.status_code == 303, re.findall(r"class=\"error\"[^<]*>[^<]*", saved.text)
-    with unit_of_work(session_factory) as db:
-        advisory = db.scalar(select(Advisory).where(Advisory.osv_id == OSV_ID))
-        assert advisory is not None
-        draft = services.draft_of(advisory)
-        assert draft is not None
+    draft, _ = _save(client, session_factory, OSV_ID, sent)
     assert draft["record"]["references"] == original
 
 

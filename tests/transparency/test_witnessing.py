@@ -70,14 +70,14 @@ def _witness_hub(tmp: Path, number: int, log_vkey: str) -> WitnessHub:
     return WitnessHub(settings, sessions, url, stack)
 
 
-@pytest.fixture
-def witnesses(
-    tmp_path: Path, app: FastAPI, settings: Settings, session_factory: sessionmaker[Session]
-) -> Iterator[list[WitnessHub]]:
-    with unit_of_work(session_factory) as db:
+def _witness_hubs(
+    tmp_path: Path, sessions: sessionmaker[Session], settings: Settings, *, count: int
+) -> list[WitnessHub]:
+    """``count`` witness hubs that pinned this log's key, each added as one of its witnesses."""
+    with unit_of_work(sessions) as db:
         log_vkey = services.log_verifier(db, settings=settings).encode()
-    hubs = [_witness_hub(tmp_path, n, log_vkey) for n in (1, 2, 3)]
-    with unit_of_work(session_factory) as db:
+    hubs = [_witness_hub(tmp_path, n, log_vkey) for n in range(1, count + 1)]
+    with unit_of_work(sessions) as db:
         for hub in hubs:
             witnessing.add_witness(
                 db,
@@ -86,6 +86,14 @@ def witnesses(
                 verifier_key=hub.vkey,
                 allow_private=True,
             )
+    return hubs
+
+
+@pytest.fixture
+def witnesses(
+    tmp_path: Path, app: FastAPI, settings: Settings, session_factory: sessionmaker[Session]
+) -> Iterator[list[WitnessHub]]:
+    hubs = _witness_hubs(tmp_path, session_factory, settings, count=3)
     yield hubs
     for hub in hubs:
         hub.stop()
@@ -220,18 +228,7 @@ def rotating_log(
     own_log: Settings, engine: Engine, session_factory: sessionmaker[Session], tmp_path: Path
 ) -> Iterator[tuple[Settings, list[WitnessHub]]]:
     """A log of its own (its key is rotated) with two witness hubs that pinned its first key."""
-    with unit_of_work(session_factory) as db:
-        log_vkey = services.log_verifier(db, settings=own_log).encode()
-    hubs = [_witness_hub(tmp_path, n, log_vkey) for n in (1, 2)]
-    with unit_of_work(session_factory) as db:
-        for hub in hubs:
-            witnessing.add_witness(
-                db,
-                actor=SYSTEM,
-                url=f"{hub.url}/witness",
-                verifier_key=hub.vkey,
-                allow_private=True,
-            )
+    hubs = _witness_hubs(tmp_path, session_factory, own_log, count=2)
     yield own_log, hubs
     for hub in hubs:
         hub.stop()
