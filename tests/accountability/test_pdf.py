@@ -221,3 +221,15 @@ def test_a_paragraph_mixing_arabic_and_latin_keeps_its_logical_order() -> None:
         assert word[::-1] not in text
     # The Arabic paragraph: its Latin words kept whole, in their own order.
     assert "Acme Corp" in text
+
+
+def test_arabic_in_emphasis_prints_and_copies_out() -> None:
+    # DejaVu Sans Oblique has no Arabic glyphs: emphasized Arabic printed as nothing.
+    arabic = "تم إصلاح الثغرات الأمنية"
+    writer = pdf._Writer("Énfasis", Viewer(language="es"), arabic)
+    writer.markdown(f"Palabras *{arabic}* y ***{arabic}***, *cursiva* fin.\n\n_{arabic}_\n")
+    data = writer.output()
+    text = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert text.count(arabic) == 3
+    assert "cursiva" in text
+    assert b"Oblique" in data  # the Latin emphasis still slanted

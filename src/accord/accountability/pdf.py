@@ -3,7 +3,8 @@
 The PDF is a rendering, not the record: the JSON document is what is signed and logged, and
 the PDF prints its digest, log index and signed note so a reader can check it against them.
 
-Every character prints as written: the fonts are embedded Unicode fonts (``fonts.py``), text
+Every character prints as written: the fonts are embedded Unicode fonts (``fonts.py``;
+emphasized Arabic and Hebrew print upright, the oblique faces having none of them), text
 is split into directional runs by the bidi algorithm (UAX #9, fpdf2's own, in cells and in
 the narrative's HTML alike), then shaped by HarfBuzz (Arabic joins); the signed note is
 printed line by line, never wrapped, so the note copied from the PDF verifies. The narrative
@@ -33,6 +34,7 @@ from accord.web.i18n import N_, Viewer, format_when
 
 FONT = "sans"
 MONO = "mono"
+UPRIGHT = "upright"  # the upright faces again, as the fallback of emphasis
 LINE = 5.5
 ENGLISH = Viewer()
 # CommonMark as the pages render it, less links and images: a PDF holds no actions.
@@ -40,6 +42,17 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable(
     ["image", "link", "autolink"]
 )
 _HEADING_TAG = re.compile(r"<(/?)h[1-6]>")
+# A run of Hebrew or Arabic letters (with the spaces and marks between them): printed in the
+# upright faces, one fragment, so that bidi reorders it whole (a glyph-by-glyph fallback
+# split it into words that copied out in reverse order).
+_RTL = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"
+_RIGHT_TO_LEFT = re.compile(f"[{_RTL}](?:[^<>&\\w]*[{_RTL}]|[{_RTL}])*")
+
+
+def _upright(found: re.Match[str]) -> str:
+    return f'<font face="{UPRIGHT}">{found[0]}</font>'
+
+
 BAR = (46, 102, 168)  # the bars' colour: the pages' link blue
 WORDS = (
     N_("Progress report: %(name)s, %(period)s"),
@@ -97,6 +110,13 @@ class _Writer:
         self.pdf.add_font(FONT, "I", str(slanted.italic or found.sans))
         self.pdf.add_font(FONT, "BI", str(slanted.bold_italic or found.sans_bold))
         self.pdf.add_font(MONO, "", str(found.mono))
+        # DejaVu Sans Oblique has no Arabic or Hebrew glyphs: emphasis in those scripts
+        # prints upright (``_upright``), in a family whose every style is an upright face.
+        self.upright = _RIGHT_TO_LEFT.search(text) is not None
+        if self.upright:
+            for style, face in (("", found.sans), ("B", found.sans_bold)):
+                self.pdf.add_font(UPRIGHT, style, str(face))
+                self.pdf.add_font(UPRIGHT, f"{style}I", str(face))
         # The fallback is a 4 MB font that takes a second to read: only for a document
         # holding a character DejaVu lacks (Chinese, Japanese, Korean...).
         plain = fonts.covered(found.sans)
@@ -147,6 +167,8 @@ class _Writer:
 
     def _html_block(self, block: str) -> None:
         html = _HEADING_TAG.sub(lambda m: "</b></p>" if m[1] else "<p><b>", _MARKDOWN.render(block))
+        if self.upright:
+            html = _RIGHT_TO_LEFT.sub(_upright, html)
         shaping = self.pdf.text_shaping
         if shaping is not None:
             # fpdf2 keeps the direction of the last run a cell wrote (its text_shaping
