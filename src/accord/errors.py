@@ -72,12 +72,21 @@ def _spoken(value: object) -> bool:
     return isinstance(value, Message | Sentences)
 
 
-def say(message: object, gettext: Callable[[str], str]) -> str:
+def say(message: object, gettext: Callable[[str], str], *, labels: bool = True) -> str:
     """``message`` in a catalog's language: a :class:`Message` by its id and values, any
-    other text as a whole (an exact sentence of the catalog, else itself)."""
+    other text as a whole (an exact sentence of the catalog, else itself). A sentence that
+    names a field first ("security_contact: ...") names it by its label, for a person
+    (``accord.field_labels``); the API, whose reader has the field's code name in its
+    request, asks for none (``labels=False``)."""
     if isinstance(message, Message | Sentences):
-        return message.translated(gettext)
-    return gettext(str(message))
+        said = message.translated(gettext)
+    else:
+        said = gettext(str(message))
+    if not labels:
+        return said
+    from accord.field_labels import labelled  # it marks its labels with N_, from here
+
+    return labelled(said, gettext)
 
 
 def detail_in(detail: object, gettext: Callable[[str], str]) -> str:
@@ -109,13 +118,17 @@ class Reason(Message):
 
 
 def reason_of(error: Mapping[str, Any]) -> str:
-    """The reason of one pydantic error: its message, kept translatable (a :class:`Reason`)
-    when a validator raised it; pydantic's own messages stay as pydantic wrote them."""
+    """The reason of one pydantic error, kept translatable: a validator's message (a
+    :class:`Reason`), else pydantic's own by its type (``accord.reasons``: English as
+    pydantic wrote it, the catalog's sentence in another language), else as pydantic wrote
+    it."""
+    from accord.reasons import problem_of  # it builds on Message, from here
+
     message = str(error.get("msg", "invalid"))
     raised = (error.get("ctx") or {}).get("error")
     if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], str):
         return Reason(message, raised.args[0])
-    return message
+    return problem_of(error) or message
 
 
 def at_field(field: str, reason: str) -> Message:

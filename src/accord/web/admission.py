@@ -40,10 +40,12 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.config import RESERVED_CONNECTIONS, Settings
+from accord.errors import Message as Said
 from accord.sharing import taxii
 from accord.web.admission_classes import Classes, reads, route_reads, writes
 from accord.web.deps import ADMITTED_AS_READ, TAXII_PREFIX
 from accord.web.gate import Gate
+from accord.web.refusals import SATURATED, TOO_SLOW, spoken
 from accord.web.security import body_limit
 
 # The routes mark themselves with ``reads`` and ``writes`` from here, and the tests reach the
@@ -209,14 +211,16 @@ def _replay(parts: list[Message], receive: Receive) -> Receive:
 
 
 async def _timed_out(scope: Scope, send: Send, seconds: float) -> None:
-    message = f"the request body was not received within {seconds:g} seconds"
+    message, named = spoken(scope, Said(TOO_SLOW, seconds=f"{seconds:g}"))
     error = {"error": "request_timeout", "message": message}
-    await _answer(scope, send, 408, error, [(b"connection", b"close")])
+    await _answer(scope, send, 408, error, [(b"connection", b"close"), *named])
 
 
 async def _refuse(scope: Scope, send: Send) -> None:
-    error = {"error": "overloaded", "message": "the hub is saturated; try again shortly"}
-    await _answer(scope, send, 503, error, [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
+    message, named = spoken(scope, Said(SATURATED))
+    error = {"error": "overloaded", "message": message}
+    retry = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
+    await _answer(scope, send, 503, error, [retry, *named])
 
 
 async def _answer(

@@ -79,7 +79,16 @@ def _spoken(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     language = negotiated_language(request.headers.get("accept-language"))
     if language is None or language == SOURCE_LANGUAGE or "message" not in body:
         return {**body, "message": str(body["message"])} if "message" in body else body
-    return {**body, "message": say(body["message"], translations(language).gettext)}
+    gettext = translations(language).gettext
+    spoken = {**body, "message": say(body["message"], gettext, labels=False)}
+    if isinstance(body.get("errors"), list):  # each field's reason (422), its field as sent
+        spoken["errors"] = [
+            {**each, "reason": say(each["reason"], gettext, labels=False)}
+            if isinstance(each, dict) and "reason" in each
+            else each
+            for each in body["errors"]
+        ]
+    return spoken
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:

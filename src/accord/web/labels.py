@@ -12,7 +12,9 @@ from gettext import NullTranslations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from accord.errors import Message, detail_in
+from accord.errors import Message, at_field, detail_in
+from accord.field_labels import labelled
+from accord.reasons import REASONS, Problem
 from accord.web.i18n import N_, Viewer, moments_in
 
 LABELS: dict[str, str] = {
@@ -151,14 +153,25 @@ def problem(context: Context, message: object, beside: str | None = None) -> str
     named = _NAMED.match(said)
     # The element's name may carry its form's prefix ("close_note" for the close form's note).
     if beside is None or named is None or not beside.endswith(named.group(1)):
-        return said
+        return labelled(said, _viewer(context).translations.gettext)  # the field's label
     rest = said[named.end() :]
     # One of the sentences above starts with a word of ours, capitalized; another message may
     # start with a value ("acme.example is already...") that must stay as typed.
     kind, params = _kind(message), getattr(message, "params", None)
     detail = params.get("detail") if isinstance(params, dict) else None
-    ours = (kind in PROBLEMS and kind != "value_error") or detail in DETAILS
+    reason = params.get("reason") if isinstance(params, dict) else None
+    ours = (
+        (kind in PROBLEMS and kind != "value_error")
+        or kind in REASONS
+        or detail in DETAILS
+        or isinstance(reason, Problem)
+    )
     return rest[:1].upper() + rest[1:] if ours else rest
+
+
+def _viewer(context: Context) -> Viewer:
+    found = context.get("viewer")
+    return found if isinstance(found, Viewer) else Viewer()
 
 
 def _kind(message: object) -> object:
@@ -179,6 +192,10 @@ def _problem(context: Context, message: object) -> str:
     translations = viewer.translations
     if isinstance(message, Message):  # a domain error's sentence, by its id
         return moments_in(message.translated(translations.gettext), viewer)
+    if kind not in PROBLEMS and isinstance(kind, str) and kind in REASONS and field is not None:
+        # pydantic's own words, by its error type (``accord.reasons``), after the field
+        found = Problem(kind, str(message), params if isinstance(params, dict) else {})
+        return moments_in(at_field(field, found).translated(translations.gettext), viewer)
     if kind not in PROBLEMS or field is None or not isinstance(params, dict):
         return moments_in(translations.gettext(str(message)), viewer)  # marked N_, or itself
     values = {**params, "field": field}

@@ -20,8 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.config import Settings
 from accord.errors import Forbidden
+from accord.errors import Message as Said
 from accord.identity.credentials import same
 from accord.web import i18n
+from accord.web.refusals import TOO_LARGE, spoken
 
 CSRF_COOKIE = "accord_csrf"
 CSRF_FIELD = "csrf_token"
@@ -162,12 +164,13 @@ def _too_large_page(scope: Scope, limit: int) -> bytes:
 
 async def _too_large(send: Send, limit: int, scope: Scope) -> None:
     path = str(scope["path"])
-    message = f"the request body is over the limit of {limit} bytes"
+    message, named = spoken(scope, Said(TOO_LARGE, limit=limit))
     media_type = b"application/json"
     body = json.dumps({"error": "too_large", "message": message}).encode()
     if _from_a_form(scope):
         media_type = b"text/html; charset=utf-8"
         body = _too_large_page(scope, limit)
+        named = []  # the page is in the viewer's language (cookie first), its own lang=
     elif path.startswith("/taxii2/"):
         # TAXII clients expect its error message resource and media type (TAXII 2.1, 3.6.1).
         media_type = b"application/taxii+json;version=2.1"
@@ -181,6 +184,7 @@ async def _too_large(send: Send, limit: int, scope: Scope) -> None:
             "headers": [
                 (b"content-type", media_type),
                 (b"content-length", str(len(body)).encode()),
+                *named,
             ],
         }
     )
