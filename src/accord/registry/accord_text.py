@@ -77,12 +77,15 @@ _CLOSING = (
 )
 
 
-def _compose() -> str:
-    blocks = [_PREAMBLE]
-    for heading, commitments in _PRINCIPLES:
+def compose(
+    preamble: str, principles: tuple[tuple[str, tuple[str, ...]], ...], closing: str
+) -> str:
+    """The text laid out: paragraphs apart, each principle's commitments as "- " lines."""
+    blocks = [preamble]
+    for heading, commitments in principles:
         blocks.append("\n".join([heading, *(f"- {c}" for c in commitments)]))
-    blocks.append(_CLOSING)
+    blocks.append(closing)
     return "\n\n".join(blocks) + "\n"
 
 
-FIRST_TEXT = _compose()
+FIRST_TEXT = compose(_PREAMBLE, _PRINCIPLES, _CLOSING)

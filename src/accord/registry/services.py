@@ -25,7 +25,14 @@ from accord.identity.schemas import OrgCreate
 from accord.identity.services import insert_org, slugify
 from accord.registry import accounts, profiles
 from accord.registry.accord_text import FIRST_TEXT, FIRST_TITLE
-from accord.registry.models import AccordVersion, Application, ApplicationStatus, Signature
+from accord.registry.accord_translations import FIRST_TRANSLATIONS
+from accord.registry.models import (
+    AccordTranslation,
+    AccordVersion,
+    Application,
+    ApplicationStatus,
+    Signature,
+)
 from accord.registry.schemas import AccordVersionCreate, ApplicationCreate, Approve, Reject
 from accord.transparency import services as log
 
@@ -47,6 +54,11 @@ def _seed(db: Session) -> AccordVersion:
                 number=1, title=FIRST_TITLE, text=FIRST_TEXT, published_by="system"
             )
             db.add(first)
+            db.flush()
+            # Its translations, each read as one, the signed English text named beside it.
+            for language, (title, text) in FIRST_TRANSLATIONS.items():
+                db.add(AccordTranslation(accord_version_id=first.id, language=language,
+                                         title=title, text=text, added_by="system"))  # fmt: skip
         return first
     except IntegrityError:
         return get_version(db, 1)

@@ -11,6 +11,8 @@ from accord.errors import InvalidInput
 from accord.identity import audit
 from accord.identity.policy import Action, Actor, authorize
 from accord.registry import services
+from accord.registry.accord_text import FIRST_TEXT
+from accord.registry.accord_translations import FIRST_TRANSLATIONS
 from accord.registry.models import AccordTranslation, AccordVersion
 from accord.web.i18n import LANGUAGES, N_, SOURCE_LANGUAGE
 
@@ -45,10 +47,17 @@ def add(
 
 
 def of(db: Session, version: AccordVersion, language: str) -> AccordTranslation | None:
-    """Version's translation into ``language``, if an operator added one."""
-    return db.scalar(
+    """Version's translation into ``language``: the one stored (shipped with the first
+    text, or added by an operator), else, for a first text stored before the hub shipped
+    its translations and unchanged since, the shipped one (not stored)."""
+    found = db.scalar(
         select(AccordTranslation).where(
             AccordTranslation.accord_version_id == version.id,
             AccordTranslation.language == language,
         )
     )
+    shipped = FIRST_TRANSLATIONS.get(language)
+    if found is not None or shipped is None or version.text != FIRST_TEXT:
+        return found
+    title, text = shipped
+    return AccordTranslation(language=language, title=title, text=text, added_by="system")
