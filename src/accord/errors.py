@@ -141,6 +141,9 @@ class AccordError(Exception):
 
     status_code = 400
     code = "bad_request"
+    # Said in English whatever the client's language, where a wire format's clients match
+    # on the words (the API's edge reads it; see ``advisories/osv_api.py``).
+    english = False
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

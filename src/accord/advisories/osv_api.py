@@ -41,7 +41,14 @@ router = APIRouter(prefix="/v1", tags=["OSV API"])
 
 
 class OsvError(AccordError):
-    """An error as OSV.dev answers it (gRPC status code and message), plus the field."""
+    """An error as OSV.dev answers it (gRPC status code and message), plus the field.
+
+    Its message stays English whatever the client's Accept-Language (``english``): OSV
+    clients are programs written against OSV.dev, which answers in English, and some match
+    on its text ("Invalid query.", "Bug not found."); a person reads these on no page.
+    """
+
+    english = True
 
     def __init__(self, message: str, *, field: str | None, status: int = 400, code: int = 3):
         super().__init__(message, field=field)
@@ -50,7 +57,7 @@ class OsvError(AccordError):
 
     def to_dict(self) -> dict[str, Any]:
         """OSV.dev's error body, with the field added."""
-        body: dict[str, Any] = {"code": self.grpc_code, "message": self.message}
+        body: dict[str, Any] = {"code": self.grpc_code, "message": str(self.message)}
         if self.field is not None:
             body["field"] = self.field
         return body

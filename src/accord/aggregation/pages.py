@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from accord.aggregation import services
+from accord.aggregation import services, words
 from accord.aggregation.models import CsafProvider
 from accord.errors import N_, AccordError, Message, NotFound, say
 from accord.identity.models import Organization
@@ -40,6 +40,7 @@ def _list(
     status: int = 200,
 ) -> HTMLResponse:
     rows = services.providers(db, actor=actor, organization_id=None if org is None else org.id)
+    gettext = viewer_of(request).translations.gettext
     return render(
         request,
         "aggregation/providers.html",
@@ -47,6 +48,7 @@ def _list(
             "org": org,
             "base": _base(org),
             "providers": rows,
+            "statuses": {p.id: words.status(p.last_status, gettext) for p in rows},
             # The refusal in the viewer's language (the template shows its field and message).
             "error": None
             if error is None
@@ -90,10 +92,24 @@ def _detail(
             Message(N_("no CSAF provider %(provider_id)s"), provider_id=provider_id),
             field="provider",
         )
+    translations = viewer_of(request).translations
+    run = found.last_run
     return render(
         request,
         "aggregation/provider.html",
-        {"org": org, "base": _base(org), "view": found, "provider": found.provider},
+        {
+            "org": org,
+            "base": _base(org),
+            "view": found,
+            "provider": found.provider,
+            # The stored English records said for the viewer (``words``), each beside it.
+            "refusals": {
+                f.code: words.refusal(f.code, translations.gettext) for f in found.failures
+            },
+            "run_message": words.run_message(run.message, translations.ngettext)
+            if run is not None and run.message
+            else None,
+        },
     )
 
 

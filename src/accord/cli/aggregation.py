@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from accord.cli import words
 from accord.cli.context import open_engine, say_written, settings_from_env
 from accord.db import make_sessionmaker, unit_of_work
 
@@ -42,5 +43,13 @@ def schedule(
     finally:
         engine.dispose()
     say_written(settings)
-    repeat = f", then every {every} minutes" if every else ""
-    out.print(f"queued job {job_id} ({handlers.SCHEDULE_KIND}){repeat}")
+    if every:
+        said = words.ngettext(
+            "queued job %(job)s (%(kind)s), then every minute",
+            "queued job %(job)s (%(kind)s), then every %(count)s minutes",
+            every, job=str(job_id), kind=handlers.SCHEDULE_KIND,
+        )  # fmt: skip
+    else:
+        said = words.gettext("queued job %(job)s (%(kind)s)", job=str(job_id),
+                             kind=handlers.SCHEDULE_KIND)  # fmt: skip
+    out.print(said)

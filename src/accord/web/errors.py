@@ -48,12 +48,17 @@ def wants_json(request: Request) -> bool:
 
 
 def _respond(
-    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    *,
+    english: bool = False,
 ) -> Response:
     if request.url.path.startswith(TAXII_PREFIX):
         return taxii.error_response(status, _spoken(request, body), headers)
     if wants_json(request):
-        return _json(request, status, body, headers)
+        return _json(request, status, body, headers, english=english)
     response = render(request, "web/error.html", {"status": status, "error": body}, status=status)
     if headers:
         response.headers.update(headers)
@@ -61,12 +66,19 @@ def _respond(
 
 
 def _json(
-    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None
+    request: Request,
+    status: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None,
+    *,
+    english: bool = False,
 ) -> Response:
-    """The API's answer: the message in the client's language, which ``Content-Language``
-    names; responses vary by ``Accept-Language``."""
-    spoken = _spoken(request, body)
+    """The API's answer: the message in the client's language (English where the error
+    says its wire keeps English), which ``Content-Language`` names; responses vary by
+    ``Accept-Language``."""
+    spoken = {**body, "message": str(body["message"])} if english else _spoken(request, body)
     language = negotiated_language(request.headers.get("accept-language")) or SOURCE_LANGUAGE
+    language = SOURCE_LANGUAGE if english else language
     named = {**(headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
     return JSONResponse(spoken, status_code=status, headers=named)
 
@@ -139,7 +151,7 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     if exc.status_code == 401 and wants_json(request):
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="accord"'}
-    return _respond(request, exc.status_code, exc.to_dict(), headers)
+    return _respond(request, exc.status_code, exc.to_dict(), headers, english=exc.english)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:
