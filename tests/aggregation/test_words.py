@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.aggregation import checks
 from accord.aggregation.models import CsafFailure, CsafProvider, CsafRun
 from accord.config import Settings
 from accord.db import unit_of_work
+from accord.errors import say
+from accord.i18n import translations
 from accord.web import i18n
 from tests.cli.test_cli import accord
 from tests.factories import Factories
@@ -71,3 +74,19 @@ def test_the_command_line_says_what_it_queued_in_the_terminals_language(
     assert "90 分ごと" in done.stdout
     english = accord(settings, "aggregation", "schedule", env={"LANGUAGE": "en"})
     assert english.stdout.startswith("queued job ")
+
+
+def test_a_failed_csaf_test_is_said_in_the_readers_language() -> None:
+    title, detail = "Missing Definition of Product ID", "CSAFPID-9 is not defined"
+    failure = checks.Failure(test="6.1.1", title=title, path="/vulnerabilities/0", message=detail)
+    english = failure.describe()
+    assert english == (
+        "CSAF mandatory test 6.1.1 (Missing Definition of Product ID) failed at "
+        "/vulnerabilities/0: CSAFPID-9 is not defined"
+    )
+    japanese = say(english, translations("ja").gettext)
+    assert japanese.startswith("CSAF 必須テスト 6.1.1 (Missing Definition of Product ID) が")
+    assert "/vulnerabilities/0" in japanese
+    assert "CSAFPID-9 is not defined" in japanese  # the checker's own words, as written
+    schema = checks.Failure(test="schema", title="", path="/", message="'x' is required")
+    assert say(schema.describe(), translations("es").gettext).startswith("el esquema JSON")

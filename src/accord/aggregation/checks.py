@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol, cast
 
+from accord.errors import N_, Message
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -25,14 +27,23 @@ class Failure:
 
     def describe(self) -> str:
         """One line: "CSAF mandatory test 6.1.1 (Missing Definition of Product ID) failed at
-        /vulnerabilities/0/...: ..."."""
-        what = (
-            "the CSAF 2.0 JSON schema"
-            if self.test == "schema"
-            else (f"CSAF mandatory test {self.test} ({self.title})")
-        )
-        where = f" at {self.path}" if self.path and self.path != "/" else ""
-        return f"{what} failed{where}: {self.message}"[:1000]
+        /vulnerabilities/0/...: ...", said in the reader's language (a :class:`Message`;
+        the test's title and the checker's own words stay as the ``csaf`` package wrote
+        them)."""
+        values = {"test": self.test, "title": self.title, "detail": self.message}
+        at = self.path and self.path != "/"
+        if self.test == "schema":
+            msgid = _SCHEMA_AT if at else _SCHEMA
+        else:
+            msgid = _TEST_AT if at else _TEST
+        said = Message(msgid, path=self.path, **values)
+        return said if len(said) <= 1000 else said[:1000]
+
+
+_SCHEMA = N_("the CSAF 2.0 JSON schema failed: %(detail)s")
+_SCHEMA_AT = N_("the CSAF 2.0 JSON schema failed at %(path)s: %(detail)s")
+_TEST = N_("CSAF mandatory test %(test)s (%(title)s) failed: %(detail)s")
+_TEST_AT = N_("CSAF mandatory test %(test)s (%(title)s) failed at %(path)s: %(detail)s")
 
 
 class _Validate(Protocol):

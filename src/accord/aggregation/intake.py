@@ -95,8 +95,11 @@ def check(content: dict[str, Any]) -> None:
         message = first.describe()
         if len(found) > 1:
             others = ", ".join(f.test for f in found[1:])
-            message = f"{message} (also failed: {others})"
-        raise Refused(message[:1000], test=None if first.test == "schema" else first.test)
+            message = Message(N_("%(first)s (also failed: %(others)s)"), first=message,
+                              others=others)  # fmt: skip
+        if len(message) > 1000:
+            message = message[:1000]
+        raise Refused(message, test=None if first.test == "schema" else first.test)
 
 
 def take(

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from accord import outbound
+from accord.cli import words
 from accord.cli.context import open_engine, say_written, settings_from_env
 from accord.db import make_sessionmaker, unit_of_work
 from accord.identity import services
@@ -113,7 +114,12 @@ def _summary(report: Report) -> None:
     out.print(table)
     for rejection in report.rejections:
         out.print(
-            f"rejected {rejection.record_id or '(no id)'} ({rejection.where}): {rejection.reason}",
+            words.gettext(
+                "rejected %(record)s (%(where)s): %(reason)s",
+                record=rejection.record_id or words.gettext("(no id)"),
+                where=rejection.where,
+                reason=words.problem(rejection.reason),
+            ),
             highlight=False,
             markup=False,
             soft_wrap=True,
