@@ -45,7 +45,7 @@ def schedule(
     say_written(settings)
     if every:
         said = words.ngettext(
-            "queued job %(job)s (%(kind)s), then every minute",
+            "queued job %(job)s (%(kind)s), then every %(count)s minute",
             "queued job %(job)s (%(kind)s), then every %(count)s minutes",
             every, job=str(job_id), kind=handlers.SCHEDULE_KIND,
         )  # fmt: skip
