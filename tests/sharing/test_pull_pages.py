@@ -151,6 +151,9 @@ def test_a_remote_that_cannot_be_reached_is_typed_and_its_error_shown(
     chooser = local_client.get(saved.headers["location"])
     assert "could not be listed" in chooser.text
     assert '<input id="remote_collection"' in chooser.text
+    # Why, in the viewer's language.
+    japanese = local_client.get(saved.headers["location"], headers={"Accept-Language": "ja"})
+    assert "に接続できません: ConnectError" in japanese.text
     chosen = local_client.post(
         f"{PAGE}/gone/collection",
         data={"csrf_token": csrf_of(chooser.text), "remote_collection": "c1"},

@@ -184,7 +184,7 @@ def _target_page(
     try:
         offered = _offered(target, settings)
     except AccordError as exc:
-        problem = exc.message
+        problem = say(exc.message, i18n.viewer_of(request).translations.gettext)
     return render(
         request,
         "sharing/push_target.html",

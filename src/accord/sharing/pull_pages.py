@@ -23,7 +23,8 @@ from accord.identity.models import Organization, User
 from accord.identity.policy import Action, Actor
 from accord.jobs.models import Job
 from accord.sharing import federation, remotes
-from accord.sharing.federation_pages import PATH as FEDERATION, address_problem, minutes
+from accord.sharing.federation_pages import PATH as FEDERATION
+from accord.sharing.federation_pages import address_problem, minutes
 from accord.sharing.models import Collection, Remote
 from accord.sharing.pull_handlers import PULL_KIND, queue_pull
 from accord.web import i18n
@@ -179,7 +180,9 @@ def _remote_page(
     status: int,
 ) -> HTMLResponse:
     offered, problem = _offered(remote, settings)
-    context = {"remote": remote, "offered": offered, "problem": problem, "error": error,
+    # Why the list is missing, in the viewer's language (a catalog entry or a Message).
+    said = None if problem is None else say(problem, i18n.viewer_of(request).translations.gettext)
+    context = {"remote": remote, "offered": offered, "problem": said, "error": error,
                "typed": remote.remote_collection if typed is None else typed,
                "path": PATH, "federation": FEDERATION}  # fmt: skip
     return render(request, "sharing/pull_remote.html", context, status=status)
