@@ -15,6 +15,7 @@ from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
 from accord.registry import products
 from accord.registry.schemas import ProductDeclaration
+from tests.disclosure.vulnerability_world import two_vulnerabilities
 from tests.disclosure.world import REPORT, World
 from tests.factories import Factories, csrf_of, sign_in
 
@@ -80,3 +81,26 @@ def test_a_vendor_answers_with_its_own_declared_products_offered(
     ).json()["vendors"]
     mine = next(v for v in answered if v["organization"] == "vendor-a")
     assert mine["purl"] == "pkg:pypi/example-shop-extras"
+
+
+def test_each_vulnerabilitys_answer_offers_the_vendors_products(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    _declare(make, "vendor-a", ("Example Shop", "pkg:pypi/example-shop"))
+    _declare(make, "other-vendor", ("Not in the case", "pkg:pypi/elsewhere"))
+    world.open_case(client)
+    two_vulnerabilities(client, world, answered=False)
+    sign_in(client, world.people["vendor_a"])
+    page = client.get(f"/disclosure/cases/{world.case_id}").text
+    assert 'name="purl" maxlength="500" value="" list="answer-products"' in page
+    assert _datalist(page, "answer-products") == [
+        ("pkg:pypi/example-shop", "Example Shop (Vendor A)")
+    ]
+    answer = client.get(
+        f"/disclosure/cases/{world.case_id}/vulnerabilities/2/answer?vendor=vendor-a"
+    ).text
+    assert _datalist(answer, "answer-products") == [
+        ("pkg:pypi/example-shop", "Example Shop (Vendor A)")
+    ]
+    assert "pkg:pypi/elsewhere" not in page + answer
