@@ -552,6 +552,12 @@ CASES = [
     Case("POST", "/admin/sharing/federation/push/{target}/collection", OPERATORS, 422),
     Case("POST", "/admin/sharing/federation/push/{target}/now", OPERATORS, 303),
     Case("POST", "/admin/sharing/federation/push/{target}/remove", OPERATORS, 303),
+    Case("GET", "/admin/sharing/federation/pull", OPERATORS),
+    Case("POST", "/admin/sharing/federation/pull", OPERATORS, 422, {"name": "x"}),
+    Case("GET", "/admin/sharing/federation/pull/{remote}", OPERATORS),
+    Case("POST", "/admin/sharing/federation/pull/{remote}/collection", OPERATORS, 422),
+    Case("POST", "/admin/sharing/federation/pull/{remote}/now", OPERATORS, 303),
+    Case("POST", "/admin/sharing/federation/pull/{remote}/remove", OPERATORS, 303),
     # witnessing (operators)
     Case("GET", "/admin/log/witnessing", OPERATORS),
     Case("POST", "/admin/log/witnessing/logs", OPERATORS, 422, {"log_key": "x"}),

@@ -11,7 +11,7 @@ from accord.db import unit_of_work
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org, get_user
 from accord.sharing import groups, ingest, services
-from accord.sharing.models import PushTarget, TaxiiStatus
+from accord.sharing.models import PushTarget, Remote, TaxiiStatus
 from accord.sharing.schemas import CollectionCreate, GroupCreate
 from accord.sharing.tlp import Tlp
 from tests.authz import World
@@ -20,6 +20,7 @@ from tests.sharing import stixgen
 
 PLACEHOLDERS = (
     "{collection_id}", "{object_id}", "{group_id}", "{status_id}", "{feed}", "{target}",
+    "{remote}",
 )  # fmt: skip
 
 
@@ -52,6 +53,12 @@ def prepare(make: Factories, world: World) -> None:
             max_tlp="green", pushed=0,
         )  # fmt: skip
         db.add(target)
+        # A remote at an address the hub refuses: listing its collections asks nobody.
+        remote = Remote(
+            name=f"matrix-{uuid.uuid4().hex[:8]}", api_root="https://127.0.0.1:9/taxii2/",
+            remote_collection="c1", collection_id=collection.id, organization_id=org.id,
+        )  # fmt: skip
+        db.add(remote)
         world.values.update(
             collection_id=collection.uuid,
             object_id=obj["id"],
@@ -59,6 +66,7 @@ def prepare(make: Factories, world: World) -> None:
             status_id=status.uuid,
             feed="ip.txt",
             target=target.name,
+            remote=remote.name,
         )
 
 

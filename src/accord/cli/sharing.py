@@ -26,7 +26,7 @@ from accord.config import Settings
 from accord.errors import AccordError, InvalidInput, NotFound
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
-from accord.sharing import federation, groups, misp, misp_export, services
+from accord.sharing import federation, groups, misp, misp_export, remotes, services
 from accord.sharing.models import Remote
 from accord.sharing.schemas import CollectionCreate, GrantSet, GroupExport
 from accord.sharing.tlp import Tlp
@@ -117,7 +117,7 @@ def pull(
     with database(settings) as db:
         remote = federation.configure_remote(db, spec=spec, actor=SYSTEM)
         if every is not None and token:
-            _keep_token(settings, remote.name, token)
+            remotes.keep_token(settings, remote.name, token)
         _pull_one(db, remote, token, settings)
 
 
@@ -128,7 +128,7 @@ def sync(allow_private_network: PrivateOpt = False, config: ConfigOpt = None) ->
     with database(settings) as db:
         due = federation.due_remotes(db, now=utcnow())
         for remote in due:
-            _pull_one(db, remote, _stored_token(settings, remote.name), settings)
+            _pull_one(db, remote, remotes.stored_token(settings, remote.name), settings)
         if not due:
             out.print("no remote is due")
 
@@ -174,32 +174,18 @@ def _name_for(url: str, collection: str) -> str:
     return f"{host[:40]}-{collection[:8]}".strip("-.")
 
 
-def _token_path(settings: Settings, name: str) -> Path:
-    return settings.data_dir / "sharing-remotes" / f"{name}.token"
-
-
-def _keep_token(settings: Settings, name: str, token: str) -> None:
-    # The remote's token is a credential: a file only the hub's user may read, never the log.
-    path = _token_path(settings, name)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(token)
-    path.chmod(0o600)
-
-
-def _stored_token(settings: Settings, name: str) -> str | None:
-    path = _token_path(settings, name)
-    return path.read_text().strip() if path.exists() else None
-
-
 @app.command("remotes")
-def remotes(config: ConfigOpt = None) -> None:
+def list_remotes(config: ConfigOpt = None) -> None:
     """List the remotes this hub pulls from, with their checkpoints."""
     with database(settings_from_env(config), writes=False) as db:
         for remote in db.scalars(select(Remote).order_by(Remote.name)):
             every = f"every {remote.every_minutes} min" if remote.every_minutes else "on demand"
-            out.print(f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t{every}")
+            out.print(
+                f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t{every}\t"
+                f"{remote.last_error or 'ok'}",
+                highlight=False,
+                markup=False,
+            )
 
 
 @app.command("queue")

@@ -34,6 +34,7 @@ from accord.disclosure.privacy import reporter_shown
 from accord.disclosure.schemas import VendorRead
 from accord.errors import AccordError
 from accord.identity.policy import Actor
+from accord.registry import products
 from accord.web import i18n
 from accord.web.i18n import N_
 from accord.web.rendering import render
@@ -145,7 +146,9 @@ def render_case(
         "publishers": publishing.publishers(
             db, case, standing, answerable, prefix=settings.advisory_id_prefix
         ),
-        "answer_forms": _answer_forms(answerable, mine, answer, form),
+        "answer_forms": (opened := _answer_forms(answerable, mine, answer, form)),
+        # Each answering vendor's declared products, offered beside free text.
+        "declared": _declared(db, [v.organization for v in opened]),
         "chosen_answer": answer,
         "vendor_names": {v.organization: v.name for v in vendor_rows},
         "settings_prefix": settings.advisory_id_prefix,
@@ -223,6 +226,13 @@ def _table(rows: list[VendorRead], mine: list[str], *, every: bool) -> list[Vend
 
 # Answer forms shown at once: a vendor's own few; a coordinator of many vendors opens one.
 ANSWER_FORMS = 3
+
+
+def _declared(db: Session, slugs: list[str]) -> dict[str, list[products.Offer]]:
+    found: dict[str, list[products.Offer]] = {}
+    for offer in products.offers(db, slugs=slugs):
+        found.setdefault(offer.slug, []).append(offer)
+    return found
 
 
 def _answer_forms(

@@ -43,6 +43,7 @@ from accord.errors import (
 from accord.identity.models import Organization
 from accord.identity.policy import REPORTER, Action, Actor
 from accord.limits import DbInt
+from accord.registry import products
 from accord.web import i18n
 from accord.web.deps import DbSession, Limiter, SettingsDep, guard
 from accord.web.forms import field_errors, filled
@@ -90,6 +91,7 @@ def _report_form(
         "disclosure/report.html",
         {
             "targets": _targets(db),
+            "products": products.offers(db),
             "values": values,
             "errors": errors,
             "types": sorted(attachments.ALLOWED),

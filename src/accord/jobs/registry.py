@@ -26,6 +26,7 @@ HANDLER_MODULES = (
     "accord.identity.oidc.handlers",
     "accord.aggregation.handlers",
     "accord.sharing.push_handlers",
+    "accord.sharing.pull_handlers",
 )
 
 

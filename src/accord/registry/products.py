@@ -8,7 +8,7 @@ organization that declared ``pkg:pypi/foo-bar``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from packageurl import PackageURL
@@ -95,6 +95,38 @@ def listed(db: Session, org: Organization) -> list[DeclaredProduct]:
         .order_by(DeclaredProduct.position, DeclaredProduct.id)
     )
     return list(db.scalars(query))
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A declared product as a form offers it: its purl, its name and who declared it."""
+
+    purl: str
+    name: str
+    organization: str  # the declaring organization's name
+    slug: str
+
+
+OFFERS_LIMIT = 2000  # a form's list of declared products, at most
+
+
+def offers(
+    db: Session, *, slugs: Collection[str] | None = None, limit: int = OFFERS_LIMIT
+) -> list[Offer]:
+    """Declared products for a form to offer beside free text (a ``<datalist>``): those of
+    the organizations ``slugs`` (every organization's when None), by organization name and
+    in each organization's own order. Declared products are public (the signatory's page)."""
+    if slugs is not None and not slugs:
+        return []
+    query = (
+        select(DeclaredProduct.purl, DeclaredProduct.name, Organization.name, Organization.slug)
+        .join(Organization, Organization.id == DeclaredProduct.organization_id)
+        .order_by(Organization.name, DeclaredProduct.position, DeclaredProduct.id)
+        .limit(limit)
+    )
+    if slugs is not None:
+        query = query.where(Organization.slug.in_(list(slugs)))
+    return [Offer(*row) for row in db.execute(query)]
 
 
 def replace(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.errors import N_, AccordError, Conflict, InvalidInput, Message
+from accord.identity import audit
 from accord.identity.models import User
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.services import get_org, get_user
@@ -29,7 +30,7 @@ from accord.sharing.stix_validation import StixInvalid, parse_timestamp
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 
 PAGE_SIZE = 1000
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class RemoteError(AccordError):
@@ -56,7 +57,7 @@ class RemoteSpec:
 
     name: str
     api_root: str
-    remote_collection: str
+    remote_collection: str | None  # None: chosen later, from the remote's own list
     local_collection: str
     organization: str
     username: str | None = None
@@ -65,16 +66,16 @@ class RemoteSpec:
 
 
 def configure_remote(db: Session, *, spec: RemoteSpec, actor: Actor) -> Remote:
-    """Create or update a remote (operators, from the command line)."""
+    """Create or update a remote (operators: the command line, the federation pages)."""
     authorize(actor, Action.HUB_OPERATE)
-    if not _NAME.match(spec.name):
+    if not NAME.match(spec.name):
         raise InvalidInput(N_("name: a-z, 0-9, '.', '_', '-'"), field="name")
     if not spec.api_root.startswith(("http://", "https://")):
         raise InvalidInput(N_("url: must be an http(s) URL of a TAXII API root"), field="url")
     collection = get_collection(db, spec.local_collection)
     org = get_org(db, spec.organization)
     remote = db.scalar(select(Remote).where(Remote.name == spec.name))
-    if remote is None:
+    if remote is None and spec.remote_collection is not None:
         clash = db.scalar(
             select(Remote).where(
                 Remote.api_root == _root(spec.api_root),
@@ -87,8 +88,12 @@ def configure_remote(db: Session, *, spec: RemoteSpec, actor: Actor) -> Remote:
                 Message(N_("remote %(name)r already pulls this collection"), name=clash.name),
                 field="url",
             )
+    if remote is None:
         remote = Remote(name=spec.name, checkpoint=None)
         db.add(remote)
+    where = (_root(spec.api_root), spec.remote_collection, collection.id)
+    if (remote.api_root, remote.remote_collection, remote.collection_id) != where:
+        remote.checkpoint = None  # another collection there or here: from the start
     remote.api_root = _root(spec.api_root)
     remote.remote_collection = spec.remote_collection
     remote.collection_id = collection.id
@@ -98,6 +103,11 @@ def configure_remote(db: Session, *, spec: RemoteSpec, actor: Actor) -> Remote:
     peer: User | None = get_user(db, spec.peer_username) if spec.peer_username else None
     remote.peer_user_id = peer.id if peer else None
     db.flush()
+    details = {"api_root": remote.api_root, "remote_collection": spec.remote_collection,
+               "collection": collection.uuid, "organization": org.slug,
+               "every_minutes": spec.every_minutes}  # fmt: skip
+    audit.record(db, actor=actor, action="sharing.remote.configure",
+                 target=f"remote:{spec.name}", details=details)  # fmt: skip
     return remote
 
 
@@ -117,6 +127,8 @@ def pull(
     """Fetch what the remote added since the checkpoint and store it in the local collection."""
     collection = db.get(Collection, remote.collection_id)
     assert collection is not None
+    if remote.remote_collection is None:
+        raise RemoteError(N_("no collection of the remote is chosen yet"))
     source = ingest.Source(producer_org_id=remote.organization_id, origin_remote_id=remote.id)
     url = f"{remote.api_root}collections/{remote.remote_collection}/objects/"
     checkpoint = remote.checkpoint
@@ -143,6 +155,7 @@ def pull(
         params = {**params, "next": next_token}
     remote.checkpoint = checkpoint
     remote.last_pull_at = now
+    remote.last_error = None
     return PullResult(
         pages=pages, received=received, stored=stored, failed=failed, checkpoint=checkpoint
     )
@@ -213,7 +226,10 @@ def client_for(
 def due_remotes(db: Session, *, now: datetime) -> list[Remote]:
     """The scheduled remotes whose interval has passed since their last pull."""
     found = []
-    for remote in db.scalars(select(Remote).where(Remote.every_minutes.is_not(None))):
+    scheduled = select(Remote).where(
+        Remote.every_minutes.is_not(None), Remote.remote_collection.is_not(None)
+    )
+    for remote in db.scalars(scheduled):
         assert remote.every_minutes is not None
         last = remote.last_pull_at
         if last is None or (now - last).total_seconds() >= remote.every_minutes * 60:

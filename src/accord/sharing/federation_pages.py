@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from accord import outbound
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import AccordError, InvalidInput, say
+from accord.errors import AccordError, say
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.jobs.models import Job
@@ -26,7 +26,7 @@ from accord.sharing.models import Collection, PushTarget, Remote
 from accord.sharing.push_handlers import PUSH_KIND, queue_push
 from accord.web import i18n
 from accord.web.deps import DbSession, SettingsDep, guard
-from accord.web.forms import error_beside
+from accord.web.forms import all_beside, error_beside
 from accord.web.i18n import N_
 from accord.web.rendering import render
 from accord.web.security import verify_csrf
@@ -62,20 +62,27 @@ def add_target(
     """Add (or change) a push target, then choose the peer's collection."""
     values = dict(zip(_FIELDS, (name, api_root, username, collection, organization, max_tlp,
                                 every_minutes), strict=True))  # fmt: skip
+    every, every_problem = minutes(every_minutes)
+    spec = push.PushSpec(name=name.strip(), api_root=api_root.strip(),
+                         local_collection=collection, organization=organization,
+                         max_tlp=max_tlp, username=username.strip() or None,
+                         token=token or None, every_minutes=every)  # fmt: skip
+    gettext = i18n.viewer_of(request).translations.gettext
+    # Every field's problem at once, each beside its field.
+    found: dict[str, object] = {**push.problems(db, spec)}
+    address = address_problem(api_root, settings)
+    if address is not None:
+        found["api_root"] = address
+    if every_problem is not None:
+        found["every_minutes"] = every_problem
+    if found:
+        return _page(request, db, values=values, errors=all_beside(found, gettext), status=422)
     try:
-        every = _minutes(every_minutes)
-        _check_address(api_root, settings)
-        spec = push.PushSpec(name=name.strip(), api_root=api_root.strip(),
-                             local_collection=collection, organization=organization,
-                             max_tlp=max_tlp, username=username.strip() or None,
-                             token=token or None, every_minutes=every)  # fmt: skip
         push.configure(db, spec=spec, settings=settings, actor=actor)
     except AccordError as exc:
         db.rollback()
         # The services' messages are catalog entries (N_): shown in the viewer's language.
-        errors = error_beside(
-            exc, default="name", gettext=i18n.viewer_of(request).translations.gettext
-        )
+        errors = error_beside(exc, default="name", gettext=gettext)
         return _page(request, db, values=values, errors=errors, status=422)
     return RedirectResponse(f"{PATH}/push/{spec.name}", status_code=303)
 
@@ -127,13 +134,13 @@ def remove(target: str, db: DbSession, actor: HubOperate) -> Response:
     return RedirectResponse(PATH, status_code=303)
 
 
-def _minutes(text: str) -> int | None:
+def minutes(text: str) -> tuple[int | None, str | None]:
+    """An interval typed in minutes, or None when empty; else the problem with what was typed."""
     if not text.strip():
-        return None
+        return None, None
     if not text.strip().isdigit():
-        raise InvalidInput(N_("a whole number of minutes, or empty to push only when asked"),
-                           field="every_minutes")  # fmt: skip
-    return int(text)
+        return None, N_("a whole number of minutes, or empty to run only when asked")
+    return int(text), None
 
 
 # Why the peer's address is refused, by the outbound check's code, as the page says it (the
@@ -148,11 +155,13 @@ _REFUSED = {
 }
 
 
-def _check_address(url: str, settings: Settings) -> None:
+def address_problem(url: str, settings: Settings) -> str | None:
+    """Why the hub would not reach a peer at ``url`` (the outbound rules), or None."""
     try:
         outbound.check_url(url.strip(), settings=settings, schemes=("https", "http"))
     except outbound.Refused as exc:
-        raise InvalidInput(_REFUSED.get(exc.code, exc.message), field="api_root") from None
+        return _REFUSED.get(exc.code, exc.message)
+    return None
 
 
 def _offered(target: PushTarget, settings: Settings) -> list[tuple[str, str]]:
@@ -175,7 +184,7 @@ def _target_page(
     try:
         offered = _offered(target, settings)
     except AccordError as exc:
-        problem = exc.message
+        problem = say(exc.message, i18n.viewer_of(request).translations.gettext)
     return render(
         request,
         "sharing/push_target.html",

@@ -138,7 +138,8 @@ class Remote(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     api_root: Mapped[str] = mapped_column(String(500))
-    remote_collection: Mapped[str] = mapped_column(String(100))
+    # Chosen from the remote's own list of collections on the pages; None until then.
+    remote_collection: Mapped[str | None] = mapped_column(String(100))
     collection_id: Mapped[int] = mapped_column(
         ForeignKey("sharing_collections.id", ondelete="CASCADE"), index=True
     )
@@ -149,6 +150,8 @@ class Remote(Base):
     checkpoint: Mapped[str | None] = mapped_column(String(40))
     every_minutes: Mapped[int | None] = mapped_column(Integer)
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why the last pull failed (None once one succeeds), for the federation pages.
+    last_error: Mapped[str | None] = mapped_column(Text)
     # The local account the remote hub reads with: what came from there is not sent back.
     peer_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True

@@ -40,6 +40,7 @@ from accord.identity.services import get_org
 from accord.sharing.federation import RemoteError
 from accord.sharing.models import Collection, PushTarget, Remote, StixObject
 from accord.sharing.readers import reader_for, rights
+from accord.sharing.remotes import found_or_none, listed_collections
 from accord.sharing.services import get_collection
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from accord.sharing.tlp import Tlp
@@ -76,30 +77,40 @@ class BatchResult:
     refused: int
 
 
+def problems(db: Session, spec: PushSpec) -> dict[str, str]:
+    """Every field of ``spec`` that is wrong, each with its problem (a catalog entry), so that
+    a form names them all at once; empty when the target may be saved."""
+    found: dict[str, str] = {}
+    if not _NAME.match(spec.name):
+        found["name"] = N_("a-z, 0-9, '.', '_' and '-', at most 64")
+    if not spec.api_root.startswith(("http://", "https://")):
+        found["api_root"] = N_("must be an http(s) URL of a TAXII API root")
+    if spec.max_tlp not in {c.value for c in CEILINGS}:
+        found["max_tlp"] = N_("choose CLEAR, GREEN or AMBER")
+    if spec.every_minutes is not None and not 1 <= spec.every_minutes <= 31 * 24 * 60:
+        found["every_minutes"] = N_("between 1 and 44640 minutes")
+    collection = found_or_none(lambda: get_collection(db, spec.local_collection))
+    if collection is None:
+        found["collection"] = N_("no such collection")
+    org = found_or_none(lambda: get_org(db, spec.organization))
+    if org is None:
+        found["organization"] = N_("no such organization")
+    elif collection is not None and not rights(db, _standing_for(org.id), collection).can_read:
+        found["organization"] = N_(
+            "this organization may not read the collection: grant it read first"
+        )
+    return found
+
+
 def configure(db: Session, *, spec: PushSpec, settings: Settings, actor: Actor) -> PushTarget:
     """Create or update a push target (operators); the token is sealed, never recorded."""
     authorize(actor, Action.HUB_OPERATE)
-    if not _NAME.match(spec.name):
-        raise InvalidInput(N_("a-z, 0-9, '.', '_' and '-', at most 64"), field="name")
-    if not spec.api_root.startswith(("http://", "https://")):
-        raise InvalidInput(N_("must be an http(s) URL of a TAXII API root"), field="api_root")
-    if spec.max_tlp not in {c.value for c in CEILINGS}:
-        raise InvalidInput(N_("choose CLEAR, GREEN or AMBER"), field="max_tlp")
-    if spec.every_minutes is not None and not 1 <= spec.every_minutes <= 31 * 24 * 60:
-        raise InvalidInput(N_("between 1 and 44640 minutes"), field="every_minutes")
-    try:
-        collection = get_collection(db, spec.local_collection)
-    except NotFound:
-        raise InvalidInput(N_("no such collection"), field="collection") from None
-    try:
-        org = get_org(db, spec.organization)
-    except NotFound:
-        raise InvalidInput(N_("no such organization"), field="organization") from None
-    if not rights(db, _standing_for(org.id), collection).can_read:
-        raise InvalidInput(
-            N_("this organization may not read the collection: grant it read first"),
-            field="organization",
-        )
+    found = problems(db, spec)
+    if found:
+        field, problem = next(iter(found.items()))
+        raise InvalidInput(problem, field=field)
+    collection = get_collection(db, spec.local_collection)
+    org = get_org(db, spec.organization)
     target = db.scalar(select(PushTarget).where(PushTarget.name == spec.name))
     if target is None:
         target = PushTarget(name=spec.name, pushed=0)
@@ -254,34 +265,7 @@ def _post(client: httpx.Client, url: str, body: bytes) -> dict[str, Any]:
 
 def writable_collections(client: httpx.Client, target: PushTarget) -> list[tuple[str, str]]:
     """The peer's collections this hub may write to, as (id, title), from the peer itself."""
-    url = f"{target.api_root}collections/"
-    try:
-        response = client.get(url, headers={"Accept": TAXII_MEDIA_TYPE})
-    except httpx.HTTPError as exc:
-        raise RemoteError(
-            Message(N_("cannot reach %(url)s: %(kind)s"), url=url, kind=type(exc).__name__)
-        ) from None
-    except outbound.Refused as exc:
-        raise RemoteError(
-            Message(N_("%(url)s: refused: %(message)s"), url=url, message=exc.message)
-        ) from None
-    if response.status_code != 200:
-        raise RemoteError(
-            Message(
-                N_("%(url)s answered %(status_code)s"), url=url, status_code=response.status_code
-            )
-        )
-    try:
-        listed = response.json().get("collections") or []
-    except (ValueError, AttributeError):
-        raise RemoteError(
-            Message(N_("%(url)s answered something that is not a TAXII collection list"), url=url)
-        ) from None
-    return [
-        (str(c["id"]), str(c.get("title") or c["id"]))
-        for c in listed
-        if isinstance(c, dict) and c.get("can_write") and isinstance(c.get("id"), str)
-    ]
+    return listed_collections(client, target.api_root, right="can_write")
 
 
 def client_for(

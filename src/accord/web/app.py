@@ -77,6 +77,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.sharing import misp_pages as sharing_misp_pages
     from accord.sharing import object_pages as sharing_object_pages
     from accord.sharing import pages as sharing_pages
+    from accord.sharing import pull_pages as sharing_pull_pages
     from accord.sharing import routes as sharing_routes
     from accord.sharing import warninglist_pages
     from accord.transparency import pages as transparency_pages
@@ -121,6 +122,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", sharing_pages.router),
         ("", warninglist_pages.router),
         ("", sharing_federation_pages.router),
+        ("", sharing_pull_pages.router),
         ("", sharing_misp_pages.router),
         ("", transparency_witness_pages.router),
         (API_PREFIX, jobs_routes.router),

@@ -4,7 +4,7 @@ a service's refusal, :func:`error_beside`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 
 from pydantic import ValidationError
 
@@ -72,3 +72,9 @@ def error_beside(
     that the page's template says in the viewer's language."""
     named = exc.field if fields is None or exc.field in fields else None
     return {named or default: exc.message if gettext is None else said_in(exc.message, gettext)}
+
+
+def all_beside(problems: Mapping[str, object], gettext: Callable[[str], str]) -> dict[str, str]:
+    """Every field's problem at once (a service's ``problems``: field to catalog entry or
+    :class:`accord.errors.Message`), each said in the viewer's language beside its field."""
+    return {field: said_in(problem, gettext) for field, problem in problems.items()}

@@ -164,6 +164,13 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("/admin/audit", N_("Audit log"), Action.HUB_READ, Place.HUB),
     Entry("/admin/sharing/warninglists", N_("Warninglists"), Action.HUB_OPERATE, Place.HUB),
     Entry("/admin/sharing/federation", N_("Federation"), Action.HUB_OPERATE, Place.HUB),
+    Entry(
+        "/admin/sharing/federation/pull",
+        N_("Pulled from"),
+        Action.HUB_OPERATE,
+        Place.PAGE,
+        via="/admin/sharing/federation",
+    ),
     Entry("/admin/log/witnessing", N_("Witnessing"), Action.HUB_OPERATE, Place.HUB),
 )
 
