@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,6 +55,37 @@ def test_classify() -> None:
     assert lookup.classify("https://EVIL.example/a") == ("url", "https://evil.example/a")
     with pytest.raises(InvalidInput):
         lookup.classify("not a value at all")
+
+
+@pytest.mark.parametrize(
+    ("value", "host"),
+    [
+        ("https://EVIL.example:8443/a", "evil.example"),
+        ("http://[FE80::1%25ETH0]/x", "fe80::1%25eth0"),  # the zone lowered with the URL
+        ("ftp://198.51.100.7/f", "198.51.100.7"),
+        ("http:///no-host", None),
+    ],
+)
+def test_classify_all_keeps_each_urls_host_as_its_normal_form_splits(
+    value: str, host: str | None
+) -> None:
+    classified, hosts = lookup.classify_all([value, value])
+    kind, normal = classified[value]
+    assert kind == "url"
+    assert hosts.get(normal, urlsplit(normal).hostname) == urlsplit(normal).hostname == host
+
+
+def test_a_url_whose_normal_form_splits_no_more_is_answered(
+    client: TestClient, world: SharingWorld
+) -> None:
+    # Read as a URL with no scheme and no host; its normal form ``//[://x`` makes ``urlsplit``
+    # raise (an unclosed IPv6 bracket): the look-up answers it with no host, no error.
+    response = client.post(
+        "/api/v1/sharing/lookup", json={"values": ["////[\t://x"]}, headers=world.bearer("producer")
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()[0]["kind"] == "url"
+    assert response.json()[0]["indicators"] == []
 
 
 def _post(client: TestClient, world: SharingWorld, *objects: dict[str, object]) -> None:

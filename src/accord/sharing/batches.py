@@ -14,7 +14,17 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, BindParameter, ColumnElement, Text, any_, bindparam, func, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -44,7 +54,17 @@ def beside(dialect: str, column: Any) -> Any:
 
 def listed(dialect: str, values: Sequence[int] | Sequence[str]) -> Any:
     """The value of a :func:`one_of_param` parameter holding ``values``."""
-    return list(values) if dialect == "postgresql" else json.dumps(list(values))
+    return _array_text(values) if dialect == "postgresql" else json.dumps(list(values))
+
+
+def _array_text(values: Sequence[int] | Sequence[str]) -> str:
+    """``values`` as PostgreSQL writes an array (``{1,2}``, ``{"a","b"}``), cast by the
+    statement: psycopg adapts a Python list element by element in Python, which cost 7 ms for
+    a look-up's 16,000 keys and as much for its 6,000 indicator ids."""
+    if values and isinstance(values[0], int):
+        return "{" + ",".join(map(str, values)) + "}"
+    quoted = ['"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]
+    return "{" + ",".join(quoted) + "}"
 
 
 def _condition(
@@ -52,7 +72,8 @@ def _condition(
 ) -> ColumnElement[bool]:
     if dialect == "postgresql":
         item = BigInteger() if numbers else Text()
-        condition: ColumnElement[bool] = column == any_(param(postgresql.ARRAY(item)))
+        array = cast(param(Text()), postgresql.ARRAY(item))
+        condition: ColumnElement[bool] = column == any_(array)
         return condition
     values = func.json_each(param(Text())).table_valued("value")
     within: ColumnElement[bool] = column.in_(select(values.c.value))

@@ -90,34 +90,36 @@ def answer(
     authorize(reader.actor, Action.SHARING_READ)
     now = now or utcnow()
     with _COLLECTION_PAUSED:
-        classified: dict[str, Pair] = {}
-        wanted: list[tuple[str, Pair]] = []
-        for value in values:
-            pair = classified.get(value)
-            if pair is None:
-                pair = classified[value] = lookup.classify(value)
-            wanted.append((value, pair))
+        values = values if isinstance(values, list) else list(values)
+        classified, hosts = lookup.classify_all(values)
         asked = set(classified.values())
         # Each indexed (kind, value) to find, and the values asked it answers (with how).
         targets: Targets = {}
         lengths = _prefix_lengths(db) if any(k in lookup.NETWORK_KINDS for k, _ in asked) else {}
-        for kind, normal in asked:
-            for found, via in _related(kind, normal, lengths):
-                targets.setdefault(found, []).append(((kind, normal), via))
+        for pair in asked:
+            for found, via in _related(*pair, lengths, hosts):
+                listed = targets.get(found)
+                if listed is None:
+                    targets[found] = [(pair, via)]
+                else:
+                    listed.append((pair, via))
         rows, names = _hits(db, reader, targets)
         answers = _answers(db, reader, rows, names, targets, include_expired, now)
-        flagged = warninglists.flags(db, asked)
+        flagged = warninglists.flags(db, asked, hosts)
         none: list[Any] = []
-        return [
-            {
-                "value": value,
-                "kind": pair[0],
-                "normalised": pair[1],
-                "indicators": answers.get(pair, none),
-                "warninglists": flagged.get(pair, none),
-            }
-            for value, pair in wanted
-        ]
+        results = []
+        for value in values:
+            pair = classified[value]
+            results.append(
+                {
+                    "value": value,
+                    "kind": pair[0],
+                    "normalised": pair[1],
+                    "indicators": answers.get(pair, none),
+                    "warninglists": flagged.get(pair, none),
+                }
+            )
+        return results
 
 
 _COLLECTION_PAUSED = collector.Paused()
@@ -154,18 +156,18 @@ def _answers(
     sightings = _sightings(db, reader=reader, producers=producers)
     shown_of: dict[int, dict[str, Any] | None] = {}
     answers: dict[Pair, dict[int, dict[str, Any]]] = {}
+    loads, judge, unseen = orjson.loads, decay.judge, (0, None)
     for kind, value, row_id, stix_id, tlp, revoked, _, body, collection_id in rows:
         if row_id in shown_of:
             shown = shown_of[row_id]
         else:
             # orjson reads faster than json; the fields read here were checked at ingest
             # (``confidence`` an integer of 0 to 100), so none is an integer beyond 64 bits.
-            parsed = orjson.loads(body)
-            life = decay.lifetime_of(parsed)
-            expired = life.expired(now)
+            parsed = loads(body)
+            count, last = sightings.get(stix_id, unseen)
+            expired, score = judge(parsed, now, last)
             shown = None
             if include_expired or not expired:
-                count, last = sightings.get(stix_id, (0, None))
                 collection = names[collection_id]
                 shown = {
                     "id": stix_id,
@@ -178,14 +180,17 @@ def _answers(
                     "via": None,
                     "valid_until": parsed.get("valid_until"),
                     "expired": expired,
-                    "score": decay.score(life, now=now, last_sighting=last),
+                    "score": score,
                     "url": object_url(collection, stix_id),
                 }
             shown_of[row_id] = shown
         if shown is None:
             continue
         for key, via in targets[(kind, value)]:
-            answers.setdefault(key, {})[row_id] = shown if via is None else {**shown, "via": via}
+            found = answers.get(key)
+            if found is None:
+                found = answers[key] = {}
+            found[row_id] = shown if via is None else {**shown, "via": via}
     return {
         key: sorted(found.values(), key=_rank) if len(found) > 1 else list(found.values())
         for key, found in answers.items()
@@ -204,23 +209,30 @@ def _prefix_lengths(db: Session) -> dict[str, list[int]]:
 
 
 def _related(
-    kind: str, normal: str, lengths: dict[str, list[int]]
+    kind: str, normal: str, lengths: dict[str, list[int]], hosts: Mapping[str, str | None]
 ) -> list[tuple[tuple[str, str], str | None]]:
-    """The indexed values that answer a value asked: itself, ranges, a URL's host."""
+    """The indexed values that answer a value asked: itself, ranges, a URL's host (``hosts``:
+    the hosts of URLs already split, by their normal form)."""
     related: list[tuple[tuple[str, str], str | None]] = [((kind, normal), None)]
     if kind in lookup.NETWORK_KINDS:
         net_kind = lookup.NETWORK_KINDS[kind]
         for text in lookup.networks_of(kind, normal, lengths.get(net_kind, ())):
             related.append(((net_kind, text), text))
     elif kind == "url":
-        host = urlsplit(normal).hostname
+        if normal in hosts:
+            host = hosts[normal]
+        else:
+            try:
+                host = urlsplit(normal).hostname
+            except ValueError:  # a normal form that splits no more (``//[``): no host
+                host = None
         if host:
             try:
                 host_kind, host_normal = lookup.classify(host.strip("[]"))
             except InvalidInput:  # a host that is no domain or address: nothing more
                 return related
             if host_kind in ("domain", "ipv4", "ipv6"):
-                for found, via in _related(host_kind, host_normal, lengths):
+                for found, via in _related(host_kind, host_normal, lengths, hosts):
                     related.append((found, via or host_normal))
     return related
 
@@ -273,7 +285,7 @@ def _hits(db: Session, reader: Reader, targets: Targets) -> tuple[list[_Row], di
     readable = readable_collection_ids(db, reader.actor)
     if not readable or not targets:
         return [], {}
-    keys = sorted({lookup.key(kind, value) for kind, value in targets})
+    keys = sorted(set(lookup.keys(targets)))
     dialect = db.get_bind().dialect.name
     params = {
         "keys": batches.listed(dialect, keys),

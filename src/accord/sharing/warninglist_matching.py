@@ -13,7 +13,7 @@ import bisect
 import ipaddress
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -141,6 +141,12 @@ class Matcher:
         }
         self.entries = sum(len(p.entries) for p in lists)
 
+    def applies_to(self, kind: str) -> bool:
+        """Whether some list may hold a value of ``kind`` (for a URL, or its host)."""
+        if kind == "url":
+            return any(self._applies.get(k) for k in ("url", "domain", "ipv4", "ipv6"))
+        return bool(self._applies.get(kind))
+
     def match(self, kind: str, value: str, host: str | None = None) -> list[str]:
         """The names of the lists that hold ``value``, a normalised value of ``kind``; a
         URL's ``host`` (``url_host``) if it was read already."""
@@ -258,6 +264,41 @@ class Lists:
     def __init__(self, shipped: Matcher, stored: Matcher) -> None:
         self._parts = (shipped, stored)
         self.entries = shipped.entries + stored.entries
+        # The parts with a list for each kind (a URL's for its host's kinds too): most values
+        # asked have lists in one part only (the addresses in the shipped resolvers).
+        self._parts_of = {
+            kind: tuple(p for p in self._parts if p.applies_to(kind)) for kind in ATTRIBUTES
+        }
+
+    def flags(
+        self, pairs: Iterable[tuple[str, str]], hosts: Mapping[str, str | None]
+    ) -> dict[tuple[str, str], list[str]]:
+        """For each normalised ``(kind, value)``, the names of the lists that hold it (only
+        those held): :meth:`match` for many values. ``hosts``: URLs' hosts as
+        ``urlsplit(url).hostname`` read them, by URL, for those already split."""
+        found: dict[tuple[str, str], list[str]] = {}
+        parts_of = self._parts_of
+        for pair in pairs:
+            kind, value = pair
+            parts = parts_of.get(kind, ())
+            if not parts:
+                continue
+            host = None
+            if kind == "url":
+                if value in hosts:
+                    host = hosts[value]
+                    host = host.strip("[]").rstrip(".") if host else None
+                else:
+                    host = url_host(value)
+            if len(parts) == 1:
+                names = parts[0].match(kind, value, host)
+            else:
+                names = parts[0].match(kind, value, host)
+                more = parts[1].match(kind, value, host)
+                names = names + more if names and more else names or more
+            if names:
+                found[pair] = names
+        return found
 
     def match(self, kind: str, value: str) -> list[str]:
         """The names of the lists that hold ``value`` (see :meth:`Matcher.match`)."""

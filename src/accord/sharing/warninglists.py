@@ -17,7 +17,7 @@ look-ups.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,15 +276,14 @@ def _loaded(db: Session, stored: dict[str, Warninglist]) -> list[Parsed]:
     ]
 
 
-def flags(db: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
-    """For each normalised ``(kind, value)``, the lists that hold it (only those held)."""
-    current = matcher(db)
-    found = {}
-    for kind, value in pairs:
-        names = current.match(kind, value)
-        if names:
-            found[(kind, value)] = names
-    return found
+def flags(
+    db: Session,
+    pairs: Iterable[tuple[str, str]],
+    hosts: Mapping[str, str | None] | None = None,
+) -> dict[tuple[str, str], list[str]]:
+    """For each normalised ``(kind, value)``, the lists that hold it (only those held);
+    ``hosts``: the hosts of URLs among them already split (``lookup.classify_all``)."""
+    return matcher(db).flags(pairs, hosts or {})
 
 
 def flags_of_pattern(db: Session, pattern: str) -> list[str]:
