@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import taxii_servers
+from bench import taxii_servers, turn_probe
 from bench.load_client import Request, Tally, call, cpu_seconds, drive, sample
 
 SOAK_SAMPLE_SECONDS = 60
@@ -279,6 +279,8 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL URL (emptied); default SQLite")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--soak", action="store_true", help="30 minutes at the first level")
+    parser.add_argument("--probe", action="store_true",
+                        help="time the writing transactions in the server")  # fmt: skip
     parser.add_argument("--recovery", type=float, default=5.0,
                         help="seconds after a level within which /healthz must answer")  # fmt: skip
     args = parser.parse_args()
@@ -296,8 +298,11 @@ def main() -> None:
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     url = args.database or f"sqlite:///{data_dir / 'accord.db'}"
-    process, objects_url, basic = taxii_servers.start_hub(data_dir, args.database,
-                                                          workers=args.workers)  # fmt: skip
+    probe = data_dir / "turn-probe.json"
+    env = {turn_probe.PROBE: str(probe)} if args.probe else {}
+    process, objects_url, basic = taxii_servers.start_hub(
+        data_dir, args.database, workers=args.workers, env=env
+    )
     try:
         port = int(objects_url.split(":")[2].split("/")[0])
         token = basic_token(basic)
@@ -335,6 +340,8 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=60)
+    if args.probe:
+        print("in the server, every level and the set-up:", turn_probe.summary(probe))
 
 
 def basic_token(basic: str) -> str:
