@@ -14,8 +14,8 @@ requests refused with 503 (the hub's back-pressure: Retry-After is honoured, as 
 should), every other failure (5xx, timeouts, resets), and the writes acknowledged but not
 found in the database afterwards (lost writes). Beside them, measured in the same run at the
 first level: each route alone (its single-route rate) and the bare 2 KB route (the stack's
-ceiling). ``--soak`` runs the workload for 30 minutes and samples the server's memory and
-open files every 30 s.
+ceiling), and the server's CPU time per answered request. ``--soak`` runs the workload for 30
+minutes, samples the server's memory and open files every minute and prints them all at the end.
 
     PYTHONPATH=src python -m bench.load --connections 50 200 1000 --seconds 45
     PYTHONPATH=src python -m bench.load --database postgresql+psycopg://postgres@127.0.0.1/h_x \\
@@ -38,10 +38,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import taxii_servers
+from bench import taxii_servers, turn_probe
+from bench.load_client import Request, Tally, call, cpu_seconds, drive, sample
 
-HOST = "127.0.0.1"  # the only address this benchmark ever sends to
-TIMEOUT = 30.0
+SOAK_SAMPLE_SECONDS = 60
 DRAFT = {
     "summary": "Path traversal in acme-widget",
     "details": "A crafted name escapes the upload folder.",
@@ -66,32 +66,6 @@ QUERIES = {
         for i in range(10)
     ]
 }
-
-
-@dataclass
-class Request:
-    """One request of the workload, and what to remember if it is acknowledged."""
-
-    route: str
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes = b""
-    acknowledged: Callable[[int, bytes], None] | None = None
-
-
-@dataclass
-class Tally:
-    """What one level of load measured."""
-
-    seconds: float = 0.0
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    failed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-
-    @property
-    def answered(self) -> int:
-        return sum(len(v) for v in self.latencies.values())
 
 
 @dataclass
@@ -213,93 +187,7 @@ WEIGHTS: list[tuple[float, Callable[[Hub], Request]]] = [
 ]
 
 
-# -- the client ----------------------------------------------------------------------------
-
-
-async def exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: Request
-) -> tuple[int, dict[str, str], bytes]:
-    """One HTTP/1.1 request on a kept-alive connection: status, headers, body."""
-    head = [f"{request.method} {request.path} HTTP/1.1", "Host: bench"]
-    head += [f"{k}: {v}" for k, v in request.headers.items()]
-    head.append(f"Content-Length: {len(request.body)}")
-    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + request.body)
-    status_line = await reader.readuntil(b"\r\n")
-    status = int(status_line.split()[1])
-    headers: dict[str, str] = {}
-    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding") == "chunked":
-        chunks = []
-        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
-            chunks.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-        await reader.readexactly(2)
-        return status, headers, b"".join(chunks)
-    return status, headers, await reader.readexactly(int(headers.get("content-length", "0")))
-
-
-async def connection(
-    hub: Hub, tally: Tally, until: float, seed: int, make: Callable[[Hub], Request] | None
-) -> None:
-    """One client connection: requests back to back until ``until``, reconnecting on failure."""
-    rng = random.Random(seed)
-    stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-    while time.monotonic() < until:
-        request = make(hub) if make else hub.workload(rng)
-        started = time.monotonic()
-        try:
-            if stream is None:
-                stream = await asyncio.wait_for(asyncio.open_connection(HOST, hub.port), TIMEOUT)
-            status, headers, body = await asyncio.wait_for(exchange(*stream, request), TIMEOUT)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            tally.failed[request.route].append(type(exc).__name__)
-            if stream is not None:
-                stream[1].close()
-            stream = None
-            continue
-        if status == 503 and "retry-after" in headers:
-            tally.refused[request.route] += 1
-            await asyncio.sleep(
-                min(float(headers["retry-after"]), max(0.0, until - time.monotonic()))
-            )
-            continue
-        if status >= 400:
-            tally.failed[request.route].append(str(status))
-            continue
-        tally.latencies[request.route].append(time.monotonic() - started)
-        if request.acknowledged:
-            request.acknowledged(status, body)
-    if stream is not None:
-        stream[1].close()
-
-
-async def drive(
-    hub: Hub, connections: int, seconds: float, make: Callable[[Hub], Request] | None = None
-) -> Tally:
-    """``connections`` clients for ``seconds``: the tally of what they were answered."""
-    tally = Tally()
-    start = time.monotonic()
-    until = start + seconds
-    await asyncio.gather(*(connection(hub, tally, until, i, make) for i in range(connections)))
-    tally.seconds = time.monotonic() - start
-    return tally
-
-
 # -- the hub -------------------------------------------------------------------------------
-
-
-def call(hub_port: int, request: Request) -> tuple[int, bytes]:
-    """One request outside the load (set-up), on a connection of its own."""
-
-    async def once() -> tuple[int, bytes]:
-        stream = await asyncio.open_connection(HOST, hub_port)
-        status, _, body = await exchange(*stream, request)
-        stream[1].close()
-        return status, body
-
-    return asyncio.run(once())
 
 
 def prepare(port: int, objects_url: str, basic: str, token: str) -> Hub:
@@ -340,20 +228,6 @@ def lost_writes(hub: Hub, database_url: str) -> dict[str, int]:
         lost["drafts"] = len(hub.acked["drafts"] - stored)
     engine.dispose()
     return lost
-
-
-def sample(pid: int) -> tuple[int, int]:
-    """The server's resident memory (kB) and open files, its worker processes included."""
-    pids = [pid, *(int(p) for p in os.popen(f"pgrep -P {pid}").read().split())]  # noqa: S605
-    rss = files = 0
-    for p in pids:
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-            rss += int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1])
-            files += len(os.listdir(f"/proc/{p}/fd"))
-        except (OSError, StopIteration):
-            continue
-    return rss, files
 
 
 # -- printing ------------------------------------------------------------------------------
@@ -405,6 +279,8 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL URL (emptied); default SQLite")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--soak", action="store_true", help="30 minutes at the first level")
+    parser.add_argument("--probe", action="store_true",
+                        help="time the writing transactions in the server")  # fmt: skip
     parser.add_argument("--recovery", type=float, default=5.0,
                         help="seconds after a level within which /healthz must answer")  # fmt: skip
     args = parser.parse_args()
@@ -422,8 +298,11 @@ def main() -> None:
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     url = args.database or f"sqlite:///{data_dir / 'accord.db'}"
-    process, objects_url, basic = taxii_servers.start_hub(data_dir, args.database,
-                                                          workers=args.workers)  # fmt: skip
+    probe = data_dir / "turn-probe.json"
+    env = {turn_probe.PROBE: str(probe)} if args.probe else {}
+    process, objects_url, basic = taxii_servers.start_hub(
+        data_dir, args.database, workers=args.workers, env=env
+    )
     try:
         port = int(objects_url.split(":")[2].split("/")[0])
         token = basic_token(basic)
@@ -440,16 +319,19 @@ def main() -> None:
                   ", ".join(f"{k} {v:,.0f}/s" for k, v in singles.items()))  # fmt: skip
         for level in args.connections:
             top = asyncio.run(drive(hub, level, min(5.0, args.seconds), ceiling))
-            before = sample(process.pid)
+            before, cpu = sample(process.pid), cpu_seconds(process.pid)
             if args.soak:
                 tally = asyncio.run(soak(hub, level, args.seconds, process.pid))
             else:
                 tally = asyncio.run(drive(hub, level, args.seconds))
-            after = sample(process.pid)
+            cpu, after = cpu_seconds(process.pid) - cpu, sample(process.pid)
             report(f"{level} connections, {tally.seconds:.0f} s", tally, singles,
                    top.answered / top.seconds)  # fmt: skip
             print(f"  server memory {before[0] // 1024} -> {after[0] // 1024} MB, "
                   f"open files {before[1]} -> {after[1]}")  # fmt: skip
+            refused = sum(tally.refused.values())
+            print(f"  server CPU {cpu:.1f} s: {cpu / max(tally.answered, 1) * 1000:.2f} ms per "
+                  f"answered request ({tally.answered} answered, {refused} refused)")  # fmt: skip
             recovered = recovery(port, args.recovery)
             print(f"  after the load: /healthz answered 200 in {recovered:.2f} s")
         print("lost writes (acknowledged, not stored):", lost_writes(hub, url),
@@ -458,6 +340,8 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=60)
+    if args.probe:
+        print("in the server, every level and the set-up:", turn_probe.summary(probe))
 
 
 def basic_token(basic: str) -> str:
@@ -483,17 +367,28 @@ def recovery(port: int, seconds: float) -> float:
 async def soak(hub: Hub, connections: int, seconds: float, pid: int) -> Tally:
     """The workload for ``seconds``, sampling the server's memory and open files."""
 
+    samples: list[tuple[float, int, int]] = []
+
     async def sampler() -> None:
         started = time.monotonic()
         while time.monotonic() - started < seconds:
             rss, files = sample(pid)
-            print(f"  soak {time.monotonic() - started:6.0f} s: {rss // 1024} MB, "
+            samples.append((time.monotonic() - started, rss, files))
+            print(f"  soak {samples[-1][0]:6.0f} s: {rss // 1024} MB, "
                   f"{files} open files", flush=True)  # fmt: skip
-            await asyncio.sleep(30)
+            await asyncio.sleep(SOAK_SAMPLE_SECONDS)
 
     task = asyncio.create_task(sampler())
     tally = await drive(hub, connections, seconds)
     task.cancel()
+    rss, files = sample(pid)
+    samples.append((tally.seconds, rss, files))
+    print("  soak, every sample (minute: MB, open files): " + ", ".join(
+        f"{at / 60:.0f}: {r // 1024}, {f}" for at, r, f in samples))  # fmt: skip
+    later = [r // 1024 for _, r, _ in samples[len(samples) // 2 :]]
+    files = [f for *_, f in samples]
+    print(f"  memory: first {samples[0][1] // 1024} MB, over the second half {min(later)} to "
+          f"{max(later)} MB; open files {min(files)} to {max(files)}")  # fmt: skip
     return tally
 
 

@@ -30,7 +30,8 @@ from accord.identity.models import ApiToken, TokenScope
 from accord.web import gate as gate_module
 from accord.web.admission import Admission, Classes, Gate, route_reads
 from accord.web.app import create_app
-from accord.web.deps import get_db, get_sessionmaker
+from accord.web.deps import get_sessionmaker
+from accord.web.request_session import get_db
 from tests.factories import Factories
 from tests.flows.conftest import serving
 

@@ -28,6 +28,7 @@ from accord.transparency.batching import Publications
 from accord.web import errors
 from accord.web.admission import Admission
 from accord.web.rendering import make_environment
+from accord.web.request_session import commits_where_it_ran
 from accord.web.routing import RouteIndex
 from accord.web.security import BodyLimit, SecurityHeaders, TrustedProxies
 
@@ -284,6 +285,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
 
     app.state.routers = mounted_routers()
     for prefix, router in app.state.routers:
+        # A writing route's commit in the route's own thread (accord.web.request_session).
+        commits_where_it_ran(router.routes)
         app.include_router(router, prefix=prefix)
     app.mount(
         "/static",

@@ -7,10 +7,11 @@ caller and asks :mod:`accord.identity.policy`; the route-coverage test fails if 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -27,23 +28,15 @@ from accord.identity.policy import ANONYMOUS, Action, Actor, authorize, require_
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.services import get_org
 from accord.web.guarded_writes import attach_for_write, writes_later
+from accord.web.request_session import ADMITTED_AS_READ as ADMITTED_AS_READ
+from accord.web.request_session import READ_METHODS as READ_METHODS
+from accord.web.request_session import admitted_as_read as admitted_as_read
+from accord.web.request_session import get_db, stamp_before_commit
 from accord.web.security import cookie_name
 
 SESSION_COOKIE = "accord_session"
 TAXII_PREFIX = "/taxii2/"
 GUARD_ATTRIBUTE = "__accord_action__"
-# The scope key where admission (accord.web.admission) leaves whether it let the request in as
-# a read: the one classification of a route, which the session and the token stamp follow.
-ADMITTED_AS_READ = "accord.admitted_as_read"
-READ_METHODS = frozenset({"GET", "HEAD"})
-# Where a writing request's token waits to be stamped as used, in its session's ``info``.
-STAMP = "accord.token_to_stamp"
-
-
-def admitted_as_read(request: Request) -> bool:
-    """Whether the request was admitted as a read (else by its method, outside admission)."""
-    reads: bool | None = request.scope.get(ADMITTED_AS_READ)
-    return request.method in READ_METHODS if reads is None else reads
 
 
 # Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency on its
@@ -75,75 +68,6 @@ async def get_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """One unit of work per request: committed when the route returns, else rolled back.
-
-    Used with ``scope="function"`` so that the commit happens before the response is sent:
-    a client never sees success for a change that failed to commit.
-    """
-    # Reads (GETs, and the POSTs that only read) get a read-only session: on SQLite it never
-    # takes the write turn, which the writers wait in line for.
-    reads = admitted_as_read(request)
-    state = request.app.state
-    # Opening a session does no I/O: it connects on its first statement.
-    session: Session = (state.reader if reads else state.sessionmaker)()
-    # The page's header reads the viewer's organizations through it (web.rendering).
-    request.state.db = session
-    try:
-        yield session
-    except BaseException:
-        request.state.db = None
-        await _end(session, commit=False, reads=reads)
-        raise
-    request.state.db = None
-    await _end(session, commit=True, reads=reads)
-
-
-async def _end(session: Session, *, commit: bool, reads: bool) -> None:
-    if commit and STAMP in session.info:
-        await run_in_threadpool(_finish, session, commit=commit)  # a write: the token's stamp
-    elif not session.in_transaction() or (
-        reads and not (session.new or session.dirty) and _local(session)
-    ):
-        # Nothing began, or a read-only transaction on SQLite: ending it writes nothing, waits
-        # for nothing and costs less than the hop to a thread. PostgreSQL's ROLLBACK is a round
-        # trip to a server that may be slow under load: never on the event loop.
-        _finish(session, commit=commit)
-    else:
-        # A write: the commit waits for the disk (synchronous=FULL) or the server; off the loop.
-        await run_in_threadpool(_finish, session, commit=commit)
-
-
-def _local(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
-def _finish(session: Session, *, commit: bool) -> None:
-    credential: access.Credential | None = session.info.pop(STAMP, None)
-    if credential is not None and commit:
-        try:
-            access.mark_used(session, credential)
-        except BaseException:
-            session.rollback()
-            session.close()
-            raise
-    if not session.in_transaction():
-        # Nothing began (an anonymous caller of a route that reads through its own session):
-        # commit() would begin an empty transaction only to end it.
-        session.close()
-        return
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 Limiter = Annotated[RateLimiter, Depends(get_limiter)]
@@ -168,25 +92,28 @@ async def current_actor(request: Request, db: DbSession) -> Actor:
     lookup = _credential(request)
     if lookup is None:
         return resolve_actor(request, db)
-    if not lookup.cookie and not admitted_as_read(request):
-        return await run_in_threadpool(_writer_by_token, request, db)
+    if not admitted_as_read(request):
+        return await run_in_threadpool(_writer, request, db, lookup)
     return await run_in_threadpool(resolve_actor, request, db)
 
 
-def _writer_by_token(request: Request, db: Session) -> Actor:
+def _writer(request: Request, db: Session, lookup: _Lookup) -> Actor:
     """The caller of a write, looked up through a read-only session of its own.
 
     On SQLite the request's session takes the one write turn at its first statement and
     keeps it until its commit, every thread hop between included: looked up there, the
-    token held the turn through the guard's hop too, while the writers behind waited. The
-    token is stamped as used in the request's own transaction, just before its commit
-    (:func:`_finish`), so a failed request still leaves it as it was.
+    token or the browser's session held the turn through the guard's hop too, while the
+    writers behind waited. That the caller just changed something (a token's or a browser
+    session's "last used") is written in the request's own transaction, just before its
+    commit, so a failed request leaves it as it was.
     """
     with request.app.state.reader() as reader:
         actor = resolve_actor(request, reader, record_use=False)
     credential: access.Credential | None = getattr(request.state, "credential", None)
     if credential is not None and access.use_due(credential):
-        db.info[STAMP] = credential
+        stamp_before_commit(db, partial(access.mark_used, credential=credential))
+    elif lookup.cookie and actor.user_id is not None:
+        stamp_before_commit(db, partial(sessions.mark_used, secret=lookup.secret))
     return actor
 
 

@@ -26,8 +26,8 @@ def writes_later(db: Session, *, reads: bool) -> bool:
     On SQLite a writing request's session takes the one write turn at its first statement and
     keeps it until its commit, every thread hop between included: a guard reading there held
     the turn through its own hop, while the writers behind waited. Not for reads (``reads``: ``db``
-    is read-only already) nor once ``db`` has begun (a browser's session was looked up in it, so
-    the turn is held anyway, and the roles were read inside the write transaction).
+    is read-only already) nor once ``db`` has begun (the turn is held anyway, and what the
+    guard reads is read inside the write transaction).
     """
     return not reads and not db.in_transaction()
 

@@ -1,0 +1,113 @@
+"""A writing request holds its write transaction for one thread hop, and a browser's caller is
+looked up outside it.
+
+On SQLite a writing session takes the one write turn at its first statement and keeps it until
+its commit: every thread hop in between waits for the event loop, which under load serves
+hundreds of requests first, while the writers behind wait (issue 26).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anyio.to_thread
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
+
+from accord.db import READ_ONLY
+from accord.identity.models import MemberRole, TokenScope, WebSession
+from tests.factories import Factories, csrf_of
+from tests.web.test_org_guard import DRAFT
+
+
+@pytest.fixture
+def events(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """In order: each writing transaction's begin and commit, each statement (``ro`` or
+    ``rw`` and its SQL) and each thread hop the request takes (``hop``)."""
+    seen: list[str] = []
+
+    def writing(conn: Any) -> bool:
+        return not conn.get_execution_options().get(READ_ONLY)
+
+    def began(conn: Any) -> None:
+        if writing(conn):
+            seen.append("begin")
+
+    def committed(conn: Any) -> None:
+        if writing(conn):
+            seen.append("commit")
+
+    def executed(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(("rw " if writing(conn) else "ro ") + statement)
+
+    hop = anyio.to_thread.run_sync
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        seen.append("hop")
+        return await hop(*args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    listeners = [("begin", began), ("commit", committed), ("before_cursor_execute", executed)]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    yield seen
+    for name, listener in listeners:
+        event.remove(engine, name, listener)
+
+
+def _held(events: list[str]) -> list[str]:
+    """What happened while the (one) writing transaction was open."""
+    assert events.count("begin") == 1, events
+    return events[events.index("begin") : events.index("commit") + 1]
+
+
+def test_an_api_write_commits_in_the_hop_it_wrote_in(
+    client: TestClient, make: Factories, events: list[str]
+) -> None:
+    slug = make.org()
+    person = make.user()
+    make.member(person, slug, MemberRole.MEMBER)
+    headers = make.bearer(person, TokenScope.WRITE)
+    events.clear()
+    response = client.post(f"/api/v1/advisories/orgs/{slug}", json=DRAFT, headers=headers)
+    assert response.status_code == 201, response.text
+    held = _held(events)
+    # Before: the answer's validation and the commit took a hop each, the transaction open.
+    assert "hop" not in held, held
+    assert any(e.startswith("rw INSERT INTO advisories") for e in held)
+    # The token's "last used" is written in the same transaction, just before the commit.
+    assert held[-2].startswith("rw UPDATE api_tokens"), held
+
+
+def test_a_browsers_write_looks_its_caller_up_outside_the_write_transaction(
+    client: TestClient, make: Factories, events: list[str], db: Session
+) -> None:
+    make.session(client, make.user("alice"))
+    token = csrf_of(client.get("/account").text)
+    events.clear()
+    created = client.post(
+        "/account/tokens", data={"name": "laptop", "scope": "read", "csrf_token": token}
+    )
+    assert created.status_code == 201, created.text
+    by_cookie = [e for e in events if "FROM web_sessions" in e]
+    assert by_cookie
+    assert all(e.startswith("ro ") for e in by_cookie), by_cookie
+    held = _held(events)
+    assert "hop" not in held, held
+    assert any(e.startswith("rw INSERT INTO api_tokens") for e in held)
+    # That the session just changed something is still written, in the write's transaction.
+    assert held[-2].startswith("rw UPDATE web_sessions"), held
+    assert db.scalar(select(WebSession.last_used_at)) is not None
+
+
+def test_a_browsers_refused_write_leaves_its_session_unstamped(
+    client: TestClient, make: Factories, db: Session
+) -> None:
+    make.session(client, make.user("alice"))
+    token = csrf_of(client.get("/account").text)
+    refused = client.post("/account/tokens/999999/revoke", data={"csrf_token": token})
+    assert refused.status_code == 404, refused.text
+    assert db.scalar(select(WebSession.last_used_at)) is None
