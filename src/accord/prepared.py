@@ -18,14 +18,70 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import Compiled
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
+
+class Reading:
+    """A read-only transaction on a pooled driver connection, without an ORM session.
+
+    For the hot reads whose statements all run through this module (a TAXII page, the OSV
+    query): a ``Session``'s open, BEGIN (through the engine's events and an execution context)
+    and close cost about 80 µs of CPU in a warm loop, the same checkout, BEGIN, ROLLBACK and
+    checkin on the driver's connection about 14 (docs/benchmarks.md). The transaction is the
+    same as a read-only session's: on SQLite a deferred BEGIN (a reader never takes the write
+    turn; its snapshot is taken at its first statement and held to the end), on PostgreSQL
+    the driver's own transaction, begun by the first statement. It is rolled back by the
+    pool's reset when the connection goes back (``close``, also on an error); a connection
+    the reset cannot roll back is invalidated there. A checkout that waits past the pool's
+    timeout raises the pool's ``TimeoutError``, as a session's would (503 with Retry-After).
+    """
+
+    __slots__ = ("_connection", "dialect")
+
+    def __init__(self, engine: Engine) -> None:
+        self.dialect: Dialect = engine.dialect
+        self._connection = engine.raw_connection()  # the pool's checkout (and pre-ping)
+        if self.dialect.name == "sqlite":
+            try:
+                # The pragmas turned pysqlite's own transactions off (accord.db): BEGIN here,
+                # so that every statement of the read sees one snapshot.
+                driver = self._connection.driver_connection
+                assert driver is not None  # a checked-out connection has its driver's
+                driver.execute("BEGIN")
+            except BaseException:
+                self._connection.close()
+                raise
+
+    def cursor(self) -> Any:
+        """A driver cursor inside this transaction."""
+        return self._connection.cursor()
+
+    def close(self) -> None:
+        """End the transaction: the connection goes back to the pool, which rolls it back."""
+        self._connection.close()
+
+    def __enter__(self) -> Reading:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# What the statements of this module read through: a session's transaction or a bare one.
+Reads = Session | Reading
 Processor = Callable[[Any], Any]
 # A limit on the cached expansions of one statement: list lengths vary with the reader (its
 # organizations and audiences) and with match[id]; a few hundred shapes is plenty.
@@ -65,7 +121,7 @@ class Prepared:
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         ]
 
-    def typed_rows(self, db: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def typed_rows(self, db: Reads, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Like :meth:`rows`, each value converted by its column's type (enums, timestamps
         with their time zone, booleans): for statements of a few rows."""
         found = self.rows(db, params)
@@ -74,8 +130,8 @@ class Prepared:
             for row in found
         ]
 
-    def rows(self, db: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """The statement's rows for ``params``, in the session's current transaction."""
+    def rows(self, db: Reads, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The statement's rows for ``params``, in the session's (or reading's) transaction."""
         lists = sorted(name for name in params if name in self._lists)
         expansion = self._expansion(params, lists)
         values = dict(expansion.constants)
@@ -88,7 +144,7 @@ class Prepared:
                 values[name] = processor(value) if processor else _plain(value)
         # ``Session.connection`` begins the session's transaction (BEGIN on SQLite, as for
         # any statement): the cursor reads inside it, on the connection it holds.
-        cursor = db.connection().connection.cursor()
+        cursor = db.cursor() if isinstance(db, Reading) else db.connection().connection.cursor()
         try:
             if expansion.names is None:
                 cursor.execute(expansion.sql, values)
@@ -117,9 +173,9 @@ class Prepared:
 _PREPARED: dict[tuple[int, str], Prepared] = {}
 
 
-def prepared(statement: ClauseElement, db: Session) -> Prepared:
+def prepared(statement: ClauseElement, db: Reads) -> Prepared:
     """``statement`` compiled for the session's database, once per process."""
-    dialect = db.get_bind().dialect
+    dialect = db.dialect if isinstance(db, Reading) else db.get_bind().dialect
     key = (id(statement), dialect.name)
     found = _PREPARED.get(key)
     if found is None or found._compiled.statement is not statement:
@@ -127,13 +183,13 @@ def prepared(statement: ClauseElement, db: Session) -> Prepared:
     return found
 
 
-def rows(db: Session, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def rows(db: Reads, statement: ClauseElement, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """Run a statement built once (a module constant) on the session's DBAPI cursor."""
     return prepared(statement, db).rows(db, params)
 
 
 def typed_rows(
-    db: Session, statement: ClauseElement, params: Mapping[str, Any]
+    db: Reads, statement: ClauseElement, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """:func:`rows`, its values converted by their columns' types."""
     return prepared(statement, db).typed_rows(db, params)

@@ -1,18 +1,24 @@
-"""Statements run on the driver's cursor: the same rows and timestamps as through the ORM."""
+"""Statements run on the driver's cursor: the same rows and timestamps as through the ORM, in a
+session's transaction or a bare one (``prepared.Reading``)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+import psycopg
+import pytest
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord import prepared
-from accord.db import unit_of_work
+from accord.db import make_sessionmaker, unit_of_work
 from accord.identity.models import MemberRole
 from accord.identity.policy import Actor
 from accord.identity.services import get_org
+from accord.prepared import Reading
 from accord.sharing import queries
 from accord.sharing.models import Collection, StixObject
 from accord.sharing.readers import Reader
@@ -140,3 +146,65 @@ def test_expanding_lists_of_each_length_and_bound_timestamps(
         assert found == [tuple(r) for r in db.execute(statement, params)]
     with unit_of_work(session_factory) as session:
         session.execute(delete(StixObject))
+
+
+_COUNT = select(func.count()).select_from(StixObject)
+
+
+def _in_transaction(driver: Any) -> bool:
+    """Whether the driver's connection has a transaction open (sqlite3 or psycopg)."""
+    if isinstance(driver, sqlite3.Connection):
+        return driver.in_transaction
+    return bool(driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+
+
+def test_a_bare_reading_reads_what_a_read_only_session_reads(
+    make: Factories, session_factory: sessionmaker[Session], engine: Engine
+) -> None:
+    collection_id, org_id = _collection(make, session_factory)
+    request = _request(collection_id, _reader(frozenset({org_id + 1000})), limit=2)
+    readers = make_sessionmaker(engine, read_only=True)
+    with Reading(engine) as bare, readers() as session:
+        first = queries.page(bare, request)
+        assert first == queries.page(session, request)
+        assert first.bodies
+        counted = (prepared.rows(bare, _COUNT, {}), prepared.rows(session, _COUNT, {}))
+        # A row committed meanwhile: each sees it, or (SQLite: one snapshot from the first
+        # statement to the end) neither does.
+        with unit_of_work(session_factory) as writer:
+            writer.add(
+                StixObject(collection_id=collection_id, stix_id="x--new", stix_type="x",
+                           spec_version="2.1", version=START, date_added=START, is_latest=True,
+                           is_first=True, tlp=Tlp.GREEN.value, producer_org_id=org_id,
+                           body="{}")
+            )  # fmt: skip
+        again = (prepared.rows(bare, _COUNT, {}), prepared.rows(session, _COUNT, {}))
+    assert counted[0] == counted[1] == [(len(ADDED),)]
+    assert again[0] == again[1]
+    if engine.dialect.name == "sqlite":
+        assert again[0] == counted[0]
+    with unit_of_work(session_factory) as session:
+        session.execute(delete(StixObject))
+
+
+def _read_then_fail(engine: Engine, drivers: list[Any]) -> None:
+    with Reading(engine) as reading:
+        cursor = reading.cursor()
+        cursor.execute("SELECT 1")
+        drivers.append(cursor.connection)
+        raise LookupError("the read failed")
+
+
+def test_a_bare_reading_ends_its_transaction_when_closed_even_on_an_error(
+    engine: Engine,
+) -> None:
+    drivers = []
+    with Reading(engine) as reading:
+        cursor = reading.cursor()
+        cursor.execute("SELECT 1")
+        drivers.append(cursor.connection)
+        assert _in_transaction(cursor.connection)
+    with pytest.raises(LookupError):
+        _read_then_fail(engine, drivers)
+    assert [_in_transaction(driver) for driver in drivers] == [False, False]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]

@@ -18,7 +18,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from accord import prepared
 from accord.advisories import ecosystems, querying, validation
@@ -28,6 +27,7 @@ from accord.advisories.osv import Vulnerability
 from accord.advisories.visibility import can_read
 from accord.errors import AccordError, InvalidInput
 from accord.identity.policy import Action, Actor
+from accord.prepared import Reading
 from accord.web.admission import reads
 from accord.web.deps import Caller, Reader, deferred_guard, guard, record_use
 
@@ -182,7 +182,7 @@ _DOCUMENTS = select(Advisory.id, Advisory.document).where(
 )
 
 
-def documents(db: Session, ids: set[int]) -> dict[int, str]:
+def documents(db: prepared.Reads, ids: set[int]) -> dict[int, str]:
     """The current OSV JSON of each advisory row id (those that have one)."""
     ordered = sorted(ids)
     found: dict[int, str] = {}
@@ -216,18 +216,18 @@ def _splice(result: querying.Result, docs: dict[int, str]) -> str:
 
 
 def answer(
-    factory: sessionmaker[Session],
+    db: prepared.Reads,
     queries: Sequence[querying.Query],
     *,
     actor: Actor,
     full: bool,
     batch: bool,
 ) -> str:
-    """The JSON body answering ``queries`` (one query, or a batch), read in its own snapshot."""
-    with factory() as db:
-        results = querying.run(db, queries, actor=actor)
-        wanted = {m.advisory_id for r in results for m in r.matches} if full else set()
-        docs = documents(db, wanted)
+    """The JSON body answering ``queries`` (one query, or a batch), read in ``db``'s one
+    transaction."""
+    results = querying.run(db, queries, actor=actor)
+    wanted = {m.advisory_id for r in results for m in r.matches} if full else set()
+    docs = documents(db, wanted)
     if not batch:
         return _list_json(results[0], full, docs)
     if not full:
@@ -247,25 +247,28 @@ def _json(body: str) -> Response:
     summary="Vulnerabilities of a package version, a package, or a commit",
 )
 @reads
-async def query(request: Request, factory: Reader, caller: Querying) -> Response:
+async def query(request: Request, caller: Querying) -> Response:
     """As OSV.dev's ``POST /v1/query``: full records, 1,000 per page (``next_page_token``)."""
     parsed = to_query(_parse(QueryIn, await request.body()))
-    body = await run_in_threadpool(_answer_to, caller, factory, [parsed], full=True, batch=False)
+    body = await run_in_threadpool(_answer_to, caller, [parsed], full=True, batch=False)
     return _json(body)
 
 
 def _answer_to(
     caller: Caller,
-    factory: sessionmaker[Session],
     queries: Sequence[querying.Query],
     *,
     full: bool,
     batch: bool,
 ) -> str:
-    """:func:`answer` for the caller, authenticated and authorized first (in this thread)."""
-    with factory() as db:
-        actor = caller.actor(db)  # an anonymous caller: no statement at all
-    body = answer(factory, queries, actor=actor, full=full, batch=batch)
+    """:func:`answer` for the caller, authenticated and authorized first (in this thread).
+
+    In one bare read transaction (``prepared.Reading``): the caller's token (none for an
+    anonymous caller) and every statement of the answer run through ``accord.prepared``.
+    """
+    with Reading(caller.request.app.state.engine) as db:
+        actor = caller.actor(db)
+        body = answer(db, queries, actor=actor, full=full, batch=batch)
     # A token's use is marked once a minute, in a transaction of its own (reads stay reads).
     record_use(caller.request, caller.request.app.state.sessionmaker)
     return body
@@ -280,7 +283,6 @@ def _answer_to(
 @reads
 async def querybatch(
     request: Request,
-    factory: Reader,
     caller: Querying,
     full: Annotated[bool, Query(description="Answer full records instead of ids.")] = False,
 ) -> Response:
@@ -295,7 +297,7 @@ async def querybatch(
             field="queries",
         )
     parsed = [to_query(q, at=f"queries[{i}].") for i, q in enumerate(batch.queries)]
-    body = await run_in_threadpool(_answer_to, caller, factory, parsed, full=full, batch=True)
+    body = await run_in_threadpool(_answer_to, caller, parsed, full=full, batch=True)
     return _json(body)
 
 

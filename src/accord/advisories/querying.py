@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
 from accord import prepared
 from accord.advisories import documents, ecosystems, matching
@@ -111,7 +110,7 @@ def _compile(row_id: int, digest: str, entry: str) -> matching.CompiledAffected:
 
 
 def run(
-    db: Session, queries: Sequence[Query], *, actor: Actor, page_size: int | None = None
+    db: prepared.Reads, queries: Sequence[Query], *, actor: Actor, page_size: int | None = None
 ) -> list[Result]:
     """Answer a batch of queries for ``actor`` (who sees only what TLP lets it see)."""
     page_size = page_size or PAGE_SIZE
@@ -207,7 +206,7 @@ _ENTRIES = select(AffectedPackage.id, AffectedPackage.entry).where(
 
 
 def _package_rows(
-    db: Session, packages: set[tuple[str, str]], visible: _Visibility
+    db: prepared.Reads, packages: set[tuple[str, str]], visible: _Visibility
 ) -> dict[tuple[str, str], list[_Row]]:
     # One statement per ecosystem and chunk of names, each answered from the
     # (ecosystem, name) index: only the queried packages' rows are read.
@@ -226,7 +225,9 @@ def _package_rows(
     return grouped
 
 
-def _commit_rows(db: Session, commits: set[str], visible: _Visibility) -> dict[str, list[_Row]]:
+def _commit_rows(
+    db: prepared.Reads, commits: set[str], visible: _Visibility
+) -> dict[str, list[_Row]]:
     hashes = sorted(commits)
     raw: list[Any] = []
     for start in range(0, len(hashes), _CHUNK):
@@ -239,7 +240,7 @@ def _commit_rows(db: Session, commits: set[str], visible: _Visibility) -> dict[s
 
 
 def _build(
-    db: Session, raw: Sequence[Any], visible: _Visibility
+    db: prepared.Reads, raw: Sequence[Any], visible: _Visibility
 ) -> Iterator[tuple[int, tuple[str, str], _Row]]:
     """The visible rows, compiled; the (large) entry text is fetched only if not cached."""
     missing = sorted({r[0] for r in raw if (r[0], r[9]) not in _compiled})

@@ -281,7 +281,7 @@ class _TokenRow(NamedTuple):
 
 
 def token_actor(
-    db: Session,
+    db: prepared.Reads,
     secret: str,
     *,
     ip_address: str | None,
@@ -311,12 +311,32 @@ def token_actor(
     return Credential(actor=actor, token_id=first.token_id, last_used_at=first.last_used_at)
 
 
+class _SessionRow(NamedTuple):
+    """A row of ``_SESSION_ACTOR``, in its columns' order."""
+
+    user_id: int
+    username: str
+    is_operator: bool
+    organization_id: int | None
+    role: MemberRole | None
+    expires_at: datetime
+    second_factor_grace_until: datetime | None
+    has_factor: bool
+    require_second_factor: bool | None
+    factor_at: datetime | None
+
+
 def session_actor(
-    db: Session, secret: str, *, ip_address: str | None, operators_need_factor: bool = True
+    db: prepared.Reads,
+    secret: str,
+    *,
+    ip_address: str | None,
+    operators_need_factor: bool = True,
 ) -> Actor | None:
     """The actor behind a browser session cookie, or None if unknown, expired, disabled or
     only half signed in (pending its second factor)."""
-    rows = db.execute(_SESSION_ACTOR, {"digest": digest(secret)}).all()
+    found = prepared.typed_rows(db, _SESSION_ACTOR, {"digest": digest(secret)})
+    rows = [_SessionRow(*r) for r in found]
     if not rows or rows[0].expires_at <= utcnow():
         return None
     return _actor(

@@ -137,7 +137,7 @@ class PageRequest:
     with_body: bool = True
 
 
-def page(db: Session, request: PageRequest) -> Page:
+def page(db: prepared.Reads, request: PageRequest) -> Page:
     """One page of the visible rows matching the filters, in ``date_added`` order."""
     filters = request.filters
     position = None

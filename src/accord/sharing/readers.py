@@ -58,7 +58,7 @@ _READER_FACTS: CompoundSelect[str, int] = union_all(
 )
 
 
-def reader_for(db: Session, actor: Actor) -> Reader:
+def reader_for(db: prepared.Reads, actor: Actor) -> Reader:
     """The reader behind ``actor``: one query for its groups, audiences and peer remotes."""
     org_ids = frozenset(actor.roles)
     found: dict[str, set[int]] = {"group": set(), "org_audience": set(), "group_audience": set(),
@@ -93,7 +93,9 @@ _COLLECTION_KEY = select(
 ).where((Collection.uuid == bindparam("key")) | (Collection.alias == bindparam("key")))
 
 
-def rights_by_key(db: Session, actor: Actor, key: str) -> tuple[int, CollectionRights] | None:
+def rights_by_key(
+    db: prepared.Reads, actor: Actor, key: str
+) -> tuple[int, CollectionRights] | None:
     """The row id of the collection with this TAXII id (or alias) and what ``actor`` may do
     with it, as :func:`rights` says; None if there is no such collection."""
     found = prepared.rows(db, _COLLECTION_KEY, {"key": key})
@@ -140,7 +142,9 @@ _GRANT_ROWS: CompoundSelect[int, int | None, bool, bool] = union_all(
 )
 
 
-def _grant_rows(db: Session, collection_ids: list[int]) -> dict[int, list[tuple[int, bool, bool]]]:
+def _grant_rows(
+    db: prepared.Reads, collection_ids: list[int]
+) -> dict[int, list[tuple[int, bool, bool]]]:
     """Per collection: (organization id, read, write), groups expanded to their members."""
     if not collection_ids:
         return {}

@@ -19,6 +19,7 @@ from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Action, Actor
+from accord.prepared import Reading, Reads
 from accord.sharing import cursor, deliveries, queries, queue, services
 from accord.sharing.models import QueuedEnvelope, TaxiiStatus
 from accord.sharing.readers import reader_for
@@ -71,7 +72,7 @@ async def discovery(request: Request, caller: ReadingHere) -> Response:
     return await _read(_discovery, request, caller)
 
 
-def _discovery(request: Request, db: Session, caller: Caller) -> Response:
+def _discovery(request: Request, db: Reads, caller: Caller) -> Response:
     caller.actor(db)
     settings: Settings = request.app.state.settings
     root = f"{settings.public_url}{PREFIX}{ROOT}/"
@@ -91,7 +92,7 @@ async def api_root(request: Request, caller: ReadingHere) -> Response:
     return await _read(_api_root, request, caller)
 
 
-def _api_root(request: Request, db: Session, caller: Caller) -> Response:
+def _api_root(request: Request, db: Reads, caller: Caller) -> Response:
     caller.actor(db)
     settings: Settings = request.app.state.settings
     return taxii_response(
@@ -116,7 +117,7 @@ def status(status_id: str, db: DbSession, actor: Writing, request: Request) -> R
 @router.get(ROOT + "/collections/")
 async def collections(request: Request, caller: ReadingHere) -> Response:
     """The collections the caller may read or write (section 5.1)."""
-    return await _read(_collections, request, caller)
+    return await _read_orm(_collections, request, caller)
 
 
 def _collections(request: Request, db: Session, caller: Caller) -> Response:
@@ -127,7 +128,7 @@ def _collections(request: Request, db: Session, caller: Caller) -> Response:
 @router.get(ROOT + "/collections/{collection_id}/")
 async def collection(collection_id: str, request: Request, caller: ReadingHere) -> Response:
     """One collection (section 5.2)."""
-    return await _read(_collection, request, caller, collection_id)
+    return await _read_orm(_collection, request, caller, collection_id)
 
 
 def _collection(request: Request, db: Session, caller: Caller, collection_id: str) -> Response:
@@ -141,7 +142,7 @@ async def manifest(collection_id: str, request: Request, caller: ReadingHere) ->
     return await _read(_manifest, request, caller, collection_id)
 
 
-def _manifest(request: Request, db: Session, caller: Caller, collection_id: str) -> Response:
+def _manifest(request: Request, db: Reads, caller: Caller, collection_id: str) -> Response:
     result = _page(request, db, caller, collection_id, kind="manifest", with_body=False)
     body: dict[str, Any] = {"more": result.more}
     if result.next:
@@ -165,7 +166,7 @@ async def get_objects(collection_id: str, request: Request, caller: ReadingHere)
     return await _read(_objects, request, caller, collection_id)
 
 
-def _objects(request: Request, db: Session, caller: Caller, collection_id: str) -> Response:
+def _objects(request: Request, db: Reads, caller: Caller, collection_id: str) -> Response:
     result = _page(request, db, caller, collection_id, kind="objects")
     deliveries.note(request, caller.actor(db), result)
     return taxii_response(queries.envelope_json(result), page=result)
@@ -231,7 +232,7 @@ async def get_object(
 
 
 def _object(
-    request: Request, db: Session, caller: Caller, collection_id: str, object_id: str
+    request: Request, db: Reads, caller: Caller, collection_id: str, object_id: str
 ) -> Response:
     result = _page(request, db, caller, collection_id, kind=f"object:{object_id}", ids=object_id)
     if result.empty:
@@ -271,7 +272,7 @@ async def versions(
 
 
 def _versions(
-    request: Request, db: Session, caller: Caller, collection_id: str, object_id: str
+    request: Request, db: Reads, caller: Caller, collection_id: str, object_id: str
 ) -> Response:
     result = _page(
         request,
@@ -296,7 +297,7 @@ def _versions(
 
 
 async def _read(work: Callable[..., Response], request: Request, *args: Any) -> Response:
-    """Run a read's work in one worker thread, in a read-only session of its own.
+    """Run a read's work in one worker thread, in a read-only transaction of its own.
 
     Never on the event loop, even on SQLite where a short page takes less than the hop to a
     thread: the read first checks a connection out of the pool, and under load the loop then
@@ -304,7 +305,23 @@ async def _read(work: Callable[..., Response], request: Request, *args: Any) -> 
     wedged for good, tests/web/test_load.py). The session is opened and ended in that thread
     too: a request-scoped session (``DbSession``) cost the loop a generator dependency and
     a commit of the read transaction, a fifth of a page's CPU (docs/benchmarks.md).
+
+    The transaction is a bare one on the driver's connection (``prepared.Reading``): every
+    statement of these reads (the caller's token, the collection's rights, the reader's facts,
+    the page) runs through ``accord.prepared``, and a session's own machinery cost them more
+    CPU than the token's look-up.
     """
+    return await run_in_threadpool(_in_reading, work, request, *args)
+
+
+def _in_reading(work: Callable[..., Response], request: Request, *args: Any) -> Response:
+    with Reading(request.app.state.engine) as db:
+        return work(request, db, *args)
+
+
+async def _read_orm(work: Callable[..., Response], request: Request, *args: Any) -> Response:
+    """:func:`_read` for the reads that load ORM objects (the collections): in a read-only
+    session of their own."""
     return await run_in_threadpool(_in_session, work, request, *args)
 
 
@@ -317,7 +334,7 @@ def _in_session(work: Callable[..., Response], request: Request, *args: Any) -> 
 
 def _page(
     request: Request,
-    db: Session,
+    db: Reads,
     caller: Caller,
     collection_id: str,
     *,

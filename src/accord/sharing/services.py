@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from accord import prepared
 from accord.config import Settings
 from accord.errors import N_, Conflict, Forbidden, Message, NotFound, Unauthenticated
 from accord.identity import audit
@@ -65,7 +66,7 @@ def collection_for(
     return collection, granted
 
 
-def readable_collection_id(db: Session, actor: Actor, collection_id: str) -> int:
+def readable_collection_id(db: prepared.Reads, actor: Actor, collection_id: str) -> int:
     """The row id of a collection the actor may read, decided as :func:`collection_for`
     decides, without loading the collection (the TAXII read path)."""
     found = rights_by_key(db, actor, collection_id)

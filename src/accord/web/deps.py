@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord import prepared
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
@@ -117,7 +118,7 @@ def _writer(request: Request, db: Session, lookup: _Lookup) -> Actor:
     return actor
 
 
-def resolve_actor(request: Request, db: Session, *, record_use: bool = True) -> Actor:
+def resolve_actor(request: Request, db: prepared.Reads, *, record_use: bool = True) -> Actor:
     """:func:`current_actor` in the calling thread (a worker thread when it reads the database).
 
     Without ``record_use`` a writing request's token is not marked as used here: the route
@@ -185,14 +186,14 @@ def _basic(credentials: str) -> _Lookup:
 
 
 def _resolve(
-    request: Request, db: Session, lookup: _Lookup, *, ip: str | None, writes: bool
+    request: Request, db: prepared.Reads, lookup: _Lookup, *, ip: str | None, writes: bool
 ) -> Actor:
     need = request.app.state.settings.operators_need_second_factor
     if lookup.cookie:
         # An unknown or expired cookie is no credential at all: the visitor is anonymous.
         actor = access.session_actor(db, lookup.secret, ip_address=ip, operators_need_factor=need)
         if actor is not None and writes:
-            sessions.mark_used(db, lookup.secret)
+            sessions.mark_used(_writing(db), lookup.secret)
         return actor or (Actor(ip_address=ip) if ip else ANONYMOUS)
     found = access.token_actor(
         db, lookup.secret, ip_address=ip, username=lookup.username, operators_need_factor=need
@@ -204,8 +205,16 @@ def _resolve(
         # Recorded in the request's own (writing) transaction: reads (GETs, look-ups,
         # queries) stay read-only, so this reads "last used to change something"; a failed
         # request leaves it as it was.
-        access.mark_used(db, found)
+        access.mark_used(_writing(db), found)
     return found.actor
+
+
+def _writing(db: prepared.Reads) -> Session:
+    """The session a writing request's caller is stamped in: never a bare reading
+    (:class:`accord.prepared.Reading`), which serves reads only."""
+    if not isinstance(db, Session):
+        raise TypeError("a write's caller is looked up in its own session")
+    return db
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
@@ -260,7 +269,7 @@ class Caller:
     record_use: bool = True
     _actor: Actor | None = field(default=None, repr=False)
 
-    def actor(self, db: Session) -> Actor:
+    def actor(self, db: prepared.Reads) -> Actor:
         """The caller, authenticated and authorized for the guard's action (or an error);
         looked up once per request, however many steps of the route ask."""
         if self._actor is None:
