@@ -120,7 +120,7 @@ def answer(
         ]
 
 
-_COLLECTION_PAUSED = collector.Paused()
+_COLLECTION_PAUSED = collector.PAUSED
 
 
 _Model = TypeVar("_Model", bound=BaseModel)

@@ -37,6 +37,7 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord import collector
 from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.identity.models import Organization, User
@@ -158,7 +159,9 @@ def drain(
         return 0  # checked without the hub's write lock, which an idle poll must not take
     entries: list[QueuedEnvelope] = []
     try:
-        with unit_of_work(sessions) as db:
+        # The collector paused: a batch makes a few hundred thousand short-lived rows, tuples
+        # and dicts without cycles, and the collections they set off each looked at all of them.
+        with collector.PAUSED, unit_of_work(sessions) as db:
             _lock(db)
             entries = queue.take(limit, max_attempts=max_attempts)
             if not entries:
