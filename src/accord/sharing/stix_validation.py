@@ -215,7 +215,7 @@ def check_object(obj: object) -> CheckedObject:
     if stix_type == "bundle":
         raise StixInvalid("type", N_("a bundle is not stored; send its objects"))
     stix_id = check_identifier(obj.get("id"), "id", of_type=stix_type)
-    references: list[tuple[str, int]] = []  # the reference properties, checked after the others as before
+    references: list[tuple[str, int]] = []  # reference properties, checked after the rest
     for name in obj:
         kind = _NAMES_SEEN.get(name)
         if kind is None:
