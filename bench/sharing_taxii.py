@@ -120,6 +120,26 @@ def ingest(target: load.Target, count: int, size: int, clients: int = 1) -> floa
     return count / (ended - started)
 
 
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds (user and system) of ``pid`` and of each of its children, by name: the web
+    process and the queue's drainer, read from ``/proc`` (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        own = int(stat.parent.name)
+        if own == pid or int(fields[1]) == pid:
+            command = Path(f"/proc/{own}/cmdline").read_bytes()
+            name = ("web" if own == pid else "resource tracker"
+                    if b"resource_tracker" in command else "drainer")  # fmt: skip
+            found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
 def prepare(target: load.Target, count: int) -> None:
     """The ids to ask for, and a date_added near the end for added_after."""
     target.ids = [servers.indicator(i)["id"] for i in range(0, count, max(1, count // 5000))]
@@ -227,6 +247,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the hub")
     parser.add_argument("--ingest-clients", type=int, default=1,
                         help="connections posting envelopes at once while loading")  # fmt: skip
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds between the hub's start and the first POST (the CPU "
+                             "counted per object then leaves out the drainer's start)")  # fmt: skip
     parser.add_argument("--ingest-only", action="store_true",
                         help="load the hub and stop: no reads, no peers, no walk")  # fmt: skip
     parser.add_argument(
@@ -267,11 +290,19 @@ def _server(prefix: str, start: Callable[[Path], Started]) -> Iterator[Started]:
 def run_hub(size: int, args: argparse.Namespace) -> dict[str, load.Result]:
     with _server(
         "hub", lambda d: servers.start_hub(d, args.database_url, workers=args.workers)
-    ) as (_, url, auth):
+    ) as (process, url, auth):
         target = load.Target("hub", url, {"Authorization": auth, "Accept": servers.TAXII})
+        time.sleep(args.settle)
+        before = cpu_seconds(process.pid)
         rate = ingest(target, size, 1000, args.ingest_clients)
         print(f"  hub        ingest through POST: {rate:,.0f} objects/s (envelopes of 1,000, "
               f"{args.ingest_clients} client(s), {args.workers} worker(s))")  # fmt: skip
+        # CPU per object of each process (the web process checks, the drainer stores): what
+        # the machine's load moves least, and the rate each would reach with a core its own.
+        for name, spent in sorted(cpu_seconds(process.pid).items()):
+            used = spent - before.get(name, 0.0)
+            print(f"  hub        CPU of {name}: {1e6 * used / size:.1f} µs an object "
+                  f"({size / used if used else 0:,.0f} objects/s of its CPU)")  # fmt: skip
         if args.ingest_only:
             return {}
         prepare(target, size)

@@ -20,6 +20,8 @@ COLLECT_EVERY_SECONDS = 1.0
 
 
 class Paused:
+    """A pause of the collector around a block; see the module's docstring."""
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
@@ -48,3 +50,8 @@ class Paused:
                 # pause began is young, and one young-generation pass looks at all of them.
                 self._collected_at = now
                 gc.collect(0)
+
+
+# The process's one pause: pauses of two instances would overlap blindly (one ending would turn
+# the collector back on while the other's work still runs).
+PAUSED = Paused()

@@ -34,6 +34,8 @@ def test_the_drainer_runs_before_any_envelope_and_stores_the_first_one(
     with TestClient(eager, base_url="http://testserver") as client:
         drainer = eager.state.drainer
         assert drainer.running(), "no drainer process at start"
+        # Served once the drainer could drain: the first envelope does not wait for its start.
+        assert drainer.wait_ready(0), "served before the drainer was ready"
         started = drainer.pid
         headers = {**TAXII, **world.bearer("producer")}
         objects = [stixgen.indicator() for _ in range(4)]

@@ -39,6 +39,10 @@ DRAIN_BACKOFF_MAX_SECONDS = 60.0
 RESTART_BACKOFF_MAX_SECONDS = 300.0
 # A drainer that lived this long before it died is started again at once.
 HEALTHY_SECONDS = 60.0
+# How long a web process starting its drainer waits for it to be ready before it serves: a new
+# interpreter importing the hub takes about a second, several on a loaded machine, and an
+# envelope posted meanwhile waited for it. Past this the web process serves anyway.
+READY_SECONDS = 30.0
 
 
 def backoff(failures: int, *, first: float, most: float) -> float:
@@ -67,6 +71,8 @@ class Drainer:
         # drainer killed while it waited on an Event leaves the Event's shared lock and
         # counters as they were, and the next set() waited forever, in a request's thread.
         self._signals: Connection | None = None
+        # The read end of the running drainer's "ready" pipe (one byte once it can drain).
+        self._ready: Connection | None = None
         self._stopping = False
         self._starting = threading.Lock()
         self._watcher: Every | None = None
@@ -149,20 +155,35 @@ class Drainer:
             with contextlib.suppress(OSError):
                 self._signals.send_bytes(b"w")
 
+    def wait_ready(self, seconds: float = READY_SECONDS) -> bool:
+        """Wait until the drainer started last can drain (its imports and database connection
+        made), at most ``seconds``; whether it is ready."""
+        ready = self._ready
+        if ready is None:
+            return False
+        try:
+            return ready.poll(seconds)
+        except (EOFError, OSError):
+            return False  # it died starting; the watch starts it again
+
     def _start(self) -> None:
         reader, writer = self._context.Pipe(duplex=False)
         os.set_blocking(writer.fileno(), False)
+        ready_reader, ready_writer = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=_drain_until_stopped,
-            args=(self._settings, reader, os.getpid()),
+            args=(self._settings, reader, os.getpid(), ready_writer),
             name="accord-queue",
             daemon=True,
         )
         process.start()
         reader.close()  # the drainer has its own
+        ready_writer.close()
         if self._signals is not None:
             self._signals.close()
-        self._process, self._signals = process, writer
+        if self._ready is not None:
+            self._ready.close()
+        self._process, self._signals, self._ready = process, writer, ready_reader
         self._started_at, self._not_before = time.monotonic(), None
 
     def stop(self) -> None:
@@ -181,7 +202,9 @@ class Drainer:
                 self._process.join(timeout=10)
 
 
-def _drain_until_stopped(settings: Settings, signals: Connection, parent: int) -> None:
+def _drain_until_stopped(
+    settings: Settings, signals: Connection, parent: int, ready: Connection | None = None
+) -> None:
     # Two connections, not a web process's pool: on PostgreSQL every process's count against
     # max_connections (accord.db.check_connection_budget).
     engine = make_engine(settings, connections=DRAINER_CONNECTIONS)
@@ -191,6 +214,10 @@ def _drain_until_stopped(settings: Settings, signals: Connection, parent: int) -
     sessions = make_sessionmaker(engine)
     gc.collect()
     gc.freeze()  # what start-up built is never garbage: out of every collection's way
+    if ready is not None:
+        with contextlib.suppress(OSError):  # a web process gone meanwhile: the loop ends
+            ready.send_bytes(b"r")
+        ready.close()
     stopping = False
     failures = 0
     resume = 0.0  # no drain before this (monotonic): the pause after a failure

@@ -122,7 +122,7 @@ def answer(
         return results
 
 
-_COLLECTION_PAUSED = collector.Paused()
+_COLLECTION_PAUSED = collector.PAUSED
 
 
 _Model = TypeVar("_Model", bound=BaseModel)

@@ -56,9 +56,9 @@ class Comparison(NamedTuple):
     value: str
 
 
-@dataclass(frozen=True)
-class CheckedPattern:
-    """The outcome of checking one pattern: its errors (none if valid) and its comparisons."""
+class CheckedPattern(NamedTuple):
+    """The outcome of checking one pattern: its errors (none if valid) and its comparisons (a
+    named tuple: made once per distinct pattern ingested)."""
 
     errors: tuple[str, ...]
     comparisons: tuple[Comparison, ...]
@@ -88,9 +88,16 @@ def check(pattern: str) -> CheckedPattern:
     parsed = _parse_shape(shape)
     if parsed.errors or not brackets_check(pattern):
         return _full(pattern)
-    real = tuple(t.restore(literals) for t in parsed.templates)
-    problems = _hash_problems(real)
-    return CheckedPattern(errors=problems, comparisons=real)
+    templates = parsed.templates
+    if len(templates) == 1:  # most indicators: one comparison
+        one = templates[0]
+        real: tuple[Comparison, ...] = (one.restore(literals),)
+        hashes = one.hashes
+    else:
+        real = tuple([t.restore(literals) for t in templates])
+        hashes = any(t.hashes for t in templates)
+    # The hash formats are looked at only when a comparison names hashes.
+    return CheckedPattern(_hash_problems(real) if hashes else (), real)
 
 
 def unquote(literal: str) -> str:
@@ -145,6 +152,7 @@ class _Template:
     marked_path: bool  # a path part holds a placeholder (hashes.'SHA-256')
     path_slots: tuple[int, ...] | None  # per part, the literal it is alone, or -1 (kept as is)
     value_slot: int | None  # the literal the value is, when it is one placeholder alone
+    hashes: bool  # a path part holds "hashes", or may once its placeholders are restored
 
     def restore(self, literals: tuple[str, ...]) -> Comparison:
         c = self.comparison
@@ -165,7 +173,7 @@ class _Template:
                 else p
                 for p in path
             )
-        return Comparison(object_type=c.object_type, path=path, operator=c.operator, value=value)
+        return Comparison(c.object_type, path, c.operator, value)
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,7 @@ def _template(comparison: Comparison) -> _Template:
         marked_path=any(marked),
         path_slots=tuple(slots) if slots is not None and any(marked) else None,
         value_slot=int(alone.group(1)) if alone is not None else None,
+        hashes="hashes" in comparison.path or any(marked),
     )
 
 

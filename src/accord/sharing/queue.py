@@ -37,6 +37,7 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord import collector
 from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.identity.models import Organization, User
@@ -90,25 +91,29 @@ def decode(payload: bytes) -> list[ingest.Valid]:
         stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body = item[:10]
         # Queued by a release that did not keep them: read from the object itself.
         granular = item[10] if len(item) > 10 else granular_tlp_refs(orjson.loads(body))
-        version = None if text is None else datetime.fromisoformat(text)
-        if version is not None and not text.endswith("Z"):
+        version = None if text is None else fromisoformat(text)
+        if version is not None and text[-1] != "Z":
             text = format_timestamp(version)  # queued by a release that kept isoformat's form
+        # Positional, in the named tuple's order; the pattern's comparisons (empty) served
+        # only to find the observables, kept beside.
         checked = CheckedObject(
-            stix_id=stix_id,
-            stix_type=stix_type,
-            spec_version=spec,
-            version=version,
-            version_text=text,
-            revoked=revoked,
-            marking_refs=tuple(markings),
-            # The pattern's comparisons served only to find the observables, kept below.
-            comparisons=(),
-            sighting_of=of,
-            sighting_count=count,
-            granular_tlp_refs=tuple(granular),
+            stix_id,
+            stix_type,
+            spec,
+            version,
+            text,
+            revoked,
+            tuple(markings),
+            (),
+            of,
+            count,
+            tuple(granular) if granular else (),
         )
-        found.append((checked, body, tuple((kind, value) for kind, value in pairs)))
+        found.append((checked, body, tuple(map(tuple, pairs))))
     return found
+
+
+fromisoformat = datetime.fromisoformat
 
 
 def _pendings(valid: Sequence[ingest.Valid]) -> bytes:
@@ -158,7 +163,9 @@ def drain(
         return 0  # checked without the hub's write lock, which an idle poll must not take
     entries: list[QueuedEnvelope] = []
     try:
-        with unit_of_work(sessions) as db:
+        # The collector paused: a batch makes a few hundred thousand short-lived rows, tuples
+        # and dicts without cycles, and the collections they set off each looked at all of them.
+        with collector.PAUSED, unit_of_work(sessions) as db:
             _lock(db)
             entries = queue.take(limit, max_attempts=max_attempts)
             if not entries:

@@ -51,13 +51,14 @@ _LANGUAGE_TAG = re.compile(
     )\Z""",
     re.IGNORECASE | re.ASCII | re.VERBOSE,
 )
-_REF_SUFFIXES = ("_ref", "_refs")
 # References whose target has a type of its own (STIX 2.1, sections 3.2 and 7.2).
 _TYPED_REFS = {"object_marking_refs": "marking-definition", "created_by_ref": "identity"}
 # References already found well formed: a feed names the same markings and producer each time.
 _REFS_SEEN: set[tuple[str, str | None]] = set()
-# Property names already found well formed: a feed repeats the same few dozen.
-_NAMES_SEEN: set[str] = set()
+# Property names already found well formed, each with what it names (a feed repeats the same
+# few dozen): one reference, a list of them, or anything else.
+_REF, _REFS, _OTHER = 1, 2, 0
+_NAMES_SEEN: dict[str, int] = {}
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z")
 
 SCO_TYPES = frozenset(
@@ -214,12 +215,13 @@ def check_object(obj: object) -> CheckedObject:
     if stix_type == "bundle":
         raise StixInvalid("type", N_("a bundle is not stored; send its objects"))
     stix_id = check_identifier(obj.get("id"), "id", of_type=stix_type)
+    references: list[tuple[str, int]] = []  # reference properties, checked after the rest
     for name in obj:
-        if name not in _NAMES_SEEN:
-            if not _PROPERTY.match(name):
-                raise StixInvalid(name, N_("property names are a-z, 0-9 and '_' only"))
-            if len(_NAMES_SEEN) < 4096:
-                _NAMES_SEEN.add(name)
+        kind = _NAMES_SEEN.get(name)
+        if kind is None:
+            kind = _name_kind(name)
+        if kind:
+            references.append((name, kind))
     spec_version = _spec_version(obj, stix_type)
     version, version_text = _versioning(obj, stix_type)
     _common(obj)
@@ -229,7 +231,8 @@ def check_object(obj: object) -> CheckedObject:
     for name in TIMESTAMP_PROPERTIES:
         if name in obj:
             parse_timestamp(obj[name], name)
-    _references(obj)
+    if references:
+        _references(obj, references)
     comparisons = _indicator(obj) if stix_type == "indicator" else ()
     sighting_of, count = _sighting(obj) if stix_type == "sighting" else (None, None)
     markings = obj.get("object_marking_refs", [])
@@ -321,16 +324,25 @@ def check_language(value: object, field: str) -> str:
     return value
 
 
-def _references(obj: dict[str, Any]) -> None:
-    for name, value in obj.items():
-        if not name.endswith(_REF_SUFFIXES):
-            continue
+def _name_kind(name: str) -> int:
+    """What a property name names (``_REF``, ``_REFS`` or ``_OTHER``), once it is checked."""
+    if not _PROPERTY.match(name):
+        raise StixInvalid(name, N_("property names are a-z, 0-9 and '_' only"))
+    kind = _REF if name.endswith("_ref") else _REFS if name.endswith("_refs") else _OTHER
+    if len(_NAMES_SEEN) < 4096:
+        _NAMES_SEEN[name] = kind
+    return kind
+
+
+def _references(obj: dict[str, Any], names: list[tuple[str, int]]) -> None:
+    for name, kind in names:
+        value = obj[name]
         of_type = _TYPED_REFS.get(name)
         if name.startswith("x_") and value == "":
             # A custom reference left empty: MITRE ATT&CK's deprecated data components carry
             # x_mitre_data_source_ref "" (the bundle is kept whole, see docs/sharing.md).
             continue
-        if name.endswith("_ref"):
+        if kind == _REF:
             _reference(value, name, of_type)
         else:
             if not isinstance(value, list) or not value:

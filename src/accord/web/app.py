@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
+import anyio
 import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -192,6 +193,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     drainer.watch(app.state.queue)
     if app.state.settings.taxii_drainer_at_start:
         drainer.wake()
+        # Served once the drainer can drain: the first envelope is stored at once rather
+        # than after the drainer's start (bounded: past it the hub serves anyway).
+        await anyio.to_thread.run_sync(drainer.wait_ready)
     thread = None
     if app.state.settings.runs_worker_in_process:
         worker = Worker(
