@@ -105,7 +105,8 @@ def test_a_publication_never_signs_even_once_a_checkpoint_is_due(
         _publish(session_factory, due, n)
     assert _signed_sizes(session_factory) == [3]
     checkpoint = services.sign_if_due(session_factory, settings=due)
-    assert checkpoint is not None and checkpoint.size == 6
+    assert checkpoint is not None
+    assert checkpoint.size == 6
     assert _signed_sizes(session_factory) == [3, 6]
 
 
