@@ -50,26 +50,23 @@ def test_publications_between_checkpoints_are_signed_together(
 ) -> None:
     refs = [_publish(session_factory, cadence, n) for n in range(5)]
     assert [r.index for r in refs] == [0, 1, 2, 3, 4]
-    # The first publication of a log is signed at once (no checkpoint to wait for); the
-    # others wait for the next one.
-    assert _signed_sizes(session_factory) == [1]
+    # No publication signs a checkpoint, not even the log's first: they wait for the cadence.
+    assert _signed_sizes(session_factory) == []
     with unit_of_work(session_factory) as db:
-        assert services.pending(db) == 4
+        assert services.pending(db) == 5
+        assert services.current_checkpoint(db, settings=cadence).size == 0
         with pytest.raises(services.NotYetSigned, match="entry 3 is logged"):
             services.prove_inclusion(db, index=3, tree_size=None)
         with pytest.raises(services.NotYetSigned):
             bundles.build_bundle(db, settings=cadence, index=4)
-        # The tiles were not touched by the four appends: still the tree of one entry.
-        assert [(t.level, t.idx, t.width) for t in db.scalars(select(LogTile))] == [(0, 0, 1)]
+        # The tiles were not touched by the appends: no tree yet.
+        assert list(db.scalars(select(LogTile))) == []
         assert audit.audit(db, settings=cadence).size == 5
-    # Not due yet: the cadence signs nothing.
-    assert services.sign_if_due(session_factory, settings=cadence) is None
-    # Asked: one checkpoint for all four.
-    due = cadence.model_copy(update={"log_checkpoint_seconds": 0.0})
-    checkpoint = services.sign_if_due(session_factory, settings=due)
+    # The cadence's first round signs at once (no checkpoint was ever signed): one for all five.
+    checkpoint = services.sign_if_due(session_factory, settings=cadence)
     assert checkpoint is not None
     assert checkpoint.size == 5
-    assert _signed_sizes(session_factory) == [1, 5]
+    assert _signed_sizes(session_factory) == [5]
     with unit_of_work(session_factory) as db:
         assert services.pending(db) == 0
         leaves = [r.leaf_hash for r in refs]
@@ -81,23 +78,36 @@ def test_publications_between_checkpoints_are_signed_together(
         verifier = Verifier.parse(bundle.verifier_key)
         assert bundles.verify_bundle(bundle, verifier=verifier).index == 4
         report = audit.audit(db, settings=cadence)
-        assert (report.size, report.checkpoints) == (5, 2)
+        assert (report.size, report.checkpoints) == (5, 1)
     kept = Checkpoint.parse(split_note(published.path(cadence).read_text())[0])
     assert (kept.size, kept.root_hash) == (5, checkpoint.root_hash)
     # Nothing waits: nothing is signed again.
+    due = cadence.model_copy(update={"log_checkpoint_seconds": 0.0})
     assert services.sign_if_due(session_factory, settings=due) is None
+    # One more: not due before the interval passed, signed at once when asked.
+    _publish(session_factory, cadence, 5)
+    assert services.sign_if_due(session_factory, settings=cadence) is None
+    assert services.sign_pending(session_factory, settings=cadence) is not None
+    assert _signed_sizes(session_factory) == [5, 6]
 
 
-def test_a_publication_once_the_interval_passed_signs_everything_waiting(
+def test_a_publication_never_signs_even_once_a_checkpoint_is_due(
     cadence: Settings, session_factory: sessionmaker[Session]
 ) -> None:
-    short = cadence.model_copy(update={"log_checkpoint_seconds": 0.2})
+    # The interval has passed since the last checkpoint: the next publication still only
+    # appends (holding no lock while the tiles grow); the cadence signs what waits.
     for n in range(3):
-        _publish(session_factory, short, n)
-    assert _signed_sizes(session_factory) == [1]
-    time.sleep(0.25)
-    _publish(session_factory, short, 3)
-    assert _signed_sizes(session_factory) == [1, 4]
+        _publish(session_factory, cadence, n)
+    due = cadence.model_copy(update={"log_checkpoint_seconds": 0.001})
+    assert services.sign_if_due(session_factory, settings=due) is not None
+    for n in range(3, 6):
+        time.sleep(0.002)
+        _publish(session_factory, due, n)
+    assert _signed_sizes(session_factory) == [3]
+    checkpoint = services.sign_if_due(session_factory, settings=due)
+    assert checkpoint is not None
+    assert checkpoint.size == 6
+    assert _signed_sizes(session_factory) == [3, 6]
 
 
 def test_sign_true_signs_in_the_publication(
@@ -110,7 +120,7 @@ def test_sign_true_signs_in_the_publication(
             db, settings=cadence, entry_type="t", subject_id="s", document={}, sign=True
         )
     assert ref.index == 3
-    assert _signed_sizes(session_factory) == [1, 4]
+    assert _signed_sizes(session_factory) == [4]
 
 
 def test_the_web_process_signs_on_its_cadence(
@@ -138,7 +148,7 @@ def test_the_web_process_signs_on_its_cadence(
 def test_tiles_grown_at_signing_equal_tiles_grown_per_append(
     cadence: Settings, session_factory: sessionmaker[Session], engine: Engine
 ) -> None:
-    # 600 publications in 7 uneven checkpoints cross two tile boundaries: the stored tiles
+    # 600 publications in 6 uneven checkpoints cross two tile boundaries: the stored tiles
     # must be those of the same log built in one go.
     due = cadence.model_copy(update={"log_checkpoint_seconds": 0.0})
     for n in range(600):
@@ -149,4 +159,4 @@ def test_tiles_grown_at_signing_equal_tiles_grown_per_append(
         report = audit.audit(db, settings=cadence)
         head = store.read_head(db)
         assert head is not None
-        assert (report.size, head.tree_size, report.checkpoints) == (600, 600, 7)
+        assert (report.size, head.tree_size, report.checkpoints) == (600, 600, 6)

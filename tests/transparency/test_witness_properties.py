@@ -28,6 +28,9 @@ from tests.transparency.test_published import _dump, _restore
 STEPS = st.lists(
     st.one_of(
         st.tuples(st.just("append"), st.integers(1, 4)),
+        # Publications on the cadence: appended unsigned, then one checkpoint for them all.
+        st.tuples(st.just("publish"), st.integers(1, 4)),
+        st.tuples(st.just("sign"), st.just(0)),
         st.tuples(st.just("snapshot"), st.just(0)),
         st.tuples(st.just("restore"), st.just(0)),
         st.tuples(st.just("force"), st.just(0)),
@@ -98,6 +101,8 @@ def test_no_two_cosigned_roots_for_one_size(
     # The two ways a restore can fork, always tried besides the random sequences.
     @example(steps=[("append", 2), ("restore", 0), ("append", 2), ("restart", 0)])
     @example(steps=[("append", 2), ("force", 0), ("append", 2), ("witness", 0)])
+    @example(steps=[("publish", 3), ("sign", 0), ("snapshot", 0), ("publish", 2), ("sign", 0),
+                    ("restore", 0), ("publish", 3), ("sign", 0), ("restart", 0)])  # fmt: skip
     def check(steps: list[tuple[str, int]]) -> None:
         _reset(engine, hub)
         other = Witness(hub, session_factory)
@@ -115,6 +120,11 @@ def test_no_two_cosigned_roots_for_one_size(
             if step == "append":
                 _append(session_factory, hub, count)
                 # The job that follows every checkpoint.
+                witnessing.gather(settings=hub, sessions=session_factory, client=other.client)
+            elif step == "publish":
+                _publish(session_factory, hub, count)
+            elif step == "sign":
+                _sign(session_factory, hub)
                 witnessing.gather(settings=hub, sessions=session_factory, client=other.client)
             elif step == "snapshot":
                 snapshot = _dump_hub(engine)
@@ -151,6 +161,26 @@ def _append(sessions: sessionmaker[Session], hub: Settings, count: int) -> None:
                 services.append_entries(db, settings=hub, entries=[entry])
         except (published.BehindPublished, LogIntegrityError):
             return  # refused: the database is behind what was published
+
+
+def _publish(sessions: sessionmaker[Session], hub: Settings, count: int) -> None:
+    cadence = hub.model_copy(update={"log_checkpoint_seconds": 3600.0})
+    for _ in range(count):
+        with unit_of_work(sessions) as db:
+            services.append(
+                db,
+                settings=cadence,
+                entry_type="registry.signature",
+                subject_id="org",
+                document={"n": next(_NUMBERS)},
+            )
+
+
+def _sign(sessions: sessionmaker[Session], hub: Settings) -> None:
+    try:
+        services.sign_pending(sessions, settings=hub)
+    except (published.BehindPublished, LogIntegrityError):
+        return  # refused: the database is behind what was published
 
 
 def _signed(engine: Engine) -> list[tuple[int, bytes]]:

@@ -365,9 +365,11 @@ def run(
                 _tally(report, result)
                 if on_record is not None:
                     on_record(result)
-            # One checkpoint per committed batch, not one per record: every entry the batch
-            # logged is covered by a signed checkpoint when the batch commits.
-            log.sign_latest(db, settings=settings)
+            # The batch's entries wait for the log's cadence, like every publication (one
+            # checkpoint per batch when the hub signs one per transaction).
+            log.sign_without_cadence(db, settings=settings)
+    # No cadence runs in the command that imports: one checkpoint covers the whole import.
+    log.sign_pending(factory, settings=settings)
     with unit_of_work(factory) as db:
         audit.record(
             db,

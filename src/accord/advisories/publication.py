@@ -38,9 +38,12 @@ def publish(
     record: dict[str, Any],
     actor: Actor,
     settings: Settings,
-    sign: bool = True,
+    sign: bool | None = None,
 ) -> AdvisoryVersion:
     """Make ``record`` the advisory's new published version; return the stored version.
+
+    Its log entry waits for the log's cadence like every publication (``sign``: see
+    ``transparency.services.append``); it is found by the version's SHA-256 once signed.
 
     The record must be valid against the OSV schema and its CVSS vectors must score; else
     :class:`BadRecord` and nothing changes.

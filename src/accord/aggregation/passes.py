@@ -302,8 +302,8 @@ def _store(
                 said = (ready.listed.changed_at, ready.published_sha256)
                 summary.refused[ready.listed.url] = (said, "not_stored")
         _record_failures(db, summary, provider_id)
-        if batch:
-            log.sign_latest(db, settings=settings)
+        if batch:  # the entries wait for the log's cadence (web process or worker)
+            log.sign_without_cadence(db, settings=settings)
 
 
 def _record_failures(db: Session, summary: Summary, provider_id: int) -> None:

@@ -105,6 +105,7 @@ def _build(db: Session, *, settings: Settings, wanted: str) -> Snapshot:
         subject_id=f"snapshot@{created}",
         document=None,
         document_sha256=digest,
+        sign=True,  # on demand: the snapshot is served at once with its entry's proof
     )
     snapshot = Snapshot(
         fingerprint=wanted,

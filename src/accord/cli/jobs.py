@@ -21,6 +21,7 @@ from accord.identity.policy import SYSTEM
 from accord.jobs import services
 from accord.jobs.models import JobState
 from accord.jobs.worker import Worker
+from accord.transparency import services as log
 
 app = typer.Typer(no_args_is_help=True, help="Background jobs.")
 out = Console(soft_wrap=True)
@@ -45,6 +46,8 @@ def worker(
         ]
         if once:
             ran = sum(w.run_until_idle() for w in workers[:1])
+            # No cadence follows a single run: what its jobs logged is signed now.
+            log.sign_pending(sessions, settings=settings)
             out.print(words.ngettext("ran %(count)s job", "ran %(count)s jobs", ran))
             return
         stop = threading.Event()
@@ -58,6 +61,11 @@ def worker(
             threading.Thread(target=w.run_forever, args=(stop,), name=f"accord-jobs-{i}")
             for i, w in enumerate(workers)
         ]
+        # Jobs publish through the log too (scheduled case publications, aggregation): the
+        # worker signs what waits on the log's cadence, as the web process does.
+        signer = log.cadence(sessions, settings=settings)
+        if settings.log_checkpoint_seconds > 0:
+            signer.start()
         for thread in running:
             thread.start()
         out.print(
@@ -69,6 +77,8 @@ def worker(
         )
         for thread in running:
             thread.join()
+        if settings.log_checkpoint_seconds > 0:
+            signer.stop()
     finally:
         engine.dispose()
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.background import Every
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
@@ -85,11 +86,12 @@ def append(
     a private one passes ``document=None`` and its ``document_sha256`` alone is logged.
     ``entry_type`` names the kind (``registry.signature``), ``subject_id`` what it is about.
 
-    The entry is in the next signed checkpoint: ``sign=None`` (the default) signs one in this
-    transaction when the last is older than ``settings.log_checkpoint_seconds`` (always when
-    that is 0), else leaves it to the cadence (:func:`sign_if_due`, every interval); ``True``
-    signs now; ``False`` never (a bulk caller then calls :func:`sign_latest` once before its
-    transaction commits).
+    The entry is in the next signed checkpoint, which the cadence signs (:func:`sign_if_due`,
+    every ``settings.log_checkpoint_seconds``, over every entry appended since the last): the
+    publication never waits for it. ``sign=None`` (the default) leaves it to the cadence, but
+    signs in this transaction when the interval is 0 (a checkpoint per publication: the tests'
+    hub); ``True`` signs now, for a caller that must hand out the proof at once; ``False``
+    never.
     """
     envelope = make_envelope(
         entry_type=entry_type,
@@ -127,7 +129,7 @@ def append(
         if batch is not None:
             batch.started(configured, index)
     (leaf_hash,) = merkle.hash_leaves([entry])
-    if sign or (sign is None and _due(db, settings)):
+    if sign or (sign is None and settings.log_checkpoint_seconds <= 0):
         sign_latest(db, settings=settings)
     return LogEntryRef(index=index, leaf_hash=leaf_hash)
 
@@ -184,6 +186,13 @@ def sign_latest(db: Session, *, settings: Settings) -> LogCheckpoint:
     return sign_tree_head(db, settings=settings, head=head)
 
 
+def sign_without_cadence(db: Session, *, settings: Settings) -> None:
+    """For a bulk caller that appended with ``sign=False``: sign in this transaction when the
+    hub signs one checkpoint per transaction (interval 0), else leave it to the cadence."""
+    if settings.log_checkpoint_seconds <= 0:
+        sign_latest(db, settings=settings)
+
+
 def pending(db: Session) -> int:
     """How many appended entries wait for a signed checkpoint (committed ones, unlocked)."""
     head = store.read_head(db)
@@ -201,12 +210,36 @@ def sign_if_due(sessions: sessionmaker[Session], *, settings: Settings) -> LogCh
     with unit_of_work(sessions) as db:
         if not pending(db) or not _due(db, settings):
             return None
+    return _sign_waiting(sessions, settings=settings)
+
+
+def sign_pending(sessions: sessionmaker[Session], *, settings: Settings) -> LogCheckpoint | None:
+    """Sign one checkpoint now over the entries waiting, if any (on demand, whatever the
+    interval: a bulk import or a worker's run ending, where no cadence follows)."""
+    with unit_of_work(sessions) as db:
+        if not pending(db):
+            return None
+    return _sign_waiting(sessions, settings=settings)
+
+
+def _sign_waiting(sessions: sessionmaker[Session], *, settings: Settings) -> LogCheckpoint | None:
     with unit_of_work(sessions) as db:
         head = origin.locked_head(db, settings=settings)
         last = latest_checkpoint(db)
         if last is not None and last.size == head.size:
             return None
         return sign_tree_head(db, settings=settings, head=head)
+
+
+def cadence(sessions: sessionmaker[Session], *, settings: Settings) -> Every:
+    """The thread that signs the entries waiting every interval (:func:`sign_if_due`): run by
+    the web process and by ``accord worker``, whichever publishes."""
+    return Every(
+        lambda: sign_if_due(sessions, settings=settings),
+        seconds=settings.log_checkpoint_seconds,
+        name="accord-log-cadence",
+        failure="signing the log's checkpoint failed",
+    )
 
 
 def append_entries(db: Session, *, settings: Settings, entries: Sequence[bytes]) -> int:
@@ -325,6 +358,7 @@ __all__ = [
     "append",
     "append_entries",
     "b64",
+    "cadence",
     "check_tree_size",
     "current_checkpoint",
     "entry_at",
@@ -341,7 +375,9 @@ __all__ = [
     "records_for_document",
     "sign_if_due",
     "sign_latest",
+    "sign_pending",
     "sign_tree_head",
+    "sign_without_cadence",
     "signed_size",
     "tile",
 ]

@@ -221,12 +221,7 @@ def log_cadence(settings: Settings, sessions: sessionmaker[Session]) -> Every:
     """The transparency log's cadence: the entries waiting signed every interval."""
     from accord.transparency import services as log
 
-    return Every(
-        lambda: log.sign_if_due(sessions, settings=settings),
-        seconds=settings.log_checkpoint_seconds,
-        name="accord-log-cadence",
-        failure="signing the log's checkpoint failed",
-    )
+    return log.cadence(sessions, settings=settings)
 
 
 def _seed(app: FastAPI) -> None:
