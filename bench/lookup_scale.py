@@ -3,7 +3,7 @@ warninglist entries, timed in the server (the look-up service, no HTTP).
 
     PYTHONPATH=src .venv/bin/python bench/lookup_scale.py \
         [--indicators 1000000] [--values 10000] [--warninglist-entries 100000] [--runs 5] \
-        [--database-url URL]
+        [--database-url URL [--reuse]] [--stages] [--profile]
 
 Builds one public collection of CLEAR indicators through the bulk path (``sharing.bulk``,
 as the TAXII queue's drainer stores them): addresses (45%), /24 ranges (1%) and /16 ranges
@@ -209,6 +209,12 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="Also print one run's profile (cProfile)."
     )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="Also print this process's CPU time per stage and, on PostgreSQL, its server "
+        "process's (median of --runs).",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder), database_url=args.database_url)
@@ -271,6 +277,8 @@ def main() -> None:
         )
         print(f"  values with hits: {hits:,}; hits through a range or host: {via:,}; "
               f"flagged: {listed:,}")  # fmt: skip
+        if args.stages:
+            _stages(factory, asked, args.runs)
         if args.profile:
             import cProfile
             import pstats
@@ -281,6 +289,63 @@ def main() -> None:
                 profile.runcall(indicators.answer, db, reader=reader, values=asked)
             pstats.Stats(profile).sort_stats("tottime").print_stats(15)
         engine.dispose()
+
+
+def _stages(factory: sessionmaker[Session], asked: list[str], runs: int) -> None:
+    """This process's CPU time in each stage of ``indicators.answer`` (the rest: classifying
+    the values, their ranges and hosts, the results) and in the JSON, and the CPU time of the
+    PostgreSQL server process serving the session (``/proc``, 10 ms ticks; parallel workers
+    are turned off for the session so that the statement's work is all counted there)."""
+    spent: dict[str, list[float]] = {}
+    patched = [(indicators, "_hits"), (indicators, "_answers"), (warninglists, "flags")]
+    originals = [getattr(module, name) for module, name in patched]
+
+    def timed(name: str, function: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            began = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent.setdefault(name, []).append(time.process_time() - began)
+
+        return run
+
+    for (module, name), function in zip(patched, originals, strict=True):
+        setattr(module, name, timed(name, function))
+    try:
+        for _ in range(runs):
+            with unit_of_work(factory) as db:
+                server = _server_cpu(db)
+                reader = reader_for(db, ANONYMOUS)
+                before, began = server(), time.process_time()
+                results = indicators.answer(db, reader=reader, values=asked)
+                middle = time.process_time()
+                jsonio.dumps(results)
+                ended = time.process_time()
+                spent.setdefault("answer", []).append(middle - began)
+                spent.setdefault("JSON", []).append(ended - middle)
+                spent.setdefault("server", []).append(server() - before)
+    finally:
+        for (module, name), function in zip(patched, originals, strict=True):
+            setattr(module, name, function)
+    print("  CPU per stage, median: " + ", ".join(
+        f"{name} {statistics.median(times) * 1000:.1f} ms" for name, times in spent.items()
+    ))  # fmt: skip
+
+
+def _server_cpu(db: Session) -> Any:
+    """A clock of the CPU time of the session's PostgreSQL server process (0 on SQLite)."""
+    if db.get_bind().dialect.name != "postgresql":
+        return lambda: 0.0
+    pid = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    db.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+
+    def clock() -> float:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return clock
 
 
 if __name__ == "__main__":
