@@ -111,7 +111,7 @@ def test_an_operator_adds_pulls_and_removes_a_remote_from_the_pages(
     assert remote.last_pull_at is not None
     assert remote.last_error is None
     shown = local_client.get(PAGE).text
-    assert "not yet" not in shown.split("<h3>")[0]  # the last pull is shown, with its moment
+    assert "not yet" not in shown.split("<h2>")[0]  # the last pull is shown, with its moment
     for text in (page.text, chooser.text, listed.text, shown):
         assert MEDALLION_PASSWORD not in text
     removed = local_client.post(
