@@ -260,3 +260,41 @@ def test_the_pages_and_their_problems_are_said_in_spanish_and_japanese(
         assert errors["every_minutes"].startswith(minutes)
         assert "https://" in errors["api_root"]  # the address's rule, in the language
         assert errors["api_root"] != "must be an http(s) URL of a TAXII API root"
+
+
+def test_a_removal_rolled_back_keeps_the_remotes_token_and_a_committed_one_forgets_it(
+    world: SharingWorld, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    from accord.identity.policy import SYSTEM
+    from accord.registry.models import Organization
+    from accord.sharing.models import Collection
+
+    with session_factory.begin() as db:
+        collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
+        org = db.scalars(
+            select(Organization).where(Organization.slug == world.slugs["recipient"])
+        ).one()
+        db.add(
+            Remote(
+                name="kept",
+                api_root="https://127.0.0.1:9/taxii2/",
+                remote_collection="c1",
+                collection_id=collection.id,
+                organization_id=org.id,
+            )
+        )
+    remotes.keep_token(settings, "kept", "remote-secret-token")
+    kept = remotes.token_path(settings, "kept")
+
+    with session_factory() as db:
+        remotes.remove(db, remote=remotes.get_remote(db, "kept"), settings=settings, actor=SYSTEM)
+        db.flush()
+        db.rollback()
+    assert kept.read_text().strip() == "remote-secret-token"
+    with session_factory() as db:
+        assert remotes.get_remote(db, "kept").name == "kept"
+
+    with session_factory() as db:
+        remotes.remove(db, remote=remotes.get_remote(db, "kept"), settings=settings, actor=SYSTEM)
+        db.commit()
+    assert not kept.exists()

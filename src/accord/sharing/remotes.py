@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from accord import outbound
@@ -179,4 +179,20 @@ def remove(db: Session, *, remote: Remote, settings: Settings, actor: Actor) -> 
     authorize(actor, Action.HUB_OPERATE)
     audit.record(db, actor=actor, action="sharing.remote.remove", target=f"remote:{remote.name}")
     db.delete(remote)
-    token_path(settings, remote.name).unlink(missing_ok=True)
+    # The token goes only once the removal is committed: a rollback keeps the remote, and
+    # it must keep its token with it.
+    db.info.setdefault(_UNLINK_AFTER_COMMIT, []).append(token_path(settings, remote.name))
+
+
+_UNLINK_AFTER_COMMIT = "accord.sharing.remotes.unlink_after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _unlink_committed(db: Session) -> None:
+    for path in db.info.pop(_UNLINK_AFTER_COMMIT, ()):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_rolled_back(db: Session) -> None:
+    db.info.pop(_UNLINK_AFTER_COMMIT, None)
