@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import taxii_servers, turn_probe
-from bench.load_client import Request, Tally, call, cpu_seconds, drive, sample
+from bench.load_client import Request, Tally, anonymous_kb, call, cpu_seconds, drive, sample
 
 SOAK_SAMPLE_SECONDS = 60
 DRAFT = {
@@ -367,28 +367,32 @@ def recovery(port: int, seconds: float) -> float:
 async def soak(hub: Hub, connections: int, seconds: float, pid: int) -> Tally:
     """The workload for ``seconds``, sampling the server's memory and open files."""
 
-    samples: list[tuple[float, int, int]] = []
+    # (seconds, resident kB, anonymous kB, open files): resident counts the mapped database.
+    samples: list[tuple[float, int, int, int]] = []
+
+    def take(at: float) -> None:
+        rss, files = sample(pid)
+        samples.append((at, rss, anonymous_kb(pid), files))
 
     async def sampler() -> None:
         started = time.monotonic()
         while time.monotonic() - started < seconds:
-            rss, files = sample(pid)
-            samples.append((time.monotonic() - started, rss, files))
-            print(f"  soak {samples[-1][0]:6.0f} s: {rss // 1024} MB, "
+            take(time.monotonic() - started)
+            at, rss, anon, files = samples[-1]
+            print(f"  soak {at:6.0f} s: {rss // 1024} MB ({anon // 1024} MB anonymous), "
                   f"{files} open files", flush=True)  # fmt: skip
             await asyncio.sleep(SOAK_SAMPLE_SECONDS)
 
     task = asyncio.create_task(sampler())
     tally = await drive(hub, connections, seconds)
     task.cancel()
-    rss, files = sample(pid)
-    samples.append((tally.seconds, rss, files))
-    print("  soak, every sample (minute: MB, open files): " + ", ".join(
-        f"{at / 60:.0f}: {r // 1024}, {f}" for at, r, f in samples))  # fmt: skip
-    later = [r // 1024 for _, r, _ in samples[len(samples) // 2 :]]
+    take(tally.seconds)
+    print("  soak, every sample (minute: MB resident / anonymous, open files): " + ", ".join(
+        f"{at / 60:.0f}: {r // 1024} / {a // 1024}, {f}" for at, r, a, f in samples))  # fmt: skip
+    later = [a // 1024 for _, _, a, _ in samples[len(samples) // 2 :]]
     files = [f for *_, f in samples]
-    print(f"  memory: first {samples[0][1] // 1024} MB, over the second half {min(later)} to "
-          f"{max(later)} MB; open files {min(files)} to {max(files)}")  # fmt: skip
+    print(f"  anonymous memory: first {samples[0][2] // 1024} MB, over the second half "
+          f"{min(later)} to {max(later)} MB; open files {min(files)} to {max(files)}")  # fmt: skip
     return tally
 
 

@@ -153,6 +153,19 @@ def sample(pid: int) -> tuple[int, int]:
     return rss, files
 
 
+def anonymous_kb(pid: int) -> int:
+    """The server's anonymous resident memory (kB: its heaps, not files mapped in memory)."""
+    pids = [pid, *(int(p) for p in os.popen(f"pgrep -P {pid}").read().split())]  # noqa: S605
+    total = 0
+    for p in pids:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(next(x for x in status.splitlines() if x.startswith("RssAnon")).split()[1])
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
     """The CPU time (user and system) the server has used, its worker processes included."""
     pids = [pid, *(int(p) for p in os.popen(f"pgrep -P {pid}").read().split())]  # noqa: S605
