@@ -6,6 +6,10 @@ Each publication is ``transparency.services.append`` in its own committed transa
 path every domain takes), with its record. Measured twice on the same database: signing a
 checkpoint in every publication (``log_checkpoint_seconds=0``, the hub before the cadence)
 and with the cadence (one checkpoint a second covering every publication since the last).
+The same is measured for advisory publication (``advisories.publication.publish``: the version,
+its package index and its entry in one transaction), signing its own checkpoint as it did
+before (``sign=True``) and on the cadence. While a cadence row runs, the hub's cadence thread
+(``transparency.services.cadence``) signs in the same process, so its cost is counted.
 Prints publications a second, WAL bytes a publication (SQLite: the growth of ``-wal`` with
 checkpoints off; PostgreSQL: ``pg_current_wal_lsn()`` before and after, which counts the
 whole cluster: other databases' writes show up), and, as the peer, how many durable commits
@@ -88,20 +92,90 @@ def publish(settings: Any, engine: Any, directory: Path, count: int) -> dict[str
     before_checkpoints = _checkpoints(factory)
     start_wal = wal.reset()
     start, cpu = time.perf_counter(), time.process_time()
-    for n in range(count):
-        with unit_of_work(factory) as db:
-            services.append(
-                db,
-                settings=settings,
-                entry_type="bench.publication",
-                subject_id=f"org-{n % 500}",
-                document={"n": n, "name": "a publication of about a hundred bytes", "ok": True},
-            )
+    with _Cadence(factory, settings):
+        for n in range(count):
+            with unit_of_work(factory) as db:
+                services.append(
+                    db,
+                    settings=settings,
+                    entry_type="bench.publication",
+                    subject_id=f"org-{n % 500}",
+                    document={"n": n, "name": "a publication of about a hundred bytes", "ok": True},
+                )
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     written = wal.now() - start_wal
     services.sign_if_due(
         factory, settings=settings.model_copy(update={"log_checkpoint_seconds": 0})
     )
+    return {
+        "rate": count / elapsed,
+        "wal": written / count,
+        "cpu": cpu / count * 1e6,
+        "checkpoints": _checkpoints(factory) - before_checkpoints,
+    }
+
+
+class _Cadence:
+    """The hub's cadence thread while a measured run lasts (none when the interval is 0)."""
+
+    def __init__(self, factory: Any, settings: Any) -> None:
+        from accord.transparency import services
+
+        self.thread = None
+        if settings.log_checkpoint_seconds > 0:
+            self.thread = services.cadence(factory, settings=settings)
+
+    def __enter__(self) -> None:
+        if self.thread is not None:
+            self.thread.start()
+
+    def __exit__(self, *_: object) -> None:
+        if self.thread is not None:
+            self.thread.stop()
+
+
+def publish_advisories(
+    settings: Any, engine: Any, directory: Path, count: int, *, sign: bool | None, tag: str
+) -> dict[str, float]:
+    """``count`` advisory publications (``advisories.publication.publish``), one committed
+    transaction each; ``sign=True`` signs a checkpoint in each, as advisory publication did."""
+    from accord.advisories.models import Advisory, AdvisoryStatus
+    from accord.advisories.publication import publish as publish_advisory
+    from accord.db import make_sessionmaker, unit_of_work
+    from accord.identity.policy import SYSTEM
+
+    factory = make_sessionmaker(engine)
+    wal = Wal(engine, directory)
+    before_checkpoints = _checkpoints(factory)
+    start_wal = wal.reset()
+    start, cpu = time.perf_counter(), time.process_time()
+    with _Cadence(factory, settings):
+        for n in range(count):
+            osv_id = f"OSV-BENCH-{tag}-{n}"
+            record = {
+                "schema_version": "1.6.0",
+                "id": osv_id,
+                "modified": "2026-12-01T00:00:00Z",
+                "published": "2026-12-01T00:00:00Z",
+                "summary": "a benchmark advisory",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": f"bench-{tag}-{n % 500}"},
+                        "ranges": [
+                            {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}
+                        ],
+                    }
+                ],
+            }
+            with unit_of_work(factory) as db:
+                advisory = Advisory(osv_id=osv_id, status=AdvisoryStatus.DRAFT)
+                db.add(advisory)
+                db.flush()
+                publish_advisory(
+                    db, advisory=advisory, record=record, actor=SYSTEM, settings=settings, sign=sign
+                )
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    written = wal.now() - start_wal
     return {
         "rate": count / elapsed,
         "wal": written / count,
@@ -148,10 +222,11 @@ def publish_together(
     threads = [threading.Thread(target=publisher, args=(k,)) for k in range(publishers)]
     start_wal = wal.reset()
     start, cpu = time.perf_counter(), time.process_time()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with _Cadence(factory, settings):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     written = wal.now() - start_wal
     if len(set(acknowledged)) != count:
@@ -223,6 +298,9 @@ def main() -> None:
         hub = _settings(directory, args.database_url, 1.0)
         cadence = publish(hub, engine, directory, args.count)
         together = publish_together(hub, engine, directory, args.count, args.publishers)
+        advisories = args.count // 5
+        own = publish_advisories(hub, engine, directory, advisories, sign=True, tag="own")
+        waits = publish_advisories(hub, engine, directory, advisories, sign=None, tag="cadence")
         engine.dispose()
     print(f"database: {engine.dialect.name}; log preloaded with {args.preload:,} entries")
     print(
@@ -239,6 +317,8 @@ def main() -> None:
             together,
             f"  ({together['checkpoints']} checkpoints)",
         ),
+        ("advisory publication, checkpoint in each", own, ""),
+        ("advisory publication, cadence 1 s", waits, f"  ({waits['checkpoints']} checkpoints)"),
     ]
     for label, found, note in rows:
         print(
@@ -249,6 +329,7 @@ def main() -> None:
         f"cadence / peer: {cadence['rate'] / peer['rate']:.2f}; cadence / checkpoint in each: "
         f"{cadence['rate'] / each['rate']:.1f}x"
     )
+    print(f"advisory publication, cadence / checkpoint in each: {waits['rate'] / own['rate']:.1f}x")
     for label, found in (("one by one", cadence), ("group commit", together)):
         print(
             f"goal ({label}): {found['rate']:,.0f} a second is {found['rate'] / GOAL_RATE:.2f} of "

@@ -263,24 +263,52 @@ class WriteTurn:
     soon as the holder's connection is back in the pool (after its COMMIT or ROLLBACK), and
     only other processes (the queue's drainer, the CLI) are met through the busy handler.
     A writer that waits past ``seconds`` gets :class:`~accord.errors.Overloaded` (503).
+
+    The lock is not fair: a thread writing in a loop takes it back as soon as it lets it go,
+    and a writer that comes once a second (the log's cadence) waited out its ``seconds`` and
+    failed behind a steady stream of publications. A writer marked :data:`FIRST` goes first:
+    while one waits, the others wait for it before they ask for the lock.
     """
 
     def __init__(self, seconds: float) -> None:
         self._lock = threading.Lock()
         self._seconds = seconds
+        self._first = 0  # FIRST writers waiting
+        self._no_first = threading.Event()  # set while none waits
+        self._no_first.set()
+        self._counting = threading.Lock()
 
     def begin(self, conn: Any) -> None:
         """The engine's ``begin`` event: BEGIN, or BEGIN IMMEDIATE once this writer's turn."""
-        if conn.get_execution_options().get(READ_ONLY):
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
             return
         # A connection keeps its turn until it is checked in: a second transaction on it (a
         # commit, then more work) must not wait for itself.
         if not conn.info.get(_HOLDS_TURN):
-            if not self._lock.acquire(timeout=self._seconds):
+            if options.get(FIRST):
+                taken = self._take_first()
+            else:
+                taken = self._no_first.wait(self._seconds) and self._lock.acquire(
+                    timeout=self._seconds
+                )
+            if not taken:
                 raise Overloaded(N_("the hub is busy writing; try again shortly"))
             conn.info[_HOLDS_TURN] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _take_first(self) -> bool:
+        with self._counting:
+            self._first += 1
+            self._no_first.clear()
+        try:
+            return self._lock.acquire(timeout=self._seconds)
+        finally:
+            with self._counting:
+                self._first -= 1
+                if not self._first:
+                    self._no_first.set()
 
     def checkin(self, _dbapi_connection: Any, record: Any) -> None:
         """The pool's ``checkin`` event: the transaction is over, the next writer may go."""
@@ -289,6 +317,8 @@ class WriteTurn:
 
 
 READ_ONLY = "accord_read_only"
+# A writer that goes before the others waiting for SQLite's write turn (WriteTurn).
+FIRST = "accord_write_first"
 
 
 def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:

@@ -59,3 +59,41 @@ def test_messages_posted_together_are_each_logged_once(
             entry = store.read_entry(db, index)
             assert entry is not None
             assert Envelope.from_entry(entry).sha256 == event.document_sha256
+
+
+def test_the_reporters_messages_posted_together_are_each_logged_once(
+    app: FastAPI, client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    answers: list[httpx.Response] = []
+    lock = threading.Lock()
+    with serving(app) as url:
+
+        def poster(number: int) -> None:
+            with httpx.Client(base_url=url, timeout=60) as http:
+                for n in range(2):
+                    answer = http.post(
+                        "/api/v1/disclosure/report/messages",
+                        json={"body": f"reporter {number}.{n}"},
+                        headers=world.headers("reporter"),
+                    )
+                    with lock:
+                        answers.append(answer)
+
+        threads = [threading.Thread(target=poster, args=(k,)) for k in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [a.status_code for a in answers] == [201] * 12, [a.text for a in answers]
+    with unit_of_work(make.factory) as db:
+        query = select(CaseEvent).where(
+            CaseEvent.kind == "message", CaseEvent.actor_label == "reporter"
+        )
+        events = db.scalars(query).all()
+        assert len({e.log_index for e in events}) == len(events) == 12
+        for event in events:
+            entry = store.read_entry(db, event.log_index)
+            assert entry is not None
+            assert Envelope.from_entry(entry).sha256 == event.document_sha256

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from accord.config import Settings
 from accord.disclosure import (
@@ -35,6 +36,7 @@ from accord.disclosure.schemas import (
 from accord.i18n import negotiated_language
 from accord.identity.policy import REPORTER, Action, Actor
 from accord.limits import DbInt
+from accord.transparency.batching import Publications
 from accord.web.deps import DbSession, Limiter, SettingsDep, client_ip, guard
 
 router = APIRouter(prefix="/disclosure", tags=["disclosure"])
@@ -128,18 +130,25 @@ def reporter_messages(
 @router.post("/report/messages", response_model=MessageRead, status_code=201)
 def reporter_post(
     data: ReporterMessageCreate,
-    db: DbSession,
+    request: Request,
     settings: SettingsDep,
     _: Following,
     token: Annotated[str, Header(alias=TOKEN_HEADER, max_length=100)] = "",
 ) -> MessageRead:
     """Answer a question or add something, as the reporter."""
-    # The link's case is looked up here rather than by ``ReporterCase``: on SQLite a writing
-    # session takes the one write turn at its first statement, and the dependency's own
-    # thread hop held it while the loop, busy under load, came back to run the route.
-    case = reporter_case(db, token)
-    message = messages.post_as_reporter(db, settings=settings, case=case, data=data)
-    return views.message_reads(db, [message])[0]
+
+    # The link's case is looked up in the work rather than by ``ReporterCase``: on SQLite a
+    # writing session takes the one write turn at its first statement, and the dependency's
+    # own thread hop held it while the loop, busy under load, came back to run the route.
+    def post(db: Session) -> MessageRead:
+        case = reporter_case(db, token)
+        message = messages.post_as_reporter(db, settings=settings, case=case, data=data)
+        return views.message_reads(db, [message])[0]
+
+    # A message is a publication through the log: posts arriving together share a commit,
+    # each answered once the commit that holds its entry is done (transparency.batching).
+    publications: Publications = request.app.state.publications
+    return publications.run(post)
 
 
 @router.get("/report/history", response_model=list[EventRead])

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.background import Every
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.db import unit_of_work
+from accord.db import FIRST, make_sessionmaker, unit_of_work
 from accord.errors import N_, InvalidInput, Message
 from accord.transparency import (
     batching,
@@ -199,7 +199,12 @@ def pending(db: Session) -> int:
     return 0 if head is None else head.size - signed_size(db)
 
 
-def sign_if_due(sessions: sessionmaker[Session], *, settings: Settings) -> LogCheckpoint | None:
+def sign_if_due(
+    sessions: sessionmaker[Session],
+    *,
+    settings: Settings,
+    reader: sessionmaker[Session] | None = None,
+) -> LogCheckpoint | None:
     """The cadence: sign one checkpoint over the entries waiting, if the interval has passed.
 
     Run every ``log_checkpoint_seconds`` by the web process (and by ``accord log sign``): a
@@ -207,7 +212,7 @@ def sign_if_due(sessions: sessionmaker[Session], *, settings: Settings) -> LogCh
     whether or not another publication follows it. Several processes may run it: the head
     lock makes them sign one after the other, and one finding nothing new signs nothing.
     """
-    with unit_of_work(sessions) as db:
+    with unit_of_work(reader or sessions) as db:  # asked of a reader: no write turn taken
         if not pending(db) or not _due(db, settings):
             return None
     return _sign_waiting(sessions, settings=settings)
@@ -234,8 +239,13 @@ def _sign_waiting(sessions: sessionmaker[Session], *, settings: Settings) -> Log
 def cadence(sessions: sessionmaker[Session], *, settings: Settings) -> Every:
     """The thread that signs the entries waiting every interval (:func:`sign_if_due`): run by
     the web process and by ``accord worker``, whichever publishes."""
+    # First in line for SQLite's write turn: a steady stream of publications must not keep
+    # the signer waiting past its budget (accord.db.WriteTurn).
+    engine = sessions.kw["bind"]
+    first = make_sessionmaker(engine.execution_options(**{FIRST: True}))
+    reader = make_sessionmaker(engine, read_only=True)
     return Every(
-        lambda: sign_if_due(sessions, settings=settings),
+        lambda: sign_if_due(first, settings=settings, reader=reader),
         seconds=settings.log_checkpoint_seconds,
         name="accord-log-cadence",
         failure="signing the log's checkpoint failed",
