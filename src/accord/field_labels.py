@@ -2,10 +2,10 @@
 ("website: not a web address"): a reader sees "Website: ...", in their language, where the
 code's name ``security_contact`` meant nothing to them.
 
-Pages, error pages and the command line say a refusal through :func:`accord.errors.say`,
-which puts the label in; the API's JSON keeps the code's name in its sentences, beside its
-``field``: its reader is a program, or a developer whose request body has that key. A field
-missing here keeps its code's name.
+Pages and error pages say a refusal through :func:`accord.errors.say`, which puts the label
+in. The API's JSON keeps the code's name in its sentences, beside its ``field``: its reader
+is a program, or a developer whose request body has that key; so does the command line,
+whose options bear the fields' names (``--reason``). A field missing here keeps its name.
 """
 
 from __future__ import annotations

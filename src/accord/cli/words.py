@@ -72,7 +72,10 @@ def problem(message: object) -> str:
     """A refusal's message (a domain error's) in the terminal's language, by its message id
     and values where the domain marked it, its moments written by :func:`when`."""
     viewer = reader()
-    return moments_in(say(message, translations(viewer.language).gettext), viewer)
+    # A field is named as the command's option names it ("reason: ..." for --reason), not
+    # by a page's label: it is the word the person typed.
+    said = say(message, translations(viewer.language).gettext, labels=False)
+    return moments_in(said, viewer)
 
 
 def entries(count: int) -> str:
