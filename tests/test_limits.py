@@ -125,6 +125,7 @@ def _zip_bomb(size: int, filler: bytes, name: str) -> bytes:
     filler=st.sampled_from([b" ", b"\n", b"0"]),
     name=st.sampled_from(["PYSEC-1.json", "GHSA-1.yaml", "deep/nested/x.json"]),
 )
+@pytest.mark.slow
 def test_a_zip_bomb_member_is_refused_unread(
     child: Bounded, mebibytes: int, filler: bytes, name: str
 ) -> None:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.advisories.conftest import VULNS
 
 
@@ -23,6 +25,7 @@ def _accord(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_import_prints_the_summary_each_rejection_and_each_dropped_range(tmp_path: Path) -> None:
     folder = tmp_path / "vulns"
     folder.mkdir()

@@ -12,6 +12,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +37,7 @@ def _flat(folder: Path, target: Path) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_the_official_documents_served_by_a_provider_agree_with_the_csaf_validator(
     session_factory: sessionmaker[Session],
     db: Session,

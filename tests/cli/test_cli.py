@@ -41,6 +41,7 @@ def test_version(cli_settings: Settings) -> None:
     assert result.stdout.startswith("accord ")
 
 
+@pytest.mark.slow
 def test_admin_round_trip(cli_settings: Settings, db: Session) -> None:
     created = accord(
         cli_settings,

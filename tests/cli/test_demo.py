@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from tests.factories import Factories
 from tests.sharing import stixgen
 
 
+@pytest.mark.slow
 def test_demo_fills_an_empty_hub_and_its_pages_render(
     cli_settings: Settings, db: Session, client: TestClient, make: Factories
 ) -> None:
@@ -89,6 +91,7 @@ def test_demo_refuses_a_hub_with_data(cli_settings: Settings, db: Session, make:
     assert db.scalar(select(func.count()).select_from(Organization)) == 1
 
 
+@pytest.mark.slow
 def test_the_shared_objects_are_valid_stix(cli_settings: Settings, db: Session) -> None:
     assert accord(cli_settings, "demo").returncode == 0
     db.rollback()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ def _bare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_import_without_a_hub_refuses_and_creates_nothing(tmp_path: Path) -> None:
     source = tmp_path / "one.json"
     source.write_text(json.dumps(record("x_TEST-1")))
@@ -59,6 +61,7 @@ def test_import_without_a_hub_refuses_and_creates_nothing(tmp_path: Path) -> Non
     assert again.stderr == ""  # a listing writes nothing, so names no database written
 
 
+@pytest.mark.slow
 def test_writes_name_the_database(cli_settings: Settings, tmp_path: Path, db: Session) -> None:
     source = tmp_path / "one.json"
     source.write_text(json.dumps(record("x_TEST-2")))

@@ -39,6 +39,7 @@ def _listening(port: int, server: subprocess.Popen[bytes], seconds: float = 120)
     raise AssertionError("accord serve never listened")
 
 
+@pytest.mark.slow
 def test_two_workers_each_hold_some_of_sixteen_connections(tmp_path: Path) -> None:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
     environ.update({"ACCORD_DATA_DIR": str(tmp_path / "data"), "ACCORD_WORKER_IN_PROCESS": "false",

@@ -206,6 +206,7 @@ def crawl_and_measure(
     return context, found
 
 
+@pytest.mark.slow
 def test_every_page_fits_a_phone_speaks_each_language_and_passes_axe_core(
     app: Any,
     live_hub: str,

@@ -109,6 +109,7 @@ def _medallion_feed(root: str) -> TaxiiCollection:
     )
 
 
+@pytest.mark.slow
 def test_pull_from_medallion_only_new_objects_travel(
     medallion: str, world: SharingWorld, settings: Settings, db: Session
 ) -> None:

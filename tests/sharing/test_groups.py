@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,6 +65,7 @@ def test_group_through_the_api(client: TestClient, make: Factories, world: Shari
     assert "Finance ISAC" in [g["name"] for g in listed.json()]
 
 
+@pytest.mark.slow
 def test_export_and_import_between_hubs(
     world: SharingWorld, settings: Settings, db: Session, tmp_path: Path, make: Factories
 ) -> None:

@@ -174,6 +174,7 @@ def test_sightings_count_and_their_producer_sees_them_all(
     assert sightings("community") == 2  # the AMBER+STRICT sighting stays with its producer
 
 
+@pytest.mark.slow
 def test_check_ioc_command(
     client: TestClient, world: SharingWorld, settings: Settings, db: Session
 ) -> None:

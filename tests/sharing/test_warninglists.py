@@ -258,6 +258,7 @@ def test_members_may_not_change_lists(client: TestClient, make: Factories) -> No
     assert client.get("/admin/sharing/warninglists").status_code == 403
 
 
+@pytest.mark.slow
 def test_cli_loads_replaces_and_refuses(settings: Settings, tmp_path: Path, db: Session) -> None:
     shipped = tmp_path / "aws.json.gz"
     shipped.write_bytes(gzip.compress(_raw("amazon-aws")))

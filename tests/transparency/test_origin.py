@@ -78,6 +78,7 @@ def _stored_origin(data: Path) -> str:
     return str(found)
 
 
+@pytest.mark.slow
 def test_an_import_before_the_first_serve_no_longer_fixes_a_stale_origin(
     tmp_path: Path,
 ) -> None:

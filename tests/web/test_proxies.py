@@ -54,6 +54,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.slow
 def test_accord_serve_ignores_x_forwarded_for_from_a_local_client(
     settings: Settings, engine: Engine, make: Factories, db: Session
 ) -> None:

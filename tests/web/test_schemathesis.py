@@ -77,6 +77,7 @@ def _server_errors(operation: APIOperation, operator: dict[str, str]) -> str | N
     return None
 
 
+@pytest.mark.slow
 def test_no_operation_answers_5xx(hub: FastAPI, operator: dict[str, str]) -> None:
     api = schemathesis.openapi.from_asgi("/api/v1/openapi.json", hub)
     operations = [result.ok() for result in api.get_all_operations()]
