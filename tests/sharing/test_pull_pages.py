@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord import outbound
@@ -365,3 +365,49 @@ def _org_id(db: Session, world: SharingWorld) -> int:
     return db.scalars(
         select(Organization.id).where(Organization.slug == world.slugs["recipient"])
     ).one()
+
+
+def test_a_token_changed_on_the_page_is_kept_only_once_the_change_commits(
+    world: SharingWorld,
+    make: Factories,
+    local_settings: Settings,  # noqa: F811
+    local_client: TestClient,  # noqa: F811
+    db: Session,
+) -> None:
+    make.session(local_client, make.user("puller6", operator=True))
+    page = local_client.get(PAGE)
+    form = {
+        "csrf_token": csrf_of(page.text), "name": "moved", "api_root": "http://127.0.0.1:9/t/",
+        "token": "old-token", "collection": world.collection,
+        "organization": world.slugs["recipient"],
+    }  # fmt: skip
+    assert local_client.post(PAGE, data=form, follow_redirects=False).status_code == 303
+    kept = remotes.token_path(local_settings, "moved")
+    assert kept.read_text() == "old-token"
+
+    def failing(session: Session) -> None:  # the commit of the address's change fails
+        if "http://127.0.0.2:9/t/" in session.scalars(select(Remote.api_root)).all():
+            raise RuntimeError("the commit failed")
+
+    changed = {**form, "api_root": "http://127.0.0.2:9/t/", "token": "new-token"}
+    event.listen(Session, "before_commit", failing)
+    try:
+        with pytest.raises(RuntimeError, match="the commit failed"):
+            local_client.post(PAGE, data=changed, follow_redirects=False)
+    finally:
+        event.remove(Session, "before_commit", failing)
+    # The remote keeps its address, and its token with it: the new one never goes there.
+    db.rollback()
+    assert db.scalars(select(Remote.api_root)).one() == "http://127.0.0.1:9/t/"
+    assert kept.read_text() == "old-token"
+    assert _token_files(kept.parent, "moved") == ["moved.token"]
+    # Committed, the new token takes its place, still readable by the hub's user alone.
+    assert local_client.post(PAGE, data=changed, follow_redirects=False).status_code == 303
+    assert kept.read_text() == "new-token"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert _token_files(kept.parent, "moved") == ["moved.token"]
+
+
+def _token_files(folder: Path, name: str) -> list[str]:
+    """The files kept for the remote ``name``, a token waiting for its commit included."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith((name, f".{name}")))

@@ -14,8 +14,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from accord import prepared
-from accord import collector
+from accord import collector, prepared
 from accord.config import Settings
 from accord.errors import N_, Conflict, Forbidden, Message, NotFound, Unauthenticated
 from accord.identity import audit
