@@ -9,9 +9,14 @@ from sqlalchemy import BigInteger, Engine, Text, literal, select, union_all
 from accord.sharing import batches
 
 ODD = ['a"b', "c\\d", 'e\\"f', "x,y", "", "NULL", " spaced ", "{}", "ü日本", "'quoted'"]
+# What would end an element, the array or the statement if it were not quoted and escaped.
+HOSTILE = [
+    "\\", "a\\", '\\"', '"', '""', "}", "{", "{a,b}", ",", "a\nb", "\n", "\t", "\r\n",
+    "Null", "'; DROP TABLE x; --", "$$", "\u2028", "😀", "[1:2]={x}", "ARRAY['a']",
+]  # fmt: skip
 
 
-@pytest.mark.parametrize("given", [ODD, [], [0, -(2**63), 2**63 - 1, 42]])
+@pytest.mark.parametrize("given", [ODD, HOSTILE, [], [0, -(2**63), 2**63 - 1, 42]])
 def test_a_listed_parameter_selects_exactly_its_values(
     engine: Engine, given: list[str] | list[int]
 ) -> None:

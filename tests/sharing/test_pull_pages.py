@@ -20,7 +20,7 @@ from accord.identity.models import AuditEvent
 from accord.jobs.models import Job, JobState
 from accord.jobs.worker import Worker
 from accord.sharing import remotes
-from accord.sharing.models import Remote, StixObject
+from accord.sharing.models import Collection, Remote, StixObject
 from accord.sharing.pull_handlers import PULL_KIND
 from accord.sharing.tlp import Tlp
 from tests.factories import Factories, csrf_of
@@ -267,7 +267,6 @@ def test_a_removal_rolled_back_keeps_the_remotes_token_and_a_committed_one_forge
 ) -> None:
     from accord.identity.policy import SYSTEM
     from accord.registry.models import Organization
-    from accord.sharing.models import Collection
 
     with session_factory.begin() as db:
         collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()

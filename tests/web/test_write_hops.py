@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from accord import prepared
 from accord.db import READ_ONLY
 from accord.identity.models import MemberRole, TokenScope, WebSession
 from tests.factories import Factories, csrf_of
@@ -26,7 +27,8 @@ from tests.web.test_org_guard import DRAFT
 @pytest.fixture
 def events(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """In order: each writing transaction's begin and commit, each statement (``ro`` or
-    ``rw`` and its SQL) and each thread hop the request takes (``hop``)."""
+    ``rw`` and its SQL, those of ``accord.prepared`` too) and each thread hop the request
+    takes (``hop``)."""
     seen: list[str] = []
 
     def writing(conn: Any) -> bool:
@@ -50,6 +52,18 @@ def events(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str
         return await hop(*args, **kwargs)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    rows = prepared.Prepared.rows
+
+    def prepared_rows(self: prepared.Prepared, db: prepared.Reads, params: Any) -> Any:
+        # Run on the driver's cursor, past the engine's events: seen here, read-only when the
+        # session's bind (or a bare reading) is.
+        reads = isinstance(db, prepared.Reading) or bool(
+            db.get_bind().get_execution_options().get(READ_ONLY)
+        )
+        seen.append(("ro " if reads else "rw ") + self._compiled.string)
+        return rows(self, db, params)
+
+    monkeypatch.setattr(prepared.Prepared, "rows", prepared_rows)
     listeners = [("begin", began), ("commit", committed), ("before_cursor_execute", executed)]
     for name, listener in listeners:
         event.listen(engine, name, listener)

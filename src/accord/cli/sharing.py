@@ -117,7 +117,7 @@ def pull(
     with database(settings) as db:
         remote = federation.configure_remote(db, spec=spec, actor=SYSTEM)
         if every is not None and token:
-            remotes.keep_token(settings, remote.name, token)
+            remotes.keep_token_on_commit(db, settings, remote.name, token)
         _pull_one(db, remote, token, settings)
 
 

@@ -85,8 +85,8 @@ def add_remote(
         db.rollback()
         errors = error_beside(exc, default="name", fields=_FIELDS, gettext=gettext)
         return _page(request, db, values=values, errors=errors, status=422)
-    if token:
-        remotes.keep_token(settings, remote.name, token)
+    if token:  # kept once the remote is: a change that rolls back keeps the old token
+        remotes.keep_token_on_commit(db, settings, remote.name, token)
     return RedirectResponse(f"{PATH}/{remote.name}", status_code=303)
 
 

@@ -10,6 +10,7 @@ reached to list them).
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -47,6 +48,19 @@ def keep_token(settings: Settings, name: str, token: str) -> None:
     with os.fdopen(fd, "w") as handle:
         handle.write(token)
     path.chmod(0o600)
+
+
+def keep_token_on_commit(db: Session, settings: Settings, name: str, token: str) -> None:
+    """:func:`keep_token` once ``db``'s transaction commits: written now beside its place (only
+    the hub's user may read it), moved there by the commit, dropped by a rollback. A remote
+    whose change rolls back keeps the token it had (else a new token went to its old
+    address), and no token is left for a remote never saved."""
+    path = token_path(settings, name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".pending")
+    with os.fdopen(fd, "w") as handle:  # mkstemp's file: mode 0600
+        handle.write(token)
+    db.info.setdefault(_KEEP_AFTER_COMMIT, []).append((Path(staged), path))
 
 
 def stored_token(settings: Settings, name: str) -> str | None:
@@ -185,10 +199,13 @@ def remove(db: Session, *, remote: Remote, settings: Settings, actor: Actor) -> 
 
 
 _UNLINK_AFTER_COMMIT = "accord.sharing.remotes.unlink_after_commit"
+_KEEP_AFTER_COMMIT = "accord.sharing.remotes.keep_after_commit"
 
 
 @event.listens_for(Session, "after_commit")
 def _unlink_committed(db: Session) -> None:
+    for staged, path in db.info.pop(_KEEP_AFTER_COMMIT, ()):
+        os.replace(staged, path)
     for path in db.info.pop(_UNLINK_AFTER_COMMIT, ()):
         path.unlink(missing_ok=True)
 
@@ -196,3 +213,5 @@ def _unlink_committed(db: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _keep_rolled_back(db: Session) -> None:
     db.info.pop(_UNLINK_AFTER_COMMIT, None)
+    for staged, _ in db.info.pop(_KEEP_AFTER_COMMIT, ()):
+        staged.unlink(missing_ok=True)
