@@ -9,19 +9,25 @@ hundreds of requests first, while the writers behind wait (issue 26).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import anyio.to_thread
 import pytest
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord import prepared
 from accord.db import READ_ONLY
 from accord.identity.models import MemberRole, TokenScope, WebSession
+from accord.web.request_session import commits_where_it_ran, get_db
 from tests.factories import Factories, csrf_of
 from tests.web.test_org_guard import DRAFT
+
+# A route's writing session, as the hub's routes take it.
+_Writing = Annotated[Session, Depends(get_db, scope="function")]
 
 
 @pytest.fixture
@@ -125,3 +131,33 @@ def test_a_browsers_refused_write_leaves_its_session_unstamped(
     refused = client.post("/account/tokens/999999/revoke", data={"csrf_token": token})
     assert refused.status_code == 404, refused.text
     assert db.scalar(select(WebSession.last_used_at)) is None
+
+
+def test_a_write_whose_answer_its_model_refuses_is_rolled_back_not_kept(tmp_path: Path) -> None:
+    """The commit moved into the route's thread, before FastAPI checks the answer against the
+    route's model: a route whose answer fails that check (a bug, answered 500) must still keep
+    nothing, as when the commit came after the check."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'hops.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    app = FastAPI()
+    app.state.sessionmaker = sessionmaker(engine)
+    app.state.reader = sessionmaker(engine)
+
+    @app.post("/broken", response_model=int)
+    def broken(db: _Writing) -> object:
+        db.execute(text("INSERT INTO t VALUES (1)"))
+        return "not a number"
+
+    @app.post("/sound", response_model=int)
+    def sound(db: _Writing) -> object:
+        db.execute(text("INSERT INTO t VALUES (2)"))
+        return 2
+
+    commits_where_it_ran(app.router.routes)
+    with TestClient(app, raise_server_exceptions=False) as bare:
+        assert bare.post("/broken").status_code == 500
+        assert bare.post("/sound").json() == 2
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT x FROM t")).scalars().all() == [2]
+    engine.dispose()

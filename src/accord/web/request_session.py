@@ -21,8 +21,9 @@ from contextvars import ContextVar
 from inspect import iscoroutinefunction
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi._compat import ModelField
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute
@@ -137,20 +138,32 @@ def commits_where_it_ran(routes: list[BaseRoute]) -> None:
         call = route.endpoint
         if iscoroutinefunction(call) or getattr(call, _WRAPPED, False):
             continue
-        route.endpoint = route.dependant.call = _committing(call)
+        route.endpoint = route.dependant.call = _committing(call, route.response_field)
 
 
 _WRAPPED = "__accord_commits_where_it_ran__"
 
 
-def _committing(call: Callable[..., Any]) -> Callable[..., Any]:
+def _committing(call: Callable[..., Any], answer_model: ModelField | None) -> Callable[..., Any]:
     @functools.wraps(call)
     def route(*args: Any, **kwargs: Any) -> Any:
         answer = call(*args, **kwargs)
         session = _WRITING.get()
-        if session is not None:
+        if session is not None and _answer_fits(answer, answer_model):
             _commit(session)
+        # An answer its model refuses is left uncommitted: FastAPI answers 500 for it after
+        # this returns, and the dependency's exit then rolls the write back, as it did before
+        # the commit moved here (a client never gets a 500 for a change that was kept).
         return answer
 
     setattr(route, _WRAPPED, True)
     return route
+
+
+def _answer_fits(answer: Any, answer_model: ModelField | None) -> bool:
+    """Whether FastAPI will accept ``answer`` against the route's response model (checked once
+    more here, on writes only, so that the commit can come first)."""
+    if answer_model is None or isinstance(answer, Response):
+        return True
+    _, errors = answer_model.validate(answer, {}, loc=("response",))
+    return not errors
