@@ -16,6 +16,8 @@ from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import Conflict, InvalidInput, Message, NotFound, RateLimited, Unauthenticated
 from accord.identity import audit
+from accord.identity.bootstrap import bootstrap_valid as bootstrap_valid  # for identity/pages.py
+from accord.identity.bootstrap import redeem_bootstrap as redeem_bootstrap
 from accord.identity.credentials import (
     digest,
     hash_password,

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from accord.config import Settings
 from accord.errors import N_, AccordError, InvalidInput, invalid_from
 from accord.identity import access, audit, factors, services
-from accord.identity.bootstrap import bootstrap_valid, redeem_bootstrap
 from accord.identity.models import TokenScope, User
 from accord.identity.policy import Action, Actor
 from accord.identity.schemas import TokenCreate, UserCreate
@@ -189,7 +188,7 @@ def bootstrap_form(
     token: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     """Create the first operator, with the one-time link `accord serve` printed."""
-    valid = bootstrap_valid(db, token)
+    valid = access.bootstrap_valid(db, token)
     return render(
         request,
         "identity/bootstrap.html",
@@ -215,7 +214,7 @@ def bootstrap(
     if not isinstance(data, UserCreate):
         context = {"token": token, "valid": True, "values": values, "errors": data}
         return render(request, "identity/bootstrap.html", context, status=422)
-    user = redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
+    user = access.redeem_bootstrap(db, secret=token, data=data, ip_address=client_ip(request))
     return signed_in(request, db, user=user, settings=settings, target="/admin")
 
 
