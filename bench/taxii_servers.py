@@ -67,8 +67,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    """Block until something listens on ``port`` (or the process died)."""
+def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 180) -> None:
+    """Block until something listens on ``port`` (or the process died): up to three minutes,
+    as long as the hub took to start at a load average of 20 on this machine's two cores."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -10,7 +10,8 @@ compiled once per dialect, its expanding ``IN`` lists rendered once per list len
 with the driver's cursor inside the session's transaction. Rows come back as the driver gives
 them (callers read only columns whose raw values mean the same on SQLite and PostgreSQL, and
 timestamps through :func:`timestamp`), or with ``typed=True`` through the columns' types, as
-the ORM would return them.
+the ORM would return them. Reads made only of such statements (a TAXII page, the OSV query) run
+in a :class:`Reading`, a read transaction on the pool's driver connection without a session.
 """
 
 from __future__ import annotations

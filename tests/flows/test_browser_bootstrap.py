@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.identity import access
+from accord.identity import bootstrap
 from tests.flows import axe
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def test_first_operator_bootstraps_and_signs_in(
     axe_source: str,
 ) -> None:
     with unit_of_work(session_factory) as db:
-        secret = access.issue_bootstrap(db, settings=settings)
+        secret = bootstrap.issue_bootstrap(db, settings=settings)
     page = browser.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

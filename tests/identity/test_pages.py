@@ -7,14 +7,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.identity import access
+from accord.identity import bootstrap
 from accord.identity.models import MemberRole
 from tests.factories import Factories, csrf_of, sign_in
 
 
 def _bootstrap_link(factory: sessionmaker[Session], settings: Settings) -> str:
     with unit_of_work(factory) as db:
-        return access.issue_bootstrap(db, settings=settings)
+        return bootstrap.issue_bootstrap(db, settings=settings)
 
 
 def test_bootstrap_link_creates_first_operator_once(

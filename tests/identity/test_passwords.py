@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import InvalidInput, validated
-from accord.identity import access, passwords
+from accord.identity import bootstrap, passwords
 from accord.identity.models import User
 from accord.identity.schemas import UserCreate
 from accord.registry import accounts
@@ -101,7 +101,7 @@ def test_the_bootstrap_page_says_why_beside_the_password(
     client: TestClient, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     with unit_of_work(session_factory) as work:
-        secret = access.issue_bootstrap(work, settings=settings)
+        secret = bootstrap.issue_bootstrap(work, settings=settings)
     form = client.get("/bootstrap", params={"token": secret})
     data = {
         "token": secret,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.identity import access
+from accord.identity import bootstrap
 from accord.identity.models import AuditEvent, MemberRole, Membership, User, WebSession
 from accord.jobs.models import Job
 from tests.factories import Factories, Person, csrf_of
@@ -238,7 +238,7 @@ def test_the_first_operator_of_a_new_hub_gets_the_grace_period_to_enrol(
     client: TestClient, session_factory: sessionmaker[Session], settings: Settings, db: Session
 ) -> None:
     with unit_of_work(session_factory) as s:
-        secret = access.issue_bootstrap(s, settings=settings)
+        secret = bootstrap.issue_bootstrap(s, settings=settings)
     form = client.get("/bootstrap", params={"token": secret})
     created = client.post(
         "/bootstrap",

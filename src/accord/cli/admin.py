@@ -26,7 +26,7 @@ from accord.cli.context import (
 from accord.config import Settings
 from accord.db import check_connection_budget
 from accord.errors import validated
-from accord.identity import access, services
+from accord.identity import access, bootstrap, services
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
 from accord.identity.policy import SYSTEM
 from accord.identity.schemas import OrgCreate, TokenCreate, UserCreate
@@ -125,7 +125,7 @@ def serve(
         )
         link = None
         if not services.operators_exist(db):
-            secret = access.issue_bootstrap(db, settings=settings)
+            secret = bootstrap.issue_bootstrap(db, settings=settings)
             link = f"{settings.public_url}/bootstrap?token={secret}"
         empty = not has_data(db)
     listen_host, listen_port = settings.host, settings.port

@@ -1,4 +1,5 @@
-"""Getting in: sign-in with throttling, browser sessions, API tokens and the bootstrap link."""
+"""Getting in: sign-in with throttling, browser sessions and API tokens (the bootstrap link:
+``accord.identity.bootstrap``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import Conflict, InvalidInput, Message, NotFound, RateLimited, Unauthenticated
 from accord.identity import audit
+from accord.identity.bootstrap import bootstrap_valid as bootstrap_valid  # for identity/pages.py
+from accord.identity.bootstrap import redeem_bootstrap as redeem_bootstrap
 from accord.identity.credentials import (
     digest,
     hash_password,
@@ -24,7 +27,6 @@ from accord.identity.credentials import (
 )
 from accord.identity.models import (
     ApiToken,
-    BootstrapToken,
     MemberRole,
     Membership,
     Organization,
@@ -36,13 +38,12 @@ from accord.identity.models import (
 from accord.identity.oidc.services import password_allowed
 from accord.identity.policy import Action, Actor, authorize, enrolment_needed
 from accord.identity.ratelimit import RateLimiter, login_throttles
-from accord.identity.schemas import TokenCreate, UserCreate
-from accord.identity.services import actor_for, insert_user, operators_exist
+from accord.identity.schemas import TokenCreate
+from accord.identity.services import actor_for
 from accord.web.i18n import N_
 
 TOKEN_PREFIX = "acc_"  # noqa: S105 (a prefix, not a secret)
 SESSION_PREFIX = "ses_"
-BOOTSTRAP_PREFIX = "boot_"
 SSO_ONLY = N_(
     "your organization signs its members in through its own identity provider: "
     "use “Sign in with your organization” below"
@@ -397,48 +398,3 @@ def mark_used(db: Session, credential: Credential) -> None:
         db.execute(
             update(ApiToken).where(ApiToken.id == credential.token_id).values(last_used_at=utcnow())
         )
-
-
-# -- bootstrap -----------------------------------------------------------------------------
-
-
-def issue_bootstrap(db: Session, *, settings: Settings) -> str:
-    """A one-time secret that lets the first operator create an account.
-
-    Issued only while the hub has no operator; any earlier unused link stops working.
-    """
-    if operators_exist(db):
-        raise Conflict(N_("the hub already has an operator"))
-    now = utcnow()
-    db.execute(update(BootstrapToken).where(BootstrapToken.used_at.is_(None)).values(used_at=now))
-    secret = new_secret(BOOTSTRAP_PREFIX)
-    db.add(
-        BootstrapToken(
-            secret_hash=digest(secret),
-            expires_at=now + timedelta(minutes=settings.bootstrap_minutes),
-        )
-    )
-    return secret
-
-
-def bootstrap_valid(db: Session, secret: str) -> bool:
-    """Whether ``secret`` is an unused, unexpired bootstrap link."""
-    row = db.scalar(select(BootstrapToken).where(BootstrapToken.secret_hash == digest(secret)))
-    return row is not None and row.used_at is None and row.expires_at > utcnow()
-
-
-def redeem_bootstrap(db: Session, *, secret: str, data: UserCreate, ip_address: str | None) -> User:
-    """Create the first operator with a valid bootstrap link, which is then spent."""
-    row = db.scalar(
-        select(BootstrapToken).where(BootstrapToken.secret_hash == digest(secret)).with_for_update()
-    )
-    if row is None or row.used_at is not None or row.expires_at <= utcnow():
-        raise Unauthenticated(N_("this bootstrap link is invalid, used or expired"))
-    row.used_at = utcnow()
-    return insert_user(
-        db,
-        data=data,
-        actor=Actor(username="bootstrap", ip_address=ip_address),
-        operator=True,
-        action="user.bootstrap",
-    )

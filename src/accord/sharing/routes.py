@@ -6,12 +6,10 @@ object-returning route goes through ``queries.page``, which filters by TLP in SQ
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -19,10 +17,11 @@ from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Action, Actor
-from accord.prepared import Reading, Reads
+from accord.prepared import Reads
 from accord.sharing import cursor, deliveries, queries, queue, services
 from accord.sharing.models import QueuedEnvelope, TaxiiStatus
 from accord.sharing.readers import reader_for
+from accord.sharing.reading import read, read_orm
 from accord.sharing.stix_validation import format_timestamp
 from accord.sharing.taxii import (
     API_ROOT,
@@ -50,7 +49,7 @@ router = APIRouter(tags=["taxii"])
 ACCEPTS = [Depends(check_accept)]
 
 Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
-# Every read is async and does all its database work in one place (see ``_read``): the
+# Every read is async and does all its database work in one place (see ``reading.read``): the
 # caller's look-up, then (for objects) the collection's rights, the reader's facts and the
 # page. A guard with a request-scoped session would cost a second thread hop and a session
 # ended on the event loop: "auth only" (the API root) cost more than a page of 100 objects.
@@ -69,7 +68,7 @@ async def _body(request: Request) -> bytes:
 @router.get("/")
 async def discovery(request: Request, caller: ReadingHere) -> Response:
     """Server discovery (TAXII 2.1, section 4.1)."""
-    return await _read(_discovery, request, caller)
+    return await read(_discovery, request, caller)
 
 
 def _discovery(request: Request, db: Reads, caller: Caller) -> Response:
@@ -89,7 +88,7 @@ def _discovery(request: Request, db: Reads, caller: Caller) -> Response:
 @router.get(ROOT + "/")
 async def api_root(request: Request, caller: ReadingHere) -> Response:
     """The API root's information (section 4.2)."""
-    return await _read(_api_root, request, caller)
+    return await read(_api_root, request, caller)
 
 
 def _api_root(request: Request, db: Reads, caller: Caller) -> Response:
@@ -117,7 +116,7 @@ def status(status_id: str, db: DbSession, actor: Writing, request: Request) -> R
 @router.get(ROOT + "/collections/")
 async def collections(request: Request, caller: ReadingHere) -> Response:
     """The collections the caller may read or write (section 5.1)."""
-    return await _read_orm(_collections, request, caller)
+    return await read_orm(_collections, request, caller)
 
 
 def _collections(request: Request, db: Session, caller: Caller) -> Response:
@@ -128,7 +127,7 @@ def _collections(request: Request, db: Session, caller: Caller) -> Response:
 @router.get(ROOT + "/collections/{collection_id}/")
 async def collection(collection_id: str, request: Request, caller: ReadingHere) -> Response:
     """One collection (section 5.2)."""
-    return await _read_orm(_collection, request, caller, collection_id)
+    return await read_orm(_collection, request, caller, collection_id)
 
 
 def _collection(request: Request, db: Session, caller: Caller, collection_id: str) -> Response:
@@ -139,7 +138,7 @@ def _collection(request: Request, db: Session, caller: Caller, collection_id: st
 @router.get(ROOT + "/collections/{collection_id}/manifest/")
 async def manifest(collection_id: str, request: Request, caller: ReadingHere) -> Response:
     """Manifest of the visible objects (section 5.3)."""
-    return await _read(_manifest, request, caller, collection_id)
+    return await read(_manifest, request, caller, collection_id)
 
 
 def _manifest(request: Request, db: Reads, caller: Caller, collection_id: str) -> Response:
@@ -163,7 +162,7 @@ def _manifest(request: Request, db: Reads, caller: Caller, collection_id: str) -
 @router.get(OBJECTS)
 async def get_objects(collection_id: str, request: Request, caller: ReadingHere) -> Response:
     """An envelope of the visible objects (section 5.4)."""
-    return await _read(_objects, request, caller, collection_id)
+    return await read(_objects, request, caller, collection_id)
 
 
 def _objects(request: Request, db: Reads, caller: Caller, collection_id: str) -> Response:
@@ -228,7 +227,7 @@ async def get_object(
     collection_id: str, object_id: str, request: Request, caller: ReadingHere
 ) -> Response:
     """The visible versions of one object (section 5.6); 404 when there is none to see."""
-    return await _read(_object, request, caller, collection_id, object_id)
+    return await read(_object, request, caller, collection_id, object_id)
 
 
 def _object(
@@ -268,7 +267,7 @@ async def versions(
     collection_id: str, object_id: str, request: Request, caller: ReadingHere
 ) -> Response:
     """The versions of one object the caller may see (section 5.8)."""
-    return await _read(_versions, request, caller, collection_id, object_id)
+    return await read(_versions, request, caller, collection_id, object_id)
 
 
 def _versions(
@@ -294,42 +293,6 @@ def _versions(
         body["next"] = result.next
     body["versions"] = [format_timestamp(r.version) for r in result.entries]
     return taxii_response(body, page=result)
-
-
-async def _read(work: Callable[..., Response], request: Request, *args: Any) -> Response:
-    """Run a read's work in one worker thread, in a read-only transaction of its own.
-
-    Never on the event loop, even on SQLite where a short page takes less than the hop to a
-    thread: the read first checks a connection out of the pool, and under load the loop then
-    waited for a connection that only requests waiting on the loop could give back (the hub
-    wedged for good, tests/web/test_load.py). The session is opened and ended in that thread
-    too: a request-scoped session (``DbSession``) cost the loop a generator dependency and
-    a commit of the read transaction, a fifth of a page's CPU (docs/benchmarks.md).
-
-    The transaction is a bare one on the driver's connection (``prepared.Reading``): every
-    statement of these reads (the caller's token, the collection's rights, the reader's facts,
-    the page) runs through ``accord.prepared``, and a session's own machinery cost them more
-    CPU than the token's look-up.
-    """
-    return await run_in_threadpool(_in_reading, work, request, *args)
-
-
-def _in_reading(work: Callable[..., Response], request: Request, *args: Any) -> Response:
-    with Reading(request.app.state.engine) as db:
-        return work(request, db, *args)
-
-
-async def _read_orm(work: Callable[..., Response], request: Request, *args: Any) -> Response:
-    """:func:`_read` for the reads that load ORM objects (the collections): in a read-only
-    session of their own."""
-    return await run_in_threadpool(_in_session, work, request, *args)
-
-
-def _in_session(work: Callable[..., Response], request: Request, *args: Any) -> Response:
-    # Reads only (GET and HEAD: the caller's token is not marked used on a read), so the
-    # transaction is ended by closing the session, which rolls it back.
-    with request.app.state.reader() as db:
-        return work(request, db, *args)
 
 
 def _page(

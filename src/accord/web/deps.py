@@ -6,7 +6,6 @@ caller and asks :mod:`accord.identity.policy`; the route-coverage test fails if 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -28,15 +27,15 @@ from accord.identity.models import Organization
 from accord.identity.policy import ANONYMOUS, Action, Actor, authorize, require_fresh_factor
 from accord.identity.ratelimit import RateLimiter
 from accord.identity.services import get_org
+from accord.web.credentials import SESSION_COOKIE as SESSION_COOKIE
+from accord.web.credentials import TAXII_PREFIX as TAXII_PREFIX
+from accord.web.credentials import Lookup, credential_of
 from accord.web.guarded_writes import attach_for_write, writes_later
 from accord.web.request_session import ADMITTED_AS_READ as ADMITTED_AS_READ
 from accord.web.request_session import READ_METHODS as READ_METHODS
 from accord.web.request_session import admitted_as_read as admitted_as_read
 from accord.web.request_session import get_db, stamp_before_commit
-from accord.web.security import cookie_name
 
-SESSION_COOKIE = "accord_session"
-TAXII_PREFIX = "/taxii2/"
 GUARD_ATTRIBUTE = "__accord_action__"
 
 
@@ -90,7 +89,7 @@ async def current_actor(request: Request, db: DbSession) -> Actor:
     cached: Actor | None = getattr(request.state, "actor", None)
     if cached is not None:
         return cached
-    lookup = _credential(request)
+    lookup = credential_of(request)
     if lookup is None:
         return resolve_actor(request, db)
     if not admitted_as_read(request):
@@ -98,7 +97,7 @@ async def current_actor(request: Request, db: DbSession) -> Actor:
     return await run_in_threadpool(resolve_actor, request, db)
 
 
-def _writer(request: Request, db: Session, lookup: _Lookup) -> Actor:
+def _writer(request: Request, db: Session, lookup: Lookup) -> Actor:
     """The caller of a write, looked up through a read-only session of its own.
 
     On SQLite the request's session takes the one write turn at its first statement and
@@ -128,7 +127,7 @@ def resolve_actor(request: Request, db: prepared.Reads, *, record_use: bool = Tr
     if cached is not None:
         return cached
     ip = client_ip(request)
-    lookup = _credential(request)
+    lookup = credential_of(request)
     if lookup is None:
         actor = Actor(ip_address=ip) if ip else ANONYMOUS
     else:
@@ -147,46 +146,8 @@ def record_use(request: Request, sessions: sessionmaker[Session]) -> None:
             access.mark_used(db, credential)
 
 
-@dataclass(frozen=True)
-class _Lookup:
-    """A credential to check: a token (with the user it must belong to, for Basic) or a cookie."""
-
-    secret: str
-    cookie: bool = False
-    username: str | None = None
-
-
-def _credential(request: Request) -> _Lookup | None:
-    header = request.headers.get("authorization")
-    # The scope's path, not ``request.url``: building the URL object costs more than the rest.
-    path: str = request.scope["path"]
-    taxii = path.startswith(TAXII_PREFIX)
-    if header is not None:
-        scheme, _, secret = header.partition(" ")
-        if taxii and scheme.lower() == "basic":
-            # TAXII clients speak HTTP Basic: the username and an API token as the password.
-            # Never an account password: tokens are scoped, revocable and cheap to check.
-            return _basic(secret.strip())
-        if scheme.lower() != "bearer" or not secret:
-            raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-        return _Lookup(secret=secret.strip())
-    if not path.startswith("/api/") and not taxii:
-        cookie = request.cookies.get(cookie_name(SESSION_COOKIE, request.app.state.settings))
-        if cookie:
-            return _Lookup(secret=cookie, cookie=True)
-    return None
-
-
-def _basic(credentials: str) -> _Lookup:
-    try:
-        username, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        raise Unauthenticated("the Basic credentials are not base64 of 'user:token'") from None
-    return _Lookup(secret=secret, username=username)
-
-
 def _resolve(
-    request: Request, db: prepared.Reads, lookup: _Lookup, *, ip: str | None, writes: bool
+    request: Request, db: prepared.Reads, lookup: Lookup, *, ip: str | None, writes: bool
 ) -> Actor:
     need = request.app.state.settings.operators_need_second_factor
     if lookup.cookie:
@@ -297,7 +258,7 @@ def deferred_guard(
         if first is not None:
             first(request)
         # A malformed Authorization header is refused here, before the route, as by ``guard``.
-        _credential(request)
+        credential_of(request)
         return Caller(request=request, action=action, record_use=record_use)
 
     setattr(dependency, GUARD_ATTRIBUTE, action)
