@@ -21,7 +21,6 @@ stays open that long.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +39,7 @@ from accord.identity.services import get_org
 from accord.sharing.federation import RemoteError
 from accord.sharing.models import Collection, PushTarget, Remote, StixObject
 from accord.sharing.readers import reader_for, rights
-from accord.sharing.remotes import found_or_none, listed_collections
+from accord.sharing.remotes import listed_collections, peer_problems
 from accord.sharing.services import get_collection
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from accord.sharing.tlp import Tlp
@@ -51,7 +50,6 @@ BATCH = 200
 ERROR_LENGTH = 2000  # a peer's answer kept on the target, at most
 # The ceilings an operator may choose: AMBER+STRICT and RED never leave the hub this way.
 CEILINGS = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER)
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ORDER = list(Tlp)
 
 
@@ -80,22 +78,17 @@ class BatchResult:
 def problems(db: Session, spec: PushSpec) -> dict[str, str]:
     """Every field of ``spec`` that is wrong, each with its problem (a catalog entry), so that
     a form names them all at once; empty when the target may be saved."""
-    found: dict[str, str] = {}
-    if not _NAME.match(spec.name):
-        found["name"] = N_("a-z, 0-9, '.', '_' and '-', at most 64")
-    if not spec.api_root.startswith(("http://", "https://")):
-        found["api_root"] = N_("must be an http(s) URL of a TAXII API root")
+    found, collection, org = peer_problems(
+        db, name=spec.name, api_root=spec.api_root, every_minutes=spec.every_minutes,
+        collection=spec.local_collection, organization=spec.organization,
+    )  # fmt: skip
     if spec.max_tlp not in {c.value for c in CEILINGS}:
         found["max_tlp"] = N_("choose CLEAR, GREEN or AMBER")
-    if spec.every_minutes is not None and not 1 <= spec.every_minutes <= 31 * 24 * 60:
-        found["every_minutes"] = N_("between 1 and 44640 minutes")
-    collection = found_or_none(lambda: get_collection(db, spec.local_collection))
-    if collection is None:
-        found["collection"] = N_("no such collection")
-    org = found_or_none(lambda: get_org(db, spec.organization))
-    if org is None:
-        found["organization"] = N_("no such organization")
-    elif collection is not None and not rights(db, _standing_for(org.id), collection).can_read:
+    if (
+        org is not None
+        and collection is not None
+        and not rights(db, _standing_for(org.id), collection).can_read
+    ):
         found["organization"] = N_(
             "this organization may not read the collection: grant it read first"
         )

@@ -23,10 +23,11 @@ from accord import outbound
 from accord.config import Settings
 from accord.errors import N_, Conflict, InvalidInput, Message, NotFound
 from accord.identity import audit
+from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.services import get_org
 from accord.sharing.federation import NAME, RemoteError, RemoteSpec, client_for
-from accord.sharing.models import Remote
+from accord.sharing.models import Collection, Remote
 from accord.sharing.services import get_collection
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 
@@ -80,18 +81,38 @@ def found_or_none(look_up: Callable[[], _T]) -> _T | None:
 def problems(db: Session, spec: RemoteSpec) -> dict[str, str]:
     """Every field of ``spec`` that is wrong, each with its problem (a catalog entry), so that
     a form names them all at once; empty when the remote may be saved."""
-    found: dict[str, str] = {}
-    if not NAME.match(spec.name):
-        found["name"] = N_("a-z, 0-9, '.', '_' and '-', at most 64")
-    if not spec.api_root.startswith(("http://", "https://")):
-        found["api_root"] = N_("must be an http(s) URL of a TAXII API root")
-    if spec.every_minutes is not None and not 1 <= spec.every_minutes <= 31 * 24 * 60:
-        found["every_minutes"] = N_("between 1 and 44640 minutes")
-    if found_or_none(lambda: get_collection(db, spec.local_collection)) is None:
-        found["collection"] = N_("no such collection")
-    if found_or_none(lambda: get_org(db, spec.organization)) is None:
-        found["organization"] = N_("no such organization")
+    found, _, _ = peer_problems(
+        db, name=spec.name, api_root=spec.api_root, every_minutes=spec.every_minutes,
+        collection=spec.local_collection, organization=spec.organization,
+    )  # fmt: skip
     return found
+
+
+def peer_problems(
+    db: Session,
+    *,
+    name: str,
+    api_root: str,
+    every_minutes: int | None,
+    collection: str,
+    organization: str,
+) -> tuple[dict[str, str], Collection | None, Organization | None]:
+    """The problems of the fields a pull's remote and a push's target share (each a catalog
+    entry, by field), with the local collection and the vouching organization when found."""
+    found: dict[str, str] = {}
+    if not NAME.match(name):
+        found["name"] = N_("a-z, 0-9, '.', '_' and '-', at most 64")
+    if not api_root.startswith(("http://", "https://")):
+        found["api_root"] = N_("must be an http(s) URL of a TAXII API root")
+    if every_minutes is not None and not 1 <= every_minutes <= 31 * 24 * 60:
+        found["every_minutes"] = N_("between 1 and 44640 minutes")
+    local = found_or_none(lambda: get_collection(db, collection))
+    if local is None:
+        found["collection"] = N_("no such collection")
+    org = found_or_none(lambda: get_org(db, organization))
+    if org is None:
+        found["organization"] = N_("no such organization")
+    return found, local, org
 
 
 def get_remote(db: Session, name: str) -> Remote:
