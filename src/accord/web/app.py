@@ -40,6 +40,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     """Every router the hub serves, with its prefix: the API's, then the pages'."""
     from accord.accountability import pages as accountability_pages
     from accord.accountability import routes as accountability_routes
+    from accord.advisories import draft_pages as advisories_drafts
     from accord.advisories import export_routes as advisories_exports
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
@@ -114,6 +115,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", registry_departure_pages.router),
         ("", registry_policy_pages.router),
         ("", advisories_pages.router),
+        ("", advisories_drafts.router),
         ("", advisories_score.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),
