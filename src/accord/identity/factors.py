@@ -349,7 +349,7 @@ def _tell(db: Session, *, user: User, settings: Settings, what: Text) -> None:
     )
 
 
-def pendingmatch_totp(db: Session, *, factor_id: int, actor: Actor) -> SecondFactor:
+def pending_totp(db: Session, *, factor_id: int, actor: Actor) -> SecondFactor:
     """The actor's unconfirmed TOTP enrolment ``factor_id`` (to show it again)."""
     factor = _own_factor(db, factor_id=factor_id, actor=actor)
     if factor.kind is not FactorKind.TOTP or factor.confirmed:
