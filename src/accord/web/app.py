@@ -61,6 +61,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.disclosure import routes as disclosure_routes
     from accord.disclosure import vulnerability_forms as disclosure_vulnerability_forms
     from accord.disclosure import vulnerability_routes as disclosure_vulnerability_routes
+    from accord.identity import admin_pages as identity_admin_pages
     from accord.identity import factor_pages, member_pages, security_pages
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
@@ -104,6 +105,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", transparency_routes.public_router),
         ("", web_pages.router),
         ("", identity_pages.router),
+        ("", identity_admin_pages.router),
         ("", factor_pages.router),
         ("", member_pages.router),
         ("", security_pages.router),
