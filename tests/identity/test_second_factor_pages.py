@@ -290,3 +290,32 @@ def test_bad_answers_at_the_second_step_are_refused_never_a_crash(
         refused = _code_step(client, code)
         assert refused.status_code == 422  # type: ignore[attr-defined]
         assert "six digits" in refused.text  # type: ignore[attr-defined]
+
+
+def test_a_wrong_code_at_enrolment_shows_the_same_enrolment_again_with_the_mistake(
+    client: TestClient, make: Factories
+) -> None:
+    person = make.user("enrolling")
+    make.session(client, person)
+    security = client.get("/account/security")
+    begun = client.post(
+        "/account/factors/totp", data={"name": "phone", "csrf_token": csrf_of(security.text)}
+    )
+    assert begun.status_code == 201
+    secret = begun.text.split('id="totp-secret">')[1].split("<")[0]
+    factor_id = begun.text.split("/account/factors/totp/")[1].split("/")[0]
+    right = pyotp.TOTP(secret).now()
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    refused = client.post(
+        f"/account/factors/totp/{factor_id}/confirm",
+        data={"code": wrong, "csrf_token": csrf_of(begun.text)},
+    )
+    assert refused.status_code == 422
+    assert 'id="confirm-error"' in refused.text
+    # The same enrolment is offered again, its secret unchanged, and it still confirms.
+    assert f'id="totp-secret">{secret}<' in refused.text
+    confirmed = client.post(
+        f"/account/factors/totp/{factor_id}/confirm",
+        data={"code": _next_code(pyotp.TOTP(secret)), "csrf_token": csrf_of(refused.text)},
+    )
+    assert confirmed.status_code == 201

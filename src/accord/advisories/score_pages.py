@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from accord.advisories import editor, scoring
-from accord.advisories.pages import SentForm
+from accord.advisories.draft_pages import SentForm
 from accord.errors import AccordError
 from accord.identity.policy import Action, Actor
 from accord.web.admission import reads

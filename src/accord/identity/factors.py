@@ -1,21 +1,15 @@
 """Second factors: TOTP (RFC 6238), recovery codes, and their enrolment and removal.
 
-TOTP: a 160-bit secret shared with the user's app (RFC 4226 section 4 asks for at least 128
-bits), codes of 6 digits for 30-second time steps, one step of clock drift either way. The
-last accepted time step is stored: a code of that step or an earlier one is a replay, refused
-(RFC 6238 section 5.2). Recovery codes are 80-bit random values shown once; only their
-SHA-256 is kept, as for every other high-entropy secret of the hub. WebAuthn lives in
-``passkeys.py``. Every change is an audit row and a notice to the user, and ends the
-account's other browser sessions.
+The codes themselves (TOTP steps, recovery codes, throttling) are checked in
+``factor_codes.py``; WebAuthn lives in ``passkeys.py``. Every change is an audit row and a
+notice to the user, and ends the account's other browser sessions.
 """
 
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
 
 import pyotp
 import segno
@@ -24,9 +18,19 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import InvalidInput, Message, NotFound, RateLimited, Unauthenticated
+from accord.errors import InvalidInput, Message, NotFound, Unauthenticated
 from accord.identity import audit, sealing, sessions
-from accord.identity.credentials import digest, same
+from accord.identity.credentials import digest
+from accord.identity.factor_codes import (
+    TOTP_CODE,
+    failed,
+    match_totp,
+    new_recovery_code,
+    normal_recovery_code,
+    throttled,
+    totp_step,
+    use_recovery_code,
+)
 from accord.identity.models import FactorKind, RecoveryCode, SecondFactor, User
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.ratelimit import RateLimiter, factor_throttles
@@ -34,12 +38,7 @@ from accord.notifications.services import Notice, notify
 from accord.texts import Text, ngettext, text
 from accord.web.i18n import N_
 
-TOTP_DIGITS = 6
-TOTP_PERIOD = 30  # seconds: RFC 6238's default time step X
-TOTP_DRIFT_STEPS = 1
 RECOVERY_CODES = 10
-_CODE = re.compile(r"^[0-9]{6}$")
-_RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
 
 
 # -- listing -------------------------------------------------------------------------------
@@ -149,10 +148,10 @@ def confirm_totp(
         raise NotFound(
             Message(N_("no TOTP enrolment %(factor_id)s"), factor_id=factor_id), field="factor_id"
         )
-    _throttled(limiter, user=user, ip_address=actor.ip_address, settings=settings)
-    step = _totp_step(factor, code, settings=settings)
+    throttled(limiter, user=user, ip_address=actor.ip_address, settings=settings)
+    step = totp_step(factor, code, settings=settings)
     if step is None:
-        _failed(limiter, db, user=user, actor=actor, method="totp", settings=settings)
+        failed(limiter, db, user=user, actor=actor, method="totp", settings=settings)
         raise InvalidInput(N_("code: wrong or expired code; try the current one"), field="code")
     factor.confirmed = True
     factor.totp_last_step = step
@@ -251,9 +250,9 @@ def new_recovery_codes(db: Session, *, user: User, actor: Actor, settings: Setti
     if not list_factors(db, user_id=user.id):
         raise InvalidInput(N_("enrol a second factor before making recovery codes"))
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    codes = ["-".join(_chunk(_random_code())) for _ in range(RECOVERY_CODES)]
+    codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
     for code in codes:
-        db.add(RecoveryCode(user_id=user.id, code_hash=digest(_normal(code))))
+        db.add(RecoveryCode(user_id=user.id, code_hash=digest(normal_recovery_code(code))))
     audit.record(db, actor=actor, action="factor.recovery_codes", target=user.username)
     _tell(
         db,
@@ -262,18 +261,6 @@ def new_recovery_codes(db: Session, *, user: User, actor: Actor, settings: Setti
         what=text(N_("New recovery codes were made; the old ones no longer work.")),
     )
     return codes
-
-
-def _random_code() -> str:
-    return "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(16))  # 16 x 5 = 80 bits
-
-
-def _chunk(code: str) -> list[str]:
-    return [code[i : i + 4] for i in range(0, len(code), 4)]
-
-
-def _normal(code: str) -> str:
-    return re.sub(r"[\s-]", "", code).upper()
 
 
 # -- proving a factor ----------------------------------------------------------------------
@@ -292,17 +279,17 @@ def verify_code(
     """Check a TOTP code (or, with ``recovery``, a recovery code) of ``user``; returns the
     name of what was used. Throttled per account and per address; a failure is an audit row
     in the caller's transaction (the caller commits it with the refusal) and a count."""
-    _throttled(limiter, user=user, ip_address=actor.ip_address, settings=settings)
+    throttled(limiter, user=user, ip_address=actor.ip_address, settings=settings)
     method = "recovery" if recovery else "totp"
     if recovery:
-        found = _recovery(db, user=user, code=code)
+        found = use_recovery_code(db, user=user, code=code)
     else:
-        if not _CODE.match(code.strip()):
-            _failed(limiter, db, user=user, actor=actor, method=method, settings=settings)
+        if not TOTP_CODE.match(code.strip()):
+            failed(limiter, db, user=user, actor=actor, method=method, settings=settings)
             raise InvalidInput(N_("code: six digits from your authenticator app"), field="code")
-        found = _totp(db, user=user, code=code, settings=settings)
+        found = match_totp(db, user=user, code=code, settings=settings)
     if found is None:
-        _failed(limiter, db, user=user, actor=actor, method=method, settings=settings)
+        failed(limiter, db, user=user, actor=actor, method=method, settings=settings)
         message = (
             N_("code: not a recovery code of this account, or already used")
             if recovery
@@ -311,88 +298,6 @@ def verify_code(
         raise Unauthenticated(message, field="code")
     _passed(limiter, db, user=user, actor=actor, method=method, settings=settings)
     return found
-
-
-def _totp(db: Session, *, user: User, code: str, settings: Settings) -> str | None:
-    factors = db.scalars(
-        select(SecondFactor)
-        .where(
-            SecondFactor.user_id == user.id,
-            SecondFactor.kind == FactorKind.TOTP,
-            SecondFactor.confirmed.is_(True),
-        )
-        .with_for_update()
-    ).all()
-    for factor in factors:
-        step = _totp_step(factor, code, settings=settings)
-        if step is not None:
-            factor.totp_last_step = step
-            factor.last_used_at = utcnow()
-            return factor.name
-    return None
-
-
-def _totp_step(
-    factor: SecondFactor, code: str, *, settings: Settings, now: datetime | None = None
-) -> int | None:
-    """The time step ``code`` is valid for (within the drift), or None: wrong, or a replay of
-    the last accepted step or an earlier one."""
-    code = code.strip()
-    if factor.totp_secret is None or not _CODE.match(code):
-        return None
-    secret = sealing.unseal(settings, factor.totp_secret)
-    totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_PERIOD)
-    current = int((now or utcnow()).timestamp()) // TOTP_PERIOD
-    for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
-        if same(totp.generate_otp(step), code):
-            last = factor.totp_last_step
-            return step if last is None or step > last else None
-    return None
-
-
-def _recovery(db: Session, *, user: User, code: str) -> str | None:
-    row = db.scalar(
-        select(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == digest(_normal(code)),
-            RecoveryCode.used_at.is_(None),
-        )
-        .with_for_update()
-    )
-    if row is None:
-        return None
-    row.used_at = utcnow()
-    return "recovery code"
-
-
-def _throttled(
-    limiter: RateLimiter, *, user: User, ip_address: str | None, settings: Settings
-) -> None:
-    window = settings.login_window_seconds
-    for throttle in factor_throttles(settings, user_id=user.id, ip_address=ip_address):
-        if limiter.count(throttle.bucket, window_seconds=window) >= throttle.limit:
-            raise RateLimited(N_("too many wrong codes; try again later"), retry_after=window)
-
-
-def _failed(
-    limiter: RateLimiter,
-    db: Session,
-    *,
-    user: User,
-    actor: Actor,
-    method: str,
-    settings: Settings,
-) -> None:
-    for throttle in factor_throttles(settings, user_id=user.id, ip_address=actor.ip_address):
-        limiter.hit(throttle.bucket, window_seconds=settings.login_window_seconds)
-    audit.record(
-        db,
-        actor=actor,
-        action="auth.factor_refused",
-        target=user.username,
-        details={"method": method},
-    )
 
 
 def _passed(

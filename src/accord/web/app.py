@@ -40,6 +40,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     """Every router the hub serves, with its prefix: the API's, then the pages'."""
     from accord.accountability import pages as accountability_pages
     from accord.accountability import routes as accountability_routes
+    from accord.advisories import draft_pages as advisories_drafts
     from accord.advisories import export_routes as advisories_exports
     from accord.advisories import osv_api as advisories_osv_api
     from accord.advisories import pages as advisories_pages
@@ -60,6 +61,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
     from accord.disclosure import routes as disclosure_routes
     from accord.disclosure import vulnerability_forms as disclosure_vulnerability_forms
     from accord.disclosure import vulnerability_routes as disclosure_vulnerability_routes
+    from accord.identity import admin_pages as identity_admin_pages
     from accord.identity import factor_pages, member_pages, security_pages
     from accord.identity import pages as identity_pages
     from accord.identity import routes as identity_routes
@@ -103,6 +105,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", transparency_routes.public_router),
         ("", web_pages.router),
         ("", identity_pages.router),
+        ("", identity_admin_pages.router),
         ("", factor_pages.router),
         ("", member_pages.router),
         ("", security_pages.router),
@@ -114,6 +117,7 @@ def mounted_routers() -> list[tuple[str, APIRouter]]:
         ("", registry_departure_pages.router),
         ("", registry_policy_pages.router),
         ("", advisories_pages.router),
+        ("", advisories_drafts.router),
         ("", advisories_score.router),
         ("", transparency_pages.router),
         (API_PREFIX, sharing_api.router),
