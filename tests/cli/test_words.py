@@ -66,3 +66,30 @@ def test_a_moment_in_an_error_line_is_in_the_terminal_s_zone(
     line = words.moments("the case is under embargo until 2027-01-14T16:00:00Z")
     assert line == "the case is under embargo until 14 ene 2027, 10:00 America/Mexico_City"
     assert words.when(datetime(2027, 1, 14, 16, tzinfo=UTC)).endswith("America/Mexico_City")
+
+
+def test_a_tables_headings_and_lines_are_in_the_terminal_s_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ACCORD_NEW_PASSWORD", "a long enough passphrase 42")
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    made = runner.invoke(app, ["user", "create", "alice", "--email", "a@example.org"])
+    assert made.exit_code == 0, made.output
+    assert "ユーザー alice を作成しました" in made.output
+    listed = runner.invoke(app, ["user", "list"])
+    assert listed.exit_code == 0, listed.output
+    heading = next(line for line in listed.output.splitlines() if "ユーザー名" in line)
+    assert heading.split("┃")[1:-1] == [" ユーザー名 ", " メールアドレス ", " 運営者 ", " 有効 "]
+    assert "username" not in listed.output
+    assert "いいえ" in listed.output  # not an operator: a word, not Python's False
+    jobs = runner.invoke(app, ["jobs", "list"], env={"LANG": "es_MX.UTF-8"})
+    assert jobs.exit_code == 0, jobs.output
+    assert "último error" in jobs.output
+    assert "last error" not in jobs.output

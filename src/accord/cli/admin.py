@@ -25,7 +25,7 @@ from accord.cli.context import (
 )
 from accord.config import Settings
 from accord.db import check_connection_budget
-from accord.errors import validated
+from accord.errors import N_, validated
 from accord.identity import access, bootstrap, services
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
 from accord.identity.policy import SYSTEM
@@ -218,13 +218,19 @@ def org_create(
     )
     with database(settings_from_env(config)) as db:
         org = services.create_org(db, data=data, actor=SYSTEM)
-        out.print(f"created organization {org.slug}")
+        out.print(words.gettext("created organization %(slug)s", slug=org.slug))
 
 
 @org_app.command("list")
 def org_list(config: ConfigOpt = None) -> None:
     """List organizations."""
-    table = Table("slug", "name", "kind", "type", "country")
+    table = Table(
+        words.gettext("slug"),
+        words.gettext("name"),
+        words.gettext("kind"),
+        words.gettext("type"),
+        words.gettext("country"),
+    )
     with database(settings_from_env(config), writes=False) as db:
         for org in services.list_orgs(db):
             table.add_row(org.slug, org.name, org.kind.value, org.org_type.value, org.country)
@@ -248,17 +254,27 @@ def user_create(
     data = validated(UserCreate, {"username": username, "email": email, "password": password})
     with database(settings_from_env(config)) as db:
         services.create_user(db, data=data, actor=SYSTEM, operator=operator)
-    out.print(f"created user {username}{' (operator)' if operator else ''}")
+    made = N_("created operator %(username)s") if operator else N_("created user %(username)s")
+    out.print(words.gettext(made, username=username))
 
 
 @user_app.command("list")
 def user_list(config: ConfigOpt = None) -> None:
     """List users."""
-    table = Table("username", "email", "operator", "active")
+    table = Table(
+        words.gettext("username"),
+        words.gettext("email"),
+        words.gettext("operator"),
+        words.gettext("active"),
+    )
     with database(settings_from_env(config), writes=False) as db:
         for user in services.list_users(db, actor=SYSTEM):
-            table.add_row(user.username, user.email, str(user.is_operator), str(user.is_active))
+            table.add_row(user.username, user.email, _yes(user.is_operator), _yes(user.is_active))
     out.print(table)
+
+
+def _yes(flag: bool) -> str:
+    return words.gettext("yes") if flag else words.gettext("no")
 
 
 @user_app.command("set-operator")
@@ -316,4 +332,4 @@ def token_revoke(token_id: int, config: ConfigOpt = None) -> None:
     """Revoke an API token by its number."""
     with database(settings_from_env(config)) as db:
         access.revoke_token(db, token_id=token_id, actor=SYSTEM)
-    out.print(f"token {token_id} revoked")
+    out.print(words.gettext("token %(id)s revoked", id=token_id))
