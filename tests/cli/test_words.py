@@ -89,6 +89,8 @@ def test_a_tables_headings_and_lines_are_in_the_terminal_s_language(
     assert heading.split("┃")[1:-1] == [" ユーザー名 ", " メールアドレス ", " 運営者 ", " 有効 "]
     assert "username" not in listed.output
     assert "いいえ" in listed.output  # not an operator: a word, not Python's False
+    granted = runner.invoke(app, ["user", "set-operator", "alice", "--yes"])
+    assert granted.output.strip() == "alice は運営者です"
     jobs = runner.invoke(app, ["jobs", "list"], env={"LANG": "es_MX.UTF-8"})
     assert jobs.exit_code == 0, jobs.output
     assert "último error" in jobs.output

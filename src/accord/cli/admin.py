@@ -286,7 +286,8 @@ def user_set_operator(
     """Grant or withdraw the operator role."""
     with database(settings_from_env(config)) as db:
         services.set_operator(db, username=username, operator=operator, actor=SYSTEM)
-    out.print(f"{username}: operator={operator}")
+    made = N_("%(username)s is an operator") if operator else N_("%(username)s is no operator")
+    out.print(words.gettext(made, username=username))
 
 
 @user_app.command("add-member")
@@ -300,7 +301,11 @@ def user_add_member(
     with database(settings_from_env(config)) as db:
         organization = services.get_org(db, org)
         services.set_member(db, org=organization, username=username, role=role, actor=SYSTEM)
-    out.print(f"{username} is {role.value} of {org}")
+    # The role by its label's message id ("admin", "member"), as the pages name it.
+    said = words.gettext(role.value)
+    out.print(
+        words.gettext("%(username)s is %(role)s of %(org)s", username=username, role=said, org=org)
+    )
 
 
 @token_app.command("create")
@@ -320,10 +325,15 @@ def token_create(
             db, user=user, data=data, actor=SYSTEM, settings=settings
         )
     err.print(
-        f"token {token.id} for {username}, scope {scope.value}, "
-        f"expires {words.when(token.expires_at)}."
+        words.gettext(
+            "token %(id)s for %(username)s, scope %(scope)s, expires %(when)s.",
+            id=token.id,
+            username=username,
+            scope=words.gettext(scope.value),
+            when=words.when(token.expires_at),
+        )
     )
-    err.print("It is shown only now; the hub keeps only its hash.")
+    err.print(words.gettext("It is shown only now; the hub keeps only its hash."))
     print(secret)
 
 

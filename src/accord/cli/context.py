@@ -92,7 +92,7 @@ def open_engine(
 
 def say_written(settings: Settings) -> None:
     """Tell the user which database a command wrote to (on standard error)."""
-    typer.echo(f"wrote to {shown_url(settings)}", err=True)
+    typer.echo(words.gettext("wrote to %(url)s", url=shown_url(settings)), err=True)
 
 
 def check_keys(settings: Settings) -> None:

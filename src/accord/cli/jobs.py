@@ -105,7 +105,7 @@ def list_jobs(
             table.add_row(
                 str(job.id),
                 job.kind,
-                job.state.value,
+                words.gettext(job.state.value),  # its label's message id ("queued"...)
                 f"{job.attempts}/{job.max_attempts}",
                 words.when(when),
                 job.last_error or "",
