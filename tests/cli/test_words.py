@@ -82,7 +82,10 @@ def test_a_tables_headings_and_lines_are_in_the_terminal_s_language(
     monkeypatch.setenv("ACCORD_NEW_PASSWORD", "a long enough passphrase 42")
     monkeypatch.setenv("COLUMNS", "200")
     runner = CliRunner()
-    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert upgraded.output.startswith("データベース sqlite:")
+    assert "は最新です" in upgraded.output
     made = runner.invoke(app, ["user", "create", "alice", "--email", "a@example.org"])
     assert made.exit_code == 0, made.output
     assert "ユーザー alice を作成しました" in made.output

@@ -129,15 +129,27 @@ def serve(
             link = f"{settings.public_url}/bootstrap?token={secret}"
         empty = not has_data(db)
     listen_host, listen_port = settings.host, settings.port
-    out.print(f"Accord {__version__}: data in {settings.data_dir.resolve()}")
-    out.print(f"Database: {shown_url(settings)}", highlight=False)
+    data_dir = str(settings.data_dir.resolve())
     out.print(
-        f"Listening on http://{listen_host}:{listen_port} (public address {settings.public_url})"
+        words.gettext("Accord %(version)s: data in %(dir)s", version=__version__, dir=data_dir)
+    )
+    out.print(words.gettext("Database: %(url)s", url=shown_url(settings)), highlight=False)
+    out.print(
+        words.gettext(
+            "Listening on %(address)s (public address %(public)s)",
+            address=f"http://{listen_host}:{listen_port}",
+            public=settings.public_url,
+        )
     )
     if link:
         out.print(
-            "No operator yet. Open this one-time link within "
-            f"{settings.bootstrap_minutes} minutes to create one (it is shown only now):"
+            words.ngettext(
+                "No operator yet. Open this one-time link within %(count)s minute to create "
+                "one (it is shown only now):",
+                "No operator yet. Open this one-time link within %(count)s minutes to create "
+                "one (it is shown only now):",
+                settings.bootstrap_minutes,
+            )
         )
         out.print(link, soft_wrap=True, highlight=False)
     warn_without_mail(settings)
@@ -145,8 +157,11 @@ def serve(
     if empty:
         # A new hub shows nothing: offer the example hub (fictional, and marked so).
         out.print(
-            "The hub is empty. To look around an example hub first (fictional organizations, "
-            "a case in each state, real advisories), run in another terminal: accord demo",
+            words.gettext(
+                "The hub is empty. To look around an example hub first (fictional "
+                "organizations, a case in each state, real advisories), run in another "
+                "terminal: accord demo"
+            ),
             highlight=False,
         )
     # proxy_headers: uvicorn's own would believe X-Forwarded-For from any local peer; the hub
@@ -189,7 +204,9 @@ def db_upgrade(config: ConfigOpt = None) -> None:
     settings = settings_from_env(config)
     # The explicit way to make a new hub's database (other commands refuse to).
     open_engine(settings, create=True).dispose()
-    out.print(f"database {shown_url(settings)} is up to date", highlight=False)
+    out.print(
+        words.gettext("database %(url)s is up to date", url=shown_url(settings)), highlight=False
+    )
 
 
 @org_app.command("create")
