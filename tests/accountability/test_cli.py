@@ -19,7 +19,7 @@ def test_refresh_from_the_command_line(
     make.org("Alpha")
     done = accord(settings, "accountability", "refresh", "--period", "2026-03")
     assert done.returncode == 0, done.stderr
-    assert "2026-03: 1 signatories" in done.stdout
+    assert "2026-03: 1 signatory" in done.stdout
     db.rollback()
     assert db.scalar(select(func.count(ComputedFigures.id))) == 1
     queued = accord(settings, "accountability", "refresh", "--every", "60")

@@ -11,8 +11,8 @@ import pytest
 from tests.advisories.conftest import VULNS
 
 
-def _accord(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"ACCORD_DATA_DIR": str(data), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+def _accord(data: Path, *args: str, lang: str = "C.UTF-8") -> subprocess.CompletedProcess[str]:
+    env = {"ACCORD_DATA_DIR": str(data), "PATH": "/usr/bin:/bin", "COLUMNS": "200", "LANG": lang}
     src = str(Path(__file__).resolve().parents[2] / "src")
     code = f"import sys; sys.path.insert(0, {src!r}); from accord.cli.main import run; run()"
     return subprocess.run(
@@ -48,6 +48,30 @@ def test_import_prints_the_summary_each_rejection_and_each_dropped_range(tmp_pat
     assert _counts(again)["unchanged"] == "2"
     assert _counts(again)["imported"] == "0"
     assert "dropped PYSEC-2021-371 affected[0].ranges[0]" in again
+
+
+@pytest.mark.slow
+def test_the_summary_is_in_the_terminal_s_language(tmp_path: Path) -> None:
+    folder = tmp_path / "vulns"
+    folder.mkdir()
+    for name in ("jinja2/PYSEC-2014-8.yaml", "binderhub/PYSEC-2021-371.yaml"):
+        (folder / Path(name).name).write_text((VULNS / name).read_text())
+    (folder / "broken.json").write_text('{"id": "x_TEST-1", "modified": "yesterday"}')
+    args = ("advisories", "import", str(folder), "--create")
+    done = _accord(tmp_path / "data", *args, lang="es_ES.UTF-8")
+    assert done.returncode == 0, done.stderr
+    assert "3 registros leídos" in done.stdout
+    heading = next(line for line in done.stdout.splitlines() if "resultado" in line)
+    assert [cell.strip() for cell in heading.split("┃")[1:-1]] == ["resultado", "registros"]
+    counts = _counts(done.stdout)
+    assert counts["importados"] == "2"
+    assert counts["rechazados"] == "1"
+    assert "outcome" not in done.stdout
+    assert "records read" not in done.stdout
+    assert "descartado PYSEC-2021-371 affected[0].ranges[0] (" in done.stdout
+    again = _accord(tmp_path / "data", "advisories", "import", str(folder), lang="ja_JP.UTF-8")
+    assert "3 件のレコードを読み込みました" in again.stdout
+    assert _counts(again.stdout)["変更なし"] == "2"
 
 
 def _counts(table: str) -> dict[str, str]:

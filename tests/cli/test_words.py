@@ -3,13 +3,16 @@ appended, and writes moments in the one format of the pages."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import typer
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from accord.cli import words
+from accord.cli.context import refused
 from accord.cli.main import app
 
 
@@ -66,3 +69,56 @@ def test_a_moment_in_an_error_line_is_in_the_terminal_s_zone(
     line = words.moments("the case is under embargo until 2027-01-14T16:00:00Z")
     assert line == "the case is under embargo until 14 ene 2027, 10:00 America/Mexico_City"
     assert words.when(datetime(2027, 1, 14, 16, tzinfo=UTC)).endswith("America/Mexico_City")
+
+
+def test_a_tables_headings_and_lines_are_in_the_terminal_s_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ACCORD_NEW_PASSWORD", "a long enough passphrase 42")
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert upgraded.output.startswith("データベース sqlite:")
+    assert "は最新です" in upgraded.output
+    made = runner.invoke(app, ["user", "create", "alice", "--email", "a@example.org"])
+    assert made.exit_code == 0, made.output
+    assert "ユーザー alice を作成しました" in made.output
+    listed = runner.invoke(app, ["user", "list"])
+    assert listed.exit_code == 0, listed.output
+    heading = next(line for line in listed.output.splitlines() if "ユーザー名" in line)
+    assert heading.split("┃")[1:-1] == [" ユーザー名 ", " メールアドレス ", " 運営者 ", " 有効 "]
+    assert "username" not in listed.output
+    assert "いいえ" in listed.output  # not an operator: a word, not Python's False
+    granted = runner.invoke(app, ["user", "set-operator", "alice", "--yes"])
+    assert "alice は運営者です" in granted.output.splitlines()
+    assert any(line.endswith("に書き込みました") for line in granted.output.splitlines())
+    jobs = runner.invoke(app, ["jobs", "list"], env={"LANG": "es_MX.UTF-8"})
+    assert jobs.exit_code == 0, jobs.output
+    assert "último error" in jobs.output
+    assert "last error" not in jobs.output
+
+
+def test_a_value_the_wire_model_refuses_is_said_in_the_terminal_s_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class _Pledge(BaseModel):
+        ends_on: date
+
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    for language, said in [
+        ("es_ES.UTF-8", "escriba una fecha (2026-12-31)"),
+        ("ja_JP.UTF-8", "日付を入力してください(2026-12-31)"),
+        ("C.UTF-8", "write a date (2026-12-31)"),  # the plainer sentence pages say
+    ]:
+        monkeypatch.setenv("LANG", language)
+        with pytest.raises(typer.Exit), refused():
+            _Pledge.model_validate({"ends_on": "soon"})
+        assert capsys.readouterr().err == f"error: ends_on: {said}\n"

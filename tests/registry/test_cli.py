@@ -44,7 +44,7 @@ def test_check_one_organization(settings: Settings, two_orgs: tuple[str, str], d
     done = accord_cli(settings, "registry", "check-securitytxt", two_orgs[0])
     # Served over plain HTTP: a finding, so the exit status says "problems".
     assert done.returncode == 1, done.stderr
-    assert done.stdout.startswith("acme: problems (1 errors, 1 warnings)")
+    assert done.stdout.startswith("acme: problems (1 error, 1 warning)")
     assert "error: not served over HTTPS" in done.stdout
     assert "warning: the file carries no OpenPGP cleartext signature" in done.stdout
     reread(db)

@@ -257,15 +257,16 @@ def _catalog(language: str) -> Catalog:
         return read_po(source, locale=language)
 
 
-def _extracted() -> dict[Any, list[str]]:
-    """Every translatable string in the package, as babel.cfg tells pybabel to find it."""
+def _extracted() -> dict[tuple[Any, str | None], list[str]]:
+    """Every translatable string in the package, with its context (``pgettext``), as
+    babel.cfg tells pybabel to find it."""
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    found: dict[Any, list[str]] = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    found: dict[tuple[Any, str | None], list[str]] = {}
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map
     ):
-        found.setdefault(message, []).append(filename)
+        found.setdefault((message, context), []).append(filename)
     return found
 
 
@@ -290,9 +291,9 @@ def test_every_string_in_the_code_has_a_translation_in_every_language(language: 
     assert len(templates) > 150  # the pages' strings, not an empty extraction
     catalog = _catalog(language)
     untranslated = []
-    for message in extracted:
+    for message, context in extracted:
         key = message[0] if isinstance(message, tuple) else message
-        entry = catalog.get(key)
+        entry = catalog.get(key, context=context)
         strings = entry.string if entry is not None else ""
         if isinstance(strings, str):
             strings = (strings,)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from accord.cli import words
 from accord.cli.context import database, settings_from_env
 
 app = typer.Typer(no_args_is_help=True, help="Accountability figures and reports.")
@@ -37,9 +38,17 @@ def refresh(
     with database(settings_from_env(config)) as db:
         if every is not None:
             job = handlers.schedule(db, every_minutes=every, periods_keys=None)
-            out.print(f"job {job.id} queued: refreshing every {every} minutes")
+            out.print(
+                words.ngettext(
+                    "job %(id)s queued: refreshing every %(count)s minute",
+                    "job %(id)s queued: refreshing every %(count)s minutes",
+                    every,
+                    id=job.id,
+                )
+            )
             return
         for found in chosen:
             count = services.refresh(db, period=found)
             hub.store(db, period=found)
-            out.print(f"{found.key}: {count} signatories")
+            said = words.ngettext("%(count)s signatory", "%(count)s signatories", count)
+            out.print(f"{found.key}: {said}")

@@ -25,7 +25,7 @@ from accord.cli.context import (
 )
 from accord.config import Settings
 from accord.db import check_connection_budget
-from accord.errors import validated
+from accord.errors import N_, validated
 from accord.identity import access, bootstrap, services
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
 from accord.identity.policy import SYSTEM
@@ -129,15 +129,27 @@ def serve(
             link = f"{settings.public_url}/bootstrap?token={secret}"
         empty = not has_data(db)
     listen_host, listen_port = settings.host, settings.port
-    out.print(f"Accord {__version__}: data in {settings.data_dir.resolve()}")
-    out.print(f"Database: {shown_url(settings)}", highlight=False)
+    data_dir = str(settings.data_dir.resolve())
     out.print(
-        f"Listening on http://{listen_host}:{listen_port} (public address {settings.public_url})"
+        words.gettext("Accord %(version)s: data in %(dir)s", version=__version__, dir=data_dir)
+    )
+    out.print(words.gettext("Database: %(url)s", url=shown_url(settings)), highlight=False)
+    out.print(
+        words.gettext(
+            "Listening on %(address)s (public address %(public)s)",
+            address=f"http://{listen_host}:{listen_port}",
+            public=settings.public_url,
+        )
     )
     if link:
         out.print(
-            "No operator yet. Open this one-time link within "
-            f"{settings.bootstrap_minutes} minutes to create one (it is shown only now):"
+            words.ngettext(
+                "No operator yet. Open this one-time link within %(count)s minute to create "
+                "one (it is shown only now):",
+                "No operator yet. Open this one-time link within %(count)s minutes to create "
+                "one (it is shown only now):",
+                settings.bootstrap_minutes,
+            )
         )
         out.print(link, soft_wrap=True, highlight=False)
     warn_without_mail(settings)
@@ -145,8 +157,11 @@ def serve(
     if empty:
         # A new hub shows nothing: offer the example hub (fictional, and marked so).
         out.print(
-            "The hub is empty. To look around an example hub first (fictional organizations, "
-            "a case in each state, real advisories), run in another terminal: accord demo",
+            words.gettext(
+                "The hub is empty. To look around an example hub first (fictional "
+                "organizations, a case in each state, real advisories), run in another "
+                "terminal: accord demo"
+            ),
             highlight=False,
         )
     # proxy_headers: uvicorn's own would believe X-Forwarded-For from any local peer; the hub
@@ -189,7 +204,9 @@ def db_upgrade(config: ConfigOpt = None) -> None:
     settings = settings_from_env(config)
     # The explicit way to make a new hub's database (other commands refuse to).
     open_engine(settings, create=True).dispose()
-    out.print(f"database {shown_url(settings)} is up to date", highlight=False)
+    out.print(
+        words.gettext("database %(url)s is up to date", url=shown_url(settings)), highlight=False
+    )
 
 
 @org_app.command("create")
@@ -218,13 +235,19 @@ def org_create(
     )
     with database(settings_from_env(config)) as db:
         org = services.create_org(db, data=data, actor=SYSTEM)
-        out.print(f"created organization {org.slug}")
+        out.print(words.gettext("created organization %(slug)s", slug=org.slug))
 
 
 @org_app.command("list")
 def org_list(config: ConfigOpt = None) -> None:
     """List organizations."""
-    table = Table("slug", "name", "kind", "type", "country")
+    table = Table(
+        words.gettext("slug"),
+        words.gettext("name"),
+        words.gettext("kind"),
+        words.gettext("type"),
+        words.gettext("country"),
+    )
     with database(settings_from_env(config), writes=False) as db:
         for org in services.list_orgs(db):
             table.add_row(org.slug, org.name, org.kind.value, org.org_type.value, org.country)
@@ -248,17 +271,27 @@ def user_create(
     data = validated(UserCreate, {"username": username, "email": email, "password": password})
     with database(settings_from_env(config)) as db:
         services.create_user(db, data=data, actor=SYSTEM, operator=operator)
-    out.print(f"created user {username}{' (operator)' if operator else ''}")
+    made = N_("created operator %(username)s") if operator else N_("created user %(username)s")
+    out.print(words.gettext(made, username=username))
 
 
 @user_app.command("list")
 def user_list(config: ConfigOpt = None) -> None:
     """List users."""
-    table = Table("username", "email", "operator", "active")
+    table = Table(
+        words.gettext("username"),
+        words.gettext("email"),
+        words.gettext("operator"),
+        words.gettext("active"),
+    )
     with database(settings_from_env(config), writes=False) as db:
         for user in services.list_users(db, actor=SYSTEM):
-            table.add_row(user.username, user.email, str(user.is_operator), str(user.is_active))
+            table.add_row(user.username, user.email, _yes(user.is_operator), _yes(user.is_active))
     out.print(table)
+
+
+def _yes(flag: bool) -> str:
+    return words.gettext("yes") if flag else words.gettext("no")
 
 
 @user_app.command("set-operator")
@@ -270,7 +303,8 @@ def user_set_operator(
     """Grant or withdraw the operator role."""
     with database(settings_from_env(config)) as db:
         services.set_operator(db, username=username, operator=operator, actor=SYSTEM)
-    out.print(f"{username}: operator={operator}")
+    made = N_("%(username)s is an operator") if operator else N_("%(username)s is no operator")
+    out.print(words.gettext(made, username=username))
 
 
 @user_app.command("add-member")
@@ -284,7 +318,11 @@ def user_add_member(
     with database(settings_from_env(config)) as db:
         organization = services.get_org(db, org)
         services.set_member(db, org=organization, username=username, role=role, actor=SYSTEM)
-    out.print(f"{username} is {role.value} of {org}")
+    # The role by its label's message id ("admin", "member"), as the pages name it.
+    said = words.gettext(role.value)
+    out.print(
+        words.gettext("%(username)s is %(role)s of %(org)s", username=username, role=said, org=org)
+    )
 
 
 @token_app.command("create")
@@ -304,10 +342,15 @@ def token_create(
             db, user=user, data=data, actor=SYSTEM, settings=settings
         )
     err.print(
-        f"token {token.id} for {username}, scope {scope.value}, "
-        f"expires {words.when(token.expires_at)}."
+        words.gettext(
+            "token %(id)s for %(username)s, scope %(scope)s, expires %(when)s.",
+            id=token.id,
+            username=username,
+            scope=words.gettext(scope.value),
+            when=words.when(token.expires_at),
+        )
     )
-    err.print("It is shown only now; the hub keeps only its hash.")
+    err.print(words.gettext("It is shown only now; the hub keeps only its hash."))
     print(secret)
 
 
@@ -316,4 +359,4 @@ def token_revoke(token_id: int, config: ConfigOpt = None) -> None:
     """Revoke an API token by its number."""
     with database(settings_from_env(config)) as db:
         access.revoke_token(db, token_id=token_id, actor=SYSTEM)
-    out.print(f"token {token_id} revoked")
+    out.print(words.gettext("token %(id)s revoked", id=token_id))

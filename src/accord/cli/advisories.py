@@ -74,7 +74,7 @@ def import_(
             if org is not None:
                 organization_id = services.get_org(db, org).id
         with _progress() as progress:
-            task = progress.add_task("importing", total=importer.count(location))
+            task = progress.add_task(words.gettext("importing"), total=importer.count(location))
 
             def advance(result: Outcome | Rejection) -> None:
                 progress.advance(task)
@@ -105,12 +105,26 @@ def _progress() -> Progress:
     )
 
 
+def _outcome(outcome: Outcome) -> str:
+    """A row of the summary in the reader's words (the outcome's value is the machine's)."""
+    said = {
+        "imported": words.pgettext("records", "imported"),
+        "updated": words.pgettext("records", "updated"),
+        "unchanged": words.pgettext("records", "unchanged"),
+        "rejected": words.pgettext("records", "rejected"),
+    }
+    return said.get(outcome.value, outcome.value)
+
+
 def _summary(report: Report) -> None:
     from accord.advisories.importer import Outcome
 
-    table = Table("outcome", "records", title=f"{report.total} records read")
+    read = words.ngettext("%(count)s record read", "%(count)s records read", report.total)
+    # A line of its own: a title is wrapped at the table's width, narrow in any language.
+    out.print(read, highlight=False)
+    table = Table(words.gettext("outcome"), words.gettext("records"))
     for outcome in Outcome:
-        table.add_row(outcome.value, str(report.counts[outcome]))
+        table.add_row(_outcome(outcome), str(report.counts[outcome]))
     out.print(table)
     for rejection in report.rejections:
         out.print(
@@ -126,7 +140,13 @@ def _summary(report: Report) -> None:
         )
     for drop in report.dropped:
         out.print(
-            f"dropped {drop.record_id} {drop.path} ({drop.where}): {drop.reason}",
+            words.gettext(
+                "dropped %(record)s %(path)s (%(where)s): %(reason)s",
+                record=drop.record_id,
+                path=drop.path,
+                where=drop.where,
+                reason=words.problem(drop.reason),
+            ),
             highlight=False,
             markup=False,
             soft_wrap=True,

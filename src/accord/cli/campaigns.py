@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from accord.cli import words
 from accord.cli.context import open_engine, refused, say_written, settings_from_env
 from accord.config import Settings
 from accord.db import make_sessionmaker, unit_of_work
@@ -54,12 +55,13 @@ def _text(path: Path) -> str:
         typer.echo(f"error: {path}: {exc.strerror}", err=True)
         raise typer.Exit(1) from None
     if len(data) > MAX_TEXT_BYTES:
-        typer.echo(f"error: {path}: more than {MAX_TEXT_BYTES} bytes", err=True)
+        more = words.gettext("more than %(count)s bytes", count=MAX_TEXT_BYTES)
+        typer.echo(f"error: {path}: {more}", err=True)
         raise typer.Exit(1)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        typer.echo(f"error: {path}: not UTF-8 text", err=True)
+        typer.echo(f"error: {path}: {words.gettext('not UTF-8 text')}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -238,6 +240,7 @@ def publish_campaign(
             try:
                 date.fromisoformat(ends_on)
             except ValueError:
-                typer.echo(f"error: ends_on: {ends_on!r} is no date (YYYY-MM-DD)", err=True)
+                no_date = words.gettext("%(value)s is no date (YYYY-MM-DD)", value=repr(ends_on))
+                typer.echo(f"error: ends_on: {no_date}", err=True)
                 raise typer.Exit(1) from None
         out.print(in_hub(config, work, writes=True), markup=False)

@@ -76,7 +76,7 @@ class _Bar:
 
     def __init__(self, progress: Progress, total: int) -> None:
         self.progress = progress
-        self.task = progress.add_task("checking", total=total)
+        self.task = progress.add_task(words.gettext("checking"), total=total)
 
     def advance(self, amount: int) -> None:
         self.progress.advance(self.task, amount)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from accord.cli import words
 from accord.config import Settings, load_settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work, upgrade
-from accord.errors import AccordError
+from accord.errors import AccordError, reason_of
 
 CONFIG_ENV = "ACCORD_CONFIG_FILE"
 
@@ -92,7 +92,7 @@ def open_engine(
 
 def say_written(settings: Settings) -> None:
     """Tell the user which database a command wrote to (on standard error)."""
-    typer.echo(f"wrote to {shown_url(settings)}", err=True)
+    typer.echo(words.gettext("wrote to %(url)s", url=shown_url(settings)), err=True)
 
 
 def check_keys(settings: Settings) -> None:
@@ -138,5 +138,6 @@ def refused() -> Iterator[None]:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "input"
-        typer.echo(f"error: {where}: {first['msg']}", err=True)
+        # pydantic's words in English, the catalog's sentence of its type in another language
+        typer.echo(f"error: {where}: {words.problem(reason_of(first))}", err=True)
         raise typer.Exit(1) from None

@@ -91,14 +91,21 @@ def list_jobs(
     config: ConfigOpt = None,
 ) -> None:
     """List jobs, newest first, with their last error."""
-    table = Table("id", "kind", "state", "attempts", "run at / finished", "last error")
+    table = Table(
+        words.gettext("id"),
+        words.gettext("kind"),
+        words.gettext("state"),
+        words.gettext("attempts"),
+        words.gettext("run at / finished"),
+        words.gettext("last error"),
+    )
     with database(settings_from_env(config), writes=False) as db:
         for job in services.list_jobs(db, state=state, kind=kind, limit=limit):
             when = job.finished_at or job.run_at
             table.add_row(
                 str(job.id),
                 job.kind,
-                job.state.value,
+                words.gettext(job.state.value),  # its label's message id ("queued"...)
                 f"{job.attempts}/{job.max_attempts}",
                 words.when(when),
                 job.last_error or "",
@@ -111,4 +118,4 @@ def retry(job_id: int, config: ConfigOpt = None) -> None:
     """Queue a dead or failed job again now."""
     with database(settings_from_env(config)) as db:
         services.retry(db, job_id=job_id, actor=SYSTEM)
-    out.print(f"job {job_id} queued again")
+    out.print(words.gettext("job %(id)s queued again", id=job_id))

@@ -16,6 +16,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from accord import outbound
+from accord.cli import words
 from accord.cli.context import database, settings_from_env
 from accord.clock import utcnow
 from accord.errors import AccordError
@@ -125,7 +126,14 @@ def push_now(
                 sent, refused = sent + result.sent, refused + result.refused
                 if result.sent < push.BATCH:
                     break
-    out.print(f"{name}: {sent} sent, {refused} refused by the peer")
+    out.print(
+        words.gettext(
+            "%(name)s: %(sent)s sent, %(refused)s refused by the peer",
+            name=name,
+            sent=sent,
+            refused=refused,
+        )
+    )
 
 
 @app.command("remove")
@@ -133,4 +141,4 @@ def remove(name: str, config: ConfigOpt = None) -> None:
     """Remove a push target; nothing more goes to that peer."""
     with database(settings_from_env(config)) as db:
         push.remove(db, target=push.get_target(db, name), actor=SYSTEM)
-    out.print(f"removed {name}")
+    out.print(words.gettext("removed %(name)s", name=name))

@@ -61,10 +61,16 @@ def check_securitytxt(
 def _report(slug: str, row: SecurityTxtCheck) -> None:
     errors = sum(f["severity"] == "error" for f in row.findings)
     warnings = len(row.findings) - errors
-    verdict = "ok" if row.ok else "problems"
-    out.print(f"{slug}: {verdict} ({errors} errors, {warnings} warnings) {row.url}", markup=False)
+    verdict = words.gettext("ok") if row.ok else words.gettext("problems")
+    counted = ", ".join(
+        [
+            words.ngettext("%(count)s error", "%(count)s errors", errors),
+            words.ngettext("%(count)s warning", "%(count)s warnings", warnings),
+        ]
+    )
+    out.print(f"{slug}: {verdict} ({counted}) {row.url}", markup=False)
     for finding in row.findings:
-        line = f" line {finding['line']}" if finding.get("line") else ""
+        line = words.gettext(" line %(line)s", line=finding["line"]) if finding.get("line") else ""
         out.print(f"  {finding['severity']}: {finding['message']}{line}", markup=False)
 
 

@@ -23,7 +23,7 @@ from accord.cli.context import database, settings_from_env
 from accord.cli.warninglists import app as warninglists_app
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import AccordError, InvalidInput, NotFound
+from accord.errors import N_, AccordError, InvalidInput, NotFound
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org
 from accord.sharing import federation, groups, misp, misp_export, remotes, services
@@ -84,7 +84,12 @@ def grant(
     with database(settings_from_env(config)) as db:
         found = services.get_collection(db, collection)
         services.set_grant(db, collection=found, data=data, actor=SYSTEM)
-    out.print(f"granted {'read, write' if write else 'read'} on {collection}")
+    granted = (
+        N_("granted read, write on %(collection)s")
+        if write
+        else N_("granted read on %(collection)s")
+    )
+    out.print(words.gettext(granted, collection=collection))
 
 
 @app.command("pull")
@@ -130,7 +135,7 @@ def sync(allow_private_network: PrivateOpt = False, config: ConfigOpt = None) ->
         for remote in due:
             _pull_one(db, remote, remotes.stored_token(settings, remote.name), settings)
         if not due:
-            out.print("no remote is due")
+            out.print(words.gettext("no remote is due"))
 
 
 def _pull_one(db: object, remote: Remote, token: str | None, settings: Settings) -> None:
@@ -208,7 +213,12 @@ def queue_command(
         if retry is not None:
             if not waiting.retry(retry):
                 raise NotFound(f"no set-aside entry {retry!r} in the queue", field="retry")
-            out.print(f"{retry} is back in line; a running hub's drainer stores it next")
+            out.print(
+                words.gettext(
+                    "%(entry)s is back in line; a running hub's drainer stores it next",
+                    entry=retry,
+                )
+            )
             return
         backlog = waiting.backlog()
         out.print(
@@ -265,9 +275,17 @@ def group_import(
     with database(settings_from_env(config)) as db:
         result = groups.import_group(db, org=get_org(db, org), data=data, actor=SYSTEM)
     members = words.ngettext("%(count)s member", "%(count)s members", len(result.members))
-    out.print(f"group {result.id} ({result.name}): {members}")
+    out.print(
+        words.gettext(
+            "group %(id)s (%(name)s): %(members)s", id=result.id, name=result.name, members=members
+        )
+    )
     if result.unknown:
-        err.print(f"organizations this hub does not know: {', '.join(result.unknown)}")
+        err.print(
+            words.gettext(
+                "organizations this hub does not know: %(names)s", names=", ".join(result.unknown)
+            )
+        )
 
 
 CollectionOpt = Annotated[str, typer.Option("--collection", help="Collection id or alias.")]
@@ -310,7 +328,7 @@ def import_misp(
     stix = words.ngettext("%(count)s STIX object", "%(count)s STIX objects", result.objects)
     out.print(f"{result.event_id}: {counted} ({stix})")
     for notice in result.notices:
-        out.print(f"notice: {words.problem(notice)}")
+        out.print(words.gettext("notice: %(notice)s", notice=words.problem(notice)))
 
 
 @app.command("export-misp")

@@ -65,7 +65,7 @@ def warninglists_remove(name: str, config: ConfigOpt = None) -> None:
 
     with database(settings_from_env(config)) as db:
         warninglists.remove(db, actor=SYSTEM, name=name)
-    out.print(f"{name}: removed", markup=False)
+    out.print(words.gettext("%(name)s: removed", name=name), markup=False)
 
 
 @app.command("enable")
@@ -75,7 +75,7 @@ def warninglists_enable(name: str, config: ConfigOpt = None) -> None:
 
     with database(settings_from_env(config)) as db:
         warninglists.set_enabled(db, actor=SYSTEM, name=name, enabled=True)
-    out.print(f"{name}: on", markup=False)
+    out.print(words.gettext("%(name)s: on", name=name), markup=False)
 
 
 @app.command("disable")
@@ -85,4 +85,4 @@ def warninglists_disable(name: str, config: ConfigOpt = None) -> None:
 
     with database(settings_from_env(config)) as db:
         warninglists.set_enabled(db, actor=SYSTEM, name=name, enabled=False)
-    out.print(f"{name}: off", markup=False)
+    out.print(words.gettext("%(name)s: off", name=name), markup=False)

@@ -58,6 +58,12 @@ def gettext(message: str, **values: texts.Value) -> str:
     return texts.render(texts.text(message, **values), reader())
 
 
+def pgettext(where: str, message: str) -> str:
+    """A word whose translation depends on where it stands (``where`` is gettext's context,
+    extracted as ``pgettext``): "rejected" of a record is not "rejected" of an application."""
+    return translations(reader().language).pgettext(where, message)
+
+
 def when(moment: datetime) -> str:
     """A moment as the pages write it, in the terminal's language and zone, named."""
     return format_when(moment, reader())
