@@ -43,7 +43,8 @@ def publish(
     """Make ``record`` the advisory's new published version; return the stored version.
 
     Its log entry waits for the log's cadence like every publication (``sign``: see
-    ``transparency.services.append``); it is found by the version's SHA-256 once signed.
+    ``transparency.services.append``); its index is kept with the version (``log_index``),
+    and its inclusion proof answers once a signed checkpoint covers it.
 
     The record must be valid against the OSV schema and its CVSS vectors must score; else
     :class:`BadRecord` and nothing changes.
@@ -75,7 +76,7 @@ def publish(
     # them: the subject is committed under the record itself, which only its readers hold.
     public = advisory.tlp is Tlp.CLEAR
     subject = f"{advisory.osv_id}@{number}"
-    log.append(
+    version.log_index = log.append(
         db,
         settings=settings,
         entry_type="advisory.version",
@@ -83,7 +84,7 @@ def publish(
         document=record if public else None,
         document_sha256=None if public else digest,
         sign=sign,
-    )
+    ).index
     _make_current(advisory, record, text, digest, v3, v4)
     _reindex(db, advisory, record, first=first)
     events.recorded(db, settings=settings)
