@@ -122,3 +122,13 @@ def test_each_publication_answers_its_index_then_its_proof(
         assert again["log_index"] == places["advisory.version"]["log_index"]
         pledge = client.get(f"/api/v1/pledges/{PLEDGE_BODY['slug']}").json()
         assert pledge["versions"][0]["log_index"] == places["campaigns.pledge"]["log_index"]
+        # And the pages that show them link the entry and its proof, in the reader's language.
+        index = places["campaigns.pledge"]["log_index"]
+        page = client.get(f"/pledges/{PLEDGE_BODY['slug']}", headers={"Accept-Language": "es"})
+        assert f'<a href="/log/entries/{index}">Entrada {index} del registro' in page.text
+        assert f"/api/v1/log/proof/inclusion?index={index}" in page.text
+        departed = places["registry.departure"]["log_index"]
+        profile = client.get("/signatories/acme", headers={"Accept-Language": "ja"})
+        assert f"透明性ログのエントリ {departed}" in profile.text
+        advisory_page = client.get(f"/advisories/{advisory_id}").text
+        assert f'/log/entries/{places["advisory.version"]["log_index"]}"' in advisory_page

@@ -23,6 +23,7 @@ from accord.advisories import (
     editor,
     exports,
     listing,
+    publication,
     scoring,
     services,
     sources,
@@ -35,7 +36,6 @@ from accord.errors import AccordError, InvalidInput, Message, validated
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor
 from accord.registry import products
-from accord.transparency import services as log
 from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.errors import wants_json
 from accord.web.forms import field_errors
@@ -161,11 +161,7 @@ def _advisory(
             if advisory.organization_id is not None or advisory.source in sources.NOT_IMPORTED
             else sources.public_name(advisory.source, advisory.osv_id),
             # Each version's entry in the log, for a link to its page (not the raw JSON).
-            "log_entries": {
-                v.number: records[0].idx
-                for v in versions
-                if (records := log.records_for_document(db, v.document_sha256))
-            },
+            "log_entries": publication.log_indexes(db, versions),
             "errors": errors or {},
             "values": values or {},
         },

@@ -8,6 +8,7 @@ without its log entry, or an entry without its version, cannot exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -89,6 +90,18 @@ def publish(
     _reindex(db, advisory, record, first=first)
     events.recorded(db, settings=settings)
     return version
+
+
+def log_indexes(db: Session, versions: Sequence[AdvisoryVersion]) -> dict[int, int]:
+    """Each version's index in the log, by number: kept with the version since the hub keeps
+    it, found by the document's digest for one published before (when it is signed)."""
+    found: dict[int, int] = {}
+    for v in versions:
+        if v.log_index is not None:
+            found[v.number] = v.log_index
+        elif records := log.records_for_document(db, v.document_sha256):
+            found[v.number] = records[0].idx
+    return found
 
 
 def restricted_subject(text: str, opening: str) -> str:
