@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Float,
     ForeignKey,
     Index,
@@ -101,6 +102,9 @@ class AdvisoryVersion(Base):
     document_sha256: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_by: Mapped[str] = mapped_column(String(200))
+    # Its entry in the transparency log, known when it was appended (None: published before
+    # the hub kept it; its entry is found by the document's SHA-256).
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
 
     advisory: Mapped[Advisory] = relationship(back_populates="versions")
 

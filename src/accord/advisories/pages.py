@@ -20,6 +20,7 @@ from accord.advisories import (
     ecosystems,
     exports,
     listing,
+    publication,
     scoring,
     services,
     sources,
@@ -30,7 +31,6 @@ from accord.advisories.schemas import WithdrawRequest
 from accord.aggregation.views import kept_for
 from accord.errors import AccordError, InvalidInput, Message, validated
 from accord.identity.policy import Action, Actor
-from accord.transparency import services as log
 from accord.web.deps import DbSession, FreshFactor, OrgAccess, SettingsDep, guard, org_guard
 from accord.web.errors import wants_json
 from accord.web.i18n import N_
@@ -155,11 +155,7 @@ def _advisory(
             if advisory.organization_id is not None or advisory.source in sources.NOT_IMPORTED
             else sources.public_name(advisory.source, advisory.osv_id),
             # Each version's entry in the log, for a link to its page (not the raw JSON).
-            "log_entries": {
-                v.number: records[0].idx
-                for v in versions
-                if (records := log.records_for_document(db, v.document_sha256))
-            },
+            "log_entries": publication.log_indexes(db, versions),
             "errors": errors or {},
             "values": values or {},
         },

@@ -8,6 +8,7 @@ without its log entry, or an entry without its version, cannot exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -43,7 +44,8 @@ def publish(
     """Make ``record`` the advisory's new published version; return the stored version.
 
     Its log entry waits for the log's cadence like every publication (``sign``: see
-    ``transparency.services.append``); it is found by the version's SHA-256 once signed.
+    ``transparency.services.append``); its index is kept with the version (``log_index``),
+    and its inclusion proof answers once a signed checkpoint covers it.
 
     The record must be valid against the OSV schema and its CVSS vectors must score; else
     :class:`BadRecord` and nothing changes.
@@ -75,7 +77,7 @@ def publish(
     # them: the subject is committed under the record itself, which only its readers hold.
     public = advisory.tlp is Tlp.CLEAR
     subject = f"{advisory.osv_id}@{number}"
-    log.append(
+    version.log_index = log.append(
         db,
         settings=settings,
         entry_type="advisory.version",
@@ -83,11 +85,23 @@ def publish(
         document=record if public else None,
         document_sha256=None if public else digest,
         sign=sign,
-    )
+    ).index
     _make_current(advisory, record, text, digest, v3, v4)
     _reindex(db, advisory, record, first=first)
     events.recorded(db, settings=settings)
     return version
+
+
+def log_indexes(db: Session, versions: Sequence[AdvisoryVersion]) -> dict[int, int]:
+    """Each version's index in the log, by number: kept with the version since the hub keeps
+    it, found by the document's digest for one published before (when it is signed)."""
+    found: dict[int, int] = {}
+    for v in versions:
+        if v.log_index is not None:
+            found[v.number] = v.log_index
+        elif records := log.records_for_document(db, v.document_sha256):
+            found[v.number] = records[0].idx
+    return found
 
 
 def restricted_subject(text: str, opening: str) -> str:

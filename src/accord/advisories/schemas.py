@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accord.advisories import osv
 from accord.advisories.models import AdvisoryStatus, Tlp
+from accord.transparency.schemas import LogPlace
 
 CweId = Annotated[str, StringConstraints(pattern=r"^CWE-[1-9]\d{0,5}$")]
 OsvId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._:-]{2,127}$")]
@@ -66,8 +67,8 @@ class ScoreRead(BaseModel):
     score: float
 
 
-class VersionRead(BaseModel):
-    """One published version."""
+class VersionRead(LogPlace):
+    """One published version, with its place in the transparency log."""
 
     model_config = ConfigDict(from_attributes=True)
 

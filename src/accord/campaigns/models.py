@@ -6,7 +6,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accord.clock import utcnow
@@ -43,6 +53,9 @@ class PledgeVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_by: Mapped[str] = mapped_column(String(200))
+    # Its entry in the transparency log, known when it was appended (None: published before
+    # the hub kept it; its entry is found by the document's SHA-256).
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
 
     pledge: Mapped[Pledge] = relationship(back_populates="versions")
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from accord.campaigns.models import GoalKind
 from accord.identity.schemas import Slug, Strict
+from accord.transparency.schemas import LogPlace
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)]
@@ -40,8 +41,8 @@ class CampaignCreate(Strict):
     ends_on: date | None = None
 
 
-class PledgeVersionRead(BaseModel):
-    """One text of a pledge."""
+class PledgeVersionRead(LogPlace):
+    """One text of a pledge, with its place in the transparency log."""
 
     number: int
     title: str

@@ -101,7 +101,7 @@ def _publish(
         db.flush()
     except IntegrityError:
         raise Conflict(N_("another version was published at the same moment; retry")) from None
-    log.append(
+    version.log_index = log.append(
         db,
         settings=settings,
         entry_type="campaigns.pledge",
@@ -114,7 +114,7 @@ def _publish(
             "text": text,
             "published_at": utc_iso(version.published_at),
         },
-    )
+    ).index
     audit.record(
         db, actor=actor, action="pledge.publish", target=f"{pledge.slug}/v{number}",
         details={"title": title},

@@ -22,6 +22,7 @@ def version_read(version: PledgeVersion) -> PledgeVersionRead:
         title=version.title,
         text=version.text,
         published_at=version.published_at,
+        log_index=version.log_index,
     )
 
 

@@ -131,13 +131,13 @@ def _depart(
     )
     db.add(departure)
     db.flush()
-    log.append(
+    departure.log_index = log.append(
         db,
         settings=settings,
         entry_type=ENTRY_TYPE,
         subject_id=org.slug,
         document=document(departure),
-    )
+    ).index
     audit.record(
         db,
         actor=actor,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -126,6 +127,9 @@ class Signature(Base):
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("applications.id", ondelete="SET NULL")
     )
+    # Its entry in the transparency log, known when it was appended (None: published before
+    # the hub kept it; its entry is found by the document's SHA-256).
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
 
     organization: Mapped[Organization] = relationship()
     accord_version: Mapped[AccordVersion] = relationship()
@@ -248,5 +252,8 @@ class Departure(Base):
     decided_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Its entry in the transparency log, known when it was appended (None: published before
+    # the hub kept it; its entry is found by the document's SHA-256).
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
 
     organization: Mapped[Organization] = relationship()

@@ -11,6 +11,7 @@ from accord.identity.models import OrgKind
 from accord.identity.schemas import Email, Name, OrgCreate, OrgRead, Password, Strict, Username
 from accord.limits import DbInt
 from accord.registry.models import ApplicationStatus
+from accord.transparency.schemas import LogPlace
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 MAX_PRODUCTS = 200
@@ -107,8 +108,8 @@ class Reject(Strict):
     reason: Annotated[Reason, StringConstraints(min_length=3)]
 
 
-class SignatureRead(BaseModel):
-    """One signature: which accord version, when, approved by whom."""
+class SignatureRead(LogPlace):
+    """One signature: which accord version, when, approved by whom, its place in the log."""
 
     accord_version: int
     signed_at: datetime
@@ -171,8 +172,9 @@ class SignatoryRead(BaseModel):
     departure: str | None = None  # "left" or "removed"
 
 
-class DepartureRead(BaseModel):
-    """A signatory's departure: it left, or operators removed it (with the reason)."""
+class DepartureRead(LogPlace):
+    """A signatory's departure: it left, or operators removed it (with the reason), with its
+    place in the transparency log."""
 
     kind: str
     reason: str

@@ -264,13 +264,13 @@ def approve(
     db.flush()
     if signature is not None:
         # In the approval's transaction: a signature without its log entry cannot exist.
-        log.append(
+        signature.log_index = log.append(
             db,
             settings=settings,
             entry_type="registry.signature",
             subject_id=org.slug,
             document=profiles.signature_document(signature),
-        )
+        ).index
     audit.record(
         db,
         actor=actor,

@@ -45,6 +45,7 @@ def signature_read(signature: Signature) -> SignatureRead:
         accord_version=signature.accord_version.number,
         signed_at=signature.signed_at,
         approved_by=signature.approved_by,
+        log_index=signature.log_index,
     )
 
 
@@ -102,4 +103,5 @@ def departure_read(departure: Departure) -> DepartureRead:
         reason=departure.reason,
         departed_at=departure.departed_at,
         decided_by=departure.decided_by,
+        log_index=departure.log_index,
     )

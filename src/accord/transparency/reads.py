@@ -86,7 +86,16 @@ class InclusionProof:
 
 
 class NotYetSigned(NotFound):
-    """An entry that is logged but not yet in a signed checkpoint: there in about a second."""
+    """An entry that is logged but not yet in a signed checkpoint: there in about a second.
+
+    Its own code, and Retry-After, so that a client holding an index it was just given tells
+    "wait" from "no such entry" without reading the words."""
+
+    code = "not_yet_signed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="index")
+        self.retry_after = 1
 
 
 def _check_signed(db: Session, index: int) -> None:

@@ -6,13 +6,40 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 BUNDLE_FORMAT = "accord-log-bundle/1"
 
 Base64Hash = Annotated[
     str, Field(description="A SHA-256 hash, standard base64.", examples=["47DEQpj8HBSa..."])
 ]
+
+
+INCLUSION_PROOF_PATH = "/api/v1/log/proof/inclusion"
+
+
+def inclusion_proof_path(index: int) -> str:
+    """Where the inclusion proof of entry ``index`` is fetched (the API's proof route)."""
+    return f"{INCLUSION_PROOF_PATH}?index={index}"
+
+
+class LogPlace(BaseModel):
+    """Where a publication sits in the transparency log, answered when it is published.
+
+    ``log_index`` is known at once; ``log_proof`` is the route of its inclusion proof, which
+    answers once a signed checkpoint covers the entry (within the log's signing interval;
+    before, 404 ``not_yet_signed`` with Retry-After). Both are null for what was published
+    before the hub kept the index: its entry is found by the document's SHA-256.
+    """
+
+    log_index: int | None = Field(default=None, description="The entry's index in the log.")
+    log_proof: str | None = Field(default=None, description="The inclusion proof's route.")
+
+    @model_validator(mode="after")
+    def _proof_of_index(self) -> LogPlace:
+        if self.log_index is not None and self.log_proof is None:
+            self.log_proof = inclusion_proof_path(self.log_index)
+        return self
 
 
 class Wire(BaseModel):
