@@ -132,3 +132,62 @@ def test_each_publication_answers_its_index_then_its_proof(
         assert f"透明性ログのエントリ {departed}" in profile.text
         advisory_page = client.get(f"/advisories/{advisory_id}").text
         assert f'/log/entries/{places["advisory.version"]["log_index"]}"' in advisory_page
+
+
+def test_an_endorsement_and_its_withdrawal_answer_their_indexes_in_headers(
+    cadence: Settings, engine: Engine, session_factory: sessionmaker[Session], make: Factories
+) -> None:
+    """Endorsing and withdrawing answer 204 without a body, as before: their entries' indexes
+    come in ``Accord-Log-Index`` and the proofs' routes in ``Link``; the pledge's endorsers
+    answer the endorsement's index later too."""
+    with TestClient(create_app(cadence, engine=engine)) as client:
+        operator = make.bearer(make.user("oper", operator=True))
+        slug = make.org("Acme")
+        admin = make.user()
+        make.member(admin, slug, MemberRole.ADMIN)
+        writer = make.bearer(admin, TokenScope.ADMIN)
+        assert client.post("/api/v1/pledges", json=PLEDGE_BODY, headers=operator).is_success
+        route = f"/api/v1/orgs/{slug}/pledges/{PLEDGE_BODY['slug']}"
+
+        endorsed = client.put(route, headers=writer)
+        assert endorsed.status_code == 204, endorsed.text
+        endorsed_at = int(endorsed.headers["Accord-Log-Index"])
+        listed = client.get(f"/api/v1/pledges/{PLEDGE_BODY['slug']}").json()["endorsers"]
+        assert [e["log_index"] for e in listed] == [endorsed_at]
+        withdrawn = client.delete(route, headers=writer)
+        assert withdrawn.status_code == 204, withdrawn.text
+        withdrawn_at = int(withdrawn.headers["Accord-Log-Index"])
+        assert withdrawn_at > endorsed_at
+
+        links = {}
+        with unit_of_work(session_factory) as db:
+            for index, answer, event in (
+                (endorsed_at, endorsed, "endorsed"),
+                (withdrawn_at, withdrawn, "withdrawn"),
+            ):
+                entry = store.read_entry(db, index)
+                assert entry is not None
+                envelope = Envelope.from_entry(entry)
+                assert envelope.type == "campaigns.endorsement"
+                assert envelope.document is not None
+                assert envelope.document["event"] == event
+                link = answer.headers["Link"]
+                assert link == (
+                    f'</api/v1/log/proof/inclusion?index={index}>; rel="urn:accord:rel:log-proof"'
+                )
+                links[index] = link[1 : link.index(">")]
+        assert client.get(links[endorsed_at]).json()["error"] == "not_yet_signed"
+
+        due = cadence.model_copy(update={"log_checkpoint_seconds": 0.0})
+        assert services.sign_if_due(session_factory, settings=due)
+        root = base64.b64decode(client.get("/api/v1/log/checkpoint").json()["root_hash"])
+        for index, proof_route in links.items():
+            body = client.get(proof_route).json()
+            assert body["index"] == index
+            merkle.verify_inclusion(
+                body["index"],
+                body["tree_size"],
+                base64.b64decode(body["leaf_hash"]),
+                [base64.b64decode(h) for h in body["hashes"]],
+                root,
+            )

@@ -78,6 +78,10 @@ class Endorsement(Base):
     endorsed_by: Mapped[str] = mapped_column(String(200))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    # The entries of its endorsement and of its withdrawal in the transparency log, known
+    # when each was appended (None: logged before the hub kept them, or not withdrawn).
+    endorsed_log_index: Mapped[int | None] = mapped_column(BigInteger)
+    withdrawn_log_index: Mapped[int | None] = mapped_column(BigInteger)
 
     organization: Mapped[Organization] = relationship()
     version: Mapped[PledgeVersion] = relationship()

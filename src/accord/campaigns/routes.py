@@ -16,6 +16,11 @@ from accord.campaigns.schemas import (
 )
 from accord.campaigns.views import campaign_read, pledge_read
 from accord.identity.policy import Action, Actor
+from accord.transparency.schemas import (
+    LOG_INDEX_HEADER,
+    LOG_PROOF_RELATION,
+    inclusion_proof_path,
+)
 from accord.web.deps import DbSession, OrgAccess, SettingsDep, guard, org_guard
 
 router = APIRouter(tags=["campaigns"])
@@ -61,16 +66,30 @@ def publish_version(
 def endorse(pledge: str, db: DbSession, settings: SettingsDep, access_: Endorser) -> Response:
     """The organization endorses the pledge's current text (its admins)."""
     found = services.get_pledge(db, pledge)
-    services.endorse(db, pledge=found, org=access_.org, actor=access_.actor, settings=settings)
-    return Response(status_code=204)
+    done = services.endorse(
+        db, pledge=found, org=access_.org, actor=access_.actor, settings=settings
+    )
+    return _logged(done.endorsed_log_index)
 
 
 @router.delete("/orgs/{slug}/pledges/{pledge}", status_code=204)
 def withdraw(pledge: str, db: DbSession, settings: SettingsDep, access_: Endorser) -> Response:
     """The organization withdraws its endorsement (its admins)."""
     found = services.get_pledge(db, pledge)
-    services.withdraw(db, pledge=found, org=access_.org, actor=access_.actor, settings=settings)
-    return Response(status_code=204)
+    done = services.withdraw(
+        db, pledge=found, org=access_.org, actor=access_.actor, settings=settings
+    )
+    return _logged(done.withdrawn_log_index)
+
+
+def _logged(index: int | None) -> Response:
+    """No body (204), as before; the event's log index and its inclusion proof's route in
+    headers, as other publications answer them in their bodies (``LogPlace``)."""
+    answer = Response(status_code=204)
+    if index is not None:
+        answer.headers[LOG_INDEX_HEADER] = str(index)
+        answer.headers["Link"] = f'<{inclusion_proof_path(index)}>; rel="{LOG_PROOF_RELATION}"'
+    return answer
 
 
 @router.get("/campaigns", response_model=list[CampaignRead])

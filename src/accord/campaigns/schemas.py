@@ -50,8 +50,9 @@ class PledgeVersionRead(LogPlace):
     published_at: datetime
 
 
-class EndorserRead(BaseModel):
-    """An organization endorsing a pledge now, the version and the date."""
+class EndorserRead(LogPlace):
+    """An organization endorsing a pledge now, the version and the date, and where its
+    endorsement sits in the log."""
 
     slug: str
     name: str

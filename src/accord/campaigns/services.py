@@ -186,7 +186,9 @@ def endorse(
     )
     db.add(endorsement)
     db.flush()
-    _log_endorsement(db, settings, pledge, org, version.number, "endorsed", endorsement.endorsed_at)
+    endorsement.endorsed_log_index = _log_endorsement(
+        db, settings, pledge, org, version.number, "endorsed", endorsement.endorsed_at
+    )
     audit.record(db, actor=actor, action="pledge.endorse", target=pledge.slug,
                  organization_id=org.id, details={"version": version.number})  # fmt: skip
     return endorsement
@@ -205,8 +207,9 @@ def withdraw(
         )
     found.withdrawn_at, found.withdrawn_by = utcnow(), actor.label
     db.flush()
-    _log_endorsement(db, settings, pledge, org, found.version.number, "withdrawn",
-                     found.withdrawn_at)  # fmt: skip
+    found.withdrawn_log_index = _log_endorsement(
+        db, settings, pledge, org, found.version.number, "withdrawn", found.withdrawn_at
+    )
     audit.record(db, actor=actor, action="pledge.withdraw", target=pledge.slug,
                  organization_id=org.id, details={"version": found.version.number})  # fmt: skip
     return found
@@ -220,8 +223,9 @@ def _log_endorsement(
     number: int,
     event: str,
     at: datetime,
-) -> None:
-    log.append(
+) -> int:
+    """Log an endorsement's event; its index in the log."""
+    return log.append(
         db,
         settings=settings,
         entry_type="campaigns.endorsement",
@@ -234,7 +238,7 @@ def _log_endorsement(
             "event": event,
             "at": utc_iso(at),
         },
-    )
+    ).index
 
 
 # -- campaigns -----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def pledge_read(db: Session, pledge: Pledge) -> PledgeRead:
                 name=e.organization.name,
                 version=e.version.number,
                 endorsed_at=e.endorsed_at,
+                log_index=e.endorsed_log_index,
             )
             for e in services.endorsers(db, pledge)
         ],

@@ -16,6 +16,10 @@ Base64Hash = Annotated[
 
 
 INCLUSION_PROOF_PATH = "/api/v1/log/proof/inclusion"
+# Where an answer without a body (204) names its publication's place in the log instead of
+# ``LogPlace``'s fields: the index in a header, the proof's route as a Link of this relation.
+LOG_INDEX_HEADER = "Accord-Log-Index"
+LOG_PROOF_RELATION = "urn:accord:rel:log-proof"
 
 
 def inclusion_proof_path(index: int) -> str:
