@@ -235,7 +235,10 @@ def test_a_failing_drain_is_tried_again_after_growing_pauses(
         target=drainer_module._drain_until_stopped, args=(settings, reader, os.getppid())
     )
     loop.start()
-    deadline = time.monotonic() + 15
+    # The loop's start (its engine, the queue's file, a collection) took over 15 s twice in
+    # whole runs on a loaded machine: the deadline only bounds a hang; the pauses asserted
+    # below are lower bounds, which a slow start cannot fake.
+    deadline = time.monotonic() + 90
     while len(tries) < 5 and time.monotonic() < deadline:  # a first try, then four pauses
         time.sleep(0.05)
     writer.close()  # the web process's "stop"
