@@ -17,6 +17,7 @@ from accord.check import snapshots
 from accord.db import unit_of_work
 from accord.errors import N_, NotFound
 from accord.identity.policy import Action, Actor
+from accord.transparency.schemas import LOG_INDEX_HEADER
 from accord.web.admission import reads, writes
 from accord.web.deps import (
     Caller,
@@ -84,7 +85,7 @@ def snapshot(
         headers={
             "Content-Disposition": 'attachment; filename="accord-snapshot.zip"',
             "Accord-Manifest-Sha256": digest,
-            "Accord-Log-Index": str(index),
+            LOG_INDEX_HEADER: str(index),
             "Cache-Control": "no-cache",
         },
     )
