@@ -6,10 +6,15 @@ import os
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from accord.config import Settings
 from accord.transparency import merkle, store
@@ -25,6 +30,9 @@ class Child:
     acks: list[tuple[int, bytes]] = field(default_factory=list)
     first_ack: threading.Event = field(default_factory=threading.Event)
     reader: threading.Thread | None = None
+    # PostgreSQL only: the application name its connections carry, and where they connect.
+    tag: str = ""
+    database_url: str = ""
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -46,7 +54,33 @@ class Child:
         self.errors = self.process.stderr.read()
         self.process.stdout.close()
         self.process.stderr.close()
+        self._wait_for_backends_gone(timeout)
         return code
+
+    def _wait_for_backends_gone(self, timeout: float) -> None:
+        """On PostgreSQL, wait until the server has ended the dead child's connections.
+
+        A COMMIT the child sent just before SIGKILL is still in the socket and the server
+        finishes it after the child is gone; a test that read the log before that would see
+        one entry fewer than the signing that follows it.
+        """
+        if not self.tag:
+            return
+        engine = create_engine(self.database_url, poolclass=NullPool)
+        deadline = time.monotonic() + timeout
+        try:
+            with engine.connect() as conn:
+                while time.monotonic() < deadline:
+                    left = conn.execute(
+                        text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :t"),
+                        {"t": self.tag},
+                    ).scalar_one()
+                    if not left:
+                        return
+                    time.sleep(0.05)
+        finally:
+            engine.dispose()
+        raise AssertionError(f"the killed child's connections ({self.tag}) stayed open")
 
     def stderr(self) -> str:
         """What the process printed on standard error (stopping it first if it still runs)."""
@@ -60,6 +94,15 @@ class Child:
 def start(settings: Settings, *args: str) -> Child:
     """Start ``python -m tests.transparency.appender`` on the test database."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    url = settings.resolved_database_url
+    tag = ""
+    if url.startswith("postgresql"):
+        tag = f"appender-{uuid.uuid4().hex[:12]}"
+        url = (
+            make_url(url)
+            .update_query_dict({"application_name": tag})
+            .render_as_string(hide_password=False)
+        )
     command = [
         sys.executable,
         "-m",
@@ -67,13 +110,13 @@ def start(settings: Settings, *args: str) -> Child:
         "--data-dir",
         str(settings.data_dir),
         "--database-url",
-        settings.resolved_database_url,
+        url,
         *args,
     ]
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    child = Child(process)
+    child = Child(process, tag=tag, database_url=settings.resolved_database_url)
     child.reader = threading.Thread(target=child._read, daemon=True)
     child.reader.start()
     return child
