@@ -17,7 +17,7 @@ from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.disclosure.models import DisclosureCase
 from tests.disclosure.world import World
-from tests.factories import Factories
+from tests.factories import Factories, sign_in
 
 
 def _entries(client: TestClient) -> list[dict[str, Any]]:
@@ -78,3 +78,16 @@ def test_the_public_log_does_not_link_a_private_case_until_it_is_published(
     linked = {_subject(document["log_key"], document["case"], seq) for seq in range(1, count + 1)}
     assert linked <= {e["subject"] for e in entries}
     assert count == len(history) + 1  # and the publication itself
+    # The case answers where that entry sits, as every publication does; before, it has none.
+    assert case["revealed"] is None
+    after = client.get(f"/api/v1/disclosure/cases/{ref}", headers=world.headers("vendor_b"))
+    place = after.json()["revealed"]
+    assert place["log_index"] == revealed["index"]
+    proof = client.get(place["log_proof"])  # the tests' hub signs each publication at once
+    assert proof.status_code == 200, proof.text
+    assert proof.json()["index"] == revealed["index"]
+    # The participants' case page links it too.
+    sign_in(client, world.people["vendor_b"])
+    page = client.get(f"/disclosure/cases/{ref}")
+    assert page.status_code == 200
+    assert f'<a href="/log/entries/{place["log_index"]}">' in page.text

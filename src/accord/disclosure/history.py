@@ -104,9 +104,10 @@ def record(
 
 
 def reveal(db: Session, *, settings: Settings, case: DisclosureCase) -> None:
-    """Log the published case's key in the clear, so that anyone can link its entries."""
+    """Log the published case's key in the clear, so that anyone can link its entries; the
+    entry's index is kept on the case (``reveal_log_index``), as every publication keeps its."""
     count = db.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)) or 0
-    log.append(
+    case.reveal_log_index = log.append(
         db,
         settings=settings,
         entry_type=REVEAL_TYPE,
@@ -119,7 +120,7 @@ def reveal(db: Session, *, settings: Settings, case: DisclosureCase) -> None:
             "events": count,
             "subject": 'disclosure:HMAC-SHA256(log_key, "disclosure:<case>:<seq>"), seq 1..events',
         },
-    )
+    ).index
 
 
 def visible(standing: CaseStanding) -> ColumnElement[bool]:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -138,6 +139,8 @@ class DisclosureCase(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The log entry that revealed ``log_key`` when the case was published (``history.reveal``).
+    reveal_log_index: Mapped[int | None] = mapped_column(BigInteger)
     # Large texts last.
     description: Mapped[str] = mapped_column(Text)
     steps: Mapped[str] = mapped_column(Text)

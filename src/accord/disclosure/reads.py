@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from accord.disclosure.models import Audience, CaseStatus, CloseReason, VendorStatus
 from accord.disclosure.vulnerability_reads import VulnerabilityRead
+from accord.transparency.schemas import LogPlace
 
 
 class VendorCandidateRead(BaseModel):
@@ -97,6 +98,12 @@ class CaseRead(BaseModel):
     log_key: str = Field(
         description="The key of the case's entries in the public log: HMAC-SHA256 under it "
         "of 'disclosure:<case id>:<seq>' is each entry's subject (see docs/transparency.md)."
+    )
+    revealed: LogPlace | None = Field(
+        None,
+        description="Once the case is published: the log entry that revealed its key "
+        "(its index, and the route of its inclusion proof), after which anyone can link "
+        "the case's entries; null before, and for a case published before the hub kept it.",
     )
     created_at: datetime
     language: str | None = Field(

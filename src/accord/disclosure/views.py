@@ -28,6 +28,7 @@ from accord.disclosure.schemas import (
 )
 from accord.identity.models import Organization
 from accord.identity.policy import REPORTER, CaseStanding
+from accord.transparency.schemas import LogPlace
 
 
 def attachment_list(db: Session, case: DisclosureCase) -> list[AttachmentRead]:
@@ -185,6 +186,9 @@ def case_read(
         embargo_proposed_at=case.embargo_proposed_at,
         advisory_id=case.advisory_id,
         log_key=case.log_key,
+        revealed=(
+            None if case.reveal_log_index is None else LogPlace(log_index=case.reveal_log_index)
+        ),
         created_at=case.created_at,
         language=case.language,
         vendors=vendor_list(db, case),
