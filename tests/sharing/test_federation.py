@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from taxii2client.v21 import Collection as TaxiiCollection
@@ -146,17 +146,62 @@ def test_pull_from_medallion_only_new_objects_travel(
     stixgen.assert_valid_stix([json.loads(r.body) for r in rows])
 
 
-def test_wrong_credentials_fail_in_one_line(
-    medallion: str, world: SharingWorld, settings: Settings
+def test_wrong_credentials_fail_in_one_line_and_the_remote_keeps_why(
+    medallion: str, world: SharingWorld, settings: Settings, db: Session
 ) -> None:
     result = accord(
         settings, "sharing", "pull", medallion, MEDALLION_COLLECTION, "--into", world.collection,
         "--org", world.slugs["recipient"], "--user", MEDALLION_USER, "--allow-private-network",
-        env={"ACCORD_REMOTE_TOKEN": "wrong"},
+        "--name", "wrong", env={"ACCORD_REMOTE_TOKEN": "wrong"},
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "answered 401" in result.stderr
+    # The federation pages show why, as they do for a pull the hub's jobs ran.
+    remote = db.scalar(select(Remote).where(Remote.name == "wrong"))
+    assert remote is not None
+    assert remote.last_error is not None
+    assert "401" in remote.last_error
+    assert remote.last_pull_at is None
+
+
+def test_sync_pulls_every_due_remote_when_one_fails_and_names_it(
+    medallion: str, world: SharingWorld, settings: Settings, db: Session
+) -> None:
+    feed = _medallion_feed(medallion)
+    assert feed.add_objects(stixgen.envelope(stixgen.indicator(tlp=Tlp.GREEN))).success_count
+    common = (
+        *("--into", world.collection, "--org", world.slugs["recipient"]),
+        *("--user", MEDALLION_USER, "--every", "1", "--allow-private-network"),
+    )
+    good = accord(
+        settings, "sharing", "pull", medallion, MEDALLION_COLLECTION, "--name", "good", *common,
+        env={"ACCORD_REMOTE_TOKEN": MEDALLION_PASSWORD},
+    )  # fmt: skip
+    assert good.returncode == 0, good.stderr
+    missing = "00000000-0000-4000-8000-000000000000"  # no such collection at medallion
+    bad = accord(
+        settings, "sharing", "pull", medallion, missing, "--name", "bad", *common,
+        env={"ACCORD_REMOTE_TOKEN": MEDALLION_PASSWORD},
+    )  # fmt: skip
+    assert bad.returncode == 1
+    # Both due again; the bad one is pulled first or last, the good one is pulled anyway.
+    db.execute(update(Remote).values(last_pull_at=None))
+    db.commit()
+    feed.add_objects(stixgen.envelope(stixgen.indicator(tlp=Tlp.GREEN)))
+    synced = accord(settings, "sharing", "sync", "--allow-private-network")
+    assert synced.returncode == 1
+    errors = [line for line in synced.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, synced.stderr
+    assert errors[0].startswith("error: bad: ")
+    assert "answered 404" in errors[0]
+    assert "good: 1 received" in synced.stdout, synced.stdout
+    db.expire_all()
+    kept = {r.name: r for r in db.scalars(select(Remote))}
+    assert kept["good"].last_error is None
+    assert kept["good"].last_pull_at is not None
+    assert kept["bad"].last_error
+    assert kept["bad"].last_pull_at is None
 
 
 # -- hub to hub ---------------------------------------------------------------------------

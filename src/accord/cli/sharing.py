@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from sqlalchemy import select, true
+from sqlalchemy.orm import Session
 
 from accord import outbound
 from accord.cli import push as push_cli
@@ -119,29 +120,55 @@ def pull(
         every_minutes=every,
         peer_username=peer,
     )
-    with database(settings) as db:
+    with database(settings, writes=False) as db:
         remote = federation.configure_remote(db, spec=spec, actor=SYSTEM)
         if every is not None and token:
             remotes.keep_token_on_commit(db, settings, remote.name, token)
-        _pull_one(db, remote, token, settings)
+        remote_id = remote.id
+    # The pull is a transaction of its own: the remote stays configured when it fails, and
+    # keeps why, as a pull run by the hub's jobs does.
+    _pull_kept(settings, remote_id, token)
 
 
 @app.command("sync")
 def sync(allow_private_network: PrivateOpt = False, config: ConfigOpt = None) -> None:
     """Pull every scheduled remote whose interval has passed (run it from cron or a timer)."""
     settings = outbound.allowing_private(settings_from_env(config), allow_private_network)
-    with database(settings) as db:
-        due = federation.due_remotes(db, now=utcnow())
-        for remote in due:
-            _pull_one(db, remote, remotes.stored_token(settings, remote.name), settings)
-        if not due:
-            out.print(words.gettext("no remote is due"))
+    with database(settings, writes=False) as db:
+        due = [(r.id, r.name) for r in federation.due_remotes(db, now=utcnow())]
+    if not due:
+        out.print(words.gettext("no remote is due"))
+        return
+    # Each remote in its own transaction: one that fails keeps its error and the others
+    # are still pulled; the command then fails, naming each one that did.
+    failed = 0
+    for remote_id, name in due:
+        try:
+            _pull_kept(settings, remote_id, remotes.stored_token(settings, name))
+        except AccordError as exc:
+            failed += 1
+            err.print(f"error: {name}: {words.problem(exc.message)}", markup=False)
+    if failed:
+        raise typer.Exit(1)
 
 
-def _pull_one(db: object, remote: Remote, token: str | None, settings: Settings) -> None:
-    from sqlalchemy.orm import Session
+def _pull_kept(settings: Settings, remote_id: int, token: str | None) -> None:
+    """Pull one remote in a transaction of its own; a failure is kept on the remote (in
+    another transaction, the pull's being rolled back) before it is raised."""
+    try:
+        with database(settings) as db:
+            remote = db.get(Remote, remote_id)
+            assert remote is not None
+            _pull_one(db, remote, token, settings)
+    except AccordError as exc:
+        with database(settings, writes=False) as db:
+            remote = db.get(Remote, remote_id)
+            if remote is not None:
+                remotes.keep_error(remote, str(exc))  # as the pull job keeps it
+        raise
 
-    assert isinstance(db, Session)
+
+def _pull_one(db: Session, remote: Remote, token: str | None, settings: Settings) -> None:
     # Every connection goes through the outbound rules (checked and pinned at connection).
     transport = outbound.transport(settings)
     try:
