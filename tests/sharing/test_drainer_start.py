@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from accord.config import Settings
+from accord.sharing.drainer import Drainer
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
@@ -63,3 +66,19 @@ def test_without_the_setting_no_drainer_runs_until_an_envelope_is_queued(
     assert app.state.settings.taxii_drainer_at_start is False  # the tests' settings
     with TestClient(app, base_url="http://testserver"):
         assert app.state.drainer.pid is None
+
+
+def test_a_drainer_that_dies_while_starting_is_not_counted_ready(tmp_path: Path) -> None:
+    """Its "ready" pipe ends unwritten: the web process must not take that end for the byte."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the data folder should be")  # the drainer cannot open it
+    drainer = Drainer(Settings(data_dir=blocked))
+    drainer.wake()
+    try:
+        deadline = time.monotonic() + 60
+        while drainer.running():
+            assert time.monotonic() < deadline, "the drainer did not die"
+            time.sleep(0.05)
+        assert not drainer.wait_ready(5)
+    finally:
+        drainer.stop()

@@ -73,6 +73,7 @@ class Drainer:
         self._signals: Connection | None = None
         # The read end of the running drainer's "ready" pipe (one byte once it can drain).
         self._ready: Connection | None = None
+        self._ready_seen = False  # its byte was read: later waits answer at once
         self._stopping = False
         self._starting = threading.Lock()
         self._watcher: Every | None = None
@@ -158,13 +159,21 @@ class Drainer:
     def wait_ready(self, seconds: float = READY_SECONDS) -> bool:
         """Wait until the drainer started last can drain (its imports and database connection
         made), at most ``seconds``; whether it is ready."""
+        if self._ready_seen:
+            return True
         ready = self._ready
         if ready is None:
             return False
         try:
-            return ready.poll(seconds)
+            # poll() is also true at the end of the pipe: a drainer that died starting closed
+            # it unwritten. Only the byte itself says ready.
+            if not ready.poll(seconds):
+                return False
+            ready.recv_bytes()
         except (EOFError, OSError):
             return False  # it died starting; the watch starts it again
+        self._ready_seen = True
+        return True
 
     def _start(self) -> None:
         reader, writer = self._context.Pipe(duplex=False)
@@ -184,6 +193,7 @@ class Drainer:
         if self._ready is not None:
             self._ready.close()
         self._process, self._signals, self._ready = process, writer, ready_reader
+        self._ready_seen = False
         self._started_at, self._not_before = time.monotonic(), None
 
     def stop(self) -> None:
