@@ -64,7 +64,7 @@ REASONS: dict[str, str] = {
     "none_required": N_("leave this empty"),
     "recursion_loop": _NESTED,
     "recursion_depth_exceeded": _NESTED,
-    "json_invalid": _JSON,
+    "json_invalid": N_("not valid JSON (%(error)s)"),  # where it went wrong, as pydantic says
     "json_type": _JSON,
     "model_type": _OBJECT,
     "model_attributes_type": _OBJECT,
@@ -91,11 +91,11 @@ REASONS: dict[str, str] = {
     "bytes_type": _TEXT,
     "string_too_short": N_("write at least %(min_length)s characters"),
     "string_too_long": N_("write at most %(max_length)s characters"),
-    "string_pattern_mismatch": N_("this is not in the expected form"),
+    "string_pattern_mismatch": N_("this is not in the expected form (%(pattern)s)"),
     "string_not_ascii": N_("use only unaccented Latin letters, digits and signs (ASCII)"),
     "bytes_too_short": N_("give at least %(min_length)s bytes"),
     "bytes_too_long": N_("give at most %(max_length)s bytes"),
-    "bytes_invalid_encoding": N_("not valid %(encoding)s"),
+    "bytes_invalid_encoding": N_("not valid %(encoding)s (%(encoding_error)s)"),
     "literal_error": _CHOICE,
     "enum": _CHOICE,
     # numbers
@@ -162,7 +162,7 @@ REASONS: dict[str, str] = {
     "ip_any_interface": _IP_INTERFACE,
     "ip_v4_interface": _IP_INTERFACE,
     "ip_v6_interface": _IP_INTERFACE,
-    "union_tag_invalid": N_("not one of the kinds expected: %(expected_tags)s"),
+    "union_tag_invalid": N_("%(tag)s is not one of the kinds expected: %(expected_tags)s"),
     "union_tag_not_found": N_("say which kind it is (%(discriminator)s)"),
     # only a bug of ours: a value of a kind no body or form takes
     "needs_python_object": _REFUSED,
@@ -196,12 +196,18 @@ class Problem(Message):
             return str(self)
 
 
-def _values(context: Mapping[str, Any]) -> dict[str, object]:
-    # pydantic writes choices in English ("'a', 'b' or 'c'"); a list reads in any language.
+# Types whose context's ``error`` is pydantic's detail of what it could not read (JSON's
+# "EOF while parsing a value at line 1 column 5"): a value of their sentence, as written.
+_DETAILED = frozenset({"json_invalid"})
+
+
+def values_of(kind: str, context: Mapping[str, Any]) -> dict[str, object]:
+    """The values of a pydantic error's context that its sentence names: choices as a list
+    (pydantic writes "'a', 'b' or 'c'" in English; a list reads in any language)."""
     return {
         name: str(value).replace(" or ", ", ") if name.startswith("expected") else value
         for name, value in context.items()
-        if name != "error"
+        if name != "error" or kind in _DETAILED
     }
 
 
@@ -210,4 +216,5 @@ def problem_of(error: Mapping[str, Any]) -> Problem | None:
     kind = str(error.get("type", ""))
     if kind not in REASONS:  # OWN_WORDS too: the validator's sentence, kept
         return None
-    return Problem(kind, str(error.get("msg", "invalid")), _values(error.get("ctx") or {}))
+    context = error.get("ctx") or {}
+    return Problem(kind, str(error.get("msg", "invalid")), values_of(kind, context))

@@ -5,15 +5,20 @@ sentence naming its field by its plain, translated label where a person reads it
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, HttpUrl, ValidationError
 
 from accord.errors import InvalidInput, at_field, invalid_from, say
 from accord.field_labels import labelled
-from accord.i18n import translations
-from accord.web import i18n
+from accord.i18n import Viewer, translations
+from accord.reasons import problem_of
+from accord.registry.pages import product_lines
+from accord.transparency.monitor import VerificationFailed, parse_bundle
+from accord.web import i18n, labels
+from accord.web.forms import field_errors
 from tests.disclosure.test_case_forms import Forms
 from tests.factories import Factories, csrf_of, sign_in
 
@@ -110,3 +115,69 @@ def test_an_error_page_names_the_field_by_its_label(client: TestClient, make: Fa
     assert sent.status_code == 422
     assert "Título: una traducción necesita su título" in sent.text
     assert "title: una traducción" not in sent.text
+
+
+class _Choices(BaseModel):
+    tlp: Literal["clear", "green"]
+    slug: str = Field(pattern="^[a-z]+$")
+    link: HttpUrl
+
+
+def test_a_forms_problem_keeps_the_choices_and_the_form_pydantic_gave() -> None:
+    with pytest.raises(ValidationError) as caught:
+        _Choices.model_validate({"tlp": "red", "slug": "A!", "link": "ftp://x.example"})
+    errors = field_errors(caught.value)
+    japanese = {"viewer": Viewer(language="ja")}
+    assert labels.problem(japanese, errors["tlp"], "tlp") == (
+        "次のいずれかを選んでください: 'clear', 'green'。"
+    )
+    assert labels.problem(japanese, errors["slug"], "slug") == (
+        "期待される形式ではありません(^[a-z]+$)。"
+    )
+    assert labels.problem(japanese, errors["link"], "link") == (
+        "アドレスは次のいずれかで始めてください: 'http', 'https'。"
+    )
+    spanish = {"viewer": Viewer(language="es")}
+    assert "'clear', 'green'" in labels.problem(spanish, errors["tlp"], "tlp")
+
+
+def test_the_api_keeps_the_schemes_a_web_address_may_start_with(
+    client: TestClient, make: Factories
+) -> None:
+    body = {"name": "Acme", "kind": "partner", "type": "ngo", "country": "FR",
+            "website": "ftp://acme.example"}  # fmt: skip
+    said = _org(client, make, body, "ja").json()["errors"]
+    website = next(e for e in said if e["field"] == "website")
+    # pydantic's words through our validator: its type and values kept, not its English
+    assert website["reason"] == "アドレスは次のいずれかで始めてください: 'http', 'https'"
+    english = _org(client, make, body, None).json()["errors"]
+    assert next(e for e in english if e["field"] == "website")["reason"] == (
+        "Value error, URL scheme should be 'http' or 'https'"
+    )
+
+
+def test_a_product_lines_refusal_names_its_field_and_bound_in_the_readers_language() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        product_lines("pkg:pypi/example " + "n" * 201)
+    message = caught.value.message
+    assert str(message) == "line 1: name: String should have at most 200 characters"
+    # the field named by its label, as the products page shows it
+    assert say(message, JA) == "1 行目: 名前: 200 文字以内で入力してください"
+    assert say(message, ES).endswith(": escriba como máximo 200 caracteres")
+
+
+def test_a_log_bundles_problem_and_a_json_error_keep_their_detail() -> None:
+    with pytest.raises(VerificationFailed) as caught:
+        parse_bundle("{}")
+    said = say(caught.value.message, JA, labels=False)
+    assert said.startswith("ログのバンドルではありません: ")
+    assert said.endswith(": この項目は必須です")
+    with pytest.raises(ValidationError) as broken:
+        _Numbers.model_validate_json('{"count": ')
+    (error,) = broken.value.errors()
+    assert error["type"] == "json_invalid"
+    problem = problem_of(error)
+    assert problem is not None
+    assert problem.translated(JA) == (
+        "有効な JSON ではありません(EOF while parsing a value at line 1 column 10)"
+    )

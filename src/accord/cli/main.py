@@ -21,6 +21,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from accord.cli import help_texts
+
 # name: (module, attribute: a Typer app or a command function, the one-line summary)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "version": ("accord.cli.admin", "version", "Print the version."),
@@ -93,7 +95,18 @@ def load(name: str) -> Any:
         parent.add_typer(target, name=name)
     else:
         parent.command(name)(target)
-    return typer.main.get_group(parent).commands[name]
+    command = typer.main.get_group(parent).commands[name]
+    # Built afresh for this run: its help can be the terminal's language's.
+    help_texts.translate(command, _gettext())
+    return command
+
+
+def _gettext() -> Any:
+    """The terminal's catalog's gettext (English: the help as written)."""
+    from accord.cli import words
+    from accord.i18n import translations
+
+    return translations(words.reader().language).gettext
 
 
 def _nothing() -> None:
@@ -113,12 +126,14 @@ class _LazyCommands(TyperGroup):
             return None
         if self._listing and cmd_name not in self.commands:
             # Only the summary is shown: a stand-in instead of importing the command.
-            return typer.core.TyperCommand(cmd_name, help=COMMANDS[cmd_name][2])
+            summary = help_texts.said(COMMANDS[cmd_name][2], _gettext())
+            return typer.core.TyperCommand(cmd_name, help=summary)
         if cmd_name not in self.commands:
             self.commands[cmd_name] = load(cmd_name)
         return self.commands[cmd_name]
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        help_texts.translate(self, _gettext())  # the root's own words; built for this run
         self._listing = True
         try:
             super().format_help(ctx, formatter)
@@ -172,11 +187,23 @@ def run() -> None:
             raise
         # Not one of ours: most often input that a parser below us could not take. A CI job
         # reads exit 2 as "the tool could not do its work", never as a finding (exit 1).
-        first = str(exc).strip().splitlines()[:1]
-        detail = f": {first[0][:200]}" if first else ""
-        typer.echo(
-            f"error: could not complete ({type(exc).__name__}{detail});"
-            " ACCORD_DEBUG=1 shows the traceback",
-            err=True,
-        )
+        typer.echo(f"error: {_not_completed(exc)}", err=True)
         sys.exit(2)
+
+
+def _not_completed(exc: Exception) -> str:
+    """The line of a failure that is none of ours, in the terminal's language: the
+    exception's kind and first line (in the words of the code that raised it)."""
+    from accord.cli import words
+
+    first = str(exc).strip().splitlines()[:1]
+    if first:
+        return words.gettext(
+            "could not complete (%(kind)s: %(detail)s); ACCORD_DEBUG=1 shows the traceback",
+            kind=type(exc).__name__,
+            detail=first[0][:200],
+        )
+    return words.gettext(
+        "could not complete (%(kind)s); ACCORD_DEBUG=1 shows the traceback",
+        kind=type(exc).__name__,
+    )

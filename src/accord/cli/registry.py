@@ -14,6 +14,7 @@ from accord.cli import words
 from accord.cli.context import open_engine, refused, say_written, settings_from_env
 from accord.config import Settings
 from accord.db import make_sessionmaker, unit_of_work
+from accord.errors import N_
 from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org, list_orgs
 from accord.registry import checks
@@ -145,7 +146,11 @@ def depart(
         finally:
             engine.dispose()
     say_written(settings)
-    out.print(f"{slug}: {kind} on {words.when(on)}", markup=False)
+    # One sentence per kind of departure: the word's place differs between languages.
+    line = (
+        N_("%(slug)s: left on %(when)s") if kind == "left" else N_("%(slug)s: removed on %(when)s")
+    )
+    out.print(words.gettext(line, slug=slug, when=on), markup=False)
 
 
 def _depart(

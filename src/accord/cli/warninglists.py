@@ -4,7 +4,7 @@ known-benign values (MISP's format; see ``sharing/warninglists.py``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from accord.cli import words
 from accord.cli.context import database, settings_from_env
 from accord.errors import NotFound
 from accord.identity.policy import SYSTEM
+
+if TYPE_CHECKING:
+    from accord.sharing.warninglists import ListInfo
 
 app = typer.Typer(no_args_is_help=True, help="Warninglists of known-benign values (MISP's format).")
 out = Console(soft_wrap=True)
@@ -51,11 +54,21 @@ def warninglists_list(config: ConfigOpt = None) -> None:
 
     with database(settings_from_env(config), writes=False) as db:
         for info in warninglists.listing(db):
-            origin = (
-                "default" + (", replaced" if info.replaced else "") if info.default else "loaded"
-            )
-            state = "on" if info.enabled else "off"
-            typer.echo(f"{info.name}\t{info.list_type}\t{info.entries}\t{state}\t{origin}")
+            typer.echo("\t".join((info.name, info.list_type, str(info.entries), *_said(info))))
+
+
+def _said(info: ListInfo) -> tuple[str, str]:
+    """A list's state and origin in the terminal's words (its name, type and count are data)."""
+    state = (
+        words.pgettext("warninglist", "on")
+        if info.enabled
+        else words.pgettext("warninglist", "off")
+    )
+    if not info.default:
+        return state, words.pgettext("warninglist", "loaded")
+    if info.replaced:
+        return state, words.pgettext("warninglist", "default, replaced")
+    return state, words.pgettext("warninglist", "default")
 
 
 @app.command("remove")

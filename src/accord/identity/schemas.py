@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from accord.errors import N_
+from accord.errors import N_, reason_of
 from accord.identity.credentials import MIN_PASSWORD_LENGTH
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
 from accord.identity.passwords import common_problem, personal_problem
@@ -52,7 +52,9 @@ def _http_url(value: str) -> str:
     try:
         return str(_HTTP_URL.validate_python(value))
     except ValidationError as exc:
-        raise ValueError(exc.errors()[0]["msg"]) from None
+        # The problem of its type, with its numbers ("at most 2083 characters"), said in the
+        # reader's language; its English text is pydantic's, as before.
+        raise ValueError(reason_of(exc.errors()[0])) from None
 
 
 def _weak(problem: str) -> PydanticCustomError:

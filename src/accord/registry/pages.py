@@ -12,7 +12,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.advisories import csaf_provider
-from accord.errors import N_, AccordError, InvalidInput, Message, invalid_from, say, validated
+from accord.errors import (
+    N_,
+    AccordError,
+    InvalidInput,
+    Message,
+    at_field,
+    invalid_from,
+    reason_of,
+    say,
+    validated,
+)
 from accord.identity import services as identity_services
 from accord.identity.models import OrgKind, OrgType
 from accord.identity.policy import Action, Actor
@@ -302,8 +312,11 @@ def product_lines(text: str) -> list[tuple[int, ProductDeclaration]]:
             found.append((number, ProductDeclaration(purl=purl, name=name.strip() or fallback)))
         except ValidationError as exc:
             error = exc.errors()[0]
+            # Which field and why, with pydantic's bound ("at most 200"), in the reader's words
+            field = ".".join(str(part) for part in error["loc"]) or "products"
+            said = at_field(field, reason_of(error))
             raise InvalidInput(
-                Message(N_("line %(number)s: %(error)s"), number=number, error=error["msg"]),
+                Message(N_("line %(number)s: %(error)s"), number=number, error=said),
                 field="products",
             ) from None
     return found

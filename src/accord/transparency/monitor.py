@@ -22,7 +22,7 @@ import httpx
 from pydantic import ValidationError
 
 from accord.clock import utcnow
-from accord.errors import AccordError
+from accord.errors import N_, AccordError, Message, at_field, reason_of
 from accord.transparency import merkle, note, rotation
 from accord.transparency.bundles import VerificationFailed
 from accord.transparency.schemas import LogBundle
@@ -163,7 +163,9 @@ def parse_bundle(text: str) -> LogBundle:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "bundle"
-        raise VerificationFailed(f"not a log bundle: {where}: {first['msg']}") from None
+        raise VerificationFailed(
+            Message(N_("not a log bundle: %(reason)s"), reason=at_field(where, reason_of(first)))
+        ) from None
 
 
 def open_signed(

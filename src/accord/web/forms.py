@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from accord.errors import AccordError, Message
 from accord.errors import say as said_in
+from accord.reasons import values_of
 
 
 class FieldProblem(str):
@@ -44,7 +45,9 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     for err in exc.errors():
         field = _field(err["loc"])
         context = err.get("ctx") or {}
-        params = {key: str(value) for key, value in context.items() if key != "error"}
+        # Choices as a list, as the catalog's sentences write them (``accord.reasons``)
+        values = values_of(str(err["type"]), context)
+        params = {key: str(value) for key, value in values.items() if key != "error"}
         if "error" in context:
             # A validator's Message stays one, so the page says it with its values.
             raised = context["error"]
