@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import taxii_servers, turn_probe
+from bench import admission_probe, taxii_servers, turn_probe
 from bench.load_client import Request, Tally, anonymous_kb, call, cpu_seconds, drive, sample
 
 SOAK_SAMPLE_SECONDS = 60
@@ -259,7 +259,9 @@ def report(label: str, tally: Tally, singles: dict[str, float], top: float) -> N
               f" {pct(seen, 50):8.1f} {pct(seen, 99):8.1f} {tally.refused.get(name, 0):5}"
               f" {len(reasons):5} {' '.join(sorted(set(reasons)))}")  # fmt: skip
     everything = [x for v in tally.latencies.values() for x in v]
-    print(f"  all: p50 {pct(everything, 50):.1f} ms, p99 {pct(everything, 99):.1f} ms")
+    print(f"  all: p50 {pct(everything, 50):.1f} ms, p99 {pct(everything, 99):.1f} ms; the "
+          f"client's own event loop lag p50 {pct(tally.lags, 50):.0f} ms, p99 "
+          f"{pct(tally.lags, 99):.0f} ms")  # fmt: skip
     if singles:
         # What the mix would reach if each route ran at its single-route rate, in turn.
         expected = 1 / sum(w / singles[f(DUMMY).route] for w, f in WEIGHTS)
@@ -280,7 +282,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--soak", action="store_true", help="30 minutes at the first level")
     parser.add_argument("--probe", action="store_true",
-                        help="time the writing transactions in the server")  # fmt: skip
+                        help="time writes, admission and the event loop in the server")  # fmt: skip
     parser.add_argument("--recovery", type=float, default=5.0,
                         help="seconds after a level within which /healthz must answer")  # fmt: skip
     args = parser.parse_args()
@@ -298,8 +300,9 @@ def main() -> None:
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     url = args.database or f"sqlite:///{data_dir / 'accord.db'}"
-    probe = data_dir / "turn-probe.json"
-    env = {turn_probe.PROBE: str(probe)} if args.probe else {}
+    probe, admitted = data_dir / "turn-probe.json", data_dir / "admission-probe.json"
+    env = {turn_probe.PROBE: str(probe), admission_probe.PROBE: str(admitted)}
+    env = env if args.probe else {}
     process, objects_url, basic = taxii_servers.start_hub(
         data_dir, args.database, workers=args.workers, env=env
     )
@@ -312,11 +315,19 @@ def main() -> None:
         singles: dict[str, float] = {}
         first = args.connections[0]
         if args.single_seconds:
+            costs: dict[str, float] = {}
             for _, make in [*WEIGHTS, (0.0, ceiling)]:
+                spent = cpu_seconds(process.pid)
                 alone = asyncio.run(drive(hub, first, args.single_seconds, make))
+                spent = cpu_seconds(process.pid) - spent
                 singles[make(DUMMY).route] = alone.answered / alone.seconds
+                costs[make(DUMMY).route] = spent / max(alone.answered, 1) * 1000
             print("alone at", first, "connections:",
                   ", ".join(f"{k} {v:,.0f}/s" for k, v in singles.items()))  # fmt: skip
+            # The server's CPU per answered request of each route alone: which routes the
+            # mix's CPU goes to (its share is this times the route's weight).
+            print("server CPU per answered request alone:",
+                  ", ".join(f"{k} {v:.1f} ms" for k, v in costs.items()))  # fmt: skip
         for level in args.connections:
             top = asyncio.run(drive(hub, level, min(5.0, args.seconds), ceiling))
             before, cpu = sample(process.pid), cpu_seconds(process.pid)
@@ -342,6 +353,8 @@ def main() -> None:
         process.wait(timeout=60)
     if args.probe:
         print("in the server, every level and the set-up:", turn_probe.summary(probe))
+        print("where the answered requests' time went in the server (ms), every level:")
+        print(admission_probe.summary(admitted))
 
 
 def basic_token(basic: str) -> str:

@@ -41,6 +41,9 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     refused: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # How late the client's own event loop woke for a 10 ms tick: a request's answer waits
+    # that long to be read, and it counts in the latencies above (the client's share).
+    lags: list[float] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
@@ -122,7 +125,16 @@ async def drive(hub: Target, connections: int, seconds: float, make: Making | No
     tally = Tally()
     start = time.monotonic()
     until = start + seconds
+
+    async def tick() -> None:
+        while True:
+            asked = time.monotonic()
+            await asyncio.sleep(0.01)
+            tally.lags.append(time.monotonic() - asked - 0.01)
+
+    ticking = asyncio.create_task(tick())
     await asyncio.gather(*(connection(hub, tally, until, i, make) for i in range(connections)))
+    ticking.cancel()
     tally.seconds = time.monotonic() - start
     return tally
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import Response
+from starlette.types import ASGIApp
 
 ROOT = Path(__file__).resolve().parent.parent
 # The peers' own venvs (their pins stay out of ours); docs/benchmarks.md says how to make them.
@@ -111,6 +112,13 @@ def hub_app() -> FastAPI:
     return app
 
 
+def served_hub_app() -> ASGIApp:
+    """:func:`hub_app`, timed with BENCH_ADMISSION_PROBE set (bench/load.py --probe)."""
+    from bench import admission_probe
+
+    return admission_probe.wrap(hub_app())
+
+
 def ceiling() -> Response:
     """The fixed 2 KB JSON document: the same route on the hub's stack and on a bare app."""
     return Response(CEILING_BODY, media_type="application/json")
@@ -185,7 +193,8 @@ def start_hub(
                    "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", **(env or {})}  # fmt: skip
     if database_url:
         environment["ACCORD_DATABASE_URL"] = database_url
-    process = serve("bench.taxii_servers:hub_app", port, data_dir, environment, workers=workers)
+    app = "bench.taxii_servers:served_hub_app"
+    process = serve(app, port, data_dir, environment, workers=workers)
     url = f"http://127.0.0.1:{port}/taxii2/hub/collections/{collection}/objects/"
     return process, url, basic("bench", token)
 

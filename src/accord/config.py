@@ -182,7 +182,14 @@ class Settings(BaseSettings):
     # A request whose wait in line would outlast this (the line ahead of it times the time a
     # place has been held of late) is refused at once rather than answered seconds late:
     # a client told to come back is better served than one kept waiting (p99 under a second).
-    request_wait_budget_seconds: float = Field(default=0.5, gt=0, le=300)
+    # One let in line waits at most twice this (accord.web.gate.LINE_OVERRUN); the rest of the
+    # second is the route's own time and the event loop's. At 0.5, the line alone took the
+    # whole second at p99 under 200 clients on SQLite, and the answers' p99 was 1.2 to 2.0 s;
+    # at 0.25, 0.72 to 0.74 s in three runs of four (1.28 s in one whose event loop lagged up
+    # to a second), as many answered a second, a fifth to a third more told to come back
+    # (docs/benchmarks.md, 2026-12-06 21:27). A line only absorbs bursts: under a sustained
+    # load a longer one adds waiting, not answers.
+    request_wait_budget_seconds: float = Field(default=0.25, gt=0, le=300)
     # How long a client may take to send its request body (read before the request takes a
     # slot: past it, 408), or to take each part of its answer while the request holds one.
     request_body_seconds: float = Field(default=30.0, gt=0, le=600)

@@ -83,7 +83,7 @@ class Gate:
         ahead = len(self._line)
         started = time.monotonic()
         try:
-            async with asyncio.timeout(min(seconds, self.budget * LINE_OVERRUN)):
+            async with asyncio.timeout(self.longest_wait(seconds)):
                 await turn
             return True
         except TimeoutError:
@@ -100,6 +100,11 @@ class Gate:
             else:
                 self._drop(turn)
             raise
+
+    def longest_wait(self, seconds: float) -> float:
+        """The longest a request let in line waits for its place (``seconds`` at most), before
+        it is refused after all: ``LINE_OVERRUN`` times the budget."""
+        return min(seconds, self.budget * LINE_OVERRUN)
 
     def refuses(self, seconds: float) -> bool:
         """Whether :meth:`enter` would refuse now, without waiting."""
