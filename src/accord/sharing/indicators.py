@@ -321,7 +321,10 @@ def _hits(db: Session, reader: Reader, targets: Targets) -> tuple[list[_Row], di
     readable = readable_collection_ids(db, reader.actor)
     if not readable or not targets:
         return [], {}
-    keys = sorted(set(lookup.keys(targets)))
+    # Neither sorted nor without repeats: both databases do that themselves (an ``IN`` list
+    # on SQLite, ``= ANY`` on PostgreSQL), and a repeat (a key shared by two values asked)
+    # finds each row once.
+    keys = lookup.keys(targets)
     dialect = db.get_bind().dialect.name
     params = {
         "keys": batches.listed(dialect, keys),
