@@ -233,6 +233,18 @@ class Matcher:
             if pattern.search(value):
                 found.add(i)
 
+    def may_hold(self, kind: str, value: str) -> bool:
+        """Whether some list may hold ``value``, a normalised address or hash (a kind of
+        ``_PLAIN_KINDS``): False only if :meth:`match` would find nothing. Most values asked
+        are held by none; this answers them with two look-ups, without :meth:`match`'s
+        set and its checks of host names."""
+        return bool(
+            self._strings.get(value.lower())
+            or (kind in _ADDRESSES and self._in_ranges(value))
+            or self._substrings_of[kind]
+            or self._regexes_of[kind]
+        )
+
     def _in_ranges(self, value: str) -> tuple[int, ...]:
         version, family = (6, socket.AF_INET6) if ":" in value else (4, socket.AF_INET)
         try:
@@ -242,6 +254,12 @@ class Matcher:
         ranges = self._ranges[version]
         position = bisect.bisect_right(ranges.starts, number) - 1
         return ranges.holders[position] if position >= 0 else ()
+
+
+# The kinds whose values :meth:`Matcher.match` tries without host names: addresses and
+# hashes (not domains, e-mail addresses or URLs).
+_ADDRESSES = frozenset({"ipv4", "ipv6"})
+_PLAIN_KINDS = _ADDRESSES | {"md5", "sha1", "sha256", "sha512"}
 
 
 def _segments(spans: list[tuple[int, int, int]]) -> _Ranges:
@@ -309,10 +327,12 @@ class Lists:
         those held): :meth:`match` for many values. ``hosts``: URLs' hosts as
         ``urlsplit(url).hostname`` read them, by URL, for those already split."""
         found: dict[tuple[str, str], list[str]] = {}
-        kinds, match = self._kinds, self._matcher.match
+        kinds, match, held = self._kinds, self._matcher.match, self._matcher.may_hold
         for pair in pairs:
             kind, value = pair
             if kind not in kinds:
+                continue
+            if kind in _PLAIN_KINDS and not held(kind, value):
                 continue
             host = None
             if kind == "url":
