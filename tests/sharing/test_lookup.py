@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import random
 from urllib.parse import urlsplit
 
 import pytest
@@ -73,6 +75,62 @@ def test_classify_all_keeps_each_urls_host_as_its_normal_form_splits(
     kind, normal = classified[value]
     assert kind == "url"
     assert hosts.get(normal, urlsplit(normal).hostname) == urlsplit(normal).hostname == host
+
+
+def test_plain_urls_classify_as_splitting_them_does() -> None:
+    # ``_classify`` writes a plain URL's normal form without splitting it: it must be what
+    # ``urlsplit`` and ``urlunsplit`` make of it (``normalise``), its host what they read.
+    rng = random.Random(24)
+    pieces = ["", "a", "Z", "/", "//", "?", "??", "#", "##", "%41", ":", "@", "[", "]", "-", ".",
+              "~", "&x=1", "é", "\t", " ", "\x7f", "'", '"', "+", ";", "!", "$", "80"]  # fmt: skip
+    urls = ["HTTP://Evil.Example/A?B#C", "https://a.example?x", "https://a.example#f",
+            "https://a.example/x?", "https://a.example/x#", "https://a.example/?#",
+            "x://a..b", "git+ssh://Host.example/p", "http://a.example/?q?r#s#t?"]  # fmt: skip
+    for _ in range(3000):
+        scheme = rng.choice(["http", "HTTPS", "a+b.c-d", "1x", "x y", ""])
+        odd = ["_", ":", "@", "["] if rng.random() < 0.3 else []
+        host = "".join(rng.choice(["a", "B", "-", ".", "0", *odd]) for _ in range(3))
+        tail = "".join(rng.choice(pieces) for _ in range(rng.randrange(5)))
+        urls.append(f"{scheme}://{host}{tail}")
+    plain = 0
+    for url in urls:
+        try:
+            classified, hosts = lookup.classify_all([url])
+        except InvalidInput:
+            continue
+        kind, normal = classified[url]
+        if kind != "url":
+            continue
+        assert normal == lookup.normalise("url", url), url
+        if normal in hosts:
+            assert hosts[normal] == urlsplit(normal).hostname, url
+        plain += lookup._PLAIN_URL.fullmatch(url.strip()) is not None
+    assert plain > 500  # the fast path was taken often, and checked each time
+
+
+def test_ranges_holding_an_address_are_its_networks() -> None:
+    rng = random.Random(24)
+    for _ in range(2000):
+        address = str(ipaddress.IPv4Address(rng.getrandbits(32)))
+        lengths = rng.sample(range(0, 34), 6)
+        expected = [
+            str(ipaddress.ip_network(f"{address}/{n}", strict=False)) for n in lengths if n < 32
+        ]
+        assert lookup.networks_of("ipv4", address, lengths) == expected
+
+
+def test_a_url_alone_finds_the_range_holding_its_address(
+    client: TestClient, world: SharingWorld
+) -> None:
+    # The ranges' prefix lengths were read only when an address was asked: a URL whose host is
+    # an address, asked alone, missed the range holding it.
+    _post(client, world, stixgen.indicator("203.0.113.0/24", kind="ipv4", tlp=Tlp.GREEN))
+    response = client.post(
+        "/api/v1/sharing/lookup",
+        json={"values": ["http://203.0.113.9/x"]},
+        headers=world.bearer("producer"),
+    )
+    assert [hit["via"] for hit in response.json()[0]["indicators"]] == ["203.0.113.0/24"]
 
 
 def test_a_url_whose_normal_form_splits_no_more_is_answered(

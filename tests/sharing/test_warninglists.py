@@ -137,6 +137,74 @@ def test_nested_and_overlapping_ranges_answer_every_list() -> None:
     assert matcher.match("ipv4", "9.255.255.255") == []
 
 
+def test_the_lists_in_force_answer_as_their_two_matchers_did() -> None:
+    # ``Lists`` joins the shipped lists' matcher and the stored lists' into one: each value
+    # must be held by the same lists, named in the same order, as when each was asked apart.
+    shipped = warninglists.shipped_matcher()
+
+    def one(name: str, kind: str, entries: list[str], attributes: list[str]) -> Any:
+        return warninglists.parse(
+            {"name": name, "type": kind, "list": entries, "matching_attributes": attributes}
+        )
+
+    stored = warninglists.Matcher(
+        [
+            one("ours", "cidr", ["8.8.0.0/16", "10.1.0.0/16", "2001:4860::/32"], []),
+            one("hosts", "hostname", ["example.com", "Google.com"], ["domain", "url"]),
+            one("strings", "string", ["8.8.8.8", EMPTY_SHA256, "a@b.example"], []),
+            one("parts", "substring", ["tracker"], ["domain", "url"]),
+            one("patterns", "regex", ["/^ads[0-9]+\\./i"], ["domain"]),
+        ]
+    )
+    joined = warninglists.Lists(shipped, stored)
+    values = [("ipv4", "8.8.8.8"), ("ipv4", "8.8.4.4"), ("ipv4", "10.1.2.3"), ("ipv4", "10.2.0.1"),
+              ("ipv4", "203.0.113.9"), ("ipv6", "2001:4860:4860::8888"), ("ipv6", "2001:db8::1"),
+              ("domain", "www.example.com"), ("domain", "com"), ("domain", "ads1.tracker.example"),
+              ("domain", "google.com"), ("url", "http://8.8.8.8/q"), ("url", "https://google.com/x"),
+              ("url", "http://tracker.example/"), ("url", "http://[2001:4860::1]/"),
+              ("sha256", EMPTY_SHA256), ("email", "a@b.example"), ("md5", "0" * 32)]  # fmt: skip
+    flagged = joined.flags(values, {})
+    for kind, value in values:
+        expected = shipped.match(kind, value) + stored.match(kind, value)
+        assert joined.match(kind, value) == expected, value
+        assert flagged.get((kind, value), []) == expected, value
+    assert len(flagged) >= 12
+    assert joined.entries == shipped.entries + stored.entries
+
+
+def test_the_matcher_is_built_again_exactly_when_a_list_changes(db: Session) -> None:
+    def hosts(name: str, entries: list[str]) -> warninglists.Parsed:
+        return warninglists.parse({"name": name, "type": "hostname", "list": entries})
+
+    first = warninglists.matcher(db)
+    assert warninglists.matcher(db) is first  # nothing changed: the same, not built again
+    changes = [
+        lambda: warninglists.load(db, actor=SYSTEM, parsed=hosts("ours", ["a.example"])),
+        lambda: warninglists.load(db, actor=SYSTEM, parsed=hosts("ours", ["b.example"])),
+        lambda: warninglists.set_enabled(db, actor=SYSTEM, name="ours", enabled=False),
+        lambda: warninglists.set_enabled(db, actor=SYSTEM, name="ours", enabled=True),
+        lambda: warninglists.set_enabled(db, actor=SYSTEM, name=RFC1918, enabled=False),
+        lambda: warninglists.set_enabled(db, actor=SYSTEM, name=RFC1918, enabled=True),
+        lambda: warninglists.remove(db, actor=SYSTEM, name="ours"),
+    ]
+    answers = [
+        (["ours"], []), ([], ["ours"]), ([], []), ([], ["ours"]),
+        ([], ["ours"]), ([], ["ours"]), ([], []),
+    ]  # fmt: skip
+    rfc1918 = [True, True, True, True, False, True, True]
+    before = first
+    for change, (on_a, on_b), shipped_on in zip(changes, answers, rfc1918, strict=True):
+        change()
+        db.flush()
+        after = warninglists.matcher(db)
+        assert after is not before
+        assert after.match("domain", "a.example") == on_a
+        assert after.match("domain", "b.example") == on_b
+        assert (RFC1918 in after.match("ipv4", "10.0.0.1")) == shipped_on
+        assert warninglists.matcher(db) is after
+        before = after
+
+
 def test_a_bad_list_is_refused_with_each_mistake_and_nothing_stored(
     db: Session, session_factory: sessionmaker[Session]
 ) -> None:

@@ -88,22 +88,29 @@ def judge(obj: dict[str, Any], now: datetime, last_sighting: datetime | None) ->
     """Whether a stored indicator (its parsed body) has expired at ``now``, and its score
     with the default model: :func:`lifetime_of`, :meth:`Lifetime.expired` and :func:`score`
     in one call, for the thousands of hits of one look-up."""
-    confidence = obj.get("confidence")
-    valid_from = parse_time(obj.get("valid_from") or obj.get("created"))
+    # :func:`_score`'s arithmetic, step for step (the same floats), in the common case of no
+    # ``valid_until``, without its call and keyword defaults: a look-up judges thousands.
     until = obj.get("valid_until")
-    valid_until = None if until is None else parse_time(until)
-    return (
-        valid_until is not None and valid_until <= now,
-        _score(
-            confidence if isinstance(confidence, int) else None,
-            valid_from,
-            valid_until,
-            now,
-            last_sighting,
-            LIFETIME,
-            DECAY_SPEED,
-        ),
-    )
+    valid_from = parse_time(obj.get("valid_from") or obj.get("created"))
+    confidence = obj.get("confidence")
+    confidence = confidence if isinstance(confidence, int) else None
+    if until is not None:
+        valid_until = parse_time(until)
+        if valid_until is not None:
+            expired = valid_until <= now
+            return expired, _score(
+                confidence, valid_from, valid_until, now, last_sighting, LIFETIME, DECAY_SPEED
+            )
+    base = float(confidence) if confidence is not None else DEFAULT_BASE_SCORE
+    base = min(max(base, 0.0), 100.0)
+    start = valid_from or now
+    if last_sighting is not None and last_sighting > start:
+        start = last_sighting
+    t = max((now - start).total_seconds(), 0.0)
+    ratio = t / _LIFETIME_SECONDS
+    if ratio >= 1:
+        return False, 0.0
+    return False, round(base * (1.0 - float(ratio**_EXPONENT)), 1)
 
 
 def _score(
@@ -136,3 +143,5 @@ def _score(
 
 
 _NOTHING = timedelta(0)
+_LIFETIME_SECONDS = LIFETIME.total_seconds()
+_EXPONENT = 1.0 / DECAY_SPEED

@@ -93,16 +93,8 @@ def answer(
         values = values if isinstance(values, list) else list(values)
         classified, hosts = lookup.classify_all(values)
         asked = set(classified.values())
-        # Each indexed (kind, value) to find, and the values asked it answers (with how).
-        targets: Targets = {}
-        lengths = _prefix_lengths(db) if any(k in lookup.NETWORK_KINDS for k, _ in asked) else {}
-        for pair in asked:
-            for found, via in _related(*pair, lengths, hosts):
-                listed = targets.get(found)
-                if listed is None:
-                    targets[found] = [(pair, via)]
-                else:
-                    listed.append((pair, via))
+        lengths = _prefix_lengths(db) if any(k in _ADDRESS_KINDS for k, _ in asked) else {}
+        targets = _targets(asked, lengths, hosts)
         rows, names = _hits(db, reader, targets)
         answers = _answers(db, reader, rows, names, targets, include_expired, now)
         flagged = warninglists.flags(db, asked, hosts)
@@ -156,7 +148,8 @@ def _answers(
     sightings = _sightings(db, reader=reader, producers=producers)
     shown_of: dict[int, dict[str, Any] | None] = {}
     answers: dict[Pair, dict[int, dict[str, Any]]] = {}
-    loads, judge, unseen = orjson.loads, decay.judge, (0, None)
+    loads, judge, unseen, plain = orjson.loads, decay.judge, (0, None), _PLAIN_ID.fullmatch
+    asked_of = targets.__getitem__
     for kind, value, row_id, stix_id, tlp, revoked, _, body, collection_id in rows:
         if row_id in shown_of:
             shown = shown_of[row_id]
@@ -181,12 +174,15 @@ def _answers(
                     "valid_until": parsed.get("valid_until"),
                     "expired": expired,
                     "score": score,
-                    "url": object_url(collection, stix_id),
+                    # As ``object_url``, without its call.
+                    "url": f"/sharing/collections/{collection}/objects/{stix_id}"
+                    if plain(stix_id)
+                    else object_url(collection, stix_id),
                 }
             shown_of[row_id] = shown
         if shown is None:
             continue
-        for key, via in targets[(kind, value)]:
+        for key, via in asked_of((kind, value)):
             found = answers.get(key)
             if found is None:
                 found = answers[key] = {}
@@ -206,6 +202,46 @@ def _prefix_lengths(db: Session) -> dict[str, list[int]]:
     for kind, length in db.execute(select(ObservablePrefix.kind, ObservablePrefix.length)):
         found.setdefault(kind, []).append(length)
     return found
+
+
+# The kinds whose values may lie in a stored range: addresses, and URLs whose host is one
+# (a URL asked alone, without an address beside it, missed the range holding its host).
+_ADDRESS_KINDS = frozenset(lookup.NETWORK_KINDS) | {"url"}
+
+
+def _targets(
+    asked: Iterable[Pair], lengths: dict[str, list[int]], hosts: Mapping[str, str | None]
+) -> Targets:
+    """Each indexed (kind, value) to find, and the values asked it answers, with how
+    (``via``: the range or host it was found through, None for the value itself): what
+    :func:`_related` lists for each value asked, gathered in one loop without a list a value
+    (a look-up asks thousands, most of them one address or one host)."""
+    targets: Targets = {}
+    v4_lengths = lengths.get("ipv4-net", ())
+    networks_of = lookup.networks_of
+    for pair in asked:
+        kind = pair[0]
+        listed = targets.get(pair)
+        if listed is None:
+            targets[pair] = [(pair, None)]
+        else:
+            listed.append((pair, None))
+        related: list[tuple[Pair, str | None]]
+        if kind == "ipv4":
+            related = [
+                (("ipv4-net", text), text) for text in networks_of(kind, pair[1], v4_lengths)
+            ]
+        elif kind == "ipv6" or kind == "url":
+            related = _related(*pair, lengths, hosts)[1:]
+        else:
+            continue
+        for found, via in related:
+            listed = targets.get(found)
+            if listed is None:
+                targets[found] = [(pair, via)]
+            else:
+                listed.append((pair, via))
+    return targets
 
 
 def _related(
@@ -285,7 +321,10 @@ def _hits(db: Session, reader: Reader, targets: Targets) -> tuple[list[_Row], di
     readable = readable_collection_ids(db, reader.actor)
     if not readable or not targets:
         return [], {}
-    keys = sorted(set(lookup.keys(targets)))
+    # Neither sorted nor without repeats: both databases do that themselves (an ``IN`` list
+    # on SQLite, ``= ANY`` on PostgreSQL), and a repeat (a key shared by two values asked)
+    # finds each row once.
+    keys = lookup.keys(targets)
     dialect = db.get_bind().dialect.name
     params = {
         "keys": batches.listed(dialect, keys),

@@ -102,15 +102,30 @@ def network_keys(kind: str, address: str, lengths: Iterable[int]) -> dict[int, s
 
 
 def networks_of(kind: str, address: str, lengths: Iterable[int]) -> list[str]:
-    """The ranges of ``lengths`` bits that hold ``address``, as indexed (``10.0.0.0/8``)."""
+    """The ranges of ``lengths`` bits that hold ``address`` (in its canonical text, as
+    :func:`classify` gives it), as indexed (``10.0.0.0/8``)."""
     family, bits = (socket.AF_INET, 32) if kind == "ipv4" else (socket.AF_INET6, 128)
-    value = int.from_bytes(socket.inet_pton(family, address), "big")
+    value = -1
     found = []
     for length in lengths:
+        if kind == "ipv4" and length in _OCTETS:
+            # Whole octets: the canonical text's own (four decimal octets without leading
+            # zeros), as ``inet_ntop`` writes them; a look-up asks this of thousands of
+            # addresses at each length stored.
+            kept = _OCTETS[length]
+            head = address.split(".", kept)[:kept]
+            found.append(".".join([*head, *_ZEROS[kept]]) + f"/{length}")
+            continue
+        if value < 0:
+            value = int.from_bytes(socket.inet_pton(family, address), "big")
         if 0 <= length < bits:
             first = value & (((1 << bits) - 1) ^ ((1 << (bits - length)) - 1))
             found.append(f"{socket.inet_ntop(family, first.to_bytes(bits // 8, 'big'))}/{length}")
     return found
+
+
+_OCTETS = {8: 1, 16: 2, 24: 3}
+_ZEROS = {1: ("0", "0", "0"), 2: ("0", "0"), 3: ("0",)}
 
 
 def prefix_length(value: str) -> int:
@@ -174,10 +189,28 @@ def classify_all(values: Iterable[str]) -> tuple[dict[str, tuple[str, str]], dic
     return classified, hosts
 
 
+# A URL whose normal form is plain to write: a scheme, a host name of letters, digits, dots
+# and hyphens (no port, user or brackets), then a path, a non-empty query and a non-empty
+# fragment of printable ASCII. For such a URL, ``urlsplit`` and ``urlunsplit`` (below) give
+# the scheme and host lower-cased and the rest as it is; ``tests/sharing/test_lookup.py``
+# checks the two agree. Splitting cost more than the rest of classifying a URL, and the
+# attempt to read it as an IPv6 address (it holds a colon) as much again.
+_PLAIN_URL = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.-]*)://([A-Za-z0-9.-]+)"
+    r"((?:/[!-\"$->@-~]*)?(?:\?[!-\"$-~]+)?(?:#[!-~]+)?)"
+)
+
+
 def _classify(value: str, hosts: dict[str, str | None]) -> tuple[str, str]:
     text = value.strip()
     if len(text) in _HEX_LENGTHS and _HEX.match(text):
         return _HEX_LENGTHS[len(text)], text.lower()
+    plain = _PLAIN_URL.fullmatch(text)
+    if plain is not None:
+        host = plain[2].lower()
+        normal = f"{plain[1].lower()}://{host}{plain[3]}"
+        hosts[normal] = host
+        return "url", normal
     address = _address(text)
     if address is not None:
         return address
@@ -199,8 +232,10 @@ def _classify(value: str, hosts: dict[str, str | None]) -> tuple[str, str]:
                 return "url", normal
     elif "@" in text:
         return "email", text.lower()
-    elif _DOMAIN.match(text.lower().rstrip(".")):
-        return "domain", text.lower().rstrip(".")
+    else:
+        domain = text.lower().rstrip(".")
+        if _DOMAIN.match(domain):
+            return "domain", domain
     raise InvalidInput(
         Message(
             N_("values: %(value)r is not a hash, IP address, domain name, URL or e-mail address"),

@@ -128,7 +128,42 @@ class Matcher:
                     version, first, prefix = span(entry)
                     size = 1 << ((128 if version == 6 else 32) - prefix)
                     spans[version].append((first, first + size - 1, index))
+        self._spans = spans
         self._ranges = {version: _segments(found) for version, found in spans.items()}
+        self.entries = sum(len(p.entries) for p in lists)
+        self._by_kind()
+
+    @classmethod
+    def joined(cls, first: Matcher, second: Matcher) -> Matcher:
+        """One matcher answering what ``first`` then ``second`` answer (their names in that
+        order), built from what each already holds: the shipped lists' 60,000 ranges are
+        read once a process, not again each time an operator changes a stored list."""
+        joined = cls([])
+        offset = len(first.names)
+        joined.names = first.names + second.names
+        joined._applies = {
+            kind: first._applies[kind] | {i + offset for i in second._applies[kind]}
+            for kind in ATTRIBUTES
+        }
+        for name in ("_strings", "_hosts"):
+            merged = dict(getattr(first, name))
+            for entry, held in getattr(second, name).items():
+                merged[entry] = (*merged.get(entry, ()), *(i + offset for i in held))
+            setattr(joined, name, merged)
+        joined._substrings = first._substrings + [(e, i + offset) for e, i in second._substrings]
+        joined._regexes = first._regexes + [(r, i + offset) for r, i in second._regexes]
+        for version in (4, 6):
+            more = [(a, b, i + offset) for a, b, i in second._spans[version]]
+            joined._spans[version] = first._spans[version] + more
+            # Without ranges of its own, the second leaves the first's segments as they are.
+            joined._ranges[version] = (
+                _segments(joined._spans[version]) if more else first._ranges[version]
+            )
+        joined.entries = first.entries + second.entries
+        joined._by_kind()
+        return joined
+
+    def _by_kind(self) -> None:
         # Substrings and regular expressions are tried one by one: each kind keeps only those
         # of the lists that apply to it.
         self._substrings_of = {
@@ -139,7 +174,6 @@ class Matcher:
             kind: [(r, i) for r, i in self._regexes if i in applies]
             for kind, applies in self._applies.items()
         }
-        self.entries = sum(len(p.entries) for p in lists)
 
     def applies_to(self, kind: str) -> bool:
         """Whether some list may hold a value of ``kind`` (for a URL, or its host)."""
@@ -199,6 +233,18 @@ class Matcher:
             if pattern.search(value):
                 found.add(i)
 
+    def may_hold(self, kind: str, value: str) -> bool:
+        """Whether some list may hold ``value``, a normalised address or hash (a kind of
+        ``_PLAIN_KINDS``): False only if :meth:`match` would find nothing. Most values asked
+        are held by none; this answers them with two look-ups, without :meth:`match`'s
+        set and its checks of host names."""
+        return bool(
+            self._strings.get(value.lower())
+            or (kind in _ADDRESSES and self._in_ranges(value))
+            or self._substrings_of[kind]
+            or self._regexes_of[kind]
+        )
+
     def _in_ranges(self, value: str) -> tuple[int, ...]:
         version, family = (6, socket.AF_INET6) if ":" in value else (4, socket.AF_INET)
         try:
@@ -208,6 +254,12 @@ class Matcher:
         ranges = self._ranges[version]
         position = bisect.bisect_right(ranges.starts, number) - 1
         return ranges.holders[position] if position >= 0 else ()
+
+
+# The kinds whose values :meth:`Matcher.match` tries without host names: addresses and
+# hashes (not domains, e-mail addresses or URLs).
+_ADDRESSES = frozenset({"ipv4", "ipv6"})
+_PLAIN_KINDS = _ADDRESSES | {"md5", "sha1", "sha256", "sha512"}
 
 
 def _segments(spans: list[tuple[int, int, int]]) -> _Ranges:
@@ -259,16 +311,14 @@ def url_host(url: str) -> str | None:
 
 class Lists:
     """The lists in force: the shipped defaults' matcher (built once a process for each set
-    of defaults in force, shared by every database) and the stored lists' matcher."""
+    of defaults in force, shared by every database) joined with the stored lists' (built
+    again when a stored list changes, ``warninglists.matcher``), so that each value asked is
+    matched once, not once against each."""
 
     def __init__(self, shipped: Matcher, stored: Matcher) -> None:
-        self._parts = (shipped, stored)
-        self.entries = shipped.entries + stored.entries
-        # The parts with a list for each kind (a URL's for its host's kinds too): most values
-        # asked have lists in one part only (the addresses in the shipped resolvers).
-        self._parts_of = {
-            kind: tuple(p for p in self._parts if p.applies_to(kind)) for kind in ATTRIBUTES
-        }
+        self._matcher = Matcher.joined(shipped, stored) if stored.names else shipped
+        self.entries = self._matcher.entries
+        self._kinds = frozenset(k for k in ATTRIBUTES if self._matcher.applies_to(k))
 
     def flags(
         self, pairs: Iterable[tuple[str, str]], hosts: Mapping[str, str | None]
@@ -277,11 +327,12 @@ class Lists:
         those held): :meth:`match` for many values. ``hosts``: URLs' hosts as
         ``urlsplit(url).hostname`` read them, by URL, for those already split."""
         found: dict[tuple[str, str], list[str]] = {}
-        parts_of = self._parts_of
+        kinds, match, held = self._kinds, self._matcher.match, self._matcher.may_hold
         for pair in pairs:
             kind, value = pair
-            parts = parts_of.get(kind, ())
-            if not parts:
+            if kind not in kinds:
+                continue
+            if kind in _PLAIN_KINDS and not held(kind, value):
                 continue
             host = None
             if kind == "url":
@@ -290,21 +341,11 @@ class Lists:
                     host = host.strip("[]").rstrip(".") if host else None
                 else:
                     host = url_host(value)
-            if len(parts) == 1:
-                names = parts[0].match(kind, value, host)
-            else:
-                names = parts[0].match(kind, value, host)
-                more = parts[1].match(kind, value, host)
-                names = names + more if names and more else names or more
+            names = match(kind, value, host)
             if names:
                 found[pair] = names
         return found
 
     def match(self, kind: str, value: str) -> list[str]:
         """The names of the lists that hold ``value`` (see :meth:`Matcher.match`)."""
-        # A URL's host read once for both parts: splitting URLs was a third of the matching.
-        host = url_host(value) if kind == "url" else None
-        shipped, stored = self._parts
-        found = shipped.match(kind, value, host)
-        more = stored.match(kind, value, host)
-        return found + more if found and more else found or more
+        return self._matcher.match(kind, value)

@@ -6,9 +6,9 @@ holds the lists the hub keeps: operators load their own, replace a default with 
 version of the same name, turn a default off, or remove a list (page
 ``/admin/sharing/warninglists``, ``accord sharing warninglists ...``).
 
-Matching is in memory (``warninglist_matching.py``): each process builds a ``Matcher`` from
-the defaults and the stored lists and keeps it until a list changes (``_signature``: one
-small query a use).
+Matching is in memory (``warninglist_matching.py``): each process builds the shipped
+defaults' ``Matcher`` once, and joins it with one of the stored lists into the ``Lists`` in
+force, kept until a list changes (``_signature``: one small query a use).
 Ranges are cut into disjoint segments, each with the lists that hold it, so an address is
 one binary search however many ranges there are; strings and host names are dictionary
 look-ups.
