@@ -138,12 +138,16 @@ class Admission:
                 release()  # the answer is the server's now; the client's pace is not ours
                 await send(message)
             else:
-                sending = asyncio.ensure_future(send(message))
+                # A client that does not read its answer holds no slot: past
+                # ``client_seconds`` the timer gives it up while the part is still being sent.
+                # A timer on the loop rather than the send in a task of its own under
+                # ``wait_for``: that cost every answer a task, a shield and a timeout, a sixth
+                # of the hub's whole stack on a small answer (docs/benchmarks.md).
+                timer = asyncio.get_running_loop().call_later(self.client_seconds, release)
                 try:
-                    await asyncio.wait_for(asyncio.shield(sending), self.client_seconds)
-                except TimeoutError:
-                    release()  # a client that does not read its answer holds no slot
-                    await sending
+                    await send(message)
+                finally:
+                    timer.cancel()
 
         try:
             await self.app(scope, receive, handing_send)
