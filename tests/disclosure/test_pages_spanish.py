@@ -134,8 +134,10 @@ def test_the_receipt_and_the_private_page_are_spanish(client: TestClient, make: 
         "Cambiar la zona horaria",
     ):
         assert words in page, words
-    # The history's summaries are the signed record, in English, and say so.
-    assert '<td lang="en">Report received</td>' in page
+    # The history's summaries are recorded in English, and read in Spanish
+    # (disclosure.event_words); none is left marked as English.
+    assert "<td>Informe recibido</td>" in page
+    assert '<td lang="en">' not in page
     assert re.search(r"entrada \d+ del registro", page)
 
 
