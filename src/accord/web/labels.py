@@ -133,6 +133,7 @@ PROBLEMS: dict[str, str] = {
 DETAILS: tuple[str, ...] = (
     N_("must be an email address, a mailto:, tel: or https:// URI"),
     N_("is not an email address"),
+    N_("use 3 to 64 letters, digits, dots, underscores or hyphens, without spaces"),
 )
 # pydantic's URL parser, through a validator: said as the web address it is not.
 _URL_DETAILS = ("Input should be a valid URL", "URL scheme should be")
