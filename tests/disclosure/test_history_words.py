@@ -5,6 +5,7 @@ instead of the English summary the record keeps."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from accord.disclosure import event_words
 from accord.disclosure.models import CaseEvent
 from accord.web.i18n import LANGUAGE_COOKIE
 from tests.disclosure.world import World
-from tests.factories import Factories, sign_in
+from tests.factories import Factories, csrf_of, sign_in
 
 
 def _history(html: str, marker: str) -> str:
@@ -87,3 +88,36 @@ def test_a_reporter_reads_why_the_report_was_set_aside_in_their_language(
     # The reason is the vendor's own words, kept as typed; the sentence around it is Japanese.
     assert "質問として処理: This asks how to configure the widget." in japanese
     assert "Marked" not in japanese
+
+
+def test_a_reporter_picks_the_message_to_answer_from_a_list(
+    client: TestClient, make: Factories, session_factory: sessionmaker[Session]
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    asked = client.post(
+        f"/api/v1/disclosure/cases/{world.case_id}/messages",
+        json={"body": "Which version did you test?", "audience": "all"},
+        headers=world.headers("coordinator"),
+    )
+    assert asked.status_code == 201, asked.text
+    number = asked.json()["id"]
+    reporter = TestClient(client.app)
+    url = f"/disclosure/follow?token={quote(world.report_token)}"
+    page = reporter.get(url).text
+    form = page.split('action="/disclosure/follow/messages"', 1)[1].split("</form>", 1)[0]
+    # The message is offered by number, author and time; nobody types its number.
+    assert '<select name="parent_id"' in form
+    assert re.search(rf"<option value=\"{number}\">#{number} · coord \(coordinator\) · Dec", form)
+    assert '<input name="parent_id"' not in form
+    # A refused message keeps the chosen reply.
+    answer = {"csrf_token": csrf_of(page), "token": world.report_token, "parent_id": str(number)}
+    refused = reporter.post("/disclosure/follow/messages", data={**answer, "body": ""})
+    assert refused.status_code == 422
+    assert f'<option value="{number}" selected>' in refused.text
+    sent = reporter.post(
+        "/disclosure/follow/messages", data={**answer, "body": "2.1.0"}, follow_redirects=False
+    )
+    assert sent.status_code == 303
+    replies = reporter.get(url).text
+    assert f'reply to <a href="#m{number}">#{number}</a>' in replies

@@ -19,13 +19,14 @@ from accord.disclosure.closing import REASON_TEXT
 from accord.disclosure.models import CaseEvent
 from accord.errors import N_, Message
 
-# Who a message went to, as the history names the audience (models.Audience's values).
+# Who a message went to, as the history names the audience (models.Audience's values), in
+# the words the messages themselves show (templates/_messages.html).
 AUDIENCE_WORDS = {
     "all": N_("everyone in the case"),
     "reporter": N_("the reporter and the coordinators"),
     "vendor": N_("one vendor and the coordinators"),
-    "vendors": N_("the vendors and the coordinators"),
-    "coordinators": N_("the coordinators only"),
+    "vendors": N_("every vendor and the coordinators"),
+    "coordinators": N_("the coordinators"),
 }
 # A vendor's answer as the history writes it (vendors.status_text's words).
 STATUS_WORDS = {
