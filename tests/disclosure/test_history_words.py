@@ -60,6 +60,9 @@ def test_every_event_of_a_case_is_said_in_the_readers_language(
         assert said in japanese, said
     for english in ("Report received", "invited", "Opened as case", "Embargo", "affected"):
         assert english not in japanese, english
+    # Who did it, when no person did: the hub, in the reader's words.
+    assert re.search(r"UTC ハブ Vendor A を招待しました", japanese), japanese
+    assert " hub " not in japanese
 
     reporter = TestClient(client.app)
     reporter.cookies.set(LANGUAGE_COOKIE, "es")

@@ -48,6 +48,10 @@ LABELS: dict[str, str] = {
     "HIGH": N_("High"),
     "CRITICAL": N_("Critical"),
     "UNKNOWN": N_("Unknown"),
+    # disclosure: who did what in a case's history, when no person did ("reporter" above):
+    # the hub itself (a vendor invited as a report arrives) and its own jobs (accord demo's)
+    "hub": N_("the hub"),
+    "system": N_("the hub, automatically"),
     # disclosure: where a report or case is ("published" above)
     "reported": N_("reported, awaiting triage"),
     "invalid": N_("closed: not valid"),
