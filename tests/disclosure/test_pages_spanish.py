@@ -89,9 +89,10 @@ def test_the_forms_mistakes_are_explained_in_spanish(client: TestClient, make: F
     # Beside its field, a mistake needs no name: the label above says which field it is.
     assert page.errors["title"] == "Este campo es obligatorio."
     assert page.errors["steps_to_reproduce"] == "Escriba al menos 20 caracteres."
-    # The sentence is translated; the parser's technical detail after it is kept as written.
-    assert page.errors["purl"].startswith(
-        "no es una package URL (pkg:tipo/espacio/nombre@versión): "
+    # The whole sentence is Spanish: no English detail from the parser follows it.
+    assert (
+        page.errors["purl"]
+        == "no es una package URL: empieza por pkg:, como pkg:pypi/requests@2.31.0"
     )
     assert "Corrija los campos señalados a continuación." in sent.text
     # The same mistakes in English.
@@ -134,8 +135,10 @@ def test_the_receipt_and_the_private_page_are_spanish(client: TestClient, make: 
         "Cambiar la zona horaria",
     ):
         assert words in page, words
-    # The history's summaries are the signed record, in English, and say so.
-    assert '<td lang="en">Report received</td>' in page
+    # The history's summaries are recorded in English, and read in Spanish
+    # (disclosure.event_words); none is left marked as English.
+    assert "<td>Informe recibido</td>" in page
+    assert '<td lang="en">' not in page
     assert re.search(r"entrada \d+ del registro", page)
 
 

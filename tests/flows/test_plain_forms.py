@@ -137,3 +137,55 @@ def test_an_operator_reads_why_a_peers_address_is_refused_in_their_language(
     assert "https://" in said
     assert "must be" not in said
     assert 'value="peer.example/taxii2/"' in sent.text
+
+
+def test_a_mistyped_package_url_is_said_whole_in_the_readers_language(
+    client: TestClient, make: Factories
+) -> None:
+    make.org("Acme")
+    client.cookies.set(LANGUAGE_COOKIE, "ja")
+    said = {}
+    for purl in ("widget-dashboard", "pkg:pypi"):  # no pkg: at all; pkg: without a name
+        form = client.get("/disclosure/report").text
+        typed = {
+            "csrf_token": csrf_of(form),
+            "title": "SQL injection in search",
+            "product": "Widget Search",
+            "description": "The search box passes its words to SQL unchanged.",
+            "steps_to_reproduce": "1. Search for a quote. 2. See the SQL error.",
+            "purl": purl,
+        }
+        sent = client.post("/disclosure/report", data=typed)
+        assert sent.status_code == 422
+        said[purl] = _beside(sent.text, "purl")
+        assert f'value="{purl}"' in sent.text  # what was typed is kept
+    # No word of the library's English detail ("purl is missing the required ...").
+    for sentence in said.values():
+        assert not re.search(r"\b(purl is|missing|required|component)\b", sentence), sentence
+    assert "pkg:pypi/requests@2.31.0" in said["widget-dashboard"]
+    assert "パッケージ" in said["widget-dashboard"]
+    assert "パッケージ" in said["pkg:pypi"]
+
+
+def test_a_refused_user_name_is_told_the_rule_in_the_readers_language(
+    client: TestClient, make: Factories
+) -> None:
+    sign_in(client, make.user("oper", operator=True))
+    said = {}
+    for language in ("en", "es", "ja"):
+        client.cookies.set(LANGUAGE_COOKIE, language)
+        page = client.get("/admin/users").text
+        typed = {
+            "username": "ab cd",
+            "email": "ab@example.org",
+            "password": "a long and unusual passphrase 42",
+            "csrf_token": csrf_of(page),
+        }
+        sent = client.post("/admin/users", data=typed)
+        assert sent.status_code == 422
+        said[language] = _beside(sent.text, "username")
+        assert 'value="ab cd"' in sent.text  # what was typed is kept
+    # The rule itself, not "this is not in the expected form".
+    assert said["en"] == "Use 3 to 64 letters, digits, dots, underscores or hyphens, without spaces"
+    assert said["es"].startswith("Use de 3 a 64 letras")
+    assert "3〜64 文字" in said["ja"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +20,7 @@ from accord.identity.models import AuditEvent, MemberRole, Organization
 from accord.jobs.models import Job
 from accord.notifications.services import Notice, notify
 from accord.web.app import create_app
+from accord.web.i18n import LANGUAGE_COOKIE
 from tests.factories import Factories, csrf_of, sign_in
 from tests.jobs.test_worker import LATER
 from tests.notifications.conftest import Receiver, make_worker
@@ -183,8 +185,8 @@ def test_internal_and_plain_http_urls_are_refused(
     slug, auth = vendor
     for url, why in [
         ("http://1.1.1.1/hook", "https://"),
-        ("https://127.0.0.1/hook", "non-public"),
-        ("https://10.0.0.8/hook", "non-public"),
+        ("https://127.0.0.1/hook", "not a public one"),
+        ("https://10.0.0.8/hook", "not a public one"),
         ("https://user:pw@1.1.1.1/hook", "user name"),
         ("not a url", "https://"),
     ]:
@@ -210,7 +212,7 @@ def test_delivery_checks_the_address_again(
     make_worker(strict, engine).run_until_idle()
     (delivery,) = open_client.get(f"/api/v1/orgs/{slug}/webhook-deliveries", headers=auth).json()
     assert delivery["state"] == "failed"
-    assert "non-public" in delivery["last_error"]
+    assert "not a public one" in delivery["last_error"]
     assert receiver.requests == []
 
 
@@ -261,4 +263,16 @@ def test_the_webhooks_page_shows_the_secret_once(
     )
     assert bad.status_code == 422
     # This hub allows http:// for its local test receiver, and says so.
-    assert "must be an https:// or http:// URL" in bad.text
+    assert "starting with https:// or http://" in bad.text
+    # In Japanese, the whole sentence is Japanese: no English of the outbound rules in it.
+    open_client.cookies.set(LANGUAGE_COOKIE, "ja")
+    said = open_client.post(
+        f"/orgs/{slug}/webhooks",
+        data={"url": "ftp://x.example/", "csrf_token": csrf_of(again.text)},
+    )
+    assert said.status_code == 422
+    beside = re.search(r'id="url-error">([^<]*)</p>', said.text)
+    assert beside is not None
+    assert "https://" in beside.group(1)
+    assert not re.search(r"\b(must|URL|be)\b", beside.group(1)), beside.group(1)
+    assert 'value="ftp://x.example/"' in said.text

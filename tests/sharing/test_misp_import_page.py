@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
+from accord.identity.models import MemberRole
 from accord.sharing import misp, misp_pages
 from accord.web.app import create_app
-from tests.factories import Factories, csrf_of
+from tests.factories import Factories, csrf_of, sign_in
 from tests.sharing.conftest import SharingWorld, make_collection
 from tests.sharing.test_misp import _count, _import, load
 
@@ -278,3 +279,21 @@ def test_a_form_over_the_limit_answers_a_page_in_the_viewers_language(
                          headers={"Content-Type": "application/json"})  # fmt: skip
     assert answer.status_code == 413
     assert answer.json()["error"] == "too_large"
+
+
+def test_with_no_collection_to_write_to_the_page_says_the_way_on(
+    client: TestClient, make: Factories
+) -> None:
+    org = make.org("Lonely Org")
+    make.member(admin := make.user("lonely-admin"), org, MemberRole.ADMIN)
+    make.member(member := make.user("lonely-member"), org, MemberRole.MEMBER)
+    sign_in(client, admin)
+    page = client.get(PATH).text
+    assert "There is no collection you may write to." in page
+    # An admin is offered the page that creates one, rather than a dead end.
+    assert 'href="/sharing/collections/new"' in page
+    other = TestClient(client.app)
+    sign_in(other, member)
+    page = other.get(PATH).text
+    assert 'href="/sharing/collections/new"' not in page
+    assert "An admin of your organization may create one" in page

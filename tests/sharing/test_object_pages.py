@@ -210,3 +210,33 @@ def test_a_cyber_observable_correlates_with_indicators_testing_its_value(
     assert f'/objects/{other["id"]}"' not in page.text
     # A cyber-observable is not sighted (a sighting names a domain object): no form.
     assert "Report the sighting" not in page.text
+
+
+def test_a_groups_members_are_ticked_from_the_hubs_organizations_not_typed(
+    client: TestClient, world: SharingWorld, make: Factories
+) -> None:
+    admin = make.user("grouper")
+    make.member(admin, world.slugs["producer"], MemberRole.ADMIN)
+    sign_in(client, admin)
+    page = client.get("/sharing/groups").text
+    form = page.split('action="/sharing/groups"', 1)[1].split("</form>", 1)[0]
+    # Every organization is offered by name, as a box to tick; nothing asks for a slug.
+    for slug in (world.slugs["community"], world.slugs["recipient"]):
+        assert f'type="checkbox" name="members" value="{slug}"' in form
+    assert "Community Org" in form
+    assert '<input id="members"' not in form
+    ticked = [world.slugs["community"], world.slugs["recipient"]]
+    chosen = {"org": world.slugs["producer"], "csrf_token": csrf_of(page), "members": ticked}
+    # A mistake elsewhere keeps the ticks.
+    bad = client.post("/sharing/groups", data={**chosen, "name": "n" * 400})
+    assert bad.status_code == 422
+    for slug in ticked:
+        assert f'value="{slug}" checked' in bad.text
+    made = client.post(
+        "/sharing/groups", data={**chosen, "name": "Grid operators"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    section = client.get("/sharing/groups").text.split("Grid operators", 1)[1]
+    members = section.split("</ul>", 1)[0]
+    assert "Community Org" in members
+    assert members.count("<li>") == 3  # the owner and the two ticked

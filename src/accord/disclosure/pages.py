@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from accord.disclosure import (
     attachments,
     closing,
+    event_words,
     history,
     messages,
     reports,
@@ -204,6 +205,7 @@ def _reporter_page(
             "view": views.reporter_view(db, case),
             "messages": views.message_reads(db, rows),
             "events": history.events(db, case=case, standing=REPORTER),
+            "event_words": event_words.words,
             "token": token,
             "zone": viewer_zone(request, db, actor),
             "show": i18n.when,

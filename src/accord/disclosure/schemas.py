@@ -65,10 +65,15 @@ def check_purl(value: str | None) -> str | None:
         return None
     try:
         return PackageURL.from_string(value.strip()).to_string()
-    except ValueError as exc:
-        # The page translates the sentence before the colon (see web/labels.py problem).
-        sentence = N_("not a package URL (pkg:type/namespace/name@version)")
-        raise ValueError(f"{sentence}: {exc}") from None
+    except ValueError:
+        # One sentence of the catalog, said whole in the reader's language (errors.detail_in);
+        # the library's own English detail ("purl is missing the required "pkg" scheme
+        # component") would stay English on a Spanish or Japanese page.
+        if not value.strip().lower().startswith("pkg:"):
+            raise ValueError(
+                N_("not a package URL: one starts with pkg:, as in pkg:pypi/requests@2.31.0")
+            ) from None
+        raise ValueError(N_("not a package URL (pkg:type/namespace/name@version)")) from None
 
 
 def check_cvss(value: str | None) -> str | None:

@@ -17,6 +17,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -27,12 +28,21 @@ from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
 from accord.identity.passwords import common_problem, personal_problem
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,64}$"
+# What a refused user name is told: the rule, not "not in the expected form".
+USERNAME_RULE = N_("use 3 to 64 letters, digits, dots, underscores or hyphens, without spaces")
 
 
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError(N_("is not an email address"))
     return value.lower()
+
+
+def _username(value: str) -> str:
+    if not re.fullmatch(USERNAME_PATTERN, value):
+        raise ValueError(USERNAME_RULE)
+    return value
 
 
 def _contact(value: str) -> str:
@@ -90,7 +100,12 @@ Contact = Annotated[
 ]
 Url = Annotated[str, StringConstraints(max_length=500), AfterValidator(_http_url)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
-Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,64}$")]
+# Checked by _username, so that a refusal says the rule; the API's schema still shows it.
+Username = Annotated[
+    str,
+    AfterValidator(_username),
+    WithJsonSchema({"type": "string", "pattern": USERNAME_PATTERN}),
+]
 # A new password: long enough, not common or breached (accord.identity.passwords).
 Password = Annotated[
     str,

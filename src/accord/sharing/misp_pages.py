@@ -17,7 +17,7 @@ from accord import limits
 from accord.clock import utcnow
 from accord.errors import AccordError, Forbidden, InvalidInput, Message, NotFound, say
 from accord.identity.policy import Action, Actor
-from accord.sharing import misp
+from accord.sharing import manage, misp
 from accord.sharing.models import Collection
 from accord.sharing.readers import all_rights
 from accord.web import i18n
@@ -117,6 +117,13 @@ def _page(
     return render(
         request,
         "sharing/misp_import.html",
-        {"collections": writable, "outcome": outcome, "max_bytes": max_bytes, "path": PATH},
+        {
+            "collections": writable,
+            # With none to write to, the page says the way on: create one, or ask an admin.
+            "may_create": not writable and bool(manage.admin_orgs(db, actor)),
+            "outcome": outcome,
+            "max_bytes": max_bytes,
+            "path": PATH,
+        },
         status=status,
     )

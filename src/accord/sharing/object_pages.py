@@ -3,6 +3,7 @@ an object's own page, and reporting a sighting from it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -177,6 +178,7 @@ def _groups_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    chosen_members: Sequence[str] = (),
 ) -> HTMLResponse:
     context = {
         "groups": manage.groups_for(db, actor),
@@ -184,6 +186,7 @@ def _groups_page(
         "all_orgs": manage.all_orgs(db),
         "errors": errors or {},
         "values": values or {},
+        "chosen_members": set(chosen_members),
     }
     return render(request, "sharing/groups.html", context, status=status)
 
@@ -203,24 +206,29 @@ def create_group(
     # Longer than allowed, so that GroupCreate says it beside the field.
     name: Annotated[str, Form(max_length=10_000)] = "",
     description: Text = "",
-    members: Text = "",
+    # One checkbox per organization, each sending its slug: a person picks names from the
+    # hub's list and never types a slug. GroupCreate checks each one and how many there are.
+    members: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Create a sharing group owned by one of one's organizations, with members by slug."""
-    values = {"org": org, "name": name, "description": description, "members": members}
-    slugs = [s.strip() for s in members.replace(",", " ").split() if s.strip()]
+    """Create a sharing group owned by one of one's organizations, with the members ticked."""
+    values = {"org": org, "name": name, "description": description}
+    slugs = sorted({s.strip() for s in members or () if s.strip()})
+
+    def again(errors: dict[str, str]) -> HTMLResponse:
+        return _groups_page(request, db, actor, errors, values, 422, chosen_members=slugs)
+
     try:
         data = GroupCreate(name=name, description=description, members=slugs)
     except ValidationError as exc:
-        return _groups_page(request, db, actor, field_errors(exc), values, 422)
+        return again(field_errors(exc))
     if not org:
-        return _groups_page(request, db, actor, {"org": N_("choose the owner")}, values, 422)
+        return again({"org": N_("choose the owner")})
     try:
         groups.create_group(db, org=get_org(db, org), data=data, actor=actor)
     except AccordError as exc:
         if exc.status_code == 403:
             raise
-        field = "members" if exc.field == "slug" else (exc.field or "org")
-        return _groups_page(request, db, actor, {field: exc.message}, values, 422)
+        return again({"members" if exc.field == "slug" else (exc.field or "org"): exc.message})
     return _see_other("/sharing/groups")
 
 

@@ -48,6 +48,10 @@ LABELS: dict[str, str] = {
     "HIGH": N_("High"),
     "CRITICAL": N_("Critical"),
     "UNKNOWN": N_("Unknown"),
+    # disclosure: who did what in a case's history, when no person did ("reporter" above):
+    # the hub itself (a vendor invited as a report arrives) and its own jobs (accord demo's)
+    "hub": N_("the hub"),
+    "system": N_("the hub, automatically"),
     # disclosure: where a report or case is ("published" above)
     "reported": N_("reported, awaiting triage"),
     "invalid": N_("closed: not valid"),
@@ -133,6 +137,7 @@ PROBLEMS: dict[str, str] = {
 DETAILS: tuple[str, ...] = (
     N_("must be an email address, a mailto:, tel: or https:// URI"),
     N_("is not an email address"),
+    N_("use 3 to 64 letters, digits, dots, underscores or hyphens, without spaces"),
 )
 # pydantic's URL parser, through a validator: said as the web address it is not.
 _URL_DETAILS = ("Input should be a valid URL", "URL scheme should be")
