@@ -20,7 +20,7 @@ from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import InvalidInput
 from accord.identity.policy import SYSTEM
-from accord.sharing import warninglist_format, warninglists
+from accord.sharing import lookup, warninglist_format, warninglists
 from accord.sharing.models import Warninglist, WarninglistEntry
 from accord.sharing.tlp import Tlp
 from tests.cli.test_cli import accord
@@ -230,6 +230,22 @@ def test_a_change_stamped_by_a_clock_behind_is_seen(
     db.flush()
     assert warninglists.matcher(db).match("domain", "c.example") == ["theirs"]
     assert warninglists.matcher(db).match("domain", "b.example") == []
+
+
+def test_a_url_is_matched_by_the_host_a_browser_goes_to() -> None:
+    # A browser ends an http(s) URL's authority at a backslash: the first goes to
+    # evil.example, not to the private address ``urlsplit`` reads after the "@". Flagged as on
+    # the private ranges' list, it was left out of the block-list feeds.
+    lists = warninglists.Lists(warninglists.shipped_matcher(), warninglists.Matcher([]))
+    disguised = "http://evil.example\\@10.0.0.1/login"
+    private = "HTTPS://10.0.0.1\\@evil.example/login"
+    classified, hosts = lookup.classify_all([disguised, private])
+    pairs = [classified[disguised], classified[private]]
+    assert lists.match(*pairs[0]) == []
+    assert RFC1918 in lists.match(*pairs[1])
+    assert list(lists.flags(pairs, hosts)) == [pairs[1]]
+    # Other schemes keep the backslash in the authority, as browsers do.
+    assert RFC1918 in lists.match("url", "git://a\\@10.0.0.1/x")
 
 
 def test_a_bad_list_is_refused_with_each_mistake_and_nothing_stored(
