@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import InvalidInput
 from accord.identity.policy import SYSTEM
-from accord.sharing import warninglist_format, warninglists
+from accord.sharing import lookup, warninglist_format, warninglists
 from accord.sharing.models import Warninglist, WarninglistEntry
 from accord.sharing.tlp import Tlp
 from tests.cli.test_cli import accord
@@ -203,6 +205,47 @@ def test_the_matcher_is_built_again_exactly_when_a_list_changes(db: Session) -> 
         assert (RFC1918 in after.match("ipv4", "10.0.0.1")) == shipped_on
         assert warninglists.matcher(db) is after
         before = after
+
+
+def test_a_change_stamped_by_a_clock_behind_is_seen(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each process keeps its matcher while the stored lists' signature (count, latest change,
+    # latest id) stays the same. A list turned off by another process (a web worker or the
+    # command line on a host) whose clock is behind the last change's left that signature as
+    # it was: every process kept flagging values with the list turned off.
+    def hosts(name: str, entries: list[str]) -> warninglists.Parsed:
+        return warninglists.parse({"name": name, "type": "hostname", "list": entries})
+
+    warninglists.load(db, actor=SYSTEM, parsed=hosts("ours", ["a.example"]))
+    warninglists.load(db, actor=SYSTEM, parsed=hosts("theirs", ["b.example"]))
+    db.flush()
+    assert warninglists.matcher(db).match("domain", "a.example") == ["ours"]
+    behind = utcnow() - timedelta(hours=1)
+    monkeypatch.setattr(warninglists, "utcnow", lambda: behind)
+    warninglists.set_enabled(db, actor=SYSTEM, name="ours", enabled=False)
+    db.flush()
+    assert warninglists.matcher(db).match("domain", "a.example") == []
+    warninglists.load(db, actor=SYSTEM, parsed=hosts("theirs", ["c.example"]))  # same size
+    db.flush()
+    assert warninglists.matcher(db).match("domain", "c.example") == ["theirs"]
+    assert warninglists.matcher(db).match("domain", "b.example") == []
+
+
+def test_a_url_is_matched_by_the_host_a_browser_goes_to() -> None:
+    # A browser ends an http(s) URL's authority at a backslash: the first goes to
+    # evil.example, not to the private address ``urlsplit`` reads after the "@". Flagged as on
+    # the private ranges' list, it was left out of the block-list feeds.
+    lists = warninglists.Lists(warninglists.shipped_matcher(), warninglists.Matcher([]))
+    disguised = "http://evil.example\\@10.0.0.1/login"
+    private = "HTTPS://10.0.0.1\\@evil.example/login"
+    classified, hosts = lookup.classify_all([disguised, private])
+    pairs = [classified[disguised], classified[private]]
+    assert lists.match(*pairs[0]) == []
+    assert RFC1918 in lists.match(*pairs[1])
+    assert list(lists.flags(pairs, hosts)) == [pairs[1]]
+    # Other schemes keep the backslash in the authority, as browsers do.
+    assert RFC1918 in lists.match("url", "git://a\\@10.0.0.1/x")
 
 
 def test_a_bad_list_is_refused_with_each_mistake_and_nothing_stored(

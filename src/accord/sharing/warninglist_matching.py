@@ -303,10 +303,22 @@ def _address(host: str) -> tuple[str, str] | None:
 def url_host(url: str) -> str | None:
     """A URL's host as the lists are matched against it; None if it has none."""
     try:
-        host = urlsplit(url).hostname
+        parts = urlsplit(url)
+        host = parts.hostname
+        if "\\" in parts.netloc and parts.scheme in _SPECIAL_SCHEMES:
+            # A browser ends the authority at a backslash, as at a slash: the host of
+            # ``http://evil.example\@10.0.0.1/`` is evil.example, where ``urlsplit`` reads
+            # 10.0.0.1. Matched as ``urlsplit`` reads it, such a URL was flagged as held by the
+            # private ranges' list (or a list of a well-known name), and left out of the
+            # block-list feeds that leave out what a warninglist holds.
+            host = urlsplit("//" + parts.netloc.split("\\", 1)[0]).hostname
     except ValueError:
         return None
     return host.strip("[]").rstrip(".") if host else None
+
+
+# The schemes whose URLs browsers read with a backslash as a slash (WHATWG URL: "special").
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
 
 
 class Lists:
@@ -336,7 +348,8 @@ class Lists:
                 continue
             host = None
             if kind == "url":
-                if value in hosts:
+                # The hosts were read by ``urlsplit``; one with a backslash is read again.
+                if value in hosts and "\\" not in value:
                     host = hosts[value]
                     host = host.strip("[]").rstrip(".") if host else None
                 else:

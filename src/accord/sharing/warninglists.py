@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -86,6 +87,7 @@ class ListInfo:
 def load(db: Session, *, actor: Actor, parsed: Parsed) -> Warninglist:
     """Store a list, replacing the stored or default list of the same name, in one go."""
     authorize(actor, Action.HUB_OPERATE)
+    stamp = _stamp(db)  # before the delete: after every change stored, the replaced list's too
     db.execute(delete(Warninglist).where(Warninglist.name == parsed.name))
     row = Warninglist(
         name=parsed.name,
@@ -95,7 +97,7 @@ def load(db: Session, *, actor: Actor, parsed: Parsed) -> Warninglist:
         matching_attributes=list(parsed.matching_attributes),
         enabled=True,
         entry_count=len(parsed.entries),
-        changed_at=utcnow(),
+        changed_at=stamp,
     )
     db.add(row)
     db.flush()
@@ -126,7 +128,7 @@ def remove(db: Session, *, actor: Actor, name: str) -> None:
     if row is not None:
         db.delete(row)
     elif is_default:
-        db.add(_turned_off(name))
+        db.add(_turned_off(db, name))
     db.flush()
     record(db, actor=actor, action="sharing.warninglist.remove", target=f"warninglist:{name}")
 
@@ -141,12 +143,12 @@ def set_enabled(db: Session, *, actor: Actor, name: str, enabled: bool) -> None:
                 Message(N_("name: no warninglist is called %(name)r"), name=name), field="name"
             )
         if not enabled:
-            db.add(_turned_off(name))
+            db.add(_turned_off(db, name))
     elif row.entry_count == 0 and name in defaults() and enabled:
         db.delete(row)  # a default turned off comes back as shipped
     else:
         row.enabled = enabled
-        row.changed_at = utcnow()
+        row.changed_at = _stamp(db)
     db.flush()
     record(
         db,
@@ -156,7 +158,21 @@ def set_enabled(db: Session, *, actor: Actor, name: str, enabled: bool) -> None:
     )
 
 
-def _turned_off(name: str) -> Warninglist:
+def _stamp(db: Session) -> datetime:
+    """When a list changes, as ``changed_at`` keeps it: now, or just after the latest change
+    stored if this process's clock is behind it (another host's, or set back). The matchers
+    of every process are built again only when the signature (``_signature``: count, latest
+    change, latest id) moves; a change stamped before the latest one moved none of them, and
+    turning a list off or on was then missed by every process that had built its matcher."""
+    latest = db.scalar(select(func.max(Warninglist.changed_at)))
+    now = utcnow()
+    return now if latest is None or now > latest else latest + _TICK
+
+
+_TICK = timedelta(microseconds=1)  # the finest time both databases keep
+
+
+def _turned_off(db: Session, name: str) -> Warninglist:
     shipped = defaults()[name]
     return Warninglist(
         name=name,
@@ -166,7 +182,7 @@ def _turned_off(name: str) -> Warninglist:
         matching_attributes=list(shipped.matching_attributes),
         enabled=False,
         entry_count=0,
-        changed_at=utcnow(),
+        changed_at=_stamp(db),
     )
 
 
