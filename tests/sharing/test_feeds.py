@@ -279,6 +279,24 @@ def test_suricata_rules_load(client: TestClient, world: SharingWorld, tmp_path: 
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def test_a_url_rule_names_the_host_a_browser_goes_to(
+    client: TestClient, world: SharingWorld
+) -> None:
+    # ``urlsplit`` reads the host of this URL after the "@" (10.0.0.1); a browser ends an http
+    # URL's authority at the backslash and asks evil.example for /@10.0.0.1/login. A rule on
+    # urlsplit's reading never fires on the request the URL makes.
+    _share(client, world, indicator(r"[url:value = 'http://evil.example\\@10.0.0.1/login']"))
+    rules = [
+        line
+        for line in _feed(client, world, "suricata.rules").splitlines()
+        if line.startswith("alert http")
+    ]
+    assert len(rules) == 1, rules
+    assert 'http.host; content:"evil.example"; bsize:12;' in rules[0]
+    assert 'http.uri.raw; content:"/@10.0.0.1/login"; bsize:16;' in rules[0]
+    assert parse_rule(rules[0]) is not None
+
+
 def test_the_collection_page_links_its_feeds(
     client: TestClient, world: SharingWorld, make: Factories
 ) -> None:

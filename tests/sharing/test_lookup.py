@@ -133,6 +133,22 @@ def test_a_url_alone_finds_the_range_holding_its_address(
     assert [hit["via"] for hit in response.json()[0]["indicators"]] == ["203.0.113.0/24"]
 
 
+def test_a_url_disguised_as_a_private_address_is_looked_up_by_the_host_a_browser_goes_to(
+    client: TestClient, world: SharingWorld
+) -> None:
+    # A browser goes to evil.example; ``urlsplit`` reads 10.0.0.1 after the "@". The look-up
+    # answered the range holding 10.0.0.1 "via" it, and not the indicators of evil.example.
+    _post(client, world, stixgen.indicator("10.0.0.0/8", kind="ipv4", tlp=Tlp.GREEN))
+    _post(client, world, stixgen.indicator("evil.example", kind="domain", tlp=Tlp.GREEN))
+    response = client.post(
+        "/api/v1/sharing/lookup",
+        json={"values": ["http://evil.example\\@10.0.0.1/login"]},
+        headers=world.bearer("producer"),
+    )
+    assert response.status_code == 200, response.text
+    assert [hit["via"] for hit in response.json()[0]["indicators"]] == ["evil.example"]
+
+
 def test_a_url_whose_normal_form_splits_no_more_is_answered(
     client: TestClient, world: SharingWorld
 ) -> None:

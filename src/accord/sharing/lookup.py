@@ -19,6 +19,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from accord.errors import N_, InvalidInput, Message
 from accord.sharing.patterns import LITERAL, Comparison, unquote
+from accord.sharing.warninglist_matching import url_host
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
@@ -228,7 +229,9 @@ def _classify(value: str, hosts: dict[str, str | None]) -> tuple[str, str]:
             normal = urlunsplit(lowered)
             if normal:
                 if lowered.netloc:
-                    hosts[normal] = lowered.hostname
+                    # The host a browser goes to (a backslash ends an http URL's authority),
+                    # the one the URL's look-up and the warninglists read alike.
+                    hosts[normal] = url_host(normal) if "\\" in normal else lowered.hostname
                 return "url", normal
     elif "@" in text:
         return "email", text.lower()

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from accord.sharing.models import Collection
+from accord.sharing.warninglist_matching import browser_split
 
 if TYPE_CHECKING:
     from accord.sharing.feeds import Entry
@@ -70,7 +70,9 @@ def _rules(entry: Entry) -> list[str]:
             rule("tls any any -> any any", f"tls.sni; {name}; nocase; bsize:{size}; ", 1, "TLS"),
         ]
     if entry.kind == "url":
-        parts = urlsplit(entry.value)
+        # Split as the browser sending the request reads it: its Host and path, not
+        # urlsplit's (``http://evil.example\\@10.0.0.1/`` goes to evil.example).
+        parts = browser_split(entry.value)
         host = (parts.hostname or "").lower()
         if not host:
             return [f"# {entry.indicator}: a URL without a host"]

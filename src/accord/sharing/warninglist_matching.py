@@ -16,7 +16,7 @@ import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from accord.errors import N_, Message
 
@@ -300,18 +300,24 @@ def _address(host: str) -> tuple[str, str] | None:
     return ("ipv4" if address.version == 4 else "ipv6"), str(address)
 
 
+def browser_split(url: str) -> SplitResult:
+    """``url`` split as a browser reads it (WHATWG URL): for the special schemes, a backslash
+    before the query ends the authority and the path's segments as a slash does. The host of
+    ``http://evil.example\\@10.0.0.1/`` is evil.example, where ``urlsplit`` alone reads
+    10.0.0.1. Raises ValueError as ``urlsplit`` does."""
+    parts = urlsplit(url)
+    if "\\" not in url or parts.scheme.lower() not in _SPECIAL_SCHEMES:
+        return parts
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+    return urlsplit(url[:cut].replace("\\", "/") + url[cut:])
+
+
 def url_host(url: str) -> str | None:
-    """A URL's host as the lists are matched against it; None if it has none."""
+    """A URL's host as the lists are matched against it (the host a browser goes to, so that
+    a URL disguised as a private address's is not flagged as one, and left out of the
+    block-list feeds that leave out what a warninglist holds); None if it has none."""
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        if "\\" in parts.netloc and parts.scheme in _SPECIAL_SCHEMES:
-            # A browser ends the authority at a backslash, as at a slash: the host of
-            # ``http://evil.example\@10.0.0.1/`` is evil.example, where ``urlsplit`` reads
-            # 10.0.0.1. Matched as ``urlsplit`` reads it, such a URL was flagged as held by the
-            # private ranges' list (or a list of a well-known name), and left out of the
-            # block-list feeds that leave out what a warninglist holds.
-            host = urlsplit("//" + parts.netloc.split("\\", 1)[0]).hostname
+        host = browser_split(url).hostname
     except ValueError:
         return None
     return host.strip("[]").rstrip(".") if host else None
@@ -348,7 +354,7 @@ class Lists:
                 continue
             host = None
             if kind == "url":
-                # The hosts were read by ``urlsplit``; one with a backslash is read again.
+                # A host given for a URL with a backslash is read again, whoever read it.
                 if value in hosts and "\\" not in value:
                     host = hosts[value]
                     host = host.strip("[]").rstrip(".") if host else None
