@@ -24,8 +24,9 @@ from tests.advisories.formats.support import (
     unavoidable,
 )
 
-# Pure converters and validators over files: the same on either database.
-pytestmark = [pytest.mark.slow, pytest.mark.no_database]
+# Pure converters and validators over files, the same on either database: no ``settings``
+# fixture, so the PostgreSQL run leaves them to the SQLite run (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
 def test_every_record_makes_valid_documents(tmp_path: Path) -> None:
