@@ -72,18 +72,59 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.dist = "worksteal"
 
 
+# The fixture through which a test reaches the database under test: ``settings`` is the only
+# reader of ``ACCORD_TEST_DATABASE_URL`` (``_database_url`` below; tests/test_database_reach.py
+# keeps it so), and every fixture that opens that database depends on it (engine,
+# session_factory, db, make, app, client, cli_settings, the live and child hubs).
+DATABASE_FIXTURE = "settings"
+LEFT_TO_SQLITE = "reaches no database under test: run once, in the SQLite run"
+
+
+def _left_to_sqlite(item: pytest.Item) -> bool:
+    """Whether the PostgreSQL run leaves ``item`` to the SQLite run.
+
+    A test whose fixture closure lacks ``settings`` cannot reach the PostgreSQL database:
+    it checks pure code, or hubs of its own on SQLite files (their environment without
+    ``ACCORD_DATABASE_URL``), the same in both runs. Anything else (a doctest, say) stays.
+    """
+    fixturenames = getattr(item, "fixturenames", None)
+    return fixturenames is not None and DATABASE_FIXTURE not in fixturenames
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if not os.environ.get(DATABASE_ENV):
+        return None
+    return f"PostgreSQL run: tests without the {DATABASE_FIXTURE!r} fixture are left to SQLite"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, leave the tests that open no database to the SQLite run: they would
-    check the same thing twice (``no_database`` marks the long ones). Under ``-n``, the slow
-    tests run first."""
-    on_postgresql = bool(os.environ.get(DATABASE_ENV))
-    if on_postgresql:
-        skip = pytest.mark.skip(reason="opens no database: run once, in the SQLite run")
-        for item in items:
-            if item.get_closest_marker("no_database"):
-                item.add_marker(skip)
+    """Under ``-n``, the slow tests run first."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        items[:] = _slow_first(items, on_postgresql=on_postgresql)
+        items[:] = _slow_first(items, on_postgresql=bool(os.environ.get(DATABASE_ENV)))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """On PostgreSQL, skip the tests that cannot reach its database (``_left_to_sqlite``),
+    before their fixtures: the SQLite run checks them, and a second run would check the
+    same thing. Skipped here, they share one line of the ``-ra`` summary."""
+    if os.environ.get(DATABASE_ENV) and _left_to_sqlite(item):
+        pytest.skip(LEFT_TO_SQLITE)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests the PostgreSQL run left to the SQLite run (counted from the
+    reports, so under ``-n`` too, where the workers collect)."""
+    if not os.environ.get(DATABASE_ENV):
+        return
+    left = sum(
+        1
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple | list) and LEFT_TO_SQLITE in str(report.longrepr[-1])
+    )
+    terminalreporter.write_line(
+        f"PostgreSQL run: {left} tests left to the SQLite run ({LEFT_TO_SQLITE})"
+    )
 
 
 def _slow_first(items: list[pytest.Item], *, on_postgresql: bool) -> list[pytest.Item]:
@@ -98,7 +139,7 @@ def _slow_first(items: list[pytest.Item], *, on_postgresql: bool) -> list[pytest
     """
 
     def slow(item: pytest.Item) -> bool:
-        skipped = on_postgresql and item.get_closest_marker("no_database") is not None
+        skipped = on_postgresql and _left_to_sqlite(item)
         return item.get_closest_marker("slow") is not None and not skipped
 
     return [i for i in items if slow(i)] + [i for i in items if not slow(i)]

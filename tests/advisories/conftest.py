@@ -52,8 +52,14 @@ _SETTINGS: list[Settings] = []
 
 
 @pytest.fixture(autouse=True)
-def _remember_settings(settings: Settings) -> None:
-    _SETTINGS[:] = [settings]
+def _remember_settings(request: pytest.FixtureRequest) -> None:
+    """Only for tests with the hub's database (import_path's callers pass its session
+    factory): the format tests then keep no ``settings`` fixture, so the PostgreSQL run
+    leaves them to the SQLite run (tests/conftest.py)."""
+    if "engine" in request.fixturenames:
+        _SETTINGS[:] = [request.getfixturevalue("settings")]
+    else:
+        _SETTINGS.clear()
 
 
 @pytest.fixture

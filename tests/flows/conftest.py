@@ -69,9 +69,12 @@ def live_hub(app: FastAPI) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """A headless chromium; skipped where it is missing, except when CI requires it."""
+    """A headless chromium, one for a module's tests in a row (a start is a Node.js driver
+    and a browser, a second or more on a loaded machine); each test opens contexts of its
+    own, which share no cookies or storage. Skipped where chromium is missing, except when
+    CI requires it."""
     if not CHROMIUM.exists():
         if os.environ.get("ACCORD_REQUIRE_BROWSER"):
             pytest.fail("ACCORD_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")

@@ -1,7 +1,7 @@
 """Every record of the PyPA database, converted to each format and checked like the sample.
 
-Slow (about a minute): the sample in the other modules covers the kinds of input; this run
-shows no real record breaks a converter.
+Slow (minutes, in four slices that workers share): the sample in the other modules covers the
+kinds of input; this run shows no real record breaks a converter.
 """
 
 from __future__ import annotations
@@ -24,15 +24,26 @@ from tests.advisories.formats.support import (
     unavoidable,
 )
 
-# Pure converters and validators over files: the same on either database.
-pytestmark = [pytest.mark.slow, pytest.mark.no_database]
+# Pure converters and validators over files, the same on either database: no ``settings``
+# fixture, so the PostgreSQL run leaves them to the SQLite run (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
-def test_every_record_makes_valid_documents(tmp_path: Path) -> None:
+# The records are converted in slices, one test each, so that pytest-xdist's workers share
+# them (whole, this was among the suite's longest tests). The slices are disjoint and together
+# hold every record (checked in each).
+SLICES = 4
+
+
+@pytest.mark.parametrize("number", range(SLICES))
+def test_every_record_makes_valid_documents(tmp_path: Path, number: int) -> None:
+    every = pypa_paths()
+    assert len(every) == len({p.stem for p in every}) == 2661
+    chosen = list(enumerate(every))[number::SLICES]
     failures: dict[str, list[str]] = {}
     allowed: dict[str, set[str]] = {}
     options = ValidationOptions(version="2.1")
-    for index, path in enumerate(pypa_paths()):
+    for index, path in chosen:
         record = load_record(path)
         meta = make_meta(record, **varied(index, record))
         allowed[f"{record['id']}.json"] = unavoidable(record, meta)
@@ -50,5 +61,5 @@ def test_every_record_makes_valid_documents(tmp_path: Path) -> None:
     # The mandatory, recommended and informative tests: only what the data decides remains.
     reports = run_csaf_validator(tmp_path, preset="full")
     failures |= {name: [r] for name, r in reports.items() if not findings(r) <= allowed[name]}
-    assert len(reports) == len(pypa_paths()) == 2661
+    assert len(reports) == len(chosen)
     assert failures == {}
