@@ -302,6 +302,25 @@ def test_every_string_in_the_code_has_a_translation_in_every_language(language: 
     assert untranslated == [], f"run the steps in docs/i18n.md, then translate these ({language})"
 
 
+# One word for the hub in each language: Spanish pages said "hub" in the header and "centro"
+# in the footer, the log's page and the refusals, as if they were two things.
+OTHER_WORDS_FOR_THE_HUB = {"es": re.compile(r"\bcentros?\b", re.IGNORECASE)}
+
+
+@pytest.mark.parametrize("language", sorted(OTHER_WORDS_FOR_THE_HUB))
+def test_the_hub_has_one_name_in_each_language(language: str) -> None:
+    catalog = _catalog(language)
+    hub = re.compile(r"\bhubs?\b", re.IGNORECASE)
+    other = OTHER_WORDS_FOR_THE_HUB[language]
+    found = []
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if any(other.search(text or "") for text in strings):
+            found.append(message.id)
+    assert found == []
+    assert sum(1 for m in catalog if hub.search(str(m.string))) > 100  # the word it uses
+
+
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_translations_keep_every_placeholder(language: str) -> None:
     # babel's checkers: the same %(name)s placeholders in the translation as in the msgid.
