@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from accord.disclosure import attachments
 from accord.web import i18n
 from accord.web.i18n import Viewer, format_when
 from tests.disclosure.test_pages import Page
@@ -52,6 +53,9 @@ def _assert_spanish_form(html: str) -> None:
     assert "No lo sé: los coordinadores del hub lo averiguarán" in html
     # The count and size follow the language's plural and digits.
     assert "hasta 5 archivos de 256 KiB cada uno" in html
+    # The kinds a reporter may attach are named as a person knows them, in the language.
+    assert "texto sin formato, JSON, PDF, PNG, JPEG, ZIP, gzip)" in html
+    assert "application/" not in html.split('accept="', 1)[0]
     for english in ENGLISH_ON_THE_FORM:
         assert english not in html, english
 
@@ -64,7 +68,14 @@ def test_the_report_form_speaks_the_browsers_language(client: TestClient) -> Non
     english = client.get("/disclosure/report", headers={"Accept-Language": "en"}).text
     assert _lang(english) == "en"
     assert _h1(english) == "Report a vulnerability"
-    assert "up to 5 files of 256 KiB each" in english
+    assert "up to 5 files of 256 KiB each: plain text, JSON, PDF, PNG, JPEG, ZIP, gzip)" in english
+    # The file picker offers the files the hub takes, by name and by kind.
+    picker = re.search(r'<input type="file" name="files" multiple accept="([^"]+)"', english)
+    assert picker is not None
+    offered = set(picker.group(1).split(","))
+    assert {".pdf", ".txt", ".png", "application/pdf", "text/plain"} <= offered
+    assert set(attachments.ALLOWED) <= offered
+    assert set(attachments.NAMES) == set(attachments.ALLOWED)
 
 
 def test_the_switch_turns_the_report_form_spanish_and_back(client: TestClient) -> None:

@@ -86,6 +86,20 @@ ALLOWED: dict[str, Callable[[bytes], bool]] = {
     "application/zip": lambda d: d.startswith((b"PK\x03\x04", b"PK\x05\x06")),
     "application/gzip": lambda d: d.startswith(b"\x1f\x8b"),
 }
+# What the forms call each kind a reporter may attach (a person knows "PDF", not
+# "application/pdf"), and the file names the file picker offers for them.
+NAMES: dict[str, str] = {
+    "text/plain": N_("plain text"),
+    "application/json": "JSON",
+    "application/pdf": "PDF",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "application/zip": "ZIP",
+    "application/gzip": "gzip",
+}
+PICKER = ",".join(
+    [".txt", ".log", ".json", ".pdf", ".png", ".jpg", ".jpeg", ".zip", ".gz", *ALLOWED]
+)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
