@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from accord.identity.policy import Action, Actor
-from accord.jobs import services
+from accord.jobs import registry, services
 from accord.jobs.models import JobState
 from accord.limits import DbInt
 from accord.web.deps import DbSession, guard
@@ -39,6 +39,9 @@ def jobs_page(
             "states": list(JobState),
             "state": chosen.value if chosen else "",
             "kind": kind or "",
+            # Offered in a list, not typed: every registered kind, and one asked for that no
+            # handler has (jobs of a kind this version dropped) so that it stays chosen.
+            "kinds": sorted({*registry.kinds(), *([kind] if kind else [])}),
             "next_before": rows[-1].id if len(rows) == PAGE else None,
         },
     )

@@ -74,6 +74,12 @@ def handler_for(kind: str) -> Handler | None:
     return _HANDLERS.get(kind)
 
 
+def kinds() -> list[str]:
+    """Every kind a handler is registered for, sorted (the jobs page offers them)."""
+    load_handlers()
+    return sorted(_HANDLERS)
+
+
 def load_handlers() -> None:
     """Import every module that registers handlers."""
     for name in HANDLER_MODULES:
