@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity import bootstrap
-from accord.identity.models import MemberRole
+from accord.identity.models import AuditEvent, MemberRole
 from tests.factories import Factories, csrf_of, sign_in
 
 
@@ -119,6 +122,25 @@ def test_audit_page_lists_sign_ins(client: TestClient, make: Factories) -> None:
     assert page.status_code == 200
     assert "auth.login" in page.text
     assert "oper" in page.text
+
+
+def test_the_audit_filter_offers_each_action_the_log_holds_once(
+    client: TestClient, make: Factories
+) -> None:
+    oper = make.user("oper", operator=True)
+    sign_in(client, oper)
+    make.org("Acme")  # its creation is audited
+    sign_in(client, oper)  # a second sign-in: the same action twice, offered once
+    with unit_of_work(make.factory) as db:
+        held = sorted(set(db.scalars(select(AuditEvent.action))))
+    assert "auth.login" in held
+    assert len(held) >= 2
+    page = client.get("/admin/audit", params={"action": "auth.login"})
+    select_ = re.search(r'<select name="action">(.*?)</select>', page.text, flags=re.S)
+    assert select_ is not None, "the action is typed, not picked from a list"
+    options = re.findall(r'<option value="([^"]*)"( selected)?>', select_.group(1))
+    assert [value for value, _ in options] == ["", *held]
+    assert [value for value, chosen in options if chosen] == ["auth.login"]
 
 
 def test_token_form_mistakes_come_back_beside_their_fields(

@@ -124,6 +124,7 @@ def audit_page(
         {
             "events": rows,
             "action": action or "",
+            "actions": audit.actions(db),
             "who": who or "",
             "next_before": rows[-1].id if len(rows) == 100 else None,
         },
