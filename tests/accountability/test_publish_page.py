@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.accountability import periods
 from accord.accountability.models import ProgressReport
 from accord.accountability.views import duration
+from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole
 from accord.identity.services import get_org
@@ -214,3 +216,30 @@ def test_the_refusal_is_said_in_the_viewers_language(
     rest = said.replace("Late Joiner", "").lower()
     english = {"period", "ended", "before", "signed", "accord", "choose", "that", "ends", "after"}
     assert set(re.findall(r"[a-z]+", rest)) & english == set()
+
+
+def _offered(page: str, field: str) -> list[str]:
+    """The periods offered for the input ``field``: its datalist's options, in order."""
+    found = re.search(rf'<input name="{field}"[^>]*\blist="([^"]+)"', page)
+    assert found is not None, f"the {field} is only typed: no list offered"
+    datalist = re.search(rf'<datalist id="{found.group(1)}">(.*?)</datalist>', page, flags=re.S)
+    assert datalist is not None
+    return re.findall(r'<option value="([^"]+)">', datalist.group(1))
+
+
+def test_the_period_forms_offer_the_ended_periods(client: TestClient, make: Factories) -> None:
+    now = utcnow()
+    ended = [p.key for p in reversed(periods.recent(periods.PeriodKind.QUARTER, now, 8))]
+    running = periods.of(periods.PeriodKind.QUARTER, now).key
+    slug = make.org("Acme")
+    admin = make.user("acmeadmin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    sign_in(client, admin)
+    offered = _offered(client.get(f"/orgs/{slug}/accountability").text, "period")
+    assert offered[:8] == ended  # the last ended quarter first
+    assert running not in offered  # a running period cannot be reported
+    assert periods.previous(periods.of(periods.PeriodKind.YEAR, now)).key in offered
+    sign_in(client, make.user("oper", operator=True))
+    admin_page = client.get("/admin/accountability").text
+    assert _offered(admin_page, "period")[:8] == ended  # an exclusion's period
+    assert 'list="periods" aria-describedby="hub_period-error"' in admin_page  # the hub report's

@@ -234,6 +234,7 @@ def _publish_form(
             "error": error,
             "preview": preview,
             "reports": reports.listed(db, org=org),
+            "choices": views.ended_period_choices(utcnow()),
         },
         status=status,
     )
@@ -312,6 +313,7 @@ def _admin(
             "exclusions": found,
             "orgs": names,
             "default_period": default_period().key,
+            "choices": views.ended_period_choices(utcnow()),
             "errors": errors,
             "values": values,
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from babel.dates import format_timedelta
@@ -239,6 +239,15 @@ def principle_views(
             )
         out.append((principle, rows))
     return out
+
+
+def ended_period_choices(now: datetime) -> list[str]:
+    """The keys of the periods ended by ``now`` that a form offers, newest first by kind: the
+    last eight quarters, twelve months and three years (a report covers an ended period)."""
+    keys: list[str] = []
+    for kind, count in ((PeriodKind.QUARTER, 8), (PeriodKind.MONTH, 12), (PeriodKind.YEAR, 3)):
+        keys.extend(p.key for p in reversed(periods.recent(kind, now, count)))
+    return keys
 
 
 def period_choices(now_period: Period) -> Sequence[str]:
