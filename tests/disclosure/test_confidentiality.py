@@ -186,3 +186,27 @@ def test_a_refused_reporter_message_comes_back_with_the_text_kept(
     form = Page(sent.text)
     assert form.values["body"].strip() == "More detail about the payload."
     assert set(form.errors) == {"parent_id"}
+
+
+def test_the_message_to_answer_is_picked_from_those_the_vendor_may_read_and_answer(
+    client: TestClient, make: Factories
+) -> None:
+    world = World.build(make)
+    world.open_case(client)
+    to_everyone = _api_post(client, world, "coordinator", body="Can everyone confirm?")
+    to_a = _api_post(
+        client, world, "coordinator", body="A only", audience="vendor", vendor="vendor-a"
+    )
+    to_b = _api_post(
+        client, world, "coordinator", body="B only", audience="vendor", vendor="vendor-b"
+    )
+    sign_in(client, world.people["vendor_a"])
+    page = client.get(f"/disclosure/cases/{world.case_id}")
+    offered = re.findall(
+        r'<option value="(\d+)"', page.text.split('name="parent_id"', 1)[1].split("</select>")[0]
+    )
+    assert sorted(map(int, offered)) == sorted([to_everyone, to_a])
+    assert str(to_b) not in offered  # another vendor's thread is not even named
+    # The Reply link opens the form with its message chosen.
+    replying = client.get(f"/disclosure/cases/{world.case_id}", params={"reply": to_a})
+    assert Page(replying.text).values["parent_id"] == str(to_a)

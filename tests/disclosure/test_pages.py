@@ -25,6 +25,7 @@ class Page(HTMLParser):
         self.errors: dict[str, str] = {}
         self._open: list[tuple[str, str | None, str]] = []  # (tag, id, text so far)
         self._textarea: str | None = None
+        self._select: str | None = None  # the select whose options are read
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -34,12 +35,18 @@ class Page(HTMLParser):
         if tag == "textarea":
             self._textarea = found.get("name")
             self.values[self._textarea or ""] = ""
+        if tag == "select":
+            self._select = found.get("name")
+        if tag == "option" and self._select and "selected" in found:
+            self.values[self._select] = found.get("value") or ""
         if tag not in ("input", "br", "option", "meta", "link"):
             self._open.append((tag, found.get("id"), ""))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "textarea":
             self._textarea = None
+        if tag == "select":
+            self._select = None
         while self._open:
             name, ident, text = self._open.pop()
             if self._open:  # the text belongs to the enclosing element too
