@@ -85,11 +85,11 @@ def test_a_reply_for_the_reporter_never_reaches_the_other_vendor(
     )
     acme.locator("textarea[name=body]").fill(SECRET)
     acme.locator("select[name=audience]").select_option("reporter")
-    acme.locator("input[name=parent_id]").fill(number)
+    acme.locator("select[name=parent_id]").select_option(number)  # picked, not typed
     acme.get_by_role("button", name="Send").click()
     assert "you may not write to the audience reporter" in acme.inner_text("#audience-error")
     assert acme.locator("textarea[name=body]").input_value().strip() == SECRET
-    assert acme.locator("input[name=parent_id]").input_value() == number
+    assert acme.locator("select[name=parent_id]").input_value() == number
     # Left to the thread's audience, the reply reaches the thread's readers.
     acme.locator("textarea[name=body]").fill("Acme: versions 4.0 to 4.1.1 are affected.")
     acme.locator("select[name=audience]").select_option("")

@@ -155,7 +155,7 @@ def test_two_vendors_a_narrowed_reply_and_a_vendors_own_advisory(
     # coordinators (the reporter is not offered to a vendor).
     ann.goto(case)
     ann.locator(f"#m{number} a.reply").click()
-    assert ann.locator("input[name=parent_id]").input_value() == number
+    assert ann.locator("select[name=parent_id]").input_value() == number
     offered = ann.locator("select[name=audience] option").evaluate_all(
         "options => options.map(o => o.value)"
     )
