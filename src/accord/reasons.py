@@ -9,10 +9,11 @@ words, as before; pages say the plainer English sentence of the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from accord.errors import N_, Message
+from accord.parse_details import DETAILED, detail_of
 
 _URL = N_("not a web address (https://...)")
 _WHOLE = N_("write a whole number")
@@ -180,25 +181,31 @@ REASONS: dict[str, str] = {
 
 class Problem(Message):
     """pydantic's refusal of one field: in English the words pydantic wrote, as the API
-    always said them; through a catalog the sentence of its type with the same numbers."""
+    always said them; through a catalog the sentence of its type with the same numbers.
+
+    A date, time, duration, URL or UUID pydantic could not read comes with its English
+    detail (``error``, or ``detail`` as a form keeps it): said by its sentence of
+    ``accord.parse_details`` after the type's, or, not listed there, left out."""
 
     kind: str
 
     def __new__(cls, kind: str, english: str, values: Mapping[str, object]) -> Problem:
         made = str.__new__(cls, english)
-        made.msgid, made.params, made.kind = REASONS[kind], dict(values), kind
+        params = dict(values)
+        made.msgid, made.kind = REASONS[kind], kind
+        if kind in DETAILED:
+            raw = params.pop("error", None)
+            found = detail_of(params.pop("detail", raw))
+            if found is not None:
+                made.msgid, params["error"] = DETAILED[kind], found
+        made.params = params
         return made
 
-    def translated(self, gettext: Callable[[str], str]) -> str:
-        try:
-            return gettext(self.msgid) % self.params
-        except (KeyError, ValueError, TypeError):  # a number the sentence names is missing
-            return str(self)
 
-
-# Types whose context's ``error`` is pydantic's detail of what it could not read (JSON's
-# "EOF while parsing a value at line 1 column 5"): a value of their sentence, as written.
-_DETAILED = frozenset({"json_invalid"})
+# Types whose context's ``error`` is pydantic's detail of what it could not read: JSON's
+# ("EOF while parsing a value at line 1 column 5"), a value of its sentence as written, and
+# those ``Problem`` says by a sentence of ``accord.parse_details``.
+_DETAILED = frozenset({"json_invalid", *DETAILED})
 
 
 def values_of(kind: str, context: Mapping[str, Any]) -> dict[str, object]:

@@ -36,7 +36,9 @@ def test_a_problem_beside_its_field_does_not_name_the_field_and_reads_in_the_lan
     typed = {"website": "widgets.example", "security_contact": "psirt at acme"}
 
     english = _send_profile(client, str(acme), **typed)
-    assert _beside(english, "website") == "Not a web address (https://...)."
+    assert _beside(english, "website") == (
+        "Not a web address (https://...): it does not start with a scheme such as https://."
+    )
     assert _beside(english, "security_contact") == (
         "Must be an email address, a mailto:, tel: or https:// URI"
     )
@@ -45,7 +47,10 @@ def test_a_problem_beside_its_field_does_not_name_the_field_and_reads_in_the_lan
 
     client.cookies.set(LANGUAGE_COOKIE, "ja")
     japanese = _send_profile(client, str(acme), **typed)
-    assert _beside(japanese, "website") == "ウェブアドレス(https://...)ではありません。"
+    assert _beside(japanese, "website") == (
+        "ウェブアドレス(https://...)ではありません: https:// のようなスキームで始まっていません。"
+    )
+    assert "relative URL" not in japanese
     assert "メールアドレス" in _beside(japanese, "security_contact")
     assert "Input should be" not in japanese
 

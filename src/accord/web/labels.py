@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 
 from accord.errors import Message, at_field, detail_in
 from accord.field_labels import labelled
+from accord.parse_details import detail_of
 from accord.reasons import REASONS, Problem
 from accord.web.i18n import N_, Viewer, moments_in
 
@@ -130,6 +131,12 @@ PROBLEMS: dict[str, str] = {
     "agree": N_("%(field)s: tick the box to agree to this version of the accord."),
 }
 
+# The same with pydantic's detail of what it could not read (``accord.parse_details``).
+PROBLEMS_DETAILED: dict[str, str] = {
+    "url_parsing": N_("%(field)s: not a web address (https://...): %(error)s."),
+    "url_syntax_violation": N_("%(field)s: not a web address (https://...): %(error)s."),
+}
+
 
 # What the forms' validators say after "Value error, " (``identity/schemas.py``): marked here
 # so that the catalogs carry them and ``_detail`` finds them; a detail missing here is shown
@@ -204,10 +211,14 @@ def _problem(context: Context, message: object) -> str:
     if kind not in PROBLEMS or field is None or not isinstance(params, dict):
         return moments_in(translations.gettext(str(message)), viewer)  # marked N_, or itself
     values = {**params, "field": field}
-    if "detail" in values:
+    sentence = PROBLEMS[kind]
+    found = detail_of(values.get("detail")) if kind in PROBLEMS_DETAILED else None
+    if found is not None:  # what pydantic could not read in the address, said too
+        sentence, values["error"] = PROBLEMS_DETAILED[kind], found.translated(translations.gettext)
+    elif "detail" in values:
         values["detail"] = _detail(translations, values["detail"])
     try:
-        return moments_in(translations.gettext(PROBLEMS[kind]) % values, viewer)
+        return moments_in(translations.gettext(sentence) % values, viewer)
     except (KeyError, ValueError, TypeError):  # a number the sentence needs is missing
         return moments_in(str(message), viewer)
 
