@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from accord.advisories.schema_words import reason
 from accord.errors import N_, Message
 
 if TYPE_CHECKING:
@@ -56,13 +56,12 @@ def _describe(error: ValidationError) -> str:
     sentence of the catalog, by the kind of check that failed, in another language."""
     path = json_path(error.absolute_path)
     rule = _rule_title(error)
-    english = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-    reason = SchemaReason(english, *_sentence(error))
+    said = reason(error)
     if rule:
         return Message(
-            N_("%(path)s: %(reason)s (%(rule)s)"), path=path, reason=reason, rule=Message(rule)
+            N_("%(path)s: %(reason)s (%(rule)s)"), path=path, reason=said, rule=Message(rule)
         )
-    return Message(N_("%(path)s: %(reason)s"), path=path, reason=reason)
+    return Message(N_("%(path)s: %(reason)s"), path=path, reason=said)
 
 
 # The titles of the OSV schema's rules (``data/osv-schema.json``), for the catalogs: a rule's
@@ -78,62 +77,6 @@ RULE_TITLES = (
     N_("Currently supported ecosystems"),
     N_("Currently supported home database identifier prefixes"),
 )
-
-# What a failed check of the schema says, by the check's keyword; the offending value and the
-# check's own value (a pattern, a type, a bound) as they are written in JSON.
-_SENTENCES: dict[str, str] = {
-    "pattern": N_("%(value)s does not match the pattern %(expected)s"),
-    "type": N_("%(value)s is not of type %(expected)s"),
-    "enum": N_("%(value)s is not one of %(expected)s"),
-    "const": N_("%(value)s is not %(expected)s"),
-    "required": N_("a required property is missing: %(expected)s"),
-    "minLength": N_("%(value)s is shorter than %(expected)s characters"),
-    "maxLength": N_("%(value)s is longer than %(expected)s characters"),
-    "minItems": N_("%(value)s has fewer than %(expected)s items"),
-    "maxItems": N_("%(value)s has more than %(expected)s items"),
-    "additionalProperties": N_("a property is not allowed here: %(value)s"),
-    "format": N_("%(value)s is not a valid %(expected)s"),
-    "anyOf": N_("%(value)s matches none of the forms allowed here"),
-    "oneOf": N_("%(value)s does not match exactly one of the forms allowed here"),
-    "not": N_("%(value)s is of a form not allowed here"),
-    "contains": N_("%(value)s does not contain an item of the form required"),
-    "uniqueItems": N_("%(value)s has items that repeat"),
-}
-
-
-def _json(value: Any) -> str:
-    written = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return written if len(written) <= 120 else written[:117] + "..."
-
-
-def _sentence(error: ValidationError) -> tuple[str | None, dict[str, object]]:
-    """The catalog's sentence of ``error``'s check and its values (None: none for it)."""
-    kind = str(error.validator)
-    if kind not in _SENTENCES:
-        return None, {}
-    expected: Any = error.validator_value
-    value: Any = error.instance
-    if kind == "required" and isinstance(value, dict):
-        expected = [name for name in expected if name not in value] or expected
-    elif kind == "additionalProperties" and isinstance(value, dict):
-        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-        value = [name for name in value if name not in allowed]
-    return _SENTENCES[kind], {"value": _json(value), "expected": _json(expected)}
-
-
-class SchemaReason(Message):
-    """What is wrong with a value: in English jsonschema's words, as the importer always
-    wrote them; through a catalog the sentence of its check with the same values."""
-
-    def __new__(cls, english: str, msgid: str | None, values: dict[str, object]) -> SchemaReason:
-        made = str.__new__(cls, english)
-        made.msgid, made.params = (msgid, values) if msgid else (english, {})
-        return made
-
-    def translated(self, gettext: Callable[[str], str]) -> str:
-        if not self.params:
-            return gettext(self.msgid)
-        return gettext(self.msgid) % self.params
 
 
 def json_path(parts: Any) -> str:
