@@ -24,6 +24,7 @@ import httpcore
 import httpx
 
 from accord.config import Settings
+from accord.errors import N_, Message
 
 
 class Refused(Exception):
@@ -33,6 +34,20 @@ class Refused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _scheme_needed(schemes: tuple[str, ...]) -> str:
+    """ "must be an https:// URL", or "... https:// or http:// URL": a sentence per case."""
+    written = [f"{scheme}://" for scheme in schemes]
+    if len(written) == 1:
+        return Message(N_("must be an %(scheme)s URL"), scheme=written[0])
+    if len(written) == 2:
+        return Message(
+            N_("must be an %(first)s or %(second)s URL"), first=written[0], second=written[1]
+        )
+    return Message(
+        N_("must be a URL starting with one of: %(schemes)s"), schemes=", ".join(written)
+    )
 
 
 def check_public(host: str, port: int, *, settings: Settings) -> None:
@@ -49,11 +64,11 @@ def check_url(url: str, *, settings: Settings, schemes: tuple[str, ...] = ("http
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
-        raise Refused("bad_url", "not a valid URL") from None
+        raise Refused("bad_url", N_("not a valid URL")) from None
     if parsed.scheme not in schemes or not parsed.host:
-        raise Refused("bad_url", "must be an " + " or ".join(f"{s}://" for s in schemes) + " URL")
+        raise Refused("bad_url", _scheme_needed(schemes))
     if parsed.userinfo:
-        raise Refused("bad_url", "must not carry a user name or password")
+        raise Refused("bad_url", N_("must not carry a user name or password"))
     check_public(
         parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), settings=settings
     )
@@ -69,13 +84,20 @@ def public_address(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
-        raise Refused("unreachable", f"the host name {host!r} does not resolve") from None
+        raise Refused(
+            "unreachable", Message(N_("the host name %(host)r does not resolve"), host=host)
+        ) from None
     if not infos:
-        raise Refused("unreachable", f"the host name {host!r} does not resolve")
+        raise Refused(
+            "unreachable", Message(N_("the host name %(host)r does not resolve"), host=host)
+        )
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
-            raise Refused("internal_address", f"{host} resolves to a non-public address")
+            raise Refused(
+                "internal_address",
+                Message(N_("%(host)s resolves to a non-public address"), host=host),
+            )
     return str(infos[0][4][0])
 
 

@@ -22,7 +22,7 @@ from accord.cli import words
 from accord.cli.context import database, settings_from_env
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import AccordError, InvalidInput
+from accord.errors import N_, AccordError, InvalidInput, Message
 from accord.identity.policy import SYSTEM
 from accord.sharing import federation, remotes
 from accord.sharing.models import Remote
@@ -113,7 +113,7 @@ def _pull_kept(settings: Settings, remote_id: int, token: str | None) -> None:
         with database(settings, writes=False) as db:
             remote = db.get(Remote, remote_id)
             if remote is not None:
-                remotes.keep_error(remote, str(exc))  # as the pull job keeps it
+                remotes.keep_error(remote, exc.message)  # as the pull job keeps it
         raise
 
 
@@ -140,13 +140,20 @@ def _check_address(url: str, settings: Settings) -> None:
         outbound.check_url(url, settings=settings, schemes=("https", "http"))
     except outbound.Refused as exc:
         if exc.code == "bad_url":
-            raise InvalidInput(f"{url}: {exc.message}", field="url") from None
+            raise InvalidInput(
+                Message(N_("%(url)s: %(reason)s"), url=url, reason=exc.message), field="url"
+            ) from None
         raise AccordError(_refused(url, exc)) from None
 
 
-def _refused(url: str, exc: outbound.Refused) -> str:
-    return (
-        f"{url}: refused: {exc.message} (allow the hub's own network with --allow-private-network)"
+def _refused(url: str, exc: outbound.Refused) -> Message:
+    return Message(
+        N_(
+            "%(url)s: refused: %(message)s (allow the hub's own network with "
+            "--allow-private-network)"
+        ),
+        url=url,
+        message=exc.message,
     )
 
 
@@ -163,7 +170,7 @@ def list_remotes(config: ConfigOpt = None) -> None:
             every = f"every {remote.every_minutes} min" if remote.every_minutes else "on demand"
             out.print(
                 f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t{every}\t"
-                f"{remote.last_error or 'ok'}",
+                f"{words.problem(remote.last_error_message) if remote.last_error else 'ok'}",
                 highlight=False,
                 markup=False,
             )

@@ -48,7 +48,8 @@ def list_targets(config: ConfigOpt = None) -> None:
             every = f"every {t.every_minutes} min" if t.every_minutes else "on demand"
             out.print(
                 f"{t.name}\t{t.api_root}\t{t.remote_collection or '-'}\t{t.max_tlp}\t"
-                f"{t.pushed} pushed\t{every}\t{t.last_error or 'ok'}"
+                f"{t.pushed} pushed\t{every}\t"
+                f"{words.problem(t.last_error_message) if t.last_error else 'ok'}"
             )
 
 
@@ -119,7 +120,7 @@ def push_now(
                     # As the scheduled job does: the batch is undone, the peer's answer kept
                     # on the target (the federation page and ``push list`` show it).
                     db.rollback()
-                    push.keep_error(target, str(exc))
+                    push.keep_error(target, exc.message)
                     db.commit()
                     raise AccordError(f"{name}: {exc}") from None
                 db.commit()  # each accepted batch moves the cursor for good

@@ -155,7 +155,7 @@ def pull(
         params = {**params, "next": next_token}
     remote.checkpoint = checkpoint
     remote.last_pull_at = now
-    remote.last_error = None
+    remote.last_error = remote.last_error_said = None
     return PullResult(
         pages=pages, received=received, stored=stored, failed=failed, checkpoint=checkpoint
     )

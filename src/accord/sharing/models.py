@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.clock import utcnow
 from accord.db import Base, UTCDateTime
+from accord.message_records import message_from
 from accord.sharing.queue_models import QueueAttempt, QueuedEnvelope
 
 # The queue's tables have a module of their own; they are imported from here as before.
@@ -150,12 +151,21 @@ class Remote(Base):
     checkpoint: Mapped[str | None] = mapped_column(String(40))
     every_minutes: Mapped[int | None] = mapped_column(Integer)
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Why the last pull failed (None once one succeeds), for the federation pages.
+    # Why the last pull failed (None once one succeeds): the English record, and the same
+    # message by its id and values (``accord.message_records``) for the pages to say it in
+    # their reader's language (None where it was plain text).
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_said: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The local account the remote hub reads with: what came from there is not sent back.
     peer_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+
+    @property
+    def last_error_message(self) -> object:
+        """The last error as a message its reader's catalog can say (the English record
+        where it was kept as plain text)."""
+        return message_from(self.last_error_said, self.last_error)
 
 
 class PushTarget(Base):
@@ -183,6 +193,13 @@ class PushTarget(Base):
     pushed: Mapped[int] = mapped_column(Integer, default=0)
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_said: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # as a remote's
+
+    @property
+    def last_error_message(self) -> object:
+        """The last error as a message its reader's catalog can say (the English record
+        where it was kept as plain text)."""
+        return message_from(self.last_error_said, self.last_error)
 
 
 class StixObject(Base):

@@ -63,7 +63,7 @@ def run_pull(context: JobContext, payload: dict[str, Any]) -> None:
         _keep_error(context, remote_id, exc.message)
         raise RemoteError(exc.message) from None
     except AccordError as exc:
-        _keep_error(context, remote_id, str(exc))
+        _keep_error(context, remote_id, exc.message)  # a Message: said on the pages by its id
         raise
 
 

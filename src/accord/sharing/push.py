@@ -36,6 +36,7 @@ from accord.identity import audit, sealing
 from accord.identity.models import MemberRole
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.services import get_org
+from accord.message_records import record
 from accord.sharing.federation import RemoteError
 from accord.sharing.models import Collection, PushTarget, Remote, StixObject
 from accord.sharing.readers import reader_for, rights
@@ -216,13 +217,16 @@ def push_batch(
         target.cursor_added, target.cursor_row = rows[-1].date_added, rows[-1].id
         target.pushed += len(rows) - refused
     target.last_push_at = now
-    target.last_error = None
+    target.last_error = target.last_error_said = None
     return BatchResult(sent=len(rows), refused=refused)
 
 
 def keep_error(target: PushTarget, message: str) -> None:
-    """Keep a peer's refusal on the target, for the federation page and ``push list``."""
+    """Keep a peer's refusal on the target, for the federation page and ``push list``: the
+    English record, and a :class:`~accord.errors.Message` by its id and values, for the page
+    to say in its reader's language."""
     target.last_error = message[:ERROR_LENGTH]
+    target.last_error_said = record(message)
 
 
 def _body(row: StixObject) -> bytes:

@@ -67,8 +67,8 @@ def run_push(context: JobContext, payload: dict[str, Any]) -> None:
                         db, target=target, client=client, now=utcnow(), settle=settle
                     )
             except RemoteError as exc:
-                _keep_error(context, target_id, str(exc))
-                raise RemoteError(str(exc)) from None
+                _keep_error(context, target_id, exc.message)  # a Message, said by its id
+                raise RemoteError(exc.message) from None
             if result.sent < push.BATCH:
                 break
     with unit_of_work(context.sessions) as db:

@@ -26,6 +26,7 @@ from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.services import get_org
+from accord.message_records import record
 from accord.sharing.federation import NAME, RemoteError, RemoteSpec, client_for
 from accord.sharing.models import Collection, Remote
 from accord.sharing.services import get_collection
@@ -205,8 +206,11 @@ def choose_collection(
 
 
 def keep_error(remote: Remote, message: str) -> None:
-    """Keep why a pull failed on the remote, for the federation pages."""
+    """Keep why a pull failed on the remote, for the federation pages: the English record,
+    and a :class:`~accord.errors.Message` by its id and values, for the pages to say in their
+    reader's language."""
     remote.last_error = message[:ERROR_LENGTH]
+    remote.last_error_said = record(message)
 
 
 def remove(db: Session, *, remote: Remote, settings: Settings, actor: Actor) -> None:
