@@ -1,14 +1,16 @@
-"""pydantic's free-text detail of a date, time, duration, URL or UUID it could not read, as a
-sentence of the hub's catalog with its values.
+"""pydantic's free-text detail of a date, time, duration, URL, UUID or JSON text it could not
+read, as a sentence of the hub's catalog with its values.
 
 pydantic-core writes what went wrong in English in the error's context (``ctx["error"]``):
 speedate's documentation of its ``ParseError`` ("input is too short", "month value is outside
 expected range of 1-12"), the ``url`` crate's ``ParseError`` and ``SyntaxViolation`` ("relative
 URL without a base", "expected //"), the ``uuid`` crate's errors ("invalid group count:
-expected 5, found 4"), and a few of its own ("NaN values not permitted"). Each known text has
+expected 5, found 4"), jiter's JSON errors ("EOF while parsing a value at line 1 column 5")
+and a few of pydantic-core's own ("NaN values not permitted"). Each known text has
 a sentence here, its numbers and characters kept; a text not listed (a later pydantic-core's
 new wording) is left out, and the reader gets the plain sentence of the error's type
-(``accord.reasons``), never English free text.
+(``accord.reasons``), never English free text; JSON's alone keeps it as written, since the
+position it names is what the reader needs.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ DETAILED: dict[str, str] = {
     "url_parsing": N_("not a web address (https://...): %(error)s"),
     "url_syntax_violation": N_("not a web address (https://...): %(error)s"),
     "uuid_parsing": N_("not a UUID: %(error)s"),
+    "json_invalid": N_("not valid JSON: %(error)s"),
 }
+# Types whose detail, not listed here, is still said as pydantic wrote it (JSON's position
+# is worth more than the type's plain sentence); the others fall back to that sentence.
+KEPT_AS_WRITTEN = frozenset({"json_invalid"})
 
 # Exact texts: speedate (``ParseError``'s documentation, this version's and earlier ones'),
 # pydantic-core's own, and the url crate's.
@@ -153,6 +159,39 @@ _EXACT: dict[str, str] = {
     "the UUID is nil": N_("the UUID is nil (all zeros)"),
 }
 
+# jiter's JSON errors, each followed by " at line N column M".
+_JSON: dict[str, str] = {
+    "EOF while parsing a list": N_("the text ends inside a list"),
+    "EOF while parsing an object": N_("the text ends inside an object"),
+    "EOF while parsing a string": N_("the text ends inside a string"),
+    "EOF while parsing a value": N_("the text ends where a value was expected"),
+    "expected `:`": N_("a colon (:) is expected"),
+    "expected `,` or `]`": N_("a comma or ] is expected"),
+    "expected `,` or `}`": N_("a comma or } is expected"),
+    "expected ident": N_("true, false or null is expected"),
+    "expected value": N_("a value is expected"),
+    'expected `"`': N_('a double quote (") is expected'),
+    "invalid escape": N_("a backslash escape is not valid"),
+    "invalid number": N_("a number is not valid"),
+    "number out of range": N_("a number is too large"),
+    "invalid unicode code point": N_("a \\u escape is not a valid character"),
+    "control character (\\u0000-\\u001F) found while parsing a string": N_(
+        "a string holds a control character"
+    ),
+    "key must be a string": N_("a key must be a string in double quotes"),
+    "invalid value: expected key to be a number in quotes": N_(
+        "a key must be a number in double quotes"
+    ),
+    "float key must be finite (got NaN or +/-inf)": N_("a key must be a finite number"),
+    "lone leading surrogate in hex escape": N_("a \\u escape is half of a surrogate pair"),
+    "trailing comma": N_("a comma comes just before the end of a list or an object"),
+    "trailing characters": N_("more text follows the JSON value"),
+    "unexpected end of hex escape": N_("a \\u escape ends too early"),
+    "recursion limit exceeded": N_("it nests too deeply"),
+}
+_JSON_AT = re.compile(r"(?P<what>.+) at line (?P<line>\d+) column (?P<column>\d+)")
+_POSITION = N_("line %(line)s, column %(column)s: %(problem)s")
+
 _CHARACTER = N_("%(character)s, character %(position)s, is not a hexadecimal digit or a hyphen")
 _LENGTH = N_("a UUID has 32 hexadecimal digits, not %(length)s")
 
@@ -215,6 +254,10 @@ def detail_of(text: object) -> Message | None:
     text = _PREFIXES.sub("", text.strip(), count=1)
     if text in _EXACT:
         return Message(_EXACT[text])
+    at = _JSON_AT.fullmatch(text)
+    if at is not None and at["what"] in _JSON:
+        problem = Message(_JSON[at["what"]])
+        return Message(_POSITION, line=at["line"], column=at["column"], problem=problem)
     for pattern, sentence in _PATTERNS:
         found = pattern.fullmatch(text)
         if found is not None:
@@ -236,4 +279,5 @@ def _counted(groups: Mapping[str, str]) -> dict[str, object]:
 
 def sentences() -> tuple[str, ...]:
     """Every detail sentence (the tests hold each to a translation)."""
-    return (*_EXACT.values(), *(sentence for _, sentence in _PATTERNS))
+    patterns = (sentence for _, sentence in _PATTERNS)
+    return (*_EXACT.values(), *_JSON.values(), _POSITION, *patterns)

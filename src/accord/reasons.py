@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from accord.errors import N_, Message
-from accord.parse_details import DETAILED, detail_of
+from accord.parse_details import DETAILED, KEPT_AS_WRITTEN, detail_of
 
 _URL = N_("not a web address (https://...)")
 _WHOLE = N_("write a whole number")
@@ -194,18 +194,20 @@ class Problem(Message):
         params = dict(values)
         made.msgid, made.kind = REASONS[kind], kind
         if kind in DETAILED:
-            raw = params.pop("error", None)
-            found = detail_of(params.pop("detail", raw))
+            raw = params.pop("detail", params.pop("error", None))
+            found = detail_of(raw)
             if found is not None:
                 made.msgid, params["error"] = DETAILED[kind], found
+            elif kind in KEPT_AS_WRITTEN and raw is not None:
+                params["error"] = raw
         made.params = params
         return made
 
 
-# Types whose context's ``error`` is pydantic's detail of what it could not read: JSON's
-# ("EOF while parsing a value at line 1 column 5"), a value of its sentence as written, and
-# those ``Problem`` says by a sentence of ``accord.parse_details``.
-_DETAILED = frozenset({"json_invalid", *DETAILED})
+# Types whose context's ``error`` is pydantic's detail of what it could not read, which
+# ``Problem`` says by a sentence of ``accord.parse_details`` (JSON's, not listed there, as
+# written: "EOF while parsing a value at line 1 column 5").
+_DETAILED = frozenset(DETAILED)
 
 
 def values_of(kind: str, context: Mapping[str, Any]) -> dict[str, object]:

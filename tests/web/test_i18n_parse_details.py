@@ -47,6 +47,42 @@ _URLS = [
 ]  # fmt: skip
 
 
+_JSON_TEXTS = [
+    '{"a":', '"abc', '{"a" 1}', '[1 2]', '{"a":1 "b"}', "x", "{a:1}", '"\\q"', '"\\ud800"',
+    '"\x01"', "[1,]", "{} x", "[" * 300 + "]" * 300, "[", "{", "tx",
+]  # fmt: skip
+
+
+def test_every_json_error_pydantic_core_writes_has_a_sentence() -> None:
+    adapter: TypeAdapter[Any] = TypeAdapter(Any)
+    found: dict[str, str] = {}
+    for text in _JSON_TEXTS:
+        with pytest.raises(ValidationError) as caught:
+            adapter.validate_json(text)
+        (error,) = caught.value.errors()
+        assert error["type"] == "json_invalid"
+        found[error["ctx"]["error"]] = text
+    assert len(found) >= 10
+    assert {detail for detail in found if detail_of(detail) is None} == set()
+    said = problem_of(
+        {
+            "type": "json_invalid",
+            "msg": "Invalid JSON",
+            "ctx": {"error": next(d for d in found if d.startswith("trailing comma"))},
+        }
+    )
+    assert said is not None
+    assert said.translated(ES) == (
+        "no es JSON válido: línea 1, columna 4: hay una coma justo antes del final de una "
+        "lista o de un objeto"
+    )
+    # A JSON error not listed keeps pydantic's words, which name where it went wrong.
+    kept = problem_of({"type": "json_invalid", "msg": "Invalid JSON: new at line 2 column 3",
+                       "ctx": {"error": "new at line 2 column 3"}})  # fmt: skip
+    assert kept is not None
+    assert kept.translated(ES) == "no es JSON válido (new at line 2 column 3)"
+
+
 def _details(kind: type, inputs: list[Any], **options: Any) -> dict[tuple[str, str], Any]:
     """Every (error type, detail) pydantic-core writes for ``inputs``, from Python and JSON."""
     adapter: TypeAdapter[Any] = TypeAdapter(kind)

@@ -179,5 +179,5 @@ def test_a_log_bundles_problem_and_a_json_error_keep_their_detail() -> None:
     problem = problem_of(error)
     assert problem is not None
     assert problem.translated(JA) == (
-        "有効な JSON ではありません(EOF while parsing a value at line 1 column 10)"
+        "有効な JSON ではありません: 1 行 10 列目: 値があるべきところでテキストが終わっています"
     )
