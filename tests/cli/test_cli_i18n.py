@@ -190,7 +190,7 @@ def test_an_unexpected_failure_is_said_in_the_terminals_language(
     _terminal(monkeypatch, "ja_JP.UTF-8")
     assert run() == 2
     assert capsys.readouterr().err.strip() == (
-        "error: 完了できませんでした(RecursionError: maximum recursion depth exceeded)。"
+        "エラー: 完了できませんでした(RecursionError: maximum recursion depth exceeded)。"
         "ACCORD_DEBUG=1 でトレースバックを表示します"
     )
     _terminal(monkeypatch, "es_ES.UTF-8")
