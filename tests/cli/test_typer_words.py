@@ -153,6 +153,11 @@ USAGE_ERRORS = [
         "'file' の値が正しくありません: ファイル '/nowhere/snapshot.zip' は存在しません。",
     ),
     (("--bogus",), "そのようなオプションはありません: --bogus"),
+    # A refusal of ours raised as Typer's BadParameter, its sentence marked N_.
+    (
+        ("registry", "check-securitytxt"),
+        "値が正しくありません: 組織の SLUG を 1 つ指定するか、--all を付けてください",
+    ),
 ]
 
 
