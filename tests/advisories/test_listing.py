@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.advisories import importer, sources
 from accord.advisories.models import Advisory
 from accord.db import unit_of_work
+from accord.demo import services as demo
 from tests.advisories.conftest import VULNS, import_path
 
 ROW = re.compile(r'<tr>\s*<td><a href="/advisories/(?P<id>[^"]+)">.*?</tr>', re.S)
@@ -67,6 +68,21 @@ def test_an_operator_names_the_source_and_a_url_is_named_by_its_database(
         stored = set(db.scalars(select(Advisory.source)))
     assert stored == {"Example mirror of PyPA"}
     assert "Example mirror of PyPA" in client.get("/advisories").text
+
+
+def test_the_demos_source_is_stored_in_english_and_shown_in_the_readers_language(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    import_path(session_factory, VULNS / "jinja2", source_name=demo.SOURCE)
+    with unit_of_work(session_factory) as db:
+        assert set(db.scalars(select(Advisory.source))) == {demo.SOURCE}
+    japanese = {"Accept-Language": "ja"}
+    listed = client.get("/advisories", headers=japanese).text
+    page = client.get("/advisories/PYSEC-2019-217", headers=japanese).text
+    for shown in (listed, page):
+        assert "PyPA Advisory Database(CC-BY-4.0)、accord demo に同梱" in shown
+        assert "bundled with accord demo" not in shown
+    assert "bundled with accord demo" in client.get("/advisories").text
 
 
 @pytest.mark.parametrize(

@@ -121,6 +121,10 @@ def test_the_demos_summary_is_in_the_terminals_language_with_its_plurals(
     assert "  公開済みの案件: ACCORD-2026-0001" in japanese
     assert "  共有オブジェクト: 4 件(各 TLP レベルに 1 件ずつ)" in japanese
     assert "  進捗報告: acme 2026-Q1" in japanese
+    # The records' source, stored in English, is said in the reader's language.
+    assert "(PyPA Advisory Database(CC-BY-4.0)、accord demo に同梱)" in japanese[2]
+    assert "(PyPA Advisory Database (CC-BY-4.0), incluida en accord demo)" in spanish[2]
+    assert english[2].endswith("(PyPA Advisory Database (CC-BY-4.0), bundled with accord demo)")
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -190,7 +194,7 @@ def test_an_unexpected_failure_is_said_in_the_terminals_language(
     _terminal(monkeypatch, "ja_JP.UTF-8")
     assert run() == 2
     assert capsys.readouterr().err.strip() == (
-        "error: 完了できませんでした(RecursionError: maximum recursion depth exceeded)。"
+        "エラー: 完了できませんでした(RecursionError: maximum recursion depth exceeded)。"
         "ACCORD_DEBUG=1 でトレースバックを表示します"
     )
     _terminal(monkeypatch, "es_ES.UTF-8")

@@ -114,11 +114,11 @@ def test_a_value_the_wire_model_refuses_is_said_in_the_terminal_s_language(
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     for language, said in [
-        ("es_ES.UTF-8", "escriba una fecha (2026-12-31)"),
-        ("ja_JP.UTF-8", "日付を入力してください(2026-12-31)"),
-        ("C.UTF-8", "write a date (2026-12-31)"),  # the plainer sentence pages say
+        ("es_ES.UTF-8", "error: ends_on: escriba una fecha (2026-12-31)"),
+        ("ja_JP.UTF-8", "エラー: ends_on: 日付を入力してください(2026-12-31)"),
+        ("C.UTF-8", "error: ends_on: write a date (2026-12-31)"),  # the plainer sentence
     ]:
         monkeypatch.setenv("LANG", language)
         with pytest.raises(typer.Exit), refused():
             _Pledge.model_validate({"ends_on": "soon"})
-        assert capsys.readouterr().err == f"error: ends_on: {said}\n"
+        assert capsys.readouterr().err == f"{said}\n"

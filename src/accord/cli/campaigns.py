@@ -52,16 +52,16 @@ def _text(path: Path) -> str:
         with path.open("rb") as source:
             data = source.read(MAX_TEXT_BYTES + 1)
     except OSError as exc:
-        typer.echo(f"error: {path}: {exc.strerror}", err=True)
+        typer.echo(words.failure(f"{path}: {exc.strerror}"), err=True)
         raise typer.Exit(1) from None
     if len(data) > MAX_TEXT_BYTES:
         more = words.gettext("more than %(count)s bytes", count=MAX_TEXT_BYTES)
-        typer.echo(f"error: {path}: {more}", err=True)
+        typer.echo(words.failure(f"{path}: {more}"), err=True)
         raise typer.Exit(1)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        typer.echo(f"error: {path}: {words.gettext('not UTF-8 text')}", err=True)
+        typer.echo(words.failure(f"{path}: {words.gettext('not UTF-8 text')}"), err=True)
         raise typer.Exit(1) from None
 
 
@@ -241,6 +241,6 @@ def publish_campaign(
                 date.fromisoformat(ends_on)
             except ValueError:
                 no_date = words.gettext("%(value)s is no date (YYYY-MM-DD)", value=repr(ends_on))
-                typer.echo(f"error: ends_on: {no_date}", err=True)
+                typer.echo(words.failure(f"ends_on: {no_date}"), err=True)
                 raise typer.Exit(1) from None
         out.print(in_hub(config, work, writes=True), markup=False)

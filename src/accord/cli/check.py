@@ -64,10 +64,10 @@ def _errors_exit_2() -> Iterator[None]:
     try:
         yield
     except AccordError as exc:
-        err.print(f"error: {words.problem(exc.message)}", markup=False)
+        err.print(words.failure(words.problem(exc.message)), markup=False)
         raise typer.Exit(ERROR) from None
     except OSError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(words.failure(exc), markup=False)
         raise typer.Exit(ERROR) from None
 
 
@@ -149,7 +149,7 @@ def deps(
             sys.stdout.write(text)
         if output_format is not OutputFormat.TABLE or output is not None:
             for problem in report.errors:
-                err.print(f"error: {problem}", markup=False)
+                err.print(words.failure(problem), markup=False)
     raise typer.Exit(report.exit_code)
 
 

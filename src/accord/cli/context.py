@@ -133,11 +133,11 @@ def refused() -> Iterator[None]:
     try:
         yield
     except AccordError as exc:
-        typer.echo(f"error: {words.problem(exc.message)}", err=True)
+        typer.echo(words.failure(words.problem(exc.message)), err=True)
         raise typer.Exit(getattr(exc, "exit_code", 1)) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "input"
         # pydantic's words in English, the catalog's sentence of its type in another language
-        typer.echo(f"error: {where}: {words.problem(reason_of(first))}", err=True)
+        typer.echo(words.failure(f"{where}: {words.problem(reason_of(first))}"), err=True)
         raise typer.Exit(1) from None

@@ -57,7 +57,7 @@ def summary(loaded: services.Loaded) -> list[str]:
             "advisories: %(count)s PyPA record (%(source)s)",
             "advisories: %(count)s PyPA records (%(source)s)",
             loaded.advisories,
-            source=services.SOURCE,
+            source=words.gettext(services.SOURCE),  # stored in English
         ),
         *(_case(status, ident) for status, ident in loaded.cases.items()),
         words.ngettext(

@@ -12,8 +12,8 @@ reader's sentences in place of the English ones. A message id is the text as the
 shows it: each paragraph on one line, paragraphs apart by a blank line (:func:`source`), so
 a docstring rewrapped in the code keeps its translation.
 
-Click's and Typer's own words ("Usage:", the "Options" panel, "Show this message and exit.")
-are theirs, read through the standard library's gettext, and stay English.
+Typer's own words ("Usage:", the "Options" panel, "Show this message and exit.", its usage
+errors) are said by ``cli.typer_words``.
 """
 
 from __future__ import annotations

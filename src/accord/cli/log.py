@@ -64,7 +64,7 @@ def _one_line_errors() -> Iterator[None]:
     try:
         yield
     except AccordError as exc:
-        err.print(f"error: {words.problem(exc.message)}", markup=False, soft_wrap=True)
+        err.print(words.failure(words.problem(exc.message)), markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

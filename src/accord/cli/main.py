@@ -19,9 +19,10 @@ import sys
 from typing import Any
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
-from accord.cli import help_texts
+from accord.cli import help_texts, typer_words
 
 # name: (module, attribute: a Typer app or a command function, the one-line summary)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -98,6 +99,7 @@ def load(name: str) -> Any:
     command = typer.main.get_group(parent).commands[name]
     # Built afresh for this run: its help can be the terminal's language's.
     help_texts.translate(command, _gettext())
+    typer_words.install(command)  # Typer's own words too: "Usage:", the help option's
     return command
 
 
@@ -117,6 +119,27 @@ class _LazyCommands(TyperGroup):
     """Commands imported on first use; their summaries are known without importing them."""
 
     _listing = False
+    context_class = typer_words.Context
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            typer_words.unsay()  # Typer's titles in English again after the run
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:  # the root's own options
+            _say_again(exc)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:  # a command's, however deep: parsed within this call
+            _say_again(exc)
+            raise
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
@@ -141,6 +164,13 @@ class _LazyCommands(TyperGroup):
             self._listing = False
 
 
+def _say_again(exc: UsageError) -> None:
+    """Raise ``exc`` again in the terminal's language, if it is not English."""
+    again = typer_words.translated(exc)
+    if again is not None:
+        raise again from exc.__cause__
+
+
 app = typer.Typer(
     cls=_LazyCommands, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
 )
@@ -153,21 +183,21 @@ def _root() -> None:
 
 def _one_line(exc: Exception) -> str | None:
     """The one line a known failure is shown as (None: not one of ours)."""
+    from accord.cli import words  # a person reads it: in their language, moments in their zone
+
     # Their modules are imported only by the commands that can raise them.
     errors = sys.modules.get("accord.errors")
     if errors is not None and isinstance(exc, errors.AccordError):
-        from accord.cli import words  # a person reads it: its moments in their zone
-
-        return f"error: {words.problem(exc.message)}"
+        return words.failure(words.problem(exc.message))
     database = sys.modules.get("sqlalchemy.exc")
     if database is not None and isinstance(exc, database.SQLAlchemyError):
         # One line, without the SQL or parameters (they may carry user data).
         cause = getattr(exc, "orig", None) or exc
         lines = str(cause).strip().splitlines()
         first = lines[0] if lines else type(cause).__name__
-        return f"error: database: {type(exc).__name__}: {first}"
+        return words.failure(f"database: {type(exc).__name__}: {first}")
     if isinstance(exc, OSError):
-        return f"error: {exc}"
+        return words.failure(exc)
     return None
 
 
@@ -187,7 +217,9 @@ def run() -> None:
             raise
         # Not one of ours: most often input that a parser below us could not take. A CI job
         # reads exit 2 as "the tool could not do its work", never as a finding (exit 1).
-        typer.echo(f"error: {_not_completed(exc)}", err=True)
+        from accord.cli import words
+
+        typer.echo(words.failure(_not_completed(exc)), err=True)
         sys.exit(2)
 
 

@@ -96,7 +96,7 @@ def sync(allow_private_network: PrivateOpt = False, config: ConfigOpt = None) ->
             _pull_kept(settings, remote_id, remotes.stored_token(settings, name))
         except AccordError as exc:
             failed += 1
-            err.print(f"error: {name}: {words.problem(exc.message)}", markup=False)
+            err.print(words.failure(f"{name}: {words.problem(exc.message)}"), markup=False)
     if failed:
         raise typer.Exit(1)
 

@@ -38,7 +38,7 @@ def check_securitytxt(
     Exits 1 if any file has an error (missing, expired, malformed, not over HTTPS...).
     """
     if (slug is None) == (not all_orgs):
-        raise typer.BadParameter("give one organization's SLUG or --all")
+        raise typer.BadParameter(N_("give one organization's SLUG or --all"))  # said by typer_words
     settings = settings_from_env(config)
     engine = open_engine(settings)
     try:

@@ -64,6 +64,12 @@ def pgettext(where: str, message: str) -> str:
     return translations(reader().language).pgettext(where, message)
 
 
+def failure(message: object) -> str:
+    """The line of a failure: ``error: <message>``, its first word in the terminal's language
+    (the message is said already, or is a value as written)."""
+    return gettext("error: %(reason)s", reason=str(message))
+
+
 def when(moment: datetime) -> str:
     """A moment as the pages write it, in the terminal's language and zone, named."""
     return format_when(moment, reader())

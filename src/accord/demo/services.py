@@ -30,7 +30,7 @@ from accord.disclosure.schemas import (
     TriageRequest,
     VendorStatusUpdate,
 )
-from accord.errors import AccordError
+from accord.errors import N_, AccordError
 from accord.identity.models import Organization, OrgKind, OrgType
 from accord.identity.policy import SYSTEM
 from accord.identity.ratelimit import RateLimiter
@@ -44,7 +44,9 @@ from accord.sharing.tlp import TLP2_MARKINGS, Tlp
 from accord.transparency import services as log
 
 RECORDS = Path(__file__).parent / "data" / "osv"
-SOURCE = "PyPA Advisory Database (CC-BY-4.0), bundled with accord demo"
+# Stored as the records' origin in English; pages and `accord demo` say it in the reader's
+# language (it is marked, so the `translate` filter and `words.gettext` find it).
+SOURCE = N_("PyPA Advisory Database (CC-BY-4.0), bundled with accord demo")
 NOTICE = (
     "Example data loaded by `accord demo`: a fictional organization, not a real signatory. "
     "Remove the demo by starting a new hub."
