@@ -22,7 +22,13 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.core import negotiate_locale
-from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
+from babel.dates import (
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+    get_timezone_location,
+    parse_pattern,
+)
 from babel.messages import mofile, pofile
 from babel.numbers import format_decimal
 from babel.support import Translations
@@ -102,6 +108,21 @@ def canonical_zone(name: str | None) -> str | None:
     if name in choices:
         return name
     return DEFAULT_ZONE if name in {"Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu"} else None
+
+
+@functools.lru_cache(maxsize=1024)
+def zone_label(zone: str, language: str) -> str:
+    """A zone as ``language`` names it for people: its place (CLDR's location format, "hora de
+    México (Ciudad de México)", 「日本時間」), UTC by its name ("tiempo universal coordinado
+    (UTC)"); the tz name (``America/Mexico_City``) is for the preferences' field, not prose."""
+    locale = _locale(language)
+    if zone == DEFAULT_ZONE:
+        names = locale.time_zones.get("Etc/UTC", {}).get("long", {})
+        return f"{names.get('standard', 'UTC')} (UTC)" if "standard" in names else "UTC"
+    try:
+        return str(get_timezone_location(zone, locale=locale))
+    except LookupError:  # a zone newer than Babel's CLDR: its own name
+        return zone
 
 
 def is_zone(name: str | None) -> bool:
@@ -198,7 +219,7 @@ def format_when(value: datetime, viewer: Viewer) -> str:
 
 
 # A moment as the hub's records write it (RFC 3339: 2026-12-05T23:47:38.707Z, or an offset).
-_MOMENT = re.compile(
+MOMENT = re.compile(
     r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})"
 )
 
@@ -214,7 +235,7 @@ def moments_in(text: str, viewer: Viewer) -> str:
             return match[0]
         return format_when(moment, viewer)
 
-    return _MOMENT.sub(local, text)
+    return MOMENT.sub(local, text)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -66,7 +66,11 @@ def test_a_vendor_answers_with_its_own_declared_products_offered(
     assert page.status_code == 200
     # Only the answering vendor's products: another organization's are not its answer.
     assert 'list="products-vendor-a"' in page.text
-    assert _datalist(page.text, "products-vendor-a") == [("pkg:pypi/example-shop", "Example Shop")]
+    # The package the report named first, then the vendor's declared products.
+    assert _datalist(page.text, "products-vendor-a") == [
+        ("pkg:pypi/example-shop@2.1.0", "Example Shop (named in this case)"),
+        ("pkg:pypi/example-shop", "Example Shop (Vendor A)"),
+    ]
     assert "pkg:pypi/elsewhere" not in page.text
     # An undeclared purl is still the vendor's to give.
     saved = client.post(
@@ -95,12 +99,14 @@ def test_each_vulnerabilitys_answer_offers_the_vendors_products(
     page = client.get(f"/disclosure/cases/{world.case_id}").text
     assert 'name="purl" maxlength="500" value="" list="answer-products"' in page
     assert _datalist(page, "answer-products") == [
-        ("pkg:pypi/example-shop", "Example Shop (Vendor A)")
+        ("pkg:pypi/example-shop@2.1.0", "Example Shop (named in this case)"),
+        ("pkg:pypi/example-shop", "Example Shop (Vendor A)"),
     ]
     answer = client.get(
         f"/disclosure/cases/{world.case_id}/vulnerabilities/2/answer?vendor=vendor-a"
     ).text
     assert _datalist(answer, "answer-products") == [
-        ("pkg:pypi/example-shop", "Example Shop (Vendor A)")
+        ("pkg:pypi/example-shop@2.1.0", "Example Shop (named in this case)"),
+        ("pkg:pypi/example-shop", "Example Shop (Vendor A)"),
     ]
     assert "pkg:pypi/elsewhere" not in page + answer

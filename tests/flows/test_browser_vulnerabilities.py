@@ -92,6 +92,20 @@ def test_a_vendor_answers_per_vulnerability_at_any_width(
             assert "the vulnerable code is not in the product" in table
         page.locator("#vulnerabilities").scroll_into_view_if_needed()
         _fits(page, "#vulnerabilities")
+        # Each vendor's status per product reads without scrolling sideways, even at 390 px:
+        # one block per row, each value under its column's name.
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll('#vulnerabilities table.statuses')]
+                .map(t => [t, ...t.querySelectorAll('*'), t.closest('.scroll')].filter(e => e))
+                .flat().filter(e => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0
+                                    && getComputedStyle(e).overflowX !== 'visible')
+                .map(e => e.tagName + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
+        )
+        assert wide == [], wide
+        if width == 390:
+            cell = page.locator("#vulnerability-1 table.statuses td[data-label]").first
+            label = cell.evaluate("e => getComputedStyle(e, '::before').content")
+            assert label == '"Vendor: "', label
         _shot(page, tmp_path, f"case-{width}")
         context.close()
 
@@ -103,3 +117,40 @@ def test_a_vendor_answers_per_vulnerability_at_any_width(
     _fits(reporter, "#vulnerabilities")
     _shot(reporter, tmp_path, "follow-390")
     assert errors == []
+
+
+def test_an_answer_offers_the_cases_packages_when_the_vendor_declared_none(
+    live_hub: str, browser: Any, client: TestClient, make: Factories
+) -> None:
+    """A vendor without declared products is not left to type a purl: the form offers the
+    package the report named, and says plainly what a typed one is."""
+    world = World.build(make)
+    world.open_case(client)
+    two_vulnerabilities(client, world, answered=False)
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_hub}/login")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_hub}/disclosure/cases/{world.case_id}")
+    for purl in (
+        page.locator("#vulnerability-1 input[name=purl]"),
+        page.locator("details.action input[name=purl]").first,
+    ):
+        listed = purl.get_attribute("list")
+        assert listed, "the purl field offers no list"
+        offered = page.eval_on_selector_all(
+            f"datalist#{listed} option", "os => os.map(o => [o.value, o.textContent])"
+        )
+        assert ["pkg:pypi/example-shop@2.1.0", "Example Shop (named in this case)"] in offered
+        hint = page.locator("#" + purl.get_attribute("aria-describedby").split()[0])
+        assert "type a package URL only if none fits" in (hint.text_content() or "")
+    # Picking the offer fills the field; the answer is saved with it.
+    first = page.locator("#vulnerability-1")
+    first.get_by_text("Answer for vulnerability 1").click()
+    first.locator("input[name=purl]").fill("pkg:pypi/example-shop@2.1.0")
+    first.get_by_label("State for this vulnerability").select_option("affected")
+    first.get_by_role("button", name="Save this answer").click()
+    assert "pkg:pypi/example-shop@2.1.0" in page.locator("#vulnerability-1 table").inner_text()
+    context.close()

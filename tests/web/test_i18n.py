@@ -212,7 +212,8 @@ def test_a_page_shows_times_in_the_viewers_zone_and_keeps_utc_machine_readable(
 ) -> None:
     _signatory(client, make)
     utc_page = client.get("/signatories", headers={"Accept-Language": "es"}).text
-    (stamp,) = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', utc_page)
+    # No zone known yet: written in UTC, marked for static/zone.js to put in the browser's.
+    (stamp,) = re.findall(r'<time datetime="([^"]+)" data-local>([^<]+)</time>', utc_page)
     iso, shown = stamp
     assert iso.endswith("Z")
     signed = datetime.fromisoformat(iso)
@@ -224,13 +225,49 @@ def test_a_page_shows_times_in_the_viewers_zone_and_keeps_utc_machine_readable(
     assert format_when(signed, Viewer("es", "Asia/Tokyo")) in tokyo_page
     assert shown.endswith(" UTC")
     assert "Asia/Tokyo</time>" in tokyo_page
+    assert "data-local" not in tokyo_page
+
+
+def test_a_page_asks_zone_js_only_while_no_zone_is_known(
+    client: TestClient, make: Factories
+) -> None:
+    _signatory(client, make)
+    first = client.get("/signatories").text
+    assert '<script src="/static/zone.js" defer blocking="render">' in first
+    assert "data-local-zone" in first
+    assert "data-local>" in first
+    client.cookies.set(i18n.BROWSER_ZONE_COOKIE, "Asia/Tokyo")  # what zone.js then sets
+    later = client.get("/signatories").text
+    assert '<script src="/static/zone.js" defer>' in later
+    assert "data-local" not in later
+
+
+@pytest.mark.parametrize(
+    ("language", "zone", "footer"),
+    [
+        ("en", "America/Mexico_City", "Time zone: Mexico (Mexico City) Time (change)"),
+        ("es", "America/Mexico_City", "Zona horaria: hora de México (Ciudad de México) (cambiar)"),
+        ("ja", "Asia/Tokyo", "タイムゾーン: 日本時間（変更）"),  # noqa: RUF001
+        ("es", "UTC", "Zona horaria: tiempo universal coordinado (UTC) (cambiar)"),
+    ],
+)
+def test_the_footer_names_the_zone_in_the_readers_language(
+    client: TestClient, language: str, zone: str, footer: str
+) -> None:
+    prefer(client, tz=zone)
+    page = client.get("/accord", headers={"Accept-Language": language}).text
+    link = re.search(r'<a href="/preferences\?next=[^"]*" id="zone-link">(.*?)</a>', page)
+    assert link is not None
+    assert re.sub(r"<[^>]+>", "", link[1]) == footer
+    assert f'title="{zone}"' in link[1]  # the tz name stays at hand
 
 
 def test_a_cookie_naming_no_zone_shows_utc(client: TestClient, make: Factories) -> None:
     _signatory(client, make)
     client.cookies.set(i18n.ZONE_COOKIE, "Nowhere/Atlantis")
     page = client.get("/signatories").text
-    assert re.search(r"<time datetime=\"[^\"]+\">[^<]+ UTC</time>", page)
+    # No zone is known: UTC, marked for zone.js to put in the browser's zone.
+    assert re.search(r"<time datetime=\"[^\"]+\" data-local>[^<]+ UTC</time>", page)
 
 
 def test_counts_follow_the_languages_plural_rules_and_digits(

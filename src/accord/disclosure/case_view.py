@@ -32,6 +32,7 @@ from accord.disclosure.cases import CaseAccess
 from accord.disclosure.models import OPEN_STATUSES, Audience, VendorStatus
 from accord.disclosure.pages import STATUS_TEXT, back_to_case, viewer_zone
 from accord.disclosure.privacy import reporter_shown
+from accord.disclosure.purl_offers import PurlOffer, purl_offers
 from accord.disclosure.schemas import VendorRead
 from accord.errors import AccordError
 from accord.identity.policy import Actor
@@ -148,8 +149,8 @@ def render_case(
             db, case, standing, answerable, prefix=settings.advisory_id_prefix
         ),
         "answer_forms": (opened := _answer_forms(answerable, mine, answer, form)),
-        # Each answering vendor's declared products, offered beside free text.
-        "declared": _declared(db, [v.organization for v in opened]),
+        # Each answering vendor's purls to pick: the case's packages, then its declared products.
+        "declared": _purls(db, case, vendor_rows, [v.organization for v in opened]),
         "chosen_answer": answer,
         "vendor_names": {v.organization: v.name for v in vendor_rows},
         "settings_prefix": settings.advisory_id_prefix,
@@ -230,11 +231,16 @@ def _table(rows: list[VendorRead], mine: list[str], *, every: bool) -> list[Vend
 ANSWER_FORMS = 3
 
 
-def _declared(db: Session, slugs: list[str]) -> dict[str, list[products.Offer]]:
-    found: dict[str, list[products.Offer]] = {}
+def _purls(
+    db: Session, case: Any, rows: list[VendorRead], slugs: list[str]
+) -> dict[str, list[PurlOffer]]:
+    """For each vendor of ``slugs``: the packages the case names (the report's, then the
+    vendors' answers the viewer sees), then the vendor's declared products."""
+    declared: dict[str, list[products.Offer]] = {}
     for offer in products.offers(db, slugs=slugs):
-        found.setdefault(offer.slug, []).append(offer)
-    return found
+        declared.setdefault(offer.slug, []).append(offer)
+    named = [(case.purl, case.product)] + [(v.purl, v.name) for v in rows]
+    return {slug: purl_offers(named=named, declared=declared.get(slug, [])) for slug in slugs}
 
 
 def _answer_forms(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from babel.core import negotiate_locale
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 # N_ is defined beside the errors (which mark their sentences too) and offered here to pages.
 from accord.errors import N_ as N_
@@ -25,6 +25,7 @@ from accord.i18n import (
     DEFAULT_ZONE,
     DOMAIN,
     LANGUAGES,
+    MOMENT,
     SOURCE_LANGUAGE,
     Viewer,
     accepted_languages,
@@ -36,6 +37,7 @@ from accord.i18n import (
     number_in,
     resolve_zone,
     translations,
+    zone_label,
     zone_names,
 )
 
@@ -56,6 +58,7 @@ __all__ = [
     "number_in",
     "resolve_zone",
     "translations",
+    "zone_label",
     "zone_names",
 ]
 
@@ -92,6 +95,20 @@ def choose_zone(request: Request, saved: str | None = None) -> str:
     """The viewer's time zone (:func:`resolve_zone`) from the request's cookies."""
     return resolve_zone(
         saved, request.cookies.get(ZONE_COOKIE), request.cookies.get(BROWSER_ZONE_COOKIE)
+    )
+
+
+def zone_guessed(request: Request) -> bool:
+    """Whether no zone was known for this request (none saved, chosen or reported by the
+    browser): the page is written in UTC and ``static/zone.js`` rewrites its moments (the
+    ``<time data-local>`` elements) in the browser's zone before they are shown."""
+    return not any(
+        canonical_zone(name)
+        for name in (
+            saved_zone(request),
+            request.cookies.get(ZONE_COOKIE),
+            request.cookies.get(BROWSER_ZONE_COOKIE),
+        )
     )
 
 
@@ -166,31 +183,79 @@ def day(context: Context, value: date | None) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), shown)
 
 
+def _local(context: Context, viewer: Viewer) -> bool:
+    """Whether a moment written for ``viewer`` is one that zone.js rewrites in the browser's
+    zone: the page's zone was guessed (see :func:`zone_guessed`) and the moment is in it."""
+    return bool(context.get("zone_guessed")) and viewer == _viewer(context)
+
+
+def _for(context: Context, zone: str | None) -> Viewer:
+    """The viewer, in ``zone`` where it names one."""
+    viewer = _viewer(context)
+    if zone is not None and canonical_zone(zone) is not None:
+        found = canonical_zone(zone) or DEFAULT_ZONE
+        if found != viewer.zone:
+            return Viewer(language=viewer.language, zone=found)
+    return viewer
+
+
+def _time(iso: str, shown: str, *, local: bool) -> Markup:
+    if local:
+        return Markup('<time datetime="{}" data-local>{}</time>').format(iso, shown)
+    return Markup('<time datetime="{}">{}</time>').format(iso, shown)
+
+
 @pass_context
 def when(context: Context, value: datetime | None, zone: str | None = None) -> Markup:
     """Template filter: a ``<time>`` element, machine-readable UTC inside, local text shown.
 
     ``zone`` overrides the viewer's zone cookie where a page knows better (the disclosure
     pages keep a signed-in user's own zone); an unknown name falls back to the viewer's.
+    On a page whose zone was guessed, the element is marked ``data-local`` for zone.js.
     """
     if value is None:
         return Markup("")
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     iso = aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    viewer = _viewer(context)
-    if zone is not None and canonical_zone(zone) is not None:
-        viewer = Viewer(language=viewer.language, zone=canonical_zone(zone) or DEFAULT_ZONE)
-    return Markup('<time datetime="{}">{}</time>').format(iso, format_when(value, viewer))
+    viewer = _for(context, zone)
+    return _time(iso, format_when(value, viewer), local=_local(context, viewer))
 
 
 @pass_context
-def moments(context: Context, text: object, zone: str | None = None) -> str:
+def moments(context: Context, text: object, zone: str | None = None, local: bool = True) -> str:
     """Template filter: :func:`moments_in` for the viewer (or ``zone``); plain text, escaped
-    by the template."""
-    viewer = _viewer(context)
-    if zone is not None and canonical_zone(zone) is not None:
-        viewer = Viewer(language=viewer.language, zone=canonical_zone(zone) or DEFAULT_ZONE)
-    return moments_in(str(text), viewer)
+    by the template. On a page whose zone was guessed, each moment is a ``<time data-local>``
+    element (the rest escaped here) that zone.js rewrites in the browser's zone; ``local=False``
+    keeps plain text (a page comparing it with another text)."""
+    viewer = _for(context, zone)
+    if not (local and _local(context, viewer)):
+        return moments_in(str(text), viewer)
+    out, start = [], 0
+    for match in MOMENT.finditer(str(text)):
+        try:
+            moment = datetime.fromisoformat(match[0].replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        iso = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        out += [
+            escape(str(text)[start : match.start()]),
+            _time(iso, format_when(moment, viewer), local=True),
+        ]
+        start = match.end()
+    return Markup("").join([*out, escape(str(text)[start:])])
+
+
+@pass_context
+def zone_name(context: Context, zone: str | None = None) -> Markup:
+    """Template filter: the viewer's zone (or ``zone``) named in their language
+    (:func:`zone_label`), the tz name in ``title``; marked for zone.js where it was guessed."""
+    viewer = _for(context, zone)
+    label = zone_label(viewer.zone, viewer.language)
+    if _local(context, viewer):
+        return Markup('<span class="zone-name" title="{}" data-local-zone>{}</span>').format(
+            viewer.zone, label
+        )
+    return Markup('<span class="zone-name" title="{}">{}</span>').format(viewer.zone, label)
 
 
 @pass_context

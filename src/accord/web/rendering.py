@@ -69,6 +69,7 @@ def make_environment(extra_domains: tuple[str, ...] = ()) -> Environment:
     env.filters["when"] = i18n.when
     env.filters["day"] = i18n.day
     env.filters["moments"] = i18n.moments
+    env.filters["zone_name"] = i18n.zone_name
     env.filters["number"] = i18n.number
     env.filters["translate"] = i18n.translate
     env.filters["label"] = label
@@ -108,6 +109,7 @@ def render(
         # Operators are told on every page while no email can leave the hub.
         mail_missing=actor.is_operator and not mail.configured(request.app.state.settings),
         viewer=viewer,
+        zone_guessed=i18n.zone_guessed(request),
         here=_here(request),
         **(context or {}),
     )
