@@ -114,9 +114,10 @@ def test_a_value_the_wire_model_refuses_is_said_in_the_terminal_s_language(
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     for language, said in [
-        ("es_ES.UTF-8", "error: ends_on: escriba una fecha (2026-12-31)"),
-        ("ja_JP.UTF-8", "エラー: ends_on: 日付を入力してください(2026-12-31)"),
-        ("C.UTF-8", "error: ends_on: write a date (2026-12-31)"),  # the plainer sentence
+        # the plainer sentence pages say, then pydantic's detail in the same language
+        ("es_ES.UTF-8", "error: ends_on: escriba una fecha (2026-12-31): es demasiado corto"),
+        ("ja_JP.UTF-8", "エラー: ends_on: 日付を入力してください(2026-12-31): 短すぎます"),
+        ("C.UTF-8", "error: ends_on: write a date (2026-12-31): it is too short"),
     ]:
         monkeypatch.setenv("LANG", language)
         with pytest.raises(typer.Exit), refused():
