@@ -114,3 +114,20 @@ def test_a_draft_under_way_does_not_hold_the_next_one_back(
         assert later.osv_id == f"{prefix}0002"
         second.commit()
         first.commit()
+
+
+def test_the_next_number_follows_the_highest_one_whatever_its_width(
+    session_factory: sessionmaker[Session], make: Factories
+) -> None:
+    slug = make.org("Acme")
+    prefix = f"{services.ID_PREFIX}-{utcnow().year}-"
+    given = [f"{prefix}9999", f"{prefix}10000", f"{prefix}release-notes", f"{prefix}0042"]
+    with unit_of_work(session_factory) as db:
+        org = identity.get_org(db, slug)
+        for osv_id in given:
+            data = AdvisoryCreate.model_validate({**DRAFT, "id": osv_id})
+            services.create_draft(db, org=org, data=data, actor=SYSTEM)
+        made = services.create_draft(
+            db, org=org, data=AdvisoryCreate.model_validate(DRAFT), actor=SYSTEM
+        )
+    assert made.osv_id == f"{prefix}10001"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from accord.advisories.models import Advisory
@@ -25,19 +25,39 @@ _NUMBER_LOCK = 7170
 # Numbers passed over at most, claimed by drafts under way, before one is taken anyway (the
 # unique index then has it wait, as without claims).
 _MOST_CLAIMED = 64
+# Ids read at a time while looking for the highest number.
+_PAGE = 20
 
 
 def next_id(db: Session, stem: str) -> str:
     """The id of a new draft: the year's next number not claimed by a draft under way."""
     prefix = f"{stem}-{utcnow().year}-"
-    taken = db.scalars(select(Advisory.osv_id).where(Advisory.osv_id.like(f"{prefix}%"))).all()
-    numbers = [int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()]
-    number = max(numbers, default=0) + 1
+    number = _highest(db, prefix) + 1
     if db.get_bind().dialect.name == "postgresql":
         for candidate in range(number, number + _MOST_CLAIMED):
             if _claim(db, f"{prefix}{candidate:04d}"):
                 return f"{prefix}{candidate:04d}"
     return f"{prefix}{number:04d}"
+
+
+def _highest(db: Session, prefix: str) -> int:
+    # The longest ids first, and among ids of one length the greatest: for numbers, the
+    # highest comes first. Read a few (an id given by hand may end otherwise), in the
+    # database: reading every id of the year into Python made each draft slower than the last
+    # (thousands by the end of a load test), inside the write transaction.
+    taken = select(Advisory.osv_id).where(Advisory.osv_id.startswith(prefix, autoescape=True))
+    for start in range(0, 1_000_000, _PAGE):
+        page = db.scalars(
+            taken.order_by(func.length(Advisory.osv_id).desc(), Advisory.osv_id.desc())
+            .offset(start)
+            .limit(_PAGE)
+        ).all()
+        for osv_id in page:
+            if osv_id[len(prefix) :].isdigit():
+                return int(osv_id[len(prefix) :])
+        if len(page) < _PAGE:
+            break
+    return 0
 
 
 def _claim(db: Session, osv_id: str) -> bool:
