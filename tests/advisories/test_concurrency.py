@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.advisories import services
@@ -88,3 +90,44 @@ def test_drafts_are_numbered_under_the_hubs_prefix(
         )
     assert made.osv_id == f"x_EXAMPLE-{utcnow().year}-0001"
     assert services.id_prefix(settings) == services.ID_PREFIX  # the default: x_ACCORD
+
+
+def test_a_draft_under_way_does_not_hold_the_next_one_back(
+    session_factory: sessionmaker[Session], make: Factories
+) -> None:
+    # Both read the same highest number; the second used to wait for the first's commit on
+    # the unique index, then try again (drafts written together took turns).
+    slug = make.org("Acme")
+    prefix = f"{services.ID_PREFIX}-{utcnow().year}-"
+    with session_factory() as first, session_factory() as second:
+        if first.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite writers take turns on its one write lock before numbering")
+        data = AdvisoryCreate.model_validate(DRAFT)
+        made = services.create_draft(
+            first, org=identity.get_org(first, slug), data=data, actor=SYSTEM
+        )
+        assert made.osv_id == f"{prefix}0001"
+        second.execute(text("SET LOCAL lock_timeout = '1s'"))
+        later = services.create_draft(
+            second, org=identity.get_org(second, slug), data=data, actor=SYSTEM
+        )
+        assert later.osv_id == f"{prefix}0002"
+        second.commit()
+        first.commit()
+
+
+def test_the_next_number_follows_the_highest_one_whatever_its_width(
+    session_factory: sessionmaker[Session], make: Factories
+) -> None:
+    slug = make.org("Acme")
+    prefix = f"{services.ID_PREFIX}-{utcnow().year}-"
+    given = [f"{prefix}9999", f"{prefix}10000", f"{prefix}release-notes", f"{prefix}0042"]
+    with unit_of_work(session_factory) as db:
+        org = identity.get_org(db, slug)
+        for osv_id in given:
+            data = AdvisoryCreate.model_validate({**DRAFT, "id": osv_id})
+            services.create_draft(db, org=org, data=data, actor=SYSTEM)
+        made = services.create_draft(
+            db, org=org, data=AdvisoryCreate.model_validate(DRAFT), actor=SYSTEM
+        )
+    assert made.osv_id == f"{prefix}10001"

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, ColumnElement, Select, cast, func, select, type_coe
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accord.advisories import documents, ecosystems, scoring, validation
+from accord.advisories import documents, ecosystems, numbering, scoring, validation
 from accord.advisories.errors import BadRecord
 from accord.advisories.models import Advisory, AdvisoryStatus, AffectedPackage, Tlp
 from accord.advisories.publication import publish
@@ -154,13 +154,13 @@ def create_draft(
     of its own it is numbered ``prefix-YYYY-NNNN`` (the hub's: ``id_prefix(settings)``)."""
     authorize(actor, Action.ADVISORY_AUTHOR, org_id=org.id)
     for _ in range(_ID_ATTEMPTS):
-        osv_id = data.id or _next_id(db, prefix)
+        osv_id = data.id or numbering.next_id(db, prefix)
         if db.scalar(select(Advisory.id).where(Advisory.osv_id == osv_id)) is not None:
             if data.id:
                 raise Conflict(
                     Message(N_("an advisory %(osv_id)s exists"), osv_id=osv_id), field="id"
                 )
-            continue  # taken since _next_id read the numbers: read them again
+            continue  # taken since next_id read the numbers: read them again
         advisory = _new_draft(osv_id, org, data)
         # Two transactions may pick the same id (the next number, or one given twice): the
         # unique index lets one in and makes the other's INSERT fail once the first commits.
@@ -370,11 +370,3 @@ def _store_draft(advisory: Advisory, record: dict[str, Any], hub: dict[str, Any]
 def id_prefix(settings: Settings) -> str:
     """The prefix of the hub's own advisory ids (``ACCORD_ADVISORY_ID_PREFIX`` behind "x_")."""
     return f"x_{settings.advisory_id_prefix}"
-
-
-def _next_id(db: Session, stem: str) -> str:
-    year = utcnow().year
-    prefix = f"{stem}-{year}-"
-    taken = db.scalars(select(Advisory.osv_id).where(Advisory.osv_id.like(f"{prefix}%"))).all()
-    numbers = [int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()]
-    return f"{prefix}{max(numbers, default=0) + 1:04d}"

@@ -3,9 +3,10 @@
 One transaction per envelope. Validation is pure and happens before anything is written, so
 an invalid object never reaches the database; the only write that could fail per object is a
 duplicate (id, version), and that is found by reading the stored versions first, under a
-per-collection lock on PostgreSQL (SQLite has one writer anyway). So there is nothing to
-isolate with a savepoint per object, whose round trips would cost more than the whole insert;
-and if the database itself fails, the request fails whole and nothing is half-stored.
+lock per object on PostgreSQL (``ingest_rows.lock``; SQLite has one writer anyway). So there
+is nothing to isolate with a savepoint per object, whose round trips would cost more than the
+whole insert; and if the database itself fails, the request fails whole and nothing is
+half-stored.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def _store_valid(
     now: datetime,
     report: Report,
 ) -> None:
-    ingest_rows.lock(db, collection.id)
+    ingest_rows.lock(db, collection.id, (stix_id for stix_id, _ in valid))
     existing = ingest_rows.existing_versions(db, collection.id, {k[0] for k in valid})
     fresh: list[Valid] = []
     chains: dict[str, dict[datetime, Stored]] = {}  # the stored versions new rows join

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from accord.sharing import bulk, lookup, refs
 from accord.sharing.models import (
@@ -32,13 +32,65 @@ if TYPE_CHECKING:
 _CHUNK = 500
 
 
-def lock(db: Session, collection_id: int) -> None:
-    """Serialise the envelopes written into one collection (PostgreSQL; SQLite has one
-    writer anyway)."""
-    # Concurrent envelopes into one collection would race on the latest/first flags and on
-    # duplicates; a transaction-scoped advisory lock serialises them on PostgreSQL.
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(7160, :c)"), {"c": collection_id})
+# PostgreSQL advisory lock namespaces (the two-key form): a collection, one object of one.
+_COLLECTION_LOCK = 7160
+_OBJECT_LOCK = 7162
+# db.info: the collections whose every envelope this transaction may write (locked whole).
+_WHOLE = "accord.sharing.collections_locked"
+
+
+def lock(db: Session, collection_id: int, stix_ids: Iterable[str]) -> None:
+    """Serialise the envelopes that write the same objects into one collection (PostgreSQL;
+    SQLite has one writer anyway).
+
+    Concurrent envelopes carrying versions of one object would race on its latest and first
+    flags, on who created it and on duplicates. Each envelope takes, until its commit, its
+    collection's lock shared and one lock per object id, in one statement and in key order
+    (two such envelopes never wait for each other in a cycle); envelopes of other objects go
+    on side by side. A transaction that stores several envelopes takes the collection whole
+    first (:func:`lock_whole`): taking more object locks after its first ones could close a
+    cycle with another envelope.
+    """
+    if db.get_bind().dialect.name != "postgresql" or collection_id in db.info.get(_WHOLE, ()):
+        return
+    keys = sorted({object_key(collection_id, stix_id) for stix_id in stix_ids})
+    # unnest hands the keys over in the array's order: the locks are taken in key order.
+    db.execute(
+        text(
+            "SELECT pg_advisory_xact_lock_shared(:n, :c), "
+            "(SELECT count(pg_advisory_xact_lock(:o, k)) FROM unnest(CAST(:keys AS integer[])) k)"
+        ),
+        {"n": _COLLECTION_LOCK, "c": collection_id, "o": _OBJECT_LOCK, "keys": keys},
+    )
+
+
+def lock_whole(db: Session, collection_id: int) -> None:
+    """Take the collection from every other envelope until the commit: for a transaction that
+    stores more than one envelope into it (a drain of the queue, a pull from a remote)."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    whole = db.info.get(_WHOLE)
+    if whole is None:
+        whole = db.info[_WHOLE] = set()
+        event.listen(db, "after_transaction_end", _forget_whole)
+    if collection_id not in whole:
+        db.execute(
+            text("SELECT pg_advisory_xact_lock(:n, :c)"),
+            {"n": _COLLECTION_LOCK, "c": collection_id},
+        )
+        whole.add(collection_id)
+
+
+def _forget_whole(db: Session, transaction: SessionTransaction) -> None:
+    # The locks end with the outermost transaction (a savepoint's end keeps them).
+    if transaction.parent is None and _WHOLE in db.info:
+        db.info[_WHOLE].clear()
+
+
+def object_key(collection_id: int, stix_id: str) -> int:
+    """The 32-bit key of one object's lock: two objects sharing one only wait for each other."""
+    digest = hashlib.blake2b(f"{collection_id}/{stix_id}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 # A stored version: its row id, latest and first flags, and producing organization.
@@ -81,13 +133,21 @@ def audience(db: Session, collection: Collection) -> int:
     found = db.scalar(select(Audience.id).where(Audience.digest == digest))
     if found is not None:
         return found
-    audience = Audience(digest=digest)
-    db.add(audience)
+    # Two envelopes into one collection may name a new audience at once (only the objects
+    # they write are locked): the second waits for the first's row, adds none, and reads it.
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created: int | None = db.scalar(
+        insert(Audience)
+        .values(digest=digest)
+        .on_conflict_do_nothing(index_elements=[Audience.digest])
+        .returning(Audience.id)
+    )
+    if created is None:
+        return int(db.scalars(select(Audience.id).where(Audience.digest == digest)).one())
+    db.add_all(AudienceMember(audience_id=created, organization_id=o) for o in orgs)
+    db.add_all(AudienceMember(audience_id=created, group_id=g) for g in groups)
     db.flush()
-    db.add_all(AudienceMember(audience_id=audience.id, organization_id=o) for o in orgs)
-    db.add_all(AudienceMember(audience_id=audience.id, group_id=g) for g in groups)
-    db.flush()
-    return audience.id
+    return created
 
 
 def rows_of(

@@ -1,0 +1,144 @@
+"""On PostgreSQL, envelopes into one collection wait for each other only over the same objects.
+
+Every envelope used to take its collection's lock until its commit, so a collection that
+everyone posts to took its envelopes one at a time (under the mixed load of bench/load.py, the
+writes' longest wait). What that lock guaranteed, the latest and first flags and the creator of
+each object, is about one object: an envelope now locks its objects, and its collection only
+shared; a transaction storing several envelopes (a queue drain, a pull) takes it whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.clock import utcnow
+from accord.sharing import ingest, ingest_rows
+from accord.sharing.models import Collection, StixObject
+from tests.factories import Factories
+from tests.sharing import stixgen
+from tests.sharing.conftest import make_collection
+
+
+@pytest.fixture
+def collection_id(
+    engine: Engine, session_factory: sessionmaker[Session], make: Factories
+) -> Iterator[int]:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: its envelopes never run side by side")
+    uuid = make_collection(session_factory, make.org("Feed Org"), title="Feed")
+    with session_factory() as db:
+        yield db.scalars(select(Collection.id).where(Collection.uuid == uuid)).one()
+
+
+def _store(db: Session, collection_id: int, objects: list[dict[str, Any]]) -> ingest.Report:
+    collection = db.get(Collection, collection_id)
+    assert collection is not None
+    return ingest.store_objects(
+        db,
+        collection=collection,
+        objects=objects,
+        source=ingest.Source(producer_org_id=collection.owner_org_id),
+        now=utcnow(),
+    )
+
+
+def _impatient(factory: sessionmaker[Session]) -> Session:
+    """A session whose transaction gives up a lock wait after a moment (instead of waiting)."""
+    db = factory()
+    db.execute(text("SET LOCAL lock_timeout = '1s'"))
+    return db
+
+
+def _version(day: int) -> datetime:
+    return datetime(2026, 1, day, tzinfo=UTC)
+
+
+def test_envelopes_of_other_objects_do_not_wait(
+    session_factory: sessionmaker[Session], collection_id: int
+) -> None:
+    with session_factory.begin() as db:  # the collection's audience, as after its first
+        _store(db, collection_id, [stixgen.indicator()])
+    with session_factory() as first:
+        assert _store(first, collection_id, [stixgen.indicator()]).stored == 1
+        # The first envelope is not committed; the second, of another object, goes on.
+        with _impatient(session_factory) as second:
+            assert _store(second, collection_id, [stixgen.indicator()]).stored == 1
+            second.commit()
+        first.commit()
+    with session_factory() as db:
+        count = db.scalar(select(func.count()).where(StixObject.collection_id == collection_id))
+        assert count == 3
+
+
+def test_envelopes_of_one_object_take_turns(
+    session_factory: sessionmaker[Session], collection_id: int
+) -> None:
+    stix_id = f"indicator--{'1' * 8}-1111-4111-8111-{'1' * 12}"
+    older = stixgen.indicator(stix_id=stix_id, modified=_version(1))
+    newer = stixgen.indicator(stix_id=stix_id, modified=_version(2))
+    with session_factory() as first:
+        _store(first, collection_id, [older])
+        with _impatient(session_factory) as second, pytest.raises(OperationalError):
+            _store(second, collection_id, [newer])
+        first.commit()
+    with session_factory.begin() as db:
+        assert _store(db, collection_id, [newer]).stored == 1
+    with session_factory() as db:
+        flags = db.execute(
+            select(StixObject.version, StixObject.is_latest, StixObject.is_first)
+            .where(StixObject.stix_id == stix_id)
+            .order_by(StixObject.version)
+        ).all()
+    assert [(latest, first) for _, latest, first in flags] == [(False, True), (True, False)]
+
+
+def test_a_collection_taken_whole_holds_every_envelope_back(
+    session_factory: sessionmaker[Session], collection_id: int
+) -> None:
+    with session_factory() as drain:
+        ingest_rows.lock_whole(drain, collection_id)
+        with _impatient(session_factory) as other, pytest.raises(OperationalError):
+            _store(other, collection_id, [stixgen.indicator()])
+        # The whole collection's holder stores envelope after envelope without waiting.
+        assert _store(drain, collection_id, [stixgen.indicator()]).stored == 1
+        assert _store(drain, collection_id, [stixgen.indicator()]).stored == 1
+        drain.commit()
+        # Its next transaction holds nothing any more.
+        assert collection_id not in drain.info.get(ingest_rows._WHOLE, set())
+
+
+def test_two_envelopes_naming_a_new_audience_at_once_share_it(
+    session_factory: sessionmaker[Session], collection_id: int
+) -> None:
+    errors: list[BaseException] = []
+    with session_factory() as first:
+        _store(first, collection_id, [stixgen.indicator()])  # the audience's row, uncommitted
+
+        def second() -> None:
+            try:
+                with session_factory.begin() as db:
+                    _store(db, collection_id, [stixgen.indicator()])
+            except BaseException as exc:  # reported by the test's thread
+                errors.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.5)  # the second waits for the first's audience row
+        first.commit()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert errors == []
+    with session_factory() as db:
+        audiences = db.scalars(
+            select(StixObject.audience_id).where(StixObject.collection_id == collection_id)
+        ).all()
+    assert len(audiences) == 2
+    assert len(set(audiences)) == 1
