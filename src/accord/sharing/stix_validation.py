@@ -235,21 +235,14 @@ def check_object(obj: object) -> CheckedObject:
         _references(obj, references)
     comparisons = _indicator(obj) if stix_type == "indicator" else ()
     sighting_of, count = _sighting(obj) if stix_type == "sighting" else (None, None)
-    markings = obj.get("object_marking_refs", ())
+    markings = tuple(obj.get("object_marking_refs", ()))
+    revoked = obj.get("revoked") is True
+    granular = granular_tlp_refs(obj) if "granular_markings" in obj else ()
     # Positional, in the named tuple's order: half the cost of keywords, once an object.
     return CheckedObject(
-        stix_id,
-        stix_type,
-        spec_version,
-        version,
-        version_text,
-        obj.get("revoked") is True,
-        tuple(markings),
-        comparisons,
-        sighting_of,
-        count,
-        granular_tlp_refs(obj) if "granular_markings" in obj else (),
-    )
+        stix_id, stix_type, spec_version, version, version_text, revoked, markings, comparisons,
+        sighting_of, count, granular
+    )  # fmt: skip
 
 
 def granular_tlp_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
