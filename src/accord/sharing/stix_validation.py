@@ -235,20 +235,14 @@ def check_object(obj: object) -> CheckedObject:
         _references(obj, references)
     comparisons = _indicator(obj) if stix_type == "indicator" else ()
     sighting_of, count = _sighting(obj) if stix_type == "sighting" else (None, None)
-    markings = obj.get("object_marking_refs", [])
+    markings = tuple(obj.get("object_marking_refs", ()))
+    revoked = obj.get("revoked") is True
+    granular = granular_tlp_refs(obj) if "granular_markings" in obj else ()
+    # Positional, in the named tuple's order: half the cost of keywords, once an object.
     return CheckedObject(
-        stix_id=stix_id,
-        stix_type=stix_type,
-        spec_version=spec_version,
-        version=version,
-        version_text=version_text,
-        revoked=obj.get("revoked") is True,
-        marking_refs=tuple(markings),
-        comparisons=comparisons,
-        sighting_of=sighting_of,
-        sighting_count=count,
-        granular_tlp_refs=granular_tlp_refs(obj),
-    )
+        stix_id, stix_type, spec_version, version, version_text, revoked, markings, comparisons,
+        sighting_of, count, granular
+    )  # fmt: skip
 
 
 def granular_tlp_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
@@ -293,12 +287,21 @@ def _common(obj: dict[str, Any]) -> None:
     for name in ("labels",):
         if name in obj and not _strings(obj[name]):
             raise StixInvalid(name, N_("must be a non-empty list of strings"))
-    refs = obj.get("external_references", [])
-    if not isinstance(refs, list) or not all(
-        isinstance(r, dict) and isinstance(r.get("source_name"), str) for r in refs
-    ):
-        raise StixInvalid("external_references", N_("each needs a source_name"))
-    granular = obj.get("granular_markings", [])
+    if "external_references" in obj:
+        refs = obj["external_references"]
+        if not isinstance(refs, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("source_name"), str) for r in refs
+        ):
+            raise StixInvalid("external_references", N_("each needs a source_name"))
+    if "granular_markings" in obj:
+        _granular(obj["granular_markings"])
+    if "extensions" in obj and not isinstance(obj["extensions"], dict):
+        raise StixInvalid("extensions", N_("must be a dictionary"))
+    if "lang" in obj:
+        check_language(obj["lang"], "lang")
+
+
+def _granular(granular: object) -> None:
     if not isinstance(granular, list):
         raise StixInvalid("granular_markings", N_("must be a list"))
     for marking in granular:
@@ -311,10 +314,6 @@ def _common(obj: dict[str, Any]) -> None:
             check_language(marking["lang"], "granular_markings")
         else:
             raise StixInvalid("granular_markings", N_("each needs a marking_ref or a lang"))
-    if "extensions" in obj and not isinstance(obj["extensions"], dict):
-        raise StixInvalid("extensions", N_("must be a dictionary"))
-    if "lang" in obj:
-        check_language(obj["lang"], "lang")
 
 
 def check_language(value: object, field: str) -> str:
