@@ -150,6 +150,8 @@ def _answers(
     answers: dict[Pair, dict[int, dict[str, Any]]] = {}
     loads, judge, unseen, plain = orjson.loads, decay.judge, (0, None), _PLAIN_ID.fullmatch
     asked_of = targets.__getitem__
+    # As ``object_url``, without its call: each collection's part written once.
+    pages = {i: f"/sharing/collections/{name}/objects/" for i, name in names.items()}
     for kind, value, row_id, stix_id, tlp, revoked, _, body, collection_id in rows:
         if row_id in shown_of:
             shown = shown_of[row_id]
@@ -161,23 +163,22 @@ def _answers(
             expired, score = judge(parsed, now, last)
             shown = None
             if include_expired or not expired:
-                collection = names[collection_id]
+                get = parsed.get
                 shown = {
                     "id": stix_id,
-                    "collection": collection,
-                    "name": parsed.get("name"),
-                    "pattern": parsed.get("pattern", ""),
+                    "collection": names[collection_id],
+                    "name": get("name"),
+                    "pattern": get("pattern", ""),
                     "tlp": tlp,
                     "revoked": bool(revoked),
                     "sightings": count,
                     "via": None,
-                    "valid_until": parsed.get("valid_until"),
+                    "valid_until": get("valid_until"),
                     "expired": expired,
                     "score": score,
-                    # As ``object_url``, without its call.
-                    "url": f"/sharing/collections/{collection}/objects/{stix_id}"
+                    "url": pages[collection_id] + stix_id
                     if plain(stix_id)
-                    else object_url(collection, stix_id),
+                    else object_url(names[collection_id], stix_id),
                 }
             shown_of[row_id] = shown
         if shown is None:
@@ -231,7 +232,9 @@ def _targets(
             related = [
                 (("ipv4-net", text), text) for text in networks_of(kind, pair[1], v4_lengths)
             ]
-        elif kind == "ipv6" or kind == "url":
+        elif kind == "url":
+            related = _host_related(pair[1], lengths, hosts)
+        elif kind == "ipv6":
             related = _related(*pair, lengths, hosts)[1:]
         else:
             continue
@@ -255,22 +258,36 @@ def _related(
         for text in lookup.networks_of(kind, normal, lengths.get(net_kind, ())):
             related.append(((net_kind, text), text))
     elif kind == "url":
-        if normal in hosts:
-            host = hosts[normal]
-        else:
-            try:
-                host = urlsplit(normal).hostname
-            except ValueError:  # a normal form that splits no more (``//[``): no host
-                host = None
-        if host:
-            try:
-                host_kind, host_normal = lookup.classify(host.strip("[]"))
-            except InvalidInput:  # a host that is no domain or address: nothing more
-                return related
-            if host_kind in ("domain", "ipv4", "ipv6"):
-                for found, via in _related(host_kind, host_normal, lengths, hosts):
-                    related.append((found, via or host_normal))
+        related.extend(_host_related(normal, lengths, hosts))
     return related
+
+
+def _host_related(
+    url: str, lengths: dict[str, list[int]], hosts: Mapping[str, str | None]
+) -> list[tuple[tuple[str, str], str | None]]:
+    """The indexed values that answer a URL through its host (a domain name, or an address
+    and the ranges holding it), each with what it was found through."""
+    if url in hosts:
+        host = hosts[url]
+    else:
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:  # a normal form that splits no more (``//[``): no host
+            host = None
+    if not host:
+        return []
+    try:
+        host_kind, host_normal = lookup.classify(host.strip("[]"))
+    except InvalidInput:  # a host that is no domain or address: nothing more
+        return []
+    if host_kind == "domain":  # most hosts: no ranges to add
+        return [((host_kind, host_normal), host_normal)]
+    if host_kind in ("ipv4", "ipv6"):
+        return [
+            (found, via or host_normal)
+            for found, via in _related(host_kind, host_normal, lengths, hosts)
+        ]
+    return []
 
 
 # A found index entry with its indicator: kind, value, id, stix_id, tlp, revoked,
