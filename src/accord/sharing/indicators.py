@@ -338,10 +338,14 @@ def _hits(db: Session, reader: Reader, targets: Targets) -> tuple[list[_Row], di
     readable = readable_collection_ids(db, reader.actor)
     if not readable or not targets:
         return [], {}
-    # Neither sorted nor without repeats: both databases do that themselves (an ``IN`` list
-    # on SQLite, ``= ANY`` on PostgreSQL), and a repeat (a key shared by two values asked)
-    # finds each row once.
+    # Not without repeats: both databases drop them (an ``IN`` list on SQLite, ``= ANY`` on
+    # PostgreSQL), and a repeat (a key shared by two values asked) finds each row once.
+    # Sorted: SQLite builds its ``IN`` list's index from the keys in the order given, and
+    # seeks the observables' index in that index's order; in order, both touch pages they
+    # have just read (16,000 keys: a tenth less of the statement's time, for a millisecond of
+    # sorting).
     keys = lookup.keys(targets)
+    keys.sort()
     dialect = db.get_bind().dialect.name
     params = {
         "keys": batches.listed(dialect, keys),

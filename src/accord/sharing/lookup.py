@@ -206,7 +206,9 @@ def _classify(value: str, hosts: dict[str, str | None]) -> tuple[str, str]:
     text = value.strip()
     if len(text) in _HEX_LENGTHS and _HEX.match(text):
         return _HEX_LENGTHS[len(text)], text.lower()
-    plain = _PLAIN_URL.fullmatch(text)
+    # Only a URL holds "://": an address or a name is not tried as one (the attempt reads it
+    # to its end as a scheme, then again from each of its characters).
+    plain = _PLAIN_URL.fullmatch(text) if "://" in text else None
     if plain is not None:
         host = plain[2].lower()
         normal = f"{plain[1].lower()}://{host}{plain[3]}"
