@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import orjson
 from pydantic import BaseModel
@@ -23,10 +23,9 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from accord import collector, prepared
 from accord.clock import utcnow
-from accord.errors import InvalidInput
 from accord.identity.policy import Action, authorize
-from accord.sharing import batches, decay, lookup, visibility, warninglists
-from accord.sharing.models import Collection, Observable, ObservablePrefix, StixObject
+from accord.sharing import batches, decay, lookup, lookup_targets, visibility, warninglists
+from accord.sharing.models import Collection, Observable, StixObject
 from accord.sharing.readers import Reader, readable_collection_ids
 from accord.sharing.schemas import IndicatorHit, LookupResult
 from accord.sharing.visibility import visible_clause
@@ -71,8 +70,8 @@ def look_up(
     ]
 
 
-Pair = tuple[str, str]
-Targets = dict[Pair, list[tuple[Pair, str | None]]]
+Pair = lookup_targets.Pair
+Targets = lookup_targets.Targets
 
 
 def answer(
@@ -93,8 +92,12 @@ def answer(
         values = values if isinstance(values, list) else list(values)
         classified, hosts = lookup.classify_all(values)
         asked = set(classified.values())
-        lengths = _prefix_lengths(db) if any(k in _ADDRESS_KINDS for k, _ in asked) else {}
-        targets = _targets(asked, lengths, hosts)
+        lengths = (
+            lookup_targets.prefix_lengths(db)
+            if any(k in lookup_targets.ADDRESS_KINDS for k, _ in asked)
+            else {}
+        )
+        targets = lookup_targets.targets(asked, lengths, hosts)
         rows, names = _hits(db, reader, targets)
         answers = _answers(db, reader, rows, names, targets, include_expired, now)
         flagged = warninglists.flags(db, asked, hosts)
@@ -198,98 +201,6 @@ def _rank(hit: dict[str, Any]) -> tuple[float, str]:
     return -hit["score"], hit["id"]
 
 
-def _prefix_lengths(db: Session) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {}
-    for kind, length in db.execute(select(ObservablePrefix.kind, ObservablePrefix.length)):
-        found.setdefault(kind, []).append(length)
-    return found
-
-
-# The kinds whose values may lie in a stored range: addresses, and URLs whose host is one
-# (a URL asked alone, without an address beside it, missed the range holding its host).
-_ADDRESS_KINDS = frozenset(lookup.NETWORK_KINDS) | {"url"}
-
-
-def _targets(
-    asked: Iterable[Pair], lengths: dict[str, list[int]], hosts: Mapping[str, str | None]
-) -> Targets:
-    """Each indexed (kind, value) to find, and the values asked it answers, with how
-    (``via``: the range or host it was found through, None for the value itself): what
-    :func:`_related` lists for each value asked, gathered in one loop without a list a value
-    (a look-up asks thousands, most of them one address or one host)."""
-    targets: Targets = {}
-    v4_lengths = lengths.get("ipv4-net", ())
-    networks_of = lookup.networks_of
-    for pair in asked:
-        kind = pair[0]
-        listed = targets.get(pair)
-        if listed is None:
-            targets[pair] = [(pair, None)]
-        else:
-            listed.append((pair, None))
-        related: list[tuple[Pair, str | None]]
-        if kind == "ipv4":
-            related = [
-                (("ipv4-net", text), text) for text in networks_of(kind, pair[1], v4_lengths)
-            ]
-        elif kind == "url":
-            related = _host_related(pair[1], lengths, hosts)
-        elif kind == "ipv6":
-            related = _related(*pair, lengths, hosts)[1:]
-        else:
-            continue
-        for found, via in related:
-            listed = targets.get(found)
-            if listed is None:
-                targets[found] = [(pair, via)]
-            else:
-                listed.append((pair, via))
-    return targets
-
-
-def _related(
-    kind: str, normal: str, lengths: dict[str, list[int]], hosts: Mapping[str, str | None]
-) -> list[tuple[tuple[str, str], str | None]]:
-    """The indexed values that answer a value asked: itself, ranges, a URL's host (``hosts``:
-    the hosts of URLs already split, by their normal form)."""
-    related: list[tuple[tuple[str, str], str | None]] = [((kind, normal), None)]
-    if kind in lookup.NETWORK_KINDS:
-        net_kind = lookup.NETWORK_KINDS[kind]
-        for text in lookup.networks_of(kind, normal, lengths.get(net_kind, ())):
-            related.append(((net_kind, text), text))
-    elif kind == "url":
-        related.extend(_host_related(normal, lengths, hosts))
-    return related
-
-
-def _host_related(
-    url: str, lengths: dict[str, list[int]], hosts: Mapping[str, str | None]
-) -> list[tuple[tuple[str, str], str | None]]:
-    """The indexed values that answer a URL through its host (a domain name, or an address
-    and the ranges holding it), each with what it was found through."""
-    if url in hosts:
-        host = hosts[url]
-    else:
-        try:
-            host = urlsplit(url).hostname
-        except ValueError:  # a normal form that splits no more (``//[``): no host
-            host = None
-    if not host:
-        return []
-    try:
-        host_kind, host_normal = lookup.classify(host.strip("[]"))
-    except InvalidInput:  # a host that is no domain or address: nothing more
-        return []
-    if host_kind == "domain":  # most hosts: no ranges to add
-        return [((host_kind, host_normal), host_normal)]
-    if host_kind in ("ipv4", "ipv6"):
-        return [
-            (found, via or host_normal)
-            for found, via in _related(host_kind, host_normal, lengths, hosts)
-        ]
-    return []
-
-
 # A found index entry with its indicator: kind, value, id, stix_id, tlp, revoked,
 # producer_org_id, body, collection_id (the driver's tuple: an object of each would cost more
 # than the query).
@@ -338,14 +249,12 @@ def _hits(db: Session, reader: Reader, targets: Targets) -> tuple[list[_Row], di
     readable = readable_collection_ids(db, reader.actor)
     if not readable or not targets:
         return [], {}
-    # Not without repeats: both databases drop them (an ``IN`` list on SQLite, ``= ANY`` on
-    # PostgreSQL), and a repeat (a key shared by two values asked) finds each row once.
-    # Sorted: SQLite builds its ``IN`` list's index from the keys in the order given, and
-    # seeks the observables' index in that index's order; in order, both touch pages they
-    # have just read (16,000 keys: a tenth less of the statement's time, for a millisecond of
-    # sorting).
+    # Neither sorted nor without repeats: both databases do that themselves (an ``IN`` list
+    # on SQLite, ``= ANY`` on PostgreSQL), and a repeat (a key shared by two values asked)
+    # finds each row once. (Sorted, SQLite's statement takes a tenth less, as its list's index
+    # is built and the observables' index sought in order; sorting 16,000 64-bit integers in
+    # Python costs as much.)
     keys = lookup.keys(targets)
-    keys.sort()
     dialect = db.get_bind().dialect.name
     params = {
         "keys": batches.listed(dialect, keys),
