@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,7 @@ def main() -> None:
             timings.append(t1 - t0)
             cpu.append(c1 - c0)
             parts.append(t3 - t2)
+        _digests(factory, asked)
         hits = sum(1 for r in results if r["indicators"])
         via = sum(1 for r in results for i in r["indicators"] if i["via"])
         listed = sum(1 for r in results if r["warninglists"])
@@ -289,6 +290,29 @@ def main() -> None:
                 profile.runcall(indicators.answer, db, reader=reader, values=asked)
             pstats.Stats(profile).sort_stats("tottime").print_stats(15)
         engine.dispose()
+
+
+def _digests(factory: sessionmaker[Session], asked: list[str]) -> None:
+    """The SHA-256 of the answer's JSON at a fixed time (three days after the last indicator
+    was added, so that scores are the same from run to run on one database), without and
+    with expired indicators: a change to the look-up must leave both as they were."""
+    with unit_of_work(factory) as db:
+        last = db.execute(text("SELECT max(date_added) FROM sharing_objects")).scalar_one()
+        if isinstance(last, str):  # SQLite's own text
+            last = datetime.fromisoformat(last)
+        now = (last if last.tzinfo else last.replace(tzinfo=UTC)) + timedelta(days=3)
+        reader = reader_for(db, ANONYMOUS)
+        digests = [
+            hashlib.sha256(
+                jsonio.dumps(
+                    indicators.answer(
+                        db, reader=reader, values=asked, include_expired=expired, now=now
+                    )
+                )
+            ).hexdigest()
+            for expired in (False, True)
+        ]
+    print(f"  answer's SHA-256 at {now.isoformat()}: {digests[0]} (with expired: {digests[1]})")
 
 
 def _stages(factory: sessionmaker[Session], asked: list[str], runs: int) -> None:

@@ -63,6 +63,10 @@ def _array_text(values: Sequence[int] | Sequence[str]) -> str:
     a look-up's 16,000 keys and as much for its 6,000 indicator ids."""
     if values and isinstance(values[0], int):
         return "{" + ",".join(map(str, values)) + "}"
+    texts = list(map(str, values))
+    if texts and '"' not in (whole := "".join(texts)) and "\\" not in whole:
+        # Nothing to escape (STIX ids, host names): each element quoted by one join.
+        return '{"' + '","'.join(texts) + '"}'
     quoted = ['"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]
     return "{" + ",".join(quoted) + "}"
 

@@ -90,9 +90,21 @@ def judge(obj: dict[str, Any], now: datetime, last_sighting: datetime | None) ->
     in one call, for the thousands of hits of one look-up."""
     # :func:`_score`'s arithmetic, step for step (the same floats), in the common case of no
     # ``valid_until``, without its call and keyword defaults: a look-up judges thousands.
-    until = obj.get("valid_until")
-    valid_from = parse_time(obj.get("valid_from") or obj.get("created"))
-    confidence = obj.get("confidence")
+    get = obj.get
+    until = get("valid_until")
+    confidence = get("confidence")
+    if until is None and confidence.__class__ is int and 0 <= confidence <= 100:
+        # The commonest case of all (a confidence, checked at ingest, and no end): no clamp,
+        # and an int times a float is the float of the int times it.
+        start = parse_time(get("valid_from") or get("created")) or now
+        if last_sighting is not None and last_sighting > start:
+            start = last_sighting
+        t = (now - start).total_seconds()
+        ratio = t / _LIFETIME_SECONDS if t > 0.0 else 0.0
+        if ratio >= 1:
+            return False, 0.0
+        return False, round(confidence * (1.0 - ratio**_EXPONENT), 1)
+    valid_from = parse_time(get("valid_from") or get("created"))
     confidence = confidence if isinstance(confidence, int) else None
     if until is not None:
         valid_until = parse_time(until)

@@ -113,9 +113,8 @@ def networks_of(kind: str, address: str, lengths: Iterable[int]) -> list[str]:
             # Whole octets: the canonical text's own (four decimal octets without leading
             # zeros), as ``inet_ntop`` writes them; a look-up asks this of thousands of
             # addresses at each length stored.
-            kept = _OCTETS[length]
-            head = address.split(".", kept)[:kept]
-            found.append(".".join([*head, *_ZEROS[kept]]) + f"/{length}")
+            dropped, tail = _OCTETS[length]
+            found.append(address.rsplit(".", dropped)[0] + tail)
             continue
         if value < 0:
             value = int.from_bytes(socket.inet_pton(family, address), "big")
@@ -125,8 +124,9 @@ def networks_of(kind: str, address: str, lengths: Iterable[int]) -> list[str]:
     return found
 
 
-_OCTETS = {8: 1, 16: 2, 24: 3}
-_ZEROS = {1: ("0", "0", "0"), 2: ("0", "0"), 3: ("0",)}
+# A whole-octet prefix length: the octets the range's text drops from the address, and what
+# it writes in their place.
+_OCTETS = {8: (3, ".0.0.0/8"), 16: (2, ".0.0/16"), 24: (1, ".0/24")}
 
 
 def prefix_length(value: str) -> int:
@@ -206,7 +206,9 @@ def _classify(value: str, hosts: dict[str, str | None]) -> tuple[str, str]:
     text = value.strip()
     if len(text) in _HEX_LENGTHS and _HEX.match(text):
         return _HEX_LENGTHS[len(text)], text.lower()
-    plain = _PLAIN_URL.fullmatch(text)
+    # Only a URL holds "://": an address or a name is not tried as one (the attempt reads it
+    # to its end as a scheme, then again from each of its characters).
+    plain = _PLAIN_URL.fullmatch(text) if "://" in text else None
     if plain is not None:
         host = plain[2].lower()
         normal = f"{plain[1].lower()}://{host}{plain[3]}"
