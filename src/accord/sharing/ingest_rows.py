@@ -49,7 +49,8 @@ def lock(db: Session, collection_id: int, stix_ids: Iterable[str]) -> None:
     (two such envelopes never wait for each other in a cycle); envelopes of other objects go
     on side by side. A transaction that stores several envelopes takes the collection whole
     first (:func:`lock_whole`): taking more object locks after its first ones could close a
-    cycle with another envelope.
+    cycle with another envelope. A deletion of an object's versions takes its lock too
+    (``services.delete_object``): it marks the versions left again.
     """
     if db.get_bind().dialect.name != "postgresql" or collection_id in db.info.get(_WHOLE, ()):
         return
