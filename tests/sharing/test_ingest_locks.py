@@ -195,3 +195,23 @@ def test_an_envelope_waits_for_a_deletion_of_its_object(
             .order_by(StixObject.version)
         ).all()
     assert flags == [(_version(1), False, True), (_version(3), True, False)]
+
+
+def test_a_large_envelope_takes_its_collection_not_a_lock_per_object(
+    session_factory: sessionmaker[Session], collection_id: int
+) -> None:
+    # Each object lock is a slot of PostgreSQL's shared lock table (64 a connection by
+    # default): two dozen envelopes of 499 objects side by side filled it, and failed.
+    objects = [stixgen.indicator() for _ in range(100)]
+    with session_factory() as first:
+        assert _store(first, collection_id, objects).stored == len(objects)
+        held = first.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        )
+        assert held == 1
+        with _impatient(session_factory) as other, pytest.raises(OperationalError):
+            _store(other, collection_id, [stixgen.indicator()])
+        first.commit()
