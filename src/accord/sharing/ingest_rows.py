@@ -53,10 +53,10 @@ def lock(db: Session, collection_id: int, stix_ids: Iterable[str]) -> None:
     collection's lock shared and one lock per object id, in one statement and in key order
     (two such envelopes never wait for each other in a cycle); envelopes of other objects go
     on side by side. An envelope of more than ``MOST_OBJECT_LOCKS`` objects takes the
-    collection whole instead, as before object locks. A transaction that stores several envelopes takes the collection whole
-    first (:func:`lock_whole`): taking more object locks after its first ones could close a
-    cycle with another envelope. A deletion of an object's versions takes its lock too
-    (``services.delete_object``): it marks the versions left again.
+    collection whole instead, as before object locks. A transaction that stores several
+    envelopes takes the collection whole first (:func:`lock_whole`): taking more object locks
+    after its first ones could close a cycle with another envelope. A deletion of an object's
+    versions takes its lock too (``services.delete_object``): it marks the versions left again.
     """
     if db.get_bind().dialect.name != "postgresql" or collection_id in db.info.get(_WHOLE, ()):
         return
