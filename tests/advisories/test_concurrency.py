@@ -131,3 +131,22 @@ def test_the_next_number_follows_the_highest_one_whatever_its_width(
             db, org=org, data=AdvisoryCreate.model_validate(DRAFT), actor=SYSTEM
         )
     assert made.osv_id == f"{prefix}10001"
+
+
+def test_a_number_given_by_hand_with_more_zeros_does_not_stop_the_numbering(
+    session_factory: sessionmaker[Session], make: Factories
+) -> None:
+    # An author may give any id, this prefix's included: "-00001" is longer than "-0042"
+    # but a smaller number. Read as the highest, it had every later draft take "-0002", find
+    # it taken, read again and give up ("too many drafts at once"), for the rest of the year.
+    slug = make.org("Acme")
+    prefix = f"{services.ID_PREFIX}-{utcnow().year}-"
+    with unit_of_work(session_factory) as db:
+        org = identity.get_org(db, slug)
+        for osv_id in (f"{prefix}0001", f"{prefix}0002", f"{prefix}0042", f"{prefix}00001"):
+            data = AdvisoryCreate.model_validate({**DRAFT, "id": osv_id})
+            services.create_draft(db, org=org, data=data, actor=SYSTEM)
+        made = services.create_draft(
+            db, org=org, data=AdvisoryCreate.model_validate(DRAFT), actor=SYSTEM
+        )
+    assert made.osv_id == f"{prefix}0043"

@@ -20,8 +20,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
-from accord.sharing import ingest, ingest_rows
+from accord.identity.models import MemberRole, User
+from accord.identity.policy import Actor
+from accord.sharing import ingest, ingest_rows, queries, services
 from accord.sharing.models import Collection, StixObject
+from accord.sharing.readers import reader_for
 from tests.factories import Factories
 from tests.sharing import stixgen
 from tests.sharing.conftest import make_collection
@@ -142,3 +145,73 @@ def test_two_envelopes_naming_a_new_audience_at_once_share_it(
         ).all()
     assert len(audiences) == 2
     assert len(set(audiences)) == 1
+
+
+def test_an_envelope_waits_for_a_deletion_of_its_object(
+    session_factory: sessionmaker[Session], collection_id: int, make: Factories
+) -> None:
+    # A deletion marks the newest and oldest versions left; an envelope adding a version
+    # meanwhile used to read the versions as before the deletion, and leave two latest ones.
+    stix_id = f"indicator--{'2' * 8}-2222-4222-8222-{'2' * 12}"
+    with session_factory.begin() as db:
+        _store(db, collection_id, [stixgen.indicator(stix_id=stix_id, modified=_version(1))])
+        _store(db, collection_id, [stixgen.indicator(stix_id=stix_id, modified=_version(2))])
+    errors: list[BaseException] = []
+    with session_factory() as deleter:
+        collection = deleter.get(Collection, collection_id)
+        assert collection is not None
+        person = make.user()
+        user_id = deleter.scalars(select(User.id).where(User.username == person.username)).one()
+        admin = Actor(user_id=user_id, roles={collection.owner_org_id: MemberRole.ADMIN})
+        deleted = services.delete_object(
+            deleter,
+            actor=admin,
+            reader=reader_for(deleter, admin),
+            collection_id=collection.uuid,
+            stix_id=stix_id,
+            versions=queries.VersionMatch(at=(_version(2),)),
+        )
+        assert deleted == 1
+
+        def envelope() -> None:
+            try:
+                with session_factory.begin() as db:
+                    newer = stixgen.indicator(stix_id=stix_id, modified=_version(3))
+                    assert _store(db, collection_id, [newer]).stored == 1
+            except BaseException as exc:  # reported by the test's thread
+                errors.append(exc)
+
+        thread = threading.Thread(target=envelope)
+        thread.start()
+        thread.join(0.5)
+        deleter.commit()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert errors == []
+    with session_factory() as db:
+        flags = db.execute(
+            select(StixObject.version, StixObject.is_latest, StixObject.is_first)
+            .where(StixObject.stix_id == stix_id)
+            .order_by(StixObject.version)
+        ).all()
+    assert flags == [(_version(1), False, True), (_version(3), True, False)]
+
+
+def test_a_large_envelope_takes_its_collection_not_a_lock_per_object(
+    session_factory: sessionmaker[Session], collection_id: int
+) -> None:
+    # Each object lock is a slot of PostgreSQL's shared lock table (64 a connection by
+    # default): two dozen envelopes of 499 objects side by side filled it, and failed.
+    objects = [stixgen.indicator() for _ in range(100)]
+    with session_factory() as first:
+        assert _store(first, collection_id, objects).stored == len(objects)
+        held = first.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        )
+        assert held == 1
+        with _impatient(session_factory) as other, pytest.raises(OperationalError):
+            _store(other, collection_id, [stixgen.indicator()])
+        first.commit()

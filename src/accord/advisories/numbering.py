@@ -41,20 +41,23 @@ def next_id(db: Session, stem: str) -> str:
 
 
 def _highest(db: Session, prefix: str) -> int:
-    # The longest ids first, and among ids of one length the greatest: for numbers, the
-    # highest comes first. Read a few (an id given by hand may end otherwise), in the
-    # database: reading every id of the year into Python made each draft slower than the last
-    # (thousands by the end of a load test), inside the write transaction.
+    # The numbers with the most digits past their leading zeros first, and among those the
+    # greatest: for numbers, the highest comes first (an id given by hand may be written
+    # "-00001", longer than "-0042" and smaller). Read a few (an id given by hand may end
+    # otherwise), in the database: reading every id of the year into Python made each draft
+    # slower than the last (thousands by the end of a load test), inside the write transaction.
     taken = select(Advisory.osv_id).where(Advisory.osv_id.startswith(prefix, autoescape=True))
+    digits = func.ltrim(func.substr(Advisory.osv_id, len(prefix) + 1), "0")
     for start in range(0, 1_000_000, _PAGE):
         page = db.scalars(
-            taken.order_by(func.length(Advisory.osv_id).desc(), Advisory.osv_id.desc())
+            taken.order_by(func.length(digits).desc(), digits.desc(), Advisory.osv_id)
             .offset(start)
             .limit(_PAGE)
         ).all()
         for osv_id in page:
-            if osv_id[len(prefix) :].isdigit():
-                return int(osv_id[len(prefix) :])
+            suffix = osv_id[len(prefix) :]
+            if suffix.isascii() and suffix.isdigit():
+                return int(suffix)
         if len(page) < _PAGE:
             break
     return 0

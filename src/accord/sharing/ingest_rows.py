@@ -37,6 +37,11 @@ _COLLECTION_LOCK = 7160
 _OBJECT_LOCK = 7162
 # db.info: the collections whose every envelope this transaction may write (locked whole).
 _WHOLE = "accord.sharing.collections_locked"
+# Object locks an envelope takes at most. Each is a slot of PostgreSQL's shared lock table
+# (max_locks_per_transaction, 64 by default, for each connection): two dozen envelopes of a
+# few hundred objects side by side filled it, and they failed ("out of shared memory"), as
+# did any other transaction needing a lock meanwhile. A larger one takes its collection whole.
+MOST_OBJECT_LOCKS = 32
 
 
 def lock(db: Session, collection_id: int, stix_ids: Iterable[str]) -> None:
@@ -47,13 +52,18 @@ def lock(db: Session, collection_id: int, stix_ids: Iterable[str]) -> None:
     flags, on who created it and on duplicates. Each envelope takes, until its commit, its
     collection's lock shared and one lock per object id, in one statement and in key order
     (two such envelopes never wait for each other in a cycle); envelopes of other objects go
-    on side by side. A transaction that stores several envelopes takes the collection whole
-    first (:func:`lock_whole`): taking more object locks after its first ones could close a
-    cycle with another envelope.
+    on side by side. An envelope of more than ``MOST_OBJECT_LOCKS`` objects takes the
+    collection whole instead, as before object locks. A transaction that stores several
+    envelopes takes the collection whole first (:func:`lock_whole`): taking more object locks
+    after its first ones could close a cycle with another envelope. A deletion of an object's
+    versions takes its lock too (``services.delete_object``): it marks the versions left again.
     """
     if db.get_bind().dialect.name != "postgresql" or collection_id in db.info.get(_WHOLE, ()):
         return
     keys = sorted({object_key(collection_id, stix_id) for stix_id in stix_ids})
+    if len(keys) > MOST_OBJECT_LOCKS:
+        lock_whole(db, collection_id)
+        return
     # unnest hands the keys over in the array's order: the locks are taken in key order.
     db.execute(
         text(
