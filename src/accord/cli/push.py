@@ -45,11 +45,11 @@ def list_targets(config: ConfigOpt = None) -> None:
     """List the push targets: peer, collection, ceiling, objects pushed, last error."""
     with database(settings_from_env(config), writes=False) as db:
         for t in db.scalars(select(PushTarget).order_by(PushTarget.name)):
-            every = f"every {t.every_minutes} min" if t.every_minutes else "on demand"
+            problem = words.problem(t.last_error_message) if t.last_error else None
+            pushed = words.ngettext("%(count)s object pushed", "%(count)s objects pushed", t.pushed)
             out.print(
                 f"{t.name}\t{t.api_root}\t{t.remote_collection or '-'}\t{t.max_tlp}\t"
-                f"{t.pushed} pushed\t{every}\t"
-                f"{words.problem(t.last_error_message) if t.last_error else 'ok'}"
+                f"{pushed}\t{words.schedule(t.every_minutes)}\t{words.outcome(problem)}"
             )
 
 
