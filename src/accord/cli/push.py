@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from accord import outbound
 from accord.cli import words
-from accord.cli.context import database, settings_from_env
+from accord.cli.context import ask_secret, database, settings_from_env
 from accord.clock import utcnow
 from accord.errors import AccordError
 from accord.identity.policy import SYSTEM
@@ -72,9 +72,7 @@ def add(
     settings = outbound.allowing_private(settings_from_env(config), allow_private_network)
     token = os.environ.get(TOKEN_ENV)
     if token is None:
-        token = typer.prompt(
-            "The peer's token (empty for none)", default="", hide_input=True, show_default=False
-        )
+        token = ask_secret(words.gettext("The peer's token (empty for none)"), empty=True)
     spec = push.PushSpec(
         name=name, api_root=api_root, local_collection=collection, organization=org,
         max_tlp=max_tlp, username=user, token=token or None, every_minutes=every,
