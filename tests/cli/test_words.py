@@ -123,3 +123,27 @@ def test_a_value_the_wire_model_refuses_is_said_in_the_terminal_s_language(
         with pytest.raises(typer.Exit), refused():
             _Pledge.model_validate({"ends_on": "soon"})
         assert capsys.readouterr().err == f"{said}\n"
+
+
+def test_a_password_is_asked_for_twice_in_the_terminal_s_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "ACCORD_NEW_PASSWORD"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    # The first pair differs: asked again; the second agrees.
+    made = runner.invoke(
+        app,
+        ["user", "create", "alice", "--email", "a@example.org"],
+        input="a long enough passphrase 42\nanother one\n" + "a long enough passphrase 42\n" * 2,
+    )
+    assert made.exit_code == 0, made.output
+    assert "新しいユーザーのパスワード: " in made.output
+    assert "もう一度同じものを: " in made.output
+    assert "2 回の入力が一致しません。もう一度入力してください。" in made.output
+    assert "Repeat for confirmation" not in made.output
+    assert "passphrase" not in made.output  # never echoed
+    assert "ユーザー alice を作成しました" in made.output

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
-from accord.jobs import registry
+from accord.config import Settings
+from accord.db import unit_of_work
+from accord.jobs import registry, services
+from accord.jobs.models import Job
+from accord.jobs.worker import Worker
 from tests.factories import Factories, sign_in
 
 
@@ -34,3 +39,33 @@ def test_the_kind_filter_offers_every_registered_kind(client: TestClient, make: 
     offered, chosen = _kinds(gone.text)
     assert chosen == ["retired.kind"]
     assert "retired.kind" in offered
+
+
+def test_a_jobs_last_error_is_said_in_the_viewers_language_and_kept_in_english(
+    client: TestClient,
+    make: Factories,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+) -> None:
+    url = "https://peer.example/taxii2/collections/c1/objects/"
+    with unit_of_work(session_factory) as session:
+        refused = services.enqueue(session, kind="tests.refuse", payload={"url": url}).id
+        failed = services.enqueue(session, kind="tests.fail", payload={}).id
+    worker = Worker(settings=settings, sessions=session_factory)
+    assert worker.run_once()
+    assert worker.run_once()
+    with session_factory() as reading:
+        job = reading.get(Job, refused)
+        assert job is not None
+        assert job.last_error == f"RemoteError: {url} answered 401"  # the record, for logs
+    sign_in(client, make.user("operator", operator=True))
+    for language, said in (
+        ("es", f"{url} respondió 401"),
+        ("ja", f"{url} は 401 を返しました"),
+    ):
+        page = client.get("/admin/jobs", headers={"Accept-Language": language}).text
+        rows = dict(re.findall(r"<tr><td>(\d+)</td>(.*?)</tr>", page, flags=re.S))
+        assert said in rows[str(refused)]
+        assert "answered" not in rows[str(refused)]
+        # An error that is no message of ours is shown as written, marked English.
+        assert '<span lang="en">RuntimeError: failing on attempt 1</span>' in rows[str(failed)]

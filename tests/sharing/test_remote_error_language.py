@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from accord.cli.main import app as cli
 from accord.config import Settings
 from accord.errors import N_, Message, Sentences
 from accord.i18n import translations
@@ -147,3 +149,60 @@ def test_a_pull_the_job_ran_keeps_its_refusal_as_a_message(
     assert kept.last_error == "127.0.0.1 resolves to a non-public address"  # the record
     said = kept.last_error_message
     assert said.translated(JA) == "127.0.0.1 は公開されていないアドレスに解決されます"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("language", "schedule", "on_demand", "pushed", "ok"),
+    [
+        ("C.UTF-8", "every 30 minutes", "on demand", "3 objects pushed", "ok"),
+        ("es_ES.UTF-8", "cada 30 minutos", "a petición", "3 objetos enviados", "correcto"),
+        (
+            "ja_JP.UTF-8",
+            "30 分ごと",
+            "依頼があったときのみ",
+            "送信済みオブジェクト 3 件",
+            "問題なし",
+        ),
+    ],
+)
+def test_the_listings_say_a_schedule_a_count_and_ok_in_the_terminals_language(
+    world: SharingWorld,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    schedule: str,
+    on_demand: str,
+    pushed: str,
+    ok: str,
+) -> None:
+    with session_factory.begin() as writing:
+        collection, org = _collection_id(writing, world), _org_id(writing, world)
+        writing.add_all([
+            Remote(name="hourly", api_root="https://peer.example/taxii2/", remote_collection="c1",
+                   collection_id=collection, organization_id=org, every_minutes=30),
+            Remote(name="asked", api_root="https://peer.example/taxii2/", remote_collection="c2",
+                   collection_id=collection, organization_id=org),
+            PushTarget(name="sent", api_root="https://peer.example/taxii2/",
+                       collection_id=collection, organization_id=org, max_tlp="green",
+                       pushed=3, every_minutes=30),
+        ])  # fmt: skip
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ACCORD_DATABASE_URL", settings.resolved_database_url)
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", language)
+    run = CliRunner()
+    listed = run.invoke(cli, ["sharing", "remotes"])
+    assert listed.exit_code == 0, listed.output
+    # The console writes the columns' tabs as spaces: each row is read by its words.
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    assert schedule in rows["hourly"]
+    assert rows["hourly"].endswith(ok)
+    assert on_demand in rows["asked"]
+    listed = run.invoke(cli, ["sharing", "push", "list"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = [line for line in listed.stdout.splitlines() if line.startswith("sent")]
+    assert pushed in row
+    assert schedule in row
+    assert row.endswith(ok)

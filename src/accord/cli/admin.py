@@ -16,6 +16,7 @@ from accord import __version__
 from accord.cli import words
 from accord.cli.context import (
     CONFIG_ENV,
+    ask_secret,
     check_keys,
     database,
     open_engine,
@@ -259,15 +260,14 @@ def user_create(
     username: str,
     email: Annotated[str, typer.Option()],
     operator: Annotated[bool, typer.Option("--operator")] = False,
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True, hide_input=True, confirmation_prompt=True, envvar="ACCORD_NEW_PASSWORD"
-        ),
-    ] = "",
+    password: Annotated[str | None, typer.Option(hidden=True, envvar="ACCORD_NEW_PASSWORD")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Create a user (the password is asked for, or read from ACCORD_NEW_PASSWORD)."""
+    if password is None:
+        password = ask_secret(
+            words.gettext("The new user's password"), repeat=words.gettext("The same again")
+        )
     data = validated(UserCreate, {"username": username, "email": email, "password": password})
     with database(settings_from_env(config)) as db:
         services.create_user(db, data=data, actor=SYSTEM, operator=operator)

@@ -141,3 +141,16 @@ def refused() -> Iterator[None]:
         # pydantic's words in English, the catalog's sentence of its type in another language
         typer.echo(words.failure(f"{where}: {words.problem(reason_of(first))}"), err=True)
         raise typer.Exit(1) from None
+
+
+def ask_secret(question: str, *, repeat: str | None = None, empty: bool = False) -> str:
+    """A secret typed at the terminal, not echoed, asked in the terminal's language; with
+    ``repeat``, asked twice until both agree (Typer's own confirmation speaks English)."""
+    while True:
+        value: str = typer.prompt(
+            question, default="" if empty else None, hide_input=True, show_default=False
+        )
+        if repeat is None or typer.prompt(repeat, hide_input=True, default="" if empty else None,
+                                          show_default=False) == value:  # fmt: skip
+            return value
+        typer.echo(words.gettext("The two entries differ; type it again."), err=True)

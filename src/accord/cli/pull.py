@@ -167,10 +167,10 @@ def list_remotes(config: ConfigOpt = None) -> None:
     """List the remotes this hub pulls from, with their checkpoints."""
     with database(settings_from_env(config), writes=False) as db:
         for remote in db.scalars(select(Remote).order_by(Remote.name)):
-            every = f"every {remote.every_minutes} min" if remote.every_minutes else "on demand"
+            problem = words.problem(remote.last_error_message) if remote.last_error else None
             out.print(
-                f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t{every}\t"
-                f"{words.problem(remote.last_error_message) if remote.last_error else 'ok'}",
+                f"{remote.name}\t{remote.api_root}\t{remote.checkpoint or '-'}\t"
+                f"{words.schedule(remote.every_minutes)}\t{words.outcome(problem)}",
                 highlight=False,
                 markup=False,
             )

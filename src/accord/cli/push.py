@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from accord import outbound
 from accord.cli import words
-from accord.cli.context import database, settings_from_env
+from accord.cli.context import ask_secret, database, settings_from_env
 from accord.clock import utcnow
 from accord.errors import AccordError
 from accord.identity.policy import SYSTEM
@@ -45,11 +45,11 @@ def list_targets(config: ConfigOpt = None) -> None:
     """List the push targets: peer, collection, ceiling, objects pushed, last error."""
     with database(settings_from_env(config), writes=False) as db:
         for t in db.scalars(select(PushTarget).order_by(PushTarget.name)):
-            every = f"every {t.every_minutes} min" if t.every_minutes else "on demand"
+            problem = words.problem(t.last_error_message) if t.last_error else None
+            pushed = words.ngettext("%(count)s object pushed", "%(count)s objects pushed", t.pushed)
             out.print(
                 f"{t.name}\t{t.api_root}\t{t.remote_collection or '-'}\t{t.max_tlp}\t"
-                f"{t.pushed} pushed\t{every}\t"
-                f"{words.problem(t.last_error_message) if t.last_error else 'ok'}"
+                f"{pushed}\t{words.schedule(t.every_minutes)}\t{words.outcome(problem)}"
             )
 
 
@@ -72,9 +72,7 @@ def add(
     settings = outbound.allowing_private(settings_from_env(config), allow_private_network)
     token = os.environ.get(TOKEN_ENV)
     if token is None:
-        token = typer.prompt(
-            "The peer's token (empty for none)", default="", hide_input=True, show_default=False
-        )
+        token = ask_secret(words.gettext("The peer's token (empty for none)"), empty=True)
     spec = push.PushSpec(
         name=name, api_root=api_root, local_collection=collection, organization=org,
         max_tlp=max_tlp, username=user, token=token or None, every_minutes=every,

@@ -70,6 +70,18 @@ def failure(message: object) -> str:
     return gettext("error: %(reason)s", reason=str(message))
 
 
+def schedule(every_minutes: int | None) -> str:
+    """How often a remote is pulled or a target pushed, as a listing's column says it."""
+    if not every_minutes:
+        return gettext("on demand")
+    return ngettext("every %(count)s minute", "every %(count)s minutes", every_minutes)
+
+
+def outcome(problem: str | None) -> str:
+    """A listing's last-outcome column: the problem as said, else "ok"."""
+    return problem if problem is not None else gettext("ok")
+
+
 def when(moment: datetime) -> str:
     """A moment as the pages write it, in the terminal's language and zone, named."""
     return format_when(moment, reader())

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.clock import utcnow
 from accord.db import Base, UTCDateTime, str_enum
+from accord.message_records import message_from
 
 
 class JobState(enum.StrEnum):
@@ -60,7 +61,10 @@ class Job(Base):
     run_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The English record (logs, the API, the command line) and the same message by its id and
+    # values (``accord.message_records``) for the pages to say in their reader's language.
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_said: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     locked_by: Mapped[str | None] = mapped_column(String(200))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Jobs with the same key coalesce while queued (see services.enqueue).
@@ -69,3 +73,9 @@ class Job(Base):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")
     )
+
+    @property
+    def last_error_message(self) -> object:
+        """The last error as a message its reader's catalog can say (the English record
+        where it was kept as plain text)."""
+        return message_from(self.last_error_said, self.last_error)

@@ -28,8 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
+from accord.errors import N_, Message
 from accord.jobs.models import CLAIMABLE, Job, JobState
 from accord.jobs.registry import JobContext, PermanentFailure, handler_for, load_handlers
+from accord.message_records import record
 
 log = logging.getLogger("accord.jobs")
 
@@ -126,7 +128,10 @@ class Worker:
                 if job.state is JobState.RUNNING and job.attempts >= job.max_attempts:
                     # Its worker died on the last attempt: no attempt is left to take over.
                     job.state = JobState.DEAD
-                    job.last_error = f"lease expired (worker {job.locked_by} stopped)"
+                    stopped = Message(
+                        N_("lease expired (worker %(worker)s stopped)"), worker=job.locked_by
+                    )
+                    job.last_error, job.last_error_said = str(stopped), record(stopped)
                     job.locked_by = job.locked_until = None
                     job.finished_at = now
                     db.flush()
@@ -170,17 +175,20 @@ class Worker:
                 raise PermanentFailure(f"no handler for job kind {claimed.kind!r}")
             handler(context, claimed.payload)
         except PermanentFailure as exc:
-            self._finish(claimed, now, error=_describe(exc), retry=False)
+            self._finish(claimed, now, failure=exc, retry=False)
         except Exception as exc:
-            self._finish(claimed, now, error=_describe(exc), retry=True)
+            self._finish(claimed, now, failure=exc, retry=True)
         else:
-            self._finish(claimed, now, error=None, retry=False)
+            self._finish(claimed, now, failure=None, retry=False)
 
     def _finish(
-        self, claimed: Claimed, now: datetime | None, *, error: str | None, retry: bool
+        self, claimed: Claimed, now: datetime | None, *, failure: Exception | None, retry: bool
     ) -> None:
         now = now or utcnow()
         values: dict[str, Any] = {"locked_by": None, "locked_until": None}
+        error = None if failure is None else _describe(failure)
+        # A domain error's message is kept by its id too, for the pages (not a class's name).
+        values["last_error_said"] = record(getattr(failure, "message", None))
         if error is None:
             values.update(state=JobState.DONE, finished_at=now, last_error=None)
         elif retry and claimed.attempt < claimed.max_attempts:
