@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
+from accord.errors import Message
+from accord.i18n import translations
 from accord.identity.models import OrgKind
 from accord.identity.policy import SYSTEM, Actor
 from accord.identity.services import get_org
@@ -337,3 +339,37 @@ def test_profile_page_shows_the_latest_results(
     assert ">reachable<" in page
     assert policy in page
     assert ">not reachable<" in page  # no provider-metadata.json on the website's host
+
+
+def test_the_profile_page_says_a_failed_checks_message_in_the_readers_language(
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    local_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+) -> None:
+    slug = make.org("Acme")
+    long = "https://example.com/" + "p" * 2500
+    monkeypatch.setattr(reach_checks, "policy_url", lambda db, org: long)
+    monkeypatch.setattr(reach_checks, "csaf_url", lambda db, org: None)
+    with unit_of_work(session_factory) as db:
+        rows = reach_checks.run(db, org=get_org(db, slug), actor=SYSTEM, settings=local_settings)
+        # The English record stays what the API and the audit read.
+        assert [row.message for row in rows] == [
+            "the URL is longer than 2000 characters",
+            "no URL is declared",
+        ]
+    for language, said in (
+        ("es", ["la URL tiene más de 2000 caracteres", "no se declara ninguna URL"]),
+        ("ja", ["URL が 2000 文字を超えています", "URL が宣言されていません"]),
+    ):
+        page = client.get(f"/signatories/{slug}", headers={"Accept-Language": language}).text
+        for sentence in said:
+            assert sentence in page
+        assert "longer than" not in page
+        assert "no URL is declared" not in page
+    # The metadata's own checks: jsonschema's words in English, its check's sentence else.
+    problem = reach_checks.metadata_problem(b'{"canonical_url": 5}')
+    assert isinstance(problem, Message)
+    assert "is a required property" in str(problem)
+    assert problem.translated(translations("ja").gettext) != str(problem)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from accord.clock import utcnow
 from accord.db import Base, UTCDateTime, str_enum
 from accord.identity.models import Organization, OrgKind, User
+from accord.message_records import message_from
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -225,11 +226,20 @@ class ReachCheck(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(200))
     problem: Mapped[str | None] = mapped_column(String(50))
+    # The English record (the API, the audit) and the same message by its id and values
+    # (``accord.message_records``) for the profile page to say in its reader's language.
     message: Mapped[str | None] = mapped_column(Text)
+    message_said: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     requested_by: Mapped[str] = mapped_column(String(200))
     # For a fetched policy page: what a reporter needs, each topic found or not, with the
     # sentence found as evidence (``policy_text.read``); None before it was read.
     statements: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    @property
+    def said_message(self) -> object:
+        """The message as its reader's catalog can say it (the English record where it was
+        kept as plain text)."""
+        return message_from(self.message_said, self.message)
 
 
 class Departure(Base):

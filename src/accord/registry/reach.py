@@ -21,6 +21,7 @@ import httpx
 
 from accord import __version__, outbound
 from accord.config import Settings
+from accord.errors import N_, Message
 
 MAX_REDIRECTS = 5
 USER_AGENT = f"accord-hub/{__version__} (signatory registry check)"
@@ -36,7 +37,8 @@ class Fetched:
     content_type: str | None = None
     body: bytes | None = None
     problem: str | None = None
-    message: str | None = None
+    # Said by the catalog in a reader's language (``str()`` of it is the English record).
+    message: Message | str | None = None
 
     @property
     def ok(self) -> bool:
@@ -45,8 +47,8 @@ class Fetched:
 
 
 class _Stop(Exception):
-    def __init__(self, problem: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, problem: str, message: Message | str) -> None:
+        super().__init__(str(message))
         self.problem = problem
         self.message = message
 
@@ -118,67 +120,104 @@ def _fetch(
         except outbound.Refused as exc:
             raise _Stop(exc.code, exc.message) from None
         except httpx.TimeoutException:
+            waited = f"{settings.outbound_timeout_seconds:g}"
             raise _Stop(
-                "timeout", f"no answer within {settings.outbound_timeout_seconds:g} s"
+                "timeout", Message(N_("no answer within %(seconds)s s"), seconds=waited)
             ) from None
         except httpx.HTTPError as exc:
             # The exception's class says enough; its text may echo the server's answer.
-            raise _Stop("unreachable", f"could not fetch: {type(exc).__name__}") from None
-    raise _Stop("too_many_redirects", f"more than {MAX_REDIRECTS} redirects")
+            raise _Stop(
+                "unreachable", Message(N_("could not fetch: %(error)s"), error=type(exc).__name__)
+            ) from None
+    raise _Stop(
+        "too_many_redirects", Message(N_("more than %(count)s redirects"), count=MAX_REDIRECTS)
+    )
 
 
 def _first_url(url: str, settings: Settings) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
-        raise _Stop("invalid_url", "not a valid URL") from None
+        raise _Stop("invalid_url", N_("not a valid URL")) from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise _Stop("invalid_url", "not an https:// URL")
+        raise _Stop("invalid_url", N_("not an https:// URL"))
     if parsed.username or parsed.password:
-        raise _Stop("invalid_url", "a URL with credentials is not fetched")
+        raise _Stop("invalid_url", N_("a URL with credentials is not fetched"))
     if parsed.scheme == "http" and not settings.securitytxt_allow_http:
-        raise _Stop("not_https", "not an https:// URL (not fetched)")
+        raise _Stop("not_https", N_("not an https:// URL (not fetched)"))
     return parsed
 
 
 def _next_hop(current: httpx.URL, response: httpx.Response) -> httpx.URL:
     location = response.headers.get("location")
     if not location:
-        raise _Stop("bad_redirect", f"HTTP {response.status_code} without a Location")
+        raise _Stop(
+            "bad_redirect",
+            Message(N_("HTTP %(status)s without a Location"), status=response.status_code),
+        )
     try:
         target = current.join(location)
     except httpx.InvalidURL:
-        raise _Stop("bad_redirect", "the redirect's Location is not a valid URL") from None
+        raise _Stop("bad_redirect", N_("the redirect's Location is not a valid URL")) from None
     if target.scheme not in ("http", "https"):
-        raise _Stop("bad_redirect", f"redirect to a {target.scheme}: URL refused")
+        raise _Stop(
+            "bad_redirect",
+            Message(N_("redirect to a %(scheme)s: URL refused"), scheme=target.scheme),
+        )
     if current.scheme == "https" and target.scheme != "https":
-        raise _Stop("redirect_downgrade", f"redirect from https to {target.scheme} refused")
+        raise _Stop(
+            "redirect_downgrade",
+            Message(N_("redirect from https to %(scheme)s refused"), scheme=target.scheme),
+        )
     return target
 
 
 def _accept(response: httpx.Response, accept: frozenset[str], state: _State) -> None:
     if not 200 <= response.status_code < 300:
-        raise _Stop("http_status", f"the server answered HTTP {response.status_code}")
+        raise _Stop(
+            "http_status",
+            Message(N_("the server answered HTTP %(status)s"), status=response.status_code),
+        )
     media = response.headers.get("content-type", "").partition(";")[0].strip().lower()
     state.content_type = media or None
     if media not in accept:
         wanted = " or ".join(sorted(accept))
-        raise _Stop("content_type", f"served as {media or 'nothing'}, not {wanted}")
+        if not media:
+            raise _Stop(
+                "content_type", Message(N_("served with no type, not %(wanted)s"), wanted=wanted)
+            )
+        raise _Stop(
+            "content_type",
+            Message(N_("served as %(media)s, not %(wanted)s"), media=media, wanted=wanted),
+        )
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     if encoding != "identity":
         # None was asked for; decoding would let a small answer inflate past the size limit.
-        raise _Stop("content_encoding", f"served with content-encoding {encoding}")
+        raise _Stop(
+            "content_encoding",
+            Message(N_("served with content-encoding %(encoding)s"), encoding=encoding),
+        )
 
 
 def _read(response: httpx.Response, limit: int, deadline: float) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _Stop("too_large", f"the answer is {declared} bytes; the limit is {limit}")
+        raise _Stop(
+            "too_large",
+            Message(
+                N_("the answer is %(size)s bytes; the limit is %(limit)s"),
+                size=declared,
+                limit=limit,
+            ),
+        )
     body = bytearray()
     for chunk in response.iter_raw():
         body += chunk
         if len(body) > limit:
-            raise _Stop("too_large", f"the answer is over the limit of {limit} bytes")
+            raise _Stop(
+                "too_large",
+                Message(N_("the answer is over the limit of %(limit)s bytes"), limit=limit),
+            )
         if time.monotonic() > deadline:
             raise httpx.ReadTimeout("deadline passed while reading")
     return bytes(body)

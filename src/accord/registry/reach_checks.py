@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 
 from accord.accountability import events
 from accord.config import Settings
+from accord.errors import N_, Message
 from accord.identity import audit
 from accord.identity.models import Organization
 from accord.identity.policy import Action, Actor, authorize
+from accord.message_records import record
 from accord.registry import checks, policy_text, reach
 from accord.registry.models import ReachCheck, ReachCheckKind
 
@@ -81,21 +83,23 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(provider_schema(), registry=registry)
 
 
-def metadata_problem(body: bytes) -> str | None:
+def metadata_problem(body: bytes) -> Message | str | None:
     """Why ``body`` is not valid CSAF provider metadata, or None when it is."""
     from jsonschema.exceptions import best_match
 
+    from accord.advisories import schema_words
     from accord.advisories.validation import json_path
 
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
-        return "not JSON"
+        return N_("not JSON")
     error = best_match(_validator().iter_errors(document))
     if error is None:
         return None
-    reason = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-    return f"{json_path(error.absolute_path)}: {reason}"
+    # jsonschema's words are the English record; a catalog says its check's sentence.
+    return Message(N_("%(path)s: %(reason)s"), path=json_path(error.absolute_path),
+                   reason=schema_words.reason(error))  # fmt: skip
 
 
 def run(
@@ -140,12 +144,10 @@ def _check(
     kind: ReachCheckKind, url: str | None, settings: Settings, client: httpx.Client | None
 ) -> ReachCheck:
     if url is None:
-        return ReachCheck(kind=kind, ok=False, problem="no_url", message="no URL is declared")
+        return _failed(kind, None, "no_url", N_("no URL is declared"))
     if len(url) > MAX_URL:  # a security.txt line may be longer than the column
-        return ReachCheck(
-            kind=kind, url=url[:MAX_URL], ok=False, problem="invalid_url",
-            message=f"the URL is longer than {MAX_URL} characters",
-        )  # fmt: skip
+        long = Message(N_("the URL is longer than %(count)s characters"), count=MAX_URL)
+        return _failed(kind, url[:MAX_URL], "invalid_url", long)
     accept = POLICY_TYPES if kind is ReachCheckKind.POLICY else CSAF_TYPES
     got = reach.fetch(url, settings=settings, accept=accept, client=client)
     problem, message = got.problem, got.message
@@ -164,9 +166,19 @@ def _check(
         status_code=got.status_code,
         content_type=got.content_type,
         problem=problem,
-        message=message,
+        message=None if message is None else str(message),
+        message_said=record(message),
         statements=statements,
     )
+
+
+def _failed(
+    kind: ReachCheckKind, url: str | None, problem: str, message: Message | str
+) -> ReachCheck:
+    return ReachCheck(
+        kind=kind, url=url, ok=False, problem=problem, message=str(message),
+        message_said=record(message),
+    )  # fmt: skip
 
 
 def latest(db: Session, *, org_id: int) -> dict[str, ReachCheck]:
