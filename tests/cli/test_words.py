@@ -147,3 +147,19 @@ def test_a_password_is_asked_for_twice_in_the_terminal_s_language(
     assert "Repeat for confirmation" not in made.output
     assert "passphrase" not in made.output  # never echoed
     assert "ユーザー alice を作成しました" in made.output
+
+
+def test_the_log_witnesses_are_listed_and_removed_in_the_terminal_s_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ACCORD_LOG_WITNESS_QUORUM", "0")
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    listed = runner.invoke(app, ["log", "witnesses", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "定足数: 0" in listed.output.splitlines()
+    assert "quorum" not in listed.output

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from accord.cli import words
+
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="A file of ACCORD_* settings.")]
 
 if TYPE_CHECKING:
@@ -69,7 +71,12 @@ def witness_add(
     settings = settings_from_env(config)
     with database(settings) as db:
         log = witness.add_log(db, actor=_system(), verifier_key=verifier_key, origin=origin)
-    _say(f"witnessing {log.origin}; it sends checkpoints to {settings.public_url}/witness")
+    _say(
+        words.gettext(
+            "witnessing %(origin)s; it sends checkpoints to %(url)s",
+            origin=log.origin, url=f"{settings.public_url}/witness",
+        )
+    )  # fmt: skip
 
 
 @witness_app.command("remove")
@@ -81,7 +88,7 @@ def witness_remove(
 
     with database(settings_from_env(config)) as db:
         witness.remove_log(db, actor=_system(), origin=origin)
-    _say(f"no longer witnessing {origin}")
+    _say(words.gettext("no longer witnessing %(origin)s", origin=origin))
 
 
 @witness_app.command("list")
@@ -130,7 +137,12 @@ def log_witness_add(
             allow_private=allow_private_network,
         )
         witnessing.request_cosignatures(db, settings=settings)
-    _say(f"{added.name} will be asked to cosign each checkpoint at {added.url}/add-checkpoint")
+    _say(
+        words.gettext(
+            "%(name)s will be asked to cosign each checkpoint at %(url)s",
+            name=added.name, url=f"{added.url}/add-checkpoint",
+        )
+    )  # fmt: skip
 
 
 @log_witnesses_app.command("remove")
@@ -142,7 +154,7 @@ def log_witness_remove(
 
     with database(settings_from_env(config)) as db:
         witnessing.remove_witness(db, actor=_system(), name=name)
-    _say(f"{name} is no longer asked")
+    _say(words.gettext("%(name)s is no longer asked", name=name))
 
 
 @log_witnesses_app.command("list")
@@ -153,6 +165,6 @@ def log_witness_list(config: ConfigOpt = None) -> None:
     settings = settings_from_env(config)
     with database(settings, writes=False) as db:
         for found in witnessing.witnesses(db):
-            problem = f"\terror: {found.last_error}" if found.last_error else ""
+            problem = f"\t{words.failure(found.last_error)}" if found.last_error else ""
             _say(f"{found.name}\t{found.url}\t{found.size}{problem}")
-    _say(f"quorum: {settings.log_witness_quorum}")
+    _say(words.gettext("quorum: %(count)s", count=settings.log_witness_quorum))
