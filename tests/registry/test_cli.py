@@ -91,3 +91,21 @@ def test_schedule_checks_queues_the_repeating_job(settings: Settings, db: Sessio
     # Already queued: the same job, with its own interval.
     assert f"queued job {job.id} " in again.stdout
     assert "then every 1,440 minutes" in again.stdout
+
+
+def test_the_findings_are_said_in_the_terminals_language(
+    settings: Settings, two_orgs: tuple[str, str]
+) -> None:
+    done = accord(
+        settings, "registry", "check-securitytxt", two_orgs[0],
+        env={**LOCAL, "LANG": "ja_JP.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    findings = [line.strip() for line in done.stdout.splitlines() if line.startswith(" ")]
+    # The severity in words, the sentence by its code, the English record after it.
+    assert any(
+        line.startswith("警告: ファイルに OpenPGP のクリアテキスト署名がありません")
+        and "(the file carries no OpenPGP cleartext signature" in line
+        for line in findings
+    ), findings
+    assert all(line.split(": ")[0] in ("エラー", "警告") for line in findings), findings

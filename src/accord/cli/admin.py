@@ -112,7 +112,8 @@ def serve(
     finally:
         engine.dispose()
     if crowded is not None:
-        Console(stderr=True).print(f"warning: {crowded}", soft_wrap=True, highlight=False)
+        warned = words.gettext("warning: %(reason)s", reason=crowded)
+        Console(stderr=True).print(warned, soft_wrap=True, highlight=False)
     from accord.demo.services import has_data
 
     with database(settings, migrate=False, writes=False) as db:
@@ -181,7 +182,10 @@ def serve(
         try:
             supervisor = workers_module.Supervisor(server, workers)
         except OSError as exc:
-            err.print(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror}")
+            where = f"{listen_host}:{listen_port}"
+            said = words.gettext("cannot listen on %(where)s: %(reason)s", where=where,
+                                 reason=exc.strerror or type(exc).__name__)  # fmt: skip
+            err.print(words.failure(said))
             raise typer.Exit(1) from None
         code = supervisor.run()
         if code:

@@ -19,6 +19,7 @@ from accord.identity.policy import SYSTEM
 from accord.identity.services import get_org, list_orgs
 from accord.registry import checks
 from accord.registry.models import SecurityTxtCheck
+from accord.web.labels import FINDINGS, LABELS
 
 registry_app = typer.Typer(no_args_is_help=True, help="The registry: signatories and checks.")
 
@@ -72,7 +73,14 @@ def _report(slug: str, row: SecurityTxtCheck) -> None:
     out.print(f"{slug}: {verdict} ({counted}) {row.url}", markup=False)
     for finding in row.findings:
         line = words.gettext(" line %(line)s", line=finding["line"]) if finding.get("line") else ""
-        out.print(f"  {finding['severity']}: {finding['message']}{line}", markup=False)
+        # The stored record is English (with its values); another language says the
+        # finding's sentence by its code, the record after it, as the profile page does.
+        known = FINDINGS.get(str(finding.get("code")))
+        said = finding["message"]
+        if known is not None and words.reader().language != "en":
+            said = f"{words.gettext(known)} ({said})"
+        severity = words.gettext(LABELS.get(finding["severity"], finding["severity"]))
+        out.print(f"  {severity}: {said}{line}", markup=False)
 
 
 @registry_app.command("schedule-checks")

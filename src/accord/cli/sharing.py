@@ -145,7 +145,7 @@ def group_export(
         print(text)
     else:
         output.write_text(text + "\n")
-        err.print(f"wrote {output}")
+        err.print(words.gettext("wrote %(path)s", path=str(output)))
 
 
 @app.command("group-import")
@@ -237,7 +237,7 @@ def export_misp(
         print(text)
     else:
         output.write_text(text + "\n")
-        err.print(f"wrote {output}")
+        err.print(words.gettext("wrote %(path)s", path=str(output)))
 
 
 @app.command("import-stix")
