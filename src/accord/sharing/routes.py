@@ -18,7 +18,7 @@ from accord.config import Settings
 from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Action, Actor
 from accord.prepared import Reads
-from accord.sharing import cursor, deliveries, queries, queue, services
+from accord.sharing import cursor, deliveries, page_cache, queries, queue, services
 from accord.sharing.models import QueuedEnvelope, TaxiiStatus
 from accord.sharing.readers import reader_for
 from accord.sharing.reading import read, read_orm
@@ -324,7 +324,8 @@ def _page(
             limit=filters.limit,
             next=filters.next,
         )
-    return queries.page(
+    return page_cache.page(
+        request.app.state.page_cache,
         db,
         queries.PageRequest(
             collection_id=found,
