@@ -195,7 +195,8 @@ def _drainer_elsewhere(world: SharingWorld, amber: dict[str, Any], engine_url: s
         "import sys; from sqlalchemy import create_engine, text\n"
         "engine = create_engine(sys.argv[1])\n"
         "with engine.begin() as c:\n"
-        "    c.execute(text('DELETE FROM sharing_objects WHERE stix_id = :i'), {'i': sys.argv[2]})\n"
+        "    gone = text('DELETE FROM sharing_objects WHERE stix_id = :i')\n"
+        "    c.execute(gone, {'i': sys.argv[2]})\n"
     )
     subprocess.run([sys.executable, "-c", script, engine_url, amber["id"]], check=True)
 
