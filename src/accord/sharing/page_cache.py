@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from sqlalchemy import bindparam, select
 
@@ -33,6 +33,8 @@ from accord import prepared
 from accord.sharing import cursor, queries, visibility
 from accord.sharing.models import PageVersion
 
+# A page and the answer's body written from it (an envelope, a manifest, a version list).
+Rendered = tuple[queries.Page, bytes]
 # What a page costs besides its bodies (the key, the Page, its lists), counted against the cap.
 _OVERHEAD = 512
 _ENTRY_BYTES = 160  # a manifest's or version list's entry
@@ -47,7 +49,7 @@ class PageCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[Hashable, tuple[int, queries.Page, int]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[int, Rendered, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -61,7 +63,7 @@ class PageCache:
     def __len__(self) -> int:
         return len(self._pages)
 
-    def get(self, key: Hashable, version: int) -> queries.Page | None:
+    def get(self, key: Hashable, version: int) -> Rendered | None:
         """The page kept under ``key`` if it was read at ``version``; one read at another
         version is dropped."""
         with self._lock:
@@ -75,15 +77,18 @@ class PageCache:
             self.hits += 1
             return found[1]
 
-    def put(self, key: Hashable, version: int, page: queries.Page) -> None:
-        """Keep ``page``, read at ``version``, dropping the least recently used past the cap."""
-        size = _OVERHEAD + sum(map(len, page.bodies)) + _ENTRY_BYTES * len(page.entries)
+    def put(self, key: Hashable, version: int, rendered: Rendered) -> None:
+        """Keep a page and its answer, read at ``version``, dropping the least recently used
+        past the cap."""
+        page, body = rendered
+        size = _OVERHEAD + len(body) + sum(map(len, page.bodies))
+        size += _ENTRY_BYTES * len(page.entries)
         if size > self.max_bytes:
             return
         with self._lock:
             if key in self._pages:
                 self._drop(key)
-            self._pages[key] = (version, page, size)
+            self._pages[key] = (version, rendered, size)
             self._bytes += size
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._pages)))
@@ -99,10 +104,17 @@ class PageCache:
         self._bytes -= size
 
 
-def page(cache: PageCache | None, db: prepared.Reads, request: queries.PageRequest) -> queries.Page:
-    """``queries.page(db, request)``, from the cache when the collection is unchanged since."""
+def page(
+    cache: PageCache | None,
+    db: prepared.Reads,
+    request: queries.PageRequest,
+    render: Callable[[queries.Page], bytes],
+) -> Rendered:
+    """``queries.page(db, request)`` and its answer written by ``render`` (one function per
+    route, part of the key), from the cache when the collection is unchanged since."""
     if cache is None or cache.max_bytes <= 0:
-        return queries.page(db, request)
+        fresh = queries.page(db, request)
+        return fresh, render(fresh)
     filters = request.filters
     if filters.next:
         # A cursor that expired or belongs to another query is refused as a fresh read would.
@@ -112,13 +124,14 @@ def page(cache: PageCache | None, db: prepared.Reads, request: queries.PageReque
     # transaction sees the latest commits, so a page is at least as new as its version.
     found = prepared.rows(db, _VERSION, {"collection_id": request.collection_id})
     version = int(found[0][0]) if found else 0
-    key = key_of(request)
+    key = (key_of(request), render)
     kept = cache.get(key, version)
     if kept is not None:
         return kept
     result = queries.page(db, request)
-    cache.put(key, version, result)
-    return result
+    rendered = result, render(result)
+    cache.put(key, version, rendered)
+    return rendered
 
 
 def key_of(request: queries.PageRequest) -> Hashable:
