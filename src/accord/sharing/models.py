@@ -256,6 +256,19 @@ class StixObject(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
+class PageVersion(Base):
+    """How many times a collection's stored objects changed: bumped by database triggers on
+    every insert, update and delete of ``sharing_objects`` (migration sharing_0014), whoever
+    writes (the web process, the queue's drainer, the CLI). Cached TAXII pages are served
+    only at the version they were read at (``accord.sharing.page_cache``). Rows are never
+    deleted, so a version never comes back."""
+
+    __tablename__ = "sharing_page_versions"
+
+    collection_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class Observable(Base):
     """An observable value an indicator's pattern compares for equality: the look-up index."""
 
