@@ -258,7 +258,7 @@ class StixObject(Base):
 
 class PageVersion(Base):
     """How many times a collection's stored objects changed: bumped by database triggers on
-    every insert, update and delete of ``sharing_objects`` (migration sharing_0014), whoever
+    every insert, update and delete of ``sharing_objects`` (migration sharing_0015), whoever
     writes (the web process, the queue's drainer, the CLI). Cached TAXII pages are served
     only at the version they were read at (``accord.sharing.page_cache``). Rows are never
     deleted, so a version never comes back."""

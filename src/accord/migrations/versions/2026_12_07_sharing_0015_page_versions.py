@@ -1,9 +1,9 @@
 """a version per collection, bumped by triggers on every change of its stored objects, so
 that cached TAXII pages are served only while the objects they were read from are unchanged
 
-Revision ID: sharing_0014
-Revises: sharing_0013
-Create Date: 2026-12-07 01:00:00.000000
+Revision ID: sharing_0015
+Revises: sharing_0014
+Create Date: 2026-12-07 01:30:00.000000
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "sharing_0014"
-down_revision = "sharing_0013"
+revision = "sharing_0015"
+down_revision = "sharing_0014"
 branch_labels = None
 depends_on = None
 
