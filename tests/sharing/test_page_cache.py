@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.db import unit_of_work
@@ -312,7 +312,7 @@ def test_the_version_of_a_collection_follows_every_change(
 
     def version() -> int:
         with session_factory() as db:
-            return db.scalar(select(PageVersion.version)) or 0
+            return int(db.scalar(select(func.sum(PageVersion.version))) or 0)
 
     _post(client, world, stixgen.indicator(tlp=Tlp.GREEN, kind="ipv4", value="192.0.2.1"))
     seen = [version()]

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -257,15 +258,17 @@ class StixObject(Base):
 
 
 class PageVersion(Base):
-    """How many times a collection's stored objects changed: bumped by database triggers on
-    every insert, update and delete of ``sharing_objects`` (migration sharing_0015), whoever
-    writes (the web process, the queue's drainer, the CLI). Cached TAXII pages are served
-    only at the version they were read at (``accord.sharing.page_cache``). Rows are never
-    deleted, so a version never comes back."""
+    """How many times a collection's stored objects changed, the sum of its shards, which
+    database triggers bump on every change of ``sharing_objects`` (migration sharing_0015),
+    whoever writes; cached TAXII pages are served only at the version they were read at
+    (``page_cache``). On PostgreSQL a bumped row stays locked until commit, so each writer
+    bumps a shard no other holds (16 a collection); SQLite has one writer and uses shard 0.
+    Rows are never deleted and only grow: a version never comes back."""
 
     __tablename__ = "sharing_page_versions"
 
     collection_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=False)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -7,9 +7,10 @@ their sharing groups, the remotes it reads for), the normalized query (filters, 
 cursor, route) and the minute the page is made in (its ``next`` cursor's expiry, see
 ``cursor.bucket``). The key holds all but the first; the first is a version per collection,
 bumped by database triggers on every insert, update and delete of ``sharing_objects``
-(migration sharing_0015), so a write from any process (the drainer, the CLI, another web
-process) is seen by the next read. The version is read in the page's own read transaction,
-before the page, so a page kept under a version is never older than that version.
+(migration sharing_0015; kept in shards, summed), so a write from any process (the drainer,
+the CLI, another web process) is seen by the next read. The version is read in the page's
+own read transaction, before the page, so a page kept under a version is never older than
+that version.
 
 The caller's token, the collection's rights and the reader's facts are still read on every
 request (three small indexed statements): a revoked token, a changed grant or a removed
@@ -27,7 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from accord import prepared
 from accord.sharing import cursor, queries, visibility
@@ -39,7 +40,12 @@ Rendered = tuple[queries.Page, bytes]
 _OVERHEAD = 512
 _ENTRY_BYTES = 160  # a manifest's or version list's entry
 
-_VERSION = select(PageVersion.version).where(
+# The sum of the collection's shards (PostgreSQL's writers each bump a shard no other writer
+# holds, so that they do not wait on one row; models.PageVersion). The sum is as exact as one
+# counter: shards only grow, and every committed change of the collection's objects adds at
+# least 1 to some shard, so a snapshot that sees any commit more sees a larger sum, and an
+# equal sum means the same committed objects.
+_VERSION = select(func.coalesce(func.sum(PageVersion.version), 0)).where(
     PageVersion.collection_id == bindparam("collection_id")
 )
 
