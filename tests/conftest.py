@@ -230,6 +230,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         state.queue.clear()
         # The hub secret is emptied with the tables below; a key derived from it goes too.
         state.sharing_cursor_key = None
+        # Pages kept of the emptied tables go too (in a hub, versions never go back).
+        state.page_cache.clear()
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")

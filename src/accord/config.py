@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     # How often the web process checkpoints the SQLite write-ahead log (accord.checkpoints).
     sqlite_checkpoint_seconds: float = Field(default=0.25, gt=0, le=60)
 
+    # TAXII pages kept in memory per process, served while their collection's objects are
+    # unchanged (accord.sharing.page_cache): at most this many bytes of object JSON; 0 is off.
+    taxii_page_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+
     # TAXII envelopes of at least this many objects are acknowledged once checked (status
     # pending) and stored by the queue's drainer, many envelopes in one transaction
     # (accord.sharing.queue); smaller ones are stored before the answer.

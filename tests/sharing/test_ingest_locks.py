@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.clock import utcnow
 from accord.identity.models import MemberRole, User
 from accord.identity.policy import Actor
-from accord.sharing import ingest, ingest_rows, queries, services
+from accord.sharing import ingest, ingest_rows, page_cache, queries, services
 from accord.sharing.models import Collection, StixObject
 from accord.sharing.readers import reader_for
 from tests.factories import Factories
@@ -79,6 +79,31 @@ def test_envelopes_of_other_objects_do_not_wait(
     with session_factory() as db:
         count = db.scalar(select(func.count()).where(StixObject.collection_id == collection_id))
         assert count == 3
+
+
+def test_the_page_version_counts_envelopes_stored_side_by_side(
+    session_factory: sessionmaker[Session], collection_id: int
+) -> None:
+    # The version TAXII's kept pages are checked against (page_cache) is bumped in the
+    # envelope's transaction: one row a collection held the second envelope until the first's
+    # commit. Each is counted, whichever commits first.
+    def version() -> int:
+        with session_factory() as db:
+            found = db.execute(page_cache._VERSION, {"collection_id": collection_id})
+            return int(found.scalar_one())
+
+    with session_factory.begin() as db:  # the collection's audience, as after its first
+        _store(db, collection_id, [stixgen.indicator()])
+    seen = [version()]
+    with session_factory() as first:
+        _store(first, collection_id, [stixgen.indicator()])
+        with _impatient(session_factory) as second:
+            _store(second, collection_id, [stixgen.indicator()])
+            second.commit()
+        seen.append(version())
+        first.commit()
+    seen.append(version())
+    assert seen == sorted(set(seen)), seen
 
 
 def test_envelopes_of_one_object_take_turns(

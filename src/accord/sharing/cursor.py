@@ -36,6 +36,16 @@ if TYPE_CHECKING:
 SECRET_NAME = "hub"  # noqa: S105 (the row's name; the secret is random)
 _INFO = b"accord sharing cursor v1"
 LIFETIME = timedelta(days=1)
+# A cursor's expiry is counted from the start of the minute it was made in, not the second:
+# a page made twice within a minute, for the same rows, is the same bytes, so that a cached
+# page (accord.sharing.page_cache) is what a fresh read would have answered.
+BUCKET_SECONDS = 60
+
+
+def bucket(now: datetime) -> int:
+    """The minute ``now`` falls in, as seconds since the epoch: what a cursor's expiry is
+    counted from."""
+    return int(now.timestamp()) // BUCKET_SECONDS * BUCKET_SECONDS
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ def encode(key: bytes, position: Position, *, query: str, now: datetime) -> str:
             "a": position.date_added.astimezone(UTC).isoformat(),
             "r": position.row_id,
             "q": query,
-            "e": int((now + LIFETIME).timestamp()),
+            "e": bucket(now) + int(LIFETIME.total_seconds()),
         },
         separators=(",", ":"),
     ).encode()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -254,6 +255,21 @@ class StixObject(Base):
     sighting_of: Mapped[str | None] = mapped_column(String(300))
     sighting_count: Mapped[int | None] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
+
+
+class PageVersion(Base):
+    """How many times a collection's stored objects changed, the sum of its shards, which
+    database triggers bump on every change of ``sharing_objects`` (migration sharing_0015),
+    whoever writes; cached TAXII pages are served only at the version they were read at
+    (``page_cache``). On PostgreSQL a bumped row stays locked until commit, so each writer
+    bumps a shard no other holds (16 a collection); SQLite has one writer and uses shard 0.
+    Rows are never deleted and only grow: a version never comes back."""
+
+    __tablename__ = "sharing_page_versions"
+
+    collection_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=False)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class Observable(Base):

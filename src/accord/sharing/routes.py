@@ -6,6 +6,7 @@ object-returning route goes through ``queries.page``, which filters by TLP in SQ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
@@ -18,7 +19,7 @@ from accord.config import Settings
 from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Action, Actor
 from accord.prepared import Reads
-from accord.sharing import cursor, deliveries, queries, queue, services
+from accord.sharing import cursor, deliveries, page_cache, queries, queue, services
 from accord.sharing.models import QueuedEnvelope, TaxiiStatus
 from accord.sharing.readers import reader_for
 from accord.sharing.reading import read, read_orm
@@ -30,9 +31,11 @@ from accord.sharing.taxii import (
     TAXII_MEDIA_TYPE,
     check_accept,
     check_content_type,
+    manifest_json,
     parse_filters,
     require_accept,
     taxii_response,
+    versions_json,
 )
 from accord.web.deps import (
     Caller,
@@ -142,20 +145,9 @@ async def manifest(collection_id: str, request: Request, caller: ReadingHere) ->
 
 
 def _manifest(request: Request, db: Reads, caller: Caller, collection_id: str) -> Response:
-    result = _page(request, db, caller, collection_id, kind="manifest", with_body=False)
-    body: dict[str, Any] = {"more": result.more}
-    if result.next:
-        body["next"] = result.next
-    if result.entries:
-        body["objects"] = [
-            {
-                "id": r.stix_id,
-                "date_added": format_timestamp(r.date_added),
-                "version": format_timestamp(r.version),
-                "media_type": STIX_MEDIA_TYPE,
-            }
-            for r in result.entries
-        ]
+    result, body = _page(
+        request, db, caller, collection_id, manifest_json, kind="manifest", with_body=False
+    )
     return taxii_response(body, page=result)
 
 
@@ -166,9 +158,9 @@ async def get_objects(collection_id: str, request: Request, caller: ReadingHere)
 
 
 def _objects(request: Request, db: Reads, caller: Caller, collection_id: str) -> Response:
-    result = _page(request, db, caller, collection_id, kind="objects")
+    result, body = _page(request, db, caller, collection_id, queries.envelope_json, kind="objects")
     deliveries.note(request, caller.actor(db), result)
-    return taxii_response(queries.envelope_json(result), page=result)
+    return taxii_response(body, page=result)
 
 
 @router.post(OBJECTS, status_code=202, dependencies=ACCEPTS)
@@ -233,14 +225,22 @@ async def get_object(
 def _object(
     request: Request, db: Reads, caller: Caller, collection_id: str, object_id: str
 ) -> Response:
-    result = _page(request, db, caller, collection_id, kind=f"object:{object_id}", ids=object_id)
+    result, body = _page(
+        request,
+        db,
+        caller,
+        collection_id,
+        queries.envelope_json,
+        kind=f"object:{object_id}",
+        ids=object_id,
+    )
     if result.empty:
         raise NotFound(
             Message(N_("no object %(object_id)r in this collection"), object_id=object_id),
             field="object_id",
         )
     deliveries.note(request, caller.actor(db), result)
-    return taxii_response(queries.envelope_json(result), page=result)
+    return taxii_response(body, page=result)
 
 
 @router.delete(OBJECTS + "{object_id}/", dependencies=ACCEPTS)
@@ -273,11 +273,12 @@ async def versions(
 def _versions(
     request: Request, db: Reads, caller: Caller, collection_id: str, object_id: str
 ) -> Response:
-    result = _page(
+    result, body = _page(
         request,
         db,
         caller,
         collection_id,
+        versions_json,
         kind=f"versions:{object_id}",
         ids=object_id,
         with_body=False,
@@ -288,10 +289,6 @@ def _versions(
             Message(N_("no object %(object_id)r in this collection"), object_id=object_id),
             field="object_id",
         )
-    body: dict[str, Any] = {"more": result.more}
-    if result.next:
-        body["next"] = result.next
-    body["versions"] = [format_timestamp(r.version) for r in result.entries]
     return taxii_response(body, page=result)
 
 
@@ -300,14 +297,16 @@ def _page(
     db: Reads,
     caller: Caller,
     collection_id: str,
+    render: Callable[[queries.Page], bytes],
     *,
     kind: str,
     ids: str | None = None,
     with_body: bool = True,
     default_versions: queries.VersionMatch = queries.LAST,
-) -> queries.Page:
-    """A page for the caller, in the route's one worker thread: the caller is looked up and
-    authorized first, then the collection's rights, the reader's facts and the page."""
+) -> page_cache.Rendered:
+    """A page for the caller and the answer ``render`` writes of it, in the route's one worker
+    thread: the caller is looked up and authorized first, then the collection's rights, the
+    reader's facts and the page (kept, with its answer, by ``page_cache``)."""
     actor = caller.actor(db)
     found = services.readable_collection_id(db, actor, collection_id)
     filters = parse_filters(
@@ -324,7 +323,8 @@ def _page(
             limit=filters.limit,
             next=filters.next,
         )
-    return queries.page(
+    return page_cache.page(
+        request.app.state.page_cache,
         db,
         queries.PageRequest(
             collection_id=found,
@@ -335,6 +335,7 @@ def _page(
             kind=kind,
             with_body=with_body,
         ),
+        render,
     )
 
 

@@ -246,3 +246,30 @@ def _limit(raw: str | None) -> int:
     if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
         raise BadFilter(N_("limit: must be a positive integer"), field="limit")
     return int(raw) if len(raw) <= 9 else MAX_LIMIT
+
+
+def manifest_json(result: Page) -> bytes:
+    """A manifest resource (section 5.3) of the page's entries."""
+    body: dict[str, Any] = {"more": result.more}
+    if result.next:
+        body["next"] = result.next
+    if result.entries:
+        body["objects"] = [
+            {
+                "id": r.stix_id,
+                "date_added": format_timestamp(r.date_added),
+                "version": format_timestamp(r.version),
+                "media_type": STIX_MEDIA_TYPE,
+            }
+            for r in result.entries
+        ]
+    return jsonio.dumps(body)
+
+
+def versions_json(result: Page) -> bytes:
+    """A versions resource (section 5.8) of the page's entries."""
+    body: dict[str, Any] = {"more": result.more}
+    if result.next:
+        body["next"] = result.next
+    body["versions"] = [format_timestamp(r.version) for r in result.entries]
+    return jsonio.dumps(body)

@@ -24,6 +24,7 @@ from accord.identity.ratelimit import RateLimiter
 from accord.sharing import misp_pages
 from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.drainer import Drainer
+from accord.sharing.page_cache import PageCache
 from accord.sharing.queue import Queue
 from accord.transparency.batching import Publications
 from accord.web import errors
@@ -285,6 +286,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.templates = make_environment()
     # Objects TAXII GETs delivered, counted in memory and flushed by the lifespan's thread.
     app.state.deliveries = Deliveries()
+    # TAXII pages served again while their collection is unchanged (accord.sharing.page_cache).
+    app.state.page_cache = PageCache(settings.taxii_page_cache_bytes)
 
     app.state.routers = mounted_routers()
     for prefix, router in app.state.routers:

@@ -1,0 +1,162 @@
+"""Pages of TAXII objects kept in memory, served only while the rows they were read from are
+unchanged.
+
+What a page holds is a function of: the collection's stored objects, the reader's facts the
+TLP filter binds (``visibility.parameters``: its organizations, the audiences naming them or
+their sharing groups, the remotes it reads for), the normalized query (filters, page size,
+cursor, route) and the minute the page is made in (its ``next`` cursor's expiry, see
+``cursor.bucket``). The key holds all but the first; the first is a version per collection,
+bumped by database triggers on every insert, update and delete of ``sharing_objects``
+(migration sharing_0015; kept in shards, summed), so a write from any process (the drainer,
+the CLI, another web process) is seen by the next read. The version is read in the page's
+own read transaction, before the page, so a page kept under a version is never older than
+that version.
+
+The caller's token, the collection's rights and the reader's facts are still read on every
+request (three small indexed statements): a revoked token, a changed grant or a removed
+membership holds from the next request, and a reader whose facts changed has another key.
+A hit saves building the page (the page's statement and fetching its rows: most of a page's
+CPU, docs/benchmarks.md).
+
+Bounded: least recently used pages are dropped past ``Settings.taxii_page_cache_bytes``
+(their bodies' length; 0 turns the cache off).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from sqlalchemy import bindparam, func, select
+
+from accord import prepared
+from accord.sharing import cursor, queries, visibility
+from accord.sharing.models import PageVersion
+
+# A page and the answer's body written from it (an envelope, a manifest, a version list).
+Rendered = tuple[queries.Page, bytes]
+# What a page costs besides its bodies (the key, the Page, its lists), counted against the cap.
+_OVERHEAD = 512
+_ENTRY_BYTES = 160  # a manifest's or version list's entry
+
+# The sum of the collection's shards (PostgreSQL's writers each bump a shard no other writer
+# holds, so that they do not wait on one row; models.PageVersion). The sum is as exact as one
+# counter: shards only grow, and every committed change of the collection's objects adds at
+# least 1 to some shard, so a snapshot that sees any commit more sees a larger sum, and an
+# equal sum means the same committed objects.
+_VERSION = select(func.coalesce(func.sum(PageVersion.version), 0)).where(
+    PageVersion.collection_id == bindparam("collection_id")
+)
+
+
+class PageCache:
+    """Least recently used pages, up to ``max_bytes``; safe across worker threads."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[Hashable, tuple[int, Rendered, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def size(self) -> int:
+        """The bytes the kept pages are counted as."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def get(self, key: Hashable, version: int) -> Rendered | None:
+        """The page kept under ``key`` if it was read at ``version``; one read at another
+        version is dropped."""
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None or found[0] != version:
+                if found is not None:
+                    self._drop(key)
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return found[1]
+
+    def put(self, key: Hashable, version: int, rendered: Rendered) -> None:
+        """Keep a page and its answer, read at ``version``, dropping the least recently used
+        past the cap."""
+        page, body = rendered
+        size = _OVERHEAD + len(body) + sum(map(len, page.bodies))
+        size += _ENTRY_BYTES * len(page.entries)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._pages:
+                self._drop(key)
+            self._pages[key] = (version, rendered, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._pages)))
+
+    def clear(self) -> None:
+        """Forget every page (tests empty the tables under a running app)."""
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+    def _drop(self, key: Hashable) -> None:
+        _, _, size = self._pages.pop(key)
+        self._bytes -= size
+
+
+def page(
+    cache: PageCache | None,
+    db: prepared.Reads,
+    request: queries.PageRequest,
+    render: Callable[[queries.Page], bytes],
+) -> Rendered:
+    """``queries.page(db, request)`` and its answer written by ``render`` (one function per
+    route, part of the key), from the cache when the collection is unchanged since."""
+    if cache is None or cache.max_bytes <= 0:
+        fresh = queries.page(db, request)
+        return fresh, render(fresh)
+    filters = request.filters
+    if filters.next:
+        # A cursor that expired or belongs to another query is refused as a fresh read would.
+        digest = filters.digest(request.kind, request.collection_id)
+        cursor.decode(request.key, filters.next, query=digest, now=request.now)
+    # First the version, then the page: on PostgreSQL each statement of a read committed
+    # transaction sees the latest commits, so a page is at least as new as its version.
+    found = prepared.rows(db, _VERSION, {"collection_id": request.collection_id})
+    version = int(found[0][0]) if found else 0
+    key = (key_of(request), render)
+    kept = cache.get(key, version)
+    if kept is not None:
+        return kept
+    result = queries.page(db, request)
+    rendered = result, render(result)
+    cache.put(key, version, rendered)
+    return rendered
+
+
+def key_of(request: queries.PageRequest) -> Hashable:
+    """Everything a page depends on but its collection's rows."""
+    filters = request.filters
+    limit = max(1, min(filters.limit, queries.MAX_LIMIT))
+    readers = tuple(tuple(v) for v in visibility.parameters(request.reader).values())
+    return (
+        request.collection_id,
+        request.kind,
+        request.with_body,
+        filters.added_after,
+        filters.ids,
+        filters.types,
+        filters.versions,
+        filters.spec_versions,
+        limit,
+        filters.next,
+        readers,
+        request.key,
+        cursor.bucket(request.now),
+    )
