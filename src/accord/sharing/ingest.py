@@ -151,11 +151,11 @@ def _store_valid(
     if not fresh:
         return
     audience_id = ingest_rows.audience(db, collection)
-    rows = ingest_rows.rows_of(collection, fresh, source, audience_id, now)
+    rows = ingest_rows.rows_of(db, collection, fresh, source, audience_id, now)
     ingest_rows.set_flags(db, rows, chains)
     ingest_rows.insert(db, rows, fresh)
-    for (result, _, _), row in zip(fresh, rows, strict=True):
-        text = result.version_text or format_timestamp(row["version"])
+    for (result, _, _), version in zip(fresh, rows.versions, strict=True):
+        text = result.version_text or format_timestamp(version)
         report.successes.append({"id": result.stix_id, "message": "stored", "version": text})
     report.stored = len(fresh)
 
