@@ -72,7 +72,7 @@ def insert_values(
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         _copy(connection, model.__tablename__, plan.keys, values)
     elif plan.positional:
-        connection.exec_driver_sql(plan.sql, values)  # type: ignore[arg-type]
+        connection.exec_driver_sql(plan.sql, values)
     else:
         params = [dict(zip(plan.names, v, strict=True)) for v in values]
         connection.exec_driver_sql(plan.sql, params)

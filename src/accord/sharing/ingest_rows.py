@@ -233,9 +233,7 @@ def rows_of(
 
 def timestamp_processor(dialect: Dialect) -> Callable[[Any], Any]:
     """What a timestamp column gives the driver for a timestamp (``UTCDateTime``'s own)."""
-    processor = StixObject.__table__.c.version.type.dialect_impl(dialect).bind_processor(
-        dialect
-    )
+    processor = StixObject.__table__.c.version.type.dialect_impl(dialect).bind_processor(dialect)
     assert processor is not None
     return processor
 
