@@ -125,7 +125,7 @@ def build(factory: sessionmaker[Session], count: int) -> None:
             connection = db.connection()
             bulk.insert_rows(connection, StixObject, objects)
             bulk.insert_rows(connection, Observable, observables)
-            ingest.note_prefixes(db, observables)
+            ingest.note_prefixes(db, [(o["kind"], o["value"]) for o in observables])
         print(f"  {first + len(objects):,} indicators stored", flush=True)
     with unit_of_work(factory) as db:
         db.execute(text("ANALYZE"))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.clock import utcnow
 from accord.identity.models import MemberRole, User
 from accord.identity.policy import Actor
-from accord.sharing import ingest, ingest_rows, page_cache, queries, services
+from accord.sharing import ingest, ingest_locks, page_cache, queries, services
 from accord.sharing.models import Collection, StixObject
 from accord.sharing.readers import reader_for
 from tests.factories import Factories
@@ -132,7 +132,7 @@ def test_a_collection_taken_whole_holds_every_envelope_back(
     session_factory: sessionmaker[Session], collection_id: int
 ) -> None:
     with session_factory() as drain:
-        ingest_rows.lock_whole(drain, collection_id)
+        ingest_locks.lock_whole(drain, collection_id)
         with _impatient(session_factory) as other, pytest.raises(OperationalError):
             _store(other, collection_id, [stixgen.indicator()])
         # The whole collection's holder stores envelope after envelope without waiting.
@@ -140,7 +140,7 @@ def test_a_collection_taken_whole_holds_every_envelope_back(
         assert _store(drain, collection_id, [stixgen.indicator()]).stored == 1
         drain.commit()
         # Its next transaction holds nothing any more.
-        assert collection_id not in drain.info.get(ingest_rows._WHOLE, set())
+        assert collection_id not in drain.info.get(ingest_locks._WHOLE, set())
 
 
 def test_two_envelopes_naming_a_new_audience_at_once_share_it(

@@ -55,6 +55,29 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
         connection.exec_driver_sql(plan.sql, params)
 
 
+def insert_values(
+    connection: Connection,
+    model: type[Base],
+    columns: tuple[str, ...],
+    values: Sequence[Sequence[Any]],
+) -> None:
+    """Insert rows given as sequences of ``columns``' values, each already in the form the
+    driver takes (the columns' bind processors applied by the caller): no conversion here.
+    ``columns`` are in the table's order."""
+    if not values:
+        return
+    plan = _plan(connection, model, columns)
+    if plan.keys != columns:
+        raise ValueError(f"columns of {model.__tablename__} out of the table's order: {columns}")
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        _copy(connection, model.__tablename__, plan.keys, values)
+    elif plan.positional:
+        connection.exec_driver_sql(plan.sql, values)
+    else:
+        params = [dict(zip(plan.names, v, strict=True)) for v in values]
+        connection.exec_driver_sql(plan.sql, params)
+
+
 def _values(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
     # Each row's values in one C call (itemgetter), then the few columns with a processor
     # (timestamps, booleans) converted column by column, with map: a generator per row
@@ -71,7 +94,7 @@ def _values(plan: _Plan, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]
 
 
 def _copy(
-    connection: Connection, table: str, columns: tuple[str, ...], values: list[tuple[Any, ...]]
+    connection: Connection, table: str, columns: tuple[str, ...], values: Sequence[Sequence[Any]]
 ) -> None:
     # PostgreSQL: COPY, a stream of rows instead of one statement per row (psycopg's
     # executemany sends each row its own Bind and Execute), in the session's transaction.

@@ -23,7 +23,7 @@ from accord.identity import audit
 from accord.identity.models import User
 from accord.identity.policy import Action, Actor, authorize
 from accord.identity.services import get_org, get_user
-from accord.sharing import ingest, ingest_rows
+from accord.sharing import ingest, ingest_locks
 from accord.sharing.models import Collection, Remote
 from accord.sharing.services import get_collection
 from accord.sharing.stix_validation import StixInvalid, parse_timestamp
@@ -142,7 +142,7 @@ def pull(
         if not isinstance(objects, list):
             raise RemoteError(N_("the remote's envelope has no objects list"))
         # Every page in this one transaction: the collection is taken whole at the first.
-        ingest_rows.lock_whole(db, collection.id)
+        ingest_locks.lock_whole(db, collection.id)
         report = ingest.store_objects(
             db, collection=collection, objects=objects, source=source, now=now
         )

@@ -3,7 +3,7 @@
 One transaction per envelope. Validation is pure and happens before anything is written, so
 an invalid object never reaches the database; the only write that could fail per object is a
 duplicate (id, version), and that is found by reading the stored versions first, under a
-lock per object on PostgreSQL (``ingest_rows.lock``; SQLite has one writer anyway). So there
+lock per object on PostgreSQL (``ingest_locks.lock``; SQLite has one writer anyway). So there
 is nothing to isolate with a savepoint per object, whose round trips would cost more than the
 whole insert; and if the database itself fails, the request fails whole and nothing is
 half-stored.
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from accord.accountability import events
 from accord.errors import N_
-from accord.sharing import ingest_rows, lookup, write_rules
+from accord.sharing import ingest_locks, ingest_rows, lookup, write_rules
 from accord.sharing.ingest_rows import Stored
 from accord.sharing.ingest_rows import note_prefixes as note_prefixes  # where callers look
 from accord.sharing.models import Collection, TaxiiStatus
@@ -126,7 +126,7 @@ def _store_valid(
     now: datetime,
     report: Report,
 ) -> None:
-    ingest_rows.lock(db, collection.id, (stix_id for stix_id, _ in valid))
+    ingest_locks.lock(db, collection.id, (stix_id for stix_id, _ in valid))
     existing = ingest_rows.existing_versions(db, collection.id, {k[0] for k in valid})
     fresh: list[Valid] = []
     chains: dict[str, dict[datetime, Stored]] = {}  # the stored versions new rows join
@@ -152,11 +152,11 @@ def _store_valid(
     if not fresh:
         return
     audience_id = ingest_rows.audience(db, collection)
-    rows = ingest_rows.rows_of(collection, fresh, source, audience_id, now)
+    rows = ingest_rows.rows_of(db, collection, fresh, source, audience_id, now)
     ingest_rows.set_flags(db, rows, chains)
     ingest_rows.insert(db, rows, fresh)
-    for (result, _, _), row in zip(fresh, rows, strict=True):
-        text = result.version_text or format_timestamp(row["version"])
+    for (result, _, _), version in zip(fresh, rows.versions, strict=True):
+        text = result.version_text or format_timestamp(version)
         report.successes.append({"id": result.stix_id, "message": "stored", "version": text})
     report.stored = len(fresh)
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select, text, update
+import orjson
+from sqlalchemy import Dialect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from accord.sharing import bulk, lookup, refs
 from accord.sharing.models import (
@@ -32,77 +35,6 @@ if TYPE_CHECKING:
 _CHUNK = 500
 
 
-# PostgreSQL advisory lock namespaces (the two-key form): a collection, one object of one.
-_COLLECTION_LOCK = 7160
-_OBJECT_LOCK = 7162
-# db.info: the collections whose every envelope this transaction may write (locked whole).
-_WHOLE = "accord.sharing.collections_locked"
-# Object locks an envelope takes at most. Each is a slot of PostgreSQL's shared lock table
-# (max_locks_per_transaction, 64 by default, for each connection): two dozen envelopes of a
-# few hundred objects side by side filled it, and they failed ("out of shared memory"), as
-# did any other transaction needing a lock meanwhile. A larger one takes its collection whole.
-MOST_OBJECT_LOCKS = 32
-
-
-def lock(db: Session, collection_id: int, stix_ids: Iterable[str]) -> None:
-    """Serialise the envelopes that write the same objects into one collection (PostgreSQL;
-    SQLite has one writer anyway).
-
-    Concurrent envelopes carrying versions of one object would race on its latest and first
-    flags, on who created it and on duplicates. Each envelope takes, until its commit, its
-    collection's lock shared and one lock per object id, in one statement and in key order
-    (two such envelopes never wait for each other in a cycle); envelopes of other objects go
-    on side by side. An envelope of more than ``MOST_OBJECT_LOCKS`` objects takes the
-    collection whole instead, as before object locks. A transaction that stores several
-    envelopes takes the collection whole first (:func:`lock_whole`): taking more object locks
-    after its first ones could close a cycle with another envelope. A deletion of an object's
-    versions takes its lock too (``services.delete_object``): it marks the versions left again.
-    """
-    if db.get_bind().dialect.name != "postgresql" or collection_id in db.info.get(_WHOLE, ()):
-        return
-    keys = sorted({object_key(collection_id, stix_id) for stix_id in stix_ids})
-    if len(keys) > MOST_OBJECT_LOCKS:
-        lock_whole(db, collection_id)
-        return
-    # unnest hands the keys over in the array's order: the locks are taken in key order.
-    db.execute(
-        text(
-            "SELECT pg_advisory_xact_lock_shared(:n, :c), "
-            "(SELECT count(pg_advisory_xact_lock(:o, k)) FROM unnest(CAST(:keys AS integer[])) k)"
-        ),
-        {"n": _COLLECTION_LOCK, "c": collection_id, "o": _OBJECT_LOCK, "keys": keys},
-    )
-
-
-def lock_whole(db: Session, collection_id: int) -> None:
-    """Take the collection from every other envelope until the commit: for a transaction that
-    stores more than one envelope into it (a drain of the queue, a pull from a remote)."""
-    if db.get_bind().dialect.name != "postgresql":
-        return
-    whole = db.info.get(_WHOLE)
-    if whole is None:
-        whole = db.info[_WHOLE] = set()
-        event.listen(db, "after_transaction_end", _forget_whole)
-    if collection_id not in whole:
-        db.execute(
-            text("SELECT pg_advisory_xact_lock(:n, :c)"),
-            {"n": _COLLECTION_LOCK, "c": collection_id},
-        )
-        whole.add(collection_id)
-
-
-def _forget_whole(db: Session, transaction: SessionTransaction) -> None:
-    # The locks end with the outermost transaction (a savepoint's end keeps them).
-    if transaction.parent is None and _WHOLE in db.info:
-        db.info[_WHOLE].clear()
-
-
-def object_key(collection_id: int, stix_id: str) -> int:
-    """The 32-bit key of one object's lock: two objects sharing one only wait for each other."""
-    digest = hashlib.blake2b(f"{collection_id}/{stix_id}".encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 # A stored version: its row id, latest and first flags, and producing organization.
 Stored = tuple[int, bool, bool, int | None]
 
@@ -111,8 +43,10 @@ def existing_versions(
     db: Session, collection_id: int, ids: Iterable[str]
 ) -> dict[str, dict[datetime, Stored]]:
     """The stored versions of ``ids`` in the collection, by id and version."""
-    found: dict[str, dict[datetime, Stored]] = {}
     pending = sorted(ids)
+    if db.get_bind().dialect.name == "sqlite":
+        return _existing_sqlite(db, collection_id, pending)
+    found: dict[str, dict[datetime, Stored]] = {}
     for start in range(0, len(pending), _CHUNK):
         query = select(
             StixObject.stix_id,
@@ -127,6 +61,31 @@ def existing_versions(
         )
         for stix_id, version, row_id, latest, first, producer in db.execute(query):
             found.setdefault(stix_id, {})[version] = (row_id, latest, first, producer)
+    return found
+
+
+# The ids go in as one JSON array (json_each), not as a bound parameter each: the expanding
+# IN of SQLAlchemy built a parameter per id through its compiler, chunk by chunk (2.5 µs an
+# object in the drainer's profile), and the table is read through the same unique index.
+_EXISTING_SQLITE = (
+    "SELECT stix_id, version, id, is_latest, is_first, producer_org_id FROM sharing_objects "
+    "WHERE collection_id = ? AND stix_id IN (SELECT value FROM json_each(?))"
+)
+
+
+def _existing_sqlite(
+    db: Session, collection_id: int, ids: list[str]
+) -> dict[str, dict[datetime, Stored]]:
+    found: dict[str, dict[datetime, Stored]] = {}
+    if not ids:
+        return found
+    result = db.connection().exec_driver_sql(
+        _EXISTING_SQLITE, (collection_id, orjson.dumps(ids).decode())
+    )
+    for stix_id, version, row_id, latest, first, producer in result:
+        # As UTCDateTime reads SQLite's text: naive UTC, made aware; booleans from 0 and 1.
+        when = datetime.fromisoformat(version).replace(tzinfo=UTC)
+        found.setdefault(stix_id, {})[when] = (row_id, bool(latest), bool(first), producer)
     return found
 
 
@@ -160,66 +119,180 @@ def audience(db: Session, collection: Collection) -> int:
     return created
 
 
+# An object row's columns, in the table's order (the order of its INSERT's parameters), and
+# the places of those the drainer sets after building a row.
+COLUMNS = (
+    "id",
+    "collection_id",
+    "stix_id",
+    "stix_type",
+    "spec_version",
+    "version",
+    "date_added",
+    "is_latest",
+    "is_first",
+    "revoked",
+    "tlp",
+    "producer_org_id",
+    "audience_id",
+    "origin_remote_id",
+    "sighting_of",
+    "sighting_count",
+    "body",
+)
+STIX_ID, LATEST, FIRST = 2, 7, 8
+_OBSERVABLE_COLUMNS = ("object_id", "key", "kind", "value")
+
+
+@dataclass
+class Rows:
+    """The fresh objects' rows as the driver takes them (timestamps already in the form the
+    database is given), their ids, and each row's version as a timestamp (its date added when
+    it has none), for the flags and the status."""
+
+    values: list[tuple[Any, ...]]
+    ids: list[int]
+    versions: list[datetime]
+
+
 def rows_of(
+    db: Session,
     collection: Collection,
     fresh: list[Valid],
     source: Source,
     audience_id: int | None,
     now: datetime,
-) -> list[dict[str, Any]]:
-    """The rows of the fresh objects, each with its TLP level and its own date added."""
+) -> Rows:
+    """The rows of the fresh objects, each with its reserved id, its TLP level and its own
+    date added.
+
+    Built as tuples straight from the checked objects: on SQLite the timestamps' text is
+    sliced from the version's STIX text and the dates added written once per batch
+    (:func:`added_texts`), not formatted from a timestamp per object.
+    """
+    dialect = db.get_bind().dialect
+    to_driver = timestamp_processor(dialect)
+    sqlite = dialect.name == "sqlite"
+    # One microsecond apart: date_added orders objects, and each has its own.
+    added = added_texts(now, len(fresh)) if sqlite else None
     default = Tlp(collection.default_tlp)
     levels: dict[tuple[str, ...], str] = {}  # a feed marks most of its objects alike
-    rows = []
+    collection_id, producer, remote = (
+        collection.id,
+        source.producer_org_id,
+        source.origin_remote_id,
+    )
+    # Row ids are reserved first, so that each row is built whole, once.
+    ids = bulk.reserve_ids(db, len(fresh)) if fresh else []
+    values: list[tuple[Any, ...]] = []
+    versions: list[datetime] = []
     for index, (result, body, _) in enumerate(fresh):
         tlp = levels.get(result.marking_refs)
         if tlp is None:
             tlp = level_of(result.marking_refs, default=default).value
             levels[result.marking_refs] = tlp
-        # One microsecond apart: date_added orders objects, and each has its own.
-        added = now + timedelta(microseconds=index)
-        rows.append(
-            {
-                "collection_id": collection.id,
-                "stix_id": result.stix_id,
-                "stix_type": result.stix_type,
-                "spec_version": result.spec_version,
-                "version": result.version or added,
-                "date_added": added,
-                "is_latest": True,
-                "is_first": True,
-                "revoked": result.revoked,
-                "tlp": tlp,
-                "producer_org_id": source.producer_org_id,
-                "audience_id": audience_id,
-                "origin_remote_id": source.origin_remote_id,
-                "sighting_of": result.sighting_of,
-                "sighting_count": result.sighting_count,
-                "body": body,
-            }
+        version = result.version
+        if added is not None:
+            date_added = added[index]
+            if version is None:
+                version = now + timedelta(microseconds=index)
+                stored_version = date_added
+            else:
+                stored_version = sqlite_text(result.version_text) or to_driver(version)
+        else:
+            when = now + timedelta(microseconds=index)
+            date_added = to_driver(when)
+            if version is None:
+                version = when
+            stored_version = to_driver(version)
+        versions.append(version)
+        values.append(
+            (
+                ids[index],
+                collection_id,
+                result.stix_id,
+                result.stix_type,
+                result.spec_version,
+                stored_version,
+                date_added,
+                True,
+                True,
+                result.revoked,
+                tlp,
+                producer,
+                audience_id,
+                remote,
+                result.sighting_of,
+                result.sighting_count,
+                body,
+            )
         )
-    return rows
+    return Rows(values, ids, versions)
 
 
-def set_flags(
-    db: Session,
-    rows: list[dict[str, Any]],
-    existing: dict[str, dict[datetime, Stored]],
-) -> None:
+def timestamp_processor(dialect: Dialect) -> Callable[[Any], Any]:
+    """What a timestamp column gives the driver for a timestamp (``UTCDateTime``'s own)."""
+    processor = StixObject.__table__.c.version.type.dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    return processor
+
+
+def sqlite_text(version_text: str | None) -> str | None:
+    """The text SQLite stores for a STIX timestamp in ``format_timestamp``'s form
+    ("2024-01-31T12:00:00.123Z", or with microseconds): "2024-01-31 12:00:00.123000";
+    None for any other form (the caller formats the timestamp then)."""
+    if version_text is None:
+        return None
+    size = len(version_text)
+    if size == 24 and version_text[19] == "." and version_text[23] == "Z":
+        return f"{version_text[:10]} {version_text[11:23]}000"
+    if size == 27 and version_text[19] == "." and version_text[26] == "Z":
+        return f"{version_text[:10]} {version_text[11:26]}"
+    return None
+
+
+def added_texts(now: datetime, count: int) -> list[str]:
+    """The SQLite text of ``now`` plus 0, 1, ... ``count - 1`` microseconds: the date and time
+    formatted once per second they span, the microseconds appended."""
+    if now.tzinfo is None:
+        raise ValueError("refusing to store a naive datetime")  # as UTCDateTime does
+    found: list[str] = []
+    start = now.astimezone(UTC).replace(tzinfo=None)
+    while len(found) < count:
+        micro = start.microsecond
+        span = min(count - len(found), 1_000_000 - micro)
+        prefix = start.isoformat(" ", "seconds") + "."
+        found.extend([f"{prefix}{m:06d}" for m in range(micro, micro + span)])
+        start += timedelta(microseconds=span)
+    return found
+
+
+def set_flags(db: Session, rows: Rows, existing: dict[str, dict[datetime, Stored]]) -> None:
     """Mark each id's newest and oldest version, among new ones and the stored ones they
     join (spec 3.4)."""
-    by_id: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_id.setdefault(row["stix_id"], []).append(row)
+    # Rows are built latest and first: only an id with versions stored already, or with
+    # several new ones, has flags to set (most of an envelope has neither).
+    ids = [row[STIX_ID] for row in rows.values]
+    wanted = {stix_id for stix_id, stored in existing.items() if stored}
+    if len(set(ids)) != len(ids):
+        wanted.update(stix_id for stix_id, n in Counter(ids).items() if n > 1)
+    if not wanted:
+        return
+    by_id: dict[str, list[int]] = {}
+    for index, stix_id in enumerate(ids):
+        if stix_id in wanted:
+            by_id.setdefault(stix_id, []).append(index)
+    versions = rows.versions
     unset_latest: list[int] = []
     unset_first: list[int] = []
-    for stix_id, new_rows in by_id.items():
-        stored = existing.get(stix_id, {})
-        versions = [r["version"] for r in new_rows] + list(stored)
-        newest, oldest = max(versions), min(versions)
-        for row in new_rows:
-            row["is_latest"] = row["version"] == newest
-            row["is_first"] = row["version"] == oldest
+    for stix_id, indexes in by_id.items():
+        stored = existing.get(stix_id) or {}
+        ordered = [versions[i] for i in indexes] + list(stored)
+        newest, oldest = max(ordered), min(ordered)
+        for index in indexes:
+            row = rows.values[index]
+            flags = (versions[index] == newest, versions[index] == oldest)
+            rows.values[index] = (*row[:LATEST], *flags, *row[FIRST + 1 :])
         for version, (row_id, latest, first, _) in stored.items():
             if latest and version != newest:
                 unset_latest.append(row_id)
@@ -233,13 +306,12 @@ def set_flags(
         db.execute(update(StixObject).where(StixObject.id.in_(unset_first)).values(is_first=False))
 
 
-def note_prefixes(db: Session, observables: list[dict[str, Any]]) -> None:
-    """Record the prefix lengths of the address ranges among ``observables`` (see
-    ``lookup.network_keys``): one insert of the few new ones."""
+def note_prefixes(db: Session, observables: Iterable[tuple[str, str]]) -> None:
+    """Record the prefix lengths of the address ranges among ``observables`` (``(kind,
+    value)`` pairs; see ``lookup.network_keys``): one insert of the few new ones."""
+    networks = lookup.NETWORK_KINDS.values()
     lengths = {
-        (o["kind"], lookup.prefix_length(o["value"]))
-        for o in observables
-        if o["kind"] in lookup.NETWORK_KINDS.values()
+        (kind, lookup.prefix_length(value)) for kind, value in observables if kind in networks
     }
     if not lengths:
         return
@@ -254,24 +326,32 @@ def note_prefixes(db: Session, observables: list[dict[str, Any]]) -> None:
         )
 
 
-def insert(db: Session, rows: list[dict[str, Any]], fresh: list[Valid]) -> None:
+def insert(db: Session, rows: Rows, fresh: list[Valid]) -> None:
     """Insert the rows, their references and their look-up index entries."""
-    if not rows:
+    if not rows.values:
         return
-    # Row ids are reserved first and the rows go in as one executemany of the driver (no ORM
-    # bookkeeping, no per-row parameter building: see bulk.py), the look-up index with them.
-    row_ids = bulk.reserve_ids(db, len(rows))
-    for row, row_id in zip(rows, row_ids, strict=True):
-        row["id"] = row_id
+    # The rows go in as one executemany of the driver (no ORM bookkeeping, no per-row
+    # parameter building: see bulk.py), the look-up index with them.
+    row_ids = rows.ids
     connection = db.connection()
-    bulk.insert_rows(connection, StixObject, rows)
-    refs.insert(connection, rows)
-    observables = [
-        {"object_id": row_id, "key": lookup.key(kind, value), "kind": kind, "value": value}
+    bulk.insert_values(connection, StixObject, COLUMNS, rows.values)
+    refs.insert(
+        connection,
+        [
+            (row_id, result.stix_type, body)
+            for row_id, (result, body, _) in zip(row_ids, fresh, strict=True)
+        ],
+    )
+    owned = [
+        (row_id, kind, value)
         for row_id, (_, _, pairs) in zip(row_ids, fresh, strict=True)
         for kind, value in pairs
     ]
-    bulk.insert_rows(connection, Observable, observables)
-    note_prefixes(db, observables)
+    keys = lookup.keys((kind, value) for _, kind, value in owned)
+    observables = [
+        (row_id, key, kind, value) for (row_id, kind, value), key in zip(owned, keys, strict=True)
+    ]
+    bulk.insert_values(connection, Observable, _OBSERVABLE_COLUMNS, observables)
+    note_prefixes(db, [(kind, value) for _, kind, value in owned])
     if db.get_bind().dialect.name == "postgresql":
         bulk.keep_statistics(db, row_ids[-1])

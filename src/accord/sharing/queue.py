@@ -41,7 +41,7 @@ from accord import collector
 from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.identity.models import Organization, User
-from accord.sharing import ingest, ingest_rows
+from accord.sharing import ingest, ingest_locks
 from accord.sharing.models import Collection, QueuedEnvelope, TaxiiStatus
 from accord.sharing.queue_store import DIED_WHILE_STORING, MAX_ATTEMPTS, Queue, QueueFull
 from accord.sharing.stix_validation import CheckedObject, format_timestamp, granular_tlp_refs
@@ -172,9 +172,9 @@ def drain(
                 return 0  # all that waited was set aside
             queue.attempting(entries)
             # Several envelopes in one transaction: their collections are taken whole, in
-            # order, before any is written (see ingest_rows.lock).
+            # order, before any is written (see ingest_locks.lock).
             for collection_id in sorted({e.collection_id for e in entries}):
-                ingest_rows.lock_whole(db, collection_id)
+                ingest_locks.lock_whole(db, collection_id)
             uuids = [e.status_uuid for e in entries]
             done = set(db.scalars(select(TaxiiStatus.uuid).where(TaxiiStatus.uuid.in_(uuids))))
             for entry in entries:

@@ -35,12 +35,12 @@ def refs_of(body: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """The refs of stored object rows (``id``, ``stix_type``, ``body``), one executemany."""
+def insert(connection: Connection, objects: Sequence[tuple[int, str, str]]) -> None:
+    """The refs of stored objects (``(row id, type, body)``), one executemany."""
     found = [
-        {"object_id": row["id"], "role": role, "ref": ref}
-        for row in rows
-        if row["stix_type"] in TYPES
-        for role, ref in refs_of(orjson.loads(row["body"]))
+        {"object_id": row_id, "role": role, "ref": ref}
+        for row_id, stix_type, body in objects
+        if stix_type in TYPES
+        for role, ref in refs_of(orjson.loads(body))
     ]
     bulk.insert_rows(connection, ObjectRef, found)

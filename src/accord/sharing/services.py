@@ -21,7 +21,7 @@ from accord.identity import audit
 from accord.identity.models import MemberRole, Organization
 from accord.identity.policy import Action, Actor, CollectionRights, authorize
 from accord.identity.services import get_org
-from accord.sharing import envelopes, ingest, ingest_rows, queries, queue
+from accord.sharing import envelopes, ingest, ingest_locks, queries, queue
 from accord.sharing.models import (
     Collection,
     CollectionGrant,
@@ -307,7 +307,7 @@ def delete_object(
     # The object's lock, as an envelope writing it takes (PostgreSQL): the versions are read
     # and marked again after any envelope under way, and none reads them while they change
     # (it would mark its version's neighbours as before the deletion: two latest versions).
-    ingest_rows.lock(db, collection.id, [stix_id])
+    ingest_locks.lock(db, collection.id, [stix_id])
     rows = queries.visible_versions(
         db,
         collection_id=collection.id,
