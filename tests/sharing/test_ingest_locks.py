@@ -30,6 +30,19 @@ from tests.sharing import stixgen
 from tests.sharing.conftest import make_collection
 
 
+def _flags(session_factory: sessionmaker[Session], stix_id: str) -> list[tuple[Any, ...]]:
+    """Each stored version of ``stix_id`` with its latest and first flags, oldest first."""
+    with session_factory() as db:
+        return [
+            tuple(row)
+            for row in db.execute(
+                select(StixObject.version, StixObject.is_latest, StixObject.is_first)
+                .where(StixObject.stix_id == stix_id)
+                .order_by(StixObject.version)
+            )
+        ]
+
+
 @pytest.fixture
 def collection_id(
     engine: Engine, session_factory: sessionmaker[Session], make: Factories
@@ -119,12 +132,7 @@ def test_envelopes_of_one_object_take_turns(
         first.commit()
     with session_factory.begin() as db:
         assert _store(db, collection_id, [newer]).stored == 1
-    with session_factory() as db:
-        flags = db.execute(
-            select(StixObject.version, StixObject.is_latest, StixObject.is_first)
-            .where(StixObject.stix_id == stix_id)
-            .order_by(StixObject.version)
-        ).all()
+    flags = _flags(session_factory, stix_id)
     assert [(latest, first) for _, latest, first in flags] == [(False, True), (True, False)]
 
 
@@ -213,12 +221,7 @@ def test_an_envelope_waits_for_a_deletion_of_its_object(
         thread.join(10)
     assert not thread.is_alive()
     assert errors == []
-    with session_factory() as db:
-        flags = db.execute(
-            select(StixObject.version, StixObject.is_latest, StixObject.is_first)
-            .where(StixObject.stix_id == stix_id)
-            .order_by(StixObject.version)
-        ).all()
+    flags = _flags(session_factory, stix_id)
     assert flags == [(_version(1), False, True), (_version(3), True, False)]
 
 

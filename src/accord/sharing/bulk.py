@@ -43,16 +43,8 @@ def insert_rows(connection: Connection, model: type[Base], rows: Sequence[dict[s
     """Insert ``rows`` (dictionaries with the same keys, column names) into ``model``'s table."""
     if not rows:
         return
-    columns = tuple(rows[0])
-    plan = _plan(connection, model, columns)
-    values = _values(plan, rows)
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        _copy(connection, model.__tablename__, plan.keys, values)
-    elif plan.positional:
-        connection.exec_driver_sql(plan.sql, values)
-    else:
-        params = [dict(zip(plan.names, v, strict=True)) for v in values]
-        connection.exec_driver_sql(plan.sql, params)
+    plan = _plan(connection, model, tuple(rows[0]))
+    _send(connection, model, plan, _values(plan, rows))
 
 
 def insert_values(
@@ -69,6 +61,13 @@ def insert_values(
     plan = _plan(connection, model, columns)
     if plan.keys != columns:
         raise ValueError(f"columns of {model.__tablename__} out of the table's order: {columns}")
+    _send(connection, model, plan, values)
+
+
+def _send(
+    connection: Connection, model: type[Base], plan: _Plan, values: Sequence[Sequence[Any]]
+) -> None:
+    # COPY on psycopg; else one executemany in the driver's own parameter style.
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         _copy(connection, model.__tablename__, plan.keys, values)
     elif plan.positional:
