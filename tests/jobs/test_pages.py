@@ -64,7 +64,9 @@ def test_a_jobs_last_error_is_said_in_the_viewers_language_and_kept_in_english(
         ("ja", f"{url} は 401 を返しました"),
     ):
         page = client.get("/admin/jobs", headers={"Accept-Language": language}).text
-        rows = dict(re.findall(r"<tr><td>(\d+)</td>(.*?)</tr>", page, flags=re.S))
+        rows = dict(
+            re.findall(r'<tr><td data-label="[^"]*">(\d+)</td>(.*?)</tr>', page, flags=re.S)
+        )
         assert said in rows[str(refused)]
         assert "answered" not in rows[str(refused)]
         # An error that is no message of ours is shown as written, marked English.
