@@ -36,6 +36,8 @@ TAXII = {"Accept": TAXII_MEDIA_TYPE, "Content-Type": TAXII_MEDIA_TYPE}
 # suites and browsers on two cores); a checkout waiting
 # on an exhausted pool stalls it for the pool's whole timeout (a second here).
 LOOP_STALL_SECONDS = 0.6
+# Under the mixed burst below, with its pool's timeout of two seconds.
+BURST_STALL_SECONDS = 1.2
 
 
 @dataclass
@@ -209,8 +211,12 @@ def test_a_pool_of_two_under_a_mixed_burst_never_blocks_the_loop_and_recovers(
     token writes, OSV queries). The loop keeps serving while they wait for it,
     each is answered (200/201, or 503 with Retry-After; never a 500 or a hang), and once the
     burst ends the hub answers normally at once."""
+    # A checkout on the loop that waits for a connection only the loop's waiters could give
+    # back stalls it for the pool's whole timeout (two seconds here): well above the stall
+    # this burst of 75 requests and their threads may cause on a busy machine (0.78 s seen
+    # with both suites on two cores), which the first test's bound (no threads at work) is not.
     small = settings.model_copy(
-        update={"request_queue_seconds": 2.0, "db_pool_timeout_seconds": 1.0}
+        update={"request_queue_seconds": 2.0, "db_pool_timeout_seconds": 2.0}
     )
     one = make_engine(small, connections=2)
     app = create_app(small, engine=one)
@@ -256,7 +262,7 @@ def test_a_pool_of_two_under_a_mixed_burst_never_blocks_the_loop_and_recovers(
         one.dispose()
         for side in (app.state.limiter.engine, app.state.queue.engine):
             side.dispose()
-    assert stall < LOOP_STALL_SECONDS, f"the event loop was blocked for {stall:.2f} s"
+    assert stall < BURST_STALL_SECONDS, f"the event loop was blocked for {stall:.2f} s"
     failed = [
         (a.status_code, a.text[:120]) for a in answers if a.status_code not in (200, 201, 202, 503)
     ]
