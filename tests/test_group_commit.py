@@ -115,3 +115,62 @@ def test_a_failed_commit_fails_every_write_it_held(
     with session_factory() as db:
         assert list(db.scalars(select(SharingSecret.name))) == []
     assert group.run(_secret("after")) == "after"  # the lead was handed on
+
+
+def test_a_write_ended_by_a_deadlock_runs_again(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    """PostgreSQL ends one of two transactions waiting on each other; the write it ended runs
+    again in a new transaction and succeeds, instead of failing its request."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers take turns: two transactions never wait on each other")
+    group = GroupCommit(session_factory)
+    for name in ("first", "second"):
+        group.run(_secret(name))
+    other_holds_second = threading.Event()
+    work_holds_first = threading.Event()
+    tries: list[int] = []
+
+    def lock(db: Session, name: str) -> None:
+        db.execute(select(SharingSecret).where(SharingSecret.name == name).with_for_update()).one()
+
+    def work(db: Session) -> str:
+        tries.append(1)
+        lock(db, "first")
+        if len(tries) == 1:
+            work_holds_first.set()
+            other_holds_second.wait(10)
+        lock(db, "second")  # the first try waits here first, so PostgreSQL ends it
+        return "written"
+
+    def other() -> None:
+        with session_factory() as db, db.begin():
+            lock(db, "second")
+            other_holds_second.set()
+            work_holds_first.wait(10)
+            lock(db, "first")
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert group.run(work) == "written"
+    finally:
+        thread.join(timeout=30)
+    assert len(tries) == 2
+
+
+def test_a_write_that_fails_otherwise_is_not_run_again(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Only a transient end is tried again: a duplicate key fails at its first try."""
+    group = GroupCommit(session_factory, grouped=False)
+    group.run(_secret("once"))
+    tries: list[int] = []
+
+    def again(db: Session) -> str:
+        tries.append(1)
+        return _secret("once")(db)
+
+    with pytest.raises(IntegrityError):
+        group.run(again)
+    assert len(tries) == 1

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.db import unit_of_work
@@ -28,6 +29,13 @@ from accord.db import unit_of_work
 T = TypeVar("T")
 # Writes in one transaction at most: the leader's own request waits for all of them.
 MOST_PER_COMMIT = 32
+# PostgreSQL ends one of two transactions that wait on each other (deadlock_detected) or a
+# serializable one that lost (serialization_failure), rolled back whole: the write is run
+# again in a new transaction rather than answered with a 500. Such waits are rare but
+# possible between writes of different collections that each insert a new shared row (an
+# audience, a network prefix length, the accountability refresh job) in another order.
+TRANSIENT_STATES = frozenset({"40P01", "40001"})
+TRIES = 3
 
 
 @dataclass
@@ -70,8 +78,7 @@ class GroupCommit:
     def run(self, work: Callable[[Session], T]) -> T:
         """``work``'s result once committed, or its error (or the shared commit's)."""
         if not self.grouped:
-            with unit_of_work(self.factory) as db:
-                return work(db)
+            return self._run_own(work)
         write: _Write[T] = _Write(work)
         with self._lock:
             self._waiting.append(write)  # type: ignore[arg-type]
@@ -86,6 +93,18 @@ class GroupCommit:
         if write.error is not None:
             raise write.error
         return write.result  # type: ignore[return-value]
+
+    def _run_own(self, work: Callable[[Session], T]) -> T:
+        """``work`` in a transaction of its own, run again if the database ended it as
+        transient (see ``TRANSIENT_STATES``)."""
+        for attempt in range(1, TRIES + 1):
+            try:
+                with unit_of_work(self.factory) as db:
+                    return work(db)
+            except DBAPIError as exc:
+                if attempt == TRIES or not transient(exc):
+                    raise
+        raise AssertionError("unreachable")  # the last try returns or raises
 
     def _lead(self) -> None:
         with self._lock:
@@ -141,3 +160,8 @@ class GroupCommit:
                 write.result = write.work(db)
         except Exception as exc:
             write.error, write.result = exc, None
+
+
+def transient(exc: DBAPIError) -> bool:
+    """Whether the database ended the transaction for a reason that another try can avoid."""
+    return getattr(exc.orig, "sqlstate", None) in TRANSIENT_STATES
