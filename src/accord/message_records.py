@@ -15,6 +15,9 @@ from typing import Any
 from accord.errors import Message, Sentences
 
 _SCALARS = (bool, int, float, type(None))
+# A value's text kept at most (its end cut and marked): a peer's answer or an exception's text
+# can be of any size, and the English record beside it is cut at the same length.
+VALUE_LENGTH = 2000
 
 
 def record(message: object) -> dict[str, Any] | None:
@@ -30,7 +33,10 @@ def _value(value: object) -> Any:
     kept = record(value)
     if kept is not None:
         return kept
-    return value if isinstance(value, _SCALARS) else str(value)
+    if isinstance(value, _SCALARS):
+        return value
+    text = str(value)
+    return text if len(text) <= VALUE_LENGTH else text[: VALUE_LENGTH - 1] + "…"
 
 
 def message_from(kept: object, english: str | None) -> object:
