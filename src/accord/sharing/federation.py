@@ -124,7 +124,14 @@ def pull(
     now: datetime,
     max_pages: int = 100_000,
 ) -> PullResult:
-    """Fetch what the remote added since the checkpoint and store it in the local collection."""
+    """Fetch what the remote added since the checkpoint and store it in the local collection.
+
+    Each page is stored in a transaction of its own with the checkpoint it reaches, and no
+    transaction is open while a page is fetched: a slow remote then holds neither the
+    collection nor, on SQLite, the hub's one writer for as long as it takes to answer. A pull
+    that fails keeps the pages stored before and resumes after them. ``db``'s transaction
+    (what the caller did before) is committed first.
+    """
     collection = db.get(Collection, remote.collection_id)
     assert collection is not None
     if remote.remote_collection is None:
@@ -136,12 +143,12 @@ def pull(
     if checkpoint:
         params["added_after"] = checkpoint
     pages = received = stored = failed = 0
+    db.commit()  # the session keeps its objects readable (expire_on_commit=False)
     while pages < max_pages:
         body, last_added = _get(client, url, params)
         objects = body.get("objects", [])
         if not isinstance(objects, list):
             raise RemoteError(N_("the remote's envelope has no objects list"))
-        # Every page in this one transaction: the collection is taken whole at the first.
         ingest_locks.lock_whole(db, collection.id)
         report = ingest.store_objects(
             db, collection=collection, objects=objects, source=source, now=now
@@ -151,11 +158,12 @@ def pull(
         stored += report.stored
         failed += len(report.failures)
         checkpoint = _later(checkpoint, last_added)
+        remote.checkpoint = checkpoint
         next_token = body.get("next")
         if not body.get("more") or not isinstance(next_token, str):
             break
+        db.commit()
         params = {**params, "next": next_token}
-    remote.checkpoint = checkpoint
     remote.last_pull_at = now
     remote.last_error = remote.last_error_said = None
     return PullResult(

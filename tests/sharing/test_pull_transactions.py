@@ -1,0 +1,117 @@
+"""A federation pull stores each page in a transaction of its own (``federation.pull``): no
+transaction is open while the remote is asked for a page, and a pull that fails keeps the
+pages stored before it, its checkpoint after them, and resumes there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.clock import utcnow
+from accord.db import unit_of_work
+from accord.identity.models import Organization
+from accord.identity.policy import SYSTEM
+from accord.sharing import federation
+from accord.sharing.federation import RemoteError
+from accord.sharing.models import Collection, Remote, StixObject
+from tests.sharing.conftest import SharingWorld
+from tests.sharing.stixgen import indicator
+
+ROOT = "https://peer.example/taxii2/"
+ADDED = ["2026-12-01T00:00:01.000Z", "2026-12-01T00:00:02.000Z", "2026-12-01T00:00:03.000Z"]
+
+
+def _pages(count: int) -> list[list[dict[str, Any]]]:
+    return [[indicator() for _ in range(3)] for _ in range(count)]
+
+
+class Peer:
+    """A TAXII collection of pages; ``fail_at`` answers 503 for that page instead."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]], db: Session) -> None:
+        self.pages, self.db = pages, db
+        self.fail_at: int | None = None
+        self.open_while_asked: list[bool] = []
+        self.asked: list[dict[str, str]] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.open_while_asked.append(self.db.in_transaction())
+        params = dict(request.url.params)
+        self.asked.append(params)
+        after = params.get("added_after")
+        first = ADDED.index(after) + 1 if after else 0
+        index = int(params["next"]) if "next" in params else first
+        if index == self.fail_at:
+            return httpx.Response(503)
+        more = index + 1 < len(self.pages)
+        body: dict[str, Any] = {"objects": self.pages[index], "more": more}
+        if more:
+            body["next"] = str(index + 1)
+        headers = {
+            "content-type": "application/taxii+json;version=2.1",
+            "X-TAXII-Date-Added-Last": ADDED[index],
+        }
+        return httpx.Response(200, json=body, headers=headers)
+
+
+def _remote(factory: sessionmaker[Session], world: SharingWorld) -> int:
+    with unit_of_work(factory) as db:
+        collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
+        org = db.scalars(
+            select(Organization).where(Organization.slug == world.slugs["recipient"])
+        ).one()
+        remote = Remote(name="peer", api_root=ROOT, remote_collection="c1",
+                        collection_id=collection.id, organization_id=org.id)  # fmt: skip
+        db.add(remote)
+        db.flush()
+        return remote.id
+
+
+def _pull(factory: sessionmaker[Session], remote_id: int, peer: Peer) -> federation.PullResult:
+    with unit_of_work(factory) as db:
+        peer.db = db
+        remote = db.get(Remote, remote_id)
+        assert remote is not None
+        with httpx.Client(transport=httpx.MockTransport(peer.handle)) as client:
+            return federation.pull(db, remote=remote, client=client, actor=SYSTEM, now=utcnow())
+
+
+def _stored(factory: sessionmaker[Session]) -> int:
+    with factory() as db:
+        return db.scalar(select(func.count()).select_from(StixObject)) or 0
+
+
+def test_no_transaction_is_open_while_a_page_is_fetched(
+    world: SharingWorld, session_factory: sessionmaker[Session]
+) -> None:
+    remote_id = _remote(session_factory, world)
+    peer = Peer(_pages(3), session_factory())
+    result = _pull(session_factory, remote_id, peer)
+    assert (result.pages, result.stored) == (3, 9)
+    assert peer.open_while_asked == [False, False, False]
+    assert _stored(session_factory) == 9
+
+
+def test_a_failed_pull_keeps_the_pages_before_and_resumes_after_them(
+    world: SharingWorld, session_factory: sessionmaker[Session]
+) -> None:
+    remote_id = _remote(session_factory, world)
+    peer = Peer(_pages(3), session_factory())
+    peer.fail_at = 2
+    with pytest.raises(RemoteError):
+        _pull(session_factory, remote_id, peer)
+    assert _stored(session_factory) == 6
+    with session_factory() as db:
+        remote = db.get(Remote, remote_id)
+        assert remote is not None
+        assert remote.checkpoint == ADDED[1]
+    peer.fail_at = None
+    peer.asked.clear()
+    result = _pull(session_factory, remote_id, peer)
+    assert (result.pages, result.received, result.stored) == (1, 3, 3)
+    assert peer.asked[0]["added_after"] == ADDED[1]
+    assert _stored(session_factory) == 9
