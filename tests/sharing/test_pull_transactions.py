@@ -1,23 +1,30 @@
 """A federation pull stores each page in a transaction of its own (``federation.pull``): no
 transaction is open while the remote is asked for a page, and a pull that fails keeps the
-pages stored before it, its checkpoint after them, and resumes there."""
+pages stored before it, its checkpoint after them, and resumes there. A push holds none while
+the peer answers either (``push.push_batch``): another write goes through meanwhile, which on
+SQLite means the hub's one writer is free."""
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
+from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.models import Organization
 from accord.identity.policy import SYSTEM
-from accord.sharing import federation
+from accord.sharing import federation, ingest, push
 from accord.sharing.federation import RemoteError
-from accord.sharing.models import Collection, Remote, StixObject
+from accord.sharing.models import Collection, Remote, SharingSecret, StixObject
+from accord.sharing.tlp import Tlp
 from tests.sharing.conftest import SharingWorld
 from tests.sharing.stixgen import indicator
 
@@ -32,14 +39,16 @@ def _pages(count: int) -> list[list[dict[str, Any]]]:
 class Peer:
     """A TAXII collection of pages; ``fail_at`` answers 503 for that page instead."""
 
-    def __init__(self, pages: list[list[dict[str, Any]]], db: Session) -> None:
-        self.pages, self.db = pages, db
+    def __init__(self, pages: list[list[dict[str, Any]]], factory: sessionmaker[Session]) -> None:
+        self.pages, self.factory = pages, factory
+        self.db = factory()
         self.fail_at: int | None = None
         self.open_while_asked: list[bool] = []
         self.asked: list[dict[str, str]] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.open_while_asked.append(self.db.in_transaction())
+        _another_write(self.factory, f"pull {uuid.uuid4().hex[:16]}")
         params = dict(request.url.params)
         self.asked.append(params)
         after = params.get("added_after")
@@ -56,6 +65,13 @@ class Peer:
             "X-TAXII-Date-Added-Last": ADDED[index],
         }
         return httpx.Response(200, json=body, headers=headers)
+
+
+def _another_write(factory: sessionmaker[Session], name: str) -> None:
+    """A write of another session, committed (it would wait out the write turn's timeout and
+    fail if this thread's transaction held SQLite's writer)."""
+    with unit_of_work(factory) as db:
+        db.add(SharingSecret(name=name, value="v"))
 
 
 def _remote(factory: sessionmaker[Session], world: SharingWorld) -> int:
@@ -89,7 +105,7 @@ def test_no_transaction_is_open_while_a_page_is_fetched(
     world: SharingWorld, session_factory: sessionmaker[Session]
 ) -> None:
     remote_id = _remote(session_factory, world)
-    peer = Peer(_pages(3), session_factory())
+    peer = Peer(_pages(3), session_factory)
     result = _pull(session_factory, remote_id, peer)
     assert (result.pages, result.stored) == (3, 9)
     assert peer.open_while_asked == [False, False, False]
@@ -100,7 +116,7 @@ def test_a_failed_pull_keeps_the_pages_before_and_resumes_after_them(
     world: SharingWorld, session_factory: sessionmaker[Session]
 ) -> None:
     remote_id = _remote(session_factory, world)
-    peer = Peer(_pages(3), session_factory())
+    peer = Peer(_pages(3), session_factory)
     peer.fail_at = 2
     with pytest.raises(RemoteError):
         _pull(session_factory, remote_id, peer)
@@ -115,3 +131,41 @@ def test_a_failed_pull_keeps_the_pages_before_and_resumes_after_them(
     assert (result.pages, result.received, result.stored) == (1, 3, 3)
     assert peer.asked[0]["added_after"] == ADDED[1]
     assert _stored(session_factory) == 9
+
+
+def test_no_transaction_is_open_while_a_peer_takes_a_push(
+    world: SharingWorld, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with unit_of_work(session_factory) as db:
+        collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
+        source = ingest.Source(producer_org_id=collection.owner_org_id)
+        objects = [indicator(tlp=Tlp.GREEN) for _ in range(3)]
+        ingest.store_objects(
+            db, collection=collection, objects=objects, source=source, now=utcnow()
+        )
+    with unit_of_work(session_factory) as db:
+        spec = push.PushSpec(
+            name="peer", api_root="https://peer.example/api/",
+            local_collection=world.collection, organization=world.slugs["producer"],
+        )  # fmt: skip
+        target = push.configure(db, spec=spec, settings=Settings(data_dir=tmp_path), actor=SYSTEM)
+        target.remote_collection = "peer-collection"
+    open_while_posted: list[bool] = []
+
+    with unit_of_work(session_factory) as db:
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            open_while_posted.append(db.in_transaction())
+            _another_write(session_factory, "during the push")
+            sent = len(orjson.loads(request.content)["objects"])
+            return httpx.Response(202, json={"success_count": sent, "failure_count": 0})
+
+        target = push.get_target(db, "peer")
+        with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+            result = push.push_batch(db, target=target, client=client, now=utcnow())
+    assert result.sent == 3
+    assert open_while_posted == [False]
+    with session_factory() as db:
+        kept = push.get_target(db, "peer")
+        assert kept.pushed == 3
+        assert kept.cursor_row is not None

@@ -204,7 +204,8 @@ def push_batch(
     settle: timedelta = timedelta(0),
 ) -> BatchResult:
     """POST the next batch of rows settled by ``now`` to the peer; the cursor moves only once
-    the peer accepted it."""
+    the peer accepted it, in a transaction after the one that read the batch (``db``'s is
+    committed before the POST)."""
     if target.remote_collection is None:
         raise RemoteError(N_("no collection of the peer is chosen yet"))
     rows = pending(db, target=target, before=now - settle)
@@ -212,6 +213,9 @@ def push_batch(
     if rows:
         body = b'{"objects":[' + b",".join(_body(r) for r in rows) + b"]}"
         url = f"{target.api_root}collections/{target.remote_collection}/objects/"
+        # No transaction open while the peer answers: on SQLite the read took the hub's one
+        # writer (the session writes the cursor after), and a slow peer would hold it.
+        db.commit()
         count = _post(client, url, body).get("failure_count", 0)
         refused = count if isinstance(count, int) and 0 <= count <= len(rows) else 0
         target.cursor_added, target.cursor_row = rows[-1].date_added, rows[-1].id
