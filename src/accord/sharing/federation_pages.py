@@ -93,6 +93,7 @@ def target_page(
 ) -> HTMLResponse:
     """One push target: the peer's writable collections to choose from."""
     found = push.get_target(db, target)
+    db.commit()  # no transaction open while the peer answers (see ``choose``)
     return _target_page(request, db, settings, found, error=None, status=200)
 
 
@@ -107,14 +108,24 @@ def choose(
 ) -> Response:
     """Set the peer's collection from those the peer offers."""
     found = push.get_target(db, target)
+    # Nothing is written yet: the read is committed so that no transaction is open while the
+    # peer lists its collections (on SQLite it would hold the hub's one writer, on PostgreSQL
+    # a pooled connection, for as long as the peer takes). The target is read again in the
+    # transaction that writes: it may have changed meanwhile.
+    db.commit()
     try:
         offered = [cid for cid, _ in _offered(found, settings)]
+        db.expire_all()
+        found = push.get_target(db, target)
         push.choose_remote_collection(db, target=found, remote_collection=remote_collection,
                                       offered=offered, actor=actor)  # fmt: skip
         if found.every_minutes:  # a scheduled target starts now, then keeps its interval
             queue_push(db, target=found, settings=settings, at=utcnow())
     except AccordError as exc:
+        db.rollback()
         said = say(exc.message, i18n.viewer_of(request).translations.gettext)
+        found = push.get_target(db, target)
+        db.commit()  # the page asks the peer again: no transaction open meanwhile
         return _target_page(request, db, settings, found, error=said, status=422)
     return RedirectResponse(PATH, status_code=303)
 
