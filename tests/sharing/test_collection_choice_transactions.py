@@ -11,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from accord.cli.main import app as cli
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.models import Organization
@@ -97,5 +99,31 @@ def test_choosing_a_peers_collection_holds_no_transaction_while_it_lists_them(
     )
     assert chosen.status_code == 303
     assert probe.seen == [False] * 4
+    with session_factory() as db:
+        assert db.scalars(select(PushTarget.remote_collection)).one() == "c1"
+
+
+def test_the_push_command_holds_no_transaction_while_the_peer_lists_its_collections(
+    world: SharingWorld,
+    settings: Settings,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ACCORD_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("ACCORD_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("ACCORD_PUSH_TOKEN", "peer-token")
+    probe = probing(monkeypatch, engine, session_factory, answer=_collections)
+    add = [
+        "sharing", "push", "add", "peer", "--api-root", ROOT, "--collection", world.collection,
+        "--org", world.slugs["producer"], "--allow-private-network", "--remote-collection",
+    ]  # fmt: skip
+    refused = CliRunner().invoke(cli, [*add, "not-offered"])
+    assert refused.exit_code != 0
+    with session_factory() as db:  # a choice the peer refuses leaves nothing stored, as before
+        assert db.scalars(select(PushTarget)).all() == []
+    done = CliRunner().invoke(cli, [*add, "c1"])
+    assert done.exit_code == 0, done.output
+    assert probe.seen == [False, False]
     with session_factory() as db:
         assert db.scalars(select(PushTarget.remote_collection)).one() == "c1"
