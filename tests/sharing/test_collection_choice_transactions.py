@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from accord import outbound
 from accord.cli.main import app as cli
 from accord.config import Settings
 from accord.db import unit_of_work
@@ -21,7 +22,7 @@ from accord.identity.policy import SYSTEM
 from accord.sharing import push
 from accord.sharing.models import Collection, PushTarget, Remote
 from tests.factories import Factories, csrf_of
-from tests.outbound_holds import probing
+from tests.outbound_holds import held, probing
 from tests.sharing.conftest import SharingWorld
 from tests.sharing.test_push import local_app, local_client, local_settings  # noqa: F401
 
@@ -127,3 +128,31 @@ def test_the_push_command_holds_no_transaction_while_the_peer_lists_its_collecti
     assert probe.seen == [False, False]
     with session_factory() as db:
         assert db.scalars(select(PushTarget.remote_collection)).one() == "c1"
+
+
+def test_adding_a_remote_or_a_peer_resolves_its_address_with_no_transaction_open(
+    world: SharingWorld,
+    make: Factories,
+    client: TestClient,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The outbound rules resolve the address's name (a DNS wait of up to seconds) before the
+    form's reads begin the request's transaction."""
+    seen: list[bool] = []
+
+    def resolved(host: str, port: int) -> str:
+        seen.append(held(engine))
+        return "203.0.113.5"
+
+    monkeypatch.setattr(outbound, "public_address", resolved)
+    make.session(client, make.user("oper", operator=True))
+    page = client.get(FEDERATION)
+    form = {"csrf_token": csrf_of(page.text), "name": "peer",
+            "api_root": "https://peer.example/taxii2/", "collection": world.collection,
+            "organization": world.slugs["producer"], "max_tlp": "green"}  # fmt: skip
+    assert client.post(FEDERATION, data=form, follow_redirects=False).status_code == 303
+    form["organization"] = world.slugs["recipient"]
+    assert client.post(f"{FEDERATION}/pull", data=form, follow_redirects=False).status_code == 303
+    assert seen == [False, False]

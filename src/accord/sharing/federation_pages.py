@@ -63,6 +63,8 @@ def add_target(
     values = dict(zip(_FIELDS, (name, api_root, username, collection, organization, max_tlp,
                                 every_minutes), strict=True))  # fmt: skip
     every, every_problem = minutes(every_minutes)
+    # The address's name is resolved before anything is read: no transaction open meanwhile.
+    address = address_problem(api_root, settings)
     spec = push.PushSpec(name=name.strip(), api_root=api_root.strip(),
                          local_collection=collection, organization=organization,
                          max_tlp=max_tlp, username=username.strip() or None,
@@ -70,7 +72,6 @@ def add_target(
     gettext = i18n.viewer_of(request).translations.gettext
     # Every field's problem at once, each beside its field.
     found: dict[str, object] = {**push.problems(db, spec)}
-    address = address_problem(api_root, settings)
     if address is not None:
         found["api_root"] = address
     if every_problem is not None:

@@ -63,6 +63,8 @@ def add_remote(
     values = dict(zip(_FIELDS, (name, api_root, username, collection, organization,
                                 every_minutes), strict=True))  # fmt: skip
     every, every_problem = minutes(every_minutes)
+    # The address's name is resolved before anything is read: no transaction open meanwhile.
+    address = address_problem(api_root, settings)
     known = db.scalar(select(Remote).where(Remote.name == name.strip()))
     spec = federation.RemoteSpec(
         name=name.strip(), api_root=api_root.strip(), local_collection=collection,
@@ -72,7 +74,6 @@ def add_remote(
     )  # fmt: skip
     gettext = i18n.viewer_of(request).translations.gettext
     found: dict[str, object] = {**remotes.problems(db, spec)}
-    address = address_problem(api_root, settings)
     if address is not None:
         found["api_root"] = address
     if every_problem is not None:
