@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 from referencing import Resource
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord import outbound
@@ -30,6 +30,7 @@ from tests.advisories.formats.support import csaf_registry
 from tests.aggregation.conftest import EXAMPLES, MANDATORY
 from tests.aggregation.provider import Provider, new_key, sign
 from tests.factories import Factories, csrf_of
+from tests.outbound_holds import probing
 from tests.registry.servers import Route, StaticServer
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -255,3 +256,30 @@ def test_a_pass_past_its_cap_queues_the_next_one_for_the_rest(
     db.rollback()
     rest = passes.run(session_factory, provider_id=provider_id, settings=capped)
     assert (rest.downloaded, rest.stored, rest.unchanged, rest.remaining) == (1, 1, 2, 0)
+
+
+def test_no_transaction_is_held_while_the_provider_answers(
+    client: TestClient,
+    make: Factories,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    local_settings: Settings,
+    https_server: StaticServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Registering reads the metadata before the request's transaction begins, and a pass
+    fetches between its short transactions (issue 26): no request to the provider holds one,
+    so another write goes through meanwhile."""
+    provider = Provider(https_server)
+    for index, name in enumerate(GOOD):
+        provider.publish(f"2024/{name}", (EXAMPLES / name).read_bytes(),
+                         when=T0 + timedelta(minutes=index))  # fmt: skip
+    _operator(client, make)
+    probe = probing(monkeypatch, engine, session_factory)
+    provider_id = _register(client, provider.metadata_url)
+    registered = len(probe.seen)
+    summary = passes.run(session_factory, provider_id=provider_id, settings=local_settings)
+    assert summary.stored == len(GOOD)
+    assert registered >= 1
+    assert len(probe.seen) > registered
+    assert not any(probe.seen)

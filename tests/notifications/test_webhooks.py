@@ -24,6 +24,7 @@ from accord.web.i18n import LANGUAGE_COOKIE
 from tests.factories import Factories, csrf_of, sign_in
 from tests.jobs.test_worker import LATER
 from tests.notifications.conftest import Receiver, make_worker
+from tests.outbound_holds import probing
 
 
 def _expected_signature(secret: str, body: bytes) -> str:
@@ -276,3 +277,23 @@ def test_the_webhooks_page_shows_the_secret_once(
     assert "https://" in beside.group(1)
     assert not re.search(r"\b(must|URL|be)\b", beside.group(1)), beside.group(1)
     assert 'value="ftp://x.example/"' in said.text
+
+
+def test_no_transaction_is_held_while_the_receiver_answers(
+    open_client: TestClient,
+    open_settings: Settings,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    vendor: tuple[str, dict[str, str]],
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The delivery job reads its webhook in a read-only session closed before the POST
+    (issue 26): the receiver's wait holds no transaction, so another write goes through."""
+    slug, auth = vendor
+    _register(open_client, slug, auth, receiver.url)
+    _notify_org(session_factory, open_settings, slug)
+    probe = probing(monkeypatch, engine, session_factory)
+    make_worker(open_settings, engine).run_until_idle()
+    assert len(receiver.requests) == 1
+    assert probe.seen == [False]

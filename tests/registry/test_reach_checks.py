@@ -10,14 +10,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import Message
 from accord.i18n import translations
-from accord.identity.models import OrgKind
+from accord.identity.models import Organization, OrgKind
 from accord.identity.policy import SYSTEM, Actor
 from accord.identity.services import get_org
 from accord.jobs.models import Job, JobState
@@ -27,6 +27,7 @@ from accord.registry.models import ReachCheck, SecurityTxtCheck
 from accord.registry.securitytxt.fetch import make_client as securitytxt_client
 from tests import thirdparty
 from tests.factories import Factories
+from tests.outbound_holds import probing
 from tests.registry.helpers import reread, set_security_txt_url
 from tests.registry.samples import security_txt
 from tests.registry.servers import Route, StaticServer
@@ -373,3 +374,25 @@ def test_the_profile_page_says_a_failed_checks_message_in_the_readers_language(
     assert isinstance(problem, Message)
     assert "is a required property" in str(problem)
     assert problem.translated(translations("ja").gettext) != str(problem)
+
+
+def test_no_transaction_is_held_while_a_signatory_answers(
+    make: Factories,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    local_settings: Settings,
+    http_server: StaticServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each check ends its transaction before fetching (issue 26): the fetches of
+    security.txt, the policy and the CSAF metadata hold none, so another write goes through."""
+    slug = make.org("Acme")
+    set_security_txt_url(session_factory, slug, _serve_security_txt(http_server, ""))
+    with session_factory() as db:
+        org_id = db.scalars(select(Organization.id).where(Organization.slug == slug)).one()
+    context = JobContext(settings=local_settings, sessions=session_factory,
+                         readers=session_factory, job_id=1, attempt=1)  # fmt: skip
+    probe = probing(monkeypatch, engine, session_factory)
+    handlers.check_one(context, {"org_id": org_id})
+    assert len(probe.seen) == 2  # security.txt, the CSAF metadata (no policy is declared)
+    assert not any(probe.seen)

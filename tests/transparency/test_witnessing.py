@@ -27,6 +27,7 @@ from accord.transparency.bundles import WitnessPolicy
 from accord.transparency.models import LogCosignature, LogWitness, WitnessedLog
 from accord.web.app import create_app
 from tests.flows.conftest import serving
+from tests.outbound_holds import probing
 from tests.transparency.c2sp import cosigners
 from tests.transparency.conftest import Publish
 
@@ -312,3 +313,22 @@ def test_a_rotated_key_is_announced_to_the_witnesses_before_the_next_checkpoint(
     gathered = _gather(settings, session_factory)
     assert (gathered.size, gathered.failed, len(gathered.cosigned)) == (6, {}, 2)
     assert _held_keys(hubs) == [(newest, 6), (newest, 6)]
+
+
+def test_no_transaction_is_held_while_a_witness_answers(
+    witnesses: list[WitnessHub],
+    publish: Publish,
+    settings: Settings,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The job reads what it sends, asks each witness with no transaction open and stores each
+    answer in a short one (issue 26): another write goes through while a witness answers."""
+    for number in range(2):
+        publish({"n": number})
+    probe = probing(monkeypatch, engine, session_factory)
+    gathered = _gather(settings, session_factory)
+    assert (len(gathered.cosigned), gathered.failed) == (3, {})
+    assert len(probe.seen) == 3
+    assert not any(probe.seen)

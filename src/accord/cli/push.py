@@ -19,6 +19,7 @@ from accord import outbound
 from accord.cli import words
 from accord.cli.context import ask_secret, database, settings_from_env
 from accord.clock import utcnow
+from accord.config import Settings
 from accord.errors import AccordError
 from accord.identity.policy import SYSTEM
 from accord.sharing import push
@@ -77,15 +78,13 @@ def add(
         name=name, api_root=api_root, local_collection=collection, organization=org,
         max_tlp=max_tlp, username=user, token=token or None, every_minutes=every,
     )  # fmt: skip
+    offered = None
+    if remote_collection is not None:
+        offered = _writable(settings, spec)
     with database(settings) as db:
         target = push.configure(db, spec=spec, settings=settings, actor=SYSTEM)
         if remote_collection is not None:
-            transport = outbound.transport(settings)
-            try:
-                with push.client_for(target, settings=settings, transport=transport) as client:
-                    offered = [cid for cid, _ in push.writable_collections(client, target)]
-            except RemoteError as exc:
-                raise AccordError(str(exc)) from None
+            assert offered is not None
             push.choose_remote_collection(
                 db, target=target, remote_collection=remote_collection, offered=offered,
                 actor=SYSTEM,
@@ -95,6 +94,26 @@ def add(
         out.print(
             f"{target.name}: {target.api_root} {target.remote_collection or '(no collection yet)'}"
         )
+
+
+def _writable(settings: Settings, spec: push.PushSpec) -> list[str]:
+    """The collections the peer ``spec`` names lets this hub write to, asked with no
+    transaction open: a running hub's writes would wait for the peer otherwise (on SQLite the
+    hub's one writer). The target is configured in a transaction rolled back at once (what
+    is wrong with ``spec`` is said as the saving would say it, before the peer is asked), and
+    saved with its collection in one transaction after: a peer that cannot be asked leaves
+    nothing stored, as before."""
+    with database(settings, writes=False) as db:
+        found = push.configure(db, spec=spec, settings=settings, actor=SYSTEM)
+        asked = PushTarget(name=found.name, api_root=found.api_root, username=found.username,
+                           token_sealed=found.token_sealed)  # fmt: skip
+        db.rollback()
+    try:
+        with push.client_for(asked, settings=settings,
+                             transport=outbound.transport(settings)) as client:  # fmt: skip
+            return [cid for cid, _ in push.writable_collections(client, asked)]
+    except RemoteError as exc:
+        raise AccordError(str(exc)) from None
 
 
 @app.command("now")

@@ -63,6 +63,8 @@ def add_target(
     values = dict(zip(_FIELDS, (name, api_root, username, collection, organization, max_tlp,
                                 every_minutes), strict=True))  # fmt: skip
     every, every_problem = minutes(every_minutes)
+    # The address's name is resolved before anything is read: no transaction open meanwhile.
+    address = address_problem(api_root, settings)
     spec = push.PushSpec(name=name.strip(), api_root=api_root.strip(),
                          local_collection=collection, organization=organization,
                          max_tlp=max_tlp, username=username.strip() or None,
@@ -70,7 +72,6 @@ def add_target(
     gettext = i18n.viewer_of(request).translations.gettext
     # Every field's problem at once, each beside its field.
     found: dict[str, object] = {**push.problems(db, spec)}
-    address = address_problem(api_root, settings)
     if address is not None:
         found["api_root"] = address
     if every_problem is not None:
@@ -93,6 +94,7 @@ def target_page(
 ) -> HTMLResponse:
     """One push target: the peer's writable collections to choose from."""
     found = push.get_target(db, target)
+    db.commit()  # no transaction open while the peer answers (see ``choose``)
     return _target_page(request, db, settings, found, error=None, status=200)
 
 
@@ -107,14 +109,24 @@ def choose(
 ) -> Response:
     """Set the peer's collection from those the peer offers."""
     found = push.get_target(db, target)
+    # Nothing is written yet: the read is committed so that no transaction is open while the
+    # peer lists its collections (on SQLite it would hold the hub's one writer, on PostgreSQL
+    # a pooled connection, for as long as the peer takes). The target is read again in the
+    # transaction that writes: it may have changed meanwhile.
+    db.commit()
     try:
         offered = [cid for cid, _ in _offered(found, settings)]
+        db.expire_all()
+        found = push.get_target(db, target)
         push.choose_remote_collection(db, target=found, remote_collection=remote_collection,
                                       offered=offered, actor=actor)  # fmt: skip
         if found.every_minutes:  # a scheduled target starts now, then keeps its interval
             queue_push(db, target=found, settings=settings, at=utcnow())
     except AccordError as exc:
+        db.rollback()
         said = say(exc.message, i18n.viewer_of(request).translations.gettext)
+        found = push.get_target(db, target)
+        db.commit()  # the page asks the peer again: no transaction open meanwhile
         return _target_page(request, db, settings, found, error=said, status=422)
     return RedirectResponse(PATH, status_code=303)
 

@@ -63,6 +63,8 @@ def add_remote(
     values = dict(zip(_FIELDS, (name, api_root, username, collection, organization,
                                 every_minutes), strict=True))  # fmt: skip
     every, every_problem = minutes(every_minutes)
+    # The address's name is resolved before anything is read: no transaction open meanwhile.
+    address = address_problem(api_root, settings)
     known = db.scalar(select(Remote).where(Remote.name == name.strip()))
     spec = federation.RemoteSpec(
         name=name.strip(), api_root=api_root.strip(), local_collection=collection,
@@ -72,7 +74,6 @@ def add_remote(
     )  # fmt: skip
     gettext = i18n.viewer_of(request).translations.gettext
     found: dict[str, object] = {**remotes.problems(db, spec)}
-    address = address_problem(api_root, settings)
     if address is not None:
         found["api_root"] = address
     if every_problem is not None:
@@ -111,6 +112,7 @@ def remote_page(
 ) -> HTMLResponse:
     """One remote: its collections this hub may read, to choose from."""
     found = remotes.get_remote(db, remote)
+    db.commit()  # no transaction open while the remote answers (see ``choose``)
     return _remote_page(request, settings, found, typed=None, error=None, status=200)
 
 
@@ -125,7 +127,14 @@ def choose(
 ) -> Response:
     """Set the remote's collection from those it offers (typed when it cannot be asked)."""
     found = remotes.get_remote(db, remote)
+    # Nothing is written yet: the read is committed so that no transaction is open while the
+    # remote lists its collections (on SQLite it would hold the hub's one writer, on
+    # PostgreSQL a pooled connection, for as long as the remote takes). The remote is read
+    # again in the transaction that writes: it may have changed meanwhile.
+    db.commit()
     offered, _ = _offered(found, settings)
+    db.expire_all()
+    found = remotes.get_remote(db, remote)
     try:
         listed = None if offered is None else [cid for cid, _ in offered]
         remotes.choose_collection(db, remote=found, remote_collection=remote_collection,
@@ -136,6 +145,7 @@ def choose(
         db.rollback()
         said = say(exc.message, i18n.viewer_of(request).translations.gettext)
         found = remotes.get_remote(db, remote)
+        db.commit()  # the page asks the remote again: no transaction open meanwhile
         return _remote_page(
             request, settings, found, typed=remote_collection, error=said, status=422
         )

@@ -25,10 +25,11 @@ KIND = "oidc.check"
 
 @handler(KIND)
 def check(context: JobContext, payload: dict[str, Any]) -> None:
-    """Run the check; queue the next while a provider is registered."""
+    """Run the check (no transaction open while a provider answers); queue the next while
+    a provider is registered."""
     del payload
+    revocation.check_links(context.sessions, readers=context.readers, settings=context.settings)
     with unit_of_work(context.sessions) as db:
-        revocation.check_links(db, settings=context.settings)
         if db.scalar(select(OidcProvider.id).limit(1)) is not None:
             schedule(db, settings=context.settings)
 

@@ -67,11 +67,14 @@ def start(
         limit=settings.login_address_failures_per_window,
         window_seconds=settings.login_window_seconds,
     )
+    # Looked up through a read-only session: the request's writing one begins only once the
+    # provider has answered (on SQLite it would hold the hub's one writer while it answers).
     chosen = None
-    if provider is not None:
-        chosen = db.get(OidcProvider, provider)
-    elif email.strip():
-        chosen = services.for_email(db, email)
+    with request.app.state.reader() as reading:
+        if provider is not None:
+            chosen = reading.get(OidcProvider, provider)
+        elif email.strip():
+            chosen = services.for_email(reading, email)
     if chosen is None:
         field = "provider" if provider is not None else "email"
         message = (

@@ -9,11 +9,15 @@ browser sessions and, where the account has no other standing, its API tokens.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import utcnow
 from accord.config import Settings
+from accord.db import unit_of_work
 from accord.errors import N_, AccordError, Message, NotFound
 from accord.identity import audit, sealing
 from accord.identity.models import ApiToken, Membership, Organization, User, WebSession
@@ -93,28 +97,75 @@ def linked_members(db: Session, *, org: Organization) -> list[OidcLink]:
     return list(rows)
 
 
-def check_links(db: Session, *, settings: Settings) -> int:
+@dataclass(frozen=True)
+class _Asked:
+    """What the check sends a provider about one person, read before it asks."""
+
+    link_id: int
+    issuer: str
+    client_id: str
+    client_secret_sealed: str
+    refresh_token_sealed: str
+
+
+def check_links(
+    sessions: sessionmaker[Session], *, readers: sessionmaker[Session], settings: Settings
+) -> int:
     """Ask each provider, with each person's refresh token, whether it still knows them;
-    end the access of those it refuses. Returns how many lost access."""
+    end the access of those it refuses. Returns how many lost access.
+
+    No transaction is open while a provider answers (on SQLite one would hold the hub's one
+    writer that long): the links are read first, and each answer is written in a short
+    transaction of its own, on the link as it is then (:func:`_answered`).
+    """
+    with readers() as db:
+        asked = [
+            _Asked(
+                link.id,
+                provider.issuer,
+                provider.client_id,
+                provider.client_secret_sealed,
+                link.refresh_token_sealed,
+            )
+            for link, provider in db.execute(
+                select(OidcLink, OidcProvider)
+                .join(OidcProvider, OidcProvider.id == OidcLink.provider_id)
+                .where(OidcLink.refresh_token_sealed.is_not(None))
+                .order_by(OidcLink.id)
+            )
+            if link.refresh_token_sealed is not None
+        ]
     ended = 0
-    links = db.scalars(select(OidcLink).where(OidcLink.refresh_token_sealed.is_not(None))).all()
-    for link in links:
-        provider = link.provider
-        assert link.refresh_token_sealed is not None
+    for each in asked:
         try:
-            metadata = protocol.discover(settings, provider.issuer)
+            metadata = protocol.discover(settings, each.issuer)
             answer = protocol.refresh(
                 settings,
                 metadata,
-                client_id=provider.client_id,
-                client_secret=sealing.unseal(settings, provider.client_secret_sealed),
-                refresh_token=sealing.unseal(settings, link.refresh_token_sealed),
+                client_id=each.client_id,
+                client_secret=sealing.unseal(settings, each.client_secret_sealed),
+                refresh_token=sealing.unseal(settings, each.refresh_token_sealed),
             )
         except AccordError:
             continue  # unreachable this time: asked again at the next check
-        if answer is None:
-            end_access(db, link=link, actor=SYSTEM, reason="unknown_at_provider")
-            ended += 1
-        elif isinstance(answer.get("refresh_token"), str):
-            link.refresh_token_sealed = sealing.seal(settings, answer["refresh_token"])
+        with unit_of_work(sessions) as db:
+            ended += _answered(db, each, answer, settings=settings)
     return ended
+
+
+def _answered(
+    db: Session, asked: _Asked, answer: dict[str, Any] | None, *, settings: Settings
+) -> int:
+    """Apply the provider's answer about ``asked`` (1 when the person lost access).
+
+    The answer is about the refresh token that was sent: a link removed, revoked or signed in
+    again (a new token kept) while the provider answered is left as it is now."""
+    link = db.get(OidcLink, asked.link_id, with_for_update=True)
+    if link is None or link.refresh_token_sealed != asked.refresh_token_sealed:
+        return 0
+    if answer is None:
+        end_access(db, link=link, actor=SYSTEM, reason="unknown_at_provider")
+        return 1
+    if isinstance(answer.get("refresh_token"), str):
+        link.refresh_token_sealed = sealing.seal(settings, answer["refresh_token"])
+    return 0

@@ -38,7 +38,10 @@ def save_provider(
     settings: Settings,
 ) -> OidcProvider:
     """Register or change ``org``'s provider (None: the hub's), once its discovery document
-    answers for the issuer given. The client secret is sealed and never logged."""
+    answers for the issuer given. The client secret is sealed and never logged.
+
+    Commits ``db``'s transaction (what was read, what the caller did before) before it asks
+    the provider, and writes the provider in the next one."""
     if org is None:
         authorize(actor, Action.HUB_OPERATE)
     else:
@@ -46,14 +49,15 @@ def save_provider(
     if data.issuer.startswith("http://") and not settings.outbound_allow_private_addresses:
         # Plain HTTP only for a provider inside the hub's own network (tests, closed hubs).
         raise InvalidInput(N_("issuer: an https:// address is needed"), field="issuer")
-    existing = provider_of(db, org)
-    if existing is None and not data.client_secret:
-        raise InvalidInput(
-            N_("client_secret: the provider gave one; enter it"), field="client_secret"
-        )
-    _ensure_domains_free(db, data.domains, scope=_scope(org))
+    org_id = org.id if org else None
+    _checked(db, org, data)
+    # No transaction open while the provider answers (on SQLite it would hold the hub's one
+    # writer that long): what was read is committed, and read again once it answered.
+    db.commit()
     protocol.discover(settings, data.issuer)
-    provider = existing or OidcProvider(scope=_scope(org), organization_id=org.id if org else None)
+    db.expire_all()  # what the first transaction saw may have changed since
+    existing = _checked(db, org, data)
+    provider = existing or OidcProvider(scope=_scope(org), organization_id=org_id)
     provider.issuer = data.issuer
     provider.client_id = data.client_id
     if data.client_secret:
@@ -81,6 +85,17 @@ def save_provider(
         },
     )
     return provider
+
+
+def _checked(db: Session, org: Organization | None, data: ProviderForm) -> OidcProvider | None:
+    """The provider registered for ``org`` if any, once ``data`` may replace it."""
+    existing = provider_of(db, org)
+    if existing is None and not data.client_secret:
+        raise InvalidInput(
+            N_("client_secret: the provider gave one; enter it"), field="client_secret"
+        )
+    _ensure_domains_free(db, data.domains, scope=_scope(org))
+    return existing
 
 
 def _ensure_domains_free(db: Session, domains: list[str], *, scope: str) -> None:

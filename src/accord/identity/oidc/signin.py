@@ -81,7 +81,10 @@ def finish(
     settings: Settings,
     ip_address: str | None,
 ) -> tuple[User, str]:
-    """The way back: the signed-in user and where to send them, or :class:`Refusal`."""
+    """The way back: the signed-in user and where to send them, or :class:`Refusal`.
+
+    Commits ``db``'s transaction (the spent state, what the caller did before) before it asks
+    the provider, and writes the outcome in the next one."""
     anonymous = Actor(username="anonymous", ip_address=ip_address)
     pending = db.scalar(select(OidcLogin).where(OidcLogin.state_hash == digest(state)))
     if pending is None or pending.expires_at <= utcnow():
@@ -102,12 +105,21 @@ def finish(
         )
     if error or not code:
         refuse(db, anonymous, provider, reason=_code(error or "no_code"), detail="provider refused")
+    # The state is spent for good before the provider is asked, and no transaction stays open
+    # while it answers (three requests; on SQLite one would hold the hub's one writer).
+    provider_id = provider.id
+    db.commit()
     try:
         claims, refresh_token = _verified_claims(
             db, provider, pending, code=code, settings=settings
         )
     except Refusal as exc:
         refuse(db, anonymous, provider, reason=exc.reason, detail=exc.message)
+    # Read again: an operator may have removed or changed the provider meanwhile.
+    current = db.get(OidcProvider, provider_id, populate_existing=True)
+    if current is None:
+        refuse(db, anonymous, None, reason="state", detail="the provider was removed meanwhile")
+    provider = current
     try:
         person = protocol.identity(claims, allowed_domains=provider.allowed_domains)
     except Refusal as exc:

@@ -1,0 +1,123 @@
+"""No transaction of the hub's is held while the provider answers (issue 26): not while a
+provider is registered (discovery), a sign-in starts (discovery) or comes back (discovery,
+code exchange, keys), nor while the scheduled check asks about each person (discovery,
+refresh grant). On SQLite a held one would be the hub's one writer: every other write would
+wait for the provider, then fail with 503."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.config import Settings
+from accord.db import unit_of_work
+from accord.identity.models import MemberRole, Membership
+from accord.identity.oidc import handlers
+from accord.identity.oidc.models import OidcLink
+from accord.jobs.models import Job, JobState
+from accord.jobs.worker import Worker
+from tests.factories import Factories, csrf_of
+from tests.identity.oidc.conftest import walk
+from tests.identity.oidc.support import CLIENT_ID, CLIENT_SECRET, Provider
+from tests.outbound_holds import probing
+
+ALICE = {"alice-1": {"email": "alice@acme.example", "email_verified": True}}
+
+
+def test_registering_a_provider_holds_no_transaction_while_it_answers(
+    client: TestClient,
+    make: Factories,
+    provider: Provider,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slug = make.org("Acme Corp")
+    admin = make.user("acmeadmin")
+    make.member(admin, slug, MemberRole.ADMIN)
+    make.session(client, admin)
+    page = client.get(f"/orgs/{slug}/sso")
+    form = {"csrf_token": csrf_of(page.text), "issuer": provider.issuer, "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET, "allowed_domains": "acme.example"}  # fmt: skip
+    probe = probing(monkeypatch, engine, session_factory)
+    saved = client.post(f"/orgs/{slug}/sso", data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    assert probe.seen == [False]
+
+
+def test_a_sign_in_holds_no_transaction_while_the_provider_answers(
+    client: TestClient,
+    provider: Provider,
+    acme: str,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider.people(ALICE)
+    probe = probing(monkeypatch, engine, session_factory)
+    done = walk(client, email="alice@acme.example")
+    assert done.response.status_code == 303
+    # Discovery at the start; discovery, the code's exchange and the keys on the way back.
+    assert probe.seen == [False] * 4
+    with session_factory() as db:
+        assert db.scalars(select(OidcLink.subject)).all() == ["alice-1"]
+
+
+def test_the_scheduled_check_holds_no_transaction_while_the_provider_answers(
+    client: TestClient,
+    provider: Provider,
+    acme: str,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    local_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider.people(ALICE)
+    assert walk(client, email="alice@acme.example").response.status_code == 303
+    provider.people({})  # the company removes her from its directory
+    with session_factory() as db:
+        queued = db.scalars(select(Job).where(Job.kind == handlers.KIND)).one()
+    probe = probing(monkeypatch, engine, session_factory)
+    worker = Worker(settings=local_settings, sessions=session_factory)
+    assert worker.run_once(now=queued.run_at + timedelta(seconds=1))
+    assert probe.seen == [False, False]  # discovery, then her refresh grant
+    with session_factory() as db:
+        assert db.get(Job, queued.id).state is JobState.DONE  # type: ignore[union-attr]
+        assert db.scalars(select(Membership)).all() == []
+
+
+def test_the_check_leaves_a_link_signed_in_again_meanwhile(
+    client: TestClient,
+    provider: Provider,
+    acme: str,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    local_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The provider's refusal is about the refresh token the check sent: a sign-in that kept
+    a new one while the provider answered is not undone by it."""
+    provider.people(ALICE)
+    assert walk(client, email="alice@acme.example").response.status_code == 303
+    provider.people({})
+    with session_factory() as db:
+        queued = db.scalars(select(Job).where(Job.kind == handlers.KIND)).one()
+
+    def signed_in_again() -> None:
+        with unit_of_work(session_factory) as db:
+            link = db.scalars(select(OidcLink)).one()
+            link.refresh_token_sealed = "sealed again by a later sign-in"
+
+    probe = probing(monkeypatch, engine, session_factory)
+    # The second request is the refresh grant: her token is replaced before it is answered.
+    probe.meanwhile = lambda count: signed_in_again() if count == 2 else None
+    worker = Worker(settings=local_settings, sessions=session_factory)
+    assert worker.run_once(now=queued.run_at + timedelta(seconds=1))
+    with session_factory() as db:
+        assert len(db.scalars(select(Membership)).all()) == 1
+        link = db.scalars(select(OidcLink)).one()
+        assert link.refresh_token_sealed == "sealed again by a later sign-in"
