@@ -163,3 +163,18 @@ def test_a_worker_killed_is_replaced_and_connections_keep_being_served(tmp_path:
         assert sorted(n for n in held.values() if n) == [8, 8], held
         for connection in connections:
             connection.close()
+
+
+def test_an_address_in_use_is_refused_with_its_reason(tmp_path: Path) -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    environ.update({"ACCORD_DATA_DIR": str(tmp_path / "data"), "LANGUAGE": "en"})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "accord", "serve", "--port", str(port), "--workers", "2"],
+            capture_output=True, text=True, env=environ, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
