@@ -1,13 +1,16 @@
 """Where keep-alive connections land with ``accord serve --workers 2``, and what it costs.
 
-    PYTHONPATH=src:. .venv/bin/python bench/workers.py [--runs 10] [--seconds 3]
+    PYTHONPATH=src:. .venv/bin/python bench/workers.py [--runs 10] [--seconds 3] [--close]
 
-Two servers of the same fresh hub, one after the other: ``accord serve --workers 2`` (a
-listening socket per worker, ``accord.web.workers``) and uvicorn's own ``--workers 2`` (one
-socket all workers accept from). Each is driven ``--runs`` times by wrk with 16 new keep-alive
-connections on ``GET /api/v1/accord`` (a public read); during each run the connections each
-worker holds are counted from ``/proc`` (Linux). Printed: every run's rate and split, and the
-worst run against the best. Not part of the test suite.
+Three servers of the same fresh hub, one after the other: ``accord serve --workers 2`` (the
+supervisor accepts and hands each connection to the worker holding fewest,
+``accord.web.workers``), the listening socket per worker it replaced (``SO_REUSEPORT``,
+``bench/reuseport_serve.py``) and uvicorn's own ``--workers 2`` (one socket all workers accept
+from). Each is driven ``--runs`` times by wrk with 16 new keep-alive connections on
+``GET /api/v1/accord`` (a public read); during each run the connections each worker holds are
+counted from ``/proc`` (Linux). ``--close``: every request on a connection of its own
+(``Connection: close``), to see what accepting costs. Printed: every run's rate and split, and
+the worst run against the best. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -54,7 +57,13 @@ def start(command: list[str], data_dir: Path, port: int) -> subprocess.Popen[byt
     return process
 
 
-def runs(pid: int, port: int, count: int, seconds: float) -> list[float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time ``pid`` has used (user and system), from ``/proc``."""
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def runs(pid: int, port: int, count: int, seconds: float, close: bool) -> list[float]:
     """``count`` wrk runs of 16 connections; each run's rate, with where its connections were."""
     rates = []
     for run in range(count):
@@ -67,11 +76,16 @@ def runs(pid: int, port: int, count: int, seconds: float) -> list[float]:
 
         sampler = threading.Thread(target=sample, args=(split,))
         sampler.start()
-        result = wrk.run(f"http://127.0.0.1:{port}{ROUTE}", seconds=seconds, connections=16)
+        headers = {"Connection": "close"} if close else None
+        used = cpu_seconds(pid)
+        result = wrk.run(f"http://127.0.0.1:{port}{ROUTE}", seconds=seconds, connections=16,
+                         headers=headers)  # fmt: skip
         sampler.join()
+        used = cpu_seconds(pid) - used
         rates.append(result.per_second)
         print(f"    run {run + 1:2}: {result.per_second:7,.0f} req/s, connections per worker "
-              f"{'/'.join(map(str, split)) or '?'}", flush=True)  # fmt: skip
+              f"{'/'.join(map(str, split)) or '?'}, supervisor CPU {used * 1000:,.0f} ms "
+              f"({used / max(1, result.requests) * 1e6:.0f} µs a request)", flush=True)  # fmt: skip
     return rates
 
 
@@ -79,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--close", action="store_true", help="a connection per request")
     args = parser.parse_args()
     if not wrk.available():
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -87,8 +102,10 @@ def main() -> None:
     try:
         servers.seed_hub(data_dir, None)
         modes = {
-            "accord serve --workers 2 (a socket per worker)": lambda port: [
+            "accord serve --workers 2 (the supervisor hands connections)": lambda port: [
                 python, "-m", "accord", "serve", "--port", str(port), "--workers", "2"],
+            "a socket per worker (SO_REUSEPORT, before)": lambda port: [
+                python, "-m", "bench.reuseport_serve", "--port", str(port), "--workers", "2"],
             "uvicorn --workers 2 (one shared socket)": lambda port: [
                 python, "-m", "uvicorn", "--factory", "accord.web.factory:app_from_env",
                 "--port", str(port), "--workers", "2", "--log-level", "info"],
@@ -98,9 +115,10 @@ def main() -> None:
             process = start(command(port), data_dir, port)
             try:
                 print(f"{name}, load average {os.getloadavg()[0]:.1f}:", flush=True)
-                rates = runs(process.pid, port, args.runs, args.seconds)
+                rates = runs(process.pid, port, args.runs, args.seconds, args.close)
                 print(f"  worst {min(rates):,.0f} / best {max(rates):,.0f} req/s = "
-                      f"{min(rates) / max(rates):.0%}", flush=True)  # fmt: skip
+                      f"{min(rates) / max(rates):.0%}, load average {os.getloadavg()[0]:.1f}",
+                      flush=True)  # fmt: skip
             finally:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=90)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 PROC = Path("/proc")
 ESTABLISHED = "01"
+LISTEN = "0A"
 
 
 def children(parent: int) -> list[int]:
@@ -24,29 +25,44 @@ def children(parent: int) -> list[int]:
     return found
 
 
-def _server_inodes(port: int) -> set[str]:
-    """Inodes of the established connections whose local end is ``port`` (the server's)."""
-    inodes = set()
+def _server_sockets(port: int, established: bool = True) -> dict[str, int]:
+    """Inode to client port of the connections whose local end is ``port`` (the server's):
+    established ones, or in any state (a connection the client closed and the server not yet)."""
+    found = {}
     for table in ("tcp", "tcp6"):
         path = PROC / "net" / table
         if not path.exists():
             continue
         for line in path.read_text().splitlines()[1:]:
             fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == ESTABLISHED and int(local.rpartition(":")[2], 16) == port:
-                inodes.add(inode)
-    return inodes
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            if int(local.rpartition(":")[2], 16) != port or inode == "0":
+                continue
+            if state == ESTABLISHED or (not established and state != LISTEN):
+                found[inode] = int(remote.rpartition(":")[2], 16)
+    return found
 
 
-def connections_by_process(pids: list[int], port: int) -> Counter[int]:
-    """How many established connections to ``port`` each of ``pids`` holds (accepted ones)."""
-    inodes = _server_inodes(port)
-    held: Counter[int] = Counter()
+def _holders(pids: list[int], port: int, established: bool) -> dict[int, list[int]]:
+    """Per process of ``pids``, the client ports of the connections to ``port`` it holds."""
+    sockets = _server_sockets(port, established)
+    held: dict[int, list[int]] = {}
     for pid in pids:
         try:
             links = [os.readlink(fd) for fd in (PROC / str(pid) / "fd").iterdir()]
         except OSError:
             continue
-        held[pid] = sum(1 for link in links if link[8:-1] in inodes and link.startswith("socket:"))
+        held[pid] = [sockets[link[8:-1]] for link in links
+                     if link.startswith("socket:") and link[8:-1] in sockets]  # fmt: skip
     return held
+
+
+def connections_by_process(pids: list[int], port: int, established: bool = True) -> Counter[int]:
+    """How many connections to ``port`` each of ``pids`` holds (accepted ones): established,
+    or in any state while the process still has them open."""
+    return Counter({pid: len(ports) for pid, ports in _holders(pids, port, established).items()})
+
+
+def client_ports_by_process(pids: list[int], port: int) -> dict[int, list[int]]:
+    """Per process of ``pids``, the client ports of the established connections it holds."""
+    return _holders(pids, port, established=True)

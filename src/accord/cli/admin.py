@@ -168,8 +168,8 @@ def serve(
         )
     # proxy_headers: uvicorn's own would believe X-Forwarded-For from any local peer; the hub
     # believes it only from ACCORD_TRUSTED_PROXIES (accord.web.security.TrustedProxies).
-    if workers > 1 and workers_module.reuse_port_available():
-        # A listening socket per worker, so that connections spread over the workers.
+    if workers > 1 and workers_module.handoff_available():
+        # The supervisor accepts and hands each connection to the least busy worker.
         server = uvicorn.Config(
             "accord.web.factory:app_from_env",
             factory=True,
