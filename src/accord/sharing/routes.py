@@ -307,6 +307,7 @@ def _page(
     """A page for the caller and the answer ``render`` writes of it, in the route's one worker
     thread: the caller is looked up and authorized first, then the collection's rights, the
     reader's facts and the page (kept, with its answer, by ``page_cache``)."""
+    known = page_cache.versions(db, collection_id)  # before anything kept is used
     actor = caller.actor(db)
     found = services.readable_collection_id(db, actor, collection_id)
     filters = parse_filters(
@@ -336,6 +337,7 @@ def _page(
             with_body=with_body,
         ),
         render,
+        known,
     )
 
 
