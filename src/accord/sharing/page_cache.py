@@ -31,8 +31,8 @@ from collections.abc import Callable, Hashable
 from sqlalchemy import bindparam, func, select
 
 from accord import prepared
-from accord.sharing import cursor, queries, visibility
 from accord.identity.models import AccessVersion
+from accord.sharing import cursor, queries, visibility
 from accord.sharing.models import Collection, PageVersion
 
 # A page and the answer's body written from it (an envelope, a manifest, a version list).
