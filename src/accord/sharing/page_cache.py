@@ -12,9 +12,11 @@ the CLI, another web process) is seen by the next read. The version is read in t
 own read transaction, before the page, so a page kept under a version is never older than
 that version.
 
-The caller's token, the collection's rights and the reader's facts are still read on every
-request (three small indexed statements): a revoked token, a changed grant or a removed
-membership holds from the next request, and a reader whose facts changed has another key.
+The caller's token, the collection's rights and the reader's facts are checked on every
+request, from rows kept only while the access version is unchanged (``identity.access_cache``;
+read with the page version in one statement, ``versions``): a revoked token, a changed grant
+or a removed membership holds from the next request, and a reader whose facts changed has
+another key.
 A hit saves building the page (the page's statement and fetching its rows: most of a page's
 CPU, docs/benchmarks.md).
 
