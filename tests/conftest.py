@@ -232,6 +232,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         state.sharing_cursor_key = None
         # Pages kept of the emptied tables go too (in a hub, versions never go back).
         state.page_cache.clear()
+        state.access_cache.clear()
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     # TAXII pages kept in memory per process, served while their collection's objects are
     # unchanged (accord.sharing.page_cache): at most this many bytes of object JSON; 0 is off.
     taxii_page_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # Rows of callers' tokens, collections' rights and readers' facts kept per process, used
+    # while nothing they are read from changed (accord.identity.access_cache); 0 is off.
+    access_cache_entries: int = Field(default=4096, ge=0)
 
     # TAXII envelopes of at least this many objects are acknowledged once checked (status
     # pending) and stored by the queue's drainer, many envelopes in one transaction

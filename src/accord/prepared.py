@@ -20,7 +20,7 @@ import enum
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
@@ -45,10 +45,14 @@ class Reading:
     timeout raises the pool's ``TimeoutError``, as a session's would (503 with Retry-After).
     """
 
-    __slots__ = ("_connection", "dialect")
+    __slots__ = ("_connection", "access", "access_version", "dialect")
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, access: KeptRows | None = None) -> None:
         self.dialect: Dialect = engine.dialect
+        # Rows of the caller's access kept by the process (``kept_rows``), and their version
+        # as this transaction reads it (read once, at the first of them).
+        self.access = access
+        self.access_version: int | None = None
         self._connection = engine.raw_connection()  # the pool's checkout (and pre-ping)
         if self.dialect.name == "sqlite":
             try:
@@ -79,6 +83,15 @@ class Reading:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class KeptRows(Protocol):
+    """Rows of statements kept across requests while what they read is unchanged
+    (``accord.identity.access_cache``)."""
+
+    def rows(
+        self, db: Reading, statement: ClauseElement, params: Mapping[str, Any], *, typed: bool
+    ) -> list[tuple[Any, ...]]: ...
 
 
 # What the statements of this module read through: a session's transaction or a bare one.
@@ -194,6 +207,18 @@ def typed_rows(
 ) -> list[tuple[Any, ...]]:
     """:func:`rows`, its values converted by their columns' types."""
     return prepared(statement, db).typed_rows(db, params)
+
+
+def kept_rows(
+    db: Reads, statement: ClauseElement, params: Mapping[str, Any], *, typed: bool = False
+) -> list[tuple[Any, ...]]:
+    """:func:`rows` (or :func:`typed_rows`) of a statement that reads only the tables the
+    access version watches (migration identity_0007): from the reading's kept rows when that
+    version is the one they were read at. In a session, read as :func:`rows` reads."""
+    if isinstance(db, Reading) and db.access is not None:
+        return db.access.rows(db, statement, params, typed=typed)
+    found = prepared(statement, db)
+    return found.typed_rows(db, params) if typed else found.rows(db, params)
 
 
 def timestamp(value: datetime | str) -> datetime:

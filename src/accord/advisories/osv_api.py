@@ -266,7 +266,8 @@ def _answer_to(
     In one bare read transaction (``prepared.Reading``): the caller's token (none for an
     anonymous caller) and every statement of the answer run through ``accord.prepared``.
     """
-    with Reading(caller.request.app.state.engine) as db:
+    state = caller.request.app.state
+    with Reading(state.engine, state.access_cache) as db:
         actor = caller.actor(db)
         body = answer(db, queries, actor=actor, full=full, batch=batch)
     # A token's use is marked once a minute, in a transaction of its own (reads stay reads).

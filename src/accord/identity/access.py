@@ -222,8 +222,8 @@ def revoke_token(db: Session, *, token_id: int, actor: Actor) -> ApiToken:
 #
 # Every API request resolves its caller, so this is one statement, not three: the credential,
 # its user and the user's memberships joined (one row per membership, one with NULLs for none).
-# Nothing is cached in the process: a revoked token, a disabled account or a removed
-# membership counts from the next request, in every process of the hub.
+# A token's rows are kept only while no row they are read from changed (``access_cache``): a
+# revoked token, a disabled account or a removed membership counts from the next request.
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,7 @@ def token_actor(
         return None
     # On the driver's cursor (accord.prepared): every API and TAXII request runs this, and
     # Session.execute cost several times what the database takes to answer it.
-    found = prepared.typed_rows(db, _TOKEN_ACTOR, {"digest": digest(secret)})
+    found = prepared.kept_rows(db, _TOKEN_ACTOR, {"digest": digest(secret)}, typed=True)
     rows = [_TokenRow(*r) for r in found]
     if not rows or rows[0].expires_at <= utcnow():
         return None

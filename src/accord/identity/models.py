@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -120,6 +121,19 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")
+
+
+class AccessVersion(Base):
+    """How many times the rows a caller's access is read from changed (tokens, users,
+    memberships, collections and their grants, groups, audiences, remotes: migration
+    identity_0007's triggers, whoever writes), the sum of its shards; what a process keeps of
+    them is used only at the version it was read at (``identity.access_cache``). Rows only
+    grow: a version never comes back."""
+
+    __tablename__ = "access_versions"
+
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class ApiToken(Base):

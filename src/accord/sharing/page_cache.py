@@ -12,9 +12,11 @@ the CLI, another web process) is seen by the next read. The version is read in t
 own read transaction, before the page, so a page kept under a version is never older than
 that version.
 
-The caller's token, the collection's rights and the reader's facts are still read on every
-request (three small indexed statements): a revoked token, a changed grant or a removed
-membership holds from the next request, and a reader whose facts changed has another key.
+The caller's token, the collection's rights and the reader's facts are checked on every
+request, from rows kept only while the access version is unchanged (``identity.access_cache``;
+read with the page version in one statement, ``versions``): a revoked token, a changed grant
+or a removed membership holds from the next request, and a reader whose facts changed has
+another key.
 A hit saves building the page (the page's statement and fetching its rows: most of a page's
 CPU, docs/benchmarks.md).
 
@@ -31,8 +33,9 @@ from collections.abc import Callable, Hashable
 from sqlalchemy import bindparam, func, select
 
 from accord import prepared
+from accord.identity.models import AccessVersion
 from accord.sharing import cursor, queries, visibility
-from accord.sharing.models import PageVersion
+from accord.sharing.models import Collection, PageVersion
 
 # A page and the answer's body written from it (an envelope, a manifest, a version list).
 Rendered = tuple[queries.Page, bytes]
@@ -48,6 +51,32 @@ _ENTRY_BYTES = 160  # a manifest's or version list's entry
 _VERSION = select(func.coalesce(func.sum(PageVersion.version), 0)).where(
     PageVersion.collection_id == bindparam("collection_id")
 )
+
+# Both versions a kept page's read needs, in one statement, first in its transaction: the
+# access version (``identity.access_cache``: the caller's token, the collection's rights and
+# the reader's facts kept under it) and the page version of the collection the path names.
+_VERSIONS = select(
+    select(func.coalesce(func.sum(AccessVersion.version), 0)).scalar_subquery(),
+    Collection.id,
+    select(func.coalesce(func.sum(PageVersion.version), 0))
+    .where(PageVersion.collection_id == Collection.id)
+    .scalar_subquery(),
+).where((Collection.uuid == bindparam("key")) | (Collection.alias == bindparam("key")))
+Versions = tuple[int, int]  # a collection's row id and its page version
+
+
+def versions(db: prepared.Reads, key: str) -> Versions | None:
+    """Read the access version (kept for the rest of ``db``'s transaction) and the page
+    version of the collection ``key`` names, in one statement; None when the reading keeps no
+    access rows or the key names no single collection (each is then read on its own)."""
+    if not isinstance(db, prepared.Reading) or db.access is None or db.access_version is not None:
+        return None
+    found = prepared.rows(db, _VERSIONS, {"key": key})
+    if len(found) != 1:
+        return None
+    access, collection_id, page = found[0]
+    db.access_version = int(access)
+    return int(collection_id), int(page)
 
 
 class PageCache:
@@ -115,6 +144,7 @@ def page(
     db: prepared.Reads,
     request: queries.PageRequest,
     render: Callable[[queries.Page], bytes],
+    known: Versions | None = None,
 ) -> Rendered:
     """``queries.page(db, request)`` and its answer written by ``render`` (one function per
     route, part of the key), from the cache when the collection is unchanged since."""
@@ -128,8 +158,13 @@ def page(
         cursor.decode(request.key, filters.next, query=digest, now=request.now)
     # First the version, then the page: on PostgreSQL each statement of a read committed
     # transaction sees the latest commits, so a page is at least as new as its version.
-    found = prepared.rows(db, _VERSION, {"collection_id": request.collection_id})
-    version = int(found[0][0]) if found else 0
+    # ``known``: read by ``versions`` at the start of the transaction, for the collection
+    # the path named; used only if that is the collection the rights resolved.
+    if known is not None and known[0] == request.collection_id:
+        version = known[1]
+    else:
+        found = prepared.rows(db, _VERSION, {"collection_id": request.collection_id})
+        version = int(found[0][0]) if found else 0
     key = (key_of(request), render)
     kept = cache.get(key, version)
     if kept is not None:

@@ -65,7 +65,7 @@ def reader_for(db: prepared.Reads, actor: Actor) -> Reader:
                                   "peer": set()}  # fmt: skip
     if org_ids or actor.user_id is not None:
         params = {"org_ids": sorted(org_ids), "user_id": actor.user_id}
-        for kind, value in prepared.rows(db, _READER_FACTS, params):
+        for kind, value in prepared.kept_rows(db, _READER_FACTS, params):
             found[kind].add(int(value))
     return Reader(
         actor=actor,
@@ -98,7 +98,7 @@ def rights_by_key(
 ) -> tuple[int, CollectionRights] | None:
     """The row id of the collection with this TAXII id (or alias) and what ``actor`` may do
     with it, as :func:`rights` says; None if there is no such collection."""
-    found = prepared.rows(db, _COLLECTION_KEY, {"key": key})
+    found = prepared.kept_rows(db, _COLLECTION_KEY, {"key": key})
     if not found:
         return None
     row_id, owner, public, community = found[0]
@@ -149,7 +149,7 @@ def _grant_rows(
     if not collection_ids:
         return {}
     found: dict[int, list[tuple[int, bool, bool]]] = {}
-    rows = prepared.rows(db, _GRANT_ROWS, {"collection_ids": collection_ids})
+    rows = prepared.kept_rows(db, _GRANT_ROWS, {"collection_ids": collection_ids})
     for cid, org_id, read, write in rows:
         if org_id is not None:
             found.setdefault(cid, []).append((org_id, bool(read), bool(write)))

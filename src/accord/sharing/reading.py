@@ -31,7 +31,7 @@ async def read(work: Callable[..., Response], request: Request, *args: Any) -> R
 
 
 def _in_reading(work: Callable[..., Response], request: Request, *args: Any) -> Response:
-    with Reading(request.app.state.engine) as db:
+    with Reading(request.app.state.engine, request.app.state.access_cache) as db:
         return work(request, db, *args)
 
 

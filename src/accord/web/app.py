@@ -20,6 +20,7 @@ from accord.checkpoints import Checkpointer
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work
 from accord.group_commit import GroupCommit
+from accord.identity.access_cache import AccessCache
 from accord.identity.ratelimit import RateLimiter
 from accord.sharing import misp_pages
 from accord.sharing.deliveries import Deliveries, Flusher
@@ -288,6 +289,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.deliveries = Deliveries()
     # TAXII pages served again while their collection is unchanged (accord.sharing.page_cache).
     app.state.page_cache = PageCache(settings.taxii_page_cache_bytes)
+    # What a caller's access is read from, kept while unchanged (accord.identity.access_cache).
+    app.state.access_cache = AccessCache(settings.access_cache_entries)
 
     app.state.routers = mounted_routers()
     for prefix, router in app.state.routers:

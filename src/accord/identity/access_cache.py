@@ -1,0 +1,103 @@
+"""What a caller's access is read from, kept by the process while it is unchanged.
+
+Every TAXII read and OSV query looks up its caller's token (its user, memberships and
+organizations), the collection's rights (the collection, its grants, their sharing groups)
+and the reader's TLP facts (groups, audiences, peer remotes): four small statements whose
+answers seldom change. Database triggers on every one of those tables bump one version
+(``AccessVersion``, migration identity_0007) on every insert, update and delete, whoever
+writes (another web process, the drainer, the CLI). A request reads that version once, in its
+own read transaction, before the statements it would run; a statement's rows kept at the same
+version are exactly what the statement would answer now, and any other version drops them.
+So a revoked token, a disabled account, a removed membership, a withdrawn grant or a changed
+audience holds from the next request in every process, as without the cache, and the checks
+on the rows (a token's expiry, the second factor's grace, the policy) still run on every
+request, against the clock of that request.
+
+Only rows are kept, never a decision; only in a bare :class:`accord.prepared.Reading` (the hot
+reads), never in a session. Bounded: least recently used statements' rows past ``max_entries``
+are dropped; 0 keeps nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.sql.elements import ClauseElement
+
+from accord import prepared
+from accord.identity.models import AccessVersion
+
+Rows = list[tuple[Any, ...]]
+# The sum of the shards (each writer of PostgreSQL bumps one no other holds): shards only
+# grow, so an equal sum means no committed change between (as sharing.page_cache's version).
+_VERSION = select(func.coalesce(func.sum(AccessVersion.version), 0))
+
+
+class AccessCache:
+    """Rows of access statements by statement and parameters, with the version they were
+    read at; safe across worker threads."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._rows: OrderedDict[Hashable, tuple[int, Rows]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def clear(self) -> None:
+        """Forget every row (tests empty the tables, the version's included, under an app)."""
+        with self._lock:
+            self._rows.clear()
+
+    def version(self, db: prepared.Reading) -> int:
+        """The access version as ``db``'s transaction sees it, read once a transaction."""
+        if db.access_version is None:
+            found = prepared.rows(db, _VERSION, {})
+            db.access_version = int(found[0][0]) if found else 0
+        return db.access_version
+
+    def rows(
+        self,
+        db: prepared.Reading,
+        statement: ClauseElement,
+        params: Mapping[str, Any],
+        *,
+        typed: bool,
+    ) -> Rows:
+        """``statement``'s rows for ``params``, kept ones if read at the current version.
+
+        The version is read before the statement: on PostgreSQL each statement of a read
+        committed transaction sees the latest commits, so rows kept under a version are never
+        older than it; a change committed after it has bumped it again.
+        """
+        found = prepared.prepared(statement, db)
+        if self.max_entries <= 0:
+            return found.typed_rows(db, params) if typed else found.rows(db, params)
+        version = self.version(db)
+        key = (id(statement), typed, *(_hashable(v) for v in params.items()))
+        with self._lock:
+            kept = self._rows.get(key)
+            if kept is not None and kept[0] == version:
+                self._rows.move_to_end(key)
+                self.hits += 1
+                return kept[1]
+            self.misses += 1
+        fresh = found.typed_rows(db, params) if typed else found.rows(db, params)
+        with self._lock:
+            self._rows[key] = (version, fresh)
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.max_entries:
+                self._rows.popitem(last=False)
+        return fresh
+
+
+def _hashable(item: tuple[str, Any]) -> Hashable:
+    name, value = item
+    return (name, tuple(value)) if isinstance(value, list | tuple | set | frozenset) else item
