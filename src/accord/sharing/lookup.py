@@ -32,6 +32,7 @@ _VALUE_KINDS = {
     "url": "url",
     "email-addr": "email",
 }
+_HASH_KIND_NAMES = frozenset(HASH_KINDS.values())
 KINDS = frozenset(HASH_KINDS.values()) | frozenset(_VALUE_KINDS.values())
 # Address ranges an indicator names (``[ipv4-addr:value = '10.0.0.0/8']`` or ``ISSUBSET``):
 # indexed as their network in CIDR form; an address looked up is keyed at each prefix length
@@ -135,6 +136,20 @@ def prefix_length(value: str) -> int:
 
 
 def _kind_of(comparison: Comparison) -> str | None:
+    # By type and path: an indicator feed repeats a few (file:hashes.'SHA-256', url:value).
+    at = (comparison.object_type, comparison.path)
+    if at in _KINDS_AT:
+        return _KINDS_AT[at]
+    kind = _kind_at(comparison)
+    if len(_KINDS_AT) < 4096:
+        _KINDS_AT[at] = kind
+    return kind
+
+
+_KINDS_AT: dict[tuple[str, tuple[object, ...]], str | None] = {}
+
+
+def _kind_at(comparison: Comparison) -> str | None:
     path = comparison.path
     if len(path) == 2 and path[0] == "hashes" and isinstance(path[1], str):
         return HASH_KINDS.get(path[1].upper().replace("-", ""))
@@ -154,7 +169,7 @@ def _literals(comparison: Comparison) -> list[str]:
 def normalise(kind: str, value: str) -> str | None:
     """The canonical text of ``value`` as a ``kind``; None if it is not one."""
     value = value.strip()
-    if kind in HASH_KINDS.values():
+    if kind in _HASH_KIND_NAMES:
         return value.lower() if _HEX.match(value) else None
     if kind in ("ipv4", "ipv6"):
         try:

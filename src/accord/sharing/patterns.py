@@ -69,10 +69,27 @@ class CheckedPattern(NamedTuple):
         return not self.errors
 
 
-@functools.lru_cache(maxsize=16_384)
 def check(pattern: str) -> CheckedPattern:
     """Check a STIX 2.1 pattern and list its comparisons with their real literal values."""
-    # Cached by the whole text too: an indicator's every version repeats its pattern.
+    # Most indicators: one comparison whose value is a plain literal ([file:hashes.'SHA-256' =
+    # '...']). Its shape (the text before the value) was parsed once; what the general path
+    # below would give is then the shape's comparison with this value, and its hash format
+    # checked (tests/sharing/test_pattern_shapes.py holds the two to the same outcome).
+    one = _ONE_VALUE.fullmatch(pattern)
+    if one is not None and limits.pattern_problem(pattern) is None:
+        head = one[1]
+        shape = _ONE_SHAPES[head] if head in _ONE_SHAPES else _one_shape(head)
+        if shape is not None:
+            comparison = Comparison(shape[0], shape[1], shape[2], one[2])
+            if shape[3]:
+                return CheckedPattern(_hash_problems((comparison,)), (comparison,))
+            return CheckedPattern((), (comparison,))
+    return _check(pattern)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _check(pattern: str) -> CheckedPattern:
+    # Cached by the whole text: an indicator's every version repeats its pattern.
     if not pattern.strip():
         return CheckedPattern(errors=(N_("the pattern is empty"),), comparisons=())
     # The grammar's parser recurses and backtracks with nesting and length: bounded first.
@@ -112,6 +129,28 @@ _ONE_VALUE = re.compile(
     rf"(\[[^'{_MARK}]*(?:\.'[^'\\{_MARK}]*'[^'{_MARK}]*)*[^.'a-zA-Z0-9_{_MARK}])"
     rf"('[^'\\{_MARK}]*')(\])"
 )
+
+
+# Per text before the value of a one-value pattern: the shape's one comparison (its type, path
+# and operator) and whether it names hashes; None when the shape is anything else (an error,
+# several comparisons, a placeholder in the path), which the general path then takes.
+_OneShape = tuple[str, tuple[PathPart, ...], str, bool]
+_ONE_SHAPES: dict[str, _OneShape | None] = {}
+
+
+def _one_shape(head: str) -> _OneShape | None:
+    # The skeleton _skeleton gives a one-value pattern, parsed as the general path parses it.
+    # brackets_check needs no call: such a pattern starts with its bracket.
+    parsed = _parse_shape(f"{head}'{_MARK}0']")
+    found: _OneShape | None = None
+    if not parsed.errors and len(parsed.templates) == 1:
+        template = parsed.templates[0]
+        c = template.comparison
+        if template.value_slot == 0 and not template.marked_path:
+            found = (c.object_type, c.path, c.operator, template.hashes)
+    if len(_ONE_SHAPES) < 4096:
+        _ONE_SHAPES[head] = found
+    return found
 
 
 def _skeleton(pattern: str) -> tuple[str, tuple[str, ...]] | None:

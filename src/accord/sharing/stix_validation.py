@@ -10,14 +10,18 @@ object at ingest.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from accord.errors import N_, Message, Sentences, at_field
 from accord.sharing import patterns
+from accord.sharing.stix_timestamps import _TIMESTAMP as _TIMESTAMP
+from accord.sharing.stix_timestamps import _from_groups as _from_groups
+from accord.sharing.stix_timestamps import format_timestamp as format_timestamp
+from accord.sharing.stix_timestamps import read_timestamp as _timestamp
+from accord.sharing.stix_timestamps import stix_text as stix_text
 from accord.sharing.tlp import MARKING_LEVELS
 
 SPEC_VERSION = "2.1"
@@ -59,7 +63,6 @@ _REFS_SEEN: set[tuple[str, str | None]] = set()
 # few dozen): one reference, a list of them, or anything else.
 _REF, _REFS, _OTHER = 1, 2, 0
 _NAMES_SEEN: dict[str, int] = {}
-_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z")
 
 SCO_TYPES = frozenset(
     {
@@ -147,50 +150,6 @@ def parse_timestamp(value: object, field: str) -> datetime:
     return parsed
 
 
-@functools.lru_cache(maxsize=65_536)
-def _timestamp(value: str) -> datetime | str:
-    # Cached: an object's created, modified and valid_from are often the same string.
-    match = _TIMESTAMP.match(value)
-    if match is None:
-        return N_("must be a timestamp such as 2024-01-31T12:00:00.000Z")
-    try:
-        # The form is the one checked above; fromisoformat reads it in one call, a third of
-        # the cost of building it from the groups (tests/sharing/test_validation.py holds the
-        # two to the same value). Past the sixth digit, both drop the fraction's digits.
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return _from_groups(match)  # which part is out of range (February 30th, second 60)
-
-
-def _from_groups(match: re.Match[str]) -> datetime | str:
-    year, month, day, hour, minute, second, fraction = match.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    try:
-        return datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC
-        )
-    except ValueError as exc:
-        return Message(N_("is not a real date and time (%(detail)s)"), detail=str(exc))
-
-
-def format_timestamp(value: datetime) -> str:
-    """A timestamp as STIX writes it: UTC, ``Z``, milliseconds unless finer precision exists."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    # isoformat, not strftime: a fifth of the cost (one per object in a status resource), and
-    # years before 1000 keep their four digits.
-    text = value.replace(tzinfo=None).isoformat(timespec="microseconds")
-    return (text[:-3] if text.endswith("000") else text) + "Z"
-
-
-def stix_text(text: str, value: datetime) -> str:
-    """``format_timestamp(value)`` of a timestamp parsed from ``text``: ``text`` itself when it
-    already has that form (milliseconds, or microseconds not ending in 000), as most do."""
-    if len(text) == 24 or (len(text) == 27 and not text.endswith("000Z")):
-        return text
-    return format_timestamp(value)
-
-
 def check_identifier(value: object, field: str, *, of_type: str | None = None) -> str:
     """``<type>--<UUID>``, with the UUID in RFC 4122 form and, if given, the type expected."""
     if not isinstance(value, str):
@@ -215,22 +174,21 @@ def check_object(obj: object) -> CheckedObject:
     if stix_type == "bundle":
         raise StixInvalid("type", N_("a bundle is not stored; send its objects"))
     stix_id = check_identifier(obj.get("id"), "id", of_type=stix_type)
-    references: list[tuple[str, int]] = []  # reference properties, checked after the rest
-    for name in obj:
-        kind = _NAMES_SEEN.get(name)
-        if kind is None:
-            kind = _name_kind(name)
-        if kind:
-            references.append((name, kind))
+    # What the property names decide, found once per type and names (a feed sends a few
+    # dozen): the checks below run in the order they always did, on the names present.
+    names = (stix_type, *obj)
+    plan = _PLANS.get(names)
+    if plan is None:
+        plan = _plan(names)
+    references, common, missing, timestamps = plan
     spec_version = _spec_version(obj, stix_type)
     version, version_text = _versioning(obj, stix_type)
-    _common(obj)
-    for name in REQUIRED.get(stix_type, ()):
-        if name not in obj:
-            raise StixInvalid(name, Message(N_("is required on a %(type)s"), type=stix_type))
-    for name in TIMESTAMP_PROPERTIES:
-        if name in obj:
-            parse_timestamp(obj[name], name)
+    if common:
+        _common(obj)
+    if missing is not None:
+        raise StixInvalid(missing, Message(N_("is required on a %(type)s"), type=stix_type))
+    for name in timestamps:
+        parse_timestamp(obj[name], name)
     if references:
         _references(obj, references)
     comparisons = _indicator(obj) if stix_type == "indicator" else ()
@@ -243,6 +201,45 @@ def check_object(obj: object) -> CheckedObject:
         stix_id, stix_type, spec_version, version, version_text, revoked, markings, comparisons,
         sighting_of, count, granular
     )  # fmt: skip
+
+
+class _Plan(NamedTuple):
+    """What an object's type and property names decide about checking it."""
+
+    references: tuple[tuple[str, int], ...]  # reference properties, with their kind
+    common: bool  # it has a property _common looks at (absent, each passes)
+    missing: str | None  # the first property its type requires that it lacks
+    timestamps: tuple[str, ...]  # its properties of TIMESTAMP_PROPERTIES, in that order
+
+
+# By (type, *property names in the object's order); bounded like the other caches here.
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_COMMON = frozenset(
+    {"revoked", "confidence", "labels", "external_references", "granular_markings",
+     "extensions", "lang"}
+)  # fmt: skip
+
+
+def _plan(names: tuple[str, ...]) -> _Plan:
+    # Raises as the name loop always did: on the first ill-formed name, in the object's order.
+    stix_type, properties = names[0], names[1:]
+    references: list[tuple[str, int]] = []
+    for name in properties:
+        kind = _NAMES_SEEN.get(name)
+        if kind is None:
+            kind = _name_kind(name)
+        if kind:
+            references.append((name, kind))
+    present = set(properties)
+    plan = _Plan(
+        tuple(references),
+        not _COMMON.isdisjoint(present),
+        next((n for n in REQUIRED.get(stix_type, ()) if n not in present), None),
+        tuple(n for n in TIMESTAMP_PROPERTIES if n in present),
+    )
+    if len(_PLANS) < 4096:
+        _PLANS[names] = plan
+    return plan
 
 
 def granular_tlp_refs(obj: Mapping[str, Any]) -> tuple[str, ...]:
@@ -333,7 +330,7 @@ def _name_kind(name: str) -> int:
     return kind
 
 
-def _references(obj: dict[str, Any], names: list[tuple[str, int]]) -> None:
+def _references(obj: dict[str, Any], names: tuple[tuple[str, int], ...]) -> None:
     for name, kind in names:
         value = obj[name]
         of_type = _TYPED_REFS.get(name)
