@@ -261,7 +261,8 @@ def report(label: str, tally: Tally, singles: dict[str, float], top: float) -> N
     everything = [x for v in tally.latencies.values() for x in v]
     print(f"  all: p50 {pct(everything, 50):.1f} ms, p99 {pct(everything, 99):.1f} ms; the "
           f"client's own event loop lag p50 {pct(tally.lags, 50):.0f} ms, p99 "
-          f"{pct(tally.lags, 99):.0f} ms")  # fmt: skip
+          f"{pct(tally.lags, 99):.0f} ms, max {max(tally.lags, default=0) * 1000:.0f} ms"
+          )  # fmt: skip
     if singles:
         # What the mix would reach if each route ran at its single-route rate, in turn.
         expected = 1 / sum(w / singles[f(DUMMY).route] for w, f in WEIGHTS)

@@ -29,7 +29,7 @@ def _sent(scope: Scope, which: str) -> tuple[int, dict[bytes, bytes], dict[str, 
     if which == "408":
         asyncio.run(admission._timed_out(scope, send, 2.5))
     else:
-        asyncio.run(admission._refuse(scope, send))
+        asyncio.run(admission._refuse(scope, send, 1))
     headers = dict(sent[0]["headers"])
     return sent[0]["status"], headers, json.loads(sent[1]["body"])
 
