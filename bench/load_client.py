@@ -110,6 +110,9 @@ async def connection(
                 stream = await asyncio.wait_for(asyncio.open_connection(HOST, hub.port), TIMEOUT)
             status, headers, body = await asyncio.wait_for(exchange(*stream, request), TIMEOUT)
             idle_since = time.monotonic()
+            if headers.get("connection") == "close":
+                stream[1].close()  # the server closes it after this answer
+                stream = None
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             tally.failed[request.route].append(type(exc).__name__)
             if stream is not None:

@@ -72,7 +72,8 @@ def test_admission_tells_a_refused_client_to_wait_longer_under_many_refusals(
     settings: Settings, clock: _Clock
 ) -> None:
     """No line and its one write slot taken: every other write is refused 503 at once, and
-    after a second of thousands of refusals some are told to wait more than one second."""
+    after a second of thousands of refusals some are told to wait more than one second, on a
+    connection closed after the answer."""
     one = settings.model_copy(update={"max_writes_in_flight": 1, "max_requests_queued": 0})
 
     async def held(scope: Scope, receive: object, send: object) -> None:
@@ -84,15 +85,16 @@ def test_admission_tells_a_refused_client_to_wait_longer_under_many_refusals(
     async def no_body() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def scenario() -> list[str]:
+    async def scenario() -> list[tuple[str, bytes | None]]:
         stuck = asyncio.create_task(admission(dict(scope), no_body, _ignore))
         await asyncio.sleep(0)
-        waits: list[str] = []
+        waits: list[tuple[str, bytes | None]] = []
 
         async def collect(message: Message) -> None:
             if message["type"] == "http.response.start":
                 assert message["status"] == 503
-                waits.append(dict(message["headers"])[b"retry-after"].decode())
+                headers = dict(message["headers"])
+                waits.append((headers[b"retry-after"].decode(), headers.get(b"connection")))
 
         for second in range(2):
             for _ in range(2000):
@@ -103,8 +105,12 @@ def test_admission_tells_a_refused_client_to_wait_longer_under_many_refusals(
 
     waits = asyncio.run(scenario())
     assert len(waits) == 4000  # every refusal carries a Retry-After
-    assert set(waits[:2000]) == {"1"}
-    assert max(int(w) for w in waits[2000:]) == 20
+    assert set(waits[:2000]) == {("1", None)}
+    assert max(int(w) for w, _ in waits[2000:]) == 20
+    # A client told to wait longer than a second is not kept connected meanwhile; one told a
+    # second keeps its connection for its next request.
+    assert {closed for w, closed in waits[2000:] if w != "1"} == {b"close"}
+    assert {closed for w, closed in waits[2000:] if w == "1"} == {None}
 
 
 async def _ignore(message: Message) -> None:
