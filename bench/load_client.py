@@ -51,6 +51,11 @@ class Tally:
     # How late the client's own event loop woke for a 10 ms tick: a request's answer waits
     # that long to be read, and it counts in the latencies above (the client's share).
     lags: list[float] = field(default_factory=list)
+    # Seconds to open a connection, each time a request needed a new one (they count in the
+    # request's latency: a refused client told to wait seconds reconnects).
+    connects: list[float] = field(default_factory=list)
+    # The latencies of the answered requests among them (whole, the connection's opening in).
+    reconnected: list[float] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
@@ -102,12 +107,14 @@ async def connection(
     while time.monotonic() < until:
         request = make(hub) if make else hub.workload(rng)
         started = time.monotonic()
+        opened = stream is None
         if stream is not None and (stream[0].at_eof() or started - idle_since > IDLE_SECONDS):
             stream[1].close()  # closed by the server, or about to be: a new connection
-            stream = None
+            stream, opened = None, True
         try:
             if stream is None:
                 stream = await asyncio.wait_for(asyncio.open_connection(HOST, hub.port), TIMEOUT)
+                tally.connects.append(time.monotonic() - started)
             status, headers, body = await asyncio.wait_for(exchange(*stream, request), TIMEOUT)
             idle_since = time.monotonic()
             if headers.get("connection") == "close":
@@ -129,6 +136,8 @@ async def connection(
             tally.failed[request.route].append(str(status))
             continue
         tally.latencies[request.route].append(time.monotonic() - started)
+        if opened:
+            tally.reconnected.append(time.monotonic() - started)
         if request.acknowledged:
             request.acknowledged(status, body)
     if stream is not None:

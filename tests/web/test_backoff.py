@@ -72,8 +72,7 @@ def test_admission_tells_a_refused_client_to_wait_longer_under_many_refusals(
     settings: Settings, clock: _Clock
 ) -> None:
     """No line and its one write slot taken: every other write is refused 503 at once, and
-    after a second of thousands of refusals some are told to wait more than one second, on a
-    connection closed after the answer."""
+    after a second of thousands of refusals they are told 1 to 3 seconds in turn."""
     one = settings.model_copy(update={"max_writes_in_flight": 1, "max_requests_queued": 0})
 
     async def held(scope: Scope, receive: object, send: object) -> None:
@@ -106,11 +105,10 @@ def test_admission_tells_a_refused_client_to_wait_longer_under_many_refusals(
     waits = asyncio.run(scenario())
     assert len(waits) == 4000  # every refusal carries a Retry-After
     assert set(waits[:2000]) == {("1", None)}
-    assert max(int(w) for w, _ in waits[2000:]) == 20
-    # A client told to wait longer than a second is not kept connected meanwhile; one told a
-    # second keeps its connection for its next request.
-    assert {closed for w, closed in waits[2000:] if w != "1"} == {b"close"}
-    assert {closed for w, closed in waits[2000:] if w == "1"} == {None}
+    # Told 1 to 3 s in turn: under uvicorn's keep-alive timeout, the client keeps its
+    # connection (none is closed) for its next request.
+    assert Counter(w for w, _ in waits[2000:]) == {"1": 667, "2": 667, "3": 666}
+    assert {closed for _, closed in waits} == {None}
 
 
 async def _ignore(message: Message) -> None:

@@ -43,7 +43,7 @@ from accord.config import RESERVED_CONNECTIONS, Settings
 from accord.errors import Message as Said
 from accord.sharing import taxii
 from accord.web.admission_classes import Classes, reads, route_reads, writes
-from accord.web.backoff import RETRY_AFTER_SECONDS, Backoff
+from accord.web.backoff import Backoff
 from accord.web.deps import ADMITTED_AS_READ, TAXII_PREFIX
 from accord.web.gate import Gate
 from accord.web.refusals import SATURATED, TOO_SLOW, spoken
@@ -223,13 +223,8 @@ async def _timed_out(scope: Scope, send: Send, seconds: float) -> None:
 async def _refuse(scope: Scope, send: Send, retry_after: int) -> None:
     message, named = spoken(scope, Said(SATURATED))
     error = {"error": "overloaded", "message": message}
-    extra = [(b"retry-after", str(retry_after).encode()), *named]
-    if retry_after > RETRY_AFTER_SECONDS:
-        # Told to wait seconds, the client's connection would sit idle meanwhile, holding a
-        # file and memory, until uvicorn's keep-alive timeout (5 s) closed it, racing the
-        # client's next request sent on it (reset connections, in bench/load.py).
-        extra.append((b"connection", b"close"))
-    await _answer(scope, send, 503, error, extra)
+    retry = (b"retry-after", str(retry_after).encode())
+    await _answer(scope, send, 503, error, [retry, *named])
 
 
 async def _answer(
