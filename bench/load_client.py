@@ -56,6 +56,8 @@ class Tally:
     connects: list[float] = field(default_factory=list)
     # The latencies of the answered requests among them (whole, the connection's opening in).
     reconnected: list[float] = field(default_factory=list)
+    # And those of the answered requests sent on a connection already open (the rest).
+    kept: list[float] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
@@ -136,8 +138,7 @@ async def connection(
             tally.failed[request.route].append(str(status))
             continue
         tally.latencies[request.route].append(time.monotonic() - started)
-        if opened:
-            tally.reconnected.append(time.monotonic() - started)
+        (tally.reconnected if opened else tally.kept).append(time.monotonic() - started)
         if request.acknowledged:
             request.acknowledged(status, body)
     if stream is not None:
