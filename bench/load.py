@@ -261,7 +261,14 @@ def report(label: str, tally: Tally, singles: dict[str, float], top: float) -> N
     everything = [x for v in tally.latencies.values() for x in v]
     print(f"  all: p50 {pct(everything, 50):.1f} ms, p99 {pct(everything, 99):.1f} ms; the "
           f"client's own event loop lag p50 {pct(tally.lags, 50):.0f} ms, p99 "
-          f"{pct(tally.lags, 99):.0f} ms")  # fmt: skip
+          f"{pct(tally.lags, 99):.0f} ms, max {max(tally.lags, default=0) * 1000:.0f} ms"
+          )  # fmt: skip
+    print(f"  new connections opened by requests: {len(tally.connects)}, open p50 "
+          f"{pct(tally.connects, 50):.1f} ms, p99 {pct(tally.connects, 99):.1f} ms; the answered "
+          f"among them p50 {pct(tally.reconnected, 50):.0f} ms, p99 "
+          f"{pct(tally.reconnected, 99):.0f} ms ({len(tally.reconnected)}); on connections "
+          f"already open p50 {pct(tally.kept, 50):.0f} ms, "
+          f"p99 {pct(tally.kept, 99):.0f} ms")  # fmt: skip
     if singles:
         # What the mix would reach if each route ran at its single-route rate, in turn.
         expected = 1 / sum(w / singles[f(DUMMY).route] for w, f in WEIGHTS)

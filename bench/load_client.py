@@ -2,7 +2,9 @@
 
 ``N`` keep-alive connections on 127.0.0.1, each sending one request after another until a
 deadline, every request given up after 30 s; a 503 with Retry-After is counted as refused and
-honoured, as a client should. Of the server: its memory, open files and CPU time, from /proc.
+honoured, as a client should: it waits as long as it is told before its next request, on a
+new connection if the server closed the kept one meanwhile. Of the server: its memory, open
+files and CPU time, from /proc.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from typing import Any, Protocol
 
 HOST = "127.0.0.1"  # the only address this benchmark ever sends to
 TIMEOUT = 30.0
+# A kept connection idle this long is not used again: uvicorn closes one idle for 5 s
+# (``timeout_keep_alive``), and a client waiting out a Retry-After of five seconds or more
+# sent its next request into a closing socket. A client's pool does the same (httpx expires
+# idle connections after 5 s; urllib3 checks that the server has not closed one).
+IDLE_SECONDS = 4.0
 
 
 @dataclass
@@ -44,6 +51,13 @@ class Tally:
     # How late the client's own event loop woke for a 10 ms tick: a request's answer waits
     # that long to be read, and it counts in the latencies above (the client's share).
     lags: list[float] = field(default_factory=list)
+    # Seconds to open a connection, each time a request needed a new one (they count in the
+    # request's latency: a refused client told to wait seconds reconnects).
+    connects: list[float] = field(default_factory=list)
+    # The latencies of the answered requests among them (whole, the connection's opening in).
+    reconnected: list[float] = field(default_factory=list)
+    # And those of the answered requests sent on a connection already open (the rest).
+    kept: list[float] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
@@ -91,13 +105,23 @@ async def connection(
     """One client connection: requests back to back until ``until``, reconnecting on failure."""
     rng = random.Random(seed)
     stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+    idle_since = time.monotonic()
     while time.monotonic() < until:
         request = make(hub) if make else hub.workload(rng)
         started = time.monotonic()
+        opened = stream is None
+        if stream is not None and (stream[0].at_eof() or started - idle_since > IDLE_SECONDS):
+            stream[1].close()  # closed by the server, or about to be: a new connection
+            stream, opened = None, True
         try:
             if stream is None:
                 stream = await asyncio.wait_for(asyncio.open_connection(HOST, hub.port), TIMEOUT)
+                tally.connects.append(time.monotonic() - started)
             status, headers, body = await asyncio.wait_for(exchange(*stream, request), TIMEOUT)
+            idle_since = time.monotonic()
+            if headers.get("connection") == "close":
+                stream[1].close()  # the server closes it after this answer
+                stream = None
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             tally.failed[request.route].append(type(exc).__name__)
             if stream is not None:
@@ -114,6 +138,7 @@ async def connection(
             tally.failed[request.route].append(str(status))
             continue
         tally.latencies[request.route].append(time.monotonic() - started)
+        (tally.reconnected if opened else tally.kept).append(time.monotonic() - started)
         if request.acknowledged:
             request.acknowledged(status, body)
     if stream is not None:

@@ -43,6 +43,7 @@ from accord.config import RESERVED_CONNECTIONS, Settings
 from accord.errors import Message as Said
 from accord.sharing import taxii
 from accord.web.admission_classes import Classes, reads, route_reads, writes
+from accord.web.backoff import Backoff
 from accord.web.deps import ADMITTED_AS_READ, TAXII_PREFIX
 from accord.web.gate import Gate
 from accord.web.refusals import SATURATED, TOO_SLOW, spoken
@@ -52,9 +53,6 @@ from accord.web.security import body_limit
 # gate and the classes through this module, as they did before those had modules of their own.
 __all__ = ["Admission", "Classes", "Gate", "reads", "route_reads", "writes"]
 
-# Seconds a refused client is told to wait: the line moves in milliseconds, and a client that
-# honours it comes back once the burst that filled the line has been served.
-RETRY_AFTER_SECONDS = 1
 HEALTH_PATHS = frozenset({"/healthz"})
 
 
@@ -79,6 +77,8 @@ class Admission:
         self.receiving = 0
         self.max_receiving = max(settings.max_requests_queued, 1)
         self.threads = settings.worker_threads
+        # The Retry-After of each refusal: longer while many are refused (accord.web.backoff).
+        self.backoff = Backoff()
         self._sized: object | None = None
         self._classes: Classes | None = None
 
@@ -93,8 +93,8 @@ class Admission:
             reads = self._classify(scope).reads(scope["method"], scope["path"])
             scope[ADMITTED_AS_READ] = reads
             gate, seconds = (self.gate if reads else self.writes), self.seconds
-        if gate.refuses(seconds):
-            await _refuse(scope, send)  # before anything of the request is read
+        if gate.refuses(seconds):  # before anything of the request is read
+            await _refuse(scope, send, self.backoff.retry_after())
             return
         limit = body_limit(scope["path"], self.max_bytes, self.larger)
         declared = _declared_length(scope)
@@ -103,7 +103,7 @@ class Admission:
             return
         if declared != 0:
             if self.receiving >= self.max_receiving:
-                await _refuse(scope, send)
+                await _refuse(scope, send, self.backoff.retry_after())
                 return
             self.receiving += 1
             try:
@@ -121,7 +121,7 @@ class Admission:
                 await self.app(scope, receive, send)  # over the limit: 413 (BodyLimit), no slot
                 return
         if not await gate.enter(seconds):
-            await _refuse(scope, send)
+            await _refuse(scope, send, self.backoff.retry_after())
             return
         held = True
 
@@ -220,11 +220,40 @@ async def _timed_out(scope: Scope, send: Send, seconds: float) -> None:
     await _answer(scope, send, 408, error, [(b"connection", b"close"), *named])
 
 
-async def _refuse(scope: Scope, send: Send) -> None:
-    message, named = spoken(scope, Said(SATURATED))
-    error = {"error": "overloaded", "message": message}
-    retry = (b"retry-after", str(RETRY_AFTER_SECONDS).encode())
-    await _answer(scope, send, 503, error, [retry, *named])
+# A refusal's answer, made once per language asked and kind of route: under an overload the
+# loop refuses hundreds of requests a second, and saying and encoding each one again was half
+# of a refusal's time in the application (about 75 of 140 us profiled, docs/benchmarks.md).
+# Bounded: the key is the client's Accept-Language as sent.
+_REFUSALS: dict[tuple[bytes | None, bool], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
+MAX_KEPT_REFUSALS = 64
+
+
+async def _refuse(scope: Scope, send: Send, retry_after: int) -> None:
+    asked = next((v for n, v in scope.get("headers", ()) if n == b"accept-language"), None)
+    key = (asked, str(scope["path"]).startswith(TAXII_PREFIX))
+    kept = _REFUSALS.get(key)
+    if kept is None:
+        message, named = spoken(scope, Said(SATURATED))
+        body, headers = _encoded(scope, 503, {"error": "overloaded", "message": message})
+        kept = body, [*headers, *named]
+        if len(_REFUSALS) >= MAX_KEPT_REFUSALS:
+            _REFUSALS.clear()
+        _REFUSALS[key] = kept
+    body, headers = kept
+    retry = (b"retry-after", str(retry_after).encode())
+    await send({"type": "http.response.start", "status": 503, "headers": [*headers, retry]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _encoded(
+    scope: Scope, status: int, error: dict[str, str]
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The error's body, as the API or TAXII says it, with its type and length."""
+    if str(scope["path"]).startswith(TAXII_PREFIX):
+        body, media = orjson.dumps(taxii.error_body(status, error)), taxii.TAXII_MEDIA_TYPE
+    else:
+        body, media = orjson.dumps(error), "application/json"
+    return body, [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
 
 
 async def _answer(
@@ -234,19 +263,6 @@ async def _answer(
     error: dict[str, str],
     extra: list[tuple[bytes, bytes]],
 ) -> None:
-    if str(scope["path"]).startswith(TAXII_PREFIX):
-        body, media = orjson.dumps(taxii.error_body(status, error)), taxii.TAXII_MEDIA_TYPE
-    else:
-        body, media = orjson.dumps(error), "application/json"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", media.encode()),
-                (b"content-length", str(len(body)).encode()),
-                *extra,
-            ],
-        }
-    )
+    body, headers = _encoded(scope, status, error)
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, *extra]})
     await send({"type": "http.response.body", "body": body})
