@@ -4,10 +4,11 @@ write's failure stays its own, and nothing is answered before its commit."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -117,6 +118,12 @@ def test_a_failed_commit_fails_every_write_it_held(
     assert group.run(_secret("after")) == "after"  # the lead was handed on
 
 
+WAITING_ON_A_LOCK = (
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
 def test_a_write_ended_by_a_deadlock_runs_again(
     engine: Engine, session_factory: sessionmaker[Session]
 ) -> None:
@@ -148,6 +155,13 @@ def test_a_write_ended_by_a_deadlock_runs_again(
             lock(db, "second")
             other_holds_second.set()
             work_holds_first.wait(10)
+            # PostgreSQL ends the transaction that finds the deadlock: the first to wait (its
+            # deadlock_timeout runs out first). That must be the work's: wait until it waits.
+            with session_factory() as watching:
+                for _ in range(1000):
+                    if watching.scalar(text(WAITING_ON_A_LOCK)):
+                        break
+                    time.sleep(0.01)
             lock(db, "first")
 
     thread = threading.Thread(target=other)
