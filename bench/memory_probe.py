@@ -87,7 +87,7 @@ def sample(first: list[tracemalloc.Snapshot]) -> dict[str, Any]:
             line[part.__name__] = repr(error)
     if tracemalloc.is_tracing():
         snapshot = tracemalloc.take_snapshot().filter_traces(
-            [tracemalloc.Filter(False, tracemalloc.__file__)]
+            [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)]
         )
         line["traced"] = tracemalloc.get_traced_memory()[0] // 1024
         if not first:
@@ -95,7 +95,7 @@ def sample(first: list[tracemalloc.Snapshot]) -> dict[str, Any]:
         growth = snapshot.compare_to(first[0], "traceback")[:10]
         line["growth"] = [
             [s.size_diff // 1024, s.count_diff, " < ".join(
-                f"{Path(f.filename).name}:{f.lineno}" for f in s.traceback[:6])]
+                f"{Path(f.filename).name}:{f.lineno}" for f in list(s.traceback)[::-1][:6])]
             for s in growth
         ]  # fmt: skip
     return line
@@ -184,7 +184,7 @@ def _caches() -> dict[str, Any]:
     engine_type = getattr(sys.modules.get("sqlalchemy.engine"), "Engine", None)
     if engine_type is not None:
         engines = [o for o in gc.get_objects() if isinstance(o, engine_type)]
-    found["page_cache"] = [[len(p), p.size() // 1024] for p in pages]
+    found["page_cache"] = [[len(p), p.size // 1024] for p in pages]
     found["compiled"] = [len(e._compiled_cache or {}) for e in engines]
     found["pools"] = [e.pool.status() for e in engines][:4]
     prepared = sys.modules.get("accord.prepared")
