@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ def start() -> None:
         return
     every = float(os.environ.get(EVERY, "60"))
     out = Path(folder) / f"{os.getpid()}.jsonl"
-    first: list[tracemalloc.Snapshot] = []
+    first: list[Any] = []  # the first sample's tracemalloc snapshot
+    counted: list[Counter[str]] = []  # the first sample's objects by type
 
     def loop() -> None:
         while True:
@@ -59,7 +61,7 @@ def start() -> None:
                 # process is serving, at a fraction of the cost of tracing its imports.
                 tracemalloc.start(int(os.environ[TRACE]))
             try:
-                line = sample(first)
+                line = sample(first, counted)
             except Exception as error:
                 line = {"error": repr(error)}
             with out.open("a") as f:
@@ -68,8 +70,9 @@ def start() -> None:
     threading.Thread(target=loop, name="bench-memory-probe", daemon=True).start()
 
 
-def sample(first: list[tracemalloc.Snapshot]) -> dict[str, Any]:
-    """One sample of this process (sizes in kB)."""
+def sample(first: list[Any], counted: list[Counter[str]] | None = None) -> dict[str, Any]:
+    """One sample of this process (sizes in kB); with ``counted``, the object types whose
+    count grew most since the first sample (objects the collector tracks: containers)."""
     status = Path("/proc/self/status").read_text().splitlines()
     anon = int(next(x for x in status if x.startswith("RssAnon")).split()[1])
     threads = int(next(x for x in status if x.startswith("Threads")).split()[1])
@@ -85,6 +88,12 @@ def sample(first: list[tracemalloc.Snapshot]) -> dict[str, Any]:
             line.update(part())
         except Exception as error:
             line[part.__name__] = repr(error)
+    if counted is not None:
+        now = Counter(type(o).__name__ for o in gc.get_objects())
+        if not counted:
+            counted.append(now)
+        now.subtract(counted[0])
+        line["types"] = now.most_common(8)
     if tracemalloc.is_tracing():
         snapshot = tracemalloc.take_snapshot().filter_traces(
             [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)]
@@ -165,31 +174,53 @@ def _sqlite() -> dict[str, Any]:
             "connection_caches": sorted(caches, reverse=True)}  # fmt: skip
 
 
+def watch(app: Any) -> None:
+    """Report ``app``'s caches (the hub's app: its state holds the engine and the page cache).
+
+    The hub freezes what start-up built (``gc.freeze``): the collector no longer lists it, so
+    the app, its engine and every module's caches are reached from here and from the modules.
+    """
+    _APPS.append(app)
+
+
+_APPS: list[Any] = []
+
+
+def _lru_caches() -> list[tuple[int, str]]:
+    """``functools`` caches: the modules' (and their classes'), and those made since start."""
+    seen: dict[int, tuple[int, str]] = {}
+
+    def consider(o: Any) -> None:
+        if type(o).__name__ == "_lru_cache_wrapper" and id(o) not in seen:
+            wrapped = getattr(o, "__wrapped__", o)
+            name = getattr(wrapped, "__qualname__", None) or type(wrapped).__name__
+            seen[id(o)] = (o.cache_info().currsize, f"{getattr(wrapped, '__module__', '')}.{name}")
+
+    for module in list(sys.modules.values()):
+        for value in list(getattr(module, "__dict__", {}).values()):
+            consider(value)
+            if isinstance(value, type):
+                for member in list(vars(value).values()):
+                    consider(member)
+    for o in gc.get_objects():  # not frozen: made since start (sqlite3's statement caches)
+        consider(o)
+    return sorted((v for v in seen.values() if v[0]), reverse=True)
+
+
 def _caches() -> dict[str, Any]:
     """The hub's caches that can grow with what the load sends."""
     found: dict[str, Any] = {}
-    lru: list[tuple[int, str]] = []
-    engines = []
-    pages = []
-    for o in gc.get_objects():
-        kind = type(o).__name__
-        if kind == "_lru_cache_wrapper":
-            size = o.cache_info().currsize
-            if size:
-                wrapped = getattr(o, "__wrapped__", o)
-                name = getattr(wrapped, "__qualname__", None) or type(wrapped).__name__
-                lru.append((size, f"{getattr(wrapped, '__module__', '')}.{name}"))
-        elif kind == "PageCache":
-            pages.append(o)
-    engine_type = getattr(sys.modules.get("sqlalchemy.engine"), "Engine", None)
-    if engine_type is not None:
-        engines = [o for o in gc.get_objects() if isinstance(o, engine_type)]
-    found["page_cache"] = [[len(p), p.size // 1024] for p in pages]
+    states = [app.state for app in _APPS]
+    found["page_cache"] = [[len(s.page_cache), s.page_cache.size // 1024] for s in states]
+    engines = [s.engine for s in states]
     found["compiled"] = [len(e._compiled_cache or {}) for e in engines]
-    found["pools"] = [e.pool.status() for e in engines][:4]
+    found["pools"] = [e.pool.status() for e in engines]
     prepared = sys.modules.get("accord.prepared")
     if prepared is not None:
         table = prepared._PREPARED
         found["prepared"] = [len(table), sum(len(p._expansions) for p in table.values())]
-    found["lru"] = sorted(lru, reverse=True)[:8]
+    lru = _lru_caches()
+    statements = [size for size, name in lru if name == "sqlite3.Connection"]
+    found["statement_caches"] = [len(statements), sum(statements), max(statements, default=0)]
+    found["lru"] = [entry for entry in lru if entry[1] != "sqlite3.Connection"][:8]
     return found

@@ -87,13 +87,27 @@ def describe(sample: dict[str, Any]) -> str:
     if pages:
         parts.append("taxii pages " + ", ".join(f"{n} / {kb // 1024}" for n, kb in pages))
     parts.append(f"compiled {sample.get('compiled')} prepared {sample.get('prepared')}")
+    if sample.get("statement_caches"):
+        conns, total, most = sample["statement_caches"]
+        parts.append(f"sqlite3 statement caches {total} in {conns} (most {most})")
     if sample.get("lru"):
         parts.append(
-            "lru " + ", ".join(f"{n.rsplit('.', 1)[-1]} {s}" for s, n in sample["lru"][:4])
+            "lru " + ", ".join(f"{n.rsplit('.', 1)[-1]} {s}" for s, n in sample["lru"][:6])
         )
     if "traced" in sample:
         parts.append(f"traced {sample['traced'] // 1024}")
     return "; ".join(parts)
+
+
+def grown(sample: dict[str, Any]) -> list[str]:
+    """What grew since the process's first sample: objects by type, tracemalloc's tracebacks."""
+    lines = []
+    if sample.get("types"):
+        counts = ", ".join(f"{name} {count:+}" for name, count in sample["types"])
+        lines.append(f"objects since the first sample: {counts}")
+    for kb, count, where in sample.get("growth", [])[:5]:
+        lines.append(f"{kb:+} kB {count:+} {where}")
+    return lines
 
 
 async def soak(
@@ -114,8 +128,8 @@ async def soak(
         for p, probed in sorted(inside(folder).items()):
             if p in seen:
                 print(f"    {p}: {describe(probed)}", flush=True)
-                for kb, count, where in probed.get("growth", [])[:5]:
-                    print(f"      +{kb} kB +{count} {where}", flush=True)
+                for line in grown(probed):
+                    print(f"      {line}", flush=True)
 
     async def sampler() -> None:
         started = time.monotonic()
