@@ -72,7 +72,8 @@ class CheckedPattern(NamedTuple):
 @functools.lru_cache(maxsize=16_384)
 def check(pattern: str) -> CheckedPattern:
     """Check a STIX 2.1 pattern and list its comparisons with their real literal values."""
-    # Cached by the whole text too: an indicator's every version repeats its pattern.
+    # Cached by the whole text too: an indicator's every version repeats its pattern. About
+    # 0.5 kB an entry with its key, 9 MB a process when full (docs/benchmarks.md, the soak).
     if not pattern.strip():
         return CheckedPattern(errors=(N_("the pattern is empty"),), comparisons=())
     # The grammar's parser recurses and backtracks with nesting and length: bounded first.
