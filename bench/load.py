@@ -38,10 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import admission_probe, taxii_servers, turn_probe
-from bench.load_client import Request, Tally, anonymous_kb, call, cpu_seconds, drive, sample
+from bench import admission_probe, soak, taxii_servers, turn_probe
+from bench.load_client import Request, Tally, call, cpu_seconds, drive, sample
 
-SOAK_SAMPLE_SECONDS = 60
 DRAFT = {
     "summary": "Path traversal in acme-widget",
     "details": "A crafted name escapes the upload folder.",
@@ -288,6 +287,10 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL URL (emptied); default SQLite")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--soak", action="store_true", help="30 minutes at the first level")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="with --soak: each server process samples its memory")  # fmt: skip
+    parser.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
+                        help="with --trace-memory: tracemalloc's growth by traceback")  # fmt: skip
     parser.add_argument("--probe", action="store_true",
                         help="time writes, admission and the event loop in the server")  # fmt: skip
     parser.add_argument("--recovery", type=float, default=5.0,
@@ -310,6 +313,9 @@ def main() -> None:
     probe, admitted = data_dir / "turn-probe.json", data_dir / "admission-probe.json"
     env = {turn_probe.PROBE: str(probe), admission_probe.PROBE: str(admitted)}
     env = env if args.probe else {}
+    memory = data_dir / "memory" if args.trace_memory else None
+    if memory:
+        env |= soak.probe_env(memory, soak.SAMPLE_SECONDS, args.tracemalloc)
     process, objects_url, basic = taxii_servers.start_hub(
         data_dir, args.database, workers=args.workers, env=env
     )
@@ -339,7 +345,7 @@ def main() -> None:
             top = asyncio.run(drive(hub, level, min(5.0, args.seconds), ceiling))
             before, cpu = sample(process.pid), cpu_seconds(process.pid)
             if args.soak:
-                tally = asyncio.run(soak(hub, level, args.seconds, process.pid))
+                tally = asyncio.run(soak.soak(hub, level, args.seconds, process.pid, memory))
             else:
                 tally = asyncio.run(drive(hub, level, args.seconds))
             cpu, after = cpu_seconds(process.pid) - cpu, sample(process.pid)
@@ -382,38 +388,6 @@ def recovery(port: int, seconds: float) -> float:
             pass
         time.sleep(0.1)
     raise SystemExit(f"/healthz did not answer 200 within {seconds} s of the load stopping")
-
-
-async def soak(hub: Hub, connections: int, seconds: float, pid: int) -> Tally:
-    """The workload for ``seconds``, sampling the server's memory and open files."""
-
-    # (seconds, resident kB, anonymous kB, open files): resident counts the mapped database.
-    samples: list[tuple[float, int, int, int]] = []
-
-    def take(at: float) -> None:
-        rss, files = sample(pid)
-        samples.append((at, rss, anonymous_kb(pid), files))
-
-    async def sampler() -> None:
-        started = time.monotonic()
-        while time.monotonic() - started < seconds:
-            take(time.monotonic() - started)
-            at, rss, anon, files = samples[-1]
-            print(f"  soak {at:6.0f} s: {rss // 1024} MB ({anon // 1024} MB anonymous), "
-                  f"{files} open files", flush=True)  # fmt: skip
-            await asyncio.sleep(SOAK_SAMPLE_SECONDS)
-
-    task = asyncio.create_task(sampler())
-    tally = await drive(hub, connections, seconds)
-    task.cancel()
-    take(tally.seconds)
-    print("  soak, every sample (minute: MB resident / anonymous, open files): " + ", ".join(
-        f"{at / 60:.0f}: {r // 1024} / {a // 1024}, {f}" for at, r, a, f in samples))  # fmt: skip
-    later = [a // 1024 for _, _, a, _ in samples[len(samples) // 2 :]]
-    files = [f for *_, f in samples]
-    print(f"  anonymous memory: first {samples[0][2] // 1024} MB, over the second half "
-          f"{min(later)} to {max(later)} MB; open files {min(files)} to {max(files)}")  # fmt: skip
-    return tally
 
 
 if __name__ == "__main__":

@@ -104,9 +104,10 @@ def hub_app() -> FastAPI:
     """The hub as ``accord serve`` builds it, plus the fixed 2 KB ceiling route."""
     from accord.cli.context import settings_from_env
     from accord.web.app import create_app
-    from bench import turn_probe
+    from bench import memory_probe, turn_probe
 
     app = create_app(settings_from_env())
+    memory_probe.watch(app)  # its caches, in a sample with BENCH_MEMORY_PROBE set
     app.add_api_route("/bench/ceiling", ceiling, methods=["GET"])
     turn_probe.install(app.state.engine)  # with BENCH_TURN_PROBE set (bench/load.py --probe)
     return app

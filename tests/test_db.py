@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, Table, select
 from sqlalchemy.dialects import sqlite
 
-from accord.db import UTCDateTime, sqlite_engine
+from accord.config import SQLITE_CACHE_KIB, Settings
+from accord.db import UTCDateTime, make_engine, sqlite_engine
 
 _SQLITE = sqlite.dialect()
 _OFFSETS = st.sampled_from(
@@ -54,3 +55,19 @@ def test_json_columns_keep_what_the_standard_library_would(tmp_path: Path) -> No
         found = [row.doc for row in connection.execute(select(table.c.doc).order_by(table.c.id))]
     engine.dispose()
     assert found == [json.loads(json.dumps(d)) for d in sent]
+
+
+def test_every_sqlite_connection_gets_the_page_cache_the_settings_cap(tmp_path: Path) -> None:
+    # The page cache is what a process's SQLite memory grows to (Settings.sqlite_cache_kib
+    # times its connections): every pooled connection, not only the first, is held to it.
+    engine = make_engine(Settings(data_dir=tmp_path, sqlite_cache_kib=256))
+    held = [engine.raw_connection() for _ in range(3)]  # three at once: three connections
+    sizes = [c.cursor().execute("PRAGMA cache_size").fetchone()[0] for c in held]
+    for connection in held:
+        connection.close()
+    engine.dispose()
+    default = sqlite_engine(tmp_path / "other.db").raw_connection()
+    size = default.cursor().execute("PRAGMA cache_size").fetchone()[0]
+    default.close()
+    assert sizes == [-256, -256, -256]
+    assert size == -SQLITE_CACHE_KIB

@@ -19,6 +19,8 @@ from accord.errors import ConfigError
 # Connections and threads beyond the admitted requests: /healthz's own lane and the web
 # process's background threads (the job worker, the deliveries flusher, the checkpointer).
 RESERVED_CONNECTIONS = 8
+# SQLite's page cache per connection by default, KiB (Settings.sqlite_cache_kib).
+SQLITE_CACHE_KIB = 65_536
 
 
 class Settings(BaseSettings):
@@ -145,6 +147,15 @@ class Settings(BaseSettings):
     deliveries_flush_seconds: float = Field(default=10.0, gt=0, le=3600)
     # How often the web process checkpoints the SQLite write-ahead log (accord.checkpoints).
     sqlite_checkpoint_seconds: float = Field(default=0.25, gt=0, le=60)
+
+    # SQLite's page cache, per connection (KiB). Pages read through the memory map (the first
+    # 256 MB of the file) are not copied into it; it holds the pages a connection wrote, those
+    # whose newest copy is still in the write-ahead log, and those read past the map, and it
+    # is emptied when the connection next sees another's commit. Under writes it stays small
+    # (docs/benchmarks.md, the soak); a read-mostly hub on a larger file fills it, up to this
+    # times the SQLite connections open (at most db_connections an engine: the hub's file and
+    # each side store); the queue's drainer has its own (accord.sharing.queue).
+    sqlite_cache_kib: int = Field(default=SQLITE_CACHE_KIB, ge=64, le=16 * 1024 * 1024)
 
     # TAXII pages kept in memory per process, served while their collection's objects are
     # unchanged (accord.sharing.page_cache): at most this many bytes of object JSON; 0 is off.

@@ -7,6 +7,7 @@ web app keeps them on ``app.state``; the CLI builds its own); no module-level en
 from __future__ import annotations
 
 import enum
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from sqlalchemy.types import TypeDecorator
 
 from accord import jsonio
 from accord.checkpoints import BACKSTOP_PAGES
-from accord.config import RESERVED_CONNECTIONS, Settings
+from accord.config import RESERVED_CONNECTIONS, SQLITE_CACHE_KIB, Settings
 from accord.errors import N_, ConfigError, Overloaded
 
 if TYPE_CHECKING:
@@ -219,7 +220,8 @@ def _sqlite(
         pool_timeout=wait,
         **_JSON,
     )
-    event.listen(engine, "connect", _sqlite_pragmas)
+    cache_kib = settings.sqlite_cache_kib if settings else SQLITE_CACHE_KIB
+    event.listen(engine, "connect", functools.partial(_sqlite_pragmas, cache_kib=cache_kib))
     # pysqlite opens transactions lazily and not for reads; take over so that a
     # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
     turn = WriteTurn(wait)
@@ -228,7 +230,7 @@ def _sqlite(
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, cache_kib: int) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -238,8 +240,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     # The default page cache (2 MB) is outgrown by the indexes of a large collection or
     # advisory database: every insert then reads index pages back from the OS. 64 MB per
-    # connection, pages read through a memory map, temporary sorts in memory.
-    cursor.execute("PRAGMA cache_size=-65536")
+    # connection by default (Settings.sqlite_cache_kib, which says when it fills), pages read
+    # through a memory map, temporary sorts in memory.
+    cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
     cursor.execute("PRAGMA mmap_size=268435456")
     cursor.execute("PRAGMA temp_store=MEMORY")
     # The web process checkpoints in the background (accord.checkpoints); a writer does it

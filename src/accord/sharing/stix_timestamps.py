@@ -15,9 +15,11 @@ from accord.errors import N_, Message
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z")
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=4096)
 def read_timestamp(value: str) -> datetime | str:
-    # Cached: an object's created, modified and valid_from are often the same string.
+    # Cached: an object's created, modified and valid_from are often the same string, and the
+    # objects of one envelope often share theirs. 4,096 strings (under 1 MB) cover that; at
+    # 65,536 a feed of distinct timestamps filled 12 MB a process (docs/benchmarks.md, soak).
     match = _TIMESTAMP.match(value)
     if match is None:
         return N_("must be a timestamp such as 2024-01-31T12:00:00.000Z")
