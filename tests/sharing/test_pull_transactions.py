@@ -169,3 +169,49 @@ def test_no_transaction_is_open_while_a_peer_takes_a_push(
         kept = push.get_target(db, "peer")
         assert kept.pushed == 3
         assert kept.cursor_row is not None
+
+
+@pytest.mark.parametrize("change", ["collection", "organization", "removed"])
+def test_a_remote_changed_while_a_page_is_fetched_gets_no_more_of_that_pull(
+    world: SharingWorld, session_factory: sessionmaker[Session], change: str
+) -> None:
+    """Pages after the first are stored only while the remote is as the pull read it: an
+    operator who points it at another collection or producer (its checkpoint reset), or
+    removes it, between two pages is not overridden by the pull still under way."""
+    remote_id = _remote(session_factory, world)
+    with unit_of_work(session_factory) as db:
+        first = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
+        other = Collection(uuid=str(uuid.uuid4()), title="other", owner_org_id=first.owner_org_id,
+                           default_tlp=first.default_tlp)  # fmt: skip
+        db.add(other)
+        producer = db.scalars(
+            select(Organization).where(Organization.slug == world.slugs["producer"])
+        ).one()
+        db.flush()
+        other_id, producer_id = other.id, producer.id
+    peer = Peer(_pages(3), session_factory)
+    handle = peer.handle
+
+    def reconfigured(request: httpx.Request) -> httpx.Response:
+        if "next" in dict(request.url.params):  # an operator acts between two pages
+            with unit_of_work(session_factory) as db:
+                remote = db.get(Remote, remote_id)
+                assert remote is not None
+                if change == "removed":
+                    db.delete(remote)
+                elif change == "collection":
+                    remote.collection_id, remote.checkpoint = other_id, None
+                else:
+                    remote.organization_id = producer_id
+        return handle(request)
+
+    peer.handle = reconfigured  # type: ignore[method-assign]
+    with pytest.raises(RemoteError):
+        _pull(session_factory, remote_id, peer)
+    assert _stored(session_factory) == 3  # the first page only
+    with session_factory() as db:
+        remote = db.get(Remote, remote_id)
+        if change == "removed":
+            assert remote is None
+        elif change == "collection":
+            assert remote is not None and remote.checkpoint is None
