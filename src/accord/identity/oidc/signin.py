@@ -89,7 +89,14 @@ def finish(
     pending = db.scalar(select(OidcLogin).where(OidcLogin.state_hash == digest(state)))
     if pending is None or pending.expires_at <= utcnow():
         refuse(db, anonymous, None, reason="state", detail="unknown, used or expired state")
-    db.delete(pending)  # used once, whatever comes next
+    # Used once, whatever comes next: on PostgreSQL another callback with this state may
+    # have read it too; only the one whose delete takes the row goes on to the provider.
+    spent = db.execute(
+        delete(OidcLogin).where(OidcLogin.id == pending.id),
+        execution_options={"synchronize_session": False},
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        refuse(db, anonymous, None, reason="state", detail="state used by another callback")
     provider = db.get(OidcProvider, pending.provider_id)
     assert provider is not None
     if browser_state is None or not secrets.compare_digest(browser_state, state):
