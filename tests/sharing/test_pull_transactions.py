@@ -214,4 +214,5 @@ def test_a_remote_changed_while_a_page_is_fetched_gets_no_more_of_that_pull(
         if change == "removed":
             assert remote is None
         elif change == "collection":
-            assert remote is not None and remote.checkpoint is None
+            assert remote is not None
+            assert remote.checkpoint is None

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import unit_of_work
+from accord.identity.credentials import digest
 from accord.identity.models import Organization
 from accord.identity.oidc import signin
 from accord.identity.oidc.models import OidcLogin, OidcProvider
 from accord.identity.oidc.protocol import Refusal
-from accord.identity.credentials import digest
 from tests.factories import Factories
 
 STATE = "a-state-of-forty-three-characters-xxxxxxxxxx"
