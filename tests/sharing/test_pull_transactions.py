@@ -23,7 +23,7 @@ from accord.identity.models import Organization
 from accord.identity.policy import SYSTEM
 from accord.sharing import federation, ingest, push
 from accord.sharing.federation import RemoteError
-from accord.sharing.models import Collection, Remote, SharingSecret, StixObject
+from accord.sharing.models import Collection, PushTarget, Remote, SharingSecret, StixObject
 from accord.sharing.tlp import Tlp
 from tests.sharing.conftest import SharingWorld
 from tests.sharing.stixgen import indicator
@@ -216,3 +216,49 @@ def test_a_remote_changed_while_a_page_is_fetched_gets_no_more_of_that_pull(
         elif change == "collection":
             assert remote is not None
             assert remote.checkpoint is None
+
+
+@pytest.mark.parametrize("change", ["repointed", "removed"])
+def test_a_target_changed_while_the_peer_takes_a_push_keeps_its_new_cursor(
+    world: SharingWorld, session_factory: sessionmaker[Session], tmp_path: Path, change: str
+) -> None:
+    """The cursor is written after the POST, in another transaction: a target pointed at
+    another peer's collection meanwhile (its cursor reset) must not get the old one's cursor
+    back, which would skip those objects for the new collection; a removed one is left so."""
+    with unit_of_work(session_factory) as db:
+        collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
+        source = ingest.Source(producer_org_id=collection.owner_org_id)
+        objects = [indicator(tlp=Tlp.GREEN) for _ in range(3)]
+        ingest.store_objects(
+            db, collection=collection, objects=objects, source=source, now=utcnow()
+        )
+    with unit_of_work(session_factory) as db:
+        spec = push.PushSpec(
+            name="peer", api_root="https://peer.example/api/",
+            local_collection=world.collection, organization=world.slugs["producer"],
+        )  # fmt: skip
+        target = push.configure(db, spec=spec, settings=Settings(data_dir=tmp_path), actor=SYSTEM)
+        target.remote_collection = "peer-collection"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        with unit_of_work(session_factory) as other:  # an operator acts meanwhile
+            found = push.get_target(other, "peer")
+            if change == "removed":
+                other.delete(found)
+            else:
+                push.choose_remote_collection(other, target=found, remote_collection="another",
+                                              offered=["another"], actor=SYSTEM)  # fmt: skip
+        sent = len(orjson.loads(request.content)["objects"])
+        return httpx.Response(202, json={"success_count": sent, "failure_count": 0})
+
+    with unit_of_work(session_factory) as db:
+        target = push.get_target(db, "peer")
+        with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+            push.push_batch(db, target=target, client=client, now=utcnow())
+    with session_factory() as db:
+        kept = db.scalar(select(PushTarget))
+        if change == "removed":
+            assert kept is None
+        else:
+            assert kept is not None
+            assert (kept.remote_collection, kept.cursor_row, kept.pushed) == ("another", None, 0)
