@@ -23,7 +23,7 @@ from accord.identity.models import Organization
 from accord.identity.policy import SYSTEM
 from accord.sharing import federation, ingest, push
 from accord.sharing.federation import RemoteError
-from accord.sharing.models import Collection, Remote, SharingSecret, StixObject
+from accord.sharing.models import Collection, PushTarget, Remote, SharingSecret, StixObject
 from accord.sharing.tlp import Tlp
 from tests.sharing.conftest import SharingWorld
 from tests.sharing.stixgen import indicator
@@ -169,3 +169,96 @@ def test_no_transaction_is_open_while_a_peer_takes_a_push(
         kept = push.get_target(db, "peer")
         assert kept.pushed == 3
         assert kept.cursor_row is not None
+
+
+@pytest.mark.parametrize("change", ["collection", "organization", "removed"])
+def test_a_remote_changed_while_a_page_is_fetched_gets_no_more_of_that_pull(
+    world: SharingWorld, session_factory: sessionmaker[Session], change: str
+) -> None:
+    """Pages after the first are stored only while the remote is as the pull read it: an
+    operator who points it at another collection or producer (its checkpoint reset), or
+    removes it, between two pages is not overridden by the pull still under way."""
+    remote_id = _remote(session_factory, world)
+    with unit_of_work(session_factory) as db:
+        first = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
+        other = Collection(uuid=str(uuid.uuid4()), title="other", owner_org_id=first.owner_org_id,
+                           default_tlp=first.default_tlp)  # fmt: skip
+        db.add(other)
+        producer = db.scalars(
+            select(Organization).where(Organization.slug == world.slugs["producer"])
+        ).one()
+        db.flush()
+        other_id, producer_id = other.id, producer.id
+    peer = Peer(_pages(3), session_factory)
+    handle = peer.handle
+
+    def reconfigured(request: httpx.Request) -> httpx.Response:
+        if "next" in dict(request.url.params):  # an operator acts between two pages
+            with unit_of_work(session_factory) as db:
+                remote = db.get(Remote, remote_id)
+                assert remote is not None
+                if change == "removed":
+                    db.delete(remote)
+                elif change == "collection":
+                    remote.collection_id, remote.checkpoint = other_id, None
+                else:
+                    remote.organization_id = producer_id
+        return handle(request)
+
+    peer.handle = reconfigured  # type: ignore[method-assign]
+    with pytest.raises(RemoteError):
+        _pull(session_factory, remote_id, peer)
+    assert _stored(session_factory) == 3  # the first page only
+    with session_factory() as db:
+        remote = db.get(Remote, remote_id)
+        if change == "removed":
+            assert remote is None
+        elif change == "collection":
+            assert remote is not None
+            assert remote.checkpoint is None
+
+
+@pytest.mark.parametrize("change", ["repointed", "removed"])
+def test_a_target_changed_while_the_peer_takes_a_push_keeps_its_new_cursor(
+    world: SharingWorld, session_factory: sessionmaker[Session], tmp_path: Path, change: str
+) -> None:
+    """The cursor is written after the POST, in another transaction: a target pointed at
+    another peer's collection meanwhile (its cursor reset) must not get the old one's cursor
+    back, which would skip those objects for the new collection; a removed one is left so."""
+    with unit_of_work(session_factory) as db:
+        collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
+        source = ingest.Source(producer_org_id=collection.owner_org_id)
+        objects = [indicator(tlp=Tlp.GREEN) for _ in range(3)]
+        ingest.store_objects(
+            db, collection=collection, objects=objects, source=source, now=utcnow()
+        )
+    with unit_of_work(session_factory) as db:
+        spec = push.PushSpec(
+            name="peer", api_root="https://peer.example/api/",
+            local_collection=world.collection, organization=world.slugs["producer"],
+        )  # fmt: skip
+        target = push.configure(db, spec=spec, settings=Settings(data_dir=tmp_path), actor=SYSTEM)
+        target.remote_collection = "peer-collection"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        with unit_of_work(session_factory) as other:  # an operator acts meanwhile
+            found = push.get_target(other, "peer")
+            if change == "removed":
+                other.delete(found)
+            else:
+                push.choose_remote_collection(other, target=found, remote_collection="another",
+                                              offered=["another"], actor=SYSTEM)  # fmt: skip
+        sent = len(orjson.loads(request.content)["objects"])
+        return httpx.Response(202, json={"success_count": sent, "failure_count": 0})
+
+    with unit_of_work(session_factory) as db:
+        target = push.get_target(db, "peer")
+        with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+            push.push_batch(db, target=target, client=client, now=utcnow())
+    with session_factory() as db:
+        kept = db.scalar(select(PushTarget))
+        if change == "removed":
+            assert kept is None
+        else:
+            assert kept is not None
+            assert (kept.remote_collection, kept.cursor_row, kept.pushed) == ("another", None, 0)

@@ -143,12 +143,15 @@ def pull(
     if checkpoint:
         params["added_after"] = checkpoint
     pages = received = stored = failed = 0
+    asked = _pulled_as(remote)
     db.commit()  # the session keeps its objects readable (expire_on_commit=False)
     while pages < max_pages:
         body, last_added = _get(client, url, params)
         objects = body.get("objects", [])
         if not isinstance(objects, list):
             raise RemoteError(N_("the remote's envelope has no objects list"))
+        if pages:
+            _still_as_read(db, remote, asked)
         ingest_locks.lock_whole(db, collection.id)
         report = ingest.store_objects(
             db, collection=collection, objects=objects, source=source, now=now
@@ -159,6 +162,7 @@ def pull(
         failed += len(report.failures)
         checkpoint = _later(checkpoint, last_added)
         remote.checkpoint = checkpoint
+        asked = _pulled_as(remote)  # as the next page's transaction should find it
         next_token = body.get("next")
         if not body.get("more") or not isinstance(next_token, str):
             break
@@ -169,6 +173,21 @@ def pull(
     return PullResult(
         pages=pages, received=received, stored=stored, failed=failed, checkpoint=checkpoint
     )
+
+
+def _pulled_as(remote: Remote) -> tuple[object, ...]:
+    return (remote.api_root, remote.remote_collection, remote.collection_id,
+            remote.organization_id, remote.checkpoint)  # fmt: skip
+
+
+def _still_as_read(db: Session, remote: Remote, asked: tuple[object, ...]) -> None:
+    """Refuse to store another page once an operator changed or removed the remote since the
+    pull read it (each page has a transaction of its own): its pages would go to a collection,
+    or be vouched for by an organization, no longer configured, and its checkpoint would
+    override the one the change reset. The row is locked until the page is stored."""
+    found = db.get(Remote, remote.id, with_for_update=True, populate_existing=True)
+    if found is None or _pulled_as(found) != asked:
+        raise RemoteError(N_("the remote was changed or removed during the pull"))
 
 
 def _get(

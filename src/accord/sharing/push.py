@@ -215,14 +215,26 @@ def push_batch(
         url = f"{target.api_root}collections/{target.remote_collection}/objects/"
         # No transaction open while the peer answers: on SQLite the read took the hub's one
         # writer (the session writes the cursor after), and a slow peer would hold it.
+        sent_as = _pushed_as(target)
         db.commit()
         count = _post(client, url, body).get("failure_count", 0)
         refused = count if isinstance(count, int) and 0 <= count <= len(rows) else 0
+        # Read again (locked): an operator may have pointed the target elsewhere (its cursor
+        # reset), removed it, or another push moved its cursor while the peer answered.
+        found = db.get(PushTarget, target.id, with_for_update=True, populate_existing=True)
+        if found is None or _pushed_as(found) != sent_as:
+            # Not counted for the target as it is now (callers stop their loop on it).
+            return BatchResult(sent=0, refused=0)
         target.cursor_added, target.cursor_row = rows[-1].date_added, rows[-1].id
         target.pushed += len(rows) - refused
     target.last_push_at = now
     target.last_error = target.last_error_said = None
     return BatchResult(sent=len(rows), refused=refused)
+
+
+def _pushed_as(target: PushTarget) -> tuple[object, ...]:
+    # The row id stands for the cursor (a reset makes it None): an int, compared exactly.
+    return (target.api_root, target.remote_collection, target.collection_id, target.cursor_row)
 
 
 def keep_error(target: PushTarget, message: str) -> None:

@@ -165,6 +165,11 @@ class Supervisor:
                     socket.send_fds(self.channels[index][0], [b"c"], [connection.fileno()])
                 except (BlockingIOError, InterruptedError):
                     continue  # that worker has a full queue unread: try the next one
+                except OSError as exc:
+                    # Too many descriptors in flight unread (ETOOMANYREFS), no buffers: this
+                    # connection only, never the supervisor (it would stop every worker).
+                    log.warning("Cannot hand a connection to a worker: %s", exc)
+                    continue
                 self.handed[index] += 1
                 return
             log.error("Every worker has a full queue of connections unread; one refused.")

@@ -89,7 +89,14 @@ def finish(
     pending = db.scalar(select(OidcLogin).where(OidcLogin.state_hash == digest(state)))
     if pending is None or pending.expires_at <= utcnow():
         refuse(db, anonymous, None, reason="state", detail="unknown, used or expired state")
-    db.delete(pending)  # used once, whatever comes next
+    # Used once, whatever comes next: on PostgreSQL another callback with this state may
+    # have read it too; only the one whose delete takes the row goes on to the provider.
+    spent = db.execute(
+        delete(OidcLogin).where(OidcLogin.id == pending.id),
+        execution_options={"synchronize_session": False},
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        refuse(db, anonymous, None, reason="state", detail="state used by another callback")
     provider = db.get(OidcProvider, pending.provider_id)
     assert provider is not None
     if browser_state is None or not secrets.compare_digest(browser_state, state):
@@ -107,7 +114,7 @@ def finish(
         refuse(db, anonymous, provider, reason=_code(error or "no_code"), detail="provider refused")
     # The state is spent for good before the provider is asked, and no transaction stays open
     # while it answers (three requests; on SQLite one would hold the hub's one writer).
-    provider_id = provider.id
+    provider_id, asked = provider.id, (provider.issuer, provider.client_id)
     db.commit()
     try:
         claims, refresh_token = _verified_claims(
@@ -119,6 +126,9 @@ def finish(
     current = db.get(OidcProvider, provider_id, populate_existing=True)
     if current is None:
         refuse(db, anonymous, None, reason="state", detail="the provider was removed meanwhile")
+    if (current.issuer, current.client_id) != asked:
+        # The claims are the former issuer's: its subjects are not the new one's people.
+        refuse(db, anonymous, current, reason="state", detail="the provider changed meanwhile")
     provider = current
     try:
         person = protocol.identity(claims, allowed_domains=provider.allowed_domains)
