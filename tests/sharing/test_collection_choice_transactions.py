@@ -35,6 +35,23 @@ def _collections(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"collections": [listed]})
 
 
+def _choose(client: TestClient, page: str) -> None:
+    """The chooser page, a choice it did not offer (refused), then one it did."""
+    chooser = client.get(page)
+    assert '<option value="c1"' in chooser.text
+    token = csrf_of(chooser.text)
+    wrong = client.post(
+        f"{page}/collection", data={"csrf_token": token, "remote_collection": "not-offered"}
+    )
+    assert wrong.status_code == 422
+    chosen = client.post(
+        f"{page}/collection",
+        data={"csrf_token": token, "remote_collection": "c1"},
+        follow_redirects=False,
+    )
+    assert chosen.status_code == 303
+
+
 def test_choosing_a_remotes_collection_holds_no_transaction_while_it_lists_them(
     world: SharingWorld,
     make: Factories,
@@ -52,19 +69,7 @@ def test_choosing_a_remotes_collection_holds_no_transaction_while_it_lists_them(
                       organization_id=org.id))  # fmt: skip
     make.session(local_client, make.user("oper", operator=True))
     probe = probing(monkeypatch, engine, session_factory, answer=_collections)
-    chooser = local_client.get(f"{FEDERATION}/pull/peer")
-    assert '<option value="c1"' in chooser.text
-    wrong = local_client.post(
-        f"{FEDERATION}/pull/peer/collection",
-        data={"csrf_token": csrf_of(chooser.text), "remote_collection": "not-offered"},
-    )
-    assert wrong.status_code == 422
-    chosen = local_client.post(
-        f"{FEDERATION}/pull/peer/collection",
-        data={"csrf_token": csrf_of(chooser.text), "remote_collection": "c1"},
-        follow_redirects=False,
-    )
-    assert chosen.status_code == 303
+    _choose(local_client, f"{FEDERATION}/pull/peer")
     # The page, the refused choice and its page again, the choice.
     assert probe.seen == [False] * 4
     with session_factory() as db:
@@ -86,19 +91,7 @@ def test_choosing_a_peers_collection_holds_no_transaction_while_it_lists_them(
         push.configure(db, spec=spec, settings=local_settings, actor=SYSTEM)
     make.session(local_client, make.user("oper", operator=True))
     probe = probing(monkeypatch, engine, session_factory, answer=_collections)
-    chooser = local_client.get(f"{FEDERATION}/push/peer")
-    assert '<option value="c1"' in chooser.text
-    wrong = local_client.post(
-        f"{FEDERATION}/push/peer/collection",
-        data={"csrf_token": csrf_of(chooser.text), "remote_collection": "not-offered"},
-    )
-    assert wrong.status_code == 422
-    chosen = local_client.post(
-        f"{FEDERATION}/push/peer/collection",
-        data={"csrf_token": csrf_of(chooser.text), "remote_collection": "c1"},
-        follow_redirects=False,
-    )
-    assert chosen.status_code == 303
+    _choose(local_client, f"{FEDERATION}/push/peer")
     assert probe.seen == [False] * 4
     with session_factory() as db:
         assert db.scalars(select(PushTarget.remote_collection)).one() == "c1"

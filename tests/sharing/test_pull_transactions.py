@@ -133,23 +133,28 @@ def test_a_failed_pull_keeps_the_pages_before_and_resumes_after_them(
     assert _stored(session_factory) == 9
 
 
-def test_no_transaction_is_open_while_a_peer_takes_a_push(
-    world: SharingWorld, session_factory: sessionmaker[Session], tmp_path: Path
-) -> None:
-    with unit_of_work(session_factory) as db:
+def _push_target(factory: sessionmaker[Session], world: SharingWorld, data_dir: Path) -> None:
+    """Three GREEN objects in the collection, and a push target "peer" for them."""
+    with unit_of_work(factory) as db:
         collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
         source = ingest.Source(producer_org_id=collection.owner_org_id)
         objects = [indicator(tlp=Tlp.GREEN) for _ in range(3)]
         ingest.store_objects(
             db, collection=collection, objects=objects, source=source, now=utcnow()
         )
-    with unit_of_work(session_factory) as db:
+    with unit_of_work(factory) as db:
         spec = push.PushSpec(
             name="peer", api_root="https://peer.example/api/",
             local_collection=world.collection, organization=world.slugs["producer"],
         )  # fmt: skip
-        target = push.configure(db, spec=spec, settings=Settings(data_dir=tmp_path), actor=SYSTEM)
+        target = push.configure(db, spec=spec, settings=Settings(data_dir=data_dir), actor=SYSTEM)
         target.remote_collection = "peer-collection"
+
+
+def test_no_transaction_is_open_while_a_peer_takes_a_push(
+    world: SharingWorld, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _push_target(session_factory, world, tmp_path)
     open_while_posted: list[bool] = []
 
     with unit_of_work(session_factory) as db:
@@ -225,20 +230,7 @@ def test_a_target_changed_while_the_peer_takes_a_push_keeps_its_new_cursor(
     """The cursor is written after the POST, in another transaction: a target pointed at
     another peer's collection meanwhile (its cursor reset) must not get the old one's cursor
     back, which would skip those objects for the new collection; a removed one is left so."""
-    with unit_of_work(session_factory) as db:
-        collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
-        source = ingest.Source(producer_org_id=collection.owner_org_id)
-        objects = [indicator(tlp=Tlp.GREEN) for _ in range(3)]
-        ingest.store_objects(
-            db, collection=collection, objects=objects, source=source, now=utcnow()
-        )
-    with unit_of_work(session_factory) as db:
-        spec = push.PushSpec(
-            name="peer", api_root="https://peer.example/api/",
-            local_collection=world.collection, organization=world.slugs["producer"],
-        )  # fmt: skip
-        target = push.configure(db, spec=spec, settings=Settings(data_dir=tmp_path), actor=SYSTEM)
-        target.remote_collection = "peer-collection"
+    _push_target(session_factory, world, tmp_path)
 
     def answer(request: httpx.Request) -> httpx.Response:
         with unit_of_work(session_factory) as other:  # an operator acts meanwhile
