@@ -157,6 +157,11 @@ class Settings(BaseSettings):
     # each side store); the queue's drainer has its own (accord.sharing.queue).
     sqlite_cache_kib: int = Field(default=SQLITE_CACHE_KIB, ge=64, le=16 * 1024 * 1024)
 
+    # glibc's malloc arenas a serving process may make (accord.arenas): fewer share their free
+    # space over a long run; 0 keeps glibc's own limit (eight per core). MALLOC_ARENA_MAX in
+    # the environment wins.
+    malloc_arenas: int = Field(default=2, ge=0, le=1024)
+
     # TAXII pages kept in memory per process, served while their collection's objects are
     # unchanged (accord.sharing.page_cache): at most this many bytes of object JSON; 0 is off.
     taxii_page_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)

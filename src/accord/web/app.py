@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord import __version__
+from accord import __version__, arenas
 from accord.background import Every
 from accord.checkpoints import Checkpointer
 from accord.config import Settings
@@ -172,6 +172,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # for each lifespan after the first, and the suite enters one per test).
     global _heap_frozen
     if not _heap_frozen:
+        # Before the lifespan's threads and the request pool make their arenas.
+        arenas.limit(app.state.settings.malloc_arenas)
         gc.collect()
         gc.freeze()
         _heap_frozen = True
