@@ -8,15 +8,17 @@ supervisor accepts and hands each connection to the worker holding fewest,
 ``bench/reuseport_serve.py``) and uvicorn's own ``--workers 2`` (one socket all workers accept
 from). Each is driven ``--runs`` times by wrk with 16 new keep-alive connections on
 ``GET /api/v1/accord`` (a public read); during each run the connections each worker holds are
-counted from ``/proc`` (Linux). ``--close``: every request on a connection of its own
-(``Connection: close``), to see what accepting costs. Printed: every run's rate and split, and
-the worst run against the best. Not part of the test suite.
+counted from ``/proc`` (Linux), and the CPU the machine spent meanwhile on anything but the
+server and wrk (a run's rate follows it on two cores). ``--close``: every request on a
+connection of its own (``Connection: close``), to see what accepting costs. Printed: every
+run's rate and split, and the worst run against the best. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -63,6 +65,41 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (the workers and their queue drainers)."""
+    found = [pid]
+    for child in children(pid):
+        found.extend(tree(child))
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every process on the machine has used (``/proc/stat``: all but idle and iowait)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def others_seconds(server: list[int], before: tuple[float, float, float]) -> float:
+    """CPU the machine spent on neither the server nor wrk since ``before``
+    (``snapshot``): a run's rate moves with it on a 2-core machine."""
+    machine, served, wrk_used = before
+    now = snapshot(server)
+    return (now[0] - machine) - (now[1] - served) - (now[2] - wrk_used)
+
+
+def snapshot(server: list[int]) -> tuple[float, float, float]:
+    """The machine's, the server tree's and this process's children's (wrk) CPU so far."""
+    served = 0.0
+    for pid in server:
+        try:
+            served += cpu_seconds(pid)
+        except OSError:
+            continue  # ended meanwhile
+    own = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return machine_busy_seconds(), served, own.ru_utime + own.ru_stime
+
+
 def runs(pid: int, port: int, count: int, seconds: float, close: bool) -> list[float]:
     """``count`` wrk runs of 16 connections; each run's rate, with where its connections were."""
     rates = []
@@ -78,14 +115,18 @@ def runs(pid: int, port: int, count: int, seconds: float, close: bool) -> list[f
         sampler.start()
         headers = {"Connection": "close"} if close else None
         used = cpu_seconds(pid)
+        server = tree(pid)
+        before = snapshot(server)
         result = wrk.run(f"http://127.0.0.1:{port}{ROUTE}", seconds=seconds, connections=16,
                          headers=headers)  # fmt: skip
         sampler.join()
         used = cpu_seconds(pid) - used
+        others = others_seconds(server, before)
         rates.append(result.per_second)
         print(f"    run {run + 1:2}: {result.per_second:7,.0f} req/s, connections per worker "
               f"{'/'.join(map(str, split)) or '?'}, supervisor CPU {used * 1000:,.0f} ms "
-              f"({used / max(1, result.requests) * 1e6:.0f} µs a request)", flush=True)  # fmt: skip
+              f"({used / max(1, result.requests) * 1e6:.0f} µs a request), other processes' "
+              f"CPU {max(others, 0) * 1000:,.0f} ms", flush=True)  # fmt: skip
     return rates
 
 
