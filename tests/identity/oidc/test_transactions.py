@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole, Membership
-from accord.identity.oidc import handlers
-from accord.identity.oidc.models import OidcLink
+from accord.identity.oidc import handlers, signin
+from accord.identity.oidc.models import OidcLink, OidcLogin, OidcProvider
 from accord.jobs.models import Job, JobState
 from accord.jobs.worker import Worker
 from tests.factories import Factories, csrf_of
@@ -121,3 +121,32 @@ def test_the_check_leaves_a_link_signed_in_again_meanwhile(
         assert len(db.scalars(select(Membership)).all()) == 1
         link = db.scalars(select(OidcLink)).one()
         assert link.refresh_token_sealed == "sealed again by a later sign-in"
+
+
+def test_a_provider_removed_while_it_answers_the_start_is_a_plain_refusal(
+    client: TestClient,
+    provider: Provider,
+    acme: str,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The provider is read before discovery, and discovery runs outside any transaction: an
+    # admin may remove it meanwhile. Its pending sign-in then named a row that was gone, and
+    # the commit broke the foreign key: a 500.
+    real = signin.protocol.discover
+
+    def removed_meanwhile(settings: Settings, issuer: str) -> object:
+        answer = real(settings, issuer)
+        with unit_of_work(session_factory) as db:
+            for found in db.scalars(select(OidcProvider)).all():
+                db.delete(found)
+        return answer
+
+    monkeypatch.setattr(signin.protocol, "discover", removed_meanwhile)
+    page = client.get("/login")
+    form = {"csrf_token": csrf_of(page.text), "email": "alice@acme.example", "next": "/account"}
+    refused = client.post("/login/sso", data=form, follow_redirects=False)
+    assert refused.status_code == 422, refused.text
+    assert "no longer signs people in here" in refused.text
+    with session_factory() as db:
+        assert db.scalars(select(OidcLogin)).all() == []

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.identity.models import Organization
 from accord.identity.oidc import revocation, services, signin
 from accord.identity.oidc.models import OidcProvider
@@ -91,6 +91,10 @@ def start(
         return _login_page(request, db, context=context, status=422)
     try:
         url, state = signin.start(db, provider=chosen, next_path=safe_next(next), settings=settings)
+    except NotFound as gone:  # the provider was removed while it answered
+        # Said at the page's top: with no provider left the sign-in choices are not shown.
+        context = {"error": gone.message, "sso_email": email, "next": safe_next(next)}
+        return _login_page(request, db, context=context, status=422)
     except AccordError:
         context = {
             "sso_error": N_("the identity provider could not be reached; try again later"),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.identity import audit, sealing
 from accord.identity.credentials import digest, hash_password
 from accord.identity.models import MemberRole, Membership, User
@@ -45,6 +45,12 @@ def start(
     """Begin a sign-in; returns the provider's address for the browser and the ``state``,
     which the caller also puts in a cookie of this browser."""
     metadata = protocol.discover(settings, provider.issuer)
+    # The provider was read before discovery, outside this transaction: one removed meanwhile
+    # is gone (its pending sign-in would break the foreign key at commit, a 500). On
+    # PostgreSQL the key-share lock keeps it until this sign-in is stored.
+    if db.get(OidcProvider, provider.id, with_for_update={"key_share": True}) is None:
+        gone = N_("this organization no longer signs people in here; sign in with your password")
+        raise NotFound(gone)
     # Sign-ins never finished are worthless once expired: trimmed as new ones start.
     db.execute(delete(OidcLogin).where(OidcLogin.expires_at <= utcnow()))
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
