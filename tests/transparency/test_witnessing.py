@@ -332,3 +332,30 @@ def test_no_transaction_is_held_while_a_witness_answers(
     assert (len(gathered.cosigned), gathered.failed) == (3, {})
     assert len(probe.seen) == 3
     assert not any(probe.seen)
+
+
+def test_gathering_writes_only_what_the_witnesses_answered(
+    witnesses: list[WitnessHub],
+    publish: Publish,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+) -> None:
+    # Every read (the checkpoint, the witnesses, each proof and signed size) goes through a
+    # read-only session: on SQLite a write session takes the hub's one writer.
+    for number in range(3):
+        publish({"n": number})
+    opened: list[int] = []
+
+    def writing() -> Session:
+        opened.append(1)
+        return session_factory()
+
+    local = settings.model_copy(update={"outbound_allow_private_addresses": False})
+    gathered = witnessing.gather(
+        settings=local,
+        sessions=writing,  # type: ignore[arg-type]
+        readers=make_sessionmaker(engine, read_only=True),
+    )
+    assert len(gathered.cosigned) == 3, gathered.failed
+    assert len(opened) == 3  # one write a witness: its cosignature

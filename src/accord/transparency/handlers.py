@@ -14,7 +14,9 @@ def witness_checkpoint(context: JobContext, _payload: dict[str, Any]) -> None:
 
     Witnesses that already cosigned it are not asked again, so a retry asks only the others.
     """
-    gathered = witnessing.gather(settings=context.settings, sessions=context.sessions)
+    gathered = witnessing.gather(
+        settings=context.settings, sessions=context.sessions, readers=context.readers
+    )
     if gathered.failed:
         reasons = "; ".join(gathered.failed.values())
         raise witnessing.WitnessFailed(

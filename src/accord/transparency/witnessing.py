@@ -173,12 +173,18 @@ def gather(
     *,
     settings: Settings,
     sessions: sessionmaker[Session],
+    readers: sessionmaker[Session] | None = None,
     client: Callable[[LogWitness], httpx.Client] | None = None,
 ) -> Gathered:
-    """Ask every witness to cosign the newest checkpoint; store what verifies."""
+    """Ask every witness to cosign the newest checkpoint; store what verifies.
+
+    What it reads (the checkpoint, the witnesses, proofs, announcements) goes through
+    ``readers``: on SQLite a write session takes the hub's one writer, and only what a witness
+    answered is written (``sessions``)."""
     from accord.transparency import services
 
-    with unit_of_work(sessions) as db:
+    reading = readers or sessions
+    with unit_of_work(reading) as db:
         latest = services.latest_checkpoint(db)
         configured = witnesses(db)
         for witness in configured:
@@ -193,14 +199,14 @@ def gather(
         return Gathered(0, [], {})
 
     def prove(first: int, second: int) -> list[bytes]:
-        with unit_of_work(sessions) as db:
+        with unit_of_work(reading) as db:
             return services.prove_consistency(db, first=first, second=second).hashes
 
     def signed() -> int:
-        with unit_of_work(sessions) as db:
+        with unit_of_work(reading) as db:
             return services.signed_size(db)
 
-    with unit_of_work(sessions) as db:
+    with unit_of_work(reading) as db:
         announced = [
             (row.from_size, row.announcement) for row in rotation.history(db) if row.announcement
         ]
