@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.models import AuditEvent, MemberRole, Membership, User, WebSession
-from accord.identity.oidc import handlers
+from accord.identity.oidc import handlers, services
 from accord.identity.oidc.models import OidcLink, OidcProvider
 from accord.jobs.models import Job, JobState
 from accord.jobs.worker import Worker
@@ -243,3 +244,53 @@ def test_a_disabled_account_stays_closed(
     assert refused.response.status_code == 401
     assert "this account is disabled" in refused.response.text
     assert _events(db, "oidc.refused")[0].details["reason"] == "disabled"
+
+
+def test_a_linked_account_that_became_an_operator_is_not_signed_in_by_the_org(
+    client: TestClient, db: Session, provider: Provider, acme: str, make: Factories
+) -> None:
+    # The link was made while the account was Acme's member; an organization's provider
+    # never signs in an operator, however it was linked before.
+    provider.people(ALICE)
+    assert walk(client, email="alice@acme.example").response.status_code == 303
+    client.cookies.clear()
+    with unit_of_work(make.factory) as work:
+        work.scalars(
+            select(User).where(User.email == "alice@acme.example")
+        ).one().is_operator = True
+    refused = walk(client, email="alice@acme.example")
+    assert refused.response.status_code == 401
+    assert _events(db, "oidc.refused")[0].details["reason"] == "existing_account"
+    assert len(_events(db, "oidc.login")) == 1
+
+
+def test_a_new_issuer_drops_the_subjects_the_old_one_linked(
+    client: TestClient,
+    db: Session,
+    provider: Provider,
+    acme: str,
+    local_settings: Settings,
+    make: Factories,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Subjects are unique at their issuer only: another issuer's "alice-1" is someone else,
+    # and the old link would have signed that someone in as Alice.
+    provider.people(ALICE)
+    assert walk(client, email="alice@acme.example").response.status_code == 303
+    db.rollback()
+    assert len(db.scalars(select(OidcLink)).all()) == 1
+    monkeypatch.setattr(services.protocol, "discover", lambda settings, issuer: {})
+    register(make.factory, local_settings, provider, slug=acme, issuer="https://other.example")
+    db.rollback()
+    assert db.scalars(select(OidcLink)).all() == []
+    changed = _events(db, "oidc.provider.change")
+    assert changed[-1].details["links_removed"] == 1
+    # The same issuer again (a changed secret or domains) keeps the links it has.
+    monkeypatch.undo()
+    provider.people(ALICE)
+    register(make.factory, local_settings, provider, slug=acme)  # back to the real issuer
+    assert walk(client, email="alice@acme.example").response.status_code == 303
+    register(make.factory, local_settings, provider, slug=acme)
+    db.rollback()
+    assert len(db.scalars(select(OidcLink)).all()) == 1
+    assert _events(db, "oidc.provider.change")[-1].details["links_removed"] == 0

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
@@ -15,7 +15,7 @@ from accord.errors import N_, Conflict, InvalidInput, Message
 from accord.identity import audit, sealing
 from accord.identity.models import Membership, Organization, User
 from accord.identity.oidc import handlers, protocol
-from accord.identity.oidc.models import HUB_SCOPE, OidcProvider
+from accord.identity.oidc.models import HUB_SCOPE, OidcLink, OidcProvider
 from accord.identity.oidc.schemas import ProviderForm
 from accord.identity.policy import Action, Actor, authorize, password_sign_in_allowed
 
@@ -58,6 +58,13 @@ def save_provider(
     db.expire_all()  # what the first transaction saw may have changed since
     existing = _checked(db, org, data)
     provider = existing or OidcProvider(scope=_scope(org), organization_id=org_id)
+    unlinked = 0
+    if existing is not None and existing.issuer != data.issuer:
+        # A subject is unique at its issuer only: the links the old one made name no one at
+        # the new one, whose subjects could equal them and sign in their accounts. People sign
+        # in again through the new issuer, and are linked as at a first sign-in.
+        removed = db.execute(delete(OidcLink).where(OidcLink.provider_id == existing.id))
+        unlinked = int(getattr(removed, "rowcount", 0) or 0)
     provider.issuer = data.issuer
     provider.client_id = data.client_id
     if data.client_secret:
@@ -82,6 +89,7 @@ def save_provider(
             "allowed_domains": data.domains,
             "passwords_allowed": data.passwords_allowed,
             "secret_changed": bool(data.client_secret),
+            "links_removed": unlinked,
         },
     )
     return provider

@@ -226,11 +226,14 @@ def _user_for(db: Session, provider: OidcProvider, person: Identity, *, anonymou
             OidcLink.provider_id == provider.id, OidcLink.subject == person.subject
         )
     )
-    if link is not None:
-        return link.user
-    user = db.scalar(select(User).where(User.email == person.email))
+    # A link is the provider's word about one account, judged as a first sign-in is: an
+    # organization's provider signs in its members alone and never an operator, whatever it
+    # linked before (the account may since have become an operator or left).
+    user = link.user if link is not None else None
     if user is None:
-        return _new_user(db, provider, person)
+        user = db.scalar(select(User).where(User.email == person.email))
+        if user is None:
+            return _new_user(db, provider, person)
     org_ids = frozenset(
         db.scalars(select(Membership.organization_id).where(Membership.user_id == user.id))
     )
