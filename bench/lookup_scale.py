@@ -3,7 +3,7 @@ warninglist entries, timed in the server (the look-up service, no HTTP).
 
     PYTHONPATH=src .venv/bin/python bench/lookup_scale.py \
         [--indicators 1000000] [--values 10000] [--warninglist-entries 100000] [--runs 5] \
-        [--database-url URL [--reuse]] [--stages] [--profile]
+        [--database-url URL [--reuse]] [--stages] [--profile] [--instructions]
 
 Builds one public collection of CLEAR indicators through the bulk path (``sharing.bulk``,
 as the TAXII queue's drainer stores them): addresses (45%), /24 ranges (1%) and /16 ranges
@@ -215,6 +215,12 @@ def main() -> None:
         help="Also print this process's CPU time per stage and, on PostgreSQL, its server "
         "process's (median of --runs).",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="Under valgrind --tool=callgrind --instr-atstart=no: count one look-up and its "
+        "JSON after the warm-up (valgrind prints 'Collected'), and stop.",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder), database_url=args.database_url)
@@ -244,6 +250,9 @@ def main() -> None:
                 t2 = time.perf_counter()
                 flagged = sum(1 for k, v in pairs if matcher.match(k, v))
                 t3 = time.perf_counter()
+            if run == 0 and args.instructions:
+                _instructions(factory, asked)
+                return
             if run == 0:
                 print(f"warm-up (builds the warninglist matcher): {(t1 - t0) * 1000:.0f} ms")
                 # As the server does once started (web/app.py): what start-up built is kept
@@ -290,6 +299,21 @@ def main() -> None:
                 profile.runcall(indicators.answer, db, reader=reader, values=asked)
             pstats.Stats(profile).sort_stats("tottime").print_stats(15)
         engine.dispose()
+
+
+def _instructions(factory: sessionmaker[Session], asked: list[str]) -> None:
+    """One look-up and its JSON with callgrind's instrumentation on (this process only)."""
+    import subprocess
+
+    switch = ["callgrind_control", "-i"]
+    gc.collect()
+    gc.freeze()
+    with unit_of_work(factory) as db:
+        reader = reader_for(db, ANONYMOUS)
+        subprocess.run([*switch, "on", str(os.getpid())], check=True, capture_output=True)
+        jsonio.dumps(indicators.answer(db, reader=reader, values=asked))
+        subprocess.run([*switch, "off", str(os.getpid())], check=True, capture_output=True)
+    print("one look-up and its JSON counted: valgrind's 'Collected'")
 
 
 def _digests(factory: sessionmaker[Session], asked: list[str]) -> None:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import itertools
+import math
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,3 +52,21 @@ def test_judge_is_lifetime_expired_and_score() -> None:
         assert [type(v) for v in found] == [bool, float], (body, last)
         judged += 1
     assert judged == len(STARTS) * len(CONFIDENCES) * len(ENDS) * len(SIGHTINGS)
+
+
+def test_tenths_is_round_to_one_digit() -> None:
+    """The same float as ``round(value, 1)``: scores at random, and the floats nearest each
+    tie (x.x5), where the shortcut must give way to ``round``."""
+    generator = random.Random(24)
+    values = [generator.uniform(0.0, 100.0) for _ in range(200_000)]
+    for tenth in range(2001):
+        value = (tenth + 0.5) / 20  # every tie from 0.025 to 100.025, and the x.x5 between
+        for _ in range(20):
+            value = math.nextafter(value, 0.0)
+        for _ in range(40):
+            values.append(value)
+            value = math.nextafter(value, 200.0)
+    values += [0.0, -0.0, 5e-324, 0.05, 0.25, 2.675, 99.95, 100.0, -1.25, 1e12, math.inf]
+    for value in values:
+        got, expected = decay.tenths(value), round(value, 1)
+        assert (got, math.copysign(1.0, got)) == (expected, math.copysign(1.0, expected)), value

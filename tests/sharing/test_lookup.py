@@ -269,3 +269,31 @@ def test_check_ioc_command(
     broken = accord(settings, "check", "ioc", "%%%")
     assert broken.returncode == 2
     assert broken.stderr.startswith("error: values:")
+
+
+# The domain name's pattern as one regular expression, its length a look-ahead (before the
+# length was checked apart): both must take exactly the same names.
+_ONE_PATTERN = r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$"
+
+
+def test_domain_names_are_the_names_the_single_pattern_took() -> None:
+    import re
+
+    generator = random.Random(11)
+    names = ["a.com", "a.com\n", "a.com\n\n", "\na.com", "a" * 63 + ".com", "a" * 64 + ".com"]
+    for length in range(249, 257):
+        name = (("a" * 60 + ".") * 5)[: length - 4] + ".com"
+        names += [name, name + "\n", name[:-1] + "\n"]
+    for _ in range(20_000):
+        labels = [
+            "".join(generator.choice("ab-_0\n") for _ in range(generator.randint(1, 66)))
+            for _ in range(generator.randint(1, 6))
+        ]
+        names.append(".".join(labels) + generator.choice(["", "\n", ".c", ".co", "\n\n"]))
+    for name in names:
+        expected = re.match(_ONE_PATTERN, name) is not None
+        assert (lookup._DOMAIN.match(name) is not None and len(name.rstrip("\n")) <= 253) == (
+            expected
+        ), name
+        if expected:
+            assert lookup.classify(name) == ("domain", name.strip()), name

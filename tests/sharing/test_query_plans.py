@@ -117,3 +117,26 @@ def test_a_lookup_seeks_the_key_index_even_without_statistics(engine: Engine) ->
         plan = " ".join(str(row[-1]) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
     assert "ix_sharing_observables_key" in plan, plan
     assert "ix_sharing_objects_page" not in plan, plan
+
+
+def test_a_lookups_sightings_seek_their_index_from_the_ids(engine: Engine) -> None:
+    """The hits' ids are read one by one from their JSON array, each an index seek: not
+    copied first into a temporary index (``IN (SELECT ...)``, four times the seeks' cost)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans from its statistics")
+    from accord.sharing import batches, indicators, visibility
+
+    for shape in (visibility.shape_of(READER), None):
+        statement = indicators._sighting_statement("sqlite", shape)
+        params = {
+            "ids": batches.listed("sqlite", ["indicator--a", "indicator--b"]),
+            "readable": [1, 2],
+            **visibility.parameters(READER),
+        }
+        query = statement.params(**params)  # type: ignore[attr-defined]
+        sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+        with engine.connect() as conn:  # the tests' database is not analysed
+            rows = conn.execute(text("EXPLAIN QUERY PLAN " + sql))
+            plan = " ".join(str(row[-1]) for row in rows)
+        assert "ix_sharing_objects_sighting_of (sighting_of=?)" in plan, plan
+        assert "LIST SUBQUERY" not in plan, plan

@@ -11,6 +11,7 @@ seek per value, as the plain ``IN`` list was.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,7 +55,24 @@ def beside(dialect: str, column: Any) -> Any:
 
 def listed(dialect: str, values: Sequence[int] | Sequence[str]) -> Any:
     """The value of a :func:`one_of_param` parameter holding ``values``."""
-    return _array_text(values) if dialect == "postgresql" else json.dumps(list(values))
+    return _array_text(values) if dialect == "postgresql" else _json_array(values)
+
+
+def _json_array(values: Sequence[int] | Sequence[str]) -> str:
+    """``values`` as a JSON array, as ``json.dumps`` reads back: integers, and text with
+    nothing to escape (STIX ids), written by one join. ``json``'s encoder took 2,000
+    instructions an element (a look-up binds 16,000 keys and 6,000 ids)."""
+    if values and isinstance(values[0], int) and all(v.__class__ is int for v in values):
+        return "[" + ",".join(map(str, values)) + "]"
+    if values and all(v.__class__ is str for v in values):
+        whole = "".join(values)  # type: ignore[arg-type]
+        # ASCII without a control character, quote or backslash: JSON as it is.
+        if whole.isascii() and not _UNSAFE.search(whole):
+            return '["' + '","'.join(values) + '"]'  # type: ignore[arg-type]
+    return json.dumps(list(values))
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f"\\]')
 
 
 def _array_text(values: Sequence[int] | Sequence[str]) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Text, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -28,7 +28,6 @@ from accord.sharing import batches, decay, lookup, lookup_targets, visibility, w
 from accord.sharing.models import Collection, Observable, StixObject
 from accord.sharing.readers import Reader, readable_collection_ids
 from accord.sharing.schemas import IndicatorHit, LookupResult
-from accord.sharing.visibility import visible_clause
 
 # What ``quote`` leaves as it is. (A STIX id's own shape, ``[a-z0-9-]+--[0-9a-fA-F-]+``,
 # backtracks on each of its dashes: matching it cost more than the rest of a hit.)
@@ -98,8 +97,10 @@ def answer(
             else {}
         )
         targets = lookup_targets.targets(asked, lengths, hosts)
-        rows, names = _hits(db, reader, targets)
-        answers = _answers(db, reader, rows, names, targets, include_expired, now)
+        # The collections the reader may read: read once, for the hits and their sightings.
+        readable = readable_collection_ids(db, reader.actor)
+        rows, names = _hits(db, reader, targets, readable)
+        answers = _answers(db, reader, rows, names, targets, include_expired, now, readable)
         flagged = warninglists.flags(db, asked, hosts)
         none: list[Any] = []
         results = []
@@ -144,11 +145,12 @@ def _answers(
     targets: Targets,
     include_expired: bool,
     now: datetime,
+    readable: list[int],
 ) -> dict[Pair, list[dict[str, Any]]]:
     """The hits of each value asked, highest decay score first. Only hits are decoded and
     scored; each indicator's body is read once however many values it answers."""
     producers = {row[3]: row[6] for row in rows}
-    sightings = _sightings(db, reader=reader, producers=producers)
+    sightings = _sightings(db, reader=reader, producers=producers, readable=readable)
     shown_of: dict[int, dict[str, Any] | None] = {}
     answers: dict[Pair, dict[int, dict[str, Any]]] = {}
     loads, judge, unseen, plain = orjson.loads, decay.judge, (0, None), _PLAIN_ID.fullmatch
@@ -243,10 +245,11 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
     return found
 
 
-def _hits(db: Session, reader: Reader, targets: Targets) -> tuple[list[_Row], dict[int, str]]:
-    """The index entries of the targets with the indicators the reader may see, and the
-    collections' ids (UUIDs) by their row ids."""
-    readable = readable_collection_ids(db, reader.actor)
+def _hits(
+    db: Session, reader: Reader, targets: Targets, readable: list[int]
+) -> tuple[list[_Row], dict[int, str]]:
+    """The index entries of the targets with the indicators the reader may see (in the
+    collections ``readable``), and the collections' ids (UUIDs) by their row ids."""
     if not readable or not targets:
         return [], {}
     # Neither sorted nor without repeats: both databases do that themselves (an ``IN`` list
@@ -278,37 +281,75 @@ def _hits(db: Session, reader: Reader, targets: Targets) -> tuple[list[_Row], di
 
 
 def _sightings(
-    db: Session, *, reader: Reader, producers: Mapping[str, int | None]
+    db: Session,
+    *,
+    reader: Reader,
+    producers: Mapping[str, int | None],
+    readable: list[int] | None = None,
 ) -> dict[str, tuple[int, datetime | None]]:
     """Sightings per indicator (by its id, with its producer's organization) and when the
-    last was added (see :func:`sighting_counts`)."""
+    last was added (see :func:`sighting_counts`); ``readable``: the collections the reader
+    may read, if already read."""
     if not producers:
         return {}
-    total = func.sum(func.coalesce(StixObject.sighting_count, 1))
     found: dict[str, tuple[int, datetime | None]] = {}
-    ids = list(producers)
-    own = [i for i, producer in producers.items() if producer in reader.org_ids]
-    readable = readable_collection_ids(db, reader.actor)
-    base = (
-        select(StixObject.sighting_of, total, func.max(StixObject.date_added))
-        .where(batches.one_of(db, StixObject.sighting_of, ids), StixObject.is_latest.is_(True))
-        .group_by(StixObject.sighting_of)
-    )
     dialect = db.get_bind().dialect.name
-    query = base.where(
-        batches.beside(dialect, StixObject.collection_id).in_(readable), visible_clause(reader)
-    )
-    for ref, n, last in db.execute(query):
-        found[str(ref)] = (int(n), last)
+    # Statements built once (``_sighting_statement``) and run on the driver's cursor, their
+    # values converted by the columns' types: the ids of a look-up's 6,000 hits are one
+    # parameter, as the hits' keys are.
+    if readable is None:
+        readable = readable_collection_ids(db, reader.actor)
+    seen = _sighting_statement(dialect, visibility.shape_of(reader))
+    params = {
+        "ids": batches.listed(dialect, list(producers)),
+        "readable": list(readable),
+        **visibility.parameters(reader),
+    }
+    if readable:
+        for ref, n, last in prepared.typed_rows(db, seen, params):
+            found[str(ref)] = (int(n), last)
+    own = [i for i, producer in producers.items() if producer in reader.org_ids]
     if own:
         # The producer of an indicator counts every sighting of it, seen by it or not.
-        base = (
-            select(StixObject.sighting_of, total, func.max(StixObject.date_added))
-            .where(batches.one_of(db, StixObject.sighting_of, own), StixObject.is_latest.is_(True))
-            .group_by(StixObject.sighting_of)
-        )
-        for ref, n, last in db.execute(base):
+        mine = _sighting_statement(dialect, None)
+        for ref, n, last in prepared.typed_rows(db, mine, {"ids": batches.listed(dialect, own)}):
             found[str(ref)] = (int(n), last)
+    return found
+
+
+_SIGHTING_STATEMENTS: dict[tuple[str, visibility.Shape | None], ClauseElement] = {}
+
+
+def _sighting_statement(dialect: str, shape: visibility.Shape | None) -> ClauseElement:
+    """The sightings of the indicators of the parameter ``ids``, counted and their last date:
+    those the reader may see (``shape``: its TLP filter's, as ``visibility``), or all of them
+    (None, for the indicators' producer). Built once for each database and shape."""
+    found = _SIGHTING_STATEMENTS.get((dialect, shape))
+    if found is None:
+        total = func.sum(func.coalesce(StixObject.sighting_count, 1))
+        statement = select(StixObject.sighting_of, total, func.max(StixObject.date_added))
+        if dialect == "sqlite":
+            # The ids' JSON array joined row by row, each an index seek: ``IN (SELECT ...)``
+            # first copied the 6,000 ids of a look-up's hits into a temporary index, four
+            # times the seeks' instructions. (The ids are a dictionary's keys: no repeats to
+            # count twice.)
+            ids = func.json_each(bindparam("ids", type_=Text())).table_valued("value")
+            statement = statement.select_from(ids).join(
+                StixObject, StixObject.sighting_of == ids.c.value
+            )
+        else:
+            statement = statement.where(
+                batches.one_of_param(dialect, StixObject.sighting_of, "ids", numbers=False)
+            )
+        statement = statement.where(StixObject.is_latest.is_(True)).group_by(StixObject.sighting_of)
+        if shape is not None:
+            statement = statement.where(
+                batches.beside(dialect, StixObject.collection_id).in_(
+                    bindparam("readable", expanding=True)
+                ),
+                visibility.shaped_clause(shape),
+            )
+        found = _SIGHTING_STATEMENTS[(dialect, shape)] = statement
     return found
 
 
