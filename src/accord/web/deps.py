@@ -30,6 +30,7 @@ from accord.identity.services import get_org
 from accord.web.credentials import SESSION_COOKIE as SESSION_COOKIE
 from accord.web.credentials import TAXII_PREFIX as TAXII_PREFIX
 from accord.web.credentials import Lookup, credential_of
+from accord.web.direct_routes import DIRECT_DEPENDENCY
 from accord.web.guarded_writes import attach_for_write, writes_later
 from accord.web.request_session import ADMITTED_AS_READ as ADMITTED_AS_READ
 from accord.web.request_session import READ_METHODS as READ_METHODS
@@ -262,6 +263,8 @@ def deferred_guard(
         return Caller(request=request, action=action, record_use=record_use)
 
     setattr(dependency, GUARD_ATTRIBUTE, action)
+    # It takes the request alone and reads nothing: a DirectRoute may call it itself.
+    setattr(dependency, DIRECT_DEPENDENCY, True)
     return Depends(dependency)
 
 
