@@ -269,7 +269,7 @@ def _answer_to(
     anonymous caller) and every statement of the answer run through ``accord.prepared``.
     """
     state = caller.request.app.state
-    with Reading(state.engine, state.access_cache) as db:
+    with Reading(state.engine, state.access_cache, state.read_connections) as db:
         actor = caller.actor(db)
         body = answer(db, queries, actor=actor, full=full, batch=batch)
     # A token's use is marked once a minute, in a transaction of its own (reads stay reads).
