@@ -13,9 +13,11 @@ from fastapi import FastAPI, routing
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
 
 from accord.config import Settings
 from accord.sharing import routes as sharing_routes
+from accord.sharing import taxii
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from accord.web import direct_routes
 from accord.web.app import create_app
@@ -149,3 +151,24 @@ def test_only_routes_of_the_plain_shape_take_the_direct_handler() -> None:
     assert kinds[("GET", objects + "{object_id}/")] is True
     assert kinds[("POST", objects)] is False
     assert kinds[("GET", sharing_routes.ROOT + "/status/{status_id}/")] is False
+
+
+@pytest.mark.parametrize(
+    ("accept", "allowed"),
+    [
+        (TAXII_MEDIA_TYPE, True),
+        ("application/taxii+json", True),
+        ("application/taxii+json;version=2.0", False),
+        ("text/html, */*;q=0.1", True),
+        ("text/html", False),
+        ("application/json", False),
+    ],
+)
+def test_a_judged_accept_header_is_judged_the_same_again(accept: str, allowed: bool) -> None:
+    request = Request({"type": "http", "headers": [(b"accept", accept.encode())]})
+    for _ in range(2):  # the second time from the judged headers
+        if allowed:
+            taxii.require_accept(request)
+        else:
+            with pytest.raises(taxii.NotAcceptable):
+                taxii.require_accept(request)
