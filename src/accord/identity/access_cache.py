@@ -77,11 +77,10 @@ class AccessCache:
         committed transaction sees the latest commits, so rows kept under a version are never
         older than it; a change committed after it has bumped it again.
         """
-        found = prepared.prepared(statement, db)
         if self.max_entries <= 0:
-            return found.typed_rows(db, params) if typed else found.rows(db, params)
+            return _read(db, statement, params, typed=typed)
         version = self.version(db)
-        key = (id(statement), typed, *(_hashable(v) for v in params.items()))
+        key = (id(statement), typed, *map(_hashable, params.items()))
         with self._lock:
             kept = self._rows.get(key)
             if kept is not None and kept[0] == version:
@@ -89,13 +88,20 @@ class AccessCache:
                 self.hits += 1
                 return kept[1]
             self.misses += 1
-        fresh = found.typed_rows(db, params) if typed else found.rows(db, params)
+        fresh = _read(db, statement, params, typed=typed)
         with self._lock:
             self._rows[key] = (version, fresh)
             self._rows.move_to_end(key)
             while len(self._rows) > self.max_entries:
                 self._rows.popitem(last=False)
         return fresh
+
+
+def _read(
+    db: prepared.Reading, statement: ClauseElement, params: Mapping[str, Any], *, typed: bool
+) -> Rows:
+    found = prepared.prepared(statement, db)
+    return found.typed_rows(db, params) if typed else found.rows(db, params)
 
 
 def _hashable(item: tuple[str, Any]) -> Hashable:
