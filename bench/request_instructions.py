@@ -10,9 +10,9 @@ the route, then callgrind's instrumentation is switched on (``callgrind_control 
 by ``--requests`` is the route's instructions per request, every thread included. ROUTE is
 one of ``bare`` (the 2 KB route on FastAPI alone), ``ceiling`` (the same route on the hub's
 stack), ``auth`` (the TAXII API root with a token), ``page`` (a first page of 100),
-``match`` (``match[id]``), ``after`` (``added_after``) or ``query`` (``POST /v1/query``, anonymous, of
-300 imported PyPA advisories). Without valgrind it prints CPU µs
-per request instead.
+``match`` (``match[id]``), ``after`` (``added_after``) or ``query`` (``POST /v1/query``,
+anonymous, of 300 imported PyPA advisories). Without valgrind it prints CPU µs per request
+instead.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ QUERY = json.dumps({"package": {"ecosystem": "PyPI", "name": "django"}, "version
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("route", choices=["bare", "ceiling", "auth", "page", "match", "after", "query"])
+    names = ["bare", "ceiling", "auth", "page", "match", "after", "query"]
+    parser.add_argument("route", choices=names)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--objects", type=int, default=400)
     args = parser.parse_args()
