@@ -10,14 +10,16 @@ the route, then callgrind's instrumentation is switched on (``callgrind_control 
 by ``--requests`` is the route's instructions per request, every thread included. ROUTE is
 one of ``bare`` (the 2 KB route on FastAPI alone), ``ceiling`` (the same route on the hub's
 stack), ``auth`` (the TAXII API root with a token), ``page`` (a first page of 100),
-``match`` (``match[id]``) or ``after`` (``added_after``). Without valgrind it prints CPU µs
-per request instead.
+``match`` (``match[id]``), ``after`` (``added_after``) or ``query`` (``POST /v1/query``,
+anonymous, of 300 imported PyPA advisories). Without valgrind it prints CPU µs per request
+instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -29,25 +31,31 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import taxii_servers as servers
-from bench.request_path import Request, call
+from bench.request_path import Request, call, seed
+
+QUERY = json.dumps({"package": {"ecosystem": "PyPI", "name": "django"}, "version": "3.2"}).encode()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("route", choices=["bare", "ceiling", "auth", "page", "match", "after"])
+    names = ["bare", "ceiling", "auth", "page", "match", "after", "query"]
+    parser.add_argument("route", choices=names)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--objects", type=int, default=400)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="accord-instructions-"))
     os.environ.update(ACCORD_DATA_DIR=str(data_dir), ACCORD_MAX_REQUEST_BYTES="4000000")
-    collection, token = servers.seed_hub(data_dir, None)
-    objects = f"/taxii2/hub/collections/{collection}/objects/"
-    auth = servers.basic("bench", token)
+    if args.route == "query":
+        objects, auth = seed(data_dir)  # the hub of request_path.py: 300 PyPA advisories
+    else:
+        collection, token = servers.seed_hub(data_dir, None)
+        objects = f"/taxii2/hub/collections/{collection}/objects/"
+        auth = servers.basic("bench", token)
     app = servers.bare_app() if args.route == "bare" else servers.hub_app()
     taxii = {"Authorization": auth, "Accept": servers.TAXII}
     post = {**taxii, "Content-Type": servers.TAXII}
     count = args.objects
-    if args.route not in ("bare", "ceiling"):
+    if args.route not in ("bare", "ceiling", "query"):
 
         async def load() -> None:
             # Envelopes under the queue's threshold: stored before the answer (no lifespan).
@@ -66,6 +74,7 @@ def main() -> None:
         "page": lambda _: ("GET", objects, "limit=100", taxii, b""),
         "match": lambda i: ("GET", objects, f"match[id]={ids[i * 7919 % len(ids)]}", taxii, b""),
         "after": lambda _: ("GET", objects, f"added_after={after}&limit=100", taxii, b""),
+        "query": lambda _: ("POST", "/v1/query", "", {"Content-Type": "application/json"}, QUERY),
     }
     make = routes[args.route]
 

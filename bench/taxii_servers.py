@@ -106,6 +106,8 @@ def hub_app() -> FastAPI:
     from accord.web.app import create_app
     from bench import memory_probe, turn_probe
 
+    if os.environ.get("BENCH_SWITCH_INTERVAL"):  # seconds: the interpreter's switch interval
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
     app = create_app(settings_from_env())
     memory_probe.watch(app)  # its caches, in a sample with BENCH_MEMORY_PROBE set
     app.add_api_route("/bench/ceiling", ceiling, methods=["GET"])

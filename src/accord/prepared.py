@@ -45,15 +45,23 @@ class Reading:
     timeout raises the pool's ``TimeoutError``, as a session's would (503 with Retry-After).
     """
 
-    __slots__ = ("_connection", "access", "access_version", "dialect")
+    __slots__ = ("_connection", "_kept", "access", "access_version", "dialect")
 
-    def __init__(self, engine: Engine, access: KeptRows | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        access: KeptRows | None = None,
+        connections: ReadConnections | None = None,
+    ) -> None:
         self.dialect: Dialect = engine.dialect
         # Rows of the caller's access kept by the process (``kept_rows``), and their version
         # as this transaction reads it (read once, at the first of them).
         self.access = access
         self.access_version: int | None = None
-        self._connection = engine.raw_connection()  # the pool's checkout (and pre-ping)
+        kept = connections.take() if connections is not None else None
+        self._kept = connections if kept is not None else None
+        # Else the pool's checkout (and pre-ping).
+        self._connection = kept if kept is not None else engine.raw_connection()
         if self.dialect.name == "sqlite":
             try:
                 # The pragmas turned pysqlite's own transactions off (accord.db): BEGIN here,
@@ -62,7 +70,7 @@ class Reading:
                 assert driver is not None  # a checked-out connection has its driver's
                 driver.execute("BEGIN")
             except BaseException:
-                self._connection.close()
+                self.close()
                 raise
 
     def cursor(self) -> Any:
@@ -70,8 +78,12 @@ class Reading:
         return self._connection.cursor()
 
     def close(self) -> None:
-        """End the transaction: the connection goes back to the pool, which rolls it back."""
-        self._connection.close()
+        """End the transaction: the connection goes back to the pool, which rolls it back (or
+        to the kept ones, rolled back there)."""
+        if self._kept is not None:
+            self._kept.give(self._connection)
+        else:
+            self._connection.close()
 
     def __enter__(self) -> Reading:
         return self
@@ -83,6 +95,56 @@ class Reading:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class ReadConnections:
+    """SQLite connections kept between bare readings, taken and given back without the
+    pool's checkout and check-in.
+
+    A pool's checkout and check-in (its lock and queue, the connection's record, the events,
+    the reset) cost a kept TAXII page about as much as its version statement
+    (docs/benchmarks.md). The connections come from a pool of their own (the engine's pool
+    recreated: the same connect events and pragmas, the same bounds), so that those kept idle
+    here never leave a session of the hub's pool waiting. Each is rolled back when given back
+    (a failed rollback returns it to its pool, which resets or discards it), so no read
+    transaction outlives its reading. At most ``keep`` are kept idle; more taken at once are
+    given back to their pool. PostgreSQL keeps the pool's path: its checkout pings the server,
+    which a kept connection would not.
+    """
+
+    def __init__(self, engine: Engine, keep: int) -> None:
+        self.keep = keep if engine.dialect.name == "sqlite" else 0
+        self._pool = engine.pool.recreate() if self.keep > 0 else None
+        # ``list.append`` and ``list.pop`` are atomic: worker threads share it without a lock.
+        self._idle: list[Any] = []
+
+    def take(self) -> Any | None:
+        """An idle connection, or one from the pool; None when none are kept."""
+        if self._pool is None:
+            return None
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._pool.connect()
+
+    def give(self, connection: Any) -> None:
+        """End ``connection``'s transaction and keep it for the next reading."""
+        try:
+            connection.driver_connection.rollback()
+        except Exception:
+            connection.close()  # its pool's reset rolls back again, or discards it
+            return
+        if len(self._idle) < self.keep:
+            self._idle.append(connection)
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        """Close every idle connection (the app's end)."""
+        while self._idle:
+            self._idle.pop().close()
+        if self._pool is not None:
+            self._pool.dispose()
 
 
 class KeptRows(Protocol):

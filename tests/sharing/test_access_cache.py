@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.db import unit_of_work
-from accord.identity import access
+from accord.identity import access, access_cache, callers
 from accord.identity.models import AccessVersion
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from accord.sharing.tlp import Tlp
@@ -167,8 +167,10 @@ def test_a_token_expires_while_its_rows_are_kept(
 ) -> None:
     _kept_twice(app, client, world, "recipient")
     later = datetime.now(UTC) + timedelta(days=3650)
-    monkeypatch.setattr(access, "utcnow", lambda: later)
-    assert _page(client, world, "recipient")[0] == 401  # the clock is read every request
+    monkeypatch.setattr(callers, "utcnow", lambda: later)
+    # The clock is read every request: neither the kept rows nor the credential built from
+    # them (``access_cache.BUILT``) outlive the token.
+    assert _page(client, world, "recipient")[0] == 401
 
 
 def test_a_query_s_revoked_token_is_refused_next(
@@ -207,3 +209,18 @@ def test_every_change_of_a_watched_table_bumps_the_version(
 def _empty(factory: sessionmaker[Session], table: str) -> bool:
     with unit_of_work(factory) as db:
         return not db.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608 (our names)
+
+
+def test_a_built_value_is_reused_only_for_its_own_rows_and_before_its_end() -> None:
+    built = access_cache.Built(max_entries=2)
+    rows: list[tuple[object, ...]] = [(1, "bench")]
+    same_values: list[tuple[object, ...]] = [(1, "bench")]  # equal, read at another version
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    assert built.keep(rows, "k", now + timedelta(minutes=1), "credential") == "credential"
+    assert built.get(rows, "k", now) == "credential"
+    assert built.get(same_values, "k", now) is None
+    assert built.get(rows, "other", now) is None
+    assert built.get(rows, "k", now + timedelta(minutes=1)) is None
+    built.keep(rows, "a", now, 1)
+    built.keep(rows, "b", now, 2)  # past max_entries: emptied first
+    assert built.get(rows, "k", now) is None

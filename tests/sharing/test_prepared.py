@@ -208,3 +208,44 @@ def test_a_bare_reading_ends_its_transaction_when_closed_even_on_an_error(
         _read_then_fail(engine, drivers)
     assert [_in_transaction(driver) for driver in drivers] == [False, False]
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_kept_read_connections_end_each_reading_and_see_later_commits(
+    engine: Engine, make: Factories, session_factory: sessionmaker[Session]
+) -> None:
+    kept = prepared.ReadConnections(engine, keep=2)
+    if engine.dialect.name != "sqlite":
+        # PostgreSQL keeps the pool's checkout, whose pre-ping a kept connection would skip.
+        assert kept.take() is None
+        return
+    drivers: list[Any] = []
+    with Reading(engine, connections=kept) as reading:
+        cursor = reading.cursor()
+        cursor.execute("SELECT count(*) FROM sharing_collections")
+        before = cursor.fetchall()
+        drivers.append(cursor.connection)
+        assert _in_transaction(cursor.connection)
+    _collection(make, session_factory)  # committed after that reading, before the next
+    with Reading(engine, connections=kept) as reading:
+        cursor = reading.cursor()
+        cursor.execute("SELECT count(*) FROM sharing_collections")
+        after = cursor.fetchall()
+        drivers.append(cursor.connection)
+    with pytest.raises(LookupError):
+        _read_then_fail_kept(engine, kept, drivers)
+    # One connection, kept between the readings, each of them a transaction of its own.
+    assert drivers[0] is drivers[1] is drivers[2]
+    assert after[0][0] == before[0][0] + 1
+    assert not _in_transaction(drivers[0])
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    kept.close()
+
+
+def _read_then_fail_kept(
+    engine: Engine, kept: prepared.ReadConnections, drivers: list[Any]
+) -> None:
+    with Reading(engine, connections=kept) as reading:
+        cursor = reading.cursor()
+        cursor.execute("SELECT 1")
+        drivers.append(cursor.connection)
+        raise LookupError("the read failed")

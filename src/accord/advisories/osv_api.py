@@ -30,6 +30,7 @@ from accord.identity.policy import Action, Actor
 from accord.prepared import Reading
 from accord.web.admission import reads
 from accord.web.deps import Caller, Reader, deferred_guard, guard, record_use
+from accord.web.direct_routes import DirectRoute
 
 MAX_BATCH = 1000
 # The queries' caller is looked up in their worker thread, with their reads: a guard with a
@@ -37,7 +38,8 @@ MAX_BATCH = 1000
 # ones included (the common case), which read nothing to be let in.
 Querying = Annotated[Caller, deferred_guard(Action.PUBLIC_READ, record_use=False)]
 _M = TypeVar("_M", bound=BaseModel)
-router = APIRouter(prefix="/v1", tags=["OSV API"])
+# The queries' handler calls their guard and route directly (accord.web.direct_routes).
+router = APIRouter(prefix="/v1", tags=["OSV API"], route_class=DirectRoute)
 
 
 class OsvError(AccordError):
@@ -267,7 +269,7 @@ def _answer_to(
     anonymous caller) and every statement of the answer run through ``accord.prepared``.
     """
     state = caller.request.app.state
-    with Reading(state.engine, state.access_cache) as db:
+    with Reading(state.engine, state.access_cache, state.read_connections) as db:
         actor = caller.actor(db)
         body = answer(db, queries, actor=actor, full=full, batch=batch)
     # A token's use is marked once a minute, in a transaction of its own (reads stay reads).

@@ -23,7 +23,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ClauseElement
@@ -32,6 +33,7 @@ from accord import prepared
 from accord.identity.models import AccessVersion
 
 Rows = list[tuple[Any, ...]]
+_V = TypeVar("_V")
 # The sum of the shards (each writer of PostgreSQL bumps one no other holds): shards only
 # grow, so an equal sum means no committed change between (as sharing.page_cache's version).
 _VERSION = select(func.coalesce(func.sum(AccessVersion.version), 0))
@@ -77,11 +79,10 @@ class AccessCache:
         committed transaction sees the latest commits, so rows kept under a version are never
         older than it; a change committed after it has bumped it again.
         """
-        found = prepared.prepared(statement, db)
         if self.max_entries <= 0:
-            return found.typed_rows(db, params) if typed else found.rows(db, params)
+            return _read(db, statement, params, typed=typed)
         version = self.version(db)
-        key = (id(statement), typed, *(_hashable(v) for v in params.items()))
+        key = (id(statement), typed, *map(_hashable, params.items()))
         with self._lock:
             kept = self._rows.get(key)
             if kept is not None and kept[0] == version:
@@ -89,13 +90,54 @@ class AccessCache:
                 self.hits += 1
                 return kept[1]
             self.misses += 1
-        fresh = found.typed_rows(db, params) if typed else found.rows(db, params)
+        fresh = _read(db, statement, params, typed=typed)
         with self._lock:
             self._rows[key] = (version, fresh)
             self._rows.move_to_end(key)
             while len(self._rows) > self.max_entries:
                 self._rows.popitem(last=False)
         return fresh
+
+
+class Built:
+    """Values built from kept rows (a caller's credential from its token's rows), reused while
+    :meth:`AccessCache.rows` serves those very rows and until a time the builder names.
+
+    Kept by the rows' list itself: rows read at another access version, or read afresh, are
+    another list, so a value is reused only for the rows it was built from, never for
+    another's or a changed one's. ``until``: when the same rows would build another value
+    (a token's expiry, the end of a second factor's grace), checked against each request's
+    clock. Bounded: emptied past ``max_entries``.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._built: dict[Hashable, tuple[Rows, datetime, Any]] = {}
+
+    def get(self, rows: Rows, key: Hashable, now: datetime) -> Any:
+        """The value kept under ``key`` if built from ``rows`` and ``now`` is before its end."""
+        found = self._built.get(key)
+        if found is not None and found[0] is rows and now < found[1]:
+            return found[2]
+        return None
+
+    def keep(self, rows: Rows, key: Hashable, until: datetime, value: _V) -> _V:
+        """Keep ``value``, built from ``rows``, until ``until``; return it."""
+        if len(self._built) >= self.max_entries:
+            self._built.clear()
+        self._built[key] = (rows, until, value)
+        return value
+
+
+# One per process: the rows it checks are by identity, whichever cache served them.
+BUILT = Built()
+
+
+def _read(
+    db: prepared.Reading, statement: ClauseElement, params: Mapping[str, Any], *, typed: bool
+) -> Rows:
+    found = prepared.prepared(statement, db)
+    return found.typed_rows(db, params) if typed else found.rows(db, params)
 
 
 def _hashable(item: tuple[str, Any]) -> Hashable:

@@ -31,7 +31,8 @@ async def read(work: Callable[..., Response], request: Request, *args: Any) -> R
 
 
 def _in_reading(work: Callable[..., Response], request: Request, *args: Any) -> Response:
-    with Reading(request.app.state.engine, request.app.state.access_cache) as db:
+    state = request.app.state
+    with Reading(state.engine, state.access_cache, state.read_connections) as db:
         return work(request, db, *args)
 
 

@@ -45,8 +45,10 @@ from accord.web.deps import (
     guard,
     record_use,
 )
+from accord.web.direct_routes import DirectRoute
 
-router = APIRouter(tags=["taxii"])
+# The reads' handler calls their guard and route directly (accord.web.direct_routes).
+router = APIRouter(tags=["taxii"], route_class=DirectRoute)
 # Every route checks the Accept header first (section 1.6.8): the reads in their guard's one
 # dependency (``ReadingHere``), the others with this one.
 ACCEPTS = [Depends(check_accept)]

@@ -80,6 +80,7 @@ class Admission:
         # The Retry-After of each refusal: longer while many are refused (accord.web.backoff).
         self.backoff = Backoff()
         self._sized: object | None = None
+        self._sized_on: object | None = None  # the event loop whose limiter was sized
         self._classes: Classes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -187,10 +188,16 @@ class Admission:
         # The thread pool of sync routes and ``run_in_threadpool`` is anyio's default limiter,
         # one per event loop (40 threads unless told). One thread per admitted request and the
         # reserve's: a request that holds a connection always finds a thread to go on with.
+        # Looked up once per event loop (the limiter is the loop's): anyio's look-up costs
+        # more than the rest of admission.
+        loop = asyncio.get_running_loop()
+        if loop is self._sized_on:
+            return
         limiter = anyio.to_thread.current_default_thread_limiter()
         if limiter is not self._sized:
             limiter.total_tokens = self.threads
             self._sized = limiter
+        self._sized_on = loop
 
 
 def _declared_length(scope: Scope) -> int | None:

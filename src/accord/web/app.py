@@ -22,6 +22,7 @@ from accord.db import make_engine, make_sessionmaker, unit_of_work
 from accord.group_commit import GroupCommit
 from accord.identity.access_cache import AccessCache
 from accord.identity.ratelimit import RateLimiter
+from accord.prepared import ReadConnections
 from accord.sharing import misp_pages
 from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.drainer import Drainer
@@ -223,6 +224,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             signer.stop()
         if checkpointer is not None:
             checkpointer.stop()
+        app.state.read_connections.close()
 
 
 def log_cadence(settings: Settings, sessions: sessionmaker[Session]) -> Every:
@@ -293,6 +295,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.page_cache = PageCache(settings.taxii_page_cache_bytes)
     # What a caller's access is read from, kept while unchanged (accord.identity.access_cache).
     app.state.access_cache = AccessCache(settings.access_cache_entries)
+    # SQLite connections kept between the bare readings (accord.prepared.ReadConnections).
+    app.state.read_connections = ReadConnections(app.state.engine, settings.max_requests_in_flight)
 
     app.state.routers = mounted_routers()
     for prefix, router in app.state.routers:

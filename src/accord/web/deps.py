@@ -30,6 +30,7 @@ from accord.identity.services import get_org
 from accord.web.credentials import SESSION_COOKIE as SESSION_COOKIE
 from accord.web.credentials import TAXII_PREFIX as TAXII_PREFIX
 from accord.web.credentials import Lookup, credential_of
+from accord.web.direct_routes import DIRECT_DEPENDENCY
 from accord.web.guarded_writes import attach_for_write, writes_later
 from accord.web.request_session import ADMITTED_AS_READ as ADMITTED_AS_READ
 from accord.web.request_session import READ_METHODS as READ_METHODS
@@ -117,17 +118,25 @@ def _writer(request: Request, db: Session, lookup: Lookup) -> Actor:
     return actor
 
 
-def resolve_actor(request: Request, db: prepared.Reads, *, record_use: bool = True) -> Actor:
+# ``resolve_actor``'s default: the request's credential not read yet.
+_UNREAD: Any = object()
+
+
+def resolve_actor(
+    request: Request, db: prepared.Reads, *, record_use: bool = True, lookup: Any = _UNREAD
+) -> Actor:
     """:func:`current_actor` in the calling thread (a worker thread when it reads the database).
 
     Without ``record_use`` a writing request's token is not marked as used here: the route
-    does it with :func:`record_use` in a transaction of its choice.
+    does it with :func:`record_use` in a transaction of its choice. ``lookup``: the request's
+    credential (:func:`credential_of`) when the caller already read it.
     """
     cached: Actor | None = getattr(request.state, "actor", None)
     if cached is not None:
         return cached
     ip = client_ip(request)
-    lookup = credential_of(request)
+    if lookup is _UNREAD:
+        lookup = credential_of(request)
     if lookup is None:
         actor = Actor(ip_address=ip) if ip else ANONYMOUS
     else:
@@ -228,13 +237,15 @@ class Caller:
     request: Request
     action: Action
     record_use: bool = True
+    # The request's credential as the guard read it (None: anonymous).
+    lookup: Lookup | None = field(default=None, repr=False)
     _actor: Actor | None = field(default=None, repr=False)
 
     def actor(self, db: prepared.Reads) -> Actor:
         """The caller, authenticated and authorized for the guard's action (or an error);
         looked up once per request, however many steps of the route ask."""
         if self._actor is None:
-            actor = resolve_actor(self.request, db, record_use=self.record_use)
+            actor = resolve_actor(self.request, db, record_use=self.record_use, lookup=self.lookup)
             authorize(actor, self.action)
             self._actor = actor
         return self._actor
@@ -258,10 +269,12 @@ def deferred_guard(
         if first is not None:
             first(request)
         # A malformed Authorization header is refused here, before the route, as by ``guard``.
-        credential_of(request)
-        return Caller(request=request, action=action, record_use=record_use)
+        lookup = credential_of(request)
+        return Caller(request=request, action=action, record_use=record_use, lookup=lookup)
 
     setattr(dependency, GUARD_ATTRIBUTE, action)
+    # It takes the request alone and reads nothing: a DirectRoute may call it itself.
+    setattr(dependency, DIRECT_DEPENDENCY, True)
     return Depends(dependency)
 
 
