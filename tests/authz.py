@@ -8,13 +8,14 @@ admin-scoped bearer token; page requests a signed-in session and the page's CSRF
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
 from accord.identity.models import MemberRole
+from tests import snapshots
 from tests.factories import Factories, Person, csrf_of, sign_in
 
 ROLES = ("anonymous", "member", "org_admin", "other_admin", "operator")
@@ -33,6 +34,21 @@ class World:
 
     @classmethod
     def build(cls, make: Factories) -> World:
+        """The world, built by the factories (or its rows restored: tests/snapshots.py)."""
+
+        def own(kept: World) -> World:
+            return replace(
+                kept,
+                people=dict(kept.people),
+                tokens=dict(kept.tokens),
+                values=dict(kept.values),
+                make=make,
+            )
+
+        return snapshots.kept(make.factory, "tests.authz.World", lambda: cls._build(make), own)
+
+    @classmethod
+    def _build(cls, make: Factories) -> World:
         acme = make.org("Acme")
         other = make.org("Other Org")
         people = {

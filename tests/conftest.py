@@ -17,14 +17,15 @@ from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import accord.models  # noqa: F401  (every table on the metadata)
 from accord.config import Settings
-from accord.db import Base, make_engine, make_sessionmaker, upgrade
+from accord.db import make_engine, make_sessionmaker, upgrade
 from accord.identity import credentials
 from accord.web.app import create_app
+from tests import emptying
 from tests.factories import Factories
 
 # The hub's own password hasher (argon2id with argon2-cffi's RFC 9106 low-memory profile),
@@ -236,46 +237,12 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
-        written = _written(conn, tables)
-        for name in tables:
-            if name in written:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 (names from our metadata)
-        if engine.dialect.name == "postgresql":
-            _restart_sequences(conn)
+        emptying.empty(conn)
     # The log's last published checkpoint, kept beside the database, goes with its tables:
     # otherwise the next test's first signature would (rightly) be refused as a fork.
     data: Path = request.getfixturevalue("settings").data_dir
     (data / "transparency-published-checkpoint").unlink(missing_ok=True)
-
-
-def _written(conn: Connection, tables: list[str]) -> set[str]:
-    """The tables a test wrote to, found by one query.
-
-    A test writes to a few of the 80 tables. On PostgreSQL one TRUNCATE of every table cost
-    about 140 ms a test (a new file for each); on SQLite a DELETE of each was 80 statements a
-    test. One probe finds the tables with rows, and DELETE in reverse dependency order
-    empties them.
-    """
-    probe = " UNION ALL ".join(
-        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})"  # noqa: S608 (our metadata)
-        for name in tables
-    )
-    return {name for (name,) in conn.execute(text(probe))}
-
-
-def _restart_sequences(conn: Connection) -> None:
-    """Restart the sequences a PostgreSQL test drew from, as TRUNCATE's RESTART IDENTITY
-    did, so that ids begin at 1 in every test, as on SQLite."""
-    used = conn.execute(
-        text(
-            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename)"
-            " FROM pg_sequences WHERE last_value IS NOT NULL"
-        )
-    )
-    for (sequence,) in used.all():
-        conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ Roles: ``reporter`` (the private token, no account), ``vendor_a`` (the report's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from accord.clock import utcnow
 from accord.identity.models import MemberRole
+from tests import snapshots
 from tests.factories import Factories, Person
 
 ROLES = (
@@ -55,6 +56,17 @@ class World:
 
     @classmethod
     def build(cls, make: Factories) -> World:
+        """The world, built by the factories (or its rows restored: tests/snapshots.py)."""
+
+        def own(kept: World) -> World:
+            return replace(
+                kept, people=dict(kept.people), tokens=dict(kept.tokens), values=dict(kept.values)
+            )
+
+        return snapshots.kept(make.factory, "tests.disclosure.World", lambda: cls._build(make), own)
+
+    @classmethod
+    def _build(cls, make: Factories) -> World:
         for name in ("Vendor A", "Vendor B", "Other Vendor"):
             make.org(name)
         people = {

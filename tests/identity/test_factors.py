@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from accord.errors import (
     StepUpRequired,
     Unauthenticated,
 )
-from accord.identity import access, factors, passkeys, policy, ratelimit
+from accord.identity import access, factor_codes, factors, passkeys, policy, ratelimit
 from accord.identity.credentials import digest
 from accord.identity.models import AuditEvent, RecoveryCode, SecondFactor, User, WebSession
 from accord.identity.policy import Actor
@@ -38,6 +37,18 @@ def _one_window(monkeypatch: pytest.MonkeyPatch) -> None:
     # Throttling windows are fixed: hold the limiter's clock in the middle of one.
     middle = datetime(2026, 12, 1, 12, 7, 30, tzinfo=UTC)
     monkeypatch.setattr(ratelimit, "utcnow", lambda: middle)
+
+
+# The hub's clock for TOTP codes, held in the middle of one 30-second step: a code computed
+# for it stays the current step's however long the test takes (a step boundary crossed
+# between enrolment and replay turned the "replay" into the next step's fresh code).
+STEP_MIDDLE = datetime(2026, 12, 1, 12, 7, 15, tzinfo=UTC)
+NEXT_STEP = STEP_MIDDLE + timedelta(seconds=factor_codes.TOTP_PERIOD)
+
+
+@pytest.fixture(autouse=True)
+def _one_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(factor_codes, "utcnow", lambda: STEP_MIDDLE)
 
 
 @pytest.fixture
@@ -69,7 +80,7 @@ def _enrol_totp(
             limiter,
             user=user,
             factor_id=factor_id,
-            code=totp.now(),
+            code=totp.at(STEP_MIDDLE),
             actor=actor,
             settings=settings,
             keep_session=None,
@@ -116,19 +127,19 @@ def test_totp_code_works_once_and_a_replay_is_refused_with_an_audit_row(
     make.user("psirt")
     totp = _enrol_totp(session_factory, limiter, settings, "psirt")
     # The enrolment spent the current step: the same code again is a replay.
-    replay = _attempt(session_factory, limiter, settings, "psirt", totp.now())
+    replay = _attempt(session_factory, limiter, settings, "psirt", totp.at(STEP_MIDDLE))
     assert isinstance(replay, Unauthenticated)
     assert replay.field == "code"
     assert "already used" in replay.message
     # The next step's code (within the one-step drift) is accepted, once.
-    following = totp.at(time.time() + 30)
+    following = totp.at(NEXT_STEP)
     assert _attempt(session_factory, limiter, settings, "psirt", following) is None
     again = _attempt(session_factory, limiter, settings, "psirt", following)
     assert isinstance(again, Unauthenticated)
     assert _refusals(db) == [{"method": "totp"}, {"method": "totp"}]
     factor = db.scalars(select(SecondFactor)).one()
     assert factor.confirmed
-    assert factor.totp_last_step == int(time.time() + 30) // 30
+    assert factor.totp_last_step == int(NEXT_STEP.timestamp()) // 30
 
 
 @pytest.mark.parametrize("code", ["12345", "12a456", "1234567", "", "١٢٣٤٥٦"])
@@ -157,14 +168,14 @@ def test_wrong_codes_lock_the_second_step_even_for_the_right_code(
 ) -> None:
     make.user("psirt")
     totp = _enrol_totp(session_factory, limiter, settings, "psirt")
-    wrong = str((int(totp.now()) + 500_000) % 1_000_000).zfill(6)
+    wrong = str((int(totp.at(STEP_MIDDLE)) + 500_000) % 1_000_000).zfill(6)
     results = [
         _attempt(session_factory, limiter, settings, "psirt", wrong)
         for _ in range(settings.login_failures_per_window + 1)
     ]
     assert all(isinstance(r, Unauthenticated) for r in results[:-1])
     assert isinstance(results[-1], RateLimited)
-    right = totp.at(time.time() + 30)
+    right = totp.at(NEXT_STEP)
     assert isinstance(_attempt(session_factory, limiter, settings, "psirt", right), RateLimited)
 
 

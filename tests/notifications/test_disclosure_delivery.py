@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from accord.cli.admin import warn_without_mail
+from accord.clock import utcnow
 from accord.config import Settings
 from accord.jobs.models import Job, JobState
 from accord.notifications.services import EMAIL_KIND
@@ -39,11 +40,16 @@ def test_without_smtp_the_case_says_failed_not_notified(
     assert "Vendor B notified" not in html
     assert "Vendor B invited" in html
     assert _delivery(client, world) == {"vendor-a": "queued", "vendor-b": "queued"}
-    # Every mail is tried once and fails for good: no eight attempts per job.
-    ran = make_worker(settings, engine).run_until_idle()
+    # Every mail is tried once and fails for good: no eight attempts per job. The worker runs
+    # at one moment, after every job was queued: which jobs are due cannot change while it
+    # runs (on the wall clock, a job due a little later became due, or not, by how long the
+    # run took on a loaded machine).
+    moment = utcnow()
+    ran = make_worker(settings, engine).run_until_idle(now=moment)
     db.rollback()
     emails = list(db.scalars(select(Job).where(Job.kind == EMAIL_KIND)))
     assert emails
+    assert all(job.run_at <= moment for job in db.scalars(select(Job)))
     assert ran == len(db.scalars(select(Job)).all())
     assert {(j.state, j.attempts) for j in emails} == {(JobState.DEAD, 1)}
     assert _delivery(client, world) == {"vendor-a": "failed", "vendor-b": "failed"}
