@@ -57,6 +57,10 @@ def test_classify() -> None:
     assert lookup.classify("https://EVIL.example/a") == ("url", "https://evil.example/a")
     with pytest.raises(InvalidInput):
         lookup.classify("not a value at all")
+    # A newline inside is no name's: "$" matched before it, and this was the domain "a.com\n".
+    for broken in ("a.com\n.", "evil.example\n\t.", "d41d8cd98f00b204e9800998ecf8427e\n."):
+        with pytest.raises(InvalidInput):
+            lookup.classify(broken)
 
 
 @pytest.mark.parametrize(
@@ -273,7 +277,9 @@ def test_check_ioc_command(
 
 # The domain name's pattern as one regular expression, its length a look-ahead (before the
 # length was checked apart): both must take exactly the same names.
-_ONE_PATTERN = r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$"
+# The single pattern the labels' pattern and the length check replaced, with ``\Z`` for its
+# two ``$`` (which also matched before a final newline).
+_ONE_PATTERN = r"^(?=.{1,253}\Z)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z"
 
 
 def test_domain_names_are_the_names_the_single_pattern_took() -> None:
@@ -292,8 +298,6 @@ def test_domain_names_are_the_names_the_single_pattern_took() -> None:
         names.append(".".join(labels) + generator.choice(["", "\n", ".c", ".co", "\n\n"]))
     for name in names:
         expected = re.match(_ONE_PATTERN, name) is not None
-        assert (lookup._DOMAIN.match(name) is not None and len(name.rstrip("\n")) <= 253) == (
-            expected
-        ), name
+        assert (lookup._DOMAIN.match(name) is not None and len(name) <= 253) == expected, name
         if expected:
             assert lookup.classify(name) == ("domain", name.strip()), name

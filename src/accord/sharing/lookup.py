@@ -21,11 +21,12 @@ from accord.errors import N_, InvalidInput, Message
 from accord.sharing.patterns import LITERAL, Comparison, unquote
 from accord.sharing.warninglist_matching import url_host
 
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
-# A domain name's labels. Its length, at most 253 (without a final newline, which ``$``
-# matches before), is checked apart: as a look-ahead (``(?=.{1,253}$)``) it read each name
-# twice, a tenth of classifying the values of a look-up.
-_DOMAIN = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+# ``\Z``, not ``$``: ``$`` also matches before a final newline, and "a.com\n." was taken as
+# the domain "a.com\n".
+_HEX = re.compile(r"^[0-9a-fA-F]+\Z")
+# A domain name's labels. Its length, at most 253, is checked apart: as a look-ahead
+# (``(?=.{1,253}$)``) it read each name twice, a tenth of classifying the values of a look-up.
+_DOMAIN = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z")
 HASH_KINDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
 _HEX_LENGTHS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 _VALUE_KINDS = {
@@ -257,7 +258,7 @@ def _classify(value: str, hosts: dict[str, str | None]) -> tuple[str, str]:
         return "email", text.lower()
     else:
         domain = text.lower().rstrip(".")
-        if len(domain) <= 254 and _DOMAIN.match(domain) and len(domain.rstrip("\n")) <= 253:
+        if len(domain) <= 253 and _DOMAIN.match(domain):
             return "domain", domain
     raise InvalidInput(
         Message(
