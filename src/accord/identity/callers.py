@@ -46,6 +46,8 @@ class Credential:
     actor: Actor
     token_id: int | None = None
     last_used_at: datetime | None = None
+    # The token's digest (never its secret): which token :data:`_MARKED` remembers.
+    token_digest: str | None = None
 
 
 def _with_roles(entity: type[ApiToken] | type[WebSession], *columns: Any) -> Select[Any]:
@@ -128,7 +130,9 @@ def token_actor(
         operators_need_factor=operators_need_factor,
         factor_at=None,
     )
-    credential = Credential(actor=actor, token_id=first.token_id, last_used_at=first.last_used_at)
+    credential = Credential(
+        actor=actor, token_id=first.token_id, last_used_at=first.last_used_at, token_digest=hashed
+    )
     # The same rows answer otherwise once the token expires or (without a factor) grace ends.
     until = min(first.expires_at, first.second_factor_grace_until or first.expires_at)
     return BUILT.keep(found, key, until, credential)
@@ -206,17 +210,36 @@ def _actor(
     )
 
 
+# When this process last marked each token's use. A mark no longer changes the access
+# version (identity_0008), so the rows the access cache keeps hold the mark they were read
+# with: this process's own later marks are known here. Bounded: emptied when full, which
+# costs at most one more mark a token.
+_MARKED: dict[str, datetime] = {}
+_MARKED_MAX = 65_536
+
+
 def use_due(credential: Credential) -> bool:
     """Whether :func:`mark_used` would write: a token last marked over a minute ago."""
+    if credential.token_id is None:
+        return False
     last = credential.last_used_at
-    return credential.token_id is not None and (
-        last is None or utcnow() - last > timedelta(minutes=1)
-    )
+    marked = _MARKED.get(credential.token_digest) if credential.token_digest else None
+    if marked is not None and (last is None or marked > last):
+        last = marked
+    return last is None or utcnow() - last > timedelta(minutes=1)
 
 
 def mark_used(db: Session, credential: Credential) -> None:
     """Note that a token was just used, at most once a minute to spare writes."""
-    if use_due(credential):
-        db.execute(
-            update(ApiToken).where(ApiToken.id == credential.token_id).values(last_used_at=utcnow())
-        )
+    token_id = credential.token_id
+    if token_id is None or not use_due(credential):
+        return
+    now = utcnow()
+    db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    if credential.token_digest is None:
+        return
+    if len(_MARKED) >= _MARKED_MAX:
+        _MARKED.clear()
+    # Kept even if the request's transaction then rolls back: the mark is a hint for people
+    # reading their tokens' list, one minute late at worst.
+    _MARKED[credential.token_digest] = now
