@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from accord.sharing import stix_validation
+from accord.sharing import stix_timestamps, stix_validation
 from accord.sharing.stix_validation import StixInvalid, check_object
 from tests.sharing import stixgen
 from tests.sharing.test_validation import INVALID, STRICTER
@@ -65,3 +68,47 @@ COMPARED = [
 def test_compared_timestamps_are_refused_as_before(field: str | None, obj: Any) -> None:
     refusal = _refusal(obj)
     assert (refusal[0] if refusal else None) == field
+
+
+# Timestamps: the form every one passes is checked without the groups, which are read only when
+# fromisoformat refuses a string of that form. Both patterns take the same strings.
+_STAMP_CHARS = st.sampled_from(list("0123456789-T:.Z \n+") + ["\u0662", "\uff11", "\u00b2"])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(
+        st.lists(_STAMP_CHARS, max_size=30).map("".join),
+        st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
+        st.builds(
+            lambda d, i, c: d.isoformat(timespec="milliseconds")[:i] + c
+            + d.isoformat(timespec="milliseconds")[i + 1 :] + "Z",
+            st.datetimes(), st.integers(0, 22), _STAMP_CHARS,
+        ),
+    )
+)  # fmt: skip
+def test_the_form_without_groups_takes_what_the_grouped_one_takes(text: str) -> None:
+    assert (stix_timestamps._FORM.match(text) is None) == (
+        stix_timestamps._TIMESTAMP.match(text) is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("2024-02-29T23:59:59.5Z", datetime(2024, 2, 29, 23, 59, 59, 500000, tzinfo=UTC)),
+        # Any Unicode digit, as \d has always taken (read from the groups).
+        ("\u0662\u0660\u0662\u0664-01-02T03:04:05Z", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("2023-02-29T00:00:00Z", None),  # not a real date: refused, with the reason
+        ("2024-01-01T00:00:60Z", None),
+        ("2024-01-01T00:00:00+00:00", None),
+        ("2024-01-01 00:00:00Z", None),
+    ],
+)
+def test_timestamps_are_read_as_before(text: str, read: datetime | None) -> None:
+    stix_timestamps.read_timestamp.cache_clear()
+    found = stix_timestamps.read_timestamp(text)
+    if read is None:
+        assert isinstance(found, str)
+    else:
+        assert found == read
