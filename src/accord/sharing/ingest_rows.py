@@ -233,9 +233,9 @@ def rows_of(
             audience_id,
         )
         values.append(
-            row + (body,)
+            (*row, body)
             if short
-            else row + (remote, result.sighting_of, result.sighting_count, body)
+            else (*row, remote, result.sighting_of, result.sighting_count, body)
         )
     return Rows(values, ids, versions, SHORT_COLUMNS if short else COLUMNS)
 
