@@ -279,11 +279,23 @@ def _hash_problems(comparisons: tuple[Comparison, ...]) -> tuple[str, ...]:
         selector = c.path[-1]
         if selector is INDEX_STAR or not isinstance(selector, str):
             continue
-        regex = _HASHES.get(selector.upper().replace("-", "").replace("'", ""))
+        regex = _HASH_OF[selector] if selector in _HASH_OF else _hash_of(selector)
         digest = c.value.replace("'", "")
         if regex is not None and not regex.match(digest):
             problems.append(f"FAIL: '{digest}' is not a valid {selector} hash")
     return tuple(problems)
+
+
+# The hash format of each selector met (a feed names the same few): the library's name of it
+# is the selector upper-cased, its dashes and quotes taken out.
+_HASH_OF: dict[str, re.Pattern[str] | None] = {}
+
+
+def _hash_of(selector: str) -> re.Pattern[str] | None:
+    regex = _HASHES.get(selector.upper().replace("-", "").replace("'", ""))
+    if len(_HASH_OF) < 1024:
+        _HASH_OF[selector] = regex
+    return regex
 
 
 def _full(pattern: str) -> CheckedPattern:

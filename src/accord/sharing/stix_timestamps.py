@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 from accord.errors import N_, Message
 
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z")
+# The same form without its groups, for the check every timestamp passes: a third faster (the
+# groups are read only when fromisoformat refuses, see read_timestamp).
+_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\Z")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -20,8 +23,7 @@ def read_timestamp(value: str) -> datetime | str:
     # Cached: an object's created, modified and valid_from are often the same string, and the
     # objects of one envelope often share theirs. 4,096 strings (under 1 MB) cover that; at
     # 65,536 a feed of distinct timestamps filled 12 MB a process (docs/benchmarks.md, soak).
-    match = _TIMESTAMP.match(value)
-    if match is None:
+    if _FORM.match(value) is None:
         return N_("must be a timestamp such as 2024-01-31T12:00:00.000Z")
     try:
         # The form is the one checked above; fromisoformat reads it in one call, a third of
@@ -29,7 +31,11 @@ def read_timestamp(value: str) -> datetime | str:
         # two to the same value). Past the sixth digit, both drop the fraction's digits.
         return datetime.fromisoformat(value)
     except ValueError:
-        return _from_groups(match)  # which part is out of range (February 30th, second 60)
+        # Which part is out of range (February 30th, second 60), or digits fromisoformat
+        # does not read (\d is any Unicode digit, as it always was here).
+        match = _TIMESTAMP.match(value)
+        assert match is not None  # the same form, with groups
+        return _from_groups(match)
 
 
 def _from_groups(match: re.Match[str]) -> datetime | str:

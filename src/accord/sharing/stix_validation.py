@@ -187,12 +187,17 @@ def check_object(obj: object) -> CheckedObject:
         _common(obj)
     if missing is not None:
         raise StixInvalid(missing, Message(N_("is required on a %(type)s"), type=stix_type))
-    for name in timestamps:
-        parse_timestamp(obj[name], name)
+    # Parsed once: an indicator's valid_from and valid_until, a sighting's first_seen and
+    # last_seen are compared below (with the other checks after the references, as always).
+    stamps = [parse_timestamp(obj[name], name) for name in timestamps]
     if references:
         _references(obj, references)
-    comparisons = _indicator(obj) if stix_type == "indicator" else ()
-    sighting_of, count = _sighting(obj) if stix_type == "sighting" else (None, None)
+    comparisons = _indicator(obj, stamps) if stix_type == "indicator" else ()
+    sighting_of, count = (
+        _sighting(obj, dict(zip(timestamps, stamps, strict=True)))
+        if stix_type == "sighting"
+        else (None, None)
+    )
     markings = tuple(obj.get("object_marking_refs", ()))
     revoked = obj.get("revoked") is True
     granular = granular_tlp_refs(obj) if "granular_markings" in obj else ()
@@ -355,9 +360,11 @@ def _reference(value: object, field: str, of_type: str | None) -> None:
         _REFS_SEEN.add((checked, of_type))
 
 
-def _indicator(obj: dict[str, Any]) -> tuple[patterns.Comparison, ...]:
-    valid_from = parse_timestamp(obj["valid_from"], "valid_from")
-    if "valid_until" in obj and parse_timestamp(obj["valid_until"], "valid_until") <= valid_from:
+def _indicator(obj: dict[str, Any], stamps: list[datetime]) -> tuple[patterns.Comparison, ...]:
+    # ``stamps`` are the object's TIMESTAMP_PROPERTIES present, in that order, parsed: an
+    # indicator has valid_from (required), so it is the first, and valid_until the second.
+    valid_from = stamps[0]
+    if "valid_until" in obj and stamps[1] <= valid_from:
         raise StixInvalid("valid_until", N_("must be later than valid_from"))
     pattern, pattern_type = obj["pattern"], obj["pattern_type"]
     if not isinstance(pattern, str) or not isinstance(pattern_type, str):
@@ -375,7 +382,7 @@ def _problem(error: str) -> str:
     return error if isinstance(error, Message) else error.removeprefix("FAIL: ")
 
 
-def _sighting(obj: dict[str, Any]) -> tuple[str, int]:
+def _sighting(obj: dict[str, Any], stamps: dict[str, datetime]) -> tuple[str, int]:
     target = obj["sighting_of_ref"]
     kind = target.partition("--")[0]
     if kind in SCO_TYPES or kind in SRO_TYPES or kind in META_TYPES:
@@ -383,7 +390,7 @@ def _sighting(obj: dict[str, Any]) -> tuple[str, int]:
     count = obj.get("count", 1)
     if type(count) is not int or not 0 <= count <= 999_999_999:
         raise StixInvalid("count", N_("must be an integer from 0 to 999999999"))
-    seen = [parse_timestamp(obj[k], k) for k in ("first_seen", "last_seen") if k in obj]
+    seen = [stamps[k] for k in ("first_seen", "last_seen") if k in stamps]
     if len(seen) == 2 and seen[1] < seen[0]:
         raise StixInvalid("last_seen", N_("must not be earlier than first_seen"))
     return target, count
