@@ -128,8 +128,12 @@ def finish(
         )
     except Refusal as exc:
         refuse(db, anonymous, provider, reason=exc.reason, detail=exc.message)
-    # Read again: an operator may have removed or changed the provider meanwhile.
-    current = db.get(OidcProvider, provider_id, populate_existing=True)
+    # Read again: an operator may have removed or changed the provider meanwhile. Held (on
+    # PostgreSQL) until this sign-in's link is stored: a change of issuer waits, then
+    # removes it with the others.
+    current = db.get(
+        OidcProvider, provider_id, populate_existing=True, with_for_update={"read": True}
+    )
     if current is None:
         refuse(db, anonymous, None, reason="state", detail="the provider was removed meanwhile")
     if (current.issuer, current.client_id) != asked:
