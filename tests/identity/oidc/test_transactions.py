@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
@@ -189,3 +189,38 @@ def test_an_issuer_changed_while_a_sign_in_stores_its_link_removes_that_link(
     with session_factory() as db:
         assert db.scalars(select(OidcProvider.issuer)).all() == ["https://other.example"]
         assert db.scalars(select(OidcLink.subject)).all() == []
+
+
+def test_a_membership_removed_while_a_sign_in_is_judged_stays_removed(
+    client: TestClient,
+    provider: Provider,
+    acme: str,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A linked account is signed in by its organization's provider only as a member. The
+    # membership judged, an admin removed it; the sign-in, finding none, gave it back as the
+    # provider's word (on PostgreSQL nothing held the row between the two reads).
+    provider.people(ALICE)
+    assert walk(client, email="alice@acme.example").response.status_code == 303
+    client.cookies.clear()
+    real = signin._link
+    removing: list[threading.Thread] = []
+
+    def remove() -> None:
+        with unit_of_work(session_factory) as db:
+            db.execute(delete(Membership))
+
+    def removed_meanwhile(db: Session, *args: object) -> object:
+        removal = threading.Thread(target=remove)
+        removal.start()
+        removal.join(timeout=2)  # done, or waiting for this sign-in to be stored
+        removing.append(removal)
+        return real(db, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signin, "_link", removed_meanwhile)
+    walk(client, email="alice@acme.example")
+    removing[0].join(timeout=30)
+    assert not removing[0].is_alive()
+    with session_factory() as db:
+        assert db.scalars(select(Membership)).all() == []

@@ -238,8 +238,16 @@ def _user_for(db: Session, provider: OidcProvider, person: Identity, *, anonymou
         user = db.scalar(select(User).where(User.email == person.email))
         if user is None:
             return _new_user(db, provider, person)
+    # Held (on PostgreSQL) until this sign-in is stored: an account made an operator, or a
+    # membership removed, meanwhile waits for it, rather than being judged before and then
+    # undone (``_follow_membership`` gives a membership it finds missing).
+    db.refresh(user, with_for_update={"read": True})
     org_ids = frozenset(
-        db.scalars(select(Membership.organization_id).where(Membership.user_id == user.id))
+        db.scalars(
+            select(Membership.organization_id)
+            .where(Membership.user_id == user.id)
+            .with_for_update(read=True)
+        )
     )
     if not may_link_account(
         provider_org_id=provider.organization_id,
