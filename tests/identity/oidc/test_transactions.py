@@ -6,22 +6,23 @@ wait for the provider, then fail with 503."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole, Membership
-from accord.identity.oidc import handlers, signin
+from accord.identity.oidc import handlers, services, signin
 from accord.identity.oidc.models import OidcLink, OidcLogin, OidcProvider
 from accord.jobs.models import Job, JobState
 from accord.jobs.worker import Worker
 from tests.factories import Factories, csrf_of
-from tests.identity.oidc.conftest import walk
+from tests.identity.oidc.conftest import register, walk
 from tests.identity.oidc.support import CLIENT_ID, CLIENT_SECRET, Provider
 from tests.outbound_holds import probing
 
@@ -150,3 +151,76 @@ def test_a_provider_removed_while_it_answers_the_start_is_a_plain_refusal(
     assert "no longer signs people in here" in refused.text
     with session_factory() as db:
         assert db.scalars(select(OidcLogin)).all() == []
+
+
+def test_an_issuer_changed_while_a_sign_in_stores_its_link_removes_that_link(
+    client: TestClient,
+    provider: Provider,
+    acme: str,
+    make: Factories,
+    session_factory: sessionmaker[Session],
+    local_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The way back reads the provider again once it answered, then stores the link. An admin
+    # changing the issuer in between removed the links that existed then, and the sign-in's
+    # link stayed: the old issuer's subject under the new issuer, whose same subject (someone
+    # else) would sign in as Alice. On PostgreSQL nothing held the row between the two.
+    provider.people(ALICE)
+    real = signin.protocol.identity
+    changing: list[threading.Thread] = []
+
+    def changed_meanwhile(claims: dict[str, object], **kwargs: object) -> object:
+        monkeypatch.setattr(services.protocol, "discover", lambda settings, issuer: {})
+        change = threading.Thread(
+            target=register,
+            args=(make.factory, local_settings, provider),
+            kwargs={"slug": acme, "issuer": "https://other.example"},
+        )
+        change.start()
+        change.join(timeout=2)  # done, or waiting for this sign-in to be stored
+        changing.append(change)
+        return real(claims, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signin.protocol, "identity", changed_meanwhile)
+    walk(client, email="alice@acme.example")
+    changing[0].join(timeout=30)
+    assert not changing[0].is_alive()
+    with session_factory() as db:
+        assert db.scalars(select(OidcProvider.issuer)).all() == ["https://other.example"]
+        assert db.scalars(select(OidcLink.subject)).all() == []
+
+
+def test_a_membership_removed_while_a_sign_in_is_judged_stays_removed(
+    client: TestClient,
+    provider: Provider,
+    acme: str,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A linked account is signed in by its organization's provider only as a member. The
+    # membership judged, an admin removed it; the sign-in, finding none, gave it back as the
+    # provider's word (on PostgreSQL nothing held the row between the two reads).
+    provider.people(ALICE)
+    assert walk(client, email="alice@acme.example").response.status_code == 303
+    client.cookies.clear()
+    real = signin._link
+    removing: list[threading.Thread] = []
+
+    def remove() -> None:
+        with unit_of_work(session_factory) as db:
+            db.execute(delete(Membership))
+
+    def removed_meanwhile(db: Session, *args: object) -> object:
+        removal = threading.Thread(target=remove)
+        removal.start()
+        removal.join(timeout=2)  # done, or waiting for this sign-in to be stored
+        removing.append(removal)
+        return real(db, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signin, "_link", removed_meanwhile)
+    walk(client, email="alice@acme.example")
+    removing[0].join(timeout=30)
+    assert not removing[0].is_alive()
+    with session_factory() as db:
+        assert db.scalars(select(Membership)).all() == []

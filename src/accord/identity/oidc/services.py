@@ -57,6 +57,10 @@ def save_provider(
     protocol.discover(settings, data.issuer)
     db.expire_all()  # what the first transaction saw may have changed since
     existing = _checked(db, org, data)
+    if existing is not None:
+        # Locked before its links are read: a sign-in coming back holds the row until its
+        # link is stored (``signin.finish``), and one still to read it sees the new issuer.
+        db.refresh(existing, with_for_update=True)
     provider = existing or OidcProvider(scope=_scope(org), organization_id=org_id)
     unlinked = 0
     if existing is not None and existing.issuer != data.issuer:

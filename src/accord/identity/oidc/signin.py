@@ -128,8 +128,12 @@ def finish(
         )
     except Refusal as exc:
         refuse(db, anonymous, provider, reason=exc.reason, detail=exc.message)
-    # Read again: an operator may have removed or changed the provider meanwhile.
-    current = db.get(OidcProvider, provider_id, populate_existing=True)
+    # Read again: an operator may have removed or changed the provider meanwhile. Held (on
+    # PostgreSQL) until this sign-in's link is stored: a change of issuer waits, then
+    # removes it with the others.
+    current = db.get(
+        OidcProvider, provider_id, populate_existing=True, with_for_update={"read": True}
+    )
     if current is None:
         refuse(db, anonymous, None, reason="state", detail="the provider was removed meanwhile")
     if (current.issuer, current.client_id) != asked:
@@ -234,8 +238,16 @@ def _user_for(db: Session, provider: OidcProvider, person: Identity, *, anonymou
         user = db.scalar(select(User).where(User.email == person.email))
         if user is None:
             return _new_user(db, provider, person)
+    # Held (on PostgreSQL) until this sign-in is stored: an account made an operator, or a
+    # membership removed, meanwhile waits for it, rather than being judged before and then
+    # undone (``_follow_membership`` gives a membership it finds missing).
+    db.refresh(user, with_for_update={"read": True})
     org_ids = frozenset(
-        db.scalars(select(Membership.organization_id).where(Membership.user_id == user.id))
+        db.scalars(
+            select(Membership.organization_id)
+            .where(Membership.user_id == user.id)
+            .with_for_update(read=True)
+        )
     )
     if not may_link_account(
         provider_org_id=provider.organization_id,
