@@ -66,7 +66,9 @@ def save_provider(
     if existing is not None and existing.issuer != data.issuer:
         # A subject is unique at its issuer only: the links the old one made name no one at
         # the new one, whose subjects could equal them and sign in their accounts. People sign
-        # in again through the new issuer, and are linked as at a first sign-in.
+        # in again through the new issuer, and are linked as at a first sign-in: a member by
+        # the address (policy.may_link_account), so memberships stay for that move; those the
+        # new issuer does not know an admin removes from the members page.
         removed = db.execute(delete(OidcLink).where(OidcLink.provider_id == existing.id))
         unlinked = int(getattr(removed, "rowcount", 0) or 0)
     provider.issuer = data.issuer
