@@ -232,14 +232,23 @@ def test_an_organization_that_allows_no_passwords_sends_its_members_to_sso(
     assert client.get("/account").status_code == 200
 
 
-def test_a_disabled_account_stays_closed(
-    client: TestClient, db: Session, provider: Provider, acme: str, make: Factories
+def _alice_linked_then(
+    client: TestClient, provider: Provider, make: Factories, **changed: bool
 ) -> None:
+    """Alice signed in once (linked, a member), signed out, then her account ``changed``."""
     provider.people(ALICE)
     assert walk(client, email="alice@acme.example").response.status_code == 303
     client.cookies.clear()
     with unit_of_work(make.factory) as work:
-        work.scalars(select(User)).one().is_active = False
+        alice = work.scalars(select(User).where(User.email == "alice@acme.example")).one()
+        for name, value in changed.items():
+            setattr(alice, name, value)
+
+
+def test_a_disabled_account_stays_closed(
+    client: TestClient, db: Session, provider: Provider, acme: str, make: Factories
+) -> None:
+    _alice_linked_then(client, provider, make, is_active=False)
     refused = walk(client, email="alice@acme.example")
     assert refused.response.status_code == 401
     assert "this account is disabled" in refused.response.text
@@ -251,13 +260,7 @@ def test_a_linked_account_that_became_an_operator_is_not_signed_in_by_the_org(
 ) -> None:
     # The link was made while the account was Acme's member; an organization's provider
     # never signs in an operator, however it was linked before.
-    provider.people(ALICE)
-    assert walk(client, email="alice@acme.example").response.status_code == 303
-    client.cookies.clear()
-    with unit_of_work(make.factory) as work:
-        work.scalars(
-            select(User).where(User.email == "alice@acme.example")
-        ).one().is_operator = True
+    _alice_linked_then(client, provider, make, is_operator=True)
     refused = walk(client, email="alice@acme.example")
     assert refused.response.status_code == 401
     assert _events(db, "oidc.refused")[0].details["reason"] == "existing_account"
