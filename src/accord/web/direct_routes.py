@@ -16,7 +16,7 @@ a ``str`` path parameter is the matched text as pydantic would give it, there is
 query, header or cookie parameter to read, and a ``Response`` is sent as it is. Errors (the
 guard's 406 and 401, the endpoint's) go to the same exception handlers, through Starlette's
 handling around the route, so the answers are the same bytes
-(``tests/web/test_direct_routes.py`` compares both handlers on every such route).
+(``tests/sharing/test_direct_routes.py`` compares both handlers on every such route).
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ class DirectRoute(routing.APIRoute):
 def _effective_dependant(route: routing.APIRoute) -> Dependant:
     # FastAPI builds a route's handler again for each router including it, with the
     # dependant as included (the including routers' dependencies added), while this context
-    # variable names it; ``APIRoute.get_route_handler`` reads it the same way.
-    context = routing._effective_route_context_var.get()
+    # variable names it; ``APIRoute.get_route_handler`` reads it the same way. A FastAPI
+    # without it (older, within pyproject's range) added them to the route's own dependant.
+    variable = getattr(routing, "_effective_route_context_var", None)
+    context = variable.get() if variable is not None else None
     if context is not None and getattr(context, "original_route", None) is route:
         dependant: Dependant = context.dependant
         return dependant
