@@ -41,6 +41,9 @@ def _await_gone(conn: Connection, tag: str, seconds: float) -> list[Row[Any]]:
                 {"t": tag},
             )
         )
+        # pg_stat_activity is a snapshot taken at its first read in a transaction: polled in
+        # one, a backend there at the first look stayed there to the deadline.
+        conn.rollback()
         if not left or time.monotonic() >= deadline:
             return left
         time.sleep(0.05)
