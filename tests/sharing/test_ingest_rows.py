@@ -8,19 +8,21 @@ queue's path (entry encoded, decoded, stored) to values computed here independen
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.db import unit_of_work
 from accord.sharing import ingest, ingest_rows, queue
-from accord.sharing.models import Collection, ObjectRef, Observable, StixObject
+from accord.sharing.models import Collection, ObjectRef, Observable, PageVersion, StixObject
 from accord.sharing.stix_validation import format_timestamp
 from accord.sharing.tlp import Tlp
 from tests.sharing import stixgen
@@ -235,3 +237,51 @@ def test_stored_rows_hold_what_is_computed_independently(
     assert (by_id[first[9]["id"]], "ipv4-net", "10.1.0.0/16") in observables
     # One observable an indicator row (each pattern compares one value).
     assert len(observables) == sum(r["obj"]["type"] == "indicator" for r in expected)
+
+
+def test_each_insert_of_objects_moves_the_collections_page_version(
+    world: SharingWorld, session_factory: sessionmaker[Session]
+) -> None:
+    # On SQLite the insert bumps the version itself (sharing_0016), on PostgreSQL a statement
+    # trigger does: either way a cached page of the collection is no longer served.
+    def version(db: Session, collection_id: int) -> int:
+        query = select(func.coalesce(func.sum(PageVersion.version), 0))
+        return int(db.scalar(query.where(PageVersion.collection_id == collection_id)) or 0)
+
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    seen = []
+    with unit_of_work(session_factory) as db:
+        collection = db.scalars(select(Collection).where(Collection.uuid == world.collection)).one()
+        seen.append(version(db, collection.id))
+        for count in (1, 3):
+            objects = [stixgen.indicator() for _ in range(count)]
+            _drain(db, collection, objects, now)
+            seen.append(version(db, collection.id))
+        others = db.scalar(
+            select(func.count()).select_from(PageVersion).where(
+                PageVersion.collection_id != collection.id, PageVersion.version > 0
+            )
+        )
+    assert seen[0] < seen[1] < seen[2], seen
+    assert others == 0  # only the collection written to
+
+
+# Where an INSERT into sharing_objects could be written in the package's source.
+_OBJECT_INSERTS = re.compile(
+    r"insert\(\s*StixObject\b|insert_(?:rows|values)\([^)]*\bStixObject\b|(?<!class )\bStixObject\(|"
+    r"INTO\s+sharing_objects\b",
+    re.IGNORECASE,
+)
+
+
+def test_objects_are_inserted_only_where_the_page_version_is_bumped() -> None:
+    # SQLite has no row trigger on inserts of objects any more (sharing_0016): a new place
+    # that inserts them must bump the collection's page version as ingest_rows.insert does,
+    # or cached TAXII pages would be served without its objects.
+    package = Path(ingest_rows.__file__).resolve().parents[1]
+    found = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "migrations" not in path.parts and _OBJECT_INSERTS.search(path.read_text())
+    )
+    assert found == ["sharing/ingest_rows.py"]

@@ -140,13 +140,20 @@ COLUMNS = (
     "sighting_count",
     "body",
 )
-STIX_ID, LATEST, FIRST = 2, 7, 8
+COLLECTION_ID, STIX_ID, LATEST, FIRST = 1, 2, 7, 8
 # Without the columns most batches leave NULL in every row (no remote, no sighting): a NULL
 # parameter costs SQLite's driver an adapter look-up (about 0.3 µs a value, measured), and a
 # column left out of the INSERT is NULL all the same (none of the three has a default).
 _MOSTLY_NULL = ("origin_remote_id", "sighting_of", "sighting_count")
 SHORT_COLUMNS = tuple(c for c in COLUMNS if c not in _MOSTLY_NULL)
 _OBSERVABLE_COLUMNS = ("object_id", "key", "kind", "value")
+# What the row trigger of migration sharing_0015 did for each row inserted, done once an insert
+# on SQLite: a row trigger made every row's statement run a sub-program and keep a statement
+# journal of the pages it changed (sharing_0016). Updates and deletes keep their triggers.
+_BUMP_SQLITE = (
+    "INSERT INTO sharing_page_versions (collection_id, shard, version) VALUES (?, 0, 1)"
+    " ON CONFLICT (collection_id, shard) DO UPDATE SET version = sharing_page_versions.version + 1"
+)
 
 
 @dataclass
@@ -346,6 +353,10 @@ def insert(db: Session, rows: Rows, fresh: list[Valid]) -> None:
     row_ids = rows.ids
     connection = db.connection()
     bulk.insert_values(connection, StixObject, rows.columns, rows.values)
+    if connection.dialect.name == "sqlite":
+        # SQLite has no statement triggers: the insert's one bump of the page version, in
+        # its transaction (PostgreSQL's statement trigger makes its own; sharing_0016).
+        connection.exec_driver_sql(_BUMP_SQLITE, (rows.values[0][COLLECTION_ID],))
     refs.insert(
         connection,
         [

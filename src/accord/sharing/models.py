@@ -258,12 +258,12 @@ class StixObject(Base):
 
 
 class PageVersion(Base):
-    """How many times a collection's stored objects changed, the sum of its shards, which
-    database triggers bump on every change of ``sharing_objects`` (migration sharing_0015),
-    whoever writes; cached TAXII pages are served only at the version they were read at
-    (``page_cache``). On PostgreSQL a bumped row stays locked until commit, so each writer
-    bumps a shard no other holds (16 a collection); SQLite has one writer and uses shard 0.
-    Rows are never deleted and only grow: a version never comes back."""
+    """How many times a collection's stored objects changed, the sum of its shards, bumped by
+    database triggers on every change of ``sharing_objects`` (sharing_0015) whoever writes, but
+    for SQLite's inserts, bumped once an insert by ``ingest_rows.insert`` (sharing_0016); cached
+    TAXII pages are served only at the version they were read at (``page_cache``). On
+    PostgreSQL a bumped row stays locked until commit, so each writer bumps a shard no other
+    holds (16 a collection); SQLite has one writer, shard 0. Rows only grow, never deleted."""
 
     __tablename__ = "sharing_page_versions"
 

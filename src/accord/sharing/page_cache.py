@@ -7,8 +7,9 @@ their sharing groups, the remotes it reads for), the normalized query (filters, 
 cursor, route) and the minute the page is made in (its ``next`` cursor's expiry, see
 ``cursor.bucket``). The key holds all but the first; the first is a version per collection,
 bumped by database triggers on every insert, update and delete of ``sharing_objects``
-(migration sharing_0015; kept in shards, summed), so a write from any process (the drainer,
-the CLI, another web process) is seen by the next read. The version is read in the page's
+(migration sharing_0015; kept in shards, summed; on SQLite an insert of objects bumps it once
+itself, ``ingest_rows.insert``, migration sharing_0016), so a write from any process (the
+drainer, the CLI, another web process) is seen by the next read. The version is read in the page's
 own read transaction, before the page, so a page kept under a version is never older than
 that version.
 
