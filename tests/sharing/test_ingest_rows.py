@@ -258,9 +258,9 @@ def test_each_insert_of_objects_moves_the_collections_page_version(
             _drain(db, collection, objects, now)
             seen.append(version(db, collection.id))
         others = db.scalar(
-            select(func.count()).select_from(PageVersion).where(
-                PageVersion.collection_id != collection.id, PageVersion.version > 0
-            )
+            select(func.count())
+            .select_from(PageVersion)
+            .where(PageVersion.collection_id != collection.id, PageVersion.version > 0)
         )
     assert seen[0] < seen[1] < seen[2], seen
     assert others == 0  # only the collection written to
@@ -268,8 +268,8 @@ def test_each_insert_of_objects_moves_the_collections_page_version(
 
 # Where an INSERT into sharing_objects could be written in the package's source.
 _OBJECT_INSERTS = re.compile(
-    r"insert\(\s*StixObject\b|insert_(?:rows|values)\([^)]*\bStixObject\b|(?<!class )\bStixObject\(|"
-    r"INTO\s+sharing_objects\b",
+    r"insert\(\s*StixObject\b|insert_(?:rows|values)\([^)]*\bStixObject\b|"
+    r"(?<!class )\bStixObject\(|INTO\s+sharing_objects\b",
     re.IGNORECASE,
 )
 
