@@ -234,6 +234,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         # Pages kept of the emptied tables go too (in a hub, versions never go back).
         state.page_cache.clear()
         state.access_cache.clear()
+        if getattr(state, "osv_answers", None) is not None:
+            state.osv_answers.clear()
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")

@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     # Rows of callers' tokens, collections' rights and readers' facts kept per process, used
     # while nothing they are read from changed (accord.identity.access_cache); 0 is off.
     access_cache_entries: int = Field(default=4096, ge=0)
+    # OSV queries' matches and the records they answer, kept per process while no advisory
+    # changed (accord.advisories.kept_answers); bytes, 0 is off.
+    osv_answer_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
 
     # TAXII envelopes of at least this many objects are acknowledged once checked (status
     # pending) and stored by the queue's drainer, many envelopes in one transaction

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -140,3 +141,15 @@ class AffectedCommit(Base):
         ForeignKey("advisories.id", ondelete="CASCADE"), index=True
     )
     commit_hash: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class QueryVersion(Base):
+    """How many times what OSV queries read changed (advisories, their package and commit
+    rows: migration advisories_0003's triggers, whoever writes), the sum of its shards;
+    answers a process keeps are used only at the version they were read at
+    (``advisories.kept_answers``). Rows only grow: a version never comes back."""
+
+    __tablename__ = "advisory_query_versions"
+
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

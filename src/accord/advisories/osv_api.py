@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, select
 from accord import prepared
 from accord.advisories import ecosystems, querying, validation
 from accord.advisories.ecosystems import UnknownEcosystem
+from accord.advisories.kept_answers import KeptAnswers
 from accord.advisories.models import Advisory
 from accord.advisories.osv import Vulnerability
 from accord.advisories.visibility import can_read
@@ -184,18 +185,25 @@ _DOCUMENTS = select(Advisory.id, Advisory.document).where(
 )
 
 
-def documents(db: prepared.Reads, ids: set[int]) -> dict[int, str]:
-    """The current OSV JSON of each advisory row id (those that have one)."""
-    ordered = sorted(ids)
-    found: dict[int, str] = {}
-    for start in range(0, len(ordered), 500):
-        rows = prepared.rows(db, _DOCUMENTS, {"ids": ordered[start : start + 500]})
-        found.update((row_id, doc) for row_id, doc in rows if doc is not None)
-    return found
+def documents(
+    db: prepared.Reads, ids: set[int], kept: KeptAnswers | None = None, version: int = 0
+) -> dict[int, bytes]:
+    """The current OSV JSON of each advisory row id (those that have one), UTF-8; kept ones
+    at ``version`` with ``kept``, and those read are kept."""
+    found, missing = kept.documents(version, sorted(ids)) if kept else ({}, sorted(ids))
+    read: dict[int, bytes] = {}
+    for start in range(0, len(missing), 500):
+        rows = prepared.rows(db, _DOCUMENTS, {"ids": missing[start : start + 500]})
+        read.update((row_id, doc.encode()) for row_id, doc in rows if doc is not None)
+    if kept is not None and read:
+        kept.keep_documents(version, read)
+    return found | read
 
 
-def _list_json(result: querying.Result, full: bool, docs: dict[int, str]) -> str:
-    return _splice(result, docs) if full else json.dumps(_ids(result), separators=(",", ":"))
+def _list_json(result: querying.Result, full: bool, docs: dict[int, bytes]) -> bytes:
+    if full:
+        return _splice(result, docs)
+    return json.dumps(_ids(result), separators=(",", ":")).encode()
 
 
 def _ids(result: querying.Result) -> dict[str, Any]:
@@ -208,13 +216,13 @@ def _ids(result: querying.Result) -> dict[str, Any]:
     return body
 
 
-def _splice(result: querying.Result, docs: dict[int, str]) -> str:
+def _splice(result: querying.Result, docs: dict[int, bytes]) -> bytes:
     # Stored records are already JSON: they are spliced in, never parsed and re-serialized.
     items = [docs[m.advisory_id] for m in result.matches if m.advisory_id in docs]
-    parts = [f'"vulns":[{",".join(items)}]'] if items else []
+    parts = [b'"vulns":[' + b",".join(items) + b"]"] if items else []
     if result.next_page_token:
-        parts.append(f'"next_page_token":{json.dumps(result.next_page_token)}')
-    return "{" + ",".join(parts) + "}"
+        parts.append(b'"next_page_token":' + json.dumps(result.next_page_token).encode())
+    return b"{" + b",".join(parts) + b"}"
 
 
 def answer(
@@ -224,21 +232,32 @@ def answer(
     actor: Actor,
     full: bool,
     batch: bool,
-) -> str:
+    kept: KeptAnswers | None = None,
+) -> bytes:
     """The JSON body answering ``queries`` (one query, or a batch), read in ``db``'s one
-    transaction."""
-    results = querying.run(db, queries, actor=actor)
+    transaction; with ``kept``, what it keeps at the query version is used (the version is
+    read first, before anything else of the answer)."""
+    version = kept.version(db) if kept is not None else 0
+    results = querying.run(db, queries, actor=actor, kept=kept, version=version)
     wanted = {m.advisory_id for r in results for m in r.matches} if full else set()
-    docs = documents(db, wanted)
+    docs = documents(db, wanted, kept, version)
     if not batch:
         return _list_json(results[0], full, docs)
     if not full:
         body = {"results": [_ids(r) for r in results]}
-        return json.dumps(body, separators=(",", ":"))
-    return '{"results":[' + ",".join(_splice(r, docs) for r in results) + "]}"
+        return json.dumps(body, separators=(",", ":")).encode()
+    return b'{"results":[' + b",".join(_splice(r, docs) for r in results) + b"]}"
 
 
-def _json(body: str) -> Response:
+def kept_answers(state: Any) -> KeptAnswers:
+    """The app's kept answers, made at the first query (``Settings.osv_answer_cache_bytes``)."""
+    found: KeptAnswers | None = getattr(state, "osv_answers", None)
+    if found is None:
+        found = state.osv_answers = KeptAnswers(state.settings.osv_answer_cache_bytes)
+    return found
+
+
+def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
@@ -262,7 +281,7 @@ def _answer_to(
     *,
     full: bool,
     batch: bool,
-) -> str:
+) -> bytes:
     """:func:`answer` for the caller, authenticated and authorized first (in this thread).
 
     In one bare read transaction (``prepared.Reading``): the caller's token (none for an
@@ -271,7 +290,8 @@ def _answer_to(
     state = caller.request.app.state
     with Reading(state.engine, state.access_cache, state.read_connections) as db:
         actor = caller.actor(db)
-        body = answer(db, queries, actor=actor, full=full, batch=batch)
+        kept = kept_answers(state)
+        body = answer(db, queries, actor=actor, full=full, batch=batch, kept=kept)
     # A token's use is marked once a minute, in a transaction of its own (reads stay reads).
     record_use(caller.request, caller.request.app.state.sessionmaker)
     return body
@@ -322,4 +342,4 @@ def vuln(
     ):
         # Also for a record the caller may not read: its existence is not theirs to learn.
         raise OsvError("Bug not found.", field="id", status=404, code=5)
-    return _json(row.document)
+    return Response(content=row.document, media_type="application/json")

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 
 from accord import prepared
 from accord.advisories import documents, ecosystems, matching
+from accord.advisories.kept_answers import Found, KeptAnswers
 from accord.advisories.models import Advisory, AdvisoryStatus, AffectedCommit, AffectedPackage, Tlp
 from accord.advisories.visibility import can_read
 from accord.identity.policy import Actor
@@ -91,7 +92,7 @@ class _Row(NamedTuple):
     osv_id: str
     modified: str
     tlp: Tlp
-    organization_id: int | None
+    org: int | None
     variant: str
     compiled: matching.CompiledAffected
 
@@ -110,26 +111,65 @@ def _compile(row_id: int, digest: str, entry: str) -> matching.CompiledAffected:
 
 
 def run(
-    db: prepared.Reads, queries: Sequence[Query], *, actor: Actor, page_size: int | None = None
+    db: prepared.Reads,
+    queries: Sequence[Query],
+    *,
+    actor: Actor,
+    page_size: int | None = None,
+    kept: KeptAnswers | None = None,
+    version: int = 0,
 ) -> list[Result]:
-    """Answer a batch of queries for ``actor`` (who sees only what TLP lets it see)."""
+    """Answer a batch of queries for ``actor`` (who sees only what TLP lets it see).
+
+    With ``kept``, matches kept at ``version`` (read first in ``db``'s transaction:
+    :meth:`KeptAnswers.version`) are used, and those computed are kept.
+    """
     page_size = page_size or PAGE_SIZE
     visible = _Visibility(actor)
-    packages = {(ecosystems.base(q.ecosystem or ""), q.name) for q in queries if q.name}
-    by_package = _package_rows(db, packages, visible)
-    by_commit = _commit_rows(db, {q.commit.lower() for q in queries if q.commit}, visible)
     results = []
-    for query in queries:
+    for query, found in zip(queries, _found(db, queries, kept, version), strict=True):
+        # Visibility after matching: every row of one record has the record's TLP and
+        # publisher, so a record is left out whole, as when its rows were left out first.
+        matches = [
+            Match(f.advisory_id, f.osv_id, f.modified)
+            for f in found
+            if visible(f.tlp, f.organization_id)
+        ]
+        page = matches[query.offset : query.offset + page_size]
+        more = query.offset + page_size < len(matches)
+        results.append(Result(page, page_token(query, query.offset + page_size) if more else None))
+    return results
+
+
+def _key(query: Query) -> tuple[str | None, ...]:
+    return (query.ecosystem, query.name, query.version, query.commit)
+
+
+def _found(
+    db: prepared.Reads, queries: Sequence[Query], kept: KeptAnswers | None, version: int
+) -> list[tuple[Found, ...]]:
+    """Every published record each query matches, sorted by id, kept ones or read."""
+    found: list[tuple[Found, ...] | None] = [
+        kept.matches(version, _key(q)) if kept is not None else None for q in queries
+    ]
+    missing = [q for q, f in zip(queries, found, strict=True) if f is None]
+    if not missing:
+        return found  # type: ignore[return-value]  # none is None
+    packages = {(ecosystems.base(q.ecosystem or ""), q.name) for q in missing if q.name}
+    by_package = _package_rows(db, packages)
+    by_commit = _commit_rows(db, {q.commit.lower() for q in missing if q.commit})
+    for index, query in enumerate(queries):
+        if found[index] is not None:
+            continue
         if query.commit:
             candidates = by_commit.get(query.commit.lower(), [])
         else:
             key = (ecosystems.base(query.ecosystem or ""), query.name or "")
             candidates = by_package.get(key, [])
-        matches = _matches(query, candidates)
-        page = matches[query.offset : query.offset + page_size]
-        more = query.offset + page_size < len(matches)
-        results.append(Result(page, page_token(query, query.offset + page_size) if more else None))
-    return results
+        found[index] = matched = _matches(query, candidates)
+        if kept is not None:
+            kept.keep_matches(version, _key(query), matched)
+    return found  # type: ignore[return-value]  # all filled
 
 
 class _Visibility:
@@ -151,11 +191,11 @@ class _Visibility:
         return self.seen[key]
 
 
-def _matches(query: Query, candidates: Iterable[_Row]) -> list[Match]:
+def _matches(query: Query, candidates: Iterable[_Row]) -> tuple[Found, ...]:
     probe = matching.Probe(query.version) if query.version else None
     # "Debian" finds every Debian release; "Debian:12" only that one (as OSV.dev does).
     variant = query.ecosystem if query.ecosystem and ":" in query.ecosystem else None
-    found: dict[str, Match] = {}
+    found: dict[str, Found] = {}
     for row in candidates:
         if row.osv_id in found or (variant is not None and row.variant != variant):
             continue
@@ -163,8 +203,8 @@ def _matches(query: Query, candidates: Iterable[_Row]) -> list[Match]:
             continue
         if probe is not None and not matching.is_vulnerable(row.compiled, probe):
             continue
-        found[row.osv_id] = Match(row.advisory_id, row.osv_id, row.modified)
-    return [found[k] for k in sorted(found)]
+        found[row.osv_id] = Found(row.advisory_id, row.osv_id, row.modified, row.tlp, row.org)
+    return tuple(found[k] for k in sorted(found))
 
 
 _COLUMNS = (
@@ -206,7 +246,7 @@ _ENTRIES = select(AffectedPackage.id, AffectedPackage.entry).where(
 
 
 def _package_rows(
-    db: prepared.Reads, packages: set[tuple[str, str]], visible: _Visibility
+    db: prepared.Reads, packages: set[tuple[str, str]]
 ) -> dict[tuple[str, str], list[_Row]]:
     # One statement per ecosystem and chunk of names, each answered from the
     # (ecosystem, name) index: only the queried packages' rows are read.
@@ -220,29 +260,26 @@ def _package_rows(
             chunk = names[start : start + _CHUNK]
             raw += prepared.typed_rows(db, _PACKAGE_ROWS, {"ecosystem": ecosystem, "names": chunk})
     grouped: dict[tuple[str, str], list[_Row]] = defaultdict(list)
-    for _, key, row in _build(db, raw, visible):
+    for _, key, row in _build(db, raw):
         grouped[key].append(row)
     return grouped
 
 
-def _commit_rows(
-    db: prepared.Reads, commits: set[str], visible: _Visibility
-) -> dict[str, list[_Row]]:
+def _commit_rows(db: prepared.Reads, commits: set[str]) -> dict[str, list[_Row]]:
     hashes = sorted(commits)
     raw: list[Any] = []
     for start in range(0, len(hashes), _CHUNK):
         chunk = hashes[start : start + _CHUNK]
         raw += prepared.typed_rows(db, _COMMIT_ROWS, {"hashes": chunk})
     grouped: dict[str, list[_Row]] = defaultdict(list)
-    for index, _, row in _build(db, [r[1:] for r in raw], visible):
+    for index, _, row in _build(db, [r[1:] for r in raw]):
         grouped[raw[index][0]].append(row)
     return grouped
 
 
-def _build(
-    db: prepared.Reads, raw: Sequence[Any], visible: _Visibility
-) -> Iterator[tuple[int, tuple[str, str], _Row]]:
-    """The visible rows, compiled; the (large) entry text is fetched only if not cached."""
+def _build(db: prepared.Reads, raw: Sequence[Any]) -> Iterator[tuple[int, tuple[str, str], _Row]]:
+    """The rows, compiled (whoever may read them: visibility is the caller's, applied to
+    what matched); the (large) entry text is fetched only if not cached."""
     missing = sorted({r[0] for r in raw if (r[0], r[9]) not in _compiled})
     entries: dict[int, str] = {}
     for start in range(0, len(missing), _CHUNK):
@@ -252,8 +289,6 @@ def _build(
         )
     for index, r in enumerate(raw):
         row_id, ecosystem, name, variant, advisory_id, osv_id, modified, tlp, org, digest = r
-        if not visible(tlp, org):
-            continue
         if (row_id, digest) not in _compiled and row_id not in entries:
             continue  # the row was replaced meanwhile
         compiled = _compile(row_id, digest, entries.get(row_id, ""))
