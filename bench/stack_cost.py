@@ -27,10 +27,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import stack
+from bench import stack, wrk
 from bench import taxii_load as load
 from bench import taxii_servers as servers
-from bench import wrk
 from bench.sharing_taxii import ingest, prepare
 
 TICK = os.sysconf("SC_CLK_TCK")

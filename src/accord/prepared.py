@@ -110,7 +110,7 @@ class Reading:
         self.close()
 
 
-class OffLoop(Exception):  # noqa: N818 (a signal to the caller, not an error)
+class OffLoop(Exception):
     """A reading on the event loop met work that must run in a worker thread instead."""
 
 
