@@ -17,6 +17,7 @@ in a :class:`Reading`, a read transaction on the pool's driver connection withou
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -45,20 +46,29 @@ class Reading:
     timeout raises the pool's ``TimeoutError``, as a session's would (503 with Retry-After).
     """
 
-    __slots__ = ("_connection", "_kept", "access", "access_version", "dialect")
+    __slots__ = ("_connection", "_kept", "access", "access_version", "dialect", "on_loop")
 
     def __init__(
         self,
         engine: Engine,
         access: KeptRows | None = None,
         connections: ReadConnections | None = None,
+        *,
+        on_loop: bool = False,
     ) -> None:
         self.dialect: Dialect = engine.dialect
         # Rows of the caller's access kept by the process (``kept_rows``), and their version
         # as this transaction reads it (read once, at the first of them).
         self.access = access
         self.access_version: int | None = None
-        kept = connections.take() if connections is not None else None
+        # On the event loop (``ReadConnections.take_on_loop``): only bounded reads may run.
+        self.on_loop = on_loop
+        if on_loop:
+            kept = connections.take_on_loop() if connections is not None else None
+            if kept is None:
+                raise OffLoop
+        else:
+            kept = connections.take() if connections is not None else None
         self._kept = connections if kept is not None else None
         # Else the pool's checkout (and pre-ping).
         self._connection = kept if kept is not None else engine.raw_connection()
@@ -81,7 +91,10 @@ class Reading:
         """End the transaction: the connection goes back to the pool, which rolls it back (or
         to the kept ones, rolled back there)."""
         if self._kept is not None:
-            self._kept.give(self._connection)
+            if self.on_loop:
+                self._kept.give_on_loop(self._connection)
+            else:
+                self._kept.give(self._connection)
         else:
             self._connection.close()
 
@@ -97,6 +110,10 @@ class Reading:
         self.close()
 
 
+class OffLoop(Exception):
+    """A reading on the event loop met work that must run in a worker thread instead."""
+
+
 class ReadConnections:
     """SQLite connections kept between bare readings, taken and given back without the
     pool's checkout and check-in.
@@ -110,6 +127,12 @@ class ReadConnections:
     transaction outlives its reading. At most ``keep`` are kept idle; more taken at once are
     given back to their pool. PostgreSQL keeps the pool's path: its checkout pings the server,
     which a kept connection would not.
+
+    One of the kept connections becomes the event loop's own (:meth:`take_on_loop`), for the
+    reads short enough to run there (``sharing.reading``): its busy timeout is 0, so a
+    statement that would wait for a lock fails at once instead of stalling the loop, and the
+    read is done again in a worker thread. It is taken from the idle ones in a worker thread
+    (:meth:`prepare_loop`), never connected on the loop.
     """
 
     def __init__(self, engine: Engine, keep: int) -> None:
@@ -117,6 +140,51 @@ class ReadConnections:
         self._pool = engine.pool.recreate() if self.keep > 0 else None
         # ``list.append`` and ``list.pop`` are atomic: worker threads share it without a lock.
         self._idle: list[Any] = []
+        # The loop's connection: taken and given back on the loop's thread only.
+        self._loop: Any | None = None
+        self._loop_made = False
+        self._making = threading.Lock()
+
+    def ready_on_loop(self) -> bool:
+        """Whether the loop's connection is there to be taken."""
+        return self._loop is not None
+
+    def take_on_loop(self) -> Any | None:
+        """The loop's connection (on the loop's thread), or None while it is not made."""
+        connection, self._loop = self._loop, None
+        return connection
+
+    def give_on_loop(self, connection: Any) -> None:
+        """End the loop's connection's transaction and keep it for the loop's next reading."""
+        try:
+            connection.driver_connection.rollback()
+        except Exception:
+            # Discarded, not given back: its busy timeout of 0 must not reach a thread's read.
+            connection.invalidate()
+            self._loop_made = False  # taken again by the next reading in a worker thread
+            return
+        self._loop = connection
+
+    def prepare_loop(self) -> None:
+        """Make the loop's connection once, in a worker thread, of a connection kept idle:
+        never a connect, which may wait on the pool (its bound is the pool's, shared with the
+        worker threads' readings). Never raises: the reading that calls it is answered."""
+        if self._loop_made or self._pool is None:
+            return
+        with self._making:
+            if self._loop_made:
+                return
+            try:
+                connection = self._idle.pop()
+            except IndexError:
+                return
+            try:
+                connection.driver_connection.execute("PRAGMA busy_timeout=0")
+            except Exception:
+                connection.invalidate()
+                return
+            self._loop_made = True
+            self._loop = connection
 
     def take(self) -> Any | None:
         """An idle connection, or one from the pool; None when none are kept."""
@@ -141,6 +209,10 @@ class ReadConnections:
 
     def close(self) -> None:
         """Close every idle connection (the app's end)."""
+        loop, self._loop = self._loop, None
+        self._loop_made = False
+        if loop is not None:
+            loop.invalidate()
         while self._idle:
             self._idle.pop().close()
         if self._pool is not None:

@@ -150,6 +150,7 @@ def page(
     """``queries.page(db, request)`` and its answer written by ``render`` (one function per
     route, part of the key), from the cache when the collection is unchanged since."""
     if cache is None or cache.max_bytes <= 0:
+        _may_query(db, request)
         fresh = queries.page(db, request)
         return fresh, render(fresh)
     filters = request.filters
@@ -170,10 +171,20 @@ def page(
     kept = cache.get(key, version)
     if kept is not None:
         return kept
+    _may_query(db, request)
     result = queries.page(db, request)
     rendered = result, render(result)
     cache.put(key, version, rendered)
     return rendered
+
+
+def _may_query(db: prepared.Reads, request: queries.PageRequest) -> None:
+    """On the event loop a page is read only if it is one object's (the index's few rows);
+    any other is read again in a worker thread (``sharing.reading``)."""
+    if isinstance(db, prepared.Reading) and db.on_loop:
+        filters = request.filters
+        if len(filters.ids) != 1 or filters.next:
+            raise prepared.OffLoop
 
 
 def key_of(request: queries.PageRequest) -> Hashable:

@@ -1,39 +1,75 @@
-"""How a TAXII read runs: its work in one worker thread, in a read transaction of its own."""
+"""How a TAXII read runs: in a read transaction of its own, on the event loop when it is
+short and bounded, else in one worker thread."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from anyio import to_thread
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from accord.prepared import Reading
+from accord.prepared import OffLoop, Reading
 
 
 async def read(work: Callable[..., Response], request: Request, *args: Any) -> Response:
-    """Run a read's work in one worker thread, in a read-only transaction of its own.
+    """Run a read's work in a read-only transaction of its own: on the event loop if it can
+    be done there without waiting, else in one worker thread.
 
-    Never on the event loop, even on SQLite where a short page takes less than the hop to a
-    thread: the read first checks a connection out of the pool, and under load the loop then
-    waited for a connection that only requests waiting on the loop could give back (the hub
-    wedged for good, tests/web/test_load.py). The session is opened and ended in that thread
-    too: a request-scoped session (``DbSession``) cost the loop a generator dependency and
-    a commit of the read transaction, a fifth of a page's CPU (docs/benchmarks.md).
+    Over HTTP the hop to a worker thread and back (a queue, a condition, the interpreter lock
+    handed over twice, the loop woken) cost a kept page of 100 about as much CPU as all of
+    the page's own work (docs/benchmarks.md, "The request stack"). On SQLite, a kept page
+    needs only point reads by key (the collection's versions, the caller's and the
+    collection's access rows when not kept) on a local file, each a few microseconds; so the
+    read is tried first on the loop, on the loop's own connection
+    (``ReadConnections.take_on_loop``), which never waits: its busy timeout is 0, it is never
+    shared, and it exists only once made in a worker thread. The attempt gives up, having
+    written nothing, on anything longer: a page not kept (but one object's, ``match[id]``
+    and the object routes, found by the index), a lock met (``SQLITE_BUSY`` at once), the
+    connection not made yet or in use; the read is then done afresh in a worker thread. It is
+    not tried while any worker thread works (:func:`_threads_idle`). The
+    loop never waits for a connection (``tests/web/test_load.py``: with the pool exhausted the
+    loop keeps serving). PostgreSQL's reads are round trips to a server: always in a thread.
 
-    The transaction is a bare one on the driver's connection (``prepared.Reading``): every
-    statement of these reads (the caller's token, the collection's rights, the reader's facts,
-    the page) runs through ``accord.prepared``, and a session's own machinery cost them more
-    CPU than the token's look-up.
+    The session is opened and ended where the read runs: a request-scoped session
+    (``DbSession``) cost the loop a generator dependency and a commit of the read
+    transaction, a fifth of a page's CPU (docs/benchmarks.md). The transaction is a bare one
+    on the driver's connection (``prepared.Reading``): every statement of these reads (the
+    caller's token, the collection's rights, the reader's facts, the page) runs through
+    ``accord.prepared``, and a session's own machinery cost them more CPU than the token's
+    look-up.
     """
+    state = request.app.state
+    if state.read_connections.ready_on_loop() and _threads_idle():
+        try:
+            with Reading(
+                state.engine, state.access_cache, state.read_connections, on_loop=True
+            ) as db:
+                return work(request, db, *args)
+        except (OffLoop, sqlite3.OperationalError):
+            pass  # nothing written: read again where waiting is allowed
     return await run_in_threadpool(_in_reading, work, request, *args)
+
+
+def _threads_idle() -> bool:
+    # Only while no worker thread works: pysqlite lets the interpreter lock go around every
+    # statement, and taking it back from busy threads costs the loop up to a switch
+    # interval (5 ms) a statement, which a burst of reads on the loop added up to a stall
+    # (tests/web/test_load.py's mixed burst). With threads at work the reads take the
+    # thread, as before; alone, the hop is all the saving.
+    return bool(to_thread.current_default_thread_limiter().borrowed_tokens == 0)
 
 
 def _in_reading(work: Callable[..., Response], request: Request, *args: Any) -> Response:
     state = request.app.state
     with Reading(state.engine, state.access_cache, state.read_connections) as db:
-        return work(request, db, *args)
+        answer = work(request, db, *args)
+    # The loop's own connection, made here where a connect may wait (once a process).
+    state.read_connections.prepare_loop()
+    return answer
 
 
 async def read_orm(work: Callable[..., Response], request: Request, *args: Any) -> Response:
