@@ -42,14 +42,34 @@ def targets(
     targets: Targets = {}
     v4_lengths = lengths.get("ipv4-net", ())
     networks_of = lookup.networks_of
+    # When every IPv4 range stored is of whole octets (/8, /16, /24: what feeds hold), the
+    # ranges holding an address are cut from its text here, in ``networks_of``'s order,
+    # without a call and a list an address (a look-up asks thousands of addresses).
+    octets = (
+        [lookup.OCTETS[n] for n in v4_lengths]
+        if all(n in lookup.OCTETS for n in v4_lengths)
+        else None
+    )
+    get = targets.get
     for pair in asked:
         kind = pair[0]
-        listed = targets.get(pair)
+        listed = get(pair)
         if listed is None:
             targets[pair] = [(pair, None)]
         else:
             listed.append((pair, None))
         related: list[tuple[Pair, str | None]]
+        if kind == "ipv4" and octets is not None:
+            address = pair[1]
+            for dropped, tail in octets:
+                text = address.rsplit(".", dropped)[0] + tail
+                found = ("ipv4-net", text)
+                listed = get(found)
+                if listed is None:
+                    targets[found] = [(pair, text)]
+                else:
+                    listed.append((pair, text))
+            continue
         if kind == "ipv4":
             related = [
                 (("ipv4-net", text), text) for text in networks_of(kind, pair[1], v4_lengths)

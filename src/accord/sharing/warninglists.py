@@ -41,7 +41,8 @@ from accord.sharing.warninglist_format import (
     parse,
     read_file,
 )
-from accord.sharing.warninglist_matching import Lists, Matcher
+from accord.sharing.warninglist_lists import Lists
+from accord.sharing.warninglist_matching import Matcher
 
 # Callers read the format and the matcher from here, as they did before each had a module.
 __all__ = [
