@@ -24,7 +24,15 @@ from sqlalchemy.sql.elements import ClauseElement
 from accord import collector, prepared
 from accord.clock import utcnow
 from accord.identity.policy import Action, authorize
-from accord.sharing import batches, decay, lookup, lookup_targets, visibility, warninglists
+from accord.sharing import (
+    batches,
+    decay,
+    lookup,
+    lookup_ranges,
+    lookup_targets,
+    visibility,
+    warninglists,
+)
 from accord.sharing.models import Collection, Observable, StixObject
 from accord.sharing.readers import Reader, readable_collection_ids
 from accord.sharing.schemas import IndicatorHit, LookupResult
@@ -91,12 +99,17 @@ def answer(
         values = values if isinstance(values, list) else list(values)
         classified, hosts = lookup.classify_all(values)
         asked = set(classified.values())
-        lengths = (
-            lookup_targets.prefix_lengths(db)
-            if any(k in lookup_targets.ADDRESS_KINDS for k, _ in asked)
-            else {}
-        )
-        targets = lookup_targets.targets(asked, lengths, hosts)
+        lengths: dict[str, list[int]] = {}
+        stored = None
+        if any(k in lookup_targets.ADDRESS_KINDS for k, _ in asked):
+            # The ranges stored, when kept for this transaction's version: only those are
+            # sought; else one range an address at each prefix length stored.
+            ranges = lookup_ranges.stored(db)
+            if ranges is None:
+                lengths = lookup_targets.prefix_lengths(db)
+            else:
+                lengths, stored = ranges.lengths, ranges.pairs
+        targets = lookup_targets.targets(asked, lengths, hosts, stored)
         # The collections the reader may read: read once, for the hits and their sightings.
         readable = readable_collection_ids(db, reader.actor)
         rows, names = _hits(db, reader, targets, readable)

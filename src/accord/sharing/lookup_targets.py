@@ -33,12 +33,16 @@ ADDRESS_KINDS = frozenset(lookup.NETWORK_KINDS) | {"url"}
 
 
 def targets(
-    asked: Iterable[Pair], lengths: dict[str, list[int]], hosts: Mapping[str, str | None]
+    asked: Iterable[Pair],
+    lengths: dict[str, list[int]],
+    hosts: Mapping[str, str | None],
+    stored: frozenset[Pair] | None = None,
 ) -> Targets:
     """Each indexed (kind, value) to find, and the values asked it answers, with how
     (``via``: the range or host it was found through, None for the value itself): what
     :func:`related_to` lists for each value asked, gathered in one loop without a list a value
-    (a look-up asks thousands, most of them one address or one host)."""
+    (a look-up asks thousands, most of them one address or one host). ``stored``: the ranges
+    stored (``lookup_ranges``), when known: no other range is sought."""
     targets: Targets = {}
     v4_lengths = lengths.get("ipv4-net", ())
     networks_of = lookup.networks_of
@@ -64,6 +68,8 @@ def targets(
             for dropped, tail in octets:
                 text = address.rsplit(".", dropped)[0] + tail
                 found = ("ipv4-net", text)
+                if stored is not None and found not in stored:
+                    continue
                 listed = get(found)
                 if listed is None:
                     targets[found] = [(pair, text)]
@@ -81,12 +87,17 @@ def targets(
         else:
             continue
         for found, via in related:
+            if stored is not None and found[0] in _RANGE_KINDS and found not in stored:
+                continue
             listed = targets.get(found)
             if listed is None:
                 targets[found] = [(pair, via)]
             else:
                 listed.append((pair, via))
     return targets
+
+
+_RANGE_KINDS = frozenset(lookup.NETWORK_KINDS.values())
 
 
 def related_to(
