@@ -272,11 +272,10 @@ def _hits(
     collections ``readable``), and the collections' ids (UUIDs) by their row ids."""
     if not readable or not targets:
         return [], {}
-    # Neither sorted nor without repeats: both databases do that themselves (an ``IN`` list
-    # on SQLite, ``= ANY`` on PostgreSQL), and a repeat (a key shared by two values asked)
-    # finds each row once. (Sorted, SQLite's statement takes a tenth less, as its list's index
-    # is built and the observables' index sought in order; sorting 16,000 64-bit integers in
-    # Python costs as much.)
+    # Not sorted: the keys are one a target (distinct but for a 64-bit collision, whose
+    # rows ``_answers`` keeps once), and neither database's statement gains from the order
+    # (SQLite's join seeks each key in turn: the same instructions sorted or not, measured on
+    # the bench's 11,667 keys; PostgreSQL 15 descends its index for each element of ``= ANY``).
     keys = lookup.keys(targets)
     dialect = db.get_bind().dialect.name
     params = {
