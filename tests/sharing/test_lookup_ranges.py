@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
@@ -143,3 +143,18 @@ def test_only_stored_ranges_are_sought() -> None:
         (("ipv4", "10.1.2.3"), "10.0.0.0/8"),
         (("url", "http://10.1.9.9/a"), "10.0.0.0/8"),
     ]
+
+
+def test_a_look_up_on_postgresql_runs_without_parallel_workers(
+    client: TestClient, world: SharingWorld, engine: Engine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner setting")
+    _post(client, world, stixgen.indicator("203.0.113.0/24", kind="ipv4", tlp=Tlp.CLEAR))
+    with make_sessionmaker(engine, read_only=True)() as db:
+        found = indicators.answer(db, reader=reader_for(db, ANONYMOUS), values=["203.0.113.9"])
+        assert [hit["via"] for hit in found[0]["indicators"]] == ["203.0.113.0/24"]
+        assert db.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+        db.rollback()
+        # Only for the look-up's transaction.
+        assert db.execute(text("SHOW max_parallel_workers_per_gather")).scalar() != "0"

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Text, bindparam, func, select
+from sqlalchemy import Text, bindparam, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -265,6 +265,9 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
     return found
 
 
+_NO_PARALLEL = text("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
 def _hits(
     db: Session, reader: Reader, targets: Targets, readable: list[int]
 ) -> tuple[list[_Row], dict[int, str]]:
@@ -278,6 +281,12 @@ def _hits(
     # the bench's 11,667 keys; PostgreSQL 15 descends its index for each element of ``= ANY``).
     keys = lookup.keys(targets)
     dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        # No parallel workers for the look-up's statements (to the end of its transaction):
+        # the planner gave the keys' bitmap scan two, whose start and gather cost more than
+        # they share out (10,000 values on a million indicators, two cores: 295 to 305 ms
+        # of wall time without, 340 to 430 with; docs/benchmarks.md).
+        db.execute(_NO_PARALLEL)
     params = {
         "keys": batches.listed(dialect, keys),
         "readable": list(readable),
