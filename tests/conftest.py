@@ -24,6 +24,7 @@ import accord.models  # noqa: F401  (every table on the metadata)
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, upgrade
 from accord.identity import credentials
+from accord.sharing import lookup_ranges
 from accord.web.app import create_app
 from tests import emptying
 from tests.factories import Factories
@@ -241,6 +242,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     engine: Engine = request.getfixturevalue("engine")
     with engine.begin() as conn:
         emptying.empty(conn)
+    # The ranges kept for look-ups go too: emptied, the objects' version starts again.
+    lookup_ranges.clear()
     # The log's last published checkpoint, kept beside the database, goes with its tables:
     # otherwise the next test's first signature would (rightly) be refused as a fork.
     data: Path = request.getfixturevalue("settings").data_dir

@@ -17,14 +17,22 @@ from urllib.parse import quote
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Text, bindparam, func, select
+from sqlalchemy import Text, bindparam, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
 from accord import collector, prepared
 from accord.clock import utcnow
 from accord.identity.policy import Action, authorize
-from accord.sharing import batches, decay, lookup, lookup_targets, visibility, warninglists
+from accord.sharing import (
+    batches,
+    decay,
+    lookup,
+    lookup_ranges,
+    lookup_targets,
+    visibility,
+    warninglists,
+)
 from accord.sharing.models import Collection, Observable, StixObject
 from accord.sharing.readers import Reader, readable_collection_ids
 from accord.sharing.schemas import IndicatorHit, LookupResult
@@ -91,12 +99,17 @@ def answer(
         values = values if isinstance(values, list) else list(values)
         classified, hosts = lookup.classify_all(values)
         asked = set(classified.values())
-        lengths = (
-            lookup_targets.prefix_lengths(db)
-            if any(k in lookup_targets.ADDRESS_KINDS for k, _ in asked)
-            else {}
-        )
-        targets = lookup_targets.targets(asked, lengths, hosts)
+        lengths: dict[str, list[int]] = {}
+        stored = None
+        if any(k in lookup_targets.ADDRESS_KINDS for k, _ in asked):
+            # The ranges stored, when kept for this transaction's version: only those are
+            # sought; else one range an address at each prefix length stored.
+            ranges = lookup_ranges.stored(db)
+            if ranges is None:
+                lengths = lookup_targets.prefix_lengths(db)
+            else:
+                lengths, stored = ranges.lengths, ranges.pairs
+        targets = lookup_targets.targets(asked, lengths, hosts, stored)
         # The collections the reader may read: read once, for the hits and their sightings.
         readable = readable_collection_ids(db, reader.actor)
         rows, names = _hits(db, reader, targets, readable)
@@ -229,20 +242,30 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
     if found is None:
         # No join with the collections: the planner may start from them and seek every key
         # once for each; their few ids and names are read apart.
-        statement = (
-            select(Observable.kind, Observable.value, *_HIT_COLUMNS)
-            .join(StixObject, StixObject.id == Observable.object_id)
-            .where(
-                batches.one_of_param(dialect, Observable.key, "keys", numbers=True),
-                batches.beside(dialect, StixObject.collection_id).in_(
-                    bindparam("readable", expanding=True)
-                ),
-                StixObject.is_latest.is_(True),
-                visibility.shaped_clause(shape),
+        statement = select(Observable.kind, Observable.value, *_HIT_COLUMNS)
+        if dialect == "sqlite":
+            # The keys' JSON array joined row by row, each an index seek: ``IN (SELECT ...)``
+            # first copied the keys into a temporary index (a fifth of the statement's
+            # instructions). A key repeated (two values whose 64-bit keys collide) finds its
+            # rows twice; ``_answers`` keeps a hit once by its row id.
+            keys = func.json_each(bindparam("keys", type_=Text())).table_valued("value")
+            statement = statement.select_from(keys).join(Observable, Observable.key == keys.c.value)
+        else:
+            statement = statement.where(
+                batches.one_of_param(dialect, Observable.key, "keys", numbers=True)
             )
+        statement = statement.join(StixObject, StixObject.id == Observable.object_id).where(
+            batches.beside(dialect, StixObject.collection_id).in_(
+                bindparam("readable", expanding=True)
+            ),
+            StixObject.is_latest.is_(True),
+            visibility.shaped_clause(shape),
         )
         found = _HIT_STATEMENTS[(dialect, shape)] = statement
     return found
+
+
+_NO_PARALLEL = text("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def _hits(
@@ -252,13 +275,18 @@ def _hits(
     collections ``readable``), and the collections' ids (UUIDs) by their row ids."""
     if not readable or not targets:
         return [], {}
-    # Neither sorted nor without repeats: both databases do that themselves (an ``IN`` list
-    # on SQLite, ``= ANY`` on PostgreSQL), and a repeat (a key shared by two values asked)
-    # finds each row once. (Sorted, SQLite's statement takes a tenth less, as its list's index
-    # is built and the observables' index sought in order; sorting 16,000 64-bit integers in
-    # Python costs as much.)
+    # Not sorted: the keys are one a target (distinct but for a 64-bit collision, whose
+    # rows ``_answers`` keeps once), and neither database's statement gains from the order
+    # (SQLite's join seeks each key in turn: the same instructions sorted or not, measured on
+    # the bench's 11,667 keys; PostgreSQL 15 descends its index for each element of ``= ANY``).
     keys = lookup.keys(targets)
     dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        # No parallel workers for the look-up's statements (to the end of its transaction):
+        # the planner gave the keys' bitmap scan two, whose start and gather cost more than
+        # they share out (10,000 values on a million indicators, two cores: 295 to 305 ms
+        # of wall time without, 340 to 430 with; docs/benchmarks.md).
+        db.execute(_NO_PARALLEL)
     params = {
         "keys": batches.listed(dialect, keys),
         "readable": list(readable),

@@ -33,23 +33,49 @@ ADDRESS_KINDS = frozenset(lookup.NETWORK_KINDS) | {"url"}
 
 
 def targets(
-    asked: Iterable[Pair], lengths: dict[str, list[int]], hosts: Mapping[str, str | None]
+    asked: Iterable[Pair],
+    lengths: dict[str, list[int]],
+    hosts: Mapping[str, str | None],
+    stored: frozenset[Pair] | None = None,
 ) -> Targets:
     """Each indexed (kind, value) to find, and the values asked it answers, with how
     (``via``: the range or host it was found through, None for the value itself): what
     :func:`related_to` lists for each value asked, gathered in one loop without a list a value
-    (a look-up asks thousands, most of them one address or one host)."""
+    (a look-up asks thousands, most of them one address or one host). ``stored``: the ranges
+    stored (``lookup_ranges``), when known: no other range is sought."""
     targets: Targets = {}
     v4_lengths = lengths.get("ipv4-net", ())
     networks_of = lookup.networks_of
+    # When every IPv4 range stored is of whole octets (/8, /16, /24: what feeds hold), the
+    # ranges holding an address are cut from its text here, in ``networks_of``'s order,
+    # without a call and a list an address (a look-up asks thousands of addresses).
+    octets = (
+        [lookup.OCTETS[n] for n in v4_lengths]
+        if all(n in lookup.OCTETS for n in v4_lengths)
+        else None
+    )
+    get = targets.get
     for pair in asked:
         kind = pair[0]
-        listed = targets.get(pair)
+        listed = get(pair)
         if listed is None:
             targets[pair] = [(pair, None)]
         else:
             listed.append((pair, None))
         related: list[tuple[Pair, str | None]]
+        if kind == "ipv4" and octets is not None:
+            address = pair[1]
+            for dropped, tail in octets:
+                text = address.rsplit(".", dropped)[0] + tail
+                found = ("ipv4-net", text)
+                if stored is not None and found not in stored:
+                    continue
+                listed = get(found)
+                if listed is None:
+                    targets[found] = [(pair, text)]
+                else:
+                    listed.append((pair, text))
+            continue
         if kind == "ipv4":
             related = [
                 (("ipv4-net", text), text) for text in networks_of(kind, pair[1], v4_lengths)
@@ -61,12 +87,17 @@ def targets(
         else:
             continue
         for found, via in related:
+            if stored is not None and found[0] in _RANGE_KINDS and found not in stored:
+                continue
             listed = targets.get(found)
             if listed is None:
                 targets[found] = [(pair, via)]
             else:
                 listed.append((pair, via))
     return targets
+
+
+_RANGE_KINDS = frozenset(lookup.NETWORK_KINDS.values())
 
 
 def related_to(

@@ -13,7 +13,7 @@ import bisect
 import ipaddress
 import re
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
@@ -235,7 +235,7 @@ class Matcher:
 
     def may_hold(self, kind: str, value: str) -> bool:
         """Whether some list may hold ``value``, a normalised address or hash (a kind of
-        ``_PLAIN_KINDS``): False only if :meth:`match` would find nothing. Most values asked
+        ``PLAIN_KINDS``): False only if :meth:`match` would find nothing. Most values asked
         are held by none; this answers them with two look-ups, without :meth:`match`'s
         set and its checks of host names."""
         return bool(
@@ -244,6 +244,45 @@ class Matcher:
             or self._substrings_of[kind]
             or self._regexes_of[kind]
         )
+
+    def may_hold_name(self, kind: str, value: str, host: str | None) -> bool:
+        """Whether some list may hold ``value``, a normalised domain name or URL (``host``:
+        the URL's, as :meth:`match` is given it): False only if :meth:`match` would find
+        nothing. Most names asked are held by none; this answers them with the dictionary
+        look-ups :meth:`match` makes, without its set, its calls and the lists' kinds."""
+        if self._substrings_of[kind] or self._regexes_of[kind] or self._strings.get(value.lower()):
+            return True
+        if kind == "domain":
+            return self._holds_host(value.lower())
+        if host is None:  # as :meth:`match` reads it
+            host = url_host(value)
+        if not host:
+            return False
+        if self._holds_host(host):  # the URL's own host walk (``_match`` of the URL)
+            return True
+        address = _address(host)
+        if address is not None:
+            return self.may_hold(*address)
+        lowered = host.lower()
+        return bool(
+            self._substrings_of["domain"]
+            or self._regexes_of["domain"]
+            or self._strings.get(lowered)
+            or (lowered != host and self._holds_host(lowered))
+        )
+
+    def _holds_host(self, host: str) -> bool:
+        """Whether a list of host names holds ``host`` or one of its parent domains."""
+        hosts = self._hosts
+        if not host or not hosts:
+            return False
+        start = 0
+        while True:
+            if hosts.get(host[start:] if start else host):
+                return True
+            start = host.find(".", start) + 1
+            if not start:
+                return False
 
     def _in_ranges(self, value: str) -> tuple[int, ...]:
         version, family = (6, socket.AF_INET6) if ":" in value else (4, socket.AF_INET)
@@ -259,7 +298,7 @@ class Matcher:
 # The kinds whose values :meth:`Matcher.match` tries without host names: addresses and
 # hashes (not domains, e-mail addresses or URLs).
 _ADDRESSES = frozenset({"ipv4", "ipv6"})
-_PLAIN_KINDS = _ADDRESSES | {"md5", "sha1", "sha256", "sha512"}
+PLAIN_KINDS = _ADDRESSES | {"md5", "sha1", "sha256", "sha512"}
 
 
 def _segments(spans: list[tuple[int, int, int]]) -> _Ranges:
@@ -325,46 +364,3 @@ def url_host(url: str) -> str | None:
 
 # The schemes whose URLs browsers read with a backslash as a slash (WHATWG URL: "special").
 _SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
-
-
-class Lists:
-    """The lists in force: the shipped defaults' matcher (built once a process for each set
-    of defaults in force, shared by every database) joined with the stored lists' (built
-    again when a stored list changes, ``warninglists.matcher``), so that each value asked is
-    matched once, not once against each."""
-
-    def __init__(self, shipped: Matcher, stored: Matcher) -> None:
-        self._matcher = Matcher.joined(shipped, stored) if stored.names else shipped
-        self.entries = self._matcher.entries
-        self._kinds = frozenset(k for k in ATTRIBUTES if self._matcher.applies_to(k))
-
-    def flags(
-        self, pairs: Iterable[tuple[str, str]], hosts: Mapping[str, str | None]
-    ) -> dict[tuple[str, str], list[str]]:
-        """For each normalised ``(kind, value)``, the names of the lists that hold it (only
-        those held): :meth:`match` for many values. ``hosts``: URLs' hosts as
-        ``urlsplit(url).hostname`` read them, by URL, for those already split."""
-        found: dict[tuple[str, str], list[str]] = {}
-        kinds, match, held = self._kinds, self._matcher.match, self._matcher.may_hold
-        for pair in pairs:
-            kind, value = pair
-            if kind not in kinds:
-                continue
-            if kind in _PLAIN_KINDS and not held(kind, value):
-                continue
-            host = None
-            if kind == "url":
-                # A host given for a URL with a backslash is read again, whoever read it.
-                if value in hosts and "\\" not in value:
-                    host = hosts[value]
-                    host = host.strip("[]").rstrip(".") if host else None
-                else:
-                    host = url_host(value)
-            names = match(kind, value, host)
-            if names:
-                found[pair] = names
-        return found
-
-    def match(self, kind: str, value: str) -> list[str]:
-        """The names of the lists that hold ``value`` (see :meth:`Matcher.match`)."""
-        return self._matcher.match(kind, value)

@@ -8,7 +8,7 @@ version of the same name, turn a default off, or remove a list (page
 
 Matching is in memory (``warninglist_matching.py``): each process builds the shipped
 defaults' ``Matcher`` once, and joins it with one of the stored lists into the ``Lists`` in
-force, kept until a list changes (``_signature``: one small query a use).
+force (``warninglist_lists.py``), kept until a list changes (``_signature``: one small query a use).
 Ranges are cut into disjoint segments, each with the lists that hold it, so an address is
 one binary search however many ranges there are; strings and host names are dictionary
 look-ups.
@@ -41,7 +41,8 @@ from accord.sharing.warninglist_format import (
     parse,
     read_file,
 )
-from accord.sharing.warninglist_matching import Lists, Matcher
+from accord.sharing.warninglist_lists import Lists
+from accord.sharing.warninglist_matching import Matcher
 
 # Callers read the format and the matcher from here, as they did before each had a module.
 __all__ = [
