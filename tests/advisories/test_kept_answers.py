@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tracemalloc
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.advisories import importer
+from accord.advisories.kept_answers import KeptAnswers
 from accord.db import unit_of_work
 from accord.identity.models import MemberRole, TokenScope
 from tests.factories import Factories
@@ -188,3 +190,21 @@ def test_commit_rows_inserted_updated_and_deleted_elsewhere_are_seen_next(
     assert _kept_twice(app, client, by_other) == ["PYSEC-2014-8"]
     _elsewhere(app, "DELETE FROM advisory_commits WHERE commit_hash = :o", o=OTHER_COMMIT)
     assert _ids(client, by_other) == []  # deleted
+
+
+def test_kept_matches_stay_within_their_cap_whatever_the_keys_length() -> None:
+    # Anonymous callers choose the keys (names and versions up to 500 characters, 1,000
+    # queries a batch): what the kept matches hold in memory is counted against the cap,
+    # keys included (they were once counted as 200 bytes each, some six times too few).
+    cap = 4 * 1024 * 1024
+    kept = KeptAnswers(cap)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(20_000):
+            kept.keep_matches(1, ("PyPI", f"{i:08d}" + "n" * 492, f"{i:08d}" + "v" * 492, ""), ())
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept._bytes <= cap
+    assert held <= 1.5 * cap, held

@@ -61,6 +61,7 @@ def test_a_range_stored_by_another_process_after_the_set_was_kept_is_found(
     client: TestClient,
     world: SharingWorld,
     settings: Settings,
+    engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
     reread_seconds: float,
 ) -> None:
@@ -69,7 +70,7 @@ def test_a_range_stored_by_another_process_after_the_set_was_kept_is_found(
     monkeypatch.setattr(lookup_ranges, "REREAD_SECONDS", reread_seconds)
     _post(client, world, stixgen.indicator("203.0.113.0/24", kind="ipv4", tlp=Tlp.GREEN))
     assert _vias(client, world, "203.0.113.9") == ["203.0.113.0/24"]
-    kept = lookup_ranges._KEPT.ranges
+    kept = lookup_ranges._kept_for(engine).ranges
     assert kept is not None
     assert kept.pairs == {("ipv4-net", "203.0.113.0/24")}
     # Another process (its own engine and connections) stores a range at the same length
@@ -88,7 +89,7 @@ def test_a_range_stored_by_another_process_after_the_set_was_kept_is_found(
     assert _vias(client, world, "10.1.2.3") == ["10.0.0.0/8"]
     assert _vias(client, world, "http://10.9.9.9/x") == ["10.0.0.0/8"]
     assert _vias(client, world, "203.0.113.9") == ["203.0.113.0/24"]
-    kept = lookup_ranges._KEPT.ranges
+    kept = lookup_ranges._kept_for(engine).ranges
     assert kept is not None
     reread = {("ipv4-net", "198.51.100.0/24"), ("ipv4-net", "10.0.0.0/8")} <= (kept.pairs or set())
     assert reread == (reread_seconds == 0.0)
@@ -118,7 +119,7 @@ def test_a_range_stored_in_the_look_ups_own_transaction_is_found(
         ]
         db.rollback()
     # The set is read from committed rows only: it never held the range rolled back.
-    kept = lookup_ranges._KEPT.ranges
+    kept = lookup_ranges._kept_for(engine).ranges
     assert kept is not None
     assert ("ipv4-net", "192.0.2.0/24") not in (kept.pairs or set())
     assert _vias(client, world, "192.0.2.1") == []
@@ -158,3 +159,50 @@ def test_a_look_up_on_postgresql_runs_without_parallel_workers(
         db.rollback()
         # Only for the look-up's transaction.
         assert db.execute(text("SHOW max_parallel_workers_per_gather")).scalar() != "0"
+
+
+def test_past_the_most_ranges_kept_every_stored_length_is_sought(
+    client: TestClient, world: SharingWorld, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past MAX_RANGES the rows are not read whole, so the set they would make (and the
+    # lengths read off it) would miss ranges: none is kept, the lengths come from the index.
+    monkeypatch.setattr(lookup_ranges, "MAX_RANGES", 1)
+    monkeypatch.setattr(lookup_ranges, "REREAD_SECONDS", 0.0)
+    _post(client, world, stixgen.indicator("203.0.113.0/24", kind="ipv4", tlp=Tlp.GREEN))
+    _post(client, world, stixgen.indicator("10.0.0.0/8", kind="ipv4", tlp=Tlp.GREEN))
+    assert _vias(client, world, "203.0.113.9") == ["203.0.113.0/24"]
+    assert _vias(client, world, "10.1.2.3") == ["10.0.0.0/8"]
+    kept = lookup_ranges._kept_for(engine)
+    assert kept.ranges is None
+    assert kept.too_many
+    # Counted again only after REREAD_TOO_MANY_SECONDS: a third range is still found.
+    _post(client, world, stixgen.indicator("198.51.0.0/16", kind="ipv4", tlp=Tlp.GREEN))
+    assert _vias(client, world, "198.51.7.7") == ["198.51.0.0/16"]
+
+
+def test_a_look_up_does_not_wait_for_another_reading_the_set(
+    client: TestClient, world: SharingWorld, engine: Engine
+) -> None:
+    _post(client, world, stixgen.indicator("203.0.113.0/24", kind="ipv4", tlp=Tlp.GREEN))
+    kept = lookup_ranges._kept_for(engine)
+    # Another look-up is reading the set (it holds the lock): this one seeks every prefix
+    # length stored at once instead of waiting (a lock it waited on would hang this test).
+    with kept.lock:
+        assert _vias(client, world, "203.0.113.9") == ["203.0.113.0/24"]
+        assert kept.ranges is None
+    assert _vias(client, world, "203.0.113.9") == ["203.0.113.0/24"]
+    assert kept.ranges is not None
+
+
+def test_each_database_has_its_own_kept_set(
+    client: TestClient, world: SharingWorld, engine: Engine, settings: Settings
+) -> None:
+    _post(client, world, stixgen.indicator("203.0.113.0/24", kind="ipv4", tlp=Tlp.GREEN))
+    assert _vias(client, world, "203.0.113.9") == ["203.0.113.0/24"]
+    other = make_engine(Settings(data_dir=settings.data_dir / "elsewhere"))
+    try:
+        assert other.url != engine.url
+        assert lookup_ranges._kept_for(other).ranges is None
+        assert lookup_ranges._kept_for(engine).ranges is not None
+    finally:
+        other.dispose()

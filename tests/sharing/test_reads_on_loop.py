@@ -139,6 +139,26 @@ def test_only_point_reads_run_on_the_loop(
         assert hops == ["_objects"] * 3
 
 
+def test_every_version_of_one_object_is_read_in_a_thread(
+    app: FastAPI, client: TestClient, world: SharingWorld, hops: list[str]
+) -> None:
+    """One object's versions are not a few rows (its writer may store a thousand large
+    ones): its page of every version and its list of versions are not read on the loop."""
+    ids = _store(client, world, 1)
+    objects = f"/taxii2/hub/collections/{world.collection}/objects/"
+    producer = {**TAXII, **world.bearer("producer")}
+    assert client.get(objects, headers=producer).status_code == 200  # the loop's connection
+    hops.clear()
+    every = client.get(objects + f"{ids[0]}/?match[version]=all", headers=producer)
+    assert [o["id"] for o in every.json()["objects"]] == ids
+    listed = client.get(objects + f"{ids[0]}/versions/", headers=producer)
+    assert len(listed.json()["versions"]) == 1
+    latest = client.get(objects + f"{ids[0]}/", headers=producer)
+    assert [o["id"] for o in latest.json()["objects"]] == ids
+    # The first two in a thread (not kept yet); the latest version alone on the loop.
+    assert len(hops) == (2 if _on_sqlite(app) else 3), hops
+
+
 def test_a_lock_met_on_the_loop_is_waited_for_in_a_thread(
     app: FastAPI,
     client: TestClient,

@@ -21,6 +21,7 @@ dropped and built again; 0 keeps nothing.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Hashable, Iterable, Sequence
 from typing import NamedTuple
@@ -34,6 +35,7 @@ from accord.advisories.models import QueryVersion, Tlp
 # grow, so an equal sum means no committed change between (as identity.access_cache's).
 _VERSION = select(func.coalesce(func.sum(QueryVersion.version), 0))
 _MATCH_BYTES = 200  # what a kept match costs besides records, counted against the cap
+_ENTRY_BYTES = 100  # a dictionary's slot and the kept tuple of matches
 
 
 class Found(NamedTuple):
@@ -89,7 +91,7 @@ class KeptAnswers:
         with self._lock:
             if self._adopt(version):
                 self._matches[key] = tuple(found)
-                self._grow(_MATCH_BYTES * (1 + len(found)))
+                self._grow(_ENTRY_BYTES + _MATCH_BYTES * len(found) + _size_of(key))
 
     def documents(self, version: int, ids: Iterable[int]) -> tuple[dict[int, bytes], list[int]]:
         """The records kept at ``version`` of ``ids``, and the ids not kept."""
@@ -132,3 +134,11 @@ class KeptAnswers:
         self._matches = {}
         self._documents = {}
         self._bytes = 0
+
+
+def _size_of(key: Hashable) -> int:
+    """What a key holds in memory: a query's names and versions are the caller's, up to the
+    request's limits each, and a batch of unique ones must not outgrow the cap."""
+    if isinstance(key, tuple):
+        return sys.getsizeof(key) + sum(sys.getsizeof(part) for part in key)
+    return sys.getsizeof(key)

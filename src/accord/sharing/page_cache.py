@@ -179,11 +179,13 @@ def page(
 
 
 def _may_query(db: prepared.Reads, request: queries.PageRequest) -> None:
-    """On the event loop a page is read only if it is one object's (the index's few rows);
-    any other is read again in a worker thread (``sharing.reading``)."""
+    """On the event loop a page is read only if it is one object's latest version (one row
+    found by the index); any other is read again in a worker thread (``sharing.reading``).
+    Every version of one object is not bounded by a few rows: its writer may have stored a
+    thousand large ones."""
     if isinstance(db, prepared.Reading) and db.on_loop:
         filters = request.filters
-        if len(filters.ids) != 1 or filters.next:
+        if len(filters.ids) != 1 or filters.next or filters.versions != queries.LAST:
             raise prepared.OffLoop
 
 
