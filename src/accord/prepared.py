@@ -114,6 +114,13 @@ class OffLoop(Exception):
     """A reading on the event loop met work that must run in a worker thread instead."""
 
 
+def leave_loop(db: Reads) -> None:
+    """Give up a reading on the event loop (``OffLoop``) where it would need more than point
+    reads; a reading elsewhere goes on."""
+    if isinstance(db, Reading) and db.on_loop:
+        raise OffLoop
+
+
 class ReadConnections:
     """SQLite connections kept between bare readings, taken and given back without the
     pool's checkout and check-in.

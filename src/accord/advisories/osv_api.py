@@ -30,8 +30,9 @@ from accord.errors import AccordError, InvalidInput
 from accord.identity.policy import Action, Actor
 from accord.prepared import Reading
 from accord.web.admission import reads
-from accord.web.deps import Caller, Reader, deferred_guard, guard, record_use
+from accord.web.deps import Caller, Reader, deferred_guard, guard, record_use, use_due
 from accord.web.direct_routes import DirectRoute
+from accord.web.loop_reads import on_loop
 
 MAX_BATCH = 1000
 # The queries' caller is looked up in their worker thread, with their reads: a guard with a
@@ -191,6 +192,8 @@ def documents(
     """The current OSV JSON of each advisory row id (those that have one), UTF-8; kept ones
     at ``version`` with ``kept``, and those read are kept."""
     found, missing = kept.documents(version, sorted(ids)) if kept else ({}, sorted(ids))
+    if missing:
+        prepared.leave_loop(db)  # on the event loop only what is kept is answered
     read: dict[int, bytes] = {}
     for start in range(0, len(missing), 500):
         rows = prepared.rows(db, _DOCUMENTS, {"ids": missing[start : start + 500]})
@@ -271,7 +274,14 @@ def _json(body: bytes) -> Response:
 async def query(request: Request, caller: Querying) -> Response:
     """As OSV.dev's ``POST /v1/query``: full records, 1,000 per page (``next_page_token``)."""
     parsed = to_query(_parse(QueryIn, await request.body()))
-    body = await run_in_threadpool(_answer_to, caller, [parsed], full=True, batch=False)
+    # On SQLite an answer kept whole is answered on the event loop (``web.loop_reads``): its
+    # reads are the caller's kept rows and the query version, point reads. A batch, up to
+    # 1,000 answers spliced, always takes the thread.
+    body = on_loop(request.app.state, lambda db: _answer_in(db, caller, [parsed], True, False))
+    if body is None:
+        body = await run_in_threadpool(_answer_to, caller, [parsed], full=True, batch=False)
+    elif use_due(request):
+        await run_in_threadpool(record_use, request, request.app.state.sessionmaker)
     return _json(body)
 
 
@@ -289,12 +299,20 @@ def _answer_to(
     """
     state = caller.request.app.state
     with Reading(state.engine, state.access_cache, state.read_connections) as db:
-        actor = caller.actor(db)
-        kept = kept_answers(state)
-        body = answer(db, queries, actor=actor, full=full, batch=batch, kept=kept)
+        body = _answer_in(db, caller, queries, full, batch)
     # A token's use is marked once a minute, in a transaction of its own (reads stay reads).
-    record_use(caller.request, caller.request.app.state.sessionmaker)
+    record_use(caller.request, state.sessionmaker)
+    # The loop's own connection, made here where a connect may wait (once a process).
+    state.read_connections.prepare_loop()
     return body
+
+
+def _answer_in(
+    db: prepared.Reads, caller: Caller, queries: Sequence[querying.Query], full: bool, batch: bool
+) -> bytes:
+    actor = caller.actor(db)
+    kept = kept_answers(caller.request.app.state)
+    return answer(db, queries, actor=actor, full=full, batch=batch, kept=kept)
 
 
 @router.post(

@@ -155,6 +155,7 @@ def _found(
     missing = [q for q, f in zip(queries, found, strict=True) if f is None]
     if not missing:
         return found  # type: ignore[return-value]  # none is None
+    prepared.leave_loop(db)  # on the event loop only what is kept is answered
     packages = {(ecosystems.base(q.ecosystem or ""), q.name) for q in missing if q.name}
     by_package = _package_rows(db, packages)
     by_commit = _commit_rows(db, {q.commit.lower() for q in missing if q.commit})

@@ -183,10 +183,9 @@ def _may_query(db: prepared.Reads, request: queries.PageRequest) -> None:
     found by the index); any other is read again in a worker thread (``sharing.reading``).
     Every version of one object is not bounded by a few rows: its writer may have stored a
     thousand large ones."""
-    if isinstance(db, prepared.Reading) and db.on_loop:
-        filters = request.filters
-        if len(filters.ids) != 1 or filters.next or filters.versions != queries.LAST:
-            raise prepared.OffLoop
+    filters = request.filters
+    if len(filters.ids) != 1 or filters.next or filters.versions != queries.LAST:
+        prepared.leave_loop(db)
 
 
 def key_of(request: queries.PageRequest) -> Hashable:

@@ -3,16 +3,15 @@ short and bounded, else in one worker thread."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from anyio import to_thread
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from accord.prepared import OffLoop, Reading
+from accord.prepared import Reading
+from accord.web.loop_reads import on_loop
 
 
 async def read(work: Callable[..., Response], request: Request, *args: Any) -> Response:
@@ -30,7 +29,7 @@ async def read(work: Callable[..., Response], request: Request, *args: Any) -> R
     written nothing, on anything longer: a page not kept (but one object's, ``match[id]``
     and the object routes, found by the index), a lock met (``SQLITE_BUSY`` at once), the
     connection not made yet or in use; the read is then done afresh in a worker thread. It is
-    not tried while any worker thread works (:func:`_threads_idle`). The
+    not tried while any worker thread works (``web.loop_reads.threads_idle``). The
     loop never waits for a connection (``tests/web/test_load.py``: with the pool exhausted the
     loop keeps serving). PostgreSQL's reads are round trips to a server: always in a thread.
 
@@ -42,25 +41,10 @@ async def read(work: Callable[..., Response], request: Request, *args: Any) -> R
     ``accord.prepared``, and a session's own machinery cost them more CPU than the token's
     look-up.
     """
-    state = request.app.state
-    if state.read_connections.ready_on_loop() and _threads_idle():
-        try:
-            with Reading(
-                state.engine, state.access_cache, state.read_connections, on_loop=True
-            ) as db:
-                return work(request, db, *args)
-        except (OffLoop, sqlite3.OperationalError):
-            pass  # nothing written: read again where waiting is allowed
+    found = on_loop(request.app.state, lambda db: work(request, db, *args))
+    if found is not None:
+        return found
     return await run_in_threadpool(_in_reading, work, request, *args)
-
-
-def _threads_idle() -> bool:
-    # Only while no worker thread works: pysqlite lets the interpreter lock go around every
-    # statement, and taking it back from busy threads costs the loop up to a switch
-    # interval (5 ms) a statement, which a burst of reads on the loop added up to a stall
-    # (tests/web/test_load.py's mixed burst). With threads at work the reads take the
-    # thread, as before; alone, the hop is all the saving.
-    return bool(to_thread.current_default_thread_limiter().borrowed_tokens == 0)
 
 
 def _in_reading(work: Callable[..., Response], request: Request, *args: Any) -> Response:

@@ -149,10 +149,15 @@ def resolve_actor(
 def record_use(request: Request, sessions: sessionmaker[Session]) -> None:
     """Mark the caller's token as used, in a transaction of its own, if it is due (once a
     minute): for routes whose guard was told not to (``deferred_guard(record_use=False)``)."""
-    credential: access.Credential | None = getattr(request.state, "credential", None)
-    if credential is not None and access.use_due(credential):
+    if use_due(request):
         with unit_of_work(sessions) as db:
-            access.mark_used(db, credential)
+            access.mark_used(db, request.state.credential)
+
+
+def use_due(request: Request) -> bool:
+    """Whether the caller's token is due to be marked used (:func:`record_use`)."""
+    credential: access.Credential | None = getattr(request.state, "credential", None)
+    return credential is not None and access.use_due(credential)
 
 
 def _resolve(
