@@ -26,7 +26,6 @@ import http.client
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,9 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import stack, wrk
 from bench import taxii_servers as servers
-from bench import wrk
-from bench.stack import import_advisories
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -119,28 +117,16 @@ def main() -> None:
     parser.add_argument("--callgrind", type=int, default=0, help="requests under callgrind")
     parser.add_argument("--route", choices=["bare", "ceiling", "query"], default="query")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-cost-"))
-    bare_dir = Path(tempfile.mkdtemp(prefix="accord-cost-bare-"))
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        seeded = servers.seed_hub(data_dir, None)
-        queries = import_advisories(data_dir, None)
-        if args.callgrind:
-            callgrind(args, data_dir, queries)
+    if args.callgrind:
+        with stack.side_by_side(None, before_start=lambda d, q: callgrind(args, d, q)):
             return
-        hub, objects_url, _ = servers.start_hub(
-            data_dir, None, seeded=seeded, env={"ACCORD_WORKER_IN_PROCESS": "false"}
-        )
-        processes.append(hub)
-        port = servers.free_port()
-        bare_env = {**os.environ, "PYTHONPATH": str(servers.ROOT)}
-        processes.append(servers.serve("bench.taxii_servers:bare_app", port, bare_dir, bare_env))
-        base = objects_url.split("/taxii2/")[0]
+    with stack.side_by_side(None) as run:
+        assert run is not None
         runs = {
-            "bare": (processes[1].pid, {"url": f"http://127.0.0.1:{port}/bench/ceiling"}),
-            "ceiling": (hub.pid, {"url": f"{base}/bench/ceiling"}),
-            "/v1/query": (hub.pid, {"url": f"{base}/v1/query", "method": "POST",
-                                    "bodies": queries}),
+            "bare": (run.bare.pid, {"url": run.bare_url}),
+            "ceiling": (run.hub.pid, {"url": f"{run.base}/bench/ceiling"}),
+            "/v1/query": (run.hub.pid, {"url": f"{run.base}/v1/query", "method": "POST",
+                                        "bodies": run.queries}),
         }  # fmt: skip
         for round_ in range(args.rounds):
             for connections in (1, 8):
@@ -150,12 +136,6 @@ def main() -> None:
                     line = measure(pid, options, args.seconds, connections)
                     print(f"  {name:10} {line}", flush=True)
                 time.sleep(0.5)
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
-        shutil.rmtree(bare_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,12 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +80,66 @@ def empty(database_url: str) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@dataclass
+class SideBySide:
+    """The two servers of a run: the hub (seeded, advisories imported) and bare FastAPI."""
+
+    hub: subprocess.Popen[bytes]
+    bare: subprocess.Popen[bytes]
+    objects_url: str
+    auth: str
+    bare_url: str  # the bare app's 2 KB route
+    queries: list[bytes]  # real OSV queries of the imported advisories, as bodies
+
+    @property
+    def base(self) -> str:
+        return self.objects_url.split("/taxii2/")[0]
+
+
+@contextmanager
+def side_by_side(
+    database_url: str | None,
+    *,
+    advisories: bool = True,
+    before_start: Callable[[Path, list[bytes]], None] | None = None,
+) -> Iterator[SideBySide | None]:
+    """Seed the hub (emptying a PostgreSQL database first), import advisories if asked, and
+    serve it beside bare FastAPI, each one uvicorn worker; both stopped and their folders
+    removed at the end. ``before_start`` runs before serving (the data directory and the
+    queries); if given, nothing is served and None is yielded."""
+    data_dir = Path(tempfile.mkdtemp(prefix="accord-stack-"))
+    bare_dir = Path(tempfile.mkdtemp(prefix="accord-bare-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        if database_url:
+            empty(database_url)
+        seeded = servers.seed_hub(data_dir, database_url)
+        queries = import_advisories(data_dir, database_url) if advisories else []
+        if before_start is not None:
+            before_start(data_dir, queries)
+            yield None
+            return
+        # No job worker in the server: the import queued a refresh of the accountability
+        # figures, seconds of CPU that would land in the middle of a measurement.
+        hub, objects_url, auth = servers.start_hub(
+            data_dir, database_url, seeded=seeded, env={"ACCORD_WORKER_IN_PROCESS": "false"}
+        )
+        processes.append(hub)
+        port = servers.free_port()
+        bare_env = {**os.environ, "PYTHONPATH": str(servers.ROOT)}
+        bare = servers.serve("bench.taxii_servers:bare_app", port, bare_dir, bare_env)
+        processes.append(bare)
+        yield SideBySide(
+            hub, bare, objects_url, auth, f"http://127.0.0.1:{port}/bench/ceiling", queries
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(bare_dir, ignore_errors=True)
 
 
 def routes(target: load.Target, base: str, queries: list[bytes]) -> dict[str, dict[str, Any]]:
@@ -139,35 +203,19 @@ def main() -> None:
     args = parser.parse_args()
     if not wrk.available():
         sys.exit("wrk is not installed (apt-get install wrk)")
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-stack-"))
-    bare_dir = Path(tempfile.mkdtemp(prefix="accord-bare-"))
-    processes = []
-    try:
-        if args.database_url:
-            empty(args.database_url)
-        seeded = servers.seed_hub(data_dir, args.database_url)
-        queries = import_advisories(data_dir, args.database_url)
-        # No job worker in the server: the import queued a refresh of the accountability
-        # figures, seconds of CPU that would land in the middle of a measurement.
-        hub, objects_url, auth = servers.start_hub(
-            data_dir, args.database_url, seeded=seeded, env={"ACCORD_WORKER_IN_PROCESS": "false"}
-        )
-        processes.append(hub)
-        port = servers.free_port()
-        bare_env = {**os.environ, "PYTHONPATH": str(servers.ROOT)}
-        processes.append(servers.serve("bench.taxii_servers:bare_app", port, bare_dir, bare_env))
-        target = load.Target("hub", objects_url, {"Authorization": auth})
+    with side_by_side(args.database_url) as run:
+        assert run is not None
+        target = load.Target("hub", run.objects_url, {"Authorization": run.auth})
         rate = ingest(target, args.objects, 1000)
         prepare(target, args.objects)
         print(f"{args.objects:,} objects stored ({rate:,.0f}/s); "
               f"load average {os.getloadavg()}", flush=True)  # fmt: skip
-        base = objects_url.split("/taxii2/")[0]
-        hub_routes = routes(target, base, queries)
+        hub_routes = routes(target, run.base, run.queries)
         worst: dict[str, float] = {}
         for round_ in range(args.rounds):
             for connections in (1, 8):
                 print(f"round {round_ + 1}, {connections} connection(s):")
-                shares = measure(f"http://127.0.0.1:{port}/bench/ceiling", hub_routes,
+                shares = measure(run.bare_url, hub_routes,
                                  seconds=args.seconds, connections=connections)  # fmt: skip
                 for name, share in shares.items():
                     key = f"{name} x{connections}"
@@ -175,12 +223,6 @@ def main() -> None:
         print("lowest share of bare FastAPI over the rounds:")
         for key, share in worst.items():
             print(f"  {key:16} {share:5.0%}")
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
-        shutil.rmtree(bare_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import stack, wrk
 from bench import taxii_load as load
-from bench import taxii_servers as servers
 from bench.sharing_taxii import ingest, prepare
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -117,43 +115,24 @@ def main() -> None:
     parser.add_argument("--routes", default="ceiling,first page,match[id],added_after")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-cost-"))
-    bare_dir = Path(tempfile.mkdtemp(prefix="accord-bare-"))
-    processes = []
-    try:
-        if args.database_url:
-            stack.empty(args.database_url)
-        seeded = servers.seed_hub(data_dir, args.database_url)
-        hub, objects_url, auth = servers.start_hub(
-            data_dir, args.database_url, seeded=seeded, env={"ACCORD_WORKER_IN_PROCESS": "false"}
-        )
-        processes.append(hub)
-        port = servers.free_port()
-        bare_env = {**os.environ, "PYTHONPATH": str(servers.ROOT)}
-        bare = servers.serve("bench.taxii_servers:bare_app", port, bare_dir, bare_env)
-        processes.append(bare)
-        target = load.Target("hub", objects_url, {"Authorization": auth})
+    with stack.side_by_side(args.database_url, advisories=False) as run:
+        assert run is not None
+        target = load.Target("hub", run.objects_url, {"Authorization": run.auth})
         ingest(target, args.objects, 1000)
         prepare(target, args.objects)
-        base = objects_url.split("/taxii2/")[0]
         wanted = args.routes.split(",")
-        hub_routes = {k: v for k, v in stack.routes(target, base, []).items() if k in wanted}
+        hub_routes = {k: v for k, v in stack.routes(target, run.base, []).items() if k in wanted}
         for round_ in range(args.rounds):
             for connections in (1, 8):
                 print(f"round {round_ + 1}, {connections} connection(s), "
                       f"load average {os.getloadavg()[0]:.1f}:", flush=True)  # fmt: skip
-                figures = cost(bare.pid, {"url": f"http://127.0.0.1:{port}/bench/ceiling"},
+                figures = cost(run.bare.pid, {"url": run.bare_url},
                                seconds=args.seconds, connections=connections)  # fmt: skip
                 print(f"  bare FastAPI  {figures}", flush=True)
                 for name, options in hub_routes.items():
-                    figures = cost(hub.pid, options, seconds=args.seconds, connections=connections)
+                    figures = cost(run.hub.pid, options, seconds=args.seconds,
+                                   connections=connections)  # fmt: skip
                     print(f"  {name:12}  {figures}", flush=True)
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
-        shutil.rmtree(bare_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
