@@ -5,7 +5,6 @@ PostgreSQL query take the worker thread; a token due to be marked used is marked
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -16,9 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.advisories import importer, osv_api
 from accord.config import Settings
 from accord.identity.models import ApiToken
-from accord.prepared import ReadConnections
-from accord.web.app import create_app
 from tests.factories import Factories
+from tests.loop_reads import count_hops, on_sqlite, threaded_client
 
 JINJA2 = {"package": {"ecosystem": "PyPI", "name": "jinja2"}, "version": "2.4.1"}
 QUERIES = [
@@ -35,15 +33,7 @@ QUERIES = [
 @pytest.fixture
 def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The query route's work handed to a worker thread, by name."""
-    seen: list[str] = []
-    original = osv_api.run_in_threadpool
-
-    async def counting(work: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(work.__name__)
-        return await original(work, *args, **kwargs)
-
-    monkeypatch.setattr(osv_api, "run_in_threadpool", counting)
-    return seen
+    return count_hops(monkeypatch, osv_api, lambda work, *args: work.__name__)
 
 
 @pytest.fixture
@@ -51,15 +41,8 @@ def threaded(
     settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     """A client of a second app whose reads always run in a worker thread."""
-    other = create_app(settings, engine=engine)
-    connections: ReadConnections = other.state.read_connections
-    monkeypatch.setattr(connections, "prepare_loop", lambda: None)
-    with TestClient(other, base_url="http://testserver") as client:
+    with threaded_client(settings, engine, monkeypatch) as client:
         yield client
-
-
-def _on_sqlite(app: FastAPI) -> bool:
-    return bool(app.state.engine.dialect.name == "sqlite")
 
 
 def test_kept_answers_on_the_loop_are_the_threads_bytes(
@@ -83,7 +66,7 @@ def test_kept_answers_on_the_loop_are_the_threads_bytes(
     for body in QUERIES:
         client.post("/v1/query", json=body)
     # Kept now: on SQLite no query takes the thread (a 400 is refused before any read).
-    assert len(hops) == (0 if _on_sqlite(app) else len(QUERIES) - 2), hops
+    assert len(hops) == (0 if on_sqlite(app) else len(QUERIES) - 2), hops
 
 
 def test_a_query_not_kept_and_a_batch_take_the_thread(
@@ -98,7 +81,7 @@ def test_a_query_not_kept_and_a_batch_take_the_thread(
     assert first.json()["vulns"]
     batch = client.post("/v1/querybatch", json={"queries": [JINJA2, other]})
     assert batch.status_code == 200
-    on_loop = _on_sqlite(app)
+    on_loop = on_sqlite(app)
     assert hops == (["_answer_to"] if on_loop else ["_answer_to"] * 2) + ["_answer_to"]
 
 
@@ -117,5 +100,5 @@ def test_a_tokens_use_is_marked_when_its_answer_came_from_the_loop(
     assert client.post("/v1/query", json=JINJA2, headers=headers).status_code == 200
     with session_factory() as db:
         assert db.scalar(select(ApiToken.last_used_at)) is not None
-    if _on_sqlite(app):
+    if on_sqlite(app):
         assert hops == ["record_use"]  # the answer on the loop; only the mark in a thread

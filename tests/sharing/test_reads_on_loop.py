@@ -20,7 +20,7 @@ from accord.prepared import ReadConnections, Reading
 from accord.sharing import reading
 from accord.sharing import routes as sharing_routes
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
-from accord.web.app import create_app
+from tests.loop_reads import count_hops, on_sqlite, threaded_client
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
 
@@ -38,15 +38,7 @@ def _one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The reads handed to a worker thread, by the name of their work."""
-    seen: list[str] = []
-    original = reading.run_in_threadpool
-
-    async def counting(work: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(args[0].__name__)
-        return await original(work, *args, **kwargs)
-
-    monkeypatch.setattr(reading, "run_in_threadpool", counting)
-    return seen
+    return count_hops(monkeypatch, reading, lambda work, *args: args[0].__name__)
 
 
 @pytest.fixture
@@ -54,15 +46,8 @@ def threaded(
     settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     """A client of a second app whose reads always run in a worker thread."""
-    other = create_app(settings, engine=engine)
-    connections: ReadConnections = other.state.read_connections
-    monkeypatch.setattr(connections, "prepare_loop", lambda: None)
-    with TestClient(other, base_url="http://testserver") as client:
+    with threaded_client(settings, engine, monkeypatch) as client:
         yield client
-
-
-def _on_sqlite(app: FastAPI) -> bool:
-    return bool(app.state.engine.dialect.name == "sqlite")
 
 
 def _store(client: TestClient, world: SharingWorld, count: int) -> list[str]:
@@ -114,7 +99,7 @@ def test_reads_on_the_loop_answer_the_same_bytes_as_in_a_thread(
     hops.clear()
     for path, headers in requests:
         client.get(path, headers=headers)
-    assert len(hops) == (0 if _on_sqlite(app) else len(requests)), hops
+    assert len(hops) == (0 if on_sqlite(app) else len(requests)), hops
 
 
 def test_only_point_reads_run_on_the_loop(
@@ -133,7 +118,7 @@ def test_only_point_reads_run_on_the_loop(
     assert [o["id"] for o in one.json()["objects"]] == [ids[0]]
     kept = client.get(objects, headers=producer)
     assert kept.content == page.content
-    if _on_sqlite(app):
+    if on_sqlite(app):
         assert hops == ["_objects"]  # the page not kept; not match[id], not the kept page
     else:
         assert hops == ["_objects"] * 3
@@ -156,7 +141,7 @@ def test_every_version_of_one_object_is_read_in_a_thread(
     latest = client.get(objects + f"{ids[0]}/", headers=producer)
     assert [o["id"] for o in latest.json()["objects"]] == ids
     # The first two in a thread (not kept yet); the latest version alone on the loop.
-    assert len(hops) == (2 if _on_sqlite(app) else 3), hops
+    assert len(hops) == (2 if on_sqlite(app) else 3), hops
 
 
 def test_a_lock_met_on_the_loop_is_waited_for_in_a_thread(
@@ -186,7 +171,7 @@ def test_a_lock_met_on_the_loop_is_waited_for_in_a_thread(
     assert after.status_code == 200
     assert after.content == before.content
     assert hops == ["busy_on_the_loop"]
-    assert places == ([True, False] if _on_sqlite(app) else [False])
+    assert places == ([True, False] if on_sqlite(app) else [False])
 
 
 def test_the_loops_connection_never_waits_for_a_lock(
@@ -196,7 +181,7 @@ def test_the_loops_connection_never_waits_for_a_lock(
     objects = f"/taxii2/hub/collections/{world.collection}/objects/"
     assert client.get(objects, headers={**TAXII, **world.bearer("producer")}).status_code == 200
     connections: ReadConnections = app.state.read_connections
-    if not _on_sqlite(app):
+    if not on_sqlite(app):
         assert not connections.ready_on_loop()  # a round trip to a server: never on the loop
         return
     assert connections.ready_on_loop()
