@@ -112,11 +112,10 @@ _VERSION_STATEMENTS: dict[str, Select[Any]] = {}
 def stored(db: Session) -> Ranges | None:
     """The ranges stored as ``db``'s transaction sees them, if the kept set is of its version
     (read again when stale, at most every ``REREAD_SECONDS``); None when it cannot be used."""
-    dialect = db.get_bind().dialect.name
-    version, clean = tuple(db.execute(_version_statement(dialect)).one())
+    bind = db.get_bind()
+    version, clean = tuple(db.execute(_version_statement(bind.dialect.name)).one())
     if not clean:
         return None
-    bind = db.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     kept_for = _kept_for(engine)
     kept = kept_for.ranges
