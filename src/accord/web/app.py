@@ -311,6 +311,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     errors.install(app)
     # Each request matched against the routes its path's first segments can reach only.
     RouteIndex.install(app.router)
+    RouteIndex.match_once(app.router)
     # Upload pages that take more than ACCORD_MAX_REQUEST_BYTES, and say so beside the field.
     larger = {misp_pages.PATH: misp_pages.MAX_BODY_BYTES}
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, larger=larger)

@@ -17,6 +17,13 @@ method: 405), the redirect to the path with or without its trailing slash (same 
 the 404 are those of the whole router. Anything it cannot read the path of (a host route, an
 unknown kind of route) is kept in every copy. Requests whose segments no route names share one
 copy per unknown position, so the number of copies is bounded by the routes, not by clients.
+
+FastAPI 0.16x also matches an included router twice for each request it serves: once when the
+router's loop asks whether the router matches (``_IncludedRouter.matches``), and again, the
+same way, when it hands the request to the router (``_IncludedRouter._handle_selected``), which
+tries its routes in order again. :class:`_MatchedOnce` keeps the first full match in the
+request's scope and hands it to the second, a tenth of a TAXII read's instructions in
+FastAPI's routing saved (docs/benchmarks.md, "Matched once").
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from starlette.routing import Router
+from fastapi import routing as fastapi_routing
+from starlette.routing import Match, Router
 from starlette.types import Receive, Scope, Send
 
 # A request's segment that no route names literally: only parameters match it.
@@ -57,6 +65,20 @@ class RouteIndex:
         index = cls(router)
         router.middleware_stack = index
         return index
+
+    @staticmethod
+    def match_once(router: Router) -> int:
+        """Have each router ``router`` includes match a request once (:class:`_MatchedOnce`);
+        the number of included routers changed so."""
+        included = getattr(fastapi_routing, "_IncludedRouter", None)
+        if included is None or not hasattr(included, "_match"):
+            return 0  # another FastAPI: included routers are routes of their own, matched once
+        changed = 0
+        for route in router.routes:
+            if type(route) is included:
+                route.__class__ = _MatchedOnce
+                changed += 1
+        return changed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,3 +172,31 @@ def _pattern(path: object) -> frozenset[Pattern]:
 def _low_priority(router: Router) -> bool:
     routes: Iterable[Any] = getattr(router, "_iter_low_priority_routes", lambda: ())()
     return any(True for _ in routes)
+
+
+# Where a request's scope keeps an included router's full match, between the router loop's
+# question and the router's handling: (the router, the request's path, method and root path
+# the match was of, the match).
+_MATCHED = "accord.included_match"
+_Included: Any = getattr(fastapi_routing, "_IncludedRouter", object)
+
+
+class _MatchedOnce(_Included):  # type: ignore[misc]
+    """A FastAPI included router that finds the route of a request once.
+
+    ``_match`` is a pure function of the request's path, method, root path and type (the
+    scope's other changes between the two calls are the router's own bookkeeping, undone
+    after the first): its full match is kept in the scope for the next call about the same
+    request and router, and used once. Anything else (no match, a partial one: a 405; the
+    redirect's copy of the scope with another path) is matched as FastAPI matches it.
+    """
+
+    def _match(self, scope: Scope) -> Any:
+        asked = (scope.get("path"), scope.get("method"), scope.get("root_path"), scope["type"])
+        kept = scope.pop(_MATCHED, None)
+        if kept is not None and kept[0] is self and kept[1] == asked:
+            return kept[2]
+        found = super()._match(scope)
+        if found[0] == Match.FULL:
+            scope[_MATCHED] = (self, asked, found)
+        return found
