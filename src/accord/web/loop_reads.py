@@ -11,6 +11,7 @@ thread.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -42,5 +43,19 @@ def threads_idle() -> bool:
     statement, and taking it back from busy threads costs the loop up to a switch interval
     (5 ms) a statement, which a burst of reads on the loop added up to a stall
     (tests/web/test_load.py's mixed burst). With threads at work the reads take the thread;
-    alone, the hop is all the saving."""
-    return bool(to_thread.current_default_thread_limiter().borrowed_tokens == 0)
+    alone, the hop is all the saving.
+
+    The pool's limiter is the event loop's (anyio keeps one a loop, made at its first use and
+    kept for the loop's life): it is looked up once a loop, as admission does for sizing it;
+    anyio's look-up cost the read on the loop more than one of its statements (profiled,
+    docs/benchmarks.md "Matched once")."""
+    global _kept
+    loop = asyncio.get_running_loop()
+    kept = _kept  # read once: another thread's loop may replace it meanwhile
+    if kept[0] is not loop:
+        kept = _kept = (loop, to_thread.current_default_thread_limiter())
+    return bool(kept[1].borrowed_tokens == 0)
+
+
+# The last event loop asked about and its thread pool's limiter (``threads_idle``).
+_kept: tuple[Any, Any] = (None, None)
