@@ -20,7 +20,8 @@ A slot is held only while the hub works. A request's body is received before it 
 (within ``request_body_seconds``, else 408, and within ``max_request_bytes``): a client sending
 a byte at a time held a slot for minutes, and four of them stopped every write. A slot is
 given up as the answer's last part is handed to the server, or once a part has waited
-``request_body_seconds`` for a client that does not read it.
+``request_body_seconds`` (up to a quarter more: :class:`Watch`) for a client that does not
+read it.
 
 Whether a request is a read or a write is the route's (:mod:`accord.web.admission_classes`):
 admission leaves the answer in the scope, and the request's session follows it.
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import anyio.to_thread
 import orjson
@@ -81,13 +82,14 @@ class Admission:
         self.backoff = Backoff()
         self._sized: object | None = None
         self._sized_on: object | None = None  # the event loop whose limiter was sized
+        self._watch: Watch | None = None  # the parts being sent on that loop
         self._classes: Classes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        self._size_threads()
+        watch = self._size_threads()
         if scope["path"] in HEALTH_PATHS:
             gate, seconds = self.health, 0.0
         else:
@@ -140,15 +142,17 @@ class Admission:
                 await send(message)
             else:
                 # A client that does not read its answer holds no slot: past
-                # ``client_seconds`` the timer gives it up while the part is still being sent.
-                # A timer on the loop rather than the send in a task of its own under
+                # ``client_seconds`` the loop's watch gives it up while the part is still
+                # being sent. A watch rather than the send in a task of its own under
                 # ``wait_for``: that cost every answer a task, a shield and a timeout, a sixth
-                # of the hub's whole stack on a small answer (docs/benchmarks.md).
-                timer = asyncio.get_running_loop().call_later(self.client_seconds, release)
+                # of the hub's whole stack on a small answer; and rather than a timer a part,
+                # which under uvloop cost an answer as much as FastAPI's dependency stacks
+                # (docs/benchmarks.md, "Matched once").
+                part = watch.add(release)
                 try:
                     await send(message)
                 finally:
-                    timer.cancel()
+                    watch.done(part)
 
         try:
             await self.app(scope, receive, handing_send)
@@ -184,20 +188,65 @@ class Admission:
             self._classes = Classes(getattr(state, "routers", None) or ())
         return self._classes
 
-    def _size_threads(self) -> None:
+    def _size_threads(self) -> Watch:
+        """Size the event loop's thread pool, once a loop; the loop's :class:`Watch`."""
         # The thread pool of sync routes and ``run_in_threadpool`` is anyio's default limiter,
         # one per event loop (40 threads unless told). One thread per admitted request and the
         # reserve's: a request that holds a connection always finds a thread to go on with.
         # Looked up once per event loop (the limiter is the loop's): anyio's look-up costs
         # more than the rest of admission.
         loop = asyncio.get_running_loop()
-        if loop is self._sized_on:
-            return
+        watch = self._watch
+        if loop is self._sized_on and watch is not None:
+            return watch
         limiter = anyio.to_thread.current_default_thread_limiter()
         if limiter is not self._sized:
             limiter.total_tokens = self.threads
             self._sized = limiter
         self._sized_on = loop
+        # Parts sent on another loop stay with that loop's watch, which their sends hold.
+        self._watch = watch = Watch(loop, self.client_seconds)
+        return watch
+
+
+class Watch:
+    """Parts of answers being sent on one event loop, each given up (its slot released) once
+    it has waited ``seconds`` for its client, looked at by one timer every quarter of that.
+
+    A part's slot is so given up between ``seconds`` and a quarter more after its send began.
+    A timer of its own for every part cost each answer under uvloop (a libuv timer made,
+    started, stopped and closed) about 10 µs: as much as FastAPI's two dependency stacks."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+        self.loop = loop
+        self.seconds = seconds
+        self.tick = seconds / 4
+        self.parts: dict[int, tuple[float, Callable[[], None]]] = {}
+        self.timer: asyncio.TimerHandle | None = None
+        self._count = 0
+
+    def add(self, release: Callable[[], None]) -> int:
+        """Watch a part being sent: ``release`` is called if it is still sending past
+        ``seconds``. The part's key, for :meth:`done`."""
+        self._count += 1
+        part = self._count
+        self.parts[part] = (self.loop.time() + self.seconds, release)
+        if self.timer is None:
+            self.timer = self.loop.call_later(self.tick, self._look)
+        return part
+
+    def done(self, part: int) -> None:
+        """The part is sent (or its send failed): no longer watched."""
+        self.parts.pop(part, None)
+
+    def _look(self) -> None:
+        self.timer = None
+        now = self.loop.time()
+        for part in [p for p, (until, _) in self.parts.items() if until <= now]:
+            _, release = self.parts.pop(part)
+            release()
+        if self.parts:
+            self.timer = self.loop.call_later(self.tick, self._look)
 
 
 def _declared_length(scope: Scope) -> int | None:
