@@ -81,3 +81,84 @@ def test_a_part_stuck_sending_is_given_up_within_a_quarter_more(settings: Settin
 
     waited = asyncio.run(scenario())
     assert 0.4 <= waited < 0.4 * 1.25 + 0.3  # the slot given up, not before its time
+
+
+def _with_body() -> Scope:
+    return {**_scope(), "headers": [(b"content-length", b"2")]}
+
+
+async def _body() -> Message:
+    return {"type": "http.request", "body": b"{}", "more_body": False}
+
+
+async def _never() -> Message:
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+def test_bodies_received_take_no_timer_each(settings: Settings) -> None:
+    admission = Admission(_answer, settings=settings)  # type: ignore[arg-type]
+    loop = asyncio.new_event_loop()
+    timers: list[Any] = []
+    original = loop.call_later
+
+    def counting(delay: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+        timers.append(callback)
+        return original(delay, callback, *args, **kwargs)
+
+    loop.call_later = counting  # type: ignore[method-assign]
+    sent: list[Message] = []
+
+    async def keep(message: Message) -> None:
+        sent.append(message)
+
+    async def scenario() -> None:
+        for _ in range(20):
+            await admission(_with_body(), _body, keep)
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+    assert len(timers) <= 1
+    assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [200] * 20
+
+
+def test_a_body_late_is_answered_408_and_a_cancelled_request_stays_cancelled(
+    settings: Settings,
+) -> None:
+    quick = settings.model_copy(update={"request_body_seconds": 0.2})
+    admission = Admission(_answer, settings=quick)  # type: ignore[arg-type]
+
+    async def late() -> tuple[list[Message], float]:
+        sent: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            sent.append(message)
+
+        started = time.monotonic()
+        await admission(_with_body(), _never, keep)
+        return sent, time.monotonic() - started
+
+    sent, waited = asyncio.run(late())
+    assert sent[0]["status"] == 408
+    assert 0.2 <= waited < 0.2 * 1.25 + 0.3
+
+    async def cancelled() -> tuple[bool, list[Message]]:
+        sent: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            sent.append(message)
+
+        task = asyncio.create_task(admission(_with_body(), _never, keep))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return True, sent
+        return False, sent
+
+    was_cancelled, sent = asyncio.run(cancelled())
+    assert was_cancelled
+    assert sent == []  # not answered 408: the cancellation was someone else's

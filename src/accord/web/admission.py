@@ -110,7 +110,7 @@ class Admission:
                 return
             self.receiving += 1
             try:
-                received = await self._receive_body(receive, limit)
+                received = await self._receive_body(receive, limit, watch)
             finally:
                 self.receiving -= 1
             if received is None:
@@ -160,26 +160,46 @@ class Admission:
             release()
 
     async def _receive_body(
-        self, receive: Receive, limit: int
+        self, receive: Receive, limit: int, watch: Watch
     ) -> tuple[list[Message], bool] | None:
-        """The request body's messages, received within ``client_seconds`` (None past it),
-        and whether it ended within ``limit`` bytes (else reading stopped past them)."""
+        """The request body's messages, received within ``client_seconds`` (None past it, up
+        to a quarter more: the loop's watch), and whether it ended within ``limit`` bytes
+        (else reading stopped past them).
+
+        Timed by the watch as ``asyncio.timeout`` times (the task cancelled, the cancellation
+        taken back and told from any other), without its timer a request: under uvloop
+        ``asyncio.timeout`` cost each request with a body about 20 µs (docs/benchmarks.md,
+        "Matched once")."""
         parts: list[Message] = []
         size = 0
+        task = asyncio.current_task()
+        assert task is not None  # an ASGI request runs in a task
+        cancelling = task.cancelling()
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        waiting = watch.add(expire)
         try:
-            async with asyncio.timeout(self.client_seconds):
-                while True:
-                    message = await receive()
-                    parts.append(message)
-                    if message["type"] != "http.request":
-                        return parts, True  # the client went away: the app is told so
-                    size += len(message.get("body", b""))
-                    if size > limit:
-                        return parts, False
-                    if not message.get("more_body", False):
-                        return parts, True
-        except TimeoutError:
-            return None
+            while True:
+                message = await receive()
+                parts.append(message)
+                if message["type"] != "http.request":
+                    return parts, True  # the client went away: the app is told so
+                size += len(message.get("body", b""))
+                if size > limit:
+                    return parts, False
+                if not message.get("more_body", False):
+                    return parts, True
+        except asyncio.CancelledError:
+            if expired and task.uncancel() <= cancelling:
+                return None
+            raise
+        finally:
+            watch.done(waiting)
 
     def _classify(self, scope: Scope) -> Classes:
         if self._classes is None:
