@@ -172,3 +172,22 @@ def test_a_judged_accept_header_is_judged_the_same_again(accept: str, allowed: b
         else:
             with pytest.raises(taxii.NotAcceptable):
                 taxii.require_accept(request)
+
+
+def test_the_direct_routes_are_served_without_fastapis_exit_stacks(
+    client: TestClient, world: SharingWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hot reads' apps are direct_routes._app (no "fastapi_inner_astack" in the scope at
+    # the endpoint); the answer is the same bytes as FastAPI's (the test above).
+    seen: list[bool] = []
+    original = sharing_routes.read
+
+    async def spying(work: Any, request: Request, *args: Any) -> Any:
+        seen.append("fastapi_inner_astack" in request.scope)
+        return await original(work, request, *args)
+
+    monkeypatch.setattr(sharing_routes, "read", spying)
+    objects = f"/taxii2/hub/collections/{world.collection}/objects/"
+    answer = client.get(objects, headers={**TAXII, **world.bearer("producer")})
+    assert answer.status_code == 200, answer.text
+    assert seen == [False]

@@ -31,6 +31,7 @@ from accord.sharing.queue import Queue
 from accord.transparency.batching import Publications
 from accord.web import errors
 from accord.web.admission import Admission
+from accord.web.direct_routes import serve_directly
 from accord.web.rendering import make_environment
 from accord.web.request_session import commits_where_it_ran
 from accord.web.routing import RouteIndex
@@ -312,6 +313,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # Each request matched against the routes its path's first segments can reach only.
     RouteIndex.install(app.router)
     RouteIndex.match_once(app.router)
+    # The hot reads' handlers served without FastAPI's dependency stacks (web.direct_routes).
+    serve_directly(app.router)
     # Upload pages that take more than ACCORD_MAX_REQUEST_BYTES, and say so beside the field.
     larger = {misp_pages.PATH: misp_pages.MAX_BODY_BYTES}
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, larger=larger)
