@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -301,3 +304,22 @@ def test_domain_names_are_the_names_the_single_pattern_took() -> None:
         assert (lookup._DOMAIN.match(name) is not None and len(name) <= 253) == expected, name
         if expected:
             assert lookup.classify(name) == ("domain", name.strip()), name
+
+
+@examples(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["'SHA-256'", "MD5", "'SHA-1'", "'SHA-512'", "SSDEEP", "sha256", "'x'"]),
+    st.sampled_from(["=", "!=", "ISSUBSET", "LIKE"]),
+    st.one_of(
+        st.text("0123456789abcdefABCDEFg \\'\t", max_size=70),
+        st.sampled_from([SHA, SHA.lower(), f" {SHA} ", "a" * 32, "A" * 40, "", "\\\\" + "a" * 62]),
+    ),
+)
+def test_one_hash_comparison_gives_what_the_loop_gives(
+    selector: str, operator: str, text: str
+) -> None:
+    # A tuple of one comparison takes observables_of's shortcut for one hash; a list its loop.
+    for value in (f"'{text}'", text, f"'{text}"):
+        path = ("hashes", selector.strip("'"))
+        one = patterns.Comparison("file", path, operator, value)
+        assert lookup.observables_of((one,)) == lookup.observables_of([one]), value

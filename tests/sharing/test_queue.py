@@ -3,6 +3,7 @@ never lost and never stored twice (``accord.sharing.queue``)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -20,11 +21,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord import collector
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.identity.credentials import digest
 from accord.identity.models import ApiToken, TokenScope, User
-from accord.sharing import queue
+from accord.sharing import queue, stix_validation
 from accord.sharing.models import Collection, QueuedEnvelope, StixObject, TaxiiStatus
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from tests.factories import Factories
@@ -143,6 +145,42 @@ def test_a_small_envelope_is_stored_before_the_answer(
     done = _post(bare, world, [stixgen.indicator(), stixgen.indicator()])
     assert (done["status"], done["success_count"]) == ("complete", 2)
     assert len(_stored_ids(bare, world)) == 2
+
+
+def test_a_queued_envelope_lets_its_checked_objects_go_before_the_collector_is_back(
+    bare: TestClient, queued: FastAPI, world: SharingWorld, monkeypatch: Any
+) -> None:
+    # Held past the pause, they were each looked at by the next young collection.
+    good = [stixgen.indicator() for _ in range(4)]
+    ids = {o["id"] for o in good}
+    alive_at_resume: list[int] = []
+    resume = collector.Paused.__exit__
+
+    def counting_exit(self: collector.Paused, *exc: object) -> None:
+        if self._count == 1:  # the collector is back after this
+            alive_at_resume.append(
+                sum(
+                    1
+                    for o in gc.get_objects()
+                    if isinstance(o, stix_validation.CheckedObject) and o.stix_id in ids
+                )
+            )
+        resume(self, *exc)
+
+    monkeypatch.setattr(collector.Paused, "__exit__", counting_exit)
+    enabled = gc.isenabled()
+    pending = _post(bare, world, good)
+    assert pending["status"] == "pending"
+    assert alive_at_resume
+    assert not any(alive_at_resume)
+    assert gc.isenabled() == enabled
+    assert collector.PAUSED._count == 0
+    url = f"/taxii2/hub/collections/{world.collection}/objects/"
+    answer = bare.post(url, content=b"{", headers=_headers(world))
+    assert answer.status_code == 400
+    assert (gc.isenabled(), collector.PAUSED._count) == (enabled, 0)
+    assert _drain(queued) == 1
+    assert sorted(_stored_ids(bare, world)) == sorted(ids)
 
 
 def test_envelopes_waiting_together_are_stored_in_one_batch(

@@ -82,6 +82,16 @@ _FIRST_64 = struct.Struct(">q").unpack_from  # the first 8 bytes as a signed big
 
 def observables_of(comparisons: Iterable[Comparison]) -> list[tuple[str, str]]:
     """The ``(kind, value)`` pairs a pattern tests for equality, normalised, without repeats."""
+    if type(comparisons) is tuple and len(comparisons) == 1:
+        # Most indicators: one hash compared to a literal without escapes. What the loop
+        # below gives it, without its steps for other kinds and operators.
+        one = comparisons[0]
+        literal = one.value
+        if one.operator == "=" and literal[:1] == "'" and "\\" not in literal:
+            kind = _kind_of(one)
+            if kind in _HASH_KIND_NAMES:
+                text = literal[1:-1].strip()
+                return [(kind, text.lower())] if _HEX.match(text) else []
     found: dict[tuple[str, str], None] = {}
     for comparison in comparisons:
         kind = _kind_of(comparison)

@@ -80,9 +80,15 @@ def check(pattern: str) -> CheckedPattern:
         head = one[1]
         shape = _ONE_SHAPES[head] if head in _ONE_SHAPES else _one_shape(head)
         if shape is not None:
-            comparison = Comparison(shape[0], shape[1], shape[2], one[2])
-            if shape[3]:
-                return CheckedPattern(_hash_problems((comparison,)), (comparison,))
+            value = one[2]
+            comparison = Comparison(shape[0], shape[1], shape[2], value)
+            regex = shape[3]
+            # _hash_problems of this one comparison, its selector's format found with its
+            # shape: the value is a plain literal, so its quotes are its first and last
+            # characters only, and value[1:-1] is what that function would match.
+            if regex is not None and not regex.match(value[1:-1]):
+                problem = f"FAIL: '{value[1:-1]}' is not a valid {shape[1][-1]} hash"
+                return CheckedPattern((problem,), (comparison,))
             return CheckedPattern((), (comparison,))
     return _check(pattern)
 
@@ -133,9 +139,10 @@ _ONE_VALUE = re.compile(
 
 
 # Per text before the value of a one-value pattern: the shape's one comparison (its type, path
-# and operator) and whether it names hashes; None when the shape is anything else (an error,
-# several comparisons, a placeholder in the path), which the general path then takes.
-_OneShape = tuple[str, tuple[PathPart, ...], str, bool]
+# and operator) and the hash format its value must have (None: it names no hashes, or a
+# selector without a known format); None when the shape is anything else (an error, several
+# comparisons, a placeholder in the path), which the general path then takes.
+_OneShape = tuple[str, tuple[PathPart, ...], str, re.Pattern[str] | None]
 _ONE_SHAPES: dict[str, _OneShape | None] = {}
 
 
@@ -148,10 +155,22 @@ def _one_shape(head: str) -> _OneShape | None:
         template = parsed.templates[0]
         c = template.comparison
         if template.value_slot == 0 and not template.marked_path:
-            found = (c.object_type, c.path, c.operator, template.hashes)
+            found = (c.object_type, c.path, c.operator, _one_hash_format(template))
     if len(_ONE_SHAPES) < 4096:
         _ONE_SHAPES[head] = found
     return found
+
+
+def _one_hash_format(template: _Template) -> re.Pattern[str] | None:
+    # What _hash_problems would match a one-value shape's value against: the format of the
+    # path's last part when the path names hashes and that part is a selector.
+    path = template.comparison.path
+    if not template.hashes or "hashes" not in path:
+        return None
+    selector = path[-1]
+    if selector is INDEX_STAR or not isinstance(selector, str):
+        return None
+    return _HASH_OF[selector] if selector in _HASH_OF else _hash_of(selector)
 
 
 def _skeleton(pattern: str) -> tuple[str, tuple[str, ...]] | None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from accord import collector
 from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import N_, Message, NotFound
@@ -186,17 +187,23 @@ def add_objects(
             db, actor=actor, collection_id=collection_id
         )
     # Checking an envelope of a thousand objects takes tens of milliseconds and reads nothing.
-    envelope = services.check_envelope(body)
-    if services.queues(envelope, settings):
-        entry = services.queue_objects(
-            state.queue,
-            actor=actor,
-            collection=collection,
-            producer_org_id=producer,
-            envelope=envelope,
-            now=utcnow(),
-            settings=settings,
-        )
+    # The collector stays paused until a queued envelope's entry is encoded and its checked
+    # objects (some ten thousand tuples, none in a cycle) are let go: after the pause, the
+    # first young collection looked at every one of them while they were still held here.
+    entry: QueuedEnvelope | None = None
+    with collector.PAUSED:
+        envelope = services.check_envelope(body)
+        if services.queues(envelope, settings):
+            entry = services.queue_entry(
+                actor=actor,
+                collection=collection,
+                producer_org_id=producer,
+                envelope=envelope,
+                now=utcnow(),
+            )
+            del envelope
+    if entry is not None:
+        services.enqueue(state.queue, entry, settings=settings)
         if state.drainer is not None:  # None only without the app's lifespan (tests)
             state.drainer.wake()
         answer: bytes | dict[str, Any] = pending_json(entry)

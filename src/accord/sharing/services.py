@@ -210,23 +210,18 @@ def queues(envelope: Sequence[ingest.Outcome], settings: Settings) -> bool:
     return len(envelope) >= settings.taxii_queue_from_objects
 
 
-def queue_objects(
-    waiting: queue.Queue,
+def queue_entry(
     *,
     actor: Actor,
     collection: Collection,
     producer_org_id: int,
     envelope: Sequence[ingest.Outcome],
     now: datetime,
-    settings: Settings,
 ) -> QueuedEnvelope:
-    """Acknowledge a checked envelope: its entry is committed to the queue, whose drainer
-    stores the objects (TAXII 2.1 status "pending"; see ``sharing.queue``)."""
+    """The queue entry of a checked envelope (its valid objects encoded, its failures and
+    pendings), not yet committed: see :func:`enqueue`."""
     authorize(actor, Action.SHARING_WRITE)
-    waiting.wait_for_room(
-        limit=settings.taxii_queue_max_objects, seconds=settings.taxii_queue_wait_seconds
-    )
-    entry = queue.entry_for(
+    return queue.entry_for(
         collection_id=collection.id,
         user_id=actor.user_id,
         producer_org_id=producer_org_id,
@@ -234,8 +229,16 @@ def queue_objects(
         now=now,
         status_uuid=str(uuid.uuid4()),
     )
+
+
+def enqueue(waiting: queue.Queue, entry: QueuedEnvelope, *, settings: Settings) -> None:
+    """Acknowledge a checked envelope: its entry is committed to the queue, whose drainer
+    stores the objects (TAXII 2.1 status "pending"; see ``sharing.queue``), once the queue
+    has room."""
+    waiting.wait_for_room(
+        limit=settings.taxii_queue_max_objects, seconds=settings.taxii_queue_wait_seconds
+    )
     waiting.put(entry)
-    return entry
 
 
 def check_envelope(body: bytes) -> list[ingest.Outcome]:

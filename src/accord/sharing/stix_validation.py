@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from accord.errors import N_, Message, Sentences, at_field
 from accord.sharing import patterns
+from accord.sharing.stix_language import LANGUAGE_TAG as _LANGUAGE_TAG
 from accord.sharing.stix_timestamps import _TIMESTAMP as _TIMESTAMP
 from accord.sharing.stix_timestamps import _from_groups as _from_groups
 from accord.sharing.stix_timestamps import format_timestamp as format_timestamp
@@ -38,25 +39,20 @@ _UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z"
 )
 _NOT_AN_IDENTIFIER = N_("must be an identifier: <type>--<RFC 4122 UUID>")
-# A well-formed language tag (RFC 5646, section 2.1; case does not matter): language (with
-# extended subtags), script, region, variants, extensions, private use; or private use alone,
-# or one of the irregular grandfathered tags (the regular ones are well-formed as they are).
-_LANGUAGE_TAG = re.compile(
-    r"""(?:
-        (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})
-        (?:-[a-z]{4})?
-        (?:-(?:[a-z]{2}|[0-9]{3}))?
-        (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*
-        (?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*
-        (?:-x(?:-[a-z0-9]{1,8})+)?
-      | x(?:-[a-z0-9]{1,8})+
-      | en-gb-oed | i-(?:ami|bnn|default|enochian|hak|klingon|lux|mingo|navajo|pwn|tao|tay|tsu)
-      | sgn-(?:be-fr|be-nl|ch-de)
-    )\Z""",
-    re.IGNORECASE | re.ASCII | re.VERBOSE,
-)
 # References whose target has a type of its own (STIX 2.1, sections 3.2 and 7.2).
 _TYPED_REFS = {"object_marking_refs": "marking-definition", "created_by_ref": "identity"}
+# Type names already found well formed (a feed sends a few): a set look-up, not the match.
+_TYPES_SEEN: set[str] = set()
+
+
+def _type(name: str) -> bool:
+    """Whether ``name`` is a well-formed type name (``_TYPE``); remembered when it is."""
+    found = _TYPE.match(name) is not None
+    if found and len(_TYPES_SEEN) < 4096:
+        _TYPES_SEEN.add(name)
+    return found
+
+
 # References already found well formed: a feed names the same markings and producer each time.
 _REFS_SEEN: set[tuple[str, str | None]] = set()
 # Property names already found well formed, each with what it names (a feed repeats the same
@@ -155,7 +151,11 @@ def check_identifier(value: object, field: str, *, of_type: str | None = None) -
     if not isinstance(value, str):
         raise StixInvalid(field, _NOT_AN_IDENTIFIER)
     stix_type, separator, unique = value.rpartition("--")
-    if not separator or not _TYPE.match(stix_type) or not _UUID.match(unique):
+    if (
+        not separator
+        or (stix_type not in _TYPES_SEEN and not _type(stix_type))
+        or not _UUID.match(unique)
+    ):
         raise StixInvalid(field, _NOT_AN_IDENTIFIER)
     if of_type is not None and stix_type != of_type:
         raise StixInvalid(
@@ -169,7 +169,7 @@ def check_object(obj: object) -> CheckedObject:
     if not isinstance(obj, dict):
         raise StixInvalid("object", N_("must be a JSON object"))
     stix_type = obj.get("type")
-    if not isinstance(stix_type, str) or not _TYPE.match(stix_type):
+    if not isinstance(stix_type, str) or (stix_type not in _TYPES_SEEN and not _type(stix_type)):
         raise StixInvalid("type", N_("must be 3-250 characters of a-z, 0-9 and '-'"))
     if stix_type == "bundle":
         raise StixInvalid("type", N_("a bundle is not stored; send its objects"))
