@@ -4,12 +4,15 @@ one a part, and a part stuck sending is still given up, its slot with it."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
+import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from accord.config import Settings
+from accord.web import admission as admission_module
 from accord.web.admission import Admission
 
 
@@ -162,3 +165,49 @@ def test_a_body_late_is_answered_408_and_a_cancelled_request_stays_cancelled(
     was_cancelled, sent = asyncio.run(cancelled())
     assert was_cancelled
     assert sent == []  # not answered 408: the cancellation was someone else's
+
+
+def test_a_loop_never_gets_the_watch_of_a_loop_raced_on_another_thread(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two threads' loops serving one app: the first is held while it makes its watch, the
+    # second makes its own meanwhile, then the first finishes. The second's next request must
+    # still be watched on its own loop: another loop's watch times its parts on that loop's
+    # thread, and once that loop is closed every request with a body failed there.
+    admission = Admission(_answer, settings=settings)  # type: ignore[arg-type]
+    making, go_on = threading.Event(), threading.Event()
+    made = admission_module.Watch.__init__
+
+    def held(watch: Any, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+        if threading.current_thread().name == "first":
+            making.set()
+            go_on.wait(5)
+        made(watch, loop, seconds)
+
+    monkeypatch.setattr(admission_module.Watch, "__init__", held)
+
+    async def watch_of_request() -> Any:
+        return admission._size_threads()
+
+    def first() -> None:
+        asyncio.run(watch_of_request())
+
+    thread = threading.Thread(target=first, name="first")
+    thread.start()
+    assert making.wait(5)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(watch_of_request())
+        go_on.set()
+        thread.join(5)
+        assert loop.run_until_complete(watch_of_request()).loop is loop
+        sent: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            sent.append(message)
+
+        loop.run_until_complete(admission(_with_body(), _body, keep))
+        assert [m.get("status") for m in sent if m["type"] == "http.response.start"] == [200]
+    finally:
+        go_on.set()
+        loop.close()

@@ -81,8 +81,10 @@ class Admission:
         # The Retry-After of each refusal: longer while many are refused (accord.web.backoff).
         self.backoff = Backoff()
         self._sized: object | None = None
-        self._sized_on: object | None = None  # the event loop whose limiter was sized
-        self._watch: Watch | None = None  # the parts being sent on that loop
+        # The event loop whose limiter was sized, and its watch of the parts being sent: one
+        # pair, written and read at once, so that a request on one loop never gets another
+        # loop's watch (two attributes, written apart, did when two loops' threads raced).
+        self._on: tuple[object, Watch | None] = (None, None)
         self._classes: Classes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -216,16 +218,16 @@ class Admission:
         # Looked up once per event loop (the limiter is the loop's): anyio's look-up costs
         # more than the rest of admission.
         loop = asyncio.get_running_loop()
-        watch = self._watch
-        if loop is self._sized_on and watch is not None:
+        on, watch = self._on
+        if on is loop and watch is not None:
             return watch
         limiter = anyio.to_thread.current_default_thread_limiter()
         if limiter is not self._sized:
             limiter.total_tokens = self.threads
             self._sized = limiter
-        self._sized_on = loop
         # Parts sent on another loop stay with that loop's watch, which their sends hold.
-        self._watch = watch = Watch(loop, self.client_seconds)
+        watch = Watch(loop, self.client_seconds)
+        self._on = (loop, watch)
         return watch
 
 
