@@ -33,8 +33,8 @@ async def _collect(message: Message) -> None:
     pass
 
 
-def test_answers_sent_take_no_timer_each(settings: Settings) -> None:
-    admission = Admission(_answer, settings=settings)  # type: ignore[arg-type]
+def _loop_counting_timers() -> tuple[asyncio.AbstractEventLoop, list[Any]]:
+    """A new event loop and the callbacks of every timer made on it."""
     loop = asyncio.new_event_loop()
     timers: list[Any] = []
     original = loop.call_later
@@ -44,6 +44,12 @@ def test_answers_sent_take_no_timer_each(settings: Settings) -> None:
         return original(delay, callback, *args, **kwargs)
 
     loop.call_later = counting  # type: ignore[method-assign]
+    return loop, timers
+
+
+def test_answers_sent_take_no_timer_each(settings: Settings) -> None:
+    admission = Admission(_answer, settings=settings)  # type: ignore[arg-type]
+    loop, timers = _loop_counting_timers()
 
     async def scenario() -> None:
         for _ in range(50):
@@ -101,15 +107,7 @@ async def _never() -> Message:
 
 def test_bodies_received_take_no_timer_each(settings: Settings) -> None:
     admission = Admission(_answer, settings=settings)  # type: ignore[arg-type]
-    loop = asyncio.new_event_loop()
-    timers: list[Any] = []
-    original = loop.call_later
-
-    def counting(delay: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
-        timers.append(callback)
-        return original(delay, callback, *args, **kwargs)
-
-    loop.call_later = counting  # type: ignore[method-assign]
+    loop, timers = _loop_counting_timers()
     sent: list[Message] = []
 
     async def keep(message: Message) -> None:
