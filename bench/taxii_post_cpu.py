@@ -13,7 +13,6 @@ counts instructions. Not part of the test suite.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import sys
 import tempfile
@@ -67,16 +66,8 @@ def main() -> None:
                         for i, p in enumerate(drainers(process.pid)))  # fmt: skip
             before = {name: threads(pid) for name, pid in pids.items()}
             parts = urlsplit(url)
-            connection = http.client.HTTPConnection(parts.netloc, timeout=600)
-            headers = {"Content-Type": servers.TAXII, "Accept": servers.TAXII,
-                       "Authorization": auth}  # fmt: skip
             started = time.perf_counter()
-            for body in bodies:
-                connection.request("POST", parts.path, body=body, headers=headers)
-                response = connection.getresponse()
-                if response.status != 202:
-                    raise RuntimeError(f"answered {response.status}: {response.read()[:300]!r}")
-                response.read()
+            servers.post_envelopes(parts.netloc, parts.path, auth, bodies)
             posted = time.perf_counter() - started
             time.sleep(3)
             after = {name: threads(pid) for name, pid in pids.items()}

@@ -19,7 +19,6 @@ the instructions valgrind collected divided by the objects posted. No status is 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
 import subprocess
@@ -32,19 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import taxii_servers as servers
 
 SIZE = 1000
-
-
-def post(port: int, path: str, auth: str, bodies: list[bytes]) -> None:
-    """Each body POSTed on one keep-alive connection; each must be acknowledged (202)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1200)
-    headers = {"Content-Type": servers.TAXII, "Accept": servers.TAXII, "Authorization": auth}
-    for body in bodies:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        answer = response.read()
-        if response.status != 202 or b'"failure_count":0' not in answer.replace(b" ", b""):
-            raise RuntimeError(f"answered {response.status}: {answer[:300]!r}")
-    connection.close()
 
 
 def main() -> None:
@@ -72,10 +58,10 @@ def main() -> None:
         auth = servers.basic("bench", token)
         try:
             servers.wait_for(port, process, seconds=900)
-            post(port, path, auth, bodies[: args.warm])
+            servers.post_envelopes(f"127.0.0.1:{port}", path, auth, bodies[: args.warm])
             switch = ["callgrind_control", "-i"]
             subprocess.run([*switch, "on", str(process.pid)], check=True, capture_output=True)
-            post(port, path, auth, bodies[args.warm :])
+            servers.post_envelopes(f"127.0.0.1:{port}", path, auth, bodies[args.warm :])
             subprocess.run([*switch, "off", str(process.pid)], check=True, capture_output=True)
         finally:
             process.terminate()

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import socket
@@ -95,6 +96,20 @@ def logged(data_dir: Path) -> list[str]:
 def basic(user: str, secret: str) -> str:
     """An HTTP Basic header value."""
     return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+def post_envelopes(netloc: str, path: str, auth: str, bodies: list[bytes]) -> None:
+    """Each body POSTed on one keep-alive connection; each must be acknowledged (202) with no
+    object failed."""
+    connection = http.client.HTTPConnection(netloc, timeout=1200)
+    headers = {"Content-Type": TAXII, "Accept": TAXII, "Authorization": auth}
+    for body in bodies:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        if response.status != 202 or b'"failure_count":0' not in answer.replace(b" ", b""):
+            raise RuntimeError(f"answered {response.status}: {answer[:300]!r}")
+    connection.close()
 
 
 # -- the hub -------------------------------------------------------------------------------
