@@ -218,6 +218,7 @@ class Settings(BaseSettings):
     request_wait_budget_seconds: float = Field(default=0.25, gt=0, le=300)
     # How long a client may take to send its request body (read before the request takes a
     # slot: past it, 408), or to take each part of its answer while the request holds one.
+    # One watch a loop looks four times a span (web.admission.Watch): enforced up to a quarter late.
     request_body_seconds: float = Field(default=30.0, gt=0, le=600)
     # How long a request waits for a database connection, or on SQLite for its turn to write,
     # before it is answered 503 with Retry-After instead of hanging.
