@@ -92,8 +92,12 @@ def store_checked(
     outcomes: Sequence[Outcome],
     source: Source,
     now: datetime,
+    refresh: bool = True,
 ) -> Report:
-    """Store the valid objects among checked ones; the caller has checked write access."""
+    """Store the valid objects among checked ones; the caller has checked write access.
+
+    With ``refresh`` false the caller queues the accountability refresh itself
+    (``events.recorded``) for what was stored: the drainer does it once a batch."""
     report = Report()
     valid: dict[tuple[str, datetime | None], Valid] = {}
     default = Tlp(collection.default_tlp)
@@ -113,7 +117,7 @@ def store_checked(
         valid[key] = outcome
     if valid:
         _store_valid(db, collection, valid, source, now, report)
-    if report.stored:
+    if report.stored and refresh:
         events.recorded(db)
     return report
 

@@ -38,6 +38,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord import collector
+from accord.accountability import events
 from accord.clock import utcnow
 from accord.db import unit_of_work
 from accord.identity.models import Organization, User
@@ -177,9 +178,11 @@ def drain(
                 ingest_locks.lock_whole(db, collection_id)
             uuids = [e.status_uuid for e in entries]
             done = set(db.scalars(select(TaxiiStatus.uuid).where(TaxiiStatus.uuid.in_(uuids))))
+            batch = _Batch()
             for entry in entries:
                 if entry.status_uuid not in done:
-                    _store(db, entry)
+                    _store(db, entry, batch)
+            batch.refresh(db)
     except Exception as exc:
         if entries:
             queue.failed(entries, f"{type(exc).__name__}: {exc}", max_attempts=max_attempts)
@@ -198,24 +201,60 @@ def _lock(db: Session) -> None:
         db.execute(text("SELECT 1"))
 
 
-def _store(db: Session, entry: QueuedEnvelope) -> None:
-    collection = db.get(Collection, entry.collection_id)
+class _Batch:
+    """What the entries of one drain share in its one transaction, read or done once.
+
+    The rows its entries name (collection, producer, account): the session's identity map
+    holds rows weakly, so each entry read them again (three statements an entry). And the
+    accountability refresh: queued once a batch for the periods its stored envelopes fall
+    in, not once an entry (a read of the queued job each time); a batch that crosses into a
+    new month queues both months' refreshes, as one envelope at a time did.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[type[Any], int], Any] = {}
+        self.moments: dict[tuple[str, ...], datetime] = {}
+
+    def get(self, db: Session, model: type[Any], row_id: int | None) -> Any:
+        """The row of ``model`` with ``row_id`` (None if there is none), read once a batch."""
+        if row_id is None:
+            return None
+        key = (model, row_id)
+        if key not in self.rows:
+            self.rows[key] = db.get(model, row_id)
+        return self.rows[key]
+
+    def stored_at(self, moment: datetime) -> None:
+        """Objects were stored at ``moment``: its periods' figures are to be refreshed."""
+        self.moments.setdefault(tuple(events.affected(moment)), moment)
+
+    def refresh(self, db: Session) -> None:
+        """Queue the refresh of each period the batch stored objects in."""
+        for moment in self.moments.values():
+            events.recorded(db, at=moment)
+
+
+def _store(db: Session, entry: QueuedEnvelope, batch: _Batch) -> None:
+    collection = batch.get(db, Collection, entry.collection_id)
     if collection is None:
         # Deleted meanwhile (with its owner): its statuses went with it, and so does this one.
         return
     # The side file has no foreign keys: an organization or account deleted meanwhile is
     # written as their deletion left what was stored before it (SET NULL), never as a
     # dangling id that would fail the whole batch at every try.
-    producer = _existing(db, Organization, entry.producer_org_id)
+    producer = _existing(db, batch, Organization, entry.producer_org_id)
     source = ingest.Source(producer_org_id=producer)
+    outcomes = decode(entry.payload)
     report = ingest.store_checked(
-        db, collection=collection, outcomes=decode(entry.payload), source=source, now=utcnow()
+        db, collection=collection, outcomes=outcomes, source=source, now=utcnow(), refresh=False
     )
+    if report.stored:
+        batch.stored_at(utcnow())
     report.failures[:0] = entry.failures
     ingest.record_status(
         db,
         collection_id=entry.collection_id,
-        user_id=_existing(db, User, entry.user_id),
+        user_id=_existing(db, batch, User, entry.user_id),
         total=entry.total_count,
         report=report,
         status_uuid=entry.status_uuid,
@@ -224,9 +263,9 @@ def _store(db: Session, entry: QueuedEnvelope) -> None:
 
 
 def _existing(
-    db: Session, model: type[Organization] | type[User], row_id: int | None
+    db: Session, batch: _Batch, model: type[Organization] | type[User], row_id: int | None
 ) -> int | None:
-    return row_id if row_id is not None and db.get(model, row_id) is not None else None
+    return row_id if batch.get(db, model, row_id) is not None else None
 
 
 # The drainer's page cache on SQLite, in KiB. A batch of 20,000 objects dirties some 30,000
