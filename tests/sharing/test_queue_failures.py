@@ -77,10 +77,10 @@ def test_an_entry_that_fails_every_try_is_set_aside_and_the_others_are_stored(
     last, last_ids = _queue(bare, world)
     store = queue._store
 
-    def fails_on_one(db: Session, entry: QueuedEnvelope) -> None:
+    def fails_on_one(db: Session, entry: QueuedEnvelope, *batch: Any) -> None:
         if entry.status_uuid == poisoned:
             raise RuntimeError("a row this hub cannot store")
-        store(db, entry)
+        store(db, entry, *batch)
 
     monkeypatch.setattr(queue, "_store", fails_on_one)
     outcomes = [_drain(app) for _ in range(9)]
