@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from accord import jsonio
+from accord.clock import utcnow
 from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work
 from accord.identity.policy import ANONYMOUS
@@ -73,16 +74,20 @@ def main() -> None:
         alone: tuple[list[float], list[float]] = ([], [])
         split: tuple[list[float], list[float], list[float]] = ([], [], [])
         for run in range(args.runs + 1):
+            now = utcnow()  # the same for both: scores decay with it
             with unit_of_work(factory) as db:
                 reader = reader_for(db, ANONYMOUS)
                 c0, t0 = time.process_time(), time.perf_counter()
-                written = jsonio.dumps(indicators.answer(db, reader=reader, values=asked))
+                found = indicators.answer(db, reader=reader, values=asked, now=now)
+                written = jsonio.dumps(found)
                 t1, c1 = time.perf_counter(), time.process_time()
             with unit_of_work(factory) as db:
                 reader = reader_for(db, ANONYMOUS)
                 spent: list[float] = []
                 c2, t2 = time.process_time(), time.perf_counter()
-                pooled = pool.answer_json(db, reader=reader, values=asked, helper_cpu=spent)
+                pooled = pool.answer_json(
+                    db, reader=reader, values=asked, now=now, helper_cpu=spent
+                )
                 t3, c3 = time.perf_counter(), time.process_time()
             if pooled != written:
                 raise SystemExit("the pooled answer differs from the one of one process")

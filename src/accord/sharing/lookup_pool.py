@@ -32,7 +32,9 @@ import contextlib
 import gc
 import logging
 import multiprocessing
+import os
 import signal
+import socket
 import struct
 import threading
 import time
@@ -62,6 +64,8 @@ RESTART_SECONDS = 5.0
 # What a warming helper looks up: one value of each kind, so each statement is compiled.
 _WARM_VALUES = ["192.0.2.1", "2001:db8::1", "example.com", "http://example.com/x", "0" * 64]
 _OK, _FAILED, _READY = b"J", b"E", b"R"
+# The room asked for in each pipe's socket (see ``_widen``).
+PIPE_BYTES = 8 * 1024 * 1024
 _CPU = struct.Struct("<d")
 
 
@@ -238,6 +242,8 @@ class LookupPool:
             return
         self._not_before[index] = now + RESTART_SECONDS
         ours, theirs = self._context.Pipe(duplex=True)
+        _widen(ours)
+        _widen(theirs)
         process = self._context.Process(
             target=_serve, args=(self._settings, theirs), name="accord-lookup", daemon=True
         )
@@ -289,6 +295,15 @@ class LookupPool:
             self._not_before = [0.0] * self._count
         for helper in helpers:
             helper.stop()
+
+
+def _widen(pipe: Connection) -> None:
+    """Room in the pipe's socket for a whole slice's answer (some 2 MB of a look-up of 10,000
+    values split in two), so that a helper writes it at once rather than in turns with the
+    web process's reads, each a wait for a core on a busy machine (the kernel caps it at
+    ``net.core.wmem_max``)."""
+    with socket.socket(fileno=os.dup(pipe.fileno())) as end:
+        end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_BYTES)
 
 
 def _cuts(total: int, parts: int) -> list[tuple[int, int]]:
