@@ -213,3 +213,25 @@ def test_a_small_look_up_is_answered_alone(db: Session, pool: LookupPool) -> Non
     found = pool.answer_json(db, reader=seen, values=["8.8.8.8"], helper_cpu=spent)
     assert spent == []
     assert orjson.loads(found)[0]["value"] == "8.8.8.8"
+
+
+def test_the_first_large_look_up_starts_the_helpers_without_waiting_for_them(
+    settings: Settings, db: Session
+) -> None:
+    lazy = LookupPool(settings.model_copy(update={"lookup_helpers": 1, "lookup_split_values": 2}))
+    try:
+        seen = reader_for(db, ANONYMOUS)
+        values = ["8.8.8.8", "nothing.example"]
+        spent: list[float] = []
+        first = lazy.answer_json(db, reader=seen, values=values, helper_cpu=spent)
+        assert spent == []  # answered here: no helper was running
+        deadline = time.monotonic() + 30
+        while not lazy.helper_pids():  # started by the look-up, in a thread of its own
+            assert time.monotonic() < deadline, "the look-up started no helper"
+            time.sleep(0.05)
+        assert lazy.wait_ready(120)
+        assert lazy.answer_json(db, reader=seen, values=values, helper_cpu=spent) == first
+        assert len(spent) == 1
+    finally:
+        lazy.stop()
+    assert lazy.helper_pids() == []

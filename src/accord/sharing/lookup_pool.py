@@ -29,28 +29,25 @@ them, it answers alone.
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import multiprocessing
 import os
-import signal
 import socket
-import struct
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnProcess
 
-import orjson
 from sqlalchemy.orm import Session
 
 from accord import jsonio
 from accord.clock import utcnow
 from accord.config import Settings
-from accord.identity.policy import ANONYMOUS, Action, authorize
+from accord.identity.policy import Action, authorize
 from accord.sharing import indicators
+from accord.sharing.lookup_helper import CPU, OK, READY, elements, serve
 from accord.sharing.readers import Reader
 
 log = logging.getLogger(__name__)
@@ -61,12 +58,8 @@ ANSWER_SECONDS = 10.0
 # A helper slot is started again at most this often (a helper failing at its start, the
 # database unreachable, costs a process start every few seconds, not one a look-up).
 RESTART_SECONDS = 5.0
-# What a warming helper looks up: one value of each kind, so each statement is compiled.
-_WARM_VALUES = ["192.0.2.1", "2001:db8::1", "example.com", "http://example.com/x", "0" * 64]
-_OK, _FAILED, _READY = b"J", b"E", b"R"
 # The room asked for in each pipe's socket (see ``_widen``).
 PIPE_BYTES = 8 * 1024 * 1024
-_CPU = struct.Struct("<d")
 
 
 class _Helper:
@@ -82,7 +75,7 @@ class _Helper:
         """Whether the helper is warm (reads its "ready" byte once it is)."""
         try:
             if not self.ready and self.pipe.poll(0):
-                self.ready = self.pipe.recv_bytes() == _READY
+                self.ready = self.pipe.recv_bytes() == READY
         except (OSError, EOFError):
             return False  # it died warming up: found dead at the next look-up, started again
         return self.ready
@@ -111,6 +104,8 @@ class LookupPool:
         self._lock = threading.Lock()
         self._slots: list[_Helper | None] = [None] * self._count
         self._not_before = [0.0] * self._count
+        self._starting: set[int] = set()
+        self._generation = 0
 
     def answer_json(
         self,
@@ -171,7 +166,7 @@ class LookupPool:
                 db, reader=reader, values=values[start:end], include_expired=include_expired,
                 now=now,
             )  # fmt: skip
-            own = _elements(mine)
+            own = elements(mine)
         # Every helper asked is read to its answer (or failed), so none is handed back with
         # an answer still waiting in its pipe.
         parts = [own]
@@ -191,15 +186,15 @@ class LookupPool:
         except (OSError, EOFError):
             self._failed(helper, "ended")
             return None
-        if reply[:1] != _OK:
+        if reply[:1] != OK:
             # An error the helper could not answer through (or JSON orjson will not write,
             # which ``jsonio`` writes otherwise: only a whole answer written here is sure to
             # be the same bytes). The helper itself is sound: it is kept.
             log.warning("a look-up helper failed: %s", reply[1:200].decode(errors="replace"))
             return None
         if helper_cpu is not None:
-            helper_cpu.append(_CPU.unpack_from(reply, 1)[0])
-        return reply[1 + _CPU.size :]
+            helper_cpu.append(CPU.unpack_from(reply, 1)[0])
+        return reply[1 + CPU.size :]
 
     def _take(self, values: int) -> list[_Helper]:
         """Idle warm helpers for a look-up of ``values`` values (at most one each but one),
@@ -211,7 +206,7 @@ class LookupPool:
                     self._failed_locked(index, helper, "ended")
                     helper = None
                 if helper is None:
-                    self._start_locked(index)
+                    self._start_soon_locked([index])
                     continue
                 if len(taken) < values - 1 and not helper.busy and helper.poll_ready():
                     helper.busy = True
@@ -234,30 +229,58 @@ class LookupPool:
                     helper.process.exitcode)  # fmt: skip
         helper.stop(kill=True)
         self._slots[index] = None
-        self._start_locked(index)
+        self._start_soon_locked([index])
 
-    def _start_locked(self, index: int) -> None:
+    def _start_soon_locked(self, indices: list[int]) -> None:
+        """Start helpers in these slots, in a thread of their own: a process's start takes
+        some 12 ms (the new interpreter's warm-up, a second or more, is its own), which no
+        look-up waits for. A slot is started at most once every ``RESTART_SECONDS``."""
         now = time.monotonic()
-        if now < self._not_before[index]:
+        due = [i for i in indices if i not in self._starting and now >= self._not_before[i]]
+        if not due:
             return
-        self._not_before[index] = now + RESTART_SECONDS
+        for index in due:
+            self._starting.add(index)
+            self._not_before[index] = now + RESTART_SECONDS
+        threading.Thread(
+            target=self._start_each, args=(due, self._generation), name="accord-lookup-start",
+            daemon=True,
+        ).start()  # fmt: skip
+
+    def _start_each(self, indices: list[int], generation: int) -> None:
+        for index in indices:
+            try:
+                helper = self._spawn()
+            except Exception:
+                log.exception("a look-up helper could not be started")
+                with self._lock:
+                    self._starting.discard(index)
+                continue
+            with self._lock:
+                self._starting.discard(index)
+                if generation == self._generation and self._slots[index] is None:
+                    self._slots[index] = helper
+                    continue
+            helper.stop()  # the pool was stopped meanwhile
+
+    def _spawn(self) -> _Helper:
         ours, theirs = self._context.Pipe(duplex=True)
         _widen(ours)
         _widen(theirs)
         process = self._context.Process(
-            target=_serve, args=(self._settings, theirs), name="accord-lookup", daemon=True
+            target=serve, args=(self._settings, theirs), name="accord-lookup", daemon=True
         )
         process.start()
         theirs.close()
-        self._slots[index] = _Helper(process, ours)
+        return _Helper(process, ours)
 
     def start(self) -> None:
-        """Start every helper now (they warm themselves; a look-up never waits for them)."""
+        """Start every helper not running now (they warm themselves: see ``wait_ready``)."""
         with self._lock:
             for index, helper in enumerate(self._slots):
-                if helper is None:
-                    self._not_before[index] = 0.0
-                    self._start_locked(index)
+                if helper is None and index not in self._starting:
+                    self._slots[index] = self._spawn()
+                    self._not_before[index] = time.monotonic() + RESTART_SECONDS
 
     def wait_ready(self, seconds: float) -> bool:
         """Whether every helper is warm within ``seconds`` (for tests and benchmarks); those
@@ -265,9 +288,7 @@ class LookupPool:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             with self._lock:
-                for index, helper in enumerate(self._slots):
-                    if helper is None:
-                        self._start_locked(index)
+                self._start_soon_locked([i for i, h in enumerate(self._slots) if h is None])
                 if all(h is not None and (h.busy or h.poll_ready()) for h in self._slots):
                     return True
             time.sleep(0.02)
@@ -293,6 +314,7 @@ class LookupPool:
             helpers = [h for h in self._slots if h is not None]
             self._slots = [None] * self._count
             self._not_before = [0.0] * self._count
+            self._generation += 1  # helpers being started now are stopped once started
         for helper in helpers:
             helper.stop()
 
@@ -315,63 +337,3 @@ def _cuts(total: int, parts: int) -> list[tuple[int, int]]:
         cuts.append((start, end))
         start = end
     return cuts
-
-
-def _elements(answer: Sequence[object]) -> bytes | None:
-    """The JSON array's elements of a slice's answer, as ``jsonio.dumps`` writes the whole
-    (orjson, compact: an array is its elements joined by commas); None where orjson cannot
-    write it (``jsonio`` then writes the whole answer otherwise)."""
-    try:
-        written = orjson.dumps(answer, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:
-        return None
-    return written[1:-1]
-
-
-def _serve(settings: Settings, pipe: Connection) -> None:
-    """A helper's life: warm up, say so, then answer slices until the pipe closes."""
-    # Ctrl-C reaches the whole process group: the web process stops its helpers itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from accord.db import LOOKUP_HELPER_CONNECTIONS, make_engine, make_sessionmaker
-    from accord.sharing import lookup_ranges, warninglists
-    from accord.sharing.readers import reader_for
-
-    engine = make_engine(settings, connections=LOOKUP_HELPER_CONNECTIONS)
-    factory = make_sessionmaker(engine, read_only=True)
-    with factory() as db:
-        warninglists.matcher(db)
-        indicators.answer(db, reader=reader_for(db, ANONYMOUS), values=_WARM_VALUES)
-        db.rollback()
-    # As the web process does once started (accord.web.app): what is built stays out of the
-    # collector's walks.
-    gc.collect()
-    gc.freeze()
-    pipe.send_bytes(_READY)
-    while True:
-        try:
-            asked = pipe.recv()
-        except (EOFError, OSError):
-            break  # the web process closed the pipe, or is gone
-        if asked is None:
-            lookup_ranges.clear()
-            continue
-        reader, values, include_expired, now = asked
-        began = time.process_time()
-        try:
-            with factory() as db:
-                found = indicators.answer(
-                    db, reader=reader, values=values, include_expired=include_expired, now=now
-                )
-                db.rollback()
-            written = _elements(found)
-            if written is None:
-                reply = _FAILED + b"JSON orjson does not write"
-            else:
-                reply = _OK + _CPU.pack(time.process_time() - began) + written
-        except Exception as exc:  # answered in the web process instead; the helper goes on
-            reply = _FAILED + repr(exc).encode()
-        try:
-            pipe.send_bytes(reply)
-        except OSError:
-            break
-    engine.dispose()
