@@ -20,10 +20,13 @@ import argparse
 import gc
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord import jsonio
 from accord.clock import utcnow
@@ -31,6 +34,7 @@ from accord.config import Settings
 from accord.db import make_engine, make_sessionmaker, unit_of_work
 from accord.identity.policy import ANONYMOUS
 from accord.sharing import indicators
+from accord.sharing.lookup_helper import elements
 from accord.sharing.lookup_pool import LookupPool
 from accord.sharing.readers import reader_for
 
@@ -57,6 +61,14 @@ def main() -> None:
     parser.add_argument("--values", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--helpers", type=int, help="default: the cores less one")
+    parser.add_argument(
+        "--instructions",
+        choices=["alone", "split", "slice"],
+        help="Under valgrind --tool=callgrind --instr-atstart=no: after the warm-up, count this "
+        "process's instructions for one look-up and its JSON answered alone, split (this "
+        "process's part: its slice, sending and joining), or for the last slice answered as a "
+        "helper answers it (valgrind prints 'Collected'), and stop.",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
@@ -96,6 +108,9 @@ def main() -> None:
             if run == 0:
                 gc.collect()
                 gc.freeze()
+                if args.instructions:
+                    _instructions(args.instructions, factory, pool, asked, len(spent) + 1)
+                    break
                 continue
             alone[0].append(t1 - t0)
             alone[1].append(c1 - c0)
@@ -104,11 +119,34 @@ def main() -> None:
             split[2].extend(spent)
         pool.stop()
         engine.dispose()
+    if args.instructions:
+        return
     print(_line("one process", *alone, None))
     print(_line("split", *split))
     ratio = statistics.median(split[0]) / statistics.median(alone[0])
     print(f"  split / one process: {ratio:.2f}; {len(written):,} bytes of JSON, the same; "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+
+
+def _instructions(
+    part: str, factory: sessionmaker[Session], pool: LookupPool, asked: list[str], slices: int
+) -> None:
+    """Instructions of one part of a look-up, callgrind's instrumentation on around it only
+    (the helpers are not traced: their work is counted by ``slice``, as they do it)."""
+    switch = ["callgrind_control", "-i"]
+    last = asked[len(asked) - len(asked) // slices :]
+    with unit_of_work(factory) as db:
+        reader = reader_for(db, ANONYMOUS)
+        subprocess.run([*switch, "on", str(os.getpid())], check=True, capture_output=True)
+        if part == "alone":
+            jsonio.dumps(indicators.answer(db, reader=reader, values=asked))
+        elif part == "split":
+            pool.answer_json(db, reader=reader, values=asked)
+        else:
+            elements(indicators.answer(db, reader=reader, values=last))
+        subprocess.run([*switch, "off", str(os.getpid())], check=True, capture_output=True)
+    print(f"{part}: counted ({len(last) if part == 'slice' else len(asked):,} values): "
+          "valgrind's 'Collected'")  # fmt: skip
 
 
 if __name__ == "__main__":
