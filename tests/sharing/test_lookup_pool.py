@@ -235,3 +235,30 @@ def test_the_first_large_look_up_starts_the_helpers_without_waiting_for_them(
     finally:
         lazy.stop()
     assert lazy.helper_pids() == []
+
+
+def test_an_error_in_this_process_slice_leaves_no_answer_waiting_for_the_next_reader(
+    client: TestClient,
+    world: SharingWorld,
+    db: Session,
+    pool: LookupPool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    values = _world_values(client, world)
+    producer, now = reader_for(db, _actor(db, "producer")), utcnow()
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("this process's slice failed")
+
+    monkeypatch.setattr(indicators, "answer", failing)  # this process only: not the helpers
+    with pytest.raises(RuntimeError):
+        pool.answer_json(db, reader=producer, values=values, now=now)
+    monkeypatch.undo()
+    # The helpers answered the producer's slices; the next reader gets none of them.
+    anonymous = reader_for(db, ANONYMOUS)
+    expected = jsonio.dumps(indicators.answer(db, reader=anonymous, values=values, now=now))
+    spent: list[float] = []
+    assert pool.answer_json(db, reader=anonymous, values=values, now=now, helper_cpu=spent) == (
+        expected
+    )
+    assert len(spent) == HELPERS  # read to their answers, so still taking part

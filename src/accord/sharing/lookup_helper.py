@@ -2,8 +2,8 @@
 answers the slices the web process sends it, each in a read-only transaction of its own,
 as :func:`accord.sharing.indicators.answer` answers them for the reader sent with the slice.
 
-Its replies: ``READY`` once; then for each slice ``OK``, this process's CPU seconds for it
-and the slice's JSON array elements, or ``FAILED`` and why.
+Its replies: ``READY`` once; then for each slice ``OK``, the request's number, this
+process's CPU seconds for it and the slice's JSON array elements, or ``FAILED`` and why.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from accord.sharing import indicators, lookup_ranges, warninglists
 from accord.sharing.readers import reader_for
 
 OK, FAILED, READY = b"J", b"E", b"R"
-CPU = struct.Struct("<d")
+# A reply's header after its first byte: the number of the request it answers, and this
+# process's CPU seconds for it.
+CPU = struct.Struct("<Qd")
 # What a warming helper looks up: one value of each kind, so each statement is compiled.
 WARM_VALUES = ["192.0.2.1", "2001:db8::1", "example.com", "http://example.com/x", "0" * 64]
 
@@ -64,7 +66,7 @@ def serve(settings: Settings, pipe: Connection) -> None:
         if asked is None:
             lookup_ranges.clear()
             continue
-        reader, values, include_expired, now = asked
+        number, reader, values, include_expired, now = asked
         began = time.process_time()
         try:
             with factory() as db:
@@ -76,7 +78,7 @@ def serve(settings: Settings, pipe: Connection) -> None:
             if written is None:
                 reply = FAILED + b"JSON orjson does not write"
             else:
-                reply = OK + CPU.pack(time.process_time() - began) + written
+                reply = OK + CPU.pack(number, time.process_time() - began) + written
         except Exception as exc:  # answered in the web process instead; the helper goes on
             reply = FAILED + repr(exc).encode()
         try:

@@ -70,6 +70,7 @@ class _Helper:
         self.pipe = pipe
         self.ready = False
         self.busy = False
+        self.asked = 0  # requests sent, each numbered
 
     def poll_ready(self) -> bool:
         """Whether the helper is warm (reads its "ready" byte once it is)."""
@@ -153,25 +154,26 @@ class LookupPool:
         failed = False
         for helper, (start, end) in zip(taken, cuts[1:], strict=True):
             try:
-                helper.pipe.send((reader, values[start:end], include_expired, now))
+                helper.asked += 1
+                helper.pipe.send((helper.asked, reader, values[start:end], include_expired, now))
                 asked.append(helper)
             except (OSError, ValueError):
                 self._failed(helper, "could not be sent its slice")
                 failed = True
                 break
         own = None
-        if not failed:
-            start, end = cuts[0]
-            mine = indicators.answer(
-                db, reader=reader, values=values[start:end], include_expired=include_expired,
-                now=now,
-            )  # fmt: skip
-            own = elements(mine)
-        # Every helper asked is read to its answer (or failed), so none is handed back with
-        # an answer still waiting in its pipe.
-        parts = [own]
-        for helper in asked:
-            parts.append(self._received(helper, helper_cpu))
+        try:
+            if not failed:
+                start, end = cuts[0]
+                mine = indicators.answer(
+                    db, reader=reader, values=values[start:end],
+                    include_expired=include_expired, now=now,
+                )  # fmt: skip
+                own = elements(mine)
+        finally:
+            # Every helper asked is read to its answer (or given up), this slice's error or
+            # not: none is handed back with an answer waiting in its pipe for the next look-up.
+            parts = [own, *(self._received(helper, helper_cpu) for helper in asked)]
         if any(part is None for part in parts):
             return None
         return b"[" + b",".join(part for part in parts if part is not None) + b"]"
@@ -186,6 +188,10 @@ class LookupPool:
         except (OSError, EOFError):
             self._failed(helper, "ended")
             return None
+        if reply[:1] == OK and CPU.unpack_from(reply, 1)[0] != helper.asked:
+            # Never another look-up's answer (each reply names the request it answers).
+            self._failed(helper, "answered another request")
+            return None
         if reply[:1] != OK:
             # An error the helper could not answer through (or JSON orjson will not write,
             # which ``jsonio`` writes otherwise: only a whole answer written here is sure to
@@ -193,7 +199,7 @@ class LookupPool:
             log.warning("a look-up helper failed: %s", reply[1:200].decode(errors="replace"))
             return None
         if helper_cpu is not None:
-            helper_cpu.append(CPU.unpack_from(reply, 1)[0])
+            helper_cpu.append(CPU.unpack_from(reply, 1)[1])
         return reply[1 + CPU.size :]
 
     def _take(self, values: int) -> list[_Helper]:
