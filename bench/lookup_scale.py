@@ -5,20 +5,20 @@ warninglist entries, timed in the server (the look-up service, no HTTP).
         [--indicators 1000000] [--values 10000] [--warninglist-entries 100000] [--runs 5] \
         [--database-url URL [--reuse]] [--stages] [--profile] [--instructions]
 
-Builds one public collection of CLEAR indicators through the bulk path (``sharing.bulk``,
-as the TAXII queue's drainer stores them): addresses (45%), /24 ranges (1%) and /16 ranges
-(0.1%), domain names (25%), SHA-256 hashes (15%) and URLs (14%), each with its look-up index
-rows; loads the
-default warninglists plus one of host names to reach ``--warninglist-entries``. Then looks
-up ``--values`` values, half of them stored, a tenth of them addresses inside stored ranges
-only, some on warninglists, and prints the time of what the API's route does, the answer
-(``indicators.answer``) and its JSON (``jsonio.dumps``) (median of
-``--runs`` after one warm-up, which builds the warninglist matcher; then, as the server does
-once started, what is built is frozen out of the garbage collector's way), its parts, the
-hits, and the ratio of the times to the goal (100 ms). ``--reuse`` runs on a database
-a previous run built (``--database-url sqlite:////path/lookup.db``), migrated first.
+Builds one public collection of CLEAR indicators through the bulk path (``sharing.bulk``, as
+the TAXII queue's drainer stores them): addresses (45%), /24 ranges (1%) and /16 ranges (0.1%),
+domain names (25%), SHA-256 hashes (15%) and URLs (14%), each with its look-up index rows;
+loads the default warninglists plus one of host names to reach ``--warninglist-entries``. Then
+looks up ``--values`` values, half of them stored, a tenth of them addresses inside stored
+ranges only, some on warninglists, and prints the time of what the API's route does, the answer
+(``indicators.answer``) and its JSON (``jsonio.dumps``) (median of ``--runs`` after one
+warm-up, which builds the warninglist matcher; then, as the server does once started, what is
+built is frozen out of the garbage collector's way), its parts, the hits, and the ratio of the
+times to the goal (100 ms). ``--reuse`` runs on a database a previous run built
+(``--database-url sqlite:////path/lookup.db``), migrated first.
 
-A --database-url of PostgreSQL is emptied first (its public schema is dropped).
+A --database-url of PostgreSQL is emptied first (its public schema is dropped). The same
+look-up split across processes (``sharing.lookup_pool``), beside this: bench/lookup_pooled.py.
 """
 
 from __future__ import annotations

@@ -190,6 +190,9 @@ def settings(data_dir: Path) -> Settings:
         # Every test's client enters the lifespan: no drainer process for each of them; the
         # queue's tests start it as a hub does (tests/sharing/test_drainer_start.py).
         taxii_drainer_at_start=False,
+        # Nor look-up helper processes for each test's hub: the pool's tests start their own
+        # (tests/sharing/test_lookup_pool.py).
+        lookup_helpers=0,
         job_backoff_base_seconds=0.01,
         job_backoff_max_seconds=0.05,
         # One checkpoint per publication, as tests read proofs right after publishing; the

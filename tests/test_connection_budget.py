@@ -35,6 +35,10 @@ def test_each_pool_opens_what_the_budget_counts(settings: Settings) -> None:
         drainer.dispose()
     assert connections_needed(settings, processes=2) <= DEFAULT_ROOM
     assert connections_needed(settings, processes=3) > DEFAULT_ROOM
+    # A look-up helper each (a two-core machine's default) still fits; each is counted.
+    helped = settings.model_copy(update={"lookup_helpers": 1})
+    assert connections_needed(helped, processes=2) == connections_needed(settings, processes=2) + 4
+    assert connections_needed(helped, processes=2) <= DEFAULT_ROOM
 
 
 def _postgresql(engine: Engine) -> None:

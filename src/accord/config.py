@@ -8,6 +8,7 @@ malformed value fails at start with the name of the variable (pydantic-settings 
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -172,6 +173,17 @@ class Settings(BaseSettings):
     # changed (accord.advisories.kept_answers); bytes, 0 is off.
     osv_answer_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
 
+    # Large look-ups (POST /api/v1/sharing/lookup, accord.sharing.lookup_pool): one of at
+    # least lookup_split_values values is cut into slices, the request's thread answering one
+    # and warm helper processes the others (same reader, same answer, byte for byte). Helper
+    # processes per web process: unset, one fewer than the cores; 0 turns the split off. They
+    # start with the first large look-up; each may hold two database connections (counted in
+    # PostgreSQL's budget, accord.db.connections_needed) and its own memory: SQLite's page
+    # cache, the warninglists' matcher (the bench's helper, 100,000 warninglist entries:
+    # 130 MB of its own once warm, 200 MB after look-ups of 10,000 values; docs/benchmarks.md).
+    lookup_helpers: int | None = Field(default=None, ge=0, le=64)
+    lookup_split_values: int = Field(default=2000, ge=2)
+
     # TAXII envelopes of at least this many objects are acknowledged once checked (status
     # pending) and stored by the queue's drainer, many envelopes in one transaction
     # (accord.sharing.queue); smaller ones are stored before the answer.
@@ -310,6 +322,14 @@ class Settings(BaseSettings):
         default). With its queue drainer's, what ``accord serve`` checks PostgreSQL has room
         for, for every worker process (``accord.db.check_connection_budget``)."""
         return self.db_pool_size + self.db_max_overflow
+
+    @property
+    def lookup_helper_processes(self) -> int:
+        """Look-up helper processes per web process (``lookup_helpers``, else the cores less
+        one); each may hold two database connections."""
+        if self.lookup_helpers is not None:
+            return self.lookup_helpers
+        return max((os.cpu_count() or 1) - 1, 0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -104,6 +104,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 # The connections a TAXII queue drainer process opens on PostgreSQL: its batch's transaction
 # and the queue's (the same database there), one at a time each.
 DRAINER_CONNECTIONS = 2
+# A look-up helper's (accord.sharing.lookup_pool): its slice's transaction, and the one in
+# which the stored ranges are read now and then (accord.sharing.lookup_ranges).
+LOOKUP_HELPER_CONNECTIONS = 2
 
 
 def make_engine(settings: Settings, *, connections: int | None = None) -> Engine:
@@ -131,8 +134,11 @@ def make_engine(settings: Settings, *, connections: int | None = None) -> Engine
 
 
 def connections_needed(settings: Settings, *, processes: int) -> int:
-    """The PostgreSQL connections ``processes`` web processes and their drainers may open."""
-    return processes * (settings.db_connections + DRAINER_CONNECTIONS)
+    """The PostgreSQL connections ``processes`` web processes, their drainers and their
+    look-up helpers (``accord.sharing.lookup_pool``) may open."""
+    helpers = settings.lookup_helper_processes * LOOKUP_HELPER_CONNECTIONS
+    own = settings.db_connections + DRAINER_CONNECTIONS + helpers
+    return processes * own
 
 
 def check_connection_budget(engine: Engine, settings: Settings, *, processes: int) -> str | None:
@@ -159,7 +165,9 @@ def check_connection_budget(engine: Engine, settings: Settings, *, processes: in
         f"{processes} web process(es) may open {needed} PostgreSQL connections "
         f"({settings.db_connections} each: 2 x ACCORD_MAX_REQUESTS_IN_FLIGHT "
         f"+ ACCORD_MAX_WRITES_IN_FLIGHT + {RESERVED_CONNECTIONS}, and "
-        f"{DRAINER_CONNECTIONS} for its TAXII queue drainer)"
+        f"{DRAINER_CONNECTIONS} for its TAXII queue drainer, "
+        f"{LOOKUP_HELPER_CONNECTIONS} for each of its {settings.lookup_helper_processes} "
+        "look-up helpers: ACCORD_LOOKUP_HELPERS)"
     )
     if needed > limit - reserved:
         raise ConfigError(

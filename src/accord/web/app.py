@@ -26,6 +26,7 @@ from accord.prepared import ReadConnections
 from accord.sharing import misp_pages
 from accord.sharing.deliveries import Deliveries, Flusher
 from accord.sharing.drainer import Drainer
+from accord.sharing.lookup_pool import LookupPool
 from accord.sharing.page_cache import PageCache
 from accord.sharing.queue import Queue
 from accord.transparency.batching import Publications
@@ -226,6 +227,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if checkpointer is not None:
             checkpointer.stop()
         app.state.read_connections.close()
+        app.state.lookup_pool.stop()
 
 
 def log_cadence(settings: Settings, sessions: sessionmaker[Session]) -> Every:
@@ -296,6 +298,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.state.page_cache = PageCache(settings.taxii_page_cache_bytes)
     # What a caller's access is read from, kept while unchanged (accord.identity.access_cache).
     app.state.access_cache = AccessCache(settings.access_cache_entries)
+    # Helper processes answering slices of large look-ups, started with the first of them.
+    app.state.lookup_pool = LookupPool(settings)
     # SQLite connections kept between the bare readings (accord.prepared.ReadConnections).
     app.state.read_connections = ReadConnections(app.state.engine, settings.max_requests_in_flight)
 
