@@ -11,6 +11,7 @@ from accord.db import (
     DRAINER_CONNECTIONS,
     check_connection_budget,
     connections_needed,
+    fitted_lookup_helpers,
     make_engine,
 )
 from accord.errors import ConfigError
@@ -50,6 +51,39 @@ def test_a_budget_that_fits_starts(settings: Settings, engine: Engine) -> None:
     _postgresql(engine)
     small = settings.model_copy(update={"max_requests_in_flight": 1, "max_writes_in_flight": 1})
     check_connection_budget(engine, small, processes=1)  # 11 + 2: room on any test server
+
+
+def test_automatic_look_up_helpers_are_fitted_to_the_room(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unset, the look-up helpers are the cores less one; where PostgreSQL has no room for
+    that many, ``accord serve`` starts with as many as fit rather than refusing to start. A
+    count the operator set is never changed (the budget's check refuses it instead)."""
+    _postgresql(engine)
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    automatic = settings.model_copy(update={"lookup_helpers": None})
+    assert automatic.lookup_helper_processes == 63
+    with engine.connect() as conn:
+        room = int(conn.exec_driver_sql("SHOW max_connections").scalar_one()) - int(
+            conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
+        )
+    fitted = fitted_lookup_helpers(engine, automatic, processes=2)
+    assert fitted is not None and fitted < 63
+    fits = automatic.model_copy(update={"lookup_helpers": fitted})
+    assert connections_needed(fits, processes=2) <= room
+    one_more = automatic.model_copy(update={"lookup_helpers": fitted + 1})
+    assert connections_needed(one_more, processes=2) > room
+    check_connection_budget(engine, fits, processes=2)
+    # Set by the operator, or room enough: nothing to change.
+    assert fitted_lookup_helpers(engine, settings, processes=2) is None
+    assert (
+        fitted_lookup_helpers(
+            engine, automatic.model_copy(update={"lookup_helpers": 63}), processes=2
+        )
+        is None
+    )
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert fitted_lookup_helpers(engine, automatic, processes=1) is None
 
 
 def test_a_budget_past_max_connections_fails_naming_the_settings(

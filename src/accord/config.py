@@ -178,7 +178,8 @@ class Settings(BaseSettings):
     # and warm helper processes the others (same reader, same answer, byte for byte). Helper
     # processes per web process: unset, one fewer than the cores; 0 turns the split off. They
     # start with the first large look-up; each may hold two database connections (counted in
-    # PostgreSQL's budget, accord.db.connections_needed) and its own memory: SQLite's page
+    # PostgreSQL's budget, accord.db.connections_needed; unset, `accord serve` starts fewer
+    # where the server's max_connections would not hold them) and its own memory: SQLite's page
     # cache, the warninglists' matcher (the bench's helper, 100,000 warninglist entries:
     # 130 MB of its own once warm, 200 MB after look-ups of 10,000 values; docs/benchmarks.md).
     lookup_helpers: int | None = Field(default=None, ge=0, le=64)

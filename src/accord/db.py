@@ -141,6 +141,25 @@ def connections_needed(settings: Settings, *, processes: int) -> int:
     return processes * own
 
 
+def fitted_lookup_helpers(engine: Engine, settings: Settings, *, processes: int) -> int | None:
+    """Fewer look-up helpers than the automatic count (the cores less one) when PostgreSQL
+    has no room for that many beside ``processes`` web processes: the count that fits, even
+    none; None when nothing needs to change (SQLite, a count the operator set, room enough).
+    The automatic count is what a large look-up could use, not what the operator asked for:
+    a hub that serves look-ups in one process beats one that will not start."""
+    if engine.dialect.name != "postgresql" or settings.lookup_helpers is not None:
+        return None
+    with engine.connect() as conn:
+        limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+        reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+    room = limit - reserved
+    if connections_needed(settings, processes=processes) <= room:
+        return None
+    without = settings.model_copy(update={"lookup_helpers": 0})
+    spare = room - connections_needed(without, processes=processes)
+    return max(spare // (processes * LOOKUP_HELPER_CONNECTIONS), 0)
+
+
 def check_connection_budget(engine: Engine, settings: Settings, *, processes: int) -> str | None:
     """Fail at start, naming the settings, if PostgreSQL can never take every connection the
     hub's processes may open: past ``max_connections`` a request is refused a connection

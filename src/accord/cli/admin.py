@@ -25,7 +25,7 @@ from accord.cli.context import (
     shown_url,
 )
 from accord.config import Settings
-from accord.db import check_connection_budget
+from accord.db import check_connection_budget, fitted_lookup_helpers
 from accord.errors import N_, validated
 from accord.identity import access, bootstrap, services
 from accord.identity.models import MemberRole, OrgKind, OrgType, TokenScope
@@ -108,9 +108,21 @@ def serve(
     # Serving is how a hub is made: the first run creates its database.
     engine = open_engine(settings, create=True)
     try:
+        fitted = fitted_lookup_helpers(engine, settings, processes=workers)
+        if fitted is not None:
+            # Workers rebuild settings from the environment: each starts with the fitted count.
+            os.environ["ACCORD_LOOKUP_HELPERS"] = str(fitted)
+            settings = settings_from_env(config)
         crowded = check_connection_budget(engine, settings, processes=workers)
     finally:
         engine.dispose()
+    if fitted is not None:
+        said = words.gettext(
+            "note: %(count)s look-up helper processes per web process (fewer than the cores "
+            "less one), so that PostgreSQL's connections hold them (ACCORD_LOOKUP_HELPERS)",
+            count=fitted,
+        )
+        Console(stderr=True).print(said, soft_wrap=True, highlight=False)
     if crowded is not None:
         warned = words.gettext("warning: %(reason)s", reason=crowded)
         Console(stderr=True).print(warned, soft_wrap=True, highlight=False)
