@@ -34,6 +34,7 @@ from accord.sharing.taxii import (
     check_content_type,
     manifest_json,
     parse_filters,
+    request_filters,
     require_accept,
     taxii_response,
     versions_json,
@@ -319,8 +320,8 @@ def _page(
     known = page_cache.versions(db, collection_id)  # before anything kept is used
     actor = caller.actor(db)
     found = services.readable_collection_id(db, actor, collection_id)
-    filters = parse_filters(
-        request.query_params,
+    filters = request_filters(
+        request,
         default_versions=default_versions,
         allow="all" if ids is None else "version",
     )
