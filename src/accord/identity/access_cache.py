@@ -116,6 +116,7 @@ class AccessCache:
         version = self.version(db)
         kept = self._built.get(key)
         if kept is not None and kept[0] == version:
+            self.hits += 1
             return kept[1]  # type: ignore[no-any-return]
         value = build()  # reads its rows after the version, as ``rows`` does
         if len(self._built) >= self.max_entries:

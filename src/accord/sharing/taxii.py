@@ -135,10 +135,7 @@ def taxii_response(
     """A TAXII answer, with the date-added headers of a page when there is one (3.4)."""
     # A complete status lists every object of its envelope, and clients poll it: orjson.
     content = body if isinstance(body, bytes) else jsonio.dumps(body)
-    headers = {}
-    if page is not None and page.first_added is not None and page.last_added is not None:
-        headers["X-TAXII-Date-Added-First"] = format_timestamp(page.first_added)
-        headers["X-TAXII-Date-Added-Last"] = format_timestamp(page.last_added)
+    headers = page.date_headers if page is not None else {}
     return Response(content, status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
 
 
