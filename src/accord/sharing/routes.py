@@ -33,7 +33,6 @@ from accord.sharing.taxii import (
     check_accept,
     check_content_type,
     manifest_json,
-    parse_filters,
     request_filters,
     require_accept,
     taxii_response,
@@ -259,7 +258,7 @@ def delete_object(
 ) -> Response:
     """Delete versions of an object (section 5.7): all of them unless match[version] or
     match[spec_version] says."""
-    filters = parse_filters(request.query_params, default_versions=queries.ALL, allow="version")
+    filters = request_filters(request, default_versions=queries.ALL, allow="version")
     services.delete_object(
         db,
         actor=actor,
