@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect
@@ -226,6 +226,9 @@ class ReadConnections:
             self._pool.dispose()
 
 
+_T = TypeVar("_T")
+
+
 class KeptRows(Protocol):
     """Rows of statements kept across requests while what they read is unchanged
     (``accord.identity.access_cache``)."""
@@ -233,6 +236,8 @@ class KeptRows(Protocol):
     def rows(
         self, db: Reading, statement: ClauseElement, params: Mapping[str, Any], *, typed: bool
     ) -> list[tuple[Any, ...]]: ...
+
+    def built(self, db: Reading, key: Hashable, build: Callable[[], _T]) -> _T: ...
 
 
 # What the statements of this module read through: a session's transaction or a bare one.
@@ -360,6 +365,14 @@ def kept_rows(
         return db.access.rows(db, statement, params, typed=typed)
     found = prepared(statement, db)
     return found.typed_rows(db, params) if typed else found.rows(db, params)
+
+
+def kept_value(db: Reads, key: Hashable, build: Callable[[], _T]) -> _T:
+    """What ``build`` makes of :func:`kept_rows` alone, kept with them (``KeptRows.built``)
+    in a reading that keeps rows; else built afresh."""
+    if isinstance(db, Reading) and db.access is not None:
+        return db.access.built(db, key, build)
+    return build()
 
 
 def timestamp(value: datetime | str) -> datetime:

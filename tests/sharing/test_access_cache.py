@@ -271,3 +271,41 @@ def test_a_tokens_use_mark_changes_no_version_and_is_written_once_a_minute(
     later = datetime.now(UTC) + timedelta(minutes=2)
     monkeypatch.setattr(callers, "utcnow", lambda: later)
     assert callers.use_due(again)
+
+
+class _AtVersion:
+    """A reading whose access version is already read (``AccessCache.version``)."""
+
+    def __init__(self, version: int) -> None:
+        self.access_version = version
+
+
+def test_a_value_built_from_kept_rows_is_given_again_only_at_its_version() -> None:
+    cache = access_cache.AccessCache(max_entries=2)
+    made: list[int] = []
+
+    def build(at: _AtVersion) -> object:
+        return cache.built(at, "grants", lambda: made.append(at.access_version) or object())  # type: ignore[arg-type, func-returns-value]
+
+    first = build(_AtVersion(7))
+    assert build(_AtVersion(7)) is first
+    assert made == [7]
+    second = build(_AtVersion(8))  # a change of any watched table: built again
+    assert second is not first
+    assert build(_AtVersion(8)) is second
+    assert made == [7, 8]
+    cache.clear()
+    assert build(_AtVersion(8)) is not second
+    off = access_cache.AccessCache(max_entries=0)  # keeps nothing
+    assert off.built(_AtVersion(1), "k", object) is not off.built(_AtVersion(1), "k", object)  # type: ignore[arg-type]
+
+
+def test_the_reads_kept_facts_serve_the_next_request(
+    app: FastAPI, client: TestClient, world: SharingWorld
+) -> None:
+    seen = _kept_twice(app, client, world, "recipient")
+    kept = dict(app.state.access_cache._built)
+    assert any(key[0] == "grants" for key in kept)
+    assert any(key[0] == "reader" for key in kept)
+    assert _page(client, world, "recipient") == (200, seen)
+    assert app.state.access_cache._built == kept  # nothing built again

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -49,6 +49,8 @@ class AccessCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        # Values built from kept rows, with the version they were built at (``built``).
+        self._built: dict[Hashable, tuple[int, Any]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -57,6 +59,7 @@ class AccessCache:
         """Forget every row (tests empty the tables, the version's included, under an app)."""
         with self._lock:
             self._rows.clear()
+            self._built.clear()
 
     def version(self, db: prepared.Reading) -> int:
         """The access version as ``db``'s transaction sees it, read once a transaction."""
@@ -97,6 +100,29 @@ class AccessCache:
             while len(self._rows) > self.max_entries:
                 self._rows.popitem(last=False)
         return fresh
+
+    def built(self, db: prepared.Reading, key: Hashable, build: Callable[[], _V]) -> _V:
+        """The value ``build`` makes of rows this cache keeps (a collection's grants, a
+        reader's facts), kept with the access version it was built at and given again while
+        ``db``'s transaction reads that version: its rows, and so the value, are the same.
+
+        Only facts are kept, never a decision: the policy still decides on every request with
+        them. ``key`` names everything ``build`` reads besides those tables' rows. Rebuilding
+        them on every request (the rows' look-up here, then sets and dataclasses) cost a kept
+        TAXII page more than its version statement (docs/benchmarks.md, "The reads' own work").
+        """
+        if self.max_entries <= 0:
+            return build()
+        version = self.version(db)
+        kept = self._built.get(key)
+        if kept is not None and kept[0] == version:
+            self.hits += 1
+            return kept[1]  # type: ignore[no-any-return]
+        value = build()  # reads its rows after the version, as ``rows`` does
+        if len(self._built) >= self.max_entries:
+            self._built.clear()
+        self._built[key] = (version, value)
+        return value
 
 
 class Built:

@@ -112,7 +112,13 @@ def token_actor(
     # Session.execute cost several times what the database takes to answer it. The credential
     # built from kept rows is kept with them (``access_cache.BUILT``).
     hashed, now = digest(secret), utcnow()
-    found = prepared.kept_rows(db, _TOKEN_ACTOR, {"digest": hashed}, typed=True)
+    # The rows' list kept with the access version (``prepared.kept_value``): the same list
+    # while nothing changed, so the credential built from it below is found by identity.
+    found = prepared.kept_value(
+        db,
+        ("token rows", hashed),
+        lambda: prepared.kept_rows(db, _TOKEN_ACTOR, {"digest": hashed}, typed=True),
+    )
     key = (hashed, username, ip_address, operators_need_factor)
     built: Credential | None = BUILT.get(found, key, now)
     if built is not None:

@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, func, select
 
 from accord import prepared
 from accord.identity.models import AccessVersion
-from accord.sharing import cursor, queries, visibility
+from accord.sharing import cursor, queries
 from accord.sharing.models import Collection, PageVersion
 
 # A page and the answer's body written from it (an envelope, a manifest, a version list).
@@ -192,7 +192,7 @@ def key_of(request: queries.PageRequest) -> Hashable:
     """Everything a page depends on but its collection's rows."""
     filters = request.filters
     limit = max(1, min(filters.limit, queries.MAX_LIMIT))
-    readers = tuple(tuple(v) for v in visibility.parameters(request.reader).values())
+    readers = request.reader.filter_values  # visibility.parameters' values, as tuples
     return (
         request.collection_id,
         request.kind,

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +33,7 @@ from accord import prepared
 from accord.sharing import cursor, visibility
 from accord.sharing.models import StixObject
 from accord.sharing.readers import Reader
+from accord.sharing.stix_timestamps import format_timestamp
 from accord.sharing.visibility import visible_clause
 
 DEFAULT_LIMIT = 100
@@ -122,6 +124,17 @@ class Page:
     def empty(self) -> bool:
         """Whether the page lists nothing."""
         return not (self.bodies or self.entries)
+
+    @cached_property
+    def date_headers(self) -> dict[str, str]:
+        """``X-TAXII-Date-Added-First`` and ``-Last`` (TAXII 2.1, 3.4) as sent, or none:
+        written once a page, which a kept page is served from many times."""
+        if self.first_added is None or self.last_added is None:
+            return {}
+        return {
+            "X-TAXII-Date-Added-First": format_timestamp(self.first_added),
+            "X-TAXII-Date-Added-Last": format_timestamp(self.last_added),
+        }
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import BindParameter, CompoundSelect, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -37,6 +38,14 @@ class Reader:
         """Whether the reader belongs to a member organization of the hub."""
         return bool(self.org_ids)
 
+    @cached_property
+    def filter_values(self) -> tuple[tuple[int, ...], ...]:
+        """The TLP filter's sets, each sorted, in ``visibility.parameters``' order: what a
+        kept page's key holds of the reader. Made once a reader (a kept one serves many
+        requests)."""
+        found = (self.org_ids, self.org_audiences, self.group_audiences, self.peer_remote_ids)
+        return tuple(tuple(sorted(values)) for values in found)
+
 
 # Statements built once with bound parameters: building a statement per request (its
 # clauses and cache key) cost several times what SQLite takes to answer it.
@@ -59,7 +68,20 @@ _READER_FACTS: CompoundSelect[str, int] = union_all(
 
 
 def reader_for(db: prepared.Reads, actor: Actor) -> Reader:
-    """The reader behind ``actor``: one query for its groups, audiences and peer remotes."""
+    """The reader behind ``actor``: one query for its groups, audiences and peer remotes.
+
+    In a reading that keeps access rows, the reader built from them is kept with them for
+    the very actor object it was built for (a token's, kept with its own rows:
+    ``identity.callers``), so a caller's next request is given the same reader while
+    nothing it was read from changed."""
+    if actor.user_id is None and not actor.roles:
+        return _reader(db, actor)
+    # The actor is held by the kept value: its id cannot be reused while it is kept.
+    kept = prepared.kept_value(db, ("reader", id(actor)), lambda: (actor, _reader(db, actor)))
+    return kept[1] if kept[0] is actor else _reader(db, actor)
+
+
+def _reader(db: prepared.Reads, actor: Actor) -> Reader:
     org_ids = frozenset(actor.roles)
     found: dict[str, set[int]] = {"group": set(), "org_audience": set(), "group_audience": set(),
                                   "peer": set()}  # fmt: skip
@@ -97,13 +119,22 @@ def rights_by_key(
     db: prepared.Reads, actor: Actor, key: str
 ) -> tuple[int, CollectionRights] | None:
     """The row id of the collection with this TAXII id (or alias) and what ``actor`` may do
-    with it, as :func:`rights` says; None if there is no such collection."""
+    with it, as :func:`rights` says; None if there is no such collection. The policy decides
+    on every call; the collection's grants it decides from are kept with their rows."""
+    found = prepared.kept_value(db, ("grants", key), lambda: _grants_by_key(db, key))
+    if found is None:
+        return None
+    row_id, grants = found
+    return row_id, collection_rights(actor, grants)
+
+
+def _grants_by_key(db: prepared.Reads, key: str) -> tuple[int, CollectionGrants] | None:
     found = prepared.kept_rows(db, _COLLECTION_KEY, {"key": key})
     if not found:
         return None
     row_id, owner, public, community = found[0]
     grant_rows = _grant_rows(db, [row_id]).get(row_id, [])
-    return row_id, collection_rights(actor, _grants_of(owner, public, community, grant_rows))
+    return row_id, _grants_of(owner, public, community, grant_rows)
 
 
 def all_rights(

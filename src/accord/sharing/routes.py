@@ -33,7 +33,7 @@ from accord.sharing.taxii import (
     check_accept,
     check_content_type,
     manifest_json,
-    parse_filters,
+    request_filters,
     require_accept,
     taxii_response,
     versions_json,
@@ -258,7 +258,7 @@ def delete_object(
 ) -> Response:
     """Delete versions of an object (section 5.7): all of them unless match[version] or
     match[spec_version] says."""
-    filters = parse_filters(request.query_params, default_versions=queries.ALL, allow="version")
+    filters = request_filters(request, default_versions=queries.ALL, allow="version")
     services.delete_object(
         db,
         actor=actor,
@@ -319,8 +319,8 @@ def _page(
     known = page_cache.versions(db, collection_id)  # before anything kept is used
     actor = caller.actor(db)
     found = services.readable_collection_id(db, actor, collection_id)
-    filters = parse_filters(
-        request.query_params,
+    filters = request_filters(
+        request,
         default_versions=default_versions,
         allow="all" if ids is None else "version",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -134,10 +135,7 @@ def taxii_response(
     """A TAXII answer, with the date-added headers of a page when there is one (3.4)."""
     # A complete status lists every object of its envelope, and clients poll it: orjson.
     content = body if isinstance(body, bytes) else jsonio.dumps(body)
-    headers = {}
-    if page is not None and page.first_added is not None and page.last_added is not None:
-        headers["X-TAXII-Date-Added-First"] = format_timestamp(page.first_added)
-        headers["X-TAXII-Date-Added-Last"] = format_timestamp(page.last_added)
+    headers = page.date_headers if page is not None else {}
     return Response(content, status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
 
 
@@ -218,6 +216,35 @@ def parse_filters(
 
 
 _VERSION_FILTERS = frozenset({"match[version]", "match[spec_version]"})
+
+# Query strings already parsed, with the route's defaults: a TAXII client polls with the same
+# query again and again, and its parse (Starlette's query parameters, then the filters) cost a
+# kept page about a tenth of its instructions (docs/benchmarks.md, "The reads' own work").
+# Only filters that parsed are kept (a malformed one is refused again each time); bounded in
+# entries and in the query string's length.
+_PARSED: dict[tuple[bytes, VersionMatch, str], Filters] = {}
+_PARSED_ENTRIES = 1024
+_PARSED_LENGTH = 512
+
+
+def request_filters(
+    request: Request, *, default_versions: VersionMatch = LAST, allow: str = "all"
+) -> Filters:
+    """:func:`parse_filters` of the request's query string, read as Starlette reads it (its
+    last value of a repeated name), kept per distinct query string."""
+    raw: bytes = request.scope["query_string"]
+    key = (raw, default_versions, allow)
+    found = _PARSED.get(key)
+    if found is None:
+        # What ``request.query_params`` holds, as a plain dict: its look-ups of absent names
+        # (most filters) do not raise and catch a KeyError each, as a Mapping's ``get`` does.
+        params = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+        found = parse_filters(params, default_versions=default_versions, allow=allow)
+        if len(raw) <= _PARSED_LENGTH:
+            if len(_PARSED) >= _PARSED_ENTRIES:
+                _PARSED.clear()
+            _PARSED[key] = found
+    return found
 
 
 def _list(params: Mapping[str, str], name: str) -> tuple[str, ...]:

@@ -36,8 +36,7 @@ def shape_of(reader: Reader) -> Shape:
 
 def parameters(reader: Reader) -> dict[str, list[int]]:
     """The values of the filter's bound parameters for ``reader``."""
-    values = (reader.org_ids, reader.org_audiences, reader.group_audiences, reader.peer_remote_ids)
-    return {name: sorted(found) for name, found in zip(_SETS, values, strict=True)}
+    return {name: list(found) for name, found in zip(_SETS, reader.filter_values, strict=True)}
 
 
 def visible_clause(reader: Reader) -> ColumnElement[bool]:

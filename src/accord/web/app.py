@@ -32,6 +32,7 @@ from accord.sharing.queue import Queue
 from accord.transparency.batching import Publications
 from accord.web import errors
 from accord.web.admission import Admission
+from accord.web.app_state import AppState
 from accord.web.direct_routes import serve_directly
 from accord.web.rendering import make_environment
 from accord.web.request_session import commits_where_it_ran
@@ -279,6 +280,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=_lifespan,
     )
+    # Read on every request: as plain attributes, not through State.__getattr__.
+    app.state = AppState()
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)

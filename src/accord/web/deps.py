@@ -77,7 +77,10 @@ Reader = Annotated[sessionmaker[Session], Depends(get_reader)]
 
 def client_ip(request: Request) -> str | None:
     """The client's address as the hub sees it (a proxy in front must set it right)."""
-    return request.client.host if request.client else None
+    # The scope's (host, port), as ``request.client`` reads it, without its named tuple.
+    found = request.scope.get("client")
+    host: str | None = found[0] if found is not None else None
+    return host
 
 
 async def current_actor(request: Request, db: DbSession) -> Actor:
@@ -131,7 +134,8 @@ def resolve_actor(
     does it with :func:`record_use` in a transaction of its choice. ``lookup``: the request's
     credential (:func:`credential_of`) when the caller already read it.
     """
-    cached: Actor | None = getattr(request.state, "actor", None)
+    state = request.state
+    cached: Actor | None = getattr(state, "actor", None)
     if cached is not None:
         return cached
     ip = client_ip(request)
@@ -142,7 +146,7 @@ def resolve_actor(
     else:
         writes = record_use and not admitted_as_read(request)
         actor = _resolve(request, db, lookup, ip=ip, writes=writes)
-    request.state.actor = actor
+    state.actor = actor
     return actor
 
 
