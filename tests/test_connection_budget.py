@@ -68,7 +68,8 @@ def test_automatic_look_up_helpers_are_fitted_to_the_room(
             conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
         )
     fitted = fitted_lookup_helpers(engine, automatic, processes=2)
-    assert fitted is not None and fitted < 63
+    assert fitted is not None
+    assert fitted < 63
     fits = automatic.model_copy(update={"lookup_helpers": fitted})
     assert connections_needed(fits, processes=2) <= room
     one_more = automatic.model_copy(update={"lookup_helpers": fitted + 1})
