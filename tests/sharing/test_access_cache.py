@@ -309,3 +309,16 @@ def test_the_reads_kept_facts_serve_the_next_request(
     assert any(key[0] == "reader" for key in kept)
     assert _page(client, world, "recipient") == (200, seen)
     assert app.state.access_cache._built == kept  # nothing built again
+
+
+def test_built_values_leave_least_recently_used_first() -> None:
+    """Callers that come and go (an unknown token, a collection that is not there) push out
+    each other, not the values a hub's regular readers use on every request."""
+    cache = access_cache.AccessCache(max_entries=2)
+    at = _AtVersion(1)
+    regular = cache.built(at, "regular", object)  # type: ignore[arg-type]
+    for stranger in range(5):
+        assert cache.built(at, "regular", object) is regular  # type: ignore[arg-type]
+        cache.built(at, ("unknown", stranger), object)  # type: ignore[arg-type]
+    assert cache.built(at, "regular", object) is regular  # type: ignore[arg-type]
+    assert cache.misses == 6

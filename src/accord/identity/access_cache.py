@@ -50,7 +50,7 @@ class AccessCache:
         self.hits = 0
         self.misses = 0
         # Values built from kept rows, with the version they were built at (``built``).
-        self._built: dict[Hashable, tuple[int, Any]] = {}
+        self._built: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -114,14 +114,21 @@ class AccessCache:
         if self.max_entries <= 0:
             return build()
         version = self.version(db)
-        kept = self._built.get(key)
-        if kept is not None and kept[0] == version:
-            self.hits += 1
-            return kept[1]  # type: ignore[no-any-return]
+        with self._lock:
+            kept = self._built.get(key)
+            if kept is not None and kept[0] == version:
+                # Least recently used out first, as the rows: callers that come and go (an
+                # unknown token, a collection that is not there) push out only each other.
+                self._built.move_to_end(key)
+                self.hits += 1
+                return kept[1]  # type: ignore[no-any-return]
+            self.misses += 1
         value = build()  # reads its rows after the version, as ``rows`` does
-        if len(self._built) >= self.max_entries:
-            self._built.clear()
-        self._built[key] = (version, value)
+        with self._lock:
+            self._built[key] = (version, value)
+            self._built.move_to_end(key)
+            while len(self._built) > self.max_entries:
+                self._built.popitem(last=False)
         return value
 
 
