@@ -8,10 +8,11 @@ Every query carries the reader's visibility filter, so that a page, its ``more``
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import (
@@ -126,15 +127,18 @@ class Page:
         return not (self.bodies or self.entries)
 
     @cached_property
-    def date_headers(self) -> dict[str, str]:
+    def date_headers(self) -> Mapping[str, str]:
         """``X-TAXII-Date-Added-First`` and ``-Last`` (TAXII 2.1, 3.4) as sent, or none:
-        written once a page, which a kept page is served from many times."""
+        written once a page, which a kept page is served from many times (read-only: every
+        answer of the page shares it, so none may add a header of its own to it)."""
         if self.first_added is None or self.last_added is None:
-            return {}
-        return {
-            "X-TAXII-Date-Added-First": format_timestamp(self.first_added),
-            "X-TAXII-Date-Added-Last": format_timestamp(self.last_added),
-        }
+            return MappingProxyType({})
+        return MappingProxyType(
+            {
+                "X-TAXII-Date-Added-First": format_timestamp(self.first_added),
+                "X-TAXII-Date-Added-Last": format_timestamp(self.last_added),
+            }
+        )
 
 
 @dataclass(frozen=True)
