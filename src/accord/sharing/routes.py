@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -20,11 +19,11 @@ from accord.config import Settings
 from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Action, Actor
 from accord.prepared import Reads
-from accord.sharing import cursor, deliveries, page_cache, queries, queue, services
-from accord.sharing.models import QueuedEnvelope, TaxiiStatus
+from accord.sharing import cursor, deliveries, page_cache, queries, services
+from accord.sharing.models import QueuedEnvelope
 from accord.sharing.readers import reader_for
 from accord.sharing.reading import read, read_orm
-from accord.sharing.stix_validation import format_timestamp
+from accord.sharing.statuses import pending_json, status_json
 from accord.sharing.taxii import (
     API_ROOT,
     PREFIX,
@@ -362,34 +361,6 @@ def _collection_json(found: Any, granted: Any) -> dict[str, Any]:
     if found.alias:
         body["alias"] = found.alias
     return body
-
-
-def pending_json(entry: QueuedEnvelope) -> bytes:
-    """The status resource of a queued envelope (section 4.3.1): its objects are pending."""
-    return orjson.dumps(
-        {
-            "id": entry.status_uuid,
-            "status": "pending",
-            "request_timestamp": format_timestamp(entry.request_timestamp),
-            **queue.status_fields(entry),
-        }
-    )
-
-
-def status_json(found: TaxiiStatus) -> dict[str, Any]:
-    """A complete status resource (section 4.3.1)."""
-    return {
-        "id": found.uuid,
-        "status": "complete",
-        "request_timestamp": format_timestamp(found.request_timestamp),
-        "total_count": found.total_count,
-        "success_count": found.success_count,
-        "successes": found.details.get("successes", []),
-        "failure_count": found.failure_count,
-        "failures": found.details.get("failures", []),
-        "pending_count": 0,
-        "pendings": [],
-    }
 
 
 # The object reads (first pages, match[id], added_after) are most of a hub's TAXII requests:
