@@ -21,7 +21,7 @@ from accord.identity import audit
 from accord.identity.models import MemberRole, Organization
 from accord.identity.policy import Action, Actor, CollectionRights, authorize
 from accord.identity.services import get_org
-from accord.sharing import envelopes, ingest, ingest_locks, queries, queue, statuses
+from accord.sharing import envelopes, ingest, ingest_locks, queries, queue
 from accord.sharing.models import (
     Collection,
     CollectionGrant,
@@ -32,7 +32,6 @@ from accord.sharing.models import (
 )
 from accord.sharing.readers import Reader, all_rights, grants_of, rights, rights_by_key
 from accord.sharing.schemas import CollectionCreate, GrantSet
-from accord.sharing.statuses import KeptStatus
 
 # Built once: every TAXII request looks its collection up.
 _BY_ID_OR_ALIAS = select(Collection).where(
@@ -271,26 +270,6 @@ def add_objects(
     return ingest.record_status(
         db, collection_id=collection.id, user_id=actor.user_id, total=len(envelope), report=report
     )
-
-
-def get_status(
-    db: Session, waiting: queue.Queue, *, actor: Actor, status_id: str
-) -> KeptStatus | QueuedEnvelope:
-    """A status resource, complete or still queued; only the account that posted the envelope
-    may read it."""
-    authorize(actor, Action.SHARING_WRITE)
-    found: KeptStatus | QueuedEnvelope | None = statuses.kept(db, status_id)
-    if found is None:
-        found = waiting.find(status_id)
-        if found is None:
-            # Stored and forgotten between the two reads: the status is there now.
-            db.rollback()
-            found = statuses.kept(db, status_id)
-    if found is None or found.user_id != actor.user_id:
-        raise NotFound(
-            Message(N_("no status %(status_id)r"), status_id=status_id), field="status_id"
-        )
-    return found
 
 
 def delete_object(

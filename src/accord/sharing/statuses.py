@@ -8,18 +8,26 @@ spliced into each answer as they are (an ``orjson.Fragment``), as a pending stat
 are. Decoding them and encoding them again cost a poll of an envelope of 1,000 objects two
 thirds of its CPU (docs/benchmarks.md, "status polls"). A status kept before migration
 sharing_0017 has its lists in ``details`` and is answered from there, as before, the same bytes.
+
+A poll is read as the TAXII reads are (``sharing.reading``), in a bare read transaction,
+on the event loop when it can be: :func:`find` leaves the loop (``prepared.leave_loop``) for
+the queue's look-up and for a status whose lists must be decoded.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
 from accord import prepared
+from accord.errors import N_, Message, NotFound
+from accord.identity.policy import Action, Actor, authorize
+from accord.prepared import Reads, leave_loop
 from accord.sharing import queue
 from accord.sharing.models import QueuedEnvelope, TaxiiStatus
 from accord.sharing.stix_validation import format_timestamp
@@ -36,7 +44,7 @@ class KeptStatus(NamedTuple):
     failure_count: int
     successes: str | None
     failures: str | None
-    details: dict[str, Any]
+    details: Any  # as the driver gives it: decoded only for a status kept before sharing_0017
 
 
 # Not the ORM entity: a poll reads these columns, without the identity map's work.
@@ -45,10 +53,43 @@ _KEPT = select(*(getattr(TaxiiStatus, name) for name in KeptStatus._fields)).whe
 )
 
 
-def kept(db: Session, status_id: str) -> KeptStatus | None:
+def kept(db: Reads, status_id: str) -> KeptStatus | None:
     """The complete status of this id, if there is one (whoever it is for)."""
-    found = prepared.typed_rows(db, _KEPT, {"status_id": status_id})
-    return KeptStatus(*found[0]) if found else None
+    found = prepared.rows(db, _KEPT, {"status_id": status_id})
+    if not found:
+        return None
+    row = KeptStatus(*found[0])
+    return row._replace(request_timestamp=prepared.timestamp(row.request_timestamp))
+
+
+def find(
+    db: Reads,
+    waiting: queue.Queue,
+    actor: Actor,
+    status_id: str,
+    *,
+    again: Callable[[str], KeptStatus | None],
+) -> KeptStatus | QueuedEnvelope:
+    """A status resource, complete or still queued; only the account that posted the envelope
+    may read it. ``again``: the complete status read in a transaction begun after the queue's
+    look-up (an envelope stored and forgotten between the two reads has its status there)."""
+    authorize(actor, Action.SHARING_WRITE)
+    found: KeptStatus | QueuedEnvelope | None = kept(db, status_id)
+    if found is None:
+        leave_loop(db)  # the queue's look-up waits for its lock where waiting is allowed
+        found = waiting.find(status_id)
+        if found is None:
+            found = again(status_id)
+    if found is None or found.user_id != actor.user_id:
+        raise NotFound(
+            Message(N_("no status %(status_id)r"), status_id=status_id), field="status_id"
+        )
+    if isinstance(found, KeptStatus) and (found.successes is None or found.failures is None):
+        # Kept before sharing_0017: its lists are decoded, off the loop.
+        leave_loop(db)
+        if isinstance(found.details, str):  # SQLite's text; PostgreSQL's driver decodes
+            found = found._replace(details=json.loads(found.details))
+    return found
 
 
 def pending_json(entry: QueuedEnvelope) -> bytes:
