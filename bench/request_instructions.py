@@ -10,9 +10,10 @@ the route, then callgrind's instrumentation is switched on (``callgrind_control 
 by ``--requests`` is the route's instructions per request, every thread included. ROUTE is
 one of ``bare`` (the 2 KB route on FastAPI alone), ``ceiling`` (the same route on the hub's
 stack), ``auth`` (the TAXII API root with a token), ``page`` (a first page of 100),
-``match`` (``match[id]``), ``after`` (``added_after``) or ``query`` (``POST /v1/query``,
-anonymous, of 300 imported PyPA advisories). Without valgrind it prints CPU µs per request
-instead.
+``match`` (``match[id]``), ``after`` (``added_after``), ``status`` (the complete status of an
+envelope of ``--objects`` objects, 1,000 by default, polled as a TAXII client polls it) or
+``query`` (``POST /v1/query``, anonymous, of 300 imported PyPA advisories). Without valgrind it
+prints CPU µs per request instead.
 """
 
 from __future__ import annotations
@@ -38,13 +39,18 @@ QUERY = json.dumps({"package": {"ecosystem": "PyPI", "name": "django"}, "version
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    names = ["bare", "ceiling", "auth", "page", "match", "after", "query"]
+    names = ["bare", "ceiling", "auth", "page", "match", "after", "status", "query"]
     parser.add_argument("route", choices=names)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--objects", type=int, default=400)
+    parser.add_argument("--objects", type=int, default=None, help="400; 1,000 for status")
     args = parser.parse_args()
+    count = args.objects or (1000 if args.route == "status" else 400)
     data_dir = Path(tempfile.mkdtemp(prefix="accord-instructions-"))
     os.environ.update(ACCORD_DATA_DIR=str(data_dir), ACCORD_MAX_REQUEST_BYTES="4000000")
+    if args.route == "status":
+        # One envelope, stored before its answer (no lifespan, no drainer): its status is
+        # complete, every object a success, as the drainer leaves a queued envelope's.
+        os.environ["ACCORD_TAXII_QUEUE_FROM_OBJECTS"] = str(count + 1)
     if args.route == "query":
         objects, auth = seed(data_dir)  # the hub of request_path.py: 300 PyPA advisories
     else:
@@ -54,15 +60,17 @@ def main() -> None:
     app = servers.bare_app() if args.route == "bare" else servers.hub_app()
     taxii = {"Authorization": auth, "Accept": servers.TAXII}
     post = {**taxii, "Content-Type": servers.TAXII}
-    count = args.objects
+    polled = [""]
     if args.route not in ("bare", "ceiling", "query"):
 
         async def load() -> None:
             # Envelopes under the queue's threshold: stored before the answer (no lifespan).
-            for body in servers.envelopes(count, 400):
+            size = count if args.route == "status" else 400
+            for body in servers.envelopes(count, size):
                 status, answer = await call(app, ("POST", objects, "", post, body))
                 if status != 202:
                     raise RuntimeError(answer[:300])
+                polled[0] = f"/taxii2/hub/status/{json.loads(answer)['id']}/"
 
         asyncio.run(load())
     ids = [servers.indicator(i)["id"] for i in range(count)]
@@ -74,6 +82,7 @@ def main() -> None:
         "page": lambda _: ("GET", objects, "limit=100", taxii, b""),
         "match": lambda i: ("GET", objects, f"match[id]={ids[i * 7919 % len(ids)]}", taxii, b""),
         "after": lambda _: ("GET", objects, f"added_after={after}&limit=100", taxii, b""),
+        "status": lambda _: ("GET", polled[0], "", taxii, b""),
         "query": lambda _: ("POST", "/v1/query", "", {"Content-Type": "application/json"}, QUERY),
     }
     make = routes[args.route]

@@ -122,8 +122,17 @@ def test_direct_and_fastapi_handlers_answer_the_same_bytes(
         headers={**TAXII, "Content-Type": TAXII_MEDIA_TYPE, **world.bearer("producer")},
     )
     assert added.json()["success_count"] == len(indicators), added.text
+    status = f"/taxii2/hub/status/{added.json()['id']}/"
+    producer = {**TAXII, **world.bearer("producer")}
+    polls = [
+        ("GET", status, producer, None),
+        ("GET", status, {**TAXII, **world.bearer("outsider")}, None),  # 404: not the poster's
+        ("GET", status, {**TAXII}, None),  # 401
+        ("GET", status, {"Accept": "text/html", **world.bearer("producer")}, None),  # 406
+        ("GET", "/taxii2/hub/status/00000000-0000-4000-8000-000000000000/", producer, None),
+    ]
     statuses = set()
-    for method, path, headers, body in _requests(world):
+    for method, path, headers, body in [*_requests(world), *polls]:
         for _ in range(2):  # a kept page (and kept access rows) the second time
             solved.clear()
             direct = client.request(method, path, headers=headers, json=body)
@@ -138,8 +147,8 @@ def test_direct_and_fastapi_handlers_answer_the_same_bytes(
 
 
 def test_only_routes_of_the_plain_shape_take_the_direct_handler() -> None:
-    # The collections' POST (a body, a writing guard with options) and the status (a
-    # session, a plain guard) keep FastAPI's handler; the object reads take the direct one.
+    # The collections' POST (a body, a writing guard with options) keeps FastAPI's handler;
+    # the object reads and the status (read as they are) take the direct one.
     kinds = {}
     for route in sharing_routes.router.routes:
         assert isinstance(route, DirectRoute)
@@ -150,7 +159,7 @@ def test_only_routes_of_the_plain_shape_take_the_direct_handler() -> None:
     assert kinds[("GET", objects)] is True
     assert kinds[("GET", objects + "{object_id}/")] is True
     assert kinds[("POST", objects)] is False
-    assert kinds[("GET", sharing_routes.ROOT + "/status/{status_id}/")] is False
+    assert kinds[("GET", sharing_routes.ROOT + "/status/{status_id}/")] is True
 
 
 @pytest.mark.parametrize(

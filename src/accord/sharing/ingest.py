@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from accord import jsonio
 from accord.accountability import events
 from accord.errors import N_
 from accord.sharing import ingest_locks, ingest_rows, lookup, write_rules
@@ -183,6 +184,8 @@ def record_status(
     """Keep the status resource of one POST, for ``GET .../status/{id}/``.
 
     A queued envelope's status keeps the id and the request time it was acknowledged with.
+    Its lists are kept as the JSON its answer writes (``jsonio``, as the answer is written):
+    written once here, spliced into every poll's answer.
     """
     status = TaxiiStatus(
         uuid=status_uuid or str(uuid.uuid4()),
@@ -191,7 +194,9 @@ def record_status(
         total_count=total,
         success_count=len(report.successes),
         failure_count=len(report.failures),
-        details={"successes": report.successes, "failures": report.failures},
+        successes=jsonio.dumps(report.successes).decode(),
+        failures=jsonio.dumps(report.failures).decode(),
+        details={},
     )
     if requested is not None:
         status.request_timestamp = requested

@@ -25,9 +25,11 @@ from accord.clock import utcnow
 from accord.db import Base, UTCDateTime
 from accord.message_records import message_from
 from accord.sharing.queue_models import QueueAttempt, QueuedEnvelope
+from accord.sharing.status_models import TaxiiStatus
 
-# The queue's tables have a module of their own; they are imported from here as before.
-__all__ = ["QueueAttempt", "QueuedEnvelope"]
+# The queue's tables and the statuses' have modules of their own; they are imported from
+# here as before.
+__all__ = ["QueueAttempt", "QueuedEnvelope", "TaxiiStatus"]
 
 # BIGINT on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
 RowId = BigInteger().with_variant(Integer(), "sqlite")
@@ -303,26 +305,6 @@ class ObjectRef(Base):
     )
     role: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str] = mapped_column(String(300))
-
-
-class TaxiiStatus(Base):
-    """The outcome of one POST of an envelope (TAXII 2.1, section 4.3.1)."""
-
-    __tablename__ = "sharing_statuses"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
-    collection_id: Mapped[int] = mapped_column(
-        ForeignKey("sharing_collections.id", ondelete="CASCADE")
-    )
-    request_timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    total_count: Mapped[int] = mapped_column(Integer)
-    success_count: Mapped[int] = mapped_column(Integer)
-    failure_count: Mapped[int] = mapped_column(Integer)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class SharingSecret(Base):

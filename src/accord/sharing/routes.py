@@ -7,10 +7,11 @@ object-returning route goes through ``queries.page``, which filters by TLP in SQ
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -19,12 +20,12 @@ from accord.clock import utcnow
 from accord.config import Settings
 from accord.errors import N_, Message, NotFound
 from accord.identity.policy import Action, Actor
-from accord.prepared import Reads
-from accord.sharing import cursor, deliveries, page_cache, queries, queue, services
-from accord.sharing.models import QueuedEnvelope, TaxiiStatus
+from accord.prepared import Reading, Reads
+from accord.sharing import cursor, deliveries, page_cache, queries, services, statuses
+from accord.sharing.models import QueuedEnvelope
 from accord.sharing.readers import reader_for
 from accord.sharing.reading import read, read_orm
-from accord.sharing.stix_validation import format_timestamp
+from accord.sharing.statuses import pending_json, status_json
 from accord.sharing.taxii import (
     API_ROOT,
     PREFIX,
@@ -47,6 +48,7 @@ from accord.web.deps import (
     record_use,
 )
 from accord.web.direct_routes import DirectRoute
+from accord.web.loop_reads import on_loop
 
 # The reads' handler calls their guard and route directly (accord.web.direct_routes).
 router = APIRouter(tags=["taxii"], route_class=DirectRoute)
@@ -60,6 +62,8 @@ Writing = Annotated[Actor, guard(Action.SHARING_WRITE)]
 # page. A guard with a request-scoped session would cost a second thread hop and a session
 # ended on the event loop: "auth only" (the API root) cost more than a page of 100 objects.
 ReadingHere = Annotated[Caller, deferred_guard(Action.SHARING_READ, first=require_accept)]
+# A status is read as the reads are, under the writers' permission: its poster alone reads it.
+Polling = Annotated[Caller, deferred_guard(Action.SHARING_WRITE, first=require_accept)]
 # The POST of objects marks the token used itself, after its writes (see add_objects).
 WritingHere = Annotated[Caller, deferred_guard(Action.SHARING_WRITE, record_use=False)]
 ROOT = f"/{API_ROOT}"
@@ -110,13 +114,34 @@ def _api_root(request: Request, db: Reads, caller: Caller) -> Response:
     )
 
 
-@router.get(ROOT + "/status/{status_id}/", dependencies=ACCEPTS)
-def status(status_id: str, db: DbSession, actor: Writing, request: Request) -> Response:
-    """The status of an earlier POST (section 4.3)."""
-    found = services.get_status(db, request.app.state.queue, actor=actor, status_id=status_id)
+@router.get(ROOT + "/status/{status_id}/")
+async def status(status_id: str, request: Request, caller: Polling) -> Response:
+    """The status of an earlier POST (section 4.3): as the reads run (``reading.read``), a
+    complete one on the loop when it can be, a pending one (the queue's look-up) in a thread."""
+    found = on_loop(request.app.state, lambda db: _status(request, db, caller, status_id))
+    if found is not None:
+        return found
+    return await run_in_threadpool(_status_in_thread, request, caller, status_id)
+
+
+def _status(request: Request, db: Reads, caller: Caller, status_id: str) -> Response:
+    again = partial(_kept_again, request)
+    found = statuses.find(db, request.app.state.queue, caller.actor(db), status_id, again=again)
     return taxii_response(
         pending_json(found) if isinstance(found, QueuedEnvelope) else status_json(found)
     )
+
+
+def _status_in_thread(request: Request, caller: Caller, status_id: str) -> Response:
+    state = request.app.state
+    with Reading(state.engine, state.access_cache, state.read_connections) as db:
+        return _status(request, db, caller, status_id)
+
+
+def _kept_again(request: Request, status_id: str) -> statuses.KeptStatus | None:
+    state = request.app.state
+    with Reading(state.engine, state.access_cache, state.read_connections) as db:
+        return statuses.kept(db, status_id)
 
 
 @router.get(ROOT + "/collections/")
@@ -362,34 +387,6 @@ def _collection_json(found: Any, granted: Any) -> dict[str, Any]:
     if found.alias:
         body["alias"] = found.alias
     return body
-
-
-def pending_json(entry: QueuedEnvelope) -> bytes:
-    """The status resource of a queued envelope (section 4.3.1): its objects are pending."""
-    return orjson.dumps(
-        {
-            "id": entry.status_uuid,
-            "status": "pending",
-            "request_timestamp": format_timestamp(entry.request_timestamp),
-            **queue.status_fields(entry),
-        }
-    )
-
-
-def status_json(found: TaxiiStatus) -> dict[str, Any]:
-    """A complete status resource (section 4.3.1)."""
-    return {
-        "id": found.uuid,
-        "status": "complete",
-        "request_timestamp": format_timestamp(found.request_timestamp),
-        "total_count": found.total_count,
-        "success_count": found.success_count,
-        "successes": found.details.get("successes", []),
-        "failure_count": found.failure_count,
-        "failures": found.details.get("failures", []),
-        "pending_count": 0,
-        "pendings": [],
-    }
 
 
 # The object reads (first pages, match[id], added_after) are most of a hub's TAXII requests:

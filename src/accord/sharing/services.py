@@ -272,27 +272,6 @@ def add_objects(
     )
 
 
-def get_status(
-    db: Session, waiting: queue.Queue, *, actor: Actor, status_id: str
-) -> TaxiiStatus | QueuedEnvelope:
-    """A status resource, complete or still queued; only the account that posted the envelope
-    may read it."""
-    authorize(actor, Action.SHARING_WRITE)
-    query = select(TaxiiStatus).where(TaxiiStatus.uuid == status_id)
-    found: TaxiiStatus | QueuedEnvelope | None = db.scalar(query)
-    if found is None:
-        found = waiting.find(status_id)
-        if found is None:
-            # Stored and forgotten between the two reads: the status is there now.
-            db.rollback()
-            found = db.scalar(query)
-    if found is None or found.user_id != actor.user_id:
-        raise NotFound(
-            Message(N_("no status %(status_id)r"), status_id=status_id), field="status_id"
-        )
-    return found
-
-
 def delete_object(
     db: Session,
     *,
