@@ -8,9 +8,12 @@ not named), ``outsider`` (an account without organization) and ``anonymous``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.db import unit_of_work
@@ -103,3 +106,19 @@ def world(make: Factories, session_factory: sessionmaker[Session]) -> SharingWor
         group_members=(slugs["group_member"],),
     )
     return SharingWorld(people=people, tokens=tokens, collection=collection, slugs=slugs)
+
+
+# The queue's tests: envelopes queued from three objects, drained by the tests themselves.
+@pytest.fixture
+def queued(app: FastAPI) -> Iterator[FastAPI]:
+    """The app queueing every envelope of three objects or more."""
+    saved = app.state.settings
+    app.state.settings = saved.model_copy(update={"taxii_queue_from_objects": 3})
+    yield app
+    app.state.settings = saved
+
+
+@pytest.fixture
+def bare(queued: FastAPI) -> TestClient:
+    """A client of the app without its lifespan: no drainer runs; the tests drain."""
+    return TestClient(queued, base_url="http://testserver")

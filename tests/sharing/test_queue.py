@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,21 +34,6 @@ from tests.sharing.conftest import SharingWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 TAXII = {"Accept": TAXII_MEDIA_TYPE, "Content-Type": TAXII_MEDIA_TYPE}
-
-
-@pytest.fixture
-def queued(app: FastAPI) -> Iterator[FastAPI]:
-    """The app queueing every envelope of three objects or more."""
-    saved = app.state.settings
-    app.state.settings = saved.model_copy(update={"taxii_queue_from_objects": 3})
-    yield app
-    app.state.settings = saved
-
-
-@pytest.fixture
-def bare(queued: FastAPI) -> TestClient:
-    """A client of the app without its lifespan: no drainer runs; the tests drain."""
-    return TestClient(queued, base_url="http://testserver")
 
 
 def _headers(world: SharingWorld, reader: str = "producer") -> dict[str, str]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
@@ -25,16 +23,6 @@ from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
 
 TAXII = {"Accept": TAXII_MEDIA_TYPE, "Content-Type": TAXII_MEDIA_TYPE}
-
-
-@pytest.fixture
-def bare(app: FastAPI) -> Iterator[TestClient]:
-    """A client of the app queueing every envelope of three objects or more, without its
-    lifespan: no drainer runs; the tests drain."""
-    saved = app.state.settings
-    app.state.settings = saved.model_copy(update={"taxii_queue_from_objects": 3})
-    yield TestClient(app, base_url="http://testserver")
-    app.state.settings = saved
 
 
 def _post(client: TestClient, world: SharingWorld, count: int) -> str:

@@ -8,7 +8,6 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Iterator
 from multiprocessing import Pipe
 from typing import Any
 
@@ -29,16 +28,6 @@ from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
 
 TAXII = {"Accept": TAXII_MEDIA_TYPE, "Content-Type": TAXII_MEDIA_TYPE}
-
-
-@pytest.fixture
-def bare(app: FastAPI) -> Iterator[TestClient]:
-    """A client of the app queueing every envelope of three objects or more, without its
-    lifespan: no drainer runs; the tests drain."""
-    saved = app.state.settings
-    app.state.settings = saved.model_copy(update={"taxii_queue_from_objects": 3})
-    yield TestClient(app, base_url="http://testserver")
-    app.state.settings = saved
 
 
 def _queue(client: TestClient, world: SharingWorld) -> tuple[str, list[str]]:

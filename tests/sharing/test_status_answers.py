@@ -6,10 +6,8 @@ decoded, then encoded again)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -28,21 +26,6 @@ from tests.sharing.conftest import SharingWorld
 TAXII = {"Accept": TAXII_MEDIA_TYPE, "Content-Type": TAXII_MEDIA_TYPE}
 # Refused, its id not ASCII: the kept JSON is UTF-8 as the answer writes it, never escaped.
 BAD = {"type": "indicator", "id": "indicator--nicht-gültig-監視", "spec_version": "2.1"}
-
-
-@pytest.fixture
-def queued(app: FastAPI) -> Iterator[FastAPI]:
-    """The app queueing every envelope of three objects or more."""
-    saved = app.state.settings
-    app.state.settings = saved.model_copy(update={"taxii_queue_from_objects": 3})
-    yield app
-    app.state.settings = saved
-
-
-@pytest.fixture
-def bare(queued: FastAPI) -> TestClient:
-    """A client of the app without its lifespan: no drainer runs; the tests drain."""
-    return TestClient(queued, base_url="http://testserver")
 
 
 def _post(client: TestClient, world: SharingWorld, objects: list[Any]) -> bytes:
