@@ -13,6 +13,7 @@ from accord.db import (
     connections_needed,
     fitted_lookup_helpers,
     make_engine,
+    server_limits,
 )
 from accord.errors import ConfigError
 from tests.cli.test_cli import accord
@@ -64,9 +65,8 @@ def test_automatic_look_up_helpers_are_fitted_to_the_room(
     automatic = settings.model_copy(update={"lookup_helpers": None})
     assert automatic.lookup_helper_processes == 63
     with engine.connect() as conn:
-        room = int(conn.exec_driver_sql("SHOW max_connections").scalar_one()) - int(
-            conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
-        )
+        limit, reserved = server_limits(conn)
+    room = limit - reserved
     fitted = fitted_lookup_helpers(engine, automatic, processes=2)
     assert fitted is not None
     assert fitted < 63

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -141,6 +141,13 @@ def connections_needed(settings: Settings, *, processes: int) -> int:
     return processes * own
 
 
+def server_limits(conn: Connection) -> tuple[int, int]:
+    """PostgreSQL's ``max_connections`` and the connections it reserves for superusers."""
+    limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+    reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+    return limit, reserved
+
+
 def fitted_lookup_helpers(engine: Engine, settings: Settings, *, processes: int) -> int | None:
     """Fewer look-up helpers than the automatic count (the cores less one) when PostgreSQL
     has no room for that many beside ``processes`` web processes: the count that fits, even
@@ -150,8 +157,7 @@ def fitted_lookup_helpers(engine: Engine, settings: Settings, *, processes: int)
     if engine.dialect.name != "postgresql" or settings.lookup_helpers is not None:
         return None
     with engine.connect() as conn:
-        limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
-        reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+        limit, reserved = server_limits(conn)
     room = limit - reserved
     if connections_needed(settings, processes=processes) <= room:
         return None
@@ -171,8 +177,7 @@ def check_connection_budget(engine: Engine, settings: Settings, *, processes: in
     if engine.dialect.name != "postgresql":
         return None
     with engine.connect() as conn:
-        limit = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
-        reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+        limit, reserved = server_limits(conn)
         # Others' connections (another hub's, an `accord worker`'s), not this one, closed next.
         others = int(
             conn.exec_driver_sql(
