@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
@@ -248,15 +248,29 @@ Processor = Callable[[Any], Any]
 _MAX_EXPANSIONS = 512
 
 
+# Where a value of an expanded statement comes from (``_Expansion.slots``).
+_Slot = tuple[str | None, int, "Processor | None", Any]
+
+
 class _Expansion:
-    """The SQL of a statement for one set of list lengths, and where its values go."""
+    """The SQL of a statement for one set of list lengths, and where each of its values comes
+    from: worked out once, so that a run only gathers the values (``Prepared.rows``)."""
 
-    __slots__ = ("constants", "names", "sql")
+    __slots__ = ("names", "slots", "sql")
 
-    def __init__(self, sql: str, names: tuple[str, ...] | None, constants: dict[str, Any]):
+    def __init__(
+        self,
+        sql: str,
+        names: tuple[str, ...] | None,
+        slots: tuple[_Slot, ...],
+    ) -> None:
         self.sql = sql
-        self.names = names  # the order of positional parameters; None for named ones
-        self.constants = constants  # values fixed in the statement (literal IN lists)
+        # The names of the named parameters, in ``slots``' order; None for positional ones.
+        self.names = names
+        # Per value the driver takes, in order: (the parameter it is read from, or None for a
+        # value fixed in the statement (a literal IN list); the item of a list parameter, or
+        # -1 for the whole value; the parameter's type processor; the fixed value).
+        self.slots = slots
 
 
 class Prepared:
@@ -274,7 +288,8 @@ class Prepared:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self._processors[bind.key] = processor
-        self._lists = frozenset(b.key for b in compiled.binds.values() if b.expanding)
+        # The expanding binds' names (IN lists), in one order: a run's lengths are its key.
+        self._lists = tuple(sorted({b.key for b in compiled.binds.values() if b.expanding}))
         self._expansions: dict[tuple[int, ...], _Expansion] = {}
         columns = getattr(statement, "selected_columns", ())
         self._results: list[Processor | None] = [
@@ -292,16 +307,18 @@ class Prepared:
 
     def rows(self, db: Reads, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The statement's rows for ``params``, in the session's (or reading's) transaction."""
-        lists = sorted(name for name in params if name in self._lists)
-        expansion = self._expansion(params, lists)
-        values = dict(expansion.constants)
-        for name, value in params.items():
-            processor = self._processors.get(name)
-            if name in self._lists:
-                for i, item in enumerate(value, 1):
-                    values[f"{name}_{i}"] = processor(item) if processor else _plain(item)
+        expansion = self._expansion(params)
+        values: list[Any] = []
+        for source, index, processor, fixed in expansion.slots:
+            if source is None:
+                values.append(fixed)
+                continue
+            value = params[source] if index < 0 else params[source][index]
+            if processor is not None:
+                values.append(processor(value))
             else:
-                values[name] = processor(value) if processor else _plain(value)
+                # Drivers bind str and int, not their enum subclasses (TLP levels: StrEnum).
+                values.append(value.value if isinstance(value, enum.Enum) else value)
         # ``Session.connection`` begins the session's transaction (BEGIN on SQLite, as for
         # any statement): the cursor reads inside it, on the connection it holds.
         cursor = db.cursor() if isinstance(db, Reading) else db.connection().connection.cursor()
@@ -309,25 +326,45 @@ class Prepared:
             if expansion.names is None:
                 cursor.execute(expansion.sql, values)
             else:
-                cursor.execute(expansion.sql, tuple(values[n] for n in expansion.names))
+                cursor.execute(expansion.sql, dict(zip(expansion.names, values, strict=True)))
             return list(cursor.fetchall())
         finally:
             cursor.close()
 
-    def _expansion(self, params: Mapping[str, Any], lists: Sequence[str]) -> _Expansion:
-        key = tuple(len(params[name]) for name in lists)
+    def _expansion(self, params: Mapping[str, Any]) -> _Expansion:
+        # The lengths of the lists given (-1: a list of the statement not given).
+        key = tuple([len(params[name]) if name in params else -1 for name in self._lists])
         found = self._expansions.get(key)
         if found is None:
-            state = self._compiled.construct_expanded_state(dict(params))
-            given = set(params) | {f"{n}_{i}" for n in lists for i in range(1, len(params[n]) + 1)}
-            constants = {
-                name: _plain(value) for name, value in state.parameters.items() if name not in given
-            }
-            names = tuple(state.positiontup) if self._positional and state.positiontup else None
             if len(self._expansions) >= _MAX_EXPANSIONS:
                 self._expansions.clear()
-            found = self._expansions[key] = _Expansion(state.statement, names, constants)
+            found = self._expansions[key] = self._expand(params)
         return found
+
+    def _expand(self, params: Mapping[str, Any]) -> _Expansion:
+        """The SQL for the lengths of ``params``' lists, and where each value comes from: a
+        list's item, rendered as ``name_1``, ``name_2``..., wins over a parameter of that
+        name; a name neither gives is a value fixed in the statement."""
+        state = self._compiled.construct_expanded_state(dict(params))
+        items = {
+            f"{name}_{i}": (name, i - 1)
+            for name in self._lists
+            if name in params
+            for i in range(1, len(params[name]) + 1)
+        }
+        if self._positional and state.positiontup:
+            names: tuple[str, ...] = tuple(state.positiontup)
+        else:
+            names = tuple(state.parameters)
+        slots: list[_Slot] = []
+        for name in names:
+            source, index = items.get(name, (name if name in params else None, -1))
+            if source is None:
+                slots.append((None, -1, None, _plain(state.parameters[name])))
+            else:
+                slots.append((source, index, self._processors.get(source), None))
+        named = None if self._positional and state.positiontup else names
+        return _Expansion(state.statement, named, tuple(slots))
 
 
 _PREPARED: dict[tuple[int, str], Prepared] = {}
