@@ -34,9 +34,10 @@ def shape_of(reader: Reader) -> Shape:
     )
 
 
-def parameters(reader: Reader) -> dict[str, list[int]]:
-    """The values of the filter's bound parameters for ``reader``."""
-    return {name: list(found) for name, found in zip(_SETS, reader.filter_values, strict=True)}
+def parameters(reader: Reader) -> dict[str, tuple[int, ...]]:
+    """The values of the filter's bound parameters for ``reader`` (its sets, made once a
+    reader: ``Reader.filter_values``)."""
+    return dict(zip(_SETS, reader.filter_values, strict=True))
 
 
 def visible_clause(reader: Reader) -> ColumnElement[bool]:
