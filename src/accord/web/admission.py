@@ -48,7 +48,7 @@ from accord.web.backoff import Backoff
 from accord.web.deps import ADMITTED_AS_READ, TAXII_PREFIX
 from accord.web.gate import Gate
 from accord.web.refusals import SATURATED, TOO_SLOW, spoken
-from accord.web.security import body_limit
+from accord.web.security import BodyLimit, body_limit
 
 # The routes mark themselves with ``reads`` and ``writes`` from here, and the tests reach the
 # gate and the classes through this module, as they did before those had modules of their own.
@@ -86,6 +86,17 @@ class Admission:
         # loop's watch (two attributes, written apart, did when two loops' threads raced).
         self._on: tuple[object, Watch | None] = (None, None)
         self._classes: Classes | None = None
+        # What an admitted request is handed to. Its body was received here, whole and
+        # within the same limit as the body limit's behind (``BodyLimit``: the same bytes
+        # and larger paths), or it has none: that limit's counting of each part and its
+        # wrapping of the answer's sends would find nothing more, and it is passed by. A
+        # request over the limit still goes to it, unread, for its 413.
+        self.admitted = app
+        if isinstance(app, BodyLimit) and (app.default_bytes, app.larger) == (
+            self.max_bytes,
+            self.larger,
+        ):
+            self.admitted = app.app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,15 +109,18 @@ class Admission:
             reads = self._classify(scope).reads(scope["method"], scope["path"])
             scope[ADMITTED_AS_READ] = reads
             gate, seconds = (self.gate if reads else self.writes), self.seconds
-        if gate.refuses(seconds):  # before anything of the request is read
+        declared = _declared_length(scope)
+        # A request without a body takes a free place at once (``refuses`` then ``enter``
+        # with nothing awaited between: the same answer); any other is judged first.
+        held = declared == 0 and gate.take()
+        if not held and gate.refuses(seconds):  # before anything of the request is read
             await _refuse(scope, send, self.backoff.retry_after())
             return
-        limit = body_limit(scope["path"], self.max_bytes, self.larger)
-        declared = _declared_length(scope)
-        if declared is not None and declared > limit:
-            await self.app(scope, receive, send)  # refused 413 unread (BodyLimit), no slot
-            return
         if declared != 0:
+            limit = body_limit(scope["path"], self.max_bytes, self.larger)
+            if declared is not None and declared > limit:
+                await self.app(scope, receive, send)  # refused 413 unread (BodyLimit), no slot
+                return
             if self.receiving >= self.max_receiving:
                 await _refuse(scope, send, self.backoff.retry_after())
                 return
@@ -125,7 +139,7 @@ class Admission:
             if not whole:
                 await self.app(scope, receive, send)  # over the limit: 413 (BodyLimit), no slot
                 return
-        if not await gate.enter(seconds):
+        if not held and not await gate.enter(seconds):
             await _refuse(scope, send, self.backoff.retry_after())
             return
         held = True
@@ -157,7 +171,7 @@ class Admission:
                     watch.done(part)
 
         try:
-            await self.app(scope, receive, handing_send)
+            await self.admitted(scope, receive, handing_send)
         finally:
             release()
 

@@ -65,10 +65,15 @@ class Classes:
                 if isinstance(route, APIRoute) and route_reads(route) != (_methods(route) <= READS):
                     pattern, _, _ = compile_path(prefix + route.path)
                     self.exceptions.append((pattern, _methods(route), route_reads(route)))
+        # The exceptions by method, in their order: most requests' method has none.
+        self.by_method: dict[str, list[tuple[re.Pattern[str], bool]]] = {}
+        for pattern, methods, said in self.exceptions:
+            for method in methods:
+                self.by_method.setdefault(method, []).append((pattern, said))
 
     def reads(self, method: str, path: str) -> bool:
         """Whether a request for ``method`` and ``path`` is admitted as a read."""
-        for pattern, methods, said in self.exceptions:
-            if method in methods and pattern.match(path):
+        for pattern, said in self.by_method.get(method, ()):
+            if pattern.match(path):
                 return said
         return method in READS

@@ -71,10 +71,17 @@ class Gate:
         stall the line are met by the wait's bound, ``LINE_OVERRUN`` times the budget."""
         return (len(self._line) + 1) * self.gap
 
-    async def enter(self, seconds: float) -> bool:
-        """Take a place, waiting in line up to ``seconds``; False if refused or timed out."""
+    def take(self) -> bool:
+        """Take a place if one is free with no one in line (what :meth:`enter` does first),
+        without waiting; False otherwise, having changed nothing."""
         if self.active < self.open_places() and not self._line:
             self.active += 1
+            return True
+        return False
+
+    async def enter(self, seconds: float) -> bool:
+        """Take a place, waiting in line up to ``seconds``; False if refused or timed out."""
+        if self.take():
             return True
         if self._full(seconds):
             return False
@@ -123,8 +130,8 @@ class Gate:
         # The pace is measured while a line waits, between places given up to it: a gap
         # that spans idle time (a quiet hour, then a burst) says nothing of how fast a busy
         # gate turns, and counted, it refused the first burst after a quiet spell.
-        now = time.monotonic()
         if self._line:
+            now = time.monotonic()
             if self._left is not None:
                 gap = now - self._left
                 self.gap = gap if self._paced == 0 else self.gap + PACE_WEIGHT * (gap - self.gap)
@@ -132,6 +139,9 @@ class Gate:
             self._left = now
         else:
             self._left = None
+        if not self._line and not self._held_back:
+            self.active -= 1  # what follows, with no one in line here or held back
+            return
         # While the gate gives way, a place given up goes back (fewer holders) until they are
         # as few as it lets in.
         if self.active <= self.open_places() and self._hand_on():

@@ -59,6 +59,11 @@ class SecurityHeaders:
             self.headers.append(
                 (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
             )
+        # Every header this adds, with its cache-control, made once: an answer that sets none
+        # of them (most) gets the whole list at once, not a header at a time.
+        self.names = frozenset(name for name, _ in self.headers) | {b"cache-control"}
+        self.no_store = (*self.headers, (b"cache-control", b"no-store"))
+        self.static = (*self.headers, (b"cache-control", b"public, max-age=3600"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,18 +72,25 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                headers.extend(h for h in self.headers if h[0] not in names)
-                if b"cache-control" not in names:
-                    static = scope["path"].startswith("/static/")
-                    headers.append(
-                        (b"cache-control", b"public, max-age=3600" if static else b"no-store")
-                    )
-                message["headers"] = headers
+                message["headers"] = self.with_headers(scope, message.get("headers", ()))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def with_headers(
+        self, scope: Scope, headers: Sequence[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        """An answer's headers and the security headers it does not set itself; the cache's
+        ``no-store`` (a static file's an hour) unless it says otherwise."""
+        names = {name.lower() for name, _ in headers}
+        if names.isdisjoint(self.names):
+            static = scope["path"].startswith("/static/")
+            return [*headers, *(self.static if static else self.no_store)]
+        added = [*headers, *(h for h in self.headers if h[0] not in names)]
+        if b"cache-control" not in names:
+            static = scope["path"].startswith("/static/")
+            added.append((b"cache-control", b"public, max-age=3600" if static else b"no-store"))
+        return added
 
 
 def body_limit(path: str, max_bytes: int, larger: Mapping[str, int]) -> int:
