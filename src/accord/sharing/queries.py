@@ -150,6 +150,15 @@ class Page:
             {"X-TAXII-Date-Added-First": first, "X-TAXII-Date-Added-Last": last}
         )
 
+    @cached_property
+    def raw_date_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """:attr:`date_headers` as an answer's raw headers (lowercased, encoded), written
+        once a page too (``taxii.TaxiiResponse``)."""
+        return tuple(
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in self.date_headers.items()
+        )
+
 
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 

@@ -6,7 +6,7 @@ Section numbers refer to TAXII Version 2.1 (OASIS Standard, 10 June 2021).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -129,14 +129,39 @@ def check_content_type(request: Request) -> None:
         )
 
 
+_CONTENT_TYPE = (b"content-type", TAXII_MEDIA_TYPE.encode("latin-1"))
+
+
+class TaxiiResponse(Response):
+    """``Response(content, status_code=status, media_type=TAXII_MEDIA_TYPE, headers=...)``
+    for headers already in their raw form (a page's date headers, written once a page),
+    with the raw headers Starlette's ``init_headers`` writes, in its order: the given ones,
+    the length (not on a 1xx, 204 or 304), the type. Starlette's own way (each header
+    lowercased and encoded, the keys searched twice) cost a kept page's answer about as much
+    as its key (docs/benchmarks.md)."""
+
+    media_type = TAXII_MEDIA_TYPE
+
+    def __init__(
+        self, content: bytes, *, status: int = 200, raw: Sequence[tuple[bytes, bytes]] = ()
+    ) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = content
+        headers = list(raw)
+        if not (status < 200 or status in (204, 304)):
+            headers.append((b"content-length", str(len(content)).encode("latin-1")))
+        headers.append(_CONTENT_TYPE)
+        self.raw_headers = headers
+
+
 def taxii_response(
     body: bytes | Mapping[str, Any], *, status: int = 200, page: Page | None = None
 ) -> Response:
     """A TAXII answer, with the date-added headers of a page when there is one (3.4)."""
     # A complete status lists every object of its envelope, and clients poll it: orjson.
     content = body if isinstance(body, bytes) else jsonio.dumps(body)
-    headers = page.date_headers if page is not None else {}
-    return Response(content, status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
+    return TaxiiResponse(content, status=status, raw=page.raw_date_headers if page else ())
 
 
 _TITLES = {
