@@ -113,3 +113,19 @@ def test_a_free_place_is_taken_at_once_and_a_busy_gate_changes_nothing() -> None
     gate.leave()
     assert gate.active == 0
     assert gate.take()
+
+
+def test_a_request_states_value_is_read_as_getattr_reads_it() -> None:
+    from starlette.requests import Request
+
+    from accord.web.deps import state_value
+
+    bare = Request({"type": "http", "method": "GET", "path": "/", "headers": []})
+    assert state_value(bare, "actor") is None  # no state at all yet
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "state": {}})
+    assert state_value(request, "actor") is getattr(request.state, "actor", None) is None
+    request.state.actor = actor = object()
+    assert state_value(request, "actor") is getattr(request.state, "actor", None) is actor
+    # Another Request of the same scope (as each layer makes) sees what the first set.
+    again = Request(request.scope)
+    assert state_value(again, "actor") is actor

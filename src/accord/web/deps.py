@@ -75,6 +75,16 @@ Limiter = Annotated[RateLimiter, Depends(get_limiter)]
 Reader = Annotated[sessionmaker[Session], Depends(get_reader)]
 
 
+def state_value(request: Request, name: str) -> Any:
+    """``getattr(request.state, name, None)``, read from the dict Starlette keeps the
+    request's state in (``scope["state"]``, which ``request.state`` reads and writes): a name
+    not set yet cost Starlette's ``State`` a ``KeyError`` caught and an ``AttributeError``
+    formatted, raised and caught, on every API and TAXII request (its caller, looked up
+    once a request)."""
+    found = request.scope.get("state")
+    return None if found is None else found.get(name)
+
+
 def client_ip(request: Request) -> str | None:
     """The client's address as the hub sees it (a proxy in front must set it right)."""
     # The scope's (host, port), as ``request.client`` reads it, without its named tuple.
@@ -90,7 +100,7 @@ async def current_actor(request: Request, db: DbSession) -> Actor:
     API on that user's behalf (no CSRF on the API by construction). A request without a
     credential is answered without touching the database.
     """
-    cached: Actor | None = getattr(request.state, "actor", None)
+    cached: Actor | None = state_value(request, "actor")
     if cached is not None:
         return cached
     lookup = credential_of(request)
@@ -134,8 +144,7 @@ def resolve_actor(
     does it with :func:`record_use` in a transaction of its choice. ``lookup``: the request's
     credential (:func:`credential_of`) when the caller already read it.
     """
-    state = request.state
-    cached: Actor | None = getattr(state, "actor", None)
+    cached: Actor | None = state_value(request, "actor")
     if cached is not None:
         return cached
     ip = client_ip(request)
@@ -146,7 +155,7 @@ def resolve_actor(
     else:
         writes = record_use and not admitted_as_read(request)
         actor = _resolve(request, db, lookup, ip=ip, writes=writes)
-    state.actor = actor
+    request.state.actor = actor
     return actor
 
 
