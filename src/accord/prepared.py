@@ -248,29 +248,12 @@ Processor = Callable[[Any], Any]
 _MAX_EXPANSIONS = 512
 
 
-# Where a value of an expanded statement comes from (``_Expansion.slots``).
+# A statement expanded for one set of list lengths (``Prepared._expand``), worked out once: its
+# SQL, its named parameters' names (None: positional) and, per value the driver takes, where
+# it comes from (the parameter, or None for a value fixed in the statement; a list's item, or
+# -1 for the whole value; the type processor; the fixed value). A run only gathers values.
 _Slot = tuple[str | None, int, "Processor | None", Any]
-
-
-class _Expansion:
-    """The SQL of a statement for one set of list lengths, and where each of its values comes
-    from: worked out once, so that a run only gathers the values (``Prepared.rows``)."""
-
-    __slots__ = ("names", "slots", "sql")
-
-    def __init__(
-        self,
-        sql: str,
-        names: tuple[str, ...] | None,
-        slots: tuple[_Slot, ...],
-    ) -> None:
-        self.sql = sql
-        # The names of the named parameters, in ``slots``' order; None for positional ones.
-        self.names = names
-        # Per value the driver takes, in order: (the parameter it is read from, or None for a
-        # value fixed in the statement (a literal IN list); the item of a list parameter, or
-        # -1 for the whole value; the parameter's type processor; the fixed value).
-        self.slots = slots
+_Expansion = tuple[str, tuple[str, ...] | None, tuple[_Slot, ...]]
 
 
 class Prepared:
@@ -307,9 +290,9 @@ class Prepared:
 
     def rows(self, db: Reads, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The statement's rows for ``params``, in the session's (or reading's) transaction."""
-        expansion = self._expansion(params)
+        sql, names, slots = self._expansion(params)
         values: list[Any] = []
-        for source, index, processor, fixed in expansion.slots:
+        for source, index, processor, fixed in slots:
             if source is None:
                 values.append(fixed)
                 continue
@@ -323,10 +306,10 @@ class Prepared:
         # any statement): the cursor reads inside it, on the connection it holds.
         cursor = db.cursor() if isinstance(db, Reading) else db.connection().connection.cursor()
         try:
-            if expansion.names is None:
-                cursor.execute(expansion.sql, values)
+            if names is None:
+                cursor.execute(sql, values)
             else:
-                cursor.execute(expansion.sql, dict(zip(expansion.names, values, strict=True)))
+                cursor.execute(sql, dict(zip(names, values, strict=True)))
             return list(cursor.fetchall())
         finally:
             cursor.close()
@@ -343,19 +326,13 @@ class Prepared:
 
     def _expand(self, params: Mapping[str, Any]) -> _Expansion:
         """The SQL for the lengths of ``params``' lists, and where each value comes from: a
-        list's item, rendered as ``name_1``, ``name_2``..., wins over a parameter of that
-        name; a name neither gives is a value fixed in the statement."""
+        list's item (``name_1``, ``name_2``...) before a parameter of that name, else a
+        parameter, else a value fixed in the statement."""
         state = self._compiled.construct_expanded_state(dict(params))
-        items = {
-            f"{name}_{i}": (name, i - 1)
-            for name in self._lists
-            if name in params
-            for i in range(1, len(params[name]) + 1)
-        }
-        if self._positional and state.positiontup:
-            names: tuple[str, ...] = tuple(state.positiontup)
-        else:
-            names = tuple(state.parameters)
+        lists = [name for name in self._lists if name in params]
+        items = {f"{n}_{i}": (n, i - 1) for n in lists for i in range(1, len(params[n]) + 1)}
+        positional = self._positional and bool(state.positiontup)
+        names = tuple(state.positiontup or ()) if positional else tuple(state.parameters)
         slots: list[_Slot] = []
         for name in names:
             source, index = items.get(name, (name if name in params else None, -1))
@@ -363,8 +340,7 @@ class Prepared:
                 slots.append((None, -1, None, _plain(state.parameters[name])))
             else:
                 slots.append((source, index, self._processors.get(source), None))
-        named = None if self._positional and state.positiontup else names
-        return _Expansion(state.statement, named, tuple(slots))
+        return state.statement, None if positional else names, tuple(slots)
 
 
 _PREPARED: dict[tuple[int, str], Prepared] = {}
