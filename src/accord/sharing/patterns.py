@@ -75,12 +75,11 @@ def check(pattern: str) -> CheckedPattern:
     # '...']). Its shape (the text before the value) was parsed once; what the general path
     # below would give is then the shape's comparison with this value, and its hash format
     # checked (tests/sharing/test_pattern_shapes.py holds the two to the same outcome).
-    one = _ONE_VALUE.fullmatch(pattern)
+    one = _one_value(pattern)
     if one is not None and limits.pattern_problem(pattern) is None:
-        head = one[1]
+        head, value = one
         shape = _ONE_SHAPES[head] if head in _ONE_SHAPES else _one_shape(head)
         if shape is not None:
-            value = one[2]
             comparison = Comparison(shape[0], shape[1], shape[2], value)
             regex = shape[3]
             # _hash_problems of this one comparison, its selector's format found with its
@@ -136,6 +135,29 @@ _ONE_VALUE = re.compile(
     rf"(\[[^'{_MARK}]*(?:\.'[^'\\{_MARK}]*'[^'{_MARK}]*)*[^.'a-zA-Z0-9_{_MARK}])"
     rf"('[^'\\{_MARK}]*')(\])"
 )
+
+
+def _one_value(pattern: str) -> tuple[str, str] | None:
+    """The text before the value and the value (quotes included) of a one-value pattern, as
+    ``_ONE_VALUE``'s groups 1 and 2; None if it is not one.
+
+    The value is the pattern's last literal, closed by its last bracket, and holds no quote:
+    its opening quote is the pattern's last but one, so the split is found with ``rfind``.
+    A text before it met already (a key of ``_ONE_SHAPES``, which only the regex's group 1
+    fills) needs no match again; any other pattern is matched by the regex. A feed's
+    indicators share a few such texts, and the regex counted some 130 characters an indicator
+    class by class (6,700 instructions; a 64-digit hash in most of them).
+    """
+    if pattern[-2:] == "']":
+        start = pattern.rfind("'", 0, len(pattern) - 2)
+        if start > 0:
+            head = pattern[:start]
+            if head in _ONE_SHAPES:
+                value = pattern[start:-1]
+                if "\\" not in value and _MARK not in value:
+                    return head, value
+    one = _ONE_VALUE.fullmatch(pattern)
+    return None if one is None else (one[1], one[2])
 
 
 # Per text before the value of a one-value pattern: the shape's one comparison (its type, path
