@@ -10,6 +10,7 @@ to the general path unchanged.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
 
 from accord import limits
-from accord.sharing import lookup, misp_convert, patterns
+from accord.sharing import lookup, misp_convert, pattern_hashes, patterns
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -241,3 +242,26 @@ def test_a_known_text_before_the_value_is_not_matched_again(monkeypatch: Any) ->
     patterns.check("[file:hashes.'SHA-256' = 'it\\'s']")
     patterns.check("[file:hashes.'SHA-256' = '§0']")
     assert counting.calls >= 3
+
+
+_DIGESTS = st.one_of(
+    st.text(alphabet="0123456789abcdefABCDEF", max_size=130),
+    st.text(alphabet="0123456789abcdefABCDEFgxX_+- \t\n\u0660\u00e9", max_size=70),
+    st.sampled_from([d * n + tail for d in "aF0" for n in (32, 40, 56, 64, 96, 128)
+                     for tail in ("", "\n", " ", "0", "g")]),
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_DIGESTS)
+@example("0x" + "a" * 62)
+@example("+" + "a" * 63)
+@example("a" * 63 + "\n")
+@example("a" * 64 + "\n")
+@example("\u0661" * 64)  # Arabic-Indic digits: not hexadecimal
+def test_the_quick_hash_reading_is_the_regex_one(digest: str) -> None:
+    # binascii's reading of an even count of digits gives the regexes' answer, for the look-up's
+    # plain hex and for every format of the library, whatever the digest's length.
+    assert pattern_hashes.hex_digits(digest) == bool(re.match(r"^[0-9a-fA-F]+\Z", digest))
+    for regex in pattern_hashes._HASHES.values():
+        assert pattern_hashes.hash_matches(regex, digest) == bool(regex.match(digest))

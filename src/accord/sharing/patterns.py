@@ -21,7 +21,6 @@ from antlr4 import CommonTokenStream, InputStream, ParseTreeWalker
 from stix2patterns.exceptions import STIXPatternErrorListener
 from stix2patterns.helpers import brackets_check
 from stix2patterns.inspector import INDEX_STAR
-from stix2patterns.v21 import object_validator
 from stix2patterns.v21.grammars.STIXPatternLexer import STIXPatternLexer
 from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser
 from stix2patterns.v21.inspector import InspectionListener
@@ -30,6 +29,7 @@ from stix2patterns.validator import run_validator
 
 from accord import limits
 from accord.errors import N_, Message
+from accord.sharing.pattern_hashes import HASH_OF, hash_matches, hash_of
 
 # A string literal as the grammar's StringLiteral token: quotes, with \' and \\ escapes only.
 # Written as an unrolled loop (a run of plain characters, then escape and run again) rather than
@@ -38,8 +38,6 @@ from accord.errors import N_, Message
 _LITERAL_TEXT = r"'[^'\\]*(?:\\['\\][^'\\]*)*'"
 LITERAL = re.compile(_LITERAL_TEXT)
 _SPLIT = re.compile(f"({_LITERAL_TEXT})")  # the same, kept by re.split
-# The library's hash formats (object_validator.HASHES_REGEX), compiled once.
-_HASHES = {name: re.compile(regex) for name, (regex, _) in object_validator.HASHES_REGEX.items()}
 _MARK = "\u00a7"  # placeholder text: no STIX keyword or identifier can contain it
 _PLACEHOLDER = re.compile(_MARK + r"(\d+)")
 
@@ -85,7 +83,7 @@ def check(pattern: str) -> CheckedPattern:
             # _hash_problems of this one comparison, its selector's format found with its
             # shape: the value is a plain literal, so its quotes are its first and last
             # characters only, and value[1:-1] is what that function would match.
-            if regex is not None and not regex.match(value[1:-1]):
+            if regex is not None and not hash_matches(regex, value[1:-1]):
                 problem = f"FAIL: '{value[1:-1]}' is not a valid {shape[1][-1]} hash"
                 return CheckedPattern((problem,), (comparison,))
             return CheckedPattern((), (comparison,))
@@ -192,7 +190,7 @@ def _one_hash_format(template: _Template) -> re.Pattern[str] | None:
     selector = path[-1]
     if selector is INDEX_STAR or not isinstance(selector, str):
         return None
-    return _HASH_OF[selector] if selector in _HASH_OF else _hash_of(selector)
+    return HASH_OF[selector] if selector in HASH_OF else hash_of(selector)
 
 
 def _skeleton(pattern: str) -> tuple[str, tuple[str, ...]] | None:
@@ -320,7 +318,7 @@ def _hash_problems(comparisons: tuple[Comparison, ...]) -> tuple[str, ...]:
         selector = c.path[-1]
         if selector is INDEX_STAR or not isinstance(selector, str):
             continue
-        regex = _HASH_OF[selector] if selector in _HASH_OF else _hash_of(selector)
+        regex = HASH_OF[selector] if selector in HASH_OF else hash_of(selector)
         digest = c.value.replace("'", "")
         if regex is not None and not regex.match(digest):
             problems.append(f"FAIL: '{digest}' is not a valid {selector} hash")
@@ -329,14 +327,6 @@ def _hash_problems(comparisons: tuple[Comparison, ...]) -> tuple[str, ...]:
 
 # The hash format of each selector met (a feed names the same few): the library's name of it
 # is the selector upper-cased, its dashes and quotes taken out.
-_HASH_OF: dict[str, re.Pattern[str] | None] = {}
-
-
-def _hash_of(selector: str) -> re.Pattern[str] | None:
-    regex = _HASHES.get(selector.upper().replace("-", "").replace("'", ""))
-    if len(_HASH_OF) < 1024:
-        _HASH_OF[selector] = regex
-    return regex
 
 
 def _full(pattern: str) -> CheckedPattern:
