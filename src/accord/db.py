@@ -221,24 +221,32 @@ def sqlite_engine(path: Path) -> Engine:
     return _sqlite(f"sqlite:///{path.resolve()}")
 
 
-def side_store(settings: Settings, hub_engine: Engine, name: str, *tables: Any) -> Engine:
+def side_store(
+    settings: Settings, hub_engine: Engine, name: str, *tables: Any, page_size: int | None = None
+) -> Engine:
     """The engine of a store that must never wait for the hub database's write lock.
 
     On SQLite, a side file of the data directory (``name``), created with ``tables``: SQLite
     has one writer at a time, and a request holding the hub's write lock (or a batch being
     stored) would otherwise hold these writes back. On PostgreSQL, the hub database itself,
-    whose migrations created the tables, shared by every process.
+    whose migrations created the tables, shared by every process. ``page_size`` is the SQLite
+    file's page size when this creates it (a file made before keeps its own).
     """
     if hub_engine.dialect.name != "sqlite":
         return hub_engine
-    engine = _sqlite(f"sqlite:///{(settings.data_dir / name).resolve()}", settings=settings)
+    url = f"sqlite:///{(settings.data_dir / name).resolve()}"
+    engine = _sqlite(url, settings=settings, page_size=page_size)
     for table in tables:
         table.create(engine, checkfirst=True)
     return engine
 
 
 def _sqlite(
-    url: str, *, settings: Settings | None = None, connections: int | None = None
+    url: str,
+    *,
+    settings: Settings | None = None,
+    connections: int | None = None,
+    page_size: int | None = None,
 ) -> Engine:
     # A pool as deep as the requests one process serves at once: a connection beyond the pool
     # is closed when returned, and opening one (the file, WAL, the pragmas, the memory map)
@@ -253,7 +261,11 @@ def _sqlite(
         **_JSON,
     )
     cache_kib = settings.sqlite_cache_kib if settings else SQLITE_CACHE_KIB
-    event.listen(engine, "connect", functools.partial(_sqlite_pragmas, cache_kib=cache_kib))
+    event.listen(
+        engine,
+        "connect",
+        functools.partial(_sqlite_pragmas, cache_kib=cache_kib, page_size=page_size),
+    )
     # pysqlite opens transactions lazily and not for reads; take over so that a
     # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
     turn = WriteTurn(wait)
@@ -262,9 +274,15 @@ def _sqlite(
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, cache_kib: int) -> None:
+def _sqlite_pragmas(
+    dbapi_connection: Any, _record: Any, *, cache_kib: int, page_size: int | None = None
+) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    if page_size is not None:
+        # Before anything is written: it sizes a new file's pages, and is ignored by a file
+        # that has some (WAL mode, set next, writes the header).
+        cursor.execute(f"PRAGMA page_size={page_size}")
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: an acknowledged commit survives power loss, not only a process crash.
     cursor.execute("PRAGMA synchronous=FULL")
@@ -279,7 +297,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, cache_kib: int) -> N
     cursor.execute("PRAGMA temp_store=MEMORY")
     # The web process checkpoints in the background (accord.checkpoints); a writer does it
     # itself only past this backstop, and a log that grew is cut back when it is reused.
-    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+    # Counted in the file's pages: the same bytes whatever its page size.
+    size = cursor.execute("PRAGMA page_size").fetchone()[0] if page_size else 4096
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES * 4096 // size}")
     cursor.execute(f"PRAGMA journal_size_limit={BACKSTOP_PAGES * 4096}")
     cursor.close()
 
