@@ -21,9 +21,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from accord import jsonio
-from accord.checkpoints import BACKSTOP_PAGES
 from accord.config import RESERVED_CONNECTIONS, SQLITE_CACHE_KIB, Settings
 from accord.errors import N_, ConfigError, Overloaded
+from accord.sqlite_pragmas import sqlite_pragmas
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -264,7 +264,7 @@ def _sqlite(
     event.listen(
         engine,
         "connect",
-        functools.partial(_sqlite_pragmas, cache_kib=cache_kib, page_size=page_size),
+        functools.partial(sqlite_pragmas, cache_kib=cache_kib, page_size=page_size),
     )
     # pysqlite opens transactions lazily and not for reads; take over so that a
     # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
@@ -272,36 +272,6 @@ def _sqlite(
     event.listen(engine, "begin", turn.begin)
     event.listen(engine, "checkin", turn.checkin)
     return engine
-
-
-def _sqlite_pragmas(
-    dbapi_connection: Any, _record: Any, *, cache_kib: int, page_size: int | None = None
-) -> None:
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    if page_size is not None:
-        # Before anything is written: it sizes a new file's pages, and is ignored by a file
-        # that has some (WAL mode, set next, writes the header).
-        cursor.execute(f"PRAGMA page_size={page_size}")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # FULL: an acknowledged commit survives power loss, not only a process crash.
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    # The default page cache (2 MB) is outgrown by the indexes of a large collection or
-    # advisory database: every insert then reads index pages back from the OS. 64 MB per
-    # connection by default (Settings.sqlite_cache_kib, which says when it fills), pages read
-    # through a memory map, temporary sorts in memory.
-    cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
-    cursor.execute("PRAGMA mmap_size=268435456")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    # The web process checkpoints in the background (accord.checkpoints); a writer does it
-    # itself only past this backstop, and a log that grew is cut back when it is reused.
-    # Counted in the file's pages: the same bytes whatever its page size.
-    size = cursor.execute("PRAGMA page_size").fetchone()[0] if page_size else 4096
-    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES * 4096 // size}")
-    cursor.execute(f"PRAGMA journal_size_limit={BACKSTOP_PAGES * 4096}")
-    cursor.close()
 
 
 _HOLDS_TURN = "accord_write_turn"
