@@ -221,32 +221,24 @@ def sqlite_engine(path: Path) -> Engine:
     return _sqlite(f"sqlite:///{path.resolve()}")
 
 
-def side_store(
-    settings: Settings, hub_engine: Engine, name: str, *tables: Any, page_size: int | None = None
-) -> Engine:
+def side_store(settings: Settings, hub_engine: Engine, name: str, *tables: Any) -> Engine:
     """The engine of a store that must never wait for the hub database's write lock.
 
     On SQLite, a side file of the data directory (``name``), created with ``tables``: SQLite
     has one writer at a time, and a request holding the hub's write lock (or a batch being
     stored) would otherwise hold these writes back. On PostgreSQL, the hub database itself,
-    whose migrations created the tables, shared by every process. ``page_size`` is the SQLite
-    file's page size when this creates it (a file made before keeps its own).
+    whose migrations created the tables, shared by every process.
     """
     if hub_engine.dialect.name != "sqlite":
         return hub_engine
-    url = f"sqlite:///{(settings.data_dir / name).resolve()}"
-    engine = _sqlite(url, settings=settings, page_size=page_size)
+    engine = _sqlite(f"sqlite:///{(settings.data_dir / name).resolve()}", settings=settings)
     for table in tables:
         table.create(engine, checkfirst=True)
     return engine
 
 
 def _sqlite(
-    url: str,
-    *,
-    settings: Settings | None = None,
-    connections: int | None = None,
-    page_size: int | None = None,
+    url: str, *, settings: Settings | None = None, connections: int | None = None
 ) -> Engine:
     # A pool as deep as the requests one process serves at once: a connection beyond the pool
     # is closed when returned, and opening one (the file, WAL, the pragmas, the memory map)
@@ -261,11 +253,7 @@ def _sqlite(
         **_JSON,
     )
     cache_kib = settings.sqlite_cache_kib if settings else SQLITE_CACHE_KIB
-    event.listen(
-        engine,
-        "connect",
-        functools.partial(sqlite_pragmas, cache_kib=cache_kib, page_size=page_size),
-    )
+    event.listen(engine, "connect", functools.partial(sqlite_pragmas, cache_kib=cache_kib))
     # pysqlite opens transactions lazily and not for reads; take over so that a
     # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
     turn = WriteTurn(wait)

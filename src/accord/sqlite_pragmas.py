@@ -7,17 +7,11 @@ from typing import Any
 from accord.checkpoints import BACKSTOP_PAGES
 
 
-def sqlite_pragmas(
-    dbapi_connection: Any, _record: Any, *, cache_kib: int, page_size: int | None = None
-) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any, *, cache_kib: int) -> None:
     """Set up a new SQLite connection (an engine's ``connect`` event): WAL, durable commits,
     foreign keys, the page cache and memory map, and the writers' checkpoint backstop."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    if page_size is not None:
-        # Before anything is written: it sizes a new file's pages, and is ignored by a file
-        # that has some (WAL mode, set next, writes the header).
-        cursor.execute(f"PRAGMA page_size={page_size}")
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: an acknowledged commit survives power loss, not only a process crash.
     cursor.execute("PRAGMA synchronous=FULL")
@@ -32,8 +26,6 @@ def sqlite_pragmas(
     cursor.execute("PRAGMA temp_store=MEMORY")
     # The web process checkpoints in the background (accord.checkpoints); a writer does it
     # itself only past this backstop, and a log that grew is cut back when it is reused.
-    # Counted in the file's pages: the same bytes whatever its page size.
-    size = cursor.execute("PRAGMA page_size").fetchone()[0] if page_size else 4096
-    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES * 4096 // size}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
     cursor.execute(f"PRAGMA journal_size_limit={BACKSTOP_PAGES * 4096}")
     cursor.close()

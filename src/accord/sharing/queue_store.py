@@ -41,14 +41,6 @@ class QueueFull(AccordError):
         self.retry_after = retry_after
 
 
-# The page size of a new queue file (SQLite's largest). An entry is a payload of some 750 KB
-# (1,000 objects): 12 pages rather than 185, each written to the log at its commit, and each
-# zeroed through it again when the entry is forgotten (secure_delete): measured in process, a
-# commit took 1.1 ms of CPU rather than 1.8 to 2.0 (in the web process, which answers a POST
-# after it) and a forgetting 0.5 rather than 1.1 (in the drainer, holding the queue's write
-# lock that the next POST's commit waits for).
-PAGE_SIZE = 65536
-
 _SET_ASIDE = select(QueueAttempt.status_uuid).where(QueueAttempt.set_aside_at.is_not(None))
 
 
@@ -70,7 +62,6 @@ class Queue:
                 "queue.db",
                 QueuedEnvelope.__table__,
                 QueueAttempt.__table__,
-                page_size=PAGE_SIZE,
             )
         )
 
