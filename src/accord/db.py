@@ -21,9 +21,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from accord import jsonio
-from accord.checkpoints import BACKSTOP_PAGES
 from accord.config import RESERVED_CONNECTIONS, SQLITE_CACHE_KIB, Settings
 from accord.errors import N_, ConfigError, Overloaded
+from accord.sqlite_pragmas import sqlite_pragmas
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -253,35 +253,13 @@ def _sqlite(
         **_JSON,
     )
     cache_kib = settings.sqlite_cache_kib if settings else SQLITE_CACHE_KIB
-    event.listen(engine, "connect", functools.partial(_sqlite_pragmas, cache_kib=cache_kib))
+    event.listen(engine, "connect", functools.partial(sqlite_pragmas, cache_kib=cache_kib))
     # pysqlite opens transactions lazily and not for reads; take over so that a
     # write transaction starts with BEGIN IMMEDIATE and writers queue instead of failing.
     turn = WriteTurn(wait)
     event.listen(engine, "begin", turn.begin)
     event.listen(engine, "checkin", turn.checkin)
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, cache_kib: int) -> None:
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # FULL: an acknowledged commit survives power loss, not only a process crash.
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    # The default page cache (2 MB) is outgrown by the indexes of a large collection or
-    # advisory database: every insert then reads index pages back from the OS. 64 MB per
-    # connection by default (Settings.sqlite_cache_kib, which says when it fills), pages read
-    # through a memory map, temporary sorts in memory.
-    cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
-    cursor.execute("PRAGMA mmap_size=268435456")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    # The web process checkpoints in the background (accord.checkpoints); a writer does it
-    # itself only past this backstop, and a log that grew is cut back when it is reused.
-    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
-    cursor.execute(f"PRAGMA journal_size_limit={BACKSTOP_PAGES * 4096}")
-    cursor.close()
 
 
 _HOLDS_TURN = "accord_write_turn"

@@ -10,6 +10,7 @@ to the general path unchanged.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
 
 from accord import limits
-from accord.sharing import lookup, misp_convert, patterns
+from accord.sharing import lookup, misp_convert, pattern_hashes, patterns
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -190,3 +191,77 @@ def test_the_stored_stix_data_checks_the_same_both_ways() -> None:
     assert len(found) > 20  # the test data's events hold indicators of many kinds
     for pattern in found:
         _agree(pattern)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(_one_value_patterns(), _plain_patterns(), _TAKEN), _VALUES)
+@example("[file:hashes.'SHA-256' = '" + "a" * 64 + "']", "it's")
+@example("[file:hashes.'SHA-256' = '" + "a" * 64 + "']", "a\\b")
+@example("[file:hashes.'SHA-256' = '" + "a" * 64 + "']", "§0")
+@example("[file:hashes.'SHA-256' = '" + "a" * 64 + "']", "a\n")
+@example("[file:name = 'a']", "")
+def test_the_one_value_split_is_the_regex_one(pattern: str, other: str) -> None:
+    # The split by the last quotes, taken once the text before the value is known, gives the
+    # regex's groups, for the pattern and for the same text before another value.
+    patterns.check(pattern)  # fills _ONE_SHAPES as ingest does
+    found = patterns._ONE_VALUE.fullmatch(pattern)
+    head = found[1] if found is not None else pattern[: pattern.rfind("'", 0, len(pattern) - 2)]
+    for text in (pattern, f"{head}'{other}']", f"{head}{other}']", f"{head}'{other}'"):
+        one = patterns._ONE_VALUE.fullmatch(text)
+        assert patterns._one_value(text) == (None if one is None else (one[1], one[2]))
+
+
+class _Counting:
+    """``_ONE_VALUE`` with its full matches counted."""
+
+    def __init__(self) -> None:
+        self.regex = patterns._ONE_VALUE
+        self.calls = 0
+
+    def fullmatch(self, text: str) -> Any:
+        self.calls += 1
+        return self.regex.fullmatch(text)
+
+
+def test_a_known_text_before_the_value_is_not_matched_again(monkeypatch: Any) -> None:
+    counting = _Counting()
+    monkeypatch.setattr(patterns, "_ONE_VALUE", counting)
+    monkeypatch.setattr(patterns, "_ONE_SHAPES", {})  # no shape met yet
+    first = patterns.check("[file:hashes.'SHA-256' = '" + "a" * 64 + "']")
+    assert counting.calls == 1
+    assert first.valid
+    # Another indicator of the same shape: the split alone, and the same outcome.
+    second = patterns.check("[file:hashes.'SHA-256' = '" + "b" * 64 + "']")
+    assert counting.calls == 1
+    assert second.valid
+    assert second.comparisons[0].value == "'" + "b" * 64 + "'"
+    bad = patterns.check("[file:hashes.'SHA-256' = '" + "g" * 64 + "']")
+    assert counting.calls == 1
+    assert not bad.valid
+    # An escape or the placeholder in the value: the regex answers (the general path's).
+    patterns.check("[file:hashes.'SHA-256' = 'it\\'s']")
+    patterns.check("[file:hashes.'SHA-256' = '§0']")
+    assert counting.calls >= 3
+
+
+_DIGESTS = st.one_of(
+    st.text(alphabet="0123456789abcdefABCDEF", max_size=130),
+    st.text(alphabet="0123456789abcdefABCDEFgxX_+- \t\n\u0660\u00e9", max_size=70),
+    st.sampled_from([d * n + tail for d in "aF0" for n in (32, 40, 56, 64, 96, 128)
+                     for tail in ("", "\n", " ", "0", "g")]),
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_DIGESTS)
+@example("0x" + "a" * 62)
+@example("+" + "a" * 63)
+@example("a" * 63 + "\n")
+@example("a" * 64 + "\n")
+@example("\u0661" * 64)  # Arabic-Indic digits: not hexadecimal
+def test_the_quick_hash_reading_is_the_regex_one(digest: str) -> None:
+    # binascii's reading of an even count of digits gives the regexes' answer, for the look-up's
+    # plain hex and for every format of the library, whatever the digest's length.
+    assert pattern_hashes.hex_digits(digest) == bool(re.match(r"^[0-9a-fA-F]+\Z", digest))
+    for regex in pattern_hashes._HASHES.values():
+        assert pattern_hashes.hash_matches(regex, digest) == bool(regex.match(digest))

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from accord.errors import N_, InvalidInput, Message
+from accord.sharing.pattern_hashes import hex_digits
 from accord.sharing.patterns import LITERAL, Comparison, unquote
 from accord.sharing.warninglist_matching import url_host
 
@@ -91,7 +92,7 @@ def observables_of(comparisons: Iterable[Comparison]) -> list[tuple[str, str]]:
             kind = _kind_of(one)
             if kind in _HASH_KIND_NAMES:
                 text = literal[1:-1].strip()
-                return [(kind, text.lower())] if _HEX.match(text) else []
+                return [(kind, text.lower())] if hex_digits(text) else []
     found: dict[tuple[str, str], None] = {}
     for comparison in comparisons:
         kind = _kind_of(comparison)

@@ -21,7 +21,6 @@ from antlr4 import CommonTokenStream, InputStream, ParseTreeWalker
 from stix2patterns.exceptions import STIXPatternErrorListener
 from stix2patterns.helpers import brackets_check
 from stix2patterns.inspector import INDEX_STAR
-from stix2patterns.v21 import object_validator
 from stix2patterns.v21.grammars.STIXPatternLexer import STIXPatternLexer
 from stix2patterns.v21.grammars.STIXPatternParser import STIXPatternParser
 from stix2patterns.v21.inspector import InspectionListener
@@ -30,6 +29,7 @@ from stix2patterns.validator import run_validator
 
 from accord import limits
 from accord.errors import N_, Message
+from accord.sharing.pattern_hashes import HASH_OF, hash_matches, hash_of
 
 # A string literal as the grammar's StringLiteral token: quotes, with \' and \\ escapes only.
 # Written as an unrolled loop (a run of plain characters, then escape and run again) rather than
@@ -38,8 +38,6 @@ from accord.errors import N_, Message
 _LITERAL_TEXT = r"'[^'\\]*(?:\\['\\][^'\\]*)*'"
 LITERAL = re.compile(_LITERAL_TEXT)
 _SPLIT = re.compile(f"({_LITERAL_TEXT})")  # the same, kept by re.split
-# The library's hash formats (object_validator.HASHES_REGEX), compiled once.
-_HASHES = {name: re.compile(regex) for name, (regex, _) in object_validator.HASHES_REGEX.items()}
 _MARK = "\u00a7"  # placeholder text: no STIX keyword or identifier can contain it
 _PLACEHOLDER = re.compile(_MARK + r"(\d+)")
 
@@ -75,18 +73,17 @@ def check(pattern: str) -> CheckedPattern:
     # '...']). Its shape (the text before the value) was parsed once; what the general path
     # below would give is then the shape's comparison with this value, and its hash format
     # checked (tests/sharing/test_pattern_shapes.py holds the two to the same outcome).
-    one = _ONE_VALUE.fullmatch(pattern)
+    one = _one_value(pattern)
     if one is not None and limits.pattern_problem(pattern) is None:
-        head = one[1]
+        head, value = one
         shape = _ONE_SHAPES[head] if head in _ONE_SHAPES else _one_shape(head)
         if shape is not None:
-            value = one[2]
             comparison = Comparison(shape[0], shape[1], shape[2], value)
             regex = shape[3]
             # _hash_problems of this one comparison, its selector's format found with its
             # shape: the value is a plain literal, so its quotes are its first and last
             # characters only, and value[1:-1] is what that function would match.
-            if regex is not None and not regex.match(value[1:-1]):
+            if regex is not None and not hash_matches(regex, value[1:-1]):
                 problem = f"FAIL: '{value[1:-1]}' is not a valid {shape[1][-1]} hash"
                 return CheckedPattern((problem,), (comparison,))
             return CheckedPattern((), (comparison,))
@@ -138,6 +135,29 @@ _ONE_VALUE = re.compile(
 )
 
 
+def _one_value(pattern: str) -> tuple[str, str] | None:
+    """The text before the value and the value (quotes included) of a one-value pattern, as
+    ``_ONE_VALUE``'s groups 1 and 2; None if it is not one.
+
+    The value is the pattern's last literal, closed by its last bracket, and holds no quote:
+    its opening quote is the pattern's last but one, so the split is found with ``rfind``.
+    A text before it met already (a key of ``_ONE_SHAPES``, which only the regex's group 1
+    fills) needs no match again; any other pattern is matched by the regex. A feed's
+    indicators share a few such texts, and the regex counted some 130 characters an indicator
+    class by class (6,700 instructions; a 64-digit hash in most of them).
+    """
+    if pattern[-2:] == "']":
+        start = pattern.rfind("'", 0, len(pattern) - 2)
+        if start > 0:
+            head = pattern[:start]
+            if head in _ONE_SHAPES:
+                value = pattern[start:-1]
+                if "\\" not in value and _MARK not in value:
+                    return head, value
+    one = _ONE_VALUE.fullmatch(pattern)
+    return None if one is None else (one[1], one[2])
+
+
 # Per text before the value of a one-value pattern: the shape's one comparison (its type, path
 # and operator) and the hash format its value must have (None: it names no hashes, or a
 # selector without a known format); None when the shape is anything else (an error, several
@@ -170,7 +190,7 @@ def _one_hash_format(template: _Template) -> re.Pattern[str] | None:
     selector = path[-1]
     if selector is INDEX_STAR or not isinstance(selector, str):
         return None
-    return _HASH_OF[selector] if selector in _HASH_OF else _hash_of(selector)
+    return HASH_OF[selector] if selector in HASH_OF else hash_of(selector)
 
 
 def _skeleton(pattern: str) -> tuple[str, tuple[str, ...]] | None:
@@ -298,7 +318,7 @@ def _hash_problems(comparisons: tuple[Comparison, ...]) -> tuple[str, ...]:
         selector = c.path[-1]
         if selector is INDEX_STAR or not isinstance(selector, str):
             continue
-        regex = _HASH_OF[selector] if selector in _HASH_OF else _hash_of(selector)
+        regex = HASH_OF[selector] if selector in HASH_OF else hash_of(selector)
         digest = c.value.replace("'", "")
         if regex is not None and not regex.match(digest):
             problems.append(f"FAIL: '{digest}' is not a valid {selector} hash")
@@ -307,14 +327,6 @@ def _hash_problems(comparisons: tuple[Comparison, ...]) -> tuple[str, ...]:
 
 # The hash format of each selector met (a feed names the same few): the library's name of it
 # is the selector upper-cased, its dashes and quotes taken out.
-_HASH_OF: dict[str, re.Pattern[str] | None] = {}
-
-
-def _hash_of(selector: str) -> re.Pattern[str] | None:
-    regex = _HASHES.get(selector.upper().replace("-", "").replace("'", ""))
-    if len(_HASH_OF) < 1024:
-        _HASH_OF[selector] = regex
-    return regex
 
 
 def _full(pattern: str) -> CheckedPattern:
