@@ -127,17 +127,8 @@ def build(factory: sessionmaker[Session], count: int) -> None:
             bulk.insert_rows(connection, Observable, observables)
             ingest.note_prefixes(db, [(o["kind"], o["value"]) for o in observables])
         print(f"  {first + len(objects):,} indicators stored", flush=True)
-    with factory() as db:
-        engine = db.get_bind()
-    if engine.dialect.name == "postgresql":
-        # What autovacuum does after a large insert (it is off on some servers): statistics,
-        # and the visibility map, without which the look-up's index-only scan of the keys
-        # reads each entry's heap page again.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM (ANALYZE)"))
-    else:
-        with unit_of_work(factory) as db:
-            db.execute(text("ANALYZE"))
+    with unit_of_work(factory) as db:
+        db.execute(text("ANALYZE"))
 
 
 def _org_table() -> Any:

@@ -140,28 +140,3 @@ def test_a_lookups_sightings_seek_their_index_from_the_ids(engine: Engine) -> No
             plan = " ".join(str(row[-1]) for row in rows)
         assert "ix_sharing_objects_sighting_of (sighting_of=?)" in plan, plan
         assert "LIST SUBQUERY" not in plan, plan
-
-
-def test_a_lookup_reads_its_entries_from_the_key_index_alone_on_postgresql(engine: Engine) -> None:
-    """On PostgreSQL the key index holds each entry's object id, kind and value (sharing_0018),
-    so the look-up's entries are read from it alone (no heap page a hit), then their objects
-    sought in the order of their ids. Other plans are turned off: the tests' tables are tiny."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite's key index holds the key alone")
-    from accord.sharing import batches, indicators, visibility
-
-    statement = indicators._hit_statement("postgresql", visibility.shape_of(READER))
-    params = {
-        "keys": batches.listed("postgresql", [1, 2, 3]),
-        "readable": [1, 2],
-        **visibility.parameters(READER),
-    }
-    query = statement.params(**params)  # type: ignore[attr-defined]
-    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
-    with engine.connect() as conn:
-        conn.execute(text("SET LOCAL enable_seqscan = off"))
-        conn.execute(text("SET LOCAL enable_bitmapscan = off"))
-        plan = " ".join(str(row[0]) for row in conn.execute(text("EXPLAIN " + sql)))
-        conn.rollback()
-    assert "Index Only Scan using ix_sharing_observables_key" in plan, plan
-    assert "Sort Key: sharing_observables.object_id" in plan, plan

@@ -217,7 +217,8 @@ def _rank(hit: dict[str, Any]) -> tuple[float, str]:
 
 
 # A found index entry with its indicator: kind, value, id, stix_id, tlp, revoked,
-# producer_org_id, body, collection_id (the driver's tuple, cheaper than an object a row).
+# producer_org_id, body, collection_id (the driver's tuple: an object of each would cost more
+# than the query).
 _Row = tuple[Any, ...]
 
 _HIT_COLUMNS = (
@@ -239,30 +240,21 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
     once for each database and shape of the reader's TLP filter (``visibility``)."""
     found = _HIT_STATEMENTS.get((dialect, shape))
     if found is None:
-        # No join with the collections (the planner may start from them and seek every key
-        # once for each): their few ids and names are read apart.
+        # No join with the collections: the planner may start from them and seek every key
+        # once for each; their few ids and names are read apart.
+        statement = select(Observable.kind, Observable.value, *_HIT_COLUMNS)
         if dialect == "sqlite":
-            # The keys' JSON array joined row by row, each an index seek (``IN (SELECT ...)``
-            # copied them into a temporary index first: a fifth of the instructions). A key
-            # repeated (a 64-bit collision) finds its rows twice; ``_answers`` keeps one.
+            # The keys' JSON array joined row by row, each an index seek: ``IN (SELECT ...)``
+            # first copied the keys into a temporary index (a fifth of the statement's
+            # instructions). A key repeated (two values whose 64-bit keys collide) finds its
+            # rows twice; ``_answers`` keeps a hit once by its row id.
             keys = func.json_each(bindparam("keys", type_=Text())).table_valued("value")
-            statement = select(Observable.kind, Observable.value, *_HIT_COLUMNS).select_from(keys)
-            statement = statement.join(Observable, Observable.key == keys.c.value).join(
-                StixObject, StixObject.id == Observable.object_id
-            )
+            statement = statement.select_from(keys).join(Observable, Observable.key == keys.c.value)
         else:
-            # The entries read from the key index alone (sharing_0018), their objects sought
-            # in the order of their ids: consecutive seeks share pages (docs/benchmarks.md).
-            entries = (
-                select(Observable.kind, Observable.value, Observable.object_id)
-                .where(batches.one_of_param(dialect, Observable.key, "keys", numbers=True))
-                .order_by(Observable.object_id)
-                .subquery("entries")
+            statement = statement.where(
+                batches.one_of_param(dialect, Observable.key, "keys", numbers=True)
             )
-            statement = select(entries.c.kind, entries.c.value, *_HIT_COLUMNS).join(
-                StixObject, StixObject.id == entries.c.object_id
-            )
-        statement = statement.where(
+        statement = statement.join(StixObject, StixObject.id == Observable.object_id).where(
             batches.beside(dialect, StixObject.collection_id).in_(
                 bindparam("readable", expanding=True)
             ),
@@ -283,15 +275,17 @@ def _hits(
     collections ``readable``), and the collections' ids (UUIDs) by their row ids."""
     if not readable or not targets:
         return [], {}
-    # Not sorted: one a target (distinct but for a 64-bit collision, kept once by ``_answers``);
-    # neither database gains from their order (SQLite seeks each key in turn, PostgreSQL 15
-    # descends its index for each element of ``= ANY``: measured on the bench's 11,667 keys).
+    # Not sorted: the keys are one a target (distinct but for a 64-bit collision, whose
+    # rows ``_answers`` keeps once), and neither database's statement gains from the order
+    # (SQLite's join seeks each key in turn: the same instructions sorted or not, measured on
+    # the bench's 11,667 keys; PostgreSQL 15 descends its index for each element of ``= ANY``).
     keys = lookup.keys(targets)
     dialect = db.get_bind().dialect.name
     if dialect == "postgresql":
-        # No parallel workers for the look-up's statements (to its transaction's end): their
-        # start and gather cost more than they shared out (two cores: 295 to 305 ms of wall
-        # time without, 340 to 430 with, 10,000 values on a million; docs/benchmarks.md).
+        # No parallel workers for the look-up's statements (to the end of its transaction):
+        # the planner gave the keys' bitmap scan two, whose start and gather cost more than
+        # they share out (10,000 values on a million indicators, two cores: 295 to 305 ms
+        # of wall time without, 340 to 430 with; docs/benchmarks.md).
         db.execute(_NO_PARALLEL)
     params = {
         "keys": batches.listed(dialect, keys),

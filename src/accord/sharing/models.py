@@ -278,15 +278,6 @@ class Observable(Base):
     """An observable value an indicator's pattern compares for equality: the look-up index."""
 
     __tablename__ = "sharing_observables"
-    __table_args__ = (
-        # On PostgreSQL the key index holds the rest of the row the look-up reads, so that a
-        # look-up reads the index alone, not a heap page a hit (migration sharing_0018).
-        Index(
-            "ix_sharing_observables_key",
-            "key",
-            postgresql_include=["object_id", "kind", "value"],
-        ),
-    )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
     object_id: Mapped[int] = mapped_column(
@@ -294,7 +285,7 @@ class Observable(Base):
     )
     # sha256(kind, value), its first 64 bits (lookup.key): URLs of any length index the same
     # way, and small keys keep the index small (migration sharing_0006).
-    key: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[int] = mapped_column(BigInteger, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(Text)
 
