@@ -42,7 +42,8 @@ from accord.sharing.lookup_pool import LookupPool
 from accord.sharing.readers import reader_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lookup_scale import GOAL_MS, backends_cpu, values
+from lookup_scale import GOAL_MS, values
+from server_cpu import backends_cpu
 
 
 def _line(

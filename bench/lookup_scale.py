@@ -52,6 +52,7 @@ from accord.sharing.readers import reader_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accountability_bench import _orgs, prepare
+from server_cpu import session_cpu
 
 BATCH = 50_000
 GOAL_MS = 100.0  # issue 24: 10,000 values in under 100 ms in the server
@@ -363,7 +364,7 @@ def _stages(factory: sessionmaker[Session], asked: list[str], runs: int) -> None
     try:
         for _ in range(runs):
             with unit_of_work(factory) as db:
-                server = _server_cpu(db)
+                server = session_cpu(db)
                 reader = reader_for(db, ANONYMOUS)
                 before, began = server(), time.process_time()
                 results = indicators.answer(db, reader=reader, values=asked)
@@ -379,41 +380,6 @@ def _stages(factory: sessionmaker[Session], asked: list[str], runs: int) -> None
     print("  CPU per stage, median: " + ", ".join(
         f"{name} {statistics.median(times) * 1000:.1f} ms" for name, times in spent.items()
     ))  # fmt: skip
-
-
-def _server_cpu(db: Session) -> Any:
-    """A clock of the CPU time of the session's PostgreSQL server process (0 on SQLite)."""
-    if db.get_bind().dialect.name != "postgresql":
-        return lambda: 0.0
-    pid = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    db.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    return lambda: _cpu_of(pid)
-
-
-def _cpu_of(pid: int) -> float:
-    """Seconds a process has run on a CPU (``/proc/PID/schedstat``: nanoseconds, where
-    ``/proc/PID/stat`` counts 10 ms ticks); 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/schedstat") as stat:
-            return int(stat.read().split()[0]) / 1e9
-    except FileNotFoundError:
-        return 0.0
-
-
-def backends_cpu(engine: Engine) -> Any:
-    """A clock of the CPU time of every PostgreSQL server process connected to the engine's
-    database now (this bench's pool and a look-up pool's helpers); 0 on SQLite."""
-    if engine.dialect.name != "postgresql":
-        return lambda: 0.0
-    with engine.connect() as conn:
-        pids = (
-            conn.execute(
-                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-            )
-            .scalars()
-            .all()
-        )
-    return lambda: sum(_cpu_of(pid) for pid in pids)
 
 
 if __name__ == "__main__":
