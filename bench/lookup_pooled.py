@@ -8,8 +8,11 @@ The database is one ``bench/lookup_scale.py`` built (``--database-url`` of its r
 it is: nothing is written. Each run looks up the same ``--values`` values as that bench's,
 as the API's route writes them (the answer's JSON): in this process (``jsonio.dumps`` of
 ``indicators.answer``), then through the pool (the same bytes, checked every run), and prints
-for each the wall time (median, min, max), this process's CPU time and, for the pool, the
-helpers' CPU time for their slices, with the ratio of the wall medians to the goal (100 ms).
+for each the wall time (median, min, max), this process's CPU time, for the pool the
+helpers' CPU time for their slices, and on PostgreSQL the CPU time of the server processes
+connected to the database (``/proc/PID/schedstat``: this process's connections and the
+helpers', which share the machine's cores), with the ratio of the wall medians to the goal
+(100 ms).
 The helpers are started and warmed before the first run, as a web process's are after its
 first large look-up; one warm-up run of each comes first.
 """
@@ -40,9 +43,12 @@ from accord.sharing.readers import reader_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lookup_scale import GOAL_MS, values
+from server_cpu import backends_cpu
 
 
-def _line(name: str, wall: list[float], cpu: list[float], helpers: list[float] | None) -> str:
+def _line(
+    name: str, wall: list[float], cpu: list[float], server: list[float], helpers: list[float]
+) -> str:
     median = statistics.median(wall)
     said = (
         f"{name}: wall median {median * 1000:.0f} ms (min {min(wall) * 1000:.0f}, "
@@ -51,6 +57,8 @@ def _line(name: str, wall: list[float], cpu: list[float], helpers: list[float] |
     )
     if helpers:
         said += f", each helper's CPU median {statistics.median(helpers) * 1000:.0f} ms"
+    if any(server):
+        said += f", the database server's CPU median {statistics.median(server) * 1000:.0f} ms"
     return said
 
 
@@ -83,24 +91,26 @@ def main() -> None:
         asked = values(args.values, args.indicators)
         print(f"{engine.dialect.name}: {len(asked):,} values, "
               f"{settings.lookup_helper_processes} helper(s)")  # fmt: skip
-        alone: tuple[list[float], list[float]] = ([], [])
-        split: tuple[list[float], list[float], list[float]] = ([], [], [])
+        alone: tuple[list[float], list[float], list[float]] = ([], [], [])
+        split: tuple[list[float], list[float], list[float], list[float]] = ([], [], [], [])
+        # PostgreSQL's server processes (this process's pool, the helpers'), from /proc.
+        server = backends_cpu(engine)
         for run in range(args.runs + 1):
             now = utcnow()  # the same for both: scores decay with it
             with unit_of_work(factory) as db:
                 reader = reader_for(db, ANONYMOUS)
-                c0, t0 = time.process_time(), time.perf_counter()
+                s0, c0, t0 = server(), time.process_time(), time.perf_counter()
                 found = indicators.answer(db, reader=reader, values=asked, now=now)
                 written = jsonio.dumps(found)
-                t1, c1 = time.perf_counter(), time.process_time()
+                t1, c1, s1 = time.perf_counter(), time.process_time(), server()
             with unit_of_work(factory) as db:
                 reader = reader_for(db, ANONYMOUS)
                 spent: list[float] = []
-                c2, t2 = time.process_time(), time.perf_counter()
+                s2, c2, t2 = server(), time.process_time(), time.perf_counter()
                 pooled = pool.answer_json(
                     db, reader=reader, values=asked, now=now, helper_cpu=spent
                 )
-                t3, c3 = time.perf_counter(), time.process_time()
+                t3, c3, s3 = time.perf_counter(), time.process_time(), server()
             if pooled != written:
                 raise SystemExit("the pooled answer differs from the one of one process")
             if len(spent) != settings.lookup_helper_processes:
@@ -108,20 +118,23 @@ def main() -> None:
             if run == 0:
                 gc.collect()
                 gc.freeze()
+                server = backends_cpu(engine)  # every connection now opened
                 if args.instructions:
                     _instructions(args.instructions, factory, pool, asked, len(spent) + 1)
                     break
                 continue
             alone[0].append(t1 - t0)
             alone[1].append(c1 - c0)
+            alone[2].append(s1 - s0)
             split[0].append(t3 - t2)
             split[1].append(c3 - c2)
-            split[2].extend(spent)
+            split[2].append(s3 - s2)
+            split[3].extend(spent)
         pool.stop()
         engine.dispose()
     if args.instructions:
         return
-    print(_line("one process", *alone, None))
+    print(_line("one process", *alone, []))
     print(_line("split", *split))
     ratio = statistics.median(split[0]) / statistics.median(alone[0])
     print(f"  split / one process: {ratio:.2f}; {len(written):,} bytes of JSON, the same; "

@@ -52,6 +52,7 @@ from accord.sharing.readers import reader_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accountability_bench import _orgs, prepare
+from server_cpu import session_cpu
 
 BATCH = 50_000
 GOAL_MS = 100.0  # issue 24: 10,000 values in under 100 ms in the server
@@ -342,7 +343,7 @@ def _digests(factory: sessionmaker[Session], asked: list[str]) -> None:
 def _stages(factory: sessionmaker[Session], asked: list[str], runs: int) -> None:
     """This process's CPU time in each stage of ``indicators.answer`` (the rest: classifying
     the values, their ranges and hosts, the results) and in the JSON, and the CPU time of the
-    PostgreSQL server process serving the session (``/proc``, 10 ms ticks; parallel workers
+    PostgreSQL server process serving the session (``/proc/PID/schedstat``; parallel workers
     are turned off for the session so that the statement's work is all counted there)."""
     spent: dict[str, list[float]] = {}
     patched = [(indicators, "_hits"), (indicators, "_answers"), (warninglists, "flags")]
@@ -363,7 +364,7 @@ def _stages(factory: sessionmaker[Session], asked: list[str], runs: int) -> None
     try:
         for _ in range(runs):
             with unit_of_work(factory) as db:
-                server = _server_cpu(db)
+                server = session_cpu(db)
                 reader = reader_for(db, ANONYMOUS)
                 before, began = server(), time.process_time()
                 results = indicators.answer(db, reader=reader, values=asked)
@@ -379,21 +380,6 @@ def _stages(factory: sessionmaker[Session], asked: list[str], runs: int) -> None
     print("  CPU per stage, median: " + ", ".join(
         f"{name} {statistics.median(times) * 1000:.1f} ms" for name, times in spent.items()
     ))  # fmt: skip
-
-
-def _server_cpu(db: Session) -> Any:
-    """A clock of the CPU time of the session's PostgreSQL server process (0 on SQLite)."""
-    if db.get_bind().dialect.name != "postgresql":
-        return lambda: 0.0
-    pid = db.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    db.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-
-    def clock() -> float:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    return clock
 
 
 if __name__ == "__main__":
