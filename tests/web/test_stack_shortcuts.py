@@ -104,6 +104,46 @@ def test_admission_passes_by_the_body_limit_only_when_it_checked_the_same_limit(
     assert asyncio.run(_served(narrower, b"x" * 1024)) == (200, b"x" * 1024)
 
 
+async def _streamed(settings: Settings, parts: int, http_version: str) -> int:
+    """A body sent in ``parts`` parts of 1,000 bytes with neither Content-Length nor
+    Transfer-Encoding (an HTTP/2 stream may; HTTP/1 gives such a request no body)."""
+    sent: list[Message] = []
+    left = [
+        {"type": "http.request", "body": b"x" * 1000, "more_body": i < parts - 1}
+        for i in range(parts)
+    ]
+
+    async def receive() -> Message:
+        return left.pop(0) if left else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def read_all(scope: Scope, receive: Receive, send: Send) -> None:
+        size = 0
+        while True:
+            message = await receive()
+            size += len(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(size).encode()})
+
+    scope = {"type": "http", "path": "/api/v1/x", "method": "POST", "headers": [],
+             "http_version": http_version, "app": None}  # fmt: skip
+    inner = BodyLimit(read_all, max_bytes=2000)
+    await Admission(inner, settings=settings)(scope, receive, send)
+    return int(sent[0]["status"])
+
+
+def test_a_body_of_no_declared_length_is_still_counted_by_the_body_limit(tmp_path: Any) -> None:
+    settings = _settings(tmp_path, 2000)
+    # Ten parts of 1,000 bytes, no length declared: the body limit behind admission counts
+    # them and refuses, whatever the shortcut for bodiless requests.
+    assert asyncio.run(_streamed(settings, 10, "2")) == 413
+    assert asyncio.run(_streamed(settings, 2, "2")) == 200
+
+
 def test_a_free_place_is_taken_at_once_and_a_busy_gate_changes_nothing() -> None:
     gate = Gate(1, 4)
     assert gate.take()

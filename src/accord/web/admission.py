@@ -170,8 +170,14 @@ class Admission:
                 finally:
                     watch.done(part)
 
+        # Past the body limit only when this read the whole body within it, or when the
+        # request has none: HTTP/1 without Content-Length or Transfer-Encoding has no body
+        # (RFC 9112, 6.3). Any other request (an HTTP/2 stream of undeclared length) is
+        # counted by ``BodyLimit`` as it is read.
+        bodiless = declared == 0 and scope.get("http_version") in _NO_BODY_WITHOUT_LENGTH
+        inner = self.admitted if declared != 0 or bodiless else self.app
         try:
-            await self.admitted(scope, receive, handing_send)
+            await inner(scope, receive, handing_send)
         finally:
             release()
 
@@ -283,6 +289,10 @@ class Watch:
             release()
         if self.parts:
             self.timer = self.loop.call_later(self.tick, self._look)
+
+
+# HTTP versions whose requests without a declared length have no body.
+_NO_BODY_WITHOUT_LENGTH = frozenset({"1.0", "1.1"})
 
 
 def _declared_length(scope: Scope) -> int | None:
