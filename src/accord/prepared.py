@@ -273,7 +273,7 @@ class Prepared:
                 self._processors[bind.key] = processor
         # The expanding binds' names (IN lists), in one order: a run's lengths are its key.
         self._lists = tuple(sorted({b.key for b in compiled.binds.values() if b.expanding}))
-        self._expansions: dict[tuple[int, ...], _Expansion] = {}
+        self._expansions: dict[tuple[Any, ...], _Expansion] = {}
         columns = getattr(statement, "selected_columns", ())
         self._results: list[Processor | None] = [
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
@@ -315,8 +315,8 @@ class Prepared:
             cursor.close()
 
     def _expansion(self, params: Mapping[str, Any]) -> _Expansion:
-        # The lengths of the lists given (-1: a list of the statement not given).
-        key = tuple([len(params[name]) if name in params else -1 for name in self._lists])
+        # The names given (a value left out comes from the statement) and the lists' lengths.
+        key = (frozenset(params), *[len(params[n]) if n in params else -1 for n in self._lists])
         found = self._expansions.get(key)
         if found is None:
             if len(self._expansions) >= _MAX_EXPANSIONS:

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, bindparam, delete, func, select
+from sqlalchemy import Engine, Integer, bindparam, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord import prepared
@@ -146,6 +146,15 @@ def test_expanding_lists_of_each_length_and_bound_timestamps(
         assert found == [tuple(r) for r in db.execute(statement, params)]
     with unit_of_work(session_factory) as session:
         session.execute(delete(StixObject))
+
+
+def test_a_value_given_in_one_call_and_left_to_the_statement_in_another(db: Session) -> None:
+    # ``b`` has a value of its own in the statement: a call that gives ``b`` binds the
+    # call's, one that leaves it out binds the statement's, in either order.
+    statement = select(bindparam("a", type_=Integer), bindparam("b", value=0, type_=Integer))
+    assert prepared.rows(db, statement, {"a": 1}) == [(1, 0)]
+    assert prepared.rows(db, statement, {"a": 1, "b": 99}) == [(1, 99)]
+    assert prepared.rows(db, statement, {"a": 2}) == [(2, 0)]
 
 
 _COUNT = select(func.count()).select_from(StixObject)
