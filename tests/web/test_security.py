@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.factories import Factories, csrf_of, sign_in
@@ -182,3 +183,21 @@ def test_api_ignores_session_cookies(client: TestClient, make: Factories) -> Non
 
 def test_healthz(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/boom", "/api/v1/boom"])
+def test_an_unexpected_error_carries_the_security_headers(app: FastAPI, path: str) -> None:
+    # Starlette answers an unhandled error from outside every middleware: the handler adds
+    # the headers itself.
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route(path, boom)
+    with TestClient(app, raise_server_exceptions=False) as bare:
+        answer = bare.get(path)
+    assert answer.status_code == 500
+    assert "a bug" not in answer.text
+    assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["cache-control"] == "no-store"

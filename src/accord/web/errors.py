@@ -35,6 +35,7 @@ from accord.sharing import taxii
 from accord.web.deps import TAXII_PREFIX
 from accord.web.i18n import N_
 from accord.web.rendering import render
+from accord.web.security import protect
 
 log = logging.getLogger("accord.web")
 
@@ -231,9 +232,13 @@ def _saturated(exc: OperationalError) -> bool:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _respond(
+    response = _respond(
         request, 500, {"error": "internal", "message": "internal error; it has been logged"}
     )
+    # Starlette answers an unhandled error from its outermost layer, outside the middleware
+    # that adds the security headers: they are added here.
+    protect(response, hsts=request.app.state.settings.secure_cookies)
+    return response
 
 
 def install(app: FastAPI) -> None:

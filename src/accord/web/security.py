@@ -54,11 +54,7 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.headers = list(_BASE_HEADERS)
-        if hsts:
-            self.headers.append(
-                (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
-            )
+        self.headers = _own_headers(hsts)
         # Every header this adds, with its cache-control, made once: an answer that sets none
         # of them (most) gets the whole list at once, not a header at a time.
         self.names = frozenset(name for name, _ in self.headers) | {b"cache-control"}
@@ -91,6 +87,18 @@ class SecurityHeaders:
             static = scope["path"].startswith("/static/")
             added.append((b"cache-control", b"public, max-age=3600" if static else b"no-store"))
         return added
+
+
+def protect(response: Response, *, hsts: bool) -> None:
+    """The security headers, and ``no-store``, on an answer sent outside ``SecurityHeaders``:
+    an unexpected error's, which Starlette sends from its outermost layer."""
+    for name, value in (*_own_headers(hsts), (b"cache-control", b"no-store")):
+        response.headers.setdefault(name.decode(), value.decode())
+
+
+def _own_headers(hsts: bool) -> list[tuple[bytes, bytes]]:
+    hsts_header = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+    return [*_BASE_HEADERS, hsts_header] if hsts else list(_BASE_HEADERS)
 
 
 def body_limit(path: str, max_bytes: int, larger: Mapping[str, int]) -> int:
