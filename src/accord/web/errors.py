@@ -236,8 +236,10 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
         request, 500, {"error": "internal", "message": "internal error; it has been logged"}
     )
     # Starlette answers an unhandled error from its outermost layer, outside the middleware
-    # that adds the security headers: they are added here.
-    protect(response, hsts=request.app.state.settings.secure_cookies)
+    # that adds the security headers: they are added here (HSTS as the hub's settings say;
+    # an app without them, as in a test of the handlers alone, gets the others).
+    settings = getattr(request.app.state, "settings", None)
+    protect(response, hsts=bool(settings and settings.secure_cookies))
     return response
 
 
