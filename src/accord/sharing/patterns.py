@@ -325,10 +325,6 @@ def _hash_problems(comparisons: tuple[Comparison, ...]) -> tuple[str, ...]:
     return tuple(problems)
 
 
-# The hash format of each selector met (a feed names the same few): the library's name of it
-# is the selector upper-cased, its dashes and quotes taken out.
-
-
 def _full(pattern: str) -> CheckedPattern:
     try:
         errors = run_validator(pattern, stix_version="2.1")
