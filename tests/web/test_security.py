@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from accord.config import Settings
+from accord.web.app import create_app
 from tests.factories import Factories, csrf_of, sign_in
 
 
@@ -186,12 +188,15 @@ def test_healthz(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("path", ["/boom", "/api/v1/boom"])
-def test_an_unexpected_error_carries_the_security_headers(app: FastAPI, path: str) -> None:
+def test_an_unexpected_error_carries_the_security_headers(
+    settings: Settings, engine: Engine, path: str
+) -> None:
     # Starlette answers an unhandled error from outside every middleware: the handler adds
-    # the headers itself.
+    # the headers itself. An app of its own: the suite's is shared, and keeps no test route.
     def boom() -> None:
         raise RuntimeError("a bug")
 
+    app = create_app(settings, engine=engine)
     app.add_api_route(path, boom)
     with TestClient(app, raise_server_exceptions=False) as bare:
         answer = bare.get(path)
