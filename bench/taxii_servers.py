@@ -119,11 +119,12 @@ def hub_app() -> FastAPI:
     """The hub as ``accord serve`` builds it, plus the fixed 2 KB ceiling route."""
     from accord.cli.context import settings_from_env
     from accord.web.app import create_app
-    from bench import memory_probe, turn_probe
+    from bench import gc_probe, memory_probe, turn_probe
 
     if os.environ.get("BENCH_SWITCH_INTERVAL"):  # seconds: the interpreter's switch interval
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
     app = create_app(settings_from_env())
+    gc_probe.install()  # with BENCH_GC_PROBE set: each collection's pause, in a file
     memory_probe.watch(app)  # its caches, in a sample with BENCH_MEMORY_PROBE set
     app.add_api_route("/bench/ceiling", ceiling, methods=["GET"])
     turn_probe.install(app.state.engine)  # with BENCH_TURN_PROBE set (bench/load.py --probe)
