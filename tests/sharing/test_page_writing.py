@@ -52,7 +52,10 @@ def test_a_pages_date_headers_are_those_of_its_rows(
             "X-TAXII-Date-Added-First": format_timestamp(added[0]),
             "X-TAXII-Date-Added-Last": format_timestamp(added[-1]),
         }
-        assert (page.first_added, page.last_added) == (added[0], added[-1])
+        assert (prepared.timestamp(page.first_raw), prepared.timestamp(page.last_raw)) == (
+            added[0],
+            added[-1],
+        )
     with unit_of_work(session_factory) as session:
         session.execute(delete(StixObject))
 

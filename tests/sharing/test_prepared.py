@@ -92,7 +92,7 @@ def test_a_walk_by_cursor_sees_every_row_once_in_order(
         while True:
             page = queries.page(db, _request(collection_id, reader, limit=2, next=token))
             seen += [json.loads(body)["id"] for body in page.bodies]
-            added += [page.first_added, page.last_added]
+            added += [prepared.timestamp(page.first_raw), prepared.timestamp(page.last_raw)]
             if not page.more:
                 break
             token = page.next
@@ -110,7 +110,10 @@ def test_filters_and_timestamps_match_the_orm(
     community = _reader(frozenset({org_id + 1000}))  # sees GREEN, not AMBER+STRICT
     page = queries.page(db, _request(collection_id, community, added_after=ADDED[2]))
     assert [json.loads(b)["id"] for b in page.bodies] == ["x--3", "x--5"]
-    assert (page.first_added, page.last_added) == (ADDED[3], ADDED[5])
+    assert (prepared.timestamp(page.first_raw), prepared.timestamp(page.last_raw)) == (
+        ADDED[3],
+        ADDED[5],
+    )
     ids = ("x--1", "x--2", "x--3")
     manifest = queries.page(db, _request(collection_id, community, with_body=False, ids=ids))
     orm = db.execute(

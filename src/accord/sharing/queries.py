@@ -116,7 +116,7 @@ class Page:
     more: bool
     next: str | None
     # The oldest and newest date_added on this page, as the driver returns them (SQLite:
-    # text; PostgreSQL: naive UTC): ``first_added`` and ``last_added`` read them.
+    # text; PostgreSQL: naive UTC): ``prepared.timestamp`` reads them.
     first_raw: datetime | str | None = None
     last_raw: datetime | str | None = None
     # The stored rows served, in order (what accountability counts as delivered).
@@ -126,16 +126,6 @@ class Page:
     def empty(self) -> bool:
         """Whether the page lists nothing."""
         return not (self.bodies or self.entries)
-
-    @cached_property
-    def first_added(self) -> datetime | None:
-        """The oldest date_added on this page."""
-        return None if self.first_raw is None else prepared.timestamp(self.first_raw)
-
-    @cached_property
-    def last_added(self) -> datetime | None:
-        """The newest date_added on this page."""
-        return None if self.last_raw is None else prepared.timestamp(self.last_raw)
 
     @cached_property
     def date_headers(self) -> Mapping[str, str]:
