@@ -152,6 +152,9 @@ def test_a_write_ended_by_a_deadlock_runs_again(
 
     def other() -> None:
         with session_factory() as db, db.begin():
+            # Only the work's backend may look for the deadlock in time: on a loaded machine
+            # this one's check (a second after it waits) could come first and end it instead.
+            db.execute(text("SET LOCAL deadlock_timeout = '30s'"))
             lock(db, "second")
             other_holds_second.set()
             work_holds_first.wait(10)
