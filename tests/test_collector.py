@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +73,53 @@ def test_overlapping_pauses_still_collect_cycles_once_the_interval_passes() -> N
     assert not gc.isenabled()
     paused.__exit__(None, None, None)
     assert gc.isenabled()
+
+
+# A fresh interpreter (the thresholds are process-wide): 200,000 lists kept, then a cycle that
+# reached the oldest generation dropped while young objects churn for ``CHURN`` seconds. Prints
+# whether the cycle was freed and which threads ran full collections.
+_FULL_COLLECTIONS = """
+import gc, sys, threading, time, weakref
+from accord import collector
+
+threads = []
+def seen(phase, info):
+    if phase == "start" and info["generation"] == 2:
+        threads.append(threading.current_thread().name)
+gc.callbacks.append(seen)
+collector.collect_fully_every(float(sys.argv[1]))
+kept = [[i] for i in range(200_000)]
+
+class Node:
+    def __init__(self):
+        self.me = self
+node = Node()
+freed = weakref.ref(node)
+gc.collect(1)  # the cycle survives into the oldest generation
+del node
+until = time.monotonic() + 1.5
+while time.monotonic() < until:
+    churn = [[j] for j in range(1000)]
+print(freed() is None, *sorted(set(threads)))
+"""
+
+
+def _full_collections(seconds: float) -> list[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(collector.__file__).parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_COLLECTIONS, str(seconds)],
+        env=env, capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return done.stdout.split()
+
+
+def test_full_collections_run_on_the_clock_alone() -> None:
+    freed, *threads = _full_collections(0.3)
+    assert freed == "True"  # the cycle waited for the clock, no longer
+    assert threads == ["accord-full-collections"]
+
+
+def test_without_the_clock_the_interpreter_collects_fully_as_it_allocates() -> None:
+    freed, *threads = _full_collections(0)
+    assert freed == "True"
+    assert threads == ["MainThread"]

@@ -7,6 +7,12 @@ several threads leaves the collector as it found it, and bounded: while pauses o
 end (a steady stream of look-ups), the young objects are still collected once per
 ``COLLECT_EVERY_SECONDS``, so garbage that other requests leave in cycles meanwhile cannot pile
 up for as long as the stream lasts.
+
+A serving process also takes its full collections on a clock (:func:`collect_fully_every`):
+the interpreter's own rule starts one whenever the objects promoted since the last reach a
+quarter of those kept, and eight connections in flight promote their requests' objects fast
+enough for one every 1 to 6 seconds, each a pause of 20 to 40 ms of every thread to walk the
+kept pages and compiled advisories again and find nothing (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -50,6 +56,34 @@ class Paused:
                 # pause began is young, and one young-generation pass looks at all of them.
                 self._collected_at = now
                 gc.collect(0)
+
+
+# Past any count the interpreter reaches: its own rule never starts a full collection.
+NEVER = 2**31 - 1
+
+_clock_started = False
+
+
+def collect_fully_every(seconds: float) -> None:
+    """Full collections of this process at most every ``seconds`` (once a process; 0 keeps
+    the interpreter's own rule). The young generations are still collected as allocations
+    go; what only a full collection frees, garbage in cycles that reached the oldest
+    generation, waits at most ``seconds``. An idle process (no young collection since the
+    last full one) is left alone."""
+    global _clock_started
+    if seconds <= 0 or _clock_started:
+        return
+    _clock_started = True
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, NEVER)
+
+    def run() -> None:
+        while True:
+            time.sleep(seconds)
+            if gc.get_count()[2]:  # young collections since the last full one
+                gc.collect()
+
+    threading.Thread(target=run, name="accord-full-collections", daemon=True).start()
 
 
 # The process's one pause: pauses of two instances would overlap blindly (one ending would turn

@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     # space over a long run; 0 keeps glibc's own limit (eight per core). MALLOC_ARENA_MAX in
     # the environment wins.
     malloc_arenas: int = Field(default=2, ge=0, le=1024)
+    # A serving process's full garbage collections, at most this often (accord.collector):
+    # the interpreter's own rule pauses a busy process every few seconds; 0 keeps that rule.
+    gc_full_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     # TAXII pages kept in memory per process, served while their collection's objects are
     # unchanged (accord.sharing.page_cache): at most this many bytes of object JSON; 0 is off.

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord import __version__, arenas
+from accord import __version__, arenas, collector
 from accord.background import Every
 from accord.checkpoints import Checkpointer
 from accord.config import Settings
@@ -181,6 +181,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         gc.collect()
         gc.freeze()
         _heap_frozen = True
+        collector.collect_fully_every(app.state.settings.gc_full_seconds)
     flusher = Flusher(
         app.state.deliveries,
         app.state.sessionmaker,
