@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord import jsonio
@@ -91,6 +92,15 @@ def main() -> None:
         asked = values(args.values, args.indicators)
         print(f"{engine.dialect.name}: {len(asked):,} values, "
               f"{settings.lookup_helper_processes} helper(s)")  # fmt: skip
+        if engine.dialect.name == "postgresql":
+            # Its buffers against the database: past them, pages come back from the operating
+            # system's cache at every look-up, which PostgreSQL's CPU figure includes.
+            with engine.connect() as connection:
+                buffers, size = connection.execute(text(
+                    "SELECT current_setting('shared_buffers'),"
+                    " pg_size_pretty(pg_database_size(current_database()))"
+                )).one()  # fmt: skip
+            print(f"  PostgreSQL's shared_buffers {buffers}, the database {size}")
         alone: tuple[list[float], list[float], list[float]] = ([], [], [])
         split: tuple[list[float], list[float], list[float], list[float]] = ([], [], [], [])
         # PostgreSQL's server processes (this process's pool, the helpers'), from /proc.
