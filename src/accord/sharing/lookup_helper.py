@@ -49,8 +49,13 @@ def serve(settings: Settings, pipe: Connection) -> None:
     # Ctrl-C reaches the whole process group: the web process stops its helpers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    engine = make_engine(settings, connections=LOOKUP_HELPER_CONNECTIONS)
+    # No parallel workers for any statement of a helper, all of them a look-up's: set once a
+    # connection (``indicators.PARALLEL_OFF``), not by a statement a slice.
+    engine = make_engine(
+        settings, connections=LOOKUP_HELPER_CONNECTIONS, server_options=indicators.NO_WORKERS
+    )
     factory = make_sessionmaker(engine, read_only=True)
+    factory.configure(info={indicators.PARALLEL_OFF: True})
     with factory() as db:
         warninglists.matcher(db)
         indicators.answer(db, reader=reader_for(db, ANONYMOUS), values=WARM_VALUES)
