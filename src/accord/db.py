@@ -109,7 +109,9 @@ DRAINER_CONNECTIONS = 2
 LOOKUP_HELPER_CONNECTIONS = 2
 
 
-def make_engine(settings: Settings, *, connections: int | None = None) -> Engine:
+def make_engine(
+    settings: Settings, *, connections: int | None = None, server_options: str | None = None
+) -> Engine:
     """Create the engine for the configured database, with SQLite set up for durability.
 
     The pool is sized with the web process's admitted requests and threads
@@ -118,6 +120,8 @@ def make_engine(settings: Settings, *, connections: int | None = None) -> Engine
     in :class:`~accord.errors.Overloaded` (503 with Retry-After), never in a hang.
     ``connections`` bounds the pool instead, for a process that is not a web process (the
     queue's drainer): PostgreSQL's connections are shared by every process of the hub.
+    ``server_options``: PostgreSQL settings for every connection (libpq's ``options``, as
+    ``-c name=value``), set at its start without a statement; ignored on SQLite.
     """
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
@@ -129,6 +133,7 @@ def make_engine(settings: Settings, *, connections: int | None = None) -> Engine
         pool_size=settings.db_pool_size if connections is None else connections,
         max_overflow=settings.db_max_overflow if connections is None else 0,
         pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={"options": server_options} if server_options else {},
         **_JSON,
     )
 

@@ -33,8 +33,8 @@ from accord.sharing import (
     visibility,
     warninglists,
 )
-from accord.sharing.models import Collection, Observable, StixObject
-from accord.sharing.readers import Reader, readable_collection_ids
+from accord.sharing.models import Observable, StixObject
+from accord.sharing.readers import Reader, readable_collection_ids, readable_collections
 from accord.sharing.schemas import IndicatorHit, LookupResult
 
 # What ``quote`` leaves as it is. (A STIX id's own shape, ``[a-z0-9-]+--[0-9a-fA-F-]+``,
@@ -110,10 +110,11 @@ def answer(
             else:
                 lengths, stored = ranges.lengths, ranges.pairs
         targets = lookup_targets.targets(asked, lengths, hosts, stored)
-        # The collections the reader may read: read once, for the hits and their sightings.
-        readable = readable_collection_ids(db, reader.actor)
-        rows, names = _hits(db, reader, targets, readable)
-        answers = _answers(db, reader, rows, names, targets, include_expired, now, readable)
+        # The collections the reader may read, with their UUIDs: read once, for the hits,
+        # their collections' names and their sightings.
+        readable = readable_collections(db, reader.actor)
+        rows = _hits(db, reader, targets, list(readable))
+        answers = _answers(db, reader, rows, readable, targets, include_expired, now)
         flagged = warninglists.flags(db, asked, hosts)
         none: list[Any] = []
         results = []
@@ -158,12 +159,12 @@ def _answers(
     targets: Targets,
     include_expired: bool,
     now: datetime,
-    readable: list[int],
 ) -> dict[Pair, list[dict[str, Any]]]:
     """The hits of each value asked, highest decay score first. Only hits are decoded and
-    scored; each indicator's body is read once however many values it answers."""
+    scored; each indicator's body is read once however many values it answers. ``names``:
+    the collections the reader may read (every hit's is one), their UUIDs by row id."""
     producers = {row[3]: row[6] for row in rows}
-    sightings = _sightings(db, reader=reader, producers=producers, readable=readable)
+    sightings = _sightings(db, reader=reader, producers=producers, readable=list(names))
     shown_of: dict[int, dict[str, Any] | None] = {}
     answers: dict[Pair, dict[int, dict[str, Any]]] = {}
     loads, judge, unseen, plain = orjson.loads, decay.judge, (0, None), _PLAIN_ID.fullmatch
@@ -266,26 +267,29 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
 
 
 _NO_PARALLEL = text("SET LOCAL max_parallel_workers_per_gather = 0")
+# The same for every statement of a connection (libpq's ``options``), and the key of a session's
+# ``info`` saying its connections have it: a look-up helper's (``lookup_helper``).
+NO_WORKERS = "-c max_parallel_workers_per_gather=0"
+PARALLEL_OFF = "accord_parallel_off"
 
 
-def _hits(
-    db: Session, reader: Reader, targets: Targets, readable: list[int]
-) -> tuple[list[_Row], dict[int, str]]:
+def _hits(db: Session, reader: Reader, targets: Targets, readable: list[int]) -> list[_Row]:
     """The index entries of the targets with the indicators the reader may see (in the
-    collections ``readable``), and the collections' ids (UUIDs) by their row ids."""
+    collections ``readable``)."""
     if not readable or not targets:
-        return [], {}
+        return []
     # Not sorted: the keys are one a target (distinct but for a 64-bit collision, whose
     # rows ``_answers`` keeps once), and neither database's statement gains from the order
     # (SQLite's join seeks each key in turn: the same instructions sorted or not, measured on
     # the bench's 11,667 keys; PostgreSQL 15 descends its index for each element of ``= ANY``).
     keys = lookup.keys(targets)
     dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
+    if dialect == "postgresql" and not db.info.get(PARALLEL_OFF):
         # No parallel workers for the look-up's statements (to the end of its transaction):
         # the planner gave the keys' bitmap scan two, whose start and gather cost more than
         # they share out (10,000 values on a million indicators, two cores: 295 to 305 ms
-        # of wall time without, 340 to 430 with; docs/benchmarks.md).
+        # of wall time without, 340 to 430 with; docs/benchmarks.md). A helper's
+        # connections are set so from their start: no round trip a slice.
         db.execute(_NO_PARALLEL)
     params = {
         "keys": batches.listed(dialect, keys),
@@ -295,17 +299,13 @@ def _hits(
     # Run on the driver's cursor (``accord.prepared``): thousands of rows, each read once.
     # A key shared by another value (64 bits can collide, see lookup.key) finds rows that
     # answer no value asked for.
-    rows = [
+    # (The collections' UUIDs come with ``readable``, read in the same transaction: no
+    # statement of their own, a round trip and 0.3 to 0.4 ms of the server's CPU a slice.)
+    return [
         row
         for row in prepared.rows(db, _hit_statement(dialect, visibility.shape_of(reader)), params)
         if (row[0], row[1]) in targets
     ]
-    names: dict[int, str] = {}
-    wanted = list({row[8] for row in rows})
-    if wanted:
-        query = select(Collection.id, Collection.uuid).where(Collection.id.in_(wanted))
-        names.update((i, str(uuid)) for i, uuid in db.execute(query))
-    return rows, names
 
 
 def _sightings(

@@ -176,9 +176,16 @@ class LookupPool:
             parts = [own, *(self._received(helper, helper_cpu) for helper in asked)]
         if any(part is None for part in parts):
             return None
-        return b"[" + b",".join(part for part in parts if part is not None) + b"]"
+        # The whole answer in one copy of its parts (views of the slices' bytes): joined and
+        # then bracketed, it was copied three times (4 MB each, 0.4 to 3 ms measured).
+        whole: list[bytes | memoryview] = [b"["]
+        for part in parts:
+            if part is not None:
+                whole += (part, b",")
+        whole[-1] = b"]"
+        return b"".join(whole)
 
-    def _received(self, helper: _Helper, helper_cpu: list[float] | None) -> bytes | None:
+    def _received(self, helper: _Helper, helper_cpu: list[float] | None) -> memoryview | None:
         """A helper's slice (its JSON array's elements), or None if it failed."""
         try:
             if not helper.pipe.poll(self._answer_seconds):
@@ -200,7 +207,7 @@ class LookupPool:
             return None
         if helper_cpu is not None:
             helper_cpu.append(CPU.unpack_from(reply, 1)[1])
-        return reply[1 + CPU.size :]
+        return memoryview(reply)[1 + CPU.size :]
 
     def _take(self, values: int) -> list[_Helper]:
         """Idle warm helpers for a look-up of ``values`` values (at most one each but one),

@@ -147,8 +147,15 @@ def all_rights(
 
 def readable_collection_ids(db: Session, actor: Actor) -> list[int]:
     """Every collection ``actor`` may read (collections are few; grants are one query)."""
+    return list(readable_collections(db, actor))
+
+
+def readable_collections(db: Session, actor: Actor) -> dict[int, str]:
+    """:func:`readable_collection_ids` with each collection's UUID as text (the look-up names
+    the collections of its hits with them, without a statement of its own)."""
     collections = db.scalars(select(Collection)).all()
-    return [cid for cid, r in all_rights(db, actor, collections).items() if r.can_read]
+    rights = all_rights(db, actor, collections)
+    return {c.id: str(c.uuid) for c in collections if rights[c.id].can_read}
 
 
 _COLLECTION_IDS: BindParameter[list[int]] = bindparam("collection_ids", expanding=True)
