@@ -76,7 +76,7 @@ def test_overlapping_pauses_still_collect_cycles_once_the_interval_passes() -> N
 
 
 # A fresh interpreter (the thresholds are process-wide): 200,000 lists kept, then a cycle that
-# reached the oldest generation dropped while young objects churn for ``CHURN`` seconds. Prints
+# reached the oldest generation dropped while young objects churn for 1.5 seconds. Prints
 # whether the cycle was freed and which threads ran full collections.
 _FULL_COLLECTIONS = """
 import gc, sys, threading, time, weakref

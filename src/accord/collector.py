@@ -11,7 +11,7 @@ up for as long as the stream lasts.
 A serving process also takes its full collections on a clock (:func:`collect_fully_every`):
 the interpreter's own rule starts one whenever the objects promoted since the last reach a
 quarter of those kept, and eight connections in flight promote their requests' objects fast
-enough for one every 1 to 6 seconds, each a pause of 20 to 40 ms of every thread to walk the
+enough for one every 1 to 6 seconds, each a pause of 20 to 60 ms of every thread to walk the
 kept pages and compiled advisories again and find nothing (docs/benchmarks.md).
 """
 
