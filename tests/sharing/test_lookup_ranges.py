@@ -146,7 +146,7 @@ def test_only_stored_ranges_are_sought() -> None:
     ]
 
 
-def test_a_look_up_on_postgresql_runs_without_parallel_workers(
+def test_a_look_up_on_postgresql_runs_with_its_planner_settings(
     client: TestClient, world: SharingWorld, engine: Engine
 ) -> None:
     if engine.dialect.name != "postgresql":
@@ -156,9 +156,11 @@ def test_a_look_up_on_postgresql_runs_without_parallel_workers(
         found = indicators.answer(db, reader=reader_for(db, ANONYMOUS), values=["203.0.113.9"])
         assert [hit["via"] for hit in found[0]["indicators"]] == ["203.0.113.0/24"]
         assert db.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+        assert db.execute(text("SHOW random_page_cost")).scalar() == "1.1"
         db.rollback()
         # Only for the look-up's transaction.
         assert db.execute(text("SHOW max_parallel_workers_per_gather")).scalar() != "0"
+        assert db.execute(text("SHOW random_page_cost")).scalar() != "1.1"
 
 
 def test_past_the_most_ranges_kept_every_stored_length_is_sought(

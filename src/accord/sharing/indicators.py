@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Text, bindparam, func, select, text
+from sqlalchemy import Text, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -28,6 +28,7 @@ from accord.sharing import (
     batches,
     decay,
     lookup,
+    lookup_planner,
     lookup_ranges,
     lookup_targets,
     visibility,
@@ -266,13 +267,6 @@ def _hit_statement(dialect: str, shape: visibility.Shape) -> ClauseElement:
     return found
 
 
-_NO_PARALLEL = text("SET LOCAL max_parallel_workers_per_gather = 0")
-# The same for every statement of a connection (libpq's ``options``), and the key of a session's
-# ``info`` saying its connections have it: a look-up helper's (``lookup_helper``).
-NO_WORKERS = "-c max_parallel_workers_per_gather=0"
-PARALLEL_OFF = "accord_parallel_off"
-
-
 def _hits(db: Session, reader: Reader, targets: Targets, readable: list[int]) -> list[_Row]:
     """The index entries of the targets with the indicators the reader may see (in the
     collections ``readable``)."""
@@ -284,13 +278,9 @@ def _hits(db: Session, reader: Reader, targets: Targets, readable: list[int]) ->
     # the bench's 11,667 keys; PostgreSQL 15 descends its index for each element of ``= ANY``).
     keys = lookup.keys(targets)
     dialect = db.get_bind().dialect.name
-    if dialect == "postgresql" and not db.info.get(PARALLEL_OFF):
-        # No parallel workers for the look-up's statements (to the end of its transaction):
-        # the planner gave the keys' bitmap scan two, whose start and gather cost more than
-        # they share out (10,000 values on a million indicators, two cores: 295 to 305 ms
-        # of wall time without, 340 to 430 with; docs/benchmarks.md). A helper's
-        # connections are set so from their start: no round trip a slice.
-        db.execute(_NO_PARALLEL)
+    # No parallel workers, and random pages priced as the cached seeks they are, to the end
+    # of the transaction (a helper's connections start so: no round trip a slice).
+    lookup_planner.settle(db)
     params = {
         "keys": batches.listed(dialect, keys),
         "readable": list(readable),

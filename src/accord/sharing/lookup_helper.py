@@ -20,7 +20,7 @@ import orjson
 from accord.config import Settings
 from accord.db import LOOKUP_HELPER_CONNECTIONS, make_engine, make_sessionmaker
 from accord.identity.policy import ANONYMOUS
-from accord.sharing import indicators, lookup_ranges, warninglists
+from accord.sharing import indicators, lookup_planner, lookup_ranges, warninglists
 from accord.sharing.readers import reader_for
 
 OK, FAILED, READY = b"J", b"E", b"R"
@@ -49,13 +49,13 @@ def serve(settings: Settings, pipe: Connection) -> None:
     # Ctrl-C reaches the whole process group: the web process stops its helpers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    # No parallel workers for any statement of a helper, all of them a look-up's: set once a
-    # connection (``indicators.PARALLEL_OFF``), not by a statement a slice.
+    # The look-up's planner settings for every statement of a helper, all of them a look-up's:
+    # set once a connection (``lookup_planner``), not by a statement a slice.
     engine = make_engine(
-        settings, connections=LOOKUP_HELPER_CONNECTIONS, server_options=indicators.NO_WORKERS
+        settings, connections=LOOKUP_HELPER_CONNECTIONS, server_options=lookup_planner.OPTIONS
     )
     factory = make_sessionmaker(engine, read_only=True)
-    factory.configure(info={indicators.PARALLEL_OFF: True})
+    factory.configure(info={lookup_planner.SET_ON_CONNECT: True})
     with factory() as db:
         warninglists.matcher(db)
         indicators.answer(db, reader=reader_for(db, ANONYMOUS), values=WARM_VALUES)
