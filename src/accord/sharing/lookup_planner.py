@@ -8,10 +8,11 @@ transaction, or, on a look-up helper's connections (``lookup_helper``), once a c
   hits' statement seeks each hit's object by its primary key, and at the default price the
   planner took some 16,000 expected hits (10,000 URLs and their hosts, answered in one
   process) for dearer than reading every object: a hash join over a sequential scan of the
-  million objects, 375 to 480 ms of the server's CPU, where the seeks take 70 ms. The
-  sequential scan still wins past some 40,000 expected hits, as it should (measured: past
-  about 60,000). The look-up's pages are the index's and the hits': seeks, not reads of a
-  disk in order (docs/benchmarks.md, 2026-12-08).
+  million objects, 375 to 480 ms of the server's CPU, where the seeks take 70 ms. At 1.1
+  the sequential scan still wins past some 50,000 expected hits, near where it does win
+  (from the measured costs, some 70,000 hits a million objects). The look-up's pages are
+  the index's and the hits': seeks, not reads of a disk in order (docs/benchmarks.md,
+  2026-12-08).
 """
 
 from __future__ import annotations
