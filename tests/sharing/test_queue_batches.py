@@ -4,10 +4,12 @@ refresh queued once a batch (``accord.sharing.queue``'s ``_Batch``)."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.accountability import events
 from accord.db import unit_of_work
 from accord.jobs.models import Job
-from accord.sharing import queue
+from accord.sharing import ingest, queue, stix_validation
 from accord.sharing.models import StixObject, TaxiiStatus
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from tests.sharing import stixgen
@@ -115,3 +117,24 @@ def test_a_batch_that_stores_nothing_queues_no_refresh(
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Job)) == 0
     assert db.scalar(select(func.count()).select_from(StixObject)) == 1
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        None,  # one hash: decode's short way
+        "[ipv4-addr:value = '10.0.0.1'] OR [domain-name:value = 'example.com']",  # two
+        "[file:name LIKE 'x%']",  # none
+    ],
+)
+def test_an_entry_decodes_to_what_checking_gave(pattern: str | None) -> None:
+    objects = [stixgen.indicator(pattern=pattern), stixgen.sighting(f"indicator--{uuid.uuid4()}")]
+    valid = [o for o in ingest.check_objects(objects) if not isinstance(o, dict)]
+    decoded = queue.decode(queue.encode(valid))
+    # As checked, but for the pattern's comparisons, which serve only to find the observables.
+    assert decoded == [(c._replace(comparisons=()), body, pairs) for c, body, pairs in valid]
+    assert all(type(c) is stix_validation.CheckedObject for c, _, _ in decoded)
+    assert [len(pairs) for _, _, pairs in decoded] == [
+        {None: 1, "[file:name LIKE 'x%']": 0}.get(pattern, 2),
+        0,
+    ]

@@ -89,32 +89,45 @@ def decode(payload: bytes) -> list[ingest.Valid]:
     """The valid objects of an entry, as :func:`ingest.check_objects` gave them."""
     found: list[ingest.Valid] = []
     for item in orjson.loads(payload):
-        stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body = item[:10]
-        # Queued by a release that did not keep them: read from the object itself.
-        granular = item[10] if len(item) > 10 else granular_tlp_refs(orjson.loads(body))
+        if len(item) == 11:
+            stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body, granular = (
+                item
+            )
+        else:  # queued by a release that did not keep them: read from the object itself
+            stix_id, stix_type, spec, text, revoked, markings, of, count, pairs, body = item
+            granular = granular_tlp_refs(orjson.loads(body))
         version = None if text is None else fromisoformat(text)
         if version is not None and text[-1] != "Z":
             text = format_timestamp(version)  # queued by a release that kept isoformat's form
-        # Positional, in the named tuple's order; the pattern's comparisons (empty) served
-        # only to find the observables, kept beside.
-        checked = CheckedObject(
-            stix_id,
-            stix_type,
-            spec,
-            version,
-            text,
-            revoked,
-            tuple(markings),
-            (),
-            of,
-            count,
-            tuple(granular) if granular else (),
+        # As CheckedObject(...) positionally, in the named tuple's order, without the Python
+        # frame of its __new__ (once an object); the pattern's comparisons (empty) served only
+        # to find the observables, kept beside.
+        checked = _tuple_new(
+            CheckedObject,
+            (
+                stix_id,
+                stix_type,
+                spec,
+                version,
+                text,
+                revoked,
+                tuple(markings),
+                (),
+                of,
+                count,
+                tuple(granular) if granular else (),
+            ),
         )
-        found.append((checked, body, tuple(map(tuple, pairs))))
+        if len(pairs) == 1:  # most indicators: one hash (a third of the general form's cost)
+            ((kind, value),) = pairs
+            found.append((checked, body, ((kind, value),)))
+        else:
+            found.append((checked, body, tuple(map(tuple, pairs))))
     return found
 
 
 fromisoformat = datetime.fromisoformat
+_tuple_new = tuple.__new__
 
 
 def _pendings(valid: Sequence[ingest.Valid]) -> bytes:
