@@ -18,7 +18,7 @@ from accord.advisories.models import Advisory
 from accord.cli import main
 from accord.config import Settings
 from tests.advisories.conftest import record
-from tests.cli.test_cli import accord
+from tests.cli.here import accord_here
 
 RECORD = json.dumps(record("x_TEST-1")).encode()
 
@@ -85,16 +85,16 @@ def test_a_redirect_to_loopback_is_refused(
 
 def test_loopback_imports_only_with_the_flag(cli_settings: Settings, loopback: int) -> None:
     url = f"http://127.0.0.1:{loopback}/one.json"
-    refused = accord(cli_settings, "advisories", "import", url)
+    refused = accord_here(cli_settings, "advisories", "import", url)
     assert refused.returncode == 1
     assert refused.stderr.count("\n") == 1
     assert "non-public address" in refused.stderr
-    allowed = accord(cli_settings, "advisories", "import", url, "--allow-private-network")
+    allowed = accord_here(cli_settings, "advisories", "import", url, "--allow-private-network")
     assert allowed.returncode == 0, allowed.stderr
 
 
 def test_sharing_pull_refuses_loopback(cli_settings: Settings, loopback: int) -> None:
-    result = accord(
+    result = accord_here(
         cli_settings,
         *("sharing", "pull", f"http://127.0.0.1:{loopback}/taxii2/api/", "some-collection"),
         *("--into", "nowhere", "--org", "nobody"),

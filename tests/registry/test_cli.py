@@ -1,8 +1,7 @@
-"""``accord registry check-securitytxt``, run as a real process against the test database."""
+"""``accord registry check-securitytxt`` against the test database (in this process; the
+terminal-language case as a real process, as a person runs it)."""
 
 from __future__ import annotations
-
-import subprocess
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.config import Settings
 from accord.jobs.models import Job
 from accord.registry.models import SecurityTxtCheck
+from tests.cli.here import Ran, accord_here
 from tests.cli.test_cli import accord
 from tests.factories import Factories
 from tests.registry.helpers import reread, set_security_txt_url
@@ -25,8 +25,8 @@ LOCAL = {
 }
 
 
-def accord_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return accord(settings, *args, env=LOCAL)
+def accord_cli(settings: Settings, *args: str) -> Ran:
+    return accord_here(settings, *args, env=LOCAL)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from accord.sharing import federation
 from accord.sharing.models import Remote, StixObject
 from accord.sharing.tlp import TLP2_MARKINGS, Tlp
 from accord.web.app import create_app
-from tests.cli.test_cli import accord
+from tests.cli.here import accord_here
 from tests.factories import Factories
 from tests.flows.conftest import _free_port, serving
 from tests.sharing import stixgen
@@ -122,16 +122,16 @@ def test_pull_from_medallion_only_new_objects_travel(
         "--allow-private-network",  # medallion listens on loopback
     )
     env = {"ACCORD_REMOTE_TOKEN": MEDALLION_PASSWORD}
-    pulled = accord(settings, *args, env=env)
+    pulled = accord_here(settings, *args, env=env)
     assert pulled.returncode == 0, pulled.stderr
     assert "150 received in 2 pages, 150 new" in pulled.stdout
 
     time.sleep(0.01)  # medallion stamps date_added per request, to the microsecond
     later = [stixgen.indicator(tlp=Tlp.RED) for _ in range(3)]
     feed.add_objects(stixgen.envelope(*later))
-    again = accord(settings, *args, env=env)
+    again = accord_here(settings, *args, env=env)
     assert "3 received in 1 page, 3 new" in again.stdout, again.stdout
-    nothing = accord(settings, *args, env=env)
+    nothing = accord_here(settings, *args, env=env)
     assert "0 received" in nothing.stdout
 
     db.rollback()
@@ -149,7 +149,7 @@ def test_pull_from_medallion_only_new_objects_travel(
 def test_wrong_credentials_fail_in_one_line_and_the_remote_keeps_why(
     medallion: str, world: SharingWorld, settings: Settings, db: Session
 ) -> None:
-    result = accord(
+    result = accord_here(
         settings, "sharing", "pull", medallion, MEDALLION_COLLECTION, "--into", world.collection,
         "--org", world.slugs["recipient"], "--user", MEDALLION_USER, "--allow-private-network",
         "--name", "wrong", env={"ACCORD_REMOTE_TOKEN": "wrong"},
@@ -174,13 +174,13 @@ def test_sync_pulls_every_due_remote_when_one_fails_and_names_it(
         *("--into", world.collection, "--org", world.slugs["recipient"]),
         *("--user", MEDALLION_USER, "--every", "1", "--allow-private-network"),
     )
-    good = accord(
+    good = accord_here(
         settings, "sharing", "pull", medallion, MEDALLION_COLLECTION, "--name", "good", *common,
         env={"ACCORD_REMOTE_TOKEN": MEDALLION_PASSWORD},
     )  # fmt: skip
     assert good.returncode == 0, good.stderr
     missing = "00000000-0000-4000-8000-000000000000"  # no such collection at medallion
-    bad = accord(
+    bad = accord_here(
         settings, "sharing", "pull", medallion, missing, "--name", "bad", *common,
         env={"ACCORD_REMOTE_TOKEN": MEDALLION_PASSWORD},
     )  # fmt: skip
@@ -189,7 +189,7 @@ def test_sync_pulls_every_due_remote_when_one_fails_and_names_it(
     db.execute(update(Remote).values(last_pull_at=None))
     db.commit()
     feed.add_objects(stixgen.envelope(stixgen.indicator(tlp=Tlp.GREEN)))
-    synced = accord(settings, "sharing", "sync", "--allow-private-network")
+    synced = accord_here(settings, "sharing", "sync", "--allow-private-network")
     assert synced.returncode == 1
     errors = [line for line in synced.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, synced.stderr

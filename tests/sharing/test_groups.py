@@ -15,7 +15,7 @@ from accord.identity.models import MemberRole
 from accord.sharing.models import SharingGroup
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from accord.sharing.tlp import Tlp
-from tests.cli.test_cli import accord
+from tests.cli.here import accord_here
 from tests.factories import Factories
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
@@ -72,7 +72,7 @@ def test_export_and_import_between_hubs(
     db.rollback()
     group_id = db.scalar(select(SharingGroup.uuid))
     assert group_id is not None
-    exported = accord(settings, "sharing", "group-export", group_id)
+    exported = accord_here(settings, "sharing", "group-export", group_id)
     assert exported.returncode == 0, exported.stderr
     data = json.loads(exported.stdout)
     assert data["id"] == group_id
@@ -81,7 +81,7 @@ def test_export_and_import_between_hubs(
     data["name"] = "Renamed on the way"
     path = tmp_path / "group.json"
     path.write_text(json.dumps(data))
-    imported = accord(
+    imported = accord_here(
         settings, "sharing", "group-import", str(path), "--org", world.slugs["community"]
     )
     assert imported.returncode == 0, imported.stderr
@@ -91,7 +91,7 @@ def test_export_and_import_between_hubs(
     assert group is not None
     assert group.name == "Renamed on the way"
     path.write_text("{}")
-    broken = accord(
+    broken = accord_here(
         settings, "sharing", "group-import", str(path), "--org", world.slugs["community"]
     )
     assert broken.returncode == 1

@@ -23,7 +23,7 @@ from accord.sharing import lookup, patterns
 from accord.sharing.models import Observable
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
 from accord.sharing.tlp import Tlp
-from tests.cli.test_cli import accord
+from tests.cli.here import accord_here
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
 
@@ -261,19 +261,19 @@ def test_check_ioc_command(
 ) -> None:
     _post(client, world, stixgen.indicator(SHA.lower(), tlp=Tlp.CLEAR, name="wiper"))
     _post(client, world, stixgen.indicator("evil.example", kind="domain", tlp=Tlp.AMBER))
-    anonymous = accord(settings, "check", "ioc", SHA, "evil.example")
+    anonymous = accord_here(settings, "check", "ioc", SHA, "evil.example")
     assert anonymous.returncode == 1, anonymous.stderr
     assert "wiper" in anonymous.stdout
     assert "evil.example\tdomain\tnot known" in anonymous.stdout
-    recipient = accord(settings, "check", "ioc", "evil.example", "--as", "recipient")
+    recipient = accord_here(settings, "check", "ioc", "evil.example", "--as", "recipient")
     assert recipient.returncode == 1
     assert "TLP:AMBER" in recipient.stdout
-    clean = accord(settings, "check", "ioc", "198.51.100.1", "--format", "json")
+    clean = accord_here(settings, "check", "ioc", "198.51.100.1", "--format", "json")
     assert clean.returncode == 0
     (result,) = json.loads(clean.stdout)["results"]
     assert result["value"] == "198.51.100.1"
     assert result["indicators"] == []
-    broken = accord(settings, "check", "ioc", "%%%")
+    broken = accord_here(settings, "check", "ioc", "%%%")
     assert broken.returncode == 2
     assert broken.stderr.startswith("error: values:")
 

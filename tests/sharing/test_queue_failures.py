@@ -23,7 +23,7 @@ from accord.sharing import queue
 from accord.sharing.drainer import Drainer, backoff
 from accord.sharing.models import QueuedEnvelope, StixObject
 from accord.sharing.taxii import TAXII_MEDIA_TYPE
-from tests.cli.test_cli import accord
+from tests.cli.here import accord_here
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
 
@@ -95,19 +95,19 @@ def test_an_entry_that_fails_every_try_is_set_aside_and_the_others_are_stored(
     )
     assert status.json()["status"] == "pending"  # acknowledged, kept: never dropped
 
-    listed = accord(settings, "sharing", "queue")
+    listed = accord_here(settings, "sharing", "queue")
     assert listed.returncode == 0, listed.stderr
     assert "0 objects waiting" in listed.stdout
     assert poisoned in listed.stdout
     assert "5 tries" in listed.stdout
     assert "RuntimeError: a row this hub cannot store" in listed.stdout
-    retried = accord(settings, "sharing", "queue", "--retry", poisoned)
+    retried = accord_here(settings, "sharing", "queue", "--retry", poisoned)
     assert retried.returncode == 0, retried.stderr
     assert waiting.backlog() == 3
     monkeypatch.setattr(queue, "_store", store)
     assert _drain(app) == 1
     assert waiting.set_aside_entries() == []
-    unknown = accord(settings, "sharing", "queue", "--retry", poisoned)
+    unknown = accord_here(settings, "sharing", "queue", "--retry", poisoned)
     assert unknown.returncode == 1
     assert unknown.stderr.startswith("error: no set-aside entry")
     assert (first, last) != (None, None)

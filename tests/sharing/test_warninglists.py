@@ -23,7 +23,7 @@ from accord.identity.policy import SYSTEM
 from accord.sharing import lookup, warninglist_format, warninglists
 from accord.sharing.models import Warninglist, WarninglistEntry
 from accord.sharing.tlp import Tlp
-from tests.cli.test_cli import accord
+from tests.cli.here import accord_here
 from tests.factories import Factories, csrf_of
 from tests.sharing import stixgen
 from tests.sharing.conftest import SharingWorld
@@ -375,18 +375,18 @@ def test_cli_loads_replaces_and_refuses(settings: Settings, tmp_path: Path, db: 
     shipped.write_bytes(gzip.compress(_raw("amazon-aws")))
     newer = tmp_path / "rfc1918.json"
     newer.write_bytes(_raw("rfc1918").replace(b'"10.0.0.0/8",', b""))
-    done = accord(settings, "sharing", "warninglists", "load", str(shipped), str(newer))
+    done = accord_here(settings, "sharing", "warninglists", "load", str(shipped), str(newer))
     assert done.returncode == 0, done.stderr
     assert "List of known Amazon AWS IP address ranges: 3,847 entries (cidr)" in done.stdout
-    listed = accord(settings, "sharing", "warninglists", "list")
+    listed = accord_here(settings, "sharing", "warninglists", "list")
     assert f"{RFC1918}\tcidr\t2\ton\tdefault, replaced" in listed.stdout
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"name": "b", "type": "cidr", "list": ["10.0.0.0/99"]}))
-    refused = accord(settings, "sharing", "warninglists", "load", str(shipped), str(broken))
+    refused = accord_here(settings, "sharing", "warninglists", "load", str(shipped), str(broken))
     assert refused.returncode != 0
     assert refused.stderr.count("\n") == 1
     assert "list[0]: '10.0.0.0/99' is not an address or CIDR range" in refused.stderr
-    gone = accord(settings, "sharing", "warninglists", "remove", "nothing by this name")
+    gone = accord_here(settings, "sharing", "warninglists", "remove", "nothing by this name")
     assert gone.returncode != 0
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Warninglist)) == 2  # broken: none stored
