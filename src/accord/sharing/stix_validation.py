@@ -182,14 +182,20 @@ def check_object(obj: object) -> CheckedObject:
         plan = _plan(names)
     references, common, missing, timestamps = plan
     spec_version = _spec_version(obj, stix_type)
-    version, version_text = _versioning(obj, stix_type)
+    version, version_text, version_as_sent = _versioning(obj, stix_type)
     if common:
         _common(obj)
     if missing is not None:
         raise StixInvalid(missing, Message(N_("is required on a %(type)s"), type=stix_type))
     # Parsed once: an indicator's valid_from and valid_until, a sighting's first_seen and
     # last_seen are compared below (with the other checks after the references, as always).
-    stamps = [parse_timestamp(obj[name], name) for name in timestamps]
+    # One that is the version's very text (an indicator's valid_from, mostly) is the version.
+    stamps = [
+        version
+        if version is not None and obj[name] == version_as_sent
+        else parse_timestamp(obj[name], name)
+        for name in timestamps
+    ]
     if references:
         _references(obj, references)
     comparisons = _indicator(obj, stamps) if stix_type == "indicator" else ()
@@ -266,18 +272,25 @@ def _spec_version(obj: dict[str, Any], stix_type: str) -> str:
     return SPEC_VERSION
 
 
-def _versioning(obj: dict[str, Any], stix_type: str) -> tuple[datetime, str] | tuple[None, None]:
+def _versioning(
+    obj: dict[str, Any], stix_type: str
+) -> tuple[datetime, str, str] | tuple[None, None, None]:
+    # The version, as STIX writes it, and the text it was parsed from (a timestamp property
+    # with that same text is that same instant).
     if stix_type in SCO_TYPES or (stix_type.startswith("x-") and "created" not in obj):
-        return None, None
-    created = parse_timestamp(obj.get("created"), "created")
+        return None, None, None
+    sent: Any = obj.get("created")  # a string once parsed
+    created = parse_timestamp(sent, "created")
     if stix_type == "marking-definition":
         if "modified" in obj:
             raise StixInvalid("modified", N_("marking definitions are not versioned"))
-        return created, stix_text(obj["created"], created)
-    modified = parse_timestamp(obj.get("modified"), "modified")
+        return created, stix_text(sent, created), sent
+    # modified is mostly created's very text: one parse of it (the same string, the same value).
+    text: Any = obj.get("modified")
+    modified = created if text == sent else parse_timestamp(text, "modified")
     if modified < created:
         raise StixInvalid("modified", N_("must not be earlier than created"))
-    return modified, stix_text(obj["modified"], modified)
+    return modified, stix_text(text, modified), text
 
 
 def _common(obj: dict[str, Any]) -> None:
