@@ -66,7 +66,7 @@ def check_objects(objects: Sequence[Any]) -> list[Outcome]:
     for obj in objects:
         try:
             checked = check_object(obj)
-            observables = tuple(lookup.observables_of(checked.comparisons))
+            observables = tuple(lookup.observables_of(checked.comparisons, valid=True))
             outcomes.append((checked, _serialize(obj), observables))
         except StixInvalid as exc:
             outcomes.append(_failure(obj, exc))
