@@ -19,8 +19,7 @@ HASH_OF: dict[str, re.Pattern[str] | None] = {}
 _HEX_SIZES = {
     regex: int(size[1])
     for regex in _HASHES.values()
-    if (size := re.fullmatch(r"\^\[a-fA-F0-9\]\{(\d+)\}\$", regex.pattern))
-    and not int(size[1]) % 2
+    if (size := re.fullmatch(r"\^\[a-fA-F0-9\]\{(\d+)\}\$", regex.pattern)) and not int(size[1]) % 2
 }
 _HEX = re.compile(r"^[0-9a-fA-F]+\Z")
 
