@@ -66,8 +66,12 @@ def check_objects(objects: Sequence[Any]) -> list[Outcome]:
     for obj in objects:
         try:
             checked = check_object(obj)
-            observables = tuple(lookup.observables_of(checked.comparisons))
-            outcomes.append((checked, _serialize(obj), observables))
+            observables = tuple(lookup.observables_of(checked.comparisons, valid=True))
+            try:  # _serialize without its call, once an object
+                text = orjson.dumps(obj).decode()
+            except TypeError:
+                text = _serialize(obj)  # which raises the refusal
+            outcomes.append((checked, text, observables))
         except StixInvalid as exc:
             outcomes.append(_failure(obj, exc))
     return outcomes

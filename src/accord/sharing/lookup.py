@@ -81,8 +81,15 @@ _SHA256 = hashlib.sha256
 _FIRST_64 = struct.Struct(">q").unpack_from  # the first 8 bytes as a signed big-endian integer
 
 
-def observables_of(comparisons: Iterable[Comparison]) -> list[tuple[str, str]]:
-    """The ``(kind, value)`` pairs a pattern tests for equality, normalised, without repeats."""
+def observables_of(
+    comparisons: Iterable[Comparison], *, valid: bool = False
+) -> list[tuple[str, str]]:
+    """The ``(kind, value)`` pairs a pattern tests for equality, normalised, without repeats.
+
+    ``valid``: the comparisons are those of a pattern :func:`patterns.check` found valid, whose
+    MD5, SHA-1, SHA-256 and SHA-512 values are then N hexadecimal digits, or N and a newline
+    (the library's formats, ``^[a-fA-F0-9]{N}$``): hexadecimal once stripped, and not checked
+    again here (ingest checks each hash once)."""
     if type(comparisons) is tuple and len(comparisons) == 1:
         # Most indicators: one hash compared to a literal without escapes. What the loop
         # below gives it, without its steps for other kinds and operators.
@@ -92,7 +99,7 @@ def observables_of(comparisons: Iterable[Comparison]) -> list[tuple[str, str]]:
             kind = _kind_of(one)
             if kind in _HASH_KIND_NAMES:
                 text = literal[1:-1].strip()
-                return [(kind, text.lower())] if hex_digits(text) else []
+                return [(kind, text.lower())] if valid or hex_digits(text) else []
     found: dict[tuple[str, str], None] = {}
     for comparison in comparisons:
         kind = _kind_of(comparison)

@@ -14,11 +14,12 @@ _HASHES = {name: re.compile(regex) for name, (regex, _) in object_validator.HASH
 # By selector as written (hashes.'SHA-256', hashes.sha256): its format, None if it has none.
 HASH_OF: dict[str, re.Pattern[str] | None] = {}
 # The library's formats that are exactly N hexadecimal digits (all but MD6's and SSDEEP's),
-# by regex: N.
+# by regex: N. All are even counts (bytes), which a2b_hex reads; an odd one would stay the
+# regex's.
 _HEX_SIZES = {
     regex: int(size[1])
     for regex in _HASHES.values()
-    if (size := re.fullmatch(r"\^\[a-fA-F0-9\]\{(\d+)\}\$", regex.pattern))
+    if (size := re.fullmatch(r"\^\[a-fA-F0-9\]\{(\d+)\}\$", regex.pattern)) and not int(size[1]) % 2
 }
 _HEX = re.compile(r"^[0-9a-fA-F]+\Z")
 
@@ -45,7 +46,12 @@ def hash_matches(regex: re.Pattern[str], digest: str) -> bool:
     regex's: its ``$`` also takes a digest followed by one newline)."""
     size = _HEX_SIZES.get(regex)
     if size is not None and len(digest) == size:
-        return hex_digits(digest)
+        # hex_digits(digest) of an even count, without the call (one per indicator checked).
+        try:
+            a2b_hex(digest)
+        except (BinasciiError, ValueError):
+            return False
+        return True
     return regex.match(digest) is not None
 
 

@@ -23,6 +23,11 @@ from accord.sharing.stix_timestamps import _from_groups as _from_groups
 from accord.sharing.stix_timestamps import format_timestamp as format_timestamp
 from accord.sharing.stix_timestamps import read_timestamp as _timestamp
 from accord.sharing.stix_timestamps import stix_text as stix_text
+from accord.sharing.stix_types import META_TYPES as META_TYPES
+from accord.sharing.stix_types import REQUIRED as REQUIRED
+from accord.sharing.stix_types import SCO_TYPES as SCO_TYPES
+from accord.sharing.stix_types import SRO_TYPES as SRO_TYPES
+from accord.sharing.stix_types import TIMESTAMP_PROPERTIES as TIMESTAMP_PROPERTIES
 from accord.sharing.tlp import MARKING_LEVELS
 
 SPEC_VERSION = "2.1"
@@ -59,49 +64,6 @@ _REFS_SEEN: set[tuple[str, str | None]] = set()
 # few dozen): one reference, a list of them, or anything else.
 _REF, _REFS, _OTHER = 1, 2, 0
 _NAMES_SEEN: dict[str, int] = {}
-
-SCO_TYPES = frozenset(
-    {
-        "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
-        "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex",
-        "network-traffic", "process", "software", "url", "user-account",
-        "windows-registry-key", "x509-certificate",
-    }
-)  # fmt: skip
-SRO_TYPES = frozenset({"relationship", "sighting"})
-META_TYPES = frozenset({"marking-definition", "language-content", "extension-definition"})
-
-# Properties each SDO and SRO requires beyond the common ones (STIX 2.1, sections 4 and 5).
-REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "attack-pattern": ("name",),
-    "campaign": ("name",),
-    "course-of-action": ("name",),
-    "grouping": ("context", "object_refs"),
-    "identity": ("name",),
-    "incident": ("name",),
-    "indicator": ("pattern", "pattern_type", "valid_from"),
-    "infrastructure": ("name",),
-    "intrusion-set": ("name",),
-    "location": (),
-    "malware": ("is_family",),
-    "malware-analysis": ("product",),
-    "note": ("content", "object_refs"),
-    "observed-data": ("first_observed", "last_observed", "number_observed"),
-    "opinion": ("opinion", "object_refs"),
-    "report": ("name", "published", "object_refs"),
-    "threat-actor": ("name",),
-    "tool": ("name",),
-    "vulnerability": ("name",),
-    "relationship": ("relationship_type", "source_ref", "target_ref"),
-    "sighting": ("sighting_of_ref",),
-    "marking-definition": (),
-    "language-content": ("object_ref", "contents"),
-    "extension-definition": ("name", "schema", "version", "extension_types"),
-}
-TIMESTAMP_PROPERTIES = (
-    "valid_from", "valid_until", "first_seen", "last_seen", "first_observed",
-    "last_observed", "published", "object_modified",
-)  # fmt: skip
 
 
 class StixInvalid(ValueError):
@@ -181,15 +143,23 @@ def check_object(obj: object) -> CheckedObject:
     if plan is None:
         plan = _plan(names)
     references, common, missing, timestamps = plan
-    spec_version = _spec_version(obj, stix_type)
-    version, version_text = _versioning(obj, stix_type)
+    # "2.1" as nearly all send it, without the call; anything else as _spec_version says.
+    sent = obj.get("spec_version")
+    spec_version = SPEC_VERSION if sent == SPEC_VERSION else _spec_version(obj, stix_type)
+    version, version_text, version_as_sent = _versioning(obj, stix_type)
     if common:
         _common(obj)
     if missing is not None:
         raise StixInvalid(missing, Message(N_("is required on a %(type)s"), type=stix_type))
     # Parsed once: an indicator's valid_from and valid_until, a sighting's first_seen and
     # last_seen are compared below (with the other checks after the references, as always).
-    stamps = [parse_timestamp(obj[name], name) for name in timestamps]
+    # One that is the version's very text (an indicator's valid_from, mostly) is the version.
+    stamps = [
+        version
+        if version is not None and obj[name] == version_as_sent
+        else parse_timestamp(obj[name], name)
+        for name in timestamps
+    ]
     if references:
         _references(obj, references)
     comparisons = _indicator(obj, stamps) if stix_type == "indicator" else ()
@@ -266,18 +236,25 @@ def _spec_version(obj: dict[str, Any], stix_type: str) -> str:
     return SPEC_VERSION
 
 
-def _versioning(obj: dict[str, Any], stix_type: str) -> tuple[datetime, str] | tuple[None, None]:
+def _versioning(
+    obj: dict[str, Any], stix_type: str
+) -> tuple[datetime, str, str] | tuple[None, None, None]:
+    # The version, as STIX writes it, and the text it was parsed from (a timestamp property
+    # with that same text is that same instant).
     if stix_type in SCO_TYPES or (stix_type.startswith("x-") and "created" not in obj):
-        return None, None
-    created = parse_timestamp(obj.get("created"), "created")
+        return None, None, None
+    sent: Any = obj.get("created")  # a string once parsed
+    created = parse_timestamp(sent, "created")
     if stix_type == "marking-definition":
         if "modified" in obj:
             raise StixInvalid("modified", N_("marking definitions are not versioned"))
-        return created, stix_text(obj["created"], created)
-    modified = parse_timestamp(obj.get("modified"), "modified")
+        return created, stix_text(sent, created), sent
+    # modified is mostly created's very text: one parse of it (the same string, the same value).
+    text: Any = obj.get("modified")
+    modified = created if text == sent else parse_timestamp(text, "modified")
     if modified < created:
         raise StixInvalid("modified", N_("must not be earlier than created"))
-    return modified, stix_text(obj["modified"], modified)
+    return modified, stix_text(text, modified), text
 
 
 def _common(obj: dict[str, Any]) -> None:
