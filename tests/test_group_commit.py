@@ -57,12 +57,24 @@ def commits(engine: Engine) -> list[int]:
     event.remove(engine, "commit", count)
 
 
+def _slow_secret(name: str) -> Callable[[Session], str]:
+    """A write that holds its transaction 20 ms: the threads released with it are waiting
+    for their turn by then, even on a machine whose two cores run two suites (24 writes
+    each committed alone there once)."""
+
+    def work(db: Session) -> str:
+        time.sleep(0.02)
+        return _secret(name)(db)
+
+    return work
+
+
 def test_writes_of_many_threads_share_commits_on_sqlite(
     engine: Engine, session_factory: sessionmaker[Session], commits: list[int]
 ) -> None:
     group = GroupCommit(session_factory)
     names = [f"g{i}" for i in range(24)]
-    results = _writes(group, [_secret(n) for n in names])
+    results = _writes(group, [_slow_secret(n) for n in names])
     assert results == names
     with session_factory() as db:
         assert set(db.scalars(select(SharingSecret.name))) == set(names)
